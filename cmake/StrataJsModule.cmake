@@ -1,0 +1,33 @@
+# strata.mjs + strata.wasm for the JS package (bindings/js/dist/<variant>/).
+# The module exports the C API functions listed in bindings/js/exports.txt.
+set(STRATA_JS_VARIANT "st" CACHE STRING "output folder name under bindings/js/dist")
+if(STRATA_THREADS)
+  set(STRATA_JS_VARIANT "mt" CACHE STRING "" FORCE)
+endif()
+set(STRATA_JS_OUT "${CMAKE_SOURCE_DIR}/bindings/js/dist/${STRATA_JS_VARIANT}")
+
+file(STRINGS "${CMAKE_SOURCE_DIR}/bindings/js/exports.txt" strata_js_exports REGEX "^_")
+string(JOIN "," strata_js_export_list ${strata_js_exports} _malloc _free)
+
+add_executable(strata_js bindings/js/glue/empty.c)
+target_link_libraries(strata_js PRIVATE strata)
+set_target_properties(strata_js PROPERTIES OUTPUT_NAME strata SUFFIX ".mjs"
+  RUNTIME_OUTPUT_DIRECTORY "${STRATA_JS_OUT}")
+set_property(TARGET strata_js APPEND PROPERTY LINK_DEPENDS
+  "${CMAKE_SOURCE_DIR}/bindings/js/exports.txt"
+  "${CMAKE_SOURCE_DIR}/bindings/js/glue/node-pre.js"
+  "${CMAKE_SOURCE_DIR}/bindings/js/glue/node-esm-shim.js")
+target_link_options(strata_js PRIVATE
+  -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createStrataModule
+  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16777216
+  -sWASM_BIGINT=1 # 64-bit integers cross as BigInt instead of split halves
+  "-sEXPORTED_FUNCTIONS=${strata_js_export_list}"
+  "-sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8"
+  "SHELL:--pre-js ${CMAKE_SOURCE_DIR}/bindings/js/glue/node-pre.js"
+  "SHELL:--extern-pre-js ${CMAKE_SOURCE_DIR}/bindings/js/glue/node-esm-shim.js")
+if(STRATA_THREADS)
+  # One pool worker per background thread the engine starts (flush + compaction), plus headroom.
+  target_link_options(strata_js PRIVATE -sPTHREAD_POOL_SIZE=4 -Wno-pthreads-mem-growth)
+  # Emscripten's pthread worker script is CommonJS; keep it so beside an ES-module package.
+  file(WRITE "${STRATA_JS_OUT}/package.json" "{ \"type\": \"commonjs\" }\n")
+endif()

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# scripts/start.sh -- the main job (`npm start`): set up, build every target, and show each build
+# of the engine working: the native tool, the WASI module under node:wasi, the wasm engine in Node.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup.sh
+bash scripts/build.sh all
+echo
+echo "native: $(build/native/strata version)"
+echo "wasi:   $(node scripts/wasi-run.mjs build/wasi/strata.wasm version)"
+node --input-type=module -e "
+import { loadEngine } from './bindings/js/src/engine.js';
+for (const threads of [false, true]) {
+  const engine = await loadEngine({ threads });
+  console.log(\`wasm-\${engine.variant}: strata \${engine.version()} xxh3('strata') = \${engine.xxh3(new TextEncoder().encode('strata'))}\`);
+  engine.unload();
+}"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# scripts/test.sh -- the test command (`npm test`): set-up, every build, every test, one summary.
+#
+# C tests run under ctest in four builds: native Release, native Debug with ASan/UBSan, wasm
+# (Node, single-threaded and pthreads) and WASI (node:wasi). JS tests run with `node --test`.
+# Ends with "tests: N passed, N failed" and exits non-zero if anything failed.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+LOG="$ROOT/build/test-logs"
+start=$(date +%s)
+
+bash scripts/setup.sh || { echo "set-up failed"; exit 1; }
+mkdir -p "$LOG"
+bash scripts/build.sh all || { echo "build failed"; exit 1; }
+
+passed=0
+failed=0
+failed_suites=()
+
+# Counts test cases, not binaries: each C test binary closes with "N passed, N failed"
+# (ctest -V prefixes it with the test number); a binary that crashed before printing it
+# counts as one failure through ctest's own "F tests failed out of T".
+run_ctest() {
+  local name="$1"
+  local log="$LOG/ctest-$name.log"
+  echo "== ctest $name"
+  (cd "build/$name" && ctest -V --timeout 900 -j "${JOBS:-2}") > "$log" 2>&1
+  local rc=$?
+  local ok bad summary crashed
+  ok=$(grep -E '^[0-9]+: [0-9]+ passed, [0-9]+ failed$' "$log" | awk '{s += $2} END {print s + 0}')
+  bad=$(grep -E '^[0-9]+: [0-9]+ passed, [0-9]+ failed$' "$log" | awk '{s += $4} END {print s + 0}')
+  summary=$(grep -E 'tests passed, [0-9]+ tests failed out of' "$log" | tail -1)
+  crashed=$(sed -nE 's/.* ([0-9]+) tests failed out of.*/\1/p' <<< "$summary")
+  crashed=${crashed:-1}
+  [ "$crashed" -gt "$bad" ] && bad=$crashed
+  [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+  echo "   $ok passed, $bad failed ($summary)"
+  if [ "$bad" -ne 0 ]; then
+    failed_suites+=("ctest $name")
+    grep -E 'FAIL|: +[^ ]+:[0-9]+: |Failed|Error|ERROR|Sanitizer' "$log" | head -100
+  fi
+}
+
+for build in native asan wasm wasm-mt wasi; do run_ctest "$build"; done
+
+echo "== node --test"
+node --test --test-reporter=tap tests/js/ > "$LOG/node-test.log" 2>&1
+rc=$?
+js_pass=$(grep -E '^# pass ' "$LOG/node-test.log" | awk '{print $3}')
+js_fail=$(grep -E '^# fail ' "$LOG/node-test.log" | awk '{print $3}')
+js_pass=${js_pass:-0}
+js_fail=${js_fail:-1}
+[ "$rc" -ne 0 ] && [ "$js_fail" -eq 0 ] && js_fail=1
+echo "   node: $js_pass passed, $js_fail failed"
+passed=$((passed + js_pass))
+failed=$((failed + js_fail))
+if [ "$js_fail" -ne 0 ]; then
+  failed_suites+=("node --test")
+  grep -vE '^\s*(duration_ms|\.\.\.|---)' "$LOG/node-test.log" | grep -B2 -A30 'not ok' | head -200
+fi
+
+echo
+echo "time: $(( $(date +%s) - start ))s; logs in build/test-logs/"
+[ ${#failed_suites[@]} -gt 0 ] && echo "failing: ${failed_suites[*]}"
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,38 @@
+/*
+ * buffer.h -- a growable, owned byte array for writers (blocks, records, manifests).
+ *
+ * Appends report allocation failure through the status; a buffer whose append failed keeps
+ * its previous contents, so the caller can still free it.
+ */
+#ifndef STRATA_UTIL_BUFFER_H
+#define STRATA_UTIL_BUFFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slice.h"
+#include "status.h"
+
+typedef struct buffer {
+  uint8_t *data;
+  size_t len;
+  size_t cap;
+} buffer;
+
+void buffer_init(buffer *b);
+void buffer_free(buffer *b);
+static inline void buffer_clear(buffer *b) { b->len = 0; }
+static inline slice buffer_slice(const buffer *b) { return slice_make(b->data, b->len); }
+
+/* Makes room for `extra` more bytes without changing len. */
+STRATA_MUST_USE strata_status *buffer_reserve(buffer *b, size_t extra);
+STRATA_MUST_USE strata_status *buffer_append(buffer *b, const void *data, size_t len);
+STRATA_MUST_USE strata_status *buffer_append_byte(buffer *b, uint8_t byte);
+STRATA_MUST_USE strata_status *buffer_append_fixed32(buffer *b, uint32_t v);
+STRATA_MUST_USE strata_status *buffer_append_fixed64(buffer *b, uint64_t v);
+STRATA_MUST_USE strata_status *buffer_append_varint32(buffer *b, uint32_t v);
+STRATA_MUST_USE strata_status *buffer_append_varint64(buffer *b, uint64_t v);
+/* varint length followed by the bytes */
+STRATA_MUST_USE strata_status *buffer_append_prefixed(buffer *b, slice s);
+
+#endif

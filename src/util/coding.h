@@ -1,0 +1,81 @@
+/*
+ * coding.h -- the byte encodings of every Strata file format.
+ *
+ * fixed32/fixed64: little-endian, 4 and 8 bytes.
+ * varint32/varint64: LEB128, 7 bits per byte, low group first, high bit = "more follows";
+ *   at most 5 and 10 bytes. Decoders reject overlong and overflowing encodings.
+ *
+ * Decoding works on a `reader` cursor over untrusted bytes: every read is bounds-checked and
+ * a failure returns a corruption status naming what was being read, never reading past the end.
+ */
+#ifndef STRATA_UTIL_CODING_H
+#define STRATA_UTIL_CODING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slice.h"
+#include "status.h"
+
+#define VARINT32_MAX 5
+#define VARINT64_MAX 10
+
+static inline void encode_fixed32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void encode_fixed64(uint8_t *p, uint64_t v) {
+  encode_fixed32(p, (uint32_t)v);
+  encode_fixed32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint32_t decode_fixed32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t decode_fixed64(const uint8_t *p) {
+  return (uint64_t)decode_fixed32(p) | (uint64_t)decode_fixed32(p + 4) << 32;
+}
+
+/* Writes v at p (room for VARINT*_MAX bytes); returns the number of bytes written. */
+size_t encode_varint32(uint8_t *p, uint32_t v);
+size_t encode_varint64(uint8_t *p, uint64_t v);
+size_t varint_length(uint64_t v);
+
+/* A cursor over untrusted bytes. `what` names the structure for error messages. */
+typedef struct reader {
+  const uint8_t *pos;
+  const uint8_t *end;
+  const char *what;
+} reader;
+
+static inline reader reader_make(slice s, const char *what) {
+  reader r = {s.data, s.data + s.len, what};
+  return r;
+}
+
+static inline size_t reader_remaining(const reader *r) {
+  return (size_t)(r->end - r->pos);
+}
+
+STRATA_MUST_USE strata_status *reader_u8(reader *r, uint8_t *out);
+STRATA_MUST_USE strata_status *reader_fixed32(reader *r, uint32_t *out);
+STRATA_MUST_USE strata_status *reader_fixed64(reader *r, uint64_t *out);
+STRATA_MUST_USE strata_status *reader_varint32(reader *r, uint32_t *out);
+STRATA_MUST_USE strata_status *reader_varint64(reader *r, uint64_t *out);
+/* A view of the next n bytes (no copy). */
+STRATA_MUST_USE strata_status *reader_bytes(reader *r, size_t n, slice *out);
+/* A varint64 length followed by that many bytes. */
+STRATA_MUST_USE strata_status *reader_prefixed(reader *r, slice *out);
+
+/*
+ * Fast-path varint decoders for hot loops: return the position after the varint, or NULL
+ * if it is truncated, overlong or overflows. Never read at or beyond `end`.
+ */
+const uint8_t *decode_varint32(const uint8_t *p, const uint8_t *end, uint32_t *out);
+const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *end, uint64_t *out);
+
+#endif

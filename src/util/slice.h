@@ -1,0 +1,58 @@
+/*
+ * slice.h -- a borrowed view of bytes: pointer + length, never owning, never copied.
+ */
+#ifndef STRATA_UTIL_SLICE_H
+#define STRATA_UTIL_SLICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct slice {
+  const uint8_t *data;
+  size_t len;
+} slice;
+
+static inline slice slice_make(const void *data, size_t len) {
+  slice s = {(const uint8_t *)data, len};
+  return s;
+}
+
+/* A view of a NUL-terminated string, without the terminator. */
+static inline slice slice_from_cstr(const char *s) {
+  return slice_make(s, strlen(s));
+}
+
+static inline slice slice_empty(void) {
+  return slice_make(NULL, 0);
+}
+
+/* Unsigned byte order; a proper prefix sorts first. Returns <0, 0, >0. */
+static inline int slice_compare(slice a, slice b) {
+  size_t n = a.len < b.len ? a.len : b.len;
+  int c = n ? memcmp(a.data, b.data, n) : 0;
+  if (c) return c;
+  return (a.len > b.len) - (a.len < b.len);
+}
+
+static inline int slice_equal(slice a, slice b) {
+  return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+}
+
+static inline int slice_starts_with(slice s, slice prefix) {
+  return s.len >= prefix.len && (prefix.len == 0 || memcmp(s.data, prefix.data, prefix.len) == 0);
+}
+
+/* Drops the first n bytes; n must not exceed s.len. */
+static inline slice slice_advance(slice s, size_t n) {
+  return slice_make(s.data + n, s.len - n);
+}
+
+/* Length of the common prefix of a and b. */
+static inline size_t slice_shared_prefix(slice a, slice b) {
+  size_t n = a.len < b.len ? a.len : b.len, i = 0;
+  while (i < n && a.data[i] == b.data[i]) i++;
+  return i;
+}
+
+#endif

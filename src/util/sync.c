@@ -1,0 +1,60 @@
+#include "sync.h"
+
+#include <string.h>
+
+#if STRATA_THREADS
+
+static strata_status *pthread_error(int err, const char *what) {
+  if (err == 0) return NULL;
+  return status_new(STRATA_IO, "%s failed: %s", what, strerror(err));
+}
+
+strata_status *sync_mutex_init(sync_mutex *m) { return pthread_error(pthread_mutex_init(&m->m, NULL), "mutex init"); }
+void sync_mutex_destroy(sync_mutex *m) { pthread_mutex_destroy(&m->m); }
+void sync_mutex_lock(sync_mutex *m) { pthread_mutex_lock(&m->m); }
+void sync_mutex_unlock(sync_mutex *m) { pthread_mutex_unlock(&m->m); }
+
+strata_status *sync_rwlock_init(sync_rwlock *l) { return pthread_error(pthread_rwlock_init(&l->l, NULL), "rwlock init"); }
+void sync_rwlock_destroy(sync_rwlock *l) { pthread_rwlock_destroy(&l->l); }
+void sync_rwlock_read(sync_rwlock *l) { pthread_rwlock_rdlock(&l->l); }
+void sync_rwlock_write(sync_rwlock *l) { pthread_rwlock_wrlock(&l->l); }
+void sync_rwlock_unlock(sync_rwlock *l) { pthread_rwlock_unlock(&l->l); }
+
+strata_status *sync_cond_init(sync_cond *c) { return pthread_error(pthread_cond_init(&c->c, NULL), "condition init"); }
+void sync_cond_destroy(sync_cond *c) { pthread_cond_destroy(&c->c); }
+void sync_cond_wait(sync_cond *c, sync_mutex *m) { pthread_cond_wait(&c->c, &m->m); }
+void sync_cond_signal(sync_cond *c) { pthread_cond_signal(&c->c); }
+void sync_cond_broadcast(sync_cond *c) { pthread_cond_broadcast(&c->c); }
+
+strata_status *sync_thread_start(sync_thread *t, void *(*fn)(void *), void *arg) {
+  return pthread_error(pthread_create(&t->t, NULL, fn, arg), "thread start");
+}
+void sync_thread_join(sync_thread *t) { pthread_join(t->t, NULL); }
+
+#else /* single-threaded: nothing to lock, nobody to wait for */
+
+strata_status *sync_mutex_init(sync_mutex *m) { (void)m; return NULL; }
+void sync_mutex_destroy(sync_mutex *m) { (void)m; }
+void sync_mutex_lock(sync_mutex *m) { (void)m; }
+void sync_mutex_unlock(sync_mutex *m) { (void)m; }
+
+strata_status *sync_rwlock_init(sync_rwlock *l) { (void)l; return NULL; }
+void sync_rwlock_destroy(sync_rwlock *l) { (void)l; }
+void sync_rwlock_read(sync_rwlock *l) { (void)l; }
+void sync_rwlock_write(sync_rwlock *l) { (void)l; }
+void sync_rwlock_unlock(sync_rwlock *l) { (void)l; }
+
+strata_status *sync_cond_init(sync_cond *c) { (void)c; return NULL; }
+void sync_cond_destroy(sync_cond *c) { (void)c; }
+/* Waiting in a single-threaded build would wait forever: callers must not get here. */
+void sync_cond_wait(sync_cond *c, sync_mutex *m) { (void)c; (void)m; }
+void sync_cond_signal(sync_cond *c) { (void)c; }
+void sync_cond_broadcast(sync_cond *c) { (void)c; }
+
+strata_status *sync_thread_start(sync_thread *t, void *(*fn)(void *), void *arg) {
+  (void)t; (void)fn; (void)arg;
+  return status_new(STRATA_NOT_SUPPORTED, "this build of Strata has no threads");
+}
+void sync_thread_join(sync_thread *t) { (void)t; }
+
+#endif

@@ -1,0 +1,67 @@
+/* Backend-independent helpers built on the vfs tables. */
+#include "vfs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+strata_status *vfs_file_read_exact(vfs_file *f, uint64_t off, void *buf, size_t n, const char *what) {
+  size_t got = 0;
+  STATUS_TRY(vfs_file_read(f, off, buf, n, &got));
+  if (got != n)
+    return status_new(STRATA_CORRUPTION, "%s: short read at offset %llu (%zu of %zu bytes)", what,
+                      (unsigned long long)off, got, n);
+  return NULL;
+}
+
+strata_status *vfs_read_file(vfs *v, const char *path, buffer *out) {
+  vfs_file *f = NULL;
+  STATUS_TRY(vfs_open(v, path, VFS_OPEN_READ, &f));
+  uint64_t size = 0;
+  strata_status *st = vfs_file_size(f, &size);
+  if (!st && size > SIZE_MAX / 2) st = status_new(STRATA_NO_MEMORY, "%s: file too large to load", path);
+  buffer_clear(out);
+  if (!st) st = buffer_reserve(out, (size_t)size);
+  if (!st) st = vfs_file_read_exact(f, 0, out->data, (size_t)size, path);
+  if (!st) out->len = (size_t)size;
+  strata_status *cst = vfs_file_close(f);
+  if (st) {
+    strata_status_free(cst);
+    return st;
+  }
+  return cst;
+}
+
+char *vfs_path_join(const char *dir, const char *name) {
+  size_t dl = strlen(dir), nl = strlen(name);
+  int slash = dl > 0 && dir[dl - 1] != '/';
+  char *p = malloc(dl + (size_t)slash + nl + 1);
+  if (!p) return NULL;
+  memcpy(p, dir, dl);
+  if (slash) p[dl] = '/';
+  memcpy(p + dl + slash, name, nl + 1);
+  return p;
+}
+
+typedef struct remove_walk {
+  vfs *v;
+  const char *dir;
+} remove_walk;
+
+static strata_status *remove_entry(void *ctx, const char *name, int is_dir) {
+  remove_walk *w = ctx;
+  char *path = vfs_path_join(w->dir, name);
+  if (!path) return status_no_memory();
+  strata_status *st = is_dir ? vfs_remove_tree(w->v, path) : vfs_remove(w->v, path);
+  free(path);
+  return st;
+}
+
+strata_status *vfs_remove_tree(vfs *v, const char *dir) {
+  int exists = 0, is_dir = 0;
+  STATUS_TRY(vfs_exists(v, dir, &exists, &is_dir));
+  if (!exists) return NULL;
+  if (!is_dir) return vfs_remove(v, dir);
+  remove_walk w = {v, dir};
+  STATUS_TRY(vfs_list(v, dir, remove_entry, &w));
+  return vfs_rmdir(v, dir);
+}

@@ -1,0 +1,78 @@
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* One test binary is one process: the harness's counters are its own, not the engine's. */
+static int passed, failed, current_failed;
+
+void harness_fail(const char *file, int line, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "  %s:%d: ", file, line);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  current_failed = 1;
+}
+
+int harness_case_failed(void) { return current_failed; }
+
+void harness_run(const char *name, void (*fn)(void)) {
+  current_failed = 0;
+  fn();
+  if (current_failed) {
+    failed++;
+    printf("FAIL %s\n", name);
+  } else {
+    passed++;
+    printf("ok   %s\n", name);
+  }
+  fflush(stdout);
+}
+
+int harness_finish(void) {
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
+
+char *harness_temp_dir(vfs *v, const char *label) {
+  static unsigned counter;
+  char name[128];
+  for (int attempt = 0; attempt < 1000; attempt++) {
+    snprintf(name, sizeof name, "t-%s-%lx-%u", label, (unsigned long)time(NULL), counter++);
+    int exists = 0;
+    strata_status *st = vfs_exists(v, name, &exists, NULL);
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "temp dir: %s", strata_status_message(st));
+      strata_status_free(st);
+      return NULL;
+    }
+    if (exists) continue;
+    st = vfs_mkdir(v, name);
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "temp dir %s: %s", name, strata_status_message(st));
+      strata_status_free(st);
+      return NULL;
+    }
+    size_t n = strlen(name) + 1;
+    char *out = malloc(n);
+    if (out) memcpy(out, name, n);
+    return out;
+  }
+  harness_fail(__FILE__, __LINE__, "no free temp dir name");
+  return NULL;
+}
+
+void harness_temp_dir_remove(vfs *v, char *dir) {
+  if (!dir) return;
+  strata_status *st = vfs_remove_tree(v, dir);
+  if (st) {
+    harness_fail(__FILE__, __LINE__, "removing %s: %s", dir, strata_status_message(st));
+    strata_status_free(st);
+  }
+  free(dir);
+}
