@@ -1,0 +1,58 @@
+/*
+ * block_cache.h -- a sharded, byte-bounded cache of decoded blocks, shared by all tables.
+ *
+ * Entries are keyed by (file id, block offset) and reference-counted: a lookup or insert returns
+ * a handle that keeps the block alive until released, even if it is evicted meanwhile. Eviction
+ * resists scans (a block read once does not push out blocks read often). Pinned entries (index
+ * and filter blocks of upper levels) are never evicted while the cache holds them; they still
+ * count against the capacity.
+ */
+#ifndef STRATA_CACHE_BLOCK_CACHE_H
+#define STRATA_CACHE_BLOCK_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/status.h"
+
+typedef struct block_cache block_cache;
+typedef struct cache_handle cache_handle;
+
+typedef struct block_cache_stats {
+  uint64_t hits;
+  uint64_t misses;
+  uint64_t inserts;
+  uint64_t evictions;
+  size_t used_bytes;
+  size_t pinned_bytes;
+  size_t capacity_bytes;
+  size_t entries;
+} block_cache_stats;
+
+#define BLOCK_CACHE_DEFAULT_CAPACITY ((size_t)16 << 20)
+
+/* shards = 0 picks a default; capacity 0 makes a cache that keeps nothing (lookups all miss). */
+STRATA_MUST_USE strata_status *block_cache_new(size_t capacity_bytes, unsigned shards, block_cache **out);
+void block_cache_free(block_cache *c); /* every handle must have been released */
+
+/* A referenced handle, or NULL on a miss (counted). */
+cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offset);
+
+/*
+ * Takes ownership of `value` (freed with `deleter` once evicted or erased and unreferenced) and
+ * returns a referenced handle. If the key is already present the new value replaces it for
+ * later lookups. `charge` is the bytes the entry counts for.
+ */
+STRATA_MUST_USE strata_status *block_cache_insert(block_cache *c, uint64_t file_id, uint64_t offset,
+                                                  void *value, size_t charge, void (*deleter)(void *value),
+                                                  int pinned, cache_handle **out);
+
+void *cache_handle_value(const cache_handle *h);
+void block_cache_release(block_cache *c, cache_handle *h);
+
+/* Drops every entry of a file (deleted tables); entries still referenced die on release. */
+void block_cache_erase_file(block_cache *c, uint64_t file_id);
+
+block_cache_stats block_cache_get_stats(block_cache *c);
+
+#endif
