@@ -27,6 +27,7 @@ typedef struct { pthread_cond_t c; } sync_cond;
 typedef struct { pthread_t t; } sync_thread;
 typedef struct { _Atomic uint64_t v; } atomic_u64;
 typedef struct { _Atomic int v; } atomic_flag_int;
+typedef struct { _Atomic(void *) p; } atomic_ptr;
 
 #else
 
@@ -36,6 +37,7 @@ typedef struct { int unused; } sync_cond;
 typedef struct { int unused; } sync_thread;
 typedef struct { uint64_t v; } atomic_u64;
 typedef struct { int v; } atomic_flag_int;
+typedef struct { void *p; } atomic_ptr;
 #endif
 
 STRATA_MUST_USE strata_status *sync_mutex_init(sync_mutex *m);
@@ -92,6 +94,22 @@ static inline int atomic_flag_get(const atomic_flag_int *f) {
 static inline void atomic_flag_set(atomic_flag_int *f, int v) {
   atomic_store_explicit(&f->v, v, memory_order_release);
 }
+/* Pointers for lock-free publication (one writer, many readers): the writer fills an object, then
+ * links it with a release store; a reader that acquire-loads the link sees the filled object.
+ * The relaxed forms are for links nobody else can see yet (a node before it is published). */
+static inline void atomic_ptr_init(atomic_ptr *a, void *p) { atomic_init(&a->p, p); }
+static inline void *atomic_ptr_load(const atomic_ptr *a) {
+  return atomic_load_explicit((_Atomic(void *) *)&a->p, memory_order_acquire);
+}
+static inline void atomic_ptr_store(atomic_ptr *a, void *p) {
+  atomic_store_explicit(&a->p, p, memory_order_release);
+}
+static inline void *atomic_ptr_load_relaxed(const atomic_ptr *a) {
+  return atomic_load_explicit((_Atomic(void *) *)&a->p, memory_order_relaxed);
+}
+static inline void atomic_ptr_store_relaxed(atomic_ptr *a, void *p) {
+  atomic_store_explicit(&a->p, p, memory_order_relaxed);
+}
 #else
 static inline void atomic_u64_init(atomic_u64 *a, uint64_t v) { a->v = v; }
 static inline uint64_t atomic_u64_load(const atomic_u64 *a) { return a->v; }
@@ -111,6 +129,11 @@ static inline void atomic_u64_max(atomic_u64 *a, uint64_t v) {
 }
 static inline int atomic_flag_get(const atomic_flag_int *f) { return f->v; }
 static inline void atomic_flag_set(atomic_flag_int *f, int v) { f->v = v; }
+static inline void atomic_ptr_init(atomic_ptr *a, void *p) { a->p = p; }
+static inline void *atomic_ptr_load(const atomic_ptr *a) { return a->p; }
+static inline void atomic_ptr_store(atomic_ptr *a, void *p) { a->p = p; }
+static inline void *atomic_ptr_load_relaxed(const atomic_ptr *a) { return a->p; }
+static inline void atomic_ptr_store_relaxed(atomic_ptr *a, void *p) { a->p = p; }
 #endif
 
 #endif

@@ -1,0 +1,217 @@
+#include "skiplist.h"
+
+#include <assert.h>
+#include <stdalign.h>
+#include <string.h>
+
+struct skiplist_node {
+  uint64_t trailer; /* seqno << 8 | type */
+  uint32_t key_len;
+  uint32_t value_len;
+  uint32_t height;
+  atomic_ptr next[]; /* height links, then the key bytes, then the value bytes */
+};
+
+static const uint8_t *node_key_bytes(const skiplist_node *n) {
+  return (const uint8_t *)&n->next[n->height];
+}
+
+static internal_key node_key(const skiplist_node *n) {
+  return internal_key_make(slice_make(node_key_bytes(n), n->key_len), n->trailer >> 8,
+                           (value_type)(n->trailer & 0xff));
+}
+
+static int node_compare(const skiplist_node *n, const internal_key *target) {
+  internal_key k = node_key(n);
+  return internal_key_compare(&k, target);
+}
+
+static skiplist_node *node_next(const skiplist_node *n, int level) {
+  return atomic_ptr_load(&n->next[level]);
+}
+
+static size_t node_size(uint32_t height, size_t key_len, size_t value_len, int *overflow) {
+  size_t fixed = offsetof(skiplist_node, next) + (size_t)height * sizeof(atomic_ptr) + key_len;
+  *overflow = value_len > SIZE_MAX - fixed;
+  return fixed + value_len;
+}
+
+strata_status *skiplist_init(skiplist *list, arena *a, uint64_t seed) {
+  int overflow;
+  size_t size = node_size(SKIPLIST_MAX_HEIGHT, 0, 0, &overflow);
+  void *mem;
+  STATUS_TRY(arena_alloc(a, size, alignof(skiplist_node), &mem));
+  skiplist_node *head = mem;
+  head->trailer = 0;
+  head->key_len = 0;
+  head->value_len = 0;
+  head->height = SKIPLIST_MAX_HEIGHT;
+  for (int i = 0; i < SKIPLIST_MAX_HEIGHT; i++) atomic_ptr_init(&head->next[i], NULL);
+  list->arena = a;
+  list->head = head;
+  atomic_u64_init(&list->max_height, 1);
+  atomic_u64_init(&list->count, 0);
+  list->rng = seed ? seed : UINT64_C(0x9E3779B97F4A7C15); /* xorshift must not start at 0 */
+  return NULL;
+}
+
+/* Height h with probability 4^-(h-1): a quarter of the nodes reach each next level. */
+static uint32_t skiplist_random_height(skiplist *list) {
+  uint32_t h = 1;
+  for (;;) {
+    list->rng ^= list->rng >> 12;
+    list->rng ^= list->rng << 25;
+    list->rng ^= list->rng >> 27;
+    uint64_t r = list->rng * UINT64_C(2685821657736338717);
+    if (h >= SKIPLIST_MAX_HEIGHT || (r >> 62) != 0) return h;
+    h++;
+  }
+}
+
+/* Last node before `target` (the head if none). With `prev`, records that node on every level:
+ * the links an insert of `target` must splice. */
+static skiplist_node *skiplist_find_less(const skiplist *list, const internal_key *target,
+                                         skiplist_node **prev) {
+  skiplist_node *x = list->head;
+  int level = (int)atomic_u64_load(&list->max_height) - 1;
+  for (;;) {
+    skiplist_node *next = node_next(x, level);
+    if (next && node_compare(next, target) < 0) {
+      x = next;
+    } else {
+      if (prev) prev[level] = x;
+      if (level == 0) return x;
+      level--;
+    }
+  }
+}
+
+/* Last node <= target (the head if none). */
+static skiplist_node *skiplist_find_less_or_equal(const skiplist *list, const internal_key *target) {
+  skiplist_node *x = list->head;
+  int level = (int)atomic_u64_load(&list->max_height) - 1;
+  for (;;) {
+    skiplist_node *next = node_next(x, level);
+    if (next && node_compare(next, target) <= 0) {
+      x = next;
+    } else {
+      if (level == 0) return x;
+      level--;
+    }
+  }
+}
+
+static skiplist_node *skiplist_find_last(const skiplist *list) {
+  skiplist_node *x = list->head;
+  int level = (int)atomic_u64_load(&list->max_height) - 1;
+  for (;;) {
+    skiplist_node *next = node_next(x, level);
+    if (next) {
+      x = next;
+    } else {
+      if (level == 0) return x;
+      level--;
+    }
+  }
+}
+
+static int node_same_version(const skiplist_node *n, const internal_key *key) {
+  return (n->trailer >> 8) == key->seqno &&
+         slice_equal(slice_make(node_key_bytes(n), n->key_len), key->user_key);
+}
+
+strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice value,
+                               size_t *node_bytes) {
+  assert(key->user_key.len <= USER_KEY_MAX);
+  assert((uint64_t)value.len <= UINT32_MAX);
+  assert(key->seqno <= SEQNO_MAX && value_type_is_valid(key->type));
+
+  skiplist_node *prev[SKIPLIST_MAX_HEIGHT];
+  skiplist_node *before = skiplist_find_less(list, key, prev);
+  skiplist_node *after = node_next(before, 0);
+  /* Versions of one (key, seqno) differ at most in type, so they would sit right here. */
+  if ((before != list->head && node_same_version(before, key)) ||
+      (after && node_same_version(after, key))) {
+    return status_new(STRATA_INVALID_ARGUMENT,
+                      "memtable already holds a version of this %zu-byte key at seqno %llu",
+                      key->user_key.len, (unsigned long long)key->seqno);
+  }
+
+  uint32_t height = skiplist_random_height(list);
+  int overflow;
+  size_t size = node_size(height, key->user_key.len, value.len, &overflow);
+  if (overflow) return status_new(STRATA_NO_MEMORY, "memtable entry of %zu value bytes", value.len);
+  void *mem;
+  STATUS_TRY(arena_alloc(list->arena, size, alignof(skiplist_node), &mem));
+
+  skiplist_node *x = mem;
+  x->trailer = internal_key_trailer(key);
+  x->key_len = (uint32_t)key->user_key.len;
+  x->value_len = (uint32_t)value.len;
+  x->height = height;
+  uint8_t *bytes = (uint8_t *)&x->next[height];
+  if (key->user_key.len) memcpy(bytes, key->user_key.data, key->user_key.len);
+  if (value.len) memcpy(bytes + key->user_key.len, value.data, value.len);
+
+  uint32_t max_height = (uint32_t)atomic_u64_load(&list->max_height);
+  if (height > max_height) {
+    for (uint32_t i = max_height; i < height; i++) prev[i] = list->head;
+    /* A reader that sees the new height before the links finds NULL in the head there and
+     * simply descends. */
+    atomic_u64_store(&list->max_height, height);
+  }
+  /* Bottom-up, so a reader that finds x on a high level can always continue below it. */
+  for (uint32_t i = 0; i < height; i++) {
+    atomic_ptr_init(&x->next[i], atomic_ptr_load_relaxed(&prev[i]->next[i]));
+    atomic_ptr_store(&prev[i]->next[i], x);
+  }
+  atomic_u64_fetch_add(&list->count, 1);
+  if (node_bytes) *node_bytes = size;
+  return NULL;
+}
+
+void skiplist_iter_init(skiplist_iter *it, const skiplist *list) {
+  it->list = list;
+  it->node = NULL;
+}
+
+void skiplist_iter_seek_first(skiplist_iter *it) {
+  it->node = node_next(it->list->head, 0);
+}
+
+static const skiplist_node *skiplist_not_head(const skiplist *list, const skiplist_node *n) {
+  return n == list->head ? NULL : n;
+}
+
+void skiplist_iter_seek_last(skiplist_iter *it) {
+  it->node = skiplist_not_head(it->list, skiplist_find_last(it->list));
+}
+
+void skiplist_iter_seek(skiplist_iter *it, const internal_key *target) {
+  it->node = node_next(skiplist_find_less(it->list, target, NULL), 0);
+}
+
+void skiplist_iter_seek_for_prev(skiplist_iter *it, const internal_key *target) {
+  it->node = skiplist_not_head(it->list, skiplist_find_less_or_equal(it->list, target));
+}
+
+void skiplist_iter_next(skiplist_iter *it) {
+  assert(it->node);
+  it->node = node_next(it->node, 0);
+}
+
+void skiplist_iter_prev(skiplist_iter *it) {
+  assert(it->node);
+  internal_key k = node_key(it->node);
+  it->node = skiplist_not_head(it->list, skiplist_find_less(it->list, &k, NULL));
+}
+
+internal_key skiplist_iter_key(const skiplist_iter *it) {
+  assert(it->node);
+  return node_key(it->node);
+}
+
+slice skiplist_iter_value(const skiplist_iter *it) {
+  assert(it->node);
+  return slice_make(node_key_bytes(it->node) + it->node->key_len, it->node->value_len);
+}

@@ -1,0 +1,700 @@
+/* memtable: the arena, the skiplist's order, gets at snapshots, iterators, and one writer racing
+ * many readers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "memtable/arena.h"
+#include "memtable/memtable.h"
+#include "util/sync.h"
+
+/* --- helpers ------------------------------------------------------------------------------------ */
+
+static strata_status *put(memtable *mt, const char *key, uint64_t seqno, value_type type,
+                          const char *value) {
+  return memtable_insert(mt, slice_from_cstr(key), seqno, type, slice_from_cstr(value));
+}
+
+static int key_is(internal_key k, const char *user_key, uint64_t seqno) {
+  return slice_equal(k.user_key, slice_from_cstr(user_key)) && k.seqno == seqno;
+}
+
+static int iter_at(const kv_iterator *it, const char *user_key, uint64_t seqno) {
+  return kv_iterator_valid(it) && key_is(kv_iterator_key(it), user_key, seqno);
+}
+
+/* a@3 a@2 a@1 b@5 c@4 c@1: three keys, a few versions each. */
+static strata_status *fill_abc(memtable *mt) {
+  STATUS_TRY(put(mt, "c", 1, VALUE_TYPE_VALUE, "c1"));
+  STATUS_TRY(put(mt, "a", 2, VALUE_TYPE_VALUE, "a2"));
+  STATUS_TRY(put(mt, "b", 5, VALUE_TYPE_VALUE, "b5"));
+  STATUS_TRY(put(mt, "a", 1, VALUE_TYPE_VALUE, "a1"));
+  STATUS_TRY(put(mt, "c", 4, VALUE_TYPE_TOMBSTONE, ""));
+  return put(mt, "a", 3, VALUE_TYPE_VALUE, "a3");
+}
+
+/* --- arena -------------------------------------------------------------------------------------- */
+
+static void arena_allocations_are_aligned_and_counted(void) {
+  arena a;
+  arena_init(&a, 1024);
+  CHECK_EQ_U64(arena_memory_usage(&a), 0);
+  size_t aligns[] = {1, 2, 4, 8, 16, 64};
+  for (int round = 0; round < 200; round++) {
+    size_t align = aligns[round % 6];
+    void *p;
+    CHECK_OK(arena_alloc(&a, (size_t)(round % 13) + 1, align, &p));
+    CHECK(((uintptr_t)p & (align - 1)) == 0);
+    memset(p, 0xab, (size_t)(round % 13) + 1); /* ASan: the bytes are really ours */
+  }
+  CHECK(arena_memory_usage(&a) >= 1024);
+  arena_destroy(&a);
+  CHECK_EQ_U64(arena_memory_usage(&a), 0);
+}
+
+static void arena_big_request_gets_its_own_chunk_and_keeps_the_current_one(void) {
+  arena a;
+  arena_init(&a, 4096);
+  void *small1, *big, *small2;
+  CHECK_OK(arena_alloc(&a, 16, 8, &small1));
+  uint64_t one_chunk = arena_memory_usage(&a);
+  CHECK_OK(arena_alloc(&a, 100000, 8, &big));
+  memset(big, 1, 100000);
+  CHECK(arena_memory_usage(&a) >= one_chunk + 100000);
+  CHECK_OK(arena_alloc(&a, 16, 8, &small2));
+  /* the small allocation continued in the first chunk */
+  CHECK((uint8_t *)small2 == (uint8_t *)small1 + 16);
+  arena_destroy(&a);
+}
+
+/* --- order and gets ----------------------------------------------------------------------------- */
+
+static void entries_iterate_by_key_then_newest_version_first(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  CHECK_OK(fill_abc(mt));
+  /* many versions of one key, inserted in a scrambled order */
+  for (uint64_t i = 0; i < 100; i++) CHECK_OK(put(mt, "m", 1000 + (i * 37) % 100, VALUE_TYPE_VALUE, "v"));
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  kv_iterator_seek_first(it);
+  const char *keys[] = {"a", "a", "a", "b", "c", "c"};
+  uint64_t seqnos[] = {3, 2, 1, 5, 4, 1};
+  for (int i = 0; i < 6; i++, kv_iterator_next(it)) CHECK(iter_at(it, keys[i], seqnos[i]));
+  for (uint64_t s = 1099; s >= 1000; s--, kv_iterator_next(it)) CHECK(iter_at(it, "m", s));
+  CHECK(!kv_iterator_valid(it));
+  CHECK(kv_iterator_status(it) == NULL);
+  CHECK_EQ_U64(memtable_entry_count(mt), 106);
+  kv_iterator_destroy(it);
+  memtable_unref(mt);
+}
+
+static void get_sees_only_seqnos_below_the_snapshot(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  CHECK_OK(fill_abc(mt));
+  int found;
+  value_type type;
+  slice value;
+  memtable_get(mt, slice_from_cstr("a"), SEQNO_READ_ALL, &found, &type, &value);
+  CHECK(found && type == VALUE_TYPE_VALUE && slice_equal(value, slice_from_cstr("a3")));
+  /* the boundary is exclusive: a read at 3 does not see seqno 3 */
+  memtable_get(mt, slice_from_cstr("a"), 3, &found, &type, &value);
+  CHECK(found && slice_equal(value, slice_from_cstr("a2")));
+  memtable_get(mt, slice_from_cstr("a"), 4, &found, &type, &value);
+  CHECK(found && slice_equal(value, slice_from_cstr("a3")));
+  memtable_get(mt, slice_from_cstr("a"), 2, &found, &type, &value);
+  CHECK(found && slice_equal(value, slice_from_cstr("a1")));
+  memtable_get(mt, slice_from_cstr("a"), 1, &found, &type, &value);
+  CHECK(!found);
+  memtable_get(mt, slice_from_cstr("b"), 5, &found, &type, &value);
+  CHECK(!found);
+  memtable_get(mt, slice_from_cstr("b"), 6, &found, NULL, &value);
+  CHECK(found && slice_equal(value, slice_from_cstr("b5")));
+  /* keys that are absent, or prefixes and extensions of present ones */
+  memtable_get(mt, slice_from_cstr("ab"), SEQNO_READ_ALL, &found, NULL, NULL);
+  CHECK(!found);
+  memtable_get(mt, slice_from_cstr(""), SEQNO_READ_ALL, &found, NULL, NULL);
+  CHECK(!found);
+  memtable_get(mt, slice_from_cstr("d"), SEQNO_READ_ALL, &found, NULL, NULL);
+  CHECK(!found);
+  memtable_unref(mt);
+}
+
+static void get_at_snapshot_zero_sees_nothing_not_even_seqno_zero(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  CHECK_OK(put(mt, "k", 0, VALUE_TYPE_VALUE, "v0"));
+  int found;
+  memtable_get(mt, slice_from_cstr("k"), 0, &found, NULL, NULL);
+  CHECK(!found);
+  slice value;
+  memtable_get(mt, slice_from_cstr("k"), 1, &found, NULL, &value);
+  CHECK(found && slice_equal(value, slice_from_cstr("v0")));
+  memtable_unref(mt);
+}
+
+static void get_reports_tombstones_and_weak_tombstones_as_such(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  CHECK_OK(fill_abc(mt));
+  CHECK_OK(put(mt, "d", 7, VALUE_TYPE_VALUE, "d7"));
+  CHECK_OK(put(mt, "d", 8, VALUE_TYPE_WEAK_TOMBSTONE, ""));
+  int found;
+  value_type type;
+  slice value;
+  memtable_get(mt, slice_from_cstr("c"), SEQNO_READ_ALL, &found, &type, &value);
+  CHECK(found && type == VALUE_TYPE_TOMBSTONE && value.len == 0);
+  memtable_get(mt, slice_from_cstr("c"), 4, &found, &type, &value);
+  CHECK(found && type == VALUE_TYPE_VALUE && slice_equal(value, slice_from_cstr("c1")));
+  memtable_get(mt, slice_from_cstr("d"), SEQNO_READ_ALL, &found, &type, &value);
+  CHECK(found && type == VALUE_TYPE_WEAK_TOMBSTONE);
+  memtable_get(mt, slice_from_cstr("d"), 8, &found, &type, &value);
+  CHECK(found && type == VALUE_TYPE_VALUE && slice_equal(value, slice_from_cstr("d7")));
+  memtable_unref(mt);
+}
+
+static void empty_key_sorts_first_and_ff_keys_last(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  uint8_t ff1[] = {0xff}, ff3[] = {0xff, 0xff, 0xff}, zero[] = {0x00};
+  CHECK_OK(memtable_insert(mt, slice_make(ff3, 3), 1, VALUE_TYPE_VALUE, slice_from_cstr("ff3")));
+  CHECK_OK(memtable_insert(mt, slice_empty(), 2, VALUE_TYPE_VALUE, slice_from_cstr("empty")));
+  CHECK_OK(memtable_insert(mt, slice_make(ff1, 1), 3, VALUE_TYPE_VALUE, slice_empty()));
+  CHECK_OK(memtable_insert(mt, slice_make(zero, 1), 4, VALUE_TYPE_VALUE, slice_from_cstr("00")));
+  CHECK_OK(memtable_insert(mt, slice_from_cstr("m"), 5, VALUE_TYPE_VALUE, slice_from_cstr("m")));
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  kv_iterator_seek_first(it);
+  CHECK(kv_iterator_valid(it) && kv_iterator_key(it).user_key.len == 0);
+  CHECK(slice_equal(kv_iterator_value(it), slice_from_cstr("empty")));
+  kv_iterator_next(it);
+  CHECK(kv_iterator_valid(it) && slice_equal(kv_iterator_key(it).user_key, slice_make(zero, 1)));
+  kv_iterator_seek_last(it);
+  CHECK(kv_iterator_valid(it) && slice_equal(kv_iterator_key(it).user_key, slice_make(ff3, 3)));
+  kv_iterator_prev(it);
+  CHECK(kv_iterator_valid(it) && slice_equal(kv_iterator_key(it).user_key, slice_make(ff1, 1)));
+  CHECK(kv_iterator_value(it).len == 0);
+  kv_iterator_destroy(it);
+  int found;
+  slice value;
+  memtable_get(mt, slice_empty(), SEQNO_READ_ALL, &found, NULL, &value);
+  CHECK(found && slice_equal(value, slice_from_cstr("empty")));
+  memtable_get(mt, slice_make(ff3, 2), SEQNO_READ_ALL, &found, NULL, NULL);
+  CHECK(!found);
+  memtable_unref(mt);
+}
+
+/* --- iteration ---------------------------------------------------------------------------------- */
+
+static void reverse_iteration_visits_every_entry_backwards(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  CHECK_OK(fill_abc(mt));
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  const char *keys[] = {"c", "c", "b", "a", "a", "a"};
+  uint64_t seqnos[] = {1, 4, 5, 1, 2, 3};
+  kv_iterator_seek_last(it);
+  for (int i = 0; i < 6; i++, kv_iterator_prev(it)) CHECK(iter_at(it, keys[i], seqnos[i]));
+  CHECK(!kv_iterator_valid(it));
+  kv_iterator_destroy(it);
+  memtable_unref(mt);
+}
+
+static void mixed_next_and_prev_step_over_the_same_entries(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  CHECK_OK(fill_abc(mt));
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  kv_iterator_seek_first(it);
+  kv_iterator_next(it);
+  kv_iterator_next(it);
+  CHECK(iter_at(it, "a", 1));
+  kv_iterator_prev(it);
+  CHECK(iter_at(it, "a", 2));
+  kv_iterator_next(it);
+  kv_iterator_next(it);
+  CHECK(iter_at(it, "b", 5));
+  CHECK(slice_equal(kv_iterator_value(it), slice_from_cstr("b5")));
+  kv_iterator_prev(it);
+  kv_iterator_prev(it);
+  kv_iterator_prev(it);
+  CHECK(iter_at(it, "a", 3));
+  kv_iterator_prev(it);
+  CHECK(!kv_iterator_valid(it));
+  kv_iterator_seek_last(it);
+  kv_iterator_prev(it);
+  kv_iterator_next(it);
+  CHECK(iter_at(it, "c", 1));
+  kv_iterator_next(it);
+  CHECK(!kv_iterator_valid(it));
+  kv_iterator_destroy(it);
+  memtable_unref(mt);
+}
+
+static void empty_memtable_iterates_nothing(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  kv_iterator_seek_first(it);
+  CHECK(!kv_iterator_valid(it));
+  kv_iterator_seek_last(it);
+  CHECK(!kv_iterator_valid(it));
+  internal_key t = internal_key_make(slice_from_cstr("x"), 5, VALUE_TYPE_VALUE);
+  kv_iterator_seek(it, &t);
+  CHECK(!kv_iterator_valid(it));
+  kv_iterator_seek_for_prev(it, &t);
+  CHECK(!kv_iterator_valid(it));
+  kv_iterator_destroy(it);
+  int found;
+  memtable_get(mt, slice_from_cstr("x"), SEQNO_READ_ALL, &found, NULL, NULL);
+  CHECK(!found);
+  CHECK(memtable_is_empty(mt));
+  memtable_unref(mt);
+}
+
+static void seek_lands_on_the_first_entry_at_or_after_the_target(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  CHECK_OK(fill_abc(mt));
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  internal_key t;
+  t = internal_key_make(slice_empty(), SEQNO_MAX, VALUE_TYPE_MAX); /* before the first */
+  kv_iterator_seek(it, &t);
+  CHECK(iter_at(it, "a", 3));
+  t = internal_key_make(slice_from_cstr("d"), SEQNO_MAX, VALUE_TYPE_MAX); /* after the last */
+  kv_iterator_seek(it, &t);
+  CHECK(!kv_iterator_valid(it));
+  t = internal_key_make(slice_from_cstr("c"), 0, VALUE_TYPE_VALUE); /* after c@1, the last */
+  kv_iterator_seek(it, &t);
+  CHECK(!kv_iterator_valid(it));
+  t = internal_key_make(slice_from_cstr("ab"), 9, VALUE_TYPE_VALUE); /* between keys */
+  kv_iterator_seek(it, &t);
+  CHECK(iter_at(it, "b", 5));
+  t = internal_key_make(slice_from_cstr("a"), 2, VALUE_TYPE_VALUE); /* exact */
+  kv_iterator_seek(it, &t);
+  CHECK(iter_at(it, "a", 2));
+  t = internal_key_make(slice_from_cstr("a"), 2, VALUE_TYPE_MAX); /* same seqno, larger type */
+  kv_iterator_seek(it, &t);
+  CHECK(iter_at(it, "a", 2));
+  t = internal_key_make(slice_from_cstr("a"), 9, VALUE_TYPE_VALUE); /* newer than all of a */
+  kv_iterator_seek(it, &t);
+  CHECK(iter_at(it, "a", 3));
+  t = internal_key_make(slice_from_cstr("a"), 0, VALUE_TYPE_VALUE); /* older than all of a */
+  kv_iterator_seek(it, &t);
+  CHECK(iter_at(it, "b", 5));
+  t = internal_key_seek_target(slice_from_cstr("c"), 4); /* what a read at snapshot 4 seeks */
+  kv_iterator_seek(it, &t);
+  CHECK(iter_at(it, "c", 1));
+  kv_iterator_destroy(it);
+  memtable_unref(mt);
+}
+
+static void seek_for_prev_lands_on_the_last_entry_at_or_before_the_target(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  CHECK_OK(fill_abc(mt));
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  internal_key t;
+  t = internal_key_make(slice_from_cstr("a"), 4, VALUE_TYPE_VALUE); /* before the first */
+  kv_iterator_seek_for_prev(it, &t);
+  CHECK(!kv_iterator_valid(it));
+  t = internal_key_make(slice_empty(), 0, VALUE_TYPE_VALUE);
+  kv_iterator_seek_for_prev(it, &t);
+  CHECK(!kv_iterator_valid(it));
+  t = internal_key_make(slice_from_cstr("zz"), 0, VALUE_TYPE_VALUE); /* after the last */
+  kv_iterator_seek_for_prev(it, &t);
+  CHECK(iter_at(it, "c", 1));
+  t = internal_key_make(slice_from_cstr("bb"), 0, VALUE_TYPE_VALUE); /* between keys */
+  kv_iterator_seek_for_prev(it, &t);
+  CHECK(iter_at(it, "b", 5));
+  t = internal_key_make(slice_from_cstr("a"), 2, VALUE_TYPE_VALUE); /* exact */
+  kv_iterator_seek_for_prev(it, &t);
+  CHECK(iter_at(it, "a", 2));
+  t = internal_key_make(slice_from_cstr("a"), 2, VALUE_TYPE_MAX); /* sorts just before a@2 */
+  kv_iterator_seek_for_prev(it, &t);
+  CHECK(iter_at(it, "a", 3));
+  t = internal_key_make(slice_from_cstr("c"), 2, VALUE_TYPE_VALUE); /* between versions */
+  kv_iterator_seek_for_prev(it, &t);
+  CHECK(iter_at(it, "c", 4));
+  kv_iterator_prev(it);
+  CHECK(iter_at(it, "b", 5));
+  kv_iterator_destroy(it);
+  memtable_unref(mt);
+}
+
+/* --- a randomized comparison with a sorted array -------------------------------------------------- */
+
+typedef struct model_entry {
+  uint8_t key[4];
+  size_t key_len;
+  uint64_t seqno;
+  value_type type;
+  uint8_t value[12];
+  size_t value_len;
+} model_entry;
+
+static internal_key model_key(const model_entry *e) {
+  return internal_key_make(slice_make(e->key, e->key_len), e->seqno, e->type);
+}
+
+static int model_compare(const void *a, const void *b) {
+  internal_key ka = model_key(a), kb = model_key(b);
+  return internal_key_compare(&ka, &kb);
+}
+
+static int matches_model(const kv_iterator *it, const model_entry *e) {
+  if (!kv_iterator_valid(it)) return 0;
+  internal_key k = kv_iterator_key(it), m = model_key(e);
+  return internal_key_compare(&k, &m) == 0 && k.type == e->type &&
+         slice_equal(kv_iterator_value(it), slice_make(e->value, e->value_len));
+}
+
+/* Short keys over a three-letter alphabet (empty and 0xff included) collide often, which is
+ * what exercises many versions per key. */
+static void random_model_entry(harness_rng *rng, model_entry *e) {
+  static const uint8_t alphabet[] = {0x00, 'a', 0xff};
+  e->key_len = harness_rng_next(rng) % 4;
+  for (size_t i = 0; i < e->key_len; i++) e->key[i] = alphabet[harness_rng_next(rng) % 3];
+  e->seqno = harness_rng_next(rng) % 3000;
+  uint64_t t = harness_rng_next(rng) % 10;
+  e->type = t < 7 ? VALUE_TYPE_VALUE : t < 9 ? VALUE_TYPE_TOMBSTONE : VALUE_TYPE_WEAK_TOMBSTONE;
+  e->value_len = harness_rng_next(rng) % sizeof e->value;
+  for (size_t i = 0; i < e->value_len; i++) e->value[i] = (uint8_t)harness_rng_next(rng);
+}
+
+static void randomized_operations_agree_with_a_sorted_array(void) {
+  enum { OPS = 4000 };
+  model_entry *model = malloc(OPS * sizeof *model);
+  CHECK(model != NULL);
+  size_t n = 0;
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  harness_rng rng = {0x5eed1234};
+  uint64_t rejected = 0;
+  for (int op = 1; op <= OPS; op++) {
+    model_entry e;
+    random_model_entry(&rng, &e);
+    int duplicate = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (model[i].seqno == e.seqno && model[i].key_len == e.key_len &&
+          memcmp(model[i].key, e.key, e.key_len) == 0) duplicate = 1;
+    }
+    strata_status *st = memtable_insert(mt, slice_make(e.key, e.key_len), e.seqno, e.type,
+                                        slice_make(e.value, e.value_len));
+    if (duplicate) {
+      CHECK_CODE(st, STRATA_INVALID_ARGUMENT);
+      rejected++;
+    } else {
+      CHECK_OK(st);
+      model[n++] = e;
+    }
+    if (op % 500 != 0) continue;
+
+    qsort(model, n, sizeof *model, model_compare);
+    CHECK_EQ_U64(memtable_entry_count(mt), n);
+    kv_iterator_seek_first(it);
+    for (size_t i = 0; i < n; i++, kv_iterator_next(it)) CHECK(matches_model(it, &model[i]));
+    CHECK(!kv_iterator_valid(it));
+    kv_iterator_seek_last(it);
+    for (size_t i = n; i-- > 0; kv_iterator_prev(it)) CHECK(matches_model(it, &model[i]));
+    CHECK(!kv_iterator_valid(it));
+
+    for (int q = 0; q < 300; q++) {
+      model_entry probe;
+      random_model_entry(&rng, &probe);
+      uint64_t snapshot = harness_rng_next(&rng) % 3100;
+      if (q % 10 == 0) snapshot = SEQNO_READ_ALL;
+      /* get: the first model entry of the key with seqno < snapshot (newest first) */
+      const model_entry *want = NULL;
+      for (size_t i = 0; i < n && !want; i++) {
+        if (model[i].key_len == probe.key_len && !memcmp(model[i].key, probe.key, probe.key_len) &&
+            model[i].seqno < snapshot) want = &model[i];
+      }
+      int found;
+      value_type type;
+      slice value;
+      memtable_get(mt, slice_make(probe.key, probe.key_len), snapshot, &found, &type, &value);
+      CHECK(found == (want != NULL));
+      if (want) CHECK(type == want->type && slice_equal(value, slice_make(want->value, want->value_len)));
+
+      /* seek: lower bound; seek_for_prev: last <= target */
+      internal_key target = model_key(&probe);
+      size_t lb = 0;
+      while (lb < n) {
+        internal_key k = model_key(&model[lb]);
+        if (internal_key_compare(&k, &target) >= 0) break;
+        lb++;
+      }
+      kv_iterator_seek(it, &target);
+      if (lb == n) CHECK(!kv_iterator_valid(it));
+      else CHECK(matches_model(it, &model[lb]));
+      size_t le = lb;
+      if (lb < n) {
+        internal_key k = model_key(&model[lb]);
+        if (internal_key_compare(&k, &target) == 0) le = lb + 1;
+      }
+      kv_iterator_seek_for_prev(it, &target);
+      if (le == 0) CHECK(!kv_iterator_valid(it));
+      else CHECK(matches_model(it, &model[le - 1]));
+    }
+  }
+  CHECK(rejected > 0 && n > 3000); /* both paths were taken */
+  kv_iterator_destroy(it);
+  memtable_unref(mt);
+  free(model);
+}
+
+/* --- lifetime and counters ---------------------------------------------------------------------- */
+
+static void iterator_keeps_the_memtable_alive_after_the_owner_unrefs(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  CHECK_OK(fill_abc(mt));
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  memtable_unref(mt); /* the owner lets go; ASan would flag any use after free below */
+  int n = 0;
+  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) {
+    CHECK(kv_iterator_value(it).len <= 2);
+    n++;
+  }
+  CHECK(n == 6);
+  kv_iterator_seek_last(it);
+  CHECK(iter_at(it, "c", 1));
+  kv_iterator_destroy(it); /* frees the memtable (leak-checked under ASan) */
+}
+
+static void approximate_size_grows_with_every_insert(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  CHECK_EQ_U64(memtable_approximate_size(mt), 0);
+  uint64_t last = 0;
+  char key[32];
+  for (int i = 0; i < 2000; i++) {
+    snprintf(key, sizeof key, "key-%06d", i);
+    CHECK_OK(put(mt, key, (uint64_t)i, VALUE_TYPE_VALUE, "a value of some length"));
+    uint64_t size = memtable_approximate_size(mt);
+    CHECK(size >= last + strlen(key) + 22);
+    last = size;
+  }
+  CHECK(memtable_memory_usage(mt) >= memtable_approximate_size(mt));
+  /* a big value counts in full */
+  size_t big_len = 1 << 20;
+  uint8_t *big = malloc(big_len);
+  CHECK(big != NULL);
+  memset(big, 7, big_len);
+  strata_status *st = memtable_insert(mt, slice_from_cstr("big"), 5000, VALUE_TYPE_VALUE, slice_make(big, big_len));
+  free(big);
+  CHECK_OK(st);
+  CHECK(memtable_approximate_size(mt) >= last + big_len);
+  int found;
+  slice value;
+  memtable_get(mt, slice_from_cstr("big"), SEQNO_READ_ALL, &found, NULL, &value);
+  CHECK(found && value.len == big_len && value.data[0] == 7 && value.data[big_len - 1] == 7);
+  memtable_unref(mt);
+}
+
+static void highest_and_lowest_seqno_follow_inserts(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  uint64_t s = 12345;
+  CHECK(!memtable_highest_seqno(mt, &s) && s == 12345);
+  CHECK(!memtable_lowest_seqno(mt, &s));
+  CHECK_OK(put(mt, "a", 10, VALUE_TYPE_VALUE, ""));
+  CHECK(memtable_highest_seqno(mt, &s) && s == 10);
+  CHECK(memtable_lowest_seqno(mt, &s) && s == 10);
+  CHECK_OK(put(mt, "b", 4, VALUE_TYPE_TOMBSTONE, ""));
+  CHECK_OK(put(mt, "c", 30, VALUE_TYPE_VALUE, ""));
+  CHECK_OK(put(mt, "d", 20, VALUE_TYPE_VALUE, ""));
+  CHECK(memtable_highest_seqno(mt, &s) && s == 30);
+  CHECK(memtable_lowest_seqno(mt, &s) && s == 4);
+  CHECK_OK(put(mt, "e", 0, VALUE_TYPE_VALUE, ""));
+  CHECK_OK(put(mt, "f", SEQNO_MAX, VALUE_TYPE_VALUE, ""));
+  CHECK(memtable_lowest_seqno(mt, &s) && s == 0);
+  CHECK(memtable_highest_seqno(mt, &s) && s == SEQNO_MAX);
+  memtable_unref(mt);
+}
+
+static void invalid_inserts_are_rejected_and_change_nothing(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  size_t long_len = USER_KEY_MAX + 1;
+  uint8_t *long_key = calloc(1, long_len);
+  CHECK(long_key != NULL);
+  strata_status *too_long = memtable_insert(mt, slice_make(long_key, long_len), 1, VALUE_TYPE_VALUE, slice_empty());
+  strata_status *longest = memtable_insert(mt, slice_make(long_key, USER_KEY_MAX), 1, VALUE_TYPE_VALUE, slice_empty());
+  free(long_key);
+  CHECK_CODE(too_long, STRATA_INVALID_ARGUMENT);
+  CHECK_OK(longest);
+  if (sizeof(size_t) > 4) {
+    /* a 4 GiB value is rejected before a byte of it is read */
+    uint8_t tiny = 0;
+    slice huge = {&tiny, (size_t)((uint64_t)MEMTABLE_VALUE_MAX + 1)};
+    CHECK_CODE(memtable_insert(mt, slice_from_cstr("k"), 2, VALUE_TYPE_VALUE, huge), STRATA_INVALID_ARGUMENT);
+  }
+  CHECK_CODE(put(mt, "k", SEQNO_MAX + 1, VALUE_TYPE_VALUE, ""), STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(put(mt, "k", 3, (value_type)7, ""), STRATA_INVALID_ARGUMENT);
+  /* a second version of a key at the same seqno, whatever its type */
+  CHECK_OK(put(mt, "k", 4, VALUE_TYPE_VALUE, "first"));
+  CHECK_CODE(put(mt, "k", 4, VALUE_TYPE_VALUE, "second"), STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(put(mt, "k", 4, VALUE_TYPE_TOMBSTONE, ""), STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(put(mt, "k", 4, VALUE_TYPE_WEAK_TOMBSTONE, ""), STRATA_INVALID_ARGUMENT);
+  CHECK_EQ_U64(memtable_entry_count(mt), 2);
+  int found;
+  slice value;
+  memtable_get(mt, slice_from_cstr("k"), SEQNO_READ_ALL, &found, NULL, &value);
+  CHECK(found && slice_equal(value, slice_from_cstr("first")));
+  uint64_t s;
+  CHECK(memtable_highest_seqno(mt, &s) && s == 4);
+  memtable_unref(mt);
+}
+
+/* --- one writer, many readers ------------------------------------------------------------------- */
+
+enum { RACE_ENTRIES = 20000, RACE_READERS = 3 };
+
+typedef struct race {
+  memtable *mt;
+  atomic_flag_int writer_done;
+  atomic_u64 violations;
+  atomic_u64 scans;
+} race;
+
+static void race_key(uint64_t i, char *out) {
+  snprintf(out, 16, "k%08llu", (unsigned long long)((i * 7919) % RACE_ENTRIES));
+}
+
+/* The value is a function of key and seqno, so a reader can tell a complete entry. */
+static void race_value(slice key, uint64_t seqno, uint8_t *out, size_t *len) {
+  uint8_t h = (uint8_t)seqno;
+  for (size_t i = 0; i < key.len; i++) h = (uint8_t)(h * 31 + key.data[i]);
+  *len = 1 + (size_t)(seqno % 40);
+  for (size_t i = 0; i < *len; i++) out[i] = (uint8_t)(h + i);
+}
+
+static int race_entry_is_complete(internal_key k, slice value) {
+  uint8_t want[64];
+  size_t len;
+  race_value(k.user_key, k.seqno, want, &len);
+  return k.user_key.len == 9 && value.len == len && memcmp(value.data, want, len) == 0;
+}
+
+static void *race_writer(void *arg) {
+  race *r = arg;
+  for (uint64_t i = 0; i < RACE_ENTRIES; i++) {
+    char key[16];
+    race_key(i, key);
+    uint8_t value[64];
+    size_t len;
+    race_value(slice_from_cstr(key), i + 1, value, &len);
+    strata_status *st = memtable_insert(r->mt, slice_from_cstr(key), i + 1, VALUE_TYPE_VALUE, slice_make(value, len));
+    if (st) {
+      strata_status_free(st);
+      atomic_u64_fetch_add(&r->violations, 1);
+    }
+  }
+  atomic_flag_set(&r->writer_done, 1);
+  return NULL;
+}
+
+static void *race_reader(void *arg) {
+  race *r = arg;
+  kv_iterator *it;
+  strata_status *st = memtable_iterator_new(r->mt, &it);
+  if (st) {
+    strata_status_free(st);
+    atomic_u64_fetch_add(&r->violations, 1);
+    return NULL;
+  }
+  harness_rng rng = {(uint64_t)(uintptr_t)arg ^ 0x1234567};
+  int last_round = 0;
+  while (!last_round) {
+    last_round = atomic_flag_get(&r->writer_done); /* one full pass after the writer finished */
+    uint64_t violations = 0, seen = 0;
+    internal_key prev_key = {{NULL, 0}, 0, VALUE_TYPE_VALUE};
+    int backwards = harness_rng_next(&rng) % 2 == 0;
+    if (backwards) kv_iterator_seek_last(it); else kv_iterator_seek_first(it);
+    for (; kv_iterator_valid(it); backwards ? kv_iterator_prev(it) : kv_iterator_next(it)) {
+      internal_key k = kv_iterator_key(it);
+      if (!race_entry_is_complete(k, kv_iterator_value(it))) violations++;
+      if (seen && (backwards ? internal_key_compare(&k, &prev_key) >= 0 : internal_key_compare(&k, &prev_key) <= 0)) violations++;
+      prev_key = k;
+      seen++;
+    }
+    for (int g = 0; g < 200; g++) {
+      char key[16];
+      race_key(harness_rng_next(&rng) % RACE_ENTRIES, key);
+      int found;
+      value_type type;
+      slice value;
+      memtable_get(r->mt, slice_from_cstr(key), SEQNO_READ_ALL, &found, &type, &value);
+      if (!found) continue; /* not written yet */
+      /* Every key is written once, so a seek finds the same entry; its seqno says which bytes
+       * the value must hold. */
+      internal_key t = internal_key_seek_target(slice_from_cstr(key), SEQNO_READ_ALL);
+      kv_iterator_seek(it, &t);
+      if (!kv_iterator_valid(it) || !race_entry_is_complete(kv_iterator_key(it), kv_iterator_value(it))) {
+        violations++;
+        continue;
+      }
+      uint8_t want[64];
+      size_t len;
+      race_value(slice_from_cstr(key), kv_iterator_key(it).seqno, want, &len);
+      if (type != VALUE_TYPE_VALUE || value.len != len || memcmp(value.data, want, len) != 0) violations++;
+    }
+    if (last_round && seen != RACE_ENTRIES) violations++;
+    atomic_u64_fetch_add(&r->violations, violations);
+    atomic_u64_fetch_add(&r->scans, 1);
+  }
+  kv_iterator_destroy(it);
+  return NULL;
+}
+
+static void one_writer_and_many_readers_see_sorted_complete_entries(void) {
+  race r;
+  CHECK_OK(memtable_new(&r.mt));
+  atomic_flag_set(&r.writer_done, 0);
+  atomic_u64_init(&r.violations, 0);
+  atomic_u64_init(&r.scans, 0);
+  sync_thread readers[RACE_READERS], writer;
+  for (int i = 0; i < RACE_READERS; i++) CHECK_OK(sync_thread_start(&readers[i], race_reader, &r));
+  CHECK_OK(sync_thread_start(&writer, race_writer, &r));
+  sync_thread_join(&writer);
+  for (int i = 0; i < RACE_READERS; i++) sync_thread_join(&readers[i]);
+  CHECK_EQ_U64(atomic_u64_load(&r.violations), 0);
+  CHECK(atomic_u64_load(&r.scans) >= RACE_READERS);
+  CHECK_EQ_U64(memtable_entry_count(r.mt), RACE_ENTRIES);
+  memtable_unref(r.mt);
+}
+
+int main(void) {
+  RUN(arena_allocations_are_aligned_and_counted);
+  RUN(arena_big_request_gets_its_own_chunk_and_keeps_the_current_one);
+  RUN(entries_iterate_by_key_then_newest_version_first);
+  RUN(get_sees_only_seqnos_below_the_snapshot);
+  RUN(get_at_snapshot_zero_sees_nothing_not_even_seqno_zero);
+  RUN(get_reports_tombstones_and_weak_tombstones_as_such);
+  RUN(empty_key_sorts_first_and_ff_keys_last);
+  RUN(reverse_iteration_visits_every_entry_backwards);
+  RUN(mixed_next_and_prev_step_over_the_same_entries);
+  RUN(empty_memtable_iterates_nothing);
+  RUN(seek_lands_on_the_first_entry_at_or_after_the_target);
+  RUN(seek_for_prev_lands_on_the_last_entry_at_or_before_the_target);
+  RUN(randomized_operations_agree_with_a_sorted_array);
+  RUN(iterator_keeps_the_memtable_alive_after_the_owner_unrefs);
+  RUN(approximate_size_grows_with_every_insert);
+  RUN(highest_and_lowest_seqno_follow_inserts);
+  RUN(invalid_inserts_are_rejected_and_change_nothing);
+  /* needs threads: single-threaded builds have no second thread to race with */
+  if (sync_threads_available()) RUN(one_writer_and_many_readers_see_sorted_complete_entries);
+  return harness_finish();
+}
