@@ -48,6 +48,141 @@ const char *strata_version_string(void);
 /* Checksums of the engine's file formats, exposed so tools can verify files. */
 uint64_t strata_xxh3_64(const void *data, size_t len);
 
+
+/* ---------------------------------------------------------------------------------------------
+ * Databases
+ *
+ * Keys are 0..65535 bytes (the empty key is valid) and values up to 4 GiB - 1 bytes; both are
+ * copied by the engine, so the caller's buffers may be reused as soon as a call returns.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct strata_db strata_db;
+typedef struct strata_options strata_options;
+typedef struct strata_snapshot strata_snapshot;
+typedef struct strata_iterator strata_iterator;
+typedef struct strata_batch strata_batch;
+struct vfs; /* a storage backend (src/vfs/vfs.h); advanced use: bindings plug theirs in */
+
+#define STRATA_KEY_MAX 65535u
+
+typedef enum strata_compression { STRATA_COMPRESSION_NONE = 0, STRATA_COMPRESSION_LZ4 = 1 } strata_compression;
+
+strata_status *strata_options_new(strata_options **out);
+void strata_options_free(strata_options *o);
+void strata_options_set_create_if_missing(strata_options *o, int on);      /* default 1 */
+void strata_options_set_error_if_exists(strata_options *o, int on);        /* default 0 */
+void strata_options_set_memtable_size(strata_options *o, uint64_t bytes);  /* default 64 MiB */
+void strata_options_set_block_cache_size(strata_options *o, uint64_t bytes); /* default 16 MiB */
+void strata_options_set_block_size(strata_options *o, uint32_t bytes);     /* default 4 KiB */
+/* Compression below level 1 (levels 0-1 stay uncompressed); default LZ4. */
+void strata_options_set_compression(strata_options *o, strata_compression c);
+void strata_options_set_bloom_bits_per_key(strata_options *o, double bits); /* default 10; 0 = none */
+void strata_options_set_sync(strata_options *o, int on);                   /* fsync every write; default 0 */
+/* Background flush/compaction threads (threaded builds); default 1 where available. */
+void strata_options_set_background_threads(strata_options *o, int on);
+/* Sealed memtables allowed to wait for flush before writers stall; default 4. */
+void strata_options_set_max_sealed_memtables(strata_options *o, uint32_t n);
+/* Storage backend; NULL (default) = the platform's files. The backend must outlive the database. */
+void strata_options_set_vfs(strata_options *o, struct vfs *v);
+
+/* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED if another handle has it. */
+strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out);
+/* Waits for background work, releases the lock and frees the handle (also on error). Snapshots and
+ * iterators still open keep what they read alive and must still be released. */
+strata_status *strata_close(strata_db *db);
+
+strata_status *strata_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen, int sync);
+strata_status *strata_delete(strata_db *db, const void *key, size_t klen, int sync);
+/* Removes a key written once since its last delete (a "weak" tombstone cancelling one value). */
+strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen, int sync);
+
+/*
+ * Point read at a snapshot (NULL = latest). *found = 0 when absent. The value is malloc'd for the
+ * caller (free with strata_free); strata_get_into copies into the caller's buffer instead and
+ * reports the full length in *vlen even when it exceeds cap (then only cap bytes are written).
+ */
+strata_status *strata_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen,
+                          int *found, void **value, size_t *vlen);
+strata_status *strata_get_into(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen,
+                               int *found, void *buf, size_t cap, size_t *vlen);
+void strata_free(void *p);
+
+/* Atomic batches: every operation gets the same seqno and becomes visible at once. */
+strata_status *strata_batch_new(strata_batch **out);
+void strata_batch_free(strata_batch *b);
+strata_status *strata_batch_put(strata_batch *b, const void *key, size_t klen, const void *value, size_t vlen);
+strata_status *strata_batch_delete(strata_batch *b, const void *key, size_t klen);
+strata_status *strata_batch_single_delete(strata_batch *b, const void *key, size_t klen);
+size_t strata_batch_count(const strata_batch *b);
+void strata_batch_clear(strata_batch *b);
+strata_status *strata_write(strata_db *db, strata_batch *b, int sync);
+
+/* A consistent view as of now: later writes, flushes and compactions do not change it. */
+strata_status *strata_snapshot_acquire(strata_db *db, strata_snapshot **out);
+void strata_snapshot_release(strata_snapshot *snap);
+uint64_t strata_snapshot_seqno(const strata_snapshot *snap);
+
+/* Iterators over a key range at a snapshot (NULL = an implicit snapshot taken now). */
+typedef enum strata_bound { STRATA_UNBOUNDED = 0, STRATA_INCLUDED = 1, STRATA_EXCLUDED = 2 } strata_bound;
+typedef struct strata_range {
+  strata_bound lo_kind;
+  const void *lo;
+  size_t lo_len;
+  strata_bound hi_kind;
+  const void *hi;
+  size_t hi_len;
+} strata_range;
+
+/* range NULL = every key; strata_iterator_new_prefix limits to keys starting with prefix. */
+strata_status *strata_iterator_new(strata_db *db, const strata_snapshot *snap, const strata_range *range,
+                                   strata_iterator **out);
+strata_status *strata_iterator_new_prefix(strata_db *db, const strata_snapshot *snap, const void *prefix,
+                                          size_t len, strata_iterator **out);
+void strata_iterator_seek_first(strata_iterator *it);
+void strata_iterator_seek_last(strata_iterator *it);
+void strata_iterator_seek(strata_iterator *it, const void *key, size_t klen);          /* first >= key */
+void strata_iterator_seek_for_prev(strata_iterator *it, const void *key, size_t klen); /* last <= key */
+void strata_iterator_next(strata_iterator *it);
+void strata_iterator_prev(strata_iterator *it);
+int strata_iterator_valid(const strata_iterator *it);
+/* Valid until the iterator moves. */
+const void *strata_iterator_key(const strata_iterator *it, size_t *klen);
+const void *strata_iterator_value(const strata_iterator *it, size_t *vlen);
+/* The error that made the iterator invalid, if any (owned by the caller). */
+strata_status *strata_iterator_status(strata_iterator *it);
+void strata_iterator_close(strata_iterator *it);
+
+/* Seals the active memtable and writes every sealed memtable to a table; returns when done. */
+strata_status *strata_flush(strata_db *db);
+/*
+ * Single-threaded builds (and threaded ones with background threads off): runs pending flushes
+ * and compactions for at most `budget_bytes` of output; *more = 1 when work remains.
+ */
+strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more);
+
+typedef struct strata_level_stats {
+  uint32_t tables;
+  uint32_t runs;
+  uint64_t bytes;
+} strata_level_stats;
+
+typedef struct strata_stats {
+  uint32_t level_count;
+  strata_level_stats levels[16];
+  uint64_t memtable_bytes;    /* active + sealed */
+  uint32_t sealed_memtables;
+  uint64_t cache_hits, cache_misses, cache_bytes;
+  uint64_t bytes_written_user;       /* keys + values accepted */
+  uint64_t bytes_written_flush;
+  uint64_t bytes_written_compaction;
+  uint64_t flushes, compactions, write_stalls;
+  uint64_t seqno;                    /* the next seqno a write will get */
+  uint32_t snapshots_open;
+  uint32_t versions_alive;           /* super versions still pinned (history length) */
+} strata_stats;
+
+strata_status *strata_get_stats(strata_db *db, strata_stats *out);
+
 #ifdef __cplusplus
 }
 #endif
