@@ -152,7 +152,10 @@ static void iter_set(block_iter *it, const entry *e) {
 static void iter_to_restart(block_iter *it, uint32_t i) {
   entry e;
   strata_status *st = decode_entry(it->b, restart_at(it->b, i), 0, &e);
-  if (st) return iter_fail(it, st);
+  if (st) {
+    iter_fail(it, st);
+    return;
+  }
   it->restart_idx = i;
   it->restart_key = e.delta;
   iter_set(it, &e);
@@ -166,12 +169,21 @@ static void iter_advance(block_iter *it) {
   }
   if (it->restart_idx + 1 < b->num_restarts) {
     uint32_t r = restart_at(b, it->restart_idx + 1);
-    if (it->next == r) return iter_to_restart(it, it->restart_idx + 1);
-    if (it->next > r) return iter_fail(it, block_corrupt(b, "entry crosses a restart point", it->cur));
+    if (it->next == r) {
+      iter_to_restart(it, it->restart_idx + 1);
+      return;
+    }
+    if (it->next > r) {
+      iter_fail(it, block_corrupt(b, "entry crosses a restart point", it->cur));
+      return;
+    }
   }
   entry e;
   strata_status *st = decode_entry(b, it->next, it->restart_key.len, &e);
-  if (st) return iter_fail(it, st);
+  if (st) {
+    iter_fail(it, st);
+    return;
+  }
   iter_set(it, &e);
 }
 

@@ -61,7 +61,11 @@ strata_status *table_reader_load_block(table_reader *r, block_handle h, block_ty
   if (!ch) {
     block *b;
     STATUS_TRY(open_block(r, h, type, &b));
-    STATUS_TRY(block_cache_insert(r->cache, r->id, h.offset, b, block_charge(b), block_deleter, 0, &ch));
+    strata_status *st = block_cache_insert(r->cache, r->id, h.offset, b, block_charge(b), block_deleter, 0, &ch);
+    if (st) {
+      block_free(b); /* on failure the cache took nothing */
+      return st;
+    }
   }
   *blk = cache_handle_value(ch);
   owner->release = release_cached;
