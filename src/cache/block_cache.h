@@ -35,13 +35,16 @@ typedef struct block_cache_stats {
 STRATA_MUST_USE strata_status *block_cache_new(size_t capacity_bytes, unsigned shards, block_cache **out);
 void block_cache_free(block_cache *c); /* every handle must have been released */
 
-/* A referenced handle, or NULL on a miss (counted). */
+/* A referenced handle, or NULL on a miss (counted). Thread-safe, like every call here. */
 cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offset);
 
 /*
  * Takes ownership of `value` (freed with `deleter` once evicted or erased and unreferenced) and
  * returns a referenced handle. If the key is already present the new value replaces it for
- * later lookups. `charge` is the bytes the entry counts for.
+ * later lookups (holders of the old handle keep the old value). `charge` is the bytes the entry
+ * counts for. An entry that cannot fit (charge above a shard's share of the capacity, or a
+ * zero-capacity cache) is not kept: the handle still works and the value dies on release.
+ * On failure (out of memory) nothing was taken: the value is still the caller's.
  */
 STRATA_MUST_USE strata_status *block_cache_insert(block_cache *c, uint64_t file_id, uint64_t offset,
                                                   void *value, size_t charge, void (*deleter)(void *value),

@@ -1,0 +1,336 @@
+/* Decoding data and index blocks; the byte layout is drawn in block_writer.c. */
+#include "block_reader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/coding.h"
+#include "block_writer.h"
+
+static strata_status *block_corrupt(const block *b, const char *why, uint32_t off) {
+  return status_new(STRATA_CORRUPTION, "%s: %s (at byte %u of the block)", b->what, why, off);
+}
+
+strata_status *block_open(uint8_t *data, size_t len, const char *what, block **out) {
+  *out = NULL;
+  block *b = calloc(1, sizeof *b);
+  char *w = malloc(strlen(what) + 1);
+  if (!b || !w) {
+    free(b);
+    free(w);
+    free(data);
+    return status_no_memory();
+  }
+  memcpy(w, what, strlen(what) + 1);
+  b->data = data;
+  b->len = len;
+  b->what = w;
+  strata_status *st = NULL;
+  if (len < BLOCK_FOOTER_SIZE + 1 || len > UINT32_MAX) {
+    st = block_corrupt(b, "block too short for its footer", 0);
+    goto fail;
+  }
+  const uint8_t *f = data + len - BLOCK_FOOTER_SIZE;
+  b->entries_end = decode_fixed32(f);
+  b->item_count = decode_fixed32(f + 4);
+  b->num_restarts = decode_fixed32(f + 8);
+  b->num_buckets = decode_fixed32(f + 12);
+  uint64_t need = (uint64_t)b->entries_end + 1 + 4ull * b->num_restarts + b->num_buckets + BLOCK_FOOTER_SIZE;
+  if (need != len) {
+    st = block_corrupt(b, "footer lengths disagree with the block size", (uint32_t)(len - BLOCK_FOOTER_SIZE));
+    goto fail;
+  }
+  if (data[b->entries_end] != BLOCK_END_MARKER) {
+    st = block_corrupt(b, "end marker missing", b->entries_end);
+    goto fail;
+  }
+  if ((b->item_count == 0) != (b->num_restarts == 0) || b->num_restarts > b->item_count ||
+      (b->item_count == 0 && b->entries_end != 0) || (b->num_buckets && b->num_restarts > BLOCK_HASH_MAX_RESTARTS)) {
+    st = block_corrupt(b, "inconsistent item and restart counts", (uint32_t)(len - BLOCK_FOOTER_SIZE));
+    goto fail;
+  }
+  b->restarts = data + b->entries_end + 1;
+  b->buckets = b->restarts + 4ull * b->num_restarts;
+  for (uint32_t i = 0; i < b->num_restarts; i++) {
+    uint32_t r = decode_fixed32(b->restarts + 4ull * i);
+    uint32_t prev = i ? decode_fixed32(b->restarts + 4ull * (i - 1)) : 0;
+    if ((i == 0 && r != 0) || (i > 0 && r <= prev) || r >= b->entries_end) {
+      st = block_corrupt(b, "restart offset out of order or range", b->entries_end + 1 + 4 * i);
+      goto fail;
+    }
+  }
+  *out = b;
+  return NULL;
+fail:
+  block_free(b);
+  return st;
+}
+
+void block_free(block *b) {
+  if (!b) return;
+  free(b->data);
+  free(b->what);
+  free(b);
+}
+
+size_t block_charge(const block *b) { return b->len + sizeof *b; }
+
+static uint32_t restart_at(const block *b, uint32_t i) { return decode_fixed32(b->restarts + 4ull * i); }
+
+/* One decoded entry; key = restart_key[0..shared) + delta. */
+typedef struct entry {
+  uint32_t off, next, shared;
+  slice delta, value;
+  uint64_t trailer;
+} entry;
+
+static strata_status *decode_entry(const block *b, uint32_t off, size_t restart_key_len, entry *e) {
+  const uint8_t *p = b->data + off, *end = b->data + b->entries_end;
+  uint32_t shared, unshared, vlen;
+  uint64_t trailer;
+  if (off >= b->entries_end || !(p = decode_varint32(p, end, &shared)) || !(p = decode_varint32(p, end, &unshared)) ||
+      !(p = decode_varint32(p, end, &vlen)) || !(p = decode_varint64(p, end, &trailer)))
+    return block_corrupt(b, "truncated entry header", off);
+  if (shared > restart_key_len || (uint64_t)shared + unshared > USER_KEY_MAX)
+    return block_corrupt(b, "entry key length out of range", off);
+  if ((uint64_t)unshared + vlen > (uint64_t)(end - p)) return block_corrupt(b, "entry overruns the block", off);
+  if (!value_type_is_valid(trailer & 0xff)) return block_corrupt(b, "unknown value type", off);
+  e->off = off;
+  e->shared = shared;
+  e->delta = slice_make(p, unshared);
+  e->value = slice_make(p + unshared, vlen);
+  e->trailer = trailer;
+  e->next = (uint32_t)(p + unshared + vlen - b->data);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct block_iter {
+  kv_iterator base;
+  const block *b;
+  block_owner owner;
+  uint32_t restart_idx; /* interval of the current entry */
+  slice restart_key;
+  uint32_t cur, next;
+  int valid;
+  internal_key key;
+  slice value;
+  buffer keybuf;
+  strata_status *st;
+} block_iter;
+
+static void iter_fail(block_iter *it, strata_status *st) {
+  it->valid = 0;
+  if (!it->st) it->st = st;
+  else strata_status_free(st);
+}
+
+static void iter_set(block_iter *it, const entry *e) {
+  it->cur = e->off;
+  it->next = e->next;
+  it->value = e->value;
+  it->key.seqno = e->trailer >> 8;
+  it->key.type = (value_type)(e->trailer & 0xff);
+  if (e->shared == 0) {
+    it->key.user_key = e->delta;
+  } else {
+    buffer_clear(&it->keybuf);
+    strata_status *st = buffer_append(&it->keybuf, it->restart_key.data, e->shared);
+    if (!st) st = buffer_append(&it->keybuf, e->delta.data, e->delta.len);
+    if (st) {
+      iter_fail(it, st);
+      return;
+    }
+    it->key.user_key = buffer_slice(&it->keybuf);
+  }
+  it->valid = 1;
+}
+
+/* Positions on the restart entry of interval i. */
+static void iter_to_restart(block_iter *it, uint32_t i) {
+  entry e;
+  strata_status *st = decode_entry(it->b, restart_at(it->b, i), 0, &e);
+  if (st) {
+    iter_fail(it, st);
+    return;
+  }
+  it->restart_idx = i;
+  it->restart_key = e.delta;
+  iter_set(it, &e);
+}
+
+static void iter_advance(block_iter *it) {
+  const block *b = it->b;
+  if (it->next >= b->entries_end) {
+    it->valid = 0;
+    return;
+  }
+  if (it->restart_idx + 1 < b->num_restarts) {
+    uint32_t r = restart_at(b, it->restart_idx + 1);
+    if (it->next == r) {
+      iter_to_restart(it, it->restart_idx + 1);
+      return;
+    }
+    if (it->next > r) {
+      iter_fail(it, block_corrupt(b, "entry crosses a restart point", it->cur));
+      return;
+    }
+  }
+  entry e;
+  strata_status *st = decode_entry(b, it->next, it->restart_key.len, &e);
+  if (st) {
+    iter_fail(it, st);
+    return;
+  }
+  iter_set(it, &e);
+}
+
+static int iter_key_less(const block_iter *it, const internal_key *target) {
+  return internal_key_compare(&it->key, target) < 0;
+}
+
+static void bi_seek_first(kv_iterator *base) {
+  block_iter *it = (block_iter *)base;
+  it->valid = 0;
+  if (it->b->num_restarts) iter_to_restart(it, 0);
+}
+
+static void bi_seek_last(kv_iterator *base) {
+  block_iter *it = (block_iter *)base;
+  it->valid = 0;
+  if (!it->b->num_restarts) return;
+  iter_to_restart(it, it->b->num_restarts - 1);
+  while (it->valid && it->next < it->b->entries_end) iter_advance(it);
+}
+
+/* Last restart whose key is < target (0 if none). */
+static int iter_find_restart(block_iter *it, const internal_key *target, uint32_t *out) {
+  uint32_t lo = 0, hi = it->b->num_restarts - 1;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo + 1) / 2;
+    entry e;
+    strata_status *st = decode_entry(it->b, restart_at(it->b, mid), 0, &e);
+    if (st) {
+      iter_fail(it, st);
+      return 0;
+    }
+    internal_key k = internal_key_make(e.delta, e.trailer >> 8, (value_type)(e.trailer & 0xff));
+    if (internal_key_compare(&k, target) < 0) lo = mid;
+    else hi = mid - 1;
+  }
+  *out = lo;
+  return 1;
+}
+
+static void bi_seek(kv_iterator *base, const internal_key *target) {
+  block_iter *it = (block_iter *)base;
+  it->valid = 0;
+  if (!it->b->num_restarts) return;
+  uint32_t r;
+  if (!iter_find_restart(it, target, &r)) return;
+  iter_to_restart(it, r);
+  while (it->valid && iter_key_less(it, target)) iter_advance(it);
+}
+
+static void bi_prev(kv_iterator *base);
+
+static void bi_seek_for_prev(kv_iterator *base, const internal_key *target) {
+  block_iter *it = (block_iter *)base;
+  bi_seek(base, target);
+  if (it->st) return;
+  if (!it->valid) bi_seek_last(base);
+  else if (internal_key_compare(&it->key, target) > 0) bi_prev(base);
+}
+
+static void bi_next(kv_iterator *base) {
+  block_iter *it = (block_iter *)base;
+  if (it->valid) iter_advance(it);
+}
+
+static void bi_prev(kv_iterator *base) {
+  block_iter *it = (block_iter *)base;
+  if (!it->valid) return;
+  uint32_t target = it->cur;
+  uint32_t r = it->restart_idx;
+  if (target == restart_at(it->b, r)) {
+    if (r == 0) {
+      it->valid = 0;
+      return;
+    }
+    r--;
+  }
+  iter_to_restart(it, r);
+  while (it->valid && it->next < target) iter_advance(it);
+  if (it->valid && it->next != target) iter_fail(it, block_corrupt(it->b, "entries overlap", it->cur));
+}
+
+static int bi_valid(const kv_iterator *base) { return ((const block_iter *)base)->valid; }
+static internal_key bi_key(const kv_iterator *base) { return ((const block_iter *)base)->key; }
+static slice bi_value(const kv_iterator *base) { return ((const block_iter *)base)->value; }
+
+static strata_status *bi_status(kv_iterator *base) {
+  block_iter *it = (block_iter *)base;
+  strata_status *st = it->st;
+  it->st = NULL;
+  return st;
+}
+
+static void bi_destroy(kv_iterator *base) {
+  block_iter *it = (block_iter *)base;
+  buffer_free(&it->keybuf);
+  strata_status_free(it->st);
+  if (it->owner.release) it->owner.release(it->owner.ctx, it->owner.token);
+  free(it);
+}
+
+static const kv_iterator_ops block_iter_ops = {bi_seek_first, bi_seek_last, bi_seek, bi_seek_for_prev, bi_next,
+                                               bi_prev, bi_valid, bi_key, bi_value, bi_status, bi_destroy};
+
+static void iter_init(block_iter *it, const block *b, block_owner owner) {
+  memset(it, 0, sizeof *it);
+  it->base.ops = &block_iter_ops;
+  it->b = b;
+  it->owner = owner;
+  buffer_init(&it->keybuf);
+}
+
+strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator **out) {
+  *out = NULL;
+  block_iter *it = malloc(sizeof *it);
+  if (!it) {
+    if (owner.release) owner.release(owner.ctx, owner.token);
+    return status_no_memory();
+  }
+  iter_init(it, b, owner);
+  *out = &it->base;
+  return NULL;
+}
+
+strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint64_t snapshot, int *found,
+                         internal_key *key_out, slice *value) {
+  *found = 0;
+  if (snapshot == 0 || b->num_restarts == 0) return NULL;
+  block_owner none = {NULL, NULL, NULL};
+  block_iter it;
+  iter_init(&it, b, none);
+  internal_key target = internal_key_seek_target(user_key, snapshot);
+  uint8_t bucket = b->num_buckets ? b->buckets[key_hash % b->num_buckets] : BLOCK_HASH_COLLISION;
+  if (bucket == BLOCK_HASH_EMPTY) return NULL;
+  if (bucket < b->num_restarts) {
+    iter_to_restart(&it, bucket);
+    while (it.valid && iter_key_less(&it, &target)) iter_advance(&it);
+  } else {
+    bi_seek(&it.base, &target);
+  }
+  if (it.valid && slice_equal(it.key.user_key, user_key)) {
+    *found = 1;
+    *key_out = internal_key_make(user_key, it.key.seqno, it.key.type);
+    *value = it.value;
+  }
+  strata_status *st = it.st;
+  buffer_free(&it.keybuf);
+  if (st) *found = 0;
+  return st;
+}

@@ -1,0 +1,55 @@
+/*
+ * block_reader.h -- decoding data and index blocks (format drawn in block_writer.c).
+ *
+ * block_open() validates the footer, the end marker and every restart offset; entries are
+ * checked as they are decoded, so a corrupt entry surfaces as STRATA_CORRUPTION from the
+ * iterator or lookup that touches it, never as an out-of-bounds read.
+ */
+#ifndef STRATA_TABLE_BLOCK_READER_H
+#define STRATA_TABLE_BLOCK_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/buffer.h"
+#include "../util/internal_key.h"
+#include "../util/kv_iterator.h"
+#include "../util/slice.h"
+#include "../util/status.h"
+
+typedef struct block {
+  uint8_t *data; /* owned, malloc'd */
+  size_t len;
+  uint32_t entries_end, item_count, num_restarts, num_buckets;
+  const uint8_t *restarts; /* fixed32 * num_restarts */
+  const uint8_t *buckets;  /* u8 * num_buckets */
+  char *what;              /* "table 7 (path): block at offset N", for messages */
+} block;
+
+/* Takes ownership of data (freed on failure too). `what` is copied. */
+STRATA_MUST_USE strata_status *block_open(uint8_t *data, size_t len, const char *what, block **out);
+void block_free(block *b);
+size_t block_charge(const block *b); /* bytes it occupies, for the cache */
+
+/*
+ * Point read: the newest entry of user_key with seqno < snapshot, using the hash index when
+ * present. *found = 0 when the block holds none. key_out->user_key and *value point into the
+ * block (valid while it lives).
+ */
+STRATA_MUST_USE strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint64_t snapshot,
+                                         int *found, internal_key *key_out, slice *value);
+
+/* Releases whatever keeps a block alive (a cache handle, or the block itself). */
+typedef struct block_owner {
+  void (*release)(void *ctx, void *token);
+  void *ctx;
+  void *token;
+} block_owner;
+
+/*
+ * A double-ended iterator over the raw entries of a block. It calls owner.release (if set) when
+ * destroyed, also when creation fails.
+ */
+STRATA_MUST_USE strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator **out);
+
+#endif

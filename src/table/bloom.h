@@ -1,0 +1,76 @@
+/*
+ * bloom.h -- blocked bloom filters over 64-bit key hashes, one per table.
+ *
+ * The caller hashes a user key once (bloom_key_hash = checksum64) and probes every table's
+ * filter with that same hash, so a point read costs one hash however many tables it visits.
+ * All k probes of a key fall in one 64-byte block: one cache miss per probe of a filter.
+ *
+ * The serialized form (bloom.c draws its bytes) is untrusted on read: bloom_validate() reports
+ * corruption, and bloom_may_contain() on malformed bytes answers "may contain" (never wrong,
+ * never out of bounds).
+ */
+#ifndef STRATA_TABLE_BLOOM_H
+#define STRATA_TABLE_BLOOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/buffer.h"
+#include "../util/checksum.h"
+#include "../util/slice.h"
+#include "../util/status.h"
+
+#define BLOOM_FORMAT_BLOCKED_512 1   /* the only format so far */
+#define BLOOM_HEADER_SIZE 16
+#define BLOOM_BLOCK_BITS 512
+#define BLOOM_BLOCK_BYTES 64
+#define BLOOM_MAX_K 30
+#define BLOOM_DEFAULT_BITS_PER_KEY 10.0
+#define BLOOM_MAX_BITS_PER_KEY 100.0
+
+/* The hash every filter is built from and probed with. */
+static inline uint64_t bloom_key_hash(slice user_key) {
+  return checksum64(user_key.data, user_key.len);
+}
+
+/* Optimal probe count for a plain bloom filter: round(bits_per_key * ln 2), in [1, BLOOM_MAX_K]. */
+unsigned bloom_optimal_k(double bits_per_key);
+/* Bits per key that reach false-positive rate p (0 < p < 1) with the blocked layout. */
+double bloom_bits_per_key_for_fp_rate(double fp_rate);
+
+typedef struct bloom_builder bloom_builder;
+
+/* bits_per_key in (0, BLOOM_MAX_BITS_PER_KEY]; anything else is INVALID_ARGUMENT. */
+STRATA_MUST_USE strata_status *bloom_builder_new(double bits_per_key, bloom_builder **out);
+/* Sized for a target false-positive rate in (0, 1). */
+STRATA_MUST_USE strata_status *bloom_builder_new_fp_rate(double fp_rate, bloom_builder **out);
+void bloom_builder_free(bloom_builder *b);
+
+/* Adds one key's hash. Repeats of the previous hash (versions of one key) are skipped. */
+STRATA_MUST_USE strata_status *bloom_builder_add(bloom_builder *b, uint64_t hash);
+size_t bloom_builder_count(const bloom_builder *b); /* hashes kept so far */
+/* Appends the serialized filter to out and empties the builder for the next table. */
+STRATA_MUST_USE strata_status *bloom_builder_finish(bloom_builder *b, buffer *out);
+
+/* CORRUPTION when `filter` is not a well-formed filter. */
+STRATA_MUST_USE strata_status *bloom_validate(slice filter);
+/* 0 only when the key whose hash this is was certainly never added; 1 on malformed bytes. */
+int bloom_may_contain(slice filter, uint64_t hash);
+
+/*
+ * Per-level filter policy: bits_per_key[i] applies to level i, the last entry repeats for deeper
+ * levels, 0 means no filter. skip_last_level drops the filter of the tree's last level, where
+ * most point reads for present keys end anyway (lsm-tree's "expect point read hits").
+ */
+#define BLOOM_POLICY_MAX_LEVELS 8
+typedef struct bloom_policy {
+  double bits_per_key[BLOOM_POLICY_MAX_LEVELS];
+  unsigned count; /* entries in use; 0 behaves as one entry of BLOOM_DEFAULT_BITS_PER_KEY */
+  int skip_last_level;
+} bloom_policy;
+
+bloom_policy bloom_policy_default(void); /* 10 bits per key on every level */
+/* Bits per key for a table on `level`; 0 = build no filter. */
+double bloom_policy_bits_for_level(const bloom_policy *p, unsigned level, int is_last_level);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * table_iterator.c -- the table's kv_iterator: two-level (or three-level, with a partitioned
+ * index) iteration over data blocks, optionally hiding entries with seqno >= a snapshot.
+ */
+#include <stdlib.h>
+
+#include "table_index.h"
+#include "table_reader_internal.h"
+#include "two_level_iterator.h"
+
+static strata_status *load_typed(table_reader *r, slice handle_value, block_type type, kv_iterator **out) {
+  block_handle h;
+  const block *b;
+  block_owner owner;
+  STATUS_TRY(index_value_decode(handle_value, r->what, &h));
+  STATUS_TRY(table_reader_load_block(r, h, type, &b, &owner));
+  return block_iterator_new(b, owner, out);
+}
+
+static strata_status *load_data(void *ctx, slice handle_value, kv_iterator **out) {
+  return load_typed(ctx, handle_value, BLOCK_TYPE_DATA, out);
+}
+
+static strata_status *load_partition(void *ctx, slice handle_value, kv_iterator **out) {
+  return load_typed(ctx, handle_value, BLOCK_TYPE_INDEX, out);
+}
+
+/* --- snapshot filter ------------------------------------------------------------------ */
+
+typedef struct snapshot_iter {
+  kv_iterator base;
+  kv_iterator *in;
+  uint64_t snapshot;
+} snapshot_iter;
+
+static int hidden(const snapshot_iter *s) {
+  return kv_iterator_valid(s->in) && kv_iterator_key(s->in).seqno >= s->snapshot;
+}
+static void skip_fwd(snapshot_iter *s) {
+  while (hidden(s)) kv_iterator_next(s->in);
+}
+static void skip_back(snapshot_iter *s) {
+  while (hidden(s)) kv_iterator_prev(s->in);
+}
+
+static void si_seek_first(kv_iterator *b) {
+  snapshot_iter *s = (snapshot_iter *)b;
+  kv_iterator_seek_first(s->in);
+  skip_fwd(s);
+}
+static void si_seek_last(kv_iterator *b) {
+  snapshot_iter *s = (snapshot_iter *)b;
+  kv_iterator_seek_last(s->in);
+  skip_back(s);
+}
+static void si_seek(kv_iterator *b, const internal_key *t) {
+  snapshot_iter *s = (snapshot_iter *)b;
+  kv_iterator_seek(s->in, t);
+  skip_fwd(s);
+}
+static void si_seek_for_prev(kv_iterator *b, const internal_key *t) {
+  snapshot_iter *s = (snapshot_iter *)b;
+  kv_iterator_seek_for_prev(s->in, t);
+  skip_back(s);
+}
+static void si_next(kv_iterator *b) {
+  snapshot_iter *s = (snapshot_iter *)b;
+  kv_iterator_next(s->in);
+  skip_fwd(s);
+}
+static void si_prev(kv_iterator *b) {
+  snapshot_iter *s = (snapshot_iter *)b;
+  kv_iterator_prev(s->in);
+  skip_back(s);
+}
+static int si_valid(const kv_iterator *b) { return kv_iterator_valid(((const snapshot_iter *)b)->in); }
+static internal_key si_key(const kv_iterator *b) { return kv_iterator_key(((const snapshot_iter *)b)->in); }
+static slice si_value(const kv_iterator *b) { return kv_iterator_value(((const snapshot_iter *)b)->in); }
+static strata_status *si_status(kv_iterator *b) { return kv_iterator_status(((snapshot_iter *)b)->in); }
+static void si_destroy(kv_iterator *b) {
+  snapshot_iter *s = (snapshot_iter *)b;
+  kv_iterator_destroy(s->in);
+  free(s);
+}
+
+static const kv_iterator_ops snapshot_iter_ops = {si_seek_first, si_seek_last, si_seek,  si_seek_for_prev,
+                                                  si_next,       si_prev,      si_valid, si_key,
+                                                  si_value,      si_status,    si_destroy};
+
+strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iterator **out) {
+  *out = NULL;
+  block_owner none = {NULL, NULL, NULL};
+  kv_iterator *it;
+  STATUS_TRY(block_iterator_new(r->index, none, &it));
+  if (r->meta.index_partition_count) STATUS_TRY(two_level_iterator_new(it, load_partition, r, &it));
+  STATUS_TRY(two_level_iterator_new(it, load_data, r, &it));
+  if (snapshot < SEQNO_READ_ALL) {
+    snapshot_iter *s = malloc(sizeof *s);
+    if (!s) {
+      kv_iterator_destroy(it);
+      return status_no_memory();
+    }
+    s->base.ops = &snapshot_iter_ops;
+    s->in = it;
+    s->snapshot = snapshot;
+    it = &s->base;
+  }
+  *out = it;
+  return NULL;
+}

@@ -1,0 +1,48 @@
+/*
+ * table_options.h -- how a table is written, and the per-level policy that picks it.
+ *
+ * Per-level policy as in lsm-tree: compression is a list whose last entry repeats for deeper
+ * levels (default none for L0-L1, LZ4 below); the index is partitioned from level 3 down.
+ */
+#ifndef STRATA_TABLE_TABLE_OPTIONS_H
+#define STRATA_TABLE_TABLE_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/compress.h"
+#include "../util/status.h"
+
+#define TABLE_DEFAULT_BLOCK_SIZE 4096u
+#define TABLE_MIN_BLOCK_SIZE 64u
+#define TABLE_MAX_BLOCK_SIZE (4u << 20)
+#define TABLE_DEFAULT_FILTER_BITS_PER_KEY 10.0
+
+typedef struct table_writer_options {
+  uint64_t table_id;          /* names the table in messages */
+  size_t block_size;          /* target size of a data block, 64 B .. 4 MiB (default 4 KiB) */
+  unsigned restart_interval;  /* data blocks, 1..65535 (default 16); index blocks use 1 */
+  int hash_index;             /* per-data-block hash index for point reads (default on) */
+  compression compression;    /* data and index blocks (default none) */
+  int partitioned_index;      /* top-level index over index partitions (default off) */
+  size_t index_partition_size;/* target size of an index partition (default block_size) */
+  double filter_bits_per_key; /* bloom filter bits per key, 0 = no filter (default 10) */
+} table_writer_options;
+
+void table_writer_options_default(table_writer_options *o);
+STRATA_MUST_USE strata_status *table_writer_options_validate(const table_writer_options *o);
+
+#define TABLE_POLICY_MAX_LEVELS 8
+
+typedef struct table_level_policy {
+  compression compression[TABLE_POLICY_MAX_LEVELS]; /* last entry repeats */
+  unsigned compression_count;                       /* 0 behaves as {none} */
+  unsigned partitioned_index_from_level;            /* default 3 */
+} table_level_policy;
+
+table_level_policy table_level_policy_default(void);
+compression table_level_policy_compression(const table_level_policy *p, unsigned level);
+/* Sets the level-dependent fields of o (compression, partitioned index). */
+void table_writer_options_for_level(const table_level_policy *p, unsigned level, table_writer_options *o);
+
+#endif

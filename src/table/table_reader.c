@@ -1,0 +1,231 @@
+/* Table reader: open and validate, block loading through the cache, verify, point lookups. */
+#include "table_reader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/checksum.h"
+#include "block_header.h"
+#include "block_reader.h"
+#include "bloom.h"
+#include "table_index.h"
+#include "table_reader_internal.h"
+#include "table_trailer.h"
+
+static strata_status *read_raw(table_reader *r, block_handle h, block_type type, uint8_t **raw, size_t *len) {
+  *raw = NULL;
+  *len = 0;
+  if (h.offset > r->file_size || h.size > r->file_size - h.offset)
+    return status_new(STRATA_CORRUPTION, "%s: %s block (%llu, %llu) beyond the end of the file", r->what,
+                      block_type_name(type), (unsigned long long)h.offset, (unsigned long long)h.size);
+  uint8_t *stored = malloc(h.size);
+  if (!stored) return status_no_memory();
+  strata_status *st = vfs_file_read_exact(r->file, h.offset, stored, h.size, r->what);
+  if (!st) st = block_unframe(slice_make(stored, h.size), h, type, r->what, raw, len);
+  free(stored);
+  return st;
+}
+
+static strata_status *open_block(table_reader *r, block_handle h, block_type type, block **out) {
+  uint8_t *raw;
+  size_t len;
+  STATUS_TRY(read_raw(r, h, type, &raw, &len));
+  char what[512];
+  snprintf(what, sizeof what, "%s: %s block at offset %llu", r->what, block_type_name(type),
+           (unsigned long long)h.offset);
+  return block_open(raw, len, what, out);
+}
+
+static void release_owned(void *ctx, void *token) {
+  (void)ctx;
+  block_free(token);
+}
+
+static void release_cached(void *ctx, void *token) { block_cache_release(ctx, token); }
+
+static void block_deleter(void *value) { block_free(value); }
+
+strata_status *table_reader_load_block(table_reader *r, block_handle h, block_type type, const block **blk,
+                                       block_owner *owner) {
+  if (!r->cache) {
+    block *b;
+    STATUS_TRY(open_block(r, h, type, &b));
+    *blk = b;
+    owner->release = release_owned;
+    owner->ctx = NULL;
+    owner->token = b;
+    return NULL;
+  }
+  cache_handle *ch = block_cache_lookup(r->cache, r->id, h.offset);
+  if (!ch) {
+    block *b;
+    STATUS_TRY(open_block(r, h, type, &b));
+    strata_status *st = block_cache_insert(r->cache, r->id, h.offset, b, block_charge(b), block_deleter, 0, &ch);
+    if (st) {
+      block_free(b); /* on failure the cache took nothing */
+      return st;
+    }
+  }
+  *blk = cache_handle_value(ch);
+  owner->release = release_cached;
+  owner->ctx = r->cache;
+  owner->token = ch;
+  return NULL;
+}
+
+strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, block_cache *cache,
+                                 table_reader **out) {
+  *out = NULL;
+  table_reader *r = calloc(1, sizeof *r);
+  if (!r) return status_no_memory();
+  table_meta_init(&r->meta);
+  r->id = table_id;
+  r->cache = cache;
+  size_t wl = strlen(path) + 48;
+  r->what = malloc(wl);
+  strata_status *st = NULL;
+  if (!r->what) {
+    st = status_no_memory();
+    goto fail;
+  }
+  snprintf(r->what, wl, "table %llu (%s)", (unsigned long long)table_id, path);
+  st = vfs_open(v, path, VFS_OPEN_READ, &r->file);
+  if (st) {
+    r->file = NULL;
+    goto fail;
+  }
+  if ((st = vfs_file_size(r->file, &r->file_size))) goto fail;
+  if (r->file_size < TABLE_TRAILER_SIZE + BLOCK_HEADER_SIZE) {
+    st = status_new(STRATA_CORRUPTION, "%s: file of %llu bytes is too short to be a table", r->what,
+                    (unsigned long long)r->file_size);
+    goto fail;
+  }
+  uint8_t tb[TABLE_TRAILER_SIZE];
+  if ((st = vfs_file_read_exact(r->file, r->file_size - TABLE_TRAILER_SIZE, tb, sizeof tb, r->what))) goto fail;
+  if ((st = table_trailer_decode(tb, r->file_size, r->what, &r->trailer))) goto fail;
+  uint8_t *raw = NULL;
+  size_t len = 0;
+  block_handle toc_h = {r->trailer.toc_offset, r->trailer.toc_size};
+  if ((st = read_raw(r, toc_h, BLOCK_TYPE_TOC, &raw, &len))) goto fail;
+  st = table_toc_decode(slice_make(raw, len), r->trailer.toc_offset, r->what, &r->toc);
+  free(raw);
+  if (st) goto fail;
+  if ((st = read_raw(r, r->toc.meta, BLOCK_TYPE_META, &raw, &len))) goto fail;
+  st = table_meta_decode(slice_make(raw, len), r->what, &r->meta);
+  free(raw);
+  if (st) goto fail;
+  r->meta.file_size = r->file_size;
+  if ((st = open_block(r, r->toc.index, BLOCK_TYPE_INDEX, &r->index))) goto fail;
+  uint64_t expect_top = r->meta.index_partition_count ? r->meta.index_partition_count : r->meta.data_block_count;
+  if (r->index->item_count != expect_top) {
+    st = status_new(STRATA_CORRUPTION, "%s: index has %u entries, metadata says %llu", r->what,
+                    r->index->item_count, (unsigned long long)expect_top);
+    goto fail;
+  }
+  if (r->toc.has_filter) {
+    if ((st = read_raw(r, r->toc.filter, BLOCK_TYPE_FILTER, &r->filter, &r->filter_len))) goto fail;
+    if ((st = bloom_validate(slice_make(r->filter, r->filter_len)))) {
+      st = status_wrap(st, "%s: filter block", r->what);
+      goto fail;
+    }
+  }
+  *out = r;
+  return NULL;
+fail:
+  table_reader_close(r);
+  return st;
+}
+
+void table_reader_close(table_reader *r) {
+  if (!r) return;
+  strata_status_free(vfs_file_close(r->file));
+  block_free(r->index);
+  free(r->filter);
+  table_meta_free(&r->meta);
+  free(r->what);
+  free(r);
+}
+
+const table_meta *table_reader_meta(const table_reader *r) { return &r->meta; }
+uint64_t table_reader_id(const table_reader *r) { return r->id; }
+
+strata_status *table_reader_verify(table_reader *r) {
+  checksum128_stream *cs = checksum128_stream_new();
+  size_t chunk = 64 * 1024;
+  uint8_t *buf = malloc(chunk);
+  strata_status *st = NULL;
+  if (!cs || !buf) st = status_no_memory();
+  uint64_t end = r->file_size - TABLE_TRAILER_SIZE;
+  for (uint64_t off = 0; !st && off < end; off += chunk) {
+    size_t n = end - off < chunk ? (size_t)(end - off) : chunk;
+    st = vfs_file_read_exact(r->file, off, buf, n, r->what);
+    if (!st) checksum128_stream_update(cs, buf, n);
+  }
+  if (!st && !checksum128_equal(checksum128_stream_digest(cs), r->trailer.file_checksum))
+    st = status_new(STRATA_CORRUPTION, "%s: whole-file checksum mismatch (bytes 0..%llu)", r->what,
+                    (unsigned long long)end);
+  free(buf);
+  checksum128_stream_free(cs);
+  return st;
+}
+
+int table_reader_may_contain(const table_reader *r, uint64_t key_hash) {
+  if (!r->filter) return 1;
+  return bloom_may_contain(slice_make(r->filter, r->filter_len), key_hash);
+}
+
+/* Seeks one index block for the first entry >= target; *found = 0 past its end. */
+static strata_status *index_seek(table_reader *r, const block *idx, const internal_key *target, int *found,
+                                 block_handle *h) {
+  block_owner none = {NULL, NULL, NULL};
+  kv_iterator *it;
+  *found = 0;
+  STATUS_TRY(block_iterator_new(idx, none, &it));
+  kv_iterator_seek(it, target);
+  strata_status *st = kv_iterator_status(it);
+  if (!st && kv_iterator_valid(it)) {
+    st = index_value_decode(kv_iterator_value(it), r->what, h);
+    *found = !st;
+  }
+  kv_iterator_destroy(it);
+  return st;
+}
+
+strata_status *table_reader_get(table_reader *r, slice user_key, uint64_t key_hash, uint64_t snapshot, int *found,
+                                internal_key *key_out, buffer *value_out) {
+  *found = 0;
+  if (snapshot == 0 || r->meta.entry_count == 0) return NULL;
+  if (slice_compare(user_key, buffer_slice(&r->meta.min_key)) < 0 ||
+      slice_compare(user_key, buffer_slice(&r->meta.max_key)) > 0)
+    return NULL;
+  if (!table_reader_may_contain(r, key_hash)) return NULL;
+  internal_key target = internal_key_seek_target(user_key, snapshot);
+  block_handle h;
+  int hit;
+  STATUS_TRY(index_seek(r, r->index, &target, &hit, &h));
+  if (!hit) return NULL;
+  const block *b;
+  block_owner owner;
+  if (r->meta.index_partition_count) {
+    STATUS_TRY(table_reader_load_block(r, h, BLOCK_TYPE_INDEX, &b, &owner));
+    strata_status *st = index_seek(r, b, &target, &hit, &h);
+    owner.release(owner.ctx, owner.token);
+    STATUS_TRY(st);
+    if (!hit) return NULL;
+  }
+  STATUS_TRY(table_reader_load_block(r, h, BLOCK_TYPE_DATA, &b, &owner));
+  internal_key k;
+  slice v;
+  strata_status *st = block_get(b, user_key, key_hash, snapshot, &hit, &k, &v);
+  if (!st && hit) {
+    buffer_clear(value_out);
+    st = buffer_append(value_out, v.data, v.len);
+    if (!st) {
+      *key_out = k;
+      *found = 1;
+    }
+  }
+  owner.release(owner.ctx, owner.token);
+  return st;
+}

@@ -1,0 +1,58 @@
+/*
+ * table_reader.h -- reads a table file: open, verify, point lookups, iterators.
+ *
+ * Open reads and checks the trailer (magic, checksum, format version), the TOC (bounds), the
+ * META block, the top-level index and the filter; each block's header and payload checksums
+ * are verified on every read. A mismatch anywhere is STRATA_CORRUPTION naming the table and
+ * the offset. The whole-file checksum is checked by table_reader_verify() only (it reads
+ * everything).
+ *
+ * Data blocks and index partitions go through the block cache when one is given (keyed by
+ * table id and block offset; the caller keeps table ids unique per cache).
+ */
+#ifndef STRATA_TABLE_TABLE_READER_H
+#define STRATA_TABLE_TABLE_READER_H
+
+#include <stdint.h>
+
+#include "../cache/block_cache.h"
+#include "../util/buffer.h"
+#include "../util/internal_key.h"
+#include "../util/kv_iterator.h"
+#include "../util/status.h"
+#include "../vfs/vfs.h"
+#include "table_meta.h"
+
+typedef struct table_reader table_reader;
+
+/* cache may be NULL (no caching). The reader keeps the file open until closed. */
+STRATA_MUST_USE strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, block_cache *cache,
+                                                 table_reader **out);
+void table_reader_close(table_reader *r); /* every iterator must have been destroyed */
+
+const table_meta *table_reader_meta(const table_reader *r);
+uint64_t table_reader_id(const table_reader *r);
+
+/* Reads the whole file and checks it against the checksum in the trailer. */
+STRATA_MUST_USE strata_status *table_reader_verify(table_reader *r);
+
+/*
+ * The newest entry of user_key with seqno < snapshot (tombstones included, so the caller sees
+ * deletes). key_hash = checksum64(user_key) (bloom_key_hash), computed once per lookup and
+ * reused across tables. On a hit *found = 1, *key_out = (user_key, seqno, type) and the value
+ * is copied into value_out (replacing its contents).
+ */
+STRATA_MUST_USE strata_status *table_reader_get(table_reader *r, slice user_key, uint64_t key_hash,
+                                                uint64_t snapshot, int *found, internal_key *key_out,
+                                                buffer *value_out);
+
+/* 0 when the filter proves the key absent; 1 otherwise (also without a filter). */
+int table_reader_may_contain(const table_reader *r, uint64_t key_hash);
+
+/*
+ * A double-ended iterator over the table's raw internal entries. With snapshot < SEQNO_READ_ALL
+ * entries with seqno >= snapshot are skipped. The iterator must not outlive the reader.
+ */
+STRATA_MUST_USE strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iterator **out);
+
+#endif

@@ -1,0 +1,165 @@
+/* Two-level iteration: an index iterator over block handles, a block iterator inside. */
+#include "two_level_iterator.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/buffer.h"
+
+typedef struct two_level {
+  kv_iterator base;
+  kv_iterator *outer, *inner;
+  two_level_load_fn load;
+  void *ctx;
+  buffer inner_handle; /* handle value the inner iterator was loaded from */
+  strata_status *st;
+} two_level;
+
+static void tl_fail(two_level *t, strata_status *st) {
+  if (!st) return;
+  if (!t->st) t->st = st;
+  else strata_status_free(st);
+}
+
+static void tl_drop_inner(two_level *t) {
+  kv_iterator_destroy(t->inner);
+  t->inner = NULL;
+  buffer_clear(&t->inner_handle);
+}
+
+/* Loads the block the outer iterator points at (keeps the current one if it is the same). */
+static int tl_load(two_level *t) {
+  if (t->st) return 0;
+  tl_fail(t, kv_iterator_status(t->outer));
+  if (t->st || !kv_iterator_valid(t->outer)) {
+    tl_drop_inner(t);
+    return 0;
+  }
+  slice h = kv_iterator_value(t->outer);
+  if (t->inner && slice_equal(h, buffer_slice(&t->inner_handle))) return 1;
+  tl_drop_inner(t);
+  strata_status *st = buffer_append(&t->inner_handle, h.data, h.len);
+  if (!st) st = t->load(t->ctx, h, &t->inner);
+  if (st) {
+    t->inner = NULL;
+    buffer_clear(&t->inner_handle);
+    tl_fail(t, st);
+    return 0;
+  }
+  return 1;
+}
+
+static int inner_ok(two_level *t) {
+  if (!t->inner) return 0;
+  if (kv_iterator_valid(t->inner)) return 1;
+  tl_fail(t, kv_iterator_status(t->inner));
+  return 0;
+}
+
+static void tl_skip_forward(two_level *t) {
+  while (!t->st && !inner_ok(t) && !t->st) {
+    if (!t->inner) return;
+    kv_iterator_next(t->outer);
+    if (!tl_load(t)) return;
+    kv_iterator_seek_first(t->inner);
+  }
+}
+
+static void tl_skip_backward(two_level *t) {
+  while (!t->st && !inner_ok(t) && !t->st) {
+    if (!t->inner) return;
+    kv_iterator_prev(t->outer);
+    if (!tl_load(t)) return;
+    kv_iterator_seek_last(t->inner);
+  }
+}
+
+static void tl_seek_first(kv_iterator *base) {
+  two_level *t = (two_level *)base;
+  kv_iterator_seek_first(t->outer);
+  if (tl_load(t)) kv_iterator_seek_first(t->inner);
+  tl_skip_forward(t);
+}
+
+static void tl_seek_last(kv_iterator *base) {
+  two_level *t = (two_level *)base;
+  kv_iterator_seek_last(t->outer);
+  if (tl_load(t)) kv_iterator_seek_last(t->inner);
+  tl_skip_backward(t);
+}
+
+static void tl_seek(kv_iterator *base, const internal_key *target) {
+  two_level *t = (two_level *)base;
+  kv_iterator_seek(t->outer, target);
+  if (tl_load(t)) kv_iterator_seek(t->inner, target);
+  tl_skip_forward(t);
+}
+
+static void tl_seek_for_prev(kv_iterator *base, const internal_key *target) {
+  two_level *t = (two_level *)base;
+  /* The first block whose last key >= target holds the answer or follows it. */
+  kv_iterator_seek(t->outer, target);
+  tl_fail(t, kv_iterator_status(t->outer));
+  if (t->st) return;
+  if (!kv_iterator_valid(t->outer)) kv_iterator_seek_last(t->outer);
+  if (tl_load(t)) kv_iterator_seek_for_prev(t->inner, target);
+  tl_skip_backward(t);
+}
+
+static int tl_valid(const kv_iterator *base) {
+  const two_level *t = (const two_level *)base;
+  return !t->st && t->inner && kv_iterator_valid(t->inner);
+}
+
+static void tl_next(kv_iterator *base) {
+  two_level *t = (two_level *)base;
+  if (!tl_valid(base)) return;
+  kv_iterator_next(t->inner);
+  tl_skip_forward(t);
+}
+
+static void tl_prev(kv_iterator *base) {
+  two_level *t = (two_level *)base;
+  if (!tl_valid(base)) return;
+  kv_iterator_prev(t->inner);
+  tl_skip_backward(t);
+}
+
+static internal_key tl_key(const kv_iterator *base) { return kv_iterator_key(((const two_level *)base)->inner); }
+static slice tl_value(const kv_iterator *base) { return kv_iterator_value(((const two_level *)base)->inner); }
+
+static strata_status *tl_status(kv_iterator *base) {
+  two_level *t = (two_level *)base;
+  strata_status *st = t->st;
+  t->st = NULL;
+  if (st) tl_drop_inner(t); /* stays invalid until repositioned */
+  return st;
+}
+
+static void tl_destroy(kv_iterator *base) {
+  two_level *t = (two_level *)base;
+  kv_iterator_destroy(t->inner);
+  kv_iterator_destroy(t->outer);
+  buffer_free(&t->inner_handle);
+  strata_status_free(t->st);
+  free(t);
+}
+
+static const kv_iterator_ops two_level_ops = {tl_seek_first, tl_seek_last, tl_seek, tl_seek_for_prev, tl_next,
+                                              tl_prev, tl_valid, tl_key, tl_value, tl_status, tl_destroy};
+
+strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx, kv_iterator **out) {
+  *out = NULL;
+  two_level *t = calloc(1, sizeof *t);
+  if (!t) {
+    kv_iterator_destroy(outer);
+    return status_no_memory();
+  }
+  t->base.ops = &two_level_ops;
+  t->outer = outer;
+  t->load = load;
+  t->ctx = ctx;
+  buffer_init(&t->inner_handle);
+  *out = &t->base;
+  return NULL;
+}

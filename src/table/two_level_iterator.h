@@ -1,0 +1,21 @@
+/*
+ * two_level_iterator.h -- iterates the entries of blocks named by another iterator.
+ *
+ * The outer iterator yields (last key of a block, block handle); `load` turns a handle into an
+ * iterator over that block. Used twice for partitioned indexes (top index -> partitions ->
+ * data blocks) and once for single-level ones. Double-ended; errors of either level surface
+ * through status().
+ */
+#ifndef STRATA_TABLE_TWO_LEVEL_ITERATOR_H
+#define STRATA_TABLE_TWO_LEVEL_ITERATOR_H
+
+#include "../util/kv_iterator.h"
+#include "../util/status.h"
+
+typedef strata_status *(*two_level_load_fn)(void *ctx, slice handle_value, kv_iterator **out);
+
+/* Takes ownership of outer (destroyed on failure too). */
+STRATA_MUST_USE strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx,
+                                                      kv_iterator **out);
+
+#endif
