@@ -79,6 +79,8 @@ void memtable_get(const memtable *mt, slice user_key, uint64_t snapshot_seqno, i
                   value_type *type, slice *value) {
   *found = 0;
   if (snapshot_seqno == 0) return; /* nothing is older than seqno 0 */
+  /* Any larger snapshot sees everything too; clamping keeps the trailer from overflowing. */
+  if (snapshot_seqno > SEQNO_READ_ALL) snapshot_seqno = SEQNO_READ_ALL;
   /* The first entry at or after (key, S-1, max type) is the newest with seqno < S, if it is
    * still this key. */
   internal_key target = internal_key_seek_target(user_key, snapshot_seqno);
