@@ -394,7 +394,7 @@ static void randomized_operations_agree_with_a_sorted_array(void) {
     strata_status *st = memtable_insert(mt, slice_make(e.key, e.key_len), e.seqno, e.type,
                                         slice_make(e.value, e.value_len));
     if (duplicate) {
-      CHECK_CODE(st, STRATA_INVALID_ARGUMENT);
+      CHECK_CODE(st, STRATA_EXISTS);
       rejected++;
     } else {
       CHECK_OK(st);
