@@ -30,7 +30,8 @@ struct tree {
   uint64_t next_file_id;
   uint64_t flushed_seqno;
   uint64_t journal_min;
-  tree_counters counters;
+  tree_counters counters; /* but tables_deleted, counted below */
+  atomic_u64 tables_deleted;
 
   /* Held across building, persisting and installing a new version (flush, drop, clear). */
   sync_mutex install_mu;
