@@ -320,6 +320,11 @@ static strata_status *open_locked(fault_vfs *f, const char *path, int flags, fau
   STATUS_TRY(vfs_open(f->inner, path, inner_flags, &ff->inner));
   strata_status *st = NULL;
   fault_tracked *t = find_tracked(f, path);
+  if (!exists && t) { /* removed behind our back: start over */
+    forget_undo(t);
+    t->synced_len = 0;
+    t->created_unsynced = 1;
+  }
   if (!exists && !t) st = add_tracked(f, path, 0, 1, &t);
   if (!st && exists && (flags & VFS_OPEN_TRUNCATE)) {
     if (!t) st = tracked_for(ff, &t);
