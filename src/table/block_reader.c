@@ -334,3 +334,15 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
   if (st) *found = 0;
   return st;
 }
+
+strata_status *block_seek_value(const block *b, const internal_key *target, int *found, slice *value) {
+  block_owner none = {NULL, NULL, NULL};
+  block_iter it;
+  iter_init(&it, b, none);
+  bi_seek(&it.base, target);
+  *found = it.valid && !it.st;
+  if (*found) *value = it.value;
+  strata_status *st = it.st;
+  buffer_free(&it.keybuf);
+  return st;
+}

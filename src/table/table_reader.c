@@ -178,17 +178,11 @@ int table_reader_may_contain(const table_reader *r, uint64_t key_hash) {
 /* Seeks one index block for the first entry >= target; *found = 0 past its end. */
 static strata_status *index_seek(table_reader *r, const block *idx, const internal_key *target, int *found,
                                  block_handle *h) {
-  block_owner none = {NULL, NULL, NULL};
-  kv_iterator *it;
-  *found = 0;
-  STATUS_TRY(block_iterator_new(idx, none, &it));
-  kv_iterator_seek(it, target);
-  strata_status *st = kv_iterator_status(it);
-  if (!st && kv_iterator_valid(it)) {
-    st = index_value_decode(kv_iterator_value(it), r->what, h);
-    *found = !st;
-  }
-  kv_iterator_destroy(it);
+  slice v;
+  STATUS_TRY(block_seek_value(idx, target, found, &v));
+  if (!*found) return NULL;
+  strata_status *st = index_value_decode(v, r->what, h);
+  if (st) *found = 0;
   return st;
 }
 
