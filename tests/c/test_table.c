@@ -284,6 +284,31 @@ static void empty_values_and_one_byte_and_64k_keys_round_trip(void) {
   vfs_destroy(v);
 }
 
+/* regression (found by fuzz_table): an empty user key given as a NULL slice was offset as a pointer */
+static void empty_user_key_as_null_slice_round_trips(void) {
+  vfs *v;
+  CHECK_OK(vfs_memory_new(&v));
+  table_writer *w;
+  CHECK_OK(table_writer_open(v, "nullkey", NULL, &w));
+  internal_key k1 = internal_key_make(slice_empty(), 9, VALUE_TYPE_VALUE);
+  internal_key k2 = internal_key_make(slice_empty(), 4, VALUE_TYPE_TOMBSTONE);
+  CHECK_OK(table_writer_add(w, &k1, slice_empty()));
+  CHECK_OK(table_writer_add(w, &k2, slice_empty()));
+  CHECK_OK(table_writer_finish(w, NULL, NULL));
+  table_reader *r;
+  CHECK_OK(table_reader_open(v, "nullkey", 1, NULL, &r));
+  buffer val;
+  buffer_init(&val);
+  int found = 0;
+  internal_key k;
+  strata_status *st = table_reader_get(r, slice_empty(), checksum64("", 0), 9, &found, &k, &val);
+  buffer_free(&val);
+  table_reader_close(r);
+  vfs_destroy(v);
+  CHECK_OK(st);
+  CHECK(found && k.seqno == 4 && k.type == VALUE_TYPE_TOMBSTONE);
+}
+
 static void many_versions_of_one_key_span_blocks_and_resolve_by_snapshot(void) {
   vfs *v;
   CHECK_OK(vfs_memory_new(&v));
@@ -694,6 +719,7 @@ int main(void) {
   RUN(random_tables_round_trip_in_memory);
   RUN(random_table_round_trips_through_posix_files);
   RUN(empty_values_and_one_byte_and_64k_keys_round_trip);
+  RUN(empty_user_key_as_null_slice_round_trips);
   RUN(many_versions_of_one_key_span_blocks_and_resolve_by_snapshot);
   RUN(mixed_next_and_prev_and_seeks_follow_the_model);
   RUN(snapshot_iterator_hides_newer_versions);

@@ -85,6 +85,14 @@ int main(int argc, char **argv) {
   buffer_free(&scratch);
   buffer_free(&framed);
   block_writer_free(&bw);
+  /* round-trip descriptions (selector 3): option bytes, then entries */
+  uint8_t rt[600];
+  for (size_t i = 0; i < sizeof rt; i++) rt[i] = (uint8_t)(i * 37 + i / 7);
+  rt[0] = 0;
+  rt[1] = 3;
+  rt[2] = 0x06; /* partitioned, lz4 */
+  rt[3] = 0;
+  if (save(argv[1], "roundtrip", 3, rt, sizeof rt)) return 1;
   vfs_destroy(v);
   return 0;
 }
