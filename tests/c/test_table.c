@@ -309,7 +309,7 @@ static void empty_user_key_as_null_slice_round_trips(void) {
   CHECK(found && k.seqno == 4 && k.type == VALUE_TYPE_TOMBSTONE);
 }
 
-static void many_versions_of_one_key_span_blocks_and_resolve_by_snapshot(void) {
+static void many_versions_case(int partitioned) {
   vfs *v;
   CHECK_OK(vfs_memory_new(&v));
   model m = {0};
@@ -325,10 +325,13 @@ static void many_versions_of_one_key_span_blocks_and_resolve_by_snapshot(void) {
   table_writer_options o;
   table_writer_options_default(&o);
   o.block_size = 512;
+  o.partitioned_index = o.partitioned_filter = partitioned;
+  o.index_partition_size = 128;
   CHECK_OK(write_model(v, "hot", &o, &m, NULL));
   table_reader *r;
   CHECK_OK(table_reader_open(v, "hot", 1, NULL, &r));
   CHECK(table_reader_meta(r)->data_block_count > 20);
+  if (partitioned) CHECK(table_reader_meta(r)->filter_partition_count > 3);
   CHECK_EQ_U64(table_reader_meta(r)->tombstone_count, 40);
   buffer val;
   buffer_init(&val);
@@ -348,6 +351,54 @@ static void many_versions_of_one_key_span_blocks_and_resolve_by_snapshot(void) {
   model_free(&m);
   vfs_destroy(v);
   CHECK(ok);
+}
+
+static void many_versions_of_one_key_span_blocks_and_resolve_by_snapshot(void) { many_versions_case(0); }
+static void many_versions_of_one_key_span_filter_partitions_and_stay_visible(void) { many_versions_case(1); }
+
+static void partitioned_filter_keeps_present_keys_and_rejects_most_absent_ones(void) {
+  vfs *v;
+  CHECK_OK(vfs_memory_new(&v));
+  model m = {0};
+  for (int i = 0; i < 5000; i++) {
+    char key[16];
+    int n = snprintf(key, sizeof key, "key%06d", i * 2);
+    CHECK(model_push(&m, key, (size_t)n, 10, VALUE_TYPE_VALUE, "v", 1));
+  }
+  table_writer_options o;
+  table_writer_options_default(&o);
+  o.partitioned_index = o.partitioned_filter = 1;
+  o.block_size = 512;
+  o.index_partition_size = 128;
+  CHECK_OK(write_model(v, "pf", &o, &m, NULL));
+  block_cache *c;
+  CHECK_OK(block_cache_new(1 << 20, 1, &c));
+  table_reader *r;
+  CHECK_OK(table_reader_open(v, "pf", 5, c, &r));
+  uint64_t parts = table_reader_meta(r)->filter_partition_count;
+  int missing = 0, false_pos = 0;
+  for (int i = 0; i < 10000; i++) {
+    char key[16];
+    int n = snprintf(key, sizeof key, "key%06d", i);
+    int may = 0;
+    strata_status *st = table_reader_may_contain(r, slice_make(key, (size_t)n), checksum64(key, (size_t)n), &may);
+    if (st) {
+      strata_status_free(st);
+      missing = 1000000;
+      break;
+    }
+    if (i % 2 == 0 && !may) missing++;
+    if (i % 2 == 1 && may) false_pos++;
+  }
+  block_cache_stats s = block_cache_get_stats(c);
+  table_reader_close(r);
+  block_cache_free(c);
+  model_free(&m);
+  vfs_destroy(v);
+  CHECK(parts > 5);
+  CHECK_EQ_U64(missing, 0);
+  CHECK(false_pos < 250); /* about 1% expected at 10 bits per key */
+  CHECK(s.hits > 0);      /* filter partitions come from the cache */
 }
 
 static void mixed_next_and_prev_and_seeks_follow_the_model(void) {
@@ -469,7 +520,7 @@ static void partitioned_index_round_trips_with_lz4(void) {
   table_writer_options_default(&o);
   table_level_policy p = table_level_policy_default();
   table_writer_options_for_level(&p, 4, &o);
-  CHECK(o.partitioned_index && o.compression == COMPRESSION_LZ4);
+  CHECK(o.partitioned_index && o.partitioned_filter && o.compression == COMPRESSION_LZ4);
   o.block_size = 512;
   o.index_partition_size = 256;
   round_trip(v, "part", &o, &m);
@@ -495,6 +546,9 @@ static void level_policy_repeats_its_last_compression(void) {
   CHECK_CODE(table_writer_options_validate(&o), STRATA_INVALID_ARGUMENT);
   o.block_size = TABLE_MAX_BLOCK_SIZE;
   CHECK_OK(table_writer_options_validate(&o));
+  o.partitioned_index = 0;
+  o.partitioned_filter = 1;
+  CHECK_CODE(table_writer_options_validate(&o), STRATA_INVALID_ARGUMENT);
 }
 
 static void out_of_order_entries_are_rejected_and_split_points_reported(void) {
@@ -585,6 +639,7 @@ static strata_status *build_sample(vfs *v, const char *path, int partitioned, mo
   table_writer_options_default(&o);
   o.block_size = 128;
   o.partitioned_index = partitioned;
+  o.partitioned_filter = partitioned;
   o.index_partition_size = 64;
   o.compression = partitioned ? COMPRESSION_LZ4 : COMPRESSION_NONE;
   return write_model(v, path, &o, m, NULL);
@@ -721,6 +776,8 @@ int main(void) {
   RUN(empty_values_and_one_byte_and_64k_keys_round_trip);
   RUN(empty_user_key_as_null_slice_round_trips);
   RUN(many_versions_of_one_key_span_blocks_and_resolve_by_snapshot);
+  RUN(many_versions_of_one_key_span_filter_partitions_and_stay_visible);
+  RUN(partitioned_filter_keeps_present_keys_and_rejects_most_absent_ones);
   RUN(mixed_next_and_prev_and_seeks_follow_the_model);
   RUN(snapshot_iterator_hides_newer_versions);
   RUN(partitioned_index_round_trips_with_lz4);

@@ -146,6 +146,7 @@ static void fuzz_round_trip(const uint8_t *data, size_t size) {
   o.restart_interval = 1 + data[1] % 20;
   o.hash_index = data[2] & 1;
   o.partitioned_index = (data[2] >> 1) & 1;
+  o.partitioned_filter = o.partitioned_index && ((data[2] >> 4) & 1);
   o.compression = (data[2] >> 2) & 1 ? COMPRESSION_LZ4 : COMPRESSION_NONE;
   o.filter_bits_per_key = (data[2] >> 3) & 1 ? 0 : 10;
   o.index_partition_size = 64 + (size_t)data[3] * 4;
