@@ -248,8 +248,8 @@ static strata_status *filter_check(table_reader *r, const internal_key *target, 
     *may = 0; /* beyond the table's last key */
     return NULL;
   }
-  filter_part *f;
-  cache_handle *ch;
+  filter_part *f = NULL;
+  cache_handle *ch = NULL;
   STATUS_TRY(load_filter_part(r, h, &f, &ch));
   *may = bloom_may_contain(slice_make(f->data, f->len), key_hash);
   release_filter_part(r, ch, f);
