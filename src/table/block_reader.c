@@ -311,6 +311,7 @@ strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator
 strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint64_t snapshot, int *found,
                          internal_key *key_out, slice *value) {
   *found = 0;
+  if (snapshot > SEQNO_READ_ALL) snapshot = SEQNO_READ_ALL;
   if (snapshot == 0 || b->num_restarts == 0) return NULL;
   block_owner none = {NULL, NULL, NULL};
   block_iter it;

@@ -160,7 +160,7 @@ static void check_table_matches(table_reader *r, const model *m) {
   kv_iterator_destroy(it);
   buffer val;
   buffer_init(&val);
-  uint64_t snaps[] = {1, 2, 300, 600, 1001, SEQNO_READ_ALL};
+  uint64_t snaps[] = {1, 2, 300, 600, 1001, SEQNO_READ_ALL, UINT64_MAX};
   for (size_t j = 0; j < m->n; j += 1 + m->n / 300) {
     const tentry *e = &m->e[j];
     uint64_t h = checksum64(e->key, e->klen);
