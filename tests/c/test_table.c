@@ -740,6 +740,27 @@ static void corruption_case(int partitioned) {
 static void every_flipped_byte_of_a_small_table_is_detected(void) { corruption_case(0); }
 static void every_flipped_byte_of_a_partitioned_lz4_table_is_detected(void) { corruption_case(1); }
 
+static void newer_format_version_is_refused(void) {
+  vfs *v;
+  CHECK_OK(vfs_memory_new(&v));
+  model m = {0};
+  CHECK_OK(build_sample(v, "v2", 0, &m));
+  model_free(&m);
+  buffer file;
+  buffer_init(&file);
+  CHECK_OK(vfs_read_file(v, "v2", &file));
+  uint8_t *t = file.data + file.len - 48; /* the trailer, with a valid checksum for version 2 */
+  t[32] = 2;
+  uint32_t check = (uint32_t)checksum64(t, 36);
+  for (int i = 0; i < 4; i++) t[36 + i] = (uint8_t)(check >> (8 * i));
+  strata_status *st = vfs_replace(v, "v2", file.data, file.len);
+  buffer_free(&file);
+  CHECK_OK(st);
+  table_reader *r = NULL;
+  CHECK_CODE(table_reader_open(v, "v2", 1, NULL, &r), STRATA_NOT_SUPPORTED);
+  vfs_destroy(v);
+}
+
 static void corruption_messages_name_the_table_and_offset(void) {
   vfs *v;
   CHECK_OK(vfs_memory_new(&v));
@@ -787,6 +808,7 @@ int main(void) {
   RUN(point_reads_through_a_block_cache_hit_it);
   RUN(every_flipped_byte_of_a_small_table_is_detected);
   RUN(every_flipped_byte_of_a_partitioned_lz4_table_is_detected);
+  RUN(newer_format_version_is_refused);
   RUN(corruption_messages_name_the_table_and_offset);
   return harness_finish();
 }
