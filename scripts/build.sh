@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# scripts/build.sh [native|asan|tsan|wasm|wasm-mt|wasi|all]... -- configure and build into build/<name>.
+# scripts/build.sh [native|asan|tsan|wasm|wasm-mt|wasi|bench|bench-wasi|all]... -- configure and build into build/<name>.
 #   native   Release, -O2, warnings as errors (the build users get)
 #   asan     Debug + AddressSanitizer/UBSan (the build the C tests run in)
 #   tsan     Debug + ThreadSanitizer (concurrency stress)
 #   wasm     Emscripten, single-threaded: bindings/js/dist/st/strata.{mjs,wasm} + C tests under Node
 #   wasm-mt  Emscripten with pthreads:    bindings/js/dist/mt/strata.{mjs,wasm,worker.js}
 #   wasi     clang-19 --target=wasm32-wasi: strata.wasm + C tests under node:wasi
+#   bench    native Release with db_bench and its RocksDB/LevelDB peers (not in `all`)
+#   bench-wasi  WASI with db_bench.wasm, Strata only (not in `all`)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JOBS="${JOBS:-$(nproc)}"
@@ -36,8 +38,13 @@ build_one() {
                -DSTRATA_THREADS=ON -DCMAKE_CROSSCOMPILING_EMULATOR="$NODE" ;;
     wasi)    configure_and_build wasi cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
                -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/wasi-clang19.cmake" ;;
+    # benchmarks (not part of `all`, so the test builds never need RocksDB/LevelDB)
+    bench)   configure_and_build bench cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
+               -DSTRATA_BENCH_DB=ON -DSTRATA_BENCH_PEERS=ON ;;
+    bench-wasi) configure_and_build bench-wasi cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
+               -DSTRATA_BENCH_DB=ON -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/wasi-clang19.cmake" ;;
     all)     for b in native asan wasm wasm-mt wasi; do build_one "$b"; done ;;
-    *) echo "unknown build: $1 (native|asan|tsan|wasm|wasm-mt|wasi|all)" >&2; exit 2 ;;
+    *) echo "unknown build: $1 (native|asan|tsan|wasm|wasm-mt|wasi|bench|bench-wasi|all)" >&2; exit 2 ;;
   esac
 }
 
