@@ -210,7 +210,11 @@ static void st_iter_free(void *it) {
 }
 
 static const peer_vt peer_strata = {
+#ifdef __wasi__
+    "strata-wasi", /* the same engine compiled to wasm32-wasi: named apart so tables can compare */
+#else
     "strata",
+#endif
 #ifdef STRATA_BENCH_HAVE_COMPACT
     "strata (journal on, no sync per write; LZ4 below L1, bloom 10 bits/key, 64 MiB block cache, 64 MiB "
     "memtable; settle = flush + major compaction)",
@@ -667,7 +671,7 @@ static void read_seq(const run *r, void *db) {
  * ---------------------------------------------------------------------------------------------- */
 
 static const peer_vt *find_peer(const char *name) {
-  if (strcmp(name, "strata") == 0) return &peer_strata;
+  if (strcmp(name, "strata") == 0 || strcmp(name, peer_strata.name) == 0) return &peer_strata;
 #ifdef STRATA_BENCH_ROCKSDB
   if (strcmp(name, "rocksdb") == 0) return &peer_rocksdb;
 #endif

@@ -1,0 +1,224 @@
+#!/usr/bin/env node
+// bench/run.mjs -- the benchmark driver (`npm run bench`): builds db_bench natively and for WASI,
+// runs every peer REPS times (one process per peer and repetition, peers interleaved within a
+// repetition so that machine noise spreads over all of them), checks the correctness fields,
+// prints a table (median and min ops/s, Strata's ratio to the best other native peer) and writes
+// bench/results/<stamp>.json, .jsonl and .svg (plus latest.*).
+//
+//   npm run bench                      N=1,000,000, 3 repetitions (Node peers: N=500,000)
+//   npm run bench -- --quick           N=100,000, 1 repetition
+//   options: --n N  --reps R  --node-n N  --peers strata,rocksdb,...  --no-build  --no-node
+//
+// Node peers: when bench/node_bench.mjs exists the driver runs it as well. Its contract is the
+// one db_bench follows: `node bench/node_bench.mjs --list` prints peer names one per line, and
+// `node bench/node_bench.mjs --peer P --n N --rep R --dir D` prints the JSON lines of WORKLOAD.md.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmtOps, renderSvg } from './chart.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const WORKLOADS = ['fillseq', 'fillbatch', 'fillrandom', 'readrandom', 'readmissing', 'seekrandom', 'readseq'];
+const NATIVE_PEERS = ['strata', 'rocksdb', 'leveldb'];
+const WASI_PEER = 'strata-wasi';
+const SEEKS = 100000, MISSES = 100000;
+
+function parseArgs(argv) {
+  const a = { quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    if (k === '--quick') a.quick = true;
+    else if (k === '--no-build') a.build = false;
+    else if (k === '--no-node') a.node = false;
+    else if (k === '--n') a.n = Number(argv[++i]);
+    else if (k === '--reps') a.reps = Number(argv[++i]);
+    else if (k === '--node-n') a.nodeN = Number(argv[++i]);
+    else if (k === '--peers') a.peers = argv[++i].split(',');
+    else { console.error(`unknown option ${k}`); process.exit(2); }
+  }
+  a.n ??= a.quick ? 100000 : 1000000;
+  a.nodeN ??= a.quick ? 100000 : 500000;
+  a.reps ??= a.quick ? 1 : 3;
+  return a;
+}
+
+function sh(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, JOBS: process.env.JOBS ?? '1' } });
+  if (r.status !== 0) { console.error(`${cmd} ${args.join(' ')} failed`); process.exit(1); }
+}
+
+// Runs one peer once; returns its JSON lines plus the driver's _load line.
+function runOnce(peer, rep, n, cmd, args, dataDir) {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const loadBefore = os.loadavg();
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const lines = [];
+  for (const l of (r.stdout ?? '').split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try { lines.push(JSON.parse(l)); } catch { /* not ours */ }
+  }
+  if (r.status !== 0) process.stderr.write(`  ${peer} rep ${rep} exited ${r.status}:\n${r.stderr}\n`);
+  lines.push({
+    peer, rep, n, workload: '_load', ops: 0, secs: wall, ops_per_s: null,
+    load_before: loadBefore, load_after: os.loadavg(), wall_secs: wall, exit_code: r.status,
+  });
+  return lines;
+}
+
+// The correctness fields: these must hold whatever the timing.
+function check(lines, peer, n) {
+  const errs = [];
+  const get = (w) => lines.find((l) => l.workload === w);
+  const need = (w, cond, what) => { if (!cond) errs.push(`${peer} ${w}: ${what}`); };
+  const ld = get('_load');
+  need('_load', ld && ld.exit_code === 0, `exit code ${ld?.exit_code}`);
+  for (const w of WORKLOADS) need(w, get(w), 'missing');
+  const rr = get('readrandom'), rm = get('readmissing'), sk = get('seekrandom'), rs = get('readseq');
+  if (rr) need('readrandom', rr.hit_rate === 1 && !rr.bad_values, `hit_rate ${rr.hit_rate}, bad values ${rr.bad_values}`);
+  if (rm) need('readmissing', rm.found === 0, `found ${rm.found}`);
+  if (sk) {
+    need('seekrandom', !sk.misplaced, `${sk.misplaced} seeks did not land on their key`);
+    // every seek reads 10 entries except within 10 keys of the end: at least 99% of 10 per seek
+    need('seekrandom', sk.entries > SEEKS * 9.9 && sk.entries <= SEEKS * 10, `entries ${sk.entries}`);
+  }
+  if (rs) need('readseq', rs.entries === n && !rs.unordered, `entries ${rs.entries} of ${n}, unordered ${rs.unordered}`);
+  return errs;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
+};
+
+function summarize(all, peers) {
+  const by = (peer, w) => all.filter((l) => l.peer === peer && l.workload === w);
+  const med = {}, min = {};
+  for (const w of WORKLOADS) {
+    med[w] = {}; min[w] = {};
+    for (const p of peers) {
+      const v = by(p, w).map((l) => l.ops_per_s).filter((x) => x != null);
+      if (v.length) { med[w][p] = median(v); min[w][p] = Math.min(...v); }
+    }
+  }
+  const extra = {};
+  for (const p of peers) {
+    const settle = by(p, 'settle');
+    const proc = [...by(p, '_proc'), ...by(p, '_host')].map((l) => l.peak_rss_kb).filter((x) => x != null);
+    extra[p] = {
+      settle_secs: median(settle.map((l) => l.secs)),
+      disk_mib: median(settle.map((l) => l.disk_bytes ?? l.disk_apparent_bytes).filter((x) => x != null)) / 1048576,
+      peak_rss_mib: proc.length ? Math.max(...proc) / 1024 : null,
+      describe: by(p, '_info')[0]?.describe,
+    };
+  }
+  return { workloads: WORKLOADS, peers, median: med, min, extra };
+}
+
+function table(summary) {
+  const { peers, median: med, min, extra } = summary;
+  const others = peers.filter((p) => !p.startsWith('strata'));
+  const pad = (s, w) => String(s).padStart(w);
+  const cols = peers.map((p) => Math.max(p.length, 17));
+  let out = pad('workload', 12) + peers.map((p, i) => pad(p, cols[i] + 2)).join('') + pad('strata/best', 13) +
+    (peers.includes(WASI_PEER) ? pad('wasi/native', 13) : '') + '\n';
+  for (const w of WORKLOADS) {
+    out += pad(w, 12);
+    peers.forEach((p, i) => {
+      const m = med[w][p];
+      out += pad(m == null ? '–' : `${fmtOps(m)} (${fmtOps(min[w][p])})`, cols[i] + 2);
+    });
+    const best = Math.max(...others.map((p) => med[w][p] ?? 0));
+    const s = med[w].strata;
+    out += pad(s && best ? `${(s / best).toFixed(2)}x` : '–', 13);
+    if (peers.includes(WASI_PEER)) out += pad(s && med[w][WASI_PEER] ? `${(med[w][WASI_PEER] / s).toFixed(2)}x` : '–', 13);
+    out += '\n';
+  }
+  const row = (name, f) => pad(name, 12) + peers.map((p, i) => pad(f(extra[p]), cols[i] + 2)).join('') + '\n';
+  out += row('settle s', (e) => (e.settle_secs == null ? '–' : e.settle_secs.toFixed(2)));
+  out += row('disk MiB', (e) => (Number.isFinite(e.disk_mib) ? e.disk_mib.toFixed(1) : '–'));
+  out += row('peak RSS MiB', (e) => (e.peak_rss_mib == null ? '–' : e.peak_rss_mib.toFixed(0)));
+  return out;
+}
+
+const args = parseArgs(process.argv.slice(2));
+if (args.build) {
+  sh('bash', ['scripts/setup.sh']);
+  sh('bash', ['scripts/build.sh', 'bench', 'bench-wasi']);
+}
+const dbBench = path.join(ROOT, 'build/bench/db_bench');
+const dbBenchWasm = path.join(ROOT, 'build/bench-wasi/db_bench.wasm');
+const dataRoot = path.join(ROOT, 'build/bench-data');
+
+// Every runnable peer: [name, n, (rep, dir) => [cmd, args]]
+const runners = [];
+for (const p of NATIVE_PEERS) {
+  runners.push([p, args.n, (rep, dir) => [dbBench, ['--peer', p, '--n', String(args.n), '--rep', String(rep), '--dir', dir]]]);
+}
+runners.push([WASI_PEER, args.n, (rep, dir) => [process.execPath, [path.join(ROOT, 'bench/wasi_host.mjs'),
+  WASI_PEER, String(rep), String(args.n), '--', `--dir=${dir}::bd`, dbBenchWasm,
+  '--peer', WASI_PEER, '--n', String(args.n), '--rep', String(rep), '--dir', 'bd/db']]]);
+const nodeBench = path.join(ROOT, 'bench/node_bench.mjs');
+if (args.node && fs.existsSync(nodeBench)) {
+  const list = spawnSync(process.execPath, [nodeBench, '--list'], { cwd: ROOT, encoding: 'utf8' });
+  for (const p of (list.stdout ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) {
+    runners.push([p, args.nodeN, (rep, dir) => [process.execPath, [nodeBench, '--peer', p, '--n', String(args.nodeN),
+      '--rep', String(rep), '--dir', dir]]]);
+  }
+}
+const selected = runners.filter(([p]) => !args.peers || args.peers.includes(p));
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+const resultsDir = path.join(ROOT, 'bench/results');
+fs.mkdirSync(resultsDir, { recursive: true });
+const jsonl = path.join(resultsDir, `${stamp}.jsonl`);
+const all = [];
+const errors = [];
+const t0 = Date.now();
+console.log(`== bench: N=${args.n} (Node peers ${args.nodeN}), ${args.reps} repetition(s), peers ${selected.map((r) => r[0]).join(', ')}`);
+console.log(`   machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+for (let rep = 0; rep < args.reps; rep++) {
+  for (const [peer, n, mk] of selected) {
+    const dir = path.join(dataRoot, `${peer}-${rep}`);
+    const [cmd, cargs] = mk(rep, dir);
+    process.stdout.write(`-- rep ${rep} ${peer} ... `);
+    const lines = runOnce(peer, rep, n, cmd, cargs, dir);
+    fs.appendFileSync(jsonl, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    all.push(...lines);
+    const errs = check(lines, peer, n);
+    errors.push(...errs);
+    const ld = lines.at(-1);
+    console.log(`${ld.wall_secs.toFixed(1)} s${errs.length ? '  CHECK FAILED: ' + errs.join('; ') : ''}`);
+  }
+}
+fs.rmSync(dataRoot, { recursive: true, force: true });
+
+const peers = selected.map((r) => r[0]);
+const summary = summarize(all, peers);
+const title = `Strata db_bench, N=${args.n}, ${args.reps} rep(s), median ops/s (bars relative to the fastest peer)`;
+const result = {
+  stamp, n: args.n, node_n: args.nodeN, reps: args.reps, quick: args.quick,
+  machine: { cores: os.cpus().length, model: os.cpus()[0]?.model, total_mem: os.totalmem(), node: process.version },
+  wall_secs: (Date.now() - t0) / 1000, errors, summary, lines: all,
+};
+fs.writeFileSync(path.join(resultsDir, `${stamp}.json`), JSON.stringify(result, null, 1) + '\n');
+fs.writeFileSync(path.join(resultsDir, 'latest.json'), JSON.stringify(result, null, 1) + '\n');
+const svg = renderSvg(summary, title);
+fs.writeFileSync(path.join(resultsDir, `${stamp}.svg`), svg);
+fs.writeFileSync(path.join(resultsDir, 'latest.svg'), svg);
+
+console.log(`\nops/s, median (min) of ${args.reps}; strata/best = Strata's median over the best other native peer's`);
+console.log(table(summary));
+for (const p of peers) console.log(`  ${p}: ${summary.extra[p].describe ?? ''}`);
+console.log(`\nresults: bench/results/${stamp}.{json,jsonl,svg} (and latest.*); ${(result.wall_secs / 60).toFixed(1)} min`);
+console.log('note: timings are noisy on a shared 2-core machine; compare medians, not single runs');
+if (errors.length) {
+  console.log(`checks: ${errors.length} failed`);
+  process.exit(1);
+}
+console.log('checks: all passed');
