@@ -18,12 +18,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmtOps, renderSvg } from './chart.mjs';
+import { WORKLOADS, checkLines } from './check.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const WORKLOADS = ['fillseq', 'fillbatch', 'fillrandom', 'readrandom', 'readmissing', 'seekrandom', 'readseq'];
 const NATIVE_PEERS = ['strata', 'rocksdb', 'leveldb'];
 const WASI_PEER = 'strata-wasi';
-const SEEKS = 100000, MISSES = 100000;
 
 function parseArgs(argv) {
   const a = { quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true };
@@ -69,26 +68,6 @@ function runOnce(peer, rep, n, cmd, args, dataDir) {
     load_before: loadBefore, load_after: os.loadavg(), wall_secs: wall, exit_code: r.status,
   });
   return lines;
-}
-
-// The correctness fields: these must hold whatever the timing.
-function check(lines, peer, n) {
-  const errs = [];
-  const get = (w) => lines.find((l) => l.workload === w);
-  const need = (w, cond, what) => { if (!cond) errs.push(`${peer} ${w}: ${what}`); };
-  const ld = get('_load');
-  need('_load', ld && ld.exit_code === 0, `exit code ${ld?.exit_code}`);
-  for (const w of WORKLOADS) need(w, get(w), 'missing');
-  const rr = get('readrandom'), rm = get('readmissing'), sk = get('seekrandom'), rs = get('readseq');
-  if (rr) need('readrandom', rr.hit_rate === 1 && !rr.bad_values, `hit_rate ${rr.hit_rate}, bad values ${rr.bad_values}`);
-  if (rm) need('readmissing', rm.found === 0, `found ${rm.found}`);
-  if (sk) {
-    need('seekrandom', !sk.misplaced, `${sk.misplaced} seeks did not land on their key`);
-    // every seek reads 10 entries except within 10 keys of the end: at least 99% of 10 per seek
-    need('seekrandom', sk.entries > SEEKS * 9.9 && sk.entries <= SEEKS * 10, `entries ${sk.entries}`);
-  }
-  if (rs) need('readseq', rs.entries === n && !rs.unordered, `entries ${rs.entries} of ${n}, unordered ${rs.unordered}`);
-  return errs;
 }
 
 const median = (xs) => {
@@ -190,7 +169,7 @@ for (let rep = 0; rep < args.reps; rep++) {
     const lines = runOnce(peer, rep, n, cmd, cargs, dir);
     fs.appendFileSync(jsonl, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     all.push(...lines);
-    const errs = check(lines, peer, n);
+    const errs = checkLines(lines, n);
     errors.push(...errs);
     const ld = lines.at(-1);
     console.log(`${ld.wall_secs.toFixed(1)} s${errs.length ? '  CHECK FAILED: ' + errs.join('; ') : ''}`);

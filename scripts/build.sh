@@ -21,7 +21,8 @@ configure_and_build() {
     "$@" -S "$ROOT" -B "$dir" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
   fi
   echo "== build $name"
-  cmake --build "$dir" -j "$JOBS"
+  # shellcheck disable=SC2086
+  cmake --build "$dir" -j "$JOBS" ${TARGETS:+--target $TARGETS}
 }
 
 build_one() {
@@ -39,9 +40,10 @@ build_one() {
     wasi)    configure_and_build wasi cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
                -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/wasi-clang19.cmake" ;;
     # benchmarks (not part of `all`, so the test builds never need RocksDB/LevelDB)
-    bench)   configure_and_build bench cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
+    # (only db_bench: its folder need not rebuild every test binary)
+    bench)   TARGETS=db_bench configure_and_build bench cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
                -DSTRATA_BENCH_DB=ON -DSTRATA_BENCH_PEERS=ON ;;
-    bench-wasi) configure_and_build bench-wasi cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
+    bench-wasi) TARGETS=db_bench configure_and_build bench-wasi cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
                -DSTRATA_BENCH_DB=ON -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/wasi-clang19.cmake" ;;
     all)     for b in native asan wasm wasm-mt wasi; do build_one "$b"; done ;;
     *) echo "unknown build: $1 (native|asan|tsan|wasm|wasm-mt|wasi|bench|bench-wasi|all)" >&2; exit 2 ;;

@@ -60,6 +60,35 @@ else
   tail -40 "$LOG/fuzz.log"
 fi
 
+# The benchmark's correctness checks (never timings): db_bench on Strata with N=20000, native and
+# WASI, must find every key, miss every absent one and scan every entry. One step each.
+bench_smoke() {
+  local name="$1"; shift
+  if "$@" 2> "$LOG/bench-$name.err" | tee "$LOG/bench-$name.log" | node bench/check.mjs 20000 > "$LOG/bench-$name.check" 2>&1; then
+    passed=$((passed + 1))
+    echo "   bench $name: 1 passed ($(tail -1 "$LOG/bench-$name.check"))"
+  else
+    failed=$((failed + 1))
+    failed_suites+=("bench $name")
+    echo "   bench $name: 1 failed"
+    cat "$LOG/bench-$name.check" "$LOG/bench-$name.err" | tail -20
+  fi
+}
+echo "== bench smoke (db_bench --peer strata --n 20000)"
+if bash scripts/build.sh bench bench-wasi > "$LOG/bench-build.log" 2>&1; then
+  smoke_dir="$ROOT/build/bench-smoke"
+  rm -rf "$smoke_dir" && mkdir -p "$smoke_dir"
+  bench_smoke native build/bench/db_bench --peer strata --n 20000 --dir "$smoke_dir/native"
+  bench_smoke wasi node scripts/wasi-run.mjs "--dir=$smoke_dir::bd" build/bench-wasi/db_bench.wasm \
+    --peer strata --n 20000 --dir bd/wasi
+  rm -rf "$smoke_dir"
+else
+  failed=$((failed + 1))
+  failed_suites+=("bench build")
+  echo "   bench build: 1 failed"
+  tail -30 "$LOG/bench-build.log"
+fi
+
 echo "== node --test"
 node --test --test-reporter=tap tests/js/ > "$LOG/node-test.log" 2>&1
 rc=$?
