@@ -17,6 +17,7 @@ struct strata_options {
   strata_compression compression;
   double bloom_bits_per_key;
   int sync;
+  uint32_t sync_interval_ms;
   int background_threads;
   uint32_t max_sealed_memtables;
   struct vfs *fs;
