@@ -292,6 +292,8 @@ static void db_free(strata_db *db) {
   write_batch_free(&db->single);
   free(db->items);
   sync_mutex_destroy(&db->write_mu);
+  sync_mutex_destroy(&db->scratch_mu);
+  buffer_free(&db->scratch);
   sync_mutex_destroy(&db->bg_mu);
   sync_cond_destroy(&db->bg_wake);
   sync_cond_destroy(&db->bg_done);
@@ -363,7 +365,9 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
   db->opts = *opts;
   write_batch_init(&db->single);
   atomic_u64_init(&db->visible_seqno, 0);
+  buffer_init(&db->scratch);
   strata_status *st = sync_mutex_init(&db->write_mu);
+  if (!st) st = sync_mutex_init(&db->scratch_mu);
   if (!st) st = sync_mutex_init(&db->bg_mu);
   if (!st) st = sync_cond_init(&db->bg_wake);
   if (!st) st = sync_cond_init(&db->bg_done);
