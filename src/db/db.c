@@ -277,14 +277,19 @@ static strata_status *recover_journals(strata_db *db, uint64_t *next_journal) {
   return NULL;
 }
 
+/* Asks the flush thread to stop and waits for it (a flush in progress completes first). */
+static void stop_background(strata_db *db) {
+  if (!db->bg_running) return;
+  sync_mutex_lock(&db->bg_mu);
+  db->bg_stop = 1;
+  sync_cond_broadcast(&db->bg_wake);
+  sync_mutex_unlock(&db->bg_mu);
+  sync_thread_join(&db->bg_thread);
+  db->bg_running = 0;
+}
+
 static void db_free(strata_db *db) {
-  if (db->bg_running) {
-    sync_mutex_lock(&db->bg_mu);
-    db->bg_stop = 1;
-    sync_cond_broadcast(&db->bg_wake);
-    sync_mutex_unlock(&db->bg_mu);
-    sync_thread_join(&db->bg_thread);
-  }
+  stop_background(db);
   strata_status_free(db->bg_error);
   tree_unref(db->tree);
   if (db->lock) strata_status_free(vfs_lock_release(db->fs, db->lock));
@@ -401,15 +406,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
 
 strata_status *strata_close(strata_db *db) {
   if (!db) return NULL;
-  /* stop the flusher first: it must not run while the journal closes */
-  if (db->bg_running) {
-    sync_mutex_lock(&db->bg_mu);
-    db->bg_stop = 1;
-    sync_cond_broadcast(&db->bg_wake);
-    sync_mutex_unlock(&db->bg_mu);
-    sync_thread_join(&db->bg_thread);
-    db->bg_running = 0;
-  }
+  stop_background(db); /* the flusher must not run while the journal closes */
   strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
   db_free(db);
   return st;
