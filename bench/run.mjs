@@ -101,11 +101,14 @@ function summarize(all, peers) {
 
 function table(summary) {
   const { peers, median: med, min, extra } = summary;
-  const others = peers.filter((p) => !p.startsWith('strata'));
+  // Strata native against the other native engines; strata-lsm against the other Node peers
+  const others = peers.filter((p) => NATIVE_PEERS.includes(p) && p !== 'strata');
+  const nodeOthers = peers.filter((p) => !NATIVE_PEERS.includes(p) && p !== WASI_PEER && !p.startsWith('strata-lsm'));
+  const hasLsm = peers.includes('strata-lsm') && nodeOthers.length > 0;
   const pad = (s, w) => String(s).padStart(w);
   const cols = peers.map((p) => Math.max(p.length, 17));
   let out = pad('workload', 12) + peers.map((p, i) => pad(p, cols[i] + 2)).join('') + pad('strata/best', 13) +
-    (peers.includes(WASI_PEER) ? pad('wasi/native', 13) : '') + '\n';
+    (peers.includes(WASI_PEER) ? pad('wasi/native', 13) : '') + (hasLsm ? pad('lsm/best node', 15) : '') + '\n';
   for (const w of WORKLOADS) {
     out += pad(w, 12);
     peers.forEach((p, i) => {
@@ -116,6 +119,11 @@ function table(summary) {
     const s = med[w].strata;
     out += pad(s && best ? `${(s / best).toFixed(2)}x` : '–', 13);
     if (peers.includes(WASI_PEER)) out += pad(s && med[w][WASI_PEER] ? `${(med[w][WASI_PEER] / s).toFixed(2)}x` : '–', 13);
+    if (hasLsm) {
+      const bestNode = Math.max(...nodeOthers.map((p) => med[w][p] ?? 0));
+      const l = med[w]['strata-lsm'];
+      out += pad(l && bestNode ? `${(l / bestNode).toFixed(2)}x` : '–', 15);
+    }
     out += '\n';
   }
   const row = (name, f) => pad(name, 12) + peers.map((p, i) => pad(f(extra[p]), cols[i] + 2)).join('') + '\n';
@@ -191,7 +199,9 @@ const svg = renderSvg(summary, title);
 fs.writeFileSync(path.join(resultsDir, `${stamp}.svg`), svg);
 fs.writeFileSync(path.join(resultsDir, 'latest.svg'), svg);
 
-console.log(`\nops/s, median (min) of ${args.reps}; strata/best = Strata's median over the best other native peer's`);
+console.log(`\nops/s, median (min) of ${args.reps}; strata/best = Strata's median over the best other native peer's` +
+  (runners.length > selected.length || peers.some((p) => !NATIVE_PEERS.includes(p) && p !== WASI_PEER)
+    ? `; Node peers ran N=${args.nodeN}, native ones N=${args.n}` : ''));
 console.log(table(summary));
 for (const p of peers) console.log(`  ${p}: ${summary.extra[p].describe ?? ''}`);
 console.log(`\nresults: bench/results/${stamp}.{json,jsonl,svg} (and latest.*); ${(result.wall_secs / 60).toFixed(1)} min`);
