@@ -212,7 +212,8 @@ static void st_iter_free(void *it) {
 #ifdef __wasi__
 /* Single-threaded: no maintenance steps run during the fills, so up to 4 sealed memtables wait for
  * settle's flush (the engine flushes inline only past that limit). */
-#define STRATA_DESCRIBE_TARGET "wasm32-wasi under node:wasi, single-threaded, no maintenance steps during fills; "
+#define STRATA_DESCRIBE_TARGET \
+  "wasm32-wasi under node:wasi, single-threaded, no maintenance steps during fills; "
 #else
 #define STRATA_DESCRIBE_TARGET "native, background flush thread; "
 #endif
@@ -465,8 +466,8 @@ typedef struct run {
 
 /* Prints the common fields; the caller appends extras (each starting with ',') and ends the line. */
 static void emit_head(const run *r, const char *workload, double ops, double secs) {
-  printf("{\"peer\":\"%s\",\"rep\":%d,\"n\":%u,\"workload\":\"%s\",\"ops\":%.0f,\"secs\":%.6f,\"ops_per_s\":", r->peer->name,
-         r->rep, r->n, workload, ops, secs);
+  printf("{\"peer\":\"%s\",\"rep\":%d,\"n\":%u,\"workload\":\"%s\",\"ops\":%.0f,\"secs\":%.6f,\"ops_per_s\":",
+         r->peer->name, r->rep, r->n, workload, ops, secs);
   if (ops > 0 && secs > 0)
     printf("%.1f", ops / secs);
   else

@@ -83,8 +83,8 @@ int wl_self_test(FILE *out) {
   bad += memcmp(v, want_v, 4) != 0;
   for (int i = 50; i < WL_VALUE_LEN; i++) bad += v[i] != 0;
   if (out) {
-    fprintf(out, "fnv1a64(pool) = %016llx (want %016llx; WORKLOAD.md says ee0e84de86d6705e, see workload.c)\n", (unsigned long long)h,
-            (unsigned long long)WL_POOL_FNV1A64);
+    fprintf(out, "fnv1a64(pool) = %016llx (want %016llx; WORKLOAD.md says ee0e84de86d6705e, see workload.c)\n",
+            (unsigned long long)h, (unsigned long long)WL_POOL_FNV1A64);
     fprintf(out, "value(123457)[0..4] = %02x %02x %02x %02x (want e3 72 b3 af)\n", v[0], v[1], v[2], v[3]);
     fprintf(out, "workload self-test: %s\n", bad ? "FAILED" : "ok");
   }
