@@ -6,7 +6,9 @@ const variants = {
   mt: () => import('../dist/mt/strata.mjs'),
 };
 
-export async function loadEngine({ threads = false } = {}) {
+// `moduleArgs` become properties of the Emscripten module object (e.g. `strataHost`, the storage
+// backend the JS-backed VFS calls).
+export async function loadModule({ threads = false, moduleArgs = {} } = {}) {
   const variant = threads ? 'mt' : 'st';
   let factory;
   try {
@@ -16,7 +18,11 @@ export async function loadEngine({ threads = false } = {}) {
     e.code = 'STRATA_NOT_SUPPORTED';
     throw e;
   }
-  const module = await factory();
+  return { module: await factory(moduleArgs), variant };
+}
+
+export async function loadEngine({ threads = false } = {}) {
+  const { module, variant } = await loadModule({ threads });
   return new Engine(module, variant);
 }
 
