@@ -16,6 +16,8 @@ strata_status *strata_js_vfs_lock(vfs *v, const char *path, vfs_lock **out);
 strata_status *strata_js_vfs_unlock(vfs *v, vfs_lock *lock);
 /* Runs a conformance walk over the backend in `dir` (vfs_check.c). */
 strata_status *strata_js_vfs_check(vfs *v, const char *dir);
+/* The walk on a background thread (pthreads build; STRATA_NOT_SUPPORTED otherwise). */
+strata_status *strata_js_vfs_check_threaded(vfs *v, const char *dir);
 
 /* 1 when libstrata.a contains the database layer (see strata_js.c). */
 int strata_js_has_db(void);

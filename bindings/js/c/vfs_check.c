@@ -167,3 +167,37 @@ done:
   free(missing);
   return st;
 }
+
+#if STRATA_THREADS
+#include <pthread.h>
+
+typedef struct check_job {
+  vfs *v;
+  const char *dir;
+  strata_status *st;
+} check_job;
+
+static void *check_thread(void *arg) {
+  check_job *job = arg;
+  job->st = strata_js_vfs_check(job->v, job->dir);
+  return NULL;
+}
+
+/* The same walk on a background thread while this thread waits in pthread_join: in the wasm
+ * pthreads build every backend call is proxied to the main thread, as the engine's flush and
+ * compaction threads would do. */
+strata_status *strata_js_vfs_check_threaded(vfs *v, const char *dir) {
+  check_job job = {v, dir, NULL};
+  pthread_t t;
+  if (pthread_create(&t, NULL, check_thread, &job) != 0)
+    return status_new(STRATA_IO, "vfs check: cannot start a thread");
+  pthread_join(t, NULL);
+  return job.st;
+}
+#else
+strata_status *strata_js_vfs_check_threaded(vfs *v, const char *dir) {
+  (void)v;
+  (void)dir;
+  return status_new(STRATA_NOT_SUPPORTED, "vfs check: this build has no threads");
+}
+#endif
