@@ -46,6 +46,18 @@ run_ctest() {
 
 for build in native asan wasm wasm-mt wasi; do run_ctest "$build"; done
 
+# The table decoders under libFuzzer (clang-19, ASan/UBSan) for a bounded time: one step.
+echo "== fuzz (scripts/fuzz.sh 60)"
+if bash scripts/fuzz.sh 60 > "$LOG/fuzz.log" 2>&1; then
+  passed=$((passed + 1))
+  echo "   fuzz: 1 passed"
+else
+  failed=$((failed + 1))
+  failed_suites+=("fuzz")
+  echo "   fuzz: 1 failed"
+  tail -40 "$LOG/fuzz.log"
+fi
+
 echo "== node --test"
 node --test --test-reporter=tap tests/js/ > "$LOG/node-test.log" 2>&1
 rc=$?

@@ -35,7 +35,8 @@ void memtable_unref(memtable *mt);
 /*
  * Adds (user_key, seqno, type) -> value. INVALID_ARGUMENT for a key over USER_KEY_MAX bytes, a
  * value over MEMTABLE_VALUE_MAX bytes, a seqno over SEQNO_MAX, an unknown type, or a second
- * version of a key at a seqno it already has. Tombstones usually carry an empty value.
+ * version of a key at a seqno it already has (STRATA_EXISTS, so a batch applied newest-first
+ * can skip the older operations on the same key). Tombstones usually carry an empty value.
  * Inserts must not run concurrently with each other.
  */
 STRATA_MUST_USE strata_status *memtable_insert(memtable *mt, slice user_key, uint64_t seqno,

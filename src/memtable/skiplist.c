@@ -132,7 +132,7 @@ strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice va
   /* Versions of one (key, seqno) differ at most in type, so they would sit right here. */
   if ((before != list->head && node_same_version(before, key)) ||
       (after && node_same_version(after, key))) {
-    return status_new(STRATA_INVALID_ARGUMENT,
+    return status_new(STRATA_EXISTS,
                       "memtable already holds a version of this %zu-byte key at seqno %llu",
                       key->user_key.len, (unsigned long long)key->seqno);
   }

@@ -394,7 +394,7 @@ static void randomized_operations_agree_with_a_sorted_array(void) {
     strata_status *st = memtable_insert(mt, slice_make(e.key, e.key_len), e.seqno, e.type,
                                         slice_make(e.value, e.value_len));
     if (duplicate) {
-      CHECK_CODE(st, STRATA_INVALID_ARGUMENT);
+      CHECK_CODE(st, STRATA_EXISTS);
       rejected++;
     } else {
       CHECK_OK(st);
@@ -548,9 +548,9 @@ static void invalid_inserts_are_rejected_and_change_nothing(void) {
   CHECK_CODE(put(mt, "k", 3, (value_type)7, ""), STRATA_INVALID_ARGUMENT);
   /* a second version of a key at the same seqno, whatever its type */
   CHECK_OK(put(mt, "k", 4, VALUE_TYPE_VALUE, "first"));
-  CHECK_CODE(put(mt, "k", 4, VALUE_TYPE_VALUE, "second"), STRATA_INVALID_ARGUMENT);
-  CHECK_CODE(put(mt, "k", 4, VALUE_TYPE_TOMBSTONE, ""), STRATA_INVALID_ARGUMENT);
-  CHECK_CODE(put(mt, "k", 4, VALUE_TYPE_WEAK_TOMBSTONE, ""), STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(put(mt, "k", 4, VALUE_TYPE_VALUE, "second"), STRATA_EXISTS);
+  CHECK_CODE(put(mt, "k", 4, VALUE_TYPE_TOMBSTONE, ""), STRATA_EXISTS);
+  CHECK_CODE(put(mt, "k", 4, VALUE_TYPE_WEAK_TOMBSTONE, ""), STRATA_EXISTS);
   CHECK_EQ_U64(memtable_entry_count(mt), 2);
   int found;
   slice value;

@@ -1,0 +1,15 @@
+/*
+ * run_iterator.h -- iterates a run (tables with disjoint, sorted key ranges) as one stream,
+ * opening one table at a time through the tree's file cache, as lsm-tree's run reader does.
+ * A long scan over a deep level thus holds one open table per run, not every table.
+ */
+#ifndef STRATA_TREE_RUN_ITERATOR_H
+#define STRATA_TREE_RUN_ITERATOR_H
+
+#include "tree_internal.h"
+
+/* The run (and its tables) must outlive the iterator: the caller pins the super version. */
+STRATA_MUST_USE strata_status *run_iterator_new(tree *t, const version_run *run, uint64_t snapshot,
+                                                kv_iterator **out);
+
+#endif

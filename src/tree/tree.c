@@ -1,0 +1,390 @@
+/* tree.c -- opening and closing a tree, writes, memtable rotation, version installs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/clock.h"
+#include "tree_internal.h"
+
+void tree_options_default(tree_options *o) {
+  memset(o, 0, sizeof *o);
+  o->level_count = VERSION_DEFAULT_LEVELS;
+  o->block_size = TABLE_DEFAULT_BLOCK_SIZE;
+  o->level_policy = table_level_policy_default();
+  o->bloom_bits_per_key = TABLE_DEFAULT_FILTER_BITS_PER_KEY;
+  o->table_target_size = (uint64_t)64 << 20;
+  o->block_cache_bytes = BLOCK_CACHE_DEFAULT_CAPACITY;
+  o->max_open_tables = 1000;
+}
+
+char *tree_table_path(const tree *t, uint64_t id) {
+  char name[24];
+  snprintf(name, sizeof name, "%llu", (unsigned long long)id);
+  return vfs_path_join(t->tables_dir, name);
+}
+
+/* --- table readers through the file cache ------------------------------------------------ */
+
+static strata_status *open_table_reader(void *ctx, uint64_t id, void **out) {
+  tree *t = ctx;
+  char *path = tree_table_path(t, id);
+  if (!path) return status_no_memory();
+  table_reader *r = NULL;
+  strata_status *st = table_reader_open(t->fs, path, id, t->cache, &r);
+  free(path);
+  if (!st) *out = r;
+  return st;
+}
+
+static void close_table_reader(void *ctx, uint64_t id, void *object) {
+  (void)ctx, (void)id;
+  table_reader_close(object);
+}
+
+strata_status *tree_table_reader(tree *t, uint64_t id, file_cache_handle **h, table_reader **r) {
+  STATUS_TRY(file_cache_get(t->tables, id, h));
+  *r = file_cache_handle_object(*h);
+  return NULL;
+}
+
+/* An obsolete table's last reference is gone: forget its blocks and delete the file. */
+static void delete_table_file(void *ctx, uint64_t id) {
+  tree *t = ctx;
+  file_cache_evict(t->tables, id);
+  block_cache_erase_file(t->cache, id);
+  char *path = tree_table_path(t, id);
+  if (path) strata_status_free(vfs_remove(t->fs, path));
+  free(path);
+  sync_mutex_lock(&t->mu);
+  t->counters.tables_deleted++;
+  sync_mutex_unlock(&t->mu);
+}
+
+void tree_retire_tables(tree *t, const version *old, const version *next) {
+  for (unsigned l = 0; l < old->level_count; l++)
+    for (size_t r = 0; r < old->levels[l].run_count; r++)
+      for (size_t i = 0; i < old->levels[l].runs[r].count; i++) {
+        table_info *ti = old->levels[l].runs[r].tables[i];
+        if (!version_find_table(next, ti->id, NULL)) table_info_mark_obsolete(ti, delete_table_file, t);
+      }
+}
+
+/* --- installs ---------------------------------------------------------------------------- */
+
+strata_status *tree_install_locked(tree *t, uint64_t installed_seqno) {
+  super_version *sv = NULL;
+  STATUS_TRY(super_version_new(t->active, t->sealed, t->sealed_count, t->version, installed_seqno, &sv));
+  strata_status *st = version_history_install(&t->history, sv);
+  super_version_unref(sv);
+  return st;
+}
+
+strata_status *tree_commit_version(tree *t, version *next, uint64_t flushed_seqno, uint64_t journal_min,
+                                   uint64_t installed_seqno, int drop_oldest_sealed) {
+  sync_mutex_lock(&t->mu);
+  manifest_state m = {t->next_file_id, flushed_seqno, journal_min, next};
+  sync_mutex_unlock(&t->mu);
+  /* the manifest is durable before anyone can read the new version */
+  strata_status *st = manifest_write(t->fs, t->dir, &t->manifest_epoch, &m);
+  if (st) {
+    version_unref(next);
+    return st;
+  }
+  sync_mutex_lock(&t->mu);
+  version *old = t->version;
+  memtable *flushed = NULL;
+  t->version = next;
+  t->flushed_seqno = flushed_seqno;
+  t->journal_min = journal_min;
+  if (drop_oldest_sealed) flushed = t->sealed[--t->sealed_count];
+  if (installed_seqno == TREE_KEEP_INSTALLED_SEQNO) {
+    super_version *cur = version_history_current(&t->history);
+    installed_seqno = cur->installed_seqno;
+    super_version_unref(cur);
+  }
+  st = tree_install_locked(t, installed_seqno);
+  sync_mutex_unlock(&t->mu);
+  memtable_unref(flushed);
+  tree_retire_tables(t, old, next);
+  version_unref(old);
+  return st;
+}
+
+/* --- open and close ---------------------------------------------------------------------- */
+
+typedef struct orphan_scan {
+  tree *t;
+  tree_open_info *info;
+} orphan_scan;
+
+static int parse_id(const char *name, uint64_t *id) {
+  if (!*name) return 0;
+  uint64_t v = 0;
+  for (const char *p = name; *p; p++) {
+    if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10) return 0;
+    v = v * 10 + (uint64_t)(*p - '0');
+  }
+  *id = v;
+  return 1;
+}
+
+/* Tables the manifest does not list come from a flush or compaction that never committed. */
+static strata_status *remove_orphan(void *ctx, const char *name, int is_dir) {
+  orphan_scan *s = ctx;
+  uint64_t id;
+  if (is_dir || !parse_id(name, &id)) {
+    s->info->strays_ignored++;
+    return NULL;
+  }
+  if (version_find_table(s->t->version, id, NULL)) return NULL;
+  char *path = vfs_path_join(s->t->tables_dir, name);
+  if (!path) return status_no_memory();
+  strata_status *st = vfs_remove(s->t->fs, path);
+  free(path);
+  if (!st) s->info->orphans_removed++;
+  return st;
+}
+
+static strata_status *load_or_create(tree *t, tree_open_info *info) {
+  manifest_state m = {0};
+  manifest_read_info read_info = {0, 0};
+  int found = 0;
+  STATUS_TRY(manifest_read(t->fs, t->dir, &m, &found, &read_info));
+  if (found) {
+    t->version = m.version;
+    t->next_file_id = m.next_file_id;
+    t->flushed_seqno = m.flushed_seqno;
+    t->journal_min = m.journal_min;
+    t->manifest_epoch = read_info.epoch;
+    info->manifest_fallback = read_info.other_slot_invalid && read_info.epoch > 1;
+    if (t->version->level_count != t->opts.level_count)
+      return status_new(STRATA_INVALID_ARGUMENT, "%s has %u levels, the options ask for %u", t->dir,
+                        t->version->level_count, t->opts.level_count);
+    return NULL;
+  }
+  info->created = 1;
+  STATUS_TRY(version_new_empty(t->opts.level_count, &t->version));
+  t->next_file_id = 1;
+  manifest_state fresh = {t->next_file_id, 0, 0, t->version};
+  return manifest_write(t->fs, t->dir, &t->manifest_epoch, &fresh);
+}
+
+static void tree_free(tree *t) {
+  if (t->history.entries) version_history_destroy(&t->history);
+  memtable_unref(t->active);
+  for (size_t i = 0; i < t->sealed_count; i++) memtable_unref(t->sealed[i]);
+  free(t->sealed);
+  free(t->sealed_tags);
+  version_unref(t->version); /* obsolete tables delete their files here, so caches go last */
+  file_cache_free(t->tables);
+  if (t->owns_cache) block_cache_free(t->cache);
+  sync_mutex_destroy(&t->mu);
+  sync_mutex_destroy(&t->install_mu);
+  free(t->dir);
+  free(t->tables_dir);
+  free(t);
+}
+
+strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tree_open_info *info, tree **out) {
+  tree_open_info scratch;
+  if (!info) info = &scratch;
+  memset(info, 0, sizeof *info);
+  tree *t = calloc(1, sizeof *t);
+  if (!t) return status_no_memory();
+  atomic_u64_init(&t->refs, 1);
+  t->fs = fs;
+  if (opts) t->opts = *opts;
+  else tree_options_default(&t->opts);
+  t->dir = vfs_path_join(dir, "");
+  t->tables_dir = vfs_path_join(dir, "tables");
+  strata_status *st = (!t->dir || !t->tables_dir) ? status_no_memory() : NULL;
+  if (t->dir) t->dir[strlen(t->dir) - 1] = '\0'; /* join added a trailing '/' */
+  if (!st) st = sync_mutex_init(&t->mu);
+  if (!st) st = sync_mutex_init(&t->install_mu);
+  if (!st && t->opts.shared_cache) {
+    t->cache = t->opts.shared_cache;
+  } else if (!st) {
+    st = block_cache_new(t->opts.block_cache_bytes, 0, &t->cache);
+    t->owns_cache = st == NULL;
+  }
+  if (!st) st = file_cache_new(t->opts.max_open_tables, open_table_reader, close_table_reader, t, &t->tables);
+  if (!st) st = vfs_mkdir(fs, t->tables_dir);
+  if (!st) st = load_or_create(t, info);
+  if (!st) {
+    orphan_scan scan = {t, info};
+    st = vfs_list(fs, t->tables_dir, remove_orphan, &scan);
+  }
+  if (!st) st = memtable_new(&t->active);
+  super_version *sv = NULL;
+  if (!st) st = super_version_new(t->active, NULL, 0, t->version, t->flushed_seqno, &sv);
+  if (!st) st = version_history_init(&t->history, sv);
+  super_version_unref(sv);
+  if (st) {
+    tree_free(t);
+    return status_wrap(st, "opening tree %s", dir);
+  }
+  *out = t;
+  return NULL;
+}
+
+tree *tree_ref(tree *t) {
+  atomic_u64_fetch_add(&t->refs, 1);
+  return t;
+}
+
+void tree_unref(tree *t) {
+  if (t && atomic_u64_fetch_sub(&t->refs, 1) == 1) tree_free(t);
+}
+
+uint64_t tree_flushed_seqno(tree *t) {
+  sync_mutex_lock(&t->mu);
+  uint64_t v = t->flushed_seqno;
+  sync_mutex_unlock(&t->mu);
+  return v;
+}
+
+uint64_t tree_journal_min(tree *t) {
+  sync_mutex_lock(&t->mu);
+  uint64_t v = t->journal_min;
+  sync_mutex_unlock(&t->mu);
+  return v;
+}
+
+uint64_t tree_allocate_file_id(tree *t) {
+  sync_mutex_lock(&t->mu);
+  uint64_t id = t->next_file_id++;
+  sync_mutex_unlock(&t->mu);
+  return id;
+}
+
+tree_counters tree_get_counters(tree *t) {
+  sync_mutex_lock(&t->mu);
+  tree_counters c = t->counters;
+  sync_mutex_unlock(&t->mu);
+  return c;
+}
+
+block_cache *tree_block_cache(tree *t) { return t->cache; }
+
+/* --- writes ------------------------------------------------------------------------------ */
+
+strata_status *tree_write(tree *t, slice key, uint64_t seqno, value_type type, slice value) {
+  return memtable_insert(t->active, key, seqno, type, value);
+}
+
+strata_status *tree_insert(tree *t, slice key, slice value, uint64_t seqno) {
+  return tree_write(t, key, seqno, VALUE_TYPE_VALUE, value);
+}
+
+strata_status *tree_remove(tree *t, slice key, uint64_t seqno) {
+  return tree_write(t, key, seqno, VALUE_TYPE_TOMBSTONE, slice_empty());
+}
+
+strata_status *tree_remove_weak(tree *t, slice key, uint64_t seqno) {
+  return tree_write(t, key, seqno, VALUE_TYPE_WEAK_TOMBSTONE, slice_empty());
+}
+
+uint64_t tree_active_memtable_bytes(tree *t) {
+  return memtable_approximate_size(t->active); /* the writer owns `active`: no lock needed */
+}
+
+size_t tree_sealed_count(tree *t) {
+  sync_mutex_lock(&t->mu);
+  size_t n = t->sealed_count;
+  sync_mutex_unlock(&t->mu);
+  return n;
+}
+
+strata_status *tree_rotate_memtable(tree *t, uint64_t next_seqno, uint64_t journal_tag, int *sealed) {
+  *sealed = 0;
+  if (memtable_is_empty(t->active)) return NULL;
+  memtable *fresh = NULL;
+  STATUS_TRY(memtable_new(&fresh));
+  sync_mutex_lock(&t->mu);
+  strata_status *st = NULL;
+  if (t->sealed_count == t->sealed_cap) {
+    size_t cap = t->sealed_cap ? t->sealed_cap * 2 : 4;
+    memtable **grown = realloc(t->sealed, cap * sizeof *grown);
+    if (grown) t->sealed = grown;
+    uint64_t *tags = grown ? realloc(t->sealed_tags, cap * sizeof *tags) : NULL;
+    if (tags) t->sealed_tags = tags;
+    if (grown && tags) t->sealed_cap = cap;
+    else st = status_no_memory();
+  }
+  if (!st) {
+    memmove(&t->sealed[1], &t->sealed[0], t->sealed_count * sizeof *t->sealed);
+    memmove(&t->sealed_tags[1], &t->sealed_tags[0], t->sealed_count * sizeof *t->sealed_tags);
+    t->sealed[0] = t->active;
+    t->sealed_tags[0] = journal_tag;
+    t->sealed_count++;
+    t->active = fresh;
+    st = tree_install_locked(t, next_seqno);
+    *sealed = 1;
+  }
+  sync_mutex_unlock(&t->mu);
+  if (st && !*sealed) memtable_unref(fresh);
+  return st;
+}
+
+/* --- whole-tree operations --------------------------------------------------------------- */
+
+static int table_inside(const table_info *ti, const key_range *r) {
+  return key_range_contains(r, ti->key_min) && key_range_contains(r, ti->key_max);
+}
+
+strata_status *tree_drop_range(tree *t, const key_range *range, uint64_t next_seqno) {
+  sync_mutex_lock(&t->install_mu);
+  sync_mutex_lock(&t->mu);
+  version *base = version_ref(t->version);
+  uint64_t flushed = t->flushed_seqno, journal_min = t->journal_min;
+  sync_mutex_unlock(&t->mu);
+  version_builder b;
+  version_builder_init(&b, base);
+  size_t dropped = 0;
+  for (unsigned l = 0; l < base->level_count; l++)
+    for (size_t r = 0; r < base->levels[l].run_count; r++)
+      for (size_t i = 0; i < base->levels[l].runs[r].count; i++)
+        if (table_inside(base->levels[l].runs[r].tables[i], range)) {
+          version_builder_remove_table(&b, base->levels[l].runs[r].tables[i]->id);
+          dropped++;
+        }
+  version_unref(base);
+  version *next = NULL;
+  strata_status *st = NULL;
+  if (dropped == 0) version_builder_abandon(&b);
+  else st = version_builder_finish(&b, &next);
+  if (!st && next) st = tree_commit_version(t, next, flushed, journal_min, next_seqno, 0);
+  sync_mutex_unlock(&t->install_mu);
+  return st;
+}
+
+strata_status *tree_clear(tree *t, uint64_t next_seqno, uint64_t journal_min) {
+  memtable *fresh = NULL;
+  version *empty = NULL;
+  STATUS_TRY(memtable_new(&fresh));
+  strata_status *st = version_new_empty(t->opts.level_count, &empty);
+  if (st) {
+    memtable_unref(fresh);
+    return st;
+  }
+  sync_mutex_lock(&t->install_mu);
+  sync_mutex_lock(&t->mu);
+  empty->id = t->version->id + 1;
+  memtable *old_active = t->active;
+  memtable **old_sealed = t->sealed;
+  uint64_t *old_tags = t->sealed_tags;
+  size_t old_count = t->sealed_count;
+  t->active = fresh;
+  t->sealed = NULL;
+  t->sealed_tags = NULL;
+  t->sealed_count = t->sealed_cap = 0;
+  sync_mutex_unlock(&t->mu);
+  /* every write below next_seqno is gone, so none of it needs a journal or a table any more */
+  st = tree_commit_version(t, empty, next_seqno, journal_min, next_seqno, 0);
+  sync_mutex_unlock(&t->install_mu);
+  memtable_unref(old_active);
+  for (size_t i = 0; i < old_count; i++) memtable_unref(old_sealed[i]);
+  free(old_sealed);
+  free(old_tags);
+  return st;
+}

@@ -1,0 +1,125 @@
+/*
+ * tree.h -- the LSM tree with explicit seqnos (lsm-tree's Tree): memtables, tables, versions.
+ *
+ * The caller (the database layer) assigns seqnos, serializes writes and rotations, and decides
+ * when to flush; the tree keeps the data structures right. Files of a tree in folder `dir`:
+ *   dir/manifest-0, dir/manifest-1   the two manifest slots (version/manifest.h)
+ *   dir/tables/<id>                  immutable tables
+ *
+ * Threads: reads (get, iterators) run concurrently with one writer, one flush and installs.
+ * Flushes and other version changes serialize on an install mutex; the manifest is written and
+ * synced before the new version is installed under the history's lock.
+ *
+ * The tree is reference counted: iterators and snapshots hold references, so they may outlive
+ * the database handle that created them.
+ */
+#ifndef STRATA_TREE_TREE_H
+#define STRATA_TREE_TREE_H
+
+#include <stdint.h>
+
+#include "../cache/block_cache.h"
+#include "../table/table_options.h"
+#include "../util/buffer.h"
+#include "../version/super_version.h"
+#include "../vfs/vfs.h"
+#include "key_range.h"
+#include "mvcc_iterator.h"
+
+typedef struct tree tree;
+
+typedef struct tree_options {
+  unsigned level_count;            /* default 7 */
+  size_t block_size;               /* default 4 KiB */
+  table_level_policy level_policy; /* compression per level, partitioned index from level N */
+  double bloom_bits_per_key;       /* default 10, 0 = none */
+  uint64_t table_target_size;      /* flush and compaction split tables here (default 64 MiB) */
+  size_t block_cache_bytes;        /* used when no shared cache is given (default 16 MiB) */
+  block_cache *shared_cache;       /* optional, not owned */
+  size_t max_open_tables;          /* default 1000 */
+} tree_options;
+
+void tree_options_default(tree_options *o);
+
+/* What opening found, for the database to report. */
+typedef struct tree_open_info {
+  int created;                /* no manifest existed */
+  int manifest_fallback;      /* the newest manifest slot was torn or corrupt */
+  uint64_t orphans_removed;   /* table files not in the version (an interrupted flush) */
+  uint64_t strays_ignored;    /* files in tables/ that are not tables */
+} tree_open_info;
+
+/* Opens or creates the tree in `dir` (which must exist). `fs` must outlive the tree. */
+STRATA_MUST_USE strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tree_open_info *info,
+                                         tree **out);
+tree *tree_ref(tree *t);
+void tree_unref(tree *t);
+
+/* Persisted counters the database keeps in the manifest. */
+uint64_t tree_flushed_seqno(tree *t);   /* every seqno below is in a table */
+uint64_t tree_journal_min(tree *t);     /* journals below this number hold only flushed data */
+uint64_t tree_allocate_file_id(tree *t);
+
+/* --- writes (serialized by the caller) --------------------------------------------------- */
+STRATA_MUST_USE strata_status *tree_insert(tree *t, slice key, slice value, uint64_t seqno);
+STRATA_MUST_USE strata_status *tree_remove(tree *t, slice key, uint64_t seqno);
+STRATA_MUST_USE strata_status *tree_remove_weak(tree *t, slice key, uint64_t seqno);
+/* Low level: any value type; STRATA_EXISTS if the key already has a version at this seqno. */
+STRATA_MUST_USE strata_status *tree_write(tree *t, slice key, uint64_t seqno, value_type type, slice value);
+
+uint64_t tree_active_memtable_bytes(tree *t);
+size_t tree_sealed_count(tree *t);
+/*
+ * Seals the active memtable (if it holds anything) and starts a new one; installed at seqno
+ * `next_seqno`. `journal_tag` is remembered with the sealed memtable: once it is flushed the
+ * manifest records journal_min = journal_tag. Returns 1 in *sealed if a memtable was sealed.
+ */
+STRATA_MUST_USE strata_status *tree_rotate_memtable(tree *t, uint64_t next_seqno, uint64_t journal_tag, int *sealed);
+/* Writes the oldest sealed memtable to level-0 tables; *flushed = 0 if none was waiting. */
+STRATA_MUST_USE strata_status *tree_flush_oldest(tree *t, int *flushed);
+
+/* --- reads ------------------------------------------------------------------------------- */
+super_version *tree_current(tree *t);                     /* referenced */
+super_version *tree_for_snapshot(tree *t, uint64_t seqno); /* referenced */
+
+/* The newest live value of key below `snapshot`, read from sv (NULL: the version for the snapshot). */
+STRATA_MUST_USE strata_status *tree_get(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found,
+                                        buffer *value);
+STRATA_MUST_USE strata_status *tree_contains_key(tree *t, slice key, uint64_t snapshot, int *found);
+/* Size in bytes of the live value, without copying it. */
+STRATA_MUST_USE strata_status *tree_size_of(tree *t, slice key, uint64_t snapshot, int *found, uint64_t *size);
+
+/*
+ * An iterator over the live keys of `range` at `snapshot`, reading sv (NULL: the version for the
+ * snapshot). It holds references to the tree and the super version until destroyed.
+ */
+STRATA_MUST_USE strata_status *tree_iterator(tree *t, super_version *sv, uint64_t snapshot, const key_range *range,
+                                             mvcc_iterator **out);
+/* first/last live entry; *found = 0 for an empty tree. */
+STRATA_MUST_USE strata_status *tree_first_key_value(tree *t, uint64_t snapshot, int *found, buffer *key,
+                                                    buffer *value);
+STRATA_MUST_USE strata_status *tree_last_key_value(tree *t, uint64_t snapshot, int *found, buffer *key,
+                                                   buffer *value);
+/* Live keys at the snapshot (a full scan) and a cheap estimate (entries incl. old versions). */
+STRATA_MUST_USE strata_status *tree_len(tree *t, uint64_t snapshot, uint64_t *out);
+uint64_t tree_approximate_len(tree *t);
+
+/* --- whole-tree operations --------------------------------------------------------------- */
+/* Removes every table fully inside `range` (memtables are untouched); snapshots keep reading them. */
+STRATA_MUST_USE strata_status *tree_drop_range(tree *t, const key_range *range, uint64_t next_seqno);
+/*
+ * Empties the tree, memtables and tables, installed at `next_seqno`; snapshots keep reading what
+ * they saw. Journals numbered below `journal_min` hold nothing that survives and may be deleted.
+ */
+STRATA_MUST_USE strata_status *tree_clear(tree *t, uint64_t next_seqno, uint64_t journal_min);
+
+/* Counters for stats. */
+typedef struct tree_counters {
+  uint64_t flushes;
+  uint64_t bytes_flushed;
+  uint64_t tables_deleted;
+} tree_counters;
+tree_counters tree_get_counters(tree *t);
+block_cache *tree_block_cache(tree *t);
+
+#endif

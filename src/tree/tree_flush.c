@@ -1,0 +1,161 @@
+/* tree_flush.c -- writing a sealed memtable to level-0 tables and installing the result. */
+#include <stdlib.h>
+
+#include "../table/table_writer.h"
+#include "../util/clock.h"
+#include "tree_internal.h"
+
+/* A finished table's descriptor from what its writer reported. */
+static strata_status *describe_table(uint64_t id, const table_meta *meta, checksum128 sum, table_info **out) {
+  table_info_fields f = {0};
+  f.id = id;
+  f.file_size = meta->file_size;
+  f.file_checksum = sum;
+  f.entry_count = meta->entry_count;
+  f.tombstone_count = meta->tombstone_count + meta->weak_tombstone_count;
+  f.seqno_min = meta->min_seqno;
+  f.seqno_max = meta->max_seqno;
+  f.created_unix_ms = clock_unix_ms();
+  f.key_min = buffer_slice(&meta->min_key);
+  f.key_max = buffer_slice(&meta->max_key);
+  return table_info_new(&f, out);
+}
+
+typedef struct table_batch {
+  table_info **tables;
+  size_t count;
+  size_t cap;
+} table_batch;
+
+static void table_batch_free(table_batch *b) {
+  for (size_t i = 0; i < b->count; i++) table_info_unref(b->tables[i]);
+  free(b->tables);
+}
+
+static strata_status *table_batch_push(table_batch *b, table_info *ti) {
+  if (b->count == b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 4;
+    table_info **grown = realloc(b->tables, cap * sizeof *grown);
+    if (!grown) {
+      table_info_unref(ti);
+      return status_no_memory();
+    }
+    b->tables = grown;
+    b->cap = cap;
+  }
+  b->tables[b->count++] = ti;
+  return NULL;
+}
+
+static strata_status *finish_table(tree *t, table_writer *w, uint64_t id, table_batch *out, uint64_t *bytes) {
+  table_meta meta;
+  table_meta_init(&meta);
+  checksum128 sum;
+  strata_status *st = table_writer_finish(w, &meta, &sum);
+  table_info *ti = NULL;
+  if (!st) st = describe_table(id, &meta, sum, &ti);
+  if (!st) {
+    *bytes += meta.file_size;
+    st = table_batch_push(out, ti);
+  }
+  table_meta_free(&meta);
+  (void)t;
+  return st;
+}
+
+/*
+ * Streams every entry of `mt` into tables of the given level, starting a new table at the
+ * target size but never between two versions of one user key.
+ */
+static strata_status *write_tables(tree *t, memtable *mt, unsigned level, table_batch *out, uint64_t *bytes) {
+  kv_iterator *it = NULL;
+  STATUS_TRY(memtable_iterator_new(mt, &it));
+  table_writer_options wo;
+  table_writer_options_default(&wo);
+  wo.block_size = t->opts.block_size;
+  wo.filter_bits_per_key = t->opts.bloom_bits_per_key;
+  table_writer_options_for_level(&t->opts.level_policy, level, &wo);
+  table_writer *w = NULL;
+  uint64_t id = 0;
+  strata_status *st = NULL;
+  for (kv_iterator_seek_first(it); !st && kv_iterator_valid(it); kv_iterator_next(it)) {
+    internal_key k = kv_iterator_key(it);
+    if (w && table_writer_estimated_size(w) >= t->opts.table_target_size &&
+        !table_writer_would_split_key(w, k.user_key)) {
+      st = finish_table(t, w, id, out, bytes);
+      w = NULL;
+      if (st) break;
+    }
+    if (!w) {
+      id = tree_allocate_file_id(t);
+      wo.table_id = id;
+      char *path = tree_table_path(t, id);
+      st = path ? table_writer_open(t->fs, path, &wo, &w) : status_no_memory();
+      free(path);
+      if (st) break;
+    }
+    st = table_writer_add(w, &k, kv_iterator_value(it));
+  }
+  if (!st) st = kv_iterator_status(it);
+  if (!st && w) {
+    st = finish_table(t, w, id, out, bytes);
+    w = NULL;
+  }
+  if (w) table_writer_abandon(w);
+  kv_iterator_destroy(it);
+  if (!st && out->count) st = vfs_sync_dir(t->fs, t->tables_dir);
+  return st;
+}
+
+strata_status *tree_flush_oldest(tree *t, int *flushed) {
+  *flushed = 0;
+  sync_mutex_lock(&t->install_mu);
+  sync_mutex_lock(&t->mu);
+  if (t->sealed_count == 0) {
+    sync_mutex_unlock(&t->mu);
+    sync_mutex_unlock(&t->install_mu);
+    return NULL;
+  }
+  memtable *mt = t->sealed[t->sealed_count - 1];
+  uint64_t tag = t->sealed_tags[t->sealed_count - 1];
+  memtable_ref(mt);
+  uint64_t flushed_seqno = t->flushed_seqno;
+  sync_mutex_unlock(&t->mu);
+
+  table_batch tables = {NULL, 0, 0};
+  uint64_t bytes = 0;
+  strata_status *st = write_tables(t, mt, 0, &tables, &bytes);
+  uint64_t highest = 0;
+  if (memtable_highest_seqno(mt, &highest) && highest + 1 > flushed_seqno) flushed_seqno = highest + 1;
+
+  version *next = NULL;
+  if (!st) {
+    /* only installs change t->version, and they all hold install_mu: reading it is safe */
+    version_builder b;
+    version_builder_init(&b, t->version);
+    version_builder_add_run(&b, 0, tables.tables, tables.count);
+    st = version_builder_finish(&b, &next);
+  }
+  if (!st) {
+    /* the same install adds the tables and drops the memtable from the sealed list */
+    st = tree_commit_version(t, next, flushed_seqno, tag, TREE_KEEP_INSTALLED_SEQNO, 1);
+    if (!st) {
+      sync_mutex_lock(&t->mu);
+      t->counters.flushes++;
+      t->counters.bytes_flushed += bytes;
+      sync_mutex_unlock(&t->mu);
+      *flushed = 1;
+    }
+  }
+  if (st) { /* the written tables are orphans now; remove them */
+    for (size_t i = 0; i < tables.count; i++) {
+      char *path = tree_table_path(t, tables.tables[i]->id);
+      if (path) strata_status_free(vfs_remove(t->fs, path));
+      free(path);
+    }
+  }
+  table_batch_free(&tables);
+  memtable_unref(mt);
+  sync_mutex_unlock(&t->install_mu);
+  return st ? status_wrap(st, "flushing memtable") : NULL;
+}

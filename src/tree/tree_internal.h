@@ -1,0 +1,63 @@
+/* tree_internal.h -- the tree's state, shared by tree.c, tree_flush.c and tree_read.c. */
+#ifndef STRATA_TREE_TREE_INTERNAL_H
+#define STRATA_TREE_TREE_INTERNAL_H
+
+#include "../cache/file_cache.h"
+#include "../table/table_reader.h"
+#include "../version/manifest.h"
+#include "../version/version_history.h"
+#include "tree.h"
+
+struct tree {
+  atomic_u64 refs;
+  vfs *fs;
+  char *dir;
+  char *tables_dir;
+  tree_options opts;
+  block_cache *cache;
+  int owns_cache;
+  file_cache *tables; /* open table readers by id */
+  version_history history;
+
+  /* Guarded by mu: the pieces the next super version is built from. */
+  sync_mutex mu;
+  memtable *active;
+  memtable **sealed; /* newest first */
+  uint64_t *sealed_tags;
+  size_t sealed_count;
+  size_t sealed_cap;
+  version *version;
+  uint64_t next_file_id;
+  uint64_t flushed_seqno;
+  uint64_t journal_min;
+  tree_counters counters;
+
+  /* Held across building, persisting and installing a new version (flush, drop, clear). */
+  sync_mutex install_mu;
+  uint64_t manifest_epoch;
+};
+
+/* Path of table `id` (malloc'd), NULL when out of memory. */
+char *tree_table_path(const tree *t, uint64_t id);
+
+/* Builds a super version from the fields under mu and installs it (mu must be held). */
+STRATA_MUST_USE strata_status *tree_install_locked(tree *t, uint64_t installed_seqno);
+
+/*
+ * Persists `next` with the counters, then makes it current (install_mu held, mu not). Takes
+ * `next`. With drop_oldest_sealed the flushed memtable leaves the sealed list in the same
+ * install, so no reader ever sees neither it nor its tables. TREE_KEEP_INSTALLED_SEQNO keeps
+ * the current super version's seqno (the data readers see did not change).
+ */
+#define TREE_KEEP_INSTALLED_SEQNO UINT64_MAX
+STRATA_MUST_USE strata_status *tree_commit_version(tree *t, version *next, uint64_t flushed_seqno,
+                                                   uint64_t journal_min, uint64_t installed_seqno,
+                                                   int drop_oldest_sealed);
+
+/* Marks every table of `old` that `next` no longer lists as obsolete (deleted when unreferenced). */
+void tree_retire_tables(tree *t, const version *old, const version *next);
+
+/* A table reader from the file cache; release with file_cache_release(t->tables, h). */
+STRATA_MUST_USE strata_status *tree_table_reader(tree *t, uint64_t id, file_cache_handle **h, table_reader **r);
+
+#endif

@@ -1,0 +1,236 @@
+/* tree_read.c -- point reads and iterators over a super version. */
+#include <stdlib.h>
+
+#include "../table/bloom.h"
+#include "merge_iterator.h"
+#include "run_iterator.h"
+#include "tree_internal.h"
+
+super_version *tree_current(tree *t) { return version_history_current(&t->history); }
+
+super_version *tree_for_snapshot(tree *t, uint64_t seqno) {
+  return seqno >= SEQNO_READ_ALL ? version_history_current(&t->history)
+                                 : version_history_for_snapshot(&t->history, seqno);
+}
+
+/* What a lookup found in one layer: nothing yet, a value, or a delete that hides older layers. */
+enum lookup { LOOKUP_MISS, LOOKUP_VALUE, LOOKUP_DELETED };
+
+static enum lookup memtable_lookup(const memtable *mt, slice key, uint64_t snapshot, slice *value) {
+  int found = 0;
+  value_type type = VALUE_TYPE_VALUE;
+  memtable_get(mt, key, snapshot, &found, &type, value);
+  if (!found) return LOOKUP_MISS;
+  return value_type_is_tombstone(type) ? LOOKUP_DELETED : LOOKUP_VALUE;
+}
+
+static strata_status *table_lookup(tree *t, const table_info *ti, slice key, uint64_t hash, uint64_t snapshot,
+                                   buffer *value, enum lookup *out) {
+  *out = LOOKUP_MISS;
+  if (ti->seqno_min >= snapshot) return NULL; /* everything in it is newer than the snapshot */
+  file_cache_handle *h = NULL;
+  table_reader *r = NULL;
+  STATUS_TRY(tree_table_reader(t, ti->id, &h, &r));
+  int found = 0;
+  internal_key k;
+  strata_status *st = table_reader_get(r, key, hash, snapshot, &found, &k, value);
+  file_cache_release(t->tables, h);
+  if (!st && found) *out = value_type_is_tombstone(k.type) ? LOOKUP_DELETED : LOOKUP_VALUE;
+  return st;
+}
+
+/* Newest layer first: active memtable, sealed ones, level-0 runs, then each deeper level. */
+static strata_status *lookup(tree *t, super_version *sv, slice key, uint64_t snapshot, buffer *value,
+                             enum lookup *result) {
+  slice v;
+  enum lookup r = memtable_lookup(sv->active, key, snapshot, &v);
+  for (size_t i = 0; r == LOOKUP_MISS && i < sv->sealed_count; i++) r = memtable_lookup(sv->sealed[i], key, snapshot, &v);
+  if (r != LOOKUP_MISS) {
+    *result = r;
+    if (r == LOOKUP_VALUE && value) {
+      buffer_clear(value);
+      return buffer_append(value, v.data, v.len);
+    }
+    return NULL;
+  }
+  buffer scratch;
+  buffer_init(&scratch);
+  buffer *out = value ? value : &scratch;
+  uint64_t hash = bloom_key_hash(key);
+  const version *ver = sv->version;
+  strata_status *st = NULL;
+  for (unsigned l = 0; !st && r == LOOKUP_MISS && l < ver->level_count; l++)
+    for (size_t run = 0; !st && r == LOOKUP_MISS && run < ver->levels[l].run_count; run++) {
+      const table_info *ti = version_run_find(&ver->levels[l].runs[run], key);
+      if (ti) st = table_lookup(t, ti, key, hash, snapshot, out, &r);
+    }
+  buffer_free(&scratch);
+  *result = r;
+  return st;
+}
+
+strata_status *tree_get(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found, buffer *value) {
+  super_version *own = sv ? NULL : tree_for_snapshot(t, snapshot);
+  enum lookup r = LOOKUP_MISS;
+  strata_status *st = lookup(t, sv ? sv : own, key, snapshot, value, &r);
+  super_version_unref(own);
+  *found = !st && r == LOOKUP_VALUE;
+  return st;
+}
+
+strata_status *tree_contains_key(tree *t, slice key, uint64_t snapshot, int *found) {
+  buffer value;
+  buffer_init(&value);
+  strata_status *st = tree_get(t, NULL, key, snapshot, found, &value);
+  buffer_free(&value);
+  return st;
+}
+
+strata_status *tree_size_of(tree *t, slice key, uint64_t snapshot, int *found, uint64_t *size) {
+  buffer value;
+  buffer_init(&value);
+  strata_status *st = tree_get(t, NULL, key, snapshot, found, &value);
+  *size = value.len;
+  buffer_free(&value);
+  return st;
+}
+
+/* --- iterators --------------------------------------------------------------------------- */
+
+/* Forwards to the merged stream and keeps the tree and super version alive until destroyed. */
+typedef struct pinned_iterator {
+  kv_iterator base;
+  kv_iterator *inner;
+  super_version *sv;
+  tree *t;
+} pinned_iterator;
+
+#define INNER(it) (((pinned_iterator *)(it))->inner)
+static void p_first(kv_iterator *it) { kv_iterator_seek_first(INNER(it)); }
+static void p_last(kv_iterator *it) { kv_iterator_seek_last(INNER(it)); }
+static void p_seek(kv_iterator *it, const internal_key *k) { kv_iterator_seek(INNER(it), k); }
+static void p_seek_for_prev(kv_iterator *it, const internal_key *k) { kv_iterator_seek_for_prev(INNER(it), k); }
+static void p_next(kv_iterator *it) { kv_iterator_next(INNER(it)); }
+static void p_prev(kv_iterator *it) { kv_iterator_prev(INNER(it)); }
+static int p_valid(const kv_iterator *it) { return kv_iterator_valid(((const pinned_iterator *)it)->inner); }
+static internal_key p_key(const kv_iterator *it) { return kv_iterator_key(((const pinned_iterator *)it)->inner); }
+static slice p_value(const kv_iterator *it) { return kv_iterator_value(((const pinned_iterator *)it)->inner); }
+static strata_status *p_status(kv_iterator *it) { return kv_iterator_status(INNER(it)); }
+static void p_destroy(kv_iterator *it) {
+  pinned_iterator *p = (pinned_iterator *)it;
+  kv_iterator_destroy(p->inner); /* releases open tables first */
+  super_version_unref(p->sv);
+  tree_unref(p->t);
+  free(p);
+}
+#undef INNER
+
+static const kv_iterator_ops pinned_ops = {p_first, p_last, p_seek, p_seek_for_prev, p_next, p_prev,
+                                           p_valid, p_key,  p_value, p_status, p_destroy};
+
+/* Every child stream of a super version: memtables, then one per run, newest first. */
+static strata_status *collect_children(tree *t, super_version *sv, uint64_t snapshot, kv_iterator ***out,
+                                       size_t *count) {
+  size_t n = 1 + sv->sealed_count;
+  const version *v = sv->version;
+  for (unsigned l = 0; l < v->level_count; l++) n += v->levels[l].run_count;
+  kv_iterator **kids = calloc(n, sizeof *kids);
+  if (!kids) return status_no_memory();
+  size_t k = 0;
+  strata_status *st = memtable_iterator_new(sv->active, &kids[k]);
+  if (!st) k++;
+  for (size_t i = 0; !st && i < sv->sealed_count; i++) {
+    st = memtable_iterator_new(sv->sealed[i], &kids[k]);
+    if (!st) k++;
+  }
+  for (unsigned l = 0; !st && l < v->level_count; l++)
+    for (size_t r = 0; !st && r < v->levels[l].run_count; r++) {
+      st = run_iterator_new(t, &v->levels[l].runs[r], snapshot, &kids[k]);
+      if (!st) k++;
+    }
+  if (st) {
+    for (size_t i = 0; i < k; i++) kv_iterator_destroy(kids[i]);
+    free(kids);
+    return st;
+  }
+  *out = kids;
+  *count = k;
+  return NULL;
+}
+
+strata_status *tree_iterator(tree *t, super_version *sv, uint64_t snapshot, const key_range *range,
+                             mvcc_iterator **out) {
+  super_version *pinned = sv ? super_version_ref(sv) : tree_for_snapshot(t, snapshot);
+  kv_iterator **kids = NULL;
+  size_t n = 0;
+  kv_iterator *merged = NULL;
+  strata_status *st = collect_children(t, pinned, snapshot, &kids, &n);
+  if (!st) st = merge_iterator_new(kids, n, &merged); /* takes the children */
+  free(kids);
+  pinned_iterator *p = st ? NULL : malloc(sizeof *p);
+  if (!st && !p) {
+    kv_iterator_destroy(merged);
+    st = status_no_memory();
+  }
+  if (st) {
+    super_version_unref(pinned);
+    return st;
+  }
+  p->base.ops = &pinned_ops;
+  p->inner = merged;
+  p->sv = pinned;
+  p->t = tree_ref(t);
+  return mvcc_iterator_new(&p->base, snapshot, range, out);
+}
+
+static strata_status *edge_key_value(tree *t, uint64_t snapshot, int last, int *found, buffer *key,
+                                     buffer *value) {
+  key_range all = key_range_all();
+  mvcc_iterator *it = NULL;
+  STATUS_TRY(tree_iterator(t, NULL, snapshot, &all, &it));
+  if (last) mvcc_iterator_seek_last(it);
+  else mvcc_iterator_seek_first(it);
+  *found = mvcc_iterator_valid(it);
+  strata_status *st = mvcc_iterator_status(it);
+  if (!st && *found) {
+    slice k = mvcc_iterator_key(it), v = mvcc_iterator_value(it);
+    buffer_clear(key);
+    buffer_clear(value);
+    st = buffer_append(key, k.data, k.len);
+    if (!st) st = buffer_append(value, v.data, v.len);
+  }
+  mvcc_iterator_destroy(it);
+  return st;
+}
+
+strata_status *tree_first_key_value(tree *t, uint64_t snapshot, int *found, buffer *key, buffer *value) {
+  return edge_key_value(t, snapshot, 0, found, key, value);
+}
+
+strata_status *tree_last_key_value(tree *t, uint64_t snapshot, int *found, buffer *key, buffer *value) {
+  return edge_key_value(t, snapshot, 1, found, key, value);
+}
+
+strata_status *tree_len(tree *t, uint64_t snapshot, uint64_t *out) {
+  key_range all = key_range_all();
+  mvcc_iterator *it = NULL;
+  STATUS_TRY(tree_iterator(t, NULL, snapshot, &all, &it));
+  uint64_t n = 0;
+  for (mvcc_iterator_seek_first(it); mvcc_iterator_valid(it); mvcc_iterator_next(it)) n++;
+  strata_status *st = mvcc_iterator_status(it);
+  mvcc_iterator_destroy(it);
+  *out = n;
+  return st;
+}
+
+uint64_t tree_approximate_len(tree *t) {
+  super_version *sv = tree_current(t);
+  uint64_t n = memtable_entry_count(sv->active);
+  for (size_t i = 0; i < sv->sealed_count; i++) n += memtable_entry_count(sv->sealed[i]);
+  const version *v = sv->version;
+  for (unsigned l = 0; l < v->level_count; l++)
+    for (size_t r = 0; r < v->levels[l].run_count; r++)
+      for (size_t i = 0; i < v->levels[l].runs[r].count; i++) n += v->levels[l].runs[r].tables[i]->entry_count;
+  super_version_unref(sv);
+  return n;
+}
