@@ -132,7 +132,7 @@ export async function open(location, options = {}) {
   const keyEncoding = encodingOf(options.keyEncoding, 'keyEncoding');
   const threads = !!options.threads;
 
-  const native = await Native.load({ threads, memory });
+  const native = await Native.load({ threads, memory, moduleUrl: options._moduleUrl });
   if (!native.hasDb()) {
     native.free();
     throw new StrataError('STRATA_NOT_SUPPORTED', 'strata-lsm: this engine build has no database layer yet');

@@ -38,9 +38,11 @@ function maxLength(x) {
 }
 
 export class Native {
-  static async load({ threads = false, memory = false } = {}) {
+  // `moduleUrl` (tests only) loads another build of the module, e.g. the one linked with the
+  // test double of the database layer.
+  static async load({ threads = false, memory = false, moduleUrl } = {}) {
     const host = new NodeHost();
-    const { module, variant } = await loadModule({ threads, moduleArgs: { strataHost: host } });
+    const { module, variant } = await loadModule({ threads, moduleUrl, moduleArgs: { strataHost: host } });
     host.attach(module);
     return new Native(module, variant, host, memory);
   }
