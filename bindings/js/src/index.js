@@ -341,25 +341,27 @@ class Database {
 
   iterator(options = {}) {
     this.#ensureOpen('iterator');
-    return this._iterator(options, 3);
+    return this._iterator(options, 'entries');
   }
 
   keys(options = {}) {
     this.#ensureOpen('keys');
-    return this._iterator(options, 1);
+    return this._iterator(options, 'keys');
   }
 
   values(options = {}) {
     this.#ensureOpen('values');
-    return this._iterator(options, 2);
+    return this._iterator(options, 'values');
   }
 
-  _iterator(options, want, snapshot = options.snapshot) {
+  // shape: 'entries' yields [key, value], 'keys' keys, 'values' values.
+  _iterator(options, shape, snapshot = options.snapshot) {
     if (options === null || typeof options !== 'object') throw invalid('iterator options must be an object');
     if (snapshot !== undefined && !(snapshot instanceof Snapshot)) throw invalid('snapshot must come from db.snapshot()');
     if (snapshot) snapshot._ensureOpen('iterator');
-    if (options.keys === false) want &= ~1;
-    if (options.values === false) want &= ~2;
+    let want = shape === 'keys' ? 1 : shape === 'values' ? 2 : 3;
+    if (shape === 'entries' && options.keys === false) want &= ~1;
+    if (shape === 'entries' && options.values === false) want &= ~2;
     const limit = options.limit === undefined || options.limit === null || options.limit < 0 ? Infinity : options.limit;
     if (typeof limit !== 'number' || Number.isNaN(limit)) throw invalid('limit must be a number');
     const { lo, hi } = rangeOf(options);
@@ -369,7 +371,7 @@ class Database {
       lo ? (lo.inclusive ? 1 : 2) : 0, lop, lol, hi ? (hi.inclusive ? 1 : 2) : 0, hip, hil,
       options.reverse ? 1 : 0, n.words), 'iterator');
     const it = new Iterator(this, n, n.word(0), {
-      want, limit, reverse: !!options.reverse,
+      want, shape, limit, reverse: !!options.reverse,
       keyEncoding: encodingOf(options.keyEncoding ?? this.#opts.keyEncoding, 'keyEncoding'),
       valueEncoding: encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'),
       snapshot, lo, hi,
@@ -383,7 +385,7 @@ class Database {
   // whole: keys are removed in batches of CLEAR_CHUNK, each batch atomic.
   async clear(options = {}) {
     this.#ensureOpen('clear');
-    const it = this._iterator({ ...options, keys: true, values: false, keyEncoding: 'buffer' }, 1);
+    const it = this._iterator({ ...options, keyEncoding: 'buffer' }, 'keys');
     try {
       for (;;) {
         const keys = await it.nextv(CLEAR_CHUNK);
@@ -503,17 +505,17 @@ class Snapshot {
 
   iterator(options = {}) {
     this._ensureOpen('snapshot.iterator');
-    return this.#db._iterator(options, 3, this);
+    return this.#db._iterator(options, 'entries', this);
   }
 
   keys(options = {}) {
     this._ensureOpen('snapshot.keys');
-    return this.#db._iterator(options, 1, this);
+    return this.#db._iterator(options, 'keys', this);
   }
 
   values(options = {}) {
     this._ensureOpen('snapshot.values');
-    return this.#db._iterator(options, 2, this);
+    return this.#db._iterator(options, 'values', this);
   }
 
   // Released now, or when its last iterator closes.
@@ -590,9 +592,9 @@ class Iterator {
       for (let i = 0; i < count; i++) {
         let key;
         let value;
-        if (want & 1 || !want) {
+        if (want & 1 || !want) { // with neither keys nor values wanted, C still sends keys
           const kl = dv.getUint32(pos, true);
-          key = this.#decode(heap.subarray(pos + 4, pos + 4 + kl), keyEncoding);
+          if (want & 1) key = this.#decode(heap.subarray(pos + 4, pos + 4 + kl), keyEncoding);
           pos += 4 + kl;
         }
         if (want & 2) {
@@ -608,9 +610,9 @@ class Iterator {
 
   // db.iterator() yields [key, value]; keys() yields keys; values() yields values.
   #shape(key, value) {
-    const { want } = this.#o;
-    if (want === 1) return key;
-    if (want === 2) return value;
+    const { shape } = this.#o;
+    if (shape === 'keys') return key;
+    if (shape === 'values') return value;
     return [key, value];
   }
 

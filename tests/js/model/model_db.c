@@ -54,7 +54,9 @@ struct strata_iterator {
   uint64_t seqno;
   strata_range r;
   uint8_t *lo, *hi;
-  long pos; /* index of the newest visible version of the current key, -1 = invalid */
+  long pos; /* >= 0 while positioned (then cur is the current key) */
+  uint8_t *cur;
+  size_t cur_len;
 };
 
 strata_status *strata_options_new(strata_options **out) {
@@ -315,72 +317,64 @@ strata_status *strata_iterator_new(strata_db *db, const strata_snapshot *snap, c
   *out = it;
   return NULL;
 }
-void strata_iterator_seek(strata_iterator *it, const void *key, size_t klen) {
-  it->pos = -1;
-  for (size_t i = 0; i < it->db->count; i++)
-    if (cmp_keys(it->db->items[i].key, it->db->items[i].klen, key, klen) >= 0 && live_at(it, i) >= 0) {
-      it->pos = (long)i;
-      return;
-    }
+
+/* The position is kept as a key (writes since the last move may shift the array). */
+static void set_pos(strata_iterator *it, long i) {
+  free(it->cur);
+  it->cur = NULL;
+  it->pos = i;
+  if (i < 0) return;
+  it->cur_len = it->db->items[i].klen;
+  it->cur = malloc(it->cur_len + 1);
+  memcpy(it->cur, it->db->items[i].key, it->cur_len);
 }
-void strata_iterator_seek_for_prev(strata_iterator *it, const void *key, size_t klen) {
-  it->pos = -1;
-  for (size_t i = it->db->count; i-- > 0;)
-    if (cmp_keys(it->db->items[i].key, it->db->items[i].klen, key, klen) <= 0 && live_at(it, i) >= 0) {
-      it->pos = (long)i;
-      return;
+
+/* First live key >= (or > when strict) key, going up; or <= (< when strict), going down. */
+static void find(strata_iterator *it, const void *key, size_t klen, int down, int strict) {
+  if (!down) {
+    for (size_t i = 0; i < it->db->count; i++) {
+      int c = cmp_keys(it->db->items[i].key, it->db->items[i].klen, key, klen);
+      if ((strict ? c > 0 : c >= 0) && live_at(it, i) >= 0) return set_pos(it, (long)i);
     }
+  } else {
+    for (size_t i = it->db->count; i-- > 0;) {
+      int c = cmp_keys(it->db->items[i].key, it->db->items[i].klen, key, klen);
+      if ((strict ? c < 0 : c <= 0) && live_at(it, i) >= 0) return set_pos(it, (long)i);
+    }
+  }
+  set_pos(it, -1);
 }
-void strata_iterator_seek_first(strata_iterator *it) { strata_iterator_seek(it, "", 0); }
+
+void strata_iterator_seek(strata_iterator *it, const void *key, size_t klen) { find(it, key, klen, 0, 0); }
+void strata_iterator_seek_for_prev(strata_iterator *it, const void *key, size_t klen) { find(it, key, klen, 1, 0); }
+void strata_iterator_seek_first(strata_iterator *it) { find(it, "", 0, 0, 0); }
 void strata_iterator_seek_last(strata_iterator *it) {
-  it->pos = -1;
   for (size_t i = it->db->count; i-- > 0;)
-    if (live_at(it, i) >= 0) {
-      it->pos = (long)i;
-      return;
-    }
+    if (live_at(it, i) >= 0) return set_pos(it, (long)i);
+  set_pos(it, -1);
 }
-/* Positions are re-found by key: writes since the last move may have shifted the array. */
 void strata_iterator_next(strata_iterator *it) {
-  if (it->pos < 0) return;
-  size_t kl = it->db->items[it->pos].klen;
-  uint8_t *k = malloc(kl + 1);
-  memcpy(k, it->db->items[it->pos].key, kl);
-  it->pos = -1;
-  for (size_t i = 0; i < it->db->count; i++)
-    if (cmp_keys(it->db->items[i].key, it->db->items[i].klen, k, kl) > 0 && live_at(it, i) >= 0) {
-      it->pos = (long)i;
-      break;
-    }
-  free(k);
+  if (it->pos >= 0) find(it, it->cur, it->cur_len, 0, 1);
 }
 void strata_iterator_prev(strata_iterator *it) {
-  if (it->pos < 0) return;
-  size_t kl = it->db->items[it->pos].klen;
-  uint8_t *k = malloc(kl + 1);
-  memcpy(k, it->db->items[it->pos].key, kl);
-  it->pos = -1;
-  for (size_t i = it->db->count; i-- > 0;)
-    if (cmp_keys(it->db->items[i].key, it->db->items[i].klen, k, kl) < 0 && live_at(it, i) >= 0) {
-      it->pos = (long)i;
-      break;
-    }
-  free(k);
+  if (it->pos >= 0) find(it, it->cur, it->cur_len, 1, 1);
 }
 int strata_iterator_valid(const strata_iterator *it) { return it->pos >= 0; }
 const void *strata_iterator_key(const strata_iterator *it, size_t *klen) {
-  *klen = it->db->items[it->pos].klen;
-  return it->db->items[it->pos].key;
+  *klen = it->cur_len;
+  return it->cur;
 }
 const void *strata_iterator_value(const strata_iterator *it, size_t *vlen) {
-  *vlen = it->db->items[it->pos].vlen;
-  return it->db->items[it->pos].value;
+  long i = visible(it->db, it->cur, it->cur_len, it->seqno);
+  *vlen = it->db->items[i].vlen;
+  return it->db->items[i].value;
 }
 strata_status *strata_iterator_status(strata_iterator *it) { (void)it; return NULL; }
 void strata_iterator_close(strata_iterator *it) {
   if (!it) return;
   free(it->lo);
   free(it->hi);
+  free(it->cur);
   free(it);
 }
 
