@@ -247,3 +247,16 @@ describe('persistence and backends', () => {
     }
   });
 });
+
+test('threads: true loads the pthreads build, works, and close lets the process exit', async () => {
+  const mt = await engineFor(true);
+  const db = await openPkg(tempDir(), { threads: true, valueEncoding: 'utf8', _moduleUrl: mt.moduleUrl });
+  try {
+    for (let i = 0; i < 200; i++) await db.put(`k${i}`, `v${i}`);
+    await db.flush();
+    assert.equal(await db.get('k150'), 'v150');
+    assert.equal((await db.keys().all()).length, 200);
+  } finally {
+    await db.close(); // terminates the pthread pool; a leftover worker would keep the runner alive
+  }
+});
