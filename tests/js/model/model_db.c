@@ -155,7 +155,7 @@ strata_status *strata_open(const char *path, const strata_options *o, strata_db 
   strata_status *st = (!db->dir || !data || !lockp) ? status_no_memory() : NULL;
   int exists = 0, is_dir = 0;
   if (!st) st = vfs_exists(db->v, path, &exists, &is_dir);
-  if (!st && !exists && !o->create_if_missing) st = status_new(STRATA_NOT_FOUND, "%s: no database (createIfMissing is off)", path);
+  if (!st && !exists && !o->create_if_missing) st = status_new(STRATA_NOT_FOUND, "%s does not exist (createIfMissing is off)", path);
   if (!st && !exists) st = vfs_mkdir(db->v, path);
   if (!st) st = vfs_lock_acquire(db->v, lockp, &db->lock);
   if (!st) st = vfs_exists(db->v, data, &exists, &is_dir);
