@@ -260,3 +260,23 @@ test('threads: true loads the pthreads build, works, and close lets the process 
     await db.close(); // terminates the pthread pool; a leftover worker would keep the runner alive
   }
 });
+
+test('single-threaded build: maintenance steps run between requests, one per turn of the event loop', async () => {
+  const db = await open(tempDir(), { memtableSize: 1000 });
+  try {
+    // One batch seals several memtables at once; no explicit flush.
+    const ops = [];
+    for (let i = 0; i < 50; i++) ops.push({ type: 'put', key: `k${i}`, value: 'v'.repeat(100) });
+    await db.batch(ops);
+    const before = db.stats();
+    assert.ok(before.memtable.sealed >= 3, `sealed ${before.memtable.sealed}`);
+    await new Promise((r) => setImmediate(r));
+    const mid = db.stats();
+    assert.ok(mid.memtable.sealed < before.memtable.sealed && mid.memtable.sealed > 0, 'a step ran, and it was small');
+    for (let i = 0; i < 20 && db.stats().memtable.sealed > 0; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(db.stats().memtable.sealed, 0, 'the steps continued until no work remained');
+    assert.ok(db.stats().flushes >= before.memtable.sealed);
+  } finally {
+    await db.close();
+  }
+});
