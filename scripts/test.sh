@@ -12,7 +12,7 @@ start=$(date +%s)
 
 bash scripts/setup.sh || { echo "set-up failed"; exit 1; }
 mkdir -p "$LOG"
-bash scripts/build.sh all || { echo "build failed"; exit 1; }
+bash scripts/build.sh all tsan || { echo "build failed"; exit 1; }
 
 passed=0
 failed=0
@@ -22,10 +22,10 @@ failed_suites=()
 # (ctest -V prefixes it with the test number); a binary that crashed before printing it
 # counts as one failure through ctest's own "F tests failed out of T".
 run_ctest() {
-  local name="$1"
+  local name="$1"; shift
   local log="$LOG/ctest-$name.log"
-  echo "== ctest $name"
-  (cd "build/$name" && ctest -V --timeout 900 -j "${JOBS:-2}") > "$log" 2>&1
+  echo "== ctest $name $*"
+  (cd "build/$name" && ctest -V --timeout 900 -j "${JOBS:-2}" "$@") > "$log" 2>&1
   local rc=$?
   local ok bad summary crashed
   ok=$(grep -E '^[0-9]+: [0-9]+ passed, [0-9]+ failed$' "$log" | awk '{s += $2} END {print s + 0}')
@@ -45,6 +45,8 @@ run_ctest() {
 }
 
 for build in native asan wasm wasm-mt wasi; do run_ctest "$build"; done
+# ThreadSanitizer: the tests that run threads against each other
+run_ctest tsan -R '_threads|memtable|block_cache|file_cache' 
 
 # The table decoders under libFuzzer (clang-19, ASan/UBSan) for a bounded time: one step.
 echo "== fuzz (scripts/fuzz.sh 60)"

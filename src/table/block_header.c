@@ -95,6 +95,8 @@ strata_status *block_unframe(slice stored, block_handle hd, block_type expected,
   if ((uint64_t)stored_len + BLOCK_HEADER_SIZE != hd.size) return corrupt(file, hd, "length disagrees with handle");
   if (len > BLOCK_MAX_RAW_LEN) return corrupt(file, hd, "raw length out of range");
   if (comp == COMPRESSION_NONE && len != stored_len) return corrupt(file, hd, "raw and stored lengths differ");
+  if (comp == COMPRESSION_LZ4 && (uint64_t)len > (uint64_t)stored_len * 255 + 64)
+    return corrupt(file, hd, "raw length beyond what lz4 can expand to");
   checksum128 want = {decode_fixed64(h + 10), decode_fixed64(h + 18)};
   const uint8_t *payload = h + BLOCK_HEADER_SIZE;
   if (!checksum128_equal(want, checksum128_of(payload, stored_len)))

@@ -311,6 +311,7 @@ strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator
 strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint64_t snapshot, int *found,
                          internal_key *key_out, slice *value) {
   *found = 0;
+  if (snapshot > SEQNO_READ_ALL) snapshot = SEQNO_READ_ALL;
   if (snapshot == 0 || b->num_restarts == 0) return NULL;
   block_owner none = {NULL, NULL, NULL};
   block_iter it;
@@ -332,5 +333,17 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
   strata_status *st = it.st;
   buffer_free(&it.keybuf);
   if (st) *found = 0;
+  return st;
+}
+
+strata_status *block_seek_value(const block *b, const internal_key *target, int *found, slice *value) {
+  block_owner none = {NULL, NULL, NULL};
+  block_iter it;
+  iter_init(&it, b, none);
+  bi_seek(&it.base, target);
+  *found = it.valid && !it.st;
+  if (*found) *value = it.value;
+  strata_status *st = it.st;
+  buffer_free(&it.keybuf);
   return st;
 }

@@ -39,6 +39,13 @@ size_t block_charge(const block *b); /* bytes it occupies, for the cache */
 STRATA_MUST_USE strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint64_t snapshot,
                                          int *found, internal_key *key_out, slice *value);
 
+/*
+ * Index lookup without an iterator: the value of the first entry >= target (*found = 0 when
+ * every entry is smaller). *value points into the block.
+ */
+STRATA_MUST_USE strata_status *block_seek_value(const block *b, const internal_key *target, int *found,
+                                                slice *value);
+
 /* Releases whatever keeps a block alive (a cache handle, or the block itself). */
 typedef struct block_owner {
   void (*release)(void *ctx, void *token);

@@ -114,7 +114,7 @@ strata_status *block_writer_add(block_writer *bw, const internal_key *key, slice
   STATUS_TRY(buffer_reserve(&bw->data, (size_t)(p - head) + unshared + value.len));
   STATUS_TRY(buffer_append(&bw->data, head, (size_t)(p - head)));
   size_t key_off = bw->data.len;
-  STATUS_TRY(buffer_append(&bw->data, uk.data + shared, unshared));
+  if (unshared) STATUS_TRY(buffer_append(&bw->data, uk.data + shared, unshared));
   STATUS_TRY(buffer_append(&bw->data, value.data, value.len));
   if (is_restart) {
     bw->restart_key_off = key_off;

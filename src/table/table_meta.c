@@ -41,7 +41,8 @@ strata_status *table_meta_encode(const table_meta *m, buffer *out) {
   STATUS_TRY(buffer_append_byte(out, (uint8_t)m->compression));
   STATUS_TRY(buffer_append_varint64(out, m->restart_interval));
   STATUS_TRY(buffer_append_varint64(out, m->block_size));
-  return buffer_append_varint64(out, m->filter_hashes);
+  STATUS_TRY(buffer_append_varint64(out, m->filter_hashes));
+  return buffer_append_varint64(out, m->filter_partition_count);
 }
 
 strata_status *table_meta_decode(slice payload, const char *what, table_meta *m) {
@@ -64,6 +65,7 @@ strata_status *table_meta_decode(slice payload, const char *what, table_meta *m)
   STATUS_TRY(reader_varint64(&r, &m->restart_interval));
   STATUS_TRY(reader_varint64(&r, &m->block_size));
   STATUS_TRY(reader_varint64(&r, &m->filter_hashes));
+  STATUS_TRY(reader_varint64(&r, &m->filter_partition_count));
   if (reader_remaining(&r)) return status_new(STRATA_CORRUPTION, "%s: trailing bytes after metadata", what);
   if (mn.len > USER_KEY_MAX || mx.len > USER_KEY_MAX || m->min_seqno > m->max_seqno ||
       m->max_seqno > SEQNO_MAX ||

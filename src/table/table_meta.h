@@ -8,7 +8,8 @@
  *   min_key (varint length + bytes), max_key (varint length + bytes)   -- user keys
  *   data_size (stored bytes of data blocks incl. headers), raw_data_size (uncompressed payloads),
  *   index_size, filter_size,
- *   compression u8, restart_interval varint, block_size varint, filter_hashes varint
+ *   compression u8, restart_interval varint, block_size varint, filter_hashes varint,
+ *   filter_partition_count varint (0 = one filter block or none)
  * An empty table has entry_count 0, empty keys and min_seqno = max_seqno = 0.
  */
 #ifndef STRATA_TABLE_TABLE_META_H
@@ -31,7 +32,7 @@ typedef struct table_meta {
   buffer min_key, max_key;
   uint64_t data_size, raw_data_size, index_size, filter_size;
   compression compression;
-  uint64_t restart_interval, block_size, filter_hashes;
+  uint64_t restart_interval, block_size, filter_hashes, filter_partition_count;
   uint64_t file_size; /* not stored in META: known from the trailer */
 } table_meta;
 

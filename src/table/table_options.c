@@ -26,6 +26,8 @@ strata_status *table_writer_options_validate(const table_writer_options *o) {
     return status_new(STRATA_INVALID_ARGUMENT, "unknown compression %d", (int)o->compression);
   if (!(o->filter_bits_per_key >= 0.0 && o->filter_bits_per_key <= 100.0))
     return status_new(STRATA_INVALID_ARGUMENT, "filter bits per key %g outside 0..100", o->filter_bits_per_key);
+  if (o->partitioned_filter && !o->partitioned_index)
+    return status_new(STRATA_INVALID_ARGUMENT, "a partitioned filter needs a partitioned index");
   return NULL;
 }
 
@@ -49,4 +51,5 @@ compression table_level_policy_compression(const table_level_policy *p, unsigned
 void table_writer_options_for_level(const table_level_policy *p, unsigned level, table_writer_options *o) {
   o->compression = table_level_policy_compression(p, level);
   o->partitioned_index = level >= p->partitioned_index_from_level;
+  o->partitioned_filter = o->partitioned_index;
 }

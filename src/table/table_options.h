@@ -27,6 +27,7 @@ typedef struct table_writer_options {
   int partitioned_index;      /* top-level index over index partitions (default off) */
   size_t index_partition_size;/* target size of an index partition (default block_size) */
   double filter_bits_per_key; /* bloom filter bits per key, 0 = no filter (default 10) */
+  int partitioned_filter;     /* one filter per index partition (needs partitioned_index) */
 } table_writer_options;
 
 void table_writer_options_default(table_writer_options *o);
@@ -37,12 +38,12 @@ STRATA_MUST_USE strata_status *table_writer_options_validate(const table_writer_
 typedef struct table_level_policy {
   compression compression[TABLE_POLICY_MAX_LEVELS]; /* last entry repeats */
   unsigned compression_count;                       /* 0 behaves as {none} */
-  unsigned partitioned_index_from_level;            /* default 3 */
+  unsigned partitioned_index_from_level;            /* default 3; filters are partitioned alike */
 } table_level_policy;
 
 table_level_policy table_level_policy_default(void);
 compression table_level_policy_compression(const table_level_policy *p, unsigned level);
-/* Sets the level-dependent fields of o (compression, partitioned index). */
+/* Sets the level-dependent fields of o (compression, partitioned index and filter). */
 void table_writer_options_for_level(const table_level_policy *p, unsigned level, table_writer_options *o);
 
 #endif

@@ -123,6 +123,19 @@ strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, bl
                     r->index->item_count, (unsigned long long)expect_top);
     goto fail;
   }
+  if (r->meta.filter_partition_count &&
+      (!r->toc.has_filter_index || r->meta.filter_partition_count != r->meta.index_partition_count)) {
+    st = status_new(STRATA_CORRUPTION, "%s: filter partitions disagree with index partitions", r->what);
+    goto fail;
+  }
+  if (r->toc.has_filter_index) {
+    if ((st = open_block(r, r->toc.filter_index, BLOCK_TYPE_INDEX, &r->filter_index))) goto fail;
+    if (r->filter_index->item_count != r->meta.filter_partition_count) {
+      st = status_new(STRATA_CORRUPTION, "%s: filter index has %u entries, metadata says %llu", r->what,
+                      r->filter_index->item_count, (unsigned long long)r->meta.filter_partition_count);
+      goto fail;
+    }
+  }
   if (r->toc.has_filter) {
     if ((st = read_raw(r, r->toc.filter, BLOCK_TYPE_FILTER, &r->filter, &r->filter_len))) goto fail;
     if ((st = bloom_validate(slice_make(r->filter, r->filter_len)))) {
@@ -142,6 +155,7 @@ void table_reader_close(table_reader *r) {
   strata_status_free(vfs_file_close(r->file));
   block_free(r->index);
   free(r->filter);
+  block_free(r->filter_index);
   table_meta_free(&r->meta);
   free(r->what);
   free(r);
@@ -170,39 +184,96 @@ strata_status *table_reader_verify(table_reader *r) {
   return st;
 }
 
-int table_reader_may_contain(const table_reader *r, uint64_t key_hash) {
-  if (!r->filter) return 1;
-  return bloom_may_contain(slice_make(r->filter, r->filter_len), key_hash);
-}
 
 /* Seeks one index block for the first entry >= target; *found = 0 past its end. */
 static strata_status *index_seek(table_reader *r, const block *idx, const internal_key *target, int *found,
                                  block_handle *h) {
-  block_owner none = {NULL, NULL, NULL};
-  kv_iterator *it;
-  *found = 0;
-  STATUS_TRY(block_iterator_new(idx, none, &it));
-  kv_iterator_seek(it, target);
-  strata_status *st = kv_iterator_status(it);
-  if (!st && kv_iterator_valid(it)) {
-    st = index_value_decode(kv_iterator_value(it), r->what, h);
-    *found = !st;
-  }
-  kv_iterator_destroy(it);
+  slice v;
+  STATUS_TRY(block_seek_value(idx, target, found, &v));
+  if (!*found) return NULL;
+  strata_status *st = index_value_decode(v, r->what, h);
+  if (st) *found = 0;
   return st;
+}
+
+/* A filter partition, as cached. */
+typedef struct filter_part {
+  uint8_t *data;
+  size_t len;
+} filter_part;
+
+static void filter_part_free(void *p) {
+  filter_part *f = p;
+  free(f->data);
+  free(f);
+}
+
+static void release_filter_part(table_reader *r, cache_handle *ch, filter_part *owned) {
+  if (ch) block_cache_release(r->cache, ch);
+  else filter_part_free(owned);
+}
+
+static strata_status *load_filter_part(table_reader *r, block_handle h, filter_part **out, cache_handle **ch) {
+  *ch = NULL;
+  if (r->cache && (*ch = block_cache_lookup(r->cache, r->id, h.offset))) {
+    *out = cache_handle_value(*ch);
+    return NULL;
+  }
+  filter_part *f = calloc(1, sizeof *f);
+  if (!f) return status_no_memory();
+  strata_status *st = read_raw(r, h, BLOCK_TYPE_FILTER, &f->data, &f->len);
+  if (!st && (st = bloom_validate(slice_make(f->data, f->len))))
+    st = status_wrap(st, "%s: filter partition at offset %llu", r->what, (unsigned long long)h.offset);
+  if (!st && r->cache) st = block_cache_insert(r->cache, r->id, h.offset, f, f->len + sizeof *f, filter_part_free, 0, ch);
+  if (st) {
+    filter_part_free(f);
+    return st;
+  }
+  *out = f;
+  return NULL;
+}
+
+/* Filter check for the partition holding the first entry >= target. */
+static strata_status *filter_check(table_reader *r, const internal_key *target, uint64_t key_hash, int *may) {
+  *may = 1;
+  if (r->filter) {
+    *may = bloom_may_contain(slice_make(r->filter, r->filter_len), key_hash);
+    return NULL;
+  }
+  if (!r->filter_index) return NULL;
+  block_handle h;
+  int hit;
+  STATUS_TRY(index_seek(r, r->filter_index, target, &hit, &h));
+  if (!hit) {
+    *may = 0; /* beyond the table's last key */
+    return NULL;
+  }
+  filter_part *f = NULL;
+  cache_handle *ch = NULL;
+  STATUS_TRY(load_filter_part(r, h, &f, &ch));
+  *may = bloom_may_contain(slice_make(f->data, f->len), key_hash);
+  release_filter_part(r, ch, f);
+  return NULL;
+}
+
+strata_status *table_reader_may_contain(table_reader *r, slice user_key, uint64_t key_hash, int *may) {
+  internal_key target = internal_key_seek_target(user_key, SEQNO_READ_ALL);
+  return filter_check(r, &target, key_hash, may);
 }
 
 strata_status *table_reader_get(table_reader *r, slice user_key, uint64_t key_hash, uint64_t snapshot, int *found,
                                 internal_key *key_out, buffer *value_out) {
   *found = 0;
+  if (snapshot > SEQNO_READ_ALL) snapshot = SEQNO_READ_ALL; /* keeps seqno << 8 in range */
   if (snapshot == 0 || r->meta.entry_count == 0) return NULL;
   if (slice_compare(user_key, buffer_slice(&r->meta.min_key)) < 0 ||
       slice_compare(user_key, buffer_slice(&r->meta.max_key)) > 0)
     return NULL;
-  if (!table_reader_may_contain(r, key_hash)) return NULL;
   internal_key target = internal_key_seek_target(user_key, snapshot);
   block_handle h;
   int hit;
+  STATUS_TRY(filter_check(r, &target, key_hash, &hit));
+  if (!hit) return NULL;
   STATUS_TRY(index_seek(r, r->index, &target, &hit, &h));
   if (!hit) return NULL;
   const block *b;

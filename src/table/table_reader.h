@@ -46,8 +46,12 @@ STRATA_MUST_USE strata_status *table_reader_get(table_reader *r, slice user_key,
                                                 uint64_t snapshot, int *found, internal_key *key_out,
                                                 buffer *value_out);
 
-/* 0 when the filter proves the key absent; 1 otherwise (also without a filter). */
-int table_reader_may_contain(const table_reader *r, uint64_t key_hash);
+/*
+ * *may = 0 when the filter proves user_key absent, 1 otherwise (also without a filter). With a
+ * partitioned filter this reads one filter partition (through the cache).
+ */
+STRATA_MUST_USE strata_status *table_reader_may_contain(table_reader *r, slice user_key, uint64_t key_hash,
+                                                        int *may);
 
 /*
  * A double-ended iterator over the table's raw internal entries. With snapshot < SEQNO_READ_ALL

@@ -17,8 +17,9 @@ struct table_reader {
   table_toc toc;
   table_meta meta;
   block *index; /* top-level index, always in memory */
-  uint8_t *filter;
+  uint8_t *filter; /* a single filter block, or NULL */
   size_t filter_len;
+  block *filter_index; /* partitioned filter: last key -> filter partition handle, or NULL */
 };
 
 /* A data block or index partition, from the cache or the file; release through owner. */

@@ -45,9 +45,10 @@ static strata_status *put_section(buffer *out, uint8_t id, block_handle h) {
 }
 
 strata_status *table_toc_encode(const table_toc *toc, buffer *out) {
-  STATUS_TRY(buffer_append_varint32(out, toc->has_filter ? 3 : 2));
+  STATUS_TRY(buffer_append_varint32(out, 2u + (toc->has_filter != 0) + (toc->has_filter_index != 0)));
   STATUS_TRY(put_section(out, TABLE_SECTION_INDEX, toc->index));
   if (toc->has_filter) STATUS_TRY(put_section(out, TABLE_SECTION_FILTER, toc->filter));
+  if (toc->has_filter_index) STATUS_TRY(put_section(out, TABLE_SECTION_FILTER_INDEX, toc->filter_index));
   return put_section(out, TABLE_SECTION_META, toc->meta);
 }
 
@@ -62,7 +63,7 @@ strata_status *table_toc_decode(slice payload, uint64_t toc_offset, const char *
     block_handle h;
     STATUS_TRY(reader_u8(&r, &id));
     STATUS_TRY(block_handle_decode(&r, &h));
-    if (id < TABLE_SECTION_INDEX || id > TABLE_SECTION_META || (seen & (1u << id)))
+    if (id < TABLE_SECTION_INDEX || id > TABLE_SECTION_FILTER_INDEX || (seen & (1u << id)))
       return status_new(STRATA_CORRUPTION, "%s: unknown or repeated section %u in the table of contents", what, id);
     if (h.offset + h.size > toc_offset)
       return status_new(STRATA_CORRUPTION, "%s: section %u (%llu, %llu) overlaps the table of contents", what, id,
@@ -70,8 +71,11 @@ strata_status *table_toc_decode(slice payload, uint64_t toc_offset, const char *
     seen |= 1u << id;
     if (id == TABLE_SECTION_INDEX) out->index = h;
     else if (id == TABLE_SECTION_FILTER) out->filter = h, out->has_filter = 1;
+    else if (id == TABLE_SECTION_FILTER_INDEX) out->filter_index = h, out->has_filter_index = 1;
     else out->meta = h;
   }
+  if (out->has_filter && out->has_filter_index)
+    return status_new(STRATA_CORRUPTION, "%s: table of contents names two filters", what);
   if (reader_remaining(&r) || !(seen & (1u << TABLE_SECTION_INDEX)) || !(seen & (1u << TABLE_SECTION_META)))
     return status_new(STRATA_CORRUPTION, "%s: table of contents lacks the index or meta section", what);
   return NULL;

@@ -2,14 +2,18 @@
  * table_trailer.h -- the end of a table file: a table of contents and a fixed trailer.
  *
  * A table file:
- *   [data block]* [index partition]* [top-level index block] [filter block]? [meta block]
+ *   [data block | index partition | filter partition]* [top-level index block]
+ *   [filter block | filter index]? [meta block]
  *   [toc block] [trailer, 48 bytes]
  *
  * TOC block payload (in the block envelope of block_header.h, type TOC):
  *   count varint32, then per section: id u8, offset varint64, size varint64
- *   ids: 1 = top-level index block, 2 = filter block, 3 = meta block (each a block handle);
- *   index and meta are required, filter optional; unknown ids are corruption, as are
- *   duplicates and sections that do not end at or before the TOC.
+ *   ids: 1 = top-level index block, 2 = filter block, 3 = meta block, 4 = filter index
+ *   (each a block handle); index and meta are required; a table has no filter, one filter
+ *   block (2), or a partitioned filter (4: an index block, in the format of table_index.h,
+ *   whose entries name FILTER blocks, one per index partition, keyed by the partition's last
+ *   key). Unknown ids are corruption, as are duplicates, both 2 and 4, and sections that do
+ *   not end at or before the TOC.
  *
  * Trailer (last 48 bytes of the file):
  *   +-------------+-----------+-------------------+--------------------+-----------+-----------+--------+
@@ -40,11 +44,16 @@ typedef struct table_trailer {
   uint32_t format_version;
 } table_trailer;
 
-enum table_section { TABLE_SECTION_INDEX = 1, TABLE_SECTION_FILTER = 2, TABLE_SECTION_META = 3 };
+enum table_section {
+  TABLE_SECTION_INDEX = 1,
+  TABLE_SECTION_FILTER = 2,
+  TABLE_SECTION_META = 3,
+  TABLE_SECTION_FILTER_INDEX = 4
+};
 
 typedef struct table_toc {
-  block_handle index, filter, meta;
-  int has_filter;
+  block_handle index, filter, meta, filter_index;
+  int has_filter, has_filter_index;
 } table_toc;
 
 void table_trailer_encode(const table_trailer *t, uint8_t out[TABLE_TRAILER_SIZE]);

@@ -21,6 +21,7 @@ struct table_writer {
   block_writer data;
   index_writer index;
   bloom_builder *filter;
+  block_writer filter_index; /* partitioned filter: last key -> filter partition */
   buffer frame, scratch, meta_buf, last_key;
   uint64_t last_trailer;
   table_meta meta;
@@ -60,6 +61,7 @@ strata_status *table_writer_open(vfs *v, const char *path, const table_writer_op
   w->opts = *opts;
   block_writer_init(&w->data, opts->restart_interval, opts->hash_index);
   index_writer_init(&w->index, opts->partitioned_index, opts->index_partition_size);
+  block_writer_init(&w->filter_index, 1, 0);
   buffer_init(&w->frame);
   buffer_init(&w->scratch);
   buffer_init(&w->meta_buf);
@@ -87,6 +89,7 @@ strata_status *table_writer_open(vfs *v, const char *path, const table_writer_op
 static void writer_free(table_writer *w) {
   block_writer_free(&w->data);
   index_writer_free(&w->index);
+  block_writer_free(&w->filter_index);
   bloom_builder_free(w->filter);
   buffer_free(&w->frame);
   buffer_free(&w->scratch);
@@ -117,6 +120,27 @@ uint64_t table_writer_estimated_size(const table_writer *w) {
 
 uint64_t table_writer_entry_count(const table_writer *w) { return w->meta.entry_count; }
 
+static internal_key last_internal_key(const table_writer *w) {
+  return internal_key_make(buffer_slice(&w->last_key), w->last_trailer >> 8, (value_type)(w->last_trailer & 0xff));
+}
+
+/* Partitioned filter: writes the filter of the index partition just closed. */
+static strata_status *flush_filter_partition(table_writer *w) {
+  block_handle h;
+  buffer_clear(&w->meta_buf);
+  w->meta.filter_hashes += bloom_builder_count(w->filter);
+  STATUS_TRY(bloom_builder_finish(w->filter, &w->meta_buf));
+  STATUS_TRY(write_block(w, BLOCK_TYPE_FILTER, buffer_slice(&w->meta_buf), &h));
+  w->meta.filter_size += h.size;
+  w->meta.filter_partition_count++;
+  buffer_clear(&w->meta_buf);
+  STATUS_TRY(block_handle_encode(&w->meta_buf, h));
+  internal_key last = last_internal_key(w);
+  return block_writer_add(&w->filter_index, &last, buffer_slice(&w->meta_buf), 0);
+}
+
+static int filter_partitioned(const table_writer *w) { return w->filter && w->opts.partitioned_filter; }
+
 static strata_status *flush_data_block(table_writer *w) {
   slice raw;
   block_handle h;
@@ -129,6 +153,8 @@ static strata_status *flush_data_block(table_writer *w) {
                                         (value_type)(w->last_trailer & 0xff));
   STATUS_TRY(index_writer_add(&w->index, &last, h, write_block, w));
   block_writer_reset(&w->data);
+  if (filter_partitioned(w) && w->index.partitions > w->meta.filter_partition_count)
+    return flush_filter_partition(w);
   return NULL;
 }
 
@@ -148,7 +174,8 @@ strata_status *table_writer_add(table_writer *w, const internal_key *key, slice 
   int new_key = !table_writer_would_split_key(w, key->user_key);
   uint64_t hash = checksum64(key->user_key.data, key->user_key.len);
   STATUS_TRY(block_writer_add(&w->data, key, value, hash));
-  if (w->filter && new_key) STATUS_TRY(bloom_builder_add(w->filter, hash));
+  /* a key whose versions continue into a new filter partition is added to that one too */
+  if (w->filter && (new_key || bloom_builder_count(w->filter) == 0)) STATUS_TRY(bloom_builder_add(w->filter, hash));
   if (new_key) {
     buffer_clear(&w->last_key);
     STATUS_TRY(buffer_append(&w->last_key, key->user_key.data, key->user_key.len));
@@ -176,7 +203,15 @@ static strata_status *writer_finish(table_writer *w, checksum128 *sum) {
   table_toc toc;
   memset(&toc, 0, sizeof toc);
   STATUS_TRY(index_writer_finish(&w->index, write_block, w, &toc.index, &m->index_partition_count));
-  if (w->filter) {
+  if (filter_partitioned(w)) {
+    if (w->index.partitions > m->filter_partition_count) STATUS_TRY(flush_filter_partition(w));
+    slice raw;
+    STATUS_TRY(block_writer_finish(&w->filter_index, &raw));
+    STATUS_TRY(write_block(w, BLOCK_TYPE_INDEX, raw, &toc.filter_index));
+    w->meta.index_size -= toc.filter_index.size; /* counted as filter, not index */
+    m->filter_size += toc.filter_index.size;
+    toc.has_filter_index = 1;
+  } else if (w->filter) {
     buffer_clear(&w->meta_buf);
     m->filter_hashes = bloom_builder_count(w->filter);
     STATUS_TRY(bloom_builder_finish(w->filter, &w->meta_buf));

@@ -55,9 +55,7 @@ static void delete_table_file(void *ctx, uint64_t id) {
   char *path = tree_table_path(t, id);
   if (path) strata_status_free(vfs_remove(t->fs, path));
   free(path);
-  sync_mutex_lock(&t->mu);
-  t->counters.tables_deleted++;
-  sync_mutex_unlock(&t->mu);
+  atomic_u64_fetch_add(&t->tables_deleted, 1); /* no mutex: this may run inside an install */
 }
 
 void tree_retire_tables(tree *t, const version *old, const version *next) {
@@ -180,6 +178,8 @@ static void tree_free(tree *t) {
   if (t->owns_cache) block_cache_free(t->cache);
   sync_mutex_destroy(&t->mu);
   sync_mutex_destroy(&t->install_mu);
+  sync_mutex_destroy(&t->snap_mu);
+  free(t->snapshots);
   free(t->dir);
   free(t->tables_dir);
   free(t);
@@ -201,6 +201,7 @@ strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tre
   if (t->dir) t->dir[strlen(t->dir) - 1] = '\0'; /* join added a trailing '/' */
   if (!st) st = sync_mutex_init(&t->mu);
   if (!st) st = sync_mutex_init(&t->install_mu);
+  if (!st) st = sync_mutex_init(&t->snap_mu);
   if (!st && t->opts.shared_cache) {
     t->cache = t->opts.shared_cache;
   } else if (!st) {
@@ -261,10 +262,13 @@ tree_counters tree_get_counters(tree *t) {
   sync_mutex_lock(&t->mu);
   tree_counters c = t->counters;
   sync_mutex_unlock(&t->mu);
+  c.tables_deleted = atomic_u64_load(&t->tables_deleted);
   return c;
 }
 
 block_cache *tree_block_cache(tree *t) { return t->cache; }
+
+size_t tree_versions_alive(tree *t) { return version_history_length(&t->history); }
 
 /* --- writes ------------------------------------------------------------------------------ */
 
@@ -387,4 +391,57 @@ strata_status *tree_clear(tree *t, uint64_t next_seqno, uint64_t journal_min) {
   free(old_sealed);
   free(old_tags);
   return st;
+}
+
+/* --- snapshots --------------------------------------------------------------------------- */
+
+strata_status *tree_snapshot_pin(tree *t, uint64_t seqno) {
+  sync_mutex_lock(&t->snap_mu);
+  strata_status *st = NULL;
+  if (t->snapshot_count == t->snapshot_cap) {
+    size_t cap = t->snapshot_cap ? t->snapshot_cap * 2 : 8;
+    uint64_t *grown = realloc(t->snapshots, cap * sizeof *grown);
+    if (grown) {
+      t->snapshots = grown;
+      t->snapshot_cap = cap;
+    } else {
+      st = status_no_memory();
+    }
+  }
+  if (!st) { /* new snapshots are usually the newest: insert from the end */
+    size_t i = t->snapshot_count;
+    while (i > 0 && t->snapshots[i - 1] > seqno) {
+      t->snapshots[i] = t->snapshots[i - 1];
+      i--;
+    }
+    t->snapshots[i] = seqno;
+    t->snapshot_count++;
+  }
+  sync_mutex_unlock(&t->snap_mu);
+  return st;
+}
+
+void tree_snapshot_unpin(tree *t, uint64_t seqno) {
+  sync_mutex_lock(&t->snap_mu);
+  for (size_t i = 0; i < t->snapshot_count; i++)
+    if (t->snapshots[i] == seqno) {
+      memmove(&t->snapshots[i], &t->snapshots[i + 1], (t->snapshot_count - i - 1) * sizeof *t->snapshots);
+      t->snapshot_count--;
+      break;
+    }
+  sync_mutex_unlock(&t->snap_mu);
+}
+
+size_t tree_snapshot_count(tree *t) {
+  sync_mutex_lock(&t->snap_mu);
+  size_t n = t->snapshot_count;
+  sync_mutex_unlock(&t->snap_mu);
+  return n;
+}
+
+uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback) {
+  sync_mutex_lock(&t->snap_mu);
+  uint64_t v = t->snapshot_count ? t->snapshots[0] : fallback;
+  sync_mutex_unlock(&t->snap_mu);
+  return v;
 }

@@ -113,6 +113,16 @@ STRATA_MUST_USE strata_status *tree_drop_range(tree *t, const key_range *range, 
  */
 STRATA_MUST_USE strata_status *tree_clear(tree *t, uint64_t next_seqno, uint64_t journal_min);
 
+/*
+ * Live snapshots: compaction keeps, for each, the versions it can see. Pins are counted per
+ * seqno; the oldest pinned seqno is the garbage-collection watermark.
+ */
+STRATA_MUST_USE strata_status *tree_snapshot_pin(tree *t, uint64_t seqno);
+void tree_snapshot_unpin(tree *t, uint64_t seqno);
+size_t tree_snapshot_count(tree *t);
+/* The oldest pinned seqno, or `fallback` when none is pinned. */
+uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback);
+
 /* Counters for stats. */
 typedef struct tree_counters {
   uint64_t flushes;
@@ -120,6 +130,8 @@ typedef struct tree_counters {
   uint64_t tables_deleted;
 } tree_counters;
 tree_counters tree_get_counters(tree *t);
+/* Super versions still held (the current one and every pinned older one). */
+size_t tree_versions_alive(tree *t);
 block_cache *tree_block_cache(tree *t);
 
 #endif

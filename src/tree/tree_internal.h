@@ -30,7 +30,14 @@ struct tree {
   uint64_t next_file_id;
   uint64_t flushed_seqno;
   uint64_t journal_min;
-  tree_counters counters;
+  tree_counters counters; /* but tables_deleted, counted below */
+  atomic_u64 tables_deleted;
+
+  /* Pinned snapshot seqnos, ascending (duplicates allowed). */
+  sync_mutex snap_mu;
+  uint64_t *snapshots;
+  size_t snapshot_count;
+  size_t snapshot_cap;
 
   /* Held across building, persisting and installing a new version (flush, drop, clear). */
   sync_mutex install_mu;

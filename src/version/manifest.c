@@ -51,7 +51,7 @@ static strata_status *read_count(reader *r, size_t min_bytes, size_t *out) {
 }
 
 static strata_status *decode_run(reader *r, version_builder *b, unsigned level) {
-  size_t count;
+  size_t count = 0;
   STATUS_TRY(read_count(r, 20, &count)); /* a table entry is at least 20 bytes */
   table_info **tables = calloc(count ? count : 1, sizeof *tables);
   if (!tables) return status_no_memory();
@@ -78,7 +78,7 @@ static strata_status *decode_version(reader *r, version **out) {
   version_unref(base);
   strata_status *st = NULL;
   for (unsigned l = 0; l < levels && !st; l++) {
-    size_t runs;
+    size_t runs = 0;
     st = read_count(r, 1, &runs);
     for (size_t i = 0; i < runs && !st; i++) st = decode_run(r, &b, l); /* oldest-first appends keep order */
   }

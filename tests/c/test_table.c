@@ -160,7 +160,7 @@ static void check_table_matches(table_reader *r, const model *m) {
   kv_iterator_destroy(it);
   buffer val;
   buffer_init(&val);
-  uint64_t snaps[] = {1, 2, 300, 600, 1001, SEQNO_READ_ALL};
+  uint64_t snaps[] = {1, 2, 300, 600, 1001, SEQNO_READ_ALL, UINT64_MAX};
   for (size_t j = 0; j < m->n; j += 1 + m->n / 300) {
     const tentry *e = &m->e[j];
     uint64_t h = checksum64(e->key, e->klen);
@@ -284,7 +284,32 @@ static void empty_values_and_one_byte_and_64k_keys_round_trip(void) {
   vfs_destroy(v);
 }
 
-static void many_versions_of_one_key_span_blocks_and_resolve_by_snapshot(void) {
+/* regression (found by fuzz_table): an empty user key given as a NULL slice was offset as a pointer */
+static void empty_user_key_as_null_slice_round_trips(void) {
+  vfs *v;
+  CHECK_OK(vfs_memory_new(&v));
+  table_writer *w;
+  CHECK_OK(table_writer_open(v, "nullkey", NULL, &w));
+  internal_key k1 = internal_key_make(slice_empty(), 9, VALUE_TYPE_VALUE);
+  internal_key k2 = internal_key_make(slice_empty(), 4, VALUE_TYPE_TOMBSTONE);
+  CHECK_OK(table_writer_add(w, &k1, slice_empty()));
+  CHECK_OK(table_writer_add(w, &k2, slice_empty()));
+  CHECK_OK(table_writer_finish(w, NULL, NULL));
+  table_reader *r;
+  CHECK_OK(table_reader_open(v, "nullkey", 1, NULL, &r));
+  buffer val;
+  buffer_init(&val);
+  int found = 0;
+  internal_key k;
+  strata_status *st = table_reader_get(r, slice_empty(), checksum64("", 0), 9, &found, &k, &val);
+  buffer_free(&val);
+  table_reader_close(r);
+  vfs_destroy(v);
+  CHECK_OK(st);
+  CHECK(found && k.seqno == 4 && k.type == VALUE_TYPE_TOMBSTONE);
+}
+
+static void many_versions_case(int partitioned) {
   vfs *v;
   CHECK_OK(vfs_memory_new(&v));
   model m = {0};
@@ -300,10 +325,13 @@ static void many_versions_of_one_key_span_blocks_and_resolve_by_snapshot(void) {
   table_writer_options o;
   table_writer_options_default(&o);
   o.block_size = 512;
+  o.partitioned_index = o.partitioned_filter = partitioned;
+  o.index_partition_size = 128;
   CHECK_OK(write_model(v, "hot", &o, &m, NULL));
   table_reader *r;
   CHECK_OK(table_reader_open(v, "hot", 1, NULL, &r));
   CHECK(table_reader_meta(r)->data_block_count > 20);
+  if (partitioned) CHECK(table_reader_meta(r)->filter_partition_count > 3);
   CHECK_EQ_U64(table_reader_meta(r)->tombstone_count, 40);
   buffer val;
   buffer_init(&val);
@@ -323,6 +351,54 @@ static void many_versions_of_one_key_span_blocks_and_resolve_by_snapshot(void) {
   model_free(&m);
   vfs_destroy(v);
   CHECK(ok);
+}
+
+static void many_versions_of_one_key_span_blocks_and_resolve_by_snapshot(void) { many_versions_case(0); }
+static void many_versions_of_one_key_span_filter_partitions_and_stay_visible(void) { many_versions_case(1); }
+
+static void partitioned_filter_keeps_present_keys_and_rejects_most_absent_ones(void) {
+  vfs *v;
+  CHECK_OK(vfs_memory_new(&v));
+  model m = {0};
+  for (int i = 0; i < 5000; i++) {
+    char key[16];
+    int n = snprintf(key, sizeof key, "key%06d", i * 2);
+    CHECK(model_push(&m, key, (size_t)n, 10, VALUE_TYPE_VALUE, "v", 1));
+  }
+  table_writer_options o;
+  table_writer_options_default(&o);
+  o.partitioned_index = o.partitioned_filter = 1;
+  o.block_size = 512;
+  o.index_partition_size = 128;
+  CHECK_OK(write_model(v, "pf", &o, &m, NULL));
+  block_cache *c;
+  CHECK_OK(block_cache_new(1 << 20, 1, &c));
+  table_reader *r;
+  CHECK_OK(table_reader_open(v, "pf", 5, c, &r));
+  uint64_t parts = table_reader_meta(r)->filter_partition_count;
+  int missing = 0, false_pos = 0;
+  for (int i = 0; i < 10000; i++) {
+    char key[16];
+    int n = snprintf(key, sizeof key, "key%06d", i);
+    int may = 0;
+    strata_status *st = table_reader_may_contain(r, slice_make(key, (size_t)n), checksum64(key, (size_t)n), &may);
+    if (st) {
+      strata_status_free(st);
+      missing = 1000000;
+      break;
+    }
+    if (i % 2 == 0 && !may) missing++;
+    if (i % 2 == 1 && may) false_pos++;
+  }
+  block_cache_stats s = block_cache_get_stats(c);
+  table_reader_close(r);
+  block_cache_free(c);
+  model_free(&m);
+  vfs_destroy(v);
+  CHECK(parts > 5);
+  CHECK_EQ_U64(missing, 0);
+  CHECK(false_pos < 250); /* about 1% expected at 10 bits per key */
+  CHECK(s.hits > 0);      /* filter partitions come from the cache */
 }
 
 static void mixed_next_and_prev_and_seeks_follow_the_model(void) {
@@ -444,7 +520,7 @@ static void partitioned_index_round_trips_with_lz4(void) {
   table_writer_options_default(&o);
   table_level_policy p = table_level_policy_default();
   table_writer_options_for_level(&p, 4, &o);
-  CHECK(o.partitioned_index && o.compression == COMPRESSION_LZ4);
+  CHECK(o.partitioned_index && o.partitioned_filter && o.compression == COMPRESSION_LZ4);
   o.block_size = 512;
   o.index_partition_size = 256;
   round_trip(v, "part", &o, &m);
@@ -470,6 +546,9 @@ static void level_policy_repeats_its_last_compression(void) {
   CHECK_CODE(table_writer_options_validate(&o), STRATA_INVALID_ARGUMENT);
   o.block_size = TABLE_MAX_BLOCK_SIZE;
   CHECK_OK(table_writer_options_validate(&o));
+  o.partitioned_index = 0;
+  o.partitioned_filter = 1;
+  CHECK_CODE(table_writer_options_validate(&o), STRATA_INVALID_ARGUMENT);
 }
 
 static void out_of_order_entries_are_rejected_and_split_points_reported(void) {
@@ -560,6 +639,7 @@ static strata_status *build_sample(vfs *v, const char *path, int partitioned, mo
   table_writer_options_default(&o);
   o.block_size = 128;
   o.partitioned_index = partitioned;
+  o.partitioned_filter = partitioned;
   o.index_partition_size = 64;
   o.compression = partitioned ? COMPRESSION_LZ4 : COMPRESSION_NONE;
   return write_model(v, path, &o, m, NULL);
@@ -660,6 +740,27 @@ static void corruption_case(int partitioned) {
 static void every_flipped_byte_of_a_small_table_is_detected(void) { corruption_case(0); }
 static void every_flipped_byte_of_a_partitioned_lz4_table_is_detected(void) { corruption_case(1); }
 
+static void newer_format_version_is_refused(void) {
+  vfs *v;
+  CHECK_OK(vfs_memory_new(&v));
+  model m = {0};
+  CHECK_OK(build_sample(v, "v2", 0, &m));
+  model_free(&m);
+  buffer file;
+  buffer_init(&file);
+  CHECK_OK(vfs_read_file(v, "v2", &file));
+  uint8_t *t = file.data + file.len - 48; /* the trailer, with a valid checksum for version 2 */
+  t[32] = 2;
+  uint32_t check = (uint32_t)checksum64(t, 36);
+  for (int i = 0; i < 4; i++) t[36 + i] = (uint8_t)(check >> (8 * i));
+  strata_status *st = vfs_replace(v, "v2", file.data, file.len);
+  buffer_free(&file);
+  CHECK_OK(st);
+  table_reader *r = NULL;
+  CHECK_CODE(table_reader_open(v, "v2", 1, NULL, &r), STRATA_NOT_SUPPORTED);
+  vfs_destroy(v);
+}
+
 static void corruption_messages_name_the_table_and_offset(void) {
   vfs *v;
   CHECK_OK(vfs_memory_new(&v));
@@ -694,7 +795,10 @@ int main(void) {
   RUN(random_tables_round_trip_in_memory);
   RUN(random_table_round_trips_through_posix_files);
   RUN(empty_values_and_one_byte_and_64k_keys_round_trip);
+  RUN(empty_user_key_as_null_slice_round_trips);
   RUN(many_versions_of_one_key_span_blocks_and_resolve_by_snapshot);
+  RUN(many_versions_of_one_key_span_filter_partitions_and_stay_visible);
+  RUN(partitioned_filter_keeps_present_keys_and_rejects_most_absent_ones);
   RUN(mixed_next_and_prev_and_seeks_follow_the_model);
   RUN(snapshot_iterator_hides_newer_versions);
   RUN(partitioned_index_round_trips_with_lz4);
@@ -704,6 +808,7 @@ int main(void) {
   RUN(point_reads_through_a_block_cache_hit_it);
   RUN(every_flipped_byte_of_a_small_table_is_detected);
   RUN(every_flipped_byte_of_a_partitioned_lz4_table_is_detected);
+  RUN(newer_format_version_is_refused);
   RUN(corruption_messages_name_the_table_and_offset);
   return harness_finish();
 }

@@ -40,7 +40,7 @@ int main(int argc, char **argv) {
     table_writer_options o;
     table_writer_options_default(&o);
     o.block_size = 128;
-    o.partitioned_index = variant & 1;
+    o.partitioned_index = o.partitioned_filter = variant & 1;
     o.index_partition_size = 64;
     o.compression = variant & 2 ? COMPRESSION_LZ4 : COMPRESSION_NONE;
     o.filter_bits_per_key = variant == 3 ? 0 : 10;
@@ -85,6 +85,14 @@ int main(int argc, char **argv) {
   buffer_free(&scratch);
   buffer_free(&framed);
   block_writer_free(&bw);
+  /* round-trip descriptions (selector 3): option bytes, then entries */
+  uint8_t rt[600];
+  for (size_t i = 0; i < sizeof rt; i++) rt[i] = (uint8_t)(i * 37 + i / 7);
+  rt[0] = 0;
+  rt[1] = 3;
+  rt[2] = 0x16; /* partitioned index and filter, lz4 */
+  rt[3] = 0;
+  if (save(argv[1], "roundtrip", 3, rt, sizeof rt)) return 1;
   vfs_destroy(v);
   return 0;
 }

@@ -1,0 +1,391 @@
+/*
+ * db.c -- the database: folder lock, journal and recovery, seqnos, writes, rotation, flushing.
+ *
+ * Files in the database folder:
+ *   LOCK                 held while open (vfs lock)
+ *   manifest-0/1, tables/  the tree (tree.h)
+ *   journal/<n>          write-ahead journals; journals below the manifest's journal_min are spent
+ *
+ * A write takes write_mu, gets the next seqno, goes to the journal, then to the active memtable,
+ * and only then is published through visible_seqno: readers never see half a batch.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../journal/journal_files.h"
+#include "../journal/journal_reader.h"
+#include "db_internal.h"
+
+strata_status *db_check_key(size_t klen) {
+  if (klen > STRATA_KEY_MAX)
+    return status_new(STRATA_INVALID_ARGUMENT, "key of %zu bytes is longer than the limit of %u bytes", klen,
+                      STRATA_KEY_MAX);
+  return NULL;
+}
+
+strata_status *db_check_value(size_t vlen) {
+  if ((uint64_t)vlen > UINT32_MAX)
+    return status_new(STRATA_INVALID_ARGUMENT, "value of %zu bytes is larger than 4 GiB - 1", vlen);
+  return NULL;
+}
+
+/* --- flushing ---------------------------------------------------------------------------- */
+
+/* Journals below the tree's journal_min hold only flushed writes. */
+static strata_status *remove_spent_journals(strata_db *db) {
+  uint64_t *numbers = NULL;
+  size_t count = 0;
+  STATUS_TRY(journal_list(db->fs, db->journal_dir, &numbers, &count));
+  uint64_t min = tree_journal_min(db->tree);
+  strata_status *st = NULL;
+  for (size_t i = 0; i < count && !st; i++)
+    if (numbers[i] < min) st = journal_remove(db->fs, db->journal_dir, numbers[i]);
+  free(numbers);
+  return st;
+}
+
+strata_status *db_flush_sealed(strata_db *db) {
+  int flushed = 1, any = 0;
+  while (flushed) {
+    STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
+    any |= flushed;
+    if (flushed) {
+      sync_mutex_lock(&db->bg_mu);
+      sync_cond_broadcast(&db->bg_done);
+      sync_mutex_unlock(&db->bg_mu);
+    }
+  }
+  return any ? remove_spent_journals(db) : NULL;
+}
+
+static void *flush_thread(void *arg) {
+  strata_db *db = arg;
+  sync_mutex_lock(&db->bg_mu);
+  while (!db->bg_stop) {
+    if (tree_sealed_count(db->tree) == 0 || db->bg_error) {
+      sync_cond_wait(&db->bg_wake, &db->bg_mu);
+      continue;
+    }
+    sync_mutex_unlock(&db->bg_mu);
+    strata_status *st = db_flush_sealed(db);
+    sync_mutex_lock(&db->bg_mu);
+    if (st && !db->bg_error) db->bg_error = st;
+    else strata_status_free(st);
+    sync_cond_broadcast(&db->bg_done);
+  }
+  sync_mutex_unlock(&db->bg_mu);
+  return NULL;
+}
+
+static strata_status *background_error(strata_db *db) {
+  sync_mutex_lock(&db->bg_mu);
+  strata_status *st = db->bg_error ? status_new(strata_status_code(db->bg_error), "background flush failed: %s",
+                                                strata_status_message(db->bg_error))
+                                   : NULL;
+  sync_mutex_unlock(&db->bg_mu);
+  return st;
+}
+
+/* Seals a full memtable (write_mu held); the background thread or the caller flushes it. */
+static strata_status *maybe_rotate(strata_db *db) {
+  if (tree_active_memtable_bytes(db->tree) < db->opts.memtable_size) return NULL;
+  STATUS_TRY(journal_writer_rotate(db->journal));
+  int sealed = 0;
+  STATUS_TRY(tree_rotate_memtable(db->tree, db->next_seqno, journal_writer_number(db->journal), &sealed));
+  if (!sealed) return NULL;
+  if (db->bg_running) {
+    sync_mutex_lock(&db->bg_mu);
+    sync_cond_signal(&db->bg_wake);
+    /* stall while too many sealed memtables wait, so memory stays bounded */
+    int stalled = 0;
+    while (tree_sealed_count(db->tree) > db->opts.max_sealed_memtables && !db->bg_error) {
+      stalled = 1;
+      sync_cond_wait(&db->bg_done, &db->bg_mu);
+    }
+    sync_mutex_unlock(&db->bg_mu);
+    if (stalled) atomic_u64_fetch_add(&db->write_stalls, 1);
+    return background_error(db);
+  }
+  /* no background thread: the host's maintenance steps flush; flush here only past the limit */
+  if (tree_sealed_count(db->tree) > db->opts.max_sealed_memtables) {
+    atomic_u64_fetch_add(&db->write_stalls, 1);
+    return db_flush_sealed(db);
+  }
+  return NULL;
+}
+
+/* --- writes ------------------------------------------------------------------------------ */
+
+static strata_status *gather_items(strata_db *db, const write_batch *b, size_t *n) {
+  if (b->count > db->items_cap) {
+    write_batch_item *grown = realloc(db->items, b->count * sizeof *grown);
+    if (!grown) return status_no_memory();
+    db->items = grown;
+    db->items_cap = b->count;
+  }
+  write_batch_iter it;
+  write_batch_iter_init(&it, b);
+  size_t i = 0;
+  while (i < b->count && write_batch_iter_next(&it, &db->items[i])) i++;
+  if (i != b->count) return status_new(STRATA_CORRUPTION, "write batch holds %zu of %u items", i, b->count);
+  *n = i;
+  return NULL;
+}
+
+/* Applies newest first: an older operation on the same key in the batch is superseded. */
+static strata_status *apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
+  size_t n = 0;
+  STATUS_TRY(gather_items(db, b, &n));
+  for (size_t i = n; i-- > 0;) {
+    const write_batch_item *item = &db->items[i];
+    strata_status *st = tree_write(db->tree, item->key, seqno, item->type, item->value);
+    if (status_is(st, STRATA_EXISTS)) strata_status_free(st);
+    else if (st) return st;
+  }
+  return NULL;
+}
+
+static strata_status *write_locked(strata_db *db, const write_batch *b, int sync) {
+  if (write_batch_is_empty(b)) return NULL;
+  if (db->next_seqno > SEQNO_MAX) return status_new(STRATA_NOT_SUPPORTED, "sequence numbers exhausted");
+  STATUS_TRY(background_error(db));
+  uint64_t seqno = db->next_seqno;
+  STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
+  strata_status *st = apply_batch(db, b, seqno);
+  if (st) return status_wrap(st, "applying a journaled batch");
+  db->next_seqno = seqno + 1;
+  atomic_u64_store(&db->visible_seqno, seqno + 1);
+  atomic_u64_fetch_add(&db->bytes_written_user, write_batch_byte_size(b));
+  return maybe_rotate(db);
+}
+
+strata_status *strata_write(strata_db *db, strata_batch *b, int sync) {
+  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  sync_mutex_lock(&db->write_mu);
+  strata_status *st = write_locked(db, &b->batch, sync);
+  sync_mutex_unlock(&db->write_mu);
+  return st;
+}
+
+static strata_status *write_one(strata_db *db, value_type type, const void *key, size_t klen, const void *value,
+                                size_t vlen, int sync) {
+  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  STATUS_TRY(db_check_key(klen));
+  STATUS_TRY(db_check_value(vlen));
+  sync_mutex_lock(&db->write_mu);
+  write_batch_clear(&db->single);
+  strata_status *st = write_batch_add(&db->single, type, slice_make(key, klen), slice_make(value, vlen));
+  if (!st) st = write_locked(db, &db->single, sync);
+  sync_mutex_unlock(&db->write_mu);
+  return st;
+}
+
+strata_status *strata_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen, int sync) {
+  return write_one(db, VALUE_TYPE_VALUE, key, klen, value, vlen, sync);
+}
+
+strata_status *strata_delete(strata_db *db, const void *key, size_t klen, int sync) {
+  return write_one(db, VALUE_TYPE_TOMBSTONE, key, klen, NULL, 0, sync);
+}
+
+strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen, int sync) {
+  return write_one(db, VALUE_TYPE_WEAK_TOMBSTONE, key, klen, NULL, 0, sync);
+}
+
+strata_status *strata_flush(strata_db *db) {
+  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  sync_mutex_lock(&db->write_mu);
+  int sealed = 0;
+  strata_status *st = background_error(db);
+  if (!st && tree_active_memtable_bytes(db->tree) > 0) {
+    st = journal_writer_rotate(db->journal);
+    if (!st) st = tree_rotate_memtable(db->tree, db->next_seqno, journal_writer_number(db->journal), &sealed);
+  }
+  sync_mutex_unlock(&db->write_mu);
+  if (!st) st = db_flush_sealed(db);
+  return st;
+}
+
+strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more) {
+  (void)budget_bytes; /* one flush is the unit of work until compaction adds finer steps */
+  *more = 0;
+  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  int flushed = 0;
+  STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
+  if (flushed) STATUS_TRY(remove_spent_journals(db));
+  *more = tree_sealed_count(db->tree) > 0;
+  return NULL;
+}
+
+/* --- open and close ---------------------------------------------------------------------- */
+
+typedef struct replay_state {
+  strata_db *db;
+  uint64_t min_seqno; /* batches below it are already in tables */
+  uint64_t last_seqno;
+} replay_state;
+
+static strata_status *replay_batch(void *ctx, uint64_t seqno, const write_batch *batch) {
+  replay_state *r = ctx;
+  if (seqno < r->min_seqno) return NULL;
+  STATUS_TRY(apply_batch(r->db, batch, seqno));
+  if (seqno > r->last_seqno) r->last_seqno = seqno;
+  return NULL;
+}
+
+/* Replays unflushed journals in order; a damaged one ends the replay (later ones would skip writes). */
+static strata_status *recover_journals(strata_db *db, uint64_t *next_journal) {
+  uint64_t *numbers = NULL;
+  size_t count = 0;
+  STATUS_TRY(journal_list(db->fs, db->journal_dir, &numbers, &count));
+  uint64_t min = tree_journal_min(db->tree);
+  replay_state r = {db, tree_flushed_seqno(db->tree), 0};
+  strata_status *st = NULL;
+  int stopped = 0;
+  *next_journal = min;
+  for (size_t i = 0; i < count && !st; i++) {
+    if (numbers[i] >= *next_journal) *next_journal = numbers[i] + 1;
+    if (numbers[i] < min) {
+      st = journal_remove(db->fs, db->journal_dir, numbers[i]);
+      continue;
+    }
+    if (stopped) continue; /* kept on disk for inspection, never replayed */
+    journal_recovery_report report;
+    st = journal_recover(db->fs, db->journal_dir, numbers[i], 1, replay_batch, &r, &report);
+    if (!st && report.corrupt) stopped = 1;
+  }
+  free(numbers);
+  if (st) return st;
+  db->next_seqno = r.last_seqno + 1 > r.min_seqno ? r.last_seqno + 1 : r.min_seqno;
+  if (db->next_seqno == 0) db->next_seqno = 1;
+  return NULL;
+}
+
+static void db_free(strata_db *db) {
+  if (db->bg_running) {
+    sync_mutex_lock(&db->bg_mu);
+    db->bg_stop = 1;
+    sync_cond_broadcast(&db->bg_wake);
+    sync_mutex_unlock(&db->bg_mu);
+    sync_thread_join(&db->bg_thread);
+  }
+  strata_status_free(db->bg_error);
+  tree_unref(db->tree);
+  if (db->lock) strata_status_free(vfs_lock_release(db->fs, db->lock));
+  if (db->owns_fs) vfs_destroy(db->fs);
+  write_batch_free(&db->single);
+  free(db->items);
+  sync_mutex_destroy(&db->write_mu);
+  sync_mutex_destroy(&db->bg_mu);
+  sync_cond_destroy(&db->bg_wake);
+  sync_cond_destroy(&db->bg_done);
+  free(db->path);
+  free(db->journal_dir);
+  free(db);
+}
+
+static strata_status *prepare_folder(strata_db *db) {
+  int exists = 0, is_dir = 0;
+  STATUS_TRY(vfs_exists(db->fs, db->path, &exists, &is_dir));
+  if (exists && !is_dir) return status_new(STRATA_INVALID_ARGUMENT, "%s is a file, not a database folder", db->path);
+  if (!exists && !db->opts.create_if_missing)
+    return status_new(STRATA_NOT_FOUND, "database %s does not exist (createIfMissing is off)", db->path);
+  if (!exists) STATUS_TRY(vfs_mkdir(db->fs, db->path));
+  return NULL;
+}
+
+static strata_status *open_locked(strata_db *db) {
+  char *manifest = vfs_path_join(db->path, "manifest-1");
+  if (!manifest) return status_no_memory();
+  int exists = 0;
+  strata_status *st = vfs_exists(db->fs, manifest, &exists, NULL);
+  free(manifest);
+  STATUS_TRY(st);
+  if (exists && db->opts.error_if_exists)
+    return status_new(STRATA_EXISTS, "database %s already exists (errorIfExists is on)", db->path);
+  tree_options to;
+  tree_options_default(&to);
+  to.block_size = db->opts.block_size;
+  to.bloom_bits_per_key = db->opts.bloom_bits_per_key;
+  to.block_cache_bytes = (size_t)db->opts.block_cache_size;
+  if (db->opts.compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
+  STATUS_TRY(tree_open(db->fs, db->path, &to, NULL, &db->tree));
+  STATUS_TRY(vfs_mkdir(db->fs, db->journal_dir));
+  uint64_t next_journal = 0;
+  STATUS_TRY(recover_journals(db, &next_journal));
+  atomic_u64_store(&db->visible_seqno, db->next_seqno);
+  journal_writer_options jo = {JOURNAL_SYNC_NONE, 0, NULL, NULL};
+  STATUS_TRY(journal_writer_open(db->fs, db->journal_dir, next_journal, &jo, &db->journal));
+  if (db->opts.background_threads) {
+    STATUS_TRY(sync_thread_start(&db->bg_thread, flush_thread, db));
+    db->bg_running = 1;
+  }
+  return NULL;
+}
+
+strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out) {
+  if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "database path is empty");
+  strata_db *db = calloc(1, sizeof *db);
+  if (!db) return status_no_memory();
+  strata_options defaults;
+  if (!opts) {
+    strata_options *d = NULL;
+    strata_status *st = strata_options_new(&d);
+    if (st) {
+      free(db);
+      return st;
+    }
+    defaults = *d;
+    strata_options_free(d);
+    opts = &defaults;
+  }
+  db->opts = *opts;
+  write_batch_init(&db->single);
+  atomic_u64_init(&db->visible_seqno, 0);
+  strata_status *st = sync_mutex_init(&db->write_mu);
+  if (!st) st = sync_mutex_init(&db->bg_mu);
+  if (!st) st = sync_cond_init(&db->bg_wake);
+  if (!st) st = sync_cond_init(&db->bg_done);
+  db->path = vfs_path_join(path, "");
+  db->journal_dir = vfs_path_join(path, "journal");
+  if (!st && (!db->path || !db->journal_dir)) st = status_no_memory();
+  if (!st) {
+    size_t len = strlen(db->path);
+    if (len > 1) db->path[len - 1] = '\0'; /* drop the '/' the join added */
+    if (opts->fs) db->fs = opts->fs;
+    else {
+      st = vfs_posix_new(&db->fs);
+      db->owns_fs = st == NULL;
+    }
+  }
+  if (!st) st = prepare_folder(db);
+  char *lock_path = st ? NULL : vfs_path_join(db->path, "LOCK");
+  if (!st && !lock_path) st = status_no_memory();
+  if (!st) st = vfs_lock_acquire(db->fs, lock_path, &db->lock);
+  free(lock_path);
+  if (!st) st = open_locked(db);
+  if (st) {
+    if (db->journal) strata_status_free(journal_writer_close(db->journal));
+    db->journal = NULL;
+    db_free(db);
+    return st;
+  }
+  *out = db;
+  return NULL;
+}
+
+strata_status *strata_close(strata_db *db) {
+  if (!db) return NULL;
+  /* stop the flusher first: it must not run while the journal closes */
+  if (db->bg_running) {
+    sync_mutex_lock(&db->bg_mu);
+    db->bg_stop = 1;
+    sync_cond_broadcast(&db->bg_wake);
+    sync_mutex_unlock(&db->bg_mu);
+    sync_thread_join(&db->bg_thread);
+    db->bg_running = 0;
+  }
+  strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
+  db_free(db);
+  return st;
+}

@@ -1,0 +1,235 @@
+/* db_read.c -- point reads, snapshots, iterators, batches and statistics of the public API. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+
+/* The super version and seqno a read uses: the snapshot's, or the latest. */
+static super_version *read_view(strata_db *db, const strata_snapshot *snap, uint64_t *seqno) {
+  if (snap) {
+    *seqno = snap->seqno;
+    return super_version_ref(snap->sv);
+  }
+  *seqno = atomic_u64_load(&db->visible_seqno);
+  return tree_current(db->tree);
+}
+
+static strata_status *get_value(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, int *found,
+                                buffer *value) {
+  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  STATUS_TRY(db_check_key(klen));
+  uint64_t seqno;
+  super_version *sv = read_view(db, snap, &seqno);
+  strata_status *st = tree_get(db->tree, sv, slice_make(key, klen), seqno, found, value);
+  super_version_unref(sv);
+  return st;
+}
+
+strata_status *strata_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, int *found,
+                          void **value, size_t *vlen) {
+  buffer v;
+  buffer_init(&v);
+  *value = NULL;
+  *vlen = 0;
+  strata_status *st = get_value(db, snap, key, klen, found, &v);
+  if (!st && *found) {
+    *value = v.data ? v.data : malloc(1); /* an empty value is still a non-NULL buffer */
+    if (!*value) st = status_no_memory();
+    *vlen = v.len;
+  } else {
+    buffer_free(&v);
+  }
+  return st;
+}
+
+strata_status *strata_get_into(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, int *found,
+                               void *buf, size_t cap, size_t *vlen) {
+  buffer v;
+  buffer_init(&v);
+  *vlen = 0;
+  strata_status *st = get_value(db, snap, key, klen, found, &v);
+  if (!st && *found) {
+    *vlen = v.len;
+    if (v.len) memcpy(buf, v.data, v.len < cap ? v.len : cap);
+  }
+  buffer_free(&v);
+  return st;
+}
+
+void strata_free(void *p) { free(p); }
+
+/* --- snapshots --------------------------------------------------------------------------- */
+
+strata_status *strata_snapshot_acquire(strata_db *db, strata_snapshot **out) {
+  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  strata_snapshot *s = malloc(sizeof *s);
+  if (!s) return status_no_memory();
+  /* under the write lock, so the seqno and the super version describe the same moment */
+  sync_mutex_lock(&db->write_mu);
+  s->seqno = atomic_u64_load(&db->visible_seqno);
+  s->sv = tree_current(db->tree);
+  strata_status *st = tree_snapshot_pin(db->tree, s->seqno);
+  sync_mutex_unlock(&db->write_mu);
+  if (st) {
+    super_version_unref(s->sv);
+    free(s);
+    return st;
+  }
+  s->tree = tree_ref(db->tree);
+  *out = s;
+  return NULL;
+}
+
+void strata_snapshot_release(strata_snapshot *s) {
+  if (!s) return;
+  tree_snapshot_unpin(s->tree, s->seqno);
+  super_version_unref(s->sv);
+  tree_unref(s->tree);
+  free(s);
+}
+
+uint64_t strata_snapshot_seqno(const strata_snapshot *s) { return s->seqno; }
+
+/* --- iterators --------------------------------------------------------------------------- */
+
+static key_bound to_bound(strata_bound kind, const void *key, size_t len) {
+  key_bound b = {kind == STRATA_INCLUDED ? BOUND_INCLUDED : kind == STRATA_EXCLUDED ? BOUND_EXCLUDED : BOUND_UNBOUNDED,
+                 slice_make(key, len)};
+  return b;
+}
+
+static strata_status *new_iterator(strata_db *db, const strata_snapshot *snap, const key_range *r,
+                                   strata_iterator **out) {
+  strata_iterator *it = malloc(sizeof *it);
+  if (!it) return status_no_memory();
+  uint64_t seqno;
+  super_version *sv = read_view(db, snap, &seqno);
+  strata_status *st = tree_iterator(db->tree, sv, seqno, r, &it->it);
+  super_version_unref(sv);
+  if (st) {
+    free(it);
+    return st;
+  }
+  *out = it;
+  return NULL;
+}
+
+strata_status *strata_iterator_new(strata_db *db, const strata_snapshot *snap, const strata_range *range,
+                                   strata_iterator **out) {
+  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  key_range r = key_range_all();
+  if (range) {
+    if (range->lo_kind != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(range->lo_len));
+    if (range->hi_kind != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(range->hi_len));
+    r.lo = to_bound(range->lo_kind, range->lo, range->lo_len);
+    r.hi = to_bound(range->hi_kind, range->hi, range->hi_len);
+  }
+  return new_iterator(db, snap, &r, out);
+}
+
+strata_status *strata_iterator_new_prefix(strata_db *db, const strata_snapshot *snap, const void *prefix, size_t len,
+                                          strata_iterator **out) {
+  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  STATUS_TRY(db_check_key(len));
+  buffer scratch;
+  buffer_init(&scratch);
+  key_range r;
+  strata_status *st = key_range_for_prefix(slice_make(prefix, len), &scratch, &r);
+  if (!st) st = new_iterator(db, snap, &r, out); /* the iterator copies the bounds */
+  buffer_free(&scratch);
+  return st;
+}
+
+void strata_iterator_seek_first(strata_iterator *it) { mvcc_iterator_seek_first(it->it); }
+void strata_iterator_seek_last(strata_iterator *it) { mvcc_iterator_seek_last(it->it); }
+void strata_iterator_seek(strata_iterator *it, const void *key, size_t klen) {
+  mvcc_iterator_seek(it->it, slice_make(key, klen));
+}
+void strata_iterator_seek_for_prev(strata_iterator *it, const void *key, size_t klen) {
+  mvcc_iterator_seek_for_prev(it->it, slice_make(key, klen));
+}
+void strata_iterator_next(strata_iterator *it) { mvcc_iterator_next(it->it); }
+void strata_iterator_prev(strata_iterator *it) { mvcc_iterator_prev(it->it); }
+int strata_iterator_valid(const strata_iterator *it) { return mvcc_iterator_valid(it->it); }
+const void *strata_iterator_key(const strata_iterator *it, size_t *klen) {
+  slice k = mvcc_iterator_key(it->it);
+  *klen = k.len;
+  return k.data;
+}
+const void *strata_iterator_value(const strata_iterator *it, size_t *vlen) {
+  slice v = mvcc_iterator_value(it->it);
+  *vlen = v.len;
+  return v.data;
+}
+strata_status *strata_iterator_status(strata_iterator *it) { return mvcc_iterator_status(it->it); }
+void strata_iterator_close(strata_iterator *it) {
+  if (!it) return;
+  mvcc_iterator_destroy(it->it);
+  free(it);
+}
+
+/* --- batches ----------------------------------------------------------------------------- */
+
+strata_status *strata_batch_new(strata_batch **out) {
+  strata_batch *b = malloc(sizeof *b);
+  if (!b) return status_no_memory();
+  write_batch_init(&b->batch);
+  *out = b;
+  return NULL;
+}
+
+void strata_batch_free(strata_batch *b) {
+  if (!b) return;
+  write_batch_free(&b->batch);
+  free(b);
+}
+
+strata_status *strata_batch_put(strata_batch *b, const void *key, size_t klen, const void *value, size_t vlen) {
+  STATUS_TRY(db_check_key(klen));
+  STATUS_TRY(db_check_value(vlen));
+  return write_batch_put(&b->batch, slice_make(key, klen), slice_make(value, vlen));
+}
+
+strata_status *strata_batch_delete(strata_batch *b, const void *key, size_t klen) {
+  STATUS_TRY(db_check_key(klen));
+  return write_batch_delete(&b->batch, slice_make(key, klen));
+}
+
+strata_status *strata_batch_single_delete(strata_batch *b, const void *key, size_t klen) {
+  STATUS_TRY(db_check_key(klen));
+  return write_batch_single_delete(&b->batch, slice_make(key, klen));
+}
+
+size_t strata_batch_count(const strata_batch *b) { return write_batch_count(&b->batch); }
+void strata_batch_clear(strata_batch *b) { write_batch_clear(&b->batch); }
+
+/* --- statistics -------------------------------------------------------------------------- */
+
+strata_status *strata_get_stats(strata_db *db, strata_stats *out) {
+  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  memset(out, 0, sizeof *out);
+  super_version *sv = tree_current(db->tree);
+  const version *v = sv->version;
+  out->level_count = v->level_count;
+  for (unsigned l = 0; l < v->level_count && l < 16; l++) {
+    out->levels[l].tables = (uint32_t)version_level_table_count(v, l);
+    out->levels[l].runs = (uint32_t)v->levels[l].run_count;
+    out->levels[l].bytes = version_level_bytes(v, l);
+  }
+  out->memtable_bytes = super_version_memtable_bytes(sv);
+  out->sealed_memtables = (uint32_t)sv->sealed_count;
+  super_version_unref(sv);
+  block_cache_stats cs = block_cache_get_stats(tree_block_cache(db->tree));
+  out->cache_hits = cs.hits;
+  out->cache_misses = cs.misses;
+  out->cache_bytes = cs.used_bytes;
+  tree_counters tc = tree_get_counters(db->tree);
+  out->bytes_written_user = atomic_u64_load(&db->bytes_written_user);
+  out->bytes_written_flush = tc.bytes_flushed;
+  out->flushes = tc.flushes;
+  out->write_stalls = atomic_u64_load(&db->write_stalls);
+  out->seqno = atomic_u64_load(&db->visible_seqno);
+  out->snapshots_open = (uint32_t)tree_snapshot_count(db->tree);
+  out->versions_alive = (uint32_t)tree_versions_alive(db->tree);
+  return NULL;
+}

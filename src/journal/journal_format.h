@@ -1,0 +1,74 @@
+/*
+ * journal_format.h -- the bytes of a journal file, shared by journal_writer.c and journal_reader.c.
+ *
+ * A journal file `<dir>/<n>` is a header followed by batch records, appended and never rewritten:
+ *
+ *   file   = header batch*
+ *
+ *   header = +-----------------+-------------------+
+ *            | magic "SJNL"    | version fixed32=1 |                          8 bytes
+ *            +-----------------+-------------------+
+ *
+ *   batch  = start body end
+ *
+ *   start  = +------+-------------+-------------+--------------+-------------------+
+ *            | 0x01 | seqno       | count       | body_len     | start_check       |  25 bytes
+ *            | u8   | fixed64     | fixed32     | fixed64      | fixed32           |
+ *            +------+-------------+-------------+--------------+-------------------+
+ *            start_check = low 32 bits of xxh3-64 over the 21 bytes before it, so a damaged
+ *            seqno, count or length is caught before body_len is trusted.
+ *
+ *   body   = count items, body_len bytes in all, each item as write_batch.h draws it:
+ *            type u8 | key_len fixed16 | value_len fixed32 | key | value
+ *
+ *   end    = +------+------------------------------------------------+
+ *            | 0x03 | checksum fixed64                               |         9 bytes
+ *            +------+------------------------------------------------+
+ *            checksum = xxh3-64 of the body seeded with xxh3-64 of the 25 start bytes: it covers
+ *            the seqno and count too (fjall's checksum covers only the items).
+ *
+ * All integers little-endian. count >= 1: the writer never writes an empty batch.
+ * A batch is replayed only when all of its bytes are present, both checks match and its body
+ * parses into exactly `count` items; recovery stops at the first batch that is not.
+ */
+#ifndef STRATA_JOURNAL_JOURNAL_FORMAT_H
+#define STRATA_JOURNAL_JOURNAL_FORMAT_H
+
+#include <stdint.h>
+
+#include "../util/checksum.h"
+#include "../util/coding.h"
+
+#define JOURNAL_MAGIC "SJNL"
+#define JOURNAL_VERSION 1u
+#define JOURNAL_HEADER_SIZE 8u
+#define JOURNAL_TAG_START 0x01
+#define JOURNAL_TAG_END 0x03
+#define JOURNAL_START_SIZE 25u
+#define JOURNAL_START_CHECKED 21u /* the start bytes start_check covers */
+#define JOURNAL_END_SIZE 9u
+
+static inline void journal_encode_header(uint8_t out[JOURNAL_HEADER_SIZE]) {
+  out[0] = 'S';
+  out[1] = 'J';
+  out[2] = 'N';
+  out[3] = 'L';
+  encode_fixed32(out + 4, JOURNAL_VERSION);
+}
+
+static inline void journal_encode_start(uint8_t out[JOURNAL_START_SIZE], uint64_t seqno, uint32_t count,
+                                        uint64_t body_len) {
+  out[0] = JOURNAL_TAG_START;
+  encode_fixed64(out + 1, seqno);
+  encode_fixed32(out + 9, count);
+  encode_fixed64(out + 13, body_len);
+  encode_fixed32(out + 21, (uint32_t)checksum64(out, JOURNAL_START_CHECKED));
+}
+
+/* The batch checksum stored in the end record. */
+static inline uint64_t journal_batch_checksum(const uint8_t start[JOURNAL_START_SIZE], const void *body,
+                                              size_t body_len) {
+  return checksum64_seeded(body, body_len, checksum64(start, JOURNAL_START_SIZE));
+}
+
+#endif

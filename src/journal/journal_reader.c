@@ -1,0 +1,176 @@
+/* journal_reader.c -- replay and torn-tail recovery of one journal file (format: journal_format.h). */
+#include "journal_reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal_files.h"
+#include "journal_format.h"
+
+typedef struct recovery {
+  vfs_file *file;
+  const char *path;
+  uint64_t size;
+  journal_recovery_report *report;
+  buffer body;      /* the batch being read (body + end record) */
+  write_batch batch; /* the batch handed to the callback; swaps buffers with `body` */
+} recovery;
+
+/* Stops replay at `offset`: everything from there on is dropped. */
+static void stop_at(recovery *r, uint64_t offset, int corrupt, const char *reason) {
+  r->report->valid_bytes = offset;
+  r->report->corrupt = corrupt;
+  r->report->torn = !corrupt;
+  r->report->reason = reason;
+}
+
+/* 1 when every byte from `offset` to the end of the file is zero (a preallocated or
+ * zero-filled tail left by a crash, not damage). */
+static strata_status *rest_is_zero(recovery *r, uint64_t offset, int *zero) {
+  uint8_t chunk[4096];
+  *zero = 1;
+  while (offset < r->size && *zero) {
+    size_t n = r->size - offset < sizeof chunk ? (size_t)(r->size - offset) : sizeof chunk;
+    STATUS_TRY(vfs_file_read_exact(r->file, offset, chunk, n, r->path));
+    for (size_t i = 0; i < n; i++)
+      if (chunk[i]) *zero = 0;
+    offset += n;
+  }
+  return NULL;
+}
+
+/* A damaged record at `offset`: torn if nothing but zeros follows, corrupt otherwise. */
+static strata_status *stop_damaged(recovery *r, uint64_t offset, const char *reason) {
+  int zero = 0;
+  STATUS_TRY(rest_is_zero(r, offset, &zero));
+  stop_at(r, offset, !zero, zero ? "zero-filled tail after the last batch" : reason);
+  return NULL;
+}
+
+static strata_status *read_header(recovery *r, int *ok) {
+  uint8_t got[JOURNAL_HEADER_SIZE], want[JOURNAL_HEADER_SIZE];
+  journal_encode_header(want);
+  size_t n = r->size < JOURNAL_HEADER_SIZE ? (size_t)r->size : JOURNAL_HEADER_SIZE;
+  STATUS_TRY(vfs_file_read_exact(r->file, 0, got, n, r->path));
+  *ok = 0;
+  if (n < JOURNAL_HEADER_SIZE) { /* created, then a crash before the header was durable */
+    if (memcmp(got, want, n))
+      return status_new(STRATA_CORRUPTION, "journal %s: %zu bytes that are not a journal header", r->path, n);
+    stop_at(r, 0, 0, "file ends inside its header");
+    return NULL;
+  }
+  if (memcmp(got, want, 4))
+    return status_new(STRATA_CORRUPTION, "journal %s: bad magic, not a Strata journal", r->path);
+  uint32_t version = decode_fixed32(got + 4);
+  if (version != JOURNAL_VERSION)
+    return status_new(STRATA_NOT_SUPPORTED, "journal %s: format version %u, this build reads version %u", r->path,
+                      version, JOURNAL_VERSION);
+  *ok = 1;
+  return NULL;
+}
+
+/*
+ * Reads the batch at *offset. On success with *more set, it was replayed and *offset moved past
+ * it; with *more clear, replay stopped (the report says why). Errors are I/O or the callback's.
+ */
+static strata_status *next_batch(recovery *r, uint64_t *offset, journal_replay_fn fn, void *ctx, int *more) {
+  uint64_t off = *offset, left = r->size - off;
+  *more = 0;
+  if (left < JOURNAL_START_SIZE) {
+    stop_at(r, off, 0, "file ends inside a start record");
+    return NULL;
+  }
+  uint8_t start[JOURNAL_START_SIZE];
+  STATUS_TRY(vfs_file_read_exact(r->file, off, start, sizeof start, r->path));
+  if (start[0] != JOURNAL_TAG_START) return stop_damaged(r, off, "bad start record tag");
+  if (decode_fixed32(start + JOURNAL_START_CHECKED) != (uint32_t)checksum64(start, JOURNAL_START_CHECKED))
+    return stop_damaged(r, off, "start record checksum mismatch");
+  uint64_t seqno = decode_fixed64(start + 1);
+  uint32_t count = decode_fixed32(start + 9);
+  uint64_t body_len = decode_fixed64(start + 13);
+  if (count == 0 || seqno > SEQNO_MAX || body_len < (uint64_t)count * WRITE_BATCH_ITEM_HEADER) {
+    stop_at(r, off, 1, "start record out of range");
+    return NULL;
+  }
+  left -= JOURNAL_START_SIZE;
+  if (left < JOURNAL_END_SIZE || body_len > left - JOURNAL_END_SIZE) {
+    stop_at(r, off, 0, "file ends inside a batch"); /* start was verified: the length is real */
+    return NULL;
+  }
+  if (body_len > SIZE_MAX - JOURNAL_END_SIZE)
+    return status_new(STRATA_NO_MEMORY, "journal %s: batch of %llu bytes at offset %llu does not fit in memory",
+                      r->path, (unsigned long long)body_len, (unsigned long long)off);
+  size_t n = (size_t)body_len + JOURNAL_END_SIZE;
+  buffer_clear(&r->body);
+  STATUS_TRY(buffer_reserve(&r->body, n));
+  STATUS_TRY(vfs_file_read_exact(r->file, off + JOURNAL_START_SIZE, r->body.data, n, r->path));
+  const uint8_t *end = r->body.data + body_len;
+  if (end[0] != JOURNAL_TAG_END || decode_fixed64(end + 1) != journal_batch_checksum(start, r->body.data, body_len)) {
+    stop_at(r, off, 1, "batch checksum mismatch");
+    return NULL;
+  }
+  r->body.len = (size_t)body_len;
+  strata_status *st = write_batch_adopt(&r->batch, &r->body, count);
+  if (st) { /* checksum matched yet items are malformed: a writer bug or a forged file */
+    strata_status_free(st);
+    stop_at(r, off, 1, "malformed items in a batch with a valid checksum");
+    return NULL;
+  }
+  if (fn) {
+    st = fn(ctx, seqno, &r->batch);
+    if (st) return status_wrap(st, "replaying batch %llu of journal %s", (unsigned long long)seqno, r->path);
+  }
+  r->report->batches++;
+  r->report->items += count;
+  r->report->last_seqno = seqno;
+  *offset = off + JOURNAL_START_SIZE + n;
+  *more = 1;
+  return NULL;
+}
+
+static strata_status *replay(recovery *r, journal_replay_fn fn, void *ctx) {
+  r->report->valid_bytes = r->size; /* until a damaged record says otherwise */
+  if (r->size == 0) return NULL;
+  int ok = 0;
+  STATUS_TRY(read_header(r, &ok));
+  if (!ok) return NULL;
+  uint64_t offset = JOURNAL_HEADER_SIZE;
+  int more = 1;
+  while (more && offset < r->size) STATUS_TRY(next_batch(r, &offset, fn, ctx, &more));
+  return NULL;
+}
+
+strata_status *journal_recover(vfs *v, const char *dir, uint64_t number, int truncate, journal_replay_fn fn,
+                               void *ctx, journal_recovery_report *report) {
+  memset(report, 0, sizeof *report);
+  report->reason = "";
+  char *path = journal_path(dir, number);
+  if (!path) return status_no_memory();
+  recovery r = {NULL, path, 0, report, {NULL, 0, 0}, {{NULL, 0, 0}, 0}};
+  buffer_init(&r.body);
+  write_batch_init(&r.batch);
+  strata_status *st = vfs_open(v, path, VFS_OPEN_READ | (truncate ? VFS_OPEN_WRITE : 0), &r.file);
+  if (!st) st = vfs_file_size(r.file, &r.size);
+  if (!st) {
+    report->file_bytes = r.size;
+    st = replay(&r, fn, ctx);
+  }
+  if (!st) {
+    report->dropped_bytes = r.size - report->valid_bytes;
+    report->tail_cut = report->dropped_bytes > 0;
+    if (report->tail_cut && truncate) {
+      st = vfs_file_truncate(r.file, report->valid_bytes);
+      if (!st) st = vfs_file_sync(r.file); /* the cut is durable before anything is appended */
+      if (st) st = status_wrap(st, "cutting the damaged tail of journal %s", path);
+    }
+  }
+  if (r.file) {
+    strata_status *cst = vfs_file_close(r.file);
+    if (st) strata_status_free(cst);
+    else st = cst;
+  }
+  buffer_free(&r.body);
+  write_batch_free(&r.batch);
+  free(path);
+  return st;
+}

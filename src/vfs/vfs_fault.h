@@ -1,0 +1,74 @@
+/*
+ * vfs_fault.h -- a VFS wrapper for tests that fails, tears and forgets on command.
+ *
+ * It forwards every call to an inner VFS and can:
+ *  - fail operations with STRATA_IO: the Nth matching operation from now (once), or the Nth and
+ *    every later one until cleared ("the disk is gone");
+ *  - short-write: the Nth write lands only its first `keep` bytes, then fails;
+ *  - simulate a crash: it remembers, per file written through it, the length at the last sync
+ *    and the synced bytes that unsynced writes or truncations overwrote. vfs_fault_crash() puts
+ *    every file back to its synced state -- optionally keeping a random prefix of the unsynced
+ *    tail, as a torn write leaves it -- and removes files created since their folder was last
+ *    synced. Handles open at the crash are dead: every call on them fails, close only frees.
+ *  - count operations by kind.
+ *
+ * Removals and `replace` are treated as durable at once (replace is atomic and durable by
+ * contract). Files the wrapper never wrote are taken as durable as they are.
+ */
+#ifndef STRATA_VFS_VFS_FAULT_H
+#define STRATA_VFS_VFS_FAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vfs.h"
+
+/* Operation kinds, for fault masks and counters. */
+enum vfs_fault_op {
+  VFS_FAULT_OPEN = 1,
+  VFS_FAULT_READ = 2,
+  VFS_FAULT_WRITE = 4, /* write and append */
+  VFS_FAULT_SYNC = 8,  /* file sync and folder sync */
+  VFS_FAULT_TRUNCATE = 16,
+  VFS_FAULT_REMOVE = 32, /* remove and rmdir */
+  VFS_FAULT_REPLACE = 64,
+  VFS_FAULT_META = 128, /* mkdir, list, exists, size, lock */
+  VFS_FAULT_ALL = 255
+};
+
+typedef struct vfs_fault_counters {
+  uint64_t opens, reads, writes, truncates, removes, replaces, meta;
+  uint64_t syncs;     /* file syncs */
+  uint64_t dir_syncs; /* folder syncs (both match VFS_FAULT_SYNC) */
+  uint64_t bytes_written; /* bytes that reached the inner VFS */
+  uint64_t injected;      /* operations failed on purpose */
+} vfs_fault_counters;
+
+/* Wraps `inner`, which it does not own: destroy the wrapper before the inner VFS. */
+STRATA_MUST_USE strata_status *vfs_fault_new(vfs *inner, vfs **out);
+
+/* The functions below take a VFS made by vfs_fault_new(). */
+
+/* The nth operation (n >= 1) of a kind in `ops` from now fails, once. Replaces any earlier rule. */
+void vfs_fault_fail_nth(vfs *v, unsigned ops, uint64_t n);
+/* The nth operation of a kind in `ops` from now and every later one fail, until cleared. */
+void vfs_fault_fail_from(vfs *v, unsigned ops, uint64_t n);
+/* The nth write or append from now writes its first `keep` bytes (at most all), then fails. */
+void vfs_fault_short_write_nth(vfs *v, uint64_t n, size_t keep);
+/* No more injected failures. */
+void vfs_fault_clear(vfs *v);
+
+void vfs_fault_get_counters(vfs *v, vfs_fault_counters *out);
+void vfs_fault_reset_counters(vfs *v);
+
+/* Bytes written through the wrapper and not yet synced, over all files. */
+uint64_t vfs_fault_unsynced_bytes(vfs *v);
+
+/*
+ * Simulates a power cut: every file written through the wrapper returns to its last synced
+ * contents. torn_seed = 0 drops all unsynced bytes; any other value keeps a pseudo-random prefix
+ * of each file's unsynced tail (deterministic per seed). Injected-failure rules are cleared.
+ */
+STRATA_MUST_USE strata_status *vfs_fault_crash(vfs *v, uint64_t torn_seed);
+
+#endif

@@ -1,0 +1,418 @@
+/* The database through the public API (strata.h): writes, reads, batches, snapshots, iterators,
+ * rotation and flushing, reopening, the lock, recovery from a crash. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "strata.h"
+#include "vfs/vfs_fault.h"
+
+static vfs *fs;
+static char *dir;
+
+static int setup_posix(void) {
+  strata_status *st = vfs_posix_new(&fs);
+  if (st) {
+    strata_status_free(st);
+    return 0;
+  }
+  dir = harness_temp_dir(fs, "db");
+  return dir != NULL;
+}
+
+static void teardown(void) {
+  harness_temp_dir_remove(fs, dir);
+  dir = NULL;
+  vfs_destroy(fs);
+  fs = NULL;
+}
+
+static strata_options *small_options(int background) {
+  strata_options *o = NULL;
+  strata_status_free(strata_options_new(&o));
+  if (!o) return NULL;
+  strata_options_set_memtable_size(o, 16 << 10);
+  strata_options_set_block_size(o, 512);
+  strata_options_set_background_threads(o, background);
+  return o;
+}
+
+static strata_status *open_db(strata_options *o, strata_db **db) {
+  strata_options_set_vfs(o, fs);
+  return strata_open(dir, o, db);
+}
+
+static strata_status *put_str(strata_db *db, const char *k, const char *v) {
+  return strata_put(db, k, strlen(k), v, strlen(v), 0);
+}
+
+/* The value of k as a string, "<absent>" or "<error>". */
+static const char *get_str(strata_db *db, const strata_snapshot *snap, const char *k, char *buf, size_t cap) {
+  int found = 0;
+  size_t vlen = 0;
+  strata_status *st = strata_get_into(db, snap, k, strlen(k), &found, buf, cap - 1, &vlen);
+  if (st) {
+    snprintf(buf, cap, "<error %s>", strata_status_message(st));
+    strata_status_free(st);
+  } else if (!found) {
+    snprintf(buf, cap, "<absent>");
+  } else {
+    buf[vlen < cap - 1 ? vlen : cap - 1] = 0;
+  }
+  return buf;
+}
+
+#define CHECK_VALUE(db, snap, key, expect)                                                      \
+  do {                                                                                          \
+    char got_[512];                                                                             \
+    get_str(db, snap, key, got_, sizeof got_);                                                  \
+    if (strcmp(got_, expect)) {                                                                 \
+      harness_fail(__FILE__, __LINE__, "get %s = '%s', want '%s'", key, got_, expect);          \
+      return;                                                                                   \
+    }                                                                                           \
+  } while (0)
+
+static void writes_and_reads_round_trip(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(1);
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  CHECK_OK(put_str(db, "alpha", "1"));
+  CHECK_OK(strata_put(db, "", 0, "empty key", 9, 0));
+  CHECK_OK(strata_put(db, "nothing", 7, "", 0, 0));
+  CHECK_VALUE(db, NULL, "alpha", "1");
+  CHECK_VALUE(db, NULL, "", "empty key");
+  CHECK_VALUE(db, NULL, "nothing", "");
+  CHECK_VALUE(db, NULL, "missing", "<absent>");
+  CHECK_OK(strata_delete(db, "alpha", 5, 0));
+  CHECK_VALUE(db, NULL, "alpha", "<absent>");
+  CHECK_OK(put_str(db, "once", "x"));
+  CHECK_OK(strata_single_delete(db, "once", 4, 1));
+  CHECK_VALUE(db, NULL, "once", "<absent>");
+  void *value = NULL;
+  size_t vlen = 0;
+  int found = 0;
+  CHECK_OK(strata_get(db, NULL, "", 0, &found, &value, &vlen));
+  CHECK(found && vlen == 9 && !memcmp(value, "empty key", 9));
+  strata_free(value);
+  CHECK_OK(strata_get(db, NULL, "nothing", 7, &found, &value, &vlen));
+  CHECK(found && vlen == 0 && value != NULL);
+  strata_free(value);
+  /* get_into reports the full length even when the buffer is short */
+  char small[2];
+  CHECK_OK(strata_get_into(db, NULL, "", 0, &found, small, sizeof small, &vlen));
+  CHECK(found && vlen == 9 && small[0] == 'e' && small[1] == 'm');
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
+static void bad_input_is_rejected_with_clear_errors(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(0);
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  char *big = calloc(1, STRATA_KEY_MAX + 2);
+  CHECK(big != NULL);
+  CHECK_CODE(strata_put(db, big, STRATA_KEY_MAX + 1, "v", 1, 0), STRATA_INVALID_ARGUMENT);
+  CHECK_OK(strata_put(db, big, STRATA_KEY_MAX, "v", 1, 0)); /* the largest key is fine */
+  int found = 0;
+  size_t vlen = 0;
+  char buf[4];
+  CHECK_CODE(strata_get_into(db, NULL, big, STRATA_KEY_MAX + 1, &found, buf, 4, &vlen), STRATA_INVALID_ARGUMENT);
+  strata_batch *b = NULL;
+  CHECK_OK(strata_batch_new(&b));
+  CHECK_CODE(strata_batch_put(b, big, STRATA_KEY_MAX + 1, "v", 1), STRATA_INVALID_ARGUMENT);
+  CHECK_EQ_U64(strata_batch_count(b), 0);
+  strata_batch_free(b);
+  free(big);
+  CHECK_CODE(strata_put(NULL, "k", 1, "v", 1, 0), STRATA_NOT_OPEN);
+  CHECK_CODE(strata_open("", o, &db), STRATA_INVALID_ARGUMENT);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
+static void batch_is_atomic_and_last_write_wins(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(1);
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  CHECK_OK(put_str(db, "gone", "before"));
+  strata_snapshot *before = NULL;
+  CHECK_OK(strata_snapshot_acquire(db, &before));
+  strata_batch *b = NULL;
+  CHECK_OK(strata_batch_new(&b));
+  CHECK_OK(strata_batch_put(b, "a", 1, "1", 1));
+  CHECK_OK(strata_batch_put(b, "k", 1, "first", 5));
+  CHECK_OK(strata_batch_delete(b, "k", 1));
+  CHECK_OK(strata_batch_put(b, "k", 1, "last", 4));
+  CHECK_OK(strata_batch_delete(b, "gone", 4));
+  CHECK_EQ_U64(strata_batch_count(b), 5);
+  CHECK_OK(strata_write(db, b, 0));
+  CHECK_VALUE(db, NULL, "k", "last");
+  CHECK_VALUE(db, NULL, "a", "1");
+  CHECK_VALUE(db, NULL, "gone", "<absent>");
+  CHECK_VALUE(db, before, "a", "<absent>"); /* none of the batch before it */
+  CHECK_VALUE(db, before, "gone", "before");
+  strata_snapshot *after = NULL;
+  CHECK_OK(strata_snapshot_acquire(db, &after));
+  CHECK_EQ_U64(strata_snapshot_seqno(after), strata_snapshot_seqno(before) + 1); /* one seqno */
+  strata_batch_clear(b);
+  CHECK_OK(strata_write(db, b, 0)); /* empty: nothing happens */
+  strata_batch_free(b);
+  strata_snapshot_release(before);
+  strata_snapshot_release(after);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
+static void snapshot_is_stable_across_writes_and_flushes(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(1);
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  char k[32], v[32];
+  for (int i = 0; i < 200; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    CHECK_OK(put_str(db, k, "old"));
+  }
+  strata_snapshot *snap = NULL;
+  CHECK_OK(strata_snapshot_acquire(db, &snap));
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 200; i++) {
+      snprintf(k, sizeof k, "key%05d", i);
+      snprintf(v, sizeof v, "new%d", round);
+      CHECK_OK(i % 10 ? put_str(db, k, v) : strata_delete(db, k, strlen(k), 0));
+    }
+    CHECK_OK(strata_flush(db));
+  }
+  for (int i = 0; i < 200; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    CHECK_VALUE(db, snap, k, "old");
+    CHECK_VALUE(db, NULL, k, i % 10 ? "new2" : "<absent>");
+  }
+  strata_iterator *it = NULL;
+  CHECK_OK(strata_iterator_new(db, snap, NULL, &it));
+  int n = 0;
+  for (strata_iterator_seek_first(it); strata_iterator_valid(it); strata_iterator_next(it)) {
+    size_t vl = 0;
+    const void *val = strata_iterator_value(it, &vl);
+    CHECK(vl == 3 && !memcmp(val, "old", 3));
+    n++;
+  }
+  CHECK_EQ_U64(n, 200);
+  CHECK_OK(strata_iterator_status(it));
+  strata_iterator_close(it);
+  strata_stats stats;
+  CHECK_OK(strata_get_stats(db, &stats));
+  CHECK(stats.flushes >= 3 && stats.levels[0].tables >= 3);
+  CHECK_EQ_U64(stats.snapshots_open, 1);
+  strata_snapshot_release(snap);
+  CHECK_OK(strata_get_stats(db, &stats));
+  CHECK_EQ_U64(stats.snapshots_open, 0);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
+static void iterators_honour_bounds_prefixes_and_directions(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(0);
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  const char *keys[] = {"a", "b", "ba", "bb", "c", "d"};
+  for (int i = 0; i < 6; i++) CHECK_OK(put_str(db, keys[i], keys[i]));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_delete(db, "c", 1, 0));
+  strata_range r = {STRATA_EXCLUDED, "a", 1, STRATA_INCLUDED, "c", 1};
+  strata_iterator *it = NULL;
+  CHECK_OK(strata_iterator_new(db, NULL, &r, &it));
+  char seen[64] = "";
+  for (strata_iterator_seek_last(it); strata_iterator_valid(it); strata_iterator_prev(it)) {
+    size_t kl;
+    const char *key = strata_iterator_key(it, &kl);
+    strncat(seen, key, kl);
+    strcat(seen, ",");
+  }
+  CHECK(!strcmp(seen, "bb,ba,b,"));
+  strata_iterator_seek(it, "b\x01", 2);
+  size_t kl;
+  CHECK(strata_iterator_valid(it) && !memcmp(strata_iterator_key(it, &kl), "ba", 2));
+  strata_iterator_close(it);
+  CHECK_OK(strata_iterator_new_prefix(db, NULL, "b", 1, &it));
+  int n = 0;
+  for (strata_iterator_seek_first(it); strata_iterator_valid(it); strata_iterator_next(it)) n++;
+  CHECK_EQ_U64(n, 3);
+  strata_iterator_close(it);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
+static void reopen_keeps_journaled_and_flushed_writes(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(1);
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  char k[32];
+  for (int i = 0; i < 3000; i++) { /* several rotations at 16 KiB memtables */
+    snprintf(k, sizeof k, "key%05d", i);
+    CHECK_OK(put_str(db, k, k));
+  }
+  CHECK_OK(strata_delete(db, "key00007", 8, 0));
+  strata_stats before;
+  CHECK_OK(strata_get_stats(db, &before));
+  CHECK(before.flushes > 0);
+  CHECK_OK(strata_close(db));
+  CHECK_OK(open_db(o, &db));
+  for (int i = 0; i < 3000; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    CHECK_VALUE(db, NULL, k, i == 7 ? "<absent>" : k);
+  }
+  strata_stats after;
+  CHECK_OK(strata_get_stats(db, &after));
+  CHECK_EQ_U64(after.seqno, before.seqno); /* seqnos continue where they stopped */
+  CHECK_OK(put_str(db, "later", "x"));
+  CHECK_OK(strata_close(db));
+  CHECK_OK(open_db(o, &db));
+  CHECK_VALUE(db, NULL, "later", "x");
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
+static void second_open_is_locked_out(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(0);
+  strata_db *db = NULL, *other = NULL;
+  CHECK_OK(open_db(o, &db));
+  CHECK_CODE(open_db(o, &other), STRATA_LOCKED);
+  CHECK_OK(strata_close(db));
+  CHECK_OK(open_db(o, &other));
+  CHECK_OK(strata_close(other));
+  strata_options_set_error_if_exists(o, 1);
+  CHECK_CODE(open_db(o, &db), STRATA_EXISTS);
+  strata_options_set_error_if_exists(o, 0);
+  strata_options_set_create_if_missing(o, 0);
+  char missing[600];
+  snprintf(missing, sizeof missing, "%s/nope", dir);
+  strata_options_set_vfs(o, fs);
+  CHECK_CODE(strata_open(missing, o, &db), STRATA_NOT_FOUND);
+  strata_options_free(o);
+  teardown();
+}
+
+static void maintenance_steps_flush_without_threads(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(0);
+  strata_options_set_max_sealed_memtables(o, 100);
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  char k[32];
+  for (int i = 0; i < 2000; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    CHECK_OK(put_str(db, k, "value value value"));
+  }
+  strata_stats s;
+  CHECK_OK(strata_get_stats(db, &s));
+  CHECK(s.sealed_memtables > 0 && s.flushes == 0);
+  int more = 1, steps = 0;
+  while (more) {
+    CHECK_OK(strata_maintenance_step(db, 1 << 20, &more));
+    steps++;
+  }
+  CHECK_OK(strata_get_stats(db, &s));
+  CHECK(s.sealed_memtables == 0 && s.flushes > 0 && (int)s.flushes == steps);
+  CHECK(s.levels[0].tables >= s.flushes);
+  CHECK_VALUE(db, NULL, "key01999", "value value value");
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
+static void iterator_outlives_its_database(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(1);
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  CHECK_OK(put_str(db, "k1", "v1"));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(put_str(db, "k2", "v2"));
+  strata_iterator *it = NULL;
+  strata_snapshot *snap = NULL;
+  CHECK_OK(strata_iterator_new(db, NULL, NULL, &it));
+  CHECK_OK(strata_snapshot_acquire(db, &snap));
+  CHECK_OK(strata_close(db));
+  int n = 0;
+  for (strata_iterator_seek_first(it); strata_iterator_valid(it); strata_iterator_next(it)) n++;
+  CHECK_EQ_U64(n, 2);
+  strata_iterator_close(it);
+  strata_snapshot_release(snap);
+  strata_options_free(o);
+  teardown();
+}
+
+/* Synced writes survive a crash that drops everything unsynced; the rest is all-or-nothing. */
+static void synced_writes_survive_a_crash(void) {
+  vfs *mem = NULL, *faulty = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  CHECK_OK(vfs_fault_new(mem, &faulty));
+  strata_options *o = small_options(0);
+  strata_options_set_vfs(o, faulty);
+  int seeds_with_loss = 0;
+  for (uint64_t seed = 0; seed < 12; seed++) {
+    strata_db *db = NULL;
+    CHECK_OK(strata_open("crashdb", o, &db));
+    char k[32];
+    for (int i = 0; i < 400; i++) {
+      snprintf(k, sizeof k, "s%llu-%04d", (unsigned long long)seed, i);
+      CHECK_OK(strata_put(db, k, strlen(k), k, strlen(k), i % 50 == 49 && i < 350)); /* every 50th is synced, up to 349 */
+      if (i == 250) {
+        int more = 1;
+        while (more) CHECK_OK(strata_maintenance_step(db, 1 << 20, &more));
+      }
+    }
+    CHECK_OK(vfs_fault_crash(faulty, seed)); /* power cut: unsynced bytes lost or torn */
+    /* the handle's files are dead now; free it as a crashed process would have: not at all */
+    strata_status_free(strata_close(db));
+    CHECK_OK(strata_open("crashdb", o, &db));
+    int lost_any = 0;
+    for (int i = 0; i < 400; i++) {
+      snprintf(k, sizeof k, "s%llu-%04d", (unsigned long long)seed, i);
+      char got[64];
+      get_str(db, NULL, k, got, sizeof got);
+      if (i < 350 && strcmp(got, k) != 0) {
+        harness_fail(__FILE__, __LINE__, "seed %llu: synced write %s lost (%s)", (unsigned long long)seed, k, got);
+        return;
+      }
+      if (strcmp(got, k) != 0) lost_any = 1;
+      else if (lost_any) { /* a later write survived where an earlier one did not: a hole */
+        harness_fail(__FILE__, __LINE__, "seed %llu: %s survived after a lost write", (unsigned long long)seed, k);
+        return;
+      }
+    }
+    seeds_with_loss += lost_any;
+    CHECK_OK(strata_close(db));
+  }
+  CHECK(seeds_with_loss > 0); /* the crash really dropped unsynced writes */
+  strata_options_free(o);
+  vfs_destroy(faulty);
+  vfs_destroy(mem);
+}
+
+int main(void) {
+  RUN(writes_and_reads_round_trip);
+  RUN(bad_input_is_rejected_with_clear_errors);
+  RUN(batch_is_atomic_and_last_write_wins);
+  RUN(snapshot_is_stable_across_writes_and_flushes);
+  RUN(iterators_honour_bounds_prefixes_and_directions);
+  RUN(reopen_keeps_journaled_and_flushed_writes);
+  RUN(second_open_is_locked_out);
+  RUN(maintenance_steps_flush_without_threads);
+  RUN(iterator_outlives_its_database);
+  RUN(synced_writes_survive_a_crash);
+  return harness_finish();
+}

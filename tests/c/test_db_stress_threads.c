@@ -1,0 +1,194 @@
+/*
+ * Concurrency stress (threaded builds; run under ThreadSanitizer in build/tsan): writers,
+ * readers holding snapshots, and a flusher, all at once on one database.
+ *
+ * Each writer writes batches that set a pair of keys (w<id>-a-<k>, w<id>-b-<k>) to the same
+ * generation number. Readers check, at a snapshot and by scanning, that both keys of a pair
+ * always agree (batches are atomic) and that a snapshot's answers never change.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "strata.h"
+#include "util/sync.h"
+
+#define WRITERS 2
+#define READERS 2
+#define PAIRS 64
+#define GENERATIONS 150
+
+typedef struct shared {
+  strata_db *db;
+  atomic_flag_int writers_done;
+  atomic_u64 failures;
+  char failure[256];
+  sync_mutex failure_mu;
+} shared;
+
+static void record_failure(shared *s, const char *what, strata_status *st) {
+  atomic_u64_fetch_add(&s->failures, 1);
+  sync_mutex_lock(&s->failure_mu);
+  if (!s->failure[0]) snprintf(s->failure, sizeof s->failure, "%s: %s", what, strata_status_message(st));
+  sync_mutex_unlock(&s->failure_mu);
+  strata_status_free(st);
+}
+
+typedef struct writer_arg {
+  shared *s;
+  int id;
+} writer_arg;
+
+static void *writer(void *p) {
+  writer_arg *w = p;
+  strata_batch *b = NULL;
+  strata_status *st = strata_batch_new(&b);
+  if (st) {
+    record_failure(w->s, "batch", st);
+    return NULL;
+  }
+  char k[32], v[32];
+  for (int gen = 1; gen <= GENERATIONS; gen++)
+    for (int pair = 0; pair < PAIRS; pair++) {
+      strata_batch_clear(b);
+      snprintf(v, sizeof v, "%08d", gen);
+      snprintf(k, sizeof k, "w%d-a-%03d", w->id, pair);
+      st = strata_batch_put(b, k, strlen(k), v, strlen(v));
+      snprintf(k, sizeof k, "w%d-b-%03d", w->id, pair);
+      if (!st) st = strata_batch_put(b, k, strlen(k), v, strlen(v));
+      if (!st) st = strata_write(w->s->db, b, 0);
+      if (st) {
+        record_failure(w->s, "write", st);
+        strata_batch_free(b);
+        return NULL;
+      }
+    }
+  strata_batch_free(b);
+  return NULL;
+}
+
+static int read_gen(shared *s, const strata_snapshot *snap, const char *k) {
+  char buf[16];
+  int found = 0;
+  size_t vlen = 0;
+  strata_status *st = strata_get_into(s->db, snap, k, strlen(k), &found, buf, sizeof buf - 1, &vlen);
+  if (st) {
+    record_failure(s, "get", st);
+    return -1;
+  }
+  if (!found) return 0;
+  buf[vlen < sizeof buf - 1 ? vlen : sizeof buf - 1] = 0;
+  return atoi(buf);
+}
+
+static void *reader(void *p) {
+  shared *s = p;
+  char ka[32], kb[32];
+  unsigned round = 0;
+  while (!atomic_flag_get(&s->writers_done) && atomic_u64_load(&s->failures) == 0) {
+    strata_snapshot *snap = NULL;
+    strata_status *st = strata_snapshot_acquire(s->db, &snap);
+    if (st) {
+      record_failure(s, "snapshot", st);
+      return NULL;
+    }
+    int w = (int)(round % WRITERS), pair = (int)(round * 7 % PAIRS);
+    snprintf(ka, sizeof ka, "w%d-a-%03d", w, pair);
+    snprintf(kb, sizeof kb, "w%d-b-%03d", w, pair);
+    int a1 = read_gen(s, snap, ka), b1 = read_gen(s, snap, kb);
+    /* a scan at the same snapshot sees the same pair */
+    strata_iterator *it = NULL;
+    int scanned_a = -2, scanned_b = -2;
+    st = strata_iterator_new_prefix(s->db, snap, "w", 1, &it);
+    if (st) {
+      record_failure(s, "iterator", st);
+    } else {
+      for (strata_iterator_seek(it, ka, strlen(ka)); strata_iterator_valid(it); strata_iterator_next(it)) {
+        size_t kl, vl;
+        const char *key = strata_iterator_key(it, &kl);
+        const char *val = strata_iterator_value(it, &vl);
+        char num[16] = {0};
+        memcpy(num, val, vl < 15 ? vl : 15);
+        if (kl == strlen(ka) && !memcmp(key, ka, kl)) scanned_a = atoi(num);
+        if (kl == strlen(kb) && !memcmp(key, kb, kl)) {
+          scanned_b = atoi(num);
+          break;
+        }
+      }
+      st = strata_iterator_status(it);
+      if (st) record_failure(s, "scan", st);
+      strata_iterator_close(it);
+    }
+    int a2 = read_gen(s, snap, ka);
+    if (a1 != b1 || a1 != a2 || (a1 > 0 && (scanned_a != a1 || scanned_b != b1))) {
+      sync_mutex_lock(&s->failure_mu);
+      if (!s->failure[0])
+        snprintf(s->failure, sizeof s->failure, "%s: a=%d b=%d again=%d scan=%d/%d", ka, a1, b1, a2, scanned_a,
+                 scanned_b);
+      sync_mutex_unlock(&s->failure_mu);
+      atomic_u64_fetch_add(&s->failures, 1);
+    }
+    strata_snapshot_release(snap);
+    round++;
+  }
+  return NULL;
+}
+
+static void *flusher(void *p) {
+  shared *s = p;
+  while (!atomic_flag_get(&s->writers_done) && atomic_u64_load(&s->failures) == 0) {
+    strata_status *st = strata_flush(s->db);
+    if (st) record_failure(s, "flush", st);
+  }
+  return NULL;
+}
+
+static void writers_readers_and_flusher_agree(void) {
+  vfs *fs = NULL;
+  CHECK_OK(vfs_posix_new(&fs));
+  char *dir = harness_temp_dir(fs, "stress");
+  CHECK(dir != NULL);
+  strata_options *o = NULL;
+  CHECK_OK(strata_options_new(&o));
+  strata_options_set_memtable_size(o, 64 << 10);
+  strata_options_set_block_size(o, 512);
+  shared s;
+  memset(&s, 0, sizeof s);
+  CHECK_OK(sync_mutex_init(&s.failure_mu));
+  CHECK_OK(strata_open(dir, o, &s.db));
+  sync_thread writers[WRITERS], readers[READERS], flush_thread;
+  writer_arg args[WRITERS];
+  for (int i = 0; i < READERS; i++) CHECK_OK(sync_thread_start(&readers[i], reader, &s));
+  CHECK_OK(sync_thread_start(&flush_thread, flusher, &s));
+  for (int i = 0; i < WRITERS; i++) {
+    args[i].s = &s;
+    args[i].id = i;
+    CHECK_OK(sync_thread_start(&writers[i], writer, &args[i]));
+  }
+  for (int i = 0; i < WRITERS; i++) sync_thread_join(&writers[i]);
+  atomic_flag_set(&s.writers_done, 1);
+  for (int i = 0; i < READERS; i++) sync_thread_join(&readers[i]);
+  sync_thread_join(&flush_thread);
+  if (atomic_u64_load(&s.failures)) harness_fail(__FILE__, __LINE__, "%s", s.failure);
+  /* the end state: every pair at the last generation */
+  for (int w = 0; w < WRITERS && !harness_case_failed(); w++)
+    for (int pair = 0; pair < PAIRS; pair++) {
+      char k[32];
+      snprintf(k, sizeof k, "w%d-b-%03d", w, pair);
+      CHECK_EQ_U64(read_gen(&s, NULL, k), GENERATIONS);
+    }
+  strata_stats st;
+  CHECK_OK(strata_get_stats(s.db, &st));
+  CHECK(st.flushes > 0);
+  CHECK_OK(strata_close(s.db));
+  sync_mutex_destroy(&s.failure_mu);
+  strata_options_free(o);
+  harness_temp_dir_remove(fs, dir);
+  vfs_destroy(fs);
+}
+
+int main(void) {
+  RUN(writers_readers_and_flusher_agree);
+  return harness_finish();
+}
