@@ -39,19 +39,3 @@ if(STRATA_THREADS)
   file(WRITE "${STRATA_JS_OUT}/package.json" "{ \"type\": \"commonjs\" }\n")
 endif()
 
-# A test-only module for the JS tests while src/db/ is still empty: the same glue linked with
-# tests/js/model/model_db.c, a test double of the database half of strata.h. It is written to
-# the build folder (never into the package) and disappears once the real database layer exists.
-file(GLOB strata_db_sources "${CMAKE_SOURCE_DIR}/src/db/*.c")
-if(NOT strata_db_sources)
-  add_executable(strata_js_model ${strata_js_sources} "${CMAKE_SOURCE_DIR}/tests/js/model/model_db.c")
-  target_link_libraries(strata_js_model PRIVATE strata)
-  target_include_directories(strata_js_model PRIVATE "${CMAKE_SOURCE_DIR}/src" "${CMAKE_SOURCE_DIR}/bindings/js/c")
-  set_target_properties(strata_js_model PROPERTIES OUTPUT_NAME strata SUFFIX ".mjs"
-    RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/js-model")
-  get_target_property(strata_js_link_options strata_js LINK_OPTIONS)
-  target_link_options(strata_js_model PRIVATE ${strata_js_link_options})
-  if(STRATA_THREADS)
-    file(WRITE "${CMAKE_BINARY_DIR}/js-model/package.json" "{ \"type\": \"commonjs\" }\n")
-  endif()
-endif()

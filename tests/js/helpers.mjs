@@ -68,19 +68,8 @@ export async function killAll() {
   for (const c of children) c.kill('SIGKILL');
 }
 
-// Which module the database tests run: the package's own build when it has the database layer,
-// otherwise the test module linked with tests/js/model/model_db.c (a test double of src/db/).
-import { Native } from '../../bindings/js/src/native.js';
-let engineChoice;
-export async function engineFor(threads = false) {
-  engineChoice ??= {};
-  if (engineChoice[threads] !== undefined) return engineChoice[threads];
-  const n = await Native.load({ threads });
-  const real = n.hasDb();
-  n.free();
-  const model = path.join(root, threads ? 'build/wasm-mt/js-model/strata.mjs' : 'build/wasm/js-model/strata.mjs');
-  engineChoice[threads] = real || process.env.STRATA_JS_ENGINE === 'real'
-    ? { name: 'engine', moduleUrl: undefined }
-    : { name: 'test double of src/db (tests/js/model)', moduleUrl: fs.existsSync(model) ? model : null };
-  return engineChoice[threads];
+// The database tests once ran against a test double while src/db/ was empty; they now run
+// against the package's own engine build. engineFor() is kept as the one place to change that.
+export async function engineFor() {
+  return { name: 'engine', moduleUrl: undefined };
 }

@@ -18,58 +18,6 @@
 #include "util/coding.h"
 #include "vfs_js.h"
 
-/*
- * While the database layer (src/db/) is being written, libstrata.a may not define the database
- * functions yet. They are referenced weakly so the module links either way; strata_js_has_db()
- * tells the package whether they are present (a weak function that is missing is a null address).
- */
-#pragma weak strata_options_new
-#pragma weak strata_options_free
-#pragma weak strata_options_set_create_if_missing
-#pragma weak strata_options_set_error_if_exists
-#pragma weak strata_options_set_memtable_size
-#pragma weak strata_options_set_block_cache_size
-#pragma weak strata_options_set_compression
-#pragma weak strata_options_set_bloom_bits_per_key
-#pragma weak strata_options_set_sync
-#pragma weak strata_options_set_background_threads
-#pragma weak strata_options_set_vfs
-#pragma weak strata_open
-#pragma weak strata_close
-#pragma weak strata_put
-#pragma weak strata_delete
-#pragma weak strata_get_into
-#pragma weak strata_batch_new
-#pragma weak strata_batch_free
-#pragma weak strata_batch_put
-#pragma weak strata_batch_delete
-#pragma weak strata_write
-#pragma weak strata_snapshot_acquire
-#pragma weak strata_snapshot_release
-#pragma weak strata_iterator_new
-#pragma weak strata_iterator_seek_first
-#pragma weak strata_iterator_seek_last
-#pragma weak strata_iterator_seek
-#pragma weak strata_iterator_seek_for_prev
-#pragma weak strata_iterator_next
-#pragma weak strata_iterator_prev
-#pragma weak strata_iterator_valid
-#pragma weak strata_iterator_key
-#pragma weak strata_iterator_value
-#pragma weak strata_iterator_status
-#pragma weak strata_iterator_close
-#pragma weak strata_flush
-#pragma weak strata_maintenance_step
-#pragma weak strata_get_stats
-
-int strata_js_has_db(void) {
-  strata_status *(*open_fn)(const char *, const strata_options *, strata_db **) = strata_open;
-  strata_status *(*step_fn)(strata_db *, uint64_t, int *) = strata_maintenance_step;
-  strata_status *(*iter_fn)(strata_db *, const strata_snapshot *, const strata_range *, strata_iterator **) =
-      strata_iterator_new;
-  return open_fn != NULL && step_fn != NULL && iter_fn != NULL;
-}
-
 /* ---- storage backends ----------------------------------------------------------------------- */
 
 vfs *strata_js_vfs_new(int kind) {

@@ -19,9 +19,6 @@ strata_status *strata_js_vfs_check(vfs *v, const char *dir);
 /* The walk on a background thread (pthreads build; STRATA_NOT_SUPPORTED otherwise). */
 strata_status *strata_js_vfs_check_threaded(vfs *v, const char *dir);
 
-/* 1 when libstrata.a contains the database layer (see strata_js.c). */
-int strata_js_has_db(void);
-
 /* Databases. Sizes <= 0 and kinds < 0 mean "the engine's default". */
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,

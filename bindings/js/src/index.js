@@ -133,10 +133,6 @@ export async function open(location, options = {}) {
   const threads = !!options.threads;
 
   const native = await Native.load({ threads, memory, moduleUrl: options._moduleUrl });
-  if (!native.hasDb()) {
-    native.free();
-    throw new StrataError('STRATA_NOT_SUPPORTED', 'strata-lsm: this engine build has no database layer yet');
-  }
   const where = memory ? 'memory-db' : path.resolve(location);
   const m = native.m;
   const cpath = native.cstring(where);

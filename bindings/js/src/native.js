@@ -67,10 +67,6 @@ export class Native {
     return p;
   }
 
-  hasDb() {
-    return this.m._strata_js_has_db() !== 0;
-  }
-
   // Throws the status as a StrataError (and frees it); does nothing for NULL.
   check(st, context) {
     if (!st) return;
