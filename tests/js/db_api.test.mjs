@@ -283,3 +283,24 @@ test('single-threaded build: sealed memtables are flushed by maintenance steps b
     await db.close();
   }
 });
+
+test('a damaged table surfaces as STRATA_CORRUPTION naming the file, from an iterator page', async () => {
+  const dir = tempDir();
+  let db = await open(dir, { compression: 'none' });
+  for (let i = 0; i < 2000; i++) await db.put(`k${String(i).padStart(5, '0')}`, 'v'.repeat(200));
+  await db.flush();
+  await db.close();
+  const tables = path.join(dir, 'tables');
+  const [name] = fs.readdirSync(tables);
+  const file = path.join(tables, name);
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(64, 0xab), 0, 64, 5000); // inside the second data block
+  fs.closeSync(fd);
+  db = await open(dir, { valueEncoding: 'utf8' });
+  try {
+    await assert.rejects(db.keys().all(), (e) => code('STRATA_CORRUPTION')(e) && e.message.includes(file));
+    assert.equal(await db.get('k00000'), 'v'.repeat(200), 'undamaged blocks still read');
+  } finally {
+    await db.close();
+  }
+});
