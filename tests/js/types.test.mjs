@@ -48,6 +48,9 @@ test('index.d.ts and level.d.ts type a consumer using every method', { skip: !fs
       const s: Stats = db.stats();
       const wa: number = s.writeAmplification + s.levels[0].tables + s.cache.hits;
       await db.close();
+      const w = await open('./w', { worker: true });
+      const ws: Stats = await w.stats();
+      void ws;
       const lvl = new StrataLevel<string, string>('./y', { valueEncoding: 'utf8', compression: 'none' });
       await lvl.put('a', 'b');
       await lvl.flush();

@@ -30,6 +30,8 @@ export interface OpenOptions {
   sync?: boolean;
   /** Use the pthreads build with background flush and compaction threads. */
   threads?: boolean;
+  /** Run the engine in a worker_threads Worker (then stats() returns a promise). */
+  worker?: boolean;
   /** 'fs' (default) or 'memory' (same as location ':memory:'). */
   backend?: 'fs' | 'memory';
   valueEncoding?: Encoding;
@@ -115,6 +117,12 @@ export interface Database extends Reader {
   close(): Promise<void>;
 }
 
+/** The database behind open(location, { worker: true }): the same, but stats() is asynchronous. */
+export interface WorkerDatabase extends Omit<Database, 'stats'> {
+  stats(): Promise<Stats>;
+}
+
+export function open(location: string, options: OpenOptions & { worker: true }): Promise<WorkerDatabase>;
 export function open(location: string, options?: OpenOptions): Promise<Database>;
 
 declare const _default: { open: typeof open; StrataError: typeof StrataError };

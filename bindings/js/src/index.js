@@ -129,6 +129,11 @@ export async function open(location, options = {}) {
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) throw invalid(`${name} must be a number >= 0`);
   }
   const valueEncoding = encodingOf(options.valueEncoding, 'valueEncoding');
+  if (options.worker) {
+    if (options._moduleUrl !== undefined) throw invalid('worker: true cannot be combined with _moduleUrl');
+    const { openInWorker } = await import('./worker_client.js');
+    return openInWorker(location, options);
+  }
   const keyEncoding = encodingOf(options.keyEncoding, 'keyEncoding');
   const threads = !!options.threads;
 
