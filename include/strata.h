@@ -78,6 +78,8 @@ void strata_options_set_block_size(strata_options *o, uint32_t bytes);     /* de
 void strata_options_set_compression(strata_options *o, strata_compression c);
 void strata_options_set_bloom_bits_per_key(strata_options *o, double bits); /* default 10; 0 = none */
 void strata_options_set_sync(strata_options *o, int on);                   /* fsync every write; default 0 */
+/* Without per-write sync: fsync the journal at most this long after a write (0 = never by time). */
+void strata_options_set_sync_interval_ms(strata_options *o, uint32_t ms);
 /* Background flush/compaction threads (threaded builds); default 1 where available. */
 void strata_options_set_background_threads(strata_options *o, int on);
 /* Sealed memtables allowed to wait for flush before writers stall; default 4. */

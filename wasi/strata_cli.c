@@ -2,21 +2,30 @@
  * strata_cli.c -- the `strata` command-line tool, built natively and as a WASI command module
  * (`node scripts/wasi-run.mjs build/wasi/strata.wasm ...` or `wasmtime run --dir . strata.wasm ...`).
  *
- *   strata version          prints the engine version
- *   strata xxh3 FILE...     prints the xxh3-64 checksum of each file, read through the VFS
- *
- * Database commands (get, put, scan, stats, check, compact) arrive with the database layer.
+ *   strata version                       the engine version
+ *   strata xxh3 FILE...                  xxh3-64 of each file, read through the VFS
+ *   strata DIR put KEY VALUE             write (synced)
+ *   strata DIR get KEY                   print the value, or exit 1 when absent
+ *   strata DIR del KEY                   delete (synced)
+ *   strata DIR scan [--prefix P] [--reverse] [--limit N]   print "key<TAB>value" lines
+ *   strata DIR stats                     levels, tables and counters
+ *   strata DIR flush                     write memtables to tables
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "strata.h"
 #include "util/buffer.h"
+#include "util/status.h"
 #include "vfs/vfs.h"
 
 static int usage(void) {
-  fprintf(stderr, "usage: strata version | strata xxh3 FILE...\n");
+  fprintf(stderr,
+          "usage: strata version | strata xxh3 FILE...\n"
+          "       strata DIR put KEY VALUE | get KEY | del KEY | flush | stats\n"
+          "       strata DIR scan [--prefix P] [--reverse] [--limit N]\n");
   return 2;
 }
 
@@ -46,6 +55,97 @@ static int checksum_files(int argc, char **argv) {
   return rc;
 }
 
+static void print_bytes(const void *p, size_t n) { fwrite(p, 1, n, stdout); }
+
+static strata_status *scan(strata_db *db, int argc, char **argv) {
+  const char *prefix = NULL;
+  int reverse = 0;
+  long limit = -1;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--prefix") && i + 1 < argc) prefix = argv[++i];
+    else if (!strcmp(argv[i], "--reverse")) reverse = 1;
+    else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = strtol(argv[++i], NULL, 10);
+    else return status_new(STRATA_INVALID_ARGUMENT, "unknown scan option %s", argv[i]);
+  }
+  strata_iterator *it = NULL;
+  strata_status *st = prefix ? strata_iterator_new_prefix(db, NULL, prefix, strlen(prefix), &it)
+                             : strata_iterator_new(db, NULL, NULL, &it);
+  if (st) return st;
+  if (reverse) strata_iterator_seek_last(it);
+  else strata_iterator_seek_first(it);
+  for (long n = 0; strata_iterator_valid(it) && (limit < 0 || n < limit); n++) {
+    size_t kl, vl;
+    const void *k = strata_iterator_key(it, &kl);
+    const void *v = strata_iterator_value(it, &vl);
+    print_bytes(k, kl);
+    putchar('\t');
+    print_bytes(v, vl);
+    putchar('\n');
+    if (reverse) strata_iterator_prev(it);
+    else strata_iterator_next(it);
+  }
+  st = strata_iterator_status(it);
+  strata_iterator_close(it);
+  return st;
+}
+
+static strata_status *stats(strata_db *db) {
+  strata_stats s;
+  strata_status *st = strata_get_stats(db, &s);
+  if (st) return st;
+  printf("level  runs  tables  bytes\n");
+  for (uint32_t l = 0; l < s.level_count; l++)
+    printf("L%-5u %4u  %6u  %" PRIu64 "\n", l, s.levels[l].runs, s.levels[l].tables, s.levels[l].bytes);
+  printf("memtable bytes %" PRIu64 ", sealed %u\n", s.memtable_bytes, s.sealed_memtables);
+  printf("flushes %" PRIu64 ", compactions %" PRIu64 ", stalls %" PRIu64 "\n", s.flushes, s.compactions,
+         s.write_stalls);
+  printf("bytes written: user %" PRIu64 ", flush %" PRIu64 ", compaction %" PRIu64 "\n", s.bytes_written_user,
+         s.bytes_written_flush, s.bytes_written_compaction);
+  printf("cache hits %" PRIu64 ", misses %" PRIu64 "\nseqno %" PRIu64 "\n", s.cache_hits, s.cache_misses, s.seqno);
+  return NULL;
+}
+
+static int database_command(const char *dir, const char *cmd, int argc, char **argv) {
+  strata_options *o = NULL;
+  strata_status *st = strata_options_new(&o);
+  if (st) return report(st);
+  int reading = !strcmp(cmd, "get") || !strcmp(cmd, "scan") || !strcmp(cmd, "stats");
+  strata_options_set_create_if_missing(o, !reading);
+  strata_db *db = NULL;
+  st = strata_open(dir, o, &db);
+  strata_options_free(o);
+  if (st) return report(st);
+  int rc = 0;
+  if (!strcmp(cmd, "put") && argc == 2) {
+    st = strata_put(db, argv[0], strlen(argv[0]), argv[1], strlen(argv[1]), 1);
+  } else if (!strcmp(cmd, "del") && argc == 1) {
+    st = strata_delete(db, argv[0], strlen(argv[0]), 1);
+  } else if (!strcmp(cmd, "get") && argc == 1) {
+    int found = 0;
+    void *v = NULL;
+    size_t vl = 0;
+    st = strata_get(db, NULL, argv[0], strlen(argv[0]), &found, &v, &vl);
+    if (!st && found) {
+      print_bytes(v, vl);
+      putchar('\n');
+    }
+    if (!st && !found) rc = 1;
+    strata_free(v);
+  } else if (!strcmp(cmd, "scan")) {
+    st = scan(db, argc, argv);
+  } else if (!strcmp(cmd, "stats") && argc == 0) {
+    st = stats(db);
+  } else if (!strcmp(cmd, "flush") && argc == 0) {
+    st = strata_flush(db);
+  } else {
+    rc = usage();
+  }
+  if (st) rc = report(st);
+  st = strata_close(db);
+  if (st) rc = report(st);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return usage();
   if (!strcmp(argv[1], "version") && argc == 2) {
@@ -53,5 +153,6 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(argv[1], "xxh3") && argc > 2) return checksum_files(argc - 2, argv + 2);
+  if (argc >= 3) return database_command(argv[1], argv[2], argc - 3, argv + 3);
   return usage();
 }

@@ -14,6 +14,7 @@
 
 #include "../journal/journal_files.h"
 #include "../journal/journal_reader.h"
+#include "../util/clock.h"
 #include "db_internal.h"
 
 strata_status *db_check_key(size_t klen) {
@@ -38,8 +39,14 @@ static strata_status *remove_spent_journals(strata_db *db) {
   STATUS_TRY(journal_list(db->fs, db->journal_dir, &numbers, &count));
   uint64_t min = tree_journal_min(db->tree);
   strata_status *st = NULL;
-  for (size_t i = 0; i < count && !st; i++)
-    if (numbers[i] < min) st = journal_remove(db->fs, db->journal_dir, numbers[i]);
+  for (size_t i = 0; i < count && !st; i++) {
+    if (numbers[i] >= min) continue;
+    st = journal_remove(db->fs, db->journal_dir, numbers[i]);
+    if (status_is(st, STRATA_NOT_FOUND)) { /* a concurrent flusher removed it first */
+      strata_status_free(st);
+      st = NULL;
+    }
+  }
   free(numbers);
   return st;
 }
@@ -210,6 +217,10 @@ strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int
   (void)budget_bytes; /* one flush is the unit of work until compaction adds finer steps */
   *more = 0;
   if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  sync_mutex_lock(&db->write_mu); /* an idle database still gets its interval sync */
+  strata_status *sync_st = journal_writer_sync_if_due(db->journal, NULL);
+  sync_mutex_unlock(&db->write_mu);
+  STATUS_TRY(sync_st);
   int flushed = 0;
   STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
   if (flushed) STATUS_TRY(remove_spent_journals(db));
@@ -218,6 +229,11 @@ strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int
 }
 
 /* --- open and close ---------------------------------------------------------------------- */
+
+static uint64_t monotonic_clock(void *ctx) {
+  (void)ctx;
+  return clock_monotonic_ms();
+}
 
 typedef struct replay_state {
   strata_db *db;
@@ -261,14 +277,19 @@ static strata_status *recover_journals(strata_db *db, uint64_t *next_journal) {
   return NULL;
 }
 
+/* Asks the flush thread to stop and waits for it (a flush in progress completes first). */
+static void stop_background(strata_db *db) {
+  if (!db->bg_running) return;
+  sync_mutex_lock(&db->bg_mu);
+  db->bg_stop = 1;
+  sync_cond_broadcast(&db->bg_wake);
+  sync_mutex_unlock(&db->bg_mu);
+  sync_thread_join(&db->bg_thread);
+  db->bg_running = 0;
+}
+
 static void db_free(strata_db *db) {
-  if (db->bg_running) {
-    sync_mutex_lock(&db->bg_mu);
-    db->bg_stop = 1;
-    sync_cond_broadcast(&db->bg_wake);
-    sync_mutex_unlock(&db->bg_mu);
-    sync_thread_join(&db->bg_thread);
-  }
+  stop_background(db);
   strata_status_free(db->bg_error);
   tree_unref(db->tree);
   if (db->lock) strata_status_free(vfs_lock_release(db->fs, db->lock));
@@ -276,6 +297,8 @@ static void db_free(strata_db *db) {
   write_batch_free(&db->single);
   free(db->items);
   sync_mutex_destroy(&db->write_mu);
+  sync_mutex_destroy(&db->scratch_mu);
+  buffer_free(&db->scratch);
   sync_mutex_destroy(&db->bg_mu);
   sync_cond_destroy(&db->bg_wake);
   sync_cond_destroy(&db->bg_done);
@@ -315,6 +338,11 @@ static strata_status *open_locked(strata_db *db) {
   STATUS_TRY(recover_journals(db, &next_journal));
   atomic_u64_store(&db->visible_seqno, db->next_seqno);
   journal_writer_options jo = {JOURNAL_SYNC_NONE, 0, NULL, NULL};
+  if (db->opts.sync_interval_ms) {
+    jo.sync_policy = JOURNAL_SYNC_INTERVAL;
+    jo.sync_interval_ms = db->opts.sync_interval_ms;
+    jo.clock = monotonic_clock;
+  }
   STATUS_TRY(journal_writer_open(db->fs, db->journal_dir, next_journal, &jo, &db->journal));
   if (db->opts.background_threads) {
     STATUS_TRY(sync_thread_start(&db->bg_thread, flush_thread, db));
@@ -342,7 +370,9 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
   db->opts = *opts;
   write_batch_init(&db->single);
   atomic_u64_init(&db->visible_seqno, 0);
+  buffer_init(&db->scratch);
   strata_status *st = sync_mutex_init(&db->write_mu);
+  if (!st) st = sync_mutex_init(&db->scratch_mu);
   if (!st) st = sync_mutex_init(&db->bg_mu);
   if (!st) st = sync_cond_init(&db->bg_wake);
   if (!st) st = sync_cond_init(&db->bg_done);
@@ -376,15 +406,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
 
 strata_status *strata_close(strata_db *db) {
   if (!db) return NULL;
-  /* stop the flusher first: it must not run while the journal closes */
-  if (db->bg_running) {
-    sync_mutex_lock(&db->bg_mu);
-    db->bg_stop = 1;
-    sync_cond_broadcast(&db->bg_wake);
-    sync_mutex_unlock(&db->bg_mu);
-    sync_thread_join(&db->bg_thread);
-    db->bg_running = 0;
-  }
+  stop_background(db); /* the flusher must not run while the journal closes */
   strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
   db_free(db);
   return st;

@@ -17,6 +17,7 @@ struct strata_options {
   strata_compression compression;
   double bloom_bits_per_key;
   int sync;
+  uint32_t sync_interval_ms;
   int background_threads;
   uint32_t max_sealed_memtables;
   struct vfs *fs;
@@ -55,6 +56,11 @@ struct strata_db {
 
   atomic_u64 bytes_written_user;
   atomic_u64 write_stalls;
+
+  /* A value buffer reused by strata_get_into, so a point read allocates nothing; a reader that
+   * finds it busy (another thread reading) uses a buffer of its own. */
+  sync_mutex scratch_mu;
+  buffer scratch;
 };
 
 /* Holds the tree, not the database: a snapshot may outlive the handle that made it. */

@@ -44,15 +44,22 @@ strata_status *strata_get(strata_db *db, const strata_snapshot *snap, const void
 
 strata_status *strata_get_into(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, int *found,
                                void *buf, size_t cap, size_t *vlen) {
-  buffer v;
-  buffer_init(&v);
   *vlen = 0;
-  strata_status *st = get_value(db, snap, key, klen, found, &v);
+  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  buffer own;
+  buffer_init(&own);
+  int shared = sync_mutex_trylock(&db->scratch_mu);
+  buffer *v = shared ? &db->scratch : &own;
+  strata_status *st = get_value(db, snap, key, klen, found, v);
   if (!st && *found) {
-    *vlen = v.len;
-    if (v.len) memcpy(buf, v.data, v.len < cap ? v.len : cap);
+    *vlen = v->len;
+    if (v->len) memcpy(buf, v->data, v->len < cap ? v->len : cap);
   }
-  buffer_free(&v);
+  if (shared) {
+    if (db->scratch.cap > (1u << 20)) buffer_free(&db->scratch); /* do not hold on to huge values */
+    sync_mutex_unlock(&db->scratch_mu);
+  }
+  buffer_free(&own);
   return st;
 }
 

@@ -28,6 +28,7 @@ void strata_options_set_block_size(strata_options *o, uint32_t bytes) { o->block
 void strata_options_set_compression(strata_options *o, strata_compression c) { o->compression = c; }
 void strata_options_set_bloom_bits_per_key(strata_options *o, double bits) { o->bloom_bits_per_key = bits; }
 void strata_options_set_sync(strata_options *o, int on) { o->sync = on != 0; }
+void strata_options_set_sync_interval_ms(strata_options *o, uint32_t ms) { o->sync_interval_ms = ms; }
 void strata_options_set_background_threads(strata_options *o, int on) {
   o->background_threads = on && sync_threads_available();
 }

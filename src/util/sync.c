@@ -12,6 +12,7 @@ static strata_status *pthread_error(int err, const char *what) {
 strata_status *sync_mutex_init(sync_mutex *m) { return pthread_error(pthread_mutex_init(&m->m, NULL), "mutex init"); }
 void sync_mutex_destroy(sync_mutex *m) { pthread_mutex_destroy(&m->m); }
 void sync_mutex_lock(sync_mutex *m) { pthread_mutex_lock(&m->m); }
+int sync_mutex_trylock(sync_mutex *m) { return pthread_mutex_trylock(&m->m) == 0; }
 void sync_mutex_unlock(sync_mutex *m) { pthread_mutex_unlock(&m->m); }
 
 strata_status *sync_rwlock_init(sync_rwlock *l) { return pthread_error(pthread_rwlock_init(&l->l, NULL), "rwlock init"); }
@@ -36,6 +37,7 @@ void sync_thread_join(sync_thread *t) { pthread_join(t->t, NULL); }
 strata_status *sync_mutex_init(sync_mutex *m) { (void)m; return NULL; }
 void sync_mutex_destroy(sync_mutex *m) { (void)m; }
 void sync_mutex_lock(sync_mutex *m) { (void)m; }
+int sync_mutex_trylock(sync_mutex *m) { (void)m; return 1; }
 void sync_mutex_unlock(sync_mutex *m) { (void)m; }
 
 strata_status *sync_rwlock_init(sync_rwlock *l) { (void)l; return NULL; }

@@ -43,6 +43,8 @@ typedef struct { void *p; } atomic_ptr;
 STRATA_MUST_USE strata_status *sync_mutex_init(sync_mutex *m);
 void sync_mutex_destroy(sync_mutex *m);
 void sync_mutex_lock(sync_mutex *m);
+/* 1 if the lock was taken, 0 if another thread holds it. */
+int sync_mutex_trylock(sync_mutex *m);
 void sync_mutex_unlock(sync_mutex *m);
 
 STRATA_MUST_USE strata_status *sync_rwlock_init(sync_rwlock *l);

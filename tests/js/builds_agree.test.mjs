@@ -55,6 +55,25 @@ test('a missing file is a clear error from both tools, not a crash', () => {
   }
 });
 
+test('native and WASI builds read and write the same database folder', () => {
+  native('shared.db', 'put', 'apple', 'pie');
+  native('shared.db', 'put', 'hello', 'world');
+  wasi('shared.db', 'put', 'zebra', 'stripes'); // the WASI build appends to the native journal
+  native('shared.db', 'flush'); // native writes a table from both builds' writes
+  wasi('shared.db', 'del', 'hello');
+  assert.equal(wasi('shared.db', 'scan'), 'apple\tpie\nzebra\tstripes\n');
+  assert.equal(native('shared.db', 'scan', '--reverse'), 'zebra\tstripes\napple\tpie\n');
+  assert.equal(wasi('shared.db', 'get', 'apple'), 'pie\n');
+  assert.match(native('shared.db', 'stats'), /^L0 +1 +1 /m);
+  let missing;
+  try {
+    wasi('shared.db', 'get', 'hello');
+  } catch (e) {
+    missing = e;
+  }
+  assert.equal(missing?.status, 1); // absent keys exit 1, like grep
+});
+
 for (const threads of [false, true]) {
   test(`the ${threads ? 'pthreads' : 'single-threaded'} wasm engine agrees with the native tool`, async () => {
     const engine = await loadEngine({ threads });
