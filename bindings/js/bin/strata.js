@@ -237,8 +237,8 @@ async function check(db) {
       last = page[page.length - 1][0];
     }
   } catch (err) {
-    const after = last === undefined ? 'before the first key' : `after key ${JSON.stringify(Buffer.from(last).toString('utf8'))}`;
-    process.stderr.write(`strata: check failed: read ${num(count)} entries, then an error ${after}\n`);
+    const after = last === undefined ? '' : `, the last ${JSON.stringify(Buffer.from(last).toString('utf8'))}`;
+    process.stderr.write(`strata: check failed after ${num(count)} good entries (read in pages of 4,096${after})\n`);
     throw err;
   } finally {
     await it.close();
