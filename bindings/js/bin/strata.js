@@ -81,7 +81,8 @@ function fail(err) {
     return 2;
   }
   if (err instanceof StrataError) process.stderr.write(`strata: ${err.code}: ${err.message}\n`);
-  else process.stderr.write(`strata: ERROR: ${err && err.stack ? err.stack : err}\n`);
+  else if (err && typeof err.code === 'string') process.stderr.write(`strata: ${err.code}: ${err.message}\n`); // fs errors
+  else process.stderr.write(`strata: ERROR: ${err && err.stack ? err.stack : err}\n`); // a bug: with its stack
   return 1;
 }
 
