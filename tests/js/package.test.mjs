@@ -49,3 +49,13 @@ test('import and require resolve the package and load its wasm engine from node_
     open('').catch((e) => console.log(e instanceof StrataError, e.code));`);
   assert.equal(cjs, 'true STRATA_INVALID_ARGUMENT');
 });
+
+test('the package bin `strata` is shipped, executable, and works from node_modules', () => {
+  const dest = path.join(app, 'node_modules', 'strata-lsm');
+  assert.equal(pkgJson.bin?.strata, './bindings/js/bin/strata.js');
+  const binFile = path.join(dest, pkgJson.bin.strata);
+  assert.match(fs.readFileSync(binFile, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+  const db = path.join(app, 'cli-db');
+  execFileSync(process.execPath, [binFile, db, 'put', 'k', 'from the packed bin'], { cwd: app });
+  assert.equal(execFileSync(process.execPath, [binFile, db, 'get', 'k'], { cwd: app, encoding: 'utf8' }), 'from the packed bin\n');
+});
