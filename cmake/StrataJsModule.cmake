@@ -9,20 +9,27 @@ set(STRATA_JS_OUT "${CMAKE_SOURCE_DIR}/bindings/js/dist/${STRATA_JS_VARIANT}")
 file(STRINGS "${CMAKE_SOURCE_DIR}/bindings/js/exports.txt" strata_js_exports REGEX "^_")
 string(JOIN "," strata_js_export_list ${strata_js_exports} _malloc _free)
 
-add_executable(strata_js bindings/js/glue/empty.c)
+# The glue in bindings/js/c: the JS-backed VFS (its imports come from library_strata_host.js) and
+# the flat entry points the package calls.
+file(GLOB strata_js_sources CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/bindings/js/c/*.c")
+add_executable(strata_js ${strata_js_sources})
 target_link_libraries(strata_js PRIVATE strata)
+target_include_directories(strata_js PRIVATE "${CMAKE_SOURCE_DIR}/src" "${CMAKE_SOURCE_DIR}/bindings/js/c")
+target_compile_options(strata_js PRIVATE ${STRATA_WARNINGS})
 set_target_properties(strata_js PROPERTIES OUTPUT_NAME strata SUFFIX ".mjs"
   RUNTIME_OUTPUT_DIRECTORY "${STRATA_JS_OUT}")
 set_property(TARGET strata_js APPEND PROPERTY LINK_DEPENDS
   "${CMAKE_SOURCE_DIR}/bindings/js/exports.txt"
   "${CMAKE_SOURCE_DIR}/bindings/js/glue/node-pre.js"
-  "${CMAKE_SOURCE_DIR}/bindings/js/glue/node-esm-shim.js")
+  "${CMAKE_SOURCE_DIR}/bindings/js/glue/node-esm-shim.js"
+  "${CMAKE_SOURCE_DIR}/bindings/js/c/library_strata_host.js")
 target_link_options(strata_js PRIVATE
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createStrataModule
   -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16777216
   -sWASM_BIGINT=1 # 64-bit integers cross as BigInt instead of split halves
   "-sEXPORTED_FUNCTIONS=${strata_js_export_list}"
   "-sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8"
+  "SHELL:--js-library ${CMAKE_SOURCE_DIR}/bindings/js/c/library_strata_host.js"
   "SHELL:--pre-js ${CMAKE_SOURCE_DIR}/bindings/js/glue/node-pre.js"
   "SHELL:--extern-pre-js ${CMAKE_SOURCE_DIR}/bindings/js/glue/node-esm-shim.js")
 if(STRATA_THREADS)
@@ -31,3 +38,4 @@ if(STRATA_THREADS)
   # Emscripten's pthread worker script is CommonJS; keep it so beside an ES-module package.
   file(WRITE "${STRATA_JS_OUT}/package.json" "{ \"type\": \"commonjs\" }\n")
 endif()
+

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# scripts/start.sh -- the main job (`npm start`): set up, build every target, and show each build
-# of the engine working: the native tool, the WASI module under node:wasi, the wasm engine in Node.
+# scripts/start.sh -- the main job (`npm start`): set up, build every target, show each build
+# of the engine working (the native tool, the WASI module under node:wasi, the wasm engine in
+# Node), then run the demo: `strata demo` loads 200k records into ./data through the npm
+# package and reads, scans, snapshots, flushes and prints stats (bindings/js/bin/strata.js).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,3 +18,6 @@ for (const threads of [false, true]) {
   console.log(\`wasm-\${engine.variant}: strata \${engine.version()} xxh3('strata') = \${engine.xxh3(new TextEncoder().encode('strata'))}\`);
   engine.unload();
 }"
+
+echo
+node bindings/js/bin/strata.js demo "$@"

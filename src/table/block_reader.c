@@ -136,13 +136,19 @@ static void iter_set(block_iter *it, const entry *e) {
   if (e->shared == 0) {
     it->key.user_key = e->delta;
   } else {
-    buffer_clear(&it->keybuf);
-    strata_status *st = buffer_append(&it->keybuf, it->restart_key.data, e->shared);
-    if (!st) st = buffer_append(&it->keybuf, e->delta.data, e->delta.len);
-    if (st) {
-      iter_fail(it, st);
-      return;
+    /* key = restart key prefix + delta, rebuilt in place (the buffer grows rarely) */
+    size_t len = e->shared + e->delta.len;
+    if (len > it->keybuf.cap) {
+      buffer_clear(&it->keybuf);
+      strata_status *st = buffer_reserve(&it->keybuf, len);
+      if (st) {
+        iter_fail(it, st);
+        return;
+      }
     }
+    memcpy(it->keybuf.data, it->restart_key.data, e->shared);
+    if (e->delta.len) memcpy(it->keybuf.data + e->shared, e->delta.data, e->delta.len);
+    it->keybuf.len = len;
     it->key.user_key = buffer_slice(&it->keybuf);
   }
   it->valid = 1;

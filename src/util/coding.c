@@ -42,22 +42,14 @@ static const uint8_t *decode_varint(const uint8_t *p, const uint8_t *end, unsign
   return NULL; /* too many continuation bytes */
 }
 
-const uint8_t *decode_varint32(const uint8_t *p, const uint8_t *end, uint32_t *out) {
-  if (p < end && *p < 0x80) { /* one-byte fast path */
-    *out = *p;
-    return p + 1;
-  }
+const uint8_t *decode_varint32_slow(const uint8_t *p, const uint8_t *end, uint32_t *out) {
   uint64_t v;
   const uint8_t *next = decode_varint(p, end, VARINT32_MAX, 32, &v);
   if (next) *out = (uint32_t)v;
   return next;
 }
 
-const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *end, uint64_t *out) {
-  if (p < end && *p < 0x80) {
-    *out = *p;
-    return p + 1;
-  }
+const uint8_t *decode_varint64_slow(const uint8_t *p, const uint8_t *end, uint64_t *out) {
   return decode_varint(p, end, VARINT64_MAX, 64, out);
 }
 

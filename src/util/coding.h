@@ -72,10 +72,27 @@ STRATA_MUST_USE strata_status *reader_bytes(reader *r, size_t n, slice *out);
 STRATA_MUST_USE strata_status *reader_prefixed(reader *r, slice *out);
 
 /*
- * Fast-path varint decoders for hot loops: return the position after the varint, or NULL
- * if it is truncated, overlong or overflows. Never read at or beyond `end`.
+ * Varint decoders for hot loops: return the position after the varint, or NULL if it is
+ * truncated, overlong or overflows. Never read at or beyond `end`. The one-byte case (most
+ * lengths in a block) is inline; longer encodings go to the checked out-of-line decoder.
  */
-const uint8_t *decode_varint32(const uint8_t *p, const uint8_t *end, uint32_t *out);
-const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *end, uint64_t *out);
+const uint8_t *decode_varint32_slow(const uint8_t *p, const uint8_t *end, uint32_t *out);
+const uint8_t *decode_varint64_slow(const uint8_t *p, const uint8_t *end, uint64_t *out);
+
+static inline const uint8_t *decode_varint32(const uint8_t *p, const uint8_t *end, uint32_t *out) {
+  if (p < end && *p < 0x80) {
+    *out = *p;
+    return p + 1;
+  }
+  return decode_varint32_slow(p, end, out);
+}
+
+static inline const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *end, uint64_t *out) {
+  if (p < end && *p < 0x80) {
+    *out = *p;
+    return p + 1;
+  }
+  return decode_varint64_slow(p, end, out);
+}
 
 #endif

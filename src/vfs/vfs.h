@@ -6,7 +6,8 @@
  * Nothing above this layer knows which backend runs.
  *
  * Paths are '/'-separated strings in the backend's namespace. A file's parent folder must exist
- * before the file is created. Reads return fewer bytes than asked only at end of file.
+ * before the file is created. Reads return fewer bytes than asked only at end of file. A file
+ * has at most one handle writing to it at a time (append may track the end in the handle).
  * `replace` writes a whole small file atomically and durably (old or new contents survive a
  * crash, never a mix); backends without atomic rename implement it their own way.
  */

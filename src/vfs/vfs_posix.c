@@ -30,6 +30,7 @@ typedef struct posix_file {
   vfs_file base;
   int fd;
   int writable;
+  uint64_t end; /* the file's length as this handle knows it: appends need no fstat */
   char path[];
 } posix_file;
 
@@ -79,6 +80,7 @@ static strata_status *posix_vfs_write(vfs_file *f, uint64_t off, const void *dat
     }
     done += (size_t)w;
   }
+  if (off + n > pf->end) pf->end = off + n;
   return NULL;
 }
 
@@ -90,11 +92,11 @@ static strata_status *posix_vfs_size(vfs_file *f, uint64_t *size) {
   return NULL;
 }
 
-/* Appends at the current end; no O_APPEND because pwrite ignores it on some platforms. */
+/* Appends at the end this handle tracks (the engine has one writer per file); no O_APPEND,
+ * because pwrite ignores it on some platforms. */
 static strata_status *posix_vfs_append(vfs_file *f, const void *data, size_t n) {
-  uint64_t end = 0;
-  STATUS_TRY(posix_vfs_size(f, &end));
-  return posix_vfs_write(f, end, data, n);
+  posix_file *pf = (posix_file *)f;
+  return posix_vfs_write(f, pf->end, data, n);
 }
 
 static strata_status *posix_vfs_sync(vfs_file *f) {
@@ -110,6 +112,7 @@ static strata_status *posix_vfs_truncate(vfs_file *f, uint64_t size) {
   posix_file *pf = (posix_file *)f;
   if (!pf->writable) return read_only(pf, "truncate");
   if (ftruncate(pf->fd, (off_t)size) != 0) return errno_status(errno, "truncate", pf->path);
+  pf->end = size;
   return NULL;
 }
 
@@ -145,11 +148,18 @@ static strata_status *posix_vfs_open(vfs *v, const char *path, int flags, vfs_fi
     return st;
   }
   struct stat sb;
-  if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+  if (fstat(fd, &sb) != 0) {
+    strata_status *st = errno_status(errno, "stat", path);
+    close(fd);
+    free(pf);
+    return st;
+  }
+  if (S_ISDIR(sb.st_mode)) {
     close(fd);
     free(pf);
     return status_new(STRATA_INVALID_ARGUMENT, "open %s: is a folder", path);
   }
+  pf->end = (uint64_t)sb.st_size;
   pf->base.ops = &posix_vfs_file_ops;
   pf->fd = fd;
   pf->writable = (flags & VFS_OPEN_WRITE) != 0;

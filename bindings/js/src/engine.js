@@ -6,17 +6,23 @@ const variants = {
   mt: () => import('../dist/mt/strata.mjs'),
 };
 
-export async function loadEngine({ threads = false } = {}) {
+// `moduleArgs` become properties of the Emscripten module object (e.g. `strataHost`, the storage
+// backend the JS-backed VFS calls).
+export async function loadModule({ threads = false, moduleArgs = {}, moduleUrl } = {}) {
   const variant = threads ? 'mt' : 'st';
   let factory;
   try {
-    factory = (await variants[variant]()).default;
+    factory = (await (moduleUrl ? import(moduleUrl) : variants[variant]())).default;
   } catch (err) {
     const e = new Error(`strata-lsm: the ${variant} engine build is missing (run \`npm run build\`): ${err.message}`);
     e.code = 'STRATA_NOT_SUPPORTED';
     throw e;
   }
-  const module = await factory();
+  return { module: await factory(moduleArgs), variant };
+}
+
+export async function loadEngine({ threads = false } = {}) {
+  const { module, variant } = await loadModule({ threads });
   return new Engine(module, variant);
 }
 

@@ -1,0 +1,276 @@
+/*
+ * strata_js.c -- flat entry points for the JS package (see strata_js.h).
+ *
+ * Database calls go through these wrappers rather than straight to strata.h so that JS passes
+ * numbers only: options as arguments instead of a struct, ranges as (kind, pointer, length)
+ * triples, results through a small out-area of 32-bit words. Sizes and budgets cross as doubles
+ * (the module is built with WASM_BIGINT, where a uint64_t would be a BigInt).
+ *
+ * Iterator pages: strata_js_iter_page() copies up to `max` entries into the caller's buffer,
+ * each as
+ *     u32 key length | key bytes | u32 value length | value bytes      (little-endian lengths)
+ * (the key or the value part left out when not wanted), so a page of entries costs one call.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "strata_js.h"
+#include "util/coding.h"
+#include "vfs_js.h"
+
+/* ---- storage backends ----------------------------------------------------------------------- */
+
+vfs *strata_js_vfs_new(int kind) {
+  vfs *v = NULL;
+  strata_status *st = kind == 1 ? vfs_memory_new(&v) : vfs_js_new(&v);
+  if (st) {
+    strata_status_free(st);
+    return NULL;
+  }
+  return v;
+}
+
+void strata_js_vfs_free(vfs *v) {
+  vfs_destroy(v);
+}
+
+strata_status *strata_js_vfs_lock(vfs *v, const char *path, vfs_lock **out) {
+  return vfs_lock_acquire(v, path, out);
+}
+
+strata_status *strata_js_vfs_unlock(vfs *v, vfs_lock *lock) {
+  return vfs_lock_release(v, lock);
+}
+
+/* ---- databases -------------------------------------------------------------------------------- */
+
+static uint64_t size_arg(double d, uint64_t fallback) {
+  return d > 0 ? (uint64_t)d : fallback;
+}
+
+strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
+                              double memtable_size, double block_cache_size, int compression,
+                              double bloom_bits_per_key, int sync, int background_threads, strata_db **out) {
+  strata_options *o = NULL;
+  STATUS_TRY(strata_options_new(&o));
+  strata_options_set_create_if_missing(o, create_if_missing);
+  strata_options_set_error_if_exists(o, error_if_exists);
+  if (memtable_size > 0) strata_options_set_memtable_size(o, size_arg(memtable_size, 0));
+  if (block_cache_size >= 0) strata_options_set_block_cache_size(o, (uint64_t)block_cache_size);
+  if (compression >= 0) strata_options_set_compression(o, (strata_compression)compression);
+  if (bloom_bits_per_key >= 0) strata_options_set_bloom_bits_per_key(o, bloom_bits_per_key);
+  strata_options_set_sync(o, sync);
+  if (background_threads >= 0) strata_options_set_background_threads(o, background_threads);
+  strata_options_set_vfs(o, v);
+  strata_status *st = strata_open(path, o, out);
+  strata_options_free(o);
+  return st;
+}
+
+strata_status *strata_js_close(strata_db *db) {
+  return strata_close(db);
+}
+
+strata_status *strata_js_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen,
+                             int sync) {
+  return strata_put(db, key, klen, value, vlen, sync);
+}
+
+strata_status *strata_js_delete(strata_db *db, const void *key, size_t klen, int sync) {
+  return strata_delete(db, key, klen, sync);
+}
+
+/* out[0] = found, out[1] = the value's full length (only min(length, cap) bytes were copied). */
+strata_status *strata_js_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, void *buf,
+                             size_t cap, uint32_t *out) {
+  int found = 0;
+  size_t vlen = 0;
+  strata_status *st = strata_get_into(db, snap, key, klen, &found, buf, cap, &vlen);
+  out[0] = (uint32_t)found;
+  out[1] = (uint32_t)vlen;
+  return st;
+}
+
+/*
+ * An encoded batch: `count` operations, each
+ *     u8 type (0 put, 1 delete) | u32 key length | key | (put only) u32 value length | value
+ * applied atomically with one seqno.
+ */
+strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, uint32_t count, int sync) {
+  strata_batch *b = NULL;
+  STATUS_TRY(strata_batch_new(&b));
+  strata_status *st = NULL;
+  size_t pos = 0;
+  for (uint32_t i = 0; i < count && !st; i++) {
+    if (len - pos < 5) {
+      st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u is truncated", (unsigned)i);
+      break;
+    }
+    uint8_t type = ops[pos];
+    uint32_t klen = decode_fixed32(ops + pos + 1);
+    pos += 5;
+    if (len - pos < klen) {
+      st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u: key is truncated", (unsigned)i);
+      break;
+    }
+    const uint8_t *key = ops + pos;
+    pos += klen;
+    if (type == 0) {
+      if (len - pos < 4) {
+        st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u: value is truncated", (unsigned)i);
+        break;
+      }
+      uint32_t vlen = decode_fixed32(ops + pos);
+      pos += 4;
+      if (len - pos < vlen) {
+        st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u: value is truncated", (unsigned)i);
+        break;
+      }
+      st = strata_batch_put(b, key, klen, ops + pos, vlen);
+      pos += vlen;
+    } else if (type == 1) {
+      st = strata_batch_delete(b, key, klen);
+    } else {
+      st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u has unknown type %u", (unsigned)i, type);
+    }
+  }
+  if (!st) st = strata_write(db, b, sync);
+  strata_batch_free(b);
+  return st;
+}
+
+strata_status *strata_js_snapshot(strata_db *db, strata_snapshot **out) {
+  return strata_snapshot_acquire(db, out);
+}
+
+void strata_js_snapshot_release(strata_snapshot *snap) {
+  strata_snapshot_release(snap);
+}
+
+strata_status *strata_js_flush(strata_db *db) {
+  return strata_flush(db);
+}
+
+strata_status *strata_js_maintenance_step(strata_db *db, double budget_bytes, uint32_t *more) {
+  int m = 0;
+  strata_status *st = strata_maintenance_step(db, size_arg(budget_bytes, 1), &m);
+  *more = (uint32_t)m;
+  return st;
+}
+
+/*
+ * Statistics as doubles, in this order: level_count; 16 x (tables, runs, bytes); memtable_bytes,
+ * sealed_memtables, cache_hits, cache_misses, cache_bytes, bytes_written_user, bytes_written_flush,
+ * bytes_written_compaction, flushes, compactions, write_stalls, seqno, snapshots_open,
+ * versions_alive (66 numbers).
+ */
+strata_status *strata_js_stats(strata_db *db, double *out) {
+  strata_stats s;
+  memset(&s, 0, sizeof s);
+  STATUS_TRY(strata_get_stats(db, &s));
+  size_t i = 0;
+  out[i++] = s.level_count;
+  for (int l = 0; l < 16; l++) {
+    out[i++] = s.levels[l].tables;
+    out[i++] = s.levels[l].runs;
+    out[i++] = (double)s.levels[l].bytes;
+  }
+  out[i++] = (double)s.memtable_bytes;
+  out[i++] = s.sealed_memtables;
+  out[i++] = (double)s.cache_hits;
+  out[i++] = (double)s.cache_misses;
+  out[i++] = (double)s.cache_bytes;
+  out[i++] = (double)s.bytes_written_user;
+  out[i++] = (double)s.bytes_written_flush;
+  out[i++] = (double)s.bytes_written_compaction;
+  out[i++] = (double)s.flushes;
+  out[i++] = (double)s.compactions;
+  out[i++] = (double)s.write_stalls;
+  out[i++] = (double)s.seqno;
+  out[i++] = s.snapshots_open;
+  out[i++] = s.versions_alive;
+  return NULL;
+}
+
+/* ---- iterators ---------------------------------------------------------------------------------- */
+
+struct js_iter {
+  strata_iterator *it;
+  int reverse;
+  int positioned; /* 0 until the first page or a seek */
+};
+
+/* Bound kinds as in strata_bound: 0 unbounded, 1 included, 2 excluded. */
+strata_status *strata_js_iter_new(strata_db *db, const strata_snapshot *snap, int lo_kind, const void *lo,
+                                  size_t lo_len, int hi_kind, const void *hi, size_t hi_len, int reverse,
+                                  js_iter **out) {
+  if (lo_kind < 0 || lo_kind > 2 || hi_kind < 0 || hi_kind > 2)
+    return status_new(STRATA_INVALID_ARGUMENT, "iterator: bad bound kind");
+  js_iter *j = calloc(1, sizeof *j);
+  if (!j) return status_no_memory();
+  strata_range r = {(strata_bound)lo_kind, lo, lo_len, (strata_bound)hi_kind, hi, hi_len};
+  strata_status *st = strata_iterator_new(db, snap, &r, &j->it);
+  if (st) {
+    free(j);
+    return st;
+  }
+  j->reverse = reverse;
+  *out = j;
+  return NULL;
+}
+
+/* Positions at the first entry >= target (forward) or the last entry <= target (reverse). */
+void strata_js_iter_seek(js_iter *j, const void *key, size_t klen) {
+  if (j->reverse) strata_iterator_seek_for_prev(j->it, key, klen);
+  else strata_iterator_seek(j->it, key, klen);
+  j->positioned = 1;
+}
+
+/*
+ * Copies up to `max` entries (want: 1 keys, 2 values, 3 both) into buf and steps past them.
+ * out[0] = entries written, out[1] = bytes used, out[2] = 1 when the iterator is exhausted,
+ * out[3] = when nothing fit, the bytes the next entry needs (the caller grows buf and calls again).
+ */
+strata_status *strata_js_iter_page(js_iter *j, uint8_t *buf, size_t cap, uint32_t max, int want, uint32_t *out) {
+  if (!j->positioned) {
+    if (j->reverse) strata_iterator_seek_last(j->it);
+    else strata_iterator_seek_first(j->it);
+    j->positioned = 1;
+  }
+  uint32_t count = 0;
+  size_t used = 0;
+  out[3] = 0;
+  while (count < max && strata_iterator_valid(j->it)) {
+    size_t klen = 0, vlen = 0;
+    const void *k = strata_iterator_key(j->it, &klen);
+    const void *v = (want & 2) ? strata_iterator_value(j->it, &vlen) : NULL;
+    size_t need = ((want & 1) ? 4 + klen : 0) + ((want & 2) ? 4 + vlen : 0);
+    if (need > cap - used) {
+      if (count == 0) out[3] = (uint32_t)need;
+      break;
+    }
+    if (want & 1) {
+      encode_fixed32(buf + used, (uint32_t)klen);
+      if (klen) memcpy(buf + used + 4, k, klen);
+      used += 4 + klen;
+    }
+    if (want & 2) {
+      encode_fixed32(buf + used, (uint32_t)vlen);
+      if (vlen) memcpy(buf + used + 4, v, vlen);
+      used += 4 + vlen;
+    }
+    count++;
+    if (j->reverse) strata_iterator_prev(j->it);
+    else strata_iterator_next(j->it);
+  }
+  out[0] = count;
+  out[1] = (uint32_t)used;
+  out[2] = !strata_iterator_valid(j->it);
+  return out[2] ? strata_iterator_status(j->it) : NULL;
+}
+
+void strata_js_iter_close(js_iter *j) {
+  if (!j) return;
+  strata_iterator_close(j->it);
+  free(j);
+}

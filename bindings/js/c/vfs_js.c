@@ -1,0 +1,231 @@
+/*
+ * vfs_js.c -- a VFS whose operations are carried out by JavaScript (the JS package's storage
+ * backends: Node `fs` today, OPFS and IndexedDB later).
+ *
+ * Each operation calls one import from library_strata_host.js, which forwards to the backend
+ * object the package put on the module (`Module.strataHost`). The imports are proxied to the
+ * main runtime thread in the pthreads build, so background flush and compaction threads reach
+ * the same backend (and the same file descriptors) as the thread that opened the database.
+ *
+ * Calling convention of the imports: numbers only. Offsets and sizes cross as doubles (exact up
+ * to 2^53 bytes). A negative result is minus a strata_code; the backend then wrote a message of
+ * at most JS_ERR_CAP bytes (UTF-8, NUL-terminated) into the caller's `err` buffer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfs/vfs.h"
+#include "vfs_js.h"
+
+#define JS_ERR_CAP 512
+
+/* Imports (library_strata_host.js). `path` and `err` are NUL-terminated C strings. */
+extern int strata_js_host_open(const char *path, int flags, char *err);
+extern double strata_js_host_read(int fd, double off, void *buf, double n, char *err);
+extern int strata_js_host_write(int fd, double off, const void *data, double n, char *err);
+extern int strata_js_host_append(int fd, const void *data, double n, char *err);
+extern int strata_js_host_sync(int fd, char *err);
+extern int strata_js_host_truncate(int fd, double size, char *err);
+extern double strata_js_host_size(int fd, char *err);
+extern int strata_js_host_close(int fd, char *err);
+extern int strata_js_host_exists(const char *path, char *err); /* 0 none, 1 file, 2 folder */
+extern int strata_js_host_remove(const char *path, char *err);
+extern int strata_js_host_mkdir(const char *path, char *err);
+extern int strata_js_host_rmdir(const char *path, char *err);
+/* Returns a malloc'd list (entries: is_dir byte, name, NUL) and stores its length in *len. */
+extern int strata_js_host_list(const char *dir, uint8_t **list, uint32_t *len, char *err);
+extern int strata_js_host_replace(const char *path, const void *data, double n, char *err);
+extern int strata_js_host_sync_dir(const char *dir, char *err);
+extern int strata_js_host_lock(const char *path, char *err); /* a lock id > 0 */
+extern int strata_js_host_unlock(int id, char *err);
+
+typedef struct js_file {
+  vfs_file base;
+  int fd;
+} js_file;
+
+struct vfs_lock {
+  int id;
+};
+
+static strata_status *host_error(int negative_code, const char *err) {
+  strata_code code = (strata_code)(-negative_code);
+  if (code <= STRATA_OK || code > STRATA_BUSY) code = STRATA_IO;
+  return status_new(code, "%s", err[0] ? err : "storage backend error");
+}
+
+#define HOST_CALL(call)                   \
+  do {                                    \
+    char err[JS_ERR_CAP];                 \
+    err[0] = 0;                           \
+    int r_ = (call);                      \
+    if (r_ < 0) return host_error(r_, err); \
+  } while (0)
+
+static strata_status *js_file_read(vfs_file *f, uint64_t off, void *buf, size_t n, size_t *nread) {
+  char err[JS_ERR_CAP];
+  err[0] = 0;
+  double r = strata_js_host_read(((js_file *)f)->fd, (double)off, buf, (double)n, err);
+  if (r < 0) return host_error((int)r, err);
+  *nread = (size_t)r;
+  return NULL;
+}
+
+static strata_status *js_file_write(vfs_file *f, uint64_t off, const void *data, size_t n) {
+  HOST_CALL(strata_js_host_write(((js_file *)f)->fd, (double)off, data, (double)n, err));
+  return NULL;
+}
+
+static strata_status *js_file_append(vfs_file *f, const void *data, size_t n) {
+  HOST_CALL(strata_js_host_append(((js_file *)f)->fd, data, (double)n, err));
+  return NULL;
+}
+
+static strata_status *js_file_sync(vfs_file *f) {
+  HOST_CALL(strata_js_host_sync(((js_file *)f)->fd, err));
+  return NULL;
+}
+
+static strata_status *js_file_truncate(vfs_file *f, uint64_t size) {
+  HOST_CALL(strata_js_host_truncate(((js_file *)f)->fd, (double)size, err));
+  return NULL;
+}
+
+static strata_status *js_file_size(vfs_file *f, uint64_t *size) {
+  char err[JS_ERR_CAP];
+  err[0] = 0;
+  double r = strata_js_host_size(((js_file *)f)->fd, err);
+  if (r < 0) return host_error((int)r, err);
+  *size = (uint64_t)r;
+  return NULL;
+}
+
+static strata_status *js_file_close(vfs_file *f) {
+  char err[JS_ERR_CAP];
+  err[0] = 0;
+  int r = strata_js_host_close(((js_file *)f)->fd, err);
+  free(f);
+  return r < 0 ? host_error(r, err) : NULL;
+}
+
+static const vfs_file_ops js_file_ops = {
+  js_file_read, js_file_write, js_file_append, js_file_sync, js_file_truncate, js_file_size, js_file_close,
+};
+
+static strata_status *js_open(vfs *v, const char *path, int flags, vfs_file **out) {
+  (void)v;
+  js_file *f = malloc(sizeof *f);
+  if (!f) return status_no_memory();
+  char err[JS_ERR_CAP];
+  err[0] = 0;
+  int fd = strata_js_host_open(path, flags, err);
+  if (fd < 0) {
+    free(f);
+    return host_error(fd, err);
+  }
+  f->base.ops = &js_file_ops;
+  f->fd = fd;
+  *out = &f->base;
+  return NULL;
+}
+
+static strata_status *js_exists(vfs *v, const char *path, int *exists, int *is_dir) {
+  (void)v;
+  char err[JS_ERR_CAP];
+  err[0] = 0;
+  int r = strata_js_host_exists(path, err);
+  if (r < 0) return host_error(r, err);
+  *exists = r != 0;
+  if (is_dir) *is_dir = r == 2;
+  return NULL;
+}
+
+static strata_status *js_remove(vfs *v, const char *path) {
+  (void)v;
+  HOST_CALL(strata_js_host_remove(path, err));
+  return NULL;
+}
+
+static strata_status *js_mkdir(vfs *v, const char *path) {
+  (void)v;
+  HOST_CALL(strata_js_host_mkdir(path, err));
+  return NULL;
+}
+
+static strata_status *js_rmdir(vfs *v, const char *path) {
+  (void)v;
+  HOST_CALL(strata_js_host_rmdir(path, err));
+  return NULL;
+}
+
+/* The names arrive all at once, so callbacks may remove entries while the walk goes on. */
+static strata_status *js_list(vfs *v, const char *dir, vfs_list_fn fn, void *ctx) {
+  (void)v;
+  uint8_t *list = NULL;
+  uint32_t len = 0;
+  HOST_CALL(strata_js_host_list(dir, &list, &len, err));
+  strata_status *st = NULL;
+  for (uint32_t pos = 0; !st && pos < len;) {
+    int is_dir = list[pos];
+    const char *name = (const char *)list + pos + 1;
+    pos += 1 + (uint32_t)strlen(name) + 1;
+    st = fn(ctx, name, is_dir);
+  }
+  free(list);
+  return st;
+}
+
+static strata_status *js_replace(vfs *v, const char *path, const void *data, size_t len) {
+  (void)v;
+  HOST_CALL(strata_js_host_replace(path, data, (double)len, err));
+  return NULL;
+}
+
+static strata_status *js_sync_dir(vfs *v, const char *dir) {
+  (void)v;
+  HOST_CALL(strata_js_host_sync_dir(dir, err));
+  return NULL;
+}
+
+static strata_status *js_lock(vfs *v, const char *path, vfs_lock **out) {
+  (void)v;
+  vfs_lock *lock = malloc(sizeof *lock);
+  if (!lock) return status_no_memory();
+  char err[JS_ERR_CAP];
+  err[0] = 0;
+  int id = strata_js_host_lock(path, err);
+  if (id < 0) {
+    free(lock);
+    return host_error(id, err);
+  }
+  lock->id = id;
+  *out = lock;
+  return NULL;
+}
+
+static strata_status *js_unlock(vfs *v, vfs_lock *lock) {
+  (void)v;
+  if (!lock) return NULL;
+  char err[JS_ERR_CAP];
+  err[0] = 0;
+  int r = strata_js_host_unlock(lock->id, err);
+  free(lock);
+  return r < 0 ? host_error(r, err) : NULL;
+}
+
+static void js_destroy(vfs *v) {
+  free(v);
+}
+
+static const vfs_ops js_vfs_ops = {
+  "js", js_open, js_exists, js_remove, js_mkdir, js_rmdir, js_list,
+  js_replace, js_sync_dir, js_lock, js_unlock, js_destroy,
+};
+
+strata_status *vfs_js_new(vfs **out) {
+  vfs *v = malloc(sizeof *v);
+  if (!v) return status_no_memory();
+  v->ops = &js_vfs_ops;
+  *out = v;
+  return NULL;
+}

@@ -1,0 +1,16 @@
+'use strict';
+// CommonJS entry of strata-lsm. The engine is an ES module (Emscripten's loader), so `open`
+// loads it with a dynamic import; everything it returns is the same as from the ES entry.
+const { StrataError } = require('./errors.cjs');
+
+let esm;
+function load() {
+  esm ??= import('./index.js');
+  return esm;
+}
+
+async function open(location, options) {
+  return (await load()).open(location, options);
+}
+
+module.exports = { open, StrataError };

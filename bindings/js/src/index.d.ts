@@ -1,0 +1,129 @@
+// Type declarations of strata-lsm (the ES-module and CommonJS entries export the same names).
+
+export type Bytes = Uint8Array;
+export type KeyLike = string | Uint8Array | ArrayBufferView;
+export type ValueLike = string | Uint8Array | ArrayBufferView;
+export type Encoding = 'utf8' | 'buffer' | 'view';
+
+export type StrataErrorCode =
+  | 'STRATA_NOT_FOUND' | 'STRATA_CORRUPTION' | 'STRATA_IO' | 'STRATA_INVALID_ARGUMENT'
+  | 'STRATA_NOT_SUPPORTED' | 'STRATA_LOCKED' | 'STRATA_NO_MEMORY' | 'STRATA_EXISTS'
+  | 'STRATA_NOT_OPEN' | 'STRATA_BUSY';
+
+export class StrataError extends Error {
+  readonly code: StrataErrorCode;
+  constructor(code: StrataErrorCode, message: string, options?: { cause?: unknown });
+}
+
+export interface OpenOptions {
+  /** Create the folder's database when missing (default true). */
+  createIfMissing?: boolean;
+  /** Fail with STRATA_EXISTS when a database is already there (default false). */
+  errorIfExists?: boolean;
+  /** Bytes of the active memtable before it is sealed and flushed. */
+  memtableSize?: number;
+  /** Bytes of the block cache. */
+  blockCacheSize?: number;
+  compression?: 'lz4' | 'none';
+  bloomBitsPerKey?: number;
+  /** fsync every write (default false; per call: { sync: true }). */
+  sync?: boolean;
+  /** Use the pthreads build with background flush and compaction threads. */
+  threads?: boolean;
+  /** Run the engine in a worker_threads Worker (then stats() returns a promise). */
+  worker?: boolean;
+  /** 'fs' (default) or 'memory' (same as location ':memory:'). */
+  backend?: 'fs' | 'memory';
+  valueEncoding?: Encoding;
+  keyEncoding?: Encoding;
+}
+
+export interface WriteOptions { sync?: boolean }
+export interface ReadOptions { valueEncoding?: Encoding }
+
+export type BatchOperation =
+  | { type: 'put'; key: KeyLike; value: ValueLike }
+  | { type: 'del'; key: KeyLike };
+
+export interface RangeOptions {
+  gt?: KeyLike; gte?: KeyLike; lt?: KeyLike; lte?: KeyLike;
+  prefix?: KeyLike;
+  reverse?: boolean;
+  /** At most this many entries (default: no limit). */
+  limit?: number;
+}
+
+export interface IteratorOptions extends RangeOptions {
+  snapshot?: Snapshot;
+  keys?: boolean;
+  values?: boolean;
+  keyEncoding?: Encoding;
+  valueEncoding?: Encoding;
+}
+
+export interface StrataIterator<T> extends AsyncIterable<T> {
+  next(): Promise<T | undefined>;
+  nextv(size: number): Promise<T[]>;
+  all(): Promise<T[]>;
+  seek(target: KeyLike): void;
+  close(): Promise<void>;
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined>;
+}
+
+export type Entry<K = Bytes | string, V = Bytes | string> = [K, V];
+
+export interface Reader {
+  get(key: KeyLike, options?: ReadOptions): Promise<Bytes | string | undefined>;
+  getMany(keys: KeyLike[], options?: ReadOptions): Promise<Array<Bytes | string | undefined>>;
+  has(key: KeyLike): Promise<boolean>;
+  iterator(options?: IteratorOptions): StrataIterator<Entry>;
+  keys(options?: IteratorOptions): StrataIterator<Bytes | string>;
+  values(options?: IteratorOptions): StrataIterator<Bytes | string>;
+}
+
+export interface Snapshot extends Reader {
+  close(): void;
+}
+
+export interface LevelStats { level: number; tables: number; runs: number; bytes: number }
+
+export interface Stats {
+  levels: LevelStats[];
+  memtable: { bytes: number; sealed: number };
+  cache: { hits: number; misses: number; bytes: number };
+  bytesWritten: { user: number; flush: number; compaction: number };
+  /** (user + flush + compaction bytes) / user bytes; 0 before the first write. */
+  writeAmplification: number;
+  flushes: number;
+  compactions: number;
+  writeStalls: number;
+  seqno: number;
+  snapshotsOpen: number;
+  versionsAlive: number;
+}
+
+export interface Database extends Reader {
+  readonly location: string;
+  readonly status: 'open' | 'closing' | 'closed';
+  put(key: KeyLike, value: ValueLike, options?: WriteOptions): Promise<void>;
+  del(key: KeyLike, options?: WriteOptions): Promise<void>;
+  batch(operations: BatchOperation[], options?: WriteOptions): Promise<void>;
+  snapshot(): Snapshot;
+  clear(options?: RangeOptions): Promise<void>;
+  flush(): Promise<void>;
+  /** Flushes and runs pending maintenance until none is left (strata.h has no compaction call yet). */
+  compact(options?: { major?: boolean }): Promise<void>;
+  stats(): Stats;
+  close(): Promise<void>;
+}
+
+/** The database behind open(location, { worker: true }): the same, but stats() is asynchronous. */
+export interface WorkerDatabase extends Omit<Database, 'stats'> {
+  stats(): Promise<Stats>;
+}
+
+export function open(location: string, options: OpenOptions & { worker: true }): Promise<WorkerDatabase>;
+export function open(location: string, options?: OpenOptions): Promise<Database>;
+
+declare const _default: { open: typeof open; StrataError: typeof StrataError };
+export default _default;
