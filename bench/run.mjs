@@ -43,8 +43,8 @@ function parseArgs(argv) {
   return a;
 }
 
-function sh(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, JOBS: process.env.JOBS ?? '1' } });
+function sh(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, JOBS: process.env.JOBS ?? '1', ...env } });
   if (r.status !== 0) { console.error(`${cmd} ${args.join(' ')} failed`); process.exit(1); }
 }
 
@@ -137,6 +137,10 @@ const args = parseArgs(process.argv.slice(2));
 if (args.build) {
   sh('bash', ['scripts/setup.sh']);
   sh('bash', ['scripts/build.sh', 'bench', 'bench-wasi']);
+  // strata-lsm's engine modules (bindings/js/dist), only the module target, not every test
+  if (args.node && fs.existsSync(path.join(ROOT, 'bench/node_bench.mjs'))) {
+    sh('bash', ['scripts/build.sh', 'wasm', 'wasm-mt'], { TARGETS: 'strata_js' });
+  }
 }
 const dbBench = path.join(ROOT, 'build/bench/db_bench');
 const dbBenchWasm = path.join(ROOT, 'build/bench-wasi/db_bench.wasm');

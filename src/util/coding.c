@@ -100,7 +100,7 @@ strata_status *reader_bytes(reader *r, size_t n, slice *out) {
 }
 
 strata_status *reader_prefixed(reader *r, slice *out) {
-  uint64_t n;
+  uint64_t n = 0; /* gcc -O2 cannot see through the inlined varint decoder (maybe-uninitialized) */
   STATUS_TRY(reader_varint64(r, &n));
   if (n > reader_remaining(r)) return truncated(r, "length-prefixed bytes");
   return reader_bytes(r, (size_t)n, out);
