@@ -1,5 +1,7 @@
 #include "coding.h"
 
+#include <stddef.h>
+
 size_t encode_varint32(uint8_t *p, uint32_t v) {
   return encode_varint64(p, v);
 }
@@ -23,23 +25,29 @@ size_t varint_length(uint64_t v) {
   return n;
 }
 
-/* Shared by both widths: max_bytes bounds the length, the top byte's spare bits must be zero. */
-static const uint8_t *decode_varint(const uint8_t *p, const uint8_t *end, unsigned max_bytes,
-                                    unsigned bits, uint64_t *out) {
+/*
+ * Shared by both widths: max_bytes bounds the length, the top byte's spare bits must be zero.
+ * The loop body is branch-light (the checks that only the last byte needs happen once, after
+ * it): trailers of 3 to 5 bytes are decoded for every entry a block search visits.
+ */
+static const uint8_t *decode_varint(const uint8_t *p, const uint8_t *end, unsigned max_bytes, unsigned bits,
+                                    uint64_t *out) {
+  const uint8_t *limit = (size_t)(end - p) < max_bytes ? end : p + max_bytes;
+  const uint8_t *start = p;
   uint64_t v = 0;
-  for (unsigned i = 0; i < max_bytes; i++) {
-    if (p >= end) return NULL; /* truncated */
+  unsigned shift = 0;
+  while (p < limit) {
     uint8_t byte = *p++;
-    unsigned shift = 7 * i;
-    if (i == max_bytes - 1 && (byte >> (bits - shift)) != 0) return NULL; /* overflows */
     v |= (uint64_t)(byte & 0x7f) << shift;
-    if (!(byte & 0x80)) {
-      if (i > 0 && byte == 0) return NULL; /* overlong: a trailing zero group */
+    if (byte < 0x80) {
+      if (byte == 0 && p - start > 1) return NULL;                        /* overlong: a trailing zero group */
+      if (p - start == (ptrdiff_t)max_bytes && (byte >> (bits - shift)) != 0) return NULL; /* overflows */
       *out = v;
       return p;
     }
+    shift += 7;
   }
-  return NULL; /* too many continuation bytes */
+  return NULL; /* truncated, or too many continuation bytes */
 }
 
 const uint8_t *decode_varint32_slow(const uint8_t *p, const uint8_t *end, uint32_t *out) {
@@ -50,7 +58,20 @@ const uint8_t *decode_varint32_slow(const uint8_t *p, const uint8_t *end, uint32
 }
 
 const uint8_t *decode_varint64_slow(const uint8_t *p, const uint8_t *end, uint64_t *out) {
-  return decode_varint(p, end, VARINT64_MAX, 64, out);
+  if (end - p < VARINT64_MAX) return decode_varint(p, end, VARINT64_MAX, 64, out);
+  /* Ten bytes are readable: no bounds checks inside. Byte 0 has the high bit set (the inline
+   * caller handled the one-byte case). */
+  uint64_t v = p[0] & 0x7f;
+  for (unsigned i = 1; i < VARINT64_MAX; i++) {
+    uint64_t byte = p[i];
+    v |= (byte & 0x7f) << (7 * i);
+    if (byte < 0x80) {
+      if (byte == 0 || (i == VARINT64_MAX - 1 && byte > 1)) return NULL; /* overlong / overflows */
+      *out = v;
+      return p + i + 1;
+    }
+  }
+  return NULL;
 }
 
 static strata_status *truncated(const reader *r, const char *field) {
