@@ -68,10 +68,15 @@ static uint32_t skiplist_random_height(skiplist *list) {
   }
 }
 
-/* Last node before `target` (the head if none). With `prev`, records that node on every level:
- * the links an insert of `target` must splice. */
+/*
+ * Last node before `target` (the head if none). With `prev`, records that node on every level:
+ * the links an insert of `target` must splice. With `after`, gives the level-0 successor the
+ * search compared against: a reader must use that one, not reload the link, because a
+ * concurrent insert may have put a node (a newer version, invisible to the reader's snapshot)
+ * between the two in the meantime.
+ */
 static skiplist_node *skiplist_find_less(const skiplist *list, const internal_key *target,
-                                         skiplist_node **prev) {
+                                         skiplist_node **prev, skiplist_node **after) {
   skiplist_node *x = list->head;
   int level = (int)atomic_u64_load(&list->max_height) - 1;
   for (;;) {
@@ -80,7 +85,10 @@ static skiplist_node *skiplist_find_less(const skiplist *list, const internal_ke
       x = next;
     } else {
       if (prev) prev[level] = x;
-      if (level == 0) return x;
+      if (level == 0) {
+        if (after) *after = next;
+        return x;
+      }
       level--;
     }
   }
@@ -127,8 +135,8 @@ strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice va
   assert(key->seqno <= SEQNO_MAX && value_type_is_valid(key->type));
 
   skiplist_node *prev[SKIPLIST_MAX_HEIGHT];
-  skiplist_node *before = skiplist_find_less(list, key, prev);
-  skiplist_node *after = node_next(before, 0);
+  skiplist_node *after = NULL;
+  skiplist_node *before = skiplist_find_less(list, key, prev, &after);
   /* Versions of one (key, seqno) differ at most in type, so they would sit right here. */
   if ((before != list->head && node_same_version(before, key)) ||
       (after && node_same_version(after, key))) {
@@ -188,7 +196,9 @@ void skiplist_iter_seek_last(skiplist_iter *it) {
 }
 
 void skiplist_iter_seek(skiplist_iter *it, const internal_key *target) {
-  it->node = node_next(skiplist_find_less(it->list, target, NULL), 0);
+  skiplist_node *first_at_or_after = NULL;
+  skiplist_find_less(it->list, target, NULL, &first_at_or_after);
+  it->node = first_at_or_after;
 }
 
 void skiplist_iter_seek_for_prev(skiplist_iter *it, const internal_key *target) {
@@ -203,7 +213,7 @@ void skiplist_iter_next(skiplist_iter *it) {
 void skiplist_iter_prev(skiplist_iter *it) {
   assert(it->node);
   internal_key k = node_key(it->node);
-  it->node = skiplist_not_head(it->list, skiplist_find_less(it->list, &k, NULL));
+  it->node = skiplist_not_head(it->list, skiplist_find_less(it->list, &k, NULL, NULL));
 }
 
 internal_key skiplist_iter_key(const skiplist_iter *it) {

@@ -213,8 +213,9 @@ static strata_status *posix_vfs_list(vfs *v, const char *dir, vfs_list_fn fn, vo
   buffer_init(&names);
   strata_status *st = NULL;
   struct dirent *e;
-  errno = 0;
-  while (!st && (e = readdir(d)) != NULL) {
+  /* errno is reset before each readdir: only its own failure may end the walk with an error
+   * (the stat below fails harmlessly when another thread removes an entry meanwhile) */
+  while (!st && (errno = 0, e = readdir(d)) != NULL) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     char *full = vfs_path_join(dir, e->d_name);
     if (!full) {
