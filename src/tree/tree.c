@@ -439,6 +439,22 @@ size_t tree_snapshot_count(tree *t) {
   return n;
 }
 
+strata_status *tree_snapshot_list(tree *t, uint64_t **out, size_t *count) {
+  *out = NULL;
+  *count = 0;
+  sync_mutex_lock(&t->snap_mu);
+  strata_status *st = NULL;
+  size_t n = 0;
+  uint64_t *copy = t->snapshot_count ? malloc(t->snapshot_count * sizeof *copy) : NULL;
+  if (t->snapshot_count && !copy) st = status_no_memory();
+  for (size_t i = 0; copy && i < t->snapshot_count; i++)
+    if (n == 0 || copy[n - 1] != t->snapshots[i]) copy[n++] = t->snapshots[i]; /* one entry per seqno */
+  sync_mutex_unlock(&t->snap_mu);
+  *out = copy;
+  *count = n;
+  return st;
+}
+
 uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback) {
   sync_mutex_lock(&t->snap_mu);
   uint64_t v = t->snapshot_count ? t->snapshots[0] : fallback;

@@ -120,6 +120,8 @@ STRATA_MUST_USE strata_status *tree_clear(tree *t, uint64_t next_seqno, uint64_t
 STRATA_MUST_USE strata_status *tree_snapshot_pin(tree *t, uint64_t seqno);
 void tree_snapshot_unpin(tree *t, uint64_t seqno);
 size_t tree_snapshot_count(tree *t);
+/* The distinct pinned seqnos, ascending (malloc'd; NULL when none). */
+STRATA_MUST_USE strata_status *tree_snapshot_list(tree *t, uint64_t **out, size_t *count);
 /* The oldest pinned seqno, or `fallback` when none is pinned. */
 uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback);
 
