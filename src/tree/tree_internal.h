@@ -39,6 +39,10 @@ struct tree {
   size_t snapshot_count;
   size_t snapshot_cap;
 
+  /* Open tables held for readers that outlive the database handle (tree_keep_tables_open). */
+  file_cache_handle **kept_open;
+  size_t kept_open_count;
+
   /* Held across building, persisting and installing a new version (flush, drop, clear). */
   sync_mutex install_mu;
   uint64_t manifest_epoch;

@@ -39,7 +39,7 @@ static int model_check_get(strata_db *db, const strata_snapshot *snap, const mod
   size_t vlen = 0;
   strata_status *st = strata_get_into(db, snap, k, strlen(k), &found, buf, sizeof buf, &vlen);
   if (st) {
-    harness_fail(__FILE__, __LINE__, "get %s: %s", k, strata_status_message(st));
+    harness_fail(__FILE__, __LINE__, "get %s (%s): %s", k, snap ? "snapshot" : "latest", strata_status_message(st));
     strata_status_free(st);
     return 0;
   }
