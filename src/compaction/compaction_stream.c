@@ -10,6 +10,7 @@ typedef struct candidate {
   uint64_t seqno;
   value_type type;
   size_t band;
+  int direct_elder_next; /* no version was dropped after it yet: the next one is its direct elder */
   buffer value;
 } candidate;
 
@@ -65,6 +66,7 @@ static strata_status *push_candidate(compaction_stream *s, const internal_key *k
   c->seqno = k->seqno;
   c->type = k->type;
   c->band = band;
+  c->direct_elder_next = 1;
   buffer_clear(&c->value);
   STATUS_TRY(buffer_append(&c->value, value.data, value.len));
   s->dropped[s->count] = 0;
@@ -80,32 +82,30 @@ static strata_status *load_group(compaction_stream *s) {
   buffer_clear(&s->key);
   STATUS_TRY(buffer_append(&s->key, first.user_key.data, first.user_key.len));
   slice key = buffer_slice(&s->key);
-  int weak_pair = 0; /* the band-0 survivor is a weak tombstone directly followed by a band-0 value */
-  int after_band0_survivor = 0;
   while (kv_iterator_valid(s->source)) {
     internal_key k = kv_iterator_key(s->source);
     if (!slice_equal(k.user_key, key)) break;
     s->counters.entries_in++;
     size_t band = band_of(s, k.seqno);
-    if (s->count == 0 || s->cands[s->count - 1].band != band) {
+    candidate *last = s->count ? &s->cands[s->count - 1] : NULL;
+    if (!last || last->band != band) {
       STATUS_TRY(push_candidate(s, &k, kv_iterator_value(s->source), band));
-      after_band0_survivor = band == 0;
+    } else if (band == 0 && last->type == VALUE_TYPE_WEAK_TOMBSTONE && last->direct_elder_next &&
+               k.type == VALUE_TYPE_VALUE) {
+      /* below every snapshot a weak tombstone and the value it cancels vanish together; the next
+       * older version (a tombstone, say) becomes band 0's survivor again */
+      s->count--;
+      s->counters.tombstones_dropped++;
+      s->counters.versions_dropped++;
     } else {
-      if (after_band0_survivor && s->cands[s->count - 1].type == VALUE_TYPE_WEAK_TOMBSTONE &&
-          k.type == VALUE_TYPE_VALUE)
-        weak_pair = 1;
-      after_band0_survivor = 0;
+      last->direct_elder_next = 0;
       s->counters.versions_dropped++;
     }
     kv_iterator_next(s->source);
   }
   STATUS_TRY(kv_iterator_status(s->source));
-  assert(s->count > 0);
+  if (s->count == 0) return NULL; /* everything cancelled out */
 
-  if (weak_pair) { /* the band-0 survivor is the oldest candidate: it and its value go */
-    s->dropped[s->count - 1] = 1;
-    s->counters.tombstones_dropped++;
-  }
   if (s->filter)
     for (size_t i = 0; i < s->count; i++) {
       candidate *c = &s->cands[i];

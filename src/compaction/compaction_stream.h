@@ -11,7 +11,8 @@
  *    reader. So the newest version of each band is kept, the rest dropped. (lsm-tree #321 kept
  *    only versions above the oldest snapshot and so could drop the one it needed.)
  *  - A weak tombstone in band 0 whose next older version is a value in band 0 cancels exactly
- *    that value: both go.
+ *    that value: both go, and the version after them is band 0's survivor again (a tombstone
+ *    beneath the pair still hides what lies further down).
  *  - With evict_tombstones (nothing older for these keys exists outside the inputs, e.g. the
  *    output goes to the last level), a tombstone that is the oldest surviving version hides
  *    nothing and goes too; repeatedly, so trailing tombstones of several bands all go.
