@@ -97,6 +97,11 @@ static strata_status *load_group(compaction_stream *s) {
       s->count--;
       s->counters.tombstones_dropped++;
       s->counters.versions_dropped++;
+    } else if (!s->evict_tombstones && last->type == VALUE_TYPE_VALUE && k.type == VALUE_TYPE_TOMBSTONE) {
+      /* the delete beneath a surviving value stays (until the last level): should a weak tombstone
+       * later cancel that value, the delete must still hide whatever older data lies below */
+      last->direct_elder_next = 0;
+      STATUS_TRY(push_candidate(s, &k, kv_iterator_value(s->source), band));
     } else {
       last->direct_elder_next = 0;
       s->counters.versions_dropped++;

@@ -9,7 +9,10 @@
  *    ..., the last [max(Sk, L), inf). A reader at snapshot S sees the newest version below S,
  *    which is always the newest version of some band; every other version is invisible to every
  *    reader. So the newest version of each band is kept, the rest dropped. (lsm-tree #321 kept
- *    only versions above the oldest snapshot and so could drop the one it needed.)
+ *    only versions above the oldest snapshot and so could drop the one it needed.) One more is
+ *    kept unless evicting: the delete directly beneath a band's surviving value, because a weak
+ *    tombstone may later cancel that value and the delete must then still hide older data (found
+ *    by the model test: delete, put, single delete resurrected a value from a deeper level).
  *  - A weak tombstone in band 0 whose next older version is a value in band 0 cancels exactly
  *    that value: both go, and the version after them is band 0's survivor again (a tombstone
  *    beneath the pair still hides what lies further down).

@@ -93,6 +93,17 @@ static void stream_drops_a_weak_tombstone_with_the_value_it_cancels(void) {
   CHECK_STR(out, "a@9:W= a@4:V=a4 b@9:W= b@4:V=b4");
 }
 
+/* Regression (found by the tiered model test): a merge above the last level keeps the delete
+ * beneath a value, so a later single delete of that value cannot resurrect older data. */
+static void stream_keeps_the_delete_beneath_a_value_for_a_later_single_delete(void) {
+  const test_entry first[] = {E("a", 8, VALUE_TYPE_VALUE, "a8"), E("a", 5, VALUE_TYPE_TOMBSTONE, "")};
+  char out[512];
+  stream_out(first, 2, NULL, 0, 20, 0, NULL, out, sizeof out);
+  CHECK_STR(out, "a@8:V=a8 a@5:T=");
+  stream_out(first, 2, NULL, 0, 20, 1, NULL, out, sizeof out);
+  CHECK_STR(out, "a@8:V=a8");
+}
+
 /* Regression (found by the tiered model test): the pair must not take the older delete with it. */
 static void stream_weak_pair_leaves_the_delete_beneath_it(void) {
   const test_entry e[] = {E("a", 9, VALUE_TYPE_WEAK_TOMBSTONE, ""), E("a", 8, VALUE_TYPE_VALUE, "a8"),
@@ -643,6 +654,7 @@ int main(void) {
   RUN(stream_keeps_tombstones_unless_evicting);
   RUN(stream_drops_a_weak_tombstone_with_the_value_it_cancels);
   RUN(stream_weak_pair_leaves_the_delete_beneath_it);
+  RUN(stream_keeps_the_delete_beneath_a_value_for_a_later_single_delete);
   RUN(stream_filter_sees_values_never_tombstones);
   RUN(snapshots_read_their_own_versions_after_major_compaction);
   RUN(tombstones_stay_until_the_last_level);
