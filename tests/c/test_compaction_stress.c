@@ -289,6 +289,7 @@ static void *reader(void *arg) {
 
 static void *compacter(void *arg) {
   shared *s = arg;
+  if (getenv("NOCOMPACT")) return NULL;
   for (int i = 0; !atomic_flag_get(&s->done) && !atomic_flag_get(&s->failed); i++)
     note_failure(s, strata_compact(s->db, i % 10 == 9), "compact");
   return NULL;
@@ -302,6 +303,7 @@ static void compaction_under_concurrent_writers_and_readers(void) {
   strata_options *o = options(fs, 1);
   strata_options_set_memtable_size(o, 8 << 10);
   strata_options_set_table_target_size(o, 4 << 10);
+  if (getenv("NOCOMPACT")) strata_options_set_compaction_fifo(o, 0, 0);
   shared s;
   memset(&s, 0, sizeof s);
   CHECK_OK(strata_open("concurrent", o, &s.db));
@@ -311,13 +313,14 @@ static void compaction_under_concurrent_writers_and_readers(void) {
   for (int i = 0; i < 4; i++) sync_thread_join(&threads[i]);
   CHECK(!atomic_flag_get(&s.failed));
   /* everything settles to what the writer wrote last */
-  CHECK_OK(strata_compact(s.db, 1));
+  if (!getenv("NOMAJOR")) CHECK_OK(strata_compact(s.db, 1));
   char k[24], buf[24];
   for (int round = ROUNDS - 15; round <= ROUNDS; round++) {
     snprintf(k, sizeof k, "g%02d-%d", round % 16, GROUP - 1);
     int found = 0;
     size_t len = 0;
-    CHECK_OK(strata_get_into(s.db, NULL, k, strlen(k), &found, buf, sizeof buf, &len));
+    CHECK_OK(strata_get_into(s.db, NULL, k, strlen(k), &found, buf, sizeof buf - 1, &len));
+    buf[found && len < sizeof buf ? len : 0] = 0;
     CHECK(found && len == 8 && atoi(buf) == round);
   }
   for (int round = 1; round <= ROUNDS; round++) {
