@@ -5,6 +5,11 @@
  *
  * Sizes: the random-write run writes 1,000,000 keys in optimised native builds, 100,000 under
  * the sanitizers (Debug) and 60,000 in the WebAssembly builds; STRATA_STRESS_KEYS overrides.
+ *
+ * Known failure (not compaction's): the concurrent test sometimes finds a snapshot that reads a
+ * batch torn -- some keys at a round newer than the snapshot. It happens on main without any
+ * compaction too (STRATA_STRESS_NO_COMPACTION=1 runs it with FIFO and no compacting thread), so
+ * it sits in the write/flush/read path; the test is kept to catch it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,7 +294,7 @@ static void *reader(void *arg) {
 
 static void *compacter(void *arg) {
   shared *s = arg;
-  if (getenv("NOCOMPACT")) return NULL;
+  if (getenv("STRATA_STRESS_NO_COMPACTION")) return NULL;
   for (int i = 0; !atomic_flag_get(&s->done) && !atomic_flag_get(&s->failed); i++)
     note_failure(s, strata_compact(s->db, i % 10 == 9), "compact");
   return NULL;
@@ -303,7 +308,7 @@ static void compaction_under_concurrent_writers_and_readers(void) {
   strata_options *o = options(fs, 1);
   strata_options_set_memtable_size(o, 8 << 10);
   strata_options_set_table_target_size(o, 4 << 10);
-  if (getenv("NOCOMPACT")) strata_options_set_compaction_fifo(o, 0, 0);
+  if (getenv("STRATA_STRESS_NO_COMPACTION")) strata_options_set_compaction_fifo(o, 0, 0);
   shared s;
   memset(&s, 0, sizeof s);
   CHECK_OK(strata_open("concurrent", o, &s.db));
@@ -313,7 +318,7 @@ static void compaction_under_concurrent_writers_and_readers(void) {
   for (int i = 0; i < 4; i++) sync_thread_join(&threads[i]);
   CHECK(!atomic_flag_get(&s.failed));
   /* everything settles to what the writer wrote last */
-  if (!getenv("NOMAJOR")) CHECK_OK(strata_compact(s.db, 1));
+  CHECK_OK(strata_compact(s.db, 1));
   char k[24], buf[24];
   for (int round = ROUNDS - 15; round <= ROUNDS; round++) {
     snprintf(k, sizeof k, "g%02d-%d", round % 16, GROUP - 1);
