@@ -295,6 +295,7 @@ static void db_free(strata_db *db) {
     sync_mutex_unlock(&db->bg_mu);
     sync_thread_join(&db->bg_thread);
   }
+  db_compaction_free(db);
   strata_status_free(db->bg_error);
   tree_unref(db->tree);
   if (db->lock) strata_status_free(vfs_lock_release(db->fs, db->lock));
@@ -416,6 +417,7 @@ strata_status *strata_close(strata_db *db) {
     sync_thread_join(&db->bg_thread);
     db->bg_running = 0;
   }
+  db_compaction_free(db); /* drops its tree reference: only readers hold the tree now */
   strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
   /* snapshots or iterators still reading: a later handle may compact their tables away */
   tree_keep_tables_open(db->tree);

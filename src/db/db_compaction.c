@@ -94,6 +94,9 @@ void db_compaction_stop(strata_db *db) {
     sync_thread_join(&db->compact_thread);
     db->compact_running = 0;
   }
+}
+
+void db_compaction_free(strata_db *db) {
   compactor_free(db->compactor);
   db->compactor = NULL;
 }

@@ -92,8 +92,10 @@ strata_status *db_flush_sealed(strata_db *db);
 /* --- db_compaction.c ---------------------------------------------------------------------- */
 /* Creates the compactor and, with background threads, starts the compaction thread. */
 strata_status *db_compaction_start(strata_db *db);
-/* Aborts running compactions, joins the thread, frees the compactor (safe on a partial open). */
+/* Aborts running compactions and joins the thread (safe on a partial open). */
 void db_compaction_stop(strata_db *db);
+/* Frees the compactor, once no thread can use it (the flush thread notifies it). */
+void db_compaction_free(strata_db *db);
 /* After a flush: refreshes the level-0 count and wakes the compaction thread (bg_mu not held). */
 void db_compaction_notify(strata_db *db);
 /* Before a write (write_mu held): slows down or stops while level 0 is over its limits. */
