@@ -87,6 +87,45 @@ void strata_options_set_max_sealed_memtables(strata_options *o, uint32_t n);
 /* Storage backend; NULL (default) = the platform's files. The backend must outlive the database. */
 void strata_options_set_vfs(strata_options *o, struct vfs *v);
 
+/*
+ * Compaction strategy (one per database; the last call wins). 0 / negative arguments keep the
+ * current value.
+ *  - leveled (default): level 0 is merged down at `l0_trigger` tables (default 4); each level
+ *    holds `level_ratio` (default 10) times the one above; whole tables that overlap nothing
+ *    below are moved, not rewritten.
+ *  - tiered (size-tiered, RocksDB "universal"): runs of similar size are merged once there are
+ *    `run_trigger` (default 4) of them; a run joins while it is at most (1 + size_ratio) times
+ *    the runs taken before it (default 1.0); everything is merged when the newer runs exceed
+ *    max_space_amp_pct % of the oldest (default 200).
+ *  - FIFO: the oldest tables are dropped once the tree exceeds `limit_bytes` (0 = no limit) or
+ *    when older than `ttl_ms` (0 = no time-to-live; checked when compaction runs). Nothing is
+ *    merged, and level 0 never stalls writes.
+ */
+void strata_options_set_compaction_leveled(strata_options *o, uint32_t l0_trigger, double level_ratio);
+void strata_options_set_compaction_tiered(strata_options *o, uint32_t run_trigger, double size_ratio,
+                                          uint32_t max_space_amp_pct);
+void strata_options_set_compaction_fifo(strata_options *o, uint64_t limit_bytes, uint64_t ttl_ms);
+void strata_options_set_level0_trigger(strata_options *o, uint32_t tables);
+/* Writes slow down at `slowdown` level-0 tables and stop at `stop` (defaults 20 and 30). */
+void strata_options_set_level0_stall(strata_options *o, uint32_t slowdown, uint32_t stop);
+/* Flushes and compactions split their output into tables of about this size; default 64 MiB. */
+void strata_options_set_table_target_size(strata_options *o, uint64_t bytes);
+
+/*
+ * A compaction filter sees each value compaction rewrites (never a delete) and keeps it, removes
+ * it (no delete is left: an older version still kept for a snapshot may reappear), or replaces
+ * it with `*new_value` / `*new_len`, bytes the filter owns until its next call. It runs on
+ * compaction threads and must not call into the database.
+ */
+typedef enum strata_filter_verdict {
+  STRATA_FILTER_KEEP = 0,
+  STRATA_FILTER_REMOVE = 1,
+  STRATA_FILTER_REPLACE = 2
+} strata_filter_verdict;
+typedef strata_filter_verdict (*strata_compaction_filter)(void *ctx, const void *key, size_t klen, const void *value,
+                                                          size_t vlen, const void **new_value, size_t *new_len);
+void strata_options_set_compaction_filter(strata_options *o, strata_compaction_filter fn, void *ctx);
+
 /* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED if another handle has it. */
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out);
 /* Waits for background work, releases the lock and frees the handle (also on error). Snapshots and
@@ -158,9 +197,23 @@ void strata_iterator_close(strata_iterator *it);
 strata_status *strata_flush(strata_db *db);
 /*
  * Single-threaded builds (and threaded ones with background threads off): runs pending flushes
- * and compactions for at most `budget_bytes` of output; *more = 1 when work remains.
+ * and compactions until `budget_bytes` of output are written; *more = 1 when work remains. The
+ * units are one flush and one compaction job; at least one runs, and the last may overshoot.
  */
 strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more);
+
+/*
+ * major = 0: runs the strategy's compactions until it has none left. major = 1: flushes, then
+ * merges every table into one run in the last level, dropping deleted keys and old versions no
+ * snapshot can see. Returns when done.
+ */
+strata_status *strata_compact(strata_db *db, int major);
+/*
+ * Removes every table whose keys all lie inside `range` (NULL = all), without rewriting
+ * anything: quick, but keys in memtables or in tables reaching past the range stay. Snapshots
+ * taken before keep reading the dropped keys.
+ */
+strata_status *strata_drop_range(strata_db *db, const strata_range *range);
 
 typedef struct strata_level_stats {
   uint32_t tables;
@@ -176,11 +229,15 @@ typedef struct strata_stats {
   uint64_t cache_hits, cache_misses, cache_bytes;
   uint64_t bytes_written_user;       /* keys + values accepted */
   uint64_t bytes_written_flush;
-  uint64_t bytes_written_compaction;
-  uint64_t flushes, compactions, write_stalls;
+  uint64_t bytes_written_compaction; /* output of compaction merges */
+  uint64_t flushes, compactions, write_stalls; /* compactions: merges, moves and drops installed */
   uint64_t seqno;                    /* the next seqno a write will get */
   uint32_t snapshots_open;
   uint32_t versions_alive;           /* super versions still pinned (history length) */
+  /* appended after the first release's fields, so bindings reading those keep working */
+  uint64_t bytes_read_compaction;    /* input of compaction merges */
+  uint64_t write_slowdowns;          /* writes delayed because level 0 was over the slowdown mark */
+  double write_amplification;        /* (flush + compaction bytes) / user bytes; 0 before any write */
 } strata_stats;
 
 strata_status *strata_get_stats(strata_db *db, strata_stats *out);

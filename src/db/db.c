@@ -57,6 +57,7 @@ strata_status *db_flush_sealed(strata_db *db) {
     STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
     any |= flushed;
     if (flushed) {
+      db_compaction_notify(db);
       sync_mutex_lock(&db->bg_mu);
       sync_cond_broadcast(&db->bg_done);
       sync_mutex_unlock(&db->bg_mu);
@@ -156,6 +157,7 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
   if (write_batch_is_empty(b)) return NULL;
   if (db->next_seqno > SEQNO_MAX) return status_new(STRATA_NOT_SUPPORTED, "sequence numbers exhausted");
   STATUS_TRY(background_error(db));
+  STATUS_TRY(db_compaction_stall(db));
   uint64_t seqno = db->next_seqno;
   STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
   strata_status *st = apply_batch(db, b, seqno);
@@ -214,17 +216,34 @@ strata_status *strata_flush(strata_db *db) {
 }
 
 strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more) {
-  (void)budget_bytes; /* one flush is the unit of work until compaction adds finer steps */
   *more = 0;
   if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
   sync_mutex_lock(&db->write_mu); /* an idle database still gets its interval sync */
   strata_status *sync_st = journal_writer_sync_if_due(db->journal, NULL);
   sync_mutex_unlock(&db->write_mu);
   STATUS_TRY(sync_st);
-  int flushed = 0;
-  STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
-  if (flushed) STATUS_TRY(remove_spent_journals(db));
-  *more = tree_sealed_count(db->tree) > 0;
+  /* units of work (a flush, one compaction job) until the budget is spent; at least one runs,
+   * and a job is never split, so one step may overshoot the budget by one job */
+  uint64_t spent = 0;
+  for (;;) {
+    tree_counters before = tree_get_counters(db->tree);
+    int flushed = 0, compacted = 0;
+    STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
+    if (flushed) {
+      STATUS_TRY(remove_spent_journals(db));
+      db_compaction_notify(db);
+      spent += tree_get_counters(db->tree).bytes_flushed - before.bytes_flushed;
+    } else {
+      uint64_t bytes = 0;
+      STATUS_TRY(db_compaction_step(db, &compacted, &bytes));
+      spent += bytes;
+    }
+    if (!flushed && !compacted) break;
+    if (spent >= budget_bytes) {
+      *more = tree_sealed_count(db->tree) > 0 || compactor_has_work(db->compactor);
+      break;
+    }
+  }
   return NULL;
 }
 
@@ -277,15 +296,22 @@ static strata_status *recover_journals(strata_db *db, uint64_t *next_journal) {
   return NULL;
 }
 
-/* Asks the flush thread to stop and waits for it (a flush in progress completes first). */
+/*
+ * Stops background work: compaction first (a running merge is aborted), then the flush thread
+ * (a flush in progress completes), then frees the compactor, which drops its tree reference.
+ * Safe to call twice and on a partially opened database.
+ */
 static void stop_background(strata_db *db) {
-  if (!db->bg_running) return;
-  sync_mutex_lock(&db->bg_mu);
-  db->bg_stop = 1;
-  sync_cond_broadcast(&db->bg_wake);
-  sync_mutex_unlock(&db->bg_mu);
-  sync_thread_join(&db->bg_thread);
-  db->bg_running = 0;
+  db_compaction_stop(db);
+  if (db->bg_running) {
+    sync_mutex_lock(&db->bg_mu);
+    db->bg_stop = 1;
+    sync_cond_broadcast(&db->bg_wake);
+    sync_mutex_unlock(&db->bg_mu);
+    sync_thread_join(&db->bg_thread);
+    db->bg_running = 0;
+  }
+  db_compaction_free(db);
 }
 
 static void db_free(strata_db *db) {
@@ -302,6 +328,7 @@ static void db_free(strata_db *db) {
   sync_mutex_destroy(&db->bg_mu);
   sync_cond_destroy(&db->bg_wake);
   sync_cond_destroy(&db->bg_done);
+  sync_cond_destroy(&db->compact_wake);
   free(db->path);
   free(db->journal_dir);
   free(db);
@@ -331,6 +358,7 @@ static strata_status *open_locked(strata_db *db) {
   to.block_size = db->opts.block_size;
   to.bloom_bits_per_key = db->opts.bloom_bits_per_key;
   to.block_cache_bytes = (size_t)db->opts.block_cache_size;
+  to.table_target_size = db->opts.compaction.table_target_size;
   if (db->opts.compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
   STATUS_TRY(tree_open(db->fs, db->path, &to, NULL, &db->tree));
   STATUS_TRY(vfs_mkdir(db->fs, db->journal_dir));
@@ -348,7 +376,7 @@ static strata_status *open_locked(strata_db *db) {
     STATUS_TRY(sync_thread_start(&db->bg_thread, flush_thread, db));
     db->bg_running = 1;
   }
-  return NULL;
+  return db_compaction_start(db);
 }
 
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out) {
@@ -376,6 +404,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
   if (!st) st = sync_mutex_init(&db->bg_mu);
   if (!st) st = sync_cond_init(&db->bg_wake);
   if (!st) st = sync_cond_init(&db->bg_done);
+  if (!st) st = sync_cond_init(&db->compact_wake);
   db->path = vfs_path_join(path, "");
   db->journal_dir = vfs_path_join(path, "journal");
   if (!st && (!db->path || !db->journal_dir)) st = status_no_memory();
@@ -406,8 +435,10 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
 
 strata_status *strata_close(strata_db *db) {
   if (!db) return NULL;
-  stop_background(db); /* the flusher must not run while the journal closes */
+  stop_background(db); /* neither compaction nor the flusher may run while the journal closes */
   strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
+  /* snapshots or iterators still reading: a later handle may compact their tables away */
+  tree_keep_tables_open(db->tree);
   db_free(db);
   return st;
 }

@@ -2,6 +2,7 @@
 #ifndef STRATA_DB_DB_INTERNAL_H
 #define STRATA_DB_DB_INTERNAL_H
 
+#include "../compaction/compaction.h"
 #include "../journal/journal_writer.h"
 #include "../journal/write_batch.h"
 #include "../tree/tree.h"
@@ -21,6 +22,11 @@ struct strata_options {
   int background_threads;
   uint32_t max_sealed_memtables;
   struct vfs *fs;
+  compaction_options compaction;
+  uint32_t l0_slowdown; /* level-0 tables at which writes slow down (default 20) */
+  uint32_t l0_stop;     /* ... and stop until compaction catches up (default 30) */
+  strata_compaction_filter filter_fn;
+  void *filter_ctx;
 };
 
 struct strata_batch {
@@ -61,6 +67,14 @@ struct strata_db {
    * finds it busy (another thread reading) uses a buffer of its own. */
   sync_mutex scratch_mu;
   buffer scratch;
+
+  /* Compaction: a background thread next to the flusher, or maintenance steps (db_compaction.c). */
+  compactor *compactor;
+  sync_cond compact_wake; /* (under bg_mu) a flush or a manual compaction may have made work */
+  sync_thread compact_thread;
+  int compact_running;
+  atomic_u64 l0_tables;   /* level-0 tables of the current version, for the write stall */
+  atomic_u64 write_slowdowns;
 };
 
 /* Holds the tree, not the database: a snapshot may outlive the handle that made it. */
@@ -80,5 +94,19 @@ strata_status *db_check_value(size_t vlen);
 
 /* Flushes sealed memtables until none waits (caller holds no db lock), deleting spent journals. */
 strata_status *db_flush_sealed(strata_db *db);
+
+/* --- db_compaction.c ---------------------------------------------------------------------- */
+/* Creates the compactor and, with background threads, starts the compaction thread. */
+strata_status *db_compaction_start(strata_db *db);
+/* Aborts running compactions and joins the thread (safe on a partial open). */
+void db_compaction_stop(strata_db *db);
+/* Frees the compactor, once no thread can use it (the flush thread notifies it). */
+void db_compaction_free(strata_db *db);
+/* After a flush: refreshes the level-0 count and wakes the compaction thread (bg_mu not held). */
+void db_compaction_notify(strata_db *db);
+/* Before a write (write_mu held): slows down or stops while level 0 is over its limits. */
+strata_status *db_compaction_stall(strata_db *db);
+/* One unit of compaction for maintenance steps; *did = 0 when none was due. */
+strata_status *db_compaction_step(strata_db *db, int *did, uint64_t *bytes);
 
 #endif

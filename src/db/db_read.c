@@ -10,8 +10,11 @@ static super_version *read_view(strata_db *db, const strata_snapshot *snap, uint
     *seqno = snap->seqno;
     return super_version_ref(snap->sv);
   }
+  /* the version first, then the seqno: compaction kept every version visible at its install,
+   * and the seqno read after it is at least as new, so nothing this read needs was dropped */
+  super_version *sv = tree_current(db->tree);
   *seqno = atomic_u64_load(&db->visible_seqno);
-  return tree_current(db->tree);
+  return sv;
 }
 
 static strata_status *get_value(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, int *found,
@@ -20,7 +23,8 @@ static strata_status *get_value(strata_db *db, const strata_snapshot *snap, cons
   STATUS_TRY(db_check_key(klen));
   uint64_t seqno;
   super_version *sv = read_view(db, snap, &seqno);
-  strata_status *st = tree_get(db->tree, sv, slice_make(key, klen), seqno, found, value);
+  /* a snapshot reads through its own tree: it may come from an earlier handle on this folder */
+  strata_status *st = tree_get(snap ? snap->tree : db->tree, sv, slice_make(key, klen), seqno, found, value);
   super_version_unref(sv);
   return st;
 }
@@ -111,7 +115,7 @@ static strata_status *new_iterator(strata_db *db, const strata_snapshot *snap, c
   if (!it) return status_no_memory();
   uint64_t seqno;
   super_version *sv = read_view(db, snap, &seqno);
-  strata_status *st = tree_iterator(db->tree, sv, seqno, r, &it->it);
+  strata_status *st = tree_iterator(snap ? snap->tree : db->tree, sv, seqno, r, &it->it);
   super_version_unref(sv);
   if (st) {
     free(it);
@@ -235,6 +239,14 @@ strata_status *strata_get_stats(strata_db *db, strata_stats *out) {
   out->bytes_written_flush = tc.bytes_flushed;
   out->flushes = tc.flushes;
   out->write_stalls = atomic_u64_load(&db->write_stalls);
+  out->write_slowdowns = atomic_u64_load(&db->write_slowdowns);
+  compaction_counters cc = compactor_get_counters(db->compactor);
+  out->bytes_written_compaction = cc.bytes_written;
+  out->bytes_read_compaction = cc.bytes_read;
+  out->compactions = cc.compactions;
+  if (out->bytes_written_user)
+    out->write_amplification =
+        (double)(out->bytes_written_flush + out->bytes_written_compaction) / (double)out->bytes_written_user;
   out->seqno = atomic_u64_load(&db->visible_seqno);
   out->snapshots_open = (uint32_t)tree_snapshot_count(db->tree);
   out->versions_alive = (uint32_t)tree_versions_alive(db->tree);

@@ -15,6 +15,9 @@ strata_status *strata_options_new(strata_options **out) {
   o->bloom_bits_per_key = 10;
   o->background_threads = sync_threads_available();
   o->max_sealed_memtables = 4;
+  compaction_options_default(&o->compaction);
+  o->l0_slowdown = 20;
+  o->l0_stop = 30;
   *out = o;
   return NULL;
 }
@@ -34,3 +37,42 @@ void strata_options_set_background_threads(strata_options *o, int on) {
 }
 void strata_options_set_max_sealed_memtables(strata_options *o, uint32_t n) { o->max_sealed_memtables = n; }
 void strata_options_set_vfs(strata_options *o, struct vfs *v) { o->fs = v; }
+
+void strata_options_set_compaction_leveled(strata_options *o, uint32_t l0_trigger, double level_ratio) {
+  o->compaction.strategy = COMPACTION_LEVELED;
+  if (l0_trigger) o->compaction.l0_trigger = l0_trigger;
+  if (level_ratio > 1) o->compaction.level_ratio = level_ratio;
+}
+
+void strata_options_set_compaction_tiered(strata_options *o, uint32_t run_trigger, double size_ratio,
+                                          uint32_t max_space_amp_pct) {
+  o->compaction.strategy = COMPACTION_TIERED;
+  if (run_trigger) o->compaction.l0_trigger = run_trigger;
+  if (size_ratio >= 0) o->compaction.tiered_size_ratio = size_ratio;
+  if (max_space_amp_pct) o->compaction.tiered_max_space_amp_pct = max_space_amp_pct;
+}
+
+void strata_options_set_compaction_fifo(strata_options *o, uint64_t limit_bytes, uint64_t ttl_ms) {
+  o->compaction.strategy = COMPACTION_FIFO;
+  o->compaction.fifo_limit_bytes = limit_bytes ? limit_bytes : UINT64_MAX;
+  o->compaction.fifo_ttl_ms = ttl_ms;
+}
+
+void strata_options_set_level0_trigger(strata_options *o, uint32_t tables) {
+  if (tables) o->compaction.l0_trigger = tables;
+}
+
+void strata_options_set_level0_stall(strata_options *o, uint32_t slowdown, uint32_t stop) {
+  if (slowdown) o->l0_slowdown = slowdown;
+  if (stop) o->l0_stop = stop;
+  if (o->l0_stop < o->l0_slowdown) o->l0_stop = o->l0_slowdown;
+}
+
+void strata_options_set_table_target_size(strata_options *o, uint64_t bytes) {
+  if (bytes) o->compaction.table_target_size = bytes;
+}
+
+void strata_options_set_compaction_filter(strata_options *o, strata_compaction_filter fn, void *ctx) {
+  o->filter_fn = fn;
+  o->filter_ctx = ctx;
+}

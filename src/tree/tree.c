@@ -168,6 +168,8 @@ static strata_status *load_or_create(tree *t, tree_open_info *info) {
 }
 
 static void tree_free(tree *t) {
+  for (size_t i = 0; i < t->kept_open_count; i++) file_cache_release(t->tables, t->kept_open[i]);
+  free(t->kept_open);
   if (t->history.entries) version_history_destroy(&t->history);
   memtable_unref(t->active);
   for (size_t i = 0; i < t->sealed_count; i++) memtable_unref(t->sealed[i]);
@@ -226,6 +228,39 @@ strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tre
   }
   *out = t;
   return NULL;
+}
+
+static int kept_open_has(const tree *t, uint64_t id) {
+  for (size_t i = 0; i < t->kept_open_count; i++)
+    if (table_reader_id(file_cache_handle_object(t->kept_open[i])) == id) return 1;
+  return 0;
+}
+
+static void keep_version_open(tree *t, const version *v) {
+  for (unsigned l = 0; l < v->level_count; l++)
+    for (size_t r = 0; r < v->levels[l].run_count; r++)
+      for (size_t i = 0; i < v->levels[l].runs[r].count; i++) {
+        uint64_t id = v->levels[l].runs[r].tables[i]->id;
+        if (kept_open_has(t, id)) continue;
+        file_cache_handle **grown = realloc(t->kept_open, (t->kept_open_count + 1) * sizeof *grown);
+        if (!grown) return;
+        t->kept_open = grown;
+        file_cache_handle *h = NULL;
+        strata_status *st = file_cache_get(t->tables, id, &h);
+        if (st) strata_status_free(st);
+        else t->kept_open[t->kept_open_count++] = h;
+      }
+}
+
+size_t tree_keep_tables_open(tree *t) {
+  if (atomic_u64_load(&t->refs) <= 1) return 0; /* nobody else reads: nothing to keep */
+  sync_mutex_lock(&t->install_mu); /* no install changes the history meanwhile */
+  sync_rwlock_read(&t->history.lock);
+  for (size_t i = 0; i < t->history.count; i++) keep_version_open(t, t->history.entries[i]->version);
+  sync_rwlock_unlock(&t->history.lock);
+  size_t n = t->kept_open_count;
+  sync_mutex_unlock(&t->install_mu);
+  return n;
 }
 
 tree *tree_ref(tree *t) {
@@ -437,6 +472,22 @@ size_t tree_snapshot_count(tree *t) {
   size_t n = t->snapshot_count;
   sync_mutex_unlock(&t->snap_mu);
   return n;
+}
+
+strata_status *tree_snapshot_list(tree *t, uint64_t **out, size_t *count) {
+  *out = NULL;
+  *count = 0;
+  sync_mutex_lock(&t->snap_mu);
+  strata_status *st = NULL;
+  size_t n = 0;
+  uint64_t *copy = t->snapshot_count ? malloc(t->snapshot_count * sizeof *copy) : NULL;
+  if (t->snapshot_count && !copy) st = status_no_memory();
+  for (size_t i = 0; copy && i < t->snapshot_count; i++)
+    if (n == 0 || copy[n - 1] != t->snapshots[i]) copy[n++] = t->snapshots[i]; /* one entry per seqno */
+  sync_mutex_unlock(&t->snap_mu);
+  *out = copy;
+  *count = n;
+  return st;
 }
 
 uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback) {

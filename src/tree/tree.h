@@ -120,8 +120,20 @@ STRATA_MUST_USE strata_status *tree_clear(tree *t, uint64_t next_seqno, uint64_t
 STRATA_MUST_USE strata_status *tree_snapshot_pin(tree *t, uint64_t seqno);
 void tree_snapshot_unpin(tree *t, uint64_t seqno);
 size_t tree_snapshot_count(tree *t);
+/* The distinct pinned seqnos, ascending (malloc'd; NULL when none). */
+STRATA_MUST_USE strata_status *tree_snapshot_list(tree *t, uint64_t **out, size_t *count);
 /* The oldest pinned seqno, or `fallback` when none is pinned. */
 uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback);
+
+/*
+ * For a database handle closing while snapshots or iterators still read this tree: opens every
+ * table a live super version lists and keeps it open until the tree is freed. A later handle on
+ * the same folder may compact those tables away and delete their files; open files stay
+ * readable (posix and the memory VFS keep a removed file's data for its open handles). Best
+ * effort: a table that fails to open is skipped. Does nothing when the caller holds the only
+ * reference. Returns the number of tables kept open.
+ */
+size_t tree_keep_tables_open(tree *t);
 
 /* Counters for stats. */
 typedef struct tree_counters {

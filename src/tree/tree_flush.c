@@ -21,15 +21,19 @@ static strata_status *describe_table(uint64_t id, const table_meta *meta, checks
   return table_info_new(&f, out);
 }
 
-typedef struct table_batch {
-  table_info **tables;
-  size_t count;
-  size_t cap;
-} table_batch;
-
-static void table_batch_free(table_batch *b) {
+void table_batch_free(table_batch *b) {
   for (size_t i = 0; i < b->count; i++) table_info_unref(b->tables[i]);
   free(b->tables);
+  b->tables = NULL;
+  b->count = b->cap = 0;
+}
+
+void table_batch_remove_files(tree *t, const table_batch *b) {
+  for (size_t i = 0; i < b->count; i++) {
+    char *path = tree_table_path(t, b->tables[i]->id);
+    if (path) strata_status_free(vfs_remove(t->fs, path));
+    free(path);
+  }
 }
 
 static strata_status *table_batch_push(table_batch *b, table_info *ti) {
@@ -63,25 +67,24 @@ static strata_status *finish_table(tree *t, table_writer *w, uint64_t id, table_
   return st;
 }
 
-/*
- * Streams every entry of `mt` into tables of the given level, starting a new table at the
- * target size but never between two versions of one user key.
- */
-static strata_status *write_tables(tree *t, memtable *mt, unsigned level, table_batch *out, uint64_t *bytes) {
-  kv_iterator *it = NULL;
-  STATUS_TRY(memtable_iterator_new(mt, &it));
+strata_status *tree_write_tables(tree *t, kv_iterator *it, unsigned level, uint64_t target_size,
+                                 const atomic_flag_int *abort, table_batch *out, uint64_t *bytes) {
   table_writer_options wo;
   table_writer_options_default(&wo);
   wo.block_size = t->opts.block_size;
   wo.filter_bits_per_key = t->opts.bloom_bits_per_key;
   table_writer_options_for_level(&t->opts.level_policy, level, &wo);
   table_writer *w = NULL;
-  uint64_t id = 0;
+  uint64_t id = 0, seen = 0;
   strata_status *st = NULL;
   for (kv_iterator_seek_first(it); !st && kv_iterator_valid(it); kv_iterator_next(it)) {
+    /* a long compaction looks up now and then, so closing the database need not wait for it */
+    if (abort && (++seen & 1023) == 0 && atomic_flag_get(abort)) {
+      st = status_new(STRATA_BUSY, "aborted: the database is closing");
+      break;
+    }
     internal_key k = kv_iterator_key(it);
-    if (w && table_writer_estimated_size(w) >= t->opts.table_target_size &&
-        !table_writer_would_split_key(w, k.user_key)) {
+    if (w && table_writer_estimated_size(w) >= target_size && !table_writer_would_split_key(w, k.user_key)) {
       st = finish_table(t, w, id, out, bytes);
       w = NULL;
       if (st) break;
@@ -102,8 +105,16 @@ static strata_status *write_tables(tree *t, memtable *mt, unsigned level, table_
     w = NULL;
   }
   if (w) table_writer_abandon(w);
-  kv_iterator_destroy(it);
   if (!st && out->count) st = vfs_sync_dir(t->fs, t->tables_dir);
+  return st;
+}
+
+/* Streams every entry of `mt` into level-0 tables. */
+static strata_status *write_tables(tree *t, memtable *mt, table_batch *out, uint64_t *bytes) {
+  kv_iterator *it = NULL;
+  STATUS_TRY(memtable_iterator_new(mt, &it));
+  strata_status *st = tree_write_tables(t, it, 0, t->opts.table_target_size, NULL, out, bytes);
+  kv_iterator_destroy(it);
   return st;
 }
 
@@ -124,7 +135,7 @@ strata_status *tree_flush_oldest(tree *t, int *flushed) {
 
   table_batch tables = {NULL, 0, 0};
   uint64_t bytes = 0;
-  strata_status *st = write_tables(t, mt, 0, &tables, &bytes);
+  strata_status *st = write_tables(t, mt, &tables, &bytes);
   uint64_t highest = 0;
   if (memtable_highest_seqno(mt, &highest) && highest + 1 > flushed_seqno) flushed_seqno = highest + 1;
 
@@ -147,13 +158,7 @@ strata_status *tree_flush_oldest(tree *t, int *flushed) {
       *flushed = 1;
     }
   }
-  if (st) { /* the written tables are orphans now; remove them */
-    for (size_t i = 0; i < tables.count; i++) {
-      char *path = tree_table_path(t, tables.tables[i]->id);
-      if (path) strata_status_free(vfs_remove(t->fs, path));
-      free(path);
-    }
-  }
+  if (st) table_batch_remove_files(t, &tables); /* the written tables are orphans now */
   table_batch_free(&tables);
   memtable_unref(mt);
   sync_mutex_unlock(&t->install_mu);

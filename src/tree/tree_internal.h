@@ -39,6 +39,10 @@ struct tree {
   size_t snapshot_count;
   size_t snapshot_cap;
 
+  /* Open tables held for readers that outlive the database handle (tree_keep_tables_open). */
+  file_cache_handle **kept_open;
+  size_t kept_open_count;
+
   /* Held across building, persisting and installing a new version (flush, drop, clear). */
   sync_mutex install_mu;
   uint64_t manifest_epoch;
@@ -66,5 +70,25 @@ void tree_retire_tables(tree *t, const version *old, const version *next);
 
 /* A table reader from the file cache; release with file_cache_release(t->tables, h). */
 STRATA_MUST_USE strata_status *tree_table_reader(tree *t, uint64_t id, file_cache_handle **h, table_reader **r);
+
+/* Tables a flush or compaction wrote, in key order; each holds one reference. */
+typedef struct table_batch {
+  table_info **tables;
+  size_t count;
+  size_t cap;
+} table_batch;
+
+void table_batch_free(table_batch *b);
+/* Deletes the files of tables that never made it into a version (a failed flush or compaction). */
+void table_batch_remove_files(tree *t, const table_batch *b);
+
+/*
+ * Streams `it` (sorted internal entries; seek_first/next/valid/key/value/status are used) into
+ * new tables for `level`, starting a new table at `target_size` but never between two versions
+ * of one user key, then syncs the tables folder. On failure the caller removes the files of the
+ * tables in `out`. A set `abort` flag stops the work with STRATA_BUSY.
+ */
+STRATA_MUST_USE strata_status *tree_write_tables(tree *t, kv_iterator *it, unsigned level, uint64_t target_size,
+                                                 const atomic_flag_int *abort, table_batch *out, uint64_t *bytes);
 
 #endif

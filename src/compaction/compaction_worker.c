@@ -1,0 +1,202 @@
+/*
+ * compaction_worker.c -- runs one picked job: merge the inputs through the compaction stream into
+ * new tables (or relink / drop them), then install the result.
+ *
+ * The install rebuilds the next version from the *current* one under the tree's install mutex --
+ * flushes may have added level-0 runs since the job was picked -- removing the inputs and placing
+ * the outputs; tree_commit_version writes the manifest before it swaps, and retires the inputs,
+ * whose files go when the last reader lets go. A failure before the manifest write leaves the
+ * version untouched and the written tables are deleted (a crash leaves them as orphans, which
+ * opening the tree removes).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tree/merge_iterator.h"
+#include "../tree/run_iterator.h"
+#include "compaction_internal.h"
+
+/* The input tables grouped by the run they sit in, for one run iterator per run. */
+typedef struct input_runs {
+  version_run *runs;
+  size_t count;
+} input_runs;
+
+static void input_runs_free(input_runs *in) {
+  for (size_t i = 0; i < in->count; i++) free(in->runs[i].tables); /* the base version owns the tables */
+  free(in->runs);
+  in->runs = NULL;
+  in->count = 0;
+}
+
+static int job_has(const compaction_job *job, uint64_t id) {
+  for (size_t i = 0; i < job->count; i++)
+    if (job->table_ids[i] == id) return 1;
+  return 0;
+}
+
+/* Sub-runs of the base version's runs holding the inputs (still sorted and disjoint). */
+static strata_status *group_inputs(const picked_job *p, input_runs *out, uint64_t *bytes) {
+  const version *v = p->base;
+  size_t n = 0;
+  for (unsigned l = 0; l < v->level_count; l++) n += v->levels[l].run_count;
+  out->runs = calloc(n ? n : 1, sizeof *out->runs);
+  out->count = 0;
+  if (!out->runs) return status_no_memory();
+  for (unsigned l = 0; l < v->level_count; l++)
+    for (size_t r = 0; r < v->levels[l].run_count; r++) {
+      const version_run *run = &v->levels[l].runs[r];
+      version_run sub = {NULL, 0};
+      for (size_t i = 0; i < run->count; i++) {
+        if (!job_has(p->job, run->tables[i]->id)) continue;
+        if (!sub.tables && !(sub.tables = malloc(run->count * sizeof *sub.tables))) {
+          input_runs_free(out);
+          return status_no_memory();
+        }
+        sub.tables[sub.count++] = run->tables[i];
+        *bytes += run->tables[i]->file_size;
+      }
+      if (sub.count) out->runs[out->count++] = sub;
+    }
+  return NULL;
+}
+
+/* The merged inputs through the garbage-collecting stream. */
+static strata_status *open_stream(compactor *c, const picked_job *p, const input_runs *in, uint64_t visible_seqno,
+                                  kv_iterator **out) {
+  kv_iterator **kids = calloc(in->count ? in->count : 1, sizeof *kids);
+  if (!kids) return status_no_memory();
+  strata_status *st = NULL;
+  size_t k = 0;
+  for (; !st && k < in->count; k++) {
+    st = run_iterator_new(c->t, &in->runs[k], SEQNO_READ_ALL, &kids[k]);
+    if (st) break;
+  }
+  if (st) {
+    for (size_t i = 0; i < k; i++) kv_iterator_destroy(kids[i]);
+    free(kids);
+    return st;
+  }
+  kv_iterator *merged = NULL;
+  st = merge_iterator_new(kids, in->count, &merged); /* takes the children */
+  free(kids);
+  STATUS_TRY(st);
+  uint64_t *snaps = NULL;
+  size_t snap_count = 0;
+  st = tree_snapshot_list(c->t, &snaps, &snap_count);
+  if (st) {
+    kv_iterator_destroy(merged);
+    return st;
+  }
+  compaction_stream_options so = {snaps, snap_count, visible_seqno, p->job->evict_tombstones, c->o.filter,
+                                  c->o.filter_ctx};
+  st = compaction_stream_new(merged, &so, out); /* takes the merge */
+  free(snaps);
+  return st;
+}
+
+static int by_key_min(const void *a, const void *b) {
+  const table_info *x = *(const table_info *const *)a, *y = *(const table_info *const *)b;
+  return slice_compare(x->key_min, y->key_min);
+}
+
+/* Puts the outputs into the destination level as the job says. */
+static void place_outputs(version_builder *b, const compaction_job *job, table_info *const *tables, size_t n) {
+  if (n == 0 || b->error) return;
+  if (job->dest_level >= b->next->level_count) {
+    b->error = status_new(STRATA_INVALID_ARGUMENT, "compaction into level %u of %u", job->dest_level,
+                          b->next->level_count);
+    return;
+  }
+  if (job->placement == PLACE_NEWEST_RUN) {
+    version_builder_add_run(b, job->dest_level, tables, n);
+    return;
+  }
+  if (job->placement == PLACE_OLDEST_RUN) {
+    version_builder_add_run_oldest(b, job->dest_level, tables, n);
+    return;
+  }
+  const version_level *lv = &b->next->levels[job->dest_level];
+  size_t nonempty = 0, which = 0;
+  for (size_t r = 0; r < lv->run_count; r++)
+    if (lv->runs[r].count) {
+      nonempty++;
+      which = r;
+    }
+  if (nonempty == 0) version_builder_add_run(b, job->dest_level, tables, n);
+  else if (nonempty == 1) version_builder_insert_into_run(b, job->dest_level, which, tables, n);
+  else
+    b->error = status_new(STRATA_INVALID_ARGUMENT, "level %u has %zu runs, a leveled job expects one",
+                          job->dest_level, nonempty);
+}
+
+static strata_status *install(compactor *c, const picked_job *p, table_info *const *outputs, size_t n) {
+  tree *t = c->t;
+  sync_mutex_lock(&t->install_mu);
+  sync_mutex_lock(&t->mu);
+  uint64_t flushed = t->flushed_seqno, journal_min = t->journal_min;
+  sync_mutex_unlock(&t->mu);
+  /* only installs change t->version and they all hold install_mu: reading it here is safe */
+  version_builder b;
+  version_builder_init(&b, t->version);
+  for (size_t i = 0; i < p->job->count; i++) version_builder_remove_table(&b, p->job->table_ids[i]);
+  place_outputs(&b, p->job, outputs, n);
+  version *next = NULL;
+  strata_status *st = version_builder_finish(&b, &next);
+  if (!st) st = tree_commit_version(t, next, flushed, journal_min, TREE_KEEP_INSTALLED_SEQNO, 0);
+  sync_mutex_unlock(&t->install_mu);
+  return st;
+}
+
+static strata_status *run_merge(compactor *c, const picked_job *p, uint64_t visible_seqno, compaction_counters *done) {
+  input_runs in = {NULL, 0};
+  uint64_t bytes_in = 0, bytes_out = 0;
+  STATUS_TRY(group_inputs(p, &in, &bytes_in));
+  kv_iterator *stream = NULL;
+  strata_status *st = open_stream(c, p, &in, visible_seqno, &stream);
+  table_batch out = {NULL, 0, 0};
+  if (!st) st = tree_write_tables(c->t, stream, p->job->dest_level, p->job->target_size, &c->abort, &out, &bytes_out);
+  kv_iterator_destroy(stream); /* closes the input tables before any of them can be deleted */
+  input_runs_free(&in);
+  if (!st) st = install(c, p, out.tables, out.count);
+  if (st) table_batch_remove_files(c->t, &out);
+  table_batch_free(&out);
+  if (st) return st;
+  done->compactions = done->merges = 1;
+  done->bytes_read = bytes_in;
+  done->bytes_written = bytes_out;
+  return NULL;
+}
+
+static strata_status *run_move(compactor *c, const picked_job *p, compaction_counters *done) {
+  table_info **tables = malloc(p->job->count * sizeof *tables);
+  if (!tables) return status_no_memory();
+  strata_status *st = NULL;
+  for (size_t i = 0; !st && i < p->job->count; i++) {
+    tables[i] = version_find_table(p->base, p->job->table_ids[i], NULL);
+    if (!tables[i])
+      st = status_new(STRATA_INVALID_ARGUMENT, "table %llu left the version", (unsigned long long)p->job->table_ids[i]);
+  }
+  if (!st) {
+    qsort(tables, p->job->count, sizeof *tables, by_key_min); /* level-0 tables come from several runs */
+    st = install(c, p, tables, p->job->count);
+  }
+  free(tables);
+  if (!st) done->compactions = done->moves = 1;
+  return st;
+}
+
+strata_status *compaction_run_job(compactor *c, const picked_job *p, uint64_t visible_seqno,
+                                  compaction_counters *done) {
+  memset(done, 0, sizeof *done);
+  strata_status *st = NULL;
+  switch (p->job->kind) {
+    case COMPACTION_MERGE: st = run_merge(c, p, visible_seqno, done); break;
+    case COMPACTION_MOVE: st = run_move(c, p, done); break;
+    case COMPACTION_DROP:
+      st = install(c, p, NULL, 0);
+      if (!st) done->compactions = done->drops = 1;
+      break;
+  }
+  return st ? status_wrap(st, "compaction (%s)", p->job->reason) : NULL;
+}

@@ -1,0 +1,356 @@
+/*
+ * Compaction under load: concurrent writers, readers and compactions (threaded builds; run it
+ * under ThreadSanitizer), level 0 bounded under random writes with and without threads, and a
+ * crash at every I/O step of a compaction.
+ *
+ * Sizes: the random-write run writes 1,000,000 keys in optimised native builds, 100,000 under
+ * the sanitizers (Debug) and 60,000 in the WebAssembly builds; STRATA_STRESS_KEYS overrides.
+ *
+ * Known failure (not compaction's): the concurrent test sometimes finds a snapshot that reads a
+ * batch torn -- some keys at a round newer than the snapshot. It happens on main without any
+ * compaction too (STRATA_STRESS_NO_COMPACTION=1 runs it with FIFO and no compacting thread), so
+ * it sits in the write/flush/read path; the test is kept to catch it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "strata.h"
+#include "util/sync.h"
+#include "vfs/vfs_fault.h"
+
+#if defined(__EMSCRIPTEN__) || defined(__wasi__)
+#define DEFAULT_KEYS 60000
+#elif defined(NDEBUG)
+#define DEFAULT_KEYS 1000000
+#else
+#define DEFAULT_KEYS 100000
+#endif
+
+static strata_options *options(vfs *fs, int background) {
+  strata_options *o = NULL;
+  strata_status_free(strata_options_new(&o));
+  if (!o) return NULL;
+  strata_options_set_memtable_size(o, 64 << 10);
+  strata_options_set_table_target_size(o, 64 << 10);
+  strata_options_set_block_size(o, 1024);
+  strata_options_set_background_threads(o, background);
+  strata_options_set_vfs(o, fs);
+  return o;
+}
+
+/* --- level 0 stays bounded ------------------------------------------------------------- */
+
+static void random_writes_keep_level0_bounded(int background) {
+  const char *env = getenv("STRATA_STRESS_KEYS");
+  long keys = env ? strtol(env, NULL, 0) : DEFAULT_KEYS;
+  vfs *fs = NULL;
+  CHECK_OK(vfs_memory_new(&fs));
+  strata_options *o = options(fs, background);
+  strata_db *db = NULL;
+  CHECK_OK(strata_open("l0db", o, &db));
+  harness_rng rng = {0x9e3779b97f4a7c15ull};
+  char k[24], v[40];
+  uint32_t max_l0 = 0;
+  strata_stats s;
+  for (long i = 0; i < keys; i++) {
+    uint64_t r = harness_rng_next(&rng);
+    snprintf(k, sizeof k, "%016llx", (unsigned long long)(r % (uint64_t)(keys * 4)));
+    snprintf(v, sizeof v, "value-%ld-%llu", i, (unsigned long long)(r >> 40));
+    CHECK_OK(strata_put(db, k, strlen(k), v, strlen(v), 0));
+    if (!background && i % 500 == 499) { /* the host's share of work between requests */
+      int more = 0;
+      CHECK_OK(strata_maintenance_step(db, 256 << 10, &more));
+    }
+    if (i % 1000 == 999) {
+      CHECK_OK(strata_get_stats(db, &s));
+      if (s.levels[0].tables > max_l0) max_l0 = s.levels[0].tables;
+    }
+  }
+  CHECK_OK(strata_get_stats(db, &s));
+  printf("%s: %ld random writes, level 0 at most %u tables, write amplification %.2f, %llu compactions, "
+         "%llu stalls, %llu slowdowns; levels:",
+         background ? "threaded" : "maintenance steps", keys, max_l0, s.write_amplification,
+         (unsigned long long)s.compactions, (unsigned long long)s.write_stalls, (unsigned long long)s.write_slowdowns);
+  for (uint32_t l = 0; l < s.level_count; l++) printf(" %u", s.levels[l].tables);
+  printf("\n");
+  CHECK(max_l0 <= 30); /* the stop mark: writers wait for compaction beyond it */
+  CHECK(s.compactions > 0);
+  /* the last write of a few keys reads back */
+  CHECK_OK(strata_close(db));
+  CHECK_OK(strata_open("l0db", o, &db));
+  rng.state = 0x9e3779b97f4a7c15ull;
+  for (long i = 0; i < keys; i++) {
+    uint64_t r = harness_rng_next(&rng);
+    if (i < keys - 100) continue;
+    snprintf(k, sizeof k, "%016llx", (unsigned long long)(r % (uint64_t)(keys * 4)));
+    void *got = NULL;
+    size_t len = 0;
+    int found = 0;
+    CHECK_OK(strata_get(db, NULL, k, strlen(k), &found, &got, &len));
+    CHECK(found);
+    strata_free(got);
+  }
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  vfs_destroy(fs);
+}
+
+static void level0_stays_bounded_with_maintenance_steps(void) { random_writes_keep_level0_bounded(0); }
+
+static void level0_stays_bounded_with_background_threads(void) {
+  if (!sync_threads_available()) {
+    printf("single-threaded build: the maintenance-step variant covers this\n");
+    CHECK(!sync_threads_available());
+    return;
+  }
+  random_writes_keep_level0_bounded(1);
+}
+
+/* --- a crash at every step of a compaction ----------------------------------------------- */
+
+#define CRASH_KEYS 300
+
+/* A database whose data sits in several level-0 tables, every write acknowledged durably. */
+static strata_status *crash_setup(vfs *faulty, const char *name, strata_options *o, strata_db **db) {
+  STATUS_TRY(strata_open(name, o, db));
+  char k[24], v[40];
+  for (int f = 0; f < 5; f++) {
+    for (int i = f; i < CRASH_KEYS; i += 3) {
+      snprintf(k, sizeof k, "key%05d", i);
+      snprintf(v, sizeof v, "gen%d-%05d", f, i);
+      STATUS_TRY(strata_put(*db, k, strlen(k), v, strlen(v), 0));
+    }
+    snprintf(k, sizeof k, "key%05d", f * 7);
+    STATUS_TRY(strata_delete(*db, k, strlen(k), 1)); /* synced: everything before it is durable */
+    STATUS_TRY(strata_flush(*db));
+  }
+  (void)faulty;
+  return NULL;
+}
+
+/* What crash_setup left: the newest generation that wrote each key, or deleted. */
+static void expected_value(int i, char *out, size_t cap) {
+  int last = -1, deleted_at = -1;
+  for (int f = 0; f < 5; f++) {
+    if (i >= f && (i - f) % 3 == 0) last = f;
+    if (i == f * 7) deleted_at = f;
+  }
+  if (deleted_at >= 0 && deleted_at >= last) snprintf(out, cap, "<absent>");
+  else if (last < 0) snprintf(out, cap, "<absent>");
+  else snprintf(out, cap, "gen%d-%05d", last, i);
+}
+
+static int check_all(strata_db *db, uint64_t step) {
+  char k[24], want[40], buf[40];
+  for (int i = 0; i < CRASH_KEYS; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    expected_value(i, want, sizeof want);
+    int found = 0;
+    size_t len = 0;
+    strata_status *st = strata_get_into(db, NULL, k, strlen(k), &found, buf, sizeof buf - 1, &len);
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "step %llu: get %s: %s", (unsigned long long)step, k, strata_status_message(st));
+      strata_status_free(st);
+      return 0;
+    }
+    if (found) buf[len < sizeof buf - 1 ? len : sizeof buf - 1] = 0;
+    else snprintf(buf, sizeof buf, "<absent>");
+    if (strcmp(buf, want)) {
+      harness_fail(__FILE__, __LINE__, "step %llu: %s = %s, want %s", (unsigned long long)step, k, buf, want);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static uint64_t op_total(const vfs_fault_counters *c) {
+  return c->opens + c->reads + c->writes + c->truncates + c->removes + c->replaces + c->meta + c->syncs + c->dir_syncs;
+}
+
+static void crash_at_every_step_of_a_compaction_keeps_acknowledged_data(void) {
+  vfs *mem = NULL, *faulty = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  CHECK_OK(vfs_fault_new(mem, &faulty));
+  strata_options *o = options(faulty, 0);
+  strata_options_set_memtable_size(o, 1 << 20);
+  strata_options_set_table_target_size(o, 2048); /* several output tables */
+  strata_options_set_block_size(o, 256);
+  strata_options_set_block_cache_size(o, 0);
+  /* a dry run counts the operations of one major compaction */
+  strata_db *db = NULL;
+  CHECK_OK(crash_setup(faulty, "dry", o, &db));
+  vfs_fault_reset_counters(faulty);
+  CHECK_OK(strata_compact(db, 1));
+  vfs_fault_counters c;
+  vfs_fault_get_counters(faulty, &c);
+  uint64_t total = op_total(&c);
+  CHECK(check_all(db, 0));
+  CHECK_OK(strata_close(db));
+  CHECK(total > 10);
+  uint64_t failed_runs = 0;
+  char name[32];
+  for (uint64_t n = 1; n <= total + 1; n++) {
+    snprintf(name, sizeof name, "crash%llu", (unsigned long long)n);
+    CHECK_OK(crash_setup(faulty, name, o, &db));
+    vfs_fault_fail_from(faulty, VFS_FAULT_ALL, n); /* the machine dies at operation n */
+    strata_status *st = strata_compact(db, 1);
+    failed_runs += st != NULL;
+    strata_status_free(st);
+    CHECK_OK(vfs_fault_crash(faulty, n)); /* unsynced bytes lost or torn */
+    strata_status_free(strata_close(db));
+    CHECK_OK(strata_open(name, o, &db));
+    if (!check_all(db, n)) break;
+    /* the database still works: compact again and check once more */
+    CHECK_OK(strata_compact(db, 1));
+    if (!check_all(db, n)) break;
+    CHECK_OK(strata_close(db));
+  }
+  printf("%llu crash points, %llu compactions cut short\n", (unsigned long long)total + 1,
+         (unsigned long long)failed_runs);
+  /* failures after the manifest names the new tables (deleting the old files) are swallowed: the
+   * compaction has happened, the files are orphans for the next open */
+  CHECK(failed_runs > total / 2 && failed_runs <= total);
+  strata_options_free(o);
+  vfs_destroy(faulty);
+  vfs_destroy(mem);
+}
+
+/* --- concurrent writers, readers and compactions ---------------------------------------- */
+
+#if STRATA_THREADS
+#define GROUP 8
+#define ROUNDS 3000
+
+typedef struct shared {
+  strata_db *db;
+  atomic_flag_int done;
+  atomic_flag_int failed;
+} shared;
+
+static void note_failure(shared *s, strata_status *st, const char *what) {
+  if (!st) return;
+  fprintf(stderr, "%s: %s\n", what, strata_status_message(st));
+  strata_status_free(st);
+  atomic_flag_set(&s->failed, 1);
+}
+
+/* Writes groups of keys in one batch, all with the round number, so readers can check atomicity. */
+static void *writer(void *arg) {
+  shared *s = arg;
+  strata_batch *b = NULL;
+  note_failure(s, strata_batch_new(&b), "batch");
+  char k[24], v[24];
+  for (int round = 1; b && round <= ROUNDS && !atomic_flag_get(&s->failed); round++) {
+    strata_batch_clear(b);
+    int group = round % 16;
+    for (int j = 0; j < GROUP; j++) {
+      snprintf(k, sizeof k, "g%02d-%d", group, j);
+      snprintf(v, sizeof v, "%08d", round);
+      note_failure(s, strata_batch_put(b, k, strlen(k), v, strlen(v)), "put");
+    }
+    if (round % 5 == 0) { /* and a delete that compaction must honour */
+      snprintf(k, sizeof k, "d%05d", round - 5);
+      note_failure(s, strata_batch_delete(b, k, strlen(k)), "delete");
+    }
+    snprintf(k, sizeof k, "d%05d", round);
+    note_failure(s, strata_batch_put(b, k, strlen(k), "x", 1), "put");
+    note_failure(s, strata_write(s->db, b, 0), "write");
+  }
+  strata_batch_free(b);
+  atomic_flag_set(&s->done, 1);
+  return NULL;
+}
+
+/* Takes snapshots and checks each group reads as one batch, twice, across compactions. */
+static void *reader(void *arg) {
+  shared *s = arg;
+  char k[24], first[24], buf[24];
+  while (!atomic_flag_get(&s->done) && !atomic_flag_get(&s->failed)) {
+    strata_snapshot *snap = NULL;
+    note_failure(s, strata_snapshot_acquire(s->db, &snap), "snapshot");
+    if (!snap) break;
+    for (int pass = 0; pass < 2; pass++)
+      for (int group = 0; group < 16; group++) {
+        for (int j = 0; j < GROUP; j++) {
+          snprintf(k, sizeof k, "g%02d-%d", group, j);
+          int found = 0;
+          size_t len = 0;
+          note_failure(s, strata_get_into(s->db, snap, k, strlen(k), &found, buf, sizeof buf - 1, &len), "get");
+          buf[found ? (len < sizeof buf - 1 ? len : sizeof buf - 1) : 0] = 0;
+          if (j == 0) strcpy(first, buf);
+          else if (strcmp(first, buf)) {
+            fprintf(stderr, "group %d torn at snapshot %llu: %s vs %s\n", group,
+                    (unsigned long long)strata_snapshot_seqno(snap), first, buf);
+            atomic_flag_set(&s->failed, 1);
+          }
+        }
+      }
+    strata_snapshot_release(snap);
+  }
+  return NULL;
+}
+
+static void *compacter(void *arg) {
+  shared *s = arg;
+  if (getenv("STRATA_STRESS_NO_COMPACTION")) return NULL;
+  for (int i = 0; !atomic_flag_get(&s->done) && !atomic_flag_get(&s->failed); i++)
+    note_failure(s, strata_compact(s->db, i % 10 == 9), "compact");
+  return NULL;
+}
+#endif
+
+static void compaction_under_concurrent_writers_and_readers(void) {
+#if STRATA_THREADS
+  vfs *fs = NULL;
+  CHECK_OK(vfs_memory_new(&fs));
+  strata_options *o = options(fs, 1);
+  strata_options_set_memtable_size(o, 8 << 10);
+  strata_options_set_table_target_size(o, 4 << 10);
+  if (getenv("STRATA_STRESS_NO_COMPACTION")) strata_options_set_compaction_fifo(o, 0, 0);
+  shared s;
+  memset(&s, 0, sizeof s);
+  CHECK_OK(strata_open("concurrent", o, &s.db));
+  sync_thread threads[4];
+  void *(*fns[4])(void *) = {writer, reader, reader, compacter};
+  for (int i = 0; i < 4; i++) CHECK_OK(sync_thread_start(&threads[i], fns[i], &s));
+  for (int i = 0; i < 4; i++) sync_thread_join(&threads[i]);
+  CHECK(!atomic_flag_get(&s.failed));
+  /* everything settles to what the writer wrote last */
+  CHECK_OK(strata_compact(s.db, 1));
+  char k[24], buf[24];
+  for (int round = ROUNDS - 15; round <= ROUNDS; round++) {
+    snprintf(k, sizeof k, "g%02d-%d", round % 16, GROUP - 1);
+    int found = 0;
+    size_t len = 0;
+    CHECK_OK(strata_get_into(s.db, NULL, k, strlen(k), &found, buf, sizeof buf - 1, &len));
+    buf[found && len < sizeof buf ? len : 0] = 0;
+    CHECK(found && len == 8 && atoi(buf) == round);
+  }
+  for (int round = 1; round <= ROUNDS; round++) {
+    snprintf(k, sizeof k, "d%05d", round);
+    int found = 0;
+    size_t len = 0;
+    CHECK_OK(strata_get_into(s.db, NULL, k, strlen(k), &found, buf, sizeof buf, &len));
+    CHECK(found == !(round + 5 <= ROUNDS && (round + 5) % 5 == 0));
+  }
+  strata_stats st;
+  CHECK_OK(strata_get_stats(s.db, &st));
+  CHECK(st.compactions > 0);
+  CHECK_OK(strata_close(s.db));
+  strata_options_free(o);
+  vfs_destroy(fs);
+#else
+  printf("single-threaded build: no concurrent threads to run\n");
+  CHECK(!sync_threads_available());
+#endif
+}
+
+int main(void) {
+  RUN(crash_at_every_step_of_a_compaction_keeps_acknowledged_data);
+  RUN(compaction_under_concurrent_writers_and_readers);
+  RUN(level0_stays_bounded_with_maintenance_steps);
+  RUN(level0_stays_bounded_with_background_threads);
+  return harness_finish();
+}
