@@ -76,3 +76,25 @@ void harness_temp_dir_remove(vfs *v, char *dir) {
   }
   free(dir);
 }
+
+vfs *harness_open_fs(strata_status *(*factory)(vfs **out), const char *label, char **dir) {
+  vfs *v = NULL;
+  strata_status *st = factory(&v);
+  if (st) {
+    harness_fail(__FILE__, __LINE__, "backend: %s", strata_status_message(st));
+    strata_status_free(st);
+    return NULL;
+  }
+  *dir = harness_temp_dir(v, label);
+  if (!*dir) {
+    vfs_destroy(v);
+    return NULL;
+  }
+  return v;
+}
+
+void harness_close_fs(vfs *v, char *dir) {
+  if (!v) return;
+  harness_temp_dir_remove(v, dir);
+  vfs_destroy(v);
+}

@@ -71,6 +71,11 @@ int harness_finish(void);
 char *harness_temp_dir(vfs *v, const char *label);
 void harness_temp_dir_remove(vfs *v, char *dir);
 
+/* A new backend (vfs_posix_new, vfs_memory_new, ...) with a fresh folder on it; NULL after
+ * recording a failure. harness_close_fs removes the folder and destroys the backend. */
+vfs *harness_open_fs(strata_status *(*factory)(vfs **out), const char *label, char **dir);
+void harness_close_fs(vfs *v, char *dir);
+
 /* Deterministic pseudo-random numbers for test data (xorshift64*). */
 typedef struct harness_rng {
   uint64_t state;

@@ -330,20 +330,14 @@ static strata_options *small_options(void) {
 }
 
 static int setup(void) {
-  strata_status *st = vfs_memory_new(&fs);
-  if (st) {
-    strata_status_free(st);
-    return 0;
-  }
-  dir = harness_temp_dir(fs, "compaction");
-  return dir != NULL;
+  fs = harness_open_fs(vfs_memory_new, "compaction", &dir);
+  return fs != NULL;
 }
 
 static void teardown(void) {
-  harness_temp_dir_remove(fs, dir);
-  dir = NULL;
-  vfs_destroy(fs);
+  harness_close_fs(fs, dir);
   fs = NULL;
+  dir = NULL;
 }
 
 static strata_status *put_n(strata_db *db, int from, int to, const char *tag) {

@@ -13,20 +13,14 @@ static vfs *fs;
 static char *dir;
 
 static int setup_posix(void) {
-  strata_status *st = vfs_posix_new(&fs);
-  if (st) {
-    strata_status_free(st);
-    return 0;
-  }
-  dir = harness_temp_dir(fs, "db");
-  return dir != NULL;
+  fs = harness_open_fs(vfs_posix_new, "db", &dir);
+  return fs != NULL;
 }
 
 static void teardown(void) {
-  harness_temp_dir_remove(fs, dir);
-  dir = NULL;
-  vfs_destroy(fs);
+  harness_close_fs(fs, dir);
   fs = NULL;
+  dir = NULL;
 }
 
 static strata_options *small_options(int background) {
