@@ -19,7 +19,8 @@ const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 const dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
 const MAINTENANCE_BUDGET = 1 << 20; // bytes of flush/compaction output per step between requests
-const PAGE_ENTRIES = 256; // entries fetched per wasm call by next() and for await
+const PAGE_ENTRIES = 256; // entries fetched per wasm call by next() and for await, at most
+const FIRST_PAGE = 8; // a fresh or re-seeked iterator starts small: seeks often read a few entries
 const CLEAR_CHUNK = 1000; // deletes per batch in clear()
 
 function notOpen(what) {
@@ -550,6 +551,7 @@ class Iterator {
   #o;
   #onClose;
   #page = []; // decoded entries not handed out yet
+  #pageSize = FIRST_PAGE; // doubles with each page fetched, up to PAGE_ENTRIES
   #exhausted = false;
   #count = 0; // entries handed out (for limit)
   #closed = false;
@@ -626,7 +628,8 @@ class Iterator {
     while (out.length < max && this.#remaining() > 0) {
       if (this.#page.length === 0) {
         if (this.#exhausted) break;
-        this.#fill(Math.min(Math.max(PAGE_ENTRIES, max - out.length), this.#remaining(), 1 << 16));
+        this.#fill(Math.min(Math.max(this.#pageSize, max - out.length), this.#remaining(), 1 << 16));
+        this.#pageSize = Math.min(this.#pageSize * 2, PAGE_ENTRIES);
         if (this.#page.length === 0) break;
       }
       const k = Math.min(this.#page.length, max - out.length, this.#remaining());
@@ -672,6 +675,7 @@ class Iterator {
     const [p, l] = this.#n.put(t);
     this.#n.m._strata_js_iter_seek(this.#ptr, p, l);
     this.#page = [];
+    this.#pageSize = FIRST_PAGE;
     this.#exhausted = false;
   }
 
