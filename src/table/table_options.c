@@ -38,7 +38,7 @@ table_level_policy table_level_policy_default(void) {
   p.compression[1] = COMPRESSION_NONE;
   p.compression[2] = COMPRESSION_LZ4;
   p.compression_count = 3;
-  p.partitioned_index_from_level = 3;
+  p.partitioned_index_from_level = TABLE_PARTITION_NEVER;
   return p;
 }
 

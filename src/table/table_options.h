@@ -2,7 +2,10 @@
  * table_options.h -- how a table is written, and the per-level policy that picks it.
  *
  * Per-level policy as in lsm-tree: compression is a list whose last entry repeats for deeper
- * levels (default none for L0-L1, LZ4 below); the index is partitioned from level 3 down.
+ * levels (default none for L0-L1, LZ4 below). A partitioned index and filter can start at a
+ * level (lsm-tree: level 3); Strata's default is never: with tables up to the 64 MiB target the
+ * whole index stays in memory, and partitions cost a point read ~55% more instructions (two
+ * more block-cache lookups and index searches; callgrind, 100k keys).
  */
 #ifndef STRATA_TABLE_TABLE_OPTIONS_H
 #define STRATA_TABLE_TABLE_OPTIONS_H
@@ -34,11 +37,12 @@ void table_writer_options_default(table_writer_options *o);
 STRATA_MUST_USE strata_status *table_writer_options_validate(const table_writer_options *o);
 
 #define TABLE_POLICY_MAX_LEVELS 8
+#define TABLE_PARTITION_NEVER 0xFFFFFFFFu
 
 typedef struct table_level_policy {
   compression compression[TABLE_POLICY_MAX_LEVELS]; /* last entry repeats */
   unsigned compression_count;                       /* 0 behaves as {none} */
-  unsigned partitioned_index_from_level;            /* default 3; filters are partitioned alike */
+  unsigned partitioned_index_from_level;            /* default never; filters are partitioned alike */
 } table_level_policy;
 
 table_level_policy table_level_policy_default(void);

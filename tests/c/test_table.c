@@ -519,6 +519,7 @@ static void partitioned_index_round_trips_with_lz4(void) {
   table_writer_options o;
   table_writer_options_default(&o);
   table_level_policy p = table_level_policy_default();
+  p.partitioned_index_from_level = 3; /* as lsm-tree does */
   table_writer_options_for_level(&p, 4, &o);
   CHECK(o.partitioned_index && o.partitioned_filter && o.compression == COMPRESSION_LZ4);
   o.block_size = 512;
@@ -536,6 +537,11 @@ static void level_policy_repeats_its_last_compression(void) {
   CHECK(table_level_policy_compression(&p, 6) == COMPRESSION_LZ4);
   table_writer_options o;
   table_writer_options_default(&o);
+  table_writer_options_for_level(&p, 2, &o);
+  CHECK(!o.partitioned_index);
+  table_writer_options_for_level(&p, 6, &o);
+  CHECK(!o.partitioned_index); /* never by default */
+  p.partitioned_index_from_level = 3;
   table_writer_options_for_level(&p, 2, &o);
   CHECK(!o.partitioned_index);
   table_writer_options_for_level(&p, 3, &o);
