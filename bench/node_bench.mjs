@@ -6,7 +6,8 @@
 //   node bench/node_bench.mjs --peer P --n N --rep R --dir D
 //   node bench/node_bench.mjs --self-test                 the generator's check values
 //
-// Peers load with dynamic import, so a missing package only drops that peer from --list:
+// Peers load with dynamic import (from the repository's node_modules, else bench/node_peers, where
+// `npm run bench` installs them), so a missing package only drops that peer from --list:
 // classic-level, memory-level, lmdb, better-sqlite3, and strata-lsm (bindings/js/src/index.js)
 // in-thread, in a worker and with the pthreads build. Every durable peer runs with its journal on
 // and no sync per write; block caches 64 MiB where the engine has one.
@@ -95,7 +96,19 @@ function selfTest(print) {
 // Peers: open(dir) -> { put, batch, get, iterator(): { seek, next, close }, scan, settle, close }
 // ------------------------------------------------------------------------------------------------
 const CACHE = 64 << 20;
-const tryImport = async (spec) => { try { return await import(spec); } catch { return null; } };
+// Bare specifiers resolve from the repository first, then from bench/node_peers (where
+// bench/run.mjs installs the peers on demand).
+const PEERS_LOADER = new URL('./node_peers/load.mjs', import.meta.url);
+async function importPeer(spec) {
+  try {
+    return await import(spec);
+  } catch (err) {
+    if (spec.startsWith('file:') || !fs.existsSync(PEERS_LOADER)) throw err;
+    const { load } = await import(PEERS_LOADER.href);
+    return load(spec);
+  }
+}
+const tryImport = async (spec) => { try { return await importPeer(spec); } catch { return null; } };
 
 // abstract-level databases (classic-level, memory-level) and strata-lsm share one adapter.
 function levelAdapter(db, settle) {
@@ -127,7 +140,7 @@ const PEERS = {
     describe: 'classic-level (LevelDB via N-API; log on, sync=false; Snappy, bloom 10 bits/key, 64 MiB cache; settle = compactRange)',
     available: async () => !!(await tryImport('classic-level')),
     open: async (dir) => {
-      const { ClassicLevel } = await import('classic-level');
+      const { ClassicLevel } = await importPeer('classic-level');
       const db = new ClassicLevel(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
       await db.open({ cacheSize: CACHE });
       return levelAdapter(db, (d) => d.compactRange(key(0), digits16(Number.MAX_SAFE_INTEGER)));
@@ -137,7 +150,7 @@ const PEERS = {
     describe: 'memory-level (in memory, no journal: an upper bound for a JS store)',
     available: async () => !!(await tryImport('memory-level')),
     open: async () => {
-      const { MemoryLevel } = await import('memory-level');
+      const { MemoryLevel } = await importPeer('memory-level');
       const db = new MemoryLevel({ keyEncoding: 'buffer', valueEncoding: 'buffer' });
       await db.open();
       return levelAdapter(db, async () => {});
@@ -147,7 +160,7 @@ const PEERS = {
     describe: 'lmdb (lmdb-js; noSync, one write transaction per put / per batch of 1000; B+tree, no bloom; settle = none)',
     available: async () => !!(await tryImport('lmdb')),
     open: async (dir) => {
-      const { open } = await import('lmdb');
+      const { open } = await importPeer('lmdb');
       const db = open({ path: dir, noSync: true, encoding: 'binary', keyEncoding: 'binary' });
       return {
         put: async (k, v) => { db.putSync(k, v); },
@@ -171,7 +184,7 @@ const PEERS = {
     describe: 'better-sqlite3 (WAL, synchronous=NORMAL, 64 MiB page cache, WITHOUT ROWID table, no bloom; seek = SELECT >= LIMIT 10; settle = wal_checkpoint(TRUNCATE))',
     available: async () => !!(await tryImport('better-sqlite3')),
     open: async (dir) => {
-      const Database = (await import('better-sqlite3')).default;
+      const Database = (await importPeer('better-sqlite3')).default;
       fs.mkdirSync(dir, { recursive: true });
       const db = new Database(path.join(dir, 'db.sqlite'));
       db.pragma('journal_mode = WAL');

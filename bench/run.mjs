@@ -8,10 +8,14 @@
 //   npm run bench                      N=1,000,000, 3 repetitions (Node peers: N=500,000)
 //   npm run bench -- --quick           N=100,000, 1 repetition
 //   options: --n N  --reps R  --node-n N  --peers strata,rocksdb,...  --no-build  --no-node
+//            --no-install (do not install the Node peers)
 //
 // Node peers: when bench/node_bench.mjs exists the driver runs it as well. Its contract is the
 // one db_bench follows: `node bench/node_bench.mjs --list` prints peer names one per line, and
 // `node bench/node_bench.mjs --peer P --n N --rep R --dir D` prints the JSON lines of WORKLOAD.md.
+// The Node peers' packages (classic-level, memory-level, lmdb, better-sqlite3) are not
+// dependencies of the repository: the driver installs them on demand into bench/node_peers (its
+// own package.json, optionalDependencies), where a package that fails to install is skipped.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,12 +29,13 @@ const NATIVE_PEERS = ['strata', 'rocksdb', 'leveldb'];
 const WASI_PEER = 'strata-wasi';
 
 function parseArgs(argv) {
-  const a = { quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true };
+  const a = { quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true, install: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') a.quick = true;
     else if (k === '--no-build') a.build = false;
     else if (k === '--no-node') a.node = false;
+    else if (k === '--no-install') a.install = false;
     else if (k === '--n') a.n = Number(argv[++i]);
     else if (k === '--reps') a.reps = Number(argv[++i]);
     else if (k === '--node-n') a.nodeN = Number(argv[++i]);
@@ -155,7 +160,33 @@ runners.push([WASI_PEER, args.n, (rep, dir) => [process.execPath, [path.join(ROO
   WASI_PEER, String(rep), String(args.n), '--', `--dir=${dir}::bd`, dbBenchWasm,
   '--peer', WASI_PEER, '--n', String(args.n), '--rep', String(rep), '--dir', 'bd/db']]]);
 const nodeBench = path.join(ROOT, 'bench/node_bench.mjs');
+const NODE_PEER_PACKAGES = ['classic-level', 'memory-level', 'lmdb', 'better-sqlite3'];
+const listNodePeers = () => (spawnSync(process.execPath, [nodeBench, '--list'], { cwd: ROOT, encoding: 'utf8' }).stdout ?? '')
+  .split('\n').map((s) => s.trim()).filter(Boolean);
+
+// Installs the Node peers that do not load yet into bench/node_peers (npm install there, with the
+// peers as optionalDependencies: one that fails to download or build is left out, not fatal).
+function ensureNodePeers() {
+  const wanted = NODE_PEER_PACKAGES.filter((p) => !args.peers || args.peers.includes(p));
+  let missing = wanted.filter((p) => !listNodePeers().includes(p));
+  if (missing.length === 0) return;
+  const dir = path.join(ROOT, 'bench/node_peers');
+  if (args.install) {
+    console.log(`== installing Node peers into bench/node_peers: ${missing.join(', ')} (npm install; not repository dependencies)`);
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const r = spawnSync(npm, ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'],
+      { cwd: dir, stdio: 'inherit' });
+    if (r.error || r.status !== 0) console.error(`   npm install in bench/node_peers failed (${r.error?.message ?? `exit ${r.status}`})`);
+    missing = wanted.filter((p) => !listNodePeers().includes(p));
+  }
+  for (const p of missing) {
+    console.error(`   skipping Node peer ${p}: its package ${args.install ? 'did not install or does not load here' : 'is not installed (--no-install)'}` +
+      ` (try: cd bench/node_peers && npm install)`);
+  }
+}
+
 if (args.node && fs.existsSync(nodeBench)) {
+  ensureNodePeers();
   const list = spawnSync(process.execPath, [nodeBench, '--list'], { cwd: ROOT, encoding: 'utf8' });
   for (const p of (list.stdout ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) {
     runners.push([p, args.nodeN, (rep, dir) => [process.execPath, [nodeBench, '--peer', p, '--n', String(args.nodeN),

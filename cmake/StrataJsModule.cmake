@@ -7,6 +7,8 @@ endif()
 set(STRATA_JS_OUT "${CMAKE_SOURCE_DIR}/bindings/js/dist/${STRATA_JS_VARIANT}")
 
 file(STRINGS "${CMAKE_SOURCE_DIR}/bindings/js/exports.txt" strata_js_exports REGEX "^_")
+# read at configure time: an edit to the list re-runs the configure step
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/bindings/js/exports.txt")
 string(JOIN "," strata_js_export_list ${strata_js_exports} _malloc _free)
 
 # The glue in bindings/js/c: the JS-backed VFS (its imports come from library_strata_host.js) and

@@ -64,11 +64,15 @@ describe('DIR commands', () => {
   test('stats prints the levels, memtable, cache and write amplification', async () => {
     const dir = tempDir('strata-cli-');
     for (let i = 0; i < 20; i++) await ok(dir, 'put', `k${i}`, 'x'.repeat(100));
-    await ok(dir, 'compact'); // flushes: one table in L0
+    await ok(dir, 'put', 'k0', 'again'); // in the journal: the major compaction flushes it too
+    const compacted = await ok(dir, 'compact'); // major: everything in one run in the last level
+    assert.match(compacted, /^compact: done in .*major/m);
     const out = await ok(dir, 'stats');
     assert.match(out, /^level\s+tables\s+runs\s+bytes$/m);
-    assert.match(out, /^L0\s+1\s+1\s+\d/m);
+    assert.match(out, /^L0\s+0\s+0\s+0 B$/m);
     assert.match(out, /^L1\s+0\s+0\s+0 B$/m);
+    assert.match(out, /^L6\s+1\s+1\s+\d/m);
+    assert.equal((await ok(dir, 'get', 'k0')).trim(), 'again');
     for (const re of [/^memtable\s/m, /^block cache\s+\d+ hits, \d+ misses/m, /^write amplification\s/m]) assert.match(out, re);
   });
 

@@ -48,9 +48,33 @@ static uint64_t size_arg(double d, uint64_t fallback) {
   return d > 0 ? (uint64_t)d : fallback;
 }
 
+/*
+ * Compaction options as 8 doubles (the JS side has validated them; -1 = unset, the engine's default):
+ *   [0] strategy: 0 default (leveled with the engine's defaults), 1 leveled, 2 tiered, 3 FIFO
+ *   [1..3] leveled: l0_trigger, level_ratio; tiered: run_trigger, size_ratio, max_space_amp_pct;
+ *          FIFO: limit_bytes, ttl_ms
+ *   [4] table_target_size   [5] level-0 slowdown   [6] level-0 stop   [7] level-0 trigger
+ */
+static uint32_t u32_arg(double d) {
+  return d > 0 ? (d > 4294967295.0 ? UINT32_MAX : (uint32_t)d) : 0;
+}
+
+static void apply_compaction(strata_options *o, const double *c) {
+  switch ((int)c[0]) {
+    case 1: strata_options_set_compaction_leveled(o, u32_arg(c[1]), c[2] > 0 ? c[2] : 0); break;
+    case 2: strata_options_set_compaction_tiered(o, u32_arg(c[1]), c[2] >= 0 ? c[2] : -1, u32_arg(c[3])); break;
+    case 3: strata_options_set_compaction_fifo(o, size_arg(c[1], 0), size_arg(c[2], 0)); break;
+    default: break;
+  }
+  if (c[4] > 0) strata_options_set_table_target_size(o, size_arg(c[4], 0));
+  if (c[5] > 0 || c[6] > 0) strata_options_set_level0_stall(o, u32_arg(c[5]), u32_arg(c[6]));
+  if (c[7] > 0) strata_options_set_level0_trigger(o, u32_arg(c[7]));
+}
+
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
-                              double bloom_bits_per_key, int sync, int background_threads, strata_db **out) {
+                              double bloom_bits_per_key, int sync, int background_threads,
+                              const double *compaction, strata_db **out) {
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
   strata_options_set_create_if_missing(o, create_if_missing);
@@ -62,6 +86,7 @@ strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, i
   strata_options_set_sync(o, sync);
   if (background_threads >= 0) strata_options_set_background_threads(o, background_threads);
   strata_options_set_vfs(o, v);
+  if (compaction) apply_compaction(o, compaction);
   strata_status *st = strata_open(path, o, out);
   strata_options_free(o);
   return st;
@@ -151,6 +176,11 @@ strata_status *strata_js_flush(strata_db *db) {
   return strata_flush(db);
 }
 
+/* major = 0: the strategy's pending compactions; 1: everything into one run in the last level. */
+strata_status *strata_js_compact(strata_db *db, int major) {
+  return strata_compact(db, major);
+}
+
 strata_status *strata_js_maintenance_step(strata_db *db, double budget_bytes, uint32_t *more) {
   int m = 0;
   strata_status *st = strata_maintenance_step(db, size_arg(budget_bytes, 1), &m);
@@ -162,7 +192,7 @@ strata_status *strata_js_maintenance_step(strata_db *db, double budget_bytes, ui
  * Statistics as doubles, in this order: level_count; 16 x (tables, runs, bytes); memtable_bytes,
  * sealed_memtables, cache_hits, cache_misses, cache_bytes, bytes_written_user, bytes_written_flush,
  * bytes_written_compaction, flushes, compactions, write_stalls, seqno, snapshots_open,
- * versions_alive (66 numbers).
+ * versions_alive, bytes_read_compaction, write_slowdowns, write_amplification (69 numbers).
  */
 strata_status *strata_js_stats(strata_db *db, double *out) {
   strata_stats s;
@@ -189,6 +219,9 @@ strata_status *strata_js_stats(strata_db *db, double *out) {
   out[i++] = (double)s.seqno;
   out[i++] = s.snapshots_open;
   out[i++] = s.versions_alive;
+  out[i++] = (double)s.bytes_read_compaction;
+  out[i++] = (double)s.write_slowdowns;
+  out[i++] = s.write_amplification;
   return NULL;
 }
 

@@ -19,10 +19,12 @@ strata_status *strata_js_vfs_check(vfs *v, const char *dir);
 /* The walk on a background thread (pthreads build; STRATA_NOT_SUPPORTED otherwise). */
 strata_status *strata_js_vfs_check_threaded(vfs *v, const char *dir);
 
-/* Databases. Sizes <= 0 and kinds < 0 mean "the engine's default". */
+/* Databases. Sizes <= 0 and kinds < 0 mean "the engine's default". `compaction` is NULL or 8
+ * doubles (strategy and knobs, see strata_js.c). */
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
-                              double bloom_bits_per_key, int sync, int background_threads, strata_db **out);
+                              double bloom_bits_per_key, int sync, int background_threads,
+                              const double *compaction, strata_db **out);
 strata_status *strata_js_close(strata_db *db);
 strata_status *strata_js_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen,
                              int sync);
@@ -33,6 +35,7 @@ strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, ui
 strata_status *strata_js_snapshot(strata_db *db, strata_snapshot **out);
 void strata_js_snapshot_release(strata_snapshot *snap);
 strata_status *strata_js_flush(strata_db *db);
+strata_status *strata_js_compact(strata_db *db, int major);
 strata_status *strata_js_maintenance_step(strata_db *db, double budget_bytes, uint32_t *more);
 strata_status *strata_js_stats(strata_db *db, double *out);
 

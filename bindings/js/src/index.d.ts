@@ -36,6 +36,41 @@ export interface OpenOptions {
   backend?: 'fs' | 'memory';
   valueEncoding?: Encoding;
   keyEncoding?: Encoding;
+  /** Compaction strategy and its knobs (default: leveled with the engine's defaults). */
+  compaction?: CompactionOptions;
+}
+
+/** Knobs every strategy takes. Omitted knobs keep the engine's defaults. */
+export interface CompactionCommon {
+  /** Flushes and compactions split their output into tables of about this many bytes (default 64 MiB). */
+  tableTargetSize?: number;
+  /** Writes slow down at `slowdown` level-0 tables and stop at `stop` (defaults 20 and 30; stop >= slowdown). */
+  level0Stall?: { slowdown?: number; stop?: number };
+}
+/** Level 0 is merged down at `level0Trigger` tables (default 4); each level holds `levelRatio` (> 1, default 10) times the one above. */
+export interface LeveledCompaction extends CompactionCommon {
+  strategy: 'leveled';
+  level0Trigger?: number;
+  levelRatio?: number;
+}
+/** Size-tiered: `runTrigger` (>= 2, default 4) runs of similar size (within 1 + `sizeRatio`, default 1) are merged; everything is merged once newer runs exceed `maxSpaceAmplificationPercent` (default 200) % of the oldest. */
+export interface TieredCompaction extends CompactionCommon {
+  strategy: 'tiered';
+  runTrigger?: number;
+  sizeRatio?: number;
+  maxSpaceAmplificationPercent?: number;
+}
+/** The oldest tables are dropped beyond `limitBytes` (0 = no limit) or when older than `ttlMs` (0 = none). Nothing is merged. */
+export interface FifoCompaction extends CompactionCommon {
+  strategy: 'fifo';
+  limitBytes?: number;
+  ttlMs?: number;
+}
+export type CompactionOptions = LeveledCompaction | TieredCompaction | FifoCompaction;
+
+export interface CompactOptions {
+  /** true: flush, then merge every table into one run in the last level, dropping deleted keys and versions no snapshot needs. false (default): run the strategy's pending compactions. */
+  major?: boolean;
 }
 
 export interface WriteOptions { sync?: boolean }
@@ -92,11 +127,16 @@ export interface Stats {
   memtable: { bytes: number; sealed: number };
   cache: { hits: number; misses: number; bytes: number };
   bytesWritten: { user: number; flush: number; compaction: number };
-  /** (user + flush + compaction bytes) / user bytes; 0 before the first write. */
+  /** Input of compaction merges. */
+  bytesRead: { compaction: number };
+  /** The engine's: (flush + compaction bytes) / user bytes; 0 before the first write. */
   writeAmplification: number;
   flushes: number;
+  /** Merges, moves and drops installed. */
   compactions: number;
   writeStalls: number;
+  /** Writes delayed because level 0 was over the slowdown mark. */
+  writeSlowdowns: number;
   seqno: number;
   snapshotsOpen: number;
   versionsAlive: number;
@@ -111,8 +151,8 @@ export interface Database extends Reader {
   snapshot(): Snapshot;
   clear(options?: RangeOptions): Promise<void>;
   flush(): Promise<void>;
-  /** Flushes and runs pending maintenance until none is left (strata.h has no compaction call yet). */
-  compact(options?: { major?: boolean }): Promise<void>;
+  /** strata_compact: the strategy's pending compactions, or with { major: true } everything into one run in the last level. */
+  compact(options?: CompactOptions): Promise<void>;
   stats(): Stats;
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@
 import path from 'node:path';
 
 import errors from './errors.cjs';
-import { KEY_MAX, Native, checkBytes, describeKey, invalid } from './native.js';
+import { KEY_MAX, Native, STATS_COUNT, checkBytes, describeKey, invalid } from './native.js';
 
 export const { StrataError } = errors;
 
@@ -103,16 +103,80 @@ function statsFrom(f) {
     if (l < levelCount) levels.push({ level: l, tables, runs, bytes });
   }
   const [memtableBytes, sealed, hits, misses, cacheBytes, user, flush, compaction, flushes, compactions,
-    writeStalls, seqno, snapshots, versions] = f.slice(i, i + 14);
+    writeStalls, seqno, snapshots, versions, compactionRead, writeSlowdowns, writeAmplification] = f.slice(i, i + 17);
   return {
     levels,
     memtable: { bytes: memtableBytes, sealed },
     cache: { hits, misses, bytes: cacheBytes },
     bytesWritten: { user, flush, compaction },
-    writeAmplification: user > 0 ? (user + flush + compaction) / user : 0,
-    flushes, compactions, writeStalls, seqno,
+    bytesRead: { compaction: compactionRead },
+    writeAmplification, // the engine's own: (flush + compaction bytes) / user bytes
+    flushes, compactions, writeStalls, writeSlowdowns, seqno,
     snapshotsOpen: snapshots, versionsAlive: versions,
   };
+}
+
+// open(..., { compaction: { strategy, ...knobs } }) -> the 8 doubles strata_js_open takes
+// (see bindings/js/c/strata_js.c); -1 = the engine's default. Throws STRATA_INVALID_ARGUMENT.
+const COMPACTION_KNOBS = {
+  leveled: ['level0Trigger', 'levelRatio'],
+  tiered: ['runTrigger', 'sizeRatio', 'maxSpaceAmplificationPercent'],
+  fifo: ['limitBytes', 'ttlMs'],
+};
+const COMMON_KNOBS = ['strategy', 'tableTargetSize', 'level0Stall'];
+const U32_MAX = 2 ** 32 - 1;
+
+function compactionParams(c) {
+  if (c === undefined) return null;
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw invalid('compaction must be an object like { strategy: \'leveled\' }');
+  const knobs = COMPACTION_KNOBS[c.strategy];
+  if (!Object.hasOwn(COMPACTION_KNOBS, c.strategy)) {
+    throw invalid(`compaction.strategy must be 'leveled', 'tiered' or 'fifo', not ${JSON.stringify(c.strategy)}`);
+  }
+  for (const name of Object.keys(c)) {
+    if (c[name] !== undefined && !COMMON_KNOBS.includes(name) && !knobs.includes(name)) {
+      throw invalid(`compaction.${name} is not an option of the ${c.strategy} strategy (it takes ${[...knobs, 'tableTargetSize', 'level0Stall'].join(', ')})`);
+    }
+  }
+  // kind: 'int' (integer >= min, <= max) or 'num' (finite number > or >= min)
+  const num = (obj, name, label, { int = false, min = 0, exclusive = false, max = Number.MAX_SAFE_INTEGER } = {}) => {
+    const v = obj[name];
+    if (v === undefined) return -1;
+    const ok = typeof v === 'number' && Number.isFinite(v) && (exclusive ? v > min : v >= min) && v <= max && (!int || Number.isInteger(v));
+    if (!ok) {
+      const what = int ? 'an integer' : 'a number';
+      throw invalid(`${label} must be ${what} ${exclusive ? '>' : '>='} ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, not ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+    }
+    return v;
+  };
+  const k = (name, opts) => num(c, name, `compaction.${name}`, opts);
+  const p = [0, -1, -1, -1, -1, -1, -1, -1];
+  if (c.strategy === 'leveled') {
+    p[0] = 1;
+    p[1] = k('level0Trigger', { int: true, min: 1, max: U32_MAX });
+    p[2] = k('levelRatio', { min: 1, exclusive: true });
+  } else if (c.strategy === 'tiered') {
+    p[0] = 2;
+    p[1] = k('runTrigger', { int: true, min: 2, max: U32_MAX });
+    p[2] = k('sizeRatio', { min: 0 });
+    p[3] = k('maxSpaceAmplificationPercent', { int: true, min: 1, max: U32_MAX });
+  } else {
+    p[0] = 3;
+    p[1] = k('limitBytes', { int: true, min: 0 });
+    p[2] = k('ttlMs', { int: true, min: 0 });
+  }
+  p[4] = k('tableTargetSize', { int: true, min: 1 });
+  const stall = c.level0Stall;
+  if (stall !== undefined) {
+    if (stall === null || typeof stall !== 'object' || Array.isArray(stall)) throw invalid('compaction.level0Stall must be an object { slowdown, stop }');
+    for (const name of Object.keys(stall)) {
+      if (name !== 'slowdown' && name !== 'stop') throw invalid(`compaction.level0Stall.${name} is not an option (it takes slowdown, stop)`);
+    }
+    p[5] = num(stall, 'slowdown', 'compaction.level0Stall.slowdown', { int: true, min: 1, max: U32_MAX });
+    p[6] = num(stall, 'stop', 'compaction.level0Stall.stop', { int: true, min: 1, max: U32_MAX });
+    if (p[5] > 0 && p[6] > 0 && p[6] < p[5]) throw invalid(`compaction.level0Stall.stop (${p[6]}) must be >= slowdown (${p[5]})`);
+  }
+  return p;
 }
 
 export async function open(location, options = {}) {
@@ -129,6 +193,7 @@ export async function open(location, options = {}) {
     const v = options[name];
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) throw invalid(`${name} must be a number >= 0`);
   }
+  const compaction = compactionParams(options.compaction);
   const valueEncoding = encodingOf(options.valueEncoding, 'valueEncoding');
   if (options.worker) {
     if (options._moduleUrl !== undefined) throw invalid('worker: true cannot be combined with _moduleUrl');
@@ -142,6 +207,7 @@ export async function open(location, options = {}) {
   const where = memory ? 'memory-db' : path.resolve(location);
   const m = native.m;
   const cpath = native.cstring(where);
+  if (compaction) native.m.HEAPF64.set(compaction, native.statsPtr >>> 3);
   try {
     native.check(m._strata_js_open(
       cpath, native.vfs,
@@ -153,6 +219,7 @@ export async function open(location, options = {}) {
       options.bloomBitsPerKey ?? -1,
       options.sync ? 1 : 0,
       threads ? 1 : -1,
+      compaction ? native.statsPtr : 0,
       native.words), `open ${memory ? ':memory:' : where}`);
   } catch (err) {
     m._free(cpath);
@@ -408,20 +475,25 @@ class Database {
     this.#afterWrite();
   }
 
-  // strata.h has no compaction call yet: compact() flushes, then (single-threaded build) runs
-  // maintenance steps until the engine reports no pending work.
+  // strata_compact: { major: true } flushes, then merges every table into one run in the last
+  // level, dropping deleted keys and versions no snapshot can see; otherwise runs the strategy's
+  // pending compactions until none is left. Returns when done (on this thread in the
+  // single-threaded build).
   async compact(options = {}) {
     this.#ensureOpen('compact');
-    void options;
-    await this.flush();
-    if (!this.#opts.threads) while (this.#step(64 << 20)) { /* until done */ }
+    if (options === null || typeof options !== 'object') throw invalid('compact options must be an object');
+    if (options.major !== undefined && typeof options.major !== 'boolean') throw invalid('compact: major must be a boolean');
+    this.#throwMaintenanceError();
+    const n = this.#native;
+    n.check(n.m._strata_js_compact(this.#db, options.major ? 1 : 0), options.major ? 'compact (major)' : 'compact');
+    this.#afterWrite(); // sealed memtables or new level-0 tables may remain (minor compaction)
   }
 
   stats() {
     this.#ensureOpen('stats');
     const n = this.#native;
     n.check(n.m._strata_js_stats(this.#db, n.statsPtr), 'stats');
-    return statsFrom(Array.from(n.m.HEAPF64.subarray(n.statsPtr >>> 3, (n.statsPtr >>> 3) + 66)));
+    return statsFrom(Array.from(n.m.HEAPF64.subarray(n.statsPtr >>> 3, (n.statsPtr >>> 3) + STATS_COUNT)));
   }
 
   // Closes iterators and snapshots, waits for background work (inside strata_close), releases

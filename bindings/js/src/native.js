@@ -8,6 +8,7 @@ const { StrataError } = errors;
 const encoder = new TextEncoder();
 
 export const KEY_MAX = 65535;
+export const STATS_COUNT = 69; // doubles written by strata_js_stats
 
 export function invalid(message) {
   return new StrataError('STRATA_INVALID_ARGUMENT', message);
@@ -56,7 +57,7 @@ export class Native {
     this.inCap = 0;
     this.outPtr = 0;
     this.outCap = 0;
-    this.statsPtr = this.alloc(66 * 8);
+    this.statsPtr = this.alloc(STATS_COUNT * 8); // also holds the compaction options during open
     this.vfs = module._strata_js_vfs_new(memory ? 1 : 0);
     if (!this.vfs) throw new StrataError('STRATA_NO_MEMORY', 'out of wasm memory');
   }
