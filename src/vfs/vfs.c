@@ -31,6 +31,16 @@ strata_status *vfs_read_file(vfs *v, const char *path, buffer *out) {
   return cst;
 }
 
+strata_status *vfs_new_stateless(const vfs_ops *ops, vfs **out) {
+  vfs *v = malloc(sizeof *v);
+  if (!v) return status_no_memory();
+  v->ops = ops;
+  *out = v;
+  return NULL;
+}
+
+void vfs_destroy_stateless(vfs *v) { free(v); }
+
 char *vfs_path_join(const char *dir, const char *name) {
   size_t dl = strlen(dir), nl = strlen(name);
   int slash = dl > 0 && dir[dl - 1] != '/';

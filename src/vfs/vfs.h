@@ -69,6 +69,10 @@ struct vfs {
   const vfs_ops *ops;
 };
 
+/* For backends without state of their own: a vfs that is just its table (freed by destroy). */
+STRATA_MUST_USE strata_status *vfs_new_stateless(const vfs_ops *ops, vfs **out);
+void vfs_destroy_stateless(vfs *v);
+
 /* Backends */
 STRATA_MUST_USE strata_status *vfs_posix_new(vfs **out);
 STRATA_MUST_USE strata_status *vfs_memory_new(vfs **out);

@@ -346,19 +346,11 @@ static strata_status *posix_vfs_unlock(vfs *v, vfs_lock *lock) {
   return st;
 }
 
-static void posix_vfs_destroy(vfs *v) {
-  free(v);
-}
-
 static const vfs_ops posix_vfs_ops = {
   "posix", posix_vfs_open, posix_vfs_exists, posix_vfs_remove, posix_vfs_mkdir, posix_vfs_rmdir, posix_vfs_list,
-  posix_vfs_replace, posix_vfs_sync_dir, posix_vfs_lock, posix_vfs_unlock, posix_vfs_destroy,
+  posix_vfs_replace, posix_vfs_sync_dir, posix_vfs_lock, posix_vfs_unlock, vfs_destroy_stateless,
 };
 
 strata_status *vfs_posix_new(vfs **out) {
-  vfs *v = malloc(sizeof *v);
-  if (!v) return status_no_memory();
-  v->ops = &posix_vfs_ops;
-  *out = v;
-  return NULL;
+  return vfs_new_stateless(&posix_vfs_ops, out);
 }

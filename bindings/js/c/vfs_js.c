@@ -213,19 +213,11 @@ static strata_status *js_unlock(vfs *v, vfs_lock *lock) {
   return r < 0 ? host_error(r, err) : NULL;
 }
 
-static void js_destroy(vfs *v) {
-  free(v);
-}
-
 static const vfs_ops js_vfs_ops = {
   "js", js_open, js_exists, js_remove, js_mkdir, js_rmdir, js_list,
-  js_replace, js_sync_dir, js_lock, js_unlock, js_destroy,
+  js_replace, js_sync_dir, js_lock, js_unlock, vfs_destroy_stateless,
 };
 
 strata_status *vfs_js_new(vfs **out) {
-  vfs *v = malloc(sizeof *v);
-  if (!v) return status_no_memory();
-  v->ops = &js_vfs_ops;
-  *out = v;
-  return NULL;
+  return vfs_new_stateless(&js_vfs_ops, out);
 }
