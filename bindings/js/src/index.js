@@ -301,7 +301,7 @@ class Database {
     this.#throwMaintenanceError();
     const n = this.#native;
     const [kp, kl, vp, vl] = n.put(k, v);
-    n.check(n.m._strata_js_put(this.#db, kp, kl, vp, vl, options.sync ? 1 : 0), `put ${describeKey(k)}`);
+    n.check(n.m._strata_js_put(this.#db, kp, kl, vp, vl, options.sync ? 1 : 0), () => `put ${describeKey(k)}`);
     this.#afterWrite();
   }
 
@@ -311,7 +311,7 @@ class Database {
     this.#throwMaintenanceError();
     const n = this.#native;
     const [kp, kl] = n.put(k);
-    n.check(n.m._strata_js_delete(this.#db, kp, kl, options.sync ? 1 : 0), `del ${describeKey(k)}`);
+    n.check(n.m._strata_js_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `del ${describeKey(k)}`);
     this.#afterWrite();
   }
 
@@ -322,8 +322,9 @@ class Database {
     const m = n.m;
     if (valueWanted) n.ensureOut(65536);
     for (;;) {
-      const [kp, kl] = n.put(k);
-      n.check(m._strata_js_get(this.#db, snap, kp, kl, n.outPtr, valueWanted ? n.outCap : 0, n.words), `get ${describeKey(k)}`);
+      const kl = n.putOne(k);
+      n.check(m._strata_js_get(this.#db, snap, n.inPtr, kl, n.outPtr, valueWanted ? n.outCap : 0, n.words),
+        () => `get ${describeKey(k)}`);
       if (!n.word(0)) return undefined;
       if (!valueWanted) return true;
       const len = n.word(1);

@@ -69,8 +69,10 @@ export class Native {
   }
 
   // Throws the status as a StrataError (and frees it); does nothing for NULL.
+  // `context` may be a function, so hot paths build their message (naming the key) only on error.
   check(st, context) {
     if (!st) return;
+    if (typeof context === 'function') context = context();
     const m = this.m;
     const code = m.UTF8ToString(m._strata_code_name(m._strata_status_code(st)));
     const message = m.UTF8ToString(m._strata_status_message(st));
@@ -98,6 +100,30 @@ export class Native {
     if (this.outPtr) this.m._free(this.outPtr);
     this.outPtr = p;
     this.outCap = cap;
+  }
+
+  // A view of the input buffer, rebuilt only when the buffer moved or wasm memory grew.
+  get inView() {
+    const heap = this.m.HEAPU8;
+    if (this._inHeap !== heap || this._inViewPtr !== this.inPtr || this._inViewCap !== this.inCap) {
+      this._inView = heap.subarray(this.inPtr, this.inPtr + this.inCap);
+      this._inHeap = heap;
+      this._inViewPtr = this.inPtr;
+      this._inViewCap = this.inCap;
+    }
+    return this._inView;
+  }
+
+  // Copies one key (string or Uint8Array) to the start of the input buffer; returns its length.
+  // The point-read path: no argument array, no result array.
+  putOne(x) {
+    if (typeof x === 'string') {
+      this.ensureIn(x.length * 3);
+      return encoder.encodeInto(x, this.inView).written;
+    }
+    this.ensureIn(x.length);
+    this.m.HEAPU8.set(x, this.inPtr);
+    return x.length;
   }
 
   // Copies the items (strings or Uint8Arrays) into the input buffer back to back; returns
