@@ -21,9 +21,7 @@ void harness_fail(const char *file, int line, const char *fmt, ...) {
 
 int harness_case_failed(void) { return current_failed; }
 
-void harness_run(const char *name, void (*fn)(void)) {
-  current_failed = 0;
-  fn();
+static void report(const char *name) {
   if (current_failed) {
     failed++;
     printf("FAIL %s\n", name);
@@ -32,6 +30,22 @@ void harness_run(const char *name, void (*fn)(void)) {
     printf("ok   %s\n", name);
   }
   fflush(stdout);
+}
+
+void harness_run(const char *name, void (*fn)(void)) {
+  current_failed = 0;
+  fn();
+  report(name);
+}
+
+void harness_run_variant(const char *name, const char *variant, int (*setup)(void), void (*fn)(void),
+                         void (*teardown)(void)) {
+  char label[160];
+  snprintf(label, sizeof label, "%s[%s]", name, variant);
+  current_failed = 0;
+  if (setup()) fn();
+  teardown();
+  report(label);
 }
 
 int harness_finish(void) {

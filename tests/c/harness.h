@@ -17,6 +17,10 @@
 void harness_fail(const char *file, int line, const char *fmt, ...);
 int harness_case_failed(void);
 void harness_run(const char *name, void (*fn)(void));
+/* Runs fn between setup (skipped, with its failure recorded, when it returns 0) and teardown,
+ * reported as "name[variant]": one scenario run against several backends. */
+void harness_run_variant(const char *name, const char *variant, int (*setup)(void), void (*fn)(void),
+                         void (*teardown)(void));
 int harness_finish(void);
 
 #define RUN(fn) harness_run(#fn, fn)

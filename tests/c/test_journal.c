@@ -655,17 +655,8 @@ static void list_orders_numbers_and_remove_deletes_flushed_journals(void) {
   CHECK(!journal_parse_name("", &parsed) && !journal_parse_name("01", &parsed) && journal_parse_name("0", &parsed));
 }
 
-#define CASE(fn)                                                                                          \
-  do {                                                                                                    \
-    char label[128];                                                                                      \
-    snprintf(label, sizeof label, "%s[%s]", #fn, current_factory == vfs_posix_new ? "posix" : "memory"); \
-    harness_run(label, fn##_wrapped);                                                                     \
-  } while (0)
-#define WRAP(fn)                   \
-  static void fn##_wrapped(void) { \
-    if (setup()) fn();             \
-    teardown();                    \
-  }
+#define CASE(fn) \
+  harness_run_variant(#fn, current_factory == vfs_posix_new ? "posix" : "memory", setup, fn, teardown)
 #define CASES(X)                                                    \
   X(many_batches_round_trip_over_rotation)                          \
   X(empty_journal_recovers_nothing)                                 \
@@ -691,8 +682,6 @@ static void list_orders_numbers_and_remove_deletes_flushed_journals(void) {
   X(io_errors_on_open_and_recovery_surface_as_io)                   \
   X(rotation_refuses_an_existing_next_journal)                      \
   X(list_orders_numbers_and_remove_deletes_flushed_journals)
-
-CASES(WRAP)
 
 #define RUN_CASE(fn) CASE(fn);
 int main(void) {

@@ -259,27 +259,8 @@ static void path_join_inserts_one_separator(void) {
   free(q);
 }
 
-static void run_case(const char *name, void (*fn)(void)) {
-  char label[96];
-  snprintf(label, sizeof label, "%s[%s]", name, current_factory == vfs_posix_new ? "posix" : "memory");
-  harness_run(label, fn);
-}
-
-#define CASE(fn) run_case(#fn, fn##_case)
-#define WRAP(fn)                          \
-  static void fn##_case(void) {           \
-    if (setup()) fn();                    \
-    teardown();                           \
-  }
-WRAP(files_round_trip)
-WRAP(large_file_round_trips)
-WRAP(open_reports_missing_and_existing)
-WRAP(read_only_handles_refuse_writes)
-WRAP(truncate_shrinks_and_zero_fills)
-WRAP(replace_swaps_whole_contents)
-WRAP(removed_file_stays_readable_through_open_handle)
-WRAP(folders_list_create_and_remove)
-WRAP(lock_is_exclusive_until_released)
+#define CASE(fn) \
+  harness_run_variant(#fn, current_factory == vfs_posix_new ? "posix" : "memory", setup, fn, teardown)
 
 int main(void) {
   vfs_factory factories[] = {vfs_posix_new, vfs_memory_new};

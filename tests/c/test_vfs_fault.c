@@ -228,27 +228,8 @@ static void crash_on_a_plain_vfs_is_refused(void) {
   CHECK_CODE(vfs_fault_crash(inner, 0), STRATA_INVALID_ARGUMENT);
 }
 
-#define CASE(fn)                                                                       \
-  do {                                                                                 \
-    char label[96];                                                                    \
-    snprintf(label, sizeof label, "%s[%s]", #fn, current_factory == vfs_posix_new ? "posix" : "memory"); \
-    harness_run(label, fn##_wrapped);                                                  \
-  } while (0)
-#define WRAP(fn)                   \
-  static void fn##_wrapped(void) { \
-    if (setup()) fn();             \
-    teardown();                    \
-  }
-WRAP(counters_count_each_kind_of_operation)
-WRAP(nth_write_fails_once_with_an_io_error)
-WRAP(failing_from_a_point_fails_every_later_sync)
-WRAP(short_write_lands_a_prefix_then_fails)
-WRAP(crash_drops_unsynced_appends_and_keeps_synced_ones)
-WRAP(crash_restores_synced_bytes_that_were_overwritten_or_cut)
-WRAP(crash_removes_files_whose_folder_was_never_synced)
-WRAP(torn_crash_keeps_a_prefix_of_the_unsynced_tail)
-WRAP(handles_open_at_a_crash_are_dead)
-WRAP(crash_on_a_plain_vfs_is_refused)
+#define CASE(fn) \
+  harness_run_variant(#fn, current_factory == vfs_posix_new ? "posix" : "memory", setup, fn, teardown)
 
 int main(void) {
   vfs_factory factories[] = {vfs_memory_new, vfs_posix_new};
