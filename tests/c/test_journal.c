@@ -21,24 +21,23 @@ static char *root;
 static char jdir[256]; /* root/journal */
 
 static int setup(void) {
-  strata_status *st = current_factory(&inner);
-  if (!st) st = vfs_fault_new(inner, &fs);
+  inner = harness_open_fs(current_factory, "journal", &root);
+  if (!inner) return 0;
+  strata_status *st = vfs_fault_new(inner, &fs);
   if (st) {
-    harness_fail(__FILE__, __LINE__, "backend: %s", strata_status_message(st));
+    harness_fail(__FILE__, __LINE__, "fault backend: %s", strata_status_message(st));
     strata_status_free(st);
     return 0;
   }
-  root = harness_temp_dir(inner, "journal");
-  if (root) snprintf(jdir, sizeof jdir, "%s/journal", root);
-  return root != NULL;
+  snprintf(jdir, sizeof jdir, "%s/journal", root);
+  return 1;
 }
 
 static void teardown(void) {
-  if (inner) harness_temp_dir_remove(inner, root);
-  root = NULL;
   vfs_destroy(fs);
-  vfs_destroy(inner);
+  harness_close_fs(inner, root);
   fs = inner = NULL;
+  root = NULL;
 }
 
 /* --- test data: batch i has a fixed shape, so replay can be checked against it ---------------- */

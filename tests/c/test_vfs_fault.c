@@ -15,23 +15,22 @@ static vfs *fs;    /* the fault wrapper over it */
 static char *root;
 
 static int setup(void) {
-  strata_status *st = current_factory(&inner);
-  if (!st) st = vfs_fault_new(inner, &fs);
+  inner = harness_open_fs(current_factory, "fault", &root);
+  if (!inner) return 0;
+  strata_status *st = vfs_fault_new(inner, &fs);
   if (st) {
-    harness_fail(__FILE__, __LINE__, "backend: %s", strata_status_message(st));
+    harness_fail(__FILE__, __LINE__, "fault backend: %s", strata_status_message(st));
     strata_status_free(st);
     return 0;
   }
-  root = harness_temp_dir(inner, "fault");
-  return root != NULL;
+  return 1;
 }
 
 static void teardown(void) {
-  if (inner) harness_temp_dir_remove(inner, root);
-  root = NULL;
   vfs_destroy(fs);
-  vfs_destroy(inner);
+  harness_close_fs(inner, root);
   fs = inner = NULL;
+  root = NULL;
 }
 
 static char path_buf[4][256];
