@@ -75,3 +75,27 @@ strata_status *vfs_remove_tree(vfs *v, const char *dir) {
   STATUS_TRY(vfs_list(v, dir, remove_entry, &w));
   return vfs_rmdir(v, dir);
 }
+
+strata_status *vfs_copy_file(vfs *v, const char *from, const char *to) {
+  enum { CHUNK = 1 << 16 };
+  uint8_t *chunk = malloc(CHUNK);
+  if (!chunk) return status_no_memory();
+  vfs_file *in = NULL, *out = NULL;
+  uint64_t size = 0;
+  strata_status *st = vfs_open(v, from, VFS_OPEN_READ, &in);
+  if (!st) st = vfs_file_size(in, &size);
+  if (!st) st = vfs_open(v, to, VFS_OPEN_WRITE | VFS_OPEN_CREATE | VFS_OPEN_EXCLUSIVE, &out);
+  for (uint64_t off = 0; !st && off < size;) {
+    size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
+    st = vfs_file_read_exact(in, off, chunk, n, from);
+    if (!st) st = vfs_file_append(out, chunk, n);
+    off += n;
+  }
+  if (!st) st = vfs_file_sync(out);
+  strata_status *cst = vfs_file_close(out);
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  strata_status_free(vfs_file_close(in));
+  free(chunk);
+  return st;
+}

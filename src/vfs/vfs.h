@@ -124,6 +124,9 @@ STRATA_MUST_USE strata_status *vfs_file_read_exact(vfs_file *f, uint64_t off, vo
 STRATA_MUST_USE strata_status *vfs_read_file(vfs *v, const char *path, buffer *out);
 /* Removes a folder and everything under it; a missing folder is not an error. */
 STRATA_MUST_USE strata_status *vfs_remove_tree(vfs *v, const char *dir);
+/* Copies a file to a new path (STRATA_EXISTS if `to` exists) and syncs the copy; works on every
+ * backend, since the contract has no rename. The caller syncs the folder. */
+STRATA_MUST_USE strata_status *vfs_copy_file(vfs *v, const char *from, const char *to);
 /* Joins a folder and a name with '/'; the result is malloc'd (NULL when out of memory). */
 char *vfs_path_join(const char *dir, const char *name);
 

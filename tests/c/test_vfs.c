@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "version/lost_folder.h"
 #include "vfs/vfs.h"
 
 typedef strata_status *(*vfs_factory)(vfs **out);
@@ -251,6 +252,48 @@ static void lock_is_exclusive_until_released(void) {
   CHECK_OK(vfs_lock_release(fs, NULL));
 }
 
+static void copy_file_duplicates_and_refuses_existing_target(void) {
+  strata_status *st = NULL;
+  write_file(P("src"), "some bytes", &st);
+  CHECK_OK(st);
+  CHECK_OK(vfs_copy_file(fs, P("src"), P("dst")));
+  buffer b;
+  buffer_init(&b);
+  strata_status *rst = vfs_read_file(fs, P("dst"), &b);
+  int same = !rst && b.len == 10 && !memcmp(b.data, "some bytes", 10);
+  buffer_free(&b);
+  CHECK_OK(rst);
+  CHECK(same);
+  CHECK_CODE(vfs_copy_file(fs, P("src"), P("dst")), STRATA_EXISTS);
+  CHECK_CODE(vfs_copy_file(fs, P("missing"), P("other")), STRATA_NOT_FOUND);
+}
+
+static void lost_folder_keeps_files_under_free_names(void) {
+  strata_status *st = NULL;
+  CHECK_OK(vfs_mkdir(fs, P("tables")));
+  write_file(P("tables/17"), "first", &st);
+  CHECK_OK(st);
+  char *to = NULL;
+  CHECK_OK(lost_folder_keep(fs, root, P("tables/17"), "table", &to));
+  int ok = to && strstr(to, "/lost/table-17") && !strcmp(strstr(to, "/lost/"), "/lost/table-17");
+  free(to);
+  CHECK(ok);
+  int exists = 1;
+  CHECK_OK(vfs_exists(fs, P("tables/17"), &exists, NULL));
+  CHECK(!exists);
+  write_file(P("tables/17"), "second", &st); /* the same name again: kept beside the first */
+  CHECK_OK(st);
+  CHECK_OK(lost_folder_keep(fs, root, P("tables/17"), "table", NULL));
+  buffer b;
+  buffer_init(&b);
+  strata_status *rst = vfs_read_file(fs, P("lost/table-17.1"), &b);
+  int same = !rst && b.len == 6 && !memcmp(b.data, "second", 6);
+  buffer_free(&b);
+  CHECK_OK(rst);
+  CHECK(same);
+  CHECK_CODE(lost_folder_keep(fs, root, P("tables/17"), "table", NULL), STRATA_NOT_FOUND);
+}
+
 static void path_join_inserts_one_separator(void) {
   char *p = vfs_path_join("db", "tables");
   char *q = vfs_path_join("db/", "tables");
@@ -275,6 +318,8 @@ int main(void) {
     CASE(removed_file_stays_readable_through_open_handle);
     CASE(folders_list_create_and_remove);
     CASE(lock_is_exclusive_until_released);
+    CASE(copy_file_duplicates_and_refuses_existing_target);
+    CASE(lost_folder_keeps_files_under_free_names);
   }
   RUN(path_join_inserts_one_separator);
   return harness_finish();
