@@ -126,6 +126,39 @@ typedef strata_filter_verdict (*strata_compaction_filter)(void *ctx, const void 
                                                           size_t vlen, const void **new_value, size_t *new_len);
 void strata_options_set_compaction_filter(strata_options *o, strata_compaction_filter fn, void *ctx);
 
+/*
+ * What an open does with a damaged journal. Only an incomplete last record at the end of the
+ * newest journal is a torn tail (a crash mid-append): it is cut in every mode and reported.
+ *  - STRATA_RECOVERY_STRICT (default): any other damage (a bad checksum, a truncated or missing
+ *    journal that is not the newest) fails the open with STRATA_CORRUPTION naming the journal,
+ *    the offset and how many later batches exist.
+ *  - STRATA_RECOVERY_POINT_IN_TIME: opens at the last consistent point before the damage; every
+ *    later journal byte is moved to the `lost/` folder (never replayed later), and sequence
+ *    numbers continue above the highest one found in any journal, so nothing older can shadow
+ *    a new write.
+ */
+typedef enum strata_recovery_mode {
+  STRATA_RECOVERY_STRICT = 0,
+  STRATA_RECOVERY_POINT_IN_TIME = 1
+} strata_recovery_mode;
+strata_status *strata_options_set_recovery_mode(strata_options *o, strata_recovery_mode mode);
+
+/* What the last open found and did (strata_get_recovery_report). */
+typedef struct strata_recovery_report {
+  uint32_t journals_replayed;
+  uint64_t batches_replayed;
+  uint64_t torn_bytes_cut;       /* the incomplete tail of the newest journal, cut */
+  int damaged;                   /* 1: damage was found (only possible in point-in-time mode) */
+  uint64_t damaged_journal;      /* the first damaged journal's number, when damaged */
+  uint64_t damaged_offset;       /* ... and the offset of its first bad byte */
+  uint64_t batches_discarded;    /* intact batches after the damage, set aside in lost/ */
+  uint64_t highest_seqno_seen;   /* the highest seqno found in any journal, replayed or not */
+  int manifest_fallback;         /* the newer manifest slot was torn; the older one was safe to use */
+  uint32_t files_moved_to_lost;  /* files set aside in <db>/lost/ by this open */
+  uint64_t obsolete_files_removed; /* table files provably older than the version, deleted */
+} strata_recovery_report;
+strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out);
+
 /* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED if another handle has it. */
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out);
 /* Waits for background work, releases the lock and frees the handle (also on error). Snapshots and
