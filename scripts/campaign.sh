@@ -64,12 +64,12 @@ part power-cuts 'power cuts:|passed, [0-9]+ failed|FAIL|check failed|after trial
   env STRATA_POWER_CUTS="$CUTS" STRATA_POWER_CUT_SEED="$SEED" STRATA_MODEL_OPS=200 \
   bash -c "cd build/asan/test-tmp && ../test_db_model"
 
-part sweep-manifest-lock '^(strict|point-in-time|manifest|LOCK|journal|table) |silently wrong|database:|passed, [0-9]+ failed' \
+part sweep-manifest-lock '^(strict|point-in-time|manifest-[01]|LOCK|journal|table) |silently wrong|database:|passed, [0-9]+ failed' \
   env STRATA_SWEEP_FULL="$FULL_MANIFEST" STRATA_SWEEP_TYPES=manifest-0,manifest-1,LOCK STRATA_SWEEP_SEED="$SEED" \
   bash -c "cd build/asan/test-tmp && ../test_damage_sweep"
 
 if [ "$SAMPLES" -eq 0 ]; then sweep_env=(STRATA_SWEEP_FULL=1); else sweep_env=(STRATA_SWEEP_SAMPLES="$SAMPLES"); fi
-part sweep-journal-table '^(strict|point-in-time|manifest|LOCK|journal|table) |silently wrong|database:|passed, [0-9]+ failed' \
+part sweep-journal-table '^(strict|point-in-time|manifest-[01]|LOCK|journal|table) |silently wrong|database:|passed, [0-9]+ failed' \
   env "${sweep_env[@]}" STRATA_SWEEP_TYPES=journal,table STRATA_SWEEP_SEED="$SEED" \
   bash -c "cd build/asan/test-tmp && ../test_damage_sweep"
 
