@@ -361,13 +361,16 @@ static strata_status *check_fallback_journals(void *ctx, uint64_t journal_min) {
   for (size_t i = 0; i < count && !st; i++) {
     if (numbers[i] < journal_min) continue;
     if (numbers[i] != want)
-      st = status_new(STRATA_CORRUPTION, "journal %s/%llu is missing (it needs every journal from %llu on; %llu is next)",
+      st = status_new(STRATA_CORRUPTION,
+                      "journal %s/%llu is missing (the older state needs every journal from %llu on; the next one "
+                      "left is %llu)",
                       db->journal_dir, (unsigned long long)want, (unsigned long long)journal_min,
                       (unsigned long long)numbers[i]);
     want = numbers[i] + 1;
   }
   if (!st && want == journal_min)
-    st = status_new(STRATA_CORRUPTION, "journal %s/%llu is missing (it needs every journal from %llu on; none is left)",
+    st = status_new(STRATA_CORRUPTION,
+                    "journal %s/%llu is missing (the older state needs every journal from %llu on; none is left)",
                     db->journal_dir, (unsigned long long)journal_min, (unsigned long long)journal_min);
   free(numbers);
   return st;

@@ -170,7 +170,8 @@ static strata_status *verify_tables(tree *t, const version *v) {
         strata_status *st = vfs_open(t->fs, path, VFS_OPEN_READ, &f);
         if (status_is(st, STRATA_NOT_FOUND)) {
           strata_status_free(st);
-          st = status_new(STRATA_CORRUPTION, "table %llu (%s) is missing; the version lists it in level %u with %llu bytes",
+          st = status_new(STRATA_CORRUPTION,
+                          "table %llu (%s) is missing; the version lists it in level %u with %llu bytes",
                           (unsigned long long)ti->id, path, l, (unsigned long long)ti->file_size);
         } else if (!st) {
           st = vfs_file_size(f, &size);

@@ -240,7 +240,8 @@ strata_status *manifest_read(vfs *v, const char *dir, manifest_state *out, int *
           info->other_state = states[other];
           info->other_slot_invalid = states[other] != MANIFEST_SLOT_VALID;
           snprintf(info->other_path, sizeof info->other_path, "%s", paths[other]);
-          if (why[other]) snprintf(info->other_problem, sizeof info->other_problem, "%s", strata_status_message(why[other]));
+          if (why[other])
+            snprintf(info->other_problem, sizeof info->other_problem, "%s", strata_status_message(why[other]));
           else if (states[other] == MANIFEST_SLOT_MISSING)
             snprintf(info->other_problem, sizeof info->other_problem, "%.400s: missing", paths[other]);
           else info->other_problem[0] = '\0';

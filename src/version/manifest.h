@@ -59,8 +59,9 @@ STRATA_MUST_USE strata_status *manifest_write(vfs *v, const char *dir, uint64_t 
 /*
  * Loads the newest valid slot. Which slot that is can be wrong in one way: when the other slot
  * is torn, damaged or missing, it may have held a newer epoch, and the slot used is the older
- * one (a fallback); the caller checks that what the older state needs is still there. *found = 0 (and no error) when neither slot exists: a new tree.
- * Slots that exist but are all invalid are a corruption error, never an empty tree.
+ * one (a fallback); the caller checks that what the older state needs is still there.
+ * *found = 0 (and no error) when neither slot exists: a new tree. Slots that exist but are all
+ * invalid are a corruption error, never an empty tree.
  */
 STRATA_MUST_USE strata_status *manifest_read(vfs *v, const char *dir, manifest_state *out, int *found,
                                              manifest_read_info *info);
