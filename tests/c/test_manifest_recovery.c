@@ -452,7 +452,7 @@ static void manifest_newer_slot_damaged_with_journals_kept_falls_back_and_keeps_
   CHECK_EQ_U64(r.manifest_fallback, 1);
   CHECK_EQ_U64(r.files_moved_to_lost, 2); /* the newer table and the damaged slot */
   /* a whole slot with a bad checksum is not a torn write: its bytes are kept */
-  char kept[256];
+  char kept[320];
   snprintf(kept, sizeof kept, "db/lost/%s", newer + 3);
   buffer copy;
   buffer_init(&copy);
@@ -593,7 +593,7 @@ static void manifest_older_slot_damaged_is_kept_and_newest_used(void) {
   CHECK_OK(report_of(db, &r));
   /* which of the two was newer cannot be known from a damaged slot: the chosen one was checked */
   CHECK_EQ_U64(r.manifest_fallback, 1);
-  char kept[256];
+  char kept[320];
   snprintf(kept, sizeof kept, "db/lost/%s", older + 3);
   CHECK(file_exists(mem, kept));
   CHECK_OK(strata_close(db));
@@ -649,7 +649,7 @@ static void sweep(strata_status *(*history)(const char *, model *), int expect_r
   CHECK_HOLDS(db, &m);
   CHECK_OK(dump(db, &want));
   CHECK_OK(strata_close(db));
-  char trial_slot[256];
+  char trial_slot[320];
   snprintf(trial_slot, sizeof trial_slot, "trial/%s", newer + strlen("base/"));
   size_t detected = 0, recovered = 0;
   for (size_t i = 0; i < slot.len; i++) {
