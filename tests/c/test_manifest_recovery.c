@@ -628,21 +628,56 @@ static void table_truncated_at_open_fails_naming_it(void) {
   CHECK(named);
 }
 
+/* Opens the trial copy: 1 = detected (STRATA_CORRUPTION), 2 = opened holding `want` twice over
+ * (the open and the one after it), 0 = anything else, recorded as a failure. */
+static int trial(const buffer *want, const char *what, size_t at) {
+  strata_db *db = NULL;
+  strata_status *st = open_on(mem, "trial", &db);
+  if (st) {
+    int corruption = status_is(st, STRATA_CORRUPTION);
+    if (!corruption) harness_fail(__FILE__, __LINE__, "%s %zu: %s", what, at, strata_status_message(st));
+    strata_status_free(st);
+    return corruption ? 1 : 0;
+  }
+  buffer got;
+  buffer_init(&got);
+  int same = 1;
+  for (int round = 0; round < 2 && same; round++) {
+    if (round == 1) st = open_on(mem, "trial", &db);
+    if (!st) st = dump(db, &got);
+    same = !st && got.len == want->len && memcmp(got.data, want->data, got.len) == 0;
+    if (st) harness_fail(__FILE__, __LINE__, "%s %zu: open %d: %s", what, at, round + 1, strata_status_message(st));
+    else if (!same) harness_fail(__FILE__, __LINE__, "%s %zu: open %d succeeded with other contents", what, at, round + 1);
+    strata_status_free(st);
+    st = db ? strata_close(db) : NULL;
+    db = NULL;
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "%s %zu: close: %s", what, at, strata_status_message(st));
+      strata_status_free(st);
+      same = 0;
+    }
+  }
+  buffer_free(&got);
+  return same ? 2 : 0;
+}
+
 /*
- * Every byte of the newer slot flipped in turn, on a copy of the database: each open either fails
- * with STRATA_CORRUPTION or holds exactly what the undamaged database holds. `expect_recovered`
- * says which of the two the history allows (its newer install's cleanup done or not).
+ * Every byte of a slot flipped in turn, and the slot cut at every length, each on a fresh copy of
+ * the database: each open either fails with STRATA_CORRUPTION or holds exactly what the undamaged
+ * database holds, and so does the open after it. Nothing the slot holds is outside its checksum,
+ * so every trial makes the slot invalid; `expect_recovered` says whether the history leaves the
+ * other slot able to stand in (for the newer slot: the newer install's cleanup did not happen).
  */
-static void sweep(strata_status *(*history)(const char *, model *), int expect_recovered) {
+static void sweep(strata_status *(*history)(const char *, model *), int older, int expect_recovered) {
   model m = {0};
   CHECK_OK(history("base", &m));
-  char newer[256];
-  CHECK_OK(newer_slot("base", newer, sizeof newer, NULL, 0));
-  buffer slot, want, got;
+  char newer_path[256], older_path[256];
+  CHECK_OK(newer_slot("base", newer_path, sizeof newer_path, older_path, sizeof older_path));
+  const char *target = older ? older_path : newer_path;
+  buffer slot, want;
   buffer_init(&slot);
   buffer_init(&want);
-  buffer_init(&got);
-  CHECK_OK(vfs_read_file(mem, newer, &slot));
+  CHECK_OK(vfs_read_file(mem, target, &slot));
   strata_db *db = NULL;
   CHECK_OK(copy_db("base", "trial"));
   CHECK_OK(open_on(mem, "trial", &db));
@@ -650,40 +685,21 @@ static void sweep(strata_status *(*history)(const char *, model *), int expect_r
   CHECK_OK(dump(db, &want));
   CHECK_OK(strata_close(db));
   char trial_slot[320];
-  snprintf(trial_slot, sizeof trial_slot, "trial/%s", newer + strlen("base/"));
-  size_t detected = 0, recovered = 0;
-  for (size_t i = 0; i < slot.len; i++) {
+  snprintf(trial_slot, sizeof trial_slot, "trial/%s", target + strlen("base/"));
+  size_t outcome[3] = {0, 0, 0};
+  for (size_t i = 0; i < 2 * slot.len; i++) {
     CHECK_OK(copy_db("base", "trial"));
-    CHECK_OK(flip_byte(trial_slot, i));
-    strata_status *st = open_on(mem, "trial", &db);
-    if (st) {
-      int corruption = status_is(st, STRATA_CORRUPTION);
-      if (!corruption) harness_fail(__FILE__, __LINE__, "byte %zu: %s", i, strata_status_message(st));
-      strata_status_free(st);
-      CHECK(corruption);
-      detected++;
-      continue;
-    }
-    st = dump(db, &got);
-    strata_recovery_report r;
-    if (!st) st = report_of(db, &r);
-    int same = !st && got.len == want.len && memcmp(got.data, want.data, got.len) == 0;
-    strata_status_free(st);
-    CHECK_OK(strata_close(db));
-    if (!same) harness_fail(__FILE__, __LINE__, "byte %zu of %zu flipped: the open succeeded with other contents", i,
-                            slot.len);
-    CHECK(same);
-    CHECK(r.manifest_fallback == 1);
-    recovered++;
+    if (i < slot.len) CHECK_OK(flip_byte(trial_slot, i));
+    else CHECK_OK(vfs_replace(mem, trial_slot, slot.data, i - slot.len));
+    int r = trial(&want, i < slot.len ? "flipped byte" : "cut at", i < slot.len ? i : i - slot.len);
+    CHECK(r != 0);
+    outcome[r]++;
   }
-  printf("  %s: %zu bytes flipped, %zu detected, %zu recovered, 0 silently wrong\n", newer, slot.len, detected,
-         recovered);
-  /* nothing the slot holds is outside its checksum, so every flip makes it invalid; whether the
-   * older slot can stand in is then the history's */
-  CHECK_EQ_U64(expect_recovered ? recovered : detected, slot.len);
+  printf("  %s (%zu bytes): %zu flips and %zu cuts, %zu detected, %zu recovered, 0 silently wrong\n", target,
+         slot.len, slot.len, slot.len, outcome[1], outcome[2]);
+  CHECK_EQ_U64(expect_recovered ? outcome[2] : outcome[1], 2 * slot.len);
   buffer_free(&slot);
   buffer_free(&want);
-  buffer_free(&got);
 }
 
 static strata_status *history_flushes_and_compaction(const char *dir, model *m) {
@@ -714,12 +730,16 @@ static strata_status *history_compaction_then_crash_before_journal_removal(const
   return st;
 }
 
-static void manifest_byte_flip_sweep_after_clean_history_always_detected(void) {
-  sweep(history_flushes_and_compaction, 0);
+static void manifest_newer_slot_sweep_after_clean_history_always_detected(void) {
+  sweep(history_flushes_and_compaction, 0, 0);
 }
 
-static void manifest_byte_flip_sweep_after_interrupted_flush_always_recovered(void) {
-  sweep(history_compaction_then_crash_before_journal_removal, 1);
+static void manifest_newer_slot_sweep_after_interrupted_flush_always_recovered(void) {
+  sweep(history_compaction_then_crash_before_journal_removal, 0, 1);
+}
+
+static void manifest_older_slot_sweep_never_changes_contents(void) {
+  sweep(history_flushes_and_compaction, 1, 1);
 }
 
 #define CASE(fn) harness_run_variant(#fn, "memory", setup, fn, teardown)
@@ -735,7 +755,8 @@ int main(void) {
   CASE(manifest_older_slot_damaged_is_kept_and_newest_used);
   CASE(table_missing_at_open_fails_naming_it);
   CASE(table_truncated_at_open_fails_naming_it);
-  CASE(manifest_byte_flip_sweep_after_clean_history_always_detected);
-  CASE(manifest_byte_flip_sweep_after_interrupted_flush_always_recovered);
+  CASE(manifest_newer_slot_sweep_after_clean_history_always_detected);
+  CASE(manifest_newer_slot_sweep_after_interrupted_flush_always_recovered);
+  CASE(manifest_older_slot_sweep_never_changes_contents);
   return harness_finish();
 }
