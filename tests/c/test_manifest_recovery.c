@@ -647,7 +647,8 @@ static int trial(const buffer *want, const char *what, size_t at) {
     if (!st) st = dump(db, &got);
     same = !st && got.len == want->len && memcmp(got.data, want->data, got.len) == 0;
     if (st) harness_fail(__FILE__, __LINE__, "%s %zu: open %d: %s", what, at, round + 1, strata_status_message(st));
-    else if (!same) harness_fail(__FILE__, __LINE__, "%s %zu: open %d succeeded with other contents", what, at, round + 1);
+    else if (!same)
+      harness_fail(__FILE__, __LINE__, "%s %zu: open %d succeeded with other contents", what, at, round + 1);
     strata_status_free(st);
     st = db ? strata_close(db) : NULL;
     db = NULL;
