@@ -349,7 +349,9 @@ static strata_status *prepare_folder(strata_db *db) {
  * must all be there. The newer slot may record a flush whose install ended by removing the
  * journals below its own journal_min; those hold writes only its tables have, and the older
  * slot does not list those tables. Journal numbers are consecutive (each rotation adds one), so
- * a gap or a missing first journal is such a removal.
+ * a gap or a missing first journal is such a removal. (A journal that recovery set aside in
+ * lost/ counts as missing too: its number may have been used again since, so its absence from
+ * journal/ proves nothing.)
  */
 static strata_status *check_fallback_journals(void *ctx, uint64_t journal_min) {
   strata_db *db = ctx;
