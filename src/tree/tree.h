@@ -5,6 +5,7 @@
  * when to flush; the tree keeps the data structures right. Files of a tree in folder `dir`:
  *   dir/manifest-0, dir/manifest-1   the two manifest slots (version/manifest.h)
  *   dir/tables/<id>                  immutable tables
+ *   dir/lost/                        files opening set aside instead of deleting (lost_folder.h)
  *
  * Threads: reads (get, iterators) run concurrently with one writer, one flush and installs.
  * Flushes and other version changes serialize on an install mutex; the manifest is written and
