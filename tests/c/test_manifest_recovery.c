@@ -15,14 +15,18 @@
 #include "util/coding.h"
 #include "vfs/vfs_fault.h"
 
-static vfs *mem;    /* the backend holding every database of a case */
+typedef strata_status *(*vfs_factory)(vfs **out);
+static vfs_factory current_factory;
+static vfs *disk;   /* the backend holding every database of a case */
 static vfs *faults; /* a fault-injecting wrapper over it */
+static char *root;  /* the case's folder on it */
 
 static int setup(void) {
-  strata_status *st = vfs_memory_new(&mem);
-  if (!st) st = vfs_fault_new(mem, &faults);
+  disk = harness_open_fs(current_factory, "manifest", &root);
+  if (!disk) return 0;
+  strata_status *st = vfs_fault_new(disk, &faults);
   if (st) {
-    harness_fail(__FILE__, __LINE__, "backend: %s", strata_status_message(st));
+    harness_fail(__FILE__, __LINE__, "fault backend: %s", strata_status_message(st));
     strata_status_free(st);
     return 0;
   }
@@ -31,8 +35,18 @@ static int setup(void) {
 
 static void teardown(void) {
   vfs_destroy(faults);
-  vfs_destroy(mem);
-  faults = mem = NULL;
+  harness_close_fs(disk, root);
+  faults = disk = NULL;
+  root = NULL;
+}
+
+/* root/name, in one of a few rotating buffers (enough for the paths of one statement). */
+static const char *P(const char *name) {
+  static char bufs[16][512];
+  static unsigned next;
+  char *p = bufs[next++ % 16];
+  snprintf(p, sizeof bufs[0], "%s/%s", root, name);
+  return p;
 }
 
 /* --- the model: what the database must hold ------------------------------------------------ */
@@ -162,7 +176,7 @@ static strata_status *newer_slot(const char *dir, char *path, size_t cap, char *
     snprintf(p, sizeof p, "%s/manifest-%d", dir, i);
     buffer b;
     buffer_init(&b);
-    strata_status *st = vfs_read_file(mem, p, &b);
+    strata_status *st = vfs_read_file(disk, p, &b);
     if (!st && b.len < 16) st = status_new(STRATA_CORRUPTION, "%s is too short for a slot", p);
     if (!st) epoch[i] = decode_fixed64(b.data + 8);
     buffer_free(&b);
@@ -177,11 +191,11 @@ static strata_status *newer_slot(const char *dir, char *path, size_t cap, char *
 static strata_status *flip_byte(const char *path, size_t at) {
   buffer b;
   buffer_init(&b);
-  strata_status *st = vfs_read_file(mem, path, &b);
+  strata_status *st = vfs_read_file(disk, path, &b);
   if (!st && at >= b.len) st = status_new(STRATA_INVALID_ARGUMENT, "%s has no byte %zu", path, at);
   if (!st) {
     b.data[at] ^= 0x20;
-    st = vfs_replace(mem, path, b.data, b.len);
+    st = vfs_replace(disk, path, b.data, b.len);
   }
   buffer_free(&b);
   return st;
@@ -190,8 +204,8 @@ static strata_status *flip_byte(const char *path, size_t at) {
 static strata_status *cut_file(const char *path, int keep_percent) {
   buffer b;
   buffer_init(&b);
-  strata_status *st = vfs_read_file(mem, path, &b);
-  if (!st) st = vfs_replace(mem, path, b.data, b.len * (size_t)keep_percent / 100);
+  strata_status *st = vfs_read_file(disk, path, &b);
+  if (!st) st = vfs_replace(disk, path, b.data, b.len * (size_t)keep_percent / 100);
   buffer_free(&b);
   return st;
 }
@@ -229,7 +243,7 @@ static strata_status *walk(const char *dir, const char *rel, walk_fn fn, void *c
   char here[512];
   snprintf(here, sizeof here, "%s%s%s", dir, *rel ? "/" : "", rel);
   names n = {NULL, NULL, 0};
-  strata_status *st = vfs_list(mem, here, collect, &n);
+  strata_status *st = vfs_list(disk, here, collect, &n);
   for (size_t i = 0; i < n.count && !st; i++) {
     char sub[512];
     snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", n.name[i]);
@@ -248,7 +262,7 @@ static strata_status *digest_one(void *ctx, const char *dir, const char *rel, in
   if (is_dir) return NULL;
   buffer b;
   buffer_init(&b);
-  strata_status *st = vfs_read_file(mem, path, &b);
+  strata_status *st = vfs_read_file(disk, path, &b);
   if (!st) st = buffer_append_fixed64(out, b.len);
   if (!st) st = buffer_append(out, b.data, b.len);
   buffer_free(&b);
@@ -270,22 +284,22 @@ static strata_status *copy_one(void *ctx, const char *dir, const char *rel, int 
   char from[512], to[512];
   snprintf(from, sizeof from, "%s/%s", dir, rel);
   snprintf(to, sizeof to, "%s/%s", c->to, rel);
-  if (is_dir) return vfs_mkdir(mem, to);
+  if (is_dir) return vfs_mkdir(disk, to);
   if (strcmp(rel, "LOCK") == 0) return NULL;
-  return vfs_copy_file(mem, from, to);
+  return vfs_copy_file(disk, from, to);
 }
 
 /* Replaces `to` with a copy of the database folder `from`. */
 static strata_status *copy_db(const char *from, const char *to) {
-  STATUS_TRY(vfs_remove_tree(mem, to));
-  STATUS_TRY(vfs_mkdir(mem, to));
+  STATUS_TRY(vfs_remove_tree(disk, to));
+  STATUS_TRY(vfs_mkdir(disk, to));
   copy_ctx c = {to};
   return walk(from, "", copy_one, &c);
 }
 
 static size_t count_in(const char *dir) {
   names n = {NULL, NULL, 0};
-  strata_status *st = vfs_list(mem, dir, collect, &n);
+  strata_status *st = vfs_list(disk, dir, collect, &n);
   size_t count = st ? 0 : n.count;
   strata_status_free(st);
   names_free(&n);
@@ -380,43 +394,43 @@ static strata_status *report_of(strata_db *db, strata_recovery_report *r) {
 
 static void manifest_newer_slot_damaged_after_flush_fails_open(void) {
   model m = {0};
-  CHECK_OK(history_two_flushes("db", &m));
+  CHECK_OK(history_two_flushes(P("db"), &m));
   char newer[256];
-  CHECK_OK(newer_slot("db", newer, sizeof newer, NULL, 0));
+  CHECK_OK(newer_slot(P("db"), newer, sizeof newer, NULL, 0));
   CHECK_OK(flip_byte(newer, 40));
   buffer before, after;
   buffer_init(&before);
   buffer_init(&after);
-  CHECK_OK(digest("db", &before));
-  size_t tables = count_in("db/tables");
+  CHECK_OK(digest(P("db"), &before));
+  size_t tables = count_in(P("db/tables"));
   CHECK(tables >= 2);
   strata_db *db = NULL;
-  strata_status *st = open_on(mem, "db", &db);
+  strata_status *st = open_on(disk, P("db"), &db);
   show("open", st);
   CHECK(status_is(st, STRATA_CORRUPTION));
   /* the message names the slot, why it is invalid, and what the older slot would miss */
   int named = message_has(st, newer) && message_has(st, "checksum mismatch") &&
-              message_has(st, "journal db/journal/") && message_has(st, "is missing");
+              message_has(st, P("db/journal/1 is missing"));
   if (!named) harness_fail(__FILE__, __LINE__, "unclear message: %s", strata_status_message(st));
   strata_status_free(st);
   CHECK(named);
   /* nothing deleted or moved: every table is still there, no lost/ folder */
-  CHECK_OK(digest("db", &after));
+  CHECK_OK(digest(P("db"), &after));
   CHECK(same_bytes(&before, &after));
-  CHECK_EQ_U64(count_in("db/tables"), tables);
-  CHECK(!file_exists(mem, "db/lost"));
+  CHECK_EQ_U64(count_in(P("db/tables")), tables);
+  CHECK(!file_exists(disk, P("db/lost")));
   buffer_free(&before);
   buffer_free(&after);
 }
 
 static void manifest_newer_slot_torn_falls_back_safely(void) {
   model m = {0};
-  CHECK_OK(history_flush_then_crash_before_journal_removal("db", &m));
+  CHECK_OK(history_flush_then_crash_before_journal_removal(P("db"), &m));
   char newer[256];
-  CHECK_OK(newer_slot("db", newer, sizeof newer, NULL, 0));
+  CHECK_OK(newer_slot(P("db"), newer, sizeof newer, NULL, 0));
   CHECK_OK(cut_file(newer, 50)); /* torn: the install a crash cut short */
   strata_db *db = NULL;
-  CHECK_OK(open_on(mem, "db", &db));
+  CHECK_OK(open_on(disk, P("db"), &db));
   CHECK_HOLDS(db, &m);
   strata_recovery_report r;
   CHECK_OK(report_of(db, &r));
@@ -424,14 +438,14 @@ static void manifest_newer_slot_torn_falls_back_safely(void) {
   /* the second flush's table is newer than the older slot's version: set aside, not deleted */
   CHECK_EQ_U64(r.files_moved_to_lost, 1);
   CHECK_EQ_U64(r.obsolete_files_removed, 0);
-  CHECK(file_exists(mem, "db/lost/table-2"));
-  CHECK(!file_exists(mem, "db/tables/2"));
-  CHECK(!file_exists(mem, "db/lost/manifest-0") && !file_exists(mem, "db/lost/manifest-1")); /* torn: not kept */
+  CHECK(file_exists(disk, P("db/lost/table-2")));
+  CHECK(!file_exists(disk, P("db/tables/2")));
+  CHECK(!file_exists(disk, P("db/lost/manifest-0")) && !file_exists(disk, P("db/lost/manifest-1"))); /* torn: not kept */
   CHECK_OK(strata_put(db, "after", 5, "fallback", 8, 1)); /* writes go on */
   CHECK_OK(strata_flush(db));
   CHECK_OK(strata_close(db));
   /* the fallback rewrote the manifest: the next open is clean and sees everything */
-  CHECK_OK(open_on(mem, "db", &db));
+  CHECK_OK(open_on(disk, P("db"), &db));
   CHECK_OK(report_of(db, &r));
   CHECK_EQ_U64(r.manifest_fallback, 0);
   CHECK_EQ_U64(r.files_moved_to_lost, 0);
@@ -442,15 +456,15 @@ static void manifest_newer_slot_torn_falls_back_safely(void) {
 
 static void manifest_newer_slot_damaged_with_journals_kept_falls_back_and_keeps_slot(void) {
   model m = {0};
-  CHECK_OK(history_flush_then_crash_before_journal_removal("db", &m));
+  CHECK_OK(history_flush_then_crash_before_journal_removal(P("db"), &m));
   char newer[256];
-  CHECK_OK(newer_slot("db", newer, sizeof newer, NULL, 0));
+  CHECK_OK(newer_slot(P("db"), newer, sizeof newer, NULL, 0));
   buffer damaged;
   buffer_init(&damaged);
   CHECK_OK(flip_byte(newer, 30));
-  CHECK_OK(vfs_read_file(mem, newer, &damaged));
+  CHECK_OK(vfs_read_file(disk, newer, &damaged));
   strata_db *db = NULL;
-  CHECK_OK(open_on(mem, "db", &db));
+  CHECK_OK(open_on(disk, P("db"), &db));
   CHECK_HOLDS(db, &m);
   strata_recovery_report r;
   CHECK_OK(report_of(db, &r));
@@ -458,10 +472,10 @@ static void manifest_newer_slot_damaged_with_journals_kept_falls_back_and_keeps_
   CHECK_EQ_U64(r.files_moved_to_lost, 2); /* the newer table and the damaged slot */
   /* a whole slot with a bad checksum is not a torn write: its bytes are kept */
   char kept[320];
-  snprintf(kept, sizeof kept, "db/lost/%s", newer + 3);
+  snprintf(kept, sizeof kept, "%s/%s", P("db/lost"), strrchr(newer, '/') + 1);
   buffer copy;
   buffer_init(&copy);
-  CHECK_OK(vfs_read_file(mem, kept, &copy));
+  CHECK_OK(vfs_read_file(disk, kept, &copy));
   CHECK(same_bytes(&copy, &damaged));
   CHECK_OK(strata_close(db));
   buffer_free(&copy);
@@ -470,65 +484,65 @@ static void manifest_newer_slot_damaged_with_journals_kept_falls_back_and_keeps_
 
 static void manifest_newer_slot_damaged_after_compaction_fails_open(void) {
   model m = {0};
-  CHECK_OK(history_compaction("db", &m, 0));
+  CHECK_OK(history_compaction(P("db"), &m, 0));
   char newer[256];
-  CHECK_OK(newer_slot("db", newer, sizeof newer, NULL, 0));
+  CHECK_OK(newer_slot(P("db"), newer, sizeof newer, NULL, 0));
   CHECK_OK(flip_byte(newer, 60));
   buffer before, after;
   buffer_init(&before);
   buffer_init(&after);
-  CHECK_OK(digest("db", &before));
+  CHECK_OK(digest(P("db"), &before));
   strata_db *db = NULL;
-  strata_status *st = open_on(mem, "db", &db);
+  strata_status *st = open_on(disk, P("db"), &db);
   show("open", st);
   CHECK(status_is(st, STRATA_CORRUPTION));
   /* the compaction deleted its inputs, which the older slot lists */
-  int named = message_has(st, newer) && message_has(st, "(db/tables/") &&
+  int named = message_has(st, newer) && message_has(st, P("db/tables/")) &&
               message_has(st, "is missing; the version lists it");
   if (!named) harness_fail(__FILE__, __LINE__, "unclear message: %s", strata_status_message(st));
   strata_status_free(st);
   CHECK(named);
-  CHECK_OK(digest("db", &after));
+  CHECK_OK(digest(P("db"), &after));
   CHECK(same_bytes(&before, &after));
-  CHECK(file_exists(mem, "db/tables/3")); /* the compaction's output is untouched */
+  CHECK(file_exists(disk, P("db/tables/3"))); /* the compaction's output is untouched */
   buffer_free(&before);
   buffer_free(&after);
 }
 
 static void manifest_newer_slot_damaged_after_compaction_falls_back_while_inputs_remain(void) {
   model m = {0};
-  CHECK_OK(history_compaction("db", &m, 1));
-  CHECK(file_exists(mem, "db/tables/1") && file_exists(mem, "db/tables/2") && file_exists(mem, "db/tables/3"));
+  CHECK_OK(history_compaction(P("db"), &m, 1));
+  CHECK(file_exists(disk, P("db/tables/1")) && file_exists(disk, P("db/tables/2")) && file_exists(disk, P("db/tables/3")));
   char newer[256];
-  CHECK_OK(newer_slot("db", newer, sizeof newer, NULL, 0));
+  CHECK_OK(newer_slot(P("db"), newer, sizeof newer, NULL, 0));
   CHECK_OK(flip_byte(newer, 60));
   strata_db *db = NULL;
-  CHECK_OK(open_on(mem, "db", &db));
+  CHECK_OK(open_on(disk, P("db"), &db));
   CHECK_HOLDS(db, &m);
   strata_recovery_report r;
   CHECK_OK(report_of(db, &r));
   CHECK_EQ_U64(r.manifest_fallback, 1);
-  CHECK(file_exists(mem, "db/tables/1") && file_exists(mem, "db/tables/2"));
-  CHECK(file_exists(mem, "db/lost/table-3")); /* the output, newer than the older version */
+  CHECK(file_exists(disk, P("db/tables/1")) && file_exists(disk, P("db/tables/2")));
+  CHECK(file_exists(disk, P("db/lost/table-3"))); /* the output, newer than the older version */
   CHECK_OK(strata_close(db));
 }
 
 static void manifest_newer_slot_damaged_after_drop_range_fails_open(void) {
   model m = {0};
-  CHECK_OK(history_two_flushes("db", &m));
+  CHECK_OK(history_two_flushes(P("db"), &m));
   strata_db *db = NULL;
-  CHECK_OK(open_on(mem, "db", &db));
+  CHECK_OK(open_on(disk, P("db"), &db));
   CHECK_OK(strata_flush(db)); /* round 3 into a table too, so the drop takes every key */
   CHECK_OK(strata_drop_range(db, NULL));
   memset(&m, 0, sizeof m);
   CHECK_HOLDS(db, &m);
   CHECK_OK(strata_close(db));
-  CHECK_EQ_U64(count_in("db/tables"), 0);
+  CHECK_EQ_U64(count_in(P("db/tables")), 0);
   char newer[256];
-  CHECK_OK(newer_slot("db", newer, sizeof newer, NULL, 0));
+  CHECK_OK(newer_slot(P("db"), newer, sizeof newer, NULL, 0));
   CHECK_OK(flip_byte(newer, 20));
   /* the older slot lists the dropped tables: standing in for the drop would bring them back */
-  strata_status *st = open_on(mem, "db", &db);
+  strata_status *st = open_on(disk, P("db"), &db);
   show("open", st);
   CHECK(status_is(st, STRATA_CORRUPTION));
   int named = message_has(st, newer) && message_has(st, "is missing; the version lists it");
@@ -541,15 +555,15 @@ static void orphan_newer_than_version_moved_to_lost_not_deleted(void) {
    * slot nor the cleanup of the written table gets done, then the power goes */
   model m = {0};
   strata_db *db = NULL;
-  CHECK_OK(open_on(faults, "db", &db));
+  CHECK_OK(open_on(faults, P("db"), &db));
   CHECK_OK(write_round(db, &m, 1, 0, 80));
   CHECK_OK(strata_flush(db));
   CHECK_OK(write_round(db, &m, 2, 40, 110));
   CHECK_OK(strata_close(db));
   /* learn how many writes a flush makes on a copy, up to and including its manifest write */
-  CHECK_OK(copy_db("db", "probe"));
+  CHECK_OK(copy_db(P("db"), P("probe")));
   model probe_model = m;
-  CHECK_OK(open_on(faults, "probe", &db));
+  CHECK_OK(open_on(faults, P("probe"), &db));
   vfs_fault_reset_counters(faults);
   CHECK_OK(strata_flush(db));
   vfs_fault_counters c;
@@ -558,34 +572,34 @@ static void orphan_newer_than_version_moved_to_lost_not_deleted(void) {
   CHECK_OK(strata_close(db));
   CHECK(c.writes >= 2);
   /* the same flush on the real database, failing from its manifest write on */
-  CHECK_OK(open_on(faults, "db", &db));
+  CHECK_OK(open_on(faults, P("db"), &db));
   vfs_fault_fail_from(faults, VFS_FAULT_WRITE | VFS_FAULT_REMOVE, c.writes);
   CHECK_CODE(strata_flush(db), STRATA_IO);
   strata_status_free(strata_close(db));
   CHECK_OK(vfs_fault_crash(faults, 0));
-  CHECK(file_exists(mem, "db/tables/2")); /* the orphan: written and synced, in no version */
+  CHECK(file_exists(disk, P("db/tables/2"))); /* the orphan: written and synced, in no version */
   buffer orphan;
   buffer_init(&orphan);
-  CHECK_OK(vfs_read_file(mem, "db/tables/2", &orphan));
-  CHECK_OK(open_on(mem, "db", &db));
+  CHECK_OK(vfs_read_file(disk, P("db/tables/2"), &orphan));
+  CHECK_OK(open_on(disk, P("db"), &db));
   CHECK_HOLDS(db, &m);
   strata_recovery_report r;
   CHECK_OK(report_of(db, &r));
   CHECK_EQ_U64(r.manifest_fallback, 0);
   CHECK_EQ_U64(r.files_moved_to_lost, 1);
   CHECK_EQ_U64(r.obsolete_files_removed, 0);
-  CHECK(!file_exists(mem, "db/tables/2"));
+  CHECK(!file_exists(disk, P("db/tables/2")));
   buffer kept;
   buffer_init(&kept);
-  CHECK_OK(vfs_read_file(mem, "db/lost/table-2", &kept));
+  CHECK_OK(vfs_read_file(disk, P("db/lost/table-2"), &kept));
   CHECK(same_bytes(&kept, &orphan));
   /* the id is handed out again, and the new table does not collide with the kept one */
   CHECK_OK(strata_flush(db));
   CHECK_OK(strata_close(db));
-  CHECK_OK(open_on(mem, "db", &db));
+  CHECK_OK(open_on(disk, P("db"), &db));
   CHECK_HOLDS(db, &m);
   CHECK_OK(strata_close(db));
-  CHECK(file_exists(mem, "db/lost/table-2"));
+  CHECK(file_exists(disk, P("db/lost/table-2")));
   buffer_free(&kept);
   buffer_free(&orphan);
 }
@@ -620,7 +634,7 @@ static void power_cut_during_install(int compaction) {
   const unsigned mask = VFS_FAULT_WRITE | VFS_FAULT_SYNC | VFS_FAULT_REMOVE;
   model m = {0};
   strata_db *db = NULL;
-  CHECK_OK(prepare_install("probe", &m, compaction, &db));
+  CHECK_OK(prepare_install(P("probe"), &m, compaction, &db));
   vfs_fault_reset_counters(faults);
   CHECK_OK(run_install(db, compaction));
   vfs_fault_counters c;
@@ -636,8 +650,8 @@ static void power_cut_during_install(int compaction) {
   for (uint64_t step = 0; step < 5; step++) /* write, sync, then the first three cleanup steps */
     for (uint64_t seed = 0; seed < 8; seed++) {
       model want = {0};
-      CHECK_OK(vfs_remove_tree(mem, "db"));
-      CHECK_OK(prepare_install("db", &want, compaction, &db));
+      CHECK_OK(vfs_remove_tree(disk, P("db")));
+      CHECK_OK(prepare_install(P("db"), &want, compaction, &db));
       vfs_fault_reset_counters(faults);
       vfs_fault_fail_from(faults, mask, manifest_write + step); /* from this step on, nothing reaches the disk */
       strata_status *st = run_install(db, compaction);
@@ -645,7 +659,7 @@ static void power_cut_during_install(int compaction) {
       strata_status_free(st);
       strata_status_free(strata_close(db));
       CHECK_OK(vfs_fault_crash(faults, seed));
-      CHECK_OK(open_on(mem, "db", &db));
+      CHECK_OK(open_on(disk, P("db"), &db));
       CHECK_HOLDS(db, &want);
       strata_recovery_report r;
       CHECK_OK(report_of(db, &r));
@@ -663,7 +677,7 @@ static void power_cut_during_install(int compaction) {
         CHECK_EQ_U64(r.obsolete_files_removed, compaction ? 3 - (step - 2) : 0);
       }
       CHECK_OK(strata_close(db));
-      CHECK_OK(open_on(mem, "db", &db));
+      CHECK_OK(open_on(disk, P("db"), &db));
       CHECK_HOLDS(db, &want);
       CHECK_OK(report_of(db, &r));
       CHECK_EQ_U64(r.manifest_fallback, 0); /* the first open left both slots valid */
@@ -681,65 +695,69 @@ static void manifest_compaction_install_cut_by_power_loss_recovers(void) { power
 
 static void obsolete_table_below_next_file_id_deleted(void) {
   model m = {0};
-  CHECK_OK(history_compaction("db", &m, 1)); /* the compaction's inputs were not deleted */
-  CHECK(file_exists(mem, "db/tables/1") && file_exists(mem, "db/tables/2"));
+  CHECK_OK(history_compaction(P("db"), &m, 1)); /* the compaction's inputs were not deleted */
+  CHECK(file_exists(disk, P("db/tables/1")) && file_exists(disk, P("db/tables/2")));
   strata_db *db = NULL;
-  CHECK_OK(open_on(mem, "db", &db));
+  CHECK_OK(open_on(disk, P("db"), &db));
   CHECK_HOLDS(db, &m);
   strata_recovery_report r;
   CHECK_OK(report_of(db, &r));
   CHECK_EQ_U64(r.manifest_fallback, 0);
   CHECK_EQ_U64(r.obsolete_files_removed, 2); /* ids below next_file_id, retired by the compaction */
   CHECK_EQ_U64(r.files_moved_to_lost, 0);
-  CHECK(!file_exists(mem, "db/tables/1") && !file_exists(mem, "db/tables/2"));
-  CHECK(file_exists(mem, "db/tables/3"));
-  CHECK(!file_exists(mem, "db/lost"));
+  CHECK(!file_exists(disk, P("db/tables/1")) && !file_exists(disk, P("db/tables/2")));
+  CHECK(file_exists(disk, P("db/tables/3")));
+  CHECK(!file_exists(disk, P("db/lost")));
   CHECK_OK(strata_close(db));
 }
 
 static void manifest_older_slot_damaged_is_kept_and_newest_used(void) {
   model m = {0};
-  CHECK_OK(history_two_flushes("db", &m));
+  CHECK_OK(history_two_flushes(P("db"), &m));
   char newer[256], older[256];
-  CHECK_OK(newer_slot("db", newer, sizeof newer, older, sizeof older));
+  CHECK_OK(newer_slot(P("db"), newer, sizeof newer, older, sizeof older));
   CHECK_OK(flip_byte(older, 50));
   strata_db *db = NULL;
-  CHECK_OK(open_on(mem, "db", &db));
+  CHECK_OK(open_on(disk, P("db"), &db));
   CHECK_HOLDS(db, &m);
   strata_recovery_report r;
   CHECK_OK(report_of(db, &r));
   /* which of the two was newer cannot be known from a damaged slot: the chosen one was checked */
   CHECK_EQ_U64(r.manifest_fallback, 1);
   char kept[320];
-  snprintf(kept, sizeof kept, "db/lost/%s", older + 3);
-  CHECK(file_exists(mem, kept));
+  snprintf(kept, sizeof kept, "%s/%s", P("db/lost"), strrchr(older, '/') + 1);
+  CHECK(file_exists(disk, kept));
   CHECK_OK(strata_close(db));
 }
 
 static void table_missing_at_open_fails_naming_it(void) {
   model m = {0};
-  CHECK_OK(history_two_flushes("db", &m));
-  CHECK_OK(vfs_remove(mem, "db/tables/1"));
+  CHECK_OK(history_two_flushes(P("db"), &m));
+  CHECK_OK(vfs_remove(disk, P("db/tables/1")));
   strata_db *db = NULL;
-  strata_status *st = open_on(mem, "db", &db);
+  strata_status *st = open_on(disk, P("db"), &db);
   show("open", st);
   CHECK(status_is(st, STRATA_CORRUPTION));
-  int named = message_has(st, "table 1 (db/tables/1) is missing");
+  char want[600];
+  snprintf(want, sizeof want, "table 1 (%s) is missing", P("db/tables/1"));
+  int named = message_has(st, want);
   if (!named) harness_fail(__FILE__, __LINE__, "unclear message: %s", strata_status_message(st));
   strata_status_free(st);
   CHECK(named);
-  CHECK(file_exists(mem, "db/tables/2")); /* the open changed nothing */
+  CHECK(file_exists(disk, P("db/tables/2"))); /* the open changed nothing */
 }
 
 static void table_truncated_at_open_fails_naming_it(void) {
   model m = {0};
-  CHECK_OK(history_two_flushes("db", &m));
-  CHECK_OK(cut_file("db/tables/2", 90));
+  CHECK_OK(history_two_flushes(P("db"), &m));
+  CHECK_OK(cut_file(P("db/tables/2"), 90));
   strata_db *db = NULL;
-  strata_status *st = open_on(mem, "db", &db);
+  strata_status *st = open_on(disk, P("db"), &db);
   show("open", st);
   CHECK(status_is(st, STRATA_CORRUPTION));
-  int named = message_has(st, "table 2 (db/tables/2) is ") && message_has(st, "bytes; the version records");
+  char want[600];
+  snprintf(want, sizeof want, "table 2 (%s) is ", P("db/tables/2"));
+  int named = message_has(st, want) && message_has(st, "bytes; the version records");
   if (!named) harness_fail(__FILE__, __LINE__, "unclear message: %s", strata_status_message(st));
   strata_status_free(st);
   CHECK(named);
@@ -749,7 +767,7 @@ static void table_truncated_at_open_fails_naming_it(void) {
  * (the open and the one after it), 0 = anything else, recorded as a failure. */
 static int trial(const buffer *want, const char *what, size_t at) {
   strata_db *db = NULL;
-  strata_status *st = open_on(mem, "trial", &db);
+  strata_status *st = open_on(disk, P("trial"), &db);
   if (st) {
     int corruption = status_is(st, STRATA_CORRUPTION);
     if (!corruption) harness_fail(__FILE__, __LINE__, "%s %zu: %s", what, at, strata_status_message(st));
@@ -760,7 +778,7 @@ static int trial(const buffer *want, const char *what, size_t at) {
   buffer_init(&got);
   int same = 1;
   for (int round = 0; round < 2 && same; round++) {
-    if (round == 1) st = open_on(mem, "trial", &db);
+    if (round == 1) st = open_on(disk, P("trial"), &db);
     if (!st) st = dump(db, &got);
     same = !st && same_bytes(&got, want);
     if (st) harness_fail(__FILE__, __LINE__, "%s %zu: open %d: %s", what, at, round + 1, strata_status_message(st));
@@ -788,27 +806,27 @@ static int trial(const buffer *want, const char *what, size_t at) {
  */
 static void sweep(strata_status *(*history)(const char *, model *), int older, int expect_recovered) {
   model m = {0};
-  CHECK_OK(history("base", &m));
+  CHECK_OK(history(P("base"), &m));
   char newer_path[256], older_path[256];
-  CHECK_OK(newer_slot("base", newer_path, sizeof newer_path, older_path, sizeof older_path));
+  CHECK_OK(newer_slot(P("base"), newer_path, sizeof newer_path, older_path, sizeof older_path));
   const char *target = older ? older_path : newer_path;
   buffer slot, want;
   buffer_init(&slot);
   buffer_init(&want);
-  CHECK_OK(vfs_read_file(mem, target, &slot));
+  CHECK_OK(vfs_read_file(disk, target, &slot));
   strata_db *db = NULL;
-  CHECK_OK(copy_db("base", "trial"));
-  CHECK_OK(open_on(mem, "trial", &db));
+  CHECK_OK(copy_db(P("base"), P("trial")));
+  CHECK_OK(open_on(disk, P("trial"), &db));
   CHECK_HOLDS(db, &m);
   CHECK_OK(dump(db, &want));
   CHECK_OK(strata_close(db));
   char trial_slot[320];
-  snprintf(trial_slot, sizeof trial_slot, "trial/%s", target + strlen("base/"));
+  snprintf(trial_slot, sizeof trial_slot, "%s/%s", P("trial"), strrchr(target, '/') + 1);
   size_t outcome[3] = {0, 0, 0};
   for (size_t i = 0; i < 2 * slot.len; i++) {
-    CHECK_OK(copy_db("base", "trial"));
+    CHECK_OK(copy_db(P("base"), P("trial")));
     if (i < slot.len) CHECK_OK(flip_byte(trial_slot, i));
-    else CHECK_OK(vfs_replace(mem, trial_slot, slot.data, i - slot.len));
+    else CHECK_OK(vfs_replace(disk, trial_slot, slot.data, i - slot.len));
     int r = trial(&want, i < slot.len ? "flipped byte" : "cut at", i < slot.len ? i : i - slot.len);
     CHECK(r != 0);
     outcome[r]++;
@@ -860,7 +878,19 @@ static void manifest_older_slot_sweep_never_changes_contents(void) {
   sweep(history_flushes_and_compaction, 1, 1);
 }
 
-#define CASE(fn) harness_run_variant(#fn, "memory", setup, fn, teardown)
+/* Cases run on the memory and the posix backend; the long trial loops (hundreds of opens) on the
+ * memory one only, where they take milliseconds instead of seconds of fsyncs. */
+#define CASE_MEMORY(fn)                                      \
+  do {                                                       \
+    current_factory = vfs_memory_new;                        \
+    harness_run_variant(#fn, "memory", setup, fn, teardown); \
+  } while (0)
+#define CASE(fn)                                            \
+  do {                                                      \
+    CASE_MEMORY(fn);                                        \
+    current_factory = vfs_posix_new;                        \
+    harness_run_variant(#fn, "posix", setup, fn, teardown); \
+  } while (0)
 
 int main(void) {
   CASE(manifest_newer_slot_damaged_after_flush_fails_open);
@@ -870,14 +900,14 @@ int main(void) {
   CASE(manifest_newer_slot_damaged_after_compaction_falls_back_while_inputs_remain);
   CASE(manifest_newer_slot_damaged_after_drop_range_fails_open);
   CASE(orphan_newer_than_version_moved_to_lost_not_deleted);
-  CASE(manifest_flush_install_cut_by_power_loss_recovers);
-  CASE(manifest_compaction_install_cut_by_power_loss_recovers);
+  CASE_MEMORY(manifest_flush_install_cut_by_power_loss_recovers);
+  CASE_MEMORY(manifest_compaction_install_cut_by_power_loss_recovers);
   CASE(obsolete_table_below_next_file_id_deleted);
   CASE(manifest_older_slot_damaged_is_kept_and_newest_used);
   CASE(table_missing_at_open_fails_naming_it);
   CASE(table_truncated_at_open_fails_naming_it);
-  CASE(manifest_newer_slot_sweep_after_clean_history_always_detected);
-  CASE(manifest_newer_slot_sweep_after_interrupted_flush_always_recovered);
-  CASE(manifest_older_slot_sweep_never_changes_contents);
+  CASE_MEMORY(manifest_newer_slot_sweep_after_clean_history_always_detected);
+  CASE_MEMORY(manifest_newer_slot_sweep_after_interrupted_flush_always_recovered);
+  CASE_MEMORY(manifest_older_slot_sweep_never_changes_contents);
   return harness_finish();
 }
