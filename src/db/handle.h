@@ -15,6 +15,9 @@
  * A stale handle is caught only while its memory has not been reused (best effort, as in
  * SQLite: by then reading it is already undefined behaviour, and AddressSanitizer says so).
  * NULL and wrong-type handles are always caught.
+ *
+ * A new public function starts with HANDLE_CHECK(db, HANDLE_DB) (and one per other handle it
+ * takes), then ARG_NOT_NULL / ARG_BYTES for its pointers, before anything else.
  */
 #ifndef STRATA_DB_HANDLE_H
 #define STRATA_DB_HANDLE_H
