@@ -61,7 +61,8 @@ void strata_status_free(strata_status *st);                   /* accepts NULL */
 
 const char *strata_version_string(void);
 
-/* Checksums of the engine's file formats, exposed so tools can verify files. */
+/* Checksums of the engine's file formats, exposed so tools can verify files. NULL data with a
+ * non-zero length returns 0. */
 uint64_t strata_xxh3_64(const void *data, size_t len);
 
 

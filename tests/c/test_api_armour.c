@@ -98,6 +98,10 @@ static void iterator_key_on_invalid_iterator_returns_null(void) {
   CHECK(strata_iterator_key(it, NULL) == NULL);
   CHECK(strata_iterator_valid(it));
   CHECK_MSG(strata_iterator_status(it), STRATA_INVALID_ARGUMENT, "klen is NULL");
+  CHECK(strata_iterator_value(it, NULL) == NULL);
+  CHECK_MSG(strata_iterator_status(it), STRATA_INVALID_ARGUMENT, "strata_iterator_value: vlen is NULL");
+  k = strata_iterator_value(it, &len);
+  CHECK(k && len == 6 && memcmp(k, "key010", 6) == 0);
   strata_iterator_close(it);
   /* an empty database */
   CHECK_OK(strata_iterator_new_prefix(db, NULL, "none", 4, &it));
@@ -245,6 +249,8 @@ static void null_handles_refused(void) {
   strata_options_set_sync(NULL, 1);
   strata_options_free(NULL);
   CHECK_OK(strata_close(NULL));
+  CHECK_EQ_U64(strata_xxh3_64(NULL, 10), 0);
+  CHECK(strata_xxh3_64(NULL, 0) == strata_xxh3_64("", 0));
   if (!setup()) return;
   strata_db *db = NULL;
   CHECK_OK(open_named("db", &db));
