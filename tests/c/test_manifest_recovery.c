@@ -799,6 +799,19 @@ static int trial(const buffer *want, const char *what, size_t at) {
   return same ? 2 : 0;
 }
 
+static void recovery_report_refuses_bad_arguments(void) {
+  strata_recovery_report r;
+  CHECK_CODE(strata_get_recovery_report(NULL, &r), STRATA_NOT_OPEN);
+  strata_db *db = NULL;
+  CHECK_OK(open_on(disk, P("db"), &db));
+  CHECK_CODE(strata_get_recovery_report(db, NULL), STRATA_INVALID_ARGUMENT);
+  CHECK_OK(report_of(db, &r)); /* a new database: nothing to report */
+  CHECK_EQ_U64(r.manifest_fallback, 0);
+  CHECK_EQ_U64(r.files_moved_to_lost, 0);
+  CHECK_EQ_U64(r.obsolete_files_removed, 0);
+  CHECK_OK(strata_close(db));
+}
+
 /*
  * Every byte of a slot flipped in turn, and the slot cut at every length, each on a fresh copy of
  * the database: each open either fails with STRATA_CORRUPTION or holds exactly what the undamaged
@@ -908,6 +921,7 @@ int main(void) {
   CASE(manifest_older_slot_damaged_is_kept_and_newest_used);
   CASE(table_missing_at_open_fails_naming_it);
   CASE(table_truncated_at_open_fails_naming_it);
+  CASE_MEMORY(recovery_report_refuses_bad_arguments);
   CASE_MEMORY(manifest_newer_slot_sweep_after_clean_history_always_detected);
   CASE_MEMORY(manifest_newer_slot_sweep_after_interrupted_flush_always_recovered);
   CASE_MEMORY(manifest_older_slot_sweep_never_changes_contents);
