@@ -169,16 +169,17 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
 }
 
 strata_status *strata_write(strata_db *db, strata_batch *b, int sync) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
+  HANDLE_CHECK(b, HANDLE_BATCH);
   sync_mutex_lock(&db->write_mu);
   strata_status *st = write_locked(db, &b->batch, sync);
   sync_mutex_unlock(&db->write_mu);
   return st;
 }
 
+/* The caller (a public function) has checked its arguments. */
 static strata_status *write_one(strata_db *db, value_type type, const void *key, size_t klen, const void *value,
                                 size_t vlen, int sync) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
   STATUS_TRY(db_check_key(klen));
   STATUS_TRY(db_check_value(vlen));
   sync_mutex_lock(&db->write_mu);
@@ -190,19 +191,26 @@ static strata_status *write_one(strata_db *db, value_type type, const void *key,
 }
 
 strata_status *strata_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen, int sync) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_BYTES(key, klen);
+  ARG_BYTES(value, vlen);
   return write_one(db, VALUE_TYPE_VALUE, key, klen, value, vlen, sync);
 }
 
 strata_status *strata_delete(strata_db *db, const void *key, size_t klen, int sync) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_BYTES(key, klen);
   return write_one(db, VALUE_TYPE_TOMBSTONE, key, klen, NULL, 0, sync);
 }
 
 strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen, int sync) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_BYTES(key, klen);
   return write_one(db, VALUE_TYPE_WEAK_TOMBSTONE, key, klen, NULL, 0, sync);
 }
 
 strata_status *strata_flush(strata_db *db) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
   sync_mutex_lock(&db->write_mu);
   int sealed = 0;
   strata_status *st = background_error(db);
@@ -216,8 +224,9 @@ strata_status *strata_flush(strata_db *db) {
 }
 
 strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more) {
+  ARG_NOT_NULL(more);
   *more = 0;
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
   sync_mutex_lock(&db->write_mu); /* an idle database still gets its interval sync */
   strata_status *sync_st = journal_writer_sync_if_due(db->journal, NULL);
   sync_mutex_unlock(&db->write_mu);
@@ -331,6 +340,7 @@ static void db_free(strata_db *db) {
   sync_cond_destroy(&db->compact_wake);
   free(db->path);
   free(db->journal_dir);
+  handle_retire(&db->tag);
   free(db);
 }
 
@@ -342,6 +352,40 @@ static strata_status *prepare_folder(strata_db *db) {
     return status_new(STRATA_NOT_FOUND, "database %s does not exist (createIfMissing is off)", db->path);
   if (!exists) STATUS_TRY(vfs_mkdir(db->fs, db->path));
   return NULL;
+}
+
+/*
+ * The tree falls back to the older manifest slot: its journals, journal_min through the newest,
+ * must all be there. The newer slot may record a flush whose install ended by removing the
+ * journals below its own journal_min; those hold writes only its tables have, and the older
+ * slot does not list those tables. Journal numbers are consecutive (each rotation adds one), so
+ * a gap or a missing first journal is such a removal. (A journal that recovery set aside in
+ * lost/ counts as missing too: its number may have been used again since, so its absence from
+ * journal/ proves nothing.)
+ */
+static strata_status *check_fallback_journals(void *ctx, uint64_t journal_min) {
+  strata_db *db = ctx;
+  uint64_t *numbers = NULL;
+  size_t count = 0;
+  STATUS_TRY(journal_list(db->fs, db->journal_dir, &numbers, &count));
+  uint64_t want = journal_min;
+  strata_status *st = NULL;
+  for (size_t i = 0; i < count && !st; i++) {
+    if (numbers[i] < journal_min) continue;
+    if (numbers[i] != want)
+      st = status_new(STRATA_CORRUPTION,
+                      "journal %s/%llu is missing (the older state needs every journal from %llu on; the next one "
+                      "left is %llu)",
+                      db->journal_dir, (unsigned long long)want, (unsigned long long)journal_min,
+                      (unsigned long long)numbers[i]);
+    want = numbers[i] + 1;
+  }
+  if (!st && want == journal_min)
+    st = status_new(STRATA_CORRUPTION,
+                    "journal %s/%llu is missing (the older state needs every journal from %llu on; none is left)",
+                    db->journal_dir, (unsigned long long)journal_min, (unsigned long long)journal_min);
+  free(numbers);
+  return st;
 }
 
 static strata_status *open_locked(strata_db *db) {
@@ -360,7 +404,13 @@ static strata_status *open_locked(strata_db *db) {
   to.block_cache_bytes = (size_t)db->opts.block_cache_size;
   to.table_target_size = db->opts.compaction.table_target_size;
   if (db->opts.compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
-  STATUS_TRY(tree_open(db->fs, db->path, &to, NULL, &db->tree));
+  to.fallback_check = check_fallback_journals;
+  to.fallback_ctx = db;
+  tree_open_info info;
+  STATUS_TRY(tree_open(db->fs, db->path, &to, &info, &db->tree));
+  db->recovery.manifest_fallback = info.manifest_fallback;
+  db->recovery.files_moved_to_lost += (uint32_t)info.moved_to_lost;
+  db->recovery.obsolete_files_removed += info.obsolete_removed;
   STATUS_TRY(vfs_mkdir(db->fs, db->journal_dir));
   uint64_t next_journal = 0;
   STATUS_TRY(recover_journals(db, &next_journal));
@@ -380,9 +430,13 @@ static strata_status *open_locked(strata_db *db) {
 }
 
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out) {
+  ARG_NOT_NULL(out);
+  *out = NULL;
   if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "database path is empty");
+  if (opts) HANDLE_CHECK(opts, HANDLE_OPTIONS);
   strata_db *db = calloc(1, sizeof *db);
   if (!db) return status_no_memory();
+  db->tag = HANDLE_DB;
   strata_options defaults;
   if (!opts) {
     strata_options *d = NULL;
@@ -435,10 +489,19 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
 
 strata_status *strata_close(strata_db *db) {
   if (!db) return NULL;
+  HANDLE_CHECK(db, HANDLE_DB);
   stop_background(db); /* neither compaction nor the flusher may run while the journal closes */
   strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
   /* snapshots or iterators still reading: a later handle may compact their tables away */
   tree_keep_tables_open(db->tree);
   db_free(db);
   return st;
+}
+
+/* Minimal getter for the report's manifest fields; the journal recovery work owns the report. */
+strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_NOT_NULL(out);
+  *out = db->recovery;
+  return NULL;
 }
