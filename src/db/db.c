@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "../journal/journal_files.h"
-#include "../journal/journal_reader.h"
 #include "../util/clock.h"
 #include "db_internal.h"
 
@@ -141,7 +140,7 @@ static strata_status *gather_items(strata_db *db, const write_batch *b, size_t *
 }
 
 /* Applies newest first: an older operation on the same key in the batch is superseded. */
-static strata_status *apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
+strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
   size_t n = 0;
   STATUS_TRY(gather_items(db, b, &n));
   for (size_t i = n; i-- > 0;) {
@@ -160,7 +159,7 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
   STATUS_TRY(db_compaction_stall(db));
   uint64_t seqno = db->next_seqno;
   STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
-  strata_status *st = apply_batch(db, b, seqno);
+  strata_status *st = db_apply_batch(db, b, seqno);
   if (st) return status_wrap(st, "applying a journaled batch");
   db->next_seqno = seqno + 1;
   atomic_u64_store(&db->visible_seqno, seqno + 1);
@@ -254,48 +253,6 @@ static uint64_t monotonic_clock(void *ctx) {
   return clock_monotonic_ms();
 }
 
-typedef struct replay_state {
-  strata_db *db;
-  uint64_t min_seqno; /* batches below it are already in tables */
-  uint64_t last_seqno;
-} replay_state;
-
-static strata_status *replay_batch(void *ctx, uint64_t seqno, const write_batch *batch) {
-  replay_state *r = ctx;
-  if (seqno < r->min_seqno) return NULL;
-  STATUS_TRY(apply_batch(r->db, batch, seqno));
-  if (seqno > r->last_seqno) r->last_seqno = seqno;
-  return NULL;
-}
-
-/* Replays unflushed journals in order; a damaged one ends the replay (later ones would skip writes). */
-static strata_status *recover_journals(strata_db *db, uint64_t *next_journal) {
-  uint64_t *numbers = NULL;
-  size_t count = 0;
-  STATUS_TRY(journal_list(db->fs, db->journal_dir, &numbers, &count));
-  uint64_t min = tree_journal_min(db->tree);
-  replay_state r = {db, tree_flushed_seqno(db->tree), 0};
-  strata_status *st = NULL;
-  int stopped = 0;
-  *next_journal = min;
-  for (size_t i = 0; i < count && !st; i++) {
-    if (numbers[i] >= *next_journal) *next_journal = numbers[i] + 1;
-    if (numbers[i] < min) {
-      st = journal_remove(db->fs, db->journal_dir, numbers[i]);
-      continue;
-    }
-    if (stopped) continue; /* kept on disk for inspection, never replayed */
-    journal_recovery_report report;
-    st = journal_recover(db->fs, db->journal_dir, numbers[i], 1, replay_batch, &r, &report);
-    if (!st && report.corrupt) stopped = 1;
-  }
-  free(numbers);
-  if (st) return st;
-  db->next_seqno = r.last_seqno + 1 > r.min_seqno ? r.last_seqno + 1 : r.min_seqno;
-  if (db->next_seqno == 0) db->next_seqno = 1;
-  return NULL;
-}
-
 /*
  * Stops background work: compaction first (a running merge is aborted), then the flush thread
  * (a flush in progress completes), then frees the compactor, which drops its tree reference.
@@ -363,7 +320,7 @@ static strata_status *open_locked(strata_db *db) {
   STATUS_TRY(tree_open(db->fs, db->path, &to, NULL, &db->tree));
   STATUS_TRY(vfs_mkdir(db->fs, db->journal_dir));
   uint64_t next_journal = 0;
-  STATUS_TRY(recover_journals(db, &next_journal));
+  STATUS_TRY(db_recover_journals(db, &next_journal));
   atomic_u64_store(&db->visible_seqno, db->next_seqno);
   journal_writer_options jo = {JOURNAL_SYNC_NONE, 0, NULL, NULL};
   if (db->opts.sync_interval_ms) {
