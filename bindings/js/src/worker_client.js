@@ -173,9 +173,10 @@ class WorkerDatabase {
   #status = 'open';
   #closing = null;
 
-  constructor(ch, location) {
+  constructor(ch, location, recovery) {
     this.#ch = ch;
     this.location = location;
+    this.recovery = Object.freeze(recovery);
   }
 
   get status() { return this.#status; }
@@ -251,5 +252,5 @@ export async function openInWorker(location, options) {
     await w.terminate();
     throw toError(ready.error);
   }
-  return new WorkerDatabase(new Channel(w), ready.location);
+  return new WorkerDatabase(new Channel(w), ready.location, ready.recovery);
 }
