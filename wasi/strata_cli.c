@@ -112,10 +112,8 @@ static strata_status *print_recovery(strata_db *db) {
 
 /* Reads every entry once: every live table block is read and its checksum verified. */
 static strata_status *check(strata_db *db) {
-  strata_status *st = print_recovery(db);
-  if (st) return st;
   strata_iterator *it = NULL;
-  st = strata_iterator_new(db, NULL, NULL, &it);
+  strata_status *st = strata_iterator_new(db, NULL, NULL, &it);
   if (st) return st;
   uint64_t n = 0, bytes = 0;
   for (strata_iterator_seek_first(it); strata_iterator_valid(it); strata_iterator_next(it)) {
@@ -129,7 +127,7 @@ static strata_status *check(strata_db *db) {
   strata_iterator_close(it);
   if (st) return status_wrap(st, "check failed after %" PRIu64 " good entries", n);
   printf("check: ok, %" PRIu64 " entries (%" PRIu64 " bytes of keys and values)\n", n, bytes);
-  return NULL;
+  return print_recovery(db);
 }
 
 static strata_status *stats(strata_db *db) {

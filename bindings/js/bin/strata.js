@@ -212,8 +212,8 @@ async function runDbCommand(dir, cmd, args) {
         await out(`${formatStats(await db.stats())}\n${formatRecovery(db.recovery)}`);
         break;
       case 'check':
-        await out(formatRecovery(db.recovery));
         code = await check(db);
+        await out(formatRecovery(db.recovery));
         break;
       case 'compact': {
         const t0 = performance.now();

@@ -206,7 +206,7 @@ export async function open(location, options = {}) {
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) throw invalid(`${name} must be a number >= 0`);
   }
   const compaction = compactionParams(options.compaction);
-  const recoveryMode = options.recoveryMode ?? 'strict';
+  const recoveryMode = options.recoveryMode === undefined ? 'strict' : options.recoveryMode;
   if (typeof recoveryMode !== 'string' || !Object.hasOwn(RECOVERY_MODES, recoveryMode)) {
     throw invalid(`recoveryMode must be 'strict' or 'point-in-time', not ${JSON.stringify(options.recoveryMode)}`);
   }
