@@ -97,9 +97,18 @@ static strata_status *cut_journal(strata_db *db, uint64_t number, uint64_t lengt
   return st;
 }
 
-/* Replays numbers[0..count) until the first damage; cuts a torn tail of the newest journal. */
+/* A torn tail of the newest journal, cut only once no damage was found (a failed strict open
+ * changes nothing; a point-in-time one moves that journal to lost/ whole anyway). */
+typedef struct torn_tail {
+  int found;
+  uint64_t journal;
+  uint64_t keep; /* bytes before the tail */
+  uint64_t cut;  /* bytes in it */
+} torn_tail;
+
+/* Replays numbers[0..count) until the first damage. */
 static strata_status *replay_all(strata_db *db, const uint64_t *numbers, size_t count, replay_state *r,
-                                 damage *d) {
+                                 damage *d, torn_tail *torn) {
   strata_recovery_report *rep = &db->recovery;
   uint64_t expect_number = tree_journal_min(db->tree);
   for (size_t i = 0; i < count && !d->found; i++) {
@@ -126,9 +135,11 @@ static strata_status *replay_all(strata_db *db, const uint64_t *numbers, size_t 
       strata_status_free(st);
     } else if (st) {
       return st;
-    } else if (jr.tail_cut && jr.torn && i + 1 == count) {
-      STATUS_TRY(cut_journal(db, n, jr.valid_bytes)); /* an interrupted append: never acknowledged */
-      rep->torn_bytes_cut += jr.dropped_bytes;
+    } else if (jr.tail_cut && jr.torn && i + 1 == count) { /* an interrupted append: never acknowledged */
+      torn->found = 1;
+      torn->journal = n;
+      torn->keep = jr.valid_bytes;
+      torn->cut = jr.dropped_bytes;
     } else if (jr.tail_cut) {
       set_damage(d, i, n, jr.valid_bytes, jr.valid_bytes + 1,
                  jr.torn ? "incomplete record at the end of a journal that is not the newest" : jr.reason);
@@ -212,7 +223,12 @@ strata_status *db_recover_journals(strata_db *db, uint64_t *next_journal) {
   replay_state r = {db, NULL, flushed ? flushed : 1, 0, 0, 0, 0, 0, 0, 0};
   damage d;
   memset(&d, 0, sizeof d);
-  if (!st) st = replay_all(db, numbers, live, &r, &d);
+  torn_tail torn = {0, 0, 0, 0};
+  if (!st) st = replay_all(db, numbers, live, &r, &d, &torn);
+  if (!st && !d.found && torn.found) {
+    st = cut_journal(db, torn.journal, torn.keep);
+    if (!st) rep->torn_bytes_cut = torn.cut;
+  }
   rep->batches_replayed = r.batches;
   rep->highest_seqno_seen = r.highest;
   uint64_t later = 0, later_highest = 0;

@@ -543,6 +543,34 @@ static void byte_flip_sweep_never_yields_a_wrong_state(void) {
   buffer_free(&orig[1]);
 }
 
+/* A strict open that fails changes nothing, not even the torn tail it would otherwise cut. */
+static void failed_strict_open_leaves_a_torn_newest_journal_uncut(void) {
+  static const int sessions[3] = {10, 10, 1};
+  CHECK_OK(make_history(sessions, 3));
+  buffer j;
+  buffer_init(&j);
+  CHECK_OK(read_journal(2, &j));
+  size_t torn_len = j.len - 10; /* batch 21 only partly there */
+  CHECK_OK(rewrite_journal(2, &j, torn_len, SIZE_MAX));
+  CHECK_OK(vfs_remove(fs, journal_file(1))); /* and journal 1 gone: nothing later shows the gap */
+  strata_db *db = NULL;
+  strata_status *st = open_mode(STRATA_RECOVERY_STRICT, &db);
+  CHECK_EQ_U64(strata_status_code(st), STRATA_CORRUPTION);
+  CHECK_MSG_HAS(st, "journal/1");
+  CHECK_MSG_HAS(st, "missing");
+  strata_status_free(st);
+  CHECK_OK(read_journal(2, &j));
+  CHECK_EQ_U64(j.len, torn_len);
+  buffer_free(&j);
+  CHECK_OK(open_mode(STRATA_RECOVERY_POINT_IN_TIME, &db));
+  strata_recovery_report rep;
+  CHECK_OK(strata_get_recovery_report(db, &rep));
+  CHECK_EQ_U64(rep.damaged_journal, 1);
+  CHECK_EQ_U64(rep.files_moved_to_lost, 1); /* journal 2, torn tail and all */
+  CHECK_EQ_U64(history_prefix(db, 21, 1), 10);
+  CHECK_OK(strata_close(db));
+}
+
 /* The continuity rule strict recovery relies on: the batches of the live journals carry every
  * seqno from flushed_seqno on, across memtable rotation, background flushes, explicit flushes and
  * reopens, so no legitimate history trips the seqno check. */
@@ -599,6 +627,7 @@ int main(void) {
   BOTH(torn_tail_of_newest_journal_is_cut_and_reported);
   BOTH(zero_filled_tail_of_newest_journal_is_cut);
   BOTH(damaged_journal_header_is_detected);
+  BOTH(failed_strict_open_leaves_a_torn_newest_journal_uncut);
   BOTH(recovery_mode_and_report_reject_bad_arguments);
   BOTH(seqnos_stay_contiguous_across_rotation_flush_and_reopen);
   harness_run_variant("byte_flip_sweep_never_yields_a_wrong_state", "memory", setup_memory,

@@ -261,17 +261,23 @@ class Database {
   #maintenance = null; // the pending setImmediate
   #maintenanceError = null;
   #opts;
+  #recovery;
 
   constructor(native, db, recovery, opts) {
     this.#native = native;
     this.#db = db;
     this.#opts = opts;
     this.location = opts.location;
-    this.recovery = recovery; // what the open's journal (and manifest) recovery found and did
+    this.#recovery = recovery;
   }
 
   get status() {
     return this.#status;
+  }
+
+  // What the open's journal (and manifest) recovery found and did.
+  get recovery() {
+    return this.#recovery;
   }
 
   get _valueEncoding() {

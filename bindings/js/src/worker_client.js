@@ -172,14 +172,17 @@ class WorkerDatabase {
   #ch;
   #status = 'open';
   #closing = null;
+  #recovery;
 
   constructor(ch, location, recovery) {
     this.#ch = ch;
     this.location = location;
-    this.recovery = Object.freeze(recovery);
+    this.#recovery = Object.freeze(recovery);
   }
 
   get status() { return this.#status; }
+
+  get recovery() { return this.#recovery; }
 
   #call(op, args) {
     if (this.#status !== 'open') return Promise.reject(notOpen(op));
