@@ -99,10 +99,11 @@ static strata_status *print_recovery(strata_db *db) {
   if (st) return st;
   printf("recovery: replayed %" PRIu64 " batches from %u journals, highest seqno seen %" PRIu64 "\n",
          r.batches_replayed, r.journals_replayed, r.highest_seqno_seen);
-  if (r.torn_bytes_cut) printf("recovery: cut a torn tail of %" PRIu64 " bytes from the newest journal\n", r.torn_bytes_cut);
+  if (r.torn_bytes_cut)
+    printf("recovery: cut a torn tail of %" PRIu64 " bytes from the newest journal\n", r.torn_bytes_cut);
   if (r.damaged)
-    printf("recovery: damage in journal %" PRIu64 " at offset %" PRIu64 ": opened at the last consistent point, %" PRIu64
-           " later batches set aside\n",
+    printf("recovery: damage in journal %" PRIu64 " at offset %" PRIu64
+           ": opened at the last consistent point, %" PRIu64 " later batches set aside\n",
            r.damaged_journal, r.damaged_offset, r.batches_discarded);
   if (r.manifest_fallback) printf("recovery: the newer manifest slot was torn; the older one was used\n");
   if (r.files_moved_to_lost) printf("recovery: %u files moved to lost/\n", r.files_moved_to_lost);

@@ -1,5 +1,5 @@
 /*
- * db.c -- the database: folder lock, journal and recovery, seqnos, writes, rotation, flushing.
+ * db.c -- the database: folder lock, journal (its recovery: db_recovery.c), seqnos, writes, rotation, flushing.
  *
  * Files in the database folder:
  *   LOCK                 held while open (vfs lock)

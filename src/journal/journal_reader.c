@@ -158,10 +158,10 @@ static strata_status *next_batch(recovery *r, uint64_t *offset, journal_replay_f
   batch_check c;
   STATUS_TRY(check_batch(r, off, &c));
   switch (c.verdict) {
-  case BATCH_INCOMPLETE: stop_at(r, off, 0, c.reason); return NULL;
-  case BATCH_BAD_START: return stop_damaged(r, off, c.reason);
-  case BATCH_DAMAGED: stop_at(r, off, 1, c.reason); return NULL;
-  case BATCH_OK: break;
+    case BATCH_INCOMPLETE: stop_at(r, off, 0, c.reason); return NULL;
+    case BATCH_BAD_START: return stop_damaged(r, off, c.reason); /* torn if only zeros follow */
+    case BATCH_DAMAGED: stop_at(r, off, 1, c.reason); return NULL;
+    case BATCH_OK: break;
   }
   r->report->batch_offset = off;
   if (fn) {

@@ -497,6 +497,7 @@ uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback) {
   return v;
 }
 
+/* Takes install_mu, then mu, like every install. */
 strata_status *tree_advance_watermarks(tree *t, uint64_t flushed_seqno, uint64_t journal_min) {
   sync_mutex_lock(&t->install_mu);
   sync_mutex_lock(&t->mu);
