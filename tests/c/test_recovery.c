@@ -613,6 +613,61 @@ static void seqnos_stay_contiguous_across_rotation_flush_and_reopen(void) {
   CHECK_OK(strata_close(db));
 }
 
+/*
+ * Every length of each of two small journals: cutting the older one anywhere is detected by a
+ * strict open (an incomplete record, or the seqno gap before the next journal's first batch);
+ * cutting the newest one is a torn tail, and the open holds exactly the batches still whole.
+ */
+static void truncation_sweep_detects_older_and_cuts_newest(void) {
+  static const int sessions[2] = {3, 3};
+  CHECK_OK(make_history(sessions, 2));
+  buffer orig[2];
+  for (int n = 0; n < 2; n++) {
+    buffer_init(&orig[n]);
+    CHECK_OK(read_journal(n, &orig[n]));
+  }
+  char *base = strdup(dir);
+  int trials = 0;
+  for (int n = 0; n < 2; n++) {
+    for (size_t len = 0; len < orig[n].len; len++) {
+      strata_status_free(vfs_remove_tree(fs, base));
+      CHECK_OK(vfs_mkdir(fs, base));
+      CHECK_OK(make_history(sessions, 2));
+      CHECK_OK(rewrite_journal(n, &orig[n], len, SIZE_MAX));
+      trials++;
+      strata_db *db = NULL;
+      strata_status *st = open_mode(STRATA_RECOVERY_STRICT, &db);
+      if (n == 0) {
+        if (strata_status_code(st) != STRATA_CORRUPTION)
+          harness_fail(__FILE__, __LINE__, "journal 0 cut to %zu bytes: strict open gave %s", len,
+                       strata_code_name(strata_status_code(st)));
+        strata_status_free(st);
+        if (!st) strata_status_free(strata_close(db));
+        if (harness_case_failed()) break;
+        continue;
+      }
+      CHECK_OK(st);
+      int whole = 0; /* batches of journal 1 entirely inside the first len bytes */
+      for (int b = 1; b <= 3; b++)
+        if (batch_offset(&orig[1], b) <= len) whole = b;
+      strata_recovery_report rep;
+      CHECK_OK(strata_get_recovery_report(db, &rep));
+      int p = history_prefix(db, 6, 1);
+      strata_status_free(strata_close(db));
+      if (p != 3 + whole || rep.damaged ||
+          rep.torn_bytes_cut != (len > 8 ? len - batch_offset(&orig[1], whole) : len == 8 ? 0 : len)) {
+        harness_fail(__FILE__, __LINE__, "journal 1 cut to %zu bytes: prefix %d (want %d), torn %llu", len, p,
+                     3 + whole, (unsigned long long)rep.torn_bytes_cut);
+        break;
+      }
+    }
+  }
+  CHECK_EQ_U64(trials, orig[0].len + orig[1].len);
+  free(base);
+  buffer_free(&orig[0]);
+  buffer_free(&orig[1]);
+}
+
 #define BOTH(fn)                                                       \
   harness_run_variant(#fn, "posix", setup_posix, fn, teardown);        \
   harness_run_variant(#fn, "memory", setup_memory, fn, teardown)
@@ -630,6 +685,8 @@ int main(void) {
   BOTH(failed_strict_open_leaves_a_torn_newest_journal_uncut);
   BOTH(recovery_mode_and_report_reject_bad_arguments);
   BOTH(seqnos_stay_contiguous_across_rotation_flush_and_reopen);
+  harness_run_variant("truncation_sweep_detects_older_and_cuts_newest", "memory", setup_memory,
+                      truncation_sweep_detects_older_and_cuts_newest, teardown);
   harness_run_variant("byte_flip_sweep_never_yields_a_wrong_state", "memory", setup_memory,
                       byte_flip_sweep_never_yields_a_wrong_state, teardown);
   return harness_finish();
