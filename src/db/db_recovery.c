@@ -260,8 +260,8 @@ strata_status *db_recover_journals(strata_db *db, uint64_t *next_journal) {
 }
 
 strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
-  if (!out) return status_new(STRATA_INVALID_ARGUMENT, "recovery report: the out-parameter is NULL");
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_NOT_NULL(out);
   *out = db->recovery;
   return NULL;
 }

@@ -443,8 +443,9 @@ static void recovery_mode_and_report_reject_bad_arguments(void) {
   CHECK_CODE(strata_options_set_recovery_mode(o, (strata_recovery_mode)-1), STRATA_INVALID_ARGUMENT);
   CHECK_CODE(strata_options_set_recovery_mode(NULL, STRATA_RECOVERY_STRICT), STRATA_INVALID_ARGUMENT);
   CHECK_OK(strata_options_set_recovery_mode(o, STRATA_RECOVERY_POINT_IN_TIME));
-  strata_options_free(o);
   strata_recovery_report rep;
+  CHECK_CODE(strata_get_recovery_report((strata_db *)(void *)o, &rep), STRATA_INVALID_ARGUMENT); /* not a db */
+  strata_options_free(o);
   CHECK_CODE(strata_get_recovery_report(NULL, &rep), STRATA_NOT_OPEN);
   strata_db *db = NULL;
   CHECK_OK(open_mode(STRATA_RECOVERY_STRICT, &db));
