@@ -311,6 +311,40 @@ static strata_status *prepare_folder(strata_db *db) {
   return NULL;
 }
 
+/*
+ * The tree falls back to the older manifest slot: its journals, journal_min through the newest,
+ * must all be there. The newer slot may record a flush whose install ended by removing the
+ * journals below its own journal_min; those hold writes only its tables have, and the older
+ * slot does not list those tables. Journal numbers are consecutive (each rotation adds one), so
+ * a gap or a missing first journal is such a removal. (A journal that recovery set aside in
+ * lost/ counts as missing too: its number may have been used again since, so its absence from
+ * journal/ proves nothing.)
+ */
+static strata_status *check_fallback_journals(void *ctx, uint64_t journal_min) {
+  strata_db *db = ctx;
+  uint64_t *numbers = NULL;
+  size_t count = 0;
+  STATUS_TRY(journal_list(db->fs, db->journal_dir, &numbers, &count));
+  uint64_t want = journal_min;
+  strata_status *st = NULL;
+  for (size_t i = 0; i < count && !st; i++) {
+    if (numbers[i] < journal_min) continue;
+    if (numbers[i] != want)
+      st = status_new(STRATA_CORRUPTION,
+                      "journal %s/%llu is missing (the older state needs every journal from %llu on; the next one "
+                      "left is %llu)",
+                      db->journal_dir, (unsigned long long)want, (unsigned long long)journal_min,
+                      (unsigned long long)numbers[i]);
+    want = numbers[i] + 1;
+  }
+  if (!st && want == journal_min)
+    st = status_new(STRATA_CORRUPTION,
+                    "journal %s/%llu is missing (the older state needs every journal from %llu on; none is left)",
+                    db->journal_dir, (unsigned long long)journal_min, (unsigned long long)journal_min);
+  free(numbers);
+  return st;
+}
+
 static strata_status *open_locked(strata_db *db) {
   char *manifest = vfs_path_join(db->path, "manifest-1");
   if (!manifest) return status_no_memory();
@@ -327,7 +361,13 @@ static strata_status *open_locked(strata_db *db) {
   to.block_cache_bytes = (size_t)db->opts.block_cache_size;
   to.table_target_size = db->opts.compaction.table_target_size;
   if (db->opts.compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
-  STATUS_TRY(tree_open(db->fs, db->path, &to, NULL, &db->tree));
+  to.fallback_check = check_fallback_journals;
+  to.fallback_ctx = db;
+  tree_open_info info;
+  STATUS_TRY(tree_open(db->fs, db->path, &to, &info, &db->tree));
+  db->recovery.manifest_fallback = info.manifest_fallback;
+  db->recovery.files_moved_to_lost += (uint32_t)info.moved_to_lost;
+  db->recovery.obsolete_files_removed += info.obsolete_removed;
   STATUS_TRY(vfs_mkdir(db->fs, db->journal_dir));
   uint64_t next_journal = 0;
   STATUS_TRY(db_recover_journals(db, &next_journal));
@@ -413,4 +453,12 @@ strata_status *strata_close(strata_db *db) {
   tree_keep_tables_open(db->tree);
   db_free(db);
   return st;
+}
+
+/* Minimal getter for the report's manifest fields; the journal recovery work owns the report. */
+strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_NOT_NULL(out);
+  *out = db->recovery;
+  return NULL;
 }

@@ -48,6 +48,7 @@ struct strata_db {
   vfs_lock *lock;
   tree *tree;
   struct strata_options opts;
+  strata_recovery_report recovery; /* what this open found and did */
 
   /* Writers: one at a time. Guards the journal, the seqno counter and rotation. */
   sync_mutex write_mu;

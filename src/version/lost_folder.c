@@ -30,9 +30,13 @@ static strata_status *free_name(vfs *v, const char *dir, const char *kind, const
   char *leaf = malloc(cap);
   if (!leaf) return status_no_memory();
   strata_status *st = NULL;
+  size_t kind_len = strlen(kind);
+  /* "manifest-1" stays "manifest-1": a name that already says its kind does not repeat it */
+  const char *sep = strncmp(name, kind, kind_len) == 0 && name[kind_len] == '-' ? "" : "-";
+  if (!*sep) kind = "";
   for (unsigned n = 0; !st; n++) {
-    if (n == 0) snprintf(leaf, cap, "%s-%s", kind, name);
-    else snprintf(leaf, cap, "%s-%s.%u", kind, name, n);
+    if (n == 0) snprintf(leaf, cap, "%s%s%s", kind, sep, name);
+    else snprintf(leaf, cap, "%s%s%s.%u", kind, sep, name, n);
     char *path = vfs_path_join(dir, leaf);
     if (!path) {
       st = status_no_memory();

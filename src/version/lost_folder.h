@@ -4,7 +4,8 @@
  * Recovery never deletes a file it cannot prove obsolete. A damaged journal, the journals after a
  * point-in-time cut, a table no chosen version references but that may hold newer data, a
  * damaged manifest slot: each is moved to `<db>/lost/<kind>-<name>` (a `.N` suffix when the name
- * is taken), where a person or `strata repair` can look at it, and from where it is never read
+ * is taken; a name that already starts with "<kind>-", as the manifest slots do, is kept as it
+ * is), where a person or `strata repair` can look at it, and from where it is never read
  * back by an open.
  *
  *   lost/journal-9   lost/table-17   lost/manifest-1   lost/table-17.1
