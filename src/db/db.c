@@ -454,11 +454,3 @@ strata_status *strata_close(strata_db *db) {
   db_free(db);
   return st;
 }
-
-/* Minimal getter for the report's manifest fields; the journal recovery work owns the report. */
-strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out) {
-  HANDLE_CHECK(db, HANDLE_DB);
-  ARG_NOT_NULL(out);
-  *out = db->recovery;
-  return NULL;
-}

@@ -48,7 +48,7 @@ struct strata_db {
   vfs_lock *lock;
   tree *tree;
   struct strata_options opts;
-  strata_recovery_report recovery; /* what this open found and did */
+  strata_recovery_report recovery; /* what this open found and did (set once, at open; db_recovery.c) */
 
   /* Writers: one at a time. Guards the journal, the seqno counter and rotation. */
   sync_mutex write_mu;
@@ -83,8 +83,6 @@ struct strata_db {
   int compact_running;
   atomic_u64 l0_tables;   /* level-0 tables of the current version, for the write stall */
   atomic_u64 write_slowdowns;
-
-  strata_recovery_report recovery; /* what this open's recovery found and did; set once, at open */
 };
 
 /* Holds the tree, not the database: a snapshot may outlive the handle that made it, and a later
