@@ -1,5 +1,5 @@
 /*
- * db.c -- the database: folder lock, journal and recovery, seqnos, writes, rotation, flushing.
+ * db.c -- the database: folder lock, journal (its recovery: db_recovery.c), seqnos, writes, rotation, flushing.
  *
  * Files in the database folder:
  *   LOCK                 held while open (vfs lock)
@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "../journal/journal_files.h"
-#include "../journal/journal_reader.h"
 #include "../util/clock.h"
 #include "db_internal.h"
 
@@ -141,7 +140,7 @@ static strata_status *gather_items(strata_db *db, const write_batch *b, size_t *
 }
 
 /* Applies newest first: an older operation on the same key in the batch is superseded. */
-static strata_status *apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
+strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
   size_t n = 0;
   STATUS_TRY(gather_items(db, b, &n));
   for (size_t i = n; i-- > 0;) {
@@ -160,7 +159,7 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
   STATUS_TRY(db_compaction_stall(db));
   uint64_t seqno = db->next_seqno;
   STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
-  strata_status *st = apply_batch(db, b, seqno);
+  strata_status *st = db_apply_batch(db, b, seqno);
   if (st) return status_wrap(st, "applying a journaled batch");
   db->next_seqno = seqno + 1;
   atomic_u64_store(&db->visible_seqno, seqno + 1);
@@ -261,48 +260,6 @@ strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int
 static uint64_t monotonic_clock(void *ctx) {
   (void)ctx;
   return clock_monotonic_ms();
-}
-
-typedef struct replay_state {
-  strata_db *db;
-  uint64_t min_seqno; /* batches below it are already in tables */
-  uint64_t last_seqno;
-} replay_state;
-
-static strata_status *replay_batch(void *ctx, uint64_t seqno, const write_batch *batch) {
-  replay_state *r = ctx;
-  if (seqno < r->min_seqno) return NULL;
-  STATUS_TRY(apply_batch(r->db, batch, seqno));
-  if (seqno > r->last_seqno) r->last_seqno = seqno;
-  return NULL;
-}
-
-/* Replays unflushed journals in order; a damaged one ends the replay (later ones would skip writes). */
-static strata_status *recover_journals(strata_db *db, uint64_t *next_journal) {
-  uint64_t *numbers = NULL;
-  size_t count = 0;
-  STATUS_TRY(journal_list(db->fs, db->journal_dir, &numbers, &count));
-  uint64_t min = tree_journal_min(db->tree);
-  replay_state r = {db, tree_flushed_seqno(db->tree), 0};
-  strata_status *st = NULL;
-  int stopped = 0;
-  *next_journal = min;
-  for (size_t i = 0; i < count && !st; i++) {
-    if (numbers[i] >= *next_journal) *next_journal = numbers[i] + 1;
-    if (numbers[i] < min) {
-      st = journal_remove(db->fs, db->journal_dir, numbers[i]);
-      continue;
-    }
-    if (stopped) continue; /* kept on disk for inspection, never replayed */
-    journal_recovery_report report;
-    st = journal_recover(db->fs, db->journal_dir, numbers[i], 1, replay_batch, &r, &report);
-    if (!st && report.corrupt) stopped = 1;
-  }
-  free(numbers);
-  if (st) return st;
-  db->next_seqno = r.last_seqno + 1 > r.min_seqno ? r.last_seqno + 1 : r.min_seqno;
-  if (db->next_seqno == 0) db->next_seqno = 1;
-  return NULL;
 }
 
 /*
@@ -413,7 +370,7 @@ static strata_status *open_locked(strata_db *db) {
   db->recovery.obsolete_files_removed += info.obsolete_removed;
   STATUS_TRY(vfs_mkdir(db->fs, db->journal_dir));
   uint64_t next_journal = 0;
-  STATUS_TRY(recover_journals(db, &next_journal));
+  STATUS_TRY(db_recover_journals(db, &next_journal));
   atomic_u64_store(&db->visible_seqno, db->next_seqno);
   journal_writer_options jo = {JOURNAL_SYNC_NONE, 0, NULL, NULL};
   if (db->opts.sync_interval_ms) {
@@ -496,12 +453,4 @@ strata_status *strata_close(strata_db *db) {
   tree_keep_tables_open(db->tree);
   db_free(db);
   return st;
-}
-
-/* Minimal getter for the report's manifest fields; the journal recovery work owns the report. */
-strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out) {
-  HANDLE_CHECK(db, HANDLE_DB);
-  ARG_NOT_NULL(out);
-  *out = db->recovery;
-  return NULL;
 }

@@ -587,3 +587,22 @@ uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback) {
   sync_mutex_unlock(&t->snap_mu);
   return v;
 }
+
+/* Takes install_mu, then mu, like every install. */
+strata_status *tree_advance_watermarks(tree *t, uint64_t flushed_seqno, uint64_t journal_min) {
+  sync_mutex_lock(&t->install_mu);
+  sync_mutex_lock(&t->mu);
+  int empty = t->sealed_count == 0 && memtable_is_empty(t->active);
+  version *v = version_ref(t->version);
+  if (flushed_seqno < t->flushed_seqno) flushed_seqno = t->flushed_seqno;
+  if (journal_min < t->journal_min) journal_min = t->journal_min;
+  int same = flushed_seqno == t->flushed_seqno && journal_min == t->journal_min;
+  sync_mutex_unlock(&t->mu);
+  strata_status *st = NULL;
+  if (!empty) st = status_new(STRATA_INVALID_ARGUMENT, "advancing the flushed seqno over unflushed memtables");
+  if (st || same) version_unref(v);
+  /* the same version again: commit takes over the reference and retires nothing */
+  else st = tree_commit_version(t, v, flushed_seqno, journal_min, TREE_KEEP_INSTALLED_SEQNO, 0);
+  sync_mutex_unlock(&t->install_mu);
+  return st;
+}

@@ -138,6 +138,12 @@ STRATA_MUST_USE strata_status *tree_drop_range(tree *t, const key_range *range, 
  * they saw. Journals numbered below `journal_min` hold nothing that survives and may be deleted.
  */
 STRATA_MUST_USE strata_status *tree_clear(tree *t, uint64_t next_seqno, uint64_t journal_min);
+/*
+ * Raises the manifest's flushed_seqno and journal_min (never lowers them), tables unchanged: for a
+ * recovery that set journal data aside for good, so the seqnos and journals it held count as
+ * spent. Every memtable must be empty (flushed first): STRATA_INVALID_ARGUMENT otherwise.
+ */
+STRATA_MUST_USE strata_status *tree_advance_watermarks(tree *t, uint64_t flushed_seqno, uint64_t journal_min);
 
 /*
  * Live snapshots: compaction keeps, for each, the versions it can see. Pins are counted per

@@ -25,4 +25,9 @@
 STRATA_MUST_USE strata_status *lost_folder_keep(vfs *v, const char *db_dir, const char *path, const char *kind,
                                                 char **moved_to);
 
+/* The same without removing `path`: a durable copy in lost/, for a file recovery then changes in
+ * place (a journal cut at the last consistent point keeps its whole original in lost/). */
+STRATA_MUST_USE strata_status *lost_folder_copy(vfs *v, const char *db_dir, const char *path, const char *kind,
+                                                char **copied_to);
+
 #endif
