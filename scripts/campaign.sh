@@ -16,9 +16,9 @@
 #   fuzz        scripts/fuzz.sh: fuzz_table, fuzz_journal, fuzz_manifest (quick 60 s / medium
 #               300 s / long 3,600 s in all)
 # Durations on a shared 2-core machine: quick ~4 min, medium ~12-15 min, long several hours.
-# STRATA_CAMPAIGN_SEED picks the seeds (default: from the date). The sweeps' journal and manifest
-# file types stay "expected to fail" (counted, not failing) while the list in
-# tests/c/test_damage_sweep.c says so; STRATA_SWEEP_EXPECT_FAIL= (empty) makes them count.
+# STRATA_CAMPAIGN_SEED picks the seeds (default: from the date). File types listed in
+# SWEEP_EXPECTED_TO_FAIL (tests/c/test_damage_sweep.c; empty now) or in STRATA_SWEEP_EXPECT_FAIL
+# have their silently wrong trials counted without failing.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
