@@ -1,0 +1,509 @@
+/* strata_repair through the public API: damaged manifests, tables and journals, the lock, a
+ * healthy database, tables whose ranges overlap, bad input. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "strata.h"
+#include "table/table_writer.h"
+#include "util/status.h"
+#include "vfs/vfs.h"
+
+static vfs *fs;
+static char *dir;
+
+static int setup(void) {
+  fs = harness_open_fs(vfs_posix_new, "repair", &dir);
+  return fs != NULL;
+}
+
+static void teardown(void) {
+  harness_close_fs(fs, dir);
+  fs = NULL;
+  dir = NULL;
+}
+
+static strata_options *options(uint64_t memtable) {
+  strata_options *o = NULL;
+  strata_status_free(strata_options_new(&o));
+  if (!o) return NULL;
+  strata_options_set_memtable_size(o, memtable);
+  strata_options_set_block_size(o, 512);
+  strata_options_set_table_target_size(o, 16 << 10);
+  strata_options_set_background_threads(o, 0);
+  strata_options_set_vfs(o, fs);
+  return o;
+}
+
+static strata_status *repair(strata_repair_report *rep) {
+  strata_options *o = options(64 << 10);
+  strata_status *st = strata_repair(dir, o, rep);
+  strata_options_free(o);
+  return st;
+}
+
+static char *child(const char *name) { return vfs_path_join(dir, name); }
+
+static int file_exists(const char *name) {
+  char *p = child(name);
+  int exists = 0;
+  strata_status_free(vfs_exists(fs, p, &exists, NULL));
+  free(p);
+  return exists;
+}
+
+/* XORs one byte of dir/name at `offset` (from the end when negative). */
+static strata_status *flip_byte(const char *name, long offset) {
+  char *p = child(name);
+  buffer b;
+  buffer_init(&b);
+  strata_status *st = vfs_read_file(fs, p, &b);
+  if (!st) {
+    size_t at = offset < 0 ? b.len - (size_t)-offset : (size_t)offset;
+    if (at >= b.len) st = status_new(STRATA_INVALID_ARGUMENT, "%s has no byte %zu", p, at);
+    else {
+      b.data[at] ^= 0x5a;
+      st = vfs_replace(fs, p, b.data, b.len);
+    }
+  }
+  buffer_free(&b);
+  free(p);
+  return st;
+}
+
+/* The value of a key as a string, "<absent>" or "<error ...>". */
+static const char *get_str(strata_db *db, const char *k, char *buf, size_t cap) {
+  int found = 0;
+  size_t vlen = 0;
+  strata_status *st = strata_get_into(db, NULL, k, strlen(k), &found, buf, cap - 1, &vlen);
+  if (st) {
+    snprintf(buf, cap, "<error %s>", strata_status_message(st));
+    strata_status_free(st);
+  } else if (!found) {
+    snprintf(buf, cap, "<absent>");
+  } else {
+    buf[vlen < cap - 1 ? vlen : cap - 1] = 0;
+  }
+  return buf;
+}
+
+#define CHECK_VALUE(db, key, expect)                                                            \
+  do {                                                                                          \
+    char got_[256];                                                                             \
+    get_str(db, key, got_, sizeof got_);                                                        \
+    if (strcmp(got_, expect)) {                                                                 \
+      harness_fail(__FILE__, __LINE__, "get %s = '%s', want '%s'", key, got_, expect);          \
+      return;                                                                                   \
+    }                                                                                           \
+  } while (0)
+
+/* Live entries seen by a full scan, and a checksum of them in order. */
+static strata_status *scan_all(strata_db *db, uint64_t *count, uint64_t *sum) {
+  strata_iterator *it = NULL;
+  *count = 0;
+  *sum = 0;
+  strata_status *st = strata_iterator_new(db, NULL, NULL, &it);
+  if (st) return st;
+  for (strata_iterator_seek_first(it); strata_iterator_valid(it); strata_iterator_next(it)) {
+    size_t kl, vl;
+    const void *k = strata_iterator_key(it, &kl);
+    const void *v = strata_iterator_value(it, &vl);
+    *sum = *sum * 1000003u ^ strata_xxh3_64(k, kl) ^ (strata_xxh3_64(v, vl) << 1);
+    (*count)++;
+  }
+  st = strata_iterator_status(it);
+  strata_iterator_close(it);
+  return st;
+}
+
+/* --- the model: 3,000 keys, overwritten and deleted in several tables and the journal ------- */
+
+#define KEYS 3000
+static char model[KEYS][24]; /* "" = deleted or never written */
+
+static void key_of(int i, char *buf) { snprintf(buf, 16, "key%05d", i); }
+
+static strata_status *model_put(strata_db *db, int i, const char *tag) {
+  char k[16];
+  key_of(i, k);
+  snprintf(model[i], sizeof model[i], "%s-%d", tag, i);
+  return strata_put(db, k, strlen(k), model[i], strlen(model[i]), 0);
+}
+
+static strata_status *model_del(strata_db *db, int i) {
+  char k[16];
+  key_of(i, k);
+  model[i][0] = 0;
+  return strata_delete(db, k, strlen(k), 0);
+}
+
+/* Several flushed tables (one compaction among them), then writes that stay in the journal. */
+static strata_status *build_model_db(int compact) {
+  memset(model, 0, sizeof model);
+  strata_options *o = options(64 << 10);
+  strata_db *db = NULL;
+  strata_status *st = strata_open(dir, o, &db);
+  strata_options_free(o);
+  for (int i = 0; i < KEYS && !st; i++) st = model_put(db, i, "v1");
+  if (!st) st = strata_flush(db);
+  for (int i = 0; i < KEYS && !st; i += 3) st = model_put(db, i, "v2");
+  if (!st) st = strata_flush(db);
+  if (!st && compact) st = strata_compact(db, 0);
+  for (int i = 0; i < KEYS && !st; i += 7) st = model_del(db, i); /* tombstones in a newer table */
+  if (!st) st = strata_flush(db);
+  for (int i = 1; i < KEYS && !st; i += 10) st = model_put(db, i, "v3");
+  if (!st) st = strata_flush(db);
+  /* journal only: a few hundred small writes stay below the 64 KiB memtable */
+  for (int i = 2; i < KEYS && !st; i += 25) st = model_put(db, i, "v4");
+  for (int i = 4; i < KEYS && !st; i += 50) st = model_del(db, i);
+  strata_status *cst = db ? strata_close(db) : NULL;
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  return st;
+}
+
+/* Every key reads as the model says, and a scan sees exactly the live ones. */
+#define CHECK_MODEL(db)                                                                         \
+  do {                                                                                          \
+    uint64_t live_ = 0, n_ = 0, sum_ = 0;                                                       \
+    for (int i_ = 0; i_ < KEYS; i_++) {                                                         \
+      char k_[16];                                                                              \
+      key_of(i_, k_);                                                                           \
+      CHECK_VALUE(db, k_, model[i_][0] ? model[i_] : "<absent>");                               \
+      live_ += model[i_][0] != 0;                                                               \
+    }                                                                                           \
+    CHECK_OK(scan_all(db, &n_, &sum_));                                                         \
+    CHECK_EQ_U64(n_, live_);                                                                    \
+  } while (0)
+
+static void repair_restores_database_with_both_manifest_slots_damaged(void) {
+  CHECK_OK(build_model_db(1));
+  CHECK(file_exists("manifest-0") && file_exists("manifest-1"));
+  CHECK_OK(flip_byte("manifest-0", 40));
+  CHECK_OK(flip_byte("manifest-1", 40));
+  strata_options *o = options(64 << 10);
+  strata_db *db = NULL;
+  CHECK_CODE(strata_open(dir, o, &db), STRATA_CORRUPTION);
+
+  strata_repair_report rep;
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.manifest_slots_damaged, 2);
+  CHECK_EQ_U64(rep.tables_damaged, 0);
+  CHECK(rep.tables_found >= 3);
+  CHECK_EQ_U64(rep.tables_kept + rep.tables_merged, rep.tables_found);
+  CHECK(rep.journal_batches_salvaged >= 150);
+  CHECK_EQ_U64(rep.journal_bytes_lost, 0);
+  CHECK(rep.files_moved_to_lost >= 2); /* the two slots, and the journals */
+  CHECK(file_exists("lost/damaged-manifest-0") && file_exists("lost/damaged-manifest-1"));
+  CHECK(rep.log && strstr(rep.log, "manifest"));
+  uint64_t highest = rep.highest_seqno;
+  CHECK(highest >= KEYS);
+  strata_repair_report_clear(&rep);
+  CHECK(rep.log == NULL);
+
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_MODEL(db);
+  /* writes continue above every seqno found: a new write wins over everything repaired */
+  CHECK_OK(model_put(db, 7, "after")); /* key 7 was deleted in a table */
+  CHECK_OK(model_put(db, 2, "after")); /* key 2 was overwritten in the journal */
+  CHECK_OK(strata_close(db));
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_VALUE(db, "key00007", "after-7");
+  CHECK_VALUE(db, "key00002", "after-2");
+  CHECK_MODEL(db);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+}
+
+static void repair_of_a_healthy_database_changes_no_contents(void) {
+  CHECK_OK(build_model_db(1));
+  strata_options *o = options(64 << 10);
+  strata_db *db = NULL;
+  uint64_t before_n = 0, before_sum = 0, after_n = 0, after_sum = 0;
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_OK(scan_all(db, &before_n, &before_sum));
+  CHECK_OK(strata_close(db));
+
+  strata_repair_report rep;
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.manifest_slots_damaged, 0);
+  CHECK_EQ_U64(rep.tables_damaged, 0);
+  CHECK_EQ_U64(rep.journal_batches_lost, 0);
+  CHECK_EQ_U64(rep.journal_bytes_lost, 0);
+  CHECK(rep.journal_batches_salvaged > 0);
+  strata_repair_report_clear(&rep);
+
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_OK(scan_all(db, &after_n, &after_sum));
+  CHECK_EQ_U64(after_n, before_n);
+  CHECK_EQ_U64(after_sum, before_sum);
+  CHECK_MODEL(db);
+  CHECK_OK(strata_close(db));
+  /* a second repair of the repaired database changes nothing either */
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.tables_damaged, 0);
+  CHECK_EQ_U64(rep.tables_merged, 0);
+  strata_repair_report_clear(&rep);
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_OK(scan_all(db, &after_n, &after_sum));
+  CHECK_EQ_U64(after_sum, before_sum);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+}
+
+/* The ids of tables/, ascending (at most cap). */
+typedef struct ids {
+  uint64_t v[64];
+  size_t n;
+} ids;
+
+static strata_status *collect(void *ctx, const char *name, int is_dir) {
+  ids *l = ctx;
+  if (!is_dir && l->n < 64) l->v[l->n++] = strtoull(name, NULL, 10);
+  return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+static strata_status *list_tables(ids *l) {
+  l->n = 0;
+  char *p = child("tables");
+  strata_status *st = vfs_list(fs, p, collect, l);
+  free(p);
+  qsort(l->v, l->n, sizeof *l->v, cmp_u64);
+  return st;
+}
+
+static void repair_moves_damaged_table_to_lost_and_keeps_the_rest(void) {
+  strata_options *o = options(1 << 20);
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  const char *prefixes[3] = {"a", "b", "c"}; /* one table each, disjoint keys */
+  for (int t = 0; t < 3; t++) {
+    for (int i = 0; i < 200; i++) {
+      char k[16], v[16];
+      snprintf(k, sizeof k, "%s%04d", prefixes[t], i);
+      snprintf(v, sizeof v, "val%d", i);
+      CHECK_OK(strata_put(db, k, strlen(k), v, strlen(v), 0));
+    }
+    CHECK_OK(strata_flush(db));
+  }
+  CHECK_OK(strata_close(db));
+  ids l;
+  CHECK_OK(list_tables(&l));
+  CHECK_EQ_U64(l.n, 3);
+  char name[64];
+  snprintf(name, sizeof name, "tables/%llu", (unsigned long long)l.v[1]); /* the "b" keys */
+  CHECK_OK(flip_byte(name, 100));
+
+  strata_repair_report rep;
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.tables_found, 3);
+  CHECK_EQ_U64(rep.tables_damaged, 1);
+  CHECK_EQ_U64(rep.tables_kept, 2);
+  CHECK_EQ_U64(rep.tables_merged, 0);
+  snprintf(name, sizeof name, "lost/table-%llu", (unsigned long long)l.v[1]);
+  CHECK(file_exists(name));
+  snprintf(name, sizeof name, "tables/%llu", (unsigned long long)l.v[1]);
+  CHECK(!file_exists(name));
+  CHECK(rep.log && strstr(rep.log, "lost/table-"));
+  strata_repair_report_clear(&rep);
+
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_VALUE(db, "a0000", "val0");
+  CHECK_VALUE(db, "c0199", "val199");
+  CHECK_VALUE(db, "b0005", "<absent>");
+  uint64_t n = 0, sum = 0;
+  CHECK_OK(scan_all(db, &n, &sum));
+  CHECK_EQ_U64(n, 400);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+}
+
+/* 100 synced one-put batches of 54 bytes each (25 start + 20 item + 9 end) in one journal. */
+#define BATCH_BYTES 54
+static void repair_salvages_journal_records_after_damage(void) {
+  strata_options *o = options(1 << 20);
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  for (int i = 0; i < 100; i++) {
+    char k[8], v[16];
+    snprintf(k, sizeof k, "k%03d", i);
+    snprintf(v, sizeof v, "value-%03d", i);
+    CHECK_OK(strata_put(db, k, 4, v, 9, 1));
+  }
+  CHECK_OK(strata_close(db));
+  uint64_t number = 0;
+  int found = 0;
+  for (uint64_t n = 0; n < 8 && !found; n++) { /* the journal holding the batches */
+    char name[32];
+    snprintf(name, sizeof name, "journal/%llu", (unsigned long long)n);
+    char *p = child(name);
+    buffer b;
+    buffer_init(&b);
+    strata_status *st = vfs_read_file(fs, p, &b);
+    if (!st && b.len == 8 + 100 * BATCH_BYTES) {
+      found = 1;
+      number = n;
+    }
+    strata_status_free(st);
+    buffer_free(&b);
+    free(p);
+  }
+  CHECK(found);
+  char name[32];
+  snprintf(name, sizeof name, "journal/%llu", (unsigned long long)number);
+  CHECK_OK(flip_byte(name, 8 + 30 * BATCH_BYTES + 25 + 12)); /* batch 30's body: its start still verifies */
+  CHECK_OK(flip_byte(name, 8 + 60 * BATCH_BYTES + 3));       /* batch 60's start record */
+
+  strata_repair_report rep;
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.journals_read >= 1, 1);
+  CHECK_EQ_U64(rep.journal_batches_salvaged, 98);
+  CHECK_EQ_U64(rep.journal_batches_lost, 1);
+  CHECK_EQ_U64(rep.journal_bytes_lost, 2 * BATCH_BYTES);
+  CHECK_EQ_U64(rep.journal_torn_bytes, 0);
+  CHECK_EQ_U64(rep.tables_written, 1);
+  snprintf(name, sizeof name, "lost/journal-%llu", (unsigned long long)number);
+  CHECK(file_exists(name));
+  strata_repair_report_clear(&rep);
+
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_VALUE(db, "k000", "value-000");
+  CHECK_VALUE(db, "k029", "value-029");
+  CHECK_VALUE(db, "k030", "<absent>");
+  CHECK_VALUE(db, "k031", "value-031"); /* after the damage */
+  CHECK_VALUE(db, "k060", "<absent>");
+  CHECK_VALUE(db, "k061", "value-061");
+  CHECK_VALUE(db, "k099", "value-099");
+  uint64_t n = 0, sum = 0;
+  CHECK_OK(scan_all(db, &n, &sum));
+  CHECK_EQ_U64(n, 98);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+}
+
+static void repair_refuses_locked_database(void) {
+  strata_options *o = options(1 << 20);
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_OK(strata_put(db, "k", 1, "v", 1, 1));
+  strata_repair_report rep;
+  CHECK_CODE(strata_repair(dir, o, &rep), STRATA_LOCKED);
+  CHECK_VALUE(db, "k", "v");
+  CHECK_OK(strata_close(db));
+  CHECK_OK(strata_repair(dir, o, &rep));
+  CHECK_EQ_U64(rep.journal_batches_salvaged, 1);
+  strata_repair_report_clear(&rep);
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_VALUE(db, "k", "v");
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+}
+
+/* --- tables crafted to overlap: what a point read would get wrong without merging ---------- */
+
+typedef struct entry {
+  const char *key;
+  uint64_t seqno;
+  value_type type;
+  const char *value;
+} entry;
+
+static strata_status *craft_table(uint64_t id, const entry *e, size_t n) {
+  char name[32];
+  snprintf(name, sizeof name, "tables/%llu", (unsigned long long)id);
+  char *p = child(name);
+  table_writer *w = NULL;
+  strata_status *st = table_writer_open(fs, p, NULL, &w);
+  free(p);
+  for (size_t i = 0; i < n && !st; i++) {
+    internal_key k = internal_key_make(slice_make(e[i].key, strlen(e[i].key)), e[i].seqno, e[i].type);
+    st = table_writer_add(w, &k, slice_make(e[i].value, strlen(e[i].value)));
+  }
+  if (st) {
+    if (w) table_writer_abandon(w);
+    return st;
+  }
+  return table_writer_finish(w, NULL, NULL);
+}
+
+static void repair_orders_overlapping_tables_so_the_newest_version_wins(void) {
+  char *tables = child("tables");
+  CHECK_OK(vfs_mkdir(fs, tables));
+  free(tables);
+  /* 10 spans seqnos 5..200, as compaction output does; 11 holds a newer version of "a" inside
+   * that span. Ordered by highest seqno alone, 10 would answer "a" first with the old value. */
+  const entry t10[] = {{"a", 5, VALUE_TYPE_VALUE, "a-old"},
+                       {"b", 6, VALUE_TYPE_VALUE, "b-old"},
+                       {"z", 200, VALUE_TYPE_VALUE, "z"}};
+  const entry t11[] = {{"a", 9, VALUE_TYPE_VALUE, "a-new"}};
+  const entry t12[] = {{"b", 300, VALUE_TYPE_TOMBSTONE, ""}}; /* newer than all: kept as it is */
+  CHECK_OK(craft_table(10, t10, 3));
+  CHECK_OK(craft_table(11, t11, 1));
+  CHECK_OK(craft_table(12, t12, 1));
+  char *from = child("tables/11"), *to = child("tables/13"); /* an exact copy: a duplicate */
+  CHECK_OK(vfs_copy_file(fs, from, to));
+  free(from);
+  free(to);
+
+  strata_repair_report rep;
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.tables_found, 4);
+  CHECK_EQ_U64(rep.tables_kept, 1);
+  CHECK_EQ_U64(rep.tables_merged, 3);
+  CHECK_EQ_U64(rep.tables_written, 1);
+  CHECK_EQ_U64(rep.entries, 4 + 1); /* a@9, a@5, b@6, z@200 once each, and the tombstone */
+  CHECK_EQ_U64(rep.highest_seqno, 300);
+  CHECK(!file_exists("tables/10") && !file_exists("tables/13"));
+  strata_repair_report_clear(&rep);
+
+  strata_options *o = options(1 << 20);
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_VALUE(db, "a", "a-new");
+  CHECK_VALUE(db, "b", "<absent>");
+  CHECK_VALUE(db, "z", "z");
+  CHECK_OK(strata_put(db, "z", 1, "z2", 2, 0)); /* seqno above 300 */
+  CHECK_VALUE(db, "z", "z2");
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+}
+
+static void repair_reports_bad_input(void) {
+  strata_repair_report rep;
+  strata_options *o = options(1 << 20);
+  char *missing = child("nothing-here");
+  CHECK_CODE(strata_repair(missing, o, &rep), STRATA_NOT_FOUND);
+  CHECK_CODE(strata_repair(dir, o, &rep), STRATA_NOT_FOUND); /* an empty folder holds no database */
+  char *file = child("a-file");
+  CHECK_OK(vfs_replace(fs, file, "x", 1));
+  CHECK_CODE(strata_repair(file, o, &rep), STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(strata_repair("", o, &rep), STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(strata_repair(NULL, o, &rep), STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(strata_repair(dir, o, NULL), STRATA_INVALID_ARGUMENT);
+  CHECK(rep.log == NULL);
+  free(missing);
+  free(file);
+  strata_options_free(o);
+}
+
+int main(void) {
+  harness_run_variant("repair_restores_database_with_both_manifest_slots_damaged", "posix", setup,
+                      repair_restores_database_with_both_manifest_slots_damaged, teardown);
+  harness_run_variant("repair_of_a_healthy_database_changes_no_contents", "posix", setup,
+                      repair_of_a_healthy_database_changes_no_contents, teardown);
+  harness_run_variant("repair_moves_damaged_table_to_lost_and_keeps_the_rest", "posix", setup,
+                      repair_moves_damaged_table_to_lost_and_keeps_the_rest, teardown);
+  harness_run_variant("repair_salvages_journal_records_after_damage", "posix", setup,
+                      repair_salvages_journal_records_after_damage, teardown);
+  harness_run_variant("repair_refuses_locked_database", "posix", setup, repair_refuses_locked_database, teardown);
+  harness_run_variant("repair_orders_overlapping_tables_so_the_newest_version_wins", "posix", setup,
+                      repair_orders_overlapping_tables_so_the_newest_version_wins, teardown);
+  harness_run_variant("repair_reports_bad_input", "posix", setup, repair_reports_bad_input, teardown);
+  return harness_finish();
+}
