@@ -396,9 +396,11 @@ static strata_status *salvage_batch(void *ctx, uint64_t seqno, const write_batch
   return NULL;
 }
 
-static strata_status *salvage_journals(repair *r, uint64_t **numbers, size_t *count) {
+/* (*empty)[i] = 1 when journal i held nothing at all: no batch, no damage, no torn bytes. */
+static strata_status *salvage_journals(repair *r, uint64_t **numbers, size_t *count, unsigned char **empty) {
   STATUS_TRY(journal_list(r->fs, r->journal_dir, numbers, count));
   STATUS_TRY(memtable_new(&r->salvaged));
+  if (!(*empty = calloc(*count ? *count : 1, 1))) return status_no_memory();
   for (size_t i = 0; i < *count; i++) {
     char *path = journal_path(r->journal_dir, (*numbers)[i]);
     if (!path) return status_no_memory();
@@ -411,13 +413,14 @@ static strata_status *salvage_journals(repair *r, uint64_t **numbers, size_t *co
       rep->journal_batches_lost += jr.batches_lost;
       rep->journal_bytes_lost += jr.bytes_lost;
       rep->journal_torn_bytes += jr.torn_bytes;
+      (*empty)[i] = !jr.batches && !jr.batches_lost && !jr.damaged_regions && !jr.torn_bytes && !jr.header_damaged;
       if (jr.damaged_regions || jr.batches_lost || jr.header_damaged)
         say(r, "%s: %llu batches salvaged; %llu damaged batches and %llu damaged bytes in %llu places lost, "
                "the first at offset %llu%s",
             path, (unsigned long long)jr.batches, (unsigned long long)jr.batches_lost,
             (unsigned long long)jr.bytes_lost, (unsigned long long)jr.damaged_regions,
             (unsigned long long)jr.first_damage, jr.header_damaged ? " (damaged header)" : "");
-      else
+      else if (jr.batches)
         say(r, "%s: %llu batches salvaged", path, (unsigned long long)jr.batches);
     }
     free(path);
@@ -620,8 +623,8 @@ static void read_hints(repair *r, manifest_slot_probe slots[2], uint64_t *journa
 static strata_status *check_folder(repair *r) {
   int exists = 0, is_dir = 0;
   STATUS_TRY(vfs_exists(r->fs, r->dir, &exists, &is_dir));
-  if (!exists) return status_new(STRATA_NOT_FOUND, "repair: database %s does not exist", r->dir);
-  if (!is_dir) return status_new(STRATA_INVALID_ARGUMENT, "repair: %s is a file, not a database folder", r->dir);
+  if (!exists) return status_new(STRATA_NOT_FOUND, "database %s does not exist", r->dir);
+  if (!is_dir) return status_new(STRATA_INVALID_ARGUMENT, "%s is a file, not a database folder", r->dir);
   const char *marks[] = {"manifest-0", "manifest-1", "tables", "journal"};
   for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
     char *p = vfs_path_join(r->dir, marks[i]);
@@ -631,7 +634,7 @@ static strata_status *check_folder(repair *r) {
     STATUS_TRY(st);
     if (exists) return NULL;
   }
-  return status_new(STRATA_NOT_FOUND, "repair: %s holds no database (no manifest, tables/ or journal/)", r->dir);
+  return status_new(STRATA_NOT_FOUND, "%s holds no database (no manifest, tables/ or journal/)", r->dir);
 }
 
 static strata_status *run_repair(repair *r) {
@@ -647,7 +650,8 @@ static strata_status *run_repair(repair *r) {
   uint64_t *journals = NULL;
   size_t journal_count = 0;
   int committed = 0;
-  strata_status *st = salvage_journals(r, &journals, &journal_count);
+  unsigned char *empty = NULL;
+  strata_status *st = salvage_journals(r, &journals, &journal_count, &empty);
   if (journal_count && journals[journal_count - 1] >= journal_min) journal_min = journals[journal_count - 1] + 1;
   if (!st) st = group_tables(r);
   if (!st) st = merge_groups(r);
@@ -663,11 +667,16 @@ static strata_status *run_repair(repair *r) {
   /* the manifest is durable: what it replaced can go */
   for (size_t i = 0; i < journal_count && !st; i++) {
     if (journals[i] >= journal_min) continue;
+    if (empty[i]) { /* nothing to keep */
+      st = journal_remove(r->fs, r->journal_dir, journals[i]);
+      continue;
+    }
     char *path = journal_path(r->journal_dir, journals[i]);
     st = path ? keep_in_lost(r, path, "journal", "salvaged into tables") : status_no_memory();
     free(path);
   }
   free(journals);
+  free(empty);
   for (size_t i = 0; i < r->count && !st; i++)
     if (r->groups[r->tables[i].group].members > 1) remove_tables(r, &r->tables[i].info, 1);
   if (!st && r->report->tables_merged) st = vfs_sync_dir(r->fs, r->tables_dir);
@@ -690,9 +699,9 @@ static void repair_free(repair *r) {
 }
 
 strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out) {
-  if (!out) return status_new(STRATA_INVALID_ARGUMENT, "repair: the report out-parameter is NULL");
+  if (!out) return status_new(STRATA_INVALID_ARGUMENT, "strata_repair: the report out-parameter is NULL");
   memset(out, 0, sizeof *out);
-  if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "repair: database path is empty");
+  if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "strata_repair: the database path is empty");
   strata_options *defaults = NULL;
   if (!opts) {
     STATUS_TRY(strata_options_new(&defaults));
