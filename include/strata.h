@@ -175,13 +175,17 @@ strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report 
  * STRATA_NOT_FOUND, as is a folder holding no database; a file is
  * STRATA_INVALID_ARGUMENT.
  * *out (required) receives what was kept and lost; release it with strata_repair_report_clear.
- * A table or journal written after the last good manifest but made obsolete before the damage
- * cannot be told apart from live data: repair keeps what it finds.
+ * While both manifest slots are intact, tables the newest one no longer lists (compacted or
+ * dropped away, the file left by a crash) move to lost/ unread, as do journals below its
+ * journal_min. Once a slot is damaged nothing proves a table obsolete: repair keeps every table
+ * that verifies, so data a compaction filter, drop_range or FIFO removed shortly before the
+ * damage may reappear.
  */
 typedef struct strata_repair_report {
   uint32_t tables_found;           /* table files in tables/ */
   uint32_t tables_kept;            /* verified, and listed as they were */
   uint32_t tables_damaged;         /* failed verification: moved to lost/ */
+  uint32_t tables_obsolete;        /* not listed by an intact newest manifest: moved to lost/ */
   uint32_t tables_merged;          /* verified, but overlapping others in keys and seqnos: rewritten */
   uint32_t tables_written;         /* new tables: salvaged journal batches and merge output */
   uint32_t journals_read;

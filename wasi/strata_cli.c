@@ -113,8 +113,8 @@ static int repair_command(const char *dir) {
   strata_status *st = strata_repair(dir, NULL, &r);
   if (st) return report(st);
   if (r.log) fputs(r.log, stdout);
-  printf("repair: %u tables found, %u kept, %u damaged (moved to lost/), %u merged, %u written\n", r.tables_found,
-         r.tables_kept, r.tables_damaged, r.tables_merged, r.tables_written);
+  printf("repair: %u tables found, %u kept, %u damaged and %u obsolete (moved to lost/), %u merged, %u written\n",
+         r.tables_found, r.tables_kept, r.tables_damaged, r.tables_obsolete, r.tables_merged, r.tables_written);
   printf("journals: %u read, %" PRIu64 " batches salvaged, %" PRIu64 " damaged batches and %" PRIu64
          " damaged bytes lost, %" PRIu64 " torn bytes\n",
          r.journals_read, r.journal_batches_salvaged, r.journal_batches_lost, r.journal_bytes_lost,

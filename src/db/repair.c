@@ -67,6 +67,11 @@ typedef struct repair {
   uint64_t next_id;       /* the next free file id */
   uint64_t highest_seqno;
   memtable *salvaged;     /* journal batches not yet written */
+  /* The newest manifest, when it is certainly the newest (both slots intact, or only one ever
+   * written): tables it does not list below its next_file_id are obsolete, and journals below
+   * its journal_min hold only flushed writes. NULL otherwise. */
+  version *trusted;
+  uint64_t trusted_next_id, trusted_journal_min;
   write_batch_item *items;
   size_t items_cap;
   strata_repair_report *report;
@@ -249,6 +254,13 @@ static strata_status *verify_tables(repair *r) {
     table_info *ti = NULL;
     strata_status *why = NULL;
     r->report->tables_found++;
+    if (r->trusted && l.ids[i] < r->trusted_next_id && !version_find_table(r->trusted, l.ids[i], NULL)) {
+      /* compacted or dropped away (a snapshot kept it until a crash): reading it would resurrect */
+      r->report->tables_obsolete++;
+      st = keep_in_lost(r, path, "table", "obsolete: the intact newest manifest no longer lists it");
+      free(path);
+      continue;
+    }
     st = verify_table(r, l.ids[i], path, &ti, &why);
     if (!st && ti) st = push_table(r, ti, 0);
     if (!st && why) {
@@ -396,12 +408,18 @@ static strata_status *salvage_batch(void *ctx, uint64_t seqno, const write_batch
   return NULL;
 }
 
-/* (*empty)[i] = 1 when journal i held nothing at all: no batch, no damage, no torn bytes. */
-static strata_status *salvage_journals(repair *r, uint64_t **numbers, size_t *count, unsigned char **empty) {
+enum journal_state { JOURNAL_SALVAGED, JOURNAL_EMPTY, JOURNAL_SPENT };
+
+/* (*state)[i]: what journal i held (JOURNAL_EMPTY: no batch, no damage, no torn bytes). */
+static strata_status *salvage_journals(repair *r, uint64_t **numbers, size_t *count, unsigned char **state) {
   STATUS_TRY(journal_list(r->fs, r->journal_dir, numbers, count));
   STATUS_TRY(memtable_new(&r->salvaged));
-  if (!(*empty = calloc(*count ? *count : 1, 1))) return status_no_memory();
+  if (!(*state = calloc(*count ? *count : 1, 1))) return status_no_memory();
   for (size_t i = 0; i < *count; i++) {
+    if (r->trusted && (*numbers)[i] < r->trusted_journal_min) {
+      (*state)[i] = JOURNAL_SPENT; /* its writes are in tables the manifest lists */
+      continue;
+    }
     char *path = journal_path(r->journal_dir, (*numbers)[i]);
     if (!path) return status_no_memory();
     journal_salvage_report jr;
@@ -413,7 +431,8 @@ static strata_status *salvage_journals(repair *r, uint64_t **numbers, size_t *co
       rep->journal_batches_lost += jr.batches_lost;
       rep->journal_bytes_lost += jr.bytes_lost;
       rep->journal_torn_bytes += jr.torn_bytes;
-      (*empty)[i] = !jr.batches && !jr.batches_lost && !jr.damaged_regions && !jr.torn_bytes && !jr.header_damaged;
+      if (!jr.batches && !jr.batches_lost && !jr.damaged_regions && !jr.torn_bytes && !jr.header_damaged)
+        (*state)[i] = JOURNAL_EMPTY;
       if (jr.damaged_regions || jr.batches_lost || jr.header_damaged)
         say(r, "%s: %llu batches salvaged; %llu damaged batches and %llu damaged bytes in %llu places lost, "
                "the first at offset %llu%s",
@@ -608,13 +627,21 @@ static void remove_written(repair *r) {
 static void read_hints(repair *r, manifest_slot_probe slots[2], uint64_t *journal_min) {
   if (!slots[0].valid && !slots[1].valid) return;
   manifest_state m = {0};
+  manifest_read_info info = {0, 0};
   int found = 0;
-  strata_status *st = manifest_read(r->fs, r->dir, &m, &found, NULL);
+  strata_status *st = manifest_read(r->fs, r->dir, &m, &found, &info);
   if (!st && found) {
     if (m.next_file_id > r->next_id) r->next_id = m.next_file_id;
     if (m.flushed_seqno > 0 && m.flushed_seqno - 1 > r->highest_seqno) r->highest_seqno = m.flushed_seqno - 1;
     *journal_min = m.journal_min;
     r->level_count = m.version->level_count;
+    /* a damaged other slot may have been the newer one: then nothing it dropped is provably gone */
+    const manifest_slot_probe *other = &slots[(info.epoch & 1) ^ 1];
+    if (other->valid || (!other->exists && info.epoch <= 1)) {
+      r->trusted = version_ref(m.version);
+      r->trusted_next_id = m.next_file_id;
+      r->trusted_journal_min = m.journal_min;
+    }
   }
   if (found) manifest_state_clear(&m);
   strata_status_free(st);
@@ -650,8 +677,8 @@ static strata_status *run_repair(repair *r) {
   uint64_t *journals = NULL;
   size_t journal_count = 0;
   int committed = 0;
-  unsigned char *empty = NULL;
-  strata_status *st = salvage_journals(r, &journals, &journal_count, &empty);
+  unsigned char *state = NULL;
+  strata_status *st = salvage_journals(r, &journals, &journal_count, &state);
   if (journal_count && journals[journal_count - 1] >= journal_min) journal_min = journals[journal_count - 1] + 1;
   if (!st) st = group_tables(r);
   if (!st) st = merge_groups(r);
@@ -667,16 +694,19 @@ static strata_status *run_repair(repair *r) {
   /* the manifest is durable: what it replaced can go */
   for (size_t i = 0; i < journal_count && !st; i++) {
     if (journals[i] >= journal_min) continue;
-    if (empty[i]) { /* nothing to keep */
+    if (state[i] == JOURNAL_EMPTY) { /* nothing to keep */
       st = journal_remove(r->fs, r->journal_dir, journals[i]);
       continue;
     }
     char *path = journal_path(r->journal_dir, journals[i]);
-    st = path ? keep_in_lost(r, path, "journal", "salvaged into tables") : status_no_memory();
+    st = !path ? status_no_memory()
+               : keep_in_lost(r, path, "journal",
+                              state[i] == JOURNAL_SPENT ? "spent: below the manifest's journal_min"
+                                                        : "salvaged into tables");
     free(path);
   }
   free(journals);
-  free(empty);
+  free(state);
   for (size_t i = 0; i < r->count && !st; i++)
     if (r->groups[r->tables[i].group].members > 1) remove_tables(r, &r->tables[i].info, 1);
   if (!st && r->report->tables_merged) st = vfs_sync_dir(r->fs, r->tables_dir);
@@ -691,6 +721,7 @@ static void repair_free(repair *r) {
     for (size_t g = 0; g < r->count; g++) unref_tables(r->groups[g].run, r->groups[g].run_count);
   free(r->groups);
   memtable_unref(r->salvaged);
+  version_unref(r->trusted);
   free(r->items);
   free(r->dir);
   free(r->tables_dir);

@@ -324,6 +324,47 @@ static void repair_moves_damaged_table_to_lost_and_keeps_the_rest(void) {
   strata_options_free(o);
 }
 
+/* A table compaction made obsolete, left on disk (a snapshot held it when the process died):
+ * with both slots intact the manifest proves it obsolete, and its deleted key stays deleted. */
+static void repair_moves_tables_the_intact_manifest_dropped_to_lost(void) {
+  strata_options *o = options(1 << 20);
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_OK(strata_put(db, "x", 1, "old", 3, 0));
+  CHECK_OK(strata_put(db, "y", 1, "kept", 4, 0));
+  CHECK_OK(strata_flush(db));
+  ids before;
+  CHECK_OK(list_tables(&before));
+  CHECK_EQ_U64(before.n, 1);
+  char name[64];
+  snprintf(name, sizeof name, "tables/%llu", (unsigned long long)before.v[0]);
+  char *table = child(name), *saved = child("saved-table");
+  CHECK_OK(vfs_copy_file(fs, table, saved));
+  CHECK_OK(strata_delete(db, "x", 1, 0));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_compact(db, 1)); /* major: one new table, the tombstone and "old" dropped */
+  CHECK_OK(strata_close(db));
+  CHECK(!file_exists(name));
+  CHECK_OK(vfs_copy_file(fs, saved, table)); /* the file a crash would have left */
+
+  strata_repair_report rep;
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.tables_obsolete, 1);
+  CHECK_EQ_U64(rep.tables_damaged, 0);
+  CHECK_EQ_U64(rep.manifest_slots_damaged, 0);
+  CHECK(!file_exists(name));
+  snprintf(name, sizeof name, "lost/table-%llu", (unsigned long long)before.v[0]);
+  CHECK(file_exists(name));
+  strata_repair_report_clear(&rep);
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_VALUE(db, "x", "<absent>");
+  CHECK_VALUE(db, "y", "kept");
+  CHECK_OK(strata_close(db));
+  free(table);
+  free(saved);
+  strata_options_free(o);
+}
+
 /* 100 synced one-put batches of 54 bytes each (25 start + 20 item + 9 end) in one journal. */
 #define BATCH_BYTES 54
 static void repair_salvages_journal_records_after_damage(void) {
@@ -499,6 +540,8 @@ int main(void) {
                       repair_of_a_healthy_database_changes_no_contents, teardown);
   harness_run_variant("repair_moves_damaged_table_to_lost_and_keeps_the_rest", "posix", setup,
                       repair_moves_damaged_table_to_lost_and_keeps_the_rest, teardown);
+  harness_run_variant("repair_moves_tables_the_intact_manifest_dropped_to_lost", "posix", setup,
+                      repair_moves_tables_the_intact_manifest_dropped_to_lost, teardown);
   harness_run_variant("repair_salvages_journal_records_after_damage", "posix", setup,
                       repair_salvages_journal_records_after_damage, teardown);
   harness_run_variant("repair_refuses_locked_database", "posix", setup, repair_refuses_locked_database, teardown);

@@ -140,7 +140,7 @@ describe('strata repair (CLI)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /manifest slots damaged 2/);
     assert.match(r.stdout, /journals: \d+ read, 60 batches salvaged/);
-    assert.match(r.stdout, /0 damaged \(moved to lost\/\)/);
+    assert.match(r.stdout, /0 damaged and 0 obsolete \(moved to lost\/\)/);
     const got = await strata(dir, 'get', 'key0001');
     assert.equal(got.code, 0, got.stderr);
     assert.equal(got.stdout, `${model.get('key0001')}\n`);

@@ -442,7 +442,7 @@ async function repair(dir, args) {
   let text = '';
   for (const line of r.log) text += `${line}\n`;
   text += `repair: ${num(r.tablesFound)} tables found, ${num(r.tablesKept)} kept, ${num(r.tablesDamaged)} damaged ` +
-    `(moved to lost/), ${num(r.tablesMerged)} merged, ${num(r.tablesWritten)} written\n`;
+    `and ${num(r.tablesObsolete)} obsolete (moved to lost/), ${num(r.tablesMerged)} merged, ${num(r.tablesWritten)} written\n`;
   text += `journals: ${num(r.journalsRead)} read, ${num(r.journalBatchesSalvaged)} batches salvaged, ` +
     `${num(r.journalBatchesLost)} damaged batches and ${num(r.journalBytesLost)} damaged bytes lost, ` +
     `${num(r.journalTornBytes)} torn bytes\n`;

@@ -320,7 +320,7 @@ strata_status *strata_js_repair(const char *path, vfs *v, double *out, char **lo
   strata_options_free(o);
   if (st) return st;
   const double fields[STRATA_JS_REPAIR_FIELDS] = {
-      r.tables_found, r.tables_kept, r.tables_damaged, r.tables_merged, r.tables_written,
+      r.tables_found, r.tables_kept, r.tables_damaged, r.tables_obsolete, r.tables_merged, r.tables_written,
       r.journals_read, (double)r.journal_batches_salvaged, (double)r.journal_batches_lost,
       (double)r.journal_bytes_lost, (double)r.journal_torn_bytes, r.manifest_slots_damaged,
       r.files_moved_to_lost, (double)r.entries, (double)r.highest_seqno};

@@ -170,6 +170,7 @@ export interface RepairReport {
   tablesFound: number;
   tablesKept: number;
   tablesDamaged: number;
+  tablesObsolete: number;
   tablesMerged: number;
   tablesWritten: number;
   journalsRead: number;

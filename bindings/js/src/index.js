@@ -235,7 +235,7 @@ export async function open(location, options = {}) {
 // repairDatabase(location) rebuilds a database that no longer opens (C strata_repair): it keeps
 // the tables that verify, salvages every intact journal batch, writes a new manifest and moves
 // what it could not use to <location>/lost/. Resolves to the report; the database must be closed.
-const REPAIR_FIELDS = ['tablesFound', 'tablesKept', 'tablesDamaged', 'tablesMerged', 'tablesWritten',
+const REPAIR_FIELDS = ['tablesFound', 'tablesKept', 'tablesDamaged', 'tablesObsolete', 'tablesMerged', 'tablesWritten',
   'journalsRead', 'journalBatchesSalvaged', 'journalBatchesLost', 'journalBytesLost', 'journalTornBytes',
   'manifestSlotsDamaged', 'filesMovedToLost', 'entries', 'highestSeqno'];
 
