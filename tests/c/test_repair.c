@@ -6,6 +6,7 @@
 
 #include "harness.h"
 #include "strata.h"
+#include "journal/journal_format.h"
 #include "table/table_writer.h"
 #include "util/status.h"
 #include "vfs/vfs.h"
@@ -428,6 +429,125 @@ static void repair_salvages_journal_records_after_damage(void) {
   strata_options_free(o);
 }
 
+/* The path of the one journal holding data (the newest), malloc'd. */
+static char *data_journal(void) {
+  char *found = NULL;
+  for (uint64_t n = 0; n < 16; n++) {
+    char name[32];
+    snprintf(name, sizeof name, "journal/%llu", (unsigned long long)n);
+    char *p = child(name);
+    buffer b;
+    buffer_init(&b);
+    strata_status *st = vfs_read_file(fs, p, &b);
+    if (!st && b.len > 8) {
+      free(found);
+      found = p;
+      p = NULL;
+    }
+    strata_status_free(st);
+    buffer_free(&b);
+    free(p);
+  }
+  return found;
+}
+
+/* A value that is itself a valid journal batch (seqno 2, put ghost=boo). Scanning after
+ * damage finds it inside the value; its seqno, below the last batch taken, gives it away. */
+static void repair_skips_a_journal_image_inside_a_value(void) {
+  uint8_t image[JOURNAL_START_SIZE + 15 + JOURNAL_END_SIZE];
+  uint8_t *body = image + JOURNAL_START_SIZE;
+  body[0] = VALUE_TYPE_VALUE;
+  body[1] = 5, body[2] = 0;                         /* key length */
+  body[3] = 3, body[4] = 0, body[5] = 0, body[6] = 0; /* value length */
+  memcpy(body + 7, "ghost", 5);
+  memcpy(body + 12, "boo", 3);
+  journal_encode_start(image, 2, 1, 15);
+  uint8_t *end = body + 15;
+  end[0] = JOURNAL_TAG_END;
+  uint64_t sum = journal_batch_checksum(image, body, 15);
+  for (int i = 0; i < 8; i++) end[1 + i] = (uint8_t)(sum >> (8 * i));
+
+  strata_options *o = options(1 << 20);
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_OK(strata_put(db, "a", 1, "1", 1, 1));
+  CHECK_OK(strata_put(db, "b", 1, "2", 1, 1));
+  CHECK_OK(strata_put(db, "c", 1, "3", 1, 1));
+  CHECK_OK(strata_put(db, "carrier", 7, image, sizeof image, 1));
+  CHECK_OK(strata_put(db, "d", 1, "5", 1, 1));
+  CHECK_OK(strata_close(db));
+  char *journal = data_journal();
+  CHECK(journal != NULL);
+  const char *name = journal + strlen(dir) + 1;
+  size_t one = JOURNAL_START_SIZE + 7 + 2 + JOURNAL_END_SIZE; /* a batch of a 1-byte key and value */
+  CHECK_OK(flip_byte(name, (long)(JOURNAL_HEADER_SIZE + 3 * one + 2))); /* the carrier's start record */
+
+  strata_repair_report rep;
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.journal_batches_salvaged, 4);
+  CHECK_EQ_U64(rep.journal_bytes_lost, JOURNAL_START_SIZE + 7 + 7 + sizeof image + JOURNAL_END_SIZE);
+  strata_repair_report_clear(&rep);
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_VALUE(db, "a", "1");
+  CHECK_VALUE(db, "c", "3");
+  CHECK_VALUE(db, "d", "5");
+  CHECK_VALUE(db, "carrier", "<absent>");
+  CHECK_VALUE(db, "ghost", "<absent>");
+  CHECK_OK(strata_close(db));
+  free(journal);
+  strata_options_free(o);
+}
+
+/* An incomplete last batch and a zero-filled tail are torn, not damage. */
+static void repair_counts_a_torn_tail_as_torn_not_lost(void) {
+  strata_options *o = options(1 << 20);
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  for (int i = 0; i < 10; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "k%d", i);
+    CHECK_OK(strata_put(db, k, strlen(k), "value", 5, 1));
+  }
+  CHECK_OK(strata_close(db));
+  char *journal = data_journal();
+  CHECK(journal != NULL);
+  buffer b;
+  buffer_init(&b);
+  CHECK_OK(vfs_read_file(fs, journal, &b));
+  b.len -= 4; /* the last batch loses its end */
+  uint8_t zeros[512] = {0};
+  CHECK_OK(vfs_replace(fs, journal, b.data, b.len));
+  strata_repair_report rep;
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.journal_batches_salvaged, 9);
+  CHECK_EQ_U64(rep.journal_bytes_lost, 0);
+  CHECK(rep.journal_torn_bytes > 0);
+  strata_repair_report_clear(&rep);
+  /* the repaired database's journal, with a zero-filled tail after a batch */
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_OK(strata_put(db, "z", 1, "zz", 2, 1));
+  CHECK_OK(strata_close(db));
+  free(journal);
+  journal = data_journal();
+  CHECK(journal != NULL);
+  CHECK_OK(vfs_read_file(fs, journal, &b));
+  CHECK_OK(buffer_append(&b, zeros, sizeof zeros));
+  CHECK_OK(vfs_replace(fs, journal, b.data, b.len));
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.journal_batches_salvaged, 1);
+  CHECK_EQ_U64(rep.journal_torn_bytes, sizeof zeros);
+  CHECK_EQ_U64(rep.journal_bytes_lost, 0);
+  strata_repair_report_clear(&rep);
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_VALUE(db, "k8", "value");
+  CHECK_VALUE(db, "k9", "<absent>");
+  CHECK_VALUE(db, "z", "zz");
+  CHECK_OK(strata_close(db));
+  buffer_free(&b);
+  free(journal);
+  strata_options_free(o);
+}
+
 static void repair_refuses_locked_database(void) {
   strata_options *o = options(1 << 20);
   strata_db *db = NULL;
@@ -544,6 +664,10 @@ int main(void) {
                       repair_moves_tables_the_intact_manifest_dropped_to_lost, teardown);
   harness_run_variant("repair_salvages_journal_records_after_damage", "posix", setup,
                       repair_salvages_journal_records_after_damage, teardown);
+  harness_run_variant("repair_skips_a_journal_image_inside_a_value", "posix", setup,
+                      repair_skips_a_journal_image_inside_a_value, teardown);
+  harness_run_variant("repair_counts_a_torn_tail_as_torn_not_lost", "posix", setup,
+                      repair_counts_a_torn_tail_as_torn_not_lost, teardown);
   harness_run_variant("repair_refuses_locked_database", "posix", setup, repair_refuses_locked_database, teardown);
   harness_run_variant("repair_orders_overlapping_tables_so_the_newest_version_wins", "posix", setup,
                       repair_orders_overlapping_tables_so_the_newest_version_wins, teardown);
