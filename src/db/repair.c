@@ -107,14 +107,12 @@ static strata_status *keep_in_lost(repair *r, const char *path, const char *kind
   return NULL;
 }
 
+/* Takes the reference to ti on success only. */
 static strata_status *push_table(repair *r, table_info *ti, int written) {
   if (r->count == r->cap) {
     size_t cap = r->cap ? r->cap * 2 : 16;
     repair_table *grown = realloc(r->tables, cap * sizeof *grown);
-    if (!grown) {
-      table_info_unref(ti);
-      return status_no_memory();
-    }
+    if (!grown) return status_no_memory();
     r->tables = grown;
     r->cap = cap;
   }
@@ -262,7 +260,7 @@ static strata_status *verify_tables(repair *r) {
       continue;
     }
     st = verify_table(r, l.ids[i], path, &ti, &why);
-    if (!st && ti) st = push_table(r, ti, 0);
+    if (!st && ti && (st = push_table(r, ti, 0))) table_info_unref(ti);
     if (!st && why) {
       r->report->tables_damaged++;
       st = keep_in_lost(r, path, "table", strata_status_message(why));
@@ -366,10 +364,8 @@ static strata_status *flush_salvaged(repair *r) {
   size_t n = 0;
   strata_status *st = write_stream(r, it, &out, &n);
   kv_iterator_destroy(it);
-  for (size_t i = 0; i < n && !st; i++) {
-    st = push_table(r, out[i], 1);
-    out[i] = NULL;
-  }
+  for (size_t i = 0; i < n && !st; i++)
+    if (!(st = push_table(r, out[i], 1))) out[i] = NULL;
   if (st) {
     for (size_t i = 0; i < n; i++)
       if (out[i]) {
@@ -707,9 +703,13 @@ static strata_status *run_repair(repair *r) {
   }
   free(journals);
   free(state);
+  int removed = 0;
   for (size_t i = 0; i < r->count && !st; i++)
-    if (r->groups[r->tables[i].group].members > 1) remove_tables(r, &r->tables[i].info, 1);
-  if (!st && r->report->tables_merged) st = vfs_sync_dir(r->fs, r->tables_dir);
+    if (r->groups[r->tables[i].group].members > 1) {
+      remove_tables(r, &r->tables[i].info, 1);
+      removed = 1;
+    }
+  if (!st && removed) st = vfs_sync_dir(r->fs, r->tables_dir);
   r->report->highest_seqno = r->highest_seqno;
   return st;
 }

@@ -10,6 +10,7 @@
 #include "table/table_writer.h"
 #include "util/status.h"
 #include "vfs/vfs.h"
+#include "vfs/vfs_fault.h"
 
 static vfs *fs;
 static char *dir;
@@ -635,6 +636,105 @@ static void repair_orders_overlapping_tables_so_the_newest_version_wins(void) {
   strata_options_free(o);
 }
 
+/* --- interrupted repairs: an I/O failure and a power cut at every point, then a rerun ------- */
+
+static strata_status *copy_tree(vfs *v, const char *from, const char *to);
+
+typedef struct copy_ctx {
+  vfs *v;
+  const char *from, *to;
+} copy_ctx;
+
+static strata_status *copy_entry(void *ctx, const char *name, int is_dir) {
+  copy_ctx *c = ctx;
+  char *a = vfs_path_join(c->from, name), *b = vfs_path_join(c->to, name);
+  strata_status *st = !a || !b ? status_new(STRATA_NO_MEMORY, "copy") : NULL;
+  if (!st) st = is_dir ? copy_tree(c->v, a, b) : vfs_copy_file(c->v, a, b);
+  free(a);
+  free(b);
+  return st;
+}
+
+static strata_status *copy_tree(vfs *v, const char *from, const char *to) {
+  strata_status *st = vfs_mkdir(v, to);
+  copy_ctx c = {v, from, to};
+  if (!st) st = vfs_list(v, from, copy_entry, &c);
+  return st;
+}
+
+static vfs *inner_fs;
+static char *root_dir;
+
+static int setup_fault(void) {
+  inner_fs = harness_open_fs(vfs_memory_new, "repair-fault", &root_dir);
+  if (!inner_fs) return 0;
+  strata_status *st = vfs_fault_new(inner_fs, &fs);
+  if (st) {
+    harness_fail(__FILE__, __LINE__, "%s", strata_status_message(st));
+    strata_status_free(st);
+    return 0;
+  }
+  dir = vfs_path_join(root_dir, "db");
+  return dir != NULL;
+}
+
+static void teardown_fault(void) {
+  vfs_destroy(fs);
+  free(dir);
+  harness_close_fs(inner_fs, root_dir);
+  fs = inner_fs = NULL;
+  dir = root_dir = NULL;
+}
+
+#define MUTATING (VFS_FAULT_WRITE | VFS_FAULT_SYNC | VFS_FAULT_REMOVE | VFS_FAULT_REPLACE | VFS_FAULT_TRUNCATE)
+
+static void repair_interrupted_anywhere_completes_when_rerun(void) {
+  vfs *wrapper = fs;
+  fs = inner_fs; /* the database is built and damaged without faults */
+  CHECK_OK(build_model_db(0));
+  CHECK_OK(flip_byte("manifest-0", 40));
+  CHECK_OK(flip_byte("manifest-1", 40));
+  char *pristine = vfs_path_join(root_dir, "pristine");
+  CHECK_OK(copy_tree(inner_fs, dir, pristine));
+  fs = wrapper;
+
+  strata_repair_report rep;
+  vfs_fault_reset_counters(fs);
+  CHECK_OK(repair(&rep));
+  strata_repair_report_clear(&rep);
+  vfs_fault_counters c;
+  vfs_fault_get_counters(fs, &c);
+  uint64_t ops = c.writes + c.syncs + c.dir_syncs + c.removes + c.replaces + c.truncates;
+  CHECK(ops > 10);
+  uint64_t failed = 0;
+  for (uint64_t n = 1; n <= ops; n++) {
+    CHECK_OK(vfs_remove_tree(fs, dir)); /* through the wrapper, which forgets what it tracked */
+    CHECK_OK(copy_tree(inner_fs, pristine, dir));
+    vfs_fault_fail_from(fs, MUTATING, n); /* the disk is gone from the nth write on ... */
+    strata_status *st = repair(&rep);
+    failed += st != NULL;
+    strata_status_free(st);
+    strata_repair_report_clear(&rep);
+    CHECK_OK(vfs_fault_crash(fs, n)); /* ... and the power goes: unsynced bytes torn or lost */
+    strata_status *again = repair(&rep);
+    if (again) {
+      harness_fail(__FILE__, __LINE__, "rerun after a cut at write %llu: %s", (unsigned long long)n,
+                   strata_status_message(again));
+      strata_status_free(again);
+      return;
+    }
+    strata_repair_report_clear(&rep);
+    strata_options *o = options(64 << 10);
+    strata_db *db = NULL;
+    CHECK_OK(strata_open(dir, o, &db));
+    strata_options_free(o);
+    CHECK_MODEL(db);
+    CHECK_OK(strata_close(db));
+  }
+  CHECK_EQ_U64(failed, ops); /* every cut interrupted it */
+  free(pristine);
+}
+
 static void repair_reports_bad_input(void) {
   strata_repair_report rep;
   strata_options *o = options(1 << 20);
@@ -671,6 +771,8 @@ int main(void) {
   harness_run_variant("repair_refuses_locked_database", "posix", setup, repair_refuses_locked_database, teardown);
   harness_run_variant("repair_orders_overlapping_tables_so_the_newest_version_wins", "posix", setup,
                       repair_orders_overlapping_tables_so_the_newest_version_wins, teardown);
+  harness_run_variant("repair_interrupted_anywhere_completes_when_rerun", "memory+fault", setup_fault,
+                      repair_interrupted_anywhere_completes_when_rerun, teardown_fault);
   harness_run_variant("repair_reports_bad_input", "posix", setup, repair_reports_bad_input, teardown);
   return harness_finish();
 }
