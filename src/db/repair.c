@@ -30,6 +30,7 @@
 #include "../journal/journal_files.h"
 #include "../journal/journal_salvage.h"
 #include "../memtable/memtable.h"
+#include "../table/table_chain.h"
 #include "../table/table_reader.h"
 #include "../table/table_writer.h"
 #include "../tree/merge_iterator.h"
@@ -488,32 +489,70 @@ static strata_status *group_tables(repair *r) {
   return NULL;
 }
 
-/* Merges the members of group g into a new run. */
+static int by_key_min(const void *a, const void *b) {
+  const table_info *x = *(table_info *const *)a, *y = *(table_info *const *)b;
+  return slice_compare(x->key_min, y->key_min);
+}
+
+/* One chain of key-disjoint tables as a stream: a merge holds one open table per chain. */
+static strata_status *chain_iterator(repair *r, table_info **tables, size_t n, kv_iterator **out) {
+  char **paths = calloc(n, sizeof *paths);
+  uint64_t *ids = calloc(n, sizeof *ids);
+  strata_status *st = paths && ids ? NULL : status_no_memory();
+  for (size_t i = 0; i < n && !st; i++) {
+    ids[i] = tables[i]->id;
+    if (!(paths[i] = table_path(r, ids[i]))) st = status_no_memory();
+  }
+  if (!st) st = table_chain_iterator_new(r->fs, (const char *const *)paths, ids, n, out);
+  for (size_t i = 0; paths && i < n; i++) free(paths[i]);
+  free(paths);
+  free(ids);
+  return st;
+}
+
+/*
+ * Merges the members of group g into a new run. The members are dealt into chains of tables
+ * with disjoint key ranges (by smallest key, each into the first chain it fits), so the merge
+ * opens as many tables at once as the deepest overlap, not all of them.
+ */
 static strata_status *merge_group(repair *r, size_t g) {
   repair_group *grp = &r->groups[g];
+  size_t n = 0, chains = 0;
+  table_info **members = calloc(grp->members, sizeof *members);
+  size_t *chain_of = calloc(grp->members, sizeof *chain_of);
+  table_info **last = calloc(grp->members, sizeof *last); /* each chain's last table */
+  table_info **dealt = calloc(grp->members, sizeof *dealt);
   kv_iterator **kids = calloc(grp->members, sizeof *kids);
-  table_reader **readers = calloc(grp->members, sizeof *readers);
-  strata_status *st = kids && readers ? NULL : status_no_memory();
-  size_t n = 0;
-  for (size_t i = 0; i < r->count && !st; i++) {
-    if (r->tables[i].group != g) continue;
-    char *path = table_path(r, r->tables[i].info->id);
-    st = path ? table_reader_open(r->fs, path, r->tables[i].info->id, NULL, &readers[n]) : status_no_memory();
-    free(path);
-    if (!st) st = table_reader_iterator(readers[n], SEQNO_READ_ALL, &kids[n]);
-    if (readers[n]) n++;
+  strata_status *st = members && chain_of && last && dealt && kids ? NULL : status_no_memory();
+  for (size_t i = 0; i < r->count && !st; i++)
+    if (r->tables[i].group == g) members[n++] = r->tables[i].info;
+  if (!st) qsort(members, n, sizeof *members, by_key_min);
+  for (size_t i = 0; i < n && !st; i++) {
+    size_t c = 0;
+    while (c < chains && slice_compare(last[c]->key_max, members[i]->key_min) >= 0) c++;
+    if (c == chains) chains++;
+    last[c] = members[i];
+    chain_of[i] = c;
+  }
+  for (size_t c = 0; c < chains && !st; c++) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+      if (chain_of[i] == c) dealt[k++] = members[i];
+    st = chain_iterator(r, dealt, k, &kids[c]);
   }
   kv_iterator *merged = NULL;
   if (!st) {
-    st = merge_iterator_new(kids, n, &merged);
+    st = merge_iterator_new(kids, chains, &merged);
     memset(kids, 0, grp->members * sizeof *kids); /* the merge owns the children now, also on failure */
   }
   if (!st) st = write_stream(r, merged, &grp->run, &grp->run_count);
   kv_iterator_destroy(merged);
-  for (size_t i = 0; i < grp->members && kids; i++) kv_iterator_destroy(kids[i]);
-  for (size_t i = 0; i < n; i++) table_reader_close(readers[i]);
+  for (size_t c = 0; kids && c < chains; c++) kv_iterator_destroy(kids[c]);
+  free(members);
+  free(chain_of);
+  free(last);
+  free(dealt);
   free(kids);
-  free(readers);
   return st;
 }
 

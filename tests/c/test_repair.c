@@ -7,6 +7,7 @@
 #include "harness.h"
 #include "strata.h"
 #include "journal/journal_format.h"
+#include "table/table_chain.h"
 #include "table/table_writer.h"
 #include "util/status.h"
 #include "vfs/vfs.h"
@@ -622,9 +623,11 @@ static void repair_orders_overlapping_tables_so_the_newest_version_wins(void) {
                        {"z", 200, VALUE_TYPE_VALUE, "z"}};
   const entry t11[] = {{"a", 9, VALUE_TYPE_VALUE, "a-new"}};
   const entry t12[] = {{"b", 300, VALUE_TYPE_TOMBSTONE, ""}}; /* newer than all: kept as it is */
+  const entry t14[] = {{"m", 7, VALUE_TYPE_VALUE, "m"}, {"n", 8, VALUE_TYPE_VALUE, "n"}}; /* chained after 11 */
   CHECK_OK(craft_table(10, t10, 3));
   CHECK_OK(craft_table(11, t11, 1));
   CHECK_OK(craft_table(12, t12, 1));
+  CHECK_OK(craft_table(14, t14, 2));
   char *from = child("tables/11"), *to = child("tables/13"); /* an exact copy: a duplicate */
   CHECK_OK(vfs_copy_file(fs, from, to));
   free(from);
@@ -632,11 +635,11 @@ static void repair_orders_overlapping_tables_so_the_newest_version_wins(void) {
 
   strata_repair_report rep;
   CHECK_OK(repair(&rep));
-  CHECK_EQ_U64(rep.tables_found, 4);
+  CHECK_EQ_U64(rep.tables_found, 5);
   CHECK_EQ_U64(rep.tables_kept, 1);
-  CHECK_EQ_U64(rep.tables_merged, 3);
+  CHECK_EQ_U64(rep.tables_merged, 4);
   CHECK_EQ_U64(rep.tables_written, 1);
-  CHECK_EQ_U64(rep.entries, 4 + 1); /* a@9, a@5, b@6, z@200 once each, and the tombstone */
+  CHECK_EQ_U64(rep.entries, 6 + 1); /* a@9, a@5, b@6, m@7, n@8, z@200 once each, and the tombstone */
   CHECK_EQ_U64(rep.highest_seqno, 300);
   CHECK(!file_exists("tables/10") && !file_exists("tables/13"));
   strata_repair_report_clear(&rep);
@@ -646,6 +649,8 @@ static void repair_orders_overlapping_tables_so_the_newest_version_wins(void) {
   CHECK_OK(strata_open(dir, o, &db));
   CHECK_VALUE(db, "a", "a-new");
   CHECK_VALUE(db, "b", "<absent>");
+  CHECK_VALUE(db, "m", "m");
+  CHECK_VALUE(db, "n", "n");
   CHECK_VALUE(db, "z", "z");
   CHECK_OK(strata_put(db, "z", 1, "z2", 2, 0)); /* seqno above 300 */
   CHECK_VALUE(db, "z", "z2");
@@ -756,6 +761,44 @@ static void repair_interrupted_anywhere_completes_when_rerun(void) {
   free(pristine);
 }
 
+/* The chain iterator repair merges with: tables in order, one at a time, forward only. */
+static void table_chain_reads_tables_in_order_and_refuses_to_move_back(void) {
+  char *tables = child("tables");
+  CHECK_OK(vfs_mkdir(fs, tables));
+  free(tables);
+  const entry t1[] = {{"a", 1, VALUE_TYPE_VALUE, "1"}, {"b", 2, VALUE_TYPE_TOMBSTONE, ""}};
+  const entry t2[] = {{"c", 3, VALUE_TYPE_VALUE, "3"}};
+  CHECK_OK(craft_table(1, t1, 2));
+  CHECK_OK(craft_table(2, t2, 1));
+  char *p1 = child("tables/1"), *p2 = child("tables/2"), *missing = child("tables/3");
+  const char *paths[3] = {p1, p2, missing};
+  const uint64_t idv[3] = {1, 2, 3};
+  kv_iterator *it = NULL;
+  CHECK_OK(table_chain_iterator_new(fs, paths, idv, 2, &it));
+  const char *want = "abc";
+  size_t n = 0;
+  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), n++) {
+    internal_key k = kv_iterator_key(it);
+    CHECK(n < 3 && k.user_key.len == 1 && k.user_key.data[0] == (uint8_t)want[n] && k.seqno == n + 1);
+  }
+  CHECK_EQ_U64(n, 3);
+  CHECK_OK(kv_iterator_status(it));
+  kv_iterator_seek_first(it);
+  kv_iterator_prev(it);
+  CHECK(!kv_iterator_valid(it));
+  CHECK_CODE(kv_iterator_status(it), STRATA_NOT_SUPPORTED);
+  kv_iterator_destroy(it);
+  CHECK_OK(table_chain_iterator_new(fs, paths, idv, 3, &it)); /* a table that is gone: an error, no crash */
+  n = 0;
+  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) n++;
+  CHECK_EQ_U64(n, 3);
+  CHECK_CODE(kv_iterator_status(it), STRATA_NOT_FOUND);
+  kv_iterator_destroy(it);
+  free(p1);
+  free(p2);
+  free(missing);
+}
+
 static void repair_reports_bad_input(void) {
   strata_repair_report rep;
   strata_options *o = options(1 << 20);
@@ -794,6 +837,8 @@ int main(void) {
                       repair_orders_overlapping_tables_so_the_newest_version_wins, teardown);
   harness_run_variant("repair_interrupted_anywhere_completes_when_rerun", "memory+fault", setup_fault,
                       repair_interrupted_anywhere_completes_when_rerun, teardown_fault);
+  harness_run_variant("table_chain_reads_tables_in_order_and_refuses_to_move_back", "posix", setup,
+                      table_chain_reads_tables_in_order_and_refuses_to_move_back, teardown);
   harness_run_variant("repair_reports_bad_input", "posix", setup, repair_reports_bad_input, teardown);
   return harness_finish();
 }
