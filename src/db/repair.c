@@ -412,6 +412,7 @@ static strata_status *salvage_journals(repair *r, uint64_t **numbers, size_t *co
   STATUS_TRY(journal_list(r->fs, r->journal_dir, numbers, count));
   STATUS_TRY(memtable_new(&r->salvaged));
   if (!(*state = calloc(*count ? *count : 1, 1))) return status_no_memory();
+  uint64_t previous_highest = 0;
   for (size_t i = 0; i < *count; i++) {
     if (r->trusted && (*numbers)[i] < r->trusted_journal_min) {
       (*state)[i] = JOURNAL_SPENT; /* its writes are in tables the manifest lists */
@@ -438,6 +439,13 @@ static strata_status *salvage_journals(repair *r, uint64_t **numbers, size_t *co
             (unsigned long long)jr.first_damage, jr.header_damaged ? " (damaged header)" : "");
       else if (jr.batches)
         say(r, "%s: %llu batches salvaged", path, (unsigned long long)jr.batches);
+      /* an open that skipped a journal once let new writes reuse its seqnos: an older batch may
+       * then shadow a newer one, and nothing in the files tells them apart */
+      if (jr.batches && jr.lowest_seqno <= previous_highest)
+        say(r, "%s: warning: seqnos from %llu repeat those of earlier journals (up to %llu); where both wrote "
+               "a key, the higher seqno wins",
+            path, (unsigned long long)jr.lowest_seqno, (unsigned long long)previous_highest);
+      if (jr.highest_seqno > previous_highest) previous_highest = jr.highest_seqno;
     }
     free(path);
     STATUS_TRY(st);

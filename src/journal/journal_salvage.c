@@ -115,6 +115,7 @@ static strata_status *scan(salvage *s, const char *path, journal_replay_fn fn, v
       rep->batches++;
       rep->items += write_batch_count(&s->batch);
       if (s->seqno > rep->highest_seqno) rep->highest_seqno = s->seqno;
+      if (rep->batches == 1 || s->seqno < rep->lowest_seqno) rep->lowest_seqno = s->seqno;
       have_last = 1;
       last = s->seqno;
       off = s->next;

@@ -26,7 +26,8 @@
 typedef struct journal_salvage_report {
   uint64_t batches;         /* intact batches handed to the callback */
   uint64_t items;           /* items in them */
-  uint64_t highest_seqno;   /* of the batches handed over; 0 when none */
+  uint64_t lowest_seqno;    /* of the batches handed over; 0 when none */
+  uint64_t highest_seqno;
   uint64_t batches_lost;    /* batches whose start record verified but whose body did not */
   uint64_t damaged_regions; /* stretches of bytes skipped between intact batches */
   uint64_t bytes_lost;      /* bytes in those stretches (a torn or zero-filled tail not counted) */

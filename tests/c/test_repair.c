@@ -7,6 +7,7 @@
 #include "harness.h"
 #include "strata.h"
 #include "journal/journal_format.h"
+#include "journal/journal_writer.h"
 #include "table/table_chain.h"
 #include "table/table_writer.h"
 #include "util/status.h"
@@ -567,6 +568,49 @@ static void repair_counts_a_torn_tail_as_torn_not_lost(void) {
   strata_options_free(o);
 }
 
+/* Journals written by an open that skipped a damaged journal once (before strict recovery):
+ * later writes reused its seqnos. Repair cannot tell which write came last; it says so. */
+static strata_status *write_journal(const char *jdir, uint64_t number, uint64_t first_seqno, const char *value) {
+  journal_writer_options jo = {JOURNAL_SYNC_NONE, 0, NULL, NULL};
+  journal_writer *w = NULL;
+  STATUS_TRY(journal_writer_open(fs, jdir, number, &jo, &w));
+  write_batch b;
+  write_batch_init(&b);
+  strata_status *st = NULL;
+  for (uint64_t i = 0; i < 3 && !st; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "k%llu", (unsigned long long)i);
+    write_batch_clear(&b);
+    st = write_batch_put(&b, slice_make(k, strlen(k)), slice_make(value, strlen(value)));
+    if (!st) st = journal_writer_append(w, first_seqno + i, &b, 0);
+  }
+  write_batch_free(&b);
+  strata_status *cst = journal_writer_close(w);
+  if (st) strata_status_free(cst);
+  return st ? st : cst;
+}
+
+static void repair_warns_when_journals_reuse_seqnos(void) {
+  char *jdir = child("journal");
+  CHECK_OK(vfs_mkdir(fs, jdir));
+  CHECK_OK(write_journal(jdir, 1, 10, "first"));  /* seqnos 10..12 */
+  CHECK_OK(write_journal(jdir, 2, 11, "second")); /* seqnos 11..13: 11 and 12 again */
+  free(jdir);
+  strata_repair_report rep;
+  CHECK_OK(repair(&rep));
+  CHECK_EQ_U64(rep.journal_batches_salvaged, 6);
+  CHECK(rep.log && strstr(rep.log, "warning: seqnos from 11 repeat"));
+  CHECK_EQ_U64(rep.highest_seqno, 13);
+  strata_repair_report_clear(&rep);
+  strata_options *o = options(1 << 20);
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_VALUE(db, "k0", "second"); /* k0@11 beats k0@10 */
+  CHECK_VALUE(db, "k2", "second"); /* k2@13 beats k2@12 */
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+}
+
 static void repair_refuses_locked_database(void) {
   strata_options *o = options(1 << 20);
   strata_db *db = NULL;
@@ -832,6 +876,8 @@ int main(void) {
                       repair_skips_a_journal_image_inside_a_value, teardown);
   harness_run_variant("repair_counts_a_torn_tail_as_torn_not_lost", "posix", setup,
                       repair_counts_a_torn_tail_as_torn_not_lost, teardown);
+  harness_run_variant("repair_warns_when_journals_reuse_seqnos", "posix", setup,
+                      repair_warns_when_journals_reuse_seqnos, teardown);
   harness_run_variant("repair_refuses_locked_database", "posix", setup, repair_refuses_locked_database, teardown);
   harness_run_variant("repair_orders_overlapping_tables_so_the_newest_version_wins", "posix", setup,
                       repair_orders_overlapping_tables_so_the_newest_version_wins, teardown);
