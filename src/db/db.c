@@ -169,16 +169,17 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
 }
 
 strata_status *strata_write(strata_db *db, strata_batch *b, int sync) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
+  HANDLE_CHECK(b, HANDLE_BATCH);
   sync_mutex_lock(&db->write_mu);
   strata_status *st = write_locked(db, &b->batch, sync);
   sync_mutex_unlock(&db->write_mu);
   return st;
 }
 
+/* The caller (a public function) has checked its arguments. */
 static strata_status *write_one(strata_db *db, value_type type, const void *key, size_t klen, const void *value,
                                 size_t vlen, int sync) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
   STATUS_TRY(db_check_key(klen));
   STATUS_TRY(db_check_value(vlen));
   sync_mutex_lock(&db->write_mu);
@@ -190,19 +191,26 @@ static strata_status *write_one(strata_db *db, value_type type, const void *key,
 }
 
 strata_status *strata_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen, int sync) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_BYTES(key, klen);
+  ARG_BYTES(value, vlen);
   return write_one(db, VALUE_TYPE_VALUE, key, klen, value, vlen, sync);
 }
 
 strata_status *strata_delete(strata_db *db, const void *key, size_t klen, int sync) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_BYTES(key, klen);
   return write_one(db, VALUE_TYPE_TOMBSTONE, key, klen, NULL, 0, sync);
 }
 
 strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen, int sync) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_BYTES(key, klen);
   return write_one(db, VALUE_TYPE_WEAK_TOMBSTONE, key, klen, NULL, 0, sync);
 }
 
 strata_status *strata_flush(strata_db *db) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
   sync_mutex_lock(&db->write_mu);
   int sealed = 0;
   strata_status *st = background_error(db);
@@ -216,8 +224,9 @@ strata_status *strata_flush(strata_db *db) {
 }
 
 strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more) {
+  ARG_NOT_NULL(more);
   *more = 0;
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
   sync_mutex_lock(&db->write_mu); /* an idle database still gets its interval sync */
   strata_status *sync_st = journal_writer_sync_if_due(db->journal, NULL);
   sync_mutex_unlock(&db->write_mu);
@@ -331,6 +340,7 @@ static void db_free(strata_db *db) {
   sync_cond_destroy(&db->compact_wake);
   free(db->path);
   free(db->journal_dir);
+  handle_retire(&db->tag);
   free(db);
 }
 
@@ -380,9 +390,13 @@ static strata_status *open_locked(strata_db *db) {
 }
 
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out) {
+  ARG_NOT_NULL(out);
+  *out = NULL;
   if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "database path is empty");
+  if (opts) HANDLE_CHECK(opts, HANDLE_OPTIONS);
   strata_db *db = calloc(1, sizeof *db);
   if (!db) return status_no_memory();
+  db->tag = HANDLE_DB;
   strata_options defaults;
   if (!opts) {
     strata_options *d = NULL;
@@ -435,6 +449,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
 
 strata_status *strata_close(strata_db *db) {
   if (!db) return NULL;
+  HANDLE_CHECK(db, HANDLE_DB);
   stop_background(db); /* neither compaction nor the flusher may run while the journal closes */
   strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
   /* snapshots or iterators still reading: a later handle may compact their tables away */

@@ -38,6 +38,7 @@
 #include "../version/lost_folder.h"
 #include "../version/manifest.h"
 #include "db_internal.h"
+#include "handle.h"
 
 typedef struct repair_table {
   table_info *info; /* one reference */
@@ -777,9 +778,10 @@ static void repair_free(repair *r) {
 }
 
 strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out) {
-  if (!out) return status_new(STRATA_INVALID_ARGUMENT, "strata_repair: the report out-parameter is NULL");
+  ARG_NOT_NULL(out);
   memset(out, 0, sizeof *out);
   if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "strata_repair: the database path is empty");
+  if (opts) HANDLE_CHECK(opts, HANDLE_OPTIONS);
   strata_options *defaults = NULL;
   if (!opts) {
     STATUS_TRY(strata_options_new(&defaults));

@@ -855,6 +855,10 @@ static void repair_reports_bad_input(void) {
   CHECK_CODE(strata_repair("", o, &rep), STRATA_INVALID_ARGUMENT);
   CHECK_CODE(strata_repair(NULL, o, &rep), STRATA_INVALID_ARGUMENT);
   CHECK_CODE(strata_repair(dir, o, NULL), STRATA_INVALID_ARGUMENT);
+  strata_batch *not_options = NULL;
+  CHECK_OK(strata_batch_new(&not_options));
+  CHECK_CODE(strata_repair(dir, (const strata_options *)(const void *)not_options, &rep), STRATA_INVALID_ARGUMENT);
+  strata_batch_free(not_options);
   CHECK(rep.log == NULL);
   free(missing);
   free(file);
