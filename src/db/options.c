@@ -125,3 +125,12 @@ void strata_options_set_compaction_filter(strata_options *o, strata_compaction_f
   o->filter_fn = fn;
   o->filter_ctx = ctx;
 }
+
+strata_status *strata_options_set_recovery_mode(strata_options *o, strata_recovery_mode mode) {
+  HANDLE_CHECK(o, HANDLE_OPTIONS);
+  if (mode != STRATA_RECOVERY_STRICT && mode != STRATA_RECOVERY_POINT_IN_TIME)
+    return status_new(STRATA_INVALID_ARGUMENT,
+                      "recovery mode %d is unknown (0 = strict, 1 = point-in-time)", (int)mode);
+  o->recovery_mode = mode;
+  return NULL;
+}

@@ -671,7 +671,8 @@ static void remove_written(repair *r) {
 static void read_hints(repair *r, manifest_slot_probe slots[2], uint64_t *journal_min) {
   if (!slots[0].valid && !slots[1].valid) return;
   manifest_state m = {0};
-  manifest_read_info info = {0, 0};
+  manifest_read_info info;
+  memset(&info, 0, sizeof info);
   int found = 0;
   strata_status *st = manifest_read(r->fs, r->dir, &m, &found, &info);
   if (!st && found) {
@@ -680,7 +681,7 @@ static void read_hints(repair *r, manifest_slot_probe slots[2], uint64_t *journa
     *journal_min = m.journal_min;
     r->level_count = m.version->level_count;
     /* a damaged other slot may have been the newer one: then nothing it dropped is provably gone */
-    const manifest_slot_probe *other = &slots[(info.epoch & 1) ^ 1];
+    const manifest_slot_probe *other = &slots[info.slot ^ 1];
     if (other->valid || (!other->exists && info.epoch <= 1)) {
       r->trusted = version_ref(m.version);
       r->trusted_next_id = m.next_file_id;
