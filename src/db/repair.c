@@ -635,7 +635,7 @@ static strata_status *write_manifests(repair *r, const manifest_state *m, manife
   for (int pass = 0; pass < 2; pass++) {
     manifest_slot_probe *slot = &slots[(epoch + 1) & 1];
     if (slot->exists && !slot->valid) {
-      STATUS_TRY(keep_in_lost(r, slot->path, "damaged", "a damaged manifest slot"));
+      STATUS_TRY(keep_in_lost(r, slot->path, "manifest", "a damaged manifest slot"));
       slot->exists = 0;
     }
     STATUS_TRY(manifest_write(r->fs, r->dir, &epoch, m));

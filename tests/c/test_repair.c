@@ -238,7 +238,7 @@ static void repair_restores_database_with_both_manifest_slots_damaged(void) {
   CHECK(rep.journal_batches_salvaged >= 150);
   CHECK_EQ_U64(rep.journal_bytes_lost, 0);
   CHECK(rep.files_moved_to_lost >= 2); /* the two slots, and the journals */
-  CHECK(file_exists("lost/damaged-manifest-0") && file_exists("lost/damaged-manifest-1"));
+  CHECK(file_exists("lost/manifest-0") && file_exists("lost/manifest-1"));
   CHECK(rep.log && strstr(rep.log, "manifest"));
   uint64_t highest = rep.highest_seqno;
   CHECK(highest >= KEYS);

@@ -81,8 +81,8 @@ describe('repairDatabase', () => {
     assert.equal(r.journalBatchesSalvaged, 60);
     assert.equal(r.journalBytesLost, 0);
     assert.ok(r.highestSeqno >= 600 + 200 + 86 + 60, `highest seqno ${r.highestSeqno}`);
-    assert.ok(r.log.some((l) => /damaged-manifest-0/.test(l)), r.log.join('\n'));
-    assert.ok(fs.existsSync(path.join(dir, 'lost', 'damaged-manifest-1')));
+    assert.ok(r.log.some((l) => /lost\/manifest-0/.test(l)), r.log.join('\n'));
+    assert.ok(fs.existsSync(path.join(dir, 'lost', 'manifest-1')));
     await assertModel(dir, model);
 
     const db = await open(dir, { valueEncoding: 'utf8' }); // new writes win over everything repaired
