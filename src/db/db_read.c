@@ -129,9 +129,8 @@ strata_status *strata_iterator_new(strata_db *db, const strata_snapshot *snap, c
                                    strata_iterator **out) {
   if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
   key_range r = key_range_all();
+  STATUS_TRY(db_check_range(range));
   if (range) {
-    if (range->lo_kind != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(range->lo_len));
-    if (range->hi_kind != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(range->hi_len));
     r.lo = to_bound(range->lo_kind, range->lo, range->lo_len);
     r.hi = to_bound(range->hi_kind, range->hi, range->hi_len);
   }
