@@ -48,7 +48,9 @@ strata_status *db_check_range(const strata_range *range) {
 /* --- background errors ------------------------------------------------------------------- */
 
 /* A full disk or a failing device may recover; a bad byte or a broken invariant does not. */
-static int error_can_heal(const strata_status *st) { return status_is(st, STRATA_IO); }
+static int error_can_heal(const strata_status *st) {
+  return status_is(st, STRATA_IO) || status_is(st, STRATA_NO_MEMORY);
+}
 
 void db_bg_fail(strata_db *db, strata_status *st, int source) {
   uint64_t now = clock_monotonic_ms();
@@ -170,19 +172,17 @@ strata_status *strata_resume(strata_db *db) {
   sync_mutex_unlock(&db->bg_mu);
   if (st) return st;
   /* the work that failed, now, on this thread (both are safe beside the background threads);
-   * without an error this flushes what waits, as a failed maintenance step would retry */
-  if (source == DB_BG_COMPACTION) {
-    int did = 0;
-    st = db_compaction_step(db, &did, NULL);
-  } else {
-    st = db_flush_sealed(db);
-  }
+   * without threads, what a failed maintenance step left: the flushes, then a compaction */
+  int did = 0;
+  if (source == DB_BG_COMPACTION) st = db_compaction_step(db, &did, NULL);
+  else st = db_flush_sealed(db);
+  if (!st && !db->bg_running) st = db_compaction_step(db, &did, NULL);
   sync_mutex_lock(&db->bg_mu);
   strata_status *copy = NULL;
   if (st) {
     copy = status_new(strata_status_code(st), "resume: %s", strata_status_message(st));
-    if (db->bg_error) db_bg_fail(db, st, source);
-    else strata_status_free(st); /* no background error to keep: the caller has it */
+    if (db->bg_error || !error_can_heal(st)) db_bg_fail(db, st, source);
+    else strata_status_free(st); /* nothing to keep: a later step retries, the caller has it */
   } else {
     db_bg_healed(db, source);
   }
@@ -331,9 +331,28 @@ strata_status *strata_flush(strata_db *db) {
   return st;
 }
 
+/* The database's error if it cannot heal (a step does not retry what cannot succeed). */
+static strata_status *sticky_error(strata_db *db) {
+  sync_mutex_lock(&db->bg_mu);
+  strata_status *st = db->bg_error && db->bg_error_sticky ? bg_error_copy(db) : NULL;
+  sync_mutex_unlock(&db->bg_mu);
+  return st;
+}
+
+/* A failed maintenance step: the host's next step is the retry of an error that can heal; one
+ * that cannot (corruption) becomes the database's error, as on the background threads. */
+static strata_status *step_failed(strata_db *db, strata_status *st, int source) {
+  if (!st || error_can_heal(st)) return st;
+  sync_mutex_lock(&db->bg_mu);
+  db_bg_fail(db, status_new(strata_status_code(st), "%s", strata_status_message(st)), source);
+  sync_mutex_unlock(&db->bg_mu);
+  return st;
+}
+
 strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more) {
   *more = 0;
   if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  STATUS_TRY(sticky_error(db));
   sync_mutex_lock(&db->write_mu); /* an idle database still gets its interval sync */
   strata_status *sync_st = journal_writer_sync_if_due(db->journal, NULL);
   sync_mutex_unlock(&db->write_mu);
@@ -344,14 +363,14 @@ strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int
   for (;;) {
     tree_counters before = tree_get_counters(db->tree);
     int flushed = 0, compacted = 0;
-    STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
+    STATUS_TRY(step_failed(db, tree_flush_oldest(db->tree, &flushed), DB_BG_FLUSH));
     if (flushed) {
-      STATUS_TRY(remove_spent_journals(db));
+      STATUS_TRY(step_failed(db, remove_spent_journals(db), DB_BG_FLUSH));
       db_compaction_notify(db);
       spent += tree_get_counters(db->tree).bytes_flushed - before.bytes_flushed;
     } else {
       uint64_t bytes = 0;
-      STATUS_TRY(db_compaction_step(db, &compacted, &bytes));
+      STATUS_TRY(step_failed(db, db_compaction_step(db, &compacted, &bytes), DB_BG_COMPACTION));
       spent += bytes;
     }
     if (!flushed && !compacted) break;
