@@ -242,10 +242,9 @@ static strata_status *gather_items(strata_db *db, const write_batch *b, size_t *
   return NULL;
 }
 
-/* Applies newest first: an older operation on the same key in the batch is superseded. */
-static strata_status *apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
-  size_t n = 0;
-  STATUS_TRY(gather_items(db, b, &n));
+/* Applies the n gathered items newest first: an older operation on the same key in the batch
+ * is superseded. */
+static strata_status *apply_items(strata_db *db, size_t n, uint64_t seqno) {
   for (size_t i = n; i-- > 0;) {
     const write_batch_item *item = &db->items[i];
     strata_status *st = tree_write(db->tree, item->key, seqno, item->type, item->value);
@@ -253,6 +252,12 @@ static strata_status *apply_batch(strata_db *db, const write_batch *b, uint64_t 
     else if (st) return st;
   }
   return NULL;
+}
+
+static strata_status *apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
+  size_t n = 0;
+  STATUS_TRY(gather_items(db, b, &n));
+  return apply_items(db, n, seqno);
 }
 
 static strata_status *write_locked(strata_db *db, const write_batch *b, int sync) {
@@ -263,8 +268,10 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
   STATUS_TRY(background_error(db)); /* the stall ends early on a background error */
   STATUS_TRY(make_room(db));
   uint64_t seqno = db->next_seqno;
+  size_t n = 0;
+  STATUS_TRY(gather_items(db, b, &n)); /* a batch that cannot be decoded never reaches the journal */
   STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
-  strata_status *st = apply_batch(db, b, seqno);
+  strata_status *st = apply_items(db, n, seqno);
   if (st) {
     /* The journal holds the batch, so the next open applies it; in memory some of its items
      * may be in, under a seqno the next write would reuse. Refuse writes until reopened. */
