@@ -156,4 +156,49 @@ describe('db.resume()', () => {
       await db.close();
     }
   });
+
+  test('pthreads build: the background flush fails while table writes hit ENOSPC; resume heals it', async () => {
+    const dir = tempDir();
+    const db = await open(dir, { memtableSize: 4096, valueEncoding: 'utf8', threads: true });
+    const realOpen = fs.openSync, realWrite = fs.writeSync, realClose = fs.closeSync;
+    const tableFds = new Set();
+    let full = true; // for table files only: the journal keeps working, so the flush is what fails
+    fs.openSync = function (p, ...rest) {
+      const fd = realOpen.call(this, p, ...rest);
+      if (String(p).includes('/tables/')) tableFds.add(fd);
+      return fd;
+    };
+    fs.closeSync = function (fd) { tableFds.delete(fd); return realClose.call(this, fd); };
+    fs.writeSync = function (fd, ...args) {
+      if (full && tableFds.has(fd)) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
+      return realWrite.call(this, fd, ...args);
+    };
+    try {
+      let failed = null, i = 0;
+      for (; i < 2000 && !failed; i++) {
+        try {
+          await db.put(`k${i}`, 'x'.repeat(500));
+        } catch (e) {
+          failed = e;
+        }
+        await new Promise((resolve) => setImmediate(resolve)); // the flush thread's file calls run here
+      }
+      assert.ok(failed, 'writes should fail once the flush fails');
+      assert.equal(failed.code, 'STRATA_IO');
+      assert.match(failed.message, /background flush failed/);
+      await assert.rejects(db.resume(), (e) => e.code === 'STRATA_IO' && /ENOSPC/.test(e.message));
+      full = false;
+      await db.resume();
+      assert.ok(db.stats().flushes >= 1);
+      await db.put('after', 'room');
+      assert.equal(await db.get('after'), 'room');
+      assert.equal(await db.get(`k${i - 1}`), undefined); // the write that failed was not applied
+      for (let j = 0; j < i - 1; j++) assert.equal(await db.get(`k${j}`), 'x'.repeat(500));
+    } finally {
+      fs.openSync = realOpen;
+      fs.writeSync = realWrite;
+      fs.closeSync = realClose;
+      await db.close();
+    }
+  });
 });
