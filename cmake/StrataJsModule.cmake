@@ -29,6 +29,9 @@ target_link_options(strata_js PRIVATE
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createStrataModule
   -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16777216
   -sWASM_BIGINT=1 # 64-bit integers cross as BigInt instead of split halves
+  # No process.on('uncaughtException' / 'unhandledRejection') per instance: each open would add
+  # a listener pair whose closures keep that instance (and its wasm memory) alive for good.
+  -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
   "-sEXPORTED_FUNCTIONS=${strata_js_export_list}"
   "-sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8"
   "SHELL:--js-library ${CMAKE_SOURCE_DIR}/bindings/js/c/library_strata_host.js"

@@ -6,6 +6,22 @@
  *     is an error the caller owns and releases with strata_status_free().
  *   - Handles are opaque; each has one function that releases it.
  *   - No global state: everything hangs off the handles the caller creates.
+ *
+ * Misuse is an error, not undefined behaviour (API armour, always on; SQLite's
+ * SQLITE_ENABLE_API_ARMOR). Each function checks its arguments on entry:
+ *   - a NULL database handle is STRATA_NOT_OPEN; any other NULL handle, and a NULL
+ *     out-parameter, is STRATA_INVALID_ARGUMENT (unless the function says NULL is allowed);
+ *   - a handle of the wrong type (a snapshot passed as a database, ...) is
+ *     STRATA_INVALID_ARGUMENT;
+ *   - a closed handle is STRATA_NOT_OPEN. This is best effort, as in SQLite: closing overwrites
+ *     the handle's tag before its memory is freed, so a stale handle is recognised only while that
+ *     memory has not been reused. Never use a handle after closing it;
+ *   - bytes given as (pointer, length) may have a NULL pointer only with length 0;
+ *   - a snapshot passed to a read must be of that database: made by that handle, or by an
+ *     earlier handle on the same folder and backend (another database: STRATA_INVALID_ARGUMENT).
+ * Functions that cannot return a status (void ones, pointer- and count-returning ones) do
+ * nothing on misuse and return NULL / 0; the releasing functions accept NULL as free() does.
+ * On failure, an out-parameter that receives a handle is set to NULL.
  */
 #ifndef STRATA_H
 #define STRATA_H
@@ -45,7 +61,8 @@ void strata_status_free(strata_status *st);                   /* accepts NULL */
 
 const char *strata_version_string(void);
 
-/* Checksums of the engine's file formats, exposed so tools can verify files. */
+/* Checksums of the engine's file formats, exposed so tools can verify files. NULL data with a
+ * non-zero length returns 0. */
 uint64_t strata_xxh3_64(const void *data, size_t len);
 
 
@@ -62,6 +79,18 @@ typedef struct strata_snapshot strata_snapshot;
 typedef struct strata_iterator strata_iterator;
 typedef struct strata_batch strata_batch;
 struct vfs; /* a storage backend (src/vfs/vfs.h); advanced use: bindings plug theirs in */
+
+/*
+ * Handles, their lifetimes and what a function does with a bad one (see the conventions above):
+ *   strata_db        strata_open .. strata_close. Iterators and snapshots it made outlive it.
+ *   strata_snapshot  strata_snapshot_acquire .. strata_snapshot_release; outlives its handle,
+ *                    and reads through it, or through a later handle on the same folder.
+ *   strata_iterator  strata_iterator_new* .. strata_iterator_close; keeps reading after its
+ *                    database is closed.
+ *   strata_batch     strata_batch_new .. strata_batch_free.
+ *   strata_options   strata_options_new .. strata_options_free; strata_open copies it. The
+ *                    setters check the handle as every other function does.
+ */
 
 #define STRATA_KEY_MAX 65535u
 
@@ -188,10 +217,13 @@ typedef struct strata_recovery_report {
 } strata_recovery_report;
 strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out);
 
-/* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED if another handle has it. */
+/* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED if another handle has it.
+ * `opts` may be NULL (the defaults); `path` and `out` may not. */
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out);
 /* Waits for background work, releases the lock and frees the handle (also on error). Snapshots and
- * iterators still open keep what they read alive and must still be released. */
+ * iterators still open keep what they read alive and must still be released. NULL is a no-op
+ * (returns NULL); a closed handle is STRATA_NOT_OPEN (best effort), a foreign one
+ * STRATA_INVALID_ARGUMENT, and neither is touched. */
 strata_status *strata_close(strata_db *db);
 
 /*
@@ -215,14 +247,17 @@ strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen,
  * Point read at a snapshot (NULL = latest). *found = 0 when absent. The value is malloc'd for the
  * caller (free with strata_free); strata_get_into copies into the caller's buffer instead and
  * reports the full length in *vlen even when it exceeds cap (then only cap bytes are written).
+ * `found`, `value` and `vlen` must not be NULL; `buf` may be NULL only with cap 0 (a length query).
+ * `snap` must be of this database (STRATA_INVALID_ARGUMENT otherwise).
  */
 strata_status *strata_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen,
                           int *found, void **value, size_t *vlen);
 strata_status *strata_get_into(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen,
                                int *found, void *buf, size_t cap, size_t *vlen);
-void strata_free(void *p);
+void strata_free(void *p); /* accepts NULL */
 
-/* Atomic batches: every operation gets the same seqno and becomes visible at once. */
+/* Atomic batches: every operation gets the same seqno and becomes visible at once.
+ * strata_batch_count of a bad handle is 0; strata_batch_clear / _free ignore one. */
 strata_status *strata_batch_new(strata_batch **out);
 void strata_batch_free(strata_batch *b);
 strata_status *strata_batch_put(strata_batch *b, const void *key, size_t klen, const void *value, size_t vlen);
@@ -232,7 +267,8 @@ size_t strata_batch_count(const strata_batch *b);
 void strata_batch_clear(strata_batch *b);
 strata_status *strata_write(strata_db *db, strata_batch *b, int sync);
 
-/* A consistent view as of now: later writes, flushes and compactions do not change it. */
+/* A consistent view as of now: later writes, flushes and compactions do not change it.
+ * strata_snapshot_seqno of a bad handle is 0; strata_snapshot_release ignores one. */
 strata_status *strata_snapshot_acquire(strata_db *db, strata_snapshot **out);
 void strata_snapshot_release(strata_snapshot *snap);
 uint64_t strata_snapshot_seqno(const strata_snapshot *snap);
@@ -248,9 +284,17 @@ typedef struct strata_range {
   size_t hi_len;
 } strata_range;
 
-/* range NULL = every key; strata_iterator_new_prefix limits to keys starting with prefix. A bound
- * kind other than the three above, or a bound key longer than STRATA_KEY_MAX, is
- * STRATA_INVALID_ARGUMENT (also for strata_drop_range). */
+/*
+ * range NULL = every key; strata_iterator_new_prefix limits to keys starting with prefix. A bound
+ * kind outside strata_bound, or a bound key longer than STRATA_KEY_MAX, is
+ * STRATA_INVALID_ARGUMENT (also for strata_drop_range); an unbounded end's key is ignored.
+ * `snap` must be of this database.
+ *
+ * On a bad iterator handle the functions below do nothing (valid: 0; key / value: NULL with
+ * *len = 0). On a live iterator, a read while it is not valid, a NULL length pointer, or a seek
+ * to a NULL key with a non-zero length returns NULL / does not move, and strata_iterator_status
+ * reports the misuse (STRATA_INVALID_ARGUMENT, once). next / prev on an invalid iterator do nothing.
+ */
 strata_status *strata_iterator_new(strata_db *db, const strata_snapshot *snap, const strata_range *range,
                                    strata_iterator **out);
 strata_status *strata_iterator_new_prefix(strata_db *db, const strata_snapshot *snap, const void *prefix,
@@ -262,12 +306,13 @@ void strata_iterator_seek_for_prev(strata_iterator *it, const void *key, size_t 
 void strata_iterator_next(strata_iterator *it);
 void strata_iterator_prev(strata_iterator *it);
 int strata_iterator_valid(const strata_iterator *it);
-/* Valid until the iterator moves. */
+/* Valid until the iterator moves; NULL with *klen = 0 when the iterator is not valid. */
 const void *strata_iterator_key(const strata_iterator *it, size_t *klen);
 const void *strata_iterator_value(const strata_iterator *it, size_t *vlen);
-/* The error that made the iterator invalid, if any (owned by the caller). */
+/* The error that made the iterator invalid, if any, then a recorded misuse (owned by the caller).
+ * A bad handle: STRATA_INVALID_ARGUMENT (NULL, foreign) or STRATA_NOT_OPEN (closed). */
 strata_status *strata_iterator_status(strata_iterator *it);
-void strata_iterator_close(strata_iterator *it);
+void strata_iterator_close(strata_iterator *it); /* accepts NULL */
 
 /* Seals the active memtable and writes every sealed memtable to a table; returns when done. */
 strata_status *strata_flush(strata_db *db);
@@ -275,6 +320,7 @@ strata_status *strata_flush(strata_db *db);
  * Single-threaded builds (and threaded ones with background threads off): runs pending flushes
  * and compactions until `budget_bytes` of output are written; *more = 1 when work remains. The
  * units are one flush and one compaction job; at least one runs, and the last may overshoot.
+ * `more` must not be NULL.
  */
 strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more);
 
@@ -323,7 +369,7 @@ typedef struct strata_stats {
   double write_amplification;        /* (flush + compaction bytes) / user bytes; 0 before any write */
 } strata_stats;
 
-strata_status *strata_get_stats(strata_db *db, strata_stats *out);
+strata_status *strata_get_stats(strata_db *db, strata_stats *out); /* out must not be NULL */
 
 #ifdef __cplusplus
 }

@@ -30,21 +30,6 @@ strata_status *db_check_value(size_t vlen) {
   return NULL;
 }
 
-static strata_status *check_bound(const char *side, strata_bound kind, size_t len) {
-  if (kind != STRATA_UNBOUNDED && kind != STRATA_INCLUDED && kind != STRATA_EXCLUDED)
-    return status_new(STRATA_INVALID_ARGUMENT,
-                      "range: %s bound kind %d is not STRATA_UNBOUNDED (0), STRATA_INCLUDED (1) or STRATA_EXCLUDED (2)",
-                      side, (int)kind);
-  if (kind != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(len));
-  return NULL;
-}
-
-strata_status *db_check_range(const strata_range *range) {
-  if (!range) return NULL;
-  STATUS_TRY(check_bound("lower", range->lo_kind, range->lo_len));
-  return check_bound("upper", range->hi_kind, range->hi_len);
-}
-
 /* --- background errors ------------------------------------------------------------------- */
 
 /* A full disk or a failing device may recover; a bad byte or a broken invariant does not. */
@@ -165,7 +150,7 @@ static strata_status *background_error(strata_db *db) {
 }
 
 strata_status *strata_resume(strata_db *db) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
   sync_mutex_lock(&db->bg_mu);
   int source = db->bg_error ? db->bg_error_source : DB_BG_FLUSH;
   strata_status *st = db->bg_error && db->bg_error_sticky ? bg_error_copy(db) : NULL;
@@ -292,16 +277,17 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
 }
 
 strata_status *strata_write(strata_db *db, strata_batch *b, int sync) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
+  HANDLE_CHECK(b, HANDLE_BATCH);
   sync_mutex_lock(&db->write_mu);
   strata_status *st = write_locked(db, &b->batch, sync);
   sync_mutex_unlock(&db->write_mu);
   return st;
 }
 
+/* The caller (a public function) has checked its arguments. */
 static strata_status *write_one(strata_db *db, value_type type, const void *key, size_t klen, const void *value,
                                 size_t vlen, int sync) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
   STATUS_TRY(db_check_key(klen));
   STATUS_TRY(db_check_value(vlen));
   sync_mutex_lock(&db->write_mu);
@@ -313,19 +299,26 @@ static strata_status *write_one(strata_db *db, value_type type, const void *key,
 }
 
 strata_status *strata_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen, int sync) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_BYTES(key, klen);
+  ARG_BYTES(value, vlen);
   return write_one(db, VALUE_TYPE_VALUE, key, klen, value, vlen, sync);
 }
 
 strata_status *strata_delete(strata_db *db, const void *key, size_t klen, int sync) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_BYTES(key, klen);
   return write_one(db, VALUE_TYPE_TOMBSTONE, key, klen, NULL, 0, sync);
 }
 
 strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen, int sync) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_BYTES(key, klen);
   return write_one(db, VALUE_TYPE_WEAK_TOMBSTONE, key, klen, NULL, 0, sync);
 }
 
 strata_status *strata_flush(strata_db *db) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
   sync_mutex_lock(&db->write_mu);
   int sealed = 0;
   strata_status *st = background_error(db);
@@ -357,8 +350,9 @@ static strata_status *step_failed(strata_db *db, strata_status *st, int source) 
 }
 
 strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more) {
+  ARG_NOT_NULL(more);
   *more = 0;
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
   STATUS_TRY(sticky_error(db));
   sync_mutex_lock(&db->write_mu); /* an idle database still gets its interval sync */
   strata_status *sync_st = journal_writer_sync_if_due(db->journal, NULL);
@@ -473,6 +467,7 @@ static void db_free(strata_db *db) {
   sync_cond_destroy(&db->compact_wake);
   free(db->path);
   free(db->journal_dir);
+  handle_retire(&db->tag);
   free(db);
 }
 
@@ -522,10 +517,14 @@ static strata_status *open_locked(strata_db *db) {
 }
 
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out) {
+  ARG_NOT_NULL(out);
+  *out = NULL;
   if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "database path is empty");
+  if (opts) HANDLE_CHECK(opts, HANDLE_OPTIONS);
   if (opts) STATUS_TRY(options_validate(opts));
   strata_db *db = calloc(1, sizeof *db);
   if (!db) return status_no_memory();
+  db->tag = HANDLE_DB;
   strata_options defaults;
   if (!opts) {
     strata_options *d = NULL;
@@ -578,6 +577,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
 
 strata_status *strata_close(strata_db *db) {
   if (!db) return NULL;
+  HANDLE_CHECK(db, HANDLE_DB);
   stop_background(db); /* neither compaction nor the flusher may run while the journal closes */
   strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
   /* snapshots or iterators still reading: a later handle may compact their tables away */

@@ -163,7 +163,7 @@ strata_status *db_compaction_step(strata_db *db, int *did, uint64_t *bytes) {
 /* --- public entry points ---------------------------------------------------------------- */
 
 strata_status *strata_compact(strata_db *db, int major) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
   strata_status *st = NULL;
   if (major) {
     st = strata_flush(db); /* the memtables' data joins the merge */
@@ -188,18 +188,18 @@ static strata_status *drop_locked(void *ctx) {
 }
 
 strata_status *strata_drop_range(strata_db *db, const strata_range *range) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
+  STATUS_TRY(db_check_range(range, __func__));
   drop_ctx d = {db, key_range_all()};
-  STATUS_TRY(db_check_range(range));
   if (range) {
     d.range.lo.kind = range->lo_kind == STRATA_INCLUDED   ? BOUND_INCLUDED
                       : range->lo_kind == STRATA_EXCLUDED ? BOUND_EXCLUDED
                                                           : BOUND_UNBOUNDED;
-    d.range.lo.key = slice_make(range->lo, range->lo_len);
+    d.range.lo.key = range->lo_kind == STRATA_UNBOUNDED ? slice_make(NULL, 0) : slice_make(range->lo, range->lo_len);
     d.range.hi.kind = range->hi_kind == STRATA_INCLUDED   ? BOUND_INCLUDED
                       : range->hi_kind == STRATA_EXCLUDED ? BOUND_EXCLUDED
                                                           : BOUND_UNBOUNDED;
-    d.range.hi.key = slice_make(range->hi, range->hi_len);
+    d.range.hi.key = range->hi_kind == STRATA_UNBOUNDED ? slice_make(NULL, 0) : slice_make(range->hi, range->hi_len);
   }
   /* under the write lock, so the drop is installed at a seqno no write has yet; no compaction
    * may hold the tables meanwhile */

@@ -7,9 +7,13 @@
 #include "../journal/write_batch.h"
 #include "../tree/tree.h"
 #include "../util/sync.h"
+#include "handle.h"
 #include "strata.h"
 
+/* Every handle begins with its tag (handle.h): HANDLE_OPTIONS, HANDLE_BATCH, ... */
+
 struct strata_options {
+  uint32_t tag;
   int create_if_missing;
   int error_if_exists;
   uint64_t memtable_size;
@@ -30,10 +34,12 @@ struct strata_options {
 };
 
 struct strata_batch {
+  uint32_t tag;
   write_batch batch;
 };
 
 struct strata_db {
+  uint32_t tag;
   vfs *fs;
   int owns_fs;
   char *path;
@@ -83,15 +89,22 @@ struct strata_db {
   atomic_u64 write_slowdowns;
 };
 
-/* Holds the tree, not the database: a snapshot may outlive the handle that made it. */
+/* Holds the tree, not the database: a snapshot may outlive the handle that made it, and a later
+ * handle on the same folder may read through it. The backend and folder say which database it
+ * belongs to (reads through any other are refused). */
 struct strata_snapshot {
+  uint32_t tag;
   tree *tree;
   super_version *sv;
   uint64_t seqno;
+  const vfs *fs;
+  char path[]; /* the database folder, as the handle that made it holds it */
 };
 
 struct strata_iterator {
+  uint32_t tag;
   mvcc_iterator *it;
+  strata_status *misuse; /* the first misuse (e.g. a key read while invalid), for strata_iterator_status */
 };
 
 /* Background work that can fail and be retried. */
@@ -111,12 +124,11 @@ int db_bg_may_run(strata_db *db, int source, uint64_t *wait_ms);
 /* options.c: checks every option and the rules between them (strata_open). */
 strata_status *options_validate(const strata_options *o);
 
-/* Validates a range's bound kinds and key lengths for the public API. */
-strata_status *db_check_range(const strata_range *range);
-
 /* Validates a key / value size for the public API. */
 strata_status *db_check_key(size_t klen);
 strata_status *db_check_value(size_t vlen);
+/* Validates a caller's range (bound kinds, NULL keys with lengths); `fn` names the caller. */
+strata_status *db_check_range(const strata_range *range, const char *fn);
 
 /* Flushes sealed memtables until none waits (caller holds no db lock), deleting spent journals. */
 strata_status *db_flush_sealed(strata_db *db);

@@ -17,9 +17,20 @@ static super_version *read_view(strata_db *db, const strata_snapshot *snap, uint
   return sv;
 }
 
+/* A snapshot given to a read must be a live one of this database (`fn` names the caller). */
+static strata_status *check_snapshot(const strata_db *db, const strata_snapshot *snap, const char *fn) {
+  if (!snap) return NULL;
+  STATUS_TRY(handle_check(snap, HANDLE_SNAPSHOT, fn));
+  /* the same tree, or an earlier handle's on this folder (its tree stays alive with the snapshot) */
+  if (snap->tree != db->tree && (snap->fs != db->fs || strcmp(snap->path, db->path) != 0))
+    return status_new(STRATA_INVALID_ARGUMENT, "%s: the snapshot belongs to another database (%s, not %s)", fn,
+                      snap->path, db->path);
+  return NULL;
+}
+
+/* The caller (a public function) has checked db, snap and the pointers. */
 static strata_status *get_value(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, int *found,
                                 buffer *value) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
   STATUS_TRY(db_check_key(klen));
   uint64_t seqno;
   super_version *sv = read_view(db, snap, &seqno);
@@ -31,10 +42,17 @@ static strata_status *get_value(strata_db *db, const strata_snapshot *snap, cons
 
 strata_status *strata_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, int *found,
                           void **value, size_t *vlen) {
-  buffer v;
-  buffer_init(&v);
+  ARG_NOT_NULL(found);
+  ARG_NOT_NULL(value);
+  ARG_NOT_NULL(vlen);
+  *found = 0;
   *value = NULL;
   *vlen = 0;
+  HANDLE_CHECK(db, HANDLE_DB);
+  STATUS_TRY(check_snapshot(db, snap, __func__));
+  ARG_BYTES(key, klen);
+  buffer v;
+  buffer_init(&v);
   strata_status *st = get_value(db, snap, key, klen, found, &v);
   if (!st && *found) {
     *value = v.data ? v.data : malloc(1); /* an empty value is still a non-NULL buffer */
@@ -48,8 +66,14 @@ strata_status *strata_get(strata_db *db, const strata_snapshot *snap, const void
 
 strata_status *strata_get_into(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, int *found,
                                void *buf, size_t cap, size_t *vlen) {
+  ARG_NOT_NULL(found);
+  ARG_NOT_NULL(vlen);
+  *found = 0;
   *vlen = 0;
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
+  STATUS_TRY(check_snapshot(db, snap, __func__));
+  ARG_BYTES(key, klen);
+  ARG_BYTES(buf, cap);
   buffer own;
   buffer_init(&own);
   int shared = sync_mutex_trylock(&db->scratch_mu);
@@ -57,7 +81,7 @@ strata_status *strata_get_into(strata_db *db, const strata_snapshot *snap, const
   strata_status *st = get_value(db, snap, key, klen, found, v);
   if (!st && *found) {
     *vlen = v->len;
-    if (v->len) memcpy(buf, v->data, v->len < cap ? v->len : cap);
+    if (v->len && cap) memcpy(buf, v->data, v->len < cap ? v->len : cap);
   }
   if (shared) {
     if (db->scratch.cap > (1u << 20)) buffer_free(&db->scratch); /* do not hold on to huge values */
@@ -72,9 +96,15 @@ void strata_free(void *p) { free(p); }
 /* --- snapshots --------------------------------------------------------------------------- */
 
 strata_status *strata_snapshot_acquire(strata_db *db, strata_snapshot **out) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
-  strata_snapshot *s = malloc(sizeof *s);
+  ARG_NOT_NULL(out);
+  *out = NULL;
+  HANDLE_CHECK(db, HANDLE_DB);
+  size_t path_len = strlen(db->path);
+  strata_snapshot *s = malloc(sizeof *s + path_len + 1);
   if (!s) return status_no_memory();
+  s->tag = HANDLE_SNAPSHOT;
+  s->fs = db->fs;
+  memcpy(s->path, db->path, path_len + 1);
   /* under the write lock, so the seqno and the super version describe the same moment */
   sync_mutex_lock(&db->write_mu);
   s->seqno = atomic_u64_load(&db->visible_seqno);
@@ -92,20 +122,25 @@ strata_status *strata_snapshot_acquire(strata_db *db, strata_snapshot **out) {
 }
 
 void strata_snapshot_release(strata_snapshot *s) {
-  if (!s) return;
+  HANDLE_GUARD_VOID(s, HANDLE_SNAPSHOT);
   tree_snapshot_unpin(s->tree, s->seqno);
   super_version_unref(s->sv);
   tree_unref(s->tree);
+  handle_retire(&s->tag);
   free(s);
 }
 
-uint64_t strata_snapshot_seqno(const strata_snapshot *s) { return s->seqno; }
+uint64_t strata_snapshot_seqno(const strata_snapshot *s) {
+  HANDLE_GUARD(s, HANDLE_SNAPSHOT, 0);
+  return s->seqno;
+}
 
 /* --- iterators --------------------------------------------------------------------------- */
 
+/* An unbounded end ignores the key the caller left in it. */
 static key_bound to_bound(strata_bound kind, const void *key, size_t len) {
   key_bound b = {kind == STRATA_INCLUDED ? BOUND_INCLUDED : kind == STRATA_EXCLUDED ? BOUND_EXCLUDED : BOUND_UNBOUNDED,
-                 slice_make(key, len)};
+                 kind == STRATA_UNBOUNDED ? slice_make(NULL, 0) : slice_make(key, len)};
   return b;
 }
 
@@ -113,6 +148,8 @@ static strata_status *new_iterator(strata_db *db, const strata_snapshot *snap, c
                                    strata_iterator **out) {
   strata_iterator *it = malloc(sizeof *it);
   if (!it) return status_no_memory();
+  it->tag = HANDLE_ITERATOR;
+  it->misuse = NULL;
   uint64_t seqno;
   super_version *sv = read_view(db, snap, &seqno);
   strata_status *st = tree_iterator(snap ? snap->tree : db->tree, sv, seqno, r, &it->it);
@@ -125,11 +162,31 @@ static strata_status *new_iterator(strata_db *db, const strata_snapshot *snap, c
   return NULL;
 }
 
+/* A range from the caller: known bound kinds, and keys whose pointers go with their lengths. */
+strata_status *db_check_range(const strata_range *range, const char *fn) {
+  if (!range) return NULL;
+  const strata_bound kinds[2] = {range->lo_kind, range->hi_kind};
+  const void *keys[2] = {range->lo, range->hi};
+  const size_t lens[2] = {range->lo_len, range->hi_len};
+  for (int i = 0; i < 2; i++) {
+    const char *end = i ? "hi" : "lo";
+    if (kinds[i] != STRATA_UNBOUNDED && kinds[i] != STRATA_INCLUDED && kinds[i] != STRATA_EXCLUDED)
+      return status_new(STRATA_INVALID_ARGUMENT, "%s: range %s_kind %d is not a strata_bound", fn, end, (int)kinds[i]);
+    if (kinds[i] != STRATA_UNBOUNDED && !keys[i] && lens[i])
+      return status_new(STRATA_INVALID_ARGUMENT, "%s: range %s is NULL but %s_len is %zu", fn, end, end, lens[i]);
+    if (kinds[i] != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(lens[i]));
+  }
+  return NULL;
+}
+
 strata_status *strata_iterator_new(strata_db *db, const strata_snapshot *snap, const strata_range *range,
                                    strata_iterator **out) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  ARG_NOT_NULL(out);
+  *out = NULL;
+  HANDLE_CHECK(db, HANDLE_DB);
+  STATUS_TRY(check_snapshot(db, snap, __func__));
+  STATUS_TRY(db_check_range(range, __func__));
   key_range r = key_range_all();
-  STATUS_TRY(db_check_range(range));
   if (range) {
     r.lo = to_bound(range->lo_kind, range->lo, range->lo_len);
     r.hi = to_bound(range->hi_kind, range->hi, range->hi_len);
@@ -139,7 +196,11 @@ strata_status *strata_iterator_new(strata_db *db, const strata_snapshot *snap, c
 
 strata_status *strata_iterator_new_prefix(strata_db *db, const strata_snapshot *snap, const void *prefix, size_t len,
                                           strata_iterator **out) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  ARG_NOT_NULL(out);
+  *out = NULL;
+  HANDLE_CHECK(db, HANDLE_DB);
+  STATUS_TRY(check_snapshot(db, snap, __func__));
+  ARG_BYTES(prefix, len);
   STATUS_TRY(db_check_key(len));
   buffer scratch;
   buffer_init(&scratch);
@@ -150,73 +211,148 @@ strata_status *strata_iterator_new_prefix(strata_db *db, const strata_snapshot *
   return st;
 }
 
-void strata_iterator_seek_first(strata_iterator *it) { mvcc_iterator_seek_first(it->it); }
-void strata_iterator_seek_last(strata_iterator *it) { mvcc_iterator_seek_last(it->it); }
+/* Records the first misuse of a live iterator, for strata_iterator_status. Iterators are always
+ * malloc'd, so writing through a pointer the caller declared const is defined. */
+static void iterator_misuse(const strata_iterator *it, const char *fn, const char *what) {
+  strata_iterator *m = (strata_iterator *)it;
+  if (!m->misuse) m->misuse = status_new(STRATA_INVALID_ARGUMENT, "%s: %s", fn, what);
+}
+
+void strata_iterator_seek_first(strata_iterator *it) {
+  HANDLE_GUARD_VOID(it, HANDLE_ITERATOR);
+  mvcc_iterator_seek_first(it->it);
+}
+void strata_iterator_seek_last(strata_iterator *it) {
+  HANDLE_GUARD_VOID(it, HANDLE_ITERATOR);
+  mvcc_iterator_seek_last(it->it);
+}
 void strata_iterator_seek(strata_iterator *it, const void *key, size_t klen) {
+  HANDLE_GUARD_VOID(it, HANDLE_ITERATOR);
+  if (!key && klen) {
+    iterator_misuse(it, __func__, "key is NULL with a non-zero klen; the iterator did not move");
+    return;
+  }
   mvcc_iterator_seek(it->it, slice_make(key, klen));
 }
 void strata_iterator_seek_for_prev(strata_iterator *it, const void *key, size_t klen) {
+  HANDLE_GUARD_VOID(it, HANDLE_ITERATOR);
+  if (!key && klen) {
+    iterator_misuse(it, __func__, "key is NULL with a non-zero klen; the iterator did not move");
+    return;
+  }
   mvcc_iterator_seek_for_prev(it->it, slice_make(key, klen));
 }
-void strata_iterator_next(strata_iterator *it) { mvcc_iterator_next(it->it); }
-void strata_iterator_prev(strata_iterator *it) { mvcc_iterator_prev(it->it); }
-int strata_iterator_valid(const strata_iterator *it) { return mvcc_iterator_valid(it->it); }
+/* Stepping an invalid iterator does nothing (mvcc_iterator_next/prev check). */
+void strata_iterator_next(strata_iterator *it) {
+  HANDLE_GUARD_VOID(it, HANDLE_ITERATOR);
+  mvcc_iterator_next(it->it);
+}
+void strata_iterator_prev(strata_iterator *it) {
+  HANDLE_GUARD_VOID(it, HANDLE_ITERATOR);
+  mvcc_iterator_prev(it->it);
+}
+int strata_iterator_valid(const strata_iterator *it) {
+  HANDLE_GUARD(it, HANDLE_ITERATOR, 0);
+  return mvcc_iterator_valid(it->it);
+}
+
+/* The key or the value of the current entry; NULL with *len = 0 when there is none to read. */
+static const void *iterator_read(const strata_iterator *it, size_t *len, int value, const char *fn) {
+  if (len) *len = 0;
+  if (!handle_is(it, HANDLE_ITERATOR)) return NULL;
+  if (!len) {
+    iterator_misuse(it, fn, value ? "vlen is NULL" : "klen is NULL");
+    return NULL;
+  }
+  if (!mvcc_iterator_valid(it->it)) {
+    iterator_misuse(it, fn, "the iterator is not valid (check strata_iterator_valid before reading)");
+    return NULL;
+  }
+  slice s = value ? mvcc_iterator_value(it->it) : mvcc_iterator_key(it->it);
+  *len = s.len;
+  return s.data;
+}
+
 const void *strata_iterator_key(const strata_iterator *it, size_t *klen) {
-  slice k = mvcc_iterator_key(it->it);
-  *klen = k.len;
-  return k.data;
+  return iterator_read(it, klen, 0, __func__);
 }
 const void *strata_iterator_value(const strata_iterator *it, size_t *vlen) {
-  slice v = mvcc_iterator_value(it->it);
-  *vlen = v.len;
-  return v.data;
+  return iterator_read(it, vlen, 1, __func__);
 }
-strata_status *strata_iterator_status(strata_iterator *it) { return mvcc_iterator_status(it->it); }
+/* The engine's error first; a recorded misuse after it (one per call). */
+strata_status *strata_iterator_status(strata_iterator *it) {
+  HANDLE_CHECK(it, HANDLE_ITERATOR);
+  strata_status *st = mvcc_iterator_status(it->it);
+  if (st) return st;
+  st = it->misuse;
+  it->misuse = NULL;
+  return st;
+}
 void strata_iterator_close(strata_iterator *it) {
-  if (!it) return;
+  HANDLE_GUARD_VOID(it, HANDLE_ITERATOR);
   mvcc_iterator_destroy(it->it);
+  strata_status_free(it->misuse);
+  handle_retire(&it->tag);
   free(it);
 }
 
 /* --- batches ----------------------------------------------------------------------------- */
 
 strata_status *strata_batch_new(strata_batch **out) {
+  ARG_NOT_NULL(out);
+  *out = NULL;
   strata_batch *b = malloc(sizeof *b);
   if (!b) return status_no_memory();
+  b->tag = HANDLE_BATCH;
   write_batch_init(&b->batch);
   *out = b;
   return NULL;
 }
 
 void strata_batch_free(strata_batch *b) {
-  if (!b) return;
+  HANDLE_GUARD_VOID(b, HANDLE_BATCH);
   write_batch_free(&b->batch);
+  handle_retire(&b->tag);
   free(b);
 }
 
 strata_status *strata_batch_put(strata_batch *b, const void *key, size_t klen, const void *value, size_t vlen) {
+  HANDLE_CHECK(b, HANDLE_BATCH);
+  ARG_BYTES(key, klen);
+  ARG_BYTES(value, vlen);
   STATUS_TRY(db_check_key(klen));
   STATUS_TRY(db_check_value(vlen));
   return write_batch_put(&b->batch, slice_make(key, klen), slice_make(value, vlen));
 }
 
 strata_status *strata_batch_delete(strata_batch *b, const void *key, size_t klen) {
+  HANDLE_CHECK(b, HANDLE_BATCH);
+  ARG_BYTES(key, klen);
   STATUS_TRY(db_check_key(klen));
   return write_batch_delete(&b->batch, slice_make(key, klen));
 }
 
 strata_status *strata_batch_single_delete(strata_batch *b, const void *key, size_t klen) {
+  HANDLE_CHECK(b, HANDLE_BATCH);
+  ARG_BYTES(key, klen);
   STATUS_TRY(db_check_key(klen));
   return write_batch_single_delete(&b->batch, slice_make(key, klen));
 }
 
-size_t strata_batch_count(const strata_batch *b) { return write_batch_count(&b->batch); }
-void strata_batch_clear(strata_batch *b) { write_batch_clear(&b->batch); }
+size_t strata_batch_count(const strata_batch *b) {
+  HANDLE_GUARD(b, HANDLE_BATCH, 0);
+  return write_batch_count(&b->batch);
+}
+void strata_batch_clear(strata_batch *b) {
+  HANDLE_GUARD_VOID(b, HANDLE_BATCH);
+  write_batch_clear(&b->batch);
+}
 
 /* --- statistics -------------------------------------------------------------------------- */
 
 strata_status *strata_get_stats(strata_db *db, strata_stats *out) {
-  if (!db) return status_new(STRATA_NOT_OPEN, "database is not open");
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_NOT_NULL(out);
   memset(out, 0, sizeof *out);
   super_version *sv = tree_current(db->tree);
   const version *v = sv->version;

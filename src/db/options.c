@@ -18,8 +18,11 @@ _Static_assert(STRATA_BLOCK_SIZE_MIN == TABLE_MIN_BLOCK_SIZE, "block size floor"
 _Static_assert(STRATA_BLOCK_SIZE_MAX == TABLE_MAX_BLOCK_SIZE, "block size ceiling");
 
 strata_status *strata_options_new(strata_options **out) {
+  ARG_NOT_NULL(out);
+  *out = NULL;
   strata_options *o = calloc(1, sizeof *o);
   if (!o) return status_no_memory();
+  o->tag = HANDLE_OPTIONS;
   o->create_if_missing = 1;
   o->memtable_size = (uint64_t)64 << 20;
   o->block_cache_size = (uint64_t)16 << 20;
@@ -35,10 +38,11 @@ strata_status *strata_options_new(strata_options **out) {
   return NULL;
 }
 
-void strata_options_free(strata_options *o) { free(o); }
-
-static strata_status *no_options(void) {
-  return status_new(STRATA_INVALID_ARGUMENT, "options handle is NULL");
+/* A NULL or foreign handle is left alone (nothing to report it to); see handle.h. */
+void strata_options_free(strata_options *o) {
+  HANDLE_GUARD_VOID(o, HANDLE_OPTIONS);
+  handle_retire(&o->tag);
+  free(o);
 }
 
 /* --- single values ---------------------------------------------------------------------------- */
@@ -122,8 +126,8 @@ static strata_status *check_stall(uint64_t slowdown, uint64_t stop) {
 
 /* --- setters ---------------------------------------------------------------------------------- */
 
-#define SETTER_PROLOGUE(o) \
-  if (!(o)) return no_options()
+/* A bad handle is refused like everywhere else (handle.h), before the value is looked at. */
+#define SETTER_PROLOGUE(o) HANDLE_CHECK((o), HANDLE_OPTIONS)
 
 strata_status *strata_options_set_create_if_missing(strata_options *o, int on) {
   SETTER_PROLOGUE(o);
@@ -264,7 +268,7 @@ strata_status *strata_options_set_compaction_filter(strata_options *o, strata_co
 /* --- the whole set ---------------------------------------------------------------------------- */
 
 strata_status *options_validate(const strata_options *o) {
-  if (!o) return no_options();
+  HANDLE_CHECK(o, HANDLE_OPTIONS);
   STATUS_TRY(check_memtable_size(o->memtable_size));
   STATUS_TRY(check_block_cache_size(o->block_cache_size));
   STATUS_TRY(check_block_size(o->block_size));

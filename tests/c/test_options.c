@@ -132,7 +132,7 @@ static void compaction_knobs_are_checked(void) {
   CHECK(o->l0_slowdown == 10 && o->l0_stop == 12);
 
   CHECK_OK(strata_options_set_compaction_fifo(o, 0, UINT64_MAX)); /* every value is meaningful */
-  CHECK_REFUSED(strata_options_set_memtable_size(NULL, 1 << 20), "options handle is NULL");
+  CHECK_REFUSED(strata_options_set_memtable_size(NULL, 1 << 20), "the options handle is NULL");
   strata_options_free(o);
 }
 
@@ -189,12 +189,17 @@ static void unknown_bound_kinds_are_refused(void) {
   CHECK_OK(strata_put(db, "k", 1, "v", 1, 0));
   strata_iterator *it = NULL;
   strata_range r = {(strata_bound)3, "a", 1, STRATA_UNBOUNDED, NULL, 0};
-  CHECK_REFUSED(strata_iterator_new(db, NULL, &r, &it), "lower bound kind 3");
+  CHECK_REFUSED(strata_iterator_new(db, NULL, &r, &it), "range lo_kind 3 is not a strata_bound");
   r.lo_kind = STRATA_INCLUDED;
   r.hi_kind = (strata_bound)-1;
-  CHECK_REFUSED(strata_iterator_new(db, NULL, &r, &it), "upper bound kind -1");
-  CHECK_REFUSED(strata_drop_range(db, &r), "upper bound kind -1");
+  CHECK_REFUSED(strata_iterator_new(db, NULL, &r, &it), "range hi_kind -1 is not a strata_bound");
+  CHECK_REFUSED(strata_drop_range(db, &r), "range hi_kind -1 is not a strata_bound");
   r.hi_kind = STRATA_EXCLUDED;
+  static char long_key[STRATA_KEY_MAX + 1];
+  r.hi = long_key;
+  r.hi_len = sizeof long_key;
+  CHECK_REFUSED(strata_iterator_new(db, NULL, &r, &it), "longer than the limit");
+  CHECK_REFUSED(strata_drop_range(db, &r), "longer than the limit");
   r.hi = "z";
   r.hi_len = 1;
   CHECK_OK(strata_iterator_new(db, NULL, &r, &it));

@@ -278,6 +278,7 @@ strata_status *strata_js_iter_new(strata_db *db, const strata_snapshot *snap, in
 
 /* Positions at the first entry >= target (forward) or the last entry <= target (reverse). */
 void strata_js_iter_seek(js_iter *j, const void *key, size_t klen) {
+  if (!j) return; /* the iterator calls below check the rest (API armour) */
   if (j->reverse) strata_iterator_seek_for_prev(j->it, key, klen);
   else strata_iterator_seek(j->it, key, klen);
   j->positioned = 1;
@@ -289,6 +290,7 @@ void strata_js_iter_seek(js_iter *j, const void *key, size_t klen) {
  * out[3] = when nothing fit, the bytes the next entry needs (the caller grows buf and calls again).
  */
 strata_status *strata_js_iter_page(js_iter *j, uint8_t *buf, size_t cap, uint32_t max, int want, uint32_t *out) {
+  if (!j || !out || (!buf && cap)) return status_new(STRATA_INVALID_ARGUMENT, "iterator page: NULL iterator or buffer");
   if (!j->positioned) {
     if (j->reverse) strata_iterator_seek_last(j->it);
     else strata_iterator_seek_first(j->it);

@@ -6,19 +6,50 @@ const variants = {
   mt: () => import('../dist/mt/strata.mjs'),
 };
 
+const onNode = typeof process === 'object' && !!process.versions?.node;
+
+// The compiled code of each build, shared by every instance: compiling is most of the cost of an
+// open. Only code is kept here; each instance's memory is its own and goes away with it.
+const compiled = new Map(); // variant -> Promise<WebAssembly.Module>
+
+function compiledModule(variant) {
+  let p = compiled.get(variant);
+  if (!p) {
+    p = import('node:fs/promises')
+      .then((fs) => fs.readFile(new URL(`../dist/${variant}/strata.wasm`, import.meta.url)))
+      .then((bytes) => WebAssembly.compile(bytes));
+    p.catch(() => compiled.delete(variant)); // a later load tries again
+    compiled.set(variant, p);
+  }
+  return p;
+}
+
 // `moduleArgs` become properties of the Emscripten module object (e.g. `strataHost`, the storage
 // backend the JS-backed VFS calls).
 export async function loadModule({ threads = false, moduleArgs = {}, moduleUrl } = {}) {
   const variant = threads ? 'mt' : 'st';
   let factory;
+  let code;
   try {
     factory = (await (moduleUrl ? import(moduleUrl) : variants[variant]())).default;
+    if (onNode && !moduleUrl) code = await compiledModule(variant);
   } catch (err) {
     const e = new Error(`strata-lsm: the ${variant} engine build is missing (run \`npm run build\`): ${err.message}`);
     e.code = 'STRATA_NOT_SUPPORTED';
     throw e;
   }
-  return { module: await factory(moduleArgs), variant };
+  if (!code) return { module: await factory(moduleArgs), variant };
+  // Emscripten's hook: instantiate the shared compiled code; a failure rejects the load (the
+  // glue would otherwise wait for the instance forever).
+  let fail;
+  const failed = new Promise((resolve, reject) => { fail = reject; });
+  const args = Object.assign(moduleArgs, {
+    instantiateWasm(imports, receive) {
+      WebAssembly.instantiate(code, imports).then((instance) => receive(instance, code), fail);
+      return {};
+    },
+  });
+  return { module: await Promise.race([factory(args), failed]), variant };
 }
 
 export async function loadEngine({ threads = false } = {}) {

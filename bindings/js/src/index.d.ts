@@ -75,6 +75,8 @@ export interface CompactOptions {
 
 export interface WriteOptions { sync?: boolean }
 export interface ReadOptions { valueEncoding?: Encoding }
+/** db.get/getMany/has: read at a snapshot of this same database (another one's: STRATA_INVALID_ARGUMENT). */
+export interface DatabaseReadOptions extends ReadOptions { snapshot?: Snapshot }
 
 export type BatchOperation =
   | { type: 'put'; key: KeyLike; value: ValueLike }
@@ -145,6 +147,9 @@ export interface Stats {
 export interface Database extends Reader {
   readonly location: string;
   readonly status: 'open' | 'closing' | 'closed';
+  get(key: KeyLike, options?: DatabaseReadOptions): Promise<Bytes | string | undefined>;
+  getMany(keys: KeyLike[], options?: DatabaseReadOptions): Promise<Array<Bytes | string | undefined>>;
+  has(key: KeyLike, options?: { snapshot?: Snapshot }): Promise<boolean>;
   put(key: KeyLike, value: ValueLike, options?: WriteOptions): Promise<void>;
   del(key: KeyLike, options?: WriteOptions): Promise<void>;
   batch(operations: BatchOperation[], options?: WriteOptions): Promise<void>;

@@ -10,7 +10,7 @@
 import path from 'node:path';
 
 import errors from './errors.cjs';
-import { KEY_MAX, Native, STATS_COUNT, checkBytes, describeKey, invalid } from './native.js';
+import { KEY_MAX, Native, STATS_COUNT, checkBytes, checkLocation, describeKey, invalid } from './native.js';
 import { checkOpenOptions } from './options.js';
 
 export const { StrataError } = errors;
@@ -118,7 +118,7 @@ function statsFrom(f) {
 }
 
 export async function open(location, options = {}) {
-  if (typeof location !== 'string' || location === '') throw invalid('location must be a non-empty string (a folder, or \':memory:\')');
+  checkLocation(location);
   const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction } = checkOpenOptions(options);
   const memory = location === ':memory:' || options.backend === 'memory';
   const valueEncoding = encodingOf(options.valueEncoding, 'valueEncoding');
@@ -264,21 +264,33 @@ class Database {
     }
   }
 
+  // options.snapshot: a snapshot of this database (checked before any wasm call), or undefined.
+  _ownSnapshot(snapshot, what) {
+    if (snapshot === undefined) return undefined;
+    if (!(snapshot instanceof Snapshot)) throw invalid(`${what}: snapshot must come from db.snapshot()`);
+    if (!snapshot._belongsTo(this)) throw invalid(`${what}: the snapshot belongs to another database`);
+    snapshot._ensureOpen(what);
+    return snapshot;
+  }
+
   async get(key, options = {}) {
     this.#ensureOpen('get');
-    return this._getAt(0, key, encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'));
+    const snap = this._ownSnapshot(options.snapshot, 'get');
+    return this._getAt(snap ? snap._ptr : 0, key, encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'));
   }
 
   async getMany(keys, options = {}) {
     this.#ensureOpen('getMany');
     if (!Array.isArray(keys)) throw invalid('getMany expects an array of keys');
+    const snap = this._ownSnapshot(options.snapshot, 'getMany');
     const enc = encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding');
-    return keys.map((k) => this._getAt(0, k, enc));
+    return keys.map((k) => this._getAt(snap ? snap._ptr : 0, k, enc));
   }
 
-  async has(key) {
+  async has(key, options = {}) {
     this.#ensureOpen('has');
-    return this._getAt(0, key, 'view', false) === true;
+    const snap = this._ownSnapshot(options.snapshot, 'has');
+    return this._getAt(snap ? snap._ptr : 0, key, 'view', false) === true;
   }
 
   // batch([{ type: 'put', key, value }, { type: 'del', key }]): atomic, one seqno.
@@ -354,8 +366,7 @@ class Database {
   // shape: 'entries' yields [key, value], 'keys' keys, 'values' values.
   _iterator(options, shape, snapshot = options.snapshot) {
     if (options === null || typeof options !== 'object') throw invalid('iterator options must be an object');
-    if (snapshot !== undefined && !(snapshot instanceof Snapshot)) throw invalid('snapshot must come from db.snapshot()');
-    if (snapshot) snapshot._ensureOpen('iterator');
+    this._ownSnapshot(snapshot, 'iterator');
     let want = shape === 'keys' ? 1 : shape === 'values' ? 2 : 3;
     if (shape === 'entries' && options.keys === false) want &= ~1;
     if (shape === 'entries' && options.values === false) want &= ~2;
@@ -455,6 +466,7 @@ class Database {
       }
       this.#db = 0;
       n.free();
+      this.#native = null; // nothing of the module stays reachable from a closed handle
       this.#status = 'closed';
       if (err) throw err;
     })();
@@ -485,6 +497,10 @@ class Snapshot {
     if (this.#db.status !== 'open') throw notOpen(what);
   }
 
+  _belongsTo(db) {
+    return this.#db === db;
+  }
+
   _use() {
     this.#users++;
   }
@@ -497,6 +513,7 @@ class Snapshot {
     if (!this._ptr) return;
     this.#release(this._ptr);
     this._ptr = 0;
+    this.#release = null;
   }
 
   async get(key, options = {}) {
@@ -700,6 +717,7 @@ class Iterator {
     this.#page = [];
     this.#n.m._strata_js_iter_close(this.#ptr);
     this.#ptr = 0;
+    this.#n = null;
     this.#onClose(this);
     this.#o.snapshot?._unuse();
   }

@@ -10,7 +10,7 @@
 // call is made; db.snapshot() gives explicit snapshots.
 import { AbstractIterator, AbstractLevel, AbstractSnapshot } from 'abstract-level';
 
-import { open } from './index.js';
+import { StrataError, open } from './index.js';
 
 class ModuleError extends Error {
   constructor(message, { code, cause } = {}) {
@@ -22,6 +22,7 @@ class ModuleError extends Error {
 const kDb = Symbol('strata.db');
 const kSnap = Symbol('strata.snapshot');
 const kIt = Symbol('strata.iterator');
+const kOwner = Symbol('strata.owner');
 
 // abstract-level's range rules: gte wins over gt, lte over lt (strata-lsm itself intersects).
 function rangeOptions(options) {
@@ -35,8 +36,9 @@ function rangeOptions(options) {
 }
 
 class StrataSnapshot extends AbstractSnapshot {
-  constructor(snapshot, options) {
+  constructor(owner, snapshot, options) {
     super(options);
+    this[kOwner] = owner;
     this[kSnap] = snapshot;
   }
 
@@ -113,8 +115,11 @@ export class StrataLevel extends AbstractLevel {
     if (db) await db.close();
   }
 
+  // A snapshot of another StrataLevel would read that database: refused.
   #reader(options) {
-    return options.snapshot ? options.snapshot[kSnap] : this[kDb];
+    if (!options.snapshot) return this[kDb];
+    if (options.snapshot[kOwner] !== this) throw new StrataError('STRATA_INVALID_ARGUMENT', 'the snapshot belongs to another database');
+    return options.snapshot[kSnap];
   }
 
   async _get(key, options) {
@@ -150,6 +155,7 @@ export class StrataLevel extends AbstractLevel {
 
   _iterator(options) {
     let it = null;
+    this.#reader(options); // refuses another database's snapshot
     try {
       it = this[kDb].iterator({ ...rangeOptions(options), keys: options.keys, values: options.values });
     } catch (err) {
@@ -160,6 +166,7 @@ export class StrataLevel extends AbstractLevel {
   }
 
   async _clear(options) {
+    this.#reader(options);
     const { snapshot, ...range } = rangeOptions(options);
     if (snapshot) {
       // Keys as of the snapshot, deleted from the live database.
@@ -171,7 +178,7 @@ export class StrataLevel extends AbstractLevel {
   }
 
   _snapshot(options) {
-    return new StrataSnapshot(this[kDb].snapshot(), options);
+    return new StrataSnapshot(this, this[kDb].snapshot(), options);
   }
 
   async flush() {

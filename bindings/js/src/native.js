@@ -14,6 +14,14 @@ export function invalid(message) {
   return new StrataError('STRATA_INVALID_ARGUMENT', message);
 }
 
+// A location (a database folder) crosses to C as a NUL-terminated string, so a NUL inside it
+// would silently cut the path short: refused, as are non-strings and the empty string.
+export function checkLocation(location, what = 'location') {
+  if (typeof location !== 'string' || location === '') throw invalid(`${what} must be a non-empty string (a folder, or ':memory:')`);
+  if (location.includes('\0')) throw invalid(`${what} must not contain a NUL character: ${JSON.stringify(location)}`);
+  return location;
+}
+
 // Describes a key for messages: strings quoted, bytes in hex, both cut short.
 export function describeKey(key) {
   if (typeof key === 'string') return JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
@@ -148,21 +156,29 @@ export class Native {
     return out;
   }
 
-  // A NUL-terminated string in a fresh allocation (free with m._free).
+  // A NUL-terminated string in a fresh allocation (free with m._free). A string holding a NUL
+  // would arrive cut short, so it is refused.
   cstring(s) {
+    if (s.includes('\0')) throw invalid(`string passed to the engine contains a NUL character: ${JSON.stringify(s)}`);
     const n = this.m.lengthBytesUTF8(s) + 1;
     const p = this.alloc(n);
     this.m.stringToUTF8(s, p, n);
     return p;
   }
 
+  // Frees the buffers and the backend, ends the pthread pool, and drops every reference to the
+  // module: a closed database that the caller keeps does not keep its wasm memory alive.
   free() {
     const m = this.m;
+    if (!m) return;
     for (const p of [this.words, this.inPtr, this.outPtr, this.statsPtr]) if (p) m._free(p);
     this.words = this.inPtr = this.outPtr = this.statsPtr = 0;
     if (this.vfs) m._strata_js_vfs_free(this.vfs);
     this.vfs = 0;
     this.host.closeAll();
     m.PThread?.terminateAllThreads();
+    this.host.module = null;
+    this.m = null;
+    this._inView = this._inHeap = null;
   }
 }

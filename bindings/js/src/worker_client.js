@@ -140,6 +140,14 @@ class WorkerSnapshot {
     this.#db = db;
   }
 
+  _belongsTo(db) {
+    return this.#db === db;
+  }
+
+  _isOpen() {
+    return !this.#closed;
+  }
+
   #check(what) {
     if (this.#closed) return Promise.reject(new StrataError('STRATA_NOT_OPEN', `${what}: the snapshot is closed`));
     if (this.#db.status !== 'open') return Promise.reject(notOpen(what));
@@ -185,10 +193,36 @@ class WorkerDatabase {
     return this.#ch.call('db', op, args);
   }
 
+  // options.snapshot: a snapshot of this database; its id is meaningful only to this worker, so
+  // another database's is refused here, before anything is posted.
+  #snapshotOf(options, what) {
+    const snap = options?.snapshot;
+    if (snap === undefined) return undefined;
+    if (!(snap instanceof WorkerSnapshot)) throw new StrataError('STRATA_INVALID_ARGUMENT', `${what}: snapshot must come from db.snapshot()`);
+    if (!snap._belongsTo(this)) throw new StrataError('STRATA_INVALID_ARGUMENT', `${what}: the snapshot belongs to another database`);
+    if (!snap._isOpen()) throw new StrataError('STRATA_NOT_OPEN', `${what}: the snapshot is closed`);
+    return snap;
+  }
+
+  // A read at options.snapshot goes to the snapshot's handle in the worker.
+  #read(op, args, options) {
+    let snap;
+    try {
+      snap = this.#snapshotOf(options, op);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!snap) return this.#call(op, [...args, options]);
+    if (this.#status !== 'open') return Promise.reject(notOpen(op));
+    const { snapshot, ...rest } = options;
+    void snapshot;
+    return this.#ch.call(snap._id, op, [...args, rest]);
+  }
+
   put(key, value, options) { return this.#call('put', [key, value, options]); }
-  get(key, options) { return this.#call('get', [key, options]); }
-  getMany(keys, options) { return this.#call('getMany', [keys, options]); }
-  has(key) { return this.#call('has', [key]); }
+  get(key, options) { return this.#read('get', [key], options); }
+  getMany(keys, options) { return this.#read('getMany', [keys], options); }
+  has(key, options) { return this.#read('has', [key], options); }
   del(key, options) { return this.#call('del', [key, options]); }
   batch(operations, options) { return this.#call('batch', [operations, options]); }
   clear(options) { return this.#call('clear', [options]); }
@@ -208,10 +242,7 @@ class WorkerDatabase {
     if (this.#status !== 'open') throw notOpen(op);
     if (options === null || typeof options !== 'object') throw new StrataError('STRATA_INVALID_ARGUMENT', 'iterator options must be an object');
     const opts = { ...options };
-    if (options.snapshot !== undefined) {
-      if (!(options.snapshot instanceof WorkerSnapshot)) throw new StrataError('STRATA_INVALID_ARGUMENT', 'snapshot must come from db.snapshot()');
-      opts.snapshot = options.snapshot._id;
-    }
+    if (options.snapshot !== undefined) opts.snapshot = this.#snapshotOf(options, op)._id;
     const id = this.#ch.handle();
     if (snapshotId) this.#ch.post(snapshotId, op, [id, opts]);
     else this.#ch.post('db', op, [id, opts]);
