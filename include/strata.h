@@ -199,6 +199,7 @@ typedef enum strata_recovery_mode {
   STRATA_RECOVERY_STRICT = 0,
   STRATA_RECOVERY_POINT_IN_TIME = 1
 } strata_recovery_mode;
+/* An unknown mode is STRATA_INVALID_ARGUMENT and leaves the options as they were. */
 strata_status *strata_options_set_recovery_mode(strata_options *o, strata_recovery_mode mode);
 
 /* What the last open found and did (strata_get_recovery_report). */
@@ -215,6 +216,7 @@ typedef struct strata_recovery_report {
   uint32_t files_moved_to_lost;  /* files set aside in <db>/lost/ by this open */
   uint64_t obsolete_files_removed; /* table files provably older than the version, deleted */
 } strata_recovery_report;
+/* Copies into *out what this handle's open found and did; it does not change while the handle lives. */
 strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out);
 
 /* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED if another handle has it.

@@ -8,8 +8,10 @@
  *   strata DIR get KEY                   print the value, or exit 1 when absent
  *   strata DIR del KEY                   delete (synced)
  *   strata DIR scan [--prefix P] [--reverse] [--limit N]   print "key<TAB>value" lines
- *   strata DIR stats                     levels, tables and counters
+ *   strata DIR stats                     levels, tables and counters, and what recovery did
+ *   strata DIR check                     what recovery did, then read every entry; exit 1 on an error
  *   strata DIR flush                     write memtables to tables
+ *   (DIR commands take --recovery strict|point-in-time: what the open does with a damaged journal)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,8 +26,9 @@
 static int usage(void) {
   fprintf(stderr,
           "usage: strata version | strata xxh3 FILE...\n"
-          "       strata DIR put KEY VALUE | get KEY | del KEY | flush | stats\n"
-          "       strata DIR scan [--prefix P] [--reverse] [--limit N]\n");
+          "       strata DIR put KEY VALUE | get KEY | del KEY | flush | stats | check\n"
+          "       strata DIR scan [--prefix P] [--reverse] [--limit N]\n"
+          "       (DIR commands take --recovery strict|point-in-time)\n");
   return 2;
 }
 
@@ -89,6 +92,45 @@ static strata_status *scan(strata_db *db, int argc, char **argv) {
   return st;
 }
 
+/* What the open's recovery found and did (strata_get_recovery_report). */
+static strata_status *print_recovery(strata_db *db) {
+  strata_recovery_report r;
+  strata_status *st = strata_get_recovery_report(db, &r);
+  if (st) return st;
+  printf("recovery: replayed %" PRIu64 " batches from %u journals, highest seqno seen %" PRIu64 "\n",
+         r.batches_replayed, r.journals_replayed, r.highest_seqno_seen);
+  if (r.torn_bytes_cut)
+    printf("recovery: cut a torn tail of %" PRIu64 " bytes from the newest journal\n", r.torn_bytes_cut);
+  if (r.damaged)
+    printf("recovery: damage in journal %" PRIu64 " at offset %" PRIu64
+           ": opened at the last consistent point, %" PRIu64 " later batches set aside\n",
+           r.damaged_journal, r.damaged_offset, r.batches_discarded);
+  if (r.manifest_fallback) printf("recovery: the newer manifest slot was torn; the older one was used\n");
+  if (r.files_moved_to_lost) printf("recovery: %u files moved to lost/\n", r.files_moved_to_lost);
+  if (r.obsolete_files_removed) printf("recovery: %" PRIu64 " obsolete files removed\n", r.obsolete_files_removed);
+  return NULL;
+}
+
+/* Reads every entry once: every live table block is read and its checksum verified. */
+static strata_status *check(strata_db *db) {
+  strata_iterator *it = NULL;
+  strata_status *st = strata_iterator_new(db, NULL, NULL, &it);
+  if (st) return st;
+  uint64_t n = 0, bytes = 0;
+  for (strata_iterator_seek_first(it); strata_iterator_valid(it); strata_iterator_next(it)) {
+    size_t kl, vl;
+    strata_iterator_key(it, &kl);
+    strata_iterator_value(it, &vl);
+    n++;
+    bytes += kl + vl;
+  }
+  st = strata_iterator_status(it);
+  strata_iterator_close(it);
+  if (st) return status_wrap(st, "check failed after %" PRIu64 " good entries", n);
+  printf("check: ok, %" PRIu64 " entries (%" PRIu64 " bytes of keys and values)\n", n, bytes);
+  return print_recovery(db);
+}
+
 static strata_status *stats(strata_db *db) {
   strata_stats s;
   strata_status *st = strata_get_stats(db, &s);
@@ -102,14 +144,36 @@ static strata_status *stats(strata_db *db) {
   printf("bytes written: user %" PRIu64 ", flush %" PRIu64 ", compaction %" PRIu64 "\n", s.bytes_written_user,
          s.bytes_written_flush, s.bytes_written_compaction);
   printf("cache hits %" PRIu64 ", misses %" PRIu64 "\nseqno %" PRIu64 "\n", s.cache_hits, s.cache_misses, s.seqno);
-  return NULL;
+  return print_recovery(db);
+}
+
+/* Takes "--recovery MODE" out of argv (anywhere after the command) into *mode. */
+static int take_recovery_flag(int *argc, char **argv, strata_recovery_mode *mode) {
+  for (int i = 0; i < *argc; i++) {
+    if (strcmp(argv[i], "--recovery")) continue;
+    if (i + 1 >= *argc) return 0;
+    if (!strcmp(argv[i + 1], "strict")) *mode = STRATA_RECOVERY_STRICT;
+    else if (!strcmp(argv[i + 1], "point-in-time")) *mode = STRATA_RECOVERY_POINT_IN_TIME;
+    else return 0;
+    memmove(argv + i, argv + i + 2, (size_t)(*argc - i - 2) * sizeof *argv);
+    *argc -= 2;
+    i--;
+  }
+  return 1;
 }
 
 static int database_command(const char *dir, const char *cmd, int argc, char **argv) {
+  strata_recovery_mode mode = STRATA_RECOVERY_STRICT;
+  if (!take_recovery_flag(&argc, argv, &mode)) return usage();
   strata_options *o = NULL;
   strata_status *st = strata_options_new(&o);
   if (st) return report(st);
-  int reading = !strcmp(cmd, "get") || !strcmp(cmd, "scan") || !strcmp(cmd, "stats");
+  int reading = !strcmp(cmd, "get") || !strcmp(cmd, "scan") || !strcmp(cmd, "stats") || !strcmp(cmd, "check");
+  st = strata_options_set_recovery_mode(o, mode);
+  if (st) {
+    strata_options_free(o);
+    return report(st);
+  }
   strata_db *db = NULL;
   st = strata_options_set_create_if_missing(o, !reading);
   if (!st) st = strata_open(dir, o, &db);
@@ -135,6 +199,8 @@ static int database_command(const char *dir, const char *cmd, int argc, char **a
     st = scan(db, argc, argv);
   } else if (!strcmp(cmd, "stats") && argc == 0) {
     st = stats(db);
+  } else if (!strcmp(cmd, "check") && argc == 0) {
+    st = check(db);
   } else if (!strcmp(cmd, "flush") && argc == 0) {
     st = strata_flush(db);
   } else {

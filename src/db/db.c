@@ -1,5 +1,5 @@
 /*
- * db.c -- the database: folder lock, journal and recovery, seqnos, writes, rotation, flushing.
+ * db.c -- the database: folder lock, journal (its recovery: db_recovery.c), seqnos, writes, rotation, flushing.
  *
  * Files in the database folder:
  *   LOCK                 held while open (vfs lock)
@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "../journal/journal_files.h"
-#include "../journal/journal_reader.h"
 #include "../util/clock.h"
 #include "db_internal.h"
 
@@ -239,7 +238,8 @@ static strata_status *apply_items(strata_db *db, size_t n, uint64_t seqno) {
   return NULL;
 }
 
-static strata_status *apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
+/* Gathers and applies a batch (journal replay). */
+strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
   size_t n = 0;
   STATUS_TRY(gather_items(db, b, &n));
   return apply_items(db, n, seqno);
@@ -390,48 +390,6 @@ static uint64_t monotonic_clock(void *ctx) {
   return clock_monotonic_ms();
 }
 
-typedef struct replay_state {
-  strata_db *db;
-  uint64_t min_seqno; /* batches below it are already in tables */
-  uint64_t last_seqno;
-} replay_state;
-
-static strata_status *replay_batch(void *ctx, uint64_t seqno, const write_batch *batch) {
-  replay_state *r = ctx;
-  if (seqno < r->min_seqno) return NULL;
-  STATUS_TRY(apply_batch(r->db, batch, seqno));
-  if (seqno > r->last_seqno) r->last_seqno = seqno;
-  return NULL;
-}
-
-/* Replays unflushed journals in order; a damaged one ends the replay (later ones would skip writes). */
-static strata_status *recover_journals(strata_db *db, uint64_t *next_journal) {
-  uint64_t *numbers = NULL;
-  size_t count = 0;
-  STATUS_TRY(journal_list(db->fs, db->journal_dir, &numbers, &count));
-  uint64_t min = tree_journal_min(db->tree);
-  replay_state r = {db, tree_flushed_seqno(db->tree), 0};
-  strata_status *st = NULL;
-  int stopped = 0;
-  *next_journal = min;
-  for (size_t i = 0; i < count && !st; i++) {
-    if (numbers[i] >= *next_journal) *next_journal = numbers[i] + 1;
-    if (numbers[i] < min) {
-      st = journal_remove(db->fs, db->journal_dir, numbers[i]);
-      continue;
-    }
-    if (stopped) continue; /* kept on disk for inspection, never replayed */
-    journal_recovery_report report;
-    st = journal_recover(db->fs, db->journal_dir, numbers[i], 1, replay_batch, &r, &report);
-    if (!st && report.corrupt) stopped = 1;
-  }
-  free(numbers);
-  if (st) return st;
-  db->next_seqno = r.last_seqno + 1 > r.min_seqno ? r.last_seqno + 1 : r.min_seqno;
-  if (db->next_seqno == 0) db->next_seqno = 1;
-  return NULL;
-}
-
 /*
  * Stops background work: compaction first (a running merge is aborted), then the flush thread
  * (a flush in progress completes), then frees the compactor, which drops its tree reference.
@@ -481,6 +439,40 @@ static strata_status *prepare_folder(strata_db *db) {
   return NULL;
 }
 
+/*
+ * The tree falls back to the older manifest slot: its journals, journal_min through the newest,
+ * must all be there. The newer slot may record a flush whose install ended by removing the
+ * journals below its own journal_min; those hold writes only its tables have, and the older
+ * slot does not list those tables. Journal numbers are consecutive (each rotation adds one), so
+ * a gap or a missing first journal is such a removal. (A journal that recovery set aside in
+ * lost/ counts as missing too: its number may have been used again since, so its absence from
+ * journal/ proves nothing.)
+ */
+static strata_status *check_fallback_journals(void *ctx, uint64_t journal_min) {
+  strata_db *db = ctx;
+  uint64_t *numbers = NULL;
+  size_t count = 0;
+  STATUS_TRY(journal_list(db->fs, db->journal_dir, &numbers, &count));
+  uint64_t want = journal_min;
+  strata_status *st = NULL;
+  for (size_t i = 0; i < count && !st; i++) {
+    if (numbers[i] < journal_min) continue;
+    if (numbers[i] != want)
+      st = status_new(STRATA_CORRUPTION,
+                      "journal %s/%llu is missing (the older state needs every journal from %llu on; the next one "
+                      "left is %llu)",
+                      db->journal_dir, (unsigned long long)want, (unsigned long long)journal_min,
+                      (unsigned long long)numbers[i]);
+    want = numbers[i] + 1;
+  }
+  if (!st && want == journal_min)
+    st = status_new(STRATA_CORRUPTION,
+                    "journal %s/%llu is missing (the older state needs every journal from %llu on; none is left)",
+                    db->journal_dir, (unsigned long long)journal_min, (unsigned long long)journal_min);
+  free(numbers);
+  return st;
+}
+
 static strata_status *open_locked(strata_db *db) {
   char *manifest = vfs_path_join(db->path, "manifest-1");
   if (!manifest) return status_no_memory();
@@ -497,10 +489,16 @@ static strata_status *open_locked(strata_db *db) {
   to.block_cache_bytes = (size_t)db->opts.block_cache_size;
   to.table_target_size = db->opts.compaction.table_target_size;
   if (db->opts.compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
-  STATUS_TRY(tree_open(db->fs, db->path, &to, NULL, &db->tree));
+  to.fallback_check = check_fallback_journals;
+  to.fallback_ctx = db;
+  tree_open_info info;
+  STATUS_TRY(tree_open(db->fs, db->path, &to, &info, &db->tree));
+  db->recovery.manifest_fallback = info.manifest_fallback;
+  db->recovery.files_moved_to_lost += (uint32_t)info.moved_to_lost;
+  db->recovery.obsolete_files_removed += info.obsolete_removed;
   STATUS_TRY(vfs_mkdir(db->fs, db->journal_dir));
   uint64_t next_journal = 0;
-  STATUS_TRY(recover_journals(db, &next_journal));
+  STATUS_TRY(db_recover_journals(db, &next_journal));
   atomic_u64_store(&db->visible_seqno, db->next_seqno);
   journal_writer_options jo = {JOURNAL_SYNC_NONE, 0, NULL, NULL};
   if (db->opts.sync_interval_ms) {

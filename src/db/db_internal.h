@@ -31,6 +31,7 @@ struct strata_options {
   uint32_t l0_stop;     /* ... and stop until compaction catches up (default 30) */
   strata_compaction_filter filter_fn;
   void *filter_ctx;
+  strata_recovery_mode recovery_mode; /* what an open does with a damaged journal (db_recovery.c) */
 };
 
 struct strata_batch {
@@ -47,6 +48,7 @@ struct strata_db {
   vfs_lock *lock;
   tree *tree;
   struct strata_options opts;
+  strata_recovery_report recovery; /* what this open found and did (set once, at open; db_recovery.c) */
 
   /* Writers: one at a time. Guards the journal, the seqno counter and rotation. */
   sync_mutex write_mu;
@@ -130,8 +132,20 @@ strata_status *db_check_value(size_t vlen);
 /* Validates a caller's range (bound kinds, NULL keys with lengths); `fn` names the caller. */
 strata_status *db_check_range(const strata_range *range, const char *fn);
 
+/* Applies a batch to the active memtable under `seqno` (write_mu held, or the open replaying). */
+strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno);
+
 /* Flushes sealed memtables until none waits (caller holds no db lock), deleting spent journals. */
 strata_status *db_flush_sealed(strata_db *db);
+
+/* --- db_recovery.c ------------------------------------------------------------------------ */
+/*
+ * Replays the live journals into the active memtable at open (after tree_open, before the journal
+ * writer exists), telling a torn tail from damage as journal_format.h says, and, by the recovery
+ * mode, fails the open on damage or cuts at the last consistent point. Sets db->next_seqno,
+ * db->recovery and *next_journal, the number the writer must open.
+ */
+strata_status *db_recover_journals(strata_db *db, uint64_t *next_journal);
 
 /* --- db_compaction.c ---------------------------------------------------------------------- */
 /* Creates the compactor and, with background threads, starts the compaction thread. */

@@ -275,6 +275,9 @@ strata_status *options_validate(const strata_options *o) {
   STATUS_TRY(check_compression(o->compression));
   STATUS_TRY(check_bloom_bits(o->bloom_bits_per_key));
   STATUS_TRY(check_max_sealed(o->max_sealed_memtables));
+  if (o->recovery_mode != STRATA_RECOVERY_STRICT && o->recovery_mode != STRATA_RECOVERY_POINT_IN_TIME)
+    return status_new(STRATA_INVALID_ARGUMENT, "recovery mode %d is unknown (0 = strict, 1 = point-in-time)",
+                      (int)o->recovery_mode);
   const compaction_options *c = &o->compaction;
   if (c->strategy != COMPACTION_LEVELED && c->strategy != COMPACTION_TIERED && c->strategy != COMPACTION_FIFO)
     return status_new(STRATA_INVALID_ARGUMENT, "unknown compaction strategy %d", (int)c->strategy);
@@ -292,5 +295,14 @@ strata_status *options_validate(const strata_options *o) {
                       "level-0 trigger (%u) must be <= the level-0 slowdown mark (%u): writers would slow down "
                       "and stop before compaction starts",
                       c->l0_trigger, o->l0_slowdown);
+  return NULL;
+}
+
+strata_status *strata_options_set_recovery_mode(strata_options *o, strata_recovery_mode mode) {
+  HANDLE_CHECK(o, HANDLE_OPTIONS);
+  if (mode != STRATA_RECOVERY_STRICT && mode != STRATA_RECOVERY_POINT_IN_TIME)
+    return status_new(STRATA_INVALID_ARGUMENT,
+                      "recovery mode %d is unknown (0 = strict, 1 = point-in-time)", (int)mode);
+  o->recovery_mode = mode;
   return NULL;
 }

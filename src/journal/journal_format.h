@@ -30,6 +30,23 @@
  * All integers little-endian. count >= 1: the writer never writes an empty batch.
  * A batch is replayed only when all of its bytes are present, both checks match and its body
  * parses into exactly `count` items; recovery stops at the first batch that is not.
+ *
+ * Continuity (what recovery checks across files, src/db/db_recovery.c): every write takes the
+ * database's next seqno and the next write gets seqno + 1, across rotation, flush and reopen, so
+ * the batches of the live journals (numbers >= the manifest's journal_min, ascending, in file
+ * order) carry exactly the seqnos flushed_seqno, flushed_seqno + 1, ... (1, ... in a new
+ * database). Journal numbers are consecutive too (the writer creates n + 1 after n, an open
+ * creates the highest + 1), though a journal without batches may be absent without loss. So:
+ *  - an incomplete last record (or a zero-filled tail) at the end of the NEWEST journal is a torn
+ *    append: cut. The same at the end of an older journal is damage: it was synced whole when the
+ *    next one was created;
+ *  - a bad tag or checksum anywhere, a damaged header, and a batch whose seqno is not the one
+ *    expected (a journal before it truncated at a record boundary or deleted) are damage;
+ *  - a journal number missing between journal_min and the newest is damage unless a later batch
+ *    proves, by continuing the seqnos, that the missing file held none.
+ * A point-in-time recovery keeps the seqno rule true afterwards by recording in the manifest
+ * (flushed_seqno) that every seqno up to the highest found in any journal is accounted for.
+ * Not detectable: losing the very last batches when no later batch or journal exists.
  */
 #ifndef STRATA_JOURNAL_JOURNAL_FORMAT_H
 #define STRATA_JOURNAL_JOURNAL_FORMAT_H

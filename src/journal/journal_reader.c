@@ -54,13 +54,17 @@ static strata_status *read_header(recovery *r, int *ok) {
   STATUS_TRY(vfs_file_read_exact(r->file, 0, got, n, r->path));
   *ok = 0;
   if (n < JOURNAL_HEADER_SIZE) { /* created, then a crash before the header was durable */
-    if (memcmp(got, want, n))
+    if (memcmp(got, want, n)) {
+      r->report->bad_header = 1;
       return status_new(STRATA_CORRUPTION, "journal %s: %zu bytes that are not a journal header", r->path, n);
+    }
     stop_at(r, 0, 0, "file ends inside its header");
     return NULL;
   }
-  if (memcmp(got, want, 4))
+  if (memcmp(got, want, 4)) {
+    r->report->bad_header = 1;
     return status_new(STRATA_CORRUPTION, "journal %s: bad magic, not a Strata journal", r->path);
+  }
   uint32_t version = decode_fixed32(got + 4);
   if (version != JOURNAL_VERSION)
     return status_new(STRATA_NOT_SUPPORTED, "journal %s: format version %u, this build reads version %u", r->path,
@@ -69,32 +73,53 @@ static strata_status *read_header(recovery *r, int *ok) {
   return NULL;
 }
 
-/*
- * Reads the batch at *offset. On success with *more set, it was replayed and *offset moved past
- * it; with *more clear, replay stopped (the report says why). Errors are I/O or the callback's.
- */
-static strata_status *next_batch(recovery *r, uint64_t *offset, journal_replay_fn fn, void *ctx, int *more) {
-  uint64_t off = *offset, left = r->size - off;
-  *more = 0;
+typedef enum batch_verdict {
+  BATCH_OK,         /* complete, both checks match, the items parse: r->batch holds it */
+  BATCH_INCOMPLETE, /* the file ends inside the record */
+  BATCH_DAMAGED,    /* a complete record that fails a check */
+  BATCH_BAD_START   /* the start record itself fails (tag or start_check): maybe a zero tail */
+} batch_verdict;
+
+typedef struct batch_check {
+  batch_verdict verdict;
+  const char *reason; /* static text, when not BATCH_OK */
+  uint64_t seqno;
+  uint32_t count;
+  uint64_t next; /* BATCH_OK: the offset after the batch */
+} batch_check;
+
+/* Reads and checks the batch at `off` (read only). Errors are I/O or memory. */
+static strata_status *check_batch(recovery *r, uint64_t off, batch_check *c) {
+  uint64_t left = r->size - off;
+  memset(c, 0, sizeof *c);
+  c->verdict = BATCH_INCOMPLETE;
   if (left < JOURNAL_START_SIZE) {
-    stop_at(r, off, 0, "file ends inside a start record");
+    c->reason = "file ends inside a start record";
     return NULL;
   }
   uint8_t start[JOURNAL_START_SIZE];
   STATUS_TRY(vfs_file_read_exact(r->file, off, start, sizeof start, r->path));
-  if (start[0] != JOURNAL_TAG_START) return stop_damaged(r, off, "bad start record tag");
-  if (decode_fixed32(start + JOURNAL_START_CHECKED) != (uint32_t)checksum64(start, JOURNAL_START_CHECKED))
-    return stop_damaged(r, off, "start record checksum mismatch");
+  c->verdict = BATCH_BAD_START;
+  if (start[0] != JOURNAL_TAG_START) {
+    c->reason = "bad start record tag";
+    return NULL;
+  }
+  if (decode_fixed32(start + JOURNAL_START_CHECKED) != (uint32_t)checksum64(start, JOURNAL_START_CHECKED)) {
+    c->reason = "start record checksum mismatch";
+    return NULL;
+  }
   uint64_t seqno = decode_fixed64(start + 1);
   uint32_t count = decode_fixed32(start + 9);
   uint64_t body_len = decode_fixed64(start + 13);
+  c->verdict = BATCH_DAMAGED;
   if (count == 0 || seqno > SEQNO_MAX || body_len < (uint64_t)count * WRITE_BATCH_ITEM_HEADER) {
-    stop_at(r, off, 1, "start record out of range");
+    c->reason = "start record out of range";
     return NULL;
   }
   left -= JOURNAL_START_SIZE;
   if (left < JOURNAL_END_SIZE || body_len > left - JOURNAL_END_SIZE) {
-    stop_at(r, off, 0, "file ends inside a batch"); /* start was verified: the length is real */
+    c->verdict = BATCH_INCOMPLETE; /* start was verified: the length is real */
+    c->reason = "file ends inside a batch";
     return NULL;
   }
   if (body_len > SIZE_MAX - JOURNAL_END_SIZE)
@@ -106,24 +131,48 @@ static strata_status *next_batch(recovery *r, uint64_t *offset, journal_replay_f
   STATUS_TRY(vfs_file_read_exact(r->file, off + JOURNAL_START_SIZE, r->body.data, n, r->path));
   const uint8_t *end = r->body.data + body_len;
   if (end[0] != JOURNAL_TAG_END || decode_fixed64(end + 1) != journal_batch_checksum(start, r->body.data, body_len)) {
-    stop_at(r, off, 1, "batch checksum mismatch");
+    c->reason = "batch checksum mismatch";
     return NULL;
   }
   r->body.len = (size_t)body_len;
   strata_status *st = write_batch_adopt(&r->batch, &r->body, count);
   if (st) { /* checksum matched yet items are malformed: a writer bug or a forged file */
     strata_status_free(st);
-    stop_at(r, off, 1, "malformed items in a batch with a valid checksum");
+    c->reason = "malformed items in a batch with a valid checksum";
     return NULL;
   }
-  if (fn) {
-    st = fn(ctx, seqno, &r->batch);
-    if (st) return status_wrap(st, "replaying batch %llu of journal %s", (unsigned long long)seqno, r->path);
+  c->verdict = BATCH_OK;
+  c->seqno = seqno;
+  c->count = count;
+  c->next = off + JOURNAL_START_SIZE + n;
+  return NULL;
+}
+
+/*
+ * Reads the batch at *offset. On success with *more set, it was replayed and *offset moved past
+ * it; with *more clear, replay stopped (the report says why). Errors are I/O or the callback's.
+ */
+static strata_status *next_batch(recovery *r, uint64_t *offset, journal_replay_fn fn, void *ctx, int *more) {
+  uint64_t off = *offset;
+  *more = 0;
+  batch_check c;
+  STATUS_TRY(check_batch(r, off, &c));
+  switch (c.verdict) {
+    case BATCH_INCOMPLETE: stop_at(r, off, 0, c.reason); return NULL;
+    case BATCH_BAD_START: return stop_damaged(r, off, c.reason); /* torn if only zeros follow */
+    case BATCH_DAMAGED: stop_at(r, off, 1, c.reason); return NULL;
+    case BATCH_OK: break;
   }
+  r->report->batch_offset = off;
+  if (fn) {
+    strata_status *st = fn(ctx, c.seqno, &r->batch);
+    if (st) return status_wrap(st, "replaying batch %llu of journal %s", (unsigned long long)c.seqno, r->path);
+  }
+  if (r->report->batches == 0) r->report->first_seqno = c.seqno;
   r->report->batches++;
-  r->report->items += count;
-  r->report->last_seqno = seqno;
-  *offset = off + JOURNAL_START_SIZE + n;
+  r->report->items += c.count;
+  r->report->last_seqno = c.seqno;
+  *offset = c.next;
   *more = 1;
   return NULL;
 }
@@ -171,6 +220,73 @@ strata_status *journal_recover(vfs *v, const char *dir, uint64_t number, int tru
   }
   buffer_free(&r.body);
   write_batch_free(&r.batch);
+  free(path);
+  return st;
+}
+
+/* The first offset >= from where a start record verifies (tag and start_check), reading in
+ * windows of `cap` bytes through `window`; *found = 0 when there is none. */
+static strata_status *find_start(recovery *r, uint8_t *window, size_t cap, uint64_t from, uint64_t *at, int *found) {
+  *found = 0;
+  while (from < r->size && r->size - from >= JOURNAL_START_SIZE) {
+    uint64_t avail = r->size - from;
+    size_t n = avail < cap ? (size_t)avail : cap;
+    STATUS_TRY(vfs_file_read_exact(r->file, from, window, n, r->path));
+    for (size_t i = 0; i + JOURNAL_START_SIZE <= n; i++) {
+      const uint8_t *p = window + i;
+      if (p[0] != JOURNAL_TAG_START) continue;
+      if (decode_fixed32(p + JOURNAL_START_CHECKED) != (uint32_t)checksum64(p, JOURNAL_START_CHECKED)) continue;
+      *at = from + i;
+      *found = 1;
+      return NULL;
+    }
+    from += n - JOURNAL_START_SIZE + 1; /* the next window starts at the first position not tried */
+  }
+  return NULL;
+}
+
+#define SCAN_WINDOW (64u << 10)
+
+strata_status *journal_scan_intact(vfs *v, const char *dir, uint64_t number, uint64_t offset, uint64_t *batches,
+                                   uint64_t *highest_seqno) {
+  *batches = 0;
+  *highest_seqno = 0;
+  char *path = journal_path(dir, number);
+  uint8_t *window = malloc(SCAN_WINDOW);
+  if (!path || !window) {
+    free(path);
+    free(window);
+    return status_no_memory();
+  }
+  journal_recovery_report unused;
+  memset(&unused, 0, sizeof unused);
+  recovery r = {NULL, path, 0, &unused, {NULL, 0, 0}, {{NULL, 0, 0}, 0}};
+  buffer_init(&r.body);
+  write_batch_init(&r.batch);
+  strata_status *st = vfs_open(v, path, VFS_OPEN_READ, &r.file);
+  if (!st) st = vfs_file_size(r.file, &r.size);
+  uint64_t pos = offset;
+  while (!st && pos < r.size) {
+    batch_check c;
+    st = check_batch(&r, pos, &c); /* batches usually follow each other: try in place first */
+    if (st) break;
+    if (c.verdict == BATCH_OK) {
+      (*batches)++;
+      if (c.seqno > *highest_seqno) *highest_seqno = c.seqno;
+      pos = c.next;
+      continue;
+    }
+    int found = 0;
+    st = find_start(&r, window, SCAN_WINDOW, pos + 1, &pos, &found);
+    if (!found) break;
+  }
+  if (st) st = status_wrap(st, "scanning journal %s for intact batches", path);
+  strata_status *cst = vfs_file_close(r.file);
+  if (st) strata_status_free(cst);
+  else st = cst;
+  buffer_free(&r.body);
+  write_batch_free(&r.batch);
+  free(window);
   free(path);
   return st;
 }

@@ -8,9 +8,9 @@
  * A batch is never replayed in part. The report says what was dropped so the database can log it.
  *
  * A cut tail is `torn` when it looks like an interrupted append -- the file ends inside a record,
- * or the rest of the file is zeros -- and `corrupt` when a complete record fails its checks. A
- * corrupt journal in the middle of the sequence means later journals would replay on top of a
- * gap; the database should stop replaying there (point-in-time recovery).
+ * or the rest of the file is zeros -- and `corrupt` when a complete record fails its checks. Only
+ * the database knows whether a torn tail is harmless: it is for the newest journal only (the
+ * rule is in journal_format.h). It reads with truncate = 0, decides, and cuts itself.
  *
  * Every byte is untrusted. A file whose header is not a Strata journal is an error
  * (STRATA_CORRUPTION; STRATA_NOT_SUPPORTED for a newer version) and is left untouched: it may
@@ -39,11 +39,23 @@ typedef struct journal_recovery_report {
   int tail_cut;           /* bytes after the last good batch were dropped */
   int torn;               /* ... and they look like an interrupted append */
   int corrupt;            /* ... and a complete record in them failed its checks */
+  int bad_header;         /* the header is not a journal's (journal_recover also fails, CORRUPTION) */
   const char *reason;     /* why the tail was cut (static text), "" when nothing was */
+  uint64_t first_seqno;   /* seqno of the first batch replayed; 0 when none */
+  uint64_t batch_offset;  /* while the callback runs: the offset of the batch it was handed */
 } journal_recovery_report;
 
 /* fn may be NULL (only validate and cut). With truncate = 0 the file is only read. */
 STRATA_MUST_USE strata_status *journal_recover(vfs *v, const char *dir, uint64_t number, int truncate,
                                                journal_replay_fn fn, void *ctx, journal_recovery_report *report);
+
+/*
+ * Counts the intact batches of journal `number` from `offset` on, read only, for a report of what
+ * lies beyond damage: where a record fails, it resynchronises by looking forward byte by byte for
+ * a start record whose start_check verifies and whose batch checksum verifies (a whole batch: the
+ * chance that damage forges one is about 2^-96). *highest_seqno is 0 when none was found.
+ */
+STRATA_MUST_USE strata_status *journal_scan_intact(vfs *v, const char *dir, uint64_t number, uint64_t offset,
+                                                   uint64_t *batches, uint64_t *highest_seqno);
 
 #endif

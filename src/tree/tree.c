@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../util/clock.h"
+#include "../version/lost_folder.h"
 #include "tree_internal.h"
 
 void tree_options_default(tree_options *o) {
@@ -126,8 +127,15 @@ static int parse_id(const char *name, uint64_t *id) {
   return 1;
 }
 
-/* Tables the manifest does not list come from a flush or compaction that never committed. */
-static strata_status *remove_orphan(void *ctx, const char *name, int is_dir) {
+/*
+ * A table the version does not list. Ids come from one counter that the manifest persists, so
+ * an id below the version's next_file_id was handed out before the version was installed: the
+ * table was retired by it or an earlier install (or is an unfinished compaction's output, whose
+ * inputs the version still lists), and nothing is lost by deleting it. An id at or above it
+ * was written later, by an install the manifest does not show: it may hold the only copy of
+ * newer data, so it is set aside in lost/.
+ */
+static strata_status *clean_unlisted(void *ctx, const char *name, int is_dir) {
   orphan_scan *s = ctx;
   uint64_t id;
   if (is_dir || !parse_id(name, &id)) {
@@ -137,28 +145,111 @@ static strata_status *remove_orphan(void *ctx, const char *name, int is_dir) {
   if (version_find_table(s->t->version, id, NULL)) return NULL;
   char *path = vfs_path_join(s->t->tables_dir, name);
   if (!path) return status_no_memory();
-  strata_status *st = vfs_remove(s->t->fs, path);
+  strata_status *st = NULL;
+  if (id < s->t->next_file_id) {
+    st = vfs_remove(s->t->fs, path);
+    if (!st) s->info->obsolete_removed++;
+  } else {
+    st = lost_folder_keep(s->t->fs, s->t->dir, path, "table", NULL);
+    if (!st) s->info->moved_to_lost++;
+  }
   free(path);
-  if (!st) s->info->orphans_removed++;
   return st;
+}
+
+/* Every table the version lists exists with its recorded size (contents are checked on read). */
+static strata_status *verify_tables(tree *t, const version *v) {
+  for (unsigned l = 0; l < v->level_count; l++)
+    for (size_t r = 0; r < v->levels[l].run_count; r++)
+      for (size_t i = 0; i < v->levels[l].runs[r].count; i++) {
+        const table_info *ti = v->levels[l].runs[r].tables[i];
+        char *path = tree_table_path(t, ti->id);
+        if (!path) return status_no_memory();
+        vfs_file *f = NULL;
+        uint64_t size = 0;
+        strata_status *st = vfs_open(t->fs, path, VFS_OPEN_READ, &f);
+        if (status_is(st, STRATA_NOT_FOUND)) {
+          strata_status_free(st);
+          st = status_new(STRATA_CORRUPTION,
+                          "table %llu (%s) is missing; the version lists it in level %u with %llu bytes",
+                          (unsigned long long)ti->id, path, l, (unsigned long long)ti->file_size);
+        } else if (!st) {
+          st = vfs_file_size(f, &size);
+          strata_status *cst = vfs_file_close(f);
+          if (!st) st = cst;
+          else strata_status_free(cst);
+          if (!st && size != ti->file_size)
+            st = status_new(STRATA_CORRUPTION, "table %llu (%s) is %llu bytes; the version records %llu",
+                            (unsigned long long)ti->id, path, (unsigned long long)size,
+                            (unsigned long long)ti->file_size);
+        }
+        free(path);
+        if (st) return st;
+      }
+  return NULL;
+}
+
+/*
+ * The other slot is torn, damaged or missing, so the chosen state may be one install older than
+ * the newest. It can stand in only if everything it needs survived the newer install: that
+ * install may have deleted its tables (a compaction or a drop retires them) or, through the
+ * caller, its journals (a flush ends by removing those below the new journal_min).
+ */
+static strata_status *check_fallback(tree *t, const manifest_state *m, const manifest_read_info *ri) {
+  strata_status *st = verify_tables(t, m->version);
+  if (!st && t->opts.fallback_check) st = t->opts.fallback_check(t->opts.fallback_ctx, m->journal_min);
+  if (!st) return NULL;
+  if (!status_is(st, STRATA_CORRUPTION) && !status_is(st, STRATA_NOT_FOUND)) return st; /* I/O, memory */
+  strata_status *out = status_new(STRATA_CORRUPTION,
+                                  "%s; falling back to manifest-%u (epoch %llu) would lose data: %s",
+                                  ri->other_problem, ri->slot, (unsigned long long)ri->epoch,
+                                  strata_status_message(st));
+  strata_status_free(st);
+  return out;
+}
+
+/*
+ * After a fallback was found safe: a damaged slot's bytes go to lost/ (a torn one is just an
+ * install a crash cut short), and the chosen state is written again, so both slots are valid and
+ * the next open starts clean.
+ */
+static strata_status *heal_manifest(tree *t, const manifest_state *m, const manifest_read_info *ri,
+                                    tree_open_info *info) {
+  if (ri->other_state == MANIFEST_SLOT_DAMAGED) {
+    STATUS_TRY(lost_folder_keep(t->fs, t->dir, ri->other_path, "manifest", NULL));
+    info->moved_to_lost++;
+  }
+  STATUS_TRY(manifest_write(t->fs, t->dir, &t->manifest_epoch, m));
+  return vfs_sync_dir(t->fs, t->dir); /* the slot file may be new */
 }
 
 static strata_status *load_or_create(tree *t, tree_open_info *info) {
   manifest_state m = {0};
-  manifest_read_info read_info = {0, 0};
+  manifest_read_info read_info;
+  memset(&read_info, 0, sizeof read_info);
   int found = 0;
   STATUS_TRY(manifest_read(t->fs, t->dir, &m, &found, &read_info));
   if (found) {
-    t->version = m.version;
+    t->version = m.version; /* the tree owns it from here, freed with the tree on failure */
     t->next_file_id = m.next_file_id;
     t->flushed_seqno = m.flushed_seqno;
     t->journal_min = m.journal_min;
     t->manifest_epoch = read_info.epoch;
-    info->manifest_fallback = read_info.other_slot_invalid && read_info.epoch > 1;
+    info->manifest_epoch = read_info.epoch;
     if (t->version->level_count != t->opts.level_count)
       return status_new(STRATA_INVALID_ARGUMENT, "%s has %u levels, the options ask for %u", t->dir,
                         t->version->level_count, t->opts.level_count);
-    return NULL;
+    /* epoch 1 without a second slot is a tree that never installed a version after creation */
+    int fallback = read_info.other_state != MANIFEST_SLOT_VALID &&
+                   !(read_info.other_state == MANIFEST_SLOT_MISSING && read_info.epoch == 1);
+    if (!fallback) {
+      strata_status *st = verify_tables(t, t->version);
+      return st ? status_wrap(st, "manifest-%u (epoch %llu)", read_info.slot, (unsigned long long)read_info.epoch)
+                : NULL;
+    }
+    STATUS_TRY(check_fallback(t, &m, &read_info));
+    info->manifest_fallback = 1;
+    return heal_manifest(t, &m, &read_info, info);
   }
   info->created = 1;
   STATUS_TRY(version_new_empty(t->opts.level_count, &t->version));
@@ -215,7 +306,7 @@ strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tre
   if (!st) st = load_or_create(t, info);
   if (!st) {
     orphan_scan scan = {t, info};
-    st = vfs_list(fs, t->tables_dir, remove_orphan, &scan);
+    st = vfs_list(fs, t->tables_dir, clean_unlisted, &scan);
   }
   if (!st) st = memtable_new(&t->active);
   super_version *sv = NULL;
@@ -495,4 +586,23 @@ uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback) {
   uint64_t v = t->snapshot_count ? t->snapshots[0] : fallback;
   sync_mutex_unlock(&t->snap_mu);
   return v;
+}
+
+/* Takes install_mu, then mu, like every install. */
+strata_status *tree_advance_watermarks(tree *t, uint64_t flushed_seqno, uint64_t journal_min) {
+  sync_mutex_lock(&t->install_mu);
+  sync_mutex_lock(&t->mu);
+  int empty = t->sealed_count == 0 && memtable_is_empty(t->active);
+  version *v = version_ref(t->version);
+  if (flushed_seqno < t->flushed_seqno) flushed_seqno = t->flushed_seqno;
+  if (journal_min < t->journal_min) journal_min = t->journal_min;
+  int same = flushed_seqno == t->flushed_seqno && journal_min == t->journal_min;
+  sync_mutex_unlock(&t->mu);
+  strata_status *st = NULL;
+  if (!empty) st = status_new(STRATA_INVALID_ARGUMENT, "advancing the flushed seqno over unflushed memtables");
+  if (st || same) version_unref(v);
+  /* the same version again: commit takes over the reference and retires nothing */
+  else st = tree_commit_version(t, v, flushed_seqno, journal_min, TREE_KEEP_INSTALLED_SEQNO, 0);
+  sync_mutex_unlock(&t->install_mu);
+  return st;
 }

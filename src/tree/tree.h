@@ -5,6 +5,7 @@
  * when to flush; the tree keeps the data structures right. Files of a tree in folder `dir`:
  *   dir/manifest-0, dir/manifest-1   the two manifest slots (version/manifest.h)
  *   dir/tables/<id>                  immutable tables
+ *   dir/lost/                        files opening set aside instead of deleting (lost_folder.h)
  *
  * Threads: reads (get, iterators) run concurrently with one writer, one flush and installs.
  * Flushes and other version changes serialize on an install mutex; the manifest is written and
@@ -28,6 +29,14 @@
 
 typedef struct tree tree;
 
+/*
+ * Asked at open when the manifest slot chosen may be older than a newer one that is torn,
+ * damaged or missing (a fallback), before anything on disk changes: returns NULL when the data
+ * the chosen state leaves outside the tree (the database's journals numbered >= journal_min)
+ * is all there, else an error saying what is missing, which fails the open.
+ */
+typedef strata_status *(*tree_fallback_check_fn)(void *ctx, uint64_t journal_min);
+
 typedef struct tree_options {
   unsigned level_count;            /* default 7 */
   size_t block_size;               /* default 4 KiB */
@@ -37,6 +46,8 @@ typedef struct tree_options {
   size_t block_cache_bytes;        /* used when no shared cache is given (default 16 MiB) */
   block_cache *shared_cache;       /* optional, not owned */
   size_t max_open_tables;          /* default 1000 */
+  tree_fallback_check_fn fallback_check; /* NULL: the caller keeps nothing outside the tree */
+  void *fallback_ctx;
 } tree_options;
 
 void tree_options_default(tree_options *o);
@@ -44,12 +55,27 @@ void tree_options_default(tree_options *o);
 /* What opening found, for the database to report. */
 typedef struct tree_open_info {
   int created;                /* no manifest existed */
-  int manifest_fallback;      /* the newest manifest slot was torn or corrupt */
-  uint64_t orphans_removed;   /* table files not in the version (an interrupted flush) */
+  int manifest_fallback;      /* the other slot was torn, damaged or missing, so the slot used may be
+                               * the older one; it was checked complete, and rewritten to both slots */
+  uint64_t manifest_epoch;    /* of the slot used */
+  uint64_t obsolete_removed;  /* unreferenced tables below next_file_id: obsoleted before the version */
+  uint64_t moved_to_lost;     /* unreferenced tables at or above next_file_id (newer than the version)
+                               * and a damaged manifest slot, set aside in lost/ */
   uint64_t strays_ignored;    /* files in tables/ that are not tables */
 } tree_open_info;
 
-/* Opens or creates the tree in `dir` (which must exist). `fs` must outlive the tree. */
+/*
+ * Opens or creates the tree in `dir` (which must exist). `fs` must outlive the tree.
+ *
+ * Opening trusts nothing it can check cheaply: every table the version lists must exist with
+ * its recorded size, and a fallback to the older manifest slot is taken only when that slot's
+ * tables are all there and opts->fallback_check agrees; otherwise the open fails with
+ * STRATA_CORRUPTION naming the slot, why it is invalid and what the older one would miss, and
+ * nothing on disk is changed. Then table files the version does not list are cleaned up: one
+ * numbered below the manifest's next_file_id was obsoleted before that version and is deleted;
+ * one at or above it was written after (by an install that did not survive) and is moved to
+ * lost/, never deleted. A damaged (not merely torn) slot is kept in lost/ too.
+ */
 STRATA_MUST_USE strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tree_open_info *info,
                                          tree **out);
 tree *tree_ref(tree *t);
@@ -112,6 +138,12 @@ STRATA_MUST_USE strata_status *tree_drop_range(tree *t, const key_range *range, 
  * they saw. Journals numbered below `journal_min` hold nothing that survives and may be deleted.
  */
 STRATA_MUST_USE strata_status *tree_clear(tree *t, uint64_t next_seqno, uint64_t journal_min);
+/*
+ * Raises the manifest's flushed_seqno and journal_min (never lowers them), tables unchanged: for a
+ * recovery that set journal data aside for good, so the seqnos and journals it held count as
+ * spent. Every memtable must be empty (flushed first): STRATA_INVALID_ARGUMENT otherwise.
+ */
+STRATA_MUST_USE strata_status *tree_advance_watermarks(tree *t, uint64_t flushed_seqno, uint64_t journal_min);
 
 /*
  * Live snapshots: compaction keeps, for each, the versions it can see. Pins are counted per

@@ -30,9 +30,13 @@ static strata_status *free_name(vfs *v, const char *dir, const char *kind, const
   char *leaf = malloc(cap);
   if (!leaf) return status_no_memory();
   strata_status *st = NULL;
+  size_t kind_len = strlen(kind);
+  /* "manifest-1" stays "manifest-1": a name that already says its kind does not repeat it */
+  const char *sep = strncmp(name, kind, kind_len) == 0 && name[kind_len] == '-' ? "" : "-";
+  if (!*sep) kind = "";
   for (unsigned n = 0; !st; n++) {
-    if (n == 0) snprintf(leaf, cap, "%s-%s", kind, name);
-    else snprintf(leaf, cap, "%s-%s.%u", kind, name, n);
+    if (n == 0) snprintf(leaf, cap, "%s%s%s", kind, sep, name);
+    else snprintf(leaf, cap, "%s%s%s.%u", kind, sep, name, n);
     char *path = vfs_path_join(dir, leaf);
     if (!path) {
       st = status_no_memory();
@@ -51,8 +55,9 @@ static strata_status *free_name(vfs *v, const char *dir, const char *kind, const
   return st;
 }
 
-strata_status *lost_folder_keep(vfs *v, const char *db_dir, const char *path, const char *kind, char **moved_to) {
-  if (moved_to) *moved_to = NULL;
+/* Copies `path` to a free lost/<kind>-<name> and makes the copy and its folder entry durable. */
+static strata_status *copy_to_lost(vfs *v, const char *db_dir, const char *path, const char *kind, char **out) {
+  *out = NULL;
   int exists = 0;
   STATUS_TRY(vfs_exists(v, path, &exists, NULL));
   if (!exists) return status_new(STRATA_NOT_FOUND, "%s does not exist", path);
@@ -67,9 +72,28 @@ strata_status *lost_folder_keep(vfs *v, const char *db_dir, const char *path, co
     if (st) strata_status_free(vfs_remove(v, to)); /* no partial copy is left behind */
   }
   if (!st) st = vfs_sync_dir(v, dir);
+  free(dir);
+  if (st) free(to);
+  else *out = to;
+  return st;
+}
+
+strata_status *lost_folder_copy(vfs *v, const char *db_dir, const char *path, const char *kind, char **copied_to) {
+  char *to = NULL;
+  strata_status *st = copy_to_lost(v, db_dir, path, kind, &to);
+  if (st) return status_wrap(st, "copying %s to the lost folder", path);
+  if (copied_to) *copied_to = to;
+  else free(to);
+  return NULL;
+}
+
+strata_status *lost_folder_keep(vfs *v, const char *db_dir, const char *path, const char *kind, char **moved_to) {
+  if (moved_to) *moved_to = NULL;
+  char *to = NULL;
+  strata_status *st = copy_to_lost(v, db_dir, path, kind, &to);
+  if (status_is(st, STRATA_NOT_FOUND)) return st;
   if (!st) st = vfs_remove(v, path);
   if (!st) st = sync_parent(v, path);
-  free(dir);
   if (st) {
     free(to);
     return status_wrap(st, "moving %s to the lost folder", path);

@@ -4,7 +4,8 @@
  * Recovery never deletes a file it cannot prove obsolete. A damaged journal, the journals after a
  * point-in-time cut, a table no chosen version references but that may hold newer data, a
  * damaged manifest slot: each is moved to `<db>/lost/<kind>-<name>` (a `.N` suffix when the name
- * is taken), where a person or `strata repair` can look at it, and from where it is never read
+ * is taken; a name that already starts with "<kind>-", as the manifest slots do, is kept as it
+ * is), where a person or `strata repair` can look at it, and from where it is never read
  * back by an open.
  *
  *   lost/journal-9   lost/table-17   lost/manifest-1   lost/table-17.1
@@ -23,5 +24,10 @@
  */
 STRATA_MUST_USE strata_status *lost_folder_keep(vfs *v, const char *db_dir, const char *path, const char *kind,
                                                 char **moved_to);
+
+/* The same without removing `path`: a durable copy in lost/, for a file recovery then changes in
+ * place (a journal cut at the last consistent point keeps its whole original in lost/). */
+STRATA_MUST_USE strata_status *lost_folder_copy(vfs *v, const char *db_dir, const char *path, const char *kind,
+                                                char **copied_to);
 
 #endif

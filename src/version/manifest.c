@@ -161,25 +161,37 @@ strata_status *manifest_write(vfs *v, const char *dir, uint64_t *epoch, const ma
   return NULL;
 }
 
-/* Validates one slot file; *valid = 0 for missing, torn or corrupt slots, with the reason kept. */
+/* Validates one slot file: *state says what it holds, *why_invalid why it is not valid. */
 static strata_status *read_slot(vfs *v, const char *path, buffer *file, uint64_t *epoch, slice *payload,
-                                int *exists, strata_status **why_invalid) {
-  *exists = 0;
+                                manifest_slot_state *state, strata_status **why_invalid) {
+  *state = MANIFEST_SLOT_MISSING;
   strata_status *st = vfs_read_file(v, path, file);
   if (status_is(st, STRATA_NOT_FOUND)) {
     strata_status_free(st);
     return NULL;
   }
   STATUS_TRY(st);
-  *exists = 1;
-  if (file->len < SLOT_HEADER + SLOT_TRAILER || decode_fixed32(file->data) != SLOT_MAGIC) {
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: not a manifest slot (%zu bytes)", path, file->len);
+  if (file->len < SLOT_HEADER + SLOT_TRAILER) {
+    *state = MANIFEST_SLOT_TORN;
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: torn (%zu bytes, shorter than a slot's header and trailer)",
+                              path, file->len);
     return NULL;
   }
   uint64_t len = decode_fixed64(file->data + 16);
-  if (decode_fixed32(file->data + 4) != SLOT_FORMAT || len != file->len - SLOT_HEADER - SLOT_TRAILER) {
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: torn or unknown slot (length %llu, file %zu bytes)", path,
-                              (unsigned long long)len, file->len);
+  *state = MANIFEST_SLOT_DAMAGED;
+  if (decode_fixed32(file->data) != SLOT_MAGIC) {
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: not a manifest slot (bad magic, %zu bytes)", path, file->len);
+    return NULL;
+  }
+  if (decode_fixed32(file->data + 4) != SLOT_FORMAT) {
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: unknown slot format %u", path, decode_fixed32(file->data + 4));
+    return NULL;
+  }
+  if (len != file->len - SLOT_HEADER - SLOT_TRAILER) {
+    /* a write cut short leaves fewer bytes than its header announces, never more */
+    if (len > file->len - SLOT_HEADER - SLOT_TRAILER) *state = MANIFEST_SLOT_TORN;
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: %s (payload length %llu, file %zu bytes)", path,
+                              *state == MANIFEST_SLOT_TORN ? "torn" : "damaged", (unsigned long long)len, file->len);
     return NULL;
   }
   size_t body = file->len - SLOT_TRAILER;
@@ -188,6 +200,7 @@ static strata_status *read_slot(vfs *v, const char *path, buffer *file, uint64_t
     *why_invalid = status_new(STRATA_CORRUPTION, "%s: checksum mismatch", path);
     return NULL;
   }
+  *state = MANIFEST_SLOT_VALID;
   *epoch = decode_fixed64(file->data + 8);
   *payload = slice_make(file->data + SLOT_HEADER, (size_t)len);
   return NULL;
@@ -195,34 +208,43 @@ static strata_status *read_slot(vfs *v, const char *path, buffer *file, uint64_t
 
 strata_status *manifest_read(vfs *v, const char *dir, manifest_state *out, int *found, manifest_read_info *info) {
   buffer files[2];
+  char paths[2][4096];
   uint64_t epochs[2] = {0, 0};
   slice payloads[2] = {{NULL, 0}, {NULL, 0}};
-  int exists[2] = {0, 0};
+  manifest_slot_state states[2] = {MANIFEST_SLOT_MISSING, MANIFEST_SLOT_MISSING};
   strata_status *why[2] = {NULL, NULL};
   strata_status *st = NULL;
   for (int i = 0; i < 2; i++) buffer_init(&files[i]);
   for (int i = 0; i < 2 && !st; i++) {
-    char path[4096];
-    slot_path(path, sizeof path, dir, (uint64_t)i);
-    st = read_slot(v, path, &files[i], &epochs[i], &payloads[i], &exists[i], &why[i]);
+    slot_path(paths[i], sizeof paths[i], dir, (uint64_t)i);
+    st = read_slot(v, paths[i], &files[i], &epochs[i], &payloads[i], &states[i], &why[i]);
   }
   *found = 0;
   if (!st) {
-    int valid0 = exists[0] && !why[0], valid1 = exists[1] && !why[1];
+    int valid0 = states[0] == MANIFEST_SLOT_VALID, valid1 = states[1] == MANIFEST_SLOT_VALID;
     int pick = valid0 && valid1 ? (epochs[1] > epochs[0]) : (valid1 ? 1 : 0);
     if (!valid0 && !valid1) {
-      if (exists[0] || exists[1]) {
-        st = why[exists[0] ? 0 : 1];
-        why[exists[0] ? 0 : 1] = NULL;
-        st = status_wrap(st, "no valid manifest slot in %s", dir);
+      int bad = states[0] != MANIFEST_SLOT_MISSING ? 0 : 1;
+      if (states[bad] != MANIFEST_SLOT_MISSING) {
+        st = status_wrap(why[bad], "no valid manifest slot in %s", dir);
+        why[bad] = NULL;
       }
     } else {
       st = manifest_decode(payloads[pick], out);
       if (!st) {
         *found = 1;
         if (info) {
+          int other = !pick;
           info->epoch = epochs[pick];
-          info->other_slot_invalid = !(pick ? valid0 : valid1);
+          info->slot = (unsigned)pick;
+          info->other_state = states[other];
+          info->other_slot_invalid = states[other] != MANIFEST_SLOT_VALID;
+          snprintf(info->other_path, sizeof info->other_path, "%s", paths[other]);
+          if (why[other])
+            snprintf(info->other_problem, sizeof info->other_problem, "%s", strata_status_message(why[other]));
+          else if (states[other] == MANIFEST_SLOT_MISSING)
+            snprintf(info->other_problem, sizeof info->other_problem, "%.400s: missing", paths[other]);
+          else info->other_problem[0] = '\0';
         }
       }
     }

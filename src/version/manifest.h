@@ -33,9 +33,21 @@ typedef struct manifest_state {
   version *version;       /* one reference, owned by the state */
 } manifest_state;
 
+/* What reading found in a slot file. */
+typedef enum manifest_slot_state {
+  MANIFEST_SLOT_MISSING = 0,
+  MANIFEST_SLOT_VALID,
+  MANIFEST_SLOT_TORN,   /* shorter than its header says (or than a header): a write cut short */
+  MANIFEST_SLOT_DAMAGED /* whole, but with a bad magic, format or checksum: changed after writing */
+} manifest_slot_state;
+
 typedef struct manifest_read_info {
   uint64_t epoch;         /* of the slot used */
+  unsigned slot;          /* 0 or 1: the slot used */
   int other_slot_invalid; /* the other slot was missing, torn or corrupt (normal after a crash) */
+  manifest_slot_state other_state;
+  char other_path[4096];  /* the other slot's file */
+  char other_problem[512]; /* why the other slot is not valid ("" when it is) */
 } manifest_read_info;
 
 STRATA_MUST_USE strata_status *manifest_encode(const manifest_state *m, buffer *payload);
@@ -45,8 +57,11 @@ STRATA_MUST_USE strata_status *manifest_decode(slice payload, manifest_state *ou
 STRATA_MUST_USE strata_status *manifest_write(vfs *v, const char *dir, uint64_t *epoch, const manifest_state *m);
 
 /*
- * Loads the newest valid slot. *found = 0 (and no error) when neither slot exists: a new tree.
- * Slots that exist but are all invalid are a corruption error, never an empty tree.
+ * Loads the newest valid slot. Which slot that is can be wrong in one way: when the other slot
+ * is torn, damaged or missing, it may have held a newer epoch, and the slot used is the older
+ * one (a fallback); the caller checks that what the older state needs is still there.
+ * *found = 0 (and no error) when neither slot exists: a new tree. Slots that exist but are all
+ * invalid are a corruption error, never an empty tree.
  */
 STRATA_MUST_USE strata_status *manifest_read(vfs *v, const char *dir, manifest_state *out, int *found,
                                              manifest_read_info *info);

@@ -172,6 +172,9 @@ static void open_revalidates_the_whole_set(void) {
   bad.compaction.strategy = (compaction_strategy_kind)7;
   CHECK_REFUSED(strata_open("optdb", &bad, &db), "compaction strategy");
   bad = *o;
+  bad.recovery_mode = (strata_recovery_mode)5;
+  CHECK_REFUSED(strata_open("optdb", &bad, &db), "recovery mode 5");
+  bad = *o;
   bad.compaction.tiered_max_space_amp_pct = 0;
   CHECK_REFUSED(strata_open("optdb", &bad, &db), "max space amplification");
   strata_options_free(o);

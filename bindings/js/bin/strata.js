@@ -9,6 +9,7 @@
 //   strata DIR stats                levels, memtable, cache and write amplification
 //   strata DIR check                read every entry with a full scan; exit 1 on an error
 //   strata DIR compact              db.compact({ major: true })
+//   (every DIR command takes --recovery strict|point-in-time: what open does with a damaged journal)
 //   strata demo [--dir ./data] [--count 200000]   load, read, scan, snapshot, flush, stats
 //
 // Engine errors print "strata: CODE: message" on stderr and exit 1; bad usage exits 2.
@@ -21,6 +22,7 @@ import { StrataError, open } from '../src/index.js';
 const USAGE = `usage: strata DIR put KEY VALUE | get KEY | del KEY
        strata DIR scan [--prefix P] [--reverse] [--limit N] [--gt K] [--gte K] [--lt K] [--lte K]
        strata DIR stats | check | compact
+       (DIR commands take --recovery strict|point-in-time)
        strata demo [--dir ./data] [--count 200000]
        strata help
 `;
@@ -147,22 +149,43 @@ function formatStats(s) {
   ].join('\n') + '\n';
 }
 
+// db.recovery as text: what the open found in the journals and did about it.
+function formatRecovery(r) {
+  const rows = [['recovery', `replayed ${num(r.batchesReplayed)} batches from ${num(r.journalsReplayed)} journals, ` +
+    `highest seqno seen ${num(r.highestSeqnoSeen)}`]];
+  if (r.tornBytesCut) rows.push(['torn tail', `${bytes(r.tornBytesCut)} cut from the newest journal`]);
+  if (r.damaged) {
+    rows.push(['damage', `journal ${r.damagedJournal} at offset ${num(r.damagedOffset)}: opened at the last ` +
+      `consistent point, ${num(r.batchesDiscarded)} later batches set aside`]);
+  }
+  if (r.manifestFallback) rows.push(['manifest', 'the newer slot was torn; the older one was used']);
+  if (r.filesMovedToLost) rows.push(['lost/', `${num(r.filesMovedToLost)} files moved there by this open`]);
+  if (r.obsoleteFilesRemoved) rows.push(['obsolete files', `${num(r.obsoleteFilesRemoved)} removed`]);
+  return pairs(rows) + '\n';
+}
+
 // ---------------------------------------------------------------------------------------------
 // DIR commands
 
-async function openDb(dir, createIfMissing) {
-  return open(dir, { createIfMissing, valueEncoding: 'utf8', keyEncoding: 'utf8' });
+async function openDb(dir, createIfMissing, recoveryMode) {
+  return open(dir, { createIfMissing, recoveryMode, valueEncoding: 'utf8', keyEncoding: 'utf8' });
 }
 
 async function runDbCommand(dir, cmd, args) {
   const spec = cmd === 'scan'
     ? { prefix: 'string', reverse: 'flag', limit: 'number', gt: 'string', gte: 'string', lt: 'string', lte: 'string' }
     : {};
+  spec.recovery = 'string';
   const { positionals, options } = parseArgs(args, spec);
+  const recoveryMode = options.recovery;
+  delete options.recovery;
+  if (recoveryMode !== undefined && recoveryMode !== 'strict' && recoveryMode !== 'point-in-time') {
+    throw new UsageError(`--recovery must be strict or point-in-time, not ${recoveryMode}`);
+  }
   const shape = { put: ['KEY', 'VALUE'], get: ['KEY'], del: ['KEY'] }[cmd] ?? [];
   expectArgs(cmd, positionals, shape);
 
-  const db = await openDb(dir, cmd === 'put');
+  const db = await openDb(dir, cmd === 'put', recoveryMode);
   let code = 0;
   try {
     switch (cmd) {
@@ -186,10 +209,11 @@ async function runDbCommand(dir, cmd, args) {
         await scan(db, options);
         break;
       case 'stats':
-        await out(formatStats(await db.stats()));
+        await out(`${formatStats(await db.stats())}\n${formatRecovery(db.recovery)}`);
         break;
       case 'check':
         code = await check(db);
+        await out(formatRecovery(db.recovery));
         break;
       case 'compact': {
         const t0 = performance.now();

@@ -94,10 +94,11 @@ void strata_js_option_limits(double *out) {
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
                               double bloom_bits_per_key, int sync, int background_threads,
-                              const double *compaction, strata_db **out) {
+                              const double *compaction, int recovery_mode, strata_db **out) {
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
-  strata_status *st = strata_options_set_create_if_missing(o, create_if_missing);
+  strata_status *st = strata_options_set_recovery_mode(o, (strata_recovery_mode)recovery_mode);
+  if (!st) st = strata_options_set_create_if_missing(o, create_if_missing);
   if (!st) st = strata_options_set_error_if_exists(o, error_if_exists);
   if (!st && memtable_size >= 0) st = strata_options_set_memtable_size(o, (uint64_t)memtable_size);
   if (!st && block_cache_size >= 0) st = strata_options_set_block_cache_size(o, (uint64_t)block_cache_size);
@@ -246,6 +247,30 @@ strata_status *strata_js_stats(strata_db *db, double *out) {
   out[i++] = (double)s.bytes_read_compaction;
   out[i++] = (double)s.write_slowdowns;
   out[i++] = s.write_amplification;
+  return NULL;
+}
+
+/*
+ * The recovery report of the open as doubles, in this order: journals_replayed, batches_replayed,
+ * torn_bytes_cut, damaged, damaged_journal, damaged_offset, batches_discarded, highest_seqno_seen,
+ * manifest_fallback, files_moved_to_lost, obsolete_files_removed (11 numbers).
+ */
+strata_status *strata_js_recovery_report(strata_db *db, double *out) {
+  strata_recovery_report r;
+  memset(&r, 0, sizeof r);
+  STATUS_TRY(strata_get_recovery_report(db, &r));
+  size_t i = 0;
+  out[i++] = r.journals_replayed;
+  out[i++] = (double)r.batches_replayed;
+  out[i++] = (double)r.torn_bytes_cut;
+  out[i++] = r.damaged;
+  out[i++] = (double)r.damaged_journal;
+  out[i++] = (double)r.damaged_offset;
+  out[i++] = (double)r.batches_discarded;
+  out[i++] = (double)r.highest_seqno_seen;
+  out[i++] = r.manifest_fallback;
+  out[i++] = r.files_moved_to_lost;
+  out[i++] = (double)r.obsolete_files_removed;
   return NULL;
 }
 

@@ -20,11 +20,11 @@ strata_status *strata_js_vfs_check(vfs *v, const char *dir);
 strata_status *strata_js_vfs_check_threaded(vfs *v, const char *dir);
 
 /* Databases. Sizes <= 0 and kinds < 0 mean "the engine's default". `compaction` is NULL or 8
- * doubles (strategy and knobs, see strata_js.c). */
+ * doubles (strategy and knobs, see strata_js.c). recovery_mode: a strata_recovery_mode. */
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
                               double bloom_bits_per_key, int sync, int background_threads,
-                              const double *compaction, strata_db **out);
+                              const double *compaction, int recovery_mode, strata_db **out);
 strata_status *strata_js_close(strata_db *db);
 /* strata_resume: retries failed background work now. */
 strata_status *strata_js_resume(strata_db *db);
@@ -42,6 +42,8 @@ strata_status *strata_js_flush(strata_db *db);
 strata_status *strata_js_compact(strata_db *db, int major);
 strata_status *strata_js_maintenance_step(strata_db *db, double budget_bytes, uint32_t *more);
 strata_status *strata_js_stats(strata_db *db, double *out);
+/* What the open's recovery did, as 11 doubles (see strata_js.c). */
+strata_status *strata_js_recovery_report(strata_db *db, double *out);
 
 /* Iterators that hand out pages of entries. */
 typedef struct js_iter js_iter;

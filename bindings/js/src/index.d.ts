@@ -38,6 +38,12 @@ export interface OpenOptions {
   keyEncoding?: Encoding;
   /** Compaction strategy and its knobs (default: leveled with the engine's defaults). */
   compaction?: CompactionOptions;
+  /**
+   * What open does with a damaged journal (a torn tail of the newest journal is always cut).
+   * 'strict' (default): fail with STRATA_CORRUPTION naming the journal, offset and later batches.
+   * 'point-in-time': open at the last consistent point; everything after it goes to `lost/`.
+   */
+  recoveryMode?: 'strict' | 'point-in-time';
 }
 
 /** Knobs every strategy takes. Omitted knobs keep the engine's defaults. */
@@ -144,8 +150,29 @@ export interface Stats {
   versionsAlive: number;
 }
 
+/** What the open's recovery found and did (strata_recovery_report). */
+export interface RecoveryReport {
+  readonly journalsReplayed: number;
+  readonly batchesReplayed: number;
+  /** Bytes of an incomplete last record cut from the newest journal. */
+  readonly tornBytesCut: number;
+  /** Damage was found (only with recoveryMode 'point-in-time'; strict opens fail instead). */
+  readonly damaged: boolean;
+  readonly damagedJournal: number;
+  readonly damagedOffset: number;
+  /** Intact batches after the damage, set aside in lost/. */
+  readonly batchesDiscarded: number;
+  /** The highest seqno found in any journal, replayed or not; new writes continue above it. */
+  readonly highestSeqnoSeen: number;
+  readonly manifestFallback: boolean;
+  readonly filesMovedToLost: number;
+  readonly obsoleteFilesRemoved: number;
+}
+
 export interface Database extends Reader {
   readonly location: string;
+  /** What recovery did when this handle was opened. */
+  readonly recovery: RecoveryReport;
   readonly status: 'open' | 'closing' | 'closed';
   get(key: KeyLike, options?: DatabaseReadOptions): Promise<Bytes | string | undefined>;
   getMany(keys: KeyLike[], options?: DatabaseReadOptions): Promise<Array<Bytes | string | undefined>>;

@@ -117,10 +117,26 @@ function statsFrom(f) {
   };
 }
 
+// The 11 doubles of strata_js_recovery_report -> db.recovery (frozen: it describes the open).
+function recoveryFrom(f) {
+  const [journalsReplayed, batchesReplayed, tornBytesCut, damaged, damagedJournal, damagedOffset,
+    batchesDiscarded, highestSeqnoSeen, manifestFallback, filesMovedToLost, obsoleteFilesRemoved] = f;
+  return Object.freeze({
+    journalsReplayed, batchesReplayed, tornBytesCut, damaged: damaged !== 0, damagedJournal, damagedOffset,
+    batchesDiscarded, highestSeqnoSeen, manifestFallback: manifestFallback !== 0, filesMovedToLost,
+    obsoleteFilesRemoved,
+  });
+}
+const RECOVERY_MODES = { strict: 0, 'point-in-time': 1 };
+
 export async function open(location, options = {}) {
   checkLocation(location);
   const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction } = checkOpenOptions(options);
   const memory = location === ':memory:' || options.backend === 'memory';
+  const recoveryMode = options.recoveryMode === undefined ? 'strict' : options.recoveryMode;
+  if (typeof recoveryMode !== 'string' || !Object.hasOwn(RECOVERY_MODES, recoveryMode)) {
+    throw invalid(`recoveryMode must be 'strict' or 'point-in-time', not ${JSON.stringify(options.recoveryMode)}`);
+  }
   const valueEncoding = encodingOf(options.valueEncoding, 'valueEncoding');
   if (options.worker) {
     if (options._moduleUrl !== undefined) throw invalid('worker: true cannot be combined with _moduleUrl');
@@ -147,6 +163,7 @@ export async function open(location, options = {}) {
       options.sync ? 1 : 0,
       threads ? 1 : -1,
       compaction ? native.statsPtr : 0,
+      RECOVERY_MODES[recoveryMode],
       native.words), `open ${memory ? ':memory:' : where}`);
   } catch (err) {
     m._free(cpath);
@@ -154,7 +171,10 @@ export async function open(location, options = {}) {
     throw err;
   }
   m._free(cpath);
-  return new Database(native, native.word(0), {
+  const handle = native.word(0);
+  native.check(m._strata_js_recovery_report(handle, native.statsPtr), 'recovery report');
+  const recovery = recoveryFrom(Array.from(m.HEAPF64.subarray(native.statsPtr >>> 3, (native.statsPtr >>> 3) + 11)));
+  return new Database(native, handle, recovery, {
     location: memory ? ':memory:' : where, valueEncoding, keyEncoding, threads, sync: !!options.sync,
   });
 }
@@ -168,16 +188,23 @@ class Database {
   #maintenance = null; // the pending setImmediate
   #maintenanceError = null;
   #opts;
+  #recovery;
 
-  constructor(native, db, opts) {
+  constructor(native, db, recovery, opts) {
     this.#native = native;
     this.#db = db;
     this.#opts = opts;
     this.location = opts.location;
+    this.#recovery = recovery;
   }
 
   get status() {
     return this.#status;
+  }
+
+  // What the open's journal (and manifest) recovery found and did.
+  get recovery() {
+    return this.#recovery;
   }
 
   get _valueEncoding() {

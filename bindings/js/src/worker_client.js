@@ -180,13 +180,17 @@ class WorkerDatabase {
   #ch;
   #status = 'open';
   #closing = null;
+  #recovery;
 
-  constructor(ch, location) {
+  constructor(ch, location, recovery) {
     this.#ch = ch;
     this.location = location;
+    this.#recovery = Object.freeze(recovery);
   }
 
   get status() { return this.#status; }
+
+  get recovery() { return this.#recovery; }
 
   #call(op, args) {
     if (this.#status !== 'open') return Promise.reject(notOpen(op));
@@ -283,5 +287,5 @@ export async function openInWorker(location, options) {
     await w.terminate();
     throw toError(ready.error);
   }
-  return new WorkerDatabase(new Channel(w), ready.location);
+  return new WorkerDatabase(new Channel(w), ready.location, ready.recovery);
 }

@@ -47,7 +47,7 @@ parentPort.on('message', (msg) => {
 
 try {
   db = await open(workerData.location, workerData.options);
-  parentPort.postMessage({ ready: true, location: db.location });
+  parentPort.postMessage({ ready: true, location: db.location, recovery: db.recovery });
 } catch (err) {
   parentPort.postMessage({ ready: false, error: { code: err.code, message: err.message, name: err.name } });
 }
