@@ -783,6 +783,7 @@ strata_status *strata_repair(const char *path, const strata_options *opts, strat
   memset(out, 0, sizeof *out);
   if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "strata_repair: the database path is empty");
   if (opts) HANDLE_CHECK(opts, HANDLE_OPTIONS);
+  if (opts) STATUS_TRY(options_validate(opts));
   strata_options *defaults = NULL;
   if (!opts) {
     STATUS_TRY(strata_options_new(&defaults));

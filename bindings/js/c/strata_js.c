@@ -365,9 +365,9 @@ strata_status *strata_js_repair(const char *path, vfs *v, double *out, char **lo
   *log = NULL;
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
-  strata_options_set_vfs(o, v);
   strata_repair_report r;
-  strata_status *st = strata_repair(path, o, &r);
+  strata_status *st = strata_options_set_vfs(o, v);
+  if (!st) st = strata_repair(path, o, &r);
   strata_options_free(o);
   if (st) return st;
   const double fields[STRATA_JS_REPAIR_FIELDS] = {
