@@ -42,10 +42,11 @@ static strata_options *crash_options(const crash_mode *m) {
   strata_options *o = NULL;
   strata_status_free(strata_options_new(&o));
   if (!o) return NULL;
-  strata_options_set_memtable_size(o, 32 << 10); /* rotations, flushes and compactions while writing */
-  strata_options_set_table_target_size(o, 16 << 10);
-  strata_options_set_compaction_leveled(o, 2, 4);
-  strata_options_set_background_threads(o, m->background);
+  /* rotations, flushes and compactions while writing */
+  EXPECT_OK(strata_options_set_memtable_size(o, 32 << 10));
+  EXPECT_OK(strata_options_set_table_target_size(o, 16 << 10));
+  EXPECT_OK(strata_options_set_compaction_leveled(o, 2, 4));
+  EXPECT_OK(strata_options_set_background_threads(o, m->background));
   return o;
 }
 

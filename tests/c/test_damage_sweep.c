@@ -74,12 +74,12 @@ static void key_of(size_t i, char *out) { snprintf(out, 16, "k%05zu", i); }
 static strata_options *sweep_options(vfs *fs) {
   strata_options *o = NULL;
   if (strata_options_new(&o)) return NULL;
-  strata_options_set_vfs(o, fs);
-  strata_options_set_background_threads(o, 0);
-  strata_options_set_memtable_size(o, 24 << 10);
-  strata_options_set_block_size(o, 1024);
-  strata_options_set_table_target_size(o, 8 << 10);
-  strata_options_set_compaction_leveled(o, 4, 4);
+  EXPECT_OK(strata_options_set_vfs(o, fs));
+  EXPECT_OK(strata_options_set_background_threads(o, 0));
+  EXPECT_OK(strata_options_set_memtable_size(o, 24 << 10));
+  EXPECT_OK(strata_options_set_block_size(o, 1024));
+  EXPECT_OK(strata_options_set_table_target_size(o, 8 << 10));
+  EXPECT_OK(strata_options_set_compaction_leveled(o, 4, 4));
   return o;
 }
 
@@ -127,8 +127,8 @@ static strata_status *build(sweep *s) {
    * and deletes of table keys */
   if (!st) st = strata_close(db);
   db = NULL;
-  strata_options_set_memtable_size(o, 40 << 10);
-  strata_options_set_max_sealed_memtables(o, 16);
+  EXPECT_OK(strata_options_set_memtable_size(o, 40 << 10));
+  EXPECT_OK(strata_options_set_max_sealed_memtables(o, 16));
   if (!st) st = strata_open("pristine", o, &db);
   strata_batch *b = NULL;
   if (!st) st = strata_batch_new(&b);

@@ -57,13 +57,13 @@ static strata_status *add_name(void *ctx, const char *name, int is_dir) {
 static strata_status *build_db(vfs *v) {
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
-  strata_options_set_vfs(o, v);
-  strata_options_set_background_threads(o, 0);
-  strata_options_set_memtable_size(o, 4 << 10);
-  strata_options_set_max_sealed_memtables(o, 8);
-  strata_options_set_table_target_size(o, 4 << 10);
+  strata_status *st = strata_options_set_vfs(o, v);
+  if (!st) st = strata_options_set_background_threads(o, 0);
+  if (!st) st = strata_options_set_memtable_size(o, 4 << 10);
+  if (!st) st = strata_options_set_max_sealed_memtables(o, 8);
+  if (!st) st = strata_options_set_table_target_size(o, 4 << 10);
   strata_db *db = NULL;
-  strata_status *st = strata_open("db", o, &db);
+  if (!st) st = strata_open("db", o, &db);
   strata_batch *b = NULL;
   if (!st) st = strata_batch_new(&b);
   for (int i = 0; !st && i < 600; i++) {
