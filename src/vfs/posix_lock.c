@@ -88,16 +88,24 @@ struct vfs_lock {
 
 #if defined(__EMSCRIPTEN__)
 /* Under Node (NODERAWFS tests) the process is Node's; elsewhere nothing is known. */
-EM_JS(int, lock_js_pid, (void), { return (typeof process !== 'undefined' && process.pid) || 0; });
-EM_JS(void, lock_js_host, (char *buf, int cap), {
-  var name = '';
-  try { name = require('os').hostname(); } catch (e) {}
-  stringToUTF8(name, buf, cap);
-});
-EM_JS(int, lock_js_alive, (int pid), {
-  if (typeof process === 'undefined') return -1;
-  try { process.kill(pid, 0); return 1; } catch (e) { return e.code === 'ESRCH' ? 0 : 1; }
-});
+static int lock_js_pid(void) {
+  return emscripten_run_script_int("(typeof process !== 'undefined' && process.pid) || 0");
+}
+
+static void lock_js_host(char *buf, size_t cap) {
+  const char *name = emscripten_run_script_string(
+    "(function () { try { return require('os').hostname(); } catch (e) { return ''; } })()");
+  snprintf(buf, cap, "%s", name ? name : "");
+}
+
+static int lock_js_alive(uint32_t pid) {
+  char script[200];
+  snprintf(script, sizeof script,
+           "(function () { if (typeof process === 'undefined') return -1; try { process.kill(%lu, 0); return 1; }"
+           " catch (e) { return e.code === 'ESRCH' ? 0 : 1; } })()",
+           (unsigned long)pid);
+  return emscripten_run_script_int(script);
+}
 #endif
 
 /* Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot; 0 when unreadable. */
@@ -163,7 +171,7 @@ static int pid_alive(uint32_t pid) {
   if (kill((pid_t)pid, 0) == 0) return 1;
   return errno == ESRCH ? 0 : 1; /* EPERM: alive, another user's */
 #elif defined(__EMSCRIPTEN__)
-  return lock_js_alive((int)pid);
+  return lock_js_alive(pid);
 #else
   (void)pid;
   return -1;
