@@ -190,7 +190,8 @@ typedef struct strata_recovery_report {
 /* Copies into *out what this handle's open found and did; it does not change while the handle lives. */
 strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out);
 
-/* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED if another handle has it.
+/* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED, naming the holder, if
+ * another handle has it: in this or another process, native, Node or WASI (docs/LOCKING.md).
  * `opts` may be NULL (the defaults); `path` and `out` may not. */
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out);
 /* Waits for background work, releases the lock and frees the handle (also on error). Snapshots and

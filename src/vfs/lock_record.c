@@ -5,7 +5,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 uint32_t lock_record_crc32(const void *data, size_t n) {
   const uint8_t *p = data;
@@ -176,11 +175,26 @@ strata_status *lock_record_decode(const void *data, size_t len, const char *what
   return NULL;
 }
 
+/* Unix seconds as "YYYY-MM-DD HH:MM:SS UTC", by the civil-from-days algorithm (no libc time
+ * functions: Emscripten's need runtime pieces a module may not include). */
+static void format_utc(uint64_t secs, char *out, size_t cap) {
+  uint64_t days = secs / 86400, rem = secs % 86400;
+  int64_t z = (int64_t)days + 719468;
+  int64_t era = z / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  int64_t y = yoe + era * 400 + (m <= 2);
+  snprintf(out, cap, "%04lld-%02lld-%02lld %02llu:%02llu:%02llu UTC", (long long)y, (long long)m, (long long)d,
+           (unsigned long long)(rem / 3600), (unsigned long long)(rem / 60 % 60), (unsigned long long)(rem % 60));
+}
+
 void lock_record_describe(const lock_record *r, char *out, size_t cap) {
-  char when[40] = "an unknown time";
-  time_t secs = (time_t)(r->since / 1000);
-  struct tm tm;
-  if (r->since && gmtime_r(&secs, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  char when[48] = "an unknown time";
+  if (r->since && r->since / 1000 < 253402300800ull) format_utc(r->since / 1000, when, sizeof when); /* < year 10000 */
   char pid[24] = "of unknown pid";
   if (r->pid) snprintf(pid, sizeof pid, "%lu", (unsigned long)r->pid);
   snprintf(out, cap, "%s process %s on host %s, lock taken %s", r->runtime, pid, r->host, when);

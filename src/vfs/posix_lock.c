@@ -11,6 +11,9 @@
  *     then hard-linked to LOCK: link() fails with EEXIST when LOCK exists, so exactly one
  *     opener wins, and LOCK is never seen half-written. (Natively the private file is first
  *     flock()ed LOCK_EX, so the published LOCK is under the OS lock from its first moment.)
+ *     Without hard links (Emscripten's file systems, FAT), LOCK is created with O_EXCL and
+ *     then written: a reader may see it empty for a moment, judges it damaged and fresh, and
+ *     refuses (never reclaims) it.
  *  2. On EEXIST, judge the LOCK that is there:
  *       - native only: flock(LOCK_SH | LOCK_NB) fails -> a native process holds it, whatever the
  *         record says (even a damaged one): STRATA_LOCKED. The kernel drops it when that dies.
@@ -374,26 +377,44 @@ static void make_token(lock_record *r, const void *salt) {
   snprintf(r->token, sizeof r->token, "%016llx", (unsigned long long)t);
 }
 
-/* Creates LOCK.<token>.tmp holding the record; natively flock()s it before anyone can see it. */
-static strata_status *write_private(const char *tmp, const vfs_lock *lock, int *fd_out) {
-  int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_status(errno, "create", tmp);
+/* Creates `name` (exclusively) holding the record; natively flock()s it before writing. Returns
+ * 0 or an errno (EEXIST: the name exists). */
+static int write_record(const char *name, const vfs_lock *lock, int *fd_out) {
+  int fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  int err = 0;
 #if LOCK_FLOCK
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    strata_status *st = errno_status(errno, "lock", tmp);
-    close(fd);
-    unlink(tmp);
-    return st;
-  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) err = errno;
 #endif
-  if (write_all(fd, lock->record, lock->record_len) != 0) {
-    strata_status *st = errno_status(errno, "write", tmp);
+  if (!err && write_all(fd, lock->record, lock->record_len) != 0) err = errno ? errno : EIO;
+  if (err) {
     close(fd);
-    unlink(tmp);
-    return st;
+    unlink(name);
+    return err;
   }
   *fd_out = fd;
-  return NULL;
+  return 0;
+}
+
+/* Rule 1: 0 when LOCK is ours now, EEXIST when another one is there, any other errno on failure.
+ * Where the file system has no hard links, LOCK is created exclusively and then written: a
+ * reader may then see it empty or partial for a moment, which it judges damaged and fresh, so
+ * it refuses and never reclaims it. */
+static int publish(const char *path, const char *tmp, const vfs_lock *lock, int *fd, int *by_link) {
+  if (*by_link) {
+    if (*fd < 0) {
+      int err = write_record(tmp, lock, fd);
+      if (err) return err;
+    }
+    if (link(tmp, path) == 0) return 0;
+    int err = errno;
+    if (err != EMLINK && err != ENOSYS && err != ENOTSUP && err != EOPNOTSUPP && err != EPERM) return err;
+    *by_link = 0; /* EMLINK: Emscripten's file systems; EPERM: FAT and the like */
+    close(*fd);
+    *fd = -1;
+    unlink(tmp);
+  }
+  return write_record(path, lock, fd);
 }
 
 strata_status *posix_lock_acquire(const char *path, vfs_lock **out) {
@@ -411,16 +432,15 @@ strata_status *posix_lock_acquire(const char *path, vfs_lock **out) {
   char *tmp_name = tmp ? with_suffix(tmp, ".tmp", "") : NULL;
   free(tmp);
   if (!st && !tmp_name) st = status_no_memory();
-  int fd = -1;
-  if (!st) st = write_private(tmp_name, lock, &fd);
-  int held = 0;
+  int fd = -1, by_link = 1, held = 0;
   for (int attempt = 0; !st && !held && attempt < LOCK_ATTEMPTS; attempt++) {
-    if (link(tmp_name, path) == 0) {
+    int err = publish(path, tmp_name, lock, &fd, &by_link);
+    if (err == 0) {
       held = 1;
       break;
     }
-    if (errno != EEXIST) {
-      st = errno_status(errno, "link lock", path);
+    if (err != EEXIST) {
+      st = errno_status(err, "take lock", path);
       break;
     }
     seen s;
@@ -431,7 +451,7 @@ strata_status *posix_lock_acquire(const char *path, vfs_lock **out) {
     if (!st && stale) st = reclaim(path, &s, self.token);
   }
   if (!st && !held) st = status_new(STRATA_LOCKED, "%s: could not take the lock (contended)", path);
-  if (tmp_name) unlink(tmp_name); /* LOCK, if we got it, is a second name of the same file */
+  if (tmp_name && by_link) unlink(tmp_name); /* LOCK, if we got it, is a second name of the same file */
   free(tmp_name);
   if (st) {
     if (fd >= 0) close(fd);

@@ -9,6 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__EMSCRIPTEN__)
+#include <emscripten.h>
+#endif
+
 #include "harness.h"
 #include "vfs/lock_record.h"
 #include "vfs/vfs.h"
@@ -178,10 +182,18 @@ static int write_file(const char *path, const void *data, size_t n) {
 }
 
 static int backdate(const char *path, int seconds) {
+#if defined(__EMSCRIPTEN__)
+  /* Emscripten 3.1.6's utimensat on NODERAWFS passes milliseconds where Node takes seconds. */
+  char script[700];
+  snprintf(script, sizeof script, "(function () { var t = Date.now() / 1000 - %d; require('fs').utimesSync(%c%s%c, t, t); return 0; })()",
+           seconds, '"', path, '"');
+  return emscripten_run_script_int(script);
+#else
   struct stat sb;
   if (stat(path, &sb) != 0) return -1;
   struct timespec times[2] = { { sb.st_mtime - seconds, 0 }, { sb.st_mtime - seconds, 0 } };
   return utimensat(AT_FDCWD, path, times, 0);
+#endif
 }
 
 /* This process's record, as its own lock writes it. */

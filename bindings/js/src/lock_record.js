@@ -116,7 +116,7 @@ export function decodeRecord(bytes) {
 export function describeRecord(r) {
   let when = 'an unknown time';
   const ms = Number(r.since);
-  if (r.since && Number.isFinite(ms) && ms < 8.64e15) {
+  if (r.since && ms / 1000 < 253402300800) { // before the year 10000, as in C
     when = new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('T', ' ').replace('.000Z', ' UTC');
   }
   return `${r.runtime} process ${r.pid ? r.pid : 'of unknown pid'} on host ${r.host}, lock taken ${when}`;

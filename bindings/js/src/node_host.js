@@ -176,11 +176,24 @@ export function acquireLock(file) {
   const bytes = encodeRecord(record);
   const tmp = `${resolved}.${record.token}.tmp`;
   fs.writeFileSync(tmp, bytes, { flag: 'wx' });
+  let byLink = true;
   try {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       try {
-        fs.linkSync(tmp, resolved);
-        const held = { record, bytes, ino: fs.statSync(tmp).ino };
+        if (byLink) {
+          try {
+            fs.linkSync(tmp, resolved);
+          } catch (err) {
+            if (!['EMLINK', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP', 'EPERM'].includes(err.code)) throw err;
+            // No hard links on this file system: create exclusively, then write. A reader may
+            // see it empty for a moment: damaged and fresh, so refused, never reclaimed.
+            byLink = false;
+            fs.writeFileSync(resolved, bytes, { flag: 'wx' });
+          }
+        } else {
+          fs.writeFileSync(resolved, bytes, { flag: 'wx' });
+        }
+        const held = { record, bytes, ino: fs.statSync(resolved).ino };
         heldLocks.set(resolved, held);
         return held;
       } catch (err) {
