@@ -1,6 +1,7 @@
 // The folder lock across runtimes (docs/LOCKING.md): native (build/native/lock_tool, and the
-// native `strata` tool), Node (`open()` of strata-lsm) and WASI (build/wasi/lock_tool.wasm under
-// scripts/wasi-run.mjs), each in its own process. Every ordered pair: A holds, B is refused with
+// native `strata` tool), Node (`open()` of strata-lsm), WASI (build/wasi/lock_tool.wasm under
+// scripts/wasi-run.mjs) and Emscripten on the posix backend (build/wasm/lock_tool.js, NODERAWFS),
+// each in its own process. Every ordered pair: A holds, B is refused with
 // STRATA_LOCKED naming A, A releases, B opens. Two handles in one process of each runtime.
 // kill -9 of each holder, then an open from each runtime. The C and JS record codecs agree byte
 // for byte, and no one-byte change of a stale lock file blocks the folder or lets two writers in.
@@ -19,6 +20,7 @@ import { pkgEntry, removeTempDirs, root, tempDir } from './helpers.mjs';
 const nativeTool = path.join(root, 'build/native/lock_tool');
 const nativeCli = path.join(root, 'build/native/strata');
 const wasiTool = path.join(root, 'build/wasi/lock_tool.wasm');
+const emscriptenTool = path.join(root, 'build/wasm/lock_tool.js'); // the posix backend on NODERAWFS
 const wasiRun = path.join(root, 'scripts/wasi-run.mjs');
 const jsCli = path.join(root, 'bindings/js/bin/strata.js');
 
@@ -49,6 +51,7 @@ function command(runtime, mode, dir) {
     case 'native': return [nativeTool, [mode, dir]];
     case 'node': return [process.execPath, ['--input-type=module', '-e', nodeScript, pkgEntry, mode, dir]];
     case 'wasi': return [process.execPath, [wasiRun, `--dir=${path.dirname(dir)}::.`, wasiTool, mode, path.basename(dir)]];
+    case 'emscripten': return [process.execPath, [emscriptenTool, mode, dir]];
     default: throw new Error(runtime);
   }
 }
@@ -106,7 +109,7 @@ async function tryOpen(runtime, dir) {
   return l;
 }
 
-const runtimes = ['native', 'node', 'wasi'];
+const runtimes = ['native', 'node', 'wasi', 'emscripten'];
 
 function freshDb() {
   return path.join(tempDir('strata-lock-'), 'db');
@@ -135,7 +138,7 @@ describe('every ordered pair of runtimes, in separate processes', () => {
     for (let round = 0; round < 3; round++) {
       const dir = freshDb();
       fs.mkdirSync(dir);
-      const holders = [...runtimes, ...runtimes].map((r) => start(r, 'hold', dir));
+      const holders = [...runtimes, 'native', 'node'].map((r) => start(r, 'hold', dir));
       const results = await Promise.all(holders.map((h) => h.line(/^(open|STRATA_)/)));
       assert.equal(results.filter((r) => r === 'open').length, 1, results.join('\n'));
       for (const r of results) if (r !== 'open') assert.match(r, /^STRATA_LOCKED /);
@@ -146,7 +149,7 @@ describe('every ordered pair of runtimes, in separate processes', () => {
 });
 
 describe('two handles in one process', () => {
-  for (const r of ['native', 'wasi']) {
+  for (const r of ['native', 'wasi', 'emscripten']) {
     test(`${r}: the second open is STRATA_LOCKED naming this process`, async () => {
       const p = start(r, 'twice', freshDb());
       const l = await p.line();
