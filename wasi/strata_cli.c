@@ -169,14 +169,14 @@ static int database_command(const char *dir, const char *cmd, int argc, char **a
   strata_status *st = strata_options_new(&o);
   if (st) return report(st);
   int reading = !strcmp(cmd, "get") || !strcmp(cmd, "scan") || !strcmp(cmd, "stats") || !strcmp(cmd, "check");
-  strata_options_set_create_if_missing(o, !reading);
   st = strata_options_set_recovery_mode(o, mode);
   if (st) {
     strata_options_free(o);
     return report(st);
   }
   strata_db *db = NULL;
-  st = strata_open(dir, o, &db);
+  st = strata_options_set_create_if_missing(o, !reading);
+  if (!st) st = strata_open(dir, o, &db);
   strata_options_free(o);
   if (st) return report(st);
   int rc = 0;

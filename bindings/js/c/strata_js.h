@@ -26,6 +26,10 @@ strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, i
                               double bloom_bits_per_key, int sync, int background_threads,
                               const double *compaction, int recovery_mode, strata_db **out);
 strata_status *strata_js_close(strata_db *db);
+/* strata_resume: retries failed background work now. */
+strata_status *strata_js_resume(strata_db *db);
+/* The option ranges of strata.h as 11 doubles (see strata_js.c). */
+void strata_js_option_limits(double *out);
 strata_status *strata_js_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen,
                              int sync);
 strata_status *strata_js_delete(strata_db *db, const void *key, size_t klen, int sync);
