@@ -54,7 +54,8 @@ strata_status *lock_record_encode(const lock_record *r, char out[LOCK_RECORD_MAX
     return status_new(STRATA_INVALID_ARGUMENT, "lock record: a field is outside the format (runtime \"%.16s\")",
                       r->runtime);
   /* The fields are bounded (15 + 10 + 20 + 255 + 20 + 16 bytes plus keys), well under the cap. */
-  int n = snprintf(out, LOCK_RECORD_MAX, "strata-lock 1\nruntime %s\npid %lu\nstart %llu\nhost %s\nsince %llu\ntoken %s\n",
+  int n = snprintf(out, LOCK_RECORD_MAX,
+                   "strata-lock 1\nruntime %s\npid %lu\nstart %llu\nhost %s\nsince %llu\ntoken %s\n",
                    r->runtime, (unsigned long)r->pid, (unsigned long long)r->start, r->host,
                    (unsigned long long)r->since, r->token);
   if (n < 0 || n + 15 > LOCK_RECORD_MAX) return status_new(STRATA_INVALID_ARGUMENT, "lock record: too long");

@@ -323,18 +323,25 @@ done:
   return st;
 }
 
-static strata_status *locked(const char *path, const char *fmt_detail, const char *holder, uint64_t age_s) {
-  if (fmt_detail == NULL)
-    return status_new(STRATA_LOCKED, "%s: locked by %s", path, holder);
-  if (!strcmp(fmt_detail, "this"))
-    return status_new(STRATA_LOCKED, "%s: locked by another handle in this process (%s)", path, holder);
-  if (!strcmp(fmt_detail, "unknown"))
-    return status_new(STRATA_LOCKED,
-                      "%s: locked by %s; whether it still runs cannot be checked from here: if no "
-                      "process uses the database, remove %s",
-                      path, holder, path);
-  if (!strcmp(fmt_detail, "native-damaged"))
-    return status_new(STRATA_LOCKED, "%s: locked by a native process (its lock record is damaged: %s)", path, holder);
+/* Why an opener is refused (rule 2). */
+enum refusal { REFUSE_ALIVE, REFUSE_THIS_PROCESS, REFUSE_UNKNOWN, REFUSE_NATIVE_DAMAGED, REFUSE_DAMAGED };
+
+/* The STRATA_LOCKED for a refusal; `holder` describes the record, or says why it is damaged. */
+static strata_status *locked(const char *path, enum refusal why, const char *holder, uint64_t age_s) {
+  switch (why) {
+    case REFUSE_ALIVE: return status_new(STRATA_LOCKED, "%s: locked by %s", path, holder);
+    case REFUSE_THIS_PROCESS:
+      return status_new(STRATA_LOCKED, "%s: locked by another handle in this process (%s)", path, holder);
+    case REFUSE_UNKNOWN:
+      return status_new(STRATA_LOCKED,
+                        "%s: locked by %s; whether it still runs cannot be checked from here: if no "
+                        "process uses the database, remove %s",
+                        path, holder, path);
+    case REFUSE_NATIVE_DAMAGED:
+      return status_new(STRATA_LOCKED, "%s: locked by a native process (its lock record is damaged: %s)", path,
+                        holder);
+    case REFUSE_DAMAGED: break;
+  }
   return status_new(STRATA_LOCKED,
                     "%s: the lock record is damaged (%s); it is taken over once %d s old (now %llu s): if no "
                     "process uses the database, remove %s",
@@ -350,20 +357,20 @@ static strata_status *judge_seen(const char *path, const seen *s, const lock_rec
   if (bad) {
     snprintf(who, sizeof who, "%s", strata_status_message(bad));
     strata_status_free(bad);
-    if (s->native_held) return locked(path, "native-damaged", who, 0);
+    if (s->native_held) return locked(path, REFUSE_NATIVE_DAMAGED, who, 0);
     if (s->age_s >= LOCK_DAMAGED_GRACE_S) {
       *stale = 1;
       return NULL;
     }
-    return locked(path, "damaged", who, s->age_s);
+    return locked(path, REFUSE_DAMAGED, who, s->age_s);
   }
   lock_record_describe(&held, who, sizeof who);
   enum holder j = judge(&held, self, !s->native_held);
-  if (s->native_held) return locked(path, j == HOLDER_THIS_PROCESS ? "this" : NULL, who, 0);
+  if (s->native_held) return locked(path, j == HOLDER_THIS_PROCESS ? REFUSE_THIS_PROCESS : REFUSE_ALIVE, who, 0);
   switch (j) {
-    case HOLDER_ALIVE: return locked(path, NULL, who, 0);
-    case HOLDER_THIS_PROCESS: return locked(path, "this", who, 0);
-    case HOLDER_UNKNOWN: return locked(path, "unknown", who, 0);
+    case HOLDER_ALIVE: return locked(path, REFUSE_ALIVE, who, 0);
+    case HOLDER_THIS_PROCESS: return locked(path, REFUSE_THIS_PROCESS, who, 0);
+    case HOLDER_UNKNOWN: return locked(path, REFUSE_UNKNOWN, who, 0);
     case HOLDER_DEAD: *stale = 1; return NULL;
   }
   return NULL;

@@ -185,8 +185,9 @@ static int backdate(const char *path, int seconds) {
 #if defined(__EMSCRIPTEN__)
   /* Emscripten 3.1.6's utimensat on NODERAWFS passes milliseconds where Node takes seconds. */
   char script[700];
-  snprintf(script, sizeof script, "(function () { var t = Date.now() / 1000 - %d; require('fs').utimesSync(%c%s%c, t, t); return 0; })()",
-           seconds, '"', path, '"');
+  snprintf(script, sizeof script,
+           "(function () { var t = Date.now() / 1000 - %d; require('fs').utimesSync(\"%s\", t, t); return 0; })()",
+           seconds, path);
   return emscripten_run_script_int(script);
 #else
   struct stat sb;
