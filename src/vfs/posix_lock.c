@@ -352,7 +352,7 @@ static strata_status *locked(const char *path, enum refusal why, const char *hol
 static strata_status *judge_seen(const char *path, const seen *s, const lock_record *self, int *stale) {
   *stale = 0;
   lock_record held;
-  strata_status *bad = lock_record_decode(s->bytes, s->len, path, &held);
+  strata_status *bad = lock_record_decode(s->bytes, s->len, "LOCK", &held);
   char who[LOCK_RECORD_MAX];
   if (bad) {
     snprintf(who, sizeof who, "%s", strata_status_message(bad));

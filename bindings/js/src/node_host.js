@@ -120,7 +120,7 @@ function judgeSeen(file, s) {
   } catch (err) {
     if (err.code !== 'ELOCKRECORD') throw err;
     if (s.ageS >= DAMAGED_GRACE_S) return;
-    throw lockedError(`${file}: the lock record is damaged (${file}: ${err.message}); it is taken over once ` +
+    throw lockedError(`${file}: the lock record is damaged (LOCK: ${err.message}); it is taken over once ` +
       `${DAMAGED_GRACE_S} s old (now ${s.ageS} s): if no process uses the database, remove ${file}`);
   }
   const who = describeRecord(held);
