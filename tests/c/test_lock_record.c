@@ -379,6 +379,39 @@ static void a_native_holder_is_seen_even_with_a_damaged_record(void) {
 }
 #endif
 
+#if HAVE_FLOCK
+/* The parent process runs: its record holds the lock, unless the start time says the pid was
+ * reused by a newer process. */
+static void a_live_pid_holds_unless_its_start_time_differs(void) {
+  lock_record self;
+  CHECK(self_record(&self));
+  lock_record parent = self;
+  strcpy(parent.runtime, "node");
+  parent.pid = (uint32_t)getppid();
+  char name[64], buf[1024];
+  snprintf(name, sizeof name, "/proc/%lu/stat", (unsigned long)parent.pid);
+  FILE *f = fopen(name, "r");
+  CHECK(f != NULL);
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  CHECK(p != NULL);
+  for (int field = 2; field < 22 && p; field++) p = strchr(p + 1, ' ');
+  CHECK(p != NULL);
+  parent.start = strtoull(p + 1, NULL, 10);
+  CHECK(write_record(&parent) == 0);
+  vfs_lock *l = NULL;
+  char who[64];
+  snprintf(who, sizeof who, "node process %lu", (unsigned long)parent.pid);
+  CHECK(message_has(vfs_lock_acquire(fs, lock_path, &l), who, "lock taken"));
+  parent.start += 1; /* the same pid, another process */
+  CHECK(write_record(&parent) == 0);
+  CHECK_OK(vfs_lock_acquire(fs, lock_path, &l));
+  CHECK_OK(vfs_lock_release(fs, l));
+}
+#endif
+
 #define CASE(fn) harness_run_variant(#fn, "posix", setup, fn, teardown)
 
 int main(void) {
@@ -398,6 +431,7 @@ int main(void) {
   CASE(a_leftover_reclaim_mutex_blocks_only_while_young);
 #if HAVE_FLOCK
   CASE(a_native_holder_is_seen_even_with_a_damaged_record);
+  CASE(a_live_pid_holds_unless_its_start_time_differs);
 #endif
   return harness_finish();
 }
