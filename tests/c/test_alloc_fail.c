@@ -1,0 +1,510 @@
+/* Allocation failure, every one of them: each scenario runs once per N with the Nth allocation
+ * failing, for every N until a run needs fewer than N allocations (or the bound is reached).
+ * Every run must end in success (the failure was absorbed) or STRATA_NO_MEMORY, leak nothing
+ * (LeakSanitizer after each run), keep the open handle consistent, and leave a database that opens
+ * again with everything acknowledged.
+ *
+ * Injection without global state in the library: the test is linked with
+ * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc (the engine's only allocation functions), so
+ * libstrata.a's calls land in __wrap_* below, which count and fail. Built in the asan build only.
+ *
+ * STRATA_ALLOC_FAIL_MAX=N raises the per-scenario bound (default 4000, enough for every scenario
+ * here to run to its end); STRATA_ALLOC_FAIL_STRIDE=K tries every Kth N (default 1);
+ * STRATA_ALLOC_FAIL_FROM=N starts at N and STRATA_ALLOC_FAIL_TRACE=1 prints where each injected
+ * failure happens (for debugging one N). An argument runs only the scenarios whose name has it. */
+#include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "strata.h"
+#include "util/status.h"
+
+/* --- the injector (test binary only; one thread: background threads are off) ------------------ */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+
+static int armed;        /* count allocations and fail the fail_at-th */
+static long calls;       /* allocations since arming */
+static long fail_at;     /* 1-based; 0: none fails */
+static long failed_once; /* 1 once the failure was injected */
+static int trace;        /* STRATA_ALLOC_FAIL_TRACE=1: print the stack of each injected failure */
+
+static int inject(void) {
+  if (!armed) return 0;
+  if (++calls != fail_at) return 0;
+  failed_once = 1;
+  if (trace) {
+    fprintf(stderr, "allocation %ld fails here:\n", fail_at);
+    __sanitizer_print_stack_trace();
+  }
+  return 1;
+}
+void *__wrap_malloc(size_t n) { return inject() ? NULL : __real_malloc(n); }
+void *__wrap_calloc(size_t n, size_t size) { return inject() ? NULL : __real_calloc(n, size); }
+void *__wrap_realloc(void *p, size_t n) { return inject() ? NULL : __real_realloc(p, n); }
+
+static void arm(long n) {
+  calls = 0;
+  fail_at = n;
+  failed_once = 0;
+  armed = 1;
+}
+static void disarm(void) { armed = 0; }
+
+/* --- the model: what the scenario was told succeeded ------------------------------------------ */
+
+enum { ACKED, MAYBE };
+typedef struct entry {
+  char key[24];
+  char value[24]; /* "" for a delete */
+  char before[24]; /* what the key held before this write ("" for nothing) */
+  int state;
+  int group; /* writes of one unacknowledged batch: all applied or none */
+} entry;
+
+#define MAX_ENTRIES 256
+static entry model[MAX_ENTRIES];
+static int model_len;
+
+static vfs *fs;
+static char *dir;
+static strata_db *db; /* the scenario's handle, left open for the checker or NULL */
+
+static strata_status *open_db(strata_db **out, int create) {
+  strata_options *o = NULL;
+  strata_status *st = strata_options_new(&o);
+  if (st) return st;
+  strata_options_set_background_threads(o, 0);
+  strata_options_set_create_if_missing(o, create);
+  strata_options_set_vfs(o, fs);
+  strata_options_set_memtable_size(o, 16 << 10);
+  strata_options_set_block_size(o, 512);
+  st = strata_open(dir, o, out);
+  strata_options_free(o);
+  return st;
+}
+
+static strata_status *wrong(const char *fmt, const char *key) {
+  return status_new(STRATA_CORRUPTION, fmt, key);
+}
+
+/* before NULL: what the model says the key holds now. */
+static void record(const char *key, const char *value, const char *before, int group, strata_status *st) {
+  if (model_len == MAX_ENTRIES) return;
+  for (int i = model_len - 1; !before && i >= 0; i--)
+    if (strcmp(model[i].key, key) == 0) before = model[i].value;
+  if (!before) before = "";
+  entry *e = &model[model_len++];
+  snprintf(e->key, sizeof e->key, "%s", key);
+  snprintf(e->value, sizeof e->value, "%s", value);
+  snprintf(e->before, sizeof e->before, "%s", before);
+  e->state = st ? MAYBE : ACKED;
+  e->group = group;
+}
+
+/* A put through the API, recorded. */
+static strata_status *put(const char *key, const char *value) {
+  strata_status *st = strata_put(db, key, strlen(key), value, strlen(value), 0);
+  record(key, value, NULL, 0, st);
+  return st;
+}
+
+static strata_status *expect(strata_db *d, const strata_snapshot *snap, const char *key, const char *value) {
+  int found = 0;
+  void *v = NULL;
+  size_t vlen = 0;
+  STATUS_TRY(strata_get(d, snap, key, strlen(key), &found, &v, &vlen));
+  int ok = value[0] ? found && vlen == strlen(value) && memcmp(v, value, vlen) == 0 : !found;
+  strata_free(v);
+  return ok ? NULL : wrong("wrong value for %s", key);
+}
+
+/* Every acknowledged write is there; an unacknowledged one is there or not, a batch as a whole. */
+static strata_status *check_model(strata_db *d) {
+  int group_applied[MAX_ENTRIES + 1];
+  for (int i = 0; i <= MAX_ENTRIES; i++) group_applied[i] = -1;
+  for (int i = 0; i < model_len; i++) {
+    entry *e = &model[i];
+    int later = 0; /* a later write to the same key decides instead */
+    for (int j = i + 1; j < model_len; j++) later |= strcmp(model[j].key, e->key) == 0;
+    if (later) continue;
+    int found = 0;
+    void *v = NULL;
+    size_t vlen = 0;
+    STATUS_TRY(strata_get(d, NULL, e->key, strlen(e->key), &found, &v, &vlen));
+    int is_new = e->value[0] ? found && vlen == strlen(e->value) && memcmp(v, e->value, vlen) == 0 : !found;
+    int is_old = e->before[0] ? found && vlen == strlen(e->before) && memcmp(v, e->before, vlen) == 0 : !found;
+    strata_free(v);
+    if (e->state == ACKED && !is_new) return wrong("acknowledged write to %s lost", e->key);
+    if (e->state == MAYBE) {
+      if (!is_new && !is_old) return wrong("failed write to %s left a third value", e->key);
+      if (e->group && !(is_new && is_old)) {
+        int applied = is_new;
+        if (group_applied[e->group] >= 0 && group_applied[e->group] != applied)
+          return wrong("failed batch applied in part (key %s)", e->key);
+        group_applied[e->group] = applied;
+      }
+    }
+  }
+  return NULL;
+}
+
+/* --- scenarios: prepare (not armed) builds the starting state, body runs armed ---------------- */
+
+static strata_status *prepare_nothing(void) { return NULL; }
+
+/* A database with tables on two levels and a journal that holds unflushed writes. */
+static strata_status *prepare_populated(void) {
+  STATUS_TRY(open_db(&db, 1));
+  char k[24], v[24];
+  strata_status *st = NULL;
+  for (int i = 0; !st && i < 60; i++) {
+    snprintf(k, sizeof k, "p%03d", i);
+    snprintf(v, sizeof v, "pv%03d", i);
+    st = put(k, v);
+    if (!st && i == 29) st = strata_flush(db);
+    if (!st && i == 39) st = strata_compact(db, 1);
+    if (!st && i == 49) st = strata_flush(db);
+  }
+  strata_status *cst = strata_close(db);
+  db = NULL;
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  return st;
+}
+
+/* The populated database with the newest journal torn in its last record. */
+static strata_status *prepare_torn(void) {
+  STATUS_TRY(prepare_populated());
+  char *jdir = vfs_path_join(dir, "journal");
+  if (!jdir) return status_no_memory();
+  /* journals are named by number; cut the newest one (the highest number found) */
+  strata_status *st = NULL;
+  char path[600];
+  path[0] = 0;
+  for (int n = 64; n >= 1 && !path[0]; n--) {
+    char name[600];
+    snprintf(name, sizeof name, "%s/%d", jdir, n);
+    int exists = 0;
+    st = vfs_exists(fs, name, &exists, NULL);
+    if (st) break;
+    if (exists) snprintf(path, sizeof path, "%s", name);
+  }
+  free(jdir);
+  if (st) return st;
+  if (!path[0]) return status_new(STRATA_NOT_FOUND, "no journal to tear");
+  vfs_file *f = NULL;
+  STATUS_TRY(vfs_open(fs, path, VFS_OPEN_READ | VFS_OPEN_WRITE, &f));
+  uint64_t size = 0;
+  st = vfs_file_size(f, &size);
+  if (!st && size < 8) st = status_new(STRATA_NOT_FOUND, "journal %s too short to tear", path);
+  if (!st) st = vfs_file_truncate(f, size - 5);
+  strata_status *cst = vfs_file_close(f);
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  if (st) return st;
+  /* the last put in the journal may now be gone: it is no longer acknowledged */
+  for (int i = model_len - 1; i >= 0; i--) {
+    if (model[i].state == ACKED && model[i].key[0] == 'p') {
+      model[i].state = MAYBE;
+      break;
+    }
+  }
+  return NULL;
+}
+
+static strata_status *body_open_new(void) { return open_db(&db, 1); }
+
+static strata_status *body_open_existing(void) {
+  STATUS_TRY(open_db(&db, 0));
+  return expect(db, NULL, "p005", "pv005");
+}
+
+static strata_status *body_writes(void) {
+  STATUS_TRY(open_db(&db, 0));
+  char k[24], v[24];
+  for (int i = 0; i < 30; i++) {
+    snprintf(k, sizeof k, "w%03d", i);
+    snprintf(v, sizeof v, "wv%03d", i);
+    STATUS_TRY(put(k, v));
+  }
+  STATUS_TRY(expect(db, NULL, "w007", "wv007"));
+  STATUS_TRY(expect(db, NULL, "p010", "pv010"));
+  STATUS_TRY(expect(db, NULL, "nothing", ""));
+  strata_status *st = strata_delete(db, "p011", 4, 0);
+  record("p011", "", "pv011", 0, st);
+  if (st) return st;
+  char buf[8];
+  size_t vlen = 0;
+  int found = 0;
+  STATUS_TRY(strata_get_into(db, NULL, "p012", 4, &found, buf, sizeof buf, &vlen));
+  if (!found || vlen != 5 || memcmp(buf, "pv012", 5) != 0) return wrong("get_into %s", "p012");
+  return NULL;
+}
+
+static strata_status *body_batch(void) {
+  STATUS_TRY(open_db(&db, 0));
+  strata_batch *b = NULL;
+  STATUS_TRY(strata_batch_new(&b));
+  strata_status *st = NULL;
+  for (int round = 1; !st && round <= 3; round++) {
+    strata_batch_clear(b);
+    int first = model_len;
+    char k[24], v[24];
+    for (int i = 0; !st && i < 8; i++) {
+      snprintf(k, sizeof k, "b%d-%d", round, i);
+      snprintf(v, sizeof v, "bv%d-%d", round, i);
+      st = strata_batch_put(b, k, strlen(k), v, strlen(v));
+      if (!st) record(k, v, "", round, NULL);
+    }
+    if (!st) st = strata_batch_delete(b, "p020", 4);
+    if (!st) record("p020", "", "pv020", round, NULL);
+    if (st) {
+      model_len = first; /* never written */
+      break;
+    }
+    st = strata_write(db, b, round == 2);
+    for (int i = first; i < model_len; i++) model[i].state = st ? MAYBE : ACKED;
+    /* p020 was already deleted by round 1, so later rounds leave it deleted either way */
+    if (round > 1) snprintf(model[model_len - 1].before, sizeof model[0].before, "%s", "");
+  }
+  strata_batch_free(b);
+  return st;
+}
+
+static strata_status *count_iterator(strata_iterator *it, int reverse, int *count) {
+  *count = 0;
+  if (reverse) strata_iterator_seek_last(it);
+  else strata_iterator_seek_first(it);
+  while (strata_iterator_valid(it)) {
+    (*count)++;
+    if (reverse) strata_iterator_prev(it);
+    else strata_iterator_next(it);
+  }
+  return strata_iterator_status(it);
+}
+
+static strata_status *body_iterate_snapshot(void) {
+  STATUS_TRY(open_db(&db, 0));
+  strata_snapshot *snap = NULL;
+  STATUS_TRY(strata_snapshot_acquire(db, &snap));
+  strata_status *st = put("p000", "changed");
+  if (!st) st = expect(db, snap, "p000", "pv000");
+  if (!st) st = expect(db, NULL, "p000", "changed");
+  strata_iterator *it = NULL;
+  if (!st) st = strata_iterator_new_prefix(db, snap, "p0", 2, &it);
+  int count = 0;
+  if (!st) st = count_iterator(it, 0, &count);
+  if (!st && count != 60) st = wrong("forward scan of the snapshot: %s", "wrong count");
+  if (!st) st = count_iterator(it, 1, &count);
+  if (!st && count != 60) st = wrong("backward scan of the snapshot: %s", "wrong count");
+  strata_iterator_close(it);
+  it = NULL;
+  if (!st) {
+    strata_range r = {STRATA_INCLUDED, "p010", 4, STRATA_EXCLUDED, "p020", 4};
+    st = strata_iterator_new(db, NULL, &r, &it);
+  }
+  if (!st) {
+    strata_iterator_seek(it, "p015", 4);
+    size_t klen = 0;
+    const void *k = strata_iterator_valid(it) ? strata_iterator_key(it, &klen) : NULL;
+    st = strata_iterator_status(it);
+    if (!st && (!k || klen != 4 || memcmp(k, "p015", 4) != 0)) st = wrong("seek to %s", "p015");
+  }
+  strata_iterator_close(it);
+  strata_snapshot_release(snap);
+  return st;
+}
+
+static strata_status *body_flush_compact(void) {
+  STATUS_TRY(open_db(&db, 0));
+  char k[24], v[24];
+  for (int i = 0; i < 20; i++) {
+    snprintf(k, sizeof k, "f%03d", i);
+    snprintf(v, sizeof v, "fv%03d", i);
+    STATUS_TRY(put(k, v));
+  }
+  STATUS_TRY(strata_flush(db));
+  STATUS_TRY(expect(db, NULL, "f003", "fv003"));
+  STATUS_TRY(strata_compact(db, 0));
+  STATUS_TRY(strata_compact(db, 1));
+  STATUS_TRY(expect(db, NULL, "p033", "pv033"));
+  strata_stats stats;
+  return strata_get_stats(db, &stats);
+}
+
+static strata_status *body_close(void) {
+  STATUS_TRY(open_db(&db, 0));
+  STATUS_TRY(put("c1", "cv1"));
+  strata_status *st = strata_close(db); /* frees the handle even when it fails */
+  db = NULL;
+  return st;
+}
+
+typedef struct scenario {
+  const char *name;
+  strata_status *(*prepare)(void);
+  strata_status *(*body)(void);
+} scenario;
+
+/* --- the runner --------------------------------------------------------------------------------- */
+
+static long env_long(const char *name, long dflt) {
+  const char *s = getenv(name);
+  return s && *s ? strtol(s, NULL, 10) : dflt;
+}
+
+/* One run with the Nth allocation failing; 1 when the body completed without reaching it. */
+static int run_once(const scenario *sc, long n, int *bad) {
+  fs = harness_open_fs(vfs_memory_new, "alloc", &dir);
+  if (!fs) {
+    *bad = 1;
+    return 1;
+  }
+  model_len = 0;
+  db = NULL;
+  strata_status *st = sc->prepare();
+  if (st) {
+    harness_fail(__FILE__, __LINE__, "%s: prepare: %s", sc->name, strata_status_message(st));
+    strata_status_free(st);
+    *bad = 1;
+    harness_close_fs(fs, dir);
+    return 1;
+  }
+  arm(n);
+  st = sc->body();
+  disarm();
+  int reached = (int)failed_once;
+  strata_code code = strata_status_code(st);
+  if (!reached && st) {
+    harness_fail(__FILE__, __LINE__, "%s: fails without an injected failure: %s", sc->name, strata_status_message(st));
+    *bad = 1;
+  } else if (reached && st && code != STRATA_NO_MEMORY) {
+    harness_fail(__FILE__, __LINE__, "%s: allocation %ld failing gave %s: %s", sc->name, n, strata_code_name(code),
+                 strata_status_message(st));
+    *bad = 1;
+  }
+  strata_status_free(st);
+  /* the handle the body left open is still consistent, then closes cleanly */
+  if (db) {
+    st = check_model(db);
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "%s: allocation %ld failing, same handle: %s", sc->name, n,
+                   strata_status_message(st));
+      strata_status_free(st);
+      *bad = 1;
+    }
+    st = strata_close(db);
+    db = NULL;
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "%s: allocation %ld failing, then close: %s", sc->name, n,
+                   strata_status_message(st));
+      strata_status_free(st);
+      *bad = 1;
+    }
+  }
+  /* the database opens again with everything acknowledged (unless nothing was ever created) */
+  int exists = 0;
+  char *manifest = vfs_path_join(dir, "manifest-0");
+  strata_status *est = vfs_exists(fs, manifest, &exists, NULL);
+  strata_status_free(est);
+  free(manifest);
+  if (exists || model_len) {
+    strata_db *again = NULL;
+    st = open_db(&again, 1);
+    if (!st) st = check_model(again);
+    strata_status *cst = again ? strata_close(again) : NULL;
+    if (!st) st = cst;
+    else strata_status_free(cst);
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "%s: allocation %ld failing, then reopen: %s", sc->name, n,
+                   strata_status_message(st));
+      strata_status_free(st);
+      *bad = 1;
+    }
+  }
+  harness_close_fs(fs, dir);
+  fs = NULL;
+  dir = NULL;
+  if (__lsan_do_recoverable_leak_check()) {
+    harness_fail(__FILE__, __LINE__, "%s: allocation %ld failing leaks (report above)", sc->name, n);
+    *bad = 1;
+  }
+  return !reached;
+}
+
+static void run_scenario(const scenario *sc) {
+  long max = env_long("STRATA_ALLOC_FAIL_MAX", 4000);
+  long stride = env_long("STRATA_ALLOC_FAIL_STRIDE", 1);
+  if (stride < 1) stride = 1;
+  trace = (int)env_long("STRATA_ALLOC_FAIL_TRACE", 0);
+  int bad = 0;
+  long n = env_long("STRATA_ALLOC_FAIL_FROM", 1);
+  int done = 0;
+  for (; n <= max && !done && !bad; n += stride) done = run_once(sc, n, &bad);
+  if (bad) return;
+  if (!done) {
+    harness_fail(__FILE__, __LINE__, "%s: still allocating after %ld allocations (raise STRATA_ALLOC_FAIL_MAX)",
+                 sc->name, max);
+    return;
+  }
+  printf("     %s: every allocation failed in turn, %ld runs, %ld allocations\n", sc->name, (n - 1) / stride,
+         calls);
+}
+
+static const scenario scenarios[] = {
+    {"open_new", prepare_nothing, body_open_new},
+    {"open_existing", prepare_populated, body_open_existing},
+    {"open_torn_journal", prepare_torn, body_open_existing},
+    {"put_get_delete", prepare_populated, body_writes},
+    {"batch", prepare_populated, body_batch},
+    {"iterate_snapshot", prepare_populated, body_iterate_snapshot},
+    {"flush_compact", prepare_populated, body_flush_compact},
+    {"close", prepare_populated, body_close},
+};
+
+#define SCENARIO(fn_name, index) \
+  static void fn_name(void) { run_scenario(&scenarios[index]); }
+SCENARIO(every_allocation_failing_in_open_new_returns_no_memory, 0)
+SCENARIO(every_allocation_failing_in_open_existing_returns_no_memory, 1)
+SCENARIO(every_allocation_failing_in_open_with_torn_journal_returns_no_memory, 2)
+SCENARIO(every_allocation_failing_in_put_get_delete_returns_no_memory, 3)
+SCENARIO(every_allocation_failing_in_batch_returns_no_memory, 4)
+SCENARIO(every_allocation_failing_in_iterate_snapshot_returns_no_memory, 5)
+SCENARIO(every_allocation_failing_in_flush_compact_returns_no_memory, 6)
+SCENARIO(every_allocation_failing_in_close_returns_no_memory, 7)
+
+/* The injector itself: an armed failure reaches the API as STRATA_NO_MEMORY. */
+static void injected_failure_reaches_the_api(void) {
+  arm(1);
+  strata_options *o = NULL;
+  strata_status *st = strata_options_new(&o);
+  disarm();
+  CHECK(failed_once == 1);
+  CHECK(o == NULL);
+  CHECK_CODE(st, STRATA_NO_MEMORY);
+}
+
+int main(int argc, char **argv) {
+  const char *only = argc > 1 ? argv[1] : NULL;
+  RUN(injected_failure_reaches_the_api);
+#define MAYBE_RUN(fn) \
+  if (!only || strstr(#fn, only)) RUN(fn)
+  MAYBE_RUN(every_allocation_failing_in_open_new_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_open_existing_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_open_with_torn_journal_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_put_get_delete_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_batch_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_iterate_snapshot_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_flush_compact_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_close_returns_no_memory);
+  return harness_finish();
+}
