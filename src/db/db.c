@@ -51,6 +51,7 @@ static strata_status *remove_spent_journals(strata_db *db) {
 }
 
 strata_status *db_flush_sealed(strata_db *db) {
+  sync_mutex_assert_not_held(&db->bg_mu);
   int flushed = 1, any = 0;
   while (flushed) {
     STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
@@ -95,6 +96,7 @@ static strata_status *background_error(strata_db *db) {
 
 /* Seals a full memtable (write_mu held); the background thread or the caller flushes it. */
 static strata_status *maybe_rotate(strata_db *db) {
+  sync_mutex_assert_held(&db->write_mu);
   if (tree_active_memtable_bytes(db->tree) < db->opts.memtable_size) return NULL;
   STATUS_TRY(journal_writer_rotate(db->journal));
   int sealed = 0;

@@ -1,8 +1,9 @@
 #include "arena.h"
 
-#include <assert.h>
 #include <stdalign.h>
 #include <stdlib.h>
+
+#include "../util/check.h"
 
 struct arena_chunk {
   arena_chunk *next;
@@ -51,8 +52,8 @@ static size_t arena_padding(const uint8_t *p, size_t align) {
 }
 
 strata_status *arena_alloc(arena *a, size_t size, size_t align, void **out) {
-  assert(size > 0);
-  assert(align > 0 && (align & (align - 1)) == 0);
+  STRATA_ASSERT(size > 0);
+  STRATA_ASSERT(align > 0 && (align & (align - 1)) == 0);
   size_t pad = a->remaining ? arena_padding(a->pos, align) : 0;
   if (a->remaining >= pad && a->remaining - pad >= size) {
     *out = a->pos + pad;

@@ -93,6 +93,7 @@ void tree_install_prepared(tree *t, super_version *sv) {
 strata_status *tree_commit_version(tree *t, version *next, uint64_t flushed_seqno, uint64_t journal_min,
                                    uint64_t installed_seqno, int drop_oldest_sealed) {
   sync_mutex_assert_held(&t->install_mu);
+  sync_mutex_assert_not_held(&t->mu);
   /* mu is held from here to the install, so the super version built now is the one to install, and
    * everything that can fail happens before the manifest makes `next` durable: a failure after it
    * would leave readers on a version whose tables the caller then removes. */
@@ -452,6 +453,7 @@ strata_status *tree_rotate_memtable(tree *t, uint64_t next_seqno, uint64_t journ
   STATUS_TRY(memtable_new(&fresh));
   sync_mutex_lock(&t->mu);
   strata_status *st = NULL;
+  STRATA_TESTCASE(t->sealed_count == t->sealed_cap && t->sealed_cap > 0); /* the sealed list grows */
   if (t->sealed_count == t->sealed_cap) {
     size_t cap = t->sealed_cap ? t->sealed_cap * 2 : 4;
     memtable **grown = realloc(t->sealed, cap * sizeof *grown);

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* __FILE__ is the path the build gave the compiler: name the file from "src/" on. */
+/* __FILE__ is the path the build gave the compiler: name the file from "src/" (or "tests/") on. */
 static const char *source_name(const char *file) {
   const char *best = NULL;
   for (const char *p = strstr(file, "src/"); p; p = strstr(p + 1, "src/")) best = p;
+  for (const char *p = best ? NULL : strstr(file, "tests/"); p; p = strstr(p + 1, "tests/")) best = p;
   return best ? best : file;
 }
 

@@ -17,7 +17,8 @@
 #define STRATA_THREADS 0
 #endif
 
-/* Debug builds remember which thread holds each mutex, so code that needs a lock can assert it. */
+/* Debug builds remember which thread holds each mutex, so code that needs a lock can assert it.
+ * sync_mutex's layout follows NDEBUG: include this header with the library's setting. */
 #ifndef NDEBUG
 #define SYNC_LOCK_DEBUG 1
 #else

@@ -70,6 +70,8 @@ void version_history_install(version_history *h, super_version *sv) {
     if (atomic_u64_load(&h->entries[i]->refs) == 1) super_version_unref(h->entries[i]);
     else h->entries[kept++] = h->entries[i];
   }
+  STRATA_TESTCASE(kept < h->count); /* an install drops an unpinned older super version */
+  STRATA_TESTCASE(kept > 1);         /* ... and keeps pinned ones (a snapshot or a reader) */
   h->count = kept;
   STRATA_ASSERT(h->count < h->cap); /* version_history_reserve made room */
   h->entries[h->count++] = super_version_ref(sv);

@@ -11,7 +11,9 @@
  * STRATA_ALLOC_FAIL_MAX=N raises the per-scenario bound (default 4000, enough for every scenario
  * here to run to its end); STRATA_ALLOC_FAIL_STRIDE=K tries every Kth N (default 1);
  * STRATA_ALLOC_FAIL_FROM=N starts at N and STRATA_ALLOC_FAIL_TRACE=1 prints where each injected
- * failure happens (for debugging one N). An argument runs only the scenarios whose name has it. */
+ * failure happens (for debugging one N); STRATA_ALLOC_FAIL_PERSIST=1 fails every allocation from the
+ * Nth on (the error paths' own allocations fail too); STRATA_ALLOC_FAIL_POSIX=1 runs on the posix
+ * backend (slower: real files and syncs). An argument runs only the scenarios whose name has it. */
 #include <sanitizer/common_interface_defs.h>
 #include <sanitizer/lsan_interface.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 
 #include "harness.h"
 #include "strata.h"
+#include "util/buffer.h"
 #include "util/status.h"
 
 /* --- the injector (test binary only; one thread: background threads are off) ------------------ */
@@ -36,10 +39,12 @@ static long calls;       /* allocations since arming */
 static long fail_at;     /* 1-based; 0: none fails */
 static long failed_once; /* 1 once the failure was injected */
 static int trace;        /* STRATA_ALLOC_FAIL_TRACE=1: print the stack of each injected failure */
+static int persist;      /* STRATA_ALLOC_FAIL_PERSIST=1: every allocation from the Nth on fails */
 
 static int inject(void) {
   if (!armed) return 0;
-  if (++calls != fail_at) return 0;
+  ++calls;
+  if (calls != fail_at && !(persist && fail_at && calls > fail_at)) return 0;
   failed_once = 1;
   if (trace) {
     fprintf(stderr, "allocation %ld fails here:\n", fail_at);
@@ -77,6 +82,9 @@ static int model_len;
 static vfs *fs;
 static char *dir;
 static strata_db *db; /* the scenario's handle, left open for the checker or NULL */
+static strata_recovery_mode recovery_mode; /* the scenario's, for every open of it */
+static uint32_t memtable_size = 16 << 10;
+static void (*extra_options)(strata_options *o); /* the scenario's own settings, or NULL */
 
 static strata_status *open_db(strata_db **out, int create) {
   strata_options *o = NULL;
@@ -85,9 +93,11 @@ static strata_status *open_db(strata_db **out, int create) {
   strata_options_set_background_threads(o, 0);
   strata_options_set_create_if_missing(o, create);
   strata_options_set_vfs(o, fs);
-  strata_options_set_memtable_size(o, 16 << 10);
+  strata_options_set_memtable_size(o, memtable_size);
   strata_options_set_block_size(o, 512);
-  st = strata_open(dir, o, out);
+  if (extra_options) extra_options(o);
+  st = strata_options_set_recovery_mode(o, recovery_mode);
+  if (!st) st = strata_open(dir, o, out);
   strata_options_free(o);
   return st;
 }
@@ -219,6 +229,145 @@ static strata_status *prepare_torn(void) {
     }
   }
   return NULL;
+}
+
+/* The populated database with a byte of its newest journal changed: damage, not a torn tail. */
+static strata_status *prepare_damaged(void) {
+  STATUS_TRY(prepare_populated());
+  char path[600];
+  path[0] = 0;
+  for (int n = 64; n >= 1 && !path[0]; n--) {
+    char name[600];
+    snprintf(name, sizeof name, "%s/journal/%d", dir, n);
+    int exists = 0;
+    STATUS_TRY(vfs_exists(fs, name, &exists, NULL));
+    if (exists) snprintf(path, sizeof path, "%s", name);
+  }
+  if (!path[0]) return status_new(STRATA_NOT_FOUND, "no journal to damage");
+  buffer j;
+  buffer_init(&j);
+  strata_status *st = vfs_read_file(fs, path, &j);
+  if (!st && j.len < 16) st = status_new(STRATA_NOT_FOUND, "journal %s too short to damage", path);
+  if (!st) {
+    j.data[j.len / 2] ^= 0x5a;
+    vfs_file *f = NULL;
+    st = vfs_open(fs, path, VFS_OPEN_WRITE, &f);
+    if (!st) st = vfs_file_write(f, 0, j.data, j.len);
+    strata_status *cst = vfs_file_close(f);
+    if (!st) st = cst;
+    else strata_status_free(cst);
+  }
+  buffer_free(&j);
+  /* the writes after the last flush may be set aside in lost/ */
+  for (int i = 0; i < model_len; i++)
+    if (strcmp(model[i].key, "p050") >= 0) model[i].state = MAYBE;
+  return st;
+}
+
+/* Many memtables: rotations with sealed memtables waiting, scans over them and the tables. */
+static strata_status *body_rotate_scan_compact(void) {
+  STATUS_TRY(open_db(&db, 0));
+  char k[24], v[24];
+  for (int i = 0; i < 120; i++) {
+    snprintf(k, sizeof k, "r%03d", i);
+    snprintf(v, sizeof v, "rv%03d-%016d", i, i);
+    STATUS_TRY(put(k, v));
+  }
+  strata_iterator *it = NULL;
+  STATUS_TRY(strata_iterator_new(db, NULL, NULL, &it));
+  int count = 0;
+  strata_status *st = NULL;
+  strata_iterator_seek_first(it);
+  while (strata_iterator_valid(it)) {
+    count++;
+    strata_iterator_next(it);
+  }
+  st = strata_iterator_status(it);
+  strata_iterator_close(it);
+  if (!st && count != 180) st = wrong("full scan: %s", "wrong count");
+  if (st) return st;
+  STATUS_TRY(strata_flush(db));
+  STATUS_TRY(strata_compact(db, 0));
+  STATUS_TRY(expect(db, NULL, "r077", "rv077-0000000000000077"));
+  strata_range r = {STRATA_INCLUDED, "r000", 4, STRATA_EXCLUDED, "r050", 4};
+  st = strata_drop_range(db, &r);
+  if (st) {
+    /* a drop that failed dropped whole tables or nothing: the keys are there or not */
+    for (int i = 0; i < model_len; i++)
+      if (strcmp(model[i].key, "r050") < 0 && model[i].key[0] == 'r') {
+        model[i].state = MAYBE;
+        memcpy(model[i].before, model[i].value, sizeof model[i].before);
+      }
+    return st;
+  }
+  /* drop_range removes the tables wholly inside the range: which keys go is the engine's choice */
+  for (int i = 0; i < model_len; i++)
+    if (strcmp(model[i].key, "r050") < 0 && model[i].key[0] == 'r') {
+      model[i].state = MAYBE;
+      memcpy(model[i].before, model[i].value, sizeof model[i].before);
+    }
+  int more = 1;
+  for (int steps = 0; more && steps < 16; steps++) STATUS_TRY(strata_maintenance_step(db, 1 << 20, &more));
+  return NULL;
+}
+
+static strata_status *body_open_point_in_time(void) {
+  STATUS_TRY(open_db(&db, 0));
+  strata_recovery_report rep;
+  STATUS_TRY(strata_get_recovery_report(db, &rep));
+  if (!rep.damaged) return wrong("the damaged journal was not found damaged (%s)", "report.damaged = 0");
+  return expect(db, NULL, "p005", "pv005");
+}
+
+/* Drops keys ending in '7' and rewrites those ending in '3' (compaction filter). */
+static strata_filter_verdict filter(void *ctx, const void *key, size_t klen, const void *value, size_t vlen,
+                                    const void **new_value, size_t *new_len) {
+  (void)ctx, (void)value, (void)vlen;
+  const char *k = key;
+  if (klen && k[0] == 'g' && k[klen - 1] == '7') return STRATA_FILTER_REMOVE;
+  if (klen && k[0] == 'g' && k[klen - 1] == '3') {
+    *new_value = "three";
+    *new_len = 5;
+    return STRATA_FILTER_REPLACE;
+  }
+  return STRATA_FILTER_KEEP;
+}
+static void tiered_with_filter(strata_options *o) {
+  strata_options_set_compaction_tiered(o, 2, 1.0, 200);
+  strata_options_set_compaction_filter(o, filter, NULL);
+}
+
+/* Garbage collection under a snapshot: overwrites, single deletes, a filter, tiered compaction. */
+static strata_status *body_snapshot_gc(void) {
+  STATUS_TRY(open_db(&db, 0));
+  strata_snapshot *snap = NULL;
+  STATUS_TRY(strata_snapshot_acquire(db, &snap));
+  strata_status *st = NULL;
+  char k[24], v[24];
+  for (int round = 0; !st && round < 3; round++) {
+    for (int i = 0; !st && i < 10; i++) {
+      snprintf(k, sizeof k, "g%02d", i);
+      snprintf(v, sizeof v, "gv%d-%02d", round, i);
+      /* what the filter touches is the filter's: left out of the model */
+      st = i == 3 || i == 7 ? strata_put(db, k, strlen(k), v, strlen(v), 0) : put(k, v);
+    }
+    if (!st) {
+      st = strata_single_delete(db, "p030", 4, 0);
+      if (round == 0) record("p030", "", NULL, 0, st);
+    }
+    if (!st) st = strata_flush(db);
+  }
+  if (!st) st = strata_compact(db, 0);
+  if (!st) st = strata_compact(db, 1);
+  if (!st) st = expect(db, snap, "p030", "pv030");
+  if (!st) st = expect(db, snap, "g01", "");
+  strata_snapshot_release(snap);
+  if (st) return st;
+  st = expect(db, NULL, "g07", "");
+  if (!st) st = expect(db, NULL, "g03", "three");
+  if (st) return st;
+  strata_stats stats;
+  return strata_get_stats(db, &stats);
 }
 
 static strata_status *body_open_new(void) { return open_db(&db, 1); }
@@ -353,6 +502,10 @@ typedef struct scenario {
   const char *name;
   strata_status *(*prepare)(void);
   strata_status *(*body)(void);
+  long stride;                 /* every Nth allocation in CI runs (STRATA_ALLOC_FAIL_STRIDE=1: all) */
+  strata_recovery_mode mode;
+  uint32_t memtable_size;
+  void (*options)(strata_options *o);
 } scenario;
 
 /* --- the runner --------------------------------------------------------------------------------- */
@@ -363,15 +516,21 @@ static long env_long(const char *name, long dflt) {
 }
 
 /* One run with the Nth allocation failing; 1 when the body completed without reaching it. */
+static int use_posix; /* STRATA_ALLOC_FAIL_POSIX=1: the posix backend instead of the memory one */
+
 static int run_once(const scenario *sc, long n, int *bad) {
-  fs = harness_open_fs(vfs_memory_new, "alloc", &dir);
+  fs = harness_open_fs(use_posix ? vfs_posix_new : vfs_memory_new, "alloc", &dir);
   if (!fs) {
     *bad = 1;
     return 1;
   }
   model_len = 0;
   db = NULL;
+  recovery_mode = STRATA_RECOVERY_STRICT;
+  memtable_size = sc->memtable_size ? sc->memtable_size : 16 << 10;
+  extra_options = sc->options;
   strata_status *st = sc->prepare();
+  recovery_mode = sc->mode;
   if (st) {
     harness_fail(__FILE__, __LINE__, "%s: prepare: %s", sc->name, strata_status_message(st));
     strata_status_free(st);
@@ -443,9 +602,11 @@ static int run_once(const scenario *sc, long n, int *bad) {
 
 static void run_scenario(const scenario *sc) {
   long max = env_long("STRATA_ALLOC_FAIL_MAX", 4000);
-  long stride = env_long("STRATA_ALLOC_FAIL_STRIDE", 1);
+  long stride = env_long("STRATA_ALLOC_FAIL_STRIDE", sc->stride ? sc->stride : 1);
   if (stride < 1) stride = 1;
   trace = (int)env_long("STRATA_ALLOC_FAIL_TRACE", 0);
+  persist = (int)env_long("STRATA_ALLOC_FAIL_PERSIST", 0);
+  use_posix = (int)env_long("STRATA_ALLOC_FAIL_POSIX", 0);
   int bad = 0;
   long n = env_long("STRATA_ALLOC_FAIL_FROM", 1);
   int done = 0;
@@ -456,19 +617,26 @@ static void run_scenario(const scenario *sc) {
                  sc->name, max);
     return;
   }
-  printf("     %s: every allocation failed in turn, %ld runs, %ld allocations\n", sc->name, (n - 1) / stride,
-         calls);
+  printf("     %s: %s, %ld runs, %ld allocations\n", sc->name,
+         stride == 1 ? "every allocation failed in turn" : "every Nth allocation failed (stride)",
+         (n - 1) / stride, calls);
 }
 
 static const scenario scenarios[] = {
-    {"open_new", prepare_nothing, body_open_new},
-    {"open_existing", prepare_populated, body_open_existing},
-    {"open_torn_journal", prepare_torn, body_open_existing},
-    {"put_get_delete", prepare_populated, body_writes},
-    {"batch", prepare_populated, body_batch},
-    {"iterate_snapshot", prepare_populated, body_iterate_snapshot},
-    {"flush_compact", prepare_populated, body_flush_compact},
-    {"close", prepare_populated, body_close},
+    {.name = "open_new", .prepare = prepare_nothing, .body = body_open_new},
+    {.name = "open_existing", .prepare = prepare_populated, .body = body_open_existing},
+    {.name = "open_torn_journal", .prepare = prepare_torn, .body = body_open_existing},
+    {.name = "put_get_delete", .prepare = prepare_populated, .body = body_writes},
+    {.name = "batch", .prepare = prepare_populated, .body = body_batch},
+    {.name = "iterate_snapshot", .prepare = prepare_populated, .body = body_iterate_snapshot},
+    {.name = "flush_compact", .prepare = prepare_populated, .body = body_flush_compact},
+    {.name = "close", .prepare = prepare_populated, .body = body_close},
+    {.name = "open_damaged_point_in_time", .prepare = prepare_damaged, .body = body_open_point_in_time,
+     .mode = STRATA_RECOVERY_POINT_IN_TIME},
+    {.name = "rotate_scan_compact", .prepare = prepare_populated, .body = body_rotate_scan_compact,
+     .memtable_size = 2 << 10},
+    {.name = "snapshot_gc_tiered_filter", .prepare = prepare_populated, .body = body_snapshot_gc, .stride = 3,
+     .options = tiered_with_filter},
 };
 
 #define SCENARIO(fn_name, index) \
@@ -481,6 +649,9 @@ SCENARIO(every_allocation_failing_in_batch_returns_no_memory, 4)
 SCENARIO(every_allocation_failing_in_iterate_snapshot_returns_no_memory, 5)
 SCENARIO(every_allocation_failing_in_flush_compact_returns_no_memory, 6)
 SCENARIO(every_allocation_failing_in_close_returns_no_memory, 7)
+SCENARIO(every_allocation_failing_in_point_in_time_open_of_damaged_journal_returns_no_memory, 8)
+SCENARIO(every_allocation_failing_in_rotate_scan_compact_returns_no_memory, 9)
+SCENARIO(every_allocation_failing_in_snapshot_gc_tiered_filter_returns_no_memory, 10)
 
 /* The injector itself: an armed failure reaches the API as STRATA_NO_MEMORY. */
 static void injected_failure_reaches_the_api(void) {
@@ -506,5 +677,8 @@ int main(int argc, char **argv) {
   MAYBE_RUN(every_allocation_failing_in_iterate_snapshot_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_flush_compact_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_close_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_point_in_time_open_of_damaged_journal_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_rotate_scan_compact_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_snapshot_gc_tiered_filter_returns_no_memory);
   return harness_finish();
 }
