@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../journal/journal_files.h"
+#include "../util/check.h"
 #include "../util/clock.h"
 #include "db_internal.h"
 
@@ -141,10 +142,19 @@ static strata_status *gather_items(strata_db *db, const write_batch *b, size_t *
   return NULL;
 }
 
-/* Applies newest first: an older operation on the same key in the batch is superseded. */
-strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
-  size_t n = 0;
-  STATUS_TRY(gather_items(db, b, &n));
+/* Everything of applying a batch that can fail: its items gathered, their memtable room reserved. */
+static strata_status *prepare_batch(strata_db *db, const write_batch *b, size_t *n) {
+  STATUS_TRY(gather_items(db, b, n));
+  size_t bytes = 0;
+  for (size_t i = 0; i < *n && bytes != SIZE_MAX; i++) {
+    size_t one = memtable_entry_bound(db->items[i].key.len, db->items[i].value.len);
+    bytes = one > SIZE_MAX - bytes ? SIZE_MAX : bytes + one;
+  }
+  return tree_reserve(db->tree, bytes);
+}
+
+/* Applies the prepared items newest first: an older operation on the same key is superseded. */
+static strata_status *apply_prepared(strata_db *db, size_t n, uint64_t seqno) {
   for (size_t i = n; i-- > 0;) {
     const write_batch_item *item = &db->items[i];
     strata_status *st = tree_write(db->tree, item->key, seqno, item->type, item->value);
@@ -154,15 +164,25 @@ strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqn
   return NULL;
 }
 
+strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
+  size_t n = 0;
+  STATUS_TRY(prepare_batch(db, b, &n));
+  return apply_prepared(db, n, seqno);
+}
+
 static strata_status *write_locked(strata_db *db, const write_batch *b, int sync) {
   if (write_batch_is_empty(b)) return NULL;
   if (db->next_seqno > SEQNO_MAX) return status_new(STRATA_NOT_SUPPORTED, "sequence numbers exhausted");
   STATUS_TRY(background_error(db));
   STATUS_TRY(db_compaction_stall(db));
   uint64_t seqno = db->next_seqno;
+  /* what can fail comes before the journal: a journaled batch must land whole, or a later write
+   * would reuse its seqno (two batches with one seqno in the journal: the next open refuses it) */
+  size_t n = 0;
+  STATUS_TRY(prepare_batch(db, b, &n));
   STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
-  strata_status *st = db_apply_batch(db, b, seqno);
-  if (st) return status_wrap(st, "applying a journaled batch");
+  strata_status *st = apply_prepared(db, n, seqno);
+  if (STRATA_NEVER(st != NULL)) return status_wrap(st, "applying a journaled batch");
   db->next_seqno = seqno + 1;
   atomic_u64_store(&db->visible_seqno, seqno + 1);
   atomic_u64_fetch_add(&db->bytes_written_user, write_batch_byte_size(b));

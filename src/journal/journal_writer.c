@@ -57,6 +57,7 @@ static strata_status *open_journal_file(vfs *v, const char *dir, uint64_t number
   vfs_file *f = NULL;
   uint64_t size = 0;
   strata_status *st = vfs_open(v, path, flags, &f);
+  int created = !st && exclusive;
   if (!st) st = vfs_file_size(f, &size);
   if (!st && size == 0) {
     uint8_t header[JOURNAL_HEADER_SIZE];
@@ -70,6 +71,9 @@ static strata_status *open_journal_file(vfs *v, const char *dir, uint64_t number
   }
   if (st) {
     strata_status_free(vfs_file_close(f));
+    /* a file this call created exclusively and could not finish is ours to remove, or the next
+     * rotation would find it and fail with STRATA_EXISTS for the rest of the handle's life */
+    if (created) strata_status_free(vfs_remove(v, path));
     st = status_wrap(st, "opening journal %s", path);
   } else {
     *out = f;

@@ -46,6 +46,15 @@ static strata_status *arena_new_chunk(arena *a, size_t size, arena_chunk **out) 
   return NULL;
 }
 
+strata_status *arena_reserve(arena *a, size_t bytes) {
+  if (a->remaining >= bytes) return NULL;
+  arena_chunk *c;
+  STATUS_TRY(arena_new_chunk(a, bytes > a->chunk_size ? bytes : a->chunk_size, &c));
+  a->pos = c->data;
+  a->remaining = c->size;
+  return NULL;
+}
+
 /* Padding that brings p up to a multiple of align. */
 static size_t arena_padding(const uint8_t *p, size_t align) {
   return (size_t)(-(uintptr_t)p & (uintptr_t)(align - 1));

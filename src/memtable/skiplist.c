@@ -37,6 +37,13 @@ static size_t node_size(uint32_t height, size_t key_len, size_t value_len, int *
   return fixed + value_len;
 }
 
+size_t skiplist_node_bound(size_t key_len, size_t value_len) {
+  int overflow;
+  size_t size = node_size(SKIPLIST_MAX_HEIGHT, key_len, value_len, &overflow);
+  size_t slack = alignof(skiplist_node) - 1;
+  return overflow || size > SIZE_MAX - slack ? SIZE_MAX : size + slack;
+}
+
 strata_status *skiplist_init(skiplist *list, arena *a, uint64_t seed) {
   int overflow;
   size_t size = node_size(SKIPLIST_MAX_HEIGHT, 0, 0, &overflow);

@@ -419,6 +419,8 @@ size_t tree_versions_alive(tree *t) { return version_history_length(&t->history)
 
 /* --- writes ------------------------------------------------------------------------------ */
 
+strata_status *tree_reserve(tree *t, size_t bytes) { return memtable_reserve(t->active, bytes); }
+
 strata_status *tree_write(tree *t, slice key, uint64_t seqno, value_type type, slice value) {
   return memtable_insert(t->active, key, seqno, type, value);
 }

@@ -63,8 +63,8 @@ void sync_mutex_unlock(sync_mutex *m);
 void sync_mutex_assert_held(const sync_mutex *m);
 void sync_mutex_assert_not_held(const sync_mutex *m);
 #else
-#define sync_mutex_assert_held(m) ((void)0)
-#define sync_mutex_assert_not_held(m) ((void)0)
+#define sync_mutex_assert_held(m) ((void)(m))
+#define sync_mutex_assert_not_held(m) ((void)(m))
 #endif
 
 STRATA_MUST_USE strata_status *sync_rwlock_init(sync_rwlock *l);

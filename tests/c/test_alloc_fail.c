@@ -1,7 +1,7 @@
 /* Allocation failure, every one of them: each scenario runs once per N with the Nth allocation
  * failing, for every N until a run needs fewer than N allocations (or the bound is reached).
  * Every run must end in success (the failure was absorbed) or STRATA_NO_MEMORY, leak nothing
- * (LeakSanitizer after each run), keep the open handle consistent, and leave a database that opens
+ * (LeakSanitizer after each scenario, or each run: STRATA_ALLOC_FAIL_LEAKS below), keep the open handle consistent, and leave a database that opens
  * again with everything acknowledged.
  *
  * Injection without global state in the library: the test is linked with
@@ -13,9 +13,11 @@
  * STRATA_ALLOC_FAIL_FROM=N starts at N and STRATA_ALLOC_FAIL_TRACE=1 prints where each injected
  * failure happens (for debugging one N); STRATA_ALLOC_FAIL_PERSIST=1 fails every allocation from the
  * Nth on (the error paths' own allocations fail too); STRATA_ALLOC_FAIL_POSIX=1 runs on the posix
- * backend (slower: real files and syncs). An argument runs only the scenarios whose name has it. */
+ * backend (slower: real files and syncs); STRATA_ALLOC_FAIL_THREADS=1 opens with background threads
+ * (N is then not reproducible: the threads' allocations interleave). An argument runs only the scenarios whose name has it. */
 #include <sanitizer/common_interface_defs.h>
 #include <sanitizer/lsan_interface.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +25,10 @@
 #include "harness.h"
 #include "strata.h"
 #include "util/buffer.h"
+#include "version/super_version.h"
 #include "util/status.h"
 
-/* --- the injector (test binary only; one thread: background threads are off) ------------------ */
+/* --- the injector (test binary only) ------------------------------------------------------------- */
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
@@ -34,17 +37,20 @@ void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t n);
 
-static int armed;        /* count allocations and fail the fail_at-th */
-static long calls;       /* allocations since arming */
+static _Atomic int armed;   /* count allocations and fail the fail_at-th */
+static _Atomic long calls; /* allocations since arming (background threads allocate too) */
 static long fail_at;     /* 1-based; 0: none fails */
-static long failed_once; /* 1 once the failure was injected */
+static _Atomic long failed_once; /* 1 once the failure was injected */
 static int trace;        /* STRATA_ALLOC_FAIL_TRACE=1: print the stack of each injected failure */
 static int persist;      /* STRATA_ALLOC_FAIL_PERSIST=1: every allocation from the Nth on fails */
 
-static int inject(void) {
+static size_t fail_size;       /* with fail_at: count only allocations of exactly this size */
+
+static int inject_size(size_t size) {
   if (!armed) return 0;
-  ++calls;
-  if (calls != fail_at && !(persist && fail_at && calls > fail_at)) return 0;
+  if (fail_size && size != fail_size) return 0;
+  long c = ++calls;
+  if (c != fail_at && !(persist && fail_at && c > fail_at)) return 0;
   failed_once = 1;
   if (trace) {
     fprintf(stderr, "allocation %ld fails here:\n", fail_at);
@@ -52,11 +58,12 @@ static int inject(void) {
   }
   return 1;
 }
-void *__wrap_malloc(size_t n) { return inject() ? NULL : __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t size) { return inject() ? NULL : __real_calloc(n, size); }
-void *__wrap_realloc(void *p, size_t n) { return inject() ? NULL : __real_realloc(p, n); }
+void *__wrap_malloc(size_t n) { return inject_size(n) ? NULL : __real_malloc(n); }
+void *__wrap_calloc(size_t n, size_t size) { return inject_size(n * size) ? NULL : __real_calloc(n, size); }
+void *__wrap_realloc(void *p, size_t n) { return inject_size(n) ? NULL : __real_realloc(p, n); }
 
 static void arm(long n) {
+  fail_size = 0;
   calls = 0;
   fail_at = n;
   failed_once = 0;
@@ -83,6 +90,7 @@ static vfs *fs;
 static char *dir;
 static strata_db *db; /* the scenario's handle, left open for the checker or NULL */
 static strata_recovery_mode recovery_mode; /* the scenario's, for every open of it */
+static int background_threads; /* STRATA_ALLOC_FAIL_THREADS=1: flushes and compactions on threads */
 static uint32_t memtable_size = 16 << 10;
 static void (*extra_options)(strata_options *o); /* the scenario's own settings, or NULL */
 
@@ -90,7 +98,7 @@ static strata_status *open_db(strata_db **out, int create) {
   strata_options *o = NULL;
   strata_status *st = strata_options_new(&o);
   if (st) return st;
-  strata_options_set_background_threads(o, 0);
+  strata_options_set_background_threads(o, background_threads);
   strata_options_set_create_if_missing(o, create);
   strata_options_set_vfs(o, fs);
   strata_options_set_memtable_size(o, memtable_size);
@@ -517,6 +525,9 @@ static long env_long(const char *name, long dflt) {
 
 /* One run with the Nth allocation failing; 1 when the body completed without reaching it. */
 static int use_posix; /* STRATA_ALLOC_FAIL_POSIX=1: the posix backend instead of the memory one */
+/* STRATA_ALLOC_FAIL_LEAKS=K: LeakSanitizer after every Kth run, naming the N that leaked (slow: a
+ * check costs more than a run); 0, the default, checks once per scenario, after its last run. */
+static long leak_every;
 
 static int run_once(const scenario *sc, long n, int *bad) {
   fs = harness_open_fs(use_posix ? vfs_posix_new : vfs_memory_new, "alloc", &dir);
@@ -552,9 +563,10 @@ static int run_once(const scenario *sc, long n, int *bad) {
     *bad = 1;
   }
   strata_status_free(st);
-  /* the handle the body left open is still consistent, then closes cleanly */
+  /* the handle the body left open is still consistent, takes a write, then closes cleanly */
   if (db) {
-    st = check_model(db);
+    st = put("zz-after-failure", "1");
+    if (!st) st = check_model(db);
     if (st) {
       harness_fail(__FILE__, __LINE__, "%s: allocation %ld failing, same handle: %s", sc->name, n,
                    strata_status_message(st));
@@ -593,7 +605,7 @@ static int run_once(const scenario *sc, long n, int *bad) {
   harness_close_fs(fs, dir);
   fs = NULL;
   dir = NULL;
-  if (__lsan_do_recoverable_leak_check()) {
+  if (leak_every && n % leak_every == 0 && __lsan_do_recoverable_leak_check()) {
     harness_fail(__FILE__, __LINE__, "%s: allocation %ld failing leaks (report above)", sc->name, n);
     *bad = 1;
   }
@@ -607,10 +619,16 @@ static void run_scenario(const scenario *sc) {
   trace = (int)env_long("STRATA_ALLOC_FAIL_TRACE", 0);
   persist = (int)env_long("STRATA_ALLOC_FAIL_PERSIST", 0);
   use_posix = (int)env_long("STRATA_ALLOC_FAIL_POSIX", 0);
+  background_threads = (int)env_long("STRATA_ALLOC_FAIL_THREADS", 0);
+  leak_every = env_long("STRATA_ALLOC_FAIL_LEAKS", 0);
   int bad = 0;
   long n = env_long("STRATA_ALLOC_FAIL_FROM", 1);
   int done = 0;
   for (; n <= max && !done && !bad; n += stride) done = run_once(sc, n, &bad);
+  if (!bad && __lsan_do_recoverable_leak_check()) {
+    harness_fail(__FILE__, __LINE__, "%s leaks (report above): STRATA_ALLOC_FAIL_LEAKS=1 names the N", sc->name);
+    bad = 1;
+  }
   if (bad) return;
   if (!done) {
     harness_fail(__FILE__, __LINE__, "%s: still allocating after %ld allocations (raise STRATA_ALLOC_FAIL_MAX)",
@@ -635,7 +653,7 @@ static const scenario scenarios[] = {
      .mode = STRATA_RECOVERY_POINT_IN_TIME},
     {.name = "rotate_scan_compact", .prepare = prepare_populated, .body = body_rotate_scan_compact,
      .memtable_size = 2 << 10},
-    {.name = "snapshot_gc_tiered_filter", .prepare = prepare_populated, .body = body_snapshot_gc, .stride = 3,
+    {.name = "snapshot_gc_tiered_filter", .prepare = prepare_populated, .body = body_snapshot_gc,
      .options = tiered_with_filter},
 };
 
@@ -645,13 +663,60 @@ SCENARIO(every_allocation_failing_in_open_new_returns_no_memory, 0)
 SCENARIO(every_allocation_failing_in_open_existing_returns_no_memory, 1)
 SCENARIO(every_allocation_failing_in_open_with_torn_journal_returns_no_memory, 2)
 SCENARIO(every_allocation_failing_in_put_get_delete_returns_no_memory, 3)
-SCENARIO(every_allocation_failing_in_batch_returns_no_memory, 4)
+SCENARIO(every_allocation_failing_in_batch_returns_no_memory_and_never_reuses_its_seqno, 4)
 SCENARIO(every_allocation_failing_in_iterate_snapshot_returns_no_memory, 5)
 SCENARIO(every_allocation_failing_in_flush_compact_returns_no_memory, 6)
 SCENARIO(every_allocation_failing_in_close_returns_no_memory, 7)
 SCENARIO(every_allocation_failing_in_point_in_time_open_of_damaged_journal_returns_no_memory, 8)
 SCENARIO(every_allocation_failing_in_rotate_scan_compact_returns_no_memory, 9)
 SCENARIO(every_allocation_failing_in_snapshot_gc_tiered_filter_returns_no_memory, 10)
+
+/* Regression: a flush whose super version could not be allocated after the manifest listed its
+ * tables removed those tables, and the next open failed ("table 5 is missing"). The second
+ * super version of a flush is the install's (the first is the memtable rotation's). */
+static void flush_whose_install_allocation_fails_keeps_its_tables(void) {
+  fs = harness_open_fs(vfs_memory_new, "alloc", &dir);
+  CHECK(fs != NULL);
+  model_len = 0;
+  recovery_mode = STRATA_RECOVERY_STRICT;
+  memtable_size = 16 << 10;
+  extra_options = NULL;
+  strata_status *st = open_db(&db, 1);
+  char k[24], v[24];
+  for (int i = 0; !st && i < 20; i++) {
+    snprintf(k, sizeof k, "k%02d", i);
+    snprintf(v, sizeof v, "v%02d", i);
+    st = put(k, v);
+  }
+  if (!st) {
+    arm(2);
+    fail_size = sizeof(super_version);
+    st = strata_flush(db);
+    disarm();
+    if (!failed_once) harness_fail(__FILE__, __LINE__, "no second super version allocated by the flush");
+    if (strata_status_code(st) == STRATA_NO_MEMORY) {
+      strata_status_free(st);
+      st = NULL;
+    } else if (!st) {
+      st = status_new(STRATA_CORRUPTION, "flush succeeded despite the failed allocation");
+    }
+  }
+  if (!st) st = strata_flush(db); /* and it can be done again */
+  strata_status *cst = db ? strata_close(db) : NULL;
+  db = NULL;
+  strata_db *again = NULL;
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  if (!st) st = open_db(&again, 0);
+  if (!st) st = check_model(again);
+  cst = again ? strata_close(again) : NULL;
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  harness_close_fs(fs, dir);
+  fs = NULL;
+  dir = NULL;
+  CHECK_OK(st);
+}
 
 /* The injector itself: an armed failure reaches the API as STRATA_NO_MEMORY. */
 static void injected_failure_reaches_the_api(void) {
@@ -667,13 +732,14 @@ static void injected_failure_reaches_the_api(void) {
 int main(int argc, char **argv) {
   const char *only = argc > 1 ? argv[1] : NULL;
   RUN(injected_failure_reaches_the_api);
+  RUN(flush_whose_install_allocation_fails_keeps_its_tables);
 #define MAYBE_RUN(fn) \
   if (!only || strstr(#fn, only)) RUN(fn)
   MAYBE_RUN(every_allocation_failing_in_open_new_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_open_existing_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_open_with_torn_journal_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_put_get_delete_returns_no_memory);
-  MAYBE_RUN(every_allocation_failing_in_batch_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_batch_returns_no_memory_and_never_reuses_its_seqno);
   MAYBE_RUN(every_allocation_failing_in_iterate_snapshot_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_flush_compact_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_close_returns_no_memory);
