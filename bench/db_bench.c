@@ -155,10 +155,10 @@ static void strata_check(strata_status *st, const char *what) {
 static void *st_open(const char *dir) {
   strata_options *o;
   strata_check(strata_options_new(&o), "strata_options_new");
-  strata_options_set_block_cache_size(o, CACHE_BYTES);
-  strata_options_set_bloom_bits_per_key(o, BLOOM_BITS);
-  strata_options_set_sync(o, 0);
-  strata_options_set_compression(o, STRATA_COMPRESSION_LZ4);
+  strata_check(strata_options_set_block_cache_size(o, CACHE_BYTES), "strata_options_set_block_cache_size");
+  strata_check(strata_options_set_bloom_bits_per_key(o, BLOOM_BITS), "strata_options_set_bloom_bits_per_key");
+  strata_check(strata_options_set_sync(o, 0), "strata_options_set_sync");
+  strata_check(strata_options_set_compression(o, STRATA_COMPRESSION_LZ4), "strata_options_set_compression");
   strata_db *db;
   strata_check(strata_open(dir, o, &db), "strata_open");
   strata_options_free(o);

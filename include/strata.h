@@ -89,56 +89,85 @@ struct vfs; /* a storage backend (src/vfs/vfs.h); advanced use: bindings plug th
  *                    database is closed.
  *   strata_batch     strata_batch_new .. strata_batch_free.
  *   strata_options   strata_options_new .. strata_options_free; strata_open copies it. The
- *                    setters ignore a NULL or foreign handle (they have no status to report it).
+ *                    setters check the handle as every other function does.
  */
 
 #define STRATA_KEY_MAX 65535u
 
 typedef enum strata_compression { STRATA_COMPRESSION_NONE = 0, STRATA_COMPRESSION_LZ4 = 1 } strata_compression;
 
+/*
+ * Options. Every setter checks its arguments: NULL when accepted, otherwise STRATA_INVALID_ARGUMENT
+ * with a message naming the option and its valid range, and the option keeps its old value.
+ * strata_open checks the whole set again, with the rules that tie options together (the level-0
+ * trigger <= the slowdown mark <= the stop mark), since a later setter may change an earlier one's
+ * neighbour. The ranges, as macros so bindings can check the same bounds:
+ */
+#define STRATA_MEMTABLE_SIZE_MIN ((uint64_t)4 << 10)
+#define STRATA_MEMTABLE_SIZE_MAX ((uint64_t)(SIZE_MAX / 4 < ((uint64_t)64 << 30) ? SIZE_MAX / 4 + 1 : ((uint64_t)64 << 30)))
+#define STRATA_BLOCK_CACHE_SIZE_MAX ((uint64_t)SIZE_MAX)
+#define STRATA_BLOCK_SIZE_MIN 64u                 /* the table format's smallest block target */
+#define STRATA_BLOCK_SIZE_MAX (4u << 20)          /* ... and its largest */
+#define STRATA_BLOOM_BITS_MAX 100.0               /* 0 = no filter; NaN and negatives are refused */
+#define STRATA_MAX_SEALED_MEMTABLES_MAX 1024u
+#define STRATA_LEVEL_RATIO_MAX 1000.0             /* level ratio in (1, 1000] */
+#define STRATA_SIZE_RATIO_MAX 1000.0              /* tiered size ratio in [0, 1000] */
+#define STRATA_TABLE_TARGET_SIZE_MIN ((uint64_t)1 << 10)
+#define STRATA_TABLE_TARGET_SIZE_MAX ((uint64_t)1 << 40)
+
 strata_status *strata_options_new(strata_options **out);
 void strata_options_free(strata_options *o);
-void strata_options_set_create_if_missing(strata_options *o, int on);      /* default 1 */
-void strata_options_set_error_if_exists(strata_options *o, int on);        /* default 0 */
-void strata_options_set_memtable_size(strata_options *o, uint64_t bytes);  /* default 64 MiB */
-void strata_options_set_block_cache_size(strata_options *o, uint64_t bytes); /* default 16 MiB */
-void strata_options_set_block_size(strata_options *o, uint32_t bytes);     /* default 4 KiB */
-/* Compression below level 1 (levels 0-1 stay uncompressed); default LZ4. */
-void strata_options_set_compression(strata_options *o, strata_compression c);
-void strata_options_set_bloom_bits_per_key(strata_options *o, double bits); /* default 10; 0 = none */
-void strata_options_set_sync(strata_options *o, int on);                   /* fsync every write; default 0 */
-/* Without per-write sync: fsync the journal at most this long after a write (0 = never by time). */
-void strata_options_set_sync_interval_ms(strata_options *o, uint32_t ms);
-/* Background flush/compaction threads (threaded builds); default 1 where available. */
-void strata_options_set_background_threads(strata_options *o, int on);
-/* Sealed memtables allowed to wait for flush before writers stall; default 4. */
-void strata_options_set_max_sealed_memtables(strata_options *o, uint32_t n);
+/* Flags: 0 is off, anything else on. */
+strata_status *strata_options_set_create_if_missing(strata_options *o, int on); /* default 1 */
+strata_status *strata_options_set_error_if_exists(strata_options *o, int on);   /* default 0 */
+/* STRATA_MEMTABLE_SIZE_MIN (4 KiB) .. STRATA_MEMTABLE_SIZE_MAX (64 GiB; 1 GiB on 32-bit); default 64 MiB. */
+strata_status *strata_options_set_memtable_size(strata_options *o, uint64_t bytes);
+/* 0 (no cache) .. SIZE_MAX; default 16 MiB. */
+strata_status *strata_options_set_block_cache_size(strata_options *o, uint64_t bytes);
+/* STRATA_BLOCK_SIZE_MIN (64) .. STRATA_BLOCK_SIZE_MAX (4 MiB); default 4 KiB. */
+strata_status *strata_options_set_block_size(strata_options *o, uint32_t bytes);
+/* Compression below level 1 (levels 0-1 stay uncompressed): NONE or LZ4 (default). */
+strata_status *strata_options_set_compression(strata_options *o, strata_compression c);
+/* 0 (no filter) .. 100; default 10. */
+strata_status *strata_options_set_bloom_bits_per_key(strata_options *o, double bits);
+strata_status *strata_options_set_sync(strata_options *o, int on); /* fsync every write; default 0 */
+/* Without per-write sync: fsync the journal at most this long after a write (0 = never by time);
+ * every value is valid. */
+strata_status *strata_options_set_sync_interval_ms(strata_options *o, uint32_t ms);
+/* Background flush/compaction threads; default 1 where available. A build without threads
+ * accepts 1 and runs maintenance steps instead (see strata_maintenance_step). */
+strata_status *strata_options_set_background_threads(strata_options *o, int on);
+/* Sealed memtables allowed to wait for flush before writers stall: 0 .. 1024; default 4. */
+strata_status *strata_options_set_max_sealed_memtables(strata_options *o, uint32_t n);
 /* Storage backend; NULL (default) = the platform's files. The backend must outlive the database. */
-void strata_options_set_vfs(strata_options *o, struct vfs *v);
+strata_status *strata_options_set_vfs(strata_options *o, struct vfs *v);
 
 /*
- * Compaction strategy (one per database; the last call wins). 0 / negative arguments keep the
- * current value.
- *  - leveled (default): level 0 is merged down at `l0_trigger` tables (default 4); each level
- *    holds `level_ratio` (default 10) times the one above; whole tables that overlap nothing
- *    below are moved, not rewritten.
+ * Compaction strategy (one per database; the last call wins). An argument of 0 keeps the
+ * current value (for size_ratio, where 0 is a valid ratio, -1 does).
+ *  - leveled (default): level 0 is merged down at `l0_trigger` tables (default 4, at least 1);
+ *    each level holds `level_ratio` (default 10; (1, 1000]) times the one above; whole tables
+ *    that overlap nothing below are moved, not rewritten.
  *  - tiered (size-tiered, RocksDB "universal"): runs of similar size are merged once there are
- *    `run_trigger` (default 4) of them; a run joins while it is at most (1 + size_ratio) times
- *    the runs taken before it (default 1.0); everything is merged when the newer runs exceed
- *    max_space_amp_pct % of the oldest (default 200).
+ *    `run_trigger` (default 4, at least 1) of them; a run joins while it is at most
+ *    (1 + size_ratio) times the runs taken before it (default 1.0; [0, 1000]); everything is
+ *    merged when the newer runs exceed max_space_amp_pct % of the oldest (default 200, at least 1).
  *  - FIFO: the oldest tables are dropped once the tree exceeds `limit_bytes` (0 = no limit) or
  *    when older than `ttl_ms` (0 = no time-to-live; checked when compaction runs). Nothing is
- *    merged, and level 0 never stalls writes.
+ *    merged, and level 0 never stalls writes. Every value is valid.
  */
-void strata_options_set_compaction_leveled(strata_options *o, uint32_t l0_trigger, double level_ratio);
-void strata_options_set_compaction_tiered(strata_options *o, uint32_t run_trigger, double size_ratio,
-                                          uint32_t max_space_amp_pct);
-void strata_options_set_compaction_fifo(strata_options *o, uint64_t limit_bytes, uint64_t ttl_ms);
-void strata_options_set_level0_trigger(strata_options *o, uint32_t tables);
-/* Writes slow down at `slowdown` level-0 tables and stop at `stop` (defaults 20 and 30). */
-void strata_options_set_level0_stall(strata_options *o, uint32_t slowdown, uint32_t stop);
-/* Flushes and compactions split their output into tables of about this size; default 64 MiB. */
-void strata_options_set_table_target_size(strata_options *o, uint64_t bytes);
+strata_status *strata_options_set_compaction_leveled(strata_options *o, uint32_t l0_trigger, double level_ratio);
+strata_status *strata_options_set_compaction_tiered(strata_options *o, uint32_t run_trigger, double size_ratio,
+                                                    uint32_t max_space_amp_pct);
+strata_status *strata_options_set_compaction_fifo(strata_options *o, uint64_t limit_bytes, uint64_t ttl_ms);
+/* The level-0 trigger alone (0 keeps it); strata_open requires trigger <= slowdown. */
+strata_status *strata_options_set_level0_trigger(strata_options *o, uint32_t tables);
+/* Writes slow down at `slowdown` level-0 tables (tiered: runs) and stop at `stop` (defaults 20
+ * and 30; 0 keeps a value; slowdown <= stop). */
+strata_status *strata_options_set_level0_stall(strata_options *o, uint32_t slowdown, uint32_t stop);
+/* Flushes and compactions split their output into tables of about this size: 1 KiB .. 1 TiB
+ * (0 keeps it); default 64 MiB. */
+strata_status *strata_options_set_table_target_size(strata_options *o, uint64_t bytes);
 
 /*
  * A compaction filter sees each value compaction rewrites (never a delete) and keeps it, removes
@@ -153,7 +182,7 @@ typedef enum strata_filter_verdict {
 } strata_filter_verdict;
 typedef strata_filter_verdict (*strata_compaction_filter)(void *ctx, const void *key, size_t klen, const void *value,
                                                           size_t vlen, const void **new_value, size_t *new_len);
-void strata_options_set_compaction_filter(strata_options *o, strata_compaction_filter fn, void *ctx);
+strata_status *strata_options_set_compaction_filter(strata_options *o, strata_compaction_filter fn, void *ctx);
 
 /*
  * What an open does with a damaged journal. Only an incomplete last record at the end of the
@@ -190,6 +219,49 @@ typedef struct strata_recovery_report {
 /* Copies into *out what this handle's open found and did; it does not change while the handle lives. */
 strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out);
 
+/*
+ * Rebuilds the database in folder `path` from the files that verify, as LevelDB's RepairDB does:
+ * for a database that no longer opens (both manifest slots damaged, a damaged journal in
+ * strict mode). Every table file is read whole and checked (block checksums, file checksum,
+ * its metadata against its entries); tables that fail move to `<db>/lost/`. Every intact batch
+ * of every journal is salvaged, also after damaged bytes, into new tables, and the journals move
+ * to lost/. Tables whose key and seqno ranges overlap are merged, so the newest version of each
+ * key wins in every read. A new manifest lists the result and sequence numbers continue above
+ * the highest one found. Damaged manifest slots move to lost/. Files that are not the
+ * database's are left alone.
+ *
+ * `opts` may be NULL (options that are not a live handle are STRATA_INVALID_ARGUMENT); its vfs,
+ * block size, bloom bits, compression, memtable size and table target size are used. The call
+ * takes the database's lock (STRATA_LOCKED while a handle has it open). A missing folder is
+ * STRATA_NOT_FOUND, as is a folder holding no database; a file is STRATA_INVALID_ARGUMENT.
+ * *out (required) receives what was kept and lost; release it with strata_repair_report_clear.
+ * While both manifest slots are intact, tables the newest one no longer lists (compacted or
+ * dropped away, the file left by a crash) move to lost/ unread, as do journals below its
+ * journal_min. Once a slot is damaged nothing proves a table obsolete: repair keeps every table
+ * that verifies, so data a compaction filter, drop_range or FIFO removed shortly before the
+ * damage may reappear.
+ */
+typedef struct strata_repair_report {
+  uint32_t tables_found;           /* table files in tables/ */
+  uint32_t tables_kept;            /* verified, and listed as they were */
+  uint32_t tables_damaged;         /* failed verification: moved to lost/ */
+  uint32_t tables_obsolete;        /* not listed by an intact newest manifest: moved to lost/ */
+  uint32_t tables_merged;          /* verified, but overlapping others in keys and seqnos: rewritten */
+  uint32_t tables_written;         /* new tables: salvaged journal batches and merge output */
+  uint32_t journals_read;
+  uint64_t journal_batches_salvaged;
+  uint64_t journal_batches_lost;   /* damaged batches whose start record still verified */
+  uint64_t journal_bytes_lost;     /* damaged journal bytes skipped (torn tails not counted) */
+  uint64_t journal_torn_bytes;     /* incomplete or zero-filled journal tails */
+  uint32_t manifest_slots_damaged; /* slot files that existed but did not verify */
+  uint32_t files_moved_to_lost;
+  uint64_t entries;                /* entries (all versions) in the repaired database */
+  uint64_t highest_seqno;          /* the highest seqno found; writes continue above it */
+  char *log;                       /* one line per file acted on, NUL-terminated; NULL when none */
+} strata_repair_report;
+strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out);
+void strata_repair_report_clear(strata_repair_report *r);
+
 /* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED if another handle has it.
  * `opts` may be NULL (the defaults); `path` and `out` may not. */
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out);
@@ -199,6 +271,18 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
  * STRATA_INVALID_ARGUMENT, and neither is touched. */
 strata_status *strata_close(strata_db *db);
 
+/*
+ * Writes. A write that returns an error was not applied: it is neither visible nor replayed by a
+ * later open. The one exception says so in its message ("the write was journaled but not
+ * applied in memory; ... visible after the database is reopened"): the journal holds it, memory
+ * ran out applying it, and the handle refuses further writes until reopened.
+ *
+ * Background errors: while a background flush or compaction keeps failing, writes fail with
+ * its error ("background flush failed: ..."), and writers waiting for that work get the error
+ * instead of waiting. A full disk or another I/O error (STRATA_IO) is retried with backoff (10 ms
+ * doubling to 1 s) and clears itself once the cause is gone; anything else (corruption, ...)
+ * stays until the database is reopened.
+ */
 strata_status *strata_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen, int sync);
 strata_status *strata_delete(strata_db *db, const void *key, size_t klen, int sync);
 /* Removes a key written once since its last delete (a "weak" tombstone cancelling one value). */
@@ -247,7 +331,8 @@ typedef struct strata_range {
 
 /*
  * range NULL = every key; strata_iterator_new_prefix limits to keys starting with prefix. A bound
- * kind outside strata_bound is STRATA_INVALID_ARGUMENT; an unbounded end's key is ignored.
+ * kind outside strata_bound, or a bound key longer than STRATA_KEY_MAX, is
+ * STRATA_INVALID_ARGUMENT (also for strata_drop_range); an unbounded end's key is ignored.
  * `snap` must be of this database.
  *
  * On a bad iterator handle the functions below do nothing (valid: 0; key / value: NULL with
@@ -283,6 +368,13 @@ strata_status *strata_flush(strata_db *db);
  * `more` must not be NULL.
  */
 strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more);
+
+/*
+ * Retries the failed background work now (instead of at the next backoff tick) and returns its
+ * result: NULL when the database is healthy again (also when nothing had failed), the error
+ * otherwise. An error that cannot heal (corruption, ...) is returned as it is, without a retry.
+ */
+strata_status *strata_resume(strata_db *db);
 
 /*
  * major = 0: runs the strategy's compactions until it has none left. major = 1: flushes, then

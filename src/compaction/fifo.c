@@ -36,7 +36,9 @@ strata_status *fifo_choose(const strategy_input *in, compaction_job **out) {
   strata_status *st = NULL;
   for (size_t i = 0; !st && i < k; i++) {
     const table_info *t = tables[i];
-    int expired = o->fifo_ttl_ms && t->created_unix_ms + o->fifo_ttl_ms <= in->now_unix_ms;
+    /* age, not created + ttl: a huge ttl must not wrap around into "expired" */
+    int expired = o->fifo_ttl_ms && in->now_unix_ms >= t->created_unix_ms &&
+                  in->now_unix_ms - t->created_unix_ms >= o->fifo_ttl_ms;
     int over = total > o->fifo_limit_bytes; /* oldest first until the rest fits */
     if (!expired && !over) continue;
     if (!job) st = compaction_job_new(COMPACTION_DROP, 0, PLACE_INTO_RUN, 0, expired ? "fifo-ttl" : "fifo-limit", &job);

@@ -9,7 +9,7 @@
  *     max_space_amp_pct % of it, everything is merged into one run (the oldest run is what a
  *     fully compacted tree would hold, so the rest approximates the excess);
  *  2. level 0 at l0_trigger runs: all of them merge into one run at the top of level 1;
- *  3. size ratio: with l0_trigger or more runs in levels >= 1, runs are taken from the newest
+ *  3. size ratio: with l0_trigger (and at least two) runs in levels >= 1, runs are taken from the newest
  *     while the next one is at most (1 + size_ratio) times the sum taken so far; if fewer than
  *     two qualify, the newest ones are merged anyway until the count drops below the trigger.
  * Every job starts at the newest run of its span and takes a contiguous prefix of it, so the
@@ -71,7 +71,9 @@ strata_status *tiered_choose(const strategy_input *in, compaction_job **out) {
     st = make_merge(in, runs, 0, n, n, "space-amp", out);
   } else if (l0_runs >= trigger) {
     st = make_merge(in, runs, 0, l0_runs, n, "l0", out);
-  } else if (n - l0_runs >= trigger) {
+  } else if (n - l0_runs >= (trigger < 2 ? 2 : trigger)) {
+    /* at least two runs: merging one run alone rewrites it into itself, and with a trigger of 1
+     * that would be due again at once, for ever (strata_compact never returned) */
     size_t from = l0_runs, to = from + 1;
     uint64_t acc = runs[from].bytes;
     while (to < n && (double)runs[to].bytes <= (double)acc * (1.0 + o->tiered_size_ratio)) acc += runs[to++].bytes;

@@ -30,6 +30,52 @@ strata_status *db_check_value(size_t vlen) {
   return NULL;
 }
 
+/* --- background errors ------------------------------------------------------------------- */
+
+/* A full disk or a failing device may recover; a bad byte or a broken invariant does not. */
+static int error_can_heal(const strata_status *st) {
+  return status_is(st, STRATA_IO) || status_is(st, STRATA_NO_MEMORY);
+}
+
+void db_bg_fail(strata_db *db, strata_status *st, int source) {
+  uint64_t now = clock_monotonic_ms();
+  /* the first error is the one to report, unless a write left memory behind its journal */
+  if (db->bg_error && (db->bg_error_sticky || (db->bg_error_source != source && source != DB_BG_FOREGROUND))) {
+    strata_status_free(st);
+    return;
+  }
+  if (!db->bg_error || db->bg_error_source != source) db->bg_backoff_ms = DB_BG_BACKOFF_MIN_MS;
+  else {
+    strata_status_free(db->bg_error); /* a failed retry: its error is the current cause */
+    db->bg_backoff_ms = db->bg_backoff_ms * 2 > DB_BG_BACKOFF_MAX_MS ? DB_BG_BACKOFF_MAX_MS : db->bg_backoff_ms * 2;
+  }
+  db->bg_error = st;
+  db->bg_error_source = source;
+  db->bg_error_sticky = source == DB_BG_FOREGROUND || !error_can_heal(st);
+  db->bg_retry_at_ms = now + db->bg_backoff_ms;
+  sync_cond_broadcast(&db->bg_done); /* stalled writers return the error instead of waiting */
+}
+
+void db_bg_healed(strata_db *db, int source) {
+  if (!db->bg_error || db->bg_error_source != source || db->bg_error_sticky) return;
+  strata_status_free(db->bg_error);
+  db->bg_error = NULL;
+  db->bg_error_source = 0;
+  sync_cond_broadcast(&db->bg_done);
+  sync_cond_signal(&db->bg_wake);       /* the other thread paused on the error */
+  sync_cond_signal(&db->compact_wake);
+}
+
+int db_bg_may_run(strata_db *db, int source, uint64_t *wait_ms) {
+  *wait_ms = 0;
+  if (!db->bg_error) return 1;
+  if (db->bg_error_sticky || db->bg_error_source != source) return 0;
+  uint64_t now = clock_monotonic_ms();
+  if (now >= db->bg_retry_at_ms) return 1;
+  *wait_ms = db->bg_retry_at_ms - now;
+  return 0;
+}
+
 /* --- flushing ---------------------------------------------------------------------------- */
 
 /* Journals below the tree's journal_min hold only flushed writes. */
@@ -67,61 +113,102 @@ strata_status *db_flush_sealed(strata_db *db) {
   return any ? remove_spent_journals(db) : NULL;
 }
 
+/* Flushes while sealed memtables wait; after a failure, retries on the backoff schedule. */
 static void *flush_thread(void *arg) {
   strata_db *db = arg;
   sync_mutex_lock(&db->bg_mu);
   while (!db->bg_stop) {
-    if (tree_sealed_count(db->tree) == 0 || db->bg_error) {
-      sync_cond_wait(&db->bg_wake, &db->bg_mu);
+    uint64_t wait_ms = 0;
+    if (!db_bg_may_run(db, DB_BG_FLUSH, &wait_ms) || (!db->bg_error && tree_sealed_count(db->tree) == 0)) {
+      if (wait_ms) sync_cond_timedwait(&db->bg_wake, &db->bg_mu, wait_ms);
+      else sync_cond_wait(&db->bg_wake, &db->bg_mu);
       continue;
     }
     sync_mutex_unlock(&db->bg_mu);
     strata_status *st = db_flush_sealed(db);
     sync_mutex_lock(&db->bg_mu);
-    if (st && !db->bg_error) db->bg_error = st;
-    else strata_status_free(st);
+    if (st) db_bg_fail(db, st, DB_BG_FLUSH);
+    else db_bg_healed(db, DB_BG_FLUSH);
     sync_cond_broadcast(&db->bg_done);
   }
   sync_mutex_unlock(&db->bg_mu);
   return NULL;
 }
 
+static strata_status *bg_error_copy(const strata_db *db) {
+  const char *what = db->bg_error_source == DB_BG_COMPACTION ? "background compaction failed"
+                     : db->bg_error_source == DB_BG_FOREGROUND ? "the database refuses writes"
+                                                                : "background flush failed";
+  const char *how = db->bg_error_sticky ? "reopen the database" : "retrying with backoff; strata_resume retries now";
+  return status_new(strata_status_code(db->bg_error), "%s (%s): %s", what, how, strata_status_message(db->bg_error));
+}
+
 static strata_status *background_error(strata_db *db) {
   sync_mutex_lock(&db->bg_mu);
-  strata_status *st = db->bg_error ? status_new(strata_status_code(db->bg_error), "background flush failed: %s",
-                                                strata_status_message(db->bg_error))
-                                   : NULL;
+  strata_status *st = db->bg_error ? bg_error_copy(db) : NULL;
   sync_mutex_unlock(&db->bg_mu);
   return st;
 }
 
-/* Seals a full memtable (write_mu held); the background thread or the caller flushes it. */
-static strata_status *maybe_rotate(strata_db *db) {
+strata_status *strata_resume(strata_db *db) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  sync_mutex_lock(&db->bg_mu);
+  int source = db->bg_error ? db->bg_error_source : DB_BG_FLUSH;
+  strata_status *st = db->bg_error && db->bg_error_sticky ? bg_error_copy(db) : NULL;
+  sync_mutex_unlock(&db->bg_mu);
+  if (st) return st;
+  /* the work that failed, now, on this thread (both are safe beside the background threads);
+   * without threads, what a failed maintenance step left: the flushes, then a compaction */
+  int did = 0;
+  if (source == DB_BG_COMPACTION) st = db_compaction_step(db, &did, NULL);
+  else st = db_flush_sealed(db);
+  if (!st && !db->bg_running) st = db_compaction_step(db, &did, NULL);
+  sync_mutex_lock(&db->bg_mu);
+  strata_status *copy = NULL;
+  if (st) {
+    copy = status_new(strata_status_code(st), "resume: %s", strata_status_message(st));
+    if (db->bg_error || !error_can_heal(st)) db_bg_fail(db, st, source);
+    else strata_status_free(st); /* nothing to keep: a later step retries, the caller has it */
+  } else {
+    db_bg_healed(db, source);
+  }
+  sync_mutex_unlock(&db->bg_mu);
+  if (!copy) db_compaction_notify(db);
+  return copy;
+}
+
+/* Seals the active memtable once it is full (write_mu held) and wakes the flusher. */
+static strata_status *seal_if_full(strata_db *db) {
   sync_mutex_assert_held(&db->write_mu);
   if (tree_active_memtable_bytes(db->tree) < db->opts.memtable_size) return NULL;
   STATUS_TRY(journal_writer_rotate(db->journal));
   int sealed = 0;
   STATUS_TRY(tree_rotate_memtable(db->tree, db->next_seqno, journal_writer_number(db->journal), &sealed));
-  if (!sealed) return NULL;
-  if (db->bg_running) {
+  if (sealed && db->bg_running) {
     sync_mutex_lock(&db->bg_mu);
     sync_cond_signal(&db->bg_wake);
-    /* stall while too many sealed memtables wait, so memory stays bounded */
-    int stalled = 0;
-    while (tree_sealed_count(db->tree) > db->opts.max_sealed_memtables && !db->bg_error) {
-      stalled = 1;
-      sync_cond_wait(&db->bg_done, &db->bg_mu);
-    }
     sync_mutex_unlock(&db->bg_mu);
-    if (stalled) atomic_u64_fetch_add(&db->write_stalls, 1);
-    return background_error(db);
-  }
-  /* no background thread: the host's maintenance steps flush; flush here only past the limit */
-  if (tree_sealed_count(db->tree) > db->opts.max_sealed_memtables) {
-    atomic_u64_fetch_add(&db->write_stalls, 1);
-    return db_flush_sealed(db);
   }
   return NULL;
+}
+
+/*
+ * Before a write (write_mu held): seals a memtable a failed rotation left full, then keeps
+ * memory bounded while too many sealed memtables wait: with the flush thread by waiting for it
+ * (a background error ends the wait and is returned), without by flushing here. Everything that
+ * can fail happens before the write, so a failed write was not applied.
+ */
+static strata_status *make_room(strata_db *db) {
+  STATUS_TRY(seal_if_full(db));
+  if (tree_sealed_count(db->tree) <= db->opts.max_sealed_memtables) return NULL;
+  atomic_u64_fetch_add(&db->write_stalls, 1);
+  if (!db->bg_running) return db_flush_sealed(db);
+  sync_mutex_lock(&db->bg_mu);
+  sync_cond_signal(&db->bg_wake);
+  while (tree_sealed_count(db->tree) > db->opts.max_sealed_memtables && !db->bg_error && !db->bg_stop)
+    sync_cond_wait(&db->bg_done, &db->bg_mu);
+  sync_mutex_unlock(&db->bg_mu);
+  return background_error(db);
 }
 
 /* --- writes ------------------------------------------------------------------------------ */
@@ -142,7 +229,8 @@ static strata_status *gather_items(strata_db *db, const write_batch *b, size_t *
   return NULL;
 }
 
-/* Everything of applying a batch that can fail: its items gathered, their memtable room reserved. */
+/* Everything of applying a batch that can fail: its items gathered (a batch that cannot be decoded
+ * never reaches the journal) and their memtable room reserved, so a journaled batch lands whole. */
 static strata_status *prepare_batch(strata_db *db, const write_batch *b, size_t *n) {
   STATUS_TRY(gather_items(db, b, n));
   size_t bytes = 0;
@@ -153,8 +241,9 @@ static strata_status *prepare_batch(strata_db *db, const write_batch *b, size_t 
   return tree_reserve(db->tree, bytes);
 }
 
-/* Applies the prepared items newest first: an older operation on the same key is superseded. */
-static strata_status *apply_prepared(strata_db *db, size_t n, uint64_t seqno) {
+/* Applies the n gathered items newest first: an older operation on the same key in the batch
+ * is superseded. */
+static strata_status *apply_items(strata_db *db, size_t n, uint64_t seqno) {
   for (size_t i = n; i-- > 0;) {
     const write_batch_item *item = &db->items[i];
     strata_status *st = tree_write(db->tree, item->key, seqno, item->type, item->value);
@@ -164,10 +253,11 @@ static strata_status *apply_prepared(strata_db *db, size_t n, uint64_t seqno) {
   return NULL;
 }
 
+/* Gathers and applies a batch (journal replay). */
 strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
   size_t n = 0;
   STATUS_TRY(prepare_batch(db, b, &n));
-  return apply_prepared(db, n, seqno);
+  return apply_items(db, n, seqno);
 }
 
 static strata_status *write_locked(strata_db *db, const write_batch *b, int sync) {
@@ -175,18 +265,30 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
   if (db->next_seqno > SEQNO_MAX) return status_new(STRATA_NOT_SUPPORTED, "sequence numbers exhausted");
   STATUS_TRY(background_error(db));
   STATUS_TRY(db_compaction_stall(db));
+  STATUS_TRY(background_error(db)); /* the stall ends early on a background error */
+  STATUS_TRY(make_room(db));
   uint64_t seqno = db->next_seqno;
-  /* what can fail comes before the journal: a journaled batch must land whole, or a later write
-   * would reuse its seqno (two batches with one seqno in the journal: the next open refuses it) */
   size_t n = 0;
   STATUS_TRY(prepare_batch(db, b, &n));
   STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
-  strata_status *st = apply_prepared(db, n, seqno);
-  if (STRATA_NEVER(st != NULL)) return status_wrap(st, "applying a journaled batch");
+  strata_status *st = apply_items(db, n, seqno);
+  if (STRATA_NEVER(st != NULL)) {
+    /* The journal holds the batch, so the next open applies it; in memory some of its items
+     * may be in, under a seqno the next write would reuse. Refuse writes until reopened. */
+    st = status_wrap(st, "the write was journaled but not applied in memory; it will be visible after the "
+                         "database is reopened (this handle refuses writes until then)");
+    sync_mutex_lock(&db->bg_mu);
+    db_bg_fail(db, status_new(strata_status_code(st), "%s", strata_status_message(st)), DB_BG_FOREGROUND);
+    sync_mutex_unlock(&db->bg_mu);
+    return st;
+  }
   db->next_seqno = seqno + 1;
   atomic_u64_store(&db->visible_seqno, seqno + 1);
   atomic_u64_fetch_add(&db->bytes_written_user, write_batch_byte_size(b));
-  return maybe_rotate(db);
+  /* the write stands whatever happens here: a failed rotation is retried (and reported) by the
+   * next write, before that one is applied */
+  strata_status_free(seal_if_full(db));
+  return NULL;
 }
 
 strata_status *strata_write(strata_db *db, strata_batch *b, int sync) {
@@ -244,10 +346,29 @@ strata_status *strata_flush(strata_db *db) {
   return st;
 }
 
+/* The database's error if it cannot heal (a step does not retry what cannot succeed). */
+static strata_status *sticky_error(strata_db *db) {
+  sync_mutex_lock(&db->bg_mu);
+  strata_status *st = db->bg_error && db->bg_error_sticky ? bg_error_copy(db) : NULL;
+  sync_mutex_unlock(&db->bg_mu);
+  return st;
+}
+
+/* A failed maintenance step: the host's next step is the retry of an error that can heal; one
+ * that cannot (corruption) becomes the database's error, as on the background threads. */
+static strata_status *step_failed(strata_db *db, strata_status *st, int source) {
+  if (!st || error_can_heal(st)) return st;
+  sync_mutex_lock(&db->bg_mu);
+  db_bg_fail(db, status_new(strata_status_code(st), "%s", strata_status_message(st)), source);
+  sync_mutex_unlock(&db->bg_mu);
+  return st;
+}
+
 strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more) {
   ARG_NOT_NULL(more);
   *more = 0;
   HANDLE_CHECK(db, HANDLE_DB);
+  STATUS_TRY(sticky_error(db));
   sync_mutex_lock(&db->write_mu); /* an idle database still gets its interval sync */
   strata_status *sync_st = journal_writer_sync_if_due(db->journal, NULL);
   sync_mutex_unlock(&db->write_mu);
@@ -258,14 +379,14 @@ strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int
   for (;;) {
     tree_counters before = tree_get_counters(db->tree);
     int flushed = 0, compacted = 0;
-    STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
+    STATUS_TRY(step_failed(db, tree_flush_oldest(db->tree, &flushed), DB_BG_FLUSH));
     if (flushed) {
-      STATUS_TRY(remove_spent_journals(db));
+      STATUS_TRY(step_failed(db, remove_spent_journals(db), DB_BG_FLUSH));
       db_compaction_notify(db);
       spent += tree_get_counters(db->tree).bytes_flushed - before.bytes_flushed;
     } else {
       uint64_t bytes = 0;
-      STATUS_TRY(db_compaction_step(db, &compacted, &bytes));
+      STATUS_TRY(step_failed(db, db_compaction_step(db, &compacted, &bytes), DB_BG_COMPACTION));
       spent += bytes;
     }
     if (!flushed && !compacted) break;
@@ -413,6 +534,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
   *out = NULL;
   if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "database path is empty");
   if (opts) HANDLE_CHECK(opts, HANDLE_OPTIONS);
+  if (opts) STATUS_TRY(options_validate(opts));
   strata_db *db = calloc(1, sizeof *db);
   if (!db) return status_no_memory();
   db->tag = HANDLE_DB;

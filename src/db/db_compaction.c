@@ -21,9 +21,13 @@
 
 #include "db_internal.h"
 
+/* What the stall marks count on level 0: tables, or for tiered compaction the runs its trigger
+ * counts -- one flush can write many tables as one run, and a stall on tables that the
+ * strategy never sees as work would wait for ever. */
 static uint64_t current_l0_tables(strata_db *db) {
   super_version *sv = tree_current(db->tree);
-  uint64_t n = version_level_table_count(sv->version, 0);
+  uint64_t n = db->opts.compaction.strategy == COMPACTION_TIERED ? sv->version->levels[0].run_count
+                                                                  : version_level_table_count(sv->version, 0);
   super_version_unref(sv);
   return n;
 }
@@ -34,8 +38,11 @@ static void *compaction_thread(void *arg) {
   strata_db *db = arg;
   sync_mutex_lock(&db->bg_mu);
   while (!db->bg_stop) {
-    if (db->bg_error || !compactor_has_work(db->compactor)) {
-      sync_cond_wait(&db->compact_wake, &db->bg_mu);
+    /* after a failure of its own the thread retries on the backoff schedule (db.c) */
+    uint64_t wait_ms = 0;
+    if (!db_bg_may_run(db, DB_BG_COMPACTION, &wait_ms) || (!db->bg_error && !compactor_has_work(db->compactor))) {
+      if (wait_ms) sync_cond_timedwait(&db->compact_wake, &db->bg_mu, wait_ms);
+      else sync_cond_wait(&db->compact_wake, &db->bg_mu);
       continue;
     }
     sync_mutex_unlock(&db->bg_mu);
@@ -43,8 +50,9 @@ static void *compaction_thread(void *arg) {
     strata_status *st = compactor_run_once(db->compactor, atomic_u64_load(&db->visible_seqno), &did, NULL);
     atomic_u64_store(&db->l0_tables, current_l0_tables(db));
     sync_mutex_lock(&db->bg_mu);
-    if (st && !db->bg_error) db->bg_error = st;
-    else strata_status_free(st);
+    if (st && !status_is(st, STRATA_BUSY)) db_bg_fail(db, st, DB_BG_COMPACTION);
+    else if (st) strata_status_free(st); /* aborted because the database is closing */
+    else db_bg_healed(db, DB_BG_COMPACTION);
     sync_cond_broadcast(&db->bg_done); /* stalled writers re-check level 0 */
   }
   sync_mutex_unlock(&db->bg_mu);
@@ -186,8 +194,6 @@ strata_status *strata_drop_range(strata_db *db, const strata_range *range) {
   STATUS_TRY(db_check_range(range, __func__));
   drop_ctx d = {db, key_range_all()};
   if (range) {
-    if (range->lo_kind != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(range->lo_len));
-    if (range->hi_kind != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(range->hi_len));
     d.range.lo.kind = range->lo_kind == STRATA_INCLUDED   ? BOUND_INCLUDED
                       : range->lo_kind == STRATA_EXCLUDED ? BOUND_EXCLUDED
                                                           : BOUND_UNBOUNDED;

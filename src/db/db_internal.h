@@ -66,7 +66,13 @@ struct strata_db {
   sync_thread bg_thread;
   int bg_running;
   int bg_stop;
-  strata_status *bg_error; /* the first background failure; later writes report it */
+  /* The background error (under bg_mu): while set, writes fail with it and the threads pause,
+   * except the one that failed, which retries (db.c: db_bg_fail and friends). */
+  strata_status *bg_error;
+  int bg_error_source;     /* DB_BG_FLUSH or DB_BG_COMPACTION: whose work failed, and retries */
+  int bg_error_sticky;     /* cannot heal by retrying (not STRATA_IO): stays until reopened */
+  uint64_t bg_retry_at_ms; /* monotonic time of the next retry */
+  uint64_t bg_backoff_ms;  /* the delay before it: DB_BG_BACKOFF_MIN_MS doubling to _MAX_MS */
 
   atomic_u64 bytes_written_user;
   atomic_u64 write_stalls;
@@ -102,6 +108,23 @@ struct strata_iterator {
   mvcc_iterator *it;
   strata_status *misuse; /* the first misuse (e.g. a key read while invalid), for strata_iterator_status */
 };
+
+/* Background work that can fail and be retried. */
+enum { DB_BG_FLUSH = 1, DB_BG_COMPACTION = 2, DB_BG_FOREGROUND = 3 };
+#define DB_BG_BACKOFF_MIN_MS 10u
+#define DB_BG_BACKOFF_MAX_MS 1000u
+
+/* Records a failure of `source`'s work (bg_mu held; takes st): the first error stays the
+ * database's error until it heals, a failed retry replaces it and doubles the backoff. */
+void db_bg_fail(strata_db *db, strata_status *st, int source);
+/* `source`'s work succeeded (bg_mu held): clears its error and wakes writers and threads. */
+void db_bg_healed(strata_db *db, int source);
+/* 1 when `source` may run its work now (bg_mu held); else *wait_ms is how long to sleep, 0 for
+ * "until woken" (another source's error, or one that cannot heal). */
+int db_bg_may_run(strata_db *db, int source, uint64_t *wait_ms);
+
+/* options.c: checks every option and the rules between them (strata_open). */
+strata_status *options_validate(const strata_options *o);
 
 /* Validates a key / value size for the public API. */
 strata_status *db_check_key(size_t klen);

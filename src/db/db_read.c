@@ -174,6 +174,7 @@ strata_status *db_check_range(const strata_range *range, const char *fn) {
       return status_new(STRATA_INVALID_ARGUMENT, "%s: range %s_kind %d is not a strata_bound", fn, end, (int)kinds[i]);
     if (kinds[i] != STRATA_UNBOUNDED && !keys[i] && lens[i])
       return status_new(STRATA_INVALID_ARGUMENT, "%s: range %s is NULL but %s_len is %zu", fn, end, end, lens[i]);
+    if (kinds[i] != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(lens[i]));
   }
   return NULL;
 }
@@ -187,8 +188,6 @@ strata_status *strata_iterator_new(strata_db *db, const strata_snapshot *snap, c
   STATUS_TRY(db_check_range(range, __func__));
   key_range r = key_range_all();
   if (range) {
-    if (range->lo_kind != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(range->lo_len));
-    if (range->hi_kind != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(range->hi_len));
     r.lo = to_bound(range->lo_kind, range->lo, range->lo_len);
     r.hi = to_bound(range->hi_kind, range->hi, range->hi_len);
   }

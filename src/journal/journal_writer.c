@@ -57,7 +57,6 @@ static strata_status *open_journal_file(vfs *v, const char *dir, uint64_t number
   vfs_file *f = NULL;
   uint64_t size = 0;
   strata_status *st = vfs_open(v, path, flags, &f);
-  int created = !st && exclusive;
   if (!st) st = vfs_file_size(f, &size);
   if (!st && size == 0) {
     uint8_t header[JOURNAL_HEADER_SIZE];
@@ -71,9 +70,9 @@ static strata_status *open_journal_file(vfs *v, const char *dir, uint64_t number
   }
   if (st) {
     strata_status_free(vfs_file_close(f));
-    /* a file this call created exclusively and could not finish is ours to remove, or the next
-     * rotation would find it and fail with STRATA_EXISTS for the rest of the handle's life */
-    if (created) strata_status_free(vfs_remove(v, path));
+    /* a file we created and could not finish would block the next creation: remove it (if
+     * that fails too, journal_writer_rotate recognizes the empty leftover) */
+    if (exclusive && f) strata_status_free(vfs_remove(v, path));
     st = status_wrap(st, "opening journal %s", path);
   } else {
     *out = f;
@@ -205,11 +204,50 @@ strata_status *journal_writer_sync_if_due(journal_writer *w, int *synced) {
   return NULL;
 }
 
+/* Removes `<dir>/<number>` if it holds nothing but a prefix of a journal header: what a failed
+ * creation of the next journal leaves when even removing it failed. Anything else (a batch,
+ * foreign bytes) is left alone. */
+static strata_status *remove_unused_journal(vfs *v, const char *dir, uint64_t number, int *removed) {
+  *removed = 0;
+  char *path = journal_path(dir, number);
+  if (!path) return status_no_memory();
+  vfs_file *f = NULL;
+  uint64_t size = 0;
+  strata_status *st = vfs_open(v, path, VFS_OPEN_READ, &f);
+  if (!st) st = vfs_file_size(f, &size);
+  int unused = 0;
+  if (!st && size <= JOURNAL_HEADER_SIZE) {
+    uint8_t got[JOURNAL_HEADER_SIZE], want[JOURNAL_HEADER_SIZE];
+    journal_encode_header(want);
+    st = vfs_file_read_exact(f, 0, got, (size_t)size, path);
+    unused = !st && !memcmp(got, want, (size_t)size);
+  }
+  if (f) strata_status_free(vfs_file_close(f));
+  if (!st && unused) {
+    st = vfs_remove(v, path);
+    *removed = st == NULL;
+  }
+  free(path);
+  return st;
+}
+
 strata_status *journal_writer_rotate(journal_writer *w) {
   STATUS_TRY(do_sync(w)); /* the sealed journal is complete on disk before the next one starts */
   vfs_file *next = NULL;
   uint64_t next_size = 0;
-  STATUS_TRY(open_journal_file(w->v, w->dir, w->number + 1, 1, &next, &next_size));
+  strata_status *st = open_journal_file(w->v, w->dir, w->number + 1, 1, &next, &next_size);
+  if (status_is(st, STRATA_EXISTS)) {
+    /* nobody but this writer creates journals above its own: a leftover of our failed attempt */
+    int removed = 0;
+    strata_status *rst = remove_unused_journal(w->v, w->dir, w->number + 1, &removed);
+    if (!rst && removed) {
+      strata_status_free(st);
+      st = open_journal_file(w->v, w->dir, w->number + 1, 1, &next, &next_size);
+    } else {
+      strata_status_free(rst);
+    }
+  }
+  STATUS_TRY(st);
   strata_status_free(vfs_file_close(w->file)); /* synced above: a close error loses nothing */
   w->file = next;
   w->number++;

@@ -1,6 +1,7 @@
 #include "sync.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -65,6 +66,20 @@ void sync_cond_wait(sync_cond *c, sync_mutex *m) {
   pthread_cond_wait(&c->c, &m->m);
   OWNER_SET(m, &this_thread_tag);
 }
+void sync_cond_timedwait(sync_cond *c, sync_mutex *m, uint64_t ms) {
+  /* an absolute CLOCK_REALTIME deadline, as pthread_cond_timedwait wants by default; a clock
+   * step only lengthens or shortens this one wait */
+  struct timespec ts;
+  if (ms > (uint64_t)1 << 40) ms = (uint64_t)1 << 40;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t nsec = (uint64_t)ts.tv_nsec + (ms % 1000) * 1000000u;
+  ts.tv_sec += (time_t)(ms / 1000 + nsec / 1000000000u);
+  ts.tv_nsec = (long)(nsec % 1000000000u);
+  sync_mutex_assert_held(m);
+  OWNER_SET(m, NULL); /* released while waiting */
+  pthread_cond_timedwait(&c->c, &m->m, &ts);
+  OWNER_SET(m, &this_thread_tag);
+}
 void sync_cond_signal(sync_cond *c) { pthread_cond_signal(&c->c); }
 void sync_cond_broadcast(sync_cond *c) { pthread_cond_broadcast(&c->c); }
 
@@ -107,6 +122,7 @@ strata_status *sync_cond_init(sync_cond *c) { (void)c; return NULL; }
 void sync_cond_destroy(sync_cond *c) { (void)c; }
 /* Waiting in a single-threaded build would wait forever: callers must not get here. */
 void sync_cond_wait(sync_cond *c, sync_mutex *m) { (void)c; (void)m; }
+void sync_cond_timedwait(sync_cond *c, sync_mutex *m, uint64_t ms) { (void)c; (void)m; (void)ms; }
 void sync_cond_signal(sync_cond *c) { (void)c; }
 void sync_cond_broadcast(sync_cond *c) { (void)c; }
 

@@ -76,6 +76,9 @@ void sync_rwlock_unlock(sync_rwlock *l);
 STRATA_MUST_USE strata_status *sync_cond_init(sync_cond *c);
 void sync_cond_destroy(sync_cond *c);
 void sync_cond_wait(sync_cond *c, sync_mutex *m);
+/* Waits at most `ms` milliseconds (or until signalled; spurious wake-ups happen, so callers
+ * re-check their condition and the time). Returns at once in single-threaded builds. */
+void sync_cond_timedwait(sync_cond *c, sync_mutex *m, uint64_t ms);
 void sync_cond_signal(sync_cond *c);
 void sync_cond_broadcast(sync_cond *c);
 

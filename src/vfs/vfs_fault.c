@@ -41,6 +41,8 @@ typedef struct fault_vfs {
   uint64_t rule_countdown; /* matching operations to let pass first */
   int rule_armed, rule_sticky, rule_short;
   size_t rule_keep;
+  int full_armed;       /* vfs_fault_enospc */
+  uint64_t full_left;   /* bytes that still fit */
   vfs_fault_counters counters;
   fault_tracked *tracked;
   size_t tracked_count, tracked_cap;
@@ -202,6 +204,19 @@ static strata_status *fault_read(vfs_file *file, uint64_t off, void *buf, size_t
   return st;
 }
 
+/* The full-disk rule: n bytes are about to be written; *fit is how many of them fit. Lock held. */
+static strata_status *space_check(fault_vfs *f, const char *what, const char *path, size_t n, size_t *fit) {
+  *fit = n;
+  if (!f->full_armed || n <= f->full_left) {
+    if (f->full_armed) f->full_left -= n;
+    return NULL;
+  }
+  *fit = (size_t)f->full_left;
+  f->full_left = 0;
+  f->counters.injected++;
+  return status_new(STRATA_IO, "%s %s: No space left on device (injected)", what, path);
+}
+
 /* write (append = 0) or append (append = 1), with tracking and short writes. Lock held. */
 static strata_status *write_locked(fault_file *ff, int append, uint64_t off, const void *data, size_t n) {
   fault_vfs *f = ff->owner;
@@ -210,6 +225,10 @@ static strata_status *write_locked(fault_file *ff, int append, uint64_t off, con
   int short_write = 0;
   size_t keep = 0;
   strata_status *injected = fault_check(f, VFS_FAULT_WRITE, append ? "append" : "write", ff->path, &short_write, &keep);
+  if (!injected) { /* a full disk lands what fits, then fails like a short write */
+    injected = space_check(f, append ? "append" : "write", ff->path, n, &keep);
+    short_write = injected != NULL;
+  }
   if (injected && !short_write) return injected;
   size_t len = injected ? (keep < n ? keep : n) : n;
   fault_tracked *t = NULL;
@@ -411,6 +430,8 @@ static strata_status *fault_list(vfs *v, const char *dir, vfs_list_fn fn, void *
 
 static strata_status *replace_locked(fault_vfs *f, const char *path, const void *data, size_t len) {
   STATUS_TRY(fault_check(f, VFS_FAULT_REPLACE, "replace", path, NULL, NULL));
+  size_t fit = 0;
+  STATUS_TRY(space_check(f, "replace", path, len, &fit)); /* atomic: nothing lands */
   STATUS_TRY(vfs_replace(f->inner, path, data, len));
   f->counters.bytes_written += len;
   fault_tracked *t = find_tracked(f, path);
@@ -509,7 +530,19 @@ static void set_rule(vfs *v, unsigned ops, uint64_t n, int sticky, int short_wri
 void vfs_fault_fail_nth(vfs *v, unsigned ops, uint64_t n) { set_rule(v, ops, n, 0, 0, 0); }
 void vfs_fault_fail_from(vfs *v, unsigned ops, uint64_t n) { set_rule(v, ops, n, 1, 0, 0); }
 void vfs_fault_short_write_nth(vfs *v, uint64_t n, size_t keep) { set_rule(v, VFS_FAULT_WRITE, n, 0, 1, keep); }
-void vfs_fault_clear(vfs *v) { set_rule(v, 0, 0, 0, 0, 0); }
+void vfs_fault_clear(vfs *v) {
+  set_rule(v, 0, 0, 0, 0, 0);
+  vfs_fault_enospc(v, UINT64_MAX);
+}
+
+void vfs_fault_enospc(vfs *v, uint64_t bytes_left) {
+  fault_vfs *f = as_fault(v);
+  if (!f) return;
+  sync_mutex_lock(&f->mu);
+  f->full_armed = bytes_left != UINT64_MAX;
+  f->full_left = bytes_left;
+  sync_mutex_unlock(&f->mu);
+}
 
 void vfs_fault_get_counters(vfs *v, vfs_fault_counters *out) {
   fault_vfs *f = as_fault(v);
@@ -584,6 +617,7 @@ strata_status *vfs_fault_crash(vfs *v, uint64_t torn_seed) {
   uint64_t rng = torn_seed;
   sync_mutex_lock(&f->mu);
   f->rule_armed = 0;
+  f->full_armed = 0;
   for (size_t i = 0; i < f->open_count; i++) f->open_files[i]->dead = 1;
   strata_status *st = NULL;
   for (size_t i = 0; !st && i < f->tracked_count; i++) {

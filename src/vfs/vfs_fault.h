@@ -55,7 +55,14 @@ void vfs_fault_fail_nth(vfs *v, unsigned ops, uint64_t n);
 void vfs_fault_fail_from(vfs *v, unsigned ops, uint64_t n);
 /* The nth write or append from now writes its first `keep` bytes (at most all), then fails. */
 void vfs_fault_short_write_nth(vfs *v, uint64_t n, size_t keep);
-/* No more injected failures. */
+/* A disk that fills up: writes, appends and replaces go through until `bytes_left` more bytes
+ * are written, then fail with STRATA_IO "No space left on device" (a write that does not fit
+ * lands the part that does, as a real short write would) until cleared. Reads, opens, syncs,
+ * truncations and removals keep working, as they do on a full disk. Independent of the rule
+ * above; vfs_fault_clear() and vfs_fault_crash() end it too. */
+/* (bytes_left = UINT64_MAX: room again.) */
+void vfs_fault_enospc(vfs *v, uint64_t bytes_left);
+/* No more injected failures (and the disk has room again). */
 void vfs_fault_clear(vfs *v);
 
 void vfs_fault_get_counters(vfs *v, vfs_fault_counters *out);

@@ -21,6 +21,13 @@ void harness_fail(const char *file, int line, const char *fmt, ...) {
 
 int harness_case_failed(void) { return current_failed; }
 
+int harness_expect_ok(strata_status *st, const char *expr, const char *file, int line) {
+  if (!st) return 1;
+  harness_fail(file, line, "%s: %s", expr, strata_status_message(st));
+  strata_status_free(st);
+  return 0;
+}
+
 static void report(const char *name) {
   if (current_failed) {
     failed++;

@@ -70,6 +70,11 @@ int harness_finish(void);
     strata_status_free(check_st_);                                                              \
   } while (0)
 
+/* Expects success where a check cannot end the case (helpers that return a value, such as an
+ * options builder): records the failure and frees the status; 1 when it was ok. */
+#define EXPECT_OK(expr) harness_expect_ok((expr), #expr, __FILE__, __LINE__)
+int harness_expect_ok(strata_status *st, const char *expr, const char *file, int line);
+
 /* A fresh, empty folder for one case, under the test's working folder; removed by the caller
  * with harness_temp_dir_remove(). Returns a malloc'd path, or NULL after recording a failure. */
 char *harness_temp_dir(vfs *v, const char *label);

@@ -92,19 +92,19 @@ static strata_db *db; /* the scenario's handle, left open for the checker or NUL
 static strata_recovery_mode recovery_mode; /* the scenario's, for every open of it */
 static int background_threads; /* STRATA_ALLOC_FAIL_THREADS=1: flushes and compactions on threads */
 static uint32_t memtable_size = 16 << 10;
-static void (*extra_options)(strata_options *o); /* the scenario's own settings, or NULL */
+static strata_status *(*extra_options)(strata_options *o); /* the scenario's own settings, or NULL */
 
 static strata_status *open_db(strata_db **out, int create) {
   strata_options *o = NULL;
   strata_status *st = strata_options_new(&o);
   if (st) return st;
-  strata_options_set_background_threads(o, background_threads);
-  strata_options_set_create_if_missing(o, create);
-  strata_options_set_vfs(o, fs);
-  strata_options_set_memtable_size(o, memtable_size);
-  strata_options_set_block_size(o, 512);
-  if (extra_options) extra_options(o);
-  st = strata_options_set_recovery_mode(o, recovery_mode);
+  st = strata_options_set_background_threads(o, background_threads);
+  if (!st) st = strata_options_set_create_if_missing(o, create);
+  if (!st) st = strata_options_set_vfs(o, fs);
+  if (!st) st = strata_options_set_memtable_size(o, memtable_size);
+  if (!st) st = strata_options_set_block_size(o, 512);
+  if (!st && extra_options) st = extra_options(o);
+  if (!st) st = strata_options_set_recovery_mode(o, recovery_mode);
   if (!st) st = strata_open(dir, o, out);
   strata_options_free(o);
   return st;
@@ -278,7 +278,7 @@ static strata_status *body_rotate_scan_compact(void) {
   char k[24], v[24];
   for (int i = 0; i < 120; i++) {
     snprintf(k, sizeof k, "r%03d", i);
-    snprintf(v, sizeof v, "rv%03d-%016d", i, i);
+    snprintf(v, sizeof v, "rv%03d-%016d", i, i); /* ~100 bytes a node: a rotation every ~40 */
     STATUS_TRY(put(k, v));
   }
   strata_iterator *it = NULL;
@@ -340,9 +340,9 @@ static strata_filter_verdict filter(void *ctx, const void *key, size_t klen, con
   }
   return STRATA_FILTER_KEEP;
 }
-static void tiered_with_filter(strata_options *o) {
-  strata_options_set_compaction_tiered(o, 2, 1.0, 200);
-  strata_options_set_compaction_filter(o, filter, NULL);
+static strata_status *tiered_with_filter(strata_options *o) {
+  STATUS_TRY(strata_options_set_compaction_tiered(o, 2, 1.0, 200));
+  return strata_options_set_compaction_filter(o, filter, NULL);
 }
 
 /* Garbage collection under a snapshot: overwrites, single deletes, a filter, tiered compaction. */
@@ -513,7 +513,7 @@ typedef struct scenario {
   long stride;                 /* every Nth allocation in CI runs (STRATA_ALLOC_FAIL_STRIDE=1: all) */
   strata_recovery_mode mode;
   uint32_t memtable_size;
-  void (*options)(strata_options *o);
+  strata_status *(*options)(strata_options *o);
 } scenario;
 
 /* --- the runner --------------------------------------------------------------------------------- */
@@ -652,7 +652,7 @@ static const scenario scenarios[] = {
     {.name = "open_damaged_point_in_time", .prepare = prepare_damaged, .body = body_open_point_in_time,
      .mode = STRATA_RECOVERY_POINT_IN_TIME},
     {.name = "rotate_scan_compact", .prepare = prepare_populated, .body = body_rotate_scan_compact,
-     .memtable_size = 2 << 10},
+     .memtable_size = 4 << 10},
     {.name = "snapshot_gc_tiered_filter", .prepare = prepare_populated, .body = body_snapshot_gc,
      .options = tiered_with_filter},
 };

@@ -30,8 +30,8 @@ static void teardown(void) {
 static strata_status *open_named(const char *name, strata_db **db) {
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
-  strata_options_set_vfs(o, fs);
-  strata_options_set_background_threads(o, 0);
+  EXPECT_OK(strata_options_set_vfs(o, fs));
+  EXPECT_OK(strata_options_set_background_threads(o, 0));
   char path[512];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   strata_status *st = strata_open(path, o, db);
@@ -246,9 +246,9 @@ static void null_handles_refused(void) {
   strata_snapshot_release(NULL);
   strata_batch_clear(NULL);
   strata_batch_free(NULL);
-  strata_options_set_sync(NULL, 1);
   strata_options_free(NULL);
   CHECK_OK(strata_close(NULL));
+  CHECK_MSG(strata_options_set_sync(NULL, 1), STRATA_INVALID_ARGUMENT, "the options handle is NULL");
   CHECK_EQ_U64(strata_xxh3_64(NULL, 10), 0);
   CHECK(strata_xxh3_64(NULL, 0) == strata_xxh3_64("", 0));
   if (!setup()) return;
@@ -310,7 +310,8 @@ static void wrong_type_handle_refused(void) {
   strata_iterator_seek_first(it);
   CHECK(strata_iterator_valid(it));
   CHECK_OK(strata_batch_put(b, "b", 1, "1", 1));
-  strata_options_set_sync(o, 1);
+  CHECK_OK(strata_options_set_sync(o, 1));
+  CHECK_MSG(strata_options_set_sync((strata_options *)snap, 1), STRATA_INVALID_ARGUMENT, "expected an options handle");
   CHECK_OK(strata_write(db, b, 0));
   strata_iterator_close(it);
   strata_snapshot_release(snap);

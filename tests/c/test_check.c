@@ -188,12 +188,12 @@ static void named_boundaries_are_reached(void) {
   strata_status *st = strata_options_new(&o);
   strata_db *db = NULL;
   if (!st) {
-    strata_options_set_vfs(o, fs);
-    strata_options_set_background_threads(o, 0);
-    strata_options_set_block_size(o, 256);
-    strata_options_set_memtable_size(o, 4 << 10); /* several sealed memtables per flush */
-    strata_options_set_max_sealed_memtables(o, 16);
-    st = strata_open("db", o, &db);
+    st = strata_options_set_vfs(o, fs);
+    if (!st) st = strata_options_set_background_threads(o, 0);
+    if (!st) st = strata_options_set_block_size(o, 256);
+    if (!st) st = strata_options_set_memtable_size(o, 4 << 10); /* several sealed memtables per flush */
+    if (!st) st = strata_options_set_max_sealed_memtables(o, 16);
+    if (!st) st = strata_open("db", o, &db);
   }
   strata_options_free(o);
   if (!st) st = scenario(db);

@@ -321,11 +321,11 @@ static strata_options *small_options(void) {
   strata_options *o = NULL;
   strata_status_free(strata_options_new(&o));
   if (!o) return NULL;
-  strata_options_set_memtable_size(o, 8 << 10);
-  strata_options_set_block_size(o, 512);
-  strata_options_set_table_target_size(o, 8 << 10);
-  strata_options_set_background_threads(o, 0);
-  strata_options_set_vfs(o, fs);
+  EXPECT_OK(strata_options_set_memtable_size(o, 8 << 10));
+  EXPECT_OK(strata_options_set_block_size(o, 512));
+  EXPECT_OK(strata_options_set_table_target_size(o, 8 << 10));
+  EXPECT_OK(strata_options_set_background_threads(o, 0));
+  EXPECT_OK(strata_options_set_vfs(o, fs));
   return o;
 }
 
@@ -448,7 +448,7 @@ static uint32_t table_total(strata_db *db) {
 static void drop_range_honours_bounds_and_old_snapshots(void) {
   if (!setup()) return;
   strata_options *o = small_options();
-  strata_options_set_compaction_fifo(o, 0, 0); /* nothing merges: one table per flush stays */
+  EXPECT_OK(strata_options_set_compaction_fifo(o, 0, 0)); /* nothing merges: one table per flush stays */
   strata_db *db = NULL;
   CHECK_OK(strata_open(dir, o, &db));
   CHECK_OK(ten_tables(db));
@@ -488,7 +488,7 @@ static void drop_range_honours_bounds_and_old_snapshots(void) {
 static void fifo_drops_the_oldest_tables_past_its_limit(void) {
   if (!setup()) return;
   strata_options *o = small_options();
-  strata_options_set_compaction_fifo(o, 3000, 0);
+  EXPECT_OK(strata_options_set_compaction_fifo(o, 3000, 0));
   strata_db *db = NULL;
   CHECK_OK(strata_open(dir, o, &db));
   CHECK_OK(ten_tables(db)); /* each maintenance-free flush adds a table; the limit holds ~3 */
@@ -508,7 +508,7 @@ static void fifo_drops_the_oldest_tables_past_its_limit(void) {
 static void fifo_drops_tables_past_their_time_to_live(void) {
   if (!setup()) return;
   strata_options *o = small_options();
-  strata_options_set_compaction_fifo(o, 0, 30);
+  EXPECT_OK(strata_options_set_compaction_fifo(o, 0, 30));
   strata_db *db = NULL;
   CHECK_OK(strata_open(dir, o, &db));
   CHECK_OK(put_n(db, 0, 50, "old"));
@@ -529,7 +529,7 @@ static void fifo_drops_tables_past_their_time_to_live(void) {
 static void fifo_without_limits_changes_nothing_and_is_idempotent(void) {
   if (!setup()) return;
   strata_options *o = small_options();
-  strata_options_set_compaction_fifo(o, 0, 0);
+  EXPECT_OK(strata_options_set_compaction_fifo(o, 0, 0));
   strata_db *db = NULL;
   CHECK_OK(strata_open(dir, o, &db));
   CHECK_OK(ten_tables(db));
@@ -549,7 +549,7 @@ static void fifo_without_limits_changes_nothing_and_is_idempotent(void) {
 static void fifo_tolerates_overlapping_level0_tables(void) {
   if (!setup()) return;
   strata_options *o = small_options();
-  strata_options_set_compaction_fifo(o, 2500, 0);
+  EXPECT_OK(strata_options_set_compaction_fifo(o, 2500, 0));
   strata_db *db = NULL;
   CHECK_OK(strata_open(dir, o, &db));
   char tag[8];
@@ -579,8 +579,8 @@ static uint64_t run_count_beyond_l0(const strata_stats *s) {
 static void tiered_merges_runs_of_similar_size(void) {
   if (!setup()) return;
   strata_options *o = small_options();
-  strata_options_set_table_target_size(o, 1 << 20); /* one table per run */
-  strata_options_set_compaction_tiered(o, 4, 1.0, 100000); /* space amplification out of the way */
+  EXPECT_OK(strata_options_set_table_target_size(o, 1 << 20)); /* one table per run */
+  EXPECT_OK(strata_options_set_compaction_tiered(o, 4, 1.0, 100000)); /* space amplification out of the way */
   strata_db *db = NULL;
   CHECK_OK(strata_open(dir, o, &db));
   strata_stats s;
@@ -605,8 +605,8 @@ static void tiered_merges_runs_of_similar_size(void) {
 static void tiered_bounds_space_amplification(void) {
   if (!setup()) return;
   strata_options *o = small_options();
-  strata_options_set_table_target_size(o, 1 << 20);
-  strata_options_set_compaction_tiered(o, 8, 1.0, 100);
+  EXPECT_OK(strata_options_set_table_target_size(o, 1 << 20));
+  EXPECT_OK(strata_options_set_compaction_tiered(o, 8, 1.0, 100));
   strata_db *db = NULL;
   CHECK_OK(strata_open(dir, o, &db));
   char tag[8];
@@ -654,7 +654,7 @@ static void database_filter_rewrites_values_and_keeps_deletes(void) {
   if (!setup()) return;
   strata_options *o = small_options();
   filter_state f = {{0}, 0};
-  strata_options_set_compaction_filter(o, tag_filter, &f);
+  EXPECT_OK(strata_options_set_compaction_filter(o, tag_filter, &f));
   strata_db *db = NULL;
   CHECK_OK(strata_open(dir, o, &db));
   CHECK_OK(put_n(db, 0, 100, "v"));

@@ -32,11 +32,11 @@ static strata_options *options(vfs *fs, int background) {
   strata_options *o = NULL;
   strata_status_free(strata_options_new(&o));
   if (!o) return NULL;
-  strata_options_set_memtable_size(o, 64 << 10);
-  strata_options_set_table_target_size(o, 64 << 10);
-  strata_options_set_block_size(o, 1024);
-  strata_options_set_background_threads(o, background);
-  strata_options_set_vfs(o, fs);
+  EXPECT_OK(strata_options_set_memtable_size(o, 64 << 10));
+  EXPECT_OK(strata_options_set_table_target_size(o, 64 << 10));
+  EXPECT_OK(strata_options_set_block_size(o, 1024));
+  EXPECT_OK(strata_options_set_background_threads(o, background));
+  EXPECT_OK(strata_options_set_vfs(o, fs));
   return o;
 }
 
@@ -174,10 +174,10 @@ static void crash_at_every_step_of_a_compaction_keeps_acknowledged_data(void) {
   CHECK_OK(vfs_memory_new(&mem));
   CHECK_OK(vfs_fault_new(mem, &faulty));
   strata_options *o = options(faulty, 0);
-  strata_options_set_memtable_size(o, 1 << 20);
-  strata_options_set_table_target_size(o, 2048); /* several output tables */
-  strata_options_set_block_size(o, 256);
-  strata_options_set_block_cache_size(o, 0);
+  EXPECT_OK(strata_options_set_memtable_size(o, 1 << 20));
+  EXPECT_OK(strata_options_set_table_target_size(o, 2048)); /* several output tables */
+  EXPECT_OK(strata_options_set_block_size(o, 256));
+  EXPECT_OK(strata_options_set_block_cache_size(o, 0));
   /* a dry run counts the operations of one major compaction */
   strata_db *db = NULL;
   CHECK_OK(crash_setup(faulty, "dry", o, &db));
@@ -306,9 +306,9 @@ static void compaction_under_concurrent_writers_and_readers(void) {
   vfs *fs = NULL;
   CHECK_OK(vfs_memory_new(&fs));
   strata_options *o = options(fs, 1);
-  strata_options_set_memtable_size(o, 8 << 10);
-  strata_options_set_table_target_size(o, 4 << 10);
-  if (getenv("STRATA_STRESS_NO_COMPACTION")) strata_options_set_compaction_fifo(o, 0, 0);
+  EXPECT_OK(strata_options_set_memtable_size(o, 8 << 10));
+  EXPECT_OK(strata_options_set_table_target_size(o, 4 << 10));
+  if (getenv("STRATA_STRESS_NO_COMPACTION")) EXPECT_OK(strata_options_set_compaction_fifo(o, 0, 0));
   shared s;
   memset(&s, 0, sizeof s);
   CHECK_OK(strata_open("concurrent", o, &s.db));

@@ -20,7 +20,7 @@
 static strata_options *crash_options(void) {
   strata_options *o = NULL;
   strata_status_free(strata_options_new(&o));
-  if (o) strata_options_set_memtable_size(o, 32 << 10); /* rotations and flushes while writing */
+  if (o) EXPECT_OK(strata_options_set_memtable_size(o, 32 << 10)); /* rotations and flushes while writing */
   return o;
 }
 

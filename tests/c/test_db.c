@@ -27,14 +27,14 @@ static strata_options *small_options(int background) {
   strata_options *o = NULL;
   strata_status_free(strata_options_new(&o));
   if (!o) return NULL;
-  strata_options_set_memtable_size(o, 16 << 10);
-  strata_options_set_block_size(o, 512);
-  strata_options_set_background_threads(o, background);
+  EXPECT_OK(strata_options_set_memtable_size(o, 16 << 10));
+  EXPECT_OK(strata_options_set_block_size(o, 512));
+  EXPECT_OK(strata_options_set_background_threads(o, background));
   return o;
 }
 
 static strata_status *open_db(strata_options *o, strata_db **db) {
-  strata_options_set_vfs(o, fs);
+  EXPECT_OK(strata_options_set_vfs(o, fs));
   return strata_open(dir, o, db);
 }
 
@@ -292,13 +292,13 @@ static void second_open_is_locked_out(void) {
   CHECK_OK(strata_close(db));
   CHECK_OK(open_db(o, &other));
   CHECK_OK(strata_close(other));
-  strata_options_set_error_if_exists(o, 1);
+  EXPECT_OK(strata_options_set_error_if_exists(o, 1));
   CHECK_CODE(open_db(o, &db), STRATA_EXISTS);
-  strata_options_set_error_if_exists(o, 0);
-  strata_options_set_create_if_missing(o, 0);
+  EXPECT_OK(strata_options_set_error_if_exists(o, 0));
+  EXPECT_OK(strata_options_set_create_if_missing(o, 0));
   char missing[600];
   snprintf(missing, sizeof missing, "%s/nope", dir);
-  strata_options_set_vfs(o, fs);
+  EXPECT_OK(strata_options_set_vfs(o, fs));
   CHECK_CODE(strata_open(missing, o, &db), STRATA_NOT_FOUND);
   strata_options_free(o);
   teardown();
@@ -307,7 +307,7 @@ static void second_open_is_locked_out(void) {
 static void maintenance_steps_flush_without_threads(void) {
   if (!setup_posix()) return;
   strata_options *o = small_options(0);
-  strata_options_set_max_sealed_memtables(o, 100);
+  EXPECT_OK(strata_options_set_max_sealed_memtables(o, 100));
   strata_db *db = NULL;
   CHECK_OK(open_db(o, &db));
   char k[32];
@@ -362,7 +362,7 @@ static void synced_writes_survive_a_crash(void) {
   CHECK_OK(vfs_memory_new(&mem));
   CHECK_OK(vfs_fault_new(mem, &faulty));
   strata_options *o = small_options(0);
-  strata_options_set_vfs(o, faulty);
+  EXPECT_OK(strata_options_set_vfs(o, faulty));
   int seeds_with_loss = 0;
   for (uint64_t seed = 0; seed < 12; seed++) {
     strata_db *db = NULL;
@@ -410,8 +410,8 @@ static void interval_sync_makes_earlier_writes_durable(void) {
   CHECK_OK(vfs_memory_new(&mem));
   CHECK_OK(vfs_fault_new(mem, &faulty));
   strata_options *o = small_options(0);
-  strata_options_set_vfs(o, faulty);
-  strata_options_set_sync_interval_ms(o, 2);
+  EXPECT_OK(strata_options_set_vfs(o, faulty));
+  EXPECT_OK(strata_options_set_sync_interval_ms(o, 2));
   strata_db *db = NULL;
   CHECK_OK(strata_open("intervaldb", o, &db));
   CHECK_OK(put_str(db, "first", "1"));
@@ -426,7 +426,7 @@ static void interval_sync_makes_earlier_writes_durable(void) {
   CHECK_VALUE(db, NULL, "second", "2");
   CHECK_OK(strata_close(db));
   /* without the interval, nothing unsynced survives the crash */
-  strata_options_set_sync_interval_ms(o, 0);
+  EXPECT_OK(strata_options_set_sync_interval_ms(o, 0));
   CHECK_OK(strata_open("intervaldb", o, &db));
   CHECK_OK(put_str(db, "third", "3"));
   CHECK_OK(vfs_fault_crash(faulty, 0));

@@ -141,15 +141,15 @@ static void run_model(model_strategy strategy) {
   CHECK(dir != NULL);
   strata_options *o = NULL;
   CHECK_OK(strata_options_new(&o));
-  strata_options_set_memtable_size(o, 8 << 10);
-  strata_options_set_block_size(o, 256);
-  strata_options_set_vfs(o, fs);
+  EXPECT_OK(strata_options_set_memtable_size(o, 8 << 10));
+  EXPECT_OK(strata_options_set_block_size(o, 256));
+  EXPECT_OK(strata_options_set_vfs(o, fs));
   const char *env_bg = getenv("STRATA_MODEL_BACKGROUND");
-  strata_options_set_background_threads(o, env_bg ? atoi(env_bg) : (int)(seed % 2));
-  strata_options_set_table_target_size(o, 2048); /* compactions write several tables */
-  if (strategy == MODEL_TIERED) strata_options_set_compaction_tiered(o, 3, 1.0, 150);
-  else if (strategy == MODEL_FIFO) strata_options_set_compaction_fifo(o, 0, 0); /* never drops: the model holds */
-  else strata_options_set_compaction_leveled(o, 3, 4);
+  EXPECT_OK(strata_options_set_background_threads(o, env_bg ? atoi(env_bg) : (int)(seed % 2)));
+  EXPECT_OK(strata_options_set_table_target_size(o, 2048)); /* compactions write several tables */
+  if (strategy == MODEL_TIERED) EXPECT_OK(strata_options_set_compaction_tiered(o, 3, 1.0, 150));
+  else if (strategy == MODEL_FIFO) EXPECT_OK(strata_options_set_compaction_fifo(o, 0, 0)); /* never drops: the model holds */
+  else EXPECT_OK(strata_options_set_compaction_leveled(o, 3, 4));
   strata_db *db = NULL;
   CHECK_OK(strata_open(dir, o, &db));
   static model m;

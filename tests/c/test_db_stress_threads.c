@@ -151,8 +151,8 @@ static void writers_readers_and_flusher_agree(void) {
   CHECK(dir != NULL);
   strata_options *o = NULL;
   CHECK_OK(strata_options_new(&o));
-  strata_options_set_memtable_size(o, 64 << 10);
-  strata_options_set_block_size(o, 512);
+  EXPECT_OK(strata_options_set_memtable_size(o, 64 << 10));
+  EXPECT_OK(strata_options_set_block_size(o, 512));
   shared s;
   memset(&s, 0, sizeof s);
   CHECK_OK(sync_mutex_init(&s.failure_mu));
@@ -278,8 +278,8 @@ static void snapshot_reads_never_see_later_batches(void) {
   CHECK_OK(vfs_memory_new(&mem));
   strata_options *o = NULL;
   CHECK_OK(strata_options_new(&o));
-  strata_options_set_vfs(o, mem);
-  strata_options_set_memtable_size(o, 1 << 30); /* the race is in the memtable alone */
+  EXPECT_OK(strata_options_set_vfs(o, mem));
+  EXPECT_OK(strata_options_set_memtable_size(o, 1 << 30)); /* the race is in the memtable alone */
   group_run g;
   memset(&g, 0, sizeof g);
   CHECK_OK(sync_mutex_init(&g.mu));

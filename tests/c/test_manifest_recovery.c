@@ -64,10 +64,10 @@ static strata_options *options_on(vfs *v) {
   strata_options *o = NULL;
   strata_status_free(strata_options_new(&o));
   if (!o) return NULL;
-  strata_options_set_memtable_size(o, 1 << 20); /* flushes happen only when a case asks */
-  strata_options_set_block_size(o, 256);
-  strata_options_set_background_threads(o, 0);
-  strata_options_set_vfs(o, v);
+  EXPECT_OK(strata_options_set_memtable_size(o, 1 << 20)); /* flushes happen only when a case asks */
+  EXPECT_OK(strata_options_set_block_size(o, 256));
+  EXPECT_OK(strata_options_set_background_threads(o, 0));
+  EXPECT_OK(strata_options_set_vfs(o, v));
   return o;
 }
 

@@ -34,8 +34,8 @@ static strata_status *open_mode(strata_recovery_mode mode, strata_db **db) {
   strata_options *o = NULL;
   strata_status *st = strata_options_new(&o);
   if (st) return st;
-  strata_options_set_background_threads(o, 0);
-  strata_options_set_vfs(o, fs);
+  EXPECT_OK(strata_options_set_background_threads(o, 0));
+  EXPECT_OK(strata_options_set_vfs(o, fs));
   st = strata_options_set_recovery_mode(o, mode);
   if (!st) st = strata_open(dir, o, db);
   strata_options_free(o);
@@ -580,9 +580,9 @@ static void seqnos_stay_contiguous_across_rotation_flush_and_reopen(void) {
   for (int session = 0; session < 6; session++) {
     strata_options *o = NULL;
     CHECK_OK(strata_options_new(&o));
-    strata_options_set_memtable_size(o, 8 << 10); /* rotates every ~100 writes */
-    strata_options_set_background_threads(o, session % 2);
-    strata_options_set_vfs(o, fs);
+    EXPECT_OK(strata_options_set_memtable_size(o, 8 << 10)); /* rotates every ~100 writes */
+    EXPECT_OK(strata_options_set_background_threads(o, session % 2));
+    EXPECT_OK(strata_options_set_vfs(o, fs));
     strata_db *db = NULL;
     strata_status *st = strata_open(dir, o, &db);
     strata_options_free(o);

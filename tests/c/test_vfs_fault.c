@@ -147,6 +147,39 @@ static void short_write_lands_a_prefix_then_fails(void) {
   CHECK(read_back(P("a"), buf, sizeof buf) == 4 && !memcmp(buf, "abcd", 4));
 }
 
+static void enospc_lands_what_fits_then_fails_until_cleared(void) {
+  vfs_file *f = NULL;
+  CHECK_OK(vfs_open(fs, P("a"), VFS_OPEN_READ | VFS_OPEN_WRITE | VFS_OPEN_CREATE, &f));
+  vfs_fault_enospc(fs, 6);
+  strata_status *fits = vfs_file_append(f, "abcd", 4);
+  strata_status *over = vfs_file_append(f, "efgh", 4); /* 2 bytes fit */
+  strata_status *full = vfs_file_append(f, "ijkl", 4);
+  strata_status *replace = vfs_replace(fs, P("b"), "x", 1);
+  vfs_file *g = NULL;
+  strata_status *create = vfs_open(fs, P("c"), VFS_OPEN_WRITE | VFS_OPEN_CREATE, &g); /* a full disk still creates */
+  strata_status *sync = vfs_file_sync(f);
+  strata_status *cut = vfs_file_truncate(f, 5);
+  vfs_fault_clear(fs);
+  strata_status *again = vfs_file_append(f, "mn", 2);
+  if (g) strata_status_free(vfs_file_close(g));
+  strata_status_free(vfs_file_close(f));
+  CHECK_OK(fits);
+  CHECK(strata_status_code(over) == STRATA_IO && strstr(strata_status_message(over), "No space left on device"));
+  strata_status_free(over);
+  CHECK_CODE(full, STRATA_IO);
+  CHECK_CODE(replace, STRATA_IO);
+  CHECK_OK(create);
+  CHECK_OK(sync);
+  CHECK_OK(cut);
+  CHECK_OK(again);
+  char buf[16];
+  CHECK(read_back(P("a"), buf, sizeof buf) == 7 && !memcmp(buf, "abcdemn", 7));
+  CHECK(read_back(P("b"), buf, sizeof buf) == -1); /* the replace landed nothing */
+  vfs_fault_counters c;
+  vfs_fault_get_counters(fs, &c);
+  CHECK_EQ_U64(c.injected, 3);
+}
+
 static void crash_drops_unsynced_appends_and_keeps_synced_ones(void) {
   vfs_file *f = NULL;
   CHECK_OK(create_synced("a", "durable|", &f));
@@ -238,6 +271,7 @@ int main(void) {
     CASE(nth_write_fails_once_with_an_io_error);
     CASE(failing_from_a_point_fails_every_later_sync);
     CASE(short_write_lands_a_prefix_then_fails);
+    CASE(enospc_lands_what_fits_then_fails_until_cleared);
     CASE(crash_drops_unsynced_appends_and_keeps_synced_ones);
     CASE(crash_restores_synced_bytes_that_were_overwritten_or_cut);
     CASE(crash_removes_files_whose_folder_was_never_synced);

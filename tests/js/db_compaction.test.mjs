@@ -204,7 +204,8 @@ describe('bad compaction options are STRATA_INVALID_ARGUMENT', () => {
     ['levelRatio <= 1', { strategy: 'leveled', levelRatio: 1 }],
     ['NaN', { strategy: 'tiered', sizeRatio: NaN }],
     ['negative', { strategy: 'tiered', sizeRatio: -1 }],
-    ['runTrigger 1', { strategy: 'tiered', runTrigger: 1 }],
+    ['runTrigger 0', { strategy: 'tiered', runTrigger: 0 }],
+    ['trigger above the slowdown mark', { strategy: 'leveled', level0Trigger: 21 }],
     ['negative limit', { strategy: 'fifo', limitBytes: -5 }],
     ['Infinity ttl', { strategy: 'fifo', ttlMs: Infinity }],
     ['tableTargetSize 0', { strategy: 'fifo', tableTargetSize: 0 }],
@@ -222,7 +223,7 @@ describe('bad compaction options are STRATA_INVALID_ARGUMENT', () => {
   });
   test('good options open', async () => {
     for (const compaction of [{ strategy: 'leveled' }, { strategy: 'tiered', sizeRatio: 0 }, { strategy: 'fifo', limitBytes: 0 },
-      { strategy: 'leveled', level0Stall: { stop: 50 } }, undefined]) {
+      { strategy: 'leveled', level0Stall: { stop: 50 } }, { strategy: 'tiered', runTrigger: 1 }, undefined]) {
       const db = await open(':memory:', { compaction, valueEncoding: 'utf8' });
       await db.put('k', 'v');
       assert.equal(await db.get('k'), 'v');

@@ -59,42 +59,62 @@ static uint32_t u32_arg(double d) {
   return d > 0 ? (d > 4294967295.0 ? UINT32_MAX : (uint32_t)d) : 0;
 }
 
-static void apply_compaction(strata_options *o, const double *c) {
+static strata_status *apply_compaction(strata_options *o, const double *c) {
+  strata_status *st = NULL;
   switch ((int)c[0]) {
-    case 1: strata_options_set_compaction_leveled(o, u32_arg(c[1]), c[2] > 0 ? c[2] : 0); break;
-    case 2: strata_options_set_compaction_tiered(o, u32_arg(c[1]), c[2] >= 0 ? c[2] : -1, u32_arg(c[3])); break;
-    case 3: strata_options_set_compaction_fifo(o, size_arg(c[1], 0), size_arg(c[2], 0)); break;
+    case 1: st = strata_options_set_compaction_leveled(o, u32_arg(c[1]), c[2] > 0 ? c[2] : 0); break;
+    case 2: st = strata_options_set_compaction_tiered(o, u32_arg(c[1]), c[2] >= 0 ? c[2] : -1, u32_arg(c[3])); break;
+    case 3: st = strata_options_set_compaction_fifo(o, size_arg(c[1], 0), size_arg(c[2], 0)); break;
     default: break;
   }
-  if (c[4] > 0) strata_options_set_table_target_size(o, size_arg(c[4], 0));
-  if (c[5] > 0 || c[6] > 0) strata_options_set_level0_stall(o, u32_arg(c[5]), u32_arg(c[6]));
-  if (c[7] > 0) strata_options_set_level0_trigger(o, u32_arg(c[7]));
+  if (!st && c[4] > 0) st = strata_options_set_table_target_size(o, size_arg(c[4], 0));
+  if (!st && (c[5] > 0 || c[6] > 0)) st = strata_options_set_level0_stall(o, u32_arg(c[5]), u32_arg(c[6]));
+  if (!st && c[7] > 0) st = strata_options_set_level0_trigger(o, u32_arg(c[7]));
+  return st;
 }
 
+/* The option ranges of strata.h, for the JS side to check the same bounds (see index.js):
+ * out[0..1] memtable size, [2] block cache max, [3..4] block size, [5] bloom bits max,
+ * [6] max sealed memtables max, [7] level ratio max, [8] size ratio max, [9..10] table target size. */
+void strata_js_option_limits(double *out) {
+  out[0] = (double)STRATA_MEMTABLE_SIZE_MIN;
+  out[1] = (double)STRATA_MEMTABLE_SIZE_MAX;
+  out[2] = (double)STRATA_BLOCK_CACHE_SIZE_MAX;
+  out[3] = STRATA_BLOCK_SIZE_MIN;
+  out[4] = STRATA_BLOCK_SIZE_MAX;
+  out[5] = STRATA_BLOOM_BITS_MAX;
+  out[6] = STRATA_MAX_SEALED_MEMTABLES_MAX;
+  out[7] = STRATA_LEVEL_RATIO_MAX;
+  out[8] = STRATA_SIZE_RATIO_MAX;
+  out[9] = (double)STRATA_TABLE_TARGET_SIZE_MIN;
+  out[10] = (double)STRATA_TABLE_TARGET_SIZE_MAX;
+}
+
+/* The JS side validated every option; the setters check again, and name what they refuse. */
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
                               double bloom_bits_per_key, int sync, int background_threads,
                               const double *compaction, int recovery_mode, strata_db **out) {
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
-  strata_status *mode_st = strata_options_set_recovery_mode(o, (strata_recovery_mode)recovery_mode);
-  if (mode_st) {
-    strata_options_free(o);
-    return mode_st;
-  }
-  strata_options_set_create_if_missing(o, create_if_missing);
-  strata_options_set_error_if_exists(o, error_if_exists);
-  if (memtable_size > 0) strata_options_set_memtable_size(o, size_arg(memtable_size, 0));
-  if (block_cache_size >= 0) strata_options_set_block_cache_size(o, (uint64_t)block_cache_size);
-  if (compression >= 0) strata_options_set_compression(o, (strata_compression)compression);
-  if (bloom_bits_per_key >= 0) strata_options_set_bloom_bits_per_key(o, bloom_bits_per_key);
-  strata_options_set_sync(o, sync);
-  if (background_threads >= 0) strata_options_set_background_threads(o, background_threads);
-  strata_options_set_vfs(o, v);
-  if (compaction) apply_compaction(o, compaction);
-  strata_status *st = strata_open(path, o, out);
+  strata_status *st = strata_options_set_recovery_mode(o, (strata_recovery_mode)recovery_mode);
+  if (!st) st = strata_options_set_create_if_missing(o, create_if_missing);
+  if (!st) st = strata_options_set_error_if_exists(o, error_if_exists);
+  if (!st && memtable_size >= 0) st = strata_options_set_memtable_size(o, (uint64_t)memtable_size);
+  if (!st && block_cache_size >= 0) st = strata_options_set_block_cache_size(o, (uint64_t)block_cache_size);
+  if (!st && compression >= 0) st = strata_options_set_compression(o, (strata_compression)compression);
+  if (!st && bloom_bits_per_key >= 0) st = strata_options_set_bloom_bits_per_key(o, bloom_bits_per_key);
+  if (!st) st = strata_options_set_sync(o, sync);
+  if (!st && background_threads >= 0) st = strata_options_set_background_threads(o, background_threads);
+  if (!st) st = strata_options_set_vfs(o, v);
+  if (!st && compaction) st = apply_compaction(o, compaction);
+  if (!st) st = strata_open(path, o, out);
   strata_options_free(o);
   return st;
+}
+
+strata_status *strata_js_resume(strata_db *db) {
+  return strata_resume(db);
 }
 
 strata_status *strata_js_close(strata_db *db) {
@@ -337,4 +357,26 @@ void strata_js_iter_close(js_iter *j) {
   if (!j) return;
   strata_iterator_close(j->it);
   free(j);
+}
+
+/* ---- repair ------------------------------------------------------------------------------------ */
+
+strata_status *strata_js_repair(const char *path, vfs *v, double *out, char **log) {
+  *log = NULL;
+  strata_options *o = NULL;
+  STATUS_TRY(strata_options_new(&o));
+  strata_repair_report r;
+  strata_status *st = strata_options_set_vfs(o, v);
+  if (!st) st = strata_repair(path, o, &r);
+  strata_options_free(o);
+  if (st) return st;
+  const double fields[STRATA_JS_REPAIR_FIELDS] = {
+      r.tables_found, r.tables_kept, r.tables_damaged, r.tables_obsolete, r.tables_merged, r.tables_written,
+      r.journals_read, (double)r.journal_batches_salvaged, (double)r.journal_batches_lost,
+      (double)r.journal_bytes_lost, (double)r.journal_torn_bytes, r.manifest_slots_damaged,
+      r.files_moved_to_lost, (double)r.entries, (double)r.highest_seqno};
+  memcpy(out, fields, sizeof fields);
+  *log = r.log; /* the caller frees it */
+  r.log = NULL;
+  return NULL;
 }

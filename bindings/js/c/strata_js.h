@@ -26,6 +26,10 @@ strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, i
                               double bloom_bits_per_key, int sync, int background_threads,
                               const double *compaction, int recovery_mode, strata_db **out);
 strata_status *strata_js_close(strata_db *db);
+/* strata_resume: retries failed background work now. */
+strata_status *strata_js_resume(strata_db *db);
+/* The option ranges of strata.h as 11 doubles (see strata_js.c). */
+void strata_js_option_limits(double *out);
 strata_status *strata_js_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen,
                              int sync);
 strata_status *strata_js_delete(strata_db *db, const void *key, size_t klen, int sync);
@@ -49,5 +53,10 @@ strata_status *strata_js_iter_new(strata_db *db, const strata_snapshot *snap, in
 void strata_js_iter_seek(js_iter *j, const void *key, size_t klen);
 strata_status *strata_js_iter_page(js_iter *j, uint8_t *buf, size_t cap, uint32_t max, int want, uint32_t *out);
 void strata_js_iter_close(js_iter *j);
+
+/* strata_repair on the backend: out receives STRATA_JS_REPAIR_FIELDS doubles (the counters of
+ * strata_repair_report in its order), *log the report's log (malloc'd, or NULL). */
+#define STRATA_JS_REPAIR_FIELDS 15
+strata_status *strata_js_repair(const char *path, vfs *v, double *out, char **log);
 
 #endif

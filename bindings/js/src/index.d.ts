@@ -59,7 +59,7 @@ export interface LeveledCompaction extends CompactionCommon {
   level0Trigger?: number;
   levelRatio?: number;
 }
-/** Size-tiered: `runTrigger` (>= 2, default 4) runs of similar size (within 1 + `sizeRatio`, default 1) are merged; everything is merged once newer runs exceed `maxSpaceAmplificationPercent` (default 200) % of the oldest. */
+/** Size-tiered: `runTrigger` (>= 1, default 4) runs of similar size (within 1 + `sizeRatio`, default 1) are merged; everything is merged once newer runs exceed `maxSpaceAmplificationPercent` (default 200) % of the oldest. */
 export interface TieredCompaction extends CompactionCommon {
   strategy: 'tiered';
   runTrigger?: number;
@@ -183,6 +183,8 @@ export interface Database extends Reader {
   snapshot(): Snapshot;
   clear(options?: RangeOptions): Promise<void>;
   flush(): Promise<void>;
+  /** strata_resume: retries failed background work (a full disk with room again, ...) now; rejects while the error persists. */
+  resume(): Promise<void>;
   /** strata_compact: the strategy's pending compactions, or with { major: true } everything into one run in the last level. */
   compact(options?: CompactOptions): Promise<void>;
   stats(): Stats;
@@ -197,5 +199,29 @@ export interface WorkerDatabase extends Omit<Database, 'stats'> {
 export function open(location: string, options: OpenOptions & { worker: true }): Promise<WorkerDatabase>;
 export function open(location: string, options?: OpenOptions): Promise<Database>;
 
-declare const _default: { open: typeof open; StrataError: typeof StrataError };
+/** What repairDatabase() kept and lost (the fields of the C strata_repair_report). */
+export interface RepairReport {
+  tablesFound: number;
+  tablesKept: number;
+  tablesDamaged: number;
+  tablesObsolete: number;
+  tablesMerged: number;
+  tablesWritten: number;
+  journalsRead: number;
+  journalBatchesSalvaged: number;
+  journalBatchesLost: number;
+  journalBytesLost: number;
+  journalTornBytes: number;
+  manifestSlotsDamaged: number;
+  filesMovedToLost: number;
+  entries: number;
+  highestSeqno: number;
+  /** One line per file repair acted on. */
+  log: string[];
+}
+
+/** Rebuilds a database that no longer opens from the files that verify (the database must be closed). */
+export function repairDatabase(location: string, options?: Record<string, never>): Promise<RepairReport>;
+
+declare const _default: { open: typeof open; repairDatabase: typeof repairDatabase; StrataError: typeof StrataError };
 export default _default;

@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import errors from './errors.cjs';
 import { KEY_MAX, Native, STATS_COUNT, checkBytes, checkLocation, describeKey, invalid } from './native.js';
+import { checkOpenOptions } from './options.js';
 
 export const { StrataError } = errors;
 
@@ -128,84 +129,10 @@ function recoveryFrom(f) {
 }
 const RECOVERY_MODES = { strict: 0, 'point-in-time': 1 };
 
-// open(..., { compaction: { strategy, ...knobs } }) -> the 8 doubles strata_js_open takes
-// (see bindings/js/c/strata_js.c); -1 = the engine's default. Throws STRATA_INVALID_ARGUMENT.
-const COMPACTION_KNOBS = {
-  leveled: ['level0Trigger', 'levelRatio'],
-  tiered: ['runTrigger', 'sizeRatio', 'maxSpaceAmplificationPercent'],
-  fifo: ['limitBytes', 'ttlMs'],
-};
-const COMMON_KNOBS = ['strategy', 'tableTargetSize', 'level0Stall'];
-const U32_MAX = 2 ** 32 - 1;
-
-function compactionParams(c) {
-  if (c === undefined) return null;
-  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw invalid('compaction must be an object like { strategy: \'leveled\' }');
-  const knobs = COMPACTION_KNOBS[c.strategy];
-  if (!Object.hasOwn(COMPACTION_KNOBS, c.strategy)) {
-    throw invalid(`compaction.strategy must be 'leveled', 'tiered' or 'fifo', not ${JSON.stringify(c.strategy)}`);
-  }
-  for (const name of Object.keys(c)) {
-    if (c[name] !== undefined && !COMMON_KNOBS.includes(name) && !knobs.includes(name)) {
-      throw invalid(`compaction.${name} is not an option of the ${c.strategy} strategy (it takes ${[...knobs, 'tableTargetSize', 'level0Stall'].join(', ')})`);
-    }
-  }
-  // kind: 'int' (integer >= min, <= max) or 'num' (finite number > or >= min)
-  const num = (obj, name, label, { int = false, min = 0, exclusive = false, max = Number.MAX_SAFE_INTEGER } = {}) => {
-    const v = obj[name];
-    if (v === undefined) return -1;
-    const ok = typeof v === 'number' && Number.isFinite(v) && (exclusive ? v > min : v >= min) && v <= max && (!int || Number.isInteger(v));
-    if (!ok) {
-      const what = int ? 'an integer' : 'a number';
-      throw invalid(`${label} must be ${what} ${exclusive ? '>' : '>='} ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, not ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
-    }
-    return v;
-  };
-  const k = (name, opts) => num(c, name, `compaction.${name}`, opts);
-  const p = [0, -1, -1, -1, -1, -1, -1, -1];
-  if (c.strategy === 'leveled') {
-    p[0] = 1;
-    p[1] = k('level0Trigger', { int: true, min: 1, max: U32_MAX });
-    p[2] = k('levelRatio', { min: 1, exclusive: true });
-  } else if (c.strategy === 'tiered') {
-    p[0] = 2;
-    p[1] = k('runTrigger', { int: true, min: 2, max: U32_MAX });
-    p[2] = k('sizeRatio', { min: 0 });
-    p[3] = k('maxSpaceAmplificationPercent', { int: true, min: 1, max: U32_MAX });
-  } else {
-    p[0] = 3;
-    p[1] = k('limitBytes', { int: true, min: 0 });
-    p[2] = k('ttlMs', { int: true, min: 0 });
-  }
-  p[4] = k('tableTargetSize', { int: true, min: 1 });
-  const stall = c.level0Stall;
-  if (stall !== undefined) {
-    if (stall === null || typeof stall !== 'object' || Array.isArray(stall)) throw invalid('compaction.level0Stall must be an object { slowdown, stop }');
-    for (const name of Object.keys(stall)) {
-      if (name !== 'slowdown' && name !== 'stop') throw invalid(`compaction.level0Stall.${name} is not an option (it takes slowdown, stop)`);
-    }
-    p[5] = num(stall, 'slowdown', 'compaction.level0Stall.slowdown', { int: true, min: 1, max: U32_MAX });
-    p[6] = num(stall, 'stop', 'compaction.level0Stall.stop', { int: true, min: 1, max: U32_MAX });
-    if (p[5] > 0 && p[6] > 0 && p[6] < p[5]) throw invalid(`compaction.level0Stall.stop (${p[6]}) must be >= slowdown (${p[5]})`);
-  }
-  return p;
-}
-
 export async function open(location, options = {}) {
   checkLocation(location);
-  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction } = checkOpenOptions(options);
   const memory = location === ':memory:' || options.backend === 'memory';
-  if (options.backend !== undefined && options.backend !== 'memory' && options.backend !== 'fs') {
-    throw invalid(`backend must be 'fs' or 'memory', not ${JSON.stringify(options.backend)}`);
-  }
-  const compression = options.compression === undefined ? -1
-    : options.compression === 'lz4' ? 1 : options.compression === 'none' ? 0 : null;
-  if (compression === null) throw invalid(`compression must be 'lz4' or 'none', not ${JSON.stringify(options.compression)}`);
-  for (const name of ['memtableSize', 'blockCacheSize', 'bloomBitsPerKey']) {
-    const v = options[name];
-    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) throw invalid(`${name} must be a number >= 0`);
-  }
-  const compaction = compactionParams(options.compaction);
   const recoveryMode = options.recoveryMode === undefined ? 'strict' : options.recoveryMode;
   if (typeof recoveryMode !== 'string' || !Object.hasOwn(RECOVERY_MODES, recoveryMode)) {
     throw invalid(`recoveryMode must be 'strict' or 'point-in-time', not ${JSON.stringify(options.recoveryMode)}`);
@@ -229,10 +156,10 @@ export async function open(location, options = {}) {
       cpath, native.vfs,
       options.createIfMissing === false ? 0 : 1,
       options.errorIfExists ? 1 : 0,
-      options.memtableSize ?? -1,
-      options.blockCacheSize ?? -1,
+      memtableSize,
+      blockCacheSize,
       compression,
-      options.bloomBitsPerKey ?? -1,
+      bloomBitsPerKey,
       options.sync ? 1 : 0,
       threads ? 1 : -1,
       compaction ? native.statsPtr : 0,
@@ -250,6 +177,37 @@ export async function open(location, options = {}) {
   return new Database(native, handle, recovery, {
     location: memory ? ':memory:' : where, valueEncoding, keyEncoding, threads, sync: !!options.sync,
   });
+}
+
+// repairDatabase(location) rebuilds a database that no longer opens (C strata_repair): it keeps
+// the tables that verify, salvages every intact journal batch, writes a new manifest and moves
+// what it could not use to <location>/lost/. Resolves to the report; the database must be closed.
+const REPAIR_FIELDS = ['tablesFound', 'tablesKept', 'tablesDamaged', 'tablesObsolete', 'tablesMerged', 'tablesWritten',
+  'journalsRead', 'journalBatchesSalvaged', 'journalBatchesLost', 'journalBytesLost', 'journalTornBytes',
+  'manifestSlotsDamaged', 'filesMovedToLost', 'entries', 'highestSeqno'];
+
+export async function repairDatabase(location, options = {}) {
+  checkLocation(location);
+  if (location === ':memory:') throw invalid('repairDatabase needs a database folder, not :memory:');
+  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+  const native = await Native.load({ moduleUrl: options._moduleUrl });
+  const m = native.m;
+  const where = path.resolve(location);
+  const cpath = native.cstring(where);
+  const report = {};
+  try {
+    m.HEAPU32[native.words >>> 2] = 0;
+    native.check(m._strata_js_repair(cpath, native.vfs, native.statsPtr, native.words), `repairDatabase ${where}`);
+    const base = native.statsPtr >>> 3;
+    REPAIR_FIELDS.forEach((name, i) => { report[name] = m.HEAPF64[base + i]; });
+    const log = native.word(0);
+    report.log = log ? m.UTF8ToString(log).split('\n').filter((line) => line !== '') : [];
+    if (log) m._free(log);
+  } finally {
+    m._free(cpath);
+    native.free();
+  }
+  return report;
 }
 
 class Database {
@@ -511,6 +469,17 @@ class Database {
     this.#ensureOpen('flush');
     const n = this.#native;
     n.check(n.m._strata_js_flush(this.#db), 'flush');
+    this.#afterWrite();
+  }
+
+  // strata_resume: retries failed background work now (a full disk that has room again, ...)
+  // instead of at the next backoff tick; resolves once the database is healthy, rejects with
+  // the error while it persists (corruption: until reopened).
+  async resume() {
+    this.#ensureOpen('resume');
+    const n = this.#native;
+    n.check(n.m._strata_js_resume(this.#db), 'resume');
+    this.#maintenanceError = null; // what a failed maintenance step left was just retried
     this.#afterWrite();
   }
 
@@ -833,4 +802,4 @@ class Iterator {
   }
 }
 
-export default { open, StrataError };
+export default { open, repairDatabase, StrataError };

@@ -231,6 +231,7 @@ class WorkerDatabase {
   batch(operations, options) { return this.#call('batch', [operations, options]); }
   clear(options) { return this.#call('clear', [options]); }
   flush() { return this.#call('flush', []); }
+  resume() { return this.#call('resume', []); }
   compact(options) { return this.#call('compact', [options]); }
   stats() { return this.#call('stats', []); }
 
