@@ -38,6 +38,7 @@ static int error_can_heal(const strata_status *st) {
 }
 
 void db_bg_fail(strata_db *db, strata_status *st, int source) {
+  sync_mutex_assert_held(&db->bg_mu);
   uint64_t now = clock_monotonic_ms();
   /* the first error is the one to report, unless a write left memory behind its journal */
   if (db->bg_error && (db->bg_error_sticky || (db->bg_error_source != source && source != DB_BG_FOREGROUND))) {
@@ -57,6 +58,7 @@ void db_bg_fail(strata_db *db, strata_status *st, int source) {
 }
 
 void db_bg_healed(strata_db *db, int source) {
+  sync_mutex_assert_held(&db->bg_mu);
   if (!db->bg_error || db->bg_error_source != source || db->bg_error_sticky) return;
   strata_status_free(db->bg_error);
   db->bg_error = NULL;
@@ -67,6 +69,7 @@ void db_bg_healed(strata_db *db, int source) {
 }
 
 int db_bg_may_run(strata_db *db, int source, uint64_t *wait_ms) {
+  sync_mutex_assert_held(&db->bg_mu);
   *wait_ms = 0;
   if (!db->bg_error) return 1;
   if (db->bg_error_sticky || db->bg_error_source != source) return 0;
@@ -199,6 +202,7 @@ static strata_status *seal_if_full(strata_db *db) {
  * can fail happens before the write, so a failed write was not applied.
  */
 static strata_status *make_room(strata_db *db) {
+  sync_mutex_assert_held(&db->write_mu);
   STATUS_TRY(seal_if_full(db));
   if (tree_sealed_count(db->tree) <= db->opts.max_sealed_memtables) return NULL;
   atomic_u64_fetch_add(&db->write_stalls, 1);
