@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/alloc-fail.sh [scenario] -- the allocation-failure campaign beyond the CI bound.
-#   Builds asan, then runs tests/c/test_alloc_fail with every N (no stride) in three modes:
+#   Builds asan, then runs tests/c/test_alloc_fail with every N (no stride) in five modes:
 #   the Nth allocation fails alone, every allocation from the Nth on fails (PERSIST), with background
 #   threads (THREADS; N is then not reproducible), and the first two on
 #   the posix backend. An argument runs only the scenarios whose name contains it.
