@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 
-import { Native } from '../../bindings/js/src/native.js';
+import { loadNative } from '../../bindings/js/src/native_node.js';
 import { child, killAll, nativeEntry, removeTempDirs, tempDir } from './helpers.mjs';
 
 after(async () => { await killAll(); removeTempDirs(); });
@@ -37,7 +37,7 @@ function unlock(native, handle) {
 for (const threads of [false, true]) {
   const build = threads ? 'pthreads' : 'single-threaded';
   test(`node fs backend passes the VFS conformance walk (${build} build)`, async () => {
-    const native = await Native.load({ threads });
+    const native = await loadNative({ threads });
     try {
       const dir = path.join(tempDir(), 'walk');
       vfsCheck(native, dir);
@@ -49,7 +49,7 @@ for (const threads of [false, true]) {
 }
 
 test('pthreads build: the walk from a background thread is proxied to the main thread (no deadlock)', async () => {
-  const native = await Native.load({ threads: true });
+  const native = await loadNative({ threads: true });
   try {
     const dir = path.join(tempDir(), 'walk');
     const p = native.cstring(dir);
@@ -65,7 +65,7 @@ test('pthreads build: the walk from a background thread is proxied to the main t
 });
 
 test('memory backend passes the same walk', async () => {
-  const native = await Native.load({ memory: true });
+  const native = await loadNative({ memory: true });
   try {
     vfsCheck(native, 'walk');
   } finally {
@@ -74,7 +74,7 @@ test('memory backend passes the same walk', async () => {
 });
 
 test('node fs backend reports a missing parent folder as STRATA_NOT_FOUND naming the path', async () => {
-  const native = await Native.load();
+  const native = await loadNative();
   try {
     const dir = tempDir();
     // The walk's folder has no parent: mkdir fails with a message naming the path.
@@ -86,8 +86,8 @@ test('node fs backend reports a missing parent folder as STRATA_NOT_FOUND naming
 });
 
 test('a second lock in the same process is STRATA_LOCKED, also from another module instance', async () => {
-  const a = await Native.load();
-  const b = await Native.load();
+  const a = await loadNative();
+  const b = await loadNative();
   try {
     const file = path.join(tempDir(), 'LOCK');
     const h = lock(a, file);
@@ -105,8 +105,8 @@ test('a second lock in the same process is STRATA_LOCKED, also from another modu
 });
 
 const holdLockScript = `
-  const { Native } = await import(process.argv[1]);
-  const n = await Native.load();
+  const { loadNative } = await import(process.argv[1]);
+  const n = await loadNative();
   const p = n.cstring(process.argv[2]);
   try { n.check(n.m._strata_js_vfs_lock(n.vfs, p, n.words)); console.log('locked'); }
   catch (e) { console.log(e.code); process.exit(0); }
@@ -114,7 +114,7 @@ const holdLockScript = `
 `;
 
 test('a lock held by another process is STRATA_LOCKED; after kill -9 it is taken over', async () => {
-  const native = await Native.load();
+  const native = await loadNative();
   try {
     const file = path.join(tempDir(), 'LOCK');
     const holder = child(holdLockScript, [nativeEntry, file]);
@@ -136,7 +136,7 @@ test('a lock held by another process is STRATA_LOCKED; after kill -9 it is taken
 });
 
 test('a lock file naming a live pid with another start time (pid reuse) is stale', async () => {
-  const native = await Native.load();
+  const native = await loadNative();
   try {
     const file = path.join(tempDir(), 'LOCK');
     fs.writeFileSync(file, JSON.stringify({ pid: process.ppid, start: '1', host: (await import('node:os')).hostname(), token: 'x' }));
