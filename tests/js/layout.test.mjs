@@ -166,3 +166,14 @@ test('the core modules import no Node built-ins and use no Node globals', () => 
     }
   }
 });
+
+test('a host failure keeps the system error as the StrataError\'s cause; a failure C handled does not', async () => {
+  const file = path.join(tempDir(), 'a-file');
+  fs.writeFileSync(file, 'x');
+  await assert.rejects(open(path.join(file, 'db')), (e) => e instanceof StrataError && e.code === 'STRATA_INVALID_ARGUMENT' &&
+    /ENOTDIR/.test(e.message) && e.cause?.code === 'ENOTDIR');
+  // an engine refusal that no host call failed for has no cause
+  const dir = tempDir();
+  await (await open(dir)).close();
+  await assert.rejects(open(dir, { errorIfExists: true }), (e) => e instanceof StrataError && e.code === 'STRATA_EXISTS' && e.cause === undefined);
+});
