@@ -103,6 +103,7 @@ static strata_status *scan(strata_db *db, const cli_args *a) {
     putchar('\t');
     cli_print_bytes(v, vl);
     putchar('\n');
+    if (ferror(stdout)) break; /* the reader went away (`strata DIR scan | head`) */
     if (a->reverse) strata_iterator_prev(it);
     else strata_iterator_next(it);
   }
