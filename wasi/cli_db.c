@@ -16,7 +16,32 @@
 #include "util/status.h"
 #include "vfs/vfs.h"
 
+/*
+ * strata_open without create_if_missing still makes a database in an existing folder that holds
+ * none (`strata /tmp get k` would leave journal/ and a manifest in /tmp): only put may create,
+ * so the other commands first ask whether the folder holds a database (repair's marks).
+ */
+static strata_status *check_is_database(const char *dir) {
+  vfs *fs = NULL;
+  STATUS_TRY(vfs_posix_new(&fs));
+  int exists = 0, is_dir = 0;
+  strata_status *st = vfs_exists(fs, dir, &exists, &is_dir);
+  int found = !exists || !is_dir; /* a missing folder or a file: strata_open says so itself */
+  static const char *const marks[] = {"manifest-0", "manifest-1", "tables", "journal"};
+  for (size_t i = 0; !st && !found && i < sizeof marks / sizeof *marks; i++) {
+    char *p = vfs_path_join(dir, marks[i]);
+    if (!p) st = status_no_memory();
+    else st = vfs_exists(fs, p, &found, NULL);
+    free(p);
+  }
+  vfs_destroy(fs);
+  if (!st && !found)
+    st = status_new(STRATA_NOT_FOUND, "%s holds no database (no manifest, tables/ or journal/); `put` creates one", dir);
+  return st;
+}
+
 static strata_status *open_db(const cli_args *a, int create, strata_db **db) {
+  if (!create) STATUS_TRY(check_is_database(a->dir));
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
   strata_status *st = strata_options_set_recovery_mode(o, a->recovery);

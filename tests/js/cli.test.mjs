@@ -157,6 +157,14 @@ for (const [name, file, pre] of tools) {
         assert.ok(!fs.existsSync(db), `${cmd[0]} created the database`);
       }
       assert.deepEqual(fs.readdirSync(dir), []);
+      // an existing folder that holds no database stays as it was
+      fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+      for (const cmd of [['get', 'k'], ['del', 'k'], ['stats'], ['check'], ['flush']]) {
+        const r = await strata(dir, ...cmd);
+        assert.equal(r.code, 1, cmd[0]);
+        assert.match(r.stderr, /^strata: STRATA_NOT_FOUND: .* holds no database/);
+      }
+      assert.deepEqual(fs.readdirSync(dir), ['notes.txt']);
     });
 
     test('--recovery: a bad mode is a usage error', async () => {
