@@ -41,6 +41,8 @@ static const opt_spec scan_options[] = {{"recovery", OPT_STRING}, {"prefix", OPT
 static const opt_spec demo_options[] = {{"dir", OPT_STRING}, {"count", OPT_NUMBER}, {NULL, OPT_FLAG}};
 static const opt_spec no_options[] = {{NULL, OPT_FLAG}};
 
+#define CLI_MAX_POSITIONALS 8 /* more than any command takes (xxh3's files are not collected) */
+
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -100,6 +102,7 @@ static int parse_options(int argc, char **argv, const opt_spec *spec, cli_args *
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
     if (strncmp(arg, "--", 2) || !arg[2]) {
+      if (*npos == CLI_MAX_POSITIONALS) return fail(err, errlen, "too many arguments");
       pos[(*npos)++] = argv[i];
       continue;
     }
@@ -136,9 +139,7 @@ int cli_parse(int argc, char **argv, cli_args *a, char *err, size_t errlen) {
   a->count = 200000;
   err[0] = '\0';
   if (argc < 1) return fail(err, errlen, "no command given");
-  char *pos_storage[64];
-  char **pos = argc <= 64 ? pos_storage : NULL;
-  if (!pos) return fail(err, errlen, "too many arguments (%d)", argc);
+  char *pos[CLI_MAX_POSITIONALS];
   int npos = 0;
   const char *first = argv[0];
   const char *second = argc > 1 ? argv[1] : NULL;

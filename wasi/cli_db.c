@@ -180,6 +180,10 @@ static strata_status *check_one_table(void *ctx, const char *name, int is_dir) {
   if (!path) return status_no_memory();
   strata_status *st = verify_table(c, path, strtoull(name, NULL, 10));
   free(path);
+  if (status_is(st, STRATA_NOT_FOUND)) { /* a compaction removed it since the listing */
+    strata_status_free(st);
+    return NULL;
+  }
   c->files++;
   if (status_is(st, STRATA_CORRUPTION)) {
     c->damaged++;

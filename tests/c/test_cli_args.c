@@ -63,6 +63,11 @@ static void other_commands_parse(void) {
   CHECK(parse(&a, err, "--help", NULL) == 0 && a.command == CLI_HELP);
   CHECK(parse(&a, err, "xxh3", "f1", "f2", NULL) == 0);
   CHECK(a.command == CLI_XXH3 && a.file_count == 2 && !strcmp(a.files[1], "f2"));
+  char *many[100];
+  many[0] = "xxh3";
+  for (int i = 1; i < 100; i++) many[i] = "f";
+  CHECK(cli_parse(100, many, &a, err, sizeof err) == 0); /* any number of files */
+  CHECK(a.file_count == 99);
 }
 
 /* The regression: `strata mydb dle k` made mydb/ before printing the usage. */
@@ -80,7 +85,7 @@ static void bad_arguments_are_refused(void) {
   cli_args a;
   char err[256];
   struct {
-    const char *words[8];
+    const char *words[14];
     const char *why;
   } cases[] = {
       {{"db", "put", "k", NULL}, "put takes KEY VALUE"},
@@ -101,6 +106,8 @@ static void bad_arguments_are_refused(void) {
       {{"db", "repair", "extra", NULL}, "repair takes no arguments"},
       {{"version", "x", NULL}, "version takes no arguments"},
       {{"xxh3", NULL}, "xxh3 takes FILE"},
+      {{"db", "get", "a", "b", "c", "d", "e", "f", "g", NULL}, "get takes KEY"},
+      {{"db", "get", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", NULL}, "too many arguments"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int argc = 0;
