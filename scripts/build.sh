@@ -5,7 +5,7 @@
 #   tsan     Debug + ThreadSanitizer (concurrency stress)
 #   wasm     Emscripten, single-threaded: bindings/js/dist/st/strata.{mjs,wasm} + C tests under Node
 #   wasm-mt  Emscripten with pthreads:    bindings/js/dist/mt/strata.{mjs,wasm,worker.js}
-#   wasi     clang-19 --target=wasm32-wasi: strata.wasm + C tests under node:wasi
+#   wasi     clang-19 --target=wasm32-wasi: strata.wasm (copied to bindings/js/dist/wasi/ for the npm bin) + C tests under node:wasi
 #   bench    native Release with db_bench and its RocksDB/LevelDB peers (not in `all`)
 #   bench-wasi  WASI with db_bench.wasm, Strata only (not in `all`)
 set -euo pipefail

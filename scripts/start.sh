@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/start.sh -- the main job (`npm start`): set up, build every target, show each build
 # of the engine working (the native tool, the WASI module under node:wasi, the wasm engine in
-# Node), then run the demo: `strata demo` loads 200k records into ./data through the npm
-# package and reads, scans, snapshots, flushes and prints stats (bindings/js/bin/strata.js).
+# Node), then run the demo: `strata demo` loads 200k records into ./data and reads, scans,
+# snapshots, flushes and prints stats, through the npm package's bin (bindings/js/bin/strata.js:
+# the C tool of wasi/ compiled to WASI, run under node:wasi).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

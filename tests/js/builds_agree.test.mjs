@@ -14,6 +14,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const nativeCli = path.join(root, 'build/native/strata');
 const wasiCli = path.join(root, 'build/wasi/strata.wasm');
 const wasiRun = path.join(root, 'scripts/wasi-run.mjs');
+const npmBin = path.join(root, 'bindings/js/bin/strata.js');
 
 let dir;
 before(() => {
@@ -72,6 +73,30 @@ test('native and WASI builds read and write the same database folder', () => {
     missing = e;
   }
   assert.equal(missing?.status, 1); // absent keys exit 1, like grep
+});
+
+test('the native tool and the npm bin (the same tool under WASI) print the same for the same commands', () => {
+  const run = (cmd, args) => {
+    try {
+      return { code: 0, out: execFileSync(cmd[0], [...cmd.slice(1), ...args], { cwd: dir, encoding: 'utf8', stdio: 'pipe' }) };
+    } catch (e) {
+      return { code: e.status, out: e.stdout.toString(), err: e.stderr.toString() };
+    }
+  };
+  const script = (db) => [
+    [db, 'put', 'a/1', 'one'], [db, 'put', 'a/2', 'two'], [db, 'put', 'b', 'bee'], [db, 'del', 'a/2'],
+    [db, 'scan'], [db, 'scan', '--prefix', 'a/', '--reverse'], [db, 'scan', '--gt', 'a/1', '--limit', '1'],
+    [db, 'get', 'a/1'], [db, 'get', 'a/2'], [db, 'flush'], [db, 'stats'], [db, 'check'], [db, 'dle', 'k'], ['help'],
+  ];
+  // timings differ between runs: "in 1.2 ms" and "read in ..." are masked
+  const mask = (s) => s.replace(/in [\d.]+ m?s\b/g, 'in T');
+  const outputs = [[nativeCli], [process.execPath, npmBin]].map((cmd, i) =>
+    script(`agree-${i}.db`).map((args) => { const r = run(cmd, args); return [r.code, mask(r.out).replaceAll(`agree-${i}.db`, 'DB')]; }));
+  assert.deepEqual(outputs[1], outputs[0]);
+  assert.equal(outputs[0][4][1], 'a/1\tone\nb\tbee\n');
+  assert.equal(outputs[0][8][0], 1, 'an absent key exits 1');
+  assert.equal(outputs[0][12][0], 2, 'a typo is a usage error');
+  assert.ok(!fs.existsSync(path.join(dir, 'DB')));
 });
 
 for (const threads of [false, true]) {

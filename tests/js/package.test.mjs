@@ -28,7 +28,7 @@ function run(file, source) {
 test('the package has the wasm builds, types and no install scripts', () => {
   const dest = path.join(app, 'node_modules', 'strata-lsm');
   for (const f of ['bindings/js/dist/st/strata.wasm', 'bindings/js/dist/st/strata.mjs', 'bindings/js/dist/mt/strata.wasm',
-    'bindings/js/dist/mt/strata.worker.js', 'bindings/js/src/index.d.ts', 'bindings/js/src/index.cjs']) {
+    'bindings/js/dist/mt/strata.worker.js', 'bindings/js/dist/wasi/strata.wasm', 'bindings/js/src/index.d.ts', 'bindings/js/src/index.cjs']) {
     assert.ok(fs.existsSync(path.join(dest, f)), `${f} is in the package`);
   }
   for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(pkgJson.scripts?.[s], undefined, `no ${s} script`);
@@ -58,4 +58,8 @@ test('the package bin `strata` is shipped, executable, and works from node_modul
   const db = path.join(app, 'cli-db');
   execFileSync(process.execPath, [binFile, db, 'put', 'k', 'from the packed bin'], { cwd: app });
   assert.equal(execFileSync(process.execPath, [binFile, db, 'get', 'k'], { cwd: app, encoding: 'utf8' }), 'from the packed bin\n');
+  // the bin runs the packed WASI tool: a typo is a usage error that creates nothing
+  const typo = path.join(app, 'typo-db');
+  assert.throws(() => execFileSync(process.execPath, [binFile, typo, 'dle', 'k'], { cwd: app, stdio: 'pipe' }), (e) => e.status === 2);
+  assert.ok(!fs.existsSync(typo));
 });

@@ -61,6 +61,13 @@ function processStartTime(pid) {
 
 const self = { runtime: 'node', pid: process.pid, start: processStartTime(process.pid), host: recordHost(os.hostname()) };
 
+// WASI has no process API: a WASI module run by this process learns who runs it from these
+// variables, for the records of its database locks (src/vfs/posix_lock.c), so that native and
+// Node openers can see when this process is gone (docs/LOCKING.md).
+export function wasiLockEnv() {
+  return { STRATA_LOCK_PID: String(process.pid), STRATA_LOCK_START: String(self.start), STRATA_LOCK_HOST: os.hostname() };
+}
+
 // Rule 2 of the protocol for a record that parsed: 'alive', 'this' (this process), 'dead' or
 // 'unknown' (another host, or no pid: liveness cannot be checked).
 function judge(held) {
