@@ -44,7 +44,7 @@ typedef struct js_file {
   int fd;
 } js_file;
 
-struct vfs_lock {
+struct strata_vfs_lock {
   int id;
 };
 
@@ -109,7 +109,13 @@ static strata_status *js_file_close(vfs_file *f) {
 }
 
 static const vfs_file_ops js_file_ops = {
-  js_file_read, js_file_write, js_file_append, js_file_sync, js_file_truncate, js_file_size, js_file_close,
+    .read = js_file_read,
+    .write = js_file_write,
+    .append = js_file_append,
+    .sync = js_file_sync,
+    .truncate = js_file_truncate,
+    .size = js_file_size,
+    .close = js_file_close,
 };
 
 static strata_status *js_open(vfs *v, const char *path, int flags, vfs_file **out) {
@@ -214,8 +220,19 @@ static strata_status *js_unlock(vfs *v, vfs_lock *lock) {
 }
 
 static const vfs_ops js_vfs_ops = {
-  "js", js_open, js_exists, js_remove, js_mkdir, js_rmdir, js_list,
-  js_replace, js_sync_dir, js_lock, js_unlock, vfs_destroy_stateless,
+    .version = STRATA_VFS_VERSION,
+    .name = "js",
+    .open = js_open,
+    .exists = js_exists,
+    .remove = js_remove,
+    .mkdir = js_mkdir,
+    .rmdir = js_rmdir,
+    .list = js_list,
+    .replace = js_replace,
+    .sync_dir = js_sync_dir,
+    .lock = js_lock,
+    .unlock = js_unlock,
+    .destroy = vfs_destroy_stateless,
 };
 
 strata_status *vfs_js_new(vfs **out) {
