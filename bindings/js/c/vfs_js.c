@@ -1,6 +1,8 @@
 /*
  * vfs_js.c -- a VFS whose operations are carried out by JavaScript (the JS package's storage
- * backends: Node `fs` today, OPFS and IndexedDB later).
+ * backends: Node `fs` today, OPFS and IndexedDB later). Every JS backend implements the contract
+ * of include/strata_vfs.h -- the same codes, EOF, append and replace semantics as the C backends --
+ * and is held to it by the conformance suite (strata_js_vfs_check, tests/js/vfs_node.test.mjs).
  *
  * Each operation calls one import from library_strata_host.js, which forwards to the backend
  * object the package put on the module (`Module.strataHost`). The imports are proxied to the
