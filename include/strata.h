@@ -139,7 +139,9 @@ strata_status *strata_options_set_sync_interval_ms(strata_options *o, uint32_t m
 strata_status *strata_options_set_background_threads(strata_options *o, int on);
 /* Sealed memtables allowed to wait for flush before writers stall: 0 .. 1024; default 4. */
 strata_status *strata_options_set_max_sealed_memtables(strata_options *o, uint32_t n);
-/* Storage backend; NULL (default) = the platform's files. The backend must outlive the database. */
+/* Storage backend (include/strata_vfs.h); NULL (default) = the platform's files. The backend must
+ * outlive the database. strata_open refuses a backend of an unknown contract version
+ * (STRATA_NOT_SUPPORTED) or one missing a method (STRATA_INVALID_ARGUMENT). */
 strata_status *strata_options_set_vfs(strata_options *o, struct strata_vfs *v);
 
 /*

@@ -42,7 +42,8 @@
  * a new file's name (and a removal) is durable once `sync_dir` of its folder returned OK;
  * `replace` is durable when it returns. After a power cut, unsynced bytes may be kept, lost or
  * torn (a prefix kept); synced bytes are never lost. Backends where storage is already durable
- * (or never is: memory) make sync and sync_dir succeed without doing anything.
+ * (or never is: memory) make sync and sync_dir succeed without doing anything. The fault wrapper
+ * of the tests (src/vfs/vfs_fault.h) simulates power cuts by exactly these rules.
  *
  * Threads. The engine may call one backend from several threads at once, on different handles
  * and paths; it never uses one handle from two threads at once, and a file has at most one
