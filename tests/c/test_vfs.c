@@ -185,6 +185,23 @@ static void open_refuses_a_backend_of_an_unknown_contract_version(void) {
   CHECK(!exists); /* nothing created through the refused table */
 }
 
+static void repair_refuses_a_backend_of_an_unknown_contract_version(void) {
+  vfs *mem = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  fake_backend fake = {{NULL}, *mem->ops};
+  fake.base.ops = &fake.ops;
+  fake.ops.version = STRATA_VFS_VERSION + 1;
+  strata_options *o = NULL;
+  strata_status *st = strata_options_new(&o);
+  if (!st) st = strata_options_set_vfs(o, &fake.base);
+  strata_repair_report report;
+  memset(&report, 0, sizeof report);
+  if (!st) st = strata_repair("db", o, &report);
+  strata_options_free(o);
+  vfs_destroy(mem);
+  CHECK_CODE(st, STRATA_NOT_SUPPORTED);
+}
+
 static void open_refuses_a_backend_table_missing_a_method(void) {
   vfs *mem = NULL;
   CHECK_OK(vfs_memory_new(&mem));
@@ -241,6 +258,7 @@ int main(void) {
     CASE(lost_folder_keeps_files_under_free_names);
   }
   RUN(open_refuses_a_backend_of_an_unknown_contract_version);
+  RUN(repair_refuses_a_backend_of_an_unknown_contract_version);
   RUN(open_refuses_a_backend_table_missing_a_method);
   RUN(open_accepts_a_backend_of_the_current_version);
   RUN(every_backend_table_carries_the_version);
