@@ -12,11 +12,13 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CMAKE_SOURCE_D
 string(JOIN "," strata_js_export_list ${strata_js_exports} _malloc _free)
 
 # The glue in bindings/js/c: the JS-backed VFS (its imports come from library_strata_host.js) and
-# the flat entry points the package calls.
+# the flat entry points the package calls; and the storage conformance suite, which
+# strata_js_vfs_check (vfs_check.c) runs against the JS hosts.
 file(GLOB strata_js_sources CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/bindings/js/c/*.c")
-add_executable(strata_js ${strata_js_sources})
+add_executable(strata_js ${strata_js_sources} "${CMAKE_SOURCE_DIR}/tests/c/vfs_conformance.c")
 target_link_libraries(strata_js PRIVATE strata)
-target_include_directories(strata_js PRIVATE "${CMAKE_SOURCE_DIR}/src" "${CMAKE_SOURCE_DIR}/bindings/js/c")
+target_include_directories(strata_js PRIVATE "${CMAKE_SOURCE_DIR}/src" "${CMAKE_SOURCE_DIR}/bindings/js/c"
+  "${CMAKE_SOURCE_DIR}/tests/c")
 target_compile_options(strata_js PRIVATE ${STRATA_WARNINGS})
 set_target_properties(strata_js PROPERTIES OUTPUT_NAME strata SUFFIX ".mjs"
   RUNTIME_OUTPUT_DIRECTORY "${STRATA_JS_OUT}")

@@ -78,7 +78,7 @@ typedef struct strata_options strata_options;
 typedef struct strata_snapshot strata_snapshot;
 typedef struct strata_iterator strata_iterator;
 typedef struct strata_batch strata_batch;
-struct vfs; /* a storage backend (src/vfs/vfs.h); advanced use: bindings plug theirs in */
+struct strata_vfs; /* a storage backend: the contract is include/strata_vfs.h; bindings plug theirs in */
 
 /*
  * Handles, their lifetimes and what a function does with a bad one (see the conventions above):
@@ -139,8 +139,10 @@ strata_status *strata_options_set_sync_interval_ms(strata_options *o, uint32_t m
 strata_status *strata_options_set_background_threads(strata_options *o, int on);
 /* Sealed memtables allowed to wait for flush before writers stall: 0 .. 1024; default 4. */
 strata_status *strata_options_set_max_sealed_memtables(strata_options *o, uint32_t n);
-/* Storage backend; NULL (default) = the platform's files. The backend must outlive the database. */
-strata_status *strata_options_set_vfs(strata_options *o, struct vfs *v);
+/* Storage backend (include/strata_vfs.h); NULL (default) = the platform's files. The backend must
+ * outlive the database. strata_open refuses a backend of an unknown contract version
+ * (STRATA_NOT_SUPPORTED) or one missing a method (STRATA_INVALID_ARGUMENT). */
+strata_status *strata_options_set_vfs(strata_options *o, struct strata_vfs *v);
 
 /*
  * Compaction strategy (one per database; the last call wins). An argument of 0 keeps the

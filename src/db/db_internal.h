@@ -25,7 +25,7 @@ struct strata_options {
   uint32_t sync_interval_ms;
   int background_threads;
   uint32_t max_sealed_memtables;
-  struct vfs *fs;
+  struct strata_vfs *fs;
   compaction_options compaction;
   uint32_t l0_slowdown; /* level-0 tables at which writes slow down (default 20) */
   uint32_t l0_stop;     /* ... and stop until compaction catches up (default 30) */

@@ -201,7 +201,7 @@ strata_status *strata_options_set_max_sealed_memtables(strata_options *o, uint32
   return NULL;
 }
 
-strata_status *strata_options_set_vfs(strata_options *o, struct vfs *v) {
+strata_status *strata_options_set_vfs(strata_options *o, struct strata_vfs *v) {
   SETTER_PROLOGUE(o);
   o->fs = v;
   return NULL;
@@ -275,6 +275,7 @@ strata_status *options_validate(const strata_options *o) {
   STATUS_TRY(check_compression(o->compression));
   STATUS_TRY(check_bloom_bits(o->bloom_bits_per_key));
   STATUS_TRY(check_max_sealed(o->max_sealed_memtables));
+  if (o->fs) STATUS_TRY(vfs_check_table(o->fs)); /* a plugged-in backend: its contract version */
   if (o->recovery_mode != STRATA_RECOVERY_STRICT && o->recovery_mode != STRATA_RECOVERY_POINT_IN_TIME)
     return status_new(STRATA_INVALID_ARGUMENT, "recovery mode %d is unknown (0 = strict, 1 = point-in-time)",
                       (int)o->recovery_mode);

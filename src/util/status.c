@@ -48,6 +48,10 @@ strata_status *status_new(strata_code code, const char *fmt, ...) {
   return st;
 }
 
+strata_status *status_newv(strata_code code, const char *fmt, va_list ap) {
+  return status_vnew(code, NULL, fmt, ap);
+}
+
 strata_status *status_wrap(strata_status *st, const char *fmt, ...) {
   if (!st || st == status_no_memory()) return st;
   char context[256];

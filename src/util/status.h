@@ -9,6 +9,8 @@
 #ifndef STRATA_UTIL_STATUS_H
 #define STRATA_UTIL_STATUS_H
 
+#include <stdarg.h>
+
 #include "strata.h"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -21,6 +23,8 @@
 
 /* Builds an error with a printf-style message. Never returns NULL. */
 strata_status *status_new(strata_code code, const char *fmt, ...) STRATA_PRINTF(2, 3);
+/* status_new with a va_list (for public wrappers such as strata_vfs_error). */
+strata_status *status_newv(strata_code code, const char *fmt, va_list ap);
 
 /* Prefixes an existing error's message with context ("table 12: ..."); takes ownership of st. */
 strata_status *status_wrap(strata_status *st, const char *fmt, ...) STRATA_PRINTF(2, 3);

@@ -80,7 +80,7 @@
 #define LOCK_RECLAIM_STALE_S 10
 #define LOCK_ATTEMPTS 50
 
-struct vfs_lock {
+struct strata_vfs_lock {
   int fd; /* natively the flock()ed descriptor of LOCK; -1 elsewhere */
   char record[LOCK_RECORD_MAX];
   size_t record_len;
@@ -447,7 +447,9 @@ strata_status *posix_lock_acquire(const char *path, vfs_lock **out) {
       break;
     }
     if (err != EEXIST) {
-      st = errno_status(err, "take lock", path);
+      /* a missing folder is STRATA_NOT_FOUND, as the storage contract says for lock() */
+      st = err == ENOENT ? status_new(STRATA_NOT_FOUND, "take lock %s: %s", path, strerror(err))
+                         : errno_status(err, "take lock", path);
       break;
     }
     seen s;

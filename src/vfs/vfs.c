@@ -1,8 +1,43 @@
 /* Backend-independent helpers built on the vfs tables. */
 #include "vfs.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+strata_status *strata_vfs_error(strata_code code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  strata_status *st = status_newv(code, fmt, ap);
+  va_end(ap);
+  return st;
+}
+
+strata_status *vfs_check_table(const vfs *v) {
+  if (!v || !v->ops) return status_new(STRATA_INVALID_ARGUMENT, "storage backend: no method table");
+  const vfs_ops *o = v->ops;
+  const char *name = o->name ? o->name : "(unnamed)";
+  if (o->version < 1 || o->version > STRATA_VFS_VERSION)
+    return status_new(STRATA_NOT_SUPPORTED,
+                      "storage backend %s: contract version %d is not supported (this build knows 1..%d)",
+                      name, o->version, STRATA_VFS_VERSION);
+  const char *missing = !o->name      ? "name"
+                        : !o->open    ? "open"
+                        : !o->exists  ? "exists"
+                        : !o->remove  ? "remove"
+                        : !o->mkdir   ? "mkdir"
+                        : !o->rmdir   ? "rmdir"
+                        : !o->list    ? "list"
+                        : !o->replace ? "replace"
+                        : !o->sync_dir ? "sync_dir"
+                        : !o->lock    ? "lock"
+                        : !o->unlock  ? "unlock"
+                        : !o->destroy ? "destroy"
+                                      : NULL;
+  if (missing)
+    return status_new(STRATA_INVALID_ARGUMENT, "storage backend %s: method %s is missing", name, missing);
+  return NULL;
+}
 
 strata_status *vfs_file_read_exact(vfs_file *f, uint64_t off, void *buf, size_t n, const char *what) {
   size_t got = 0;

@@ -1,15 +1,7 @@
 /*
- * vfs.h -- the only seam between the engine and the platform's storage.
- *
- * Everything Strata stores goes through a `vfs`: the posix backend (native and WASI), the memory
- * backend (tests, ephemeral databases) and, from the JS binding, Node fs, OPFS and IndexedDB.
- * Nothing above this layer knows which backend runs.
- *
- * Paths are '/'-separated strings in the backend's namespace. A file's parent folder must exist
- * before the file is created. Reads return fewer bytes than asked only at end of file. A file
- * has at most one handle writing to it at a time (append may track the end in the handle).
- * `replace` writes a whole small file atomically and durably (old or new contents survive a
- * crash, never a mix); backends without atomic rename implement it their own way.
+ * vfs.h -- the engine's side of the storage seam: short names and helpers over the public
+ * contract in include/strata_vfs.h, which says what every backend must do (errors, atomicity,
+ * durability). This file adds no rules of its own.
  */
 #ifndef STRATA_VFS_VFS_H
 #define STRATA_VFS_VFS_H
@@ -17,59 +9,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strata_vfs.h"
 #include "../util/buffer.h"
 #include "../util/status.h"
 
-typedef struct vfs vfs;
-typedef struct vfs_file vfs_file;
-typedef struct vfs_lock vfs_lock;
+/* The engine's names for the contract's types. Backends define `struct strata_vfs_lock`. */
+typedef strata_vfs vfs;
+typedef strata_vfs_file vfs_file;
+typedef strata_vfs_lock vfs_lock;
+typedef strata_vfs_ops vfs_ops;
+typedef strata_vfs_file_ops vfs_file_ops;
+typedef strata_vfs_list_fn vfs_list_fn;
 
 enum vfs_open_flags {
-  VFS_OPEN_READ = 1,
-  VFS_OPEN_WRITE = 2,
-  VFS_OPEN_CREATE = 4,    /* create when missing */
-  VFS_OPEN_EXCLUSIVE = 8, /* with CREATE: fail with STRATA_EXISTS when present */
-  VFS_OPEN_TRUNCATE = 16  /* empty the file on open */
+  VFS_OPEN_READ = STRATA_VFS_OPEN_READ,
+  VFS_OPEN_WRITE = STRATA_VFS_OPEN_WRITE,
+  VFS_OPEN_CREATE = STRATA_VFS_OPEN_CREATE,
+  VFS_OPEN_EXCLUSIVE = STRATA_VFS_OPEN_EXCLUSIVE,
+  VFS_OPEN_TRUNCATE = STRATA_VFS_OPEN_TRUNCATE
 };
 
-/* Called once per entry of a folder ("." and ".." excluded); a non-NULL status stops the walk. */
-typedef strata_status *(*vfs_list_fn)(void *ctx, const char *name, int is_dir);
-
-typedef struct vfs_file_ops {
-  strata_status *(*read)(vfs_file *f, uint64_t offset, void *buf, size_t n, size_t *nread);
-  strata_status *(*write)(vfs_file *f, uint64_t offset, const void *data, size_t n);
-  strata_status *(*append)(vfs_file *f, const void *data, size_t n);
-  strata_status *(*sync)(vfs_file *f);
-  strata_status *(*truncate)(vfs_file *f, uint64_t size);
-  strata_status *(*size)(vfs_file *f, uint64_t *size);
-  strata_status *(*close)(vfs_file *f); /* also frees f, even when it reports an error */
-} vfs_file_ops;
-
-struct vfs_file {
-  const vfs_file_ops *ops;
-};
-
-typedef struct vfs_ops {
-  const char *name; /* "posix", "memory", ... */
-  strata_status *(*open)(vfs *v, const char *path, int flags, vfs_file **out);
-  strata_status *(*exists)(vfs *v, const char *path, int *exists, int *is_dir);
-  strata_status *(*remove)(vfs *v, const char *path);   /* a file */
-  strata_status *(*mkdir)(vfs *v, const char *path);    /* succeeds if it already exists */
-  strata_status *(*rmdir)(vfs *v, const char *path);    /* an empty folder */
-  strata_status *(*list)(vfs *v, const char *dir, vfs_list_fn fn, void *ctx);
-  strata_status *(*replace)(vfs *v, const char *path, const void *data, size_t len);
-  strata_status *(*sync_dir)(vfs *v, const char *dir);
-  /* One holder per path across processes, runtimes and handles of one process; on real files
-   * by the folder lock protocol of docs/LOCKING.md (posix_lock.c, the Node host), so that every
-   * runtime sees every other's lock. STRATA_LOCKED names the holder. */
-  strata_status *(*lock)(vfs *v, const char *path, vfs_lock **out);
-  strata_status *(*unlock)(vfs *v, vfs_lock *lock);
-  void (*destroy)(vfs *v);
-} vfs_ops;
-
-struct vfs {
-  const vfs_ops *ops;
-};
+/* Checks a table a caller plugged in against the contract: STRATA_NOT_SUPPORTED for a version
+ * this build does not know, STRATA_INVALID_ARGUMENT for a missing method. */
+STRATA_MUST_USE strata_status *vfs_check_table(const vfs *v);
 
 /* For backends without state of their own: a vfs that is just its table (freed by destroy). */
 STRATA_MUST_USE strata_status *vfs_new_stateless(const vfs_ops *ops, vfs **out);

@@ -343,7 +343,13 @@ static strata_status *fault_close(vfs_file *file) {
 }
 
 static const vfs_file_ops fault_file_ops = {
-  fault_read, fault_write, fault_append, fault_sync, fault_truncate, fault_size, fault_close,
+    .read = fault_read,
+    .write = fault_write,
+    .append = fault_append,
+    .sync = fault_sync,
+    .truncate = fault_truncate,
+    .size = fault_size,
+    .close = fault_close,
 };
 
 /* --- the file system ---------------------------------------------------------------------- */
@@ -579,8 +585,19 @@ static void fault_destroy(vfs *v) {
 }
 
 static const vfs_ops fault_ops = {
-  "fault", fault_open, fault_exists, fault_remove, fault_mkdir, fault_rmdir, fault_list,
-  fault_replace, fault_sync_dir, fault_lock, fault_unlock, fault_destroy,
+    .version = STRATA_VFS_VERSION,
+    .name = "fault",
+    .open = fault_open,
+    .exists = fault_exists,
+    .remove = fault_remove,
+    .mkdir = fault_mkdir,
+    .rmdir = fault_rmdir,
+    .list = fault_list,
+    .replace = fault_replace,
+    .sync_dir = fault_sync_dir,
+    .lock = fault_lock,
+    .unlock = fault_unlock,
+    .destroy = fault_destroy,
 };
 
 strata_status *vfs_fault_new(vfs *inner, vfs **out) {

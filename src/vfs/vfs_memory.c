@@ -44,7 +44,7 @@ typedef struct mem_file {
   char path[];
 } mem_file;
 
-struct vfs_lock {
+struct strata_vfs_lock {
   char *path;
 };
 
@@ -208,7 +208,13 @@ static strata_status *mem_close(vfs_file *f) {
 }
 
 static const vfs_file_ops mem_file_ops = {
-  mem_read, mem_write, mem_append, mem_sync, mem_truncate, mem_size, mem_close,
+    .read = mem_read,
+    .write = mem_write,
+    .append = mem_append,
+    .sync = mem_sync,
+    .truncate = mem_truncate,
+    .size = mem_size,
+    .close = mem_close,
 };
 
 /* --- the file system --------------------------------------------------------------------- */
@@ -323,7 +329,8 @@ static strata_status *mem_list(vfs *v, const char *dir, vfs_list_fn fn, void *ct
   const char *name;
   sync_mutex_lock(&m->mu);
   mem_node *d = find_node(m, dir);
-  if (!d || !d->is_dir) st = status_new(STRATA_NOT_FOUND, "list %s: no such folder", dir);
+  if (!d) st = status_new(STRATA_NOT_FOUND, "list %s: no such folder", dir);
+  else if (!d->is_dir) st = status_new(STRATA_INVALID_ARGUMENT, "list %s: not a folder", dir);
   for (size_t i = 0; !st && i < m->count; i++) {
     if (!is_child(dir, dlen, m->nodes[i].path, &name)) continue;
     st = buffer_append_byte(&names, (uint8_t)m->nodes[i].is_dir);
@@ -378,6 +385,7 @@ static strata_status *mem_lock(vfs *v, const char *path, vfs_lock **out) {
   mem_vfs *m = (mem_vfs *)v;
   strata_status *st = NULL;
   sync_mutex_lock(&m->mu);
+  if (!parent_exists(m, path)) st = status_new(STRATA_NOT_FOUND, "lock %s: no such folder", path);
   for (size_t i = 0; !st && i < m->locked_count; i++)
     if (!strcmp(m->locked[i], path)) st = status_new(STRATA_LOCKED, "%s is locked by another handle", path);
   vfs_lock *lock = NULL;
@@ -426,8 +434,19 @@ static void mem_destroy(vfs *v) {
 }
 
 static const vfs_ops mem_ops = {
-  "memory", mem_open, mem_exists, mem_remove, mem_mkdir, mem_rmdir, mem_list,
-  mem_replace, mem_sync_dir, mem_lock, mem_unlock, mem_destroy,
+    .version = STRATA_VFS_VERSION,
+    .name = "memory",
+    .open = mem_open,
+    .exists = mem_exists,
+    .remove = mem_remove,
+    .mkdir = mem_mkdir,
+    .rmdir = mem_rmdir,
+    .list = mem_list,
+    .replace = mem_replace,
+    .sync_dir = mem_sync_dir,
+    .lock = mem_lock,
+    .unlock = mem_unlock,
+    .destroy = mem_destroy,
 };
 
 strata_status *vfs_memory_new(vfs **out) {

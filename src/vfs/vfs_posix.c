@@ -112,7 +112,13 @@ static strata_status *posix_vfs_close(vfs_file *f) {
 }
 
 static const vfs_file_ops posix_vfs_file_ops = {
-  posix_vfs_read, posix_vfs_write, posix_vfs_append, posix_vfs_sync, posix_vfs_truncate, posix_vfs_size, posix_vfs_close,
+    .read = posix_vfs_read,
+    .write = posix_vfs_write,
+    .append = posix_vfs_append,
+    .sync = posix_vfs_sync,
+    .truncate = posix_vfs_truncate,
+    .size = posix_vfs_size,
+    .close = posix_vfs_close,
 };
 
 static strata_status *posix_vfs_open(vfs *v, const char *path, int flags, vfs_file **out) {
@@ -288,8 +294,19 @@ static strata_status *posix_vfs_unlock(vfs *v, vfs_lock *lock) {
 }
 
 static const vfs_ops posix_vfs_ops = {
-  "posix", posix_vfs_open, posix_vfs_exists, posix_vfs_remove, posix_vfs_mkdir, posix_vfs_rmdir, posix_vfs_list,
-  posix_vfs_replace, posix_vfs_sync_dir, posix_vfs_lock, posix_vfs_unlock, vfs_destroy_stateless,
+    .version = STRATA_VFS_VERSION,
+    .name = "posix",
+    .open = posix_vfs_open,
+    .exists = posix_vfs_exists,
+    .remove = posix_vfs_remove,
+    .mkdir = posix_vfs_mkdir,
+    .rmdir = posix_vfs_rmdir,
+    .list = posix_vfs_list,
+    .replace = posix_vfs_replace,
+    .sync_dir = posix_vfs_sync_dir,
+    .lock = posix_vfs_lock,
+    .unlock = posix_vfs_unlock,
+    .destroy = vfs_destroy_stateless,
 };
 
 strata_status *vfs_posix_new(vfs **out) {

@@ -1,4 +1,8 @@
-/* vfs: every case runs identically against the posix backend (real files) and the memory one. */
+/*
+ * vfs: the storage conformance suite (tests/c/vfs_conformance.c) against every backend this
+ * build has -- posix, memory, and the fault wrapper (no fault armed) over each -- plus the
+ * contract's version check at strata_open and the engine-side helpers.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +10,8 @@
 #include "harness.h"
 #include "version/lost_folder.h"
 #include "vfs/vfs.h"
+#include "vfs/vfs_fault.h"
+#include "vfs_conformance.h"
 
 typedef strata_status *(*vfs_factory)(vfs **out);
 static vfs_factory current_factory;
@@ -47,227 +53,6 @@ static void write_file(const char *path, const char *text, strata_status **st) {
   if (f) strata_status_free(vfs_file_close(f));
 }
 
-static void files_round_trip(void) {
-  vfs_file *f = NULL;
-  CHECK_OK(vfs_open(fs, P("a"), VFS_OPEN_WRITE | VFS_OPEN_CREATE, &f));
-  CHECK_OK(vfs_file_append(f, "hello ", 6));
-  CHECK_OK(vfs_file_append(f, "world", 5));
-  CHECK_OK(vfs_file_write(f, 0, "J", 1));
-  CHECK_OK(vfs_file_sync(f));
-  uint64_t size = 0;
-  CHECK_OK(vfs_file_size(f, &size));
-  CHECK_EQ_U64(size, 11);
-  char buf[32] = {0};
-  size_t got = 0;
-  CHECK_OK(vfs_file_read(f, 0, buf, sizeof buf, &got)); /* short read only at end of file */
-  CHECK_EQ_U64(got, 11);
-  CHECK(!memcmp(buf, "Jello world", 11));
-  CHECK_OK(vfs_file_read(f, 6, buf, 5, &got));
-  CHECK(got == 5 && !memcmp(buf, "world", 5));
-  CHECK_OK(vfs_file_read(f, 100, buf, 5, &got));
-  CHECK_EQ_U64(got, 0);
-  CHECK_CODE(vfs_file_read_exact(f, 8, buf, 5, "sample file"), STRATA_CORRUPTION);
-  CHECK_OK(vfs_file_close(f));
-  buffer b;
-  buffer_init(&b);
-  CHECK_OK(vfs_read_file(fs, P("a"), &b));
-  CHECK(b.len == 11 && !memcmp(b.data, "Jello world", 11));
-  buffer_free(&b);
-}
-
-static void large_file_round_trips(void) {
-  enum { N = 1 << 20 };
-  uint8_t *data = malloc(N), *back = malloc(N);
-  CHECK(data && back);
-  for (size_t i = 0; i < N; i++) data[i] = (uint8_t)(i * 2654435761u >> 13);
-  vfs_file *f = NULL;
-  CHECK_OK(vfs_open(fs, P("big"), VFS_OPEN_WRITE | VFS_OPEN_CREATE, &f));
-  CHECK_OK(vfs_file_append(f, data, N / 2));
-  CHECK_OK(vfs_file_append(f, data + N / 2, N / 2));
-  CHECK_OK(vfs_file_read_exact(f, 0, back, N, "big"));
-  CHECK(!memcmp(data, back, N));
-  CHECK_OK(vfs_file_close(f));
-  free(data);
-  free(back);
-}
-
-static void open_reports_missing_and_existing(void) {
-  vfs_file *f = NULL;
-  CHECK_CODE(vfs_open(fs, P("missing"), VFS_OPEN_READ, &f), STRATA_NOT_FOUND);
-  CHECK_CODE(vfs_open(fs, P("nodir/file"), VFS_OPEN_WRITE | VFS_OPEN_CREATE, &f), STRATA_NOT_FOUND);
-  CHECK_OK(vfs_open(fs, P("x"), VFS_OPEN_WRITE | VFS_OPEN_CREATE | VFS_OPEN_EXCLUSIVE, &f));
-  CHECK_OK(vfs_file_close(f));
-  CHECK_CODE(vfs_open(fs, P("x"), VFS_OPEN_WRITE | VFS_OPEN_CREATE | VFS_OPEN_EXCLUSIVE, &f), STRATA_EXISTS);
-  CHECK_CODE(vfs_open(fs, root, VFS_OPEN_READ, &f), STRATA_INVALID_ARGUMENT);
-  buffer b;
-  buffer_init(&b);
-  CHECK_CODE(vfs_read_file(fs, P("missing"), &b), STRATA_NOT_FOUND);
-  buffer_free(&b);
-}
-
-static void read_only_handles_refuse_writes(void) {
-  strata_status *st = NULL;
-  write_file(P("ro"), "data", &st);
-  CHECK_OK(st);
-  vfs_file *f = NULL;
-  CHECK_OK(vfs_open(fs, P("ro"), VFS_OPEN_READ, &f));
-  CHECK_CODE(vfs_file_append(f, "x", 1), STRATA_INVALID_ARGUMENT);
-  CHECK_CODE(vfs_file_truncate(f, 0), STRATA_INVALID_ARGUMENT);
-  CHECK_OK(vfs_file_close(f));
-}
-
-static void truncate_shrinks_and_zero_fills(void) {
-  strata_status *st = NULL;
-  write_file(P("t"), "0123456789", &st);
-  CHECK_OK(st);
-  vfs_file *f = NULL;
-  CHECK_OK(vfs_open(fs, P("t"), VFS_OPEN_WRITE, &f));
-  CHECK_OK(vfs_file_truncate(f, 4));
-  CHECK_OK(vfs_file_truncate(f, 6));
-  char buf[8];
-  size_t got = 0;
-  CHECK_OK(vfs_file_read(f, 0, buf, sizeof buf, &got));
-  CHECK(got == 6 && !memcmp(buf, "0123\0\0", 6));
-  CHECK_OK(vfs_file_write(f, 8, "z", 1)); /* a write past the end leaves a zero hole */
-  CHECK_OK(vfs_file_read(f, 0, buf, sizeof buf, &got));
-  CHECK(got == 8 && buf[6] == 0 && buf[7] == 0);
-  CHECK_OK(vfs_file_close(f));
-  CHECK_OK(vfs_open(fs, P("t"), VFS_OPEN_WRITE | VFS_OPEN_TRUNCATE, &f));
-  uint64_t size = 1;
-  CHECK_OK(vfs_file_size(f, &size));
-  CHECK_EQ_U64(size, 0);
-  CHECK_OK(vfs_file_close(f));
-}
-
-static void replace_swaps_whole_contents(void) {
-  CHECK_OK(vfs_replace(fs, P("manifest"), "version-1", 9));
-  vfs_file *old = NULL;
-  CHECK_OK(vfs_open(fs, P("manifest"), VFS_OPEN_READ, &old));
-  CHECK_OK(vfs_replace(fs, P("manifest"), "v2", 2));
-  buffer b;
-  buffer_init(&b);
-  CHECK_OK(vfs_read_file(fs, P("manifest"), &b));
-  CHECK(b.len == 2 && !memcmp(b.data, "v2", 2));
-  /* a handle opened before the replace still sees the old contents, as after rename(2) */
-  char buf[16];
-  size_t got = 0;
-  CHECK_OK(vfs_file_read(old, 0, buf, sizeof buf, &got));
-  CHECK(got == 9 && !memcmp(buf, "version-1", 9));
-  CHECK_OK(vfs_file_close(old));
-  CHECK_OK(vfs_replace(fs, P("manifest"), "", 0));
-  CHECK_OK(vfs_read_file(fs, P("manifest"), &b));
-  CHECK_EQ_U64(b.len, 0);
-  buffer_free(&b);
-  CHECK_CODE(vfs_replace(fs, P("nodir/m"), "x", 1), STRATA_NOT_FOUND);
-  int exists = 1;
-  CHECK_OK(vfs_exists(fs, P("manifest.tmp"), &exists, NULL));
-  CHECK(!exists); /* no temporary left behind */
-}
-
-static void removed_file_stays_readable_through_open_handle(void) {
-  strata_status *st = NULL;
-  write_file(P("r"), "still here", &st);
-  CHECK_OK(st);
-  vfs_file *f = NULL;
-  CHECK_OK(vfs_open(fs, P("r"), VFS_OPEN_READ, &f));
-  CHECK_OK(vfs_remove(fs, P("r")));
-  int exists = 1;
-  CHECK_OK(vfs_exists(fs, P("r"), &exists, NULL));
-  CHECK(!exists);
-  char buf[16];
-  CHECK_OK(vfs_file_read_exact(f, 0, buf, 10, "r"));
-  CHECK(!memcmp(buf, "still here", 10));
-  CHECK_OK(vfs_file_close(f));
-  CHECK_CODE(vfs_remove(fs, P("r")), STRATA_NOT_FOUND);
-}
-
-typedef struct listing {
-  char names[8][32];
-  int dirs[8];
-  int count;
-} listing;
-
-static strata_status *collect(void *ctx, const char *name, int is_dir) {
-  listing *l = ctx;
-  if (l->count == 8) return status_new(STRATA_INVALID_ARGUMENT, "too many entries");
-  snprintf(l->names[l->count], sizeof l->names[0], "%s", name);
-  l->dirs[l->count++] = is_dir;
-  return NULL;
-}
-
-static int listed(const listing *l, const char *name, int is_dir) {
-  for (int i = 0; i < l->count; i++)
-    if (!strcmp(l->names[i], name)) return l->dirs[i] == is_dir;
-  return 0;
-}
-
-static strata_status *stop_at_first(void *ctx, const char *name, int is_dir) {
-  (void)ctx, (void)name, (void)is_dir;
-  return status_new(STRATA_BUSY, "stop");
-}
-
-static void folders_list_create_and_remove(void) {
-  CHECK_OK(vfs_mkdir(fs, P("tables")));
-  CHECK_OK(vfs_mkdir(fs, P("tables"))); /* idempotent */
-  strata_status *st = NULL;
-  write_file(P("tables/1"), "t1", &st);
-  CHECK_OK(st);
-  write_file(P("journal"), "j", &st);
-  CHECK_OK(st);
-  CHECK_OK(vfs_mkdir(fs, P("tables/nested")));
-  listing l = {0};
-  CHECK_OK(vfs_list(fs, root, collect, &l));
-  CHECK_EQ_U64(l.count, 2);
-  CHECK(listed(&l, "tables", 1) && listed(&l, "journal", 0));
-  listing t = {0};
-  CHECK_OK(vfs_list(fs, P("tables"), collect, &t));
-  CHECK_EQ_U64(t.count, 2);
-  CHECK(listed(&t, "1", 0) && listed(&t, "nested", 1));
-  CHECK_CODE(vfs_list(fs, root, stop_at_first, NULL), STRATA_BUSY);
-  CHECK_CODE(vfs_list(fs, P("nope"), collect, &l), STRATA_NOT_FOUND);
-  CHECK_CODE(vfs_mkdir(fs, P("journal")), STRATA_EXISTS);
-  CHECK_CODE(vfs_mkdir(fs, P("a/b")), STRATA_NOT_FOUND);
-  CHECK_CODE(vfs_rmdir(fs, P("tables")), STRATA_IO); /* not empty */
-  CHECK_CODE(vfs_rmdir(fs, P("gone")), STRATA_NOT_FOUND);
-  int exists = 0, is_dir = 0;
-  CHECK_OK(vfs_exists(fs, P("tables"), &exists, &is_dir));
-  CHECK(exists && is_dir);
-  CHECK_OK(vfs_sync_dir(fs, P("tables")));
-  CHECK_CODE(vfs_sync_dir(fs, P("gone")), STRATA_NOT_FOUND);
-  CHECK_OK(vfs_remove_tree(fs, P("tables")));
-  CHECK_OK(vfs_exists(fs, P("tables"), &exists, &is_dir));
-  CHECK(!exists);
-  CHECK_OK(vfs_remove_tree(fs, P("tables"))); /* missing: fine */
-}
-
-static void lock_is_exclusive_until_released(void) {
-  vfs_lock *a = NULL, *b = NULL;
-  CHECK_OK(vfs_lock_acquire(fs, P("LOCK"), &a));
-  CHECK_CODE(vfs_lock_acquire(fs, P("LOCK"), &b), STRATA_LOCKED);
-  CHECK_OK(vfs_lock_acquire(fs, P("OTHER"), &b)); /* other paths are independent */
-  CHECK_OK(vfs_lock_release(fs, b));
-  CHECK_OK(vfs_lock_release(fs, a));
-  CHECK_OK(vfs_lock_acquire(fs, P("LOCK"), &a));
-  CHECK_OK(vfs_lock_release(fs, a));
-  CHECK_OK(vfs_lock_release(fs, NULL));
-}
-
-static void copy_file_duplicates_and_refuses_existing_target(void) {
-  strata_status *st = NULL;
-  write_file(P("src"), "some bytes", &st);
-  CHECK_OK(st);
-  CHECK_OK(vfs_copy_file(fs, P("src"), P("dst")));
-  buffer b;
-  buffer_init(&b);
-  strata_status *rst = vfs_read_file(fs, P("dst"), &b);
-  int same = !rst && b.len == 10 && !memcmp(b.data, "some bytes", 10);
-  buffer_free(&b);
-  CHECK_OK(rst);
-  CHECK(same);
-  CHECK_CODE(vfs_copy_file(fs, P("src"), P("dst")), STRATA_EXISTS);
-  CHECK_CODE(vfs_copy_file(fs, P("missing"), P("other")), STRATA_NOT_FOUND);
-}
-
 static void lost_folder_keeps_files_under_free_names(void) {
   strata_status *st = NULL;
   CHECK_OK(vfs_mkdir(fs, P("tables")));
@@ -302,25 +87,181 @@ static void path_join_inserts_one_separator(void) {
   free(q);
 }
 
+/* --- the conformance suite, one line per backend ------------------------------------------ */
+
+static const strata_status *reported;
+static int nothing_to_set_up(void) { return 1; }
+static void nothing_to_tear_down(void) {}
+static void replay_outcome(void) {
+  if (reported) harness_fail(__FILE__, __LINE__, "%s", strata_status_message(reported));
+}
+
+/* Each case of the suite becomes one harness case, "case[backend]". */
+static void report_case(void *ctx, const char *label, const char *case_name, const strata_status *failure) {
+  (void)ctx;
+  reported = failure;
+  harness_run_variant(case_name, label, nothing_to_set_up, replay_outcome, nothing_to_tear_down);
+  reported = NULL;
+}
+
+typedef struct backend {
+  strata_status *(*inner_new)(vfs **out);
+  int wrap_in_fault; /* the fault wrapper over the inner backend, no fault armed */
+  vfs *inner;
+} backend;
+
+static strata_status *make_backend(void *ctx, vfs **out) {
+  backend *b = ctx;
+  STATUS_TRY(b->inner_new(&b->inner));
+  if (!b->wrap_in_fault) {
+    *out = b->inner;
+    return NULL;
+  }
+  strata_status *st = vfs_fault_new(b->inner, out);
+  if (st) {
+    vfs_destroy(b->inner);
+    b->inner = NULL;
+  }
+  return st;
+}
+
+static void unmake_backend(void *ctx, vfs *v) {
+  backend *b = ctx;
+  if (b->wrap_in_fault) vfs_destroy(v);
+  vfs_destroy(b->inner);
+  b->inner = NULL;
+}
+
+static void conformance(const char *label, strata_status *(*inner_new)(vfs **out), int wrap_in_fault) {
+  backend b = {inner_new, wrap_in_fault, NULL};
+  vfs_conformance_backend desc = {label, make_backend, unmake_backend, &b};
+  /* the suite's root: a fresh folder (in the working folder for posix) */
+  vfs *setup_fs = NULL;
+  char *dir = NULL;
+  if (!EXPECT_OK(inner_new(&setup_fs))) return;
+  dir = harness_temp_dir(setup_fs, "conformance");
+  if (dir) {
+    int failed = vfs_conformance_run(&desc, dir, report_case, NULL);
+    (void)failed; /* each failure is counted by the harness */
+    harness_temp_dir_remove(setup_fs, dir);
+  }
+  vfs_destroy(setup_fs);
+}
+
+/* --- the contract's version, checked where a backend is plugged in ------------------------- */
+
+typedef struct fake_backend {
+  vfs base;
+  vfs_ops ops;
+} fake_backend;
+
+static strata_status *open_with(vfs *v, const char *path) {
+  strata_options *o = NULL;
+  strata_db *db = NULL;
+  strata_status *st = strata_options_new(&o);
+  if (!st) st = strata_options_set_vfs(o, v);
+  if (!st) st = strata_open(path, o, &db);
+  strata_options_free(o);
+  if (!st) st = strata_close(db);
+  return st;
+}
+
+static void open_refuses_a_backend_of_an_unknown_contract_version(void) {
+  vfs *mem = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  fake_backend fake = {{NULL}, *mem->ops};
+  fake.base.ops = &fake.ops;
+  /* the fake forwards nothing itself: refused before any method is called */
+  fake.ops.version = STRATA_VFS_VERSION + 1;
+  strata_status *newer = open_with(&fake.base, "db");
+  fake.ops.version = 0;
+  strata_status *zero = open_with(&fake.base, "db");
+  int exists = 1;
+  strata_status *est = vfs_exists(mem, "db", &exists, NULL);
+  vfs_destroy(mem);
+  CHECK_CODE(newer, STRATA_NOT_SUPPORTED);
+  CHECK_CODE(zero, STRATA_NOT_SUPPORTED);
+  CHECK_OK(est);
+  CHECK(!exists); /* nothing created through the refused table */
+}
+
+static void repair_refuses_a_backend_of_an_unknown_contract_version(void) {
+  vfs *mem = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  fake_backend fake = {{NULL}, *mem->ops};
+  fake.base.ops = &fake.ops;
+  fake.ops.version = STRATA_VFS_VERSION + 1;
+  strata_options *o = NULL;
+  strata_status *st = strata_options_new(&o);
+  if (!st) st = strata_options_set_vfs(o, &fake.base);
+  strata_repair_report report;
+  memset(&report, 0, sizeof report);
+  if (!st) st = strata_repair("db", o, &report);
+  strata_options_free(o);
+  vfs_destroy(mem);
+  CHECK_CODE(st, STRATA_NOT_SUPPORTED);
+}
+
+static void open_refuses_a_backend_table_missing_a_method(void) {
+  vfs *mem = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  fake_backend fake = {{NULL}, *mem->ops};
+  fake.base.ops = &fake.ops;
+  fake.ops.sync_dir = NULL;
+  strata_status *st = open_with(&fake.base, "db");
+  int names_it = st && strstr(strata_status_message(st), "sync_dir") != NULL;
+  vfs_destroy(mem);
+  CHECK(names_it);
+  CHECK_CODE(st, STRATA_INVALID_ARGUMENT);
+}
+
+static void open_accepts_a_backend_of_the_current_version(void) {
+  vfs *mem = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  CHECK_EQ_U64(mem->ops->version, STRATA_VFS_VERSION);
+  strata_status *st = open_with(mem, "db");
+  int exists = 0, is_dir = 0;
+  strata_status *est = vfs_exists(mem, "db", &exists, &is_dir);
+  vfs_destroy(mem);
+  CHECK_OK(st);
+  CHECK_OK(est);
+  CHECK(exists && is_dir); /* the database was made through the backend */
+}
+
+static void every_backend_table_carries_the_version(void) {
+  strata_status *(*news[])(vfs **) = {vfs_posix_new, vfs_memory_new};
+  for (size_t i = 0; i < 2; i++) {
+    vfs *v = NULL, *w = NULL;
+    CHECK_OK(news[i](&v));
+    strata_status *st = vfs_check_table(v);
+    strata_status *wst = vfs_fault_new(v, &w);
+    strata_status *fst = wst ? NULL : vfs_check_table(w);
+    vfs_destroy(w);
+    vfs_destroy(v);
+    CHECK_OK(st);
+    CHECK_OK(wst);
+    CHECK_OK(fst);
+  }
+}
+
 #define CASE(fn) \
   harness_run_variant(#fn, current_factory == vfs_posix_new ? "posix" : "memory", setup, fn, teardown)
 
 int main(void) {
+  conformance("posix", vfs_posix_new, 0);
+  conformance("memory", vfs_memory_new, 0);
+  conformance("fault(posix)", vfs_posix_new, 1);
+  conformance("fault(memory)", vfs_memory_new, 1);
   vfs_factory factories[] = {vfs_posix_new, vfs_memory_new};
   for (size_t i = 0; i < 2; i++) {
     current_factory = factories[i];
-    CASE(files_round_trip);
-    CASE(large_file_round_trips);
-    CASE(open_reports_missing_and_existing);
-    CASE(read_only_handles_refuse_writes);
-    CASE(truncate_shrinks_and_zero_fills);
-    CASE(replace_swaps_whole_contents);
-    CASE(removed_file_stays_readable_through_open_handle);
-    CASE(folders_list_create_and_remove);
-    CASE(lock_is_exclusive_until_released);
-    CASE(copy_file_duplicates_and_refuses_existing_target);
     CASE(lost_folder_keeps_files_under_free_names);
   }
+  RUN(open_refuses_a_backend_of_an_unknown_contract_version);
+  RUN(repair_refuses_a_backend_of_an_unknown_contract_version);
+  RUN(open_refuses_a_backend_table_missing_a_method);
+  RUN(open_accepts_a_backend_of_the_current_version);
+  RUN(every_backend_table_carries_the_version);
   RUN(path_join_inserts_one_separator);
   return harness_finish();
 }

@@ -1,6 +1,7 @@
 // The JS-backed VFS (bindings/js/c/vfs_js.c + bindings/js/src/node_host.js) inside the real wasm
-// module: a conformance walk run by C code, real files on disk, and the lock across handles and
-// processes.
+// module: the storage conformance suite of the C backends (tests/c/vfs_conformance.c, the
+// contract of include/strata_vfs.h) run by C code on real files, directly and through the fault
+// wrapper; and the lock across handles and processes.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,19 +39,19 @@ function unlock(native, handle) {
 
 for (const threads of [false, true]) {
   const build = threads ? 'pthreads' : 'single-threaded';
-  test(`node fs backend passes the VFS conformance walk (${build} build)`, async () => {
+  test(`node fs backend, and the fault wrapper over it, pass the storage conformance suite (${build} build)`, async () => {
     const native = await loadNative({ threads });
     try {
       const dir = path.join(tempDir(), 'walk');
       vfsCheck(native, dir);
-      assert.equal(fs.existsSync(dir), false, 'the walk removes its folder');
+      assert.equal(fs.existsSync(dir), false, 'the suite removes its folder');
     } finally {
       native.free();
     }
   });
 }
 
-test('pthreads build: the walk from a background thread is proxied to the main thread (no deadlock)', async () => {
+test('pthreads build: the suite from a background thread is proxied to the main thread (no deadlock)', async () => {
   const native = await loadNative({ threads: true });
   try {
     const dir = path.join(tempDir(), 'walk');
@@ -66,7 +67,7 @@ test('pthreads build: the walk from a background thread is proxied to the main t
   }
 });
 
-test('memory backend passes the same walk', async () => {
+test('memory backend passes the same suite in the wasm module', async () => {
   const native = await loadNative({ memory: true });
   try {
     vfsCheck(native, 'walk');
@@ -79,7 +80,7 @@ test('node fs backend reports a missing parent folder as STRATA_NOT_FOUND naming
   const native = await loadNative();
   try {
     const dir = tempDir();
-    // The walk's folder has no parent: mkdir fails with a message naming the path.
+    // The suite's folder has no parent: mkdir fails with a message naming the path.
     assert.throws(() => vfsCheck(native, path.join(dir, 'a', 'b')),
       (e) => e.code === 'STRATA_NOT_FOUND' && e.message.includes(path.join(dir, 'a', 'b')));
   } finally {

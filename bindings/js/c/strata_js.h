@@ -14,7 +14,8 @@ vfs *strata_js_vfs_new(int kind);
 void strata_js_vfs_free(vfs *v);
 strata_status *strata_js_vfs_lock(vfs *v, const char *path, vfs_lock **out);
 strata_status *strata_js_vfs_unlock(vfs *v, vfs_lock *lock);
-/* Runs a conformance walk over the backend in `dir` (vfs_check.c). */
+/* Runs the storage conformance suite over the backend (and the fault wrapper over it) in `dir`
+ * (vfs_check.c). */
 strata_status *strata_js_vfs_check(vfs *v, const char *dir);
 /* The walk on a background thread (pthreads build; STRATA_NOT_SUPPORTED otherwise). */
 strata_status *strata_js_vfs_check_threaded(vfs *v, const char *dir);

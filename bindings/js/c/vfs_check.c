@@ -1,170 +1,73 @@
 /*
- * vfs_check.c -- a conformance walk over any VFS, exported so the JS tests can run it against
- * the JS backends (and the memory backend, for comparison) inside the real wasm module.
+ * vfs_check.c -- runs the storage conformance suite (tests/c/vfs_conformance.c) inside the real
+ * wasm module, so the JS tests can hold the JS hosts (and the memory backend, for comparison)
+ * to the same contract as the C backends: the backend itself, and the fault wrapper over it with
+ * no fault armed.
  *
- * strata_js_vfs_check(v, dir) uses `dir` (which must not exist yet) and removes it at the end.
- * It returns NULL when every step behaved as vfs.h promises, or an error naming the step.
+ * strata_js_vfs_check(v, dir) creates `dir` (its parent must exist), runs every case in a folder
+ * of its own under it and removes it at the end. It returns NULL when every case passed, or an
+ * error listing each failed case and why.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "strata_js.h"
+#include "vfs/vfs_fault.h"
+#include "vfs_conformance.h"
 
-typedef struct listing {
-  int files, dirs;
-  int saw_data, saw_sub;
-} listing;
+typedef struct check_report {
+  int cases, failed;
+  size_t len;
+  char text[4096];
+} check_report;
 
-static strata_status *count_entry(void *ctx, const char *name, int is_dir) {
-  listing *l = ctx;
-  if (is_dir) l->dirs++;
-  else l->files++;
-  if (!strcmp(name, "data") && !is_dir) l->saw_data = 1;
-  if (!strcmp(name, "sub") && is_dir) l->saw_sub = 1;
+static void note_case(void *ctx, const char *label, const char *case_name, const strata_status *failure) {
+  check_report *r = ctx;
+  r->cases++;
+  if (!failure) return;
+  r->failed++;
+  if (r->len + 1 >= sizeof r->text) return;
+  int n = snprintf(r->text + r->len, sizeof r->text - r->len, "%s%s[%s]: %s", r->len ? "; " : "", case_name,
+                   label, strata_status_message(failure));
+  if (n > 0) r->len += (size_t)n < sizeof r->text - r->len ? (size_t)n : sizeof r->text - r->len - 1;
+}
+
+/* The backend under test is the caller's: every case gets it as it is, or wrapped. */
+static strata_status *given(void *ctx, vfs **out) {
+  *out = ctx;
   return NULL;
 }
 
-#define STEP(what, expr)                                                   \
-  do {                                                                     \
-    strata_status *step_st_ = (expr);                                      \
-    if (step_st_) {                                                        \
-      st = status_wrap(step_st_, "vfs check (%s): %s", vfs_name(v), what); \
-      goto done;                                                           \
-    }                                                                      \
-  } while (0)
-
-#define EXPECT(what, cond)                                                                   \
-  do {                                                                                       \
-    if (!(cond)) {                                                                           \
-      st = status_new(STRATA_IO, "vfs check (%s): %s: expected %s", vfs_name(v), what, #cond); \
-      goto done;                                                                             \
-    }                                                                                        \
-  } while (0)
-
-#define EXPECT_CODE(what, expr, code)                                                             \
-  do {                                                                                            \
-    strata_status *code_st_ = (expr);                                                             \
-    strata_code got_ = strata_status_code(code_st_);                                              \
-    strata_status_free(code_st_);                                                                 \
-    if (got_ != (code)) {                                                                         \
-      st = status_new(STRATA_IO, "vfs check (%s): %s: expected %s, got %s", vfs_name(v), what,    \
-                      strata_code_name(code), strata_code_name(got_));                            \
-      goto done;                                                                                  \
-    }                                                                                             \
-  } while (0)
+static strata_status *wrapped(void *ctx, vfs **out) { return vfs_fault_new(ctx, out); }
+static void unwrap(void *ctx, vfs *v) {
+  (void)ctx;
+  vfs_destroy(v);
+}
 
 strata_status *strata_js_vfs_check(vfs *v, const char *dir) {
+  STATUS_TRY(vfs_mkdir(v, dir));
+  check_report r = {0, 0, 0, {0}};
+  char fault_label[64];
+  snprintf(fault_label, sizeof fault_label, "fault(%s)", vfs_name(v));
+  char *plain_root = vfs_path_join(dir, "plain");
+  char *fault_root = vfs_path_join(dir, "fault");
   strata_status *st = NULL;
-  vfs_file *f = NULL, *g = NULL;
-  vfs_lock *lock = NULL;
-  char *data = vfs_path_join(dir, "data");
-  char *sub = vfs_path_join(dir, "sub");
-  char *manifest = vfs_path_join(dir, "manifest");
-  char *lockp = vfs_path_join(dir, "LOCK");
-  char *missing = vfs_path_join(dir, "missing");
-  uint8_t big[70000];
-  uint8_t back[70000];
-  size_t n = 0;
-  uint64_t size = 0;
-  int exists = 0, is_dir = 0;
-  if (!data || !sub || !manifest || !lockp || !missing) {
-    st = status_no_memory();
-    goto done;
+  if (!plain_root || !fault_root) st = status_no_memory();
+  if (!st) {
+    vfs_conformance_backend plain = {vfs_name(v), given, NULL, v};
+    vfs_conformance_backend fault = {fault_label, wrapped, unwrap, v};
+    vfs_conformance_run(&plain, plain_root, note_case, &r);
+    vfs_conformance_run(&fault, fault_root, note_case, &r);
+    if (r.failed)
+      st = status_new(STRATA_IO, "vfs conformance (%s): %d of %d cases failed: %s", vfs_name(v), r.failed,
+                      r.cases, r.text);
   }
-  for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 31 + (i >> 8));
-
-  STEP("mkdir", vfs_mkdir(v, dir));
-  STEP("mkdir again", vfs_mkdir(v, dir));
-  STEP("mkdir sub", vfs_mkdir(v, sub));
-  STEP("exists dir", vfs_exists(v, dir, &exists, &is_dir));
-  EXPECT("exists dir", exists && is_dir);
-  STEP("exists missing", vfs_exists(v, missing, &exists, &is_dir));
-  EXPECT("exists missing", !exists);
-  EXPECT_CODE("open missing", vfs_open(v, missing, VFS_OPEN_READ, &g), STRATA_NOT_FOUND);
-
-  STEP("create", vfs_open(v, data, VFS_OPEN_READ | VFS_OPEN_WRITE | VFS_OPEN_CREATE | VFS_OPEN_EXCLUSIVE, &f));
-  EXPECT_CODE("exclusive create of an existing file",
-              vfs_open(v, data, VFS_OPEN_WRITE | VFS_OPEN_CREATE | VFS_OPEN_EXCLUSIVE, &g), STRATA_EXISTS);
-  STEP("append", vfs_file_append(f, big, 1000));
-  STEP("append more", vfs_file_append(f, big + 1000, sizeof big - 1000));
-  STEP("size", vfs_file_size(f, &size));
-  EXPECT("size after appends", size == sizeof big);
-  STEP("write at offset", vfs_file_write(f, 10, "0123456789", 10));
-  STEP("sync", vfs_file_sync(f));
-  STEP("read all", vfs_file_read(f, 0, back, sizeof back, &n));
-  EXPECT("read all length", n == sizeof back);
-  EXPECT("read head", !memcmp(back, big, 10) && !memcmp(back + 10, "0123456789", 10));
-  EXPECT("read tail", !memcmp(back + 20, big + 20, sizeof big - 20));
-  STEP("read past end", vfs_file_read(f, sizeof big - 5, back, 100, &n));
-  EXPECT("short read at end of file", n == 5 && !memcmp(back, big + sizeof big - 5, 5));
-  STEP("read beyond end", vfs_file_read(f, sizeof big + 100, back, 100, &n));
-  EXPECT("empty read beyond end", n == 0);
-  STEP("truncate", vfs_file_truncate(f, 500));
-  STEP("size after truncate", vfs_file_size(f, &size));
-  EXPECT("size after truncate", size == 500);
-  STEP("close", vfs_file_close(f));
-  f = NULL;
-
-  STEP("reopen read-only", vfs_open(v, data, VFS_OPEN_READ, &f));
-  STEP("read after reopen", vfs_file_read(f, 0, back, 1000, &n));
-  EXPECT("contents survive reopen", n == 500 && !memcmp(back + 20, big + 20, 480));
-  STEP("close read-only", vfs_file_close(f));
-  f = NULL;
-
-  STEP("open with truncate", vfs_open(v, data, VFS_OPEN_WRITE | VFS_OPEN_TRUNCATE, &f));
-  STEP("size after open with truncate", vfs_file_size(f, &size));
-  EXPECT("open with truncate empties", size == 0);
-  STEP("close truncated", vfs_file_close(f));
-  f = NULL;
-
-  STEP("replace (new)", vfs_replace(v, manifest, "first", 5));
-  STEP("replace (over)", vfs_replace(v, manifest, "second!", 7));
-  {
-    buffer b;
-    buffer_init(&b);
-    strata_status *rst = vfs_read_file(v, manifest, &b);
-    int ok = !rst && b.len == 7 && !memcmp(b.data, "second!", 7);
-    buffer_free(&b);
-    STEP("read replaced", rst);
-    EXPECT("replace swapped the contents", ok);
-  }
-
-  {
-    listing l = {0, 0, 0, 0};
-    STEP("list", vfs_list(v, dir, count_entry, &l));
-    EXPECT("list sees two files and a folder", l.files == 2 && l.dirs == 1 && l.saw_data && l.saw_sub);
-  }
-
-  STEP("lock", vfs_lock_acquire(v, lockp, &lock));
-  {
-    vfs_lock *second = NULL;
-    strata_status *lst = vfs_lock_acquire(v, lockp, &second);
-    if (!lst) strata_status_free(vfs_lock_release(v, second));
-    EXPECT_CODE("second lock of the same path", lst, STRATA_LOCKED);
-  }
-  STEP("unlock", vfs_lock_release(v, lock));
-  lock = NULL;
-  STEP("lock after unlock", vfs_lock_acquire(v, lockp, &lock));
-  STEP("unlock again", vfs_lock_release(v, lock));
-  lock = NULL;
-
-  EXPECT_CODE("rmdir of a non-empty folder", vfs_rmdir(v, dir), STRATA_IO);
-  STEP("remove", vfs_remove(v, data));
-  EXPECT_CODE("remove missing", vfs_remove(v, data), STRATA_NOT_FOUND);
-  STEP("remove tree", vfs_remove_tree(v, dir));
-  STEP("exists after remove tree", vfs_exists(v, dir, &exists, &is_dir));
-  EXPECT("folder gone", !exists);
-
-done:
-  if (f) strata_status_free(vfs_file_close(f));
-  if (g) strata_status_free(vfs_file_close(g));
-  if (lock) strata_status_free(vfs_lock_release(v, lock));
-  if (st) strata_status_free(vfs_remove_tree(v, dir));
-  free(data);
-  free(sub);
-  free(manifest);
-  free(lockp);
-  free(missing);
+  strata_status *rst = vfs_remove_tree(v, dir);
+  if (!st) st = rst;
+  else strata_status_free(rst);
+  free(plain_root);
+  free(fault_root);
   return st;
 }
 

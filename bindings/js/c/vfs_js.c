@@ -1,6 +1,8 @@
 /*
  * vfs_js.c -- a VFS whose operations are carried out by JavaScript (the JS package's storage
- * backends: Node `fs` today, OPFS and IndexedDB later).
+ * backends: Node `fs` today, OPFS and IndexedDB later). Every JS backend implements the contract
+ * of include/strata_vfs.h -- the same codes, EOF, append and replace semantics as the C backends --
+ * and is held to it by the conformance suite (strata_js_vfs_check, tests/js/vfs_node.test.mjs).
  *
  * Each operation calls one import from library_strata_host.js, which forwards to the backend
  * object the package put on the module (`Module.strataHost`). The imports are proxied to the
@@ -44,7 +46,7 @@ typedef struct js_file {
   int fd;
 } js_file;
 
-struct vfs_lock {
+struct strata_vfs_lock {
   int id;
 };
 
@@ -109,7 +111,13 @@ static strata_status *js_file_close(vfs_file *f) {
 }
 
 static const vfs_file_ops js_file_ops = {
-  js_file_read, js_file_write, js_file_append, js_file_sync, js_file_truncate, js_file_size, js_file_close,
+    .read = js_file_read,
+    .write = js_file_write,
+    .append = js_file_append,
+    .sync = js_file_sync,
+    .truncate = js_file_truncate,
+    .size = js_file_size,
+    .close = js_file_close,
 };
 
 static strata_status *js_open(vfs *v, const char *path, int flags, vfs_file **out) {
@@ -214,8 +222,19 @@ static strata_status *js_unlock(vfs *v, vfs_lock *lock) {
 }
 
 static const vfs_ops js_vfs_ops = {
-  "js", js_open, js_exists, js_remove, js_mkdir, js_rmdir, js_list,
-  js_replace, js_sync_dir, js_lock, js_unlock, vfs_destroy_stateless,
+    .version = STRATA_VFS_VERSION,
+    .name = "js",
+    .open = js_open,
+    .exists = js_exists,
+    .remove = js_remove,
+    .mkdir = js_mkdir,
+    .rmdir = js_rmdir,
+    .list = js_list,
+    .replace = js_replace,
+    .sync_dir = js_sync_dir,
+    .lock = js_lock,
+    .unlock = js_unlock,
+    .destroy = vfs_destroy_stateless,
 };
 
 strata_status *vfs_js_new(vfs **out) {
