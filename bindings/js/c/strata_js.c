@@ -73,21 +73,46 @@ static strata_status *apply_compaction(strata_options *o, const double *c) {
   return st;
 }
 
-/* The option ranges of strata.h, for the JS side to check the same bounds (see index.js):
- * out[0..1] memtable size, [2] block cache max, [3..4] block size, [5] bloom bits max,
- * [6] max sealed memtables max, [7] level ratio max, [8] size ratio max, [9..10] table target size. */
-void strata_js_option_limits(double *out) {
-  out[0] = (double)STRATA_MEMTABLE_SIZE_MIN;
-  out[1] = (double)STRATA_MEMTABLE_SIZE_MAX;
-  out[2] = (double)STRATA_BLOCK_CACHE_SIZE_MAX;
-  out[3] = STRATA_BLOCK_SIZE_MIN;
-  out[4] = STRATA_BLOCK_SIZE_MAX;
-  out[5] = STRATA_BLOOM_BITS_MAX;
-  out[6] = STRATA_MAX_SEALED_MEMTABLES_MAX;
-  out[7] = STRATA_LEVEL_RATIO_MAX;
-  out[8] = STRATA_SIZE_RATIO_MAX;
-  out[9] = (double)STRATA_TABLE_TARGET_SIZE_MIN;
-  out[10] = (double)STRATA_TABLE_TARGET_SIZE_MAX;
+/* The limits and defaults of strata_limits.h as built for this module (wasm32), by name. */
+#define JS_CONSTANT(name) {#name, (double)STRATA_##name}
+static const struct js_constant {
+  const char *name;
+  double value;
+} js_constants[] = {
+    JS_CONSTANT(KEY_MAX),
+    JS_CONSTANT(VALUE_MAX),
+    JS_CONSTANT(BATCH_ITEM_OVERHEAD),
+    JS_CONSTANT(BATCH_BYTES_MAX),
+    JS_CONSTANT(BATCH_COUNT_MAX),
+    JS_CONSTANT(MEMTABLE_SIZE_MIN),
+    JS_CONSTANT(MEMTABLE_SIZE_MAX),
+    JS_CONSTANT(BLOCK_CACHE_SIZE_MAX),
+    JS_CONSTANT(BLOCK_SIZE_MIN),
+    JS_CONSTANT(BLOCK_SIZE_MAX),
+    JS_CONSTANT(BLOOM_BITS_MAX),
+    JS_CONSTANT(MAX_SEALED_MEMTABLES_MAX),
+    JS_CONSTANT(LEVEL_RATIO_MAX),
+    JS_CONSTANT(SIZE_RATIO_MAX),
+    JS_CONSTANT(TABLE_TARGET_SIZE_MIN),
+    JS_CONSTANT(TABLE_TARGET_SIZE_MAX),
+    JS_CONSTANT(DEFAULT_MEMTABLE_SIZE),
+    JS_CONSTANT(DEFAULT_BLOCK_CACHE_SIZE),
+    JS_CONSTANT(DEFAULT_BLOCK_SIZE),
+    JS_CONSTANT(DEFAULT_BLOOM_BITS_PER_KEY),
+    JS_CONSTANT(DEFAULT_MAX_SEALED_MEMTABLES),
+    JS_CONSTANT(DEFAULT_TABLE_TARGET_SIZE),
+    JS_CONSTANT(DEFAULT_LEVEL0_TRIGGER),
+    JS_CONSTANT(DEFAULT_LEVEL0_SLOWDOWN),
+    JS_CONSTANT(DEFAULT_LEVEL0_STOP),
+    JS_CONSTANT(DEFAULT_LEVEL_RATIO),
+    JS_CONSTANT(DEFAULT_SIZE_RATIO),
+    JS_CONSTANT(DEFAULT_MAX_SPACE_AMP_PCT),
+};
+
+const char *strata_js_constant(uint32_t i, double *value) {
+  if (!value || i >= sizeof js_constants / sizeof js_constants[0]) return NULL;
+  *value = js_constants[i].value;
+  return js_constants[i].name;
 }
 
 /* The JS side validated every option; the setters check again, and name what they refuse. */

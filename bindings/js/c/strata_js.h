@@ -28,8 +28,9 @@ strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, i
 strata_status *strata_js_close(strata_db *db);
 /* strata_resume: retries failed background work now. */
 strata_status *strata_js_resume(strata_db *db);
-/* The option ranges of strata.h as 11 doubles (see strata_js.c). */
-void strata_js_option_limits(double *out);
+/* The constants of strata_limits.h by name: the i-th name (NULL past the last) and its value in
+ * *value. The JS side builds its limits and defaults from these, so it has no copy of them. */
+const char *strata_js_constant(uint32_t i, double *value);
 strata_status *strata_js_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen,
                              int sync);
 strata_status *strata_js_delete(strata_db *db, const void *key, size_t klen, int sync);

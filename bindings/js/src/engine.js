@@ -52,6 +52,35 @@ export async function loadModule({ threads = false, moduleArgs = {}, moduleUrl }
   return { module: await Promise.race([factory(args), failed]), variant };
 }
 
+// The limits and defaults of include/strata_limits.h, by name without the STRATA_ prefix
+// (KEY_MAX, VALUE_MAX, DEFAULT_MEMTABLE_SIZE, ...), read from a module's strata_js_constant().
+export function readConstants(module) {
+  const out = {};
+  const p = module._malloc(8);
+  if (!p) throw Object.assign(new Error('strata-lsm: out of wasm memory'), { code: 'STRATA_NO_MEMORY' });
+  try {
+    for (let i = 0; ; i++) {
+      const name = module._strata_js_constant(i, p);
+      if (!name) break;
+      out[module.UTF8ToString(name)] = module.HEAPF64[p >>> 3];
+    }
+  } finally {
+    module._free(p);
+  }
+  return Object.freeze(out);
+}
+
+// The constants of the single-threaded build, read once per process (both builds are wasm32
+// and share them), so open() can check options before it loads the module it will run on.
+let constants = null;
+export function engineConstants() {
+  if (!constants) {
+    constants = loadModule({}).then(({ module }) => readConstants(module));
+    constants.catch(() => { constants = null; }); // a later call tries again
+  }
+  return constants;
+}
+
 export async function loadEngine({ threads = false } = {}) {
   const { module, variant } = await loadModule({ threads });
   return new Engine(module, variant);

@@ -10,7 +10,8 @@
 import path from 'node:path';
 
 import errors from './errors.cjs';
-import { KEY_MAX, Native, STATS_COUNT, checkBytes, checkLocation, describeKey, invalid } from './native.js';
+import { engineConstants } from './engine.js';
+import { Native, STATS_COUNT, checkBytes, checkLocation, describeKey, invalid } from './native.js';
 import { checkOpenOptions } from './options.js';
 
 export const { StrataError } = errors;
@@ -34,16 +35,31 @@ function encodingOf(name, what) {
   throw invalid(`${what} must be 'utf8' or 'buffer', not ${JSON.stringify(name)}`);
 }
 
-function checkKey(key) {
+// The byte length of bytes or of a string's UTF-8, exact whenever it exceeds `max`: a string
+// that cannot exceed it (each UTF-16 unit is at most 3 bytes) is not measured.
+function byteLength(x, max) {
+  if (typeof x !== 'string') return x.length;
+  return x.length * 3 <= max ? x.length : Buffer.byteLength(x);
+}
+
+// `limits` are the engine's (strata_limits.h, read from the module: Native#limits).
+function checkKey(key, limits) {
   const k = checkBytes(key, 'key');
-  const len = typeof k === 'string' ? Buffer.byteLength(k) : k.length;
-  if (len > KEY_MAX) throw invalid(`key ${describeKey(k)} is ${len} bytes; keys are at most ${KEY_MAX} bytes`);
+  const len = byteLength(k, limits.KEY_MAX);
+  if (len > limits.KEY_MAX) throw invalid(`key ${describeKey(k)} is ${len} bytes; keys are at most ${limits.KEY_MAX} bytes`);
   return k;
 }
 
-function checkValue(value, key) {
+// Refused here, before the value is copied into wasm memory (where a value of gigabytes would
+// fail to allocate): the limit every build of the engine stores, flushes and reads back.
+function checkValue(value, key, limits) {
   if (value === null || value === undefined) throw invalid(`value of key ${describeKey(key)} must not be ${value}`);
-  return checkBytes(value, `value of key ${describeKey(key)}`);
+  const v = checkBytes(value, `value of key ${describeKey(key)}`);
+  const len = byteLength(v, limits.VALUE_MAX);
+  if (len > limits.VALUE_MAX) {
+    throw invalid(`value of key ${describeKey(key)} is ${len} bytes; values are at most ${limits.VALUE_MAX} bytes (STRATA_VALUE_MAX)`);
+  }
+  return v;
 }
 
 function toBytes(x) {
@@ -68,7 +84,7 @@ function prefixEnd(prefix) {
 }
 
 // Normalises {gt, gte, lt, lte, prefix} to one lower and one upper bound of bytes.
-function rangeOf(opts) {
+function rangeOf(opts, limits) {
   let lo = null; // { key, inclusive }
   let hi = null;
   const tighterLo = (key, inclusive) => {
@@ -82,10 +98,10 @@ function rangeOf(opts) {
     if (c < 0 || (c === 0 && !inclusive)) hi = { key, inclusive };
   };
   for (const [name, inclusive, set] of [['gt', false, tighterLo], ['gte', true, tighterLo], ['lt', false, tighterHi], ['lte', true, tighterHi]]) {
-    if (opts[name] !== undefined) set(toBytes(checkKey(opts[name])), inclusive);
+    if (opts[name] !== undefined) set(toBytes(checkKey(opts[name], limits)), inclusive);
   }
   if (opts.prefix !== undefined) {
-    const p = toBytes(checkKey(opts.prefix));
+    const p = toBytes(checkKey(opts.prefix, limits));
     tighterLo(p, true);
     const end = prefixEnd(p);
     if (end) tighterHi(end, false);
@@ -131,7 +147,8 @@ const RECOVERY_MODES = { strict: 0, 'point-in-time': 1 };
 
 export async function open(location, options = {}) {
   checkLocation(location);
-  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction } = checkOpenOptions(options);
+  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction } =
+    checkOpenOptions(options, await engineConstants());
   const memory = location === ':memory:' || options.backend === 'memory';
   const recoveryMode = options.recoveryMode === undefined ? 'strict' : options.recoveryMode;
   if (typeof recoveryMode !== 'string' || !Object.hasOwn(RECOVERY_MODES, recoveryMode)) {
@@ -250,8 +267,8 @@ class Database {
 
   async put(key, value, options = {}) {
     this.#ensureOpen('put');
-    const k = checkKey(key);
-    const v = checkValue(value, k);
+    const k = checkKey(key, this.#native.limits);
+    const v = checkValue(value, k, this.#native.limits);
     this.#throwMaintenanceError();
     const n = this.#native;
     const [kp, kl, vp, vl] = n.put(k, v);
@@ -261,7 +278,7 @@ class Database {
 
   async del(key, options = {}) {
     this.#ensureOpen('del');
-    const k = checkKey(key);
+    const k = checkKey(key, this.#native.limits);
     this.#throwMaintenanceError();
     const n = this.#native;
     const [kp, kl] = n.put(k);
@@ -271,7 +288,7 @@ class Database {
 
   // Reads one key at a snapshot pointer (0 = latest); undefined when absent.
   _getAt(snap, key, encoding, valueWanted = true) {
-    const k = checkKey(key);
+    const k = checkKey(key, this.#native.limits);
     const n = this.#native;
     const m = n.m;
     if (valueWanted) n.ensureOut(65536);
@@ -330,21 +347,33 @@ class Database {
   }
 
   // Encodes every operation into one buffer and applies it with one wasm call.
+  // The batch limits are the engine's: each operation counts BATCH_ITEM_OVERHEAD + key + value
+  // bytes, as in the journal record; checked before anything is copied into wasm memory.
   #writeOps(operations, sync) {
+    const limits = this.#native.limits;
+    if (operations.length > limits.BATCH_COUNT_MAX) {
+      throw invalid(`batch of ${operations.length} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
+    }
     const parts = [];
     let need = 0;
+    let encoded = 0; // the engine's count of the batch's bytes
     operations.forEach((op, i) => {
       if (op === null || typeof op !== 'object') throw invalid(`batch operation ${i} must be an object`);
-      const k = checkKey(op.key);
+      const k = checkKey(op.key, limits);
       if (op.type === 'put') {
-        const v = checkValue(op.value, k);
+        const v = checkValue(op.value, k, limits);
         parts.push(0, toBytes(k), toBytes(v));
         need += 9 + parts[parts.length - 2].length + parts[parts.length - 1].length;
+        encoded += limits.BATCH_ITEM_OVERHEAD + parts[parts.length - 2].length + parts[parts.length - 1].length;
       } else if (op.type === 'del') {
         parts.push(1, toBytes(k), null);
         need += 5 + parts[parts.length - 2].length;
+        encoded += limits.BATCH_ITEM_OVERHEAD + parts[parts.length - 2].length;
       } else {
         throw invalid(`batch operation ${i} has type ${JSON.stringify(op.type)}; expected 'put' or 'del'`);
+      }
+      if (encoded > limits.BATCH_BYTES_MAX) {
+        throw invalid(`batch of ${encoded} bytes up to operation ${i} exceeds the limit of ${limits.BATCH_BYTES_MAX} bytes (STRATA_BATCH_BYTES_MAX)`);
       }
     });
     const n = this.#native;
@@ -399,7 +428,7 @@ class Database {
     if (shape === 'entries' && options.values === false) want &= ~2;
     const limit = options.limit === undefined || options.limit === null || options.limit < 0 ? Infinity : options.limit;
     if (typeof limit !== 'number' || Number.isNaN(limit)) throw invalid('limit must be a number');
-    const { lo, hi } = rangeOf(options);
+    const { lo, hi } = rangeOf(options, this.#native.limits);
     const n = this.#native;
     const [lop, lol, hip, hil] = n.put(lo ? lo.key : new Uint8Array(0), hi ? hi.key : new Uint8Array(0));
     n.check(n.m._strata_js_iter_new(this.#db, snapshot ? snapshot._ptr : 0,
@@ -723,7 +752,7 @@ class Iterator {
   // Moves to the first key >= target (the last key <= target when reverse), within the range.
   seek(target) {
     this.#ensureOpen('seek');
-    let t = toBytes(checkKey(target));
+    let t = toBytes(checkKey(target, this.#n.limits));
     const { lo, hi, reverse } = this.#o;
     if (!reverse && lo && compareBytes(t, lo.key) < 0) t = lo.key;
     if (reverse && hi && compareBytes(t, hi.key) > 0) t = hi.key;

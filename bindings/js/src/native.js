@@ -1,13 +1,12 @@
 // The thin layer over one wasm module instance: statuses to errors, reusable buffers in wasm
 // memory, keys and values copied in once (TextEncoder.encodeInto straight into wasm memory).
-import { loadModule } from './engine.js';
+import { loadModule, readConstants } from './engine.js';
 import errors from './errors.cjs';
 import { NodeHost } from './node_host.js';
 
 const { StrataError } = errors;
 const encoder = new TextEncoder();
 
-export const KEY_MAX = 65535;
 export const STATS_COUNT = 69; // doubles written by strata_js_stats
 
 export function invalid(message) {
@@ -60,6 +59,7 @@ export class Native {
     this.m = module;
     this.variant = variant;
     this.host = host;
+    this.limits = readConstants(module); // strata_limits.h: KEY_MAX, VALUE_MAX, BATCH_*, ...
     this.words = this.alloc(64); // out-parameters: 16 x u32 (or 8 x f64)
     this.inPtr = 0;
     this.inCap = 0;
