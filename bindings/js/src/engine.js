@@ -70,15 +70,22 @@ export function readConstants(module) {
   return Object.freeze(out);
 }
 
-// The constants of the single-threaded build, read once per process (both builds are wasm32
-// and share them), so open() can check options before it loads the module it will run on.
-let constants = null;
-export function engineConstants() {
-  if (!constants) {
-    constants = loadModule({}).then(({ module }) => readConstants(module));
-    constants.catch(() => { constants = null; }); // a later call tries again
+// The constants of a build, read once per process from an instance of its own, so open() can
+// check options before it loads the module the database will run on.
+const constants = new Map(); // variant -> Promise<constants>
+export function engineConstants({ threads = false } = {}) {
+  const variant = threads ? 'mt' : 'st';
+  let p = constants.get(variant);
+  if (!p) {
+    p = loadModule({ threads }).then(({ module }) => {
+      const c = readConstants(module);
+      module.PThread?.terminateAllThreads(); // the pthreads build's pool would keep the process alive
+      return c;
+    });
+    p.catch(() => constants.delete(variant)); // a later call tries again
+    constants.set(variant, p);
   }
-  return constants;
+  return p;
 }
 
 export async function loadEngine({ threads = false } = {}) {

@@ -148,7 +148,7 @@ const RECOVERY_MODES = { strict: 0, 'point-in-time': 1 };
 export async function open(location, options = {}) {
   checkLocation(location);
   const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction } =
-    checkOpenOptions(options, await engineConstants());
+    checkOpenOptions(options, await engineConstants({ threads: options?.threads === true }));
   const memory = location === ':memory:' || options.backend === 'memory';
   const recoveryMode = options.recoveryMode === undefined ? 'strict' : options.recoveryMode;
   if (typeof recoveryMode !== 'string' || !Object.hasOwn(RECOVERY_MODES, recoveryMode)) {
