@@ -282,6 +282,8 @@ static strata_status *write_one(strata_db *db, value_type type, const void *key,
   write_batch_clear(&db->single);
   strata_status *st = write_batch_add(&db->single, type, slice_make(key, klen), slice_make(value, vlen));
   if (!st) st = write_locked(db, &db->single, sync);
+  /* one big value must not keep a copy of its size alive (values reach STRATA_VALUE_MAX) */
+  if (db->single.rep.cap > ((size_t)1 << 20)) write_batch_free(&db->single);
   sync_mutex_unlock(&db->write_mu);
   return st;
 }
