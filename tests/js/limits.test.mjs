@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 
 import { engineConstants } from '../../bindings/js/src/engine.js';
 import { StrataError, open } from '../../bindings/js/src/index.js';
+import { Native } from '../../bindings/js/src/native.js';
 import { removeTempDirs, tempDir } from './helpers.mjs';
 
 after(() => removeTempDirs());
@@ -81,6 +82,35 @@ describe('limits', () => {
       assert.equal(await db.get('k'), undefined);
     } finally {
       await db.close();
+    }
+  });
+
+  // Past the JS checks, the engine itself refuses on the length alone: a 16-byte buffer passed
+  // with a length of 2^31 + 16 is never read.
+  test('the engine refuses an oversized value by its length, before reading it', async () => {
+    const native = await Native.load({ memory: true });
+    const m = native.m;
+    const p = native.cstring('edge-db');
+    try {
+      native.check(m._strata_js_open(p, native.vfs, 1, 0, -1, -1, -1, -1, 0, -1, 0, 0, native.words), 'open');
+      const db = native.word(0);
+      const buf = native.alloc(16);
+      const attempt = (len) => {
+        const st = m._strata_js_put(db, buf, 1, buf, len, 0);
+        if (!st) return 'ok';
+        const msg = m.UTF8ToString(m._strata_status_message(st));
+        const code = m.UTF8ToString(m._strata_code_name(m._strata_status_code(st)));
+        m._strata_status_free(st);
+        return `${code}: ${msg}`;
+      };
+      assert.match(attempt(2 ** 31 + 16), /^STRATA_INVALID_ARGUMENT: value of 2147483664 bytes is larger than the limit of 134217728 bytes/);
+      assert.match(attempt(C.VALUE_MAX + 1), /^STRATA_INVALID_ARGUMENT: value of 134217729 bytes/);
+      assert.equal(attempt(16), 'ok');
+      m._free(buf);
+      native.check(m._strata_js_close(db), 'close');
+    } finally {
+      m._free(p);
+      native.free();
     }
   });
 
