@@ -3,9 +3,11 @@
 // processes.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 
+import { decodeRecord, encodeRecord, recordHost } from '../../bindings/js/src/lock_record.js';
 import { Native } from '../../bindings/js/src/native.js';
 import { child, killAll, nativeEntry, removeTempDirs, tempDir } from './helpers.mjs';
 
@@ -119,8 +121,9 @@ test('a lock held by another process is STRATA_LOCKED; after kill -9 it is taken
     const file = path.join(tempDir(), 'LOCK');
     const holder = child(holdLockScript, [nativeEntry, file]);
     await holder.waitFor(/^locked$/);
-    const owner = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const owner = decodeRecord(fs.readFileSync(file));
     assert.equal(owner.pid, holder.proc.pid);
+    assert.equal(owner.runtime, 'node');
     assert.throws(() => lock(native, file), (e) => e.code === 'STRATA_LOCKED' && e.message.includes(`process ${holder.proc.pid}`));
     // A second child is refused too.
     const second = child(holdLockScript, [nativeEntry, file]);
@@ -128,22 +131,26 @@ test('a lock held by another process is STRATA_LOCKED; after kill -9 it is taken
     await holder.kill9();
     assert.ok(fs.existsSync(file), 'kill -9 leaves the lock file behind');
     const h = lock(native, file); // stale: the pid is gone
-    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).pid, process.pid);
+    assert.equal(decodeRecord(fs.readFileSync(file)).pid, process.pid);
     unlock(native, h);
   } finally {
     native.free();
   }
 });
 
-test('a lock file naming a live pid with another start time (pid reuse) is stale', async () => {
+test('a lock file naming a live pid with another start time (pid reuse) is stale; a damaged one is refused until old', async () => {
   const native = await Native.load();
   try {
     const file = path.join(tempDir(), 'LOCK');
-    fs.writeFileSync(file, JSON.stringify({ pid: process.ppid, start: '1', host: (await import('node:os')).hostname(), token: 'x' }));
+    fs.writeFileSync(file, encodeRecord({ runtime: 'node', pid: process.ppid, start: 1n, host: recordHost(os.hostname()), since: Date.now(), token: '00000000000000ab' }));
     const h = lock(native, file);
     unlock(native, h);
-    fs.writeFileSync(file, 'garbage that is not JSON');
-    const h2 = lock(native, file); // unreadable lock: nobody can prove it holds it
+    fs.writeFileSync(file, 'garbage that is not a record');
+    // unreadable: nobody can prove who holds it; refused with the way out while it is fresh
+    assert.throws(() => lock(native, file), (e) => e.code === 'STRATA_LOCKED' && /damaged.*remove /.test(e.message));
+    const old = Date.now() / 1000 - 60;
+    fs.utimesSync(file, old, old);
+    const h2 = lock(native, file); // an old damaged lock is taken over
     unlock(native, h2);
   } finally {
     native.free();
