@@ -2,7 +2,8 @@
  * strata_limits.h -- every size limit and every default of Strata, in one place (included by
  * strata.h). The engine's internal layers check against these macros (with _Static_asserts where
  * a file format fixes a bound), the public functions enforce them on entry, and the JS binding
- * reads them from the compiled engine (strata_js_limits), so no number here has a second copy.
+ * reads them from the compiled engine (the limits descriptor, strata_js_describe), so no number
+ * here has a second copy.
  *
  * What the API accepts can be stored: a write that passes strata_put / strata_batch_put /
  * strata_write can be journaled, applied, flushed, compacted, read back and replayed by every

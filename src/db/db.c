@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../journal/journal_files.h"
+#include "../util/check.h"
 #include "../util/clock.h"
 #include "db_internal.h"
 
@@ -24,6 +25,7 @@ static int error_can_heal(const strata_status *st) {
 }
 
 void db_bg_fail(strata_db *db, strata_status *st, int source) {
+  sync_mutex_assert_held(&db->bg_mu);
   uint64_t now = clock_monotonic_ms();
   /* the first error is the one to report, unless a write left memory behind its journal */
   if (db->bg_error && (db->bg_error_sticky || (db->bg_error_source != source && source != DB_BG_FOREGROUND))) {
@@ -43,6 +45,7 @@ void db_bg_fail(strata_db *db, strata_status *st, int source) {
 }
 
 void db_bg_healed(strata_db *db, int source) {
+  sync_mutex_assert_held(&db->bg_mu);
   if (!db->bg_error || db->bg_error_source != source || db->bg_error_sticky) return;
   strata_status_free(db->bg_error);
   db->bg_error = NULL;
@@ -53,6 +56,7 @@ void db_bg_healed(strata_db *db, int source) {
 }
 
 int db_bg_may_run(strata_db *db, int source, uint64_t *wait_ms) {
+  sync_mutex_assert_held(&db->bg_mu);
   *wait_ms = 0;
   if (!db->bg_error) return 1;
   if (db->bg_error_sticky || db->bg_error_source != source) return 0;
@@ -84,6 +88,7 @@ static strata_status *remove_spent_journals(strata_db *db) {
 }
 
 strata_status *db_flush_sealed(strata_db *db) {
+  sync_mutex_assert_not_held(&db->bg_mu);
   int flushed = 1, any = 0;
   while (flushed) {
     STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
@@ -164,6 +169,7 @@ strata_status *strata_resume(strata_db *db) {
 
 /* Seals the active memtable once it is full (write_mu held) and wakes the flusher. */
 static strata_status *seal_if_full(strata_db *db) {
+  sync_mutex_assert_held(&db->write_mu);
   if (tree_active_memtable_bytes(db->tree) < db->opts.memtable_size) return NULL;
   STATUS_TRY(journal_writer_rotate(db->journal));
   int sealed = 0;
@@ -183,6 +189,7 @@ static strata_status *seal_if_full(strata_db *db) {
  * can fail happens before the write, so a failed write was not applied.
  */
 static strata_status *make_room(strata_db *db) {
+  sync_mutex_assert_held(&db->write_mu);
   STATUS_TRY(seal_if_full(db));
   if (tree_sealed_count(db->tree) <= db->opts.max_sealed_memtables) return NULL;
   atomic_u64_fetch_add(&db->write_stalls, 1);
@@ -213,6 +220,18 @@ static strata_status *gather_items(strata_db *db, const write_batch *b, size_t *
   return NULL;
 }
 
+/* Everything of applying a batch that can fail: its items gathered (a batch that cannot be decoded
+ * never reaches the journal) and their memtable room reserved, so a journaled batch lands whole. */
+static strata_status *prepare_batch(strata_db *db, const write_batch *b, size_t *n) {
+  STATUS_TRY(gather_items(db, b, n));
+  size_t bytes = 0;
+  for (size_t i = 0; i < *n && bytes != SIZE_MAX; i++) {
+    size_t one = memtable_entry_bound(db->items[i].key.len, db->items[i].value.len);
+    bytes = one > SIZE_MAX - bytes ? SIZE_MAX : bytes + one;
+  }
+  return tree_reserve(db->tree, bytes);
+}
+
 /* Applies the n gathered items newest first: an older operation on the same key in the batch
  * is superseded. */
 static strata_status *apply_items(strata_db *db, size_t n, uint64_t seqno) {
@@ -228,7 +247,7 @@ static strata_status *apply_items(strata_db *db, size_t n, uint64_t seqno) {
 /* Gathers and applies a batch (journal replay). */
 strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
   size_t n = 0;
-  STATUS_TRY(gather_items(db, b, &n));
+  STATUS_TRY(prepare_batch(db, b, &n));
   return apply_items(db, n, seqno);
 }
 
@@ -241,10 +260,10 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
   STATUS_TRY(make_room(db));
   uint64_t seqno = db->next_seqno;
   size_t n = 0;
-  STATUS_TRY(gather_items(db, b, &n)); /* a batch that cannot be decoded never reaches the journal */
+  STATUS_TRY(prepare_batch(db, b, &n));
   STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
   strata_status *st = apply_items(db, n, seqno);
-  if (st) {
+  if (STRATA_NEVER(st != NULL)) {
     /* The journal holds the batch, so the next open applies it; in memory some of its items
      * may be in, under a seqno the next write would reuse. Refuse writes until reopened. */
     st = status_wrap(st, "the write was journaled but not applied in memory; it will be visible after the "

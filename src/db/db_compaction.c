@@ -110,6 +110,7 @@ void db_compaction_free(strata_db *db) {
 }
 
 void db_compaction_notify(strata_db *db) {
+  sync_mutex_assert_not_held(&db->bg_mu);
   if (!db->compactor) return;
   atomic_u64_store(&db->l0_tables, current_l0_tables(db));
   sync_mutex_lock(&db->bg_mu);
@@ -125,6 +126,7 @@ static void sleep_briefly(void) {
 #endif
 
 strata_status *db_compaction_stall(strata_db *db) {
+  sync_mutex_assert_held(&db->write_mu);
   if (!db->compactor || !stalls_apply(db)) return NULL;
   uint64_t l0 = atomic_u64_load(&db->l0_tables);
   if (l0 < db->opts.l0_slowdown) return NULL;

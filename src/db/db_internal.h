@@ -140,7 +140,8 @@ strata_status *db_check_range(const strata_range *range, const char *fn);
 /* Applies a batch to the active memtable under `seqno` (write_mu held, or the open replaying). */
 strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno);
 
-/* Flushes sealed memtables until none waits (caller holds no db lock), deleting spent journals. */
+/* Flushes sealed memtables until none waits, deleting spent journals. bg_mu not held; write_mu is
+ * held when a writer without background threads flushes past the sealed limit itself. */
 strata_status *db_flush_sealed(strata_db *db);
 
 /* --- db_recovery.c ------------------------------------------------------------------------ */

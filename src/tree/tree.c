@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/check.h"
 #include "../util/clock.h"
 #include "../version/lost_folder.h"
 #include "tree_internal.h"
@@ -70,43 +71,63 @@ void tree_retire_tables(tree *t, const version *old, const version *next) {
 
 /* --- installs ---------------------------------------------------------------------------- */
 
-strata_status *tree_install_locked(tree *t, uint64_t installed_seqno) {
-  super_version *sv = NULL;
-  STATUS_TRY(super_version_new(t->active, t->sealed, t->sealed_count, t->version, installed_seqno, &sv));
-  strata_status *st = version_history_install(&t->history, sv);
-  super_version_unref(sv);
+strata_status *tree_prepare_install(tree *t, memtable *active, memtable *const *sealed, size_t sealed_count,
+                                   version *v, uint64_t installed_seqno, super_version **out) {
+  sync_mutex_assert_held(&t->mu);
+  *out = NULL;
+  STATUS_TRY(super_version_new(active, sealed, sealed_count, v, installed_seqno, out));
+  strata_status *st = version_history_reserve(&t->history);
+  if (st) {
+    super_version_unref(*out);
+    *out = NULL;
+  }
   return st;
+}
+
+void tree_install_prepared(tree *t, super_version *sv) {
+  sync_mutex_assert_held(&t->mu);
+  version_history_install(&t->history, sv);
+  super_version_unref(sv);
 }
 
 strata_status *tree_commit_version(tree *t, version *next, uint64_t flushed_seqno, uint64_t journal_min,
                                    uint64_t installed_seqno, int drop_oldest_sealed) {
+  sync_mutex_assert_held(&t->install_mu);
+  sync_mutex_assert_not_held(&t->mu);
+  /* mu is held from here to the install, so the super version built now is the one to install, and
+   * everything that can fail happens before the manifest makes `next` durable: a failure after it
+   * would leave readers on a version whose tables the caller then removes. */
   sync_mutex_lock(&t->mu);
+  if (installed_seqno == TREE_KEEP_INSTALLED_SEQNO) {
+    super_version *cur = version_history_current(&t->history);
+    installed_seqno = cur->installed_seqno;
+    super_version_unref(cur);
+  }
+  STRATA_ASSERT(!drop_oldest_sealed || t->sealed_count > 0);
+  size_t sealed_after = t->sealed_count - (drop_oldest_sealed ? 1 : 0);
+  super_version *sv = NULL;
+  strata_status *st = tree_prepare_install(t, t->active, t->sealed, sealed_after, next, installed_seqno, &sv);
   manifest_state m = {t->next_file_id, flushed_seqno, journal_min, next};
-  sync_mutex_unlock(&t->mu);
   /* the manifest is durable before anyone can read the new version */
-  strata_status *st = manifest_write(t->fs, t->dir, &t->manifest_epoch, &m);
+  if (!st) st = manifest_write(t->fs, t->dir, &t->manifest_epoch, &m);
   if (st) {
+    sync_mutex_unlock(&t->mu);
+    super_version_unref(sv);
     version_unref(next);
     return st;
   }
-  sync_mutex_lock(&t->mu);
   version *old = t->version;
   memtable *flushed = NULL;
   t->version = next;
   t->flushed_seqno = flushed_seqno;
   t->journal_min = journal_min;
   if (drop_oldest_sealed) flushed = t->sealed[--t->sealed_count];
-  if (installed_seqno == TREE_KEEP_INSTALLED_SEQNO) {
-    super_version *cur = version_history_current(&t->history);
-    installed_seqno = cur->installed_seqno;
-    super_version_unref(cur);
-  }
-  st = tree_install_locked(t, installed_seqno);
+  tree_install_prepared(t, sv);
   sync_mutex_unlock(&t->mu);
   memtable_unref(flushed);
   tree_retire_tables(t, old, next);
   version_unref(old);
-  return st;
+  return NULL;
 }
 
 /* --- open and close ---------------------------------------------------------------------- */
@@ -398,6 +419,8 @@ size_t tree_versions_alive(tree *t) { return version_history_length(&t->history)
 
 /* --- writes ------------------------------------------------------------------------------ */
 
+strata_status *tree_reserve(tree *t, size_t bytes) { return memtable_reserve(t->active, bytes); }
+
 strata_status *tree_write(tree *t, slice key, uint64_t seqno, value_type type, slice value) {
   return memtable_insert(t->active, key, seqno, type, value);
 }
@@ -432,6 +455,7 @@ strata_status *tree_rotate_memtable(tree *t, uint64_t next_seqno, uint64_t journ
   STATUS_TRY(memtable_new(&fresh));
   sync_mutex_lock(&t->mu);
   strata_status *st = NULL;
+  STRATA_TESTCASE(t->sealed_count == t->sealed_cap && t->sealed_cap > 0); /* the sealed list grows */
   if (t->sealed_count == t->sealed_cap) {
     size_t cap = t->sealed_cap ? t->sealed_cap * 2 : 4;
     memtable **grown = realloc(t->sealed, cap * sizeof *grown);
@@ -441,18 +465,26 @@ strata_status *tree_rotate_memtable(tree *t, uint64_t next_seqno, uint64_t journ
     if (grown && tags) t->sealed_cap = cap;
     else st = status_no_memory();
   }
+  super_version *sv = NULL;
   if (!st) {
     memmove(&t->sealed[1], &t->sealed[0], t->sealed_count * sizeof *t->sealed);
     memmove(&t->sealed_tags[1], &t->sealed_tags[0], t->sealed_count * sizeof *t->sealed_tags);
     t->sealed[0] = t->active;
     t->sealed_tags[0] = journal_tag;
+    st = tree_prepare_install(t, fresh, t->sealed, t->sealed_count + 1, t->version, next_seqno, &sv);
+    if (st) { /* nothing sealed: put the arrays back as they were */
+      memmove(&t->sealed[0], &t->sealed[1], t->sealed_count * sizeof *t->sealed);
+      memmove(&t->sealed_tags[0], &t->sealed_tags[1], t->sealed_count * sizeof *t->sealed_tags);
+    }
+  }
+  if (!st) {
     t->sealed_count++;
     t->active = fresh;
-    st = tree_install_locked(t, next_seqno);
+    tree_install_prepared(t, sv);
     *sealed = 1;
   }
   sync_mutex_unlock(&t->mu);
-  if (st && !*sealed) memtable_unref(fresh);
+  if (!*sealed) memtable_unref(fresh);
   return st;
 }
 

@@ -90,6 +90,9 @@ uint64_t tree_allocate_file_id(tree *t);
 STRATA_MUST_USE strata_status *tree_insert(tree *t, slice key, slice value, uint64_t seqno);
 STRATA_MUST_USE strata_status *tree_remove(tree *t, slice key, uint64_t seqno);
 STRATA_MUST_USE strata_status *tree_remove_weak(tree *t, slice key, uint64_t seqno);
+/* Reserves `bytes` (a sum of memtable_entry_bound) in the active memtable, so the writes that
+ * follow cannot fail for memory; the active memtable does not change in between (one writer). */
+STRATA_MUST_USE strata_status *tree_reserve(tree *t, size_t bytes);
 /* Low level: any value type; STRATA_EXISTS if the key already has a version at this seqno. */
 STRATA_MUST_USE strata_status *tree_write(tree *t, slice key, uint64_t seqno, value_type type, slice value);
 

@@ -51,12 +51,19 @@ struct tree {
 /* Path of table `id` (malloc'd), NULL when out of memory. */
 char *tree_table_path(const tree *t, uint64_t id);
 
-/* Builds a super version from the fields under mu and installs it (mu must be held). */
-STRATA_MUST_USE strata_status *tree_install_locked(tree *t, uint64_t installed_seqno);
+/* An install in two steps, both with mu held throughout: prepare builds the super version readers
+ * will see and makes room for it in the history (all that can fail; nothing changes), then
+ * install_prepared makes it current (cannot fail) and drops the caller's reference. A change to
+ * the fields under mu is made between the two, once prepare succeeded. */
+STRATA_MUST_USE strata_status *tree_prepare_install(tree *t, memtable *active, memtable *const *sealed,
+                                                   size_t sealed_count, version *v, uint64_t installed_seqno,
+                                                   super_version **out);
+void tree_install_prepared(tree *t, super_version *sv);
 
 /*
- * Persists `next` with the counters, then makes it current (install_mu held, mu not). Takes
- * `next`. With drop_oldest_sealed the flushed memtable leaves the sealed list in the same
+ * Persists `next` with the counters, then makes it current (install_mu held, mu not; mu is taken
+ * across the manifest write, so the install after it cannot fail). Takes `next`; on an error
+ * nothing changed. With drop_oldest_sealed the flushed memtable leaves the sealed list in the same
  * install, so no reader ever sees neither it nor its tables. TREE_KEEP_INSTALLED_SEQNO keeps
  * the current super version's seqno (the data readers see did not change).
  */

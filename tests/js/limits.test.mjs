@@ -1,13 +1,13 @@
 // The limits of include/strata_limits.h in the JS package (wasm build): the numbers come from the
-// engine (strata_js_constant), keys, values and batches at their limit are stored and read back,
-// one byte or one operation beyond is refused with STRATA_INVALID_ARGUMENT naming the size and
+// engine (its limits descriptor, strata_js_describe), keys, values and batches at their limit are
+// stored and read back, one byte or one operation beyond is refused with STRATA_INVALID_ARGUMENT naming the size and
 // the limit, before anything is copied into wasm memory, and nothing refused is journaled.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
 import { engineConstants } from '../../bindings/js/src/engine.js';
 import { StrataError, open } from '../../bindings/js/src/index.js';
-import { Native } from '../../bindings/js/src/native.js';
+import { loadNative } from '../../bindings/js/src/native_node.js';
 import { removeTempDirs, tempDir } from './helpers.mjs';
 
 after(() => removeTempDirs());
@@ -88,7 +88,7 @@ describe('limits', () => {
   // Past the JS checks, the engine itself refuses on the length alone: a 16-byte buffer passed
   // with a length of 2^31 + 16 is never read.
   test('the engine refuses an oversized value by its length, before reading it', async () => {
-    const native = await Native.load({ memory: true });
+    const native = await loadNative({ memory: true });
     const m = native.m;
     const p = native.cstring('edge-db');
     try {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 
 import { decodeRecord, encodeRecord, recordHost } from '../../bindings/js/src/lock_record.js';
-import { Native } from '../../bindings/js/src/native.js';
+import { loadNative } from '../../bindings/js/src/native_node.js';
 import { child, killAll, nativeEntry, removeTempDirs, tempDir } from './helpers.mjs';
 
 after(async () => { await killAll(); removeTempDirs(); });
@@ -39,7 +39,7 @@ function unlock(native, handle) {
 for (const threads of [false, true]) {
   const build = threads ? 'pthreads' : 'single-threaded';
   test(`node fs backend passes the VFS conformance walk (${build} build)`, async () => {
-    const native = await Native.load({ threads });
+    const native = await loadNative({ threads });
     try {
       const dir = path.join(tempDir(), 'walk');
       vfsCheck(native, dir);
@@ -51,7 +51,7 @@ for (const threads of [false, true]) {
 }
 
 test('pthreads build: the walk from a background thread is proxied to the main thread (no deadlock)', async () => {
-  const native = await Native.load({ threads: true });
+  const native = await loadNative({ threads: true });
   try {
     const dir = path.join(tempDir(), 'walk');
     const p = native.cstring(dir);
@@ -67,7 +67,7 @@ test('pthreads build: the walk from a background thread is proxied to the main t
 });
 
 test('memory backend passes the same walk', async () => {
-  const native = await Native.load({ memory: true });
+  const native = await loadNative({ memory: true });
   try {
     vfsCheck(native, 'walk');
   } finally {
@@ -76,7 +76,7 @@ test('memory backend passes the same walk', async () => {
 });
 
 test('node fs backend reports a missing parent folder as STRATA_NOT_FOUND naming the path', async () => {
-  const native = await Native.load();
+  const native = await loadNative();
   try {
     const dir = tempDir();
     // The walk's folder has no parent: mkdir fails with a message naming the path.
@@ -88,8 +88,8 @@ test('node fs backend reports a missing parent folder as STRATA_NOT_FOUND naming
 });
 
 test('a second lock in the same process is STRATA_LOCKED, also from another module instance', async () => {
-  const a = await Native.load();
-  const b = await Native.load();
+  const a = await loadNative();
+  const b = await loadNative();
   try {
     const file = path.join(tempDir(), 'LOCK');
     const h = lock(a, file);
@@ -107,8 +107,8 @@ test('a second lock in the same process is STRATA_LOCKED, also from another modu
 });
 
 const holdLockScript = `
-  const { Native } = await import(process.argv[1]);
-  const n = await Native.load();
+  const { loadNative } = await import(process.argv[1]);
+  const n = await loadNative();
   const p = n.cstring(process.argv[2]);
   try { n.check(n.m._strata_js_vfs_lock(n.vfs, p, n.words)); console.log('locked'); }
   catch (e) { console.log(e.code); process.exit(0); }
@@ -116,7 +116,7 @@ const holdLockScript = `
 `;
 
 test('a lock held by another process is STRATA_LOCKED; after kill -9 it is taken over', async () => {
-  const native = await Native.load();
+  const native = await loadNative();
   try {
     const file = path.join(tempDir(), 'LOCK');
     const holder = child(holdLockScript, [nativeEntry, file]);
@@ -139,7 +139,7 @@ test('a lock held by another process is STRATA_LOCKED; after kill -9 it is taken
 });
 
 test('a lock file naming a live pid with another start time (pid reuse) is stale; a damaged one is refused until old', async () => {
-  const native = await Native.load();
+  const native = await loadNative();
   try {
     const file = path.join(tempDir(), 'LOCK');
     fs.writeFileSync(file, encodeRecord({ runtime: 'node', pid: process.ppid, start: 1n, host: recordHost(os.hostname()), since: Date.now(), token: '00000000000000ab' }));

@@ -1,6 +1,8 @@
 // Loads the WebAssembly engine: the single-threaded build by default, the pthreads build on
 // request. The module is instantiated once per call; each database owns its own instance, so
 // no state is shared between them.
+import { constants, readLayout } from './codecs.js';
+
 const variants = {
   st: () => import('../dist/st/strata.mjs'),
   mt: () => import('../dist/mt/strata.mjs'),
@@ -52,38 +54,24 @@ export async function loadModule({ threads = false, moduleArgs = {}, moduleUrl }
   return { module: await Promise.race([factory(args), failed]), variant };
 }
 
-// The limits and defaults of include/strata_limits.h, by name without the STRATA_ prefix
-// (KEY_MAX, VALUE_MAX, DEFAULT_MEMTABLE_SIZE, ...), read from a module's strata_js_constant().
-export function readConstants(module) {
-  const out = {};
-  const p = module._malloc(8);
-  if (!p) throw Object.assign(new Error('strata-lsm: out of wasm memory'), { code: 'STRATA_NO_MEMORY' });
-  try {
-    for (let i = 0; ; i++) {
-      const name = module._strata_js_constant(i, p);
-      if (!name) break;
-      out[module.UTF8ToString(name)] = module.HEAPF64[p >>> 3];
-    }
-  } finally {
-    module._free(p);
-  }
-  return Object.freeze(out);
-}
-
-// The constants of a build, read once per process from an instance of its own, so open() can
-// check options before it loads the module the database will run on.
-const constants = new Map(); // variant -> Promise<constants>
+// The limits and defaults of include/strata_limits.h of a build, by name without the STRATA_
+// prefix (KEY_MAX, VALUE_MAX, DEFAULT_MEMTABLE_SIZE, ...): the limits descriptor
+// (strata_js_describe, read by codecs.js), read once per process from an instance of its own, so
+// open() can check options before it loads the module the database will run on.
+const engineLimits = new Map(); // variant -> Promise<constants>
 export function engineConstants({ threads = false } = {}) {
   const variant = threads ? 'mt' : 'st';
-  let p = constants.get(variant);
+  let p = engineLimits.get(variant);
   if (!p) {
     p = loadModule({ threads }).then(({ module }) => {
-      const c = readConstants(module);
-      module.PThread?.terminateAllThreads(); // the pthreads build's pool would keep the process alive
-      return c;
+      try {
+        return constants(readLayout(module).limits);
+      } finally {
+        module.PThread?.terminateAllThreads(); // the pthreads build's pool would keep the process alive
+      }
     });
-    p.catch(() => constants.delete(variant)); // a later call tries again
-    constants.set(variant, p);
+    p.catch(() => engineLimits.delete(variant)); // a later call tries again
+    engineLimits.set(variant, p);
   }
   return p;
 }

@@ -235,8 +235,27 @@ export class NodeHost {
     this.openFds = new Map(); // fd -> { path, writable }
   }
 
-  attach(module) {
+  // `layout` is the module's descriptors (codecs.readLayout): the codes and open flags this host
+  // uses are the C side's, checked here so that a host built against other values cannot load.
+  attach(module, layout) {
+    if (layout) {
+      for (const [name, value] of Object.entries(CODES)) {
+        if (layout.codes[`STRATA_${name}`]?.value !== value) throw new Error(`strata-lsm: node host: code ${name} is ${value}, the engine's is ${layout.codes[`STRATA_${name}`]?.value}`);
+      }
+      const flags = { READ: OPEN_READ, WRITE: OPEN_WRITE, CREATE: OPEN_CREATE, EXCLUSIVE: OPEN_EXCLUSIVE, TRUNCATE: OPEN_TRUNCATE };
+      for (const [name, value] of Object.entries(flags)) {
+        if (layout.open_flags[name]?.value !== value) throw new Error(`strata-lsm: node host: open flag ${name} is ${value}, the engine's is ${layout.open_flags[name]?.value}`);
+      }
+    }
     this.module = module;
+  }
+
+  // The system error behind the last failure reported to C, when the engine's message carries
+  // that failure's text (so a failure C handled itself never becomes the cause of a later error).
+  takeLastError(message) {
+    const { lastError: err, lastMessage } = this;
+    this.lastError = this.lastMessage = null;
+    return err && lastMessage && message.includes(lastMessage) ? err : null;
   }
 
   // Closes whatever the engine left open (used after a failed open or on forced teardown).
@@ -249,6 +268,7 @@ export class NodeHost {
 
   // Reports an error to C: writes "<op> <target>: <why> (<ERRNO>)" into err, returns -code.
   fail(err, errPtr, op, target, code) {
+    this.lastError = err instanceof Error ? err : null;
     const c = code ?? err?.strataCode ?? codeOfErrno(err);
     let msg;
     if (err?.strataCode) {
@@ -258,6 +278,7 @@ export class NodeHost {
       msg = `${op} ${target}: ${why}${err?.code ? ` (${err.code})` : ''}`;
     }
     if (errPtr) this.module.stringToUTF8(msg, errPtr, ERR_CAP);
+    this.lastMessage = msg;
     return -c;
   }
 

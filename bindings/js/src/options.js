@@ -1,15 +1,17 @@
 // open() options: checked here, before the database's wasm module is loaded, against the
 // engine's own ranges: every bound and default comes from include/strata_limits.h as built for
-// wasm32, read from the engine (engineConstants(), strata_js_constant), so there is no copy of
-// them here. Every refusal is a StrataError with code STRATA_INVALID_ARGUMENT naming the option
-// and its range. The engine checks again at open.
+// wasm32, read from the engine's limits descriptor (strata_js_describe; engine.js's
+// engineConstants() reads it once per process and build), so there is no copy of them here.
+// Every refusal is a StrataError with code STRATA_INVALID_ARGUMENT naming the option and its
+// range. The engine checks again at open. No Node built-ins.
 import { engineConstants } from './engine.js';
-import { invalid } from './native.js';
+import { invalid } from './errors.js';
 
 const U32_MAX = 2 ** 32 - 1;
 
-// [min, max] of each numeric option from the engine's constants `c`; `above` marks an exclusive
-// minimum. The bounds that are not in strata_limits.h are those of the C argument types.
+// [min, max] of each numeric option from the engine's constants `c` (the limits descriptor, by
+// name); `above` marks an exclusive minimum. The bounds that are not in strata_limits.h are those
+// of the C argument types.
 export function optionLimits(c) {
   return Object.freeze({
     memtableSize: { min: c.MEMTABLE_SIZE_MIN, max: c.MEMTABLE_SIZE_MAX, int: true },
@@ -28,9 +30,20 @@ export function optionLimits(c) {
   });
 }
 
-// The option limits, once the engine's constants are read (cached per process).
-export async function loadOptionLimits() {
-  return optionLimits(await engineConstants());
+// The option limits of a build, once the engine's constants are read (cached per process).
+export async function loadOptionLimits({ threads = false } = {}) {
+  return optionLimits(await engineConstants({ threads }));
+}
+
+// The C side's limits as pairs (the limits descriptor of a loaded module, by name).
+export function engineLimits(native) {
+  const d = native.limits;
+  return {
+    memtableSize: [d.MEMTABLE_SIZE_MIN, d.MEMTABLE_SIZE_MAX], blockCacheSize: [0, d.BLOCK_CACHE_SIZE_MAX],
+    blockSize: [d.BLOCK_SIZE_MIN, d.BLOCK_SIZE_MAX], bloomBitsPerKey: [0, d.BLOOM_BITS_MAX],
+    maxSealedMemtables: [0, d.MAX_SEALED_MEMTABLES_MAX], levelRatio: [1, d.LEVEL_RATIO_MAX], sizeRatio: [0, d.SIZE_RATIO_MAX],
+    tableTargetSize: [d.TABLE_TARGET_SIZE_MIN, d.TABLE_TARGET_SIZE_MAX], keyMax: d.KEY_MAX,
+  };
 }
 
 function show(v) {
@@ -64,10 +77,18 @@ const COMPACTION_KNOBS = {
 };
 const COMMON_KNOBS = ['strategy', 'tableTargetSize', 'level0Stall'];
 
-// { strategy, ...knobs } -> the 8 doubles strata_js_open takes (bindings/js/c/strata_js.c);
-// -1 = the engine's default.
+// JS option names -> the fields of strata_js_compaction (bindings/js/c/strata_js.h), which
+// codecs.js writes by the offsets the module describes; unset fields are the engine's default.
+const FIELDS = {
+  level0Trigger: 'level0_trigger', levelRatio: 'level_ratio', runTrigger: 'run_trigger', sizeRatio: 'size_ratio',
+  maxSpaceAmplificationPercent: 'max_space_amplification_percent', limitBytes: 'limit_bytes', ttlMs: 'ttl_ms',
+  tableTargetSize: 'table_target_size',
+};
+
+// { strategy, ...knobs } -> { strategy, <c field>: number } (codecs.writeCompaction). `k0`: the
+// engine's constants and the option limits built from them.
 function compactionParams(c, k0) {
-  const limits = k0.limits;
+  const { limits } = k0;
   if (c === undefined) return null;
   if (c === null || typeof c !== 'object' || Array.isArray(c)) throw invalid('compaction must be an object like { strategy: \'leveled\' }');
   if (!Object.hasOwn(COMPACTION_KNOBS, c.strategy)) {
@@ -79,37 +100,28 @@ function compactionParams(c, k0) {
       throw invalid(`compaction.${name} is not an option of the ${c.strategy} strategy (it takes ${[...knobs, 'tableTargetSize', 'level0Stall'].join(', ')})`);
     }
   }
-  const k = (name) => number(limits, c, name, `compaction.${name}`) ?? -1;
-  const p = [0, -1, -1, -1, -1, -1, -1, -1];
-  if (c.strategy === 'leveled') {
-    p[0] = 1;
-    p[1] = k('level0Trigger');
-    p[2] = k('levelRatio');
-  } else if (c.strategy === 'tiered') {
-    p[0] = 2;
-    p[1] = k('runTrigger');
-    p[2] = k('sizeRatio');
-    p[3] = k('maxSpaceAmplificationPercent');
-  } else {
-    p[0] = 3;
-    p[1] = k('limitBytes');
-    p[2] = k('ttlMs');
+  const p = { strategy: c.strategy };
+  for (const name of [...knobs, 'tableTargetSize']) {
+    const v = number(limits, c, name, `compaction.${name}`);
+    if (v !== undefined) p[FIELDS[name]] = v;
   }
-  p[4] = k('tableTargetSize');
   const stall = c.level0Stall;
   if (stall !== undefined) {
     if (stall === null || typeof stall !== 'object' || Array.isArray(stall)) throw invalid('compaction.level0Stall must be an object { slowdown, stop }');
     for (const name of Object.keys(stall)) {
       if (name !== 'slowdown' && name !== 'stop') throw invalid(`compaction.level0Stall.${name} is not an option (it takes slowdown, stop)`);
     }
-    p[5] = number(limits, stall, 'slowdown', 'compaction.level0Stall.slowdown') ?? -1;
-    p[6] = number(limits, stall, 'stop', 'compaction.level0Stall.stop') ?? -1;
+    const slowdown = number(limits, stall, 'slowdown', 'compaction.level0Stall.slowdown');
+    const stop = number(limits, stall, 'stop', 'compaction.level0Stall.stop');
+    if (slowdown !== undefined) p.level0_slowdown = slowdown;
+    if (stop !== undefined) p.level0_stop = stop;
   }
   // the rules between options, with the engine's defaults for what was left out
-  const slowdown = p[5] > 0 ? p[5] : k0.constants.DEFAULT_LEVEL0_SLOWDOWN;
-  const stop = p[6] > 0 ? p[6] : k0.constants.DEFAULT_LEVEL0_STOP;
+  const slowdown = p.level0_slowdown > 0 ? p.level0_slowdown : k0.constants.DEFAULT_LEVEL0_SLOWDOWN;
+  const stop = p.level0_stop > 0 ? p.level0_stop : k0.constants.DEFAULT_LEVEL0_STOP;
   if (stop < slowdown) throw invalid(`compaction.level0Stall.stop (${stop}) must be >= slowdown (${slowdown})`);
-  const trigger = c.strategy !== 'fifo' && p[1] > 0 ? p[1] : k0.constants.DEFAULT_LEVEL0_TRIGGER;
+  const given = c.strategy === 'tiered' ? p.run_trigger : p.level0_trigger;
+  const trigger = c.strategy !== 'fifo' && given > 0 ? given : k0.constants.DEFAULT_LEVEL0_TRIGGER;
   if (c.strategy !== 'fifo' && trigger > slowdown) {
     const name = c.strategy === 'tiered' ? 'runTrigger' : 'level0Trigger';
     throw invalid(`compaction.${name} (${trigger}) must be <= compaction.level0Stall.slowdown (${slowdown}): writers would stop before compaction starts`);
@@ -119,7 +131,7 @@ function compactionParams(c, k0) {
 
 // Checks every option open() knows (others are left alone: the abstract-level adapter passes
 // its own through) and returns the numbers strata_js_open takes. `constants`: the engine's
-// (engineConstants()).
+// limits descriptor by name (engineConstants(), or a loaded Native's limits).
 export function checkOpenOptions(options, constants) {
   const k0 = { constants, limits: optionLimits(constants) };
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
