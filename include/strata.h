@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strata_limits.h" /* key, value and batch limits, option ranges, defaults */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -69,8 +71,9 @@ uint64_t strata_xxh3_64(const void *data, size_t len);
 /* ---------------------------------------------------------------------------------------------
  * Databases
  *
- * Keys are 0..65535 bytes (the empty key is valid) and values up to 4 GiB - 1 bytes; both are
- * copied by the engine, so the caller's buffers may be reused as soon as a call returns.
+ * Keys are 0..STRATA_KEY_MAX (65535) bytes (the empty key is valid) and values 0..STRATA_VALUE_MAX
+ * (128 MiB) bytes, on every build (strata_limits.h says why); both are copied by the engine, so the
+ * caller's buffers may be reused as soon as a call returns.
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct strata_db strata_db;
@@ -92,8 +95,6 @@ struct strata_vfs; /* a storage backend: the contract is include/strata_vfs.h; b
  *                    setters check the handle as every other function does.
  */
 
-#define STRATA_KEY_MAX 65535u
-
 typedef enum strata_compression { STRATA_COMPRESSION_NONE = 0, STRATA_COMPRESSION_LZ4 = 1 } strata_compression;
 
 /*
@@ -101,20 +102,8 @@ typedef enum strata_compression { STRATA_COMPRESSION_NONE = 0, STRATA_COMPRESSIO
  * with a message naming the option and its valid range, and the option keeps its old value.
  * strata_open checks the whole set again, with the rules that tie options together (the level-0
  * trigger <= the slowdown mark <= the stop mark), since a later setter may change an earlier one's
- * neighbour. The ranges, as macros so bindings can check the same bounds:
+ * neighbour. The ranges and the defaults are the macros of strata_limits.h.
  */
-#define STRATA_MEMTABLE_SIZE_MIN ((uint64_t)4 << 10)
-#define STRATA_MEMTABLE_SIZE_MAX ((uint64_t)(SIZE_MAX / 4 < ((uint64_t)64 << 30) ? SIZE_MAX / 4 + 1 : ((uint64_t)64 << 30)))
-#define STRATA_BLOCK_CACHE_SIZE_MAX ((uint64_t)SIZE_MAX)
-#define STRATA_BLOCK_SIZE_MIN 64u                 /* the table format's smallest block target */
-#define STRATA_BLOCK_SIZE_MAX (4u << 20)          /* ... and its largest */
-#define STRATA_BLOOM_BITS_MAX 100.0               /* 0 = no filter; NaN and negatives are refused */
-#define STRATA_MAX_SEALED_MEMTABLES_MAX 1024u
-#define STRATA_LEVEL_RATIO_MAX 1000.0             /* level ratio in (1, 1000] */
-#define STRATA_SIZE_RATIO_MAX 1000.0              /* tiered size ratio in [0, 1000] */
-#define STRATA_TABLE_TARGET_SIZE_MIN ((uint64_t)1 << 10)
-#define STRATA_TABLE_TARGET_SIZE_MAX ((uint64_t)1 << 40)
-
 strata_status *strata_options_new(strata_options **out);
 void strata_options_free(strata_options *o);
 /* Flags: 0 is off, anything else on. */
@@ -285,6 +274,12 @@ strata_status *strata_close(strata_db *db);
  * instead of waiting. A full disk or another I/O error (STRATA_IO) is retried with backoff (10 ms
  * doubling to 1 s) and clears itself once the cause is gone; anything else (corruption, ...)
  * stays until the database is reopened.
+ *
+ * Limits (strata_limits.h), checked on entry before any byte of key or value is read: a key over
+ * STRATA_KEY_MAX or a value over STRATA_VALUE_MAX is STRATA_INVALID_ARGUMENT naming the size and
+ * the limit (strata_put, strata_batch_put, ...); so is a strata_batch_* call that would take the
+ * batch over STRATA_BATCH_COUNT_MAX operations or STRATA_BATCH_BYTES_MAX encoded bytes (each
+ * operation counts STRATA_BATCH_ITEM_BYTES(klen, vlen)), and the batch is left as it was.
  */
 strata_status *strata_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen, int sync);
 strata_status *strata_delete(strata_db *db, const void *key, size_t klen, int sync);

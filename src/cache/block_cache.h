@@ -29,7 +29,7 @@ typedef struct block_cache_stats {
   size_t entries;
 } block_cache_stats;
 
-#define BLOCK_CACHE_DEFAULT_CAPACITY ((size_t)16 << 20)
+#define BLOCK_CACHE_DEFAULT_CAPACITY ((size_t)STRATA_DEFAULT_BLOCK_CACHE_SIZE)
 
 /* shards = 0 picks a default; capacity 0 makes a cache that keeps nothing (lookups all miss). */
 STRATA_MUST_USE strata_status *block_cache_new(size_t capacity_bytes, unsigned shards, block_cache **out);

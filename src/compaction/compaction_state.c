@@ -12,11 +12,11 @@
 void compaction_options_default(compaction_options *o) {
   memset(o, 0, sizeof *o);
   o->strategy = COMPACTION_LEVELED;
-  o->table_target_size = (uint64_t)64 << 20;
-  o->l0_trigger = 4;
-  o->level_ratio = 10;
-  o->tiered_size_ratio = 1.0;
-  o->tiered_max_space_amp_pct = 200;
+  o->table_target_size = STRATA_DEFAULT_TABLE_TARGET_SIZE;
+  o->l0_trigger = STRATA_DEFAULT_LEVEL0_TRIGGER;
+  o->level_ratio = STRATA_DEFAULT_LEVEL_RATIO;
+  o->tiered_size_ratio = STRATA_DEFAULT_SIZE_RATIO;
+  o->tiered_max_space_amp_pct = STRATA_DEFAULT_MAX_SPACE_AMP_PCT;
   o->fifo_limit_bytes = UINT64_MAX;
   o->fifo_ttl_ms = 0;
 }
@@ -132,7 +132,7 @@ strata_status *compactor_new(tree *t, const compaction_options *o, compactor **o
   }
   if (o) c->o = *o;
   else compaction_options_default(&c->o);
-  if (c->o.table_target_size == 0) c->o.table_target_size = (uint64_t)64 << 20;
+  if (c->o.table_target_size == 0) c->o.table_target_size = STRATA_DEFAULT_TABLE_TARGET_SIZE;
   atomic_flag_set(&c->abort, 0);
   c->t = tree_ref(t);
   *out = c;

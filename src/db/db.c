@@ -17,19 +17,6 @@
 #include "../util/clock.h"
 #include "db_internal.h"
 
-strata_status *db_check_key(size_t klen) {
-  if (klen > STRATA_KEY_MAX)
-    return status_new(STRATA_INVALID_ARGUMENT, "key of %zu bytes is longer than the limit of %u bytes", klen,
-                      STRATA_KEY_MAX);
-  return NULL;
-}
-
-strata_status *db_check_value(size_t vlen) {
-  if ((uint64_t)vlen > UINT32_MAX)
-    return status_new(STRATA_INVALID_ARGUMENT, "value of %zu bytes is larger than 4 GiB - 1", vlen);
-  return NULL;
-}
-
 /* --- background errors ------------------------------------------------------------------- */
 
 /* A full disk or a failing device may recover; a bad byte or a broken invariant does not. */
@@ -298,6 +285,7 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
 strata_status *strata_write(strata_db *db, strata_batch *b, int sync) {
   HANDLE_CHECK(db, HANDLE_DB);
   HANDLE_CHECK(b, HANDLE_BATCH);
+  STATUS_TRY(db_check_batch(&b->batch));
   sync_mutex_lock(&db->write_mu);
   strata_status *st = write_locked(db, &b->batch, sync);
   sync_mutex_unlock(&db->write_mu);
@@ -313,6 +301,8 @@ static strata_status *write_one(strata_db *db, value_type type, const void *key,
   write_batch_clear(&db->single);
   strata_status *st = write_batch_add(&db->single, type, slice_make(key, klen), slice_make(value, vlen));
   if (!st) st = write_locked(db, &db->single, sync);
+  /* one big value must not keep a copy of its size alive (values reach STRATA_VALUE_MAX) */
+  if (db->single.rep.cap > ((size_t)1 << 20)) write_batch_free(&db->single);
   sync_mutex_unlock(&db->write_mu);
   return st;
 }

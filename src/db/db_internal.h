@@ -126,9 +126,14 @@ int db_bg_may_run(strata_db *db, int source, uint64_t *wait_ms);
 /* options.c: checks every option and the rules between them (strata_open). */
 strata_status *options_validate(const strata_options *o);
 
-/* Validates a key / value size for the public API. */
+/* db_limits.c: the limits of strata_limits.h at the API edge. Each looks at sizes only, never at
+ * the bytes, so a caller's length is checked before its buffer is read. */
 strata_status *db_check_key(size_t klen);
 strata_status *db_check_value(size_t vlen);
+/* Whether one more operation of klen + vlen bytes keeps batch `b` within the batch limits. */
+strata_status *db_check_batch_room(const write_batch *b, size_t klen, size_t vlen);
+/* Whether a whole batch is within the batch limits (strata_write). */
+strata_status *db_check_batch(const write_batch *b);
 /* Validates a caller's range (bound kinds, NULL keys with lengths); `fn` names the caller. */
 strata_status *db_check_range(const strata_range *range, const char *fn);
 

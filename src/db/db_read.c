@@ -322,6 +322,7 @@ strata_status *strata_batch_put(strata_batch *b, const void *key, size_t klen, c
   ARG_BYTES(value, vlen);
   STATUS_TRY(db_check_key(klen));
   STATUS_TRY(db_check_value(vlen));
+  STATUS_TRY(db_check_batch_room(&b->batch, klen, vlen));
   return write_batch_put(&b->batch, slice_make(key, klen), slice_make(value, vlen));
 }
 
@@ -329,6 +330,7 @@ strata_status *strata_batch_delete(strata_batch *b, const void *key, size_t klen
   HANDLE_CHECK(b, HANDLE_BATCH);
   ARG_BYTES(key, klen);
   STATUS_TRY(db_check_key(klen));
+  STATUS_TRY(db_check_batch_room(&b->batch, klen, 0));
   return write_batch_delete(&b->batch, slice_make(key, klen));
 }
 
@@ -336,6 +338,7 @@ strata_status *strata_batch_single_delete(strata_batch *b, const void *key, size
   HANDLE_CHECK(b, HANDLE_BATCH);
   ARG_BYTES(key, klen);
   STATUS_TRY(db_check_key(klen));
+  STATUS_TRY(db_check_batch_room(&b->batch, klen, 0));
   return write_batch_single_delete(&b->batch, slice_make(key, klen));
 }
 

@@ -24,16 +24,16 @@ strata_status *strata_options_new(strata_options **out) {
   if (!o) return status_no_memory();
   o->tag = HANDLE_OPTIONS;
   o->create_if_missing = 1;
-  o->memtable_size = (uint64_t)64 << 20;
-  o->block_cache_size = (uint64_t)16 << 20;
-  o->block_size = 4096;
+  o->memtable_size = STRATA_DEFAULT_MEMTABLE_SIZE;
+  o->block_cache_size = STRATA_DEFAULT_BLOCK_CACHE_SIZE;
+  o->block_size = STRATA_DEFAULT_BLOCK_SIZE;
   o->compression = STRATA_COMPRESSION_LZ4;
-  o->bloom_bits_per_key = 10;
+  o->bloom_bits_per_key = STRATA_DEFAULT_BLOOM_BITS_PER_KEY;
   o->background_threads = sync_threads_available();
-  o->max_sealed_memtables = 4;
+  o->max_sealed_memtables = STRATA_DEFAULT_MAX_SEALED_MEMTABLES;
   compaction_options_default(&o->compaction);
-  o->l0_slowdown = 20;
-  o->l0_stop = 30;
+  o->l0_slowdown = STRATA_DEFAULT_LEVEL0_SLOWDOWN;
+  o->l0_stop = STRATA_DEFAULT_LEVEL0_STOP;
   *out = o;
   return NULL;
 }

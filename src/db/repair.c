@@ -798,7 +798,7 @@ strata_status *strata_repair(const char *path, const strata_options *opts, strat
   r.level_count = to.level_count;
   r.table_target_size = opts->compaction.table_target_size ? opts->compaction.table_target_size
                                                             : to.table_target_size;
-  r.memtable_size = opts->memtable_size ? opts->memtable_size : (uint64_t)64 << 20;
+  r.memtable_size = opts->memtable_size ? opts->memtable_size : STRATA_DEFAULT_MEMTABLE_SIZE;
   if (opts->compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
   table_writer_options_default(&r.wo);
   r.wo.block_size = opts->block_size;

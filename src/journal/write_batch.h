@@ -11,7 +11,8 @@
  *          +------+-------------+---------------+---------+-----------+
  *
  *   type: 0 value, 1 tombstone, 2 weak tombstone (internal_key.h); tombstones carry no value.
- *   Keys are 0..65535 bytes (empty is valid), values 0..4 GiB - 1 bytes.
+ *   The format holds keys of 0..65535 bytes (empty is valid) and values of 0..4 GiB - 1 bytes;
+ *   the public API keeps values far lower (STRATA_VALUE_MAX, strata_limits.h).
  *
  * A batch has no seqno of its own: the database assigns one to the whole batch when it commits.
  * Not thread-safe: one writer fills a batch, then hands it over.

@@ -92,8 +92,9 @@ static strata_status *add_pair(block_writer *bw, uint64_t hash, uint32_t restart
 
 strata_status *block_writer_add(block_writer *bw, const internal_key *key, slice value, uint64_t key_hash) {
   slice uk = key->user_key;
-  if (uk.len > USER_KEY_MAX || value.len > UINT32_MAX / 2)
-    return status_new(STRATA_INVALID_ARGUMENT, "entry too large (key %zu, value %zu bytes)", uk.len, value.len);
+  if (uk.len > USER_KEY_MAX || value.len > BLOCK_WRITER_VALUE_MAX)
+    return status_new(STRATA_INVALID_ARGUMENT, "block entry too large (key %zu of at most %u, value %zu of at most %u bytes)",
+                      uk.len, USER_KEY_MAX, value.len, (unsigned)BLOCK_WRITER_VALUE_MAX);
   int new_user_key = bw->items == 0 || !slice_equal(uk, buffer_slice(&bw->last_key));
   size_t shared = 0;
   STRATA_TESTCASE(bw->counter == bw->interval && bw->items > 0); /* a restart point after a full interval */

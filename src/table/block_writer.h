@@ -20,6 +20,9 @@
 #define BLOCK_HASH_MAX_RESTARTS 253 /* bucket values 0..252 name restarts; 254 collision, 255 empty */
 #define BLOCK_HASH_COLLISION 254
 #define BLOCK_HASH_EMPTY 255
+/* An entry's value: varint32 length, and the block's fixed32 offsets must pass it (the envelope,
+ * block_header.h, bounds the whole block lower still; strata_limits.h keeps values below both). */
+#define BLOCK_WRITER_VALUE_MAX (UINT32_MAX / 2)
 
 typedef struct block_hash_pair {
   uint64_t hash;

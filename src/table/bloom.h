@@ -26,7 +26,7 @@
 #define BLOOM_BLOCK_BYTES 64
 #define BLOOM_MAX_K 30
 #define BLOOM_DEFAULT_BITS_PER_KEY 10.0
-#define BLOOM_MAX_BITS_PER_KEY 100.0
+#define BLOOM_MAX_BITS_PER_KEY STRATA_BLOOM_BITS_MAX
 
 /* The hash every filter is built from and probed with. */
 static inline uint64_t bloom_key_hash(slice user_key) {

@@ -24,7 +24,7 @@ strata_status *table_writer_options_validate(const table_writer_options *o) {
     return status_new(STRATA_INVALID_ARGUMENT, "restart interval %u outside 1..65535", o->restart_interval);
   if (o->compression != COMPRESSION_NONE && o->compression != COMPRESSION_LZ4)
     return status_new(STRATA_INVALID_ARGUMENT, "unknown compression %d", (int)o->compression);
-  if (!(o->filter_bits_per_key >= 0.0 && o->filter_bits_per_key <= 100.0))
+  if (!(o->filter_bits_per_key >= 0.0 && o->filter_bits_per_key <= STRATA_BLOOM_BITS_MAX))
     return status_new(STRATA_INVALID_ARGUMENT, "filter bits per key %g outside 0..100", o->filter_bits_per_key);
   if (o->partitioned_filter && !o->partitioned_index)
     return status_new(STRATA_INVALID_ARGUMENT, "a partitioned filter needs a partitioned index");

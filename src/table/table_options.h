@@ -16,10 +16,10 @@
 #include "../util/compress.h"
 #include "../util/status.h"
 
-#define TABLE_DEFAULT_BLOCK_SIZE 4096u
-#define TABLE_MIN_BLOCK_SIZE 64u
-#define TABLE_MAX_BLOCK_SIZE (4u << 20)
-#define TABLE_DEFAULT_FILTER_BITS_PER_KEY 10.0
+#define TABLE_DEFAULT_BLOCK_SIZE STRATA_DEFAULT_BLOCK_SIZE
+#define TABLE_MIN_BLOCK_SIZE STRATA_BLOCK_SIZE_MIN
+#define TABLE_MAX_BLOCK_SIZE STRATA_BLOCK_SIZE_MAX
+#define TABLE_DEFAULT_FILTER_BITS_PER_KEY STRATA_DEFAULT_BLOOM_BITS_PER_KEY
 
 typedef struct table_writer_options {
   uint64_t table_id;          /* names the table in messages */

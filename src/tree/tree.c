@@ -14,7 +14,7 @@ void tree_options_default(tree_options *o) {
   o->block_size = TABLE_DEFAULT_BLOCK_SIZE;
   o->level_policy = table_level_policy_default();
   o->bloom_bits_per_key = TABLE_DEFAULT_FILTER_BITS_PER_KEY;
-  o->table_target_size = (uint64_t)64 << 20;
+  o->table_target_size = STRATA_DEFAULT_TABLE_TARGET_SIZE;
   o->block_cache_bytes = BLOCK_CACHE_DEFAULT_CAPACITY;
   o->max_open_tables = 1000;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "slice.h"
+#include "strata_limits.h"
 
 typedef enum value_type {
   VALUE_TYPE_VALUE = 0,
@@ -24,7 +25,7 @@ typedef enum value_type {
 #define VALUE_TYPE_MAX VALUE_TYPE_WEAK_TOMBSTONE
 #define SEQNO_MAX ((UINT64_C(1) << 56) - 1)      /* the largest seqno a write can get */
 #define SEQNO_READ_ALL (UINT64_C(1) << 56)       /* a snapshot that sees every write */
-#define USER_KEY_MAX 65535u                      /* keys are 0..65535 bytes; empty is valid */
+#define USER_KEY_MAX STRATA_KEY_MAX               /* keys are 0..65535 bytes; empty is valid */
 
 typedef struct internal_key {
   slice user_key;

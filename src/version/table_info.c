@@ -85,9 +85,9 @@ strata_status *table_info_decode(reader *r, table_info **out) {
   STATUS_TRY(reader_varint64(r, &f.created_unix_ms));
   STATUS_TRY(reader_prefixed(r, &f.key_min));
   STATUS_TRY(reader_prefixed(r, &f.key_max));
-  if (f.key_min.len > 65535 || f.key_max.len > 65535)
-    return status_new(STRATA_CORRUPTION, "%s: table %llu has a key longer than 65535 bytes", r->what,
-                      (unsigned long long)f.id);
+  if (f.key_min.len > STRATA_KEY_MAX || f.key_max.len > STRATA_KEY_MAX)
+    return status_new(STRATA_CORRUPTION, "%s: table %llu has a key longer than the %u-byte limit", r->what,
+                      (unsigned long long)f.id, STRATA_KEY_MAX);
   if (f.seqno_min > f.seqno_max)
     return status_new(STRATA_CORRUPTION, "%s: table %llu has an inverted seqno range", r->what,
                       (unsigned long long)f.id);

@@ -108,7 +108,7 @@ test('compaction options reach every strata_js_compaction field by name; an unkn
   const m = native.m;
   try {
     const table = native.layout.compaction;
-    const full = checkOpenOptions({ compaction: { strategy: 'tiered', runTrigger: 3, sizeRatio: 2, maxSpaceAmplificationPercent: 150, tableTargetSize: 4096, level0Stall: { slowdown: 8, stop: 9 } } }).compaction;
+    const full = checkOpenOptions({ compaction: { strategy: 'tiered', runTrigger: 3, sizeRatio: 2, maxSpaceAmplificationPercent: 150, tableTargetSize: 4096, level0Stall: { slowdown: 8, stop: 9 } } }, native.limits).compaction;
     writeCompaction(m, native.structPtr, full, table);
     const back = readStruct(m, native.structPtr, table, native.layout);
     assert.deepEqual(back, {
@@ -133,7 +133,7 @@ test('the storage host is a parameter: a host passed in serves the database', as
   const host = new CountingHost();
   const native = await Native.load({ host });
   const dir = tempDir();
-  const db = openDatabase(native, dir, dir, {}, checkOpenOptions({}), 'strict', { valueEncoding: 'utf8', keyEncoding: 'utf8' });
+  const db = openDatabase(native, dir, dir, {}, checkOpenOptions({}, native.limits), 'strict', { valueEncoding: 'utf8', keyEncoding: 'utf8' });
   await db.put('k', 'v');
   await db.flush();
   assert.equal(await db.get('k'), 'v');

@@ -1,16 +1,19 @@
 // open() options at the edge: every option's boundaries accepted and just-outside refused with
-// STRATA_INVALID_ARGUMENT naming the option, before any wasm is loaded; the JS ranges agree with
-// the engine's (strata_js_option_limits); and db.resume() retries a flush that a full disk failed.
+// STRATA_INVALID_ARGUMENT naming the option, before the database's wasm module is loaded; the JS
+// ranges are the engine's (its limits descriptor, strata_js_describe); and db.resume() retries a flush that
+// a full disk failed.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, describe, test } from 'node:test';
 
 import { StrataError, open } from '../../bindings/js/src/index.js';
 import { loadNative } from '../../bindings/js/src/native_node.js';
-import { LIMITS, engineLimits } from '../../bindings/js/src/options.js';
+import { engineLimits, loadOptionLimits, optionLimits } from '../../bindings/js/src/options.js';
 import { removeTempDirs, tempDir } from './helpers.mjs';
 
 after(() => removeTempDirs());
+
+const LIMITS = await loadOptionLimits();
 
 const refused = (name) => (e) => {
   assert.ok(e instanceof StrataError, `expected a StrataError, got ${e}`);
@@ -81,9 +84,11 @@ describe('other options', () => {
 });
 
 describe('the JS ranges are the engine\'s', () => {
-  test('strata_js_option_limits matches LIMITS', async () => {
+  test('the ranges come from the module a database runs on (its limits descriptor)', async () => {
     const native = await loadNative({ memory: true });
     try {
+      // a database's own module (a separate instance) reports the constants open() checked with
+      assert.deepEqual(optionLimits(native.limits), LIMITS);
       const c = engineLimits(native);
       assert.deepEqual(c.memtableSize, [LIMITS.memtableSize.min, LIMITS.memtableSize.max]);
       assert.deepEqual(c.blockCacheSize, [LIMITS.blockCacheSize.min, LIMITS.blockCacheSize.max]);
@@ -91,6 +96,8 @@ describe('the JS ranges are the engine\'s', () => {
       assert.deepEqual(c.levelRatio, [LIMITS.levelRatio.min, LIMITS.levelRatio.max]);
       assert.deepEqual(c.sizeRatio, [LIMITS.sizeRatio.min, LIMITS.sizeRatio.max]);
       assert.deepEqual(c.tableTargetSize, [LIMITS.tableTargetSize.min, LIMITS.tableTargetSize.max]);
+      assert.equal(LIMITS.memtableSize.max, 2 ** 30); // STRATA_MEMTABLE_SIZE_MAX where size_t is 32 bits
+      assert.equal(LIMITS.blockCacheSize.max, 2 ** 32 - 1); // SIZE_MAX on wasm32
     } finally {
       native.free();
     }

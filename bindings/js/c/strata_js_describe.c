@@ -3,7 +3,8 @@
  * to it at load (strata_js_describe), so that JS reads them by name instead of repeating them:
  * status codes, storage open flags, the layouts of strata_stats, strata_level_stats,
  * strata_recovery_report, strata_repair_report and strata_js_compaction (built with offsetof
- * and sizeof, so they cannot drift from the headers), the batch wire format and the option limits.
+ * and sizeof, so they cannot drift from the headers), the batch wire format, and the limits and
+ * defaults of strata_limits.h.
  */
 #include <stddef.h>
 
@@ -117,16 +118,19 @@ static const entry batch_wire[] = {
     CONST("OP_PUT", STRATA_JS_OP_PUT), CONST("OP_DELETE", STRATA_JS_OP_DELETE),
     CONST("TYPE_BYTES", 1), CONST("LENGTH_BYTES", 4), {NULL, 0, 0, 0}};
 
+/* include/strata_limits.h as built for this module (wasm32), each by its name without STRATA_:
+ * the key, value and batch limits (JS refuses what exceeds them before copying into wasm), the
+ * option ranges and the defaults (options.js checks open() options against them). */
+#define LIMIT(name) CONST(#name, STRATA_##name)
 static const entry limits[] = {
-    CONST("KEY_MAX", STRATA_KEY_MAX),
-    CONST("MEMTABLE_SIZE_MIN", STRATA_MEMTABLE_SIZE_MIN), CONST("MEMTABLE_SIZE_MAX", STRATA_MEMTABLE_SIZE_MAX),
-    CONST("BLOCK_CACHE_SIZE_MAX", STRATA_BLOCK_CACHE_SIZE_MAX),
-    CONST("BLOCK_SIZE_MIN", STRATA_BLOCK_SIZE_MIN), CONST("BLOCK_SIZE_MAX", STRATA_BLOCK_SIZE_MAX),
-    CONST("BLOOM_BITS_MAX", STRATA_BLOOM_BITS_MAX),
-    CONST("MAX_SEALED_MEMTABLES_MAX", STRATA_MAX_SEALED_MEMTABLES_MAX),
-    CONST("LEVEL_RATIO_MAX", STRATA_LEVEL_RATIO_MAX), CONST("SIZE_RATIO_MAX", STRATA_SIZE_RATIO_MAX),
-    CONST("TABLE_TARGET_SIZE_MIN", STRATA_TABLE_TARGET_SIZE_MIN),
-    CONST("TABLE_TARGET_SIZE_MAX", STRATA_TABLE_TARGET_SIZE_MAX), {NULL, 0, 0, 0}};
+    LIMIT(KEY_MAX), LIMIT(VALUE_MAX), LIMIT(BATCH_ITEM_OVERHEAD), LIMIT(BATCH_BYTES_MAX), LIMIT(BATCH_COUNT_MAX),
+    LIMIT(MEMTABLE_SIZE_MIN), LIMIT(MEMTABLE_SIZE_MAX), LIMIT(BLOCK_CACHE_SIZE_MAX),
+    LIMIT(BLOCK_SIZE_MIN), LIMIT(BLOCK_SIZE_MAX), LIMIT(BLOOM_BITS_MAX), LIMIT(MAX_SEALED_MEMTABLES_MAX),
+    LIMIT(LEVEL_RATIO_MAX), LIMIT(SIZE_RATIO_MAX), LIMIT(TABLE_TARGET_SIZE_MIN), LIMIT(TABLE_TARGET_SIZE_MAX),
+    LIMIT(DEFAULT_MEMTABLE_SIZE), LIMIT(DEFAULT_BLOCK_CACHE_SIZE), LIMIT(DEFAULT_BLOCK_SIZE),
+    LIMIT(DEFAULT_BLOOM_BITS_PER_KEY), LIMIT(DEFAULT_MAX_SEALED_MEMTABLES), LIMIT(DEFAULT_TABLE_TARGET_SIZE),
+    LIMIT(DEFAULT_LEVEL0_TRIGGER), LIMIT(DEFAULT_LEVEL0_SLOWDOWN), LIMIT(DEFAULT_LEVEL0_STOP),
+    LIMIT(DEFAULT_LEVEL_RATIO), LIMIT(DEFAULT_SIZE_RATIO), LIMIT(DEFAULT_MAX_SPACE_AMP_PCT), {NULL, 0, 0, 0}};
 
 static const entry *const tables[STRATA_JS_TABLE_COUNT] = {codes, open_flags, stats, level_stats, recovery,
                                                            repair, compaction, batch_wire, limits};

@@ -5,7 +5,7 @@
 import { batchSize, decodeBytes, decodeRecovery, decodeRepair, decodeStats, encodeBatch, readStruct, writeCompaction } from './codecs.js';
 import { invalid, notOpen } from './errors.js';
 import { Iterator } from './iterator.js';
-import { checkValue, describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
+import { describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
 import { Snapshot } from './snapshot.js';
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
@@ -142,7 +142,7 @@ export class Database {
   async put(key, value, options = {}) {
     this.#ensureOpen('put');
     const k = this.#native.checkKey(key);
-    const v = checkValue(value, k);
+    const v = this.#native.checkValue(value, k);
     this.#throwMaintenanceError();
     const n = this.#native;
     const [kp, kl, vp, vl] = n.put(k, v);
@@ -221,20 +221,33 @@ export class Database {
   }
 
   // Encodes every operation into one buffer and applies it with one wasm call.
+  // The batch limits are the engine's (strata_limits.h, from the limits descriptor): each
+  // operation counts BATCH_ITEM_OVERHEAD + key + value bytes, as in the journal record; checked
+  // before anything is copied into wasm memory.
   #writeOps(operations, sync) {
     const n = this.#native;
+    const limits = n.limits;
     const { OP_PUT, OP_DELETE } = n.batch;
+    if (operations.length > limits.BATCH_COUNT_MAX) {
+      throw invalid(`batch of ${operations.length} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
+    }
     const parts = [];
+    let encoded = 0; // the engine's count of the batch's bytes
     operations.forEach((op, i) => {
       if (op === null || typeof op !== 'object') throw invalid(`batch operation ${i} must be an object`);
       const k = n.checkKey(op.key);
       if (op.type === 'put') {
-        const v = checkValue(op.value, k);
+        const v = n.checkValue(op.value, k);
         parts.push(OP_PUT.value, toBytes(k), toBytes(v));
+        encoded += limits.BATCH_ITEM_OVERHEAD + parts[parts.length - 2].length + parts[parts.length - 1].length;
       } else if (op.type === 'del') {
         parts.push(OP_DELETE.value, toBytes(k), null);
+        encoded += limits.BATCH_ITEM_OVERHEAD + parts[parts.length - 2].length;
       } else {
         throw invalid(`batch operation ${i} has type ${JSON.stringify(op.type)}; expected 'put' or 'del'`);
+      }
+      if (encoded > limits.BATCH_BYTES_MAX) {
+        throw invalid(`batch of ${encoded} bytes up to operation ${i} exceeds the limit of ${limits.BATCH_BYTES_MAX} bytes (STRATA_BATCH_BYTES_MAX)`);
       }
     });
     n.ensureIn(batchSize(parts, n.batch));

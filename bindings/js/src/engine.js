@@ -1,6 +1,8 @@
 // Loads the WebAssembly engine: the single-threaded build by default, the pthreads build on
 // request. The module is instantiated once per call; each database owns its own instance, so
 // no state is shared between them.
+import { constants, readLayout } from './codecs.js';
+
 const variants = {
   st: () => import('../dist/st/strata.mjs'),
   mt: () => import('../dist/mt/strata.mjs'),
@@ -50,6 +52,28 @@ export async function loadModule({ threads = false, moduleArgs = {}, moduleUrl }
     },
   });
   return { module: await Promise.race([factory(args), failed]), variant };
+}
+
+// The limits and defaults of include/strata_limits.h of a build, by name without the STRATA_
+// prefix (KEY_MAX, VALUE_MAX, DEFAULT_MEMTABLE_SIZE, ...): the limits descriptor
+// (strata_js_describe, read by codecs.js), read once per process from an instance of its own, so
+// open() can check options before it loads the module the database will run on.
+const engineLimits = new Map(); // variant -> Promise<constants>
+export function engineConstants({ threads = false } = {}) {
+  const variant = threads ? 'mt' : 'st';
+  let p = engineLimits.get(variant);
+  if (!p) {
+    p = loadModule({ threads }).then(({ module }) => {
+      try {
+        return constants(readLayout(module).limits);
+      } finally {
+        module.PThread?.terminateAllThreads(); // the pthreads build's pool would keep the process alive
+      }
+    });
+    p.catch(() => engineLimits.delete(variant)); // a later call tries again
+    engineLimits.set(variant, p);
+  }
+  return p;
 }
 
 export async function loadEngine({ threads = false } = {}) {

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { RECOVERY_MODES, openDatabase, repairWith } from './database.js';
 import { StrataError, invalid } from './errors.js';
 import { checkLocation, encodingOf } from './keys.js';
+import { engineConstants } from './engine.js';
 import { loadNative } from './native_node.js';
 import { checkOpenOptions } from './options.js';
 
@@ -23,7 +24,9 @@ export { StrataError };
 
 export async function open(location, options = {}) {
   checkLocation(location);
-  const parsed = checkOpenOptions(options);
+  // Checked against the limits and defaults of the build the database will run on (st or mt),
+  // read from the engine once per process, before the database's own module is loaded.
+  const parsed = checkOpenOptions(options, await engineConstants({ threads: options?.threads === true }));
   const memory = location === ':memory:' || options.backend === 'memory';
   const recoveryMode = options.recoveryMode === undefined ? 'strict' : options.recoveryMode;
   if (typeof recoveryMode !== 'string' || !Object.hasOwn(RECOVERY_MODES, recoveryMode)) {

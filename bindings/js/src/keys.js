@@ -60,9 +60,20 @@ export function keyChecker(keyMax) {
   };
 }
 
-export function checkValue(value, key) {
-  if (value === null || value === undefined) throw invalid(`value of key ${describeKey(key)} must not be ${value}`);
-  return checkBytes(value, `value of key ${describeKey(key)}`);
+// The value checker for a build's value limit (VALUE_MAX of the limits descriptor): refused
+// here, before the value is copied into wasm memory (where a value of gigabytes would fail to
+// allocate), the limit every build of the engine stores, flushes and reads back. A string that
+// cannot exceed it (each UTF-16 unit is at most 3 bytes of UTF-8) is not measured.
+export function valueChecker(valueMax) {
+  return (value, key) => {
+    if (value === null || value === undefined) throw invalid(`value of key ${describeKey(key)} must not be ${value}`);
+    const v = checkBytes(value, `value of key ${describeKey(key)}`);
+    const len = typeof v === 'string' ? (v.length * 3 <= valueMax ? v.length : utf8Length(v)) : v.length;
+    if (len > valueMax) {
+      throw invalid(`value of key ${describeKey(key)} is ${len} bytes; values are at most ${valueMax} bytes (STRATA_VALUE_MAX)`);
+    }
+    return v;
+  };
 }
 
 export function toBytes(x) {

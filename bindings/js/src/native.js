@@ -5,7 +5,7 @@
 // hosts), or none with `memory: true` (the engine's own memory backend). No Node built-ins.
 import { constants, readLayout } from './codecs.js';
 import { StrataError, invalid } from './errors.js';
-import { keyChecker } from './keys.js';
+import { keyChecker, valueChecker } from './keys.js';
 import { loadModule } from './engine.js';
 
 const encoder = new TextEncoder();
@@ -42,6 +42,7 @@ export class Native {
     this.limits = constants(layout.limits);
     this.batch = layout.batch;
     this.checkKey = keyChecker(this.limits.KEY_MAX);
+    this.checkValue = valueChecker(this.limits.VALUE_MAX); // strata_limits.h: KEY_MAX, VALUE_MAX, BATCH_*, ...
     this.words = this.alloc(64); // out-parameters: 16 x u32 (or 8 x f64)
     this.inPtr = 0;
     this.inCap = 0;

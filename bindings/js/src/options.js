@@ -1,34 +1,41 @@
-// open() options: checked here, before any wasm is touched, against the engine's own ranges
-// (include/strata.h as built for wasm32; the module's limits descriptor reports the C side by
-// name, and tests/js/options.test.mjs checks that the two agree). Every refusal is a StrataError with code
-// STRATA_INVALID_ARGUMENT naming the option and its range. The engine checks again at open.
+// open() options: checked here, before the database's wasm module is loaded, against the
+// engine's own ranges: every bound and default comes from include/strata_limits.h as built for
+// wasm32, read from the engine's limits descriptor (strata_js_describe; engine.js's
+// engineConstants() reads it once per process and build), so there is no copy of them here.
+// Every refusal is a StrataError with code STRATA_INVALID_ARGUMENT naming the option and its
+// range. The engine checks again at open. No Node built-ins.
+import { engineConstants } from './engine.js';
 import { invalid } from './errors.js';
 
 const U32_MAX = 2 ** 32 - 1;
 
-// [min, max] of each numeric option; `above` marks an exclusive minimum.
-export const LIMITS = Object.freeze({
-  memtableSize: { min: 4096, max: 2 ** 30, int: true },           // STRATA_MEMTABLE_SIZE_MIN/MAX (32-bit)
-  blockCacheSize: { min: 0, max: U32_MAX, int: true },            // STRATA_BLOCK_CACHE_SIZE_MAX = SIZE_MAX
-  bloomBitsPerKey: { min: 0, max: 100 },                          // STRATA_BLOOM_BITS_MAX; 0 = no filter
-  level0Trigger: { min: 1, max: U32_MAX, int: true },
-  levelRatio: { min: 1, above: true, max: 1000 },                 // STRATA_LEVEL_RATIO_MAX
-  runTrigger: { min: 1, max: U32_MAX, int: true },
-  sizeRatio: { min: 0, max: 1000 },                               // STRATA_SIZE_RATIO_MAX
-  maxSpaceAmplificationPercent: { min: 1, max: U32_MAX, int: true },
-  limitBytes: { min: 0, max: Number.MAX_SAFE_INTEGER, int: true },
-  ttlMs: { min: 0, max: Number.MAX_SAFE_INTEGER, int: true },
-  tableTargetSize: { min: 1024, max: 2 ** 40, int: true },        // STRATA_TABLE_TARGET_SIZE_MIN/MAX
-  slowdown: { min: 1, max: U32_MAX, int: true },
-  stop: { min: 1, max: U32_MAX, int: true },
-});
+// [min, max] of each numeric option from the engine's constants `c` (the limits descriptor, by
+// name); `above` marks an exclusive minimum. The bounds that are not in strata_limits.h are those
+// of the C argument types.
+export function optionLimits(c) {
+  return Object.freeze({
+    memtableSize: { min: c.MEMTABLE_SIZE_MIN, max: c.MEMTABLE_SIZE_MAX, int: true },
+    blockCacheSize: { min: 0, max: c.BLOCK_CACHE_SIZE_MAX, int: true },
+    bloomBitsPerKey: { min: 0, max: c.BLOOM_BITS_MAX },                   // 0 = no filter
+    level0Trigger: { min: 1, max: U32_MAX, int: true },
+    levelRatio: { min: 1, above: true, max: c.LEVEL_RATIO_MAX },
+    runTrigger: { min: 1, max: U32_MAX, int: true },
+    sizeRatio: { min: 0, max: c.SIZE_RATIO_MAX },
+    maxSpaceAmplificationPercent: { min: 1, max: U32_MAX, int: true },
+    limitBytes: { min: 0, max: Number.MAX_SAFE_INTEGER, int: true },
+    ttlMs: { min: 0, max: Number.MAX_SAFE_INTEGER, int: true },
+    tableTargetSize: { min: c.TABLE_TARGET_SIZE_MIN, max: c.TABLE_TARGET_SIZE_MAX, int: true },
+    slowdown: { min: 1, max: U32_MAX, int: true },
+    stop: { min: 1, max: U32_MAX, int: true },
+  });
+}
 
-// The engine's defaults that the rules between options need.
-const DEFAULT_TRIGGER = 4;
-const DEFAULT_SLOWDOWN = 20;
-const DEFAULT_STOP = 30;
+// The option limits of a build, once the engine's constants are read (cached per process).
+export async function loadOptionLimits({ threads = false } = {}) {
+  return optionLimits(await engineConstants({ threads }));
+}
 
-// The C side's limits (the limits descriptor of a loaded module, by name), for the agreement test.
+// The C side's limits as pairs (the limits descriptor of a loaded module, by name).
 export function engineLimits(native) {
   const d = native.limits;
   return {
@@ -44,10 +51,10 @@ function show(v) {
 }
 
 // The value of a numeric option (undefined stays undefined), or a refusal naming it.
-function number(obj, name, label = name) {
+function number(limits, obj, name, label = name) {
   const v = obj[name];
   if (v === undefined) return undefined;
-  const { min, max, above = false, int = false } = LIMITS[name];
+  const { min, max, above = false, int = false } = limits[name];
   const ok = typeof v === 'number' && Number.isFinite(v) && (above ? v > min : v >= min) && v <= max &&
     (!int || Number.isInteger(v));
   if (!ok) {
@@ -78,8 +85,10 @@ const FIELDS = {
   tableTargetSize: 'table_target_size',
 };
 
-// { strategy, ...knobs } -> { strategy, <c field>: number } (codecs.writeCompaction).
-function compactionParams(c) {
+// { strategy, ...knobs } -> { strategy, <c field>: number } (codecs.writeCompaction). `k0`: the
+// engine's constants and the option limits built from them.
+function compactionParams(c, k0) {
+  const { limits } = k0;
   if (c === undefined) return null;
   if (c === null || typeof c !== 'object' || Array.isArray(c)) throw invalid('compaction must be an object like { strategy: \'leveled\' }');
   if (!Object.hasOwn(COMPACTION_KNOBS, c.strategy)) {
@@ -93,7 +102,7 @@ function compactionParams(c) {
   }
   const p = { strategy: c.strategy };
   for (const name of [...knobs, 'tableTargetSize']) {
-    const v = number(c, name, `compaction.${name}`);
+    const v = number(limits, c, name, `compaction.${name}`);
     if (v !== undefined) p[FIELDS[name]] = v;
   }
   const stall = c.level0Stall;
@@ -102,17 +111,17 @@ function compactionParams(c) {
     for (const name of Object.keys(stall)) {
       if (name !== 'slowdown' && name !== 'stop') throw invalid(`compaction.level0Stall.${name} is not an option (it takes slowdown, stop)`);
     }
-    const slowdown = number(stall, 'slowdown', 'compaction.level0Stall.slowdown');
-    const stop = number(stall, 'stop', 'compaction.level0Stall.stop');
+    const slowdown = number(limits, stall, 'slowdown', 'compaction.level0Stall.slowdown');
+    const stop = number(limits, stall, 'stop', 'compaction.level0Stall.stop');
     if (slowdown !== undefined) p.level0_slowdown = slowdown;
     if (stop !== undefined) p.level0_stop = stop;
   }
   // the rules between options, with the engine's defaults for what was left out
-  const slowdown = p.level0_slowdown > 0 ? p.level0_slowdown : DEFAULT_SLOWDOWN;
-  const stop = p.level0_stop > 0 ? p.level0_stop : DEFAULT_STOP;
+  const slowdown = p.level0_slowdown > 0 ? p.level0_slowdown : k0.constants.DEFAULT_LEVEL0_SLOWDOWN;
+  const stop = p.level0_stop > 0 ? p.level0_stop : k0.constants.DEFAULT_LEVEL0_STOP;
   if (stop < slowdown) throw invalid(`compaction.level0Stall.stop (${stop}) must be >= slowdown (${slowdown})`);
   const given = c.strategy === 'tiered' ? p.run_trigger : p.level0_trigger;
-  const trigger = c.strategy !== 'fifo' && given > 0 ? given : DEFAULT_TRIGGER;
+  const trigger = c.strategy !== 'fifo' && given > 0 ? given : k0.constants.DEFAULT_LEVEL0_TRIGGER;
   if (c.strategy !== 'fifo' && trigger > slowdown) {
     const name = c.strategy === 'tiered' ? 'runTrigger' : 'level0Trigger';
     throw invalid(`compaction.${name} (${trigger}) must be <= compaction.level0Stall.slowdown (${slowdown}): writers would stop before compaction starts`);
@@ -121,8 +130,10 @@ function compactionParams(c) {
 }
 
 // Checks every option open() knows (others are left alone: the abstract-level adapter passes
-// its own through) and returns the numbers strata_js_open takes.
-export function checkOpenOptions(options) {
+// its own through) and returns the numbers strata_js_open takes. `constants`: the engine's
+// limits descriptor by name (engineConstants(), or a loaded Native's limits).
+export function checkOpenOptions(options, constants) {
+  const k0 = { constants, limits: optionLimits(constants) };
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
   if (options.backend !== undefined && options.backend !== 'memory' && options.backend !== 'fs') {
     throw invalid(`backend must be 'fs' or 'memory', not ${JSON.stringify(options.backend)}`);
@@ -133,9 +144,9 @@ export function checkOpenOptions(options) {
   for (const name of ['createIfMissing', 'errorIfExists', 'sync', 'threads', 'worker']) flag(options, name);
   return {
     compression,
-    memtableSize: number(options, 'memtableSize') ?? -1,
-    blockCacheSize: number(options, 'blockCacheSize') ?? -1,
-    bloomBitsPerKey: number(options, 'bloomBitsPerKey') ?? -1,
-    compaction: compactionParams(options.compaction),
+    memtableSize: number(k0.limits, options, 'memtableSize') ?? -1,
+    blockCacheSize: number(k0.limits, options, 'blockCacheSize') ?? -1,
+    bloomBitsPerKey: number(k0.limits, options, 'bloomBitsPerKey') ?? -1,
+    compaction: compactionParams(options.compaction, k0),
   };
 }
