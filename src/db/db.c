@@ -14,6 +14,7 @@
 
 #include "../journal/journal_files.h"
 #include "../util/clock.h"
+#include "../util/db_files.h"
 #include "db_internal.h"
 
 strata_status *db_check_key(size_t klen) {
@@ -474,7 +475,7 @@ static strata_status *check_fallback_journals(void *ctx, uint64_t journal_min) {
 }
 
 static strata_status *open_locked(strata_db *db) {
-  char *manifest = vfs_path_join(db->path, "manifest-1");
+  char *manifest = vfs_path_join(db->path, db_files_manifest_slot(1));
   if (!manifest) return status_no_memory();
   int exists = 0;
   strata_status *st = vfs_exists(db->fs, manifest, &exists, NULL);
@@ -546,7 +547,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
   if (!st) st = sync_cond_init(&db->bg_done);
   if (!st) st = sync_cond_init(&db->compact_wake);
   db->path = vfs_path_join(path, "");
-  db->journal_dir = vfs_path_join(path, "journal");
+  db->journal_dir = vfs_path_join(path, DB_DIR_JOURNAL);
   if (!st && (!db->path || !db->journal_dir)) st = status_no_memory();
   if (!st) {
     size_t len = strlen(db->path);
@@ -558,7 +559,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
     }
   }
   if (!st) st = prepare_folder(db);
-  char *lock_path = st ? NULL : vfs_path_join(db->path, "LOCK");
+  char *lock_path = st ? NULL : vfs_path_join(db->path, DB_FILE_LOCK);
   if (!st && !lock_path) st = status_no_memory();
   if (!st) st = vfs_lock_acquire(db->fs, lock_path, &db->lock);
   free(lock_path);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../util/clock.h"
+#include "../util/db_files.h"
 #include "../version/lost_folder.h"
 #include "tree_internal.h"
 
@@ -150,7 +151,7 @@ static strata_status *clean_unlisted(void *ctx, const char *name, int is_dir) {
     st = vfs_remove(s->t->fs, path);
     if (!st) s->info->obsolete_removed++;
   } else {
-    st = lost_folder_keep(s->t->fs, s->t->dir, path, "table", NULL);
+    st = lost_folder_keep(s->t->fs, s->t->dir, path, DB_LOST_KIND_TABLE, NULL);
     if (!st) s->info->moved_to_lost++;
   }
   free(path);
@@ -201,8 +202,8 @@ static strata_status *check_fallback(tree *t, const manifest_state *m, const man
   if (!st) return NULL;
   if (!status_is(st, STRATA_CORRUPTION) && !status_is(st, STRATA_NOT_FOUND)) return st; /* I/O, memory */
   strata_status *out = status_new(STRATA_CORRUPTION,
-                                  "%s; falling back to manifest-%u (epoch %llu) would lose data: %s",
-                                  ri->other_problem, ri->slot, (unsigned long long)ri->epoch,
+                                  "%s; falling back to %s (epoch %llu) would lose data: %s",
+                                  ri->other_problem, db_files_manifest_slot(ri->slot), (unsigned long long)ri->epoch,
                                   strata_status_message(st));
   strata_status_free(st);
   return out;
@@ -216,7 +217,7 @@ static strata_status *check_fallback(tree *t, const manifest_state *m, const man
 static strata_status *heal_manifest(tree *t, const manifest_state *m, const manifest_read_info *ri,
                                     tree_open_info *info) {
   if (ri->other_state == MANIFEST_SLOT_DAMAGED) {
-    STATUS_TRY(lost_folder_keep(t->fs, t->dir, ri->other_path, "manifest", NULL));
+    STATUS_TRY(lost_folder_keep(t->fs, t->dir, ri->other_path, DB_LOST_KIND_MANIFEST, NULL));
     info->moved_to_lost++;
   }
   STATUS_TRY(manifest_write(t->fs, t->dir, &t->manifest_epoch, m));
@@ -244,7 +245,7 @@ static strata_status *load_or_create(tree *t, tree_open_info *info) {
                    !(read_info.other_state == MANIFEST_SLOT_MISSING && read_info.epoch == 1);
     if (!fallback) {
       strata_status *st = verify_tables(t, t->version);
-      return st ? status_wrap(st, "manifest-%u (epoch %llu)", read_info.slot, (unsigned long long)read_info.epoch)
+      return st ? status_wrap(st, "%s (epoch %llu)", db_files_manifest_slot(read_info.slot), (unsigned long long)read_info.epoch)
                 : NULL;
     }
     STATUS_TRY(check_fallback(t, &m, &read_info));
@@ -289,7 +290,7 @@ strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tre
   if (opts) t->opts = *opts;
   else tree_options_default(&t->opts);
   t->dir = vfs_path_join(dir, "");
-  t->tables_dir = vfs_path_join(dir, "tables");
+  t->tables_dir = vfs_path_join(dir, DB_DIR_TABLES);
   strata_status *st = (!t->dir || !t->tables_dir) ? status_no_memory() : NULL;
   if (t->dir) t->dir[strlen(t->dir) - 1] = '\0'; /* join added a trailing '/' */
   if (!st) st = sync_mutex_init(&t->mu);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "strata_js.h"
+#include "util/db_files.h"
 
 typedef struct listing {
   int files, dirs;
@@ -60,7 +61,7 @@ strata_status *strata_js_vfs_check(vfs *v, const char *dir) {
   char *data = vfs_path_join(dir, "data");
   char *sub = vfs_path_join(dir, "sub");
   char *manifest = vfs_path_join(dir, "manifest");
-  char *lockp = vfs_path_join(dir, "LOCK");
+  char *lockp = vfs_path_join(dir, DB_FILE_LOCK);
   char *missing = vfs_path_join(dir, "missing");
   uint8_t big[70000];
   uint8_t back[70000];
