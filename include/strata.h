@@ -219,6 +219,49 @@ typedef struct strata_recovery_report {
 /* Copies into *out what this handle's open found and did; it does not change while the handle lives. */
 strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out);
 
+/*
+ * Rebuilds the database in folder `path` from the files that verify, as LevelDB's RepairDB does:
+ * for a database that no longer opens (both manifest slots damaged, a damaged journal in
+ * strict mode). Every table file is read whole and checked (block checksums, file checksum,
+ * its metadata against its entries); tables that fail move to `<db>/lost/`. Every intact batch
+ * of every journal is salvaged, also after damaged bytes, into new tables, and the journals move
+ * to lost/. Tables whose key and seqno ranges overlap are merged, so the newest version of each
+ * key wins in every read. A new manifest lists the result and sequence numbers continue above
+ * the highest one found. Damaged manifest slots move to lost/. Files that are not the
+ * database's are left alone.
+ *
+ * `opts` may be NULL (options that are not a live handle are STRATA_INVALID_ARGUMENT); its vfs,
+ * block size, bloom bits, compression, memtable size and table target size are used. The call
+ * takes the database's lock (STRATA_LOCKED while a handle has it open). A missing folder is
+ * STRATA_NOT_FOUND, as is a folder holding no database; a file is STRATA_INVALID_ARGUMENT.
+ * *out (required) receives what was kept and lost; release it with strata_repair_report_clear.
+ * While both manifest slots are intact, tables the newest one no longer lists (compacted or
+ * dropped away, the file left by a crash) move to lost/ unread, as do journals below its
+ * journal_min. Once a slot is damaged nothing proves a table obsolete: repair keeps every table
+ * that verifies, so data a compaction filter, drop_range or FIFO removed shortly before the
+ * damage may reappear.
+ */
+typedef struct strata_repair_report {
+  uint32_t tables_found;           /* table files in tables/ */
+  uint32_t tables_kept;            /* verified, and listed as they were */
+  uint32_t tables_damaged;         /* failed verification: moved to lost/ */
+  uint32_t tables_obsolete;        /* not listed by an intact newest manifest: moved to lost/ */
+  uint32_t tables_merged;          /* verified, but overlapping others in keys and seqnos: rewritten */
+  uint32_t tables_written;         /* new tables: salvaged journal batches and merge output */
+  uint32_t journals_read;
+  uint64_t journal_batches_salvaged;
+  uint64_t journal_batches_lost;   /* damaged batches whose start record still verified */
+  uint64_t journal_bytes_lost;     /* damaged journal bytes skipped (torn tails not counted) */
+  uint64_t journal_torn_bytes;     /* incomplete or zero-filled journal tails */
+  uint32_t manifest_slots_damaged; /* slot files that existed but did not verify */
+  uint32_t files_moved_to_lost;
+  uint64_t entries;                /* entries (all versions) in the repaired database */
+  uint64_t highest_seqno;          /* the highest seqno found; writes continue above it */
+  char *log;                       /* one line per file acted on, NUL-terminated; NULL when none */
+} strata_repair_report;
+strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out);
+void strata_repair_report_clear(strata_repair_report *r);
+
 /* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED if another handle has it.
  * `opts` may be NULL (the defaults); `path` and `out` may not. */
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out);

@@ -11,6 +11,7 @@
  *   strata DIR stats                     levels, tables and counters, and what recovery did
  *   strata DIR check                     what recovery did, then read every entry; exit 1 on an error
  *   strata DIR flush                     write memtables to tables
+ *   strata repair DIR                    rebuild a database that no longer opens (also DIR repair)
  *   (DIR commands take --recovery strict|point-in-time: what the open does with a damaged journal)
  */
 #include <inttypes.h>
@@ -28,7 +29,8 @@ static int usage(void) {
           "usage: strata version | strata xxh3 FILE...\n"
           "       strata DIR put KEY VALUE | get KEY | del KEY | flush | stats | check\n"
           "       strata DIR scan [--prefix P] [--reverse] [--limit N]\n"
-          "       (DIR commands take --recovery strict|point-in-time)\n");
+          "       (DIR commands take --recovery strict|point-in-time)\n"
+          "       strata repair DIR\n");
   return 2;
 }
 
@@ -162,6 +164,24 @@ static int take_recovery_flag(int *argc, char **argv, strata_recovery_mode *mode
   return 1;
 }
 
+/* Runs strata_repair and prints what it kept and lost; exit 1 when it failed. */
+static int repair_command(const char *dir) {
+  strata_repair_report r;
+  strata_status *st = strata_repair(dir, NULL, &r);
+  if (st) return report(st);
+  if (r.log) fputs(r.log, stdout);
+  printf("repair: %u tables found, %u kept, %u damaged and %u obsolete (moved to lost/), %u merged, %u written\n",
+         r.tables_found, r.tables_kept, r.tables_damaged, r.tables_obsolete, r.tables_merged, r.tables_written);
+  printf("journals: %u read, %" PRIu64 " batches salvaged, %" PRIu64 " damaged batches and %" PRIu64
+         " damaged bytes lost, %" PRIu64 " torn bytes\n",
+         r.journals_read, r.journal_batches_salvaged, r.journal_batches_lost, r.journal_bytes_lost,
+         r.journal_torn_bytes);
+  printf("manifest slots damaged %u, files moved to lost/ %u\nentries %" PRIu64 ", highest seqno %" PRIu64 "\n",
+         r.manifest_slots_damaged, r.files_moved_to_lost, r.entries, r.highest_seqno);
+  strata_repair_report_clear(&r);
+  return 0;
+}
+
 static int database_command(const char *dir, const char *cmd, int argc, char **argv) {
   strata_recovery_mode mode = STRATA_RECOVERY_STRICT;
   if (!take_recovery_flag(&argc, argv, &mode)) return usage();
@@ -219,6 +239,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(argv[1], "xxh3") && argc > 2) return checksum_files(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "repair") && argc == 3) return repair_command(argv[2]);
+  if (argc == 3 && !strcmp(argv[2], "repair")) return repair_command(argv[1]);
   if (argc >= 3) return database_command(argv[1], argv[2], argc - 3, argv + 3);
   return usage();
 }

@@ -163,6 +163,7 @@ void table_reader_close(table_reader *r) {
 
 const table_meta *table_reader_meta(const table_reader *r) { return &r->meta; }
 uint64_t table_reader_id(const table_reader *r) { return r->id; }
+checksum128 table_reader_file_checksum(const table_reader *r) { return r->trailer.file_checksum; }
 
 strata_status *table_reader_verify(table_reader *r) {
   checksum128_stream *cs = checksum128_stream_new();

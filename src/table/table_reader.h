@@ -17,6 +17,7 @@
 
 #include "../cache/block_cache.h"
 #include "../util/buffer.h"
+#include "../util/checksum.h"
 #include "../util/internal_key.h"
 #include "../util/kv_iterator.h"
 #include "../util/status.h"
@@ -32,6 +33,8 @@ void table_reader_close(table_reader *r); /* every iterator must have been destr
 
 const table_meta *table_reader_meta(const table_reader *r);
 uint64_t table_reader_id(const table_reader *r);
+/* The whole-file checksum the trailer records (what table_reader_verify() checks against). */
+checksum128 table_reader_file_checksum(const table_reader *r);
 
 /* Reads the whole file and checks it against the checksum in the trailer. */
 STRATA_MUST_USE strata_status *table_reader_verify(table_reader *r);

@@ -257,3 +257,23 @@ strata_status *manifest_read(vfs *v, const char *dir, manifest_state *out, int *
   }
   return st;
 }
+
+strata_status *manifest_probe_slot(vfs *v, const char *dir, unsigned slot, manifest_slot_probe *out) {
+  memset(out, 0, sizeof *out);
+  slot_path(out->path, sizeof out->path, dir, slot);
+  buffer file;
+  buffer_init(&file);
+  uint64_t epoch = 0;
+  slice payload = {NULL, 0};
+  strata_status *why = NULL;
+  manifest_slot_state state = MANIFEST_SLOT_MISSING;
+  strata_status *st = read_slot(v, out->path, &file, &epoch, &payload, &state, &why);
+  out->exists = state != MANIFEST_SLOT_MISSING;
+  if (!st && out->exists) {
+    out->valid = why == NULL;
+    out->epoch = out->valid ? epoch : (file.len >= SLOT_HEADER ? decode_fixed64(file.data + 8) : 0);
+  }
+  strata_status_free(why);
+  buffer_free(&file);
+  return st;
+}

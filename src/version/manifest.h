@@ -68,4 +68,15 @@ STRATA_MUST_USE strata_status *manifest_read(vfs *v, const char *dir, manifest_s
 
 void manifest_state_clear(manifest_state *m);
 
+/* One slot file as found, for `strata repair`: whether it exists, whether it is valid, and the
+ * epoch its header claims (read even from a damaged slot; 0 when too short to hold one). */
+typedef struct manifest_slot_probe {
+  int exists;
+  int valid;
+  uint64_t epoch;
+  char path[4096];
+} manifest_slot_probe;
+
+STRATA_MUST_USE strata_status *manifest_probe_slot(vfs *v, const char *dir, unsigned slot, manifest_slot_probe *out);
+
 #endif

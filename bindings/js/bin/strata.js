@@ -9,6 +9,7 @@
 //   strata DIR stats                levels, memtable, cache and write amplification
 //   strata DIR check                read every entry with a full scan; exit 1 on an error
 //   strata DIR compact              db.compact({ major: true })
+//   strata repair DIR               rebuild a database that no longer opens (also: strata DIR repair)
 //   (every DIR command takes --recovery strict|point-in-time: what open does with a damaged journal)
 //   strata demo [--dir ./data] [--count 200000]   load, read, scan, snapshot, flush, stats
 //
@@ -17,12 +18,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { StrataError, open } from '../src/index.js';
+import { StrataError, open, repairDatabase } from '../src/index.js';
 
 const USAGE = `usage: strata DIR put KEY VALUE | get KEY | del KEY
        strata DIR scan [--prefix P] [--reverse] [--limit N] [--gt K] [--gte K] [--lt K] [--lte K]
        strata DIR stats | check | compact
        (DIR commands take --recovery strict|point-in-time)
+       strata repair DIR
        strata demo [--dir ./data] [--count 200000]
        strata help
 `;
@@ -456,6 +458,25 @@ async function demo(args) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// repair
+
+async function repair(dir, args) {
+  if (args.length) throw new UsageError(`repair takes no arguments after DIR (got ${args.join(' ')})`);
+  const r = await repairDatabase(dir);
+  let text = '';
+  for (const line of r.log) text += `${line}\n`;
+  text += `repair: ${num(r.tablesFound)} tables found, ${num(r.tablesKept)} kept, ${num(r.tablesDamaged)} damaged ` +
+    `and ${num(r.tablesObsolete)} obsolete (moved to lost/), ${num(r.tablesMerged)} merged, ${num(r.tablesWritten)} written\n`;
+  text += `journals: ${num(r.journalsRead)} read, ${num(r.journalBatchesSalvaged)} batches salvaged, ` +
+    `${num(r.journalBatchesLost)} damaged batches and ${num(r.journalBytesLost)} damaged bytes lost, ` +
+    `${num(r.journalTornBytes)} torn bytes\n`;
+  text += `manifest slots damaged ${num(r.manifestSlotsDamaged)}, files moved to lost/ ${num(r.filesMovedToLost)}\n`;
+  text += `entries ${num(r.entries)}, highest seqno ${num(r.highestSeqno)}\n`;
+  await out(text);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main(argv) {
   const [first, ...rest] = argv;
@@ -464,7 +485,9 @@ async function main(argv) {
     return first === undefined ? 2 : 0;
   }
   if (first === 'demo' && !DB_COMMANDS.has(rest[0])) return demo(rest);
+  if (first === 'repair' && rest.length >= 1 && !DB_COMMANDS.has(rest[0])) return repair(rest[0], rest.slice(1));
   const [cmd, ...args] = rest;
+  if (cmd === 'repair') return repair(first, args);
   if (!DB_COMMANDS.has(cmd)) {
     process.stderr.write(`strata: ${cmd === undefined ? 'no command given' : `unknown command ${JSON.stringify(cmd)}`}\n${USAGE}`);
     return 2;

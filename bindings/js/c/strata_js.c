@@ -358,3 +358,25 @@ void strata_js_iter_close(js_iter *j) {
   strata_iterator_close(j->it);
   free(j);
 }
+
+/* ---- repair ------------------------------------------------------------------------------------ */
+
+strata_status *strata_js_repair(const char *path, vfs *v, double *out, char **log) {
+  *log = NULL;
+  strata_options *o = NULL;
+  STATUS_TRY(strata_options_new(&o));
+  strata_repair_report r;
+  strata_status *st = strata_options_set_vfs(o, v);
+  if (!st) st = strata_repair(path, o, &r);
+  strata_options_free(o);
+  if (st) return st;
+  const double fields[STRATA_JS_REPAIR_FIELDS] = {
+      r.tables_found, r.tables_kept, r.tables_damaged, r.tables_obsolete, r.tables_merged, r.tables_written,
+      r.journals_read, (double)r.journal_batches_salvaged, (double)r.journal_batches_lost,
+      (double)r.journal_bytes_lost, (double)r.journal_torn_bytes, r.manifest_slots_damaged,
+      r.files_moved_to_lost, (double)r.entries, (double)r.highest_seqno};
+  memcpy(out, fields, sizeof fields);
+  *log = r.log; /* the caller frees it */
+  r.log = NULL;
+  return NULL;
+}

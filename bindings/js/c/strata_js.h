@@ -54,4 +54,9 @@ void strata_js_iter_seek(js_iter *j, const void *key, size_t klen);
 strata_status *strata_js_iter_page(js_iter *j, uint8_t *buf, size_t cap, uint32_t max, int want, uint32_t *out);
 void strata_js_iter_close(js_iter *j);
 
+/* strata_repair on the backend: out receives STRATA_JS_REPAIR_FIELDS doubles (the counters of
+ * strata_repair_report in its order), *log the report's log (malloc'd, or NULL). */
+#define STRATA_JS_REPAIR_FIELDS 15
+strata_status *strata_js_repair(const char *path, vfs *v, double *out, char **log);
+
 #endif

@@ -13,4 +13,8 @@ async function open(location, options) {
   return (await load()).open(location, options);
 }
 
-module.exports = { open, StrataError };
+async function repairDatabase(location, options) {
+  return (await load()).repairDatabase(location, options);
+}
+
+module.exports = { open, repairDatabase, StrataError };

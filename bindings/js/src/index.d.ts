@@ -199,5 +199,29 @@ export interface WorkerDatabase extends Omit<Database, 'stats'> {
 export function open(location: string, options: OpenOptions & { worker: true }): Promise<WorkerDatabase>;
 export function open(location: string, options?: OpenOptions): Promise<Database>;
 
-declare const _default: { open: typeof open; StrataError: typeof StrataError };
+/** What repairDatabase() kept and lost (the fields of the C strata_repair_report). */
+export interface RepairReport {
+  tablesFound: number;
+  tablesKept: number;
+  tablesDamaged: number;
+  tablesObsolete: number;
+  tablesMerged: number;
+  tablesWritten: number;
+  journalsRead: number;
+  journalBatchesSalvaged: number;
+  journalBatchesLost: number;
+  journalBytesLost: number;
+  journalTornBytes: number;
+  manifestSlotsDamaged: number;
+  filesMovedToLost: number;
+  entries: number;
+  highestSeqno: number;
+  /** One line per file repair acted on. */
+  log: string[];
+}
+
+/** Rebuilds a database that no longer opens from the files that verify (the database must be closed). */
+export function repairDatabase(location: string, options?: Record<string, never>): Promise<RepairReport>;
+
+declare const _default: { open: typeof open; repairDatabase: typeof repairDatabase; StrataError: typeof StrataError };
 export default _default;

@@ -179,6 +179,37 @@ export async function open(location, options = {}) {
   });
 }
 
+// repairDatabase(location) rebuilds a database that no longer opens (C strata_repair): it keeps
+// the tables that verify, salvages every intact journal batch, writes a new manifest and moves
+// what it could not use to <location>/lost/. Resolves to the report; the database must be closed.
+const REPAIR_FIELDS = ['tablesFound', 'tablesKept', 'tablesDamaged', 'tablesObsolete', 'tablesMerged', 'tablesWritten',
+  'journalsRead', 'journalBatchesSalvaged', 'journalBatchesLost', 'journalBytesLost', 'journalTornBytes',
+  'manifestSlotsDamaged', 'filesMovedToLost', 'entries', 'highestSeqno'];
+
+export async function repairDatabase(location, options = {}) {
+  checkLocation(location);
+  if (location === ':memory:') throw invalid('repairDatabase needs a database folder, not :memory:');
+  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+  const native = await Native.load({ moduleUrl: options._moduleUrl });
+  const m = native.m;
+  const where = path.resolve(location);
+  const cpath = native.cstring(where);
+  const report = {};
+  try {
+    m.HEAPU32[native.words >>> 2] = 0;
+    native.check(m._strata_js_repair(cpath, native.vfs, native.statsPtr, native.words), `repairDatabase ${where}`);
+    const base = native.statsPtr >>> 3;
+    REPAIR_FIELDS.forEach((name, i) => { report[name] = m.HEAPF64[base + i]; });
+    const log = native.word(0);
+    report.log = log ? m.UTF8ToString(log).split('\n').filter((line) => line !== '') : [];
+    if (log) m._free(log);
+  } finally {
+    m._free(cpath);
+    native.free();
+  }
+  return report;
+}
+
 class Database {
   #native;
   #db;
@@ -771,4 +802,4 @@ class Iterator {
   }
 }
 
-export default { open, StrataError };
+export default { open, repairDatabase, StrataError };
