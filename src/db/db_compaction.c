@@ -4,8 +4,6 @@
  */
 #include "db_internal.h"
 
-/* --- public entry points ---------------------------------------------------------------- */
-
 strata_status *strata_compact(strata_db *db, int major) {
   HANDLE_CHECK(db, HANDLE_DB);
   if (major) STATUS_TRY(strata_flush(db)); /* the memtables' data joins the merge */
