@@ -30,7 +30,8 @@
  *   db.c -> db_recovery.c -> db_apply.c      db.c -> db_apply.c, options.c
  *   db_compaction.c -> db.c (strata_flush), scheduler.c, db_read.c
  *   db_read.c -> db.c (argument checks), scheduler.c (counters)
- *   all of them -> handle.c
+ *   repair.c -> options.c                    all of them -> handle.c
+ * (tests/js/architecture.test.mjs checks that the calls between these files form no cycle)
  * scheduler.c calls nothing in src/db/: it knows the tree, the compactor and the journal folder.
  *
  * Locks: the scheduler's mutex is taken after the database's write lock, never before, and is
