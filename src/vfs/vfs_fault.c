@@ -6,8 +6,10 @@
  *   undo log    (offset, old bytes) for every write or truncation since that sync which touched
  *               bytes below synced_len, in order.
  * A crash replays the undo log backwards (restoring synced bytes), then truncates the file to
- * synced_len plus, in torn mode, a random part of what was appended after it. One mutex guards
- * everything; the wrapper is for tests, so it holds the lock across the inner call too.
+ * synced_len plus, in torn mode, a random part of what was appended after it. With volatile
+ * removes, a removal keeps the file's synced contents aside until its folder is synced; a crash
+ * writes them back. One mutex guards everything; the wrapper is for tests, so it holds the lock
+ * across the inner call too.
  */
 #include "vfs_fault.h"
 
@@ -30,6 +32,13 @@ typedef struct fault_tracked {
   size_t undo_count, undo_cap;
 } fault_tracked;
 
+/* A file removed since its folder's last sync, with the contents a crash brings back. */
+typedef struct fault_removed {
+  char *path;
+  uint8_t *bytes;
+  size_t len;
+} fault_removed;
+
 typedef struct fault_file fault_file;
 
 typedef struct fault_vfs {
@@ -40,7 +49,12 @@ typedef struct fault_vfs {
   unsigned rule_ops;
   uint64_t rule_countdown; /* matching operations to let pass first */
   int rule_armed, rule_sticky, rule_short;
+  int rule_power; /* the rule is a power cut: power_off once it fires */
+  int power_off;
   size_t rule_keep;
+  int volatile_removes;
+  fault_removed *removed;
+  size_t removed_count, removed_cap;
   int full_armed;       /* vfs_fault_enospc */
   uint64_t full_left;   /* bytes that still fit */
   vfs_fault_counters counters;
@@ -82,7 +96,12 @@ static uint64_t *counter_for(fault_vfs *f, unsigned op) {
 static strata_status *fault_check_counting(fault_vfs *f, unsigned op, uint64_t *counter, const char *what,
                                            const char *path, int *short_write, size_t *keep) {
   (*counter)++;
+  f->counters.operations++;
   if (short_write) *short_write = 0;
+  if (f->power_off) {
+    f->counters.injected++;
+    return status_new(STRATA_IO, "power cut: %s %s", what, path);
+  }
   if (!f->rule_armed || !(f->rule_ops & op)) return NULL;
   if (f->rule_countdown > 0) {
     f->rule_countdown--;
@@ -90,6 +109,11 @@ static strata_status *fault_check_counting(fault_vfs *f, unsigned op, uint64_t *
   }
   if (!f->rule_sticky) f->rule_armed = 0;
   f->counters.injected++;
+  if (f->rule_power) {
+    f->power_off = 1;
+    f->rule_armed = 0;
+    return status_new(STRATA_IO, "power cut: %s %s", what, path);
+  }
   if (f->rule_short && short_write) {
     *short_write = 1;
     *keep = f->rule_keep;
@@ -392,11 +416,66 @@ static strata_status *fault_exists(vfs *v, const char *path, int *exists, int *i
   FORWARD(f, VFS_FAULT_META, "exists", path, vfs_exists(f->inner, path, exists, is_dir));
 }
 
+static void drop_removed(fault_vfs *f, size_t i) {
+  free(f->removed[i].path);
+  free(f->removed[i].bytes);
+  f->removed[i] = f->removed[--f->removed_count];
+}
+
+static fault_removed *find_removed(fault_vfs *f, const char *path) {
+  for (size_t i = 0; i < f->removed_count; i++)
+    if (!strcmp(f->removed[i].path, path)) return &f->removed[i];
+  return NULL;
+}
+
+/* The contents of `path` a crash would leave: the file with its undo log replayed, cut to the
+ * synced length (all of it when untracked). Lock held. */
+static strata_status *durable_contents(fault_vfs *f, const char *path, fault_tracked *t, buffer *out) {
+  STATUS_TRY(vfs_read_file(f->inner, path, out));
+  if (!t) return NULL;
+  for (size_t i = t->undo_count; i-- > 0;) {
+    const fault_undo *u = &t->undo[i];
+    if (u->offset + u->len > out->len) {
+      size_t old = out->len, want = (size_t)(u->offset + u->len);
+      STATUS_TRY(buffer_reserve(out, want - old));
+      memset(out->data + old, 0, want - old);
+      out->len = want;
+    }
+    memcpy(out->data + u->offset, u->bytes, u->len);
+  }
+  if (t->synced_len < out->len) out->len = (size_t)t->synced_len;
+  return NULL;
+}
+
+/* Keeps the durable contents of a file about to be removed, for a crash to bring back. Lock held. */
+static strata_status *keep_removed(fault_vfs *f, const char *path, fault_tracked *t) {
+  if ((t && t->created_unsynced) || find_removed(f, path)) return NULL; /* the older entry is what survives */
+  if (f->removed_count == f->removed_cap) {
+    size_t cap = f->removed_cap ? f->removed_cap * 2 : 8;
+    fault_removed *grown = realloc(f->removed, cap * sizeof *grown);
+    if (!grown) return status_no_memory();
+    f->removed = grown;
+    f->removed_cap = cap;
+  }
+  buffer b;
+  buffer_init(&b);
+  strata_status *st = durable_contents(f, path, t, &b);
+  char *copy = st ? NULL : copy_string(path);
+  if (!st && !copy) st = status_no_memory();
+  if (st) {
+    buffer_free(&b);
+    return st;
+  }
+  f->removed[f->removed_count++] = (fault_removed){copy, b.data, b.len};
+  return NULL;
+}
+
 static strata_status *remove_locked(fault_vfs *f, const char *path) {
   STATUS_TRY(fault_check(f, VFS_FAULT_REMOVE, "remove", path, NULL, NULL));
-  STATUS_TRY(vfs_remove(f->inner, path));
   fault_tracked *t = find_tracked(f, path);
-  if (t) drop_tracked(f, t); /* removal counts as durable at once */
+  if (f->volatile_removes) STATUS_TRY(keep_removed(f, path, t));
+  STATUS_TRY(vfs_remove(f->inner, path));
+  if (t) drop_tracked(f, t); /* the name is gone; a crash restores it from the removed list */
   return NULL;
 }
 
@@ -434,6 +513,8 @@ static strata_status *replace_locked(fault_vfs *f, const char *path, const void 
   f->counters.bytes_written += len;
   fault_tracked *t = find_tracked(f, path);
   if (t) drop_tracked(f, t); /* atomic and durable by contract */
+  fault_removed *r = find_removed(f, path);
+  if (r) drop_removed(f, (size_t)(r - f->removed));
   return NULL;
 }
 
@@ -461,6 +542,8 @@ static strata_status *sync_dir_locked(fault_vfs *f, const char *dir) {
   STATUS_TRY(vfs_sync_dir(f->inner, dir));
   for (size_t i = 0; i < f->tracked_count; i++)
     if (is_in_dir(f->tracked[i].path, dir)) f->tracked[i].created_unsynced = 0;
+  for (size_t i = f->removed_count; i-- > 0;)
+    if (is_in_dir(f->removed[i].path, dir)) drop_removed(f, i);
   return NULL;
 }
 
@@ -485,7 +568,9 @@ static strata_status *fault_unlock(vfs *v, vfs_lock *lock) {
 static void fault_destroy(vfs *v) {
   fault_vfs *f = (fault_vfs *)v;
   while (f->tracked_count) drop_tracked(f, &f->tracked[f->tracked_count - 1]);
+  while (f->removed_count) drop_removed(f, f->removed_count - 1);
   free(f->tracked);
+  free(f->removed);
   free(f->open_files);
   sync_mutex_destroy(&f->mu);
   free(f);
@@ -512,10 +597,11 @@ strata_status *vfs_fault_new(vfs *inner, vfs **out) {
 
 /* --- control ------------------------------------------------------------------------------ */
 
-static void set_rule(vfs *v, unsigned ops, uint64_t n, int sticky, int short_write, size_t keep) {
+static void set_rule_power(vfs *v, unsigned ops, uint64_t n, int sticky, int short_write, size_t keep, int power) {
   fault_vfs *f = as_fault(v);
   if (!f) return;
   sync_mutex_lock(&f->mu);
+  f->rule_power = power;
   f->rule_ops = ops;
   f->rule_countdown = n ? n - 1 : 0;
   f->rule_armed = ops != 0;
@@ -523,6 +609,10 @@ static void set_rule(vfs *v, unsigned ops, uint64_t n, int sticky, int short_wri
   f->rule_short = short_write;
   f->rule_keep = keep;
   sync_mutex_unlock(&f->mu);
+}
+
+static void set_rule(vfs *v, unsigned ops, uint64_t n, int sticky, int short_write, size_t keep) {
+  set_rule_power(v, ops, n, sticky, short_write, keep, 0);
 }
 
 void vfs_fault_fail_nth(vfs *v, unsigned ops, uint64_t n) { set_rule(v, ops, n, 0, 0, 0); }
@@ -539,6 +629,34 @@ void vfs_fault_enospc(vfs *v, uint64_t bytes_left) {
   sync_mutex_lock(&f->mu);
   f->full_armed = bytes_left != UINT64_MAX;
   f->full_left = bytes_left;
+  sync_mutex_unlock(&f->mu);
+}
+
+void vfs_fault_power_cut_at(vfs *v, uint64_t n) { set_rule_power(v, VFS_FAULT_ALL, n, 1, 0, 0, 1); }
+
+void vfs_fault_power_cut(vfs *v) {
+  fault_vfs *f = as_fault(v);
+  if (!f) return;
+  sync_mutex_lock(&f->mu);
+  f->rule_armed = 0;
+  f->power_off = 1;
+  sync_mutex_unlock(&f->mu);
+}
+
+int vfs_fault_power_is_off(vfs *v) {
+  fault_vfs *f = as_fault(v);
+  if (!f) return 0;
+  sync_mutex_lock(&f->mu);
+  int off = f->power_off;
+  sync_mutex_unlock(&f->mu);
+  return off;
+}
+
+void vfs_fault_set_volatile_removes(vfs *v, int on) {
+  fault_vfs *f = as_fault(v);
+  if (!f) return;
+  sync_mutex_lock(&f->mu);
+  f->volatile_removes = on;
   sync_mutex_unlock(&f->mu);
 }
 
@@ -609,6 +727,26 @@ static strata_status *restore_file(fault_vfs *f, fault_tracked *t, uint64_t *rng
   return st;
 }
 
+/* Writes a removed file back (its folder recreated if it went too). */
+static strata_status *restore_removed(fault_vfs *f, const fault_removed *r) {
+  const char *slash = strrchr(r->path, '/');
+  if (slash && slash != r->path) {
+    char *parent = copy_string(r->path);
+    if (!parent) return status_no_memory();
+    parent[slash - r->path] = '\0';
+    strata_status *st = vfs_mkdir(f->inner, parent);
+    free(parent);
+    STATUS_TRY(st);
+  }
+  vfs_file *file = NULL;
+  STATUS_TRY(vfs_open(f->inner, r->path, VFS_OPEN_WRITE | VFS_OPEN_CREATE | VFS_OPEN_TRUNCATE, &file));
+  strata_status *st = r->len ? vfs_file_write(file, 0, r->bytes, r->len) : NULL;
+  strata_status *cst = vfs_file_close(file);
+  if (st) strata_status_free(cst);
+  else st = cst;
+  return st;
+}
+
 strata_status *vfs_fault_crash(vfs *v, uint64_t torn_seed) {
   fault_vfs *f = as_fault(v);
   if (!f) return status_new(STRATA_INVALID_ARGUMENT, "vfs_fault_crash: %s is not a fault VFS", vfs_name(v));
@@ -618,11 +756,17 @@ strata_status *vfs_fault_crash(vfs *v, uint64_t torn_seed) {
   f->full_armed = 0;
   for (size_t i = 0; i < f->open_count; i++) f->open_files[i]->dead = 1;
   strata_status *st = NULL;
+  f->power_off = 0;
   for (size_t i = 0; !st && i < f->tracked_count; i++) {
     st = restore_file(f, &f->tracked[i], torn_seed ? &rng : NULL);
     if (st) st = status_wrap(st, "simulated crash, restoring %s", f->tracked[i].path);
   }
+  for (size_t i = 0; !st && i < f->removed_count; i++) { /* after the above: a newer file of that name was unsynced */
+    st = restore_removed(f, &f->removed[i]);
+    if (st) st = status_wrap(st, "simulated crash, bringing back removed %s", f->removed[i].path);
+  }
   while (f->tracked_count) drop_tracked(f, &f->tracked[f->tracked_count - 1]); /* all durable now */
+  while (f->removed_count) drop_removed(f, f->removed_count - 1);
   sync_mutex_unlock(&f->mu);
   return st;
 }

@@ -10,10 +10,14 @@
  *    every file back to its synced state -- optionally keeping a random prefix of the unsynced
  *    tail, as a torn write leaves it -- and removes files created since their folder was last
  *    synced. Handles open at the crash are dead: every call on them fails, close only frees.
+ *  - cut the power: at the Nth operation from now (any kind), that operation and every later
+ *    one fail with STRATA_IO until vfs_fault_crash() "reboots" onto what survived;
  *  - count operations by kind.
  *
- * Removals and `replace` are treated as durable at once (replace is atomic and durable by
- * contract). Files the wrapper never wrote are taken as durable as they are.
+ * Removals are durable at once unless vfs_fault_set_volatile_removes() is on: then a file removed
+ * since its folder was last synced comes back, with its synced contents, at a crash. `replace`
+ * is atomic and durable by contract. Files the wrapper never wrote are taken as durable as they
+ * are. Folders (mkdir, rmdir) are durable at once.
  */
 #ifndef STRATA_VFS_VFS_FAULT_H
 #define STRATA_VFS_VFS_FAULT_H
@@ -42,6 +46,7 @@ typedef struct vfs_fault_counters {
   uint64_t dir_syncs; /* folder syncs (both match VFS_FAULT_SYNC) */
   uint64_t bytes_written; /* bytes that reached the inner VFS */
   uint64_t injected;      /* operations failed on purpose */
+  uint64_t operations;    /* every counted operation, of all kinds (the clock of power cuts) */
 } vfs_fault_counters;
 
 /* Wraps `inner`, which it does not own: destroy the wrapper before the inner VFS. */
@@ -62,8 +67,22 @@ void vfs_fault_short_write_nth(vfs *v, uint64_t n, size_t keep);
  * above; vfs_fault_clear() and vfs_fault_crash() end it too. */
 /* (bytes_left = UINT64_MAX: room again.) */
 void vfs_fault_enospc(vfs *v, uint64_t bytes_left);
-/* No more injected failures (and the disk has room again). */
+/* No more injected failures, and the disk has room again (a power cut stays until vfs_fault_crash). */
 void vfs_fault_clear(vfs *v);
+
+/*
+ * Power-cut mode: the nth operation (n >= 1, of any kind, counted as `operations` counts them)
+ * from now cuts the power. It and every later operation fail with STRATA_IO ("power cut"), so
+ * nothing more reaches the disk, until vfs_fault_crash() reboots: every byte not covered by a
+ * sync (and, with volatile removes, every folder entry not covered by a folder sync) is then
+ * dropped. vfs_fault_power_cut() cuts at once. Replaces any other failure rule.
+ */
+void vfs_fault_power_cut_at(vfs *v, uint64_t n);
+void vfs_fault_power_cut(vfs *v);
+/* 1 once the power is cut, until the next vfs_fault_crash(). */
+int vfs_fault_power_is_off(vfs *v);
+/* on = 1: removing a file is undone by a crash unless its folder was synced after the removal. */
+void vfs_fault_set_volatile_removes(vfs *v, int on);
 
 void vfs_fault_get_counters(vfs *v, vfs_fault_counters *out);
 void vfs_fault_reset_counters(vfs *v);
@@ -72,9 +91,11 @@ void vfs_fault_reset_counters(vfs *v);
 uint64_t vfs_fault_unsynced_bytes(vfs *v);
 
 /*
- * Simulates a power cut: every file written through the wrapper returns to its last synced
- * contents. torn_seed = 0 drops all unsynced bytes; any other value keeps a pseudo-random prefix
- * of each file's unsynced tail (deterministic per seed). Injected-failure rules are cleared.
+ * Simulates a power cut and the reboot after it: every file written through the wrapper returns
+ * to its last synced contents, files created since their folder's last sync disappear and (with
+ * volatile removes) files removed since then come back. torn_seed = 0 drops all unsynced bytes;
+ * any other value keeps a pseudo-random prefix of each file's unsynced tail (deterministic per
+ * seed). Injected-failure rules are cleared and the power is back on.
  */
 STRATA_MUST_USE strata_status *vfs_fault_crash(vfs *v, uint64_t torn_seed);
 

@@ -256,6 +256,79 @@ static void handles_open_at_a_crash_are_dead(void) {
   CHECK(read_back(P("a"), buf, sizeof buf) == 2);
 }
 
+static void power_cut_fails_every_later_operation_until_reboot(void) {
+  vfs_file *f = NULL;
+  CHECK_OK(create_synced("a", "SYNCED", &f));
+  vfs_fault_power_cut_at(fs, 3); /* the third operation from now */
+  CHECK_OK(vfs_file_append(f, "-lost", 5));
+  CHECK(!vfs_fault_power_is_off(fs));
+  int exists = 0;
+  CHECK_OK(vfs_exists(fs, P("a"), &exists, NULL));
+  CHECK_CODE(vfs_file_sync(f), STRATA_IO); /* the cut: the sync never happens */
+  CHECK(vfs_fault_power_is_off(fs));
+  vfs_fault_clear(fs); /* clearing rules does not bring the power back */
+  CHECK_CODE(vfs_exists(fs, P("a"), &exists, NULL), STRATA_IO);
+  vfs_file *g = NULL;
+  CHECK_CODE(vfs_open(fs, P("b"), VFS_OPEN_WRITE | VFS_OPEN_CREATE, &g), STRATA_IO);
+  CHECK_CODE(vfs_sync_dir(fs, root), STRATA_IO);
+  CHECK_OK(vfs_fault_crash(fs, 0)); /* reboot */
+  CHECK(!vfs_fault_power_is_off(fs));
+  strata_status_free(vfs_file_close(f));
+  char buf[32];
+  CHECK(read_back(P("a"), buf, sizeof buf) == 6 && !memcmp(buf, "SYNCED", 6));
+  CHECK(read_back(P("b"), buf, sizeof buf) == -1);
+  CHECK_OK(vfs_exists(fs, P("a"), &exists, NULL));
+  CHECK(exists);
+}
+
+static void power_cut_now_stops_even_reads(void) {
+  vfs_file *f = NULL;
+  CHECK_OK(create_synced("a", "x", &f));
+  vfs_fault_power_cut(fs);
+  char buf[4];
+  size_t got = 0;
+  CHECK_CODE(vfs_file_read(f, 0, buf, 1, &got), STRATA_IO);
+  vfs_fault_counters c;
+  vfs_fault_get_counters(fs, &c);
+  CHECK(c.injected >= 1 && c.operations >= 1);
+  CHECK_OK(vfs_fault_crash(fs, 0));
+  strata_status_free(vfs_file_close(f));
+  CHECK(read_back(P("a"), buf, sizeof buf) == 1);
+}
+
+static void volatile_remove_comes_back_unless_its_folder_was_synced(void) {
+  vfs_fault_set_volatile_removes(fs, 1);
+  vfs_file *f = NULL;
+  CHECK_OK(create_synced("back", "DURABLE", &f));
+  CHECK_OK(vfs_file_append(f, "+unsynced", 9)); /* not part of what comes back */
+  CHECK_OK(vfs_file_close(f));
+  CHECK_OK(create_synced("gone", "x", &f));
+  CHECK_OK(vfs_file_close(f));
+  CHECK_OK(vfs_remove(fs, P("gone")));
+  CHECK_OK(vfs_sync_dir(fs, root)); /* "gone" is removed for good */
+  CHECK_OK(vfs_remove(fs, P("back")));
+  vfs_file *n = NULL; /* a new, never-synced file of the same name does not shadow it */
+  CHECK_OK(vfs_open(fs, P("back"), VFS_OPEN_WRITE | VFS_OPEN_CREATE, &n));
+  CHECK_OK(vfs_file_append(n, "new", 3));
+  CHECK_OK(vfs_file_close(n));
+  CHECK_OK(vfs_remove(fs, P("back")));
+  char buf[32];
+  CHECK(read_back(P("back"), buf, sizeof buf) == -1);
+  CHECK_OK(vfs_fault_crash(fs, 0));
+  CHECK(read_back(P("back"), buf, sizeof buf) == 7 && !memcmp(buf, "DURABLE", 7));
+  CHECK(read_back(P("gone"), buf, sizeof buf) == -1);
+}
+
+static void removes_are_durable_at_once_by_default(void) {
+  vfs_file *f = NULL;
+  CHECK_OK(create_synced("a", "x", &f));
+  CHECK_OK(vfs_file_close(f));
+  CHECK_OK(vfs_remove(fs, P("a")));
+  CHECK_OK(vfs_fault_crash(fs, 0));
+  char buf[4];
+  CHECK(read_back(P("a"), buf, sizeof buf) == -1);
+}
+
 static void crash_on_a_plain_vfs_is_refused(void) {
   CHECK_CODE(vfs_fault_crash(inner, 0), STRATA_INVALID_ARGUMENT);
 }
@@ -278,6 +351,10 @@ int main(void) {
     CASE(torn_crash_keeps_a_prefix_of_the_unsynced_tail);
     CASE(handles_open_at_a_crash_are_dead);
     CASE(crash_on_a_plain_vfs_is_refused);
+    CASE(power_cut_fails_every_later_operation_until_reboot);
+    CASE(power_cut_now_stops_even_reads);
+    CASE(volatile_remove_comes_back_unless_its_folder_was_synced);
+    CASE(removes_are_durable_at_once_by_default);
   }
   return harness_finish();
 }

@@ -2,11 +2,15 @@
  * fuzz_seeds.c -- writes a seed corpus for fuzz_table into the folder given as argv[1]:
  * small tables (single-level and partitioned index, none and LZ4, with and without filter),
  * raw blocks and framed blocks, each prefixed with the selector byte fuzz_table.c expects.
+ * With argv[2] and argv[3], also corpora for fuzz_journal and fuzz_manifest, from a real
+ * database built on a memory VFS: its journals (whole, cut short) and manifest slots (raw,
+ * as payloads, wrapped), with the selector bytes those targets expect.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "strata.h"
 #include "table/block_header.h"
 #include "table/block_writer.h"
 #include "table/table_writer.h"
@@ -28,11 +32,130 @@ static int fail(strata_status *st) {
   return 1;
 }
 
+/* Saves a buffer under a selector byte. */
+static int save_file(const char *dir, const char *name, uint8_t selector, const buffer *b) {
+  return save(dir, name, selector, b->data, b->len);
+}
+
+static strata_status *read_in(vfs *v, const char *path, buffer *out) {
+  buffer_init(out);
+  return vfs_read_file(v, path, out);
+}
+
+typedef struct name_list {
+  char names[64][32];
+  int count;
+} name_list;
+
+static strata_status *add_name(void *ctx, const char *name, int is_dir) {
+  name_list *l = ctx;
+  if (!is_dir && l->count < 64) snprintf(l->names[l->count++], sizeof l->names[0], "%s", name);
+  return NULL;
+}
+
+/* A small real database: tables on two levels, journals with puts, deletes and batches. */
+static strata_status *build_db(vfs *v) {
+  strata_options *o = NULL;
+  STATUS_TRY(strata_options_new(&o));
+  strata_status *st = strata_options_set_vfs(o, v);
+  if (!st) st = strata_options_set_background_threads(o, 0);
+  if (!st) st = strata_options_set_memtable_size(o, 4 << 10);
+  if (!st) st = strata_options_set_max_sealed_memtables(o, 8);
+  if (!st) st = strata_options_set_table_target_size(o, 4 << 10);
+  strata_db *db = NULL;
+  if (!st) st = strata_open("db", o, &db);
+  strata_batch *b = NULL;
+  if (!st) st = strata_batch_new(&b);
+  for (int i = 0; !st && i < 600; i++) {
+    char key[16], val[32];
+    snprintf(key, sizeof key, "key%05d", i % 250);
+    snprintf(val, sizeof val, "value-%d", i);
+    if (i % 9 == 4) st = strata_delete(db, key, strlen(key), i % 2);
+    else if (i % 7 == 3) {
+      strata_batch_clear(b);
+      st = strata_batch_put(b, key, strlen(key), val, strlen(val));
+      if (!st) st = strata_batch_delete(b, "gone", 4);
+      if (!st) st = strata_write(db, b, 1);
+    } else st = strata_put(db, key, strlen(key), val, strlen(val), 0);
+    if (!st && i == 200) st = strata_flush(db);
+    if (!st && i == 300) st = strata_compact(db, 1);
+    if (!st && i == 400) st = strata_flush(db);
+  }
+  strata_batch_free(b);
+  strata_status *cst = db ? strata_close(db) : NULL;
+  strata_options_free(o);
+  if (st) {
+    strata_status_free(cst);
+    return st;
+  }
+  return cst;
+}
+
+static int recovery_seeds(const char *journal_dir, const char *manifest_dir) {
+  vfs *v;
+  strata_status *st = vfs_memory_new(&v);
+  if (!st) st = build_db(v);
+  name_list journals = {{{0}}, 0};
+  if (!st) st = vfs_list(v, "db/journal", add_name, &journals);
+  if (st) return fail(st);
+  for (int i = 0; i < journals.count; i++) {
+    char path[96], name[64];
+    snprintf(path, sizeof path, "db/journal/%s", journals.names[i]);
+    buffer b;
+    if ((st = read_in(v, path, &b))) return fail(st);
+    snprintf(name, sizeof name, "journal-%s", journals.names[i]);
+    if (save_file(journal_dir, name, 0, &b)) return 1;
+    snprintf(name, sizeof name, "journal-%s-fixed", journals.names[i]);
+    if (save_file(journal_dir, name, 1, &b)) return 1;
+    if (b.len > 20) { /* torn in the middle of its last record */
+      b.len -= 5;
+      snprintf(name, sizeof name, "journal-%s-torn", journals.names[i]);
+      if (save_file(journal_dir, name, 0, &b)) return 1;
+    }
+    buffer_free(&b);
+  }
+  buffer slots[2];
+  for (int i = 0; i < 2; i++) {
+    char path[32], name[32];
+    snprintf(path, sizeof path, "db/manifest-%d", i);
+    if ((st = read_in(v, path, &slots[i]))) return fail(st);
+    if (slots[i].len < 40) {
+      fprintf(stderr, "fuzz_seeds: %s is only %zu bytes\n", path, slots[i].len);
+      return 1;
+    }
+    /* 0: the payload (after the 24-byte header, before the 16-byte checksum) */
+    snprintf(name, sizeof name, "payload-%d", i);
+    if (save(manifest_dir, name, 0, slots[i].data + 24, slots[i].len - 40)) return 1;
+    /* 1: epoch, no raw slot 0, the payload to wrap */
+    buffer w;
+    buffer_init(&w);
+    if ((st = buffer_append(&w, slots[i].data + 8, 8)) || (st = buffer_append_byte(&w, 0)) ||
+        (st = buffer_append(&w, slots[i].data + 24, slots[i].len - 40)))
+      return fail(st);
+    snprintf(name, sizeof name, "wrapped-%d", i);
+    if (save_file(manifest_dir, name, 1, &w)) return 1;
+    buffer_free(&w);
+  }
+  /* 2: both slots raw, slot 0's length first */
+  buffer both;
+  buffer_init(&both);
+  uint8_t len0[2] = {(uint8_t)slots[0].len, (uint8_t)(slots[0].len >> 8)};
+  if ((st = buffer_append(&both, len0, 2)) || (st = buffer_append(&both, slots[0].data, slots[0].len)) ||
+      (st = buffer_append(&both, slots[1].data, slots[1].len)))
+    return fail(st);
+  if (save_file(manifest_dir, "slots", 2, &both)) return 1;
+  buffer_free(&both);
+  for (int i = 0; i < 2; i++) buffer_free(&slots[i]);
+  vfs_destroy(v);
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: fuzz_seeds <corpus dir>\n");
+  if (argc != 2 && argc != 4) {
+    fprintf(stderr, "usage: fuzz_seeds <table corpus dir> [<journal corpus dir> <manifest corpus dir>]\n");
     return 2;
   }
+  if (argc == 4 && recovery_seeds(argv[2], argv[3])) return 1;
   vfs *v;
   strata_status *st = vfs_memory_new(&v);
   if (st) return fail(st);
