@@ -262,7 +262,8 @@ typedef struct strata_repair_report {
 strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out);
 void strata_repair_report_clear(strata_repair_report *r);
 
-/* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED if another handle has it.
+/* Opens (creating, if allowed) the database in folder `path`. STRATA_LOCKED, naming the holder, if
+ * another handle has it: in this or another process, native, Node or WASI (docs/LOCKING.md).
  * `opts` may be NULL (the defaults); `path` and `out` may not. */
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out);
 /* Waits for background work, releases the lock and frees the handle (also on error). Snapshots and

@@ -3,6 +3,7 @@
 //   node scripts/wasi-run.mjs [--dir=HOST[::GUEST]]... module.wasm [args...]
 // Without --dir the current folder is preopened as "." so relative paths work.
 import fs from 'node:fs';
+import os from 'node:os';
 import v8 from 'node:v8';
 import { WASI } from 'node:wasi';
 
@@ -22,7 +23,18 @@ if (!argv[0]) {
   console.error('usage: wasi-run.mjs [--dir=HOST[::GUEST]]... module.wasm [args...]');
   process.exit(2);
 }
-const wasi = new WASI({ version: 'preview1', args: argv, env: process.env, preopens, returnOnExit: true });
+// WASI has no process API: tell the module who runs it, for the records of its database locks
+// (src/vfs/posix_lock.c), so that native and Node openers can see when this process is gone.
+function startTime() {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return '0';
+  }
+}
+const env = { ...process.env, STRATA_LOCK_PID: String(process.pid), STRATA_LOCK_START: startTime(), STRATA_LOCK_HOST: os.hostname() };
+const wasi = new WASI({ version: 'preview1', args: argv, env, preopens, returnOnExit: true });
 const module = await WebAssembly.compile(fs.readFileSync(argv[0]));
 const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
 process.exitCode = wasi.start(instance);

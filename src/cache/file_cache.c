@@ -160,6 +160,7 @@ void file_cache_free(file_cache *c) {
 
 /* Takes a reference on an entry found in the table (lock held). */
 static void take_ref(file_cache *c, file_cache_handle *h) {
+  sync_mutex_assert_held(&c->mu);
   if (h->refs++ == 0) lru_remove(c, h);
 }
 

@@ -2,10 +2,10 @@
  * compaction_state.c -- the compactor: options, jobs, the hidden set, picking and finishing jobs,
  * and the entry points the database calls. Running a job is compaction_worker.c.
  */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/check.h"
 #include "../util/clock.h"
 #include "compaction_internal.h"
 
@@ -141,7 +141,7 @@ strata_status *compactor_new(tree *t, const compaction_options *o, compactor **o
 
 void compactor_free(compactor *c) {
   if (!c) return;
-  assert(c->running == 0);
+  STRATA_ASSERT(c->running == 0);
   tree_unref(c->t);
   free(c->hidden.ids);
   sync_cond_destroy(&c->idle);

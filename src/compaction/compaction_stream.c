@@ -1,9 +1,10 @@
 /* compaction_stream.c -- the garbage-collecting stream of compactions (rules in the header). */
 #include "compaction_stream.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../util/check.h"
 
 /* One surviving version of the current user key. */
 typedef struct candidate {
@@ -247,6 +248,6 @@ strata_status *compaction_stream_new(kv_iterator *source, const compaction_strea
 }
 
 compaction_stream_counters compaction_stream_get_counters(const kv_iterator *stream) {
-  assert(stream->ops == &stream_ops);
+  STRATA_ASSERT(stream->ops == &stream_ops);
   return ((const compaction_stream *)stream)->counters;
 }

@@ -14,6 +14,7 @@
 
 #include "../tree/merge_iterator.h"
 #include "../tree/run_iterator.h"
+#include "../util/check.h"
 #include "compaction_internal.h"
 
 /* The input tables grouped by the run they sit in, for one run iterator per run. */
@@ -142,8 +143,8 @@ static strata_status *run_move(compactor *c, const picked_job *p, compaction_cou
   strata_status *st = NULL;
   for (size_t i = 0; !st && i < p->job->count; i++) {
     tables[i] = version_find_table(p->base, p->job->table_ids[i], NULL);
-    if (!tables[i])
-      st = status_new(STRATA_INVALID_ARGUMENT, "table %llu left the version", (unsigned long long)p->job->table_ids[i]);
+    /* a picked job's tables are hidden from other jobs until it ends: they stay in its base */
+    if (STRATA_NEVER(!tables[i])) st = check_internal_error(__FILE__, __LINE__, "a moved table is in the job's base");
   }
   if (!st) {
     qsort(tables, p->job->count, sizeof *tables, by_key_min); /* level-0 tables come from several runs */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../journal/journal_files.h"
+#include "../util/check.h"
 #include "../util/clock.h"
 #include "../util/db_files.h"
 #include "db_internal.h"
@@ -40,6 +41,7 @@ strata_status *strata_resume(strata_db *db) {
 
 /* Seals the active memtable once it is full (write_mu held) and wakes the flusher. */
 static strata_status *seal_if_full(strata_db *db) {
+  sync_mutex_assert_held(&db->write_mu);
   if (tree_active_memtable_bytes(db->tree) < db->opts.memtable_size) return NULL;
   STATUS_TRY(journal_writer_rotate(db->journal));
   int sealed = 0;
@@ -61,10 +63,10 @@ static strata_status *write_locked(strata_db *db, const write_batch *b, int sync
   STATUS_TRY(scheduler_wait_for_room(db->sched));
   uint64_t seqno = db->next_seqno;
   size_t n = 0;
-  STATUS_TRY(db_gather_items(db, b, &n)); /* a batch that cannot be decoded never reaches the journal */
+  STATUS_TRY(db_prepare_batch(db, b, &n)); /* decoded and memtable room reserved: it lands whole */
   STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
   strata_status *st = db_apply_items(db, n, seqno);
-  if (st) {
+  if (STRATA_NEVER(st != NULL)) {
     /* The journal holds the batch, so the next open applies it; in memory some of its items
      * may be in, under a seqno the next write would reuse. Refuse writes until reopened. */
     st = status_wrap(st, "the write was journaled but not applied in memory; it will be visible after the "
@@ -251,7 +253,7 @@ static strata_status *open_locked(strata_db *db) {
   STATUS_TRY(journal_writer_open(db->fs, db->journal_dir, next_journal, &jo, &db->journal));
   scheduler_options so = {db->fs, db->journal_dir, db->tree, &db->visible_seqno, db->opts.background_threads,
                           db->opts.max_sealed_memtables, db->opts.l0_slowdown, db->opts.l0_stop,
-                          options_compaction(&db->opts)};
+                          options_compaction(&db->opts), &db->write_mu};
   return scheduler_start(&so, &db->sched);
 }
 

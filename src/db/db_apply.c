@@ -1,7 +1,10 @@
 /*
  * db_apply.c -- a batch into the active memtable: decoded into items, then applied newest first,
- * for writes (db.c) and the journal replay (db_recovery.c).
+ * for writes (db.c) and the journal replay (db_recovery.c). Everything that can fail comes before
+ * the journal append (db_prepare_batch: decoded, memtable room reserved), so a journaled batch
+ * always lands.
  */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "db_internal.h"
@@ -32,8 +35,18 @@ strata_status *db_apply_items(strata_db *db, size_t n, uint64_t seqno) {
   return NULL;
 }
 
+strata_status *db_prepare_batch(strata_db *db, const write_batch *b, size_t *n) {
+  STATUS_TRY(db_gather_items(db, b, n));
+  size_t bytes = 0;
+  for (size_t i = 0; i < *n && bytes != SIZE_MAX; i++) {
+    size_t one = memtable_entry_bound(db->items[i].key.len, db->items[i].value.len);
+    bytes = one > SIZE_MAX - bytes ? SIZE_MAX : bytes + one;
+  }
+  return tree_reserve(db->tree, bytes);
+}
+
 strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
   size_t n = 0;
-  STATUS_TRY(db_gather_items(db, b, &n));
+  STATUS_TRY(db_prepare_batch(db, b, &n));
   return db_apply_items(db, n, seqno);
 }

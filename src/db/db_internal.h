@@ -107,7 +107,10 @@ strata_status *db_gather_items(strata_db *db, const write_batch *b, size_t *n);
 /* Applies the n gathered items to the active memtable under `seqno`, newest first: an older
  * operation on the same key in the batch is superseded. */
 strata_status *db_apply_items(strata_db *db, size_t n, uint64_t seqno);
-/* Both: a batch replayed from the journal. */
+/* Everything of applying a batch that can fail: db_gather_items, then memtable room reserved for
+ * the items (tree_reserve), so the db_apply_items after it cannot fail for memory. */
+strata_status *db_prepare_batch(strata_db *db, const write_batch *b, size_t *n);
+/* Prepare and apply: a batch replayed from the journal. */
 strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno);
 
 /* --- db_recovery.c ------------------------------------------------------------------------ */

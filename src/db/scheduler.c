@@ -8,6 +8,7 @@
 #endif
 
 #include "../journal/journal_files.h"
+#include "../util/check.h"
 #include "../util/clock.h"
 
 /* Whose work failed and retries. */
@@ -51,6 +52,7 @@ static int error_can_heal(const strata_status *st) {
 /* Records a failure of `source`'s work (mu held; takes st): the first error stays the
  * database's error until it heals, a failed retry replaces it and doubles the backoff. */
 static void fail(scheduler *s, strata_status *st, int source) {
+  sync_mutex_assert_held(&s->mu);
   uint64_t now = clock_monotonic_ms();
   /* the first error is the one to report, unless a write left memory behind its journal */
   if (s->error && (s->error_sticky || (s->error_source != source && source != WORK_FOREGROUND))) {
@@ -71,6 +73,7 @@ static void fail(scheduler *s, strata_status *st, int source) {
 
 /* `source`'s work succeeded (mu held): clears its error and wakes writers and threads. */
 static void healed(scheduler *s, int source) {
+  sync_mutex_assert_held(&s->mu);
   if (!s->error || s->error_source != source || s->error_sticky) return;
   strata_status_free(s->error);
   s->error = NULL;
@@ -83,6 +86,7 @@ static void healed(scheduler *s, int source) {
 /* 1 when `source` may run its work now (mu held); else *wait_ms is how long to sleep, 0 for
  * "until woken" (another source's error, or one that cannot heal). */
 static int may_run(scheduler *s, int source, uint64_t *wait_ms) {
+  sync_mutex_assert_held(&s->mu);
   *wait_ms = 0;
   if (!s->error) return 1;
   if (s->error_sticky || s->error_source != source) return 0;
@@ -94,6 +98,7 @@ static int may_run(scheduler *s, int source, uint64_t *wait_ms) {
 
 /* The error as the caller sees it (mu held). */
 static strata_status *error_copy(const scheduler *s) {
+  sync_mutex_assert_held(&s->mu);
   const char *what = s->error_source == WORK_COMPACTION   ? "background compaction failed"
                      : s->error_source == WORK_FOREGROUND ? "the database refuses writes"
                                                           : "background flush failed";
@@ -130,6 +135,7 @@ static uint64_t current_l0_tables(scheduler *s) {
 /* After a flush or compaction: refreshes the level-0 count and wakes the compaction thread
  * (mu not held). */
 static void notify_compaction(scheduler *s) {
+  sync_mutex_assert_not_held(&s->mu);
   atomic_u64_store(&s->l0_tables, current_l0_tables(s));
   sync_mutex_lock(&s->mu);
   sync_cond_signal(&s->compact_wake);
@@ -156,6 +162,7 @@ static strata_status *remove_spent_journals(scheduler *s) {
 }
 
 strata_status *scheduler_flush(scheduler *s) {
+  sync_mutex_assert_not_held(&s->mu); /* write_lock is held when a writer without threads flushes */
   int flushed = 1, any = 0;
   while (flushed) {
     STATUS_TRY(tree_flush_oldest(s->o.tree, &flushed));
@@ -313,6 +320,7 @@ void scheduler_free(scheduler *s) {
 /* --- the write stalls -------------------------------------------------------------------- */
 
 void scheduler_notify_sealed(scheduler *s) {
+  if (s->o.write_lock) sync_mutex_assert_held(s->o.write_lock);
   if (!s->flush_running) return;
   sync_mutex_lock(&s->mu);
   sync_cond_signal(&s->flush_wake);
@@ -328,6 +336,7 @@ static void sleep_briefly(void) {
 
 /* Slows down or stops while level 0 is over its limits (write lock held). */
 static strata_status *level0_stall(scheduler *s) {
+  if (s->o.write_lock) sync_mutex_assert_held(s->o.write_lock);
   if (s->o.compaction.strategy == COMPACTION_FIFO) return NULL; /* FIFO never merges level 0 */
   uint64_t l0 = atomic_u64_load(&s->l0_tables);
   if (l0 < s->o.l0_slowdown) return NULL;
@@ -361,6 +370,8 @@ strata_status *scheduler_admit_write(scheduler *s) {
 }
 
 strata_status *scheduler_wait_for_room(scheduler *s) {
+  if (s->o.write_lock) sync_mutex_assert_held(s->o.write_lock);
+  sync_mutex_assert_not_held(&s->mu);
   if (tree_sealed_count(s->o.tree) <= s->o.max_sealed_memtables) return NULL;
   atomic_u64_fetch_add(&s->write_stalls, 1);
   if (!s->flush_running) return scheduler_flush(s);

@@ -60,6 +60,7 @@ typedef struct scheduler_options {
   uint32_t l0_slowdown; /* level-0 tables at which writes slow down */
   uint32_t l0_stop;     /* ... and stop until compaction catches up */
   compaction_options compaction;
+  const sync_mutex *write_lock; /* the database's write lock: checked held by the write stalls, never taken */
 } scheduler_options;
 
 typedef struct scheduler_counters {

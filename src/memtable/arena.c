@@ -1,8 +1,9 @@
 #include "arena.h"
 
-#include <assert.h>
 #include <stdalign.h>
 #include <stdlib.h>
+
+#include "../util/check.h"
 
 struct arena_chunk {
   arena_chunk *next;
@@ -45,14 +46,23 @@ static strata_status *arena_new_chunk(arena *a, size_t size, arena_chunk **out) 
   return NULL;
 }
 
+strata_status *arena_reserve(arena *a, size_t bytes) {
+  if (a->remaining >= bytes) return NULL;
+  arena_chunk *c;
+  STATUS_TRY(arena_new_chunk(a, bytes > a->chunk_size ? bytes : a->chunk_size, &c));
+  a->pos = c->data;
+  a->remaining = c->size;
+  return NULL;
+}
+
 /* Padding that brings p up to a multiple of align. */
 static size_t arena_padding(const uint8_t *p, size_t align) {
   return (size_t)(-(uintptr_t)p & (uintptr_t)(align - 1));
 }
 
 strata_status *arena_alloc(arena *a, size_t size, size_t align, void **out) {
-  assert(size > 0);
-  assert(align > 0 && (align & (align - 1)) == 0);
+  STRATA_ASSERT(size > 0);
+  STRATA_ASSERT(align > 0 && (align & (align - 1)) == 0);
   size_t pad = a->remaining ? arena_padding(a->pos, align) : 0;
   if (a->remaining >= pad && a->remaining - pad >= size) {
     *out = a->pos + pad;

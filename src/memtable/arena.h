@@ -40,6 +40,11 @@ void arena_destroy(arena *a);
  * until arena_destroy. NO_MEMORY when malloc fails or the size cannot be represented. */
 STRATA_MUST_USE strata_status *arena_alloc(arena *a, size_t size, size_t align, void **out);
 
+/* Makes the next allocations totalling `bytes` (each with its alignment padding counted in) come
+ * from the current chunk, so they cannot fail: a new chunk of at least `bytes` when the current
+ * one has less room. Lets a caller do everything that can fail before a step that must not. */
+STRATA_MUST_USE strata_status *arena_reserve(arena *a, size_t bytes);
+
 /* Bytes the arena holds from the system (safe to call from any thread). */
 static inline uint64_t arena_memory_usage(const arena *a) {
   return atomic_u64_load(&a->memory_usage);

@@ -49,6 +49,13 @@ void memtable_unref(memtable *mt) {
   free(mt);
 }
 
+size_t memtable_entry_bound(size_t key_len, size_t value_len) { return skiplist_node_bound(key_len, value_len); }
+
+strata_status *memtable_reserve(memtable *mt, size_t bytes) {
+  if (bytes == SIZE_MAX) return status_new(STRATA_NO_MEMORY, "memtable: a batch too large to reserve");
+  return arena_reserve(&mt->arena, bytes);
+}
+
 strata_status *memtable_insert(memtable *mt, slice user_key, uint64_t seqno, value_type type,
                                slice value) {
   if (user_key.len > USER_KEY_MAX) {

@@ -42,6 +42,12 @@ void memtable_unref(memtable *mt);
 STRATA_MUST_USE strata_status *memtable_insert(memtable *mt, slice user_key, uint64_t seqno,
                                                value_type type, slice value);
 
+/* Makes the next inserts of `bytes` worth of memtable_entry_bound() succeed without allocating:
+ * a batch is reserved before it is journaled, so a journaled batch always lands whole. */
+STRATA_MUST_USE strata_status *memtable_reserve(memtable *mt, size_t bytes);
+/* The most bytes one insert of this key and value takes; SIZE_MAX when it cannot be represented. */
+size_t memtable_entry_bound(size_t key_len, size_t value_len);
+
 /*
  * The newest version of user_key with seqno < snapshot_seqno (SEQNO_READ_ALL: the newest of
  * all). *found = 0 when there is none; otherwise *type and *value describe it -- a tombstone is

@@ -1,8 +1,9 @@
 #include "skiplist.h"
 
-#include <assert.h>
 #include <stdalign.h>
 #include <string.h>
+
+#include "../util/check.h"
 
 struct skiplist_node {
   uint64_t trailer; /* seqno << 8 | type */
@@ -34,6 +35,13 @@ static size_t node_size(uint32_t height, size_t key_len, size_t value_len, int *
   size_t fixed = offsetof(skiplist_node, next) + (size_t)height * sizeof(atomic_ptr) + key_len;
   *overflow = value_len > SIZE_MAX - fixed;
   return fixed + value_len;
+}
+
+size_t skiplist_node_bound(size_t key_len, size_t value_len) {
+  int overflow;
+  size_t size = node_size(SKIPLIST_MAX_HEIGHT, key_len, value_len, &overflow);
+  size_t slack = alignof(skiplist_node) - 1;
+  return overflow || size > SIZE_MAX - slack ? SIZE_MAX : size + slack;
 }
 
 strata_status *skiplist_init(skiplist *list, arena *a, uint64_t seed) {
@@ -130,9 +138,9 @@ static int node_same_version(const skiplist_node *n, const internal_key *key) {
 
 strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice value,
                                size_t *node_bytes) {
-  assert(key->user_key.len <= USER_KEY_MAX);
-  assert((uint64_t)value.len <= UINT32_MAX);
-  assert(key->seqno <= SEQNO_MAX && value_type_is_valid(key->type));
+  STRATA_ASSERT(key->user_key.len <= USER_KEY_MAX);
+  STRATA_ASSERT((uint64_t)value.len <= UINT32_MAX);
+  STRATA_ASSERT(key->seqno <= SEQNO_MAX && value_type_is_valid(key->type));
 
   skiplist_node *prev[SKIPLIST_MAX_HEIGHT];
   skiplist_node *after = NULL;
@@ -162,6 +170,7 @@ strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice va
   if (value.len) memcpy(bytes + key->user_key.len, value.data, value.len);
 
   uint32_t max_height = (uint32_t)atomic_u64_load(&list->max_height);
+  STRATA_TESTCASE(height > max_height); /* the list grows taller: new head links */
   if (height > max_height) {
     for (uint32_t i = max_height; i < height; i++) prev[i] = list->head;
     /* A reader that sees the new height before the links finds NULL in the head there and
@@ -206,22 +215,22 @@ void skiplist_iter_seek_for_prev(skiplist_iter *it, const internal_key *target) 
 }
 
 void skiplist_iter_next(skiplist_iter *it) {
-  assert(it->node);
+  STRATA_ASSERT(it->node);
   it->node = node_next(it->node, 0);
 }
 
 void skiplist_iter_prev(skiplist_iter *it) {
-  assert(it->node);
+  STRATA_ASSERT(it->node);
   internal_key k = node_key(it->node);
   it->node = skiplist_not_head(it->list, skiplist_find_less(it->list, &k, NULL, NULL));
 }
 
 internal_key skiplist_iter_key(const skiplist_iter *it) {
-  assert(it->node);
+  STRATA_ASSERT(it->node);
   return node_key(it->node);
 }
 
 slice skiplist_iter_value(const skiplist_iter *it) {
-  assert(it->node);
+  STRATA_ASSERT(it->node);
   return slice_make(node_key_bytes(it->node) + it->node->key_len, it->node->value_len);
 }

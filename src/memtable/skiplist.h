@@ -57,6 +57,10 @@ STRATA_MUST_USE strata_status *skiplist_init(skiplist *list, arena *a, uint64_t 
 STRATA_MUST_USE strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice value,
                                                size_t *node_bytes);
 
+/* The most arena bytes one insert of this key and value can take (tallest node, worst padding):
+ * what to arena_reserve so that the inserts cannot fail. SIZE_MAX when it does not fit. */
+size_t skiplist_node_bound(size_t key_len, size_t value_len);
+
 static inline uint64_t skiplist_count(const skiplist *list) {
   return atomic_u64_load(&list->count);
 }

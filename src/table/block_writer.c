@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/check.h"
 #include "../util/coding.h"
 
 void block_writer_init(block_writer *bw, unsigned restart_interval, int hash_index) {
@@ -95,6 +96,7 @@ strata_status *block_writer_add(block_writer *bw, const internal_key *key, slice
     return status_new(STRATA_INVALID_ARGUMENT, "entry too large (key %zu, value %zu bytes)", uk.len, value.len);
   int new_user_key = bw->items == 0 || !slice_equal(uk, buffer_slice(&bw->last_key));
   size_t shared = 0;
+  STRATA_TESTCASE(bw->counter == bw->interval && bw->items > 0); /* a restart point after a full interval */
   if (bw->counter == 0 || bw->counter >= bw->interval) {
     if (bw->data.len > UINT32_MAX - 64) return status_new(STRATA_INVALID_ARGUMENT, "block exceeds 4 GiB");
     STATUS_TRY(buffer_append_fixed32(&bw->restarts, (uint32_t)bw->data.len));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/check.h"
 #include "../util/checksum.h"
 #include "block_header.h"
 #include "block_reader.h"
@@ -270,6 +271,7 @@ strata_status *table_reader_get(table_reader *r, slice user_key, uint64_t key_ha
   if (slice_compare(user_key, buffer_slice(&r->meta.min_key)) < 0 ||
       slice_compare(user_key, buffer_slice(&r->meta.max_key)) > 0)
     return NULL;
+  STRATA_TESTCASE(slice_equal(user_key, buffer_slice(&r->meta.max_key))); /* the table's last key */
   internal_key target = internal_key_seek_target(user_key, snapshot);
   block_handle h;
   int hit;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/check.h"
 #include "block_header.h"
 #include "block_writer.h"
 #include "bloom.h"
@@ -172,6 +173,7 @@ strata_status *table_writer_add(table_writer *w, const internal_key *key, slice 
                         (unsigned long long)last.seqno);
   }
   int new_key = !table_writer_would_split_key(w, key->user_key);
+  STRATA_TESTCASE(!new_key && block_writer_empty(&w->data)); /* a key's versions continue in a new block */
   uint64_t hash = checksum64(key->user_key.data, key->user_key.len);
   STATUS_TRY(block_writer_add(&w->data, key, value, hash));
   /* a key whose versions continue into a new filter partition is added to that one too */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/check.h"
 #include "../util/clock.h"
 #include "../util/db_files.h"
 #include "../version/lost_folder.h"
@@ -71,12 +72,23 @@ void tree_retire_tables(tree *t, const version *old, const version *next) {
 
 /* --- installs ---------------------------------------------------------------------------- */
 
-strata_status *tree_install_locked(tree *t, uint64_t installed_seqno) {
-  super_version *sv = NULL;
-  STATUS_TRY(super_version_new(t->active, t->sealed, t->sealed_count, t->version, installed_seqno, &sv));
-  strata_status *st = version_history_install(&t->history, sv);
-  super_version_unref(sv);
+strata_status *tree_prepare_install(tree *t, memtable *active, memtable *const *sealed, size_t sealed_count,
+                                   version *v, uint64_t installed_seqno, super_version **out) {
+  sync_mutex_assert_held(&t->mu);
+  *out = NULL;
+  STATUS_TRY(super_version_new(active, sealed, sealed_count, v, installed_seqno, out));
+  strata_status *st = version_history_reserve(&t->history);
+  if (st) {
+    super_version_unref(*out);
+    *out = NULL;
+  }
   return st;
+}
+
+void tree_install_prepared(tree *t, super_version *sv) {
+  sync_mutex_assert_held(&t->mu);
+  version_history_install(&t->history, sv);
+  super_version_unref(sv);
 }
 
 /* --- open and close ---------------------------------------------------------------------- */
@@ -368,6 +380,8 @@ size_t tree_versions_alive(tree *t) { return version_history_length(&t->history)
 
 /* --- writes ------------------------------------------------------------------------------ */
 
+strata_status *tree_reserve(tree *t, size_t bytes) { return memtable_reserve(t->active, bytes); }
+
 strata_status *tree_write(tree *t, slice key, uint64_t seqno, value_type type, slice value) {
   return memtable_insert(t->active, key, seqno, type, value);
 }
@@ -402,6 +416,7 @@ strata_status *tree_rotate_memtable(tree *t, uint64_t next_seqno, uint64_t journ
   STATUS_TRY(memtable_new(&fresh));
   sync_mutex_lock(&t->mu);
   strata_status *st = NULL;
+  STRATA_TESTCASE(t->sealed_count == t->sealed_cap && t->sealed_cap > 0); /* the sealed list grows */
   if (t->sealed_count == t->sealed_cap) {
     size_t cap = t->sealed_cap ? t->sealed_cap * 2 : 4;
     memtable **grown = realloc(t->sealed, cap * sizeof *grown);
@@ -411,18 +426,26 @@ strata_status *tree_rotate_memtable(tree *t, uint64_t next_seqno, uint64_t journ
     if (grown && tags) t->sealed_cap = cap;
     else st = status_no_memory();
   }
+  super_version *sv = NULL;
   if (!st) {
     memmove(&t->sealed[1], &t->sealed[0], t->sealed_count * sizeof *t->sealed);
     memmove(&t->sealed_tags[1], &t->sealed_tags[0], t->sealed_count * sizeof *t->sealed_tags);
     t->sealed[0] = t->active;
     t->sealed_tags[0] = journal_tag;
+    st = tree_prepare_install(t, fresh, t->sealed, t->sealed_count + 1, t->version, next_seqno, &sv);
+    if (st) { /* nothing sealed: put the arrays back as they were */
+      memmove(&t->sealed[0], &t->sealed[1], t->sealed_count * sizeof *t->sealed);
+      memmove(&t->sealed_tags[0], &t->sealed_tags[1], t->sealed_count * sizeof *t->sealed_tags);
+    }
+  }
+  if (!st) {
     t->sealed_count++;
     t->active = fresh;
-    st = tree_install_locked(t, next_seqno);
+    tree_install_prepared(t, sv);
     *sealed = 1;
   }
   sync_mutex_unlock(&t->mu);
-  if (st && !*sealed) memtable_unref(fresh);
+  if (!*sealed) memtable_unref(fresh);
   return st;
 }
 

@@ -92,6 +92,9 @@ uint64_t tree_allocate_file_id(tree *t);
 STRATA_MUST_USE strata_status *tree_insert(tree *t, slice key, slice value, uint64_t seqno);
 STRATA_MUST_USE strata_status *tree_remove(tree *t, slice key, uint64_t seqno);
 STRATA_MUST_USE strata_status *tree_remove_weak(tree *t, slice key, uint64_t seqno);
+/* Reserves `bytes` (a sum of memtable_entry_bound) in the active memtable, so the writes that
+ * follow cannot fail for memory; the active memtable does not change in between (one writer). */
+STRATA_MUST_USE strata_status *tree_reserve(tree *t, size_t bytes);
 /* Low level: any value type; STRATA_EXISTS if the key already has a version at this seqno. */
 STRATA_MUST_USE strata_status *tree_write(tree *t, slice key, uint64_t seqno, value_type type, slice value);
 
@@ -137,9 +140,11 @@ uint64_t tree_approximate_len(tree *t);
  * Every change of the tree's version -- a flush, a compaction, drop_range, clear, the recovery
  * watermarks -- is an edit applied by tree_apply_edit, LevelDB's LogAndApply: under the install
  * mutex (edits serialize) the next version is built from the *current* one, the manifest holding
- * it and the new counters is written and synced (outside the version lock, so readers and the
- * writer's rotations go on meanwhile), then the version, the counters and the memtable change are
- * swapped in together under that lock, so no reader ever sees one without the other. Tables the
+ * it and the new counters is written and synced (outside the version history's lock, so readers go
+ * on meanwhile; under the tree's mu, so the writer's rotations wait), then the version, the
+ * counters and the memtable change are swapped in together, so no reader ever sees one without the
+ * other. Everything that can fail (the next version, the super version readers will see, room in
+ * the history) happens before the manifest write: nothing can fail after it. Tables the
  * new version no longer lists are retired (their files go when the last reader lets go).
  *
  * A failure before the manifest write changes nothing (the caller deletes the tables it wrote for

@@ -1,14 +1,17 @@
 /*
  * tree_edit.c -- the one install path of the tree's version (tree.h: tree_apply_edit).
  *
- * Build (install_mu held: only edits change t->version, so it is stable), persist (the manifest,
- * written and synced with mu released), swap (mu held: version, counters and memtables together,
- * then the super version readers see). The steps before the manifest write can fail without a
- * trace; the manifest is durable before any reader can see the version it holds.
+ * Build (install_mu held: only edits change t->version, so it is stable), then with mu held:
+ * prepare (the super version readers will see and room for it in the history: everything that can
+ * fail), persist (the manifest, written and synced outside the history's lock, so readers go on),
+ * swap (version, counters and memtables together, then the super version; cannot fail). The steps
+ * before the manifest write can fail without a trace; nothing can fail after it; the manifest is
+ * durable before any reader can see the version it holds.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/check.h"
 #include "tree_internal.h"
 
 void tree_edit_init(tree_edit *e) {
@@ -82,6 +85,8 @@ static uint64_t edited(uint64_t current, uint64_t value, int raise_only) {
 }
 
 strata_status *tree_apply_edit_locked(tree *t, const tree_edit *e, int *installed) {
+  sync_mutex_assert_held(&t->install_mu);
+  sync_mutex_assert_not_held(&t->mu);
   if (installed) *installed = 0;
   if (e->drop_oldest_sealed && e->replace_memtables)
     return status_new(STRATA_INVALID_ARGUMENT, "a tree edit both flushes and replaces the memtables");
@@ -112,19 +117,37 @@ strata_status *tree_apply_edit_locked(tree *t, const tree_edit *e, int *installe
     return st;
   }
 
-  /* persist: the manifest is durable before anyone can read the new version */
+  /* prepare, persist, swap, all with mu held: a rotation cannot change the memtables the super
+   * version is built from, and everything that can fail (the super version, room in the history)
+   * happens before the manifest makes `next` durable; a failure after it would leave readers on
+   * a version whose tables the caller then deletes. Readers go on meanwhile (they take the
+   * history's lock, not mu); the writer's rotation waits. */
   sync_mutex_lock(&t->mu);
+  uint64_t installed_seqno = e->installed_seqno;
+  if (installed_seqno == TREE_EDIT_KEEP) {
+    super_version *cur = version_history_current(&t->history);
+    installed_seqno = cur->installed_seqno;
+    super_version_unref(cur);
+  }
+  STRATA_ASSERT(!e->drop_oldest_sealed || t->sealed_count > 0);
+  super_version *sv = NULL;
+  if (e->replace_memtables)
+    st = tree_prepare_install(t, fresh, NULL, 0, next, installed_seqno, &sv);
+  else
+    st = tree_prepare_install(t, t->active, t->sealed, t->sealed_count - (e->drop_oldest_sealed ? 1 : 0), next,
+                              installed_seqno, &sv);
   manifest_state m = {t->next_file_id, flushed, journal_min, next};
-  sync_mutex_unlock(&t->mu);
-  st = manifest_write(t->fs, t->dir, &t->manifest_epoch, &m);
+  /* persist: the manifest is durable before anyone can read the new version */
+  if (!st) st = manifest_write(t->fs, t->dir, &t->manifest_epoch, &m);
   if (st) {
+    sync_mutex_unlock(&t->mu);
+    super_version_unref(sv);
     memtable_unref(fresh);
     version_unref(next);
     return st;
   }
 
-  /* swap */
-  sync_mutex_lock(&t->mu);
+  /* swap: nothing below can fail */
   version *old = t->version;
   memtable *flushed_mt = NULL, *old_active = NULL, **old_sealed = NULL;
   uint64_t *old_tags = NULL;
@@ -143,13 +166,7 @@ strata_status *tree_apply_edit_locked(tree *t, const tree_edit *e, int *installe
     t->sealed_tags = NULL;
     t->sealed_count = t->sealed_cap = 0;
   }
-  uint64_t installed_seqno = e->installed_seqno;
-  if (installed_seqno == TREE_EDIT_KEEP) {
-    super_version *cur = version_history_current(&t->history);
-    installed_seqno = cur->installed_seqno;
-    super_version_unref(cur);
-  }
-  st = tree_install_locked(t, installed_seqno);
+  tree_install_prepared(t, sv);
   sync_mutex_unlock(&t->mu);
   memtable_unref(flushed_mt);
   memtable_unref(old_active);
@@ -159,7 +176,7 @@ strata_status *tree_apply_edit_locked(tree *t, const tree_edit *e, int *installe
   tree_retire_tables(t, old, next);
   version_unref(old);
   if (installed) *installed = 1;
-  return st;
+  return NULL;
 }
 
 strata_status *tree_apply_edit(tree *t, const tree_edit *e, int *installed) {

@@ -51,8 +51,14 @@ struct tree {
 /* Path of table `id` (malloc'd), NULL when out of memory. */
 char *tree_table_path(const tree *t, uint64_t id);
 
-/* Builds a super version from the fields under mu and installs it (mu must be held). */
-STRATA_MUST_USE strata_status *tree_install_locked(tree *t, uint64_t installed_seqno);
+/* An install in two steps, both with mu held throughout: prepare builds the super version readers
+ * will see and makes room for it in the history (all that can fail; nothing changes), then
+ * install_prepared makes it current (cannot fail) and drops the caller's reference. A change to
+ * the fields under mu is made between the two, once prepare succeeded. */
+STRATA_MUST_USE strata_status *tree_prepare_install(tree *t, memtable *active, memtable *const *sealed,
+                                                   size_t sealed_count, version *v, uint64_t installed_seqno,
+                                                   super_version **out);
+void tree_install_prepared(tree *t, super_version *sv);
 
 /* Marks every table of `old` that `next` no longer lists as obsolete (deleted when unreferenced). */
 void tree_retire_tables(tree *t, const version *old, const version *next);

@@ -2,6 +2,9 @@
  * db_files.h -- the names of the files and folders inside a database folder, in one place.
  *
  *   <db>/LOCK                 the folder lock, held while a handle has the database open (vfs lock)
+ *   <db>/LOCK.reclaim         beside it while a stale lock is reclaimed; LOCK.<token>.tmp while a
+ *                             record is published, LOCK.<token>.stale while a stale one is set
+ *                             aside (posix_lock.c, docs/LOCKING.md)
  *   <db>/manifest-0, -1       the two manifest slots (version/manifest.h)
  *   <db>/tables/<id>          immutable tables, named by id in decimal (tree.h)
  *   <db>/journal/<n>          write-ahead journals, named by number in decimal (journal_files.h)
@@ -16,6 +19,11 @@
 #define STRATA_UTIL_DB_FILES_H
 
 #define DB_FILE_LOCK "LOCK"
+/* Suffixes joined to the lock's path (posix_lock.c): DB_FILE_LOCK DB_LOCK_SUFFIX_RECLAIM, and
+ * DB_FILE_LOCK "." token DB_LOCK_SUFFIX_TMP or DB_LOCK_SUFFIX_STALE. */
+#define DB_LOCK_SUFFIX_RECLAIM ".reclaim"
+#define DB_LOCK_SUFFIX_TMP ".tmp"
+#define DB_LOCK_SUFFIX_STALE ".stale"
 #define DB_DIR_TABLES "tables"
 #define DB_DIR_JOURNAL "journal"
 #define DB_DIR_LOST "lost"

@@ -17,11 +17,23 @@
 #define STRATA_THREADS 0
 #endif
 
+/* Debug builds remember which thread holds each mutex, so code that needs a lock can assert it.
+ * sync_mutex's layout follows NDEBUG: include this header with the library's setting. */
+#ifndef NDEBUG
+#define SYNC_LOCK_DEBUG 1
+#else
+#define SYNC_LOCK_DEBUG 0
+#endif
+
 #if STRATA_THREADS
 #include <pthread.h>
 #include <stdatomic.h>
 
+#if SYNC_LOCK_DEBUG
+typedef struct { pthread_mutex_t m; _Atomic(const void *) owner; } sync_mutex;
+#else
 typedef struct { pthread_mutex_t m; } sync_mutex;
+#endif
 typedef struct { pthread_rwlock_t l; } sync_rwlock;
 typedef struct { pthread_cond_t c; } sync_cond;
 typedef struct { pthread_t t; } sync_thread;
@@ -31,7 +43,7 @@ typedef struct { _Atomic(void *) p; } atomic_ptr;
 
 #else
 
-typedef struct { int unused; } sync_mutex;
+typedef struct { int held; } sync_mutex; /* held: maintained in debug builds only */
 typedef struct { int unused; } sync_rwlock;
 typedef struct { int unused; } sync_cond;
 typedef struct { int unused; } sync_thread;
@@ -46,6 +58,14 @@ void sync_mutex_lock(sync_mutex *m);
 /* 1 if the lock was taken, 0 if another thread holds it. */
 int sync_mutex_trylock(sync_mutex *m);
 void sync_mutex_unlock(sync_mutex *m);
+/* Lock-held assertions (debug builds; nothing in release): the current thread holds m, or not. */
+#if SYNC_LOCK_DEBUG
+void sync_mutex_assert_held(const sync_mutex *m);
+void sync_mutex_assert_not_held(const sync_mutex *m);
+#else
+#define sync_mutex_assert_held(m) ((void)(m))
+#define sync_mutex_assert_not_held(m) ((void)(m))
+#endif
 
 STRATA_MUST_USE strata_status *sync_rwlock_init(sync_rwlock *l);
 void sync_rwlock_destroy(sync_rwlock *l);

@@ -33,8 +33,12 @@ super_version *version_history_current(version_history *h);
 /* The newest super version installed at or before `seqno` (the oldest kept one if none), referenced. */
 super_version *version_history_for_snapshot(version_history *h, uint64_t seqno);
 
-/* Makes `sv` current (a reference is taken) and drops unpinned older entries. */
-STRATA_MUST_USE strata_status *version_history_install(version_history *h, super_version *sv);
+/* Makes room for one more entry: the part of an install that can fail. The caller serializes
+ * reserve and install (the tree holds its mu across both), so the room is still there. */
+STRATA_MUST_USE strata_status *version_history_reserve(version_history *h);
+/* Makes `sv` current (a reference is taken) and drops unpinned older entries. Cannot fail after
+ * version_history_reserve. */
+void version_history_install(version_history *h, super_version *sv);
 
 size_t version_history_length(version_history *h);
 

@@ -59,7 +59,9 @@ typedef struct vfs_ops {
   strata_status *(*list)(vfs *v, const char *dir, vfs_list_fn fn, void *ctx);
   strata_status *(*replace)(vfs *v, const char *path, const void *data, size_t len);
   strata_status *(*sync_dir)(vfs *v, const char *dir);
-  /* One holder per path across processes (where the platform allows) and within one. */
+  /* One holder per path across processes, runtimes and handles of one process; on real files
+   * by the folder lock protocol of docs/LOCKING.md (posix_lock.c, the Node host), so that every
+   * runtime sees every other's lock. STRATA_LOCKED names the holder. */
   strata_status *(*lock)(vfs *v, const char *path, vfs_lock **out);
   strata_status *(*unlock)(vfs *v, vfs_lock *lock);
   void (*destroy)(vfs *v);

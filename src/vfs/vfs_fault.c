@@ -95,6 +95,7 @@ static uint64_t *counter_for(fault_vfs *f, unsigned op) {
  * land a prefix of *keep bytes before failing. Called with the lock held. */
 static strata_status *fault_check_counting(fault_vfs *f, unsigned op, uint64_t *counter, const char *what,
                                            const char *path, int *short_write, size_t *keep) {
+  sync_mutex_assert_held(&f->mu);
   (*counter)++;
   f->counters.operations++;
   if (short_write) *short_write = 0;
@@ -243,6 +244,7 @@ static strata_status *space_check(fault_vfs *f, const char *what, const char *pa
 /* write (append = 0) or append (append = 1), with tracking and short writes. Lock held. */
 static strata_status *write_locked(fault_file *ff, int append, uint64_t off, const void *data, size_t n) {
   fault_vfs *f = ff->owner;
+  sync_mutex_assert_held(&f->mu);
   if (ff->dead) return dead_status(ff);
   int short_write = 0;
   size_t keep = 0;

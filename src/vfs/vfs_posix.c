@@ -2,12 +2,10 @@
  * vfs_posix.c -- files through POSIX calls: native builds, WASI (wasi-libc) and Emscripten
  * (NODERAWFS in tests).
  *
- * Locking: natively flock() on the lock file (released by the kernel if the process dies, and
- * exclusive between two opens in one process too). WASI has no flock, and Emscripten's is a
- * no-op, so there the lock is the exclusive creation of the lock file; a process killed while
- * holding it leaves the file behind, and the error says to remove it.
+ * Locking: the folder lock protocol of every runtime (a record published by an exclusive link,
+ * natively also under flock), in posix_lock.c.
  */
-#define _DEFAULT_SOURCE /* flock, fsync, pread with -std=c11 */
+#define _DEFAULT_SOURCE /* fsync, pread with -std=c11 */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "posix_lock.h"
 #include "vfs.h"
 
-#if !defined(__wasi__) && !defined(__EMSCRIPTEN__)
-#include <sys/file.h>
-#define VFS_POSIX_FLOCK 1
-#else
-#define VFS_POSIX_FLOCK 0
-#endif
 
 typedef struct posix_file {
   vfs_file base;
@@ -33,11 +26,6 @@ typedef struct posix_file {
   uint64_t end; /* the file's length as this handle knows it: appends need no fstat */
   char path[];
 } posix_file;
-
-struct vfs_lock {
-  int fd;
-  char path[];
-};
 
 static strata_status *errno_status(int err, const char *op, const char *path) {
   strata_code code = STRATA_IO;
@@ -289,61 +277,14 @@ static strata_status *posix_vfs_replace(vfs *v, const char *path, const void *da
   return st;
 }
 
-static strata_status *lock_held(const char *path) {
-  return status_new(STRATA_LOCKED, "%s is locked by another process or handle%s", path,
-                    VFS_POSIX_FLOCK ? "" : " (if none is running, remove the lock file)");
-}
-
 static strata_status *posix_vfs_lock(vfs *v, const char *path, vfs_lock **out) {
   (void)v;
-  size_t len = strlen(path);
-  vfs_lock *lock = malloc(sizeof *lock + len + 1);
-  if (!lock) return status_no_memory();
-  memcpy(lock->path, path, len + 1);
-#if VFS_POSIX_FLOCK
-  for (;;) {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      strata_status *st = errno_status(errno, "open lock", path);
-      free(lock);
-      return st;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      int err = errno;
-      close(fd);
-      free(lock);
-      return err == EWOULDBLOCK ? lock_held(path) : errno_status(err, "lock", path);
-    }
-    /* The holder before us unlinks the file on release; if we locked that unlinked file, retry. */
-    struct stat held, named;
-    if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_ino == named.st_ino &&
-        held.st_dev == named.st_dev) {
-      lock->fd = fd;
-      break;
-    }
-    close(fd);
-  }
-#else
-  int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
-  if (fd < 0) {
-    int err = errno;
-    free(lock);
-    return err == EEXIST ? lock_held(path) : errno_status(err, "create lock", path);
-  }
-  lock->fd = fd;
-#endif
-  *out = lock;
-  return NULL;
+  return posix_lock_acquire(path, out);
 }
 
 static strata_status *posix_vfs_unlock(vfs *v, vfs_lock *lock) {
   (void)v;
-  if (!lock) return NULL;
-  /* Unlink while still holding the lock, so nobody can take a lock on a file about to vanish. */
-  strata_status *st = unlink(lock->path) == 0 ? NULL : errno_status(errno, "remove lock", lock->path);
-  close(lock->fd);
-  free(lock);
-  return st;
+  return posix_lock_release(lock);
 }
 
 static const vfs_ops posix_vfs_ops = {

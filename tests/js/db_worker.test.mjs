@@ -63,3 +63,48 @@ test('worker: errors keep their codes; close ends the worker; the lock holds aga
   await again.close();
   await assert.rejects(open(tempDir(), { worker: true, compression: 'zip' }), (e) => e.code === 'STRATA_INVALID_ARGUMENT');
 });
+
+test('bad iterator option in worker mode rejects with StrataError', async () => {
+  const db = await open(tempDir(), { worker: true, valueEncoding: 'utf8', keyEncoding: 'utf8' });
+  try {
+    await db.put('a', '1');
+    const bad = (e) => e instanceof StrataError && e.code === 'STRATA_INVALID_ARGUMENT' && /key must be a string or a Uint8Array/.test(e.message);
+    // the iterator is made in the worker after the call returned: its failure is the handle's
+    const it = db.iterator({ lt: 42 });
+    await assert.rejects(it.next(), bad);
+    await it.close(); // closing what never opened is fine
+    await assert.rejects(db.keys({ gte: {} }).all(), bad);
+    await assert.rejects(db.values({ prefix: 7 }).nextv(3), bad);
+    await assert.rejects((async () => { for await (const e of db.iterator({ gt: true, lt: 5 })) void e; })(), bad);
+    const snap = db.snapshot();
+    await assert.rejects(snap.iterator({ lte: 1 }).next(), bad);
+    // a seek is posted without an answer: its failure is reported by the iterator's next call
+    const seeking = db.keys();
+    seeking.seek(99);
+    await assert.rejects(seeking.next(), bad);
+    assert.deepEqual(await seeking.nextv(5), ['a']); // reported once; the iterator goes on
+    await seeking.close();
+    // options that are no object are refused on the calling thread, as without a worker
+    assert.throws(() => db.iterator(5), (e) => e instanceof StrataError && e.code === 'STRATA_INVALID_ARGUMENT');
+    // an argument that cannot cross to the worker is a StrataError too
+    await assert.rejects(db.put('k', () => 1), (e) => e instanceof StrataError && e.code === 'STRATA_INVALID_ARGUMENT' && e.cause?.name === 'DataCloneError');
+    // the same limit semantics as on the calling thread: a negative limit is no limit
+    assert.deepEqual(await db.iterator({ limit: -5 }).all(), [['a', '1']]);
+    snap.close();
+    assert.equal(await db.get('a'), '1'); // the database is unharmed
+  } finally {
+    await db.close();
+  }
+});
+
+test('worker: an error that is not the engine\'s crosses as a StrataError with the original as cause', async () => {
+  const { fromWire, toWire } = await import('../../bindings/js/src/errors.js');
+  const e = fromWire(toWire(new TypeError('x is not a function')));
+  assert.ok(e instanceof StrataError);
+  assert.equal(e.code, 'STRATA_IO');
+  assert.equal(e.cause.name, 'TypeError');
+  assert.match(e.message, /TypeError: x is not a function/);
+  const s = fromWire(toWire(new StrataError('STRATA_LOCKED', 'held')));
+  assert.equal(s.code, 'STRATA_LOCKED');
+  assert.equal(s.message, 'held');
+});

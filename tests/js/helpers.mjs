@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const pkgEntry = path.join(root, 'bindings/js/src/index.js');
-export const nativeEntry = path.join(root, 'bindings/js/src/native.js');
+export const nativeEntry = path.join(root, 'bindings/js/src/native_node.js');
 
 const made = new Set();
 export function tempDir(prefix = 'strata-js-') {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { after, describe, test } from 'node:test';
 
 import { StrataError, open } from '../../bindings/js/src/index.js';
-import { Native } from '../../bindings/js/src/native.js';
+import { loadNative } from '../../bindings/js/src/native_node.js';
 import { LIMITS, engineLimits } from '../../bindings/js/src/options.js';
 import { removeTempDirs, tempDir } from './helpers.mjs';
 
@@ -82,7 +82,7 @@ describe('other options', () => {
 
 describe('the JS ranges are the engine\'s', () => {
   test('strata_js_option_limits matches LIMITS', async () => {
-    const native = await Native.load({ memory: true });
+    const native = await loadNative({ memory: true });
     try {
       const c = engineLimits(native);
       assert.deepEqual(c.memtableSize, [LIMITS.memtableSize.min, LIMITS.memtableSize.max]);
@@ -97,7 +97,7 @@ describe('the JS ranges are the engine\'s', () => {
   });
 
   test('the engine itself refuses just outside, past the JS checks', async () => {
-    const native = await Native.load({ memory: true });
+    const native = await loadNative({ memory: true });
     const m = native.m;
     const tryOpen = (memtable, bloom) => {
       const p = native.cstring('edge-db');

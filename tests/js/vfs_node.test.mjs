@@ -3,10 +3,12 @@
 // processes.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 
-import { Native } from '../../bindings/js/src/native.js';
+import { decodeRecord, encodeRecord, recordHost } from '../../bindings/js/src/lock_record.js';
+import { loadNative } from '../../bindings/js/src/native_node.js';
 import { child, killAll, nativeEntry, removeTempDirs, tempDir } from './helpers.mjs';
 
 after(async () => { await killAll(); removeTempDirs(); });
@@ -37,7 +39,7 @@ function unlock(native, handle) {
 for (const threads of [false, true]) {
   const build = threads ? 'pthreads' : 'single-threaded';
   test(`node fs backend passes the VFS conformance walk (${build} build)`, async () => {
-    const native = await Native.load({ threads });
+    const native = await loadNative({ threads });
     try {
       const dir = path.join(tempDir(), 'walk');
       vfsCheck(native, dir);
@@ -49,7 +51,7 @@ for (const threads of [false, true]) {
 }
 
 test('pthreads build: the walk from a background thread is proxied to the main thread (no deadlock)', async () => {
-  const native = await Native.load({ threads: true });
+  const native = await loadNative({ threads: true });
   try {
     const dir = path.join(tempDir(), 'walk');
     const p = native.cstring(dir);
@@ -65,7 +67,7 @@ test('pthreads build: the walk from a background thread is proxied to the main t
 });
 
 test('memory backend passes the same walk', async () => {
-  const native = await Native.load({ memory: true });
+  const native = await loadNative({ memory: true });
   try {
     vfsCheck(native, 'walk');
   } finally {
@@ -74,7 +76,7 @@ test('memory backend passes the same walk', async () => {
 });
 
 test('node fs backend reports a missing parent folder as STRATA_NOT_FOUND naming the path', async () => {
-  const native = await Native.load();
+  const native = await loadNative();
   try {
     const dir = tempDir();
     // The walk's folder has no parent: mkdir fails with a message naming the path.
@@ -86,8 +88,8 @@ test('node fs backend reports a missing parent folder as STRATA_NOT_FOUND naming
 });
 
 test('a second lock in the same process is STRATA_LOCKED, also from another module instance', async () => {
-  const a = await Native.load();
-  const b = await Native.load();
+  const a = await loadNative();
+  const b = await loadNative();
   try {
     const file = path.join(tempDir(), 'LOCK');
     const h = lock(a, file);
@@ -105,8 +107,8 @@ test('a second lock in the same process is STRATA_LOCKED, also from another modu
 });
 
 const holdLockScript = `
-  const { Native } = await import(process.argv[1]);
-  const n = await Native.load();
+  const { loadNative } = await import(process.argv[1]);
+  const n = await loadNative();
   const p = n.cstring(process.argv[2]);
   try { n.check(n.m._strata_js_vfs_lock(n.vfs, p, n.words)); console.log('locked'); }
   catch (e) { console.log(e.code); process.exit(0); }
@@ -114,13 +116,14 @@ const holdLockScript = `
 `;
 
 test('a lock held by another process is STRATA_LOCKED; after kill -9 it is taken over', async () => {
-  const native = await Native.load();
+  const native = await loadNative();
   try {
     const file = path.join(tempDir(), 'LOCK');
     const holder = child(holdLockScript, [nativeEntry, file]);
     await holder.waitFor(/^locked$/);
-    const owner = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const owner = decodeRecord(fs.readFileSync(file));
     assert.equal(owner.pid, holder.proc.pid);
+    assert.equal(owner.runtime, 'node');
     assert.throws(() => lock(native, file), (e) => e.code === 'STRATA_LOCKED' && e.message.includes(`process ${holder.proc.pid}`));
     // A second child is refused too.
     const second = child(holdLockScript, [nativeEntry, file]);
@@ -128,22 +131,26 @@ test('a lock held by another process is STRATA_LOCKED; after kill -9 it is taken
     await holder.kill9();
     assert.ok(fs.existsSync(file), 'kill -9 leaves the lock file behind');
     const h = lock(native, file); // stale: the pid is gone
-    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).pid, process.pid);
+    assert.equal(decodeRecord(fs.readFileSync(file)).pid, process.pid);
     unlock(native, h);
   } finally {
     native.free();
   }
 });
 
-test('a lock file naming a live pid with another start time (pid reuse) is stale', async () => {
-  const native = await Native.load();
+test('a lock file naming a live pid with another start time (pid reuse) is stale; a damaged one is refused until old', async () => {
+  const native = await loadNative();
   try {
     const file = path.join(tempDir(), 'LOCK');
-    fs.writeFileSync(file, JSON.stringify({ pid: process.ppid, start: '1', host: (await import('node:os')).hostname(), token: 'x' }));
+    fs.writeFileSync(file, encodeRecord({ runtime: 'node', pid: process.ppid, start: 1n, host: recordHost(os.hostname()), since: Date.now(), token: '00000000000000ab' }));
     const h = lock(native, file);
     unlock(native, h);
-    fs.writeFileSync(file, 'garbage that is not JSON');
-    const h2 = lock(native, file); // unreadable lock: nobody can prove it holds it
+    fs.writeFileSync(file, 'garbage that is not a record');
+    // unreadable: nobody can prove who holds it; refused with the way out while it is fresh
+    assert.throws(() => lock(native, file), (e) => e.code === 'STRATA_LOCKED' && /damaged.*remove /.test(e.message));
+    const old = Date.now() / 1000 - 60;
+    fs.utimesSync(file, old, old);
+    const h2 = lock(native, file); // an old damaged lock is taken over
     unlock(native, h2);
   } finally {
     native.free();

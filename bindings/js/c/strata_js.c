@@ -48,53 +48,36 @@ static uint64_t size_arg(double d, uint64_t fallback) {
   return d > 0 ? (uint64_t)d : fallback;
 }
 
-/*
- * Compaction options as 8 doubles (the JS side has validated them; -1 = unset, the engine's default):
- *   [0] strategy: 0 default (leveled with the engine's defaults), 1 leveled, 2 tiered, 3 FIFO
- *   [1..3] leveled: l0_trigger, level_ratio; tiered: run_trigger, size_ratio, max_space_amp_pct;
- *          FIFO: limit_bytes, ttl_ms
- *   [4] table_target_size   [5] level-0 slowdown   [6] level-0 stop   [7] level-0 trigger
- */
 static uint32_t u32_arg(double d) {
   return d > 0 ? (d > 4294967295.0 ? UINT32_MAX : (uint32_t)d) : 0;
 }
 
-static strata_status *apply_compaction(strata_options *o, const double *c) {
+static strata_status *apply_compaction(strata_options *o, const strata_js_compaction *c) {
   strata_status *st = NULL;
-  switch ((int)c[0]) {
-    case 1: st = strata_options_set_compaction_leveled(o, u32_arg(c[1]), c[2] > 0 ? c[2] : 0); break;
-    case 2: st = strata_options_set_compaction_tiered(o, u32_arg(c[1]), c[2] >= 0 ? c[2] : -1, u32_arg(c[3])); break;
-    case 3: st = strata_options_set_compaction_fifo(o, size_arg(c[1], 0), size_arg(c[2], 0)); break;
+  switch ((int)c->strategy) {
+    case STRATA_JS_STRATEGY_LEVELED:
+      st = strata_options_set_compaction_leveled(o, u32_arg(c->level0_trigger), c->level_ratio > 0 ? c->level_ratio : 0);
+      break;
+    case STRATA_JS_STRATEGY_TIERED:
+      st = strata_options_set_compaction_tiered(o, u32_arg(c->run_trigger), c->size_ratio >= 0 ? c->size_ratio : -1,
+                                                u32_arg(c->max_space_amplification_percent));
+      break;
+    case STRATA_JS_STRATEGY_FIFO:
+      st = strata_options_set_compaction_fifo(o, size_arg(c->limit_bytes, 0), size_arg(c->ttl_ms, 0));
+      break;
     default: break;
   }
-  if (!st && c[4] > 0) st = strata_options_set_table_target_size(o, size_arg(c[4], 0));
-  if (!st && (c[5] > 0 || c[6] > 0)) st = strata_options_set_level0_stall(o, u32_arg(c[5]), u32_arg(c[6]));
-  if (!st && c[7] > 0) st = strata_options_set_level0_trigger(o, u32_arg(c[7]));
+  if (!st && c->table_target_size > 0) st = strata_options_set_table_target_size(o, size_arg(c->table_target_size, 0));
+  if (!st && (c->level0_slowdown > 0 || c->level0_stop > 0))
+    st = strata_options_set_level0_stall(o, u32_arg(c->level0_slowdown), u32_arg(c->level0_stop));
   return st;
-}
-
-/* The option ranges of strata.h, for the JS side to check the same bounds (see index.js):
- * out[0..1] memtable size, [2] block cache max, [3..4] block size, [5] bloom bits max,
- * [6] max sealed memtables max, [7] level ratio max, [8] size ratio max, [9..10] table target size. */
-void strata_js_option_limits(double *out) {
-  out[0] = (double)STRATA_MEMTABLE_SIZE_MIN;
-  out[1] = (double)STRATA_MEMTABLE_SIZE_MAX;
-  out[2] = (double)STRATA_BLOCK_CACHE_SIZE_MAX;
-  out[3] = STRATA_BLOCK_SIZE_MIN;
-  out[4] = STRATA_BLOCK_SIZE_MAX;
-  out[5] = STRATA_BLOOM_BITS_MAX;
-  out[6] = STRATA_MAX_SEALED_MEMTABLES_MAX;
-  out[7] = STRATA_LEVEL_RATIO_MAX;
-  out[8] = STRATA_SIZE_RATIO_MAX;
-  out[9] = (double)STRATA_TABLE_TARGET_SIZE_MIN;
-  out[10] = (double)STRATA_TABLE_TARGET_SIZE_MAX;
 }
 
 /* The JS side validated every option; the setters check again, and name what they refuse. */
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
                               double bloom_bits_per_key, int sync, int background_threads,
-                              const double *compaction, int recovery_mode, strata_db **out) {
+                              const strata_js_compaction *compaction, int recovery_mode, strata_db **out) {
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
   strata_status *st = strata_options_set_recovery_mode(o, (strata_recovery_mode)recovery_mode);
@@ -143,7 +126,7 @@ strata_status *strata_js_get(strata_db *db, const strata_snapshot *snap, const v
 
 /*
  * An encoded batch: `count` operations, each
- *     u8 type (0 put, 1 delete) | u32 key length | key | (put only) u32 value length | value
+ *     u8 type (STRATA_JS_OP_PUT, STRATA_JS_OP_DELETE) | u32 key length | key | (put only) u32 value length | value
  * applied atomically with one seqno.
  */
 strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, uint32_t count, int sync) {
@@ -165,7 +148,7 @@ strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, ui
     }
     const uint8_t *key = ops + pos;
     pos += klen;
-    if (type == 0) {
+    if (type == STRATA_JS_OP_PUT) {
       if (len - pos < 4) {
         st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u: value is truncated", (unsigned)i);
         break;
@@ -178,7 +161,7 @@ strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, ui
       }
       st = strata_batch_put(b, key, klen, ops + pos, vlen);
       pos += vlen;
-    } else if (type == 1) {
+    } else if (type == STRATA_JS_OP_DELETE) {
       st = strata_batch_delete(b, key, klen);
     } else {
       st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u has unknown type %u", (unsigned)i, type);
@@ -213,65 +196,12 @@ strata_status *strata_js_maintenance_step(strata_db *db, double budget_bytes, ui
   return st;
 }
 
-/*
- * Statistics as doubles, in this order: level_count; 16 x (tables, runs, bytes); memtable_bytes,
- * sealed_memtables, cache_hits, cache_misses, cache_bytes, bytes_written_user, bytes_written_flush,
- * bytes_written_compaction, flushes, compactions, write_stalls, seqno, snapshots_open,
- * versions_alive, bytes_read_compaction, write_slowdowns, write_amplification (69 numbers).
- */
-strata_status *strata_js_stats(strata_db *db, double *out) {
-  strata_stats s;
-  memset(&s, 0, sizeof s);
-  STATUS_TRY(strata_get_stats(db, &s));
-  size_t i = 0;
-  out[i++] = s.level_count;
-  for (int l = 0; l < 16; l++) {
-    out[i++] = s.levels[l].tables;
-    out[i++] = s.levels[l].runs;
-    out[i++] = (double)s.levels[l].bytes;
-  }
-  out[i++] = (double)s.memtable_bytes;
-  out[i++] = s.sealed_memtables;
-  out[i++] = (double)s.cache_hits;
-  out[i++] = (double)s.cache_misses;
-  out[i++] = (double)s.cache_bytes;
-  out[i++] = (double)s.bytes_written_user;
-  out[i++] = (double)s.bytes_written_flush;
-  out[i++] = (double)s.bytes_written_compaction;
-  out[i++] = (double)s.flushes;
-  out[i++] = (double)s.compactions;
-  out[i++] = (double)s.write_stalls;
-  out[i++] = (double)s.seqno;
-  out[i++] = s.snapshots_open;
-  out[i++] = s.versions_alive;
-  out[i++] = (double)s.bytes_read_compaction;
-  out[i++] = (double)s.write_slowdowns;
-  out[i++] = s.write_amplification;
-  return NULL;
+strata_status *strata_js_stats(strata_db *db, strata_stats *out) {
+  return strata_get_stats(db, out);
 }
 
-/*
- * The recovery report of the open as doubles, in this order: journals_replayed, batches_replayed,
- * torn_bytes_cut, damaged, damaged_journal, damaged_offset, batches_discarded, highest_seqno_seen,
- * manifest_fallback, files_moved_to_lost, obsolete_files_removed (11 numbers).
- */
-strata_status *strata_js_recovery_report(strata_db *db, double *out) {
-  strata_recovery_report r;
-  memset(&r, 0, sizeof r);
-  STATUS_TRY(strata_get_recovery_report(db, &r));
-  size_t i = 0;
-  out[i++] = r.journals_replayed;
-  out[i++] = (double)r.batches_replayed;
-  out[i++] = (double)r.torn_bytes_cut;
-  out[i++] = r.damaged;
-  out[i++] = (double)r.damaged_journal;
-  out[i++] = (double)r.damaged_offset;
-  out[i++] = (double)r.batches_discarded;
-  out[i++] = (double)r.highest_seqno_seen;
-  out[i++] = r.manifest_fallback;
-  out[i++] = r.files_moved_to_lost;
-  out[i++] = (double)r.obsolete_files_removed;
-  return NULL;
+strata_status *strata_js_recovery_report(strata_db *db, strata_recovery_report *out) {
+  return strata_get_recovery_report(db, out);
 }
 
 /* ---- iterators ---------------------------------------------------------------------------------- */
@@ -361,22 +291,12 @@ void strata_js_iter_close(js_iter *j) {
 
 /* ---- repair ------------------------------------------------------------------------------------ */
 
-strata_status *strata_js_repair(const char *path, vfs *v, double *out, char **log) {
-  *log = NULL;
+strata_status *strata_js_repair(const char *path, vfs *v, strata_repair_report *out) {
   strata_options *o = NULL;
+  memset(out, 0, sizeof *out);
   STATUS_TRY(strata_options_new(&o));
-  strata_repair_report r;
   strata_status *st = strata_options_set_vfs(o, v);
-  if (!st) st = strata_repair(path, o, &r);
+  if (!st) st = strata_repair(path, o, out);
   strata_options_free(o);
-  if (st) return st;
-  const double fields[STRATA_JS_REPAIR_FIELDS] = {
-      r.tables_found, r.tables_kept, r.tables_damaged, r.tables_obsolete, r.tables_merged, r.tables_written,
-      r.journals_read, (double)r.journal_batches_salvaged, (double)r.journal_batches_lost,
-      (double)r.journal_bytes_lost, (double)r.journal_torn_bytes, r.manifest_slots_damaged,
-      r.files_moved_to_lost, (double)r.entries, (double)r.highest_seqno};
-  memcpy(out, fields, sizeof fields);
-  *log = r.log; /* the caller frees it */
-  r.log = NULL;
-  return NULL;
+  return st; /* out->log is the caller's to free */
 }

@@ -19,17 +19,29 @@ strata_status *strata_js_vfs_check(vfs *v, const char *dir);
 /* The walk on a background thread (pthreads build; STRATA_NOT_SUPPORTED otherwise). */
 strata_status *strata_js_vfs_check_threaded(vfs *v, const char *dir);
 
-/* Databases. Sizes <= 0 and kinds < 0 mean "the engine's default". `compaction` is NULL or 8
- * doubles (strategy and knobs, see strata_js.c). recovery_mode: a strata_recovery_mode. */
+/* Compaction options as JS passes them (it has validated them); -1 = unset, the engine's
+ * default. The knobs a strategy does not take stay -1. JS writes the fields by name and offset
+ * (strata_js_describe). */
+enum { STRATA_JS_STRATEGY_DEFAULT = 0, STRATA_JS_STRATEGY_LEVELED = 1, STRATA_JS_STRATEGY_TIERED = 2,
+       STRATA_JS_STRATEGY_FIFO = 3 };
+typedef struct strata_js_compaction {
+  double strategy;                        /* STRATA_JS_STRATEGY_* */
+  double level0_trigger, level_ratio;     /* leveled */
+  double run_trigger, size_ratio, max_space_amplification_percent; /* tiered */
+  double limit_bytes, ttl_ms;             /* FIFO */
+  double table_target_size;
+  double level0_slowdown, level0_stop;    /* the level-0 write stall marks */
+} strata_js_compaction;
+
+/* Databases. Sizes <= 0 and kinds < 0 mean "the engine's default". `compaction` is NULL or the
+ * strategy and its knobs. recovery_mode: a strata_recovery_mode. */
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
                               double bloom_bits_per_key, int sync, int background_threads,
-                              const double *compaction, int recovery_mode, strata_db **out);
+                              const strata_js_compaction *compaction, int recovery_mode, strata_db **out);
 strata_status *strata_js_close(strata_db *db);
 /* strata_resume: retries failed background work now. */
 strata_status *strata_js_resume(strata_db *db);
-/* The option ranges of strata.h as 11 doubles (see strata_js.c). */
-void strata_js_option_limits(double *out);
 strata_status *strata_js_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen,
                              int sync);
 strata_status *strata_js_delete(strata_db *db, const void *key, size_t klen, int sync);
@@ -41,9 +53,10 @@ void strata_js_snapshot_release(strata_snapshot *snap);
 strata_status *strata_js_flush(strata_db *db);
 strata_status *strata_js_compact(strata_db *db, int major);
 strata_status *strata_js_maintenance_step(strata_db *db, double budget_bytes, uint32_t *more);
-strata_status *strata_js_stats(strata_db *db, double *out);
-/* What the open's recovery did, as 11 doubles (see strata_js.c). */
-strata_status *strata_js_recovery_report(strata_db *db, double *out);
+/* strata_get_stats into *out; JS reads the fields by their described offsets. */
+strata_status *strata_js_stats(strata_db *db, strata_stats *out);
+/* What the open's recovery did (strata_get_recovery_report into *out). */
+strata_status *strata_js_recovery_report(strata_db *db, strata_recovery_report *out);
 
 /* Iterators that hand out pages of entries. */
 typedef struct js_iter js_iter;
@@ -54,9 +67,26 @@ void strata_js_iter_seek(js_iter *j, const void *key, size_t klen);
 strata_status *strata_js_iter_page(js_iter *j, uint8_t *buf, size_t cap, uint32_t max, int want, uint32_t *out);
 void strata_js_iter_close(js_iter *j);
 
-/* strata_repair on the backend: out receives STRATA_JS_REPAIR_FIELDS doubles (the counters of
- * strata_repair_report in its order), *log the report's log (malloc'd, or NULL). */
-#define STRATA_JS_REPAIR_FIELDS 15
-strata_status *strata_js_repair(const char *path, vfs *v, double *out, char **log);
+/* strata_repair on the backend into *out; out->log is malloc'd (or NULL): the caller frees it. */
+strata_status *strata_js_repair(const char *path, vfs *v, strata_repair_report *out);
+
+/* The batch wire format of strata_js_write: per operation u8 type | u32 key length | key |
+ * (put only) u32 value length | value, little-endian lengths. */
+enum { STRATA_JS_OP_PUT = 0, STRATA_JS_OP_DELETE = 1 };
+
+/*
+ * Descriptors (strata_js_describe.c): entry i of table `table`, or NULL past its end. Returns
+ * the entry's name; out[0] = its value (a constant) or byte offset (a field), out[1] = its type
+ * (STRATA_JS_T_*), out[2] = the array length (1 for a scalar). A layout table's "sizeof"
+ * entry is the struct's size. Read once per module load.
+ */
+enum { STRATA_JS_TABLE_CODES, STRATA_JS_TABLE_OPEN_FLAGS, STRATA_JS_TABLE_STATS, STRATA_JS_TABLE_LEVEL_STATS,
+       STRATA_JS_TABLE_RECOVERY, STRATA_JS_TABLE_REPAIR, STRATA_JS_TABLE_COMPACTION, STRATA_JS_TABLE_BATCH,
+       STRATA_JS_TABLE_LIMITS, STRATA_JS_TABLE_COUNT };
+enum { STRATA_JS_T_CONST = 0, STRATA_JS_T_U32 = 1, STRATA_JS_T_U64 = 2, STRATA_JS_T_F64 = 3, STRATA_JS_T_I32 = 4,
+       STRATA_JS_T_LEVELS = 5, STRATA_JS_T_PTR = 6 };
+const char *strata_js_describe(int table, uint32_t i, double *out);
+/* The name of table `table` ("codes", "stats", ...), or NULL past the last. */
+const char *strata_js_describe_table(int table);
 
 #endif

@@ -1,45 +1,14 @@
 // The thin layer over one wasm module instance: statuses to errors, reusable buffers in wasm
-// memory, keys and values copied in once (TextEncoder.encodeInto straight into wasm memory).
+// memory, keys and values copied in once (TextEncoder.encodeInto straight into wasm memory), and
+// the module's layout descriptors (codecs.js). The storage backend is a parameter: `host` is the
+// object the JS-backed VFS calls (node_host.js's NodeHost in Node; later OPFS or IndexedDB
+// hosts), or none with `memory: true` (the engine's own memory backend). No Node built-ins.
+import { constants, readLayout } from './codecs.js';
+import { StrataError, invalid } from './errors.js';
+import { keyChecker } from './keys.js';
 import { loadModule } from './engine.js';
-import errors from './errors.cjs';
-import { NodeHost } from './node_host.js';
 
-const { StrataError } = errors;
 const encoder = new TextEncoder();
-
-export const KEY_MAX = 65535;
-export const STATS_COUNT = 69; // doubles written by strata_js_stats
-
-export function invalid(message) {
-  return new StrataError('STRATA_INVALID_ARGUMENT', message);
-}
-
-// A location (a database folder) crosses to C as a NUL-terminated string, so a NUL inside it
-// would silently cut the path short: refused, as are non-strings and the empty string.
-export function checkLocation(location, what = 'location') {
-  if (typeof location !== 'string' || location === '') throw invalid(`${what} must be a non-empty string (a folder, or ':memory:')`);
-  if (location.includes('\0')) throw invalid(`${what} must not contain a NUL character: ${JSON.stringify(location)}`);
-  return location;
-}
-
-// Describes a key for messages: strings quoted, bytes in hex, both cut short.
-export function describeKey(key) {
-  if (typeof key === 'string') return JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
-  if (key instanceof Uint8Array) {
-    const hex = Buffer.from(key.buffer, key.byteOffset, Math.min(key.length, 24)).toString('hex');
-    return `0x${hex}${key.length > 24 ? '…' : ''}`;
-  }
-  return String(key);
-}
-
-// Accepts a string or any ArrayBufferView (Uint8Array, Buffer, ...); returns what can be encoded.
-export function checkBytes(x, what) {
-  if (typeof x === 'string') return x;
-  if (x instanceof Uint8Array) return x;
-  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-  if (x === null || x === undefined) throw invalid(`${what} must not be ${x}`);
-  throw invalid(`${what} must be a string or a Uint8Array, not ${typeof x === 'object' ? x.constructor?.name ?? 'object' : typeof x}`);
-}
 
 // Bytes a value needs at most once UTF-8 encoded.
 function maxLength(x) {
@@ -47,25 +16,40 @@ function maxLength(x) {
 }
 
 export class Native {
-  // `moduleUrl` (tests only) loads another build of the module, e.g. the one linked with the
-  // test double of the database layer.
-  static async load({ threads = false, memory = false, moduleUrl } = {}) {
-    const host = new NodeHost();
+  #inView = null;
+  #inHeap = null;
+  #inViewPtr = 0;
+  #inViewCap = 0;
+
+  // `host`: the storage host (required unless `memory`). `moduleUrl` (tests only) loads another
+  // build of the module, e.g. the one linked with the test double of the database layer.
+  static async load({ host = null, threads = false, memory = false, moduleUrl } = {}) {
+    if (!memory && (host === null || typeof host !== 'object' || typeof host.attach !== 'function')) {
+      throw invalid('the engine needs a storage host (an object with attach(module) and the host calls), or memory: true');
+    }
     const { module, variant } = await loadModule({ threads, moduleUrl, moduleArgs: { strataHost: host } });
-    host.attach(module);
-    return new Native(module, variant, host, memory);
+    const layout = readLayout(module);
+    host?.attach(module, layout);
+    return new Native(module, variant, host, memory, layout);
   }
 
-  constructor(module, variant, host, memory) {
+  constructor(module, variant, host, memory, layout) {
     this.m = module;
     this.variant = variant;
     this.host = host;
+    this.layout = layout;
+    this.codes = constants(layout.codes);
+    this.limits = constants(layout.limits);
+    this.batch = layout.batch;
+    this.checkKey = keyChecker(this.limits.KEY_MAX);
     this.words = this.alloc(64); // out-parameters: 16 x u32 (or 8 x f64)
     this.inPtr = 0;
     this.inCap = 0;
     this.outPtr = 0;
     this.outCap = 0;
-    this.statsPtr = this.alloc(STATS_COUNT * 8); // also holds the compaction options during open
+    // one area for the structs that cross: stats, reports, compaction options
+    const size = Math.max(...['stats', 'recovery', 'repair', 'compaction'].map((t) => layout[t].sizeof.value));
+    this.structPtr = this.alloc(size);
     this.vfs = module._strata_js_vfs_new(memory ? 1 : 0);
     if (!this.vfs) throw new StrataError('STRATA_NO_MEMORY', 'out of wasm memory');
   }
@@ -85,7 +69,8 @@ export class Native {
     const code = m.UTF8ToString(m._strata_code_name(m._strata_status_code(st)));
     const message = m.UTF8ToString(m._strata_status_message(st));
     m._strata_status_free(st);
-    throw new StrataError(code, context ? `${context}: ${message}` : message);
+    const cause = this.host?.takeLastError?.(message);
+    throw new StrataError(code, context ? `${context}: ${message}` : message, cause ? { cause } : undefined);
   }
 
   word(i) {
@@ -113,13 +98,13 @@ export class Native {
   // A view of the input buffer, rebuilt only when the buffer moved or wasm memory grew.
   get inView() {
     const heap = this.m.HEAPU8;
-    if (this._inHeap !== heap || this._inViewPtr !== this.inPtr || this._inViewCap !== this.inCap) {
-      this._inView = heap.subarray(this.inPtr, this.inPtr + this.inCap);
-      this._inHeap = heap;
-      this._inViewPtr = this.inPtr;
-      this._inViewCap = this.inCap;
+    if (this.#inHeap !== heap || this.#inViewPtr !== this.inPtr || this.#inViewCap !== this.inCap) {
+      this.#inView = heap.subarray(this.inPtr, this.inPtr + this.inCap);
+      this.#inHeap = heap;
+      this.#inViewPtr = this.inPtr;
+      this.#inViewCap = this.inCap;
     }
-    return this._inView;
+    return this.#inView;
   }
 
   // Copies one key (string or Uint8Array) to the start of the input buffer; returns its length.
@@ -171,14 +156,14 @@ export class Native {
   free() {
     const m = this.m;
     if (!m) return;
-    for (const p of [this.words, this.inPtr, this.outPtr, this.statsPtr]) if (p) m._free(p);
-    this.words = this.inPtr = this.outPtr = this.statsPtr = 0;
+    for (const p of [this.words, this.inPtr, this.outPtr, this.structPtr]) if (p) m._free(p);
+    this.words = this.inPtr = this.outPtr = this.structPtr = 0;
     if (this.vfs) m._strata_js_vfs_free(this.vfs);
     this.vfs = 0;
-    this.host.closeAll();
+    this.host?.closeAll();
     m.PThread?.terminateAllThreads();
-    this.host.module = null;
+    if (this.host) this.host.module = null;
     this.m = null;
-    this._inView = this._inHeap = null;
+    this.#inView = this.#inHeap = null;
   }
 }

@@ -4,18 +4,21 @@
 // NUL-terminated paths, offsets and sizes as doubles. A method returns a result >= 0, or minus a
 // strata code after writing a message into the caller's `err` buffer.
 //
-// Locking: one holder per lock path, across processes and within this one.
-//   - Within the process, a registry shared by every module instance (globalThis, keyed by a
-//     Symbol.for name) holds the paths this process has locked.
-//   - Across processes, the lock file holds {pid, start, host}. It is created complete
-//     (written to a private temporary name, then hard-linked into place, which fails if the
-//     name exists), so a reader never sees a half-written lock. A lock file whose process is
-//     gone (process.kill(pid, 0) fails with ESRCH) or whose pid was reused by a younger process
-//     (Linux: the start time in /proc/<pid>/stat differs) is stale: it is moved aside and
-//     the acquisition retried. A lock left by `kill -9` therefore never blocks the next open.
+// Locking: one holder per lock path, across processes, runtimes and within this one: the folder
+// lock protocol of src/vfs/posix_lock.c (docs/LOCKING.md), in JS. The lock file holds the record
+// of lock_record.js (the C format); it is published by writing a private file and hard-linking
+// it into place (fails when the name exists). A lock whose process is gone, or whose pid now
+// belongs to a process with another start time, is taken over; one of another host is refused
+// with a hint; a damaged one is refused while younger than 10 s, then taken over. Node has no
+// flock: a native holder is seen through its record and process.kill(pid, 0). Within the
+// process, a registry shared by every module instance (globalThis, keyed by a Symbol.for name)
+// holds the paths this process has locked.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+import { decodeRecord, describeRecord, encodeRecord, RECORD_MAX, recordHost } from './lock_record.js';
 
 export const CODES = Object.freeze({
   NOT_FOUND: 1, CORRUPTION: 2, IO: 3, INVALID_ARGUMENT: 4, NOT_SUPPORTED: 5, LOCKED: 6,
@@ -40,114 +43,188 @@ function codeOfErrno(err) {
 const registryKey = Symbol.for('strata-lsm.node-locks');
 const heldLocks = (globalThis[registryKey] ??= new Map()); // resolved path -> lock record
 
+const DAMAGED_GRACE_S = 10; // LOCK_DAMAGED_GRACE_S in posix_lock.c
+const RECLAIM_STALE_S = 10; // LOCK_RECLAIM_STALE_S
+const ATTEMPTS = 50;
+
+// Field 22 of /proc/<pid>/stat (after the parenthesised command name, which may hold spaces):
+// the start time in clock ticks since boot, as a bigint; 0n when unreadable.
 function processStartTime(pid) {
-  // Field 22 of /proc/<pid>/stat (after the parenthesised command name, which may hold spaces).
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
+    const field = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return /^[0-9]+$/.test(field) ? BigInt(field) : 0n;
   } catch {
-    return null;
+    return 0n;
   }
 }
 
-const self = { pid: process.pid, start: processStartTime(process.pid), host: os.hostname() };
+const self = { runtime: 'node', pid: process.pid, start: processStartTime(process.pid), host: recordHost(os.hostname()) };
 
-// Whether the process that wrote a lock file can still hold it.
-function holderAlive(owner) {
-  if (!owner || typeof owner.pid !== 'number') return false; // unreadable: written by no live holder
-  if (owner.host !== self.host) return true; // another machine (shared file system): cannot tell
-  if (owner.pid === self.pid) {
-    // This process, or an earlier one with the same pid.
-    return owner.start == null || self.start == null || owner.start === self.start;
+// Rule 2 of the protocol for a record that parsed: 'alive', 'this' (this process), 'dead' or
+// 'unknown' (another host, or no pid: liveness cannot be checked).
+function judge(held) {
+  if (held.host === '?' || held.host !== self.host || held.pid === 0) return 'unknown';
+  if (held.pid === self.pid) {
+    if (held.start === self.start) return 'this';
+    if (held.start && self.start) return 'dead'; // an earlier process with our pid
   }
   try {
-    process.kill(owner.pid, 0);
+    process.kill(held.pid, 0);
   } catch (err) {
-    if (err.code === 'ESRCH') return false;
-    return true; // EPERM: alive, owned by someone else
+    if (err.code === 'ESRCH') return 'dead';
+    // EPERM: alive, owned by someone else
   }
-  if (owner.start != null) {
-    const now = processStartTime(owner.pid);
-    if (now != null && now !== owner.start) return false; // the pid belongs to a newer process
+  if (held.start) {
+    const now = processStartTime(held.pid);
+    if (now && now !== held.start) return 'dead'; // the pid belongs to a newer process
   }
-  return true;
+  return 'alive';
 }
 
-function readOwner(file) {
+// What the lock file holds now: null when absent, else { bytes, ageS }.
+function look(file) {
+  let fd;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    fd = fs.openSync(file, 'r');
   } catch (err) {
-    if (err.code === 'ENOENT') return undefined;
-    return null;
-  }
-}
-
-let tmpCounter = 0;
-
-// Creates `file` holding our identity, or reports who holds it. Returns true when acquired.
-function tryCreateLockFile(file, record) {
-  const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(record));
-  try {
-    fs.linkSync(tmp, file);
-    return true;
-  } catch (err) {
-    if (err.code === 'EEXIST') return false;
+    if (err.code === 'ENOENT') return null;
     throw err;
+  }
+  try {
+    const ageS = Math.max(0, Math.floor(Date.now() / 1000) - Math.floor(fs.fstatSync(fd).mtimeMs / 1000));
+    const buf = Buffer.alloc(RECORD_MAX + 1);
+    let len = 0;
+    for (let n; len < buf.length && (n = fs.readSync(fd, buf, len, buf.length - len, len)) > 0;) len += n;
+    return { bytes: buf.subarray(0, len), ageS };
   } finally {
-    try { fs.unlinkSync(tmp); } catch {}
+    fs.closeSync(fd);
   }
 }
 
-export function acquireLock(file) {
-  const resolved = path.resolve(file);
-  if (heldLocks.has(resolved)) {
-    const e = new Error(`${file} is locked by another handle in this process`);
-    e.strataCode = CODES.LOCKED;
-    throw e;
+function sleepMs(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function lockedError(message) {
+  const e = new Error(message);
+  e.strataCode = CODES.LOCKED;
+  return e;
+}
+
+// Rule 2: returns normally when the lock file `s` may be reclaimed, else throws STRATA_LOCKED.
+function judgeSeen(file, s) {
+  let held;
+  try {
+    held = decodeRecord(s.bytes);
+  } catch (err) {
+    if (err.code !== 'ELOCKRECORD') throw err;
+    if (s.ageS >= DAMAGED_GRACE_S) return;
+    throw lockedError(`${file}: the lock record is damaged (LOCK: ${err.message}); it is taken over once ` +
+      `${DAMAGED_GRACE_S} s old (now ${s.ageS} s): if no process uses the database, remove ${file}`);
   }
-  const record = { ...self, token: `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}` };
-  for (let attempt = 0; attempt < 8; attempt++) {
-    if (tryCreateLockFile(resolved, record)) {
-      heldLocks.set(resolved, record);
-      return record;
-    }
-    const owner = readOwner(resolved);
-    if (owner === undefined) continue; // released meanwhile: try again
-    if (holderAlive(owner)) {
-      const who = owner && owner.pid === self.pid ? 'this process' : `process ${owner && owner.pid}`;
-      const e = new Error(`${file} is locked by ${who}`);
-      e.strataCode = CODES.LOCKED;
-      throw e;
-    }
-    // Stale: move it aside under a unique name, then check that what moved is the stale lock we
-    // judged (another opener may have replaced it in between); if not, put it back.
-    const aside = `${resolved}.stale.${process.pid}.${++tmpCounter}`;
+  const who = describeRecord(held);
+  switch (judge(held)) {
+    case 'dead': return;
+    case 'this': throw lockedError(`${file}: locked by another handle in this process (${who})`);
+    case 'unknown':
+      throw lockedError(`${file}: locked by ${who}; whether it still runs cannot be checked from here: ` +
+        `if no process uses the database, remove ${file}`);
+    default: throw lockedError(`${file}: locked by ${who}`);
+  }
+}
+
+// Rule 3: removes the lock file if it still holds exactly what `judged` saw, under the reclaim
+// mutex; returns with nothing done when another reclaimer is at work or the file changed.
+function reclaim(file, judged, token) {
+  const mutex = `${file}.reclaim`;
+  let fd;
+  try {
+    fd = fs.openSync(mutex, 'wx');
+  } catch (err) {
+    if (err.code !== 'EEXIST') throw err;
+    let old = false;
+    try { old = fs.statSync(mutex).mtimeMs / 1000 + RECLAIM_STALE_S < Date.now() / 1000; } catch {}
+    if (old) { try { fs.unlinkSync(mutex); } catch {} } else sleepMs(2);
+    return;
+  }
+  fs.closeSync(fd);
+  try {
+    const again = look(file);
+    if (!again || !again.bytes.equals(judged.bytes)) return;
+    const aside = `${file}.${token}.stale`;
     try {
-      fs.renameSync(resolved, aside);
+      fs.renameSync(file, aside);
     } catch (err) {
-      if (err.code === 'ENOENT') continue;
+      if (err.code === 'ENOENT') return;
       throw err;
     }
-    const moved = readOwner(aside);
-    if (moved && owner && moved.token !== owner.token && holderAlive(moved)) {
-      try { fs.linkSync(aside, resolved); } catch {}
-    }
+    const moved = look(aside);
+    if (!moved || !moved.bytes.equals(judged.bytes)) { try { fs.linkSync(aside, file); } catch {} } // not the one judged
     try { fs.unlinkSync(aside); } catch {}
+  } finally {
+    try { fs.unlinkSync(mutex); } catch {}
   }
-  const e = new Error(`${file}: could not take the lock (contended)`);
-  e.strataCode = CODES.LOCKED;
-  throw e;
 }
 
-export function releaseLock(record, file) {
+// Takes the lock file (the protocol of src/vfs/posix_lock.c and docs/LOCKING.md, without the
+// flock Node lacks). Returns the held lock, or throws an Error with strataCode LOCKED.
+export function acquireLock(file) {
   const resolved = path.resolve(file);
-  if (heldLocks.get(resolved) !== record) return;
+  if (heldLocks.has(resolved)) throw lockedError(`${file}: locked by another handle in this process`);
+  const record = { ...self, since: Date.now(), token: crypto.randomBytes(8).toString('hex') };
+  const bytes = encodeRecord(record);
+  const tmp = `${resolved}.${record.token}.tmp`;
+  fs.writeFileSync(tmp, bytes, { flag: 'wx' });
+  let byLink = true;
+  try {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      try {
+        if (byLink) {
+          try {
+            fs.linkSync(tmp, resolved);
+          } catch (err) {
+            if (!['EMLINK', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP', 'EPERM'].includes(err.code)) throw err;
+            // No hard links on this file system: create exclusively, then write. A reader may
+            // see it empty for a moment: damaged and fresh, so refused, never reclaimed.
+            byLink = false;
+            fs.writeFileSync(resolved, bytes, { flag: 'wx' });
+          }
+        } else {
+          fs.writeFileSync(resolved, bytes, { flag: 'wx' });
+        }
+        const held = { record, bytes, ino: fs.statSync(resolved).ino };
+        heldLocks.set(resolved, held);
+        return held;
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw err;
+      }
+      const s = look(resolved);
+      if (!s) continue; // released meanwhile
+      judgeSeen(file, s);
+      reclaim(resolved, s, record.token);
+    }
+  } finally {
+    try { fs.unlinkSync(tmp); } catch {} // the lock file, if taken, is a second name of it
+  }
+  throw lockedError(`${file}: could not take the lock (contended)`);
+}
+
+// Rule 4: removes the lock file only while it holds this lock's record (or is this lock's own
+// file, damaged).
+export function releaseLock(held, file) {
+  const resolved = path.resolve(file);
+  if (heldLocks.get(resolved) !== held) return;
   heldLocks.delete(resolved);
-  // Remove the file only if it is still ours.
-  const owner = readOwner(resolved);
-  if (owner && owner.token === record.token) fs.unlinkSync(resolved);
+  const s = look(resolved);
+  if (!s) return;
+  let ours = s.bytes.equals(held.bytes);
+  if (!ours) {
+    let parses = true;
+    try { decodeRecord(s.bytes); } catch { parses = false; }
+    try { ours = !parses && fs.statSync(resolved).ino === held.ino; } catch {}
+  }
+  if (ours) fs.unlinkSync(resolved);
 }
 
 export class NodeHost {
@@ -158,8 +235,27 @@ export class NodeHost {
     this.openFds = new Map(); // fd -> { path, writable }
   }
 
-  attach(module) {
+  // `layout` is the module's descriptors (codecs.readLayout): the codes and open flags this host
+  // uses are the C side's, checked here so that a host built against other values cannot load.
+  attach(module, layout) {
+    if (layout) {
+      for (const [name, value] of Object.entries(CODES)) {
+        if (layout.codes[`STRATA_${name}`]?.value !== value) throw new Error(`strata-lsm: node host: code ${name} is ${value}, the engine's is ${layout.codes[`STRATA_${name}`]?.value}`);
+      }
+      const flags = { READ: OPEN_READ, WRITE: OPEN_WRITE, CREATE: OPEN_CREATE, EXCLUSIVE: OPEN_EXCLUSIVE, TRUNCATE: OPEN_TRUNCATE };
+      for (const [name, value] of Object.entries(flags)) {
+        if (layout.open_flags[name]?.value !== value) throw new Error(`strata-lsm: node host: open flag ${name} is ${value}, the engine's is ${layout.open_flags[name]?.value}`);
+      }
+    }
     this.module = module;
+  }
+
+  // The system error behind the last failure reported to C, when the engine's message carries
+  // that failure's text (so a failure C handled itself never becomes the cause of a later error).
+  takeLastError(message) {
+    const { lastError: err, lastMessage } = this;
+    this.lastError = this.lastMessage = null;
+    return err && lastMessage && message.includes(lastMessage) ? err : null;
   }
 
   // Closes whatever the engine left open (used after a failed open or on forced teardown).
@@ -172,6 +268,7 @@ export class NodeHost {
 
   // Reports an error to C: writes "<op> <target>: <why> (<ERRNO>)" into err, returns -code.
   fail(err, errPtr, op, target, code) {
+    this.lastError = err instanceof Error ? err : null;
     const c = code ?? err?.strataCode ?? codeOfErrno(err);
     let msg;
     if (err?.strataCode) {
@@ -181,6 +278,7 @@ export class NodeHost {
       msg = `${op} ${target}: ${why}${err?.code ? ` (${err.code})` : ''}`;
     }
     if (errPtr) this.module.stringToUTF8(msg, errPtr, ERR_CAP);
+    this.lastMessage = msg;
     return -c;
   }
 

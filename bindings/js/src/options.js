@@ -1,8 +1,8 @@
 // open() options: checked here, before any wasm is touched, against the engine's own ranges
-// (include/strata.h as built for wasm32; strata_js_option_limits() reports the C side, and
-// tests/js/options.test.mjs checks that the two agree). Every refusal is a StrataError with code
+// (include/strata.h as built for wasm32; the module's limits descriptor reports the C side by
+// name, and tests/js/options.test.mjs checks that the two agree). Every refusal is a StrataError with code
 // STRATA_INVALID_ARGUMENT naming the option and its range. The engine checks again at open.
-import { invalid } from './native.js';
+import { invalid } from './errors.js';
 
 const U32_MAX = 2 ** 32 - 1;
 
@@ -28,20 +28,15 @@ const DEFAULT_TRIGGER = 4;
 const DEFAULT_SLOWDOWN = 20;
 const DEFAULT_STOP = 30;
 
-// The C side's limits, in strata_js_option_limits() order, for the agreement test.
+// The C side's limits (the limits descriptor of a loaded module, by name), for the agreement test.
 export function engineLimits(native) {
-  const m = native.m;
-  const p = native.alloc(11 * 8);
-  try {
-    m._strata_js_option_limits(p);
-    const d = Array.from(m.HEAPF64.subarray(p >>> 3, (p >>> 3) + 11));
-    return {
-      memtableSize: [d[0], d[1]], blockCacheSize: [0, d[2]], blockSize: [d[3], d[4]], bloomBitsPerKey: [0, d[5]],
-      maxSealedMemtables: [0, d[6]], levelRatio: [1, d[7]], sizeRatio: [0, d[8]], tableTargetSize: [d[9], d[10]],
-    };
-  } finally {
-    m._free(p);
-  }
+  const d = native.limits;
+  return {
+    memtableSize: [d.MEMTABLE_SIZE_MIN, d.MEMTABLE_SIZE_MAX], blockCacheSize: [0, d.BLOCK_CACHE_SIZE_MAX],
+    blockSize: [d.BLOCK_SIZE_MIN, d.BLOCK_SIZE_MAX], bloomBitsPerKey: [0, d.BLOOM_BITS_MAX],
+    maxSealedMemtables: [0, d.MAX_SEALED_MEMTABLES_MAX], levelRatio: [1, d.LEVEL_RATIO_MAX], sizeRatio: [0, d.SIZE_RATIO_MAX],
+    tableTargetSize: [d.TABLE_TARGET_SIZE_MIN, d.TABLE_TARGET_SIZE_MAX], keyMax: d.KEY_MAX,
+  };
 }
 
 function show(v) {
@@ -75,8 +70,15 @@ const COMPACTION_KNOBS = {
 };
 const COMMON_KNOBS = ['strategy', 'tableTargetSize', 'level0Stall'];
 
-// { strategy, ...knobs } -> the 8 doubles strata_js_open takes (bindings/js/c/strata_js.c);
-// -1 = the engine's default.
+// JS option names -> the fields of strata_js_compaction (bindings/js/c/strata_js.h), which
+// codecs.js writes by the offsets the module describes; unset fields are the engine's default.
+const FIELDS = {
+  level0Trigger: 'level0_trigger', levelRatio: 'level_ratio', runTrigger: 'run_trigger', sizeRatio: 'size_ratio',
+  maxSpaceAmplificationPercent: 'max_space_amplification_percent', limitBytes: 'limit_bytes', ttlMs: 'ttl_ms',
+  tableTargetSize: 'table_target_size',
+};
+
+// { strategy, ...knobs } -> { strategy, <c field>: number } (codecs.writeCompaction).
 function compactionParams(c) {
   if (c === undefined) return null;
   if (c === null || typeof c !== 'object' || Array.isArray(c)) throw invalid('compaction must be an object like { strategy: \'leveled\' }');
@@ -89,37 +91,28 @@ function compactionParams(c) {
       throw invalid(`compaction.${name} is not an option of the ${c.strategy} strategy (it takes ${[...knobs, 'tableTargetSize', 'level0Stall'].join(', ')})`);
     }
   }
-  const k = (name) => number(c, name, `compaction.${name}`) ?? -1;
-  const p = [0, -1, -1, -1, -1, -1, -1, -1];
-  if (c.strategy === 'leveled') {
-    p[0] = 1;
-    p[1] = k('level0Trigger');
-    p[2] = k('levelRatio');
-  } else if (c.strategy === 'tiered') {
-    p[0] = 2;
-    p[1] = k('runTrigger');
-    p[2] = k('sizeRatio');
-    p[3] = k('maxSpaceAmplificationPercent');
-  } else {
-    p[0] = 3;
-    p[1] = k('limitBytes');
-    p[2] = k('ttlMs');
+  const p = { strategy: c.strategy };
+  for (const name of [...knobs, 'tableTargetSize']) {
+    const v = number(c, name, `compaction.${name}`);
+    if (v !== undefined) p[FIELDS[name]] = v;
   }
-  p[4] = k('tableTargetSize');
   const stall = c.level0Stall;
   if (stall !== undefined) {
     if (stall === null || typeof stall !== 'object' || Array.isArray(stall)) throw invalid('compaction.level0Stall must be an object { slowdown, stop }');
     for (const name of Object.keys(stall)) {
       if (name !== 'slowdown' && name !== 'stop') throw invalid(`compaction.level0Stall.${name} is not an option (it takes slowdown, stop)`);
     }
-    p[5] = number(stall, 'slowdown', 'compaction.level0Stall.slowdown') ?? -1;
-    p[6] = number(stall, 'stop', 'compaction.level0Stall.stop') ?? -1;
+    const slowdown = number(stall, 'slowdown', 'compaction.level0Stall.slowdown');
+    const stop = number(stall, 'stop', 'compaction.level0Stall.stop');
+    if (slowdown !== undefined) p.level0_slowdown = slowdown;
+    if (stop !== undefined) p.level0_stop = stop;
   }
   // the rules between options, with the engine's defaults for what was left out
-  const slowdown = p[5] > 0 ? p[5] : DEFAULT_SLOWDOWN;
-  const stop = p[6] > 0 ? p[6] : DEFAULT_STOP;
+  const slowdown = p.level0_slowdown > 0 ? p.level0_slowdown : DEFAULT_SLOWDOWN;
+  const stop = p.level0_stop > 0 ? p.level0_stop : DEFAULT_STOP;
   if (stop < slowdown) throw invalid(`compaction.level0Stall.stop (${stop}) must be >= slowdown (${slowdown})`);
-  const trigger = c.strategy !== 'fifo' && p[1] > 0 ? p[1] : DEFAULT_TRIGGER;
+  const given = c.strategy === 'tiered' ? p.run_trigger : p.level0_trigger;
+  const trigger = c.strategy !== 'fifo' && given > 0 ? given : DEFAULT_TRIGGER;
   if (c.strategy !== 'fifo' && trigger > slowdown) {
     const name = c.strategy === 'tiered' ? 'runTrigger' : 'level0Trigger';
     throw invalid(`compaction.${name} (${trigger}) must be <= compaction.level0Stall.slowdown (${slowdown}): writers would stop before compaction starts`);

@@ -2,25 +2,16 @@
 // the calling thread never runs engine code. Requests are posted in call order and executed in
 // that order, so db.snapshot() and db.iterator() (synchronous here too) see every write issued
 // before them and none issued after. Differences: stats() returns a promise, and every value
-// crosses threads as a copy.
+// crosses threads as a copy. The proxies' methods are built from the table of
+// worker_protocol.js, which worker_host.js dispatches by; every error that crosses is a
+// StrataError with its code.
 import { Worker } from 'node:worker_threads';
 
-import errors from './errors.cjs';
+import { StrataError, fromWire, invalid, notOpen } from './errors.js';
+import { PROTOCOL } from './worker_protocol.js';
 
-const { StrataError } = errors;
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 const PAGE = 256;
-
-function toError(e) {
-  if (e.code && e.code.startsWith('STRATA_')) return new StrataError(e.code, e.message);
-  const err = new Error(e.message);
-  err.code = e.code;
-  return err;
-}
-
-function notOpen(what) {
-  return new StrataError('STRATA_NOT_OPEN', `${what}: the database is not open`);
-}
 
 class Channel {
   #worker;
@@ -34,10 +25,10 @@ class Channel {
       const p = this.#pending.get(msg.id);
       if (!p) return;
       this.#pending.delete(msg.id);
-      if (msg.error) p.reject(toError(msg.error));
+      if (msg.error) p.reject(fromWire(msg.error));
       else p.resolve(msg.value);
     });
-    worker.on('error', (err) => this.#failAll(err));
+    worker.on('error', (err) => this.#failAll(new StrataError('STRATA_IO', `the database worker failed: ${err.message}`, { cause: err })));
     worker.on('exit', () => this.#failAll(new StrataError('STRATA_NOT_OPEN', 'the database worker exited')));
   }
 
@@ -46,17 +37,32 @@ class Channel {
     this.#pending.clear();
   }
 
-  call(target, op, args = []) {
+  // An argument that cannot cross (a function, a symbol, ...) is refused as the engine refuses
+  // a bad argument.
+  #send(msg, what) {
+    try {
+      this.#worker.postMessage(msg);
+    } catch (err) {
+      throw new StrataError('STRATA_INVALID_ARGUMENT', `${what}: an argument cannot be sent to the database worker (${err.message})`, { cause: err });
+    }
+  }
+
+  call(target, op, args, what) {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, target, op, args });
+      try {
+        this.#send({ id, target, op, args }, what);
+      } catch (err) {
+        this.#pending.delete(id);
+        reject(err);
+      }
     });
   }
 
-  // Fire and forget (ordering still holds); errors surface on the handle's next call.
-  post(target, op, args = []) {
-    this.#worker.postMessage({ target, op, args });
+  // Fire and forget (ordering still holds); a failure surfaces on the handle's next call.
+  post(target, op, args, what, handle) {
+    this.#send({ target, op, args, handle }, what);
   }
 
   handle() {
@@ -68,50 +74,92 @@ class Channel {
   }
 }
 
-class WorkerIterator {
-  #ch;
-  #id;
+// What the proxies share: the channel, the handle id, the database, the closed flag; the
+// methods of the table are installed on each class by `install`.
+class WorkerHandle {
   #closed = false;
-  #db;
 
-  constructor(ch, id, db) {
-    this.#ch = ch;
-    this.#id = id;
-    this.#db = db;
+  constructor(ch, id, db, kind) {
+    this._ch = ch;
+    this._id = id;
+    this._db = db ?? this;
+    this._kind = kind;
   }
 
-  #check(what) {
-    if (this.#closed) return Promise.reject(new StrataError('STRATA_NOT_OPEN', `iterator.${what}: the iterator is closed`));
-    if (this.#db.status !== 'open') return Promise.reject(notOpen(`iterator.${what}`));
-    return null;
+  _isOpen() {
+    return !this.#closed;
   }
 
-  next() {
-    return this.#check('next') ?? this.#ch.call(this.#id, 'next');
-  }
-
-  nextv(size) {
-    return this.#check('nextv') ?? this.#ch.call(this.#id, 'nextv', [size]);
-  }
-
-  all() {
-    const bad = this.#check('all');
-    if (bad) return bad;
+  _markClosed() {
     this.#closed = true;
-    return this.#ch.call(this.#id, 'all');
   }
 
-  seek(target) {
-    if (this.#closed) throw new StrataError('STRATA_NOT_OPEN', 'iterator.seek: the iterator is closed');
-    this.#ch.post(this.#id, 'seek', [target]);
+  // The name of op in messages: 'put', 'snapshot.get', 'iterator.next'.
+  _what(op) {
+    return this._kind === 'db' ? op : `${this._kind}.${op}`;
   }
 
-  async close() {
-    if (this.#closed || this.#db.status !== 'open') return;
-    this.#closed = true;
-    await this.#ch.call(this.#id, 'close');
+  // Throws what the call must refuse before anything is posted.
+  _check(op) {
+    if (this.#closed) throw new StrataError('STRATA_NOT_OPEN', `${this._what(op)}: the ${this._kind} is closed`);
+    if (this._db.status !== 'open') throw notOpen(this._what(op));
   }
 
+  // The arguments as they cross: options.snapshot (of this database, open) becomes its id.
+  _args(op, method, args) {
+    if (method.options === undefined) return args;
+    const a = [...args];
+    const options = a[method.options];
+    if (method.send === 'open') {
+      if (options === undefined) a[method.options] = {};
+      else if (options === null || typeof options !== 'object') throw invalid('iterator options must be an object');
+    }
+    const o = a[method.options];
+    if (o && typeof o === 'object' && o.snapshot !== undefined) a[method.options] = { ...o, snapshot: this._db._snapshotId(o.snapshot, op) };
+    return a;
+  }
+}
+
+function install(cls, kind) {
+  for (const [op, method] of Object.entries(PROTOCOL[kind])) {
+    if (Object.hasOwn(cls.prototype, op)) continue; // written by hand below
+    if (method.send === 'call') {
+      cls.prototype[op] = function call(...args) {
+        if (method.closes && op === 'close' && (!this._isOpen() || this._db.status !== 'open')) return Promise.resolve();
+        try {
+          this._check(op);
+          const a = this._args(op, method, args);
+          if (method.closes) this._markClosed();
+          return this._ch.call(this._id, op, a, this._what(op));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
+    } else if (method.send === 'post') {
+      cls.prototype[op] = function post(...args) {
+        if (method.closes) {
+          if (!this._isOpen()) return;
+          this._markClosed();
+          if (this._db.status === 'open') this._ch.post(this._id, op, args, this._what(op));
+          return;
+        }
+        this._check(op);
+        this._ch.post(this._id, op, this._args(op, method, args), this._what(op));
+      };
+    } else {
+      const Made = PROXIES[method.makes];
+      cls.prototype[op] = function open(...args) {
+        this._check(op);
+        const a = this._args(op, method, args);
+        const id = this._ch.handle();
+        this._ch.post(this._id, op, a, this._what(op), id);
+        return new Made(this._ch, id, this._db, method.makes);
+      };
+    }
+  }
+}
+
+class WorkerIterator extends WorkerHandle {
   async *[Symbol.asyncIterator]() {
     try {
       for (;;) {
@@ -129,61 +177,23 @@ class WorkerIterator {
   }
 }
 
-class WorkerSnapshot {
-  #ch;
-  #db;
-  #closed = false;
-
-  constructor(ch, id, db) {
-    this.#ch = ch;
-    this._id = id;
-    this.#db = db;
-  }
-
+class WorkerSnapshot extends WorkerHandle {
   _belongsTo(db) {
-    return this.#db === db;
+    return this._db === db;
   }
 
-  _isOpen() {
-    return !this.#closed;
+  async [asyncDispose]() {
+    this.close();
   }
-
-  #check(what) {
-    if (this.#closed) return Promise.reject(new StrataError('STRATA_NOT_OPEN', `${what}: the snapshot is closed`));
-    if (this.#db.status !== 'open') return Promise.reject(notOpen(what));
-    return null;
-  }
-
-  get(key, options) { return this.#check('snapshot.get') ?? this.#ch.call(this._id, 'get', [key, options]); }
-  getMany(keys, options) { return this.#check('snapshot.getMany') ?? this.#ch.call(this._id, 'getMany', [keys, options]); }
-  has(key) { return this.#check('snapshot.has') ?? this.#ch.call(this._id, 'has', [key]); }
-
-  #iter(op, options = {}) {
-    if (this.#closed) throw new StrataError('STRATA_NOT_OPEN', `snapshot.${op}: the snapshot is closed`);
-    return this.#db._iter(op, options, this._id);
-  }
-
-  iterator(options) { return this.#iter('iterator', options); }
-  keys(options) { return this.#iter('keys', options); }
-  values(options) { return this.#iter('values', options); }
-
-  close() {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#db.status === 'open') this.#ch.post(this._id, 'close');
-  }
-
-  async [asyncDispose]() { this.close(); }
 }
 
-class WorkerDatabase {
-  #ch;
+class WorkerDatabase extends WorkerHandle {
   #status = 'open';
   #closing = null;
   #recovery;
 
   constructor(ch, location, recovery) {
-    this.#ch = ch;
+    super(ch, 'db', null, 'db');
     this.location = location;
     this.#recovery = Object.freeze(recovery);
   }
@@ -192,70 +202,14 @@ class WorkerDatabase {
 
   get recovery() { return this.#recovery; }
 
-  #call(op, args) {
-    if (this.#status !== 'open') return Promise.reject(notOpen(op));
-    return this.#ch.call('db', op, args);
-  }
-
-  // options.snapshot: a snapshot of this database; its id is meaningful only to this worker, so
-  // another database's is refused here, before anything is posted.
-  #snapshotOf(options, what) {
-    const snap = options?.snapshot;
-    if (snap === undefined) return undefined;
-    if (!(snap instanceof WorkerSnapshot)) throw new StrataError('STRATA_INVALID_ARGUMENT', `${what}: snapshot must come from db.snapshot()`);
-    if (!snap._belongsTo(this)) throw new StrataError('STRATA_INVALID_ARGUMENT', `${what}: the snapshot belongs to another database`);
+  // A snapshot option: this database's own, open snapshot, as its id in the worker (an id means
+  // something only to this worker, so another database's is refused here).
+  _snapshotId(snap, what) {
+    if (!(snap instanceof WorkerSnapshot)) throw invalid(`${what}: snapshot must come from db.snapshot()`);
+    if (!snap._belongsTo(this)) throw invalid(`${what}: the snapshot belongs to another database`);
     if (!snap._isOpen()) throw new StrataError('STRATA_NOT_OPEN', `${what}: the snapshot is closed`);
-    return snap;
+    return snap._id;
   }
-
-  // A read at options.snapshot goes to the snapshot's handle in the worker.
-  #read(op, args, options) {
-    let snap;
-    try {
-      snap = this.#snapshotOf(options, op);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (!snap) return this.#call(op, [...args, options]);
-    if (this.#status !== 'open') return Promise.reject(notOpen(op));
-    const { snapshot, ...rest } = options;
-    void snapshot;
-    return this.#ch.call(snap._id, op, [...args, rest]);
-  }
-
-  put(key, value, options) { return this.#call('put', [key, value, options]); }
-  get(key, options) { return this.#read('get', [key], options); }
-  getMany(keys, options) { return this.#read('getMany', [keys], options); }
-  has(key, options) { return this.#read('has', [key], options); }
-  del(key, options) { return this.#call('del', [key, options]); }
-  batch(operations, options) { return this.#call('batch', [operations, options]); }
-  clear(options) { return this.#call('clear', [options]); }
-  flush() { return this.#call('flush', []); }
-  resume() { return this.#call('resume', []); }
-  compact(options) { return this.#call('compact', [options]); }
-  stats() { return this.#call('stats', []); }
-
-  snapshot() {
-    if (this.#status !== 'open') throw notOpen('snapshot');
-    const id = this.#ch.handle();
-    this.#ch.post('db', 'snapshot', [id]);
-    return new WorkerSnapshot(this.#ch, id, this);
-  }
-
-  _iter(op, options, snapshotId) {
-    if (this.#status !== 'open') throw notOpen(op);
-    if (options === null || typeof options !== 'object') throw new StrataError('STRATA_INVALID_ARGUMENT', 'iterator options must be an object');
-    const opts = { ...options };
-    if (options.snapshot !== undefined) opts.snapshot = this.#snapshotOf(options, op)._id;
-    const id = this.#ch.handle();
-    if (snapshotId) this.#ch.post(snapshotId, op, [id, opts]);
-    else this.#ch.post('db', op, [id, opts]);
-    return new WorkerIterator(this.#ch, id, this);
-  }
-
-  iterator(options = {}) { return this._iter('iterator', options); }
-  keys(options = {}) { return this._iter('keys', options); }
-  values(options = {}) { return this._iter('values', options); }
 
   close() {
     if (this.#status === 'closed') return Promise.resolve();
@@ -263,9 +217,9 @@ class WorkerDatabase {
     this.#status = 'closing';
     this.#closing = (async () => {
       try {
-        await this.#ch.call('db', 'close');
+        await this._ch.call('db', 'close', [], 'close');
       } finally {
-        await this.#ch.terminate();
+        await this._ch.terminate();
         this.#status = 'closed';
       }
     })();
@@ -275,17 +229,22 @@ class WorkerDatabase {
   async [asyncDispose]() { await this.close(); }
 }
 
+const PROXIES = { db: WorkerDatabase, snapshot: WorkerSnapshot, iterator: WorkerIterator };
+install(WorkerIterator, 'iterator');
+install(WorkerSnapshot, 'snapshot');
+install(WorkerDatabase, 'db');
+
 export async function openInWorker(location, options) {
   const { worker, ...rest } = options;
   void worker;
   const w = new Worker(new URL('./worker_host.js', import.meta.url), { workerData: { location, options: rest } });
   const ready = await new Promise((resolve, reject) => {
     w.once('message', resolve);
-    w.once('error', reject);
+    w.once('error', (err) => reject(new StrataError('STRATA_IO', `the database worker failed: ${err.message}`, { cause: err })));
   });
   if (!ready.ready) {
     await w.terminate();
-    throw toError(ready.error);
+    throw fromWire(ready.error);
   }
   return new WorkerDatabase(new Channel(w), ready.location, ready.recovery);
 }

@@ -1,0 +1,382 @@
+// A database handle over one wasm module instance (native.js): writes, point reads, batches,
+// snapshots (snapshot.js), iterators (iterator.js), maintenance in the single-threaded build,
+// stats and close. openDatabase() opens one on a loaded Native, whatever its storage host. No Node
+// built-ins: the Node entry (index.js) resolves the path and passes the Node storage host.
+import { batchSize, decodeBytes, decodeRecovery, decodeRepair, decodeStats, encodeBatch, readStruct, writeCompaction } from './codecs.js';
+import { invalid, notOpen } from './errors.js';
+import { Iterator } from './iterator.js';
+import { checkValue, describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
+import { Snapshot } from './snapshot.js';
+
+const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+
+const MAINTENANCE_BUDGET = 1 << 20; // bytes of flush/compaction output per step between requests
+const CLEAR_CHUNK = 1000; // deletes per batch in clear()
+export const RECOVERY_MODES = Object.freeze({ strict: 0, 'point-in-time': 1 });
+
+// Opens `where` (a resolved folder, or 'memory-db') on `native`; `parsed` is checkOpenOptions'
+// result. The native is freed when the open fails.
+export function openDatabase(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
+  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction } = parsed;
+  const m = native.m;
+  const threads = !!options.threads;
+  let cpath = 0;
+  try {
+    cpath = native.cstring(where);
+    if (compaction) writeCompaction(m, native.structPtr, compaction, native.layout.compaction);
+    native.check(m._strata_js_open(
+      cpath, native.vfs,
+      options.createIfMissing === false ? 0 : 1,
+      options.errorIfExists ? 1 : 0,
+      memtableSize,
+      blockCacheSize,
+      compression,
+      bloomBitsPerKey,
+      options.sync ? 1 : 0,
+      threads ? 1 : -1,
+      compaction ? native.structPtr : 0,
+      RECOVERY_MODES[recoveryMode],
+      native.words), `open ${displayLocation === ':memory:' ? ':memory:' : where}`);
+  } catch (err) {
+    if (cpath) m._free(cpath);
+    native.free();
+    throw err;
+  }
+  m._free(cpath);
+  const handle = native.word(0);
+  native.check(m._strata_js_recovery_report(handle, native.structPtr), 'recovery report');
+  const recovery = decodeRecovery(readStruct(m, native.structPtr, native.layout.recovery, native.layout));
+  return new Database(native, handle, recovery, {
+    location: displayLocation, ...encodings, threads, sync: !!options.sync,
+  });
+}
+
+// strata_repair on `native` (freed afterwards): the report, with the log as lines.
+export function repairWith(native, where) {
+  const m = native.m;
+  let cpath = 0;
+  try {
+    cpath = native.cstring(where);
+    native.check(m._strata_js_repair(cpath, native.vfs, native.structPtr), `repairDatabase ${where}`);
+    const raw = readStruct(m, native.structPtr, native.layout.repair, native.layout);
+    const report = decodeRepair(raw);
+    report.log = raw.log ? m.UTF8ToString(raw.log).split('\n').filter((line) => line !== '') : [];
+    if (raw.log) m._free(raw.log);
+    return report;
+  } finally {
+    if (cpath) m._free(cpath);
+    native.free();
+  }
+}
+
+export class Database {
+  #native;
+  #db;
+  #status = 'open';
+  #iterators = new Set();
+  #snapshots = new Set();
+  #maintenance = null; // the pending setImmediate
+  #maintenanceError = null;
+  #opts;
+  #recovery;
+  #closing = null;
+
+  constructor(native, db, recovery, opts) {
+    this.#native = native;
+    this.#db = db;
+    this.#opts = opts;
+    this.location = opts.location;
+    this.#recovery = recovery;
+  }
+
+  get status() {
+    return this.#status;
+  }
+
+  // What the open's journal (and manifest) recovery found and did.
+  get recovery() {
+    return this.#recovery;
+  }
+
+  get _valueEncoding() {
+    return this.#opts.valueEncoding;
+  }
+
+  #ensureOpen(what) {
+    if (this.#status !== 'open') throw notOpen(what);
+  }
+
+  // Single-threaded build (or threads off): flushes and compactions run as small steps
+  // between requests, scheduled after writes while work remains.
+  #scheduleMaintenance() {
+    if (this.#opts.threads || this.#maintenance || this.#status !== 'open') return;
+    this.#maintenance = setImmediate(() => {
+      this.#maintenance = null;
+      if (this.#status !== 'open') return;
+      try {
+        if (this.#step(MAINTENANCE_BUDGET)) this.#scheduleMaintenance();
+      } catch (err) {
+        this.#maintenanceError = err; // reported by the next write
+      }
+    });
+  }
+
+  #step(budget) {
+    const n = this.#native;
+    n.check(n.m._strata_js_maintenance_step(this.#db, budget, n.words), 'maintenance');
+    return n.word(0) !== 0;
+  }
+
+  #afterWrite() {
+    this.#scheduleMaintenance();
+  }
+
+  #throwMaintenanceError() {
+    const err = this.#maintenanceError;
+    if (err) {
+      this.#maintenanceError = null;
+      throw err;
+    }
+  }
+
+  async put(key, value, options = {}) {
+    this.#ensureOpen('put');
+    const k = this.#native.checkKey(key);
+    const v = checkValue(value, k);
+    this.#throwMaintenanceError();
+    const n = this.#native;
+    const [kp, kl, vp, vl] = n.put(k, v);
+    n.check(n.m._strata_js_put(this.#db, kp, kl, vp, vl, options.sync ? 1 : 0), () => `put ${describeKey(k)}`);
+    this.#afterWrite();
+  }
+
+  async del(key, options = {}) {
+    this.#ensureOpen('del');
+    const k = this.#native.checkKey(key);
+    this.#throwMaintenanceError();
+    const n = this.#native;
+    const [kp, kl] = n.put(k);
+    n.check(n.m._strata_js_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `del ${describeKey(k)}`);
+    this.#afterWrite();
+  }
+
+  // Reads one key at a snapshot pointer (0 = latest); undefined when absent.
+  _getAt(snap, key, encoding, valueWanted = true) {
+    const k = this.#native.checkKey(key);
+    const n = this.#native;
+    const m = n.m;
+    if (valueWanted) n.ensureOut(65536);
+    for (;;) {
+      const kl = n.putOne(k);
+      n.check(m._strata_js_get(this.#db, snap, n.inPtr, kl, n.outPtr, valueWanted ? n.outCap : 0, n.words),
+        () => `get ${describeKey(k)}`);
+      if (!n.word(0)) return undefined;
+      if (!valueWanted) return true;
+      const len = n.word(1);
+      if (len > n.outCap) {
+        n.ensureOut(len);
+        continue;
+      }
+      const bytes = m.HEAPU8.subarray(n.outPtr, n.outPtr + len);
+      return decodeBytes(bytes, encoding);
+    }
+  }
+
+  // options.snapshot: a snapshot of this database (checked before any wasm call), or undefined.
+  #ownSnapshot(snapshot, what) {
+    if (snapshot === undefined) return undefined;
+    if (!(snapshot instanceof Snapshot)) throw invalid(`${what}: snapshot must come from db.snapshot()`);
+    if (!snapshot._belongsTo(this)) throw invalid(`${what}: the snapshot belongs to another database`);
+    snapshot._ensureOpen(what);
+    return snapshot;
+  }
+
+  async get(key, options = {}) {
+    this.#ensureOpen('get');
+    const snap = this.#ownSnapshot(options.snapshot, 'get');
+    return this._getAt(snap ? snap._ptr : 0, key, encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'));
+  }
+
+  async getMany(keys, options = {}) {
+    this.#ensureOpen('getMany');
+    if (!Array.isArray(keys)) throw invalid('getMany expects an array of keys');
+    const snap = this.#ownSnapshot(options.snapshot, 'getMany');
+    const enc = encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding');
+    return keys.map((k) => this._getAt(snap ? snap._ptr : 0, k, enc));
+  }
+
+  async has(key, options = {}) {
+    this.#ensureOpen('has');
+    const snap = this.#ownSnapshot(options.snapshot, 'has');
+    return this._getAt(snap ? snap._ptr : 0, key, 'view', false) === true;
+  }
+
+  // batch([{ type: 'put', key, value }, { type: 'del', key }]): atomic, one seqno.
+  async batch(operations, options = {}) {
+    this.#ensureOpen('batch');
+    if (!Array.isArray(operations)) throw invalid('batch expects an array of operations');
+    this.#throwMaintenanceError();
+    this.#writeOps(operations, options.sync ? 1 : 0);
+    this.#afterWrite();
+  }
+
+  // Encodes every operation into one buffer and applies it with one wasm call.
+  #writeOps(operations, sync) {
+    const n = this.#native;
+    const { OP_PUT, OP_DELETE } = n.batch;
+    const parts = [];
+    operations.forEach((op, i) => {
+      if (op === null || typeof op !== 'object') throw invalid(`batch operation ${i} must be an object`);
+      const k = n.checkKey(op.key);
+      if (op.type === 'put') {
+        const v = checkValue(op.value, k);
+        parts.push(OP_PUT.value, toBytes(k), toBytes(v));
+      } else if (op.type === 'del') {
+        parts.push(OP_DELETE.value, toBytes(k), null);
+      } else {
+        throw invalid(`batch operation ${i} has type ${JSON.stringify(op.type)}; expected 'put' or 'del'`);
+      }
+    });
+    n.ensureIn(batchSize(parts, n.batch));
+    const len = encodeBatch(n.m.HEAPU8, n.inPtr, parts, n.batch);
+    n.check(n.m._strata_js_write(this.#db, n.inPtr, len, parts.length / 3, sync), 'batch');
+  }
+
+  snapshot() {
+    this.#ensureOpen('snapshot');
+    const n = this.#native;
+    n.check(n.m._strata_js_snapshot(this.#db, n.words), 'snapshot');
+    const snap = new Snapshot(this, n.word(0), (s) => this.#snapshots.delete(s), (p) => n.m._strata_js_snapshot_release(p));
+    this.#snapshots.add(snap);
+    return snap;
+  }
+
+  iterator(options = {}) {
+    this.#ensureOpen('iterator');
+    return this._iterator(options, 'entries');
+  }
+
+  keys(options = {}) {
+    this.#ensureOpen('keys');
+    return this._iterator(options, 'keys');
+  }
+
+  values(options = {}) {
+    this.#ensureOpen('values');
+    return this._iterator(options, 'values');
+  }
+
+  // shape: 'entries' yields [key, value], 'keys' keys, 'values' values.
+  _iterator(options, shape, snapshot = options.snapshot) {
+    if (options === null || typeof options !== 'object') throw invalid('iterator options must be an object');
+    this.#ownSnapshot(snapshot, 'iterator');
+    let want = shape === 'keys' ? 1 : shape === 'values' ? 2 : 3;
+    if (shape === 'entries' && options.keys === false) want &= ~1;
+    if (shape === 'entries' && options.values === false) want &= ~2;
+    const limit = options.limit === undefined || options.limit === null || options.limit < 0 ? Infinity : options.limit;
+    if (typeof limit !== 'number' || Number.isNaN(limit)) throw invalid('limit must be a number');
+    const { lo, hi } = rangeOf(options, this.#native.checkKey);
+    const n = this.#native;
+    const [lop, lol, hip, hil] = n.put(lo ? lo.key : new Uint8Array(0), hi ? hi.key : new Uint8Array(0));
+    n.check(n.m._strata_js_iter_new(this.#db, snapshot ? snapshot._ptr : 0,
+      lo ? (lo.inclusive ? 1 : 2) : 0, lop, lol, hi ? (hi.inclusive ? 1 : 2) : 0, hip, hil,
+      options.reverse ? 1 : 0, n.words), 'iterator');
+    const it = new Iterator(this, n, n.word(0), {
+      want, shape, limit, reverse: !!options.reverse,
+      keyEncoding: encodingOf(options.keyEncoding ?? this.#opts.keyEncoding, 'keyEncoding'),
+      valueEncoding: encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'),
+      snapshot, lo, hi,
+    }, (i) => this.#iterators.delete(i));
+    if (snapshot) snapshot._use();
+    this.#iterators.add(it);
+    return it;
+  }
+
+  // Deletes every key in the range (same options as iterator, plus limit). Not atomic as a
+  // whole: keys are removed in batches of CLEAR_CHUNK, each batch atomic.
+  async clear(options = {}) {
+    this.#ensureOpen('clear');
+    const it = this._iterator({ ...options, keyEncoding: 'buffer' }, 'keys');
+    try {
+      for (;;) {
+        const keys = await it.nextv(CLEAR_CHUNK);
+        if (keys.length === 0) break;
+        this.#writeOps(keys.map((key) => ({ type: 'del', key })), 0);
+      }
+    } finally {
+      await it.close();
+    }
+    this.#afterWrite();
+  }
+
+  // Writes the memtables to tables and returns when they are on disk.
+  async flush() {
+    this.#ensureOpen('flush');
+    const n = this.#native;
+    n.check(n.m._strata_js_flush(this.#db), 'flush');
+    this.#afterWrite();
+  }
+
+  // strata_resume: retries failed background work now (a full disk that has room again, ...)
+  // instead of at the next backoff tick; resolves once the database is healthy, rejects with
+  // the error while it persists (corruption: until reopened).
+  async resume() {
+    this.#ensureOpen('resume');
+    const n = this.#native;
+    n.check(n.m._strata_js_resume(this.#db), 'resume');
+    this.#maintenanceError = null; // what a failed maintenance step left was just retried
+    this.#afterWrite();
+  }
+
+  // strata_compact: { major: true } flushes, then merges every table into one run in the last
+  // level, dropping deleted keys and versions no snapshot can see; otherwise runs the strategy's
+  // pending compactions until none is left. Returns when done (on this thread in the
+  // single-threaded build).
+  async compact(options = {}) {
+    this.#ensureOpen('compact');
+    if (options === null || typeof options !== 'object') throw invalid('compact options must be an object');
+    if (options.major !== undefined && typeof options.major !== 'boolean') throw invalid('compact: major must be a boolean');
+    this.#throwMaintenanceError();
+    const n = this.#native;
+    n.check(n.m._strata_js_compact(this.#db, options.major ? 1 : 0), options.major ? 'compact (major)' : 'compact');
+    this.#afterWrite(); // sealed memtables or new level-0 tables may remain (minor compaction)
+  }
+
+  stats() {
+    this.#ensureOpen('stats');
+    const n = this.#native;
+    n.check(n.m._strata_js_stats(this.#db, n.structPtr), 'stats');
+    return decodeStats(readStruct(n.m, n.structPtr, n.layout.stats, n.layout));
+  }
+
+  // Closes iterators and snapshots, waits for background work (inside strata_close), releases
+  // the lock. Closing twice is fine; reopening the same location afterwards is allowed.
+  async close() {
+    if (this.#status === 'closed') return;
+    if (this.#status === 'closing') return this.#closing;
+    this.#status = 'closing';
+    this.#closing = (async () => {
+      if (this.#maintenance) clearImmediate(this.#maintenance);
+      this.#maintenance = null;
+      for (const it of [...this.#iterators]) it._release();
+      for (const s of [...this.#snapshots]) s._release();
+      const n = this.#native;
+      let err;
+      try {
+        n.check(n.m._strata_js_close(this.#db), 'close');
+      } catch (e) {
+        err = e;
+      }
+      this.#db = 0;
+      n.free();
+      this.#native = null; // nothing of the module stays reachable from a closed handle
+      this.#status = 'closed';
+      if (err) throw err;
+    })();
+    return this.#closing;
+  }
+
+  async [asyncDispose]() {
+    await this.close();
+  }
+}

@@ -1,0 +1,28 @@
+// StrataError (one class for the ES and CommonJS entries, errors.cjs) and the errors every
+// module of the package builds. `code` is the C strata_code's name; `cause` the underlying
+// system or host error where there is one.
+import errors from './errors.cjs';
+
+export const { StrataError } = errors;
+
+export function invalid(message) {
+  return new StrataError('STRATA_INVALID_ARGUMENT', message);
+}
+
+export function notOpen(what) {
+  return new StrataError('STRATA_NOT_OPEN', `${what}: the database is not open`);
+}
+
+// An error as it crosses a thread (structured clone keeps plain data only) and back.
+export function toWire(err) {
+  return { code: err?.code, message: String(err?.message ?? err), name: err?.name, cause: err?.cause ? toWire(err.cause) : undefined };
+}
+
+// Every error arriving from the worker is a StrataError: an engine code is kept, anything else
+// (a TypeError in the worker, a host failure) becomes STRATA_IO with the original as `cause`.
+export function fromWire(e) {
+  const cause = e.cause ? fromWire(e.cause) : undefined;
+  if (typeof e.code === 'string' && e.code.startsWith('STRATA_')) return new StrataError(e.code, e.message, cause ? { cause } : undefined);
+  const original = Object.assign(new Error(e.message), { name: e.name ?? 'Error', code: e.code });
+  return new StrataError('STRATA_IO', `${e.name ?? 'Error'}: ${e.message}`, { cause: original });
+}
