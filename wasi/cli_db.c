@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "table/table_reader.h"
 #include "util/buffer.h"
+#include "util/db_files.h"
 #include "util/internal_key.h"
 #include "util/kv_iterator.h"
 #include "util/status.h"
@@ -27,7 +28,7 @@ static strata_status *check_is_database(const char *dir) {
   int exists = 0, is_dir = 0;
   strata_status *st = vfs_exists(fs, dir, &exists, &is_dir);
   int found = !exists || !is_dir; /* a missing folder or a file: strata_open says so itself */
-  static const char *const marks[] = {"manifest-0", "manifest-1", "tables", "journal"};
+  const char *const marks[] = {db_files_manifest_slot(0), db_files_manifest_slot(1), DB_DIR_TABLES, DB_DIR_JOURNAL};
   for (size_t i = 0; !st && !found && i < sizeof marks / sizeof *marks; i++) {
     char *p = vfs_path_join(dir, marks[i]);
     if (!p) st = status_no_memory();
@@ -206,7 +207,7 @@ static int check(strata_db *db, const cli_args *a) {
   double t0 = cli_now_ms();
   table_check c;
   memset(&c, 0, sizeof c);
-  char *tables_dir = vfs_path_join(a->dir, "tables");
+  char *tables_dir = vfs_path_join(a->dir, DB_DIR_TABLES);
   if (!tables_dir) return cli_report(status_no_memory());
   c.tables_dir = tables_dir;
   strata_status *st = vfs_posix_new(&c.fs);

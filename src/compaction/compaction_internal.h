@@ -2,7 +2,7 @@
 #ifndef STRATA_COMPACTION_COMPACTION_INTERNAL_H
 #define STRATA_COMPACTION_COMPACTION_INTERNAL_H
 
-#include "../tree/tree_internal.h"
+#include "../tree/tree.h"
 #include "strategy.h"
 
 struct compactor {

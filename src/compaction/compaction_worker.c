@@ -2,12 +2,12 @@
  * compaction_worker.c -- runs one picked job: merge the inputs through the compaction stream into
  * new tables (or relink / drop them), then install the result.
  *
- * The install rebuilds the next version from the *current* one under the tree's install mutex --
- * flushes may have added level-0 runs since the job was picked -- removing the inputs and placing
- * the outputs; tree_commit_version writes the manifest before it swaps, and retires the inputs,
- * whose files go when the last reader lets go. A failure before the manifest write leaves the
- * version untouched and the written tables are deleted (a crash leaves them as orphans, which
- * opening the tree removes).
+ * The install is one edit of the tree (tree_apply_edit, the install path every version change
+ * takes): the next version is rebuilt from the *current* one -- flushes may have added level-0
+ * runs since the job was picked -- removing the inputs and placing the outputs; the manifest is
+ * written before the swap, and the inputs are retired, their files going when the last reader
+ * lets go. A failure before the manifest write leaves the version untouched and the written
+ * tables are deleted (a crash leaves them as orphans, which opening the tree removes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -101,52 +101,20 @@ static int by_key_min(const void *a, const void *b) {
   return slice_compare(x->key_min, y->key_min);
 }
 
-/* Puts the outputs into the destination level as the job says. */
-static void place_outputs(version_builder *b, const compaction_job *job, table_info *const *tables, size_t n) {
-  if (n == 0 || b->error) return;
-  if (job->dest_level >= b->next->level_count) {
-    b->error = status_new(STRATA_INVALID_ARGUMENT, "compaction into level %u of %u", job->dest_level,
-                          b->next->level_count);
-    return;
-  }
-  if (job->placement == PLACE_NEWEST_RUN) {
-    version_builder_add_run(b, job->dest_level, tables, n);
-    return;
-  }
-  if (job->placement == PLACE_OLDEST_RUN) {
-    version_builder_add_run_oldest(b, job->dest_level, tables, n);
-    return;
-  }
-  const version_level *lv = &b->next->levels[job->dest_level];
-  size_t nonempty = 0, which = 0;
-  for (size_t r = 0; r < lv->run_count; r++)
-    if (lv->runs[r].count) {
-      nonempty++;
-      which = r;
-    }
-  if (nonempty == 0) version_builder_add_run(b, job->dest_level, tables, n);
-  else if (nonempty == 1) version_builder_insert_into_run(b, job->dest_level, which, tables, n);
-  else
-    b->error = status_new(STRATA_INVALID_ARGUMENT, "level %u has %zu runs, a leveled job expects one",
-                          job->dest_level, nonempty);
-}
-
+/* The job's inputs leave the version and its outputs join it, in one edit of the tree: built from
+ * the current version (flushes may have added level-0 runs since the job was picked). */
 static strata_status *install(compactor *c, const picked_job *p, table_info *const *outputs, size_t n) {
-  tree *t = c->t;
-  sync_mutex_lock(&t->install_mu);
-  sync_mutex_lock(&t->mu);
-  uint64_t flushed = t->flushed_seqno, journal_min = t->journal_min;
-  sync_mutex_unlock(&t->mu);
-  /* only installs change t->version and they all hold install_mu: reading it here is safe */
-  version_builder b;
-  version_builder_init(&b, t->version);
-  for (size_t i = 0; i < p->job->count; i++) version_builder_remove_table(&b, p->job->table_ids[i]);
-  place_outputs(&b, p->job, outputs, n);
-  version *next = NULL;
-  strata_status *st = version_builder_finish(&b, &next);
-  if (!st) st = tree_commit_version(t, next, flushed, journal_min, TREE_KEEP_INSTALLED_SEQNO, 0);
-  sync_mutex_unlock(&t->install_mu);
-  return st;
+  tree_edit e;
+  tree_edit_init(&e);
+  e.remove_ids = p->job->table_ids;
+  e.remove_count = p->job->count;
+  e.add = outputs;
+  e.add_count = n;
+  e.add_level = p->job->dest_level;
+  e.add_placement = p->job->placement == PLACE_NEWEST_RUN   ? TREE_PLACE_NEWEST_RUN
+                    : p->job->placement == PLACE_OLDEST_RUN ? TREE_PLACE_OLDEST_RUN
+                                                            : TREE_PLACE_INTO_RUN;
+  return tree_apply_edit(c->t, &e, NULL);
 }
 
 static strata_status *run_merge(compactor *c, const picked_job *p, uint64_t visible_seqno, compaction_counters *done) {

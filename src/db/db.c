@@ -1,10 +1,13 @@
 /*
- * db.c -- the database: folder lock, journal (its recovery: db_recovery.c), seqnos, writes, rotation, flushing.
+ * db.c -- the database: folder lock, journal (its recovery: db_recovery.c), seqnos, writes,
+ * rotation; flushing, compaction, their errors and the write stalls are the scheduler's
+ * (scheduler.h, which also draws the call graph of src/db/).
  *
- * Files in the database folder:
- *   LOCK                 held while open (vfs lock)
+ * Files in the database folder (their names: util/db_files.h):
+ *   LOCK                   held while open (vfs lock)
  *   manifest-0/1, tables/  the tree (tree.h)
- *   journal/<n>          write-ahead journals; journals below the manifest's journal_min are spent
+ *   journal/<n>            write-ahead journals; journals below the manifest's journal_min are spent
+ *   lost/                  what recovery set aside (lost_folder.h)
  *
  * A write takes write_mu, gets the next seqno, goes to the journal, then to the active memtable,
  * and only then is published through visible_seqno: readers never see half a batch.
@@ -15,156 +18,12 @@
 #include "../journal/journal_files.h"
 #include "../util/check.h"
 #include "../util/clock.h"
+#include "../util/db_files.h"
 #include "db_internal.h"
-
-/* --- background errors ------------------------------------------------------------------- */
-
-/* A full disk or a failing device may recover; a bad byte or a broken invariant does not. */
-static int error_can_heal(const strata_status *st) {
-  return status_is(st, STRATA_IO) || status_is(st, STRATA_NO_MEMORY);
-}
-
-void db_bg_fail(strata_db *db, strata_status *st, int source) {
-  sync_mutex_assert_held(&db->bg_mu);
-  uint64_t now = clock_monotonic_ms();
-  /* the first error is the one to report, unless a write left memory behind its journal */
-  if (db->bg_error && (db->bg_error_sticky || (db->bg_error_source != source && source != DB_BG_FOREGROUND))) {
-    strata_status_free(st);
-    return;
-  }
-  if (!db->bg_error || db->bg_error_source != source) db->bg_backoff_ms = DB_BG_BACKOFF_MIN_MS;
-  else {
-    strata_status_free(db->bg_error); /* a failed retry: its error is the current cause */
-    db->bg_backoff_ms = db->bg_backoff_ms * 2 > DB_BG_BACKOFF_MAX_MS ? DB_BG_BACKOFF_MAX_MS : db->bg_backoff_ms * 2;
-  }
-  db->bg_error = st;
-  db->bg_error_source = source;
-  db->bg_error_sticky = source == DB_BG_FOREGROUND || !error_can_heal(st);
-  db->bg_retry_at_ms = now + db->bg_backoff_ms;
-  sync_cond_broadcast(&db->bg_done); /* stalled writers return the error instead of waiting */
-}
-
-void db_bg_healed(strata_db *db, int source) {
-  sync_mutex_assert_held(&db->bg_mu);
-  if (!db->bg_error || db->bg_error_source != source || db->bg_error_sticky) return;
-  strata_status_free(db->bg_error);
-  db->bg_error = NULL;
-  db->bg_error_source = 0;
-  sync_cond_broadcast(&db->bg_done);
-  sync_cond_signal(&db->bg_wake);       /* the other thread paused on the error */
-  sync_cond_signal(&db->compact_wake);
-}
-
-int db_bg_may_run(strata_db *db, int source, uint64_t *wait_ms) {
-  sync_mutex_assert_held(&db->bg_mu);
-  *wait_ms = 0;
-  if (!db->bg_error) return 1;
-  if (db->bg_error_sticky || db->bg_error_source != source) return 0;
-  uint64_t now = clock_monotonic_ms();
-  if (now >= db->bg_retry_at_ms) return 1;
-  *wait_ms = db->bg_retry_at_ms - now;
-  return 0;
-}
-
-/* --- flushing ---------------------------------------------------------------------------- */
-
-/* Journals below the tree's journal_min hold only flushed writes. */
-static strata_status *remove_spent_journals(strata_db *db) {
-  uint64_t *numbers = NULL;
-  size_t count = 0;
-  STATUS_TRY(journal_list(db->fs, db->journal_dir, &numbers, &count));
-  uint64_t min = tree_journal_min(db->tree);
-  strata_status *st = NULL;
-  for (size_t i = 0; i < count && !st; i++) {
-    if (numbers[i] >= min) continue;
-    st = journal_remove(db->fs, db->journal_dir, numbers[i]);
-    if (status_is(st, STRATA_NOT_FOUND)) { /* a concurrent flusher removed it first */
-      strata_status_free(st);
-      st = NULL;
-    }
-  }
-  free(numbers);
-  return st;
-}
-
-strata_status *db_flush_sealed(strata_db *db) {
-  sync_mutex_assert_not_held(&db->bg_mu);
-  int flushed = 1, any = 0;
-  while (flushed) {
-    STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
-    any |= flushed;
-    if (flushed) {
-      db_compaction_notify(db);
-      sync_mutex_lock(&db->bg_mu);
-      sync_cond_broadcast(&db->bg_done);
-      sync_mutex_unlock(&db->bg_mu);
-    }
-  }
-  return any ? remove_spent_journals(db) : NULL;
-}
-
-/* Flushes while sealed memtables wait; after a failure, retries on the backoff schedule. */
-static void *flush_thread(void *arg) {
-  strata_db *db = arg;
-  sync_mutex_lock(&db->bg_mu);
-  while (!db->bg_stop) {
-    uint64_t wait_ms = 0;
-    if (!db_bg_may_run(db, DB_BG_FLUSH, &wait_ms) || (!db->bg_error && tree_sealed_count(db->tree) == 0)) {
-      if (wait_ms) sync_cond_timedwait(&db->bg_wake, &db->bg_mu, wait_ms);
-      else sync_cond_wait(&db->bg_wake, &db->bg_mu);
-      continue;
-    }
-    sync_mutex_unlock(&db->bg_mu);
-    strata_status *st = db_flush_sealed(db);
-    sync_mutex_lock(&db->bg_mu);
-    if (st) db_bg_fail(db, st, DB_BG_FLUSH);
-    else db_bg_healed(db, DB_BG_FLUSH);
-    sync_cond_broadcast(&db->bg_done);
-  }
-  sync_mutex_unlock(&db->bg_mu);
-  return NULL;
-}
-
-static strata_status *bg_error_copy(const strata_db *db) {
-  const char *what = db->bg_error_source == DB_BG_COMPACTION ? "background compaction failed"
-                     : db->bg_error_source == DB_BG_FOREGROUND ? "the database refuses writes"
-                                                                : "background flush failed";
-  const char *how = db->bg_error_sticky ? "reopen the database" : "retrying with backoff; strata_resume retries now";
-  return status_new(strata_status_code(db->bg_error), "%s (%s): %s", what, how, strata_status_message(db->bg_error));
-}
-
-static strata_status *background_error(strata_db *db) {
-  sync_mutex_lock(&db->bg_mu);
-  strata_status *st = db->bg_error ? bg_error_copy(db) : NULL;
-  sync_mutex_unlock(&db->bg_mu);
-  return st;
-}
 
 strata_status *strata_resume(strata_db *db) {
   HANDLE_CHECK(db, HANDLE_DB);
-  sync_mutex_lock(&db->bg_mu);
-  int source = db->bg_error ? db->bg_error_source : DB_BG_FLUSH;
-  strata_status *st = db->bg_error && db->bg_error_sticky ? bg_error_copy(db) : NULL;
-  sync_mutex_unlock(&db->bg_mu);
-  if (st) return st;
-  /* the work that failed, now, on this thread (both are safe beside the background threads);
-   * without threads, what a failed maintenance step left: the flushes, then a compaction */
-  int did = 0;
-  if (source == DB_BG_COMPACTION) st = db_compaction_step(db, &did, NULL);
-  else st = db_flush_sealed(db);
-  if (!st && !db->bg_running) st = db_compaction_step(db, &did, NULL);
-  sync_mutex_lock(&db->bg_mu);
-  strata_status *copy = NULL;
-  if (st) {
-    copy = status_new(strata_status_code(st), "resume: %s", strata_status_message(st));
-    if (db->bg_error || !error_can_heal(st)) db_bg_fail(db, st, source);
-    else strata_status_free(st); /* nothing to keep: a later step retries, the caller has it */
-  } else {
-    db_bg_healed(db, source);
-  }
-  sync_mutex_unlock(&db->bg_mu);
-  if (!copy) db_compaction_notify(db);
-  return copy;
+  return scheduler_resume(db->sched);
 }
 
 /* Seals the active memtable once it is full (write_mu held) and wakes the flusher. */
@@ -174,103 +33,32 @@ static strata_status *seal_if_full(strata_db *db) {
   STATUS_TRY(journal_writer_rotate(db->journal));
   int sealed = 0;
   STATUS_TRY(tree_rotate_memtable(db->tree, db->next_seqno, journal_writer_number(db->journal), &sealed));
-  if (sealed && db->bg_running) {
-    sync_mutex_lock(&db->bg_mu);
-    sync_cond_signal(&db->bg_wake);
-    sync_mutex_unlock(&db->bg_mu);
-  }
+  if (sealed) scheduler_notify_sealed(db->sched);
   return NULL;
-}
-
-/*
- * Before a write (write_mu held): seals a memtable a failed rotation left full, then keeps
- * memory bounded while too many sealed memtables wait: with the flush thread by waiting for it
- * (a background error ends the wait and is returned), without by flushing here. Everything that
- * can fail happens before the write, so a failed write was not applied.
- */
-static strata_status *make_room(strata_db *db) {
-  sync_mutex_assert_held(&db->write_mu);
-  STATUS_TRY(seal_if_full(db));
-  if (tree_sealed_count(db->tree) <= db->opts.max_sealed_memtables) return NULL;
-  atomic_u64_fetch_add(&db->write_stalls, 1);
-  if (!db->bg_running) return db_flush_sealed(db);
-  sync_mutex_lock(&db->bg_mu);
-  sync_cond_signal(&db->bg_wake);
-  while (tree_sealed_count(db->tree) > db->opts.max_sealed_memtables && !db->bg_error && !db->bg_stop)
-    sync_cond_wait(&db->bg_done, &db->bg_mu);
-  sync_mutex_unlock(&db->bg_mu);
-  return background_error(db);
 }
 
 /* --- writes ------------------------------------------------------------------------------ */
 
-static strata_status *gather_items(strata_db *db, const write_batch *b, size_t *n) {
-  if (b->count > db->items_cap) {
-    write_batch_item *grown = realloc(db->items, b->count * sizeof *grown);
-    if (!grown) return status_no_memory();
-    db->items = grown;
-    db->items_cap = b->count;
-  }
-  write_batch_iter it;
-  write_batch_iter_init(&it, b);
-  size_t i = 0;
-  while (i < b->count && write_batch_iter_next(&it, &db->items[i])) i++;
-  if (i != b->count) return status_new(STRATA_CORRUPTION, "write batch holds %zu of %u items", i, b->count);
-  *n = i;
-  return NULL;
-}
-
-/* Everything of applying a batch that can fail: its items gathered (a batch that cannot be decoded
- * never reaches the journal) and their memtable room reserved, so a journaled batch lands whole. */
-static strata_status *prepare_batch(strata_db *db, const write_batch *b, size_t *n) {
-  STATUS_TRY(gather_items(db, b, n));
-  size_t bytes = 0;
-  for (size_t i = 0; i < *n && bytes != SIZE_MAX; i++) {
-    size_t one = memtable_entry_bound(db->items[i].key.len, db->items[i].value.len);
-    bytes = one > SIZE_MAX - bytes ? SIZE_MAX : bytes + one;
-  }
-  return tree_reserve(db->tree, bytes);
-}
-
-/* Applies the n gathered items newest first: an older operation on the same key in the batch
- * is superseded. */
-static strata_status *apply_items(strata_db *db, size_t n, uint64_t seqno) {
-  for (size_t i = n; i-- > 0;) {
-    const write_batch_item *item = &db->items[i];
-    strata_status *st = tree_write(db->tree, item->key, seqno, item->type, item->value);
-    if (status_is(st, STRATA_EXISTS)) strata_status_free(st);
-    else if (st) return st;
-  }
-  return NULL;
-}
-
-/* Gathers and applies a batch (journal replay). */
-strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno) {
-  size_t n = 0;
-  STATUS_TRY(prepare_batch(db, b, &n));
-  return apply_items(db, n, seqno);
-}
-
 static strata_status *write_locked(strata_db *db, const write_batch *b, int sync) {
   if (write_batch_is_empty(b)) return NULL;
   if (db->next_seqno > SEQNO_MAX) return status_new(STRATA_NOT_SUPPORTED, "sequence numbers exhausted");
-  STATUS_TRY(background_error(db));
-  STATUS_TRY(db_compaction_stall(db));
-  STATUS_TRY(background_error(db)); /* the stall ends early on a background error */
-  STATUS_TRY(make_room(db));
+  /* everything that can fail happens before the write, so a failed write was not applied: the
+   * database's error and the level-0 stall, then a memtable a failed rotation left full is
+   * sealed, then the stall while too many sealed memtables wait */
+  STATUS_TRY(scheduler_admit_write(db->sched));
+  STATUS_TRY(seal_if_full(db));
+  STATUS_TRY(scheduler_wait_for_room(db->sched));
   uint64_t seqno = db->next_seqno;
   size_t n = 0;
-  STATUS_TRY(prepare_batch(db, b, &n));
+  STATUS_TRY(db_prepare_batch(db, b, &n)); /* decoded and memtable room reserved: it lands whole */
   STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
-  strata_status *st = apply_items(db, n, seqno);
+  strata_status *st = db_apply_items(db, n, seqno);
   if (STRATA_NEVER(st != NULL)) {
     /* The journal holds the batch, so the next open applies it; in memory some of its items
      * may be in, under a seqno the next write would reuse. Refuse writes until reopened. */
     st = status_wrap(st, "the write was journaled but not applied in memory; it will be visible after the "
                          "database is reopened (this handle refuses writes until then)");
-    sync_mutex_lock(&db->bg_mu);
-    db_bg_fail(db, status_new(strata_status_code(st), "%s", strata_status_message(st)), DB_BG_FOREGROUND);
-    sync_mutex_unlock(&db->bg_mu);
+    scheduler_fail_write(db->sched, st);
     return st;
   }
   db->next_seqno = seqno + 1;
@@ -330,31 +118,13 @@ strata_status *strata_flush(strata_db *db) {
   HANDLE_CHECK(db, HANDLE_DB);
   sync_mutex_lock(&db->write_mu);
   int sealed = 0;
-  strata_status *st = background_error(db);
+  strata_status *st = scheduler_error(db->sched, 0);
   if (!st && tree_active_memtable_bytes(db->tree) > 0) {
     st = journal_writer_rotate(db->journal);
     if (!st) st = tree_rotate_memtable(db->tree, db->next_seqno, journal_writer_number(db->journal), &sealed);
   }
   sync_mutex_unlock(&db->write_mu);
-  if (!st) st = db_flush_sealed(db);
-  return st;
-}
-
-/* The database's error if it cannot heal (a step does not retry what cannot succeed). */
-static strata_status *sticky_error(strata_db *db) {
-  sync_mutex_lock(&db->bg_mu);
-  strata_status *st = db->bg_error && db->bg_error_sticky ? bg_error_copy(db) : NULL;
-  sync_mutex_unlock(&db->bg_mu);
-  return st;
-}
-
-/* A failed maintenance step: the host's next step is the retry of an error that can heal; one
- * that cannot (corruption) becomes the database's error, as on the background threads. */
-static strata_status *step_failed(strata_db *db, strata_status *st, int source) {
-  if (!st || error_can_heal(st)) return st;
-  sync_mutex_lock(&db->bg_mu);
-  db_bg_fail(db, status_new(strata_status_code(st), "%s", strata_status_message(st)), source);
-  sync_mutex_unlock(&db->bg_mu);
+  if (!st) st = scheduler_flush(db->sched);
   return st;
 }
 
@@ -362,34 +132,12 @@ strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int
   ARG_NOT_NULL(more);
   *more = 0;
   HANDLE_CHECK(db, HANDLE_DB);
-  STATUS_TRY(sticky_error(db));
+  STATUS_TRY(scheduler_error(db->sched, 1)); /* a step does not retry what cannot succeed */
   sync_mutex_lock(&db->write_mu); /* an idle database still gets its interval sync */
   strata_status *sync_st = journal_writer_sync_if_due(db->journal, NULL);
   sync_mutex_unlock(&db->write_mu);
   STATUS_TRY(sync_st);
-  /* units of work (a flush, one compaction job) until the budget is spent; at least one runs,
-   * and a job is never split, so one step may overshoot the budget by one job */
-  uint64_t spent = 0;
-  for (;;) {
-    tree_counters before = tree_get_counters(db->tree);
-    int flushed = 0, compacted = 0;
-    STATUS_TRY(step_failed(db, tree_flush_oldest(db->tree, &flushed), DB_BG_FLUSH));
-    if (flushed) {
-      STATUS_TRY(step_failed(db, remove_spent_journals(db), DB_BG_FLUSH));
-      db_compaction_notify(db);
-      spent += tree_get_counters(db->tree).bytes_flushed - before.bytes_flushed;
-    } else {
-      uint64_t bytes = 0;
-      STATUS_TRY(step_failed(db, db_compaction_step(db, &compacted, &bytes), DB_BG_COMPACTION));
-      spent += bytes;
-    }
-    if (!flushed && !compacted) break;
-    if (spent >= budget_bytes) {
-      *more = tree_sealed_count(db->tree) > 0 || compactor_has_work(db->compactor);
-      break;
-    }
-  }
-  return NULL;
+  return scheduler_step(db->sched, budget_bytes, more);
 }
 
 /* --- open and close ---------------------------------------------------------------------- */
@@ -399,27 +147,8 @@ static uint64_t monotonic_clock(void *ctx) {
   return clock_monotonic_ms();
 }
 
-/*
- * Stops background work: compaction first (a running merge is aborted), then the flush thread
- * (a flush in progress completes), then frees the compactor, which drops its tree reference.
- * Safe to call twice and on a partially opened database.
- */
-static void stop_background(strata_db *db) {
-  db_compaction_stop(db);
-  if (db->bg_running) {
-    sync_mutex_lock(&db->bg_mu);
-    db->bg_stop = 1;
-    sync_cond_broadcast(&db->bg_wake);
-    sync_mutex_unlock(&db->bg_mu);
-    sync_thread_join(&db->bg_thread);
-    db->bg_running = 0;
-  }
-  db_compaction_free(db);
-}
-
 static void db_free(strata_db *db) {
-  stop_background(db);
-  strata_status_free(db->bg_error);
+  scheduler_free(db->sched); /* stops the threads and drops the compactor's tree reference */
   tree_unref(db->tree);
   if (db->lock) strata_status_free(vfs_lock_release(db->fs, db->lock));
   if (db->owns_fs) vfs_destroy(db->fs);
@@ -428,10 +157,6 @@ static void db_free(strata_db *db) {
   sync_mutex_destroy(&db->write_mu);
   sync_mutex_destroy(&db->scratch_mu);
   buffer_free(&db->scratch);
-  sync_mutex_destroy(&db->bg_mu);
-  sync_cond_destroy(&db->bg_wake);
-  sync_cond_destroy(&db->bg_done);
-  sync_cond_destroy(&db->compact_wake);
   free(db->path);
   free(db->journal_dir);
   handle_retire(&db->tag);
@@ -483,7 +208,7 @@ static strata_status *check_fallback_journals(void *ctx, uint64_t journal_min) {
 }
 
 static strata_status *open_locked(strata_db *db) {
-  char *manifest = vfs_path_join(db->path, "manifest-1");
+  char *manifest = vfs_path_join(db->path, db_files_manifest_slot(1));
   if (!manifest) return status_no_memory();
   int exists = 0;
   strata_status *st = vfs_exists(db->fs, manifest, &exists, NULL);
@@ -516,11 +241,10 @@ static strata_status *open_locked(strata_db *db) {
     jo.clock = monotonic_clock;
   }
   STATUS_TRY(journal_writer_open(db->fs, db->journal_dir, next_journal, &jo, &db->journal));
-  if (db->opts.background_threads) {
-    STATUS_TRY(sync_thread_start(&db->bg_thread, flush_thread, db));
-    db->bg_running = 1;
-  }
-  return db_compaction_start(db);
+  scheduler_options so = {db->fs, db->journal_dir, db->tree, &db->visible_seqno, db->opts.background_threads,
+                          db->opts.max_sealed_memtables, db->opts.l0_slowdown, db->opts.l0_stop,
+                          options_compaction(&db->opts), &db->write_mu};
+  return scheduler_start(&so, &db->sched);
 }
 
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out) {
@@ -550,12 +274,8 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
   buffer_init(&db->scratch);
   strata_status *st = sync_mutex_init(&db->write_mu);
   if (!st) st = sync_mutex_init(&db->scratch_mu);
-  if (!st) st = sync_mutex_init(&db->bg_mu);
-  if (!st) st = sync_cond_init(&db->bg_wake);
-  if (!st) st = sync_cond_init(&db->bg_done);
-  if (!st) st = sync_cond_init(&db->compact_wake);
   db->path = vfs_path_join(path, "");
-  db->journal_dir = vfs_path_join(path, "journal");
+  db->journal_dir = vfs_path_join(path, DB_DIR_JOURNAL);
   if (!st && (!db->path || !db->journal_dir)) st = status_no_memory();
   if (!st) {
     size_t len = strlen(db->path);
@@ -567,7 +287,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
     }
   }
   if (!st) st = prepare_folder(db);
-  char *lock_path = st ? NULL : vfs_path_join(db->path, "LOCK");
+  char *lock_path = st ? NULL : vfs_path_join(db->path, DB_FILE_LOCK);
   if (!st && !lock_path) st = status_no_memory();
   if (!st) st = vfs_lock_acquire(db->fs, lock_path, &db->lock);
   free(lock_path);
@@ -585,7 +305,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
 strata_status *strata_close(strata_db *db) {
   if (!db) return NULL;
   HANDLE_CHECK(db, HANDLE_DB);
-  stop_background(db); /* neither compaction nor the flusher may run while the journal closes */
+  scheduler_stop(db->sched); /* neither compaction nor the flusher may run while the journal closes */
   strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
   /* snapshots or iterators still reading: a later handle may compact their tables away */
   tree_keep_tables_open(db->tree);

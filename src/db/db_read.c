@@ -376,12 +376,12 @@ strata_status *strata_get_stats(strata_db *db, strata_stats *out) {
   out->bytes_written_user = atomic_u64_load(&db->bytes_written_user);
   out->bytes_written_flush = tc.bytes_flushed;
   out->flushes = tc.flushes;
-  out->write_stalls = atomic_u64_load(&db->write_stalls);
-  out->write_slowdowns = atomic_u64_load(&db->write_slowdowns);
-  compaction_counters cc = compactor_get_counters(db->compactor);
-  out->bytes_written_compaction = cc.bytes_written;
-  out->bytes_read_compaction = cc.bytes_read;
-  out->compactions = cc.compactions;
+  scheduler_counters sc = scheduler_get_counters(db->sched);
+  out->write_stalls = sc.write_stalls;
+  out->write_slowdowns = sc.write_slowdowns;
+  out->bytes_written_compaction = sc.compaction.bytes_written;
+  out->bytes_read_compaction = sc.compaction.bytes_read;
+  out->compactions = sc.compaction.compactions;
   if (out->bytes_written_user)
     out->write_amplification =
         (double)(out->bytes_written_flush + out->bytes_written_compaction) / (double)out->bytes_written_user;

@@ -25,6 +25,7 @@
 #include "../journal/journal_files.h"
 #include "../journal/journal_format.h"
 #include "../journal/journal_reader.h"
+#include "../util/db_files.h"
 #include "../version/lost_folder.h"
 #include "db_internal.h"
 
@@ -178,8 +179,8 @@ static strata_status *count_later(strata_db *db, const uint64_t *numbers, size_t
 static strata_status *keep_in_lost(strata_db *db, uint64_t number, int copy_only) {
   char *path = journal_path(db->journal_dir, number);
   if (!path) return status_no_memory();
-  strata_status *st = copy_only ? lost_folder_copy(db->fs, db->path, path, "journal", NULL)
-                                : lost_folder_keep(db->fs, db->path, path, "journal", NULL);
+  strata_status *st = copy_only ? lost_folder_copy(db->fs, db->path, path, DB_LOST_KIND_JOURNAL, NULL)
+                                : lost_folder_keep(db->fs, db->path, path, DB_LOST_KIND_JOURNAL, NULL);
   free(path);
   if (!st) db->recovery.files_moved_to_lost++;
   return st;

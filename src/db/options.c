@@ -307,3 +307,29 @@ strata_status *strata_options_set_recovery_mode(strata_options *o, strata_recove
   o->recovery_mode = mode;
   return NULL;
 }
+
+/* The public filter behind the internal one: the replacement bytes are the filter's own. */
+static compaction_filter_verdict public_filter(void *ctx, slice key, uint64_t seqno, slice value, buffer *replacement) {
+  (void)seqno;
+  const strata_options *o = ctx;
+  const void *bytes = NULL;
+  size_t len = 0;
+  strata_filter_verdict v =
+      o->filter_fn(o->filter_ctx, key.data, key.len, value.data, value.len, &bytes, &len);
+  if (v == STRATA_FILTER_REMOVE) return COMPACTION_FILTER_REMOVE;
+  if (v != STRATA_FILTER_REPLACE) return COMPACTION_FILTER_KEEP;
+  /* on a failed copy the value is kept as it was: a filter cannot report errors */
+  strata_status *st = buffer_append(replacement, bytes, len);
+  if (!st) return COMPACTION_FILTER_REPLACE;
+  strata_status_free(st);
+  return COMPACTION_FILTER_KEEP;
+}
+
+compaction_options options_compaction(const strata_options *o) {
+  compaction_options c = o->compaction;
+  if (o->filter_fn) {
+    c.filter = public_filter;
+    c.filter_ctx = (void *)o;
+  }
+  return c;
+}

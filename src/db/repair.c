@@ -35,6 +35,7 @@
 #include "../table/table_writer.h"
 #include "../tree/merge_iterator.h"
 #include "../util/clock.h"
+#include "../util/db_files.h"
 #include "../version/lost_folder.h"
 #include "../version/manifest.h"
 #include "db_internal.h"
@@ -257,7 +258,7 @@ static strata_status *verify_tables(repair *r) {
     if (r->trusted && l.ids[i] < r->trusted_next_id && !version_find_table(r->trusted, l.ids[i], NULL)) {
       /* compacted or dropped away (a snapshot kept it until a crash): reading it would resurrect */
       r->report->tables_obsolete++;
-      st = keep_in_lost(r, path, "table", "obsolete: the intact newest manifest no longer lists it");
+      st = keep_in_lost(r, path, DB_LOST_KIND_TABLE, "obsolete: the intact newest manifest no longer lists it");
       free(path);
       continue;
     }
@@ -265,7 +266,7 @@ static strata_status *verify_tables(repair *r) {
     if (!st && ti && (st = push_table(r, ti, 0))) table_info_unref(ti);
     if (!st && why) {
       r->report->tables_damaged++;
-      st = keep_in_lost(r, path, "table", strata_status_message(why));
+      st = keep_in_lost(r, path, DB_LOST_KIND_TABLE, strata_status_message(why));
     }
     strata_status_free(why);
     free(path);
@@ -635,7 +636,7 @@ static strata_status *write_manifests(repair *r, const manifest_state *m, manife
   for (int pass = 0; pass < 2; pass++) {
     manifest_slot_probe *slot = &slots[(epoch + 1) & 1];
     if (slot->exists && !slot->valid) {
-      STATUS_TRY(keep_in_lost(r, slot->path, "manifest", "a damaged manifest slot"));
+      STATUS_TRY(keep_in_lost(r, slot->path, DB_LOST_KIND_MANIFEST, "a damaged manifest slot"));
       slot->exists = 0;
     }
     STATUS_TRY(manifest_write(r->fs, r->dir, &epoch, m));
@@ -697,7 +698,7 @@ static strata_status *check_folder(repair *r) {
   STATUS_TRY(vfs_exists(r->fs, r->dir, &exists, &is_dir));
   if (!exists) return status_new(STRATA_NOT_FOUND, "database %s does not exist", r->dir);
   if (!is_dir) return status_new(STRATA_INVALID_ARGUMENT, "%s is a file, not a database folder", r->dir);
-  const char *marks[] = {"manifest-0", "manifest-1", "tables", "journal"};
+  const char *marks[] = {db_files_manifest_slot(0), db_files_manifest_slot(1), DB_DIR_TABLES, DB_DIR_JOURNAL};
   for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
     char *p = vfs_path_join(r->dir, marks[i]);
     if (!p) return status_no_memory();
@@ -745,7 +746,7 @@ static strata_status *run_repair(repair *r) {
     }
     char *path = journal_path(r->journal_dir, journals[i]);
     st = !path ? status_no_memory()
-               : keep_in_lost(r, path, "journal",
+               : keep_in_lost(r, path, DB_LOST_KIND_JOURNAL,
                               state[i] == JOURNAL_SPENT ? "spent: below the manifest's journal_min"
                                                         : "salvaged into tables");
     free(path);
@@ -806,8 +807,8 @@ strata_status *strata_repair(const char *path, const strata_options *opts, strat
   table_writer_options_for_level(&to.level_policy, 0, &r.wo);
   r.next_id = 1;
   r.dir = vfs_path_join(path, "");
-  r.tables_dir = vfs_path_join(path, "tables");
-  r.journal_dir = vfs_path_join(path, "journal");
+  r.tables_dir = vfs_path_join(path, DB_DIR_TABLES);
+  r.journal_dir = vfs_path_join(path, DB_DIR_JOURNAL);
   strata_status *st = r.dir && r.tables_dir && r.journal_dir ? NULL : status_no_memory();
   if (!st) {
     size_t len = strlen(r.dir);
@@ -822,7 +823,7 @@ strata_status *strata_repair(const char *path, const strata_options *opts, strat
   if (!st) st = table_writer_options_validate(&r.wo);
   if (!st) st = check_folder(&r);
   vfs_lock *lock = NULL;
-  char *lock_path = st ? NULL : vfs_path_join(r.dir, "LOCK");
+  char *lock_path = st ? NULL : vfs_path_join(r.dir, DB_FILE_LOCK);
   if (!st && !lock_path) st = status_no_memory();
   if (!st) st = vfs_lock_acquire(r.fs, lock_path, &lock);
   free(lock_path);

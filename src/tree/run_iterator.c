@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "tree_internal.h"
+
 typedef struct run_iterator {
   kv_iterator base;
   tree *t;

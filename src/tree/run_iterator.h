@@ -6,7 +6,7 @@
 #ifndef STRATA_TREE_RUN_ITERATOR_H
 #define STRATA_TREE_RUN_ITERATOR_H
 
-#include "tree_internal.h"
+#include "tree.h"
 
 /* The run (and its tables) must outlive the iterator: the caller pins the super version. */
 STRATA_MUST_USE strata_status *run_iterator_new(tree *t, const version_run *run, uint64_t snapshot,

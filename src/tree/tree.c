@@ -5,6 +5,7 @@
 
 #include "../util/check.h"
 #include "../util/clock.h"
+#include "../util/db_files.h"
 #include "../version/lost_folder.h"
 #include "tree_internal.h"
 
@@ -90,46 +91,6 @@ void tree_install_prepared(tree *t, super_version *sv) {
   super_version_unref(sv);
 }
 
-strata_status *tree_commit_version(tree *t, version *next, uint64_t flushed_seqno, uint64_t journal_min,
-                                   uint64_t installed_seqno, int drop_oldest_sealed) {
-  sync_mutex_assert_held(&t->install_mu);
-  sync_mutex_assert_not_held(&t->mu);
-  /* mu is held from here to the install, so the super version built now is the one to install, and
-   * everything that can fail happens before the manifest makes `next` durable: a failure after it
-   * would leave readers on a version whose tables the caller then removes. */
-  sync_mutex_lock(&t->mu);
-  if (installed_seqno == TREE_KEEP_INSTALLED_SEQNO) {
-    super_version *cur = version_history_current(&t->history);
-    installed_seqno = cur->installed_seqno;
-    super_version_unref(cur);
-  }
-  STRATA_ASSERT(!drop_oldest_sealed || t->sealed_count > 0);
-  size_t sealed_after = t->sealed_count - (drop_oldest_sealed ? 1 : 0);
-  super_version *sv = NULL;
-  strata_status *st = tree_prepare_install(t, t->active, t->sealed, sealed_after, next, installed_seqno, &sv);
-  manifest_state m = {t->next_file_id, flushed_seqno, journal_min, next};
-  /* the manifest is durable before anyone can read the new version */
-  if (!st) st = manifest_write(t->fs, t->dir, &t->manifest_epoch, &m);
-  if (st) {
-    sync_mutex_unlock(&t->mu);
-    super_version_unref(sv);
-    version_unref(next);
-    return st;
-  }
-  version *old = t->version;
-  memtable *flushed = NULL;
-  t->version = next;
-  t->flushed_seqno = flushed_seqno;
-  t->journal_min = journal_min;
-  if (drop_oldest_sealed) flushed = t->sealed[--t->sealed_count];
-  tree_install_prepared(t, sv);
-  sync_mutex_unlock(&t->mu);
-  memtable_unref(flushed);
-  tree_retire_tables(t, old, next);
-  version_unref(old);
-  return NULL;
-}
-
 /* --- open and close ---------------------------------------------------------------------- */
 
 typedef struct orphan_scan {
@@ -171,7 +132,7 @@ static strata_status *clean_unlisted(void *ctx, const char *name, int is_dir) {
     st = vfs_remove(s->t->fs, path);
     if (!st) s->info->obsolete_removed++;
   } else {
-    st = lost_folder_keep(s->t->fs, s->t->dir, path, "table", NULL);
+    st = lost_folder_keep(s->t->fs, s->t->dir, path, DB_LOST_KIND_TABLE, NULL);
     if (!st) s->info->moved_to_lost++;
   }
   free(path);
@@ -222,8 +183,8 @@ static strata_status *check_fallback(tree *t, const manifest_state *m, const man
   if (!st) return NULL;
   if (!status_is(st, STRATA_CORRUPTION) && !status_is(st, STRATA_NOT_FOUND)) return st; /* I/O, memory */
   strata_status *out = status_new(STRATA_CORRUPTION,
-                                  "%s; falling back to manifest-%u (epoch %llu) would lose data: %s",
-                                  ri->other_problem, ri->slot, (unsigned long long)ri->epoch,
+                                  "%s; falling back to %s (epoch %llu) would lose data: %s",
+                                  ri->other_problem, db_files_manifest_slot(ri->slot), (unsigned long long)ri->epoch,
                                   strata_status_message(st));
   strata_status_free(st);
   return out;
@@ -237,7 +198,7 @@ static strata_status *check_fallback(tree *t, const manifest_state *m, const man
 static strata_status *heal_manifest(tree *t, const manifest_state *m, const manifest_read_info *ri,
                                     tree_open_info *info) {
   if (ri->other_state == MANIFEST_SLOT_DAMAGED) {
-    STATUS_TRY(lost_folder_keep(t->fs, t->dir, ri->other_path, "manifest", NULL));
+    STATUS_TRY(lost_folder_keep(t->fs, t->dir, ri->other_path, DB_LOST_KIND_MANIFEST, NULL));
     info->moved_to_lost++;
   }
   STATUS_TRY(manifest_write(t->fs, t->dir, &t->manifest_epoch, m));
@@ -265,7 +226,7 @@ static strata_status *load_or_create(tree *t, tree_open_info *info) {
                    !(read_info.other_state == MANIFEST_SLOT_MISSING && read_info.epoch == 1);
     if (!fallback) {
       strata_status *st = verify_tables(t, t->version);
-      return st ? status_wrap(st, "manifest-%u (epoch %llu)", read_info.slot, (unsigned long long)read_info.epoch)
+      return st ? status_wrap(st, "%s (epoch %llu)", db_files_manifest_slot(read_info.slot), (unsigned long long)read_info.epoch)
                 : NULL;
     }
     STATUS_TRY(check_fallback(t, &m, &read_info));
@@ -310,7 +271,7 @@ strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tre
   if (opts) t->opts = *opts;
   else tree_options_default(&t->opts);
   t->dir = vfs_path_join(dir, "");
-  t->tables_dir = vfs_path_join(dir, "tables");
+  t->tables_dir = vfs_path_join(dir, DB_DIR_TABLES);
   strata_status *st = (!t->dir || !t->tables_dir) ? status_no_memory() : NULL;
   if (t->dir) t->dir[strlen(t->dir) - 1] = '\0'; /* join added a trailing '/' */
   if (!st) st = sync_mutex_init(&t->mu);
@@ -490,65 +451,24 @@ strata_status *tree_rotate_memtable(tree *t, uint64_t next_seqno, uint64_t journ
 
 /* --- whole-tree operations --------------------------------------------------------------- */
 
-static int table_inside(const table_info *ti, const key_range *r) {
-  return key_range_contains(r, ti->key_min) && key_range_contains(r, ti->key_max);
-}
-
 strata_status *tree_drop_range(tree *t, const key_range *range, uint64_t next_seqno) {
-  sync_mutex_lock(&t->install_mu);
-  sync_mutex_lock(&t->mu);
-  version *base = version_ref(t->version);
-  uint64_t flushed = t->flushed_seqno, journal_min = t->journal_min;
-  sync_mutex_unlock(&t->mu);
-  version_builder b;
-  version_builder_init(&b, base);
-  size_t dropped = 0;
-  for (unsigned l = 0; l < base->level_count; l++)
-    for (size_t r = 0; r < base->levels[l].run_count; r++)
-      for (size_t i = 0; i < base->levels[l].runs[r].count; i++)
-        if (table_inside(base->levels[l].runs[r].tables[i], range)) {
-          version_builder_remove_table(&b, base->levels[l].runs[r].tables[i]->id);
-          dropped++;
-        }
-  version_unref(base);
-  version *next = NULL;
-  strata_status *st = NULL;
-  if (dropped == 0) version_builder_abandon(&b);
-  else st = version_builder_finish(&b, &next);
-  if (!st && next) st = tree_commit_version(t, next, flushed, journal_min, next_seqno, 0);
-  sync_mutex_unlock(&t->install_mu);
-  return st;
+  tree_edit e;
+  tree_edit_init(&e);
+  e.remove_inside = range;
+  e.installed_seqno = next_seqno;
+  return tree_apply_edit(t, &e, NULL);
 }
 
 strata_status *tree_clear(tree *t, uint64_t next_seqno, uint64_t journal_min) {
-  memtable *fresh = NULL;
-  version *empty = NULL;
-  STATUS_TRY(memtable_new(&fresh));
-  strata_status *st = version_new_empty(t->opts.level_count, &empty);
-  if (st) {
-    memtable_unref(fresh);
-    return st;
-  }
-  sync_mutex_lock(&t->install_mu);
-  sync_mutex_lock(&t->mu);
-  empty->id = t->version->id + 1;
-  memtable *old_active = t->active;
-  memtable **old_sealed = t->sealed;
-  uint64_t *old_tags = t->sealed_tags;
-  size_t old_count = t->sealed_count;
-  t->active = fresh;
-  t->sealed = NULL;
-  t->sealed_tags = NULL;
-  t->sealed_count = t->sealed_cap = 0;
-  sync_mutex_unlock(&t->mu);
   /* every write below next_seqno is gone, so none of it needs a journal or a table any more */
-  st = tree_commit_version(t, empty, next_seqno, journal_min, next_seqno, 0);
-  sync_mutex_unlock(&t->install_mu);
-  memtable_unref(old_active);
-  for (size_t i = 0; i < old_count; i++) memtable_unref(old_sealed[i]);
-  free(old_sealed);
-  free(old_tags);
-  return st;
+  tree_edit e;
+  tree_edit_init(&e);
+  e.remove_all = 1;
+  e.replace_memtables = 1;
+  e.flushed_seqno = next_seqno;
+  e.journal_min = journal_min;
+  e.installed_seqno = next_seqno;
+  return tree_apply_edit(t, &e, NULL);
 }
 
 /* --- snapshots --------------------------------------------------------------------------- */
@@ -620,21 +540,21 @@ uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback) {
   return v;
 }
 
-/* Takes install_mu, then mu, like every install. */
+/* Takes install_mu, then mu, like every install; the memtables are checked under install_mu, so
+ * no flush empties or fills the sealed list between the check and the edit. */
 strata_status *tree_advance_watermarks(tree *t, uint64_t flushed_seqno, uint64_t journal_min) {
   sync_mutex_lock(&t->install_mu);
   sync_mutex_lock(&t->mu);
   int empty = t->sealed_count == 0 && memtable_is_empty(t->active);
-  version *v = version_ref(t->version);
-  if (flushed_seqno < t->flushed_seqno) flushed_seqno = t->flushed_seqno;
-  if (journal_min < t->journal_min) journal_min = t->journal_min;
-  int same = flushed_seqno == t->flushed_seqno && journal_min == t->journal_min;
   sync_mutex_unlock(&t->mu);
   strata_status *st = NULL;
   if (!empty) st = status_new(STRATA_INVALID_ARGUMENT, "advancing the flushed seqno over unflushed memtables");
-  if (st || same) version_unref(v);
-  /* the same version again: commit takes over the reference and retires nothing */
-  else st = tree_commit_version(t, v, flushed_seqno, journal_min, TREE_KEEP_INSTALLED_SEQNO, 0);
+  tree_edit e;
+  tree_edit_init(&e);
+  e.flushed_seqno = flushed_seqno;
+  e.journal_min = journal_min;
+  e.raise_only = 1;
+  if (!st) st = tree_apply_edit_locked(t, &e, NULL); /* the same tables: nothing is retired */
   sync_mutex_unlock(&t->install_mu);
   return st;
 }

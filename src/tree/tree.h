@@ -6,10 +6,12 @@
  *   dir/manifest-0, dir/manifest-1   the two manifest slots (version/manifest.h)
  *   dir/tables/<id>                  immutable tables
  *   dir/lost/                        files opening set aside instead of deleting (lost_folder.h)
+ * (the names: util/db_files.h)
  *
  * Threads: reads (get, iterators) run concurrently with one writer, one flush and installs.
- * Flushes and other version changes serialize on an install mutex; the manifest is written and
- * synced before the new version is installed under the history's lock.
+ * Flushes and other version changes serialize on an install mutex and go through one install
+ * path, tree_apply_edit: the manifest is written and synced before the new version is installed
+ * under the history's lock.
  *
  * The tree is reference counted: iterators and snapshots hold references, so they may outlive
  * the database handle that created them.
@@ -132,6 +134,78 @@ STRATA_MUST_USE strata_status *tree_last_key_value(tree *t, uint64_t snapshot, i
 /* Live keys at the snapshot (a full scan) and a cheap estimate (entries incl. old versions). */
 STRATA_MUST_USE strata_status *tree_len(tree *t, uint64_t snapshot, uint64_t *out);
 uint64_t tree_approximate_len(tree *t);
+
+/* --- version edits: the one install path ------------------------------------------------ */
+/*
+ * Every change of the tree's version -- a flush, a compaction, drop_range, clear, the recovery
+ * watermarks -- is an edit applied by tree_apply_edit, LevelDB's LogAndApply: under the install
+ * mutex (edits serialize) the next version is built from the *current* one, the manifest holding
+ * it and the new counters is written and synced (outside the version history's lock, so readers go
+ * on meanwhile; under the tree's mu, so the writer's rotations wait), then the version, the
+ * counters and the memtable change are swapped in together, so no reader ever sees one without the
+ * other. Everything that can fail (the next version, the super version readers will see, room in
+ * the history) happens before the manifest write: nothing can fail after it. Tables the
+ * new version no longer lists are retired (their files go when the last reader lets go).
+ *
+ * A failure before the manifest write changes nothing (the caller deletes the tables it wrote for
+ * the edit); an edit that changes nothing (no table, counter or memtable) writes and installs
+ * nothing.
+ */
+typedef enum tree_placement {
+  TREE_PLACE_NEWEST_RUN, /* a new run, the level's newest (a flush, tiered compaction) */
+  TREE_PLACE_OLDEST_RUN, /* a new run, the level's oldest (tiered compaction into the last level) */
+  TREE_PLACE_INTO_RUN    /* into the level's one non-empty run, or as its first (leveled compaction) */
+} tree_placement;
+
+#define TREE_EDIT_KEEP UINT64_MAX /* a counter or the installed seqno stays as it is */
+
+typedef struct tree_edit {
+  /* Tables: removed from the next version, then added to it. */
+  int remove_all;                 /* every table (clear) */
+  const uint64_t *remove_ids;     /* each must be in the current version, else the edit fails */
+  size_t remove_count;
+  const key_range *remove_inside; /* also every table whose keys all lie inside (drop_range) */
+  table_info *const *add;         /* sorted by key and disjoint; the version takes references */
+  size_t add_count;
+  unsigned add_level;
+  tree_placement add_placement;
+  /* Memtables, changed in the same swap. */
+  int drop_oldest_sealed; /* a flush: its memtable leaves the sealed list as its tables arrive */
+  int replace_memtables;  /* clear: every memtable leaves, a fresh active one comes */
+  /* The manifest's counters (TREE_EDIT_KEEP or the new value); with raise_only a value lower than
+   * the current one keeps the current one. */
+  uint64_t flushed_seqno;
+  uint64_t journal_min;
+  int raise_only;
+  /* The seqno readers of the new super version see (TREE_EDIT_KEEP: the current one's). */
+  uint64_t installed_seqno;
+} tree_edit;
+
+/* An edit that changes nothing and keeps every counter. */
+void tree_edit_init(tree_edit *e);
+/* Applies `e` as described above; *installed (optional) = 1 when a new version was installed. */
+STRATA_MUST_USE strata_status *tree_apply_edit(tree *t, const tree_edit *e, int *installed);
+
+/* Tables written for an edit (a flush's, a compaction's output), in key order; each holds one
+ * reference. */
+typedef struct table_batch {
+  table_info **tables;
+  size_t count;
+  size_t cap;
+} table_batch;
+
+void table_batch_free(table_batch *b);
+/* Deletes the files of tables that never made it into a version (a failed flush or compaction). */
+void table_batch_remove_files(tree *t, const table_batch *b);
+
+/*
+ * Streams `it` (sorted internal entries; seek_first/next/valid/key/value/status are used) into
+ * new tables for `level`, starting a new table at `target_size` but never between two versions
+ * of one user key, then syncs the tables folder. On failure the caller removes the files of the
+ * tables in `out`. A set `abort` flag stops the work with STRATA_BUSY.
+ */
+STRATA_MUST_USE strata_status *tree_write_tables(tree *t, kv_iterator *it, unsigned level, uint64_t target_size,
+                                                 const atomic_flag_int *abort, table_batch *out, uint64_t *bytes);
 
 /* --- whole-tree operations --------------------------------------------------------------- */
 /* Removes every table fully inside `range` (memtables are untouched); snapshots keep reading them. */

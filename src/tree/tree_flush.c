@@ -139,17 +139,18 @@ strata_status *tree_flush_oldest(tree *t, int *flushed) {
   uint64_t highest = 0;
   if (memtable_highest_seqno(mt, &highest) && highest + 1 > flushed_seqno) flushed_seqno = highest + 1;
 
-  version *next = NULL;
   if (!st) {
-    /* only installs change t->version, and they all hold install_mu: reading it is safe */
-    version_builder b;
-    version_builder_init(&b, t->version);
-    version_builder_add_run(&b, 0, tables.tables, tables.count);
-    st = version_builder_finish(&b, &next);
-  }
-  if (!st) {
-    /* the same install adds the tables and drops the memtable from the sealed list */
-    st = tree_commit_version(t, next, flushed_seqno, tag, TREE_KEEP_INSTALLED_SEQNO, 1);
+    /* one edit adds the tables and drops the memtable from the sealed list */
+    tree_edit e;
+    tree_edit_init(&e);
+    e.add = tables.tables;
+    e.add_count = tables.count;
+    e.add_level = 0;
+    e.add_placement = TREE_PLACE_NEWEST_RUN;
+    e.drop_oldest_sealed = 1;
+    e.flushed_seqno = flushed_seqno;
+    e.journal_min = tag;
+    st = tree_apply_edit_locked(t, &e, NULL);
     if (!st) {
       sync_mutex_lock(&t->mu);
       t->counters.flushes++;

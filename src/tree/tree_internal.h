@@ -60,42 +60,13 @@ STRATA_MUST_USE strata_status *tree_prepare_install(tree *t, memtable *active, m
                                                    super_version **out);
 void tree_install_prepared(tree *t, super_version *sv);
 
-/*
- * Persists `next` with the counters, then makes it current (install_mu held, mu not; mu is taken
- * across the manifest write, so the install after it cannot fail). Takes `next`; on an error
- * nothing changed. With drop_oldest_sealed the flushed memtable leaves the sealed list in the same
- * install, so no reader ever sees neither it nor its tables. TREE_KEEP_INSTALLED_SEQNO keeps
- * the current super version's seqno (the data readers see did not change).
- */
-#define TREE_KEEP_INSTALLED_SEQNO UINT64_MAX
-STRATA_MUST_USE strata_status *tree_commit_version(tree *t, version *next, uint64_t flushed_seqno,
-                                                   uint64_t journal_min, uint64_t installed_seqno,
-                                                   int drop_oldest_sealed);
-
 /* Marks every table of `old` that `next` no longer lists as obsolete (deleted when unreferenced). */
 void tree_retire_tables(tree *t, const version *old, const version *next);
 
+/* tree_apply_edit with install_mu already held (a flush holds it across writing its tables). */
+STRATA_MUST_USE strata_status *tree_apply_edit_locked(tree *t, const tree_edit *e, int *installed);
+
 /* A table reader from the file cache; release with file_cache_release(t->tables, h). */
 STRATA_MUST_USE strata_status *tree_table_reader(tree *t, uint64_t id, file_cache_handle **h, table_reader **r);
-
-/* Tables a flush or compaction wrote, in key order; each holds one reference. */
-typedef struct table_batch {
-  table_info **tables;
-  size_t count;
-  size_t cap;
-} table_batch;
-
-void table_batch_free(table_batch *b);
-/* Deletes the files of tables that never made it into a version (a failed flush or compaction). */
-void table_batch_remove_files(tree *t, const table_batch *b);
-
-/*
- * Streams `it` (sorted internal entries; seek_first/next/valid/key/value/status are used) into
- * new tables for `level`, starting a new table at `target_size` but never between two versions
- * of one user key, then syncs the tables folder. On failure the caller removes the files of the
- * tables in `out`. A set `abort` flag stops the work with STRATA_BUSY.
- */
-STRATA_MUST_USE strata_status *tree_write_tables(tree *t, kv_iterator *it, unsigned level, uint64_t target_size,
-                                                 const atomic_flag_int *abort, table_batch *out, uint64_t *bytes);
 
 #endif

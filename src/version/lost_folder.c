@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/db_files.h"
+
 static const char *base_name(const char *path) {
   const char *slash = strrchr(path, '/');
   return slash ? slash + 1 : path;
@@ -61,7 +63,7 @@ static strata_status *copy_to_lost(vfs *v, const char *db_dir, const char *path,
   int exists = 0;
   STATUS_TRY(vfs_exists(v, path, &exists, NULL));
   if (!exists) return status_new(STRATA_NOT_FOUND, "%s does not exist", path);
-  char *dir = vfs_path_join(db_dir, LOST_FOLDER_NAME);
+  char *dir = vfs_path_join(db_dir, DB_DIR_LOST);
   if (!dir) return status_no_memory();
   char *to = NULL;
   strata_status *st = vfs_mkdir(v, dir);

@@ -15,8 +15,6 @@
 
 #include "../vfs/vfs.h"
 
-#define LOST_FOLDER_NAME "lost"
-
 /*
  * Moves `path` (a file inside the database folder `db_dir`) to lost/<kind>-<basename of path>,
  * durably: the copy is synced and the folder entry made durable before the original is removed.

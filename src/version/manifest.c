@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/db_files.h"
+
 #define SLOT_MAGIC 0x4D525453u /* "STRM" little-endian */
 #define SLOT_FORMAT 1
 #define SLOT_HEADER 24
@@ -127,7 +129,7 @@ strata_status *manifest_decode(slice payload, manifest_state *out) {
 }
 
 static void slot_path(char *buf, size_t cap, const char *dir, uint64_t epoch) {
-  snprintf(buf, cap, "%s/manifest-%u", dir, (unsigned)(epoch & 1));
+  snprintf(buf, cap, "%s/%s", dir, db_files_manifest_slot((unsigned)(epoch & 1)));
 }
 
 strata_status *manifest_write(vfs *v, const char *dir, uint64_t *epoch, const manifest_state *m) {

@@ -59,6 +59,7 @@
 
 #include "../util/checksum.h"
 #include "../util/clock.h"
+#include "../util/db_files.h"
 #include "lock_record.h"
 
 #if !defined(__wasi__) && !defined(__EMSCRIPTEN__)
@@ -284,9 +285,9 @@ static int same_bytes(const seen *a, const seen *b) {
 /* Rule 3: removes LOCK if it still holds exactly what `judged` saw. Returns with nothing done
  * when another reclaimer is at work or LOCK changed; the caller looks again. */
 static strata_status *reclaim(const char *path, const seen *judged, const char *token) {
-  char *mutex = with_suffix(path, ".reclaim", "");
+  char *mutex = with_suffix(path, DB_LOCK_SUFFIX_RECLAIM, "");
   char *aside = with_suffix(path, ".", token);
-  char *aside_name = aside ? with_suffix(aside, ".stale", "") : NULL;
+  char *aside_name = aside ? with_suffix(aside, DB_LOCK_SUFFIX_STALE, "") : NULL;
   free(aside);
   if (!mutex || !aside_name) {
     free(mutex);
@@ -352,7 +353,7 @@ static strata_status *locked(const char *path, enum refusal why, const char *hol
 static strata_status *judge_seen(const char *path, const seen *s, const lock_record *self, int *stale) {
   *stale = 0;
   lock_record held;
-  strata_status *bad = lock_record_decode(s->bytes, s->len, "LOCK", &held);
+  strata_status *bad = lock_record_decode(s->bytes, s->len, DB_FILE_LOCK, &held);
   char who[LOCK_RECORD_MAX];
   if (bad) {
     snprintf(who, sizeof who, "%s", strata_status_message(bad));
@@ -436,7 +437,7 @@ strata_status *posix_lock_acquire(const char *path, vfs_lock **out) {
   make_token(&self, lock);
   strata_status *st = lock_record_encode(&self, lock->record, &lock->record_len);
   char *tmp = st ? NULL : with_suffix(path, ".", self.token);
-  char *tmp_name = tmp ? with_suffix(tmp, ".tmp", "") : NULL;
+  char *tmp_name = tmp ? with_suffix(tmp, DB_LOCK_SUFFIX_TMP, "") : NULL;
   free(tmp);
   if (!st && !tmp_name) st = status_no_memory();
   int fd = -1, by_link = 1, held = 0;

@@ -11,7 +11,6 @@
 #include "db/db_internal.h"
 #include "harness.h"
 #include "strata.h"
-#include "tree/tree_internal.h"
 #include "util/clock.h"
 
 /* --- the stream ------------------------------------------------------------------------ */

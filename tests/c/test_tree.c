@@ -5,6 +5,7 @@
 
 #include "harness.h"
 #include "tree/tree.h"
+#include "vfs/vfs_fault.h"
 
 static vfs *fs;
 static tree *t;
@@ -398,6 +399,149 @@ static void corrupt_table_is_reported_not_returned(void) {
   close_all();
 }
 
+/* --- tree_apply_edit: the one install path ------------------------------------------------ */
+
+static vfs *inner;
+
+/* A fresh tree on a fault-injecting memory VFS (fs is the wrapper). */
+static int open_faulty(void) {
+  strata_status *st = vfs_memory_new(&inner);
+  if (!st) st = vfs_fault_new(inner, &fs);
+  if (!st) st = vfs_mkdir(fs, "db");
+  tree_options o = small_options();
+  if (!st) st = tree_open(fs, "db", &o, NULL, &t);
+  if (st) {
+    harness_fail(__FILE__, __LINE__, "open: %s", strata_status_message(st));
+    strata_status_free(st);
+    return 0;
+  }
+  return 1;
+}
+
+static void close_faulty(void) {
+  close_all();
+  vfs_destroy(inner);
+  inner = NULL;
+}
+
+static uint64_t version_id(void) {
+  super_version *sv = tree_current(t);
+  uint64_t id = sv->version->id;
+  super_version_unref(sv);
+  return id;
+}
+
+static uint64_t writes_so_far(void) {
+  vfs_fault_counters c;
+  vfs_fault_get_counters(fs, &c);
+  return c.writes;
+}
+
+static void edit_that_changes_nothing_writes_no_manifest(void) {
+  if (!open_faulty()) return;
+  CHECK_OK(put("a", "1", 1));
+  CHECK_OK(flush_all(2));
+  uint64_t id = version_id(), writes = writes_so_far();
+  tree_edit e;
+  tree_edit_init(&e);
+  int installed = 1;
+  CHECK_OK(tree_apply_edit(t, &e, &installed));
+  CHECK_EQ_U64(installed, 0);
+  /* watermarks only rise: lower ones are no change either */
+  CHECK_OK(tree_advance_watermarks(t, 1, 0));
+  CHECK_EQ_U64(writes_so_far(), writes);
+  CHECK_EQ_U64(version_id(), id);
+  CHECK_EQ_U64(tree_flushed_seqno(t), 2);
+  /* a higher one is written: the same tables under new counters */
+  e.flushed_seqno = 9;
+  e.journal_min = 3;
+  e.raise_only = 1;
+  CHECK_OK(tree_apply_edit(t, &e, &installed));
+  CHECK_EQ_U64(installed, 1);
+  CHECK(writes_so_far() > writes);
+  CHECK_EQ_U64(version_id(), id);
+  CHECK_EQ_U64(tree_flushed_seqno(t), 9);
+  CHECK_EQ_U64(tree_journal_min(t), 3);
+  CHECK_GET("a", SEQNO_READ_ALL, "1");
+  close_faulty();
+}
+
+static void edit_failing_its_manifest_write_changes_nothing(void) {
+  if (!open_faulty()) return;
+  CHECK_OK(put("a", "table", 1));
+  CHECK_OK(flush_all(2));
+  CHECK_OK(put("b", "memtable", 2));
+  uint64_t id = version_id();
+  vfs_fault_fail_from(fs, VFS_FAULT_WRITE, 1);
+  /* a clear whose manifest cannot be written keeps the tables and the memtables */
+  CHECK_CODE(tree_clear(t, 3, 0), STRATA_IO);
+  vfs_fault_clear(fs);
+  CHECK_EQ_U64(version_id(), id);
+  CHECK_EQ_U64(tree_flushed_seqno(t), 2);
+  CHECK_GET("a", SEQNO_READ_ALL, "table");
+  CHECK_GET("b", SEQNO_READ_ALL, "memtable");
+  /* so does an edit removing a table the version does not list, before anything is written */
+  uint64_t writes = writes_so_far(), missing = 999;
+  tree_edit e;
+  tree_edit_init(&e);
+  e.remove_ids = &missing;
+  e.remove_count = 1;
+  CHECK_CODE(tree_apply_edit(t, &e, NULL), STRATA_INVALID_ARGUMENT);
+  CHECK_EQ_U64(writes_so_far(), writes);
+  CHECK_EQ_U64(version_id(), id);
+  CHECK_GET("a", SEQNO_READ_ALL, "table");
+  /* and the clear succeeds once the disk works */
+  CHECK_OK(tree_clear(t, 3, 0));
+  CHECK_GET("a", SEQNO_READ_ALL, "<absent>");
+  CHECK_GET("b", SEQNO_READ_ALL, "<absent>");
+  CHECK_EQ_U64(version_id(), id + 1);
+  close_faulty();
+}
+
+static void edit_adds_into_a_level_s_only_run(void) {
+  if (!open_faulty()) return;
+  CHECK_OK(put("a", "1", 1));
+  CHECK_OK(flush_all(2));
+  CHECK_OK(put("c", "1", 2));
+  CHECK_OK(flush_all(3));
+  super_version *sv = tree_current(t);
+  table_info *first = sv->version->levels[0].runs[1].tables[0], *second = sv->version->levels[0].runs[0].tables[0];
+  uint64_t ids[2] = {first->id, second->id};
+  /* both tables to level 1, into its run: one run of two tables */
+  table_info *moved[2] = {first, second};
+  tree_edit e;
+  tree_edit_init(&e);
+  e.remove_ids = ids;
+  e.remove_count = 2;
+  e.add = moved;
+  e.add_count = 2;
+  e.add_level = 1;
+  e.add_placement = TREE_PLACE_INTO_RUN;
+  CHECK_OK(tree_apply_edit(t, &e, NULL));
+  super_version_unref(sv);
+  sv = tree_current(t);
+  CHECK_EQ_U64(sv->version->levels[0].run_count, 0);
+  CHECK_EQ_U64(sv->version->levels[1].run_count, 1);
+  CHECK_EQ_U64(sv->version->levels[1].runs[0].count, 2);
+  super_version_unref(sv);
+  CHECK_GET("a", SEQNO_READ_ALL, "1");
+  CHECK_GET("c", SEQNO_READ_ALL, "1");
+  /* a level that does not exist is refused */
+  e.remove_count = 0;
+  e.add_count = 0;
+  e.add_level = 99;
+  CHECK_OK(tree_apply_edit(t, &e, NULL)); /* adds nothing: no change */
+  sv = tree_current(t);
+  table_info *one = sv->version->levels[1].runs[0].tables[0];
+  e.remove_ids = &one->id;
+  e.remove_count = 1;
+  e.add = &one;
+  e.add_count = 1;
+  CHECK_CODE(tree_apply_edit(t, &e, NULL), STRATA_INVALID_ARGUMENT);
+  super_version_unref(sv);
+  close_faulty();
+}
+
 int main(void) {
   RUN(reads_see_only_seqnos_below_the_snapshot);
   RUN(delete_shadows_across_memtable_sealed_and_table);
@@ -409,5 +553,8 @@ int main(void) {
   RUN(first_last_len_and_sizes);
   RUN(reopen_keeps_flushed_data_and_sets_orphans_aside);
   RUN(corrupt_table_is_reported_not_returned);
+  RUN(edit_that_changes_nothing_writes_no_manifest);
+  RUN(edit_failing_its_manifest_write_changes_nothing);
+  RUN(edit_adds_into_a_level_s_only_run);
   return harness_finish();
 }

@@ -1,0 +1,44 @@
+/*
+ * db_files.h -- the names of the files and folders inside a database folder, in one place.
+ *
+ *   <db>/LOCK                 the folder lock, held while a handle has the database open (vfs lock)
+ *   <db>/LOCK.reclaim         beside it while a stale lock is reclaimed; LOCK.<token>.tmp while a
+ *                             record is published, LOCK.<token>.stale while a stale one is set
+ *                             aside (posix_lock.c, docs/LOCKING.md)
+ *   <db>/manifest-0, -1       the two manifest slots (version/manifest.h)
+ *   <db>/tables/<id>          immutable tables, named by id in decimal (tree.h)
+ *   <db>/journal/<n>          write-ahead journals, named by number in decimal (journal_files.h)
+ *   <db>/lost/<kind>-<name>   files recovery set aside instead of deleting (lost_folder.h), the
+ *                             kinds below: lost/journal-9, lost/table-17, lost/manifest-1
+ *
+ * Every layer that names these files (the manifest, the tree, the database, repair, the bindings)
+ * takes the names from here; nothing else in src/ spells them. Only names: callers join them to
+ * their folder with vfs_path_join, so this sits below the VFS and depends on nothing.
+ */
+#ifndef STRATA_UTIL_DB_FILES_H
+#define STRATA_UTIL_DB_FILES_H
+
+#define DB_FILE_LOCK "LOCK"
+/* Suffixes joined to the lock's path (posix_lock.c): DB_FILE_LOCK DB_LOCK_SUFFIX_RECLAIM, and
+ * DB_FILE_LOCK "." token DB_LOCK_SUFFIX_TMP or DB_LOCK_SUFFIX_STALE. */
+#define DB_LOCK_SUFFIX_RECLAIM ".reclaim"
+#define DB_LOCK_SUFFIX_TMP ".tmp"
+#define DB_LOCK_SUFFIX_STALE ".stale"
+#define DB_DIR_TABLES "tables"
+#define DB_DIR_JOURNAL "journal"
+#define DB_DIR_LOST "lost"
+
+/* Manifest slot files are DB_MANIFEST_PREFIX "-" slot, slot 0 or 1 (the epoch's parity). */
+#define DB_MANIFEST_PREFIX "manifest"
+#define DB_MANIFEST_SLOTS 2u
+
+/* The kinds of files in lost/ (lost_folder_keep): the name is "<kind>-<original name>", except
+ * a manifest slot, whose name already starts with its kind. */
+#define DB_LOST_KIND_JOURNAL "journal"
+#define DB_LOST_KIND_TABLE "table"
+#define DB_LOST_KIND_MANIFEST DB_MANIFEST_PREFIX
+
+/* "manifest-0" or "manifest-1" for slot & 1 (a static string). */
+const char *db_files_manifest_slot(unsigned slot);
+
+#endif
