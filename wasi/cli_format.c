@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "util/db_files.h"
 
 char *cli_num(uint64_t n, char *buf) {
   char digits[24];
@@ -152,7 +153,7 @@ void cli_print_recovery(const strata_recovery_report *r) {
   }
   if (r->files_moved_to_lost) {
     snprintf(lines[n], sizeof lines[n], "%s files moved there by this open", cli_num(r->files_moved_to_lost, a));
-    names[n++] = "lost/";
+    names[n++] = DB_DIR_LOST "/"; /* the folder those files went to */
   }
   if (r->obsolete_files_removed) {
     snprintf(lines[n], sizeof lines[n], "%s removed", cli_num(r->obsolete_files_removed, a));
