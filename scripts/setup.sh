@@ -15,7 +15,8 @@ APT_PACKAGES=(build-essential cmake pkg-config ca-certificates git
   liblz4-dev libxxhash-dev
   emscripten binaryen
   wasi-libc clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 libclang-rt-19-dev
-  librocksdb-dev libleveldb-dev)
+  librocksdb-dev libleveldb-dev
+  chromium)
 
 missing_packages() {
   local p
