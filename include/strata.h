@@ -161,6 +161,23 @@ strata_status *strata_options_set_level0_stall(strata_options *o, uint32_t slowd
 strata_status *strata_options_set_table_target_size(strata_options *o, uint64_t bytes);
 
 /*
+ * Key-value separation (lsm-tree's blob tree; off by default). Values of at least `threshold`
+ * bytes (STRATA_KV_THRESHOLD_MIN..MAX; default 1 KiB) are written at flush to blob files
+ * (`blobs/<id>`) of about `file_target_size` bytes (STRATA_BLOB_FILE_TARGET_SIZE_MIN..MAX; default
+ * 64 MiB), each value compressed with `compression`; tables keep small handles, so compaction no
+ * longer rewrites the values. Compaction collects garbage: a blob file whose share of
+ * unreferenced bytes reaches `staleness_threshold` ((0, 1]; default 0.25) and that is among the
+ * oldest `age_cutoff` ((0, 1]; default 0.25) of the blob files has its live values copied to a
+ * new file when compaction rewrites the tables pointing into it; a file with no live value left
+ * is deleted once no snapshot or iterator reads it. A threshold of 0 turns separation off (the
+ * other arguments are then ignored). The mode is fixed when the database is created: opening it
+ * with the other mode is STRATA_INVALID_ARGUMENT.
+ */
+strata_status *strata_options_set_kv_separation(strata_options *o, uint32_t threshold, uint64_t file_target_size,
+                                                strata_compression compression, double staleness_threshold,
+                                                double age_cutoff);
+
+/*
  * A compaction filter sees each value compaction rewrites (never a delete) and keeps it, removes
  * it (no delete is left: an older version still kept for a snapshot may reappear), or replaces
  * it with `*new_value` / `*new_len`, bytes the filter owns until its next call. It runs on
@@ -290,7 +307,8 @@ strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen,
  * Point read at a snapshot (NULL = latest). *found = 0 when absent. The value is malloc'd for the
  * caller (free with strata_free); strata_get_into copies into the caller's buffer instead and
  * reports the full length in *vlen even when it exceeds cap (then only cap bytes are written).
- * `found`, `value` and `vlen` must not be NULL; `buf` may be NULL only with cap 0 (a length query).
+ * `found`, `value` and `vlen` must not be NULL; `buf` may be NULL only with cap 0 (a length query,
+ * which never reads a value kept in a blob file: its handle holds the length).
  * `snap` must be of this database (STRATA_INVALID_ARGUMENT otherwise).
  */
 strata_status *strata_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen,
@@ -410,6 +428,14 @@ typedef struct strata_stats {
   uint64_t bytes_read_compaction;    /* input of compaction merges */
   uint64_t write_slowdowns;          /* writes delayed because level 0 was over the slowdown mark */
   double write_amplification;        /* (flush + compaction bytes) / user bytes; 0 before any write */
+  /* key-value separation (all 0 without it) */
+  uint64_t blob_files;               /* blob files in the current version */
+  uint64_t blob_bytes;               /* their sizes */
+  uint64_t blob_stale_bytes;         /* record bytes no table points to any more */
+  uint64_t blob_reads;               /* values read from blob files (blob cache misses) */
+  uint64_t blob_bytes_relocated;     /* live bytes garbage collection copied to new files */
+  uint64_t blob_files_reclaimed;     /* dead blob files deleted ... */
+  uint64_t blob_bytes_reclaimed;     /* ... and their sizes */
 } strata_stats;
 
 strata_status *strata_get_stats(strata_db *db, strata_stats *out); /* out must not be NULL */

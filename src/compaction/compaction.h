@@ -96,7 +96,9 @@ typedef struct compaction_counters {
   uint64_t compactions;   /* jobs installed (merges, moves and drops) */
   uint64_t merges, moves, drops;
   uint64_t bytes_read;    /* input table bytes of merges */
-  uint64_t bytes_written; /* output table bytes of merges */
+  uint64_t bytes_written; /* output table bytes of merges (and blob files written by relocation) */
+  uint64_t blob_bytes_written;   /* blob files written by merges (key-value separation) */
+  uint64_t blob_bytes_relocated; /* live record bytes copied out of stale blob files */
   uint64_t aborted;       /* jobs stopped by compactor_abort */
 } compaction_counters;
 

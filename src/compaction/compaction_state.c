@@ -225,6 +225,8 @@ void compactor_finish(compactor *c, picked_job *p, const compaction_counters *do
     c->counters.drops += done->drops;
     c->counters.bytes_read += done->bytes_read;
     c->counters.bytes_written += done->bytes_written;
+    c->counters.blob_bytes_written += done->blob_bytes_written;
+    c->counters.blob_bytes_relocated += done->blob_bytes_relocated;
     c->counters.aborted += done->aborted;
   }
   sync_cond_broadcast(&c->idle);

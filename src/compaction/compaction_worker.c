@@ -62,6 +62,11 @@ static strata_status *group_inputs(const picked_job *p, input_runs *out, uint64_
   return NULL;
 }
 
+/* A value behind a handle, for the compaction filter. */
+static strata_status *resolve(void *ctx, slice user_key, slice handle, buffer *value) {
+  return tree_resolve_value(ctx, user_key, handle, value);
+}
+
 /* The merged inputs through the garbage-collecting stream. */
 static strata_status *open_stream(compactor *c, const picked_job *p, const input_runs *in, uint64_t visible_seqno,
                                   kv_iterator **out) {
@@ -89,8 +94,8 @@ static strata_status *open_stream(compactor *c, const picked_job *p, const input
     kv_iterator_destroy(merged);
     return st;
   }
-  compaction_stream_options so = {snaps, snap_count, visible_seqno, p->job->evict_tombstones, c->o.filter,
-                                  c->o.filter_ctx};
+  compaction_stream_options so = {snaps,          snap_count, visible_seqno, p->job->evict_tombstones, c->o.filter,
+                                  c->o.filter_ctx, resolve,    c->t};
   st = compaction_stream_new(merged, &so, out); /* takes the merge */
   free(snaps);
   return st;
@@ -103,9 +108,12 @@ static int by_key_min(const void *a, const void *b) {
 
 /* The job's inputs leave the version and its outputs join it, in one edit of the tree: built from
  * the current version (flushes may have added level-0 runs since the job was picked). */
-static strata_status *install(compactor *c, const picked_job *p, table_info *const *outputs, size_t n) {
+static strata_status *install(compactor *c, const picked_job *p, table_info *const *outputs, size_t n,
+                              blob_meta *const *blobs, size_t blob_count) {
   tree_edit e;
   tree_edit_init(&e);
+  e.add_blobs = blobs;
+  e.add_blob_count = blob_count;
   e.remove_ids = p->job->table_ids;
   e.remove_count = p->job->count;
   e.add = outputs;
@@ -123,17 +131,26 @@ static strata_status *run_merge(compactor *c, const picked_job *p, uint64_t visi
   STATUS_TRY(group_inputs(p, &in, &bytes_in));
   kv_iterator *stream = NULL;
   strata_status *st = open_stream(c, p, &in, visible_seqno, &stream);
-  table_batch out = {NULL, 0, 0};
-  if (!st) st = tree_write_tables(c->t, stream, p->job->dest_level, p->job->target_size, &c->abort, &out, &bytes_out);
+  table_batch out = {NULL, 0, 0, NULL, 0, 0, 0, 0};
+  /* blob garbage collection rides along: handles into stale old blob files are relocated */
+  uint64_t *relocate = NULL;
+  size_t relocate_count = 0;
+  if (!st) st = tree_blob_gc_candidates(c->t, p->base, &relocate, &relocate_count);
+  if (!st)
+    st = tree_write_tables_relocating(c->t, stream, p->job->dest_level, p->job->target_size, &c->abort, relocate,
+                                      relocate_count, &out, &bytes_out);
+  free(relocate);
   kv_iterator_destroy(stream); /* closes the input tables before any of them can be deleted */
   input_runs_free(&in);
-  if (!st) st = install(c, p, out.tables, out.count);
+  if (!st) st = install(c, p, out.tables, out.count, out.blobs, out.blob_count);
   if (st) table_batch_remove_files(c->t, &out);
   table_batch_free(&out);
   if (st) return st;
   done->compactions = done->merges = 1;
   done->bytes_read = bytes_in;
-  done->bytes_written = bytes_out;
+  done->bytes_written = bytes_out + out.blob_bytes;
+  done->blob_bytes_written = out.blob_bytes;
+  done->blob_bytes_relocated = out.relocated_bytes;
   return NULL;
 }
 
@@ -148,7 +165,7 @@ static strata_status *run_move(compactor *c, const picked_job *p, compaction_cou
   }
   if (!st) {
     qsort(tables, p->job->count, sizeof *tables, by_key_min); /* level-0 tables come from several runs */
-    st = install(c, p, tables, p->job->count);
+    st = install(c, p, tables, p->job->count, NULL, 0);
   }
   free(tables);
   if (!st) done->compactions = done->moves = 1;
@@ -163,7 +180,7 @@ strata_status *compaction_run_job(compactor *c, const picked_job *p, uint64_t vi
     case COMPACTION_MERGE: st = run_merge(c, p, visible_seqno, done); break;
     case COMPACTION_MOVE: st = run_move(c, p, done); break;
     case COMPACTION_DROP:
-      st = install(c, p, NULL, 0);
+      st = install(c, p, NULL, 0, NULL, 0);
       if (!st) done->compactions = done->drops = 1;
       break;
   }

@@ -223,6 +223,11 @@ static strata_status *open_locked(strata_db *db) {
   to.block_cache_bytes = (size_t)db->opts.block_cache_size;
   to.table_target_size = db->opts.compaction.table_target_size;
   if (db->opts.compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
+  to.blob.threshold = db->opts.kv_threshold;
+  to.blob.file_target_size = db->opts.blob_file_target_size;
+  to.blob.compression = db->opts.blob_compression == STRATA_COMPRESSION_LZ4 ? COMPRESSION_LZ4 : COMPRESSION_NONE;
+  to.blob.staleness_threshold = db->opts.blob_staleness;
+  to.blob.age_cutoff = db->opts.blob_age_cutoff;
   to.fallback_check = check_fallback_journals;
   to.fallback_ctx = db;
   tree_open_info info;

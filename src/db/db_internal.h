@@ -33,6 +33,11 @@ struct strata_options {
   strata_compaction_filter filter_fn;
   void *filter_ctx;
   strata_recovery_mode recovery_mode; /* what an open does with a damaged journal (db_recovery.c) */
+  uint32_t kv_threshold;              /* key-value separation: 0 = off */
+  uint64_t blob_file_target_size;
+  strata_compression blob_compression;
+  double blob_staleness;
+  double blob_age_cutoff;
 };
 
 struct strata_batch {
@@ -86,6 +91,9 @@ struct strata_snapshot {
 struct strata_iterator {
   uint32_t tag;
   mvcc_iterator *it;
+  tree *tree;               /* resolves blob handles (key-value separation) */
+  buffer value;             /* the current value when it came from a blob file */
+  strata_status *read_error; /* the first failed blob read, for strata_iterator_status */
   strata_status *misuse; /* the first misuse (e.g. a key read while invalid), for strata_iterator_status */
 };
 

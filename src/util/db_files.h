@@ -7,9 +7,10 @@
  *                             aside (posix_lock.c, docs/LOCKING.md)
  *   <db>/manifest-0, -1       the two manifest slots (version/manifest.h)
  *   <db>/tables/<id>          immutable tables, named by id in decimal (tree.h)
+ *   <db>/blobs/<id>           blob files of key-value separation, by id in decimal (blob/blob_format.h)
  *   <db>/journal/<n>          write-ahead journals, named by number in decimal (journal_files.h)
  *   <db>/lost/<kind>-<name>   files recovery set aside instead of deleting (lost_folder.h), the
- *                             kinds below: lost/journal-9, lost/table-17, lost/manifest-1
+ *                             kinds below: lost/journal-9, lost/table-17, lost/blob-18, lost/manifest-1
  *
  * Every layer that names these files (the manifest, the tree, the database, repair, the bindings)
  * takes the names from here; nothing else in src/ spells them. Only names: callers join them to
@@ -25,6 +26,7 @@
 #define DB_LOCK_SUFFIX_TMP ".tmp"
 #define DB_LOCK_SUFFIX_STALE ".stale"
 #define DB_DIR_TABLES "tables"
+#define DB_DIR_BLOBS "blobs"
 #define DB_DIR_JOURNAL "journal"
 #define DB_DIR_LOST "lost"
 
@@ -36,6 +38,7 @@
  * a manifest slot, whose name already starts with its kind. */
 #define DB_LOST_KIND_JOURNAL "journal"
 #define DB_LOST_KIND_TABLE "table"
+#define DB_LOST_KIND_BLOB "blob"
 #define DB_LOST_KIND_MANIFEST DB_MANIFEST_PREFIX
 
 /* "manifest-0" or "manifest-1" for slot & 1 (a static string). */

@@ -14,7 +14,11 @@
  *   varint manifest format (1) | varint next_file_id | varint flushed_seqno | varint journal_min
  *   | varint version id | varint level count
  *   | per level: varint run count | per run: varint table count | per table: table_info encoding
- *   | varint blob count | per blob: varint id, file_size, item_count, garbage_bytes
+ *   | varint blob count | per blob: varint id, file_size, item_count, record_bytes, raw_value_bytes,
+ *     garbage_bytes, garbage_count (the fragmentation map)
+ *   | varint flags (MANIFEST_FLAG_*)
+ * Format 1 (read, never written) had no blob references in table entries, an always-empty blob
+ * list with four fields per entry, and no flags.
  */
 #ifndef STRATA_VERSION_MANIFEST_H
 #define STRATA_VERSION_MANIFEST_H
@@ -24,7 +28,8 @@
 #include "../vfs/vfs.h"
 #include "version.h"
 
-#define MANIFEST_FORMAT 1
+#define MANIFEST_FORMAT 2
+#define MANIFEST_FLAG_KV_SEPARATION 1u /* the tree separates values into blob files */
 
 typedef struct manifest_state {
   uint64_t next_file_id;  /* ids of tables, blob files and journals come from one counter */

@@ -20,7 +20,7 @@
 /* Runs the stream over entries and prints what survives as "key@seqno:type=value ...". */
 static void stream_out(const test_entry *e, size_t n, const uint64_t *snaps, size_t ns, uint64_t visible, int evict,
                        compaction_filter_fn filter, char *out, size_t cap) {
-  compaction_stream_options o = {snaps, ns, visible, evict, filter, NULL};
+  compaction_stream_options o = {snaps, ns, visible, evict, filter, NULL, NULL, NULL};
   kv_iterator *s = NULL;
   out[0] = 0;
   strata_status *st = compaction_stream_new(array_iterator_new(e, n), &o, &s);
