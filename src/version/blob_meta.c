@@ -25,7 +25,7 @@ blob_meta *blob_meta_ref(blob_meta *m) {
 
 void blob_meta_unref(blob_meta *m) {
   if (!m || atomic_u64_fetch_sub(&m->refs, 1) != 1) return;
-  if (atomic_flag_get(&m->obsolete) && m->on_release) m->on_release(m->release_ctx, m->id);
+  if (atomic_flag_get(&m->obsolete) && m->on_release) m->on_release(m->release_ctx, m->id, m->file_size);
   free(m);
 }
 

@@ -14,7 +14,7 @@
 #include "../util/status.h"
 #include "../util/sync.h"
 
-typedef void (*blob_release_fn)(void *ctx, uint64_t blob_id);
+typedef void (*blob_release_fn)(void *ctx, uint64_t blob_id, uint64_t file_size);
 
 typedef struct blob_meta {
   uint64_t id;
