@@ -322,6 +322,7 @@ static int kept_open_has(const tree *t, uint64_t id) {
 }
 
 static void keep_version_open(tree *t, const version *v) {
+  tree_keep_blobs_open(t, v);
   for (unsigned l = 0; l < v->level_count; l++)
     for (size_t r = 0; r < v->levels[l].run_count; r++)
       for (size_t i = 0; i < v->levels[l].runs[r].count; i++) {

@@ -277,7 +277,7 @@ uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback);
 
 /*
  * For a database handle closing while snapshots or iterators still read this tree: opens every
- * table a live super version lists and keeps it open until the tree is freed. A later handle on
+ * table (and blob file) a live super version lists and keeps it open until the tree is freed. A later handle on
  * the same folder may compact those tables away and delete their files; open files stay
  * readable (posix and the memory VFS keep a removed file's data for its open handles). Best
  * effort: a table that fails to open is skipped. Does nothing when the caller holds the only

@@ -46,7 +46,33 @@ strata_status *tree_blob_open(tree *t) {
   return vfs_mkdir(t->fs, t->blobs_dir);
 }
 
+void tree_keep_blobs_open(tree *t, const version *v) {
+  if (!t->blob_files) return;
+  for (size_t i = 0; i < v->blob_count; i++) {
+    uint64_t id = v->blobs[i].file->id;
+    int held = 0;
+    for (size_t k = 0; k < t->kept_blob_count && !held; k++) held = t->kept_blob_ids[k] == id;
+    if (held) continue;
+    file_cache_handle **grown = realloc(t->kept_blobs, (t->kept_blob_count + 1) * sizeof *grown);
+    if (grown) t->kept_blobs = grown;
+    uint64_t *ids = grown ? realloc(t->kept_blob_ids, (t->kept_blob_count + 1) * sizeof *ids) : NULL;
+    if (!ids) return; /* best effort, as for tables */
+    t->kept_blob_ids = ids;
+    file_cache_handle *h = NULL;
+    strata_status *st = file_cache_get(t->blob_files, id, &h);
+    if (st) {
+      strata_status_free(st);
+      continue;
+    }
+    t->kept_blobs[t->kept_blob_count] = h;
+    t->kept_blob_ids[t->kept_blob_count++] = id;
+  }
+}
+
 void tree_blob_close(tree *t) {
+  for (size_t i = 0; i < t->kept_blob_count; i++) file_cache_release(t->blob_files, t->kept_blobs[i]);
+  free(t->kept_blobs);
+  free(t->kept_blob_ids);
   if (t->blob_files) file_cache_free(t->blob_files);
   free(t->blobs_dir);
 }

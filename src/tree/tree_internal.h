@@ -15,6 +15,9 @@ struct tree {
   char *tables_dir;
   char *blobs_dir;
   file_cache *blob_files; /* open blob file readers by id (key-value separation) */
+  file_cache_handle **kept_blobs; /* held for readers that outlive the handle (tree_keep_tables_open) */
+  uint64_t *kept_blob_ids;
+  size_t kept_blob_count;
   atomic_u64 blob_reads, blob_files_deleted, blob_bytes_reclaimed;
   tree_options opts;
   block_cache *cache;
@@ -77,6 +80,8 @@ STRATA_MUST_USE strata_status *tree_clean_blobs(tree *t, tree_open_info *info);
 /* Marks every blob file of `old` that `next` no longer lists as obsolete. */
 void tree_retire_blobs(tree *t, const version *old, const version *next);
 void tree_blob_close(tree *t);
+/* Opens every blob file `v` lists and holds it until the tree is freed (install_mu held). */
+void tree_keep_blobs_open(tree *t, const version *v);
 
 /* --- tree_blob_write.c: separation while tables are written ------------------------------ */
 struct blob_file_writer;

@@ -114,7 +114,14 @@ test('compaction options reach every strata_js_compaction field by name; an unkn
     assert.deepEqual(back, {
       strategy: table.STRATEGY_TIERED.value, level0_trigger: -1, level_ratio: -1, run_trigger: 3, size_ratio: 2,
       max_space_amplification_percent: 150, limit_bytes: -1, ttl_ms: -1, table_target_size: 4096, level0_slowdown: 8, level0_stop: 9,
+      kv_threshold: -1, kv_file_target_size: -1, kv_compression: -1, kv_staleness_threshold: -1, kv_age_cutoff: -1,
     });
+    // key-value separation rides in the same struct (its garbage collection is compaction's)
+    const kv = checkOpenOptions({ kvSeparation: { threshold: 512, fileTargetSize: 1 << 20, compression: 'none', stalenessThreshold: 0.5, ageCutoff: 0.75 } }, native.limits).compaction;
+    writeCompaction(m, native.structPtr, kv, table);
+    const kvBack = readStruct(m, native.structPtr, table, native.layout);
+    assert.deepEqual([kvBack.strategy, kvBack.kv_threshold, kvBack.kv_file_target_size, kvBack.kv_compression, kvBack.kv_staleness_threshold, kvBack.kv_age_cutoff],
+      [table.STRATEGY_DEFAULT.value, 512, 1 << 20, 0, 0.5, 0.75]);
     assert.throws(() => writeCompaction(m, native.structPtr, { strategy: 'leveled', no_such_knob: 1 }, table),
       (e) => e instanceof StrataError && /no option no_such_knob/.test(e.message));
   } finally {

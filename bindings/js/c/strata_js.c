@@ -70,6 +70,13 @@ static strata_status *apply_compaction(strata_options *o, const strata_js_compac
   if (!st && c->table_target_size > 0) st = strata_options_set_table_target_size(o, size_arg(c->table_target_size, 0));
   if (!st && (c->level0_slowdown > 0 || c->level0_stop > 0))
     st = strata_options_set_level0_stall(o, u32_arg(c->level0_slowdown), u32_arg(c->level0_stop));
+  if (!st && c->kv_threshold > 0) /* unset knobs (-1) take the defaults of strata_limits.h */
+    st = strata_options_set_kv_separation(
+        o, u32_arg(c->kv_threshold),
+        c->kv_file_target_size > 0 ? size_arg(c->kv_file_target_size, 0) : STRATA_DEFAULT_BLOB_FILE_TARGET_SIZE,
+        c->kv_compression >= 0 ? (strata_compression)(int)c->kv_compression : STRATA_COMPRESSION_LZ4,
+        c->kv_staleness_threshold >= 0 ? c->kv_staleness_threshold : STRATA_DEFAULT_BLOB_STALENESS,
+        c->kv_age_cutoff >= 0 ? c->kv_age_cutoff : STRATA_DEFAULT_BLOB_AGE_CUTOFF);
   return st;
 }
 

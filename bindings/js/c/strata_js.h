@@ -32,6 +32,8 @@ typedef struct strata_js_compaction {
   double limit_bytes, ttl_ms;             /* FIFO */
   double table_target_size;
   double level0_slowdown, level0_stop;    /* the level-0 write stall marks */
+  /* key-value separation (its garbage collection runs in compaction): threshold <= 0 = off */
+  double kv_threshold, kv_file_target_size, kv_compression, kv_staleness_threshold, kv_age_cutoff;
 } strata_js_compaction;
 
 /* Databases. Sizes <= 0 and kinds < 0 mean "the engine's default". `compaction` is NULL or the

@@ -55,6 +55,13 @@ static const entry stats[] = {
     FIELD(strata_stats, bytes_read_compaction, STRATA_JS_T_U64),
     FIELD(strata_stats, write_slowdowns, STRATA_JS_T_U64),
     FIELD(strata_stats, write_amplification, STRATA_JS_T_F64),
+    FIELD(strata_stats, blob_files, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_bytes, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_stale_bytes, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_reads, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_bytes_relocated, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_files_reclaimed, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_bytes_reclaimed, STRATA_JS_T_U64),
     {NULL, 0, 0, 0}};
 
 static const entry level_stats[] = {
@@ -110,6 +117,11 @@ static const entry compaction[] = {
     FIELD(strata_js_compaction, table_target_size, STRATA_JS_T_F64),
     FIELD(strata_js_compaction, level0_slowdown, STRATA_JS_T_F64),
     FIELD(strata_js_compaction, level0_stop, STRATA_JS_T_F64),
+    FIELD(strata_js_compaction, kv_threshold, STRATA_JS_T_F64),
+    FIELD(strata_js_compaction, kv_file_target_size, STRATA_JS_T_F64),
+    FIELD(strata_js_compaction, kv_compression, STRATA_JS_T_F64),
+    FIELD(strata_js_compaction, kv_staleness_threshold, STRATA_JS_T_F64),
+    FIELD(strata_js_compaction, kv_age_cutoff, STRATA_JS_T_F64),
     CONST("STRATEGY_DEFAULT", STRATA_JS_STRATEGY_DEFAULT), CONST("STRATEGY_LEVELED", STRATA_JS_STRATEGY_LEVELED),
     CONST("STRATEGY_TIERED", STRATA_JS_STRATEGY_TIERED), CONST("STRATEGY_FIFO", STRATA_JS_STRATEGY_FIFO),
     {NULL, 0, 0, 0}};
@@ -130,7 +142,10 @@ static const entry limits[] = {
     LIMIT(DEFAULT_MEMTABLE_SIZE), LIMIT(DEFAULT_BLOCK_CACHE_SIZE), LIMIT(DEFAULT_BLOCK_SIZE),
     LIMIT(DEFAULT_BLOOM_BITS_PER_KEY), LIMIT(DEFAULT_MAX_SEALED_MEMTABLES), LIMIT(DEFAULT_TABLE_TARGET_SIZE),
     LIMIT(DEFAULT_LEVEL0_TRIGGER), LIMIT(DEFAULT_LEVEL0_SLOWDOWN), LIMIT(DEFAULT_LEVEL0_STOP),
-    LIMIT(DEFAULT_LEVEL_RATIO), LIMIT(DEFAULT_SIZE_RATIO), LIMIT(DEFAULT_MAX_SPACE_AMP_PCT), {NULL, 0, 0, 0}};
+    LIMIT(DEFAULT_LEVEL_RATIO), LIMIT(DEFAULT_SIZE_RATIO), LIMIT(DEFAULT_MAX_SPACE_AMP_PCT),
+    LIMIT(KV_THRESHOLD_MIN), LIMIT(KV_THRESHOLD_MAX), LIMIT(BLOB_FILE_TARGET_SIZE_MIN),
+    LIMIT(BLOB_FILE_TARGET_SIZE_MAX), LIMIT(DEFAULT_KV_THRESHOLD), LIMIT(DEFAULT_BLOB_FILE_TARGET_SIZE),
+    LIMIT(DEFAULT_BLOB_STALENESS), LIMIT(DEFAULT_BLOB_AGE_CUTOFF), {NULL, 0, 0, 0}};
 
 static const entry *const tables[STRATA_JS_TABLE_COUNT] = {codes, open_flags, stats, level_stats, recovery,
                                                            repair, compaction, batch_wire, limits};

@@ -38,6 +38,9 @@ export interface OpenOptions {
   keyEncoding?: Encoding;
   /** Compaction strategy and its knobs (default: leveled with the engine's defaults). */
   compaction?: CompactionOptions;
+  /** Key-value separation (off by default; fixed when the database is created: opening it with
+   * the other mode fails). true = lsm-tree's defaults. */
+  kvSeparation?: boolean | KvSeparationOptions;
   /**
    * What open does with a damaged journal (a torn tail of the newest journal is always cut).
    * 'strict' (default): fail with STRATA_CORRUPTION naming the journal, offset and later batches.
@@ -72,6 +75,18 @@ export interface FifoCompaction extends CompactionCommon {
   limitBytes?: number;
   ttlMs?: number;
 }
+export interface KvSeparationOptions {
+  /** Values of at least this many bytes go to blob files (default 1024). */
+  threshold?: number;
+  /** A blob file is finished at about this size (default 64 MiB). */
+  fileTargetSize?: number;
+  compression?: 'lz4' | 'none';
+  /** Relocate a blob file once this share of it is garbage (0, 1] (default 0.25) ... */
+  stalenessThreshold?: number;
+  /** ... if it is among this oldest fraction of the blob files (0, 1] (default 0.25). */
+  ageCutoff?: number;
+}
+
 export type CompactionOptions = LeveledCompaction | TieredCompaction | FifoCompaction;
 
 export interface CompactOptions {
@@ -148,6 +163,19 @@ export interface Stats {
   seqno: number;
   snapshotsOpen: number;
   versionsAlive: number;
+  /** Key-value separation (all 0 without it). */
+  blobs: {
+    files: number;
+    bytes: number;
+    /** Record bytes no table points to any more. */
+    staleBytes: number;
+    /** Values read from blob files (blob cache misses). */
+    reads: number;
+    /** Live bytes garbage collection copied out of stale files. */
+    relocatedBytes: number;
+    reclaimedFiles: number;
+    reclaimedBytes: number;
+  };
 }
 
 /** What the open's recovery found and did (strata_recovery_report). */

@@ -27,6 +27,10 @@ export function optionLimits(c) {
     tableTargetSize: { min: c.TABLE_TARGET_SIZE_MIN, max: c.TABLE_TARGET_SIZE_MAX, int: true },
     slowdown: { min: 1, max: U32_MAX, int: true },
     stop: { min: 1, max: U32_MAX, int: true },
+    threshold: { min: c.KV_THRESHOLD_MIN, max: c.KV_THRESHOLD_MAX, int: true },
+    fileTargetSize: { min: c.BLOB_FILE_TARGET_SIZE_MIN, max: c.BLOB_FILE_TARGET_SIZE_MAX, int: true },
+    stalenessThreshold: { min: 0, above: true, max: 1 },
+    ageCutoff: { min: 0, above: true, max: 1 },
   });
 }
 
@@ -129,6 +133,35 @@ function compactionParams(c, k0) {
   return p;
 }
 
+// kvSeparation: { threshold, fileTargetSize, compression, stalenessThreshold, ageCutoff } (each
+// optional: the engine's defaults, lsm-tree's) or true (all defaults) -> the kv_* fields of
+// strata_js_compaction; undefined or false: off.
+const KV_KNOBS = ['threshold', 'fileTargetSize', 'compression', 'stalenessThreshold', 'ageCutoff'];
+function kvParams(kv, k0) {
+  if (kv === undefined || kv === false) return null;
+  if (kv === true) kv = {};
+  if (kv === null || typeof kv !== 'object' || Array.isArray(kv)) {
+    throw invalid('kvSeparation must be true or an object like { threshold: 1024 }');
+  }
+  for (const name of Object.keys(kv)) {
+    if (!KV_KNOBS.includes(name)) throw invalid(`kvSeparation.${name} is not an option (it takes ${KV_KNOBS.join(', ')})`);
+  }
+  const p = { kv_threshold: number(k0.limits, kv, 'threshold', 'kvSeparation.threshold') ?? k0.constants.DEFAULT_KV_THRESHOLD };
+  const size = number(k0.limits, kv, 'fileTargetSize', 'kvSeparation.fileTargetSize');
+  if (size !== undefined) p.kv_file_target_size = size;
+  if (kv.compression !== undefined) {
+    if (kv.compression !== 'lz4' && kv.compression !== 'none') {
+      throw invalid(`kvSeparation.compression must be 'lz4' or 'none', not ${show(kv.compression)}`);
+    }
+    p.kv_compression = kv.compression === 'lz4' ? 1 : 0;
+  }
+  const stale = number(k0.limits, kv, 'stalenessThreshold', 'kvSeparation.stalenessThreshold');
+  if (stale !== undefined) p.kv_staleness_threshold = stale;
+  const age = number(k0.limits, kv, 'ageCutoff', 'kvSeparation.ageCutoff');
+  if (age !== undefined) p.kv_age_cutoff = age;
+  return p;
+}
+
 // Checks every option open() knows (others are left alone: the abstract-level adapter passes
 // its own through) and returns the numbers strata_js_open takes. `constants`: the engine's
 // limits descriptor by name (engineConstants(), or a loaded Native's limits).
@@ -147,6 +180,12 @@ export function checkOpenOptions(options, constants) {
     memtableSize: number(k0.limits, options, 'memtableSize') ?? -1,
     blockCacheSize: number(k0.limits, options, 'blockCacheSize') ?? -1,
     bloomBitsPerKey: number(k0.limits, options, 'bloomBitsPerKey') ?? -1,
-    compaction: compactionParams(options.compaction, k0),
+    compaction: withKv(compactionParams(options.compaction, k0), kvParams(options.kvSeparation, k0)),
   };
+}
+
+// Key-value separation travels in the compaction struct (its garbage collection is compaction's).
+function withKv(compaction, kv) {
+  if (!kv) return compaction;
+  return { ...(compaction ?? { strategy: 'default' }), ...kv };
 }
