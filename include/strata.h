@@ -375,6 +375,24 @@ const void *strata_iterator_value(const strata_iterator *it, size_t *vlen);
 strata_status *strata_iterator_status(strata_iterator *it);
 void strata_iterator_close(strata_iterator *it); /* accepts NULL */
 
+/*
+ * Bulk ingestion, for the initial load of a large data set: a sorted stream written straight into
+ * tables (and blob files, with key-value separation) of the last level, skipping the journal and
+ * the memtable. Keys must ascend strictly (unsigned bytes; a key out of order is
+ * STRATA_INVALID_ARGUMENT and leaves the ingest usable); keys and values are bounded as for
+ * strata_put. begin refuses a database that already holds tables (writes still in the memtable
+ * are fine). Ingested entries are older than every write: a key put or deleted before or after
+ * finishing wins over an ingested one. Nothing is visible until strata_ingest_finish installs
+ * everything at once, durably (synced files, then the manifest); snapshots taken before never
+ * see it. finish and abandon free the ingest; what a failed or abandoned ingest wrote is removed.
+ */
+typedef struct strata_ingest strata_ingest;
+strata_status *strata_ingest_begin(strata_db *db, strata_ingest **out);
+strata_status *strata_ingest_add(strata_ingest *in, const void *key, size_t klen, const void *value, size_t vlen);
+/* *entries (may be NULL) = the entries installed. */
+strata_status *strata_ingest_finish(strata_ingest *in, uint64_t *entries);
+void strata_ingest_abandon(strata_ingest *in); /* accepts NULL */
+
 /* Seals the active memtable and writes every sealed memtable to a table; returns when done. */
 strata_status *strata_flush(strata_db *db);
 /*

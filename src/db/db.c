@@ -310,6 +310,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
 strata_status *strata_close(strata_db *db) {
   if (!db) return NULL;
   HANDLE_CHECK(db, HANDLE_DB);
+  db_abandon_ingest(db);
   scheduler_stop(db->sched); /* neither compaction nor the flusher may run while the journal closes */
   strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
   /* snapshots or iterators still reading: a later handle may compact their tables away */

@@ -70,6 +70,10 @@ struct strata_db {
 
   atomic_u64 bytes_written_user;
 
+  /* The one bulk ingestion in progress, or NULL (guarded by write_mu; db_ingest.c). Closing the
+   * database abandons it: a later handle on the folder must never see its install. */
+  struct strata_ingest *ingest;
+
   /* A value buffer reused by strata_get_into, so a point read allocates nothing; a reader that
    * finds it busy (another thread reading) uses a buffer of its own. */
   sync_mutex scratch_mu;
@@ -125,6 +129,9 @@ strata_status *db_apply_items(strata_db *db, size_t n, uint64_t seqno);
 strata_status *db_prepare_batch(strata_db *db, const write_batch *b, size_t *n);
 /* Prepare and apply: a batch replayed from the journal. */
 strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno);
+
+/* db_ingest.c: abandons the ingestion in progress, if any (strata_close). */
+void db_abandon_ingest(strata_db *db);
 
 /* --- db_recovery.c ------------------------------------------------------------------------ */
 /*

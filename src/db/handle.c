@@ -8,6 +8,7 @@ static const char *handle_name(uint32_t tag) {
     case HANDLE_CLOSED(HANDLE_ITERATOR): return "iterator";
     case HANDLE_CLOSED(HANDLE_BATCH): return "batch";
     case HANDLE_CLOSED(HANDLE_OPTIONS): return "options";
+    case HANDLE_CLOSED(HANDLE_INGEST): return "ingest";
     default: return NULL;
   }
 }

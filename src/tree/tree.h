@@ -248,6 +248,21 @@ STRATA_MUST_USE strata_status *tree_write_tables_relocating(tree *t, kv_iterator
                                                             const uint64_t *relocate, size_t relocate_count,
                                                             table_batch *out, uint64_t *bytes);
 
+/* --- bulk ingestion (tree_ingest.c) ------------------------------------------------------ */
+/*
+ * A sorted stream (keys strictly ascending) written straight into last-level tables and blob
+ * files at seqno 0, without journal or memtable, installed by finish in one edit; writes made
+ * meanwhile are newer and win. begin refuses a tree holding any table. An out-of-order key is
+ * STRATA_INVALID_ARGUMENT and leaves the ingest usable; any other failure ends it (finish then
+ * reports it). finish and abandon free the ingest and remove what was written unless installed.
+ */
+typedef struct tree_ingest tree_ingest;
+STRATA_MUST_USE strata_status *tree_ingest_begin(tree *t, tree_ingest **out);
+STRATA_MUST_USE strata_status *tree_ingest_add(tree_ingest *g, slice key, slice value);
+uint64_t tree_ingest_count(const tree_ingest *g);
+STRATA_MUST_USE strata_status *tree_ingest_finish(tree_ingest *g, uint64_t *entries);
+void tree_ingest_abandon(tree_ingest *g);
+
 /* --- whole-tree operations --------------------------------------------------------------- */
 /* Removes every table fully inside `range` (memtables are untouched); snapshots keep reading them. */
 STRATA_MUST_USE strata_status *tree_drop_range(tree *t, const key_range *range, uint64_t next_seqno);

@@ -63,8 +63,8 @@ static strata_status *table_batch_push(table_batch *b, table_info *ti) {
   return NULL;
 }
 
-static strata_status *finish_table(tree *t, table_writer *w, uint64_t id, blob_sink *sink, table_batch *out,
-                                   uint64_t *bytes) {
+strata_status *tree_finish_table(tree *t, table_writer *w, uint64_t id, blob_sink *sink, table_batch *out,
+                               uint64_t *bytes) {
   table_meta meta;
   table_meta_init(&meta);
   checksum128 sum;
@@ -84,6 +84,13 @@ static strata_status *finish_table(tree *t, table_writer *w, uint64_t id, blob_s
   return st;
 }
 
+void tree_table_writer_options(const tree *t, unsigned level, table_writer_options *wo) {
+  table_writer_options_default(wo);
+  wo->block_size = t->opts.block_size;
+  wo->filter_bits_per_key = t->opts.bloom_bits_per_key;
+  table_writer_options_for_level(&t->opts.level_policy, level, wo);
+}
+
 strata_status *tree_write_tables(tree *t, kv_iterator *it, unsigned level, uint64_t target_size,
                                  const atomic_flag_int *abort, table_batch *out, uint64_t *bytes) {
   return tree_write_tables_relocating(t, it, level, target_size, abort, NULL, 0, out, bytes);
@@ -95,10 +102,7 @@ strata_status *tree_write_tables_relocating(tree *t, kv_iterator *it, unsigned l
   blob_sink sink;
   blob_sink_init(&sink, t, relocate, relocate_count, out);
   table_writer_options wo;
-  table_writer_options_default(&wo);
-  wo.block_size = t->opts.block_size;
-  wo.filter_bits_per_key = t->opts.bloom_bits_per_key;
-  table_writer_options_for_level(&t->opts.level_policy, level, &wo);
+  tree_table_writer_options(t, level, &wo);
   table_writer *w = NULL;
   uint64_t id = 0, seen = 0;
   strata_status *st = NULL;
@@ -110,7 +114,7 @@ strata_status *tree_write_tables_relocating(tree *t, kv_iterator *it, unsigned l
     }
     internal_key k = kv_iterator_key(it);
     if (w && table_writer_estimated_size(w) >= target_size && !table_writer_would_split_key(w, k.user_key)) {
-      st = finish_table(t, w, id, &sink, out, bytes);
+      st = tree_finish_table(t, w, id, &sink, out, bytes);
       w = NULL;
       if (st) break;
     }
@@ -128,7 +132,7 @@ strata_status *tree_write_tables_relocating(tree *t, kv_iterator *it, unsigned l
   }
   if (!st) st = kv_iterator_status(it);
   if (!st && w) {
-    st = finish_table(t, w, id, &sink, out, bytes);
+    st = tree_finish_table(t, w, id, &sink, out, bytes);
     w = NULL;
   }
   if (w) table_writer_abandon(w);

@@ -106,6 +106,14 @@ STRATA_MUST_USE strata_status *blob_sink_finish(blob_sink *s);
 /* Removes an unfinished blob file; frees the sink (the batch keeps the finished ones). */
 void blob_sink_free(blob_sink *s);
 
+/* --- tree_flush.c: writing tables, shared with ingestion ---------------------------------- */
+struct table_writer;
+/* The writer options of a table for `level` (block size, filter, the level's compression). */
+void tree_table_writer_options(const tree *t, unsigned level, table_writer_options *wo);
+/* Finishes table `id`, describes it with the sink's references and adds it to `out` (*bytes grows). */
+STRATA_MUST_USE strata_status *tree_finish_table(tree *t, struct table_writer *w, uint64_t id, blob_sink *sink,
+                                                 table_batch *out, uint64_t *bytes);
+
 /* tree_apply_edit with install_mu already held (a flush holds it across writing its tables). */
 STRATA_MUST_USE strata_status *tree_apply_edit_locked(tree *t, const tree_edit *e, int *installed);
 

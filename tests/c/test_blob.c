@@ -464,6 +464,114 @@ static void fifo_counts_blob_bytes_against_its_limit(void) {
   strata_options_free(o);
 }
 
+typedef struct name_list {
+  char names[8][32];
+  int n;
+} name_list;
+
+static strata_status *collect(void *ctx, const char *name, int is_dir) {
+  name_list *l = ctx;
+  if (!is_dir && l->n < 8) snprintf(l->names[l->n++], sizeof l->names[0], "%s", name);
+  else if (!is_dir) l->n++;
+  return NULL;
+}
+
+/* --- bulk ingestion ---------------------------------------------------------------------- */
+
+/* Ingestion into the last level, with and without separation: values in blob files or inline,
+ * writes made meanwhile win, order is enforced, nothing shows before finish, reopen keeps it. */
+static void ingest_loads_a_sorted_stream_into_the_last_level(void) {
+  for (int sep = 0; sep < 2 && !harness_case_failed(); sep++) {
+    harness_close_fs(fs, dir);
+    fs = harness_open_fs(vfs_posix_new, "blob", &dir);
+    CHECK(fs != NULL);
+    strata_options *o = options(sep ? THRESHOLD : 0, 1 << 16, 0.25, 1.0);
+    EXPECT_OK(strata_options_set_table_target_size(o, 8 << 10));
+    strata_db *db = NULL;
+    CHECK_OK(strata_open(dir, o, &db));
+    CHECK_OK(put_gen(db, "k0005", 300, 9)); /* written before: newer than the ingest */
+    strata_snapshot *before = NULL;
+    CHECK_OK(strata_snapshot_acquire(db, &before));
+    strata_ingest *in = NULL;
+    CHECK_OK(strata_ingest_begin(db, &in));
+    strata_ingest *second = NULL;
+    CHECK_CODE(strata_ingest_begin(db, &second), STRATA_BUSY);
+    char k[16], v[400];
+    for (int i = 0; i < 200; i++) {
+      snprintf(k, sizeof k, "k%04d", i);
+      size_t len = i % 2 ? 300 : 20;
+      make_value(v, len, k, 1);
+      CHECK_OK(strata_ingest_add(in, k, strlen(k), v, len));
+    }
+    /* out of order and equal keys are refused, and the ingest goes on */
+    CHECK_CODE(strata_ingest_add(in, "k0100", 5, "x", 1), STRATA_INVALID_ARGUMENT);
+    CHECK_CODE(strata_ingest_add(in, "k0199", 5, "x", 1), STRATA_INVALID_ARGUMENT);
+    int found = 1;
+    size_t vlen = 0;
+    CHECK_OK(strata_get_into(db, NULL, "k0001", 5, &found, NULL, 0, &vlen));
+    CHECK(!found); /* nothing visible before finish */
+    uint64_t entries = 0;
+    CHECK_OK(strata_ingest_finish(in, &entries));
+    CHECK_EQ_U64(entries, 200);
+    strata_stats s = stats_of(db);
+    /* all in the last level: several tables of inline values, or one of handles */
+    CHECK(s.levels[s.level_count - 1].tables >= (sep ? 1u : 2u));
+    CHECK_EQ_U64(s.levels[0].tables, 0);
+    CHECK(sep ? s.blob_files >= 1 : s.blob_files == 0);
+    CHECK(reads_gen(db, NULL, "k0001", 300, 1));
+    CHECK(reads_gen(db, NULL, "k0002", 20, 1));
+    CHECK(reads_gen(db, NULL, "k0005", 300, 9)); /* the earlier write wins */
+    CHECK_OK(strata_get_into(db, before, "k0001", 5, &found, NULL, 0, &vlen));
+    CHECK(!found); /* the snapshot from before never sees it */
+    strata_snapshot_release(before);
+    CHECK_OK(put_gen(db, "k0003", 300, 2)); /* a later write wins too */
+    CHECK(reads_gen(db, NULL, "k0003", 300, 2));
+    /* a second ingest is refused now that tables exist */
+    CHECK_CODE(strata_ingest_begin(db, &second), STRATA_INVALID_ARGUMENT);
+    CHECK_OK(strata_close(db));
+    CHECK_OK(strata_open(dir, o, &db));
+    CHECK(reads_gen(db, NULL, "k0199", 300, 1));
+    CHECK(reads_gen(db, NULL, "k0003", 300, 2));
+    CHECK_OK(strata_compact(db, 1));
+    CHECK(reads_gen(db, NULL, "k0199", 300, 1));
+    CHECK(reads_gen(db, NULL, "k0005", 300, 9));
+    CHECK_OK(strata_close(db));
+    strata_options_free(o);
+  }
+}
+
+/* Abandoned or cut short by a close: nothing is installed and no file stays behind. */
+static void an_abandoned_ingest_leaves_nothing(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  strata_ingest *in = NULL;
+  CHECK_OK(strata_ingest_begin(db, &in));
+  char v[300];
+  make_value(v, 300, "a", 1);
+  CHECK_OK(strata_ingest_add(in, "a", 1, v, 300));
+  CHECK_OK(strata_ingest_add(in, "b", 1, v, 300));
+  strata_ingest_abandon(in);
+  CHECK_EQ_U64(stats_of(db).blob_files, 0);
+  CHECK_OK(strata_ingest_begin(db, &in));
+  CHECK_OK(strata_ingest_add(in, "a", 1, v, 300));
+  CHECK_OK(strata_close(db)); /* abandons it */
+  CHECK_CODE(strata_ingest_add(in, "b", 1, v, 300), STRATA_NOT_OPEN);
+  CHECK_CODE(strata_ingest_finish(in, NULL), STRATA_NOT_OPEN);
+  CHECK_OK(open_sep(&db));
+  int found = 1;
+  size_t vlen = 0;
+  CHECK_OK(strata_get_into(db, NULL, "a", 1, &found, NULL, 0, &vlen));
+  CHECK(!found);
+  CHECK_OK(strata_close(db));
+  char *tables = vfs_path_join(dir, DB_DIR_TABLES), *blobs = vfs_path_join(dir, DB_DIR_BLOBS);
+  name_list l = {{{0}}, 0};
+  CHECK_OK(vfs_list(fs, tables, collect, &l));
+  CHECK_OK(vfs_list(fs, blobs, collect, &l));
+  free(tables);
+  free(blobs);
+  CHECK_EQ_U64(l.n, 0);
+}
+
 /* --- crashes ----------------------------------------------------------------------------- */
 
 /* A database on `faulty` whose next major compaction relocates a blob file (40% stale). */
@@ -555,17 +663,6 @@ static void a_power_cut_at_every_step_of_a_relocation_loses_nothing(void) {
 }
 
 /* --- damage ------------------------------------------------------------------------------ */
-
-typedef struct name_list {
-  char names[8][32];
-  int n;
-} name_list;
-
-static strata_status *collect(void *ctx, const char *name, int is_dir) {
-  name_list *l = ctx;
-  if (!is_dir && l->n < 8) snprintf(l->names[l->n++], sizeof l->names[0], "%s", name);
-  return NULL;
-}
 
 /* Every byte of a blob file flipped in turn: each read is right or an error, and each flip
  * makes at least one read fail. */
@@ -669,6 +766,10 @@ int main(void) {
                       compaction_filter_sees_values_behind_handles, teardown);
   harness_run_variant("fifo_counts_blob_bytes_against_its_limit", "posix", setup_posix,
                       fifo_counts_blob_bytes_against_its_limit, teardown);
+  harness_run_variant("ingest_loads_a_sorted_stream_into_the_last_level", "posix", setup_posix,
+                      ingest_loads_a_sorted_stream_into_the_last_level, teardown);
+  harness_run_variant("an_abandoned_ingest_leaves_nothing", "posix", setup_posix, an_abandoned_ingest_leaves_nothing,
+                      teardown);
   RUN(a_power_cut_at_every_step_of_a_relocation_loses_nothing);
   harness_run_variant("every_byte_flip_of_a_blob_file_is_detected", "memory", setup_memory,
                       every_byte_flip_of_a_blob_file_is_detected, teardown);
