@@ -352,10 +352,11 @@ export const reactorCases = [
     },
   },
   {
-    name: 'missing_and_locked_folders: no database, a second open while one is held',
+    name: 'missing_and_locked_folders: no database, a path outside the preopens, a second open while one is held',
     async run(h) {
       const s = await h.load();
       fails(() => s.open(`${h.path}-none`, { createIfMissing: false }), 'STRATA_NOT_FOUND', /none/, 'a missing folder');
+      fails(() => s.open('/not-preopened/db'), 'STRATA_IO', /\/not-preopened\/db/, 'a path under no preopened folder');
       const db = s.open(h.path);
       db.put('k', 'v');
       const s2 = await h.load(); // another instance, same folder: as another process would
