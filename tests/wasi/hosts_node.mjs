@@ -10,7 +10,7 @@ import v8 from 'node:v8';
 
 import { Strata } from '../../examples/wasi-host/strata_wasi.mjs';
 import { root } from '../js/helpers.mjs';
-import { instantiateReactor, lookup } from './shim.mjs';
+import { instantiateReactor, treeFiles } from './shim.mjs';
 import { loadTree, saveTree } from './shim_folder.mjs';
 
 export const reactorPath = path.join(root, 'bindings/js/dist/wasi/strata-reactor.wasm');
@@ -39,19 +39,6 @@ function realFiles(dir) {
     list: (rel) => fs.readdirSync(path.join(dir, rel)).sort(),
     read: (rel) => new Uint8Array(fs.readFileSync(path.join(dir, rel))),
     write: (rel, bytes) => fs.writeFileSync(path.join(dir, rel), bytes),
-  };
-}
-
-function treeFiles(tree) {
-  const at = (rel) => {
-    const node = lookup(tree, rel);
-    if (!node) throw new Error(`no ${rel} in the shim's tree`);
-    return node;
-  };
-  return {
-    list: (rel) => [...at(rel).contents.keys()].sort(),
-    read: (rel) => new Uint8Array(at(rel).data),
-    write: (rel, bytes) => { at(rel).data = new Uint8Array(bytes); },
   };
 }
 

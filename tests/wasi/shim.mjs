@@ -1,7 +1,8 @@
 // The second WASI implementation of the tests: @bjorn3/browser_wasi_shim, which shares no code
 // with node:wasi (uvwasi) and runs in browsers too. Its file system is its own in-memory one
 // (Directory / File objects); nothing here uses Node, so the browser test loads this file as is.
-import { ConsoleStdout, Directory, File, OpenFile, PreopenDirectory, WASI } from '@bjorn3/browser_wasi_shim';
+// A relative path, not the bare name: pages load this file as it is, without an import map.
+import { ConsoleStdout, Directory, File, OpenFile, PreopenDirectory, WASI } from '../../node_modules/@bjorn3/browser_wasi_shim/dist/index.js';
 
 export { Directory, File };
 
@@ -69,4 +70,18 @@ export function lookup(tree, rel) {
     if (node === undefined) return undefined;
   }
   return node;
+}
+
+// A tree seen from the host, as the reactor's test table wants it (reactor_cases.mjs: h.files).
+export function treeFiles(tree) {
+  const at = (rel) => {
+    const node = lookup(tree, rel);
+    if (!node) throw new Error(`no ${rel} in the shim's tree`);
+    return node;
+  };
+  return {
+    list: (rel) => [...at(rel).contents.keys()].sort(),
+    read: (rel) => new Uint8Array(at(rel).data),
+    write: (rel, bytes) => { at(rel).data = new Uint8Array(bytes); },
+  };
 }
