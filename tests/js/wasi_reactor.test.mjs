@@ -4,7 +4,7 @@
 // Chromium. Then folders cross: what the reactor writes under the shim, the command module
 // reads under node:wasi and the native tool reads, and the other way round.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -64,4 +64,27 @@ describe('reactor folders are the other builds\' folders', () => {
       db.close();
     });
   }
+});
+
+test('reactor_lock_is_seen_by_other_runtimes: while the reactor (node:wasi) holds a folder, the tool is refused with STRATA_LOCKED naming this process', async (t) => {
+  const dir = tempDir('strata-reactor-lock-');
+  const h = hosts['node:wasi'](dir);
+  const db = (await h.load()).open(h.path);
+  db.put('k', 'v');
+  const folder = path.join(dir, h.rel);
+  const lock = fs.readFileSync(path.join(folder, 'LOCK'), 'utf8');
+  assert.match(lock, /^strata-lock 1\nruntime wasi\n/);
+  assert.match(lock, new RegExp(`^pid ${process.pid}$`, 'm'), 'the record names the process that runs the module');
+  const tools = [['npm bin (WASI)', process.execPath, [bin]]];
+  if (fs.existsSync(native)) tools.push(['native', native, []]);
+  for (const [name, file, pre] of tools) {
+    const r = spawnSync(file, [...pre, folder, 'get', 'k'], { encoding: 'utf8' });
+    assert.equal(r.status, 1, `${name}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /STRATA_LOCKED/, name);
+    assert.match(r.stderr, new RegExp(`${process.pid}`), `${name} names the holder`);
+  }
+  db.close();
+  assert.ok(!fs.existsSync(path.join(folder, 'LOCK')), 'close removed the lock');
+  assert.equal(tool(process.execPath, [bin], folder, 'get', 'k'), 'v\n');
+  if (!fs.existsSync(native)) t.skip('build/native/strata not built');
 });
