@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 
+import { wasiLockEnv } from '../../bindings/js/src/node_host.js';
 import { removeTempDirs, root, tempDir } from './helpers.mjs';
 import { runCommand } from '../wasi/shim.mjs';
 import { loadTree, saveTree } from '../wasi/shim_folder.mjs';
@@ -18,7 +18,7 @@ import { loadTree, saveTree } from '../wasi/shim_folder.mjs';
 after(() => removeTempDirs());
 
 const command = await WebAssembly.compile(fs.readFileSync(path.join(root, 'bindings/js/dist/wasi/strata.wasm')));
-const env = { STRATA_LOCK_PID: String(process.pid), STRATA_LOCK_HOST: os.hostname() };
+const env = wasiLockEnv(); // who runs the module, for its lock records
 const GUEST = '/work';
 
 // strata DB ARGS... under the shim, DB a host folder; resolves with { code, stdout, stderr }.

@@ -4,10 +4,10 @@
 //   shim        @bjorn3/browser_wasi_shim on its in-memory file system, loaded from the real
 //               folder and written back by sync() (tests/wasi/shim_folder.mjs)
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 
+import { wasiLockEnv } from '../../bindings/js/src/node_host.js';
 import { Strata } from '../../examples/wasi-host/strata_wasi.mjs';
 import { root } from '../js/helpers.mjs';
 import { instantiateReactor, treeFiles } from './shim.mjs';
@@ -23,7 +23,7 @@ process.removeAllListeners('warning');
 const { WASI } = await import('node:wasi');
 
 // Who runs the module, for the lock records (docs/LOCKING.md).
-const lockEnv = { STRATA_LOCK_PID: String(process.pid), STRATA_LOCK_HOST: os.hostname() };
+const lockEnv = wasiLockEnv();
 
 let compiled;
 export async function reactorModule() {
