@@ -177,3 +177,49 @@ describe('garbage collection', () => {
     await db.close();
   });
 });
+
+describe('db.ingest(sortedEntries)', () => {
+  for (const kvSeparation of [KV, undefined]) {
+    test(`loads a sorted stream into the last level (${kvSeparation ? 'with' : 'without'} separation); writes win`, async () => {
+      const dir = tempDir();
+      const opts = { ...OPTS, kvSeparation, compaction: { strategy: 'leveled', tableTargetSize: 8192 } };
+      let db = await open(dir, opts);
+      await db.put('k0005', 'written before');
+      const snap = db.snapshot();
+      async function* entries() {
+        for (let i = 0; i < 300; i++) yield [`k${String(i).padStart(4, '0')}`, value(`k${i}`, 1, i % 2 ? 300 : 20)];
+      }
+      assert.equal(await db.ingest(entries()), 300);
+      const s = db.stats();
+      assert.equal(s.levels[0].tables, 0);
+      assert.ok(s.levels.at(-1).tables >= 1);
+      assert.equal(s.blobs.files > 0, !!kvSeparation);
+      assert.equal(await db.get('k0001'), value('k1', 1, 300));
+      assert.equal(await db.get('k0002'), value('k2', 1, 20));
+      assert.equal(await db.get('k0005'), 'written before');
+      assert.equal(await db.get('k0001', { snapshot: snap }), undefined, 'the snapshot from before does not see it');
+      snap.close();
+      assert.equal((await db.keys().all()).length, 300);
+      await db.close();
+      db = await open(dir, opts);
+      assert.equal(await db.get('k0299'), value('k299', 1, 300));
+      await db.close();
+    });
+  }
+
+  test('out of order, bad entries and a database with tables are refused; nothing is installed', async () => {
+    const db = await open(':memory:', OPTS);
+    try {
+      await assert.rejects(db.ingest([['b', 'x'], ['a', 'y']]), (e) => code('STRATA_INVALID_ARGUMENT')(e) && /ascend/.test(e.message));
+      await assert.rejects(db.ingest([['a', 'x'], 'b']), (e) => code('STRATA_INVALID_ARGUMENT')(e) && /pair/.test(e.message));
+      await assert.rejects(db.ingest(42), code('STRATA_INVALID_ARGUMENT'));
+      assert.equal(await db.get('a'), undefined);
+      assert.equal(db.stats().levels.at(-1).tables, 0);
+      assert.equal(await db.ingest([['a', 'x'.repeat(200)], ['b', 'y']]), 2);
+      await assert.rejects(db.ingest([['c', 'z']]), (e) => code('STRATA_INVALID_ARGUMENT')(e) && /holds 1 tables/.test(e.message));
+      assert.equal(await db.get('a'), 'x'.repeat(200));
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -136,48 +136,81 @@ strata_status *strata_js_get(strata_db *db, const strata_snapshot *snap, const v
  *     u8 type (STRATA_JS_OP_PUT, STRATA_JS_OP_DELETE) | u32 key length | key | (put only) u32 value length | value
  * applied atomically with one seqno.
  */
+/* The next operation of an encoded batch at *pos (bounds-checked); `what` names the caller. */
+static strata_status *next_op(const uint8_t *ops, size_t len, size_t *pos, uint32_t i, const char *what, uint8_t *type,
+                              slice *key, slice *value) {
+  if (len - *pos < 5) return status_new(STRATA_INVALID_ARGUMENT, "%s: operation %u is truncated", what, (unsigned)i);
+  *type = ops[*pos];
+  uint32_t klen = decode_fixed32(ops + *pos + 1);
+  *pos += 5;
+  if (len - *pos < klen)
+    return status_new(STRATA_INVALID_ARGUMENT, "%s: operation %u: key is truncated", what, (unsigned)i);
+  *key = slice_make(ops + *pos, klen);
+  *pos += klen;
+  *value = slice_make(NULL, 0);
+  if (*type == STRATA_JS_OP_DELETE) return NULL;
+  if (*type != STRATA_JS_OP_PUT)
+    return status_new(STRATA_INVALID_ARGUMENT, "%s: operation %u has unknown type %u", what, (unsigned)i, *type);
+  if (len - *pos < 4) return status_new(STRATA_INVALID_ARGUMENT, "%s: operation %u: value is truncated", what, (unsigned)i);
+  uint32_t vlen = decode_fixed32(ops + *pos);
+  *pos += 4;
+  if (len - *pos < vlen)
+    return status_new(STRATA_INVALID_ARGUMENT, "%s: operation %u: value is truncated", what, (unsigned)i);
+  *value = slice_make(ops + *pos, vlen);
+  *pos += vlen;
+  return NULL;
+}
+
 strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, uint32_t count, int sync) {
   strata_batch *b = NULL;
   STATUS_TRY(strata_batch_new(&b));
   strata_status *st = NULL;
   size_t pos = 0;
   for (uint32_t i = 0; i < count && !st; i++) {
-    if (len - pos < 5) {
-      st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u is truncated", (unsigned)i);
-      break;
-    }
-    uint8_t type = ops[pos];
-    uint32_t klen = decode_fixed32(ops + pos + 1);
-    pos += 5;
-    if (len - pos < klen) {
-      st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u: key is truncated", (unsigned)i);
-      break;
-    }
-    const uint8_t *key = ops + pos;
-    pos += klen;
-    if (type == STRATA_JS_OP_PUT) {
-      if (len - pos < 4) {
-        st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u: value is truncated", (unsigned)i);
-        break;
-      }
-      uint32_t vlen = decode_fixed32(ops + pos);
-      pos += 4;
-      if (len - pos < vlen) {
-        st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u: value is truncated", (unsigned)i);
-        break;
-      }
-      st = strata_batch_put(b, key, klen, ops + pos, vlen);
-      pos += vlen;
-    } else if (type == STRATA_JS_OP_DELETE) {
-      st = strata_batch_delete(b, key, klen);
-    } else {
-      st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u has unknown type %u", (unsigned)i, type);
-    }
+    uint8_t type = 0;
+    slice key, value;
+    st = next_op(ops, len, &pos, i, "batch", &type, &key, &value);
+    if (!st && type == STRATA_JS_OP_PUT) st = strata_batch_put(b, key.data, key.len, value.data, value.len);
+    else if (!st) st = strata_batch_delete(b, key.data, key.len);
   }
   if (!st) st = strata_write(db, b, sync);
   strata_batch_free(b);
   return st;
 }
+
+/* Bulk ingestion: out[0] = the ingest handle. */
+strata_status *strata_js_ingest_begin(strata_db *db, uint32_t *out) {
+  strata_ingest *in = NULL;
+  strata_status *st = strata_ingest_begin(db, &in);
+  out[0] = (uint32_t)(uintptr_t)in;
+  return st;
+}
+
+/* `count` put operations in the batch wire format, keys ascending. */
+strata_status *strata_js_ingest_add(strata_ingest *in, const uint8_t *ops, size_t len, uint32_t count) {
+  strata_status *st = NULL;
+  size_t pos = 0;
+  for (uint32_t i = 0; i < count && !st; i++) {
+    uint8_t type = 0;
+    slice key, value;
+    st = next_op(ops, len, &pos, i, "ingest", &type, &key, &value);
+    if (!st && type != STRATA_JS_OP_PUT)
+      st = status_new(STRATA_INVALID_ARGUMENT, "ingest: operation %u is not a put", (unsigned)i);
+    if (!st) st = strata_ingest_add(in, key.data, key.len, value.data, value.len);
+  }
+  return st;
+}
+
+/* out[0], out[1] = the entries installed (low, high 32 bits). */
+strata_status *strata_js_ingest_finish(strata_ingest *in, uint32_t *out) {
+  uint64_t n = 0;
+  strata_status *st = strata_ingest_finish(in, &n);
+  out[0] = (uint32_t)n;
+  out[1] = (uint32_t)(n >> 32);
+  return st;
+}
+
+void strata_js_ingest_abandon(strata_ingest *in) { strata_ingest_abandon(in); }
 
 strata_status *strata_js_snapshot(strata_db *db, strata_snapshot **out) {
   return strata_snapshot_acquire(db, out);

@@ -51,6 +51,12 @@ strata_status *strata_js_delete(strata_db *db, const void *key, size_t klen, int
 strata_status *strata_js_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, void *buf,
                              size_t cap, uint32_t *out);
 strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, uint32_t count, int sync);
+/* Bulk ingestion (strata_ingest_*): begin gives the handle in out[0]; add takes put operations in
+ * the batch wire format; finish gives the entry count in out[0] (low) and out[1] (high). */
+strata_status *strata_js_ingest_begin(strata_db *db, uint32_t *out);
+strata_status *strata_js_ingest_add(strata_ingest *in, const uint8_t *ops, size_t len, uint32_t count);
+strata_status *strata_js_ingest_finish(strata_ingest *in, uint32_t *out);
+void strata_js_ingest_abandon(strata_ingest *in);
 strata_status *strata_js_snapshot(strata_db *db, strata_snapshot **out);
 void strata_js_snapshot_release(strata_snapshot *snap);
 strata_status *strata_js_flush(strata_db *db);

@@ -255,6 +255,54 @@ export class Database {
     n.check(n.m._strata_js_write(this.#db, n.inPtr, len, parts.length / 3, sync), 'batch');
   }
 
+  // db.ingest(sortedEntries): bulk ingestion (strata_ingest_*) of [key, value] pairs, keys
+  // ascending, from an array or any (async) iterable, straight into last-level tables (and blob
+  // files) without journal or memtable: for the initial load of a database that holds no tables
+  // yet. Entries are older than every write (a key put before or after wins). Nothing shows until
+  // the whole stream is in; on any error nothing is installed. Resolves to the entries loaded.
+  async ingest(entries) {
+    this.#ensureOpen('ingest');
+    if (entries === null || typeof entries !== 'object' ||
+        (typeof entries[Symbol.iterator] !== 'function' && typeof entries[Symbol.asyncIterator] !== 'function')) {
+      throw invalid('ingest expects an array or an iterable of [key, value] pairs');
+    }
+    const n = this.#native;
+    n.check(n.m._strata_js_ingest_begin(this.#db, n.words), 'ingest');
+    const handle = n.word(0);
+    const limits = n.limits;
+    let parts = [];
+    let bytes = 0;
+    let i = 0;
+    const flushChunk = () => {
+      if (!parts.length) return;
+      n.ensureIn(batchSize(parts, n.batch));
+      const len = encodeBatch(n.m.HEAPU8, n.inPtr, parts, n.batch);
+      n.check(n.m._strata_js_ingest_add(handle, n.inPtr, len, parts.length / 3), 'ingest');
+      parts = [];
+      bytes = 0;
+    };
+    try {
+      for await (const entry of entries) {
+        this.#ensureOpen('ingest'); // closing meanwhile abandoned the ingest (and freed the module)
+        if (!Array.isArray(entry) || entry.length !== 2) throw invalid(`ingest entry ${i} must be a [key, value] pair`);
+        const k = n.checkKey(entry[0]);
+        const v = n.checkValue(entry[1], k);
+        parts.push(n.batch.OP_PUT.value, toBytes(k), toBytes(v));
+        bytes += limits.BATCH_ITEM_OVERHEAD + parts[parts.length - 2].length + parts[parts.length - 1].length;
+        i++;
+        // chunks of at most one batch's bytes: the wasm input buffer stays bounded
+        if (bytes >= limits.BATCH_BYTES_MAX / 16 || parts.length / 3 >= 4096) flushChunk();
+      }
+      flushChunk();
+    } catch (err) {
+      if (this.#status === 'open') n.m._strata_js_ingest_abandon(handle);
+      throw err;
+    }
+    this.#ensureOpen('ingest');
+    n.check(n.m._strata_js_ingest_finish(handle, n.words), 'ingest');
+    return n.word(0) + n.word(1) * 2 ** 32;
+  }
+
   snapshot() {
     this.#ensureOpen('snapshot');
     const n = this.#native;

@@ -211,6 +211,10 @@ export interface Database extends Reader {
   snapshot(): Snapshot;
   clear(options?: RangeOptions): Promise<void>;
   flush(): Promise<void>;
+  /** Bulk ingestion of [key, value] pairs in ascending key order into a database that holds no
+   * tables yet (straight into last-level tables, skipping journal and memtable); entries are
+   * older than every write. Resolves to the number of entries loaded. */
+  ingest(entries: Iterable<[KeyLike, ValueLike]> | AsyncIterable<[KeyLike, ValueLike]>): Promise<number>;
   /** strata_resume: retries failed background work (a full disk with room again, ...) now; rejects while the error persists. */
   resume(): Promise<void>;
   /** strata_compact: the strategy's pending compactions, or with { major: true } everything into one run in the last level. */

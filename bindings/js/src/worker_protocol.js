@@ -23,6 +23,7 @@ export const PROTOCOL = Object.freeze({
     has: { send: 'call', options: 1, result: 'value', read: true },
     clear: { send: 'call', options: 0, result: 'none' },
     flush: { send: 'call', result: 'none' },
+    ingest: { send: 'call', result: 'value' }, // through the worker: an array of pairs (iterables do not clone)
     resume: { send: 'call', result: 'none' },
     compact: { send: 'call', result: 'none' },
     stats: { send: 'call', result: 'value' },
