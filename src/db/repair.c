@@ -779,6 +779,21 @@ static void repair_free(repair *r) {
   buffer_free(&r->log);
 }
 
+/* Repair rebuilds tables and a manifest but not yet the blob files of key-value separation: a
+ * folder with a blobs/ folder is refused before anything changes, rather than rebuilt into one
+ * whose value handles point nowhere. */
+static strata_status *refuse_blobs(repair *r) {
+  char *blobs = vfs_path_join(r->dir, DB_DIR_BLOBS);
+  if (!blobs) return status_no_memory();
+  int exists = 0, is_dir = 0;
+  strata_status *st = vfs_exists(r->fs, blobs, &exists, &is_dir);
+  if (!st && exists)
+    st = status_new(STRATA_NOT_SUPPORTED, "%s: repair does not handle key-value separated databases (blob files) yet",
+                    blobs);
+  free(blobs);
+  return st;
+}
+
 strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out) {
   ARG_NOT_NULL(out);
   memset(out, 0, sizeof *out);
@@ -822,6 +837,7 @@ strata_status *strata_repair(const char *path, const strata_options *opts, strat
   }
   if (!st) st = table_writer_options_validate(&r.wo);
   if (!st) st = check_folder(&r);
+  if (!st) st = refuse_blobs(&r);
   vfs_lock *lock = NULL;
   char *lock_path = st ? NULL : vfs_path_join(r.dir, DB_FILE_LOCK);
   if (!st && !lock_path) st = status_no_memory();

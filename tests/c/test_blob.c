@@ -744,6 +744,26 @@ static void a_missing_blob_file_fails_the_open(void) {
   strata_status_free(st);
 }
 
+/* Repair does not rebuild blob files yet: it refuses, and the database is left as it was. */
+static void repair_refuses_a_separated_database_and_changes_nothing(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  CHECK_OK(put_gen(db, "a", 300, 1));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_close(db));
+  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+  strata_repair_report rep;
+  strata_status *st = strata_repair(dir, o, &rep);
+  strata_options_free(o);
+  CHECK(strata_status_code(st) == STRATA_NOT_SUPPORTED);
+  CHECK(strstr(strata_status_message(st), "key-value separated") != NULL);
+  strata_status_free(st);
+  strata_repair_report_clear(&rep);
+  CHECK_OK(open_sep(&db));
+  CHECK(reads_gen(db, NULL, "a", 300, 1));
+  CHECK_OK(strata_close(db));
+}
+
 int main(void) {
   RUN(kv_separation_options_out_of_range_are_refused);
   harness_run_variant("reopening_with_the_other_mode_is_refused", "posix", setup_posix,
@@ -773,6 +793,8 @@ int main(void) {
   RUN(a_power_cut_at_every_step_of_a_relocation_loses_nothing);
   harness_run_variant("every_byte_flip_of_a_blob_file_is_detected", "memory", setup_memory,
                       every_byte_flip_of_a_blob_file_is_detected, teardown);
+  harness_run_variant("repair_refuses_a_separated_database_and_changes_nothing", "posix", setup_posix,
+                      repair_refuses_a_separated_database_and_changes_nothing, teardown);
   harness_run_variant("a_missing_blob_file_fails_the_open", "posix", setup_posix, a_missing_blob_file_fails_the_open,
                       teardown);
   return harness_finish();
