@@ -59,8 +59,6 @@ static void make_value(char *buf, size_t len, const char *k, int g) {
   for (const char *p = k; *p; p++) r.state = r.state * 131 + (unsigned char)*p;
   for (size_t i = 0; i < len; i++)
     buf[i] = (char)(i & 1 ? 'a' + harness_rng_next(&r) % 26 : 'a' + (i / 2) % 26);
-  if (len >= 8) snprintf(buf, 8, "%s:%d", k, g);
-  if (len >= 8) buf[7] = '|';
 }
 
 static strata_status *put_gen(strata_db *db, const char *k, size_t len, int g) {
