@@ -1,5 +1,6 @@
 /* tree_read.c -- point reads and iterators over a super version. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "../blob/blob_handle.h"
 #include "../table/bloom.h"
@@ -89,19 +90,18 @@ static strata_status *get_stored(tree *t, super_version *sv, slice key, uint64_t
 
 strata_status *tree_get(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found, buffer *value) {
   int handle = 0;
-  buffer h;
-  buffer_init(&h);
   /* one super version for both steps: it keeps the blob file listed (and on disk) while it reads */
   super_version *own = sv ? NULL : tree_for_snapshot(t, snapshot);
-  strata_status *st = get_stored(t, sv ? sv : own, key, snapshot, found, &handle, &h);
-  if (!st && *found && handle) {
-    st = tree_resolve_value(t, key, buffer_slice(&h), value);
-    buffer_free(&h);
-  } else if (!st && *found) {
-    buffer_free(value);
-    *value = h; /* the inline value, moved */
-  } else {
-    buffer_free(&h);
+  strata_status *st = get_stored(t, sv ? sv : own, key, snapshot, found, &handle, value);
+  if (!st && *found && handle) { /* the handle moves aside: the value replaces it in the caller's buffer */
+    uint8_t h[BLOB_HANDLE_MAX_SIZE];
+    size_t len = value->len;
+    if (len > sizeof h) {
+      st = status_new(STRATA_CORRUPTION, "a value handle of %zu bytes (at most %u)", len, BLOB_HANDLE_MAX_SIZE);
+    } else {
+      if (len) memcpy(h, value->data, len);
+      st = tree_resolve_value(t, key, slice_make(h, len), value);
+    }
   }
   super_version_unref(own);
   return st;
