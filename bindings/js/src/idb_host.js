@@ -205,12 +205,11 @@ export class IdbHost {
     return err && lastMessage && message.includes(lastMessage) ? err : null;
   }
 
-  // Between requests: retries a failed commit (resolves either way; the failure stays until a
-  // commit succeeds).
-  async prepare() {
-    if (this.#failure && this.#pending.size && !this.#inflight) {
-      await this.settle().catch(() => {});
-    }
+  // Between requests: after a failed commit, a promise that retries it (resolving either way;
+  // the failure stays until a commit succeeds); else null (nothing to wait for).
+  prepare() {
+    if (!this.#failure || !this.#pending.size || this.#inflight || this.#closed) return null;
+    return this.settle().catch(() => {});
   }
 
   // Resolves when every change made so far is committed (strict); rejects with the failed

@@ -250,6 +250,10 @@ export class OpfsHost {
       throw new StrataError('STRATA_IO', `OPFS database "${this.#name}" has ${count} files, more than maxHandles - 2 = ${this.#maxHandles - 2} this host may keep open`);
     }
     for (let i = 0; i < count; i++) await this.#addSlot(deadline);
+    if (best < 0 && this.#metas.some((h) => h.getSize() > 0)) {
+      throw new StrataError('STRATA_CORRUPTION', `OPFS database "${this.#name}": neither ${META_FILES.join(' nor ')} holds valid metadata ` +
+        `(sizes ${this.#metas.map((h) => h.getSize()).join(', ')} bytes): its files cannot be named; delete the database to start over`);
+    }
     if (best >= 0) {
       this.#generation = found[best].generation;
       const { dirs, files } = found[best].body;
@@ -272,7 +276,8 @@ export class OpfsHost {
       }
     }
     while (this.#slots.length < initialSlots) this.#pushFree(await this.#addSlot(deadline));
-    await this.prepare();
+    if (this.#needsGrowth()) this.#grow();
+    if (this.#growing) await this.#growing;
   }
 
   async #addSlot(deadline = Date.now()) {
@@ -302,11 +307,13 @@ export class OpfsHost {
     return !this.#closed && this.#free.length < this.#wantFree() && this.#slots.length + this.#metas.length < this.#maxHandles;
   }
 
-  // Between requests: grows the pool so the next request finds free slots. Never rejects for the
-  // growth itself (a failure shows later as "no free file" on the create that needed it).
-  async prepare() {
+  // Between requests: grows the pool so the next request finds free slots. Returns a promise
+  // when the request should wait (fewer than minFree slots free while the pool grows), else null
+  // (the growth goes on in the background). Never rejects for the growth itself (a failure shows
+  // later as "no free file" on the create that needed it).
+  prepare() {
     if (this.#needsGrowth()) this.#grow();
-    if (this.#growing) await this.#growing;
+    return this.#growing && this.#free.length < this.#minFree ? this.#growing : null;
   }
 
   #grow() {
