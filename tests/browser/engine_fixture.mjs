@@ -160,3 +160,16 @@ export function injectCommitFailures(name, n) {
   entry(name).host.injectCommitFailures(n);
   return true;
 }
+
+export async function tryResume(name) {
+  try {
+    await entry(name).db.resume();
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, code: err.code, message: err.message };
+  }
+}
+
+export function hostStats(name) {
+  return entry(name).host.stats;
+}

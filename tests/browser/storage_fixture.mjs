@@ -33,6 +33,7 @@ export async function conformance(backend, name, options = {}) {
 }
 
 export { listOpfsDatabases, deleteOpfsDatabase };
+export { listIdbDatabases, deleteIdbDatabase } from '../../bindings/js/src/idb_host.js';
 
 // Host calls made directly, as vfs_js.c makes them: C strings and an error buffer in wasm memory.
 function caller(native) {

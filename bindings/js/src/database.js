@@ -121,7 +121,8 @@ export class Database {
       if (this.#status !== 'open') return;
       try {
         if (this.#step(MAINTENANCE_BUDGET)) this.#scheduleMaintenance();
-        this.#settle()?.catch((err) => { this.#maintenanceError ??= err; });
+        // a failure stays with the host, which reports it at the next sync write or settle
+        this.#settle()?.catch(() => {});
       } catch (err) {
         this.#maintenanceError = err; // reported by the next write
       }

@@ -21,9 +21,10 @@
 // back unsynced writes. settle() resolves once every change made before it is committed; the JS
 // layer awaits it before it acknowledges a `sync: true` write, flush() or close(). A failed
 // transaction (QuotaExceededError: STRATA_QUOTA, the browser's error as cause) puts its changes
-// back as pending and rejects the settle() waiting for it; until a later commit succeeds (tried
-// by the next settle() or prepare()), the engine's durability calls fail with that error, and the
-// database stays open and readable.
+// back as pending, in order, and rejects the settle() waiting for it: that write is not
+// acknowledged (it may still be committed by a later retry, with everything before it). The next
+// request's prepare() and every settle() retry; nothing is retried in a loop meanwhile. The
+// database stays open and readable, and writable again once a commit succeeds.
 import { StrataError } from './errors.js';
 import { CODES, ERR_CAP, OPEN, checkLayout, hostError, isQuotaError, splitPath, writeList } from './host_common.js';
 import { LOCK_TIMEOUT_MS, acquireWebLock, webLockName, withWebLock } from './web_lock.js';
@@ -357,10 +358,12 @@ export class IdbHost {
     return hostError(code, message);
   }
 
-  // A durability point: the pending changes leave strict, at the end of this engine call. After
-  // a failed commit it fails with that error until a commit succeeds.
-  #durable(op, target) {
-    if (this.#failure) throw this.#failure;
+  // A durability point: the pending changes leave strict, at the end of this engine call. It
+  // never fails here, also after a failed commit: the engine treats a failed sync as the loss of
+  // its journal (it refuses every later write until reopened), while the changes are still whole
+  // here and go out with the next commit that succeeds; the failure reaches the caller through
+  // the settle() of its sync write.
+  #durable() {
     this.#strict = true;
     this.#schedule();
   }
@@ -475,7 +478,7 @@ export class IdbHost {
   sync(fd, errPtr) {
     try {
       const f = this.#fd(fd);
-      if (f.writable) this.#durable('sync', f.path);
+      if (f.writable) this.#durable();
       return 0;
     } catch (err) {
       return this.fail(err, errPtr, 'sync', this.#fds.get(fd)?.path ?? `fd ${fd}`);
@@ -594,7 +597,6 @@ export class IdbHost {
     try {
       if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `replace ${p}: is a folder`);
       if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `replace ${p}: no such folder ${splitPath(p)[0]}`);
-      if (this.#failure) throw this.#failure;
       const file = newFile();
       ensure(file, n);
       file.data.set(this.module.HEAPU8.subarray(data, data + n), 0);
@@ -603,7 +605,7 @@ export class IdbHost {
       this.#pending.delete(p);
       const c = this.#touch(p, file, 0, n);
       c.wipeFrom = 0;
-      this.#durable('replace', p);
+      this.#durable();
       return 0;
     } catch (err) {
       return this.fail(err, errPtr, 'replace', p);
@@ -614,7 +616,7 @@ export class IdbHost {
     const dir = norm(this.str(dirPtr));
     try {
       if (!this.#isDir(dir)) throw this.#err(CODES.NOT_FOUND, `sync_dir ${dir}: no such folder`);
-      this.#durable('sync_dir', dir);
+      this.#durable();
       return 0;
     } catch (err) {
       return this.fail(err, errPtr, 'sync_dir', dir);
