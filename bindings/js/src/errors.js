@@ -26,3 +26,21 @@ export function fromWire(e) {
   const original = Object.assign(new Error(e.message), { name: e.name ?? 'Error', code: e.code });
   return new StrataError('STRATA_IO', `${e.name ?? 'Error'}: ${e.message}`, { cause: original });
 }
+
+// The error of an aborted iterator (its `signal` option fired): named 'AbortError' as the web
+// platform's and Node's are, code 'ABORT_ERR' as Node's; the signal's reason is its cause.
+export function abortError(signal, what) {
+  const err = new Error(`${what}: the operation was aborted`, { cause: signal.reason });
+  err.name = 'AbortError';
+  err.code = 'ABORT_ERR';
+  return err;
+}
+
+// A `signal` option: undefined, or an AbortSignal (anything with a boolean `aborted`).
+export function checkSignal(signal, what) {
+  if (signal === undefined) return undefined;
+  if (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean') {
+    throw invalid(`${what}: signal must be an AbortSignal`);
+  }
+  return signal;
+}
