@@ -272,6 +272,11 @@ static strata_status *print_stats(strata_db *db, int with_recovery) {
   return NULL;
 }
 
+/* strata_compact_with_progress's reports, as the progress line. */
+static void compact_progress(void *ctx, uint64_t done, uint64_t total) {
+  cli_progress_update(ctx, done, total);
+}
+
 int cli_run_db_command(const cli_args *a) {
   strata_db *db = NULL;
   strata_status *st = open_db(a, a->command == CLI_PUT, &db);
@@ -307,7 +312,10 @@ int cli_run_db_command(const cli_args *a) {
     }
     case CLI_COMPACT: {
       double t0 = cli_now_ms();
-      st = strata_compact(db, 1);
+      cli_progress p;
+      cli_progress_start(&p, "compact", "bytes", 0);
+      st = strata_compact_with_progress(db, 1, compact_progress, &p);
+      if (!st) cli_progress_end(&p, p.total);
       if (!st) {
         printf("compact: done in %s (major: every table merged into one run in the last level)\n\n",
                cli_ms(cli_now_ms() - t0, t));
