@@ -122,7 +122,7 @@ test('a new project with only the tarball installed uses the API and strata-lsm/
     out.push(lvl.getSync('k').n, (await lvl.iterator().all()).length);
     await lvl.close();
     console.log(out.join(' '));`);
-  assert.equal(esm, '1 undefined [true,false] true 1 1');
+  assert.equal(esm, '1  [true,false] true 1 1', 'a, tmp (removed by the filter), hasMany, the last progress report, the level');
   const cjs = run('cjs.cjs', `
     const { open, StrataError } = require('strata-lsm');
     const { StrataLevel } = require('strata-lsm/level');
