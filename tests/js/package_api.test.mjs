@@ -381,6 +381,19 @@ describe('worker: true', () => {
   });
 });
 
+describe('errors', () => {
+  test('a failed system call is the cause, with its code, in-thread and from a worker', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'file'), 'not a folder');
+    for (const worker of [false, true]) {
+      await assert.rejects(open(path.join(dir, 'file', 'db'), { worker }), (e) => code('STRATA_INVALID_ARGUMENT', /ENOTDIR/)(e) &&
+        e.cause instanceof Error && e.cause.code === 'ENOTDIR' && typeof e.cause.syscall === (worker ? 'undefined' : 'string'));
+    }
+    const level = new StrataLevel(path.join(dir, 'file', 'db'));
+    await assert.rejects(level.open(), (e) => e.code === 'LEVEL_DATABASE_NOT_OPEN' && e.cause?.cause?.code === 'ENOTDIR');
+  });
+});
+
 test('CommonJS: require("strata-lsm") and require("strata-lsm/level") reach the same API', () => {
   const dir = tempDir();
   const script = path.join(dir, 'use.cjs');
