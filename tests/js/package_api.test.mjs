@@ -373,6 +373,10 @@ describe('worker: true', () => {
     ac.abort();
     await assert.rejects(it.next(), (e) => e.name === 'AbortError');
     assert.throws(() => db.getSync('x'), code('STRATA_NOT_SUPPORTED', /in-thread/));
+    const snap = db.snapshot();
+    assert.throws(() => snap.getSync('x'), code('STRATA_NOT_SUPPORTED', /in-thread/));
+    assert.deepEqual(await snap.hasMany(['x', 'nope']), [true, false]);
+    snap.close();
     await db.dropRange();
     assert.deepEqual(await db.keys().all(), [], 'the major compaction left one table, now dropped');
     await assert.rejects(db.dropRange({ limit: 1 }), code('STRATA_INVALID_ARGUMENT'));

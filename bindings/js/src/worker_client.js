@@ -229,6 +229,10 @@ class WorkerSnapshot extends WorkerHandle {
     return this._db === db;
   }
 
+  getSync() {
+    throw new StrataError('STRATA_NOT_SUPPORTED', 'snapshot.getSync needs an in-thread database (with worker: true every read is asynchronous; use get)');
+  }
+
   async [asyncDispose]() {
     this.close();
   }
