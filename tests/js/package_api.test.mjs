@@ -197,7 +197,7 @@ describe('compaction filters', () => {
     assert.deepEqual(fs.readdirSync(dir), [], 'refused before anything was created');
   });
 
-  test('threads: true runs the filter on the calling thread for background and manual compactions', { timeout: 60000 }, async () => {
+  test('threads: true runs the filter on the calling thread for background and manual compactions, and reports progress', { timeout: 60000 }, async () => {
     const db = await open(tempDir(), {
       ...SMALL, threads: true, compaction: { strategy: 'leveled', level0Trigger: 2, tableTargetSize: 4096 },
       compactionFilter: (k, v) => (k.endsWith('7') ? 'remove' : { replace: v.toUpperCase() }),
@@ -206,7 +206,9 @@ describe('compaction filters', () => {
       await fill(db, 0, 400, (i) => `r${round}-${i}`);
       await db.flush();
     }
-    await db.compact({ major: true });
+    const reports = [];
+    await db.compact({ major: true, onProgress: (p) => reports.push(p) });
+    assert.ok(reports.length >= 1 && reports.at(-1).bytesDone === reports.at(-1).bytesTotal, 'progress in the pthreads build');
     const all = await db.iterator().all();
     assert.equal(all.length, 360);
     assert.ok(all.every(([k, v]) => !k.endsWith('7') && v === v.toUpperCase() && v.startsWith('R5-')), JSON.stringify(all.slice(0, 3)));
