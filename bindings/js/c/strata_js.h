@@ -71,7 +71,8 @@ void strata_js_snapshot_release(strata_snapshot *snap);
 strata_status *strata_js_flush(strata_db *db);
 strata_status *strata_js_compact(strata_db *db, int major);
 /* strata_compact_with_progress; each report calls the strata_js_host_progress import (which runs
- * Module.strataProgress) with done and total as doubles. */
+ * Module.strataProgress, set by progress.js's withProgress) with done and total as doubles. Other
+ * long calls (ingest, import) pass the same strata_progress_fn (js_progress in strata_js.c). */
 strata_status *strata_js_compact_progress(strata_db *db, int major);
 strata_status *strata_js_maintenance_step(strata_db *db, double budget_bytes, uint32_t *more);
 /* strata_get_stats into *out; JS reads the fields by their described offsets. */
