@@ -132,21 +132,27 @@ static void slot_path(char *buf, size_t cap, const char *dir, uint64_t epoch) {
   snprintf(buf, cap, "%s/%s", dir, db_files_manifest_slot((unsigned)(epoch & 1)));
 }
 
+strata_status *manifest_encode_slot(const manifest_state *m, uint64_t epoch, buffer *file) {
+  buffer_clear(file);
+  strata_status *st = buffer_append_fixed32(file, SLOT_MAGIC);
+  if (!st) st = buffer_append_fixed32(file, SLOT_FORMAT);
+  if (!st) st = buffer_append_fixed64(file, epoch);
+  if (!st) st = buffer_append_fixed64(file, 0); /* payload length, patched below */
+  if (!st) st = manifest_encode(m, file);
+  if (!st) {
+    encode_fixed64(file->data + 16, file->len - SLOT_HEADER);
+    checksum128 sum = checksum128_of(file->data, file->len);
+    st = buffer_append_fixed64(file, sum.low);
+    if (!st) st = buffer_append_fixed64(file, sum.high);
+  }
+  return st;
+}
+
 strata_status *manifest_write(vfs *v, const char *dir, uint64_t *epoch, const manifest_state *m) {
   buffer file;
   buffer_init(&file);
   uint64_t next_epoch = *epoch + 1;
-  strata_status *st = buffer_append_fixed32(&file, SLOT_MAGIC);
-  if (!st) st = buffer_append_fixed32(&file, SLOT_FORMAT);
-  if (!st) st = buffer_append_fixed64(&file, next_epoch);
-  if (!st) st = buffer_append_fixed64(&file, 0); /* payload length, patched below */
-  if (!st) st = manifest_encode(m, &file);
-  if (!st) {
-    encode_fixed64(file.data + 16, file.len - SLOT_HEADER);
-    checksum128 sum = checksum128_of(file.data, file.len);
-    st = buffer_append_fixed64(&file, sum.low);
-    if (!st) st = buffer_append_fixed64(&file, sum.high);
-  }
+  strata_status *st = manifest_encode_slot(m, next_epoch, &file);
   char path[4096];
   slot_path(path, sizeof path, dir, next_epoch);
   vfs_file *f = NULL;

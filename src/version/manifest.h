@@ -53,6 +53,9 @@ typedef struct manifest_read_info {
 STRATA_MUST_USE strata_status *manifest_encode(const manifest_state *m, buffer *payload);
 STRATA_MUST_USE strata_status *manifest_decode(slice payload, manifest_state *out);
 
+/* The whole slot file for `epoch` holding the state (header, payload, checksum), into `file`
+ * (replacing its contents): what manifest_write writes, for a database image to carry. */
+STRATA_MUST_USE strata_status *manifest_encode_slot(const manifest_state *m, uint64_t epoch, buffer *file);
 /* Writes the state into the slot for epoch *epoch + 1 and syncs it; on success *epoch advances. */
 STRATA_MUST_USE strata_status *manifest_write(vfs *v, const char *dir, uint64_t *epoch, const manifest_state *m);
 
