@@ -41,7 +41,7 @@ static strata_status *check_is_database(const char *dir) {
   return st;
 }
 
-static strata_status *open_db(const cli_args *a, int create, strata_db **db) {
+strata_status *cli_open_db(const cli_args *a, int create, strata_db **db) {
   if (!create) STATUS_TRY(check_is_database(a->dir));
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
@@ -274,7 +274,7 @@ static strata_status *print_stats(strata_db *db, int with_recovery) {
 
 int cli_run_db_command(const cli_args *a) {
   strata_db *db = NULL;
-  strata_status *st = open_db(a, a->command == CLI_PUT, &db);
+  strata_status *st = cli_open_db(a, a->command == CLI_PUT, &db);
   if (st) return cli_report(st);
   int rc = 0;
   char t[32];

@@ -31,6 +31,7 @@
  *   db_compaction.c -> db.c (strata_flush), scheduler.c, db_read.c
  *   db_read.c -> db.c (argument checks), scheduler.c (counters)
  *   repair.c -> options.c                    all of them -> handle.c
+ *   db_export.c -> scheduler.c (journal pins)  db_import.c -> nothing else in src/db/
  * (tests/js/architecture.test.mjs checks that the calls between these files form no cycle)
  * scheduler.c calls nothing in src/db/: it knows the tree, the compactor and the journal folder.
  *

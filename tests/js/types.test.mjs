@@ -24,7 +24,7 @@ function compile(source) {
 
 test('index.d.ts and level.d.ts type a consumer using every method', { skip: !fs.existsSync(tsc) && 'typescript not installed' }, () => {
   const r = compile(`
-    import { open, StrataError, type Database, type Stats } from 'strata-lsm';
+    import { open, importDatabase, StrataError, type Database, type DatabaseImage, type Stats } from 'strata-lsm';
     import { StrataLevel } from 'strata-lsm/level';
     async function main(): Promise<void> {
       const db: Database = await open('./x', { compression: 'lz4', memtableSize: 1 << 20, sync: true, threads: false });
@@ -47,6 +47,11 @@ test('index.d.ts and level.d.ts type a consumer using every method', { skip: !fs
       await db.compact({ major: true });
       const s: Stats = db.stats();
       const wa: number = s.writeAmplification + s.levels[0].tables + s.cache.hits;
+      const image: DatabaseImage = db.export({ chunkSize: 1 << 16, onProgress: ({ done, total }) => void (done + total) });
+      for await (const chunk of image) void chunk.byteLength;
+      const bytes: Uint8Array = await db.exportBytes();
+      await importDatabase('./copy', bytes, { onProgress: (p) => void p.done });
+      await importDatabase('./copy2', db.export().stream());
       await db.close();
       const w = await open('./w', { worker: true });
       const ws: Stats = await w.stats();

@@ -4,6 +4,7 @@
 // built-ins: the Node entry (index.js) resolves the path and passes the Node storage host.
 import { batchSize, decodeBytes, decodeRecovery, decodeRepair, decodeStats, encodeBatch, readStruct, writeCompaction } from './codecs.js';
 import { invalid, notOpen } from './errors.js';
+import { beginExport, imageBytes } from './image.js';
 import { Iterator } from './iterator.js';
 import { describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
 import { Snapshot } from './snapshot.js';
@@ -75,6 +76,7 @@ export class Database {
   #status = 'open';
   #iterators = new Set();
   #snapshots = new Set();
+  #exports = new Set(); // images being read (image.js): ended before the database closes
   #maintenance = null; // the pending setImmediate
   #maintenanceError = null;
   #opts;
@@ -355,6 +357,21 @@ export class Database {
     this.#afterWrite(); // sealed memtables or new level-0 tables may remain (minor compaction)
   }
 
+  // The database's image (docs/IMAGE.md) as of now: writes after this call are not in it. An
+  // async iterable of Uint8Array chunks with `total` bytes (and stream() for a ReadableStream);
+  // options: chunkSize (bytes, default 1 MiB), onProgress({ done, total }) after each chunk.
+  export(options = {}) {
+    this.#ensureOpen('export');
+    const image = beginExport(this.#native, this.#db, options, (i) => this.#exports.delete(i));
+    this.#exports.add(image);
+    return image;
+  }
+
+  // The image as one Uint8Array (the same options).
+  async exportBytes(options = {}) {
+    return imageBytes(this.export(options));
+  }
+
   stats() {
     this.#ensureOpen('stats');
     const n = this.#native;
@@ -373,6 +390,7 @@ export class Database {
       this.#maintenance = null;
       for (const it of [...this.#iterators]) it._release();
       for (const s of [...this.#snapshots]) s._release();
+      for (const i of [...this.#exports]) i._release();
       const n = this.#native;
       let err;
       try {

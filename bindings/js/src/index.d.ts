@@ -169,6 +169,36 @@ export interface RecoveryReport {
   readonly obsoleteFilesRemoved: number;
 }
 
+/** Progress of a long operation: bytes done of total (total is 0 while unknown). */
+export interface Progress { done: number; total: number }
+export interface ExportOptions {
+  /** Bytes per chunk, 1 .. 64 MiB (default 1 MiB). */
+  chunkSize?: number;
+  /** Called after each chunk. */
+  onProgress?: (progress: Progress) => void;
+}
+/** A database image (docs/IMAGE.md) pinned when db.export() was called: later writes are not in it. */
+export interface DatabaseImage extends AsyncIterableIterator<Uint8Array> {
+  /** The image's length in bytes. */
+  readonly total: number;
+  /** Bytes read so far. */
+  readonly done: number;
+  /** The next chunk (a copy), or null once the image is complete. */
+  read(): Uint8Array | null;
+  /** The chunks as a ReadableStream. */
+  stream(): ReadableStream<Uint8Array>;
+  /** Ends the pin (also done by reading to the end, by return(), and by closing the database). */
+  close(): Promise<void>;
+}
+export interface ImportOptions {
+  /** Called after each piece of the image was written. */
+  onProgress?: (progress: Progress) => void;
+}
+/** An image as importDatabase() takes it. */
+export type ImageSource =
+  | Uint8Array | ArrayBuffer | ArrayBufferView
+  | Iterable<Uint8Array> | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+
 export interface Database extends Reader {
   readonly location: string;
   /** What recovery did when this handle was opened. */
@@ -188,11 +218,16 @@ export interface Database extends Reader {
   /** strata_compact: the strategy's pending compactions, or with { major: true } everything into one run in the last level. */
   compact(options?: CompactOptions): Promise<void>;
   stats(): Stats;
+  /** The database as one image file, pinned now (writes continue meanwhile): chunks to read. */
+  export(options?: ExportOptions): DatabaseImage;
+  /** The image as one Uint8Array. */
+  exportBytes(options?: ExportOptions): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
-/** The database behind open(location, { worker: true }): the same, but stats() is asynchronous. */
-export interface WorkerDatabase extends Omit<Database, 'stats'> {
+/** The database behind open(location, { worker: true }): the same, but stats() is asynchronous
+ * (export is not offered through the worker yet). */
+export interface WorkerDatabase extends Omit<Database, 'stats' | 'export' | 'exportBytes'> {
   stats(): Promise<Stats>;
 }
 
@@ -223,5 +258,10 @@ export interface RepairReport {
 /** Rebuilds a database that no longer opens from the files that verify (the database must be closed). */
 export function repairDatabase(location: string, options?: Record<string, never>): Promise<RepairReport>;
 
-declare const _default: { open: typeof open; repairDatabase: typeof repairDatabase; StrataError: typeof StrataError };
+/** Creates the database in `location` (a missing or empty folder) from an image; a damaged or truncated image is STRATA_CORRUPTION and leaves nothing behind. */
+export function importDatabase(location: string, image: ImageSource, options?: ImportOptions): Promise<void>;
+
+declare const _default: {
+  open: typeof open; repairDatabase: typeof repairDatabase; importDatabase: typeof importDatabase; StrataError: typeof StrataError;
+};
 export default _default;
