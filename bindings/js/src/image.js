@@ -179,6 +179,16 @@ async function* chunksOf(source) {
 // native is freed afterwards. Everything is verified by the engine: a damaged or truncated image
 // is STRATA_CORRUPTION, and nothing is left in `where`.
 export async function importWith(native, where, source, options = {}) {
+  try {
+    await importInto(native, where, source, options);
+  } finally {
+    native.free();
+  }
+}
+
+// The same on a native that stays loaded: a memory backend's database is opened afterwards on
+// the same native (openDatabase), since its files live in that instance only.
+export async function importInto(native, where, source, options = {}) {
   const onProgress = checkProgress(options, 'importDatabase');
   const m = native.m;
   let cpath = 0;
@@ -207,6 +217,5 @@ export async function importWith(native, where, source, options = {}) {
   } finally {
     if (handle) m._strata_js_import_abort(handle);
     if (cpath) m._free(cpath);
-    native.free();
   }
 }
