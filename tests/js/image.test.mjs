@@ -171,6 +171,23 @@ test('closing the database ends its exports; bad export options are refused', as
   assert.throws(() => db.export(), { code: 'STRATA_NOT_OPEN' });
 });
 
+test('a worker database exports its image whole', async () => {
+  const dir = tempDir('strata-image-');
+  const a = path.join(dir, 'a');
+  const db = await open(a, { memtableSize: 64 << 10 });
+  await fill(db, 500);
+  const expected = await contents(db);
+  await db.close();
+  const w = await open(a, { worker: true });
+  const bytes = await w.exportBytes({ chunkSize: 1000 });
+  await assert.rejects(w.exportBytes({ onProgress: () => {} }), 'a function does not cross to the worker');
+  await w.close();
+  assert.ok(bytes instanceof Uint8Array && bytes.length > 0);
+  const b = path.join(dir, 'b');
+  await importDatabase(b, bytes);
+  assert.deepEqual(await contentsAt(b), expected);
+});
+
 test('round trip Node -> native CLI -> WASI CLI -> Node keeps identical contents',
   { skip: !fs.existsSync(nativeTool) && 'build/native/strata is not built' }, async () => {
     const dir = tempDir('strata-image-');

@@ -225,9 +225,10 @@ export interface Database extends Reader {
   close(): Promise<void>;
 }
 
-/** The database behind open(location, { worker: true }): the same, but stats() is asynchronous
- * (export is not offered through the worker yet). */
+/** The database behind open(location, { worker: true }): the same, but stats() is asynchronous,
+ * and the image comes whole from exportBytes() (export() as chunks is not offered through the worker). */
 export interface WorkerDatabase extends Omit<Database, 'stats' | 'export' | 'exportBytes'> {
+  exportBytes(options?: { chunkSize?: number }): Promise<Uint8Array>;
   stats(): Promise<Stats>;
 }
 
