@@ -237,6 +237,53 @@ static void image_excludes_writes_after_the_pin(void) {
   free(b);
 }
 
+/* With the background threads flushing and compacting while the image is read (threaded
+ * builds; others run maintenance steps), the image still holds the pinned moment. */
+static void image_export_while_background_work_runs(void) {
+  char *a = child("a"), *b = child("b");
+  strata_options *o = options_on(fs);
+  strata_options_set_background_threads(o, 1);
+  strata_db *db = NULL;
+  strata_status *st = strata_open(a, o, &db);
+  strata_options_free(o);
+  CHECK_OK(st);
+  CHECK_OK(fill(db, 1500));
+  uint64_t h = 0, n = 0;
+  CHECK_OK(content_hash(db, NULL, &h, &n));
+  strata_export *e = NULL;
+  CHECK_OK(strata_export_begin(db, &e));
+  mem_sink image = {0};
+  uint8_t buf[1000];
+  int round = 0;
+  for (size_t got = 1; got > 0; round++) {
+    for (int i = 0; i < 40; i++) { /* enough to fill memtables: flushes and compactions follow */
+      char k[32], v[64];
+      snprintf(k, sizeof k, "key%05d", (round * 40 + i) % 1500);
+      snprintf(v, sizeof v, "rewritten in round %d, %032d", round, i);
+      CHECK_OK(put_str(db, k, v));
+    }
+    int more = 0;
+    CHECK_OK(strata_maintenance_step(db, 1 << 20, &more));
+    CHECK_OK(strata_export_read(e, buf, sizeof buf, &got));
+    CHECK(to_memory(&image, buf, got) == 0);
+  }
+  strata_export_end(e);
+  strata_stats stats;
+  CHECK_OK(strata_get_stats(db, &stats));
+  CHECK(stats.flushes > 1); /* the tables and journals changed under the export */
+  CHECK_OK(strata_close(db));
+  o = options_on(fs);
+  st = strata_import(b, o, image.data, image.len);
+  strata_options_free(o);
+  CHECK_OK(st);
+  int same = 0;
+  CHECK_OK(expect_contents(fs, b, h, n, &same));
+  CHECK(same);
+  free(image.data);
+  free(a);
+  free(b);
+}
+
 /* A small image: one table and a journal. */
 static strata_status *small_image(mem_sink *image, uint64_t *h, uint64_t *n) {
   char *a = child("small");
@@ -474,6 +521,8 @@ int main(void) {
                       image_round_trip_keeps_tables_journal_data_and_deletes, teardown);
   harness_run_variant("image_excludes_writes_after_the_pin", "memory", setup_memory,
                       image_excludes_writes_after_the_pin, teardown);
+  harness_run_variant("image_export_while_background_work_runs", "posix", setup_posix,
+                      image_export_while_background_work_runs, teardown);
   harness_run_variant("image_byte_flip_is_refused", "memory", setup_memory, image_byte_flip_is_refused, teardown);
   harness_run_variant("image_truncated_at_every_length_is_refused", "memory", setup_memory,
                       image_truncated_at_every_length_is_refused, teardown);
