@@ -109,7 +109,7 @@ void image_reader_free(image_reader *r) {
 uint64_t image_reader_offset(const image_reader *r) { return r->offset; }
 uint64_t image_reader_total(const image_reader *r) { return r->have_header ? r->header.image_length : 0; }
 
-#define CORRUPT(r, ...) status_new(STRATA_CORRUPTION, __VA_ARGS__)
+#define CORRUPT(r, ...) ((void)(r), status_new(STRATA_CORRUPTION, __VA_ARGS__))
 #define ULL(x) ((unsigned long long)(x))
 
 static strata_status *check_header(image_reader *r) {
@@ -191,6 +191,9 @@ static strata_status *check_entry_rest(image_reader *r) {
   /* the data, its checksum, the trailer and every later entry must fit in the image */
   uint64_t after = r->offset; /* the first data byte */
   uint64_t later = (uint64_t)(r->header.file_count - r->entries_seen - 1) * image_entry_overhead(1);
+  if (after > r->header.image_length)
+    return CORRUPT(r, "database image: entry %u at offset %llu: %s ends past the image's %llu bytes", r->entries_seen,
+                   ULL(at), e->name, ULL(r->header.image_length));
   uint64_t room = r->header.image_length - after;
   if (room < IMAGE_DATA_SUM + IMAGE_TRAILER_SIZE + later ||
       e->length > room - IMAGE_DATA_SUM - IMAGE_TRAILER_SIZE - later)
@@ -251,6 +254,10 @@ static strata_status *part_done(image_reader *r) {
     if (!r->file_sum) return status_no_memory();
     r->data_left = r->entry.length;
     r->state = R_DATA;
+    if (r->data_left == 0) { /* an empty file: its checksum follows at once */
+      r->state = R_DATA_SUM;
+      r->want = IMAGE_DATA_SUM;
+    }
     return NULL;
   case R_DATA_SUM:
     STATUS_TRY(check_data_sum(r));
