@@ -321,7 +321,7 @@ void strata_export_end(strata_export *e) {
 }
 
 strata_status *strata_export_to(strata_db *db, strata_image_sink sink, void *ctx) {
-  ARG_NOT_NULL(sink);
+  if (!sink) return status_new(STRATA_INVALID_ARGUMENT, "strata_export_to: sink is NULL"); /* a function: not ARG_NOT_NULL */
   strata_export *e = NULL;
   STATUS_TRY(strata_export_begin(db, &e));
   enum { CHUNK = 1 << 16 };
