@@ -4,16 +4,20 @@
  * The folder must be missing (it is created) or empty; its lock is held throughout, so no open
  * sees it half-written. The image reader checks each part as it arrives; tables and journals are
  * written as their bytes come (each file verified against its checksum at its end), the manifest
- * is kept in memory and written last, once the trailer verified the whole image: until then the
- * folder holds no manifest and is not a database. Any failure removes what the import made --
+ * is kept in memory and written last, once the trailer verified the whole image and the manifest
+ * was checked against the files (it lists exactly the image's tables, with their sizes; no
+ * journal lies below its journal_min; its slot is its epoch's): until then the folder holds no
+ * manifest and is not a database. Any failure removes what the import made --
  * the folder, if it created it, or everything in it otherwise -- so nothing is left behind.
  * Folder entries are synced before the manifest is written, and the manifest before success.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../image/image_format.h"
 #include "../util/db_files.h"
+#include "../version/manifest.h"
 #include "db_internal.h"
 
 struct strata_importer {
@@ -31,20 +35,39 @@ struct strata_importer {
   int is_manifest;
   buffer manifest;
   char manifest_name[DB_FILE_NAME_MAX + 1];
+  uint64_t manifest_slot;
+  uint32_t level_count;  /* the header's */
+  image_entry *files;    /* the tables and journals written, in image order (ascending) */
+  size_t file_count, file_cap;
   strata_status *error; /* the first failure: finish reports it */
 };
 
 /* --- the reader's callbacks -------------------------------------------------------------- */
+
+static strata_status *on_header(void *ctx, const image_header *h) {
+  strata_importer *im = ctx;
+  im->level_count = h->level_count;
+  return NULL;
+}
 
 static strata_status *on_file_begin(void *ctx, const image_entry *e) {
   strata_importer *im = ctx;
   if (e->kind == DB_FILE_MANIFEST) {
     im->is_manifest = 1;
     memcpy(im->manifest_name, e->name, e->name_len + 1);
+    im->manifest_slot = e->number;
     buffer_clear(&im->manifest);
     return NULL;
   }
   im->is_manifest = 0;
+  if (im->file_count == im->file_cap) {
+    size_t cap = im->file_cap ? im->file_cap * 2 : 16;
+    image_entry *p = realloc(im->files, cap * sizeof *p);
+    if (!p) return status_no_memory();
+    im->files = p;
+    im->file_cap = cap;
+  }
+  im->files[im->file_count++] = *e;
   im->file_path = vfs_path_join(im->path, e->name);
   if (!im->file_path) return status_no_memory();
   strata_status *st = vfs_open(im->fs, im->file_path, VFS_OPEN_WRITE | VFS_OPEN_CREATE | VFS_OPEN_EXCLUSIVE, &im->file);
@@ -73,7 +96,67 @@ static strata_status *on_file_end(void *ctx, const image_entry *e) {
   return st;
 }
 
-static const image_reader_callbacks import_callbacks = {NULL, on_file_begin, on_file_data, on_file_end};
+static const image_reader_callbacks import_callbacks = {on_header, on_file_begin, on_file_data, on_file_end};
+
+/* The tables and journals in the image, tables first, each kind ascending (the reader's order). */
+static const image_entry *find_table(const strata_importer *im, uint64_t id) {
+  size_t lo = 0, hi = im->file_count;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const image_entry *e = &im->files[mid];
+    if (e->kind == DB_FILE_TABLE && e->number == id) return e;
+    if (e->kind == DB_FILE_TABLE && e->number < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return NULL;
+}
+
+/* The manifest against the files: the version lists exactly the image's tables, with their sizes;
+ * no journal is below journal_min; the slot is its epoch's; the level count is the header's. */
+static strata_status *check_manifest(strata_importer *im) {
+  manifest_state m;
+  uint64_t epoch = 0;
+  char what[64];
+  snprintf(what, sizeof what, "database image: %s", im->manifest_name);
+  STATUS_TRY(manifest_decode_slot(buffer_slice(&im->manifest), what, &epoch, &m));
+  strata_status *st = NULL;
+  const version *v = m.version;
+  size_t listed = 0;
+  if ((epoch & 1) != im->manifest_slot)
+    st = status_new(STRATA_CORRUPTION, "%s holds epoch %llu, which belongs in the other slot", what,
+                    (unsigned long long)epoch);
+  if (!st && v->level_count != im->level_count)
+    st = status_new(STRATA_CORRUPTION, "%s has %u levels; the image's header says %u", what, v->level_count,
+                    im->level_count);
+  for (unsigned l = 0; l < v->level_count && !st; l++)
+    for (size_t r = 0; r < v->levels[l].run_count && !st; r++)
+      for (size_t i = 0; i < v->levels[l].runs[r].count && !st; i++) {
+        const table_info *t = v->levels[l].runs[r].tables[i];
+        const image_entry *e = find_table(im, t->id);
+        listed++;
+        if (!e)
+          st = status_new(STRATA_CORRUPTION, "%s lists table %llu, which the image does not hold", what,
+                          (unsigned long long)t->id);
+        else if (e->length != t->file_size)
+          st = status_new(STRATA_CORRUPTION, "%s records %llu bytes for table %llu; the image holds %llu", what,
+                          (unsigned long long)t->file_size, (unsigned long long)t->id, (unsigned long long)e->length);
+      }
+  size_t tables = 0;
+  for (size_t i = 0; i < im->file_count && !st; i++) {
+    const image_entry *e = &im->files[i];
+    if (e->kind == DB_FILE_TABLE) tables++;
+    else if (e->number < m.journal_min)
+      st = status_new(STRATA_CORRUPTION, "database image: %s is below %s's journal_min %llu", e->name,
+                      im->manifest_name, (unsigned long long)m.journal_min);
+  }
+  if (!st && v->blob_count)
+    st = status_new(STRATA_CORRUPTION, "%s lists blob files, which an image does not hold", what);
+  if (!st && tables != listed)
+    st = status_new(STRATA_CORRUPTION, "database image: %zu tables, of which %s lists %zu", tables,
+                    im->manifest_name, listed);
+  manifest_state_clear(&m);
+  return st;
+}
 
 /* --- the folder -------------------------------------------------------------------------- */
 
@@ -142,6 +225,7 @@ static void importer_free(strata_importer *im) {
   image_reader_free(im->reader);
   if (im->owns_fs) vfs_destroy(im->fs);
   buffer_free(&im->manifest);
+  free(im->files);
   free(im->file_path);
   free(im->path);
   strata_status_free(im->error);
@@ -251,6 +335,7 @@ strata_status *strata_importer_finish(strata_importer *im) {
   HANDLE_CHECK(im, HANDLE_IMPORTER);
   strata_status *st = im->error ? status_new(strata_status_code(im->error), "%s", strata_status_message(im->error))
                                 : image_reader_finish(im->reader);
+  if (!st) st = check_manifest(im);
   if (!st) st = write_manifest(im);
   if (st) st = import_fail(im, st);
   if (!st && im->lock) { /* the database is complete; a failed release leaves it so */

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "harness.h"
+#include "image/image_format.h"
 #include "strata.h"
+#include "util/coding.h"
 #include "vfs/vfs.h"
 #include "vfs/vfs_fault.h"
 
@@ -394,6 +396,108 @@ static void image_truncated_at_every_length_is_refused(void) {
   free(image.data);
 }
 
+/* The files of an image the engine wrote (trusted: no checks), and an image rebuilt from them
+ * with valid checksums throughout: what a faulty writer could produce. */
+typedef struct image_part {
+  db_file_kind kind;
+  uint64_t number;
+  const uint8_t *data;
+  uint64_t len;
+} image_part;
+
+static size_t split_image(const mem_sink *img, image_part *parts, size_t cap) {
+  size_t n = decode_fixed32(img->data + 36), pos = IMAGE_HEADER_SIZE;
+  for (size_t i = 0; i < n && i < cap; i++) {
+    uint32_t name_len = decode_fixed32(img->data + pos + 4);
+    parts[i].kind = (db_file_kind)decode_fixed32(img->data + pos);
+    parts[i].len = decode_fixed64(img->data + pos + 8);
+    db_file_kind k;
+    db_files_parse_relative((const char *)img->data + pos + IMAGE_ENTRY_FIXED, name_len, &k, &parts[i].number);
+    pos += IMAGE_ENTRY_FIXED + name_len + IMAGE_ENTRY_SUM;
+    parts[i].data = img->data + pos;
+    pos += parts[i].len + IMAGE_DATA_SUM;
+  }
+  return n;
+}
+
+static void build_image(const mem_sink *from, const image_part *parts, size_t n, mem_sink *out) {
+  image_header h;
+  image_header_init(&h);
+  h.level_count = decode_fixed32(from->data + 32);
+  h.seqno = decode_fixed64(from->data + 48);
+  h.file_count = (uint32_t)n;
+  h.image_length = IMAGE_HEADER_SIZE + IMAGE_TRAILER_SIZE;
+  uint8_t entry[IMAGE_ENTRY_HEADER_MAX];
+  for (size_t i = 0; i < n; i++)
+    h.image_length += image_entry_encode(parts[i].kind, parts[i].number, parts[i].len, entry, sizeof entry) +
+                      parts[i].len + IMAGE_DATA_SUM;
+  uint8_t head[IMAGE_HEADER_SIZE];
+  image_header_encode(&h, head);
+  to_memory(out, head, sizeof head);
+  for (size_t i = 0; i < n; i++) {
+    size_t k = image_entry_encode(parts[i].kind, parts[i].number, parts[i].len, entry, sizeof entry);
+    to_memory(out, entry, k);
+    to_memory(out, parts[i].data, parts[i].len);
+    checksum128 sum = checksum128_of(parts[i].data, parts[i].len);
+    uint8_t s[IMAGE_DATA_SUM];
+    encode_fixed64(s, sum.low);
+    encode_fixed64(s + 8, sum.high);
+    to_memory(out, s, sizeof s);
+  }
+  uint8_t t[IMAGE_TRAILER_SIZE];
+  image_trailer_encode((uint32_t)n, h.image_length, (checksum128){0, 0}, t);
+  to_memory(out, t, 24);
+  checksum128 all = checksum128_of(out->data, out->len);
+  image_trailer_encode((uint32_t)n, h.image_length, all, t);
+  to_memory(out, t + 24, 16);
+}
+
+/* Every checksum right, but the manifest and the files disagree: refused, nothing left. */
+static void image_whose_manifest_disagrees_with_its_files_is_refused(void) {
+  mem_sink image = {0};
+  uint64_t h = 0, n = 0;
+  CHECK_OK(small_image(&image, &h, &n));
+  image_part parts[16], edited[16];
+  size_t count = split_image(&image, parts, 16);
+  CHECK(count >= 3 && count <= 16 && parts[0].kind == DB_FILE_TABLE && parts[count - 1].kind == DB_FILE_MANIFEST);
+  char *c = child("c");
+  strata_options *o = options_on(fs);
+  mem_sink same = {0}; /* the rebuilder itself is right: the unchanged parts import */
+  build_image(&image, parts, count, &same);
+  CHECK(same.len == image.len && memcmp(same.data, image.data, image.len) == 0);
+  /* a table the manifest lists is missing */
+  memcpy(edited, parts + 1, (count - 1) * sizeof *parts);
+  mem_sink missing = {0};
+  build_image(&image, edited, count - 1, &missing);
+  strata_status *st = strata_import(c, o, missing.data, missing.len);
+  CHECK(strata_status_code(st) == STRATA_CORRUPTION && strstr(strata_status_message(st), "does not hold"));
+  strata_status_free(st);
+  CHECK(!path_exists(fs, c));
+  /* a table the manifest does not list */
+  memcpy(edited, parts, count * sizeof *parts);
+  edited[0].number += 1000;
+  mem_sink extra = {0};
+  build_image(&image, edited, count, &extra);
+  CHECK_CODE(import_streamed(fs, c, extra.data, extra.len, 333), STRATA_CORRUPTION);
+  CHECK(!path_exists(fs, c));
+  /* a table of another size than the manifest records */
+  memcpy(edited, parts, count * sizeof *parts);
+  edited[0].len -= 1;
+  mem_sink shorter = {0};
+  build_image(&image, edited, count, &shorter);
+  st = strata_import(c, o, shorter.data, shorter.len);
+  CHECK(strata_status_code(st) == STRATA_CORRUPTION && strstr(strata_status_message(st), "records"));
+  strata_status_free(st);
+  CHECK(!path_exists(fs, c));
+  strata_options_free(o);
+  free(same.data);
+  free(missing.data);
+  free(extra.data);
+  free(shorter.data);
+  free(image.data);
+  free(c);
+}
+
 static void image_import_into_non_empty_folder_is_refused(void) {
   mem_sink image = {0};
   uint64_t h = 0, n = 0;
@@ -526,6 +630,8 @@ int main(void) {
   harness_run_variant("image_byte_flip_is_refused", "memory", setup_memory, image_byte_flip_is_refused, teardown);
   harness_run_variant("image_truncated_at_every_length_is_refused", "memory", setup_memory,
                       image_truncated_at_every_length_is_refused, teardown);
+  harness_run_variant("image_whose_manifest_disagrees_with_its_files_is_refused", "memory", setup_memory,
+                      image_whose_manifest_disagrees_with_its_files_is_refused, teardown);
   harness_run_variant("image_import_into_non_empty_folder_is_refused", "memory", setup_memory,
                       image_import_into_non_empty_folder_is_refused, teardown);
   harness_run_variant("image_import_io_error_midway_leaves_nothing", "memory+fault", setup_memory,
