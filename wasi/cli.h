@@ -75,9 +75,22 @@ void cli_print_recovery(const strata_recovery_report *r);
 void cli_print_bytes(const void *p, size_t n); /* raw to stdout */
 int cli_report(strata_status *st);          /* "strata: CODE: message" on stderr, frees st; returns 1 */
 
+/* A progress line on stderr ("load [####....]  42% 84,000/200,000  61,000 records/s"): redrawn
+ * in place on a terminal, one line per quarter otherwise. `unit` "bytes" shows sizes and a byte
+ * rate, anything else counts. The total may grow between updates (strata_progress_fn's). */
+typedef struct cli_progress {
+  const char *label, *unit;
+  uint64_t total;
+  int tty;
+  double start, last_draw, next_mark;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *label, const char *unit, uint64_t total);
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total);
+void cli_progress_end(cli_progress *p, uint64_t done);
+
 /* --- cli_db.c --- */
-/* Opens a->dir with a->recovery; without `create`, a folder that holds no database is
- * STRATA_NOT_FOUND, before anything is created. */
+/* Opens a->dir with a->recovery; without `create`, a missing folder or one that holds no
+ * database is STRATA_NOT_FOUND and nothing is created. */
 strata_status *cli_open_db(const cli_args *a, int create, strata_db **db);
 int cli_run_db_command(const cli_args *a);
 int cli_run_repair(const cli_args *a);

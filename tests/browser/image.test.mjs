@@ -64,7 +64,7 @@ test('image_round_trip_browser_node_native_wasi_browser_keeps_contents',
     const made = await s.run(page, FIX, 'makeImage', 1500);
     assert.ok(made.tables > 0, 'the browser database has tables');
     const image = Buffer.from(made.image, 'base64');
-    assert.deepEqual(made.progress, { done: image.length, total: image.length });
+    assert.deepEqual(made.progress, { bytesDone: image.length, bytesTotal: image.length });
     const expected = { hash: made.hash, count: made.count };
 
     const nodeDb = path.join(dir, 'node');

@@ -76,8 +76,9 @@ test('db.export() streams chunks with progress; exportBytes() and stream() give 
   const joined = Buffer.concat(chunks);
   assert.equal(joined.length, image.total);
   assert.ok(chunks.length > 1 && chunks.every((c) => c.length <= 4096));
-  assert.deepEqual(progress.at(-1), { done: image.total, total: image.total });
-  assert.ok(progress.every((p, i) => i === 0 || p.done > progress[i - 1].done), 'progress only grows');
+  assert.deepEqual(progress.at(-1), { bytesDone: image.total, bytesTotal: image.total });
+  assert.ok(progress.every((p, i) => p.bytesTotal === image.total && (i === 0 || p.bytesDone > progress[i - 1].bytesDone)),
+    'progress only grows, against a total known from the start');
   const bytes = await db.exportBytes();
   assert.ok(bytes instanceof Uint8Array);
   assert.deepEqual(Buffer.from(bytes), joined, 'nothing changed in between: the same bytes');
@@ -89,7 +90,8 @@ test('db.export() streams chunks with progress; exportBytes() and stream() give 
   const fromChunks = path.join(dir, 'from-chunks');
   const seen = [];
   await importDatabase(fromChunks, chunks, { onProgress: (p) => seen.push(p) });
-  assert.deepEqual(seen.at(-1), { done: joined.length, total: joined.length });
+  assert.deepEqual(seen.at(-1), { bytesDone: joined.length, bytesTotal: joined.length });
+  assert.ok(seen.every((p) => p.bytesDone <= p.bytesTotal));
   assert.deepEqual(await contentsAt(fromChunks), expected);
   const fromStream = path.join(dir, 'from-stream');
   await importDatabase(fromStream, new ReadableStream({
@@ -156,6 +158,24 @@ test('a damaged or truncated image is STRATA_CORRUPTION and creates nothing; a u
   await assert.rejects(importDatabase(path.join(dir, 'x'), 'not bytes'), { code: 'STRATA_INVALID_ARGUMENT' });
   await assert.rejects(importDatabase(':memory:', bytes), { code: 'STRATA_INVALID_ARGUMENT' });
   assert.equal(fs.existsSync(path.join(dir, 'x')), false);
+});
+
+test('an onProgress that throws does not stop an export or an import; its error comes at the end', async () => {
+  const dir = tempDir('strata-image-');
+  const db = await open(path.join(dir, 'a'));
+  await fill(db, 300);
+  const expected = await contents(db);
+  let calls = 0;
+  const boom = () => { calls++; throw new Error('progress bar broke'); };
+  const image = db.export({ chunkSize: 1024, onProgress: boom });
+  const chunks = [];
+  await assert.rejects(async () => { for await (const c of image) chunks.push(c); }, /progress bar broke/);
+  assert.equal(Buffer.concat(chunks).length, image.total, 'every chunk came before the error');
+  assert.equal(calls, 1, 'the callback is not called again after it threw');
+  await db.close();
+  const b = path.join(dir, 'b');
+  await assert.rejects(importDatabase(b, chunks, { onProgress: boom }), /progress bar broke/);
+  assert.deepEqual(await contentsAt(b), expected, 'the import completed');
 });
 
 test('closing the database ends its exports; bad export options are refused', async () => {

@@ -3,20 +3,41 @@
 // browser, and back. No Node built-ins: the Node entry (index.js) and the browser one use it.
 //
 //   const image = db.export({ onProgress });  // pinned now: later writes are not in it
+//                                             // onProgress({ bytesDone, bytesTotal }) (progress.js)
 //   for await (const chunk of image) ...      // Uint8Array chunks; image.total bytes in all
 //   image.stream()                            // the same as a ReadableStream
 //   await db.exportBytes()                    // one Uint8Array
 //   await importDatabase(location, bytesOrChunks, { onProgress })
 import { StrataError, invalid, notOpen } from './errors.js';
+import { checkProgress } from './progress.js';
 
 const DEFAULT_CHUNK = 1 << 20;
 const CHUNK_MAX = 64 << 20;
 
-function checkProgress(options, what) {
+function progressOf(options, what) {
   if (options === null || typeof options !== 'object') throw invalid(`${what} options must be an object`);
-  const { onProgress } = options;
-  if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid(`${what}: onProgress must be a function`);
-  return onProgress;
+  return checkProgress(options.onProgress, what);
+}
+
+// Reports to onProgress as progress.js says: a callback that throws does not stop the work; its
+// first error is rethrown once the work is done (take()).
+function reporter(onProgress) {
+  let error = null;
+  return {
+    report(bytesDone, bytesTotal) {
+      if (!onProgress || error) return;
+      try {
+        onProgress({ bytesDone, bytesTotal });
+      } catch (err) {
+        error = err;
+      }
+    },
+    take() {
+      const err = error;
+      error = null;
+      if (err) throw err;
+    },
+  };
 }
 
 function checkChunkSize(options) {
@@ -34,7 +55,7 @@ export class DatabaseImage {
   #handle;
   #onEnd;
   #chunk;
-  #onProgress;
+  #progress;
   #done = 0;
   #status = 'open';
 
@@ -43,7 +64,7 @@ export class DatabaseImage {
     this.#handle = handle;
     this.total = total;
     this.#chunk = chunkSize;
-    this.#onProgress = onProgress;
+    this.#progress = reporter(onProgress);
     this.#onEnd = onEnd;
   }
 
@@ -70,11 +91,12 @@ export class DatabaseImage {
       if (this.#done !== this.total) {
         throw new StrataError('STRATA_CORRUPTION', `export: the image ended at ${this.#done} of ${this.total} bytes`);
       }
+      this.#progress.take(); // the callback's first error, now that the image is complete
       return null;
     }
     const bytes = n.m.HEAPU8.slice(n.outPtr, n.outPtr + got);
     this.#done += got;
-    this.#onProgress?.({ done: this.#done, total: this.total });
+    this.#progress.report(this.#done, this.total);
     return bytes;
   }
 
@@ -124,7 +146,7 @@ export class DatabaseImage {
 
 // Starts an export on a database handle; `onEnd` is called once the pin ends.
 export function beginExport(native, db, options, onEnd) {
-  const onProgress = checkProgress(options, 'export');
+  const onProgress = progressOf(options, 'export');
   const chunkSize = checkChunkSize(options);
   native.check(native.m._strata_js_export_begin(db, native.words, native.words + 8), 'export');
   const handle = native.word(0);
@@ -189,7 +211,7 @@ export async function importWith(native, where, source, options = {}) {
 // The same on a native that stays loaded: a memory backend's database is opened afterwards on
 // the same native (openDatabase), since its files live in that instance only.
 export async function importInto(native, where, source, options = {}) {
-  const onProgress = checkProgress(options, 'importDatabase');
+  const progress = reporter(progressOf(options, 'importDatabase'));
   const m = native.m;
   let cpath = 0;
   let handle = 0;
@@ -208,12 +230,13 @@ export async function importInto(native, where, source, options = {}) {
         native.check(m._strata_js_import_write(handle, native.inPtr, part.length, native.words + 8), `importDatabase ${where}`);
         done += part.length;
         total = total || m.HEAPF64[(native.words + 8) >>> 3];
-        onProgress?.({ done, total });
+        progress.report(done, Math.max(done, total));
       }
     }
     const h = handle;
     handle = 0;
     native.check(m._strata_js_import_finish(h), `importDatabase ${where}`);
+    progress.take(); // the callback's first error, now that the database is complete
   } finally {
     if (handle) m._strata_js_import_abort(handle);
     if (cpath) m._free(cpath);
