@@ -20,7 +20,7 @@
 /* Only put creates a database: every other command opens without create_if_missing, which
  * refuses a missing folder and one that holds no database (`strata /tmp get k` leaves /tmp as
  * it was). */
-static strata_status *open_db(const cli_args *a, int create, strata_db **db) {
+strata_status *cli_open_db(const cli_args *a, int create, strata_db **db) {
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
   strata_status *st = strata_options_set_recovery_mode(o, a->recovery);
@@ -262,7 +262,7 @@ static void compact_progress(void *ctx, uint64_t done, uint64_t total) {
 
 int cli_run_db_command(const cli_args *a) {
   strata_db *db = NULL;
-  strata_status *st = open_db(a, a->command == CLI_PUT, &db);
+  strata_status *st = cli_open_db(a, a->command == CLI_PUT, &db);
   if (st) return cli_report(st);
   int rc = 0;
   char t[32];
