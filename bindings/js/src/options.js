@@ -1,10 +1,10 @@
 // open() options: checked here, before the database's wasm module is loaded, against the
 // engine's own ranges: every bound and default comes from include/strata_limits.h as built for
 // wasm32, read from the engine's limits descriptor (strata_js_describe; engine.js's
-// engineConstants() reads it once per process and build), so there is no copy of them here.
+// engineConstants() reads it once per process and build; the entry passes it in), so there is
+// no copy of them here.
 // Every refusal is a StrataError with code STRATA_INVALID_ARGUMENT naming the option and its
 // range. The engine checks again at open. No Node built-ins.
-import { engineConstants } from './engine.js';
 import { invalid } from './errors.js';
 
 const U32_MAX = 2 ** 32 - 1;
@@ -28,11 +28,6 @@ export function optionLimits(c) {
     slowdown: { min: 1, max: U32_MAX, int: true },
     stop: { min: 1, max: U32_MAX, int: true },
   });
-}
-
-// The option limits of a build, once the engine's constants are read (cached per process).
-export async function loadOptionLimits({ threads = false } = {}) {
-  return optionLimits(await engineConstants({ threads }));
 }
 
 // The C side's limits as pairs (the limits descriptor of a loaded module, by name).
