@@ -126,12 +126,20 @@ function compactionParams(c, k0) {
 
 // Checks every option open() knows (others are left alone: the abstract-level adapter passes
 // its own through) and returns the numbers strata_js_open takes. `constants`: the engine's
-// limits descriptor by name (engineConstants(), or a loaded Native's limits).
-export function checkOpenOptions(options, constants) {
+// limits descriptor by name (engineConstants(), or a loaded Native's limits). `backends`: the
+// storage backends of the runtime (Node's; the browser entry passes BROWSER_BACKENDS).
+export const NODE_BACKENDS = Object.freeze(['fs', 'memory']);
+export const BROWSER_BACKENDS = Object.freeze(['auto', 'opfs', 'idb', 'memory']);
+
+function quoted(list) {
+  return list.map((b) => `'${b}'`).join(', ').replace(/, ([^,]*)$/, ' or $1');
+}
+
+export function checkOpenOptions(options, constants, backends = NODE_BACKENDS) {
   const k0 = { constants, limits: optionLimits(constants) };
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  if (options.backend !== undefined && options.backend !== 'memory' && options.backend !== 'fs') {
-    throw invalid(`backend must be 'fs' or 'memory', not ${JSON.stringify(options.backend)}`);
+  if (options.backend !== undefined && !backends.includes(options.backend)) {
+    throw invalid(`backend must be ${quoted(backends)}, not ${JSON.stringify(options.backend)}`);
   }
   const compression = options.compression === undefined ? -1
     : options.compression === 'lz4' ? 1 : options.compression === 'none' ? 0 : null;
