@@ -47,14 +47,14 @@ test('every described struct: fields in order, inside sizeof, not overlapping, a
   }
 });
 
-test('status codes: the descriptor names are strata_code_name\'s and cover 0..STRATA_BUSY', async () => {
+test('status codes: the descriptor names are strata_code_name\'s and cover 0..STRATA_QUOTA', async () => {
   const native = await loadNative({ memory: true });
   try {
     const m = native.m;
     const entries = Object.entries(native.codes);
-    assert.equal(entries.length, 11);
+    assert.equal(entries.length, 12);
     for (const [name, value] of entries) assert.equal(m.UTF8ToString(m._strata_code_name(value)), name);
-    assert.deepEqual(entries.map(([, v]) => v).sort((a, b) => a - b), [...Array(11).keys()]);
+    assert.deepEqual(entries.map(([, v]) => v).sort((a, b) => a - b), [...Array(12).keys()]);
   } finally {
     native.free();
   }
