@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import { build } from 'esbuild';
 
@@ -66,7 +66,7 @@ export const run = (args) => apiCases(strata, args);
   fs.copyFileSync(path.join(pkgDir, 'bindings/js/dist/st/strata.wasm'), path.join(site, 'out/assets/strata.wasm'));
   s = await session();
 });
-process.on('beforeExit', () => s?.close());
+after(() => s?.close());
 
 function report(result) {
   assert.deepEqual(result.failed, [], result.failed.map((f) => `${f.name}: ${f.message}`).join('\n\n'));
