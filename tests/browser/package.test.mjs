@@ -41,26 +41,15 @@ export const run = (args) => apiCases(strata, args);
 import { apiCases } from '../../../tests/browser/api_cases.mjs';
 export const run = (args) => apiCases(strata, args);
 `);
+  // the worker script is the package's `strata-lsm/worker` export
   await build({
     absWorkingDir: site,
-    entryPoints: { app: './bundle_entry.mjs', browser_worker: 'strata-lsm/bindings/js/src/browser_worker.js' },
+    entryPoints: { app: './bundle_entry.mjs', browser_worker: 'strata-lsm/worker' },
     outdir: path.join(site, 'out'),
     bundle: true,
     format: 'esm',
     platform: 'browser',
     logLevel: 'error',
-  }).catch(async (err) => {
-    // the worker script is not an export: bundle it by its file
-    if (!/browser_worker/.test(String(err.message))) throw err;
-    await build({
-      absWorkingDir: site,
-      entryPoints: { app: './bundle_entry.mjs', browser_worker: './node_modules/strata-lsm/bindings/js/src/browser_worker.js' },
-      outdir: path.join(site, 'out'),
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      logLevel: 'error',
-    });
   });
   fs.mkdirSync(path.join(site, 'out/assets'), { recursive: true });
   fs.copyFileSync(path.join(pkgDir, 'bindings/js/dist/st/strata.wasm'), path.join(site, 'out/assets/strata.wasm'));
