@@ -33,7 +33,7 @@ export function serve(port, db) {
     return { ...options, snapshot: h.obj };
   }
 
-  async function run({ target, op, args = [], handle }) {
+  async function run({ id, target, op, args = [], handle }) {
     const h = handles.get(target);
     if (!h) throw new StrataError('STRATA_NOT_OPEN', `${op}: the handle is closed`);
     const method = methodOf(h.kind, op);
@@ -56,6 +56,10 @@ export function serve(port, db) {
       return undefined;
     }
     if (method.options !== undefined) a[method.options] = withSnapshot(a[method.options]);
+    // the caller's onProgress stays on its side: reports are posted back under the call's id
+    if (method.progress !== undefined && a[method.progress]?.onProgress === true && id !== undefined) {
+      a[method.progress] = { ...a[method.progress], onProgress: (value) => port.post({ progress: id, value }, []) };
+    }
     try {
       const result = await h.obj[op](...a);
       return method.result === 'value' ? result : undefined;
