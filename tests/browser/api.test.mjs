@@ -64,3 +64,13 @@ test('backend \'auto\' is OPFS where sync access handles exist (the package\'s w
   assert.equal((await w.run(FIXTURE, 'picks', { backend: 'auto' })).backend, 'opfs');
   await page.close();
 });
+
+test('from a page, a batch of 1,000 is one message and 1,000 entries read with for await are one message per page of 256', async () => {
+  const page = await s.page();
+  const r = await s.run(page, FIXTURE, 'messageCounts');
+  assert.equal(r.entries, 1000);
+  assert.equal(r.batch, 1, 'one message for the batch');
+  // iterator() opening (1), ceil(1000 / 256) = 4 pages, the empty page that ends it (1), close (1)
+  assert.ok(r.iterate <= 7, `${r.iterate} messages for 1,000 entries`);
+  await page.close();
+});

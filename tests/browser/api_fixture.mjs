@@ -15,3 +15,30 @@ export async function picks(options) {
     await db.close();
   }
 }
+
+// The messages a page posts to the package's worker: a batch of 1,000 is one, reading 1,000
+// entries with for await is one per page of 256, 200 puts not awaited are 200 (one per call).
+export async function messageCounts() {
+  const post = Worker.prototype.postMessage;
+  let count = 0;
+  Worker.prototype.postMessage = function counted(...args) {
+    count++;
+    return post.apply(this, args);
+  };
+  try {
+    const db = await strata.open(`msgs-${Date.now()}`, { backend: 'memory' });
+    const ops = [];
+    for (let i = 0; i < 1000; i++) ops.push({ type: 'put', key: `k${String(i).padStart(4, '0')}`, value: 'v' });
+    count = 0;
+    await db.batch(ops);
+    const batch = count;
+    count = 0;
+    let n = 0;
+    for await (const entry of db.iterator()) if (entry) n++;
+    const iterate = count;
+    await db.close();
+    return { batch, iterate, entries: n };
+  } finally {
+    Worker.prototype.postMessage = post;
+  }
+}
