@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { STATS_PLACES, camel, readStruct, writeCompaction } from '../../bindings/js/src/codecs.js';
 import { openDatabase } from '../../bindings/js/src/database.js';
 import { StrataError } from '../../bindings/js/src/errors.js';
+import { loadModule } from '../../bindings/js/src/engine.js';
 import { Native } from '../../bindings/js/src/native.js';
 import { loadNative } from '../../bindings/js/src/native_node.js';
 import { NodeHost } from '../../bindings/js/src/node_host.js';
@@ -131,7 +132,7 @@ test('the storage host is a parameter: a host passed in serves the database', as
     }
   }
   const host = new CountingHost();
-  const native = await Native.load({ host });
+  const native = await Native.load({ host, loadModule });
   const dir = tempDir();
   const db = openDatabase(native, dir, dir, {}, checkOpenOptions({}, native.limits), 'strict', { valueEncoding: 'utf8', keyEncoding: 'utf8' });
   await db.put('k', 'v');

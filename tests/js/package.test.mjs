@@ -34,7 +34,7 @@ test('the package has the wasm builds, types and no install scripts', () => {
   }
   for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(pkgJson.scripts?.[s], undefined, `no ${s} script`);
   const dot = pkgJson.exports['.'];
-  assert.deepEqual(Object.keys(dot), ['types', 'node', 'default'], 'types first, then node, then default');
+  assert.deepEqual(Object.keys(dot), ['types', 'browser', 'worker', 'node', 'default'], 'types first, then the browser entry, then node, then default');
   assert.ok(!fs.existsSync(path.join(dest, 'tests')), 'tests (and the test double) stay out of the package');
 });
 

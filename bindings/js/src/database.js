@@ -9,13 +9,35 @@ import { describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
 import { Snapshot } from './snapshot.js';
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
-// Browsers have no setImmediate: a zero timeout there.
-const later = globalThis.setImmediate ?? ((fn) => setTimeout(fn, 0));
-const cancelLater = globalThis.clearImmediate ?? clearTimeout;
 
 const MAINTENANCE_BUDGET = 1 << 20; // bytes of flush/compaction output per step between requests
 const CLEAR_CHUNK = 1000; // deletes per batch in clear()
 export const RECOVERY_MODES = Object.freeze({ strict: 0, 'point-in-time': 1 });
+
+// The next task of the event loop, after the requests already queued: setImmediate in Node;
+// browsers have none, and setTimeout(0) is clamped to 4 ms once nested, so a MessageChannel
+// message (made once, on first use) stands in.
+let channelTasks = null; // { port, queue: id -> task, next }
+const nextTask = typeof setImmediate === 'function'
+  ? { set: (fn) => setImmediate(fn), clear: (t) => clearImmediate(t) }
+  : {
+    set(fn) {
+      if (!channelTasks) {
+        const ch = new MessageChannel();
+        channelTasks = { port: ch.port2, queue: new Map(), next: 1 };
+        ch.port1.onmessage = (e) => {
+          const task = channelTasks.queue.get(e.data);
+          channelTasks.queue.delete(e.data);
+          task?.();
+        };
+      }
+      const id = channelTasks.next++;
+      channelTasks.queue.set(id, fn);
+      channelTasks.port.postMessage(id);
+      return id;
+    },
+    clear: (id) => channelTasks?.queue.delete(id),
+  };
 
 // Opens `where` (a resolved folder, or 'memory-db') on `native`; `parsed` is checkOpenOptions'
 // result. The native is freed when the open fails.
@@ -78,7 +100,7 @@ export class Database {
   #status = 'open';
   #iterators = new Set();
   #snapshots = new Set();
-  #maintenance = null; // the pending setImmediate (a timeout in browsers)
+  #maintenance = null; // the pending nextTask
   #maintenanceError = null;
   #opts;
   #recovery;
@@ -113,7 +135,7 @@ export class Database {
   // between requests, scheduled after writes while work remains.
   #scheduleMaintenance() {
     if (this.#opts.threads || this.#maintenance || this.#status !== 'open') return;
-    this.#maintenance = later(async () => {
+    this.#maintenance = nextTask.set(async () => {
       if (this.#status !== 'open') return;
       const ready = this.#prepare();
       if (ready) await ready.catch(() => {});
@@ -425,7 +447,7 @@ export class Database {
     if (this.#status === 'closing') return this.#closing;
     this.#status = 'closing';
     this.#closing = (async () => {
-      if (this.#maintenance) cancelLater(this.#maintenance);
+      if (this.#maintenance) nextTask.clear(this.#maintenance);
       this.#maintenance = null;
       for (const it of [...this.#iterators]) it._release();
       for (const s of [...this.#snapshots]) s._release();

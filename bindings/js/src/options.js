@@ -1,10 +1,10 @@
 // open() options: checked here, before the database's wasm module is loaded, against the
 // engine's own ranges: every bound and default comes from include/strata_limits.h as built for
 // wasm32, read from the engine's limits descriptor (strata_js_describe; engine.js's
-// engineConstants() reads it once per process and build), so there is no copy of them here.
+// engineConstants() reads it once per process and build; the entry passes it in), so there is
+// no copy of them here.
 // Every refusal is a StrataError with code STRATA_INVALID_ARGUMENT naming the option and its
 // range. The engine checks again at open. No Node built-ins.
-import { engineConstants } from './engine.js';
 import { invalid } from './errors.js';
 
 const U32_MAX = 2 ** 32 - 1;
@@ -28,11 +28,6 @@ export function optionLimits(c) {
     slowdown: { min: 1, max: U32_MAX, int: true },
     stop: { min: 1, max: U32_MAX, int: true },
   });
-}
-
-// The option limits of a build, once the engine's constants are read (cached per process).
-export async function loadOptionLimits({ threads = false } = {}) {
-  return optionLimits(await engineConstants({ threads }));
 }
 
 // The C side's limits as pairs (the limits descriptor of a loaded module, by name).
@@ -131,12 +126,20 @@ function compactionParams(c, k0) {
 
 // Checks every option open() knows (others are left alone: the abstract-level adapter passes
 // its own through) and returns the numbers strata_js_open takes. `constants`: the engine's
-// limits descriptor by name (engineConstants(), or a loaded Native's limits).
-export function checkOpenOptions(options, constants) {
+// limits descriptor by name (engineConstants(), or a loaded Native's limits). `backends`: the
+// storage backends of the runtime (Node's; the browser entry passes BROWSER_BACKENDS).
+export const NODE_BACKENDS = Object.freeze(['fs', 'memory']);
+export const BROWSER_BACKENDS = Object.freeze(['auto', 'opfs', 'idb', 'memory']);
+
+function quoted(list) {
+  return list.map((b) => `'${b}'`).join(', ').replace(/, ([^,]*)$/, ' or $1');
+}
+
+export function checkOpenOptions(options, constants, backends = NODE_BACKENDS) {
   const k0 = { constants, limits: optionLimits(constants) };
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  if (options.backend !== undefined && options.backend !== 'memory' && options.backend !== 'fs') {
-    throw invalid(`backend must be 'fs' or 'memory', not ${JSON.stringify(options.backend)}`);
+  if (options.backend !== undefined && !backends.includes(options.backend)) {
+    throw invalid(`backend must be ${quoted(backends)}, not ${JSON.stringify(options.backend)}`);
   }
   const compression = options.compression === undefined ? -1
     : options.compression === 'lz4' ? 1 : options.compression === 'none' ? 0 : null;
