@@ -9,6 +9,7 @@
 //   npm run bench -- --quick           N=100,000, 1 repetition
 //   options: --n N  --reps R  --node-n N  --peers strata,rocksdb,...  --no-build  --no-node
 //            --no-install (do not install the Node peers)
+//   npm run bench -- --browser         the browser peers instead (bench/browser, headless Chromium, N=100,000)
 //
 // Node peers: when bench/node_bench.mjs exists the driver runs it as well. Its contract is the
 // one db_bench follows: `node bench/node_bench.mjs --list` prints peer names one per line, and
@@ -29,10 +30,11 @@ const NATIVE_PEERS = ['strata', 'rocksdb', 'leveldb'];
 const WASI_PEER = 'strata-wasi';
 
 function parseArgs(argv) {
-  const a = { quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true, install: true };
+  const a = { browser: false, quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true, install: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') a.quick = true;
+    else if (k === '--browser') a.browser = true;
     else if (k === '--no-build') a.build = false;
     else if (k === '--no-node') a.node = false;
     else if (k === '--no-install') a.install = false;
@@ -42,6 +44,7 @@ function parseArgs(argv) {
     else if (k === '--peers') a.peers = argv[++i].split(',');
     else { console.error(`unknown option ${k}`); process.exit(2); }
   }
+  a.nGiven = a.n;
   a.n ??= a.quick ? 100000 : 1000000;
   a.nodeN ??= a.quick ? 100000 : 500000;
   a.reps ??= a.quick ? 1 : 3;
@@ -139,6 +142,10 @@ function table(summary) {
 }
 
 const args = parseArgs(process.argv.slice(2));
+if (args.browser) {
+  const { browserMain } = await import('./browser/main.mjs');
+  process.exit(await browserMain(args, { sh, summarize, ROOT }));
+}
 if (args.build) {
   sh('bash', ['scripts/setup.sh']);
   sh('bash', ['scripts/build.sh', 'bench', 'bench-wasi']);
