@@ -107,21 +107,21 @@ export function stats(name) {
 // many were acknowledged, i.e. resolved, so far. `from` first key.
 export function startLoad(name, from = 0, size = 100) {
   const e = entry(name);
-  e.load = { acked: 0, error: null, stop: false };
+  e.load = { acked: 0, error: null, stop: false, flushes0: e.db.stats().flushes };
   const load = e.load;
   (async () => {
     for (let i = from; !load.stop; i++) {
       await e.db.put(key(i), value(i, size), { sync: true });
       load.acked = i - from + 1;
-      if (i % 50 === 0) await e.db.put(`bulk${i}`, value(i, 2000)); // unsynced, to fill memtables
+      if (i % 2 === 0) await e.db.put(`bulk${i}`, value(i, 2000)); // unsynced: memtables fill, flushes install tables
     }
   })().catch((err) => { load.error = String(err?.message ?? err); });
   return true;
 }
 
 export function progress(name) {
-  const { load } = entry(name);
-  return { acked: load.acked, error: load.error };
+  const { db, load } = entry(name);
+  return { acked: load.acked, error: load.error, flushes: db.stats().flushes - load.flushes0 };
 }
 
 export async function stopLoad(name) {

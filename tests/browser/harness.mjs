@@ -209,6 +209,13 @@ export async function session(t) {
         if (m.type() === 'error') list.push(`console.error: ${m.text()}`);
       });
       page.on('crash', () => list.push('the page crashed'));
+      // dedicated workers' own console errors (not all Playwright versions route them to the page)
+      page.on('worker', (w) => {
+        w.on('console', (m) => {
+          const text = `worker console.error: ${m.text()}`;
+          if (m.type() === 'error' && !list.includes(text)) list.push(text);
+        });
+      });
       await page.goto(server.url(rel, { isolated }));
       await page.waitForFunction(() => globalThis.__strataHarness?.ready === true);
       return page;

@@ -228,3 +228,40 @@ export function releaseHost(backend, name) {
   host?.closeAll();
   return !!host;
 }
+
+// The engine's lock() call (strata_js_vfs_lock) on a host held by tryOpenHost, at `path`.
+export async function engineLock(backend, name, path) {
+  const host = held.get(`${backend}:${name}`);
+  const native = await Native.load({ host });
+  const p = native.cstring(path);
+  try {
+    native.check(native.m._strata_js_vfs_lock(native.vfs, p, native.words));
+    const handle = native.word(0);
+    let second;
+    try {
+      native.check(native.m._strata_js_vfs_lock(native.vfs, p, native.words));
+      second = { ok: true };
+    } catch (err) {
+      second = { ok: false, code: err.code, message: err.message };
+    }
+    native.check(native.m._strata_js_vfs_unlock(native.vfs, handle));
+    return { ok: true, second };
+  } catch (err) {
+    return { ok: false, code: err.code, message: err.message };
+  } finally {
+    native.m._free(p);
+    held.delete(`${backend}:${name}`);
+    native.free();
+  }
+}
+
+// Takes a Web Lock away from its holder (navigator.locks steal), holding it `ms`.
+export async function stealWebLock(lockName, ms = 500) {
+  await new Promise((granted) => {
+    navigator.locks.request(lockName, { steal: true }, () => {
+      granted();
+      return new Promise((r) => setTimeout(r, ms));
+    });
+  });
+  return true;
+}

@@ -58,3 +58,21 @@ test('the_lock_goes_with_the_page_and_is_retried_briefly_after_a_close_or_reload
   await s.reload(c);
   assert.deepEqual(await (await s.worker(c)).run(F, 'tryOpenHost', 'opfs', 'reload'), { ok: true });
 });
+
+test('the_engine_lock_is_refused_once_the_web_lock_was_stolen', async (t) => {
+  const s = await session(t);
+  const a = await s.page();
+  const b = await s.page();
+  const wa = await s.worker(a);
+  for (const backend of ['opfs', 'idb']) {
+    assert.deepEqual(await wa.run(F, 'tryOpenHost', backend, 'held'), { ok: true });
+    const fine = await wa.run(F, 'engineLock', backend, 'held', 'LOCK');
+    assert.equal(fine.ok, true);
+    assert.equal(fine.second.code, 'STRATA_LOCKED', 'one holder per path in a host');
+    assert.deepEqual(await wa.run(F, 'tryOpenHost', backend, 'stolen'), { ok: true });
+    await s.run(b, F, 'stealWebLock', `strata-lsm/${backend}/stolen`);
+    const refused = await wa.run(F, 'engineLock', backend, 'stolen', 'LOCK');
+    assert.equal(refused.code, 'STRATA_LOCKED');
+    assert.match(refused.message, /lost its Web Lock "strata-lsm\/(opfs|idb)\/stolen" \(taken by another context\)/);
+  }
+});

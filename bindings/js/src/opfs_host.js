@@ -205,6 +205,7 @@ export class OpfsHost {
   #growing = null;
   #settling = null;
   #closed = false;
+  lastGrowthError = null; // why the pool last failed to grow (reported by the create that needed it)
   #maxHandles;
   #minFree;
 
@@ -321,6 +322,7 @@ export class OpfsHost {
     this.#growing = (async () => {
       try {
         while (this.#needsGrowth()) this.#pushFree(await this.#addSlot());
+        this.lastGrowthError = null;
       } catch (err) {
         this.lastGrowthError = err;
       } finally {
@@ -375,7 +377,7 @@ export class OpfsHost {
   }
 
   fail(err, errPtr, op, target, code) {
-    this.lastError = err instanceof Error || err instanceof DOMException ? err : null;
+    this.lastError = err?.strataCode && err.cause ? err.cause : err instanceof Error || err instanceof DOMException ? err : null;
     const c = code ?? err?.strataCode ?? (isQuotaError(err) ? CODES.QUOTA : CODES.IO);
     const msg = err?.strataCode ? err.message : `${op} ${target}: ${err?.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err?.message ?? err}`;
     if (errPtr) this.module.stringToUTF8(msg, errPtr, ERR_CAP);
@@ -404,6 +406,10 @@ export class OpfsHost {
       this.#grow();
       if (this.#slots.length + this.#metas.length >= this.#maxHandles) {
         throw this.#err(CODES.IO, `create ${path}: too many files: OPFS database "${this.#name}" holds at most ${this.#maxHandles - 2} files (maxHandles ${this.#maxHandles})`);
+      }
+      const why = this.lastGrowthError;
+      if (isQuotaError(why)) { // the pool could not grow: the origin is out of quota
+        throw hostError(CODES.QUOTA, `create ${path}: no pre-opened OPFS file is free and the pool cannot grow: ${why.name}: ${why.message}`, why);
       }
       throw this.#err(CODES.IO, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use); the pool grows between requests`);
     }
