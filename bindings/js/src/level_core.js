@@ -80,14 +80,16 @@ export function levelClass(open) {
     // options: the open() options of strata-lsm (compression, memtableSize, sync, threads, ...)
     // plus abstract-level's (keyEncoding, valueEncoding, ...).
     constructor(location, options = {}) {
+      // a memory database is new at every open: it cannot be missing, nor exist already
+      const permanence = location !== ':memory:' && options.backend !== 'memory';
       super({
         encodings: { view: true, utf8: true },
-        createIfMissing: true,
-        errorIfExists: true,
+        createIfMissing: permanence,
+        errorIfExists: permanence,
         has: true,
         explicitSnapshots: true,
         implicitSnapshots: true,
-        permanence: location !== ':memory:' && options.backend !== 'memory',
+        permanence,
         seek: true,
         snapshots: true,
         additionalMethods: { flush: true, compact: true, stats: true },
