@@ -22,7 +22,7 @@ function report(result) {
   assert.ok(result.passed.length >= 8, `only ${result.passed.length} cases ran`);
 }
 
-for (const backend of ['memory']) {
+for (const backend of ['memory', 'opfs', 'idb']) {
   test(`the API from a page, proxied to the package's worker (${backend})`, async () => {
     const page = await s.page();
     report(await s.run(page, FIXTURE, 'run', { backend, prefix: 'page' }));
@@ -48,4 +48,20 @@ test('without COOP/COEP the single-threaded build runs; with them the pthreads b
   await assert.rejects(s.run(plain, FIXTURE, 'picks', { backend: 'memory', threads: true }), (e) => e.code === 'STRATA_NOT_SUPPORTED' && /cross-origin isolated/.test(e.message));
   await plain.close();
   await isolated.close();
+});
+
+test('the API with the engine on the page\'s own thread (worker: false, IndexedDB)', async () => {
+  const page = await s.page();
+  report(await s.run(page, FIXTURE, 'run', { backend: 'idb', prefix: 'inpage', options: { worker: false } }));
+  await page.close();
+});
+
+test('backend \'auto\' is OPFS where sync access handles exist (the package\'s worker, a worker), else IndexedDB (the page\'s thread)', async () => {
+  const page = await s.page();
+  assert.equal((await s.run(page, FIXTURE, 'picks', {})).backend, 'opfs');
+  assert.equal((await s.run(page, FIXTURE, 'picks', { worker: false })).backend, 'idb');
+  await assert.rejects(s.run(page, FIXTURE, 'picks', { backend: 'opfs', worker: false }), (e) => e.code === 'STRATA_NOT_SUPPORTED' && /FileSystemSyncAccessHandle/.test(e.message));
+  const w = await s.worker(page);
+  assert.equal((await w.run(FIXTURE, 'picks', { backend: 'auto' })).backend, 'opfs');
+  await page.close();
 });

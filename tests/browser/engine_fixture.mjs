@@ -1,8 +1,8 @@
-// Run inside Chromium by the storage tests: the engine (Native.load({ host }) + openDatabase, as
+// Run inside Chromium by the storage tests: the engine (Native.load({ host, loadModule }) + openDatabase, as
 // the browser entry will use them) on the OPFS host (dedicated worker) or the IndexedDB host
 // (page or worker). Databases stay open in this module between calls.
 import { openDatabase } from '../../bindings/js/src/database.js';
-import { engineConstants } from '../../bindings/js/src/engine.js';
+import { engineConstants, loadModule } from '../../bindings/js/src/engine_browser.js';
 import { IdbHost } from '../../bindings/js/src/idb_host.js';
 import { encodingOf } from '../../bindings/js/src/keys.js';
 import { Native } from '../../bindings/js/src/native.js';
@@ -27,7 +27,7 @@ export async function openDb(backend, name, options = {}, hostOptions = {}, quot
   const inner = await newHost(backend, name, hostOptions);
   const host = quotaBytes === null ? inner : quotaAfter(inner, quotaBytes);
   const parsed = checkOpenOptions(options, await engineConstants());
-  const native = await Native.load({ host });
+  const native = await Native.load({ host, loadModule });
   const db = openDatabase(native, 'db', `${backend}:${name}`, options, parsed, 'strict',
     { valueEncoding: encodingOf('utf8', 'valueEncoding'), keyEncoding: encodingOf('utf8', 'keyEncoding') });
   open.set(name, { db, host: inner, wrapper: host, load: null });

@@ -1,6 +1,7 @@
 // Run inside Chromium by the storage tests (tests/browser/*.test.mjs): the OPFS host (in a
 // dedicated worker) and the IndexedDB host (page or worker) under the storage conformance suite
 // and under the engine itself. Module-level state (open databases) persists between calls.
+import { loadModule } from '../../bindings/js/src/engine_browser.js';
 import { Native } from '../../bindings/js/src/native.js';
 import { OpfsHost, deleteOpfsDatabase, listOpfsDatabases } from '../../bindings/js/src/opfs_host.js';
 
@@ -22,7 +23,7 @@ function vfsCheck(native, dir) {
 // The storage conformance suite (tests/c/vfs_conformance.c) on a fresh host of `backend`.
 export async function conformance(backend, name, options = {}) {
   const host = await openHost(backend, name, options);
-  const native = await Native.load({ host });
+  const native = await Native.load({ host, loadModule });
   try {
     vfsCheck(native, 'walk');
     await host.settle();
@@ -89,7 +90,7 @@ const CREATE_WRITE = 2 | 4; // OPEN.WRITE | OPEN.CREATE
 // between them (as between requests). Reports the pool sizes seen and the refusal.
 export async function fillPool(name, hostOptions, burst) {
   const host = await OpfsHost.open(name, hostOptions);
-  const native = await Native.load({ host });
+  const native = await Native.load({ host, loadModule });
   try {
     const c = caller(native);
     const initial = host.pool;
@@ -130,7 +131,7 @@ export async function fillPool(name, hostOptions, burst) {
 // Reopens a database made by fillPool: which files it has, with their contents.
 export async function readPool(name, count) {
   const host = await OpfsHost.open(name);
-  const native = await Native.load({ host });
+  const native = await Native.load({ host, loadModule });
   try {
     const c = caller(native);
     let intact = 0;
@@ -149,7 +150,7 @@ export async function readPool(name, count) {
 // Two generations of metadata: file a named by the first, b by the second. Returns both.
 export async function twoGenerations(name) {
   const host = await OpfsHost.open(name);
-  const native = await Native.load({ host });
+  const native = await Native.load({ host, loadModule });
   try {
     const c = caller(native);
     c.mkdir('d');
@@ -191,7 +192,7 @@ export async function readGenerations(name) {
   } catch (err) {
     return { error: { code: err.code, message: err.message } };
   }
-  const native = await Native.load({ host });
+  const native = await Native.load({ host, loadModule });
   try {
     const c = caller(native);
     const contents = (p) => {
@@ -232,7 +233,7 @@ export function releaseHost(backend, name) {
 // The engine's lock() call (strata_js_vfs_lock) on a host held by tryOpenHost, at `path`.
 export async function engineLock(backend, name, path) {
   const host = held.get(`${backend}:${name}`);
-  const native = await Native.load({ host });
+  const native = await Native.load({ host, loadModule });
   const p = native.cstring(path);
   try {
     native.check(native.m._strata_js_vfs_lock(native.vfs, p, native.words));

@@ -9,6 +9,7 @@ import { describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
 import { Snapshot } from './snapshot.js';
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+// Browsers have no setImmediate: a zero timeout there.
 
 const MAINTENANCE_BUDGET = 1 << 20; // bytes of flush/compaction output per step between requests
 const CLEAR_CHUNK = 1000; // deletes per batch in clear()

@@ -14,7 +14,7 @@
 // between requests. No Node built-ins.
 import { BROWSER_BACKEND_NAMES, deleteStored, hostFor, listStored, resolveBackend } from './browser_backends.js';
 import { RECOVERY_MODES, openDatabase } from './database.js';
-import { StrataError, invalid } from './errors.js';
+import { StrataError, fromWire, invalid } from './errors.js';
 import { engineConstants, loadModule } from './engine_browser.js';
 import { checkLocation, encodingOf } from './keys.js';
 import { Native } from './native.js';
@@ -67,10 +67,21 @@ export async function openHere(name, options = {}) {
     throw invalid(`recoveryMode must be 'strict' or 'point-in-time', not ${JSON.stringify(options.recoveryMode)}`);
   }
   const encodings = { valueEncoding: encodingOf(options.valueEncoding, 'valueEncoding'), keyEncoding: encodingOf(options.keyEncoding, 'keyEncoding') };
+  const { lockTimeoutMs } = options;
+  if (lockTimeoutMs !== undefined && !(Number.isInteger(lockTimeoutMs) && lockTimeoutMs >= 0 && lockTimeoutMs <= 60_000)) {
+    throw invalid(`lockTimeoutMs must be an integer in 0..60000, not ${JSON.stringify(lockTimeoutMs)}`);
+  }
   const backend = resolveBackend(options.backend ?? 'auto', inWorker);
   const host = await hostFor(backend, name, options);
-  const native = await Native.load({ host, memory: backend === 'memory', threads, wasmUrl, loadModule });
-  const db = openDatabase(native, `/${name}`, name, { ...options, threads }, parsed, recoveryMode, encodings);
+  let native;
+  try {
+    native = await Native.load({ host, memory: backend === 'memory', threads, wasmUrl, loadModule });
+  } catch (err) {
+    host?.closeAll(); // its Web Lock and files go with the failed open
+    throw err;
+  }
+  // the host keeps each database's files apart: the engine's folder is the same name in each
+  const db = openDatabase(native, 'db', name, { ...options, threads }, parsed, recoveryMode, encodings);
   db.backend = backend;
   db.build = native.variant; // 'st' or 'mt'
   return db;
@@ -129,7 +140,7 @@ async function openFromPage(name, options) {
   const { worker, answer } = await startWorker(options, { open: { name, options: crossing(options) } }, `strata-lsm ${name}`);
   if (!answer.ready) {
     worker.terminate();
-    throw fromAnswer(answer);
+    throw fromWire(answer.error);
   }
   const db = connect({
     post: (msg) => worker.postMessage(msg),
@@ -145,11 +156,6 @@ async function openFromPage(name, options) {
   return db;
 }
 
-function fromAnswer(answer) {
-  const e = answer.error ?? {};
-  return new StrataError(typeof e.code === 'string' && e.code.startsWith('STRATA_') ? e.code : 'STRATA_IO', e.message ?? 'the database worker failed');
-}
-
 // open(name, { backend, worker, workerUrl, wasmUrl, ...the Node options }).
 export async function open(name, options = {}) {
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
@@ -158,26 +164,18 @@ export async function open(name, options = {}) {
   return openFromPage(name, options);
 }
 
-// A storage operation that needs the worker's APIs (sync access handles), run in a short-lived
-// worker when called from a page.
-async function control(op, args, options = {}) {
-  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  if (inWorker) return op === 'delete' ? deleteStored(args[0], options) : listStored(options);
-  const { worker, answer } = await startWorker(options, { control: { op, args, options: crossing(options) } }, `strata-lsm ${op}`);
-  worker.terminate();
-  if (!answer.done) throw fromAnswer(answer);
-  return answer.value;
-}
-
-// Deletes a closed database from every backend that has it; STRATA_LOCKED while it is open.
+// Deletes a closed database from every backend that has it (resolves true when one had it);
+// STRATA_LOCKED, naming it, while it is open in any tab or worker. Runs in the calling context
+// (OPFS folders and IndexedDB can be removed from pages too).
 export async function deleteDatabase(name, options = {}) {
   checkName(name);
-  await control('delete', [name], options);
+  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+  return deleteStored(name, options);
 }
 
-// The names of the databases this origin stores, sorted, each once.
-export async function listDatabases(options = {}) {
-  return control('list', [], options);
+// The names of the databases this origin stores (OPFS and IndexedDB), sorted, each once.
+export async function listDatabases() {
+  return listStored();
 }
 
 export default { open, deleteDatabase, listDatabases, StrataError };
