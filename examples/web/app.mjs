@@ -48,6 +48,7 @@ function explain(err, backend) {
 
 // --- open / switch backend ----------------------------------------------------------------------
 async function openDb(backend) {
+  document.body.dataset.state = 'opening';
   setBusy(true);
   stopTail();
   clearInterval(state.statsTimer);
