@@ -40,7 +40,10 @@ export function browserTable(summary) {
 
 export async function browserMain(args, { sh, summarize, ROOT }) {
   const n = args.nGiven ?? 100000;
-  if (args.build) sh('bash', ['scripts/build.sh', 'wasm'], { TARGETS: 'strata_js' });
+  if (args.build) {
+    sh('bash', ['scripts/setup.sh']); // Debian's chromium, emsdk, npm ci (the peers are devDependencies)
+    sh('bash', ['scripts/build.sh', 'wasm'], { TARGETS: 'strata_js' });
+  }
   if (!strataBuilt()) console.error('   bindings/js/dist/st is missing: the strata-lsm peers will fail (run without --no-build)');
   const resultsDir = path.join(ROOT, 'bench/results');
   fs.mkdirSync(resultsDir, { recursive: true });
