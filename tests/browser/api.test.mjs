@@ -2,7 +2,7 @@
 // starts its worker and proxies every call) and inside a worker (the engine in that thread),
 // for each backend; which build runs with and without COOP/COEP.
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import { session } from './harness.mjs';
 
@@ -11,11 +11,10 @@ const FIXTURE = 'tests/browser/api_fixture.mjs';
 // from a cross-origin isolated page must come with them too, so the package's files must.
 const COI_FIXTURE = `coi/${FIXTURE}`;
 let s;
-before(async (t) => {
+before(async () => {
   s = await session();
-  t.after?.(() => s.close());
 });
-process.on('beforeExit', () => s?.close());
+after(() => s?.close());
 
 function report(result) {
   assert.deepEqual(result.failed, [], result.failed.map((f) => `${f.name}: ${f.message}`).join('\n\n'));

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import { build } from 'esbuild';
 
@@ -29,7 +29,7 @@ before(async () => {
   // the bundle locates the package's worker and wasm from its own URL: put them where that resolves
   s = await session();
 });
-process.on('beforeExit', () => s?.close());
+after(() => s?.close());
 
 function check(r, where) {
   console.log(`# abstract-level suite ${where}: ${r.pass} assertions passed, ${r.fail} failed`);

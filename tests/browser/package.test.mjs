@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import { build } from 'esbuild';
 
@@ -41,32 +41,21 @@ export const run = (args) => apiCases(strata, args);
 import { apiCases } from '../../../tests/browser/api_cases.mjs';
 export const run = (args) => apiCases(strata, args);
 `);
+  // the worker script is the package's `strata-lsm/worker` export
   await build({
     absWorkingDir: site,
-    entryPoints: { app: './bundle_entry.mjs', browser_worker: 'strata-lsm/bindings/js/src/browser_worker.js' },
+    entryPoints: { app: './bundle_entry.mjs', browser_worker: 'strata-lsm/worker' },
     outdir: path.join(site, 'out'),
     bundle: true,
     format: 'esm',
     platform: 'browser',
     logLevel: 'error',
-  }).catch(async (err) => {
-    // the worker script is not an export: bundle it by its file
-    if (!/browser_worker/.test(String(err.message))) throw err;
-    await build({
-      absWorkingDir: site,
-      entryPoints: { app: './bundle_entry.mjs', browser_worker: './node_modules/strata-lsm/bindings/js/src/browser_worker.js' },
-      outdir: path.join(site, 'out'),
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      logLevel: 'error',
-    });
   });
   fs.mkdirSync(path.join(site, 'out/assets'), { recursive: true });
   fs.copyFileSync(path.join(pkgDir, 'bindings/js/dist/st/strata.wasm'), path.join(site, 'out/assets/strata.wasm'));
   s = await session();
 });
-process.on('beforeExit', () => s?.close());
+after(() => s?.close());
 
 function report(result) {
   assert.deepEqual(result.failed, [], result.failed.map((f) => `${f.name}: ${f.message}`).join('\n\n'));

@@ -3,7 +3,7 @@
 // `sync: true` write present); a second tab gets STRATA_LOCKED naming the database while the
 // first holds it, and opens it once the first closes it or goes away.
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import { session } from './harness.mjs';
 
@@ -12,7 +12,7 @@ let s;
 before(async () => {
   s = await session();
 });
-process.on('beforeExit', () => s?.close());
+after(() => s?.close());
 
 for (const backend of ['opfs', 'idb']) {
   test(`${backend}: data after a reload and after a browser restart (same profile), through the public API`, async () => {

@@ -46,7 +46,7 @@ const browserEntries = {
   '.': pkg.exports['.'].browser,
   './level': pkg.exports['./level'].browser,
   './engine': pkg.exports['./engine'].browser,
-  worker: './bindings/js/src/browser_worker.js',
+  './worker': pkg.exports['./worker'],
 };
 
 test('the exports map sends browsers and workers to the browser entries and keeps Node\'s', () => {
