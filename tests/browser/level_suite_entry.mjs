@@ -25,8 +25,11 @@ export function runLevelSuite({ backend, prefix, options = {} }) {
     let pass = 0;
     let fail = 0;
     const titles = new Map(); // test id -> name
+    const started = new Map();
+    const slow = [];
     test.createStream({ objectMode: true }).on('data', (row) => {
-      if (row.type === 'test') titles.set(row.id, row.name);
+      if (row.type === 'test') { titles.set(row.id, row.name); started.set(row.id, performance.now()); }
+      if (row.type === 'end') slow.push([Math.round(performance.now() - started.get(row.test)), titles.get(row.test)]);
       if (row.type !== 'assert') return;
       if (row.ok) pass++;
       else {
@@ -34,7 +37,7 @@ export function runLevelSuite({ backend, prefix, options = {} }) {
         if (failures.length < 40) failures.push(`${titles.get(row.test)} / ${row.name}: ${JSON.stringify(row.actual)} vs ${JSON.stringify(row.expected)} ${row.error?.message ?? ''}`);
       }
     });
-    test.onFinish(() => resolve({ pass, fail, failures }));
+    test.onFinish(() => resolve({ pass, fail, failures, slow: slow.sort((a, b) => b[0] - a[0]).slice(0, 15) }));
     let n = 0;
     suite({
       test,

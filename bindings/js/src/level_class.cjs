@@ -1,11 +1,14 @@
-// StrataLevel: Strata as an abstract-level database, over the open() of the runtime's entry
-// (index.js in Node, index_browser.js in browsers: level.js and level_browser.js). Keys and
-// values reach the engine as Uint8Array ('view') or string ('utf8'); abstract-level transcodes
-// every other encoding. Iterators and reads see an implicit snapshot taken when the call is
-// made; db.snapshot() gives explicit snapshots. No Node built-ins.
-import { AbstractIterator, AbstractLevel, AbstractSnapshot } from 'abstract-level';
-
-import { StrataError } from './errors.js';
+'use strict';
+// StrataLevel, Strata as an abstract-level database, over the open() of an entry of the package:
+// level.cjs (and level.js) pass Node's (index.js), level_browser.js the browsers'
+// (index_browser.js). One implementation for every runtime; it is CommonJS because abstract-level
+// is (browsers reach it through a bundler, as every abstract-level database).
+//
+// Keys and values reach the engine as Uint8Array ('view') or string ('utf8'); abstract-level
+// transcodes every other encoding. Iterators and reads see an implicit snapshot taken when the
+// call is made; db.snapshot() gives explicit snapshots.
+const { AbstractIterator, AbstractLevel, AbstractSnapshot } = require('abstract-level');
+const { StrataError } = require('./errors.cjs');
 
 class ModuleError extends Error {
   constructor(message, { code, cause } = {}) {
@@ -74,25 +77,26 @@ class StrataIterator extends AbstractIterator {
   }
 }
 
-// The StrataLevel class whose databases open(location, options) opens.
-export function levelClass(open) {
+// The class whose databases `(await loadStrata()).open(location, options)` opens; `proxied(options)`
+// tells whether that open answers from another thread (then there is no getSync).
+function levelClass(loadStrata, proxied) {
   return class StrataLevel extends AbstractLevel {
-    // options: the open() options of strata-lsm (compression, memtableSize, sync, threads, ...)
-    // plus abstract-level's (keyEncoding, valueEncoding, ...).
+    // options: the open() options of strata-lsm (compression, memtableSize, sync, threads,
+    // compactionFilter, ...) plus abstract-level's (keyEncoding, valueEncoding, ...).
     constructor(location, options = {}) {
-      // a memory database is new at every open: it cannot be missing, nor exist already
-      const permanence = location !== ':memory:' && options.backend !== 'memory';
       super({
         encodings: { view: true, utf8: true },
-        createIfMissing: permanence,
-        errorIfExists: permanence,
+        // a memory database is new at every open: it cannot be missing, nor exist already
+        createIfMissing: location !== ':memory:' && options.backend !== 'memory',
+        errorIfExists: location !== ':memory:' && options.backend !== 'memory',
         has: true,
+        getSync: !proxied(options), // a worker answers asynchronously
         explicitSnapshots: true,
         implicitSnapshots: true,
-        permanence,
+        permanence: location !== ':memory:' && options.backend !== 'memory',
         seek: true,
         snapshots: true,
-        additionalMethods: { flush: true, compact: true, stats: true },
+        additionalMethods: { flush: true, compact: true, stats: true, singleDel: true, dropRange: true },
       }, options);
       this.location = location;
       this[kDb] = null;
@@ -103,7 +107,7 @@ export function levelClass(open) {
       const { keyEncoding, valueEncoding, ...rest } = this.strataOptions;
       void keyEncoding;
       void valueEncoding;
-      this[kDb] = await open(this.location, {
+      this[kDb] = await (await loadStrata()).open(this.location, {
         ...rest, createIfMissing: options.createIfMissing, errorIfExists: options.errorIfExists,
       });
     }
@@ -129,13 +133,16 @@ export function levelClass(open) {
       return this.#reader(options).getMany(keys, { valueEncoding: options.valueEncoding });
     }
 
+    _getSync(key, options) {
+      return this.#reader(options).getSync(key, { valueEncoding: options.valueEncoding });
+    }
+
     async _has(key, options) {
       return this.#reader(options).has(key);
     }
 
     async _hasMany(keys, options) {
-      const reader = this.#reader(options);
-      return Promise.all(keys.map((k) => reader.has(k)));
+      return this.#reader(options).hasMany(keys);
     }
 
     async _put(key, value, options) {
@@ -149,7 +156,7 @@ export function levelClass(open) {
     async _batch(operations, options) {
       return this[kDb].batch(operations.map((op) => (op.type === 'put'
         ? { type: 'put', key: op.key, value: op.value }
-        : { type: 'del', key: op.key })), { sync: options.sync });
+        : { type: op.type === 'singleDel' ? 'singleDel' : 'del', key: op.key })), { sync: options.sync });
     }
 
     _iterator(options) {
@@ -180,16 +187,44 @@ export function levelClass(open) {
       return new StrataSnapshot(this, this[kDb].snapshot(), options);
     }
 
+    // The methods beyond abstract-level's: they wait for a pending open, as its own methods do.
+    async #open(what) {
+      if (this.status === 'opening') await this.open();
+      if (this.status !== 'open' || !this[kDb]) throw new ModuleError(`${what}: the database is not open`, { code: 'LEVEL_DATABASE_NOT_OPEN' });
+      return this[kDb];
+    }
+
     async flush() {
-      return this[kDb].flush();
+      return (await this.#open('flush')).flush();
     }
 
     async compact(options) {
-      return this[kDb].compact(options);
+      return (await this.#open('compact')).compact(options);
     }
 
     stats() {
+      if (!this[kDb]) throw new ModuleError('stats: the database is not open', { code: 'LEVEL_DATABASE_NOT_OPEN' });
       return this[kDb].stats();
     }
-  };
+
+    // C strata_single_delete, with the database's key encoding.
+    async singleDel(key, options = {}) {
+      const db = await this.#open('singleDel');
+      return db.singleDel(this.keyEncoding(options.keyEncoding).encode(key), { sync: options.sync });
+    }
+
+    // C strata_drop_range over { gt, gte, lt, lte } (abstract-level's range rules), the bounds
+    // encoded with the database's key encoding.
+    async dropRange(options = {}) {
+      const db = await this.#open('dropRange');
+      const enc = this.keyEncoding(options.keyEncoding);
+      const range = {};
+      for (const k of ['gt', 'gte', 'lt', 'lte']) if (options[k] !== undefined) range[k] = enc.encode(options[k]);
+      if (range.gte !== undefined) delete range.gt;
+      if (range.lte !== undefined) delete range.lt;
+      return db.dropRange(range);
+    }
+  }
 }
+
+module.exports = { levelClass };
