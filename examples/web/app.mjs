@@ -85,12 +85,15 @@ function setBusy(busy, open = !!state.db) {
   $('open').disabled = busy;
   $('backend').disabled = busy;
   for (const id of ['load', 'prefix', 'snapshot', 'tail']) $(id).disabled = busy || !open;
-  const canExport = open && !busy && typeof state.db?.exportBytes === 'function';
-  const canImport = !busy && typeof strata.importDatabase === 'function';
-  $('export').disabled = !canExport;
-  $('import').disabled = !canImport;
-  if (!canExport && !canImport && typeof strata.importDatabase !== 'function') {
-    $('image-status').textContent = 'Export and import need db.exportBytes() and importDatabase(), which this build of strata-lsm does not have yet.';
+  const hasExport = typeof state.db?.exportBytes === 'function';
+  const hasImport = typeof strata.importDatabase === 'function';
+  $('export').disabled = !(open && !busy && hasExport);
+  $('import').disabled = !(!busy && hasImport);
+  if (!busy) {
+    const why = "which this build of strata-lsm's browser entry does not have yet";
+    $('image-note').textContent = !hasImport && !hasExport && open ? `Export and import need db.exportBytes() and importDatabase(), ${why}.`
+      : !hasImport ? `Import needs importDatabase(), ${why}; export works.`
+        : !hasExport && open ? `Export needs db.exportBytes(), ${why}.` : '';
   }
 }
 
@@ -289,11 +292,12 @@ async function exportFile() {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-    $('image-status').textContent = `exported ${fmtBytes(bytes.byteLength)}`;
+    setBusy(false);
+    $('image-status').textContent = `exported ${fmtBytes(bytes.byteLength)} to ${a.download}`;
   } catch (err) {
     banner(explain(err, state.backend), 'error');
+    setBusy(false);
   }
-  setBusy(false);
 }
 
 async function importFile(file) {
