@@ -11,7 +11,7 @@ self.addEventListener('message', async (e) => {
   try {
     db = await openHere(open.name, open.options);
   } catch (err) {
-    self.postMessage(failedMessage(err));
+    self.postMessage({ ...failedMessage(err), lock: err?.lockName }); // lock: multiTab connects to its holder
     return;
   }
   serve({ post: (msg, transfer) => self.postMessage(msg, transfer), listen: (fn) => self.addEventListener('message', (ev) => fn(ev.data)) }, db);

@@ -19,7 +19,10 @@ import { engineConstants, loadModule } from './engine_browser.js';
 import { checkLocation, encodingOf } from './keys.js';
 import { Native } from './native.js';
 import { BROWSER_BACKENDS, checkOpenOptions } from './options.js';
+import { openShared, serveTabs } from './multi_tab.js';
+import { webLockName } from './web_lock.js';
 import { connect } from './worker_proxy.js';
+import { readyMessage, serve } from './worker_serve.js';
 
 export { StrataError };
 
@@ -72,7 +75,14 @@ export async function openHere(name, options = {}) {
     throw invalid(`lockTimeoutMs must be an integer in 0..60000, not ${JSON.stringify(lockTimeoutMs)}`);
   }
   const backend = resolveBackend(options.backend ?? 'auto', inWorker);
-  const host = await hostFor(backend, name, options);
+  if (options.multiTab === true && backend === 'memory') throw invalid("multiTab needs a stored backend ('opfs' or 'idb'): a 'memory' database is this context's own");
+  let host;
+  try {
+    host = await hostFor(backend, name, options);
+  } catch (err) {
+    if (options.multiTab === true && err?.code === 'STRATA_LOCKED') err.lockName = webLockName(backend, name); // multi_tab.js connects to its holder
+    throw err;
+  }
   let native;
   try {
     native = await Native.load({ host, memory: backend === 'memory', threads, wasmUrl, loadModule });
@@ -84,6 +94,7 @@ export async function openHere(name, options = {}) {
   const db = openDatabase(native, 'db', name, { ...options, threads }, parsed, recoveryMode, encodings);
   db.backend = backend;
   db.build = native.variant; // 'st' or 'mt'
+  if (options.multiTab === true) serveTabs(webLockName(backend, name), db);
   return db;
 }
 
@@ -137,30 +148,69 @@ async function openFromPage(name, options) {
   if (options.backend !== undefined && !BROWSER_BACKENDS.includes(options.backend)) {
     throw invalid(`backend must be one of ${BROWSER_BACKEND_NAMES}, not ${JSON.stringify(options.backend)}`);
   }
-  const { worker, answer } = await startWorker(options, { open: { name, options: crossing(options) } }, `strata-lsm ${name}`);
-  if (!answer.ready) {
-    worker.terminate();
-    throw fromWire(answer.error);
-  }
-  const db = connect({
-    post: (msg) => worker.postMessage(msg),
-    listen: ({ message, error }) => {
-      worker.addEventListener('message', (e) => message(e.data));
-      worker.addEventListener('error', (e) => { e.preventDefault?.(); error(new Error(e.message || 'the worker failed')); });
-      worker.addEventListener('messageerror', () => error(new Error('a reply could not be deserialized')));
-    },
-    terminate: () => worker.terminate(),
-  }, answer);
+  const startOwn = async (opts) => {
+    const { worker, answer } = await startWorker(options, { open: { name, options: crossing(opts) } }, `strata-lsm ${name}`);
+    if (!answer.ready) {
+      worker.terminate();
+      const err = fromWire(answer.error);
+      if (answer.lock) err.lockName = answer.lock;
+      throw err;
+    }
+    return {
+      ready: answer,
+      endpoint: {
+        post: (msg) => worker.postMessage(msg),
+        listen: ({ message, error }) => {
+          worker.addEventListener('message', (e) => message(e.data));
+          worker.addEventListener('error', (e) => { e.preventDefault?.(); error(new Error(e.message || 'the worker failed')); });
+          worker.addEventListener('messageerror', () => error(new Error('a reply could not be deserialized')));
+        },
+        terminate: () => worker.terminate(),
+      },
+    };
+  };
+  const { endpoint, ready: answer } = options.multiTab === true ? await openShared(() => startOwn(sharedOptions(options))) : await startOwn(options);
+  const db = connect(endpoint, answer);
   db.backend = answer.backend;
   db.build = answer.build;
   return db;
 }
 
-// open(name, { backend, worker, workerUrl, wasmUrl, ...the Node options }).
+// multiTab: an unavailable lock is asked once (lockTimeoutMs 0 unless given): its holder serves.
+function sharedOptions(options) {
+  return options.lockTimeoutMs === undefined ? { ...options, lockTimeoutMs: 0 } : options;
+}
+
+// multiTab in this thread (a worker, or worker: false): the database opened here is served on
+// a MessageChannel of this thread too, so that the handle survives a hand-over as a page's does.
+async function openHereShared(name, options) {
+  checkName(name);
+  const { endpoint, ready } = await openShared(async () => {
+    const db = await openHere(name, sharedOptions(options));
+    const { port1, port2 } = new MessageChannel();
+    serve({ post: (m, t) => port1.postMessage(m, t), listen: (fn) => { port1.onmessage = (e) => fn(e.data); } }, db);
+    return {
+      ready: { ...readyMessage(db), backend: db.backend, build: db.build },
+      endpoint: {
+        post: (m) => port2.postMessage(m),
+        listen: ({ message }) => { port2.onmessage = (e) => message(e.data); },
+        terminate: () => { port1.close(); port2.close(); },
+      },
+    };
+  });
+  const db = connect(endpoint, ready);
+  db.backend = ready.backend;
+  db.build = ready.build;
+  return db;
+}
+
+// open(name, { backend, worker, workerUrl, wasmUrl, multiTab, ...the Node options }).
 export async function open(name, options = {}) {
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
   if (options.worker !== undefined && typeof options.worker !== 'boolean') throw invalid(`worker must be true or false, not ${JSON.stringify(options.worker)}`);
-  if (inWorker || options.worker === false) return openHere(name, options);
+  if (options.multiTab !== undefined && typeof options.multiTab !== 'boolean') throw invalid(`multiTab must be true or false, not ${JSON.stringify(options.multiTab)}`);
+  if (options.multiTab === true && options.backend === 'memory') throw invalid("multiTab needs a stored backend ('opfs' or 'idb'): a 'memory' database is this context's own");
+  if (inWorker || options.worker === false) return options.multiTab === true ? openHereShared(name, options) : openHere(name, options);
   return openFromPage(name, options);
 }
 

@@ -39,6 +39,7 @@ class Channel {
   #nextHandle = 1;
 
   #gone = null; // the error every later call gets once the worker failed or exited
+  generation = 0; // bumped at each multi-tab hand-over: handles of an older one are gone
 
   constructor(endpoint) {
     this.#endpoint = endpoint;
@@ -56,6 +57,13 @@ class Channel {
       },
       error: (err) => this.#failAll(new StrataError('STRATA_IO', `the database worker failed: ${err?.message ?? err}`, { cause: err })),
       exit: () => this.#failAll(new StrataError('STRATA_NOT_OPEN', 'the database worker exited')),
+      // multiTab (multi_tab.js): the serving tab went away; what it did not answer is rejected
+      // with err, and its snapshots and iterators are gone; later calls go to the next server
+      handover: (err) => {
+        this.generation++;
+        for (const p of this.#pending.values()) p.reject(err);
+        this.#pending.clear();
+      },
     });
   }
 
@@ -117,6 +125,12 @@ class WorkerHandle {
     this._id = id;
     this._db = db ?? this;
     this._kind = kind;
+    this._gen = ch.generation;
+  }
+
+  // A snapshot or iterator of a serving tab that went away (multiTab).
+  _stale() {
+    return this._kind !== 'db' && this._gen !== this._ch.generation;
   }
 
   _isOpen() {
@@ -136,6 +150,10 @@ class WorkerHandle {
   _check(op) {
     if (this.#closed) throw new StrataError('STRATA_NOT_OPEN', `${this._what(op)}: the ${this._kind} is closed`);
     if (this._db.status !== 'open') throw notOpen(this._what(op));
+    if (this._stale()) {
+      this._markClosed();
+      throw new StrataError('STRATA_NOT_OPEN', `${this._what(op)}: the serving tab went away (multiTab: its snapshots and iterators are gone)`);
+    }
   }
 
   // The arguments as they cross: options.snapshot (of this database, open) becomes its id.
@@ -158,7 +176,10 @@ function install(cls, kind) {
     if (Object.hasOwn(cls.prototype, op)) continue; // written by hand below
     if (method.send === 'call') {
       cls.prototype[op] = function call(...args) {
-        if (method.closes && op === 'close' && (!this._isOpen() || this._db.status !== 'open')) return Promise.resolve();
+        if (method.closes && op === 'close' && (!this._isOpen() || this._db.status !== 'open' || this._stale())) {
+          this._markClosed();
+          return Promise.resolve();
+        }
         try {
           this._check(op);
           const a = this._args(op, method, args);
@@ -178,7 +199,7 @@ function install(cls, kind) {
         if (method.closes) {
           if (!this._isOpen()) return;
           this._markClosed();
-          if (this._db.status === 'open') this._ch.post(this._id, op, args, this._what(op));
+          if (this._db.status === 'open' && !this._stale()) this._ch.post(this._id, op, args, this._what(op));
           return;
         }
         this._check(op);
@@ -211,7 +232,7 @@ class WorkerIterator extends WorkerHandle {
     if (!this._signal?.aborted) return null;
     if (this._isOpen()) {
       this._markClosed();
-      if (this._db.status === 'open') this._ch.post(this._id, 'close', [], 'iterator.close');
+      if (this._db.status === 'open' && !this._stale()) this._ch.post(this._id, 'close', [], 'iterator.close');
     }
     return abortError(this._signal, `iterator.${op}`);
   }
@@ -268,6 +289,7 @@ class WorkerDatabase extends WorkerHandle {
     if (!(snap instanceof WorkerSnapshot)) throw invalid(`${what}: snapshot must come from db.snapshot()`);
     if (!snap._belongsTo(this)) throw invalid(`${what}: the snapshot belongs to another database`);
     if (!snap._isOpen()) throw new StrataError('STRATA_NOT_OPEN', `${what}: the snapshot is closed`);
+    if (snap._stale()) throw new StrataError('STRATA_NOT_OPEN', `${what}: the serving tab went away (multiTab: its snapshots are gone)`);
     return snap._id;
   }
 

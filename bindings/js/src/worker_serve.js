@@ -18,8 +18,11 @@ function transferables(value, out = []) {
   return out;
 }
 
-// Serves `db` (an open database of database.js) on `port` until it is closed.
-export function serve(port, db) {
+// Serves `db` (an open database of database.js) on `port` until it is closed. With
+// `shared` (another tab's requests, multi_tab.js) the database stays open when that side closes
+// it: only its own snapshots and iterators close, then `onClose()`. Returns { idle(), stop(err) }:
+// the promise of the requests received so far, and stop() that answers every later one with err.
+export function serve(port, db, { shared = false, onClose } = {}) {
   // id -> { kind, obj } | { kind, error } (a handle whose opening failed: its calls reject with
   // the error) ; `pending`: the failure of a posted request, reported by the handle's next call.
   const handles = new Map([['db', { kind: 'db', obj: db }]]);
@@ -60,6 +63,12 @@ export function serve(port, db) {
     if (method.progress !== undefined && a[method.progress]?.onProgress === true && id !== undefined) {
       a[method.progress] = { ...a[method.progress], onProgress: (value) => port.post({ progress: id, value }, []) };
     }
+    if (shared && h.kind === 'db' && op === 'close') {
+      const open = [...handles.values()].filter((x) => x.kind !== 'db' && x.obj && !x.error);
+      handles.clear();
+      for (const x of open) await Promise.resolve(x.obj.close()).catch(() => {});
+      return undefined;
+    }
     try {
       const result = await h.obj[op](...a);
       return method.result === 'value' ? result : undefined;
@@ -72,9 +81,11 @@ export function serve(port, db) {
   }
 
   let queue = Promise.resolve();
+  let stopped = null;
   port.listen((msg) => {
     queue = queue.then(async () => {
       try {
+        if (stopped) throw stopped;
         const value = await run(msg);
         if (msg.id !== undefined) port.post({ id: msg.id, value }, transferables(value));
       } catch (err) {
@@ -84,8 +95,16 @@ export function serve(port, db) {
           if (h) h.pending = err; // a posted request failed: the handle's next call says so
         }
       }
+      if (shared && msg.target === 'db' && msg.op === 'close' && !stopped) {
+        stopped = new StrataError('STRATA_NOT_OPEN', 'the database is closed');
+        onClose?.();
+      }
     });
   });
+  return {
+    idle: () => queue,
+    stop: (err) => { stopped ??= err; },
+  };
 }
 
 // What the worker reports once its database is open (or failed to open).
