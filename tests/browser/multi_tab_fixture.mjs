@@ -10,7 +10,7 @@ const key = (i) => `k${String(i).padStart(7, '0')}`;
 const value = (i) => `value ${i} `.padEnd(60, 'x');
 
 export async function openDb(name, options = {}) {
-  db = await open(name, { valueEncoding: 'utf8', multiTab: true, ...options });
+  db = await open(name, { keyEncoding: 'utf8', valueEncoding: 'utf8', multiTab: true, ...options });
   return { backend: db.backend, status: db.status };
 }
 

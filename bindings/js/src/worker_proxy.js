@@ -148,7 +148,7 @@ class WorkerHandle {
 
   // Throws what the call must refuse before anything is posted.
   _check(op) {
-    if (this.#closed) throw new StrataError('STRATA_NOT_OPEN', `${this._what(op)}: the ${this._kind} is closed`);
+    if (this.#closed && !this._stale()) throw new StrataError('STRATA_NOT_OPEN', `${this._what(op)}: the ${this._kind} is closed`);
     if (this._db.status !== 'open') throw notOpen(this._what(op));
     if (this._stale()) {
       this._markClosed();
@@ -288,8 +288,8 @@ class WorkerDatabase extends WorkerHandle {
   _snapshotId(snap, what) {
     if (!(snap instanceof WorkerSnapshot)) throw invalid(`${what}: snapshot must come from db.snapshot()`);
     if (!snap._belongsTo(this)) throw invalid(`${what}: the snapshot belongs to another database`);
-    if (!snap._isOpen()) throw new StrataError('STRATA_NOT_OPEN', `${what}: the snapshot is closed`);
     if (snap._stale()) throw new StrataError('STRATA_NOT_OPEN', `${what}: the serving tab went away (multiTab: its snapshots are gone)`);
+    if (!snap._isOpen()) throw new StrataError('STRATA_NOT_OPEN', `${what}: the snapshot is closed`);
     return snap._id;
   }
 
