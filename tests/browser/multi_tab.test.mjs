@@ -122,3 +122,26 @@ test('multiTab: bad values are refused; a plain opener still gets STRATA_LOCKED;
   await a.close();
   await b.close();
 });
+
+test('a worker with multiTab: a client of a tab, then the holder in its own thread once the tab closes the database; the tab then is its client', async () => {
+  const a = await s.page();
+  const b = await s.page();
+  const w = await s.worker(b);
+  await s.run(a, F, 'openDb', 'mt-worker');
+  assert.equal((await w.run(F, 'openDb', 'mt-worker')).backend, 'opfs');
+  await s.run(a, F, 'write', 0, 20);
+  await w.run(F, 'write', 20, 20);
+  assert.deepEqual(await s.run(a, F, 'range', 0, 40), []);
+  assert.deepEqual(await w.run(F, 'range', 0, 40), []);
+  await s.run(a, F, 'closeDb');
+  await w.run(F, 'write', 40, 20); // the worker has taken over: the engine runs in its thread
+  await s.run(a, F, 'openDb', 'mt-worker');
+  assert.deepEqual(await s.run(a, F, 'range', 0, 60), [], 'the tab, now a client of the worker, reads everything');
+  await s.run(a, F, 'write', 60, 5);
+  assert.deepEqual(await w.run(F, 'range', 60, 5), []);
+  await s.run(a, F, 'closeDb');
+  assert.equal(await w.run(F, 'closeDb'), 'closed');
+  await w.terminate();
+  await a.close();
+  await b.close();
+});
