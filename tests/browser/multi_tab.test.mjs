@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 
 import { session } from './harness.mjs';
 
-const F = 'tests/browser/multi_tab_fixture.mjs';
+const FIXTURE = 'tests/browser/multi_tab_fixture.mjs';
+const F = FIXTURE;
 let s;
 before(async () => {
   s = await session();
@@ -22,12 +23,13 @@ const until = async (page, pred, what) => {
   }
 };
 
-for (const backend of ['opfs', 'idb']) {
-  test(`${backend}: two tabs read each other's writes; the holder tab goes away; the other keeps every acknowledged write; a third joins`, async () => {
-    const name = `mt-${backend}`;
-    const a = await s.page();
-    const b = await s.page();
-    assert.equal((await s.run(a, F, 'openDb', name, { backend })).backend, backend);
+for (const [backend, isolated] of [['opfs', false], ['idb', false], ['opfs', true]]) {
+  test(`${backend}${isolated ? ' (cross-origin isolated: the pthreads build)' : ''}: two tabs read each other's writes; the holder tab goes away; the other keeps every acknowledged write; a third joins`, async () => {
+    const name = `mt-${backend}${isolated ? '-coi' : ''}`;
+    const F = isolated ? `coi/${FIXTURE}` : FIXTURE;
+    const a = await s.page({ isolated });
+    const b = await s.page({ isolated });
+    assert.deepEqual(await s.run(a, F, 'openDb', name, { backend }), { backend, build: isolated ? 'mt' : 'st', status: 'open' });
     assert.equal((await s.run(b, F, 'openDb', name, { backend })).backend, backend, 'the second tab opens it (a client of the first), no STRATA_LOCKED');
     await s.run(a, F, 'write', 0, 50);
     await s.run(b, F, 'write', 50, 50);
@@ -59,7 +61,7 @@ for (const backend of ['opfs', 'idb']) {
     }
 
     // a third tab joins: a client of b
-    const c = await s.page();
+    const c = await s.page({ isolated });
     await s.run(c, F, 'openDb', name, { backend });
     assert.deepEqual(await s.run(c, F, 'missing', acked), []);
     await s.run(c, F, 'write', 5000, 20);

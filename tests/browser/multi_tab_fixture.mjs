@@ -11,7 +11,7 @@ const value = (i) => `value ${i} `.padEnd(60, 'x');
 
 export async function openDb(name, options = {}) {
   db = await open(name, { keyEncoding: 'utf8', valueEncoding: 'utf8', multiTab: true, ...options });
-  return { backend: db.backend, status: db.status };
+  return { backend: db.backend, build: db.build, status: db.status };
 }
 
 export async function tryOpen(name, options) {
