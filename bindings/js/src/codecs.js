@@ -190,6 +190,10 @@ export function decodePage(heap, pos, count, want, emit) {
   }
 }
 
+// Browsers refuse TextDecoder on a view of shared memory (the pthreads build's heap): such a
+// view is copied out first.
 export function decodeBytes(bytes, enc) {
-  return enc === 'utf8' ? decoder.decode(bytes) : bytes.slice();
+  if (enc !== 'utf8') return bytes.slice();
+  const shared = typeof SharedArrayBuffer === 'function' && bytes.buffer instanceof SharedArrayBuffer;
+  return decoder.decode(shared ? bytes.slice() : bytes);
 }

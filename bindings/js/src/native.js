@@ -10,6 +10,18 @@ import { keyChecker, valueChecker } from './keys.js';
 
 const encoder = new TextEncoder();
 
+// Encodes string x into `view` (room for x.length * 3 bytes); returns the bytes written.
+// Browsers refuse encodeInto on a view of shared memory (the pthreads build's heap): there the
+// string is encoded apart and copied in.
+function encodeInto(x, view) {
+  if (typeof SharedArrayBuffer === 'function' && view.buffer instanceof SharedArrayBuffer) {
+    const bytes = encoder.encode(x);
+    view.set(bytes);
+    return bytes.length;
+  }
+  return encoder.encodeInto(x, view).written;
+}
+
 // Bytes a value needs at most once UTF-8 encoded.
 function maxLength(x) {
   return typeof x === 'string' ? x.length * 3 : x.length;
@@ -116,7 +128,7 @@ export class Native {
   putOne(x) {
     if (typeof x === 'string') {
       this.ensureIn(x.length * 3);
-      return encoder.encodeInto(x, this.inView).written;
+      return encodeInto(x, this.inView);
     }
     this.ensureIn(x.length);
     this.m.HEAPU8.set(x, this.inPtr);
@@ -134,7 +146,7 @@ export class Native {
     let pos = this.inPtr;
     for (const x of items) {
       let n;
-      if (typeof x === 'string') n = encoder.encodeInto(x, heap.subarray(pos, pos + x.length * 3)).written;
+      if (typeof x === 'string') n = encodeInto(x, heap.subarray(pos, pos + x.length * 3));
       else {
         heap.set(x, pos);
         n = x.length;
