@@ -339,7 +339,7 @@ static void rdb_iter_free(void *it) {
 
 static const peer_vt peer_rocksdb = {
     "rocksdb",
-    "rocksdb (WAL on, sync=false; LZ4, bloom 10 bits/key, 64 MiB LRU block cache, default 64 MiB "
+    "RocksDB 7.8.3 (-O2 -DNDEBUG, built from Debian source by scripts/peers.sh; WAL on, sync=false; LZ4, bloom 10 bits/key, 64 MiB LRU block cache, default 64 MiB "
     "write buffer; settle = flush + CompactRange)",
     rdb_open, rdb_close, rdb_put, rdb_batch_new, rdb_batch_put, rdb_batch_write, rdb_batch_free, rdb_get,
     rdb_settle, rdb_iter_new, rdb_iter_seek, rdb_iter_first, rdb_iter_valid, rdb_iter_next, rdb_iter_key,
@@ -444,7 +444,7 @@ static void ldb_iter_free(void *it) {
 
 static const peer_vt peer_leveldb = {
     "leveldb",
-    "leveldb (log on, sync=false; Snappy, bloom 10 bits/key, 64 MiB LRU block cache, default 4 MiB "
+    "LevelDB 1.23 (-O2 -DNDEBUG, built from Debian source by scripts/peers.sh; log on, sync=false; Snappy, bloom 10 bits/key, 64 MiB LRU block cache, default 4 MiB "
     "write buffer; settle = CompactRange)",
     ldb_open, ldb_close, ldb_put, ldb_batch_new, ldb_batch_put, ldb_batch_write, ldb_batch_free, ldb_get,
     ldb_settle, ldb_iter_new, ldb_iter_seek, ldb_iter_first, ldb_iter_valid, ldb_iter_next, ldb_iter_key,
