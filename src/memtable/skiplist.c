@@ -13,16 +13,16 @@ struct skiplist_node {
   atomic_ptr next[]; /* height links, then the key bytes, then the value bytes */
 };
 
-static const uint8_t *node_key_bytes(const skiplist_node *n) {
+static inline const uint8_t *node_key_bytes(const skiplist_node *n) {
   return (const uint8_t *)&n->next[n->height];
 }
 
-static internal_key node_key(const skiplist_node *n) {
+static inline internal_key node_key(const skiplist_node *n) {
   return internal_key_make(slice_make(node_key_bytes(n), n->key_len), n->trailer >> 8,
                            (value_type)(n->trailer & 0xff));
 }
 
-static int node_compare(const skiplist_node *n, const internal_key *target) {
+static inline int node_compare(const skiplist_node *n, const internal_key *target) {
   internal_key k = node_key(n);
   return internal_key_compare(&k, target);
 }

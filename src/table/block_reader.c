@@ -12,9 +12,39 @@ static strata_status *block_corrupt(const block *b, const char *why, uint32_t of
   return status_new(STRATA_CORRUPTION, "%s: %s (at byte %u of the block)", b->what, why, off);
 }
 
+/* One decoded entry; key = restart_key[0..shared) + delta. */
+typedef struct entry {
+  uint32_t off, next, shared;
+  slice delta, value;
+  uint64_t trailer;
+} entry;
+
+static inline strata_status *decode_entry(const block *b, uint32_t off, size_t restart_key_len, entry *e) {
+  const uint8_t *p = b->data + off, *end = b->data + b->entries_end;
+  uint32_t shared, unshared, vlen;
+  uint64_t trailer;
+  if (off >= b->entries_end || !(p = decode_varint32(p, end, &shared)) || !(p = decode_varint32(p, end, &unshared)) ||
+      !(p = decode_varint32(p, end, &vlen)) || !(p = decode_varint64(p, end, &trailer)))
+    return block_corrupt(b, "truncated entry header", off);
+  if (shared > restart_key_len || (uint64_t)shared + unshared > USER_KEY_MAX)
+    return block_corrupt(b, "entry key length out of range", off);
+  if ((uint64_t)unshared + vlen > (uint64_t)(end - p)) return block_corrupt(b, "entry overruns the block", off);
+  if (!value_type_is_valid(trailer & 0xff)) return block_corrupt(b, "unknown value type", off);
+  e->off = off;
+  e->shared = shared;
+  e->delta = slice_make(p, unshared);
+  e->value = slice_make(p + unshared, vlen);
+  e->trailer = trailer;
+  e->next = (uint32_t)(p + unshared + vlen - b->data);
+  return NULL;
+}
+
 strata_status *block_open(uint8_t *data, size_t len, const char *what, block **out) {
   *out = NULL;
-  block *b = calloc(1, sizeof *b);
+  /* the restart table follows the struct; sized once the footer is read (a bound for now) */
+  uint32_t max_restarts = len >= BLOCK_FOOTER_SIZE ? decode_fixed32(data + len - BLOCK_FOOTER_SIZE + 8) : 0;
+  if ((uint64_t)max_restarts * 4 > len) max_restarts = 0; /* the footer check below refuses it */
+  block *b = calloc(1, sizeof *b + (size_t)max_restarts * sizeof(block_restart));
   char *w = malloc(strlen(what) + 1);
   if (!b || !w) {
     free(b);
@@ -50,8 +80,13 @@ strata_status *block_open(uint8_t *data, size_t len, const char *what, block **o
     st = block_corrupt(b, "inconsistent item and restart counts", (uint32_t)(len - BLOCK_FOOTER_SIZE));
     goto fail;
   }
+  if (b->num_restarts > max_restarts) {
+    st = block_corrupt(b, "more restarts than the block can hold", (uint32_t)(len - BLOCK_FOOTER_SIZE));
+    goto fail;
+  }
   b->restarts = data + b->entries_end + 1;
   b->buckets = b->restarts + 4ull * b->num_restarts;
+  b->rk = (block_restart *)(b + 1);
   for (uint32_t i = 0; i < b->num_restarts; i++) {
     uint32_t r = decode_fixed32(b->restarts + 4ull * i);
     uint32_t prev = i ? decode_fixed32(b->restarts + 4ull * (i - 1)) : 0;
@@ -59,6 +94,12 @@ strata_status *block_open(uint8_t *data, size_t len, const char *what, block **o
       st = block_corrupt(b, "restart offset out of order or range", b->entries_end + 1 + 4 * i);
       goto fail;
     }
+    entry e;
+    st = decode_entry(b, r, 0, &e); /* shared must be 0 here */
+    if (st) goto fail;
+    b->rk[i].key_off = (uint32_t)(e.delta.data - data);
+    b->rk[i].key_len = (uint32_t)e.delta.len;
+    b->rk[i].trailer = e.trailer;
   }
   *out = b;
   return NULL;
@@ -74,36 +115,9 @@ void block_free(block *b) {
   free(b);
 }
 
-size_t block_charge(const block *b) { return b->len + sizeof *b; }
+size_t block_charge(const block *b) { return b->len + sizeof *b + b->num_restarts * sizeof(block_restart); }
 
 static uint32_t restart_at(const block *b, uint32_t i) { return decode_fixed32(b->restarts + 4ull * i); }
-
-/* One decoded entry; key = restart_key[0..shared) + delta. */
-typedef struct entry {
-  uint32_t off, next, shared;
-  slice delta, value;
-  uint64_t trailer;
-} entry;
-
-static strata_status *decode_entry(const block *b, uint32_t off, size_t restart_key_len, entry *e) {
-  const uint8_t *p = b->data + off, *end = b->data + b->entries_end;
-  uint32_t shared, unshared, vlen;
-  uint64_t trailer;
-  if (off >= b->entries_end || !(p = decode_varint32(p, end, &shared)) || !(p = decode_varint32(p, end, &unshared)) ||
-      !(p = decode_varint32(p, end, &vlen)) || !(p = decode_varint64(p, end, &trailer)))
-    return block_corrupt(b, "truncated entry header", off);
-  if (shared > restart_key_len || (uint64_t)shared + unshared > USER_KEY_MAX)
-    return block_corrupt(b, "entry key length out of range", off);
-  if ((uint64_t)unshared + vlen > (uint64_t)(end - p)) return block_corrupt(b, "entry overruns the block", off);
-  if (!value_type_is_valid(trailer & 0xff)) return block_corrupt(b, "unknown value type", off);
-  e->off = off;
-  e->shared = shared;
-  e->delta = slice_make(p, unshared);
-  e->value = slice_make(p + unshared, vlen);
-  e->trailer = trailer;
-  e->next = (uint32_t)(p + unshared + vlen - b->data);
-  return NULL;
-}
 
 /* ---------------------------------------------------------------------------------------- */
 
@@ -211,33 +225,78 @@ static void bi_seek_last(kv_iterator *base) {
   while (it->valid && it->next < it->b->entries_end) iter_advance(it);
 }
 
+static inline internal_key restart_key(const block *b, uint32_t i) {
+  const block_restart *r = &b->rk[i];
+  return internal_key_make(slice_make(b->data + r->key_off, r->key_len), r->trailer >> 8,
+                           (value_type)(r->trailer & 0xff));
+}
+
 /* Last restart whose key is < target (0 if none). */
-static int iter_find_restart(block_iter *it, const internal_key *target, uint32_t *out) {
-  uint32_t lo = 0, hi = it->b->num_restarts - 1;
+static uint32_t find_restart(const block *b, const internal_key *target) {
+  uint32_t lo = 0, hi = b->num_restarts - 1;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo + 1) / 2;
-    entry e;
-    strata_status *st = decode_entry(it->b, restart_at(it->b, mid), 0, &e);
-    if (st) {
-      iter_fail(it, st);
-      return 0;
-    }
-    internal_key k = internal_key_make(e.delta, e.trailer >> 8, (value_type)(e.trailer & 0xff));
+    internal_key k = restart_key(b, mid);
     if (internal_key_compare(&k, target) < 0) lo = mid;
     else hi = mid - 1;
   }
-  *out = lo;
-  return 1;
+  return lo;
+}
+
+/*
+ * From the current entry (a restart entry) forward to the first entry >= target. Within the
+ * interval an entry is compared where it lies -- restart_key[0..shared) + delta -- without
+ * building its key: with m = the prefix the restart key shares with the target, an entry sharing
+ * more than m bytes differs from the target at byte m, one sharing at most m bytes compares by
+ * its delta. Only the entry it stops on is materialised (iter_set).
+ */
+static void iter_scan_to(block_iter *it, const internal_key *target) {
+  if (!it->valid || !iter_key_less(it, target)) return;
+  const block *b = it->b;
+  slice rk = it->restart_key, tk = target->user_key;
+  size_t m = slice_shared_prefix(rk, tk);
+  uint64_t tt = internal_key_trailer(target);
+  uint32_t limit = it->restart_idx + 1 < b->num_restarts ? restart_at(b, it->restart_idx + 1) : b->entries_end;
+  uint32_t off = it->next;
+  while (off < limit) {
+    entry e;
+    strata_status *st = decode_entry(b, off, rk.len, &e);
+    if (st) {
+      iter_fail(it, st);
+      return;
+    }
+    if (e.next > limit) {
+      iter_fail(it, block_corrupt(b, "entry crosses a restart point", off));
+      return;
+    }
+    int c;
+    if (e.shared > m) {
+      c = m < tk.len && rk.data[m] < tk.data[m] ? -1 : 1;
+    } else {
+      c = slice_compare(e.delta, slice_make(tk.data + e.shared, tk.len - e.shared));
+      if (c == 0) c = (e.trailer < tt) - (e.trailer > tt); /* newer (larger trailer) first */
+    }
+    if (c >= 0) {
+      iter_set(it, &e);
+      return;
+    }
+    off = e.next;
+  }
+  /* every entry of the interval is smaller: go on from the next restart */
+  if (limit >= b->entries_end) {
+    it->valid = 0;
+    return;
+  }
+  iter_to_restart(it, it->restart_idx + 1);
+  while (it->valid && iter_key_less(it, target)) iter_advance(it);
 }
 
 static void bi_seek(kv_iterator *base, const internal_key *target) {
   block_iter *it = (block_iter *)base;
   it->valid = 0;
   if (!it->b->num_restarts) return;
-  uint32_t r;
-  if (!iter_find_restart(it, target, &r)) return;
-  iter_to_restart(it, r);
-  while (it->valid && iter_key_less(it, target)) iter_advance(it);
+  iter_to_restart(it, find_restart(it->b, target));
+  iter_scan_to(it, target);
 }
 
 static void bi_prev(kv_iterator *base);
@@ -327,7 +386,7 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
   if (bucket == BLOCK_HASH_EMPTY) return NULL;
   if (bucket < b->num_restarts) {
     iter_to_restart(&it, bucket);
-    while (it.valid && iter_key_less(&it, &target)) iter_advance(&it);
+    iter_scan_to(&it, &target);
   } else {
     bi_seek(&it.base, &target);
   }
