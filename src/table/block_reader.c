@@ -384,7 +384,9 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
   internal_key target = internal_key_seek_target(user_key, snapshot);
   uint8_t bucket = b->num_buckets ? b->buckets[key_hash % b->num_buckets] : BLOCK_HASH_COLLISION;
   if (bucket == BLOCK_HASH_EMPTY) return NULL;
-  if (bucket < b->num_restarts) {
+  /* (without buckets the sentinel must not be read as a restart index: a block may have more
+   * than 254 restarts) */
+  if (b->num_buckets && bucket < b->num_restarts) {
     iter_to_restart(&it, bucket);
     iter_scan_to(&it, &target);
   } else {
