@@ -1,6 +1,7 @@
 /* Decoding data and index blocks; the byte layout is drawn in block_writer.c. */
 #include "block_reader.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +372,17 @@ strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator
   iter_init(it, b, owner);
   *out = &it->base;
   return NULL;
+}
+
+void block_iterator_reset(kv_iterator *base, const block *b, block_owner owner) {
+  block_iter *it = (block_iter *)base;
+  assert(base->ops == &block_iter_ops);
+  if (it->owner.release) it->owner.release(it->owner.ctx, it->owner.token);
+  buffer keybuf = it->keybuf;
+  strata_status *st = it->st;
+  iter_init(it, b, owner);
+  it->keybuf = keybuf;
+  it->st = st; /* an unreported error stays reported */
 }
 
 strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint64_t snapshot, int *found,

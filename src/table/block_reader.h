@@ -68,4 +68,8 @@ typedef struct block_owner {
  */
 STRATA_MUST_USE strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator **out);
 
+/* Points an iterator from block_iterator_new at another block (unpositioned), releasing the old
+ * block's owner and keeping its buffers: a scan crossing blocks allocates nothing per block. */
+void block_iterator_reset(kv_iterator *it, const block *b, block_owner owner);
+
 #endif

@@ -37,12 +37,11 @@ static int tl_load(two_level *t) {
   }
   slice h = kv_iterator_value(t->outer);
   if (t->inner && slice_equal(h, buffer_slice(&t->inner_handle))) return 1;
-  tl_drop_inner(t);
+  buffer_clear(&t->inner_handle);
   strata_status *st = buffer_append(&t->inner_handle, h.data, h.len);
-  if (!st) st = t->load(t->ctx, h, &t->inner);
+  if (!st) st = t->load(t->ctx, h, &t->inner); /* reuses the previous block's iterator */
   if (st) {
-    t->inner = NULL;
-    buffer_clear(&t->inner_handle);
+    tl_drop_inner(t);
     tl_fail(t, st);
     return 0;
   }
