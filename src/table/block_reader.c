@@ -24,9 +24,18 @@ static inline strata_status *decode_entry(const block *b, uint32_t off, size_t r
   const uint8_t *p = b->data + off, *end = b->data + b->entries_end;
   uint32_t shared, unshared, vlen;
   uint64_t trailer;
-  if (off >= b->entries_end || !(p = decode_varint32(p, end, &shared)) || !(p = decode_varint32(p, end, &unshared)) ||
-      !(p = decode_varint32(p, end, &vlen)) || !(p = decode_varint64(p, end, &trailer)))
+  if (off >= b->entries_end) return block_corrupt(b, "truncated entry header", off);
+  if (end - p >= 4 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
+    /* the common case: shared, unshared and value length of one byte each */
+    shared = p[0];
+    unshared = p[1];
+    vlen = p[2];
+    p += 3;
+  } else if (!(p = decode_varint32(p, end, &shared)) || !(p = decode_varint32(p, end, &unshared)) ||
+             !(p = decode_varint32(p, end, &vlen))) {
     return block_corrupt(b, "truncated entry header", off);
+  }
+  if (!(p = decode_varint64(p, end, &trailer))) return block_corrupt(b, "truncated entry header", off);
   if (shared > restart_key_len || (uint64_t)shared + unshared > USER_KEY_MAX)
     return block_corrupt(b, "entry key length out of range", off);
   if ((uint64_t)unshared + vlen > (uint64_t)(end - p)) return block_corrupt(b, "entry overruns the block", off);
@@ -292,10 +301,30 @@ static void iter_scan_to(block_iter *it, const internal_key *target) {
   while (it->valid && iter_key_less(it, target)) iter_advance(it);
 }
 
+/* A block whose every entry is a restart (index blocks): the first restart >= target is the
+ * answer, no scan; num_restarts when there is none. */
+static uint32_t find_first_restart_at_or_after(const block *b, const internal_key *target) {
+  uint32_t lo = 0, hi = b->num_restarts;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    internal_key k = restart_key(b, mid);
+    if (internal_key_compare(&k, target) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+static int all_restarts(const block *b) { return b->item_count == b->num_restarts; }
+
 static void bi_seek(kv_iterator *base, const internal_key *target) {
   block_iter *it = (block_iter *)base;
   it->valid = 0;
   if (!it->b->num_restarts) return;
+  if (all_restarts(it->b)) {
+    uint32_t r = find_first_restart_at_or_after(it->b, target);
+    if (r < it->b->num_restarts) iter_to_restart(it, r);
+    return;
+  }
   iter_to_restart(it, find_restart(it->b, target));
   iter_scan_to(it, target);
 }
@@ -416,6 +445,16 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
 }
 
 strata_status *block_seek_value(const block *b, const internal_key *target, int *found, slice *value) {
+  *found = 0;
+  if (b->num_restarts && all_restarts(b)) { /* an index block: one search, one decode */
+    uint32_t r = find_first_restart_at_or_after(b, target);
+    if (r == b->num_restarts) return NULL;
+    entry e;
+    STATUS_TRY(decode_entry(b, restart_at(b, r), 0, &e));
+    *found = 1;
+    *value = e.value;
+    return NULL;
+  }
   block_owner none = {NULL, NULL, NULL};
   block_iter it;
   iter_init(&it, b, none);

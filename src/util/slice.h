@@ -67,6 +67,14 @@ static inline slice slice_advance(slice s, size_t n) {
 /* Length of the common prefix of a and b. */
 static inline size_t slice_shared_prefix(slice a, slice b) {
   size_t n = a.len < b.len ? a.len : b.len, i = 0;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a.data + i, 8);
+    memcpy(&y, b.data + i, 8);
+    if (x != y) return i + (size_t)__builtin_ctzll(x ^ y) / 8;
+  }
+#endif
   while (i < n && a.data[i] == b.data[i]) i++;
   return i;
 }
