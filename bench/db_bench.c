@@ -160,6 +160,26 @@ static void disk_usage(const char *path, long long *allocated, long long *appare
 }
 
 /* A "VmRSS:"/"VmHWM:" field of /proc/self/status in KiB; -1 when unavailable (WASI). */
+/* Bytes the process has passed to write calls so far (all threads: journal, tables, manifest),
+ * from /proc/self/io; -1 where there is none. Its growth over fillrandom + settle, over the raw
+ * bytes written, is the write amplification. */
+static long long io_wchar(void) {
+  FILE *f = fopen("/proc/self/io", "r");
+  if (!f) return -1;
+  char line[256];
+  long long v = -1;
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "wchar:", 6) == 0) {
+      v = strtoll(line + 6, NULL, 10);
+      break;
+    }
+  }
+  fclose(f);
+  return v;
+}
+
+static long long fill_wchar_start = -1; /* io_wchar() when fillrandom began */
+
 static long status_kb(const char *field) {
   FILE *f = fopen("/proc/self/status", "r");
   if (!f) return -1;
@@ -616,6 +636,7 @@ PHASE void *fill_random(const run *r) {
   uint8_t value[WL_VALUE_LEN];
   lat l;
   lat_init(&l, r->n);
+  fill_wchar_start = io_wchar();
   double t0 = now();
   for (uint32_t i = 0; i < r->n; i++) {
     uint32_t k = r->perm[i];
@@ -645,6 +666,10 @@ PHASE void settle(const run *r, void *db) {
   print_bytes_or_null("disk_apparent_bytes", apparent_after);
   print_bytes_or_null("disk_bytes_before", alloc_before);
   print_bytes_or_null("disk_apparent_bytes_before", apparent_before);
+  /* write amplification inputs: bytes written over fillrandom + settle, and the raw bytes */
+  long long wchar = io_wchar();
+  print_bytes_or_null("write_bytes", wchar >= 0 && fill_wchar_start >= 0 ? wchar - fill_wchar_start : -1);
+  print_bytes_or_null("user_bytes", (long long)r->n * (WL_KEY_LEN + WL_VALUE_LEN));
   emit_end();
 }
 
