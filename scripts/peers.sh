@@ -7,7 +7,8 @@
 # patches applied) with -O2 -DNDEBUG, the flags Strata's bench build uses. The result is cached
 # outside the repository in $STRATA_PEERS_DIR (default ~/.cache/strata-peers):
 #   <dir>/leveldb/{include,lib/libleveldb.a}, <dir>/rocksdb/{include,lib/librocksdb.a}, <dir>/*/VERSION
-# A second run with both present does nothing. CI never calls this (its bench smoke is Strata only).
+# A second run with both present does nothing, one after an interrupted build continues it. CI
+# never calls this (its bench smoke is Strata only).
 # RocksDB takes long on two cores (about an hour at -j1); JOBS sets the parallelism (default 1),
 # logs go to <dir>/<name>.log.
 set -euo pipefail
@@ -52,7 +53,7 @@ build() {
   fi
   local tree; tree="$(unpack "$pkg")"
   log "building $name $ver ($FLAGS, -j$JOBS), log in $DIR/$name.log"
-  rm -rf "$DIR/build-$name" "$out"
+  rm -rf "$out" # (an interrupted build's folder is kept: the next run continues it)
   {
     cmake -S "$tree" -B "$DIR/build-$name" -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_C_FLAGS_RELEASE="$FLAGS" -DCMAKE_CXX_FLAGS_RELEASE="$FLAGS" \
