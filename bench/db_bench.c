@@ -57,6 +57,28 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds of the whole process (every thread: the engines' background work counts), or -1.
+ * On a shared machine ops per CPU second varies far less than ops per wall second. */
+static double cpu_now(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return -1;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double phase_cpu0 = -1, phase_cpu1 = -1; /* CPU time at the start and end of the timed part */
+
+static double phase_start(void) {
+  phase_cpu0 = cpu_now();
+  phase_cpu1 = -1;
+  return now();
+}
+
+static double phase_end(double t0) {
+  double secs = now() - t0;
+  phase_cpu1 = cpu_now();
+  return secs;
+}
+
 static void die(const char *what, const char *msg) {
   fprintf(stderr, "db_bench: %s: %s\n", what, msg ? msg : "failed");
   exit(1);
@@ -549,6 +571,10 @@ static void emit_head(const run *r, const char *workload, double ops, double sec
     printf("%.1f", ops / secs);
   else
     printf("null");
+  if (workload[0] != '_' && phase_cpu0 >= 0 && phase_cpu1 >= phase_cpu0) {
+    printf(",\"cpu_secs\":%.6f", phase_cpu1 - phase_cpu0);
+    phase_cpu0 = phase_cpu1 = -1;
+  }
 }
 
 static void emit_end(void) {
@@ -587,14 +613,14 @@ PHASE void fill_seq(const run *r) {
   uint8_t value[WL_VALUE_LEN];
   lat l;
   lat_init(&l, r->n);
-  double t0 = now();
+  double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     wl_key(key, i);
     wl_value(r->pool, i, value);
     r->peer->put(db, key, WL_KEY_LEN, value, WL_VALUE_LEN);
     lat_tick(&l);
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   r->peer->close(db);
   remove_tree(path);
   emit_head(r, "fillseq", r->n, secs);
@@ -610,7 +636,7 @@ PHASE void fill_batch(const run *r) {
   void *b = r->peer->batch_new();
   char key[WL_KEY_LEN];
   uint8_t value[WL_VALUE_LEN];
-  double t0 = now();
+  double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     uint32_t k = r->perm[i];
     wl_key(key, k);
@@ -618,7 +644,7 @@ PHASE void fill_batch(const run *r) {
     r->peer->batch_put(b, key, WL_KEY_LEN, value, WL_VALUE_LEN);
     if ((i + 1) % BATCH_SIZE == 0 || i + 1 == r->n) r->peer->batch_write(db, b);
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   r->peer->batch_free(b);
   r->peer->close(db);
   remove_tree(path);
@@ -637,7 +663,7 @@ PHASE void *fill_random(const run *r) {
   lat l;
   lat_init(&l, r->n);
   fill_wchar_start = io_wchar();
-  double t0 = now();
+  double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     uint32_t k = r->perm[i];
     wl_key(key, k);
@@ -645,7 +671,7 @@ PHASE void *fill_random(const run *r) {
     r->peer->put(db, key, WL_KEY_LEN, value, WL_VALUE_LEN);
     lat_tick(&l);
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   emit_head(r, "fillrandom", r->n, secs);
   lat_emit(&l);
   emit_end();
@@ -657,9 +683,9 @@ PHASE void settle(const run *r, void *db) {
   phase_path(r, "fillrandom", path, sizeof path);
   long long alloc_before = 0, apparent_before = 0, alloc_after = 0, apparent_after = 0;
   disk_usage(path, &alloc_before, &apparent_before);
-  double t0 = now();
+  double t0 = phase_start();
   r->peer->settle(db);
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   disk_usage(path, &alloc_after, &apparent_after);
   emit_head(r, "settle", 0, secs);
   print_bytes_or_null("disk_bytes", alloc_after);
@@ -680,7 +706,7 @@ PHASE void read_random(const run *r, void *db) {
   uint32_t hits = 0, bad_len = 0;
   lat l;
   lat_init(&l, r->n);
-  double t0 = now();
+  double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     wl_key(key, wl_next(&rng) % r->n);
     long vl = r->peer->get(db, key, WL_KEY_LEN, buf, sizeof buf);
@@ -690,7 +716,7 @@ PHASE void read_random(const run *r, void *db) {
     }
     lat_tick(&l);
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   emit_head(r, "readrandom", r->n, secs);
   printf(",\"hit_rate\":%.6f,\"bad_values\":%u", r->n ? (double)hits / r->n : 0.0, bad_len);
   lat_emit(&l);
@@ -702,12 +728,12 @@ PHASE void read_missing(const run *r, void *db) {
   uint8_t buf[WL_VALUE_LEN * 2];
   wl_rng rng = wl_rng_make(WL_SEED_MISS);
   uint32_t found = 0;
-  double t0 = now();
+  double t0 = phase_start();
   for (uint32_t i = 0; i < MISS_READS; i++) {
     wl_absent_key(key, wl_next(&rng) % r->n);
     found += r->peer->get(db, key, WL_KEY_LEN, buf, sizeof buf) >= 0;
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   emit_head(r, "readmissing", MISS_READS, secs);
   printf(",\"found\":%u", found);
   emit_end();
@@ -718,7 +744,7 @@ PHASE void seek_random(const run *r, void *db) {
   wl_rng rng = wl_rng_make(WL_SEED_SEEK);
   uint64_t entries = 0, bytes = 0;
   uint32_t misplaced = 0;
-  double t0 = now();
+  double t0 = phase_start();
   for (uint32_t i = 0; i < SEEKS; i++) {
     wl_key(key, wl_next(&rng) % r->n);
     void *it = r->peer->iter_new(db);
@@ -737,7 +763,7 @@ PHASE void seek_random(const run *r, void *db) {
     }
     r->peer->iter_free(it);
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   emit_head(r, "seekrandom", SEEKS, secs);
   printf(",\"entries\":%llu,\"misplaced\":%u", (unsigned long long)entries, misplaced);
   emit_end();
@@ -748,7 +774,7 @@ PHASE void read_seq(const run *r, void *db) {
   uint64_t entries = 0, bytes = 0;
   uint32_t unordered = 0;
   char prev[WL_KEY_LEN] = {0};
-  double t0 = now();
+  double t0 = phase_start();
   void *it = r->peer->iter_new(db);
   for (r->peer->iter_first(it); r->peer->iter_valid(it); r->peer->iter_next(it)) {
     size_t kl, vl;
@@ -762,7 +788,7 @@ PHASE void read_seq(const run *r, void *db) {
     entries++;
   }
   r->peer->iter_free(it);
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   emit_head(r, "readseq", (double)entries, secs);
   printf(",\"entries\":%llu,\"unordered\":%u", (unsigned long long)entries, unordered);
   emit_end();

@@ -165,6 +165,26 @@ function latencyTable(all, peers) {
   return out;
 }
 
+// ops per CPU second of the whole process (background threads included): on a shared machine
+// far steadier than ops per wall second, since waiting for a core costs no CPU time
+function cpuTable(all, peers) {
+  const natives = peers.filter((p) => NATIVE_PEERS.includes(p));
+  if (!natives.length) return '';
+  const pad = (x, w) => String(x).padStart(w);
+  let out = pad('ops/CPU-s', 12) + natives.map((p) => pad(p, 12)).join('') + pad('strata/best', 13) + '\n';
+  for (const w of WORKLOADS) {
+    const v = {};
+    for (const p of natives) {
+      const xs = all.filter((l) => l.peer === p && l.workload === w && l.cpu_secs > 0).map((l) => l.ops / l.cpu_secs);
+      if (xs.length) v[p] = median(xs);
+    }
+    const best = Math.max(0, ...natives.filter((p) => p !== 'strata').map((p) => v[p] ?? 0));
+    out += pad(w, 12) + natives.map((p) => pad(v[p] == null ? '–' : fmtOps(v[p]), 12)).join('') +
+      pad(v.strata && best ? `${(v.strata / best).toFixed(2)}x` : '–', 13) + '\n';
+  }
+  return out;
+}
+
 const args = parseArgs(process.argv.slice(2));
 const peersDir = process.env.STRATA_PEERS_DIR ?? path.join(os.homedir(), '.cache/strata-peers');
 const peerBuilt = (p) => fs.existsSync(path.join(peersDir, p, 'lib', `lib${p}.a`));
@@ -334,6 +354,7 @@ console.log(`\nops/s, median (min) of ${args.reps}; strata/best = Strata's media
   (runners.length > selected.length || peers.some((p) => !NATIVE_PEERS.includes(p) && p !== WASI_PEER)
     ? `; Node peers ran N=${args.nodeN}, native ones N=${args.n}` : ''));
 console.log(table(summary));
+console.log(cpuTable(all, peers));
 console.log(latencyTable(all, peers));
 for (const p of peers) console.log(`  ${p}: ${summary.extra[p].describe ?? ''}`);
 console.log(`\nresults: bench/results/${stamp}.{json,jsonl,svg} (and latest.*); ${(result.wall_secs / 60).toFixed(1)} min`);
