@@ -141,7 +141,8 @@ typedef struct block_iter {
   int valid;
   internal_key key;
   slice value;
-  buffer keybuf;
+  buffer keybuf;      /* rebuilt keys longer than `small` */
+  uint8_t small[48];  /* rebuilt keys up to 48 bytes: no allocation per iterator */
   strata_status *st;
 } block_iter;
 
@@ -162,18 +163,21 @@ static void iter_set(block_iter *it, const entry *e) {
   } else {
     /* key = restart key prefix + delta, rebuilt in place (the buffer grows rarely) */
     size_t len = e->shared + e->delta.len;
-    if (len > it->keybuf.cap) {
-      buffer_clear(&it->keybuf);
-      strata_status *st = buffer_reserve(&it->keybuf, len);
-      if (st) {
-        iter_fail(it, st);
-        return;
+    uint8_t *dst = it->small;
+    if (len > sizeof it->small) {
+      if (len > it->keybuf.cap) {
+        buffer_clear(&it->keybuf);
+        strata_status *st = buffer_reserve(&it->keybuf, len);
+        if (st) {
+          iter_fail(it, st);
+          return;
+        }
       }
+      dst = it->keybuf.data;
     }
-    memcpy(it->keybuf.data, it->restart_key.data, e->shared);
-    if (e->delta.len) memcpy(it->keybuf.data + e->shared, e->delta.data, e->delta.len);
-    it->keybuf.len = len;
-    it->key.user_key = buffer_slice(&it->keybuf);
+    memcpy(dst, it->restart_key.data, e->shared);
+    if (e->delta.len) memcpy(dst + e->shared, e->delta.data, e->delta.len);
+    it->key.user_key = slice_make(dst, len);
   }
   it->valid = 1;
 }
