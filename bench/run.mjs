@@ -54,6 +54,7 @@ function parseArgs(argv) {
   }
   a.n ??= a.quick ? 100000 : 1000000;
   a.nodeN ??= a.quick ? 100000 : 500000;
+  a.repsGiven = a.reps != null;
   a.reps ??= a.quick ? 1 : 3;
   return a;
 }
@@ -212,7 +213,7 @@ if (args.scale) {
 // --scale: per N and native peer, fillrandom + settle + readrandom + seekrandom; the cost of N.
 function runScale() {
   const peers = NATIVE_PEERS.filter((p) => (!args.peers || args.peers.includes(p)) && (p === 'strata' || peerBuilt(p)));
-  const reps = args.reps ?? 1;
+  const reps = args.repsGiven ? args.reps : 1;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const resultsDir = path.join(ROOT, 'bench/results');
   fs.mkdirSync(resultsDir, { recursive: true });
