@@ -1,7 +1,16 @@
 /*
  * db_bench.c -- the db_bench-style workloads of WORKLOAD.md against one peer, one repetition.
  *
- *   db_bench --peer strata|rocksdb|leveldb [--n N] [--rep R] [--dir D] [--self-test]
+ *   db_bench --peer strata|strata-kv|rocksdb|rocksdb-blob|leveldb [--n N] [--rep R] [--dir D]
+ *            [--values BYTES] [--memtable BYTES] [--self-test]
+ *
+ * --values: values of BYTES bytes instead of WORKLOAD.md's 100 (half pool bytes, half zeros);
+ * --memtable: every peer's write buffer (so a small run still goes through several levels).
+ * strata-kv is Strata with key-value separation (default threshold 1 KiB), rocksdb-blob RocksDB
+ * with BlobDB (enable_blob_files, min_blob_size 1 KiB, blob GC on). The settle line reports the
+ * bytes the process passed to write() from the start of fillrandom to the end of settle
+ * (/proc/self/io wchar: journal, flushes, compactions) over the user bytes: write amplification
+ * measured the same way for every peer.
  *
  * One process runs one peer once (the driver, bench/run.mjs, starts a process per peer and
  * repetition so that caches, allocators and RSS do not leak between them). Phases, in the spec's
@@ -182,26 +191,6 @@ static void disk_usage(const char *path, long long *allocated, long long *appare
 }
 
 /* A "VmRSS:"/"VmHWM:" field of /proc/self/status in KiB; -1 when unavailable (WASI). */
-/* Bytes the process has passed to write calls so far (all threads: journal, tables, manifest),
- * from /proc/self/io; -1 where there is none. Its growth over fillrandom + settle, over the raw
- * bytes written, is the write amplification. */
-static long long io_wchar(void) {
-  FILE *f = fopen("/proc/self/io", "r");
-  if (!f) return -1;
-  char line[256];
-  long long v = -1;
-  while (fgets(line, sizeof line, f)) {
-    if (strncmp(line, "wchar:", 6) == 0) {
-      v = strtoll(line + 6, NULL, 10);
-      break;
-    }
-  }
-  fclose(f);
-  return v;
-}
-
-static long long fill_wchar_start = -1; /* io_wchar() when fillrandom began */
-
 static long status_kb(const char *field) {
   FILE *f = fopen("/proc/self/status", "r");
   if (!f) return -1;
@@ -222,10 +211,15 @@ static long status_kb(const char *field) {
  * The peer interface: the few operations the workloads need, one implementation per engine
  * ---------------------------------------------------------------------------------------------- */
 
+/* What a run changes in every peer's options. */
+typedef struct bench_config {
+  uint64_t memtable; /* write buffer bytes; 0 = the peer's default */
+} bench_config;
+
 typedef struct peer_vt {
   const char *name;
   const char *describe;
-  void *(*open)(const char *dir);
+  void *(*open)(const char *dir, const bench_config *cfg);
   void (*close)(void *db);
   void (*put)(void *db, const char *k, size_t kl, const uint8_t *v, size_t vl);
   void *(*batch_new)(void);
@@ -251,9 +245,15 @@ static void strata_check(strata_status *st, const char *what) {
   if (st) die(what, strata_status_message(st));
 }
 
-static void *st_open(const char *dir) {
+static void *st_open_with(const char *dir, const bench_config *cfg, int separate) {
   strata_options *o;
   strata_check(strata_options_new(&o), "strata_options_new");
+  if (cfg->memtable) strata_check(strata_options_set_memtable_size(o, cfg->memtable), "strata_options_set_memtable_size");
+  if (separate)
+    strata_check(strata_options_set_kv_separation(o, STRATA_DEFAULT_KV_THRESHOLD, STRATA_DEFAULT_BLOB_FILE_TARGET_SIZE,
+                                                  STRATA_COMPRESSION_LZ4, STRATA_DEFAULT_BLOB_STALENESS,
+                                                  STRATA_DEFAULT_BLOB_AGE_CUTOFF),
+                 "strata_options_set_kv_separation");
   strata_check(strata_options_set_block_cache_size(o, CACHE_BYTES), "strata_options_set_block_cache_size");
   strata_check(strata_options_set_bloom_bits_per_key(o, BLOOM_BITS), "strata_options_set_bloom_bits_per_key");
   strata_check(strata_options_set_sync(o, 0), "strata_options_set_sync");
@@ -263,6 +263,8 @@ static void *st_open(const char *dir) {
   strata_options_free(o);
   return db;
 }
+static void *st_open(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 0); }
+static void *st_open_kv(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 1); }
 static void st_close(void *db) { strata_check(strata_close(db), "strata_close"); }
 static void st_put(void *db, const char *k, size_t kl, const uint8_t *v, size_t vl) {
   strata_check(strata_put(db, k, kl, v, vl, 0), "strata_put");
@@ -334,6 +336,16 @@ static const peer_vt peer_strata = {
     st_settle, st_iter_new, st_iter_seek, st_iter_first, st_iter_valid, st_iter_next, st_iter_key,
     st_iter_value, st_iter_free};
 
+#ifndef __wasi__
+static const peer_vt peer_strata_kv = {
+    "strata-kv",
+    "strata with key-value separation (threshold 1 KiB, 64 MiB blob files, LZ4, GC at 25% stale among the "
+    "oldest 25%; otherwise as strata)",
+    st_open_kv, st_close, st_put, st_batch_new, st_batch_put, st_batch_write, st_batch_free, st_get,
+    st_settle, st_iter_new, st_iter_seek, st_iter_first, st_iter_valid, st_iter_next, st_iter_key,
+    st_iter_value, st_iter_free};
+#endif
+
 /* --- RocksDB ----------------------------------------------------------------------------------- */
 #ifdef STRATA_BENCH_ROCKSDB
 
@@ -350,11 +362,18 @@ static void rdb_check(char *err, const char *what) {
   if (err) die(what, err);
 }
 
-static void *rdb_open(const char *dir) {
+static void *rdb_open_with(const char *dir, const bench_config *cfg, int blobs) {
   rdb *r = calloc(1, sizeof *r);
   if (!r) die("rocksdb", "out of memory");
   r->opts = rocksdb_options_create();
   rocksdb_options_set_create_if_missing(r->opts, 1);
+  if (cfg->memtable) rocksdb_options_set_write_buffer_size(r->opts, (size_t)cfg->memtable);
+  if (blobs) { /* BlobDB: the integrated blob files */
+    rocksdb_options_set_enable_blob_files(r->opts, 1);
+    rocksdb_options_set_min_blob_size(r->opts, 1024);
+    rocksdb_options_set_blob_compression_type(r->opts, rocksdb_lz4_compression);
+    rocksdb_options_set_enable_blob_gc(r->opts, 1);
+  }
   rocksdb_options_set_compression(r->opts, rocksdb_lz4_compression);
   r->table = rocksdb_block_based_options_create();
   r->cache = rocksdb_cache_create_lru(CACHE_BYTES);
@@ -368,6 +387,8 @@ static void *rdb_open(const char *dir) {
   rdb_check(err, "rocksdb_open");
   return r;
 }
+static void *rdb_open(const char *dir, const bench_config *cfg) { return rdb_open_with(dir, cfg, 0); }
+static void *rdb_open_blob(const char *dir, const bench_config *cfg) { return rdb_open_with(dir, cfg, 1); }
 static void rdb_close(void *p) {
   rdb *r = p;
   rocksdb_close(r->db);
@@ -443,6 +464,12 @@ static const peer_vt peer_rocksdb = {
     rdb_open, rdb_close, rdb_put, rdb_batch_new, rdb_batch_put, rdb_batch_write, rdb_batch_free, rdb_get,
     rdb_settle, rdb_iter_new, rdb_iter_seek, rdb_iter_first, rdb_iter_valid, rdb_iter_next, rdb_iter_key,
     rdb_iter_value, rdb_iter_free};
+static const peer_vt peer_rocksdb_blob = {
+    "rocksdb-blob",
+    "rocksdb with BlobDB (enable_blob_files, min_blob_size 1 KiB, LZ4 blobs, blob GC on; otherwise as rocksdb)",
+    rdb_open_blob, rdb_close, rdb_put, rdb_batch_new, rdb_batch_put, rdb_batch_write, rdb_batch_free, rdb_get,
+    rdb_settle, rdb_iter_new, rdb_iter_seek, rdb_iter_first, rdb_iter_valid, rdb_iter_next, rdb_iter_key,
+    rdb_iter_value, rdb_iter_free};
 #endif
 
 /* --- LevelDB ----------------------------------------------------------------------------------- */
@@ -461,11 +488,12 @@ static void ldb_check(char *err, const char *what) {
   if (err) die(what, err);
 }
 
-static void *ldb_open(const char *dir) {
+static void *ldb_open(const char *dir, const bench_config *cfg) {
   ldb *l = calloc(1, sizeof *l);
   if (!l) die("leveldb", "out of memory");
   l->opts = leveldb_options_create();
   leveldb_options_set_create_if_missing(l->opts, 1);
+  if (cfg->memtable) leveldb_options_set_write_buffer_size(l->opts, (size_t)cfg->memtable);
   l->cache = leveldb_cache_create_lru(CACHE_BYTES);
   leveldb_options_set_cache(l->opts, l->cache);
   l->filter = leveldb_filterpolicy_create_bloom(BLOOM_BITS);
@@ -561,7 +589,24 @@ typedef struct run {
   const char *dir;
   uint8_t *pool;
   uint32_t *perm;
+  uint32_t vlen;     /* value bytes (WL_VALUE_LEN unless --values) */
+  bench_config cfg;
+  uint8_t *value;    /* vlen bytes: the value being written */
+  uint8_t *buf;      /* 2 * vlen bytes: values read back */
+  long long wchar0;  /* /proc/self/io wchar at the start of fillrandom */
 } run;
+
+/* Bytes this process passed to write() so far (/proc/self/io wchar); -1 where unavailable. */
+static long long io_wchar(void) {
+  FILE *f = fopen("/proc/self/io", "r");
+  if (!f) return -1;
+  char line[128];
+  long long v = -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "wchar:", 6) == 0) v = strtoll(line + 6, NULL, 10);
+  fclose(f);
+  return v;
+}
 
 /* Prints the common fields; the caller appends extras (each starting with ',') and ends the line. */
 static void emit_head(const run *r, const char *workload, double ops, double secs) {
@@ -608,16 +653,16 @@ PHASE void fill_seq(const run *r) {
   char path[4096];
   phase_path(r, "fillseq", path, sizeof path);
   remove_tree(path);
-  void *db = r->peer->open(path);
+  void *db = r->peer->open(path, &r->cfg);
   char key[WL_KEY_LEN];
-  uint8_t value[WL_VALUE_LEN];
+  uint8_t *value = r->value;
   lat l;
   lat_init(&l, r->n);
   double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     wl_key(key, i);
-    wl_value(r->pool, i, value);
-    r->peer->put(db, key, WL_KEY_LEN, value, WL_VALUE_LEN);
+    wl_value_len(r->pool, i, r->vlen, value);
+    r->peer->put(db, key, WL_KEY_LEN, value, r->vlen);
     lat_tick(&l);
   }
   double secs = phase_end(t0);
@@ -632,16 +677,16 @@ PHASE void fill_batch(const run *r) {
   char path[4096];
   phase_path(r, "fillbatch", path, sizeof path);
   remove_tree(path);
-  void *db = r->peer->open(path);
+  void *db = r->peer->open(path, &r->cfg);
   void *b = r->peer->batch_new();
   char key[WL_KEY_LEN];
-  uint8_t value[WL_VALUE_LEN];
+  uint8_t *value = r->value;
   double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     uint32_t k = r->perm[i];
     wl_key(key, k);
-    wl_value(r->pool, k, value);
-    r->peer->batch_put(b, key, WL_KEY_LEN, value, WL_VALUE_LEN);
+    wl_value_len(r->pool, k, r->vlen, value);
+    r->peer->batch_put(b, key, WL_KEY_LEN, value, r->vlen);
     if ((i + 1) % BATCH_SIZE == 0 || i + 1 == r->n) r->peer->batch_write(db, b);
   }
   double secs = phase_end(t0);
@@ -653,22 +698,22 @@ PHASE void fill_batch(const run *r) {
 }
 
 /* fillrandom builds the database every later phase reads; it stays open for them. */
-PHASE void *fill_random(const run *r) {
+PHASE void *fill_random(run *r) {
   char path[4096];
   phase_path(r, "fillrandom", path, sizeof path);
   remove_tree(path);
-  void *db = r->peer->open(path);
+  void *db = r->peer->open(path, &r->cfg);
   char key[WL_KEY_LEN];
-  uint8_t value[WL_VALUE_LEN];
+  uint8_t *value = r->value;
   lat l;
   lat_init(&l, r->n);
-  fill_wchar_start = io_wchar();
+  r->wchar0 = io_wchar();
   double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     uint32_t k = r->perm[i];
     wl_key(key, k);
-    wl_value(r->pool, k, value);
-    r->peer->put(db, key, WL_KEY_LEN, value, WL_VALUE_LEN);
+    wl_value_len(r->pool, k, r->vlen, value);
+    r->peer->put(db, key, WL_KEY_LEN, value, r->vlen);
     lat_tick(&l);
   }
   double secs = phase_end(t0);
@@ -678,7 +723,7 @@ PHASE void *fill_random(const run *r) {
   return db;
 }
 
-PHASE void settle(const run *r, void *db) {
+PHASE void settle(run *r, void *db) {
   char path[4096];
   phase_path(r, "fillrandom", path, sizeof path);
   long long alloc_before = 0, apparent_before = 0, alloc_after = 0, apparent_after = 0;
@@ -687,21 +732,24 @@ PHASE void settle(const run *r, void *db) {
   r->peer->settle(db);
   double secs = phase_end(t0);
   disk_usage(path, &alloc_after, &apparent_after);
+  long long wchar1 = io_wchar();
   emit_head(r, "settle", 0, secs);
+  double user = (double)r->n * (WL_KEY_LEN + r->vlen);
+  if (r->wchar0 >= 0 && wchar1 >= r->wchar0)
+    printf(",\"value_bytes\":%u,\"user_bytes\":%.0f,\"io_write_bytes\":%lld,\"write_amp\":%.3f", r->vlen, user,
+           wchar1 - r->wchar0, (double)(wchar1 - r->wchar0) / user);
+  else
+    printf(",\"value_bytes\":%u,\"user_bytes\":%.0f,\"io_write_bytes\":null,\"write_amp\":null", r->vlen, user);
   print_bytes_or_null("disk_bytes", alloc_after);
   print_bytes_or_null("disk_apparent_bytes", apparent_after);
   print_bytes_or_null("disk_bytes_before", alloc_before);
   print_bytes_or_null("disk_apparent_bytes_before", apparent_before);
-  /* write amplification inputs: bytes written over fillrandom + settle, and the raw bytes */
-  long long wchar = io_wchar();
-  print_bytes_or_null("write_bytes", wchar >= 0 && fill_wchar_start >= 0 ? wchar - fill_wchar_start : -1);
-  print_bytes_or_null("user_bytes", (long long)r->n * (WL_KEY_LEN + WL_VALUE_LEN));
   emit_end();
 }
 
 PHASE void read_random(const run *r, void *db) {
   char key[WL_KEY_LEN];
-  uint8_t buf[WL_VALUE_LEN * 2];
+  uint8_t *buf = r->buf;
   wl_rng rng = wl_rng_make(WL_SEED_READ);
   uint32_t hits = 0, bad_len = 0;
   lat l;
@@ -709,10 +757,10 @@ PHASE void read_random(const run *r, void *db) {
   double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     wl_key(key, wl_next(&rng) % r->n);
-    long vl = r->peer->get(db, key, WL_KEY_LEN, buf, sizeof buf);
+    long vl = r->peer->get(db, key, WL_KEY_LEN, buf, 2 * (size_t)r->vlen);
     if (vl >= 0) {
       hits++;
-      bad_len += vl != WL_VALUE_LEN;
+      bad_len += vl != (long)r->vlen;
     }
     lat_tick(&l);
   }
@@ -725,13 +773,13 @@ PHASE void read_random(const run *r, void *db) {
 
 PHASE void read_missing(const run *r, void *db) {
   char key[WL_KEY_LEN];
-  uint8_t buf[WL_VALUE_LEN * 2];
+  uint8_t *buf = r->buf;
   wl_rng rng = wl_rng_make(WL_SEED_MISS);
   uint32_t found = 0;
   double t0 = phase_start();
   for (uint32_t i = 0; i < MISS_READS; i++) {
     wl_absent_key(key, wl_next(&rng) % r->n);
-    found += r->peer->get(db, key, WL_KEY_LEN, buf, sizeof buf) >= 0;
+    found += r->peer->get(db, key, WL_KEY_LEN, buf, 2 * (size_t)r->vlen) >= 0;
   }
   double secs = phase_end(t0);
   emit_head(r, "readmissing", MISS_READS, secs);
@@ -757,7 +805,7 @@ PHASE void seek_random(const run *r, void *db) {
     for (int j = 0; j < SEEK_NEXTS && r->peer->iter_valid(it); j++) {
       r->peer->iter_key(it, &kl);
       const char *v = r->peer->iter_value(it, &vl);
-      bytes += kl + vl + (uint8_t)v[0]; /* touch the value */
+      bytes += kl + vl + (vl ? (uint8_t)v[0] : 0); /* touch the value */
       entries++;
       r->peer->iter_next(it);
     }
@@ -812,8 +860,12 @@ static int phase_on(const char *phases, const char *name) {
 
 static const peer_vt *find_peer(const char *name) {
   if (strcmp(name, "strata") == 0 || strcmp(name, peer_strata.name) == 0) return &peer_strata;
+#ifndef __wasi__
+  if (strcmp(name, "strata-kv") == 0) return &peer_strata_kv;
+#endif
 #ifdef STRATA_BENCH_ROCKSDB
   if (strcmp(name, "rocksdb") == 0) return &peer_rocksdb;
+  if (strcmp(name, "rocksdb-blob") == 0) return &peer_rocksdb_blob;
 #endif
 #ifdef STRATA_BENCH_LEVELDB
   if (strcmp(name, "leveldb") == 0) return &peer_leveldb;
@@ -830,13 +882,14 @@ static void usage(void) {
 #ifdef STRATA_BENCH_LEVELDB
           "|leveldb"
 #endif
-          " [--n N] [--rep R] [--dir D] [--keep] [--phases fillseq,fillbatch,readrandom,...]\n"
+          " [--n N] [--rep R] [--dir D] [--values BYTES] [--memtable BYTES] [--keep]\n"
+          "       [--phases fillseq,fillbatch,readrandom,...]\n"
           "       db_bench --self-test      (prints and checks the generator's check values)\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  run r = {NULL, 0, 1000000, "db_bench_data", NULL, NULL};
+  run r = {NULL, 0, 1000000, "db_bench_data", NULL, NULL, WL_VALUE_LEN, {0}, NULL, NULL, -1};
   int keep = 0;
   const char *phases = NULL;
   for (int i = 1; i < argc; i++) {
@@ -861,11 +914,15 @@ int main(int argc, char **argv) {
       phases = argv[++i];
     } else if (strcmp(a, "--dir") == 0) {
       r.dir = argv[++i];
+    } else if (strcmp(a, "--values") == 0) {
+      r.vlen = (uint32_t)strtoul(argv[++i], NULL, 10);
+    } else if (strcmp(a, "--memtable") == 0) {
+      r.cfg.memtable = strtoull(argv[++i], NULL, 10);
     } else {
       usage();
     }
   }
-  if (!r.peer || r.n == 0 || r.n > 0x7FFFFFFFu) usage();
+  if (!r.peer || r.n == 0 || r.n > 0x7FFFFFFFu || r.vlen < 2 || r.vlen > (1u << 20)) usage();
   if (wl_self_test(NULL) != 0) die("workload", "the generator fails its self-test");
   if (mkdir(r.dir, 0755) != 0 && errno != EEXIST) die(r.dir, strerror(errno));
 
@@ -874,6 +931,9 @@ int main(int argc, char **argv) {
   wl_pool_fill(r.pool);
   r.perm = wl_permutation(r.n);
   if (!r.perm) die("permutation", "out of memory");
+  r.value = malloc(r.vlen);
+  r.buf = malloc(2 * (size_t)r.vlen);
+  if (!r.value || !r.buf) die("values", "out of memory");
 
   emit_head(&r, "_info", 0, 0);
   printf(",\"describe\":\"%s\"", r.peer->describe);
@@ -912,5 +972,7 @@ int main(int argc, char **argv) {
   emit_end();
   free(r.perm);
   free(r.pool);
+  free(r.value);
+  free(r.buf);
   return 0;
 }

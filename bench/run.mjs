@@ -7,8 +7,13 @@
 //
 //   npm run bench                      N=1,000,000, 3 repetitions (Node peers: N=500,000)
 //   npm run bench -- --quick           N=100,000, 1 repetition
+//   npm run bench -- --values 4096     the large-value variant: 4 KiB values, native peers with and
+//                                      without separation (strata, strata-kv, rocksdb, rocksdb-blob,
+//                                      leveldb); write amplification per peer in the table
 //   options: --n N  --reps R  --node-n N  --peers strata,rocksdb,...  --no-build  --no-node
-//            --no-install (do not install the Node peers)
+//            --no-install (do not install the Node peers)  --values BYTES  --memtable BYTES
+//            (every peer's write buffer: a small run still goes through the levels)
+//   npm run bench -- --browser         the browser peers instead (bench/browser, headless Chromium, N=100,000)
 //   npm run bench -- --scale [--scale-n 1000000,3000000,10000000]
 //            fillrandom, readrandom and seekrandom of the native peers at each N (1 rep unless
 //            --reps): ops/s, write and space amplification, peak RSS, fillrandom tail latency
@@ -33,14 +38,17 @@ import { WORKLOADS, checkLines } from './check.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NATIVE_PEERS = ['strata', 'rocksdb', 'leveldb'];
+const SEPARATING_PEERS = ['strata-kv', 'rocksdb-blob']; // with --values: key-value separation on
+const isNative = (p) => NATIVE_PEERS.includes(p) || SEPARATING_PEERS.includes(p);
 const WASI_PEER = 'strata-wasi';
 
 function parseArgs(argv) {
-  const a = { quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true, install: true,
-    scale: false, scaleN: [1000000, 3000000, 10000000] };
+  const a = { browser: false, quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true, install: true,
+    values: null, memtable: null, scale: false, scaleN: [1000000, 3000000, 10000000] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') a.quick = true;
+    else if (k === '--browser') a.browser = true;
     else if (k === '--no-build') a.build = false;
     else if (k === '--no-node') a.node = false;
     else if (k === '--no-install') a.install = false;
@@ -50,12 +58,19 @@ function parseArgs(argv) {
     else if (k === '--peers') a.peers = argv[++i].split(',');
     else if (k === '--scale') a.scale = true;
     else if (k === '--scale-n') { a.scale = true; a.scaleN = argv[++i].split(',').map(Number); }
+    else if (k === '--values') a.values = Number(argv[++i]);
+    else if (k === '--memtable') a.memtable = Number(argv[++i]);
     else { console.error(`unknown option ${k}`); process.exit(2); }
   }
+  a.nGiven = a.n;
   a.n ??= a.quick ? 100000 : 1000000;
   a.nodeN ??= a.quick ? 100000 : 500000;
   a.repsGiven = a.reps != null;
   a.reps ??= a.quick ? 1 : 3;
+  if (a.values !== null) { // the large-value variant: native peers only (the WASI and Node runners take 100-byte values)
+    if (!(a.values >= 2 && a.values <= 1 << 20)) { console.error('--values must be 2..1048576'); process.exit(2); }
+    a.node = false;
+  }
   return a;
 }
 
@@ -110,6 +125,7 @@ function summarize(all, peers) {
       disk_mib: median(settle.map((l) => l.disk_bytes ?? l.disk_apparent_bytes).filter((x) => x != null)) / 1048576,
       peak_rss_mib: proc.length ? Math.max(...proc) / 1024 : null,
       describe: by(p, '_info')[0]?.describe,
+      write_amp: median(settle.map((l) => l.write_amp).filter((x) => x != null)),
     };
   }
   return { workloads: WORKLOADS, peers, median: med, min, extra };
@@ -119,7 +135,7 @@ function table(summary) {
   const { peers, median: med, min, extra } = summary;
   // Strata native against the other native engines; strata-lsm against the other Node peers
   const others = peers.filter((p) => NATIVE_PEERS.includes(p) && p !== 'strata');
-  const nodeOthers = peers.filter((p) => !NATIVE_PEERS.includes(p) && p !== WASI_PEER && !p.startsWith('strata-lsm'));
+  const nodeOthers = peers.filter((p) => !isNative(p) && p !== WASI_PEER && !p.startsWith('strata-lsm'));
   const hasLsm = peers.includes('strata-lsm') && nodeOthers.length > 0;
   const pad = (s, w) => String(s).padStart(w);
   const cols = peers.map((p) => Math.max(p.length, 17));
@@ -146,6 +162,7 @@ function table(summary) {
   out += row('settle s', (e) => (e.settle_secs == null ? '–' : e.settle_secs.toFixed(2)));
   out += row('disk MiB', (e) => (Number.isFinite(e.disk_mib) ? e.disk_mib.toFixed(1) : '–'));
   out += row('peak RSS MiB', (e) => (e.peak_rss_mib == null ? '–' : e.peak_rss_mib.toFixed(0)));
+  out += row('write amp', (e) => (e.write_amp == null ? '–' : e.write_amp.toFixed(2)));
   return out;
 }
 
@@ -189,6 +206,10 @@ function cpuTable(all, peers) {
 const args = parseArgs(process.argv.slice(2));
 const peersDir = process.env.STRATA_PEERS_DIR ?? path.join(os.homedir(), '.cache/strata-peers');
 const peerBuilt = (p) => fs.existsSync(path.join(peersDir, p, 'lib', `lib${p}.a`));
+if (args.browser) {
+  const { browserMain } = await import('./browser/main.mjs');
+  process.exit(await browserMain(args, { sh, summarize, ROOT }));
+}
 if (args.build) {
   sh('bash', ['scripts/setup.sh']);
   // the honest peers: built once (LevelDB in seconds, RocksDB in about an hour on two cores)
@@ -197,7 +218,7 @@ if (args.build) {
     console.log(`== building the ${p} peer from Debian's source (scripts/peers.sh ${p}, log in ${peersDir}/${p}.log)`);
     sh('nice', ['-n', '19', 'bash', 'scripts/peers.sh', p]);
   }
-  sh('bash', ['scripts/build.sh', 'bench', ...(args.scale ? [] : ['bench-wasi'])]);
+  sh('bash', ['scripts/build.sh', 'bench', ...(args.values || args.scale ? [] : ['bench-wasi'])]);
   // strata-lsm's engine modules (bindings/js/dist), only the module target, not every test
   if (args.node && fs.existsSync(path.join(ROOT, 'bench/node_bench.mjs'))) {
     sh('bash', ['scripts/build.sh', 'wasm', 'wasm-mt'], { TARGETS: 'strata_js' });
@@ -227,7 +248,7 @@ function runScale() {
         const lines = runOnce(p, rep, n, dbBench, ['--peer', p, '--n', String(n), '--rep', String(rep), '--dir', dir,
           '--phases', 'readrandom,seekrandom'], dir);
         all.push(...lines);
-        const errs = checkLines(lines, n, ['fillrandom', 'readrandom', 'seekrandom']);
+        const errs = checkLines(lines, n, { workloads: ['fillrandom', 'readrandom', 'seekrandom'] });
         errors.push(...errs);
         console.log(`${lines.at(-1).wall_secs.toFixed(1)} s${errs.length ? '  CHECK FAILED: ' + errs.join('; ') : ''}`);
       }
@@ -242,7 +263,7 @@ function runScale() {
       const ls = all.filter((l) => l.peer === p && l.n === n);
       const m = (w, k) => median(ls.filter((l) => l.workload === w).map((l) => l[k]).filter((x) => x != null));
       const st = ls.filter((l) => l.workload === 'settle');
-      const wamp = median(st.filter((l) => l.write_bytes != null).map((l) => l.write_bytes / l.user_bytes));
+      const wamp = median(st.filter((l) => l.io_write_bytes != null).map((l) => l.io_write_bytes / l.user_bytes));
       const samp = median(st.filter((l) => l.disk_bytes != null).map((l) => l.disk_bytes / l.user_bytes));
       const rss = Math.max(...ls.filter((l) => l.workload === '_proc').map((l) => l.peak_rss_kb ?? 0)) / 1024;
       const row = { n, peer: p, fillrandom: m('fillrandom', 'ops_per_s'), readrandom: m('readrandom', 'ops_per_s'),
@@ -270,10 +291,11 @@ const dataRoot = path.join(ROOT, 'build/bench-data');
 
 // Every runnable peer: [name, n, (rep, dir) => [cmd, args]]
 const runners = [];
-for (const p of NATIVE_PEERS) {
-  runners.push([p, args.n, (rep, dir) => [dbBench, ['--peer', p, '--n', String(args.n), '--rep', String(rep), '--dir', dir]]]);
+const variant = [...(args.values ? ['--values', String(args.values)] : []), ...(args.memtable ? ['--memtable', String(args.memtable)] : [])];
+for (const p of args.values ? [...NATIVE_PEERS, ...SEPARATING_PEERS] : NATIVE_PEERS) {
+  runners.push([p, args.n, (rep, dir) => [dbBench, ['--peer', p, '--n', String(args.n), '--rep', String(rep), '--dir', dir, ...variant]]]);
 }
-runners.push([WASI_PEER, args.n, (rep, dir) => [process.execPath, [path.join(ROOT, 'bench/wasi_host.mjs'),
+if (!args.values) runners.push([WASI_PEER, args.n, (rep, dir) => [process.execPath, [path.join(ROOT, 'bench/wasi_host.mjs'),
   WASI_PEER, String(rep), String(args.n), '--', `--dir=${dir}::bd`, dbBenchWasm,
   '--peer', WASI_PEER, '--n', String(args.n), '--rep', String(rep), '--dir', 'bd/db']]]);
 const nodeBench = path.join(ROOT, 'bench/node_bench.mjs');
@@ -339,9 +361,9 @@ fs.rmSync(dataRoot, { recursive: true, force: true });
 
 const peers = selected.map((r) => r[0]);
 const summary = summarize(all, peers);
-const title = `Strata db_bench, N=${args.n}, ${args.reps} rep(s), median ops/s (bars relative to the fastest peer)`;
+const title = `Strata db_bench, N=${args.n}${args.values ? `, ${args.values}-byte values` : ''}, ${args.reps} rep(s), median ops/s (bars relative to the fastest peer)`;
 const result = {
-  stamp, n: args.n, node_n: args.nodeN, reps: args.reps, quick: args.quick,
+  stamp, n: args.n, node_n: args.nodeN, reps: args.reps, quick: args.quick, values: args.values, memtable: args.memtable,
   machine: { cores: os.cpus().length, model: os.cpus()[0]?.model, total_mem: os.totalmem(), node: process.version },
   wall_secs: (Date.now() - t0) / 1000, errors, summary, lines: all,
 };
@@ -352,7 +374,7 @@ fs.writeFileSync(path.join(resultsDir, `${stamp}.svg`), svg);
 fs.writeFileSync(path.join(resultsDir, 'latest.svg'), svg);
 
 console.log(`\nops/s, median (min) of ${args.reps}; strata/best = Strata's median over the best other native peer's` +
-  (runners.length > selected.length || peers.some((p) => !NATIVE_PEERS.includes(p) && p !== WASI_PEER)
+  (runners.length > selected.length || peers.some((p) => !isNative(p) && p !== WASI_PEER)
     ? `; Node peers ran N=${args.nodeN}, native ones N=${args.n}` : ''));
 console.log(table(summary));
 console.log(cpuTable(all, peers));

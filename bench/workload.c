@@ -28,6 +28,13 @@ void wl_value(const uint8_t *pool, uint64_t i, uint8_t out[WL_VALUE_LEN]) {
   memset(out + 50, 0, 50);
 }
 
+void wl_value_len(const uint8_t *pool, uint64_t i, size_t len, uint8_t *out) {
+  size_t half = len / 2;
+  uint64_t off = half ? (i * half) % (WL_POOL_SIZE - half) : 0;
+  memcpy(out, pool + off, half);
+  memset(out + half, 0, len - half);
+}
+
 uint32_t *wl_permutation(uint32_t n) {
   uint32_t *p = malloc((n ? n : 1) * sizeof *p);
   if (!p) return NULL;

@@ -52,6 +52,9 @@ void wl_absent_key(char out[WL_KEY_LEN], uint64_t j);
 void wl_pool_fill(uint8_t pool[WL_POOL_SIZE]);
 /* value(i) = 50 pool bytes at (i*50) mod (2^20-50), then 50 zero bytes. */
 void wl_value(const uint8_t *pool, uint64_t i, uint8_t out[WL_VALUE_LEN]);
+/* The same rule for a value of `len` bytes (the --values variant): len/2 pool bytes at
+ * (i*(len/2)) mod (2^20-len/2), then zeros; wl_value_len(pool, i, 100, out) == wl_value. */
+void wl_value_len(const uint8_t *pool, uint64_t i, size_t len, uint8_t *out);
 
 /* Fisher-Yates over 0..n-1 with seed 0x2545F491; malloc'd (NULL when out of memory). */
 uint32_t *wl_permutation(uint32_t n);

@@ -24,11 +24,14 @@ set_target_properties(strata_js PROPERTIES OUTPUT_NAME strata SUFFIX ".mjs"
   RUNTIME_OUTPUT_DIRECTORY "${STRATA_JS_OUT}")
 set_property(TARGET strata_js APPEND PROPERTY LINK_DEPENDS
   "${CMAKE_SOURCE_DIR}/bindings/js/exports.txt"
+  "${CMAKE_SOURCE_DIR}/bindings/js/glue/module-pre.js"
   "${CMAKE_SOURCE_DIR}/bindings/js/glue/node-pre.js"
-  "${CMAKE_SOURCE_DIR}/bindings/js/glue/node-esm-shim.js"
   "${CMAKE_SOURCE_DIR}/bindings/js/c/library_strata_host.js")
 target_link_options(strata_js PRIVATE
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createStrataModule
+  # One module for Node, browser pages and workers (the browser entry runs it in a dedicated
+  # worker); it imports nothing, its Node needs come from the loader (glue/module-pre.js).
+  -sENVIRONMENT=web,worker,node
   -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16777216
   -sWASM_BIGINT=1 # 64-bit integers cross as BigInt instead of split halves
   # No process.on('uncaughtException' / 'unhandledRejection') per instance: each open would add
@@ -37,8 +40,8 @@ target_link_options(strata_js PRIVATE
   "-sEXPORTED_FUNCTIONS=${strata_js_export_list}"
   "-sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8"
   "SHELL:--js-library ${CMAKE_SOURCE_DIR}/bindings/js/c/library_strata_host.js"
-  "SHELL:--pre-js ${CMAKE_SOURCE_DIR}/bindings/js/glue/node-pre.js"
-  "SHELL:--extern-pre-js ${CMAKE_SOURCE_DIR}/bindings/js/glue/node-esm-shim.js")
+  "SHELL:--pre-js ${CMAKE_SOURCE_DIR}/bindings/js/glue/module-pre.js"
+  "SHELL:--pre-js ${CMAKE_SOURCE_DIR}/bindings/js/glue/node-pre.js")
 if(STRATA_THREADS)
   # One pool worker per background thread the engine starts (flush + compaction), plus headroom.
   target_link_options(strata_js PRIVATE -sPTHREAD_POOL_SIZE=4 -Wno-pthreads-mem-growth)

@@ -51,7 +51,8 @@ typedef enum strata_code {
   STRATA_NO_MEMORY = 7,        /* an allocation failed */
   STRATA_EXISTS = 8,           /* something that must not exist already does */
   STRATA_NOT_OPEN = 9,         /* the handle was closed */
-  STRATA_BUSY = 10             /* the operation would block and was asked not to */
+  STRATA_BUSY = 10,            /* the operation would block and was asked not to */
+  STRATA_QUOTA = 11            /* the storage refused to grow: a browser's quota (QuotaExceededError) */
 } strata_code;
 
 typedef struct strata_status strata_status;
@@ -159,6 +160,23 @@ strata_status *strata_options_set_level0_stall(strata_options *o, uint32_t slowd
 /* Flushes and compactions split their output into tables of about this size: 1 KiB .. 1 TiB
  * (0 keeps it); default 64 MiB. */
 strata_status *strata_options_set_table_target_size(strata_options *o, uint64_t bytes);
+
+/*
+ * Key-value separation (lsm-tree's blob tree; off by default). Values of at least `threshold`
+ * bytes (STRATA_KV_THRESHOLD_MIN..MAX; default 1 KiB) are written at flush to blob files
+ * (`blobs/<id>`) of about `file_target_size` bytes (STRATA_BLOB_FILE_TARGET_SIZE_MIN..MAX; default
+ * 64 MiB), each value compressed with `compression`; tables keep small handles, so compaction no
+ * longer rewrites the values. Compaction collects garbage: a blob file whose share of
+ * unreferenced bytes reaches `staleness_threshold` ((0, 1]; default 0.25) and that is among the
+ * oldest `age_cutoff` ((0, 1]; default 0.25) of the blob files has its live values copied to a
+ * new file when compaction rewrites the tables pointing into it; a file with no live value left
+ * is deleted once no snapshot or iterator reads it. A threshold of 0 turns separation off (the
+ * other arguments are then ignored). The mode is fixed when the database is created: opening it
+ * with the other mode is STRATA_INVALID_ARGUMENT.
+ */
+strata_status *strata_options_set_kv_separation(strata_options *o, uint32_t threshold, uint64_t file_target_size,
+                                                strata_compression compression, double staleness_threshold,
+                                                double age_cutoff);
 
 /*
  * A compaction filter sees each value compaction rewrites (never a delete) and keeps it, removes
@@ -290,7 +308,8 @@ strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen,
  * Point read at a snapshot (NULL = latest). *found = 0 when absent. The value is malloc'd for the
  * caller (free with strata_free); strata_get_into copies into the caller's buffer instead and
  * reports the full length in *vlen even when it exceeds cap (then only cap bytes are written).
- * `found`, `value` and `vlen` must not be NULL; `buf` may be NULL only with cap 0 (a length query).
+ * `found`, `value` and `vlen` must not be NULL; `buf` may be NULL only with cap 0 (a length query,
+ * which never reads a value kept in a blob file: its handle holds the length).
  * `snap` must be of this database (STRATA_INVALID_ARGUMENT otherwise).
  */
 strata_status *strata_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen,
@@ -357,6 +376,24 @@ const void *strata_iterator_value(const strata_iterator *it, size_t *vlen);
 strata_status *strata_iterator_status(strata_iterator *it);
 void strata_iterator_close(strata_iterator *it); /* accepts NULL */
 
+/*
+ * Bulk ingestion, for the initial load of a large data set: a sorted stream written straight into
+ * tables (and blob files, with key-value separation) of the last level, skipping the journal and
+ * the memtable. Keys must ascend strictly (unsigned bytes; a key out of order is
+ * STRATA_INVALID_ARGUMENT and leaves the ingest usable); keys and values are bounded as for
+ * strata_put. begin refuses a database that already holds tables (writes still in the memtable
+ * are fine). Ingested entries are older than every write: a key put or deleted before or after
+ * finishing wins over an ingested one. Nothing is visible until strata_ingest_finish installs
+ * everything at once, durably (synced files, then the manifest); snapshots taken before never
+ * see it. finish and abandon free the ingest; what a failed or abandoned ingest wrote is removed.
+ */
+typedef struct strata_ingest strata_ingest;
+strata_status *strata_ingest_begin(strata_db *db, strata_ingest **out);
+strata_status *strata_ingest_add(strata_ingest *in, const void *key, size_t klen, const void *value, size_t vlen);
+/* *entries (may be NULL) = the entries installed. */
+strata_status *strata_ingest_finish(strata_ingest *in, uint64_t *entries);
+void strata_ingest_abandon(strata_ingest *in); /* accepts NULL */
+
 /* Seals the active memtable and writes every sealed memtable to a table; returns when done. */
 strata_status *strata_flush(strata_db *db);
 /*
@@ -380,6 +417,18 @@ strata_status *strata_resume(strata_db *db);
  * snapshot can see. Returns when done.
  */
 strata_status *strata_compact(strata_db *db, int major);
+/*
+ * Progress of long work, one callback shape for every such call (compaction here; bulk loads
+ * and imports take the same): `done` and `total` are bytes of input. `total` may grow while the
+ * work finds more (a minor compaction picks its jobs one after another) and done <= total at
+ * every call; the last call, when the work succeeded, has done == total (0 and 0 when there was
+ * nothing to do). It runs on the thread doing the work, must return quickly and must not call
+ * into the database.
+ */
+typedef void (*strata_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+/* strata_compact reporting progress: bytes of the merges' input tables (moves and drops read
+ * nothing), counted as their entries are read; fn NULL is strata_compact. */
+strata_status *strata_compact_with_progress(strata_db *db, int major, strata_progress_fn fn, void *ctx);
 /*
  * Removes every table whose keys all lie inside `range` (NULL = all), without rewriting
  * anything: quick, but keys in memtables or in tables reaching past the range stay. Snapshots
@@ -410,9 +459,71 @@ typedef struct strata_stats {
   uint64_t bytes_read_compaction;    /* input of compaction merges */
   uint64_t write_slowdowns;          /* writes delayed because level 0 was over the slowdown mark */
   double write_amplification;        /* (flush + compaction bytes) / user bytes; 0 before any write */
+  /* key-value separation (all 0 without it) */
+  uint64_t blob_files;               /* blob files in the current version */
+  uint64_t blob_bytes;               /* their sizes */
+  uint64_t blob_stale_bytes;         /* record bytes no table points to any more */
+  uint64_t blob_reads;               /* values read from blob files (blob cache misses) */
+  uint64_t blob_bytes_relocated;     /* live bytes garbage collection copied to new files */
+  uint64_t blob_files_reclaimed;     /* dead blob files deleted ... */
+  uint64_t blob_bytes_reclaimed;     /* ... and their sizes */
 } strata_stats;
 
 strata_status *strata_get_stats(strata_db *db, strata_stats *out); /* out must not be NULL */
+
+/* ---------------------------------------------------------------------------------------------
+ * Export and import: a whole database as one file, an "image" (docs/IMAGE.md). Every build
+ * writes and reads the same bytes. An image holds one version: its tables, the manifest that
+ * lists them and the journal bytes holding writes not yet in tables; no older versions, no
+ * snapshots, no lost/ folder.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct strata_export strata_export;
+typedef struct strata_importer strata_importer;
+
+/*
+ * Pins the database as of now (writes that returned before this call are in the image, later
+ * ones are not), holding the write lock only for that, and returns a reader of the image:
+ * writes, flushes and compactions go on while it is read. The pinned files stay on disk until
+ * strata_export_end. End every export before closing its database.
+ */
+strata_status *strata_export_begin(strata_db *db, strata_export **out);
+/* The image's length in bytes, known from the pin (0 for a bad handle). */
+uint64_t strata_export_total(const strata_export *e);
+/* Copies the next up to `cap` bytes of the image into buf; *n = 0 once it is all read. A table
+ * that no longer has its recorded size is STRATA_CORRUPTION. `buf` and `n` must not be NULL. */
+strata_status *strata_export_read(strata_export *e, void *buf, size_t cap, size_t *n);
+void strata_export_end(strata_export *e); /* accepts NULL */
+/* Receives the image in pieces (valid during the call); non-zero stops the export (STRATA_IO). */
+typedef int (*strata_image_sink)(void *ctx, const void *data, size_t len);
+strata_status *strata_export_to(strata_db *db, strata_image_sink sink, void *ctx);
+/* The image into a new file `file` through the database's backend: STRATA_EXISTS if it exists;
+ * on failure no file is left. */
+strata_status *strata_export_file(strata_db *db, const char *file);
+
+/*
+ * Creates the database in folder `path` from an image. The folder must be missing or empty
+ * (STRATA_EXISTS otherwise); `opts` may be NULL, only its backend is used. Everything is
+ * verified -- every field, every file's checksum, the whole-image checksum in the trailer -- and
+ * an image that fails is STRATA_CORRUPTION naming what and the offset (STRATA_NOT_SUPPORTED for a
+ * format this build does not read). On any failure, also an I/O error midway, nothing is left:
+ * a folder the import created is removed, an empty one is emptied again. The folder's lock is
+ * held meanwhile; the manifest, the file that makes the folder a database, is written last.
+ */
+strata_status *strata_import(const char *path, const strata_options *opts, const void *image, size_t len);
+/* The same from an image file read through opts' backend. */
+strata_status *strata_import_file(const char *image_file, const char *path, const strata_options *opts);
+/* The same fed in pieces: begin (checks and locks the folder), write as bytes arrive (each piece
+ * is checked as it comes; the files are written meanwhile), then finish, which verifies the end of
+ * the image and writes the manifest, or abort. finish and abort free the importer; after a failed
+ * write only abort is accepted (and finish reports the failure again, then cleans up). */
+strata_status *strata_importer_begin(const char *path, const strata_options *opts, strata_importer **out);
+strata_status *strata_importer_write(strata_importer *im, const void *data, size_t len);
+/* Bytes taken so far, and the image's length once its header arrived (0 before). */
+uint64_t strata_importer_done(const strata_importer *im);
+uint64_t strata_importer_total(const strata_importer *im);
+strata_status *strata_importer_finish(strata_importer *im);
+void strata_importer_abort(strata_importer *im); /* accepts NULL */
 
 #ifdef __cplusplus
 }

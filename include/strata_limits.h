@@ -77,6 +77,11 @@
 #define STRATA_SIZE_RATIO_MAX 1000.0              /* tiered size ratio in [0, 1000] */
 #define STRATA_TABLE_TARGET_SIZE_MIN ((uint64_t)1 << 10)
 #define STRATA_TABLE_TARGET_SIZE_MAX ((uint64_t)1 << 40)
+/* key-value separation: a value of at least the threshold goes to a blob file */
+#define STRATA_KV_THRESHOLD_MIN 1u
+#define STRATA_KV_THRESHOLD_MAX STRATA_VALUE_MAX
+#define STRATA_BLOB_FILE_TARGET_SIZE_MIN ((uint64_t)1 << 10)
+#define STRATA_BLOB_FILE_TARGET_SIZE_MAX ((uint64_t)1 << 40)
 
 /* --- defaults (what strata_options_new sets; the engine's layers start from the same) -------- */
 
@@ -92,5 +97,10 @@
 #define STRATA_DEFAULT_LEVEL_RATIO 10.0
 #define STRATA_DEFAULT_SIZE_RATIO 1.0
 #define STRATA_DEFAULT_MAX_SPACE_AMP_PCT 200u
+/* key-value separation (off unless asked for; lsm-tree's defaults) */
+#define STRATA_DEFAULT_KV_THRESHOLD 1024u
+#define STRATA_DEFAULT_BLOB_FILE_TARGET_SIZE ((uint64_t)64 << 20)
+#define STRATA_DEFAULT_BLOB_STALENESS 0.25
+#define STRATA_DEFAULT_BLOB_AGE_CUTOFF 0.25
 
 #endif /* STRATA_LIMITS_H */

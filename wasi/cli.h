@@ -7,6 +7,7 @@
  *   cli_format.c   numbers, byte sizes, durations, tables, the stats and recovery reports
  *   cli_db.c       the DIR commands: put, get, del, scan, stats, check, compact, flush; repair
  *   cli_demo.c     strata demo
+ *   cli_image.c    strata export DIR FILE, strata import FILE DIR (database images, docs/IMAGE.md)
  * Exit codes: 0 ok, 1 an engine error ("strata: CODE: message" on stderr) or an absent key,
  * 2 bad usage (the usage on stderr; nothing was opened or created).
  */
@@ -31,13 +32,16 @@ typedef enum cli_command {
   CLI_COMPACT,
   CLI_FLUSH,
   CLI_REPAIR,
-  CLI_DEMO
+  CLI_DEMO,
+  CLI_EXPORT,
+  CLI_IMPORT
 } cli_command;
 
 typedef struct cli_args {
   cli_command command;
   const char *program;         /* how the user ran the tool (argv[0]), for hints */
-  const char *dir;             /* the database folder (DIR commands, repair, demo) */
+  const char *dir;             /* the database folder (DIR commands, repair, demo, export, import) */
+  const char *file;            /* export's and import's image file */
   const char *key, *value;     /* put, get, del */
   char **files;                /* xxh3 */
   int file_count;
@@ -71,10 +75,30 @@ void cli_print_recovery(const strata_recovery_report *r);
 void cli_print_bytes(const void *p, size_t n); /* raw to stdout */
 int cli_report(strata_status *st);          /* "strata: CODE: message" on stderr, frees st; returns 1 */
 
+/* A progress line on stderr ("load [####....]  42% 84,000/200,000  61,000 records/s"): redrawn
+ * in place on a terminal, one line per quarter otherwise. `unit` "bytes" shows sizes and a byte
+ * rate, anything else counts. The total may grow between updates (strata_progress_fn's). */
+typedef struct cli_progress {
+  const char *label, *unit;
+  uint64_t total;
+  int tty;
+  double start, last_draw, next_mark;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *label, const char *unit, uint64_t total);
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total);
+void cli_progress_end(cli_progress *p, uint64_t done);
+
 /* --- cli_db.c --- */
+/* Opens a->dir with a->recovery; without `create`, a missing folder or one that holds no
+ * database is STRATA_NOT_FOUND and nothing is created. */
+strata_status *cli_open_db(const cli_args *a, int create, strata_db **db);
 int cli_run_db_command(const cli_args *a);
 int cli_run_repair(const cli_args *a);
 int cli_run_xxh3(const cli_args *a);
+
+/* --- cli_image.c --- */
+int cli_run_export(const cli_args *a);
+int cli_run_import(const cli_args *a);
 
 /* --- cli_demo.c --- */
 int cli_run_demo(const cli_args *a);

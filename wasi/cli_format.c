@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util/db_files.h"
@@ -161,4 +162,52 @@ void cli_print_recovery(const strata_recovery_report *r) {
   }
   for (int i = 0; i < n; i++) values[i] = lines[i];
   cli_print_pairs(names, values, n);
+}
+
+/* --- the progress line ------------------------------------------------------------------- */
+
+void cli_progress_start(cli_progress *p, const char *label, const char *unit, uint64_t total) {
+  p->label = label;
+  p->unit = unit;
+  p->total = total;
+  p->tty = isatty(2);
+  p->start = cli_now_ms();
+  p->last_draw = 0;
+  p->next_mark = 0.25;
+}
+
+static void progress_line(const cli_progress *p, uint64_t done, const char *end) {
+  double frac = p->total ? (double)done / (double)p->total : 1;
+  double secs = (cli_now_ms() - p->start) / 1000;
+  uint64_t rate = secs > 0 ? (uint64_t)((double)done / secs + 0.5) : 0;
+  char bar[31], a[32], b[32], c[32];
+  int filled = (int)(frac * 30 + 0.5);
+  for (int i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
+  bar[30] = '\0';
+  int bytes = strcmp(p->unit, "bytes") == 0;
+  if (bytes)
+    fprintf(stderr, "%s%s [%s] %3d%% %s/%s  %s/s%s", p->tty ? "\r" : "", p->label, bar, (int)(frac * 100),
+            cli_bytes(done, a), cli_bytes(p->total, b), cli_bytes(rate, c), end);
+  else
+    fprintf(stderr, "%s%s [%s] %3d%% %s/%s  %s %s/s%s", p->tty ? "\r" : "", p->label, bar, (int)(frac * 100),
+            cli_num(done, a), cli_num(p->total, b), cli_num(rate, c), p->unit, end);
+}
+
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total) {
+  double now = cli_now_ms();
+  p->total = total;
+  if (p->tty) {
+    if (now - p->last_draw >= 80 || done == p->total) {
+      p->last_draw = now;
+      progress_line(p, done, "\x1b[K");
+    }
+  } else if (p->total && (double)done / (double)p->total >= p->next_mark) {
+    while ((double)done / (double)p->total >= p->next_mark) p->next_mark += 0.25;
+    progress_line(p, done, "\n");
+  }
+}
+
+void cli_progress_end(cli_progress *p, uint64_t done) {
+  if (p->tty) progress_line(p, done, "\x1b[K\n");
+  else if (done < p->total || p->next_mark <= 1) progress_line(p, done, "\n");
 }

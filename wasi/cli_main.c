@@ -12,6 +12,8 @@
  *   strata DIR check                     verify every table file and read every entry; exit 1 on damage
  *   strata DIR compact | flush           a major compaction; write the memtables to tables
  *   strata repair DIR                    rebuild a database that no longer opens (also DIR repair)
+ *   strata export DIR FILE               write the database as one image file (docs/IMAGE.md)
+ *   strata import FILE DIR               create DIR (missing or empty) from an image file
  *   strata demo [--dir ./data] [--count 200000]
  *   strata version | xxh3 FILE... | help
  *   (DIR commands take --recovery strict|point-in-time: what the open does with a damaged journal)
@@ -37,6 +39,8 @@ int main(int argc, char **argv) {
     case CLI_XXH3: return cli_run_xxh3(&a);
     case CLI_REPAIR: return cli_run_repair(&a);
     case CLI_DEMO: return cli_run_demo(&a);
+    case CLI_EXPORT: return cli_run_export(&a);
+    case CLI_IMPORT: return cli_run_import(&a);
     default: return cli_run_db_command(&a);
   }
 }

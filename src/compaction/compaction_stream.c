@@ -30,6 +30,9 @@ typedef struct compaction_stream {
   size_t pos;      /* the one being yielded; == count: none */
   uint8_t *dropped; /* per candidate: removed by a rule */
   buffer scratch;  /* filter replacements */
+  buffer resolved; /* a value behind a handle, for the filter */
+  strata_status *(*resolve)(void *ctx, slice user_key, slice handle, buffer *value);
+  void *resolve_ctx;
   strata_status *error;
   compaction_stream_counters counters;
 } compaction_stream;
@@ -92,13 +95,13 @@ static strata_status *load_group(compaction_stream *s) {
     if (!last || last->band != band) {
       STATUS_TRY(push_candidate(s, &k, kv_iterator_value(s->source), band));
     } else if (band == 0 && last->type == VALUE_TYPE_WEAK_TOMBSTONE && last->direct_elder_next &&
-               k.type == VALUE_TYPE_VALUE) {
+               value_type_is_value(k.type)) {
       /* below every snapshot a weak tombstone and the value it cancels vanish together; the next
        * older version (a tombstone, say) becomes band 0's survivor again */
       s->count--;
       s->counters.tombstones_dropped++;
       s->counters.versions_dropped++;
-    } else if (!s->evict_tombstones && last->type == VALUE_TYPE_VALUE && k.type == VALUE_TYPE_TOMBSTONE) {
+    } else if (!s->evict_tombstones && value_type_is_value(last->type) && k.type == VALUE_TYPE_TOMBSTONE) {
       /* the delete beneath a surviving value stays (until the last level): should a weak tombstone
        * later cancel that value, the delete must still hide whatever older data lies below */
       last->direct_elder_next = 0;
@@ -115,15 +118,22 @@ static strata_status *load_group(compaction_stream *s) {
   if (s->filter)
     for (size_t i = 0; i < s->count; i++) {
       candidate *c = &s->cands[i];
-      if (s->dropped[i] || c->type != VALUE_TYPE_VALUE) continue;
+      if (s->dropped[i] || !value_type_is_value(c->type)) continue;
+      slice value = buffer_slice(&c->value);
+      if (c->type == VALUE_TYPE_INDIRECTION) {
+        if (!s->resolve) continue;
+        STATUS_TRY(s->resolve(s->resolve_ctx, key, value, &s->resolved));
+        value = buffer_slice(&s->resolved);
+      }
       buffer_clear(&s->scratch);
-      compaction_filter_verdict v = s->filter(s->filter_ctx, key, c->seqno, buffer_slice(&c->value), &s->scratch);
+      compaction_filter_verdict v = s->filter(s->filter_ctx, key, c->seqno, value, &s->scratch);
       if (v == COMPACTION_FILTER_REMOVE) {
         s->dropped[i] = 1;
         s->counters.filtered++;
       } else if (v == COMPACTION_FILTER_REPLACE) {
         buffer_clear(&c->value);
         STATUS_TRY(buffer_append(&c->value, s->scratch.data, s->scratch.len));
+        c->type = VALUE_TYPE_VALUE; /* inline now, even if it was behind a handle */
         s->counters.filtered++;
       }
     }
@@ -214,6 +224,7 @@ static void cs_destroy(kv_iterator *it) {
   free(s->bounds);
   buffer_free(&s->key);
   buffer_free(&s->scratch);
+  buffer_free(&s->resolved);
   strata_status_free(s->error);
   free(s);
 }
@@ -243,6 +254,9 @@ strata_status *compaction_stream_new(kv_iterator *source, const compaction_strea
   s->filter_ctx = o->filter_ctx;
   buffer_init(&s->key);
   buffer_init(&s->scratch);
+  buffer_init(&s->resolved);
+  s->resolve = o->resolve;
+  s->resolve_ctx = o->resolve_ctx;
   *out = &s->base;
   return NULL;
 }

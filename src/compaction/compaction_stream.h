@@ -20,7 +20,9 @@
  *    output goes to the last level), a tombstone that is the oldest surviving version hides
  *    nothing and goes too; repeatedly, so trailing tombstones of several bands all go.
  *  - The filter sees every surviving value (never a tombstone): keep, remove (no tombstone is
- *    left, so an older surviving version of the key reappears), or replace the value.
+ *    left, so an older surviving version of the key reappears), or replace the value. A value in
+ *    a blob file is resolved for it first; a replacement is written inline (the table writer may
+ *    separate it again).
  *
  * The stream implements kv_iterator forward only: seek_first, next, valid, key, value, status.
  */
@@ -50,6 +52,10 @@ typedef struct compaction_stream_options {
   int evict_tombstones;
   compaction_filter_fn filter; /* NULL = keep everything */
   void *filter_ctx;
+  /* Key-value separation: the value behind a handle (VALUE_TYPE_INDIRECTION), so the filter sees
+   * values, never handles. NULL = handles are kept unfiltered (a tree that does not separate has none). */
+  strata_status *(*resolve)(void *ctx, slice user_key, slice handle, buffer *value);
+  void *resolve_ctx;
 } compaction_stream_options;
 
 typedef struct compaction_stream_counters {

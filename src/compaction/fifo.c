@@ -3,6 +3,8 @@
  * time-to-live. Tables are dropped whole, never rewritten, so overlapping level-0 tables are
  * fine (lsm-tree asserts a disjoint level 0 and panics). "Oldest" is by the newest seqno a table
  * holds, which orders tables by data age even when several were written in the same millisecond.
+ * With key-value separation a table counts with the blob bytes it references (the records it
+ * keeps alive), so the limit bounds the values as well as the tables.
  */
 #include <stdlib.h>
 
@@ -12,6 +14,13 @@ static int by_age(const void *a, const void *b) {
   const table_info *x = *(const table_info *const *)a, *y = *(const table_info *const *)b;
   if (x->seqno_max != y->seqno_max) return x->seqno_max < y->seqno_max ? -1 : 1;
   return (x->id > y->id) - (x->id < y->id);
+}
+
+/* What dropping the table frees: its file and the blob records only it points to. */
+static uint64_t charged_bytes(const table_info *t) {
+  uint64_t bytes = t->file_size;
+  for (size_t i = 0; i < t->blob_ref_count; i++) bytes += t->blob_refs[i].bytes;
+  return bytes;
 }
 
 strata_status *fifo_choose(const strategy_input *in, compaction_job **out) {
@@ -28,7 +37,7 @@ strata_status *fifo_choose(const strategy_input *in, compaction_job **out) {
     for (size_t r = 0; r < v->levels[l].run_count; r++)
       for (size_t i = 0; i < v->levels[l].runs[r].count; i++) {
         table_info *t = v->levels[l].runs[r].tables[i];
-        total += t->file_size;
+        total += charged_bytes(t);
         if (!hidden_set_contains(in->hidden, t->id)) tables[k++] = t;
       }
   qsort(tables, k, sizeof *tables, by_age);
@@ -43,7 +52,7 @@ strata_status *fifo_choose(const strategy_input *in, compaction_job **out) {
     if (!expired && !over) continue;
     if (!job) st = compaction_job_new(COMPACTION_DROP, 0, PLACE_INTO_RUN, 0, expired ? "fifo-ttl" : "fifo-limit", &job);
     if (!st) st = compaction_job_add(job, t->id);
-    total -= t->file_size;
+    total -= charged_bytes(t);
   }
   free(tables);
   if (st) {

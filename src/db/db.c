@@ -19,6 +19,7 @@
 #include "../util/check.h"
 #include "../util/clock.h"
 #include "../util/db_files.h"
+#include "db_folder.h"
 #include "db_internal.h"
 
 strata_status *strata_resume(strata_db *db) {
@@ -177,7 +178,16 @@ static strata_status *prepare_folder(strata_db *db) {
   if (exists && !is_dir) return status_new(STRATA_INVALID_ARGUMENT, "%s is a file, not a database folder", db->path);
   if (!exists && !db->opts.create_if_missing)
     return status_new(STRATA_NOT_FOUND, "database %s does not exist (createIfMissing is off)", db->path);
-  if (!exists) STATUS_TRY(vfs_mkdir(db->fs, db->path));
+  if (!exists) return vfs_mkdir(db->fs, db->path);
+  if (db->opts.create_if_missing) return NULL;
+  /* an existing folder is only opened without createIfMissing when a database is in it */
+  int holds = 0;
+  STATUS_TRY(db_folder_holds_database(db->fs, db->path, &holds));
+  if (!holds)
+    return status_new(STRATA_NOT_FOUND,
+                      "database %s does not exist: the folder holds no database (" DB_FOLDER_MARKS_TEXT
+                      "; createIfMissing is off)",
+                      db->path);
   return NULL;
 }
 
@@ -231,6 +241,11 @@ static strata_status *open_locked(strata_db *db) {
   to.block_cache_bytes = (size_t)db->opts.block_cache_size;
   to.table_target_size = db->opts.compaction.table_target_size;
   if (db->opts.compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
+  to.blob.threshold = db->opts.kv_threshold;
+  to.blob.file_target_size = db->opts.blob_file_target_size;
+  to.blob.compression = db->opts.blob_compression == STRATA_COMPRESSION_LZ4 ? COMPRESSION_LZ4 : COMPRESSION_NONE;
+  to.blob.staleness_threshold = db->opts.blob_staleness;
+  to.blob.age_cutoff = db->opts.blob_age_cutoff;
   to.fallback_check = check_fallback_journals;
   to.fallback_ctx = db;
   tree_open_info info;
@@ -313,6 +328,7 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
 strata_status *strata_close(strata_db *db) {
   if (!db) return NULL;
   HANDLE_CHECK(db, HANDLE_DB);
+  db_abandon_ingest(db);
   scheduler_stop(db->sched); /* neither compaction nor the flusher may run while the journal closes */
   strata_status *st = journal_writer_close(db->journal); /* syncs what was written */
   /* snapshots or iterators still reading: a later handle may compact their tables away */

@@ -33,6 +33,11 @@ struct strata_options {
   strata_compaction_filter filter_fn;
   void *filter_ctx;
   strata_recovery_mode recovery_mode; /* what an open does with a damaged journal (db_recovery.c) */
+  uint32_t kv_threshold;              /* key-value separation: 0 = off */
+  uint64_t blob_file_target_size;
+  strata_compression blob_compression;
+  double blob_staleness;
+  double blob_age_cutoff;
 };
 
 struct strata_batch {
@@ -65,6 +70,10 @@ struct strata_db {
 
   atomic_u64 bytes_written_user;
 
+  /* The one bulk ingestion in progress, or NULL (guarded by write_mu; db_ingest.c). Closing the
+   * database abandons it: a later handle on the folder must never see its install. */
+  struct strata_ingest *ingest;
+
   /* A value buffer reused by strata_get_into, so a point read allocates nothing; a reader that
    * finds it busy (another thread reading) uses a buffer of its own. */
   sync_mutex scratch_mu;
@@ -86,6 +95,9 @@ struct strata_snapshot {
 struct strata_iterator {
   uint32_t tag;
   mvcc_iterator *it;
+  tree *tree;               /* resolves blob handles (key-value separation) */
+  buffer value;             /* the current value when it came from a blob file */
+  strata_status *read_error; /* the first failed blob read, for strata_iterator_status */
   strata_status *misuse; /* the first misuse (e.g. a key read while invalid), for strata_iterator_status */
 };
 
@@ -117,6 +129,9 @@ strata_status *db_apply_items(strata_db *db, size_t n, uint64_t seqno);
 strata_status *db_prepare_batch(strata_db *db, const write_batch *b, size_t *n);
 /* Prepare and apply: a batch replayed from the journal. */
 strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno);
+
+/* db_ingest.c: abandons the ingestion in progress, if any (strata_close). */
+void db_abandon_ingest(strata_db *db);
 
 /* --- db_recovery.c ------------------------------------------------------------------------ */
 /*

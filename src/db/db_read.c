@@ -83,8 +83,18 @@ strata_status *strata_get_into(strata_db *db, const strata_snapshot *snap, const
   buffer_init(&own);
   int shared = sync_mutex_trylock(&db->scratch_mu);
   buffer *v = shared ? &db->scratch : &own;
-  strata_status *st = get_value(db, snap, key, klen, found, v);
-  if (!st && *found) {
+  strata_status *st = NULL;
+  if (cap == 0) { /* a length query (JS has()): a handle answers it without reading its blob */
+    st = db_check_key(klen);
+    uint64_t seqno, size = 0;
+    super_version *sv = st ? NULL : read_view(db, snap, &seqno);
+    if (sv) st = tree_size_of(snap ? snap->tree : db->tree, sv, slice_make(key, klen), seqno, found, &size);
+    super_version_unref(sv);
+    if (!st && *found) *vlen = (size_t)size;
+  } else {
+    st = get_value(db, snap, key, klen, found, v);
+  }
+  if (!st && *found && cap) {
     *vlen = v->len;
     if (v->len && cap) memcpy(buf, v->data, v->len < cap ? v->len : cap);
   }
@@ -155,14 +165,18 @@ static strata_status *new_iterator(strata_db *db, const strata_snapshot *snap, c
   if (!it) return status_no_memory();
   it->tag = HANDLE_ITERATOR;
   it->misuse = NULL;
+  it->read_error = NULL;
+  buffer_init(&it->value);
   uint64_t seqno;
   super_version *sv = read_view(db, snap, &seqno);
-  strata_status *st = tree_iterator(snap ? snap->tree : db->tree, sv, seqno, r, &it->it);
+  tree *t = snap ? snap->tree : db->tree;
+  strata_status *st = tree_iterator(t, sv, seqno, r, &it->it);
   super_version_unref(sv);
   if (st) {
     free(it);
     return st;
   }
+  it->tree = tree_ref(t);
   *out = it;
   return NULL;
 }
@@ -288,6 +302,19 @@ static const void *iterator_read(const strata_iterator *it, size_t *len, int val
     return NULL;
   }
   slice s = value ? mvcc_iterator_value(it->it) : mvcc_iterator_key(it->it);
+  if (value && mvcc_iterator_value_is_handle(it->it)) {
+    /* only a value asked for reads its blob (the iterator pins the version listing the file);
+     * the iterator is malloc'd, so its buffer may change behind the const */
+    strata_iterator *m = (strata_iterator *)it;
+    strata_status *st = tree_resolve_value(m->tree, mvcc_iterator_key(it->it), s, &m->value);
+    if (st) {
+      if (!m->read_error) m->read_error = st;
+      else strata_status_free(st);
+      return NULL;
+    }
+    s = buffer_slice(&m->value);
+    if (!s.data) s.data = (const uint8_t *)""; /* an empty value is still a value */
+  }
   *len = s.len;
   return s.data;
 }
@@ -303,6 +330,10 @@ strata_status *strata_iterator_status(strata_iterator *it) {
   HANDLE_CHECK(it, HANDLE_ITERATOR);
   strata_status *st = mvcc_iterator_status(it->it);
   if (st) return st;
+  if ((st = it->read_error)) {
+    it->read_error = NULL;
+    return st;
+  }
   st = it->misuse;
   it->misuse = NULL;
   return st;
@@ -310,6 +341,9 @@ strata_status *strata_iterator_status(strata_iterator *it) {
 void strata_iterator_close(strata_iterator *it) {
   HANDLE_GUARD_VOID(it, HANDLE_ITERATOR);
   mvcc_iterator_destroy(it->it);
+  tree_unref(it->tree);
+  buffer_free(&it->value);
+  strata_status_free(it->read_error);
   strata_status_free(it->misuse);
   handle_retire(&it->tag);
   free(it);
@@ -389,6 +423,11 @@ strata_status *strata_get_stats(strata_db *db, strata_stats *out) {
     out->levels[l].bytes = version_level_bytes(v, l);
   }
   out->memtable_bytes = super_version_memtable_bytes(sv);
+  for (size_t i = 0; i < v->blob_count; i++) {
+    out->blob_files++;
+    out->blob_bytes += v->blobs[i].file->file_size;
+    out->blob_stale_bytes += v->blobs[i].garbage_bytes;
+  }
   out->sealed_memtables = (uint32_t)sv->sealed_count;
   super_version_unref(sv);
   block_cache_stats cs = block_cache_get_stats(tree_block_cache(db->tree));
@@ -408,6 +447,10 @@ strata_status *strata_get_stats(strata_db *db, strata_stats *out) {
   if (out->bytes_written_user)
     out->write_amplification =
         (double)(out->bytes_written_flush + out->bytes_written_compaction) / (double)out->bytes_written_user;
+  out->blob_reads = tc.blob_reads;
+  out->blob_files_reclaimed = tc.blob_files_deleted;
+  out->blob_bytes_reclaimed = tc.blob_bytes_reclaimed;
+  out->blob_bytes_relocated = sc.compaction.blob_bytes_relocated;
   out->seqno = atomic_u64_load(&db->visible_seqno);
   out->snapshots_open = (uint32_t)tree_snapshot_count(db->tree);
   out->versions_alive = (uint32_t)tree_versions_alive(db->tree);

@@ -34,6 +34,10 @@ strata_status *strata_options_new(strata_options **out) {
   compaction_options_default(&o->compaction);
   o->l0_slowdown = STRATA_DEFAULT_LEVEL0_SLOWDOWN;
   o->l0_stop = STRATA_DEFAULT_LEVEL0_STOP;
+  o->blob_file_target_size = STRATA_DEFAULT_BLOB_FILE_TARGET_SIZE;
+  o->blob_compression = STRATA_COMPRESSION_LZ4;
+  o->blob_staleness = STRATA_DEFAULT_BLOB_STALENESS;
+  o->blob_age_cutoff = STRATA_DEFAULT_BLOB_AGE_CUTOFF;
   *out = o;
   return NULL;
 }
@@ -265,6 +269,41 @@ strata_status *strata_options_set_compaction_filter(strata_options *o, strata_co
   return NULL;
 }
 
+/* Key-value separation: every knob in range (threshold 0 = off, the rest then unchecked). */
+static strata_status *check_kv_separation(uint32_t threshold, uint64_t file_target_size, strata_compression c,
+                                          double staleness, double age_cutoff) {
+  if (threshold == 0) return NULL;
+  if (threshold < STRATA_KV_THRESHOLD_MIN || threshold > STRATA_KV_THRESHOLD_MAX)
+    return status_new(STRATA_INVALID_ARGUMENT, "kv separation threshold %u outside %u..%u bytes (0 = off)", threshold,
+                      STRATA_KV_THRESHOLD_MIN, (unsigned)STRATA_KV_THRESHOLD_MAX);
+  if (file_target_size < STRATA_BLOB_FILE_TARGET_SIZE_MIN || file_target_size > STRATA_BLOB_FILE_TARGET_SIZE_MAX)
+    return status_new(STRATA_INVALID_ARGUMENT, "kv separation file target size %llu outside %llu..%llu bytes",
+                      (unsigned long long)file_target_size, (unsigned long long)STRATA_BLOB_FILE_TARGET_SIZE_MIN,
+                      (unsigned long long)STRATA_BLOB_FILE_TARGET_SIZE_MAX);
+  if (c != STRATA_COMPRESSION_NONE && c != STRATA_COMPRESSION_LZ4)
+    return status_new(STRATA_INVALID_ARGUMENT, "kv separation compression %d is not NONE (0) or LZ4 (1)", (int)c);
+  if (!(staleness > 0 && staleness <= 1))
+    return status_new(STRATA_INVALID_ARGUMENT, "kv separation staleness threshold %g outside (0, 1]", staleness);
+  if (!(age_cutoff > 0 && age_cutoff <= 1))
+    return status_new(STRATA_INVALID_ARGUMENT, "kv separation age cutoff %g outside (0, 1]", age_cutoff);
+  return NULL;
+}
+
+strata_status *strata_options_set_kv_separation(strata_options *o, uint32_t threshold, uint64_t file_target_size,
+                                                strata_compression blob_compression, double staleness_threshold,
+                                                double age_cutoff) {
+  SETTER_PROLOGUE(o);
+  STATUS_TRY(check_kv_separation(threshold, file_target_size, blob_compression, staleness_threshold, age_cutoff));
+  o->kv_threshold = threshold;
+  if (threshold) {
+    o->blob_file_target_size = file_target_size;
+    o->blob_compression = blob_compression;
+    o->blob_staleness = staleness_threshold;
+    o->blob_age_cutoff = age_cutoff;
+  }
+  return NULL;
+}
+
 /* --- the whole set ---------------------------------------------------------------------------- */
 
 strata_status *options_validate(const strata_options *o) {
@@ -275,6 +314,8 @@ strata_status *options_validate(const strata_options *o) {
   STATUS_TRY(check_compression(o->compression));
   STATUS_TRY(check_bloom_bits(o->bloom_bits_per_key));
   STATUS_TRY(check_max_sealed(o->max_sealed_memtables));
+  STATUS_TRY(check_kv_separation(o->kv_threshold, o->blob_file_target_size, o->blob_compression, o->blob_staleness,
+                                 o->blob_age_cutoff));
   if (o->fs) STATUS_TRY(vfs_check_table(o->fs)); /* a plugged-in backend: its contract version */
   if (o->recovery_mode != STRATA_RECOVERY_STRICT && o->recovery_mode != STRATA_RECOVERY_POINT_IN_TIME)
     return status_new(STRATA_INVALID_ARGUMENT, "recovery mode %d is unknown (0 = strict, 1 = point-in-time)",

@@ -38,6 +38,7 @@
 #include "../util/db_files.h"
 #include "../version/lost_folder.h"
 #include "../version/manifest.h"
+#include "db_folder.h"
 #include "db_internal.h"
 #include "handle.h"
 
@@ -698,16 +699,10 @@ static strata_status *check_folder(repair *r) {
   STATUS_TRY(vfs_exists(r->fs, r->dir, &exists, &is_dir));
   if (!exists) return status_new(STRATA_NOT_FOUND, "database %s does not exist", r->dir);
   if (!is_dir) return status_new(STRATA_INVALID_ARGUMENT, "%s is a file, not a database folder", r->dir);
-  const char *marks[] = {db_files_manifest_slot(0), db_files_manifest_slot(1), DB_DIR_TABLES, DB_DIR_JOURNAL};
-  for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
-    char *p = vfs_path_join(r->dir, marks[i]);
-    if (!p) return status_no_memory();
-    strata_status *st = vfs_exists(r->fs, p, &exists, NULL);
-    free(p);
-    STATUS_TRY(st);
-    if (exists) return NULL;
-  }
-  return status_new(STRATA_NOT_FOUND, "%s holds no database (no manifest, tables/ or journal/)", r->dir);
+  int holds = 0;
+  STATUS_TRY(db_folder_holds_database(r->fs, r->dir, &holds));
+  if (!holds) return status_new(STRATA_NOT_FOUND, "%s holds no database (" DB_FOLDER_MARKS_TEXT ")", r->dir);
+  return NULL;
 }
 
 static strata_status *run_repair(repair *r) {
@@ -779,6 +774,21 @@ static void repair_free(repair *r) {
   buffer_free(&r->log);
 }
 
+/* Repair rebuilds tables and a manifest but not yet the blob files of key-value separation: a
+ * folder with a blobs/ folder is refused before anything changes, rather than rebuilt into one
+ * whose value handles point nowhere. */
+static strata_status *refuse_blobs(repair *r) {
+  char *blobs = vfs_path_join(r->dir, DB_DIR_BLOBS);
+  if (!blobs) return status_no_memory();
+  int exists = 0, is_dir = 0;
+  strata_status *st = vfs_exists(r->fs, blobs, &exists, &is_dir);
+  if (!st && exists)
+    st = status_new(STRATA_NOT_SUPPORTED, "%s: repair does not handle key-value separated databases (blob files) yet",
+                    blobs);
+  free(blobs);
+  return st;
+}
+
 strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out) {
   ARG_NOT_NULL(out);
   memset(out, 0, sizeof *out);
@@ -822,6 +832,7 @@ strata_status *strata_repair(const char *path, const strata_options *opts, strat
   }
   if (!st) st = table_writer_options_validate(&r.wo);
   if (!st) st = check_folder(&r);
+  if (!st) st = refuse_blobs(&r);
   vfs_lock *lock = NULL;
   char *lock_path = st ? NULL : vfs_path_join(r.dir, DB_FILE_LOCK);
   if (!st && !lock_path) st = status_no_memory();

@@ -1,6 +1,7 @@
 /* scheduler.c -- the database's background work (see scheduler.h). */
 #include "scheduler.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 #if STRATA_THREADS
@@ -36,6 +37,11 @@ struct scheduler {
   int error_sticky;     /* cannot heal by retrying (not STRATA_IO): stays until reopened */
   uint64_t retry_at_ms; /* monotonic time of the next retry */
   uint64_t backoff_ms;  /* the delay before it: BACKOFF_MIN_MS doubling to BACKOFF_MAX_MS */
+
+  /* Under journal_mu: the removal of spent journals, and the exports' pins on journals. */
+  sync_mutex journal_mu;
+  uint32_t journal_pins;    /* exports reading journals */
+  uint64_t journal_pin_min; /* no journal at or above it is removed while pinned */
 
   atomic_u64 l0_tables; /* level-0 tables of the current version, for the write stall */
   atomic_u64 write_stalls;
@@ -143,11 +149,12 @@ static void notify_compaction(scheduler *s) {
 }
 
 /* Journals below the tree's journal_min hold only flushed writes. */
-static strata_status *remove_spent_journals(scheduler *s) {
+static strata_status *remove_spent_journals_locked(scheduler *s) {
   uint64_t *numbers = NULL;
   size_t count = 0;
   STATUS_TRY(journal_list(s->o.fs, s->o.journal_dir, &numbers, &count));
   uint64_t min = tree_journal_min(s->o.tree);
+  if (s->journal_pins && s->journal_pin_min < min) min = s->journal_pin_min; /* an export reads them */
   strata_status *st = NULL;
   for (size_t i = 0; i < count && !st; i++) {
     if (numbers[i] >= min) continue;
@@ -159,6 +166,28 @@ static strata_status *remove_spent_journals(scheduler *s) {
   }
   free(numbers);
   return st;
+}
+
+static strata_status *remove_spent_journals(scheduler *s) {
+  sync_mutex_lock(&s->journal_mu);
+  strata_status *st = remove_spent_journals_locked(s);
+  sync_mutex_unlock(&s->journal_mu);
+  return st;
+}
+
+void scheduler_pin_journals(scheduler *s, manifest_state *state) {
+  sync_mutex_lock(&s->journal_mu);
+  tree_current_state(s->o.tree, state);
+  if (!s->journal_pins || state->journal_min < s->journal_pin_min) s->journal_pin_min = state->journal_min;
+  s->journal_pins++;
+  sync_mutex_unlock(&s->journal_mu);
+}
+
+void scheduler_unpin_journals(scheduler *s) {
+  sync_mutex_lock(&s->journal_mu);
+  assert(s->journal_pins > 0);
+  if (--s->journal_pins == 0) s->journal_pin_min = UINT64_MAX;
+  sync_mutex_unlock(&s->journal_mu);
 }
 
 strata_status *scheduler_flush(scheduler *s) {
@@ -178,19 +207,23 @@ strata_status *scheduler_flush(scheduler *s) {
 }
 
 /* One unit of compaction; *did = 0 when none was due. */
-static strata_status *compact_once(scheduler *s, int *did, uint64_t *bytes) {
-  strata_status *st = compactor_run_once(s->compactor, atomic_u64_load(s->o.visible_seqno), did, bytes);
+static strata_status *compact_once(scheduler *s, int *did, uint64_t *bytes, compaction_progress *progress) {
+  strata_status *st = compactor_run_once_with(s->compactor, atomic_u64_load(s->o.visible_seqno), did, bytes, progress);
   atomic_u64_store(&s->l0_tables, current_l0_tables(s));
   return st;
 }
 
 strata_status *scheduler_compact(scheduler *s, int major) {
+  return scheduler_compact_with(s, major, NULL);
+}
+
+strata_status *scheduler_compact_with(scheduler *s, int major, compaction_progress *progress) {
   strata_status *st = NULL;
   if (major) {
-    st = compactor_run_major(s->compactor, atomic_u64_load(s->o.visible_seqno));
+    st = compactor_run_major_with(s->compactor, atomic_u64_load(s->o.visible_seqno), progress);
   } else {
     int did = 1;
-    while (!st && did) st = compact_once(s, &did, NULL);
+    while (!st && did) st = compact_once(s, &did, NULL, progress);
   }
   notify_compaction(s); /* a failed manual compaction is the caller's to handle: writes go on */
   return st;
@@ -240,7 +273,7 @@ static void *compaction_thread(void *arg) {
     }
     sync_mutex_unlock(&s->mu);
     int did = 0;
-    strata_status *st = compact_once(s, &did, NULL);
+    strata_status *st = compact_once(s, &did, NULL, NULL);
     sync_mutex_lock(&s->mu);
     if (st && !status_is(st, STRATA_BUSY)) fail(s, st, WORK_COMPACTION);
     else if (st) strata_status_free(st); /* aborted because the database is closing */
@@ -259,7 +292,9 @@ strata_status *scheduler_start(const scheduler_options *o, scheduler **out) {
   atomic_u64_init(&s->l0_tables, 0);
   atomic_u64_init(&s->write_stalls, 0);
   atomic_u64_init(&s->write_slowdowns, 0);
+  s->journal_pin_min = UINT64_MAX;
   strata_status *st = sync_mutex_init(&s->mu);
+  if (!st) st = sync_mutex_init(&s->journal_mu);
   if (!st) st = sync_cond_init(&s->flush_wake);
   if (!st) st = sync_cond_init(&s->compact_wake);
   if (!st) st = sync_cond_init(&s->done);
@@ -313,6 +348,7 @@ void scheduler_free(scheduler *s) {
   sync_cond_destroy(&s->done);
   sync_cond_destroy(&s->compact_wake);
   sync_cond_destroy(&s->flush_wake);
+  sync_mutex_destroy(&s->journal_mu);
   sync_mutex_destroy(&s->mu);
   free(s);
 }
@@ -345,7 +381,7 @@ static strata_status *level0_stall(scheduler *s) {
     if (l0 < s->o.l0_stop) return NULL;
     atomic_u64_fetch_add(&s->write_stalls, 1);
     int did = 1;
-    while (did && atomic_u64_load(&s->l0_tables) >= s->o.l0_slowdown) STATUS_TRY(compact_once(s, &did, NULL));
+    while (did && atomic_u64_load(&s->l0_tables) >= s->o.l0_slowdown) STATUS_TRY(compact_once(s, &did, NULL, NULL));
     return NULL;
   }
 #if STRATA_THREADS
@@ -410,7 +446,7 @@ strata_status *scheduler_step(scheduler *s, uint64_t budget_bytes, int *more) {
       spent += tree_get_counters(s->o.tree).bytes_flushed - before.bytes_flushed;
     } else {
       uint64_t bytes = 0;
-      STATUS_TRY(step_failed(s, compact_once(s, &compacted, &bytes), WORK_COMPACTION));
+      STATUS_TRY(step_failed(s, compact_once(s, &compacted, &bytes, NULL), WORK_COMPACTION));
       spent += bytes;
     }
     if (!flushed && !compacted) break;
@@ -431,9 +467,9 @@ strata_status *scheduler_resume(scheduler *s) {
   /* the work that failed, now, on this thread (both are safe beside the background threads);
    * without threads, what a failed maintenance step left: the flushes, then a compaction */
   int did = 0;
-  if (source == WORK_COMPACTION) st = compact_once(s, &did, NULL);
+  if (source == WORK_COMPACTION) st = compact_once(s, &did, NULL, NULL);
   else st = scheduler_flush(s);
-  if (!st && !s->flush_running) st = compact_once(s, &did, NULL);
+  if (!st && !s->flush_running) st = compact_once(s, &did, NULL, NULL);
   sync_mutex_lock(&s->mu);
   strata_status *copy = NULL;
   if (st) {

@@ -29,6 +29,7 @@ static const char *type_name(value_type t) {
     case VALUE_TYPE_VALUE: return "put";
     case VALUE_TYPE_TOMBSTONE: return "delete";
     case VALUE_TYPE_WEAK_TOMBSTONE: return "single delete";
+    case VALUE_TYPE_INDIRECTION: break; /* tables only, never in a batch */
   }
   return "unknown operation";
 }

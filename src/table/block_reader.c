@@ -39,7 +39,7 @@ static inline strata_status *decode_entry(const block *b, uint32_t off, size_t r
   if (shared > restart_key_len || (uint64_t)shared + unshared > USER_KEY_MAX)
     return block_corrupt(b, "entry key length out of range", off);
   if ((uint64_t)unshared + vlen > (uint64_t)(end - p)) return block_corrupt(b, "entry overruns the block", off);
-  if (!value_type_is_valid(trailer & 0xff)) return block_corrupt(b, "unknown value type", off);
+  if (!value_type_is_stored(trailer & 0xff)) return block_corrupt(b, "unknown value type", off);
   e->off = off;
   e->shared = shared;
   e->delta = slice_make(p, unshared);

@@ -160,7 +160,7 @@ static strata_status *flush_data_block(table_writer *w) {
 }
 
 strata_status *table_writer_add(table_writer *w, const internal_key *key, slice value) {
-  if (key->user_key.len > USER_KEY_MAX || key->seqno > SEQNO_MAX || !value_type_is_valid(key->type))
+  if (key->user_key.len > USER_KEY_MAX || key->seqno > SEQNO_MAX || !value_type_is_stored(key->type))
     return status_new(STRATA_INVALID_ARGUMENT, "table %llu: key of %zu bytes, seqno %llu, type %d out of range",
                       (unsigned long long)w->opts.table_id, key->user_key.len, (unsigned long long)key->seqno,
                       (int)key->type);

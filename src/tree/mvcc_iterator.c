@@ -16,6 +16,7 @@ struct mvcc_iterator {
   strata_status *error;
   buffer saved_key; /* forward: the key being skipped; reverse: the current key */
   buffer saved_value;
+  int saved_handle; /* reverse: saved_value is a blob handle */
   void (*release)(void *a, void *b);
   void *release_a, *release_b;
 };
@@ -87,6 +88,7 @@ static void find_prev_user_entry(mvcc_iterator *it) {
       continue;
     }
     if (!save(&it->saved_key, k.user_key, it) || !save(&it->saved_value, kv_iterator_value(it->inner), it)) return;
+    it->saved_handle = k.type == VALUE_TYPE_INDIRECTION;
     have_value = 1;
   }
   if (inner_failed(it)) return;
@@ -174,6 +176,10 @@ slice mvcc_iterator_value(const mvcc_iterator *it) {
   return it->dir == FORWARD ? kv_iterator_value(it->inner) : buffer_slice(&it->saved_value);
 }
 
+int mvcc_iterator_value_is_handle(const mvcc_iterator *it) {
+  return it->dir == FORWARD ? kv_iterator_key(it->inner).type == VALUE_TYPE_INDIRECTION : it->saved_handle;
+}
+
 strata_status *mvcc_iterator_status(mvcc_iterator *it) {
   strata_status *st = it->error;
   it->error = NULL;
@@ -223,7 +229,8 @@ strata_status *mvcc_iterator_new(kv_iterator *inner, uint64_t snapshot, const ke
     return st;
   }
   it->range.lo.key = slice_make(it->range_keys.data, range->lo.key.len);
-  it->range.hi.key = slice_make(it->range_keys.data + range->lo.key.len, range->hi.key.len);
+  /* no bound keys at all leave the buffer unallocated: NULL + 0 is undefined behaviour */
+  it->range.hi.key = slice_make(it->range_keys.data ? it->range_keys.data + range->lo.key.len : NULL, range->hi.key.len);
   *out = it;
   return NULL;
 }

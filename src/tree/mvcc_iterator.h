@@ -35,6 +35,8 @@ void mvcc_iterator_prev(mvcc_iterator *it);
 int mvcc_iterator_valid(const mvcc_iterator *it);
 slice mvcc_iterator_key(const mvcc_iterator *it);
 slice mvcc_iterator_value(const mvcc_iterator *it);
+/* Whether the value is a blob handle (key-value separation): resolve it with tree_resolve_value. */
+int mvcc_iterator_value_is_handle(const mvcc_iterator *it);
 /* The first error met (ownership moves to the caller); the iterator is invalid after one. */
 strata_status *mvcc_iterator_status(mvcc_iterator *it);
 

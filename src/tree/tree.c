@@ -179,6 +179,7 @@ static strata_status *verify_tables(tree *t, const version *v) {
  */
 static strata_status *check_fallback(tree *t, const manifest_state *m, const manifest_read_info *ri) {
   strata_status *st = verify_tables(t, m->version);
+  if (!st) st = tree_verify_blobs(t, m->version);
   if (!st && t->opts.fallback_check) st = t->opts.fallback_check(t->opts.fallback_ctx, m->journal_min);
   if (!st) return NULL;
   if (!status_is(st, STRATA_CORRUPTION) && !status_is(st, STRATA_NOT_FOUND)) return st; /* I/O, memory */
@@ -221,11 +222,18 @@ static strata_status *load_or_create(tree *t, tree_open_info *info) {
     if (t->version->level_count != t->opts.level_count)
       return status_new(STRATA_INVALID_ARGUMENT, "%s has %u levels, the options ask for %u", t->dir,
                         t->version->level_count, t->opts.level_count);
+    if (t->version->kv_separated != tree_kv_separated(t))
+      return status_new(STRATA_INVALID_ARGUMENT,
+                        t->version->kv_separated
+                            ? "%s was created with key-value separation (kv_separation option); open it with it set"
+                            : "%s was created without key-value separation; open it without the kv_separation option",
+                        t->dir);
     /* epoch 1 without a second slot is a tree that never installed a version after creation */
     int fallback = read_info.other_state != MANIFEST_SLOT_VALID &&
                    !(read_info.other_state == MANIFEST_SLOT_MISSING && read_info.epoch == 1);
     if (!fallback) {
       strata_status *st = verify_tables(t, t->version);
+      if (!st) st = tree_verify_blobs(t, t->version);
       return st ? status_wrap(st, "%s (epoch %llu)", db_files_manifest_slot(read_info.slot), (unsigned long long)read_info.epoch)
                 : NULL;
     }
@@ -235,6 +243,7 @@ static strata_status *load_or_create(tree *t, tree_open_info *info) {
   }
   info->created = 1;
   STATUS_TRY(version_new_empty(t->opts.level_count, &t->version));
+  t->version->kv_separated = tree_kv_separated(t); /* fixed from here on */
   t->next_file_id = 1;
   manifest_state fresh = {t->next_file_id, 0, 0, t->version};
   return manifest_write(t->fs, t->dir, &t->manifest_epoch, &fresh);
@@ -250,6 +259,7 @@ static void tree_free(tree *t) {
   free(t->sealed_tags);
   version_unref(t->version); /* obsolete tables delete their files here, so caches go last */
   file_cache_free(t->tables);
+  tree_blob_close(t);
   if (t->owns_cache) block_cache_free(t->cache);
   sync_mutex_destroy(&t->mu);
   sync_mutex_destroy(&t->install_mu);
@@ -285,11 +295,13 @@ strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tre
   }
   if (!st) st = file_cache_new(t->opts.max_open_tables, open_table_reader, close_table_reader, t, &t->tables);
   if (!st) st = vfs_mkdir(fs, t->tables_dir);
+  if (!st && tree_kv_separated(t)) st = tree_blob_open(t);
   if (!st) st = load_or_create(t, info);
   if (!st) {
     orphan_scan scan = {t, info};
     st = vfs_list(fs, t->tables_dir, clean_unlisted, &scan);
   }
+  if (!st && t->blobs_dir) st = tree_clean_blobs(t, info);
   if (!st) st = memtable_new(&t->active);
   super_version *sv = NULL;
   if (!st) st = super_version_new(t->active, NULL, 0, t->version, t->flushed_seqno, &sv);
@@ -310,6 +322,7 @@ static int kept_open_has(const tree *t, uint64_t id) {
 }
 
 static void keep_version_open(tree *t, const version *v) {
+  tree_keep_blobs_open(t, v);
   for (unsigned l = 0; l < v->level_count; l++)
     for (size_t r = 0; r < v->levels[l].run_count; r++)
       for (size_t i = 0; i < v->levels[l].runs[r].count; i++) {
@@ -359,6 +372,15 @@ uint64_t tree_journal_min(tree *t) {
   return v;
 }
 
+void tree_current_state(tree *t, manifest_state *out) {
+  sync_mutex_lock(&t->mu);
+  out->next_file_id = t->next_file_id;
+  out->flushed_seqno = t->flushed_seqno;
+  out->journal_min = t->journal_min;
+  out->version = version_ref(t->version);
+  sync_mutex_unlock(&t->mu);
+}
+
 uint64_t tree_allocate_file_id(tree *t) {
   sync_mutex_lock(&t->mu);
   uint64_t id = t->next_file_id++;
@@ -371,6 +393,9 @@ tree_counters tree_get_counters(tree *t) {
   tree_counters c = t->counters;
   sync_mutex_unlock(&t->mu);
   c.tables_deleted = atomic_u64_load(&t->tables_deleted);
+  c.blob_reads = atomic_u64_load(&t->blob_reads);
+  c.blob_files_deleted = atomic_u64_load(&t->blob_files_deleted);
+  c.blob_bytes_reclaimed = atomic_u64_load(&t->blob_bytes_reclaimed);
   return c;
 }
 

@@ -24,6 +24,7 @@
 #include "../cache/block_cache.h"
 #include "../table/table_options.h"
 #include "../util/buffer.h"
+#include "../version/manifest.h"
 #include "../version/super_version.h"
 #include "../vfs/vfs.h"
 #include "key_range.h"
@@ -39,6 +40,17 @@ typedef struct tree tree;
  */
 typedef strata_status *(*tree_fallback_check_fn)(void *ctx, uint64_t journal_min);
 
+/* Key-value separation (lsm-tree's BlobTree): values of at least `threshold` bytes go to blob
+ * files at flush and tables hold handles to them. threshold 0 = off. Fixed when the tree is
+ * created: opening with the other mode is refused. */
+typedef struct tree_blob_options {
+  uint32_t threshold;
+  uint64_t file_target_size;  /* a blob file is finished once it holds this many bytes */
+  int compression;            /* a `compression` (util/compress.h) for each value */
+  double staleness_threshold; /* relocate a file once this share of its bytes is garbage ... */
+  double age_cutoff;          /* ... if it is among this oldest fraction of the blob files */
+} tree_blob_options;
+
 typedef struct tree_options {
   unsigned level_count;            /* default 7 */
   size_t block_size;               /* default 4 KiB */
@@ -48,6 +60,7 @@ typedef struct tree_options {
   size_t block_cache_bytes;        /* used when no shared cache is given (default 16 MiB) */
   block_cache *shared_cache;       /* optional, not owned */
   size_t max_open_tables;          /* default 1000 */
+  tree_blob_options blob;          /* key-value separation (threshold 0: off) */
   tree_fallback_check_fn fallback_check; /* NULL: the caller keeps nothing outside the tree */
   void *fallback_ctx;
 } tree_options;
@@ -63,7 +76,7 @@ typedef struct tree_open_info {
   uint64_t obsolete_removed;  /* unreferenced tables below next_file_id: obsoleted before the version */
   uint64_t moved_to_lost;     /* unreferenced tables at or above next_file_id (newer than the version)
                                * and a damaged manifest slot, set aside in lost/ */
-  uint64_t strays_ignored;    /* files in tables/ that are not tables */
+  uint64_t strays_ignored;    /* files in tables/ (or blobs/) that are not tables (blob files) */
 } tree_open_info;
 
 /*
@@ -117,8 +130,10 @@ super_version *tree_for_snapshot(tree *t, uint64_t seqno); /* referenced */
 STRATA_MUST_USE strata_status *tree_get(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found,
                                         buffer *value);
 STRATA_MUST_USE strata_status *tree_contains_key(tree *t, slice key, uint64_t snapshot, int *found);
-/* Size in bytes of the live value, without copying it. */
-STRATA_MUST_USE strata_status *tree_size_of(tree *t, slice key, uint64_t snapshot, int *found, uint64_t *size);
+/* Size in bytes of the live value, read from sv (NULL: the version for the snapshot), without
+ * copying it and without reading a blob file (the handle holds the size). */
+STRATA_MUST_USE strata_status *tree_size_of(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found,
+                                            uint64_t *size);
 
 /*
  * An iterator over the live keys of `range` at `snapshot`, reading sv (NULL: the version for the
@@ -126,6 +141,16 @@ STRATA_MUST_USE strata_status *tree_size_of(tree *t, slice key, uint64_t snapsho
  */
 STRATA_MUST_USE strata_status *tree_iterator(tree *t, super_version *sv, uint64_t snapshot, const key_range *range,
                                              mvcc_iterator **out);
+/* --- key-value separation --------------------------------------------------------------- */
+/* Whether the tree separates values (as created). */
+int tree_kv_separated(tree *t);
+/* The value behind handle `handle` (a VALUE_TYPE_INDIRECTION entry's value) of `key`, read
+ * through the blob cache (the block cache) and the blob file cache; `out` is replaced. */
+STRATA_MUST_USE strata_status *tree_resolve_value(tree *t, slice key, slice handle, buffer *out);
+/* The blob files of the current version (sorted by id) that garbage collection should relocate
+ * now (blob options: stale share and age cutoff); malloc'd, NULL when none. */
+STRATA_MUST_USE strata_status *tree_blob_gc_candidates(tree *t, const version *v, uint64_t **ids, size_t *count);
+
 /* first/last live entry; *found = 0 for an empty tree. */
 STRATA_MUST_USE strata_status *tree_first_key_value(tree *t, uint64_t snapshot, int *found, buffer *key,
                                                     buffer *value);
@@ -167,6 +192,8 @@ typedef struct tree_edit {
   const key_range *remove_inside; /* also every table whose keys all lie inside (drop_range) */
   table_info *const *add;         /* sorted by key and disjoint; the version takes references */
   size_t add_count;
+  blob_meta *const *add_blobs;    /* blob files written for the added tables (the version takes references) */
+  size_t add_blob_count;
   unsigned add_level;
   tree_placement add_placement;
   /* Memtables, changed in the same swap. */
@@ -192,6 +219,11 @@ typedef struct table_batch {
   table_info **tables;
   size_t count;
   size_t cap;
+  blob_meta **blobs; /* blob files written beside them (key-value separation), one reference each */
+  size_t blob_count;
+  size_t blob_cap;
+  uint64_t blob_bytes;      /* bytes of blob files written */
+  uint64_t relocated_bytes; /* record bytes copied out of files being collected */
 } table_batch;
 
 void table_batch_free(table_batch *b);
@@ -206,6 +238,31 @@ void table_batch_remove_files(tree *t, const table_batch *b);
  */
 STRATA_MUST_USE strata_status *tree_write_tables(tree *t, kv_iterator *it, unsigned level, uint64_t target_size,
                                                  const atomic_flag_int *abort, table_batch *out, uint64_t *bytes);
+/*
+ * The same, with key-value separation at work (the tree's blob options): a value of at least the
+ * threshold goes to a blob file written beside the tables (out->blobs) and the table gets its
+ * handle; a handle into one of the `relocate` blob files (ids, ascending) is resolved and its
+ * value copied to the new blob file (garbage collection). tree_write_tables is this with none.
+ */
+STRATA_MUST_USE strata_status *tree_write_tables_relocating(tree *t, kv_iterator *it, unsigned level,
+                                                            uint64_t target_size, const atomic_flag_int *abort,
+                                                            const uint64_t *relocate, size_t relocate_count,
+                                                            table_batch *out, uint64_t *bytes);
+
+/* --- bulk ingestion (tree_ingest.c) ------------------------------------------------------ */
+/*
+ * A sorted stream (keys strictly ascending) written straight into last-level tables and blob
+ * files at seqno 0, without journal or memtable, installed by finish in one edit; writes made
+ * meanwhile are newer and win. begin refuses a tree holding any table. An out-of-order key is
+ * STRATA_INVALID_ARGUMENT and leaves the ingest usable; any other failure ends it (finish then
+ * reports it). finish and abandon free the ingest and remove what was written unless installed.
+ */
+typedef struct tree_ingest tree_ingest;
+STRATA_MUST_USE strata_status *tree_ingest_begin(tree *t, tree_ingest **out);
+STRATA_MUST_USE strata_status *tree_ingest_add(tree_ingest *g, slice key, slice value);
+uint64_t tree_ingest_count(const tree_ingest *g);
+STRATA_MUST_USE strata_status *tree_ingest_finish(tree_ingest *g, uint64_t *entries);
+void tree_ingest_abandon(tree_ingest *g);
 
 /* --- whole-tree operations --------------------------------------------------------------- */
 /* Removes every table fully inside `range` (memtables are untouched); snapshots keep reading them. */
@@ -236,7 +293,7 @@ uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback);
 
 /*
  * For a database handle closing while snapshots or iterators still read this tree: opens every
- * table a live super version lists and keeps it open until the tree is freed. A later handle on
+ * table (and blob file) a live super version lists and keeps it open until the tree is freed. A later handle on
  * the same folder may compact those tables away and delete their files; open files stay
  * readable (posix and the memory VFS keep a removed file's data for its open handles). Best
  * effort: a table that fails to open is skipped. Does nothing when the caller holds the only
@@ -244,11 +301,20 @@ uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback);
  */
 size_t tree_keep_tables_open(tree *t);
 
+/*
+ * The state a manifest written now would hold, consistent with itself (read under the tree's
+ * mu): the current version, referenced (release with manifest_state_clear), and the counters.
+ * A database image is this state and its files (src/db/db_export.c).
+ */
+void tree_current_state(tree *t, manifest_state *out);
 /* Counters for stats. */
 typedef struct tree_counters {
   uint64_t flushes;
   uint64_t bytes_flushed;
   uint64_t tables_deleted;
+  uint64_t blob_reads;          /* values read from blob files (cache misses) */
+  uint64_t blob_files_deleted;  /* dead blob files deleted */
+  uint64_t blob_bytes_reclaimed; /* their sizes */
 } tree_counters;
 tree_counters tree_get_counters(tree *t);
 /* Super versions still held (the current one and every pinned older one). */

@@ -72,6 +72,7 @@ static strata_status *build_next(const version *base, const tree_edit *e, versio
       }
   for (size_t i = 0; i < e->remove_count; i++) version_builder_remove_table(&b, e->remove_ids[i]);
   place_tables(&b, e);
+  if (*changed) version_builder_update_blobs(&b, base, e->add_blobs, e->add_blob_count);
   if (!*changed) {
     version_builder_abandon(&b);
     return NULL;
@@ -174,6 +175,7 @@ strata_status *tree_apply_edit_locked(tree *t, const tree_edit *e, int *installe
   free(old_sealed);
   free(old_tags);
   tree_retire_tables(t, old, next);
+  tree_retire_blobs(t, old, next);
   version_unref(old);
   if (installed) *installed = 1;
   return NULL;

@@ -6,8 +6,11 @@
 #include "tree_internal.h"
 
 /* A finished table's descriptor from what its writer reported. */
-static strata_status *describe_table(uint64_t id, const table_meta *meta, checksum128 sum, table_info **out) {
+static strata_status *describe_table(uint64_t id, const table_meta *meta, checksum128 sum, const table_blob_ref *refs,
+                                     size_t ref_count, table_info **out) {
   table_info_fields f = {0};
+  f.blob_refs = refs;
+  f.blob_ref_count = ref_count;
   f.id = id;
   f.file_size = meta->file_size;
   f.file_checksum = sum;
@@ -26,11 +29,20 @@ void table_batch_free(table_batch *b) {
   free(b->tables);
   b->tables = NULL;
   b->count = b->cap = 0;
+  for (size_t i = 0; i < b->blob_count; i++) blob_meta_unref(b->blobs[i]);
+  free(b->blobs);
+  b->blobs = NULL;
+  b->blob_count = b->blob_cap = 0;
 }
 
 void table_batch_remove_files(tree *t, const table_batch *b) {
   for (size_t i = 0; i < b->count; i++) {
     char *path = tree_table_path(t, b->tables[i]->id);
+    if (path) strata_status_free(vfs_remove(t->fs, path));
+    free(path);
+  }
+  for (size_t i = 0; i < b->blob_count; i++) {
+    char *path = tree_blob_path(t, b->blobs[i]->id);
     if (path) strata_status_free(vfs_remove(t->fs, path));
     free(path);
   }
@@ -51,13 +63,18 @@ static strata_status *table_batch_push(table_batch *b, table_info *ti) {
   return NULL;
 }
 
-static strata_status *finish_table(tree *t, table_writer *w, uint64_t id, table_batch *out, uint64_t *bytes) {
+strata_status *tree_finish_table(tree *t, table_writer *w, uint64_t id, blob_sink *sink, table_batch *out,
+                               uint64_t *bytes) {
   table_meta meta;
   table_meta_init(&meta);
   checksum128 sum;
+  table_blob_ref *refs = NULL;
+  size_t ref_count = 0;
+  blob_sink_take_refs(sink, &refs, &ref_count);
   strata_status *st = table_writer_finish(w, &meta, &sum);
   table_info *ti = NULL;
-  if (!st) st = describe_table(id, &meta, sum, &ti);
+  if (!st) st = describe_table(id, &meta, sum, refs, ref_count, &ti);
+  free(refs);
   if (!st) {
     *bytes += meta.file_size;
     st = table_batch_push(out, ti);
@@ -67,13 +84,25 @@ static strata_status *finish_table(tree *t, table_writer *w, uint64_t id, table_
   return st;
 }
 
+void tree_table_writer_options(const tree *t, unsigned level, table_writer_options *wo) {
+  table_writer_options_default(wo);
+  wo->block_size = t->opts.block_size;
+  wo->filter_bits_per_key = t->opts.bloom_bits_per_key;
+  table_writer_options_for_level(&t->opts.level_policy, level, wo);
+}
+
 strata_status *tree_write_tables(tree *t, kv_iterator *it, unsigned level, uint64_t target_size,
                                  const atomic_flag_int *abort, table_batch *out, uint64_t *bytes) {
+  return tree_write_tables_relocating(t, it, level, target_size, abort, NULL, 0, out, bytes);
+}
+
+strata_status *tree_write_tables_relocating(tree *t, kv_iterator *it, unsigned level, uint64_t target_size,
+                                            const atomic_flag_int *abort, const uint64_t *relocate,
+                                            size_t relocate_count, table_batch *out, uint64_t *bytes) {
+  blob_sink sink;
+  blob_sink_init(&sink, t, relocate, relocate_count, out);
   table_writer_options wo;
-  table_writer_options_default(&wo);
-  wo.block_size = t->opts.block_size;
-  wo.filter_bits_per_key = t->opts.bloom_bits_per_key;
-  table_writer_options_for_level(&t->opts.level_policy, level, &wo);
+  tree_table_writer_options(t, level, &wo);
   table_writer *w = NULL;
   uint64_t id = 0, seen = 0;
   strata_status *st = NULL;
@@ -85,7 +114,7 @@ strata_status *tree_write_tables(tree *t, kv_iterator *it, unsigned level, uint6
     }
     internal_key k = kv_iterator_key(it);
     if (w && table_writer_estimated_size(w) >= target_size && !table_writer_would_split_key(w, k.user_key)) {
-      st = finish_table(t, w, id, out, bytes);
+      st = tree_finish_table(t, w, id, &sink, out, bytes);
       w = NULL;
       if (st) break;
     }
@@ -97,14 +126,18 @@ strata_status *tree_write_tables(tree *t, kv_iterator *it, unsigned level, uint6
       free(path);
       if (st) break;
     }
-    st = table_writer_add(w, &k, kv_iterator_value(it));
+    slice v = kv_iterator_value(it);
+    st = blob_sink_entry(&sink, &k, &v);
+    if (!st) st = table_writer_add(w, &k, v);
   }
   if (!st) st = kv_iterator_status(it);
   if (!st && w) {
-    st = finish_table(t, w, id, out, bytes);
+    st = tree_finish_table(t, w, id, &sink, out, bytes);
     w = NULL;
   }
   if (w) table_writer_abandon(w);
+  if (!st) st = blob_sink_finish(&sink); /* blob files are durable before a manifest names them */
+  blob_sink_free(&sink);
   if (!st && out->count) st = vfs_sync_dir(t->fs, t->tables_dir);
   return st;
 }
@@ -133,7 +166,7 @@ strata_status *tree_flush_oldest(tree *t, int *flushed) {
   uint64_t flushed_seqno = t->flushed_seqno;
   sync_mutex_unlock(&t->mu);
 
-  table_batch tables = {NULL, 0, 0};
+  table_batch tables = {NULL, 0, 0, NULL, 0, 0, 0, 0};
   uint64_t bytes = 0;
   strata_status *st = write_tables(t, mt, &tables, &bytes);
   uint64_t highest = 0;
@@ -145,6 +178,8 @@ strata_status *tree_flush_oldest(tree *t, int *flushed) {
     tree_edit_init(&e);
     e.add = tables.tables;
     e.add_count = tables.count;
+    e.add_blobs = tables.blobs;
+    e.add_blob_count = tables.blob_count;
     e.add_level = 0;
     e.add_placement = TREE_PLACE_NEWEST_RUN;
     e.drop_oldest_sealed = 1;
@@ -154,7 +189,7 @@ strata_status *tree_flush_oldest(tree *t, int *flushed) {
     if (!st) {
       sync_mutex_lock(&t->mu);
       t->counters.flushes++;
-      t->counters.bytes_flushed += bytes;
+      t->counters.bytes_flushed += bytes + tables.blob_bytes;
       sync_mutex_unlock(&t->mu);
       *flushed = 1;
     }

@@ -13,6 +13,12 @@ struct tree {
   vfs *fs;
   char *dir;
   char *tables_dir;
+  char *blobs_dir;
+  file_cache *blob_files; /* open blob file readers by id (key-value separation) */
+  file_cache_handle **kept_blobs; /* held for readers that outlive the handle (tree_keep_tables_open) */
+  uint64_t *kept_blob_ids;
+  size_t kept_blob_count;
+  atomic_u64 blob_reads, blob_files_deleted, blob_bytes_reclaimed;
   tree_options opts;
   block_cache *cache;
   int owns_cache;
@@ -62,6 +68,51 @@ void tree_install_prepared(tree *t, super_version *sv);
 
 /* Marks every table of `old` that `next` no longer lists as obsolete (deleted when unreferenced). */
 void tree_retire_tables(tree *t, const version *old, const version *next);
+
+/* --- tree_blob.c -------------------------------------------------------------------------- */
+char *tree_blob_path(const tree *t, uint64_t id);
+/* The blob file cache and folder (tree_open; only when separating). */
+STRATA_MUST_USE strata_status *tree_blob_open(tree *t);
+/* Every blob file the version lists exists with its recorded size. */
+STRATA_MUST_USE strata_status *tree_verify_blobs(tree *t, const version *v);
+/* Deletes unlisted blob files below next_file_id, sets newer ones aside in lost/. */
+STRATA_MUST_USE strata_status *tree_clean_blobs(tree *t, tree_open_info *info);
+/* Marks every blob file of `old` that `next` no longer lists as obsolete. */
+void tree_retire_blobs(tree *t, const version *old, const version *next);
+void tree_blob_close(tree *t);
+/* Opens every blob file `v` lists and holds it until the tree is freed (install_mu held). */
+void tree_keep_blobs_open(tree *t, const version *v);
+
+/* --- tree_blob_write.c: separation while tables are written ------------------------------ */
+struct blob_file_writer;
+typedef struct blob_sink {
+  tree *t;
+  struct blob_file_writer *w; /* the blob file being written, or NULL */
+  const uint64_t *relocate;   /* blob ids being collected, ascending */
+  size_t relocate_count;
+  table_batch *out;           /* receives the finished blob files */
+  table_blob_ref *refs;       /* the current table's references, by blob id */
+  size_t ref_count, ref_cap;
+  buffer handle, value;
+} blob_sink;
+
+void blob_sink_init(blob_sink *s, tree *t, const uint64_t *relocate, size_t relocate_count, table_batch *out);
+/* Separates, relocates or counts one entry; *k and *value may change (valid until the next call). */
+STRATA_MUST_USE strata_status *blob_sink_entry(blob_sink *s, internal_key *k, slice *value);
+/* The references counted since the last call (malloc'd, the caller frees): a finished table's. */
+void blob_sink_take_refs(blob_sink *s, table_blob_ref **refs, size_t *count);
+/* Finishes the open blob file and syncs the folder. */
+STRATA_MUST_USE strata_status *blob_sink_finish(blob_sink *s);
+/* Removes an unfinished blob file; frees the sink (the batch keeps the finished ones). */
+void blob_sink_free(blob_sink *s);
+
+/* --- tree_flush.c: writing tables, shared with ingestion ---------------------------------- */
+struct table_writer;
+/* The writer options of a table for `level` (block size, filter, the level's compression). */
+void tree_table_writer_options(const tree *t, unsigned level, table_writer_options *wo);
+/* Finishes table `id`, describes it with the sink's references and adds it to `out` (*bytes grows). */
+STRATA_MUST_USE strata_status *tree_finish_table(tree *t, struct table_writer *w, uint64_t id, blob_sink *sink,
+                                                 table_batch *out, uint64_t *bytes);
 
 /* tree_apply_edit with install_mu already held (a flush holds it across writing its tables). */
 STRATA_MUST_USE strata_status *tree_apply_edit_locked(tree *t, const tree_edit *e, int *installed);

@@ -1,6 +1,8 @@
 /* tree_read.c -- point reads and iterators over a super version. */
 #include <stdlib.h>
+#include <string.h>
 
+#include "../blob/blob_handle.h"
 #include "../table/bloom.h"
 #include "merge_iterator.h"
 #include "run_iterator.h"
@@ -14,14 +16,19 @@ super_version *tree_for_snapshot(tree *t, uint64_t seqno) {
 }
 
 /* What a lookup found in one layer: nothing yet, a value, or a delete that hides older layers. */
-enum lookup { LOOKUP_MISS, LOOKUP_VALUE, LOOKUP_DELETED };
+enum lookup { LOOKUP_MISS, LOOKUP_VALUE, LOOKUP_HANDLE, LOOKUP_DELETED }; /* HANDLE: the value is in a blob file */
+
+static enum lookup found_type(value_type type) {
+  if (value_type_is_tombstone(type)) return LOOKUP_DELETED;
+  return type == VALUE_TYPE_INDIRECTION ? LOOKUP_HANDLE : LOOKUP_VALUE;
+}
 
 static enum lookup memtable_lookup(const memtable *mt, slice key, uint64_t snapshot, slice *value) {
   int found = 0;
   value_type type = VALUE_TYPE_VALUE;
   memtable_get(mt, key, snapshot, &found, &type, value);
   if (!found) return LOOKUP_MISS;
-  return value_type_is_tombstone(type) ? LOOKUP_DELETED : LOOKUP_VALUE;
+  return found_type(type);
 }
 
 static strata_status *table_lookup(tree *t, const table_info *ti, slice key, uint64_t hash, uint64_t snapshot,
@@ -35,7 +42,7 @@ static strata_status *table_lookup(tree *t, const table_info *ti, slice key, uin
   internal_key k;
   strata_status *st = table_reader_get(r, key, hash, snapshot, &found, &k, value);
   file_cache_release(t->tables, h);
-  if (!st && found) *out = value_type_is_tombstone(k.type) ? LOOKUP_DELETED : LOOKUP_VALUE;
+  if (!st && found) *out = found_type(k.type);
   return st;
 }
 
@@ -47,7 +54,7 @@ static strata_status *lookup(tree *t, super_version *sv, slice key, uint64_t sna
   for (size_t i = 0; r == LOOKUP_MISS && i < sv->sealed_count; i++) r = memtable_lookup(sv->sealed[i], key, snapshot, &v);
   if (r != LOOKUP_MISS) {
     *result = r;
-    if (r == LOOKUP_VALUE && value) {
+    if (r != LOOKUP_DELETED && value) {
       buffer_clear(value);
       return buffer_append(value, v.data, v.len);
     }
@@ -69,28 +76,58 @@ static strata_status *lookup(tree *t, super_version *sv, slice key, uint64_t sna
   return st;
 }
 
-strata_status *tree_get(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found, buffer *value) {
+/* The stored entry: a value, or a handle left unresolved (*handle = 1). */
+static strata_status *get_stored(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found, int *handle,
+                                 buffer *value) {
   super_version *own = sv ? NULL : tree_for_snapshot(t, snapshot);
   enum lookup r = LOOKUP_MISS;
   strata_status *st = lookup(t, sv ? sv : own, key, snapshot, value, &r);
   super_version_unref(own);
-  *found = !st && r == LOOKUP_VALUE;
+  *found = !st && (r == LOOKUP_VALUE || r == LOOKUP_HANDLE);
+  *handle = r == LOOKUP_HANDLE;
   return st;
 }
 
+strata_status *tree_get(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found, buffer *value) {
+  int handle = 0;
+  /* one super version for both steps: it keeps the blob file listed (and on disk) while it reads */
+  super_version *own = sv ? NULL : tree_for_snapshot(t, snapshot);
+  strata_status *st = get_stored(t, sv ? sv : own, key, snapshot, found, &handle, value);
+  if (!st && *found && handle) { /* the handle moves aside: the value replaces it in the caller's buffer */
+    uint8_t h[BLOB_HANDLE_MAX_SIZE];
+    size_t len = value->len;
+    if (len > sizeof h) {
+      st = status_new(STRATA_CORRUPTION, "a value handle of %zu bytes (at most %u)", len, BLOB_HANDLE_MAX_SIZE);
+    } else {
+      if (len) memcpy(h, value->data, len);
+      st = tree_resolve_value(t, key, slice_make(h, len), value);
+    }
+  }
+  super_version_unref(own);
+  return st;
+}
+
+/* Neither reads a blob: a handle answers both. */
 strata_status *tree_contains_key(tree *t, slice key, uint64_t snapshot, int *found) {
-  buffer value;
-  buffer_init(&value);
-  strata_status *st = tree_get(t, NULL, key, snapshot, found, &value);
-  buffer_free(&value);
+  super_version *sv = tree_for_snapshot(t, snapshot);
+  enum lookup r = LOOKUP_MISS;
+  strata_status *st = lookup(t, sv, key, snapshot, NULL, &r);
+  super_version_unref(sv);
+  *found = !st && (r == LOOKUP_VALUE || r == LOOKUP_HANDLE);
   return st;
 }
 
-strata_status *tree_size_of(tree *t, slice key, uint64_t snapshot, int *found, uint64_t *size) {
+strata_status *tree_size_of(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found, uint64_t *size) {
   buffer value;
   buffer_init(&value);
-  strata_status *st = tree_get(t, NULL, key, snapshot, found, &value);
+  int handle = 0;
+  strata_status *st = get_stored(t, sv, key, snapshot, found, &handle, &value);
   *size = value.len;
+  if (!st && *found && handle) {
+    blob_handle h;
+    st = blob_handle_decode(buffer_slice(&value), "a table entry", &h);
+    *size = st ? 0 : h.raw_size;
+  }
   buffer_free(&value);
   return st;
 }
@@ -177,7 +214,8 @@ static strata_status *edge_key_value(tree *t, uint64_t snapshot, int last, int *
     buffer_clear(key);
     buffer_clear(value);
     st = buffer_append(key, k.data, k.len);
-    if (!st) st = buffer_append(value, v.data, v.len);
+    if (!st && mvcc_iterator_value_is_handle(it)) st = tree_resolve_value(t, k, v, value);
+    else if (!st) st = buffer_append(value, v.data, v.len);
   }
   mvcc_iterator_destroy(it);
   return st;

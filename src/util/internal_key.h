@@ -19,10 +19,12 @@
 typedef enum value_type {
   VALUE_TYPE_VALUE = 0,
   VALUE_TYPE_TOMBSTONE = 1,      /* deletes every older version */
-  VALUE_TYPE_WEAK_TOMBSTONE = 2  /* single delete: cancels exactly one older value */
+  VALUE_TYPE_WEAK_TOMBSTONE = 2, /* single delete: cancels exactly one older value */
+  VALUE_TYPE_INDIRECTION = 3     /* a value kept in a blob file: the entry holds its handle (tables only) */
 } value_type;
 
-#define VALUE_TYPE_MAX VALUE_TYPE_WEAK_TOMBSTONE
+#define VALUE_TYPE_MAX VALUE_TYPE_WEAK_TOMBSTONE        /* the largest type a write (journal, memtable) has */
+#define VALUE_TYPE_STORED_MAX VALUE_TYPE_INDIRECTION    /* ... and a table entry */
 #define SEQNO_MAX ((UINT64_C(1) << 56) - 1)      /* the largest seqno a write can get */
 #define SEQNO_READ_ALL (UINT64_C(1) << 56)       /* a snapshot that sees every write */
 #define USER_KEY_MAX STRATA_KEY_MAX               /* keys are 0..65535 bytes; empty is valid */
@@ -46,6 +48,16 @@ static inline int value_type_is_valid(uint64_t t) {
   return t <= VALUE_TYPE_MAX;
 }
 
+/* A type a table may hold. */
+static inline int value_type_is_stored(uint64_t t) {
+  return t <= VALUE_TYPE_STORED_MAX;
+}
+
+/* A value, inline or behind a handle. */
+static inline int value_type_is_value(value_type t) {
+  return t == VALUE_TYPE_VALUE || t == VALUE_TYPE_INDIRECTION;
+}
+
 static inline int value_type_is_tombstone(value_type t) {
   return t == VALUE_TYPE_TOMBSTONE || t == VALUE_TYPE_WEAK_TOMBSTONE;
 }
@@ -60,10 +72,10 @@ static inline int internal_key_compare(const internal_key *a, const internal_key
 
 /*
  * Seek targets: the first entry of `user_key` visible at snapshot S is the first entry at or
- * after (user_key, S - 1, VALUE_TYPE_MAX) -- the largest trailer a visible entry can have.
+ * after (user_key, S - 1, VALUE_TYPE_STORED_MAX) -- the largest trailer a visible entry can have.
  */
 static inline internal_key internal_key_seek_target(slice user_key, uint64_t snapshot_seqno) {
-  return internal_key_make(user_key, snapshot_seqno ? snapshot_seqno - 1 : 0, VALUE_TYPE_MAX);
+  return internal_key_make(user_key, snapshot_seqno ? snapshot_seqno - 1 : 0, VALUE_TYPE_STORED_MAX);
 }
 
 #endif

@@ -34,12 +34,16 @@ strata_status *manifest_encode(const manifest_state *m, buffer *out) {
   }
   STATUS_TRY(buffer_append_varint64(out, v->blob_count));
   for (size_t i = 0; i < v->blob_count; i++) {
-    STATUS_TRY(buffer_append_varint64(out, v->blobs[i].id));
-    STATUS_TRY(buffer_append_varint64(out, v->blobs[i].file_size));
-    STATUS_TRY(buffer_append_varint64(out, v->blobs[i].item_count));
-    STATUS_TRY(buffer_append_varint64(out, v->blobs[i].garbage_bytes));
+    const blob_file_info *bf = &v->blobs[i];
+    STATUS_TRY(buffer_append_varint64(out, bf->file->id));
+    STATUS_TRY(buffer_append_varint64(out, bf->file->file_size));
+    STATUS_TRY(buffer_append_varint64(out, bf->file->item_count));
+    STATUS_TRY(buffer_append_varint64(out, bf->file->record_bytes));
+    STATUS_TRY(buffer_append_varint64(out, bf->file->raw_value_bytes));
+    STATUS_TRY(buffer_append_varint64(out, bf->garbage_bytes));
+    STATUS_TRY(buffer_append_varint64(out, bf->garbage_count));
   }
-  return NULL;
+  return buffer_append_varint64(out, v->kv_separated ? MANIFEST_FLAG_KV_SEPARATION : 0);
 }
 
 /* Reads a count and checks it against the bytes left (each item takes at least min_bytes). */
@@ -52,14 +56,14 @@ static strata_status *read_count(reader *r, size_t min_bytes, size_t *out) {
   return NULL;
 }
 
-static strata_status *decode_run(reader *r, version_builder *b, unsigned level) {
+static strata_status *decode_run(reader *r, uint64_t format, version_builder *b, unsigned level) {
   size_t count = 0;
   STATUS_TRY(read_count(r, 20, &count)); /* a table entry is at least 20 bytes */
   table_info **tables = calloc(count ? count : 1, sizeof *tables);
   if (!tables) return status_no_memory();
   strata_status *st = NULL;
   size_t got = 0;
-  for (; got < count && !st; got++) st = table_info_decode(r, &tables[got]);
+  for (; got < count && !st; got++) st = table_info_decode(r, format >= 2, &tables[got]);
   if (st) got--; /* the failed slot holds nothing */
   if (!st) version_builder_add_run_oldest(b, level, tables, count);
   for (size_t i = 0; i < got; i++) table_info_unref(tables[i]);
@@ -67,7 +71,42 @@ static strata_status *decode_run(reader *r, version_builder *b, unsigned level) 
   return st;
 }
 
-static strata_status *decode_version(reader *r, version **out) {
+static void free_blobs(blob_file_info *blobs, size_t n) {
+  for (size_t i = 0; i < n; i++) blob_meta_unref(blobs[i].file);
+  free(blobs);
+}
+
+/* Format 1 had a blob list nothing ever filled: a non-empty one is refused. Format 2 lists each
+ * blob file with its garbage and ends the version with its flags. */
+static strata_status *decode_blobs(reader *r, uint64_t format, version_builder *b) {
+  size_t n = 0;
+  STATUS_TRY(read_count(r, 7, &n));
+  if (format < 2 && n)
+    return status_new(STRATA_CORRUPTION, "%s: format 1 lists %zu blob files", r->what, n);
+  blob_file_info *blobs = n ? calloc(n, sizeof *blobs) : NULL;
+  if (n && !blobs) return status_no_memory();
+  strata_status *st = NULL;
+  size_t got = 0;
+  for (; got < n && !st; got++) {
+    uint64_t f[5];
+    for (int k = 0; k < 5 && !st; k++) st = reader_varint64(r, &f[k]);
+    if (!st) st = reader_varint64(r, &blobs[got].garbage_bytes);
+    if (!st) st = reader_varint64(r, &blobs[got].garbage_count);
+    if (!st) st = blob_meta_new(f[0], f[1], f[2], f[3], f[4], &blobs[got].file);
+    if (st) break;
+  }
+  if (!st) version_builder_set_blobs(b, blobs, n);
+  free_blobs(blobs, got);
+  if (st || format < 2) return st;
+  uint64_t flags = 0;
+  STATUS_TRY(reader_varint64(r, &flags));
+  if (flags & ~(uint64_t)MANIFEST_FLAG_KV_SEPARATION)
+    return status_new(STRATA_CORRUPTION, "%s: unknown flags %#llx", r->what, (unsigned long long)flags);
+  if (!b->error && b->next) b->next->kv_separated = (flags & MANIFEST_FLAG_KV_SEPARATION) != 0;
+  return NULL;
+}
+
+static strata_status *decode_version(reader *r, uint64_t format, version **out) {
   uint64_t id, levels;
   STATUS_TRY(reader_varint64(r, &id));
   STATUS_TRY(reader_varint64(r, &levels));
@@ -82,20 +121,9 @@ static strata_status *decode_version(reader *r, version **out) {
   for (unsigned l = 0; l < levels && !st; l++) {
     size_t runs = 0;
     st = read_count(r, 1, &runs);
-    for (size_t i = 0; i < runs && !st; i++) st = decode_run(r, &b, l); /* oldest-first appends keep order */
+    for (size_t i = 0; i < runs && !st; i++) st = decode_run(r, format, &b, l); /* oldest-first appends keep order */
   }
-  size_t blob_count = 0;
-  blob_file_info *blobs = NULL;
-  if (!st) st = read_count(r, 4, &blob_count);
-  if (!st && blob_count && !(blobs = malloc(blob_count * sizeof *blobs))) st = status_no_memory();
-  for (size_t i = 0; i < blob_count && !st; i++) {
-    st = reader_varint64(r, &blobs[i].id);
-    if (!st) st = reader_varint64(r, &blobs[i].file_size);
-    if (!st) st = reader_varint64(r, &blobs[i].item_count);
-    if (!st) st = reader_varint64(r, &blobs[i].garbage_bytes);
-  }
-  if (!st) version_builder_set_blobs(&b, blobs, blob_count);
-  free(blobs);
+  if (!st) st = decode_blobs(r, format, &b);
   if (st) {
     version_builder_abandon(&b);
     return st;
@@ -113,13 +141,13 @@ strata_status *manifest_decode(slice payload, manifest_state *out) {
   uint64_t format;
   manifest_state m = {0};
   STATUS_TRY(reader_varint64(&r, &format));
-  if (format != MANIFEST_FORMAT)
-    return status_new(STRATA_NOT_SUPPORTED, "manifest format %llu is not supported (this build reads %d)",
+  if (format < 1 || format > MANIFEST_FORMAT)
+    return status_new(STRATA_NOT_SUPPORTED, "manifest format %llu is not supported (this build reads 1..%d)",
                       (unsigned long long)format, MANIFEST_FORMAT);
   STATUS_TRY(reader_varint64(&r, &m.next_file_id));
   STATUS_TRY(reader_varint64(&r, &m.flushed_seqno));
   STATUS_TRY(reader_varint64(&r, &m.journal_min));
-  STATUS_TRY(decode_version(&r, &m.version));
+  STATUS_TRY(decode_version(&r, format, &m.version));
   if (reader_remaining(&r) != 0) {
     version_unref(m.version);
     return status_new(STRATA_CORRUPTION, "manifest: %zu unexpected trailing bytes", reader_remaining(&r));
@@ -132,21 +160,27 @@ static void slot_path(char *buf, size_t cap, const char *dir, uint64_t epoch) {
   snprintf(buf, cap, "%s/%s", dir, db_files_manifest_slot((unsigned)(epoch & 1)));
 }
 
+strata_status *manifest_encode_slot(const manifest_state *m, uint64_t epoch, buffer *file) {
+  buffer_clear(file);
+  strata_status *st = buffer_append_fixed32(file, SLOT_MAGIC);
+  if (!st) st = buffer_append_fixed32(file, SLOT_FORMAT);
+  if (!st) st = buffer_append_fixed64(file, epoch);
+  if (!st) st = buffer_append_fixed64(file, 0); /* payload length, patched below */
+  if (!st) st = manifest_encode(m, file);
+  if (!st) {
+    encode_fixed64(file->data + 16, file->len - SLOT_HEADER);
+    checksum128 sum = checksum128_of(file->data, file->len);
+    st = buffer_append_fixed64(file, sum.low);
+    if (!st) st = buffer_append_fixed64(file, sum.high);
+  }
+  return st;
+}
+
 strata_status *manifest_write(vfs *v, const char *dir, uint64_t *epoch, const manifest_state *m) {
   buffer file;
   buffer_init(&file);
   uint64_t next_epoch = *epoch + 1;
-  strata_status *st = buffer_append_fixed32(&file, SLOT_MAGIC);
-  if (!st) st = buffer_append_fixed32(&file, SLOT_FORMAT);
-  if (!st) st = buffer_append_fixed64(&file, next_epoch);
-  if (!st) st = buffer_append_fixed64(&file, 0); /* payload length, patched below */
-  if (!st) st = manifest_encode(m, &file);
-  if (!st) {
-    encode_fixed64(file.data + 16, file.len - SLOT_HEADER);
-    checksum128 sum = checksum128_of(file.data, file.len);
-    st = buffer_append_fixed64(&file, sum.low);
-    if (!st) st = buffer_append_fixed64(&file, sum.high);
-  }
+  strata_status *st = manifest_encode_slot(m, next_epoch, &file);
   char path[4096];
   slot_path(path, sizeof path, dir, next_epoch);
   vfs_file *f = NULL;
@@ -163,7 +197,45 @@ strata_status *manifest_write(vfs *v, const char *dir, uint64_t *epoch, const ma
   return NULL;
 }
 
-/* Validates one slot file: *state says what it holds, *why_invalid why it is not valid. */
+/* Checks the bytes of one slot file (`path` names it in messages): *state says what it holds,
+ * *why_invalid why it is not valid; *epoch and *payload are set when it is valid. */
+static void check_slot(const uint8_t *data, size_t size, const char *path, uint64_t *epoch, slice *payload,
+                       manifest_slot_state *state, strata_status **why_invalid) {
+  if (size < SLOT_HEADER + SLOT_TRAILER) {
+    *state = MANIFEST_SLOT_TORN;
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: torn (%zu bytes, shorter than a slot's header and trailer)",
+                              path, size);
+    return;
+  }
+  uint64_t len = decode_fixed64(data + 16);
+  *state = MANIFEST_SLOT_DAMAGED;
+  if (decode_fixed32(data) != SLOT_MAGIC) {
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: not a manifest slot (bad magic, %zu bytes)", path, size);
+    return;
+  }
+  if (decode_fixed32(data + 4) != SLOT_FORMAT) {
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: unknown slot format %u", path, decode_fixed32(data + 4));
+    return;
+  }
+  if (len != size - SLOT_HEADER - SLOT_TRAILER) {
+    /* a write cut short leaves fewer bytes than its header announces, never more */
+    if (len > size - SLOT_HEADER - SLOT_TRAILER) *state = MANIFEST_SLOT_TORN;
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: %s (payload length %llu, file %zu bytes)", path,
+                              *state == MANIFEST_SLOT_TORN ? "torn" : "damaged", (unsigned long long)len, size);
+    return;
+  }
+  size_t body = size - SLOT_TRAILER;
+  checksum128 want = {decode_fixed64(data + body), decode_fixed64(data + body + 8)};
+  if (!checksum128_equal(checksum128_of(data, body), want)) {
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: checksum mismatch", path);
+    return;
+  }
+  *state = MANIFEST_SLOT_VALID;
+  *epoch = decode_fixed64(data + 8);
+  *payload = slice_make(data + SLOT_HEADER, (size_t)len);
+}
+
+/* Reads and checks one slot file (check_slot); a missing file is MANIFEST_SLOT_MISSING. */
 static strata_status *read_slot(vfs *v, const char *path, buffer *file, uint64_t *epoch, slice *payload,
                                 manifest_slot_state *state, strata_status **why_invalid) {
   *state = MANIFEST_SLOT_MISSING;
@@ -173,39 +245,19 @@ static strata_status *read_slot(vfs *v, const char *path, buffer *file, uint64_t
     return NULL;
   }
   STATUS_TRY(st);
-  if (file->len < SLOT_HEADER + SLOT_TRAILER) {
-    *state = MANIFEST_SLOT_TORN;
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: torn (%zu bytes, shorter than a slot's header and trailer)",
-                              path, file->len);
-    return NULL;
-  }
-  uint64_t len = decode_fixed64(file->data + 16);
-  *state = MANIFEST_SLOT_DAMAGED;
-  if (decode_fixed32(file->data) != SLOT_MAGIC) {
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: not a manifest slot (bad magic, %zu bytes)", path, file->len);
-    return NULL;
-  }
-  if (decode_fixed32(file->data + 4) != SLOT_FORMAT) {
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: unknown slot format %u", path, decode_fixed32(file->data + 4));
-    return NULL;
-  }
-  if (len != file->len - SLOT_HEADER - SLOT_TRAILER) {
-    /* a write cut short leaves fewer bytes than its header announces, never more */
-    if (len > file->len - SLOT_HEADER - SLOT_TRAILER) *state = MANIFEST_SLOT_TORN;
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: %s (payload length %llu, file %zu bytes)", path,
-                              *state == MANIFEST_SLOT_TORN ? "torn" : "damaged", (unsigned long long)len, file->len);
-    return NULL;
-  }
-  size_t body = file->len - SLOT_TRAILER;
-  checksum128 want = {decode_fixed64(file->data + body), decode_fixed64(file->data + body + 8)};
-  if (!checksum128_equal(checksum128_of(file->data, body), want)) {
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: checksum mismatch", path);
-    return NULL;
-  }
-  *state = MANIFEST_SLOT_VALID;
-  *epoch = decode_fixed64(file->data + 8);
-  *payload = slice_make(file->data + SLOT_HEADER, (size_t)len);
+  check_slot(file->data, file->len, path, epoch, payload, state, why_invalid);
   return NULL;
+}
+
+strata_status *manifest_decode_slot(slice file, const char *what, uint64_t *epoch, manifest_state *out) {
+  memset(out, 0, sizeof *out);
+  slice payload = {NULL, 0};
+  manifest_slot_state state = MANIFEST_SLOT_MISSING;
+  strata_status *why = NULL;
+  check_slot(file.data, file.len, what, epoch, &payload, &state, &why);
+  if (state != MANIFEST_SLOT_VALID) return why;
+  strata_status *st = manifest_decode(payload, out);
+  return st ? status_wrap(st, "%s", what) : NULL;
 }
 
 strata_status *manifest_read(vfs *v, const char *dir, manifest_state *out, int *found, manifest_read_info *info) {

@@ -14,7 +14,11 @@
  *   varint manifest format (1) | varint next_file_id | varint flushed_seqno | varint journal_min
  *   | varint version id | varint level count
  *   | per level: varint run count | per run: varint table count | per table: table_info encoding
- *   | varint blob count | per blob: varint id, file_size, item_count, garbage_bytes
+ *   | varint blob count | per blob: varint id, file_size, item_count, record_bytes, raw_value_bytes,
+ *     garbage_bytes, garbage_count (the fragmentation map)
+ *   | varint flags (MANIFEST_FLAG_*)
+ * Format 1 (read, never written) had no blob references in table entries, an always-empty blob
+ * list with four fields per entry, and no flags.
  */
 #ifndef STRATA_VERSION_MANIFEST_H
 #define STRATA_VERSION_MANIFEST_H
@@ -24,7 +28,8 @@
 #include "../vfs/vfs.h"
 #include "version.h"
 
-#define MANIFEST_FORMAT 1
+#define MANIFEST_FORMAT 2
+#define MANIFEST_FLAG_KV_SEPARATION 1u /* the tree separates values into blob files */
 
 typedef struct manifest_state {
   uint64_t next_file_id;  /* ids of tables, blob files and journals come from one counter */
@@ -53,6 +58,13 @@ typedef struct manifest_read_info {
 STRATA_MUST_USE strata_status *manifest_encode(const manifest_state *m, buffer *payload);
 STRATA_MUST_USE strata_status *manifest_decode(slice payload, manifest_state *out);
 
+/* The whole slot file for `epoch` holding the state (header, payload, checksum), into `file`
+ * (replacing its contents): what manifest_write writes, for a database image to carry. */
+STRATA_MUST_USE strata_status *manifest_encode_slot(const manifest_state *m, uint64_t epoch, buffer *file);
+/* The state held by the bytes of a whole slot file, checked as an open checks a slot (magic,
+ * format, length, checksum, then the payload); `what` names it in errors (STRATA_CORRUPTION). */
+STRATA_MUST_USE strata_status *manifest_decode_slot(slice file, const char *what, uint64_t *epoch,
+                                                    manifest_state *out);
 /* Writes the state into the slot for epoch *epoch + 1 and syncs it; on success *epoch advances. */
 STRATA_MUST_USE strata_status *manifest_write(vfs *v, const char *dir, uint64_t *epoch, const manifest_state *m);
 

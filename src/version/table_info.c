@@ -6,9 +6,16 @@
 strata_status *table_info_new(const table_info_fields *f, table_info **out) {
   if (slice_compare(f->key_min, f->key_max) > 0)
     return status_new(STRATA_INVALID_ARGUMENT, "table %llu: key range is inverted", (unsigned long long)f->id);
-  table_info *t = malloc(sizeof *t + f->key_min.len + f->key_max.len + 1);
+  for (size_t i = 1; i < f->blob_ref_count; i++)
+    if (f->blob_refs[i - 1].blob_id >= f->blob_refs[i].blob_id)
+      return status_new(STRATA_INVALID_ARGUMENT, "table %llu: blob references unsorted", (unsigned long long)f->id);
+  size_t refs = f->blob_ref_count * sizeof(table_blob_ref);
+  table_info *t = malloc(sizeof *t + refs + f->key_min.len + f->key_max.len + 1);
   if (!t) return status_no_memory();
-  uint8_t *keys = (uint8_t *)(t + 1);
+  t->blob_refs = (table_blob_ref *)(t + 1);
+  t->blob_ref_count = f->blob_ref_count;
+  if (refs) memcpy(t->blob_refs, f->blob_refs, refs);
+  uint8_t *keys = (uint8_t *)(t + 1) + refs;
   if (f->key_min.len) memcpy(keys, f->key_min.data, f->key_min.len);
   if (f->key_max.len) memcpy(keys + f->key_min.len, f->key_max.data, f->key_max.len);
   t->id = f->id;
@@ -57,6 +64,7 @@ int table_info_overlaps(const table_info *t, const slice *lo, const slice *hi) {
  *   varint id | varint file_size | fixed64 checksum.low | fixed64 checksum.high
  *   | varint entry_count | varint tombstone_count | varint seqno_min | varint seqno_max
  *   | varint created_unix_ms | varint len + key_min | varint len + key_max
+ *   | varint blob ref count | per ref: varint blob id, varint count, varint bytes   (format 2)
  */
 strata_status *table_info_encode(const table_info *t, buffer *out) {
   STATUS_TRY(buffer_append_varint64(out, t->id));
@@ -69,11 +77,20 @@ strata_status *table_info_encode(const table_info *t, buffer *out) {
   STATUS_TRY(buffer_append_varint64(out, t->seqno_max));
   STATUS_TRY(buffer_append_varint64(out, t->created_unix_ms));
   STATUS_TRY(buffer_append_prefixed(out, t->key_min));
-  return buffer_append_prefixed(out, t->key_max);
+  STATUS_TRY(buffer_append_prefixed(out, t->key_max));
+  STATUS_TRY(buffer_append_varint64(out, t->blob_ref_count));
+  for (size_t i = 0; i < t->blob_ref_count; i++) {
+    STATUS_TRY(buffer_append_varint64(out, t->blob_refs[i].blob_id));
+    STATUS_TRY(buffer_append_varint64(out, t->blob_refs[i].count));
+    STATUS_TRY(buffer_append_varint64(out, t->blob_refs[i].bytes));
+  }
+  return NULL;
 }
 
-strata_status *table_info_decode(reader *r, table_info **out) {
+strata_status *table_info_decode(reader *r, int with_blob_refs, table_info **out) {
   table_info_fields f;
+  f.blob_refs = NULL;
+  f.blob_ref_count = 0;
   STATUS_TRY(reader_varint64(r, &f.id));
   STATUS_TRY(reader_varint64(r, &f.file_size));
   STATUS_TRY(reader_fixed64(r, &f.file_checksum.low));
@@ -91,11 +108,29 @@ strata_status *table_info_decode(reader *r, table_info **out) {
   if (f.seqno_min > f.seqno_max)
     return status_new(STRATA_CORRUPTION, "%s: table %llu has an inverted seqno range", r->what,
                       (unsigned long long)f.id);
-  strata_status *st = table_info_new(&f, out);
+  table_blob_ref *refs = NULL;
+  strata_status *st = NULL;
+  if (with_blob_refs) {
+    uint64_t n = 0;
+    STATUS_TRY(reader_varint64(r, &n));
+    if (n > reader_remaining(r) / 3)
+      return status_new(STRATA_CORRUPTION, "%s: table %llu: %llu blob references exceed the bytes left", r->what,
+                        (unsigned long long)f.id, (unsigned long long)n);
+    if (n && !(refs = malloc((size_t)n * sizeof *refs))) return status_no_memory();
+    for (uint64_t i = 0; i < n && !st; i++) {
+      st = reader_varint64(r, &refs[i].blob_id);
+      if (!st) st = reader_varint64(r, &refs[i].count);
+      if (!st) st = reader_varint64(r, &refs[i].bytes);
+    }
+    f.blob_refs = refs;
+    f.blob_ref_count = (size_t)n;
+  }
+  if (!st) st = table_info_new(&f, out);
+  free(refs);
   if (status_is(st, STRATA_INVALID_ARGUMENT)) {
     strata_status_free(st);
-    return status_new(STRATA_CORRUPTION, "%s: table %llu has an inverted key range", r->what,
-                      (unsigned long long)f.id);
+    return status_new(STRATA_CORRUPTION, "%s: table %llu has an inverted key range or unsorted blob references",
+                      r->what, (unsigned long long)f.id);
   }
   return st;
 }

@@ -18,6 +18,15 @@
 
 typedef struct table_info table_info;
 
+/* A table's references into one blob file (key-value separation): how many handles, how many
+ * record bytes. When the table leaves the tree without a compaction reading it (drop_range, FIFO,
+ * clear) these count as garbage of the blob file. */
+typedef struct table_blob_ref {
+  uint64_t blob_id;
+  uint64_t count;
+  uint64_t bytes;
+} table_blob_ref;
+
 /* Called when an obsolete table's last reference is dropped: delete the file. */
 typedef void (*table_release_fn)(void *ctx, uint64_t table_id);
 
@@ -32,6 +41,8 @@ struct table_info {
   uint64_t created_unix_ms; /* for FIFO time-to-live */
   slice key_min;            /* smallest and largest user key, stored after the struct */
   slice key_max;
+  table_blob_ref *blob_refs; /* sorted by blob id, stored after the keys */
+  size_t blob_ref_count;
   /* runtime only, not persisted */
   atomic_u64 refs;
   atomic_flag_int obsolete;
@@ -43,6 +54,8 @@ typedef struct table_info_fields {
   uint64_t id, file_size, entry_count, tombstone_count, seqno_min, seqno_max, created_unix_ms;
   checksum128 file_checksum;
   slice key_min, key_max;
+  const table_blob_ref *blob_refs; /* sorted by blob id, ids distinct */
+  size_t blob_ref_count;
 } table_info_fields;
 
 /* A new descriptor with one reference; copies the keys. */
@@ -56,6 +69,7 @@ void table_info_mark_obsolete(table_info *t, table_release_fn fn, void *ctx);
 int table_info_overlaps(const table_info *t, const slice *lo, const slice *hi);
 
 STRATA_MUST_USE strata_status *table_info_encode(const table_info *t, buffer *out);
-STRATA_MUST_USE strata_status *table_info_decode(reader *r, table_info **out);
+/* with_blob_refs: the manifest format has the blob reference list (format 2 and later). */
+STRATA_MUST_USE strata_status *table_info_decode(reader *r, int with_blob_refs, table_info **out);
 
 #endif

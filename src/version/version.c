@@ -19,6 +19,7 @@ static void level_clear(version_level *level) {
 
 static void version_free(version *v) {
   for (unsigned l = 0; l < v->level_count; l++) level_clear(&v->levels[l]);
+  for (size_t i = 0; i < v->blob_count; i++) blob_meta_unref(v->blobs[i].file);
   free(v->blobs);
   free(v);
 }
@@ -88,7 +89,28 @@ table_info *version_run_find(const version_run *run, slice key) {
   return run->tables[lo];
 }
 
+const blob_file_info *version_find_blob(const version *v, uint64_t id) {
+  size_t lo = 0, hi = v->blob_count;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (v->blobs[mid].file->id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < v->blob_count && v->blobs[lo].file->id == id ? &v->blobs[lo] : NULL;
+}
+
 strata_status *version_check(const version *v) {
+  for (size_t i = 0; i < v->blob_count; i++) {
+    const blob_file_info *bf = &v->blobs[i];
+    if (i && v->blobs[i - 1].file->id >= bf->file->id)
+      return status_new(STRATA_CORRUPTION, "blob files %llu and %llu are unsorted or listed twice",
+                        (unsigned long long)v->blobs[i - 1].file->id, (unsigned long long)bf->file->id);
+    if (bf->garbage_count > bf->file->item_count || bf->garbage_bytes > bf->file->record_bytes)
+      return status_new(STRATA_CORRUPTION, "blob file %llu: garbage (%llu records, %llu bytes) exceeds its %llu records of %llu bytes",
+                        (unsigned long long)bf->file->id, (unsigned long long)bf->garbage_count,
+                        (unsigned long long)bf->garbage_bytes, (unsigned long long)bf->file->item_count,
+                        (unsigned long long)bf->file->record_bytes);
+  }
   for (unsigned l = 0; l < v->level_count; l++)
     for (size_t r = 0; r < v->levels[l].run_count; r++) {
       const version_run *run = &v->levels[l].runs[r];
@@ -153,6 +175,7 @@ void version_builder_init(version_builder *b, const version *base) {
       builder_fail(b, run_copy(&n->levels[l].runs[r], &src->runs[r]));
   }
   if (!b->error) version_builder_set_blobs(b, base->blobs, base->blob_count);
+  n->kv_separated = base->kv_separated;
 }
 
 static int level_ok(version_builder *b, unsigned level) {
@@ -245,7 +268,9 @@ void version_builder_set_blobs(version_builder *b, const blob_file_info *blobs, 
       return;
     }
     memcpy(copy, blobs, n * sizeof *copy);
+    for (size_t i = 0; i < n; i++) blob_meta_ref(copy[i].file);
   }
+  for (size_t i = 0; i < b->next->blob_count; i++) blob_meta_unref(b->next->blobs[i].file);
   free(b->next->blobs);
   b->next->blobs = copy;
   b->next->blob_count = n;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "../util/sync.h"
+#include "blob_meta.h"
 #include "table_info.h"
 
 #define VERSION_MAX_LEVELS 16
@@ -31,19 +32,21 @@ typedef struct version_level {
   size_t run_count;
 } version_level;
 
+/* A blob file in one version: the shared descriptor and how much of it is garbage (the
+ * fragmentation map, counted by compaction as it drops handles; persisted in the manifest). */
 typedef struct blob_file_info {
-  uint64_t id;
-  uint64_t file_size;
-  uint64_t item_count;
-  uint64_t garbage_bytes; /* bytes of values no longer referenced (blob GC accounting) */
+  blob_meta *file;
+  uint64_t garbage_bytes; /* record bytes no table of this version points to any more */
+  uint64_t garbage_count; /* ... and their records; the file is dead when this is item_count */
 } blob_file_info;
 
 typedef struct version {
   uint64_t id; /* increases by one per installed version */
   unsigned level_count;
   version_level levels[VERSION_MAX_LEVELS];
-  blob_file_info *blobs;
+  blob_file_info *blobs; /* sorted by id, i.e. oldest first */
   size_t blob_count;
+  int kv_separated; /* the tree separates values (fixed when the tree is created) */
   atomic_u64 refs;
 } version;
 
@@ -78,7 +81,16 @@ void version_builder_insert_into_run(version_builder *b, unsigned level, size_t 
                                      size_t n);
 /* Removes a table wherever it is (its reference dropped); a missing id is an error. */
 void version_builder_remove_table(version_builder *b, uint64_t id);
+/* Replaces the blob list (sorted by id; references taken). */
 void version_builder_set_blobs(version_builder *b, const blob_file_info *blobs, size_t n);
+/*
+ * After the tables are placed (version_blobs.c): adds the new blob files `added` (references
+ * taken), moves the references of the tables that left (into) and came (out of) the garbage, and
+ * drops the files left with no live record.
+ */
+void version_builder_update_blobs(version_builder *b, const version *base, blob_meta *const *added, size_t n);
+/* The blob file with this id, or NULL. */
+const blob_file_info *version_find_blob(const version *v, uint64_t id);
 /* Drops empty runs, checks invariants, gives the new version (id = base id + 1) or the error. */
 STRATA_MUST_USE strata_status *version_builder_finish(version_builder *b, version **out);
 void version_builder_abandon(version_builder *b);

@@ -47,5 +47,8 @@ test('a_browser_error_comes_back_with_name_code_message_and_cause', async (t) =>
   const w = await s.worker(page);
   await assert.rejects(w.run(FIX, 'fails'), (e) => e.cause?.message === 'the cause' && /in worker/.test(e.message));
   await assert.rejects(w.run(FIX, 'noSuchExport'), /has no exported function noSuchExport/);
+  // console errors of the page and of its workers are part of the failure's message
+  await assert.rejects(s.run(page, FIX, 'logsThenFails', 'logged by the page'), /console\.error: logged by the page/);
+  await assert.rejects(w.run(FIX, 'logsThenFails', 'logged by the worker'), /console\.error: logged by the worker/);
   await assert.rejects(w.run('tests/browser/no_such_module.mjs', 'x'), /no_such_module/);
 });

@@ -70,3 +70,10 @@ export async function fails() {
   e.code = 'STRATA_TEST';
   throw e;
 }
+
+// Logs an error to the console, then fails: the harness shows the console error with the failure.
+export async function logsThenFails(text) {
+  console.error(text);
+  await new Promise((r) => setTimeout(r, 50));
+  throw new Error('failed after logging');
+}

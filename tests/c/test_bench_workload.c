@@ -57,6 +57,27 @@ static void value_pool_and_values_match_the_check_values(void) {
   for (int i = 50; i < WL_VALUE_LEN; i++) CHECK(v[i] == 0);
 }
 
+/* The --values variant follows the same rule: at 100 bytes it is WORKLOAD.md's value. */
+static void sized_values_at_100_bytes_are_the_workload_values(void) {
+  uint8_t *pool = malloc(WL_POOL_SIZE);
+  CHECK(pool != NULL);
+  wl_pool_fill(pool);
+  int same = 1;
+  uint8_t a[WL_VALUE_LEN], b[WL_VALUE_LEN], big[4096];
+  for (uint64_t i = 0; i < 100000; i += 997) {
+    wl_value(pool, i, a);
+    wl_value_len(pool, i, WL_VALUE_LEN, b);
+    same &= memcmp(a, b, WL_VALUE_LEN) == 0;
+  }
+  wl_value_len(pool, 7, sizeof big, big);
+  int zeros = 1;
+  for (size_t i = 2048; i < sizeof big; i++) zeros &= big[i] == 0;
+  int pooled = memcmp(big, pool + 7 * 2048, 2048) == 0;
+  free(pool);
+  CHECK(same);
+  CHECK(zeros && pooled);
+}
+
 static void fnv1a64_matches_the_reference_vector(void) {
   CHECK_EQ_U64(wl_fnv1a64("a", 1), 0xaf63dc4c8601ec8cull);
   CHECK_EQ_U64(wl_fnv1a64("", 0), 0xcbf29ce484222325ull);
@@ -69,6 +90,7 @@ int main(void) {
   RUN(permutation_is_a_permutation);
   RUN(keys_sort_like_their_indexes);
   RUN(value_pool_and_values_match_the_check_values);
+  RUN(sized_values_at_100_bytes_are_the_workload_values);
   RUN(fnv1a64_matches_the_reference_vector);
   RUN(self_test_passes);
   return harness_finish();

@@ -131,7 +131,9 @@ static int model_check_scan(strata_db *db, const strata_snapshot *snap, const mo
 
 typedef enum model_strategy { MODEL_LEVELED, MODEL_TIERED, MODEL_FIFO } model_strategy;
 
-static void run_model(model_strategy strategy) {
+/* kv_threshold > 0: with key-value separation, values of at least that many bytes in blob files
+ * (the model's values are 4..12 bytes: some of each), small blob files and eager collection. */
+static void run_model_kv(model_strategy strategy, uint32_t kv_threshold) {
   const char *env_seed = getenv("STRATA_MODEL_SEED"), *env_ops = getenv("STRATA_MODEL_OPS");
   uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 20261124;
   long ops = env_ops ? strtol(env_ops, NULL, 0) : 6000;
@@ -152,6 +154,8 @@ static void run_model(model_strategy strategy) {
   if (strategy == MODEL_TIERED) EXPECT_OK(strata_options_set_compaction_tiered(o, 3, 1.0, 150));
   else if (strategy == MODEL_FIFO) EXPECT_OK(strata_options_set_compaction_fifo(o, 0, 0)); /* never drops: the model holds */
   else EXPECT_OK(strata_options_set_compaction_leveled(o, 3, 4));
+  if (kv_threshold)
+    EXPECT_OK(strata_options_set_kv_separation(o, kv_threshold, 1024, STRATA_COMPRESSION_LZ4, 0.25, 1.0));
   strata_db *db = NULL;
   CHECK_OK(strata_open(dir, o, &db));
   static model m;
@@ -395,9 +399,9 @@ static strata_status *cut_workload(strata_db **db, const strata_options *o, ack_
   return st;
 }
 
-static void power_cuts_keep_every_durable_write_and_a_prefix_of_the_rest(void) {
+static void power_cuts_kv(uint32_t kv_threshold, long default_trials) {
   const char *env_trials = getenv("STRATA_POWER_CUTS"), *env_seed = getenv("STRATA_POWER_CUT_SEED");
-  long trials = env_trials ? strtol(env_trials, NULL, 0) : 100;
+  long trials = env_trials ? strtol(env_trials, NULL, 0) : default_trials;
   uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 20261201;
   const int rounds = 3;
   harness_rng rng = {seed | 1};
@@ -420,6 +424,8 @@ static void power_cuts_keep_every_durable_write_and_a_prefix_of_the_rest(void) {
     EXPECT_OK(strata_options_set_background_threads(o, background));
     if (trial % 3 == 2) EXPECT_OK(strata_options_set_compaction_tiered(o, 3, 1.0, 150));
     else EXPECT_OK(strata_options_set_compaction_leveled(o, 2, 4));
+    if (kv_threshold)
+      EXPECT_OK(strata_options_set_kv_separation(o, kv_threshold, 1024, STRATA_COMPRESSION_LZ4, 0.25, 1.0));
     ack_history *h = ack_history_new(NKEYS);
     CHECK(h != NULL);
     strata_db *db = NULL;
@@ -466,7 +472,13 @@ static void power_cuts_keep_every_durable_write_and_a_prefix_of_the_rest(void) {
   CHECK(stats.cuts_in_workload > 0);
 }
 
+static void run_model(model_strategy strategy) { run_model_kv(strategy, 0); }
+static void power_cuts_keep_every_durable_write_and_a_prefix_of_the_rest(void) { power_cuts_kv(0, 100); }
+/* Power cuts at random points of flushes, compactions and blob relocations. */
+static void power_cuts_with_kv_separation_keep_every_durable_write(void) { power_cuts_kv(8, 60); }
 static void random_operations_match_the_model_under_leveled_compaction(void) { run_model(MODEL_LEVELED); }
+static void random_operations_match_the_model_with_kv_separation_leveled(void) { run_model_kv(MODEL_LEVELED, 8); }
+static void random_operations_match_the_model_with_kv_separation_tiered(void) { run_model_kv(MODEL_TIERED, 8); }
 static void random_operations_match_the_model_under_tiered_compaction(void) { run_model(MODEL_TIERED); }
 static void random_operations_match_the_model_under_fifo_compaction(void) { run_model(MODEL_FIFO); }
 
@@ -474,6 +486,9 @@ int main(void) {
   RUN(random_operations_match_the_model_under_leveled_compaction);
   RUN(random_operations_match_the_model_under_tiered_compaction);
   RUN(random_operations_match_the_model_under_fifo_compaction);
+  RUN(random_operations_match_the_model_with_kv_separation_leveled);
+  RUN(random_operations_match_the_model_with_kv_separation_tiered);
   RUN(power_cuts_keep_every_durable_write_and_a_prefix_of_the_rest);
+  RUN(power_cuts_with_kv_separation_keep_every_durable_write);
   return harness_finish();
 }

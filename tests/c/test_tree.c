@@ -300,7 +300,7 @@ static void first_last_len_and_sizes(void) {
   CHECK_OK(tree_len(t, SEQNO_READ_ALL, &n));
   CHECK_EQ_U64(n, 3);
   CHECK_EQ_U64(tree_approximate_len(t), 3);
-  CHECK_OK(tree_size_of(t, slice_from_cstr("m"), SEQNO_READ_ALL, &found, &size));
+  CHECK_OK(tree_size_of(t, NULL, slice_from_cstr("m"), SEQNO_READ_ALL, &found, &size));
   CHECK(found && size == 6);
   CHECK_OK(tree_contains_key(t, slice_from_cstr("q"), SEQNO_READ_ALL, &found));
   CHECK(!found);

@@ -138,7 +138,11 @@ static version *sample_version(void) {
   if (!v0) return NULL;
   table_info *t[4] = {make_table(7, "", "m"), make_table(8, "apple", "pear"), make_table(9, "a", "b"),
                       make_table(10, "x", "\xff\xff")};
-  blob_file_info blobs[2] = {{11, 4096, 10, 0}, {12, 1 << 20, 300, 77}};
+  blob_meta *m[2] = {NULL, NULL};
+  strata_status_free(blob_meta_new(11, 4096, 10, 4000, 9000, &m[0]));
+  strata_status_free(blob_meta_new(12, 1 << 20, 300, 1000000, 1000000, &m[1]));
+  if (!m[0] || !m[1]) return NULL;
+  blob_file_info blobs[2] = {{m[0], 0, 0}, {m[1], 77, 2}};
   version_builder b;
   version_builder_init(&b, v0);
   version_builder_add_run(&b, 0, &t[0], 1);
@@ -147,7 +151,10 @@ static version *sample_version(void) {
   version_builder_set_blobs(&b, blobs, 2);
   strata_status_free(version_builder_finish(&b, &v));
   for (int i = 0; i < 4; i++) table_info_unref(t[i]);
+  blob_meta_unref(m[0]);
+  blob_meta_unref(m[1]);
   version_unref(v0);
+  if (v) v->kv_separated = 1;
   return v;
 }
 
@@ -168,7 +175,16 @@ static int same_version(const version *a, const version *b) {
         if (!same_table(a->levels[l].runs[r].tables[i], b->levels[l].runs[r].tables[i])) return 0;
     }
   }
-  return a->blob_count == 0 || !memcmp(a->blobs, b->blobs, a->blob_count * sizeof *a->blobs);
+  if (a->kv_separated != b->kv_separated) return 0;
+  for (size_t i = 0; i < a->blob_count; i++) {
+    const blob_file_info *x = &a->blobs[i], *y = &b->blobs[i];
+    if (x->file->id != y->file->id || x->file->file_size != y->file->file_size ||
+        x->file->item_count != y->file->item_count || x->file->record_bytes != y->file->record_bytes ||
+        x->file->raw_value_bytes != y->file->raw_value_bytes || x->garbage_bytes != y->garbage_bytes ||
+        x->garbage_count != y->garbage_count)
+      return 0;
+  }
+  return 1;
 }
 
 static void manifest_round_trips_through_both_slots(void) {

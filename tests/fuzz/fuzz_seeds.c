@@ -4,12 +4,15 @@
  * raw blocks and framed blocks, each prefixed with the selector byte fuzz_table.c expects.
  * With argv[2] and argv[3], also corpora for fuzz_journal and fuzz_manifest, from a real
  * database built on a memory VFS: its journals (whole, cut short) and manifest slots (raw,
- * as payloads, wrapped), with the selector bytes those targets expect.
+ * as payloads, wrapped), with the selector bytes those targets expect; with argv[4], also
+ * fuzz_image's: that database's image, whole and streamed in small pieces; with argv[5], a corpus
+ * for fuzz_blob: blob files made by the writer (with and without LZ4), a handle, a round trip.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob/blob_file.h"
 #include "strata.h"
 #include "table/block_header.h"
 #include "table/block_writer.h"
@@ -150,12 +153,80 @@ static int recovery_seeds(const char *journal_dir, const char *manifest_dir) {
   return 0;
 }
 
+static int blob_seeds(const char *dir) {
+  vfs *v;
+  strata_status *st = vfs_memory_new(&v);
+  if (st) return fail(st);
+  for (int variant = 0; variant < 2; variant++) {
+    blob_file_writer *w;
+    if ((st = blob_file_writer_open(v, variant ? "b1" : "b0", 7, variant ? COMPRESSION_LZ4 : COMPRESSION_NONE, &w)))
+      return fail(st);
+    blob_handle h;
+    for (int i = 0; i < 6; i++) {
+      char key[16], val[200];
+      snprintf(key, sizeof key, "key%02d", i);
+      for (size_t j = 0; j < sizeof val; j++) val[j] = (char)('a' + (j * (size_t)(i + 1)) % 26);
+      if ((st = blob_file_writer_add(w, slice_from_cstr(key), (uint64_t)(10 + i), slice_make(val, 20 + (size_t)i * 30),
+                                     &h)))
+        return fail(st);
+    }
+    if ((st = blob_file_writer_finish(w, NULL))) return fail(st);
+    buffer file;
+    buffer_init(&file);
+    if ((st = vfs_read_file(v, variant ? "b1" : "b0", &file))) return fail(st);
+    if (save(dir, variant ? "blob-lz4" : "blob", 0, file.data, file.len)) return 1;
+    buffer_free(&file);
+    uint8_t enc[BLOB_HANDLE_MAX_SIZE];
+    if (save(dir, variant ? "handle-1" : "handle-0", 1, enc, blob_handle_encode(&h, enc))) return 1;
+  }
+  uint8_t rt[300];
+  for (size_t i = 0; i < sizeof rt; i++) rt[i] = (uint8_t)(i * 29 + i / 5);
+  rt[0] = 1;
+  if (save(dir, "roundtrip", 2, rt, sizeof rt)) return 1;
+  vfs_destroy(v);
+  return 0;
+}
+
+static int append_image(void *ctx, const void *data, size_t len) {
+  strata_status *st = buffer_append(ctx, data, len);
+  strata_status_free(st);
+  return st != NULL;
+}
+
+/* The image of build_db's database (fuzz_image's selector: 0 whole, 1 + 2k pieces of k + 1). */
+static int image_seeds(const char *dir) {
+  vfs *v = NULL;
+  strata_status *st = vfs_memory_new(&v);
+  if (!st) st = build_db(v);
+  strata_options *o = NULL;
+  if (!st) st = strata_options_new(&o);
+  if (!st) st = strata_options_set_vfs(o, v);
+  strata_db *db = NULL;
+  if (!st) st = strata_open("db", o, &db);
+  buffer image;
+  buffer_init(&image);
+  if (!st) st = strata_put(db, "journal-only", 12, "yes", 3, 0);
+  if (!st) st = strata_export_to(db, append_image, &image);
+  if (db) strata_status_free(strata_close(db));
+  strata_options_free(o);
+  vfs_destroy(v);
+  if (st) return fail(st);
+  int bad = save_file(dir, "image", 0, &image) || save_file(dir, "image-pieces-7", 13, &image) ||
+            save_file(dir, "image-pieces-128", 255, &image);
+  buffer_free(&image);
+  return bad;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2 && argc != 4) {
-    fprintf(stderr, "usage: fuzz_seeds <table corpus dir> [<journal corpus dir> <manifest corpus dir>]\n");
+  if (argc != 2 && argc != 4 && argc != 5 && argc != 6) {
+    fprintf(stderr,
+            "usage: fuzz_seeds <table corpus dir> [<journal corpus dir> <manifest corpus dir> [<image corpus dir> "
+            "[<blob corpus dir>]]]\n");
     return 2;
   }
-  if (argc == 4 && recovery_seeds(argv[2], argv[3])) return 1;
+  if (argc >= 4 && recovery_seeds(argv[2], argv[3])) return 1;
+  if (argc >= 5 && image_seeds(argv[4])) return 1;
+  if (argc == 6 && blob_seeds(argv[5])) return 1;
   vfs *v;
   strata_status *st = vfs_memory_new(&v);
   if (st) return fail(st);

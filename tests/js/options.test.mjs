@@ -8,12 +8,13 @@ import { after, describe, test } from 'node:test';
 
 import { StrataError, open } from '../../bindings/js/src/index.js';
 import { loadNative } from '../../bindings/js/src/native_node.js';
-import { engineLimits, loadOptionLimits, optionLimits } from '../../bindings/js/src/options.js';
+import { engineConstants } from '../../bindings/js/src/engine.js';
+import { engineLimits, optionLimits } from '../../bindings/js/src/options.js';
 import { removeTempDirs, tempDir } from './helpers.mjs';
 
 after(() => removeTempDirs());
 
-const LIMITS = await loadOptionLimits();
+const LIMITS = optionLimits(await engineConstants());
 
 const refused = (name) => (e) => {
   assert.ok(e instanceof StrataError, `expected a StrataError, got ${e}`);

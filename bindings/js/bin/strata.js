@@ -45,6 +45,10 @@ function pathArguments(args) {
     return [args.length - 1];
   }
   if (first === 'repair' && second !== undefined && !DB_COMMANDS.has(second)) return [1];
+  // export DIR FILE, import FILE DIR: both are paths
+  if ((first === 'export' || first === 'import') && second !== undefined && !DB_COMMANDS.has(second)) {
+    return [1, 2].filter((i) => i < args.length && !args[i].startsWith('--'));
+  }
   return [0];
 }
 

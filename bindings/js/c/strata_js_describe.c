@@ -27,7 +27,7 @@ static const entry codes[] = {
     CONST("STRATA_INVALID_ARGUMENT", STRATA_INVALID_ARGUMENT), CONST("STRATA_NOT_SUPPORTED", STRATA_NOT_SUPPORTED),
     CONST("STRATA_LOCKED", STRATA_LOCKED), CONST("STRATA_NO_MEMORY", STRATA_NO_MEMORY),
     CONST("STRATA_EXISTS", STRATA_EXISTS), CONST("STRATA_NOT_OPEN", STRATA_NOT_OPEN),
-    CONST("STRATA_BUSY", STRATA_BUSY), {NULL, 0, 0, 0}};
+    CONST("STRATA_BUSY", STRATA_BUSY), CONST("STRATA_QUOTA", STRATA_QUOTA), {NULL, 0, 0, 0}};
 
 static const entry open_flags[] = {
     CONST("READ", VFS_OPEN_READ), CONST("WRITE", VFS_OPEN_WRITE), CONST("CREATE", VFS_OPEN_CREATE),
@@ -55,6 +55,13 @@ static const entry stats[] = {
     FIELD(strata_stats, bytes_read_compaction, STRATA_JS_T_U64),
     FIELD(strata_stats, write_slowdowns, STRATA_JS_T_U64),
     FIELD(strata_stats, write_amplification, STRATA_JS_T_F64),
+    FIELD(strata_stats, blob_files, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_bytes, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_stale_bytes, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_reads, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_bytes_relocated, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_files_reclaimed, STRATA_JS_T_U64),
+    FIELD(strata_stats, blob_bytes_reclaimed, STRATA_JS_T_U64),
     {NULL, 0, 0, 0}};
 
 static const entry level_stats[] = {
@@ -110,12 +117,18 @@ static const entry compaction[] = {
     FIELD(strata_js_compaction, table_target_size, STRATA_JS_T_F64),
     FIELD(strata_js_compaction, level0_slowdown, STRATA_JS_T_F64),
     FIELD(strata_js_compaction, level0_stop, STRATA_JS_T_F64),
+    FIELD(strata_js_compaction, kv_threshold, STRATA_JS_T_F64),
+    FIELD(strata_js_compaction, kv_file_target_size, STRATA_JS_T_F64),
+    FIELD(strata_js_compaction, kv_compression, STRATA_JS_T_F64),
+    FIELD(strata_js_compaction, kv_staleness_threshold, STRATA_JS_T_F64),
+    FIELD(strata_js_compaction, kv_age_cutoff, STRATA_JS_T_F64),
     CONST("STRATEGY_DEFAULT", STRATA_JS_STRATEGY_DEFAULT), CONST("STRATEGY_LEVELED", STRATA_JS_STRATEGY_LEVELED),
     CONST("STRATEGY_TIERED", STRATA_JS_STRATEGY_TIERED), CONST("STRATEGY_FIFO", STRATA_JS_STRATEGY_FIFO),
     {NULL, 0, 0, 0}};
 
 static const entry batch_wire[] = {
     CONST("OP_PUT", STRATA_JS_OP_PUT), CONST("OP_DELETE", STRATA_JS_OP_DELETE),
+    CONST("OP_SINGLE_DELETE", STRATA_JS_OP_SINGLE_DELETE),
     CONST("TYPE_BYTES", 1), CONST("LENGTH_BYTES", 4), {NULL, 0, 0, 0}};
 
 /* include/strata_limits.h as built for this module (wasm32), each by its name without STRATA_:
@@ -130,10 +143,17 @@ static const entry limits[] = {
     LIMIT(DEFAULT_MEMTABLE_SIZE), LIMIT(DEFAULT_BLOCK_CACHE_SIZE), LIMIT(DEFAULT_BLOCK_SIZE),
     LIMIT(DEFAULT_BLOOM_BITS_PER_KEY), LIMIT(DEFAULT_MAX_SEALED_MEMTABLES), LIMIT(DEFAULT_TABLE_TARGET_SIZE),
     LIMIT(DEFAULT_LEVEL0_TRIGGER), LIMIT(DEFAULT_LEVEL0_SLOWDOWN), LIMIT(DEFAULT_LEVEL0_STOP),
-    LIMIT(DEFAULT_LEVEL_RATIO), LIMIT(DEFAULT_SIZE_RATIO), LIMIT(DEFAULT_MAX_SPACE_AMP_PCT), {NULL, 0, 0, 0}};
+    LIMIT(DEFAULT_LEVEL_RATIO), LIMIT(DEFAULT_SIZE_RATIO), LIMIT(DEFAULT_MAX_SPACE_AMP_PCT),
+    LIMIT(KV_THRESHOLD_MIN), LIMIT(KV_THRESHOLD_MAX), LIMIT(BLOB_FILE_TARGET_SIZE_MIN),
+    LIMIT(BLOB_FILE_TARGET_SIZE_MAX), LIMIT(DEFAULT_KV_THRESHOLD), LIMIT(DEFAULT_BLOB_FILE_TARGET_SIZE),
+    LIMIT(DEFAULT_BLOB_STALENESS), LIMIT(DEFAULT_BLOB_AGE_CUTOFF), {NULL, 0, 0, 0}};
+
+/* The verdicts a compaction filter returns (strata_filter_verdict). */
+static const entry filter[] = {CONST("KEEP", STRATA_FILTER_KEEP), CONST("REMOVE", STRATA_FILTER_REMOVE),
+                               CONST("REPLACE", STRATA_FILTER_REPLACE), {NULL, 0, 0, 0}};
 
 static const entry *const tables[STRATA_JS_TABLE_COUNT] = {codes, open_flags, stats, level_stats, recovery,
-                                                           repair, compaction, batch_wire, limits};
+                                                           repair, compaction, batch_wire, limits, filter};
 
 const char *strata_js_describe(int table, uint32_t i, double *out) {
   if (table < 0 || table >= STRATA_JS_TABLE_COUNT || !out) return NULL;
@@ -150,6 +170,7 @@ const char *strata_js_describe(int table, uint32_t i, double *out) {
 
 const char *strata_js_describe_table(int table) {
   static const char *const names[STRATA_JS_TABLE_COUNT] = {"codes", "open_flags", "stats", "level_stats", "recovery",
-                                                           "repair", "compaction", "batch", "limits"};
+                                                           "repair", "compaction", "batch", "limits",
+                                                           "filter"};
   return table >= 0 && table < STRATA_JS_TABLE_COUNT ? names[table] : NULL;
 }

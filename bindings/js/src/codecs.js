@@ -85,6 +85,9 @@ export const STATS_PLACES = Object.freeze({
   write_amplification: 'writeAmplification', flushes: 'flushes', compactions: 'compactions',
   write_stalls: 'writeStalls', write_slowdowns: 'writeSlowdowns', seqno: 'seqno',
   snapshots_open: 'snapshotsOpen', versions_alive: 'versionsAlive',
+  blob_files: 'blobs.files', blob_bytes: 'blobs.bytes', blob_stale_bytes: 'blobs.staleBytes', blob_reads: 'blobs.reads',
+  blob_bytes_relocated: 'blobs.relocatedBytes', blob_files_reclaimed: 'blobs.reclaimedFiles',
+  blob_bytes_reclaimed: 'blobs.reclaimedBytes',
 });
 
 export function decodeStats(s) {
@@ -97,6 +100,11 @@ export function decodeStats(s) {
     writeAmplification: s.write_amplification, // the engine's own: (flush + compaction bytes) / user bytes
     flushes: s.flushes, compactions: s.compactions, writeStalls: s.write_stalls, writeSlowdowns: s.write_slowdowns,
     seqno: s.seqno, snapshotsOpen: s.snapshots_open, versionsAlive: s.versions_alive,
+    // key-value separation (all 0 without it): blob files now, and what garbage collection did
+    blobs: {
+      files: s.blob_files, bytes: s.blob_bytes, staleBytes: s.blob_stale_bytes, reads: s.blob_reads,
+      relocatedBytes: s.blob_bytes_relocated, reclaimedFiles: s.blob_files_reclaimed, reclaimedBytes: s.blob_bytes_reclaimed,
+    },
   };
 }
 

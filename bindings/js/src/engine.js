@@ -1,112 +1,19 @@
-// Loads the WebAssembly engine: the single-threaded build by default, the pthreads build on
-// request. The module is instantiated once per call; each database owns its own instance, so
-// no state is shared between them.
-import { constants, readLayout } from './codecs.js';
+// Loads the WebAssembly engine in Node (engine_core.js with Node's platform): the .wasm is read
+// from the package's dist folder and compiled once per build; the glue gets the require and
+// __dirname its Node code calls (glue/module-pre.js). Browsers use engine_browser.js.
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const variants = {
-  st: () => import('../dist/st/strata.mjs'),
-  mt: () => import('../dist/mt/strata.mjs'),
-};
+import { Engine, engineLoader } from './engine_core.js';
 
-const onNode = typeof process === 'object' && !!process.versions?.node;
+export { Engine };
 
-// The compiled code of each build, shared by every instance: compiling is most of the cost of an
-// open. Only code is kept here; each instance's memory is its own and goes away with it.
-const compiled = new Map(); // variant -> Promise<WebAssembly.Module>
-
-function compiledModule(variant) {
-  let p = compiled.get(variant);
-  if (!p) {
-    p = import('node:fs/promises')
-      .then((fs) => fs.readFile(new URL(`../dist/${variant}/strata.wasm`, import.meta.url)))
-      .then((bytes) => WebAssembly.compile(bytes));
-    p.catch(() => compiled.delete(variant)); // a later load tries again
-    compiled.set(variant, p);
-  }
-  return p;
-}
-
-// `moduleArgs` become properties of the Emscripten module object (e.g. `strataHost`, the storage
-// backend the JS-backed VFS calls).
-export async function loadModule({ threads = false, moduleArgs = {}, moduleUrl } = {}) {
-  const variant = threads ? 'mt' : 'st';
-  let factory;
-  let code;
-  try {
-    factory = (await (moduleUrl ? import(moduleUrl) : variants[variant]())).default;
-    if (onNode && !moduleUrl) code = await compiledModule(variant);
-  } catch (err) {
-    const e = new Error(`strata-lsm: the ${variant} engine build is missing (run \`npm run build\`): ${err.message}`);
-    e.code = 'STRATA_NOT_SUPPORTED';
-    throw e;
-  }
-  if (!code) return { module: await factory(moduleArgs), variant };
-  // Emscripten's hook: instantiate the shared compiled code; a failure rejects the load (the
-  // glue would otherwise wait for the instance forever).
-  let fail;
-  const failed = new Promise((resolve, reject) => { fail = reject; });
-  const args = Object.assign(moduleArgs, {
-    instantiateWasm(imports, receive) {
-      WebAssembly.instantiate(code, imports).then((instance) => receive(instance, code), fail);
-      return {};
-    },
-  });
-  return { module: await Promise.race([factory(args), failed]), variant };
-}
-
-// The limits and defaults of include/strata_limits.h of a build, by name without the STRATA_
-// prefix (KEY_MAX, VALUE_MAX, DEFAULT_MEMTABLE_SIZE, ...): the limits descriptor
-// (strata_js_describe, read by codecs.js), read once per process from an instance of its own, so
-// open() can check options before it loads the module the database will run on.
-const engineLimits = new Map(); // variant -> Promise<constants>
-export function engineConstants({ threads = false } = {}) {
-  const variant = threads ? 'mt' : 'st';
-  let p = engineLimits.get(variant);
-  if (!p) {
-    p = loadModule({ threads }).then(({ module }) => {
-      try {
-        return constants(readLayout(module).limits);
-      } finally {
-        module.PThread?.terminateAllThreads(); // the pthreads build's pool would keep the process alive
-      }
-    });
-    p.catch(() => engineLimits.delete(variant)); // a later call tries again
-    engineLimits.set(variant, p);
-  }
-  return p;
-}
-
-export async function loadEngine({ threads = false } = {}) {
-  const { module, variant } = await loadModule({ threads });
-  return new Engine(module, variant);
-}
-
-export class Engine {
-  constructor(module, variant) {
-    this.module = module;
-    this.variant = variant;
-  }
-
-  version() {
-    return this.module.UTF8ToString(this.module._strata_version_string());
-  }
-
-  // xxh3-64 of the bytes, as a 16-digit hex string (the format of `strata xxh3`).
-  xxh3(bytes) {
-    const m = this.module;
-    const ptr = m._malloc(Math.max(1, bytes.length));
-    if (!ptr) throw Object.assign(new Error('strata-lsm: out of wasm memory'), { code: 'STRATA_NO_MEMORY' });
-    try {
-      m.HEAPU8.set(bytes, ptr);
-      // built with WASM_BIGINT: the uint64_t arrives as a (signed) BigInt
-      return BigInt.asUintN(64, m._strata_xxh3_64(ptr, bytes.length)).toString(16).padStart(16, '0');
-    } finally {
-      m._free(ptr);
-    }
-  }
-
-  // Ends the pthread pool so the process can exit; the engine is unusable afterwards.
-  unload() {
-    this.module.PThread?.terminateAllThreads();
-  }
-}
+export const { loadModule, engineConstants, loadEngine } = engineLoader({
+  wasmUrl: (variant) => new URL(`../dist/${variant}/strata.wasm`, import.meta.url),
+  compile: async (url) => WebAssembly.compile(await fs.readFile(new URL(url))),
+  moduleArgs: (variant, wasmUrl, glueUrl) => ({
+    strataNode: { require: createRequire(glueUrl), dirname: path.dirname(fileURLToPath(glueUrl)) },
+  }),
+});

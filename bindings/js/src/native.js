@@ -2,11 +2,11 @@
 // memory, keys and values copied in once (TextEncoder.encodeInto straight into wasm memory), and
 // the module's layout descriptors (codecs.js). The storage backend is a parameter: `host` is the
 // object the JS-backed VFS calls (node_host.js's NodeHost in Node; later OPFS or IndexedDB
-// hosts), or none with `memory: true` (the engine's own memory backend). No Node built-ins.
+// hosts), or none with `memory: true` (the engine's own memory backend); so is the runtime's
+// engine loader (engine.js in Node, engine_browser.js in browsers). No Node built-ins.
 import { constants, readLayout } from './codecs.js';
 import { StrataError, invalid } from './errors.js';
 import { keyChecker, valueChecker } from './keys.js';
-import { loadModule } from './engine.js';
 
 const encoder = new TextEncoder();
 
@@ -21,13 +21,16 @@ export class Native {
   #inViewPtr = 0;
   #inViewCap = 0;
 
-  // `host`: the storage host (required unless `memory`). `moduleUrl` (tests only) loads another
-  // build of the module, e.g. the one linked with the test double of the database layer.
-  static async load({ host = null, threads = false, memory = false, moduleUrl } = {}) {
+  // `host`: the storage host (required unless `memory`). `loadModule`: the runtime's engine
+  // loader (engine_core.js). `moduleUrl` (tests only) loads another build of the module, e.g.
+  // the one linked with the test double of the database layer; `wasmUrl` (browsers) the .wasm
+  // from where the app serves it.
+  static async load({ host = null, threads = false, memory = false, moduleUrl, wasmUrl, loadModule } = {}) {
     if (!memory && (host === null || typeof host !== 'object' || typeof host.attach !== 'function')) {
       throw invalid('the engine needs a storage host (an object with attach(module) and the host calls), or memory: true');
     }
-    const { module, variant } = await loadModule({ threads, moduleUrl, moduleArgs: { strataHost: host } });
+    if (typeof loadModule !== 'function') throw invalid('the engine needs the runtime\'s loader (loadModule of engine.js or engine_browser.js)');
+    const { module, variant } = await loadModule({ threads, moduleUrl, wasmUrl, moduleArgs: { strataHost: host } });
     const layout = readLayout(module);
     host?.attach(module, layout);
     return new Native(module, variant, host, memory, layout);

@@ -1,11 +1,11 @@
 // open() options: checked here, before the database's wasm module is loaded, against the
 // engine's own ranges: every bound and default comes from include/strata_limits.h as built for
 // wasm32, read from the engine's limits descriptor (strata_js_describe; engine.js's
-// engineConstants() reads it once per process and build), so there is no copy of them here.
+// engineConstants() reads it once per process and build; the entry passes it in), so there is
+// no copy of them here.
 // Every refusal is a StrataError with code STRATA_INVALID_ARGUMENT naming the option and its
 // range. The engine checks again at open. No Node built-ins.
-import { engineConstants } from './engine.js';
-import { invalid } from './errors.js';
+import { StrataError, invalid } from './errors.js';
 
 const U32_MAX = 2 ** 32 - 1;
 
@@ -27,12 +27,11 @@ export function optionLimits(c) {
     tableTargetSize: { min: c.TABLE_TARGET_SIZE_MIN, max: c.TABLE_TARGET_SIZE_MAX, int: true },
     slowdown: { min: 1, max: U32_MAX, int: true },
     stop: { min: 1, max: U32_MAX, int: true },
+    threshold: { min: c.KV_THRESHOLD_MIN, max: c.KV_THRESHOLD_MAX, int: true },
+    fileTargetSize: { min: c.BLOB_FILE_TARGET_SIZE_MIN, max: c.BLOB_FILE_TARGET_SIZE_MAX, int: true },
+    stalenessThreshold: { min: 0, above: true, max: 1 },
+    ageCutoff: { min: 0, above: true, max: 1 },
   });
-}
-
-// The option limits of a build, once the engine's constants are read (cached per process).
-export async function loadOptionLimits({ threads = false } = {}) {
-  return optionLimits(await engineConstants({ threads }));
 }
 
 // The C side's limits as pairs (the limits descriptor of a loaded module, by name).
@@ -129,24 +128,77 @@ function compactionParams(c, k0) {
   return p;
 }
 
+// kvSeparation: { threshold, fileTargetSize, compression, stalenessThreshold, ageCutoff } (each
+// optional: the engine's defaults, lsm-tree's) or true (all defaults) -> the kv_* fields of
+// strata_js_compaction; undefined or false: off.
+const KV_KNOBS = ['threshold', 'fileTargetSize', 'compression', 'stalenessThreshold', 'ageCutoff'];
+function kvParams(kv, k0) {
+  if (kv === undefined || kv === false) return null;
+  if (kv === true) kv = {};
+  if (kv === null || typeof kv !== 'object' || Array.isArray(kv)) {
+    throw invalid('kvSeparation must be true or an object like { threshold: 1024 }');
+  }
+  for (const name of Object.keys(kv)) {
+    if (!KV_KNOBS.includes(name)) throw invalid(`kvSeparation.${name} is not an option (it takes ${KV_KNOBS.join(', ')})`);
+  }
+  const p = { kv_threshold: number(k0.limits, kv, 'threshold', 'kvSeparation.threshold') ?? k0.constants.DEFAULT_KV_THRESHOLD };
+  const size = number(k0.limits, kv, 'fileTargetSize', 'kvSeparation.fileTargetSize');
+  if (size !== undefined) p.kv_file_target_size = size;
+  if (kv.compression !== undefined) {
+    if (kv.compression !== 'lz4' && kv.compression !== 'none') {
+      throw invalid(`kvSeparation.compression must be 'lz4' or 'none', not ${show(kv.compression)}`);
+    }
+    p.kv_compression = kv.compression === 'lz4' ? 1 : 0;
+  }
+  const stale = number(k0.limits, kv, 'stalenessThreshold', 'kvSeparation.stalenessThreshold');
+  if (stale !== undefined) p.kv_staleness_threshold = stale;
+  const age = number(k0.limits, kv, 'ageCutoff', 'kvSeparation.ageCutoff');
+  if (age !== undefined) p.kv_age_cutoff = age;
+  return p;
+}
+
 // Checks every option open() knows (others are left alone: the abstract-level adapter passes
 // its own through) and returns the numbers strata_js_open takes. `constants`: the engine's
-// limits descriptor by name (engineConstants(), or a loaded Native's limits).
-export function checkOpenOptions(options, constants) {
+// limits descriptor by name (engineConstants(), or a loaded Native's limits). `backends`: the
+// storage backends of the runtime (Node's; the browser entry passes BROWSER_BACKENDS).
+export const NODE_BACKENDS = Object.freeze(['fs', 'memory']);
+export const BROWSER_BACKENDS = Object.freeze(['auto', 'opfs', 'idb', 'memory']);
+
+function quoted(list) {
+  return list.map((b) => `'${b}'`).join(', ').replace(/, ([^,]*)$/, ' or $1');
+}
+
+export function checkOpenOptions(options, constants, backends = NODE_BACKENDS) {
   const k0 = { constants, limits: optionLimits(constants) };
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  if (options.backend !== undefined && options.backend !== 'memory' && options.backend !== 'fs') {
-    throw invalid(`backend must be 'fs' or 'memory', not ${JSON.stringify(options.backend)}`);
+  if (options.backend !== undefined && !backends.includes(options.backend)) {
+    throw invalid(`backend must be ${quoted(backends)}, not ${JSON.stringify(options.backend)}`);
   }
   const compression = options.compression === undefined ? -1
     : options.compression === 'lz4' ? 1 : options.compression === 'none' ? 0 : null;
   if (compression === null) throw invalid(`compression must be 'lz4' or 'none', not ${JSON.stringify(options.compression)}`);
   for (const name of ['createIfMissing', 'errorIfExists', 'sync', 'threads', 'worker']) flag(options, name);
+  const compactionFilter = options.compactionFilter;
+  if (compactionFilter !== undefined && typeof compactionFilter !== 'function') {
+    throw invalid(`compactionFilter must be a function (key, value) => undefined | 'keep' | 'remove' | { replace }, not ${show(compactionFilter)}`);
+  }
+  // a function cannot be sent to another thread: the worker would have to call back across
+  // threads for every entry it compacts, while the calling thread may be busy or waiting
+  if (compactionFilter && options.worker) {
+    throw new StrataError('STRATA_NOT_SUPPORTED', 'compactionFilter cannot be used with worker: true (a function cannot cross to the database worker); use an in-thread database, or threads: true, where the filter runs on the calling thread');
+  }
   return {
+    compactionFilter,
     compression,
     memtableSize: number(k0.limits, options, 'memtableSize') ?? -1,
     blockCacheSize: number(k0.limits, options, 'blockCacheSize') ?? -1,
     bloomBitsPerKey: number(k0.limits, options, 'bloomBitsPerKey') ?? -1,
-    compaction: compactionParams(options.compaction, k0),
+    compaction: withKv(compactionParams(options.compaction, k0), kvParams(options.kvSeparation, k0)),
   };
+}
+
+// Key-value separation travels in the compaction struct (its garbage collection is compaction's).
+function withKv(compaction, kv) {
+  if (!kv) return compaction;
+  return { ...(compaction ?? { strategy: 'default' }), ...kv };
 }

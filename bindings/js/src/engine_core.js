@@ -1,0 +1,120 @@
+// Loads the WebAssembly engine, whatever the runtime: the single-threaded build by default, the
+// pthreads build on request. The module is instantiated once per call; each database owns its
+// own instance, so no state is shared between them. What differs between runtimes is the
+// platform: how the .wasm bytes become a compiled module and what the glue needs from its host
+// (engine.js for Node, engine_browser.js for browsers). No Node built-ins.
+import { constants, readLayout } from './codecs.js';
+
+// The glue of each build: the same file in Node, pages and workers (-sENVIRONMENT=web,worker,node).
+const variants = {
+  st: () => import('../dist/st/strata.mjs'),
+  mt: () => import('../dist/mt/strata.mjs'),
+};
+
+// platform: {
+//   wasmUrl(variant)                 the default URL of the build's strata.wasm;
+//   compile(url)                     Promise<WebAssembly.Module>;
+//   moduleArgs(variant, wasmUrl, glueUrl)  properties for the Emscripten module object.
+// }
+export function engineLoader(platform) {
+  // The compiled code of each build, shared by every instance: compiling is most of the cost
+  // of an open. Only code is kept here; each instance's memory is its own and goes away with it.
+  const compiled = new Map(); // wasm URL -> Promise<WebAssembly.Module>
+  function compiledModule(url) {
+    let p = compiled.get(url);
+    if (!p) {
+      p = platform.compile(url);
+      p.catch(() => compiled.delete(url)); // a later load tries again
+      compiled.set(url, p);
+    }
+    return p;
+  }
+
+  // `moduleArgs` become properties of the Emscripten module object (e.g. `strataHost`, the
+  // storage backend the JS-backed VFS calls). `moduleUrl` (tests only) loads another build's
+  // glue, which then finds its own .wasm; `wasmUrl` names where the build's .wasm is served.
+  async function loadModule({ threads = false, moduleArgs = {}, moduleUrl, wasmUrl } = {}) {
+    const variant = threads ? 'mt' : 'st';
+    const url = String(wasmUrl ?? platform.wasmUrl(variant));
+    let factory;
+    let code;
+    try {
+      factory = (await (moduleUrl ? import(moduleUrl) : variants[variant]())).default;
+      if (!moduleUrl) code = await compiledModule(url);
+    } catch (err) {
+      const e = new Error(`strata-lsm: the ${variant} engine build is missing or cannot load from ${moduleUrl ?? url} (run \`npm run build\`): ${err.message}`, { cause: err });
+      e.code = 'STRATA_NOT_SUPPORTED';
+      throw e;
+    }
+    const args = Object.assign(moduleArgs, platform.moduleArgs(variant, url, moduleUrl ?? new URL(`../dist/${variant}/strata.mjs`, import.meta.url).href));
+    if (!code) return { module: await factory(args), variant };
+    // Emscripten's hook: instantiate the shared compiled code; a failure rejects the load (the
+    // glue would otherwise wait for the instance forever).
+    let fail;
+    const failed = new Promise((resolve, reject) => { fail = reject; });
+    args.instantiateWasm = (imports, receive) => {
+      WebAssembly.instantiate(code, imports).then((instance) => receive(instance, code), fail);
+      return {};
+    };
+    return { module: await Promise.race([factory(args), failed]), variant };
+  }
+
+  // The limits and defaults of include/strata_limits.h of a build, by name without the STRATA_
+  // prefix (KEY_MAX, VALUE_MAX, DEFAULT_MEMTABLE_SIZE, ...): the limits descriptor
+  // (strata_js_describe, read by codecs.js), read once per loader and build from an instance of
+  // its own, so open() can check options before it loads the module the database will run on.
+  const engineLimits = new Map(); // variant -> Promise<constants>
+  function engineConstants({ threads = false, wasmUrl } = {}) {
+    const variant = threads ? 'mt' : 'st';
+    let p = engineLimits.get(variant);
+    if (!p) {
+      p = loadModule({ threads, wasmUrl }).then(({ module }) => {
+        try {
+          return constants(readLayout(module).limits);
+        } finally {
+          module.PThread?.terminateAllThreads(); // the pthreads build's pool would keep the process alive
+        }
+      });
+      p.catch(() => engineLimits.delete(variant)); // a later call tries again
+      engineLimits.set(variant, p);
+    }
+    return p;
+  }
+
+  async function loadEngine({ threads = false, wasmUrl } = {}) {
+    const { module, variant } = await loadModule({ threads, wasmUrl });
+    return new Engine(module, variant);
+  }
+
+  return { loadModule, engineConstants, loadEngine };
+}
+
+export class Engine {
+  constructor(module, variant) {
+    this.module = module;
+    this.variant = variant;
+  }
+
+  version() {
+    return this.module.UTF8ToString(this.module._strata_version_string());
+  }
+
+  // xxh3-64 of the bytes, as a 16-digit hex string (the format of `strata xxh3`).
+  xxh3(bytes) {
+    const m = this.module;
+    const ptr = m._malloc(Math.max(1, bytes.length));
+    if (!ptr) throw Object.assign(new Error('strata-lsm: out of wasm memory'), { code: 'STRATA_NO_MEMORY' });
+    try {
+      m.HEAPU8.set(bytes, ptr);
+      // built with WASM_BIGINT: the uint64_t arrives as a (signed) BigInt
+      return BigInt.asUintN(64, m._strata_xxh3_64(ptr, bytes.length)).toString(16).padStart(16, '0');
+    } finally {
+      m._free(ptr);
+    }
+  }
+
+  // Ends the pthread pool so the process can exit; the engine is unusable afterwards.
+  unload() {
+    this.module.PThread?.terminateAllThreads();
+  }
+}

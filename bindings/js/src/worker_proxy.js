@@ -1,0 +1,337 @@
+// The calling side of a database whose engine runs in another thread: a Node worker_threads
+// Worker (open(location, { worker: true }), worker_client.js) or, in browsers, the dedicated
+// worker the package starts from a page (index_browser.js). The same API as on the engine's
+// thread. Requests are posted in call order and executed in that order (worker_serve.js), so
+// db.snapshot() and db.iterator() (synchronous here too) see every write issued before them and
+// none issued after. A batch is one message, an iterator page is one message (PAGE entries), and
+// buffers read in the worker come back transferred, not copied. Differences: stats() returns a
+// promise, and arguments cross as structured copies (transferring them would detach the
+// caller's own arrays). The proxies' methods are built from the table of worker_protocol.js,
+// which worker_serve.js dispatches by; every error that crosses is a StrataError with its code.
+// No Node built-ins: the thread is reached through an endpoint,
+//   { post(msg), listen({ message(msg), error(err), exit() }), terminate() }.
+import { ChainedBatch } from './chained_batch.js';
+import { StrataError, abortError, checkSignal, fromWire, invalid, notOpen } from './errors.js';
+import { checkProgress } from './progress.js';
+import { PROTOCOL } from './worker_protocol.js';
+
+// A callback that throws does not stop the work (progress.js): its first error is kept.
+function relayProgress(onProgress) {
+  let failed = false;
+  return (p) => {
+    if (failed) return;
+    try {
+      onProgress(p);
+    } catch {
+      failed = true;
+    }
+  };
+}
+
+const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+export const PAGE = 256; // entries per message when an iterator is read with for await
+
+class Channel {
+  #endpoint;
+  #pending = new Map();
+  #progress = new Map(); // call id -> onProgress, while the call runs
+  #nextId = 1;
+  #nextHandle = 1;
+
+  #gone = null; // the error every later call gets once the worker failed or exited
+
+  constructor(endpoint) {
+    this.#endpoint = endpoint;
+    endpoint.listen({
+      message: (msg) => {
+        if (msg.progress !== undefined) {
+          this.#progress.get(msg.progress)?.(msg.value);
+          return;
+        }
+        const p = this.#pending.get(msg.id);
+        if (!p) return;
+        this.#pending.delete(msg.id);
+        if (msg.error) p.reject(fromWire(msg.error));
+        else p.resolve(msg.value);
+      },
+      error: (err) => this.#failAll(new StrataError('STRATA_IO', `the database worker failed: ${err?.message ?? err}`, { cause: err })),
+      exit: () => this.#failAll(new StrataError('STRATA_NOT_OPEN', 'the database worker exited')),
+    });
+  }
+
+  #failAll(err) {
+    this.#gone ??= err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+
+  // An argument that cannot cross (a function, a symbol, ...) is refused as the engine refuses
+  // a bad argument.
+  #send(msg, what) {
+    try {
+      this.#endpoint.post(msg);
+    } catch (err) {
+      throw new StrataError('STRATA_INVALID_ARGUMENT', `${what}: an argument cannot be sent to the database worker (${err.message})`, { cause: err });
+    }
+  }
+
+  call(target, op, args, what, onProgress) {
+    if (this.#gone) return Promise.reject(this.#gone);
+    const id = this.#nextId++;
+    if (onProgress) this.#progress.set(id, onProgress);
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, {
+        resolve: (v) => { this.#progress.delete(id); resolve(v); },
+        reject: (e) => { this.#progress.delete(id); reject(e); },
+      });
+      try {
+        this.#send({ id, target, op, args }, what);
+      } catch (err) {
+        this.#pending.delete(id);
+        reject(err);
+      }
+    });
+  }
+
+  // Fire and forget (ordering still holds); a failure surfaces on the handle's next call.
+  post(target, op, args, what, handle) {
+    this.#send({ target, op, args, handle }, what);
+  }
+
+  handle() {
+    return `h${this.#nextHandle++}`;
+  }
+
+  terminate() {
+    return this.#endpoint.terminate();
+  }
+}
+
+// What the proxies share: the channel, the handle id, the database, the closed flag; the
+// methods of the table are installed on each class by `install`.
+class WorkerHandle {
+  #closed = false;
+
+  constructor(ch, id, db, kind) {
+    this._ch = ch;
+    this._id = id;
+    this._db = db ?? this;
+    this._kind = kind;
+  }
+
+  _isOpen() {
+    return !this.#closed;
+  }
+
+  _markClosed() {
+    this.#closed = true;
+  }
+
+  // The name of op in messages: 'put', 'snapshot.get', 'iterator.next'.
+  _what(op) {
+    return this._kind === 'db' ? op : `${this._kind}.${op}`;
+  }
+
+  // Throws what the call must refuse before anything is posted.
+  _check(op) {
+    if (this.#closed) throw new StrataError('STRATA_NOT_OPEN', `${this._what(op)}: the ${this._kind} is closed`);
+    if (this._db.status !== 'open') throw notOpen(this._what(op));
+  }
+
+  // The arguments as they cross: options.snapshot (of this database, open) becomes its id.
+  _args(op, method, args) {
+    if (method.options === undefined) return args;
+    const a = [...args];
+    const options = a[method.options];
+    if (method.send === 'open') {
+      if (options === undefined) a[method.options] = {};
+      else if (options === null || typeof options !== 'object') throw invalid('iterator options must be an object');
+    }
+    const o = a[method.options];
+    if (o && typeof o === 'object' && o.snapshot !== undefined) a[method.options] = { ...o, snapshot: this._db._snapshotId(o.snapshot, op) };
+    return a;
+  }
+}
+
+function install(cls, kind) {
+  for (const [op, method] of Object.entries(PROTOCOL[kind])) {
+    if (Object.hasOwn(cls.prototype, op)) continue; // written by hand below
+    if (method.send === 'call') {
+      cls.prototype[op] = function call(...args) {
+        if (method.closes && op === 'close' && (!this._isOpen() || this._db.status !== 'open')) return Promise.resolve();
+        try {
+          this._check(op);
+          const a = this._args(op, method, args);
+          if (method.closes) this._markClosed();
+          let onProgress;
+          if (method.progress !== undefined && a[method.progress]?.onProgress !== undefined) {
+            onProgress = checkProgress(a[method.progress].onProgress, this._what(op));
+            a[method.progress] = { ...a[method.progress], onProgress: true }; // the worker relays
+          }
+          return this._ch.call(this._id, op, a, this._what(op), onProgress && relayProgress(onProgress));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
+    } else if (method.send === 'post') {
+      cls.prototype[op] = function post(...args) {
+        if (method.closes) {
+          if (!this._isOpen()) return;
+          this._markClosed();
+          if (this._db.status === 'open') this._ch.post(this._id, op, args, this._what(op));
+          return;
+        }
+        this._check(op);
+        this._ch.post(this._id, op, this._args(op, method, args), this._what(op));
+      };
+    } else {
+      const Made = PROXIES[method.makes];
+      cls.prototype[op] = function open(...args) {
+        this._check(op);
+        const a = this._args(op, method, args);
+        // an AbortSignal stays here (it cannot cross): the iterator proxy checks it per call
+        const o = a[method.options];
+        const signal = o && typeof o === 'object' ? checkSignal(o.signal, this._what(op)) : undefined;
+        if (signal) a[method.options] = { ...o, signal: undefined };
+        const id = this._ch.handle();
+        this._ch.post(this._id, op, a, this._what(op), id);
+        const made = new Made(this._ch, id, this._db, method.makes);
+        if (signal) made._signal = signal;
+        return made;
+      };
+    }
+  }
+}
+
+class WorkerIterator extends WorkerHandle {
+  _signal = undefined;
+
+  // An aborted signal: the iterator is closed in the worker and every call rejects.
+  _aborted(op) {
+    if (!this._signal?.aborted) return null;
+    if (this._isOpen()) {
+      this._markClosed();
+      if (this._db.status === 'open') this._ch.post(this._id, 'close', [], 'iterator.close');
+    }
+    return abortError(this._signal, `iterator.${op}`);
+  }
+
+  async *[Symbol.asyncIterator]() {
+    try {
+      for (;;) {
+        const page = await this.nextv(PAGE);
+        if (page.length === 0) return;
+        yield* page;
+      }
+    } finally {
+      await this.close();
+    }
+  }
+
+  async [asyncDispose]() {
+    await this.close();
+  }
+}
+
+class WorkerSnapshot extends WorkerHandle {
+  _belongsTo(db) {
+    return this._db === db;
+  }
+
+  getSync() {
+    throw new StrataError('STRATA_NOT_SUPPORTED', 'snapshot.getSync needs an in-thread database (with worker: true every read is asynchronous; use get)');
+  }
+
+  async [asyncDispose]() {
+    this.close();
+  }
+}
+
+class WorkerDatabase extends WorkerHandle {
+  #status = 'open';
+  #closing = null;
+  #recovery;
+
+  constructor(ch, location, recovery) {
+    super(ch, 'db', null, 'db');
+    this.location = location;
+    this.#recovery = Object.freeze(recovery);
+  }
+
+  get status() { return this.#status; }
+
+  get recovery() { return this.#recovery; }
+
+  // A snapshot option: this database's own, open snapshot, as its id in the worker (an id means
+  // something only to this worker, so another database's is refused here).
+  _snapshotId(snap, what) {
+    if (!(snap instanceof WorkerSnapshot)) throw invalid(`${what}: snapshot must come from db.snapshot()`);
+    if (!snap._belongsTo(this)) throw invalid(`${what}: the snapshot belongs to another database`);
+    if (!snap._isOpen()) throw new StrataError('STRATA_NOT_OPEN', `${what}: the snapshot is closed`);
+    return snap._id;
+  }
+
+  // batch(operations) crosses as it is; batch() with no arguments is a chained batch collected
+  // here and written as one batch (its operations are checked by the worker, at write).
+  batch(operations, options) {
+    if (operations === undefined && arguments.length === 0) {
+      this._check('batch');
+      return new ChainedBatch({
+        check: (op, i) => {
+          if (op.type !== 'singleDel' && op.type !== 'del' && op.type !== 'put') throw invalid(`batch operation ${i} has type ${JSON.stringify(op.type)}`);
+          if (op.key === undefined || op.key === null) throw invalid(`batch.${op.type}: key must not be ${op.key}`);
+          if (op.type === 'put' && (op.value === undefined || op.value === null)) throw invalid(`batch.put: value must not be ${op.value}`);
+          return op;
+        },
+        write: (ops, o) => this._ch.call('db', 'batch', [ops, o], 'batch.write'),
+        isOpen: (what) => this._check(what.replace(/^batch\./, '')),
+      });
+    }
+    try {
+      this._check('batch');
+      return this._ch.call('db', 'batch', [operations, options], 'batch');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  // The worker answers asynchronously: there is nothing to read synchronously here.
+  getSync() {
+    throw new StrataError('STRATA_NOT_SUPPORTED', 'getSync needs an in-thread database (with worker: true every read is asynchronous; use get)');
+  }
+
+  close() {
+    if (this.#status === 'closed') return Promise.resolve();
+    if (this.#closing) return this.#closing;
+    this.#status = 'closing';
+    this.#closing = (async () => {
+      try {
+        await this._ch.call('db', 'close', [], 'close');
+      } finally {
+        await this._ch.terminate();
+        this.#status = 'closed';
+      }
+    })();
+    return this.#closing;
+  }
+
+  async [asyncDispose]() { await this.close(); }
+}
+
+const PROXIES = { db: WorkerDatabase, snapshot: WorkerSnapshot, iterator: WorkerIterator };
+install(WorkerIterator, 'iterator');
+for (const op of ['next', 'nextv', 'all']) {
+  const call = WorkerIterator.prototype[op];
+  WorkerIterator.prototype[op] = function checked(...args) {
+    const err = this._aborted(op);
+    return err ? Promise.reject(err) : call.apply(this, args);
+  };
+}
+install(WorkerSnapshot, 'snapshot');
+install(WorkerDatabase, 'db');
+
+
+// The proxy of the database the worker opened, once it reported `ready` (worker_serve.js).
+export function connect(endpoint, ready) {
+  return new WorkerDatabase(new Channel(endpoint), ready.location, ready.recovery);
+}

@@ -1,0 +1,98 @@
+// The worker side of a proxied database (worker_proxy.js): runs the engine in this thread and
+// executes requests strictly in the order they were posted, dispatching each by the method table
+// of worker_protocol.js. Buffers in a reply are transferred (they were made for it). Used by
+// worker_host.js (Node worker_threads) and browser_worker.js (the browsers' dedicated worker).
+// No Node built-ins: `port` is { post(msg, transfer), listen(onMessage) }.
+import { StrataError, invalid, toWire } from './errors.js';
+import { methodOf } from './worker_protocol.js';
+
+// The ArrayBuffers of the Uint8Arrays in a reply (a value, or arrays of values and entries)
+// that own their whole buffer: those can move instead of being copied.
+function transferables(value, out = []) {
+  if (value instanceof Uint8Array) {
+    const b = value.buffer;
+    if (b instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === b.byteLength && !out.includes(b)) out.push(b);
+  } else if (Array.isArray(value)) {
+    for (const v of value) if (v instanceof Uint8Array || Array.isArray(v)) transferables(v, out);
+  }
+  return out;
+}
+
+// Serves `db` (an open database of database.js) on `port` until it is closed.
+export function serve(port, db) {
+  // id -> { kind, obj } | { kind, error } (a handle whose opening failed: its calls reject with
+  // the error) ; `pending`: the failure of a posted request, reported by the handle's next call.
+  const handles = new Map([['db', { kind: 'db', obj: db }]]);
+
+  // options.snapshot crosses as its handle id; here it becomes the snapshot again.
+  function withSnapshot(options) {
+    if (options === null || typeof options !== 'object' || options.snapshot === undefined) return options;
+    const h = handles.get(options.snapshot);
+    if (!h || h.kind !== 'snapshot') throw new StrataError('STRATA_NOT_OPEN', 'the snapshot is closed');
+    if (h.error) throw h.error;
+    return { ...options, snapshot: h.obj };
+  }
+
+  async function run({ id, target, op, args = [], handle }) {
+    const h = handles.get(target);
+    if (!h) throw new StrataError('STRATA_NOT_OPEN', `${op}: the handle is closed`);
+    const method = methodOf(h.kind, op);
+    if (!method) throw invalid(`${op} is not a method of a ${h.kind}`);
+    if (h.error || h.pending) {
+      const err = h.error ?? h.pending;
+      h.pending = null;
+      if (method.closes) handles.delete(target);
+      if (h.error && method.closes && op === 'close') return undefined; // closing what never opened
+      throw err;
+    }
+    const a = [...args];
+    if (method.send === 'open') {
+      try {
+        if (method.options !== undefined) a[method.options] = withSnapshot(a[method.options]);
+        handles.set(handle, { kind: method.makes, obj: h.obj[op](...a) });
+      } catch (err) {
+        handles.set(handle, { kind: method.makes, error: err });
+      }
+      return undefined;
+    }
+    if (method.options !== undefined) a[method.options] = withSnapshot(a[method.options]);
+    // the caller's onProgress stays on its side: reports are posted back under the call's id
+    if (method.progress !== undefined && a[method.progress]?.onProgress === true && id !== undefined) {
+      a[method.progress] = { ...a[method.progress], onProgress: (value) => port.post({ progress: id, value }, []) };
+    }
+    try {
+      const result = await h.obj[op](...a);
+      return method.result === 'value' ? result : undefined;
+    } finally {
+      if (method.closes) {
+        if (h.kind === 'db') handles.clear();
+        else handles.delete(target);
+      }
+    }
+  }
+
+  let queue = Promise.resolve();
+  port.listen((msg) => {
+    queue = queue.then(async () => {
+      try {
+        const value = await run(msg);
+        if (msg.id !== undefined) port.post({ id: msg.id, value }, transferables(value));
+      } catch (err) {
+        if (msg.id !== undefined) port.post({ id: msg.id, error: toWire(err) }, []);
+        else {
+          const h = handles.get(msg.target);
+          if (h) h.pending = err; // a posted request failed: the handle's next call says so
+        }
+      }
+    });
+  });
+}
+
+// What the worker reports once its database is open (or failed to open).
+export function readyMessage(db) {
+  return { ready: true, location: db.location, recovery: db.recovery };
+}
+
+export function failedMessage(err) {
+  return { ready: false, error: toWire(err) };
+}

@@ -1,0 +1,822 @@
+/* Key-value separation through the public API (strata.h): blob files written at flush, values
+ * read lazily through handles, garbage collected and relocated by compaction, the mode fixed per
+ * database, damage detected. lsm-tree's blob scenarios, ported. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "strata.h"
+#include "util/db_files.h"
+#include "vfs/vfs_fault.h"
+
+static vfs *fs;
+static char *dir;
+
+static int setup_posix(void) {
+  fs = harness_open_fs(vfs_posix_new, "blob", &dir);
+  return fs != NULL;
+}
+
+static int setup_memory(void) {
+  fs = harness_open_fs(vfs_memory_new, "blob", &dir);
+  return fs != NULL;
+}
+
+static void teardown(void) {
+  harness_close_fs(fs, dir);
+  fs = NULL;
+  dir = NULL;
+}
+
+#define THRESHOLD 100u
+
+/* Options for a small separated database; threshold 0 = without separation. */
+static strata_options *options(uint32_t threshold, uint64_t file_target, double staleness, double age_cutoff) {
+  strata_options *o = NULL;
+  strata_status_free(strata_options_new(&o));
+  if (!o) return NULL;
+  EXPECT_OK(strata_options_set_memtable_size(o, 64 << 10));
+  EXPECT_OK(strata_options_set_block_size(o, 512));
+  EXPECT_OK(strata_options_set_background_threads(o, 0));
+  EXPECT_OK(strata_options_set_vfs(o, fs));
+  if (threshold)
+    EXPECT_OK(strata_options_set_kv_separation(o, threshold, file_target, STRATA_COMPRESSION_LZ4, staleness, age_cutoff));
+  return o;
+}
+
+static strata_status *open_sep(strata_db **db) {
+  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+  strata_status *st = strata_open(dir, o, db);
+  strata_options_free(o);
+  return st;
+}
+
+/* A value of `len` bytes for key k and generation g: letters, half of them random (so LZ4
+ * saves a little, not everything). */
+static void make_value(char *buf, size_t len, const char *k, int g) {
+  harness_rng r = {0x9e3779b97f4a7c15ull ^ (uint64_t)g};
+  for (const char *p = k; *p; p++) r.state = r.state * 131 + (unsigned char)*p;
+  for (size_t i = 0; i < len; i++)
+    buf[i] = (char)(i & 1 ? 'a' + harness_rng_next(&r) % 26 : 'a' + (i / 2) % 26);
+}
+
+static strata_status *put_gen(strata_db *db, const char *k, size_t len, int g) {
+  char *v = malloc(len ? len : 1);
+  if (!v) return NULL;
+  make_value(v, len, k, g);
+  strata_status *st = strata_put(db, k, strlen(k), v, len, 0);
+  free(v);
+  return st;
+}
+
+/* 1 when k reads as generation g of length len (at snap). */
+static int reads_gen(strata_db *db, const strata_snapshot *snap, const char *k, size_t len, int g) {
+  void *v = NULL;
+  size_t vlen = 0;
+  int found = 0;
+  strata_status *st = strata_get(db, snap, k, strlen(k), &found, &v, &vlen);
+  if (st) {
+    harness_fail(__FILE__, __LINE__, "get %s: %s", k, strata_status_message(st));
+    strata_status_free(st);
+    return 0;
+  }
+  char *want = malloc(len ? len : 1);
+  int ok = want && found && vlen == len;
+  if (ok) {
+    make_value(want, len, k, g);
+    ok = memcmp(v, want, len) == 0;
+  }
+  free(want);
+  strata_free(v);
+  return ok;
+}
+
+static strata_stats stats_of(strata_db *db) {
+  strata_stats s;
+  memset(&s, 0, sizeof s);
+  EXPECT_OK(strata_get_stats(db, &s));
+  return s;
+}
+
+/* --- options and mode ------------------------------------------------------------------- */
+
+static void kv_separation_options_out_of_range_are_refused(void) {
+  strata_options *o = NULL;
+  CHECK_OK(strata_options_new(&o));
+  CHECK_CODE(strata_options_set_kv_separation(o, STRATA_KV_THRESHOLD_MAX + 1, 1 << 20, STRATA_COMPRESSION_LZ4, 0.25, 0.25),
+             STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(strata_options_set_kv_separation(o, 1024, 512, STRATA_COMPRESSION_LZ4, 0.25, 0.25), STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(strata_options_set_kv_separation(o, 1024, 1 << 20, (strata_compression)7, 0.25, 0.25),
+             STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(strata_options_set_kv_separation(o, 1024, 1 << 20, STRATA_COMPRESSION_LZ4, 0, 0.25), STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(strata_options_set_kv_separation(o, 1024, 1 << 20, STRATA_COMPRESSION_LZ4, 1.5, 0.25),
+             STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(strata_options_set_kv_separation(o, 1024, 1 << 20, STRATA_COMPRESSION_LZ4, 0.0 / 0.0, 0.25),
+             STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(strata_options_set_kv_separation(o, 1024, 1 << 20, STRATA_COMPRESSION_LZ4, 0.25, 0), STRATA_INVALID_ARGUMENT);
+  CHECK_CODE(strata_options_set_kv_separation(NULL, 1024, 1 << 20, STRATA_COMPRESSION_LZ4, 0.25, 0.25),
+             STRATA_INVALID_ARGUMENT);
+  /* the defaults are accepted, and 0 turns it off whatever the rest says */
+  CHECK_OK(strata_options_set_kv_separation(o, STRATA_DEFAULT_KV_THRESHOLD, STRATA_DEFAULT_BLOB_FILE_TARGET_SIZE,
+                                            STRATA_COMPRESSION_LZ4, STRATA_DEFAULT_BLOB_STALENESS,
+                                            STRATA_DEFAULT_BLOB_AGE_CUTOFF));
+  CHECK_OK(strata_options_set_kv_separation(o, 0, 0, (strata_compression)9, -1, -1));
+  strata_options_free(o);
+}
+
+static void reopening_with_the_other_mode_is_refused(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  CHECK_OK(put_gen(db, "k", 500, 1));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_close(db));
+  strata_options *plain = options(0, 0, 0, 0);
+  strata_status *st = strata_open(dir, plain, &db);
+  CHECK(strata_status_code(st) == STRATA_INVALID_ARGUMENT);
+  CHECK(strstr(strata_status_message(st), "key-value separation") != NULL);
+  strata_status_free(st);
+  /* with it, the data is all there */
+  CHECK_OK(open_sep(&db));
+  CHECK(reads_gen(db, NULL, "k", 500, 1));
+  CHECK_OK(strata_close(db));
+  /* and the other way round: a plain database refuses a separating open */
+  harness_close_fs(fs, dir);
+  fs = harness_open_fs(vfs_posix_new, "blob", &dir);
+  CHECK(fs != NULL);
+  EXPECT_OK(strata_options_set_vfs(plain, fs));
+  CHECK_OK(strata_open(dir, plain, &db));
+  CHECK_OK(put_gen(db, "k", 500, 1));
+  CHECK_OK(strata_close(db));
+  strata_options_free(plain);
+  st = open_sep(&db);
+  CHECK(strata_status_code(st) == STRATA_INVALID_ARGUMENT);
+  CHECK(strstr(strata_status_message(st), "without key-value separation") != NULL);
+  strata_status_free(st);
+}
+
+/* --- writing and reading ---------------------------------------------------------------- */
+
+static void values_under_at_and_over_the_threshold_read_back(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  CHECK_OK(put_gen(db, "under", THRESHOLD - 1, 1));
+  CHECK_OK(put_gen(db, "at", THRESHOLD, 1));
+  CHECK_OK(put_gen(db, "over", THRESHOLD + 1, 1));
+  CHECK_OK(put_gen(db, "empty", 0, 1));
+  CHECK_OK(strata_flush(db));
+  strata_stats s = stats_of(db);
+  CHECK_EQ_U64(s.blob_files, 1);
+  CHECK(s.blob_bytes > 2 * THRESHOLD / 4); /* two values (compressed) and a trailer */
+  CHECK_EQ_U64(s.blob_stale_bytes, 0);
+  uint64_t reads = s.blob_reads;
+  CHECK(reads_gen(db, NULL, "under", THRESHOLD - 1, 1));
+  CHECK(reads_gen(db, NULL, "empty", 0, 1));
+  CHECK_EQ_U64(stats_of(db).blob_reads, reads); /* inline values read no blob */
+  CHECK(reads_gen(db, NULL, "at", THRESHOLD, 1));
+  CHECK_EQ_U64(stats_of(db).blob_reads, reads + 1);
+  CHECK(reads_gen(db, NULL, "over", THRESHOLD + 1, 1));
+  CHECK_EQ_U64(stats_of(db).blob_reads, reads + 2);
+  CHECK(reads_gen(db, NULL, "over", THRESHOLD + 1, 1)); /* the blob cache has it now */
+  CHECK_EQ_U64(stats_of(db).blob_reads, reads + 2);
+  CHECK_OK(strata_close(db));
+  /* reopened: the same, through the manifest's blob list */
+  CHECK_OK(open_sep(&db));
+  CHECK_EQ_U64(stats_of(db).blob_files, 1);
+  CHECK(reads_gen(db, NULL, "under", THRESHOLD - 1, 1));
+  CHECK(reads_gen(db, NULL, "at", THRESHOLD, 1));
+  CHECK(reads_gen(db, NULL, "over", THRESHOLD + 1, 1));
+  CHECK(reads_gen(db, NULL, "empty", 0, 1));
+  CHECK_OK(strata_close(db));
+}
+
+static void length_queries_and_key_iteration_never_read_a_blob(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  char k[16];
+  for (int i = 0; i < 50; i++) {
+    snprintf(k, sizeof k, "k%03d", i);
+    CHECK_OK(put_gen(db, k, 300 + (size_t)i, 1));
+  }
+  CHECK_OK(strata_flush(db));
+  uint64_t reads = stats_of(db).blob_reads;
+  /* a length query (cap 0: what JS has() does) answers from the handle */
+  int found = 0;
+  size_t vlen = 0;
+  CHECK_OK(strata_get_into(db, NULL, "k007", 4, &found, NULL, 0, &vlen));
+  CHECK(found);
+  CHECK_EQ_U64(vlen, 307);
+  CHECK_OK(strata_get_into(db, NULL, "nope", 4, &found, NULL, 0, &vlen));
+  CHECK(!found);
+  /* keys only, both directions */
+  strata_iterator *it = NULL;
+  CHECK_OK(strata_iterator_new(db, NULL, NULL, &it));
+  int n = 0;
+  for (strata_iterator_seek_first(it); strata_iterator_valid(it); strata_iterator_next(it)) {
+    size_t kl = 0;
+    CHECK(strata_iterator_key(it, &kl) != NULL);
+    n++;
+  }
+  for (strata_iterator_seek_last(it); strata_iterator_valid(it); strata_iterator_prev(it)) n++;
+  CHECK_OK(strata_iterator_status(it));
+  CHECK_EQ_U64(n, 100);
+  CHECK_EQ_U64(stats_of(db).blob_reads, reads);
+  /* values asked for are read, forward and in reverse, and are right */
+  char want[400];
+  n = 0;
+  for (strata_iterator_seek_last(it); strata_iterator_valid(it); strata_iterator_prev(it)) {
+    size_t kl = 0, vl = 0;
+    const char *kp = strata_iterator_key(it, &kl);
+    char key[32];
+    snprintf(key, sizeof key, "%.*s", (int)kl, kp);
+    const void *v = strata_iterator_value(it, &vl);
+    int i = atoi(key + 1);
+    make_value(want, 300 + (size_t)i, key, 1);
+    CHECK(v && vl == 300 + (size_t)i && memcmp(v, want, vl) == 0);
+    n++;
+  }
+  CHECK_OK(strata_iterator_status(it));
+  CHECK_EQ_U64(n, 50);
+  CHECK_EQ_U64(stats_of(db).blob_reads, reads + 50);
+  strata_iterator_close(it);
+  CHECK_OK(strata_close(db));
+}
+
+static void overwrite_across_flushes_reads_the_newest(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  for (int g = 1; g <= 4; g++) {
+    CHECK_OK(put_gen(db, "k", 400, g));
+    CHECK_OK(put_gen(db, "small", 10, g));
+    CHECK_OK(strata_flush(db));
+    CHECK(reads_gen(db, NULL, "k", 400, g));
+  }
+  CHECK_EQ_U64(stats_of(db).blob_files, 4);
+  /* an overwrite with a small value: the big one behind it is garbage after compaction */
+  CHECK_OK(put_gen(db, "k", 20, 5));
+  CHECK_OK(strata_flush(db));
+  CHECK(reads_gen(db, NULL, "k", 20, 5));
+  CHECK_OK(strata_compact(db, 1));
+  CHECK(reads_gen(db, NULL, "k", 20, 5));
+  CHECK(reads_gen(db, NULL, "small", 10, 4));
+  strata_stats s = stats_of(db);
+  CHECK_EQ_U64(s.blob_files, 0); /* every blob file dead, dropped */
+  CHECK_EQ_U64(s.blob_files_reclaimed, 4);
+  CHECK(s.blob_bytes_reclaimed > 0);
+  CHECK_OK(strata_close(db));
+  CHECK_OK(open_sep(&db));
+  CHECK(reads_gen(db, NULL, "k", 20, 5));
+  CHECK_EQ_U64(stats_of(db).blob_files, 0);
+  CHECK_OK(strata_close(db));
+}
+
+static void blob_files_rotate_at_the_target_size(void) {
+  strata_options *o = options(THRESHOLD, 4096, 0.25, 1.0);
+  EXPECT_OK(strata_options_set_kv_separation(o, THRESHOLD, 4096, STRATA_COMPRESSION_NONE, 0.25, 1.0));
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  char k[16];
+  for (int i = 0; i < 40; i++) {
+    snprintf(k, sizeof k, "k%03d", i);
+    CHECK_OK(put_gen(db, k, 1000, i));
+  }
+  CHECK_OK(strata_flush(db));
+  strata_stats s = stats_of(db);
+  /* 40 KB of values in files finished once they hold >= 4 KiB: 5 values each, 8 files */
+  CHECK_EQ_U64(s.blob_files, 8);
+  for (int i = 0; i < 40; i++) {
+    snprintf(k, sizeof k, "k%03d", i);
+    CHECK(reads_gen(db, NULL, k, 1000, i));
+  }
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+}
+
+/* --- garbage collection ------------------------------------------------------------------ */
+
+/* Stale counting, relocation, dead-file drop, each stage reopened. */
+static void gc_counts_stale_bytes_relocates_and_drops_dead_files(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  char k[16];
+  for (int i = 0; i < 10; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    CHECK_OK(put_gen(db, k, 500, 1));
+  }
+  CHECK_OK(strata_flush(db));
+  for (int i = 0; i < 4; i++) { /* 4 of 10 overwritten */
+    snprintf(k, sizeof k, "k%d", i);
+    CHECK_OK(put_gen(db, k, 500, 2));
+  }
+  CHECK_OK(strata_flush(db));
+  strata_stats s = stats_of(db);
+  CHECK_EQ_U64(s.blob_files, 2);
+  CHECK_EQ_U64(s.blob_stale_bytes, 0); /* both versions still in tables */
+  /* stage 1: compaction drops the old versions; their records are counted stale */
+  CHECK_OK(strata_compact(db, 1));
+  s = stats_of(db);
+  CHECK_EQ_U64(s.blob_files, 2);
+  CHECK(s.blob_stale_bytes > 0);
+  uint64_t stale = s.blob_stale_bytes;
+  CHECK_OK(strata_close(db));
+  CHECK_OK(open_sep(&db));
+  s = stats_of(db);
+  CHECK_EQ_U64(s.blob_stale_bytes, stale); /* the fragmentation map is persisted */
+  /* stage 2: the first file is 40% stale (>= 25%): the next compaction relocates its 6 live values */
+  CHECK_OK(put_gen(db, "zz", 10, 1)); /* something to compact */
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_compact(db, 1));
+  s = stats_of(db);
+  CHECK(s.blob_bytes_relocated > 0);
+  CHECK_EQ_U64(s.blob_files_reclaimed, 1); /* the old file is dead and gone */
+  CHECK_EQ_U64(s.blob_files, 2);           /* the second file and the relocation's output */
+  CHECK_EQ_U64(s.blob_stale_bytes, 0);
+  for (int i = 0; i < 10; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    CHECK(reads_gen(db, NULL, k, 500, i < 4 ? 2 : 1));
+  }
+  CHECK_OK(strata_close(db));
+  /* stage 3: reopened, everything reads back; the deleted file is really gone */
+  CHECK_OK(open_sep(&db));
+  for (int i = 0; i < 10; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    CHECK(reads_gen(db, NULL, k, 500, i < 4 ? 2 : 1));
+  }
+  CHECK_EQ_U64(stats_of(db).blob_files, 2);
+  CHECK_OK(strata_close(db));
+}
+
+/* A snapshot (and an iterator) taken before a GC keep reading their values after it; the dead
+ * file goes only when they let go. */
+static void snapshot_before_gc_reads_its_values_after_it(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  const char *keys[4] = {"a", "b", "c", "d"};
+  for (int i = 0; i < 4; i++) CHECK_OK(put_gen(db, keys[i], 600, 1));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(put_gen(db, "c", 600, 2));
+  CHECK_OK(put_gen(db, "d", 600, 2));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_compact(db, 1)); /* the first file is half stale */
+  strata_snapshot *snap = NULL;
+  CHECK_OK(strata_snapshot_acquire(db, &snap));
+  strata_iterator *it = NULL;
+  CHECK_OK(strata_iterator_new(db, NULL, NULL, &it));
+  CHECK_OK(put_gen(db, "a", 600, 3));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_compact(db, 1)); /* relocates the first file's live values */
+  strata_stats s = stats_of(db);
+  CHECK(s.blob_bytes_relocated > 0);
+  CHECK_EQ_U64(s.blob_files_reclaimed, 0); /* dead, but the snapshot's version still lists it */
+  CHECK(reads_gen(db, snap, "a", 600, 1));
+  CHECK(reads_gen(db, snap, "b", 600, 1));
+  CHECK(reads_gen(db, snap, "c", 600, 2));
+  CHECK(reads_gen(db, NULL, "a", 600, 3));
+  CHECK(reads_gen(db, NULL, "b", 600, 1));
+  int n = 0;
+  char want[600];
+  for (strata_iterator_seek_first(it); strata_iterator_valid(it); strata_iterator_next(it), n++) {
+    size_t kl = 0, vl = 0;
+    const char *kp = strata_iterator_key(it, &kl);
+    char key[32];
+    snprintf(key, sizeof key, "%.*s", (int)kl, kp);
+    const void *v = strata_iterator_value(it, &vl);
+    make_value(want, 600, key, key[0] == 'a' || key[0] == 'b' ? 1 : 2);
+    CHECK(v && vl == 600 && memcmp(v, want, 600) == 0);
+  }
+  CHECK_OK(strata_iterator_status(it));
+  CHECK_EQ_U64(n, 4);
+  strata_iterator_close(it);
+  strata_snapshot_release(snap);
+  /* the last reader let go: the file is deleted */
+  CHECK_OK(put_gen(db, "e", 10, 1));
+  CHECK_OK(strata_flush(db));
+  CHECK_EQ_U64(stats_of(db).blob_files_reclaimed, 1);
+  CHECK(reads_gen(db, NULL, "a", 600, 3));
+  CHECK(reads_gen(db, NULL, "b", 600, 1));
+  CHECK_OK(strata_close(db));
+}
+
+static uint8_t drop_all_filter_calls;
+static strata_filter_verdict shorten_filter(void *ctx, const void *key, size_t klen, const void *value, size_t vlen,
+                                            const void **new_value, size_t *new_len) {
+  (void)ctx;
+  drop_all_filter_calls++;
+  /* the filter sees values, never handles: check the value is the one written */
+  char want[500], k[32];
+  if (vlen != 500 || klen >= sizeof k) return STRATA_FILTER_KEEP;
+  memcpy(k, key, klen);
+  k[klen] = 0;
+  make_value(want, 500, k, 1);
+  if (memcmp(value, want, 500) != 0) return STRATA_FILTER_KEEP;
+  *new_value = "short";
+  *new_len = 5;
+  return STRATA_FILTER_REPLACE;
+}
+
+static void compaction_filter_sees_values_behind_handles(void) {
+  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+  EXPECT_OK(strata_options_set_compaction_filter(o, shorten_filter, NULL));
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_OK(put_gen(db, "a", 500, 1));
+  CHECK_OK(put_gen(db, "b", 500, 1));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_compact(db, 1));
+  CHECK(drop_all_filter_calls >= 2);
+  void *v = NULL;
+  size_t vlen = 0;
+  int found = 0;
+  CHECK_OK(strata_get(db, NULL, "a", 1, &found, &v, &vlen));
+  CHECK(found && vlen == 5 && memcmp(v, "short", 5) == 0);
+  strata_free(v);
+  CHECK_EQ_U64(stats_of(db).blob_files, 0); /* both values replaced inline: the file is dead */
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+}
+
+static void fifo_counts_blob_bytes_against_its_limit(void) {
+  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+  EXPECT_OK(strata_options_set_compaction_fifo(o, 64 << 10, 0));
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  char k[16];
+  for (int f = 0; f < 20; f++) {
+    for (int i = 0; i < 8; i++) {
+      snprintf(k, sizeof k, "f%02d-%d", f, i);
+      CHECK_OK(put_gen(db, k, 2000, f)); /* 16 KB of values a flush, a tiny table */
+    }
+    CHECK_OK(strata_flush(db));
+    CHECK_OK(strata_compact(db, 0));
+  }
+  strata_stats s = stats_of(db);
+  /* without the blob bytes the tables alone (a few KiB) would never reach 64 KiB */
+  CHECK(s.blob_files_reclaimed > 0);
+  CHECK(s.blob_bytes - s.blob_stale_bytes <= (64 << 10) + (32 << 10));
+  CHECK(reads_gen(db, NULL, "f19-0", 2000, 19));
+  int found = 1;
+  size_t vlen = 0;
+  CHECK_OK(strata_get_into(db, NULL, "f00-0", 5, &found, NULL, 0, &vlen));
+  CHECK(!found);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+}
+
+typedef struct name_list {
+  char names[8][32];
+  int n;
+} name_list;
+
+static strata_status *collect(void *ctx, const char *name, int is_dir) {
+  name_list *l = ctx;
+  if (!is_dir && l->n < 8) snprintf(l->names[l->n++], sizeof l->names[0], "%s", name);
+  else if (!is_dir) l->n++;
+  return NULL;
+}
+
+/* --- bulk ingestion ---------------------------------------------------------------------- */
+
+/* Ingestion into the last level, with and without separation: values in blob files or inline,
+ * writes made meanwhile win, order is enforced, nothing shows before finish, reopen keeps it. */
+static void ingest_loads_a_sorted_stream_into_the_last_level(void) {
+  for (int sep = 0; sep < 2 && !harness_case_failed(); sep++) {
+    harness_close_fs(fs, dir);
+    fs = harness_open_fs(vfs_posix_new, "blob", &dir);
+    CHECK(fs != NULL);
+    strata_options *o = options(sep ? THRESHOLD : 0, 1 << 16, 0.25, 1.0);
+    EXPECT_OK(strata_options_set_table_target_size(o, 8 << 10));
+    strata_db *db = NULL;
+    CHECK_OK(strata_open(dir, o, &db));
+    CHECK_OK(put_gen(db, "k0005", 300, 9)); /* written before: newer than the ingest */
+    strata_snapshot *before = NULL;
+    CHECK_OK(strata_snapshot_acquire(db, &before));
+    strata_ingest *in = NULL;
+    CHECK_OK(strata_ingest_begin(db, &in));
+    strata_ingest *second = NULL;
+    CHECK_CODE(strata_ingest_begin(db, &second), STRATA_BUSY);
+    char k[16], v[400];
+    for (int i = 0; i < 200; i++) {
+      snprintf(k, sizeof k, "k%04d", i);
+      size_t len = i % 2 ? 300 : 20;
+      make_value(v, len, k, 1);
+      CHECK_OK(strata_ingest_add(in, k, strlen(k), v, len));
+    }
+    /* out of order and equal keys are refused, and the ingest goes on */
+    CHECK_CODE(strata_ingest_add(in, "k0100", 5, "x", 1), STRATA_INVALID_ARGUMENT);
+    CHECK_CODE(strata_ingest_add(in, "k0199", 5, "x", 1), STRATA_INVALID_ARGUMENT);
+    int found = 1;
+    size_t vlen = 0;
+    CHECK_OK(strata_get_into(db, NULL, "k0001", 5, &found, NULL, 0, &vlen));
+    CHECK(!found); /* nothing visible before finish */
+    uint64_t entries = 0;
+    CHECK_OK(strata_ingest_finish(in, &entries));
+    CHECK_EQ_U64(entries, 200);
+    strata_stats s = stats_of(db);
+    /* all in the last level: several tables of inline values, or one of handles */
+    CHECK(s.levels[s.level_count - 1].tables >= (sep ? 1u : 2u));
+    CHECK_EQ_U64(s.levels[0].tables, 0);
+    CHECK(sep ? s.blob_files >= 1 : s.blob_files == 0);
+    CHECK(reads_gen(db, NULL, "k0001", 300, 1));
+    CHECK(reads_gen(db, NULL, "k0002", 20, 1));
+    CHECK(reads_gen(db, NULL, "k0005", 300, 9)); /* the earlier write wins */
+    CHECK_OK(strata_get_into(db, before, "k0001", 5, &found, NULL, 0, &vlen));
+    CHECK(!found); /* the snapshot from before never sees it */
+    strata_snapshot_release(before);
+    CHECK_OK(put_gen(db, "k0003", 300, 2)); /* a later write wins too */
+    CHECK(reads_gen(db, NULL, "k0003", 300, 2));
+    /* a second ingest is refused now that tables exist */
+    CHECK_CODE(strata_ingest_begin(db, &second), STRATA_INVALID_ARGUMENT);
+    CHECK_OK(strata_close(db));
+    CHECK_OK(strata_open(dir, o, &db));
+    CHECK(reads_gen(db, NULL, "k0199", 300, 1));
+    CHECK(reads_gen(db, NULL, "k0003", 300, 2));
+    CHECK_OK(strata_compact(db, 1));
+    CHECK(reads_gen(db, NULL, "k0199", 300, 1));
+    CHECK(reads_gen(db, NULL, "k0005", 300, 9));
+    CHECK_OK(strata_close(db));
+    strata_options_free(o);
+  }
+}
+
+/* Abandoned or cut short by a close: nothing is installed and no file stays behind. */
+static void an_abandoned_ingest_leaves_nothing(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  strata_ingest *in = NULL;
+  CHECK_OK(strata_ingest_begin(db, &in));
+  char v[300];
+  make_value(v, 300, "a", 1);
+  CHECK_OK(strata_ingest_add(in, "a", 1, v, 300));
+  CHECK_OK(strata_ingest_add(in, "b", 1, v, 300));
+  strata_ingest_abandon(in);
+  CHECK_EQ_U64(stats_of(db).blob_files, 0);
+  CHECK_OK(strata_ingest_begin(db, &in));
+  CHECK_OK(strata_ingest_add(in, "a", 1, v, 300));
+  CHECK_OK(strata_close(db)); /* abandons it */
+  CHECK_CODE(strata_ingest_add(in, "b", 1, v, 300), STRATA_NOT_OPEN);
+  CHECK_CODE(strata_ingest_finish(in, NULL), STRATA_NOT_OPEN);
+  CHECK_OK(open_sep(&db));
+  int found = 1;
+  size_t vlen = 0;
+  CHECK_OK(strata_get_into(db, NULL, "a", 1, &found, NULL, 0, &vlen));
+  CHECK(!found);
+  CHECK_OK(strata_close(db));
+  char *tables = vfs_path_join(dir, DB_DIR_TABLES), *blobs = vfs_path_join(dir, DB_DIR_BLOBS);
+  name_list l = {{{0}}, 0};
+  CHECK_OK(vfs_list(fs, tables, collect, &l));
+  CHECK_OK(vfs_list(fs, blobs, collect, &l));
+  free(tables);
+  free(blobs);
+  CHECK_EQ_U64(l.n, 0);
+}
+
+/* --- crashes ----------------------------------------------------------------------------- */
+
+/* A database on `faulty` whose next major compaction relocates a blob file (40% stale). */
+static strata_status *relocation_ready(vfs *faulty, strata_db **db) {
+  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+  EXPECT_OK(strata_options_set_vfs(o, faulty));
+  strata_status *st = strata_open("db", o, db);
+  strata_options_free(o);
+  char k[16];
+  for (int i = 0; i < 10 && !st; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    st = put_gen(*db, k, 500, 1);
+  }
+  if (!st) st = strata_flush(*db);
+  for (int i = 0; i < 4 && !st; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    st = put_gen(*db, k, 500, 2);
+  }
+  if (!st) st = strata_flush(*db);
+  if (!st) st = strata_compact(*db, 1);
+  if (!st) st = put_gen(*db, "zz", 10, 1);
+  if (!st) st = strata_flush(*db);
+  return st;
+}
+
+static int all_read_back(strata_db *db) {
+  char k[16];
+  for (int i = 0; i < 10; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    if (!reads_gen(db, NULL, k, 500, i < 4 ? 2 : 1)) return 0;
+  }
+  return reads_gen(db, NULL, "zz", 10, 1);
+}
+
+/* The power is cut at every I/O operation of a relocating compaction in turn; after the reboot
+ * the database opens and every value reads back, and the dead file is gone or kept, never half. */
+static void a_power_cut_at_every_step_of_a_relocation_loses_nothing(void) {
+  vfs *mem = NULL, *faulty = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  CHECK_OK(vfs_fault_new(mem, &faulty));
+  CHECK_OK(vfs_mkdir(faulty, "db"));
+  strata_db *db = NULL;
+  CHECK_OK(relocation_ready(faulty, &db));
+  vfs_fault_counters before, after;
+  vfs_fault_get_counters(faulty, &before);
+  CHECK_OK(strata_compact(db, 1));
+  vfs_fault_get_counters(faulty, &after);
+  CHECK(stats_of(db).blob_bytes_relocated > 0);
+  CHECK_OK(strata_close(db));
+  vfs_destroy(faulty);
+  vfs_destroy(mem);
+  uint64_t steps = after.operations - before.operations, reopened = 0, relocated = 0;
+  CHECK(steps > 10);
+  for (uint64_t cut = 1; cut <= steps + 1 && !harness_case_failed(); cut++) {
+    CHECK_OK(vfs_memory_new(&mem));
+    CHECK_OK(vfs_fault_new(mem, &faulty));
+    vfs_fault_set_volatile_removes(faulty, 1);
+    CHECK_OK(vfs_mkdir(faulty, "db"));
+    CHECK_OK(relocation_ready(faulty, &db));
+    vfs_fault_power_cut_at(faulty, cut);
+    strata_status_free(strata_compact(db, 1));
+    vfs_fault_power_cut(faulty);
+    strata_status_free(strata_close(db));
+    CHECK_OK(vfs_fault_crash(faulty, cut * 0x9e3779b97f4a7c15ull | 1)); /* torn tails too */
+    strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+    EXPECT_OK(strata_options_set_vfs(o, faulty));
+    strata_status *st = strata_open("db", o, &db);
+    strata_options_free(o);
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "cut at %llu of %llu: %s", (unsigned long long)cut,
+                   (unsigned long long)steps, strata_status_message(st));
+      strata_status_free(st);
+      break;
+    }
+    reopened++;
+    if (!all_read_back(db)) harness_fail(__FILE__, __LINE__, "cut at %llu: a value is wrong", (unsigned long long)cut);
+    relocated += stats_of(db).blob_stale_bytes == 0; /* installed: nothing stale left */
+    /* and the next compaction finishes the job */
+    CHECK_OK(strata_compact(db, 1));
+    CHECK(all_read_back(db));
+    CHECK_OK(strata_close(db));
+    vfs_destroy(faulty);
+    vfs_destroy(mem);
+  }
+  printf("relocation: power cut at each of %llu I/O operations; %llu reopened, %llu found it installed\n",
+         (unsigned long long)steps + 1, (unsigned long long)reopened, (unsigned long long)relocated);
+  CHECK_EQ_U64(reopened, steps + 1);
+  CHECK(relocated > 0); /* the cuts late enough found the relocation installed */
+}
+
+/* --- damage ------------------------------------------------------------------------------ */
+
+/* Every byte of a blob file flipped in turn: each read is right or an error, and each flip
+ * makes at least one read fail. */
+static void every_byte_flip_of_a_blob_file_is_detected(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  CHECK_OK(put_gen(db, "a", 150, 1));
+  CHECK_OK(put_gen(db, "b", 200, 1));
+  CHECK_OK(put_gen(db, "c", 120, 1));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_close(db));
+  char *blobs = vfs_path_join(dir, DB_DIR_BLOBS);
+  name_list l = {{{0}}, 0};
+  CHECK_OK(vfs_list(fs, blobs, collect, &l));
+  CHECK_EQ_U64(l.n, 1);
+  char *path = vfs_path_join(blobs, l.names[0]);
+  free(blobs);
+  buffer orig;
+  buffer_init(&orig);
+  CHECK_OK(vfs_read_file(fs, path, &orig));
+  uint64_t silent = 0, undetected = 0;
+  for (size_t off = 0; off < orig.len; off++) {
+    orig.data[off] ^= 0x20;
+    CHECK_OK(vfs_replace(fs, path, orig.data, orig.len));
+    orig.data[off] ^= 0x20;
+    strata_status *st = open_sep(&db);
+    if (st) { /* refused at open: detected */
+      strata_status_free(st);
+      continue;
+    }
+    const char *keys[3] = {"a", "b", "c"};
+    const size_t lens[3] = {150, 200, 120};
+    int errors = 0;
+    for (int i = 0; i < 3; i++) {
+      void *v = NULL;
+      size_t vlen = 0;
+      int found = 0;
+      st = strata_get(db, NULL, keys[i], 1, &found, &v, &vlen);
+      if (st) {
+        errors += strata_status_code(st) == STRATA_CORRUPTION;
+        strata_status_free(st);
+        continue;
+      }
+      char want[200];
+      make_value(want, lens[i], keys[i], 1);
+      if (!found || vlen != lens[i] || memcmp(v, want, vlen) != 0) silent++;
+      strata_free(v);
+    }
+    if (!errors) undetected++;
+    strata_status_free(strata_close(db));
+  }
+  CHECK_OK(vfs_replace(fs, path, orig.data, orig.len));
+  buffer_free(&orig);
+  free(path);
+  CHECK_EQ_U64(silent, 0);
+  CHECK_EQ_U64(undetected, 0);
+  CHECK_OK(open_sep(&db));
+  CHECK(reads_gen(db, NULL, "b", 200, 1));
+  CHECK_OK(strata_close(db));
+}
+
+static void a_missing_blob_file_fails_the_open(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  CHECK_OK(put_gen(db, "a", 150, 1));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_close(db));
+  char *blobs = vfs_path_join(dir, DB_DIR_BLOBS);
+  name_list l = {{{0}}, 0};
+  CHECK_OK(vfs_list(fs, blobs, collect, &l));
+  CHECK_EQ_U64(l.n, 1);
+  char *path = vfs_path_join(blobs, l.names[0]);
+  free(blobs);
+  CHECK_OK(vfs_remove(fs, path));
+  free(path);
+  strata_status *st = open_sep(&db);
+  CHECK(strata_status_code(st) == STRATA_CORRUPTION);
+  CHECK(strstr(strata_status_message(st), "blob file") != NULL);
+  strata_status_free(st);
+}
+
+/* Repair does not rebuild blob files yet: it refuses, and the database is left as it was. */
+static void repair_refuses_a_separated_database_and_changes_nothing(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  CHECK_OK(put_gen(db, "a", 300, 1));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_close(db));
+  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+  strata_repair_report rep;
+  strata_status *st = strata_repair(dir, o, &rep);
+  strata_options_free(o);
+  CHECK(strata_status_code(st) == STRATA_NOT_SUPPORTED);
+  CHECK(strstr(strata_status_message(st), "key-value separated") != NULL);
+  strata_status_free(st);
+  strata_repair_report_clear(&rep);
+  CHECK_OK(open_sep(&db));
+  CHECK(reads_gen(db, NULL, "a", 300, 1));
+  CHECK_OK(strata_close(db));
+}
+
+static int sink_bytes(void *ctx, const void *data, size_t len) {
+  (void)data;
+  *(size_t *)ctx += len;
+  return 0;
+}
+
+/* The image format has no blob files yet: export refuses instead of writing an image without values. */
+static void export_refuses_a_separated_database(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  CHECK_OK(put_gen(db, "a", 300, 1));
+  CHECK_OK(strata_flush(db));
+  size_t written = 0;
+  strata_status *st = strata_export_to(db, sink_bytes, &written);
+  CHECK(strata_status_code(st) == STRATA_NOT_SUPPORTED);
+  CHECK(strstr(strata_status_message(st), "key-value separated") != NULL);
+  strata_status_free(st);
+  CHECK(reads_gen(db, NULL, "a", 300, 1));
+  CHECK_OK(strata_close(db));
+}
+
+int main(void) {
+  RUN(kv_separation_options_out_of_range_are_refused);
+  harness_run_variant("reopening_with_the_other_mode_is_refused", "posix", setup_posix,
+                      reopening_with_the_other_mode_is_refused, teardown);
+  harness_run_variant("values_under_at_and_over_the_threshold_read_back", "posix", setup_posix,
+                      values_under_at_and_over_the_threshold_read_back, teardown);
+  harness_run_variant("values_under_at_and_over_the_threshold_read_back", "memory", setup_memory,
+                      values_under_at_and_over_the_threshold_read_back, teardown);
+  harness_run_variant("length_queries_and_key_iteration_never_read_a_blob", "posix", setup_posix,
+                      length_queries_and_key_iteration_never_read_a_blob, teardown);
+  harness_run_variant("overwrite_across_flushes_reads_the_newest", "posix", setup_posix,
+                      overwrite_across_flushes_reads_the_newest, teardown);
+  harness_run_variant("blob_files_rotate_at_the_target_size", "posix", setup_posix,
+                      blob_files_rotate_at_the_target_size, teardown);
+  harness_run_variant("gc_counts_stale_bytes_relocates_and_drops_dead_files", "posix", setup_posix,
+                      gc_counts_stale_bytes_relocates_and_drops_dead_files, teardown);
+  harness_run_variant("snapshot_before_gc_reads_its_values_after_it", "posix", setup_posix,
+                      snapshot_before_gc_reads_its_values_after_it, teardown);
+  harness_run_variant("compaction_filter_sees_values_behind_handles", "posix", setup_posix,
+                      compaction_filter_sees_values_behind_handles, teardown);
+  harness_run_variant("fifo_counts_blob_bytes_against_its_limit", "posix", setup_posix,
+                      fifo_counts_blob_bytes_against_its_limit, teardown);
+  harness_run_variant("ingest_loads_a_sorted_stream_into_the_last_level", "posix", setup_posix,
+                      ingest_loads_a_sorted_stream_into_the_last_level, teardown);
+  harness_run_variant("an_abandoned_ingest_leaves_nothing", "posix", setup_posix, an_abandoned_ingest_leaves_nothing,
+                      teardown);
+  RUN(a_power_cut_at_every_step_of_a_relocation_loses_nothing);
+  harness_run_variant("every_byte_flip_of_a_blob_file_is_detected", "memory", setup_memory,
+                      every_byte_flip_of_a_blob_file_is_detected, teardown);
+  harness_run_variant("repair_refuses_a_separated_database_and_changes_nothing", "posix", setup_posix,
+                      repair_refuses_a_separated_database_and_changes_nothing, teardown);
+  harness_run_variant("export_refuses_a_separated_database", "posix", setup_posix, export_refuses_a_separated_database,
+                      teardown);
+  harness_run_variant("a_missing_blob_file_fails_the_open", "posix", setup_posix, a_missing_blob_file_fails_the_open,
+                      teardown);
+  return harness_finish();
+}
