@@ -190,6 +190,14 @@ export function decodePage(heap, pos, count, want, emit) {
   }
 }
 
+// Every decode of wasm memory goes through here. TextDecoder refuses views of a
+// SharedArrayBuffer (the pthreads build's memory), so those are copied first; the
+// single-threaded build's memory is decoded in place.
+const Shared = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : null;
+function utf8(bytes) {
+  return decoder.decode(Shared && bytes.buffer instanceof Shared ? bytes.slice() : bytes);
+}
+
 export function decodeBytes(bytes, enc) {
-  return enc === 'utf8' ? decoder.decode(bytes) : bytes.slice();
+  return enc === 'utf8' ? utf8(bytes) : bytes.slice();
 }
