@@ -4,7 +4,7 @@
 // `worker` condition) index_worker.d.ts declares open() as in-thread. The shared shapes are the
 // Node entry's (index.d.cts).
 import type {
-  Database, ExportOptions, ImageSource, OnProgress, OpenOptions, WorkerDatabase,
+  Database, ImageSource, OnProgress, OpenOptions, WorkerDatabase,
 } from './index.cjs';
 import { StrataError } from './index.cjs';
 
@@ -12,7 +12,7 @@ export type {
   Bytes, BatchOperation, ChainedBatch, CompactionFilter, CompactionOptions, CompactOptions, Database, DatabaseImage,
   DatabaseReadOptions, DropRangeOptions, Encoding, Entry, ExportOptions, FilterVerdict, ImageSource, IteratorOptions,
   KeyLike, LevelStats, OnProgress, OpenOptions, Progress, RangeOptions, ReadOptions, RecoveryReport, Snapshot, Stats,
-  StrataErrorCode, StrataIterator, ValueLike, WorkerDatabase, WriteOptions,
+  StrataErrorCode, StrataIterator, ValueLike, WorkerDatabase, WorkerDatabaseImage, WriteOptions,
 } from './index.cjs';
 export { StrataError };
 
@@ -44,20 +44,8 @@ export interface BrowserInfo {
 /** A database whose engine runs in this thread (inside a worker, or worker: false). */
 export interface BrowserDatabase extends Database, BrowserInfo {}
 
-/** db.export() through the worker: chunks are read asynchronously, one message each. */
-export interface WorkerDatabaseImage extends AsyncIterableIterator<Uint8Array> {
-  /** The image's length in bytes, known once the first chunk was asked for. */
-  readonly total: number | undefined;
-  /** Bytes read so far. */
-  readonly done: number;
-  stream(): ReadableStream<Uint8Array>;
-  close(): Promise<void>;
-}
-
 /** The proxy open() returns on a page: the same API, but stats() is asynchronous and getSync throws. */
-export interface PageDatabase extends Omit<WorkerDatabase, 'export'>, BrowserInfo {
-  export(options?: ExportOptions): WorkerDatabaseImage;
-}
+export interface PageDatabase extends WorkerDatabase, BrowserInfo {}
 
 export interface BrowserImportOptions {
   backend?: BrowserBackend;
