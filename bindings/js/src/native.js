@@ -9,6 +9,19 @@ import { StrataError, invalid } from './errors.js';
 import { keyChecker, valueChecker } from './keys.js';
 
 const encoder = new TextEncoder();
+const Shared = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : null;
+
+// Every string written into wasm memory goes through here: UTF-8 encoded into `view` in place,
+// except where browsers refuse encodeInto on a SharedArrayBuffer (the pthreads build's memory):
+// there it is encoded to a copy first. Returns the bytes written.
+function encodeInto(s, view) {
+  if (Shared && view.buffer instanceof Shared) {
+    const bytes = encoder.encode(s);
+    view.set(bytes);
+    return bytes.length;
+  }
+  return encoder.encodeInto(s, view).written;
+}
 
 // Bytes a value needs at most once UTF-8 encoded.
 function maxLength(x) {
@@ -116,7 +129,7 @@ export class Native {
   putOne(x) {
     if (typeof x === 'string') {
       this.ensureIn(x.length * 3);
-      return encoder.encodeInto(x, this.inView).written;
+      return encodeInto(x, this.inView);
     }
     this.ensureIn(x.length);
     this.m.HEAPU8.set(x, this.inPtr);
@@ -134,7 +147,7 @@ export class Native {
     let pos = this.inPtr;
     for (const x of items) {
       let n;
-      if (typeof x === 'string') n = encoder.encodeInto(x, heap.subarray(pos, pos + x.length * 3)).written;
+      if (typeof x === 'string') n = encodeInto(x, heap.subarray(pos, pos + x.length * 3));
       else {
         heap.set(x, pos);
         n = x.length;
