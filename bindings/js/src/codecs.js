@@ -190,12 +190,21 @@ export function decodePage(heap, pos, count, want, emit) {
   }
 }
 
-// Every decode of wasm memory goes through here. TextDecoder refuses views of a
-// SharedArrayBuffer (the pthreads build's memory), so those are copied first; the
-// single-threaded build's memory is decoded in place.
+// Every decode of wasm memory goes through here. Browsers' TextDecoder refuses views of a
+// SharedArrayBuffer (the pthreads build's memory), so there those are copied first; the
+// single-threaded build's memory (and shared memory where the runtime takes it) is decoded in
+// place.
 const Shared = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : null;
+const sharedRefused = Shared !== null && (() => {
+  try {
+    decoder.decode(new Uint8Array(new Shared(1)));
+    return false;
+  } catch {
+    return true;
+  }
+})();
 function utf8(bytes) {
-  return decoder.decode(Shared && bytes.buffer instanceof Shared ? bytes.slice() : bytes);
+  return decoder.decode(sharedRefused && bytes.buffer instanceof Shared ? bytes.slice() : bytes);
 }
 
 export function decodeBytes(bytes, enc) {

@@ -9,13 +9,22 @@ import { StrataError, invalid } from './errors.js';
 import { keyChecker, valueChecker } from './keys.js';
 
 const encoder = new TextEncoder();
+// Browsers refuse encodeInto on a SharedArrayBuffer (the pthreads build's memory); Node takes it.
 const Shared = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : null;
+const sharedRefused = Shared !== null && (() => {
+  try {
+    encoder.encodeInto('', new Uint8Array(new Shared(1)));
+    return false;
+  } catch {
+    return true;
+  }
+})();
 
 // Every string written into wasm memory goes through here: UTF-8 encoded into `view` in place,
-// except where browsers refuse encodeInto on a SharedArrayBuffer (the pthreads build's memory):
-// there it is encoded to a copy first. Returns the bytes written.
+// except on shared memory where this runtime refuses that: there it is encoded to a copy first.
+// Returns the bytes written.
 function encodeInto(s, view) {
-  if (Shared && view.buffer instanceof Shared) {
+  if (sharedRefused && view.buffer instanceof Shared) {
     const bytes = encoder.encode(s);
     view.set(bytes);
     return bytes.length;
