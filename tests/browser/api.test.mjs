@@ -36,6 +36,18 @@ for (const backend of ['memory', 'opfs', 'idb']) {
   });
 }
 
+// The pthreads build's wasm memory is a SharedArrayBuffer, which TextDecoder refuses: every utf8
+// read of the cases (get, getMany, iterators, snapshots, the filter) runs on it here.
+for (const backend of ['memory', 'opfs']) {
+  test(`the API under the pthreads build (COOP/COEP), from a page and inside a worker (${backend})`, async () => {
+    const page = await s.page({ isolated: true });
+    report(await s.run(page, COI_FIXTURE, 'run', { backend, prefix: 'coi-page', expectBuild: 'mt' }));
+    const w = await s.worker(page);
+    report(await w.run(COI_FIXTURE, 'run', { backend, prefix: 'coi-worker', expectBuild: 'mt' }));
+    await page.close();
+  });
+}
+
 test('without COOP/COEP the single-threaded build runs; with them the pthreads build, in a page\'s worker and in a worker', async () => {
   const plain = await s.page();
   assert.deepEqual(await s.run(plain, FIXTURE, 'picks', { backend: 'memory' }), { backend: 'memory', build: 'st', isolated: false });

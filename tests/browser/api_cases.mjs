@@ -3,7 +3,7 @@
 // worker) and in a worker (the engine in that thread), for each backend. `strata` is the
 // package's browser entry as the caller imported it (a relative path, an import map, a bundle).
 // Returns { passed: [names], failed: [{ name, message }] }.
-export async function apiCases(strata, { backend, prefix = 'api', options = {} }) {
+export async function apiCases(strata, { backend, prefix = 'api', options = {}, expectBuild }) {
   const { open, StrataError } = strata;
   const passed = [];
   const failed = [];
@@ -208,6 +208,17 @@ export async function apiCases(strata, { backend, prefix = 'api', options = {} }
       await rejects(() => db.snapshot(), 'STRATA_NOT_OPEN', 'snapshot after close');
     },
   };
+
+  if (expectBuild) {
+    cases[`the cases ran on the ${expectBuild} build`] = async () => {
+      const db = await open(name(), opts());
+      try {
+        eq(db.build, expectBuild, 'db.build');
+      } finally {
+        await db.close();
+      }
+    };
+  }
 
   if (persistent) {
     cases['data survives close and reopen; listDatabases and deleteDatabase; an open database cannot be deleted'] = async () => {

@@ -179,10 +179,9 @@ test('example_web_runs_the_pthreads_build_when_served_with_coop_coep', { timeout
   assert.match(await page.textContent('#load-status'), /loaded 1,000 records/);
 });
 
-// Known failure of the package (not of the page): in the pthreads build wasm memory is a
-// SharedArrayBuffer and codecs.js decodes utf8 keys/values with TextDecoder straight from it,
-// which Chromium refuses ("The provided ArrayBufferView value must not be shared").
-test('example_web_searches_in_the_pthreads_build', { timeout: 30000, todo: 'codecs.js: TextDecoder on shared wasm memory (browser-package)' }, async (t) => {
+// In the pthreads build wasm memory is a SharedArrayBuffer, which TextDecoder refuses: every
+// utf8 read (the search's keys and values) proves codecs.js copies before decoding.
+test('example_web_searches_in_the_pthreads_build', { timeout: 30000 }, async (t) => {
   const page = await openIsolated(t);
   await page.click('#load');
   await page.waitForFunction(() => document.body.dataset.state === 'loaded', null, { timeout: 20000 });

@@ -76,7 +76,7 @@ function recordRequests(page) {
 test('the packed package holds the browser entry, its worker and both builds, and no install script', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
   for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(pkg.scripts?.[s], undefined, `no ${s} script`);
-  for (const f of [pkg.exports['.'].browser, pkg.exports['./level'].browser, pkg.exports['./engine'].browser, './bindings/js/src/browser_worker.js',
+  for (const f of [pkg.exports['.'].browser.default, pkg.exports['.'].browser.types, pkg.exports['.'].worker.types, pkg.exports['./level'].browser, pkg.exports['./engine'].browser, './bindings/js/src/browser_worker.js',
     './bindings/js/dist/st/strata.wasm', './bindings/js/dist/st/strata.mjs', './bindings/js/dist/mt/strata.wasm', './bindings/js/dist/mt/strata.mjs', './bindings/js/dist/mt/strata.worker.js']) {
     assert.ok(fs.existsSync(path.join(pkgDir, f)), `${f} is in the package`);
   }

@@ -42,17 +42,19 @@ function graph(entry) {
   return { files: [...seen.keys()], seen, bare: [...bare] };
 }
 
+// A condition's file: a path, or { types, default } where the condition has its own declarations.
+const fileOf = (c) => (typeof c === 'string' ? c : c?.default);
 const browserEntries = {
-  '.': pkg.exports['.'].browser,
-  './level': pkg.exports['./level'].browser,
-  './engine': pkg.exports['./engine'].browser,
+  '.': fileOf(pkg.exports['.'].browser),
+  './level': fileOf(pkg.exports['./level'].browser),
+  './engine': fileOf(pkg.exports['./engine'].browser),
   './worker': pkg.exports['./worker'],
 };
 
 test('the exports map sends browsers and workers to the browser entries and keeps Node\'s', () => {
   for (const key of ['.', './level', './engine']) {
-    assert.equal(pkg.exports[key].worker, pkg.exports[key].browser, `${key}: the worker condition is the browser entry`);
-    assert.match(pkg.exports[key].browser, /_browser\.js$/, `${key}: a browser entry`);
+    assert.equal(fileOf(pkg.exports[key].worker), fileOf(pkg.exports[key].browser), `${key}: the worker condition is the browser entry`);
+    assert.match(fileOf(pkg.exports[key].browser), /_browser\.js$/, `${key}: a browser entry`);
   }
   assert.deepEqual(pkg.exports['.'].node, { import: './bindings/js/src/index.js', require: './bindings/js/src/index.cjs' });
   assert.equal(pkg.exports['./level'].default, './bindings/js/src/level.js');

@@ -96,7 +96,10 @@ const BODY = `
   const w: WorkerDatabase = await open('./w', { worker: true });
   const ws: Stats = await w.stats();
   const wb: Uint8Array = await w.exportBytes();
-  void wb;
+  const wi: WorkerDatabaseImage = w.export({ chunkSize: 4096, onProgress });
+  for await (const chunk of wi) void chunk.byteLength;
+  const wt: number | undefined = wi.total;
+  void wb, wt;
   await w.close();
   const report: RepairReport = await repairDatabase('./x');
   const lines: string[] = report.log;
@@ -120,7 +123,7 @@ const BODY = `
   }
   void rec, v, vs, many, has, hasMany, n, sv, sh, page, first, wa, status, ws, lines, got, hm, ls, compactionChoices, oo, kl, vl, enc, e;
 `;
-const TYPES = 'Bytes, BatchOperation, ChainedBatch, CompactionFilter, CompactionOptions, CompactOptions, Database, DatabaseImage, DropRangeOptions, Encoding, Entry, ExportOptions, FilterVerdict, ImageSource, ImportOptions, IteratorOptions, KeyLike, LevelStats, OnProgress, OpenOptions, Progress, RangeOptions, RecoveryReport, RepairReport, Snapshot, Stats, StrataErrorCode, StrataIterator, ValueLike, WorkerDatabase';
+const TYPES = 'Bytes, BatchOperation, ChainedBatch, CompactionFilter, CompactionOptions, CompactOptions, Database, DatabaseImage, DropRangeOptions, Encoding, Entry, ExportOptions, FilterVerdict, ImageSource, ImportOptions, IteratorOptions, KeyLike, LevelStats, OnProgress, OpenOptions, Progress, RangeOptions, RecoveryReport, RepairReport, Snapshot, Stats, StrataErrorCode, StrataIterator, ValueLike, WorkerDatabase, WorkerDatabaseImage';
 
 const ESM = `
   import strata, { open, repairDatabase, importDatabase, StrataError, type ${TYPES.split(', ').join(', type ')} } from 'strata-lsm';

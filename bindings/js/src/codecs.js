@@ -190,10 +190,23 @@ export function decodePage(heap, pos, count, want, emit) {
   }
 }
 
-// Browsers refuse TextDecoder on a view of shared memory (the pthreads build's heap): such a
-// view is copied out first.
+// Every decode of wasm memory goes through here. Browsers' TextDecoder refuses views of a
+// SharedArrayBuffer (the pthreads build's memory), so there those are copied first; the
+// single-threaded build's memory (and shared memory where the runtime takes it) is decoded in
+// place.
+const Shared = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : null;
+const sharedRefused = Shared !== null && (() => {
+  try {
+    decoder.decode(new Uint8Array(new Shared(1)));
+    return false;
+  } catch {
+    return true;
+  }
+})();
+function utf8(bytes) {
+  return decoder.decode(sharedRefused && bytes.buffer instanceof Shared ? bytes.slice() : bytes);
+}
+
 export function decodeBytes(bytes, enc) {
-  if (enc !== 'utf8') return bytes.slice();
-  const shared = typeof SharedArrayBuffer === 'function' && bytes.buffer instanceof SharedArrayBuffer;
-  return decoder.decode(shared ? bytes.slice() : bytes);
+  return enc === 'utf8' ? utf8(bytes) : bytes.slice();
 }

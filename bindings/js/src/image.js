@@ -40,7 +40,7 @@ function reporter(onProgress) {
   };
 }
 
-function checkChunkSize(options) {
+export function checkChunkSize(options) {
   const size = options.chunkSize ?? DEFAULT_CHUNK;
   if (!Number.isInteger(size) || size < 1 || size > CHUNK_MAX) {
     throw invalid(`export: chunkSize must be a whole number of bytes in 1..${CHUNK_MAX}, not ${String(options.chunkSize)}`);
@@ -71,6 +71,11 @@ export class DatabaseImage {
   // Bytes read so far.
   get done() {
     return this.#done;
+  }
+
+  // { total, done }: what a proxy (worker_proxy.js) asks for once, as total is known here.
+  info() {
+    return { total: this.total, done: this.#done };
   }
 
   // The next chunk (a copy), or null once the image is complete.
@@ -173,7 +178,7 @@ function asBytes(x, what) {
 }
 
 // The chunks of `source`: bytes, an (async) iterable of bytes, or a ReadableStream.
-async function* chunksOf(source) {
+export async function* chunksOf(source) {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     yield asBytes(source, 'importDatabase: the image');
     return;
@@ -209,10 +214,14 @@ export async function importWith(native, where, source, options = {}) {
 }
 
 // The same on a native that stays loaded: a memory backend's database is opened afterwards on
-// the same native (openDatabase), since its files live in that instance only.
+// the same native (openDatabase), since its files live in that instance only. A browser storage
+// host's prepare() runs before each write (the OPFS pool grows, a failed IndexedDB commit is
+// retried) and its settle() before this resolves: the imported database is durable by then.
 export async function importInto(native, where, source, options = {}) {
   const progress = reporter(progressOf(options, 'importDatabase'));
   const m = native.m;
+  const host = native.host;
+  let ok = false;
   let cpath = 0;
   let handle = 0;
   try {
@@ -225,6 +234,8 @@ export async function importInto(native, where, source, options = {}) {
     for await (const chunk of chunksOf(source)) {
       for (let off = 0; off < chunk.length; off += piece) {
         const part = chunk.subarray(off, Math.min(chunk.length, off + piece));
+        const ready = host?.prepare?.();
+        if (ready) await ready;
         native.ensureIn(part.length);
         m.HEAPU8.set(part, native.inPtr);
         native.check(m._strata_js_import_write(handle, native.inPtr, part.length, native.words + 8), `importDatabase ${where}`);
@@ -236,9 +247,15 @@ export async function importInto(native, where, source, options = {}) {
     const h = handle;
     handle = 0;
     native.check(m._strata_js_import_finish(h), `importDatabase ${where}`);
+    const settled = host?.settle?.();
+    if (settled) await settled;
     progress.take(); // the callback's first error, now that the database is complete
+    ok = true;
   } finally {
     if (handle) m._strata_js_import_abort(handle);
+    // a failed import (aborted here, or by import_finish itself) removed what it had written:
+    // that removal is made durable too, before the caller can start another import
+    if (!ok) await host?.settle?.()?.catch(() => {});
     if (cpath) m._free(cpath);
   }
 }

@@ -313,10 +313,22 @@ export interface Database extends Reader {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** db.export() through a worker: chunks are read asynchronously, one message each (no read()). */
+export interface WorkerDatabaseImage extends AsyncIterableIterator<Uint8Array> {
+  /** The image's length in bytes, known once the first chunk was asked for. */
+  readonly total: number | undefined;
+  /** Bytes read so far. */
+  readonly done: number;
+  stream(): ReadableStream<Uint8Array>;
+  close(): Promise<void>;
+}
+
 /** The database behind open(location, { worker: true }): the same, but stats() is asynchronous,
- * and the image comes whole from exportBytes() (export() as chunks and onProgress do not cross). */
+ * export() is read asynchronously (onProgress runs on the caller's side), and exportBytes()
+ * takes no onProgress (functions do not cross). */
 export interface WorkerDatabase extends Omit<Database, 'stats' | 'getSync' | 'export' | 'exportBytes'> {
   stats(): Promise<Stats>;
+  export(options?: ExportOptions): WorkerDatabaseImage;
   exportBytes(options?: { chunkSize?: number }): Promise<Uint8Array>;
   /** Always throws STRATA_NOT_SUPPORTED: a worker answers asynchronously. */
   getSync(key: KeyLike, options?: DatabaseReadOptions): never;

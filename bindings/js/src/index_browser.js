@@ -14,13 +14,15 @@
 // between requests. No Node built-ins.
 import { BROWSER_BACKEND_NAMES, deleteStored, hostFor, listStored, resolveBackend } from './browser_backends.js';
 import { RECOVERY_MODES, openDatabase } from './database.js';
-import { StrataError, fromWire, invalid } from './errors.js';
+import { StrataError, fromWire, invalid, toWire } from './errors.js';
 import { engineConstants, loadModule } from './engine_browser.js';
+import { chunksOf, importWith } from './image.js';
 import { checkLocation, encodingOf } from './keys.js';
 import { Native } from './native.js';
 import { BROWSER_BACKENDS, checkOpenOptions } from './options.js';
 import { openShared, serveTabs } from './multi_tab.js';
 import { webLockName } from './web_lock.js';
+import { checkProgress } from './progress.js';
 import { connect } from './worker_proxy.js';
 import { readyMessage, serve } from './worker_serve.js';
 
@@ -223,9 +225,125 @@ export async function deleteDatabase(name, options = {}) {
   return deleteStored(name, options);
 }
 
+// What importDatabase() checks before anything starts, in the page and in the worker.
+function checkImport(name, image, options) {
+  checkName(name);
+  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+  if (image === null || image === undefined) throw invalid('importDatabase: the image is missing');
+  const shaped = image instanceof ArrayBuffer || ArrayBuffer.isView(image) || (typeof ReadableStream === 'function' && image instanceof ReadableStream)
+    || (typeof image === 'object' && (typeof image[Symbol.iterator] === 'function' || typeof image[Symbol.asyncIterator] === 'function'));
+  if (!shaped) throw invalid('importDatabase: the image must be a Uint8Array, an ArrayBuffer or an (async) iterable or ReadableStream of them');
+  if (options.backend !== undefined && !BROWSER_BACKENDS.includes(options.backend)) {
+    throw invalid(`backend must be one of ${BROWSER_BACKEND_NAMES}, not ${JSON.stringify(options.backend)}`);
+  }
+  if (options.backend === 'memory') throw invalid("importDatabase needs a stored backend ('auto', 'opfs' or 'idb'): a 'memory' database ends with its worker");
+  checkProgress(options.onProgress, 'importDatabase');
+}
+
+// Imports in this thread (a worker, or a page with worker: false): the database's Web Lock is
+// held meanwhile (STRATA_LOCKED while it is open anywhere) and every byte is durable (the host's
+// settle()) before this resolves.
+export async function importHere(name, image, options = {}) {
+  checkImport(name, image, options);
+  const backend = resolveBackend(options.backend ?? 'auto', inWorker);
+  const wasmUrl = wasmUrlOf(options.wasmUrl, 'st');
+  const host = await hostFor(backend, name, options);
+  let native;
+  try {
+    native = await Native.load({ host, memory: false, threads: false, wasmUrl, loadModule });
+  } catch (err) {
+    host.closeAll();
+    throw err;
+  }
+  await importWith(native, 'db', image, options); // the same folder name openHere uses
+  return backend;
+}
+
+// From a page: the package's worker imports, pulling the chunks one message at a time (each a
+// copy, transferred), so the page never holds more than a chunk of an iterable or stream.
+async function importFromPage(name, image, options) {
+  const { onProgress, ...rest } = options;
+  const chunks = chunksOf(image);
+  const url = workerUrlOf(options);
+  const w = new Worker(url, { type: 'module', name: `strata-lsm import ${name}` });
+  let sourceError = null;
+  try {
+    return await new Promise((resolve, reject) => {
+      w.addEventListener('error', (e) => {
+        e?.preventDefault?.();
+        reject(new StrataError('STRATA_NOT_SUPPORTED', `the database worker ${url.href} did not start${e?.message ? `: ${e.message}` : ''} (pass workerUrl where the app serves bindings/js/src/browser_worker.js)`));
+      }, { once: true });
+      w.addEventListener('message', async ({ data }) => {
+        if (data.progress) {
+          try { onProgress?.(data.progress); } catch { /* a throwing callback does not stop the import */ }
+        } else if (data.pull) {
+          try {
+            const { done, value } = await chunks.next();
+            if (done) w.postMessage({ end: true });
+            else {
+              const copy = value.slice(); // the caller's buffer stays theirs
+              w.postMessage({ chunk: copy }, [copy.buffer]);
+            }
+          } catch (err) {
+            sourceError = err;
+            w.postMessage({ fail: `the image source failed: ${err?.message ?? err}` });
+          }
+        } else if (data.imported) {
+          resolve();
+        } else {
+          reject(sourceError ?? fromWire(data.error));
+        }
+      });
+      w.postMessage({ import: { name, options: { ...crossing(rest), onProgress: onProgress !== undefined } } });
+    });
+  } finally {
+    w.terminate();
+    chunks.return?.().catch?.(() => {});
+  }
+}
+
+// importDatabase(name, image, { backend, onProgress, lockTimeoutMs, worker, workerUrl, wasmUrl })
+// creates database `name` (missing or empty on that backend) from an image that db.export() or
+// `strata export` wrote: a Uint8Array, an ArrayBuffer, or an (async) iterable or ReadableStream
+// of chunks. The engine verifies every byte: a damaged or truncated image is STRATA_CORRUPTION
+// and leaves nothing behind. Resolves once the database is durable.
+export async function importDatabase(name, image, options = {}) {
+  checkImport(name, image, options);
+  if (options.worker !== undefined && typeof options.worker !== 'boolean') throw invalid(`worker must be true or false, not ${JSON.stringify(options.worker)}`);
+  if (inWorker || options.worker === false) {
+    await importHere(name, image, options);
+    return;
+  }
+  await importFromPage(name, image, options);
+}
+
+// The worker side of importFromPage (browser_worker.js): `port` is the worker's own scope.
+export async function serveImport({ name, options }, port) {
+  const waiting = [];
+  port.addEventListener('message', (ev) => waiting.shift()?.(ev.data));
+  async function* pulled() {
+    for (;;) {
+      const msg = await new Promise((resolve) => {
+        waiting.push(resolve);
+        port.postMessage({ pull: true });
+      });
+      if (msg.end) return;
+      if (msg.fail) throw new StrataError('STRATA_INVALID_ARGUMENT', `importDatabase: ${msg.fail}`);
+      yield msg.chunk;
+    }
+  }
+  const onProgress = options.onProgress ? (p) => port.postMessage({ progress: p }) : undefined;
+  try {
+    await importHere(name, pulled(), { ...options, onProgress });
+    port.postMessage({ imported: true });
+  } catch (err) {
+    port.postMessage({ imported: false, error: toWire(err) });
+  }
+}
+
 // The names of the databases this origin stores (OPFS and IndexedDB), sorted, each once.
 export async function listDatabases() {
   return listStored();
 }
 
-export default { open, deleteDatabase, listDatabases, StrataError };
+export default { open, deleteDatabase, listDatabases, importDatabase, StrataError };

@@ -9,17 +9,27 @@ import { StrataError, invalid } from './errors.js';
 import { keyChecker, valueChecker } from './keys.js';
 
 const encoder = new TextEncoder();
+// Browsers refuse encodeInto on a SharedArrayBuffer (the pthreads build's memory); Node takes it.
+const Shared = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : null;
+const sharedRefused = Shared !== null && (() => {
+  try {
+    encoder.encodeInto('', new Uint8Array(new Shared(1)));
+    return false;
+  } catch {
+    return true;
+  }
+})();
 
-// Encodes string x into `view` (room for x.length * 3 bytes); returns the bytes written.
-// Browsers refuse encodeInto on a view of shared memory (the pthreads build's heap): there the
-// string is encoded apart and copied in.
-function encodeInto(x, view) {
-  if (typeof SharedArrayBuffer === 'function' && view.buffer instanceof SharedArrayBuffer) {
-    const bytes = encoder.encode(x);
+// Every string written into wasm memory goes through here: UTF-8 encoded into `view` in place,
+// except on shared memory where this runtime refuses that: there it is encoded to a copy first.
+// Returns the bytes written.
+function encodeInto(s, view) {
+  if (sharedRefused && view.buffer instanceof Shared) {
+    const bytes = encoder.encode(s);
     view.set(bytes);
     return bytes.length;
   }
-  return encoder.encodeInto(x, view).written;
+  return encoder.encodeInto(s, view).written;
 }
 
 // Bytes a value needs at most once UTF-8 encoded.

@@ -33,6 +33,7 @@ export const PROTOCOL = Object.freeze({
     compact: { send: 'call', result: 'none', progress: 0 }, // options.onProgress: reports relayed
     stats: { send: 'call', result: 'value' },
     exportBytes: { send: 'call', result: 'value' }, // the image as one Uint8Array (no onProgress: functions do not cross)
+    export: { send: 'open', makes: 'image', options: 0 }, // chunked; onProgress stays on the client (worker_proxy.js)
     snapshot: { send: 'open', makes: 'snapshot' },
     iterator: { send: 'open', makes: 'iterator', options: 0 },
     keys: { send: 'open', makes: 'iterator', options: 0 },
@@ -48,6 +49,11 @@ export const PROTOCOL = Object.freeze({
     keys: { send: 'open', makes: 'iterator', options: 0 },
     values: { send: 'open', makes: 'iterator', options: 0 },
     close: { send: 'post', closes: true },
+  }),
+  image: Object.freeze({
+    info: { send: 'call', result: 'value' }, // { total, done }
+    read: { send: 'call', result: 'value' }, // the next chunk (transferred), null at the end
+    close: { send: 'call', result: 'none', closes: true },
   }),
   iterator: Object.freeze({
     next: { send: 'call', result: 'value' },

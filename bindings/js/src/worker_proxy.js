@@ -12,6 +12,7 @@
 //   { post(msg), listen({ message(msg), error(err), exit() }), terminate() }.
 import { ChainedBatch } from './chained_batch.js';
 import { StrataError, abortError, checkSignal, fromWire, invalid, notOpen } from './errors.js';
+import { checkChunkSize } from './image.js';
 import { checkProgress } from './progress.js';
 import { PROTOCOL } from './worker_protocol.js';
 
@@ -254,6 +255,73 @@ class WorkerIterator extends WorkerHandle {
   }
 }
 
+// db.export() through the worker: the image is pinned in the worker when export() is called
+// (writes after it are not in it); `total` is known once the first chunk is asked for (an
+// info request posted right after the export, in order). Chunks cross one message each,
+// transferred; onProgress runs here, after each chunk, as in Node (a callback that throws does
+// not stop the export; its first error is rethrown once the image is complete).
+class WorkerImage extends WorkerHandle {
+  total = undefined;
+  done = 0;
+  _onProgress = undefined;
+  _progressError = null;
+  #info = null;
+
+  _start() {
+    this.#info = this.info().then((i) => { this.total = i.total; }, () => {});
+  }
+
+  async next() {
+    await this.#info;
+    const chunk = await this.read();
+    if (chunk === null) {
+      await this.close();
+      const err = this._progressError;
+      this._progressError = null;
+      if (err) throw err;
+      return { done: true, value: undefined };
+    }
+    this.done += chunk.length;
+    if (this._onProgress && !this._progressError) {
+      try {
+        this._onProgress({ bytesDone: this.done, bytesTotal: this.total });
+      } catch (err) {
+        this._progressError = err;
+      }
+    }
+    return { done: false, value: chunk };
+  }
+
+  async return() {
+    await this.close();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  // A ReadableStream of the chunks, pulled one message at a time.
+  stream() {
+    return new ReadableStream({
+      pull: async (controller) => {
+        try {
+          const { done, value } = await this.next();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (err) {
+          controller.error(err);
+        }
+      },
+      cancel: () => this.close(),
+    }, { highWaterMark: 0 });
+  }
+
+  async [asyncDispose]() {
+    await this.close();
+  }
+}
+
 class WorkerSnapshot extends WorkerHandle {
   _belongsTo(db) {
     return this._db === db;
@@ -317,6 +385,20 @@ class WorkerDatabase extends WorkerHandle {
     }
   }
 
+  // export(options): chunkSize crosses, onProgress stays here (WorkerImage).
+  export(options = {}) {
+    this._check('export');
+    if (options === null || typeof options !== 'object') throw invalid('export options must be an object');
+    const onProgress = checkProgress(options.onProgress, 'export');
+    checkChunkSize(options); // refused here, not at the first chunk
+    const id = this._ch.handle();
+    this._ch.post('db', 'export', [{ ...options, onProgress: undefined }], 'export', id);
+    const image = new WorkerImage(this._ch, id, this, 'image');
+    image._onProgress = onProgress;
+    image._start();
+    return image;
+  }
+
   // The worker answers asynchronously: there is nothing to read synchronously here.
   getSync() {
     throw new StrataError('STRATA_NOT_SUPPORTED', 'getSync needs an in-thread database (with worker: true every read is asynchronous; use get)');
@@ -340,7 +422,8 @@ class WorkerDatabase extends WorkerHandle {
   async [asyncDispose]() { await this.close(); }
 }
 
-const PROXIES = { db: WorkerDatabase, snapshot: WorkerSnapshot, iterator: WorkerIterator };
+const PROXIES = { db: WorkerDatabase, snapshot: WorkerSnapshot, iterator: WorkerIterator, image: WorkerImage };
+install(WorkerImage, 'image');
 install(WorkerIterator, 'iterator');
 for (const op of ['next', 'nextv', 'all']) {
   const call = WorkerIterator.prototype[op];

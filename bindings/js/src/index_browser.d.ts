@@ -1,0 +1,82 @@
+// Type declarations of strata-lsm's browser entry (index_browser.js) for pages (the `browser`
+// condition): open() from a page returns the proxy of a database whose engine runs in the
+// package's worker, unless worker: false runs it on the page's thread. Inside a worker (the
+// `worker` condition) index_worker.d.ts declares open() as in-thread. The shared shapes are the
+// Node entry's (index.d.cts).
+import type {
+  Database, ImageSource, OnProgress, OpenOptions, WorkerDatabase,
+} from './index.cjs';
+import { StrataError } from './index.cjs';
+
+export type {
+  Bytes, BatchOperation, ChainedBatch, CompactionFilter, CompactionOptions, CompactOptions, Database, DatabaseImage,
+  DatabaseReadOptions, DropRangeOptions, Encoding, Entry, ExportOptions, FilterVerdict, ImageSource, IteratorOptions,
+  KeyLike, LevelStats, OnProgress, OpenOptions, Progress, RangeOptions, ReadOptions, RecoveryReport, Snapshot, Stats,
+  StrataErrorCode, StrataIterator, ValueLike, WorkerDatabase, WorkerDatabaseImage, WriteOptions,
+} from './index.cjs';
+export { StrataError };
+
+/** Where a database is stored: 'auto' is OPFS where sync access handles exist (a dedicated
+ * worker), else IndexedDB; 'memory' ends with its worker or page. */
+export type BrowserBackend = 'auto' | 'opfs' | 'idb' | 'memory';
+/** The backend a database runs on ('auto' resolved). */
+export type StoredBackend = 'opfs' | 'idb' | 'memory';
+
+export interface BrowserOpenOptions extends Omit<OpenOptions, 'backend' | 'worker'> {
+  backend?: BrowserBackend;
+  /** From a page: false runs the engine on the page's thread (IndexedDB or memory; single-threaded build). */
+  worker?: boolean;
+  /** Where the app serves bindings/js/src/browser_worker.js (default: beside the package's modules). */
+  workerUrl?: string | URL;
+  /** Where the app serves the .wasm: one URL, or one per build. */
+  wasmUrl?: string | URL | { st?: string | URL; mt?: string | URL };
+  /** How long (ms, 0..60000) a Web Lock released late (a reloading tab) is retried before STRATA_LOCKED. */
+  lockTimeoutMs?: number;
+}
+
+/** What every browser database adds: its backend and build ('mt': the pthreads build, on
+ * cross-origin isolated pages). */
+export interface BrowserInfo {
+  readonly backend: StoredBackend;
+  readonly build: 'st' | 'mt';
+}
+
+/** A database whose engine runs in this thread (inside a worker, or worker: false). */
+export interface BrowserDatabase extends Database, BrowserInfo {}
+
+/** The proxy open() returns on a page: the same API, but stats() is asynchronous and getSync throws. */
+export interface PageDatabase extends WorkerDatabase, BrowserInfo {}
+
+export interface BrowserImportOptions {
+  backend?: BrowserBackend;
+  /** Called after each piece of the image was written: bytes taken, of the image's length. */
+  onProgress?: OnProgress;
+  worker?: boolean;
+  workerUrl?: string | URL;
+  wasmUrl?: string | URL | { st?: string | URL };
+  lockTimeoutMs?: number;
+}
+export interface DeleteOptions { lockTimeoutMs?: number }
+
+export function open(name: string, options: BrowserOpenOptions & { worker: false }): Promise<BrowserDatabase>;
+export function open(name: string, options?: BrowserOpenOptions): Promise<PageDatabase>;
+/** Creates database `name` (missing or empty on that backend) from an image; durable once it resolves.
+ * A damaged or truncated image is STRATA_CORRUPTION and leaves nothing behind. */
+export function importDatabase(name: string, image: ImageSource, options?: BrowserImportOptions): Promise<void>;
+/** Removes a closed database from every backend that has it; true when one had it. */
+export function deleteDatabase(name: string, options?: DeleteOptions): Promise<boolean>;
+/** The names of the databases this origin stores (OPFS and IndexedDB), sorted. */
+export function listDatabases(): Promise<string[]>;
+
+declare const _default: {
+  open: typeof open; importDatabase: typeof importDatabase; deleteDatabase: typeof deleteDatabase;
+  listDatabases: typeof listDatabases; StrataError: typeof StrataError;
+};
+export default _default;
+
+// Used by the package's own worker script (browser_worker.js), not by apps.
+/** @internal */ export function openHere(name: string, options?: BrowserOpenOptions): Promise<BrowserDatabase>;
+/** @internal */ export function importHere(name: string, image: ImageSource, options?: BrowserImportOptions): Promise<StoredBackend>;
+/** @internal */ export function serveImport(request: { name: string; options: object }, port: unknown): Promise<void>;
+/** @internal */ export function checkName(name: unknown, what?: string): string;
+
