@@ -32,6 +32,9 @@ export interface BrowserOpenOptions extends Omit<OpenOptions, 'backend' | 'worke
   wasmUrl?: string | URL | { st?: string | URL; mt?: string | URL };
   /** How long (ms, 0..60000) a Web Lock released late (a reloading tab) is retried before STRATA_LOCKED. */
   lockTimeoutMs?: number;
+  /** Share the database between tabs and workers: the Web Lock's holder serves the others, and a
+   * waiting one takes over when it goes away (not with backend 'memory'). */
+  multiTab?: boolean;
 }
 
 /** What every browser database adds: its backend and build ('mt': the pthreads build, on
