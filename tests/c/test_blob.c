@@ -762,27 +762,6 @@ static void repair_refuses_a_separated_database_and_changes_nothing(void) {
   CHECK_OK(strata_close(db));
 }
 
-static int sink_bytes(void *ctx, const void *data, size_t len) {
-  (void)data;
-  *(size_t *)ctx += len;
-  return 0;
-}
-
-/* The image format has no blob files yet: export refuses instead of writing an image without values. */
-static void export_refuses_a_separated_database(void) {
-  strata_db *db = NULL;
-  CHECK_OK(open_sep(&db));
-  CHECK_OK(put_gen(db, "a", 300, 1));
-  CHECK_OK(strata_flush(db));
-  size_t written = 0;
-  strata_status *st = strata_export_to(db, sink_bytes, &written);
-  CHECK(strata_status_code(st) == STRATA_NOT_SUPPORTED);
-  CHECK(strstr(strata_status_message(st), "key-value separated") != NULL);
-  strata_status_free(st);
-  CHECK(reads_gen(db, NULL, "a", 300, 1));
-  CHECK_OK(strata_close(db));
-}
-
 int main(void) {
   RUN(kv_separation_options_out_of_range_are_refused);
   harness_run_variant("reopening_with_the_other_mode_is_refused", "posix", setup_posix,
@@ -814,8 +793,6 @@ int main(void) {
                       every_byte_flip_of_a_blob_file_is_detected, teardown);
   harness_run_variant("repair_refuses_a_separated_database_and_changes_nothing", "posix", setup_posix,
                       repair_refuses_a_separated_database_and_changes_nothing, teardown);
-  harness_run_variant("export_refuses_a_separated_database", "posix", setup_posix, export_refuses_a_separated_database,
-                      teardown);
   harness_run_variant("a_missing_blob_file_fails_the_open", "posix", setup_posix, a_missing_blob_file_fails_the_open,
                       teardown);
   return harness_finish();
