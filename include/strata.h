@@ -171,8 +171,10 @@ strata_status *strata_options_set_table_target_size(strata_options *o, uint64_t 
  * oldest `age_cutoff` ((0, 1]; default 0.25) of the blob files has its live values copied to a
  * new file when compaction rewrites the tables pointing into it; a file with no live value left
  * is deleted once no snapshot or iterator reads it. A threshold of 0 turns separation off (the
- * other arguments are then ignored). The mode is fixed when the database is created: opening it
- * with the other mode is STRATA_INVALID_ARGUMENT.
+ * other arguments are then ignored). The mode is fixed when the database is created (its manifest
+ * records it): opening a database created without separation with a threshold set is
+ * STRATA_INVALID_ARGUMENT; opening a separated one without this option keeps it separated, with
+ * STRATA_DEFAULT_KV_THRESHOLD and the other arguments' defaults (so any reader opens it).
  */
 strata_status *strata_options_set_kv_separation(strata_options *o, uint32_t threshold, uint64_t file_target_size,
                                                 strata_compression compression, double staleness_threshold,

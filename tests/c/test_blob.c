@@ -125,26 +125,36 @@ static void kv_separation_options_out_of_range_are_refused(void) {
   strata_options_free(o);
 }
 
-static void reopening_with_the_other_mode_is_refused(void) {
+/* The mode is the database's: a separated database opened without the option stays separated
+ * (the default threshold: a new large value goes to a blob file, a small one stays inline). */
+static void a_separated_database_opened_without_the_option_stays_separated(void) {
   strata_db *db = NULL;
   CHECK_OK(open_sep(&db));
   CHECK_OK(put_gen(db, "k", 500, 1));
   CHECK_OK(strata_flush(db));
   CHECK_OK(strata_close(db));
   strata_options *plain = options(0, 0, 0, 0);
-  strata_status *st = strata_open(dir, plain, &db);
-  CHECK(strata_status_code(st) == STRATA_INVALID_ARGUMENT);
-  CHECK(strstr(strata_status_message(st), "key-value separation") != NULL);
-  strata_status_free(st);
-  /* with it, the data is all there */
+  CHECK_OK(strata_open(dir, plain, &db));
+  CHECK(reads_gen(db, NULL, "k", 500, 1));
+  strata_stats before = stats_of(db);
+  CHECK_EQ_U64(before.blob_files, 1);
+  CHECK_OK(put_gen(db, "big", STRATA_DEFAULT_KV_THRESHOLD + 10, 2));
+  CHECK_OK(put_gen(db, "small", 500, 2)); /* under the default threshold: inline */
+  CHECK_OK(strata_flush(db));
+  CHECK_EQ_U64(stats_of(db).blob_files, 2);
+  CHECK_OK(strata_close(db));
+  strata_options_free(plain);
   CHECK_OK(open_sep(&db));
   CHECK(reads_gen(db, NULL, "k", 500, 1));
+  CHECK(reads_gen(db, NULL, "big", STRATA_DEFAULT_KV_THRESHOLD + 10, 2));
+  CHECK(reads_gen(db, NULL, "small", 500, 2));
   CHECK_OK(strata_close(db));
-  /* and the other way round: a plain database refuses a separating open */
-  harness_close_fs(fs, dir);
-  fs = harness_open_fs(vfs_posix_new, "blob", &dir);
-  CHECK(fs != NULL);
-  EXPECT_OK(strata_options_set_vfs(plain, fs));
+}
+
+static void a_plain_database_refuses_a_separating_open(void) {
+  strata_db *db = NULL;
+  strata_options *plain = options(0, 0, 0, 0);
+  strata_status *st = NULL;
   CHECK_OK(strata_open(dir, plain, &db));
   CHECK_OK(put_gen(db, "k", 500, 1));
   CHECK_OK(strata_close(db));
@@ -764,8 +774,10 @@ static void repair_refuses_a_separated_database_and_changes_nothing(void) {
 
 int main(void) {
   RUN(kv_separation_options_out_of_range_are_refused);
-  harness_run_variant("reopening_with_the_other_mode_is_refused", "posix", setup_posix,
-                      reopening_with_the_other_mode_is_refused, teardown);
+  harness_run_variant("a_separated_database_opened_without_the_option_stays_separated", "posix", setup_posix,
+                      a_separated_database_opened_without_the_option_stays_separated, teardown);
+  harness_run_variant("a_plain_database_refuses_a_separating_open", "posix", setup_posix,
+                      a_plain_database_refuses_a_separating_open, teardown);
   harness_run_variant("values_under_at_and_over_the_threshold_read_back", "posix", setup_posix,
                       values_under_at_and_over_the_threshold_read_back, teardown);
   harness_run_variant("values_under_at_and_over_the_threshold_read_back", "memory", setup_memory,
