@@ -239,7 +239,12 @@ strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report 
  * to lost/. Tables whose key and seqno ranges overlap are merged, so the newest version of each
  * key wins in every read. A new manifest lists the result and sequence numbers continue above
  * the highest one found. Damaged manifest slots move to lost/. Files that are not the
- * database's are left alone.
+ * database's are left alone. A key-value separated database (its manifest says so, or it has a
+ * blobs/ folder) stays separated: every blob file is read whole and one that fails moves to
+ * lost/; a table holding handles into a missing or damaged blob file is rewritten with each such
+ * entry turned into a delete at its seqno (counted in blob_values_lost: the value is lost, and
+ * no older version of the key, nor a wrong value, takes its place) and the original moves to
+ * lost/; a verified blob file no kept table points into moves to lost/ too.
  *
  * `opts` may be NULL (options that are not a live handle are STRATA_INVALID_ARGUMENT); its vfs,
  * block size, bloom bits, compression, memtable size and table target size are used. The call
@@ -268,6 +273,14 @@ typedef struct strata_repair_report {
   uint32_t files_moved_to_lost;
   uint64_t entries;                /* entries (all versions) in the repaired database */
   uint64_t highest_seqno;          /* the highest seqno found; writes continue above it */
+  /* key-value separation: blob files in blobs/, each read whole */
+  uint32_t blob_files_found;
+  uint32_t blob_files_kept;         /* verified, and listed */
+  uint32_t blob_files_damaged;      /* failed verification: moved to lost/ */
+  uint32_t blob_files_obsolete;     /* not listed by an intact newest manifest: moved to lost/ */
+  uint32_t blob_files_unreferenced; /* verified, but no table that verified points into it: moved to lost/ */
+  uint32_t tables_rewritten;        /* held handles into missing or damaged blob files: rewritten, the original to lost/ */
+  uint64_t blob_values_lost;        /* those handles: each entry became a delete (never an older or wrong value) */
   char *log;                       /* one line per file acted on, NUL-terminated; NULL when none */
 } strata_repair_report;
 strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out);
