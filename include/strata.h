@@ -273,7 +273,9 @@ typedef struct strata_repair_report {
   uint32_t files_moved_to_lost;
   uint64_t entries;                /* entries (all versions) in the repaired database */
   uint64_t highest_seqno;          /* the highest seqno found; writes continue above it */
-  /* key-value separation: blob files in blobs/, each read whole */
+  char *log;                       /* one line per file acted on, NUL-terminated; NULL when none */
+  /* key-value separation (after `log`, so the layout before it stays as the WASI ABI pins it):
+   * blob files in blobs/, each read whole */
   uint32_t blob_files_found;
   uint32_t blob_files_kept;         /* verified, and listed */
   uint32_t blob_files_damaged;      /* failed verification: moved to lost/ */
@@ -281,7 +283,6 @@ typedef struct strata_repair_report {
   uint32_t blob_files_unreferenced; /* verified, but no table that verified points into it: moved to lost/ */
   uint32_t tables_rewritten;        /* held handles into missing or damaged blob files: rewritten, the original to lost/ */
   uint64_t blob_values_lost;        /* those handles: each entry became a delete (never an older or wrong value) */
-  char *log;                       /* one line per file acted on, NUL-terminated; NULL when none */
 } strata_repair_report;
 strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out);
 void strata_repair_report_clear(strata_repair_report *r);
