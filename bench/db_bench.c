@@ -52,15 +52,94 @@
  * Helpers: time, fatal errors, folders, RSS
  * ---------------------------------------------------------------------------------------------- */
 
+/* Phases stay functions of their own, so a profile can be limited to one
+ * (valgrind --tool=callgrind --toggle-collect=read_random). */
+#if defined(__GNUC__)
+#define PHASE static __attribute__((noinline))
+#else
+#define PHASE static
+#endif
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds of the whole process (every thread: the engines' background work counts), or -1.
+ * On a shared machine ops per CPU second varies far less than ops per wall second. */
+static double cpu_now(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return -1;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double phase_cpu0 = -1, phase_cpu1 = -1; /* CPU time at the start and end of the timed part */
+
+static double phase_start(void) {
+  phase_cpu0 = cpu_now();
+  phase_cpu1 = -1;
+  return now();
+}
+
+static double phase_end(double t0) {
+  double secs = now() - t0;
+  phase_cpu1 = cpu_now();
+  return secs;
+}
+
 static void die(const char *what, const char *msg) {
   fprintf(stderr, "db_bench: %s: %s\n", what, msg ? msg : "failed");
   exit(1);
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Per-operation latency: one clock read per operation, the gap to the previous read (so the
+ * loop's own work -- key and value generation -- is in it, as it is in ops/s). Sorted after the
+ * timed loop; the largest gap of a fill is its longest write stall.
+ */
+typedef struct lat {
+  uint32_t *ns; /* one per op, saturating at ~4.3 s */
+  uint32_t n, cap;
+  uint64_t last;
+} lat;
+
+static void lat_init(lat *l, uint32_t cap) {
+  l->ns = malloc((size_t)cap * sizeof *l->ns);
+  if (!l->ns) die("latency", "out of memory");
+  l->n = 0;
+  l->cap = cap;
+  l->last = now_ns();
+}
+
+static inline void lat_tick(lat *l) {
+  uint64_t t = now_ns(), d = t - l->last;
+  l->last = t;
+  if (l->n < l->cap) l->ns[l->n++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Appends ,"p50_us",... ,"max_us" to the current line and frees the samples. */
+static void lat_emit(lat *l) {
+  if (l->n) qsort(l->ns, l->n, sizeof *l->ns, cmp_u32);
+  static const struct { const char *name; double q; } qs[] = {{"p50_us", 0.5}, {"p99_us", 0.99}, {"p999_us", 0.999}};
+  for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+    uint32_t idx = l->n ? (uint32_t)((double)(l->n - 1) * qs[i].q) : 0;
+    printf(",\"%s\":%.3f", qs[i].name, l->n ? l->ns[idx] / 1000.0 : 0.0);
+  }
+  printf(",\"max_us\":%.1f", l->n ? l->ns[l->n - 1] / 1000.0 : 0.0);
+  free(l->ns);
+  l->ns = NULL;
 }
 
 /* Removes a folder tree (engines create sub-folders); missing is fine. */
@@ -380,7 +459,7 @@ static void rdb_iter_free(void *it) {
 
 static const peer_vt peer_rocksdb = {
     "rocksdb",
-    "rocksdb (WAL on, sync=false; LZ4, bloom 10 bits/key, 64 MiB LRU block cache, default 64 MiB "
+    "RocksDB 7.8.3 (-O2 -DNDEBUG, built from Debian source by scripts/peers.sh; WAL on, sync=false; LZ4, bloom 10 bits/key, 64 MiB LRU block cache, default 64 MiB "
     "write buffer; settle = flush + CompactRange)",
     rdb_open, rdb_close, rdb_put, rdb_batch_new, rdb_batch_put, rdb_batch_write, rdb_batch_free, rdb_get,
     rdb_settle, rdb_iter_new, rdb_iter_seek, rdb_iter_first, rdb_iter_valid, rdb_iter_next, rdb_iter_key,
@@ -492,7 +571,7 @@ static void ldb_iter_free(void *it) {
 
 static const peer_vt peer_leveldb = {
     "leveldb",
-    "leveldb (log on, sync=false; Snappy, bloom 10 bits/key, 64 MiB LRU block cache, default 4 MiB "
+    "LevelDB 1.23 (-O2 -DNDEBUG, built from Debian source by scripts/peers.sh; log on, sync=false; Snappy, bloom 10 bits/key, 64 MiB LRU block cache, default 4 MiB "
     "write buffer; settle = CompactRange)",
     ldb_open, ldb_close, ldb_put, ldb_batch_new, ldb_batch_put, ldb_batch_write, ldb_batch_free, ldb_get,
     ldb_settle, ldb_iter_new, ldb_iter_seek, ldb_iter_first, ldb_iter_valid, ldb_iter_next, ldb_iter_key,
@@ -537,6 +616,10 @@ static void emit_head(const run *r, const char *workload, double ops, double sec
     printf("%.1f", ops / secs);
   else
     printf("null");
+  if (workload[0] != '_' && phase_cpu0 >= 0 && phase_cpu1 >= phase_cpu0) {
+    printf(",\"cpu_secs\":%.6f", phase_cpu1 - phase_cpu0);
+    phase_cpu0 = phase_cpu1 = -1;
+  }
 }
 
 static void emit_end(void) {
@@ -566,27 +649,31 @@ static void phase_path(const run *r, const char *phase, char *out, size_t cap) {
   snprintf(out, cap, "%s/%s", r->dir, phase);
 }
 
-static void fill_seq(const run *r) {
+PHASE void fill_seq(const run *r) {
   char path[4096];
   phase_path(r, "fillseq", path, sizeof path);
   remove_tree(path);
   void *db = r->peer->open(path, &r->cfg);
   char key[WL_KEY_LEN];
   uint8_t *value = r->value;
-  double t0 = now();
+  lat l;
+  lat_init(&l, r->n);
+  double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     wl_key(key, i);
     wl_value_len(r->pool, i, r->vlen, value);
     r->peer->put(db, key, WL_KEY_LEN, value, r->vlen);
+    lat_tick(&l);
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   r->peer->close(db);
   remove_tree(path);
   emit_head(r, "fillseq", r->n, secs);
+  lat_emit(&l);
   emit_end();
 }
 
-static void fill_batch(const run *r) {
+PHASE void fill_batch(const run *r) {
   char path[4096];
   phase_path(r, "fillbatch", path, sizeof path);
   remove_tree(path);
@@ -594,7 +681,7 @@ static void fill_batch(const run *r) {
   void *b = r->peer->batch_new();
   char key[WL_KEY_LEN];
   uint8_t *value = r->value;
-  double t0 = now();
+  double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     uint32_t k = r->perm[i];
     wl_key(key, k);
@@ -602,7 +689,7 @@ static void fill_batch(const run *r) {
     r->peer->batch_put(b, key, WL_KEY_LEN, value, r->vlen);
     if ((i + 1) % BATCH_SIZE == 0 || i + 1 == r->n) r->peer->batch_write(db, b);
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   r->peer->batch_free(b);
   r->peer->close(db);
   remove_tree(path);
@@ -611,35 +698,39 @@ static void fill_batch(const run *r) {
 }
 
 /* fillrandom builds the database every later phase reads; it stays open for them. */
-static void *fill_random(run *r) {
+PHASE void *fill_random(run *r) {
   char path[4096];
   phase_path(r, "fillrandom", path, sizeof path);
   remove_tree(path);
   void *db = r->peer->open(path, &r->cfg);
   char key[WL_KEY_LEN];
   uint8_t *value = r->value;
+  lat l;
+  lat_init(&l, r->n);
   r->wchar0 = io_wchar();
-  double t0 = now();
+  double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     uint32_t k = r->perm[i];
     wl_key(key, k);
     wl_value_len(r->pool, k, r->vlen, value);
     r->peer->put(db, key, WL_KEY_LEN, value, r->vlen);
+    lat_tick(&l);
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   emit_head(r, "fillrandom", r->n, secs);
+  lat_emit(&l);
   emit_end();
   return db;
 }
 
-static void settle(run *r, void *db) {
+PHASE void settle(run *r, void *db) {
   char path[4096];
   phase_path(r, "fillrandom", path, sizeof path);
   long long alloc_before = 0, apparent_before = 0, alloc_after = 0, apparent_after = 0;
   disk_usage(path, &alloc_before, &apparent_before);
-  double t0 = now();
+  double t0 = phase_start();
   r->peer->settle(db);
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   disk_usage(path, &alloc_after, &apparent_after);
   long long wchar1 = io_wchar();
   emit_head(r, "settle", 0, secs);
@@ -656,12 +747,14 @@ static void settle(run *r, void *db) {
   emit_end();
 }
 
-static void read_random(const run *r, void *db) {
+PHASE void read_random(const run *r, void *db) {
   char key[WL_KEY_LEN];
   uint8_t *buf = r->buf;
   wl_rng rng = wl_rng_make(WL_SEED_READ);
   uint32_t hits = 0, bad_len = 0;
-  double t0 = now();
+  lat l;
+  lat_init(&l, r->n);
+  double t0 = phase_start();
   for (uint32_t i = 0; i < r->n; i++) {
     wl_key(key, wl_next(&rng) % r->n);
     long vl = r->peer->get(db, key, WL_KEY_LEN, buf, 2 * (size_t)r->vlen);
@@ -669,35 +762,37 @@ static void read_random(const run *r, void *db) {
       hits++;
       bad_len += vl != (long)r->vlen;
     }
+    lat_tick(&l);
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   emit_head(r, "readrandom", r->n, secs);
   printf(",\"hit_rate\":%.6f,\"bad_values\":%u", r->n ? (double)hits / r->n : 0.0, bad_len);
+  lat_emit(&l);
   emit_end();
 }
 
-static void read_missing(const run *r, void *db) {
+PHASE void read_missing(const run *r, void *db) {
   char key[WL_KEY_LEN];
   uint8_t *buf = r->buf;
   wl_rng rng = wl_rng_make(WL_SEED_MISS);
   uint32_t found = 0;
-  double t0 = now();
+  double t0 = phase_start();
   for (uint32_t i = 0; i < MISS_READS; i++) {
     wl_absent_key(key, wl_next(&rng) % r->n);
     found += r->peer->get(db, key, WL_KEY_LEN, buf, 2 * (size_t)r->vlen) >= 0;
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   emit_head(r, "readmissing", MISS_READS, secs);
   printf(",\"found\":%u", found);
   emit_end();
 }
 
-static void seek_random(const run *r, void *db) {
+PHASE void seek_random(const run *r, void *db) {
   char key[WL_KEY_LEN];
   wl_rng rng = wl_rng_make(WL_SEED_SEEK);
   uint64_t entries = 0, bytes = 0;
   uint32_t misplaced = 0;
-  double t0 = now();
+  double t0 = phase_start();
   for (uint32_t i = 0; i < SEEKS; i++) {
     wl_key(key, wl_next(&rng) % r->n);
     void *it = r->peer->iter_new(db);
@@ -716,18 +811,18 @@ static void seek_random(const run *r, void *db) {
     }
     r->peer->iter_free(it);
   }
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   emit_head(r, "seekrandom", SEEKS, secs);
   printf(",\"entries\":%llu,\"misplaced\":%u", (unsigned long long)entries, misplaced);
   emit_end();
   (void)bytes;
 }
 
-static void read_seq(const run *r, void *db) {
+PHASE void read_seq(const run *r, void *db) {
   uint64_t entries = 0, bytes = 0;
   uint32_t unordered = 0;
   char prev[WL_KEY_LEN] = {0};
-  double t0 = now();
+  double t0 = phase_start();
   void *it = r->peer->iter_new(db);
   for (r->peer->iter_first(it); r->peer->iter_valid(it); r->peer->iter_next(it)) {
     size_t kl, vl;
@@ -741,7 +836,7 @@ static void read_seq(const run *r, void *db) {
     entries++;
   }
   r->peer->iter_free(it);
-  double secs = now() - t0;
+  double secs = phase_end(t0);
   emit_head(r, "readseq", (double)entries, secs);
   printf(",\"entries\":%llu,\"unordered\":%u", (unsigned long long)entries, unordered);
   emit_end();
@@ -751,6 +846,17 @@ static void read_seq(const run *r, void *db) {
 /* ------------------------------------------------------------------------------------------------
  * main
  * ---------------------------------------------------------------------------------------------- */
+
+/* --phases a,b,...: the phases to run (fillrandom and settle also run for any read phase: the
+ * reads need their database); NULL runs every phase. */
+static int phase_on(const char *phases, const char *name) {
+  if (!phases) return 1;
+  size_t n = strlen(name);
+  for (const char *p = phases; (p = strstr(p, name)) != NULL; p += n) {
+    if ((p == phases || p[-1] == ',') && (p[n] == ',' || p[n] == 0)) return 1;
+  }
+  return 0;
+}
 
 static const peer_vt *find_peer(const char *name) {
   if (strcmp(name, "strata") == 0 || strcmp(name, peer_strata.name) == 0) return &peer_strata;
@@ -777,6 +883,7 @@ static void usage(void) {
           "|leveldb"
 #endif
           " [--n N] [--rep R] [--dir D] [--values BYTES] [--memtable BYTES] [--keep]\n"
+          "       [--phases fillseq,fillbatch,readrandom,...]\n"
           "       db_bench --self-test      (prints and checks the generator's check values)\n");
   exit(2);
 }
@@ -784,6 +891,7 @@ static void usage(void) {
 int main(int argc, char **argv) {
   run r = {NULL, 0, 1000000, "db_bench_data", NULL, NULL, WL_VALUE_LEN, {0}, NULL, NULL, -1};
   int keep = 0;
+  const char *phases = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--self-test") == 0) return wl_self_test(stdout) ? 1 : 0;
@@ -802,6 +910,8 @@ int main(int argc, char **argv) {
       r.n = (uint32_t)strtoul(argv[++i], NULL, 10);
     } else if (strcmp(a, "--rep") == 0) {
       r.rep = atoi(argv[++i]);
+    } else if (strcmp(a, "--phases") == 0) {
+      phases = argv[++i];
     } else if (strcmp(a, "--dir") == 0) {
       r.dir = argv[++i];
     } else if (strcmp(a, "--values") == 0) {
@@ -837,15 +947,19 @@ int main(int argc, char **argv) {
   emit_end();
 
   double t0 = now();
-  fill_seq(&r);
-  fill_batch(&r);
-  void *db = fill_random(&r);
-  settle(&r, db);
-  read_random(&r, db);
-  read_missing(&r, db);
-  seek_random(&r, db);
-  read_seq(&r, db);
-  r.peer->close(db);
+  if (phase_on(phases, "fillseq")) fill_seq(&r);
+  if (phase_on(phases, "fillbatch")) fill_batch(&r);
+  int reads = phase_on(phases, "readrandom") || phase_on(phases, "readmissing") || phase_on(phases, "seekrandom") ||
+              phase_on(phases, "readseq");
+  if (reads || phase_on(phases, "fillrandom")) {
+    void *db = fill_random(&r);
+    settle(&r, db);
+    if (phase_on(phases, "readrandom")) read_random(&r, db);
+    if (phase_on(phases, "readmissing")) read_missing(&r, db);
+    if (phase_on(phases, "seekrandom")) seek_random(&r, db);
+    if (phase_on(phases, "readseq")) read_seq(&r, db);
+    r.peer->close(db);
+  }
   char path[4096];
   phase_path(&r, "fillrandom", path, sizeof path);
   if (!keep) {
