@@ -438,7 +438,9 @@ static strata_status *write_stream(repair *r, kv_iterator *it, table_info ***out
 static void remove_tables(repair *r, table_info **tables, size_t n);
 
 /* The tables holding handles that do not resolve are written again with those entries as
- * tombstones (write_stream), and the originals move to lost/ (the handles are still in them). */
+ * tombstones (write_stream); the originals move to lost/ (the handles are still in them) once the
+ * manifest that no longer lists them is durable, so a failure before it loses none of their
+ * entries, and a rerun rewrites them again. */
 static strata_status *rewrite_dangling(repair *r) {
   strata_status *st = NULL;
   for (size_t i = 0; i < r->rewrite_count && !st; i++) {
@@ -462,11 +464,7 @@ static strata_status *rewrite_dangling(repair *r) {
         table_info_unref(out[k]);
       }
     free(out);
-    if (!st) {
-      r->report->tables_rewritten++;
-      st = keep_in_lost(r, path, DB_LOST_KIND_TABLE,
-                        "it points into missing or damaged blob files: rewritten with those values as deletes");
-    }
+    if (!st) r->report->tables_rewritten++;
     free(path);
   }
   return st;
@@ -1004,6 +1002,13 @@ static strata_status *run_repair(repair *r) {
     free(path);
   }
   free(listed_blobs);
+  for (size_t i = 0; i < r->rewrite_count && !st; i++) {
+    char *path = table_path(r, r->rewrite[i]);
+    st = !path ? status_no_memory()
+               : keep_in_lost(r, path, DB_LOST_KIND_TABLE,
+                              "it points into missing or damaged blob files: rewritten with those values as deletes");
+    free(path);
+  }
   int removed = 0;
   for (size_t i = 0; i < r->count && !st; i++)
     if (r->groups[r->tables[i].group].members > 1) {
