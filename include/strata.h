@@ -171,8 +171,10 @@ strata_status *strata_options_set_table_target_size(strata_options *o, uint64_t 
  * oldest `age_cutoff` ((0, 1]; default 0.25) of the blob files has its live values copied to a
  * new file when compaction rewrites the tables pointing into it; a file with no live value left
  * is deleted once no snapshot or iterator reads it. A threshold of 0 turns separation off (the
- * other arguments are then ignored). The mode is fixed when the database is created: opening it
- * with the other mode is STRATA_INVALID_ARGUMENT.
+ * other arguments are then ignored). The mode is fixed when the database is created (its manifest
+ * records it): opening a database created without separation with a threshold set is
+ * STRATA_INVALID_ARGUMENT; opening a separated one without this option keeps it separated, with
+ * STRATA_DEFAULT_KV_THRESHOLD and the other arguments' defaults (so any reader opens it).
  */
 strata_status *strata_options_set_kv_separation(strata_options *o, uint32_t threshold, uint64_t file_target_size,
                                                 strata_compression compression, double staleness_threshold,
@@ -237,7 +239,12 @@ strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report 
  * to lost/. Tables whose key and seqno ranges overlap are merged, so the newest version of each
  * key wins in every read. A new manifest lists the result and sequence numbers continue above
  * the highest one found. Damaged manifest slots move to lost/. Files that are not the
- * database's are left alone.
+ * database's are left alone. A key-value separated database (its manifest says so, or it has a
+ * blobs/ folder) stays separated: every blob file is read whole and one that fails moves to
+ * lost/; a table holding handles into a missing or damaged blob file is rewritten with each such
+ * entry turned into a delete at its seqno (counted in blob_values_lost: the value is lost, and
+ * no older version of the key, nor a wrong value, takes its place) and the original moves to
+ * lost/; a verified blob file no kept table points into moves to lost/ too.
  *
  * `opts` may be NULL (options that are not a live handle are STRATA_INVALID_ARGUMENT); its vfs,
  * block size, bloom bits, compression, memtable size and table target size are used. The call
@@ -267,6 +274,15 @@ typedef struct strata_repair_report {
   uint64_t entries;                /* entries (all versions) in the repaired database */
   uint64_t highest_seqno;          /* the highest seqno found; writes continue above it */
   char *log;                       /* one line per file acted on, NUL-terminated; NULL when none */
+  /* key-value separation (after `log`, so the layout before it stays as the WASI ABI pins it):
+   * blob files in blobs/, each read whole */
+  uint32_t blob_files_found;
+  uint32_t blob_files_kept;         /* verified, and listed */
+  uint32_t blob_files_damaged;      /* failed verification: moved to lost/ */
+  uint32_t blob_files_obsolete;     /* not listed by an intact newest manifest: moved to lost/ */
+  uint32_t blob_files_unreferenced; /* verified, but no table that verified points into it: moved to lost/ */
+  uint32_t tables_rewritten;        /* held handles into missing or damaged blob files: rewritten, the original to lost/ */
+  uint64_t blob_values_lost;        /* those handles: each entry became a delete (never an older or wrong value) */
 } strata_repair_report;
 strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out);
 void strata_repair_report_clear(strata_repair_report *r);

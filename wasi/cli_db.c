@@ -331,6 +331,12 @@ int cli_run_repair(const cli_args *a) {
   printf("manifest slots damaged %s, files moved to lost/ %s\nentries %s, highest seqno %s\n",
          cli_num(r.manifest_slots_damaged, n[0]), cli_num(r.files_moved_to_lost, n[1]), cli_num(r.entries, n[2]),
          cli_num(r.highest_seqno, n[3]));
+  if (r.blob_files_found || r.tables_rewritten)
+    printf("blob files: %s found, %s kept, %s damaged, %s obsolete, %s unreferenced (moved to lost/); %s tables "
+           "rewritten, %s values lost (now deletes)\n",
+           cli_num(r.blob_files_found, n[0]), cli_num(r.blob_files_kept, n[1]), cli_num(r.blob_files_damaged, n[2]),
+           cli_num(r.blob_files_obsolete, n[3]), cli_num(r.blob_files_unreferenced, n[4]),
+           cli_num(r.tables_rewritten, n[5]), cli_num(r.blob_values_lost, n[6]));
   strata_repair_report_clear(&r);
   return 0;
 }

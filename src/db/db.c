@@ -242,6 +242,7 @@ static strata_status *open_locked(strata_db *db) {
   to.table_target_size = db->opts.compaction.table_target_size;
   if (db->opts.compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
   to.blob.threshold = db->opts.kv_threshold;
+  to.blob.adopted_threshold = STRATA_DEFAULT_KV_THRESHOLD; /* a separated database opened without the option */
   to.blob.file_target_size = db->opts.blob_file_target_size;
   to.blob.compression = db->opts.blob_compression == STRATA_COMPRESSION_LZ4 ? COMPRESSION_LZ4 : COMPRESSION_NONE;
   to.blob.staleness_threshold = db->opts.blob_staleness;

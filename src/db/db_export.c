@@ -6,9 +6,10 @@
  * number and length, the next seqno, and -- with the scheduler's journal lock, so no flush
  * removes a journal in between -- the tree's state (version and counters) with a pin on every
  * journal from its journal_min. That is the state a crash at that moment would leave: the
- * manifest of that version, its tables (the version's reference keeps their files until the
- * export ends, whatever compaction retires), and the journals journal_min .. active holding
- * every write since, the active one cut at the pinned length. The lock is released at once;
+ * manifest of that version, its tables and blob files (the version's reference keeps their
+ * files until the export ends, whatever compaction or blob garbage collection retires), and the
+ * journals journal_min .. active holding every write since, the active one cut at the pinned
+ * length. The lock is released at once;
  * the files are read afterwards. The manifest in the image is written fresh from the pinned
  * state, as epoch 1, since the one on disk may already be newer.
  */
@@ -56,7 +57,8 @@ static int compare_u64(const void *a, const void *b) {
 
 static int compare_files(const void *a, const void *b) {
   const export_file *x = a, *y = b;
-  if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+  int rx = image_kind_rank(x->kind), ry = image_kind_rank(y->kind);
+  if (rx != ry) return rx < ry ? -1 : 1;
   return compare_u64(&x->number, &y->number);
 }
 
@@ -98,16 +100,12 @@ static strata_status *list_journals(strata_export *e, uint64_t active, uint64_t 
 
 static strata_status *build_file_list(strata_export *e, uint64_t active, uint64_t active_len) {
   const version *v = e->state.version;
-  /* the image format has no blob files yet: refused rather than exported without its values */
-  if (v->kv_separated)
-    return status_new(STRATA_NOT_SUPPORTED, "export: images of key-value separated databases (blob files) are not "
-                                            "supported yet");
-  size_t tables = version_table_count(v);
+  size_t tables = version_table_count(v) + v->blob_count; /* every immutable file */
   size_t journals = 0;
   /* a bound on the journals: journal_min .. active */
   uint64_t span = active >= e->state.journal_min ? active - e->state.journal_min + 1 : 0;
   if (span > IMAGE_FILES_MAX || tables + span + 1 > IMAGE_FILES_MAX)
-    return status_new(STRATA_NOT_SUPPORTED, "export: %zu tables and %llu journals exceed the image's %u files",
+    return status_new(STRATA_NOT_SUPPORTED, "export: %zu tables and blob files and %llu journals exceed the image's %u files",
                       tables, (unsigned long long)span, IMAGE_FILES_MAX);
   e->files = calloc(tables + (size_t)span + 1, sizeof *e->files);
   if (!e->files) return status_no_memory();
@@ -117,7 +115,9 @@ static strata_status *build_file_list(strata_export *e, uint64_t active, uint64_
         const table_info *t = v->levels[l].runs[r].tables[i];
         e->files[e->count++] = (export_file){DB_FILE_TABLE, t->id, t->file_size};
       }
-  if (v->blob_count) return status_new(STRATA_NOT_SUPPORTED, "export: blob files are not part of an image");
+  /* the blob files the version lists: its reference keeps them on disk until the export ends */
+  for (size_t i = 0; i < v->blob_count; i++)
+    e->files[e->count++] = (export_file){DB_FILE_BLOB, v->blobs[i].file->id, v->blobs[i].file->file_size};
   STATUS_TRY(list_journals(e, active, active_len, &journals));
   /* the manifest, as the first epoch: a database opened from the image has no older slot */
   STATUS_TRY(manifest_encode_slot(&e->state, 1, &e->manifest));

@@ -2,10 +2,11 @@
  * db_import.c -- a database created from an image (the layout: image/image_format.h).
  *
  * The folder must be missing (it is created) or empty; its lock is held throughout, so no open
- * sees it half-written. The image reader checks each part as it arrives; tables and journals are
- * written as their bytes come (each file verified against its checksum at its end), the manifest
- * is kept in memory and written last, once the trailer verified the whole image and the manifest
- * was checked against the files (it lists exactly the image's tables, with their sizes; no
+ * sees it half-written. The image reader checks each part as it arrives; tables, blob files and
+ * journals are written as their bytes come (each file verified against its checksum at its end,
+ * a blob file also read back whole as blob_file_verify reads it), the manifest is kept in memory
+ * and written last, once the trailer verified the whole image and the manifest was checked
+ * against the files (it lists exactly the image's tables and blob files, with their sizes; no
  * journal lies below its journal_min; its slot is its epoch's): until then the folder holds no
  * manifest and is not a database. Any failure removes what the import made --
  * the folder, if it created it, or everything in it otherwise -- so nothing is left behind.
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../blob/blob_file.h"
 #include "../image/image_format.h"
 #include "../util/db_files.h"
 #include "../version/manifest.h"
@@ -33,6 +35,7 @@ struct strata_importer {
   vfs_file *file; /* the table or journal being written */
   char *file_path;
   int is_manifest;
+  int made_blobs; /* blobs/ was created (at the first blob file) */
   buffer manifest;
   char manifest_name[DB_FILE_NAME_MAX + 1];
   uint64_t manifest_slot;
@@ -41,6 +44,8 @@ struct strata_importer {
   size_t file_count, file_cap;
   strata_status *error; /* the first failure: finish reports it */
 };
+
+static strata_status *make_dir(strata_importer *im, const char *name);
 
 /* --- the reader's callbacks -------------------------------------------------------------- */
 
@@ -68,6 +73,10 @@ static strata_status *on_file_begin(void *ctx, const image_entry *e) {
     im->file_cap = cap;
   }
   im->files[im->file_count++] = *e;
+  if (e->kind == DB_FILE_BLOB && !im->made_blobs) { /* only a separated database has the folder */
+    STATUS_TRY(make_dir(im, DB_DIR_BLOBS));
+    im->made_blobs = 1;
+  }
   im->file_path = vfs_path_join(im->path, e->name);
   if (!im->file_path) return status_no_memory();
   strata_status *st = vfs_open(im->fs, im->file_path, VFS_OPEN_WRITE | VFS_OPEN_CREATE | VFS_OPEN_EXCLUSIVE, &im->file);
@@ -82,7 +91,6 @@ static strata_status *on_file_data(void *ctx, const void *data, size_t len) {
 }
 
 static strata_status *on_file_end(void *ctx, const image_entry *e) {
-  (void)e;
   strata_importer *im = ctx;
   if (im->is_manifest) return NULL;
   strata_status *st = vfs_file_sync(im->file);
@@ -91,6 +99,11 @@ static strata_status *on_file_end(void *ctx, const image_entry *e) {
   if (!st) st = cst;
   else strata_status_free(cst);
   if (st) st = status_wrap(st, "import: writing %s", im->file_path);
+  /* a blob file is read back whole (trailer, every record, its id) before anything points into it */
+  if (!st && e->kind == DB_FILE_BLOB) {
+    st = blob_file_verify(im->fs, im->file_path, e->number, NULL);
+    if (st) st = status_wrap(st, "database image: %s", e->name);
+  }
   free(im->file_path);
   im->file_path = NULL;
   return st;
@@ -98,14 +111,17 @@ static strata_status *on_file_end(void *ctx, const image_entry *e) {
 
 static const image_reader_callbacks import_callbacks = {on_header, on_file_begin, on_file_data, on_file_end};
 
-/* The tables and journals in the image, tables first, each kind ascending (the reader's order). */
-static const image_entry *find_table(const strata_importer *im, uint64_t id) {
+/* The tables, blob files and journals in the image, in the reader's order (image_kind_rank, then
+ * ascending): a binary search by (rank, number). */
+static const image_entry *find_file(const strata_importer *im, db_file_kind kind, uint64_t id) {
+  int rank = image_kind_rank(kind);
   size_t lo = 0, hi = im->file_count;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     const image_entry *e = &im->files[mid];
-    if (e->kind == DB_FILE_TABLE && e->number == id) return e;
-    if (e->kind == DB_FILE_TABLE && e->number < id) lo = mid + 1;
+    int r = image_kind_rank(e->kind);
+    if (r == rank && e->number == id) return e;
+    if (r < rank || (r == rank && e->number < id)) lo = mid + 1;
     else hi = mid;
   }
   return NULL;
@@ -132,7 +148,7 @@ static strata_status *check_manifest(strata_importer *im) {
     for (size_t r = 0; r < v->levels[l].run_count && !st; r++)
       for (size_t i = 0; i < v->levels[l].runs[r].count && !st; i++) {
         const table_info *t = v->levels[l].runs[r].tables[i];
-        const image_entry *e = find_table(im, t->id);
+        const image_entry *e = find_file(im, DB_FILE_TABLE, t->id);
         listed++;
         if (!e)
           st = status_new(STRATA_CORRUPTION, "%s lists table %llu, which the image does not hold", what,
@@ -141,16 +157,28 @@ static strata_status *check_manifest(strata_importer *im) {
           st = status_new(STRATA_CORRUPTION, "%s records %llu bytes for table %llu; the image holds %llu", what,
                           (unsigned long long)t->file_size, (unsigned long long)t->id, (unsigned long long)e->length);
       }
-  size_t tables = 0;
+  for (size_t i = 0; i < v->blob_count && !st; i++) {
+    const blob_meta *b = v->blobs[i].file;
+    const image_entry *e = find_file(im, DB_FILE_BLOB, b->id);
+    if (!e)
+      st = status_new(STRATA_CORRUPTION, "%s lists blob file %llu, which the image does not hold", what,
+                      (unsigned long long)b->id);
+    else if (e->length != b->file_size)
+      st = status_new(STRATA_CORRUPTION, "%s records %llu bytes for blob file %llu; the image holds %llu", what,
+                      (unsigned long long)b->file_size, (unsigned long long)b->id, (unsigned long long)e->length);
+  }
+  size_t tables = 0, blobs = 0;
   for (size_t i = 0; i < im->file_count && !st; i++) {
     const image_entry *e = &im->files[i];
     if (e->kind == DB_FILE_TABLE) tables++;
+    else if (e->kind == DB_FILE_BLOB) blobs++;
     else if (e->number < m.journal_min)
       st = status_new(STRATA_CORRUPTION, "database image: %s is below %s's journal_min %llu", e->name,
                       im->manifest_name, (unsigned long long)m.journal_min);
   }
-  if (!st && v->blob_count)
-    st = status_new(STRATA_CORRUPTION, "%s lists blob files, which an image does not hold", what);
+  if (!st && blobs != v->blob_count)
+    st = status_new(STRATA_CORRUPTION, "database image: %zu blob files, of which %s lists %zu", blobs,
+                    im->manifest_name, v->blob_count);
   if (!st && tables != listed)
     st = status_new(STRATA_CORRUPTION, "database image: %zu tables, of which %s lists %zu", tables,
                     im->manifest_name, listed);
@@ -209,6 +237,7 @@ static strata_status *import_fail(strata_importer *im, strata_status *st) {
     clean = vfs_remove_tree(im->fs, im->path);
   } else {
     clean = remove_in(im, DB_DIR_TABLES, 1);
+    if (!clean) clean = remove_in(im, DB_DIR_BLOBS, 1);
     if (!clean) clean = remove_in(im, DB_DIR_JOURNAL, 1);
     for (unsigned s = 0; s < DB_MANIFEST_SLOTS && !clean; s++) clean = remove_in(im, db_files_manifest_slot(s), 0);
     if (!clean && im->had_lock) clean = remove_in(im, DB_FILE_LOCK, 0); /* a backend's release may leave it */
@@ -315,6 +344,7 @@ uint64_t strata_importer_total(const strata_importer *im) {
 /* The trailer verified: the manifest, then every folder entry made durable. */
 static strata_status *write_manifest(strata_importer *im) {
   STATUS_TRY(sync_dir(im, DB_DIR_TABLES));
+  if (im->made_blobs) STATUS_TRY(sync_dir(im, DB_DIR_BLOBS));
   STATUS_TRY(sync_dir(im, DB_DIR_JOURNAL));
   char *p = vfs_path_join(im->path, im->manifest_name);
   if (!p) return status_no_memory();

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../blob/blob_file.h"
+#include "../blob/blob_handle.h"
 #include "../journal/journal_files.h"
 #include "../journal/journal_salvage.h"
 #include "../memtable/memtable.h"
@@ -58,9 +60,27 @@ typedef struct repair_group {
   size_t run_count;
 } repair_group;
 
+/* A blob file that verified (key-value separation): its descriptor and a reader for the handles. */
+typedef struct repair_blob {
+  blob_meta *meta; /* one reference */
+  blob_file_reader *reader;
+} repair_blob;
+
+/* A table's references into blob files, gathered while its entries are read or written. */
+typedef struct blob_refs {
+  table_blob_ref *refs;
+  size_t count, cap;
+} blob_refs;
+
 typedef struct repair {
   vfs *fs;
-  char *dir, *tables_dir, *journal_dir;
+  char *dir, *tables_dir, *journal_dir, *blobs_dir;
+  int separated;     /* key-value separated: the manifest says so, or there is a blobs/ folder */
+  repair_blob *blobs; /* sorted by id */
+  size_t blob_count;
+  uint64_t *rewrite; /* tables whose handles point into missing or damaged blob files */
+  size_t rewrite_count;
+  buffer value;      /* a blob value read to check a handle */
   table_writer_options wo;
   uint64_t table_target_size;
   uint64_t memtable_size;
@@ -128,8 +148,67 @@ static strata_status *push_table(repair *r, table_info *ti, int written) {
 
 /* --- 1. verifying tables ------------------------------------------------------------------ */
 
-/* Reads every entry and holds it against the metadata; any disagreement is corruption. */
-static strata_status *check_entries(table_reader *tr, const char *path) {
+/* --- blob files and handles ----------------------------------------------------------------- */
+
+static const repair_blob *find_blob(const repair *r, uint64_t id) {
+  size_t lo = 0, hi = r->blob_count;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (r->blobs[mid].meta->id == id) return &r->blobs[mid];
+    if (r->blobs[mid].meta->id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return NULL;
+}
+
+static strata_status *count_ref(blob_refs *l, const blob_handle *h) {
+  size_t i = 0;
+  while (i < l->count && l->refs[i].blob_id < h->blob_id) i++;
+  if (i == l->count || l->refs[i].blob_id != h->blob_id) {
+    if (l->count == l->cap) {
+      size_t cap = l->cap ? l->cap * 2 : 4;
+      table_blob_ref *grown = realloc(l->refs, cap * sizeof *grown);
+      if (!grown) return status_no_memory();
+      l->refs = grown;
+      l->cap = cap;
+    }
+    memmove(&l->refs[i + 1], &l->refs[i], (l->count - i) * sizeof *l->refs);
+    l->refs[i] = (table_blob_ref){h->blob_id, 0, 0};
+    l->count++;
+  }
+  l->refs[i].count++;
+  l->refs[i].bytes += h->size;
+  return NULL;
+}
+
+/*
+ * A table entry's value handle: *resolves = 1 (and the reference counted into refs) when it
+ * points into a blob file that verified and the record there holds this key; 0 when the blob
+ * file is missing or damaged, or the record is not the key's (its value is lost). A handle that
+ * does not decode is the table's corruption.
+ */
+static strata_status *check_handle(repair *r, slice key, slice value, const char *path, blob_refs *refs,
+                                   int *resolves) {
+  *resolves = 0;
+  blob_handle h;
+  STATUS_TRY(blob_handle_decode(value, path, &h));
+  const repair_blob *b = find_blob(r, h.blob_id);
+  if (!b) return NULL;
+  strata_status *st = blob_file_reader_read(b->reader, &h, key, &r->value);
+  if (status_is(st, STRATA_CORRUPTION)) {
+    strata_status_free(st);
+    return NULL;
+  }
+  STATUS_TRY(st);
+  *resolves = 1;
+  return refs ? count_ref(refs, &h) : NULL;
+}
+
+/* Reads every entry and holds it against the metadata; any disagreement is corruption. Handles
+ * are checked against the blob files: those that resolve are counted into refs, the others
+ * into *dangling. */
+static strata_status *check_entries(repair *r, table_reader *tr, const char *path, blob_refs *refs,
+                                    uint64_t *dangling) {
   const table_meta *m = table_reader_meta(tr);
   kv_iterator *it = NULL;
   STATUS_TRY(table_reader_iterator(tr, SEQNO_READ_ALL, &it));
@@ -155,6 +234,11 @@ static strata_status *check_entries(table_reader *tr, const char *path) {
       st = buffer_append(&prev, k.user_key.data, k.user_key.len);
     }
     prev_trailer = trailer;
+    if (!st && k.type == VALUE_TYPE_INDIRECTION) {
+      int resolves = 0;
+      st = check_handle(r, k.user_key, kv_iterator_value(it), path, refs, &resolves);
+      if (!st && !resolves) (*dangling)++;
+    }
     entries++;
     if (value_type_is_tombstone(k.type)) tombstones++;
     if (k.seqno < smin) smin = k.seqno;
@@ -173,8 +257,13 @@ static strata_status *check_entries(table_reader *tr, const char *path) {
   return st;
 }
 
-static strata_status *describe(uint64_t id, const table_meta *m, checksum128 sum, table_info **out) {
+static strata_status *describe(uint64_t id, const table_meta *m, checksum128 sum, const blob_refs *refs,
+                               table_info **out) {
   table_info_fields f = {0};
+  if (refs) {
+    f.blob_refs = refs->refs;
+    f.blob_ref_count = refs->count;
+  }
   f.id = id;
   f.file_size = m->file_size;
   f.file_checksum = sum;
@@ -188,17 +277,21 @@ static strata_status *describe(uint64_t id, const table_meta *m, checksum128 sum
   return table_info_new(&f, out);
 }
 
-/* *out = NULL when the table is damaged (the reason in *why); errors are I/O and memory. */
+/* *out = NULL when the table is damaged (the reason in *why) or holds handles that do not
+ * resolve (*dangling > 0: it is rewritten later); errors are I/O and memory. */
 static strata_status *verify_table(repair *r, uint64_t id, const char *path, table_info **out,
-                                   strata_status **why) {
+                                   strata_status **why, uint64_t *dangling) {
   *out = NULL;
   *why = NULL;
+  *dangling = 0;
   table_reader *tr = NULL;
+  blob_refs refs = {NULL, 0, 0};
   strata_status *st = table_reader_open(r->fs, path, id, NULL, &tr);
   if (!st) st = table_reader_verify(tr);
-  if (!st) st = check_entries(tr, path);
-  if (!st) st = describe(id, table_reader_meta(tr), table_reader_file_checksum(tr), out);
+  if (!st) st = check_entries(r, tr, path, &refs, dangling);
+  if (!st && !*dangling) st = describe(id, table_reader_meta(tr), table_reader_file_checksum(tr), &refs, out);
   table_reader_close(tr);
+  free(refs.refs);
   if (status_is(st, STRATA_CORRUPTION)) {
     *why = st;
     return NULL;
@@ -263,8 +356,18 @@ static strata_status *verify_tables(repair *r) {
       free(path);
       continue;
     }
-    st = verify_table(r, l.ids[i], path, &ti, &why);
+    uint64_t dangling = 0;
+    st = verify_table(r, l.ids[i], path, &ti, &why, &dangling);
     if (!st && ti && (st = push_table(r, ti, 0))) table_info_unref(ti);
+    if (!st && !why && dangling) { /* rewritten once every id is known (new ids must not collide) */
+      uint64_t *grown = realloc(r->rewrite, (r->rewrite_count + 1) * sizeof *grown);
+      if (!grown) st = status_no_memory();
+      else {
+        r->rewrite = grown;
+        r->rewrite[r->rewrite_count++] = l.ids[i];
+        r->report->blob_values_lost += dangling;
+      }
+    }
     if (!st && why) {
       r->report->tables_damaged++;
       st = keep_in_lost(r, path, DB_LOST_KIND_TABLE, strata_status_message(why));
@@ -276,15 +379,108 @@ static strata_status *verify_tables(repair *r) {
   return st;
 }
 
+/* --- 0. verifying blob files (key-value separation) ---------------------------------------- */
+
+static char *blob_path(const repair *r, uint64_t id) {
+  char name[24];
+  snprintf(name, sizeof name, "%llu", (unsigned long long)id);
+  return vfs_path_join(r->blobs_dir, name);
+}
+
+/* Every blob file is read whole (blob_file_verify); one that fails, or that an intact newest
+ * manifest no longer lists, moves to lost/. The rest are what handles may point into. */
+static strata_status *verify_blobs(repair *r) {
+  int exists = 0, is_dir = 0;
+  STATUS_TRY(vfs_exists(r->fs, r->blobs_dir, &exists, &is_dir));
+  if (!exists || !is_dir) return NULL;
+  r->separated = 1;
+  id_list l = {NULL, 0, 0};
+  strata_status *st = vfs_list(r->fs, r->blobs_dir, collect_id, &l);
+  if (!st && l.count) qsort(l.ids, l.count, sizeof *l.ids, compare_u64);
+  if (!st && l.count && !(r->blobs = calloc(l.count, sizeof *r->blobs))) st = status_no_memory();
+  for (size_t i = 0; i < l.count && !st; i++) {
+    uint64_t id = l.ids[i];
+    if (id >= r->next_id) r->next_id = id + 1; /* ids of tables and blob files come from one counter */
+    char *path = blob_path(r, id);
+    if (!path) {
+      st = status_no_memory();
+      break;
+    }
+    r->report->blob_files_found++;
+    if (r->trusted && id < r->trusted_next_id && !version_find_blob(r->trusted, id)) {
+      r->report->blob_files_obsolete++;
+      st = keep_in_lost(r, path, DB_LOST_KIND_BLOB, "obsolete: the intact newest manifest no longer lists it");
+      free(path);
+      continue;
+    }
+    blob_file_summary sum;
+    strata_status *why = blob_file_verify(r->fs, path, id, &sum);
+    repair_blob *b = &r->blobs[r->blob_count];
+    if (!why) why = blob_file_reader_open(r->fs, path, id, &b->reader);
+    if (status_is(why, STRATA_CORRUPTION)) {
+      r->report->blob_files_damaged++;
+      st = keep_in_lost(r, path, DB_LOST_KIND_BLOB, strata_status_message(why));
+      strata_status_free(why);
+    } else if (why) {
+      st = why;
+    } else {
+      st = blob_meta_new(id, sum.file_size, sum.item_count, sum.records_end, sum.raw_value_bytes, &b->meta);
+      if (st) blob_file_reader_close(b->reader);
+      else r->blob_count++;
+    }
+    free(path);
+  }
+  free(l.ids);
+  return st;
+}
+
+static strata_status *write_stream(repair *r, kv_iterator *it, table_info ***out, size_t *n);
+static void remove_tables(repair *r, table_info **tables, size_t n);
+
+/* The tables holding handles that do not resolve are written again with those entries as
+ * tombstones (write_stream); the originals move to lost/ (the handles are still in them) once the
+ * manifest that no longer lists them is durable, so a failure before it loses none of their
+ * entries, and a rerun rewrites them again. */
+static strata_status *rewrite_dangling(repair *r) {
+  strata_status *st = NULL;
+  for (size_t i = 0; i < r->rewrite_count && !st; i++) {
+    uint64_t id = r->rewrite[i];
+    char *path = table_path(r, id);
+    if (!path) return status_no_memory();
+    table_reader *tr = NULL;
+    kv_iterator *it = NULL;
+    table_info **out = NULL;
+    size_t n = 0;
+    st = table_reader_open(r->fs, path, id, NULL, &tr);
+    if (!st) st = table_reader_iterator(tr, SEQNO_READ_ALL, &it);
+    if (!st) st = write_stream(r, it, &out, &n);
+    kv_iterator_destroy(it);
+    table_reader_close(tr);
+    for (size_t k = 0; k < n && !st; k++)
+      if (!(st = push_table(r, out[k], 1))) out[k] = NULL;
+    for (size_t k = 0; k < n; k++)
+      if (out[k]) {
+        remove_tables(r, &out[k], 1);
+        table_info_unref(out[k]);
+      }
+    free(out);
+    if (!st) r->report->tables_rewritten++;
+    free(path);
+  }
+  return st;
+}
+
 /* --- writing tables ----------------------------------------------------------------------- */
 
-static strata_status *finish_table(repair *r, table_writer *w, uint64_t id, table_info ***out, size_t *n) {
+static strata_status *finish_table(repair *r, table_writer *w, uint64_t id, blob_refs *refs, table_info ***out,
+                                   size_t *n) {
   table_meta meta;
   table_meta_init(&meta);
   checksum128 sum;
   strata_status *st = table_writer_finish(w, &meta, &sum);
   table_info *ti = NULL;
-  if (!st) st = describe(id, &meta, sum, &ti);
+  if (!st) st = describe(id, &meta, sum, refs, &ti);
+  refs->count = 0;
   table_meta_free(&meta);
   if (st) return st;
   table_info **grown = realloc(*out, (*n + 1) * sizeof *grown);
@@ -301,21 +497,25 @@ static strata_status *finish_table(repair *r, table_writer *w, uint64_t id, tabl
 /*
  * Streams `it` into new tables (appended to *out, in key order, one reference each), rotating
  * at the target size but never between two versions of a key, and writing an entry that
- * repeats the previous one's key and seqno once. The files are synced; on failure the caller
- * removes those in *out.
+ * repeats the previous one's key and seqno once. A value handle that does not resolve (its blob
+ * file is missing or damaged) becomes a tombstone at its seqno: the value is lost, and an older
+ * version of the key must not come back in its place. The files are synced; on failure the
+ * caller removes those in *out.
  */
 static strata_status *write_stream(repair *r, kv_iterator *it, table_info ***out, size_t *n) {
   table_writer *w = NULL;
   uint64_t id = 0, last_seqno = 0;
   buffer last;
   buffer_init(&last);
+  blob_refs refs = {NULL, 0, 0};
   int have_last = 0;
   strata_status *st = NULL;
   for (kv_iterator_seek_first(it); !st && kv_iterator_valid(it); kv_iterator_next(it)) {
     internal_key k = kv_iterator_key(it);
+    slice value = kv_iterator_value(it);
     if (have_last && k.seqno == last_seqno && !slice_compare(k.user_key, buffer_slice(&last))) continue;
     if (w && table_writer_estimated_size(w) >= r->table_target_size && !table_writer_would_split_key(w, k.user_key)) {
-      st = finish_table(r, w, id, out, n);
+      st = finish_table(r, w, id, &refs, out, n);
       w = NULL;
       if (st) break;
     }
@@ -327,7 +527,16 @@ static strata_status *write_stream(repair *r, kv_iterator *it, table_info ***out
       free(path);
       if (st) break;
     }
-    st = table_writer_add(w, &k, kv_iterator_value(it));
+    if (k.type == VALUE_TYPE_INDIRECTION) {
+      int resolves = 0;
+      st = check_handle(r, k.user_key, value, "repair", &refs, &resolves);
+      if (st) break;
+      if (!resolves) {
+        k.type = VALUE_TYPE_TOMBSTONE;
+        value = slice_make(NULL, 0);
+      }
+    }
+    st = table_writer_add(w, &k, value);
     buffer_clear(&last);
     if (!st) st = buffer_append(&last, k.user_key.data, k.user_key.len);
     last_seqno = k.seqno;
@@ -335,11 +544,12 @@ static strata_status *write_stream(repair *r, kv_iterator *it, table_info ***out
   }
   if (!st) st = kv_iterator_status(it);
   if (!st && w) {
-    st = finish_table(r, w, id, out, n);
+    st = finish_table(r, w, id, &refs, out, n);
     w = NULL;
   }
   if (w) table_writer_abandon(w);
   buffer_free(&last);
+  free(refs.refs);
   if (!st && *n) st = vfs_sync_dir(r->fs, r->tables_dir);
   return st;
 }
@@ -607,9 +817,9 @@ static strata_status *build_version(repair *r, version **out) {
     free(order);
     return st;
   }
+  base->kv_separated = r->separated;
   version_builder b;
   version_builder_init(&b, base);
-  version_unref(base);
   for (size_t k = 0; k < n; k++) {
     repair_group *grp = &r->groups[order[k].group];
     if (grp->run) {
@@ -624,6 +834,18 @@ static strata_status *build_version(repair *r, version **out) {
       }
   }
   free(order);
+  if (r->blob_count) { /* each blob file with the garbage its tables leave (version_blobs.c) */
+    blob_meta **metas = malloc(r->blob_count * sizeof *metas);
+    if (!metas) {
+      version_unref(base);
+      version_builder_abandon(&b);
+      return status_no_memory();
+    }
+    for (size_t i = 0; i < r->blob_count; i++) metas[i] = r->blobs[i].meta;
+    version_builder_update_blobs(&b, base, metas, r->blob_count);
+    free(metas);
+  }
+  version_unref(base);
   return version_builder_finish(&b, out);
 }
 
@@ -682,6 +904,7 @@ static void read_hints(repair *r, manifest_slot_probe slots[2], uint64_t *journa
     if (m.flushed_seqno > 0 && m.flushed_seqno - 1 > r->highest_seqno) r->highest_seqno = m.flushed_seqno - 1;
     *journal_min = m.journal_min;
     r->level_count = m.version->level_count;
+    if (m.version->kv_separated) r->separated = 1;
     /* a damaged other slot may have been the newer one: then nothing it dropped is provably gone */
     const manifest_slot_probe *other = &slots[info.slot ^ 1];
     if (other->valid || (!other->exists && info.epoch <= 1)) {
@@ -705,6 +928,12 @@ static strata_status *check_folder(repair *r) {
   return NULL;
 }
 
+static int blob_listed(const uint64_t *ids, size_t n, uint64_t id) {
+  for (size_t i = 0; i < n; i++)
+    if (ids[i] == id) return 1;
+  return 0;
+}
+
 static strata_status *run_repair(repair *r) {
   manifest_slot_probe slots[2];
   for (unsigned i = 0; i < 2; i++) {
@@ -714,7 +943,9 @@ static strata_status *run_repair(repair *r) {
   uint64_t journal_min = 0;
   read_hints(r, slots, &journal_min);
   STATUS_TRY(vfs_mkdir(r->fs, r->tables_dir));
+  STATUS_TRY(verify_blobs(r));
   STATUS_TRY(verify_tables(r));
+  STATUS_TRY(rewrite_dangling(r));
   uint64_t *journals = NULL;
   size_t journal_count = 0;
   int committed = 0;
@@ -725,6 +956,16 @@ static strata_status *run_repair(repair *r) {
   if (!st) st = merge_groups(r);
   version *v = NULL;
   if (!st) st = build_version(r, &v);
+  /* the blob files the new version lists (the others are unreferenced: lost/ once it is durable) */
+  uint64_t *listed_blobs = NULL;
+  size_t listed_blob_count = 0;
+  int v_blobs_known = 0;
+  if (!st) {
+    listed_blobs = malloc((v->blob_count ? v->blob_count : 1) * sizeof *listed_blobs);
+    if (!listed_blobs) st = status_no_memory();
+    for (size_t i = 0; !st && i < v->blob_count; i++) listed_blobs[listed_blob_count++] = v->blobs[i].file->id;
+    v_blobs_known = !st;
+  }
   if (!st) st = start_journal(r, journal_min);
   if (!st) {
     manifest_state m = {r->next_id, r->highest_seqno + 1, journal_min, v};
@@ -748,6 +989,26 @@ static strata_status *run_repair(repair *r) {
   }
   free(journals);
   free(state);
+  for (size_t i = 0; i < r->blob_count && !st && v_blobs_known; i++) {
+    uint64_t id = r->blobs[i].meta->id;
+    if (blob_listed(listed_blobs, listed_blob_count, id)) {
+      r->report->blob_files_kept++;
+      continue;
+    }
+    char *path = blob_path(r, id);
+    r->report->blob_files_unreferenced++;
+    st = !path ? status_no_memory()
+               : keep_in_lost(r, path, DB_LOST_KIND_BLOB, "no table that verified points into it");
+    free(path);
+  }
+  free(listed_blobs);
+  for (size_t i = 0; i < r->rewrite_count && !st; i++) {
+    char *path = table_path(r, r->rewrite[i]);
+    st = !path ? status_no_memory()
+               : keep_in_lost(r, path, DB_LOST_KIND_TABLE,
+                              "it points into missing or damaged blob files: rewritten with those values as deletes");
+    free(path);
+  }
   int removed = 0;
   for (size_t i = 0; i < r->count && !st; i++)
     if (r->groups[r->tables[i].group].members > 1) {
@@ -771,22 +1032,15 @@ static void repair_free(repair *r) {
   free(r->dir);
   free(r->tables_dir);
   free(r->journal_dir);
+  free(r->blobs_dir);
+  for (size_t i = 0; i < r->blob_count; i++) {
+    blob_file_reader_close(r->blobs[i].reader);
+    blob_meta_unref(r->blobs[i].meta);
+  }
+  free(r->blobs);
+  free(r->rewrite);
+  buffer_free(&r->value);
   buffer_free(&r->log);
-}
-
-/* Repair rebuilds tables and a manifest but not yet the blob files of key-value separation: a
- * folder with a blobs/ folder is refused before anything changes, rather than rebuilt into one
- * whose value handles point nowhere. */
-static strata_status *refuse_blobs(repair *r) {
-  char *blobs = vfs_path_join(r->dir, DB_DIR_BLOBS);
-  if (!blobs) return status_no_memory();
-  int exists = 0, is_dir = 0;
-  strata_status *st = vfs_exists(r->fs, blobs, &exists, &is_dir);
-  if (!st && exists)
-    st = status_new(STRATA_NOT_SUPPORTED, "%s: repair does not handle key-value separated databases (blob files) yet",
-                    blobs);
-  free(blobs);
-  return st;
 }
 
 strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out) {
@@ -819,7 +1073,9 @@ strata_status *strata_repair(const char *path, const strata_options *opts, strat
   r.dir = vfs_path_join(path, "");
   r.tables_dir = vfs_path_join(path, DB_DIR_TABLES);
   r.journal_dir = vfs_path_join(path, DB_DIR_JOURNAL);
-  strata_status *st = r.dir && r.tables_dir && r.journal_dir ? NULL : status_no_memory();
+  r.blobs_dir = vfs_path_join(path, DB_DIR_BLOBS);
+  buffer_init(&r.value);
+  strata_status *st = r.dir && r.tables_dir && r.journal_dir && r.blobs_dir ? NULL : status_no_memory();
   if (!st) {
     size_t len = strlen(r.dir);
     if (len > 1) r.dir[len - 1] = '\0'; /* drop the '/' the join added */
@@ -832,7 +1088,6 @@ strata_status *strata_repair(const char *path, const strata_options *opts, strat
   }
   if (!st) st = table_writer_options_validate(&r.wo);
   if (!st) st = check_folder(&r);
-  if (!st) st = refuse_blobs(&r);
   vfs_lock *lock = NULL;
   char *lock_path = st ? NULL : vfs_path_join(r.dir, DB_FILE_LOCK);
   if (!st && !lock_path) st = status_no_memory();

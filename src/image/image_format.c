@@ -11,8 +11,19 @@
 #include "../version/version.h"
 #include "strata.h"
 
+int image_kind_rank(db_file_kind kind) {
+  switch (kind) {
+  case DB_FILE_TABLE: return 0;
+  case DB_FILE_BLOB: return 1;
+  case DB_FILE_JOURNAL: return 2;
+  case DB_FILE_MANIFEST: return 3;
+  default: return -1;
+  }
+}
+
 void image_header_init(image_header *h) {
   memset(h, 0, sizeof *h);
+  h->format = IMAGE_FORMAT;
   h->engine_version = (uint32_t)STRATA_VERSION_MAJOR << 16 | (uint32_t)STRATA_VERSION_MINOR << 8 |
                       (uint32_t)STRATA_VERSION_PATCH;
   h->manifest_format = MANIFEST_FORMAT;
@@ -119,9 +130,10 @@ static strata_status *check_header(image_reader *r) {
   if (decode_fixed64(p + 72) != checksum64(p, 72))
     return CORRUPT(r, "database image: header checksum mismatch (bytes 0..80)");
   uint32_t format = decode_fixed32(p + 8);
-  if (format != IMAGE_FORMAT)
-    return status_new(STRATA_NOT_SUPPORTED, "database image: format %u at offset 8; this build reads format %u",
-                      format, IMAGE_FORMAT);
+  if (format < IMAGE_FORMAT_OLDEST || format > IMAGE_FORMAT)
+    return status_new(STRATA_NOT_SUPPORTED, "database image: format %u at offset 8; this build reads formats %u..%u",
+                      format, IMAGE_FORMAT_OLDEST, IMAGE_FORMAT);
+  h->format = format;
   if (decode_fixed32(p + 12) != IMAGE_HEADER_SIZE)
     return CORRUPT(r, "database image: header size %u at offset 12, expected %u", decode_fixed32(p + 12),
                    IMAGE_HEADER_SIZE);
@@ -185,8 +197,14 @@ static strata_status *check_entry_rest(image_reader *r) {
   if ((e->kind == DB_FILE_MANIFEST) != last)
     return CORRUPT(r, "database image: entry %u at offset %llu: %s; the manifest must be the last of %u files, once",
                    r->entries_seen, ULL(at), e->name, r->header.file_count);
-  if (r->entries_seen > 0 && (e->kind < r->last_kind || (e->kind == r->last_kind && e->number <= r->last_number)))
-    return CORRUPT(r, "database image: entry %u at offset %llu: %s is out of order (tables, then journals, ascending)",
+  if (e->kind == DB_FILE_BLOB && r->header.format < 2)
+    return CORRUPT(r, "database image: entry %u at offset %llu: %s; an image of format %u holds no blob files",
+                   r->entries_seen, ULL(at), e->name, r->header.format);
+  int rank = image_kind_rank(e->kind), last_rank = image_kind_rank(r->last_kind);
+  if (r->entries_seen > 0 && (rank < last_rank || (rank == last_rank && e->number <= r->last_number)))
+    return CORRUPT(r,
+                   "database image: entry %u at offset %llu: %s is out of order (tables, blob files, then journals, "
+                   "ascending)",
                    r->entries_seen, ULL(at), e->name);
   /* the data, its checksum, the trailer and every later entry must fit in the image */
   uint64_t after = r->offset; /* the first data byte */

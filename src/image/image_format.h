@@ -6,7 +6,7 @@
  *
  *   header (IMAGE_HEADER_SIZE = 80 bytes)
  *     0  8  magic "STRATAIM"
- *     8  4  image format (IMAGE_FORMAT = 1)
+ *     8  4  image format (IMAGE_FORMAT = 2; format 1, the same without blob files, is read too)
  *    12  4  header size (80)
  *    16  4  engine version: major << 16 | minor << 8 | patch (informative)
  *    20  4  manifest format | 24 4 journal format | 28 4 table format   (of the files inside)
@@ -16,11 +16,12 @@
  *    48  8  seqno: every write below it, and none at or above it, is in the image (informative)
  *    56 16  reserved, zero
  *    72  8  xxh3-64 of bytes 0..72
- *   entries, file count of them, in this order: tables, journals (ascending), the manifest slot
- *     0  4  kind (db_file_kind: 1 table, 2 journal, 3 manifest)
+ *   entries, file count of them, in this order (image_kind_rank): tables, blob files, journals
+ *   (each ascending), the manifest slot
+ *     0  4  kind (db_file_kind: 1 table, 2 journal, 3 manifest, 4 blob file -- not in format 1)
  *     4  4  name length n (1 .. DB_FILE_NAME_MAX)
  *     8  8  data length
- *    16  n  name relative to the database folder ("tables/12", "journal/7", "manifest-1"; the
+ *    16  n  name relative to the database folder ("tables/12", "blobs/9", "journal/7", "manifest-1"; the
  *           rules of util/db_files.h; it must match the kind)
  *  16+n  8  xxh3-64 of the entry's bytes 0 .. 16+n
  *           then the file's bytes (data length), then 16 bytes: their xxh3-128 (low, high)
@@ -30,7 +31,7 @@
  *    16  8  image length (again)
  *    24 16  xxh3-128 (low, high) of every image byte before this field
  *
- * The image holds one version: the manifest slot lists the tables (it is epoch 1, so a database
+ * The image holds one version: the manifest slot lists the tables and blob files (it is epoch 1, so a database
  * opened from it has no older state to fall back to) and the journals hold the writes not yet in
  * those tables, cut at a batch boundary. Exactly one manifest, and it comes last, so an importer
  * writes it -- the file that makes the folder a database -- only after everything verified.
@@ -47,7 +48,8 @@
 
 #define IMAGE_MAGIC "STRATAIM"
 #define IMAGE_TRAILER_MAGIC "STRATAEN"
-#define IMAGE_FORMAT 1u
+#define IMAGE_FORMAT 2u
+#define IMAGE_FORMAT_OLDEST 1u /* format 1: no blob file entries */
 #define IMAGE_HEADER_SIZE 80u
 #define IMAGE_ENTRY_FIXED 16u /* an entry header before its name */
 #define IMAGE_ENTRY_SUM 8u    /* the entry header's checksum, after the name */
@@ -56,6 +58,7 @@
 #define IMAGE_FILES_MAX (1u << 24) /* a bound for untrusted counts, far above any real database */
 
 typedef struct image_header {
+  uint32_t format; /* IMAGE_FORMAT_OLDEST .. IMAGE_FORMAT (read); the encoder writes IMAGE_FORMAT */
   uint32_t engine_version;
   uint32_t manifest_format, journal_format, table_format;
   uint32_t level_count;
@@ -71,6 +74,10 @@ typedef struct image_entry {
   char name[DB_FILE_NAME_MAX + 1];
   size_t name_len;
 } image_entry;
+
+/* Where a kind of file goes in an image: entries are sorted by (rank, number). -1 for a kind
+ * that is no image entry. */
+int image_kind_rank(db_file_kind kind);
 
 /* The header's fields for this build (formats, engine version); the caller fills the rest. */
 void image_header_init(image_header *h);

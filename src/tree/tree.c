@@ -222,6 +222,11 @@ static strata_status *load_or_create(tree *t, tree_open_info *info) {
     if (t->version->level_count != t->opts.level_count)
       return status_new(STRATA_INVALID_ARGUMENT, "%s has %u levels, the options ask for %u", t->dir,
                         t->version->level_count, t->opts.level_count);
+    if (t->version->kv_separated && !tree_kv_separated(t) && t->opts.blob.adopted_threshold) {
+      /* the mode is the database's, not the opener's: a reader need not know how it was written */
+      t->opts.blob.threshold = t->opts.blob.adopted_threshold;
+      STATUS_TRY(tree_blob_open(t));
+    }
     if (t->version->kv_separated != tree_kv_separated(t))
       return status_new(STRATA_INVALID_ARGUMENT,
                         t->version->kv_separated

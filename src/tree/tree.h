@@ -42,9 +42,12 @@ typedef strata_status *(*tree_fallback_check_fn)(void *ctx, uint64_t journal_min
 
 /* Key-value separation (lsm-tree's BlobTree): values of at least `threshold` bytes go to blob
  * files at flush and tables hold handles to them. threshold 0 = off. Fixed when the tree is
- * created: opening with the other mode is refused. */
+ * created (the manifest records it): a separating open of a tree created without separation is
+ * refused; an open without separation of a tree created with it separates with
+ * `adopted_threshold` and the other fields as given (0: refused too). */
 typedef struct tree_blob_options {
   uint32_t threshold;
+  uint32_t adopted_threshold; /* the threshold for a separated tree opened with threshold 0 */
   uint64_t file_target_size;  /* a blob file is finished once it holds this many bytes */
   int compression;            /* a `compression` (util/compress.h) for each value */
   double staleness_threshold; /* relocate a file once this share of its bytes is garbage ... */

@@ -25,6 +25,7 @@ int db_files_parse_number(const char *s, size_t len, uint64_t *number) {
 size_t db_files_relative_name(db_file_kind kind, uint64_t number, char *buf, size_t cap) {
   int n = -1;
   if (kind == DB_FILE_TABLE) n = snprintf(buf, cap, "%s/%llu", DB_DIR_TABLES, (unsigned long long)number);
+  else if (kind == DB_FILE_BLOB) n = snprintf(buf, cap, "%s/%llu", DB_DIR_BLOBS, (unsigned long long)number);
   else if (kind == DB_FILE_JOURNAL) n = snprintf(buf, cap, "%s/%llu", DB_DIR_JOURNAL, (unsigned long long)number);
   else if (kind == DB_FILE_MANIFEST && number < DB_MANIFEST_SLOTS)
     n = snprintf(buf, cap, "%s", db_files_manifest_slot((unsigned)number));
@@ -49,6 +50,7 @@ int db_files_parse_relative(const char *name, size_t len, db_file_kind *kind, ui
     }
   }
   if (has_prefix(name, len, DB_DIR_TABLES, &skip)) *kind = DB_FILE_TABLE;
+  else if (has_prefix(name, len, DB_DIR_BLOBS, &skip)) *kind = DB_FILE_BLOB;
   else if (has_prefix(name, len, DB_DIR_JOURNAL, &skip)) *kind = DB_FILE_JOURNAL;
   else return 0;
   return db_files_parse_number(name + skip, len - skip, number);

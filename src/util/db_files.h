@@ -49,11 +49,11 @@ const char *db_files_manifest_slot(unsigned slot);
 
 /*
  * A database file named relative to its folder, as a database image lists them (docs/IMAGE.md):
- * "tables/<id>", "journal/<n>" (numbers in canonical decimal: digits only, no leading zero but
+ * "tables/<id>", "blobs/<id>", "journal/<n>" (numbers in canonical decimal: digits only, no leading zero but
  * for "0") or "manifest-0" / "manifest-1". Nothing else is such a name: no other folder, no
  * "..", no separators beyond the one.
  */
-typedef enum db_file_kind { DB_FILE_TABLE = 1, DB_FILE_JOURNAL = 2, DB_FILE_MANIFEST = 3 } db_file_kind;
+typedef enum db_file_kind { DB_FILE_TABLE = 1, DB_FILE_JOURNAL = 2, DB_FILE_MANIFEST = 3, DB_FILE_BLOB = 4 } db_file_kind;
 #define DB_FILE_NAME_MAX 32u /* the longest relative name: "journal/" and 20 digits fit */
 /* Writes the relative name of (kind, number) into buf (cap >= DB_FILE_NAME_MAX + 1); returns
  * its length, 0 for an unknown kind or a manifest slot other than 0 or 1. */

@@ -125,26 +125,36 @@ static void kv_separation_options_out_of_range_are_refused(void) {
   strata_options_free(o);
 }
 
-static void reopening_with_the_other_mode_is_refused(void) {
+/* The mode is the database's: a separated database opened without the option stays separated
+ * (the default threshold: a new large value goes to a blob file, a small one stays inline). */
+static void a_separated_database_opened_without_the_option_stays_separated(void) {
   strata_db *db = NULL;
   CHECK_OK(open_sep(&db));
   CHECK_OK(put_gen(db, "k", 500, 1));
   CHECK_OK(strata_flush(db));
   CHECK_OK(strata_close(db));
   strata_options *plain = options(0, 0, 0, 0);
-  strata_status *st = strata_open(dir, plain, &db);
-  CHECK(strata_status_code(st) == STRATA_INVALID_ARGUMENT);
-  CHECK(strstr(strata_status_message(st), "key-value separation") != NULL);
-  strata_status_free(st);
-  /* with it, the data is all there */
+  CHECK_OK(strata_open(dir, plain, &db));
+  CHECK(reads_gen(db, NULL, "k", 500, 1));
+  strata_stats before = stats_of(db);
+  CHECK_EQ_U64(before.blob_files, 1);
+  CHECK_OK(put_gen(db, "big", STRATA_DEFAULT_KV_THRESHOLD + 10, 2));
+  CHECK_OK(put_gen(db, "small", 500, 2)); /* under the default threshold: inline */
+  CHECK_OK(strata_flush(db));
+  CHECK_EQ_U64(stats_of(db).blob_files, 2);
+  CHECK_OK(strata_close(db));
+  strata_options_free(plain);
   CHECK_OK(open_sep(&db));
   CHECK(reads_gen(db, NULL, "k", 500, 1));
+  CHECK(reads_gen(db, NULL, "big", STRATA_DEFAULT_KV_THRESHOLD + 10, 2));
+  CHECK(reads_gen(db, NULL, "small", 500, 2));
   CHECK_OK(strata_close(db));
-  /* and the other way round: a plain database refuses a separating open */
-  harness_close_fs(fs, dir);
-  fs = harness_open_fs(vfs_posix_new, "blob", &dir);
-  CHECK(fs != NULL);
-  EXPECT_OK(strata_options_set_vfs(plain, fs));
+}
+
+static void a_plain_database_refuses_a_separating_open(void) {
+  strata_db *db = NULL;
+  strata_options *plain = options(0, 0, 0, 0);
+  strata_status *st = NULL;
   CHECK_OK(strata_open(dir, plain, &db));
   CHECK_OK(put_gen(db, "k", 500, 1));
   CHECK_OK(strata_close(db));
@@ -742,51 +752,185 @@ static void a_missing_blob_file_fails_the_open(void) {
   strata_status_free(st);
 }
 
-/* Repair does not rebuild blob files yet: it refuses, and the database is left as it was. */
-static void repair_refuses_a_separated_database_and_changes_nothing(void) {
+/* --- repair ---------------------------------------------------------------------------- */
+
+static strata_status *damage_file(const char *path, uint64_t at) {
+  vfs_file *f = NULL;
+  STATUS_TRY(vfs_open(fs, path, VFS_OPEN_READ | VFS_OPEN_WRITE, &f));
+  uint8_t byte = 0;
+  size_t got = 0;
+  strata_status *st = vfs_file_read(f, at, &byte, 1, &got);
+  byte ^= 0x5a;
+  if (!st) st = vfs_file_write(f, at, &byte, 1);
+  strata_status *cst = vfs_file_close(f);
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  return st;
+}
+
+static strata_status *damage_manifests(void) {
+  for (unsigned s = 0; s < DB_MANIFEST_SLOTS; s++) {
+    char *p = vfs_path_join(dir, db_files_manifest_slot(s));
+    int exists = 0;
+    strata_status *st = vfs_exists(fs, p, &exists, NULL);
+    if (!st && exists) st = damage_file(p, 20);
+    free(p);
+    STATUS_TRY(st);
+  }
+  return NULL;
+}
+
+/* The blob file with the highest id (the newest), as a path; NULL when there is none. */
+static char *newest_blob(void) {
+  char *blobs = vfs_path_join(dir, DB_DIR_BLOBS);
+  name_list l = {{{0}}, 0};
+  strata_status_free(vfs_list(fs, blobs, collect, &l));
+  const char *best = NULL;
+  unsigned long long best_id = 0;
+  for (int i = 0; i < l.n && i < 8; i++) {
+    unsigned long long id = strtoull(l.names[i], NULL, 10);
+    if (!best || id > best_id) best = l.names[i], best_id = id;
+  }
+  char *path = best ? vfs_path_join(blobs, best) : NULL;
+  free(blobs);
+  return path;
+}
+
+static uint64_t count_in(const char *sub) {
+  char *p = vfs_path_join(dir, sub);
+  name_list l = {{{0}}, 0};
+  strata_status_free(vfs_list(fs, p, collect, &l));
+  free(p);
+  return (uint64_t)l.n;
+}
+
+/* Both manifest slots damaged: repair keeps every blob file that verifies, the tables' handles
+ * still resolve, and the database reads as before, separated. */
+static void repair_of_a_separated_database_keeps_blob_files_that_verify(void) {
   strata_db *db = NULL;
   CHECK_OK(open_sep(&db));
-  CHECK_OK(put_gen(db, "a", 300, 1));
-  CHECK_OK(strata_flush(db));
+  char k[32];
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 40; i++) {
+      snprintf(k, sizeof k, "k%03d", i * 3 + round);
+      CHECK_OK(put_gen(db, k, i % 4 ? 300 : 20, round));
+    }
+    CHECK_OK(strata_flush(db));
+  }
+  CHECK_OK(put_gen(db, "journal", 500, 9)); /* in the journal only: salvaged inline */
+  uint64_t files = stats_of(db).blob_files;
+  CHECK(files >= 1);
   CHECK_OK(strata_close(db));
+  CHECK_OK(damage_manifests());
+  strata_status *refused = open_sep(&db); /* no manifest slot verifies */
+  CHECK(strata_status_code(refused) == STRATA_CORRUPTION);
+  strata_status_free(refused);
   strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
   strata_repair_report rep;
-  strata_status *st = strata_repair(dir, o, &rep);
+  CHECK_OK(strata_repair(dir, o, &rep));
   strata_options_free(o);
-  CHECK(strata_status_code(st) == STRATA_NOT_SUPPORTED);
-  CHECK(strstr(strata_status_message(st), "key-value separated") != NULL);
-  strata_status_free(st);
+  CHECK_EQ_U64(rep.blob_files_found, files);
+  CHECK_EQ_U64(rep.blob_files_kept, files);
+  CHECK_EQ_U64(rep.blob_files_damaged + rep.blob_files_unreferenced + rep.tables_rewritten, 0);
+  CHECK_EQ_U64(rep.blob_values_lost, 0);
   strata_repair_report_clear(&rep);
   CHECK_OK(open_sep(&db));
-  CHECK(reads_gen(db, NULL, "a", 300, 1));
+  for (int round = 0; round < 3; round++)
+    for (int i = 0; i < 40; i++) {
+      snprintf(k, sizeof k, "k%03d", i * 3 + round);
+      if (!reads_gen(db, NULL, k, i % 4 ? 300 : 20, round)) harness_fail(__FILE__, __LINE__, "%s reads wrong", k);
+    }
+  CHECK(reads_gen(db, NULL, "journal", 500, 9));
+  CHECK_EQ_U64(stats_of(db).blob_files, files);
   CHECK_OK(strata_close(db));
 }
 
-static int sink_bytes(void *ctx, const void *data, size_t len) {
-  (void)data;
-  *(size_t *)ctx += len;
-  return 0;
-}
-
-/* The image format has no blob files yet: export refuses instead of writing an image without values. */
-static void export_refuses_a_separated_database(void) {
-  strata_db *db = NULL;
-  CHECK_OK(open_sep(&db));
-  CHECK_OK(put_gen(db, "a", 300, 1));
-  CHECK_OK(strata_flush(db));
-  size_t written = 0;
-  strata_status *st = strata_export_to(db, sink_bytes, &written);
-  CHECK(strata_status_code(st) == STRATA_NOT_SUPPORTED);
-  CHECK(strstr(strata_status_message(st), "key-value separated") != NULL);
-  strata_status_free(st);
-  CHECK(reads_gen(db, NULL, "a", 300, 1));
-  CHECK_OK(strata_close(db));
+/*
+ * A blob file missing or damaged: the table pointing into it is rewritten with those entries as
+ * deletes (counted), the original goes to lost/, the values in other files and inline ones are
+ * kept, and a key whose newest value was lost reads as absent -- never as its older value.
+ */
+static void repair_turns_values_in_a_lost_blob_file_into_deletes(void) {
+  for (int damage = 0; damage < 2 && !harness_case_failed(); damage++) {
+    if (damage) {
+      harness_close_fs(fs, dir);
+      fs = harness_open_fs(vfs_posix_new, "blob", &dir);
+      CHECK(fs != NULL);
+    }
+    strata_db *db = NULL;
+    CHECK_OK(open_sep(&db));
+    char k[32];
+    for (int i = 0; i < 50; i++) { /* generation 1 of every key: the older blob file */
+      snprintf(k, sizeof k, "k%03d", i);
+      CHECK_OK(put_gen(db, k, 300, 1));
+    }
+    CHECK_OK(strata_flush(db));
+    for (int i = 0; i < 25; i++) { /* generation 2 of the first half: the newer blob file */
+      snprintf(k, sizeof k, "k%03d", i);
+      CHECK_OK(put_gen(db, k, 300, 2));
+    }
+    CHECK_OK(put_gen(db, "inline", 30, 2)); /* under the threshold: in the table itself */
+    CHECK_OK(strata_flush(db));
+    CHECK_EQ_U64(stats_of(db).blob_files, 2);
+    CHECK_OK(strata_close(db));
+    char *blob = newest_blob();
+    CHECK(blob != NULL);
+    if (!blob) return;
+    if (damage) CHECK_OK(damage_file(blob, 40));
+    else CHECK_OK(vfs_remove(fs, blob));
+    free(blob);
+    if (!damage) { /* a missing blob file stops the open; a damaged one shows when a value is read */
+      strata_status *st = open_sep(&db);
+      CHECK(strata_status_code(st) == STRATA_CORRUPTION);
+      strata_status_free(st);
+    } else {
+      CHECK_OK(open_sep(&db));
+      void *v = NULL;
+      size_t vlen = 0;
+      int found = 0;
+      strata_status *st = strata_get(db, NULL, "k000", 4, &found, &v, &vlen);
+      CHECK(strata_status_code(st) == STRATA_CORRUPTION);
+      strata_status_free(st);
+      strata_free(v);
+      CHECK_OK(strata_close(db));
+    }
+    strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+    strata_repair_report rep;
+    CHECK_OK(strata_repair(dir, o, &rep));
+    strata_options_free(o);
+    CHECK_EQ_U64(rep.blob_files_found, damage ? 2 : 1);
+    CHECK_EQ_U64(rep.blob_files_damaged, damage ? 1 : 0);
+    CHECK_EQ_U64(rep.blob_files_kept, 1);
+    CHECK_EQ_U64(rep.tables_rewritten, 1);
+    CHECK_EQ_U64(rep.blob_values_lost, 25);
+    CHECK(rep.log && strstr(rep.log, "missing or damaged blob files"));
+    strata_repair_report_clear(&rep);
+    CHECK_EQ_U64(count_in(DB_DIR_LOST), damage ? 2 : 1); /* the rewritten table (and the damaged file) */
+    CHECK_OK(open_sep(&db));
+    for (int i = 0; i < 50; i++) {
+      snprintf(k, sizeof k, "k%03d", i);
+      void *v = NULL;
+      size_t vlen = 0;
+      int found = 0;
+      CHECK_OK(strata_get(db, NULL, k, strlen(k), &found, &v, &vlen));
+      strata_free(v);
+      if (i < 25 && found) harness_fail(__FILE__, __LINE__, "%s: its lost value came back as an older one", k);
+      if (i >= 25 && !reads_gen(db, NULL, k, 300, 1)) harness_fail(__FILE__, __LINE__, "%s reads wrong", k);
+    }
+    CHECK(reads_gen(db, NULL, "inline", 30, 2));
+    CHECK_OK(put_gen(db, "after", 400, 3)); /* and it takes separated writes again */
+    CHECK_OK(strata_flush(db));
+    CHECK(reads_gen(db, NULL, "after", 400, 3));
+    CHECK_OK(strata_close(db));
+  }
 }
 
 int main(void) {
   RUN(kv_separation_options_out_of_range_are_refused);
-  harness_run_variant("reopening_with_the_other_mode_is_refused", "posix", setup_posix,
-                      reopening_with_the_other_mode_is_refused, teardown);
+  harness_run_variant("a_separated_database_opened_without_the_option_stays_separated", "posix", setup_posix,
+                      a_separated_database_opened_without_the_option_stays_separated, teardown);
+  harness_run_variant("a_plain_database_refuses_a_separating_open", "posix", setup_posix,
+                      a_plain_database_refuses_a_separating_open, teardown);
   harness_run_variant("values_under_at_and_over_the_threshold_read_back", "posix", setup_posix,
                       values_under_at_and_over_the_threshold_read_back, teardown);
   harness_run_variant("values_under_at_and_over_the_threshold_read_back", "memory", setup_memory,
@@ -812,10 +956,10 @@ int main(void) {
   RUN(a_power_cut_at_every_step_of_a_relocation_loses_nothing);
   harness_run_variant("every_byte_flip_of_a_blob_file_is_detected", "memory", setup_memory,
                       every_byte_flip_of_a_blob_file_is_detected, teardown);
-  harness_run_variant("repair_refuses_a_separated_database_and_changes_nothing", "posix", setup_posix,
-                      repair_refuses_a_separated_database_and_changes_nothing, teardown);
-  harness_run_variant("export_refuses_a_separated_database", "posix", setup_posix, export_refuses_a_separated_database,
-                      teardown);
+  harness_run_variant("repair_of_a_separated_database_keeps_blob_files_that_verify", "posix", setup_posix,
+                      repair_of_a_separated_database_keeps_blob_files_that_verify, teardown);
+  harness_run_variant("repair_turns_values_in_a_lost_blob_file_into_deletes", "posix", setup_posix,
+                      repair_turns_values_in_a_lost_blob_file_into_deletes, teardown);
   harness_run_variant("a_missing_blob_file_fails_the_open", "posix", setup_posix, a_missing_blob_file_fails_the_open,
                       teardown);
   return harness_finish();

@@ -15,6 +15,7 @@
 
 static vfs *fs;
 static char *dir;
+static uint32_t kv_threshold; /* nonzero: the databases are key-value separated (values over it in blob files) */
 
 static int setup_memory(void) {
   fs = harness_open_fs(vfs_memory_new, "image", &dir);
@@ -27,6 +28,7 @@ static int setup_posix(void) {
 }
 
 static void teardown(void) {
+  kv_threshold = 0;
   harness_close_fs(fs, dir);
   fs = NULL;
   dir = NULL;
@@ -49,6 +51,8 @@ static strata_options *options_on(vfs *v) {
   strata_options_set_table_target_size(o, 8 << 10);
   strata_options_set_background_threads(o, 0);
   strata_options_set_vfs(o, v);
+  if (kv_threshold)
+    strata_status_free(strata_options_set_kv_separation(o, kv_threshold, 4 << 10, STRATA_COMPRESSION_LZ4, 0.25, 1.0));
   return o;
 }
 
@@ -618,6 +622,242 @@ static void image_file_round_trip_and_refusals(void) {
   free(c);
 }
 
+/* --- key-value separated databases: blob files travel in the image ------------------------ */
+
+static strata_status *count_one(void *ctx, const char *name, int is_dir) {
+  (void)name;
+  (void)is_dir;
+  (*(size_t *)ctx)++;
+  return NULL;
+}
+
+static size_t count_entries_in(vfs *v, const char *path) {
+  size_t n = 0;
+  strata_status *st = vfs_list(v, path, count_one, &n);
+  strata_status_free(st);
+  return n;
+}
+
+/* Values over the threshold live in blob files; the image carries every one the version lists,
+ * and the copy reads the same values (tables pointing into blob files, journal-only values). */
+static void image_round_trip_of_a_separated_database_carries_its_blob_files(void) {
+  kv_threshold = 64;
+  char *a = child("a"), *b = child("b");
+  strata_db *db = NULL;
+  CHECK_OK(open_on(fs, a, &db));
+  char k[32], v[400];
+  for (int i = 0; i < 300; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    int len = i % 2 ? 300 : 20; /* every other value separated */
+    for (int j = 0; j < len; j++) v[j] = (char)('a' + (i * 7 + j * 13) % 26);
+    CHECK_OK(strata_put(db, k, strlen(k), v, (size_t)len, 0));
+  }
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(fill(db, 100)); /* small values, deletes and journal-only writes over it */
+  memset(v, 'z', 200);
+  CHECK_OK(strata_put(db, "journal-only big", 16, v, 200, 0));
+  strata_stats stats;
+  CHECK_OK(strata_get_stats(db, &stats));
+  CHECK(stats.blob_files >= 1);
+  uint64_t blob_files = stats.blob_files;
+  uint64_t h = 0, n = 0;
+  CHECK_OK(content_hash(db, NULL, &h, &n));
+  mem_sink image = {0};
+  CHECK_OK(strata_export_to(db, to_memory, &image));
+  CHECK_OK(strata_close(db));
+  CHECK_EQ_U64(decode_fixed32(image.data + 8), IMAGE_FORMAT);
+
+  strata_options *o = options_on(fs);
+  strata_status *st = strata_import(b, o, image.data, image.len);
+  strata_options_free(o);
+  CHECK_OK(st);
+  char *blobs = vfs_path_join(b, "blobs");
+  CHECK_EQ_U64(count_entries_in(fs, blobs), blob_files);
+  free(blobs);
+  int same = 0;
+  CHECK_OK(expect_contents(fs, b, h, n, &same));
+  CHECK(same);
+  CHECK_OK(open_on(fs, b, &db));
+  int found = 0;
+  void *val = NULL;
+  size_t vlen = 0;
+  CHECK_OK(strata_get(db, NULL, "key00201", 8, &found, &val, &vlen)); /* a value in a blob file */
+  CHECK(found && vlen == 300);
+  strata_free(val);
+  CHECK_OK(strata_close(db));
+  free(image.data);
+  free(a);
+  free(b);
+}
+
+/* One table, one blob file, a journal. */
+static strata_status *small_separated_image(mem_sink *image, uint64_t *h, uint64_t *n) {
+  kv_threshold = 16;
+  char *a = child("small-sep");
+  strata_db *db = NULL;
+  strata_status *st = open_on(fs, a, &db);
+  free(a);
+  STATUS_TRY(st);
+  st = put_str(db, "apple", "red, and long enough for a blob file");
+  if (!st) st = put_str(db, "banana", "yellow");
+  if (!st) st = strata_flush(db);
+  if (!st) st = put_str(db, "cherry", "dark red, journal only, also long");
+  if (!st) st = content_hash(db, NULL, h, n);
+  if (!st) st = strata_export_to(db, to_memory, image);
+  strata_status *cst = strata_close(db);
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  return st;
+}
+
+static void image_of_a_separated_database_byte_flip_is_refused(void) {
+  mem_sink image = {0};
+  uint64_t h = 0, n = 0;
+  CHECK_OK(small_separated_image(&image, &h, &n));
+  CHECK(image.len > 200 && image.len < 20000);
+  char *c = child("c");
+  strata_options *o = options_on(fs);
+  for (size_t i = 0; i < image.len; i++) {
+    image.data[i] ^= 0x5a;
+    strata_status *st = strata_import(c, o, image.data, image.len);
+    if (strata_status_code(st) != STRATA_CORRUPTION || path_exists(fs, c)) {
+      harness_fail(__FILE__, __LINE__, "flip at byte %zu of %zu: %s, folder %s", i, image.len,
+                   strata_status_message(st), path_exists(fs, c) ? "created" : "absent");
+      strata_status_free(st);
+      break;
+    }
+    strata_status_free(st);
+    if (i % 3 == 0) {
+      st = import_streamed(fs, c, image.data, image.len, 61);
+      if (strata_status_code(st) != STRATA_CORRUPTION || path_exists(fs, c)) {
+        harness_fail(__FILE__, __LINE__, "streamed flip at byte %zu: %s, folder %s", i, strata_status_message(st),
+                     path_exists(fs, c) ? "left" : "absent");
+        strata_status_free(st);
+        break;
+      }
+      strata_status_free(st);
+    }
+    image.data[i] ^= 0x5a;
+  }
+  strata_options_free(o);
+  if (!harness_case_failed()) {
+    CHECK_OK(import_streamed(fs, c, image.data, image.len, 61));
+    int same = 0;
+    CHECK_OK(expect_contents(fs, c, h, n, &same));
+    CHECK(same);
+  }
+  free(c);
+  free(image.data);
+}
+
+/* Every checksum right, but the blob files and the manifest disagree, or a blob file is not one. */
+static void image_whose_blob_files_disagree_with_its_manifest_is_refused(void) {
+  mem_sink image = {0};
+  uint64_t h = 0, n = 0;
+  CHECK_OK(small_separated_image(&image, &h, &n));
+  image_part parts[16], edited[16];
+  size_t count = split_image(&image, parts, 16);
+  size_t blob = count;
+  for (size_t i = 0; i < count; i++)
+    if (parts[i].kind == DB_FILE_BLOB) blob = i;
+  CHECK(count >= 4 && count <= 16 && blob < count && parts[blob - 1].kind == DB_FILE_TABLE &&
+        parts[blob + 1].kind == DB_FILE_JOURNAL);
+  if (harness_case_failed()) {
+    free(image.data);
+    return;
+  }
+  char *c = child("c");
+  strata_options *o = options_on(fs);
+  /* the blob file the manifest lists is missing */
+  memcpy(edited, parts, blob * sizeof *parts);
+  memcpy(edited + blob, parts + blob + 1, (count - blob - 1) * sizeof *parts);
+  mem_sink missing = {0};
+  build_image(&image, edited, count - 1, &missing);
+  strata_status *st = strata_import(c, o, missing.data, missing.len);
+  CHECK(strata_status_code(st) == STRATA_CORRUPTION && strstr(strata_status_message(st), "blob file") &&
+        strstr(strata_status_message(st), "does not hold"));
+  strata_status_free(st);
+  CHECK(!path_exists(fs, c));
+  /* a blob file under another id than its own: its trailer names the real one */
+  memcpy(edited, parts, count * sizeof *parts);
+  edited[blob].number += 1000;
+  mem_sink renamed = {0};
+  build_image(&image, edited, count, &renamed);
+  CHECK_CODE(import_streamed(fs, c, renamed.data, renamed.len, 97), STRATA_CORRUPTION);
+  CHECK(!path_exists(fs, c));
+  /* a blob file with one byte changed and its image checksums made right again */
+  uint8_t *bad = malloc(parts[blob].len);
+  memcpy(bad, parts[blob].data, parts[blob].len);
+  bad[parts[blob].len / 3] ^= 1;
+  memcpy(edited, parts, count * sizeof *parts);
+  edited[blob].data = bad;
+  mem_sink damaged = {0};
+  build_image(&image, edited, count, &damaged);
+  st = import_streamed(fs, c, damaged.data, damaged.len, 97);
+  CHECK(strata_status_code(st) == STRATA_CORRUPTION && strstr(strata_status_message(st), "blobs/"));
+  strata_status_free(st);
+  CHECK(!path_exists(fs, c));
+  /* out of order: the blob file after the journal */
+  memcpy(edited, parts, count * sizeof *parts);
+  edited[blob] = parts[blob + 1];
+  edited[blob + 1] = parts[blob];
+  mem_sink order = {0};
+  build_image(&image, edited, count, &order);
+  st = strata_import(c, o, order.data, order.len);
+  CHECK(strata_status_code(st) == STRATA_CORRUPTION && strstr(strata_status_message(st), "out of order"));
+  strata_status_free(st);
+  CHECK(!path_exists(fs, c));
+  strata_options_free(o);
+  free(bad);
+  free(missing.data);
+  free(renamed.data);
+  free(damaged.data);
+  free(order.data);
+  free(image.data);
+  free(c);
+}
+
+/* Rewrites the header's format field (and its checksum) and the whole-image checksum. */
+static void set_format(mem_sink *img, uint32_t format) {
+  encode_fixed32(img->data + 8, format);
+  encode_fixed64(img->data + 72, checksum64(img->data, 72));
+  size_t t = img->len - IMAGE_TRAILER_SIZE;
+  checksum128 all = checksum128_of(img->data, t + 24);
+  encode_fixed64(img->data + t + 24, all.low);
+  encode_fixed64(img->data + t + 32, all.high);
+}
+
+/* Format 1 (before blob files) is still read; it cannot hold a blob file; a later one is refused. */
+static void image_format_1_is_read_and_holds_no_blob_files(void) {
+  mem_sink plain = {0}, sep = {0};
+  uint64_t h = 0, n = 0, hs = 0, ns = 0;
+  CHECK_OK(small_image(&plain, &h, &n));
+  set_format(&plain, 1);
+  char *c = child("c"), *d = child("d"), *e = child("e");
+  strata_options *o = options_on(fs);
+  CHECK_OK(strata_import(c, o, plain.data, plain.len));
+  int same = 0;
+  CHECK_OK(expect_contents(fs, c, h, n, &same));
+  CHECK(same);
+  CHECK_OK(small_separated_image(&sep, &hs, &ns));
+  set_format(&sep, 1);
+  strata_status *st = strata_import(d, o, sep.data, sep.len);
+  CHECK(strata_status_code(st) == STRATA_CORRUPTION && strstr(strata_status_message(st), "format 1"));
+  strata_status_free(st);
+  CHECK(!path_exists(fs, d));
+  set_format(&sep, IMAGE_FORMAT + 1);
+  st = strata_import(e, o, sep.data, sep.len);
+  CHECK(strata_status_code(st) == STRATA_NOT_SUPPORTED && strstr(strata_status_message(st), "offset 8"));
+  strata_status_free(st);
+  CHECK(!path_exists(fs, e));
+  strata_options_free(o);
+  free(plain.data);
+  free(sep.data);
+  free(c);
+  free(d);
+  free(e);
+}
+
 int main(void) {
   harness_run_variant("image_round_trip_keeps_tables_journal_data_and_deletes", "memory", setup_memory,
                       image_round_trip_keeps_tables_journal_data_and_deletes, teardown);
@@ -638,5 +878,15 @@ int main(void) {
                       image_import_io_error_midway_leaves_nothing, teardown);
   harness_run_variant("image_file_round_trip_and_refusals", "posix", setup_posix, image_file_round_trip_and_refusals,
                       teardown);
+  harness_run_variant("image_round_trip_of_a_separated_database_carries_its_blob_files", "memory", setup_memory,
+                      image_round_trip_of_a_separated_database_carries_its_blob_files, teardown);
+  harness_run_variant("image_round_trip_of_a_separated_database_carries_its_blob_files", "posix", setup_posix,
+                      image_round_trip_of_a_separated_database_carries_its_blob_files, teardown);
+  harness_run_variant("image_of_a_separated_database_byte_flip_is_refused", "memory", setup_memory,
+                      image_of_a_separated_database_byte_flip_is_refused, teardown);
+  harness_run_variant("image_whose_blob_files_disagree_with_its_manifest_is_refused", "memory", setup_memory,
+                      image_whose_blob_files_disagree_with_its_manifest_is_refused, teardown);
+  harness_run_variant("image_format_1_is_read_and_holds_no_blob_files", "memory", setup_memory,
+                      image_format_1_is_read_and_holds_no_blob_files, teardown);
   return harness_finish();
 }

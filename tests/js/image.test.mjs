@@ -254,3 +254,45 @@ test('round trip Node -> native CLI -> WASI CLI -> Node keeps identical contents
       assert.equal(fs.existsSync(path.join(dir, 'refused')), false);
     }
   });
+
+test('a kvSeparation database: Node -> native CLI -> WASI CLI -> Node keeps identical contents and its blob files',
+  { skip: !fs.existsSync(nativeTool) && 'build/native/strata is not built' }, async () => {
+    const dir = tempDir('strata-image-');
+    const a = path.join(dir, 'node-a');
+    const db = await open(a, { memtableSize: 64 << 10, kvSeparation: { threshold: 200 } });
+    const big = (i) => `big ${i} `.repeat(60);
+    const ops = [];
+    for (let i = 0; i < 400; i++) ops.push({ type: 'put', key: `key${String(i).padStart(6, '0')}`, value: i % 2 ? big(i) : `small ${i}` });
+    await db.batch(ops);
+    await db.flush();
+    await fill(db, 300); // small values, deletes and journal-only writes over it
+    await db.put('journal-only big', big(-1));
+    const blobFiles = db.stats().blobs.files;
+    assert.ok(blobFiles >= 1);
+    const expected = await contents(db);
+    const image1 = path.join(dir, '1.image');
+    fs.writeFileSync(image1, await db.exportBytes());
+    await db.close();
+
+    const n1 = path.join(dir, 'native-1');
+    const imp = await native('import', image1, n1); // the tool opens it without knowing the mode
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.equal(fs.readdirSync(path.join(n1, 'blobs')).length, blobFiles);
+    const got = await native(n1, 'get', 'key000301'); // a value in a blob file
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(got.stdout, `${big(301)}\n`);
+    const image2 = path.join(dir, '2.image');
+    assert.equal((await native('export', n1, image2)).code, 0);
+    const w1 = path.join(dir, 'wasi-1');
+    const wi = await wasi('import', image2, w1);
+    assert.equal(wi.code, 0, wi.stderr);
+    const image3 = path.join(dir, '3.image');
+    const we = await wasi('export', w1, image3);
+    assert.equal(we.code, 0, we.stderr);
+    const back = path.join(dir, 'node-back');
+    await importDatabase(back, fs.createReadStream(image3, { highWaterMark: 7_000 }));
+    assert.equal(fs.readdirSync(path.join(back, 'blobs')).length, blobFiles);
+    assert.deepEqual(await contentsAt(back), expected);
+    assert.deepEqual(await contentsAt(n1), expected);
+    assert.deepEqual(await contentsAt(w1), expected);
+  });

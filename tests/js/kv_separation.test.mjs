@@ -2,10 +2,13 @@
 // read lazily (has() and keys() never read a blob), garbage collection in compaction, the mode
 // fixed per database, and the stats it reports.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { StrataError, open as openPkg } from '../../bindings/js/src/index.js';
-import { engineFor, removeTempDirs, tempDir } from './helpers.mjs';
+import { engineFor, removeTempDirs, root, tempDir } from './helpers.mjs';
 
 let engine;
 before(async () => { engine = await engineFor(false); });
@@ -46,14 +49,20 @@ describe('kvSeparation options', () => {
     }
   });
 
-  test('reopening with the other mode is a clear error, never a misread', async () => {
+  test('the mode is the database\'s: a separated one opens without the option, a plain one refuses it', async () => {
     const dir = tempDir();
     let db = await open(dir, OPTS);
     await db.put('k', value('k', 1, 500));
+    await db.flush();
     await db.close();
-    await assert.rejects(open(dir, { ...OPTS, kvSeparation: undefined }),
-      (e) => code('STRATA_INVALID_ARGUMENT')(e) && /key-value separation/.test(e.message));
+    db = await open(dir, { ...OPTS, kvSeparation: undefined }); // a reader that does not know the mode
+    assert.equal(await db.get('k'), value('k', 1, 500));
+    await db.put('big', value('big', 2, 2000)); // over the default 1 KiB threshold: a blob file
+    await db.flush();
+    assert.equal(db.stats().blobs.files, 2);
+    await db.close();
     db = await open(dir, OPTS);
+    assert.equal(await db.get('big'), value('big', 2, 2000));
     assert.equal(await db.get('k'), value('k', 1, 500));
     await db.close();
     const plain = tempDir();
@@ -223,3 +232,54 @@ describe('db.ingest(sortedEntries)', () => {
     }
   });
 });
+
+// The same folder through every build: Node writes it with kvSeparation, the native tool and the
+// WASI tool read it without being told the mode (the manifest carries it), and write to it.
+const nativeTool = path.join(root, 'build/native/strata');
+const wasiCli = path.join(root, 'bindings/js/bin/strata.js');
+function run(file, args) {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return reject(err);
+      resolve({ code: err ? err.code : 0, stdout, stderr });
+    });
+  });
+}
+const tools = { native: (...a) => run(nativeTool, a), wasi: (...a) => run(process.execPath, [wasiCli, ...a]) };
+
+test('a folder written by Node with kvSeparation reads back through the native and the WASI tools',
+  { skip: !fs.existsSync(nativeTool) && 'build/native/strata is not built' }, async () => {
+    const dir = tempDir();
+    let db = await open(dir, OPTS);
+    for (let i = 0; i < 60; i++) await db.put(`k${String(i).padStart(3, '0')}`, value(`k${i}`, 1, i % 3 ? 400 : 30));
+    await db.flush();
+    await db.put('journal', value('journal', 2, 500)); // left in the journal
+    assert.ok(db.stats().blobs.files >= 1);
+    await db.close();
+    let written = 0; // keys the tools before this one put
+    for (const [name, tool] of Object.entries(tools)) {
+      for (const i of [1, 2, 3, 59]) {
+        const r = await tool(dir, 'get', `k${String(i).padStart(3, '0')}`);
+        assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+        assert.equal(r.stdout, `${value(`k${i}`, 1, i % 3 ? 400 : 30)}\n`, `${name} k${i}`);
+      }
+      const j = await tool(dir, 'get', 'journal');
+      assert.equal(j.stdout, `${value('journal', 2, 500)}\n`, name);
+      const scan = await tool(dir, 'scan');
+      assert.equal(scan.code, 0, scan.stderr);
+      assert.equal(scan.stdout.trim().split('\n').length, 61 + written, name);
+      const put = await tool(dir, 'put', `from-${name}`, 'x'.repeat(3000)); // over the default threshold
+      assert.equal(put.code, 0, put.stderr);
+      assert.equal((await tool(dir, 'flush')).code, 0);
+      written++;
+    }
+    db = await open(dir, { ...OPTS, kvSeparation: undefined });
+    try {
+      assert.equal(await db.get('from-native'), 'x'.repeat(3000));
+      assert.equal(await db.get('from-wasi'), 'x'.repeat(3000));
+      assert.equal(await db.get('k001'), value('k1', 1, 400));
+      assert.ok(db.stats().blobs.files >= 2, 'the tools wrote blob files too');
+    } finally {
+      await db.close();
+    }
+  });

@@ -92,6 +92,41 @@ describe('repairDatabase', () => {
     await assertModel(dir, model);
   });
 
+  test('a kvSeparation database: blob files kept, values in a lost blob file become deletes', async () => {
+    const dir = tempDir('strata-repair-');
+    const kvSeparation = { threshold: 100, ageCutoff: 1 };
+    const big = (k, g) => `${k}:${g}:`.padEnd(400, String.fromCharCode(97 + g));
+    let db = await open(dir, { valueEncoding: 'utf8', keyEncoding: 'utf8', kvSeparation });
+    for (let i = 0; i < 40; i++) await db.put(`k${String(i).padStart(3, '0')}`, big(i, 1));
+    await db.flush();
+    for (let i = 0; i < 20; i++) await db.put(`k${String(i).padStart(3, '0')}`, big(i, 2));
+    await db.put('small', 'inline');
+    await db.flush();
+    assert.equal(db.stats().blobs.files, 2);
+    await db.close();
+    const blobs = fs.readdirSync(path.join(dir, 'blobs')).map(Number).sort((a, b) => a - b);
+    fs.rmSync(path.join(dir, 'blobs', String(blobs[1]))); // the newer values' file
+    damageBothSlots(dir);
+    const r = await repairDatabase(dir);
+    assert.equal(r.blobFilesFound, 1);
+    assert.equal(r.blobFilesKept, 1);
+    assert.equal(r.blobFilesDamaged, 0);
+    assert.equal(r.tablesRewritten, 1);
+    assert.equal(r.blobValuesLost, 20);
+    assert.ok(r.log.some((l) => /missing or damaged blob files/.test(l)), r.log.join('\n'));
+    db = await open(dir, { valueEncoding: 'utf8', keyEncoding: 'utf8' }); // separated without the option
+    try {
+      for (let i = 0; i < 40; i++) {
+        const k = `k${String(i).padStart(3, '0')}`;
+        // a lost value reads as absent, never as the older generation
+        assert.equal(await db.get(k), i < 20 ? undefined : big(i, 1), k);
+      }
+      assert.equal(await db.get('small'), 'inline');
+    } finally {
+      await db.close();
+    }
+  });
+
   test('refuses an open database, and bad locations', async () => {
     const dir = tempDir('strata-repair-');
     const db = await open(dir);

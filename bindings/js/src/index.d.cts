@@ -39,8 +39,9 @@ export interface OpenOptions {
   keyEncoding?: Encoding;
   /** Compaction strategy and its knobs (default: leveled with the engine's defaults). */
   compaction?: CompactionOptions;
-  /** Key-value separation (off by default; fixed when the database is created: opening it with
-   * the other mode fails). true = lsm-tree's defaults. */
+  /** Key-value separation (off by default; fixed when the database is created, in its manifest:
+   * a separated database opened without this option stays separated with the defaults; asking for
+   * it on a database created without it fails). true = lsm-tree's defaults. */
   kvSeparation?: boolean | KvSeparationOptions;
   /**
    * What open does with a damaged journal (a torn tail of the newest journal is always cut).
@@ -354,6 +355,16 @@ export interface RepairReport {
   filesMovedToLost: number;
   entries: number;
   highestSeqno: number;
+  /** kvSeparation: blob files found, kept, damaged, obsolete and unreferenced (the last three moved to lost/). */
+  blobFilesFound: number;
+  blobFilesKept: number;
+  blobFilesDamaged: number;
+  blobFilesObsolete: number;
+  blobFilesUnreferenced: number;
+  /** Tables with values in missing or damaged blob files: rewritten (the originals moved to lost/). */
+  tablesRewritten: number;
+  /** Those values: each entry became a delete, never an older or wrong value. */
+  blobValuesLost: number;
   /** One line per file repair acted on. */
   log: string[];
 }
