@@ -40,42 +40,6 @@ static double next_random(uint32_t *x) {
   return (double)*x / 4294967296.0;
 }
 
-/* The progress line on stderr: redrawn in place on a terminal, a line per quarter otherwise. */
-typedef struct progress {
-  uint64_t total;
-  int tty;
-  double start, last_draw, next_mark;
-} progress;
-
-static void progress_line(const progress *p, uint64_t done, const char *end) {
-  double frac = p->total ? (double)done / (double)p->total : 1;
-  double secs = (cli_now_ms() - p->start) / 1000;
-  char bar[31], a[32], b[32], c[32];
-  int filled = (int)(frac * 30 + 0.5);
-  for (int i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
-  bar[30] = '\0';
-  fprintf(stderr, "%sload [%s] %3d%% %s/%s  %s records/s%s", p->tty ? "\r" : "", bar, (int)(frac * 100),
-          cli_num(done, a), cli_num(p->total, b), cli_num(secs > 0 ? (uint64_t)((double)done / secs + 0.5) : 0, c), end);
-}
-
-static void progress_update(progress *p, uint64_t done) {
-  double now = cli_now_ms();
-  if (p->tty) {
-    if (now - p->last_draw >= 80 || done == p->total) {
-      p->last_draw = now;
-      progress_line(p, done, "\x1b[K");
-    }
-  } else if ((double)done / (double)p->total >= p->next_mark) {
-    while ((double)done / (double)p->total >= p->next_mark) p->next_mark += 0.25;
-    progress_line(p, done, "\n");
-  }
-}
-
-static void progress_end(progress *p, uint64_t done) {
-  if (p->tty) progress_line(p, done, "\x1b[K\n");
-  else if (done < p->total || p->next_mark <= 1) progress_line(p, done, "\n");
-}
-
 /* Only a folder an earlier demo made (it holds DEMO_MARKER) may be removed. */
 static strata_status *count_entry(void *ctx, const char *name, int is_dir) {
   (void)name;
@@ -159,7 +123,8 @@ static strata_status *maintain(demo *d) {
 
 static strata_status *load(demo *d) {
   uint64_t count = d->a->count;
-  progress p = {count, isatty(2), cli_now_ms(), 0, 0.25};
+  cli_progress p;
+  cli_progress_start(&p, "load", count, 0, 0.25);
   strata_batch *b = NULL;
   STATUS_TRY(strata_batch_new(&b));
   char key[24], value[256], a[32], c[32], r[32];
@@ -174,12 +139,12 @@ static strata_status *load(demo *d) {
     }
     if (!st) st = strata_write(d->db, b, 0);
     if (!st) st = maintain(d);
-    if (!st) progress_update(&p, end);
+    if (!st) cli_progress_update(&p, end, end);
   }
   strata_batch_free(b);
   if (st) return st;
   double ms = timed_end(d, "load");
-  progress_end(&p, count);
+  cli_progress_end(&p, count, count);
   printf("loaded %s records in batches of %s in %s (%s records/s)\n", cli_num(count, a), cli_num(DEMO_BATCH, c),
          cli_ms(ms, r), cli_num((uint64_t)((double)count / (ms / 1000) + 0.5), key));
   return NULL;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util/db_files.h"
@@ -48,6 +49,19 @@ double cli_now_ms(void) {
 }
 
 void cli_print_bytes(const void *p, size_t n) { fwrite(p, 1, n, stdout); }
+
+void cli_print_escaped(FILE *f, const void *p, size_t n) {
+  const unsigned char *s = p;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = s[i];
+    if (c == '\\') fputs("\\\\", f);
+    else if (c == '\t') fputs("\\t", f);
+    else if (c == '\n') fputs("\\n", f);
+    else if (c == '\r') fputs("\\r", f);
+    else if (c < 0x20 || c == 0x7f) fprintf(f, "\\x%02x", c);
+    else fputc(c, f);
+  }
+}
 
 int cli_report(strata_status *st) {
   fflush(stdout);
@@ -161,4 +175,56 @@ void cli_print_recovery(const strata_recovery_report *r) {
   }
   for (int i = 0; i < n; i++) values[i] = lines[i];
   cli_print_pairs(names, values, n);
+}
+
+/* --- the progress line ------------------------------------------------------------------------ */
+
+void cli_progress_start(cli_progress *p, const char *label, uint64_t total, int bytes, double step) {
+  memset(p, 0, sizeof *p);
+  p->label = label;
+  p->total = total;
+  p->bytes = bytes;
+  p->tty = isatty(2);
+  p->step = step;
+  p->next_mark = step;
+  p->start = cli_now_ms();
+}
+
+static void progress_line(const cli_progress *p, uint64_t done, uint64_t records, const char *end) {
+  double frac = p->total ? (double)done / (double)p->total : 1;
+  if (frac > 1) frac = 1;
+  double secs = (cli_now_ms() - p->start) / 1000;
+  char bar[31], a[32], b[32], c[32], r[48] = "";
+  int filled = (int)(frac * 30 + 0.5);
+  for (int i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
+  bar[30] = '\0';
+  if (p->bytes) {
+    cli_bytes(done, a);
+    cli_bytes(p->total, b);
+    snprintf(r, sizeof r, "  %s records", cli_num(records, c));
+  } else {
+    cli_num(done, a);
+    cli_num(p->total, b);
+  }
+  fprintf(stderr, "%s%s [%s] %3d%% %s/%s%s  %s records/s%s", p->tty ? "\r" : "", p->label, bar, (int)(frac * 100), a,
+          b, r, cli_num(secs > 0 ? (uint64_t)((double)records / secs + 0.5) : 0, c), end);
+}
+
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t records) {
+  double now = cli_now_ms();
+  double frac = p->total ? (double)done / (double)p->total : 1;
+  if (p->tty) {
+    if (now - p->last_draw >= 100 || done == p->total) {
+      p->last_draw = now;
+      progress_line(p, done, records, "\x1b[K");
+    }
+  } else if (frac >= p->next_mark) {
+    while (frac >= p->next_mark) p->next_mark += p->step;
+    progress_line(p, done, records, "\n");
+  }
+}
+
+void cli_progress_end(cli_progress *p, uint64_t done, uint64_t records) {
+  if (p->tty) progress_line(p, done, records, "\x1b[K\n");
+  else if (done < p->total || p->next_mark <= 1 || p->total == 0) progress_line(p, done, records, "\n");
 }
