@@ -18,6 +18,12 @@ double bench_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double bench_cpu_now(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void bench_die(const char *what, const char *msg) {
   fflush(stdout);
   fprintf(stderr, "bench: %s: %s\n", what, msg ? msg : "failed");
@@ -72,12 +78,14 @@ void bench_disk_usage(const char *path, long long *allocated, long long *apparen
 
 /* --- results -------------------------------------------------------------------------------- */
 
-static bench_result result_make(const char *workload, double ops, double secs) {
+/* cpu0: bench_cpu_now() when the timed part began. */
+static bench_result result_make(const char *workload, double ops, double secs, double cpu0) {
   bench_result res;
   memset(&res, 0, sizeof res);
   res.workload = workload;
   res.ops = ops;
   res.secs = secs;
+  res.cpu_secs = bench_cpu_now() - cpu0;
   return res;
 }
 
@@ -100,6 +108,7 @@ void bench_print_json(FILE *out, const bench_run *r, const bench_result *res) {
           r->peer->name, r->rep, r->n, res->workload, res->ops, res->secs);
   if (res->ops > 0 && res->secs > 0) fprintf(out, "%.1f", res->ops / res->secs);
   else fputs("null", out);
+  if (res->cpu_secs > 0) fprintf(out, ",\"cpu_secs\":%.6f", res->cpu_secs);
   for (int i = 0; i < 3 && res->texts[i][0]; i++) fprintf(out, ",\"%s\":\"%s\"", res->texts[i][0], res->texts[i][1]);
   for (int i = 0; i < res->extra_count; i++) {
     const bench_extra *e = &res->extras[i];
@@ -124,7 +133,7 @@ static void fill_seq(const bench_run *r) {
   void *db = r->peer->open(path);
   char key[WL_KEY_LEN];
   uint8_t value[WL_VALUE_LEN];
-  double t0 = bench_now();
+  double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < r->n; i++) {
     wl_key(key, i);
     wl_value(r->pool, i, value);
@@ -133,7 +142,7 @@ static void fill_seq(const bench_run *r) {
   double secs = bench_now() - t0;
   r->peer->close(db);
   bench_remove_tree(path);
-  bench_result res = result_make("fillseq", r->n, secs);
+  bench_result res = result_make("fillseq", r->n, secs, cpu0);
   r->report(r->report_ctx, &res);
 }
 
@@ -145,7 +154,7 @@ static void fill_batch(const bench_run *r) {
   void *b = r->peer->batch_new();
   char key[WL_KEY_LEN];
   uint8_t value[WL_VALUE_LEN];
-  double t0 = bench_now();
+  double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < r->n; i++) {
     uint32_t k = r->perm[i];
     wl_key(key, k);
@@ -157,7 +166,7 @@ static void fill_batch(const bench_run *r) {
   r->peer->batch_free(b);
   r->peer->close(db);
   bench_remove_tree(path);
-  bench_result res = result_make("fillbatch", r->n, secs);
+  bench_result res = result_make("fillbatch", r->n, secs, cpu0);
   r->report(r->report_ctx, &res);
 }
 
@@ -169,7 +178,7 @@ static void *fill_random(const bench_run *r) {
   void *db = r->peer->open(path);
   char key[WL_KEY_LEN];
   uint8_t value[WL_VALUE_LEN];
-  double t0 = bench_now();
+  double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < r->n; i++) {
     uint32_t k = r->perm[i];
     wl_key(key, k);
@@ -177,7 +186,7 @@ static void *fill_random(const bench_run *r) {
     r->peer->put(db, key, WL_KEY_LEN, value, WL_VALUE_LEN);
   }
   double secs = bench_now() - t0;
-  bench_result res = result_make("fillrandom", r->n, secs);
+  bench_result res = result_make("fillrandom", r->n, secs, cpu0);
   r->report(r->report_ctx, &res);
   return db;
 }
@@ -187,11 +196,11 @@ static void settle(const bench_run *r, void *db) {
   phase_path(r, "fillrandom", path, sizeof path);
   long long alloc_before = 0, apparent_before = 0, alloc_after = 0, apparent_after = 0;
   bench_disk_usage(path, &alloc_before, &apparent_before);
-  double t0 = bench_now();
+  double t0 = bench_now(), cpu0 = bench_cpu_now();
   r->peer->settle(db);
   double secs = bench_now() - t0;
   bench_disk_usage(path, &alloc_after, &apparent_after);
-  bench_result res = result_make("settle", 0, secs);
+  bench_result res = result_make("settle", 0, secs, cpu0);
   add_int(&res, "disk_bytes", alloc_after);
   add_int(&res, "disk_apparent_bytes", apparent_after);
   add_int(&res, "disk_bytes_before", alloc_before);
@@ -204,7 +213,7 @@ static void read_random(const bench_run *r, void *db) {
   uint8_t buf[WL_VALUE_LEN * 2];
   wl_rng rng = wl_rng_make(WL_SEED_READ);
   uint32_t hits = 0, bad_len = 0;
-  double t0 = bench_now();
+  double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < r->n; i++) {
     wl_key(key, wl_next(&rng) % r->n);
     long vl = r->peer->get(db, key, WL_KEY_LEN, buf, sizeof buf);
@@ -214,7 +223,7 @@ static void read_random(const bench_run *r, void *db) {
     }
   }
   double secs = bench_now() - t0;
-  bench_result res = result_make("readrandom", r->n, secs);
+  bench_result res = result_make("readrandom", r->n, secs, cpu0);
   add_real(&res, "hit_rate", r->n ? (double)hits / r->n : 0.0);
   add_int(&res, "bad_values", bad_len);
   r->report(r->report_ctx, &res);
@@ -225,13 +234,13 @@ static void read_missing(const bench_run *r, void *db) {
   uint8_t buf[WL_VALUE_LEN * 2];
   wl_rng rng = wl_rng_make(WL_SEED_MISS);
   uint32_t found = 0;
-  double t0 = bench_now();
+  double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < BENCH_MISS_READS; i++) {
     wl_absent_key(key, wl_next(&rng) % r->n);
     found += r->peer->get(db, key, WL_KEY_LEN, buf, sizeof buf) >= 0;
   }
   double secs = bench_now() - t0;
-  bench_result res = result_make("readmissing", BENCH_MISS_READS, secs);
+  bench_result res = result_make("readmissing", BENCH_MISS_READS, secs, cpu0);
   add_int(&res, "found", found);
   r->report(r->report_ctx, &res);
 }
@@ -241,7 +250,7 @@ static void seek_random(const bench_run *r, void *db) {
   wl_rng rng = wl_rng_make(WL_SEED_SEEK);
   uint64_t entries = 0, bytes = 0;
   uint32_t misplaced = 0;
-  double t0 = bench_now();
+  double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < BENCH_SEEKS; i++) {
     wl_key(key, wl_next(&rng) % r->n);
     void *it = r->peer->iter_new(db);
@@ -261,7 +270,7 @@ static void seek_random(const bench_run *r, void *db) {
     r->peer->iter_free(it);
   }
   double secs = bench_now() - t0;
-  bench_result res = result_make("seekrandom", BENCH_SEEKS, secs);
+  bench_result res = result_make("seekrandom", BENCH_SEEKS, secs, cpu0);
   add_int(&res, "entries", (long long)entries);
   add_int(&res, "misplaced", misplaced);
   r->report(r->report_ctx, &res);
@@ -272,7 +281,7 @@ static void read_seq(const bench_run *r, void *db) {
   uint64_t entries = 0, bytes = 0;
   uint32_t unordered = 0;
   char prev[WL_KEY_LEN] = {0};
-  double t0 = bench_now();
+  double t0 = bench_now(), cpu0 = bench_cpu_now();
   void *it = r->peer->iter_new(db);
   for (r->peer->iter_first(it); r->peer->iter_valid(it); r->peer->iter_next(it)) {
     size_t kl, vl;
@@ -287,7 +296,7 @@ static void read_seq(const bench_run *r, void *db) {
   }
   r->peer->iter_free(it);
   double secs = bench_now() - t0;
-  bench_result res = result_make("readseq", (double)entries, secs);
+  bench_result res = result_make("readseq", (double)entries, secs, cpu0);
   add_int(&res, "entries", (long long)entries);
   add_int(&res, "unordered", unordered);
   r->report(r->report_ctx, &res);

@@ -58,6 +58,7 @@ typedef struct bench_extra {
 typedef struct bench_result {
   const char *workload; /* fillseq ... readseq, or _info / _proc */
   double ops, secs;     /* ops_per_s = ops / secs when both are > 0 */
+  double cpu_secs;      /* process CPU time (user + system, every thread) over the phase */
   bench_extra extras[BENCH_MAX_EXTRAS];
   int extra_count;
   const char *texts[3][2]; /* string extras: {name, value}, name NULL when unused (_info) */
@@ -84,6 +85,9 @@ void bench_run_phases(const bench_run *r, int keep);
 void bench_print_json(FILE *out, const bench_run *r, const bench_result *res);
 
 double bench_now(void); /* monotonic seconds */
+/* CPU seconds of the whole process (under WASI: of its host process, compiler threads too). On a
+ * loaded machine a phase's wall time includes waiting for a core; its CPU time does not. */
+double bench_cpu_now(void);
 void bench_die(const char *what, const char *msg);
 void bench_remove_tree(const char *path);
 /* du-like allocated bytes (-1 where the platform has no st_blocks, as WASI) and apparent bytes. */

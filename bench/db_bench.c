@@ -340,7 +340,7 @@ int main(int argc, char **argv) {
   if (!r.perm) die("permutation", "out of memory");
 
   /* _info first: the peer's describe string, the RSS after building the permutation */
-  bench_result info = {"_info", 0, 0, {{0}}, 0, {{"describe", r.peer->describe}}};
+  bench_result info = {.workload = "_info", .texts = {{"describe", r.peer->describe}}};
   long rss = status_kb("VmRSS:");
   info.extras[info.extra_count++] = (bench_extra){"rss_start_kb", rss >= 0 ? BENCH_INT : BENCH_NULL, rss, 0};
   info.texts[1][0] = "strata_version";
@@ -357,7 +357,7 @@ int main(int argc, char **argv) {
   bench_run_phases(&r, keep);
   if (!keep) rmdir(r.dir); /* only if empty: the caller may have put other things there */
 
-  bench_result proc = {"_proc", 0, bench_now() - t0, {{0}}, 0, {{NULL, NULL}}};
+  bench_result proc = {.workload = "_proc", .secs = bench_now() - t0};
   long peak = status_kb("VmHWM:");
   proc.extras[proc.extra_count++] = (bench_extra){"peak_rss_kb", peak >= 0 ? BENCH_INT : BENCH_NULL, peak, 0};
   bench_print_json(stdout, &r, &proc);

@@ -118,7 +118,7 @@ static void print_summary(const table_reader *tr, const char *tables_dir) {
            cli_bytes(m->index_size, b));
   else printf("index        one block, %s\n", cli_bytes(m->index_size, a));
   if (m->filter_size)
-    printf("filter       bloom, %s, %" PRIu64 " hashes%s\n", cli_bytes(m->filter_size, a), m->filter_hashes,
+    printf("filter       bloom, %s, %" PRIu64 " keys%s\n", cli_bytes(m->filter_size, a), m->filter_hashes,
            m->filter_partition_count ? ", partitioned" : "");
   else puts("filter       none");
 }
