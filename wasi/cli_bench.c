@@ -90,12 +90,12 @@ static void report(void *ctx, const bench_result *res) {
   if (!strcmp(res->workload, "settle")) {
     e = extra(res, "disk_apparent_bytes");
     snprintf(c, sizeof c, "%s on disk", e && e->kind == BENCH_INT ? cli_bytes((uint64_t)e->i, a) : "?");
-    printf("%-12s  %10s  %9.3f  %12s  %s\n", res->workload, "", res->secs, "", c);
+    printf("%-12s  %10s  %9.3f  %9.3f  %12s  %s\n", res->workload, "", res->secs, res->cpu_secs, "", c);
     return;
   }
   snprintf(c, sizeof c, "%s", why[0] ? "CHECK FAILED: " : "ok");
-  printf("%-12s  %10s  %9.3f  %12s  %s%s\n", res->workload, cli_num((uint64_t)res->ops, a), res->secs,
-         cli_num(res->secs > 0 ? (uint64_t)(res->ops / res->secs + 0.5) : 0, b), c, why);
+  printf("%-12s  %10s  %9.3f  %9.3f  %12s  %s%s\n", res->workload, cli_num((uint64_t)res->ops, a), res->secs,
+         res->cpu_secs, cli_num(res->secs > 0 ? (uint64_t)(res->ops / res->secs + 0.5) : 0, b), c, why);
 }
 
 int cli_run_bench(const cli_args *a) {
@@ -122,7 +122,7 @@ int cli_run_bench(const cli_args *a) {
   if (!a->json) {
     printf("strata bench: the WORKLOAD.md phases, N=%s, in %s\n%s\n\n", cli_num(run.n, n1), a->dir,
            bench_peer_strata.describe);
-    printf("%-12s  %10s  %9s  %12s  %s\n", "phase", "ops", "seconds", "ops/s", "check");
+    printf("%-12s  %10s  %9s  %9s  %12s  %s\n", "phase", "ops", "seconds", "cpu s", "ops/s", "check");
   }
   double t0 = bench_now();
   bench_run_phases(&run, a->keep);

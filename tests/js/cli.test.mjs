@@ -333,9 +333,9 @@ for (const [name, file, pre] of tools) {
       const out = await ok('bench', '--n', '3000', '--dir', dir);
       assert.match(out, /^strata bench: the WORKLOAD.md phases, N=3,000, in /);
       for (const phase of ['fillseq', 'fillbatch', 'fillrandom', 'readrandom', 'readseq'])
-        assert.match(out, new RegExp(`^${phase} +3,000 +[\\d.]+ +[\\d,]+ +ok$`, 'm'));
-      for (const phase of ['readmissing', 'seekrandom']) assert.match(out, new RegExp(`^${phase} +100,000 +[\\d.]+ +[\\d,]+ +ok$`, 'm'));
-      assert.match(out, /^settle +[\d.]+ +[\d.]+ [KM]iB on disk$/m);
+        assert.match(out, new RegExp(`^${phase} +3,000 +[\\d.]+ +[\\d.]+ +[\\d,]+ +ok$`, 'm'));
+      for (const phase of ['readmissing', 'seekrandom']) assert.match(out, new RegExp(`^${phase} +100,000 +[\\d.]+ +[\\d.]+ +[\\d,]+ +ok$`, 'm'));
+      assert.match(out, /^settle +[\d.]+ +[\d.]+ +[\d.]+ [KM]iB on disk$/m);
       assert.ok(!fs.existsSync(dir), 'the folder is removed');
       const json = await ok('bench', '--n', '2000', '--dir', dir, '--json');
       const rows = lines(json).map((l) => JSON.parse(l));
