@@ -51,7 +51,8 @@ typedef enum strata_code {
   STRATA_NO_MEMORY = 7,        /* an allocation failed */
   STRATA_EXISTS = 8,           /* something that must not exist already does */
   STRATA_NOT_OPEN = 9,         /* the handle was closed */
-  STRATA_BUSY = 10             /* the operation would block and was asked not to */
+  STRATA_BUSY = 10,            /* the operation would block and was asked not to */
+  STRATA_QUOTA = 11            /* the storage refused to grow: a browser's quota (QuotaExceededError) */
 } strata_code;
 
 typedef struct strata_status strata_status;

@@ -31,6 +31,8 @@
  *                            round, or a handle is asked to do what it was not opened for;
  *   STRATA_LOCKED            lock(): another holder has the path;
  *   STRATA_NO_MEMORY         an allocation failed;
+ *   STRATA_QUOTA             the storage refused to grow past its quota (a browser's
+ *                            QuotaExceededError; the JS hosts keep it as the error's cause);
  *   STRATA_IO                any other platform failure (a folder not empty, a full disk, a
  *                            failing device), with the platform's own message in the status.
  * Messages name the operation and the path ("open db/journal/7: No such file or directory").

@@ -109,6 +109,25 @@ if [ "$js_fail" -ne 0 ]; then
   grep -vE '^\s*(duration_ms|\.\.\.|---)' "$LOG/node-test.log" | grep -B2 -A30 'not ok' | head -200
 fi
 
+# The browser tests (tests/browser/*.test.mjs): real headless Chromium (/usr/bin/chromium, from
+# setup.sh) driven by playwright-core; pages served by the tests on 127.0.0.1. Bounded: 10 minutes.
+echo "== node --test tests/browser/"
+timeout --kill-after=10 600 node --test --test-reporter=tap tests/browser/ > "$LOG/browser-test.log" 2>&1
+rc=$?
+br_pass=$(grep -E '^# pass ' "$LOG/browser-test.log" | awk '{print $3}')
+br_fail=$(grep -E '^# fail ' "$LOG/browser-test.log" | awk '{print $3}')
+br_pass=${br_pass:-0}
+br_fail=${br_fail:-1}
+[ "$rc" -ne 0 ] && [ "$br_fail" -eq 0 ] && br_fail=1
+echo "   browser: $br_pass passed, $br_fail failed"
+passed=$((passed + br_pass))
+failed=$((failed + br_fail))
+if [ "$br_fail" -ne 0 ]; then
+  failed_suites+=("node --test tests/browser/")
+  grep -vE '^\s*(duration_ms|\.\.\.|---)' "$LOG/browser-test.log" | grep -B2 -A30 'not ok' | head -200
+  [ "$rc" -eq 124 ] && echo "   (timed out after 600 s)"
+fi
+
 echo
 echo "time: $(( $(date +%s) - start ))s; logs in build/test-logs/"
 [ ${#failed_suites[@]} -gt 0 ] && echo "failing: ${failed_suites[*]}"

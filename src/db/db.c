@@ -99,18 +99,26 @@ strata_status *strata_put(strata_db *db, const void *key, size_t klen, const voi
   HANDLE_CHECK(db, HANDLE_DB);
   ARG_BYTES(key, klen);
   ARG_BYTES(value, vlen);
+  STATUS_TRY(db_check_key(klen));
+  STATUS_TRY(db_check_value(vlen));
+  ARG_IN_MEMORY(key, klen);
+  ARG_IN_MEMORY(value, vlen);
   return write_one(db, VALUE_TYPE_VALUE, key, klen, value, vlen, sync);
 }
 
 strata_status *strata_delete(strata_db *db, const void *key, size_t klen, int sync) {
   HANDLE_CHECK(db, HANDLE_DB);
   ARG_BYTES(key, klen);
+  STATUS_TRY(db_check_key(klen));
+  ARG_IN_MEMORY(key, klen);
   return write_one(db, VALUE_TYPE_TOMBSTONE, key, klen, NULL, 0, sync);
 }
 
 strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen, int sync) {
   HANDLE_CHECK(db, HANDLE_DB);
   ARG_BYTES(key, klen);
+  STATUS_TRY(db_check_key(klen));
+  ARG_IN_MEMORY(key, klen);
   return write_one(db, VALUE_TYPE_WEAK_TOMBSTONE, key, klen, NULL, 0, sync);
 }
 
@@ -250,7 +258,7 @@ static strata_status *open_locked(strata_db *db) {
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out) {
   ARG_NOT_NULL(out);
   *out = NULL;
-  if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "database path is empty");
+  ARG_PATH(path, "database path is empty");
   if (opts) HANDLE_CHECK(opts, HANDLE_OPTIONS);
   if (opts) STATUS_TRY(options_validate(opts));
   strata_db *db = calloc(1, sizeof *db);

@@ -51,6 +51,8 @@ strata_status *strata_get(strata_db *db, const strata_snapshot *snap, const void
   HANDLE_CHECK(db, HANDLE_DB);
   STATUS_TRY(check_snapshot(db, snap, __func__));
   ARG_BYTES(key, klen);
+  STATUS_TRY(db_check_key(klen));
+  ARG_IN_MEMORY(key, klen);
   buffer v;
   buffer_init(&v);
   strata_status *st = get_value(db, snap, key, klen, found, &v);
@@ -74,6 +76,9 @@ strata_status *strata_get_into(strata_db *db, const strata_snapshot *snap, const
   STATUS_TRY(check_snapshot(db, snap, __func__));
   ARG_BYTES(key, klen);
   ARG_BYTES(buf, cap);
+  STATUS_TRY(db_check_key(klen));
+  ARG_IN_MEMORY(key, klen);
+  ARG_IN_MEMORY(buf, cap);
   buffer own;
   buffer_init(&own);
   int shared = sync_mutex_trylock(&db->scratch_mu);
@@ -165,6 +170,8 @@ static strata_status *new_iterator(strata_db *db, const strata_snapshot *snap, c
 /* A range from the caller: known bound kinds, and keys whose pointers go with their lengths. */
 strata_status *db_check_range(const strata_range *range, const char *fn) {
   if (!range) return NULL;
+  if (!arg_in_memory(range, sizeof *range))
+    return status_new(STRATA_INVALID_ARGUMENT, "%s: range points outside the module's memory", fn);
   const strata_bound kinds[2] = {range->lo_kind, range->hi_kind};
   const void *keys[2] = {range->lo, range->hi};
   const size_t lens[2] = {range->lo_len, range->hi_len};
@@ -175,6 +182,8 @@ strata_status *db_check_range(const strata_range *range, const char *fn) {
     if (kinds[i] != STRATA_UNBOUNDED && !keys[i] && lens[i])
       return status_new(STRATA_INVALID_ARGUMENT, "%s: range %s is NULL but %s_len is %zu", fn, end, end, lens[i]);
     if (kinds[i] != STRATA_UNBOUNDED) STATUS_TRY(db_check_key(lens[i]));
+    if (kinds[i] != STRATA_UNBOUNDED && !arg_in_memory(keys[i], lens[i]))
+      return status_new(STRATA_INVALID_ARGUMENT, "%s: range %s lies outside the module's memory", fn, end);
   }
   return NULL;
 }
@@ -202,6 +211,7 @@ strata_status *strata_iterator_new_prefix(strata_db *db, const strata_snapshot *
   STATUS_TRY(check_snapshot(db, snap, __func__));
   ARG_BYTES(prefix, len);
   STATUS_TRY(db_check_key(len));
+  ARG_IN_MEMORY(prefix, len);
   buffer scratch;
   buffer_init(&scratch);
   key_range r;
@@ -232,12 +242,20 @@ void strata_iterator_seek(strata_iterator *it, const void *key, size_t klen) {
     iterator_misuse(it, __func__, "key is NULL with a non-zero klen; the iterator did not move");
     return;
   }
+  if (!arg_in_memory(key, klen)) {
+    iterator_misuse(it, __func__, "the key lies outside the module's memory; the iterator did not move");
+    return;
+  }
   mvcc_iterator_seek(it->it, slice_make(key, klen));
 }
 void strata_iterator_seek_for_prev(strata_iterator *it, const void *key, size_t klen) {
   HANDLE_GUARD_VOID(it, HANDLE_ITERATOR);
   if (!key && klen) {
     iterator_misuse(it, __func__, "key is NULL with a non-zero klen; the iterator did not move");
+    return;
+  }
+  if (!arg_in_memory(key, klen)) {
+    iterator_misuse(it, __func__, "the key lies outside the module's memory; the iterator did not move");
     return;
   }
   mvcc_iterator_seek_for_prev(it->it, slice_make(key, klen));
@@ -258,6 +276,7 @@ int strata_iterator_valid(const strata_iterator *it) {
 
 /* The key or the value of the current entry; NULL with *len = 0 when there is none to read. */
 static const void *iterator_read(const strata_iterator *it, size_t *len, int value, const char *fn) {
+  if (!arg_in_memory(len, sizeof *len)) len = NULL; /* treated as NULL: misuse */
   if (len) *len = 0;
   if (!handle_is(it, HANDLE_ITERATOR)) return NULL;
   if (!len) {
@@ -323,6 +342,8 @@ strata_status *strata_batch_put(strata_batch *b, const void *key, size_t klen, c
   STATUS_TRY(db_check_key(klen));
   STATUS_TRY(db_check_value(vlen));
   STATUS_TRY(db_check_batch_room(&b->batch, klen, vlen));
+  ARG_IN_MEMORY(key, klen);
+  ARG_IN_MEMORY(value, vlen);
   return write_batch_put(&b->batch, slice_make(key, klen), slice_make(value, vlen));
 }
 
@@ -331,6 +352,7 @@ strata_status *strata_batch_delete(strata_batch *b, const void *key, size_t klen
   ARG_BYTES(key, klen);
   STATUS_TRY(db_check_key(klen));
   STATUS_TRY(db_check_batch_room(&b->batch, klen, 0));
+  ARG_IN_MEMORY(key, klen);
   return write_batch_delete(&b->batch, slice_make(key, klen));
 }
 
@@ -339,6 +361,7 @@ strata_status *strata_batch_single_delete(strata_batch *b, const void *key, size
   ARG_BYTES(key, klen);
   STATUS_TRY(db_check_key(klen));
   STATUS_TRY(db_check_batch_room(&b->batch, klen, 0));
+  ARG_IN_MEMORY(key, klen);
   return write_batch_single_delete(&b->batch, slice_make(key, klen));
 }
 

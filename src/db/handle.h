@@ -36,9 +36,43 @@
 /* A closed handle keeps its letters in lower case ("stdb"). */
 #define HANDLE_CLOSED(tag) ((uint32_t)(tag) | 0x20202020u)
 
-/* The tag word at the start of a handle (every handle struct begins with `uint32_t tag`). */
+/*
+ * Whether the `n` bytes at `p` lie inside the module's linear memory. In WebAssembly a pointer
+ * past the end of memory traps when read, and a host calling the module's exports (the WASI
+ * reactor, docs/WASI.md) can pass any number: such pointers are refused as NULL ones are, with
+ * a status instead of a trap. Natively (and for NULL) it is always 1: a pointer is the caller's
+ * promise there.
+ */
+static inline int arg_in_memory(const void *p, size_t n) {
+#if defined(__wasm__)
+  const uint64_t end = (uint64_t)__builtin_wasm_memory_size(0) << 16; /* pages of 64 KiB */
+  const uint64_t at = (uint64_t)(uintptr_t)p;
+  return !p || (at <= end && (uint64_t)n <= end - at);
+#else
+  (void)p;
+  (void)n;
+  return 1;
+#endif
+}
+
+/* Whether the string at `s` ends with a NUL inside memory (always natively, and for NULL). */
+static inline int arg_string_in_memory(const char *s) {
+#if defined(__wasm__)
+  const uint64_t end = (uint64_t)__builtin_wasm_memory_size(0) << 16;
+  if (!s) return 1;
+  if ((uint64_t)(uintptr_t)s >= end) return 0;
+  return memchr(s, 0, (size_t)(end - (uint64_t)(uintptr_t)s)) != NULL;
+#else
+  (void)s;
+  return 1;
+#endif
+}
+
+/* The tag word at the start of a handle (every handle struct begins with `uint32_t tag`); 0 for
+ * a pointer outside memory (arg_in_memory), which is then no handle. */
 static inline uint32_t handle_tag_of(const void *h) {
   uint32_t t;
+  if (!arg_in_memory(h, sizeof t)) return 0;
   memcpy(&t, h, sizeof t);
   return t;
 }
@@ -70,10 +104,13 @@ strata_status *handle_check(const void *h, uint32_t tag, const char *fn);
       return;                     \
   } while (0)
 
-/* An out-parameter (or a buffer) the caller must supply. */
-#define ARG_NOT_NULL(p)                                                                     \
-  do {                                                                                      \
-    if (!(p)) return status_new(STRATA_INVALID_ARGUMENT, "%s: %s is NULL", __func__, #p);  \
+/* An out-parameter (or a buffer) the caller must supply, inside memory (arg_in_memory). */
+#define ARG_NOT_NULL(p)                                                                         \
+  do {                                                                                          \
+    if (!(p)) return status_new(STRATA_INVALID_ARGUMENT, "%s: %s is NULL", __func__, #p);      \
+    if (!arg_in_memory((p), sizeof *(p)))                                                       \
+      return status_new(STRATA_INVALID_ARGUMENT, "%s: %s points outside the module's memory", \
+                        __func__, #p);                                                          \
   } while (0)
 
 /* Bytes given as pointer + length: the pointer may be NULL only when the length is 0. */
@@ -82,6 +119,24 @@ strata_status *handle_check(const void *h, uint32_t tag, const char *fn);
     if (!(p) && (len))                                                                                 \
       return status_new(STRATA_INVALID_ARGUMENT, "%s: %s is NULL but %s is %zu", __func__, #p, #len, \
                         (size_t)(len));                                                                \
+  } while (0)
+
+/* ... and lie inside memory (arg_in_memory). Checked after the size limits, so that a length over
+ * a limit is reported as that, whatever the pointer. */
+#define ARG_IN_MEMORY(p, len)                                                                         \
+  do {                                                                                                \
+    if (!arg_in_memory((p), (len)))                                                                   \
+      return status_new(STRATA_INVALID_ARGUMENT, "%s: the %zu bytes of %s lie outside the module's " \
+                        "memory", __func__, (size_t)(len), #p);                                       \
+  } while (0)
+
+/* A NUL-terminated path: starting and ending inside memory, then not NULL or empty (`what`). */
+#define ARG_PATH(p, what)                                                                        \
+  do {                                                                                           \
+    if (!arg_in_memory((p), 1) || !arg_string_in_memory(p))                                      \
+      return status_new(STRATA_INVALID_ARGUMENT, "%s: the path lies outside the module's memory", \
+                        __func__);                                                               \
+    if (!(p) || !*(p)) return status_new(STRATA_INVALID_ARGUMENT, "%s", (what));                 \
   } while (0)
 
 #endif

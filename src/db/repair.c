@@ -782,7 +782,7 @@ static void repair_free(repair *r) {
 strata_status *strata_repair(const char *path, const strata_options *opts, strata_repair_report *out) {
   ARG_NOT_NULL(out);
   memset(out, 0, sizeof *out);
-  if (!path || !*path) return status_new(STRATA_INVALID_ARGUMENT, "strata_repair: the database path is empty");
+  ARG_PATH(path, "strata_repair: the database path is empty");
   if (opts) HANDLE_CHECK(opts, HANDLE_OPTIONS);
   if (opts) STATUS_TRY(options_validate(opts));
   strata_options *defaults = NULL;

@@ -86,6 +86,7 @@ const char *strata_code_name(strata_code code) {
     case STRATA_EXISTS: return "STRATA_EXISTS";
     case STRATA_NOT_OPEN: return "STRATA_NOT_OPEN";
     case STRATA_BUSY: return "STRATA_BUSY";
+    case STRATA_QUOTA: return "STRATA_QUOTA";
   }
   return "STRATA_UNKNOWN";
 }

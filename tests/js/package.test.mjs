@@ -28,7 +28,8 @@ function run(file, source) {
 test('the package has the wasm builds, types and no install scripts', () => {
   const dest = path.join(app, 'node_modules', 'strata-lsm');
   for (const f of ['bindings/js/dist/st/strata.wasm', 'bindings/js/dist/st/strata.mjs', 'bindings/js/dist/mt/strata.wasm',
-    'bindings/js/dist/mt/strata.worker.js', 'bindings/js/dist/wasi/strata.wasm', 'bindings/js/src/index.d.ts', 'bindings/js/src/index.cjs']) {
+    'bindings/js/dist/mt/strata.worker.js', 'bindings/js/dist/wasi/strata.wasm',
+    'bindings/js/dist/wasi/strata-reactor.wasm', 'bindings/js/src/index.d.ts', 'bindings/js/src/index.cjs']) {
     assert.ok(fs.existsSync(path.join(dest, f)), `${f} is in the package`);
   }
   for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(pkgJson.scripts?.[s], undefined, `no ${s} script`);

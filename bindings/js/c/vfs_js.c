@@ -52,7 +52,8 @@ struct strata_vfs_lock {
 
 static strata_status *host_error(int negative_code, const char *err) {
   strata_code code = (strata_code)(-negative_code);
-  if (code <= STRATA_OK || code > STRATA_BUSY) code = STRATA_IO;
+  /* a code strata_code_name does not know (the one list of codes) is a plain I/O error */
+  if (code <= STRATA_OK || strcmp(strata_code_name(code), "STRATA_UNKNOWN") == 0) code = STRATA_IO;
   return status_new(code, "%s", err[0] ? err : "storage backend error");
 }
 

@@ -9,6 +9,9 @@ import { describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
 import { Snapshot } from './snapshot.js';
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+// Browsers have no setImmediate: a zero timeout there.
+const later = globalThis.setImmediate ?? ((fn) => setTimeout(fn, 0));
+const cancelLater = globalThis.clearImmediate ?? clearTimeout;
 
 const MAINTENANCE_BUDGET = 1 << 20; // bytes of flush/compaction output per step between requests
 const CLEAR_CHUNK = 1000; // deletes per batch in clear()
@@ -75,7 +78,7 @@ export class Database {
   #status = 'open';
   #iterators = new Set();
   #snapshots = new Set();
-  #maintenance = null; // the pending setImmediate
+  #maintenance = null; // the pending setImmediate (a timeout in browsers)
   #maintenanceError = null;
   #opts;
   #recovery;
@@ -110,15 +113,38 @@ export class Database {
   // between requests, scheduled after writes while work remains.
   #scheduleMaintenance() {
     if (this.#opts.threads || this.#maintenance || this.#status !== 'open') return;
-    this.#maintenance = setImmediate(() => {
+    this.#maintenance = later(async () => {
+      if (this.#status !== 'open') return;
+      const ready = this.#prepare();
+      if (ready) await ready.catch(() => {});
       this.#maintenance = null;
       if (this.#status !== 'open') return;
       try {
         if (this.#step(MAINTENANCE_BUDGET)) this.#scheduleMaintenance();
+        // a failure stays with the host, which reports it at the next sync write or settle
+        this.#settle()?.catch(() => {});
       } catch (err) {
         this.#maintenanceError = err; // reported by the next write
       }
     });
+  }
+
+  // The storage host's asynchronous steps (browser hosts; Node's has none): prepare() between
+  // requests (the OPFS pool grows, a failed IndexedDB commit is retried) returns a promise only
+  // when the request must wait for it; settle() resolves once every write so far is durable (the
+  // group commit) and is awaited before a sync write, flush(), compact() or close() resolves.
+  #prepare() {
+    return this.#native.host?.prepare?.() ?? null;
+  }
+
+  #settle() {
+    return this.#native.host?.settle?.() ?? null;
+  }
+
+  async #durable(sync) {
+    if (!sync && !this.#opts.sync) return;
+    const settled = this.#settle();
+    if (settled) await settled;
   }
 
   #step(budget) {
@@ -145,9 +171,15 @@ export class Database {
     const v = this.#native.checkValue(value, k);
     this.#throwMaintenanceError();
     const n = this.#native;
+    const ready = this.#prepare();
+    if (ready) {
+      await ready;
+      this.#ensureOpen('put');
+    }
     const [kp, kl, vp, vl] = n.put(k, v);
     n.check(n.m._strata_js_put(this.#db, kp, kl, vp, vl, options.sync ? 1 : 0), () => `put ${describeKey(k)}`);
     this.#afterWrite();
+    await this.#durable(options.sync);
   }
 
   async del(key, options = {}) {
@@ -155,9 +187,15 @@ export class Database {
     const k = this.#native.checkKey(key);
     this.#throwMaintenanceError();
     const n = this.#native;
+    const ready = this.#prepare();
+    if (ready) {
+      await ready;
+      this.#ensureOpen('del');
+    }
     const [kp, kl] = n.put(k);
     n.check(n.m._strata_js_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `del ${describeKey(k)}`);
     this.#afterWrite();
+    await this.#durable(options.sync);
   }
 
   // Reads one key at a snapshot pointer (0 = latest); undefined when absent.
@@ -216,8 +254,14 @@ export class Database {
     this.#ensureOpen('batch');
     if (!Array.isArray(operations)) throw invalid('batch expects an array of operations');
     this.#throwMaintenanceError();
+    const ready = this.#prepare();
+    if (ready) {
+      await ready;
+      this.#ensureOpen('batch');
+    }
     this.#writeOps(operations, options.sync ? 1 : 0);
     this.#afterWrite();
+    await this.#durable(options.sync);
   }
 
   // Encodes every operation into one buffer and applies it with one wasm call.
@@ -325,9 +369,15 @@ export class Database {
   // Writes the memtables to tables and returns when they are on disk.
   async flush() {
     this.#ensureOpen('flush');
+    const ready = this.#prepare();
+    if (ready) {
+      await ready;
+      this.#ensureOpen('flush');
+    }
     const n = this.#native;
     n.check(n.m._strata_js_flush(this.#db), 'flush');
     this.#afterWrite();
+    await this.#durable(true);
   }
 
   // strata_resume: retries failed background work now (a full disk that has room again, ...)
@@ -351,8 +401,14 @@ export class Database {
     if (options.major !== undefined && typeof options.major !== 'boolean') throw invalid('compact: major must be a boolean');
     this.#throwMaintenanceError();
     const n = this.#native;
+    const ready = this.#prepare();
+    if (ready) {
+      await ready;
+      this.#ensureOpen('compact');
+    }
     n.check(n.m._strata_js_compact(this.#db, options.major ? 1 : 0), options.major ? 'compact (major)' : 'compact');
     this.#afterWrite(); // sealed memtables or new level-0 tables may remain (minor compaction)
+    await this.#durable(true);
   }
 
   stats() {
@@ -369,7 +425,7 @@ export class Database {
     if (this.#status === 'closing') return this.#closing;
     this.#status = 'closing';
     this.#closing = (async () => {
-      if (this.#maintenance) clearImmediate(this.#maintenance);
+      if (this.#maintenance) cancelLater(this.#maintenance);
       this.#maintenance = null;
       for (const it of [...this.#iterators]) it._release();
       for (const s of [...this.#snapshots]) s._release();
@@ -379,6 +435,12 @@ export class Database {
         n.check(n.m._strata_js_close(this.#db), 'close');
       } catch (e) {
         err = e;
+      }
+      try {
+        const settled = n.host?.settle?.();
+        if (settled) await settled;
+      } catch (e) {
+        err ??= e;
       }
       this.#db = 0;
       n.free();

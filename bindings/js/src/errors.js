@@ -1,9 +1,15 @@
-// StrataError (one class for the ES and CommonJS entries, errors.cjs) and the errors every
-// module of the package builds. `code` is the C strata_code's name; `cause` the underlying
-// system or host error where there is one.
-import errors from './errors.cjs';
-
-export const { StrataError } = errors;
+// StrataError and the errors every module of the package builds. `code` is the C strata_code's
+// name; `cause` the underlying system or host error where there is one. Browsers load this file
+// without CommonJS, so the class is defined here too and shared with errors.cjs (the CommonJS
+// entry's) through a global registry key: one class whichever entry loads first.
+const key = Symbol.for('strata-lsm.StrataError');
+export const StrataError = (globalThis[key] ??= class StrataError extends Error {
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = 'StrataError';
+    this.code = code;
+  }
+});
 
 export function invalid(message) {
   return new StrataError('STRATA_INVALID_ARGUMENT', message);

@@ -8,7 +8,7 @@ export type Encoding = 'utf8' | 'buffer' | 'view';
 export type StrataErrorCode =
   | 'STRATA_NOT_FOUND' | 'STRATA_CORRUPTION' | 'STRATA_IO' | 'STRATA_INVALID_ARGUMENT'
   | 'STRATA_NOT_SUPPORTED' | 'STRATA_LOCKED' | 'STRATA_NO_MEMORY' | 'STRATA_EXISTS'
-  | 'STRATA_NOT_OPEN' | 'STRATA_BUSY';
+  | 'STRATA_NOT_OPEN' | 'STRATA_BUSY' | 'STRATA_QUOTA';
 
 export class StrataError extends Error {
   readonly code: StrataErrorCode;

@@ -18,16 +18,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { CODES, ERR_CAP, OPEN, checkLayout } from './host_common.js';
 import { decodeRecord, describeRecord, encodeRecord, RECORD_MAX, recordHost } from './lock_record.js';
 
-export const CODES = Object.freeze({
-  NOT_FOUND: 1, CORRUPTION: 2, IO: 3, INVALID_ARGUMENT: 4, NOT_SUPPORTED: 5, LOCKED: 6,
-  NO_MEMORY: 7, EXISTS: 8, NOT_OPEN: 9, BUSY: 10,
-});
+export { CODES };
 
-const ERR_CAP = 512; // JS_ERR_CAP in vfs_js.c
-
-const OPEN_READ = 1, OPEN_WRITE = 2, OPEN_CREATE = 4, OPEN_EXCLUSIVE = 8, OPEN_TRUNCATE = 16;
+const { WRITE: OPEN_WRITE, CREATE: OPEN_CREATE, EXCLUSIVE: OPEN_EXCLUSIVE, TRUNCATE: OPEN_TRUNCATE } = OPEN;
 
 function codeOfErrno(err) {
   switch (err && err.code) {
@@ -252,15 +248,7 @@ export class NodeHost {
   // `layout` is the module's descriptors (codecs.readLayout): the codes and open flags this host
   // uses are the C side's, checked here so that a host built against other values cannot load.
   attach(module, layout) {
-    if (layout) {
-      for (const [name, value] of Object.entries(CODES)) {
-        if (layout.codes[`STRATA_${name}`]?.value !== value) throw new Error(`strata-lsm: node host: code ${name} is ${value}, the engine's is ${layout.codes[`STRATA_${name}`]?.value}`);
-      }
-      const flags = { READ: OPEN_READ, WRITE: OPEN_WRITE, CREATE: OPEN_CREATE, EXCLUSIVE: OPEN_EXCLUSIVE, TRUNCATE: OPEN_TRUNCATE };
-      for (const [name, value] of Object.entries(flags)) {
-        if (layout.open_flags[name]?.value !== value) throw new Error(`strata-lsm: node host: open flag ${name} is ${value}, the engine's is ${layout.open_flags[name]?.value}`);
-      }
-    }
+    checkLayout(layout, 'node');
     this.module = module;
   }
 

@@ -1,0 +1,648 @@
+// The IndexedDB storage host (pages and workers, where OPFS sync handles are missing): the
+// engine's files live in memory (a mirror loaded whole at open) and are written back to
+// IndexedDB in transactions; the host calls are synchronous as vfs_js.c needs (the same methods
+// and conventions as node_host.js).
+//
+// Layout: one IndexedDB database per Strata database, named "strata-lsm/<name>", version 1, one
+// object store "files" with array keys:
+//   ['e', path]        { kind: 'd' } a folder, or { kind: 'f', size } a file
+//   ['c', path, i]     Uint8Array: bytes [i * IDB_CHUNK, min((i + 1) * IDB_CHUNK, size)) of that file (16 KiB)
+// A chunk never written reads as zeros; chunks past a file's size are deleted with the change
+// that shrank it.
+//
+// Durability: every change (a write, a create, a removal, a folder) is recorded as pending per
+// path. Pending changes leave in one readwrite transaction at a time, started at the end of the
+// current engine call (a microtask), so all the durability points of one call -- a journal sync,
+// or a finished table, its sync, the manifest slot written and synced and the obsolete files
+// removed -- land in one transaction together: a crash keeps a prefix of the transactions, never
+// half of one, so never a half-installed version. While one transaction is in flight the next
+// changes gather for the one after (group commit). A transaction is 'strict' when anything in it
+// was synced (sync, sync_dir, replace) or settle() asked for it, 'relaxed' when it only writes
+// back unsynced writes. settle() resolves once every change made before it is committed; the JS
+// layer awaits it before it acknowledges a `sync: true` write, flush() or close(). A failed
+// transaction (QuotaExceededError: STRATA_QUOTA, the browser's error as cause) puts its changes
+// back as pending, in order, and rejects the settle() waiting for it: that write is not
+// acknowledged (it may still be committed by a later retry, with everything before it). The next
+// request's prepare() and every settle() retry; nothing is retried in a loop meanwhile. The
+// database stays open and readable, and writable again once a commit succeeds.
+import { StrataError } from './errors.js';
+import { CODES, ERR_CAP, OPEN, checkLayout, hostError, isQuotaError, splitPath, writeList } from './host_common.js';
+import { LOCK_TIMEOUT_MS, acquireWebLock, webLockName, withWebLock } from './web_lock.js';
+
+export const IDB_PREFIX = 'strata-lsm/'; // IndexedDB database name = prefix + Strata database name
+const STORE = 'files';
+export const IDB_CHUNK = 16384; // small: a journal's tail chunk is rewritten by each commit
+
+const norm = (p) => p.replace(/^\/+/, '').replace(/\/+$/, '');
+
+function checkName(name) {
+  if (typeof name !== 'string' || name === '' || name.length > 200) {
+    throw new StrataError('STRATA_INVALID_ARGUMENT', `IndexedDB database name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`);
+  }
+}
+
+function idb() {
+  if (typeof indexedDB === 'undefined') throw new StrataError('STRATA_NOT_SUPPORTED', 'IndexedDB is not available in this context');
+  return indexedDB;
+}
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function ioError(what, err) {
+  return new StrataError(isQuotaError(err) ? 'STRATA_QUOTA' : 'STRATA_IO',
+    `${what}: ${err?.name ?? 'Error'}: ${err?.message ?? err}`, { cause: err });
+}
+
+// The names of the IndexedDB databases of this origin that hold Strata databases.
+export async function listIdbDatabases() {
+  const all = await idb().databases();
+  return all.map((d) => d.name).filter((n) => n?.startsWith(IDB_PREFIX)).map((n) => n.slice(IDB_PREFIX.length)).sort();
+}
+
+// Deletes an IndexedDB-backed database. Resolves true when it existed, false when not;
+// STRATA_LOCKED while another context has it open.
+export async function deleteIdbDatabase(name, { lockTimeoutMs = LOCK_TIMEOUT_MS } = {}) {
+  checkName(name);
+  return withWebLock(webLockName('idb', name), { timeoutMs: lockTimeoutMs, what: `IndexedDB database "${name}"` }, async () => {
+    const existed = (await listIdbDatabases()).includes(name);
+    const req = idb().deleteDatabase(IDB_PREFIX + name);
+    await new Promise((resolve, reject) => {
+      req.onsuccess = resolve;
+      req.onerror = () => reject(ioError(`deleting IndexedDB database "${name}"`, req.error));
+    });
+    return existed;
+  });
+}
+
+function keyRangeOfChunks(path, from) {
+  return IDBKeyRange.bound(['c', path, from], ['c', path, Infinity]);
+}
+
+// An in-memory file: bytes [0, size) of `data` (grown by doubling).
+function newFile() {
+  return { data: new Uint8Array(0), size: 0 };
+}
+
+function ensure(file, end) {
+  if (end <= file.data.length) return;
+  let cap = Math.max(4096, file.data.length);
+  while (cap < end) cap *= 2;
+  const next = new Uint8Array(cap);
+  next.set(file.data.subarray(0, file.size));
+  file.data = next;
+}
+
+export class IdbHost {
+  // Opens (creating when missing) the IndexedDB database `name`: takes its Web Lock, then loads
+  // every file into memory. Options: lockTimeoutMs.
+  static async open(name, { lockTimeoutMs = LOCK_TIMEOUT_MS } = {}) {
+    checkName(name);
+    const what = `IndexedDB database "${name}"`;
+    const lock = await acquireWebLock(webLockName('idb', name), { timeoutMs: lockTimeoutMs, what });
+    let db = null;
+    try {
+      const req = idb().open(IDB_PREFIX + name, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+      db = await new Promise((resolve, reject) => {
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+        req.onblocked = () => reject(new DOMException('blocked by another connection', 'InvalidStateError'));
+      });
+      const host = new IdbHost(name, lock, db);
+      await host.#load();
+      return host;
+    } catch (err) {
+      db?.close();
+      lock.release();
+      if (err instanceof StrataError) throw err;
+      throw ioError(`${what}: opening failed`, err);
+    }
+  }
+
+  #name;
+  #lock;
+  #db;
+  #files = new Map(); // path -> file
+  #dirs = new Set();
+  #fds = new Map(); // fd -> { file, writable, path }
+  #nextFd = 1;
+  #pending = new Map(); // path -> change: { kind: 'd' } | { kind: 'gone' } | { kind: 'f', file, chunks, wipeFrom }
+  #strict = false; // the pending changes include a durability point
+  #scheduled = false;
+  #inflight = null; // { tx, done }
+  #waiters = []; // settle() calls waiting for the next transaction: { resolve, reject }
+  #failure = null; // the StrataError of the last failed transaction, until one succeeds
+  #locks = new Map();
+  #nextLock = 1;
+  #closed = false;
+  #faults = null; // tests: { failCommits: n, error } aborts the next n transactions with error
+
+  constructor(name, lock, db) {
+    this.#name = name;
+    this.#lock = lock;
+    this.#db = db;
+    this.module = null;
+    this.lastError = null;
+    this.lastMessage = null;
+    db.onversionchange = () => db.close(); // someone deletes the database: let them
+  }
+
+  get name() {
+    return this.#name;
+  }
+
+  get stats() {
+    let bytes = 0;
+    for (const f of this.#files.values()) bytes += f.size;
+    return { files: this.#files.size, bytes, pending: this.#pending.size, inflight: !!this.#inflight, failed: !!this.#failure };
+  }
+
+  // Tests only: the next `count` transactions abort and report `error` (a QuotaExceededError
+  // DOMException by default), as a browser whose quota is exhausted does.
+  injectCommitFailures(count, error = new DOMException('injected: the quota is exhausted', 'QuotaExceededError')) {
+    this.#faults = count > 0 ? { failCommits: count, error } : null;
+  }
+
+  async #load() {
+    const tx = this.#db.transaction(STORE, 'readonly');
+    const store = tx.objectStore(STORE);
+    const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+    const chunks = [];
+    keys.forEach((key, i) => {
+      if (key[0] === 'e') {
+        if (values[i]?.kind === 'd') this.#dirs.add(key[1]);
+        else if (values[i]?.kind === 'f') {
+          const f = newFile();
+          f.size = values[i].size;
+          ensure(f, f.size);
+          this.#files.set(key[1], f);
+        }
+      } else if (key[0] === 'c') {
+        chunks.push([key[1], key[2], values[i]]);
+      }
+    });
+    for (const [path, index, bytes] of chunks) {
+      const f = this.#files.get(path);
+      if (!f) continue; // cannot happen: chunks go with their entry in one transaction
+      const at = index * IDB_CHUNK;
+      const n = Math.max(0, Math.min(bytes.length, f.size - at));
+      f.data.set(bytes.subarray(0, n), at);
+    }
+  }
+
+  attach(module, layout) {
+    checkLayout(layout, 'idb');
+    this.module = module;
+  }
+
+  takeLastError(message) {
+    const { lastError: err, lastMessage } = this;
+    this.lastError = this.lastMessage = null;
+    return err && lastMessage && message.includes(lastMessage) ? err : null;
+  }
+
+  // Between requests: after a failed commit, a promise that retries it (resolving either way;
+  // the failure stays until a commit succeeds); else null (nothing to wait for).
+  prepare() {
+    if (!this.#failure || !this.#pending.size || this.#inflight || this.#closed) return null;
+    return this.settle().catch(() => {});
+  }
+
+  // Resolves when every change made so far is committed (strict); rejects with the failed
+  // transaction's StrataError.
+  settle() {
+    if (this.#closed) return Promise.resolve();
+    if (this.#pending.size === 0) {
+      if (this.#inflight) return this.#inflight.done;
+      return this.#failure ? Promise.reject(this.#failure) : Promise.resolve();
+    }
+    this.#strict = true;
+    const p = new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#schedule(true);
+    return p;
+  }
+
+  // Closes the IndexedDB connection after the last transaction and releases the Web Lock
+  // (Native.free calls it). Transactions already started still commit.
+  closeAll() {
+    if (this.#closed) return;
+    const last = [];
+    if (this.#inflight) last.push(this.#inflight.done);
+    if (this.#pending.size) { // write back what is left, after the one in flight
+      this.#start();
+      if (this.#inflight) last.push(this.#inflight.done);
+    }
+    this.#closed = true;
+    this.#fds.clear();
+    this.#locks.clear();
+    const db = this.#db;
+    const lock = this.#lock;
+    // the next opener (who needs the lock) then loads what these transactions wrote
+    Promise.allSettled(last).then(() => {
+      db.close();
+      lock.release();
+    });
+  }
+
+  // The pending changes go into a transaction at the end of the current engine call (or, with
+  // a transaction in flight, when it completes).
+  #schedule(force = false) {
+    if (this.#scheduled || this.#inflight || this.#closed) return;
+    if (this.#failure && !force) return; // retried by settle()/prepare(), not in a loop
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (!this.#inflight && this.#pending.size && !this.#closed) this.#start();
+    });
+  }
+
+  #start() {
+    const changes = this.#pending;
+    const strict = this.#strict;
+    const waiters = this.#waiters;
+    this.#pending = new Map();
+    this.#strict = false;
+    this.#waiters = [];
+    let tx;
+    try {
+      tx = this.#db.transaction(STORE, 'readwrite', { durability: strict ? 'strict' : 'relaxed' });
+      const store = tx.objectStore(STORE);
+      for (const [path, c] of changes) {
+        if (c.kind === 'd') {
+          store.put({ kind: 'd' }, ['e', path]);
+        } else if (c.kind === 'gone') {
+          store.delete(['e', path]);
+          store.delete(keyRangeOfChunks(path, 0));
+        } else {
+          const f = c.file;
+          const used = Math.ceil(f.size / IDB_CHUNK);
+          if (c.wipeFrom < Infinity) store.delete(keyRangeOfChunks(path, Math.min(c.wipeFrom, used)));
+          store.put({ kind: 'f', size: f.size }, ['e', path]);
+          for (const i of c.chunks) {
+            if (i >= used) continue;
+            store.put(f.data.slice(i * IDB_CHUNK, Math.min((i + 1) * IDB_CHUNK, f.size)), ['c', path, i]);
+          }
+        }
+      }
+      if (this.#faults?.failCommits > 0) {
+        const { error } = this.#faults;
+        if (--this.#faults.failCommits === 0) this.#faults = null;
+        tx.__injected = error;
+        queueMicrotask(() => tx.abort());
+      }
+    } catch (err) {
+      this.#failed(changes, strict, waiters, err);
+      return;
+    }
+    let resolve;
+    let reject;
+    const done = new Promise((res, rej) => { resolve = res; reject = rej; });
+    done.catch(() => {}); // observed through settle()
+    this.#inflight = { tx, done };
+    tx.oncomplete = () => {
+      if (this.#inflight?.tx === tx) this.#inflight = null;
+      this.#failure = null;
+      resolve();
+      for (const w of waiters) w.resolve();
+      if (this.#pending.size) this.#schedule();
+    };
+    const onFail = () => {
+      if (this.#inflight?.tx === tx) this.#inflight = null;
+      const err = this.#failed(changes, strict, waiters, tx.__injected ?? tx.error ?? new DOMException('the transaction was aborted', 'AbortError'));
+      reject(err);
+    };
+    tx.onabort = onFail;
+    tx.onerror = (e) => e.preventDefault?.(); // reported once, by onabort
+  }
+
+  // A transaction failed: its changes become pending again (under any newer change of the same
+  // path), its waiters get the error, and the failure stays until a commit succeeds.
+  #failed(changes, strict, waiters, cause) {
+    const err = ioError(`IndexedDB database "${this.#name}": writing back failed`, cause);
+    this.#failure = err;
+    const newer = this.#pending;
+    this.#pending = new Map(changes);
+    for (const [path, c] of newer) {
+      const old = this.#pending.get(path);
+      if (old?.kind === 'f' && c.kind === 'f' && old.file === c.file) {
+        for (const i of c.chunks) old.chunks.add(i);
+        old.wipeFrom = Math.min(old.wipeFrom, c.wipeFrom);
+        this.#pending.delete(path); // keep the newest position in the order
+        this.#pending.set(path, old);
+      } else {
+        this.#pending.delete(path);
+        this.#pending.set(path, c);
+      }
+    }
+    this.#strict ||= strict;
+    for (const w of waiters) w.reject(err);
+    return err;
+  }
+
+  fail(err, errPtr, op, target, code) {
+    this.lastError = err instanceof Error || (typeof DOMException !== 'undefined' && err instanceof DOMException) ? err : null;
+    if (err instanceof StrataError && err.cause) this.lastError = err.cause;
+    const c = code ?? err?.strataCode ?? (err instanceof StrataError ? CODES[err.code.slice(7)] : undefined) ?? (isQuotaError(err) ? CODES.QUOTA : CODES.IO);
+    const msg = err?.strataCode || err instanceof StrataError ? err.message : `${op} ${target}: ${err?.message ?? err}`;
+    if (errPtr) this.module.stringToUTF8(msg, errPtr, ERR_CAP);
+    this.lastMessage = msg;
+    return -c;
+  }
+
+  #err(code, message) {
+    return hostError(code, message);
+  }
+
+  // A durability point: the pending changes leave strict, at the end of this engine call. It
+  // never fails here, also after a failed commit: the engine treats a failed sync as the loss of
+  // its journal (it refuses every later write until reopened), while the changes are still whole
+  // here and go out with the next commit that succeeds; the failure reaches the caller through
+  // the settle() of its sync write.
+  #durable() {
+    this.#strict = true;
+    this.#schedule();
+  }
+
+  // Records a change of a mapped file's bytes [from, to) (chunks to write) and its size.
+  #touch(path, file, from, to) {
+    if (this.#files.get(path) !== file) return; // removed or replaced: nothing to write back
+    let c = this.#pending.get(path);
+    if (!c || c.kind !== 'f' || c.file !== file) {
+      c = { kind: 'f', file, chunks: new Set(), wipeFrom: Infinity };
+      this.#pending.set(path, c);
+    }
+    for (let i = Math.floor(from / IDB_CHUNK); i * IDB_CHUNK < to; i++) c.chunks.add(i);
+    this.#schedule();
+    return c;
+  }
+
+  #isDir(p) {
+    return p === '' || this.#dirs.has(p);
+  }
+
+  #fd(fd) {
+    const f = this.#fds.get(fd);
+    if (!f) throw this.#err(CODES.INVALID_ARGUMENT, `fd ${fd}: not an open file`);
+    return f;
+  }
+
+  str(ptr) {
+    return this.module.UTF8ToString(ptr);
+  }
+
+  open(pathPtr, flags, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `open ${p}: is a folder`);
+      let file = this.#files.get(p);
+      if (!file) {
+        if (!(flags & OPEN.CREATE)) throw this.#err(CODES.NOT_FOUND, `open ${p}: no such file`);
+        if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `open ${p}: no such folder ${splitPath(p)[0]}`);
+        file = newFile();
+        this.#files.set(p, file);
+        const c = this.#touch(p, file, 0, 0);
+        c.wipeFrom = 0;
+      } else if ((flags & OPEN.CREATE) && (flags & OPEN.EXCLUSIVE)) {
+        throw this.#err(CODES.EXISTS, `open ${p}: the file exists`);
+      } else if ((flags & OPEN.TRUNCATE) && (flags & OPEN.WRITE) && file.size !== 0) {
+        this.#resize(p, file, 0);
+      }
+      const fd = this.#nextFd++;
+      this.#fds.set(fd, { file, writable: (flags & OPEN.WRITE) !== 0, path: p });
+      return fd;
+    } catch (err) {
+      return this.fail(err, errPtr, 'open', p);
+    }
+  }
+
+  #resize(path, file, size) {
+    if (size > file.size) {
+      ensure(file, size);
+      file.data.fill(0, file.size, size);
+      const old = file.size;
+      file.size = size;
+      this.#touch(path, file, old, size);
+    } else {
+      file.size = size;
+      const c = this.#touch(path, file, size, size + (size % IDB_CHUNK ? 1 : 0));
+      if (c) c.wipeFrom = Math.min(c.wipeFrom, Math.ceil(size / IDB_CHUNK));
+    }
+  }
+
+  read(fd, off, buf, n, errPtr) {
+    try {
+      const { file } = this.#fd(fd);
+      const len = Math.max(0, Math.min(n, file.size - off));
+      if (len > 0) this.module.HEAPU8.set(file.data.subarray(off, off + len), buf);
+      return len;
+    } catch (err) {
+      return this.fail(err, errPtr, 'read', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+    }
+  }
+
+  #writeAt(f, off, data, n) {
+    if (!f.writable) throw this.#err(CODES.INVALID_ARGUMENT, `write ${f.path}: opened read-only`);
+    const file = f.file;
+    const end = off + n;
+    ensure(file, end);
+    if (off > file.size) file.data.fill(0, file.size, off);
+    file.data.set(this.module.HEAPU8.subarray(data, data + n), off);
+    file.size = Math.max(file.size, end);
+    this.#touch(f.path, file, off, end);
+  }
+
+  write(fd, off, data, n, errPtr) {
+    try {
+      this.#writeAt(this.#fd(fd), off, data, n);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'write', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+    }
+  }
+
+  append(fd, data, n, errPtr) {
+    try {
+      const f = this.#fd(fd);
+      this.#writeAt(f, f.file.size, data, n);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'append', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+    }
+  }
+
+  sync(fd, errPtr) {
+    try {
+      const f = this.#fd(fd);
+      if (f.writable) this.#durable();
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'sync', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+    }
+  }
+
+  truncate(fd, size, errPtr) {
+    try {
+      const f = this.#fd(fd);
+      if (!f.writable) throw this.#err(CODES.INVALID_ARGUMENT, `truncate ${f.path}: opened read-only`);
+      this.#resize(f.path, f.file, size);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'truncate', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+    }
+  }
+
+  size(fd, errPtr) {
+    try {
+      return this.#fd(fd).file.size;
+    } catch (err) {
+      return this.fail(err, errPtr, 'size', `fd ${fd}`);
+    }
+  }
+
+  close(fd, errPtr) {
+    try {
+      this.#fd(fd);
+      this.#fds.delete(fd);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'close', `fd ${fd}`);
+    }
+  }
+
+  exists(pathPtr) {
+    const p = norm(this.str(pathPtr));
+    return this.#isDir(p) ? 2 : this.#files.has(p) ? 1 : 0;
+  }
+
+  remove(pathPtr, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `remove ${p}: is a folder`);
+      if (!this.#files.delete(p)) throw this.#err(CODES.NOT_FOUND, `remove ${p}: no such file`);
+      this.#pending.delete(p);
+      this.#pending.set(p, { kind: 'gone' });
+      this.#schedule();
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'remove', p);
+    }
+  }
+
+  mkdir(pathPtr, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (this.#isDir(p)) return 0;
+      if (this.#files.has(p)) throw this.#err(CODES.EXISTS, `mkdir ${p}: a file of that name exists`);
+      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `mkdir ${p}: no such folder ${splitPath(p)[0]}`);
+      this.#dirs.add(p);
+      this.#pending.delete(p);
+      this.#pending.set(p, { kind: 'd' });
+      this.#schedule();
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'mkdir', p);
+    }
+  }
+
+  rmdir(pathPtr, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (this.#files.has(p)) throw this.#err(CODES.INVALID_ARGUMENT, `rmdir ${p}: is a file`);
+      if (!this.#dirs.has(p)) throw this.#err(CODES.NOT_FOUND, `rmdir ${p}: no such folder`);
+      const prefix = `${p}/`;
+      for (const name of [...this.#files.keys(), ...this.#dirs]) {
+        if (name.startsWith(prefix)) throw this.#err(CODES.IO, `rmdir ${p}: the folder is not empty`);
+      }
+      this.#dirs.delete(p);
+      this.#pending.delete(p);
+      this.#pending.set(p, { kind: 'gone' });
+      this.#schedule();
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'rmdir', p);
+    }
+  }
+
+  list(dirPtr, listOut, lenOut, errPtr) {
+    const dir = norm(this.str(dirPtr));
+    try {
+      if (!this.#isDir(dir)) {
+        if (this.#files.has(dir)) throw this.#err(CODES.INVALID_ARGUMENT, `list ${dir}: is a file`);
+        throw this.#err(CODES.NOT_FOUND, `list ${dir}: no such folder`);
+      }
+      const entries = [];
+      for (const [names, isDir] of [[this.#files.keys(), false], [this.#dirs, true]]) {
+        for (const name of names) {
+          const [parent, base] = splitPath(name);
+          if (parent === dir) entries.push([base, isDir]);
+        }
+      }
+      if (!writeList(this.module, entries, listOut, lenOut)) throw this.#err(CODES.NO_MEMORY, `list ${dir}: out of memory`);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'list', dir);
+    }
+  }
+
+  // A new file object under the name, written whole in the next transaction (which also holds
+  // every earlier change): the name holds the old contents or the new after a crash. Handles
+  // opened before keep the old object.
+  replace(pathPtr, data, n, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `replace ${p}: is a folder`);
+      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `replace ${p}: no such folder ${splitPath(p)[0]}`);
+      const file = newFile();
+      ensure(file, n);
+      file.data.set(this.module.HEAPU8.subarray(data, data + n), 0);
+      file.size = n;
+      this.#files.set(p, file);
+      this.#pending.delete(p);
+      const c = this.#touch(p, file, 0, n);
+      c.wipeFrom = 0;
+      this.#durable();
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'replace', p);
+    }
+  }
+
+  sync_dir(dirPtr, errPtr) {
+    const dir = norm(this.str(dirPtr));
+    try {
+      if (!this.#isDir(dir)) throw this.#err(CODES.NOT_FOUND, `sync_dir ${dir}: no such folder`);
+      this.#durable();
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'sync_dir', dir);
+    }
+  }
+
+  // The database's Web Lock was taken at open; a lock path is then one holder per path in this
+  // host (no LOCK file is written: the Web Lock is the lock across contexts).
+  lock(pathPtr, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `lock ${p}: no such folder ${splitPath(p)[0]}`);
+      if (!this.#lock.held) throw this.#err(CODES.LOCKED, `lock ${p}: IndexedDB database "${this.#name}" lost its Web Lock "${this.#lock.name}" (taken by another context)`);
+      for (const held of this.#locks.values()) {
+        if (held === p) throw this.#err(CODES.LOCKED, `lock ${p}: IndexedDB database "${this.#name}": locked by another handle in this context`);
+      }
+      const id = this.#nextLock++;
+      this.#locks.set(id, p);
+      return id;
+    } catch (err) {
+      return this.fail(err, errPtr, 'lock', p);
+    }
+  }
+
+  unlock(id) {
+    this.#locks.delete(id);
+    return 0;
+  }
+}

@@ -1,0 +1,731 @@
+// The OPFS storage host (dedicated workers only): the engine's files live in a pool of OPFS files
+// held open with FileSystemSyncAccessHandle, whose calls are synchronous as the host calls must be
+// (bindings/js/c/vfs_js.c; the same methods and conventions as node_host.js).
+//
+// Layout: one OPFS folder per database, strata-lsm/<encodeURIComponent(name)>/, holding
+//   slot-<n>       pool files; each holds one engine file's bytes, or nothing when free
+//   meta-0, meta-1 the pool's metadata, written alternately: magic "STROPFS1", generation (u64),
+//                  body length (u32), CRC-32 of generation + length + body, body = JSON
+//                  { dirs: [path...], files: [[path, slot]...] }
+// At open the valid metadata file of the higher generation is the truth; a torn write of the
+// newer one fails its checksum, so the older one (the state before that change) is used; slots
+// it does not map are emptied. Nothing relies on move()/rename.
+//
+// Opening a handle is asynchronous, so files are never opened on demand: creating a file claims
+// a free slot, removing one releases it. The pool grows between requests (prepare(), and a top-up
+// started whenever the free slots run low) up to `maxHandles` open handles (default 200, below
+// Safari's limit of 252 sync handles per page), which also caps the files of a database.
+//
+// Durability: writes go straight to the OPFS file (they survive a crash of the browser; Chromium
+// kept unflushed writes of an open handle after SIGKILL). A file's sync() only marks it; settle()
+// flushes every marked file with one pass shared by all writes since the last (group commit): the
+// JS layer awaits host.settle() before it acknowledges a `sync: true` write, flush() or close().
+// Names change only in memory until a commit point: sync_dir(), replace() and settle() flush the
+// marked files (in the order they were marked, so a table is durable before the manifest naming
+// it), then write and flush the metadata. A removed file's slot is emptied and reused only once
+// metadata without it is durable (and no handle reads it any more), so a crash can never map an
+// old name to a reused slot. replace() writes a fresh slot, flushes it and commits metadata
+// pointing the name at it: the name holds the old contents or the new, never a mix.
+import { StrataError } from './errors.js';
+import { CODES, ERR_CAP, OPEN, checkLayout, hostError, isQuotaError, splitPath, writeList } from './host_common.js';
+import { crc32 } from './lock_record.js';
+import { LOCK_TIMEOUT_MS, acquireWebLock, webLockName, withWebLock } from './web_lock.js';
+
+export const OPFS_ROOT = 'strata-lsm'; // the OPFS folder holding one folder per database
+const META_FILES = ['meta-0', 'meta-1'];
+const SLOT_PREFIX = 'slot-';
+const META_MAGIC = 'STROPFS1';
+const META_HEADER = 24; // magic 8, generation 8, length 4, crc 4
+export const OPFS_MAX_HANDLES = 200; // default cap on open sync handles (Safari allows 252)
+const DEFAULT_INITIAL_SLOTS = 16;
+const DEFAULT_MIN_FREE = 8;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function checkName(name) {
+  if (typeof name !== 'string' || name === '' || name.length > 200) {
+    throw new StrataError('STRATA_INVALID_ARGUMENT', `OPFS database name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`);
+  }
+}
+
+async function databasesFolder(create) {
+  if (typeof navigator?.storage?.getDirectory !== 'function') {
+    throw new StrataError('STRATA_NOT_SUPPORTED', 'OPFS (navigator.storage.getDirectory) is not available in this context');
+  }
+  const root = await navigator.storage.getDirectory();
+  try {
+    return await root.getDirectoryHandle(OPFS_ROOT, { create });
+  } catch (err) {
+    if (err?.name === 'NotFoundError') return null;
+    throw err;
+  }
+}
+
+// The names of the OPFS databases of this origin (any context: page or worker).
+export async function listOpfsDatabases() {
+  const folder = await databasesFolder(false);
+  const names = [];
+  if (!folder) return names;
+  for await (const [entry, handle] of folder.entries()) {
+    if (handle.kind !== 'directory') continue;
+    try {
+      names.push(decodeURIComponent(entry));
+    } catch {
+      // not one of ours
+    }
+  }
+  return names.sort();
+}
+
+// Deletes an OPFS database (any context). Resolves true when it existed, false when not;
+// STRATA_LOCKED while another context has it open.
+export async function deleteOpfsDatabase(name, { lockTimeoutMs = LOCK_TIMEOUT_MS } = {}) {
+  checkName(name);
+  return withWebLock(webLockName('opfs', name), { timeoutMs: lockTimeoutMs, what: `OPFS database "${name}"` }, async () => {
+    const folder = await databasesFolder(false);
+    if (!folder) return false;
+    try {
+      await folder.removeEntry(encodeURIComponent(name), { recursive: true });
+      return true;
+    } catch (err) {
+      if (err?.name === 'NotFoundError') return false;
+      throw new StrataError(isQuotaError(err) ? 'STRATA_QUOTA' : 'STRATA_IO', `deleting OPFS database "${name}": ${err?.message ?? err}`, { cause: err });
+    }
+  });
+}
+
+// createSyncAccessHandle, retried while another context still holds the file (a reloading page
+// releases its handles late).
+async function syncHandle(fileHandle, deadline) {
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      return await fileHandle.createSyncAccessHandle();
+    } catch (err) {
+      if (err?.name !== 'NoModificationAllowedError' || Date.now() >= deadline) throw err;
+      await sleep(delay);
+    }
+  }
+}
+
+function encodeMeta(generation, body) {
+  const bytes = enc.encode(JSON.stringify(body));
+  const out = new Uint8Array(META_HEADER + bytes.length);
+  out.set(enc.encode(META_MAGIC), 0);
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(8, BigInt(generation), true);
+  dv.setUint32(16, bytes.length, true);
+  out.set(bytes, META_HEADER);
+  const sum = new Uint8Array(12 + bytes.length);
+  sum.set(out.subarray(8, 20), 0);
+  sum.set(bytes, 12);
+  dv.setUint32(20, crc32(sum), true);
+  return out;
+}
+
+// { generation, body } or null when the bytes are not a whole, valid metadata record.
+function decodeMeta(bytes) {
+  if (bytes.length < META_HEADER || dec.decode(bytes.subarray(0, 8)) !== META_MAGIC) return null;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const len = dv.getUint32(16, true);
+  if (META_HEADER + len > bytes.length) return null;
+  const sum = new Uint8Array(12 + len);
+  sum.set(bytes.subarray(8, 20), 0);
+  sum.set(bytes.subarray(META_HEADER, META_HEADER + len), 12);
+  if (crc32(sum) !== dv.getUint32(20, true)) return null;
+  try {
+    const body = JSON.parse(dec.decode(bytes.subarray(META_HEADER, META_HEADER + len)));
+    if (!Array.isArray(body?.dirs) || !Array.isArray(body?.files)) return null;
+    return { generation: Number(dv.getBigUint64(8, true)), body };
+  } catch {
+    return null;
+  }
+}
+
+function readAll(handle) {
+  const bytes = new Uint8Array(handle.getSize());
+  let done = 0;
+  while (done < bytes.length) {
+    const n = handle.read(bytes.subarray(done), { at: done });
+    if (n <= 0) break;
+    done += n;
+  }
+  return bytes.subarray(0, done);
+}
+
+const norm = (p) => p.replace(/^\/+/, '').replace(/\/+$/, '');
+
+export class OpfsHost {
+  // Opens (creating when missing) the OPFS database `name` in this dedicated worker: takes its Web
+  // Lock, opens the pool and reads the metadata. Options: maxHandles (open sync handles at most,
+  // metadata included), initialSlots, minFree (free slots kept ready), lockTimeoutMs.
+  static async open(name, options = {}) {
+    checkName(name);
+    const { maxHandles = OPFS_MAX_HANDLES, initialSlots = DEFAULT_INITIAL_SLOTS, minFree = DEFAULT_MIN_FREE,
+      lockTimeoutMs = LOCK_TIMEOUT_MS } = options;
+    if (!Number.isInteger(maxHandles) || maxHandles < 4 || maxHandles > 250) {
+      throw new StrataError('STRATA_INVALID_ARGUMENT', `maxHandles must be an integer from 4 to 250, got ${maxHandles}`);
+    }
+    if (!Number.isInteger(minFree) || minFree < 1 || minFree > maxHandles - 2) {
+      throw new StrataError('STRATA_INVALID_ARGUMENT', `minFree must be an integer from 1 to maxHandles - 2, got ${minFree}`);
+    }
+    if (typeof FileSystemFileHandle === 'undefined' || typeof FileSystemFileHandle.prototype.createSyncAccessHandle !== 'function') {
+      throw new StrataError('STRATA_NOT_SUPPORTED', `OPFS database "${name}": sync access handles exist only in dedicated workers`);
+    }
+    const what = `OPFS database "${name}"`;
+    const lock = await acquireWebLock(webLockName('opfs', name), { timeoutMs: lockTimeoutMs, what });
+    const host = new OpfsHost(name, lock, { maxHandles, minFree });
+    try {
+      await host.#load(Date.now() + lockTimeoutMs, Math.min(initialSlots, maxHandles - 2));
+    } catch (err) {
+      host.closeAll();
+      if (err instanceof StrataError) throw err;
+      throw new StrataError(err?.name === 'NoModificationAllowedError' ? 'STRATA_LOCKED' : isQuotaError(err) ? 'STRATA_QUOTA' : 'STRATA_IO',
+        `${what}: opening its files failed: ${err?.name}: ${err?.message ?? err}`, { cause: err });
+    }
+    return host;
+  }
+
+  #name;
+  #lock;
+  #folder = null;
+  #metas = []; // the two metadata sync handles
+  #generation = 0;
+  #slots = []; // index -> { index, handle, size, path (mapped in memory), durablePath, refs }
+  #free = []; // free slot indexes (empty, unmapped, durable metadata maps nothing to them)
+  #files = new Map(); // path -> slot
+  #dirs = new Set();
+  #fds = new Map(); // fd -> { slot, writable, path }
+  #nextFd = 1;
+  #marked = new Set(); // slots whose sync() asked for a flush, in order
+  #metaDirty = false;
+  #locks = new Map(); // lock id -> path
+  #nextLock = 1;
+  #growing = null;
+  #settling = null;
+  #closed = false;
+  lastGrowthError = null; // why the pool last failed to grow (reported by the create that needed it)
+  #maxHandles;
+  #minFree;
+
+  constructor(name, lock, { maxHandles, minFree }) {
+    this.#name = name;
+    this.#lock = lock;
+    this.#maxHandles = maxHandles;
+    this.#minFree = minFree;
+    this.module = null;
+    this.lastError = null;
+    this.lastMessage = null;
+  }
+
+  get name() {
+    return this.#name;
+  }
+
+  // The pool's state, for tests and stats.
+  get pool() {
+    return { slots: this.#slots.length, free: this.#free.length, files: this.#files.size,
+      openHandles: this.#slots.length + this.#metas.length, maxHandles: this.#maxHandles, generation: this.#generation };
+  }
+
+  async #load(deadline, initialSlots) {
+    const folder = await databasesFolder(true);
+    this.#folder = await folder.getDirectoryHandle(encodeURIComponent(this.#name), { create: true });
+    for (const m of META_FILES) {
+      this.#metas.push(await syncHandle(await this.#folder.getFileHandle(m, { create: true }), deadline));
+    }
+    const found = this.#metas.map((h) => decodeMeta(readAll(h)));
+    let best = -1;
+    found.forEach((m, i) => {
+      if (m && (best < 0 || m.generation > found[best].generation)) best = i;
+    });
+    const slotNames = [];
+    for await (const [entry, handle] of this.#folder.entries()) {
+      if (handle.kind === 'file' && entry.startsWith(SLOT_PREFIX) && /^\d+$/.test(entry.slice(SLOT_PREFIX.length))) {
+        slotNames.push(Number(entry.slice(SLOT_PREFIX.length)));
+      }
+    }
+    const count = slotNames.length ? Math.max(...slotNames) + 1 : 0;
+    if (count > this.#maxHandles - 2) {
+      throw new StrataError('STRATA_IO', `OPFS database "${this.#name}" has ${count} files, more than maxHandles - 2 = ${this.#maxHandles - 2} this host may keep open`);
+    }
+    for (let i = 0; i < count; i++) await this.#addSlot(deadline);
+    if (best < 0 && this.#metas.some((h) => h.getSize() > 0)) {
+      throw new StrataError('STRATA_CORRUPTION', `OPFS database "${this.#name}": neither ${META_FILES.join(' nor ')} holds valid metadata ` +
+        `(sizes ${this.#metas.map((h) => h.getSize()).join(', ')} bytes): its files cannot be named; delete the database to start over`);
+    }
+    if (best >= 0) {
+      this.#generation = found[best].generation;
+      const { dirs, files } = found[best].body;
+      for (const d of dirs) this.#dirs.add(String(d));
+      for (const [p, index] of files) {
+        const slot = this.#slots[index];
+        if (!slot) throw new StrataError('STRATA_CORRUPTION', `OPFS database "${this.#name}": ${META_FILES[best]} maps ${p} to missing slot-${index}`);
+        slot.path = slot.durablePath = String(p);
+        this.#files.set(slot.path, slot);
+      }
+    }
+    // unmapped slots hold what a crash left behind: empty them
+    for (const slot of this.#slots) {
+      if (slot.path === null) {
+        if (slot.size !== 0) {
+          slot.handle.truncate(0);
+          slot.size = 0;
+        }
+        this.#pushFree(slot);
+      }
+    }
+    while (this.#slots.length < initialSlots) this.#pushFree(await this.#addSlot(deadline));
+    if (this.#needsGrowth()) this.#grow();
+    if (this.#growing) await this.#growing;
+  }
+
+  async #addSlot(deadline = Date.now()) {
+    const index = this.#slots.length;
+    const fh = await this.#folder.getFileHandle(`${SLOT_PREFIX}${index}`, { create: true });
+    const handle = await syncHandle(fh, deadline);
+    if (this.#closed) {
+      handle.close();
+      throw new StrataError('STRATA_NOT_OPEN', `OPFS database "${this.#name}" is closed`);
+    }
+    const slot = { index, handle, size: handle.getSize(), path: null, durablePath: null, refs: 0, free: false };
+    this.#slots[index] = slot;
+    return slot;
+  }
+
+  #pushFree(slot) {
+    slot.free = true;
+    this.#free.push(slot.index);
+  }
+
+  // Free slots to keep ready: minFree, or a quarter of the files, within the handle cap.
+  #wantFree() {
+    return Math.max(this.#minFree, Math.ceil(this.#files.size / 4));
+  }
+
+  #needsGrowth() {
+    return !this.#closed && this.#free.length < this.#wantFree() && this.#slots.length + this.#metas.length < this.#maxHandles;
+  }
+
+  // Between requests: grows the pool so the next request finds free slots. Returns a promise
+  // when the request should wait (fewer than minFree slots free while the pool grows), else null
+  // (the growth goes on in the background). Never rejects for the growth itself (a failure shows
+  // later as "no free file" on the create that needed it).
+  prepare() {
+    if (this.#needsGrowth()) this.#grow();
+    return this.#growing && this.#free.length < this.#minFree ? this.#growing : null;
+  }
+
+  #grow() {
+    if (this.#growing) return;
+    this.#growing = (async () => {
+      try {
+        while (this.#needsGrowth()) this.#pushFree(await this.#addSlot());
+        this.lastGrowthError = null;
+      } catch (err) {
+        this.lastGrowthError = err;
+      } finally {
+        this.#growing = null;
+      }
+    })();
+  }
+
+  // Group commit: one flush pass, shared by every sync() since the last, then the metadata if
+  // names changed. Rejects with STRATA_QUOTA / STRATA_IO (the browser's error as cause).
+  settle() {
+    if (this.#closed) return Promise.resolve();
+    this.#settling ??= Promise.resolve().then(() => {
+      this.#settling = null;
+      if (this.#closed) return;
+      try {
+        this.#commit();
+      } catch (err) {
+        throw new StrataError(isQuotaError(err) ? 'STRATA_QUOTA' : 'STRATA_IO',
+          `OPFS database "${this.#name}": flushing failed: ${err?.name}: ${err?.message ?? err}`, { cause: err });
+      }
+    });
+    return this.#settling;
+  }
+
+  attach(module, layout) {
+    checkLayout(layout, 'opfs');
+    this.module = module;
+  }
+
+  takeLastError(message) {
+    const { lastError: err, lastMessage } = this;
+    this.lastError = this.lastMessage = null;
+    return err && lastMessage && message.includes(lastMessage) ? err : null;
+  }
+
+  // Closes every handle and releases the Web Lock (Native.free calls it; also after a failed
+  // open). Marked files are flushed first, best effort.
+  closeAll() {
+    if (this.#closed) return;
+    try {
+      if (this.#folder) this.#commit();
+    } catch {
+      // nothing to report to: the engine is gone
+    }
+    this.#closed = true;
+    for (const slot of this.#slots) try { slot?.handle.close(); } catch {}
+    for (const h of this.#metas) try { h.close(); } catch {}
+    this.#fds.clear();
+    this.#locks.clear();
+    this.#lock.release();
+  }
+
+  fail(err, errPtr, op, target, code) {
+    this.lastError = err?.strataCode && err.cause ? err.cause : err instanceof Error || err instanceof DOMException ? err : null;
+    const c = code ?? err?.strataCode ?? (isQuotaError(err) ? CODES.QUOTA : CODES.IO);
+    const msg = err?.strataCode ? err.message : `${op} ${target}: ${err?.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err?.message ?? err}`;
+    if (errPtr) this.module.stringToUTF8(msg, errPtr, ERR_CAP);
+    this.lastMessage = msg;
+    return -c;
+  }
+
+  #err(code, message) {
+    return hostError(code, message);
+  }
+
+  // Memory for the browser: a view of wasm memory, copied when the memory is shared (the pthreads
+  // build), since the OPFS calls refuse views of a SharedArrayBuffer.
+  #view(ptr, n) {
+    const heap = this.module.HEAPU8;
+    const v = heap.subarray(ptr, ptr + n);
+    return typeof SharedArrayBuffer !== 'undefined' && heap.buffer instanceof SharedArrayBuffer ? v.slice() : v;
+  }
+
+  #isDir(p) {
+    return p === '' || this.#dirs.has(p);
+  }
+
+  #claim(path) {
+    if (this.#free.length === 0) {
+      this.#grow();
+      if (this.#slots.length + this.#metas.length >= this.#maxHandles) {
+        throw this.#err(CODES.IO, `create ${path}: too many files: OPFS database "${this.#name}" holds at most ${this.#maxHandles - 2} files (maxHandles ${this.#maxHandles})`);
+      }
+      const why = this.lastGrowthError;
+      if (isQuotaError(why)) { // the pool could not grow: the origin is out of quota
+        throw hostError(CODES.QUOTA, `create ${path}: no pre-opened OPFS file is free and the pool cannot grow: ${why.name}: ${why.message}`, why);
+      }
+      throw this.#err(CODES.IO, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use); the pool grows between requests`);
+    }
+    const slot = this.#slots[this.#free.pop()];
+    slot.free = false;
+    slot.path = path;
+    this.#files.set(path, slot);
+    this.#metaDirty = true;
+    if (this.#needsGrowth()) this.#grow();
+    return slot;
+  }
+
+  // Empties and frees a slot nothing refers to: no name in memory, no handle, no durable name.
+  #tryRelease(slot) {
+    if (slot.free || slot.path !== null || slot.refs > 0 || slot.durablePath !== null || this.#closed) return;
+    if (slot.size !== 0) {
+      slot.handle.truncate(0);
+      slot.size = 0;
+    }
+    this.#marked.delete(slot);
+    slot.free = true;
+    this.#free.push(slot.index);
+  }
+
+  // Flushes the marked files in order, then writes the metadata when names changed.
+  #commit() {
+    for (const slot of this.#marked) {
+      slot.handle.flush();
+      this.#marked.delete(slot);
+    }
+    if (!this.#metaDirty) return;
+    const generation = this.#generation + 1;
+    const bytes = encodeMeta(generation, {
+      dirs: [...this.#dirs],
+      files: [...this.#files].map(([p, s]) => [p, s.index]),
+    });
+    const h = this.#metas[generation & 1];
+    let done = 0;
+    while (done < bytes.length) done += h.write(bytes.subarray(done), { at: done });
+    h.truncate(bytes.length);
+    h.flush();
+    this.#generation = generation;
+    this.#metaDirty = false;
+    for (const slot of this.#slots) {
+      slot.durablePath = slot.path;
+      this.#tryRelease(slot);
+    }
+  }
+
+  #fd(fd) {
+    const f = this.#fds.get(fd);
+    if (!f) throw this.#err(CODES.INVALID_ARGUMENT, `fd ${fd}: not an open file`);
+    return f;
+  }
+
+  str(ptr) {
+    return this.module.UTF8ToString(ptr);
+  }
+
+  open(pathPtr, flags, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `open ${p}: is a folder`);
+      let slot = this.#files.get(p);
+      if (!slot) {
+        if (!(flags & OPEN.CREATE)) throw this.#err(CODES.NOT_FOUND, `open ${p}: no such file`);
+        if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `open ${p}: no such folder ${splitPath(p)[0]}`);
+        slot = this.#claim(p);
+      } else if ((flags & OPEN.CREATE) && (flags & OPEN.EXCLUSIVE)) {
+        throw this.#err(CODES.EXISTS, `open ${p}: the file exists`);
+      } else if ((flags & OPEN.TRUNCATE) && (flags & OPEN.WRITE) && slot.size !== 0) {
+        slot.handle.truncate(0);
+        slot.size = 0;
+      }
+      const fd = this.#nextFd++;
+      this.#fds.set(fd, { slot, writable: (flags & OPEN.WRITE) !== 0, path: p });
+      slot.refs++;
+      return fd;
+    } catch (err) {
+      return this.fail(err, errPtr, 'open', p);
+    }
+  }
+
+  read(fd, off, buf, n, errPtr) {
+    try {
+      const { slot } = this.#fd(fd);
+      const want = Math.max(0, Math.min(n, slot.size - off));
+      if (want === 0) return 0;
+      const heap = this.module.HEAPU8;
+      const shared = typeof SharedArrayBuffer !== 'undefined' && heap.buffer instanceof SharedArrayBuffer;
+      const target = shared ? new Uint8Array(want) : heap.subarray(buf, buf + want);
+      let done = 0;
+      while (done < want) {
+        const r = slot.handle.read(target.subarray(done), { at: off + done });
+        if (r <= 0) break;
+        done += r;
+      }
+      if (shared) this.module.HEAPU8.set(target.subarray(0, done), buf);
+      return done;
+    } catch (err) {
+      return this.fail(err, errPtr, 'read', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+    }
+  }
+
+  #writeAt(f, off, data, n) {
+    if (!f.writable) throw this.#err(CODES.INVALID_ARGUMENT, `write ${f.path}: opened read-only`);
+    const bytes = this.#view(data, n);
+    let done = 0;
+    while (done < n) {
+      const w = f.slot.handle.write(bytes.subarray(done), { at: off + done });
+      if (w <= 0) throw this.#err(CODES.IO, `write ${f.path}: the browser wrote nothing at offset ${off + done}`);
+      done += w;
+      f.slot.size = Math.max(f.slot.size, off + done);
+    }
+  }
+
+  write(fd, off, data, n, errPtr) {
+    try {
+      this.#writeAt(this.#fd(fd), off, data, n);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'write', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+    }
+  }
+
+  append(fd, data, n, errPtr) {
+    try {
+      const f = this.#fd(fd);
+      this.#writeAt(f, f.slot.size, data, n);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'append', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+    }
+  }
+
+  sync(fd, errPtr) {
+    try {
+      const f = this.#fd(fd);
+      if (f.writable && f.slot.path !== null) this.#marked.add(f.slot);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'sync', `fd ${fd}`);
+    }
+  }
+
+  truncate(fd, size, errPtr) {
+    try {
+      const f = this.#fd(fd);
+      if (!f.writable) throw this.#err(CODES.INVALID_ARGUMENT, `truncate ${f.path}: opened read-only`);
+      f.slot.handle.truncate(size);
+      f.slot.size = size;
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'truncate', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+    }
+  }
+
+  size(fd, errPtr) {
+    try {
+      return this.#fd(fd).slot.size;
+    } catch (err) {
+      return this.fail(err, errPtr, 'size', `fd ${fd}`);
+    }
+  }
+
+  close(fd, errPtr) {
+    try {
+      const f = this.#fd(fd);
+      this.#fds.delete(fd);
+      f.slot.refs--;
+      this.#tryRelease(f.slot);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'close', `fd ${fd}`);
+    }
+  }
+
+  exists(pathPtr) {
+    const p = norm(this.str(pathPtr));
+    return this.#isDir(p) ? 2 : this.#files.has(p) ? 1 : 0;
+  }
+
+  remove(pathPtr, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `remove ${p}: is a folder`);
+      const slot = this.#files.get(p);
+      if (!slot) throw this.#err(CODES.NOT_FOUND, `remove ${p}: no such file`);
+      this.#files.delete(p);
+      slot.path = null;
+      this.#metaDirty = true;
+      this.#tryRelease(slot); // at once when no durable metadata names it
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'remove', p);
+    }
+  }
+
+  mkdir(pathPtr, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (this.#isDir(p)) return 0;
+      if (this.#files.has(p)) throw this.#err(CODES.EXISTS, `mkdir ${p}: a file of that name exists`);
+      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `mkdir ${p}: no such folder ${splitPath(p)[0]}`);
+      this.#dirs.add(p);
+      this.#metaDirty = true;
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'mkdir', p);
+    }
+  }
+
+  rmdir(pathPtr, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (this.#files.has(p)) throw this.#err(CODES.INVALID_ARGUMENT, `rmdir ${p}: is a file`);
+      if (!this.#dirs.has(p)) throw this.#err(CODES.NOT_FOUND, `rmdir ${p}: no such folder`);
+      const prefix = `${p}/`;
+      for (const name of [...this.#files.keys(), ...this.#dirs]) {
+        if (name.startsWith(prefix)) throw this.#err(CODES.IO, `rmdir ${p}: the folder is not empty`);
+      }
+      this.#dirs.delete(p);
+      this.#metaDirty = true;
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'rmdir', p);
+    }
+  }
+
+  list(dirPtr, listOut, lenOut, errPtr) {
+    const dir = norm(this.str(dirPtr));
+    try {
+      if (!this.#isDir(dir)) {
+        if (this.#files.has(dir)) throw this.#err(CODES.INVALID_ARGUMENT, `list ${dir}: is a file`);
+        throw this.#err(CODES.NOT_FOUND, `list ${dir}: no such folder`);
+      }
+      const entries = [];
+      for (const [names, isDir] of [[this.#files.keys(), false], [this.#dirs, true]]) {
+        for (const name of names) {
+          const [parent, base] = splitPath(name);
+          if (parent === dir) entries.push([base, isDir]);
+        }
+      }
+      if (!writeList(this.module, entries, listOut, lenOut)) throw this.#err(CODES.NO_MEMORY, `list ${dir}: out of memory`);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'list', dir);
+    }
+  }
+
+  replace(pathPtr, data, n, errPtr) {
+    const p = norm(this.str(pathPtr));
+    let fresh = null;
+    const old = this.#files.get(p) ?? null;
+    try {
+      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `replace ${p}: is a folder`);
+      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `replace ${p}: no such folder ${splitPath(p)[0]}`);
+      fresh = this.#claim(p); // maps p to the fresh slot in memory
+      if (old) old.path = null;
+      this.#writeAt({ slot: fresh, writable: true, path: p }, 0, data, n);
+      this.#marked.add(fresh);
+      this.#commit(); // the fresh slot is flushed, then the metadata naming it
+      if (old) this.#tryRelease(old);
+      return 0;
+    } catch (err) {
+      // undo in memory: the name keeps the old contents (the metadata on disk still says so,
+      // unless the commit itself was the last step to fail, when either is whole)
+      if (fresh && this.#files.get(p) === fresh && fresh.durablePath !== p) {
+        fresh.path = null;
+        // a failed commit may still have left metadata naming the fresh slot: keep it until a
+        // later commit has durably named the old one again
+        fresh.durablePath = p;
+        this.#metaDirty = true;
+        if (old) {
+          old.path = p;
+          this.#files.set(p, old);
+        } else {
+          this.#files.delete(p);
+        }
+        this.#tryRelease(fresh);
+      }
+      return this.fail(err, errPtr, 'replace', p);
+    }
+  }
+
+  sync_dir(dirPtr, errPtr) {
+    const dir = norm(this.str(dirPtr));
+    try {
+      if (!this.#isDir(dir)) throw this.#err(CODES.NOT_FOUND, `sync_dir ${dir}: no such folder`);
+      this.#commit();
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'sync_dir', dir);
+    }
+  }
+
+  // The database's Web Lock was taken at open; a lock path is then one holder per path in this
+  // host (the engine's LOCK file is not written: the Web Lock is the lock across contexts).
+  lock(pathPtr, errPtr) {
+    const p = norm(this.str(pathPtr));
+    try {
+      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `lock ${p}: no such folder ${splitPath(p)[0]}`);
+      if (!this.#lock.held) throw this.#err(CODES.LOCKED, `lock ${p}: OPFS database "${this.#name}" lost its Web Lock "${this.#lock.name}" (taken by another context)`);
+      for (const held of this.#locks.values()) {
+        if (held === p) throw this.#err(CODES.LOCKED, `lock ${p}: OPFS database "${this.#name}": locked by another handle in this worker`);
+      }
+      const id = this.#nextLock++;
+      this.#locks.set(id, p);
+      return id;
+    } catch (err) {
+      return this.fail(err, errPtr, 'lock', p);
+    }
+  }
+
+  unlock(id) {
+    this.#locks.delete(id);
+    return 0;
+  }
+}
