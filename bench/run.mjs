@@ -126,7 +126,7 @@ function table(summary) {
     });
     const best = Math.max(...others.map((p) => med[w][p] ?? 0));
     const s = med[w].strata;
-    out += pad(s && best ? `${(s / best).toFixed(2)}x` : '–', 13);
+    out += pad(s && best > 0 ? `${(s / best).toFixed(2)}x` : '–', 13);
     if (peers.includes(WASI_PEER)) {
       out += pad(s && med[w][WASI_PEER] ? `${(med[w][WASI_PEER] / s).toFixed(2)}x` : '–', 13);
       const sc = cpu[w].strata, wc = cpu[w][WASI_PEER];
@@ -244,7 +244,7 @@ fs.writeFileSync(path.join(resultsDir, 'latest.svg'), svg);
 
 console.log(`\nops/s, median (min) of ${args.reps}; strata/best = Strata's median over the best other native peer's; ` +
   'wasi/native = strata-wasi over strata, by wall time and (cpu) by ops per CPU second' +
-  (runners.length > selected.length || peers.some((p) => !NATIVE_PEERS.includes(p) && p !== WASI_PEER)
+  (peers.some((p) => !NATIVE_PEERS.includes(p) && p !== WASI_PEER)
     ? `; Node peers ran N=${args.nodeN}, native ones N=${args.n}` : ''));
 console.log(table(summary));
 for (const p of peers) console.log(`  ${p}: ${summary.extra[p].describe ?? ''}`);
