@@ -74,7 +74,7 @@ static strata_status *list_tables(vfs *fs, const char *tables_dir) {
   if (!st) qsort(l.ids, l.n, sizeof *l.ids, compare_ids);
   char a[32], b[32], c[32];
   if (!st) printf("%zu table files in %s\n", l.n, tables_dir);
-  if (!st && l.n) printf("%8s  %10s  %10s  %7s  %s\n", "table", "bytes", "entries", "blocks", "keys");
+  if (!st && l.n) printf("%8s  %10s  %10s  %7s  %s\n", "id", "bytes", "entries", "blocks", "keys");
   for (size_t i = 0; !st && i < l.n; i++) {
     table_reader *tr = NULL;
     st = open_table(fs, tables_dir, l.ids[i], &tr);
