@@ -382,6 +382,18 @@ strata_status *strata_resume(strata_db *db);
  */
 strata_status *strata_compact(strata_db *db, int major);
 /*
+ * Progress of long work, one callback shape for every such call (compaction here; bulk loads
+ * and imports take the same): `done` and `total` are bytes of input. `total` may grow while the
+ * work finds more (a minor compaction picks its jobs one after another) and done <= total at
+ * every call; the last call, when the work succeeded, has done == total (0 and 0 when there was
+ * nothing to do). It runs on the thread doing the work, must return quickly and must not call
+ * into the database.
+ */
+typedef void (*strata_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+/* strata_compact reporting progress: bytes of the merges' input tables (moves and drops read
+ * nothing), counted as their entries are read; fn NULL is strata_compact. */
+strata_status *strata_compact_with_progress(strata_db *db, int major, strata_progress_fn fn, void *ctx);
+/*
  * Removes every table whose keys all lie inside `range` (NULL = all), without rewriting
  * anything: quick, but keys in memtables or in tables reaching past the range stay. Snapshots
  * taken before keep reading the dropped keys.

@@ -101,23 +101,27 @@ void cli_print_bytes(const void *p, size_t n); /* raw to stdout */
 /* Bytes as one readable line: printable ASCII and bytes >= 0x80 (UTF-8) as they are; backslash,
  * TAB, LF, CR as \\ \t \n \r; other control bytes as \xNN. */
 void cli_print_escaped(FILE *f, const void *p, size_t n);
-int cli_report(strata_status *st);
+int cli_report(strata_status *st);          /* "strata: CODE: message" on stderr, frees st; returns 1 */
 
 /*
- * The progress line of load and demo, on stderr: on a terminal redrawn in place (\r, at most
- * every 100 ms); otherwise one plain line each time another `step` (a fraction) of the total is
- * done, and a last one. total counts records, or bytes of input (bytes = 1, with the records
- * shown beside). The caller updates only after the records it counts were written.
+ * A progress line on stderr ("load [####....]  42% 84,000/200,000  61,000 records/s", for load,
+ * demo and compact): redrawn in place on a terminal (at most every 100 ms), otherwise one plain
+ * line each time another `step` of the total is done (a quarter unless set), and a last one.
+ * `unit` "bytes" shows sizes and a byte rate (load: the input file's bytes, with the records
+ * written beside them: cli_progress_records), anything else counts. The total may grow between
+ * updates (strata_progress_fn's). Callers update only after what they count was written.
  */
 typedef struct cli_progress {
-  const char *label;
-  uint64_t total;
-  int bytes, tty;
+  const char *label, *unit;
+  uint64_t total, records;
+  int tty, show_records;
   double step, start, last_draw, next_mark;
 } cli_progress;
-void cli_progress_start(cli_progress *p, const char *label, uint64_t total, int bytes, double step);
-void cli_progress_update(cli_progress *p, uint64_t done, uint64_t records);
-void cli_progress_end(cli_progress *p, uint64_t done, uint64_t records);          /* "strata: CODE: message" on stderr, frees st; returns 1 */
+void cli_progress_start(cli_progress *p, const char *label, const char *unit, uint64_t total);
+void cli_progress_set_step(cli_progress *p, double step); /* non-terminal lines every `step` of the total */
+void cli_progress_records(cli_progress *p, uint64_t records);
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total);
+void cli_progress_end(cli_progress *p, uint64_t done);
 
 /* --- cli_db.c --- */
 int cli_run_db_command(const cli_args *a);

@@ -17,38 +17,21 @@
 #include "util/status.h"
 #include "vfs/vfs.h"
 
-/*
- * strata_open without create_if_missing still makes a database in an existing folder that holds
- * none (`strata /tmp get k` would leave journal/ and a manifest in /tmp): only put and load create,
- * so the other commands first ask whether the folder holds a database (repair's marks).
- */
-static strata_status *check_is_database(const char *dir) {
-  vfs *fs = NULL;
-  STATUS_TRY(vfs_posix_new(&fs));
-  int exists = 0, is_dir = 0;
-  strata_status *st = vfs_exists(fs, dir, &exists, &is_dir);
-  int found = !exists || !is_dir; /* a missing folder or a file: strata_open says so itself */
-  const char *const marks[] = {db_files_manifest_slot(0), db_files_manifest_slot(1), DB_DIR_TABLES, DB_DIR_JOURNAL};
-  for (size_t i = 0; !st && !found && i < sizeof marks / sizeof *marks; i++) {
-    char *p = vfs_path_join(dir, marks[i]);
-    if (!p) st = status_no_memory();
-    else st = vfs_exists(fs, p, &found, NULL);
-    free(p);
-  }
-  vfs_destroy(fs);
-  if (!st && !found)
-    st = status_new(STRATA_NOT_FOUND, "%s holds no database (no manifest, tables/ or journal/); `put` creates one", dir);
-  return st;
-}
-
+/* Only put and load create a database: every other command opens without create_if_missing,
+ * which refuses a missing folder and one that holds no database (`strata /tmp get k` leaves /tmp
+ * as it was). */
 strata_status *cli_open_db(const cli_args *a, int create, strata_db **db) {
-  if (!create) STATUS_TRY(check_is_database(a->dir));
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
   strata_status *st = strata_options_set_recovery_mode(o, a->recovery);
   if (!st) st = strata_options_set_create_if_missing(o, create);
   if (!st) st = strata_open(a->dir, o, db);
   strata_options_free(o);
+  if (st && !create && strata_status_code(st) == STRATA_NOT_FOUND) {
+    strata_status *hint = status_new(STRATA_NOT_FOUND, "%s; `put` creates one", strata_status_message(st));
+    strata_status_free(st);
+    st = hint;
+  }
   return st;
 }
 
@@ -276,6 +259,11 @@ static strata_status *print_stats(strata_db *db, int with_recovery) {
   return NULL;
 }
 
+/* strata_compact_with_progress's reports, as the progress line. */
+static void compact_progress(void *ctx, uint64_t done, uint64_t total) {
+  cli_progress_update(ctx, done, total);
+}
+
 int cli_run_db_command(const cli_args *a) {
   strata_db *db = NULL;
   strata_status *st = cli_open_db(a, a->command == CLI_PUT, &db);
@@ -312,7 +300,10 @@ int cli_run_db_command(const cli_args *a) {
     }
     case CLI_COMPACT: {
       double t0 = cli_now_ms();
-      st = strata_compact(db, 1);
+      cli_progress p;
+      cli_progress_start(&p, "compact", "bytes", 0);
+      st = strata_compact_with_progress(db, 1, compact_progress, &p);
+      if (!st) cli_progress_end(&p, p.total);
       if (!st) {
         printf("compact: done in %s (major: every table merged into one run in the last level)\n\n",
                cli_ms(cli_now_ms() - t0, t));

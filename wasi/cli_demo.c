@@ -124,7 +124,7 @@ static strata_status *maintain(demo *d) {
 static strata_status *load(demo *d) {
   uint64_t count = d->a->count;
   cli_progress p;
-  cli_progress_start(&p, "load", count, 0, 0.25);
+  cli_progress_start(&p, "load", "records", count);
   strata_batch *b = NULL;
   STATUS_TRY(strata_batch_new(&b));
   char key[24], value[256], a[32], c[32], r[32];
@@ -139,12 +139,12 @@ static strata_status *load(demo *d) {
     }
     if (!st) st = strata_write(d->db, b, 0);
     if (!st) st = maintain(d);
-    if (!st) cli_progress_update(&p, end, end);
+    if (!st) cli_progress_update(&p, end, count);
   }
   strata_batch_free(b);
   if (st) return st;
   double ms = timed_end(d, "load");
-  cli_progress_end(&p, count, count);
+  cli_progress_end(&p, count);
   printf("loaded %s records in batches of %s in %s (%s records/s)\n", cli_num(count, a), cli_num(DEMO_BATCH, c),
          cli_ms(ms, r), cli_num((uint64_t)((double)count / (ms / 1000) + 0.5), key));
   return NULL;

@@ -177,54 +177,63 @@ void cli_print_recovery(const strata_recovery_report *r) {
   cli_print_pairs(names, values, n);
 }
 
-/* --- the progress line ------------------------------------------------------------------------ */
+/* --- the progress line ------------------------------------------------------------------- */
 
-void cli_progress_start(cli_progress *p, const char *label, uint64_t total, int bytes, double step) {
+void cli_progress_start(cli_progress *p, const char *label, const char *unit, uint64_t total) {
   memset(p, 0, sizeof *p);
   p->label = label;
+  p->unit = unit;
   p->total = total;
-  p->bytes = bytes;
   p->tty = isatty(2);
-  p->step = step;
-  p->next_mark = step;
   p->start = cli_now_ms();
+  p->step = 0.25;
+  p->next_mark = p->step;
 }
 
-static void progress_line(const cli_progress *p, uint64_t done, uint64_t records, const char *end) {
+void cli_progress_set_step(cli_progress *p, double step) {
+  p->step = step;
+  p->next_mark = step;
+}
+
+void cli_progress_records(cli_progress *p, uint64_t records) {
+  p->records = records;
+  p->show_records = 1;
+}
+
+static void progress_line(const cli_progress *p, uint64_t done, const char *end) {
   double frac = p->total ? (double)done / (double)p->total : 1;
   if (frac > 1) frac = 1;
   double secs = (cli_now_ms() - p->start) / 1000;
-  char bar[31], a[32], b[32], c[32], r[48] = "";
+  uint64_t rate = secs > 0 ? (uint64_t)((double)done / secs + 0.5) : 0;
+  char bar[31], a[32], b[32], c[32], r[64] = "";
   int filled = (int)(frac * 30 + 0.5);
   for (int i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
   bar[30] = '\0';
-  if (p->bytes) {
-    cli_bytes(done, a);
-    cli_bytes(p->total, b);
-    snprintf(r, sizeof r, "  %s records", cli_num(records, c));
-  } else {
-    cli_num(done, a);
-    cli_num(p->total, b);
-  }
-  fprintf(stderr, "%s%s [%s] %3d%% %s/%s%s  %s records/s%s", p->tty ? "\r" : "", p->label, bar, (int)(frac * 100), a,
-          b, r, cli_num(secs > 0 ? (uint64_t)((double)records / secs + 0.5) : 0, c), end);
+  int bytes = strcmp(p->unit, "bytes") == 0;
+  if (p->show_records) snprintf(r, sizeof r, "  %s records", cli_num(p->records, c));
+  if (bytes)
+    fprintf(stderr, "%s%s [%s] %3d%% %s/%s%s  %s/s%s", p->tty ? "\r" : "", p->label, bar, (int)(frac * 100),
+            cli_bytes(done, a), cli_bytes(p->total, b), r, cli_bytes(rate, c), end);
+  else
+    fprintf(stderr, "%s%s [%s] %3d%% %s/%s  %s %s/s%s", p->tty ? "\r" : "", p->label, bar, (int)(frac * 100),
+            cli_num(done, a), cli_num(p->total, b), cli_num(rate, c), p->unit, end);
 }
 
-void cli_progress_update(cli_progress *p, uint64_t done, uint64_t records) {
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total) {
   double now = cli_now_ms();
-  double frac = p->total ? (double)done / (double)p->total : 1;
+  p->total = total;
   if (p->tty) {
     if (now - p->last_draw >= 100 || done == p->total) {
       p->last_draw = now;
-      progress_line(p, done, records, "\x1b[K");
+      progress_line(p, done, "\x1b[K");
     }
-  } else if (frac >= p->next_mark) {
-    while (frac >= p->next_mark) p->next_mark += p->step;
-    progress_line(p, done, records, "\n");
+  } else if (p->total && (double)done / (double)p->total >= p->next_mark) {
+    while ((double)done / (double)p->total >= p->next_mark) p->next_mark += p->step;
+    progress_line(p, done, "\n");
   }
 }
 
-void cli_progress_end(cli_progress *p, uint64_t done, uint64_t records) {
-  if (p->tty) progress_line(p, done, records, "\x1b[K\n");
-  else if (done < p->total || p->next_mark <= 1 || p->total == 0) progress_line(p, done, records, "\n");
+void cli_progress_end(cli_progress *p, uint64_t done) {
+  if (p->tty) progress_line(p, done, "\x1b[K\n");
+  else if (done < p->total || p->next_mark <= 1 || p->total == 0) progress_line(p, done, "\n");
 }

@@ -375,7 +375,9 @@ static strata_status *write_all(loader *l, strata_db *db, uint64_t records, uint
   strata_batch *b = NULL;
   STATUS_TRY(strata_batch_new(&b));
   cli_progress p;
-  cli_progress_start(&p, "load", l->size, 1, 0.10);
+  cli_progress_start(&p, "load", "bytes", l->size);
+  cli_progress_set_step(&p, 0.10);
+  cli_progress_records(&p, 0);
   uint64_t pending = 0, pending_bytes = 0, acked_offset = 0;
   strata_status *st = NULL;
   for (;;) {
@@ -393,7 +395,8 @@ static strata_status *write_all(loader *l, strata_db *db, uint64_t records, uint
       acked_offset = offset_before;
       strata_batch_clear(b);
       pending = pending_bytes = 0;
-      if (!l->a->quiet) cli_progress_update(&p, acked_offset, *written);
+      cli_progress_records(&p, *written);
+      if (!l->a->quiet) cli_progress_update(&p, acked_offset, l->size);
     }
     st = strata_batch_put(b, r.key, r.klen, r.value, r.vlen);
     if (st) break;
@@ -408,7 +411,8 @@ static strata_status *write_all(loader *l, strata_db *db, uint64_t records, uint
   if (!st && *written != records)
     st = status_new(STRATA_INVALID_ARGUMENT, "load: %s changed while it was loaded (%llu records checked, %llu written)",
                     l->a->file, (unsigned long long)records, (unsigned long long)*written);
-  if (!l->a->quiet) cli_progress_end(&p, st ? acked_offset : l->size, *written);
+  cli_progress_records(&p, *written);
+  if (!l->a->quiet) cli_progress_end(&p, st ? acked_offset : l->size);
   return st;
 }
 

@@ -116,6 +116,23 @@ STRATA_MUST_USE strata_status *compactor_run_once(compactor *c, uint64_t visible
                                                   uint64_t *bytes_written);
 /* Merges every table into the last level (waits for running jobs to finish first). */
 STRATA_MUST_USE strata_status *compactor_run_major(compactor *c, uint64_t visible_seqno);
+
+/*
+ * Progress of one caller's compactions (strata_compact_with_progress): bytes of the merges'
+ * input tables, `done` counted as their entries are read (file bytes in proportion to the
+ * entries), `total` growing as each job is picked. Moves and drops read nothing and count
+ * nothing. fn may be NULL; it runs on the thread doing the merge, with no lock held.
+ */
+typedef struct compaction_progress {
+  void (*fn)(void *ctx, uint64_t done, uint64_t total);
+  void *ctx;
+  uint64_t done, total;
+} compaction_progress;
+/* compactor_run_once / compactor_run_major reporting to `progress` (NULL: as those). */
+STRATA_MUST_USE strata_status *compactor_run_once_with(compactor *c, uint64_t visible_seqno, int *did,
+                                                       uint64_t *bytes_written, compaction_progress *progress);
+STRATA_MUST_USE strata_status *compactor_run_major_with(compactor *c, uint64_t visible_seqno,
+                                                        compaction_progress *progress);
 /* 1 if the strategy would pick a job now (a cheap check for schedulers). */
 int compactor_has_work(compactor *c);
 

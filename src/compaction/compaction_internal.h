@@ -23,6 +23,7 @@ struct compactor {
 typedef struct picked_job {
   compaction_job *job;
   version *base;
+  compaction_progress *progress; /* NULL, or the caller's (set after the pick) */
 } picked_job;
 
 typedef strata_status *(*compaction_choose_fn)(const strategy_input *in, compaction_job **out);

@@ -187,6 +187,7 @@ static compaction_choose_fn strategy_fn(const compaction_options *o) {
 strata_status *compactor_pick(compactor *c, compaction_choose_fn choose, picked_job *p) {
   p->job = NULL;
   p->base = NULL;
+  p->progress = NULL;
   if (atomic_flag_get(&c->abort)) return NULL;
   /* the version is read under mu: a job that un-hid its tables has installed its version already */
   sync_mutex_lock(&c->mu);
@@ -252,17 +253,27 @@ static strata_status *run_picked(compactor *c, picked_job *p, uint64_t visible_s
 }
 
 strata_status *compactor_run_once(compactor *c, uint64_t visible_seqno, int *did, uint64_t *bytes_written) {
+  return compactor_run_once_with(c, visible_seqno, did, bytes_written, NULL);
+}
+
+strata_status *compactor_run_once_with(compactor *c, uint64_t visible_seqno, int *did, uint64_t *bytes_written,
+                                       compaction_progress *progress) {
   *did = 0;
   if (bytes_written) *bytes_written = 0;
   picked_job p;
   STATUS_TRY(compactor_pick(c, strategy_fn(&c->o), &p));
   if (!p.job) return NULL;
+  p.progress = progress;
   strata_status *st = run_picked(c, &p, visible_seqno, bytes_written);
   *did = st == NULL;
   return st;
 }
 
 strata_status *compactor_run_major(compactor *c, uint64_t visible_seqno) {
+  return compactor_run_major_with(c, visible_seqno, NULL);
+}
+
+strata_status *compactor_run_major_with(compactor *c, uint64_t visible_seqno, compaction_progress *progress) {
   /* running jobs hold tables: wait until none runs, then take everything */
   sync_mutex_lock(&c->mu);
   while ((c->running > 0 || c->exclusive) && !atomic_flag_get(&c->abort)) sync_cond_wait(&c->idle, &c->mu);
@@ -270,6 +281,7 @@ strata_status *compactor_run_major(compactor *c, uint64_t visible_seqno) {
   picked_job p;
   STATUS_TRY(compactor_pick(c, major_choose, &p));
   if (!p.job) return NULL; /* an empty tree, or a job started in between: it holds the same data */
+  p.progress = progress;
   return run_picked(c, &p, visible_seqno, NULL);
 }
 

@@ -36,8 +36,9 @@ static int job_has(const compaction_job *job, uint64_t id) {
   return 0;
 }
 
-/* Sub-runs of the base version's runs holding the inputs (still sorted and disjoint). */
-static strata_status *group_inputs(const picked_job *p, input_runs *out, uint64_t *bytes) {
+/* Sub-runs of the base version's runs holding the inputs (still sorted and disjoint); *bytes and
+ * *entries add up their files' sizes and entry counts. */
+static strata_status *group_inputs(const picked_job *p, input_runs *out, uint64_t *bytes, uint64_t *entries) {
   const version *v = p->base;
   size_t n = 0;
   for (unsigned l = 0; l < v->level_count; l++) n += v->levels[l].run_count;
@@ -56,15 +57,81 @@ static strata_status *group_inputs(const picked_job *p, input_runs *out, uint64_
         }
         sub.tables[sub.count++] = run->tables[i];
         *bytes += run->tables[i]->file_size;
+        *entries += run->tables[i]->entry_count;
       }
       if (sub.count) out->runs[out->count++] = sub;
     }
   return NULL;
 }
 
+/*
+ * Progress of a merge: a pass-through iterator over the merged inputs that counts the entries
+ * read and reports every PROGRESS_EVERY of them as a share of the job's input bytes.
+ */
+enum { PROGRESS_EVERY = 1024 };
+typedef struct progress_iter {
+  kv_iterator base;
+  kv_iterator *in;
+  compaction_progress *progress;
+  uint64_t job_bytes, job_entries, read;
+  uint64_t done_before; /* progress->done when the job started */
+} progress_iter;
+
+static void progress_report(progress_iter *p) {
+  uint64_t share = p->job_entries ? (uint64_t)((double)p->job_bytes * ((double)p->read / (double)p->job_entries)) : 0;
+  if (share > p->job_bytes) share = p->job_bytes;
+  p->progress->done = p->done_before + share;
+  if (p->progress->fn) p->progress->fn(p->progress->ctx, p->progress->done, p->progress->total);
+}
+
+static void pi_seek_first(kv_iterator *it) { kv_iterator_seek_first(((progress_iter *)it)->in); }
+static void pi_seek_last(kv_iterator *it) { kv_iterator_seek_last(((progress_iter *)it)->in); }
+static void pi_seek(kv_iterator *it, const internal_key *t) { kv_iterator_seek(((progress_iter *)it)->in, t); }
+static void pi_seek_for_prev(kv_iterator *it, const internal_key *t) {
+  kv_iterator_seek_for_prev(((progress_iter *)it)->in, t);
+}
+static void pi_next(kv_iterator *it) {
+  progress_iter *p = (progress_iter *)it;
+  kv_iterator_next(p->in);
+  if (++p->read % PROGRESS_EVERY == 0) progress_report(p);
+}
+static void pi_prev(kv_iterator *it) { kv_iterator_prev(((progress_iter *)it)->in); }
+static int pi_valid(const kv_iterator *it) { return kv_iterator_valid(((const progress_iter *)it)->in); }
+static internal_key pi_key(const kv_iterator *it) { return kv_iterator_key(((const progress_iter *)it)->in); }
+static slice pi_value(const kv_iterator *it) { return kv_iterator_value(((const progress_iter *)it)->in); }
+static strata_status *pi_status(kv_iterator *it) { return kv_iterator_status(((progress_iter *)it)->in); }
+static void pi_destroy(kv_iterator *it) {
+  progress_iter *p = (progress_iter *)it;
+  kv_iterator_destroy(p->in);
+  free(p);
+}
+static const kv_iterator_ops progress_iter_ops = {pi_seek_first, pi_seek_last, pi_seek, pi_seek_for_prev, pi_next,
+                                                  pi_prev, pi_valid, pi_key, pi_value, pi_status, pi_destroy};
+
+/* Wraps *it (taking it) when the job reports progress; on failure *it is destroyed. */
+static strata_status *wrap_progress(const picked_job *p, uint64_t bytes, uint64_t entries, kv_iterator **it) {
+  if (!p->progress) return NULL;
+  progress_iter *w = calloc(1, sizeof *w);
+  if (!w) {
+    kv_iterator_destroy(*it);
+    *it = NULL;
+    return status_no_memory();
+  }
+  w->base.ops = &progress_iter_ops;
+  w->in = *it;
+  w->progress = p->progress;
+  w->job_bytes = bytes;
+  w->job_entries = entries;
+  w->done_before = p->progress->done;
+  p->progress->total += bytes;
+  progress_report(w);
+  *it = &w->base;
+  return NULL;
+}
+
 /* The merged inputs through the garbage-collecting stream. */
 static strata_status *open_stream(compactor *c, const picked_job *p, const input_runs *in, uint64_t visible_seqno,
-                                  kv_iterator **out) {
+                                  uint64_t bytes_in, uint64_t entries_in, kv_iterator **out) {
   kv_iterator **kids = calloc(in->count ? in->count : 1, sizeof *kids);
   if (!kids) return status_no_memory();
   strata_status *st = NULL;
@@ -82,6 +149,7 @@ static strata_status *open_stream(compactor *c, const picked_job *p, const input
   st = merge_iterator_new(kids, in->count, &merged); /* takes the children */
   free(kids);
   STATUS_TRY(st);
+  STATUS_TRY(wrap_progress(p, bytes_in, entries_in, &merged));
   uint64_t *snaps = NULL;
   size_t snap_count = 0;
   st = tree_snapshot_list(c->t, &snaps, &snap_count);
@@ -119,10 +187,11 @@ static strata_status *install(compactor *c, const picked_job *p, table_info *con
 
 static strata_status *run_merge(compactor *c, const picked_job *p, uint64_t visible_seqno, compaction_counters *done) {
   input_runs in = {NULL, 0};
-  uint64_t bytes_in = 0, bytes_out = 0;
-  STATUS_TRY(group_inputs(p, &in, &bytes_in));
+  uint64_t bytes_in = 0, bytes_out = 0, entries_in = 0;
+  STATUS_TRY(group_inputs(p, &in, &bytes_in, &entries_in));
   kv_iterator *stream = NULL;
-  strata_status *st = open_stream(c, p, &in, visible_seqno, &stream);
+  uint64_t done_before = p->progress ? p->progress->done : 0, total_before = p->progress ? p->progress->total : 0;
+  strata_status *st = open_stream(c, p, &in, visible_seqno, bytes_in, entries_in, &stream);
   table_batch out = {NULL, 0, 0};
   if (!st) st = tree_write_tables(c->t, stream, p->job->dest_level, p->job->target_size, &c->abort, &out, &bytes_out);
   kv_iterator_destroy(stream); /* closes the input tables before any of them can be deleted */
@@ -130,6 +199,10 @@ static strata_status *run_merge(compactor *c, const picked_job *p, uint64_t visi
   if (!st) st = install(c, p, out.tables, out.count);
   if (st) table_batch_remove_files(c->t, &out);
   table_batch_free(&out);
+  if (p->progress) { /* the whole input was read, whatever the entry counts said; a failed job counts nothing */
+    p->progress->done = done_before + (st ? 0 : bytes_in);
+    p->progress->total = total_before + (st ? 0 : bytes_in);
+  }
   if (st) return st;
   done->compactions = done->merges = 1;
   done->bytes_read = bytes_in;

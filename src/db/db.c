@@ -19,6 +19,7 @@
 #include "../util/check.h"
 #include "../util/clock.h"
 #include "../util/db_files.h"
+#include "db_folder.h"
 #include "db_internal.h"
 
 strata_status *strata_resume(strata_db *db) {
@@ -177,7 +178,16 @@ static strata_status *prepare_folder(strata_db *db) {
   if (exists && !is_dir) return status_new(STRATA_INVALID_ARGUMENT, "%s is a file, not a database folder", db->path);
   if (!exists && !db->opts.create_if_missing)
     return status_new(STRATA_NOT_FOUND, "database %s does not exist (createIfMissing is off)", db->path);
-  if (!exists) STATUS_TRY(vfs_mkdir(db->fs, db->path));
+  if (!exists) return vfs_mkdir(db->fs, db->path);
+  if (db->opts.create_if_missing) return NULL;
+  /* an existing folder is only opened without createIfMissing when a database is in it */
+  int holds = 0;
+  STATUS_TRY(db_folder_holds_database(db->fs, db->path, &holds));
+  if (!holds)
+    return status_new(STRATA_NOT_FOUND,
+                      "database %s does not exist: the folder holds no database (" DB_FOLDER_MARKS_TEXT
+                      "; createIfMissing is off)",
+                      db->path);
   return NULL;
 }
 

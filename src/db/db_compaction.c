@@ -5,9 +5,16 @@
 #include "db_internal.h"
 
 strata_status *strata_compact(strata_db *db, int major) {
+  return strata_compact_with_progress(db, major, NULL, NULL);
+}
+
+strata_status *strata_compact_with_progress(strata_db *db, int major, strata_progress_fn fn, void *ctx) {
   HANDLE_CHECK(db, HANDLE_DB);
   if (major) STATUS_TRY(strata_flush(db)); /* the memtables' data joins the merge */
-  return scheduler_compact(db->sched, major);
+  compaction_progress progress = {fn, ctx, 0, 0};
+  strata_status *st = scheduler_compact_with(db->sched, major, fn ? &progress : NULL);
+  if (!st && fn) fn(ctx, progress.total, progress.total); /* the last call: done == total */
+  return st;
 }
 
 typedef struct drop_ctx {

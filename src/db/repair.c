@@ -38,6 +38,7 @@
 #include "../util/db_files.h"
 #include "../version/lost_folder.h"
 #include "../version/manifest.h"
+#include "db_folder.h"
 #include "db_internal.h"
 #include "handle.h"
 
@@ -698,16 +699,10 @@ static strata_status *check_folder(repair *r) {
   STATUS_TRY(vfs_exists(r->fs, r->dir, &exists, &is_dir));
   if (!exists) return status_new(STRATA_NOT_FOUND, "database %s does not exist", r->dir);
   if (!is_dir) return status_new(STRATA_INVALID_ARGUMENT, "%s is a file, not a database folder", r->dir);
-  const char *marks[] = {db_files_manifest_slot(0), db_files_manifest_slot(1), DB_DIR_TABLES, DB_DIR_JOURNAL};
-  for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
-    char *p = vfs_path_join(r->dir, marks[i]);
-    if (!p) return status_no_memory();
-    strata_status *st = vfs_exists(r->fs, p, &exists, NULL);
-    free(p);
-    STATUS_TRY(st);
-    if (exists) return NULL;
-  }
-  return status_new(STRATA_NOT_FOUND, "%s holds no database (no manifest, tables/ or journal/)", r->dir);
+  int holds = 0;
+  STATUS_TRY(db_folder_holds_database(r->fs, r->dir, &holds));
+  if (!holds) return status_new(STRATA_NOT_FOUND, "%s holds no database (" DB_FOLDER_MARKS_TEXT ")", r->dir);
+  return NULL;
 }
 
 static strata_status *run_repair(repair *r) {

@@ -178,19 +178,23 @@ strata_status *scheduler_flush(scheduler *s) {
 }
 
 /* One unit of compaction; *did = 0 when none was due. */
-static strata_status *compact_once(scheduler *s, int *did, uint64_t *bytes) {
-  strata_status *st = compactor_run_once(s->compactor, atomic_u64_load(s->o.visible_seqno), did, bytes);
+static strata_status *compact_once(scheduler *s, int *did, uint64_t *bytes, compaction_progress *progress) {
+  strata_status *st = compactor_run_once_with(s->compactor, atomic_u64_load(s->o.visible_seqno), did, bytes, progress);
   atomic_u64_store(&s->l0_tables, current_l0_tables(s));
   return st;
 }
 
 strata_status *scheduler_compact(scheduler *s, int major) {
+  return scheduler_compact_with(s, major, NULL);
+}
+
+strata_status *scheduler_compact_with(scheduler *s, int major, compaction_progress *progress) {
   strata_status *st = NULL;
   if (major) {
-    st = compactor_run_major(s->compactor, atomic_u64_load(s->o.visible_seqno));
+    st = compactor_run_major_with(s->compactor, atomic_u64_load(s->o.visible_seqno), progress);
   } else {
     int did = 1;
-    while (!st && did) st = compact_once(s, &did, NULL);
+    while (!st && did) st = compact_once(s, &did, NULL, progress);
   }
   notify_compaction(s); /* a failed manual compaction is the caller's to handle: writes go on */
   return st;
@@ -240,7 +244,7 @@ static void *compaction_thread(void *arg) {
     }
     sync_mutex_unlock(&s->mu);
     int did = 0;
-    strata_status *st = compact_once(s, &did, NULL);
+    strata_status *st = compact_once(s, &did, NULL, NULL);
     sync_mutex_lock(&s->mu);
     if (st && !status_is(st, STRATA_BUSY)) fail(s, st, WORK_COMPACTION);
     else if (st) strata_status_free(st); /* aborted because the database is closing */
@@ -345,7 +349,7 @@ static strata_status *level0_stall(scheduler *s) {
     if (l0 < s->o.l0_stop) return NULL;
     atomic_u64_fetch_add(&s->write_stalls, 1);
     int did = 1;
-    while (did && atomic_u64_load(&s->l0_tables) >= s->o.l0_slowdown) STATUS_TRY(compact_once(s, &did, NULL));
+    while (did && atomic_u64_load(&s->l0_tables) >= s->o.l0_slowdown) STATUS_TRY(compact_once(s, &did, NULL, NULL));
     return NULL;
   }
 #if STRATA_THREADS
@@ -410,7 +414,7 @@ strata_status *scheduler_step(scheduler *s, uint64_t budget_bytes, int *more) {
       spent += tree_get_counters(s->o.tree).bytes_flushed - before.bytes_flushed;
     } else {
       uint64_t bytes = 0;
-      STATUS_TRY(step_failed(s, compact_once(s, &compacted, &bytes), WORK_COMPACTION));
+      STATUS_TRY(step_failed(s, compact_once(s, &compacted, &bytes, NULL), WORK_COMPACTION));
       spent += bytes;
     }
     if (!flushed && !compacted) break;
@@ -431,9 +435,9 @@ strata_status *scheduler_resume(scheduler *s) {
   /* the work that failed, now, on this thread (both are safe beside the background threads);
    * without threads, what a failed maintenance step left: the flushes, then a compaction */
   int did = 0;
-  if (source == WORK_COMPACTION) st = compact_once(s, &did, NULL);
+  if (source == WORK_COMPACTION) st = compact_once(s, &did, NULL, NULL);
   else st = scheduler_flush(s);
-  if (!st && !s->flush_running) st = compact_once(s, &did, NULL);
+  if (!st && !s->flush_running) st = compact_once(s, &did, NULL, NULL);
   sync_mutex_lock(&s->mu);
   strata_status *copy = NULL;
   if (st) {

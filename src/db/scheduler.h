@@ -88,6 +88,8 @@ STRATA_MUST_USE strata_status *scheduler_flush(scheduler *s);
 /* Compacts on the caller's thread: until the strategy has no job, or (major) everything into
  * the last level; a failure is the caller's, not the database's error. */
 STRATA_MUST_USE strata_status *scheduler_compact(scheduler *s, int major);
+/* The same, reporting to `progress` (compaction.h; NULL: none). */
+STRATA_MUST_USE strata_status *scheduler_compact_with(scheduler *s, int major, compaction_progress *progress);
 /* Runs fn while no compaction runs (strata_drop_range), then wakes the compaction thread. */
 STRATA_MUST_USE strata_status *scheduler_exclusive(scheduler *s, strata_status *(*fn)(void *ctx), void *ctx);
 /* One maintenance step (strata_maintenance_step, after the journal's interval sync): units of

@@ -251,8 +251,7 @@ static void tombstones_stay_until_the_last_level(void) {
   }
   CHECK_OK(flush_all(seqno));
   /* a merge of level 0 into an intermediate level keeps its tombstones: the values below need them */
-  picked_job p;
-  p.base = NULL;
+  picked_job p = {NULL, NULL, NULL}; /* job, base, no progress */
   CHECK_OK(compaction_job_new(COMPACTION_MERGE, 3, PLACE_INTO_RUN, 1 << 20, "test", &p.job));
   super_version *sv = tree_current(t);
   CHECK_OK(strategy_add_run(p.job, &sv->version->levels[0].runs[0]));

@@ -304,6 +304,96 @@ static void second_open_is_locked_out(void) {
   teardown();
 }
 
+static strata_status *count_entry(void *ctx, const char *name, int is_dir) {
+  (void)name;
+  (void)is_dir;
+  ++*(size_t *)ctx;
+  return NULL;
+}
+
+/* createIfMissing off: a missing folder and an existing folder without a database are both
+ * STRATA_NOT_FOUND naming the folder, and neither gains a file; a database is still opened. */
+static void create_if_missing_off_refuses_a_folder_without_a_database(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(0);
+  EXPECT_OK(strata_options_set_create_if_missing(o, 0));
+  strata_db *db = NULL;
+  strata_status *st = open_db(o, &db); /* dir exists and is empty */
+  CHECK(strata_status_code(st) == STRATA_NOT_FOUND);
+  CHECK(st && strstr(strata_status_message(st), dir) && strstr(strata_status_message(st), "does not exist") &&
+        strstr(strata_status_message(st), "holds no database"));
+  strata_status_free(st);
+  CHECK(db == NULL);
+  size_t count = 0;
+  CHECK_OK(vfs_list(fs, dir, count_entry, &count));
+  CHECK(count == 0); /* nothing was created: no LOCK, no manifest */
+  char file[600];
+  snprintf(file, sizeof file, "%s/other.txt", dir); /* a folder of someone else's files */
+  vfs_file *f = NULL;
+  CHECK_OK(vfs_open(fs, file, STRATA_VFS_OPEN_CREATE | STRATA_VFS_OPEN_WRITE, &f));
+  CHECK_OK(vfs_file_close(f));
+  CHECK_CODE(open_db(o, &db), STRATA_NOT_FOUND);
+  /* once a database is there, the same options open it */
+  EXPECT_OK(strata_options_set_create_if_missing(o, 1));
+  CHECK_OK(open_db(o, &db));
+  CHECK_OK(put_str(db, "k", "v"));
+  CHECK_OK(strata_close(db));
+  EXPECT_OK(strata_options_set_create_if_missing(o, 0));
+  CHECK_OK(open_db(o, &db));
+  CHECK_VALUE(db, NULL, "k", "v");
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
+typedef struct progress_log {
+  uint64_t calls, last_done, last_total;
+  int went_back; /* done decreased, or exceeded total */
+} progress_log;
+
+static void log_progress(void *ctx, uint64_t done, uint64_t total) {
+  progress_log *l = ctx;
+  if (done < l->last_done || done > total) l->went_back = 1;
+  l->calls++;
+  l->last_done = done;
+  l->last_total = total;
+}
+
+/* strata_compact_with_progress: done never goes back or past total, and ends equal to it; the
+ * total of a major compaction is its input tables' bytes (what the stats count as read). */
+static void compact_reports_progress_up_to_its_total(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(0);
+  EXPECT_OK(strata_options_set_max_sealed_memtables(o, 100));
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  char k[32];
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 3000; i++) {
+      snprintf(k, sizeof k, "key%05d", i * 3 + round);
+      CHECK_OK(put_str(db, k, "value value value value"));
+    }
+    CHECK_OK(strata_flush(db));
+  }
+  strata_stats before, after;
+  CHECK_OK(strata_get_stats(db, &before));
+  progress_log l = {0, 0, 0, 0};
+  CHECK_OK(strata_compact_with_progress(db, 1, log_progress, &l));
+  CHECK_OK(strata_get_stats(db, &after));
+  CHECK(l.calls >= 3 && !l.went_back); /* the first, at least one per 1024 entries, the last */
+  CHECK(l.last_total > 0 && l.last_done == l.last_total);
+  CHECK(l.last_total == after.bytes_read_compaction - before.bytes_read_compaction);
+  progress_log none = {0, 0, 0, 0};
+  CHECK_OK(strata_compact_with_progress(db, 0, log_progress, &none)); /* nothing pending */
+  CHECK(none.calls == 1 && none.last_done == 0 && none.last_total == 0);
+  CHECK_OK(strata_compact_with_progress(db, 1, NULL, NULL)); /* no callback: strata_compact */
+  CHECK_VALUE(db, NULL, "key00004", "value value value value");
+  CHECK_OK(strata_close(db));
+  CHECK_CODE(strata_compact_with_progress(NULL, 1, log_progress, &l), STRATA_NOT_OPEN);
+  strata_options_free(o);
+  teardown();
+}
+
 static void maintenance_steps_flush_without_threads(void) {
   if (!setup_posix()) return;
   strata_options *o = small_options(0);
@@ -447,6 +537,8 @@ int main(void) {
   RUN(iterators_honour_bounds_prefixes_and_directions);
   RUN(reopen_keeps_journaled_and_flushed_writes);
   RUN(second_open_is_locked_out);
+  RUN(create_if_missing_off_refuses_a_folder_without_a_database);
+  RUN(compact_reports_progress_up_to_its_total);
   RUN(maintenance_steps_flush_without_threads);
   RUN(iterator_outlives_its_database);
   RUN(synced_writes_survive_a_crash);

@@ -85,8 +85,13 @@ for (const [name, file, pre] of tools) {
       assert.match(await ok(dir, 'flush'), /^flush: done in /);
       assert.match(await ok(dir, 'stats'), /^L0\s+1\s+1\s+\d/m, 'the flush wrote one table');
       await ok(dir, 'put', 'k0', 'again'); // in the journal: the major compaction flushes it too
-      const compacted = await ok(dir, 'compact'); // major: everything in one run in the last level
-      assert.match(compacted, /^compact: done in .*major/m);
+      const run = await strata(dir, 'compact'); // major: everything in one run in the last level
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^compact: done in .*major/m);
+      // the progress line on stderr (not a terminal: one line per quarter and the last), in bytes
+      const progress = lines(run.stderr);
+      assert.ok(progress.length >= 1 && progress.every((l) => /^compact \[[#.]{30}\] +\d+% [\d.]+ (B|KiB|MiB)\/[\d.]+ (B|KiB|MiB)  [\d.]+ (B|KiB|MiB)\/s$/.test(l)), run.stderr);
+      assert.match(progress.at(-1), /^compact \[#{30}\] 100% /);
       const out = await ok(dir, 'stats');
       assert.match(out, /^level\s+tables\s+runs\s+bytes$/m);
       assert.match(out, /^L0\s+0\s+0\s+0 B$/m);
@@ -274,7 +279,7 @@ for (const [name, file, pre] of tools) {
       const progress = lines(r.stderr);
       assert.ok(progress.length >= 10 && progress.length <= 11, progress.join('\n'));
       const counts = progress.map((l) => {
-        const m = l.match(/^load \[[#.]{30}\] +(\d+)% [\d.]+ [KMG]?i?B\/[\d.]+ [KMG]?i?B {2}([\d,]+) records {2}[\d,]+ records\/s$/);
+        const m = l.match(/^load \[[#.]{30}\] +(\d+)% [\d.]+ [KMG]?i?B\/[\d.]+ [KMG]?i?B {2}([\d,]+) records {2}[\d.]+ [KMG]?i?B\/s$/);
         assert.ok(m, l);
         return Number(m[2].replace(/,/g, ''));
       });

@@ -55,4 +55,12 @@ mergeInto(LibraryManager.library, {
   strata_js_host_unlock: function(id, err) { return Module['strataHost'].unlock(id, err); },
   strata_js_host_unlock__proxy: 'sync',
   strata_js_host_unlock__sig: 'iii',
+  // Not storage: the compaction filter and progress reports of the database (database.js puts
+  // strataFilter and strataProgress on the module).
+  strata_js_host_filter: function(key, klen, value, vlen, out) { return Module['strataFilter'](key, klen, value, vlen, out); },
+  strata_js_host_filter__proxy: 'sync',
+  strata_js_host_filter__sig: 'iiiiii',
+  strata_js_host_progress: function(done, total) { Module['strataProgress'](done, total); },
+  strata_js_host_progress__proxy: 'sync',
+  strata_js_host_progress__sig: 'vdd',
 });

@@ -16,6 +16,7 @@
 
 #include "strata_js.h"
 #include "util/coding.h"
+#include "util/sync.h"
 #include "vfs_js.h"
 
 /* ---- storage backends ----------------------------------------------------------------------- */
@@ -73,11 +74,117 @@ static strata_status *apply_compaction(strata_options *o, const strata_js_compac
   return st;
 }
 
+/* ---- calls into JS (library_strata_host.js) ------------------------------------------------------ */
+
+/* Runs Module.strataFilter on the entry: the verdict, and for a replacement the bytes JS
+ * malloc'd (out[0] = pointer, out[1] = length). */
+extern int strata_js_host_filter(const void *key, size_t klen, const void *value, size_t vlen, uint32_t *out);
+/* Runs Module.strataProgress(done, total). */
+extern void strata_js_host_progress(double done, double total);
+
+/*
+ * A replacement value belongs to the filter until its next call on the same thread (the engine
+ * copies it at once). Compactions may run on two threads at a time in the pthreads build (the
+ * compaction thread and a strata_compact caller), so each thread has its own slot.
+ */
+enum { FILTER_SLOTS = 4 };
+struct strata_js_filter {
+  sync_mutex mu;
+  struct {
+    int used;
+#if STRATA_THREADS
+    pthread_t thread;
+#endif
+    void *replacement;
+  } slot[FILTER_SLOTS]; /* guarded by mu */
+};
+
+strata_js_filter *strata_js_filter_new(void) {
+  strata_js_filter *f = calloc(1, sizeof *f);
+  if (!f) return NULL;
+  strata_status *st = sync_mutex_init(&f->mu);
+  if (st) {
+    strata_status_free(st);
+    free(f);
+    return NULL;
+  }
+  return f;
+}
+
+void strata_js_filter_free(strata_js_filter *f) {
+  if (!f) return;
+  for (int i = 0; i < FILTER_SLOTS; i++) free(f->slot[i].replacement);
+  sync_mutex_destroy(&f->mu);
+  free(f);
+}
+
+/* This thread's slot, its previous replacement freed; -1 when every slot is another thread's. */
+static int filter_slot(strata_js_filter *f) {
+  int found = -1;
+  sync_mutex_lock(&f->mu);
+  for (int i = 0; i < FILTER_SLOTS && found < 0; i++) {
+#if STRATA_THREADS
+    if (f->slot[i].used && pthread_equal(f->slot[i].thread, pthread_self())) found = i;
+#else
+    if (f->slot[i].used) found = i;
+#endif
+  }
+  for (int i = 0; i < FILTER_SLOTS && found < 0; i++) {
+    if (f->slot[i].used) continue;
+    f->slot[i].used = 1;
+#if STRATA_THREADS
+    f->slot[i].thread = pthread_self();
+#endif
+    found = i;
+  }
+  if (found >= 0) {
+    free(f->slot[found].replacement);
+    f->slot[found].replacement = NULL;
+  }
+  sync_mutex_unlock(&f->mu);
+  return found;
+}
+
+static strata_filter_verdict js_filter(void *ctx, const void *key, size_t klen, const void *value, size_t vlen,
+                                       const void **new_value, size_t *new_len) {
+  strata_js_filter *f = ctx;
+  int slot = filter_slot(f);
+  uint32_t out[2] = {0, 0};
+  int v = strata_js_host_filter(key, klen, value, vlen, out);
+  void *bytes = (void *)(uintptr_t)out[0];
+  if (v == STRATA_FILTER_REMOVE) return STRATA_FILTER_REMOVE;
+  if (v != STRATA_FILTER_REPLACE || slot < 0) { /* JS reports what it could not do; no slot: keep */
+    free(bytes);
+    return STRATA_FILTER_KEEP;
+  }
+  sync_mutex_lock(&f->mu);
+  f->slot[slot].replacement = bytes;
+  sync_mutex_unlock(&f->mu);
+  *new_value = bytes ? bytes : (const void *)"";
+  *new_len = out[1];
+  return STRATA_FILTER_REPLACE;
+}
+
+static void js_progress(void *ctx, uint64_t done, uint64_t total) {
+  (void)ctx;
+  strata_js_host_progress((double)done, (double)total);
+}
+
 /* The JS side validated every option; the setters check again, and name what they refuse. */
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
                               double bloom_bits_per_key, int sync, int background_threads,
                               const strata_js_compaction *compaction, int recovery_mode, strata_db **out) {
+  return strata_js_open_filtered(path, v, create_if_missing, error_if_exists, memtable_size, block_cache_size,
+                                 compression, bloom_bits_per_key, sync, background_threads, compaction, recovery_mode,
+                                 NULL, out);
+}
+
+strata_status *strata_js_open_filtered(const char *path, vfs *v, int create_if_missing, int error_if_exists,
+                                       double memtable_size, double block_cache_size, int compression,
+                                       double bloom_bits_per_key, int sync, int background_threads,
+                                       const strata_js_compaction *compaction, int recovery_mode,
+                                       strata_js_filter *filter, strata_db **out) {
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
   strata_status *st = strata_options_set_recovery_mode(o, (strata_recovery_mode)recovery_mode);
@@ -91,6 +198,7 @@ strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, i
   if (!st && background_threads >= 0) st = strata_options_set_background_threads(o, background_threads);
   if (!st) st = strata_options_set_vfs(o, v);
   if (!st && compaction) st = apply_compaction(o, compaction);
+  if (!st && filter) st = strata_options_set_compaction_filter(o, js_filter, filter);
   if (!st) st = strata_open(path, o, out);
   strata_options_free(o);
   return st;
@@ -113,6 +221,16 @@ strata_status *strata_js_delete(strata_db *db, const void *key, size_t klen, int
   return strata_delete(db, key, klen, sync);
 }
 
+strata_status *strata_js_single_delete(strata_db *db, const void *key, size_t klen, int sync) {
+  return strata_single_delete(db, key, klen, sync);
+}
+
+strata_status *strata_js_drop_range(strata_db *db, int lo_kind, const void *lo, size_t lo_len, int hi_kind,
+                                    const void *hi, size_t hi_len) {
+  strata_range r = {(strata_bound)lo_kind, lo, lo_len, (strata_bound)hi_kind, hi, hi_len};
+  return strata_drop_range(db, &r); /* it checks the kinds and lengths */
+}
+
 /* out[0] = found, out[1] = the value's full length (only min(length, cap) bytes were copied). */
 strata_status *strata_js_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, void *buf,
                              size_t cap, uint32_t *out) {
@@ -126,7 +244,7 @@ strata_status *strata_js_get(strata_db *db, const strata_snapshot *snap, const v
 
 /*
  * An encoded batch: `count` operations, each
- *     u8 type (STRATA_JS_OP_PUT, STRATA_JS_OP_DELETE) | u32 key length | key | (put only) u32 value length | value
+ *     u8 type (STRATA_JS_OP_PUT, _DELETE, _SINGLE_DELETE) | u32 key length | key | (put only) u32 value length | value
  * applied atomically with one seqno.
  */
 strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, uint32_t count, int sync) {
@@ -163,6 +281,8 @@ strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, ui
       pos += vlen;
     } else if (type == STRATA_JS_OP_DELETE) {
       st = strata_batch_delete(b, key, klen);
+    } else if (type == STRATA_JS_OP_SINGLE_DELETE) {
+      st = strata_batch_single_delete(b, key, klen);
     } else {
       st = status_new(STRATA_INVALID_ARGUMENT, "batch: operation %u has unknown type %u", (unsigned)i, type);
     }
@@ -187,6 +307,10 @@ strata_status *strata_js_flush(strata_db *db) {
 /* major = 0: the strategy's pending compactions; 1: everything into one run in the last level. */
 strata_status *strata_js_compact(strata_db *db, int major) {
   return strata_compact(db, major);
+}
+
+strata_status *strata_js_compact_progress(strata_db *db, int major) {
+  return strata_compact_with_progress(db, major, js_progress, NULL);
 }
 
 strata_status *strata_js_maintenance_step(strata_db *db, double budget_bytes, uint32_t *more) {

@@ -40,12 +40,29 @@ strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, i
                               double memtable_size, double block_cache_size, int compression,
                               double bloom_bits_per_key, int sync, int background_threads,
                               const strata_js_compaction *compaction, int recovery_mode, strata_db **out);
+/*
+ * strata_js_open with a compaction filter that calls JS (the strata_js_host_filter import, which
+ * runs Module.strataFilter; proxied to the main thread in the pthreads build). `filter` comes
+ * from strata_js_filter_new and must outlive the database: free it after strata_js_close.
+ */
+typedef struct strata_js_filter strata_js_filter;
+strata_js_filter *strata_js_filter_new(void); /* NULL when out of memory */
+void strata_js_filter_free(strata_js_filter *f);
+strata_status *strata_js_open_filtered(const char *path, vfs *v, int create_if_missing, int error_if_exists,
+                                       double memtable_size, double block_cache_size, int compression,
+                                       double bloom_bits_per_key, int sync, int background_threads,
+                                       const strata_js_compaction *compaction, int recovery_mode,
+                                       strata_js_filter *filter, strata_db **out);
 strata_status *strata_js_close(strata_db *db);
 /* strata_resume: retries failed background work now. */
 strata_status *strata_js_resume(strata_db *db);
 strata_status *strata_js_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen,
                              int sync);
 strata_status *strata_js_delete(strata_db *db, const void *key, size_t klen, int sync);
+strata_status *strata_js_single_delete(strata_db *db, const void *key, size_t klen, int sync);
+/* strata_drop_range over a range given as strata_js_iter_new's bounds (kinds 0/1/2). */
+strata_status *strata_js_drop_range(strata_db *db, int lo_kind, const void *lo, size_t lo_len, int hi_kind,
+                                    const void *hi, size_t hi_len);
 strata_status *strata_js_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, void *buf,
                              size_t cap, uint32_t *out);
 strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, uint32_t count, int sync);
@@ -53,6 +70,10 @@ strata_status *strata_js_snapshot(strata_db *db, strata_snapshot **out);
 void strata_js_snapshot_release(strata_snapshot *snap);
 strata_status *strata_js_flush(strata_db *db);
 strata_status *strata_js_compact(strata_db *db, int major);
+/* strata_compact_with_progress; each report calls the strata_js_host_progress import (which runs
+ * Module.strataProgress, set by progress.js's withProgress) with done and total as doubles. Other
+ * long calls (ingest, import) pass the same strata_progress_fn (js_progress in strata_js.c). */
+strata_status *strata_js_compact_progress(strata_db *db, int major);
 strata_status *strata_js_maintenance_step(strata_db *db, double budget_bytes, uint32_t *more);
 /* strata_get_stats into *out; JS reads the fields by their described offsets. */
 strata_status *strata_js_stats(strata_db *db, strata_stats *out);
@@ -73,7 +94,7 @@ strata_status *strata_js_repair(const char *path, vfs *v, strata_repair_report *
 
 /* The batch wire format of strata_js_write: per operation u8 type | u32 key length | key |
  * (put only) u32 value length | value, little-endian lengths. */
-enum { STRATA_JS_OP_PUT = 0, STRATA_JS_OP_DELETE = 1 };
+enum { STRATA_JS_OP_PUT = 0, STRATA_JS_OP_DELETE = 1, STRATA_JS_OP_SINGLE_DELETE = 2 };
 
 /*
  * Descriptors (strata_js_describe.c): entry i of table `table`, or NULL past its end. Returns
@@ -83,7 +104,7 @@ enum { STRATA_JS_OP_PUT = 0, STRATA_JS_OP_DELETE = 1 };
  */
 enum { STRATA_JS_TABLE_CODES, STRATA_JS_TABLE_OPEN_FLAGS, STRATA_JS_TABLE_STATS, STRATA_JS_TABLE_LEVEL_STATS,
        STRATA_JS_TABLE_RECOVERY, STRATA_JS_TABLE_REPAIR, STRATA_JS_TABLE_COMPACTION, STRATA_JS_TABLE_BATCH,
-       STRATA_JS_TABLE_LIMITS, STRATA_JS_TABLE_COUNT };
+       STRATA_JS_TABLE_LIMITS, STRATA_JS_TABLE_FILTER, STRATA_JS_TABLE_COUNT };
 enum { STRATA_JS_T_CONST = 0, STRATA_JS_T_U32 = 1, STRATA_JS_T_U64 = 2, STRATA_JS_T_F64 = 3, STRATA_JS_T_I32 = 4,
        STRATA_JS_T_LEVELS = 5, STRATA_JS_T_PTR = 6 };
 const char *strata_js_describe(int table, uint32_t i, double *out);

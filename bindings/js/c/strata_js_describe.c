@@ -116,6 +116,7 @@ static const entry compaction[] = {
 
 static const entry batch_wire[] = {
     CONST("OP_PUT", STRATA_JS_OP_PUT), CONST("OP_DELETE", STRATA_JS_OP_DELETE),
+    CONST("OP_SINGLE_DELETE", STRATA_JS_OP_SINGLE_DELETE),
     CONST("TYPE_BYTES", 1), CONST("LENGTH_BYTES", 4), {NULL, 0, 0, 0}};
 
 /* include/strata_limits.h as built for this module (wasm32), each by its name without STRATA_:
@@ -132,8 +133,12 @@ static const entry limits[] = {
     LIMIT(DEFAULT_LEVEL0_TRIGGER), LIMIT(DEFAULT_LEVEL0_SLOWDOWN), LIMIT(DEFAULT_LEVEL0_STOP),
     LIMIT(DEFAULT_LEVEL_RATIO), LIMIT(DEFAULT_SIZE_RATIO), LIMIT(DEFAULT_MAX_SPACE_AMP_PCT), {NULL, 0, 0, 0}};
 
+/* The verdicts a compaction filter returns (strata_filter_verdict). */
+static const entry filter[] = {CONST("KEEP", STRATA_FILTER_KEEP), CONST("REMOVE", STRATA_FILTER_REMOVE),
+                               CONST("REPLACE", STRATA_FILTER_REPLACE), {NULL, 0, 0, 0}};
+
 static const entry *const tables[STRATA_JS_TABLE_COUNT] = {codes, open_flags, stats, level_stats, recovery,
-                                                           repair, compaction, batch_wire, limits};
+                                                           repair, compaction, batch_wire, limits, filter};
 
 const char *strata_js_describe(int table, uint32_t i, double *out) {
   if (table < 0 || table >= STRATA_JS_TABLE_COUNT || !out) return NULL;
@@ -150,6 +155,7 @@ const char *strata_js_describe(int table, uint32_t i, double *out) {
 
 const char *strata_js_describe_table(int table) {
   static const char *const names[STRATA_JS_TABLE_COUNT] = {"codes", "open_flags", "stats", "level_stats", "recovery",
-                                                           "repair", "compaction", "batch", "limits"};
+                                                           "repair", "compaction", "batch", "limits",
+                                                           "filter"};
   return table >= 0 && table < STRATA_JS_TABLE_COUNT ? names[table] : NULL;
 }

@@ -2,10 +2,12 @@
 // snapshots (snapshot.js), iterators (iterator.js), maintenance in the single-threaded build,
 // stats and close. openDatabase() opens one on a loaded Native, whatever its storage host. No Node
 // built-ins: the Node entry (index.js) resolves the path and passes the Node storage host.
-import { batchSize, decodeBytes, decodeRecovery, decodeRepair, decodeStats, encodeBatch, readStruct, writeCompaction } from './codecs.js';
-import { invalid, notOpen } from './errors.js';
+import { ChainedBatch } from './chained_batch.js';
+import { batchSize, constants, decodeBytes, decodeRecovery, decodeRepair, decodeStats, encodeBatch, readStruct, writeCompaction } from './codecs.js';
+import { StrataError, checkSignal, invalid, notOpen } from './errors.js';
 import { Iterator } from './iterator.js';
 import { describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
+import { checkProgress, withProgress } from './progress.js';
 import { Snapshot } from './snapshot.js';
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
@@ -20,14 +22,18 @@ export const RECOVERY_MODES = Object.freeze({ strict: 0, 'point-in-time': 1 });
 // Opens `where` (a resolved folder, or 'memory-db') on `native`; `parsed` is checkOpenOptions'
 // result. The native is freed when the open fails.
 export function openDatabase(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
-  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction } = parsed;
+  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction, compactionFilter } = parsed;
   const m = native.m;
   const threads = !!options.threads;
   let cpath = 0;
+  let filter = null;
   try {
     cpath = native.cstring(where);
     if (compaction) writeCompaction(m, native.structPtr, compaction, native.layout.compaction);
-    native.check(m._strata_js_open(
+    // in place before the open: a background compaction may call it as soon as the database is open
+    if (compactionFilter) filter = new FilterRunner(native, compactionFilter, encodings);
+    const open = filter ? m._strata_js_open_filtered : m._strata_js_open;
+    native.check(open(
       cpath, native.vfs,
       options.createIfMissing === false ? 0 : 1,
       options.errorIfExists ? 1 : 0,
@@ -39,9 +45,11 @@ export function openDatabase(native, where, displayLocation, options, parsed, re
       threads ? 1 : -1,
       compaction ? native.structPtr : 0,
       RECOVERY_MODES[recoveryMode],
+      ...(filter ? [filter.ptr] : []),
       native.words), `open ${displayLocation === ':memory:' ? ':memory:' : where}`);
   } catch (err) {
     if (cpath) m._free(cpath);
+    filter?.free();
     native.free();
     throw err;
   }
@@ -50,8 +58,83 @@ export function openDatabase(native, where, displayLocation, options, parsed, re
   native.check(m._strata_js_recovery_report(handle, native.structPtr), 'recovery report');
   const recovery = decodeRecovery(readStruct(m, native.structPtr, native.layout.recovery, native.layout));
   return new Database(native, handle, recovery, {
-    location: displayLocation, ...encodings, threads, sync: !!options.sync,
+    location: displayLocation, ...encodings, threads, sync: !!options.sync, filter,
   });
+}
+
+// A compaction filter written in JS: compactionFilter(key, value) is called for each value a
+// compaction rewrites (never for a delete), on the main thread (in the pthreads build the
+// compaction thread waits for it, through the proxied strata_js_host_filter import), with the
+// database's key and value encodings. It returns undefined or 'keep', 'remove', or
+// { replace: newValue }. It must be synchronous and must not use the database (a call from
+// inside it is refused with STRATA_BUSY). A filter that throws or returns anything else keeps
+// the entry as it was (nothing is lost); the first such failure is reported by the next
+// db.compact(), as a STRATA_INVALID_ARGUMENT whose cause is what was thrown.
+class FilterRunner {
+  active = false;
+  error = null;
+
+  constructor(native, fn, encodings) {
+    const m = native.m;
+    this.ptr = m._strata_js_filter_new();
+    if (!this.ptr) throw new StrataError('STRATA_NO_MEMORY', 'out of wasm memory (compaction filter)');
+    this.m = m;
+    const v = constants(native.layout.filter);
+    const keyEncoding = encodingOf(encodings.keyEncoding, 'keyEncoding');
+    const valueEncoding = encodingOf(encodings.valueEncoding, 'valueEncoding');
+    m.strataFilter = (kp, kl, vp, vl, out) => {
+      const heap = m.HEAPU8;
+      const key = decodeBytes(heap.subarray(kp, kp + kl), keyEncoding);
+      const value = decodeBytes(heap.subarray(vp, vp + vl), valueEncoding);
+      let verdict;
+      this.active = true;
+      try {
+        verdict = fn(key, value);
+      } catch (err) {
+        return this.#fail(key, `threw: ${err?.message ?? err}`, err, v.KEEP);
+      } finally {
+        this.active = false;
+      }
+      if (verdict === undefined || verdict === 'keep') return v.KEEP;
+      if (verdict === 'remove') return v.REMOVE;
+      if (typeof verdict?.then === 'function') return this.#fail(key, 'returned a promise; it must be synchronous', undefined, v.KEEP);
+      if (verdict !== null && typeof verdict === 'object' && Object.hasOwn(verdict, 'replace')) {
+        let bytes;
+        try {
+          bytes = toBytes(native.checkValue(verdict.replace, key));
+        } catch (err) {
+          return this.#fail(key, `returned a bad replacement: ${err.message}`, err, v.KEEP);
+        }
+        const p = m._malloc(Math.max(1, bytes.length)); // C frees it at the thread's next call
+        if (!p) return this.#fail(key, 'replacement: out of wasm memory', undefined, v.KEEP);
+        m.HEAPU8.set(bytes, p);
+        m.HEAPU32[out >>> 2] = p;
+        m.HEAPU32[(out >>> 2) + 1] = bytes.length;
+        return v.REPLACE;
+      }
+      return this.#fail(key, `returned ${typeof verdict === 'string' ? JSON.stringify(verdict) : typeof verdict}; expected undefined, 'keep', 'remove' or { replace: value }`, undefined, v.KEEP);
+    };
+  }
+
+  #fail(key, why, cause, keep) {
+    this.error ??= new StrataError('STRATA_INVALID_ARGUMENT', `compactionFilter ${why} (key ${describeKey(key)}; the entry was kept)`, cause === undefined ? undefined : { cause });
+    return keep;
+  }
+
+  // The first failure since the last call, once.
+  take() {
+    const err = this.error;
+    this.error = null;
+    return err;
+  }
+
+  // After strata_js_close (the database must no longer compact).
+  free() {
+    if (!this.m) return;
+    this.m._strata_js_filter_free(this.ptr);
+    this.m.strataFilter = undefined;
+    this.m = null;
+  }
 }
 
 // strata_repair on `native` (freed afterwards): the report, with the log as lines.
@@ -107,6 +190,17 @@ export class Database {
 
   #ensureOpen(what) {
     if (this.#status !== 'open') throw notOpen(what);
+    if (this.#opts.filter?.active) throw this.#busy(what);
+  }
+
+  #busy(what) {
+    return new StrataError('STRATA_BUSY', `${what}: the compaction filter must not use the database (it runs inside a compaction)`);
+  }
+
+  // For snapshots and iterators: throws unless the database can take a call now.
+  _ensureUsable(what) {
+    if (this.#status !== 'open') throw notOpen(what);
+    if (this.#opts.filter?.active) throw this.#busy(what);
   }
 
   // Single-threaded build (or threads off): flushes and compactions run as small steps
@@ -182,6 +276,26 @@ export class Database {
     await this.#durable(options.sync);
   }
 
+  // Removes a key written once since its last delete (C strata_single_delete): a weak tombstone
+  // that cancels exactly one value, so compaction drops both once they meet. For keys that are
+  // put once and deleted once (RocksDB's SingleDelete contract); after two puts an older value
+  // may reappear, as in RocksDB.
+  async singleDel(key, options = {}) {
+    this.#ensureOpen('singleDel');
+    const k = this.#native.checkKey(key);
+    this.#throwMaintenanceError();
+    const n = this.#native;
+    const ready = this.#prepare();
+    if (ready) {
+      await ready;
+      this.#ensureOpen('singleDel');
+    }
+    const [kp, kl] = n.put(k);
+    n.check(n.m._strata_js_single_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `singleDel ${describeKey(k)}`);
+    this.#afterWrite();
+    await this.#durable(options.sync);
+  }
+
   async del(key, options = {}) {
     this.#ensureOpen('del');
     const k = this.#native.checkKey(key);
@@ -235,6 +349,20 @@ export class Database {
     return this._getAt(snap ? snap._ptr : 0, key, encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'));
   }
 
+  // get() on the calling thread, without a promise (in-thread databases only).
+  getSync(key, options = {}) {
+    this.#ensureOpen('getSync');
+    const snap = this.#ownSnapshot(options.snapshot, 'getSync');
+    return this._getAt(snap ? snap._ptr : 0, key, encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'));
+  }
+
+  async hasMany(keys, options = {}) {
+    this.#ensureOpen('hasMany');
+    if (!Array.isArray(keys)) throw invalid('hasMany expects an array of keys');
+    const snap = this.#ownSnapshot(options.snapshot, 'hasMany');
+    return keys.map((k) => this._getAt(snap ? snap._ptr : 0, k, 'view', false) === true);
+  }
+
   async getMany(keys, options = {}) {
     this.#ensureOpen('getMany');
     if (!Array.isArray(keys)) throw invalid('getMany expects an array of keys');
@@ -249,8 +377,21 @@ export class Database {
     return this._getAt(snap ? snap._ptr : 0, key, 'view', false) === true;
   }
 
-  // batch([{ type: 'put', key, value }, { type: 'del', key }]): atomic, one seqno.
-  async batch(operations, options = {}) {
+  // batch([{ type: 'put', key, value }, { type: 'del', key }, { type: 'singleDel', key }]):
+  // atomic, one seqno. batch() with no arguments returns a chained batch (chained_batch.js).
+  batch(operations, options = {}) {
+    if (operations === undefined && arguments.length === 0) {
+      this.#ensureOpen('batch');
+      return new ChainedBatch({
+        check: (op, i) => this.#checkOp(op, i),
+        write: (ops, o) => this.#writeChecked(ops, o),
+        isOpen: (what) => this.#ensureOpen(what),
+      });
+    }
+    return this.#batch(operations, options);
+  }
+
+  async #batch(operations, options) {
     this.#ensureOpen('batch');
     if (!Array.isArray(operations)) throw invalid('batch expects an array of operations');
     this.#throwMaintenanceError();
@@ -268,28 +409,51 @@ export class Database {
   // The batch limits are the engine's (strata_limits.h, from the limits descriptor): each
   // operation counts BATCH_ITEM_OVERHEAD + key + value bytes, as in the journal record; checked
   // before anything is copied into wasm memory.
-  #writeOps(operations, sync) {
+  // One operation checked and encoded: [type, keyBytes, valueBytes | null].
+  #checkOp(op, i) {
     const n = this.#native;
-    const limits = n.limits;
-    const { OP_PUT, OP_DELETE } = n.batch;
+    const { OP_PUT, OP_DELETE, OP_SINGLE_DELETE } = n.batch;
+    if (op === null || typeof op !== 'object') throw invalid(`batch operation ${i} must be an object`);
+    const k = n.checkKey(op.key);
+    if (op.type === 'put') return [OP_PUT.value, toBytes(k), toBytes(n.checkValue(op.value, k))];
+    if (op.type === 'del') return [OP_DELETE.value, toBytes(k), null];
+    if (op.type === 'singleDel') return [OP_SINGLE_DELETE.value, toBytes(k), null];
+    throw invalid(`batch operation ${i} has type ${JSON.stringify(op.type)}; expected 'put', 'del' or 'singleDel'`);
+  }
+
+  // A chained batch's write: its operations were checked as they were added.
+  async #writeChecked(checked, options) {
+    this.#ensureOpen('batch.write');
+    this.#throwMaintenanceError();
+    const ready = this.#prepare();
+    if (ready) {
+      await ready;
+      this.#ensureOpen('batch.write');
+    }
+    this.#writeParts(checked, options.sync ? 1 : 0);
+    this.#afterWrite();
+    await this.#durable(options.sync);
+  }
+
+  #writeOps(operations, sync) {
+    const limits = this.#native.limits;
     if (operations.length > limits.BATCH_COUNT_MAX) {
       throw invalid(`batch of ${operations.length} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
     }
+    this.#writeParts(operations.map((op, i) => this.#checkOp(op, i)), sync);
+  }
+
+  #writeParts(checked, sync) {
+    const n = this.#native;
+    const limits = n.limits;
+    if (checked.length > limits.BATCH_COUNT_MAX) {
+      throw invalid(`batch of ${checked.length} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
+    }
     const parts = [];
     let encoded = 0; // the engine's count of the batch's bytes
-    operations.forEach((op, i) => {
-      if (op === null || typeof op !== 'object') throw invalid(`batch operation ${i} must be an object`);
-      const k = n.checkKey(op.key);
-      if (op.type === 'put') {
-        const v = n.checkValue(op.value, k);
-        parts.push(OP_PUT.value, toBytes(k), toBytes(v));
-        encoded += limits.BATCH_ITEM_OVERHEAD + parts[parts.length - 2].length + parts[parts.length - 1].length;
-      } else if (op.type === 'del') {
-        parts.push(OP_DELETE.value, toBytes(k), null);
-        encoded += limits.BATCH_ITEM_OVERHEAD + parts[parts.length - 2].length;
-      } else {
-        throw invalid(`batch operation ${i} has type ${JSON.stringify(op.type)}; expected 'put' or 'del'`);
-      }
+    checked.forEach(([type, k, v], i) => {
+      parts.push(type, k, v);
+      encoded += limits.BATCH_ITEM_OVERHEAD + k.length + (v ? v.length : 0);
       if (encoded > limits.BATCH_BYTES_MAX) {
         throw invalid(`batch of ${encoded} bytes up to operation ${i} exceeds the limit of ${limits.BATCH_BYTES_MAX} bytes (STRATA_BATCH_BYTES_MAX)`);
       }
@@ -327,6 +491,7 @@ export class Database {
   _iterator(options, shape, snapshot = options.snapshot) {
     if (options === null || typeof options !== 'object') throw invalid('iterator options must be an object');
     this.#ownSnapshot(snapshot, 'iterator');
+    const signal = checkSignal(options.signal, 'iterator');
     let want = shape === 'keys' ? 1 : shape === 'values' ? 2 : 3;
     if (shape === 'entries' && options.keys === false) want &= ~1;
     if (shape === 'entries' && options.values === false) want &= ~2;
@@ -339,7 +504,7 @@ export class Database {
       lo ? (lo.inclusive ? 1 : 2) : 0, lop, lol, hi ? (hi.inclusive ? 1 : 2) : 0, hip, hil,
       options.reverse ? 1 : 0, n.words), 'iterator');
     const it = new Iterator(this, n, n.word(0), {
-      want, shape, limit, reverse: !!options.reverse,
+      want, shape, limit, reverse: !!options.reverse, signal,
       keyEncoding: encodingOf(options.keyEncoding ?? this.#opts.keyEncoding, 'keyEncoding'),
       valueEncoding: encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'),
       snapshot, lo, hi,
@@ -349,14 +514,47 @@ export class Database {
     return it;
   }
 
-  // Deletes every key in the range (same options as iterator, plus limit). Not atomic as a
-  // whole: keys are removed in batches of CLEAR_CHUNK, each batch atomic.
+  // strata_drop_range: removes every table whose keys all lie inside the range
+  // ({ gt, gte, lt, lte, prefix }; none: every table) without rewriting anything. Quick, but
+  // not a delete: keys in memtables or in tables reaching past the range stay, and where a
+  // dropped table held the newest version of a key, an older version kept in a table that
+  // reaches past the range becomes visible again. Snapshots taken before keep reading the
+  // dropped keys. clear() is the exact operation.
+  async dropRange(options = {}) {
+    this.#ensureOpen('dropRange');
+    this.#drop(options, 'dropRange');
+    this.#afterWrite();
+    await this.#durable(true); // the version without the tables is installed once this resolves
+  }
+
+  #drop(options, what) {
+    if (options === null || typeof options !== 'object') throw invalid(`${what}: the range must be an object`);
+    for (const name of ['limit', 'reverse', 'snapshot']) {
+      if (options[name] !== undefined && what === 'dropRange') throw invalid(`dropRange: ${name} is not a range option (it takes gt, gte, lt, lte, prefix)`);
+    }
+    const { lo, hi } = rangeOf(options, this.#native.checkKey);
+    const n = this.#native;
+    const [lop, lol, hip, hil] = n.put(lo ? lo.key : new Uint8Array(0), hi ? hi.key : new Uint8Array(0));
+    n.check(n.m._strata_js_drop_range(this.#db, lo ? (lo.inclusive ? 1 : 2) : 0, lop, lol, hi ? (hi.inclusive ? 1 : 2) : 0, hip, hil), what);
+  }
+
+  // Deletes every key in the range (same options as iterator, plus limit). Without a limit it
+  // first drops the tables lying wholly inside the range (dropRange: no rewriting), then deletes
+  // the keys still visible in it (those of memtables, of tables reaching past the range, and
+  // older versions the drop uncovered) in batches of CLEAR_CHUNK, each atomic; the two steps run
+  // without yielding, so no other call sees the state between them. When it resolves no key of
+  // the range is left. Not atomic as a whole: a crash in the middle can leave keys of the range,
+  // and (after the drop) older versions of keys a dropped table had overwritten.
   async clear(options = {}) {
     this.#ensureOpen('clear');
-    const it = this._iterator({ ...options, keyEncoding: 'buffer' }, 'keys');
+    if (options === null || typeof options !== 'object') throw invalid('clear: options must be an object');
+    const limited = options.limit !== undefined && options.limit !== null && options.limit >= 0 && options.limit !== Infinity;
+    if (!limited && options.snapshot === undefined) this.#drop(options, 'clear');
+    // created after the drop: its implicit snapshot sees what the drop uncovered
+    const it = this._iterator({ ...options, keyEncoding: 'buffer', signal: undefined }, 'keys');
     try {
       for (;;) {
-        const keys = await it.nextv(CLEAR_CHUNK);
+        const keys = it._takeSync(CLEAR_CHUNK);
         if (keys.length === 0) break;
         this.#writeOps(keys.map((key) => ({ type: 'del', key })), 0);
       }
@@ -395,10 +593,13 @@ export class Database {
   // level, dropping deleted keys and versions no snapshot can see; otherwise runs the strategy's
   // pending compactions until none is left. Returns when done (on this thread in the
   // single-threaded build).
+  // options.onProgress({ bytesDone, bytesTotal }) (progress.js): bytes of the merges' input
+  // tables, reported as their entries are read (C strata_compact_with_progress).
   async compact(options = {}) {
     this.#ensureOpen('compact');
     if (options === null || typeof options !== 'object') throw invalid('compact options must be an object');
     if (options.major !== undefined && typeof options.major !== 'boolean') throw invalid('compact: major must be a boolean');
+    const onProgress = checkProgress(options.onProgress, 'compact');
     this.#throwMaintenanceError();
     const n = this.#native;
     const ready = this.#prepare();
@@ -406,9 +607,14 @@ export class Database {
       await ready;
       this.#ensureOpen('compact');
     }
-    n.check(n.m._strata_js_compact(this.#db, options.major ? 1 : 0), options.major ? 'compact (major)' : 'compact');
+    const what = options.major ? 'compact (major)' : 'compact';
+    withProgress(n.m, onProgress, () => n.check(onProgress
+      ? n.m._strata_js_compact_progress(this.#db, options.major ? 1 : 0)
+      : n.m._strata_js_compact(this.#db, options.major ? 1 : 0), what));
     this.#afterWrite(); // sealed memtables or new level-0 tables may remain (minor compaction)
     await this.#durable(true);
+    const filterError = this.#opts.filter?.take();
+    if (filterError) throw filterError;
   }
 
   stats() {
@@ -443,6 +649,7 @@ export class Database {
         err ??= e;
       }
       this.#db = 0;
+      this.#opts.filter?.free();
       n.free();
       this.#native = null; // nothing of the module stays reachable from a closed handle
       this.#status = 'closed';

@@ -2,7 +2,7 @@
 // strata_js_iter_page call per page, decoded by codecs.decodePage), the first page small (a seek
 // often reads a few entries), later ones up to PAGE_ENTRIES.
 import { decodeBytes, decodePage } from './codecs.js';
-import { StrataError, invalid, notOpen } from './errors.js';
+import { StrataError, abortError, invalid } from './errors.js';
 import { compareBytes, toBytes } from './keys.js';
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
@@ -30,9 +30,16 @@ export class Iterator {
     this.#onClose = onClose;
   }
 
+  // An aborted signal (options.signal) wins over everything: the iterator is released and
+  // every later call rejects with an AbortError.
   #ensureOpen(what) {
+    const { signal } = this.#o;
+    if (signal?.aborted) {
+      this._release();
+      throw abortError(signal, `iterator.${what}`);
+    }
     if (this.#closed) throw new StrataError('STRATA_NOT_OPEN', `iterator.${what}: the iterator is closed`);
-    if (this.#db.status !== 'open') throw notOpen(`iterator.${what}`);
+    this.#db._ensureUsable(`iterator.${what}`);
   }
 
   // Fetches up to `max` more entries with one wasm call (more only if one entry is larger
@@ -100,6 +107,12 @@ export class Iterator {
     if (typeof size !== 'number' || Number.isNaN(size) || size < 0) throw invalid('nextv: size must be a number >= 0');
     const max = Math.floor(size);
     return max === 0 ? [] : this.#take(max);
+  }
+
+  // nextv for the package's own loops (db.clear): no promise, no signal.
+  _takeSync(max) {
+    if (this.#closed) throw new StrataError('STRATA_NOT_OPEN', 'iterator: the iterator is closed');
+    return this.#take(max);
   }
 
   // Every remaining entry; closes the iterator.

@@ -1,17 +1,6 @@
-// Types of strata-lsm/level: an abstract-level database over strata-lsm.
-import { AbstractDatabaseOptions, AbstractLevel } from 'abstract-level';
-import type { OpenOptions, Stats } from './index.js';
+// Types of strata-lsm/level for `import` (level.js): those of level.d.cts (level.js re-exports
+// level.cjs's class).
+import { StrataLevel } from './level.cjs';
 
-export interface StrataLevelOptions<K, V> extends AbstractDatabaseOptions<K, V>,
-  Omit<OpenOptions, 'keyEncoding' | 'valueEncoding' | 'createIfMissing' | 'errorIfExists'> {}
-
-export class StrataLevel<KDefault = string, VDefault = string>
-  extends AbstractLevel<Uint8Array | string, KDefault, VDefault> {
-  constructor(location: string, options?: StrataLevelOptions<KDefault, VDefault>);
-  readonly location: string;
-  flush(): Promise<void>;
-  compact(options?: { major?: boolean }): Promise<void>;
-  stats(): Stats;
-}
-
+export * from './level.cjs';
 export default StrataLevel;

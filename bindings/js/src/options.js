@@ -5,7 +5,7 @@
 // Every refusal is a StrataError with code STRATA_INVALID_ARGUMENT naming the option and its
 // range. The engine checks again at open. No Node built-ins.
 import { engineConstants } from './engine.js';
-import { invalid } from './errors.js';
+import { StrataError, invalid } from './errors.js';
 
 const U32_MAX = 2 ** 32 - 1;
 
@@ -142,7 +142,17 @@ export function checkOpenOptions(options, constants) {
     : options.compression === 'lz4' ? 1 : options.compression === 'none' ? 0 : null;
   if (compression === null) throw invalid(`compression must be 'lz4' or 'none', not ${JSON.stringify(options.compression)}`);
   for (const name of ['createIfMissing', 'errorIfExists', 'sync', 'threads', 'worker']) flag(options, name);
+  const compactionFilter = options.compactionFilter;
+  if (compactionFilter !== undefined && typeof compactionFilter !== 'function') {
+    throw invalid(`compactionFilter must be a function (key, value) => undefined | 'keep' | 'remove' | { replace }, not ${show(compactionFilter)}`);
+  }
+  // a function cannot be sent to another thread: the worker would have to call back across
+  // threads for every entry it compacts, while the calling thread may be busy or waiting
+  if (compactionFilter && options.worker) {
+    throw new StrataError('STRATA_NOT_SUPPORTED', 'compactionFilter cannot be used with worker: true (a function cannot cross to the database worker); use an in-thread database, or threads: true, where the filter runs on the calling thread');
+  }
   return {
+    compactionFilter,
     compression,
     memtableSize: number(k0.limits, options, 'memtableSize') ?? -1,
     blockCacheSize: number(k0.limits, options, 'blockCacheSize') ?? -1,

@@ -1,7 +1,7 @@
 // A consistent read view of a database (strata_snapshot): get, getMany, has and iterators that
 // see the database as it was when db.snapshot() was called. Released by close(), or when its
 // last iterator closes, or with the database.
-import { StrataError, invalid, notOpen } from './errors.js';
+import { StrataError, invalid } from './errors.js';
 import { encodingOf } from './keys.js';
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
@@ -25,7 +25,7 @@ export class Snapshot {
 
   _ensureOpen(what) {
     if (this.#closed || !this._ptr) throw new StrataError('STRATA_NOT_OPEN', `${what}: the snapshot is closed`);
-    if (this.#db.status !== 'open') throw notOpen(what);
+    this.#db._ensureUsable(what);
   }
 
   _belongsTo(db) {
@@ -62,6 +62,17 @@ export class Snapshot {
   async has(key) {
     this._ensureOpen('snapshot.has');
     return this.#db._getAt(this._ptr, key, 'view', false) === true;
+  }
+
+  getSync(key, options = {}) {
+    this._ensureOpen('snapshot.getSync');
+    return this.#db._getAt(this._ptr, key, encodingOf(options.valueEncoding ?? this.#db._valueEncoding, 'valueEncoding'));
+  }
+
+  async hasMany(keys) {
+    this._ensureOpen('snapshot.hasMany');
+    if (!Array.isArray(keys)) throw invalid('hasMany expects an array of keys');
+    return keys.map((k) => this.#db._getAt(this._ptr, k, 'view', false) === true);
   }
 
   iterator(options = {}) {

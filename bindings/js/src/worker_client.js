@@ -7,8 +7,23 @@
 // StrataError with its code.
 import { Worker } from 'node:worker_threads';
 
-import { StrataError, fromWire, invalid, notOpen } from './errors.js';
+import { ChainedBatch } from './chained_batch.js';
+import { StrataError, abortError, checkSignal, fromWire, invalid, notOpen } from './errors.js';
+import { checkProgress } from './progress.js';
 import { PROTOCOL } from './worker_protocol.js';
+
+// A callback that throws does not stop the work (progress.js): its first error is kept.
+function relayProgress(onProgress) {
+  let failed = false;
+  return (p) => {
+    if (failed) return;
+    try {
+      onProgress(p);
+    } catch {
+      failed = true;
+    }
+  };
+}
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 const PAGE = 256;
@@ -16,12 +31,17 @@ const PAGE = 256;
 class Channel {
   #worker;
   #pending = new Map();
+  #progress = new Map(); // call id -> onProgress, while the call runs
   #nextId = 1;
   #nextHandle = 1;
 
   constructor(worker) {
     this.#worker = worker;
     worker.on('message', (msg) => {
+      if (msg.progress !== undefined) {
+        this.#progress.get(msg.progress)?.(msg.value);
+        return;
+      }
       const p = this.#pending.get(msg.id);
       if (!p) return;
       this.#pending.delete(msg.id);
@@ -47,10 +67,14 @@ class Channel {
     }
   }
 
-  call(target, op, args, what) {
+  call(target, op, args, what, onProgress) {
     const id = this.#nextId++;
+    if (onProgress) this.#progress.set(id, onProgress);
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, {
+        resolve: (v) => { this.#progress.delete(id); resolve(v); },
+        reject: (e) => { this.#progress.delete(id); reject(e); },
+      });
       try {
         this.#send({ id, target, op, args }, what);
       } catch (err) {
@@ -130,7 +154,12 @@ function install(cls, kind) {
           this._check(op);
           const a = this._args(op, method, args);
           if (method.closes) this._markClosed();
-          return this._ch.call(this._id, op, a, this._what(op));
+          let onProgress;
+          if (method.progress !== undefined && a[method.progress]?.onProgress !== undefined) {
+            onProgress = checkProgress(a[method.progress].onProgress, this._what(op));
+            a[method.progress] = { ...a[method.progress], onProgress: true }; // the worker relays
+          }
+          return this._ch.call(this._id, op, a, this._what(op), onProgress && relayProgress(onProgress));
         } catch (err) {
           return Promise.reject(err);
         }
@@ -151,15 +180,33 @@ function install(cls, kind) {
       cls.prototype[op] = function open(...args) {
         this._check(op);
         const a = this._args(op, method, args);
+        // an AbortSignal stays here (it cannot cross): the iterator proxy checks it per call
+        const o = a[method.options];
+        const signal = o && typeof o === 'object' ? checkSignal(o.signal, this._what(op)) : undefined;
+        if (signal) a[method.options] = { ...o, signal: undefined };
         const id = this._ch.handle();
         this._ch.post(this._id, op, a, this._what(op), id);
-        return new Made(this._ch, id, this._db, method.makes);
+        const made = new Made(this._ch, id, this._db, method.makes);
+        if (signal) made._signal = signal;
+        return made;
       };
     }
   }
 }
 
 class WorkerIterator extends WorkerHandle {
+  _signal = undefined;
+
+  // An aborted signal: the iterator is closed in the worker and every call rejects.
+  _aborted(op) {
+    if (!this._signal?.aborted) return null;
+    if (this._isOpen()) {
+      this._markClosed();
+      if (this._db.status === 'open') this._ch.post(this._id, 'close', [], 'iterator.close');
+    }
+    return abortError(this._signal, `iterator.${op}`);
+  }
+
   async *[Symbol.asyncIterator]() {
     try {
       for (;;) {
@@ -180,6 +227,10 @@ class WorkerIterator extends WorkerHandle {
 class WorkerSnapshot extends WorkerHandle {
   _belongsTo(db) {
     return this._db === db;
+  }
+
+  getSync() {
+    throw new StrataError('STRATA_NOT_SUPPORTED', 'snapshot.getSync needs an in-thread database (with worker: true every read is asynchronous; use get)');
   }
 
   async [asyncDispose]() {
@@ -211,6 +262,35 @@ class WorkerDatabase extends WorkerHandle {
     return snap._id;
   }
 
+  // batch(operations) crosses as it is; batch() with no arguments is a chained batch collected
+  // here and written as one batch (its operations are checked by the worker, at write).
+  batch(operations, options) {
+    if (operations === undefined && arguments.length === 0) {
+      this._check('batch');
+      return new ChainedBatch({
+        check: (op, i) => {
+          if (op.type !== 'singleDel' && op.type !== 'del' && op.type !== 'put') throw invalid(`batch operation ${i} has type ${JSON.stringify(op.type)}`);
+          if (op.key === undefined || op.key === null) throw invalid(`batch.${op.type}: key must not be ${op.key}`);
+          if (op.type === 'put' && (op.value === undefined || op.value === null)) throw invalid(`batch.put: value must not be ${op.value}`);
+          return op;
+        },
+        write: (ops, o) => this._ch.call('db', 'batch', [ops, o], 'batch.write'),
+        isOpen: (what) => this._check(what.replace(/^batch\./, '')),
+      });
+    }
+    try {
+      this._check('batch');
+      return this._ch.call('db', 'batch', [operations, options], 'batch');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  // The worker answers asynchronously: there is nothing to read synchronously here.
+  getSync() {
+    throw new StrataError('STRATA_NOT_SUPPORTED', 'getSync needs an in-thread database (with worker: true every read is asynchronous; use get)');
+  }
+
   close() {
     if (this.#status === 'closed') return Promise.resolve();
     if (this.#closing) return this.#closing;
@@ -231,6 +311,13 @@ class WorkerDatabase extends WorkerHandle {
 
 const PROXIES = { db: WorkerDatabase, snapshot: WorkerSnapshot, iterator: WorkerIterator };
 install(WorkerIterator, 'iterator');
+for (const op of ['next', 'nextv', 'all']) {
+  const call = WorkerIterator.prototype[op];
+  WorkerIterator.prototype[op] = function checked(...args) {
+    const err = this._aborted(op);
+    return err ? Promise.reject(err) : call.apply(this, args);
+  };
+}
 install(WorkerSnapshot, 'snapshot');
 install(WorkerDatabase, 'db');
 

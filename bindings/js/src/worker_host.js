@@ -20,7 +20,7 @@ function withSnapshot(options) {
   return { ...options, snapshot: h.obj };
 }
 
-async function run({ target, op, args = [], handle }) {
+async function run({ id, target, op, args = [], handle }) {
   const h = handles.get(target);
   if (!h) throw new StrataError('STRATA_NOT_OPEN', `${op}: the handle is closed`);
   const method = methodOf(h.kind, op);
@@ -43,6 +43,9 @@ async function run({ target, op, args = [], handle }) {
     return undefined;
   }
   if (method.options !== undefined) a[method.options] = withSnapshot(a[method.options]);
+  if (method.progress !== undefined && a[method.progress]?.onProgress === true && id !== undefined) {
+    a[method.progress] = { ...a[method.progress], onProgress: (value) => parentPort.postMessage({ progress: id, value }) };
+  }
   try {
     const result = await h.obj[op](...a);
     return method.result === 'value' ? result : undefined;

@@ -13,18 +13,23 @@
 //   makes    for 'open': the kind of handle made.
 //   closes   the handle is gone on both sides afterwards.
 //   result   'value' (a structured clone) or 'none'.
+//   progress index of the options argument whose onProgress callback stays on the client; the
+//            worker posts each report back ({ progress: call id, value }).
 export const PROTOCOL = Object.freeze({
   db: Object.freeze({
     put: { send: 'call', result: 'none' },
     del: { send: 'call', result: 'none' },
+    singleDel: { send: 'call', result: 'none' },
     batch: { send: 'call', result: 'none' },
+    dropRange: { send: 'call', result: 'none' },
+    hasMany: { send: 'call', options: 1, result: 'value', read: true },
     get: { send: 'call', options: 1, result: 'value', read: true },
     getMany: { send: 'call', options: 1, result: 'value', read: true },
     has: { send: 'call', options: 1, result: 'value', read: true },
     clear: { send: 'call', options: 0, result: 'none' },
     flush: { send: 'call', result: 'none' },
     resume: { send: 'call', result: 'none' },
-    compact: { send: 'call', result: 'none' },
+    compact: { send: 'call', result: 'none', progress: 0 }, // options.onProgress: reports relayed
     stats: { send: 'call', result: 'value' },
     snapshot: { send: 'open', makes: 'snapshot' },
     iterator: { send: 'open', makes: 'iterator', options: 0 },
@@ -36,6 +41,7 @@ export const PROTOCOL = Object.freeze({
     get: { send: 'call', result: 'value' },
     getMany: { send: 'call', result: 'value' },
     has: { send: 'call', result: 'value' },
+    hasMany: { send: 'call', result: 'value' },
     iterator: { send: 'open', makes: 'iterator', options: 0 },
     keys: { send: 'open', makes: 'iterator', options: 0 },
     values: { send: 'open', makes: 'iterator', options: 0 },
