@@ -427,6 +427,60 @@ typedef struct strata_stats {
 
 strata_status *strata_get_stats(strata_db *db, strata_stats *out); /* out must not be NULL */
 
+/* ---------------------------------------------------------------------------------------------
+ * Export and import: a whole database as one file, an "image" (docs/IMAGE.md). Every build
+ * writes and reads the same bytes. An image holds one version: its tables, the manifest that
+ * lists them and the journal bytes holding writes not yet in tables; no older versions, no
+ * snapshots, no lost/ folder.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct strata_export strata_export;
+typedef struct strata_importer strata_importer;
+
+/*
+ * Pins the database as of now (writes that returned before this call are in the image, later
+ * ones are not), holding the write lock only for that, and returns a reader of the image:
+ * writes, flushes and compactions go on while it is read. The pinned files stay on disk until
+ * strata_export_end. End every export before closing its database.
+ */
+strata_status *strata_export_begin(strata_db *db, strata_export **out);
+/* The image's length in bytes, known from the pin (0 for a bad handle). */
+uint64_t strata_export_total(const strata_export *e);
+/* Copies the next up to `cap` bytes of the image into buf; *n = 0 once it is all read. A table
+ * that no longer has its recorded size is STRATA_CORRUPTION. `buf` and `n` must not be NULL. */
+strata_status *strata_export_read(strata_export *e, void *buf, size_t cap, size_t *n);
+void strata_export_end(strata_export *e); /* accepts NULL */
+/* Receives the image in pieces (valid during the call); non-zero stops the export (STRATA_IO). */
+typedef int (*strata_image_sink)(void *ctx, const void *data, size_t len);
+strata_status *strata_export_to(strata_db *db, strata_image_sink sink, void *ctx);
+/* The image into a new file `file` through the database's backend: STRATA_EXISTS if it exists;
+ * on failure no file is left. */
+strata_status *strata_export_file(strata_db *db, const char *file);
+
+/*
+ * Creates the database in folder `path` from an image. The folder must be missing or empty
+ * (STRATA_EXISTS otherwise); `opts` may be NULL, only its backend is used. Everything is
+ * verified -- every field, every file's checksum, the whole-image checksum in the trailer -- and
+ * an image that fails is STRATA_CORRUPTION naming what and the offset (STRATA_NOT_SUPPORTED for a
+ * format this build does not read). On any failure, also an I/O error midway, nothing is left:
+ * a folder the import created is removed, an empty one is emptied again. The folder's lock is
+ * held meanwhile; the manifest, the file that makes the folder a database, is written last.
+ */
+strata_status *strata_import(const char *path, const strata_options *opts, const void *image, size_t len);
+/* The same from an image file read through opts' backend. */
+strata_status *strata_import_file(const char *image_file, const char *path, const strata_options *opts);
+/* The same fed in pieces: begin (checks and locks the folder), write as bytes arrive (each piece
+ * is checked as it comes; the files are written meanwhile), then finish, which verifies the end of
+ * the image and writes the manifest, or abort. finish and abort free the importer; after a failed
+ * write only abort is accepted (and finish reports the failure again, then cleans up). */
+strata_status *strata_importer_begin(const char *path, const strata_options *opts, strata_importer **out);
+strata_status *strata_importer_write(strata_importer *im, const void *data, size_t len);
+/* Bytes taken so far, and the image's length once its header arrived (0 before). */
+uint64_t strata_importer_done(const strata_importer *im);
+uint64_t strata_importer_total(const strata_importer *im);
+strata_status *strata_importer_finish(strata_importer *im);
+void strata_importer_abort(strata_importer *im); /* accepts NULL */
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh [seconds] [target...] -- builds the libFuzzer targets in tests/fuzz/ with clang-19
 # (-fsanitize=fuzzer,address,undefined) into build/fuzz and runs each for a bounded time: the
-# seconds (default 60) are shared between the targets run (default all three: fuzz_table, the
+# seconds (default 80) are shared between the targets run (default all four: fuzz_table, the
 # table and block decoders; fuzz_journal, journal recovery; fuzz_manifest, manifest decoding and
-# slot reading), 20 s each by default. Seed corpora are written by tests/fuzz/fuzz_seeds.c (tables
+# slot reading; fuzz_image, database images imported whole and in pieces), 20 s each by default. Seed corpora are written by tests/fuzz/fuzz_seeds.c (tables
 # and blocks made by the engine's writers; journals and manifest slots of a real database);
 # what a run finds is kept in build/fuzz/corpus-<target> for the next one. Exits non-zero when a
 # fuzzer finds a crash, leak, hang or a failed check (artifacts in build/fuzz/artifacts).
 # Not built through CMake: the native CMake build uses gcc, libFuzzer needs clang.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SECONDS_TO_RUN="${1:-60}"
+SECONDS_TO_RUN="${1:-80}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_table fuzz_journal fuzz_manifest)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_table fuzz_journal fuzz_manifest fuzz_image)
 CC="${FUZZ_CC:-clang-19}"
 OUT="$ROOT/build/fuzz"
 mkdir -p "$OUT/artifacts" "$OUT/obj-fuzz" "$OUT/obj-seeds"
-for t in "${TARGETS[@]}"; do mkdir -p "$OUT/corpus-$t"; done
+for t in "${TARGETS[@]}" fuzz_table fuzz_journal fuzz_manifest fuzz_image; do mkdir -p "$OUT/corpus-$t"; done
 
 SOURCES=("$ROOT"/src/*/*.c)
 FLAGS=(-std=c11 -g -O1 -I"$ROOT/include" -I"$ROOT/src" -D_POSIX_C_SOURCE=200809L -DSTRATA_THREADS=0)
@@ -54,7 +54,7 @@ for t in "${TARGETS[@]}"; do
   "$CC" "${FLAGS[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "$ROOT/tests/fuzz/$t.c" \
     "$OUT/obj-fuzz/libstrata.a" "${LIBS[@]}" -o "$OUT/$t"
 done
-"$OUT/fuzz_seeds" "$OUT/corpus-fuzz_table" "$OUT/corpus-fuzz_journal" "$OUT/corpus-fuzz_manifest"
+"$OUT/fuzz_seeds" "$OUT/corpus-fuzz_table" "$OUT/corpus-fuzz_journal" "$OUT/corpus-fuzz_manifest" "$OUT/corpus-fuzz_image"
 
 each=$(( SECONDS_TO_RUN / ${#TARGETS[@]} ))
 [ "$each" -ge 1 ] || each=1

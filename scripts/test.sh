@@ -48,10 +48,10 @@ for build in native asan wasm wasm-mt wasi; do run_ctest "$build"; done
 # ThreadSanitizer: the tests that run threads against each other
 run_ctest tsan -R '_threads|memtable|block_cache|file_cache' 
 
-# The decoders under libFuzzer (clang-19, ASan/UBSan) for a bounded time: fuzz_table, fuzz_journal
-# and fuzz_manifest, 20 s each; one step per target.
-echo "== fuzz (scripts/fuzz.sh 60)"
-bash scripts/fuzz.sh 60 > "$LOG/fuzz.log" 2>&1
+# The decoders under libFuzzer (clang-19, ASan/UBSan) for a bounded time: fuzz_table, fuzz_journal,
+# fuzz_manifest and fuzz_image, 20 s each; one step per target.
+echo "== fuzz (scripts/fuzz.sh 80)"
+bash scripts/fuzz.sh 80 > "$LOG/fuzz.log" 2>&1
 fuzz_rc=$?
 fuzz_ok=$(grep -cE '^fuzz fuzz_[a-z]+: ok$' "$LOG/fuzz.log")
 fuzz_bad=$(grep -cE '^fuzz fuzz_[a-z]+: FAILED' "$LOG/fuzz.log")

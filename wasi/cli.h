@@ -11,6 +11,7 @@
  *   cli_dump.c     DIR dump [TABLE]: the table files, or one table's summary, blocks and entries
  *   cli_bench.c    strata bench: the WORKLOAD.md phases (bench/bench_phases.c) on Strata
  *   cli_demo.c     strata demo
+ *   cli_image.c    strata export DIR FILE, strata import FILE DIR (database images, docs/IMAGE.md)
  * Exit codes (cli_exit_codes_text): 0 ok; 1 a runtime failure ("strata: CODE: message" on
  * stderr): an engine error, an absent key (get), damage found (check), a bad input file (load),
  * a failed benchmark check (bench); 2 bad usage (the reason and the usage on stderr; nothing was
@@ -41,7 +42,9 @@ typedef enum cli_command {
   CLI_DEMO,
   CLI_LOAD,
   CLI_DUMP,
-  CLI_BENCH
+  CLI_BENCH,
+  CLI_EXPORT,
+  CLI_IMPORT
 } cli_command;
 
 typedef enum cli_load_format { CLI_FORMAT_AUTO, CLI_FORMAT_TSV, CLI_FORMAT_JSONL } cli_load_format;
@@ -49,7 +52,8 @@ typedef enum cli_load_format { CLI_FORMAT_AUTO, CLI_FORMAT_TSV, CLI_FORMAT_JSONL
 typedef struct cli_args {
   cli_command command;
   const char *program;         /* how the user ran the tool (argv[0]), for hints */
-  const char *dir;             /* the database folder (DIR commands, repair, demo) */
+  const char *dir;             /* the database folder (DIR commands, repair, demo, export, import) */
+  const char *file;            /* load's input; export's and import's image file */
   const char *key, *value;     /* put, get, del */
   char **files;                /* xxh3 */
   int file_count;
@@ -63,7 +67,6 @@ typedef struct cli_args {
   /* help: the command asked about (NULL: the whole usage) */
   const char *help_topic;
   /* load */
-  const char *file;
   cli_load_format format;
   uint64_t batch;
   int sync, quiet;
@@ -124,6 +127,9 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total);
 void cli_progress_end(cli_progress *p, uint64_t done);
 
 /* --- cli_db.c --- */
+/* Opens a->dir with a->recovery; without `create`, a missing folder or one that holds no
+ * database is STRATA_NOT_FOUND and nothing is created. */
+strata_status *cli_open_db(const cli_args *a, int create, strata_db **db);
 int cli_run_db_command(const cli_args *a);
 int cli_run_repair(const cli_args *a);
 int cli_run_xxh3(const cli_args *a);
@@ -137,6 +143,11 @@ int cli_run_load(const cli_args *a);
 int cli_run_dump(strata_db *db, const cli_args *a);
 /* --- cli_bench.c --- */
 int cli_run_bench(const cli_args *a);
+
+/* --- cli_image.c --- */
+int cli_run_export(const cli_args *a);
+int cli_run_import(const cli_args *a);
+
 /* --- cli_demo.c --- */
 int cli_run_demo(const cli_args *a);
 

@@ -236,6 +236,16 @@ int cli_parse(int argc, char **argv, cli_args *a, char *err, size_t errlen) {
     a->dir = pos[0];
     return 0;
   }
+  if ((!strcmp(first, "export") || !strcmp(first, "import")) && second && db_command_index(second) < 0 &&
+      strcmp(second, "repair")) {
+    int is_export = first[0] == 'e';
+    a->command = is_export ? CLI_EXPORT : CLI_IMPORT;
+    if (parse_options(argc - 1, argv + 1, no_options, a, pos, &npos, err, errlen)) return -1;
+    if (npos != 2) return fail(err, errlen, "%s", is_export ? "export takes DIR FILE" : "import takes FILE DIR");
+    a->dir = pos[is_export ? 0 : 1];
+    a->file = pos[is_export ? 1 : 0];
+    return 0;
+  }
   a->dir = first;
   if (!second) return fail(err, errlen, "no command given after %s", first);
   if (!strcmp(second, "repair")) {

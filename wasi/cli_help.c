@@ -14,6 +14,7 @@ const char cli_usage_text[] =
     "       strata DIR stats | check | compact | flush | dump [TABLE] [--limit N]\n"
     "       (DIR commands take --recovery strict|point-in-time)\n"
     "       strata repair DIR\n"
+    "       strata export DIR FILE | strata import FILE DIR\n"
     "       strata bench [--n 100000] [--dir ./strata-bench] [--json] [--keep]\n"
     "       strata demo [--dir ./data] [--count 200000]\n"
     "       strata version | strata xxh3 FILE... | strata help [COMMAND] | strata COMMAND --help\n";
@@ -97,6 +98,14 @@ static const struct topic {
     {"repair", "strata repair DIR   (or strata DIR repair)",
      "Rebuilds a database that no longer opens: keeps the tables that verify, salvages every intact\n"
      "journal batch, writes a new manifest and moves what it could not use to DIR/lost/.\n",
+     0},
+    {"export", "strata export DIR FILE",
+     "Writes the database in DIR as one image file FILE (docs/IMAGE.md), which must not exist: every\n"
+     "write acknowledged before the export, the same bytes in every build.\n",
+     0},
+    {"import", "strata import FILE DIR",
+     "Creates the database DIR (missing or an empty folder) from the image FILE, verifying every byte,\n"
+     "then opens it once (replaying its journal) and reports what it holds.\n",
      0},
     {"bench", "strata bench [--n 100000] [--dir ./strata-bench] [--json] [--keep]",
      "Runs the WORKLOAD.md phases (fillseq, fillbatch, fillrandom, settle, readrandom, readmissing,\n"

@@ -15,6 +15,8 @@
  *                                        write a TSV or JSON-lines file, progress on stderr
  *   strata DIR dump [TABLE] [--limit N]  list the tables, or one table's summary, index and entries
  *   strata repair DIR                    rebuild a database that no longer opens (also DIR repair)
+ *   strata export DIR FILE               write the database as one image file (docs/IMAGE.md)
+ *   strata import FILE DIR               create DIR (missing or empty) from an image file
  *   strata bench [--n 100000] [--dir ./strata-bench] [--json] [--keep]   the WORKLOAD.md phases
  *   strata demo [--dir ./data] [--count 200000]
  *   strata version | xxh3 FILE... | help [COMMAND] | COMMAND --help
@@ -43,6 +45,8 @@ int main(int argc, char **argv) {
     case CLI_DEMO: return cli_run_demo(&a);
     case CLI_LOAD: return cli_run_load(&a);
     case CLI_BENCH: return cli_run_bench(&a);
+    case CLI_EXPORT: return cli_run_export(&a);
+    case CLI_IMPORT: return cli_run_import(&a);
     default: return cli_run_db_command(&a);
   }
 }

@@ -8,6 +8,8 @@ static const char *handle_name(uint32_t tag) {
     case HANDLE_CLOSED(HANDLE_ITERATOR): return "iterator";
     case HANDLE_CLOSED(HANDLE_BATCH): return "batch";
     case HANDLE_CLOSED(HANDLE_OPTIONS): return "options";
+    case HANDLE_CLOSED(HANDLE_EXPORT): return "export";
+    case HANDLE_CLOSED(HANDLE_IMPORTER): return "importer";
     default: return NULL;
   }
 }
@@ -26,7 +28,8 @@ strata_status *handle_check(const void *h, uint32_t tag, const char *fn) {
   if (got == tag) return NULL;
   if (got == HANDLE_CLOSED(tag))
     return status_new(STRATA_NOT_OPEN, "%s: the %s handle was already %s", fn, want,
-                      tag == HANDLE_SNAPSHOT ? "released" : tag == HANDLE_DB || tag == HANDLE_ITERATOR ? "closed" : "freed");
+                      tag == HANDLE_SNAPSHOT ? "released" : tag == HANDLE_DB || tag == HANDLE_ITERATOR ? "closed"
+                      : tag == HANDLE_EXPORT || tag == HANDLE_IMPORTER ? "ended" : "freed");
   const char *found = handle_name(got);
   if (found)
     return status_new(STRATA_INVALID_ARGUMENT, "%s: expected %s %s handle, got %s %s handle%s", fn, article(want),

@@ -33,6 +33,8 @@
 #define HANDLE_ITERATOR HANDLE_TAG('S', 'T', 'I', 'T')
 #define HANDLE_BATCH HANDLE_TAG('S', 'T', 'B', 'A')
 #define HANDLE_OPTIONS HANDLE_TAG('S', 'T', 'O', 'P')
+#define HANDLE_EXPORT HANDLE_TAG('S', 'T', 'E', 'X')
+#define HANDLE_IMPORTER HANDLE_TAG('S', 'T', 'I', 'M')
 /* A closed handle keeps its letters in lower case ("stdb"). */
 #define HANDLE_CLOSED(tag) ((uint32_t)(tag) | 0x20202020u)
 

@@ -1,6 +1,7 @@
 /* scheduler.c -- the database's background work (see scheduler.h). */
 #include "scheduler.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 #if STRATA_THREADS
@@ -36,6 +37,11 @@ struct scheduler {
   int error_sticky;     /* cannot heal by retrying (not STRATA_IO): stays until reopened */
   uint64_t retry_at_ms; /* monotonic time of the next retry */
   uint64_t backoff_ms;  /* the delay before it: BACKOFF_MIN_MS doubling to BACKOFF_MAX_MS */
+
+  /* Under journal_mu: the removal of spent journals, and the exports' pins on journals. */
+  sync_mutex journal_mu;
+  uint32_t journal_pins;    /* exports reading journals */
+  uint64_t journal_pin_min; /* no journal at or above it is removed while pinned */
 
   atomic_u64 l0_tables; /* level-0 tables of the current version, for the write stall */
   atomic_u64 write_stalls;
@@ -143,11 +149,12 @@ static void notify_compaction(scheduler *s) {
 }
 
 /* Journals below the tree's journal_min hold only flushed writes. */
-static strata_status *remove_spent_journals(scheduler *s) {
+static strata_status *remove_spent_journals_locked(scheduler *s) {
   uint64_t *numbers = NULL;
   size_t count = 0;
   STATUS_TRY(journal_list(s->o.fs, s->o.journal_dir, &numbers, &count));
   uint64_t min = tree_journal_min(s->o.tree);
+  if (s->journal_pins && s->journal_pin_min < min) min = s->journal_pin_min; /* an export reads them */
   strata_status *st = NULL;
   for (size_t i = 0; i < count && !st; i++) {
     if (numbers[i] >= min) continue;
@@ -159,6 +166,28 @@ static strata_status *remove_spent_journals(scheduler *s) {
   }
   free(numbers);
   return st;
+}
+
+static strata_status *remove_spent_journals(scheduler *s) {
+  sync_mutex_lock(&s->journal_mu);
+  strata_status *st = remove_spent_journals_locked(s);
+  sync_mutex_unlock(&s->journal_mu);
+  return st;
+}
+
+void scheduler_pin_journals(scheduler *s, manifest_state *state) {
+  sync_mutex_lock(&s->journal_mu);
+  tree_current_state(s->o.tree, state);
+  if (!s->journal_pins || state->journal_min < s->journal_pin_min) s->journal_pin_min = state->journal_min;
+  s->journal_pins++;
+  sync_mutex_unlock(&s->journal_mu);
+}
+
+void scheduler_unpin_journals(scheduler *s) {
+  sync_mutex_lock(&s->journal_mu);
+  assert(s->journal_pins > 0);
+  if (--s->journal_pins == 0) s->journal_pin_min = UINT64_MAX;
+  sync_mutex_unlock(&s->journal_mu);
 }
 
 strata_status *scheduler_flush(scheduler *s) {
@@ -263,7 +292,9 @@ strata_status *scheduler_start(const scheduler_options *o, scheduler **out) {
   atomic_u64_init(&s->l0_tables, 0);
   atomic_u64_init(&s->write_stalls, 0);
   atomic_u64_init(&s->write_slowdowns, 0);
+  s->journal_pin_min = UINT64_MAX;
   strata_status *st = sync_mutex_init(&s->mu);
+  if (!st) st = sync_mutex_init(&s->journal_mu);
   if (!st) st = sync_cond_init(&s->flush_wake);
   if (!st) st = sync_cond_init(&s->compact_wake);
   if (!st) st = sync_cond_init(&s->done);
@@ -317,6 +348,7 @@ void scheduler_free(scheduler *s) {
   sync_cond_destroy(&s->done);
   sync_cond_destroy(&s->compact_wake);
   sync_cond_destroy(&s->flush_wake);
+  sync_mutex_destroy(&s->journal_mu);
   sync_mutex_destroy(&s->mu);
   free(s);
 }

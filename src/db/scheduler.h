@@ -31,11 +31,13 @@
  *   db_compaction.c -> db.c (strata_flush), scheduler.c, db_read.c
  *   db_read.c -> db.c (argument checks), scheduler.c (counters)
  *   repair.c -> options.c                    all of them -> handle.c
+ *   db_export.c -> scheduler.c (journal pins)  db_import.c -> nothing else in src/db/
  * (tests/js/architecture.test.mjs checks that the calls between these files form no cycle)
  * scheduler.c calls nothing in src/db/: it knows the tree, the compactor and the journal folder.
  *
  * Locks: the scheduler's mutex is taken after the database's write lock, never before, and is
- * never held across a flush or a compaction.
+ * never held across a flush or a compaction. Its journal lock (spent journals' removal, export
+ * pins) is taken after the write lock too, and before the tree's.
  */
 #ifndef STRATA_DB_SCHEDULER_H
 #define STRATA_DB_SCHEDULER_H
@@ -104,5 +106,15 @@ void scheduler_fail_write(scheduler *s, const strata_status *st);
 STRATA_MUST_USE strata_status *scheduler_resume(scheduler *s);
 
 scheduler_counters scheduler_get_counters(scheduler *s);
+
+/*
+ * Journals a database export still reads (db_export.c). Reads the tree's current state into
+ * *state (tree_current_state) and, in the same step with respect to the removal of spent
+ * journals after flushes, pins its journals: until the matching unpin no journal numbered at or
+ * above its journal_min is removed (a later flush or the next open removes them). Takes the
+ * scheduler's journal lock, after the database's write lock when both are held.
+ */
+void scheduler_pin_journals(scheduler *s, manifest_state *state);
+void scheduler_unpin_journals(scheduler *s);
 
 #endif

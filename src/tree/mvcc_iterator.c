@@ -214,7 +214,8 @@ strata_status *mvcc_iterator_new(kv_iterator *inner, uint64_t snapshot, const ke
     return st;
   }
   it->range.lo.key = slice_make(it->range_keys.data, range->lo.key.len);
-  it->range.hi.key = slice_make(it->range_keys.data + range->lo.key.len, range->hi.key.len);
+  /* no bound keys at all leave the buffer unallocated: NULL + 0 is undefined behaviour */
+  it->range.hi.key = slice_make(it->range_keys.data ? it->range_keys.data + range->lo.key.len : NULL, range->hi.key.len);
   *out = it;
   return NULL;
 }

@@ -359,6 +359,15 @@ uint64_t tree_journal_min(tree *t) {
   return v;
 }
 
+void tree_current_state(tree *t, manifest_state *out) {
+  sync_mutex_lock(&t->mu);
+  out->next_file_id = t->next_file_id;
+  out->flushed_seqno = t->flushed_seqno;
+  out->journal_min = t->journal_min;
+  out->version = version_ref(t->version);
+  sync_mutex_unlock(&t->mu);
+}
+
 uint64_t tree_allocate_file_id(tree *t) {
   sync_mutex_lock(&t->mu);
   uint64_t id = t->next_file_id++;

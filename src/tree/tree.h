@@ -24,6 +24,7 @@
 #include "../cache/block_cache.h"
 #include "../table/table_options.h"
 #include "../util/buffer.h"
+#include "../version/manifest.h"
 #include "../version/super_version.h"
 #include "../vfs/vfs.h"
 #include "key_range.h"
@@ -244,6 +245,12 @@ uint64_t tree_oldest_snapshot(tree *t, uint64_t fallback);
  */
 size_t tree_keep_tables_open(tree *t);
 
+/*
+ * The state a manifest written now would hold, consistent with itself (read under the tree's
+ * mu): the current version, referenced (release with manifest_state_clear), and the counters.
+ * A database image is this state and its files (src/db/db_export.c).
+ */
+void tree_current_state(tree *t, manifest_state *out);
 /* Counters for stats. */
 typedef struct tree_counters {
   uint64_t flushes;

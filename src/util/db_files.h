@@ -18,6 +18,9 @@
 #ifndef STRATA_UTIL_DB_FILES_H
 #define STRATA_UTIL_DB_FILES_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #define DB_FILE_LOCK "LOCK"
 /* Suffixes joined to the lock's path (posix_lock.c): DB_FILE_LOCK DB_LOCK_SUFFIX_RECLAIM, and
  * DB_FILE_LOCK "." token DB_LOCK_SUFFIX_TMP or DB_LOCK_SUFFIX_STALE. */
@@ -40,5 +43,21 @@
 
 /* "manifest-0" or "manifest-1" for slot & 1 (a static string). */
 const char *db_files_manifest_slot(unsigned slot);
+
+/*
+ * A database file named relative to its folder, as a database image lists them (docs/IMAGE.md):
+ * "tables/<id>", "journal/<n>" (numbers in canonical decimal: digits only, no leading zero but
+ * for "0") or "manifest-0" / "manifest-1". Nothing else is such a name: no other folder, no
+ * "..", no separators beyond the one.
+ */
+typedef enum db_file_kind { DB_FILE_TABLE = 1, DB_FILE_JOURNAL = 2, DB_FILE_MANIFEST = 3 } db_file_kind;
+#define DB_FILE_NAME_MAX 32u /* the longest relative name: "journal/" and 20 digits fit */
+/* Writes the relative name of (kind, number) into buf (cap >= DB_FILE_NAME_MAX + 1); returns
+ * its length, 0 for an unknown kind or a manifest slot other than 0 or 1. */
+size_t db_files_relative_name(db_file_kind kind, uint64_t number, char *buf, size_t cap);
+/* Parses name[0..len) (not NUL-terminated) as above; 1 with *kind and *number on success. */
+int db_files_parse_relative(const char *name, size_t len, db_file_kind *kind, uint64_t *number);
+/* A canonical decimal file number of len bytes; 1 and *number on success, 0 on anything else. */
+int db_files_parse_number(const char *s, size_t len, uint64_t *number);
 
 #endif

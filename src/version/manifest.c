@@ -132,21 +132,27 @@ static void slot_path(char *buf, size_t cap, const char *dir, uint64_t epoch) {
   snprintf(buf, cap, "%s/%s", dir, db_files_manifest_slot((unsigned)(epoch & 1)));
 }
 
+strata_status *manifest_encode_slot(const manifest_state *m, uint64_t epoch, buffer *file) {
+  buffer_clear(file);
+  strata_status *st = buffer_append_fixed32(file, SLOT_MAGIC);
+  if (!st) st = buffer_append_fixed32(file, SLOT_FORMAT);
+  if (!st) st = buffer_append_fixed64(file, epoch);
+  if (!st) st = buffer_append_fixed64(file, 0); /* payload length, patched below */
+  if (!st) st = manifest_encode(m, file);
+  if (!st) {
+    encode_fixed64(file->data + 16, file->len - SLOT_HEADER);
+    checksum128 sum = checksum128_of(file->data, file->len);
+    st = buffer_append_fixed64(file, sum.low);
+    if (!st) st = buffer_append_fixed64(file, sum.high);
+  }
+  return st;
+}
+
 strata_status *manifest_write(vfs *v, const char *dir, uint64_t *epoch, const manifest_state *m) {
   buffer file;
   buffer_init(&file);
   uint64_t next_epoch = *epoch + 1;
-  strata_status *st = buffer_append_fixed32(&file, SLOT_MAGIC);
-  if (!st) st = buffer_append_fixed32(&file, SLOT_FORMAT);
-  if (!st) st = buffer_append_fixed64(&file, next_epoch);
-  if (!st) st = buffer_append_fixed64(&file, 0); /* payload length, patched below */
-  if (!st) st = manifest_encode(m, &file);
-  if (!st) {
-    encode_fixed64(file.data + 16, file.len - SLOT_HEADER);
-    checksum128 sum = checksum128_of(file.data, file.len);
-    st = buffer_append_fixed64(&file, sum.low);
-    if (!st) st = buffer_append_fixed64(&file, sum.high);
-  }
+  strata_status *st = manifest_encode_slot(m, next_epoch, &file);
   char path[4096];
   slot_path(path, sizeof path, dir, next_epoch);
   vfs_file *f = NULL;
@@ -163,7 +169,45 @@ strata_status *manifest_write(vfs *v, const char *dir, uint64_t *epoch, const ma
   return NULL;
 }
 
-/* Validates one slot file: *state says what it holds, *why_invalid why it is not valid. */
+/* Checks the bytes of one slot file (`path` names it in messages): *state says what it holds,
+ * *why_invalid why it is not valid; *epoch and *payload are set when it is valid. */
+static void check_slot(const uint8_t *data, size_t size, const char *path, uint64_t *epoch, slice *payload,
+                       manifest_slot_state *state, strata_status **why_invalid) {
+  if (size < SLOT_HEADER + SLOT_TRAILER) {
+    *state = MANIFEST_SLOT_TORN;
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: torn (%zu bytes, shorter than a slot's header and trailer)",
+                              path, size);
+    return;
+  }
+  uint64_t len = decode_fixed64(data + 16);
+  *state = MANIFEST_SLOT_DAMAGED;
+  if (decode_fixed32(data) != SLOT_MAGIC) {
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: not a manifest slot (bad magic, %zu bytes)", path, size);
+    return;
+  }
+  if (decode_fixed32(data + 4) != SLOT_FORMAT) {
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: unknown slot format %u", path, decode_fixed32(data + 4));
+    return;
+  }
+  if (len != size - SLOT_HEADER - SLOT_TRAILER) {
+    /* a write cut short leaves fewer bytes than its header announces, never more */
+    if (len > size - SLOT_HEADER - SLOT_TRAILER) *state = MANIFEST_SLOT_TORN;
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: %s (payload length %llu, file %zu bytes)", path,
+                              *state == MANIFEST_SLOT_TORN ? "torn" : "damaged", (unsigned long long)len, size);
+    return;
+  }
+  size_t body = size - SLOT_TRAILER;
+  checksum128 want = {decode_fixed64(data + body), decode_fixed64(data + body + 8)};
+  if (!checksum128_equal(checksum128_of(data, body), want)) {
+    *why_invalid = status_new(STRATA_CORRUPTION, "%s: checksum mismatch", path);
+    return;
+  }
+  *state = MANIFEST_SLOT_VALID;
+  *epoch = decode_fixed64(data + 8);
+  *payload = slice_make(data + SLOT_HEADER, (size_t)len);
+}
+
+/* Reads and checks one slot file (check_slot); a missing file is MANIFEST_SLOT_MISSING. */
 static strata_status *read_slot(vfs *v, const char *path, buffer *file, uint64_t *epoch, slice *payload,
                                 manifest_slot_state *state, strata_status **why_invalid) {
   *state = MANIFEST_SLOT_MISSING;
@@ -173,39 +217,19 @@ static strata_status *read_slot(vfs *v, const char *path, buffer *file, uint64_t
     return NULL;
   }
   STATUS_TRY(st);
-  if (file->len < SLOT_HEADER + SLOT_TRAILER) {
-    *state = MANIFEST_SLOT_TORN;
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: torn (%zu bytes, shorter than a slot's header and trailer)",
-                              path, file->len);
-    return NULL;
-  }
-  uint64_t len = decode_fixed64(file->data + 16);
-  *state = MANIFEST_SLOT_DAMAGED;
-  if (decode_fixed32(file->data) != SLOT_MAGIC) {
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: not a manifest slot (bad magic, %zu bytes)", path, file->len);
-    return NULL;
-  }
-  if (decode_fixed32(file->data + 4) != SLOT_FORMAT) {
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: unknown slot format %u", path, decode_fixed32(file->data + 4));
-    return NULL;
-  }
-  if (len != file->len - SLOT_HEADER - SLOT_TRAILER) {
-    /* a write cut short leaves fewer bytes than its header announces, never more */
-    if (len > file->len - SLOT_HEADER - SLOT_TRAILER) *state = MANIFEST_SLOT_TORN;
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: %s (payload length %llu, file %zu bytes)", path,
-                              *state == MANIFEST_SLOT_TORN ? "torn" : "damaged", (unsigned long long)len, file->len);
-    return NULL;
-  }
-  size_t body = file->len - SLOT_TRAILER;
-  checksum128 want = {decode_fixed64(file->data + body), decode_fixed64(file->data + body + 8)};
-  if (!checksum128_equal(checksum128_of(file->data, body), want)) {
-    *why_invalid = status_new(STRATA_CORRUPTION, "%s: checksum mismatch", path);
-    return NULL;
-  }
-  *state = MANIFEST_SLOT_VALID;
-  *epoch = decode_fixed64(file->data + 8);
-  *payload = slice_make(file->data + SLOT_HEADER, (size_t)len);
+  check_slot(file->data, file->len, path, epoch, payload, state, why_invalid);
   return NULL;
+}
+
+strata_status *manifest_decode_slot(slice file, const char *what, uint64_t *epoch, manifest_state *out) {
+  memset(out, 0, sizeof *out);
+  slice payload = {NULL, 0};
+  manifest_slot_state state = MANIFEST_SLOT_MISSING;
+  strata_status *why = NULL;
+  check_slot(file.data, file.len, what, epoch, &payload, &state, &why);
+  if (state != MANIFEST_SLOT_VALID) return why;
+  strata_status *st = manifest_decode(payload, out);
+  return st ? status_wrap(st, "%s", what) : NULL;
 }
 
 strata_status *manifest_read(vfs *v, const char *dir, manifest_state *out, int *found, manifest_read_info *info) {

@@ -506,6 +506,61 @@ static strata_status *body_close(void) {
   return st;
 }
 
+typedef struct image_sink {
+  buffer bytes;
+  int out_of_memory;
+} image_sink;
+
+static int to_image(void *ctx, const void *data, size_t len) {
+  image_sink *s = ctx;
+  strata_status *st = buffer_append(&s->bytes, data, len);
+  s->out_of_memory = st != NULL;
+  strata_status_free(st);
+  return s->out_of_memory;
+}
+
+/* An image of the database, imported beside it: a refused import leaves nothing, an accepted one
+ * opens with the database's contents. */
+static strata_status *body_export_import(void) {
+  STATUS_TRY(open_db(&db, 0));
+  STATUS_TRY(put("x1", "journal only"));
+  image_sink sink = {{0}, 0};
+  buffer_init(&sink.bytes);
+  strata_status *st = strata_export_to(db, to_image, &sink);
+  if (st && sink.out_of_memory) {
+    strata_status_free(st);
+    st = status_no_memory();
+  }
+  char copy[4096];
+  snprintf(copy, sizeof copy, "%s-image-copy", dir); /* beside the database */
+  strata_options *o = NULL;
+  if (!st) st = strata_options_new(&o);
+  if (!st) st = strata_options_set_vfs(o, fs);
+  if (!st) st = strata_options_set_block_size(o, 512);
+  if (!st) {
+    st = strata_import(copy, o, sink.bytes.data, sink.bytes.len);
+    int exists = 0;
+    strata_status_free(vfs_exists(fs, copy, &exists, NULL));
+    if (st && exists) {
+      strata_status_free(st);
+      st = wrong("a refused import left %s behind", copy);
+    }
+  }
+  strata_db *c = NULL;
+  if (!st) st = strata_open(copy, o, &c);
+  if (!st) st = expect(c, NULL, "p033", "pv033");
+  if (!st) st = expect(c, NULL, "x1", "journal only");
+  if (c) {
+    strata_status *cst = strata_close(c);
+    if (!st) st = cst;
+    else strata_status_free(cst);
+  }
+  strata_status_free(vfs_remove_tree(fs, copy));
+  strata_options_free(o);
+  buffer_free(&sink.bytes);
+  return st;
+}
+
 typedef struct scenario {
   const char *name;
   strata_status *(*prepare)(void);
@@ -661,6 +716,7 @@ static const scenario scenarios[] = {
      .memtable_size = 4 << 10},
     {.name = "snapshot_gc_tiered_filter", .prepare = prepare_populated, .body = body_snapshot_gc,
      .options = tiered_with_filter},
+    {.name = "export_import", .prepare = prepare_populated, .body = body_export_import},
 };
 
 #define SCENARIO(fn_name, index) \
@@ -676,6 +732,7 @@ SCENARIO(every_allocation_failing_in_close_returns_no_memory, 7)
 SCENARIO(every_allocation_failing_in_point_in_time_open_of_damaged_journal_returns_no_memory, 8)
 SCENARIO(every_allocation_failing_in_rotate_scan_compact_returns_no_memory, 9)
 SCENARIO(every_allocation_failing_in_snapshot_gc_tiered_filter_returns_no_memory, 10)
+SCENARIO(every_allocation_failing_in_export_import_returns_no_memory_and_leaves_nothing, 11)
 
 /* Regression: a flush whose super version could not be allocated after the manifest listed its
  * tables removed those tables, and the next open failed ("table 5 is missing"). The second
@@ -752,5 +809,6 @@ int main(int argc, char **argv) {
   MAYBE_RUN(every_allocation_failing_in_point_in_time_open_of_damaged_journal_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_rotate_scan_compact_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_snapshot_gc_tiered_filter_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_export_import_returns_no_memory_and_leaves_nothing);
   return harness_finish();
 }

@@ -59,6 +59,12 @@ static void other_commands_parse(void) {
   CHECK(a.command == CLI_GET && !strcmp(a.dir, "demo"));
   CHECK(parse(&a, err, "repair", "put", "k", "v", NULL) == 0); /* ... and one named repair */
   CHECK(a.command == CLI_PUT && !strcmp(a.dir, "repair"));
+  CHECK(parse(&a, err, "export", "db", "db.image", NULL) == 0);
+  CHECK(a.command == CLI_EXPORT && !strcmp(a.dir, "db") && !strcmp(a.file, "db.image"));
+  CHECK(parse(&a, err, "import", "db.image", "copy", NULL) == 0);
+  CHECK(a.command == CLI_IMPORT && !strcmp(a.dir, "copy") && !strcmp(a.file, "db.image"));
+  CHECK(parse(&a, err, "export", "get", "k", NULL) == 0); /* a database named export */
+  CHECK(a.command == CLI_GET && !strcmp(a.dir, "export"));
   CHECK(parse(&a, err, "version", NULL) == 0 && a.command == CLI_VERSION);
   CHECK(parse(&a, err, "--help", NULL) == 0 && a.command == CLI_HELP);
   CHECK(parse(&a, err, "xxh3", "f1", "f2", NULL) == 0);
@@ -105,6 +111,9 @@ static void bad_arguments_are_refused(void) {
       {{"repair", "db", "extra", NULL}, "repair takes DIR"},
       {{"db", "repair", "extra", NULL}, "repair takes no arguments"},
       {{"version", "x", NULL}, "version takes no arguments"},
+      {{"export", "db", NULL}, "export takes DIR FILE"},
+      {{"import", "a", "b", "c", NULL}, "import takes FILE DIR"},
+      {{"export", "db", "f", "--force", NULL}, "unknown option --force"},
       {{"xxh3", NULL}, "xxh3 takes FILE"},
       {{"db", "get", "a", "b", "c", "d", "e", "f", "g", NULL}, "get takes KEY"},
       {{"db", "get", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", NULL}, "too many arguments"},

@@ -4,7 +4,8 @@
  * raw blocks and framed blocks, each prefixed with the selector byte fuzz_table.c expects.
  * With argv[2] and argv[3], also corpora for fuzz_journal and fuzz_manifest, from a real
  * database built on a memory VFS: its journals (whole, cut short) and manifest slots (raw,
- * as payloads, wrapped), with the selector bytes those targets expect.
+ * as payloads, wrapped), with the selector bytes those targets expect; with argv[4], also
+ * fuzz_image's: that database's image, whole and streamed in small pieces.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,12 +151,44 @@ static int recovery_seeds(const char *journal_dir, const char *manifest_dir) {
   return 0;
 }
 
+static int append_image(void *ctx, const void *data, size_t len) {
+  strata_status *st = buffer_append(ctx, data, len);
+  strata_status_free(st);
+  return st != NULL;
+}
+
+/* The image of build_db's database (fuzz_image's selector: 0 whole, 1 + 2k pieces of k + 1). */
+static int image_seeds(const char *dir) {
+  vfs *v = NULL;
+  strata_status *st = vfs_memory_new(&v);
+  if (!st) st = build_db(v);
+  strata_options *o = NULL;
+  if (!st) st = strata_options_new(&o);
+  if (!st) st = strata_options_set_vfs(o, v);
+  strata_db *db = NULL;
+  if (!st) st = strata_open("db", o, &db);
+  buffer image;
+  buffer_init(&image);
+  if (!st) st = strata_put(db, "journal-only", 12, "yes", 3, 0);
+  if (!st) st = strata_export_to(db, append_image, &image);
+  if (db) strata_status_free(strata_close(db));
+  strata_options_free(o);
+  vfs_destroy(v);
+  if (st) return fail(st);
+  int bad = save_file(dir, "image", 0, &image) || save_file(dir, "image-pieces-7", 13, &image) ||
+            save_file(dir, "image-pieces-128", 255, &image);
+  buffer_free(&image);
+  return bad;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2 && argc != 4) {
-    fprintf(stderr, "usage: fuzz_seeds <table corpus dir> [<journal corpus dir> <manifest corpus dir>]\n");
+  if (argc != 2 && argc != 4 && argc != 5) {
+    fprintf(stderr,
+            "usage: fuzz_seeds <table corpus dir> [<journal corpus dir> <manifest corpus dir> [<image corpus dir>]]\n");
     return 2;
   }
-  if (argc == 4 && recovery_seeds(argv[2], argv[3])) return 1;
+  if (argc >= 4 && recovery_seeds(argv[2], argv[3])) return 1;
+  if (argc == 5 && image_seeds(argv[4])) return 1;
   vfs *v;
   strata_status *st = vfs_memory_new(&v);
   if (st) return fail(st);

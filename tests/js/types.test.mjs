@@ -79,6 +79,14 @@ const BODY = `
   const onProgress: OnProgress = (p) => { seen.push(p); const share: number = p.bytesDone / p.bytesTotal; void share; };
   const co: CompactOptions = { major: true, onProgress };
   await db.compact(co);
+  const image: DatabaseImage = db.export({ chunkSize: 1 << 16, onProgress });
+  for await (const chunk of image) void chunk.byteLength;
+  const eo: ExportOptions = { chunkSize: 4096 };
+  const bytes: Uint8Array = await db.exportBytes(eo);
+  const io: ImportOptions = { onProgress: (p) => void p.bytesDone };
+  const src: ImageSource = db.export().stream();
+  await importDatabase('./copy', bytes, io);
+  await importDatabase('./copy2', src);
   const s: Stats = db.stats();
   const level0: LevelStats = s.levels[0];
   const wa: number = s.writeAmplification + level0.tables + s.cache.hits;
@@ -87,6 +95,8 @@ const BODY = `
   await db.close();
   const w: WorkerDatabase = await open('./w', { worker: true });
   const ws: Stats = await w.stats();
+  const wb: Uint8Array = await w.exportBytes();
+  void wb;
   await w.close();
   const report: RepairReport = await repairDatabase('./x');
   const lines: string[] = report.log;
@@ -110,15 +120,15 @@ const BODY = `
   }
   void rec, v, vs, many, has, hasMany, n, sv, sh, page, first, wa, status, ws, lines, got, hm, ls, compactionChoices, oo, kl, vl, enc, e;
 `;
-const TYPES = 'Bytes, BatchOperation, ChainedBatch, CompactionFilter, CompactionOptions, CompactOptions, Database, DropRangeOptions, Encoding, Entry, FilterVerdict, IteratorOptions, KeyLike, LevelStats, OnProgress, OpenOptions, Progress, RangeOptions, RecoveryReport, RepairReport, Snapshot, Stats, StrataErrorCode, StrataIterator, ValueLike, WorkerDatabase';
+const TYPES = 'Bytes, BatchOperation, ChainedBatch, CompactionFilter, CompactionOptions, CompactOptions, Database, DatabaseImage, DropRangeOptions, Encoding, Entry, ExportOptions, FilterVerdict, ImageSource, ImportOptions, IteratorOptions, KeyLike, LevelStats, OnProgress, OpenOptions, Progress, RangeOptions, RecoveryReport, RepairReport, Snapshot, Stats, StrataErrorCode, StrataIterator, ValueLike, WorkerDatabase';
 
 const ESM = `
-  import strata, { open, repairDatabase, StrataError, type ${TYPES.split(', ').join(', type ')} } from 'strata-lsm';
+  import strata, { open, repairDatabase, importDatabase, StrataError, type ${TYPES.split(', ').join(', type ')} } from 'strata-lsm';
   import StrataLevelDefault, { StrataLevel, type StrataLevelOptions } from 'strata-lsm/level';
   import { Engine, engineConstants, loadEngine, loadModule } from 'strata-lsm/engine';
   export async function main(): Promise<void> {
     ${BODY}
-    const same: typeof open = strata.open; void same, strata.repairDatabase, strata.StrataError;
+    const same: typeof open = strata.open; void same, strata.repairDatabase, strata.importDatabase, strata.StrataError;
     const L: typeof StrataLevel = StrataLevelDefault; void L;
     const lo: StrataLevelOptions<string, string> = { valueEncoding: 'utf8', memtableSize: 1 << 20 }; void lo;
     const engine: Engine = await loadEngine({ threads: false });
@@ -130,7 +140,7 @@ const ESM = `
   }
 `;
 const CJS = `
-  import { open, repairDatabase, StrataError, type ${TYPES.split(', ').join(', type ')} } from 'strata-lsm';
+  import { open, repairDatabase, importDatabase, StrataError, type ${TYPES.split(', ').join(', type ')} } from 'strata-lsm';
   import { StrataLevel, type StrataLevelOptions } from 'strata-lsm/level';
   import levelModule = require('strata-lsm/level');
   export async function main(): Promise<void> {

@@ -57,6 +57,10 @@ function pathArguments(args) {
       else if (!args[i].startsWith('--')) return [0, i];
     }
   }
+  // export DIR FILE, import FILE DIR: both are paths
+  if ((first === 'export' || first === 'import') && second !== undefined && !DB_COMMANDS.has(second)) {
+    return [1, 2].filter((i) => i < args.length && !args[i].startsWith('--'));
+  }
   return [0];
 }
 

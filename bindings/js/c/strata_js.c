@@ -424,3 +424,46 @@ strata_status *strata_js_repair(const char *path, vfs *v, strata_repair_report *
   strata_options_free(o);
   return st; /* out->log is the caller's to free */
 }
+
+/* ---- database images (docs/IMAGE.md) ------------------------------------------------------- */
+
+strata_status *strata_js_export_begin(strata_db *db, strata_export **out, double *total) {
+  STATUS_TRY(strata_export_begin(db, out));
+  *total = (double)strata_export_total(*out);
+  return NULL;
+}
+
+strata_status *strata_js_export_read(strata_export *e, void *buf, size_t cap, uint32_t *n) {
+  size_t got = 0;
+  strata_status *st = strata_export_read(e, buf, cap, &got);
+  *n = (uint32_t)got;
+  return st;
+}
+
+void strata_js_export_end(strata_export *e) {
+  strata_export_end(e);
+}
+
+strata_status *strata_js_import_begin(const char *path, vfs *v, strata_importer **out) {
+  strata_options *o = NULL;
+  *out = NULL;
+  STATUS_TRY(strata_options_new(&o));
+  strata_status *st = strata_options_set_vfs(o, v);
+  if (!st) st = strata_importer_begin(path, o, out);
+  strata_options_free(o);
+  return st;
+}
+
+strata_status *strata_js_import_write(strata_importer *im, const void *data, size_t len, double *total) {
+  strata_status *st = strata_importer_write(im, data, len);
+  *total = (double)strata_importer_total(im);
+  return st;
+}
+
+strata_status *strata_js_import_finish(strata_importer *im) {
+  return strata_importer_finish(im);
+}
+
+void strata_js_import_abort(strata_importer *im) {
+  strata_importer_abort(im);
+}

@@ -89,6 +89,17 @@ void strata_js_iter_seek(js_iter *j, const void *key, size_t klen);
 strata_status *strata_js_iter_page(js_iter *j, uint8_t *buf, size_t cap, uint32_t max, int want, uint32_t *out);
 void strata_js_iter_close(js_iter *j);
 
+/* Database images: strata_export_* with the image's length in *total (a double: lengths stay
+ * below 2^53), and strata_importer_* on the backend; import_write sets *total once the header has
+ * arrived (0 before). */
+strata_status *strata_js_export_begin(strata_db *db, strata_export **out, double *total);
+strata_status *strata_js_export_read(strata_export *e, void *buf, size_t cap, uint32_t *n);
+void strata_js_export_end(strata_export *e);
+strata_status *strata_js_import_begin(const char *path, vfs *v, strata_importer **out);
+strata_status *strata_js_import_write(strata_importer *im, const void *data, size_t len, double *total);
+strata_status *strata_js_import_finish(strata_importer *im);
+void strata_js_import_abort(strata_importer *im);
+
 /* strata_repair on the backend into *out; out->log is malloc'd (or NULL): the caller frees it. */
 strata_status *strata_js_repair(const char *path, vfs *v, strata_repair_report *out);
 

@@ -5,6 +5,7 @@
 import { ChainedBatch } from './chained_batch.js';
 import { batchSize, constants, decodeBytes, decodeRecovery, decodeRepair, decodeStats, encodeBatch, readStruct, writeCompaction } from './codecs.js';
 import { StrataError, checkSignal, invalid, notOpen } from './errors.js';
+import { beginExport, imageBytes } from './image.js';
 import { Iterator } from './iterator.js';
 import { describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
 import { checkProgress, withProgress } from './progress.js';
@@ -161,6 +162,7 @@ export class Database {
   #status = 'open';
   #iterators = new Set();
   #snapshots = new Set();
+  #exports = new Set(); // images being read (image.js): ended before the database closes
   #maintenance = null; // the pending setImmediate (a timeout in browsers)
   #maintenanceError = null;
   #opts;
@@ -617,6 +619,21 @@ export class Database {
     if (filterError) throw filterError;
   }
 
+  // The database's image (docs/IMAGE.md) as of now: writes after this call are not in it. An
+  // async iterable of Uint8Array chunks with `total` bytes (and stream() for a ReadableStream);
+  // options: chunkSize (bytes, default 1 MiB), onProgress({ done, total }) after each chunk.
+  export(options = {}) {
+    this.#ensureOpen('export');
+    const image = beginExport(this.#native, this.#db, options, (i) => this.#exports.delete(i));
+    this.#exports.add(image);
+    return image;
+  }
+
+  // The image as one Uint8Array (the same options).
+  async exportBytes(options = {}) {
+    return imageBytes(this.export(options));
+  }
+
   stats() {
     this.#ensureOpen('stats');
     const n = this.#native;
@@ -635,6 +652,7 @@ export class Database {
       this.#maintenance = null;
       for (const it of [...this.#iterators]) it._release();
       for (const s of [...this.#snapshots]) s._release();
+      for (const i of [...this.#exports]) i._release();
       const n = this.#native;
       let err;
       try {

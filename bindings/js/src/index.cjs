@@ -17,4 +17,8 @@ async function repairDatabase(location, options) {
   return (await load()).repairDatabase(location, options);
 }
 
-module.exports = { open, repairDatabase, StrataError };
+async function importDatabase(location, image, options) {
+  return (await load()).importDatabase(location, image, options);
+}
+
+module.exports = { open, repairDatabase, importDatabase, StrataError };

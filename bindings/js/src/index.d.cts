@@ -217,6 +217,34 @@ export interface RecoveryReport {
   readonly obsoleteFilesRemoved: number;
 }
 
+export interface ExportOptions {
+  /** Bytes per chunk, 1 .. 64 MiB (default 1 MiB). */
+  chunkSize?: number;
+  /** Called after each chunk: bytes of the image read, of its length (known from the start). */
+  onProgress?: OnProgress;
+}
+/** A database image (docs/IMAGE.md) pinned when db.export() was called: later writes are not in it. */
+export interface DatabaseImage extends AsyncIterableIterator<Uint8Array> {
+  /** The image's length in bytes. */
+  readonly total: number;
+  /** Bytes read so far. */
+  readonly done: number;
+  /** The next chunk (a copy), or null once the image is complete. */
+  read(): Uint8Array | null;
+  /** The chunks as a ReadableStream. */
+  stream(): ReadableStream<Uint8Array>;
+  /** Ends the pin (also done by reading to the end, by return(), and by closing the database). */
+  close(): Promise<void>;
+}
+export interface ImportOptions {
+  /** Called after each piece of the image was written: bytes taken, of the image's length. */
+  onProgress?: OnProgress;
+}
+/** An image as importDatabase() takes it. */
+export type ImageSource =
+  | Uint8Array | ArrayBuffer | ArrayBufferView
+  | Iterable<Uint8Array> | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+
 export interface Database extends Reader {
   readonly location: string;
   /** What recovery did when this handle was opened. */
@@ -245,13 +273,19 @@ export interface Database extends Reader {
   /** strata_compact: the strategy's pending compactions, or with { major: true } everything into one run in the last level. */
   compact(options?: CompactOptions): Promise<void>;
   stats(): Stats;
+  /** The database as one image file, pinned now (writes continue meanwhile): chunks to read. */
+  export(options?: ExportOptions): DatabaseImage;
+  /** The image as one Uint8Array. */
+  exportBytes(options?: ExportOptions): Promise<Uint8Array>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** The database behind open(location, { worker: true }): the same, but stats() is asynchronous. */
-export interface WorkerDatabase extends Omit<Database, 'stats' | 'getSync'> {
+/** The database behind open(location, { worker: true }): the same, but stats() is asynchronous,
+ * and the image comes whole from exportBytes() (export() as chunks and onProgress do not cross). */
+export interface WorkerDatabase extends Omit<Database, 'stats' | 'getSync' | 'export' | 'exportBytes'> {
   stats(): Promise<Stats>;
+  exportBytes(options?: { chunkSize?: number }): Promise<Uint8Array>;
   /** Always throws STRATA_NOT_SUPPORTED: a worker answers asynchronously. */
   getSync(key: KeyLike, options?: DatabaseReadOptions): never;
 }
@@ -282,4 +316,7 @@ export interface RepairReport {
 
 /** Rebuilds a database that no longer opens from the files that verify (the database must be closed). */
 export function repairDatabase(location: string, options?: Record<string, never>): Promise<RepairReport>;
+
+/** Creates the database in `location` (a missing or empty folder) from an image (db.export(), `strata export`); a damaged or truncated image is STRATA_CORRUPTION and leaves nothing behind. */
+export function importDatabase(location: string, image: ImageSource, options?: ImportOptions): Promise<void>;
 

@@ -15,6 +15,7 @@ import path from 'node:path';
 
 import { RECOVERY_MODES, openDatabase, repairWith } from './database.js';
 import { StrataError, invalid } from './errors.js';
+import { importWith } from './image.js';
 import { checkLocation, encodingOf } from './keys.js';
 import { engineConstants } from './engine.js';
 import { loadNative } from './native_node.js';
@@ -55,4 +56,17 @@ export async function repairDatabase(location, options = {}) {
   return repairWith(native, path.resolve(location));
 }
 
-export default { open, repairDatabase, StrataError };
+// importDatabase(location, image, { onProgress }) creates the database in `location` (a missing
+// or empty folder) from an image that db.export() or `strata export` wrote: a Uint8Array, an
+// ArrayBuffer, or an (async) iterable or ReadableStream of chunks. The engine verifies every byte;
+// a damaged or truncated image is STRATA_CORRUPTION and leaves nothing behind.
+export async function importDatabase(location, image, options = {}) {
+  checkLocation(location);
+  if (location === ':memory:') throw invalid('importDatabase needs a database folder, not :memory:');
+  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+  if (image === null || image === undefined) throw invalid('importDatabase: the image is missing');
+  const native = await loadNative({ moduleUrl: options._moduleUrl });
+  return importWith(native, path.resolve(location), image, options);
+}
+
+export default { open, repairDatabase, importDatabase, StrataError };

@@ -31,6 +31,7 @@ export const PROTOCOL = Object.freeze({
     resume: { send: 'call', result: 'none' },
     compact: { send: 'call', result: 'none', progress: 0 }, // options.onProgress: reports relayed
     stats: { send: 'call', result: 'value' },
+    exportBytes: { send: 'call', result: 'value' }, // the image as one Uint8Array (no onProgress: functions do not cross)
     snapshot: { send: 'open', makes: 'snapshot' },
     iterator: { send: 'open', makes: 'iterator', options: 0 },
     keys: { send: 'open', makes: 'iterator', options: 0 },

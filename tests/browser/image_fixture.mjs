@@ -1,0 +1,107 @@
+// Run in a Chromium page by image.test.mjs (bundled by it with esbuild: the package's ES modules
+// still import errors.cjs, which browsers cannot load, until the browser entry lands): databases
+// on the engine's memory backend (the browser package's OPFS and IndexedDB hosts are not part of
+// this leg), exported to and imported from images, with a content hash computed as the Node side
+// computes it (sha256 over u32 key length | u32 value length | key | value, in key order).
+import { openDatabase } from '../../bindings/js/src/database.js';
+import { importInto } from '../../bindings/js/src/image.js';
+import { encodingOf } from '../../bindings/js/src/keys.js';
+import { Native } from '../../bindings/js/src/native.js';
+import { checkOpenOptions } from '../../bindings/js/src/options.js';
+
+// database.js schedules maintenance steps with setImmediate, which browsers lack until the browser
+// entry lands (it uses a MessageChannel task there); a timer does the same here.
+globalThis.setImmediate ??= (fn) => setTimeout(fn, 0);
+globalThis.clearImmediate ??= (id) => clearTimeout(id);
+
+// The single-threaded build's glue, by absolute URL (it finds its .wasm beside itself).
+const GLUE = new URL('/bindings/js/dist/st/strata.mjs', globalThis.location.origin).href;
+
+async function openMemory(options = {}) {
+  const native = await Native.load({ memory: true, moduleUrl: GLUE });
+  return { native, parsed: checkOpenOptions(options, native.limits) };
+}
+
+function dbOn(native, parsed, options = {}) {
+  return openDatabase(native, 'memory-db', ':memory:', options, parsed, 'strict', {
+    valueEncoding: encodingOf(undefined, 'valueEncoding'), keyEncoding: encodingOf(undefined, 'keyEncoding'),
+  });
+}
+
+async function contents(db) {
+  const parts = [];
+  let count = 0;
+  for await (const [k, v] of db.iterator()) {
+    const head = new Uint8Array(8);
+    new DataView(head.buffer).setUint32(0, k.length, true);
+    new DataView(head.buffer).setUint32(4, v.length, true);
+    parts.push(head, k, v);
+    count++;
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    all.set(p, pos);
+    pos += p.length;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+  return { hash: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''), count };
+}
+
+function toBase64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function fromBase64(b64) {
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+// A database with tables, deletes and journal-only writes; its image (base64) and contents.
+export async function makeImage(n) {
+  const { native, parsed } = await openMemory({ memtableSize: 64 << 10 });
+  const db = dbOn(native, parsed, { memtableSize: 64 << 10 });
+  const ops = [];
+  for (let i = 0; i < n; i++) ops.push({ type: 'put', key: `key${String(i).padStart(6, '0')}`, value: `browser ${i} `.repeat(6) });
+  await db.batch(ops);
+  await db.flush();
+  for (let i = 0; i < n; i += 4) await db.del(`key${String(i).padStart(6, '0')}`);
+  await db.put('journal-only', 'written in the browser, never flushed');
+  const expected = await contents(db);
+  const tables = db.stats().levels.reduce((t, l) => t + l.tables, 0);
+  let last = null;
+  const chunks = [];
+  for await (const c of db.export({ chunkSize: 8192, onProgress: (p) => { last = p; } })) chunks.push(c);
+  await db.close();
+  const bytes = new Uint8Array(chunks.reduce((t, c) => t + c.length, 0));
+  let pos = 0;
+  for (const c of chunks) {
+    bytes.set(c, pos);
+    pos += c.length;
+  }
+  return { image: toBase64(bytes), ...expected, tables, progress: last };
+}
+
+// Imports an image (base64) into a memory database, reads it, and checks a damaged copy is refused.
+export async function openImage(b64) {
+  const bytes = fromBase64(b64);
+  const { native, parsed } = await openMemory();
+  await importInto(native, 'memory-db', bytes);
+  const db = dbOn(native, parsed);
+  const found = await contents(db);
+  const journalOnly = await db.get('journal-only', { valueEncoding: 'utf8' });
+  await db.close();
+  const bad = Uint8Array.from(bytes);
+  bad[bad.length >> 1] ^= 1;
+  const other = await openMemory();
+  let refused = null;
+  try {
+    await importInto(other.native, 'memory-db', bad);
+  } catch (err) {
+    refused = err.code;
+  } finally {
+    other.native.free();
+  }
+  return { ...found, journalOnly, refused };
+}
