@@ -357,7 +357,7 @@ for (const [name, file, pre] of tools) {
     });
 
     test('--help: each command explains itself on stdout (exit 0), from every position', async () => {
-      for (const cmd of ['put', 'get', 'del', 'scan', 'load', 'stats', 'check', 'compact', 'flush', 'dump', 'repair', 'bench', 'demo', 'version', 'xxh3']) {
+      for (const cmd of ['put', 'get', 'del', 'scan', 'load', 'stats', 'check', 'compact', 'flush', 'dump', 'repair', 'export', 'import', 'bench', 'demo', 'version', 'xxh3']) {
         const out = await ok('help', cmd);
         assert.match(out, new RegExp(`^usage: strata .*${cmd}`), cmd);
         assert.match(out, /^exit codes: 0 ok; 1 /m, cmd);
