@@ -307,8 +307,8 @@ static strata_status *loader_open(loader *l, const cli_args *a) {
     int e = errno;
     return status_new(e == ENOENT ? STRATA_NOT_FOUND : STRATA_IO, "load: cannot open %s: %s", a->file, strerror(e));
   }
-  if (fseek(l->f, 0, SEEK_END) == 0) {
-    long end = ftell(l->f);
+  if (fseeko(l->f, 0, SEEK_END) == 0) { /* off_t: 64 bits in every build, files over 2 GiB too */
+    off_t end = ftello(l->f);
     l->size = end > 0 ? (uint64_t)end : 0;
   }
   rewind(l->f);
