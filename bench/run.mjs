@@ -13,6 +13,7 @@
 //   options: --n N  --reps R  --node-n N  --peers strata,rocksdb,...  --no-build  --no-node
 //            --no-install (do not install the Node peers)  --values BYTES  --memtable BYTES
 //            (every peer's write buffer: a small run still goes through the levels)
+//   npm run bench -- --browser         the browser peers instead (bench/browser, headless Chromium, N=100,000)
 //
 // Node peers: when bench/node_bench.mjs exists the driver runs it as well. Its contract is the
 // one db_bench follows: `node bench/node_bench.mjs --list` prints peer names one per line, and
@@ -35,11 +36,12 @@ const isNative = (p) => NATIVE_PEERS.includes(p) || SEPARATING_PEERS.includes(p)
 const WASI_PEER = 'strata-wasi';
 
 function parseArgs(argv) {
-  const a = { quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true, install: true,
+  const a = { browser: false, quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true, install: true,
     values: null, memtable: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') a.quick = true;
+    else if (k === '--browser') a.browser = true;
     else if (k === '--no-build') a.build = false;
     else if (k === '--no-node') a.node = false;
     else if (k === '--no-install') a.install = false;
@@ -51,6 +53,7 @@ function parseArgs(argv) {
     else if (k === '--memtable') a.memtable = Number(argv[++i]);
     else { console.error(`unknown option ${k}`); process.exit(2); }
   }
+  a.nGiven = a.n;
   a.n ??= a.quick ? 100000 : 1000000;
   a.nodeN ??= a.quick ? 100000 : 500000;
   a.reps ??= a.quick ? 1 : 3;
@@ -162,6 +165,10 @@ function table(summary) {
 }
 
 const args = parseArgs(process.argv.slice(2));
+if (args.browser) {
+  const { browserMain } = await import('./browser/main.mjs');
+  process.exit(await browserMain(args, { sh, summarize, ROOT }));
+}
 if (args.build) {
   sh('bash', ['scripts/setup.sh']);
   sh('bash', ['scripts/build.sh', 'bench', ...(args.values ? [] : ['bench-wasi'])]);

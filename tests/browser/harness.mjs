@@ -41,8 +41,9 @@ const MIME = {
 export const ISOLATED_PREFIX = '/coi';
 
 // A static server for `dir` on 127.0.0.1 (a free port). Same origin for both kinds of page, so
-// they share storage: `/x` plain, `/coi/x` with Cross-Origin-Opener/Embedder-Policy.
-export async function startServer(dir = root) {
+// they share storage: `/x` plain, `/coi/x` with Cross-Origin-Opener/Embedder-Policy. `port`: 0
+// picks a free one.
+export async function startServer(dir = root, { port = 0 } = {}) {
   const base = path.resolve(dir);
   const server = http.createServer((req, res) => {
     let url;
@@ -79,7 +80,7 @@ export async function startServer(dir = root) {
   server.keepAliveTimeout = 1000;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', resolve);
   });
   const origin = `http://127.0.0.1:${server.address().port}`;
   return {
