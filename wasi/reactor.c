@@ -54,7 +54,14 @@ ABI_AT(strata_stats, versions_alive, 364);
 ABI_AT(strata_stats, bytes_read_compaction, 368);
 ABI_AT(strata_stats, write_slowdowns, 376);
 ABI_AT(strata_stats, write_amplification, 384);
-ABI_SIZE(strata_stats, 392);
+ABI_AT(strata_stats, blob_files, 392);
+ABI_AT(strata_stats, blob_bytes, 400);
+ABI_AT(strata_stats, blob_stale_bytes, 408);
+ABI_AT(strata_stats, blob_reads, 416);
+ABI_AT(strata_stats, blob_bytes_relocated, 424);
+ABI_AT(strata_stats, blob_files_reclaimed, 432);
+ABI_AT(strata_stats, blob_bytes_reclaimed, 440);
+ABI_SIZE(strata_stats, 448);
 
 /* strata_recovery_report: filled by strata_get_recovery_report */
 ABI_AT(strata_recovery_report, journals_replayed, 0);

@@ -23,7 +23,7 @@ export class StrataError extends Error {
 const toBytes = (b) => (typeof b === 'string' ? enc.encode(b) : b);
 
 // The wasm32 layout of strata_stats (docs/WASI.md; wasi/reactor.c checks it at compile time).
-const STATS_SIZE = 392;
+const STATS_SIZE = 448;
 const STATS = { level_count: 0, levels: 8, memtable_bytes: 264, flushes: 328, compactions: 336, seqno: 352, snapshots_open: 360 };
 const RANGE_SIZE = 24;
 const BOUND = { unbounded: 0, included: 1, excluded: 2 };
