@@ -137,6 +137,78 @@ void bench_print_json(FILE *out, const bench_run *r, const bench_result *res) {
   fflush(out);
 }
 
+/* Phases stay functions of their own, so a profile can be limited to one
+ * (valgrind --tool=callgrind --toggle-collect=read_random). */
+#if defined(__GNUC__)
+#define PHASE static __attribute__((noinline))
+#else
+#define PHASE static
+#endif
+
+/* --- per-operation latency -------------------------------------------------------------------- */
+
+/*
+ * One clock read per operation, the gap to the previous read (so the loop's own work -- key and
+ * value generation -- is in it, as it is in ops/s). Sorted after the timed loop; the largest gap
+ * of a fill is its longest write stall.
+ */
+typedef struct lat {
+  uint32_t *ns; /* one per op, saturating at ~4.3 s */
+  uint32_t n, cap;
+  uint64_t last;
+} lat;
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void lat_init(lat *l, uint32_t cap) {
+  l->ns = malloc((size_t)(cap ? cap : 1) * sizeof *l->ns);
+  if (!l->ns) bench_die("latency", "out of memory");
+  l->n = 0;
+  l->cap = cap;
+  l->last = now_ns();
+}
+
+static inline void lat_tick(lat *l) {
+  uint64_t t = now_ns(), d = t - l->last;
+  l->last = t;
+  if (l->n < l->cap) l->ns[l->n++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Adds p50_us, p99_us, p999_us and max_us to res and frees the samples. */
+static void lat_add(lat *l, bench_result *res) {
+  if (l->n) qsort(l->ns, l->n, sizeof *l->ns, cmp_u32);
+  static const struct {
+    const char *name;
+    double q;
+  } qs[] = {{"p50_us", 0.5}, {"p99_us", 0.99}, {"p999_us", 0.999}};
+  for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+    uint32_t idx = l->n ? (uint32_t)((double)(l->n - 1) * qs[i].q) : 0;
+    add_real(res, qs[i].name, l->n ? l->ns[idx] / 1000.0 : 0.0);
+  }
+  add_real(res, "max_us", l->n ? l->ns[l->n - 1] / 1000.0 : 0.0);
+  free(l->ns);
+  l->ns = NULL;
+}
+
+/* --phases a,b,...: whether name is one of them; NULL runs every phase. */
+static int phase_on(const char *phases, const char *name) {
+  if (!phases) return 1;
+  size_t n = strlen(name);
+  for (const char *p = phases; (p = strstr(p, name)) != NULL; p += n) {
+    if ((p == phases || p[-1] == ',') && (p[n] == ',' || p[n] == 0)) return 1;
+  }
+  return 0;
+}
+
 /* --- the phases ----------------------------------------------------------------------------- */
 
 /* One run's working state: the value being written, the buffer values are read into, and the
@@ -153,27 +225,31 @@ static void phase_path(const bench_run *r, const char *phase, char *out, size_t 
   snprintf(out, cap, "%s/%s", r->dir, phase);
 }
 
-static void fill_seq(phases *p) {
+PHASE void fill_seq(phases *p) {
   const bench_run *r = p->r;
   char path[4096];
   phase_path(r, "fillseq", path, sizeof path);
   bench_remove_tree(path);
   void *db = r->peer->open(path, &r->cfg);
   char key[WL_KEY_LEN];
+  lat l;
+  lat_init(&l, r->n);
   double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < r->n; i++) {
     wl_key(key, i);
     wl_value_len(r->pool, i, p->vlen, p->value);
     r->peer->put(db, key, WL_KEY_LEN, p->value, p->vlen);
+    lat_tick(&l);
   }
   double secs = bench_now() - t0;
   r->peer->close(db);
   bench_remove_tree(path);
   bench_result res = result_make("fillseq", r->n, secs, cpu0);
+  lat_add(&l, &res);
   r->report(r->report_ctx, &res);
 }
 
-static void fill_batch(phases *p) {
+PHASE void fill_batch(phases *p) {
   const bench_run *r = p->r;
   char path[4096];
   phase_path(r, "fillbatch", path, sizeof path);
@@ -198,13 +274,15 @@ static void fill_batch(phases *p) {
 }
 
 /* fillrandom builds the database every later phase reads; it stays open for them. */
-static void *fill_random(phases *p) {
+PHASE void *fill_random(phases *p) {
   const bench_run *r = p->r;
   char path[4096];
   phase_path(r, "fillrandom", path, sizeof path);
   bench_remove_tree(path);
   void *db = r->peer->open(path, &r->cfg);
   char key[WL_KEY_LEN];
+  lat l;
+  lat_init(&l, r->n);
   p->wchar0 = bench_io_wchar();
   double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < r->n; i++) {
@@ -212,14 +290,16 @@ static void *fill_random(phases *p) {
     wl_key(key, k);
     wl_value_len(r->pool, k, p->vlen, p->value);
     r->peer->put(db, key, WL_KEY_LEN, p->value, p->vlen);
+    lat_tick(&l);
   }
   double secs = bench_now() - t0;
   bench_result res = result_make("fillrandom", r->n, secs, cpu0);
+  lat_add(&l, &res);
   r->report(r->report_ctx, &res);
   return db;
 }
 
-static void settle(phases *p, void *db) {
+PHASE void settle(phases *p, void *db) {
   const bench_run *r = p->r;
   char path[4096];
   phase_path(r, "fillrandom", path, sizeof path);
@@ -248,11 +328,13 @@ static void settle(phases *p, void *db) {
   r->report(r->report_ctx, &res);
 }
 
-static void read_random(phases *p, void *db) {
+PHASE void read_random(phases *p, void *db) {
   const bench_run *r = p->r;
   char key[WL_KEY_LEN];
   wl_rng rng = wl_rng_make(WL_SEED_READ);
   uint32_t hits = 0, bad_len = 0;
+  lat l;
+  lat_init(&l, r->n);
   double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < r->n; i++) {
     wl_key(key, wl_next(&rng) % r->n);
@@ -261,15 +343,17 @@ static void read_random(phases *p, void *db) {
       hits++;
       bad_len += vl != (long)p->vlen;
     }
+    lat_tick(&l);
   }
   double secs = bench_now() - t0;
   bench_result res = result_make("readrandom", r->n, secs, cpu0);
   add_real(&res, "hit_rate", r->n ? (double)hits / r->n : 0.0);
   add_int(&res, "bad_values", bad_len);
+  lat_add(&l, &res);
   r->report(r->report_ctx, &res);
 }
 
-static void read_missing(phases *p, void *db) {
+PHASE void read_missing(phases *p, void *db) {
   const bench_run *r = p->r;
   char key[WL_KEY_LEN];
   wl_rng rng = wl_rng_make(WL_SEED_MISS);
@@ -285,7 +369,7 @@ static void read_missing(phases *p, void *db) {
   r->report(r->report_ctx, &res);
 }
 
-static void seek_random(const bench_run *r, void *db) {
+PHASE void seek_random(const bench_run *r, void *db) {
   char key[WL_KEY_LEN];
   wl_rng rng = wl_rng_make(WL_SEED_SEEK);
   uint64_t entries = 0, bytes = 0;
@@ -317,7 +401,7 @@ static void seek_random(const bench_run *r, void *db) {
   (void)bytes;
 }
 
-static void read_seq(const bench_run *r, void *db) {
+PHASE void read_seq(const bench_run *r, void *db) {
   uint64_t entries = 0, bytes = 0;
   uint32_t unordered = 0;
   char prev[WL_KEY_LEN] = {0};
@@ -348,15 +432,19 @@ void bench_run_phases(const bench_run *r, int keep) {
   p.value = malloc(p.vlen);
   p.buf = malloc(2 * (size_t)p.vlen);
   if (!p.value || !p.buf) bench_die("values", "out of memory");
-  fill_seq(&p);
-  fill_batch(&p);
-  void *db = fill_random(&p);
-  settle(&p, db);
-  read_random(&p, db);
-  read_missing(&p, db);
-  seek_random(r, db);
-  read_seq(r, db);
-  r->peer->close(db);
+  if (phase_on(r->phases, "fillseq")) fill_seq(&p);
+  if (phase_on(r->phases, "fillbatch")) fill_batch(&p);
+  int reads = phase_on(r->phases, "readrandom") || phase_on(r->phases, "readmissing") ||
+              phase_on(r->phases, "seekrandom") || phase_on(r->phases, "readseq");
+  if (reads || phase_on(r->phases, "fillrandom")) {
+    void *db = fill_random(&p);
+    settle(&p, db);
+    if (phase_on(r->phases, "readrandom")) read_random(&p, db);
+    if (phase_on(r->phases, "readmissing")) read_missing(&p, db);
+    if (phase_on(r->phases, "seekrandom")) seek_random(r, db);
+    if (phase_on(r->phases, "readseq")) read_seq(r, db);
+    r->peer->close(db);
+  }
   if (!keep) {
     char path[4096];
     phase_path(r, "fillrandom", path, sizeof path);

@@ -86,10 +86,14 @@ typedef struct bench_run {
   void *report_ctx;
   uint32_t vlen;    /* value bytes, 2..2^20 (db_bench --values); 0 = WORKLOAD.md's WL_VALUE_LEN */
   bench_config cfg; /* passed to every open (db_bench --memtable); zero = the peers' defaults */
+  const char *phases; /* "fillseq,readrandom,...": the phases to run (db_bench --phases); NULL = all */
 } bench_run;
 
 /* Every phase in the spec's order (fillseq, fillbatch, fillrandom, settle, readrandom,
- * readmissing, seekrandom, readseq); fillrandom's database is removed afterwards unless keep.
+ * readmissing, seekrandom, readseq), or those r->phases names (fillrandom and settle also run
+ * for any read phase: the reads need their database); fillrandom's database is removed
+ * afterwards unless keep. fillseq, fillrandom and readrandom also report per-operation latency
+ * (p50_us, p99_us, p999_us, max_us: the gap between one clock read per operation and the last).
  * The settle line also reports write amplification: the bytes the process passed to write() from
  * the start of fillrandom to the end of settle (bench_io_wchar: journal, flushes, compactions,
  * blob files) over the user bytes (key + value per put); null where /proc is missing (WASI). */

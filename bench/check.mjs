@@ -5,14 +5,15 @@ export const WORKLOADS = ['fillseq', 'fillbatch', 'fillrandom', 'readrandom', 'r
 const SEEKS = 100000;
 
 // lines: the parsed JSON lines of one peer's run; returns a list of failures (empty = fine).
-// `seeks`: the seekrandom count when a run used fewer than WORKLOAD.md's 100,000 (small tests).
-export function checkLines(lines, n, { seeks = SEEKS } = {}) {
+// `seeks`: the seekrandom count when a run used fewer than WORKLOAD.md's 100,000 (small tests);
+// `workloads`: the phases the run had (--phases; default all).
+export function checkLines(lines, n, { seeks = SEEKS, workloads = WORKLOADS } = {}) {
   const errs = [];
   const get = (w) => lines.find((l) => l.workload === w);
   const need = (w, cond, what) => { if (!cond) errs.push(`${lines[0]?.peer ?? '?'} ${w}: ${what}`); };
   const ld = get('_load');
   if (ld) need('_load', ld.exit_code === 0, `exit code ${ld.exit_code}`);
-  for (const w of WORKLOADS) need(w, get(w), 'missing');
+  for (const w of workloads) need(w, get(w), 'missing');
   const rr = get('readrandom'), rm = get('readmissing'), sk = get('seekrandom'), rs = get('readseq');
   if (rr) need('readrandom', rr.hit_rate === 1 && !rr.bad_values, `hit_rate ${rr.hit_rate}, bad values ${rr.bad_values}`);
   if (rm) need('readmissing', rm.found === 0, `found ${rm.found}`);

@@ -2,7 +2,7 @@
  * db_bench.c -- the db_bench-style workloads of WORKLOAD.md against one peer, one repetition.
  *
  *   db_bench --peer strata|strata-kv|rocksdb|rocksdb-blob|leveldb [--n N] [--rep R] [--dir D]
- *            [--values BYTES] [--memtable BYTES] [--self-test]
+ *            [--values BYTES] [--memtable BYTES] [--phases a,b,...] [--self-test]
  *
  * --values: values of BYTES bytes instead of WORKLOAD.md's 100 (half pool bytes, half zeros);
  * --memtable: every peer's write buffer (so a small run still goes through several levels).
@@ -176,7 +176,7 @@ static void rdb_iter_free(void *it) {
 
 static const peer_vt peer_rocksdb = {
     "rocksdb",
-    "rocksdb (WAL on, sync=false; LZ4, bloom 10 bits/key, 64 MiB LRU block cache, default 64 MiB "
+    "RocksDB 7.8.3 (-O2 -DNDEBUG, built from Debian source by scripts/peers.sh; WAL on, sync=false; LZ4, bloom 10 bits/key, 64 MiB LRU block cache, default 64 MiB "
     "write buffer; settle = flush + CompactRange)",
     rdb_open, rdb_close, rdb_put, rdb_batch_new, rdb_batch_put, rdb_batch_write, rdb_batch_free, rdb_get,
     rdb_settle, rdb_iter_new, rdb_iter_seek, rdb_iter_first, rdb_iter_valid, rdb_iter_next, rdb_iter_key,
@@ -288,7 +288,7 @@ static void ldb_iter_free(void *it) {
 
 static const peer_vt peer_leveldb = {
     "leveldb",
-    "leveldb (log on, sync=false; Snappy, bloom 10 bits/key, 64 MiB LRU block cache, default 4 MiB "
+    "LevelDB 1.23 (-O2 -DNDEBUG, built from Debian source by scripts/peers.sh; log on, sync=false; Snappy, bloom 10 bits/key, 64 MiB LRU block cache, default 4 MiB "
     "write buffer; settle = CompactRange)",
     ldb_open, ldb_close, ldb_put, ldb_batch_new, ldb_batch_put, ldb_batch_write, ldb_batch_free, ldb_get,
     ldb_settle, ldb_iter_new, ldb_iter_seek, ldb_iter_first, ldb_iter_valid, ldb_iter_next, ldb_iter_key,
@@ -327,6 +327,7 @@ static void usage(void) {
           "|leveldb"
 #endif
           " [--n N] [--rep R] [--dir D] [--values BYTES] [--memtable BYTES] [--keep]\n"
+          "       [--phases fillseq,fillbatch,readrandom,...]\n"
           "       db_bench --self-test      (prints and checks the generator's check values)\n");
   exit(2);
 }
@@ -334,7 +335,7 @@ static void usage(void) {
 static void print_line(void *ctx, const bench_result *res) { bench_print_json(stdout, ctx, res); }
 
 int main(int argc, char **argv) {
-  bench_run r = {NULL, 0, 1000000, "db_bench_data", NULL, NULL, print_line, NULL, WL_VALUE_LEN, {0}};
+  bench_run r = {NULL, 0, 1000000, "db_bench_data", NULL, NULL, print_line, NULL, WL_VALUE_LEN, {0}, NULL};
   r.report_ctx = &r;
   int keep = 0;
   for (int i = 1; i < argc; i++) {
@@ -361,6 +362,8 @@ int main(int argc, char **argv) {
       r.vlen = (uint32_t)strtoul(argv[++i], NULL, 10);
     } else if (strcmp(a, "--memtable") == 0) {
       r.cfg.memtable = strtoull(argv[++i], NULL, 10);
+    } else if (strcmp(a, "--phases") == 0) {
+      r.phases = argv[++i];
     } else {
       usage();
     }

@@ -14,6 +14,13 @@
 //            --no-install (do not install the Node peers)  --values BYTES  --memtable BYTES
 //            (every peer's write buffer: a small run still goes through the levels)
 //   npm run bench -- --browser         the browser peers instead (bench/browser, headless Chromium, N=100,000)
+//   npm run bench -- --scale [--scale-n 1000000,3000000,10000000]
+//            fillrandom, readrandom and seekrandom of the native peers at each N (1 rep unless
+//            --reps): ops/s, write and space amplification, peak RSS, fillrandom tail latency
+//
+// RocksDB and LevelDB are the static libraries scripts/peers.sh builds once from Debian's source
+// packages with -O2 -DNDEBUG (cached in ~/.cache/strata-peers or $STRATA_PEERS_DIR); the driver
+// runs it when they are missing (RocksDB takes long on two cores; its log says how far it is).
 //
 // Node peers: when bench/node_bench.mjs exists the driver runs it as well. Its contract is the
 // one db_bench follows: `node bench/node_bench.mjs --list` prints peer names one per line, and
@@ -37,7 +44,7 @@ const WASI_PEER = 'strata-wasi';
 
 function parseArgs(argv) {
   const a = { browser: false, quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true, install: true,
-    values: null, memtable: null };
+    values: null, memtable: null, scale: false, scaleN: [1000000, 3000000, 10000000] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') a.quick = true;
@@ -49,6 +56,8 @@ function parseArgs(argv) {
     else if (k === '--reps') a.reps = Number(argv[++i]);
     else if (k === '--node-n') a.nodeN = Number(argv[++i]);
     else if (k === '--peers') a.peers = argv[++i].split(',');
+    else if (k === '--scale') a.scale = true;
+    else if (k === '--scale-n') { a.scale = true; a.scaleN = argv[++i].split(',').map(Number); }
     else if (k === '--values') a.values = Number(argv[++i]);
     else if (k === '--memtable') a.memtable = Number(argv[++i]);
     else { console.error(`unknown option ${k}`); process.exit(2); }
@@ -56,6 +65,7 @@ function parseArgs(argv) {
   a.nGiven = a.n;
   a.n ??= a.quick ? 100000 : 1000000;
   a.nodeN ??= a.quick ? 100000 : 500000;
+  a.repsGiven = a.reps != null;
   a.reps ??= a.quick ? 1 : 3;
   if (a.values !== null) { // the large-value variant: native peers only (the WASI and Node runners take 100-byte values)
     if (!(a.values >= 2 && a.values <= 1 << 20)) { console.error('--values must be 2..1048576'); process.exit(2); }
@@ -164,20 +174,126 @@ function table(summary) {
   return out;
 }
 
+// p50 / p99 / p99.9 / max per op (µs, medians over repetitions) of the timed single-op phases
+function latencyTable(all, peers) {
+  const pad = (x, w) => String(x).padStart(w);
+  const f = (v) => (v == null ? '–' : v < 10 ? v.toFixed(2) : v < 1000 ? v.toFixed(1) : v.toFixed(0));
+  let out = pad('latency µs', 12) + pad('peer', 18) + pad('p50', 9) + pad('p99', 9) + pad('p99.9', 9) + pad('max', 10) + '\n';
+  for (const w of ['fillseq', 'fillrandom', 'readrandom']) {
+    for (const p of peers) {
+      const ls = all.filter((l) => l.peer === p && l.workload === w && l.p50_us != null);
+      if (!ls.length) continue;
+      const m = (k) => median(ls.map((l) => l[k]));
+      out += pad(w, 12) + pad(p, 18) + pad(f(m('p50_us')), 9) + pad(f(m('p99_us')), 9) + pad(f(m('p999_us')), 9) +
+        pad(f(m('max_us')), 10) + '\n';
+    }
+  }
+  return out;
+}
+
+// ops per CPU second of the whole process (background threads included): on a shared machine
+// far steadier than ops per wall second, since waiting for a core costs no CPU time
+function cpuTable(all, peers) {
+  const natives = peers.filter((p) => NATIVE_PEERS.includes(p));
+  if (!natives.length) return '';
+  const pad = (x, w) => String(x).padStart(w);
+  let out = pad('ops/CPU-s', 12) + natives.map((p) => pad(p, 12)).join('') + pad('strata/best', 13) + '\n';
+  for (const w of WORKLOADS) {
+    const v = {};
+    for (const p of natives) {
+      const xs = all.filter((l) => l.peer === p && l.workload === w && l.cpu_secs > 0).map((l) => l.ops / l.cpu_secs);
+      if (xs.length) v[p] = median(xs);
+    }
+    const best = Math.max(0, ...natives.filter((p) => p !== 'strata').map((p) => v[p] ?? 0));
+    out += pad(w, 12) + natives.map((p) => pad(v[p] == null ? '–' : fmtOps(v[p]), 12)).join('') +
+      pad(v.strata && best ? `${(v.strata / best).toFixed(2)}x` : '–', 13) + '\n';
+  }
+  return out;
+}
+
 const args = parseArgs(process.argv.slice(2));
+const peersDir = process.env.STRATA_PEERS_DIR ?? path.join(os.homedir(), '.cache/strata-peers');
+const peerBuilt = (p) => fs.existsSync(path.join(peersDir, p, 'lib', `lib${p}.a`));
 if (args.browser) {
   const { browserMain } = await import('./browser/main.mjs');
   process.exit(await browserMain(args, { sh, summarize, ROOT }));
 }
 if (args.build) {
   sh('bash', ['scripts/setup.sh']);
-  sh('bash', ['scripts/build.sh', 'bench', ...(args.values ? [] : ['bench-wasi'])]);
+  // the honest peers: built once (LevelDB in seconds, RocksDB in about an hour on two cores)
+  const wantPeers = ['leveldb', 'rocksdb'].filter((p) => !args.peers || args.peers.includes(p));
+  for (const p of wantPeers.filter((p) => !peerBuilt(p))) {
+    console.log(`== building the ${p} peer from Debian's source (scripts/peers.sh ${p}, log in ${peersDir}/${p}.log)`);
+    sh('nice', ['-n', '19', 'bash', 'scripts/peers.sh', p]);
+  }
+  sh('bash', ['scripts/build.sh', 'bench', ...(args.values || args.scale ? [] : ['bench-wasi'])]);
   // strata-lsm's engine modules (bindings/js/dist), only the module target, not every test
   if (args.node && fs.existsSync(path.join(ROOT, 'bench/node_bench.mjs'))) {
     sh('bash', ['scripts/build.sh', 'wasm', 'wasm-mt'], { TARGETS: 'strata_js' });
   }
 }
 const dbBench = path.join(ROOT, 'build/bench/db_bench');
+
+if (args.scale) {
+  runScale();
+  process.exit(0);
+}
+
+// --scale: per N and native peer, fillrandom + settle + readrandom + seekrandom; the cost of N.
+function runScale() {
+  const peers = NATIVE_PEERS.filter((p) => (!args.peers || args.peers.includes(p)) && (p === 'strata' || peerBuilt(p)));
+  const reps = args.repsGiven ? args.reps : 1;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const resultsDir = path.join(ROOT, 'bench/results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const all = [], errors = [];
+  console.log(`== bench --scale: N = ${args.scaleN.join(', ')}, ${reps} rep(s), peers ${peers.join(', ')}`);
+  for (const n of args.scaleN) {
+    for (let rep = 0; rep < reps; rep++) {
+      for (const p of peers) {
+        const dir = path.join(ROOT, 'build/bench-data', `scale-${p}`);
+        process.stdout.write(`-- N=${n} rep ${rep} ${p} ... `);
+        const lines = runOnce(p, rep, n, dbBench, ['--peer', p, '--n', String(n), '--rep', String(rep), '--dir', dir,
+          '--phases', 'readrandom,seekrandom'], dir);
+        all.push(...lines);
+        const errs = checkLines(lines, n, { workloads: ['fillrandom', 'readrandom', 'seekrandom'] });
+        errors.push(...errs);
+        console.log(`${lines.at(-1).wall_secs.toFixed(1)} s${errs.length ? '  CHECK FAILED: ' + errs.join('; ') : ''}`);
+      }
+    }
+  }
+  const pad = (x, w) => String(x).padStart(w);
+  let out = pad('N', 10) + pad('peer', 9) + pad('fillrandom', 12) + pad('readrandom', 12) + pad('seekrandom', 12) +
+    pad('w-amp', 8) + pad('s-amp', 8) + pad('RSS MiB', 9) + pad('fill p99.9', 12) + pad('fill max', 11) + '\n';
+  const rows = [];
+  for (const n of args.scaleN) {
+    for (const p of peers) {
+      const ls = all.filter((l) => l.peer === p && l.n === n);
+      const m = (w, k) => median(ls.filter((l) => l.workload === w).map((l) => l[k]).filter((x) => x != null));
+      const st = ls.filter((l) => l.workload === 'settle');
+      const wamp = median(st.filter((l) => l.io_write_bytes != null).map((l) => l.io_write_bytes / l.user_bytes));
+      const samp = median(st.filter((l) => l.disk_bytes != null).map((l) => l.disk_bytes / l.user_bytes));
+      const rss = Math.max(...ls.filter((l) => l.workload === '_proc').map((l) => l.peak_rss_kb ?? 0)) / 1024;
+      const row = { n, peer: p, fillrandom: m('fillrandom', 'ops_per_s'), readrandom: m('readrandom', 'ops_per_s'),
+        seekrandom: m('seekrandom', 'ops_per_s'), write_amp: wamp, space_amp: samp, peak_rss_mib: rss,
+        fill_p999_us: m('fillrandom', 'p999_us'), fill_max_us: m('fillrandom', 'max_us') };
+      rows.push(row);
+      const f2 = (x) => (x == null ? '–' : x.toFixed(2));
+      out += pad(n, 10) + pad(p, 9) + pad(fmtOps(row.fillrandom), 12) + pad(fmtOps(row.readrandom), 12) +
+        pad(fmtOps(row.seekrandom), 12) + pad(f2(wamp), 8) + pad(f2(samp), 8) + pad(rss.toFixed(0), 9) +
+        pad(row.fill_p999_us == null ? '–' : row.fill_p999_us.toFixed(1), 12) +
+        pad(row.fill_max_us == null ? '–' : (row.fill_max_us / 1000).toFixed(1) + 'ms', 11) + '\n';
+    }
+  }
+  fs.rmSync(path.join(ROOT, 'build/bench-data'), { recursive: true, force: true });
+  fs.writeFileSync(path.join(resultsDir, `scale-${stamp}.json`), JSON.stringify({ stamp, reps, ns: args.scaleN, rows, errors, lines: all }, null, 1) + '\n');
+  console.log('\nops/s (median of reps); w-amp = bytes written over fillrandom + settle / raw bytes (N x 116);');
+  console.log('s-amp = disk bytes after settle / raw bytes; RSS = peak over the whole process');
+  console.log(out);
+  console.log(`results: bench/results/scale-${stamp}.json`);
+  if (errors.length) { console.log(`checks: ${errors.length} failed`); process.exit(1); }
+  console.log('checks: all passed');
+}
 const dbBenchWasm = path.join(ROOT, 'build/bench-wasi/db_bench.wasm');
 const dataRoot = path.join(ROOT, 'build/bench-data');
 
@@ -270,6 +386,8 @@ console.log(`\nops/s, median (min) of ${args.reps}; strata/best = Strata's media
   (peers.some((p) => !isNative(p) && p !== WASI_PEER)
     ? `; Node peers ran N=${args.nodeN}, native ones N=${args.n}` : ''));
 console.log(table(summary));
+console.log(cpuTable(all, peers));
+console.log(latencyTable(all, peers));
 for (const p of peers) console.log(`  ${p}: ${summary.extra[p].describe ?? ''}`);
 console.log(`\nresults: bench/results/${stamp}.{json,jsonl,svg} (and latest.*); ${(result.wall_secs / 60).toFixed(1)} min`);
 console.log('note: timings are noisy on a shared 2-core machine; compare medians, not single runs');

@@ -6,7 +6,7 @@
 #   wasm     Emscripten, single-threaded: bindings/js/dist/st/strata.{mjs,wasm} + C tests under Node
 #   wasm-mt  Emscripten with pthreads:    bindings/js/dist/mt/strata.{mjs,wasm,worker.js}
 #   wasi     clang-19 --target=wasm32-wasi: strata.wasm (copied to bindings/js/dist/wasi/ for the npm bin) + C tests under node:wasi
-#   bench    native Release with db_bench and its RocksDB/LevelDB peers (not in `all`)
+#   bench    native Release with db_bench (+ RocksDB/LevelDB from scripts/peers.sh when built; not in `all`)
 #   bench-wasi  WASI with db_bench.wasm, Strata only (not in `all`)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,8 +41,18 @@ build_one() {
                -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/wasi-clang19.cmake" ;;
     # benchmarks (not part of `all`, so the test builds never need RocksDB/LevelDB)
     # (only db_bench: its folder need not rebuild every test binary)
-    bench)   TARGETS=db_bench configure_and_build bench cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
-               -DSTRATA_BENCH_DB=ON -DSTRATA_BENCH_PEERS=ON ;;
+    # RocksDB/LevelDB are linked when scripts/peers.sh has built them into $STRATA_PEERS_DIR (npm run
+    # bench does); without them db_bench has Strata only (CI's smoke), and this never builds them.
+    bench)   local pd="${STRATA_PEERS_DIR:-$HOME/.cache/strata-peers}" libs="" p
+             for p in leveldb rocksdb; do [ -f "$pd/$p/lib/lib$p.a" ] && libs="${libs:+$libs;}$p"; done
+             # reconfigure when a peer appeared or went away since the last configure
+             if [ -f "$ROOT/build/bench/CMakeCache.txt" ] &&
+                ! grep -qx "STRATA_BENCH_PEER_LIBS:UNINITIALIZED=$libs" "$ROOT/build/bench/CMakeCache.txt"; then
+               rm -f "$ROOT/build/bench/CMakeCache.txt"
+             fi
+             TARGETS=db_bench configure_and_build bench cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
+               -DSTRATA_BENCH_DB=ON -DSTRATA_BENCH_PEERS=$([ -n "$libs" ] && echo ON || echo OFF) \
+               -DSTRATA_PEERS_DIR="$pd" -DSTRATA_BENCH_PEER_LIBS="$libs" ;;
     bench-wasi) TARGETS=db_bench configure_and_build bench-wasi cmake -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON \
                -DSTRATA_BENCH_DB=ON -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/wasi-clang19.cmake" ;;
     all)     for b in native asan wasm wasm-mt wasi; do build_one "$b"; done ;;

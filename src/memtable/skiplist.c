@@ -13,16 +13,16 @@ struct skiplist_node {
   atomic_ptr next[]; /* height links, then the key bytes, then the value bytes */
 };
 
-static const uint8_t *node_key_bytes(const skiplist_node *n) {
+static inline const uint8_t *node_key_bytes(const skiplist_node *n) {
   return (const uint8_t *)&n->next[n->height];
 }
 
-static internal_key node_key(const skiplist_node *n) {
+static inline internal_key node_key(const skiplist_node *n) {
   return internal_key_make(slice_make(node_key_bytes(n), n->key_len), n->trailer >> 8,
                            (value_type)(n->trailer & 0xff));
 }
 
-static int node_compare(const skiplist_node *n, const internal_key *target) {
+static inline int node_compare(const skiplist_node *n, const internal_key *target) {
   internal_key k = node_key(n);
   return internal_key_compare(&k, target);
 }
@@ -60,6 +60,7 @@ strata_status *skiplist_init(skiplist *list, arena *a, uint64_t seed) {
   atomic_u64_init(&list->max_height, 1);
   atomic_u64_init(&list->count, 0);
   list->rng = seed ? seed : UINT64_C(0x9E3779B97F4A7C15); /* xorshift must not start at 0 */
+  list->last = NULL;
   return NULL;
 }
 
@@ -143,8 +144,19 @@ strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice va
   STRATA_ASSERT(key->seqno <= SEQNO_MAX && value_type_is_valid(key->type));
 
   skiplist_node *prev[SKIPLIST_MAX_HEIGHT];
-  skiplist_node *after = NULL;
-  skiplist_node *before = skiplist_find_less(list, key, prev, &after);
+  skiplist_node *after = NULL, *before;
+  skiplist_node *last = list->last;
+  skiplist_node *last_next = last ? node_next(last, 0) : NULL;
+  uint32_t levels = (uint32_t)atomic_u64_load(&list->max_height);
+  /* Right after the last insert (ascending keys): every link above `last` ends at or beyond its
+   * level-0 successor, so the splice recorded then is still the one a search would find. */
+  if (last && node_compare(last, key) < 0 && (!last_next || node_compare(last_next, key) >= 0)) {
+    before = last;
+    after = last_next;
+    memcpy(prev, list->last_splice, levels * sizeof prev[0]);
+  } else {
+    before = skiplist_find_less(list, key, prev, &after);
+  }
   /* Versions of one (key, seqno) differ at most in type, so they would sit right here. */
   if ((before != list->head && node_same_version(before, key)) ||
       (after && node_same_version(after, key))) {
@@ -183,6 +195,9 @@ strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice va
     atomic_ptr_store(&prev[i]->next[i], x);
   }
   atomic_u64_fetch_add(&list->count, 1);
+  levels = height > levels ? height : levels;
+  for (uint32_t i = 0; i < levels; i++) list->last_splice[i] = i < height ? x : prev[i];
+  list->last = x;
   if (node_bytes) *node_bytes = size;
   return NULL;
 }

@@ -43,6 +43,10 @@ typedef struct skiplist {
   atomic_u64 max_height;    /* height of the tallest node so far, >= 1 */
   atomic_u64 count;         /* entries linked */
   uint64_t rng;             /* height PRNG state (writer only) */
+  /* Writer only: the last node inserted and the links an insert right after it would splice
+   * (that node on its levels, its predecessors above), so that ascending inserts skip the search. */
+  skiplist_node *last;
+  skiplist_node *last_splice[SKIPLIST_MAX_HEIGHT];
 } skiplist;
 
 /* Allocates the head node from `a`. `seed` makes node heights reproducible. */

@@ -1,6 +1,7 @@
 /* Decoding data and index blocks; the byte layout is drawn in block_writer.c. */
 #include "block_reader.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,48 @@ static strata_status *block_corrupt(const block *b, const char *why, uint32_t of
   return status_new(STRATA_CORRUPTION, "%s: %s (at byte %u of the block)", b->what, why, off);
 }
 
+/* One decoded entry; key = restart_key[0..shared) + delta. */
+typedef struct entry {
+  uint32_t off, next, shared;
+  slice delta, value;
+  uint64_t trailer;
+} entry;
+
+static inline strata_status *decode_entry(const block *b, uint32_t off, size_t restart_key_len, entry *e) {
+  const uint8_t *p = b->data + off, *end = b->data + b->entries_end;
+  uint32_t shared, unshared, vlen;
+  uint64_t trailer;
+  if (off >= b->entries_end) return block_corrupt(b, "truncated entry header", off);
+  if (end - p >= 4 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
+    /* the common case: shared, unshared and value length of one byte each */
+    shared = p[0];
+    unshared = p[1];
+    vlen = p[2];
+    p += 3;
+  } else if (!(p = decode_varint32(p, end, &shared)) || !(p = decode_varint32(p, end, &unshared)) ||
+             !(p = decode_varint32(p, end, &vlen))) {
+    return block_corrupt(b, "truncated entry header", off);
+  }
+  if (!(p = decode_varint64(p, end, &trailer))) return block_corrupt(b, "truncated entry header", off);
+  if (shared > restart_key_len || (uint64_t)shared + unshared > USER_KEY_MAX)
+    return block_corrupt(b, "entry key length out of range", off);
+  if ((uint64_t)unshared + vlen > (uint64_t)(end - p)) return block_corrupt(b, "entry overruns the block", off);
+  if (!value_type_is_stored(trailer & 0xff)) return block_corrupt(b, "unknown value type", off);
+  e->off = off;
+  e->shared = shared;
+  e->delta = slice_make(p, unshared);
+  e->value = slice_make(p + unshared, vlen);
+  e->trailer = trailer;
+  e->next = (uint32_t)(p + unshared + vlen - b->data);
+  return NULL;
+}
+
 strata_status *block_open(uint8_t *data, size_t len, const char *what, block **out) {
   *out = NULL;
-  block *b = calloc(1, sizeof *b);
+  /* the restart table follows the struct; sized once the footer is read (a bound for now) */
+  uint32_t max_restarts = len >= BLOCK_FOOTER_SIZE ? decode_fixed32(data + len - BLOCK_FOOTER_SIZE + 8) : 0;
+  if ((uint64_t)max_restarts * 4 > len) max_restarts = 0; /* the footer check below refuses it */
+  block *b = calloc(1, sizeof *b + (size_t)max_restarts * sizeof(block_restart));
   char *w = malloc(strlen(what) + 1);
   if (!b || !w) {
     free(b);
@@ -50,8 +90,13 @@ strata_status *block_open(uint8_t *data, size_t len, const char *what, block **o
     st = block_corrupt(b, "inconsistent item and restart counts", (uint32_t)(len - BLOCK_FOOTER_SIZE));
     goto fail;
   }
+  if (b->num_restarts > max_restarts) {
+    st = block_corrupt(b, "more restarts than the block can hold", (uint32_t)(len - BLOCK_FOOTER_SIZE));
+    goto fail;
+  }
   b->restarts = data + b->entries_end + 1;
   b->buckets = b->restarts + 4ull * b->num_restarts;
+  b->rk = (block_restart *)(b + 1);
   for (uint32_t i = 0; i < b->num_restarts; i++) {
     uint32_t r = decode_fixed32(b->restarts + 4ull * i);
     uint32_t prev = i ? decode_fixed32(b->restarts + 4ull * (i - 1)) : 0;
@@ -59,6 +104,12 @@ strata_status *block_open(uint8_t *data, size_t len, const char *what, block **o
       st = block_corrupt(b, "restart offset out of order or range", b->entries_end + 1 + 4 * i);
       goto fail;
     }
+    entry e;
+    st = decode_entry(b, r, 0, &e); /* shared must be 0 here */
+    if (st) goto fail;
+    b->rk[i].key_off = (uint32_t)(e.delta.data - data);
+    b->rk[i].key_len = (uint32_t)e.delta.len;
+    b->rk[i].trailer = e.trailer;
   }
   *out = b;
   return NULL;
@@ -74,36 +125,9 @@ void block_free(block *b) {
   free(b);
 }
 
-size_t block_charge(const block *b) { return b->len + sizeof *b; }
+size_t block_charge(const block *b) { return b->len + sizeof *b + b->num_restarts * sizeof(block_restart); }
 
 static uint32_t restart_at(const block *b, uint32_t i) { return decode_fixed32(b->restarts + 4ull * i); }
-
-/* One decoded entry; key = restart_key[0..shared) + delta. */
-typedef struct entry {
-  uint32_t off, next, shared;
-  slice delta, value;
-  uint64_t trailer;
-} entry;
-
-static strata_status *decode_entry(const block *b, uint32_t off, size_t restart_key_len, entry *e) {
-  const uint8_t *p = b->data + off, *end = b->data + b->entries_end;
-  uint32_t shared, unshared, vlen;
-  uint64_t trailer;
-  if (off >= b->entries_end || !(p = decode_varint32(p, end, &shared)) || !(p = decode_varint32(p, end, &unshared)) ||
-      !(p = decode_varint32(p, end, &vlen)) || !(p = decode_varint64(p, end, &trailer)))
-    return block_corrupt(b, "truncated entry header", off);
-  if (shared > restart_key_len || (uint64_t)shared + unshared > USER_KEY_MAX)
-    return block_corrupt(b, "entry key length out of range", off);
-  if ((uint64_t)unshared + vlen > (uint64_t)(end - p)) return block_corrupt(b, "entry overruns the block", off);
-  if (!value_type_is_stored(trailer & 0xff)) return block_corrupt(b, "unknown value type", off);
-  e->off = off;
-  e->shared = shared;
-  e->delta = slice_make(p, unshared);
-  e->value = slice_make(p + unshared, vlen);
-  e->trailer = trailer;
-  e->next = (uint32_t)(p + unshared + vlen - b->data);
-  return NULL;
-}
 
 /* ---------------------------------------------------------------------------------------- */
 
@@ -117,7 +141,8 @@ typedef struct block_iter {
   int valid;
   internal_key key;
   slice value;
-  buffer keybuf;
+  buffer keybuf;      /* rebuilt keys longer than `small` */
+  uint8_t small[48];  /* rebuilt keys up to 48 bytes: no allocation per iterator */
   strata_status *st;
 } block_iter;
 
@@ -138,18 +163,21 @@ static void iter_set(block_iter *it, const entry *e) {
   } else {
     /* key = restart key prefix + delta, rebuilt in place (the buffer grows rarely) */
     size_t len = e->shared + e->delta.len;
-    if (len > it->keybuf.cap) {
-      buffer_clear(&it->keybuf);
-      strata_status *st = buffer_reserve(&it->keybuf, len);
-      if (st) {
-        iter_fail(it, st);
-        return;
+    uint8_t *dst = it->small;
+    if (len > sizeof it->small) {
+      if (len > it->keybuf.cap) {
+        buffer_clear(&it->keybuf);
+        strata_status *st = buffer_reserve(&it->keybuf, len);
+        if (st) {
+          iter_fail(it, st);
+          return;
+        }
       }
+      dst = it->keybuf.data;
     }
-    memcpy(it->keybuf.data, it->restart_key.data, e->shared);
-    if (e->delta.len) memcpy(it->keybuf.data + e->shared, e->delta.data, e->delta.len);
-    it->keybuf.len = len;
-    it->key.user_key = buffer_slice(&it->keybuf);
+    memcpy(dst, it->restart_key.data, e->shared);
+    if (e->delta.len) memcpy(dst + e->shared, e->delta.data, e->delta.len);
+    it->key.user_key = slice_make(dst, len);
   }
   it->valid = 1;
 }
@@ -211,33 +239,98 @@ static void bi_seek_last(kv_iterator *base) {
   while (it->valid && it->next < it->b->entries_end) iter_advance(it);
 }
 
+static inline internal_key restart_key(const block *b, uint32_t i) {
+  const block_restart *r = &b->rk[i];
+  return internal_key_make(slice_make(b->data + r->key_off, r->key_len), r->trailer >> 8,
+                           (value_type)(r->trailer & 0xff));
+}
+
 /* Last restart whose key is < target (0 if none). */
-static int iter_find_restart(block_iter *it, const internal_key *target, uint32_t *out) {
-  uint32_t lo = 0, hi = it->b->num_restarts - 1;
+static uint32_t find_restart(const block *b, const internal_key *target) {
+  uint32_t lo = 0, hi = b->num_restarts - 1;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo + 1) / 2;
-    entry e;
-    strata_status *st = decode_entry(it->b, restart_at(it->b, mid), 0, &e);
-    if (st) {
-      iter_fail(it, st);
-      return 0;
-    }
-    internal_key k = internal_key_make(e.delta, e.trailer >> 8, (value_type)(e.trailer & 0xff));
+    internal_key k = restart_key(b, mid);
     if (internal_key_compare(&k, target) < 0) lo = mid;
     else hi = mid - 1;
   }
-  *out = lo;
-  return 1;
+  return lo;
 }
+
+/*
+ * From the current entry (a restart entry) forward to the first entry >= target. Within the
+ * interval an entry is compared where it lies -- restart_key[0..shared) + delta -- without
+ * building its key: with m = the prefix the restart key shares with the target, an entry sharing
+ * more than m bytes differs from the target at byte m, one sharing at most m bytes compares by
+ * its delta. Only the entry it stops on is materialised (iter_set).
+ */
+static void iter_scan_to(block_iter *it, const internal_key *target) {
+  if (!it->valid || !iter_key_less(it, target)) return;
+  const block *b = it->b;
+  slice rk = it->restart_key, tk = target->user_key;
+  size_t m = slice_shared_prefix(rk, tk);
+  uint64_t tt = internal_key_trailer(target);
+  uint32_t limit = it->restart_idx + 1 < b->num_restarts ? restart_at(b, it->restart_idx + 1) : b->entries_end;
+  uint32_t off = it->next;
+  while (off < limit) {
+    entry e;
+    strata_status *st = decode_entry(b, off, rk.len, &e);
+    if (st) {
+      iter_fail(it, st);
+      return;
+    }
+    if (e.next > limit) {
+      iter_fail(it, block_corrupt(b, "entry crosses a restart point", off));
+      return;
+    }
+    int c;
+    if (e.shared > m) {
+      c = m < tk.len && rk.data[m] < tk.data[m] ? -1 : 1;
+    } else {
+      c = slice_compare(e.delta, slice_make(tk.data + e.shared, tk.len - e.shared));
+      if (c == 0) c = (e.trailer < tt) - (e.trailer > tt); /* newer (larger trailer) first */
+    }
+    if (c >= 0) {
+      iter_set(it, &e);
+      return;
+    }
+    off = e.next;
+  }
+  /* every entry of the interval is smaller: go on from the next restart */
+  if (limit >= b->entries_end) {
+    it->valid = 0;
+    return;
+  }
+  iter_to_restart(it, it->restart_idx + 1);
+  while (it->valid && iter_key_less(it, target)) iter_advance(it);
+}
+
+/* A block whose every entry is a restart (index blocks): the first restart >= target is the
+ * answer, no scan; num_restarts when there is none. */
+static uint32_t find_first_restart_at_or_after(const block *b, const internal_key *target) {
+  uint32_t lo = 0, hi = b->num_restarts;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    internal_key k = restart_key(b, mid);
+    if (internal_key_compare(&k, target) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+static int all_restarts(const block *b) { return b->item_count == b->num_restarts; }
 
 static void bi_seek(kv_iterator *base, const internal_key *target) {
   block_iter *it = (block_iter *)base;
   it->valid = 0;
   if (!it->b->num_restarts) return;
-  uint32_t r;
-  if (!iter_find_restart(it, target, &r)) return;
-  iter_to_restart(it, r);
-  while (it->valid && iter_key_less(it, target)) iter_advance(it);
+  if (all_restarts(it->b)) {
+    uint32_t r = find_first_restart_at_or_after(it->b, target);
+    if (r < it->b->num_restarts) iter_to_restart(it, r);
+    return;
+  }
+  iter_to_restart(it, find_restart(it->b, target));
+  iter_scan_to(it, target);
 }
 
 static void bi_prev(kv_iterator *base);
@@ -314,6 +407,17 @@ strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator
   return NULL;
 }
 
+void block_iterator_reset(kv_iterator *base, const block *b, block_owner owner) {
+  block_iter *it = (block_iter *)base;
+  assert(base->ops == &block_iter_ops);
+  if (it->owner.release) it->owner.release(it->owner.ctx, it->owner.token);
+  buffer keybuf = it->keybuf;
+  strata_status *st = it->st;
+  iter_init(it, b, owner);
+  it->keybuf = keybuf;
+  it->st = st; /* an unreported error stays reported */
+}
+
 strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint64_t snapshot, int *found,
                          internal_key *key_out, slice *value) {
   *found = 0;
@@ -325,9 +429,11 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
   internal_key target = internal_key_seek_target(user_key, snapshot);
   uint8_t bucket = b->num_buckets ? b->buckets[key_hash % b->num_buckets] : BLOCK_HASH_COLLISION;
   if (bucket == BLOCK_HASH_EMPTY) return NULL;
-  if (bucket < b->num_restarts) {
+  /* (without buckets the sentinel must not be read as a restart index: a block may have more
+   * than 254 restarts) */
+  if (b->num_buckets && bucket < b->num_restarts) {
     iter_to_restart(&it, bucket);
-    while (it.valid && iter_key_less(&it, &target)) iter_advance(&it);
+    iter_scan_to(&it, &target);
   } else {
     bi_seek(&it.base, &target);
   }
@@ -343,6 +449,16 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
 }
 
 strata_status *block_seek_value(const block *b, const internal_key *target, int *found, slice *value) {
+  *found = 0;
+  if (b->num_restarts && all_restarts(b)) { /* an index block: one search, one decode */
+    uint32_t r = find_first_restart_at_or_after(b, target);
+    if (r == b->num_restarts) return NULL;
+    entry e;
+    STATUS_TRY(decode_entry(b, restart_at(b, r), 0, &e));
+    *found = 1;
+    *value = e.value;
+    return NULL;
+  }
   block_owner none = {NULL, NULL, NULL};
   block_iter it;
   iter_init(&it, b, none);

@@ -1,8 +1,9 @@
 /*
  * block_reader.h -- decoding data and index blocks (format drawn in block_writer.c).
  *
- * block_open() validates the footer, the end marker and every restart offset; entries are
- * checked as they are decoded, so a corrupt entry surfaces as STRATA_CORRUPTION from the
+ * block_open() validates the footer, the end marker, every restart offset and restart entry
+ * header (decoding the restart keys once, for the searches); the other entries are checked as
+ * they are decoded, so a corrupt entry surfaces as STRATA_CORRUPTION from the
  * iterator or lookup that touches it, never as an out-of-bounds read.
  */
 #ifndef STRATA_TABLE_BLOCK_READER_H
@@ -17,12 +18,20 @@
 #include "../util/slice.h"
 #include "../util/status.h"
 
+/* A restart entry's key, decoded (and checked) once when the block is opened, so that the binary
+ * search over restart points compares without decoding. */
+typedef struct block_restart {
+  uint32_t key_off, key_len; /* the full user key: data[key_off .. key_off + key_len) */
+  uint64_t trailer;          /* seqno << 8 | type */
+} block_restart;
+
 typedef struct block {
   uint8_t *data; /* owned, malloc'd */
   size_t len;
   uint32_t entries_end, item_count, num_restarts, num_buckets;
   const uint8_t *restarts; /* fixed32 * num_restarts */
   const uint8_t *buckets;  /* u8 * num_buckets */
+  block_restart *rk;       /* num_restarts, allocated with the block */
   char *what;              /* "table 7 (path): block at offset N", for messages */
 } block;
 
@@ -58,5 +67,9 @@ typedef struct block_owner {
  * destroyed, also when creation fails.
  */
 STRATA_MUST_USE strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator **out);
+
+/* Points an iterator from block_iterator_new at another block (unpositioned), releasing the old
+ * block's owner and keeping its buffers: a scan crossing blocks allocates nothing per block. */
+void block_iterator_reset(kv_iterator *it, const block *b, block_owner owner);
 
 #endif

@@ -8,13 +8,17 @@
 #include "table_reader_internal.h"
 #include "two_level_iterator.h"
 
-static strata_status *load_typed(table_reader *r, slice handle_value, block_type type, kv_iterator **out) {
+static strata_status *load_typed(table_reader *r, slice handle_value, block_type type, kv_iterator **inout) {
   block_handle h;
   const block *b;
   block_owner owner;
   STATUS_TRY(index_value_decode(handle_value, r->what, &h));
   STATUS_TRY(table_reader_load_block(r, h, type, &b, &owner));
-  return block_iterator_new(b, owner, out);
+  if (*inout) { /* always a block iterator of this table: reused, no allocation per block */
+    block_iterator_reset(*inout, b, owner);
+    return NULL;
+  }
+  return block_iterator_new(b, owner, inout);
 }
 
 static strata_status *load_data(void *ctx, slice handle_value, kv_iterator **out) {
@@ -94,7 +98,8 @@ strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iter
   STATUS_TRY(block_iterator_new(r->index, none, &it));
   if (r->meta.index_partition_count) STATUS_TRY(two_level_iterator_new(it, load_partition, r, &it));
   STATUS_TRY(two_level_iterator_new(it, load_data, r, &it));
-  if (snapshot < SEQNO_READ_ALL) {
+  /* the filter only where the table holds entries the snapshot must not see */
+  if (snapshot < SEQNO_READ_ALL && r->meta.max_seqno >= snapshot) {
     snapshot_iter *s = malloc(sizeof *s);
     if (!s) {
       kv_iterator_destroy(it);

@@ -11,7 +11,8 @@ typedef struct two_level {
   kv_iterator *outer, *inner;
   two_level_load_fn load;
   void *ctx;
-  buffer inner_handle; /* handle value the inner iterator was loaded from */
+  uint8_t inner_handle[32]; /* handle value the inner iterator was loaded from (2 varint64s) */
+  size_t inner_handle_len;  /* 0: none (also for an overlong value, which never matches) */
   strata_status *st;
 } two_level;
 
@@ -24,7 +25,7 @@ static void tl_fail(two_level *t, strata_status *st) {
 static void tl_drop_inner(two_level *t) {
   kv_iterator_destroy(t->inner);
   t->inner = NULL;
-  buffer_clear(&t->inner_handle);
+  t->inner_handle_len = 0;
 }
 
 /* Loads the block the outer iterator points at (keeps the current one if it is the same). */
@@ -36,13 +37,15 @@ static int tl_load(two_level *t) {
     return 0;
   }
   slice h = kv_iterator_value(t->outer);
-  if (t->inner && slice_equal(h, buffer_slice(&t->inner_handle))) return 1;
-  tl_drop_inner(t);
-  strata_status *st = buffer_append(&t->inner_handle, h.data, h.len);
-  if (!st) st = t->load(t->ctx, h, &t->inner);
+  if (t->inner && t->inner_handle_len && slice_equal(h, slice_make(t->inner_handle, t->inner_handle_len))) return 1;
+  t->inner_handle_len = 0;
+  strata_status *st = t->load(t->ctx, h, &t->inner); /* reuses the previous block's iterator */
+  if (!st && h.len <= sizeof t->inner_handle) {
+    memcpy(t->inner_handle, h.data, h.len);
+    t->inner_handle_len = h.len;
+  }
   if (st) {
-    t->inner = NULL;
-    buffer_clear(&t->inner_handle);
+    tl_drop_inner(t);
     tl_fail(t, st);
     return 0;
   }
@@ -140,7 +143,6 @@ static void tl_destroy(kv_iterator *base) {
   two_level *t = (two_level *)base;
   kv_iterator_destroy(t->inner);
   kv_iterator_destroy(t->outer);
-  buffer_free(&t->inner_handle);
   strata_status_free(t->st);
   free(t);
 }
@@ -159,7 +161,6 @@ strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load
   t->outer = outer;
   t->load = load;
   t->ctx = ctx;
-  buffer_init(&t->inner_handle);
   *out = &t->base;
   return NULL;
 }

@@ -12,7 +12,9 @@
 #include "../util/kv_iterator.h"
 #include "../util/status.h"
 
-typedef strata_status *(*two_level_load_fn)(void *ctx, slice handle_value, kv_iterator **out);
+/* *inout is NULL or the iterator of the previous block, which the function may reuse for the new
+ * one; on failure it leaves *inout as it was (the caller destroys it). */
+typedef strata_status *(*two_level_load_fn)(void *ctx, slice handle_value, kv_iterator **inout);
 
 /* Takes ownership of outer (destroyed on failure too). */
 STRATA_MUST_USE strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx,

@@ -17,6 +17,8 @@ struct mvcc_iterator {
   buffer saved_key; /* forward: the key being skipped; reverse: the current key */
   buffer saved_value;
   int saved_handle; /* reverse: saved_value is a blob handle */
+  void (*release)(void *a, void *b);
+  void *release_a, *release_b;
 };
 
 static void fail(mvcc_iterator *it, strata_status *st) {
@@ -187,11 +189,18 @@ strata_status *mvcc_iterator_status(mvcc_iterator *it) {
 void mvcc_iterator_destroy(mvcc_iterator *it) {
   if (!it) return;
   kv_iterator_destroy(it->inner);
+  if (it->release) it->release(it->release_a, it->release_b);
   strata_status_free(it->error);
   buffer_free(&it->range_keys);
   buffer_free(&it->saved_key);
   buffer_free(&it->saved_value);
   free(it);
+}
+
+void mvcc_iterator_set_release(mvcc_iterator *it, void (*release)(void *a, void *b), void *a, void *b) {
+  it->release = release;
+  it->release_a = a;
+  it->release_b = b;
 }
 
 strata_status *mvcc_iterator_new(kv_iterator *inner, uint64_t snapshot, const key_range *range,

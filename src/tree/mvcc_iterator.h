@@ -22,6 +22,9 @@ typedef struct mvcc_iterator mvcc_iterator;
 STRATA_MUST_USE strata_status *mvcc_iterator_new(kv_iterator *inner, uint64_t snapshot, const key_range *range,
                                                  mvcc_iterator **out);
 void mvcc_iterator_destroy(mvcc_iterator *it);
+/* Calls release(a, b) on destroy, after the inner stream is gone: what keeps the stream's sources
+ * alive (the tree's super version) rides on the iterator instead of an extra forwarding layer. */
+void mvcc_iterator_set_release(mvcc_iterator *it, void (*release)(void *a, void *b), void *a, void *b);
 
 void mvcc_iterator_seek_first(mvcc_iterator *it);
 void mvcc_iterator_seek_last(mvcc_iterator *it);

@@ -134,36 +134,17 @@ strata_status *tree_size_of(tree *t, super_version *sv, slice key, uint64_t snap
 
 /* --- iterators --------------------------------------------------------------------------- */
 
-/* Forwards to the merged stream and keeps the tree and super version alive until destroyed. */
-typedef struct pinned_iterator {
-  kv_iterator base;
-  kv_iterator *inner;
-  super_version *sv;
-  tree *t;
-} pinned_iterator;
-
-#define INNER(it) (((pinned_iterator *)(it))->inner)
-static void p_first(kv_iterator *it) { kv_iterator_seek_first(INNER(it)); }
-static void p_last(kv_iterator *it) { kv_iterator_seek_last(INNER(it)); }
-static void p_seek(kv_iterator *it, const internal_key *k) { kv_iterator_seek(INNER(it), k); }
-static void p_seek_for_prev(kv_iterator *it, const internal_key *k) { kv_iterator_seek_for_prev(INNER(it), k); }
-static void p_next(kv_iterator *it) { kv_iterator_next(INNER(it)); }
-static void p_prev(kv_iterator *it) { kv_iterator_prev(INNER(it)); }
-static int p_valid(const kv_iterator *it) { return kv_iterator_valid(((const pinned_iterator *)it)->inner); }
-static internal_key p_key(const kv_iterator *it) { return kv_iterator_key(((const pinned_iterator *)it)->inner); }
-static slice p_value(const kv_iterator *it) { return kv_iterator_value(((const pinned_iterator *)it)->inner); }
-static strata_status *p_status(kv_iterator *it) { return kv_iterator_status(INNER(it)); }
-static void p_destroy(kv_iterator *it) {
-  pinned_iterator *p = (pinned_iterator *)it;
-  kv_iterator_destroy(p->inner); /* releases open tables first */
-  super_version_unref(p->sv);
-  tree_unref(p->t);
-  free(p);
+/* What an iterator's sources need: the super version (its memtables and tables) and the tree. */
+static void release_pins(void *sv, void *t) {
+  super_version_unref(sv);
+  tree_unref(t);
 }
-#undef INNER
 
-static const kv_iterator_ops pinned_ops = {p_first, p_last, p_seek, p_seek_for_prev, p_next, p_prev,
-                                           p_valid, p_key,  p_value, p_status, p_destroy};
+/* A memtable empty now holds nothing a real snapshot can see: whatever lands in it later has a
+ * seqno at or above every snapshot taken so far. (SEQNO_READ_ALL sees later writes: kept.) */
+static int memtable_needed(const memtable *mt, uint64_t snapshot) {
+  return snapshot >= SEQNO_READ_ALL || !memtable_is_empty(mt);
+}
 
 /* Every child stream of a super version: memtables, then one per run, newest first. */
 static strata_status *collect_children(tree *t, super_version *sv, uint64_t snapshot, kv_iterator ***out,
@@ -174,9 +155,13 @@ static strata_status *collect_children(tree *t, super_version *sv, uint64_t snap
   kv_iterator **kids = calloc(n, sizeof *kids);
   if (!kids) return status_no_memory();
   size_t k = 0;
-  strata_status *st = memtable_iterator_new(sv->active, &kids[k]);
-  if (!st) k++;
+  strata_status *st = NULL;
+  if (memtable_needed(sv->active, snapshot)) {
+    st = memtable_iterator_new(sv->active, &kids[k]);
+    if (!st) k++;
+  }
   for (size_t i = 0; !st && i < sv->sealed_count; i++) {
+    if (!memtable_needed(sv->sealed[i], snapshot)) continue;
     st = memtable_iterator_new(sv->sealed[i], &kids[k]);
     if (!st) k++;
   }
@@ -202,22 +187,17 @@ strata_status *tree_iterator(tree *t, super_version *sv, uint64_t snapshot, cons
   size_t n = 0;
   kv_iterator *merged = NULL;
   strata_status *st = collect_children(t, pinned, snapshot, &kids, &n);
-  if (!st) st = merge_iterator_new(kids, n, &merged); /* takes the children */
+  /* one stream needs no merging (a settled tree: one run, empty memtables) */
+  if (!st && n == 1) merged = kids[0];
+  else if (!st) st = merge_iterator_new(kids, n, &merged); /* takes the children */
   free(kids);
-  pinned_iterator *p = st ? NULL : malloc(sizeof *p);
-  if (!st && !p) {
-    kv_iterator_destroy(merged);
-    st = status_no_memory();
-  }
+  if (!st) st = mvcc_iterator_new(merged, snapshot, range, out); /* destroys merged on failure */
   if (st) {
     super_version_unref(pinned);
     return st;
   }
-  p->base.ops = &pinned_ops;
-  p->inner = merged;
-  p->sv = pinned;
-  p->t = tree_ref(t);
-  return mvcc_iterator_new(&p->base, snapshot, range, out);
+  mvcc_iterator_set_release(*out, release_pins, pinned, tree_ref(t));
+  return NULL;
 }
 
 static strata_status *edge_key_value(tree *t, uint64_t snapshot, int last, int *found, buffer *key,

@@ -92,6 +92,19 @@ static inline const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *en
     *out = *p;
     return p + 1;
   }
+  /* Trailers (seqno << 8 | type) take 2-4 bytes: decoded inline while 4 bytes are readable. */
+  if (end - p >= 4) {
+    uint64_t v = p[0] & 0x7f;
+    for (unsigned i = 1; i < 4; i++) {
+      uint64_t byte = p[i];
+      v |= (byte & 0x7f) << (7 * i);
+      if (byte < 0x80) {
+        if (byte == 0) return NULL; /* overlong */
+        *out = v;
+        return p + i + 1;
+      }
+    }
+  }
   return decode_varint64_slow(p, end, out);
 }
 

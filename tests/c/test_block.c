@@ -265,6 +265,102 @@ static void block_envelope_detects_every_flipped_byte(void) {
   }
 }
 
+/* Seeks compare entries inside a restart interval in place (restart prefix + delta). Targets that
+ * are prefixes of keys, extend keys by 0x00 or 0xff, or fall between versions must land where a
+ * linear search over the entries lands, at every restart interval, with and without hash index;
+ * so must point reads (interval 1 gives 600 restarts: a block without buckets once read its
+ * "no bucket" sentinel, 254, as a restart index there and answered from the wrong interval). */
+static void seek_lands_like_a_linear_search_for_prefixes_and_extensions(void) {
+  static bentry e[600];
+  size_t n = make_entries(e, 150, 4);
+  static const unsigned intervals[] = {1, 3, 16, 64};
+  for (size_t iv = 0; iv < sizeof intervals / sizeof intervals[0]; iv++) {
+    for (int hash = 0; hash <= 1; hash++) {
+      block *b = NULL;
+      CHECK_OK(build(e, n, intervals[iv], hash, &b));
+      kv_iterator *it;
+      block_owner none = {NULL, NULL, NULL};
+      CHECK_OK(block_iterator_new(b, none, &it));
+      size_t probes = 0;
+      for (size_t i = 0; i < n; i += 3) {
+        char t[32];
+        size_t kl = strlen(e[i].key);
+        for (size_t form = 0; form < kl + 3; form++) {
+          size_t tl;
+          if (form <= kl) { /* every prefix, the empty one included */
+            memcpy(t, e[i].key, form);
+            tl = form;
+          } else { /* the key extended by 0x00 or 0xff */
+            memcpy(t, e[i].key, kl);
+            t[kl] = form == kl + 1 ? '\0' : '\xff';
+            tl = kl + 1;
+          }
+          uint64_t seq = 90 + (uint64_t)(form % 3) * 6; /* between, at and above the versions */
+          internal_key target = internal_key_make(slice_make(t, tl), seq, VALUE_TYPE_VALUE);
+          size_t lo = 0;
+          while (lo < n) {
+            internal_key ek = bkey(&e[lo]);
+            if (internal_key_compare(&ek, &target) >= 0) break;
+            lo++;
+          }
+          kv_iterator_seek(it, &target);
+          if (lo == n) CHECK(!kv_iterator_valid(it));
+          else CHECK(kv_iterator_valid(it) && same(it, &e[lo]));
+          /* the point read: the newest version below the snapshot seq + 1 */
+          int found;
+          internal_key fk;
+          slice v;
+          CHECK_OK(block_get(b, slice_make(t, tl), checksum64(t, tl), seq + 1, &found, &fk, &v));
+          int want = lo < n && slice_equal(slice_from_cstr(e[lo].key), slice_make(t, tl));
+          CHECK(found == want);
+          if (want) CHECK(fk.seqno == e[lo].seqno && slice_equal(v, slice_from_cstr(e[lo].value)));
+          probes++;
+        }
+      }
+      CHECK(probes > 1000);
+      CHECK_OK(kv_iterator_status(it));
+      kv_iterator_destroy(it);
+      block_free(b);
+    }
+  }
+}
+
+/* A restart entry stores its whole key (shared = 0); one claiming a shared prefix is refused
+ * when the block is opened, since the searches compare restart keys without decoding them. */
+static void restart_entry_with_a_shared_prefix_is_refused_at_open(void) {
+  static bentry e[40];
+  size_t n = make_entries(e, 20, 2);
+  block_writer bw;
+  block_writer_init(&bw, 4, 0);
+  for (size_t i = 0; i < n; i++) {
+    internal_key k = bkey(&e[i]);
+    CHECK_OK(block_writer_add(&bw, &k, slice_from_cstr(e[i].value), 0));
+  }
+  slice raw;
+  CHECK_OK(block_writer_finish(&bw, &raw));
+  block *ref = NULL;
+  uint8_t *copy = malloc(raw.len);
+  CHECK(copy);
+  memcpy(copy, raw.data, raw.len);
+  CHECK_OK(block_open(copy, raw.len, "ref", &ref));
+  CHECK(ref->num_restarts > 2);
+  uint32_t r2 = (uint32_t)ref->restarts[8] | (uint32_t)ref->restarts[9] << 8 | (uint32_t)ref->restarts[10] << 16 |
+                (uint32_t)ref->restarts[11] << 24; /* restart 2, fixed32 little-endian */
+  block_free(ref);
+  copy = malloc(raw.len);
+  CHECK(copy);
+  memcpy(copy, raw.data, raw.len);
+  CHECK(copy[r2] == 0);
+  copy[r2] = 1; /* shared = 1 */
+  block *b = NULL;
+  strata_status *st = block_open(copy, raw.len, "table 9: block at offset 0", &b);
+  CHECK(st != NULL && strata_status_code(st) == STRATA_CORRUPTION);
+  CHECK(strstr(strata_status_message(st), "table 9: block at offset 0") != NULL);
+  strata_status_free(st);
+  CHECK(b == NULL);
+  block_writer_free(&bw);
+}
+
 static void block_open_rejects_inconsistent_footers(void) {
   static bentry e[40];
   size_t n = make_entries(e, 20, 2);
@@ -328,5 +424,7 @@ int main(void) {
   RUN(block_envelope_round_trips_with_and_without_lz4);
   RUN(block_envelope_detects_every_flipped_byte);
   RUN(block_open_rejects_inconsistent_footers);
+  RUN(seek_lands_like_a_linear_search_for_prefixes_and_extensions);
+  RUN(restart_entry_with_a_shared_prefix_is_refused_at_open);
   return harness_finish();
 }

@@ -456,6 +456,85 @@ static void randomized_operations_agree_with_a_sorted_array(void) {
   free(model);
 }
 
+/* The skiplist skips the search for an insert right after the previous one. Ascending runs
+ * (inside gaps of earlier random inserts, at the end, and versions of one key newest first)
+ * mixed with random inserts must leave every level sorted: every key is found by get, seek and
+ * seek_for_prev (which walk the upper levels) and a scan sees exactly the sorted model. */
+static void ascending_runs_between_random_inserts_stay_sorted_on_every_level(void) {
+  enum { KEYS = 6000 };
+  typedef struct { char key[24]; uint64_t seqno; } ent;
+  ent *model = malloc(KEYS * sizeof *model);
+  CHECK(model != NULL);
+  size_t n = 0;
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  harness_rng rng = {0xa5c3};
+  uint64_t dup_rejected = 0;
+  while (n < KEYS) {
+    ent e;
+    uint64_t shape = harness_rng_next(&rng) % 4;
+    int run = 1 + (int)(harness_rng_next(&rng) % 40);
+    uint32_t base = (uint32_t)(harness_rng_next(&rng) % 100000);
+    for (int j = 0; j < run && n < KEYS; j++) {
+      if (shape == 0) { /* a random key */
+        snprintf(e.key, sizeof e.key, "k%08u", (unsigned)(harness_rng_next(&rng) % 100000));
+        e.seqno = 1000 + n;
+      } else if (shape == 1) { /* ascending inside the gap after k<base> */
+        snprintf(e.key, sizeof e.key, "k%08u-%03d", (unsigned)base, j);
+        e.seqno = 1000 + n;
+      } else if (shape == 2) { /* ascending past every key so far */
+        snprintf(e.key, sizeof e.key, "z%08u", (unsigned)n);
+        e.seqno = 1000 + n;
+      } else { /* versions of one key, newest first: ascending in internal order */
+        snprintf(e.key, sizeof e.key, "v%08u", (unsigned)base);
+        e.seqno = 900 - (uint64_t)j;
+      }
+      int duplicate = 0;
+      for (size_t i = 0; i < n && !duplicate; i++)
+        duplicate = model[i].seqno == e.seqno && strcmp(model[i].key, e.key) == 0;
+      strata_status *st = put(mt, e.key, e.seqno, VALUE_TYPE_VALUE, e.key);
+      if (duplicate) {
+        CHECK_CODE(st, STRATA_EXISTS);
+        continue;
+      }
+      CHECK_OK(st);
+      model[n++] = e;
+      /* the same version again, right after itself: refused on the fast path */
+      if (j == 0 && shape != 0) {
+        CHECK_CODE(put(mt, e.key, e.seqno, VALUE_TYPE_VALUE, "again"), STRATA_EXISTS);
+        dup_rejected++;
+      }
+    }
+  }
+  CHECK(dup_rejected > 100);
+  CHECK_EQ_U64(memtable_entry_count(mt), n);
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  for (size_t i = 0; i < n; i++) {
+    internal_key t = internal_key_make(slice_from_cstr(model[i].key), model[i].seqno, VALUE_TYPE_VALUE);
+    kv_iterator_seek(it, &t);
+    CHECK(iter_at(it, model[i].key, model[i].seqno));
+    kv_iterator_seek_for_prev(it, &t);
+    CHECK(iter_at(it, model[i].key, model[i].seqno));
+    int found;
+    value_type type;
+    slice value;
+    memtable_get(mt, slice_from_cstr(model[i].key), model[i].seqno + 1, &found, &type, &value);
+    CHECK(found && slice_equal(value, slice_from_cstr(model[i].key)));
+  }
+  size_t seen = 0;
+  internal_key prev = internal_key_make(slice_empty(), 0, VALUE_TYPE_VALUE);
+  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), seen++) {
+    internal_key k = kv_iterator_key(it);
+    if (seen) CHECK(internal_key_compare(&prev, &k) < 0);
+    prev = k;
+  }
+  CHECK_EQ_U64(seen, n);
+  kv_iterator_destroy(it);
+  memtable_unref(mt);
+  free(model);
+}
+
 /* --- lifetime and counters ---------------------------------------------------------------------- */
 
 static void iterator_keeps_the_memtable_alive_after_the_owner_unrefs(void) {
@@ -693,6 +772,7 @@ int main(void) {
   RUN(seek_lands_on_the_first_entry_at_or_after_the_target);
   RUN(seek_for_prev_lands_on_the_last_entry_at_or_before_the_target);
   RUN(randomized_operations_agree_with_a_sorted_array);
+  RUN(ascending_runs_between_random_inserts_stay_sorted_on_every_level);
   RUN(iterator_keeps_the_memtable_alive_after_the_owner_unrefs);
   RUN(approximate_size_grows_with_every_insert);
   RUN(highest_and_lowest_seqno_follow_inserts);
