@@ -2,14 +2,14 @@
  * db_bench.c -- the db_bench-style workloads of WORKLOAD.md against one peer, one repetition.
  *
  *   db_bench --peer strata|strata-kv|rocksdb|rocksdb-blob|leveldb [--n N] [--rep R] [--dir D]
- *            [--values BYTES] [--memtable BYTES] [--self-test]
+ *            [--values BYTES] [--memtable BYTES] [--phases a,b,...] [--self-test]
  *
  * --values: values of BYTES bytes instead of WORKLOAD.md's 100 (half pool bytes, half zeros);
  * --memtable: every peer's write buffer (so a small run still goes through several levels).
- * strata-kv is Strata with key-value separation (default threshold 1 KiB), rocksdb-blob RocksDB
- * with BlobDB (enable_blob_files, min_blob_size 1 KiB, blob GC on). The settle line reports the
- * bytes the process passed to write() from the start of fillrandom to the end of settle
- * (/proc/self/io wchar: journal, flushes, compactions) over the user bytes: write amplification
+ * strata-kv is Strata with key-value separation (default threshold 1 KiB, peer_strata.c),
+ * rocksdb-blob RocksDB with BlobDB (enable_blob_files, min_blob_size 1 KiB, blob GC on). The
+ * settle line reports write amplification (bench_phases.c: the bytes the process passed to write()
+ * from the start of fillrandom to the end of settle, /proc/self/io wchar, over the user bytes),
  * measured the same way for every peer.
  *
  * One process runs one peer once (the driver, bench/run.mjs, starts a process per peer and
@@ -20,17 +20,17 @@
  * The same file builds natively (peers: strata always; rocksdb/leveldb with STRATA_BENCH_ROCKSDB /
  * STRATA_BENCH_LEVELDB) and for wasm32-wasi (strata only; no /proc, so RSS is reported as null).
  * Every peer runs with its journal on and no sync per write, bloom filters of 10 bits per key and
- * a 64 MiB block cache.
+ * a 64 MiB block cache. The phases are bench_phases.c (shared with `strata bench`), Strata's peer
+ * is peer_strata.c; this file adds RocksDB, LevelDB and the process around one run.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_phases.h"
 #include "strata.h"
 #include "workload.h"
 
@@ -43,152 +43,8 @@
 
 #define CACHE_BYTES (64ull << 20)
 #define BLOOM_BITS 10
-#define BATCH_SIZE 1000
-#define MISS_READS 100000u
-#define SEEKS 100000u
-#define SEEK_NEXTS 10
 
-/* ------------------------------------------------------------------------------------------------
- * Helpers: time, fatal errors, folders, RSS
- * ---------------------------------------------------------------------------------------------- */
-
-/* Phases stay functions of their own, so a profile can be limited to one
- * (valgrind --tool=callgrind --toggle-collect=read_random). */
-#if defined(__GNUC__)
-#define PHASE static __attribute__((noinline))
-#else
-#define PHASE static
-#endif
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU seconds of the whole process (every thread: the engines' background work counts), or -1.
- * On a shared machine ops per CPU second varies far less than ops per wall second. */
-static double cpu_now(void) {
-  struct timespec ts;
-  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return -1;
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double phase_cpu0 = -1, phase_cpu1 = -1; /* CPU time at the start and end of the timed part */
-
-static double phase_start(void) {
-  phase_cpu0 = cpu_now();
-  phase_cpu1 = -1;
-  return now();
-}
-
-static double phase_end(double t0) {
-  double secs = now() - t0;
-  phase_cpu1 = cpu_now();
-  return secs;
-}
-
-static void die(const char *what, const char *msg) {
-  fprintf(stderr, "db_bench: %s: %s\n", what, msg ? msg : "failed");
-  exit(1);
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/*
- * Per-operation latency: one clock read per operation, the gap to the previous read (so the
- * loop's own work -- key and value generation -- is in it, as it is in ops/s). Sorted after the
- * timed loop; the largest gap of a fill is its longest write stall.
- */
-typedef struct lat {
-  uint32_t *ns; /* one per op, saturating at ~4.3 s */
-  uint32_t n, cap;
-  uint64_t last;
-} lat;
-
-static void lat_init(lat *l, uint32_t cap) {
-  l->ns = malloc((size_t)cap * sizeof *l->ns);
-  if (!l->ns) die("latency", "out of memory");
-  l->n = 0;
-  l->cap = cap;
-  l->last = now_ns();
-}
-
-static inline void lat_tick(lat *l) {
-  uint64_t t = now_ns(), d = t - l->last;
-  l->last = t;
-  if (l->n < l->cap) l->ns[l->n++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
-}
-
-static int cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return (x > y) - (x < y);
-}
-
-/* Appends ,"p50_us",... ,"max_us" to the current line and frees the samples. */
-static void lat_emit(lat *l) {
-  if (l->n) qsort(l->ns, l->n, sizeof *l->ns, cmp_u32);
-  static const struct { const char *name; double q; } qs[] = {{"p50_us", 0.5}, {"p99_us", 0.99}, {"p999_us", 0.999}};
-  for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
-    uint32_t idx = l->n ? (uint32_t)((double)(l->n - 1) * qs[i].q) : 0;
-    printf(",\"%s\":%.3f", qs[i].name, l->n ? l->ns[idx] / 1000.0 : 0.0);
-  }
-  printf(",\"max_us\":%.1f", l->n ? l->ns[l->n - 1] / 1000.0 : 0.0);
-  free(l->ns);
-  l->ns = NULL;
-}
-
-/* Removes a folder tree (engines create sub-folders); missing is fine. */
-static void remove_tree(const char *path) {
-  struct stat stbuf;
-  if (lstat(path, &stbuf) != 0) return;
-  if (S_ISDIR(stbuf.st_mode)) {
-    DIR *d = opendir(path);
-    if (d) {
-      struct dirent *e;
-      while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        char child[4096];
-        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-        remove_tree(child);
-      }
-      closedir(d);
-    }
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
-/* du-like allocated bytes (st_blocks; -1 where the platform has none, as in WASI) and apparent
- * bytes (st_size) of a folder tree. */
-static void disk_usage(const char *path, long long *allocated, long long *apparent) {
-  struct stat stbuf;
-  if (lstat(path, &stbuf) != 0) return;
-  if (S_ISDIR(stbuf.st_mode)) {
-    DIR *d = opendir(path);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-      char child[4096];
-      snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-      disk_usage(child, allocated, apparent);
-    }
-    closedir(d);
-  } else {
-    *apparent += (long long)stbuf.st_size;
-#ifdef __wasi__
-    *allocated = -1;
-#else
-    if (*allocated >= 0) *allocated += (long long)stbuf.st_blocks * 512;
-#endif
-  }
-}
+static void die(const char *what, const char *msg) { bench_die(what, msg); }
 
 /* A "VmRSS:"/"VmHWM:" field of /proc/self/status in KiB; -1 when unavailable (WASI). */
 static long status_kb(const char *field) {
@@ -206,145 +62,6 @@ static long status_kb(const char *field) {
   fclose(f);
   return kb;
 }
-
-/* ------------------------------------------------------------------------------------------------
- * The peer interface: the few operations the workloads need, one implementation per engine
- * ---------------------------------------------------------------------------------------------- */
-
-/* What a run changes in every peer's options. */
-typedef struct bench_config {
-  uint64_t memtable; /* write buffer bytes; 0 = the peer's default */
-} bench_config;
-
-typedef struct peer_vt {
-  const char *name;
-  const char *describe;
-  void *(*open)(const char *dir, const bench_config *cfg);
-  void (*close)(void *db);
-  void (*put)(void *db, const char *k, size_t kl, const uint8_t *v, size_t vl);
-  void *(*batch_new)(void);
-  void (*batch_put)(void *b, const char *k, size_t kl, const uint8_t *v, size_t vl);
-  void (*batch_write)(void *db, void *b); /* writes and clears */
-  void (*batch_free)(void *b);
-  /* Copies the value into buf (cap bytes); returns its length, or -1 when absent. */
-  long (*get)(void *db, const char *k, size_t kl, uint8_t *buf, size_t cap);
-  void (*settle)(void *db);
-  void *(*iter_new)(void *db);
-  void (*iter_seek)(void *it, const char *k, size_t kl);
-  void (*iter_first)(void *it);
-  int (*iter_valid)(void *it);
-  void (*iter_next)(void *it);
-  const char *(*iter_key)(void *it, size_t *len);
-  const char *(*iter_value)(void *it, size_t *len);
-  void (*iter_free)(void *it);
-} peer_vt;
-
-/* --- Strata ------------------------------------------------------------------------------------ */
-
-static void strata_check(strata_status *st, const char *what) {
-  if (st) die(what, strata_status_message(st));
-}
-
-static void *st_open_with(const char *dir, const bench_config *cfg, int separate) {
-  strata_options *o;
-  strata_check(strata_options_new(&o), "strata_options_new");
-  if (cfg->memtable) strata_check(strata_options_set_memtable_size(o, cfg->memtable), "strata_options_set_memtable_size");
-  if (separate)
-    strata_check(strata_options_set_kv_separation(o, STRATA_DEFAULT_KV_THRESHOLD, STRATA_DEFAULT_BLOB_FILE_TARGET_SIZE,
-                                                  STRATA_COMPRESSION_LZ4, STRATA_DEFAULT_BLOB_STALENESS,
-                                                  STRATA_DEFAULT_BLOB_AGE_CUTOFF),
-                 "strata_options_set_kv_separation");
-  strata_check(strata_options_set_block_cache_size(o, CACHE_BYTES), "strata_options_set_block_cache_size");
-  strata_check(strata_options_set_bloom_bits_per_key(o, BLOOM_BITS), "strata_options_set_bloom_bits_per_key");
-  strata_check(strata_options_set_sync(o, 0), "strata_options_set_sync");
-  strata_check(strata_options_set_compression(o, STRATA_COMPRESSION_LZ4), "strata_options_set_compression");
-  strata_db *db;
-  strata_check(strata_open(dir, o, &db), "strata_open");
-  strata_options_free(o);
-  return db;
-}
-static void *st_open(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 0); }
-static void *st_open_kv(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 1); }
-static void st_close(void *db) { strata_check(strata_close(db), "strata_close"); }
-static void st_put(void *db, const char *k, size_t kl, const uint8_t *v, size_t vl) {
-  strata_check(strata_put(db, k, kl, v, vl, 0), "strata_put");
-}
-static void *st_batch_new(void) {
-  strata_batch *b;
-  strata_check(strata_batch_new(&b), "strata_batch_new");
-  return b;
-}
-static void st_batch_put(void *b, const char *k, size_t kl, const uint8_t *v, size_t vl) {
-  strata_check(strata_batch_put(b, k, kl, v, vl), "strata_batch_put");
-}
-static void st_batch_write(void *db, void *b) {
-  strata_check(strata_write(db, b, 0), "strata_write");
-  strata_batch_clear(b);
-}
-static void st_batch_free(void *b) { strata_batch_free(b); }
-static long st_get(void *db, const char *k, size_t kl, uint8_t *buf, size_t cap) {
-  int found;
-  size_t vl;
-  strata_check(strata_get_into(db, NULL, k, kl, &found, buf, cap, &vl), "strata_get_into");
-  return found ? (long)vl : -1;
-}
-static void st_settle(void *db) {
-  strata_check(strata_flush(db), "strata_flush");
-#ifdef STRATA_BENCH_HAVE_COMPACT
-  strata_check(strata_compact(db, 1), "strata_compact");
-#endif
-}
-static void *st_iter_new(void *db) {
-  strata_iterator *it;
-  strata_check(strata_iterator_new(db, NULL, NULL, &it), "strata_iterator_new");
-  return it;
-}
-static void st_iter_seek(void *it, const char *k, size_t kl) { strata_iterator_seek(it, k, kl); }
-static void st_iter_first(void *it) { strata_iterator_seek_first(it); }
-static int st_iter_valid(void *it) { return strata_iterator_valid(it); }
-static void st_iter_next(void *it) { strata_iterator_next(it); }
-static const char *st_iter_key(void *it, size_t *len) { return strata_iterator_key(it, len); }
-static const char *st_iter_value(void *it, size_t *len) { return strata_iterator_value(it, len); }
-static void st_iter_free(void *it) {
-  strata_check(strata_iterator_status(it), "strata iterator");
-  strata_iterator_close(it);
-}
-
-#ifdef __wasi__
-/* Single-threaded: no maintenance steps run during the fills, so up to 4 sealed memtables wait for
- * settle's flush (the engine flushes inline only past that limit). */
-#define STRATA_DESCRIBE_TARGET \
-  "wasm32-wasi under node:wasi, single-threaded, no maintenance steps during fills; "
-#else
-#define STRATA_DESCRIBE_TARGET "native, background flush thread; "
-#endif
-#ifdef STRATA_BENCH_HAVE_COMPACT
-#define STRATA_DESCRIBE_SETTLE "settle = flush + major compaction"
-#else
-#define STRATA_DESCRIBE_SETTLE "settle = flush only: this build's strata.h has no strata_compact"
-#endif
-
-static const peer_vt peer_strata = {
-#ifdef __wasi__
-    "strata-wasi", /* the same engine compiled to wasm32-wasi: named apart so tables can compare */
-#else
-    "strata",
-#endif
-    "strata (" STRATA_DESCRIBE_TARGET "journal on, no sync per write; LZ4 below L1, bloom 10 bits/key, "
-    "64 MiB block cache, 64 MiB memtable; " STRATA_DESCRIBE_SETTLE ")",
-    st_open, st_close, st_put, st_batch_new, st_batch_put, st_batch_write, st_batch_free, st_get,
-    st_settle, st_iter_new, st_iter_seek, st_iter_first, st_iter_valid, st_iter_next, st_iter_key,
-    st_iter_value, st_iter_free};
-
-#ifndef __wasi__
-static const peer_vt peer_strata_kv = {
-    "strata-kv",
-    "strata with key-value separation (threshold 1 KiB, 64 MiB blob files, LZ4, GC at 25% stale among the "
-    "oldest 25%; otherwise as strata)",
-    st_open_kv, st_close, st_put, st_batch_new, st_batch_put, st_batch_write, st_batch_free, st_get,
-    st_settle, st_iter_new, st_iter_seek, st_iter_first, st_iter_valid, st_iter_next, st_iter_key,
-    st_iter_value, st_iter_free};
-#endif
 
 /* --- RocksDB ----------------------------------------------------------------------------------- */
 #ifdef STRATA_BENCH_ROCKSDB
@@ -579,289 +296,13 @@ static const peer_vt peer_leveldb = {
 #endif
 
 /* ------------------------------------------------------------------------------------------------
- * Output: one JSON line per phase
- * ---------------------------------------------------------------------------------------------- */
-
-typedef struct run {
-  const peer_vt *peer;
-  int rep;
-  uint32_t n;
-  const char *dir;
-  uint8_t *pool;
-  uint32_t *perm;
-  uint32_t vlen;     /* value bytes (WL_VALUE_LEN unless --values) */
-  bench_config cfg;
-  uint8_t *value;    /* vlen bytes: the value being written */
-  uint8_t *buf;      /* 2 * vlen bytes: values read back */
-  long long wchar0;  /* /proc/self/io wchar at the start of fillrandom */
-} run;
-
-/* Bytes this process passed to write() so far (/proc/self/io wchar); -1 where unavailable. */
-static long long io_wchar(void) {
-  FILE *f = fopen("/proc/self/io", "r");
-  if (!f) return -1;
-  char line[128];
-  long long v = -1;
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, "wchar:", 6) == 0) v = strtoll(line + 6, NULL, 10);
-  fclose(f);
-  return v;
-}
-
-/* Prints the common fields; the caller appends extras (each starting with ',') and ends the line. */
-static void emit_head(const run *r, const char *workload, double ops, double secs) {
-  printf("{\"peer\":\"%s\",\"rep\":%d,\"n\":%u,\"workload\":\"%s\",\"ops\":%.0f,\"secs\":%.6f,\"ops_per_s\":",
-         r->peer->name, r->rep, r->n, workload, ops, secs);
-  if (ops > 0 && secs > 0)
-    printf("%.1f", ops / secs);
-  else
-    printf("null");
-  if (workload[0] != '_' && phase_cpu0 >= 0 && phase_cpu1 >= phase_cpu0) {
-    printf(",\"cpu_secs\":%.6f", phase_cpu1 - phase_cpu0);
-    phase_cpu0 = phase_cpu1 = -1;
-  }
-}
-
-static void emit_end(void) {
-  printf("}\n");
-  fflush(stdout);
-}
-
-static void print_kb_or_null(const char *name, long kb) {
-  if (kb >= 0)
-    printf(",\"%s\":%ld", name, kb);
-  else
-    printf(",\"%s\":null", name);
-}
-
-static void print_bytes_or_null(const char *name, long long bytes) {
-  if (bytes >= 0)
-    printf(",\"%s\":%lld", name, bytes);
-  else
-    printf(",\"%s\":null", name);
-}
-
-/* ------------------------------------------------------------------------------------------------
- * The phases
- * ---------------------------------------------------------------------------------------------- */
-
-static void phase_path(const run *r, const char *phase, char *out, size_t cap) {
-  snprintf(out, cap, "%s/%s", r->dir, phase);
-}
-
-PHASE void fill_seq(const run *r) {
-  char path[4096];
-  phase_path(r, "fillseq", path, sizeof path);
-  remove_tree(path);
-  void *db = r->peer->open(path, &r->cfg);
-  char key[WL_KEY_LEN];
-  uint8_t *value = r->value;
-  lat l;
-  lat_init(&l, r->n);
-  double t0 = phase_start();
-  for (uint32_t i = 0; i < r->n; i++) {
-    wl_key(key, i);
-    wl_value_len(r->pool, i, r->vlen, value);
-    r->peer->put(db, key, WL_KEY_LEN, value, r->vlen);
-    lat_tick(&l);
-  }
-  double secs = phase_end(t0);
-  r->peer->close(db);
-  remove_tree(path);
-  emit_head(r, "fillseq", r->n, secs);
-  lat_emit(&l);
-  emit_end();
-}
-
-PHASE void fill_batch(const run *r) {
-  char path[4096];
-  phase_path(r, "fillbatch", path, sizeof path);
-  remove_tree(path);
-  void *db = r->peer->open(path, &r->cfg);
-  void *b = r->peer->batch_new();
-  char key[WL_KEY_LEN];
-  uint8_t *value = r->value;
-  double t0 = phase_start();
-  for (uint32_t i = 0; i < r->n; i++) {
-    uint32_t k = r->perm[i];
-    wl_key(key, k);
-    wl_value_len(r->pool, k, r->vlen, value);
-    r->peer->batch_put(b, key, WL_KEY_LEN, value, r->vlen);
-    if ((i + 1) % BATCH_SIZE == 0 || i + 1 == r->n) r->peer->batch_write(db, b);
-  }
-  double secs = phase_end(t0);
-  r->peer->batch_free(b);
-  r->peer->close(db);
-  remove_tree(path);
-  emit_head(r, "fillbatch", r->n, secs);
-  emit_end();
-}
-
-/* fillrandom builds the database every later phase reads; it stays open for them. */
-PHASE void *fill_random(run *r) {
-  char path[4096];
-  phase_path(r, "fillrandom", path, sizeof path);
-  remove_tree(path);
-  void *db = r->peer->open(path, &r->cfg);
-  char key[WL_KEY_LEN];
-  uint8_t *value = r->value;
-  lat l;
-  lat_init(&l, r->n);
-  r->wchar0 = io_wchar();
-  double t0 = phase_start();
-  for (uint32_t i = 0; i < r->n; i++) {
-    uint32_t k = r->perm[i];
-    wl_key(key, k);
-    wl_value_len(r->pool, k, r->vlen, value);
-    r->peer->put(db, key, WL_KEY_LEN, value, r->vlen);
-    lat_tick(&l);
-  }
-  double secs = phase_end(t0);
-  emit_head(r, "fillrandom", r->n, secs);
-  lat_emit(&l);
-  emit_end();
-  return db;
-}
-
-PHASE void settle(run *r, void *db) {
-  char path[4096];
-  phase_path(r, "fillrandom", path, sizeof path);
-  long long alloc_before = 0, apparent_before = 0, alloc_after = 0, apparent_after = 0;
-  disk_usage(path, &alloc_before, &apparent_before);
-  double t0 = phase_start();
-  r->peer->settle(db);
-  double secs = phase_end(t0);
-  disk_usage(path, &alloc_after, &apparent_after);
-  long long wchar1 = io_wchar();
-  emit_head(r, "settle", 0, secs);
-  double user = (double)r->n * (WL_KEY_LEN + r->vlen);
-  if (r->wchar0 >= 0 && wchar1 >= r->wchar0)
-    printf(",\"value_bytes\":%u,\"user_bytes\":%.0f,\"io_write_bytes\":%lld,\"write_amp\":%.3f", r->vlen, user,
-           wchar1 - r->wchar0, (double)(wchar1 - r->wchar0) / user);
-  else
-    printf(",\"value_bytes\":%u,\"user_bytes\":%.0f,\"io_write_bytes\":null,\"write_amp\":null", r->vlen, user);
-  print_bytes_or_null("disk_bytes", alloc_after);
-  print_bytes_or_null("disk_apparent_bytes", apparent_after);
-  print_bytes_or_null("disk_bytes_before", alloc_before);
-  print_bytes_or_null("disk_apparent_bytes_before", apparent_before);
-  emit_end();
-}
-
-PHASE void read_random(const run *r, void *db) {
-  char key[WL_KEY_LEN];
-  uint8_t *buf = r->buf;
-  wl_rng rng = wl_rng_make(WL_SEED_READ);
-  uint32_t hits = 0, bad_len = 0;
-  lat l;
-  lat_init(&l, r->n);
-  double t0 = phase_start();
-  for (uint32_t i = 0; i < r->n; i++) {
-    wl_key(key, wl_next(&rng) % r->n);
-    long vl = r->peer->get(db, key, WL_KEY_LEN, buf, 2 * (size_t)r->vlen);
-    if (vl >= 0) {
-      hits++;
-      bad_len += vl != (long)r->vlen;
-    }
-    lat_tick(&l);
-  }
-  double secs = phase_end(t0);
-  emit_head(r, "readrandom", r->n, secs);
-  printf(",\"hit_rate\":%.6f,\"bad_values\":%u", r->n ? (double)hits / r->n : 0.0, bad_len);
-  lat_emit(&l);
-  emit_end();
-}
-
-PHASE void read_missing(const run *r, void *db) {
-  char key[WL_KEY_LEN];
-  uint8_t *buf = r->buf;
-  wl_rng rng = wl_rng_make(WL_SEED_MISS);
-  uint32_t found = 0;
-  double t0 = phase_start();
-  for (uint32_t i = 0; i < MISS_READS; i++) {
-    wl_absent_key(key, wl_next(&rng) % r->n);
-    found += r->peer->get(db, key, WL_KEY_LEN, buf, 2 * (size_t)r->vlen) >= 0;
-  }
-  double secs = phase_end(t0);
-  emit_head(r, "readmissing", MISS_READS, secs);
-  printf(",\"found\":%u", found);
-  emit_end();
-}
-
-PHASE void seek_random(const run *r, void *db) {
-  char key[WL_KEY_LEN];
-  wl_rng rng = wl_rng_make(WL_SEED_SEEK);
-  uint64_t entries = 0, bytes = 0;
-  uint32_t misplaced = 0;
-  double t0 = phase_start();
-  for (uint32_t i = 0; i < SEEKS; i++) {
-    wl_key(key, wl_next(&rng) % r->n);
-    void *it = r->peer->iter_new(db);
-    r->peer->iter_seek(it, key, WL_KEY_LEN);
-    /* The sought key exists, so the first entry must be it. */
-    size_t kl, vl;
-    if (!r->peer->iter_valid(it) || (r->peer->iter_key(it, &kl), kl != WL_KEY_LEN) ||
-        memcmp(r->peer->iter_key(it, &kl), key, WL_KEY_LEN) != 0)
-      misplaced++;
-    for (int j = 0; j < SEEK_NEXTS && r->peer->iter_valid(it); j++) {
-      r->peer->iter_key(it, &kl);
-      const char *v = r->peer->iter_value(it, &vl);
-      bytes += kl + vl + (vl ? (uint8_t)v[0] : 0); /* touch the value */
-      entries++;
-      r->peer->iter_next(it);
-    }
-    r->peer->iter_free(it);
-  }
-  double secs = phase_end(t0);
-  emit_head(r, "seekrandom", SEEKS, secs);
-  printf(",\"entries\":%llu,\"misplaced\":%u", (unsigned long long)entries, misplaced);
-  emit_end();
-  (void)bytes;
-}
-
-PHASE void read_seq(const run *r, void *db) {
-  uint64_t entries = 0, bytes = 0;
-  uint32_t unordered = 0;
-  char prev[WL_KEY_LEN] = {0};
-  double t0 = phase_start();
-  void *it = r->peer->iter_new(db);
-  for (r->peer->iter_first(it); r->peer->iter_valid(it); r->peer->iter_next(it)) {
-    size_t kl, vl;
-    const char *k = r->peer->iter_key(it, &kl);
-    const char *v = r->peer->iter_value(it, &vl);
-    if (kl == WL_KEY_LEN) {
-      unordered += entries > 0 && memcmp(prev, k, WL_KEY_LEN) >= 0;
-      memcpy(prev, k, WL_KEY_LEN);
-    }
-    bytes += kl + vl + (uint8_t)v[0];
-    entries++;
-  }
-  r->peer->iter_free(it);
-  double secs = phase_end(t0);
-  emit_head(r, "readseq", (double)entries, secs);
-  printf(",\"entries\":%llu,\"unordered\":%u", (unsigned long long)entries, unordered);
-  emit_end();
-  (void)bytes;
-}
-
-/* ------------------------------------------------------------------------------------------------
  * main
  * ---------------------------------------------------------------------------------------------- */
 
-/* --phases a,b,...: the phases to run (fillrandom and settle also run for any read phase: the
- * reads need their database); NULL runs every phase. */
-static int phase_on(const char *phases, const char *name) {
-  if (!phases) return 1;
-  size_t n = strlen(name);
-  for (const char *p = phases; (p = strstr(p, name)) != NULL; p += n) {
-    if ((p == phases || p[-1] == ',') && (p[n] == ',' || p[n] == 0)) return 1;
-  }
-  return 0;
-}
-
 static const peer_vt *find_peer(const char *name) {
-  if (strcmp(name, "strata") == 0 || strcmp(name, peer_strata.name) == 0) return &peer_strata;
+  if (strcmp(name, "strata") == 0 || strcmp(name, bench_peer_strata.name) == 0) return &bench_peer_strata;
 #ifndef __wasi__
-  if (strcmp(name, "strata-kv") == 0) return &peer_strata_kv;
+  if (strcmp(name, "strata-kv") == 0) return &bench_peer_strata_kv;
 #endif
 #ifdef STRATA_BENCH_ROCKSDB
   if (strcmp(name, "rocksdb") == 0) return &peer_rocksdb;
@@ -876,8 +317,11 @@ static const peer_vt *find_peer(const char *name) {
 static void usage(void) {
   fprintf(stderr,
           "usage: db_bench --peer strata"
+#ifndef __wasi__
+          "|strata-kv"
+#endif
 #ifdef STRATA_BENCH_ROCKSDB
-          "|rocksdb"
+          "|rocksdb|rocksdb-blob"
 #endif
 #ifdef STRATA_BENCH_LEVELDB
           "|leveldb"
@@ -888,10 +332,12 @@ static void usage(void) {
   exit(2);
 }
 
+static void print_line(void *ctx, const bench_result *res) { bench_print_json(stdout, ctx, res); }
+
 int main(int argc, char **argv) {
-  run r = {NULL, 0, 1000000, "db_bench_data", NULL, NULL, WL_VALUE_LEN, {0}, NULL, NULL, -1};
+  bench_run r = {NULL, 0, 1000000, "db_bench_data", NULL, NULL, print_line, NULL, WL_VALUE_LEN, {0}, NULL};
+  r.report_ctx = &r;
   int keep = 0;
-  const char *phases = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--self-test") == 0) return wl_self_test(stdout) ? 1 : 0;
@@ -910,14 +356,14 @@ int main(int argc, char **argv) {
       r.n = (uint32_t)strtoul(argv[++i], NULL, 10);
     } else if (strcmp(a, "--rep") == 0) {
       r.rep = atoi(argv[++i]);
-    } else if (strcmp(a, "--phases") == 0) {
-      phases = argv[++i];
     } else if (strcmp(a, "--dir") == 0) {
       r.dir = argv[++i];
     } else if (strcmp(a, "--values") == 0) {
       r.vlen = (uint32_t)strtoul(argv[++i], NULL, 10);
     } else if (strcmp(a, "--memtable") == 0) {
       r.cfg.memtable = strtoull(argv[++i], NULL, 10);
+    } else if (strcmp(a, "--phases") == 0) {
+      r.phases = argv[++i];
     } else {
       usage();
     }
@@ -931,48 +377,30 @@ int main(int argc, char **argv) {
   wl_pool_fill(r.pool);
   r.perm = wl_permutation(r.n);
   if (!r.perm) die("permutation", "out of memory");
-  r.value = malloc(r.vlen);
-  r.buf = malloc(2 * (size_t)r.vlen);
-  if (!r.value || !r.buf) die("values", "out of memory");
 
-  emit_head(&r, "_info", 0, 0);
-  printf(",\"describe\":\"%s\"", r.peer->describe);
-  print_kb_or_null("rss_start_kb", status_kb("VmRSS:"));
-  printf(",\"strata_version\":\"%s\"", strata_version_string());
+  /* _info first: the peer's describe string, the RSS after building the permutation */
+  bench_result info = {.workload = "_info", .texts = {{"describe", r.peer->describe}}};
+  long rss = status_kb("VmRSS:");
+  info.extras[info.extra_count++] = (bench_extra){"rss_start_kb", rss >= 0 ? BENCH_INT : BENCH_NULL, rss, 0};
+  info.texts[1][0] = "strata_version";
+  info.texts[1][1] = strata_version_string();
+  info.texts[2][0] = "target";
 #ifdef __wasi__
-  printf(",\"target\":\"wasm32-wasi\"");
+  info.texts[2][1] = "wasm32-wasi";
 #else
-  printf(",\"target\":\"native\"");
+  info.texts[2][1] = "native";
 #endif
-  emit_end();
+  bench_print_json(stdout, &r, &info);
 
-  double t0 = now();
-  if (phase_on(phases, "fillseq")) fill_seq(&r);
-  if (phase_on(phases, "fillbatch")) fill_batch(&r);
-  int reads = phase_on(phases, "readrandom") || phase_on(phases, "readmissing") || phase_on(phases, "seekrandom") ||
-              phase_on(phases, "readseq");
-  if (reads || phase_on(phases, "fillrandom")) {
-    void *db = fill_random(&r);
-    settle(&r, db);
-    if (phase_on(phases, "readrandom")) read_random(&r, db);
-    if (phase_on(phases, "readmissing")) read_missing(&r, db);
-    if (phase_on(phases, "seekrandom")) seek_random(&r, db);
-    if (phase_on(phases, "readseq")) read_seq(&r, db);
-    r.peer->close(db);
-  }
-  char path[4096];
-  phase_path(&r, "fillrandom", path, sizeof path);
-  if (!keep) {
-    remove_tree(path);
-    rmdir(r.dir); /* only if empty: the caller may have put other things there */
-  }
+  double t0 = bench_now();
+  bench_run_phases(&r, keep);
+  if (!keep) rmdir(r.dir); /* only if empty: the caller may have put other things there */
 
-  emit_head(&r, "_proc", 0, now() - t0);
-  print_kb_or_null("peak_rss_kb", status_kb("VmHWM:"));
-  emit_end();
+  bench_result proc = {.workload = "_proc", .secs = bench_now() - t0};
+  long peak = status_kb("VmHWM:");
+  proc.extras[proc.extra_count++] = (bench_extra){"peak_rss_kb", peak >= 0 ? BENCH_INT : BENCH_NULL, peak, 0};
+  bench_print_json(stdout, &r, &proc);
   free(r.perm);
   free(r.pool);
-  free(r.value);
-  free(r.buf);
   return 0;
 }

@@ -108,12 +108,16 @@ const median = (xs) => {
 
 function summarize(all, peers) {
   const by = (peer, w) => all.filter((l) => l.peer === peer && l.workload === w);
-  const med = {}, min = {};
+  const med = {}, min = {}, cpu = {};
   for (const w of WORKLOADS) {
-    med[w] = {}; min[w] = {};
+    med[w] = {}; min[w] = {}; cpu[w] = {};
     for (const p of peers) {
       const v = by(p, w).map((l) => l.ops_per_s).filter((x) => x != null);
       if (v.length) { med[w][p] = median(v); min[w][p] = Math.min(...v); }
+      // ops per CPU second (cpu_secs: the process's CPU time over the phase): on a loaded
+      // machine waiting for a core inflates wall time but not CPU time
+      const c = by(p, w).filter((l) => l.cpu_secs > 0).map((l) => l.ops / l.cpu_secs);
+      if (c.length) cpu[w][p] = median(c);
     }
   }
   const extra = {};
@@ -128,11 +132,11 @@ function summarize(all, peers) {
       write_amp: median(settle.map((l) => l.write_amp).filter((x) => x != null)),
     };
   }
-  return { workloads: WORKLOADS, peers, median: med, min, extra };
+  return { workloads: WORKLOADS, peers, median: med, min, cpu, extra };
 }
 
 function table(summary) {
-  const { peers, median: med, min, extra } = summary;
+  const { peers, median: med, min, cpu, extra } = summary;
   // Strata native against the other native engines; strata-lsm against the other Node peers
   const others = peers.filter((p) => NATIVE_PEERS.includes(p) && p !== 'strata');
   const nodeOthers = peers.filter((p) => !isNative(p) && p !== WASI_PEER && !p.startsWith('strata-lsm'));
@@ -140,7 +144,7 @@ function table(summary) {
   const pad = (s, w) => String(s).padStart(w);
   const cols = peers.map((p) => Math.max(p.length, 17));
   let out = pad('workload', 12) + peers.map((p, i) => pad(p, cols[i] + 2)).join('') + pad('strata/best', 13) +
-    (peers.includes(WASI_PEER) ? pad('wasi/native', 13) : '') + (hasLsm ? pad('lsm/best node', 15) : '') + '\n';
+    (peers.includes(WASI_PEER) ? pad('wasi/native', 13) + pad('(cpu)', 7) : '') + (hasLsm ? pad('lsm/best node', 15) : '') + '\n';
   for (const w of WORKLOADS) {
     out += pad(w, 12);
     peers.forEach((p, i) => {
@@ -149,8 +153,12 @@ function table(summary) {
     });
     const best = Math.max(...others.map((p) => med[w][p] ?? 0));
     const s = med[w].strata;
-    out += pad(s && best ? `${(s / best).toFixed(2)}x` : '–', 13);
-    if (peers.includes(WASI_PEER)) out += pad(s && med[w][WASI_PEER] ? `${(med[w][WASI_PEER] / s).toFixed(2)}x` : '–', 13);
+    out += pad(s && best > 0 ? `${(s / best).toFixed(2)}x` : '–', 13);
+    if (peers.includes(WASI_PEER)) {
+      out += pad(s && med[w][WASI_PEER] ? `${(med[w][WASI_PEER] / s).toFixed(2)}x` : '–', 13);
+      const sc = cpu[w].strata, wc = cpu[w][WASI_PEER];
+      out += pad(sc && wc ? `${(wc / sc).toFixed(2)}x` : '–', 7);
+    }
     if (hasLsm) {
       const bestNode = Math.max(...nodeOthers.map((p) => med[w][p] ?? 0));
       const l = med[w]['strata-lsm'];
@@ -373,8 +381,9 @@ const svg = renderSvg(summary, title);
 fs.writeFileSync(path.join(resultsDir, `${stamp}.svg`), svg);
 fs.writeFileSync(path.join(resultsDir, 'latest.svg'), svg);
 
-console.log(`\nops/s, median (min) of ${args.reps}; strata/best = Strata's median over the best other native peer's` +
-  (runners.length > selected.length || peers.some((p) => !isNative(p) && p !== WASI_PEER)
+console.log(`\nops/s, median (min) of ${args.reps}; strata/best = Strata's median over the best other native peer's; ` +
+  'wasi/native = strata-wasi over strata, by wall time and (cpu) by ops per CPU second' +
+  (peers.some((p) => !isNative(p) && p !== WASI_PEER)
     ? `; Node peers ran N=${args.nodeN}, native ones N=${args.n}` : ''));
 console.log(table(summary));
 console.log(cpuTable(all, peers));

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Runs a WASI command module under node:wasi (preview1), like `wasmtime run`:
-//   node scripts/wasi-run.mjs [--dir=HOST[::GUEST]]... module.wasm [args...]
-// Without --dir the current folder is preopened as "." so relative paths work.
+//   node scripts/wasi-run.mjs [--dir=HOST[::GUEST]]... [--no-proc] module.wasm [args...]
+// Without --dir the current folder is preopened as "." so relative paths work. On Linux this
+// process's /proc is preopened as /proc (unless --no-proc), so the module can tell whether the
+// process named in a database's lock file still runs (src/vfs/posix_lock.c, docs/LOCKING.md).
 import fs from 'node:fs';
 import v8 from 'node:v8';
 import { WASI } from 'node:wasi';
 
-import { wasiLockEnv } from '../bindings/js/src/node_host.js';
+import { procPreopen, wasiLockEnv } from '../bindings/js/src/node_host.js';
 
 // Node 20's node:wasi reads a stale memory pointer through V8 fast API calls once the module's
 // memory grows (nodejs/node#46777, #53087): random SIGSEGV. NODE_OPTIONS cannot carry this flag.
@@ -15,11 +17,18 @@ process.removeAllListeners('warning'); // "WASI is an experimental feature"
 
 const argv = process.argv.slice(2);
 const preopens = {};
-while (argv[0]?.startsWith('--dir=')) {
-  const [host, guest] = argv.shift().slice('--dir='.length).split('::');
+let proc = true;
+while (argv[0]?.startsWith('--dir=') || argv[0] === '--no-proc') {
+  const arg = argv.shift();
+  if (arg === '--no-proc') {
+    proc = false;
+    continue;
+  }
+  const [host, guest] = arg.slice('--dir='.length).split('::');
   preopens[guest ?? host] = host;
 }
 if (Object.keys(preopens).length === 0) preopens['.'] = process.cwd();
+if (proc) Object.assign(preopens, procPreopen());
 if (!argv[0]) {
   console.error('usage: wasi-run.mjs [--dir=HOST[::GUEST]]... module.wasm [args...]');
   process.exit(2);

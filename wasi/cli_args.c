@@ -2,6 +2,7 @@
  * cli_args.c -- the whole command line is parsed and checked here, before any command opens or
  * creates a database: a typo (`strata mydb dle k`) is a usage error that leaves nothing behind.
  * Options are "--name value" or "--name=value"; every command lists the options it takes.
+ * `--help` (or -h) anywhere asks for the help of the command it follows (cli_help.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,40 +10,46 @@
 
 #include "cli.h"
 
-const char cli_usage_text[] =
-    "usage: strata DIR put KEY VALUE | get KEY | del KEY\n"
-    "       strata DIR scan [--prefix P] [--reverse] [--limit N] [--gt K] [--gte K] [--lt K] [--lte K]\n"
-    "       strata DIR stats | check | compact | flush\n"
-    "       (DIR commands take --recovery strict|point-in-time)\n"
-    "       strata repair DIR\n"
-    "       strata export DIR FILE | strata import FILE DIR\n"
-    "       strata demo [--dir ./data] [--count 200000]\n"
-    "       strata version | strata xxh3 FILE... | strata help\n";
-
 typedef enum opt_kind { OPT_FLAG, OPT_STRING, OPT_NUMBER } opt_kind;
 typedef struct opt_spec {
   const char *name;
   opt_kind kind;
 } opt_spec;
 
-static const struct {
-  const char *name;
-  cli_command command;
-  int positionals; /* KEY, KEY VALUE */
-} db_commands[] = {
-    {"put", CLI_PUT, 2},     {"get", CLI_GET, 1},     {"del", CLI_DEL, 1},         {"scan", CLI_SCAN, 0},
-    {"stats", CLI_STATS, 0}, {"check", CLI_CHECK, 0}, {"compact", CLI_COMPACT, 0}, {"flush", CLI_FLUSH, 0},
-};
-#define DB_COMMAND_COUNT (sizeof db_commands / sizeof db_commands[0])
-
 static const opt_spec db_options[] = {{"recovery", OPT_STRING}, {NULL, OPT_FLAG}};
 static const opt_spec scan_options[] = {{"recovery", OPT_STRING}, {"prefix", OPT_STRING}, {"reverse", OPT_FLAG},
                                         {"limit", OPT_NUMBER},    {"gt", OPT_STRING},     {"gte", OPT_STRING},
                                         {"lt", OPT_STRING},       {"lte", OPT_STRING},    {NULL, OPT_FLAG}};
+static const opt_spec load_options[] = {{"recovery", OPT_STRING}, {"format", OPT_STRING}, {"batch", OPT_NUMBER},
+                                        {"sync", OPT_FLAG},       {"quiet", OPT_FLAG},    {NULL, OPT_FLAG}};
+static const opt_spec dump_options[] = {{"recovery", OPT_STRING}, {"limit", OPT_NUMBER}, {NULL, OPT_FLAG}};
 static const opt_spec demo_options[] = {{"dir", OPT_STRING}, {"count", OPT_NUMBER}, {NULL, OPT_FLAG}};
+static const opt_spec bench_options[] = {
+    {"dir", OPT_STRING}, {"n", OPT_NUMBER}, {"json", OPT_FLAG}, {"keep", OPT_FLAG}, {NULL, OPT_FLAG}};
 static const opt_spec no_options[] = {{NULL, OPT_FLAG}};
 
+static const struct {
+  const char *name;
+  cli_command command;
+  int min_positionals, max_positionals;
+  const char *positionals; /* for the message when the count is wrong */
+  const opt_spec *options;
+} db_commands[] = {
+    {"put", CLI_PUT, 2, 2, "KEY VALUE", db_options},
+    {"get", CLI_GET, 1, 1, "KEY", db_options},
+    {"del", CLI_DEL, 1, 1, "KEY", db_options},
+    {"scan", CLI_SCAN, 0, 0, "", scan_options},
+    {"stats", CLI_STATS, 0, 0, "", db_options},
+    {"check", CLI_CHECK, 0, 0, "", db_options},
+    {"compact", CLI_COMPACT, 0, 0, "", db_options},
+    {"flush", CLI_FLUSH, 0, 0, "", db_options},
+    {"load", CLI_LOAD, 1, 1, "FILE", load_options},
+    {"dump", CLI_DUMP, 0, 1, "at most TABLE", dump_options},
+};
+#define DB_COMMAND_COUNT (sizeof db_commands / sizeof db_commands[0])
+
 #define CLI_MAX_POSITIONALS 8 /* more than any command takes (xxh3's files are not collected) */
+#define BENCH_N_MAX 0x7FFFFFFFu  /* the generator's index range (bench/workload.h) */
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
@@ -73,26 +80,42 @@ static int parse_u64(const char *s, uint64_t *out) {
   return 1;
 }
 
+/* A number option within [min, max]. */
+static int number_in(const char *name, const char *value, uint64_t min, uint64_t max, uint64_t *out, char *err,
+                     size_t errlen) {
+  uint64_t n;
+  if (!parse_u64(value, &n)) return fail(err, errlen, "--%s must be a whole number >= 0, not \"%s\"", name, value);
+  if (n < min) return fail(err, errlen, "--%s must be at least %llu", name, (unsigned long long)min);
+  if (n > max) return fail(err, errlen, "--%s must be at most %llu", name, (unsigned long long)max);
+  *out = n;
+  return 0;
+}
+
 /* Stores one option's value into *a. */
 static int set_option(cli_args *a, const char *name, const char *value, char *err, size_t errlen) {
   if (!strcmp(name, "recovery")) {
     if (!strcmp(value, "strict")) a->recovery = STRATA_RECOVERY_STRICT;
     else if (!strcmp(value, "point-in-time")) a->recovery = STRATA_RECOVERY_POINT_IN_TIME;
     else return fail(err, errlen, "--recovery must be strict or point-in-time, not \"%s\"", value);
+  } else if (!strcmp(name, "format")) {
+    if (!strcmp(value, "tsv")) a->format = CLI_FORMAT_TSV;
+    else if (!strcmp(value, "jsonl")) a->format = CLI_FORMAT_JSONL;
+    else return fail(err, errlen, "--format must be tsv or jsonl, not \"%s\"", value);
   } else if (!strcmp(name, "prefix")) a->prefix = value;
   else if (!strcmp(name, "gt")) a->gt = value;
   else if (!strcmp(name, "gte")) a->gte = value;
   else if (!strcmp(name, "lt")) a->lt = value;
   else if (!strcmp(name, "lte")) a->lte = value;
   else if (!strcmp(name, "reverse")) a->reverse = 1;
+  else if (!strcmp(name, "sync")) a->sync = 1;
+  else if (!strcmp(name, "quiet")) a->quiet = 1;
+  else if (!strcmp(name, "json")) a->json = 1;
+  else if (!strcmp(name, "keep")) a->keep = 1;
   else if (!strcmp(name, "dir")) a->dir = value;
-  else if (!strcmp(name, "limit") || !strcmp(name, "count")) {
-    uint64_t n;
-    if (!parse_u64(value, &n)) return fail(err, errlen, "--%s must be a whole number >= 0, not \"%s\"", name, value);
-    if (name[0] == 'l') a->limit = n;
-    else if (n < 1) return fail(err, errlen, "--count must be at least 1");
-    else a->count = n;
-  }
+  else if (!strcmp(name, "limit")) return number_in(name, value, 0, UINT64_MAX, &a->limit, err, errlen);
+  else if (!strcmp(name, "count")) return number_in(name, value, 1, UINT64_MAX, &a->count, err, errlen);
+  else if (!strcmp(name, "n")) return number_in(name, value, 1, BENCH_N_MAX, &a->count, err, errlen);
+  else if (!strcmp(name, "batch")) return number_in(name, value, 1, STRATA_BATCH_COUNT_MAX, &a->batch, err, errlen);
   return 0;
 }
 
@@ -133,20 +156,55 @@ static int expect_positionals(const char *cmd, int npos, int want, const char *n
   return fail(err, errlen, "%s takes %s", cmd, want ? names : "no arguments");
 }
 
+/* The format a file name implies, or CLI_FORMAT_AUTO when it implies none. */
+static cli_load_format format_of(const char *file) {
+  static const struct {
+    const char *ext;
+    cli_load_format format;
+  } exts[] = {{".tsv", CLI_FORMAT_TSV}, {".txt", CLI_FORMAT_TSV}, {".jsonl", CLI_FORMAT_JSONL},
+              {".ndjson", CLI_FORMAT_JSONL}, {".json", CLI_FORMAT_JSONL}};
+  size_t n = strlen(file);
+  for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+    size_t e = strlen(exts[i].ext);
+    if (n > e && !strcmp(file + n - e, exts[i].ext)) return exts[i].format;
+  }
+  return CLI_FORMAT_AUTO;
+}
+
+/* `--help`/`-h` anywhere: the help of the command named first or second (DIR CMD --help). */
+static int parse_help_request(int argc, char **argv, cli_args *a) {
+  int asked = 0;
+  for (int i = 0; i < argc; i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) asked = 1;
+  if (!asked) return 0;
+  a->command = CLI_HELP;
+  if (argc > 1 && db_command_index(argv[1]) >= 0) a->help_topic = argv[1];
+  else if (cli_help_has_topic(argv[0])) a->help_topic = argv[0];
+  else if (argc > 1 && cli_help_has_topic(argv[1])) a->help_topic = argv[1];
+  if (a->help_topic && !strcmp(a->help_topic, "help")) a->help_topic = NULL;
+  return 1;
+}
+
 int cli_parse(int argc, char **argv, cli_args *a, char *err, size_t errlen) {
   memset(a, 0, sizeof *a);
   a->recovery = STRATA_RECOVERY_STRICT;
   a->limit = UINT64_MAX;
   a->count = 200000;
+  a->batch = 1000;
   err[0] = '\0';
   if (argc < 1) return fail(err, errlen, "no command given");
+  if (parse_help_request(argc, argv, a)) return 0;
   char *pos[CLI_MAX_POSITIONALS];
   int npos = 0;
   const char *first = argv[0];
   const char *second = argc > 1 ? argv[1] : NULL;
-  if (!strcmp(first, "help") || !strcmp(first, "--help") || !strcmp(first, "-h")) {
+  int second_is_db_command = db_command_index(second) >= 0 || (second && !strcmp(second, "repair"));
+  if (!strcmp(first, "help")) {
     a->command = CLI_HELP;
-    return argc == 1 ? 0 : fail(err, errlen, "help takes no arguments");
+    if (argc > 2) return fail(err, errlen, "help takes at most one COMMAND");
+    if (second && !cli_help_has_topic(second)) return fail(err, errlen, "no help for \"%s\": not a command", second);
+    a->help_topic = second && strcmp(second, "help") ? second : NULL;
+    return 0;
   }
   if (!strcmp(first, "version")) {
     a->command = CLI_VERSION;
@@ -158,13 +216,20 @@ int cli_parse(int argc, char **argv, cli_args *a, char *err, size_t errlen) {
     a->file_count = argc - 1;
     return argc > 1 ? 0 : fail(err, errlen, "xxh3 takes FILE...");
   }
-  if (!strcmp(first, "demo") && db_command_index(second) < 0 && !(second && !strcmp(second, "repair"))) {
+  if (!strcmp(first, "demo") && !second_is_db_command) { /* `strata demo get k`: a database named demo */
     a->command = CLI_DEMO;
     a->dir = "./data";
     if (parse_options(argc - 1, argv + 1, demo_options, a, pos, &npos, err, errlen)) return -1;
     return expect_positionals("demo", npos, 0, "", err, errlen);
   }
-  if (!strcmp(first, "repair") && second && db_command_index(second) < 0 && strcmp(second, "repair")) {
+  if (!strcmp(first, "bench") && !second_is_db_command) {
+    a->command = CLI_BENCH;
+    a->dir = "./strata-bench";
+    a->count = 100000;
+    if (parse_options(argc - 1, argv + 1, bench_options, a, pos, &npos, err, errlen)) return -1;
+    return expect_positionals("bench", npos, 0, "", err, errlen);
+  }
+  if (!strcmp(first, "repair") && second && !second_is_db_command) {
     a->command = CLI_REPAIR;
     if (parse_options(argc - 1, argv + 1, no_options, a, pos, &npos, err, errlen)) return -1;
     if (npos != 1) return fail(err, errlen, "repair takes DIR and nothing else");
@@ -191,12 +256,22 @@ int cli_parse(int argc, char **argv, cli_args *a, char *err, size_t errlen) {
   int c = db_command_index(second);
   if (c < 0) return fail(err, errlen, "unknown command \"%s\"", second);
   a->command = db_commands[c].command;
-  const opt_spec *spec = a->command == CLI_SCAN ? scan_options : db_options;
-  if (parse_options(argc - 2, argv + 2, spec, a, pos, &npos, err, errlen)) return -1;
-  if (expect_positionals(second, npos, db_commands[c].positionals, db_commands[c].positionals == 2 ? "KEY VALUE" : "KEY",
-                         err, errlen))
-    return -1;
-  if (npos >= 1) a->key = pos[0];
-  if (npos >= 2) a->value = pos[1];
+  if (parse_options(argc - 2, argv + 2, db_commands[c].options, a, pos, &npos, err, errlen)) return -1;
+  if (db_commands[c].min_positionals == db_commands[c].max_positionals) {
+    if (expect_positionals(second, npos, db_commands[c].min_positionals, db_commands[c].positionals, err, errlen))
+      return -1;
+  } else if (npos < db_commands[c].min_positionals || npos > db_commands[c].max_positionals) {
+    return fail(err, errlen, "%s takes %s", second, db_commands[c].positionals);
+  }
+  if (a->command == CLI_LOAD) {
+    a->file = pos[0];
+    if (a->format == CLI_FORMAT_AUTO) a->format = format_of(a->file);
+    if (a->format == CLI_FORMAT_AUTO)
+      return fail(err, errlen, "load: the name %s does not say its format (.tsv, .txt, .jsonl, .ndjson, .json); pass --format tsv|jsonl", a->file);
+  } else if (a->command == CLI_DUMP) a->table = npos ? pos[0] : NULL;
+  else {
+    if (npos >= 1) a->key = pos[0];
+    if (npos >= 2) a->value = pos[1];
+  }
   return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * cli_db.c -- the commands on a database folder (put, get, del, scan, stats, check, compact,
- * flush), repair, and xxh3. The command line has been checked already (cli_args.c); only put
- * may create the database.
+ * flush; dump is cli_dump.c, load cli_load.c), repair, and xxh3. The command line has been
+ * checked already (cli_args.c); only put and load may create the database.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,9 +17,9 @@
 #include "util/status.h"
 #include "vfs/vfs.h"
 
-/* Only put creates a database: every other command opens without create_if_missing, which
- * refuses a missing folder and one that holds no database (`strata /tmp get k` leaves /tmp as
- * it was). */
+/* Only put and load create a database: every other command opens without create_if_missing,
+ * which refuses a missing folder and one that holds no database (`strata /tmp get k` leaves /tmp
+ * as it was). */
 strata_status *cli_open_db(const cli_args *a, int create, strata_db **db) {
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
@@ -127,7 +127,7 @@ static strata_status *scan(strata_db *db, const cli_args *a) {
 typedef struct table_check {
   vfs *fs;
   const char *tables_dir;
-  uint64_t files, bytes, blocks_entries, damaged;
+  uint64_t files, bytes, blocks, blocks_entries, damaged;
   strata_status *error; /* the first I/O (not corruption) error */
 } table_check;
 
@@ -152,7 +152,10 @@ static strata_status *verify_table(table_check *c, const char *path, uint64_t id
     kv_iterator_destroy(it);
     if (!st) c->blocks_entries += n;
   }
-  if (!st) c->bytes += table_reader_meta(tr)->file_size;
+  if (!st) {
+    c->bytes += table_reader_meta(tr)->file_size;
+    c->blocks += table_reader_meta(tr)->data_block_count; /* each read, its checksum verified */
+  }
   table_reader_close(tr);
   return st;
 }
@@ -230,8 +233,9 @@ static int check(strata_db *db, const cli_args *a) {
   }
   printf("check: ok, %s entries (%s of keys and values) read in %s\n", cli_num(entries, n1), cli_bytes(kv_bytes, n2),
          cli_ms(cli_now_ms() - t0, n3));
-  printf("tables: %s files (%s, %s entries of every version) verified: every block and file checksum\n",
-         cli_num(c.files, n4), cli_bytes(c.bytes, n5), cli_num(c.blocks_entries, n1));
+  char n6[32];
+  printf("tables: %s files (%s, %s data blocks, %s entries of every version) verified: every block and file checksum\n",
+         cli_num(c.files, n4), cli_bytes(c.bytes, n5), cli_num(c.blocks, n6), cli_num(c.blocks_entries, n1));
   strata_recovery_report r;
   st = strata_get_recovery_report(db, &r);
   if (st) return cli_report(st);
@@ -287,6 +291,7 @@ int cli_run_db_command(const cli_args *a) {
     case CLI_SCAN: st = scan(db, a); break;
     case CLI_STATS: st = print_stats(db, 1); break;
     case CLI_CHECK: rc = check(db, a); break;
+    case CLI_DUMP: rc = cli_run_dump(db, a); break;
     case CLI_FLUSH: {
       double t0 = cli_now_ms();
       st = strata_flush(db);

@@ -50,6 +50,19 @@ double cli_now_ms(void) {
 
 void cli_print_bytes(const void *p, size_t n) { fwrite(p, 1, n, stdout); }
 
+void cli_print_escaped(FILE *f, const void *p, size_t n) {
+  const unsigned char *s = p;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = s[i];
+    if (c == '\\') fputs("\\\\", f);
+    else if (c == '\t') fputs("\\t", f);
+    else if (c == '\n') fputs("\\n", f);
+    else if (c == '\r') fputs("\\r", f);
+    else if (c < 0x20 || c == 0x7f) fprintf(f, "\\x%02x", c);
+    else fputc(c, f);
+  }
+}
+
 int cli_report(strata_status *st) {
   fflush(stdout);
   fprintf(stderr, "strata: %s: %s\n", strata_code_name(strata_status_code(st)), strata_status_message(st));
@@ -167,27 +180,40 @@ void cli_print_recovery(const strata_recovery_report *r) {
 /* --- the progress line ------------------------------------------------------------------- */
 
 void cli_progress_start(cli_progress *p, const char *label, const char *unit, uint64_t total) {
+  memset(p, 0, sizeof *p);
   p->label = label;
   p->unit = unit;
   p->total = total;
   p->tty = isatty(2);
   p->start = cli_now_ms();
-  p->last_draw = 0;
-  p->next_mark = 0.25;
+  p->step = 0.25;
+  p->next_mark = p->step;
+}
+
+void cli_progress_set_step(cli_progress *p, double step) {
+  p->step = step;
+  p->next_mark = step;
+}
+
+void cli_progress_records(cli_progress *p, uint64_t records) {
+  p->records = records;
+  p->show_records = 1;
 }
 
 static void progress_line(const cli_progress *p, uint64_t done, const char *end) {
   double frac = p->total ? (double)done / (double)p->total : 1;
+  if (frac > 1) frac = 1;
   double secs = (cli_now_ms() - p->start) / 1000;
   uint64_t rate = secs > 0 ? (uint64_t)((double)done / secs + 0.5) : 0;
-  char bar[31], a[32], b[32], c[32];
+  char bar[31], a[32], b[32], c[32], r[64] = "";
   int filled = (int)(frac * 30 + 0.5);
   for (int i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
   bar[30] = '\0';
   int bytes = strcmp(p->unit, "bytes") == 0;
+  if (p->show_records) snprintf(r, sizeof r, "  %s records", cli_num(p->records, c));
   if (bytes)
-    fprintf(stderr, "%s%s [%s] %3d%% %s/%s  %s/s%s", p->tty ? "\r" : "", p->label, bar, (int)(frac * 100),
-            cli_bytes(done, a), cli_bytes(p->total, b), cli_bytes(rate, c), end);
+    fprintf(stderr, "%s%s [%s] %3d%% %s/%s%s  %s/s%s", p->tty ? "\r" : "", p->label, bar, (int)(frac * 100),
+            cli_bytes(done, a), cli_bytes(p->total, b), r, cli_bytes(rate, c), end);
   else
     fprintf(stderr, "%s%s [%s] %3d%% %s/%s  %s %s/s%s", p->tty ? "\r" : "", p->label, bar, (int)(frac * 100),
             cli_num(done, a), cli_num(p->total, b), cli_num(rate, c), p->unit, end);
@@ -197,17 +223,17 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total) {
   double now = cli_now_ms();
   p->total = total;
   if (p->tty) {
-    if (now - p->last_draw >= 80 || done == p->total) {
+    if (now - p->last_draw >= 100 || done == p->total) {
       p->last_draw = now;
       progress_line(p, done, "\x1b[K");
     }
   } else if (p->total && (double)done / (double)p->total >= p->next_mark) {
-    while ((double)done / (double)p->total >= p->next_mark) p->next_mark += 0.25;
+    while ((double)done / (double)p->total >= p->next_mark) p->next_mark += p->step;
     progress_line(p, done, "\n");
   }
 }
 
 void cli_progress_end(cli_progress *p, uint64_t done) {
   if (p->tty) progress_line(p, done, "\x1b[K\n");
-  else if (done < p->total || p->next_mark <= 1) progress_line(p, done, "\n");
+  else if (done < p->total || p->next_mark <= 1 || p->total == 0) progress_line(p, done, "\n");
 }

@@ -20,8 +20,9 @@
  *       - a record held by this process (same pid, start and host) -> STRATA_LOCKED "another
  *         handle in this process".
  *       - a record of another host, a pid of 0, or a reader that cannot check processes
- *         (WASI, Emscripten outside Node) -> STRATA_LOCKED naming the holder and saying to
- *         remove LOCK if no process uses the database.
+ *         (WASI without its host's /proc, Emscripten outside Node) -> STRATA_LOCKED naming the
+ *         holder and saying to remove LOCK if no process uses the database. (WASI sees processes
+ *         through a /proc its host preopened and vouched for: wasi_sees_processes.)
  *       - same host, and the process is gone (kill(pid, 0) fails with ESRCH), or the pid now
  *         belongs to a process with another start time, or (native) a native record whose
  *         flock is free -> stale: reclaim (3), then publish again.
@@ -112,12 +113,19 @@ static int lock_js_alive(uint32_t pid) {
 }
 #endif
 
-/* Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot; 0 when unreadable. */
-static uint64_t process_start(uint32_t pid) {
 #if defined(__wasi__)
-  (void)pid;
-  return 0;
-#else
+/* WASI has no process API: the runner may say who runs the module (scripts/wasi-run.mjs does). */
+static uint64_t env_number(const char *name, uint64_t max) {
+  const char *s = getenv(name);
+  if (!s || !*s) return 0;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  return (*end || v > max) ? 0 : (uint64_t)v;
+}
+#endif
+
+/* Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot; 0 when unreadable. */
+static uint64_t read_proc_start(uint32_t pid) {
   char name[40], buf[1024];
   snprintf(name, sizeof name, "/proc/%lu/stat", (unsigned long)pid);
   FILE *f = fopen(name, "r");
@@ -133,19 +141,28 @@ static uint64_t process_start(uint32_t pid) {
     if (p) p++;
   }
   return p ? strtoull(p, NULL, 10) : 0;
-#endif
 }
 
 #if defined(__wasi__)
-/* WASI has no process API: the runner may say who runs the module (scripts/wasi-run.mjs does). */
-static uint64_t env_number(const char *name, uint64_t max) {
-  const char *s = getenv(name);
-  if (!s || !*s) return 0;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  return (*end || v > max) ? 0 : (uint64_t)v;
+/*
+ * A WASI host that preopens its /proc as /proc (scripts/wasi-run.mjs and the npm bin do on Linux;
+ * `wasmtime run --dir /proc::/proc`) lets the module judge lock holders as native code does. That
+ * /proc is trusted only when it shows the host's own process (STRATA_LOCK_PID) with the start
+ * time the host declared (STRATA_LOCK_START): the host's pid namespace, not some other folder.
+ */
+static int wasi_sees_processes(void) {
+  uint64_t pid = env_number("STRATA_LOCK_PID", UINT32_MAX), start = env_number("STRATA_LOCK_START", UINT64_MAX);
+  return pid && start && read_proc_start((uint32_t)pid) == start;
 }
 #endif
+
+static uint64_t process_start(uint32_t pid) {
+#if defined(__wasi__)
+  return wasi_sees_processes() ? read_proc_start(pid) : 0;
+#else
+  return read_proc_start(pid);
+#endif
+}
 
 static void self_identity(lock_record *r) {
   memset(r, 0, sizeof *r);
@@ -177,8 +194,12 @@ static int pid_alive(uint32_t pid) {
 #elif defined(__EMSCRIPTEN__)
   return lock_js_alive(pid);
 #else
-  (void)pid;
-  return -1;
+  if (!wasi_sees_processes()) return -1;
+  char name[40];
+  snprintf(name, sizeof name, "/proc/%lu", (unsigned long)pid);
+  struct stat sb;
+  if (stat(name, &sb) == 0) return 1;
+  return errno == ENOENT ? 0 : -1;
 #endif
 }
 

@@ -129,8 +129,59 @@ static void bad_arguments_are_refused(void) {
   }
 }
 
+/* load, dump, bench and help parse to what they ask for; their bad arguments are refused. */
+static void new_commands_parse(void) {
+  cli_args a;
+  char err[256];
+  CHECK(parse(&a, err, "db", "load", "in.tsv", NULL) == 0);
+  CHECK(a.command == CLI_LOAD && !strcmp(a.file, "in.tsv") && a.format == CLI_FORMAT_TSV && a.batch == 1000);
+  CHECK(parse(&a, err, "db", "load", "--batch=10", "--sync", "--quiet", "x.ndjson", NULL) == 0);
+  CHECK(a.format == CLI_FORMAT_JSONL && a.batch == 10 && a.sync && a.quiet && !strcmp(a.file, "x.ndjson"));
+  CHECK(parse(&a, err, "db", "load", "data", "--format", "jsonl", NULL) == 0);
+  CHECK(a.format == CLI_FORMAT_JSONL && !strcmp(a.file, "data"));
+  CHECK(parse(&a, err, "db", "dump", NULL) == 0 && a.command == CLI_DUMP && !a.table);
+  CHECK(parse(&a, err, "db", "dump", "12", "--limit", "3", NULL) == 0 && !strcmp(a.table, "12") && a.limit == 3);
+  CHECK(parse(&a, err, "bench", NULL) == 0);
+  CHECK(a.command == CLI_BENCH && a.count == 100000 && !strcmp(a.dir, "./strata-bench") && !a.json);
+  CHECK(parse(&a, err, "bench", "--n", "500", "--json", "--keep", "--dir=b", NULL) == 0);
+  CHECK(a.count == 500 && a.json && a.keep && !strcmp(a.dir, "b"));
+  CHECK(parse(&a, err, "bench", "get", "k", NULL) == 0 && a.command == CLI_GET && !strcmp(a.dir, "bench"));
+  CHECK(parse(&a, err, "help", "load", NULL) == 0 && a.command == CLI_HELP && !strcmp(a.help_topic, "load"));
+  CHECK(parse(&a, err, "load", "--help", NULL) == 0 && a.command == CLI_HELP && !strcmp(a.help_topic, "load"));
+  CHECK(parse(&a, err, "db", "scan", "--prefix", "p", "-h", NULL) == 0 && !strcmp(a.help_topic, "scan"));
+  CHECK(parse(&a, err, "db", "frobnicate", "--help", NULL) == 0 && a.command == CLI_HELP && !a.help_topic);
+  CHECK(parse(&a, err, "help", NULL) == 0 && !a.help_topic);
+  struct {
+    const char *words[8];
+    const char *why;
+  } cases[] = {
+      {{"db", "load", NULL}, "load takes FILE"},
+      {{"db", "load", "a.tsv", "b.tsv", NULL}, "load takes FILE"},
+      {{"db", "load", "a.csv", NULL}, "does not say its format"},
+      {{"db", "load", "a.tsv", "--format", "csv", NULL}, "--format must be tsv or jsonl"},
+      {{"db", "load", "a.tsv", "--batch", "0", NULL}, "--batch must be at least 1"},
+      {{"db", "load", "a.tsv", "--batch", "1048577", NULL}, "--batch must be at most 1048576"},
+      {{"db", "dump", "1", "2", NULL}, "dump takes at most TABLE"},
+      {{"bench", "--n", "0", NULL}, "--n must be at least 1"},
+      {{"bench", "--n", "2147483648", NULL}, "--n must be at most 2147483647"},
+      {{"bench", "extra", NULL}, "bench takes no arguments"},
+      {{"help", "frobnicate", NULL}, "no help for \"frobnicate\""},
+      {{"help", "put", "get", NULL}, "help takes at most one COMMAND"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int argc = 0;
+    while (cases[i].words[argc]) argc++;
+    CHECK(cli_parse(argc, (char **)cases[i].words, &a, err, sizeof err) == -1);
+    if (!strstr(err, cases[i].why)) {
+      harness_fail(__FILE__, __LINE__, "case %zu: \"%s\" does not say \"%s\"", i, err, cases[i].why);
+      return;
+    }
+  }
+}
+
 int main(void) {
   RUN(db_commands_parse);
+  RUN(new_commands_parse);
   RUN(other_commands_parse);
   RUN(unknown_command_creates_nothing);
   RUN(bad_arguments_are_refused);

@@ -2,7 +2,7 @@
 // (wasi/cli_*.c): every case runs twice, through the npm bin (bindings/js/bin/strata.js, the
 // tool compiled to WASI under node:wasi) and through the native build (build/native/strata).
 // Every command, exit codes, stats, check on a good and on a damaged database, bad input that
-// must create nothing, and demo.
+// must create nothing, load (TSV, JSON lines, bad files), dump, bench, --help, and demo.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -112,7 +112,11 @@ for (const [name, file, pre] of tools) {
       const tables = path.join(db, 'tables');
       const names = fs.readdirSync(tables);
       assert.ok(names.length > 0, 'flushed: tables exist');
-      assert.match(good, new RegExp(`^tables: ${names.length} files .* verified: every block and file checksum$`, 'm'));
+      const counted = new RegExp(`^tables: ${names.length} files \\([^,]+, ([\\d,]+) data blocks, ([\\d,]+) entries of every version\\) verified: every block and file checksum$`, 'm');
+      assert.match(good, counted);
+      const [, blocks, versions] = good.match(counted);
+      assert.ok(Number(blocks.replace(/,/g, '')) >= names.length, `${blocks} data blocks in ${names.length} tables`);
+      assert.ok(Number(versions.replace(/,/g, '')) >= 5000, `${versions} entries of every version`);
       assert.match(good, /^recovery\s+replayed/m);
       for (const name of names) { // flip bytes in the middle of every table file
         const f = path.join(tables, name);
@@ -179,6 +183,195 @@ for (const [name, file, pre] of tools) {
       assert.equal(r.code, 2);
       assert.match(r.stderr, /--recovery must be strict or point-in-time/);
       assert.match(await ok(dir, 'stats', '--recovery=point-in-time'), /^recovery\s+replayed 1 batches/m);
+    });
+  });
+
+  describe(`${name}: load, dump, bench, help`, () => {
+    test('load a TSV file: KEY<TAB>VALUE lines in order, a TAB inside the value kept, CRLF and empty lines; scan output loads back', async () => {
+      const dir = tempDir('strata-cli-load-');
+      const db = path.join(dir, 'db');
+      const file = path.join(dir, 'in.tsv');
+      fs.writeFileSync(file, 'b\t2\r\na\tone\ttab\n\n\tempty key\nb\tlater wins\nz\t\n');
+      const r = await strata(db, 'load', file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^load: 5 records \(\d+ B of keys and values\) from .*in\.tsv in /);
+      assert.deepEqual(lines(await ok(db, 'scan')), ['\tempty key', 'a\tone\ttab', 'b\tlater wins', 'z\t']);
+      // what scan prints loads back as it was
+      const again = path.join(dir, 'again.tsv');
+      fs.writeFileSync(again, await ok(db, 'scan'));
+      await ok(path.join(dir, 'copy'), 'load', again);
+      assert.equal(await ok(path.join(dir, 'copy'), 'scan'), await ok(db, 'scan'));
+    });
+
+    test('load JSON lines: string keys and values decoded (escapes, surrogate pairs), other values stored as their JSON text', async () => {
+      const dir = tempDir('strata-cli-load-');
+      const db = path.join(dir, 'db');
+      const file = path.join(dir, 'in.jsonl');
+      fs.writeFileSync(file, [
+        '{"key": "k1", "value": "caf\\u00e9 \\ud83d\\ude00 \\"q\\" \\\\ \\/"}',
+        '  ',
+        '{"value": {"a": [1, -2.5e3, null, true]}, "key": "k2"}',
+        '{"key":"k3","value":42}',
+        '{"key":"","value":""}',
+      ].join('\n'));
+      await ok(db, 'load', file, '--quiet');
+      assert.equal(await ok(db, 'get', 'k1'), 'café 😀 "q" \\ /\n');
+      assert.equal(await ok(db, 'get', 'k2'), '{"a": [1, -2.5e3, null, true]}\n');
+      assert.equal(await ok(db, 'get', 'k3'), '42\n');
+      assert.equal(lines(await ok(db, 'scan')).length, 4);
+      assert.equal((await ok(db, 'scan', '--limit', '1')), '\t\n');
+    });
+
+    test('load_bad_file_writes_nothing: each malformed line is named by FILE:LINE:COLUMN and nothing is created', async () => {
+      const dir = tempDir('strata-cli-load-');
+      const db = path.join(dir, 'db');
+      const cases = [
+        ['a.tsv', 'k\tv\nno tab here\n', /a\.tsv:2:12: no TAB between the key and the value/],
+        ['b.jsonl', '{"key":"k","value":"v"}\n{"key":1,"value":"v"}\n', /b\.jsonl:2:8: the key must be a JSON string/],
+        ['c.jsonl', '{"key":"k"}\n', /c\.jsonl:1:1: no "value" member/],
+        ['d.jsonl', '{"key":"k","value":"v","extra":1}\n', /d\.jsonl:1:24: an unknown member/],
+        ['e.jsonl', '{"key":"k","value":"v"} trailing\n', /e\.jsonl:1:25: text after the object/],
+        ['f.jsonl', '{"key":"\\ud800","value":"v"}\n', /f\.jsonl:1:9: a high surrogate without a low one/],
+        ['g.jsonl', '{"key":"k","value":[1,2}\n', /g\.jsonl:1:24: expected ',' or '\]'/],
+        ['h.jsonl', '{"key":"k","value":01}\n', /h\.jsonl:1:21: expected ',' or '}'/],
+        ['i.jsonl', '{"key":"k\tv","value":"v"}\n', /i\.jsonl:1:10: a control character in a string/],
+        ['j.jsonl', '[1]\n', /j\.jsonl:1:1: a line must be an object/],
+        ['k.jsonl', '{"key":"k","key":"l","value":""}\n', /k\.jsonl:1:12: "key" appears twice/],
+        ['l.jsonl', `{"key":"k","value":${'['.repeat(70)}${']'.repeat(70)}}\n`, /l\.jsonl:1:\d+: the value nests deeper than 64 levels/],
+        ['m.tsv', `${'k'.repeat(65536)}\tv\n`, /m\.tsv:1: the key is 65536 bytes; keys are at most 65535/],
+      ];
+      for (const [name, text, re] of cases) {
+        fs.writeFileSync(path.join(dir, name), text);
+        const r = await strata(db, 'load', path.join(dir, name));
+        assert.equal(r.code, 1, `${name}: ${r.stderr}`);
+        assert.match(r.stderr, /^strata: STRATA_INVALID_ARGUMENT: /);
+        assert.match(r.stderr, re, name);
+        assert.ok(!fs.existsSync(db), `${name}: the database was created`);
+      }
+      const missing = await strata(db, 'load', path.join(dir, 'none.tsv'));
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /^strata: STRATA_NOT_FOUND: load: cannot open .*none\.tsv/);
+      for (const args of [['load'], ['load', 'x.csv'], ['load', 'a.tsv', '--format', 'csv'], ['load', 'a.tsv', '--batch', '0'],
+        ['load', 'a.tsv', 'b.tsv']]) {
+        const r = await strata(db, ...args);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /usage: strata/);
+      }
+      assert.ok(!fs.existsSync(db));
+      // --format overrides the name; a bad file into an existing database leaves it as it was
+      fs.writeFileSync(path.join(dir, 'good.txt'), '{"key":"j","value":"son"}\n');
+      await ok(db, 'load', '--format=jsonl', path.join(dir, 'good.txt'));
+      const r = await strata(db, 'load', path.join(dir, 'b.jsonl'));
+      assert.equal(r.code, 1);
+      assert.deepEqual(lines(await ok(db, 'scan')), ['j\tson'], 'the good first line of b.jsonl was not written');
+    });
+
+    test('load progress: one line per 10% of the file on stderr when it is not a terminal, counting written records', async () => {
+      const dir = tempDir('strata-cli-load-');
+      const file = path.join(dir, 'big.tsv');
+      const n = 20000;
+      let text = '';
+      for (let i = 0; i < n; i++) text += `key${String(i).padStart(6, '0')}\tvalue-${i}\n`;
+      fs.writeFileSync(file, text);
+      const r = await strata(path.join(dir, 'db'), 'load', file, '--batch', '500');
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /\r/);
+      const progress = lines(r.stderr);
+      assert.ok(progress.length >= 10 && progress.length <= 11, progress.join('\n'));
+      const counts = progress.map((l) => {
+        const m = l.match(/^load \[[#.]{30}\] +(\d+)% [\d.]+ [KMG]?i?B\/[\d.]+ [KMG]?i?B {2}([\d,]+) records {2}[\d.]+ [KMG]?i?B\/s$/);
+        assert.ok(m, l);
+        return Number(m[2].replace(/,/g, ''));
+      });
+      for (let i = 1; i < counts.length; i++) assert.ok(counts[i] > counts[i - 1], counts.join(' '));
+      assert.ok(counts.every((c) => c % 500 === 0 || c === n), `whole batches: ${counts.join(' ')}`);
+      assert.equal(counts.at(-1), n);
+      assert.match(progress.at(-1), / 100% /);
+      assert.equal((await ok(path.join(dir, 'db'), 'get', 'key019999')).trim(), 'value-19999');
+      const quiet = await strata(path.join(dir, 'db2'), 'load', file, '--quiet');
+      assert.equal(quiet.stderr, '');
+    });
+
+    test('dump lists the tables, then one table: summary, one index line per data block, every version of every entry', async () => {
+      const dir = tempDir('strata-cli-dump-');
+      const db = path.join(dir, 'db');
+      const file = path.join(dir, 'in.tsv');
+      let text = '';
+      for (let i = 0; i < 300; i++) text += `k${String(i).padStart(4, '0')}\t${'v'.repeat(40)}\n`;
+      fs.writeFileSync(file, text);
+      await ok(db, 'load', file, '--quiet');
+      await ok(db, 'put', 'k0001', 'new\tline\nnext');
+      await ok(db, 'del', 'k0002');
+      await ok(db, 'flush');
+      const list = await ok(db, 'dump');
+      assert.match(list, /^1 table files in .*tables$/m);
+      const row = list.match(/^ +(\d+) +[\d.]+ KiB +302 +(\d+) +"k0000" \.\. "k0299"$/m);
+      assert.ok(row, list);
+      const id = row[1], blocks = Number(row[2]);
+      assert.ok(blocks > 1, 'several data blocks');
+      const out = await ok(db, 'dump', id);
+      assert.match(out, new RegExp(`^table ${id} \\(.*tables/${id}\\): `, 'm'));
+      assert.match(out, /^entries +302: 301 values, 1 tombstones, 0 single-delete tombstones$/m);
+      assert.match(out, /^keys +"k0000" \.\. "k0299"$/m);
+      assert.match(out, new RegExp(`^data blocks +${blocks}: `, 'm'));
+      assert.match(out, /^filter +bloom, /m);
+      const index = out.split('\n').filter((l) => /^ +\d+ +[\d,]+ +[\d.]+ K?i?B +"k\d{4}"$/.test(l));
+      assert.equal(index.length, blocks, 'one index line per data block');
+      assert.match(index.at(-1), /"k0299"$/);
+      const entries = out.slice(out.indexOf('entries (key, seqno, kind, value):')).split('\n').slice(1).filter(Boolean);
+      assert.equal(entries.length, 302);
+      assert.match(entries[1], /^k0001\t\d+\tvalue\tnew\\tline\\nnext$/, 'the newest version first, escaped to one line');
+      assert.match(entries[2], /^k0001\t\d+\tvalue\tv{40}$/, 'the older version too');
+      assert.match(entries[3], /^k0002\t\d+\ttombstone\t$/);
+      const limited = await ok(db, 'dump', id, '--limit', '2');
+      assert.match(limited, /^\(2 of 302 entries shown: --limit\)$/m);
+      for (const [arg, re, code] of [['99', /STRATA_NOT_FOUND: dump: there is no table 99 in /, 1], ['x', /STRATA_INVALID_ARGUMENT: dump: TABLE is a table id/, 1]]) {
+        const r = await strata(db, 'dump', arg);
+        assert.equal(r.code, code);
+        assert.match(r.stderr, re);
+      }
+      assert.equal((await strata(db, 'dump', '1', '2')).code, 2);
+    });
+
+    test('bench runs the WORKLOAD.md phases with their checks, in a folder it removes afterwards', async () => {
+      const dir = path.join(tempDir('strata-cli-bench-'), 'b');
+      const out = await ok('bench', '--n', '3000', '--dir', dir);
+      assert.match(out, /^strata bench: the WORKLOAD.md phases, N=3,000, in /);
+      for (const phase of ['fillseq', 'fillbatch', 'fillrandom', 'readrandom', 'readseq'])
+        assert.match(out, new RegExp(`^${phase} +3,000 +[\\d.]+ +[\\d.]+ +[\\d,]+ +ok$`, 'm'));
+      for (const phase of ['readmissing', 'seekrandom']) assert.match(out, new RegExp(`^${phase} +100,000 +[\\d.]+ +[\\d.]+ +[\\d,]+ +ok$`, 'm'));
+      assert.match(out, /^settle +[\d.]+ +[\d.]+ +[\d.]+ [KM]iB on disk$/m);
+      assert.ok(!fs.existsSync(dir), 'the folder is removed');
+      const json = await ok('bench', '--n', '2000', '--dir', dir, '--json');
+      const rows = lines(json).map((l) => JSON.parse(l));
+      assert.deepEqual(rows.map((r) => r.workload), ['fillseq', 'fillbatch', 'fillrandom', 'settle', 'readrandom', 'readmissing', 'seekrandom', 'readseq']);
+      assert.equal(rows[4].hit_rate, 1);
+      assert.equal(rows[7].entries, 2000);
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'mine'), 'x');
+      const busy = await strata('bench', '--n', '10', '--dir', dir);
+      assert.equal(busy.code, 1);
+      assert.match(busy.stderr, /STRATA_EXISTS: bench: .* is not empty/);
+      assert.equal(fs.readFileSync(path.join(dir, 'mine'), 'utf8'), 'x');
+      assert.equal((await strata('bench', '--n', '0')).code, 2);
+    });
+
+    test('--help: each command explains itself on stdout (exit 0), from every position', async () => {
+      for (const cmd of ['put', 'get', 'del', 'scan', 'load', 'stats', 'check', 'compact', 'flush', 'dump', 'repair', 'export', 'import', 'bench', 'demo', 'version', 'xxh3']) {
+        const out = await ok('help', cmd);
+        assert.match(out, new RegExp(`^usage: strata .*${cmd}`), cmd);
+        assert.match(out, /^exit codes: 0 ok; 1 /m, cmd);
+        assert.equal(await ok(cmd, '--help'), out, `${cmd} --help`);
+      }
+      assert.equal(await ok('somedb', 'load', '--help'), await ok('help', 'load'));
+      assert.equal(await ok('somedb', 'scan', '-h'), await ok('help', 'scan'));
+      assert.match(await ok('help', 'load'), /^Progress goes to stderr, on a terminal or not/m);
+      assert.match(await ok('help'), /^usage: strata DIR put KEY VALUE/);
+      assert.match(await ok('--help'), /`strata help COMMAND`/);
+      const bad = await strata('help', 'frobnicate');
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /no help for "frobnicate"/);
+      assert.ok(!fs.existsSync('somedb'));
     });
   });
 

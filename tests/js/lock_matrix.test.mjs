@@ -51,6 +51,8 @@ function command(runtime, mode, dir) {
     case 'native': return [nativeTool, [mode, dir]];
     case 'node': return [process.execPath, ['--input-type=module', '-e', nodeScript, pkgEntry, mode, dir]];
     case 'wasi': return [process.execPath, [wasiRun, `--dir=${path.dirname(dir)}::.`, wasiTool, mode, path.basename(dir)]];
+    // a WASI host that does not give the module its /proc: the module cannot check processes
+    case 'wasi-noproc': return [process.execPath, [wasiRun, `--dir=${path.dirname(dir)}::.`, '--no-proc', wasiTool, mode, path.basename(dir)]];
     case 'emscripten': return [process.execPath, [emscriptenTool, mode, dir]];
     default: throw new Error(runtime);
   }
@@ -169,27 +171,50 @@ describe('two handles in one process', () => {
 describe('kill -9 of the holder, then an open from each runtime', () => {
   for (const a of runtimes) {
     for (const b of runtimes) {
-      const takes = b !== 'wasi';
-      test(`${a} holder killed: ${b} ${takes ? 'takes the lock over' : 'is told who held it and how to clear it'}`, async () => {
+      test(`${a} holder killed: ${b} takes the lock over`, async () => {
         const dir = freshDb();
         const holder = start(a, 'hold', dir);
         assert.equal(await holder.line(), 'open');
         await holder.kill9();
         assert.ok(fs.existsSync(path.join(dir, 'LOCK')), 'kill -9 leaves the lock file');
-        const got = await tryOpen(b, dir);
-        if (takes) {
-          assert.equal(got, 'open');
-          assert.equal(fs.existsSync(path.join(dir, 'LOCK')), false);
-        } else {
-          // WASI cannot check processes: it names the holder and says how to clear the lock
-          assert.match(got, /^STRATA_LOCKED /);
-          assert.ok(got.includes(`${a} process ${holder.proc.pid}`), got);
-          assert.ok(got.includes(`remove ${path.basename(dir)}/LOCK`), got);
-          assert.equal(await tryOpen('native', dir), 'open', 'a runtime that can check takes it over');
-        }
+        assert.equal(await tryOpen(b, dir), 'open'); // WASI: through the /proc its host preopened
+        assert.equal(fs.existsSync(path.join(dir, 'LOCK')), false);
       });
     }
+    test(`${a} holder killed: WASI without its host's /proc is told who held it and how to clear it`, async () => {
+      const dir = freshDb();
+      const holder = start(a, 'hold', dir);
+      assert.equal(await holder.line(), 'open');
+      await holder.kill9();
+      const got = await tryOpen('wasi-noproc', dir);
+      assert.match(got, /^STRATA_LOCKED /);
+      assert.ok(got.includes(`${a} process ${holder.proc.pid}`), got);
+      assert.ok(got.includes(`remove ${path.basename(dir)}/LOCK`), got);
+      assert.equal(await tryOpen('native', dir), 'open', 'a runtime that can check takes it over');
+    });
   }
+  test('wasi_proc_is_trusted_only_for_its_host: a /proc that does not show the declared process is not used', async () => {
+    const dir = freshDb();
+    const holder = start('native', 'hold', dir);
+    assert.equal(await holder.line(), 'open');
+    await holder.kill9();
+    // a host that preopens /proc but declares a start time that is not its own: not trusted
+    const host = `
+      import fs from 'node:fs';
+      import { WASI } from 'node:wasi';
+      const [wasm, parent, name] = process.argv.slice(1);
+      const wasi = new WASI({ version: 'preview1', args: ['lock_tool', 'try', name], returnOnExit: true,
+        env: { STRATA_LOCK_PID: String(process.pid), STRATA_LOCK_START: '1', STRATA_LOCK_HOST: (await import('node:os')).hostname() },
+        preopens: { '.': parent, '/proc': '/proc' } });
+      const instance = await WebAssembly.instantiate(await WebAssembly.compile(fs.readFileSync(wasm)), wasi.getImportObject());
+      process.exitCode = wasi.start(instance);`;
+    const proc = spawn(process.execPath, ['--no-turbo-fast-api-calls', '--no-warnings', '--input-type=module', '-e', host,
+      wasiTool, path.dirname(dir), path.basename(dir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c) => { out += c; });
+    await new Promise((resolve) => proc.on('exit', resolve));
+    assert.match(out, /^STRATA_LOCKED .*cannot be checked from here/);
+  });
 });
 
 describe('the tools', () => {

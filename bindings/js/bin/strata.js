@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 
-import { wasiLockEnv } from '../src/node_host.js';
+import { procPreopen, wasiLockEnv } from '../src/node_host.js';
 
 // Node 20's node:wasi reads a stale memory pointer through V8 fast API calls once the module's
 // memory grows (nodejs/node#46777, #53087): random SIGSEGV. Set before node:wasi is loaded;
@@ -26,25 +26,37 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const modulePath = path.join(here, '../dist/wasi/strata.wasm');
 
 // The command shapes of wasi/cli_args.c, as far as they say which arguments are paths.
-const DB_COMMANDS = new Set(['put', 'get', 'del', 'scan', 'stats', 'check', 'compact', 'flush', 'repair']);
+const DB_COMMANDS = new Set(['put', 'get', 'del', 'scan', 'stats', 'check', 'compact', 'flush', 'repair', 'load', 'dump']);
+// Options that take a value (the value is not a positional argument): load's.
+const VALUE_OPTIONS = new Set(['--format', '--batch', '--recovery']);
 
-// The indices of the path arguments in args; demo's --dir is made explicit first.
+// Makes `--dir` explicit (`--dir=D` split, the default added) and returns the index of its value.
+function dirOption(args, fallback) {
+  for (let i = 1; i < args.length; i++) {
+    if (args[i] === '--dir' && i + 1 < args.length) return i + 1;
+    if (args[i].startsWith('--dir=')) {
+      args.splice(i, 1, '--dir', args[i].slice('--dir='.length));
+      return i + 1;
+    }
+  }
+  args.push('--dir', fallback);
+  return args.length - 1;
+}
+
+// The indices of the path arguments in args; demo's and bench's --dir are made explicit first.
 function pathArguments(args) {
   const [first, second] = args;
-  if (first === undefined || ['help', '--help', '-h', 'version'].includes(first)) return [];
+  if (first === undefined || ['help', 'version'].includes(first) || args.some((a) => a === '--help' || a === '-h')) return [];
   if (first === 'xxh3') return args.map((a, i) => i).filter((i) => i > 0 && !args[i].startsWith('--'));
-  if (first === 'demo' && !DB_COMMANDS.has(second)) {
-    for (let i = 1; i < args.length; i++) {
-      if (args[i] === '--dir' && i + 1 < args.length) return [i + 1];
-      if (args[i].startsWith('--dir=')) {
-        args.splice(i, 1, '--dir', args[i].slice('--dir='.length));
-        return [i + 1];
-      }
-    }
-    args.push('--dir', './data');
-    return [args.length - 1];
-  }
+  if (first === 'demo' && !DB_COMMANDS.has(second)) return [dirOption(args, './data')];
+  if (first === 'bench' && !DB_COMMANDS.has(second)) return [dirOption(args, './strata-bench')];
   if (first === 'repair' && second !== undefined && !DB_COMMANDS.has(second)) return [1];
+  if (second === 'load') { // DIR load [options] FILE: FILE is the first positional after load
+    for (let i = 2; i < args.length; i++) {
+      if (VALUE_OPTIONS.has(args[i])) i++;
+      else if (!args[i].startsWith('--')) return [0, i];
+    }
+  }
   // export DIR FILE, import FILE DIR: both are paths
   if ((first === 'export' || first === 'import') && second !== undefined && !DB_COMMANDS.has(second)) {
     return [1, 2].filter((i) => i < args.length && !args[i].startsWith('--'));
@@ -60,7 +72,7 @@ function nearestExisting(dir) {
 // Rewrites the path arguments for the guest and returns the preopens they need.
 function mapPaths(args) {
   const cwd = process.cwd();
-  const preopens = { '.': cwd };
+  const preopens = { '.': cwd, ...procPreopen() }; // /proc: the module can tell a dead lock holder
   for (const i of pathArguments(args)) {
     const host = path.resolve(cwd, args[i]);
     const rel = path.relative(cwd, host);
@@ -68,6 +80,7 @@ function mapPaths(args) {
       args[i] = rel === '' ? '.' : rel;
       continue;
     }
+    // a folder argument may not exist yet (put, load and bench create it): its parent is opened
     const parent = nearestExisting(path.dirname(host));
     preopens[parent] = parent;
     args[i] = host;

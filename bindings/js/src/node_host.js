@@ -64,6 +64,13 @@ export function wasiLockEnv() {
   return { STRATA_LOCK_PID: String(process.pid), STRATA_LOCK_START: String(self.start), STRATA_LOCK_HOST: os.hostname() };
 }
 
+// ... and through this process's /proc, preopened as /proc, it can judge a lock holder as
+// native code does (whether the pid runs, and since when): the module trusts that /proc only
+// when it shows this process with the start time of wasiLockEnv. {} where there is no /proc.
+export function procPreopen() {
+  return self.start ? { '/proc': '/proc' } : {};
+}
+
 // Rule 2 of the protocol for a record that parsed: 'alive', 'this' (this process), 'dead' or
 // 'unknown' (another host, or no pid: liveness cannot be checked).
 function judge(held) {
