@@ -434,8 +434,11 @@ static strata_status *ingest_all(loader *l, strata_db *db, uint64_t records, uin
   strata_ingest *in = NULL;
   strata_status *st = strata_ingest_begin(db, &in);
   if (st) {
-    strata_status *why = status_new(strata_status_code(st), "load --sorted: %s needs a database without tables (%s)",
-                                    l->a->dir, strata_status_message(st));
+    strata_status *why =
+        strata_status_code(st) == STRATA_INVALID_ARGUMENT /* the one refusal of a good database: it has tables */
+            ? status_new(STRATA_INVALID_ARGUMENT, "load --sorted: %s needs a database without tables (%s)", l->a->dir,
+                         strata_status_message(st))
+            : status_new(strata_status_code(st), "load --sorted: %s: %s", l->a->dir, strata_status_message(st));
     strata_status_free(st);
     return why;
   }
