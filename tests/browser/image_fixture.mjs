@@ -1,24 +1,19 @@
-// Run in a Chromium page by image.test.mjs (bundled by it with esbuild: the package's ES modules
-// still import errors.cjs, which browsers cannot load, until the browser entry lands): databases
-// on the engine's memory backend (the browser package's OPFS and IndexedDB hosts are not part of
-// this leg), exported to and imported from images, with a content hash computed as the Node side
+// Run in a Chromium page by image.test.mjs (bundled by it with esbuild): databases on the
+// engine's memory backend, loaded with the browsers' loader (engine_browser.js; OPFS and
+// IndexedDB images are tests/browser/import_export.test.mjs's), exported to and imported from images, with a content hash computed as the Node side
 // computes it (sha256 over u32 key length | u32 value length | key | value, in key order).
 import { openDatabase } from '../../bindings/js/src/database.js';
 import { importInto } from '../../bindings/js/src/image.js';
 import { encodingOf } from '../../bindings/js/src/keys.js';
+import { loadModule } from '../../bindings/js/src/engine_browser.js';
 import { Native } from '../../bindings/js/src/native.js';
 import { checkOpenOptions } from '../../bindings/js/src/options.js';
-
-// database.js schedules maintenance steps with setImmediate, which browsers lack until the browser
-// entry lands (it uses a MessageChannel task there); a timer does the same here.
-globalThis.setImmediate ??= (fn) => setTimeout(fn, 0);
-globalThis.clearImmediate ??= (id) => clearTimeout(id);
 
 // The single-threaded build's glue, by absolute URL (it finds its .wasm beside itself).
 const GLUE = new URL('/bindings/js/dist/st/strata.mjs', globalThis.location.origin).href;
 
 async function openMemory(options = {}) {
-  const native = await Native.load({ memory: true, moduleUrl: GLUE });
+  const native = await Native.load({ memory: true, moduleUrl: GLUE, loadModule });
   return { native, parsed: checkOpenOptions(options, native.limits) };
 }
 

@@ -39,7 +39,10 @@ test('the package has the wasm builds, types and no install scripts', () => {
   }
   for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(pkgJson.scripts?.[s], undefined, `no ${s} script`);
   const dot = pkgJson.exports['.'];
-  assert.deepEqual(Object.keys(dot), ['types', 'browser', 'worker', 'node', 'default'], 'types first, then the browser entry, then node, then default');
+  // the browser conditions come first, each with its own types (TypeScript with customConditions
+  // ['browser'] or ['worker'] takes the first match), then Node's types, node, default
+  assert.deepEqual(Object.keys(dot), ['worker', 'browser', 'types', 'node', 'default'], 'the browser conditions first, then types, then node, then default');
+  for (const c of ['worker', 'browser']) assert.deepEqual(Object.keys(dot[c]), ['types', 'default'], `${c}: its types first`);
   assert.ok(!fs.existsSync(path.join(dest, 'tests')), 'tests (and the test double) stay out of the package');
 });
 

@@ -101,6 +101,8 @@ static const entry repair[] = {
     FIELD(strata_repair_report, files_moved_to_lost, STRATA_JS_T_U32),
     FIELD(strata_repair_report, entries, STRATA_JS_T_U64),
     FIELD(strata_repair_report, highest_seqno, STRATA_JS_T_U64),
+    {"log", (double)offsetof(strata_repair_report, log), STRATA_JS_T_PTR, 1},
+    /* the blob counters follow log in the struct: the reactor ABI pins the fields before them */
     FIELD(strata_repair_report, blob_files_found, STRATA_JS_T_U32),
     FIELD(strata_repair_report, blob_files_kept, STRATA_JS_T_U32),
     FIELD(strata_repair_report, blob_files_damaged, STRATA_JS_T_U32),
@@ -108,7 +110,6 @@ static const entry repair[] = {
     FIELD(strata_repair_report, blob_files_unreferenced, STRATA_JS_T_U32),
     FIELD(strata_repair_report, tables_rewritten, STRATA_JS_T_U32),
     FIELD(strata_repair_report, blob_values_lost, STRATA_JS_T_U64),
-    {"log", (double)offsetof(strata_repair_report, log), STRATA_JS_T_PTR, 1},
     {NULL, 0, 0, 0}};
 
 static const entry compaction[] = {
