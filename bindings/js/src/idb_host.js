@@ -397,8 +397,9 @@ export class IdbHost extends PathHost {
     }
   }
 
-  #writeAt(f, off, data, n) {
-    if (!f.writable) throw hostError(CODES.INVALID_ARGUMENT, `write ${f.path}: opened read-only`);
+  // PathHost's hooks: n bytes of wasm memory at `data` into the open file f at off (f is
+  // writable: PathHost checked), its size, its new size.
+  _writeAt(f, off, data, n) {
     const file = f.file;
     const end = off + n;
     ensure(file, end);
@@ -408,23 +409,12 @@ export class IdbHost extends PathHost {
     this.#touch(f.path, file, off, end);
   }
 
-  write(fd, off, data, n, errPtr) {
-    try {
-      this.#writeAt(this._fd(fd), off, data, n);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'write', this._fdTarget(fd));
-    }
+  _fileSize(f) {
+    return f.file.size;
   }
 
-  append(fd, data, n, errPtr) {
-    try {
-      const f = this._fd(fd);
-      this.#writeAt(f, f.file.size, data, n);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'append', this._fdTarget(fd));
-    }
+  _truncate(f, size) {
+    this.#resize(f.path, f.file, size);
   }
 
   sync(fd, errPtr) {
@@ -434,25 +424,6 @@ export class IdbHost extends PathHost {
       return 0;
     } catch (err) {
       return this.fail(err, errPtr, 'sync', this._fdTarget(fd));
-    }
-  }
-
-  truncate(fd, size, errPtr) {
-    try {
-      const f = this._fd(fd);
-      if (!f.writable) throw hostError(CODES.INVALID_ARGUMENT, `truncate ${f.path}: opened read-only`);
-      this.#resize(f.path, f.file, size);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'truncate', this._fdTarget(fd));
-    }
-  }
-
-  size(fd, errPtr) {
-    try {
-      return this._fd(fd).file.size;
-    } catch (err) {
-      return this.fail(err, errPtr, 'size', `fd ${fd}`);
     }
   }
 

@@ -467,8 +467,9 @@ export class OpfsHost extends PathHost {
     }
   }
 
-  #writeAt(f, off, data, n) {
-    if (!f.writable) throw hostError(CODES.INVALID_ARGUMENT, `write ${f.path}: opened read-only`);
+  // PathHost's hooks: n bytes of wasm memory at `data` into the open file f at off (f is
+  // writable: PathHost checked), its size, its new size.
+  _writeAt(f, off, data, n) {
     const bytes = this.#view(data, n);
     let done = 0;
     while (done < n) {
@@ -479,23 +480,13 @@ export class OpfsHost extends PathHost {
     }
   }
 
-  write(fd, off, data, n, errPtr) {
-    try {
-      this.#writeAt(this._fd(fd), off, data, n);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'write', this._fdTarget(fd));
-    }
+  _fileSize(f) {
+    return f.slot.size;
   }
 
-  append(fd, data, n, errPtr) {
-    try {
-      const f = this._fd(fd);
-      this.#writeAt(f, f.slot.size, data, n);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'append', this._fdTarget(fd));
-    }
+  _truncate(f, size) {
+    f.slot.handle.truncate(size);
+    f.slot.size = size;
   }
 
   sync(fd, errPtr) {
@@ -505,26 +496,6 @@ export class OpfsHost extends PathHost {
       return 0;
     } catch (err) {
       return this.fail(err, errPtr, 'sync', `fd ${fd}`);
-    }
-  }
-
-  truncate(fd, size, errPtr) {
-    try {
-      const f = this._fd(fd);
-      if (!f.writable) throw hostError(CODES.INVALID_ARGUMENT, `truncate ${f.path}: opened read-only`);
-      f.slot.handle.truncate(size);
-      f.slot.size = size;
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'truncate', this._fdTarget(fd));
-    }
-  }
-
-  size(fd, errPtr) {
-    try {
-      return this._fd(fd).slot.size;
-    } catch (err) {
-      return this.fail(err, errPtr, 'size', `fd ${fd}`);
     }
   }
 
@@ -588,7 +559,7 @@ export class OpfsHost extends PathHost {
       this._checkParent('replace', p);
       fresh = this.#claim(p); // maps p to the fresh slot in memory
       if (old) old.path = null;
-      this.#writeAt({ slot: fresh, writable: true, path: p }, 0, data, n);
+      this._writeAt({ slot: fresh, writable: true, path: p }, 0, data, n);
       this.#marked.add(fresh);
       this.#commit(); // the fresh slot is flushed, then the metadata naming it
       if (old) this.#tryRelease(old);

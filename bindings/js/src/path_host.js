@@ -102,6 +102,49 @@ export class PathHost {
     return true;
   }
 
+  // The calls on an open file a subclass implements through _writeAt(f, off, data, n),
+  // _fileSize(f) and _truncate(f, size).
+  write(fd, off, data, n, errPtr) {
+    try {
+      this._writeAt(this.#writable(this._fd(fd), 'write'), off, data, n);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'write', this._fdTarget(fd));
+    }
+  }
+
+  append(fd, data, n, errPtr) {
+    try {
+      const f = this.#writable(this._fd(fd), 'write');
+      this._writeAt(f, this._fileSize(f), data, n);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'append', this._fdTarget(fd));
+    }
+  }
+
+  truncate(fd, size, errPtr) {
+    try {
+      this._truncate(this.#writable(this._fd(fd), 'truncate'), size);
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'truncate', this._fdTarget(fd));
+    }
+  }
+
+  size(fd, errPtr) {
+    try {
+      return this._fileSize(this._fd(fd));
+    } catch (err) {
+      return this.fail(err, errPtr, 'size', `fd ${fd}`);
+    }
+  }
+
+  #writable(f, op) {
+    if (!f.writable) throw hostError(CODES.INVALID_ARGUMENT, `${op} ${f.path}: opened read-only`);
+    return f;
+  }
+
   exists(pathPtr) {
     const p = normPath(this.str(pathPtr));
     return this._isDir(p) ? 2 : this._files.has(p) ? 1 : 0;
