@@ -69,7 +69,8 @@ typedef struct cli_args {
   /* load */
   cli_load_format format;
   uint64_t batch;
-  int sync, quiet;
+  int batch_given, sync, quiet;
+  int sorted; /* --sorted: bulk ingestion (strata_ingest_*) of strictly ascending keys */
   /* dump: the table (NULL: list them); bench */
   const char *table;
   int json, keep;

@@ -21,7 +21,8 @@ static const opt_spec scan_options[] = {{"recovery", OPT_STRING}, {"prefix", OPT
                                         {"limit", OPT_NUMBER},    {"gt", OPT_STRING},     {"gte", OPT_STRING},
                                         {"lt", OPT_STRING},       {"lte", OPT_STRING},    {NULL, OPT_FLAG}};
 static const opt_spec load_options[] = {{"recovery", OPT_STRING}, {"format", OPT_STRING}, {"batch", OPT_NUMBER},
-                                        {"sync", OPT_FLAG},       {"quiet", OPT_FLAG},    {NULL, OPT_FLAG}};
+                                        {"sync", OPT_FLAG},       {"quiet", OPT_FLAG},    {"sorted", OPT_FLAG},
+                                        {NULL, OPT_FLAG}};
 static const opt_spec dump_options[] = {{"recovery", OPT_STRING}, {"limit", OPT_NUMBER}, {NULL, OPT_FLAG}};
 static const opt_spec demo_options[] = {{"dir", OPT_STRING}, {"count", OPT_NUMBER}, {NULL, OPT_FLAG}};
 static const opt_spec bench_options[] = {
@@ -109,13 +110,17 @@ static int set_option(cli_args *a, const char *name, const char *value, char *er
   else if (!strcmp(name, "reverse")) a->reverse = 1;
   else if (!strcmp(name, "sync")) a->sync = 1;
   else if (!strcmp(name, "quiet")) a->quiet = 1;
+  else if (!strcmp(name, "sorted")) a->sorted = 1;
   else if (!strcmp(name, "json")) a->json = 1;
   else if (!strcmp(name, "keep")) a->keep = 1;
   else if (!strcmp(name, "dir")) a->dir = value;
   else if (!strcmp(name, "limit")) return number_in(name, value, 0, UINT64_MAX, &a->limit, err, errlen);
   else if (!strcmp(name, "count")) return number_in(name, value, 1, UINT64_MAX, &a->count, err, errlen);
   else if (!strcmp(name, "n")) return number_in(name, value, 1, BENCH_N_MAX, &a->count, err, errlen);
-  else if (!strcmp(name, "batch")) return number_in(name, value, 1, STRATA_BATCH_COUNT_MAX, &a->batch, err, errlen);
+  else if (!strcmp(name, "batch")) {
+    a->batch_given = 1;
+    return number_in(name, value, 1, STRATA_BATCH_COUNT_MAX, &a->batch, err, errlen);
+  }
   return 0;
 }
 
@@ -268,6 +273,8 @@ int cli_parse(int argc, char **argv, cli_args *a, char *err, size_t errlen) {
     if (a->format == CLI_FORMAT_AUTO) a->format = format_of(a->file);
     if (a->format == CLI_FORMAT_AUTO)
       return fail(err, errlen, "load: the name %s does not say its format (.tsv, .txt, .jsonl, .ndjson, .json); pass --format tsv|jsonl", a->file);
+    if (a->sorted && (a->batch_given || a->sync))
+      return fail(err, errlen, "load --sorted writes no batches and no journal: --batch and --sync do not apply");
   } else if (a->command == CLI_DUMP) a->table = npos ? pos[0] : NULL;
   else {
     if (npos >= 1) a->key = pos[0];

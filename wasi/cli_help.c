@@ -10,7 +10,7 @@
 const char cli_usage_text[] =
     "usage: strata DIR put KEY VALUE | get KEY | del KEY\n"
     "       strata DIR scan [--prefix P] [--reverse] [--limit N] [--gt K] [--gte K] [--lt K] [--lte K]\n"
-    "       strata DIR load FILE [--format tsv|jsonl] [--batch N] [--sync] [--quiet]\n"
+    "       strata DIR load FILE [--format tsv|jsonl] [--batch N] [--sync] [--sorted] [--quiet]\n"
     "       strata DIR stats | check | compact | flush | dump [TABLE] [--limit N]\n"
     "       (DIR commands take --recovery strict|point-in-time)\n"
     "       strata repair DIR\n"
@@ -52,7 +52,7 @@ static const struct topic {
      "  --reverse          from the last key down\n"
      "  --limit N          at most N lines (0 prints nothing)\n",
      1},
-    {"load", "strata DIR load FILE [--format tsv|jsonl] [--batch N] [--sync] [--quiet]",
+    {"load", "strata DIR load FILE [--format tsv|jsonl] [--batch N] [--sync] [--sorted] [--quiet]",
      "Writes every record of FILE, in the file's order, in atomic batches. The whole file is read and\n"
      "checked first: a malformed line (named by FILE:LINE), a key over 65,535 bytes or a value over\n"
      "128 MiB is an error (exit 1) before anything is written or created. Creates DIR if needed.\n"
@@ -66,6 +66,13 @@ static const struct topic {
      "                     Without --format: .tsv/.txt are tsv, .jsonl/.ndjson/.json are jsonl.\n"
      "  --batch N          records per atomic batch (default 1,000; at most 1,048,576)\n"
      "  --sync             sync the journal after every batch (default: the last batch only)\n"
+     "  --sorted           bulk ingestion: the keys must ascend strictly (bytes compared unsigned;\n"
+     "                     a key not above the one before is an error naming FILE:LINE, found\n"
+     "                     before anything is written). The records go straight into tables of the\n"
+     "                     last level, skipping the journal and the memtable, and become visible\n"
+     "                     all at once, durably, at the end; a failed load leaves nothing behind.\n"
+     "                     DIR must hold no tables yet (a new database, or one whose writes are\n"
+     "                     all still in the memtable); --batch and --sync do not apply.\n"
      "  --quiet            no progress line\n"
      "Progress goes to stderr, on a terminal or not: redrawn in place at most 10 times a second on a\n"
      "terminal, otherwise one line per 10% of the file. The records a progress line counts have been\n"

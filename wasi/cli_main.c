@@ -11,7 +11,7 @@
  *   strata DIR stats                     levels, memtable, cache, write amplification, recovery
  *   strata DIR check                     verify every table file and read every entry; exit 1 on damage
  *   strata DIR compact | flush           a major compaction; write the memtables to tables
- *   strata DIR load FILE [--format tsv|jsonl] [--batch N] [--sync] [--quiet]
+ *   strata DIR load FILE [--format tsv|jsonl] [--batch N] [--sync] [--sorted] [--quiet]
  *                                        write a TSV or JSON-lines file, progress on stderr
  *   strata DIR dump [TABLE] [--limit N]  list the tables, or one table's summary, index and entries
  *   strata repair DIR                    rebuild a database that no longer opens (also DIR repair)

@@ -86,3 +86,19 @@ test('from a page, a batch of 1,000 is one message and 1,000 entries read with f
   assert.ok(r.iterate <= 7, `${r.iterate} messages for 1,000 entries`);
   await page.close();
 });
+
+test('persist: true asks the browser for persistent storage and never fails the open; a bad value is refused', async () => {
+  const page = await s.page();
+  const asked = await s.run(page, FIXTURE, 'persistence', { backend: 'idb', persist: true });
+  assert.equal(typeof asked.persisted, 'boolean');
+  assert.equal(asked.persisted, asked.direct, 'db.persisted is what navigator.storage.persist() answers');
+  assert.deepEqual(await s.run(page, FIXTURE, 'persistence', { backend: 'idb' }), { persisted: undefined, direct: asked.direct });
+  // a memory database is not stored: nothing to ask
+  assert.equal((await s.run(page, FIXTURE, 'persistence', { backend: 'memory', persist: true })).persisted, undefined);
+  // workers have no navigator.storage.persist(): false, and the open still succeeds
+  const w = await s.worker(page);
+  assert.equal((await w.run(FIXTURE, 'persistence', { backend: 'opfs', persist: true })).persisted, false);
+  await assert.rejects(s.run(page, FIXTURE, 'persistence', { backend: 'idb', persist: 'yes' }),
+    (e) => e.code === 'STRATA_INVALID_ARGUMENT' && /persist must be true or false/.test(e.message));
+  await page.close();
+});

@@ -16,6 +16,19 @@ export async function picks(options) {
   }
 }
 
+// persist: true asks navigator.storage.persist() where it exists (pages) and never fails the
+// open; what the browser answered is db.persisted. Also what a page's own answer would be, so the
+// test compares the package against the browser itself.
+export async function persistence(options) {
+  const db = await strata.open(`persist-${Date.now()}`, options);
+  try {
+    const direct = typeof navigator.storage?.persist === 'function' ? await navigator.storage.persist() : false;
+    return { persisted: db.persisted, direct };
+  } finally {
+    await db.close();
+  }
+}
+
 // The messages a page posts to the package's worker: a batch of 1,000 is one, reading 1,000
 // entries with for await is one per page of 256, 200 puts not awaited are 200 (one per call).
 export async function messageCounts() {

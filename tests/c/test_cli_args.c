@@ -137,6 +137,8 @@ static void new_commands_parse(void) {
   CHECK(a.command == CLI_LOAD && !strcmp(a.file, "in.tsv") && a.format == CLI_FORMAT_TSV && a.batch == 1000);
   CHECK(parse(&a, err, "db", "load", "--batch=10", "--sync", "--quiet", "x.ndjson", NULL) == 0);
   CHECK(a.format == CLI_FORMAT_JSONL && a.batch == 10 && a.sync && a.quiet && !strcmp(a.file, "x.ndjson"));
+  CHECK(!a.sorted);
+  CHECK(parse(&a, err, "db", "load", "in.jsonl", "--sorted", "--quiet", NULL) == 0 && a.sorted && a.quiet);
   CHECK(parse(&a, err, "db", "load", "data", "--format", "jsonl", NULL) == 0);
   CHECK(a.format == CLI_FORMAT_JSONL && !strcmp(a.file, "data"));
   CHECK(parse(&a, err, "db", "dump", NULL) == 0 && a.command == CLI_DUMP && !a.table);
@@ -161,6 +163,8 @@ static void new_commands_parse(void) {
       {{"db", "load", "a.tsv", "--format", "csv", NULL}, "--format must be tsv or jsonl"},
       {{"db", "load", "a.tsv", "--batch", "0", NULL}, "--batch must be at least 1"},
       {{"db", "load", "a.tsv", "--batch", "1048577", NULL}, "--batch must be at most 1048576"},
+      {{"db", "load", "a.tsv", "--sorted", "--batch", "5", NULL}, "--batch and --sync do not apply"},
+      {{"db", "load", "--sync", "a.tsv", "--sorted", NULL}, "--batch and --sync do not apply"},
       {{"db", "dump", "1", "2", NULL}, "dump takes at most TABLE"},
       {{"bench", "--n", "0", NULL}, "--n must be at least 1"},
       {{"bench", "--n", "2147483648", NULL}, "--n must be at most 2147483647"},

@@ -292,6 +292,74 @@ for (const [name, file, pre] of tools) {
       assert.equal(quiet.stderr, '');
     });
 
+    test('load --sorted ingests ascending keys in bulk: same progress line, then get, scan and check see every record', async () => {
+      const dir = tempDir('strata-cli-load-');
+      const file = path.join(dir, 'sorted.tsv');
+      const db = path.join(dir, 'db');
+      const n = 20000;
+      let text = '';
+      for (let i = 0; i < n; i++) text += `key${String(i).padStart(6, '0')}\tvalue-${i}\n`;
+      fs.writeFileSync(file, text);
+      const r = await strata(db, 'load', file, '--sorted');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^load: 20,000 records \(\d+(\.\d+)? [KM]iB of keys and values\) from .*sorted\.tsv in /);
+      const progress = lines(r.stderr);
+      assert.ok(progress.length >= 2 && progress.length <= 11, progress.join('\n'));
+      for (const l of progress) assert.match(l, /^load \[[#.]{30}\] +\d+% [\d.]+ [KMG]?i?B\/[\d.]+ [KMG]?i?B {2}[\d,]+ records {2}[\d.]+ [KMG]?i?B\/s$/);
+      assert.match(progress.at(-1), / 100% .* 20,000 records /);
+      assert.equal(await ok(db, 'get', 'key000000'), 'value-0\n');
+      assert.equal(await ok(db, 'get', 'key019999'), 'value-19999\n');
+      assert.equal(lines(await ok(db, 'scan')).length, n);
+      assert.deepEqual(lines(await ok(db, 'scan', '--gte', 'key010000', '--limit', '2')), ['key010000\tvalue-10000', 'key010001\tvalue-10001']);
+      assert.equal((await strata(db, 'check')).code, 0);
+      assert.match(await ok(db, 'dump'), /"key000000" \.\. /, 'the records are in table files');
+      // later writes win over ingested ones
+      await ok(db, 'put', 'key000005', 'newer');
+      assert.equal(await ok(db, 'get', 'key000005'), 'newer\n');
+      const quiet = await strata(path.join(dir, 'db2'), 'load', file, '--sorted', '--quiet');
+      assert.equal(quiet.code, 0, quiet.stderr);
+      assert.equal(quiet.stderr, '');
+    });
+
+    test('load_sorted_refuses_unsorted_input: a key not above the one before is named by FILE:LINE and nothing is created', async () => {
+      const dir = tempDir('strata-cli-load-');
+      const db = path.join(dir, 'db');
+      const cases = [
+        ['down.tsv', 'a\t1\nc\t2\nb\t3\n', /down\.tsv:3: the key is not above the one on line 2 \(--sorted needs strictly ascending keys\)/],
+        ['dup.jsonl', '{"key":"a","value":1}\n\n{"key":"a","value":2}\n', /dup\.jsonl:3: the key is not above the one on line 1/],
+        ['bytes.tsv', '\xc3\xa9\tv\nz\tv\n', /bytes\.tsv:2: the key is not above/], // 0xc3 > 'z': bytes compare unsigned
+      ];
+      for (const [name, text, re] of cases) {
+        fs.writeFileSync(path.join(dir, name), Buffer.from(text, 'latin1'));
+        const r = await strata(db, 'load', path.join(dir, name), '--sorted');
+        assert.equal(r.code, 1, `${name}: ${r.stderr}`);
+        assert.match(r.stderr, /^strata: STRATA_INVALID_ARGUMENT: /);
+        assert.match(r.stderr, re, name);
+        assert.ok(!fs.existsSync(db), `${name}: the database was created`);
+      }
+      for (const args of [['--sorted', '--batch', '10'], ['--sorted', '--sync']]) {
+        const r = await strata(db, 'load', path.join(dir, 'down.tsv'), ...args);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /--batch and --sync do not apply/);
+      }
+      assert.ok(!fs.existsSync(db));
+    });
+
+    test('load_sorted_refuses_a_database_with_tables: a clear error, and the database is left as it was', async () => {
+      const dir = tempDir('strata-cli-load-');
+      const db = path.join(dir, 'db');
+      await ok(db, 'put', 'old', 'value');
+      await ok(db, 'flush');
+      const file = path.join(dir, 'in.tsv');
+      fs.writeFileSync(file, 'a\t1\nb\t2\n');
+      const r = await strata(db, 'load', file, '--sorted');
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^strata: STRATA_INVALID_ARGUMENT: load --sorted: .*db needs a database without tables \(.*holds 1 tables\)$/m);
+      assert.match(r.stderr, /^strata: load --sorted: nothing was loaded$/m);
+      assert.deepEqual(lines(await ok(db, 'scan')), ['old\tvalue']);
+      assert.equal((await strata(db, 'check')).code, 0);
+    });
+
     test('dump lists the tables, then one table: summary, one index line per data block, every version of every entry', async () => {
       const dir = tempDir('strata-cli-dump-');
       const db = path.join(dir, 'db');

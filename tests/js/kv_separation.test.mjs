@@ -233,6 +233,72 @@ describe('db.ingest(sortedEntries)', () => {
   });
 });
 
+describe('db.ingest(entries, { onProgress })', () => {
+  const pairs = (n) => Array.from({ length: n }, (_, i) => [`k${String(i).padStart(5, '0')}`, i % 7 ? `v${i}` : `välue ${i}`]);
+  const bytesOf = (list) => list.reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+
+  test('ingest_progress_of_an_array: bytesTotal is the sum of key and value bytes from the first report; bytesDone grows to it', async () => {
+    const db = await open(':memory:', OPTS);
+    try {
+      const list = pairs(9000); // three chunks of at most 4096 entries
+      const total = bytesOf(list);
+      const reports = [];
+      assert.equal(await db.ingest(list, { onProgress: (p) => reports.push(p) }), 9000);
+      assert.ok(reports.length >= 3, JSON.stringify(reports));
+      for (const r of reports) {
+        assert.deepEqual(Object.keys(r).sort(), ['bytesDone', 'bytesTotal']);
+        assert.equal(r.bytesTotal, total);
+        assert.ok(r.bytesDone > 0 && r.bytesDone <= total);
+      }
+      for (let i = 1; i < reports.length; i++) assert.ok(reports[i].bytesDone >= reports[i - 1].bytesDone);
+      assert.ok(reports[0].bytesDone < total, 'reports come while it runs, not only at the end');
+      assert.deepEqual(reports.at(-1), { bytesDone: total, bytesTotal: total });
+      assert.equal(await db.get('k08999'), 'v8999');
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('ingest_progress_of_an_async_iterable: bytesTotal equals bytesDone (the length is unknown until the end)', async () => {
+    const db = await open(':memory:', OPTS);
+    try {
+      const list = pairs(5000);
+      async function* stream() { yield* list; }
+      const reports = [];
+      assert.equal(await db.ingest(stream(), { onProgress: (p) => reports.push(p) }), 5000);
+      assert.ok(reports.length >= 2, JSON.stringify(reports));
+      for (const r of reports) assert.equal(r.bytesTotal, r.bytesDone);
+      assert.deepEqual(reports.at(-1), { bytesDone: bytesOf(list), bytesTotal: bytesOf(list) });
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('ingest_progress_refusals: a non-function is refused before anything starts; a throwing callback does not stop the ingest', async () => {
+    const db = await open(':memory:', OPTS);
+    try {
+      await assert.rejects(db.ingest([['a', '1']], { onProgress: 'yes' }), (e) => code('STRATA_INVALID_ARGUMENT')(e) && /onProgress must be a function/.test(e.message));
+      await assert.rejects(db.ingest([['a', '1']], null), code('STRATA_INVALID_ARGUMENT'));
+      // a bad pair anywhere in an array is refused before the ingest begins (its total is counted first)
+      const seen = [];
+      await assert.rejects(db.ingest([['a', '1'], ['b']], { onProgress: (p) => seen.push(p) }), (e) => code('STRATA_INVALID_ARGUMENT')(e) && /entry 1/.test(e.message));
+      assert.deepEqual(seen, []);
+      assert.equal(db.stats().levels.at(-1).tables, 0);
+      let calls = 0;
+      await assert.rejects(db.ingest(pairs(100), { onProgress: () => { calls++; throw new TypeError('progress bar gone'); } }), (e) => e instanceof TypeError);
+      assert.equal(calls, 1, 'after the first throw the callback is not called again');
+      assert.equal(await db.get('k00099'), 'v99', 'the ingest was installed anyway');
+      const empty = await open(':memory:', OPTS);
+      const none = [];
+      assert.equal(await empty.ingest([], { onProgress: (p) => none.push(p) }), 0);
+      assert.deepEqual(none, [{ bytesDone: 0, bytesTotal: 0 }]);
+      await empty.close();
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 // The same folder through every build: Node writes it with kvSeparation, the native tool and the
 // WASI tool read it without being told the mode (the manifest carries it), and write to it.
 const nativeTool = path.join(root, 'build/native/strata');

@@ -152,6 +152,7 @@ test('a new project with only the tarball installed uses the API and strata-lsm/
     const v: string | Uint8Array | undefined = db.getSync('a');
     await db.batch().put('a', 'b').singleDel('c').write();
     await db.compact({ onProgress: (p: Progress) => void p.bytesDone });
+    await db.ingest([["a", "b"]], { onProgress: (p: Progress) => void p.bytesTotal });
     const lvl = new StrataLevel<string, string>('./y');
     const s: string | undefined = lvl.getSync('a');
     void v, s;`);

@@ -385,6 +385,22 @@ describe('worker: true', () => {
     await db[asyncDispose]();
     assert.equal(db.status, 'closed');
   });
+  test('ingest_progress_through_a_worker: the array crosses, its reports are posted back in the compact shape', async () => {
+    const db = await open(tempDir(), { ...SMALL, worker: true });
+    try {
+      const list = Array.from({ length: 5000 }, (_, i) => [key(i), `v${i}`]);
+      const total = list.reduce((sum, [k, v]) => sum + k.length + v.length, 0);
+      const reports = [];
+      assert.equal(await db.ingest(list, { onProgress: (p) => reports.push(p) }), 5000);
+      assert.ok(reports.length >= 2, JSON.stringify(reports));
+      assert.ok(reports.every((r) => r.bytesTotal === total && r.bytesDone <= total));
+      assert.deepEqual(reports.at(-1), { bytesDone: total, bytesTotal: total });
+      assert.equal(await db.get(key(4999)), 'v4999');
+      await assert.rejects(db.ingest([], { onProgress: 1 }), code('STRATA_INVALID_ARGUMENT', /onProgress/));
+    } finally {
+      await db.close();
+    }
+  });
 });
 
 describe('errors', () => {

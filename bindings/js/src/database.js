@@ -8,7 +8,7 @@ import { StrataError, checkSignal, invalid, notOpen } from './errors.js';
 import { beginExport, imageBytes } from './image.js';
 import { Iterator } from './iterator.js';
 import { describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
-import { checkProgress, withProgress } from './progress.js';
+import { checkProgress, reporter, withProgress } from './progress.js';
 import { Snapshot } from './snapshot.js';
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
@@ -490,23 +490,44 @@ export class Database {
     n.check(n.m._strata_js_write(this.#db, n.inPtr, len, parts.length / 3, sync), 'batch');
   }
 
-  // db.ingest(sortedEntries): bulk ingestion (strata_ingest_*) of [key, value] pairs, keys
-  // ascending, from an array or any (async) iterable, straight into last-level tables (and blob
-  // files) without journal or memtable: for the initial load of a database that holds no tables
-  // yet. Entries are older than every write (a key put before or after wins). Nothing shows until
-  // the whole stream is in; on any error nothing is installed. Resolves to the entries loaded.
-  async ingest(entries) {
+  // db.ingest(sortedEntries, { onProgress }): bulk ingestion (strata_ingest_*) of [key, value]
+  // pairs, keys ascending, from an array or any (async) iterable, straight into last-level tables
+  // (and blob files) without journal or memtable: for the initial load of a database that holds
+  // no tables yet. Entries are older than every write (a key put before or after wins). Nothing
+  // shows until the whole stream is in; on any error nothing is installed. Resolves to the
+  // entries loaded. onProgress({ bytesDone, bytesTotal }) (progress.js): key and value bytes
+  // handed to the engine, after each chunk and once at the end; bytesTotal is an array's sum of
+  // key and value bytes (counted before anything starts), and equals bytesDone for any other
+  // iterable, whose length is unknown until it ends.
+  async ingest(entries, options = {}) {
     this.#ensureOpen('ingest');
     if (entries === null || typeof entries !== 'object' ||
         (typeof entries[Symbol.iterator] !== 'function' && typeof entries[Symbol.asyncIterator] !== 'function')) {
       throw invalid('ingest expects an array or an iterable of [key, value] pairs');
     }
+    if (options === null || typeof options !== 'object') throw invalid('ingest options must be an object');
+    const onProgress = checkProgress(options.onProgress, 'ingest');
+    const progress = reporter(onProgress);
     const n = this.#native;
+    const pair = (entry, i) => {
+      if (!Array.isArray(entry) || entry.length !== 2) throw invalid(`ingest entry ${i} must be a [key, value] pair`);
+      const k = n.checkKey(entry[0]);
+      return [toBytes(k), toBytes(n.checkValue(entry[1], k))];
+    };
+    let total = 0;
+    if (onProgress && Array.isArray(entries)) {
+      entries.forEach((entry, i) => {
+        const [k, v] = pair(entry, i);
+        total += k.length + v.length;
+      });
+    }
     n.check(n.m._strata_js_ingest_begin(this.#db, n.words), 'ingest');
     const handle = n.word(0);
     const limits = n.limits;
     let parts = [];
     let bytes = 0;
+    let data = 0; // key and value bytes in parts
+    let done = 0;
     let i = 0;
     const flushChunk = () => {
       if (!parts.length) return;
@@ -515,15 +536,17 @@ export class Database {
       n.check(n.m._strata_js_ingest_add(handle, n.inPtr, len, parts.length / 3), 'ingest');
       parts = [];
       bytes = 0;
+      done += data;
+      data = 0;
+      progress.report(done, Math.max(done, total));
     };
     try {
       for await (const entry of entries) {
         this.#ensureOpen('ingest'); // closing meanwhile abandoned the ingest (and freed the module)
-        if (!Array.isArray(entry) || entry.length !== 2) throw invalid(`ingest entry ${i} must be a [key, value] pair`);
-        const k = n.checkKey(entry[0]);
-        const v = n.checkValue(entry[1], k);
-        parts.push(n.batch.OP_PUT.value, toBytes(k), toBytes(v));
-        bytes += limits.BATCH_ITEM_OVERHEAD + parts[parts.length - 2].length + parts[parts.length - 1].length;
+        const [k, v] = pair(entry, i);
+        parts.push(n.batch.OP_PUT.value, k, v);
+        bytes += limits.BATCH_ITEM_OVERHEAD + k.length + v.length;
+        data += k.length + v.length;
         i++;
         // chunks of at most one batch's bytes: the wasm input buffer stays bounded
         if (bytes >= limits.BATCH_BYTES_MAX / 16 || parts.length / 3 >= 4096) flushChunk();
@@ -535,6 +558,8 @@ export class Database {
     }
     this.#ensureOpen('ingest');
     n.check(n.m._strata_js_ingest_finish(handle, n.words), 'ingest');
+    progress.report(done, done); // the last report: everything is in
+    progress.take(); // the callback's first error, now that the ingest is installed
     return n.word(0) + n.word(1) * 2 ** 32;
   }
 

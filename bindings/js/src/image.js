@@ -9,7 +9,7 @@
 //   await db.exportBytes()                    // one Uint8Array
 //   await importDatabase(location, bytesOrChunks, { onProgress })
 import { StrataError, invalid, notOpen } from './errors.js';
-import { checkProgress } from './progress.js';
+import { checkProgress, reporter } from './progress.js';
 
 const DEFAULT_CHUNK = 1 << 20;
 const CHUNK_MAX = 64 << 20;
@@ -17,27 +17,6 @@ const CHUNK_MAX = 64 << 20;
 function progressOf(options, what) {
   if (options === null || typeof options !== 'object') throw invalid(`${what} options must be an object`);
   return checkProgress(options.onProgress, what);
-}
-
-// Reports to onProgress as progress.js says: a callback that throws does not stop the work; its
-// first error is rethrown once the work is done (take()).
-function reporter(onProgress) {
-  let error = null;
-  return {
-    report(bytesDone, bytesTotal) {
-      if (!onProgress || error) return;
-      try {
-        onProgress({ bytesDone, bytesTotal });
-      } catch (err) {
-        error = err;
-      }
-    },
-    take() {
-      const err = error;
-      error = null;
-      if (err) throw err;
-    },
-  };
 }
 
 export function checkChunkSize(options) {

@@ -62,12 +62,13 @@ export type FilterVerdict = undefined | 'keep' | 'remove' | { replace: ValueLike
 export type CompactionFilter = (key: Bytes | string, value: Bytes | string) => FilterVerdict;
 
 /**
- * One report of long work (compact now; bulk ingestion and importDatabase take the same option):
+ * One report of long work (compact, ingest, export and importDatabase take the same option):
  * bytes of input. `bytesTotal` may grow while the work finds more; `bytesDone <= bytesTotal`, and
  * the last report of work that succeeded has `bytesDone === bytesTotal`.
  */
 export interface Progress { bytesDone: number; bytesTotal: number }
 export type OnProgress = (progress: Progress) => void;
+export interface IngestOptions { onProgress?: OnProgress }
 
 /** Knobs every strategy takes. Omitted knobs keep the engine's defaults. */
 export interface CompactionCommon {
@@ -299,8 +300,11 @@ export interface Database extends Reader {
   flush(): Promise<void>;
   /** Bulk ingestion of [key, value] pairs in ascending key order into a database that holds no
    * tables yet (straight into last-level tables, skipping journal and memtable); entries are
-   * older than every write. Resolves to the number of entries loaded. */
-  ingest(entries: Iterable<[KeyLike, ValueLike]> | AsyncIterable<[KeyLike, ValueLike]>): Promise<number>;
+   * older than every write. Resolves to the number of entries loaded. `onProgress` counts key and
+   * value bytes handed to the engine, after each chunk and once at the end; `bytesTotal` is an
+   * array's sum of key and value bytes, and equals `bytesDone` for another iterable (its length is
+   * unknown until it ends). */
+  ingest(entries: Iterable<[KeyLike, ValueLike]> | AsyncIterable<[KeyLike, ValueLike]>, options?: IngestOptions): Promise<number>;
   /** strata_resume: retries failed background work (a full disk with room again, ...) now; rejects while the error persists. */
   resume(): Promise<void>;
   /** strata_compact: the strategy's pending compactions, or with { major: true } everything into one run in the last level. */

@@ -35,6 +35,8 @@ export interface BrowserOpenOptions extends Omit<OpenOptions, 'backend' | 'worke
   /** Share the database between tabs and workers: the Web Lock's holder serves the others, and a
    * waiting one takes over when it goes away (not with backend 'memory'). */
   multiTab?: boolean;
+  /** Ask navigator.storage.persist() after the open (pages only); never fails the open: see `persisted`. */
+  persist?: boolean;
 }
 
 /** What every browser database adds: its backend and build ('mt': the pthreads build, on
@@ -42,6 +44,8 @@ export interface BrowserOpenOptions extends Omit<OpenOptions, 'backend' | 'worke
 export interface BrowserInfo {
   readonly backend: StoredBackend;
   readonly build: 'st' | 'mt';
+  /** With persist: true, whether the browser granted persistent storage (false: denied or unavailable in this context); undefined when not asked. */
+  readonly persisted: boolean | undefined;
 }
 
 /** A database whose engine runs in this thread (inside a worker, or worker: false). */

@@ -212,8 +212,24 @@ export async function open(name, options = {}) {
   if (options.worker !== undefined && typeof options.worker !== 'boolean') throw invalid(`worker must be true or false, not ${JSON.stringify(options.worker)}`);
   if (options.multiTab !== undefined && typeof options.multiTab !== 'boolean') throw invalid(`multiTab must be true or false, not ${JSON.stringify(options.multiTab)}`);
   if (options.multiTab === true && options.backend === 'memory') throw invalid("multiTab needs a stored backend ('opfs' or 'idb'): a 'memory' database is this context's own");
-  if (inWorker || options.worker === false) return options.multiTab === true ? openHereShared(name, options) : openHere(name, options);
-  return openFromPage(name, options);
+  if (options.persist !== undefined && typeof options.persist !== 'boolean') throw invalid(`persist must be true or false, not ${JSON.stringify(options.persist)}`);
+  let db;
+  if (inWorker || options.worker === false) db = await (options.multiTab === true ? openHereShared(name, options) : openHere(name, options));
+  else db = await openFromPage(name, options);
+  db.persisted = await askPersistence(options.persist === true && db.backend !== 'memory');
+  return db;
+}
+
+// persist: true asks the browser to keep this origin's storage under pressure
+// (navigator.storage.persist(): pages only; workers have no such call). Never fails the open:
+// true when granted, false when denied or unavailable here, undefined when not asked.
+async function askPersistence(asked) {
+  if (!asked) return undefined;
+  try {
+    return typeof globalThis.navigator?.storage?.persist === 'function' ? (await globalThis.navigator.storage.persist()) === true : false;
+  } catch {
+    return false;
+  }
 }
 
 // Deletes a closed database from every backend that has it (resolves true when one had it);

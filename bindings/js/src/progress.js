@@ -1,5 +1,5 @@
-// Progress reports of long work: db.compact({ onProgress }) now; bulk ingestion and
-// importDatabase take the same option. The callback receives one plain object per report,
+// Progress reports of long work: db.compact({ onProgress }), db.ingest(entries, { onProgress }),
+// importDatabase and db.export take the same option. The callback receives one plain object per report,
 //     { bytesDone, bytesTotal }
 // (bytes of input; bytesTotal may grow while the work finds more, bytesDone <= bytesTotal, and
 // the last report of work that succeeded has bytesDone === bytesTotal). The engine's reports
@@ -12,6 +12,28 @@ export function checkProgress(onProgress, what) {
   if (onProgress === undefined) return undefined;
   if (typeof onProgress !== 'function') throw invalid(`${what}: onProgress must be a function`);
   return onProgress;
+}
+
+// For progress counted on the JS side (ingest, importDatabase, export): report() calls onProgress
+// (nothing when undefined) and keeps a throwing callback's first error, which take() rethrows
+// once the work is done.
+export function reporter(onProgress) {
+  let error = null;
+  return {
+    report(bytesDone, bytesTotal) {
+      if (!onProgress || error) return;
+      try {
+        onProgress({ bytesDone, bytesTotal });
+      } catch (err) {
+        error = err;
+      }
+    },
+    take() {
+      const err = error;
+      error = null;
+      if (err) throw err;
+    },
+  };
 }
 
 // Runs work() with the module's progress import pointed at onProgress (nothing when undefined).

@@ -28,7 +28,7 @@ export const PROTOCOL = Object.freeze({
     has: { send: 'call', options: 1, result: 'value', read: true },
     clear: { send: 'call', options: 0, result: 'none' },
     flush: { send: 'call', result: 'none' },
-    ingest: { send: 'call', result: 'value' }, // through the worker: an array of pairs (iterables do not clone)
+    ingest: { send: 'call', result: 'value', progress: 1 }, // an array of pairs (iterables do not clone); onProgress relayed
     resume: { send: 'call', result: 'none' },
     compact: { send: 'call', result: 'none', progress: 0 }, // options.onProgress: reports relayed
     stats: { send: 'call', result: 'value' },
