@@ -501,14 +501,8 @@ export class IdbHost extends PathHost {
     }
   }
 
-  sync_dir(dirPtr, errPtr) {
-    const dir = normPath(this.str(dirPtr));
-    try {
-      if (!this._isDir(dir)) throw hostError(CODES.NOT_FOUND, `sync_dir ${dir}: no such folder`);
-      this.#durable();
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'sync_dir', dir);
-    }
+  // PathHost's sync_dir: a durability point.
+  _syncNames() {
+    this.#durable();
   }
 }

@@ -585,14 +585,8 @@ export class OpfsHost extends PathHost {
     }
   }
 
-  sync_dir(dirPtr, errPtr) {
-    const dir = normPath(this.str(dirPtr));
-    try {
-      if (!this._isDir(dir)) throw hostError(CODES.NOT_FOUND, `sync_dir ${dir}: no such folder`);
-      this.#commit();
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'sync_dir', dir);
-    }
+  // PathHost's sync_dir: the marked files, then the metadata, flushed now.
+  _syncNames() {
+    this.#commit();
   }
 }

@@ -171,6 +171,18 @@ export class PathHost {
     }
   }
 
+  // Makes the folder's names durable through the subclass's _syncNames().
+  sync_dir(dirPtr, errPtr) {
+    const dir = normPath(this.str(dirPtr));
+    try {
+      if (!this._isDir(dir)) throw hostError(CODES.NOT_FOUND, `sync_dir ${dir}: no such folder`);
+      this._syncNames();
+      return 0;
+    } catch (err) {
+      return this.fail(err, errPtr, 'sync_dir', dir);
+    }
+  }
+
   // No LOCK file is written: the Web Lock taken at open is the lock across contexts.
   lock(pathPtr, errPtr) {
     const p = normPath(this.str(pathPtr));
