@@ -96,6 +96,9 @@ void tree_install_prepared(tree *t, super_version *sv) {
 typedef struct orphan_scan {
   tree *t;
   tree_open_info *info;
+  int blobs;             /* scanning blobs_dir (blob files), else tables_dir (tables) */
+  const char *dir;       /* the folder scanned */
+  const char *lost_kind; /* DB_LOST_KIND_BLOB or DB_LOST_KIND_TABLE */
 } orphan_scan;
 
 static int parse_id(const char *name, uint64_t *id) {
@@ -110,12 +113,12 @@ static int parse_id(const char *name, uint64_t *id) {
 }
 
 /*
- * A table the version does not list. Ids come from one counter that the manifest persists, so
- * an id below the version's next_file_id was handed out before the version was installed: the
- * table was retired by it or an earlier install (or is an unfinished compaction's output, whose
- * inputs the version still lists), and nothing is lost by deleting it. An id at or above it
- * was written later, by an install the manifest does not show: it may hold the only copy of
- * newer data, so it is set aside in lost/.
+ * A table (or blob file: the same rule) the version does not list. Ids come from one counter
+ * that the manifest persists, so an id below the version's next_file_id was handed out before
+ * the version was installed: the file was retired by it or an earlier install (or is an
+ * unfinished compaction's output, whose inputs the version still lists), and nothing is lost by
+ * deleting it. An id at or above it was written later, by an install the manifest does not
+ * show: it may hold the only copy of newer data, so it is set aside in lost/.
  */
 static strata_status *clean_unlisted(void *ctx, const char *name, int is_dir) {
   orphan_scan *s = ctx;
@@ -124,15 +127,17 @@ static strata_status *clean_unlisted(void *ctx, const char *name, int is_dir) {
     s->info->strays_ignored++;
     return NULL;
   }
-  if (version_find_table(s->t->version, id, NULL)) return NULL;
-  char *path = vfs_path_join(s->t->tables_dir, name);
+  const version *v = s->t->version;
+  int listed = s->blobs ? version_find_blob(v, id) != NULL : version_find_table(v, id, NULL) != NULL;
+  if (listed) return NULL;
+  char *path = vfs_path_join(s->dir, name);
   if (!path) return status_no_memory();
   strata_status *st = NULL;
   if (id < s->t->next_file_id) {
     st = vfs_remove(s->t->fs, path);
     if (!st) s->info->obsolete_removed++;
   } else {
-    st = lost_folder_keep(s->t->fs, s->t->dir, path, DB_LOST_KIND_TABLE, NULL);
+    st = lost_folder_keep(s->t->fs, s->t->dir, path, s->lost_kind, NULL);
     if (!st) s->info->moved_to_lost++;
   }
   free(path);
@@ -303,10 +308,13 @@ strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tre
   if (!st && tree_kv_separated(t)) st = tree_blob_open(t);
   if (!st) st = load_or_create(t, info);
   if (!st) {
-    orphan_scan scan = {t, info};
+    orphan_scan scan = {t, info, 0, t->tables_dir, DB_LOST_KIND_TABLE};
     st = vfs_list(fs, t->tables_dir, clean_unlisted, &scan);
   }
-  if (!st && t->blobs_dir) st = tree_clean_blobs(t, info);
+  if (!st && t->blobs_dir) {
+    orphan_scan scan = {t, info, 1, t->blobs_dir, DB_LOST_KIND_BLOB};
+    st = vfs_list(fs, t->blobs_dir, clean_unlisted, &scan);
+  }
   if (!st) st = memtable_new(&t->active);
   super_version *sv = NULL;
   if (!st) st = super_version_new(t->active, NULL, 0, t->version, t->flushed_seqno, &sv);

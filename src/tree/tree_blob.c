@@ -9,7 +9,6 @@
 
 #include "../blob/blob_file.h"
 #include "../util/db_files.h"
-#include "../version/lost_folder.h"
 #include "tree_internal.h"
 
 char *tree_blob_path(const tree *t, uint64_t id) {
@@ -105,50 +104,6 @@ strata_status *tree_verify_blobs(tree *t, const version *v) {
     if (st) return st;
   }
   return NULL;
-}
-
-typedef struct blob_scan {
-  tree *t;
-  tree_open_info *info;
-} blob_scan;
-
-static int parse_id(const char *name, uint64_t *id) {
-  if (!*name) return 0;
-  uint64_t v = 0;
-  for (const char *p = name; *p; p++) {
-    if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10) return 0;
-    v = v * 10 + (uint64_t)(*p - '0');
-  }
-  *id = v;
-  return 1;
-}
-
-/* The rule of tables (tree.c, clean_unlisted): below next_file_id obsolete, else kept in lost/. */
-static strata_status *clean_one(void *ctx, const char *name, int is_dir) {
-  blob_scan *s = ctx;
-  uint64_t id;
-  if (is_dir || !parse_id(name, &id)) {
-    s->info->strays_ignored++;
-    return NULL;
-  }
-  if (version_find_blob(s->t->version, id)) return NULL;
-  char *path = vfs_path_join(s->t->blobs_dir, name);
-  if (!path) return status_no_memory();
-  strata_status *st = NULL;
-  if (id < s->t->next_file_id) {
-    st = vfs_remove(s->t->fs, path);
-    if (!st) s->info->obsolete_removed++;
-  } else {
-    st = lost_folder_keep(s->t->fs, s->t->dir, path, DB_LOST_KIND_BLOB, NULL);
-    if (!st) s->info->moved_to_lost++;
-  }
-  free(path);
-  return st;
-}
-
-strata_status *tree_clean_blobs(tree *t, tree_open_info *info) {
-  blob_scan scan = {t, info};
-  return vfs_list(t->fs, t->blobs_dir, clean_one, &scan);
 }
 
 /* A dead blob file's last reader is gone: forget its values and delete it. */

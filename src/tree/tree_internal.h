@@ -75,8 +75,6 @@ char *tree_blob_path(const tree *t, uint64_t id);
 STRATA_MUST_USE strata_status *tree_blob_open(tree *t);
 /* Every blob file the version lists exists with its recorded size. */
 STRATA_MUST_USE strata_status *tree_verify_blobs(tree *t, const version *v);
-/* Deletes unlisted blob files below next_file_id, sets newer ones aside in lost/. */
-STRATA_MUST_USE strata_status *tree_clean_blobs(tree *t, tree_open_info *info);
 /* Marks every blob file of `old` that `next` no longer lists as obsolete. */
 void tree_retire_blobs(tree *t, const version *old, const version *next);
 void tree_blob_close(tree *t);

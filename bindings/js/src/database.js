@@ -276,6 +276,33 @@ export class Database {
     this.#scheduleMaintenance();
   }
 
+  // Every write's prologue, once its arguments are checked: reports a failed maintenance step,
+  // then waits for the host's prepare() (#whenReady). Returns null when there is nothing to wait
+  // for, so a write then reaches the engine within the call (no promise, no closure).
+  #beginWrite(what) {
+    this.#throwMaintenanceError();
+    return this.#whenReady(what);
+  }
+
+  // The host's prepare(): null, or a promise that resolves once it is done and the database is
+  // still open (it may close meanwhile).
+  #whenReady(what) {
+    const ready = this.#prepare();
+    return ready ? this.#reopenCheck(ready, what) : null;
+  }
+
+  async #reopenCheck(ready, what) {
+    await ready;
+    this.#ensureOpen(what);
+  }
+
+  // Every write's epilogue: schedules maintenance, then resolves once the write is durable when
+  // `sync` (or the database's sync option) asks for it.
+  #endWrite(sync) {
+    this.#afterWrite();
+    return this.#durable(sync);
+  }
+
   #throwMaintenanceError() {
     const err = this.#maintenanceError;
     if (err) {
@@ -288,17 +315,12 @@ export class Database {
     this.#ensureOpen('put');
     const k = this.#native.checkKey(key);
     const v = this.#native.checkValue(value, k);
-    this.#throwMaintenanceError();
     const n = this.#native;
-    const ready = this.#prepare();
-    if (ready) {
-      await ready;
-      this.#ensureOpen('put');
-    }
+    const waiting = this.#beginWrite('put');
+    if (waiting) await waiting;
     const [kp, kl, vp, vl] = n.put(k, v);
     n.check(n.m._strata_js_put(this.#db, kp, kl, vp, vl, options.sync ? 1 : 0), () => `put ${describeKey(k)}`);
-    this.#afterWrite();
-    await this.#durable(options.sync);
+    await this.#endWrite(options.sync);
   }
 
   // Removes a key written once since its last delete (C strata_single_delete): a weak tombstone
@@ -308,33 +330,23 @@ export class Database {
   async singleDel(key, options = {}) {
     this.#ensureOpen('singleDel');
     const k = this.#native.checkKey(key);
-    this.#throwMaintenanceError();
     const n = this.#native;
-    const ready = this.#prepare();
-    if (ready) {
-      await ready;
-      this.#ensureOpen('singleDel');
-    }
+    const waiting = this.#beginWrite('singleDel');
+    if (waiting) await waiting;
     const [kp, kl] = n.put(k);
     n.check(n.m._strata_js_single_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `singleDel ${describeKey(k)}`);
-    this.#afterWrite();
-    await this.#durable(options.sync);
+    await this.#endWrite(options.sync);
   }
 
   async del(key, options = {}) {
     this.#ensureOpen('del');
     const k = this.#native.checkKey(key);
-    this.#throwMaintenanceError();
     const n = this.#native;
-    const ready = this.#prepare();
-    if (ready) {
-      await ready;
-      this.#ensureOpen('del');
-    }
+    const waiting = this.#beginWrite('del');
+    if (waiting) await waiting;
     const [kp, kl] = n.put(k);
     n.check(n.m._strata_js_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `del ${describeKey(k)}`);
-    this.#afterWrite();
-    await this.#durable(options.sync);
+    await this.#endWrite(options.sync);
   }
 
   // Reads one key at a snapshot pointer (0 = latest); undefined when absent.
@@ -419,15 +431,10 @@ export class Database {
   async #batch(operations, options) {
     this.#ensureOpen('batch');
     if (!Array.isArray(operations)) throw invalid('batch expects an array of operations');
-    this.#throwMaintenanceError();
-    const ready = this.#prepare();
-    if (ready) {
-      await ready;
-      this.#ensureOpen('batch');
-    }
+    const waiting = this.#beginWrite('batch');
+    if (waiting) await waiting;
     this.#writeOps(operations, options.sync ? 1 : 0);
-    this.#afterWrite();
-    await this.#durable(options.sync);
+    await this.#endWrite(options.sync);
   }
 
   // Encodes every operation into one buffer and applies it with one wasm call.
@@ -449,15 +456,10 @@ export class Database {
   // A chained batch's write: its operations were checked as they were added.
   async #writeChecked(checked, options) {
     this.#ensureOpen('batch.write');
-    this.#throwMaintenanceError();
-    const ready = this.#prepare();
-    if (ready) {
-      await ready;
-      this.#ensureOpen('batch.write');
-    }
+    const waiting = this.#beginWrite('batch.write');
+    if (waiting) await waiting;
     this.#writeParts(checked, options.sync ? 1 : 0);
-    this.#afterWrite();
-    await this.#durable(options.sync);
+    await this.#endWrite(options.sync);
   }
 
   #writeOps(operations, sync) {
@@ -621,8 +623,7 @@ export class Database {
   async dropRange(options = {}) {
     this.#ensureOpen('dropRange');
     this.#drop(options, 'dropRange');
-    this.#afterWrite();
-    await this.#durable(true); // the version without the tables is installed once this resolves
+    await this.#endWrite(true); // the version without the tables is installed once this resolves
   }
 
   #drop(options, what) {
@@ -665,15 +666,11 @@ export class Database {
   // Writes the memtables to tables and returns when they are on disk.
   async flush() {
     this.#ensureOpen('flush');
-    const ready = this.#prepare();
-    if (ready) {
-      await ready;
-      this.#ensureOpen('flush');
-    }
+    const waiting = this.#whenReady('flush');
+    if (waiting) await waiting;
     const n = this.#native;
     n.check(n.m._strata_js_flush(this.#db), 'flush');
-    this.#afterWrite();
-    await this.#durable(true);
+    await this.#endWrite(true);
   }
 
   // strata_resume: retries failed background work now (a full disk that has room again, ...)
@@ -698,19 +695,14 @@ export class Database {
     if (options === null || typeof options !== 'object') throw invalid('compact options must be an object');
     if (options.major !== undefined && typeof options.major !== 'boolean') throw invalid('compact: major must be a boolean');
     const onProgress = checkProgress(options.onProgress, 'compact');
-    this.#throwMaintenanceError();
     const n = this.#native;
-    const ready = this.#prepare();
-    if (ready) {
-      await ready;
-      this.#ensureOpen('compact');
-    }
+    const waiting = this.#beginWrite('compact');
+    if (waiting) await waiting;
     const what = options.major ? 'compact (major)' : 'compact';
     withProgress(n.m, onProgress, () => n.check(onProgress
       ? n.m._strata_js_compact_progress(this.#db, options.major ? 1 : 0)
       : n.m._strata_js_compact(this.#db, options.major ? 1 : 0), what));
-    this.#afterWrite(); // sealed memtables or new level-0 tables may remain (minor compaction)
-    await this.#durable(true);
+    await this.#endWrite(true); // sealed memtables or new level-0 tables may remain (minor compaction)
     const filterError = this.#opts.filter?.take();
     if (filterError) throw filterError;
   }

@@ -33,6 +33,15 @@ export function hostError(code, message, cause) {
   return e;
 }
 
+// The error behind a host's last failure reported to C (host.lastError, its message
+// host.lastMessage), when the engine's message carries that failure's text (so a failure C
+// handled itself never becomes the cause of a later error); clears both.
+export function takeLastError(host, message) {
+  const { lastError: err, lastMessage } = host;
+  host.lastError = host.lastMessage = null;
+  return err && lastMessage && message.includes(lastMessage) ? err : null;
+}
+
 // The browser's "storage is full" (QuotaExceededError, a DOMException; legacy code 22).
 export function isQuotaError(err) {
   return err?.name === 'QuotaExceededError' || err?.code === 22;

@@ -26,14 +26,13 @@
 // request's prepare() and every settle() retry; nothing is retried in a loop meanwhile. The
 // database stays open and readable, and writable again once a commit succeeds.
 import { StrataError } from './errors.js';
-import { CODES, ERR_CAP, OPEN, checkLayout, hostError, isQuotaError, splitPath, writeList } from './host_common.js';
+import { CODES, ERR_CAP, OPEN, hostError, isQuotaError } from './host_common.js';
+import { PathHost, normPath } from './path_host.js';
 import { LOCK_TIMEOUT_MS, acquireWebLock, webLockName, withWebLock } from './web_lock.js';
 
 export const IDB_PREFIX = 'strata-lsm/'; // IndexedDB database name = prefix + Strata database name
 const STORE = 'files';
 export const IDB_CHUNK = 16384; // small: a journal's tail chunk is rewritten by each commit
-
-const norm = (p) => p.replace(/^\/+/, '').replace(/\/+$/, '');
 
 function checkName(name) {
   if (typeof name !== 'string' || name === '' || name.length > 200) {
@@ -97,7 +96,7 @@ function ensure(file, end) {
   file.data = next;
 }
 
-export class IdbHost {
+export class IdbHost extends PathHost {
   // Opens (creating when missing) the IndexedDB database `name`: takes its Web Lock, then loads
   // every file into memory. Options: lockTimeoutMs.
   static async open(name, { lockTimeoutMs = LOCK_TIMEOUT_MS } = {}) {
@@ -124,42 +123,26 @@ export class IdbHost {
     }
   }
 
-  #name;
-  #lock;
-  #db;
-  #files = new Map(); // path -> file
-  #dirs = new Set();
-  #fds = new Map(); // fd -> { file, writable, path }
-  #nextFd = 1;
+  #db; // the PathHost's _files: path -> file; its fds: { file, writable, path }
   #pending = new Map(); // path -> change: { kind: 'd' } | { kind: 'gone' } | { kind: 'f', file, chunks, wipeFrom }
   #strict = false; // the pending changes include a durability point
   #scheduled = false;
   #inflight = null; // { tx, done }
   #waiters = []; // settle() calls waiting for the next transaction: { resolve, reject }
   #failure = null; // the StrataError of the last failed transaction, until one succeeds
-  #locks = new Map();
-  #nextLock = 1;
   #closed = false;
   #faults = null; // tests: { failCommits: n, error } aborts the next n transactions with error
 
   constructor(name, lock, db) {
-    this.#name = name;
-    this.#lock = lock;
+    super(name, lock, { hostName: 'idb', what: `IndexedDB database "${name}"`, context: 'context' });
     this.#db = db;
-    this.module = null;
-    this.lastError = null;
-    this.lastMessage = null;
     db.onversionchange = () => db.close(); // someone deletes the database: let them
-  }
-
-  get name() {
-    return this.#name;
   }
 
   get stats() {
     let bytes = 0;
-    for (const f of this.#files.values()) bytes += f.size;
-    return { files: this.#files.size, bytes, pending: this.#pending.size, inflight: !!this.#inflight, failed: !!this.#failure };
+    for (const f of this._files.values()) bytes += f.size;
+    return { files: this._files.size, bytes, pending: this.#pending.size, inflight: !!this.#inflight, failed: !!this.#failure };
   }
 
   // Tests only: the next `count` transactions abort and report `error` (a QuotaExceededError
@@ -175,35 +158,24 @@ export class IdbHost {
     const chunks = [];
     keys.forEach((key, i) => {
       if (key[0] === 'e') {
-        if (values[i]?.kind === 'd') this.#dirs.add(key[1]);
+        if (values[i]?.kind === 'd') this._dirs.add(key[1]);
         else if (values[i]?.kind === 'f') {
           const f = newFile();
           f.size = values[i].size;
           ensure(f, f.size);
-          this.#files.set(key[1], f);
+          this._files.set(key[1], f);
         }
       } else if (key[0] === 'c') {
         chunks.push([key[1], key[2], values[i]]);
       }
     });
     for (const [path, index, bytes] of chunks) {
-      const f = this.#files.get(path);
+      const f = this._files.get(path);
       if (!f) continue; // cannot happen: chunks go with their entry in one transaction
       const at = index * IDB_CHUNK;
       const n = Math.max(0, Math.min(bytes.length, f.size - at));
       f.data.set(bytes.subarray(0, n), at);
     }
-  }
-
-  attach(module, layout) {
-    checkLayout(layout, 'idb');
-    this.module = module;
-  }
-
-  takeLastError(message) {
-    const { lastError: err, lastMessage } = this;
-    this.lastError = this.lastMessage = null;
-    return err && lastMessage && message.includes(lastMessage) ? err : null;
   }
 
   // Between requests: after a failed commit, a promise that retries it (resolving either way;
@@ -238,10 +210,9 @@ export class IdbHost {
       if (this.#inflight) last.push(this.#inflight.done);
     }
     this.#closed = true;
-    this.#fds.clear();
-    this.#locks.clear();
+    this._dropHandles();
     const db = this.#db;
-    const lock = this.#lock;
+    const lock = this._lock;
     // the next opener (who needs the lock) then loads what these transactions wrote
     Promise.allSettled(last).then(() => {
       db.close();
@@ -323,7 +294,7 @@ export class IdbHost {
   // A transaction failed: its changes become pending again (under any newer change of the same
   // path), its waiters get the error, and the failure stays until a commit succeeds.
   #failed(changes, strict, waiters, cause) {
-    const err = ioError(`IndexedDB database "${this.#name}": writing back failed`, cause);
+    const err = ioError(`IndexedDB database "${this._name}": writing back failed`, cause);
     this.#failure = err;
     const newer = this.#pending;
     this.#pending = new Map(changes);
@@ -354,10 +325,6 @@ export class IdbHost {
     return -c;
   }
 
-  #err(code, message) {
-    return hostError(code, message);
-  }
-
   // A durability point: the pending changes leave strict, at the end of this engine call. It
   // never fails here, also after a failed commit: the engine treats a failed sync as the loss of
   // its journal (it refuses every later write until reopened), while the changes are still whole
@@ -370,7 +337,7 @@ export class IdbHost {
 
   // Records a change of a mapped file's bytes [from, to) (chunks to write) and its size.
   #touch(path, file, from, to) {
-    if (this.#files.get(path) !== file) return; // removed or replaced: nothing to write back
+    if (this._files.get(path) !== file) return; // removed or replaced: nothing to write back
     let c = this.#pending.get(path);
     if (!c || c.kind !== 'f' || c.file !== file) {
       c = { kind: 'f', file, chunks: new Set(), wipeFrom: Infinity };
@@ -381,39 +348,24 @@ export class IdbHost {
     return c;
   }
 
-  #isDir(p) {
-    return p === '' || this.#dirs.has(p);
-  }
-
-  #fd(fd) {
-    const f = this.#fds.get(fd);
-    if (!f) throw this.#err(CODES.INVALID_ARGUMENT, `fd ${fd}: not an open file`);
-    return f;
-  }
-
-  str(ptr) {
-    return this.module.UTF8ToString(ptr);
-  }
-
   open(pathPtr, flags, errPtr) {
-    const p = norm(this.str(pathPtr));
+    const p = normPath(this.str(pathPtr));
     try {
-      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `open ${p}: is a folder`);
-      let file = this.#files.get(p);
+      if (this._isDir(p)) throw hostError(CODES.INVALID_ARGUMENT, `open ${p}: is a folder`);
+      let file = this._files.get(p);
       if (!file) {
-        if (!(flags & OPEN.CREATE)) throw this.#err(CODES.NOT_FOUND, `open ${p}: no such file`);
-        if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `open ${p}: no such folder ${splitPath(p)[0]}`);
+        if (!(flags & OPEN.CREATE)) throw hostError(CODES.NOT_FOUND, `open ${p}: no such file`);
+        this._checkParent('open', p);
         file = newFile();
-        this.#files.set(p, file);
+        this._files.set(p, file);
         const c = this.#touch(p, file, 0, 0);
         c.wipeFrom = 0;
       } else if ((flags & OPEN.CREATE) && (flags & OPEN.EXCLUSIVE)) {
-        throw this.#err(CODES.EXISTS, `open ${p}: the file exists`);
+        throw hostError(CODES.EXISTS, `open ${p}: the file exists`);
       } else if ((flags & OPEN.TRUNCATE) && (flags & OPEN.WRITE) && file.size !== 0) {
         this.#resize(p, file, 0);
       }
-      const fd = this.#nextFd++;
-      this.#fds.set(fd, { file, writable: (flags & OPEN.WRITE) !== 0, path: p });
+      const fd = this._newFd({ file, writable: (flags & OPEN.WRITE) !== 0, path: p });
       return fd;
     } catch (err) {
       return this.fail(err, errPtr, 'open', p);
@@ -436,17 +388,18 @@ export class IdbHost {
 
   read(fd, off, buf, n, errPtr) {
     try {
-      const { file } = this.#fd(fd);
+      const { file } = this._fd(fd);
       const len = Math.max(0, Math.min(n, file.size - off));
       if (len > 0) this.module.HEAPU8.set(file.data.subarray(off, off + len), buf);
       return len;
     } catch (err) {
-      return this.fail(err, errPtr, 'read', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+      return this.fail(err, errPtr, 'read', this._fdTarget(fd));
     }
   }
 
-  #writeAt(f, off, data, n) {
-    if (!f.writable) throw this.#err(CODES.INVALID_ARGUMENT, `write ${f.path}: opened read-only`);
+  // PathHost's hooks: n bytes of wasm memory at `data` into the open file f at off (f is
+  // writable: PathHost checked), its size, its new size.
+  _writeAt(f, off, data, n) {
     const file = f.file;
     const end = off + n;
     ensure(file, end);
@@ -456,74 +409,38 @@ export class IdbHost {
     this.#touch(f.path, file, off, end);
   }
 
-  write(fd, off, data, n, errPtr) {
-    try {
-      this.#writeAt(this.#fd(fd), off, data, n);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'write', this.#fds.get(fd)?.path ?? `fd ${fd}`);
-    }
+  _fileSize(f) {
+    return f.file.size;
   }
 
-  append(fd, data, n, errPtr) {
-    try {
-      const f = this.#fd(fd);
-      this.#writeAt(f, f.file.size, data, n);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'append', this.#fds.get(fd)?.path ?? `fd ${fd}`);
-    }
+  _truncate(f, size) {
+    this.#resize(f.path, f.file, size);
   }
 
   sync(fd, errPtr) {
     try {
-      const f = this.#fd(fd);
+      const f = this._fd(fd);
       if (f.writable) this.#durable();
       return 0;
     } catch (err) {
-      return this.fail(err, errPtr, 'sync', this.#fds.get(fd)?.path ?? `fd ${fd}`);
-    }
-  }
-
-  truncate(fd, size, errPtr) {
-    try {
-      const f = this.#fd(fd);
-      if (!f.writable) throw this.#err(CODES.INVALID_ARGUMENT, `truncate ${f.path}: opened read-only`);
-      this.#resize(f.path, f.file, size);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'truncate', this.#fds.get(fd)?.path ?? `fd ${fd}`);
-    }
-  }
-
-  size(fd, errPtr) {
-    try {
-      return this.#fd(fd).file.size;
-    } catch (err) {
-      return this.fail(err, errPtr, 'size', `fd ${fd}`);
+      return this.fail(err, errPtr, 'sync', this._fdTarget(fd));
     }
   }
 
   close(fd, errPtr) {
     try {
-      this.#fd(fd);
-      this.#fds.delete(fd);
+      this._closeFd(fd);
       return 0;
     } catch (err) {
       return this.fail(err, errPtr, 'close', `fd ${fd}`);
     }
   }
 
-  exists(pathPtr) {
-    const p = norm(this.str(pathPtr));
-    return this.#isDir(p) ? 2 : this.#files.has(p) ? 1 : 0;
-  }
-
   remove(pathPtr, errPtr) {
-    const p = norm(this.str(pathPtr));
+    const p = normPath(this.str(pathPtr));
     try {
-      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `remove ${p}: is a folder`);
-      if (!this.#files.delete(p)) throw this.#err(CODES.NOT_FOUND, `remove ${p}: no such file`);
+      if (this._isDir(p)) throw hostError(CODES.INVALID_ARGUMENT, `remove ${p}: is a folder`);
+      if (!this._files.delete(p)) throw hostError(CODES.NOT_FOUND, `remove ${p}: no such file`);
       this.#pending.delete(p);
       this.#pending.set(p, { kind: 'gone' });
       this.#schedule();
@@ -534,12 +451,10 @@ export class IdbHost {
   }
 
   mkdir(pathPtr, errPtr) {
-    const p = norm(this.str(pathPtr));
+    const p = normPath(this.str(pathPtr));
     try {
-      if (this.#isDir(p)) return 0;
-      if (this.#files.has(p)) throw this.#err(CODES.EXISTS, `mkdir ${p}: a file of that name exists`);
-      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `mkdir ${p}: no such folder ${splitPath(p)[0]}`);
-      this.#dirs.add(p);
+      if (!this._checkMkdir(p)) return 0;
+      this._dirs.add(p);
       this.#pending.delete(p);
       this.#pending.set(p, { kind: 'd' });
       this.#schedule();
@@ -550,15 +465,10 @@ export class IdbHost {
   }
 
   rmdir(pathPtr, errPtr) {
-    const p = norm(this.str(pathPtr));
+    const p = normPath(this.str(pathPtr));
     try {
-      if (this.#files.has(p)) throw this.#err(CODES.INVALID_ARGUMENT, `rmdir ${p}: is a file`);
-      if (!this.#dirs.has(p)) throw this.#err(CODES.NOT_FOUND, `rmdir ${p}: no such folder`);
-      const prefix = `${p}/`;
-      for (const name of [...this.#files.keys(), ...this.#dirs]) {
-        if (name.startsWith(prefix)) throw this.#err(CODES.IO, `rmdir ${p}: the folder is not empty`);
-      }
-      this.#dirs.delete(p);
+      this._checkRmdir(p);
+      this._dirs.delete(p);
       this.#pending.delete(p);
       this.#pending.set(p, { kind: 'gone' });
       this.#schedule();
@@ -568,40 +478,19 @@ export class IdbHost {
     }
   }
 
-  list(dirPtr, listOut, lenOut, errPtr) {
-    const dir = norm(this.str(dirPtr));
-    try {
-      if (!this.#isDir(dir)) {
-        if (this.#files.has(dir)) throw this.#err(CODES.INVALID_ARGUMENT, `list ${dir}: is a file`);
-        throw this.#err(CODES.NOT_FOUND, `list ${dir}: no such folder`);
-      }
-      const entries = [];
-      for (const [names, isDir] of [[this.#files.keys(), false], [this.#dirs, true]]) {
-        for (const name of names) {
-          const [parent, base] = splitPath(name);
-          if (parent === dir) entries.push([base, isDir]);
-        }
-      }
-      if (!writeList(this.module, entries, listOut, lenOut)) throw this.#err(CODES.NO_MEMORY, `list ${dir}: out of memory`);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'list', dir);
-    }
-  }
-
   // A new file object under the name, written whole in the next transaction (which also holds
   // every earlier change): the name holds the old contents or the new after a crash. Handles
   // opened before keep the old object.
   replace(pathPtr, data, n, errPtr) {
-    const p = norm(this.str(pathPtr));
+    const p = normPath(this.str(pathPtr));
     try {
-      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `replace ${p}: is a folder`);
-      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `replace ${p}: no such folder ${splitPath(p)[0]}`);
+      if (this._isDir(p)) throw hostError(CODES.INVALID_ARGUMENT, `replace ${p}: is a folder`);
+      this._checkParent('replace', p);
       const file = newFile();
       ensure(file, n);
       file.data.set(this.module.HEAPU8.subarray(data, data + n), 0);
       file.size = n;
-      this.#files.set(p, file);
+      this._files.set(p, file);
       this.#pending.delete(p);
       const c = this.#touch(p, file, 0, n);
       c.wipeFrom = 0;
@@ -612,37 +501,8 @@ export class IdbHost {
     }
   }
 
-  sync_dir(dirPtr, errPtr) {
-    const dir = norm(this.str(dirPtr));
-    try {
-      if (!this.#isDir(dir)) throw this.#err(CODES.NOT_FOUND, `sync_dir ${dir}: no such folder`);
-      this.#durable();
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'sync_dir', dir);
-    }
-  }
-
-  // The database's Web Lock was taken at open; a lock path is then one holder per path in this
-  // host (no LOCK file is written: the Web Lock is the lock across contexts).
-  lock(pathPtr, errPtr) {
-    const p = norm(this.str(pathPtr));
-    try {
-      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `lock ${p}: no such folder ${splitPath(p)[0]}`);
-      if (!this.#lock.held) throw this.#err(CODES.LOCKED, `lock ${p}: IndexedDB database "${this.#name}" lost its Web Lock "${this.#lock.name}" (taken by another context)`);
-      for (const held of this.#locks.values()) {
-        if (held === p) throw this.#err(CODES.LOCKED, `lock ${p}: IndexedDB database "${this.#name}": locked by another handle in this context`);
-      }
-      const id = this.#nextLock++;
-      this.#locks.set(id, p);
-      return id;
-    } catch (err) {
-      return this.fail(err, errPtr, 'lock', p);
-    }
-  }
-
-  unlock(id) {
-    this.#locks.delete(id);
-    return 0;
+  // PathHost's sync_dir: a durability point.
+  _syncNames() {
+    this.#durable();
   }
 }

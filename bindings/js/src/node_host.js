@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { CODES, ERR_CAP, OPEN, checkLayout } from './host_common.js';
+import { CODES, ERR_CAP, OPEN, checkLayout, takeLastError } from './host_common.js';
 import { decodeRecord, describeRecord, encodeRecord, RECORD_MAX, recordHost } from './lock_record.js';
 
 export { CODES };
@@ -255,9 +255,7 @@ export class NodeHost {
   // The system error behind the last failure reported to C, when the engine's message carries
   // that failure's text (so a failure C handled itself never becomes the cause of a later error).
   takeLastError(message) {
-    const { lastError: err, lastMessage } = this;
-    this.lastError = this.lastMessage = null;
-    return err && lastMessage && message.includes(lastMessage) ? err : null;
+    return takeLastError(this, message);
   }
 
   // Closes whatever the engine left open (used after a failed open or on forced teardown).

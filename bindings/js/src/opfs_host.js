@@ -27,7 +27,8 @@
 // old name to a reused slot. replace() writes a fresh slot, flushes it and commits metadata
 // pointing the name at it: the name holds the old contents or the new, never a mix.
 import { StrataError } from './errors.js';
-import { CODES, ERR_CAP, OPEN, checkLayout, hostError, isQuotaError, splitPath, writeList } from './host_common.js';
+import { CODES, ERR_CAP, OPEN, hostError, isQuotaError } from './host_common.js';
+import { PathHost, normPath } from './path_host.js';
 import { crc32 } from './lock_record.js';
 import { LOCK_TIMEOUT_MS, acquireWebLock, webLockName, withWebLock } from './web_lock.js';
 
@@ -154,9 +155,7 @@ function readAll(handle) {
   return bytes.subarray(0, done);
 }
 
-const norm = (p) => p.replace(/^\/+/, '').replace(/\/+$/, '');
-
-export class OpfsHost {
+export class OpfsHost extends PathHost {
   // Opens (creating when missing) the OPFS database `name` in this dedicated worker: takes its Web
   // Lock, opens the pool and reads the metadata. Options: maxHandles (open sync handles at most,
   // metadata included), initialSlots, minFree (free slots kept ready), lockTimeoutMs.
@@ -187,21 +186,14 @@ export class OpfsHost {
     return host;
   }
 
-  #name;
-  #lock;
   #folder = null;
   #metas = []; // the two metadata sync handles
   #generation = 0;
   #slots = []; // index -> { index, handle, size, path (mapped in memory), durablePath, refs }
   #free = []; // free slot indexes (empty, unmapped, durable metadata maps nothing to them)
-  #files = new Map(); // path -> slot
-  #dirs = new Set();
-  #fds = new Map(); // fd -> { slot, writable, path }
-  #nextFd = 1;
+  // the PathHost's _files: path -> slot; its fds: { slot, writable, path }
   #marked = new Set(); // slots whose sync() asked for a flush, in order
   #metaDirty = false;
-  #locks = new Map(); // lock id -> path
-  #nextLock = 1;
   #growing = null;
   #settling = null;
   #closed = false;
@@ -210,28 +202,20 @@ export class OpfsHost {
   #minFree;
 
   constructor(name, lock, { maxHandles, minFree }) {
-    this.#name = name;
-    this.#lock = lock;
+    super(name, lock, { hostName: 'opfs', what: `OPFS database "${name}"`, context: 'worker' });
     this.#maxHandles = maxHandles;
     this.#minFree = minFree;
-    this.module = null;
-    this.lastError = null;
-    this.lastMessage = null;
-  }
-
-  get name() {
-    return this.#name;
   }
 
   // The pool's state, for tests and stats.
   get pool() {
-    return { slots: this.#slots.length, free: this.#free.length, files: this.#files.size,
+    return { slots: this.#slots.length, free: this.#free.length, files: this._files.size,
       openHandles: this.#slots.length + this.#metas.length, maxHandles: this.#maxHandles, generation: this.#generation };
   }
 
   async #load(deadline, initialSlots) {
     const folder = await databasesFolder(true);
-    this.#folder = await folder.getDirectoryHandle(encodeURIComponent(this.#name), { create: true });
+    this.#folder = await folder.getDirectoryHandle(encodeURIComponent(this._name), { create: true });
     for (const m of META_FILES) {
       this.#metas.push(await syncHandle(await this.#folder.getFileHandle(m, { create: true }), deadline));
     }
@@ -248,22 +232,22 @@ export class OpfsHost {
     }
     const count = slotNames.length ? Math.max(...slotNames) + 1 : 0;
     if (count > this.#maxHandles - 2) {
-      throw new StrataError('STRATA_IO', `OPFS database "${this.#name}" has ${count} files, more than maxHandles - 2 = ${this.#maxHandles - 2} this host may keep open`);
+      throw new StrataError('STRATA_IO', `OPFS database "${this._name}" has ${count} files, more than maxHandles - 2 = ${this.#maxHandles - 2} this host may keep open`);
     }
     for (let i = 0; i < count; i++) await this.#addSlot(deadline);
     if (best < 0 && this.#metas.some((h) => h.getSize() > 0)) {
-      throw new StrataError('STRATA_CORRUPTION', `OPFS database "${this.#name}": neither ${META_FILES.join(' nor ')} holds valid metadata ` +
+      throw new StrataError('STRATA_CORRUPTION', `OPFS database "${this._name}": neither ${META_FILES.join(' nor ')} holds valid metadata ` +
         `(sizes ${this.#metas.map((h) => h.getSize()).join(', ')} bytes): its files cannot be named; delete the database to start over`);
     }
     if (best >= 0) {
       this.#generation = found[best].generation;
       const { dirs, files } = found[best].body;
-      for (const d of dirs) this.#dirs.add(String(d));
+      for (const d of dirs) this._dirs.add(String(d));
       for (const [p, index] of files) {
         const slot = this.#slots[index];
-        if (!slot) throw new StrataError('STRATA_CORRUPTION', `OPFS database "${this.#name}": ${META_FILES[best]} maps ${p} to missing slot-${index}`);
+        if (!slot) throw new StrataError('STRATA_CORRUPTION', `OPFS database "${this._name}": ${META_FILES[best]} maps ${p} to missing slot-${index}`);
         slot.path = slot.durablePath = String(p);
-        this.#files.set(slot.path, slot);
+        this._files.set(slot.path, slot);
       }
     }
     // unmapped slots hold what a crash left behind: empty them
@@ -287,7 +271,7 @@ export class OpfsHost {
     const handle = await syncHandle(fh, deadline);
     if (this.#closed) {
       handle.close();
-      throw new StrataError('STRATA_NOT_OPEN', `OPFS database "${this.#name}" is closed`);
+      throw new StrataError('STRATA_NOT_OPEN', `OPFS database "${this._name}" is closed`);
     }
     const slot = { index, handle, size: handle.getSize(), path: null, durablePath: null, refs: 0, free: false };
     this.#slots[index] = slot;
@@ -301,7 +285,7 @@ export class OpfsHost {
 
   // Free slots to keep ready: minFree, or a quarter of the files, within the handle cap.
   #wantFree() {
-    return Math.max(this.#minFree, Math.ceil(this.#files.size / 4));
+    return Math.max(this.#minFree, Math.ceil(this._files.size / 4));
   }
 
   #needsGrowth() {
@@ -342,21 +326,10 @@ export class OpfsHost {
         this.#commit();
       } catch (err) {
         throw new StrataError(isQuotaError(err) ? 'STRATA_QUOTA' : 'STRATA_IO',
-          `OPFS database "${this.#name}": flushing failed: ${err?.name}: ${err?.message ?? err}`, { cause: err });
+          `OPFS database "${this._name}": flushing failed: ${err?.name}: ${err?.message ?? err}`, { cause: err });
       }
     });
     return this.#settling;
-  }
-
-  attach(module, layout) {
-    checkLayout(layout, 'opfs');
-    this.module = module;
-  }
-
-  takeLastError(message) {
-    const { lastError: err, lastMessage } = this;
-    this.lastError = this.lastMessage = null;
-    return err && lastMessage && message.includes(lastMessage) ? err : null;
   }
 
   // Closes every handle and releases the Web Lock (Native.free calls it; also after a failed
@@ -371,9 +344,8 @@ export class OpfsHost {
     this.#closed = true;
     for (const slot of this.#slots) try { slot?.handle.close(); } catch {}
     for (const h of this.#metas) try { h.close(); } catch {}
-    this.#fds.clear();
-    this.#locks.clear();
-    this.#lock.release();
+    this._dropHandles();
+    this._lock.release();
   }
 
   fail(err, errPtr, op, target, code) {
@@ -385,10 +357,6 @@ export class OpfsHost {
     return -c;
   }
 
-  #err(code, message) {
-    return hostError(code, message);
-  }
-
   // Memory for the browser: a view of wasm memory, copied when the memory is shared (the pthreads
   // build), since the OPFS calls refuse views of a SharedArrayBuffer.
   #view(ptr, n) {
@@ -397,26 +365,22 @@ export class OpfsHost {
     return typeof SharedArrayBuffer !== 'undefined' && heap.buffer instanceof SharedArrayBuffer ? v.slice() : v;
   }
 
-  #isDir(p) {
-    return p === '' || this.#dirs.has(p);
-  }
-
   #claim(path) {
     if (this.#free.length === 0) {
       this.#grow();
       if (this.#slots.length + this.#metas.length >= this.#maxHandles) {
-        throw this.#err(CODES.IO, `create ${path}: too many files: OPFS database "${this.#name}" holds at most ${this.#maxHandles - 2} files (maxHandles ${this.#maxHandles})`);
+        throw hostError(CODES.IO, `create ${path}: too many files: OPFS database "${this._name}" holds at most ${this.#maxHandles - 2} files (maxHandles ${this.#maxHandles})`);
       }
       const why = this.lastGrowthError;
       if (isQuotaError(why)) { // the pool could not grow: the origin is out of quota
         throw hostError(CODES.QUOTA, `create ${path}: no pre-opened OPFS file is free and the pool cannot grow: ${why.name}: ${why.message}`, why);
       }
-      throw this.#err(CODES.IO, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use); the pool grows between requests`);
+      throw hostError(CODES.IO, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use); the pool grows between requests`);
     }
     const slot = this.#slots[this.#free.pop()];
     slot.free = false;
     slot.path = path;
-    this.#files.set(path, slot);
+    this._files.set(path, slot);
     this.#metaDirty = true;
     if (this.#needsGrowth()) this.#grow();
     return slot;
@@ -443,8 +407,8 @@ export class OpfsHost {
     if (!this.#metaDirty) return;
     const generation = this.#generation + 1;
     const bytes = encodeMeta(generation, {
-      dirs: [...this.#dirs],
-      files: [...this.#files].map(([p, s]) => [p, s.index]),
+      dirs: [...this._dirs],
+      files: [...this._files].map(([p, s]) => [p, s.index]),
     });
     const h = this.#metas[generation & 1];
     let done = 0;
@@ -459,33 +423,22 @@ export class OpfsHost {
     }
   }
 
-  #fd(fd) {
-    const f = this.#fds.get(fd);
-    if (!f) throw this.#err(CODES.INVALID_ARGUMENT, `fd ${fd}: not an open file`);
-    return f;
-  }
-
-  str(ptr) {
-    return this.module.UTF8ToString(ptr);
-  }
-
   open(pathPtr, flags, errPtr) {
-    const p = norm(this.str(pathPtr));
+    const p = normPath(this.str(pathPtr));
     try {
-      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `open ${p}: is a folder`);
-      let slot = this.#files.get(p);
+      if (this._isDir(p)) throw hostError(CODES.INVALID_ARGUMENT, `open ${p}: is a folder`);
+      let slot = this._files.get(p);
       if (!slot) {
-        if (!(flags & OPEN.CREATE)) throw this.#err(CODES.NOT_FOUND, `open ${p}: no such file`);
-        if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `open ${p}: no such folder ${splitPath(p)[0]}`);
+        if (!(flags & OPEN.CREATE)) throw hostError(CODES.NOT_FOUND, `open ${p}: no such file`);
+        this._checkParent('open', p);
         slot = this.#claim(p);
       } else if ((flags & OPEN.CREATE) && (flags & OPEN.EXCLUSIVE)) {
-        throw this.#err(CODES.EXISTS, `open ${p}: the file exists`);
+        throw hostError(CODES.EXISTS, `open ${p}: the file exists`);
       } else if ((flags & OPEN.TRUNCATE) && (flags & OPEN.WRITE) && slot.size !== 0) {
         slot.handle.truncate(0);
         slot.size = 0;
       }
-      const fd = this.#nextFd++;
-      this.#fds.set(fd, { slot, writable: (flags & OPEN.WRITE) !== 0, path: p });
+      const fd = this._newFd({ slot, writable: (flags & OPEN.WRITE) !== 0, path: p });
       slot.refs++;
       return fd;
     } catch (err) {
@@ -495,7 +448,7 @@ export class OpfsHost {
 
   read(fd, off, buf, n, errPtr) {
     try {
-      const { slot } = this.#fd(fd);
+      const { slot } = this._fd(fd);
       const want = Math.max(0, Math.min(n, slot.size - off));
       if (want === 0) return 0;
       const heap = this.module.HEAPU8;
@@ -510,44 +463,35 @@ export class OpfsHost {
       if (shared) this.module.HEAPU8.set(target.subarray(0, done), buf);
       return done;
     } catch (err) {
-      return this.fail(err, errPtr, 'read', this.#fds.get(fd)?.path ?? `fd ${fd}`);
+      return this.fail(err, errPtr, 'read', this._fdTarget(fd));
     }
   }
 
-  #writeAt(f, off, data, n) {
-    if (!f.writable) throw this.#err(CODES.INVALID_ARGUMENT, `write ${f.path}: opened read-only`);
+  // PathHost's hooks: n bytes of wasm memory at `data` into the open file f at off (f is
+  // writable: PathHost checked), its size, its new size.
+  _writeAt(f, off, data, n) {
     const bytes = this.#view(data, n);
     let done = 0;
     while (done < n) {
       const w = f.slot.handle.write(bytes.subarray(done), { at: off + done });
-      if (w <= 0) throw this.#err(CODES.IO, `write ${f.path}: the browser wrote nothing at offset ${off + done}`);
+      if (w <= 0) throw hostError(CODES.IO, `write ${f.path}: the browser wrote nothing at offset ${off + done}`);
       done += w;
       f.slot.size = Math.max(f.slot.size, off + done);
     }
   }
 
-  write(fd, off, data, n, errPtr) {
-    try {
-      this.#writeAt(this.#fd(fd), off, data, n);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'write', this.#fds.get(fd)?.path ?? `fd ${fd}`);
-    }
+  _fileSize(f) {
+    return f.slot.size;
   }
 
-  append(fd, data, n, errPtr) {
-    try {
-      const f = this.#fd(fd);
-      this.#writeAt(f, f.slot.size, data, n);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'append', this.#fds.get(fd)?.path ?? `fd ${fd}`);
-    }
+  _truncate(f, size) {
+    f.slot.handle.truncate(size);
+    f.slot.size = size;
   }
 
   sync(fd, errPtr) {
     try {
-      const f = this.#fd(fd);
+      const f = this._fd(fd);
       if (f.writable && f.slot.path !== null) this.#marked.add(f.slot);
       return 0;
     } catch (err) {
@@ -555,30 +499,9 @@ export class OpfsHost {
     }
   }
 
-  truncate(fd, size, errPtr) {
-    try {
-      const f = this.#fd(fd);
-      if (!f.writable) throw this.#err(CODES.INVALID_ARGUMENT, `truncate ${f.path}: opened read-only`);
-      f.slot.handle.truncate(size);
-      f.slot.size = size;
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'truncate', this.#fds.get(fd)?.path ?? `fd ${fd}`);
-    }
-  }
-
-  size(fd, errPtr) {
-    try {
-      return this.#fd(fd).slot.size;
-    } catch (err) {
-      return this.fail(err, errPtr, 'size', `fd ${fd}`);
-    }
-  }
-
   close(fd, errPtr) {
     try {
-      const f = this.#fd(fd);
-      this.#fds.delete(fd);
+      const f = this._closeFd(fd);
       f.slot.refs--;
       this.#tryRelease(f.slot);
       return 0;
@@ -587,18 +510,13 @@ export class OpfsHost {
     }
   }
 
-  exists(pathPtr) {
-    const p = norm(this.str(pathPtr));
-    return this.#isDir(p) ? 2 : this.#files.has(p) ? 1 : 0;
-  }
-
   remove(pathPtr, errPtr) {
-    const p = norm(this.str(pathPtr));
+    const p = normPath(this.str(pathPtr));
     try {
-      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `remove ${p}: is a folder`);
-      const slot = this.#files.get(p);
-      if (!slot) throw this.#err(CODES.NOT_FOUND, `remove ${p}: no such file`);
-      this.#files.delete(p);
+      if (this._isDir(p)) throw hostError(CODES.INVALID_ARGUMENT, `remove ${p}: is a folder`);
+      const slot = this._files.get(p);
+      if (!slot) throw hostError(CODES.NOT_FOUND, `remove ${p}: no such file`);
+      this._files.delete(p);
       slot.path = null;
       this.#metaDirty = true;
       this.#tryRelease(slot); // at once when no durable metadata names it
@@ -609,12 +527,10 @@ export class OpfsHost {
   }
 
   mkdir(pathPtr, errPtr) {
-    const p = norm(this.str(pathPtr));
+    const p = normPath(this.str(pathPtr));
     try {
-      if (this.#isDir(p)) return 0;
-      if (this.#files.has(p)) throw this.#err(CODES.EXISTS, `mkdir ${p}: a file of that name exists`);
-      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `mkdir ${p}: no such folder ${splitPath(p)[0]}`);
-      this.#dirs.add(p);
+      if (!this._checkMkdir(p)) return 0;
+      this._dirs.add(p);
       this.#metaDirty = true;
       return 0;
     } catch (err) {
@@ -623,15 +539,10 @@ export class OpfsHost {
   }
 
   rmdir(pathPtr, errPtr) {
-    const p = norm(this.str(pathPtr));
+    const p = normPath(this.str(pathPtr));
     try {
-      if (this.#files.has(p)) throw this.#err(CODES.INVALID_ARGUMENT, `rmdir ${p}: is a file`);
-      if (!this.#dirs.has(p)) throw this.#err(CODES.NOT_FOUND, `rmdir ${p}: no such folder`);
-      const prefix = `${p}/`;
-      for (const name of [...this.#files.keys(), ...this.#dirs]) {
-        if (name.startsWith(prefix)) throw this.#err(CODES.IO, `rmdir ${p}: the folder is not empty`);
-      }
-      this.#dirs.delete(p);
+      this._checkRmdir(p);
+      this._dirs.delete(p);
       this.#metaDirty = true;
       return 0;
     } catch (err) {
@@ -639,37 +550,16 @@ export class OpfsHost {
     }
   }
 
-  list(dirPtr, listOut, lenOut, errPtr) {
-    const dir = norm(this.str(dirPtr));
-    try {
-      if (!this.#isDir(dir)) {
-        if (this.#files.has(dir)) throw this.#err(CODES.INVALID_ARGUMENT, `list ${dir}: is a file`);
-        throw this.#err(CODES.NOT_FOUND, `list ${dir}: no such folder`);
-      }
-      const entries = [];
-      for (const [names, isDir] of [[this.#files.keys(), false], [this.#dirs, true]]) {
-        for (const name of names) {
-          const [parent, base] = splitPath(name);
-          if (parent === dir) entries.push([base, isDir]);
-        }
-      }
-      if (!writeList(this.module, entries, listOut, lenOut)) throw this.#err(CODES.NO_MEMORY, `list ${dir}: out of memory`);
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'list', dir);
-    }
-  }
-
   replace(pathPtr, data, n, errPtr) {
-    const p = norm(this.str(pathPtr));
+    const p = normPath(this.str(pathPtr));
     let fresh = null;
-    const old = this.#files.get(p) ?? null;
+    const old = this._files.get(p) ?? null;
     try {
-      if (this.#isDir(p)) throw this.#err(CODES.INVALID_ARGUMENT, `replace ${p}: is a folder`);
-      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `replace ${p}: no such folder ${splitPath(p)[0]}`);
+      if (this._isDir(p)) throw hostError(CODES.INVALID_ARGUMENT, `replace ${p}: is a folder`);
+      this._checkParent('replace', p);
       fresh = this.#claim(p); // maps p to the fresh slot in memory
       if (old) old.path = null;
-      this.#writeAt({ slot: fresh, writable: true, path: p }, 0, data, n);
+      this._writeAt({ slot: fresh, writable: true, path: p }, 0, data, n);
       this.#marked.add(fresh);
       this.#commit(); // the fresh slot is flushed, then the metadata naming it
       if (old) this.#tryRelease(old);
@@ -677,7 +567,7 @@ export class OpfsHost {
     } catch (err) {
       // undo in memory: the name keeps the old contents (the metadata on disk still says so,
       // unless the commit itself was the last step to fail, when either is whole)
-      if (fresh && this.#files.get(p) === fresh && fresh.durablePath !== p) {
+      if (fresh && this._files.get(p) === fresh && fresh.durablePath !== p) {
         fresh.path = null;
         // a failed commit may still have left metadata naming the fresh slot: keep it until a
         // later commit has durably named the old one again
@@ -685,9 +575,9 @@ export class OpfsHost {
         this.#metaDirty = true;
         if (old) {
           old.path = p;
-          this.#files.set(p, old);
+          this._files.set(p, old);
         } else {
-          this.#files.delete(p);
+          this._files.delete(p);
         }
         this.#tryRelease(fresh);
       }
@@ -695,37 +585,8 @@ export class OpfsHost {
     }
   }
 
-  sync_dir(dirPtr, errPtr) {
-    const dir = norm(this.str(dirPtr));
-    try {
-      if (!this.#isDir(dir)) throw this.#err(CODES.NOT_FOUND, `sync_dir ${dir}: no such folder`);
-      this.#commit();
-      return 0;
-    } catch (err) {
-      return this.fail(err, errPtr, 'sync_dir', dir);
-    }
-  }
-
-  // The database's Web Lock was taken at open; a lock path is then one holder per path in this
-  // host (the engine's LOCK file is not written: the Web Lock is the lock across contexts).
-  lock(pathPtr, errPtr) {
-    const p = norm(this.str(pathPtr));
-    try {
-      if (!this.#isDir(splitPath(p)[0])) throw this.#err(CODES.NOT_FOUND, `lock ${p}: no such folder ${splitPath(p)[0]}`);
-      if (!this.#lock.held) throw this.#err(CODES.LOCKED, `lock ${p}: OPFS database "${this.#name}" lost its Web Lock "${this.#lock.name}" (taken by another context)`);
-      for (const held of this.#locks.values()) {
-        if (held === p) throw this.#err(CODES.LOCKED, `lock ${p}: OPFS database "${this.#name}": locked by another handle in this worker`);
-      }
-      const id = this.#nextLock++;
-      this.#locks.set(id, p);
-      return id;
-    } catch (err) {
-      return this.fail(err, errPtr, 'lock', p);
-    }
-  }
-
-  unlock(id) {
-    this.#locks.delete(id);
-    return 0;
+  // PathHost's sync_dir: the marked files, then the metadata, flushed now.
+  _syncNames() {
+    this.#commit();
   }
 }
