@@ -99,7 +99,7 @@ test('recovery and repair reports are the C structs\' fields by name', async () 
   await db.put('a', '1');
   await db.close();
   const report = await repairDatabase(dir);
-  assert.deepEqual(Object.keys(report), repairKeys); // the log pointer becomes the log lines
+  assert.deepEqual(Object.keys(report).sort(), [...repairKeys].sort()); // the log pointer becomes the log lines
   assert.ok(Array.isArray(report.log));
   assert.equal(report.entries, 1);
 });
