@@ -14,23 +14,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+// The environment-neutral half of the generator is the browser benchmark's (bench/browser/
+// workload.mjs); keys, the pool and values are built here as Buffers, which every Node peer takes.
+import { POOL_FNV1A64, POOL_SIZE, SEED, fnv1a64hex, permutation, rng } from './browser/workload.mjs';
+
 // ------------------------------------------------------------------------------------------------
 // The generator (bench/workload.c in JS)
 // ------------------------------------------------------------------------------------------------
-const POOL_SIZE = 1 << 20;
-const SEED = { pool: 0x9e3779b9, perm: 0x2545f491, read: 0x01234567, miss: 0x07654321, seek: 0x0badc0de };
-const POOL_FNV1A64 = 0x1846d3257d44728cn; // WORKLOAD.md says ee0e84de86d6705e: see bench/README.md
 const MISSES = 100000, SEEKS = 100000, BATCH = 1000, SEEK_NEXTS = 10;
-
-function rng(seed) {
-  let x = seed >>> 0;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x;
-  };
-}
 
 // 16 ASCII digits of v (< 2^53), a fresh buffer: async engines may still hold the previous one.
 function digits16(v) {
@@ -53,39 +44,17 @@ function value(pool, i) {
   pool.copy(v, 0, off, off + 50);
   return v;
 }
-function permutation(n) {
-  const p = new Uint32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  const next = rng(SEED.perm);
-  for (let i = n; i >= 2; i--) {
-    const j = next() % i;
-    const t = p[i - 1]; p[i - 1] = p[j]; p[j] = t;
-  }
-  return p;
-}
-function fnv1a64(buf) {
-  // 64-bit multiply in two 32-bit halves: BigInt per byte would take seconds
-  let hi = 0xcbf29ce4, lo = 0x84222325;
-  for (let i = 0; i < buf.length; i++) {
-    lo = (lo ^ buf[i]) >>> 0;
-    // (hi,lo) * 0x100000001b3 mod 2^64 = (hi,lo) * 0x1b3 + (lo << 40); lo * 0x1b3 < 2^41 is exact
-    const prod = lo * 0x1b3;
-    hi = (Math.imul(hi, 0x1b3) + Math.floor(prod / 0x100000000) + (lo << 8)) >>> 0;
-    lo = prod >>> 0;
-  }
-  return (BigInt(hi) << 32n) | BigInt(lo);
-}
 function selfTest(print) {
   const perm = permutation(1000);
   const pool = makePool();
-  const h = fnv1a64(pool);
+  const h = fnv1a64hex(pool);
   const v = value(pool, 123457);
   const checks = [
     [`perm(1000)[0..5] = ${[...perm.slice(0, 5)].join(', ')}`, [...perm.slice(0, 5)].join() === '140,702,701,323,529'],
     [`key(perm[0]) = ${key(perm[0]).toString()}`, key(perm[0]).toString() === '0000000000000280'],
-    [`fnv1a64(pool) = ${h.toString(16).padStart(16, '0')}`, h === POOL_FNV1A64],
+    [`fnv1a64(pool) = ${h}`, h === POOL_FNV1A64],
     [`value(123457)[0..4] = ${v.subarray(0, 4).toString('hex')}`, v.subarray(0, 4).toString('hex') === 'e372b3af'],
-    ['fnv1a64("a") = af63dc4c8601ec8c', fnv1a64(Buffer.from('a')) === 0xaf63dc4c8601ec8cn],
+    ['fnv1a64("a") = af63dc4c8601ec8c', fnv1a64hex(Buffer.from('a')) === 'af63dc4c8601ec8c'],
   ];
   let bad = 0;
   for (const [text, ok] of checks) { bad += !ok; if (print) console.log(`${text} ${ok ? 'ok' : 'WRONG'}`); }

@@ -3,7 +3,7 @@
 // bench/node_bench.mjs, with the same self-test check values.
 export const POOL_SIZE = 1 << 20;
 export const SEED = { pool: 0x9e3779b9, perm: 0x2545f491, read: 0x01234567, miss: 0x07654321, seek: 0x0badc0de };
-const POOL_FNV1A64 = '1846d3257d44728c'; // WORKLOAD.md says ee0e84de86d6705e: see bench/README.md
+export const POOL_FNV1A64 = '1846d3257d44728c'; // WORKLOAD.md says ee0e84de86d6705e: see bench/README.md
 
 export function rng(seed) {
   let x = seed >>> 0;
@@ -46,7 +46,9 @@ export function permutation(n) {
   }
   return p;
 }
-function fnv1a64hex(buf) {
+// 64-bit multiply in two 32-bit halves (BigInt per byte would take seconds):
+// (hi,lo) * 0x100000001b3 mod 2^64 = (hi,lo) * 0x1b3 + (lo << 40); lo * 0x1b3 < 2^41 is exact.
+export function fnv1a64hex(buf) {
   let hi = 0xcbf29ce4, lo = 0x84222325;
   for (let i = 0; i < buf.length; i++) {
     lo = (lo ^ buf[i]) >>> 0;
