@@ -42,9 +42,11 @@ static int hidden(const snapshot_iter *s) {
 }
 static void skip_fwd(snapshot_iter *s) {
   while (hidden(s)) kv_iterator_next(s->in);
+  kv_iterator_copy_position(&s->base, s->in);
 }
 static void skip_back(snapshot_iter *s) {
   while (hidden(s)) kv_iterator_prev(s->in);
+  kv_iterator_copy_position(&s->base, s->in);
 }
 
 static void si_seek_first(kv_iterator *b) {
@@ -77,19 +79,20 @@ static void si_prev(kv_iterator *b) {
   kv_iterator_prev(s->in);
   skip_back(s);
 }
-static int si_valid(const kv_iterator *b) { return kv_iterator_valid(((const snapshot_iter *)b)->in); }
-static internal_key si_key(const kv_iterator *b) { return kv_iterator_key(((const snapshot_iter *)b)->in); }
-static slice si_value(const kv_iterator *b) { return kv_iterator_value(((const snapshot_iter *)b)->in); }
-static strata_status *si_status(kv_iterator *b) { return kv_iterator_status(((snapshot_iter *)b)->in); }
+static strata_status *si_status(kv_iterator *b) {
+  snapshot_iter *s = (snapshot_iter *)b;
+  strata_status *st = kv_iterator_status(s->in);
+  kv_iterator_copy_position(b, s->in); /* reporting an error may drop the inner position */
+  return st;
+}
 static void si_destroy(kv_iterator *b) {
   snapshot_iter *s = (snapshot_iter *)b;
   kv_iterator_destroy(s->in);
   free(s);
 }
 
-static const kv_iterator_ops snapshot_iter_ops = {si_seek_first, si_seek_last, si_seek,  si_seek_for_prev,
-                                                  si_next,       si_prev,      si_valid, si_key,
-                                                  si_value,      si_status,    si_destroy};
+static const kv_iterator_ops snapshot_iter_ops = {si_seek_first, si_seek_last, si_seek,   si_seek_for_prev,
+                                                  si_next,       si_prev,      si_status, si_destroy};
 
 strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iterator **out) {
   *out = NULL;
@@ -105,7 +108,7 @@ strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iter
       kv_iterator_destroy(it);
       return status_no_memory();
     }
-    s->base.ops = &snapshot_iter_ops;
+    kv_iterator_init(&s->base, &snapshot_iter_ops);
     s->in = it;
     s->snapshot = snapshot;
     it = &s->base;

@@ -59,22 +59,30 @@ static int inner_ok(two_level *t) {
   return 0;
 }
 
+/* Takes the inner block's position (none after an error). */
+static void tl_sync(two_level *t) {
+  if (t->st) kv_iterator_set_invalid(&t->base);
+  else kv_iterator_copy_position(&t->base, t->inner);
+}
+
 static void tl_skip_forward(two_level *t) {
   while (!t->st && !inner_ok(t) && !t->st) {
-    if (!t->inner) return;
+    if (!t->inner) break;
     kv_iterator_next(t->outer);
-    if (!tl_load(t)) return;
+    if (!tl_load(t)) break;
     kv_iterator_seek_first(t->inner);
   }
+  tl_sync(t);
 }
 
 static void tl_skip_backward(two_level *t) {
   while (!t->st && !inner_ok(t) && !t->st) {
-    if (!t->inner) return;
+    if (!t->inner) break;
     kv_iterator_prev(t->outer);
-    if (!tl_load(t)) return;
+    if (!tl_load(t)) break;
     kv_iterator_seek_last(t->inner);
   }
+  tl_sync(t);
 }
 
 static void tl_seek_first(kv_iterator *base) {
@@ -103,39 +111,43 @@ static void tl_seek_for_prev(kv_iterator *base, const internal_key *target) {
   /* The first block whose last key >= target holds the answer or follows it. */
   kv_iterator_seek(t->outer, target);
   tl_fail(t, kv_iterator_status(t->outer));
-  if (t->st) return;
+  if (t->st) {
+    tl_sync(t);
+    return;
+  }
   if (!kv_iterator_valid(t->outer)) kv_iterator_seek_last(t->outer);
   if (tl_load(t)) kv_iterator_seek_for_prev(t->inner, target);
   tl_skip_backward(t);
 }
 
-static int tl_valid(const kv_iterator *base) {
-  const two_level *t = (const two_level *)base;
-  return !t->st && t->inner && kv_iterator_valid(t->inner);
-}
-
 static void tl_next(kv_iterator *base) {
   two_level *t = (two_level *)base;
-  if (!tl_valid(base)) return;
-  kv_iterator_next(t->inner);
+  if (!base->valid) return;
+  /* the fast path of a scan: the next entry of the same block */
+  kv_iterator *in = t->inner;
+  kv_iterator_next(in);
+  if (in->valid) {
+    kv_iterator_set_position(base, in->key, in->value);
+    return;
+  }
   tl_skip_forward(t);
 }
 
 static void tl_prev(kv_iterator *base) {
   two_level *t = (two_level *)base;
-  if (!tl_valid(base)) return;
+  if (!base->valid) return;
   kv_iterator_prev(t->inner);
   tl_skip_backward(t);
 }
-
-static internal_key tl_key(const kv_iterator *base) { return kv_iterator_key(((const two_level *)base)->inner); }
-static slice tl_value(const kv_iterator *base) { return kv_iterator_value(((const two_level *)base)->inner); }
 
 static strata_status *tl_status(kv_iterator *base) {
   two_level *t = (two_level *)base;
   strata_status *st = t->st;
   t->st = NULL;
-  if (st) tl_drop_inner(t); /* stays invalid until repositioned */
+  if (st) { /* stays invalid until repositioned */
+    tl_drop_inner(t);
+    kv_iterator_set_invalid(base);
+  }
   return st;
 }
 
@@ -148,7 +160,7 @@ static void tl_destroy(kv_iterator *base) {
 }
 
 static const kv_iterator_ops two_level_ops = {tl_seek_first, tl_seek_last, tl_seek, tl_seek_for_prev, tl_next,
-                                              tl_prev, tl_valid, tl_key, tl_value, tl_status, tl_destroy};
+                                              tl_prev, tl_status, tl_destroy};
 
 strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx, kv_iterator **out) {
   *out = NULL;
@@ -157,7 +169,7 @@ strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load
     kv_iterator_destroy(outer);
     return status_no_memory();
   }
-  t->base.ops = &two_level_ops;
+  kv_iterator_init(&t->base, &two_level_ops);
   t->outer = outer;
   t->load = load;
   t->ctx = ctx;

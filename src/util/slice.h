@@ -52,7 +52,24 @@ static inline int slice_compare(slice a, slice b) {
 }
 
 static inline int slice_equal(slice a, slice b) {
-  return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+  if (a.len != b.len) return 0;
+#if defined(__GNUC__)
+  /* inline for short keys (a scan asks once per entry whether the key changed); memcmp beyond */
+  if (a.len <= 32) {
+    size_t n = a.len;
+    const uint8_t *p = a.data, *q = b.data;
+    for (; n >= 8; n -= 8, p += 8, q += 8) {
+      uint64_t x, y;
+      memcpy(&x, p, 8);
+      memcpy(&y, q, 8);
+      if (x != y) return 0;
+    }
+    for (; n; n--, p++, q++)
+      if (*p != *q) return 0;
+    return 1;
+  }
+#endif
+  return memcmp(a.data, b.data, a.len) == 0;
 }
 
 static inline int slice_starts_with(slice s, slice prefix) {
