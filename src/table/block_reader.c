@@ -340,7 +340,7 @@ static void bi_seek_for_prev(kv_iterator *base, const internal_key *target) {
   else if (internal_key_compare(&it->base.key, target) > 0) bi_prev(base);
 }
 
-static void bi_next(kv_iterator *base) {
+void block_iterator_next(kv_iterator *base) {
   block_iter *it = (block_iter *)base;
   if (it->base.valid) iter_advance(it);
 }
@@ -377,12 +377,12 @@ static void bi_destroy(kv_iterator *base) {
   free(it);
 }
 
-static const kv_iterator_ops block_iter_ops = {bi_seek_first, bi_seek_last, bi_seek, bi_seek_for_prev, bi_next,
-                                               bi_prev, bi_status, bi_destroy};
+const kv_iterator_ops block_iterator_ops = {bi_seek_first,       bi_seek_last, bi_seek,   bi_seek_for_prev,
+                                            block_iterator_next, bi_prev,      bi_status, bi_destroy};
 
 static void iter_init(block_iter *it, const block *b, block_owner owner) {
   memset(it, 0, sizeof *it);
-  kv_iterator_init(&it->base, &block_iter_ops);
+  kv_iterator_init(&it->base, &block_iterator_ops);
   it->b = b;
   it->owner = owner;
   buffer_init(&it->keybuf);
@@ -402,7 +402,7 @@ strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator
 
 void block_iterator_reset(kv_iterator *base, const block *b, block_owner owner) {
   block_iter *it = (block_iter *)base;
-  assert(base->ops == &block_iter_ops);
+  assert(base->ops == &block_iterator_ops);
   if (it->owner.release) it->owner.release(it->owner.ctx, it->owner.token);
   buffer keybuf = it->keybuf;
   strata_status *st = it->st;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../util/buffer.h"
+#include "block_reader.h"
 
 typedef struct two_level {
   kv_iterator base;
@@ -120,12 +121,13 @@ static void tl_seek_for_prev(kv_iterator *base, const internal_key *target) {
   tl_skip_backward(t);
 }
 
-static void tl_next(kv_iterator *base) {
+void two_level_iterator_next(kv_iterator *base) {
   two_level *t = (two_level *)base;
   if (!base->valid) return;
-  /* the fast path of a scan: the next entry of the same block */
+  /* the fast path of a scan: the next entry of the same block, by a direct call */
   kv_iterator *in = t->inner;
-  kv_iterator_next(in);
+  if (in->ops == &block_iterator_ops) block_iterator_next(in);
+  else kv_iterator_next(in);
   if (in->valid) {
     kv_iterator_set_position(base, in->key, in->value);
     return;
@@ -159,8 +161,8 @@ static void tl_destroy(kv_iterator *base) {
   free(t);
 }
 
-static const kv_iterator_ops two_level_ops = {tl_seek_first, tl_seek_last, tl_seek, tl_seek_for_prev, tl_next,
-                                              tl_prev, tl_status, tl_destroy};
+const kv_iterator_ops two_level_iterator_ops = {tl_seek_first,            tl_seek_last, tl_seek,   tl_seek_for_prev,
+                                                two_level_iterator_next, tl_prev,      tl_status, tl_destroy};
 
 strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx, kv_iterator **out) {
   *out = NULL;
@@ -169,7 +171,7 @@ strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load
     kv_iterator_destroy(outer);
     return status_no_memory();
   }
-  kv_iterator_init(&t->base, &two_level_ops);
+  kv_iterator_init(&t->base, &two_level_iterator_ops);
   t->outer = outer;
   t->load = load;
   t->ctx = ctx;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../util/buffer.h"
+#include "run_iterator.h"
 
 enum direction { FORWARD, REVERSE };
 
@@ -62,9 +63,15 @@ static void set_forward_position(mvcc_iterator *it, const internal_key *k) {
  * From the inner position forward: the first user key whose newest visible version is a value.
  * With `skipping`, entries of saved_key are passed over first (the key already yielded).
  */
+/* The inner iterator's next: a direct call over a single run (a settled tree), see run_iterator.h. */
+static inline void inner_next(kv_iterator *in) {
+  if (in->ops == &run_iterator_ops) run_iterator_next(in);
+  else kv_iterator_next(in);
+}
+
 static void find_next_user_entry(mvcc_iterator *it, int skipping) {
   it->dir = FORWARD;
-  for (; kv_iterator_valid(it->inner); kv_iterator_next(it->inner)) {
+  for (; kv_iterator_valid(it->inner); inner_next(it->inner)) {
     internal_key k = kv_iterator_key(it->inner);
     if (!key_range_below_hi(&it->range, k.user_key)) break;
     if (k.seqno >= it->snapshot) continue; /* written after the snapshot */
@@ -165,8 +172,8 @@ void mvcc_iterator_next(mvcc_iterator *it) {
     if (kv_iterator_valid(it->inner)) kv_iterator_next(it->inner);
     else kv_iterator_seek_first(it->inner);
   } else {
-    if (!save(&it->saved_key, kv_iterator_key(it->inner).user_key, it)) return;
-    kv_iterator_next(it->inner);
+    if (!save(&it->saved_key, it->pos.key, it)) return;
+    inner_next(it->inner);
   }
   find_next_user_entry(it, 1);
 }

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "../table/two_level_iterator.h"
 #include "tree_internal.h"
 
 typedef struct run_iterator {
@@ -131,11 +132,12 @@ static void run_seek_for_prev(kv_iterator *it, const internal_key *target) {
   skip_backward(r);
 }
 
-static void run_next(kv_iterator *it) {
+void run_iterator_next(kv_iterator *it) {
   run_iterator *r = (run_iterator *)it;
   kv_iterator *in = r->inner;
   if (!in) return;
-  kv_iterator_next(in);
+  if (in->ops == &two_level_iterator_ops) two_level_iterator_next(in); /* direct: see two_level_iterator.h */
+  else kv_iterator_next(in);
   if (in->valid) { /* the common case: the same table */
     kv_iterator_set_position(it, in->key, in->value);
     return;
@@ -164,14 +166,14 @@ static void run_destroy(kv_iterator *it) {
   free(r);
 }
 
-static const kv_iterator_ops run_ops = {
-  run_seek_first, run_seek_last, run_seek, run_seek_for_prev, run_next, run_prev, run_status, run_destroy,
+const kv_iterator_ops run_iterator_ops = {
+  run_seek_first, run_seek_last, run_seek, run_seek_for_prev, run_iterator_next, run_prev, run_status, run_destroy,
 };
 
 strata_status *run_iterator_new(tree *t, const version_run *run, uint64_t snapshot, kv_iterator **out) {
   run_iterator *r = calloc(1, sizeof *r);
   if (!r) return status_no_memory();
-  kv_iterator_init(&r->base, &run_ops);
+  kv_iterator_init(&r->base, &run_iterator_ops);
   r->t = t;
   r->run = run;
   r->snapshot = snapshot;

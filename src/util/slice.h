@@ -39,9 +39,10 @@ static inline int slice_compare(slice a, slice b) {
     memcpy(&x, p, 8);
     memcpy(&y, q, 8);
     if (x != y) {
-      x = __builtin_bswap64(x);
-      y = __builtin_bswap64(y);
-      return x < y ? -1 : 1;
+      /* the first differing byte is the lowest set byte of x ^ y (little-endian loads); a ctz
+       * and a shift, where a byte swap is one instruction natively but ~20 under WebAssembly */
+      unsigned sh = (unsigned)__builtin_ctzll(x ^ y) & ~7u;
+      return (uint8_t)(x >> sh) < (uint8_t)(y >> sh) ? -1 : 1;
     }
   }
 #endif
