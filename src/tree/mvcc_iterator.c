@@ -41,7 +41,7 @@ static int inner_failed(mvcc_iterator *it) {
 
 static int save(buffer *b, slice s, mvcc_iterator *it) {
   if (s.len <= b->cap) { /* the common case, once the buffer has grown: no call */
-    if (s.len) memcpy(b->data, s.data, s.len);
+    bytes_copy(b->data, s.data, s.len);
     b->len = s.len;
     return 1;
   }

@@ -77,6 +77,19 @@ static inline int slice_starts_with(slice s, slice prefix) {
   return s.len >= prefix.len && (prefix.len == 0 || memcmp(s.data, prefix.data, prefix.len) == 0);
 }
 
+/* memcpy for the short copies of keys: inline word moves up to 64 bytes (under WebAssembly
+ * wasi-libc's memcpy is a call into a byte-and-word loop), memcpy beyond. */
+static inline void bytes_copy(void *dst, const void *src, size_t n) {
+  if (n > 64) {
+    memcpy(dst, src, n);
+    return;
+  }
+  uint8_t *d = (uint8_t *)dst;
+  const uint8_t *s = (const uint8_t *)src;
+  for (; n >= 8; n -= 8, d += 8, s += 8) memcpy(d, s, 8);
+  for (; n; n--) *d++ = *s++;
+}
+
 /* Drops the first n bytes; n must not exceed s.len. */
 static inline slice slice_advance(slice s, size_t n) {
   return slice_make(s.data + n, s.len - n);
