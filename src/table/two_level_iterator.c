@@ -12,6 +12,7 @@ typedef struct two_level {
   kv_iterator *outer, *inner;
   two_level_load_fn load;
   void *ctx;
+  void (*free_ctx)(void *ctx); /* NULL: the caller owns ctx */
   uint8_t inner_handle[32]; /* handle value the inner iterator was loaded from (2 varint64s) */
   size_t inner_handle_len;  /* 0: none (also for an overlong value, which never matches) */
   strata_status *st;
@@ -158,11 +159,16 @@ static void tl_destroy(kv_iterator *base) {
   kv_iterator_destroy(t->inner);
   kv_iterator_destroy(t->outer);
   strata_status_free(t->st);
+  if (t->free_ctx) t->free_ctx(t->ctx);
   free(t);
 }
 
 const kv_iterator_ops two_level_iterator_ops = {tl_seek_first,            tl_seek_last, tl_seek,   tl_seek_for_prev,
                                                 two_level_iterator_next, tl_prev,      tl_status, tl_destroy};
+
+void two_level_iterator_own_ctx(kv_iterator *it, void (*free_ctx)(void *ctx)) {
+  ((two_level *)it)->free_ctx = free_ctx;
+}
 
 strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx, kv_iterator **out) {
   *out = NULL;
