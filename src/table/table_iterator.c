@@ -120,6 +120,7 @@ strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iter
     return status_no_memory();
   }
   d->r = r;
+  d->ra.next = UINT64_MAX; /* no block loaded yet: the first one is not "after" anything */
   strata_status *st = two_level_iterator_new(it, load_data, d, &it);
   if (st) {
     free(d);

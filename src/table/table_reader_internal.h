@@ -32,13 +32,13 @@ STRATA_MUST_USE strata_status *table_reader_load_block(table_reader *r, block_ha
  * from that window, so a long scan makes one read per window instead of one per block (under
  * WASI a read is a host call that costs about twice a native pread). Seeks never read ahead.
  */
-#define TABLE_READAHEAD_AFTER 2                   /* consecutive blocks before reading ahead */
+#define TABLE_READAHEAD_AFTER 2                   /* blocks that followed their predecessor before */
 #define TABLE_READAHEAD_BYTES ((size_t)64 << 10) /* the window */
 typedef struct table_readahead {
   uint8_t *data;       /* the window: bytes [offset, offset + len) of the file */
   size_t cap, len;
   uint64_t offset;
-  uint64_t next;       /* where the block after the last one loaded starts */
+  uint64_t next;       /* where the block after the last one loaded starts (UINT64_MAX: none yet) */
   unsigned sequential; /* consecutive blocks loaded so far */
 } table_readahead;
 
