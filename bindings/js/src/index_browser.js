@@ -4,10 +4,13 @@
 //   import { open } from 'strata-lsm';
 //   const db = await open('notes', { backend: 'auto', valueEncoding: 'utf8' });
 //
-// Called from a page, open() starts a dedicated worker (browser_worker.js) that runs the engine,
-// and returns a proxy (worker_proxy.js): every call is one message, in call order; a batch and
+// Called from a page, open() starts (once) the page's dedicated worker (browser_worker.js) that
+// runs the engine for all of the page's databases, and returns a proxy (worker_proxy.js) over a
+// MessageChannel of the database's own: every call is one message, in call order; a batch and
 // an iterator page are one message each; buffers read come back transferred. Called inside a
-// worker, the engine runs in that thread and calls are direct. Backends: 'opfs' (sync access
+// worker, the engine runs in that thread and calls are direct; the databases of a thread share
+// one engine instance (single-threaded build). A 'memory' database lives by name in the
+// context holding it (a page's in its worker) until deleteDatabase(name). Backends: 'opfs' (sync access
 // handles: dedicated workers only), 'idb' (IndexedDB), 'memory'; 'auto' is OPFS where
 // FileSystemSyncAccessHandle exists, else IndexedDB. Threads: the pthreads build when the page
 // is cross-origin isolated (COOP/COEP), else the single-threaded build with its maintenance steps
