@@ -147,7 +147,7 @@ function workerUrlOf(options) {
 // one) of worker_serve.js; { deleteMemory: name } and { listMemory } -> { value } or { error }.
 // A worker ends WORKER_IDLE_MS after it serves no database and holds no memory database.
 const pageWorkers = new Map(); // URL -> PageWorker
-export const WORKER_IDLE_MS = 1000;
+const WORKER_IDLE_MS = 1000;
 
 class PageWorker {
   #worker;
