@@ -102,7 +102,7 @@ export function deleteMemory(name) {
   return true;
 }
 
-export function listMemory() {
+function listMemory() {
   return [...memoryDatabases.keys()];
 }
 

@@ -2,11 +2,11 @@
 // workerUrl) serving every database the page opens, all on one engine instance (openHere). Its
 // control messages, each answered with its id: { open: { name, options }, port } opens the
 // database in this thread and serves it on `port` (worker_serve.js), answering with the ready
-// message (or the failed one); { deleteMemory: name } and { listMemory: true } reach the memory
-// databases this worker holds. A worker started for an import gets { import: ... } instead
+// message (or the failed one); { deleteMemory: name } forgets a memory database this worker
+// holds ({ value: true/false } or { error }; the page keeps their names for listDatabases). A worker started for an import gets { import: ... } instead
 // (index_browser.js importFromPage). Imports only by relative URL (import maps do not apply
 // inside workers).
-import { deleteMemory, listMemory } from './browser_backends.js';
+import { deleteMemory } from './browser_backends.js';
 import { toWire } from './errors.js';
 import { openHere, serveImport } from './index_browser.js';
 import { failedMessage, readyMessage, serve } from './worker_serve.js';
@@ -37,5 +37,4 @@ self.addEventListener('message', (e) => {
   if (msg.import) serveImport(msg.import, self); // { import: { name, options } }: pulls the image's chunks
   else if (msg.open) open(msg.id, msg.open, msg.port);
   else if (typeof msg.deleteMemory === 'string') answer(msg.id, () => deleteMemory(msg.deleteMemory));
-  else if (msg.listMemory) answer(msg.id, () => listMemory());
 });

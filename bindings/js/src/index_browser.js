@@ -144,7 +144,7 @@ function workerUrlOf(options) {
 // that workerUrl, one MessageChannel each (the requests and replies of worker_proxy.js), so the
 // page's databases share one worker and one engine instance however many there are. Its control
 // messages, answered by id: { open: { name, options }, port } -> the ready message (or failed
-// one) of worker_serve.js; { deleteMemory: name } and { listMemory } -> { value } or { error }.
+// one) of worker_serve.js; { deleteMemory: name } -> { value } or { error }.
 // A worker ends WORKER_IDLE_MS after it serves no database and holds no memory database.
 const pageWorkers = new Map(); // URL -> PageWorker
 const WORKER_IDLE_MS = 1000;
