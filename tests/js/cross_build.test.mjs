@@ -46,6 +46,7 @@ function cliBuild(name, file, pre) {
   const cli = (...args) => run(file, [...pre, ...args]);
   return {
     name,
+    cli,
     async write(dir, records) {
       const puts = records.filter(([, v]) => v !== null);
       if (puts.length) {
@@ -202,7 +203,8 @@ const crashValue = (i) => `value-${i}-${'y'.repeat(i % 40)}`;
 // Every build opens its own copy of the crashed folder (each does its own recovery, the dead
 // writer's lock file included) and must find a prefix of the load in whole batches holding
 // every acknowledged record.
-async function checkCrashed(dir, acked, writerName) {
+const plainLoad = { records: CRASH_RECORDS, batch: CRASH_BATCH, key: crashKey, value: crashValue };
+async function checkCrashed(dir, acked, writerName, load = plainLoad) {
   assert.ok(acked > 0, 'the writer acknowledged records before it was killed');
   let agreed = null;
   for (const reader of builds) {
@@ -211,10 +213,10 @@ async function checkCrashed(dir, acked, writerName) {
     fs.cpSync(dir, copy, { recursive: true });
     const got = await reader.read(copy);
     assert.ok(got.length >= acked, `${reader.name}: ${got.length} records, ${acked} acknowledged`);
-    assert.ok(got.length === CRASH_RECORDS || got.length % CRASH_BATCH === 0, `${reader.name}: ${got.length} is not whole batches`);
+    assert.ok(got.length === load.records || got.length % load.batch === 0, `${reader.name}: ${got.length} is not whole batches`);
     for (let i = 0; i < got.length; i++) {
-      if (got[i][0] !== crashKey(i) || got[i][1] !== crashValue(i)) {
-        assert.fail(`${reader.name}: record ${i} is ${JSON.stringify(got[i])}, not ${crashKey(i)} (${acked} acknowledged)`);
+      if (got[i][0] !== load.key(i) || got[i][1] !== load.value(i)) {
+        assert.fail(`${reader.name}: record ${i} is ${JSON.stringify(got[i]).slice(0, 200)}, not ${load.key(i)} (${acked} acknowledged)`);
       }
     }
     if (agreed === null) agreed = got.length;
@@ -266,5 +268,153 @@ describe('after a crash of the writer (kill -9 mid-load), every other build open
     const acked = Math.max(...writer.lines.filter((l) => l.startsWith('acked ')).map((l) => Number(l.slice(6))));
     assert.ok(acked < CRASH_RECORDS, 'killed before the end');
     await checkCrashed(dir, acked, 'Node package');
+  });
+});
+
+// --- with key-value separation: values in blob files ---------------------------------------
+//
+// The same crossings on a separated database. The folder is created separated by the Node
+// package (the command-line tools have no option for the mode; they need none: the manifest
+// carries it), then the writer writes everything in it: the tools and every build open it
+// without being told the mode and separate values of the default threshold (1 KiB) and more.
+
+const BLOB_THRESHOLD = 1024;
+async function createSeparated(dir) {
+  const db = await open(dir, { kvSeparation: { threshold: BLOB_THRESHOLD } });
+  await db.close();
+}
+const blobFiles = (dir) => (fs.existsSync(path.join(dir, 'blobs')) ? fs.readdirSync(path.join(dir, 'blobs')).length : 0);
+
+// Values over the threshold for most keys (1.1-3 KiB), some under it (inline in the tables).
+function blobRecords(tag, round, n) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const k = (i * 7919) % 400;
+    const len = i % 4 === 0 ? 40 + (i % 300) : BLOB_THRESHOLD + 100 + ((i * 37) % 2000);
+    const head = `${tag}-r${round}-${i}-`;
+    out.push([`blob-${String(k).padStart(4, '0')}`, head + 'abcdefghijklmnopqrstuvwxyz'.repeat(Math.ceil(len / 26)).slice(0, len)]);
+  }
+  if (round > 0) for (let i = 0; i < n / 8; i++) out.push([`blob-${String((i * 7919 * 3) % 400).padStart(4, '0')}`, null]);
+  return out;
+}
+
+describe('with kvSeparation: every build reads the blob files every other build wrote', () => {
+  for (const writer of builds) {
+    test(`written by the ${writer.name}: read by every other build after a flush (blob files + journal) and after a major compaction`, async () => {
+      const dir = path.join(tempDir('strata-cross-blob-'), 'db');
+      await createSeparated(dir);
+      const model = new Map();
+      const first = blobRecords(writer.name, 0, 160);
+      await writer.write(dir, first);
+      apply(model, first);
+      await writer.flush(dir);
+      const flushed = blobFiles(dir);
+      assert.ok(flushed >= 1, `${writer.name} wrote its values into blob files`);
+      const second = blobRecords(writer.name, 1, 120); // overwrites (large values) and deletes, left in the journal
+      await writer.write(dir, second);
+      apply(model, second);
+      for (const reader of builds) {
+        if (reader === writer) continue;
+        assert.deepEqual(await reader.read(dir), expected(model), `${reader.name} reading after a flush`);
+      }
+      await writer.compact(dir);
+      assert.ok(blobFiles(dir) >= 1, 'the compaction kept the live values in blob files');
+      for (const reader of builds) {
+        assert.deepEqual(await reader.read(dir), expected(model), `${reader.name} reading after the compaction`);
+      }
+      assert.match(await builds[0].check(dir), /^check: ok, /, 'the native check verifies every checksum');
+      assert.match(await builds[2].check(dir), /^check: ok, /, 'and so does the WASI one');
+      const db = await open(dir, { createIfMissing: false });
+      try {
+        assert.ok(db.stats().blobs.files >= 1, 'the version lists blob files');
+      } finally {
+        await db.close();
+      }
+    });
+  }
+});
+
+// Bulk ingestion by each tool (`load --sorted`: tables and blob files of the last level, no
+// journal) into a separated folder; every other build reads it.
+for (const tool of builds.filter((b) => b.cli)) {
+  test(`with kvSeparation: \`load --sorted\` of the ${tool.name} writes blob files every other build reads`, async () => {
+    const dir = path.join(tempDir('strata-cross-blob-'), 'db');
+    await createSeparated(dir);
+    const file = path.join(path.dirname(dir), 'sorted.tsv');
+    const model = new Map();
+    let text = '';
+    for (let i = 0; i < 300; i++) {
+      const k = `ingest-${String(i).padStart(5, '0')}`;
+      const v = `${tool.name}-${i}-${'q'.repeat(i % 3 ? BLOB_THRESHOLD + i : 20)}`;
+      model.set(k, v);
+      text += `${k}\t${v}\n`;
+    }
+    fs.writeFileSync(file, text);
+    await tool.cli(dir, 'load', file, '--sorted', '--quiet');
+    assert.ok(blobFiles(dir) >= 1, 'the ingest wrote blob files');
+    for (const reader of builds) {
+      if (reader === tool) continue;
+      assert.deepEqual(await reader.read(dir), expected(model), `${reader.name} reading the ingested folder`);
+    }
+    assert.match(await tool.check(dir), /^check: ok, /);
+  });
+}
+
+const BLOB_CRASH_RECORDS = 40_000;
+const blobCrashKey = (i) => `crash-${String(i).padStart(7, '0')}`;
+const blobCrashValue = (i) => `value-${i}-${'z'.repeat(BLOB_THRESHOLD + (i % 500))}`;
+const blobLoad = { records: BLOB_CRASH_RECORDS, batch: CRASH_BATCH, key: blobCrashKey, value: blobCrashValue };
+
+describe('with kvSeparation, after a crash of the writer (kill -9 mid-load), every other build finds every acknowledged write', () => {
+  test('the native tool killed during `load` of values over the threshold', async () => {
+    const dir = path.join(tempDir('strata-crash-blob-'), 'db');
+    await createSeparated(dir);
+    const file = path.join(path.dirname(dir), 'load.tsv');
+    const fd = fs.openSync(file, 'w');
+    for (let i = 0; i < BLOB_CRASH_RECORDS; i += 1000) {
+      let text = '';
+      for (let j = i; j < i + 1000; j++) text += `${blobCrashKey(j)}\t${blobCrashValue(j)}\n`;
+      fs.writeSync(fd, text);
+    }
+    fs.closeSync(fd);
+    const proc = spawn(nativeCli, [dir, 'load', file, '--batch', String(CRASH_BATCH)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let acked = 0;
+    const killed = new Promise((resolve) => {
+      proc.stderr.setEncoding('utf8');
+      proc.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        for (const m of stderr.matchAll(/ {2}([\d,]+) records {2}/g)) acked = Math.max(acked, Number(m[1].replace(/,/g, '')));
+        if (acked > 0 && !proc.killed) proc.kill('SIGKILL');
+      });
+      proc.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const { signal } = await killed;
+    assert.equal(signal, 'SIGKILL', `the load was killed mid-way (stderr: ${stderr})`);
+    assert.ok(acked < BLOB_CRASH_RECORDS, 'killed before the end');
+    await checkCrashed(dir, acked, 'native tool', blobLoad);
+  });
+
+  test('a Node process with a small memtable killed while writing: blob files flushed before the kill, every acknowledged batch there', async () => {
+    const dir = path.join(tempDir('strata-crash-blob-'), 'db');
+    const writer = child(`
+      const { open } = await import(${JSON.stringify(pkgEntry)});
+      const db = await open(${JSON.stringify(dir)}, { memtableSize: 256 * 1024, kvSeparation: { threshold: ${BLOB_THRESHOLD} } });
+      const key = (i) => 'crash-' + String(i).padStart(7, '0');
+      const value = (i) => 'value-' + i + '-' + 'z'.repeat(${BLOB_THRESHOLD} + (i % 500));
+      for (let i = 0; i < ${BLOB_CRASH_RECORDS}; i += ${CRASH_BATCH}) {
+        const ops = [];
+        for (let j = i; j < i + ${CRASH_BATCH}; j++) ops.push({ type: 'put', key: key(j), value: value(j) });
+        await db.batch(ops);
+        console.log('acked ' + (i + ${CRASH_BATCH}) + ' blobs ' + db.stats().blobs.files);
+      }
+    `);
+    await writer.waitFor(/^acked \d+ blobs [3-9]/, 60000);
+    await writer.kill9();
+    const acks = writer.lines.filter((l) => l.startsWith('acked ')).map((l) => Number(l.split(' ')[1]));
+    const acked = Math.max(...acks);
+    assert.ok(acked < BLOB_CRASH_RECORDS, 'killed before the end');
+    assert.ok(blobFiles(dir) >= 3, 'blob files were on disk at the kill');
+    await checkCrashed(dir, acked, 'Node package', blobLoad);
   });
 });
