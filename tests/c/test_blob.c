@@ -1105,6 +1105,68 @@ static void repair_keeps_a_newer_unlisted_table_and_the_blob_file_it_points_into
   CHECK_OK(strata_close(db));
 }
 
+/* A blob file garbage collection dropped, back on disk (its removal was lost in a crash): older
+ * than the version, so an open deletes it; with the manifest intact, repair sets it aside in
+ * lost/ as obsolete (its values must not come back) and the newer values read. */
+static void a_dropped_blob_file_back_on_disk_is_removed_by_open_and_set_aside_by_repair(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  char k[16];
+  for (int i = 0; i < 10; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    CHECK_OK(put_gen(db, k, 500, 1));
+  }
+  CHECK_OK(strata_flush(db));
+  char *old = newest_blob();
+  CHECK(old != NULL);
+  if (!old) return;
+  buffer bytes;
+  buffer_init(&bytes);
+  CHECK_OK(vfs_read_file(fs, old, &bytes));
+  for (int i = 0; i < 10; i++) { /* every value overwritten: the first file's records all go stale */
+    snprintf(k, sizeof k, "k%d", i);
+    CHECK_OK(put_gen(db, k, 500, 2));
+  }
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_compact(db, 1));
+  CHECK_EQ_U64(stats_of(db).blob_files_reclaimed, 1);
+  CHECK_OK(strata_close(db));
+  int exists = 1;
+  CHECK_OK(vfs_exists(fs, old, &exists, NULL));
+  CHECK(!exists);
+  for (int pass = 0; pass < 2; pass++) {
+    CHECK_OK(vfs_replace(fs, old, bytes.data, bytes.len)); /* back, as a lost removal leaves it */
+    if (pass == 0) {
+      CHECK_OK(open_sep(&db));
+      strata_recovery_report r;
+      CHECK_OK(strata_get_recovery_report(db, &r));
+      CHECK(r.obsolete_files_removed >= 1);
+      CHECK_EQ_U64(r.files_moved_to_lost, 0);
+    } else {
+      strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+      strata_repair_report rep;
+      CHECK_OK(strata_repair(dir, o, &rep));
+      strata_options_free(o);
+      CHECK_EQ_U64(rep.blob_files_obsolete, 1);
+      CHECK_EQ_U64(rep.blob_files_kept, 1);
+      CHECK_EQ_U64(rep.blob_values_lost, 0);
+      strata_repair_report_clear(&rep);
+      CHECK_EQ_U64(count_in(DB_DIR_LOST), 1);
+      CHECK_OK(open_sep(&db));
+    }
+    CHECK_OK(vfs_exists(fs, old, &exists, NULL));
+    CHECK(!exists);
+    for (int i = 0; i < 10; i++) {
+      snprintf(k, sizeof k, "k%d", i);
+      if (!reads_gen(db, NULL, k, 500, 2)) harness_fail(__FILE__, __LINE__, "pass %d: %s reads wrong", pass, k);
+    }
+    CHECK_EQ_U64(stats_of(db).blob_files, 1);
+    CHECK_OK(strata_close(db));
+  }
+  buffer_free(&bytes);
+  free(old);
+}
+
 /* --- repair under power cuts ------------------------------------------------------------- */
 
 #define CUT_KEYS 48
@@ -1350,6 +1412,8 @@ int main(void) {
                       repair_keeps_an_unlisted_newer_blob_file_in_lost, teardown);
   harness_run_variant("repair_keeps_a_newer_unlisted_table_and_the_blob_file_it_points_into", "posix", setup_posix,
                       repair_keeps_a_newer_unlisted_table_and_the_blob_file_it_points_into, teardown);
+  harness_run_variant("a_dropped_blob_file_back_on_disk_is_removed_by_open_and_set_aside_by_repair", "posix",
+                      setup_posix, a_dropped_blob_file_back_on_disk_is_removed_by_open_and_set_aside_by_repair, teardown);
   RUN(a_power_cut_at_every_step_of_a_separated_repair_shows_no_older_value);
   return harness_finish();
 }
