@@ -1,39 +1,11 @@
 // Run in a Chromium page by image.test.mjs, through the browser entry (the package's worker does
 // the work): a database on OPFS or IndexedDB with tables, deletes, an overwrite made after a
 // snapshot and journal-only writes is exported to an image; an image is imported into OPFS or
-// IndexedDB and read back. Contents are hashed as the Node side hashes them (sha256 over u32 key
-// length | u32 value length | key | value, in key order).
+// IndexedDB and read back. Contents are hashed as the Node side hashes them (image_contents.mjs).
 import { deleteDatabase, importDatabase, open } from '../../bindings/js/src/index_browser.js';
+import { concat, contents, fromBase64, toBase64 } from './image_contents.mjs';
 
 const key = (i) => `key${String(i).padStart(6, '0')}`;
-
-async function contents(db) {
-  const parts = [];
-  let count = 0;
-  for await (const [k, v] of db.iterator({ keyEncoding: 'view', valueEncoding: 'view' })) {
-    const head = new Uint8Array(8);
-    new DataView(head.buffer).setUint32(0, k.length, true);
-    new DataView(head.buffer).setUint32(4, v.length, true);
-    parts.push(head, k, v);
-    count++;
-  }
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    all.set(p, pos);
-    pos += p.length;
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
-  return { hash: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''), count };
-}
-
-function toBase64(bytes) {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-const fromBase64 = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 
 // Writes n keys to `name` on `backend` (flushed into tables), deletes every fourth in the journal,
 // overwrites one key after taking a snapshot, adds a journal-only key, and exports while the
@@ -60,12 +32,7 @@ export async function makeImage(name, n, backend) {
     let last = null;
     for await (const c of db.export({ chunkSize: 8192, onProgress: (p) => { last = p; } })) chunks.push(c);
     snap.close();
-    const bytes = new Uint8Array(chunks.reduce((t, c) => t + c.length, 0));
-    let pos = 0;
-    for (const c of chunks) {
-      bytes.set(c, pos);
-      pos += c.length;
-    }
+    const bytes = concat(chunks);
     return { image: toBase64(bytes), ...expected, tables, snapshotsBefore, old, progress: last, backend: db.backend };
   } finally {
     await db.close();

@@ -72,6 +72,16 @@ static strata_status *put_gen(strata_db *db, const char *k, size_t len, int g) {
   return st;
 }
 
+/* Generation g of keys k0 .. k<n-1>, each `len` bytes. */
+static strata_status *put_keys(strata_db *db, int n, size_t len, int g) {
+  char k[16];
+  for (int i = 0; i < n; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    STATUS_TRY(put_gen(db, k, len, g));
+  }
+  return NULL;
+}
+
 /* 1 when k reads as generation g of length len (at snap). */
 static int reads_gen(strata_db *db, const strata_snapshot *snap, const char *k, size_t len, int g) {
   void *v = NULL;
@@ -311,15 +321,9 @@ static void gc_counts_stale_bytes_relocates_and_drops_dead_files(void) {
   strata_db *db = NULL;
   CHECK_OK(open_sep(&db));
   char k[16];
-  for (int i = 0; i < 10; i++) {
-    snprintf(k, sizeof k, "k%d", i);
-    CHECK_OK(put_gen(db, k, 500, 1));
-  }
+  CHECK_OK(put_keys(db, 10, 500, 1));
   CHECK_OK(strata_flush(db));
-  for (int i = 0; i < 4; i++) { /* 4 of 10 overwritten */
-    snprintf(k, sizeof k, "k%d", i);
-    CHECK_OK(put_gen(db, k, 500, 2));
-  }
+  CHECK_OK(put_keys(db, 4, 500, 2)); /* 4 of 10 overwritten */
   CHECK_OK(strata_flush(db));
   strata_stats s = stats_of(db);
   CHECK_EQ_U64(s.blob_files, 2);
@@ -756,6 +760,23 @@ static void a_missing_blob_file_fails_the_open(void) {
 
 /* --- repair ---------------------------------------------------------------------------- */
 
+/* strata_repair of the case's database with its options; rep (optional) receives the report. */
+static strata_status *repair_quiet(strata_repair_report *rep) {
+  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+  strata_repair_report mine;
+  strata_status *st = o ? strata_repair(dir, o, rep ? rep : &mine) : status_no_memory();
+  strata_options_free(o);
+  if (!st && !rep) strata_repair_report_clear(&mine);
+  return st;
+}
+
+/* A case's next pass on a new, empty posix folder; 0 after recording a failure. */
+static int fresh_folder(void) {
+  harness_close_fs(fs, dir);
+  fs = harness_open_fs(vfs_posix_new, "blob", &dir);
+  return fs != NULL;
+}
+
 static strata_status *damage_file(const char *path, uint64_t at) {
   vfs_file *f = NULL;
   STATUS_TRY(vfs_open(fs, path, VFS_OPEN_READ | VFS_OPEN_WRITE, &f));
@@ -827,10 +848,8 @@ static void repair_of_a_separated_database_keeps_blob_files_that_verify(void) {
   strata_status *refused = open_sep(&db); /* no manifest slot verifies */
   CHECK(strata_status_code(refused) == STRATA_CORRUPTION);
   strata_status_free(refused);
-  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
   strata_repair_report rep;
-  CHECK_OK(strata_repair(dir, o, &rep));
-  strata_options_free(o);
+  CHECK_OK(repair_quiet(&rep));
   CHECK_EQ_U64(rep.blob_files_found, files);
   CHECK_EQ_U64(rep.blob_files_kept, files);
   CHECK_EQ_U64(rep.blob_files_damaged + rep.blob_files_unreferenced + rep.tables_rewritten, 0);
@@ -854,11 +873,7 @@ static void repair_of_a_separated_database_keeps_blob_files_that_verify(void) {
  */
 static void repair_turns_values_in_a_lost_blob_file_into_deletes(void) {
   for (int damage = 0; damage < 2 && !harness_case_failed(); damage++) {
-    if (damage) {
-      harness_close_fs(fs, dir);
-      fs = harness_open_fs(vfs_posix_new, "blob", &dir);
-      CHECK(fs != NULL);
-    }
+    if (damage) CHECK(fresh_folder());
     strata_db *db = NULL;
     CHECK_OK(open_sep(&db));
     char k[32];
@@ -896,10 +911,8 @@ static void repair_turns_values_in_a_lost_blob_file_into_deletes(void) {
       strata_free(v);
       CHECK_OK(strata_close(db));
     }
-    strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
     strata_repair_report rep;
-    CHECK_OK(strata_repair(dir, o, &rep));
-    strata_options_free(o);
+    CHECK_OK(repair_quiet(&rep));
     CHECK_EQ_U64(rep.blob_files_found, damage ? 2 : 1);
     CHECK_EQ_U64(rep.blob_files_damaged, damage ? 1 : 0);
     CHECK_EQ_U64(rep.blob_files_kept, 1);
@@ -1001,17 +1014,25 @@ static int two_flushes_read_back(strata_db *db) {
   return 1;
 }
 
+/* Two flushes of fill_two_flushes, closed, then an unlisted newer blob file (its bytes to *orphan). */
+static strata_status *two_flushes_and_an_orphan(buffer *orphan) {
+  strata_db *db = NULL;
+  STATUS_TRY(open_sep(&db));
+  strata_status *st = fill_two_flushes(db);
+  if (!st) st = strata_flush(db);
+  strata_status *cst = strata_close(db);
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  return st ? st : write_unlisted_blob(UNLISTED_ID, orphan);
+}
+
 /* An open sets a blob file newer than the version aside in lost/, byte for byte, as it does a
  * table (it may hold the only copy of newer data); the database reads as before. */
 static void an_unlisted_newer_blob_file_is_kept_in_lost_at_open(void) {
   strata_db *db = NULL;
-  CHECK_OK(open_sep(&db));
-  CHECK_OK(fill_two_flushes(db));
-  CHECK_OK(strata_flush(db));
-  CHECK_OK(strata_close(db));
   buffer orphan;
   buffer_init(&orphan);
-  CHECK_OK(write_unlisted_blob(UNLISTED_ID, &orphan));
+  CHECK_OK(two_flushes_and_an_orphan(&orphan));
   CHECK_OK(open_sep(&db));
   CHECK(!file_there(DB_DIR_BLOBS "/1000"));
   CHECK(file_holds(DB_DIR_LOST "/" DB_LOST_KIND_BLOB "-1000", &orphan));
@@ -1025,24 +1046,14 @@ static void an_unlisted_newer_blob_file_is_kept_in_lost_at_open(void) {
  * table points into aside in lost/ (never deletes it), counts it, and changes no contents. */
 static void repair_keeps_an_unlisted_newer_blob_file_in_lost(void) {
   for (int damaged = 0; damaged < 2 && !harness_case_failed(); damaged++) {
-    if (damaged) {
-      harness_close_fs(fs, dir);
-      fs = harness_open_fs(vfs_posix_new, "blob", &dir);
-      CHECK(fs != NULL);
-    }
+    if (damaged) CHECK(fresh_folder());
     strata_db *db = NULL;
-    CHECK_OK(open_sep(&db));
-    CHECK_OK(fill_two_flushes(db));
-    CHECK_OK(strata_flush(db));
-    CHECK_OK(strata_close(db));
     buffer orphan;
     buffer_init(&orphan);
-    CHECK_OK(write_unlisted_blob(UNLISTED_ID, &orphan));
+    CHECK_OK(two_flushes_and_an_orphan(&orphan));
     if (damaged) CHECK_OK(damage_manifests());
-    strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
     strata_repair_report rep;
-    CHECK_OK(strata_repair(dir, o, &rep));
-    strata_options_free(o);
+    CHECK_OK(repair_quiet(&rep));
     CHECK_EQ_U64(rep.blob_files_found, 3);
     CHECK_EQ_U64(rep.blob_files_kept, 2);
     CHECK_EQ_U64(rep.blob_files_unreferenced, 1);
@@ -1089,10 +1100,8 @@ static void repair_keeps_a_newer_unlisted_table_and_the_blob_file_it_points_into
     buffer_free(&slot[s]);
   }
   uint64_t lost_before = count_in(DB_DIR_LOST);
-  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
   strata_repair_report rep;
-  CHECK_OK(strata_repair(dir, o, &rep));
-  strata_options_free(o);
+  CHECK_OK(repair_quiet(&rep));
   CHECK_EQ_U64(rep.blob_files_found, 2);
   CHECK_EQ_U64(rep.blob_files_kept, 2);
   CHECK_EQ_U64(rep.blob_files_obsolete + rep.blob_files_unreferenced + rep.blob_files_damaged, 0);
@@ -1112,10 +1121,7 @@ static void a_dropped_blob_file_back_on_disk_is_removed_by_open_and_set_aside_by
   strata_db *db = NULL;
   CHECK_OK(open_sep(&db));
   char k[16];
-  for (int i = 0; i < 10; i++) {
-    snprintf(k, sizeof k, "k%d", i);
-    CHECK_OK(put_gen(db, k, 500, 1));
-  }
+  CHECK_OK(put_keys(db, 10, 500, 1));
   CHECK_OK(strata_flush(db));
   char *old = newest_blob();
   CHECK(old != NULL);
@@ -1123,10 +1129,7 @@ static void a_dropped_blob_file_back_on_disk_is_removed_by_open_and_set_aside_by
   buffer bytes;
   buffer_init(&bytes);
   CHECK_OK(vfs_read_file(fs, old, &bytes));
-  for (int i = 0; i < 10; i++) { /* every value overwritten: the first file's records all go stale */
-    snprintf(k, sizeof k, "k%d", i);
-    CHECK_OK(put_gen(db, k, 500, 2));
-  }
+  CHECK_OK(put_keys(db, 10, 500, 2)); /* every value overwritten: the first file's records all go stale */
   CHECK_OK(strata_flush(db));
   CHECK_OK(strata_compact(db, 1));
   CHECK_EQ_U64(stats_of(db).blob_files_reclaimed, 1);
@@ -1143,10 +1146,8 @@ static void a_dropped_blob_file_back_on_disk_is_removed_by_open_and_set_aside_by
       CHECK(r.obsolete_files_removed >= 1);
       CHECK_EQ_U64(r.files_moved_to_lost, 0);
     } else {
-      strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
       strata_repair_report rep;
-      CHECK_OK(strata_repair(dir, o, &rep));
-      strata_options_free(o);
+      CHECK_OK(repair_quiet(&rep));
       CHECK_EQ_U64(rep.blob_files_obsolete, 1);
       CHECK_EQ_U64(rep.blob_files_kept, 1);
       CHECK_EQ_U64(rep.blob_values_lost, 0);
@@ -1262,15 +1263,6 @@ static int reads_cut_model(strata_db *db, uint64_t cut, const char *when) {
   return ok && seen == live;
 }
 
-/* rep (optional) receives the report. */
-static strata_status *repair_quiet(strata_repair_report *rep) {
-  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
-  strata_repair_report mine;
-  strata_status *st = o ? strata_repair(dir, o, rep ? rep : &mine) : status_no_memory();
-  strata_options_free(o);
-  if (!st && !rep) strata_repair_report_clear(&mine);
-  return st;
-}
 
 /*
  * The power is cut at every I/O operation of a repair of a separated database in turn (both

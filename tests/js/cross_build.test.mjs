@@ -151,28 +151,38 @@ function apply(model, recs) {
 }
 const expected = (model) => [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
+// The writer writes a first round and flushes, then a second (overwrites and deletes) left in the
+// journal; every other build reads the folder; the writer compacts; every build reads it again and
+// both tools' checks verify it. `opts.records(tag, round, n)`; `opts.create(dir)` prepares the
+// folder; `opts.written(dir, stage)` checks the files after 'flush' and 'compaction'.
+async function writeFlushCompactRead(writer, dir, { records: make, counts, create, written }) {
+  if (create) await create(dir);
+  const model = new Map();
+  const first = make(writer.name, 0, counts[0]);
+  await writer.write(dir, first);
+  apply(model, first);
+  await writer.flush(dir);
+  if (written) written(dir, 'flush');
+  const second = make(writer.name, 1, counts[1]);
+  await writer.write(dir, second);
+  apply(model, second);
+  for (const reader of builds) {
+    if (reader === writer) continue;
+    assert.deepEqual(await reader.read(dir), expected(model), `${reader.name} reading after a flush`);
+  }
+  await writer.compact(dir);
+  if (written) written(dir, 'compaction');
+  for (const reader of builds) {
+    assert.deepEqual(await reader.read(dir), expected(model), `${reader.name} reading after the compaction`);
+  }
+  assert.match(await builds[0].check(dir), /^check: ok, /, 'the native check verifies every checksum');
+  assert.match(await builds[2].check(dir), /^check: ok, /, 'and so does the WASI one');
+}
+
 describe('every build reads what every other build wrote', () => {
   for (const writer of builds) {
     test(`written by the ${writer.name}: read by every other build after a flush (tables + journal) and after a major compaction`, async () => {
-      const dir = path.join(tempDir('strata-cross-'), 'db');
-      const model = new Map();
-      const first = records(writer.name, 0, 400);
-      await writer.write(dir, first);
-      apply(model, first);
-      await writer.flush(dir);
-      const second = records(writer.name, 1, 300); // overwrites and deletes, left in the journal
-      await writer.write(dir, second);
-      apply(model, second);
-      for (const reader of builds) {
-        if (reader === writer) continue;
-        assert.deepEqual(await reader.read(dir), expected(model), `${reader.name} reading after a flush`);
-      }
-      await writer.compact(dir);
-      for (const reader of builds) {
-        assert.deepEqual(await reader.read(dir), expected(model), `${reader.name} reading after the compaction`);
-      }
-      assert.match(await builds[0].check(dir), /^check: ok, /, 'the native check verifies every checksum');
-      assert.match(await builds[2].check(dir), /^check: ok, /, 'and so does the WASI one');
+      await writeFlushCompactRead(writer, path.join(tempDir('strata-cross-'), 'db'), { records, counts: [400, 300] });
     });
   }
 
@@ -195,17 +205,21 @@ describe('every build reads what every other build wrote', () => {
 
 // --- the writer killed mid-load -------------------------------------------------------------
 
-const CRASH_RECORDS = 300_000;
-const CRASH_BATCH = 100;
-const crashKey = (i) => `crash-${String(i).padStart(7, '0')}`;
-const crashValue = (i) => `value-${i}-${'y'.repeat(i % 40)}`;
+// A load: `records` keys key(i) with value(i), written in batches of `batch`. key and value are
+// self-contained arrow functions: their source is what the Node writer runs.
+const plainLoad = {
+  records: 300_000,
+  batch: 100,
+  key: (i) => `crash-${String(i).padStart(7, '0')}`,
+  value: (i) => `value-${i}-${'y'.repeat(i % 40)}`,
+};
 
 // Every build opens its own copy of the crashed folder (each does its own recovery, the dead
 // writer's lock file included) and must find a prefix of the load in whole batches holding
 // every acknowledged record.
-const plainLoad = { records: CRASH_RECORDS, batch: CRASH_BATCH, key: crashKey, value: crashValue };
-async function checkCrashed(dir, acked, writerName, load = plainLoad) {
+async function checkCrashed(dir, acked, writerName, load) {
   assert.ok(acked > 0, 'the writer acknowledged records before it was killed');
+  assert.ok(acked < load.records, 'killed before the end');
   let agreed = null;
   for (const reader of builds) {
     if (reader.name === writerName) continue;
@@ -224,50 +238,63 @@ async function checkCrashed(dir, acked, writerName, load = plainLoad) {
   }
 }
 
+// The native tool's `load` of the whole load from a TSV file, killed at its first progress line
+// (10% written); returns the records that line counted.
+async function nativeLoadKilled(dir, load) {
+  const file = path.join(path.dirname(dir), 'load.tsv');
+  const fd = fs.openSync(file, 'w');
+  for (let i = 0; i < load.records; i += 10_000) {
+    let text = '';
+    for (let j = i; j < Math.min(i + 10_000, load.records); j++) text += `${load.key(j)}\t${load.value(j)}\n`;
+    fs.writeSync(fd, text);
+  }
+  fs.closeSync(fd);
+  const proc = spawn(nativeCli, [dir, 'load', file, '--batch', String(load.batch)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let acked = 0;
+  const killed = new Promise((resolve) => {
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      for (const m of stderr.matchAll(/ {2}([\d,]+) records {2}/g)) acked = Math.max(acked, Number(m[1].replace(/,/g, '')));
+      if (acked > 0 && !proc.killed) proc.kill('SIGKILL');
+    });
+    proc.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const { signal } = await killed;
+  assert.equal(signal, 'SIGKILL', `the load was killed mid-way (stderr: ${stderr})`);
+  return acked;
+}
+
+// A Node process writing the load in batches to `dir` opened with `options`, printing
+// "acked N blobs B" after each; killed -9 at the first line matching `killAt`. Returns N.
+async function nodeWriterKilled(dir, load, options, killAt) {
+  const writer = child(`
+    const { open } = await import(${JSON.stringify(pkgEntry)});
+    const db = await open(${JSON.stringify(dir)}, ${JSON.stringify(options)});
+    const key = ${load.key};
+    const value = ${load.value};
+    for (let i = 0; i < ${load.records}; i += ${load.batch}) {
+      const ops = [];
+      for (let j = i; j < i + ${load.batch}; j++) ops.push({ type: 'put', key: key(j), value: value(j) });
+      await db.batch(ops);
+      console.log('acked ' + (i + ${load.batch}) + ' blobs ' + db.stats().blobs.files);
+    }
+  `);
+  await writer.waitFor(killAt, 60000);
+  await writer.kill9();
+  return Math.max(...writer.lines.filter((l) => l.startsWith('acked ')).map((l) => Number(l.split(' ')[1])));
+}
+
 describe('after a crash of the writer (kill -9 mid-load), every other build opens the folder and finds every acknowledged write', () => {
   test('the native tool killed during `load`: the records its last progress line counted are all there', async () => {
     const dir = path.join(tempDir('strata-crash-'), 'db');
-    const file = path.join(path.dirname(dir), 'load.tsv');
-    let text = '';
-    for (let i = 0; i < CRASH_RECORDS; i++) text += `${crashKey(i)}\t${crashValue(i)}\n`;
-    fs.writeFileSync(file, text);
-    const proc = spawn(nativeCli, [dir, 'load', file, '--batch', String(CRASH_BATCH)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let acked = 0;
-    const killed = new Promise((resolve) => {
-      proc.stderr.setEncoding('utf8');
-      proc.stderr.on('data', (chunk) => {
-        stderr += chunk;
-        for (const m of stderr.matchAll(/ {2}([\d,]+) records {2}/g)) acked = Math.max(acked, Number(m[1].replace(/,/g, '')));
-        if (acked > 0 && !proc.killed) proc.kill('SIGKILL'); // at the first progress line: 10% written
-      });
-      proc.on('exit', (code, signal) => resolve({ code, signal }));
-    });
-    const { signal } = await killed;
-    assert.equal(signal, 'SIGKILL', `the load was killed mid-way (stderr: ${stderr})`);
-    assert.ok(acked < CRASH_RECORDS, 'killed before the end');
-    await checkCrashed(dir, acked, 'native tool');
+    await checkCrashed(dir, await nativeLoadKilled(dir, plainLoad), 'native tool', plainLoad);
   });
 
   test('a Node process killed while writing batches: every batch it saw acknowledged is there', async () => {
     const dir = path.join(tempDir('strata-crash-'), 'db');
-    const writer = child(`
-      const { open } = await import(${JSON.stringify(pkgEntry)});
-      const db = await open(${JSON.stringify(dir)});
-      const key = (i) => 'crash-' + String(i).padStart(7, '0');
-      const value = (i) => 'value-' + i + '-' + 'y'.repeat(i % 40);
-      for (let i = 0; i < ${CRASH_RECORDS}; i += ${CRASH_BATCH}) {
-        const ops = [];
-        for (let j = i; j < i + ${CRASH_BATCH}; j++) ops.push({ type: 'put', key: key(j), value: value(j) });
-        await db.batch(ops);
-        console.log('acked ' + (i + ${CRASH_BATCH}));
-      }
-    `);
-    await writer.waitFor(/^acked 5000$/, 60000);
-    await writer.kill9();
-    const acked = Math.max(...writer.lines.filter((l) => l.startsWith('acked ')).map((l) => Number(l.slice(6))));
-    assert.ok(acked < CRASH_RECORDS, 'killed before the end');
-    await checkCrashed(dir, acked, 'Node package');
+    await checkCrashed(dir, await nodeWriterKilled(dir, plainLoad, {}, /^acked 5000 /), 'Node package', plainLoad);
   });
 });
 
@@ -302,28 +329,8 @@ describe('with kvSeparation: every build reads the blob files every other build 
   for (const writer of builds) {
     test(`written by the ${writer.name}: read by every other build after a flush (blob files + journal) and after a major compaction`, async () => {
       const dir = path.join(tempDir('strata-cross-blob-'), 'db');
-      await createSeparated(dir);
-      const model = new Map();
-      const first = blobRecords(writer.name, 0, 160);
-      await writer.write(dir, first);
-      apply(model, first);
-      await writer.flush(dir);
-      const flushed = blobFiles(dir);
-      assert.ok(flushed >= 1, `${writer.name} wrote its values into blob files`);
-      const second = blobRecords(writer.name, 1, 120); // overwrites (large values) and deletes, left in the journal
-      await writer.write(dir, second);
-      apply(model, second);
-      for (const reader of builds) {
-        if (reader === writer) continue;
-        assert.deepEqual(await reader.read(dir), expected(model), `${reader.name} reading after a flush`);
-      }
-      await writer.compact(dir);
-      assert.ok(blobFiles(dir) >= 1, 'the compaction kept the live values in blob files');
-      for (const reader of builds) {
-        assert.deepEqual(await reader.read(dir), expected(model), `${reader.name} reading after the compaction`);
-      }
-      assert.match(await builds[0].check(dir), /^check: ok, /, 'the native check verifies every checksum');
-      assert.match(await builds[2].check(dir), /^check: ok, /, 'and so does the WASI one');
+      const written = (d, stage) => assert.ok(blobFiles(d) >= 1, `${writer.name}: values in blob files after the ${stage}`);
+      await writeFlushCompactRead(writer, dir, { records: blobRecords, counts: [160, 120], create: createSeparated, written });
       const db = await open(dir, { createIfMissing: false });
       try {
         assert.ok(db.stats().blobs.files >= 1, 'the version lists blob files');
@@ -360,60 +367,25 @@ for (const tool of builds.filter((b) => b.cli)) {
   });
 }
 
-const BLOB_CRASH_RECORDS = 40_000;
-const blobCrashKey = (i) => `crash-${String(i).padStart(7, '0')}`;
-const blobCrashValue = (i) => `value-${i}-${'z'.repeat(BLOB_THRESHOLD + (i % 500))}`;
-const blobLoad = { records: BLOB_CRASH_RECORDS, batch: CRASH_BATCH, key: blobCrashKey, value: blobCrashValue };
+// (the value's 1024 is BLOB_THRESHOLD: the function's source runs in the writer, alone)
+const blobLoad = {
+  records: 40_000,
+  batch: 100,
+  key: (i) => `crash-${String(i).padStart(7, '0')}`,
+  value: (i) => `value-${i}-${'z'.repeat(1024 + (i % 500))}`,
+};
 
 describe('with kvSeparation, after a crash of the writer (kill -9 mid-load), every other build finds every acknowledged write', () => {
   test('the native tool killed during `load` of values over the threshold', async () => {
     const dir = path.join(tempDir('strata-crash-blob-'), 'db');
     await createSeparated(dir);
-    const file = path.join(path.dirname(dir), 'load.tsv');
-    const fd = fs.openSync(file, 'w');
-    for (let i = 0; i < BLOB_CRASH_RECORDS; i += 1000) {
-      let text = '';
-      for (let j = i; j < i + 1000; j++) text += `${blobCrashKey(j)}\t${blobCrashValue(j)}\n`;
-      fs.writeSync(fd, text);
-    }
-    fs.closeSync(fd);
-    const proc = spawn(nativeCli, [dir, 'load', file, '--batch', String(CRASH_BATCH)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let acked = 0;
-    const killed = new Promise((resolve) => {
-      proc.stderr.setEncoding('utf8');
-      proc.stderr.on('data', (chunk) => {
-        stderr += chunk;
-        for (const m of stderr.matchAll(/ {2}([\d,]+) records {2}/g)) acked = Math.max(acked, Number(m[1].replace(/,/g, '')));
-        if (acked > 0 && !proc.killed) proc.kill('SIGKILL');
-      });
-      proc.on('exit', (code, signal) => resolve({ code, signal }));
-    });
-    const { signal } = await killed;
-    assert.equal(signal, 'SIGKILL', `the load was killed mid-way (stderr: ${stderr})`);
-    assert.ok(acked < BLOB_CRASH_RECORDS, 'killed before the end');
-    await checkCrashed(dir, acked, 'native tool', blobLoad);
+    await checkCrashed(dir, await nativeLoadKilled(dir, blobLoad), 'native tool', blobLoad);
   });
 
   test('a Node process with a small memtable killed while writing: blob files flushed before the kill, every acknowledged batch there', async () => {
     const dir = path.join(tempDir('strata-crash-blob-'), 'db');
-    const writer = child(`
-      const { open } = await import(${JSON.stringify(pkgEntry)});
-      const db = await open(${JSON.stringify(dir)}, { memtableSize: 256 * 1024, kvSeparation: { threshold: ${BLOB_THRESHOLD} } });
-      const key = (i) => 'crash-' + String(i).padStart(7, '0');
-      const value = (i) => 'value-' + i + '-' + 'z'.repeat(${BLOB_THRESHOLD} + (i % 500));
-      for (let i = 0; i < ${BLOB_CRASH_RECORDS}; i += ${CRASH_BATCH}) {
-        const ops = [];
-        for (let j = i; j < i + ${CRASH_BATCH}; j++) ops.push({ type: 'put', key: key(j), value: value(j) });
-        await db.batch(ops);
-        console.log('acked ' + (i + ${CRASH_BATCH}) + ' blobs ' + db.stats().blobs.files);
-      }
-    `);
-    await writer.waitFor(/^acked \d+ blobs [3-9]/, 60000);
-    await writer.kill9();
-    const acks = writer.lines.filter((l) => l.startsWith('acked ')).map((l) => Number(l.split(' ')[1]));
-    const acked = Math.max(...acks);
-    assert.ok(acked < BLOB_CRASH_RECORDS, 'killed before the end');
+    const options = { memtableSize: 256 * 1024, kvSeparation: { threshold: BLOB_THRESHOLD } };
+    const acked = await nodeWriterKilled(dir, blobLoad, options, /^acked \d+ blobs [3-9]/);
     assert.ok(blobFiles(dir) >= 3, 'blob files were on disk at the kill');
     await checkCrashed(dir, acked, 'Node package', blobLoad);
   });
