@@ -150,7 +150,8 @@ static void merge_destroy(kv_iterator *it) {
 }
 
 static const kv_iterator_ops merge_ops = {
-  merge_seek_first, merge_seek_last, merge_seek, merge_seek_for_prev, merge_next, merge_prev, merge_status, merge_destroy,
+  merge_seek_first, merge_seek_last, merge_seek, merge_seek_for_prev,
+  merge_next,       merge_prev,      merge_status, merge_destroy,
 };
 
 strata_status *merge_iterator_new(kv_iterator **children, size_t n, kv_iterator **out) {
