@@ -16,10 +16,19 @@
 // started whenever the free slots run low) up to `maxHandles` open handles (default 200, below
 // Safari's limit of 252 sync handles per page), which also caps the files of a database.
 //
-// Durability: writes go straight to the OPFS file (they survive a crash of the browser; Chromium
-// kept unflushed writes of an open handle after SIGKILL). A file's sync() only marks it; settle()
-// flushes every marked file with one pass shared by all writes since the last (group commit): the
-// JS layer awaits host.settle() before it acknowledges a `sync: true` write, flush() or close().
+// Writes: each SyncAccessHandle.write costs about as much as a whole awaited put (20-40 us here),
+// so appends at a file's end gather in a per-file buffer (APPEND_BUFFER) and go out in one write
+// when it is full, when the file is synced, read where the buffer lies, truncated below it or
+// written elsewhere, at every commit, and DRAIN_DELAY_MS after the last append (so an idle
+// database's unsynced bytes reach the file soon; Chromium kept unflushed writes of an open handle
+// after SIGKILL). A buffered append cannot fail later unseen: a failed drain keeps the bytes
+// buffered and fails the call that drained (the next append, the sync, the commit), and a sync
+// drains before it returns, so a quota refusal reaches the journal inside the engine call that
+// wrote the batch, which then cuts the batch off and does not apply it.
+//
+// Durability: a file's sync() drains it and marks it; settle() flushes every marked file with one
+// pass shared by all writes since the last (group commit): the JS layer awaits host.settle()
+// before it acknowledges a `sync: true` write, flush() or close().
 // Names change only in memory until a commit point: sync_dir(), replace() and settle() flush the
 // marked files (in the order they were marked, so a table is durable before the manifest naming
 // it), then write and flush the metadata. A removed file's slot is emptied and reused only once
@@ -40,6 +49,8 @@ const META_HEADER = 24; // magic 8, generation 8, length 4, crc 4
 export const OPFS_MAX_HANDLES = 200; // default cap on open sync handles (Safari allows 252)
 const DEFAULT_INITIAL_SLOTS = 16;
 const DEFAULT_MIN_FREE = 8;
+const APPEND_BUFFER = 64 * 1024; // appends gathered per file before one SyncAccessHandle.write
+const DRAIN_DELAY_MS = 10; // buffered appends reach the file this long after the last one
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -193,6 +204,8 @@ export class OpfsHost extends PathHost {
   #free = []; // free slot indexes (empty, unmapped, durable metadata maps nothing to them)
   // the PathHost's _files: path -> slot; its fds: { slot, writable, path }
   #marked = new Set(); // slots whose sync() asked for a flush, in order
+  #buffered = new Set(); // slots holding appends not yet written to their file
+  #drainTimer = null;
   #metaDirty = false;
   #growing = null;
   #settling = null;
@@ -253,10 +266,7 @@ export class OpfsHost extends PathHost {
     // unmapped slots hold what a crash left behind: empty them
     for (const slot of this.#slots) {
       if (slot.path === null) {
-        if (slot.size !== 0) {
-          slot.handle.truncate(0);
-          slot.size = 0;
-        }
+        this.#empty(slot);
         this.#pushFree(slot);
       }
     }
@@ -273,7 +283,9 @@ export class OpfsHost extends PathHost {
       handle.close();
       throw new StrataError('STRATA_NOT_OPEN', `OPFS database "${this._name}" is closed`);
     }
-    const slot = { index, handle, size: handle.getSize(), path: null, durablePath: null, refs: 0, free: false };
+    // size counts the buffered appends: bytes [bufStart, bufStart + bufLen) are in buf, not yet in the file
+    const slot = { index, handle, size: handle.getSize(), path: null, durablePath: null, refs: 0, free: false,
+      buf: null, bufStart: 0, bufLen: 0 };
     this.#slots[index] = slot;
     return slot;
   }
@@ -342,6 +354,8 @@ export class OpfsHost extends PathHost {
       // nothing to report to: the engine is gone
     }
     this.#closed = true;
+    if (this.#drainTimer !== null) clearTimeout(this.#drainTimer);
+    this.#drainTimer = null;
     for (const slot of this.#slots) try { slot?.handle.close(); } catch {}
     for (const h of this.#metas) try { h.close(); } catch {}
     this._dropHandles();
@@ -389,17 +403,68 @@ export class OpfsHost extends PathHost {
   // Empties and frees a slot nothing refers to: no name in memory, no handle, no durable name.
   #tryRelease(slot) {
     if (slot.free || slot.path !== null || slot.refs > 0 || slot.durablePath !== null || this.#closed) return;
-    if (slot.size !== 0) {
-      slot.handle.truncate(0);
-      slot.size = 0;
-    }
+    this.#empty(slot);
     this.#marked.delete(slot);
     slot.free = true;
     this.#free.push(slot.index);
   }
 
-  // Flushes the marked files in order, then writes the metadata when names changed.
+  // Truncates the slot's file to nothing, dropping what its buffer held.
+  #empty(slot) {
+    this.#drop(slot);
+    if (slot.size !== 0 || slot.handle.getSize() !== 0) slot.handle.truncate(0);
+    slot.size = 0;
+  }
+
+  #drop(slot) {
+    slot.bufLen = 0;
+    this.#buffered.delete(slot);
+  }
+
+  // Writes the slot's buffered appends to its file. On failure what was not written stays
+  // buffered and the browser's error is thrown (the caller's call reports it).
+  #drain(slot) {
+    if (slot.bufLen === 0) return;
+    let done = 0;
+    try {
+      while (done < slot.bufLen) {
+        const w = slot.handle.write(slot.buf.subarray(done, slot.bufLen), { at: slot.bufStart + done });
+        if (w <= 0) throw hostError(CODES.IO, `write ${slot.path ?? `slot-${slot.index}`}: the browser wrote nothing at offset ${slot.bufStart + done}`);
+        done += w;
+      }
+    } finally {
+      if (done === slot.bufLen) {
+        this.#drop(slot);
+      } else if (done > 0) {
+        slot.buf.copyWithin(0, done, slot.bufLen);
+        slot.bufStart += done;
+        slot.bufLen -= done;
+      }
+    }
+  }
+
+  #drainAll() {
+    for (const slot of this.#buffered) this.#drain(slot);
+  }
+
+  // After an append: drains what is buffered DRAIN_DELAY_MS later, unless something did before.
+  #drainSoon() {
+    if (this.#drainTimer !== null) return;
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = null;
+      if (this.#closed) return;
+      try {
+        this.#drainAll();
+      } catch {
+        // kept buffered: the next append, sync or commit of that file drains again and reports it
+      }
+    }, DRAIN_DELAY_MS);
+  }
+
+  // Drains every buffer, flushes the marked files in order, then writes the metadata when names
+  // changed.
   #commit() {
+    this.#drainAll();
     for (const slot of this.#marked) {
       slot.handle.flush();
       this.#marked.delete(slot);
@@ -435,8 +500,7 @@ export class OpfsHost extends PathHost {
       } else if ((flags & OPEN.CREATE) && (flags & OPEN.EXCLUSIVE)) {
         throw hostError(CODES.EXISTS, `open ${p}: the file exists`);
       } else if ((flags & OPEN.TRUNCATE) && (flags & OPEN.WRITE) && slot.size !== 0) {
-        slot.handle.truncate(0);
-        slot.size = 0;
+        this.#empty(slot);
       }
       const fd = this._newFd({ slot, writable: (flags & OPEN.WRITE) !== 0, path: p });
       slot.refs++;
@@ -451,6 +515,7 @@ export class OpfsHost extends PathHost {
       const { slot } = this._fd(fd);
       const want = Math.max(0, Math.min(n, slot.size - off));
       if (want === 0) return 0;
+      if (slot.bufLen !== 0 && off + want > slot.bufStart) this.#drain(slot);
       const heap = this.module.HEAPU8;
       const shared = typeof SharedArrayBuffer !== 'undefined' && heap.buffer instanceof SharedArrayBuffer;
       const target = shared ? new Uint8Array(want) : heap.subarray(buf, buf + want);
@@ -470,13 +535,26 @@ export class OpfsHost extends PathHost {
   // PathHost's hooks: n bytes of wasm memory at `data` into the open file f at off (f is
   // writable: PathHost checked), its size, its new size.
   _writeAt(f, off, data, n) {
+    const slot = f.slot;
+    if (off === slot.size && n < APPEND_BUFFER && slot.path !== null) { // an append: gathered
+      if (slot.bufLen !== 0 && slot.bufLen + n > APPEND_BUFFER) this.#drain(slot);
+      if (slot.bufLen === 0) slot.bufStart = off;
+      slot.buf ??= new Uint8Array(APPEND_BUFFER);
+      slot.buf.set(this.module.HEAPU8.subarray(data, data + n), slot.bufLen);
+      slot.bufLen += n;
+      slot.size += n;
+      this.#buffered.add(slot);
+      this.#drainSoon();
+      return;
+    }
+    this.#drain(slot); // what lies before (or under) these bytes goes first
     const bytes = this.#view(data, n);
     let done = 0;
     while (done < n) {
-      const w = f.slot.handle.write(bytes.subarray(done), { at: off + done });
+      const w = slot.handle.write(bytes.subarray(done), { at: off + done });
       if (w <= 0) throw hostError(CODES.IO, `write ${f.path}: the browser wrote nothing at offset ${off + done}`);
       done += w;
-      f.slot.size = Math.max(f.slot.size, off + done);
+      slot.size = Math.max(slot.size, off + done);
     }
   }
 
@@ -485,14 +563,26 @@ export class OpfsHost extends PathHost {
   }
 
   _truncate(f, size) {
-    f.slot.handle.truncate(size);
-    f.slot.size = size;
+    const slot = f.slot;
+    if (slot.bufLen !== 0 && size >= slot.bufStart && size <= slot.bufStart + slot.bufLen) {
+      slot.bufLen = size - slot.bufStart; // cut inside the buffer (a failed journal append rolled back)
+      if (slot.bufLen === 0) this.#drop(slot);
+      slot.size = size;
+      return;
+    }
+    if (slot.bufLen !== 0 && size < slot.bufStart) this.#drop(slot);
+    else this.#drain(slot);
+    slot.handle.truncate(size);
+    slot.size = size;
   }
 
   sync(fd, errPtr) {
     try {
       const f = this._fd(fd);
-      if (f.writable && f.slot.path !== null) this.#marked.add(f.slot);
+      if (f.writable && f.slot.path !== null) {
+        this.#drain(f.slot); // a refusal (quota) is this sync's, inside the engine call
+        this.#marked.add(f.slot);
+      }
       return 0;
     } catch (err) {
       return this.fail(err, errPtr, 'sync', `fd ${fd}`);
