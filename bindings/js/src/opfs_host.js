@@ -14,7 +14,13 @@
 // Opening a handle is asynchronous, so files are never opened on demand: creating a file claims
 // a free slot, removing one releases it. The pool grows between requests (prepare(), and a top-up
 // started whenever the free slots run low) up to `maxHandles` open handles (default 200, below
-// Safari's limit of 252 sync handles per page), which also caps the files of a database.
+// Safari's limit of 252 sync handles per page), which also caps the files of a database. One
+// engine call may need more new files than are free (a compaction writing many tables): the
+// create that finds no free slot fails with STRATA_BUSY ("would block"), which the engine treats
+// as a clean refusal (the write, flush or compaction step leaves nothing behind; see
+// scheduler.h), and the host starts growing the pool to twice what that call had claimed. The JS
+// layer (database.js) awaits whenUnblocked(err) and runs the call again. Only at the handle cap
+// is a create refused for good: STRATA_IO "too many files", the database staying open.
 //
 // Writes: each SyncAccessHandle.write costs about as much as a whole awaited put (20-40 us here),
 // so appends at a file's end gather in a per-file buffer (APPEND_BUFFER) and go out in one write
@@ -211,6 +217,10 @@ export class OpfsHost extends PathHost {
   #settling = null;
   #closed = false;
   lastGrowthError = null; // why the pool last failed to grow (reported by the create that needed it)
+  #claims = 0; // slots claimed since the last prepare(): what the current engine call took
+  #demand = 0; // free slots wanted since a call was refused for want of them
+  #blocked = false; // a create was refused with STRATA_BUSY; cleared when the growth it started ends
+  #refusals = 0; // creates refused with STRATA_BUSY so far (stats)
   #maxHandles;
   #minFree;
 
@@ -223,7 +233,8 @@ export class OpfsHost extends PathHost {
   // The pool's state, for tests and stats.
   get pool() {
     return { slots: this.#slots.length, free: this.#free.length, files: this._files.size,
-      openHandles: this.#slots.length + this.#metas.length, maxHandles: this.#maxHandles, generation: this.#generation };
+      openHandles: this.#slots.length + this.#metas.length, maxHandles: this.#maxHandles, generation: this.#generation,
+      refusals: this.#refusals };
   }
 
   async #load(deadline, initialSlots) {
@@ -295,9 +306,10 @@ export class OpfsHost extends PathHost {
     this.#free.push(slot.index);
   }
 
-  // Free slots to keep ready: minFree, or a quarter of the files, within the handle cap.
+  // Free slots to keep ready: minFree, a quarter of the files, or what a refused call needed,
+  // within the handle cap.
   #wantFree() {
-    return Math.max(this.#minFree, Math.ceil(this._files.size / 4));
+    return Math.max(this.#minFree, Math.ceil(this._files.size / 4), this.#demand);
   }
 
   #needsGrowth() {
@@ -309,8 +321,17 @@ export class OpfsHost extends PathHost {
   // (the growth goes on in the background). Never rejects for the growth itself (a failure shows
   // later as "no free file" on the create that needed it).
   prepare() {
+    this.#claims = 0;
     if (this.#needsGrowth()) this.#grow();
-    return this.#growing && this.#free.length < this.#minFree ? this.#growing : null;
+    return this.#growing && (this.#blocked || this.#free.length < this.#minFree) ? this.#growing : null;
+  }
+
+  // What a call the engine refused with STRATA_BUSY because a create found no free slot waits for
+  // before it runs again: a promise that resolves once the pool has grown (never rejects). Null
+  // for any other error.
+  whenUnblocked(err) {
+    if (err?.code !== 'STRATA_BUSY' || !(this.#blocked || err.cause?.wouldBlock)) return null;
+    return this.#growing ?? Promise.resolve();
   }
 
   #grow() {
@@ -323,6 +344,7 @@ export class OpfsHost extends PathHost {
         this.lastGrowthError = err;
       } finally {
         this.#growing = null;
+        this.#blocked = false;
       }
     })();
   }
@@ -386,11 +408,20 @@ export class OpfsHost extends PathHost {
         throw hostError(CODES.IO, `create ${path}: too many files: OPFS database "${this._name}" holds at most ${this.#maxHandles - 2} files (maxHandles ${this.#maxHandles})`);
       }
       const why = this.lastGrowthError;
-      if (isQuotaError(why)) { // the pool could not grow: the origin is out of quota
-        throw hostError(CODES.QUOTA, `create ${path}: no pre-opened OPFS file is free and the pool cannot grow: ${why.name}: ${why.message}`, why);
+      if (why) { // the pool could not grow (an origin out of quota, ...): a retry would not help
+        this.lastGrowthError = null; // the next refused call tries growing again
+        throw hostError(isQuotaError(why) ? CODES.QUOTA : CODES.IO, `create ${path}: no pre-opened OPFS file is free and the pool cannot grow: ${why.name}: ${why.message}`, why);
       }
-      throw hostError(CODES.IO, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use); the pool grows between requests`);
+      // would block: the call is retried once the pool has room for twice what it claimed
+      this.#demand = Math.max(this.#demand, 2 * (this.#claims + 1));
+      this.#blocked = true;
+      this.#refusals++;
+      this.#grow();
+      const err = hostError(CODES.BUSY, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use): would block while the pool grows`);
+      err.wouldBlock = true;
+      throw err;
     }
+    this.#claims++;
     const slot = this.#slots[this.#free.pop()];
     slot.free = false;
     slot.path = path;
