@@ -18,13 +18,6 @@ try {
   const w = await s.worker(page);
   for (const backend of which === 'both' ? ['opfs', 'idb'] : [which]) {
     const r = await w.run('bench/browser/host_profile.mjs', 'fillrandom', backend, n, { timed });
-    if (r.calls) {
-      for (const [k, v] of Object.entries(r.calls)) {
-        if (v.calls === 0) delete r.calls[k];
-        else v.ms = Math.round(v.ms);
-      }
-    }
-    if (r.host_ms !== null) r.host_ms = Math.round(r.host_ms);
     console.log(JSON.stringify(r));
   }
 } finally {

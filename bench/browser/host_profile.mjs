@@ -9,7 +9,13 @@ import { encodingOf } from '../../bindings/js/src/keys.js';
 import { Native } from '../../bindings/js/src/native.js';
 import { OpfsHost } from '../../bindings/js/src/opfs_host.js';
 import { checkOpenOptions } from '../../bindings/js/src/options.js';
-import { key, makePool, permutation, value } from './workload.mjs';
+import { SEED, key, makePool, permutation, rng, value } from './workload.mjs';
+
+// A copy of the timer table (zeros when `zero` is given: the table's shape).
+function snapshot(table, zero) {
+  if (zero) return Object.fromEntries(Object.keys(zero).map((k) => [k, { calls: 0, ms: 0 }]));
+  return table ? Object.fromEntries(Object.entries(table).map(([k, v]) => [k, { ...v }])) : null;
+}
 
 const CALLS = ['open', 'read', 'write', 'append', 'truncate', 'size', 'sync', 'close', 'exists', 'remove', 'mkdir',
   'rmdir', 'list', 'replace', 'sync_dir', 'lock', 'unlock', 'prepare', 'settle'];
@@ -48,7 +54,18 @@ export async function fillrandom(backend, n, { timed = true, name = `prof-${Date
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await db.put(key(perm[i]), value(pool, perm[i]));
   const secs = (performance.now() - t0) / 1000;
+  const fill = snapshot(table);
+  // then the bench's settle and readrandom: n gets at random (same keys as the bench)
+  await db.flush();
+  await db.compact({ major: true });
+  const settled = snapshot(table);
+  let next = rng(SEED.read);
+  const t1 = performance.now();
+  for (let i = 0; i < n; i++) await db.get(key(next() % n));
+  const readSecs = (performance.now() - t1) / 1000;
   await db.close();
-  const hostMs = table ? Object.values(table).reduce((s, r) => s + r.ms, 0) : null;
-  return { backend, n, secs, ops_per_s: Math.round(n / secs), host_ms: hostMs, calls: table, pool: host.pool ?? null };
+  const calls = (a, b) => (a ? Object.fromEntries(Object.entries(b).map(([k, v]) => [k, { calls: v.calls - a[k].calls, ms: Math.round(v.ms - a[k].ms) }]).filter(([, v]) => v.calls)) : null);
+  const reads = calls(settled, snapshot(table));
+  return { backend, n, fillrandom: { ops_per_s: Math.round(n / secs), calls: calls(snapshot(null, table), fill) },
+    readrandom: { ops_per_s: Math.round(n / readSecs), calls: reads }, pool: host.pool ?? null };
 }
