@@ -52,8 +52,10 @@ struct scheduler {
 
 /* A full disk or a failing device may recover; a bad byte or a broken invariant does not. */
 static int error_can_heal(const strata_status *st) {
-  /* a full quota is a full disk: the retry succeeds once there is room */
-  return status_is(st, STRATA_IO) || status_is(st, STRATA_QUOTA) || status_is(st, STRATA_NO_MEMORY);
+  /* a full quota is a full disk: the retry succeeds once there is room; a backend's "would
+   * block" (STRATA_BUSY, strata_vfs.h) once the backend is ready */
+  return status_is(st, STRATA_IO) || status_is(st, STRATA_QUOTA) || status_is(st, STRATA_NO_MEMORY) ||
+         status_is(st, STRATA_BUSY);
 }
 
 /* Records a failure of `source`'s work (mu held; takes st): the first error stays the
@@ -427,7 +429,7 @@ strata_status *scheduler_wait_for_room(scheduler *s) {
  * STRATA_BUSY is a backend's "would block" (a browser host with no pre-opened file free): the
  * unit of work left nothing behind, and the host retries the step once it is ready. */
 static strata_status *step_failed(scheduler *s, strata_status *st, int source) {
-  if (!st || error_can_heal(st) || status_is(st, STRATA_BUSY)) return st;
+  if (!st || error_can_heal(st)) return st;
   sync_mutex_lock(&s->mu);
   fail(s, status_new(strata_status_code(st), "%s", strata_status_message(st)), source);
   sync_mutex_unlock(&s->mu);

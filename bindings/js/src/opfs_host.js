@@ -331,7 +331,9 @@ export class OpfsHost extends PathHost {
   // for any other error.
   whenUnblocked(err) {
     if (err?.code !== 'STRATA_BUSY' || !(this.#blocked || err.cause?.wouldBlock)) return null;
-    return this.#growing ?? Promise.resolve();
+    // grown already (or a background thread's refusal, healed by its own retry): a short pause,
+    // never a loop of microtasks
+    return this.#growing ?? sleep(5);
   }
 
   #grow() {
@@ -350,17 +352,26 @@ export class OpfsHost extends PathHost {
   }
 
   // Group commit: one flush pass, shared by every sync() since the last, then the metadata if
-  // names changed. Rejects with STRATA_QUOTA / STRATA_IO (the browser's error as cause).
+  // names changed. Rejects with STRATA_QUOTA / STRATA_IO (the browser's error as cause) when the
+  // files cannot be flushed. The metadata is best effort here: every name the engine relies on
+  // was made durable by its own sync_dir() or replace() inside the engine call, so what is left
+  // (removals) is no reason to reject writes that are durable; a failure keeps it for the next
+  // commit.
   settle() {
     if (this.#closed) return Promise.resolve();
     this.#settling ??= Promise.resolve().then(() => {
       this.#settling = null;
       if (this.#closed) return;
       try {
-        this.#commit();
+        this.#flushMarked();
       } catch (err) {
         throw new StrataError(isQuotaError(err) ? 'STRATA_QUOTA' : 'STRATA_IO',
           `OPFS database "${this._name}": flushing failed: ${err?.name}: ${err?.message ?? err}`, { cause: err });
+      }
+      try {
+        this.#commitNames();
+      } catch {
+        // still dirty: the next sync_dir(), replace() or settle() writes it
       }
     });
     return this.#settling;
@@ -495,11 +506,19 @@ export class OpfsHost extends PathHost {
   // Drains every buffer, flushes the marked files in order, then writes the metadata when names
   // changed.
   #commit() {
+    this.#flushMarked();
+    this.#commitNames();
+  }
+
+  #flushMarked() {
     this.#drainAll();
     for (const slot of this.#marked) {
       slot.handle.flush();
       this.#marked.delete(slot);
     }
+  }
+
+  #commitNames() {
     if (!this.#metaDirty) return;
     const generation = this.#generation + 1;
     const bytes = encodeMeta(generation, {
