@@ -25,7 +25,7 @@
 // Writes: each SyncAccessHandle.write costs about as much as a whole awaited put (20-40 us here),
 // so appends at a file's end gather in a per-file buffer (APPEND_BUFFER) and go out in one write
 // when it is full, when the file is synced, read where the buffer lies, truncated below it or
-// written elsewhere, at every commit, and DRAIN_DELAY_MS after the last append (so an idle
+// written elsewhere, at every commit, and by a timer DRAIN_DELAY_MS after an append (so an idle
 // database's unsynced bytes reach the file soon; Chromium kept unflushed writes of an open handle
 // after SIGKILL). A buffered append cannot fail later unseen: a failed drain keeps the bytes
 // buffered and fails the call that drained (the next append, the sync, the commit), and a sync
@@ -56,7 +56,7 @@ export const OPFS_MAX_HANDLES = 200; // default cap on open sync handles (Safari
 const DEFAULT_INITIAL_SLOTS = 16;
 const DEFAULT_MIN_FREE = 8;
 const APPEND_BUFFER = 64 * 1024; // appends gathered per file before one SyncAccessHandle.write
-const DRAIN_DELAY_MS = 10; // buffered appends reach the file this long after the last one
+const DRAIN_DELAY_MS = 10; // the timer that writes buffered appends out once the thread is free
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
