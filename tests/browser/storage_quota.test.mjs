@@ -37,6 +37,7 @@ test('opfs_full_quota_is_STRATA_QUOTA_and_the_database_stays_readable', async (t
   await w.run(E, 'openDb', 'opfs', 'q');
   assert.deepEqual(await w.run(E, 'verify', 'q', 0, 50), { good: 50, bad: [] });
   assert.deepEqual(await w.run(E, 'verify', 'q', 51, 1), { good: 1, bad: [] });
+  assert.deepEqual(await w.run(E, 'verify', 'q', 50, 1), { good: 0, bad: [['k00000050', null]] }, 'the refused write never appears');
 });
 
 // The OPFS host gathers appends in memory and writes them out later (at the latest when the
