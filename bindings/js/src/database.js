@@ -106,7 +106,7 @@ class FilterRunner {
     const v = constants(native.layout.filter);
     const keyEncoding = encodingOf(encodings.keyEncoding, 'keyEncoding');
     const valueEncoding = encodingOf(encodings.valueEncoding, 'valueEncoding');
-    m.strataFilter = (kp, kl, vp, vl, out) => {
+    m.strataFilters.set(this.ptr, (kp, kl, vp, vl, out) => {
       const heap = m.HEAPU8;
       const key = decodeBytes(heap.subarray(kp, kp + kl), keyEncoding);
       const value = decodeBytes(heap.subarray(vp, vp + vl), valueEncoding);
@@ -137,7 +137,7 @@ class FilterRunner {
         return v.REPLACE;
       }
       return this.#fail(key, `returned ${typeof verdict === 'string' ? JSON.stringify(verdict) : typeof verdict}; expected undefined, 'keep', 'remove' or { replace: value }`, undefined, v.KEEP);
-    };
+    });
   }
 
   #fail(key, why, cause, keep) {
@@ -156,7 +156,7 @@ class FilterRunner {
   free() {
     if (!this.m) return;
     this.m._strata_js_filter_free(this.ptr);
-    this.m.strataFilter = undefined;
+    this.m.strataFilters.delete(this.ptr);
     this.m = null;
   }
 }

@@ -53,8 +53,12 @@ const SLOT_PREFIX = 'slot-';
 const META_MAGIC = 'STROPFS1';
 const META_HEADER = 24; // magic 8, generation 8, length 4, crc 4
 export const OPFS_MAX_HANDLES = 200; // default cap on open sync handles (Safari allows 252)
-const DEFAULT_INITIAL_SLOTS = 16;
 const DEFAULT_MIN_FREE = 8;
+const GROW_BATCH = 16; // slots the pool opens side by side while it grows
+// The pool a database opens with: the files a new database makes at open (journal, manifest),
+// plus minFree kept free. Each handle costs the browser about a millisecond to open, and a
+// database open was mostly its pool: no more than that is opened up front.
+const DEFAULT_INITIAL_SLOTS = DEFAULT_MIN_FREE + 2;
 const APPEND_BUFFER = 64 * 1024; // appends gathered per file before one SyncAccessHandle.write
 const DRAIN_DELAY_MS = 10; // the timer that writes buffered appends out once the thread is free
 
@@ -172,6 +176,13 @@ function readAll(handle) {
   return bytes.subarray(0, done);
 }
 
+// A pool slot over an open sync handle. size counts the buffered appends: bytes
+// [bufStart, bufStart + bufLen) are in buf, not yet in the file.
+function newSlot(index, handle) {
+  return { index, handle, size: handle.getSize(), path: null, durablePath: null, refs: 0, free: false,
+    buf: null, bufStart: 0, bufLen: 0 };
+}
+
 export class OpfsHost extends PathHost {
   // Opens (creating when missing) the OPFS database `name` in this dedicated worker: takes its Web
   // Lock, opens the pool and reads the metadata. Options: maxHandles (open sync handles at most,
@@ -258,7 +269,7 @@ export class OpfsHost extends PathHost {
     if (count > this.#maxHandles - 2) {
       throw new StrataError('STRATA_IO', `OPFS database "${this._name}" has ${count} files, more than maxHandles - 2 = ${this.#maxHandles - 2} this host may keep open`);
     }
-    for (let i = 0; i < count; i++) await this.#addSlot(deadline);
+    await this.#addSlots(count, deadline);
     if (best < 0 && this.#metas.some((h) => h.getSize() > 0)) {
       throw new StrataError('STRATA_CORRUPTION', `OPFS database "${this._name}": neither ${META_FILES.join(' nor ')} holds valid metadata ` +
         `(sizes ${this.#metas.map((h) => h.getSize()).join(', ')} bytes): its files cannot be named; delete the database to start over`);
@@ -281,24 +292,31 @@ export class OpfsHost extends PathHost {
         this.#pushFree(slot);
       }
     }
-    while (this.#slots.length < initialSlots) this.#pushFree(await this.#addSlot(deadline));
+    for (const slot of await this.#addSlots(initialSlots - this.#slots.length, deadline)) this.#pushFree(slot);
     if (this.#needsGrowth()) this.#grow();
     if (this.#growing) await this.#growing;
   }
 
-  async #addSlot(deadline = Date.now()) {
-    const index = this.#slots.length;
-    const fh = await this.#folder.getFileHandle(`${SLOT_PREFIX}${index}`, { create: true });
-    const handle = await syncHandle(fh, deadline);
-    if (this.#closed) {
-      handle.close();
-      throw new StrataError('STRATA_NOT_OPEN', `OPFS database "${this._name}" is closed`);
+  // Setup: opens the next n slots at once (the browser answers the requests side by side; one
+  // after the other, opening a database's pool was most of its open time). On a failure the
+  // handles that did open are closed.
+  async #addSlots(n, deadline) {
+    if (n <= 0) return [];
+    const first = this.#slots.length;
+    const opened = await Promise.allSettled(Array.from({ length: n }, async (_, i) => {
+      const fh = await this.#folder.getFileHandle(`${SLOT_PREFIX}${first + i}`, { create: true });
+      return syncHandle(fh, deadline);
+    }));
+    const failed = opened.find((r) => r.status === 'rejected');
+    if (failed || this.#closed) {
+      for (const r of opened) if (r.status === 'fulfilled') try { r.value.close(); } catch {}
+      throw failed ? failed.reason : new StrataError('STRATA_NOT_OPEN', `OPFS database "${this._name}" is closed`);
     }
-    // size counts the buffered appends: bytes [bufStart, bufStart + bufLen) are in buf, not yet in the file
-    const slot = { index, handle, size: handle.getSize(), path: null, durablePath: null, refs: 0, free: false,
-      buf: null, bufStart: 0, bufLen: 0 };
-    this.#slots[index] = slot;
-    return slot;
+    return opened.map(({ value: handle }, i) => {
+      const slot = newSlot(first + i, handle);
+      this.#slots[first + i] = slot;
+      return slot;
+    });
   }
 
   #pushFree(slot) {
@@ -340,7 +358,12 @@ export class OpfsHost extends PathHost {
     if (this.#growing) return;
     this.#growing = (async () => {
       try {
-        while (this.#needsGrowth()) this.#pushFree(await this.#addSlot());
+        // side by side, at most GROW_BATCH at a time (what a refused call needs may be many)
+        while (this.#needsGrowth()) {
+          const n = Math.min(GROW_BATCH, this.#wantFree() - this.#free.length,
+            this.#maxHandles - this.#slots.length - this.#metas.length);
+          for (const slot of await this.#addSlots(n, Date.now())) this.#pushFree(slot);
+        }
         this.lastGrowthError = null;
       } catch (err) {
         this.lastGrowthError = err;
