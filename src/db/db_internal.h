@@ -141,6 +141,10 @@ strata_status *db_reserve_items(strata_db *db, size_t count);
 /* Prepare and apply: a batch replayed from the journal. */
 strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno);
 
+/* db_write.c: writers waiting in the queue, the leader included (takes queue_mu; lets a test
+ * line writers up behind a leader it holds back). */
+size_t db_write_queue_length(strata_db *db);
+
 /* db_ingest.c: abandons the ingestion in progress, if any (strata_close). */
 void db_abandon_ingest(strata_db *db);
 

@@ -56,6 +56,11 @@ static strata_status *seal_if_full(strata_db *db) {
   return NULL;
 }
 
+/* The writer after w, the group's i-th (counted from 1), when the group has one. The last
+ * writer's link is not read: a writer arriving now may be setting it (under queue_mu), and the
+ * links inside the group were fixed when the leader took it. */
+static db_writer *group_next(db_writer *w, size_t i, size_t n) { return i < n ? w->next : NULL; }
+
 /* Decodes the group's items into db->items and lists its batches for the journal; then reserves
  * the memtable room for all of them (write_mu held). */
 static strata_status *prepare_group(strata_db *db, db_writer *leader, size_t n) {
@@ -67,7 +72,7 @@ static strata_status *prepare_group(strata_db *db, db_writer *leader, size_t n) 
   }
   size_t items = 0, bytes = 0;
   db_writer *w = leader;
-  for (size_t i = 0; i < n; i++, w = w->next) {
+  for (size_t i = 0; i < n; i++, w = group_next(w, i, n)) {
     journal_batch *jb = &db->group[i];
     jb->batch = w->batch;
     jb->type = w->type;
@@ -111,7 +116,7 @@ static strata_status *write_group_locked(strata_db *db, db_writer *leader, size_
   uint64_t bytes = 0;
   strata_status *st = NULL;
   db_writer *w = leader;
-  for (size_t i = 0; i < n && !st; i++, w = w->next) {
+  for (size_t i = 0; i < n && !st; i++, w = group_next(w, i, n)) {
     st = db_apply_item_range(db, w->first_item, w->item_count, seqno + i);
     bytes += writer_bytes(w);
   }
@@ -190,6 +195,14 @@ static strata_status *write_queued(strata_db *db, db_writer *w) {
   sync_mutex_unlock(&db->queue_mu);
   sync_cond_destroy(&w->wake);
   return st;
+}
+
+size_t db_write_queue_length(strata_db *db) {
+  sync_mutex_lock(&db->queue_mu);
+  size_t n = 0;
+  for (const db_writer *w = db->queue_head; w; w = w->next) n++;
+  sync_mutex_unlock(&db->queue_mu);
+  return n;
 }
 
 strata_status *strata_write(strata_db *db, strata_batch *b, int sync) {
