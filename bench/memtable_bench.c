@@ -34,7 +34,10 @@ __attribute__((noinline)) static strata_status *insert_all(memtable *mt, const u
     char key[WL_KEY_LEN];
     wl_key(key, perm[i]);
     wl_value_len(pool, perm[i], value_len, value);
-    strata_status *st = memtable_insert(mt, slice_make(key, WL_KEY_LEN), i + 1, VALUE_TYPE_VALUE,
+    /* as the database does before each write: reserve, then insert */
+    strata_status *st = memtable_reserve(mt, memtable_entry_bound(WL_KEY_LEN, value_len));
+    if (st) return st;
+    st = memtable_insert(mt, slice_make(key, WL_KEY_LEN), i + 1, VALUE_TYPE_VALUE,
                                         slice_make(value, value_len));
     if (st) return st;
   }

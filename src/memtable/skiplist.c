@@ -205,7 +205,7 @@ strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice va
     atomic_ptr_init(node_link(x, (int)i), atomic_ptr_load_relaxed(node_link(prev[i], (int)i)));
     atomic_ptr_store(node_link(prev[i], (int)i), x);
   }
-  atomic_u64_fetch_add(&list->count, 1);
+  atomic_u64_store(&list->count, atomic_u64_load(&list->count) + 1); /* one writer: no locked add */
   levels = height > levels ? height : levels;
   for (uint32_t i = 0; i < levels; i++) list->last_splice[i] = i < height ? x : prev[i];
   list->last = x;
