@@ -642,7 +642,7 @@ static void invalid_inserts_are_rejected_and_change_nothing(void) {
 
 /* --- one writer, many readers ------------------------------------------------------------------- */
 
-enum { RACE_ENTRIES = 20000, RACE_READERS = 3 };
+enum { RACE_ENTRIES = 40000, RACE_READERS = 3 }; /* ~6 MiB: the writer starts a second run */
 
 typedef struct race {
   memtable *mt;
@@ -659,12 +659,12 @@ static void race_key(uint64_t i, char *out) {
 static void race_value(slice key, uint64_t seqno, uint8_t *out, size_t *len) {
   uint8_t h = (uint8_t)seqno;
   for (size_t i = 0; i < key.len; i++) h = (uint8_t)(h * 31 + key.data[i]);
-  *len = 1 + (size_t)(seqno % 40);
+  *len = 1 + (size_t)(seqno % 200);
   for (size_t i = 0; i < *len; i++) out[i] = (uint8_t)(h + i);
 }
 
 static int race_entry_is_complete(internal_key k, slice value) {
-  uint8_t want[64];
+  uint8_t want[256];
   size_t len;
   race_value(k.user_key, k.seqno, want, &len);
   return k.user_key.len == 9 && value.len == len && memcmp(value.data, want, len) == 0;
@@ -675,10 +675,12 @@ static void *race_writer(void *arg) {
   for (uint64_t i = 0; i < RACE_ENTRIES; i++) {
     char key[16];
     race_key(i, key);
-    uint8_t value[64];
+    uint8_t value[256];
     size_t len;
     race_value(slice_from_cstr(key), i + 1, value, &len);
-    strata_status *st = memtable_insert(r->mt, slice_from_cstr(key), i + 1, VALUE_TYPE_VALUE, slice_make(value, len));
+    /* reserved first, as the database does: where a new run may start under the readers */
+    strata_status *st = memtable_reserve(r->mt, memtable_entry_bound(strlen(key), len));
+    if (!st) st = memtable_insert(r->mt, slice_from_cstr(key), i + 1, VALUE_TYPE_VALUE, slice_make(value, len));
     if (st) {
       strata_status_free(st);
       atomic_u64_fetch_add(&r->violations, 1);
@@ -728,7 +730,7 @@ static void *race_reader(void *arg) {
         violations++;
         continue;
       }
-      uint8_t want[64];
+      uint8_t want[256];
       size_t len;
       race_value(slice_from_cstr(key), kv_iterator_key(it).seqno, want, &len);
       if (type != VALUE_TYPE_VALUE || value.len != len || memcmp(value.data, want, len) != 0) violations++;
@@ -755,6 +757,7 @@ static void one_writer_and_many_readers_see_sorted_complete_entries(void) {
   CHECK_EQ_U64(atomic_u64_load(&r.violations), 0);
   CHECK(atomic_u64_load(&r.scans) >= RACE_READERS);
   CHECK_EQ_U64(memtable_entry_count(r.mt), RACE_ENTRIES);
+  CHECK(memtable_approximate_size(r.mt) > ((uint64_t)4 << 20)); /* more than one run was raced */
   memtable_unref(r.mt);
 }
 
