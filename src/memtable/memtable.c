@@ -165,8 +165,10 @@ strata_status *memtable_insert(memtable *mt, slice user_key, uint64_t seqno, val
   internal_key key = internal_key_make(user_key, seqno, type);
   size_t bytes = 0;
   size_t run = run_count(mt) - 1;
-  STATUS_TRY(skiplist_insert(&mt->runs[run], &key, value, &bytes));
+  /* the key's bits before its node is linked: a reader that can find the node passes the filter
+   * (an insert that then fails leaves only a false positive) */
   filter_add(&mt->filters[run], filter_hash(user_key));
+  STATUS_TRY(skiplist_insert(&mt->runs[run], &key, value, &bytes));
   /* One writer: a load and a release store publish these without a locked read-modify-write. */
   atomic_u64_store(&mt->approximate_size, atomic_u64_load(&mt->approximate_size) + bytes);
   if (seqno > atomic_u64_load(&mt->highest_seqno)) atomic_u64_store(&mt->highest_seqno, seqno);
