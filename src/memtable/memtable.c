@@ -11,9 +11,9 @@
 
 /*
  * Runs: the entries live in a sequence of skiplists ("runs") in the one arena. Inserts go to the
- * newest run; once it holds MEMTABLE_RUN_BYTES, the next memtable_reserve (which the database
+ * newest run; once it holds MEMTABLE_RUN_BYTES (8 MiB), the next memtable_reserve (which the database
  * calls once per batch or group, before it journals) starts a new one. A random insert then
- * walks a list of a few MiB, whose nodes sit together at the front of the arena's newest chunks,
+ * walks a list of 8 MiB (a third of it nodes), whose nodes sit together at the front of the arena's newest chunks,
  * instead of one 64 MiB list that misses the CPU caches on most of its levels. The cost moves
  * to reads of memtable entries: a get looks in each run, newest first; an iterator merges them.
  *
@@ -22,14 +22,14 @@
  * only newer versions: the first run (newest first) with a visible version has the newest one,
  * and no (key, seqno) is in two runs.
  */
-#define MEMTABLE_RUN_BYTES ((uint64_t)4 << 20)
-#define MEMTABLE_RUNS_MAX 32 /* then the last run grows: a memtable above 128 MiB */
+#define MEMTABLE_RUN_BYTES ((uint64_t)8 << 20)
+#define MEMTABLE_RUNS_MAX 32 /* then the last run grows: a memtable above 256 MiB */
 
 /*
  * Each run has a blocked bloom filter of its user keys, filled as they are inserted, so a get
  * skips the runs that cannot hold its key: one cache line per run instead of a search. 64 KiB
- * (1024 blocks of 512 bits, 6 bits per key in one block): ~17 bits per key for a run of 100-byte
- * values, 0.1 % false positives. Written by the writer only (load, or, store: no locked RMW);
+ * (1024 blocks of 512 bits, 6 bits per key in one block): ~9 bits per key for a run of 100-byte
+ * values, a few % false positives (a false positive costs one search of that run). Written by the writer only (load, or, store: no locked RMW);
  * a reader whose snapshot covers an insert also sees its bits (published with the seqno).
  */
 #define RUN_FILTER_WORDS 8192u /* u64 words: 64 KiB */

@@ -2,7 +2,7 @@
  * memtable.h -- the sorted in-memory buffer every write lands in before a flush makes a table.
  *
  * A memtable is a few skiplists ("runs", see memtable.c) of internal entries in one arena (see
- * skiplist.h): a new run starts at a memtable_reserve once the newest holds 4 MiB. It is reference
+ * skiplist.h): a new run starts at a memtable_reserve once the newest holds 8 MiB. It is reference
  * counted: the tree's active slot, the super versions that list it as sealed, and every iterator
  * over it each hold one reference; the last unref frees it and all its bytes at once.
  *
