@@ -1,7 +1,8 @@
 /*
  * arena.h -- a bump allocator for the memtable: many small allocations, freed all at once.
  *
- * Memory comes from chunks (ARENA_CHUNK_SIZE by default); an allocation takes the next aligned
+ * Memory comes from chunks (ARENA_CHUNK_SIZE by default; mapped from the system natively, so a
+ * freed arena's memory goes back to it at once); an allocation takes the next aligned
  * bytes of the current chunk from its front (arena_alloc) or its back (arena_alloc_back). A request larger than a quarter of a chunk gets a chunk of its own,
  * so a big value neither wastes the rest of the current chunk nor forces huge chunks.
  *
@@ -24,6 +25,7 @@ typedef struct arena_chunk arena_chunk;
 
 typedef struct arena {
   arena_chunk *chunks;     /* every chunk, newest first (writer only) */
+  arena_chunk *spare;      /* one of them, not yet used: the rest of a reservation (writer only) */
   uint8_t *pos;            /* next free byte of the current chunk (writer only) */
   size_t remaining;        /* bytes left after pos (writer only) */
   size_t chunk_size;
@@ -46,9 +48,11 @@ STRATA_MUST_USE strata_status *arena_alloc(arena *a, size_t size, size_t align, 
  * Counts against arena_reserve like arena_alloc. */
 STRATA_MUST_USE strata_status *arena_alloc_back(arena *a, size_t size, void **out);
 
-/* Makes the next allocations totalling `bytes` (each with its alignment padding counted in) come
- * from the current chunk, so they cannot fail: a new chunk of at least `bytes` when the current
- * one has less room. Lets a caller do everything that can fail before a step that must not. */
+/* Makes the next allocations totalling `bytes` (each with its alignment padding counted in)
+ * succeed without allocating: they come from the current chunk and, from the first one that does
+ * not fit there, from a spare chunk of at least `bytes` (allocated here when the current chunk
+ * has less room and no spare is that large). Lets a caller do everything that can fail before a
+ * step that must not. */
 STRATA_MUST_USE strata_status *arena_reserve(arena *a, size_t bytes);
 
 /* Bytes the arena holds from the system (safe to call from any thread). */
