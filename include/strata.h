@@ -127,7 +127,8 @@ strata_status *strata_options_set_sync_interval_ms(strata_options *o, uint32_t m
 /* Background flush/compaction threads; default 1 where available. A build without threads
  * accepts 1 and runs maintenance steps instead (see strata_maintenance_step). */
 strata_status *strata_options_set_background_threads(strata_options *o, int on);
-/* Sealed memtables allowed to wait for flush before writers stall: 0 .. 1024; default 4. */
+/* Sealed memtables allowed to wait for flush before writers stall: 0 .. 1024; default 1 (memory
+ * for two memtables, as LevelDB and RocksDB hold by default). */
 strata_status *strata_options_set_max_sealed_memtables(strata_options *o, uint32_t n);
 /* Storage backend (include/strata_vfs.h); NULL (default) = the platform's files. The backend must
  * outlive the database. strata_open refuses a backend of an unknown contract version
