@@ -3,8 +3,8 @@
 //     codes, open flags, option limits, the batch wire format and the field names, offsets and
 //     types of strata_stats, strata_recovery_report, strata_repair_report and
 //     strata_js_compaction, built there with offsetof, read once per module load;
-//   - the batch wire format (strata_js_write), iterator pages (strata_js_iter_page), and the
-//     stats and reports decoded field by field from those offsets.
+//   - the batch wire format (strata_js_write) and the stats and reports decoded field by field
+//     from those offsets (iterator pages, strata_js_iter_page, are decoded by iterator.js).
 // Nothing here matches a position by hand. No Node built-ins.
 import { StrataError } from './errors.js';
 
@@ -168,28 +168,6 @@ export function encodeBatch(heap, at, parts, batch) {
   return pos - at;
 }
 
-// Decodes `count` entries of an iterator page at pos: per entry u32 key length | key (when keys
-// are wanted, or when neither is: C then still sends keys) | u32 value length | value (when
-// values are wanted). `emit(keyBytes, valueBytes)` receives subarrays of wasm memory.
-export function decodePage(heap, pos, count, want, emit) {
-  const dv = new DataView(heap.buffer);
-  for (let i = 0; i < count; i++) {
-    let key;
-    let value;
-    if (want & 1 || !want) {
-      const kl = dv.getUint32(pos, true);
-      if (want & 1) key = heap.subarray(pos + 4, pos + 4 + kl);
-      pos += 4 + kl;
-    }
-    if (want & 2) {
-      const vl = dv.getUint32(pos, true);
-      value = heap.subarray(pos + 4, pos + 4 + vl);
-      pos += 4 + vl;
-    }
-    emit(key, value);
-  }
-}
-
 // Every decode of wasm memory goes through here. Browsers' TextDecoder refuses views of a
 // SharedArrayBuffer (the pthreads build's memory), so there those are copied first; the
 // single-threaded build's memory (and shared memory where the runtime takes it) is decoded in
@@ -203,7 +181,7 @@ const sharedRefused = Shared !== null && (() => {
     return true;
   }
 })();
-function utf8(bytes) {
+export function utf8(bytes) {
   return decoder.decode(sharedRefused && bytes.buffer instanceof Shared ? bytes.slice() : bytes);
 }
 

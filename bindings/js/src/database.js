@@ -3,7 +3,7 @@
 // stats and close. openDatabase() opens one on a loaded Native, whatever its storage host. No Node
 // built-ins: the Node entry (index.js) resolves the path and passes the Node storage host.
 import { ChainedBatch } from './chained_batch.js';
-import { batchSize, constants, decodeBytes, decodeRecovery, decodeRepair, decodeStats, encodeBatch, readStruct, writeCompaction } from './codecs.js';
+import { batchSize, constants, decodeBytes, decodeRecovery, decodeRepair, decodeStats, encodeBatch, readStruct, utf8, writeCompaction } from './codecs.js';
 import { StrataError, checkSignal, invalid, notOpen } from './errors.js';
 import { beginExport, imageBytes } from './image.js';
 import { Iterator } from './iterator.js';
@@ -16,6 +16,9 @@ const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 const MAINTENANCE_BUDGET = 1 << 20; // bytes of flush/compaction output per step between requests
 const CLEAR_CHUNK = 1000; // deletes per batch in clear()
+const EMPTY = new Uint8Array(0);
+const NO_RANGE = Object.freeze({ lo: null, hi: null });
+const NO_BOUNDS = Object.freeze([0, 0, 0, 0]);
 export const RECOVERY_MODES = Object.freeze({ strict: 0, 'point-in-time': 1 });
 
 // The next task of the event loop, after the requests already queued: setImmediate in Node;
@@ -191,6 +194,7 @@ export class Database {
   #opts;
   #recovery;
   #closing = null;
+  #forgetIterator = (it) => this.#iterators.delete(it); // an iterator's close tells its database
 
   constructor(native, db, recovery, opts) {
     this.#native = native;
@@ -366,8 +370,7 @@ export class Database {
         n.ensureOut(len);
         continue;
       }
-      const bytes = m.HEAPU8.subarray(n.outPtr, n.outPtr + len);
-      return decodeBytes(bytes, encoding);
+      return encoding === 'utf8' ? utf8(m.HEAPU8.subarray(n.outPtr, n.outPtr + len)) : n.copyOut(n.outPtr, len);
     }
   }
 
@@ -597,9 +600,12 @@ export class Database {
     if (shape === 'entries' && options.values === false) want &= ~2;
     const limit = options.limit === undefined || options.limit === null || options.limit < 0 ? Infinity : options.limit;
     if (typeof limit !== 'number' || Number.isNaN(limit)) throw invalid('limit must be a number');
-    const { lo, hi } = rangeOf(options, this.#native.checkKey);
     const n = this.#native;
-    const [lop, lol, hip, hil] = n.put(lo ? lo.key : new Uint8Array(0), hi ? hi.key : new Uint8Array(0));
+    // an unbounded iterator (the common seek-and-read case) skips the range folding and copies
+    const ranged = options.gt !== undefined || options.gte !== undefined || options.lt !== undefined ||
+      options.lte !== undefined || options.prefix !== undefined;
+    const { lo, hi } = ranged ? rangeOf(options, n.checkKey) : NO_RANGE;
+    const [lop, lol, hip, hil] = lo || hi ? n.put(lo ? lo.key : EMPTY, hi ? hi.key : EMPTY) : NO_BOUNDS;
     n.check(n.m._strata_js_iter_new(this.#db, snapshot ? snapshot._ptr : 0,
       lo ? (lo.inclusive ? 1 : 2) : 0, lop, lol, hi ? (hi.inclusive ? 1 : 2) : 0, hip, hil,
       options.reverse ? 1 : 0, n.words), 'iterator');
@@ -608,7 +614,7 @@ export class Database {
       keyEncoding: encodingOf(options.keyEncoding ?? this.#opts.keyEncoding, 'keyEncoding'),
       valueEncoding: encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'),
       snapshot, lo, hi,
-    }, (i) => this.#iterators.delete(i));
+    }, this.#forgetIterator);
     if (snapshot) snapshot._use();
     this.#iterators.add(it);
     return it;

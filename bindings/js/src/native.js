@@ -32,6 +32,14 @@ function encodeInto(s, view) {
   return encoder.encodeInto(s, view).written;
 }
 
+// Copies out of wasm memory (copyOut): up to SMALL_COPY bytes a copy of their own (V8 keeps
+// those on its heap, cheap); up to POOLED_COPY bytes carved from a shared slab of SLAB bytes (an
+// ArrayBuffer of its own costs ~200 ns and GC work; Node's pooled Buffers do the same); beyond,
+// a copy of their own.
+const SMALL_COPY = 64;
+const POOLED_COPY = 4096;
+const SLAB = 16384;
+
 // Bytes a value needs at most once UTF-8 encoded.
 function maxLength(x) {
   return typeof x === 'string' ? x.length * 3 : x.length;
@@ -42,6 +50,8 @@ export class Native {
   #inHeap = null;
   #inViewPtr = 0;
   #inViewCap = 0;
+  #slab = null; // the current slab of copyOut and the offset of its free part
+  #slabPos = 0;
 
   // `host`: the storage host (required unless `memory`). `loadModule`: the runtime's engine
   // loader (engine_core.js). `moduleUrl` (tests only) loads another build of the module, e.g.
@@ -167,6 +177,21 @@ export class Native {
     return out;
   }
 
+  // The `len` bytes at `ptr` of wasm memory as a Uint8Array of JS memory (see SLAB above: a
+  // short copy may share its ArrayBuffer with other copies; it never overlaps them).
+  copyOut(ptr, len) {
+    const heap = this.m.HEAPU8;
+    if (len <= SMALL_COPY || len > POOLED_COPY) return heap.slice(ptr, ptr + len);
+    let at = this.#slabPos;
+    if (this.#slab === null || at + len > SLAB) {
+      this.#slab = new Uint8Array(SLAB);
+      at = 0;
+    }
+    this.#slab.set(heap.subarray(ptr, ptr + len), at);
+    this.#slabPos = (at + len + 7) & ~7;
+    return this.#slab.subarray(at, at + len);
+  }
+
   // A NUL-terminated string in a fresh allocation (free with m._free). A string holding a NUL
   // would arrive cut short, so it is refused.
   cstring(s) {
@@ -190,6 +215,6 @@ export class Native {
     m.PThread?.terminateAllThreads();
     if (this.host) this.host.module = null;
     this.m = null;
-    this.#inView = this.#inHeap = null;
+    this.#inView = this.#inHeap = this.#slab = null;
   }
 }
