@@ -84,7 +84,7 @@ function levelAdapter(db, settle) {
   return {
     put: (k, v) => db.put(k, v),
     batch: (ops) => db.batch(ops.map(([k, v]) => ({ type: 'put', key: k, value: v }))),
-    get: async (k) => { const v = await db.get(k); return v === undefined ? undefined : Buffer.from(v); },
+    get: (k) => db.get(k), // a Buffer or Uint8Array as the peer returns it (no extra copy: lmdb's gets none)
     iterator: () => db.iterator(),
     scan: async function* () { for await (const e of db.iterator()) yield e; },
     settle: () => settle(db),

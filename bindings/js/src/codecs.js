@@ -151,21 +151,29 @@ export function batchSize(parts, batch) {
 }
 
 export function encodeBatch(heap, at, parts, batch) {
-  const dv = new DataView(heap.buffer);
   const put = batch.OP_PUT.value;
+  const typeBytes = batch.TYPE_BYTES.value;
   let pos = at;
   for (let i = 0; i < parts.length; i += 3) {
     heap[pos] = parts[i];
-    dv.setUint32(pos + 1, parts[i + 1].length, true);
-    heap.set(parts[i + 1], pos + 5);
-    pos += 5 + parts[i + 1].length;
-    if (parts[i] === put) {
-      dv.setUint32(pos, parts[i + 2].length, true);
-      heap.set(parts[i + 2], pos + 4);
-      pos += 4 + parts[i + 2].length;
-    }
+    pos = putLengthPrefixed(heap, pos + typeBytes, parts[i + 1]);
+    if (parts[i] === put) pos = putLengthPrefixed(heap, pos, parts[i + 2]);
   }
   return pos - at;
+}
+
+// u32 length (little-endian: LENGTH_BYTES of the batch descriptor is 4) | bytes, at pos; returns
+// the position after them. Short arrays are copied by hand (set() costs more for a few bytes).
+function putLengthPrefixed(heap, pos, bytes) {
+  const n = bytes.length;
+  heap[pos] = n;
+  heap[pos + 1] = n >>> 8;
+  heap[pos + 2] = n >>> 16;
+  heap[pos + 3] = n >>> 24;
+  pos += 4;
+  if (n <= 32) for (let j = 0; j < n; j++) heap[pos + j] = bytes[j];
+  else heap.set(bytes, pos);
+  return pos + n;
 }
 
 // Every decode of wasm memory goes through here. Browsers' TextDecoder refuses views of a

@@ -16,6 +16,8 @@ const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 const MAINTENANCE_BUDGET = 1 << 20; // bytes of flush/compaction output per step between requests
 const CLEAR_CHUNK = 1000; // deletes per batch in clear()
+// the options of a call made without any (one shared object: no allocation per call)
+const NO_OPTIONS = Object.freeze({});
 const EMPTY = new Uint8Array(0);
 const NO_RANGE = Object.freeze({ lo: null, hi: null });
 const NO_BOUNDS = Object.freeze([0, 0, 0, 0]);
@@ -194,6 +196,7 @@ export class Database {
   #opts;
   #recovery;
   #closing = null;
+  #valueEncoding; // the database's, normalized (#valueEncodingOf)
   #forgetIterator = (it) => this.#iterators.delete(it); // an iterator's close tells its database
 
   constructor(native, db, recovery, opts) {
@@ -300,11 +303,12 @@ export class Database {
     this.#ensureOpen(what);
   }
 
-  // Every write's epilogue: schedules maintenance, then resolves once the write is durable when
-  // `sync` (or the database's sync option) asks for it.
+  // Every write's epilogue: schedules maintenance; true when the write must then wait to be
+  // durable (#durable), because `sync` (or the database's sync option) asks for it. A write
+  // without sync resolves with no further promise.
   #endWrite(sync) {
     this.#afterWrite();
-    return this.#durable(sync);
+    return !!(sync || this.#opts.sync);
   }
 
   #throwMaintenanceError() {
@@ -315,42 +319,45 @@ export class Database {
     }
   }
 
-  async put(key, value, options = {}) {
+  async put(key, value, options = NO_OPTIONS) {
     this.#ensureOpen('put');
     const k = this.#native.checkKey(key);
     const v = this.#native.checkValue(value, k);
     const n = this.#native;
     const waiting = this.#beginWrite('put');
     if (waiting) await waiting;
-    const [kp, kl, vp, vl] = n.put(k, v);
-    n.check(n.m._strata_js_put(this.#db, kp, kl, vp, vl, options.sync ? 1 : 0), () => `put ${describeKey(k)}`);
-    await this.#endWrite(options.sync);
+    const kl = n.putPair(k, v);
+    const st = n.m._strata_js_put(this.#db, n.inPtr, kl, n.inPtr + kl, n.pairValueLength, options.sync ? 1 : 0);
+    if (st) n.check(st, `put ${describeKey(k)}`);
+    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
   // Removes a key written once since its last delete (C strata_single_delete): a weak tombstone
   // that cancels exactly one value, so compaction drops both once they meet. For keys that are
   // put once and deleted once (RocksDB's SingleDelete contract); after two puts an older value
   // may reappear, as in RocksDB.
-  async singleDel(key, options = {}) {
+  async singleDel(key, options = NO_OPTIONS) {
     this.#ensureOpen('singleDel');
     const k = this.#native.checkKey(key);
     const n = this.#native;
     const waiting = this.#beginWrite('singleDel');
     if (waiting) await waiting;
-    const [kp, kl] = n.put(k);
-    n.check(n.m._strata_js_single_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `singleDel ${describeKey(k)}`);
-    await this.#endWrite(options.sync);
+    const kl = n.putOne(k); // first: it may move the input buffer
+    const st = n.m._strata_js_single_delete(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
+    if (st) n.check(st, `singleDel ${describeKey(k)}`);
+    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
-  async del(key, options = {}) {
+  async del(key, options = NO_OPTIONS) {
     this.#ensureOpen('del');
     const k = this.#native.checkKey(key);
     const n = this.#native;
     const waiting = this.#beginWrite('del');
     if (waiting) await waiting;
-    const [kp, kl] = n.put(k);
-    n.check(n.m._strata_js_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `del ${describeKey(k)}`);
-    await this.#endWrite(options.sync);
+    const kl = n.putOne(k); // first: it may move the input buffer
+    const st = n.m._strata_js_delete(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
+    if (st) n.check(st, `del ${describeKey(k)}`);
+    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
   // Reads one key at a snapshot pointer (0 = latest); undefined when absent.
@@ -361,8 +368,8 @@ export class Database {
     if (valueWanted) n.ensureOut(65536);
     for (;;) {
       const kl = n.putOne(k);
-      n.check(m._strata_js_get(this.#db, snap, n.inPtr, kl, n.outPtr, valueWanted ? n.outCap : 0, n.words),
-        () => `get ${describeKey(k)}`);
+      const st = m._strata_js_get(this.#db, snap, n.inPtr, kl, n.outPtr, valueWanted ? n.outCap : 0, n.words);
+      if (st) n.check(st, `get ${describeKey(k)}`);
       if (!n.word(0)) return undefined;
       if (!valueWanted) return true;
       const len = n.word(1);
@@ -383,27 +390,33 @@ export class Database {
     return snapshot;
   }
 
-  async get(key, options = {}) {
+  async get(key, options = NO_OPTIONS) {
     this.#ensureOpen('get');
     const snap = this.#ownSnapshot(options.snapshot, 'get');
-    return this._getAt(snap ? snap._ptr : 0, key, encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'));
+    return this._getAt(snap ? snap._ptr : 0, key, this.#valueEncodingOf(options));
   }
 
   // get() on the calling thread, without a promise (in-thread databases only).
-  getSync(key, options = {}) {
+  getSync(key, options = NO_OPTIONS) {
     this.#ensureOpen('getSync');
     const snap = this.#ownSnapshot(options.snapshot, 'getSync');
-    return this._getAt(snap ? snap._ptr : 0, key, encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'));
+    return this._getAt(snap ? snap._ptr : 0, key, this.#valueEncodingOf(options));
   }
 
-  async hasMany(keys, options = {}) {
+  // A read's value encoding: its options', else the database's (checked once, at open).
+  #valueEncodingOf(options) {
+    if (options.valueEncoding === undefined) return this.#valueEncoding ??= encodingOf(this.#opts.valueEncoding, 'valueEncoding');
+    return encodingOf(options.valueEncoding, 'valueEncoding');
+  }
+
+  async hasMany(keys, options = NO_OPTIONS) {
     this.#ensureOpen('hasMany');
     if (!Array.isArray(keys)) throw invalid('hasMany expects an array of keys');
     const snap = this.#ownSnapshot(options.snapshot, 'hasMany');
     return keys.map((k) => this._getAt(snap ? snap._ptr : 0, k, 'view', false) === true);
   }
 
-  async getMany(keys, options = {}) {
+  async getMany(keys, options = NO_OPTIONS) {
     this.#ensureOpen('getMany');
     if (!Array.isArray(keys)) throw invalid('getMany expects an array of keys');
     const snap = this.#ownSnapshot(options.snapshot, 'getMany');
@@ -411,7 +424,7 @@ export class Database {
     return keys.map((k) => this._getAt(snap ? snap._ptr : 0, k, enc));
   }
 
-  async has(key, options = {}) {
+  async has(key, options = NO_OPTIONS) {
     this.#ensureOpen('has');
     const snap = this.#ownSnapshot(options.snapshot, 'has');
     return this._getAt(snap ? snap._ptr : 0, key, 'view', false) === true;
@@ -419,7 +432,7 @@ export class Database {
 
   // batch([{ type: 'put', key, value }, { type: 'del', key }, { type: 'singleDel', key }]):
   // atomic, one seqno. batch() with no arguments returns a chained batch (chained_batch.js).
-  batch(operations, options = {}) {
+  batch(operations, options = NO_OPTIONS) {
     if (operations === undefined && arguments.length === 0) {
       this.#ensureOpen('batch');
       return new ChainedBatch({
@@ -437,7 +450,7 @@ export class Database {
     const waiting = this.#beginWrite('batch');
     if (waiting) await waiting;
     this.#writeOps(operations, options.sync ? 1 : 0);
-    await this.#endWrite(options.sync);
+    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
   // Encodes every operation into one buffer and applies it with one wasm call.
@@ -446,14 +459,30 @@ export class Database {
   // before anything is copied into wasm memory.
   // One operation checked and encoded: [type, keyBytes, valueBytes | null].
   #checkOp(op, i) {
+    const parts = [0, null, null];
+    this.#checkInto(op, i, parts, 0);
+    return parts;
+  }
+
+  // Checks operation i and stores it as (type, keyBytes, valueBytes | null) at parts[at..at+2].
+  #checkInto(op, i, parts, at) {
     const n = this.#native;
-    const { OP_PUT, OP_DELETE, OP_SINGLE_DELETE } = n.batch;
     if (op === null || typeof op !== 'object') throw invalid(`batch operation ${i} must be an object`);
     const k = n.checkKey(op.key);
-    if (op.type === 'put') return [OP_PUT.value, toBytes(k), toBytes(n.checkValue(op.value, k))];
-    if (op.type === 'del') return [OP_DELETE.value, toBytes(k), null];
-    if (op.type === 'singleDel') return [OP_SINGLE_DELETE.value, toBytes(k), null];
-    throw invalid(`batch operation ${i} has type ${JSON.stringify(op.type)}; expected 'put', 'del' or 'singleDel'`);
+    const type = op.type;
+    if (type === 'put') {
+      parts[at] = n.batch.OP_PUT.value;
+      parts[at + 2] = toBytes(n.checkValue(op.value, k));
+    } else if (type === 'del') {
+      parts[at] = n.batch.OP_DELETE.value;
+      parts[at + 2] = null;
+    } else if (type === 'singleDel') {
+      parts[at] = n.batch.OP_SINGLE_DELETE.value;
+      parts[at + 2] = null;
+    } else {
+      throw invalid(`batch operation ${i} has type ${JSON.stringify(type)}; expected 'put', 'del' or 'singleDel'`);
+    }
+    parts[at + 1] = toBytes(k);
   }
 
   // A chained batch's write: its operations were checked as they were added.
@@ -461,36 +490,43 @@ export class Database {
     this.#ensureOpen('batch.write');
     const waiting = this.#beginWrite('batch.write');
     if (waiting) await waiting;
-    this.#writeParts(checked, options.sync ? 1 : 0);
-    await this.#endWrite(options.sync);
+    this.#writeParts(checked.flat(), options.sync ? 1 : 0);
+    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
   #writeOps(operations, sync) {
     const limits = this.#native.limits;
-    if (operations.length > limits.BATCH_COUNT_MAX) {
-      throw invalid(`batch of ${operations.length} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
+    const count = operations.length;
+    if (count > limits.BATCH_COUNT_MAX) {
+      throw invalid(`batch of ${count} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
     }
-    this.#writeParts(operations.map((op, i) => this.#checkOp(op, i)), sync);
+    const parts = new Array(count * 3); // flat (type, key, value) triples: no array per operation
+    for (let i = 0; i < count; i++) this.#checkInto(operations[i], i, parts, 3 * i);
+    this.#writeParts(parts, sync);
   }
 
-  #writeParts(checked, sync) {
+  // `parts`: the checked operations as flat (type, keyBytes, valueBytes | null) triples. The
+  // engine's limits are checked before anything is copied; then the batch is encoded straight
+  // into wasm memory (codecs.js) and applied with one call.
+  #writeParts(parts, sync) {
     const n = this.#native;
     const limits = n.limits;
-    if (checked.length > limits.BATCH_COUNT_MAX) {
-      throw invalid(`batch of ${checked.length} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
+    const count = parts.length / 3;
+    if (count > limits.BATCH_COUNT_MAX) {
+      throw invalid(`batch of ${count} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
     }
-    const parts = [];
     let encoded = 0; // the engine's count of the batch's bytes
-    checked.forEach(([type, k, v], i) => {
-      parts.push(type, k, v);
-      encoded += limits.BATCH_ITEM_OVERHEAD + k.length + (v ? v.length : 0);
+    for (let i = 0; i < count; i++) {
+      const v = parts[3 * i + 2];
+      encoded += limits.BATCH_ITEM_OVERHEAD + parts[3 * i + 1].length + (v ? v.length : 0);
       if (encoded > limits.BATCH_BYTES_MAX) {
         throw invalid(`batch of ${encoded} bytes up to operation ${i} exceeds the limit of ${limits.BATCH_BYTES_MAX} bytes (STRATA_BATCH_BYTES_MAX)`);
       }
-    });
+    }
     n.ensureIn(batchSize(parts, n.batch));
     const len = encodeBatch(n.m.HEAPU8, n.inPtr, parts, n.batch);
-    n.check(n.m._strata_js_write(this.#db, n.inPtr, len, parts.length / 3, sync), 'batch');
+    const st = n.m._strata_js_write(this.#db, n.inPtr, len, count, sync);
+    if (st) n.check(st, 'batch');
   }
 
   // db.ingest(sortedEntries, { onProgress }): bulk ingestion (strata_ingest_*) of [key, value]
@@ -575,17 +611,17 @@ export class Database {
     return snap;
   }
 
-  iterator(options = {}) {
+  iterator(options = NO_OPTIONS) {
     this.#ensureOpen('iterator');
     return this._iterator(options, 'entries');
   }
 
-  keys(options = {}) {
+  keys(options = NO_OPTIONS) {
     this.#ensureOpen('keys');
     return this._iterator(options, 'keys');
   }
 
-  values(options = {}) {
+  values(options = NO_OPTIONS) {
     this.#ensureOpen('values');
     return this._iterator(options, 'values');
   }
@@ -629,7 +665,8 @@ export class Database {
   async dropRange(options = {}) {
     this.#ensureOpen('dropRange');
     this.#drop(options, 'dropRange');
-    await this.#endWrite(true); // the version without the tables is installed once this resolves
+    this.#afterWrite();
+    await this.#durable(true); // the version without the tables is installed once this resolves
   }
 
   #drop(options, what) {
@@ -676,7 +713,8 @@ export class Database {
     if (waiting) await waiting;
     const n = this.#native;
     n.check(n.m._strata_js_flush(this.#db), 'flush');
-    await this.#endWrite(true);
+    this.#afterWrite();
+    await this.#durable(true);
   }
 
   // strata_resume: retries failed background work now (a full disk that has room again, ...)
@@ -708,7 +746,8 @@ export class Database {
     withProgress(n.m, onProgress, () => n.check(onProgress
       ? n.m._strata_js_compact_progress(this.#db, options.major ? 1 : 0)
       : n.m._strata_js_compact(this.#db, options.major ? 1 : 0), what));
-    await this.#endWrite(true); // sealed memtables or new level-0 tables may remain (minor compaction)
+    this.#afterWrite();
+    await this.#durable(true); // sealed memtables or new level-0 tables may remain (minor compaction)
     const filterError = this.#opts.filter?.take();
     if (filterError) throw filterError;
   }

@@ -81,6 +81,7 @@ export class Native {
     this.words = this.alloc(64); // out-parameters: 16 x u32 (or 8 x f64)
     this.inPtr = 0;
     this.inCap = 0;
+    this.pairValueLength = 0; // putPair's value length
     this.outPtr = 0;
     this.outCap = 0;
     // one area for the structs that cross: stats, reports, compaction options
@@ -153,6 +154,25 @@ export class Native {
     this.ensureIn(x.length);
     this.m.HEAPU8.set(x, this.inPtr);
     return x.length;
+  }
+
+  // Copies a key and a value to the input buffer back to back (the value at inPtr + the key's
+  // length); returns the key's length, the value's is left in pairValueLength. The single-put
+  // path: no argument array, no result array.
+  putPair(k, v) {
+    this.ensureIn(maxLength(k) + maxLength(v));
+    let kl;
+    if (typeof k === 'string') kl = encodeInto(k, this.inView);
+    else {
+      this.m.HEAPU8.set(k, this.inPtr);
+      kl = k.length;
+    }
+    if (typeof v === 'string') this.pairValueLength = encodeInto(v, this.inView.subarray(kl));
+    else {
+      this.m.HEAPU8.set(v, this.inPtr + kl);
+      this.pairValueLength = v.length;
+    }
+    return kl;
   }
 
   // Copies the items (strings or Uint8Arrays) into the input buffer back to back; returns
