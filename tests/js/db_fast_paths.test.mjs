@@ -183,3 +183,38 @@ test('the Node host appends at the end it knows: every acknowledged put survives
   assert.equal(db.recovery.damaged, false);
   await db.close();
 });
+
+test('getMany reads in few wasm calls: order, misses, values larger than the output buffer, snapshots, bad keys', async () => {
+  const db = await open(tempDir());
+  const big = (i) => valueOf(i, 30000 + i); // two of these overflow a 64 KiB output buffer
+  const keys = [];
+  const want = [];
+  for (let i = 0; i < 40; i++) {
+    const k = i % 3 === 0 ? `s${i}` : key(i); // strings and bytes
+    keys.push(k);
+    if (i % 5 === 4) { want.push(undefined); continue; } // never written
+    const v = i % 4 === 0 ? big(i) : valueOf(i, i);
+    await db.put(k, v);
+    want.push(v);
+  }
+  keys.push('s0'); // a key twice
+  want.push(want[0]);
+  const got = await db.getMany(keys);
+  assert.equal(got.length, keys.length);
+  got.forEach((v, i) => {
+    if (want[i] === undefined) assert.equal(v, undefined, `key ${i}`);
+    else assert.deepEqual(Buffer.from(v), Buffer.from(want[i]), `key ${i}`);
+  });
+  assert.deepEqual(await db.getMany([]), []);
+  const snap = db.snapshot();
+  await db.put(key(1), 'changed');
+  await db.del(key(2));
+  const [a, b] = await snap.getMany([key(1), key(2)]);
+  assert.deepEqual(Buffer.from(a), valueOf(1, 1));
+  assert.deepEqual(Buffer.from(b), valueOf(2, 2));
+  assert.deepEqual(await db.getMany([key(1), key(2)], { valueEncoding: 'utf8' }), ['changed', undefined]);
+  await snap.close();
+  await assert.rejects(db.getMany([key(1), 42]), /key must be a string or a Uint8Array, not number/);
+  await assert.rejects(db.getMany([key(1), 'x'.repeat(70000)]), /keys are at most 65535 bytes/);
+  await db.close();
+});

@@ -420,8 +420,51 @@ export class Database {
     this.#ensureOpen('getMany');
     if (!Array.isArray(keys)) throw invalid('getMany expects an array of keys');
     const snap = this.#ownSnapshot(options.snapshot, 'getMany');
-    const enc = encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding');
-    return keys.map((k) => this._getAt(snap ? snap._ptr : 0, k, enc));
+    return this._getManyAt(snap ? snap._ptr : 0, keys, this.#valueEncodingOf(options));
+  }
+
+  // Reads many keys at a snapshot pointer (0 = latest) with as few wasm calls as fit the output
+  // buffer (strata_js_get_many): every key is checked first, then all are copied in at once.
+  _getManyAt(snap, keys, encoding) {
+    const n = this.#native;
+    const count = keys.length;
+    const checked = new Array(count);
+    let need = 0;
+    for (let i = 0; i < count; i++) {
+      const k = n.checkKey(keys[i]);
+      checked[i] = k;
+      need += 4 + (typeof k === 'string' ? k.length * 3 : k.length);
+    }
+    const out = new Array(count);
+    if (count === 0) return out;
+    n.ensureIn(need);
+    const lens = n.putKeys(checked); // encoded lengths, prefixed in the input buffer
+    const total = n.keysLength;
+    n.ensureOut(65536);
+    const m = n.m;
+    let done = 0;
+    let at = 0; // input offset of key `done`
+    while (done < count) {
+      const st = m._strata_js_get_many(this.#db, snap, n.inPtr + at, total - at, count - done, n.outPtr, n.outCap, n.words);
+      if (st) n.check(st, `getMany ${describeKey(checked[done])}`);
+      const answered = n.word(0);
+      if (answered === 0) {
+        n.ensureOut(n.word(2));
+        continue;
+      }
+      const heap = m.HEAPU8;
+      let pos = n.outPtr;
+      for (let i = 0; i < answered; i++) {
+        const found = heap[pos] | (heap[pos + 1] << 8) | (heap[pos + 2] << 16) | (heap[pos + 3] << 24);
+        const len = (heap[pos + 4] | (heap[pos + 5] << 8) | (heap[pos + 6] << 16) | (heap[pos + 7] << 24)) >>> 0;
+        pos += 8;
+        out[done + i] = found ? (encoding === 'utf8' ? utf8(heap.subarray(pos, pos + len)) : n.copyOut(pos, len)) : undefined;
+        pos += found ? len : 0;
+        at += 4 + lens[done + i];
+      }
+      done += answered;
+    }
+    return out;
   }
 
   async has(key, options = NO_OPTIONS) {

@@ -82,6 +82,7 @@ export class Native {
     this.inPtr = 0;
     this.inCap = 0;
     this.pairValueLength = 0; // putPair's value length
+    this.keysLength = 0; // putKeys' bytes
     this.outPtr = 0;
     this.outCap = 0;
     // one area for the structs that cross: stats, reports, compaction options
@@ -173,6 +174,32 @@ export class Native {
       this.pairValueLength = v.length;
     }
     return kl;
+  }
+
+  // Writes checked keys to the input buffer as u32 length | bytes each (strata_js_get_many),
+  // after ensureIn for their largest size; returns their encoded lengths (all of them together,
+  // prefixes included, in keysLength).
+  putKeys(keys) {
+    const heap = this.m.HEAPU8;
+    const lens = new Array(keys.length);
+    let pos = this.inPtr;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      let len;
+      if (typeof k === 'string') len = encodeInto(k, heap.subarray(pos + 4, pos + 4 + k.length * 3));
+      else {
+        heap.set(k, pos + 4);
+        len = k.length;
+      }
+      heap[pos] = len;
+      heap[pos + 1] = len >>> 8;
+      heap[pos + 2] = len >>> 16;
+      heap[pos + 3] = len >>> 24;
+      lens[i] = len;
+      pos += 4 + len;
+    }
+    this.keysLength = pos - this.inPtr;
+    return lens;
   }
 
   // Copies the items (strings or Uint8Arrays) into the input buffer back to back; returns
