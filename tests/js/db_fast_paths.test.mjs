@@ -218,3 +218,19 @@ test('getMany reads in few wasm calls: order, misses, values larger than the out
   await assert.rejects(db.getMany([key(1), 'x'.repeat(70000)]), /keys are at most 65535 bytes/);
   await db.close();
 });
+
+test('worker values own their buffers (no slab crosses threads): get, getMany and iterator entries', async () => {
+  const db = await open(tempDir(), { worker: true });
+  await db.batch(Array.from({ length: 50 }, (_, i) => ({ type: 'put', key: key(i), value: valueOf(i, 100) })));
+  const owns = (v) => v instanceof Uint8Array && v.byteOffset === 0 && v.buffer.byteLength === v.length;
+  const v = await db.get(key(3));
+  assert.ok(owns(v), `get: a view of ${v.buffer.byteLength} bytes`);
+  assert.deepEqual(Buffer.from(v), valueOf(3, 100));
+  for (const x of await db.getMany([key(1), key(2)])) assert.ok(owns(x));
+  const it = db.iterator();
+  const [k0, v0] = await it.next();
+  assert.ok(owns(k0) && owns(v0));
+  for (const [k, x] of await it.nextv(20)) assert.ok(owns(k) && owns(x));
+  await it.close();
+  await db.close();
+});

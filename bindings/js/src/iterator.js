@@ -2,8 +2,9 @@
 // strata_js_iter_page call per page), the first page small (a seek often reads a few entries),
 // later ones up to PAGE_ENTRIES. A page is copied out of wasm memory once (one allocation) and
 // decoded lazily, entry by entry as they are handed out: keys and values in the default 'view'
-// encoding are subarrays of that copy (each entry's own bytes; entries of a page share one
-// ArrayBuffer, as Node's pooled Buffers do), so entries never read cost nothing but their copy.
+// encoding are subarrays of that copy when the Native is pooled (each entry's own bytes; entries
+// of a page share one ArrayBuffer, as Node's pooled Buffers do), else copies of their own, so
+// entries never read cost nothing but their part of the page copy.
 import { utf8 } from './codecs.js';
 import { StrataError, abortError, invalid } from './errors.js';
 import { compareBytes, toBytes } from './keys.js';
@@ -77,17 +78,18 @@ export class Iterator {
   #decodeOne() {
     const b = this.#buf;
     const { want, keyEncoding, valueEncoding, shape } = this.#o;
+    const pooled = this.#n.pooled; // else each key and value a copy of its own
     let pos = this.#pos;
     let key;
     let value;
     if (want & 1 || !want) {
       const kl = (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
-      if (want & 1) key = keyEncoding === 'utf8' ? utf8(b.subarray(pos + 4, pos + 4 + kl)) : b.subarray(pos + 4, pos + 4 + kl);
+      if (want & 1) key = keyEncoding === 'utf8' ? utf8(b.subarray(pos + 4, pos + 4 + kl)) : pooled ? b.subarray(pos + 4, pos + 4 + kl) : b.slice(pos + 4, pos + 4 + kl);
       pos += 4 + kl;
     }
     if (want & 2) {
       const vl = (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
-      value = valueEncoding === 'utf8' ? utf8(b.subarray(pos + 4, pos + 4 + vl)) : b.subarray(pos + 4, pos + 4 + vl);
+      value = valueEncoding === 'utf8' ? utf8(b.subarray(pos + 4, pos + 4 + vl)) : pooled ? b.subarray(pos + 4, pos + 4 + vl) : b.slice(pos + 4, pos + 4 + vl);
       pos += 4 + vl;
     }
     this.#pos = pos;

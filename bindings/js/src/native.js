@@ -33,9 +33,9 @@ function encodeInto(s, view) {
 }
 
 // Copies out of wasm memory (copyOut): up to SMALL_COPY bytes a copy of their own (V8 keeps
-// those on its heap, cheap); up to POOLED_COPY bytes carved from a shared slab of SLAB bytes (an
-// ArrayBuffer of its own costs ~200 ns and GC work; Node's pooled Buffers do the same); beyond,
-// a copy of their own.
+// those on its heap, cheap); up to POOLED_COPY bytes carved from a shared slab of SLAB bytes when
+// the Native is `pooled` (an ArrayBuffer of its own costs ~200 ns and GC work; Node's pooled
+// Buffers do the same); beyond, or not pooled, a copy of their own.
 const SMALL_COPY = 64;
 const POOLED_COPY = 4096;
 const SLAB = 16384;
@@ -57,7 +57,9 @@ export class Native {
   // loader (engine_core.js). `moduleUrl` (tests only) loads another build of the module, e.g.
   // the one linked with the test double of the database layer; `wasmUrl` (browsers) the .wasm
   // from where the app serves it.
-  static async load({ host = null, threads = false, memory = false, moduleUrl, wasmUrl, loadModule } = {}) {
+  // `pooled`: short values read may share a slab (copyOut); off (the default), each value read
+  // owns its ArrayBuffer (what a worker that transfers its replies needs).
+  static async load({ host = null, threads = false, memory = false, moduleUrl, wasmUrl, loadModule, pooled = false } = {}) {
     if (!memory && (host === null || typeof host !== 'object' || typeof host.attach !== 'function')) {
       throw invalid('the engine needs a storage host (an object with attach(module) and the host calls), or memory: true');
     }
@@ -65,11 +67,12 @@ export class Native {
     const { module, variant } = await loadModule({ threads, moduleUrl, wasmUrl, moduleArgs: { strataHost: host } });
     const layout = readLayout(module);
     host?.attach(module, layout);
-    return new Native(module, variant, host, memory, layout);
+    return new Native(module, variant, host, memory, layout, pooled);
   }
 
-  constructor(module, variant, host, memory, layout) {
+  constructor(module, variant, host, memory, layout, pooled = false) {
     this.m = module;
+    this.pooled = pooled;
     this.variant = variant;
     this.host = host;
     this.layout = layout;
@@ -228,7 +231,7 @@ export class Native {
   // short copy may share its ArrayBuffer with other copies; it never overlaps them).
   copyOut(ptr, len) {
     const heap = this.m.HEAPU8;
-    if (len <= SMALL_COPY || len > POOLED_COPY) return heap.slice(ptr, ptr + len);
+    if (len <= SMALL_COPY || len > POOLED_COPY || !this.pooled) return heap.slice(ptr, ptr + len);
     let at = this.#slabPos;
     if (this.#slab === null || at + len > SLAB) {
       this.#slab = new Uint8Array(SLAB);
