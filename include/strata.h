@@ -225,7 +225,7 @@ typedef struct strata_recovery_report {
   uint64_t highest_seqno_seen;   /* the highest seqno found in any journal, replayed or not */
   int manifest_fallback;         /* the newer manifest slot was torn; the older one was safe to use */
   uint32_t files_moved_to_lost;  /* files set aside in <db>/lost/ by this open */
-  uint64_t obsolete_files_removed; /* table files provably older than the version, deleted */
+  uint64_t obsolete_files_removed; /* table and blob files provably older than the version, deleted */
 } strata_recovery_report;
 /* Copies into *out what this handle's open found and did; it does not change while the handle lives. */
 strata_status *strata_get_recovery_report(strata_db *db, strata_recovery_report *out);

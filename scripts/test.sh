@@ -49,7 +49,7 @@ for build in native asan wasm wasm-mt wasi; do run_ctest "$build"; done
 run_ctest tsan -R '_threads|memtable|block_cache|file_cache' 
 
 # The decoders under libFuzzer (clang-19, ASan/UBSan) for a bounded time: fuzz_table, fuzz_journal,
-# fuzz_manifest and fuzz_image, 20 s each; one step per target.
+# fuzz_manifest, fuzz_image and fuzz_blob, 20 s each; one step per target.
 echo "== fuzz (scripts/fuzz.sh 100)"
 bash scripts/fuzz.sh 100 > "$LOG/fuzz.log" 2>&1
 fuzz_rc=$?

@@ -30,7 +30,6 @@ export async function apiCases(strata, { backend, prefix = 'api', options = {}, 
   };
   const text = (b) => new TextDecoder().decode(b);
 
-  const persistent = backend !== 'memory';
   const cases = {
     async 'put, get, has, del, getMany with strings and bytes'() {
       const db = await open(name(), opts());
@@ -177,6 +176,28 @@ export async function apiCases(strata, { backend, prefix = 'api', options = {}, 
       }
     },
 
+    async 'sizeOf: value lengths from the handles of a separated database, no blob read'() {
+      const db = await open(name(), opts({ keyEncoding: 'utf8', kvSeparation: { threshold: 64 } }));
+      try {
+        await db.put('big', 'b'.repeat(5000));
+        await db.put('small', 'tiny');
+        await db.put('gone', 'g'.repeat(300));
+        await db.del('gone');
+        await db.flush();
+        const reads = (await db.stats()).blobs.reads;
+        const snap = db.snapshot();
+        await db.put('big', 'B'.repeat(7000));
+        eq([await db.sizeOf('big'), await db.sizeOf('small'), await db.sizeOf('gone'), await db.sizeOf('nope')],
+          [7000, 4, undefined, undefined], 'sizes');
+        eq([await db.sizeOf('big', { snapshot: snap }), await snap.sizeOf('big')], [5000, 5000], 'sizes at a snapshot');
+        eq((await db.stats()).blobs.reads, reads, 'no blob read');
+        snap.close();
+        await rejects(db.sizeOf(42), 'STRATA_INVALID_ARGUMENT', 'a number key', /key must be a string/);
+      } finally {
+        await db.close();
+      }
+    },
+
     async 'bad input is refused with STRATA_INVALID_ARGUMENT naming what was wrong'() {
       await rejects(open('', opts()), 'STRATA_INVALID_ARGUMENT', 'an empty name');
       await rejects(open('a/b', opts()), 'STRATA_INVALID_ARGUMENT', 'a name with a slash', /'\/'/);
@@ -220,30 +241,29 @@ export async function apiCases(strata, { backend, prefix = 'api', options = {}, 
     };
   }
 
-  if (persistent) {
-    cases['data survives close and reopen; listDatabases and deleteDatabase; an open database cannot be deleted'] = async () => {
-      const { listDatabases, deleteDatabase } = strata;
-      const db1 = name();
-      let db = await open(db1, opts({ valueEncoding: 'utf8' }));
-      await db.put('kept', 'yes');
-      await db.batch([{ type: 'put', key: 'also', value: 'kept' }]);
-      await db.close();
-      db = await open(db1, opts({ valueEncoding: 'utf8' }));
-      eq(await db.get('kept'), 'yes', 'after reopen');
-      eq(await db.get('also'), 'kept', 'a batch after reopen');
-      ok((await listDatabases()).includes(db1), 'listDatabases names it');
-      await rejects(deleteDatabase(db1, { lockTimeoutMs: 50 }), 'STRATA_LOCKED', 'deleting an open database', new RegExp(db1));
-      await db.close();
-      eq(await deleteDatabase(db1), true, 'deleted');
-      ok(!(await listDatabases()).includes(db1), 'gone from the list');
-      eq(await deleteDatabase(db1), false, 'deleting it again finds nothing');
-      db = await open(db1, opts({ valueEncoding: 'utf8' }));
-      eq(await db.get('kept'), undefined, 'a deleted database reopens empty');
-      await db.close();
-      await deleteDatabase(db1);
-      await rejects(deleteDatabase('a/b'), 'STRATA_INVALID_ARGUMENT', 'a bad name');
-    };
-  }
+  // every backend: a memory database too lives, by name, in its context until deleteDatabase
+  cases['data survives close and reopen; listDatabases and deleteDatabase; an open database cannot be deleted'] = async () => {
+    const { listDatabases, deleteDatabase } = strata;
+    const db1 = name();
+    let db = await open(db1, opts({ valueEncoding: 'utf8' }));
+    await db.put('kept', 'yes');
+    await db.batch([{ type: 'put', key: 'also', value: 'kept' }]);
+    await db.close();
+    db = await open(db1, opts({ valueEncoding: 'utf8' }));
+    eq(await db.get('kept'), 'yes', 'after reopen');
+    eq(await db.get('also'), 'kept', 'a batch after reopen');
+    ok((await listDatabases()).includes(db1), 'listDatabases names it');
+    await rejects(deleteDatabase(db1, { lockTimeoutMs: 50 }), 'STRATA_LOCKED', 'deleting an open database', new RegExp(db1));
+    await db.close();
+    eq(await deleteDatabase(db1), true, 'deleted');
+    ok(!(await listDatabases()).includes(db1), 'gone from the list');
+    eq(await deleteDatabase(db1), false, 'deleting it again finds nothing');
+    db = await open(db1, opts({ valueEncoding: 'utf8' }));
+    eq(await db.get('kept'), undefined, 'a deleted database reopens empty');
+    await db.close();
+    await deleteDatabase(db1);
+    await rejects(deleteDatabase('a/b'), 'STRATA_INVALID_ARGUMENT', 'a bad name');
+  };
 
   for (const [title, fn] of Object.entries(cases)) {
     try {

@@ -32,11 +32,17 @@ export async function persistence(options) {
 // The messages a page posts to the package's worker: a batch of 1,000 is one, reading 1,000
 // entries with for await is one per page of 256, 200 puts not awaited are 200 (one per call).
 export async function messageCounts() {
+  // every message the page posts: to the worker, or on the database's MessageChannel to it
   const post = Worker.prototype.postMessage;
+  const portPost = MessagePort.prototype.postMessage;
   let count = 0;
   Worker.prototype.postMessage = function counted(...args) {
     count++;
     return post.apply(this, args);
+  };
+  MessagePort.prototype.postMessage = function counted(...args) {
+    count++;
+    return portPost.apply(this, args);
   };
   try {
     const db = await strata.open(`msgs-${Date.now()}`, { backend: 'memory' });
@@ -53,5 +59,6 @@ export async function messageCounts() {
     return { batch, iterate, entries: n };
   } finally {
     Worker.prototype.postMessage = post;
+    MessagePort.prototype.postMessage = portPost;
   }
 }

@@ -1,7 +1,7 @@
 // examples/web driven in Chromium as a user would: open, bulk load 10,000 records, search by
 // prefix, take an "as of" snapshot while the live tail keeps writing, export and import in a
-// second browser profile (when the package has images), and a screenshot of the rendered page
-// whose stats panel shows numbers (read from the DOM).
+// second browser profile, and a screenshot of the rendered page whose stats panel shows numbers
+// (read from the DOM); and the page's explanation when the browser lacks what a backend needs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,30 +14,21 @@ const N = 10000;
 const PAGE = 'examples/web/index.html';
 const expectedCount = (prefix, n) => { let c = 0; for (let i = 0; i < n; i++) if (record(i).key.startsWith(prefix)) c++; return c; };
 
-async function openPage(s, backend) {
+async function openPage(s, backend, { before } = {}) {
   const page = await s.context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e?.stack || e}`));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+  if (before) await page.addInitScript(before);
   await page.goto(s.url(`${PAGE}?n=${N}&backend=${backend}`));
   await page.waitForFunction(() => ['open', 'unsupported'].includes(document.body.dataset.state), null, { timeout: 15000 });
   return { page, errors };
 }
 
-// The page on `backend`, or, when this browser/build cannot run it, the page's message about it
-// and then the memory backend chosen through the switch.
-async function openWithFallback(t, s, backend) {
+// The page on `backend`, which Chromium offers: it must open (no fallback).
+async function openOn(s, backend) {
   const { page, errors } = await openPage(s, backend);
-  if (await page.evaluate(() => document.body.dataset.state) === 'unsupported') {
-    const msg = await page.textContent('#banner');
-    assert.ok(await page.isVisible('#banner'), 'the unsupported backend is explained on the page');
-    assert.match(msg, new RegExp(`${backend}.*(cannot run|needs|lacks)`, 'i'));
-    t.diagnostic(`backend ${backend} refused, as the page says: ${msg}`);
-    await page.selectOption('#backend', 'memory');
-    await page.click('#open');
-    await page.waitForFunction(() => document.body.dataset.state === 'open', null, { timeout: 15000 });
-    return { page, errors, backend: 'memory' };
-  }
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'open', await page.textContent('#banner'));
   return { page, errors, backend };
 }
 
@@ -49,7 +40,7 @@ async function searchFor(page, prefix) {
 
 test('example_web_loads_searches_reads_as_of_and_shows_stats', { timeout: 60000 }, async (t) => {
   const s = await session(t);
-  const { page, errors, backend } = await openWithFallback(t, s, 'idb');
+  const { page, errors, backend } = await openOn(s, 'idb');
   assert.equal(await count(page, 'count-now'), 0, 'a fresh profile starts empty');
 
   // bulk load with the progress bar reaching the end
@@ -106,8 +97,8 @@ test('example_web_loads_searches_reads_as_of_and_shows_stats', { timeout: 60000 
   // record written so far is still there
   await searchFor(page, '2026-');
   const written = await count(page, 'count-now');
-  if (backend !== 'memory') {
-    const other = backend === 'idb' ? 'opfs' : 'idb';
+  {
+    const other = 'opfs';
     await page.selectOption('#backend', other);
     await page.click('#open');
     await page.waitForFunction(() => document.body.dataset.state !== 'open', null, { timeout: 5000 }).catch(() => {});
@@ -123,42 +114,60 @@ test('example_web_loads_searches_reads_as_of_and_shows_stats', { timeout: 60000 
   }
 
   // export: the downloaded file is an image that Node's importDatabase() opens with every record
-  const exportable = await page.isEnabled('#export');
-  const importable = await page.isEnabled('#import');
-  if (!exportable) {
-    assert.match(await page.textContent('#image-note'), /Export( and import)? needs? db\.exportBytes\(\)/);
-    t.diagnostic('export: not in this build of strata-lsm (the page says so; the button is disabled)');
-  } else {
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
-    assert.equal(download.suggestedFilename(), 'web-example-logs.strata');
-    const file = path.join(s.profileDir, 'export.strata');
-    await download.saveAs(file);
-    await page.waitForFunction(() => /^exported [\d.]+ (KiB|MiB) to web-example-logs\.strata$/.test(document.getElementById('image-status').textContent));
-    const { importDatabase, open } = await import('../../bindings/js/src/index.js');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-example-import-'));
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    await importDatabase(path.join(dir, 'db'), fs.readFileSync(file));
-    const db = await open(path.join(dir, 'db'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
-    const keys = await db.keys().all();
-    assert.equal(keys.length, written, 'the image holds every record the page wrote');
-    assert.equal(keys[0], record(0).key);
-    assert.equal(await db.get(record(1234).key), record(1234).value);
-    await db.close();
-  }
-  // import in a second browser profile, or the page's explanation of why not
-  if (!importable) {
-    assert.match(await page.textContent('#image-note'), /Import needs importDatabase\(\)|Export and import need/);
-    t.diagnostic('import: importDatabase() is not in the browser entry yet (the page says so; the input is disabled)');
-  } else if (exportable) {
-    const file = path.join(s.profileDir, 'export.strata');
-    const s2 = await session(t);
-    const other = await openWithFallback(t, s2, backend);
-    await other.page.setInputFiles('#import', file);
-    await other.page.waitForFunction(() => /imported/.test(document.getElementById('image-status').textContent) && document.body.dataset.state === 'open', null, { timeout: 15000 });
-    await searchFor(other.page, '2026');
-    assert.equal(await count(other.page, 'count-now'), written, 'the imported database holds every record of the export');
-  }
+  assert.equal(await page.isEnabled('#export'), true, 'the page offers export');
+  assert.equal(await page.isEnabled('#import'), true, 'and import');
+  assert.equal(await page.textContent('#image-note'), '');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  assert.equal(download.suggestedFilename(), 'web-example-logs.strata');
+  const file = path.join(s.profileDir, 'export.strata');
+  await download.saveAs(file);
+  await page.waitForFunction(() => /^exported [\d.]+ (KiB|MiB) to web-example-logs\.strata$/.test(document.getElementById('image-status').textContent));
+  const { importDatabase, open } = await import('../../bindings/js/src/index.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-example-import-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  await importDatabase(path.join(dir, 'db'), fs.readFileSync(file));
+  const db = await open(path.join(dir, 'db'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  const keys = await db.keys().all();
+  assert.equal(keys.length, written, 'the image holds every record the page wrote');
+  assert.equal(keys[0], record(0).key);
+  assert.equal(await db.get(record(1234).key), record(1234).value);
+  await db.close();
+
+  // import in a second browser profile
+  const s2 = await session(t);
+  const other = await openOn(s2, backend);
+  await other.page.setInputFiles('#import', file);
+  await other.page.waitForFunction(() => /imported/.test(document.getElementById('image-status').textContent) && document.body.dataset.state === 'open', null, { timeout: 15000 });
+  await searchFor(other.page, '2026');
+  assert.equal(await count(other.page, 'count-now'), written, 'the imported database holds every record of the export');
   assert.deepEqual(errors, []);
+});
+
+// A browser without what a backend needs (taken away before the page's scripts run): the page
+// says so in its banner, names what is missing and the way out, offers no actions on the
+// database, and the switch to memory then works.
+test('example_web_explains_a_backend_the_browser_lacks_and_switches_to_memory', { timeout: 30000 }, async (t) => {
+  const s = await session(t);
+  const cases = [
+    ['opfs', () => { Object.defineProperty(StorageManager.prototype, 'getDirectory', { value: undefined, configurable: true }); },
+      /^The OPFS backend needs the Origin Private File System \(navigator\.storage\.getDirectory\), which this browser lacks\. Try IndexedDB or memory\.$/],
+    ['idb', () => { Object.defineProperty(globalThis, 'indexedDB', { value: undefined, configurable: true }); },
+      /^The IndexedDB backend needs IndexedDB, which this browser lacks here \(private browsing\?\)\. Try OPFS or memory\.$/],
+  ];
+  for (const [backend, takeAway, message] of cases) {
+    const { page, errors } = await openPage(s, backend, { before: takeAway });
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'unsupported', `${backend}: refused`);
+    assert.equal(await page.isVisible('#banner'), true);
+    assert.match(await page.textContent('#banner'), message);
+    for (const id of ['#load', '#prefix', '#snapshot', '#export']) assert.equal(await page.isDisabled(id), true, `${backend}: ${id} is disabled`);
+    await page.selectOption('#backend', 'memory');
+    await page.click('#open');
+    await page.waitForFunction(() => document.body.dataset.state === 'open', null, { timeout: 15000 });
+    assert.equal(await page.isVisible('#banner'), false, 'the banner is gone once a backend opens');
+    assert.match(await page.textContent('#stat-backend'), /^memory /);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
 });
 
 async function openIsolated(t) {

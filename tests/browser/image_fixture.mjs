@@ -1,13 +1,14 @@
 // Run in a Chromium page by image.test.mjs (bundled by it with esbuild): databases on the
 // engine's memory backend, loaded with the browsers' loader (engine_browser.js; OPFS and
-// IndexedDB images are tests/browser/import_export.test.mjs's), exported to and imported from images, with a content hash computed as the Node side
-// computes it (sha256 over u32 key length | u32 value length | key | value, in key order).
+// IndexedDB: image_backend_fixture.mjs), exported to and imported from images, with a content
+// hash computed as the Node side computes it (image_contents.mjs).
 import { openDatabase } from '../../bindings/js/src/database.js';
 import { importInto } from '../../bindings/js/src/image.js';
 import { encodingOf } from '../../bindings/js/src/keys.js';
 import { loadModule } from '../../bindings/js/src/engine_browser.js';
 import { Native } from '../../bindings/js/src/native.js';
 import { checkOpenOptions } from '../../bindings/js/src/options.js';
+import { concat, contents, fromBase64, toBase64 } from './image_contents.mjs';
 
 // The single-threaded build's glue, by absolute URL (it finds its .wasm beside itself).
 const GLUE = new URL('/bindings/js/dist/st/strata.mjs', globalThis.location.origin).href;
@@ -21,36 +22,6 @@ function dbOn(native, parsed, options = {}) {
   return openDatabase(native, 'memory-db', ':memory:', options, parsed, 'strict', {
     valueEncoding: encodingOf(undefined, 'valueEncoding'), keyEncoding: encodingOf(undefined, 'keyEncoding'),
   });
-}
-
-async function contents(db) {
-  const parts = [];
-  let count = 0;
-  for await (const [k, v] of db.iterator()) {
-    const head = new Uint8Array(8);
-    new DataView(head.buffer).setUint32(0, k.length, true);
-    new DataView(head.buffer).setUint32(4, v.length, true);
-    parts.push(head, k, v);
-    count++;
-  }
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    all.set(p, pos);
-    pos += p.length;
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
-  return { hash: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''), count };
-}
-
-function toBase64(bytes) {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-function fromBase64(b64) {
-  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 }
 
 // A database with tables, deletes and journal-only writes; its image (base64) and contents.
@@ -69,12 +40,7 @@ export async function makeImage(n) {
   const chunks = [];
   for await (const c of db.export({ chunkSize: 8192, onProgress: (p) => { last = p; } })) chunks.push(c);
   await db.close();
-  const bytes = new Uint8Array(chunks.reduce((t, c) => t + c.length, 0));
-  let pos = 0;
-  for (const c of chunks) {
-    bytes.set(c, pos);
-    pos += c.length;
-  }
+  const bytes = concat(chunks);
   return { image: toBase64(bytes), ...expected, tables, progress: last };
 }
 

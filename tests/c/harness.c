@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include "util/status.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,4 +120,26 @@ void harness_close_fs(vfs *v, char *dir) {
   if (!v) return;
   harness_temp_dir_remove(v, dir);
   vfs_destroy(v);
+}
+
+typedef struct copy_ctx {
+  vfs *v;
+  const char *from, *to;
+} copy_ctx;
+
+static strata_status *copy_entry(void *ctx, const char *name, int is_dir) {
+  copy_ctx *c = ctx;
+  char *a = vfs_path_join(c->from, name), *b = vfs_path_join(c->to, name);
+  strata_status *st = !a || !b ? status_no_memory() : NULL;
+  if (!st) st = is_dir ? harness_copy_tree(c->v, a, b) : vfs_copy_file(c->v, a, b);
+  free(a);
+  free(b);
+  return st;
+}
+
+strata_status *harness_copy_tree(vfs *v, const char *from, const char *to) {
+  strata_status *st = vfs_mkdir(v, to);
+  copy_ctx c = {v, from, to};
+  if (!st) st = vfs_list(v, from, copy_entry, &c);
+  return st;
 }

@@ -84,6 +84,8 @@ void harness_temp_dir_remove(vfs *v, char *dir);
  * recording a failure. harness_close_fs removes the folder and destroys the backend. */
 vfs *harness_open_fs(strata_status *(*factory)(vfs **out), const char *label, char **dir);
 void harness_close_fs(vfs *v, char *dir);
+/* Copies the folder `from` with everything in it to `to` (created), on one backend. */
+strata_status *harness_copy_tree(vfs *v, const char *from, const char *to);
 
 /* Deterministic pseudo-random numbers for test data (xorshift64*). */
 typedef struct harness_rng {

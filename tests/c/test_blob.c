@@ -7,7 +7,9 @@
 
 #include "harness.h"
 #include "strata.h"
+#include "blob/blob_file.h"
 #include "util/db_files.h"
+#include "util/status.h"
 #include "vfs/vfs_fault.h"
 
 static vfs *fs;
@@ -68,6 +70,16 @@ static strata_status *put_gen(strata_db *db, const char *k, size_t len, int g) {
   strata_status *st = strata_put(db, k, strlen(k), v, len, 0);
   free(v);
   return st;
+}
+
+/* Generation g of keys k0 .. k<n-1>, each `len` bytes. */
+static strata_status *put_keys(strata_db *db, int n, size_t len, int g) {
+  char k[16];
+  for (int i = 0; i < n; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    STATUS_TRY(put_gen(db, k, len, g));
+  }
+  return NULL;
 }
 
 /* 1 when k reads as generation g of length len (at snap). */
@@ -163,6 +175,12 @@ static void a_plain_database_refuses_a_separating_open(void) {
   CHECK(strata_status_code(st) == STRATA_INVALID_ARGUMENT);
   CHECK(strstr(strata_status_message(st), "without key-value separation") != NULL);
   strata_status_free(st);
+  /* refused before anything was made: no blob folder appears in the plain database */
+  char blobs[512];
+  snprintf(blobs, sizeof blobs, "%s/%s", dir, DB_DIR_BLOBS);
+  int exists = 1, is_dir = 0;
+  CHECK_OK(vfs_exists(fs, blobs, &exists, &is_dir));
+  CHECK(!exists);
 }
 
 /* --- writing and reading ---------------------------------------------------------------- */
@@ -309,15 +327,9 @@ static void gc_counts_stale_bytes_relocates_and_drops_dead_files(void) {
   strata_db *db = NULL;
   CHECK_OK(open_sep(&db));
   char k[16];
-  for (int i = 0; i < 10; i++) {
-    snprintf(k, sizeof k, "k%d", i);
-    CHECK_OK(put_gen(db, k, 500, 1));
-  }
+  CHECK_OK(put_keys(db, 10, 500, 1));
   CHECK_OK(strata_flush(db));
-  for (int i = 0; i < 4; i++) { /* 4 of 10 overwritten */
-    snprintf(k, sizeof k, "k%d", i);
-    CHECK_OK(put_gen(db, k, 500, 2));
-  }
+  CHECK_OK(put_keys(db, 4, 500, 2)); /* 4 of 10 overwritten */
   CHECK_OK(strata_flush(db));
   strata_stats s = stats_of(db);
   CHECK_EQ_U64(s.blob_files, 2);
@@ -754,6 +766,23 @@ static void a_missing_blob_file_fails_the_open(void) {
 
 /* --- repair ---------------------------------------------------------------------------- */
 
+/* strata_repair of the case's database with its options; rep (optional) receives the report. */
+static strata_status *repair_quiet(strata_repair_report *rep) {
+  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
+  strata_repair_report mine;
+  strata_status *st = o ? strata_repair(dir, o, rep ? rep : &mine) : status_no_memory();
+  strata_options_free(o);
+  if (!st && !rep) strata_repair_report_clear(&mine);
+  return st;
+}
+
+/* A case's next pass on a new, empty posix folder; 0 after recording a failure. */
+static int fresh_folder(void) {
+  harness_close_fs(fs, dir);
+  fs = harness_open_fs(vfs_posix_new, "blob", &dir);
+  return fs != NULL;
+}
+
 static strata_status *damage_file(const char *path, uint64_t at) {
   vfs_file *f = NULL;
   STATUS_TRY(vfs_open(fs, path, VFS_OPEN_READ | VFS_OPEN_WRITE, &f));
@@ -825,10 +854,8 @@ static void repair_of_a_separated_database_keeps_blob_files_that_verify(void) {
   strata_status *refused = open_sep(&db); /* no manifest slot verifies */
   CHECK(strata_status_code(refused) == STRATA_CORRUPTION);
   strata_status_free(refused);
-  strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
   strata_repair_report rep;
-  CHECK_OK(strata_repair(dir, o, &rep));
-  strata_options_free(o);
+  CHECK_OK(repair_quiet(&rep));
   CHECK_EQ_U64(rep.blob_files_found, files);
   CHECK_EQ_U64(rep.blob_files_kept, files);
   CHECK_EQ_U64(rep.blob_files_damaged + rep.blob_files_unreferenced + rep.tables_rewritten, 0);
@@ -852,11 +879,7 @@ static void repair_of_a_separated_database_keeps_blob_files_that_verify(void) {
  */
 static void repair_turns_values_in_a_lost_blob_file_into_deletes(void) {
   for (int damage = 0; damage < 2 && !harness_case_failed(); damage++) {
-    if (damage) {
-      harness_close_fs(fs, dir);
-      fs = harness_open_fs(vfs_posix_new, "blob", &dir);
-      CHECK(fs != NULL);
-    }
+    if (damage) CHECK(fresh_folder());
     strata_db *db = NULL;
     CHECK_OK(open_sep(&db));
     char k[32];
@@ -894,10 +917,8 @@ static void repair_turns_values_in_a_lost_blob_file_into_deletes(void) {
       strata_free(v);
       CHECK_OK(strata_close(db));
     }
-    strata_options *o = options(THRESHOLD, 1 << 20, 0.25, 1.0);
     strata_repair_report rep;
-    CHECK_OK(strata_repair(dir, o, &rep));
-    strata_options_free(o);
+    CHECK_OK(repair_quiet(&rep));
     CHECK_EQ_U64(rep.blob_files_found, damage ? 2 : 1);
     CHECK_EQ_U64(rep.blob_files_damaged, damage ? 1 : 0);
     CHECK_EQ_U64(rep.blob_files_kept, 1);
@@ -923,6 +944,464 @@ static void repair_turns_values_in_a_lost_blob_file_into_deletes(void) {
     CHECK(reads_gen(db, NULL, "after", 400, 3));
     CHECK_OK(strata_close(db));
   }
+}
+
+/* --- files the manifest does not list ------------------------------------------------------- */
+
+#define UNLISTED_ID 1000u /* far above any id these small databases hand out */
+
+/* A valid blob file blobs/<id> of one record that nothing points to: what a flush leaves when
+ * the power goes before its manifest edit. Its bytes go to *bytes. */
+static strata_status *write_unlisted_blob(uint64_t id, buffer *bytes) {
+  char name[24];
+  snprintf(name, sizeof name, "%llu", (unsigned long long)id);
+  char *blobs = vfs_path_join(dir, DB_DIR_BLOBS), *path = blobs ? vfs_path_join(blobs, name) : NULL;
+  free(blobs);
+  if (!path) return status_no_memory();
+  char v[400];
+  make_value(v, sizeof v, "orphan", 7);
+  blob_file_writer *w = NULL;
+  blob_handle h;
+  blob_file_summary sum;
+  strata_status *st = blob_file_writer_open(fs, path, id, COMPRESSION_LZ4, &w);
+  if (!st) st = blob_file_writer_add(w, slice_make("orphan", 6), 1, slice_make(v, sizeof v), &h);
+  if (!st) st = blob_file_writer_finish(w, &sum);
+  else if (w) blob_file_writer_abandon(w);
+  if (!st) st = vfs_read_file(fs, path, bytes);
+  free(path);
+  return st;
+}
+
+/* 1 when `sub` (a path under the database) holds exactly `want`. */
+static int file_holds(const char *sub, const buffer *want) {
+  char *p = vfs_path_join(dir, sub);
+  buffer got;
+  buffer_init(&got);
+  strata_status *st = p ? vfs_read_file(fs, p, &got) : status_no_memory();
+  int same = !st && got.len == want->len && memcmp(got.data, want->data, got.len) == 0;
+  strata_status_free(st);
+  buffer_free(&got);
+  free(p);
+  return same;
+}
+
+static int file_there(const char *sub) {
+  char *p = vfs_path_join(dir, sub);
+  int exists = 0;
+  strata_status_free(p ? vfs_exists(fs, p, &exists, NULL) : NULL);
+  free(p);
+  return exists;
+}
+
+static strata_status *fill_two_flushes(strata_db *db) {
+  char k[16];
+  strata_status *st = NULL;
+  for (int i = 0; i < 30 && !st; i++) {
+    snprintf(k, sizeof k, "k%03d", i);
+    st = put_gen(db, k, i % 3 ? 300 : 20, 1);
+  }
+  if (!st) st = strata_flush(db);
+  for (int i = 0; i < 30 && !st; i += 2) {
+    snprintf(k, sizeof k, "k%03d", i);
+    st = put_gen(db, k, 300, 2);
+  }
+  return st;
+}
+
+static int two_flushes_read_back(strata_db *db) {
+  char k[16];
+  for (int i = 0; i < 30; i++) {
+    snprintf(k, sizeof k, "k%03d", i);
+    if (!(i % 2 ? reads_gen(db, NULL, k, i % 3 ? 300 : 20, 1) : reads_gen(db, NULL, k, 300, 2))) {
+      harness_fail(__FILE__, __LINE__, "%s reads wrong", k);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Two flushes of fill_two_flushes, closed, then an unlisted newer blob file (its bytes to *orphan). */
+static strata_status *two_flushes_and_an_orphan(buffer *orphan) {
+  strata_db *db = NULL;
+  STATUS_TRY(open_sep(&db));
+  strata_status *st = fill_two_flushes(db);
+  if (!st) st = strata_flush(db);
+  strata_status *cst = strata_close(db);
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  return st ? st : write_unlisted_blob(UNLISTED_ID, orphan);
+}
+
+/* An open sets a blob file newer than the version aside in lost/, byte for byte, as it does a
+ * table (it may hold the only copy of newer data); the database reads as before. */
+static void an_unlisted_newer_blob_file_is_kept_in_lost_at_open(void) {
+  strata_db *db = NULL;
+  buffer orphan;
+  buffer_init(&orphan);
+  CHECK_OK(two_flushes_and_an_orphan(&orphan));
+  CHECK_OK(open_sep(&db));
+  CHECK(!file_there(DB_DIR_BLOBS "/1000"));
+  CHECK(file_holds(DB_DIR_LOST "/" DB_LOST_KIND_BLOB "-1000", &orphan));
+  CHECK(two_flushes_read_back(db));
+  CHECK_EQ_U64(stats_of(db).blob_files, 2);
+  CHECK_OK(strata_close(db));
+  buffer_free(&orphan);
+}
+
+/* Repair, with the manifest intact and with both slots damaged, sets a verified blob file no
+ * table points into aside in lost/ (never deletes it), counts it, and changes no contents. */
+static void repair_keeps_an_unlisted_newer_blob_file_in_lost(void) {
+  for (int damaged = 0; damaged < 2 && !harness_case_failed(); damaged++) {
+    if (damaged) CHECK(fresh_folder());
+    strata_db *db = NULL;
+    buffer orphan;
+    buffer_init(&orphan);
+    CHECK_OK(two_flushes_and_an_orphan(&orphan));
+    if (damaged) CHECK_OK(damage_manifests());
+    strata_repair_report rep;
+    CHECK_OK(repair_quiet(&rep));
+    CHECK_EQ_U64(rep.blob_files_found, 3);
+    CHECK_EQ_U64(rep.blob_files_kept, 2);
+    CHECK_EQ_U64(rep.blob_files_unreferenced, 1);
+    CHECK_EQ_U64(rep.blob_files_obsolete + rep.blob_files_damaged + rep.blob_values_lost, 0);
+    CHECK(rep.log && strstr(rep.log, "no table that verified points into it"));
+    strata_repair_report_clear(&rep);
+    CHECK(!file_there(DB_DIR_BLOBS "/1000"));
+    CHECK(file_holds(DB_DIR_LOST "/" DB_LOST_KIND_BLOB "-1000", &orphan));
+    CHECK_OK(open_sep(&db));
+    CHECK(two_flushes_read_back(db));
+    CHECK_EQ_U64(stats_of(db).blob_files, 2);
+    CHECK_OK(strata_close(db));
+    CHECK(file_holds(DB_DIR_LOST "/" DB_LOST_KIND_BLOB "-1000", &orphan)); /* the open leaves lost/ alone */
+    buffer_free(&orphan);
+  }
+}
+
+/* The manifest's last edit lost (both slots as they were before the second flush): the table and
+ * blob file that flush wrote are newer than the version. An open would set them aside; repair
+ * verifies them, keeps them listed, and their values read back. */
+static void repair_keeps_a_newer_unlisted_table_and_the_blob_file_it_points_into(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  CHECK_OK(fill_two_flushes(db));
+  CHECK_OK(strata_close(db)); /* the second generation in the journal only */
+  buffer slot[DB_MANIFEST_SLOTS];
+  int had[DB_MANIFEST_SLOTS];
+  for (unsigned s = 0; s < DB_MANIFEST_SLOTS; s++) {
+    buffer_init(&slot[s]);
+    had[s] = file_there(db_files_manifest_slot(s));
+    char *p = vfs_path_join(dir, db_files_manifest_slot(s));
+    if (had[s]) CHECK_OK(vfs_read_file(fs, p, &slot[s]));
+    free(p);
+  }
+  CHECK_OK(open_sep(&db));
+  CHECK_OK(strata_flush(db)); /* the second flush: a new table and blob file, the journal spent */
+  CHECK_EQ_U64(stats_of(db).blob_files, 2);
+  CHECK_OK(strata_close(db));
+  for (unsigned s = 0; s < DB_MANIFEST_SLOTS; s++) {
+    char *p = vfs_path_join(dir, db_files_manifest_slot(s));
+    if (had[s]) CHECK_OK(vfs_replace(fs, p, slot[s].data, slot[s].len));
+    else strata_status_free(vfs_remove(fs, p));
+    free(p);
+    buffer_free(&slot[s]);
+  }
+  uint64_t lost_before = count_in(DB_DIR_LOST);
+  strata_repair_report rep;
+  CHECK_OK(repair_quiet(&rep));
+  CHECK_EQ_U64(rep.blob_files_found, 2);
+  CHECK_EQ_U64(rep.blob_files_kept, 2);
+  CHECK_EQ_U64(rep.blob_files_obsolete + rep.blob_files_unreferenced + rep.blob_files_damaged, 0);
+  CHECK_EQ_U64(rep.blob_values_lost, 0);
+  strata_repair_report_clear(&rep);
+  CHECK_EQ_U64(count_in(DB_DIR_LOST), lost_before);
+  CHECK_OK(open_sep(&db));
+  CHECK(two_flushes_read_back(db));
+  CHECK_EQ_U64(stats_of(db).blob_files, 2);
+  CHECK_OK(strata_close(db));
+}
+
+/* A blob file garbage collection dropped, back on disk (its removal was lost in a crash): older
+ * than the version, so an open deletes it; with the manifest intact, repair sets it aside in
+ * lost/ as obsolete (its values must not come back) and the newer values read. */
+static void a_dropped_blob_file_back_on_disk_is_removed_by_open_and_set_aside_by_repair(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  char k[16];
+  CHECK_OK(put_keys(db, 10, 500, 1));
+  CHECK_OK(strata_flush(db));
+  char *old = newest_blob();
+  CHECK(old != NULL);
+  if (!old) return;
+  buffer bytes;
+  buffer_init(&bytes);
+  CHECK_OK(vfs_read_file(fs, old, &bytes));
+  CHECK_OK(put_keys(db, 10, 500, 2)); /* every value overwritten: the first file's records all go stale */
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_compact(db, 1));
+  CHECK_EQ_U64(stats_of(db).blob_files_reclaimed, 1);
+  CHECK_OK(strata_close(db));
+  int exists = 1;
+  CHECK_OK(vfs_exists(fs, old, &exists, NULL));
+  CHECK(!exists);
+  for (int pass = 0; pass < 2; pass++) {
+    CHECK_OK(vfs_replace(fs, old, bytes.data, bytes.len)); /* back, as a lost removal leaves it */
+    if (pass == 0) {
+      CHECK_OK(open_sep(&db));
+      strata_recovery_report r;
+      CHECK_OK(strata_get_recovery_report(db, &r));
+      CHECK(r.obsolete_files_removed >= 1);
+      CHECK_EQ_U64(r.files_moved_to_lost, 0);
+    } else {
+      strata_repair_report rep;
+      CHECK_OK(repair_quiet(&rep));
+      CHECK_EQ_U64(rep.blob_files_obsolete, 1);
+      CHECK_EQ_U64(rep.blob_files_kept, 1);
+      CHECK_EQ_U64(rep.blob_values_lost, 0);
+      strata_repair_report_clear(&rep);
+      CHECK_EQ_U64(count_in(DB_DIR_LOST), 1);
+      CHECK_OK(open_sep(&db));
+    }
+    CHECK_OK(vfs_exists(fs, old, &exists, NULL));
+    CHECK(!exists);
+    for (int i = 0; i < 10; i++) {
+      snprintf(k, sizeof k, "k%d", i);
+      if (!reads_gen(db, NULL, k, 500, 2)) harness_fail(__FILE__, __LINE__, "pass %d: %s reads wrong", pass, k);
+    }
+    CHECK_EQ_U64(stats_of(db).blob_files, 1);
+    CHECK_OK(strata_close(db));
+  }
+  buffer_free(&bytes);
+  free(old);
+}
+
+/* --- repair under power cuts ------------------------------------------------------------- */
+
+#define CUT_KEYS 48
+
+/* For every key of the database repair is cut in: the generation it reads as after the repair
+ * (0: absent), its value length, and whether its newest value is in the damaged blob file. */
+static int cut_gen[CUT_KEYS];
+static int cut_written[CUT_KEYS]; /* the newest generation written (0: deleted), before any loss */
+static size_t cut_len[CUT_KEYS];
+static uint64_t cut_handles_lost; /* the handles into the damaged file */
+static int cut_manifests_intact;   /* the variant: only the blob file is damaged */
+
+static size_t cut_value_len(int i) { return i % 5 == 0 ? 30 : 300; } /* under / over the threshold */
+
+/*
+ * A separated database in `dir`: generation 1 of every key, then overwrites and deletes in two
+ * more flushes (three blob files), then more of both in the journal only; then the middle blob
+ * file is damaged, and both manifest slots unless cut_manifests_intact. The model: what repair
+ * documents -- every value that verifies reads back, one whose newest version was in the damaged
+ * file is a delete.
+ */
+static strata_status *build_cut_db(void) {
+  strata_db *db = NULL;
+  STATUS_TRY(open_sep(&db));
+  int where[CUT_KEYS]; /* flush round of the newest version; 0 = inline, -1 = deleted */
+  char k[16];
+  char *middle = NULL;
+  strata_status *st = NULL;
+  cut_handles_lost = 0;
+  for (int round = 1; round <= 4 && !st; round++) {
+    for (int i = 0; i < CUT_KEYS && !st; i++) {
+      snprintf(k, sizeof k, "k%03d", i);
+      int put = round == 1 || (round == 2 && i % 3 == 0) || (round == 3 && i % 4 == 1) || (round == 4 && i % 6 == 2);
+      int del = (round == 2 && i % 7 == 1) || (round == 4 && i % 11 == 3);
+      if (put) {
+        st = put_gen(db, k, cut_value_len(i), round);
+        cut_gen[i] = round;
+        cut_len[i] = cut_value_len(i);
+        where[i] = cut_value_len(i) >= THRESHOLD && round < 4 ? round : 0;
+        cut_handles_lost += where[i] == 2;
+      } else if (del) {
+        st = strata_delete(db, k, strlen(k), 0);
+        cut_gen[i] = 0;
+        where[i] = -1;
+      }
+    }
+    if (round < 4 && !st) st = strata_flush(db);
+    if (round == 2 && !st && !(middle = newest_blob())) st = status_new(STRATA_CORRUPTION, "no blob file");
+  }
+  if (!st) st = strata_close(db);
+  else strata_status_free(strata_close(db));
+  if (!st && !cut_manifests_intact) st = damage_manifests();
+  if (!st) st = damage_file(middle, 40);
+  free(middle);
+  for (int i = 0; i < CUT_KEYS; i++) {
+    cut_written[i] = cut_gen[i];
+    if (where[i] == 2) cut_gen[i] = 0; /* its value is lost: a delete, never the older value */
+  }
+  return st;
+}
+
+/* 1 when the database reads as the model: each key by a get, and a scan shows nothing else.
+ * damage_may_show: before the repair has replaced the damaged file's handles, a lost value may
+ * still read -- as its own newest value (its record intact) or as STRATA_CORRUPTION (the damage
+ * detected) -- but never as an older one. */
+static int reads_cut_model(strata_db *db, uint64_t cut, const char *when, int damage_may_show) {
+  char k[16];
+  uint64_t live = 0;
+  int damage_seen = 0;
+  for (int i = 0; i < CUT_KEYS; i++) {
+    snprintf(k, sizeof k, "k%03d", i);
+    if (cut_gen[i]) {
+      live++;
+      if (!reads_gen(db, NULL, k, cut_len[i], cut_gen[i])) {
+        harness_fail(__FILE__, __LINE__, "cut %llu, %s: %s does not read as generation %d", (unsigned long long)cut,
+                     when, k, cut_gen[i]);
+        return 0;
+      }
+      continue;
+    }
+    void *v = NULL;
+    size_t vlen = 0;
+    int found = 0;
+    strata_status *st = strata_get(db, NULL, k, strlen(k), &found, &v, &vlen);
+    int newest = 0; /* found, and it is the key's newest value written */
+    if (!st && found && damage_may_show && cut_written[i] && vlen == cut_len[i]) {
+      char *want = malloc(vlen ? vlen : 1);
+      if (want) make_value(want, vlen, k, cut_written[i]);
+      newest = want && memcmp(v, want, vlen) == 0;
+      free(want);
+    }
+    strata_free(v);
+    if (damage_may_show && (newest || strata_status_code(st) == STRATA_CORRUPTION)) {
+      damage_seen = 1;
+      strata_status_free(st);
+      continue;
+    }
+    if (st || found) {
+      harness_fail(__FILE__, __LINE__, "cut %llu, %s: %s %s", (unsigned long long)cut, when, k,
+                   st ? strata_status_message(st) : "reads as a value it must not have (an older one)");
+      strata_status_free(st);
+      return 0;
+    }
+  }
+  if (damage_seen) return 1; /* a scan lists the keys whose handles are still there */
+  strata_iterator *it = NULL;
+  uint64_t seen = 0;
+  if (!EXPECT_OK(strata_iterator_new(db, NULL, NULL, &it))) return 0;
+  for (strata_iterator_seek_first(it); strata_iterator_valid(it); strata_iterator_next(it)) seen++;
+  int ok = EXPECT_OK(strata_iterator_status(it));
+  strata_iterator_close(it);
+  if (ok && seen != live)
+    harness_fail(__FILE__, __LINE__, "cut %llu, %s: a scan shows %llu keys, not %llu", (unsigned long long)cut, when,
+                 (unsigned long long)seen, (unsigned long long)live);
+  return ok && seen == live;
+}
+
+
+/*
+ * The power is cut at every I/O operation of a repair of a separated database in turn (a blob
+ * file damaged, and both manifest slots or neither; removals not yet covered by a folder sync
+ * undone, torn tails kept). After each reboot an open either refuses (STRATA_CORRUPTION: no
+ * manifest yet, or one naming a file the repair set aside) or reads what the repair documents
+ * (with intact manifests, a lost value may still be reported as damaged); a second repair then
+ * completes, and the database reads exactly that: every value that verified, the lost ones as
+ * deletes, never an older value, and it stays separated.
+ */
+static int cut_with_damaged_manifests(void) {
+  cut_manifests_intact = 0;
+  return 1;
+}
+
+static int cut_with_intact_manifests(void) {
+  cut_manifests_intact = 1;
+  return 1;
+}
+
+static void cut_done(void) {}
+
+static void a_power_cut_at_every_step_of_a_separated_repair_shows_no_older_value(void) {
+  vfs *mem = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  vfs *saved_fs = fs;
+  char *saved_dir = dir;
+  static char pristine[] = "pristine", copy[] = "db";
+  fs = mem;
+  dir = pristine;
+  strata_status *built = vfs_mkdir(fs, dir);
+  if (!built) built = build_cut_db();
+  uint64_t steps = 0, opened_at_once = 0, failed = 0;
+  vfs *faulty = NULL;
+  if (!built) built = harness_copy_tree(mem, "pristine", "db");
+  if (!built) built = vfs_fault_new(mem, &faulty);
+  if (!built) { /* one uninterrupted repair: the number of steps, and the model holds after it */
+    fs = faulty;
+    dir = copy;
+    vfs_fault_counters before, after;
+    vfs_fault_get_counters(faulty, &before);
+    strata_repair_report rep;
+    built = repair_quiet(&rep);
+    vfs_fault_get_counters(faulty, &after);
+    steps = after.operations - before.operations;
+    if (!built && (rep.blob_files_found != 3 || rep.blob_files_damaged != 1 || rep.tables_rewritten != 1 ||
+                   rep.blob_values_lost != cut_handles_lost || cut_handles_lost == 0))
+      harness_fail(__FILE__, __LINE__, "the repair found %u blob files, %u damaged, rewrote %u tables, lost %llu of %llu values",
+                   rep.blob_files_found, rep.blob_files_damaged, rep.tables_rewritten,
+                   (unsigned long long)rep.blob_values_lost, (unsigned long long)cut_handles_lost);
+    if (!built) strata_repair_report_clear(&rep);
+    strata_db *db = NULL;
+    if (!built) built = open_sep(&db);
+    if (!built) {
+      reads_cut_model(db, 0, "uninterrupted", 0);
+      built = strata_close(db);
+    }
+    vfs_destroy(faulty);
+  }
+  for (uint64_t cut = 1; !built && cut <= steps + 1 && !harness_case_failed(); cut++) {
+    fs = mem;
+    built = vfs_remove_tree(mem, "db");
+    if (!built) built = harness_copy_tree(mem, "pristine", "db");
+    if (!built) built = vfs_fault_new(mem, &faulty);
+    if (built) break;
+    fs = faulty;
+    vfs_fault_set_volatile_removes(faulty, 1);
+    vfs_fault_power_cut_at(faulty, cut);
+    strata_status *st = repair_quiet(NULL);
+    failed += st != NULL;
+    strata_status_free(st);
+    vfs_fault_power_cut(faulty);
+    built = vfs_fault_crash(faulty, cut * 0x9e3779b97f4a7c15ull | 1); /* torn tails too */
+    strata_db *db = NULL;
+    if (!built && !(st = open_sep(&db))) { /* the repair got as far as a manifest */
+      opened_at_once++;
+      reads_cut_model(db, cut, "opened after the cut", cut_manifests_intact);
+      built = strata_close(db);
+    } else if (!built) {
+      if (strata_status_code(st) != STRATA_CORRUPTION)
+        harness_fail(__FILE__, __LINE__, "cut %llu: the open failed with %s", (unsigned long long)cut,
+                     strata_status_message(st));
+      strata_status_free(st);
+    }
+    if (!built) built = repair_quiet(NULL);
+    if (!built) built = open_sep(&db);
+    if (!built) {
+      reads_cut_model(db, cut, "repaired again", 0);
+      if (stats_of(db).blob_files != 2) harness_fail(__FILE__, __LINE__, "cut %llu: not 2 blob files", (unsigned long long)cut);
+      built = put_gen(db, "after", 400, 5); /* still separated: a new value goes to a blob file */
+      if (!built) built = strata_flush(db);
+      if (!built && stats_of(db).blob_files != 3)
+        harness_fail(__FILE__, __LINE__, "cut %llu: the repaired database no longer separates", (unsigned long long)cut);
+      strata_status *cst = strata_close(db);
+      if (!built) built = cst;
+      else strata_status_free(cst);
+    }
+    if (built) harness_fail(__FILE__, __LINE__, "cut %llu of %llu: %s", (unsigned long long)cut,
+                            (unsigned long long)steps, strata_status_message(built));
+    vfs_destroy(faulty);
+  }
+  fs = saved_fs;
+  dir = saved_dir;
+  vfs_destroy(mem);
+  printf("separated repair (manifests %s): power cut at each of %llu I/O operations; %llu interrupted it, %llu opened "
+         "at once\n",
+         cut_manifests_intact ? "intact" : "damaged", (unsigned long long)steps + 1, (unsigned long long)failed, (unsigned long long)opened_at_once);
+  CHECK_OK(built);
+  CHECK(steps > 20);
+  CHECK_EQ_U64(failed, steps); /* every cut but the one after the end interrupted it */
+  CHECK(opened_at_once > 0);    /* the late cuts found the new manifest */
 }
 
 int main(void) {
@@ -962,5 +1441,19 @@ int main(void) {
                       repair_turns_values_in_a_lost_blob_file_into_deletes, teardown);
   harness_run_variant("a_missing_blob_file_fails_the_open", "posix", setup_posix, a_missing_blob_file_fails_the_open,
                       teardown);
+  harness_run_variant("an_unlisted_newer_blob_file_is_kept_in_lost_at_open", "posix", setup_posix,
+                      an_unlisted_newer_blob_file_is_kept_in_lost_at_open, teardown);
+  harness_run_variant("repair_keeps_an_unlisted_newer_blob_file_in_lost", "posix", setup_posix,
+                      repair_keeps_an_unlisted_newer_blob_file_in_lost, teardown);
+  harness_run_variant("repair_keeps_a_newer_unlisted_table_and_the_blob_file_it_points_into", "posix", setup_posix,
+                      repair_keeps_a_newer_unlisted_table_and_the_blob_file_it_points_into, teardown);
+  harness_run_variant("a_dropped_blob_file_back_on_disk_is_removed_by_open_and_set_aside_by_repair", "posix",
+                      setup_posix, a_dropped_blob_file_back_on_disk_is_removed_by_open_and_set_aside_by_repair, teardown);
+  harness_run_variant("a_power_cut_at_every_step_of_a_separated_repair_shows_no_older_value", "manifests damaged",
+                      cut_with_damaged_manifests, a_power_cut_at_every_step_of_a_separated_repair_shows_no_older_value,
+                      cut_done);
+  harness_run_variant("a_power_cut_at_every_step_of_a_separated_repair_shows_no_older_value", "manifests intact",
+                      cut_with_intact_manifests, a_power_cut_at_every_step_of_a_separated_repair_shows_no_older_value,
+                      cut_done);
   return harness_finish();
 }

@@ -708,30 +708,6 @@ static void repair_orders_overlapping_tables_so_the_newest_version_wins(void) {
 
 /* --- interrupted repairs: an I/O failure and a power cut at every point, then a rerun ------- */
 
-static strata_status *copy_tree(vfs *v, const char *from, const char *to);
-
-typedef struct copy_ctx {
-  vfs *v;
-  const char *from, *to;
-} copy_ctx;
-
-static strata_status *copy_entry(void *ctx, const char *name, int is_dir) {
-  copy_ctx *c = ctx;
-  char *a = vfs_path_join(c->from, name), *b = vfs_path_join(c->to, name);
-  strata_status *st = !a || !b ? status_new(STRATA_NO_MEMORY, "copy") : NULL;
-  if (!st) st = is_dir ? copy_tree(c->v, a, b) : vfs_copy_file(c->v, a, b);
-  free(a);
-  free(b);
-  return st;
-}
-
-static strata_status *copy_tree(vfs *v, const char *from, const char *to) {
-  strata_status *st = vfs_mkdir(v, to);
-  copy_ctx c = {v, from, to};
-  if (!st) st = vfs_list(v, from, copy_entry, &c);
-  return st;
-}
-
 static vfs *inner_fs;
 static char *root_dir;
 
@@ -765,7 +741,7 @@ static void repair_interrupted_anywhere_completes_when_rerun(void) {
   CHECK_OK(flip_byte("manifest-0", 40));
   CHECK_OK(flip_byte("manifest-1", 40));
   char *pristine = vfs_path_join(root_dir, "pristine");
-  CHECK_OK(copy_tree(inner_fs, dir, pristine));
+  CHECK_OK(harness_copy_tree(inner_fs, dir, pristine));
   fs = wrapper;
 
   strata_repair_report rep;
@@ -779,7 +755,7 @@ static void repair_interrupted_anywhere_completes_when_rerun(void) {
   uint64_t failed = 0;
   for (uint64_t n = 1; n <= ops; n++) {
     CHECK_OK(vfs_remove_tree(fs, dir)); /* through the wrapper, which forgets what it tracked */
-    CHECK_OK(copy_tree(inner_fs, pristine, dir));
+    CHECK_OK(harness_copy_tree(inner_fs, pristine, dir));
     vfs_fault_fail_from(fs, MUTATING, n); /* the disk is gone from the nth write on ... */
     strata_status *st = repair(&rep);
     failed += st != NULL;

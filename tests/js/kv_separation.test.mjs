@@ -187,6 +187,27 @@ describe('garbage collection', () => {
   });
 });
 
+describe('FIFO with kvSeparation', () => {
+  test('fifo_counts_blob_bytes_against_limitBytes: the oldest tables and their blob files go, the newest values stay', async () => {
+    const db = await open(':memory:', { ...OPTS, compaction: { strategy: 'fifo', limitBytes: 64 * 1024 } });
+    try {
+      for (let f = 0; f < 20; f++) {
+        // 16 KB of values a flush, in blob files; the table itself is a few hundred bytes
+        for (let i = 0; i < 8; i++) await db.put(`f${String(f).padStart(2, '0')}-${i}`, value(`f${f}-${i}`, f, 2000));
+        await db.flush();
+        await db.compact();
+      }
+      const s = db.stats().blobs;
+      assert.ok(s.reclaimedFiles > 0, 'blob files went with the tables FIFO dropped');
+      assert.ok(s.bytes - s.staleBytes <= 96 * 1024, `live blob bytes ${s.bytes - s.staleBytes} within the limit (and one flush)`);
+      assert.equal(await db.get('f19-0'), value('f19-0', 19, 2000));
+      assert.equal(await db.get('f00-0'), undefined, 'the oldest values were dropped');
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe('db.ingest(sortedEntries)', () => {
   for (const kvSeparation of [KV, undefined]) {
     test(`loads a sorted stream into the last level (${kvSeparation ? 'with' : 'without'} separation); writes win`, async () => {

@@ -154,14 +154,17 @@ describe('repairDatabase', () => {
 
 const bin = path.join(root, 'bindings/js/bin/strata.js');
 
-function strata(...args) {
+const nativeTool = path.join(root, 'build/native/strata');
+
+function run(file, args) {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(file, args, { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(err);
       resolve({ code: err ? err.code : 0, stdout, stderr });
     });
   });
 }
+const strata = (...args) => run(process.execPath, [bin, ...args]);
 
 describe('strata repair (CLI)', () => {
   test('repair DIR restores a database with both manifest slots damaged and prints the report', async () => {
@@ -184,5 +187,30 @@ describe('strata repair (CLI)', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^strata: STRATA_NOT_FOUND: /);
     assert.equal((await strata('repair', dir, 'extra')).code, 2);
+  });
+
+  test('repair_of_a_separated_database_prints_the_blob_file_line: native and WASI tools, a lost blob file turned into deletes', async () => {
+    const tools = [['native', nativeTool, []], ['WASI', process.execPath, [bin]]];
+    for (const [name, file, pre] of tools) {
+      if (!fs.existsSync(file)) continue;
+      const dir = tempDir('strata-cli-repair-blob-');
+      const big = (i, g) => `${i}:${g}:`.padEnd(300, String.fromCharCode(97 + g));
+      let db = await open(dir, { valueEncoding: 'utf8', keyEncoding: 'utf8', kvSeparation: { threshold: 100 } });
+      for (let i = 0; i < 30; i++) await db.put(`k${String(i).padStart(3, '0')}`, big(i, 1));
+      await db.flush();
+      for (let i = 0; i < 10; i++) await db.put(`k${String(i).padStart(3, '0')}`, big(i, 2));
+      await db.flush();
+      await db.close();
+      const blobs = fs.readdirSync(path.join(dir, 'blobs')).map(Number).sort((a, b) => a - b);
+      assert.equal(blobs.length, 2);
+      fs.rmSync(path.join(dir, 'blobs', String(blobs[1]))); // the newer values' file
+      const r = await run(file, [...pre, 'repair', dir]);
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      assert.match(r.stdout, /^blob files: 1 found, 1 kept, 0 damaged, 0 obsolete, 0 unreferenced \(moved to lost\/\); 1 tables rewritten, 10 values lost \(now deletes\)$/m, name);
+      const lost = await run(file, [...pre, dir, 'get', 'k003']);
+      assert.equal(lost.code, 1, `${name}: a lost value is a delete, never the older one (${lost.stdout})`);
+      const kept = await run(file, [...pre, dir, 'get', 'k013']);
+      assert.equal(kept.stdout, `${big(13, 1)}\n`, name);
+    }
   });
 });

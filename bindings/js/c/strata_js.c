@@ -21,9 +21,9 @@
 
 /* ---- storage backends ----------------------------------------------------------------------- */
 
-vfs *strata_js_vfs_new(int kind) {
+vfs *strata_js_vfs_new(int kind, int host) {
   vfs *v = NULL;
-  strata_status *st = kind == 1 ? vfs_memory_new(&v) : vfs_js_new(&v);
+  strata_status *st = kind == 1 ? vfs_memory_new(&v) : vfs_js_new(host, &v);
   if (st) {
     strata_status_free(st);
     return NULL;
@@ -83,9 +83,9 @@ static strata_status *apply_compaction(strata_options *o, const strata_js_compac
 
 /* ---- calls into JS (library_strata_host.js) ------------------------------------------------------ */
 
-/* Runs Module.strataFilter on the entry: the verdict, and for a replacement the bytes JS
- * malloc'd (out[0] = pointer, out[1] = length). */
-extern int strata_js_host_filter(const void *key, size_t klen, const void *value, size_t vlen, uint32_t *out);
+/* Runs the JS filter registered for `filter` (Module.strataFilters) on the entry: the verdict,
+ * and for a replacement the bytes JS malloc'd (out[0] = pointer, out[1] = length). */
+extern int strata_js_host_filter(const strata_js_filter *filter, const void *key, size_t klen, const void *value, size_t vlen, uint32_t *out);
 /* Runs Module.strataProgress(done, total). */
 extern void strata_js_host_progress(double done, double total);
 
@@ -157,7 +157,7 @@ static strata_filter_verdict js_filter(void *ctx, const void *key, size_t klen, 
   strata_js_filter *f = ctx;
   int slot = filter_slot(f);
   uint32_t out[2] = {0, 0};
-  int v = strata_js_host_filter(key, klen, value, vlen, out);
+  int v = strata_js_host_filter(f, key, klen, value, vlen, out);
   void *bytes = (void *)(uintptr_t)out[0];
   if (v == STRATA_FILTER_REMOVE) return STRATA_FILTER_REMOVE;
   if (v != STRATA_FILTER_REPLACE || slot < 0) { /* JS reports what it could not do; no slot: keep */

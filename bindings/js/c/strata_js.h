@@ -9,8 +9,9 @@
 #include "strata.h"
 #include "vfs/vfs.h"
 
-/* Storage backends: kind 0 = the JS host backend (vfs_js.c), 1 = memory. NULL when out of memory. */
-vfs *strata_js_vfs_new(int kind);
+/* Storage backends: kind 0 = the JS host backend (vfs_js.c) calling Module.strataHosts[host],
+ * 1 = memory (host unused). NULL when out of memory. */
+vfs *strata_js_vfs_new(int kind, int host);
 void strata_js_vfs_free(vfs *v);
 strata_status *strata_js_vfs_lock(vfs *v, const char *path, vfs_lock **out);
 strata_status *strata_js_vfs_unlock(vfs *v, vfs_lock *lock);
@@ -44,7 +45,7 @@ strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, i
                               const strata_js_compaction *compaction, int recovery_mode, strata_db **out);
 /*
  * strata_js_open with a compaction filter that calls JS (the strata_js_host_filter import, which
- * runs Module.strataFilter; proxied to the main thread in the pthreads build). `filter` comes
+ * runs the JS filter registered for `filter` in Module.strataFilters; proxied to the main thread in the pthreads build). `filter` comes
  * from strata_js_filter_new and must outlive the database: free it after strata_js_close.
  */
 typedef struct strata_js_filter strata_js_filter;

@@ -4,6 +4,7 @@
 
 #include "vfs/vfs.h"
 
-STRATA_MUST_USE strata_status *vfs_js_new(vfs **out);
+/* `host`: the index of its storage host in Module.strataHosts (passed to every import). */
+STRATA_MUST_USE strata_status *vfs_js_new(int host, vfs **out);
 
 #endif

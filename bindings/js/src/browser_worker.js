@@ -1,23 +1,40 @@
-// The dedicated worker a page's open() starts (index_browser.js): its first message is
-// { open: { name, options } } (or { import: ... }, index_browser.js importFromPage), answered with the ready message (worker_serve.js) once the
-// database is open in this thread, after which it serves the page's requests in order. Imports
-// only by relative URL (import maps do not apply inside workers).
+// The dedicated worker of a page's databases (index_browser.js PageWorker): one per page (and
+// workerUrl) serving every database the page opens, all on one engine instance (openHere). Its
+// control messages, each answered with its id: { open: { name, options }, port } opens the
+// database in this thread and serves it on `port` (worker_serve.js), answering with the ready
+// message (or the failed one); { deleteMemory: name } forgets a memory database this worker
+// holds ({ value: true/false } or { error }; the page keeps their names for listDatabases). A worker started for an import gets { import: ... } instead
+// (index_browser.js importFromPage). Imports only by relative URL (import maps do not apply
+// inside workers).
+import { deleteMemory } from './browser_backends.js';
+import { toWire } from './errors.js';
 import { openHere, serveImport } from './index_browser.js';
 import { failedMessage, readyMessage, serve } from './worker_serve.js';
 
-self.addEventListener('message', async (e) => {
-  const { open, import: imported } = e.data ?? {};
-  if (imported) {
-    serveImport(imported, self); // { import: { name, options } }: pulls the image's chunks
-    return;
-  }
+async function open(id, { name, options }, port) {
   let db;
   try {
-    db = await openHere(open.name, open.options);
+    db = await openHere(name, options);
   } catch (err) {
-    self.postMessage({ ...failedMessage(err), lock: err?.lockName }); // lock: multiTab connects to its holder
+    port.close();
+    self.postMessage({ id, ...failedMessage(err), lock: err?.lockName }); // lock: multiTab connects to its holder
     return;
   }
-  serve({ post: (msg, transfer) => self.postMessage(msg, transfer), listen: (fn) => self.addEventListener('message', (ev) => fn(ev.data)) }, db);
-  self.postMessage({ ...readyMessage(db), backend: db.backend, build: db.build });
-}, { once: true });
+  serve({ post: (msg, transfer) => port.postMessage(msg, transfer), listen: (fn) => { port.onmessage = (ev) => fn(ev.data); } }, db);
+  self.postMessage({ id, ...readyMessage(db), backend: db.backend, build: db.build });
+}
+
+function answer(id, fn) {
+  try {
+    self.postMessage({ id, value: fn() });
+  } catch (err) {
+    self.postMessage({ id, error: toWire(err) });
+  }
+}
+
+self.addEventListener('message', (e) => {
+  const msg = e.data ?? {};
+  if (msg.import) serveImport(msg.import, self); // { import: { name, options } }: pulls the image's chunks
+  else if (msg.open) open(msg.id, msg.open, msg.port);
+  else if (typeof msg.deleteMemory === 'string') answer(msg.id, () => deleteMemory(msg.deleteMemory));
+});

@@ -24,7 +24,7 @@ async function compile(url) {
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-export const { loadModule, engineConstants, loadEngine } = engineLoader({
+export const { loadModule, engineConstants, loadEngine, acquireModule } = engineLoader({
   wasmUrl: (variant) => defaults[variant](),
   compile,
   // The pthreads build starts its pool workers from strata.worker.js, which imports the glue:

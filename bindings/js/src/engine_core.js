@@ -1,6 +1,9 @@
 // Loads the WebAssembly engine, whatever the runtime: the single-threaded build by default, the
-// pthreads build on request. The module is instantiated once per call; each database owns its
-// own instance, so no state is shared between them. What differs between runtimes is the
+// pthreads build on request. loadModule() instantiates the module once per call (in Node each
+// database owns its own instance); acquireModule() hands out one instance of the
+// single-threaded build shared by every database of this thread that asks for it (browsers: all
+// the databases of a worker, so a page's hundred databases are one wasm memory, not a hundred),
+// each database with its own storage host, buffers and vfs in it (native.js). What differs between runtimes is the
 // platform: how the .wasm bytes become a compiled module and what the glue needs from its host
 // (engine.js for Node, engine_browser.js for browsers). No Node built-ins.
 import { constants, readLayout } from './codecs.js';
@@ -86,8 +89,60 @@ export function engineLoader(platform) {
     return new Engine(module, variant);
   }
 
-  return { loadModule, engineConstants, loadEngine };
+  // A module instance with a reference count: { module, variant, release() }. The
+  // single-threaded build's instance is shared (one per URL) and kept SHARE_IDLE_MS after its
+  // last holder let go, for the next open; a pthreads instance is never shared (each database
+  // starts its own background threads from its module's pool) and ends with its holder.
+  const shares = new Map(); // wasm URL -> { promise, refs, timer }
+  function share(loaded, onEnd) {
+    let refs = 1;
+    return {
+      module: loaded.module,
+      variant: loaded.variant,
+      retain() { refs++; return this; },
+      release() {
+        if (--refs === 0) onEnd();
+      },
+      get holders() { return refs; },
+    };
+  }
+  async function acquireModule({ threads = false, wasmUrl } = {}) {
+    const args = () => ({ strataHosts: [], strataFilters: new Map() });
+    if (threads) {
+      const loaded = await loadModule({ threads, wasmUrl, moduleArgs: args() });
+      return share(loaded, () => loaded.module.PThread?.terminateAllThreads());
+    }
+    const url = String(wasmUrl ?? platform.wasmUrl('st'));
+    let entry = shares.get(url);
+    if (!entry) {
+      entry = { promise: null, held: null, timer: null };
+      entry.promise = loadModule({ wasmUrl, moduleArgs: args() }).then((loaded) => {
+        entry.held = share(loaded, () => {
+          // idle: kept a while for the next open, then dropped (its memory goes with it)
+          entry.timer = setTimeout(() => {
+            if (shares.get(url) === entry && entry.held.holders === 0) shares.delete(url);
+          }, SHARE_IDLE_MS);
+        });
+        return entry.held;
+      });
+      entry.promise.catch(() => { if (shares.get(url) === entry) shares.delete(url); });
+      shares.set(url, entry);
+      return entry.promise; // the first holder's reference
+    }
+    const held = await entry.promise;
+    if (shares.get(url) !== entry) return acquireModule({ threads, wasmUrl }); // dropped meanwhile
+    if (entry.timer !== null) {
+      clearTimeout(entry.timer);
+      entry.timer = null;
+    }
+    return held.retain();
+  }
+
+  return { loadModule, engineConstants, loadEngine, acquireModule };
 }
+
+// How long a shared instance nobody holds is kept for the next open.
+export const SHARE_IDLE_MS = 2000;
 
 export class Engine {
   constructor(module, variant) {

@@ -17,7 +17,9 @@ export type {
 export { StrataError };
 
 /** Where a database is stored: 'auto' is OPFS where sync access handles exist (a dedicated
- * worker), else IndexedDB; 'memory' ends with its worker or page. */
+ * worker), else IndexedDB. A 'memory' database lives, by name, in the context that holds it (a
+ * page's in the page's database worker, a worker's in that worker): close() and a later open()
+ * find its data, listDatabases() lists it, until deleteDatabase(name) or the page or worker ends. */
 export type BrowserBackend = 'auto' | 'opfs' | 'idb' | 'memory';
 /** The backend a database runs on ('auto' resolved). */
 export type StoredBackend = 'opfs' | 'idb' | 'memory';
@@ -51,7 +53,7 @@ export interface BrowserInfo {
 /** A database whose engine runs in this thread (inside a worker, or worker: false). */
 export interface BrowserDatabase extends Database, BrowserInfo {}
 
-/** The proxy open() returns on a page: the same API, but stats() is asynchronous and getSync throws. */
+/** The proxy open() returns on a page: the same API, but stats() is asynchronous and getSync and sizeOfSync throw. */
 export interface PageDatabase extends WorkerDatabase, BrowserInfo {}
 
 export interface BrowserImportOptions {
@@ -70,9 +72,11 @@ export function open(name: string, options?: BrowserOpenOptions): Promise<PageDa
 /** Creates database `name` (missing or empty on that backend) from an image; durable once it resolves.
  * A damaged or truncated image is STRATA_CORRUPTION and leaves nothing behind. */
 export function importDatabase(name: string, image: ImageSource, options?: BrowserImportOptions): Promise<void>;
-/** Removes a closed database from every backend that has it; true when one had it. */
+/** Removes a closed database from every backend that has it (this context's memory databases
+ * too); true when one had it. STRATA_LOCKED while it is open. */
 export function deleteDatabase(name: string, options?: DeleteOptions): Promise<boolean>;
-/** The names of the databases this origin stores (OPFS and IndexedDB), sorted. */
+/** The names of the databases this origin stores (OPFS and IndexedDB) and of this context's
+ * memory databases, sorted, each once. */
 export function listDatabases(): Promise<string[]>;
 
 declare const _default: {

@@ -4,18 +4,21 @@
 //   import { open } from 'strata-lsm';
 //   const db = await open('notes', { backend: 'auto', valueEncoding: 'utf8' });
 //
-// Called from a page, open() starts a dedicated worker (browser_worker.js) that runs the engine,
-// and returns a proxy (worker_proxy.js): every call is one message, in call order; a batch and
+// Called from a page, open() starts (once) the page's dedicated worker (browser_worker.js) that
+// runs the engine for all of the page's databases, and returns a proxy (worker_proxy.js) over a
+// MessageChannel of the database's own: every call is one message, in call order; a batch and
 // an iterator page are one message each; buffers read come back transferred. Called inside a
-// worker, the engine runs in that thread and calls are direct. Backends: 'opfs' (sync access
+// worker, the engine runs in that thread and calls are direct; the databases of a thread share
+// one engine instance (single-threaded build). A 'memory' database lives by name in the
+// context holding it (a page's in its worker) until deleteDatabase(name). Backends: 'opfs' (sync access
 // handles: dedicated workers only), 'idb' (IndexedDB), 'memory'; 'auto' is OPFS where
 // FileSystemSyncAccessHandle exists, else IndexedDB. Threads: the pthreads build when the page
 // is cross-origin isolated (COOP/COEP), else the single-threaded build with its maintenance steps
 // between requests. No Node built-ins.
-import { BROWSER_BACKEND_NAMES, deleteStored, hostFor, listStored, resolveBackend } from './browser_backends.js';
+import { BROWSER_BACKEND_NAMES, deleteStored, hostFor, listStored, memoryShare, memoryVfs, resolveBackend } from './browser_backends.js';
 import { RECOVERY_MODES, openDatabase } from './database.js';
 import { StrataError, fromWire, invalid, toWire } from './errors.js';
-import { engineConstants, loadModule } from './engine_browser.js';
+import { acquireModule, engineConstants } from './engine_browser.js';
 import { chunksOf, importWith } from './image.js';
 import { checkLocation, encodingOf } from './keys.js';
 import { Native } from './native.js';
@@ -85,50 +88,195 @@ export async function openHere(name, options = {}) {
     if (options.multiTab === true && err?.code === 'STRATA_LOCKED') err.lockName = webLockName(backend, name); // multi_tab.js connects to its holder
     throw err;
   }
-  let native;
-  try {
-    native = await Native.load({ host, memory: backend === 'memory', threads, wasmUrl, loadModule });
-  } catch (err) {
-    host?.closeAll(); // its Web Lock and files go with the failed open
-    throw err;
-  }
+  let opened = false;
+  const native = await nativeOn(host, backend === 'memory' ? name : null, { threads, wasmUrl }, () => opened);
   // the host keeps each database's files apart: the engine's folder is the same name in each
   const db = openDatabase(native, 'db', name, { ...options, threads }, parsed, recoveryMode, encodings);
+  opened = true;
   db.backend = backend;
   db.build = native.variant; // 'st' or 'mt'
   if (options.multiTab === true) serveTabs(webLockName(backend, name), db);
   return db;
 }
 
-// The page side: a dedicated worker per database, which opens it and serves it.
+// A Native for one database on this thread's engine instance (engine_core.js acquireModule: one
+// shared by every database of the single-threaded build here, a pthreads one each): on `host`,
+// or for memory database `memoryName` on its vfs kept by name (browser_backends.js memoryVfs;
+// `opened()` says, once the Native is freed, whether the open succeeded: a memory database a
+// failed open made is forgotten). The host is closed when this fails.
+async function nativeOn(host, memoryName, { threads, wasmUrl }, opened = () => true) {
+  let share;
+  try {
+    // a memory database kept by name lives in the instance that made it
+    const kept = memoryName === null ? null : memoryShare(memoryName);
+    if (kept && kept.variant !== (threads ? 'mt' : 'st')) {
+      throw invalid(`memory database "${memoryName}" lives in the ${kept.variant === 'mt' ? 'pthreads' : 'single-threaded'} build here: open it with threads: ${kept.variant === 'mt'}, or delete it first`);
+    }
+    share = kept ? kept.retain() : await acquireModule({ threads, wasmUrl });
+  } catch (err) {
+    host?.closeAll(); // its Web Lock and files go with the failed open
+    throw err;
+  }
+  let mem = null;
+  try {
+    if (memoryName !== null) mem = memoryVfs(memoryName, share);
+  } catch (err) {
+    share.release();
+    throw err;
+  }
+  try {
+    return Native.on(share, { host, memory: memoryName !== null, vfs: mem?.vfs, onFree: mem ? () => mem.onFree(opened()) : undefined });
+  } catch (err) {
+    host?.closeAll();
+    mem?.onFree(false);
+    throw err;
+  }
+}
+
+// The page side: one dedicated worker (per workerUrl) serving every database the page opens.
 function workerUrlOf(options) {
   if (options.workerUrl === undefined) return new URL('./browser_worker.js', import.meta.url);
   if (typeof options.workerUrl !== 'string' && !(options.workerUrl instanceof URL)) throw invalid('workerUrl must be a URL or a string');
   return new URL(options.workerUrl, globalThis.location?.href);
 }
 
-// Starts the package's worker and sends it `request`; resolves with its first answer.
-function startWorker(options, request, label) {
-  const url = workerUrlOf(options);
-  const w = new Worker(url, { type: 'module', name: label });
-  return new Promise((resolve, reject) => {
-    const fail = (e) => {
+// The page's database workers, by script URL: each serves every database the page opens with
+// that workerUrl, one MessageChannel each (the requests and replies of worker_proxy.js), so the
+// page's databases share one worker and one engine instance however many there are. Its control
+// messages, answered by id: { open: { name, options }, port } -> the ready message (or failed
+// one) of worker_serve.js; { deleteMemory: name } -> { value } or { error }.
+// A worker ends WORKER_IDLE_MS after it serves no database and holds no memory database.
+const pageWorkers = new Map(); // URL -> PageWorker
+const WORKER_IDLE_MS = 1000;
+
+class PageWorker {
+  #worker;
+  #pending = new Map(); // id -> resolve(reply)
+  #nextId = 1;
+  #served = new Set(); // the error handlers of the databases it serves
+  #answered = false; // a reply came: the script runs
+  #idle = null;
+  memory = new Set(); // names of the memory databases it holds (they live as long as it)
+
+  constructor(url) {
+    this.url = url;
+    this.#worker = new Worker(url, { type: 'module', name: 'strata-lsm' });
+    this.#worker.addEventListener('message', (e) => {
+      const resolve = this.#pending.get(e.data?.id);
+      if (!resolve) return;
+      this.#answered = true;
+      this.#pending.delete(e.data.id);
+      resolve(e.data);
+      this.#checkIdle();
+    });
+    this.#worker.addEventListener('error', (e) => {
       e?.preventDefault?.();
-      w.terminate();
-      reject(new StrataError('STRATA_NOT_SUPPORTED', `the database worker ${url.href} did not start${e?.message ? `: ${e.message} (${e.filename}:${e.lineno})` : ''} (pass workerUrl where the app serves bindings/js/src/browser_worker.js)`));
-    };
-    w.addEventListener('error', fail, { once: true });
-    w.addEventListener('message', (e) => {
-      w.removeEventListener('error', fail);
-      resolve({ worker: w, answer: e.data });
-    }, { once: true });
-    try {
-      w.postMessage(request);
-    } catch (err) {
-      w.terminate();
-      reject(new StrataError('STRATA_INVALID_ARGUMENT', `${label}: an option cannot be sent to the database worker (${err.message})`, { cause: err }));
+      this.#fail(this.#answered
+        ? new StrataError('STRATA_IO', `the database worker failed: ${e?.message || 'error'}`)
+        : new StrataError('STRATA_NOT_SUPPORTED', `the database worker ${url.href} did not start${e?.message ? `: ${e.message} (${e.filename}:${e.lineno})` : ''} (pass workerUrl where the app serves bindings/js/src/browser_worker.js)`));
+    });
+  }
+
+  static for(options) {
+    const url = workerUrlOf(options);
+    let w = pageWorkers.get(url.href);
+    if (!w) {
+      w = new PageWorker(url);
+      pageWorkers.set(url.href, w);
     }
-  });
+    return w;
+  }
+
+  // Every request waiting and every database served fails with err; the worker ends.
+  #fail(err) {
+    if (pageWorkers.get(this.url.href) === this) pageWorkers.delete(this.url.href);
+    this.#worker.terminate();
+    for (const resolve of this.#pending.values()) resolve({ id: 0, ready: false, error: toWire(err), failed: err });
+    this.#pending.clear();
+    for (const error of this.#served) error(err);
+    this.#served.clear();
+    this.memory.clear();
+  }
+
+  // Posts a control message; resolves with the reply.
+  request(msg, transfer = [], what = 'open') {
+    this.#cancelIdle();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, resolve);
+      try {
+        this.#worker.postMessage({ ...msg, id }, transfer);
+      } catch (err) {
+        this.#pending.delete(id);
+        reject(new StrataError('STRATA_INVALID_ARGUMENT', `${what}: an option cannot be sent to the database worker (${err.message})`, { cause: err }));
+        this.#checkIdle();
+      }
+    });
+  }
+
+  // Opens database `name` in the worker: { ready, endpoint } for connect() (worker_proxy.js).
+  async open(name, options) {
+    const { port1, port2 } = new MessageChannel();
+    let answer;
+    try {
+      answer = await this.request({ open: { name, options }, port: port2 }, [port2], `open ${name}`);
+    } catch (err) {
+      port1.close();
+      throw err;
+    }
+    if (!answer.ready) {
+      port1.close();
+      if (answer.failed) throw answer.failed;
+      const err = fromWire(answer.error);
+      if (answer.lock) err.lockName = answer.lock;
+      throw err;
+    }
+    if (answer.backend === 'memory') this.memory.add(name);
+    const served = { error: null };
+    const onError = (err) => served.error?.(err);
+    this.#served.add(onError);
+    return {
+      ready: answer,
+      endpoint: {
+        post: (msg) => port1.postMessage(msg),
+        listen: ({ message, error }) => {
+          served.error = error;
+          port1.onmessage = (e) => message(e.data);
+          port1.onmessageerror = () => error(new Error('a reply could not be deserialized'));
+        },
+        terminate: () => {
+          port1.close();
+          this.#served.delete(onError);
+          this.#checkIdle();
+        },
+      },
+    };
+  }
+
+  // Forgets memory database `name` held in the worker (true when it held one).
+  async deleteMemory(name) {
+    if (!this.memory.has(name)) return false;
+    const r = await this.request({ deleteMemory: name }, [], 'deleteDatabase');
+    if (r.error) throw r.failed ?? fromWire(r.error);
+    this.memory.delete(name);
+    this.#checkIdle();
+    return r.value === true;
+  }
+
+  #cancelIdle() {
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = null;
+  }
+
+  #checkIdle() {
+    if (this.#served.size || this.memory.size || this.#pending.size || this.#idle !== null) return;
+    this.#idle = setTimeout(() => {
+      this.#idle = null;
+      if (this.#served.size || this.memory.size || this.#pending.size) return;
+      if (pageWorkers.get(this.url.href) === this) pageWorkers.delete(this.url.href);
+      this.#worker.terminate(); // its engine instance and wasm memory go with it
+    }, WORKER_IDLE_MS);
+  }
 }
 
 // The options as they cross: URLs made absolute against the page (a worker resolves relative
@@ -150,27 +298,7 @@ async function openFromPage(name, options) {
   if (options.backend !== undefined && !BROWSER_BACKENDS.includes(options.backend)) {
     throw invalid(`backend must be one of ${BROWSER_BACKEND_NAMES}, not ${JSON.stringify(options.backend)}`);
   }
-  const startOwn = async (opts) => {
-    const { worker, answer } = await startWorker(options, { open: { name, options: crossing(opts) } }, `strata-lsm ${name}`);
-    if (!answer.ready) {
-      worker.terminate();
-      const err = fromWire(answer.error);
-      if (answer.lock) err.lockName = answer.lock;
-      throw err;
-    }
-    return {
-      ready: answer,
-      endpoint: {
-        post: (msg) => worker.postMessage(msg),
-        listen: ({ message, error }) => {
-          worker.addEventListener('message', (e) => message(e.data));
-          worker.addEventListener('error', (e) => { e.preventDefault?.(); error(new Error(e.message || 'the worker failed')); });
-          worker.addEventListener('messageerror', () => error(new Error('a reply could not be deserialized')));
-        },
-        terminate: () => worker.terminate(),
-      },
-    };
-  };
+  const startOwn = (opts) => PageWorker.for(options).open(name, crossing(opts));
   const { endpoint, ready: answer } = options.multiTab === true ? await openShared(() => startOwn(sharedOptions(options))) : await startOwn(options);
   const db = connect(endpoint, answer);
   db.backend = answer.backend;
@@ -234,11 +362,14 @@ async function askPersistence(asked) {
 
 // Deletes a closed database from every backend that has it (resolves true when one had it);
 // STRATA_LOCKED, naming it, while it is open in any tab or worker. Runs in the calling context
-// (OPFS folders and IndexedDB can be removed from pages too).
+// (OPFS folders and IndexedDB can be removed from pages too); a page's memory databases are
+// forgotten in the worker holding them.
 export async function deleteDatabase(name, options = {}) {
   checkName(name);
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  return deleteStored(name, options);
+  let existed = false;
+  for (const w of pageWorkers.values()) existed = (await w.deleteMemory(name)) || existed;
+  return (await deleteStored(name, options)) || existed;
 }
 
 // What importDatabase() checks before anything starts, in the page and in the worker.
@@ -264,13 +395,7 @@ export async function importHere(name, image, options = {}) {
   const backend = resolveBackend(options.backend ?? 'auto', inWorker);
   const wasmUrl = wasmUrlOf(options.wasmUrl, 'st');
   const host = await hostFor(backend, name, options);
-  let native;
-  try {
-    native = await Native.load({ host, memory: false, threads: false, wasmUrl, loadModule });
-  } catch (err) {
-    host.closeAll();
-    throw err;
-  }
+  const native = await nativeOn(host, null, { threads: false, wasmUrl });
   await importWith(native, 'db', image, options); // the same folder name openHere uses
   return backend;
 }
@@ -357,9 +482,12 @@ export async function serveImport({ name, options }, port) {
   }
 }
 
-// The names of the databases this origin stores (OPFS and IndexedDB), sorted, each once.
+// The names of the databases this origin stores (OPFS and IndexedDB) and of this context's
+// memory databases (a page's are in its worker), sorted, each once.
 export async function listDatabases() {
-  return listStored();
+  const names = new Set(await listStored());
+  for (const w of pageWorkers.values()) for (const n of w.memory) names.add(n);
+  return [...names].sort();
 }
 
 export default { open, deleteDatabase, listDatabases, importDatabase, StrataError };

@@ -1,9 +1,11 @@
 // The thin layer over one wasm module instance: statuses to errors, reusable buffers in wasm
 // memory, keys and values copied in once (TextEncoder.encodeInto straight into wasm memory), and
 // the module's layout descriptors (codecs.js). The storage backend is a parameter: `host` is the
-// object the JS-backed VFS calls (node_host.js's NodeHost in Node; later OPFS or IndexedDB
-// hosts), or none with `memory: true` (the engine's own memory backend); so is the runtime's
-// engine loader (engine.js in Node, engine_browser.js in browsers). No Node built-ins.
+// object the JS-backed VFS calls (node_host.js's NodeHost in Node, opfs_host.js, idb_host.js),
+// registered in the module's host table (Module.strataHosts) under the index its vfs passes to
+// every call, or none with `memory: true` (the engine's own memory backend); so is the runtime's
+// engine loader (engine.js in Node, engine_browser.js in browsers). Several Natives may share one
+// module instance (Native.on). No Node built-ins.
 import { constants, readLayout } from './codecs.js';
 import { StrataError, invalid } from './errors.js';
 import { keyChecker, valueChecker } from './keys.js';
@@ -56,25 +58,40 @@ export class Native {
   // `host`: the storage host (required unless `memory`). `loadModule`: the runtime's engine
   // loader (engine_core.js). `moduleUrl` (tests only) loads another build of the module, e.g.
   // the one linked with the test double of the database layer; `wasmUrl` (browsers) the .wasm
-  // from where the app serves it.
-  // `pooled`: short values read may share a slab (copyOut); off (the default), each value read
-  // owns its ArrayBuffer (what a worker that transfers its replies needs).
+  // from where the app serves it. The module is this Native's own. `pooled`: short values read
+  // may share a slab (copyOut); off (the default), each value read owns its ArrayBuffer (what a
+  // worker that transfers its replies needs).
   static async load({ host = null, threads = false, memory = false, moduleUrl, wasmUrl, loadModule, pooled = false } = {}) {
-    if (!memory && (host === null || typeof host !== 'object' || typeof host.attach !== 'function')) {
-      throw invalid('the engine needs a storage host (an object with attach(module) and the host calls), or memory: true');
-    }
+    checkHost(host, memory);
     if (typeof loadModule !== 'function') throw invalid('the engine needs the runtime\'s loader (loadModule of engine.js or engine_browser.js)');
-    const { module, variant } = await loadModule({ threads, moduleUrl, wasmUrl, moduleArgs: { strataHost: host } });
-    const layout = readLayout(module);
-    host?.attach(module, layout);
-    return new Native(module, variant, host, memory, layout, pooled);
+    const { module, variant } = await loadModule({ threads, moduleUrl, wasmUrl, moduleArgs: { strataHosts: [], strataFilters: new Map() } });
+    return new Native(module, variant, { host, memory, pooled });
   }
 
-  constructor(module, variant, host, memory, layout, pooled = false) {
+  // A Native on a module instance held through `share` (engine_core.js acquireModule: one
+  // instance serving several databases, each with its own host, buffers and vfs); `share` is
+  // released when this Native is freed. `vfs`: a vfs made earlier on that module (a memory
+  // database kept by name, browser_backends.js) that free() leaves alone; `onFree()` is called
+  // once this Native is freed.
+  static on(share, { host = null, memory = false, vfs = 0, onFree } = {}) {
+    checkHost(host, memory);
+    try {
+      return new Native(share.module, share.variant, { host, memory, share, vfs, onFree });
+    } catch (err) {
+      share.release();
+      throw err;
+    }
+  }
+
+  constructor(module, variant, { host = null, memory = false, share = null, vfs = 0, onFree, pooled = false } = {}) {
+    const layout = module.strataLayout ?? (module.strataLayout = readLayout(module)); // once per instance
+    host?.attach(module, layout);
     this.m = module;
     this.pooled = pooled;
     this.variant = variant;
     this.host = host;
+    this.share = share;
+    this.onFree = onFree;
     this.layout = layout;
     this.codes = constants(layout.codes);
     this.limits = constants(layout.limits);
@@ -91,7 +108,15 @@ export class Native {
     // one area for the structs that cross: stats, reports, compaction options
     const size = Math.max(...['stats', 'recovery', 'repair', 'compaction'].map((t) => layout[t].sizeof.value));
     this.structPtr = this.alloc(size);
-    this.vfs = module._strata_js_vfs_new(memory ? 1 : 0);
+    // the host's index in the module's table: the vfs passes it to every host call (vfs_js.c)
+    this.hostIndex = -1;
+    if (host) {
+      const hosts = module.strataHosts;
+      this.hostIndex = hosts.indexOf(undefined) >= 0 ? hosts.indexOf(undefined) : hosts.length;
+      hosts[this.hostIndex] = host;
+    }
+    this.ownsVfs = !vfs;
+    this.vfs = vfs || module._strata_js_vfs_new(memory ? 1 : 0, Math.max(0, this.hostIndex));
     if (!this.vfs) throw new StrataError('STRATA_NO_MEMORY', 'out of wasm memory');
   }
 
@@ -252,19 +277,32 @@ export class Native {
     return p;
   }
 
-  // Frees the buffers and the backend, ends the pthread pool, and drops every reference to the
-  // module: a closed database that the caller keeps does not keep its wasm memory alive.
+  // Frees the buffers and the backend, ends the pthread pool (or releases the shared module),
+  // and drops every reference to the module: a closed database that the caller keeps does not
+  // keep its wasm memory alive.
   free() {
     const m = this.m;
     if (!m) return;
     for (const p of [this.words, this.inPtr, this.outPtr, this.structPtr]) if (p) m._free(p);
     this.words = this.inPtr = this.outPtr = this.structPtr = 0;
-    if (this.vfs) m._strata_js_vfs_free(this.vfs);
+    if (this.vfs && this.ownsVfs) m._strata_js_vfs_free(this.vfs);
     this.vfs = 0;
     this.host?.closeAll();
-    m.PThread?.terminateAllThreads();
+    if (this.hostIndex >= 0) m.strataHosts[this.hostIndex] = undefined;
+    if (this.share) this.share.release();
+    else m.PThread?.terminateAllThreads();
     if (this.host) this.host.module = null;
     this.m = null;
+    this.share = null;
     this.#inView = this.#inHeap = this.#slab = null;
+    const onFree = this.onFree;
+    this.onFree = undefined;
+    onFree?.();
+  }
+}
+
+function checkHost(host, memory) {
+  if (!memory && (host === null || typeof host !== 'object' || typeof host.attach !== 'function')) {
+    throw invalid('the engine needs a storage host (an object with attach(module) and the host calls), or memory: true');
   }
 }

@@ -38,8 +38,11 @@ const SLOT_PREFIX = 'slot-';
 const META_MAGIC = 'STROPFS1';
 const META_HEADER = 24; // magic 8, generation 8, length 4, crc 4
 export const OPFS_MAX_HANDLES = 200; // default cap on open sync handles (Safari allows 252)
-const DEFAULT_INITIAL_SLOTS = 16;
 const DEFAULT_MIN_FREE = 8;
+// The pool a database opens with: the files a new database makes at open (journal, manifest),
+// plus minFree kept free. Each handle costs the browser about a millisecond to open, and a
+// database open was mostly its pool: no more than that is opened up front.
+const DEFAULT_INITIAL_SLOTS = DEFAULT_MIN_FREE + 2;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -234,7 +237,7 @@ export class OpfsHost extends PathHost {
     if (count > this.#maxHandles - 2) {
       throw new StrataError('STRATA_IO', `OPFS database "${this._name}" has ${count} files, more than maxHandles - 2 = ${this.#maxHandles - 2} this host may keep open`);
     }
-    for (let i = 0; i < count; i++) await this.#addSlot(deadline);
+    await this.#addSlots(count, deadline);
     if (best < 0 && this.#metas.some((h) => h.getSize() > 0)) {
       throw new StrataError('STRATA_CORRUPTION', `OPFS database "${this._name}": neither ${META_FILES.join(' nor ')} holds valid metadata ` +
         `(sizes ${this.#metas.map((h) => h.getSize()).join(', ')} bytes): its files cannot be named; delete the database to start over`);
@@ -260,9 +263,31 @@ export class OpfsHost extends PathHost {
         this.#pushFree(slot);
       }
     }
-    while (this.#slots.length < initialSlots) this.#pushFree(await this.#addSlot(deadline));
+    for (const slot of await this.#addSlots(initialSlots - this.#slots.length, deadline)) this.#pushFree(slot);
     if (this.#needsGrowth()) this.#grow();
     if (this.#growing) await this.#growing;
+  }
+
+  // Setup: opens the next n slots at once (the browser answers the requests side by side; one
+  // after the other, opening a database's pool was most of its open time). On a failure the
+  // handles that did open are closed.
+  async #addSlots(n, deadline) {
+    if (n <= 0) return [];
+    const first = this.#slots.length;
+    const opened = await Promise.allSettled(Array.from({ length: n }, async (_, i) => {
+      const fh = await this.#folder.getFileHandle(`${SLOT_PREFIX}${first + i}`, { create: true });
+      return syncHandle(fh, deadline);
+    }));
+    const failed = opened.find((r) => r.status === 'rejected');
+    if (failed || this.#closed) {
+      for (const r of opened) if (r.status === 'fulfilled') try { r.value.close(); } catch {}
+      throw failed ? failed.reason : new StrataError('STRATA_NOT_OPEN', `OPFS database "${this._name}" is closed`);
+    }
+    return opened.map(({ value: handle }, i) => {
+      const slot = { index: first + i, handle, size: handle.getSize(), path: null, durablePath: null, refs: 0, free: false };
+      this.#slots[first + i] = slot;
+      return slot;
+    });
   }
 
   async #addSlot(deadline = Date.now()) {

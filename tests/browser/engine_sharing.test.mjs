@@ -1,0 +1,90 @@
+// One database worker per page and one engine instance per worker (index_browser.js PageWorker,
+// engine_core.js acquireModule): a page opens more databases at once than Chromium allows wasm
+// memories in one renderer (about 60), each keeps its own data on its own storage host, and the
+// worker ends once it serves nothing; memory databases live by name until deleteDatabase.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { session } from './harness.mjs';
+
+const F = 'tests/browser/engine_sharing_fixture.mjs';
+const WORKER_IDLE_MS = 1000; // index_browser.js
+
+let s;
+before(async () => { s = await session(); });
+after(() => s?.close());
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function workersSettle(page, want, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (page.workers().length !== want && Date.now() < deadline) await sleep(50);
+  return page.workers().length;
+}
+
+test('a_page_opens_100_databases_at_once_on_one_worker_and_one_engine', async () => {
+  const page = await s.page();
+  try {
+    const names = await s.run(page, F, 'manyAtOnce', { prefix: 'many', count: 100, backends: ['memory', 'idb', 'opfs', 'memory'] });
+    assert.equal(names.length, 100);
+    // they are closed now; the memory ones live on in the page's one worker
+    assert.equal(page.workers().length, 1, 'one database worker for the page');
+    assert.equal(await s.run(page, F, 'readMemory', 'many-never-kept').catch((e) => e.code), 'STRATA_NOT_FOUND');
+    for (const n of names.filter((_, i) => i % 4 === 0 || i % 4 === 3)) assert.equal(await s.run(page, F, 'remove', n), true, `${n} deleted`);
+    assert.equal(await workersSettle(page, 0, WORKER_IDLE_MS + 4000), 0, 'the worker ends once it serves nothing and holds no memory database');
+  } finally {
+    await page.close();
+  }
+});
+
+test('a_page_keeps_its_memory_database_in_its_worker_until_deleteDatabase', async () => {
+  const page = await s.page();
+  try {
+    await s.run(page, F, 'keepMemory', 'kept-mem');
+    await sleep(WORKER_IDLE_MS + 500);
+    assert.equal(page.workers().length, 1, 'the worker stays while it holds a memory database');
+    assert.equal(await s.run(page, F, 'readMemory', 'kept-mem'), 'yes', 'closed and reopened: its data is there');
+    assert.equal(await s.run(page, F, 'remove', 'kept-mem'), true);
+    assert.equal(await workersSettle(page, 0, WORKER_IDLE_MS + 4000), 0, 'the worker ends after the delete');
+    // a fresh worker starts for the next open; the memory database went with the delete
+    assert.equal(await s.run(page, F, 'readMemory', 'kept-mem').catch((e) => e.code), 'STRATA_NOT_FOUND');
+  } finally {
+    await page.close();
+  }
+});
+
+test('memory_database_lifetime_by_name_in_a_page_and_in_a_worker', async () => {
+  const page = await s.page();
+  try {
+    assert.equal(await s.run(page, F, 'memoryLifetime', 'life-p'), true);
+    const w = await s.worker(page);
+    assert.equal(await w.run(F, 'memoryLifetime', 'life-w'), true);
+  } finally {
+    await page.close();
+  }
+});
+
+test('one_name_on_opfs_idb_and_memory_open_at_once_stays_three_databases', async () => {
+  const page = await s.page();
+  try {
+    assert.deepEqual(await s.run(page, F, 'sameNameEachBackend', 'same-p'), ['opfs', 'idb', 'memory']);
+    const w = await s.worker(page);
+    assert.deepEqual(await w.run(F, 'sameNameEachBackend', 'same-w'), ['opfs', 'idb', 'memory']);
+    assert.equal((await w.run(F, 'manyAtOnce', { prefix: 'many-w', count: 90, backends: ['idb', 'memory', 'opfs'] })).length, 90);
+  } finally {
+    await page.close();
+  }
+});
+
+test('compaction_filters_of_two_databases_on_one_engine_stay_their_own', async () => {
+  const page = await s.page();
+  try {
+    const w = await s.worker(page);
+    for (const backend of ['memory', 'opfs']) {
+      const seen = await w.run(F, 'twoFilters', `filters-${backend}`, backend);
+      assert.ok(seen.a >= 2 && seen.b >= 2, `each filter ran on its database's entries (${JSON.stringify(seen)})`);
+    }
+  } finally {
+    await page.close();
+  }
+});

@@ -1,0 +1,134 @@
+// Run inside Chromium by engine_sharing.test.mjs, in a page (every database a handle on the
+// page's one database worker) or in a worker (the engine in that thread): many databases on one
+// engine instance, each on its own storage host; memory databases kept by name. Throws on the
+// first thing that is not as expected; returns what the test checks from outside.
+import * as strata from '../../bindings/js/src/index_browser.js';
+
+const { open, deleteDatabase, listDatabases, StrataError } = strata;
+const text = (b) => (typeof b === 'string' ? b : new TextDecoder().decode(b));
+
+function eq(a, b, what) {
+  if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
+}
+
+async function rejects(p, code, what, re) {
+  try {
+    await p;
+  } catch (e) {
+    if (!(e instanceof StrataError) || e.code !== code) throw new Error(`${what}: expected ${code}, got ${e?.code}: ${e?.message}`);
+    if (re && !re.test(e.message)) throw new Error(`${what}: message ${JSON.stringify(e.message)} does not match ${re}`);
+    return;
+  }
+  throw new Error(`${what}: expected ${code}, but it succeeded`);
+}
+
+// Opens `count` databases at once, spread over `backends`, writes each its own keys, reads them
+// all back while every one is open, closes them. Returns the names.
+export async function manyAtOnce({ prefix, count, backends }) {
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  const dbs = await Promise.all(names.map((n, i) => open(n, { backend: backends[i % backends.length], valueEncoding: 'utf8' })));
+  try {
+    await Promise.all(dbs.map((db, i) => db.batch([{ type: 'put', key: 'own', value: `db ${i}` }, { type: 'put', key: `only-${i}`, value: 'here' }])));
+    for (const [i, db] of dbs.entries()) {
+      eq(await db.get('own'), `db ${i}`, `${names[i]} reads its own value`);
+      eq(await db.get(`only-${(i + 1) % count}`), undefined, `${names[i]} does not see its neighbour's keys`);
+      eq(db.backend, backends[i % backends.length], `${names[i]}'s backend`);
+    }
+  } finally {
+    await Promise.all(dbs.map((db) => db.close()));
+  }
+  return names;
+}
+
+// The same name on each backend, open at once: three databases, each its own data, kept apart
+// on reopen; the memory one until deleteDatabase.
+export async function sameNameEachBackend(name) {
+  const backends = ['opfs', 'idb', 'memory'];
+  let dbs = await Promise.all(backends.map((backend) => open(name, { backend, valueEncoding: 'utf8' })));
+  await Promise.all(dbs.map((db, i) => db.put('k', backends[i])));
+  for (const [i, db] of dbs.entries()) eq(await db.get('k'), backends[i], `${backends[i]} before reopen`);
+  await Promise.all(dbs.map((db) => db.close()));
+  dbs = await Promise.all(backends.map((backend) => open(name, { backend, valueEncoding: 'utf8', createIfMissing: false })));
+  for (const [i, db] of dbs.entries()) eq(await db.get('k'), backends[i], `${backends[i]} after reopen`);
+  await Promise.all(dbs.map((db) => db.close()));
+  eq(await deleteDatabase(name), true, 'deleted from every backend');
+  eq((await listDatabases()).includes(name), false, 'listed no more');
+  await rejects(open(name, { backend: 'memory', createIfMissing: false }), 'STRATA_NOT_FOUND', 'a deleted memory database is gone');
+  return backends;
+}
+
+// A memory database lives by name until deleteDatabase: close and reopen find its data, a
+// second open meanwhile is refused naming it, errorIfExists sees it, deleting an open one is
+// refused, a failed first open leaves nothing behind.
+export async function memoryLifetime(name) {
+  const missing = `${name}-never`;
+  await rejects(open(missing, { backend: 'memory', createIfMissing: false }), 'STRATA_NOT_FOUND', 'createIfMissing: false on a new name');
+  eq((await listDatabases()).includes(missing), false, 'a failed open leaves no database');
+  let db = await open(name, { backend: 'memory', valueEncoding: 'utf8' });
+  await db.put('a', '1');
+  await rejects(open(name, { backend: 'memory' }), 'STRATA_LOCKED', 'a second open while it is open', new RegExp(name));
+  await rejects(deleteDatabase(name), 'STRATA_LOCKED', 'deleting it while open', new RegExp(name));
+  await db.close();
+  eq((await listDatabases()).includes(name), true, 'listed while closed');
+  await rejects(open(name, { backend: 'memory', errorIfExists: true }), 'STRATA_EXISTS', 'errorIfExists sees it');
+  db = await open(name, { backend: 'memory', valueEncoding: 'utf8', createIfMissing: false });
+  eq(await db.get('a'), '1', 'reopened with its data');
+  await db.put('b', '2');
+  await db.close();
+  db = await open(name, { backend: 'memory', valueEncoding: 'utf8' });
+  eq(await db.getMany(['a', 'b']), ['1', '2'], 'every write of the earlier opens');
+  await db.close();
+  eq(await deleteDatabase(name), true, 'deleted');
+  eq((await listDatabases()).includes(name), false, 'not listed after delete');
+  db = await open(name, { backend: 'memory', valueEncoding: 'utf8' });
+  eq(await db.get('a'), undefined, 'reopens empty after delete');
+  await db.close();
+  eq(await deleteDatabase(name), true, 'the new one deleted too');
+  return true;
+}
+
+// Keeps memory database `name` (closed) with one key; reads it back.
+export async function keepMemory(name) {
+  const db = await open(name, { backend: 'memory', valueEncoding: 'utf8' });
+  await db.put('kept', 'yes');
+  await db.close();
+}
+
+export async function readMemory(name) {
+  const db = await open(name, { backend: 'memory', valueEncoding: 'utf8', createIfMissing: false });
+  try {
+    return await db.get('kept');
+  } finally {
+    await db.close();
+  }
+}
+
+export function remove(name) {
+  return deleteDatabase(name);
+}
+
+// Two databases with compaction filters on one engine instance: each compaction runs its own.
+export async function twoFilters(prefix, backend) {
+  const seen = { a: [], b: [] };
+  const filter = (tag) => (k) => {
+    seen[tag].push(k);
+    return k.startsWith(`${tag}-drop`) ? 'remove' : undefined;
+  };
+  const small = { backend, valueEncoding: 'utf8', keyEncoding: 'utf8', memtableSize: 64 * 1024 };
+  const a = await open(`${prefix}-a`, { ...small, compactionFilter: filter('a') });
+  const b = await open(`${prefix}-b`, { ...small, compactionFilter: filter('b') });
+  try {
+    for (const [db, tag] of [[a, 'a'], [b, 'b']]) {
+      await db.batch([{ type: 'put', key: `${tag}-drop`, value: 'x' }, { type: 'put', key: `${tag}-keep`, value: 'y' }]);
+    }
+    await a.compact({ major: true });
+    await b.compact({ major: true });
+    eq(await a.getMany(['a-drop', 'a-keep']), [undefined, 'y'], 'a filtered by its own filter');
+    eq(await b.getMany(['b-drop', 'b-keep']), [undefined, 'y'], 'b filtered by its own filter');
+    eq(seen.a.every((k) => k.startsWith('a-')) && seen.b.every((k) => k.startsWith('b-')), true, `each filter saw only its own keys: ${JSON.stringify(seen)}`);
+    return { a: seen.a.length, b: seen.b.length };
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
