@@ -219,7 +219,7 @@ test('getMany reads in few wasm calls: order, misses, values larger than the out
   await db.close();
 });
 
-test('worker values own their buffers (no slab crosses threads): get, getMany and iterator entries', async () => {
+test('worker values own their buffers (no slab crosses threads): get, getMany, next; nextv entries share one buffer per page', async () => {
   const db = await open(tempDir(), { worker: true });
   await db.batch(Array.from({ length: 50 }, (_, i) => ({ type: 'put', key: key(i), value: valueOf(i, 100) })));
   const owns = (v) => v instanceof Uint8Array && v.byteOffset === 0 && v.buffer.byteLength === v.length;
@@ -230,7 +230,18 @@ test('worker values own their buffers (no slab crosses threads): get, getMany an
   const it = db.iterator();
   const [k0, v0] = await it.next();
   assert.ok(owns(k0) && owns(v0));
-  for (const [k, x] of await it.nextv(20)) assert.ok(owns(k) && owns(x));
+  const page = await it.nextv(20); // one page copy cloned once, not 40 buffers
+  assert.equal(page.length, 20);
+  page.forEach(([k, x], i) => {
+    assert.deepEqual(Buffer.from(k), key(i + 1));
+    assert.deepEqual(Buffer.from(x), valueOf(i + 1, 100));
+  });
+  // the rest of the first page (16 entries) and part of the second: two buffers for 40 arrays
+  const buffers = new Set(page.flatMap(([k, x]) => [k.buffer, x.buffer]));
+  assert.equal(buffers.size, 2);
+  for (const b of buffers) assert.ok(b.byteLength <= 65536);
+  const [k21] = await it.next();
+  assert.ok(owns(k21));
   await it.close();
   await db.close();
 });

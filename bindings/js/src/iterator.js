@@ -30,6 +30,7 @@ export class Iterator {
   #exhausted = false;
   #count = 0; // entries handed out (for limit)
   #closed = false;
+  #batch = false; // inside #take: entries handed out together
 
   constructor(db, native, ptr, o, onClose) {
     this.#db = db;
@@ -78,7 +79,9 @@ export class Iterator {
   #decodeOne() {
     const b = this.#buf;
     const { want, keyEncoding, valueEncoding, shape } = this.#o;
-    const pooled = this.#n.pooled; // else each key and value a copy of its own
+    // views of the page copy when pooled or for nextv/all (a worker's reply then clones each page
+    // once, not a buffer per entry); else (next() off the main thread) a copy of its own
+    const pooled = this.#n.pooled || this.#batch;
     let pos = this.#pos;
     let key;
     let value;
@@ -116,10 +119,15 @@ export class Iterator {
 
   #take(max) {
     const out = [];
-    while (out.length < max) {
-      const e = this.#one(max - out.length);
-      if (e === undefined) break;
-      out.push(e);
+    this.#batch = true;
+    try {
+      while (out.length < max) {
+        const e = this.#one(max - out.length);
+        if (e === undefined) break;
+        out.push(e);
+      }
+    } finally {
+      this.#batch = false;
     }
     return out;
   }
