@@ -250,7 +250,9 @@ export class Database {
         // a failure stays with the host, which reports it at the next sync write or settle
         this.#settle()?.catch(() => {});
       } catch (err) {
-        this.#maintenanceError = err; // reported by the next write
+        // refused by the host for now (would block): the step runs again after its prepare()
+        if (this.#native.host?.whenUnblocked?.(err)) this.#scheduleMaintenance();
+        else this.#maintenanceError = err; // reported by the next write
       }
     });
   }
@@ -303,6 +305,17 @@ export class Database {
     this.#ensureOpen(what);
   }
 
+  // After an engine call failed: when the storage host refused it with "would block"
+  // (host.whenUnblocked: the OPFS pool had no pre-opened file free; the engine applied nothing
+  // and left nothing behind), waits until the host is ready, and the caller runs the call again;
+  // any other error is thrown.
+  async #unblocked(err, what) {
+    const ready = this.#native?.host?.whenUnblocked?.(err);
+    if (!ready) throw err;
+    await ready;
+    this.#ensureOpen(what);
+  }
+
   // Every write's epilogue: schedules maintenance; true when the write must then wait to be
   // durable (#durable), because `sync` (or the database's sync option) asks for it. A write
   // without sync resolves with no further promise.
@@ -327,8 +340,13 @@ export class Database {
     const waiting = this.#beginWrite('put');
     if (waiting) await waiting;
     const kl = n.putPair(k, v);
-    const st = n.m._strata_js_put(this.#db, n.inPtr, kl, n.inPtr + kl, n.pairValueLength, options.sync ? 1 : 0);
-    if (st) n.check(st, `put ${describeKey(k)}`);
+    try {
+      const st = n.m._strata_js_put(this.#db, n.inPtr, kl, n.inPtr + kl, n.pairValueLength, options.sync ? 1 : 0);
+      if (st) n.check(st, `put ${describeKey(k)}`);
+    } catch (err) {
+      await this.#unblocked(err, 'put');
+      return this.put(key, value, options);
+    }
     if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
@@ -343,8 +361,13 @@ export class Database {
     const waiting = this.#beginWrite('singleDel');
     if (waiting) await waiting;
     const kl = n.putOne(k); // first: it may move the input buffer
-    const st = n.m._strata_js_single_delete(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
-    if (st) n.check(st, `singleDel ${describeKey(k)}`);
+    try {
+      const st = n.m._strata_js_single_delete(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
+      if (st) n.check(st, `singleDel ${describeKey(k)}`);
+    } catch (err) {
+      await this.#unblocked(err, 'singleDel');
+      return this.singleDel(key, options);
+    }
     if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
@@ -355,8 +378,13 @@ export class Database {
     const waiting = this.#beginWrite('del');
     if (waiting) await waiting;
     const kl = n.putOne(k); // first: it may move the input buffer
-    const st = n.m._strata_js_delete(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
-    if (st) n.check(st, `del ${describeKey(k)}`);
+    try {
+      const st = n.m._strata_js_delete(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
+      if (st) n.check(st, `del ${describeKey(k)}`);
+    } catch (err) {
+      await this.#unblocked(err, 'del');
+      return this.del(key, options);
+    }
     if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
@@ -516,7 +544,12 @@ export class Database {
     if (!Array.isArray(operations)) throw invalid('batch expects an array of operations');
     const waiting = this.#beginWrite('batch');
     if (waiting) await waiting;
-    this.#writeOps(operations, options.sync ? 1 : 0);
+    try {
+      this.#writeOps(operations, options.sync ? 1 : 0);
+    } catch (err) {
+      await this.#unblocked(err, 'batch');
+      return this.#batch(operations, options);
+    }
     if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
@@ -557,7 +590,12 @@ export class Database {
     this.#ensureOpen('batch.write');
     const waiting = this.#beginWrite('batch.write');
     if (waiting) await waiting;
-    this.#writeParts(checked.flat(), options.sync ? 1 : 0);
+    try {
+      this.#writeParts(checked.flat(), options.sync ? 1 : 0);
+    } catch (err) {
+      await this.#unblocked(err, 'batch.write');
+      return this.#writeChecked(checked, options);
+    }
     if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
@@ -731,7 +769,12 @@ export class Database {
   // dropped keys. clear() is the exact operation.
   async dropRange(options = {}) {
     this.#ensureOpen('dropRange');
-    this.#drop(options, 'dropRange');
+    try {
+      this.#drop(options, 'dropRange');
+    } catch (err) {
+      await this.#unblocked(err, 'dropRange');
+      return this.dropRange(options);
+    }
     this.#afterWrite();
     await this.#durable(true); // the version without the tables is installed once this resolves
   }
@@ -779,7 +822,12 @@ export class Database {
     const waiting = this.#whenReady('flush');
     if (waiting) await waiting;
     const n = this.#native;
-    n.check(n.m._strata_js_flush(this.#db), 'flush');
+    try {
+      n.check(n.m._strata_js_flush(this.#db), 'flush');
+    } catch (err) {
+      await this.#unblocked(err, 'flush');
+      return this.flush();
+    }
     this.#afterWrite();
     await this.#durable(true);
   }
@@ -810,9 +858,14 @@ export class Database {
     const waiting = this.#beginWrite('compact');
     if (waiting) await waiting;
     const what = options.major ? 'compact (major)' : 'compact';
-    withProgress(n.m, onProgress, () => n.check(onProgress
-      ? n.m._strata_js_compact_progress(this.#db, options.major ? 1 : 0)
-      : n.m._strata_js_compact(this.#db, options.major ? 1 : 0), what));
+    try {
+      withProgress(n.m, onProgress, () => n.check(onProgress
+        ? n.m._strata_js_compact_progress(this.#db, options.major ? 1 : 0)
+        : n.m._strata_js_compact(this.#db, options.major ? 1 : 0), what));
+    } catch (err) {
+      await this.#unblocked(err, 'compact');
+      return this.compact(options); // the jobs done so far stay done
+    }
     this.#afterWrite();
     await this.#durable(true); // sealed memtables or new level-0 tables may remain (minor compaction)
     const filterError = this.#opts.filter?.take();
