@@ -33,6 +33,13 @@
  *   STRATA_NO_MEMORY         an allocation failed;
  *   STRATA_QUOTA             the storage refused to grow past its quota (a browser's
  *                            QuotaExceededError; the JS hosts keep it as the error's cause);
+ *                            nothing the call was to write was stored, and the handle stays
+ *                            usable (a later call may succeed once there is room);
+ *   STRATA_BUSY              would block: the backend must do something asynchronous first
+ *                            (the browser's OPFS host had no pre-opened file free for a
+ *                            create). Nothing was done; the engine gives up the unit of work
+ *                            cleanly (a write is not applied, a flush or compaction job leaves
+ *                            nothing behind) and the caller retries once the backend is ready;
  *   STRATA_IO                any other platform failure (a folder not empty, a full disk, a
  *                            failing device), with the platform's own message in the status.
  * Messages name the operation and the path ("open db/journal/7: No such file or directory").

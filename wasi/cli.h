@@ -71,6 +71,11 @@ typedef struct cli_args {
   uint64_t batch;
   int batch_given, sync, quiet;
   int sorted; /* --sorted: bulk ingestion (strata_ingest_*) of strictly ascending keys */
+  /* put, load: --kv-separation[=N] (0: not given): a database they create separates values of at
+   * least N bytes into blob files. The database stores its mode, not N (a later open without the
+   * option separates at STRATA_DEFAULT_KV_THRESHOLD), and values are separated at flush: so with
+   * the option, put and load flush what they wrote before they exit. */
+  uint32_t kv_threshold;
   /* dump: the table (NULL: list them); bench */
   const char *table;
   int json, keep;

@@ -1,7 +1,8 @@
 /*
  * cli_args.c -- the whole command line is parsed and checked here, before any command opens or
  * creates a database: a typo (`strata mydb dle k`) is a usage error that leaves nothing behind.
- * Options are "--name value" or "--name=value"; every command lists the options it takes.
+ * Options are "--name value" or "--name=value" (an optional value, as --kv-separation[=N] has,
+ * only in the second form); every command lists the options it takes.
  * `--help` (or -h) anywhere asks for the help of the command it follows (cli_help.c).
  */
 #include <stdarg.h>
@@ -10,19 +11,21 @@
 
 #include "cli.h"
 
-typedef enum opt_kind { OPT_FLAG, OPT_STRING, OPT_NUMBER } opt_kind;
+typedef enum opt_kind { OPT_FLAG, OPT_STRING, OPT_NUMBER, OPT_OPTIONAL_NUMBER } opt_kind;
 typedef struct opt_spec {
   const char *name;
   opt_kind kind;
 } opt_spec;
 
 static const opt_spec db_options[] = {{"recovery", OPT_STRING}, {NULL, OPT_FLAG}};
+/* put and load create the database: they choose its mode */
+static const opt_spec put_options[] = {{"recovery", OPT_STRING}, {"kv-separation", OPT_OPTIONAL_NUMBER}, {NULL, OPT_FLAG}};
 static const opt_spec scan_options[] = {{"recovery", OPT_STRING}, {"prefix", OPT_STRING}, {"reverse", OPT_FLAG},
                                         {"limit", OPT_NUMBER},    {"gt", OPT_STRING},     {"gte", OPT_STRING},
                                         {"lt", OPT_STRING},       {"lte", OPT_STRING},    {NULL, OPT_FLAG}};
 static const opt_spec load_options[] = {{"recovery", OPT_STRING}, {"format", OPT_STRING}, {"batch", OPT_NUMBER},
                                         {"sync", OPT_FLAG},       {"quiet", OPT_FLAG},    {"sorted", OPT_FLAG},
-                                        {NULL, OPT_FLAG}};
+                                        {"kv-separation", OPT_OPTIONAL_NUMBER},           {NULL, OPT_FLAG}};
 static const opt_spec dump_options[] = {{"recovery", OPT_STRING}, {"limit", OPT_NUMBER}, {NULL, OPT_FLAG}};
 static const opt_spec demo_options[] = {{"dir", OPT_STRING}, {"count", OPT_NUMBER}, {NULL, OPT_FLAG}};
 static const opt_spec bench_options[] = {
@@ -36,7 +39,7 @@ static const struct {
   const char *positionals; /* for the message when the count is wrong */
   const opt_spec *options;
 } db_commands[] = {
-    {"put", CLI_PUT, 2, 2, "KEY VALUE", db_options},
+    {"put", CLI_PUT, 2, 2, "KEY VALUE", put_options},
     {"get", CLI_GET, 1, 1, "KEY", db_options},
     {"del", CLI_DEL, 1, 1, "KEY", db_options},
     {"scan", CLI_SCAN, 0, 0, "", scan_options},
@@ -117,6 +120,11 @@ static int set_option(cli_args *a, const char *name, const char *value, char *er
   else if (!strcmp(name, "limit")) return number_in(name, value, 0, UINT64_MAX, &a->limit, err, errlen);
   else if (!strcmp(name, "count")) return number_in(name, value, 1, UINT64_MAX, &a->count, err, errlen);
   else if (!strcmp(name, "n")) return number_in(name, value, 1, BENCH_N_MAX, &a->count, err, errlen);
+  else if (!strcmp(name, "kv-separation")) { /* without a value: the engine's default threshold */
+    uint64_t t = STRATA_DEFAULT_KV_THRESHOLD;
+    if (*value && number_in(name, value, STRATA_KV_THRESHOLD_MIN, STRATA_KV_THRESHOLD_MAX, &t, err, errlen)) return -1;
+    a->kv_threshold = (uint32_t)t;
+  }
   else if (!strcmp(name, "batch")) {
     a->batch_given = 1;
     return number_in(name, value, 1, STRATA_BATCH_COUNT_MAX, &a->batch, err, errlen);
@@ -144,6 +152,9 @@ static int parse_options(int argc, char **argv, const opt_spec *spec, cli_args *
     if (o->kind == OPT_FLAG) {
       if (eq) return fail(err, errlen, "--%s takes no value", o->name);
       value = "";
+    } else if (o->kind == OPT_OPTIONAL_NUMBER) { /* the next argument is never its value */
+      if (eq && !eq[1]) return fail(err, errlen, "--%s= needs a number after the =", o->name);
+      value = eq ? eq + 1 : "";
     } else if (eq) {
       value = eq + 1;
     } else if (i + 1 < argc) {

@@ -25,10 +25,19 @@ strata_status *cli_open_db(const cli_args *a, int create, strata_db **db) {
   STATUS_TRY(strata_options_new(&o));
   strata_status *st = strata_options_set_recovery_mode(o, a->recovery);
   if (!st) st = strata_options_set_create_if_missing(o, create);
+  if (!st && a->kv_threshold) /* the other knobs: the engine's defaults */
+    st = strata_options_set_kv_separation(o, a->kv_threshold, STRATA_DEFAULT_BLOB_FILE_TARGET_SIZE,
+                                          STRATA_COMPRESSION_LZ4, STRATA_DEFAULT_BLOB_STALENESS,
+                                          STRATA_DEFAULT_BLOB_AGE_CUTOFF);
   if (!st) st = strata_open(a->dir, o, db);
   strata_options_free(o);
-  if (st && !create && strata_status_code(st) == STRATA_NOT_FOUND) {
-    strata_status *hint = status_new(STRATA_NOT_FOUND, "%s; `put` creates one", strata_status_message(st));
+  strata_status *hint = NULL;
+  if (st && !create && strata_status_code(st) == STRATA_NOT_FOUND)
+    hint = status_new(STRATA_NOT_FOUND, "%s; `put` creates one", strata_status_message(st));
+  else if (st && a->kv_threshold && strata_status_code(st) == STRATA_INVALID_ARGUMENT) /* a plain database */
+    hint = status_new(STRATA_INVALID_ARGUMENT, "%s (--kv-separation chooses the mode of a database put or load creates)",
+                      strata_status_message(st));
+  if (hint) {
     strata_status_free(st);
     st = hint;
   }
@@ -271,7 +280,10 @@ int cli_run_db_command(const cli_args *a) {
   int rc = 0;
   char t[32];
   switch (a->command) {
-    case CLI_PUT: st = strata_put(db, a->key, strlen(a->key), a->value, strlen(a->value), 1); break;
+    case CLI_PUT:
+      st = strata_put(db, a->key, strlen(a->key), a->value, strlen(a->value), 1);
+      if (!st && a->kv_threshold) st = strata_flush(db); /* separated by N now: N is not stored (cli.h) */
+      break;
     case CLI_DEL: st = strata_delete(db, a->key, strlen(a->key), 1); break;
     case CLI_GET: {
       int found = 0;

@@ -8,9 +8,10 @@
 #include "cli.h"
 
 const char cli_usage_text[] =
-    "usage: strata DIR put KEY VALUE | get KEY | del KEY\n"
+    "usage: strata DIR put KEY VALUE [--kv-separation[=N]] | get KEY | del KEY\n"
     "       strata DIR scan [--prefix P] [--reverse] [--limit N] [--gt K] [--gte K] [--lt K] [--lte K]\n"
     "       strata DIR load FILE [--format tsv|jsonl] [--batch N] [--sync] [--sorted] [--quiet]\n"
+    "                            [--kv-separation[=N]]\n"
     "       strata DIR stats | check | compact | flush | dump [TABLE] [--limit N]\n"
     "       (DIR commands take --recovery strict|point-in-time)\n"
     "       strata repair DIR\n"
@@ -29,16 +30,28 @@ static const char recovery_text[] =
     "                                    default) refuses to open; point-in-time opens at the last\n"
     "                                    consistent point and moves the rest to DIR/lost/\n";
 
+static const char kv_separation_text[] =
+    "  --kv-separation[=N]  a database this command creates keeps values of at least N bytes (default\n"
+    "                     1,024; 1 .. 134,217,728) in blob files (DIR/blobs), so compaction moves small\n"
+    "                     handles instead of them. The mode is fixed at creation and every later\n"
+    "                     command follows it without the option; N is not stored (later flushes\n"
+    "                     separate at 1,024 bytes), so with the option the command flushes what it\n"
+    "                     wrote before it exits. On a database created without it, the option is\n"
+    "                     an error (exit 1) and nothing is written; on a separated one, N applies to\n"
+    "                     what this command writes.\n";
+
+enum { TAKES_RECOVERY = 1, TAKES_KV_SEPARATION = 2 };
+
 static const struct topic {
   const char *name;
   const char *synopsis;
   const char *text;
-  int takes_recovery;
+  int options; /* which shared option texts follow: TAKES_RECOVERY | TAKES_KV_SEPARATION */
 } topics[] = {
-    {"put", "strata DIR put KEY VALUE",
+    {"put", "strata DIR put KEY VALUE [--kv-separation[=N]]",
      "Writes KEY = VALUE (the bytes of the arguments) and syncs the journal before it exits.\n"
      "put and load are the commands that create DIR when it holds no database.\n",
-     1},
+     TAKES_RECOVERY | TAKES_KV_SEPARATION},
     {"get", "strata DIR get KEY",
      "Prints the value of KEY and a newline on stdout; exits 1 (\"STRATA_NOT_FOUND: key ... not found\"\n"
      "on stderr, nothing on stdout) when KEY is absent.\n",
@@ -52,7 +65,7 @@ static const struct topic {
      "  --reverse          from the last key down\n"
      "  --limit N          at most N lines (0 prints nothing)\n",
      1},
-    {"load", "strata DIR load FILE [--format tsv|jsonl] [--batch N] [--sync] [--sorted] [--quiet]",
+    {"load", "strata DIR load FILE [--format tsv|jsonl] [--batch N] [--sync] [--sorted] [--quiet] [--kv-separation[=N]]",
      "Writes every record of FILE, in the file's order, in atomic batches. The whole file is read and\n"
      "checked first: a malformed line (named by FILE:LINE), a key over 65,535 bytes or a value over\n"
      "128 MiB is an error (exit 1) before anything is written or created. Creates DIR if needed.\n"
@@ -77,7 +90,7 @@ static const struct topic {
      "Progress goes to stderr, on a terminal or not: redrawn in place at most 10 times a second on a\n"
      "terminal, otherwise one line per 10% of the file. The records a progress line counts have been\n"
      "written (acknowledged by the database); the summary line goes to stdout.\n",
-     1},
+     TAKES_RECOVERY | TAKES_KV_SEPARATION},
     {"stats", "strata DIR stats",
      "Prints the tables and bytes of each level, the memtable, the block cache, the bytes written and\n"
      "read, write amplification, and what the open recovered from the journals.\n",
@@ -144,7 +157,8 @@ void cli_print_help(const char *topic) {
   for (size_t i = 0; topic && i < TOPIC_COUNT; i++) {
     if (strcmp(topics[i].name, topic)) continue;
     printf("usage: %s\n\n%s", topics[i].synopsis, topics[i].text);
-    if (topics[i].takes_recovery) fputs(recovery_text, stdout);
+    if (topics[i].options & TAKES_KV_SEPARATION) fputs(kv_separation_text, stdout);
+    if (topics[i].options & TAKES_RECOVERY) fputs(recovery_text, stdout);
     putchar('\n');
     fputs(cli_exit_codes_text, stdout);
     return;

@@ -505,6 +505,7 @@ int cli_run_load(const cli_args *a) {
   st = cli_open_db(a, 1, &db);
   uint64_t written = 0;
   if (!st) st = a->sorted ? ingest_all(&l, db, records, &written) : write_all(&l, db, records, &written);
+  if (!st && a->kv_threshold && !a->sorted) st = strata_flush(db); /* separated by N now: N is not stored (cli.h) */
   loader_close(&l);
   int rc = 0;
   if (st) {

@@ -98,13 +98,16 @@ export class Strata {
   readBytes(ptr, len) { return this.#u8.slice(ptr, ptr + len); }
 
   // Opens the database in `path` (a path the WASI host preopened). Options: createIfMissing,
-  // memtableSize (bytes).
-  open(path, { createIfMissing = true, memtableSize } = {}) {
+  // memtableSize (bytes), kvThreshold (bytes: key-value separation of a database this open
+  // creates, the other knobs at their defaults).
+  open(path, { createIfMissing = true, memtableSize, kvThreshold } = {}) {
     const x = this.x;
     const opts = this.out(4, (p) => x.strata_options_new(p), (dv, p) => dv.getUint32(p, true));
     try {
       this.check(x.strata_options_set_create_if_missing(opts, createIfMissing ? 1 : 0));
       if (memtableSize !== undefined) this.check(x.strata_options_set_memtable_size(opts, BigInt(memtableSize)));
+      // (64 MiB blob files, LZ4, staleness 0.25, age cutoff 0.25: strata.h's defaults)
+      if (kvThreshold !== undefined) this.check(x.strata_options_set_kv_separation(opts, kvThreshold, 64n << 20n, 1, 0.25, 0.25));
       const db = this.withBytes([path], (p) => this.out(4, (out) => x.strata_open(p, opts, out), (dv, o) => dv.getUint32(o, true)));
       return new Db(this, db);
     } finally {

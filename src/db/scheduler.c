@@ -52,7 +52,10 @@ struct scheduler {
 
 /* A full disk or a failing device may recover; a bad byte or a broken invariant does not. */
 static int error_can_heal(const strata_status *st) {
-  return status_is(st, STRATA_IO) || status_is(st, STRATA_NO_MEMORY);
+  /* a full quota is a full disk: the retry succeeds once there is room; a backend's "would
+   * block" (STRATA_BUSY, strata_vfs.h) once the backend is ready */
+  return status_is(st, STRATA_IO) || status_is(st, STRATA_QUOTA) || status_is(st, STRATA_NO_MEMORY) ||
+         status_is(st, STRATA_BUSY);
 }
 
 /* Records a failure of `source`'s work (mu held; takes st): the first error stays the
@@ -422,7 +425,9 @@ strata_status *scheduler_wait_for_room(scheduler *s) {
 /* --- maintenance steps and resume -------------------------------------------------------- */
 
 /* A failed maintenance step: the host's next step is the retry of an error that can heal; one
- * that cannot (corruption) becomes the database's error, as on the background threads. */
+ * that cannot (corruption) becomes the database's error, as on the background threads.
+ * STRATA_BUSY is a backend's "would block" (a browser host with no pre-opened file free): the
+ * unit of work left nothing behind, and the host retries the step once it is ready. */
 static strata_status *step_failed(scheduler *s, strata_status *st, int source) {
   if (!st || error_can_heal(st)) return st;
   sync_mutex_lock(&s->mu);

@@ -18,9 +18,14 @@
  *
  * Errors: a failed flush or compaction becomes the database's error; while it is set, writes
  * fail with it and the threads pause, except the one whose work failed, which retries with
- * backoff (10 ms doubling to 1 s). An STRATA_IO or STRATA_NO_MEMORY error heals when a retry
+ * backoff (10 ms doubling to 1 s). An STRATA_IO, STRATA_QUOTA, STRATA_BUSY or STRATA_NO_MEMORY error heals when a retry
  * succeeds; any other (corruption), and a write that was journaled but not applied in memory,
- * stays until the database is reopened. scheduler_resume retries at once.
+ * stays until the database is reopened. scheduler_resume retries at once. STRATA_BUSY is a
+ * backend's "would block" (the browser's OPFS host found no pre-opened file free): the flush or
+ * compaction job it stopped left nothing behind; a maintenance step returns it (as every error
+ * that can heal) without making it the database's error, and the host runs the step again once
+ * it is ready. A write refused that way (its inline flush, compaction or journal rotation) was
+ * not applied.
  *
  * Closing aborts running merges (they stop within a thousand entries and leave no trace), lets a
  * flush in progress complete, and joins the threads.

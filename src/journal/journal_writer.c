@@ -121,7 +121,9 @@ static strata_status *do_sync(journal_writer *w) {
   if (w->synced_size == w->size) return NULL;
   strata_status *st = vfs_file_sync(w->file);
   if (st) {
-    w->poisoned = 1; /* after a failed fsync the kernel may have dropped the dirty pages */
+    /* after a failed fsync the kernel may have dropped the dirty pages; a quota refusal stored
+     * nothing and lost nothing (strata_vfs.h), so the journal stays usable */
+    if (!status_is(st, STRATA_QUOTA)) w->poisoned = 1;
     return status_wrap(st, "syncing journal %s/%llu", w->dir, (unsigned long long)w->number);
   }
   w->synced_size = w->size;

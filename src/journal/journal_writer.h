@@ -13,7 +13,9 @@
  * Failure: a failed append cuts the file back to where the batch began, so the batch never
  * reaches recovery half-written. If that cut fails, or a sync fails (after which the OS may have
  * dropped dirty pages: what is on disk is unknown), the writer is poisoned: every later append,
- * sync and rotation fails with STRATA_IO, and the database must close it and recover.
+ * sync and rotation fails with STRATA_IO, and the database must close it and recover. A sync
+ * refused with STRATA_QUOTA (a browser host that could not store what it had buffered) lost
+ * nothing: the batch is cut off as after a failed append and the writer stays usable.
  *
  * Not thread-safe: the database serializes appends under its write lock.
  */

@@ -307,6 +307,7 @@ strata_status *tree_open(vfs *fs, const char *dir, const tree_options *opts, tre
   if (!st) st = vfs_mkdir(fs, t->tables_dir);
   if (!st && tree_kv_separated(t)) st = tree_blob_open(t);
   if (!st) st = load_or_create(t, info);
+  if (!st && t->blobs_dir) st = vfs_mkdir(fs, t->blobs_dir); /* the mode is settled: a separated tree */
   if (!st) {
     orphan_scan scan = {t, info, 0, t->tables_dir, DB_LOST_KIND_TABLE};
     st = vfs_list(fs, t->tables_dir, clean_unlisted, &scan);

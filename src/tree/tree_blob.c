@@ -41,8 +41,7 @@ strata_status *tree_blob_open(tree *t) {
   atomic_u64_init(&t->blob_reads, 0);
   atomic_u64_init(&t->blob_files_deleted, 0);
   atomic_u64_init(&t->blob_bytes_reclaimed, 0);
-  STATUS_TRY(file_cache_new(t->opts.max_open_tables, open_blob_reader, close_blob_reader, t, &t->blob_files));
-  return vfs_mkdir(t->fs, t->blobs_dir);
+  return file_cache_new(t->opts.max_open_tables, open_blob_reader, close_blob_reader, t, &t->blob_files);
 }
 
 void tree_keep_blobs_open(tree *t, const version *v) {

@@ -71,7 +71,8 @@ void tree_retire_tables(tree *t, const version *old, const version *next);
 
 /* --- tree_blob.c -------------------------------------------------------------------------- */
 char *tree_blob_path(const tree *t, uint64_t id);
-/* The blob file cache and folder (tree_open; only when separating). */
+/* The blob file cache and the folder's path (tree_open; only when separating). tree_open makes
+ * the folder once the manifest agrees on the mode, so a refused open leaves nothing behind. */
 STRATA_MUST_USE strata_status *tree_blob_open(tree *t);
 /* Every blob file the version lists exists with its recorded size. */
 STRATA_MUST_USE strata_status *tree_verify_blobs(tree *t, const version *v);

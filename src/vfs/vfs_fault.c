@@ -55,6 +55,7 @@ typedef struct fault_vfs {
   int volatile_removes;
   fault_removed *removed;
   size_t removed_count, removed_cap;
+  strata_code code;     /* of injected failures and the full disk (vfs_fault_set_code) */
   int full_armed;       /* vfs_fault_enospc */
   uint64_t full_left;   /* bytes that still fit */
   vfs_fault_counters counters;
@@ -119,7 +120,7 @@ static strata_status *fault_check_counting(fault_vfs *f, unsigned op, uint64_t *
     *short_write = 1;
     *keep = f->rule_keep;
   }
-  return status_new(STRATA_IO, "injected fault: %s %s", what, path);
+  return status_new(f->code, "injected fault: %s %s", what, path);
 }
 
 static strata_status *fault_check(fault_vfs *f, unsigned op, const char *what, const char *path, int *short_write,
@@ -238,7 +239,8 @@ static strata_status *space_check(fault_vfs *f, const char *what, const char *pa
   *fit = (size_t)f->full_left;
   f->full_left = 0;
   f->counters.injected++;
-  return status_new(STRATA_IO, "%s %s: No space left on device (injected)", what, path);
+  return status_new(f->code, "%s %s: %s (injected)", what, path,
+                    f->code == STRATA_QUOTA ? "quota exceeded" : "No space left on device");
 }
 
 /* write (append = 0) or append (append = 1), with tracking and short writes. Lock held. */
@@ -610,6 +612,7 @@ strata_status *vfs_fault_new(vfs *inner, vfs **out) {
   }
   f->base.ops = &fault_ops;
   f->inner = inner;
+  f->code = STRATA_IO;
   *out = &f->base;
   return NULL;
 }
@@ -640,6 +643,14 @@ void vfs_fault_short_write_nth(vfs *v, uint64_t n, size_t keep) { set_rule(v, VF
 void vfs_fault_clear(vfs *v) {
   set_rule(v, 0, 0, 0, 0, 0);
   vfs_fault_enospc(v, UINT64_MAX);
+}
+
+void vfs_fault_set_code(vfs *v, strata_code code) {
+  fault_vfs *f = as_fault(v);
+  if (!f) return;
+  sync_mutex_lock(&f->mu);
+  f->code = code;
+  sync_mutex_unlock(&f->mu);
 }
 
 void vfs_fault_enospc(vfs *v, uint64_t bytes_left) {

@@ -67,6 +67,9 @@ void vfs_fault_short_write_nth(vfs *v, uint64_t n, size_t keep);
  * above; vfs_fault_clear() and vfs_fault_crash() end it too. */
 /* (bytes_left = UINT64_MAX: room again.) */
 void vfs_fault_enospc(vfs *v, uint64_t bytes_left);
+/* The code of the failures above (STRATA_IO unless set; e.g. STRATA_QUOTA for a browser's full
+ * quota); power cuts are always STRATA_IO. Kept until set again. */
+void vfs_fault_set_code(vfs *v, strata_code code);
 /* No more injected failures, and the disk has room again (a power cut stays until vfs_fault_crash). */
 void vfs_fault_clear(vfs *v);
 

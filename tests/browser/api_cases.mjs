@@ -176,6 +176,28 @@ export async function apiCases(strata, { backend, prefix = 'api', options = {}, 
       }
     },
 
+    async 'sizeOf: value lengths from the handles of a separated database, no blob read'() {
+      const db = await open(name(), opts({ keyEncoding: 'utf8', kvSeparation: { threshold: 64 } }));
+      try {
+        await db.put('big', 'b'.repeat(5000));
+        await db.put('small', 'tiny');
+        await db.put('gone', 'g'.repeat(300));
+        await db.del('gone');
+        await db.flush();
+        const reads = (await db.stats()).blobs.reads;
+        const snap = db.snapshot();
+        await db.put('big', 'B'.repeat(7000));
+        eq([await db.sizeOf('big'), await db.sizeOf('small'), await db.sizeOf('gone'), await db.sizeOf('nope')],
+          [7000, 4, undefined, undefined], 'sizes');
+        eq([await db.sizeOf('big', { snapshot: snap }), await snap.sizeOf('big')], [5000, 5000], 'sizes at a snapshot');
+        eq((await db.stats()).blobs.reads, reads, 'no blob read');
+        snap.close();
+        await rejects(db.sizeOf(42), 'STRATA_INVALID_ARGUMENT', 'a number key', /key must be a string/);
+      } finally {
+        await db.close();
+      }
+    },
+
     async 'bad input is refused with STRATA_INVALID_ARGUMENT naming what was wrong'() {
       await rejects(open('', opts()), 'STRATA_INVALID_ARGUMENT', 'an empty name');
       await rejects(open('a/b', opts()), 'STRATA_INVALID_ARGUMENT', 'a name with a slash', /'\/'/);

@@ -100,7 +100,28 @@ export async function compact(name) {
 
 export function stats(name) {
   const { db, host } = entry(name);
-  return { engine: db.stats(), pool: host.pool ?? null, idb: host.stats ?? null };
+  const engine = db.stats();
+  const tables = engine.levels.reduce((n, l) => n + l.tables, 0);
+  return { engine, tables, pool: host.pool ?? null, idb: host.stats ?? null };
+}
+
+// Batches of `batch` puts from `from` until one fails or `max` keys are written: how many were
+// acknowledged (the keys [from, from + acked)) and the error that stopped them.
+export async function writeUntilError(name, from, max, { size = 100, batch = 50 } = {}) {
+  const { db } = entry(name);
+  let acked = 0;
+  try {
+    for (let i = from; i < from + max; i += batch) {
+      const ops = [];
+      for (let j = i; j < Math.min(from + max, i + batch); j++) ops.push({ type: 'put', key: key(j), value: value(j, size) });
+      await db.batch(ops);
+      acked += ops.length;
+    }
+    await db.flush();
+    return { acked, error: null };
+  } catch (err) {
+    return { acked, error: { code: err.code, message: err.message } };
+  }
 }
 
 // Sync writes in a loop that runs on its own (not awaited by the caller); progress() tells how
@@ -172,4 +193,48 @@ export async function tryResume(name) {
 
 export function hostStats(name) {
   return entry(name).host.stats;
+}
+
+// A sync write started and left running (not awaited here): heldResult() tells how it ended.
+const held = new Map(); // `${name}/${i}` -> { state: 'pending' | 'ok' | 'failed', code, message, cause }
+export function startSyncWrite(name, i, size = 100) {
+  const r = { state: 'pending' };
+  held.set(`${name}/${i}`, r);
+  entry(name).db.put(key(i), value(i, size), { sync: true }).then(
+    () => { r.state = 'ok'; },
+    (err) => Object.assign(r, { state: 'failed', code: err.code, message: err.message, cause: err.cause?.name ?? null }));
+  return true;
+}
+
+export async function heldResult(name, i, waitMs = 0) {
+  const r = held.get(`${name}/${i}`);
+  for (const until = Date.now() + waitMs; r.state === 'pending' && Date.now() < until;) await new Promise((res) => setTimeout(res, 10));
+  return { ...r };
+}
+
+export async function tryClose(name) {
+  try {
+    await closeDb(name);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, code: err.code, message: err.message, cause: err.cause?.name ?? null };
+  }
+}
+
+// Makes every FileSystemSyncAccessHandle.write of this worker throw the QuotaExceededError a full
+// origin throws, once `bytes` more bytes were written (null: lift it). Below every host.
+let handleQuota = null;
+export function limitHandleWrites(bytes) {
+  const proto = FileSystemSyncAccessHandle.prototype;
+  proto.__write ??= proto.write;
+  handleQuota = bytes === null ? null : { left: bytes };
+  proto.write = function write(buf, opts) {
+    if (handleQuota && buf.byteLength > handleQuota.left) {
+      throw new DOMException(`injected: the origin's quota is exhausted (${buf.byteLength} bytes asked, ${handleQuota.left} left)`, 'QuotaExceededError');
+    }
+    const n = proto.__write.call(this, buf, opts);
+    if (handleQuota) handleQuota.left -= n;
+    return n;
+  };
+  return true;
 }

@@ -37,30 +37,80 @@ test('opfs_full_quota_is_STRATA_QUOTA_and_the_database_stays_readable', async (t
   await w.run(E, 'openDb', 'opfs', 'q');
   assert.deepEqual(await w.run(E, 'verify', 'q', 0, 50), { good: 50, bad: [] });
   assert.deepEqual(await w.run(E, 'verify', 'q', 51, 1), { good: 1, bad: [] });
+  assert.deepEqual(await w.run(E, 'verify', 'q', 50, 1), { good: 0, bad: [['k00000050', null]] }, 'the refused write never appears');
 });
 
-test('idb_aborted_commit_is_STRATA_QUOTA_and_the_database_stays_readable', async (t) => {
+// The OPFS host gathers appends in memory and writes them out later (at the latest when the
+// journal is synced): a quota refusal of that write fails the sync inside the engine call that
+// wrote the batch, which cuts it off and does not apply it. The refused sync writes are not there
+// before or after a reopen; a buffered unsynced write is stored once there is room.
+test('opfs_sync_write_whose_buffered_bytes_the_quota_refuses_is_not_applied_and_never_appears', async (t) => {
+  const s = await session(t);
+  const page = await s.page();
+  const w = await s.worker(page);
+  await w.run(E, 'openDb', 'opfs', 'qb');
+  await w.run(E, 'write', 'qb', 0, 50, { sync: true });
+  await w.run(E, 'limitHandleWrites', 0); // every SyncAccessHandle.write is refused
+  const r = await w.run(E, 'tryWrite', 'qb', 50);
+  quotaRefusal(r);
+  assert.match(r.message, /put "k00000050": .*sync .*QuotaExceededError/);
+  assert.deepEqual(await w.run(E, 'tryWrite', 'qb', 51, { sync: false }), { ok: true }, 'buffered: acknowledged, not durable');
+  quotaRefusal(await w.run(E, 'tryWrite', 'qb', 52));
+  assert.deepEqual(await w.run(E, 'verify', 'qb', 50, 1), { good: 0, bad: [['k00000050', null]] });
+  assert.deepEqual(await w.run(E, 'verify', 'qb', 52, 1), { good: 0, bad: [['k00000052', null]] });
+  assert.deepEqual(await w.run(E, 'verify', 'qb', 0, 50), { good: 50, bad: [] }, 'still open and readable');
+  await w.run(E, 'limitHandleWrites', null); // room again
+  assert.deepEqual(await w.run(E, 'tryWrite', 'qb', 53), { ok: true });
+  await w.run(E, 'closeDb', 'qb');
+  await w.run(E, 'openDb', 'opfs', 'qb');
+  assert.deepEqual(await w.run(E, 'verify', 'qb', 0, 50), { good: 50, bad: [] });
+  assert.deepEqual(await w.run(E, 'verify', 'qb', 51, 1), { good: 1, bad: [] });
+  assert.deepEqual(await w.run(E, 'verify', 'qb', 53, 1), { good: 1, bad: [] });
+  assert.deepEqual(await w.run(E, 'verify', 'qb', 50, 1), { good: 0, bad: [['k00000050', null]] });
+  assert.deepEqual(await w.run(E, 'verify', 'qb', 52, 1), { good: 0, bad: [['k00000052', null]] });
+  await w.run(E, 'closeDb', 'qb');
+});
+
+// A sync write whose IndexedDB transaction aborts is applied in memory already: its promise is
+// not rejected (a rejected write must never appear later) but waits while the commit is retried,
+// and resolves once one succeeds. Meanwhile every write is refused at once with STRATA_QUOTA
+// (never applied: not there before or after a reopen); the database stays readable. A held write
+// whose last attempt fails at close is rejected then, and is not there after the reopen either.
+test('idb_write_refused_by_a_full_quota_never_appears_and_a_held_sync_write_lands_once_there_is_room', async (t) => {
   const s = await session(t);
   const page = await s.page();
   const run = (...a) => s.run(page, ...a);
   await run(E, 'openDb', 'idb', 'q');
   await run(E, 'write', 'q', 0, 50, { sync: true });
-  await run(E, 'injectCommitFailures', 'q', 3);
-  // the sync write's transaction aborts: its settle() rejects
-  const first = await run(E, 'tryWrite', 'q', 50);
-  quotaRefusal(first);
-  assert.match(first.message, /IndexedDB database "q": writing back failed: QuotaExceededError/);
-  // the retry before the next request fails, and so does the next write's own commit
-  quotaRefusal(await run(E, 'tryWrite', 'q', 51));
+  await run(E, 'injectCommitFailures', 'q', Infinity); // every transaction aborts until lifted
+  await run(E, 'startSyncWrite', 'q', 50);
+  assert.equal((await run(E, 'heldResult', 'q', 50, 300)).state, 'pending', 'its commit failed: it waits');
+  assert.equal((await run(E, 'hostStats', 'q')).failed, true);
+  // refused at once, inside the engine call: not applied
+  const refused = await run(E, 'tryWrite', 'q', 51);
+  quotaRefusal(refused);
+  assert.match(refused.message, /put "k00000051": .*refused while writing back to IndexedDB fails/);
+  quotaRefusal(await run(E, 'tryWrite', 'q', 52, { sync: false }));
+  assert.deepEqual(await run(E, 'verify', 'q', 51, 2), { good: 0, bad: [['k00000051', null], ['k00000052', null]] });
   assert.deepEqual(await run(E, 'verify', 'q', 0, 50), { good: 50, bad: [] }, 'still open and readable');
-  assert.deepEqual(await run(E, 'hostStats', 'q').then((x) => x.failed), true);
-  // room again: the next request's retry commits what was pending (the refused writes with it:
-  // they were never acknowledged, so either outcome is allowed), writes work
-  assert.deepEqual(await run(E, 'tryWrite', 'q', 52), { ok: true });
+  // room again: the held write lands (the backoff timer retries), writes work
+  await run(E, 'injectCommitFailures', 'q', 0);
+  assert.equal((await run(E, 'heldResult', 'q', 50, 5000)).state, 'ok');
+  assert.deepEqual(await run(E, 'tryWrite', 'q', 53), { ok: true });
   assert.equal((await run(E, 'hostStats', 'q')).failed, false);
-  await run(E, 'closeDb', 'q');
+  // full again: a held write whose commit still fails at close is rejected, and is not stored
+  await run(E, 'injectCommitFailures', 'q', Infinity);
+  await run(E, 'startSyncWrite', 'q', 60);
+  assert.equal((await run(E, 'heldResult', 'q', 60, 200)).state, 'pending');
+  quotaRefusal(await run(E, 'tryClose', 'q'));
+  const atClose = await run(E, 'heldResult', 'q', 60, 2000);
+  assert.equal(atClose.state, 'failed');
+  assert.equal(atClose.code, 'STRATA_QUOTA');
   await s.reload(page);
   await run(E, 'openDb', 'idb', 'q');
-  assert.deepEqual(await run(E, 'verify', 'q', 0, 50), { good: 50, bad: [] });
-  assert.deepEqual(await run(E, 'verify', 'q', 52, 1), { good: 1, bad: [] });
+  assert.deepEqual(await run(E, 'verify', 'q', 0, 51), { good: 51, bad: [] });
+  assert.deepEqual(await run(E, 'verify', 'q', 53, 1), { good: 1, bad: [] });
+  assert.deepEqual(await run(E, 'verify', 'q', 51, 2), { good: 0, bad: [['k00000051', null], ['k00000052', null]] });
+  assert.deepEqual(await run(E, 'verify', 'q', 60, 1), { good: 0, bad: [['k00000060', null]] });
+  await run(E, 'closeDb', 'q');
 });

@@ -175,6 +175,12 @@ static void a_plain_database_refuses_a_separating_open(void) {
   CHECK(strata_status_code(st) == STRATA_INVALID_ARGUMENT);
   CHECK(strstr(strata_status_message(st), "without key-value separation") != NULL);
   strata_status_free(st);
+  /* refused before anything was made: no blob folder appears in the plain database */
+  char blobs[512];
+  snprintf(blobs, sizeof blobs, "%s/%s", dir, DB_DIR_BLOBS);
+  int exists = 1, is_dir = 0;
+  CHECK_OK(vfs_exists(fs, blobs, &exists, &is_dir));
+  CHECK(!exists);
 }
 
 /* --- writing and reading ---------------------------------------------------------------- */

@@ -65,7 +65,101 @@ static void failed_journal_rotation_leaves_no_file_that_blocks_the_next(void) {
   CHECK(failures_seen > 0);
 }
 
+/* Opens "db" on v with the default memtable (no rotation during these tests). */
+static strata_status *open_default(vfs *v, strata_db **db) {
+  strata_options *o = NULL;
+  strata_status *st = strata_options_new(&o);
+  if (st) return st;
+  st = strata_options_set_vfs(o, v);
+  if (!st) st = strata_options_set_background_threads(o, 0);
+  if (!st) st = strata_open("db", o, db);
+  strata_options_free(o);
+  return st;
+}
+
+/* 1 when key is visible with value `want` (NULL: absent), else 0. */
+static int holds(strata_db *db, const char *key, const char *want) {
+  int found = 0;
+  void *v = NULL;
+  size_t vlen = 0;
+  strata_status *st = strata_get(db, NULL, key, strlen(key), &found, &v, &vlen);
+  int ok = !st && (want ? found && vlen == strlen(want) && memcmp(v, want, vlen) == 0 : !found);
+  strata_status_free(st);
+  strata_free(v);
+  return ok;
+}
+
+static const char REJECTED_VALUE[] = "rejected-value-that-does-not-fit-in-the-room-left-rejected-value-that-does-not-fit";
+
+/* A put whose journal append the storage refuses with STRATA_QUOTA (a browser's full origin;
+ * the append lands what fits, then fails) is reported failed and never applied: not visible,
+ * not brought back by a later write once there is room, not found after reopening. */
+static void quota_refused_write_is_not_visible_before_or_after_reopen(void) {
+  vfs *mem = NULL, *fault = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  CHECK_OK(vfs_fault_new(mem, &fault));
+  strata_db *db = NULL;
+  CHECK_OK(open_default(fault, &db));
+  CHECK_OK(strata_put(db, "kept", 4, "before", 6, 1));
+  vfs_fault_set_code(fault, STRATA_QUOTA);
+  vfs_fault_enospc(fault, 10); /* 10 bytes of the record land, then the quota is full */
+  CHECK_CODE(strata_put(db, "rejected", 8, REJECTED_VALUE, sizeof REJECTED_VALUE - 1, 0), STRATA_QUOTA);
+  CHECK(holds(db, "rejected", NULL));
+  CHECK_CODE(strata_put(db, "also-rejected", 13, REJECTED_VALUE, sizeof REJECTED_VALUE - 1, 1), STRATA_QUOTA);
+  CHECK(holds(db, "also-rejected", NULL));
+  vfs_fault_clear(fault); /* room again: later writes work, the refused ones stay out */
+  CHECK_OK(strata_put(db, "after", 5, "room", 4, 1));
+  CHECK(holds(db, "rejected", NULL));
+  CHECK(holds(db, "after", "room"));
+  CHECK_OK(strata_close(db));
+  db = NULL;
+  CHECK_OK(open_default(fault, &db));
+  int ok = holds(db, "kept", "before") && holds(db, "after", "room") && holds(db, "rejected", NULL) &&
+           holds(db, "also-rejected", NULL);
+  strata_status *cst = strata_close(db);
+  vfs_destroy(fault);
+  vfs_destroy(mem);
+  CHECK_OK(cst);
+  CHECK(ok);
+}
+
+/* A sync write whose journal sync the storage refuses with STRATA_QUOTA (a browser host that
+ * could not store the bytes it had buffered) is cut off and not applied, and the journal stays
+ * usable: the next write succeeds, and after reopening the refused one is absent. (A sync that
+ * fails with STRATA_IO still poisons the journal: the OS may have dropped dirty pages.) */
+static void quota_refused_journal_sync_is_not_applied_and_the_journal_stays_usable(void) {
+  vfs *mem = NULL, *fault = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  CHECK_OK(vfs_fault_new(mem, &fault));
+  strata_db *db = NULL;
+  CHECK_OK(open_default(fault, &db));
+  CHECK_OK(strata_put(db, "kept", 4, "before", 6, 0));
+  vfs_fault_set_code(fault, STRATA_QUOTA);
+  vfs_fault_fail_nth(fault, VFS_FAULT_SYNC, 1);
+  CHECK_CODE(strata_put(db, "rejected", 8, "v", 1, 1), STRATA_QUOTA);
+  CHECK(holds(db, "rejected", NULL));
+  CHECK_OK(strata_put(db, "after", 5, "room", 4, 1));
+  CHECK(holds(db, "after", "room"));
+  CHECK(holds(db, "kept", "before"));
+  vfs_fault_set_code(fault, STRATA_IO);
+  vfs_fault_fail_nth(fault, VFS_FAULT_SYNC, 1);
+  CHECK_CODE(strata_put(db, "io-rejected", 11, "v", 1, 1), STRATA_IO);
+  CHECK_CODE(strata_put(db, "poisoned", 8, "v", 1, 1), STRATA_IO);
+  strata_status_free(strata_close(db));
+  db = NULL;
+  CHECK_OK(open_default(fault, &db));
+  int ok = holds(db, "kept", "before") && holds(db, "after", "room") && holds(db, "rejected", NULL) &&
+           holds(db, "io-rejected", NULL) && holds(db, "poisoned", NULL);
+  strata_status *cst = strata_close(db);
+  vfs_destroy(fault);
+  vfs_destroy(mem);
+  CHECK_OK(cst);
+  CHECK(ok);
+}
+
 int main(void) {
   RUN(failed_journal_rotation_leaves_no_file_that_blocks_the_next);
+  RUN(quota_refused_write_is_not_visible_before_or_after_reopen);
+  RUN(quota_refused_journal_sync_is_not_applied_and_the_journal_stays_usable);
   return harness_finish();
 }

@@ -360,6 +360,77 @@ for (const [name, file, pre] of tools) {
       assert.equal((await strata(db, 'check')).code, 0);
     });
 
+    test('kv_separation_option_creates_a_separated_database: put and load --kv-separation[=N] write blob files, later commands follow the mode', async () => {
+      const dir = tempDir('strata-cli-kv-');
+      const blobs = (db) => (fs.existsSync(path.join(db, 'blobs')) ? fs.readdirSync(path.join(db, 'blobs')).length : 0);
+      const big = (c, n) => c.repeat(n);
+      // put --kv-separation=100: a value of 300 bytes goes to a blob file at the flush
+      const byPut = path.join(dir, 'put');
+      await ok(byPut, 'put', 'big', big('p', 300), '--kv-separation=100');
+      await ok(byPut, 'flush');
+      assert.equal(blobs(byPut), 1, 'the flush wrote a blob file');
+      assert.equal(await ok(byPut, 'get', 'big'), `${big('p', 300)}\n`);
+      // without the option the database stays separated (the default 1 KiB threshold)
+      await ok(byPut, 'put', 'bigger', big('q', 3000));
+      await ok(byPut, 'flush');
+      assert.equal(blobs(byPut), 2, 'a later put without the option separated its value too');
+      assert.deepEqual(lines(await ok(byPut, 'scan')), [`big\t${big('p', 300)}`, `bigger\t${big('q', 3000)}`]);
+      assert.match(await ok(byPut, 'check'), /^check: ok, /);
+      // load --kv-separation (the default threshold), and load --sorted --kv-separation=N
+      const file = path.join(dir, 'in.tsv');
+      fs.writeFileSync(file, Array.from({ length: 50 }, (_, i) => `k${String(i).padStart(3, '0')}\t${big(String.fromCharCode(97 + (i % 26)), i % 2 ? 1500 : 20)}\n`).join(''));
+      const byLoad = path.join(dir, 'load');
+      await ok(byLoad, 'load', file, '--quiet', '--kv-separation');
+      await ok(byLoad, 'flush');
+      assert.ok(blobs(byLoad) >= 1, 'load --kv-separation: blob files');
+      assert.equal(lines(await ok(byLoad, 'scan')).length, 50);
+      assert.equal(await ok(byLoad, 'get', 'k001'), `${big('b', 1500)}\n`);
+      const bySorted = path.join(dir, 'sorted');
+      await ok(bySorted, 'load', file, '--quiet', '--sorted', '--kv-separation=64');
+      assert.ok(blobs(bySorted) >= 1, 'load --sorted --kv-separation=64: the ingest wrote blob files');
+      assert.equal(await ok(bySorted, 'get', 'k049'), `${big('x', 1500)}\n`);
+      assert.match(await ok(bySorted, 'check'), /^check: ok, /);
+    });
+
+    test('kv_separation_option_is_refused_on_a_plain_database: exit 1 naming the mode, nothing written', async () => {
+      const dir = tempDir('strata-cli-kv-');
+      const db = path.join(dir, 'db');
+      await ok(db, 'put', 'k', 'v');
+      const put = await strata(db, 'put', 'k2', 'x'.repeat(2000), '--kv-separation');
+      assert.equal(put.code, 1, put.stderr);
+      assert.match(put.stderr, /^strata: STRATA_INVALID_ARGUMENT: .*db was created without key-value separation.* \(--kv-separation chooses the mode of a database put or load creates\)$/m);
+      const file = path.join(dir, 'in.tsv');
+      fs.writeFileSync(file, 'a\t1\nb\t2\n');
+      for (const extra of [[], ['--sorted']]) {
+        const load = await strata(db, 'load', file, '--quiet', '--kv-separation=10', ...extra);
+        assert.equal(load.code, 1, load.stderr);
+        assert.match(load.stderr, /created without key-value separation/);
+      }
+      assert.deepEqual(lines(await ok(db, 'scan')), ['k\tv'], 'nothing was written');
+      assert.ok(!fs.existsSync(path.join(db, 'blobs')));
+    });
+
+    test('kv_separation_bad_values_are_usage_errors: exit 2 and nothing is created', async () => {
+      const dir = tempDir('strata-cli-kv-');
+      const db = path.join(dir, 'db');
+      for (const [args, re] of [
+        [['put', 'k', 'v', '--kv-separation=0'], /--kv-separation must be at least 1/],
+        [['put', 'k', 'v', '--kv-separation=134217729'], /--kv-separation must be at most 134217728/],
+        [['put', 'k', 'v', '--kv-separation=1k'], /--kv-separation must be a whole number >= 0, not "1k"/],
+        [['put', 'k', 'v', '--kv-separation='], /--kv-separation= needs a number after the =/],
+        [['put', 'k', 'v', '--kv-separation', '100'], /put takes KEY VALUE/], // the value only after =
+        [['get', 'k', '--kv-separation'], /unknown option --kv-separation/],
+        [['scan', '--kv-separation=10'], /unknown option --kv-separation/],
+      ]) {
+        const r = await strata(db, ...args);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, re, args.join(' '));
+      }
+      assert.ok(!fs.existsSync(db), 'nothing was created');
+      for (const cmd of ['put', 'load']) assert.match(await ok('help', cmd), /^ {2}--kv-separation\[=N\] +a database this command creates keeps values of at least N bytes/m, cmd);
+      assert.doesNotMatch(await ok('help', 'get'), /kv-separation/);
+    });
+
     test('dump lists the tables, then one table: summary, one index line per data block, every version of every entry', async () => {
       const dir = tempDir('strata-cli-dump-');
       const db = path.join(dir, 'db');

@@ -41,18 +41,21 @@ function run(file, args) {
   });
 }
 
+// Every build's write(dir, records, kvThreshold): a folder it creates is separated when
+// kvThreshold is given (the tools' --kv-separation=N, the package's kvSeparation).
+
 // A command-line build: writes by `load` (a TSV file), deletes by `del`, reads by `scan`.
 function cliBuild(name, file, pre) {
   const cli = (...args) => run(file, [...pre, ...args]);
   return {
     name,
     cli,
-    async write(dir, records) {
+    async write(dir, records, kvThreshold) {
       const puts = records.filter(([, v]) => v !== null);
       if (puts.length) {
         const tsv = path.join(path.dirname(dir), `${path.basename(dir)}-${name.replace(/\W/g, '')}.tsv`);
         fs.writeFileSync(tsv, puts.map(([k, v]) => `${k}\t${v}\n`).join(''));
-        await cli(dir, 'load', tsv, '--quiet', '--batch', '100');
+        await cli(dir, 'load', tsv, '--quiet', '--batch', '100', ...(kvThreshold ? [`--kv-separation=${kvThreshold}`] : []));
         fs.rmSync(tsv);
       }
       for (const [k, v] of records) if (v === null) await cli(dir, 'del', k);
@@ -70,8 +73,8 @@ function cliBuild(name, file, pre) {
 // The Node package in this process.
 const nodeBuild = {
   name: 'Node package',
-  async write(dir, records) {
-    const db = await open(dir);
+  async write(dir, records, kvThreshold) {
+    const db = await open(dir, kvThreshold ? { kvSeparation: { threshold: kvThreshold } } : {});
     try {
       for (let i = 0; i < records.length; i += 100) {
         await db.batch(records.slice(i, i + 100).map(([key, value]) => (value === null ? { type: 'del', key } : { type: 'put', key, value })));
@@ -102,11 +105,11 @@ async function reactorBuild() {
   const { Strata } = await import('../../examples/wasi-host/strata_wasi.mjs');
   const { WASI } = await import('node:wasi');
   const module = await WebAssembly.compile(fs.readFileSync(wasm));
-  const withDb = async (dir, create, fn) => {
+  const withDb = async (dir, create, fn, kvThreshold) => {
     const wasi = new WASI({ version: 'preview1', preopens: { '/x': path.dirname(dir), ...procPreopen() }, env: wasiLockEnv(), returnOnExit: true });
     const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
     wasi.initialize(instance);
-    const db = new Strata(instance).open(`/x/${path.basename(dir)}`, { createIfMissing: create });
+    const db = new Strata(instance).open(`/x/${path.basename(dir)}`, { createIfMissing: create, kvThreshold });
     try {
       return await fn(db);
     } finally {
@@ -116,11 +119,11 @@ async function reactorBuild() {
   const text = new TextDecoder();
   return {
     name: 'WASI reactor',
-    write: (dir, recs) => withDb(dir, true, (db) => {
+    write: (dir, recs, kvThreshold) => withDb(dir, true, (db) => {
       for (let i = 0; i < recs.length; i += 100) {
         db.batch(recs.slice(i, i + 100).map(([key, value]) => (value === null ? { type: 'del', key } : { type: 'put', key, value })));
       }
-    }),
+    }, kvThreshold),
     flush: (dir) => withDb(dir, false, (db) => db.flush()),
     compact: (dir) => withDb(dir, false, (db) => db.compact({ major: true })),
     read: (dir) => withDb(dir, false, (db) => [...db.iterate()].map(([k, v]) => [text.decode(k), text.decode(v)])),
@@ -153,13 +156,13 @@ const expected = (model) => [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 
 
 // The writer writes a first round and flushes, then a second (overwrites and deletes) left in the
 // journal; every other build reads the folder; the writer compacts; every build reads it again and
-// both tools' checks verify it. `opts.records(tag, round, n)`; `opts.create(dir)` prepares the
-// folder; `opts.written(dir, stage)` checks the files after 'flush' and 'compaction'.
-async function writeFlushCompactRead(writer, dir, { records: make, counts, create, written }) {
-  if (create) await create(dir);
+// both tools' checks verify it. `opts.records(tag, round, n)`; `opts.kvThreshold`: the writer
+// creates the folder separated; `opts.written(dir, stage)` checks the files after 'flush' and
+// 'compaction'.
+async function writeFlushCompactRead(writer, dir, { records: make, counts, kvThreshold, written }) {
   const model = new Map();
   const first = make(writer.name, 0, counts[0]);
-  await writer.write(dir, first);
+  await writer.write(dir, first, kvThreshold);
   apply(model, first);
   await writer.flush(dir);
   if (written) written(dir, 'flush');
@@ -249,7 +252,7 @@ async function nativeLoadKilled(dir, load) {
     fs.writeSync(fd, text);
   }
   fs.closeSync(fd);
-  const proc = spawn(nativeCli, [dir, 'load', file, '--batch', String(load.batch)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(nativeCli, [dir, 'load', file, '--batch', String(load.batch), ...(load.cliArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let acked = 0;
   const killed = new Promise((resolve) => {
@@ -300,16 +303,12 @@ describe('after a crash of the writer (kill -9 mid-load), every other build open
 
 // --- with key-value separation: values in blob files ---------------------------------------
 //
-// The same crossings on a separated database. The folder is created separated by the Node
-// package (the command-line tools have no option for the mode; they need none: the manifest
-// carries it), then the writer writes everything in it: the tools and every build open it
-// without being told the mode and separate values of the default threshold (1 KiB) and more.
+// The same crossings on a separated database. The writer creates the folder separated (the
+// tools with `--kv-separation=N` on their first load, the package and the reactor with their
+// option) and writes everything in it; later writes and every reader open it without being told
+// the mode (the manifest carries it) and separate values of the default threshold (1 KiB) and more.
 
 const BLOB_THRESHOLD = 1024;
-async function createSeparated(dir) {
-  const db = await open(dir, { kvSeparation: { threshold: BLOB_THRESHOLD } });
-  await db.close();
-}
 const blobFiles = (dir) => (fs.existsSync(path.join(dir, 'blobs')) ? fs.readdirSync(path.join(dir, 'blobs')).length : 0);
 
 // Values over the threshold for most keys (1.1-3 KiB), some under it (inline in the tables).
@@ -330,7 +329,7 @@ describe('with kvSeparation: every build reads the blob files every other build 
     test(`written by the ${writer.name}: read by every other build after a flush (blob files + journal) and after a major compaction`, async () => {
       const dir = path.join(tempDir('strata-cross-blob-'), 'db');
       const written = (d, stage) => assert.ok(blobFiles(d) >= 1, `${writer.name}: values in blob files after the ${stage}`);
-      await writeFlushCompactRead(writer, dir, { records: blobRecords, counts: [160, 120], create: createSeparated, written });
+      await writeFlushCompactRead(writer, dir, { records: blobRecords, counts: [160, 120], kvThreshold: BLOB_THRESHOLD, written });
       const db = await open(dir, { createIfMissing: false });
       try {
         assert.ok(db.stats().blobs.files >= 1, 'the version lists blob files');
@@ -341,12 +340,11 @@ describe('with kvSeparation: every build reads the blob files every other build 
   }
 });
 
-// Bulk ingestion by each tool (`load --sorted`: tables and blob files of the last level, no
-// journal) into a separated folder; every other build reads it.
+// Bulk ingestion by each tool (`load --sorted --kv-separation=N`: a new separated folder, tables
+// and blob files of the last level, no journal); every other build reads it.
 for (const tool of builds.filter((b) => b.cli)) {
   test(`with kvSeparation: \`load --sorted\` of the ${tool.name} writes blob files every other build reads`, async () => {
     const dir = path.join(tempDir('strata-cross-blob-'), 'db');
-    await createSeparated(dir);
     const file = path.join(path.dirname(dir), 'sorted.tsv');
     const model = new Map();
     let text = '';
@@ -357,7 +355,7 @@ for (const tool of builds.filter((b) => b.cli)) {
       text += `${k}\t${v}\n`;
     }
     fs.writeFileSync(file, text);
-    await tool.cli(dir, 'load', file, '--sorted', '--quiet');
+    await tool.cli(dir, 'load', file, '--sorted', '--quiet', `--kv-separation=${BLOB_THRESHOLD}`);
     assert.ok(blobFiles(dir) >= 1, 'the ingest wrote blob files');
     for (const reader of builds) {
       if (reader === tool) continue;
@@ -371,6 +369,7 @@ for (const tool of builds.filter((b) => b.cli)) {
 const blobLoad = {
   records: 40_000,
   batch: 100,
+  cliArgs: [`--kv-separation=${BLOB_THRESHOLD}`], // the native tool creates the folder separated
   key: (i) => `crash-${String(i).padStart(7, '0')}`,
   value: (i) => `value-${i}-${'z'.repeat(1024 + (i % 500))}`,
 };
@@ -378,8 +377,10 @@ const blobLoad = {
 describe('with kvSeparation, after a crash of the writer (kill -9 mid-load), every other build finds every acknowledged write', () => {
   test('the native tool killed during `load` of values over the threshold', async () => {
     const dir = path.join(tempDir('strata-crash-blob-'), 'db');
-    await createSeparated(dir);
     await checkCrashed(dir, await nativeLoadKilled(dir, blobLoad), 'native tool', blobLoad);
+    // the tool created it separated: an open asking for separation is accepted (a plain one refuses it)
+    const db = await open(dir, { createIfMissing: false, kvSeparation: { threshold: BLOB_THRESHOLD } });
+    await db.close();
   });
 
   test('a Node process with a small memtable killed while writing: blob files flushed before the kill, every acknowledged batch there', async () => {

@@ -47,6 +47,8 @@ const BODY = `
   const many = await db.getMany(['a', 'b']);
   const has: boolean = await db.has('k');
   const hasMany: boolean[] = await db.hasMany(['a', 'b']);
+  const size: number | undefined = await db.sizeOf('k', { snapshot: db.snapshot() });
+  const sizeNow: number | undefined = db.sizeOfSync('k');
   await db.del('k', { sync: true });
   await db.singleDel('k');
   const ops: BatchOperation[] = [{ type: 'put', key: 'a', value: 'b' }, { type: 'del', key: 'a' }, { type: 'singleDel', key: 'c' }];
@@ -59,6 +61,7 @@ const BODY = `
   await snap.get('a');
   const sv: Bytes | string | undefined = snap.getSync('a');
   const sh: boolean[] = await snap.hasMany(['a']);
+  const ss: number | undefined = (await snap.sizeOf('a')) ?? snap.sizeOfSync('a');
   const ac = new AbortController();
   const opts: IteratorOptions = { gte: 'a', lt: 'z', reverse: true, limit: 10, snapshot: snap, signal: ac.signal };
   for await (const [key, value] of db.iterator(opts)) void key, value;
@@ -95,11 +98,12 @@ const BODY = `
   await db.close();
   const w: WorkerDatabase = await open('./w', { worker: true });
   const ws: Stats = await w.stats();
+  const wsz: number | undefined = await w.sizeOf('k');
   const wb: Uint8Array = await w.exportBytes();
   const wi: WorkerDatabaseImage = w.export({ chunkSize: 4096, onProgress });
   for await (const chunk of wi) void chunk.byteLength;
   const wt: number | undefined = wi.total;
-  void wb, wt;
+  void wb, wt, wsz;
   await w.close();
   const report: RepairReport = await repairDatabase('./x');
   const lines: string[] = report.log;
@@ -121,7 +125,7 @@ const BODY = `
   try { await open(''); } catch (err) {
     if (err instanceof StrataError) { const c: StrataErrorCode = err.code; const cause: unknown = err.cause; void c, cause; }
   }
-  void rec, v, vs, many, has, hasMany, n, sv, sh, page, first, wa, status, ws, lines, got, hm, ls, compactionChoices, oo, kl, vl, enc, e;
+  void rec, v, vs, many, has, hasMany, size, sizeNow, ss, n, sv, sh, page, first, wa, status, ws, lines, got, hm, ls, compactionChoices, oo, kl, vl, enc, e;
 `;
 const TYPES = 'Bytes, BatchOperation, ChainedBatch, CompactionFilter, CompactionOptions, CompactOptions, Database, DatabaseImage, DropRangeOptions, Encoding, Entry, ExportOptions, FilterVerdict, ImageSource, ImportOptions, IteratorOptions, KeyLike, LevelStats, OnProgress, OpenOptions, Progress, RangeOptions, RecoveryReport, RepairReport, Snapshot, Stats, StrataErrorCode, StrataIterator, ValueLike, WorkerDatabase, WorkerDatabaseImage';
 
@@ -190,6 +194,7 @@ test('misuse of the declarations fails to compile, naming each mistake', { skip 
       await open('./y', { compactionFilter: () => 42 });
       await db.compact({ onProgress: (p) => p.percent });
       db.iterator({ signal: 'stop' });
+      const size: string | undefined = await db.sizeOf('k');
     `,
     'bad.cts': `
       import { open } from 'strata-lsm';
@@ -197,7 +202,7 @@ test('misuse of the declarations fails to compile, naming each mistake', { skip 
     `,
   });
   assert.notEqual(bad.status, 0);
-  for (const mistake of [/zstd/, /merge/, /bad\.mts\(5,/, /bad\.mts\(6,/, /percent/, /bad\.mts\(8,/, /bad\.cts\(3,.*singleDel|bad\.cts\(3,/]) {
+  for (const mistake of [/zstd/, /merge/, /bad\.mts\(5,/, /bad\.mts\(6,/, /percent/, /bad\.mts\(8,/, /bad\.mts\(9,/, /bad\.cts\(3,.*singleDel|bad\.cts\(3,/]) {
     assert.match(bad.stdout, mistake);
   }
 });

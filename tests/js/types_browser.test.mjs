@@ -48,6 +48,7 @@ const PAGE = `
     const build: 'st' | 'mt' = db.build;
     await db.put('k', 'v');
     const v = await db.get('k', { valueEncoding: 'utf8' });
+    const size: number | undefined = await db.sizeOf('k');
     const stats: Stats = await db.stats();
     const image: WorkerDatabaseImage = db.export({ chunkSize: 1 << 16, onProgress: (p) => void p.bytesDone });
     const total: number | undefined = image.total;
@@ -66,7 +67,7 @@ const PAGE = `
     const names: string[] = await listDatabases();
     try { await open(''); } catch (err) { if (err instanceof StrataError) void err.code; }
     const same: typeof open = strata.open; void strata.importDatabase, strata.deleteDatabase, strata.listDatabases, strata.StrataError;
-    void where, build, v, stats, total, sync, got, gone, names, same;
+    void where, build, v, size, stats, total, sync, got, gone, names, same;
   }
 `;
 // Inside a worker: open() is in-thread (synchronous stats and getSync, export read chunk by chunk).
@@ -77,9 +78,10 @@ const WORKER = `
     const levels: number = db.stats().levels.length;
     const chunk: Uint8Array | null = db.export().read();
     const v = db.getSync('k');
+    const size: number | undefined = db.sizeOfSync('k');
     await importDatabase('copy', await db.exportBytes(), { backend: 'opfs' });
     await db.close();
-    void levels, chunk, v, (await listDatabases()).length, self.postMessage;
+    void levels, chunk, v, size, (await listDatabases()).length, self.postMessage;
   }
 `;
 

@@ -254,7 +254,9 @@ export class Database {
         // a failure stays with the host, which reports it at the next sync write or settle
         this.#settle()?.catch(() => {});
       } catch (err) {
-        this.#maintenanceError = err; // reported by the next write
+        // refused by the host for now (would block): the step runs again after its prepare()
+        if (this.#native.host?.whenUnblocked?.(err)) this.#scheduleMaintenance();
+        else this.#maintenanceError = err; // reported by the next write
       }
     };
     this.#maintenance = this.#deferMaintenance?.(task) ? DEFERRED : nextTask.set(task);
@@ -308,6 +310,17 @@ export class Database {
     this.#ensureOpen(what);
   }
 
+  // After an engine call failed: when the storage host refused it with "would block"
+  // (host.whenUnblocked: the OPFS pool had no pre-opened file free; the engine applied nothing
+  // and left nothing behind), waits until the host is ready, and the caller runs the call again;
+  // any other error is thrown.
+  async #unblocked(err, what) {
+    const ready = this.#native?.host?.whenUnblocked?.(err);
+    if (!ready) throw err;
+    await ready;
+    this.#ensureOpen(what);
+  }
+
   // Every write's epilogue: schedules maintenance, then resolves once the write is durable when
   // `sync` (or the database's sync option) asks for it.
   #endWrite(sync) {
@@ -331,7 +344,12 @@ export class Database {
     const waiting = this.#beginWrite('put');
     if (waiting) await waiting;
     const [kp, kl, vp, vl] = n.put(k, v);
-    n.check(n.m._strata_js_put(this.#db, kp, kl, vp, vl, options.sync ? 1 : 0), () => `put ${describeKey(k)}`);
+    try {
+      n.check(n.m._strata_js_put(this.#db, kp, kl, vp, vl, options.sync ? 1 : 0), () => `put ${describeKey(k)}`);
+    } catch (err) {
+      await this.#unblocked(err, 'put');
+      return this.put(key, value, options);
+    }
     await this.#endWrite(options.sync);
   }
 
@@ -346,7 +364,12 @@ export class Database {
     const waiting = this.#beginWrite('singleDel');
     if (waiting) await waiting;
     const [kp, kl] = n.put(k);
-    n.check(n.m._strata_js_single_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `singleDel ${describeKey(k)}`);
+    try {
+      n.check(n.m._strata_js_single_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `singleDel ${describeKey(k)}`);
+    } catch (err) {
+      await this.#unblocked(err, 'singleDel');
+      return this.singleDel(key, options);
+    }
     await this.#endWrite(options.sync);
   }
 
@@ -357,7 +380,12 @@ export class Database {
     const waiting = this.#beginWrite('del');
     if (waiting) await waiting;
     const [kp, kl] = n.put(k);
-    n.check(n.m._strata_js_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `del ${describeKey(k)}`);
+    try {
+      n.check(n.m._strata_js_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `del ${describeKey(k)}`);
+    } catch (err) {
+      await this.#unblocked(err, 'del');
+      return this.del(key, options);
+    }
     await this.#endWrite(options.sync);
   }
 
@@ -426,6 +454,30 @@ export class Database {
     return this._getAt(snap ? snap._ptr : 0, key, 'view', false) === true;
   }
 
+  // The length in bytes of key's value, or undefined when absent (lsm-tree's size_of): a length
+  // query (strata_get_into with cap 0), which a value kept in a blob file answers from its handle.
+  async sizeOf(key, options = {}) {
+    this.#ensureOpen('sizeOf');
+    const snap = this.#ownSnapshot(options.snapshot, 'sizeOf');
+    return this._sizeAt(snap ? snap._ptr : 0, key);
+  }
+
+  // sizeOf() on the calling thread, without a promise (in-thread databases only).
+  sizeOfSync(key, options = {}) {
+    this.#ensureOpen('sizeOfSync');
+    const snap = this.#ownSnapshot(options.snapshot, 'sizeOfSync');
+    return this._sizeAt(snap ? snap._ptr : 0, key);
+  }
+
+  // sizeOf at a snapshot pointer (0 = latest).
+  _sizeAt(snap, key) {
+    const n = this.#native;
+    const k = n.checkKey(key);
+    const st = n.m._strata_js_get(this.#db, snap, n.inPtr, n.putOne(k), n.outPtr, 0, n.words);
+    if (st) n.check(st, () => `sizeOf ${describeKey(k)}`);
+    return n.word(0) ? n.word(1) : undefined;
+  }
+
   // batch([{ type: 'put', key, value }, { type: 'del', key }, { type: 'singleDel', key }]):
   // atomic, one seqno. batch() with no arguments returns a chained batch (chained_batch.js).
   batch(operations, options = {}) {
@@ -445,7 +497,12 @@ export class Database {
     if (!Array.isArray(operations)) throw invalid('batch expects an array of operations');
     const waiting = this.#beginWrite('batch');
     if (waiting) await waiting;
-    this.#writeOps(operations, options.sync ? 1 : 0);
+    try {
+      this.#writeOps(operations, options.sync ? 1 : 0);
+    } catch (err) {
+      await this.#unblocked(err, 'batch');
+      return this.#batch(operations, options);
+    }
     await this.#endWrite(options.sync);
   }
 
@@ -470,7 +527,12 @@ export class Database {
     this.#ensureOpen('batch.write');
     const waiting = this.#beginWrite('batch.write');
     if (waiting) await waiting;
-    this.#writeParts(checked, options.sync ? 1 : 0);
+    try {
+      this.#writeParts(checked, options.sync ? 1 : 0);
+    } catch (err) {
+      await this.#unblocked(err, 'batch.write');
+      return this.#writeChecked(checked, options);
+    }
     await this.#endWrite(options.sync);
   }
 
@@ -634,7 +696,12 @@ export class Database {
   // dropped keys. clear() is the exact operation.
   async dropRange(options = {}) {
     this.#ensureOpen('dropRange');
-    this.#drop(options, 'dropRange');
+    try {
+      this.#drop(options, 'dropRange');
+    } catch (err) {
+      await this.#unblocked(err, 'dropRange');
+      return this.dropRange(options);
+    }
     await this.#endWrite(true); // the version without the tables is installed once this resolves
   }
 
@@ -681,7 +748,12 @@ export class Database {
     const waiting = this.#whenReady('flush');
     if (waiting) await waiting;
     const n = this.#native;
-    n.check(n.m._strata_js_flush(this.#db), 'flush');
+    try {
+      n.check(n.m._strata_js_flush(this.#db), 'flush');
+    } catch (err) {
+      await this.#unblocked(err, 'flush');
+      return this.flush();
+    }
     await this.#endWrite(true);
   }
 
@@ -711,9 +783,14 @@ export class Database {
     const waiting = this.#beginWrite('compact');
     if (waiting) await waiting;
     const what = options.major ? 'compact (major)' : 'compact';
-    withProgress(n.m, onProgress, () => n.check(onProgress
-      ? n.m._strata_js_compact_progress(this.#db, options.major ? 1 : 0)
-      : n.m._strata_js_compact(this.#db, options.major ? 1 : 0), what));
+    try {
+      withProgress(n.m, onProgress, () => n.check(onProgress
+        ? n.m._strata_js_compact_progress(this.#db, options.major ? 1 : 0)
+        : n.m._strata_js_compact(this.#db, options.major ? 1 : 0), what));
+    } catch (err) {
+      await this.#unblocked(err, 'compact');
+      return this.compact(options); // the jobs done so far stay done
+    }
     await this.#endWrite(true); // sealed memtables or new level-0 tables may remain (minor compaction)
     const filterError = this.#opts.filter?.take();
     if (filterError) throw filterError;

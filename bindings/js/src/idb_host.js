@@ -19,11 +19,19 @@
 // changes gather for the one after (group commit). A transaction is 'strict' when anything in it
 // was synced (sync, sync_dir, replace) or settle() asked for it, 'relaxed' when it only writes
 // back unsynced writes. settle() resolves once every change made before it is committed; the JS
-// layer awaits it before it acknowledges a `sync: true` write, flush() or close(). A failed
-// transaction (QuotaExceededError: STRATA_QUOTA, the browser's error as cause) puts its changes
-// back as pending, in order, and rejects the settle() waiting for it: that write is not
-// acknowledged (it may still be committed by a later retry, with everything before it). The next
-// request's prepare() and every settle() retry; nothing is retried in a loop meanwhile. The
+// layer awaits it before it acknowledges a `sync: true` write, flush() or close().
+//
+// A failed transaction (QuotaExceededError: STRATA_QUOTA, the browser's error as cause) puts its
+// changes back as pending, in order, to be retried: by the next request's prepare(), by every
+// settle(), and on a backoff timer (RETRY_MIN_MS doubling to RETRY_MAX_MS) while a settle() whose
+// changes it held waits. Such a write is applied in memory already and will be committed with
+// everything before it, so its settle() is not rejected (a rejected write must never appear
+// later): it resolves once a retry commits it, or is rejected when the database closes and the
+// last attempt fails too (then nothing of it is stored). While the failure lasts, every call
+// that would add bytes to write back (write, append, replace, sync, sync_dir) is refused at once
+// with the failure's code and cause, inside the engine call, which then does not apply the write
+// (the journal cuts the batch off) -- so nothing new piles up, and a settle() that starts during
+// the failure has nothing of its own pending and is rejected when the next attempt fails. The
 // database stays open and readable, and writable again once a commit succeeds.
 import { StrataError } from './errors.js';
 import { CODES, ERR_CAP, OPEN, hostError, isQuotaError } from './host_common.js';
@@ -33,6 +41,8 @@ import { LOCK_TIMEOUT_MS, acquireWebLock, webLockName, withWebLock } from './web
 export const IDB_PREFIX = 'strata-lsm/'; // IndexedDB database name = prefix + Strata database name
 const STORE = 'files';
 export const IDB_CHUNK = 16384; // small: a journal's tail chunk is rewritten by each commit
+const RETRY_MIN_MS = 50; // a failed commit that applied writes wait for is retried after this, ...
+const RETRY_MAX_MS = 2000; // ... doubling up to this
 
 function checkName(name) {
   if (typeof name !== 'string' || name === '' || name.length > 200) {
@@ -128,8 +138,10 @@ export class IdbHost extends PathHost {
   #strict = false; // the pending changes include a durability point
   #scheduled = false;
   #inflight = null; // { tx, done }
-  #waiters = []; // settle() calls waiting for the next transaction: { resolve, reject }
+  #waiters = []; // settle() calls waiting for the next transaction: { resolve, reject, held }
   #failure = null; // the StrataError of the last failed transaction, until one succeeds
+  #retryTimer = null;
+  #retryMs = RETRY_MIN_MS;
   #closed = false;
   #faults = null; // tests: { failCommits: n, error } aborts the next n transactions with error
 
@@ -194,7 +206,9 @@ export class IdbHost extends PathHost {
       return this.#failure ? Promise.reject(this.#failure) : Promise.resolve();
     }
     this.#strict = true;
-    const p = new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    // held: its changes may be in the next transaction, so a failure keeps it waiting for a retry
+    const held = !this.#failure;
+    const p = new Promise((resolve, reject) => this.#waiters.push({ resolve, reject, held }));
     this.#schedule(true);
     return p;
   }
@@ -210,6 +224,12 @@ export class IdbHost extends PathHost {
       if (this.#inflight) last.push(this.#inflight.done);
     }
     this.#closed = true;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    if (!this.#inflight) { // nothing left to decide them
+      for (const w of this.#waiters) w.reject(this.#failure ?? new StrataError('STRATA_NOT_OPEN', `IndexedDB database "${this._name}" closed`));
+      this.#waiters = [];
+    }
     this._dropHandles();
     const db = this.#db;
     const lock = this._lock;
@@ -278,6 +298,7 @@ export class IdbHost extends PathHost {
     tx.oncomplete = () => {
       if (this.#inflight?.tx === tx) this.#inflight = null;
       this.#failure = null;
+      this.#retryMs = RETRY_MIN_MS;
       resolve();
       for (const w of waiters) w.resolve();
       if (this.#pending.size) this.#schedule();
@@ -311,13 +332,41 @@ export class IdbHost extends PathHost {
       }
     }
     this.#strict ||= strict;
-    for (const w of waiters) w.reject(err);
+    // a waiter whose writes were in this transaction waits for a retry (they are applied, and
+    // will be committed); at close, or for one that started during the failure, this is final
+    const kept = this.#closed ? [] : waiters.filter((w) => w.held);
+    for (const w of waiters) if (!kept.includes(w)) w.reject(err);
+    if (kept.length) {
+      this.#waiters.unshift(...kept);
+      this.#retryLater();
+    }
     return err;
+  }
+
+  // Retries the failed commit on the backoff timer while a held settle() waits for it.
+  #retryLater() {
+    if (this.#retryTimer !== null || this.#closed) return;
+    const ms = this.#retryMs;
+    this.#retryMs = Math.min(ms * 2, RETRY_MAX_MS);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (this.#closed || !this.#failure || this.#inflight || !this.#waiters.some((w) => w.held)) return;
+      this.#strict = true;
+      this.#schedule(true);
+    }, ms);
+  }
+
+  // While commits fail: refuses a call that would add bytes to write back, with the failure's
+  // code and the browser's error as cause (see the header).
+  #refuseWhileFailing(op, target) {
+    const f = this.#failure;
+    if (!f) return;
+    throw hostError(CODES[f.code.slice(7)] ?? CODES.IO, `${op} ${target}: refused while writing back to IndexedDB fails (${f.message})`, f.cause);
   }
 
   fail(err, errPtr, op, target, code) {
     this.lastError = err instanceof Error || (typeof DOMException !== 'undefined' && err instanceof DOMException) ? err : null;
-    if (err instanceof StrataError && err.cause) this.lastError = err.cause;
+    if ((err instanceof StrataError || err?.strataCode) && err.cause) this.lastError = err.cause;
     const c = code ?? err?.strataCode ?? (err instanceof StrataError ? CODES[err.code.slice(7)] : undefined) ?? (isQuotaError(err) ? CODES.QUOTA : CODES.IO);
     const msg = err?.strataCode || err instanceof StrataError ? err.message : `${op} ${target}: ${err?.message ?? err}`;
     if (errPtr) this.module.stringToUTF8(msg, errPtr, ERR_CAP);
@@ -325,11 +374,8 @@ export class IdbHost extends PathHost {
     return -c;
   }
 
-  // A durability point: the pending changes leave strict, at the end of this engine call. It
-  // never fails here, also after a failed commit: the engine treats a failed sync as the loss of
-  // its journal (it refuses every later write until reopened), while the changes are still whole
-  // here and go out with the next commit that succeeds; the failure reaches the caller through
-  // the settle() of its sync write.
+  // A durability point: the pending changes leave strict, at the end of this engine call.
+  // Refused while commits fail (#refuseWhileFailing, by the callers).
   #durable() {
     this.#strict = true;
     this.#schedule();
@@ -400,6 +446,7 @@ export class IdbHost extends PathHost {
   // PathHost's hooks: n bytes of wasm memory at `data` into the open file f at off (f is
   // writable: PathHost checked), its size, its new size.
   _writeAt(f, off, data, n) {
+    this.#refuseWhileFailing('write', f.path);
     const file = f.file;
     const end = off + n;
     ensure(file, end);
@@ -420,7 +467,10 @@ export class IdbHost extends PathHost {
   sync(fd, errPtr) {
     try {
       const f = this._fd(fd);
-      if (f.writable) this.#durable();
+      if (f.writable) {
+        this.#refuseWhileFailing('sync', f.path);
+        this.#durable();
+      }
       return 0;
     } catch (err) {
       return this.fail(err, errPtr, 'sync', this._fdTarget(fd));
@@ -486,6 +536,7 @@ export class IdbHost extends PathHost {
     try {
       if (this._isDir(p)) throw hostError(CODES.INVALID_ARGUMENT, `replace ${p}: is a folder`);
       this._checkParent('replace', p);
+      this.#refuseWhileFailing('replace', p);
       const file = newFile();
       ensure(file, n);
       file.data.set(this.module.HEAPU8.subarray(data, data + n), 0);
@@ -503,6 +554,7 @@ export class IdbHost extends PathHost {
 
   // PathHost's sync_dir: a durability point.
   _syncNames() {
+    this.#refuseWhileFailing('sync_dir', '');
     this.#durable();
   }
 }

@@ -181,6 +181,9 @@ export interface Reader {
   getMany(keys: KeyLike[], options?: ReadOptions): Promise<Array<Bytes | string | undefined>>;
   has(key: KeyLike): Promise<boolean>;
   hasMany(keys: KeyLike[]): Promise<boolean[]>;
+  /** The value's length in bytes, undefined when absent; a value in a blob file (kvSeparation) is
+   * measured from its handle, without reading the blob. */
+  sizeOf(key: KeyLike): Promise<number | undefined>;
   iterator(options?: IteratorOptions): StrataIterator<Entry>;
   keys(options?: IteratorOptions): StrataIterator<Bytes | string>;
   values(options?: IteratorOptions): StrataIterator<Bytes | string>;
@@ -189,6 +192,8 @@ export interface Reader {
 export interface Snapshot extends Reader {
   /** get() without a promise (in-thread databases). */
   getSync(key: KeyLike, options?: ReadOptions): Bytes | string | undefined;
+  /** sizeOf() without a promise (in-thread databases). */
+  sizeOfSync(key: KeyLike): number | undefined;
   close(): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -286,6 +291,9 @@ export interface Database extends Reader {
   hasMany(keys: KeyLike[], options?: { snapshot?: Snapshot }): Promise<boolean[]>;
   /** get() on the calling thread, without a promise (in-thread databases; a worker database throws STRATA_NOT_SUPPORTED). */
   getSync(key: KeyLike, options?: DatabaseReadOptions): Bytes | string | undefined;
+  sizeOf(key: KeyLike, options?: { snapshot?: Snapshot }): Promise<number | undefined>;
+  /** sizeOf() on the calling thread, without a promise (in-thread databases; a worker database throws STRATA_NOT_SUPPORTED). */
+  sizeOfSync(key: KeyLike, options?: { snapshot?: Snapshot }): number | undefined;
   put(key: KeyLike, value: ValueLike, options?: WriteOptions): Promise<void>;
   del(key: KeyLike, options?: WriteOptions): Promise<void>;
   /** C strata_single_delete: a weak tombstone cancelling exactly one value (RocksDB's SingleDelete). */
@@ -331,12 +339,14 @@ export interface WorkerDatabaseImage extends AsyncIterableIterator<Uint8Array> {
 /** The database behind open(location, { worker: true }): the same, but stats() is asynchronous,
  * export() is read asynchronously (onProgress runs on the caller's side), and exportBytes()
  * takes no onProgress (functions do not cross). */
-export interface WorkerDatabase extends Omit<Database, 'stats' | 'getSync' | 'export' | 'exportBytes'> {
+export interface WorkerDatabase extends Omit<Database, 'stats' | 'getSync' | 'sizeOfSync' | 'export' | 'exportBytes'> {
   stats(): Promise<Stats>;
   export(options?: ExportOptions): WorkerDatabaseImage;
   exportBytes(options?: { chunkSize?: number }): Promise<Uint8Array>;
   /** Always throws STRATA_NOT_SUPPORTED: a worker answers asynchronously. */
   getSync(key: KeyLike, options?: DatabaseReadOptions): never;
+  /** Always throws STRATA_NOT_SUPPORTED: a worker answers asynchronously. */
+  sizeOfSync(key: KeyLike, options?: { snapshot?: Snapshot }): never;
 }
 
 export function open(location: string, options: OpenOptions & { worker: true }): Promise<WorkerDatabase>;

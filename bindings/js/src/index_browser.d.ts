@@ -53,7 +53,7 @@ export interface BrowserInfo {
 /** A database whose engine runs in this thread (inside a worker, or worker: false). */
 export interface BrowserDatabase extends Database, BrowserInfo {}
 
-/** The proxy open() returns on a page: the same API, but stats() is asynchronous and getSync throws. */
+/** The proxy open() returns on a page: the same API, but stats() is asynchronous and getSync and sizeOfSync throw. */
 export interface PageDatabase extends WorkerDatabase, BrowserInfo {}
 
 export interface BrowserImportOptions {

@@ -14,12 +14,27 @@
 // Opening a handle is asynchronous, so files are never opened on demand: creating a file claims
 // a free slot, removing one releases it. The pool grows between requests (prepare(), and a top-up
 // started whenever the free slots run low) up to `maxHandles` open handles (default 200, below
-// Safari's limit of 252 sync handles per page), which also caps the files of a database.
+// Safari's limit of 252 sync handles per page), which also caps the files of a database. One
+// engine call may need more new files than are free (a compaction writing many tables): the
+// create that finds no free slot fails with STRATA_BUSY ("would block"), which the engine treats
+// as a clean refusal (the write, flush or compaction step leaves nothing behind; see
+// scheduler.h), and the host starts growing the pool to twice what that call had claimed. The JS
+// layer (database.js) awaits whenUnblocked(err) and runs the call again. Only at the handle cap
+// is a create refused for good: STRATA_IO "too many files", the database staying open.
 //
-// Durability: writes go straight to the OPFS file (they survive a crash of the browser; Chromium
-// kept unflushed writes of an open handle after SIGKILL). A file's sync() only marks it; settle()
-// flushes every marked file with one pass shared by all writes since the last (group commit): the
-// JS layer awaits host.settle() before it acknowledges a `sync: true` write, flush() or close().
+// Writes: each SyncAccessHandle.write costs about as much as a whole awaited put (20-40 us here),
+// so appends at a file's end gather in a per-file buffer (APPEND_BUFFER) and go out in one write
+// when it is full, when the file is synced, read where the buffer lies, truncated below it or
+// written elsewhere, at every commit, and by a timer DRAIN_DELAY_MS after an append (so an idle
+// database's unsynced bytes reach the file soon; Chromium kept unflushed writes of an open handle
+// after SIGKILL). A buffered append cannot fail later unseen: a failed drain keeps the bytes
+// buffered and fails the call that drained (the next append, the sync, the commit), and a sync
+// drains before it returns, so a quota refusal reaches the journal inside the engine call that
+// wrote the batch, which then cuts the batch off and does not apply it.
+//
+// Durability: a file's sync() drains it and marks it; settle() flushes every marked file with one
+// pass shared by all writes since the last (group commit): the JS layer awaits host.settle()
+// before it acknowledges a `sync: true` write, flush() or close().
 // Names change only in memory until a commit point: sync_dir(), replace() and settle() flush the
 // marked files (in the order they were marked, so a table is durable before the manifest naming
 // it), then write and flush the metadata. A removed file's slot is emptied and reused only once
@@ -39,10 +54,13 @@ const META_MAGIC = 'STROPFS1';
 const META_HEADER = 24; // magic 8, generation 8, length 4, crc 4
 export const OPFS_MAX_HANDLES = 200; // default cap on open sync handles (Safari allows 252)
 const DEFAULT_MIN_FREE = 8;
+const GROW_BATCH = 16; // slots the pool opens side by side while it grows
 // The pool a database opens with: the files a new database makes at open (journal, manifest),
 // plus minFree kept free. Each handle costs the browser about a millisecond to open, and a
 // database open was mostly its pool: no more than that is opened up front.
 const DEFAULT_INITIAL_SLOTS = DEFAULT_MIN_FREE + 2;
+const APPEND_BUFFER = 64 * 1024; // appends gathered per file before one SyncAccessHandle.write
+const DRAIN_DELAY_MS = 10; // the timer that writes buffered appends out once the thread is free
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -158,6 +176,13 @@ function readAll(handle) {
   return bytes.subarray(0, done);
 }
 
+// A pool slot over an open sync handle. size counts the buffered appends: bytes
+// [bufStart, bufStart + bufLen) are in buf, not yet in the file.
+function newSlot(index, handle) {
+  return { index, handle, size: handle.getSize(), path: null, durablePath: null, refs: 0, free: false,
+    buf: null, bufStart: 0, bufLen: 0 };
+}
+
 export class OpfsHost extends PathHost {
   // Opens (creating when missing) the OPFS database `name` in this dedicated worker: takes its Web
   // Lock, opens the pool and reads the metadata. Options: maxHandles (open sync handles at most,
@@ -196,11 +221,17 @@ export class OpfsHost extends PathHost {
   #free = []; // free slot indexes (empty, unmapped, durable metadata maps nothing to them)
   // the PathHost's _files: path -> slot; its fds: { slot, writable, path }
   #marked = new Set(); // slots whose sync() asked for a flush, in order
+  #buffered = new Set(); // slots holding appends not yet written to their file
+  #drainTimer = null;
   #metaDirty = false;
   #growing = null;
   #settling = null;
   #closed = false;
   lastGrowthError = null; // why the pool last failed to grow (reported by the create that needed it)
+  #claims = 0; // slots claimed since the last prepare(): what the current engine call took
+  #demand = 0; // free slots wanted since a call was refused for want of them
+  #blocked = false; // a create was refused with STRATA_BUSY; cleared when the growth it started ends
+  #refusals = 0; // creates refused with STRATA_BUSY so far (stats)
   #maxHandles;
   #minFree;
 
@@ -213,7 +244,8 @@ export class OpfsHost extends PathHost {
   // The pool's state, for tests and stats.
   get pool() {
     return { slots: this.#slots.length, free: this.#free.length, files: this._files.size,
-      openHandles: this.#slots.length + this.#metas.length, maxHandles: this.#maxHandles, generation: this.#generation };
+      openHandles: this.#slots.length + this.#metas.length, maxHandles: this.#maxHandles, generation: this.#generation,
+      refusals: this.#refusals };
   }
 
   async #load(deadline, initialSlots) {
@@ -256,10 +288,7 @@ export class OpfsHost extends PathHost {
     // unmapped slots hold what a crash left behind: empty them
     for (const slot of this.#slots) {
       if (slot.path === null) {
-        if (slot.size !== 0) {
-          slot.handle.truncate(0);
-          slot.size = 0;
-        }
+        this.#empty(slot);
         this.#pushFree(slot);
       }
     }
@@ -284,23 +313,10 @@ export class OpfsHost extends PathHost {
       throw failed ? failed.reason : new StrataError('STRATA_NOT_OPEN', `OPFS database "${this._name}" is closed`);
     }
     return opened.map(({ value: handle }, i) => {
-      const slot = { index: first + i, handle, size: handle.getSize(), path: null, durablePath: null, refs: 0, free: false };
+      const slot = newSlot(first + i, handle);
       this.#slots[first + i] = slot;
       return slot;
     });
-  }
-
-  async #addSlot(deadline = Date.now()) {
-    const index = this.#slots.length;
-    const fh = await this.#folder.getFileHandle(`${SLOT_PREFIX}${index}`, { create: true });
-    const handle = await syncHandle(fh, deadline);
-    if (this.#closed) {
-      handle.close();
-      throw new StrataError('STRATA_NOT_OPEN', `OPFS database "${this._name}" is closed`);
-    }
-    const slot = { index, handle, size: handle.getSize(), path: null, durablePath: null, refs: 0, free: false };
-    this.#slots[index] = slot;
-    return slot;
   }
 
   #pushFree(slot) {
@@ -308,9 +324,10 @@ export class OpfsHost extends PathHost {
     this.#free.push(slot.index);
   }
 
-  // Free slots to keep ready: minFree, or a quarter of the files, within the handle cap.
+  // Free slots to keep ready: minFree, a quarter of the files, or what a refused call needed,
+  // within the handle cap.
   #wantFree() {
-    return Math.max(this.#minFree, Math.ceil(this._files.size / 4));
+    return Math.max(this.#minFree, Math.ceil(this._files.size / 4), this.#demand);
   }
 
   #needsGrowth() {
@@ -322,36 +339,62 @@ export class OpfsHost extends PathHost {
   // (the growth goes on in the background). Never rejects for the growth itself (a failure shows
   // later as "no free file" on the create that needed it).
   prepare() {
+    this.#claims = 0;
     if (this.#needsGrowth()) this.#grow();
-    return this.#growing && this.#free.length < this.#minFree ? this.#growing : null;
+    return this.#growing && (this.#blocked || this.#free.length < this.#minFree) ? this.#growing : null;
+  }
+
+  // What a call the engine refused with STRATA_BUSY because a create found no free slot waits for
+  // before it runs again: a promise that resolves once the pool has grown (never rejects). Null
+  // for any other error.
+  whenUnblocked(err) {
+    if (err?.code !== 'STRATA_BUSY' || !(this.#blocked || err.cause?.wouldBlock)) return null;
+    // grown already (or a background thread's refusal, healed by its own retry): a short pause,
+    // never a loop of microtasks
+    return this.#growing ?? sleep(5);
   }
 
   #grow() {
     if (this.#growing) return;
     this.#growing = (async () => {
       try {
-        while (this.#needsGrowth()) this.#pushFree(await this.#addSlot());
+        // side by side, at most GROW_BATCH at a time (what a refused call needs may be many)
+        while (this.#needsGrowth()) {
+          const n = Math.min(GROW_BATCH, this.#wantFree() - this.#free.length,
+            this.#maxHandles - this.#slots.length - this.#metas.length);
+          for (const slot of await this.#addSlots(n, Date.now())) this.#pushFree(slot);
+        }
         this.lastGrowthError = null;
       } catch (err) {
         this.lastGrowthError = err;
       } finally {
         this.#growing = null;
+        this.#blocked = false;
       }
     })();
   }
 
   // Group commit: one flush pass, shared by every sync() since the last, then the metadata if
-  // names changed. Rejects with STRATA_QUOTA / STRATA_IO (the browser's error as cause).
+  // names changed. Rejects with STRATA_QUOTA / STRATA_IO (the browser's error as cause) when the
+  // files cannot be flushed. The metadata is best effort here: every name the engine relies on
+  // was made durable by its own sync_dir() or replace() inside the engine call, so what is left
+  // (removals) is no reason to reject writes that are durable; a failure keeps it for the next
+  // commit.
   settle() {
     if (this.#closed) return Promise.resolve();
     this.#settling ??= Promise.resolve().then(() => {
       this.#settling = null;
       if (this.#closed) return;
       try {
-        this.#commit();
+        this.#flushMarked();
       } catch (err) {
         throw new StrataError(isQuotaError(err) ? 'STRATA_QUOTA' : 'STRATA_IO',
           `OPFS database "${this._name}": flushing failed: ${err?.name}: ${err?.message ?? err}`, { cause: err });
+      }
+      try {
+        this.#commitNames();
+      } catch {
+        // still dirty: the next sync_dir(), replace() or settle() writes it
       }
     });
     return this.#settling;
@@ -367,6 +410,8 @@ export class OpfsHost extends PathHost {
       // nothing to report to: the engine is gone
     }
     this.#closed = true;
+    if (this.#drainTimer !== null) clearTimeout(this.#drainTimer);
+    this.#drainTimer = null;
     for (const slot of this.#slots) try { slot?.handle.close(); } catch {}
     for (const h of this.#metas) try { h.close(); } catch {}
     this._dropHandles();
@@ -397,11 +442,20 @@ export class OpfsHost extends PathHost {
         throw hostError(CODES.IO, `create ${path}: too many files: OPFS database "${this._name}" holds at most ${this.#maxHandles - 2} files (maxHandles ${this.#maxHandles})`);
       }
       const why = this.lastGrowthError;
-      if (isQuotaError(why)) { // the pool could not grow: the origin is out of quota
-        throw hostError(CODES.QUOTA, `create ${path}: no pre-opened OPFS file is free and the pool cannot grow: ${why.name}: ${why.message}`, why);
+      if (why) { // the pool could not grow (an origin out of quota, ...): a retry would not help
+        this.lastGrowthError = null; // the next refused call tries growing again
+        throw hostError(isQuotaError(why) ? CODES.QUOTA : CODES.IO, `create ${path}: no pre-opened OPFS file is free and the pool cannot grow: ${why.name}: ${why.message}`, why);
       }
-      throw hostError(CODES.IO, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use); the pool grows between requests`);
+      // would block: the call is retried once the pool has room for twice what it claimed
+      this.#demand = Math.max(this.#demand, 2 * (this.#claims + 1));
+      this.#blocked = true;
+      this.#refusals++;
+      this.#grow();
+      const err = hostError(CODES.BUSY, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use): would block while the pool grows`);
+      err.wouldBlock = true;
+      throw err;
     }
+    this.#claims++;
     const slot = this.#slots[this.#free.pop()];
     slot.free = false;
     slot.path = path;
@@ -414,21 +468,80 @@ export class OpfsHost extends PathHost {
   // Empties and frees a slot nothing refers to: no name in memory, no handle, no durable name.
   #tryRelease(slot) {
     if (slot.free || slot.path !== null || slot.refs > 0 || slot.durablePath !== null || this.#closed) return;
-    if (slot.size !== 0) {
-      slot.handle.truncate(0);
-      slot.size = 0;
-    }
+    this.#empty(slot);
     this.#marked.delete(slot);
     slot.free = true;
     this.#free.push(slot.index);
   }
 
-  // Flushes the marked files in order, then writes the metadata when names changed.
+  // Truncates the slot's file to nothing, dropping what its buffer held.
+  #empty(slot) {
+    this.#drop(slot);
+    if (slot.size !== 0 || slot.handle.getSize() !== 0) slot.handle.truncate(0);
+    slot.size = 0;
+  }
+
+  #drop(slot) {
+    slot.bufLen = 0;
+    this.#buffered.delete(slot);
+  }
+
+  // Writes the slot's buffered appends to its file. On failure what was not written stays
+  // buffered and the browser's error is thrown (the caller's call reports it).
+  #drain(slot) {
+    if (slot.bufLen === 0) return;
+    let done = 0;
+    try {
+      while (done < slot.bufLen) {
+        const w = slot.handle.write(slot.buf.subarray(done, slot.bufLen), { at: slot.bufStart + done });
+        if (w <= 0) throw hostError(CODES.IO, `write ${slot.path ?? `slot-${slot.index}`}: the browser wrote nothing at offset ${slot.bufStart + done}`);
+        done += w;
+      }
+    } finally {
+      if (done === slot.bufLen) {
+        this.#drop(slot);
+      } else if (done > 0) {
+        slot.buf.copyWithin(0, done, slot.bufLen);
+        slot.bufStart += done;
+        slot.bufLen -= done;
+      }
+    }
+  }
+
+  #drainAll() {
+    for (const slot of this.#buffered) this.#drain(slot);
+  }
+
+  // After an append: drains what is buffered DRAIN_DELAY_MS later, unless something did before.
+  #drainSoon() {
+    if (this.#drainTimer !== null) return;
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = null;
+      if (this.#closed) return;
+      try {
+        this.#drainAll();
+      } catch {
+        // kept buffered: the next append, sync or commit of that file drains again and reports it
+      }
+    }, DRAIN_DELAY_MS);
+  }
+
+  // Drains every buffer, flushes the marked files in order, then writes the metadata when names
+  // changed.
   #commit() {
+    this.#flushMarked();
+    this.#commitNames();
+  }
+
+  #flushMarked() {
+    this.#drainAll();
     for (const slot of this.#marked) {
       slot.handle.flush();
       this.#marked.delete(slot);
     }
+  }
+
+  #commitNames() {
     if (!this.#metaDirty) return;
     const generation = this.#generation + 1;
     const bytes = encodeMeta(generation, {
@@ -460,8 +573,7 @@ export class OpfsHost extends PathHost {
       } else if ((flags & OPEN.CREATE) && (flags & OPEN.EXCLUSIVE)) {
         throw hostError(CODES.EXISTS, `open ${p}: the file exists`);
       } else if ((flags & OPEN.TRUNCATE) && (flags & OPEN.WRITE) && slot.size !== 0) {
-        slot.handle.truncate(0);
-        slot.size = 0;
+        this.#empty(slot);
       }
       const fd = this._newFd({ slot, writable: (flags & OPEN.WRITE) !== 0, path: p });
       slot.refs++;
@@ -476,6 +588,7 @@ export class OpfsHost extends PathHost {
       const { slot } = this._fd(fd);
       const want = Math.max(0, Math.min(n, slot.size - off));
       if (want === 0) return 0;
+      if (slot.bufLen !== 0 && off + want > slot.bufStart) this.#drain(slot);
       const heap = this.module.HEAPU8;
       const shared = typeof SharedArrayBuffer !== 'undefined' && heap.buffer instanceof SharedArrayBuffer;
       const target = shared ? new Uint8Array(want) : heap.subarray(buf, buf + want);
@@ -495,13 +608,26 @@ export class OpfsHost extends PathHost {
   // PathHost's hooks: n bytes of wasm memory at `data` into the open file f at off (f is
   // writable: PathHost checked), its size, its new size.
   _writeAt(f, off, data, n) {
+    const slot = f.slot;
+    if (off === slot.size && n < APPEND_BUFFER && slot.path !== null) { // an append: gathered
+      if (slot.bufLen !== 0 && slot.bufLen + n > APPEND_BUFFER) this.#drain(slot);
+      if (slot.bufLen === 0) slot.bufStart = off;
+      slot.buf ??= new Uint8Array(APPEND_BUFFER);
+      slot.buf.set(this.module.HEAPU8.subarray(data, data + n), slot.bufLen);
+      slot.bufLen += n;
+      slot.size += n;
+      this.#buffered.add(slot);
+      this.#drainSoon();
+      return;
+    }
+    this.#drain(slot); // what lies before (or under) these bytes goes first
     const bytes = this.#view(data, n);
     let done = 0;
     while (done < n) {
-      const w = f.slot.handle.write(bytes.subarray(done), { at: off + done });
+      const w = slot.handle.write(bytes.subarray(done), { at: off + done });
       if (w <= 0) throw hostError(CODES.IO, `write ${f.path}: the browser wrote nothing at offset ${off + done}`);
       done += w;
-      f.slot.size = Math.max(f.slot.size, off + done);
+      slot.size = Math.max(slot.size, off + done);
     }
   }
 
@@ -510,14 +636,26 @@ export class OpfsHost extends PathHost {
   }
 
   _truncate(f, size) {
-    f.slot.handle.truncate(size);
-    f.slot.size = size;
+    const slot = f.slot;
+    if (slot.bufLen !== 0 && size >= slot.bufStart && size <= slot.bufStart + slot.bufLen) {
+      slot.bufLen = size - slot.bufStart; // cut inside the buffer (a failed journal append rolled back)
+      if (slot.bufLen === 0) this.#drop(slot);
+      slot.size = size;
+      return;
+    }
+    if (slot.bufLen !== 0 && size < slot.bufStart) this.#drop(slot);
+    else this.#drain(slot);
+    slot.handle.truncate(size);
+    slot.size = size;
   }
 
   sync(fd, errPtr) {
     try {
       const f = this._fd(fd);
-      if (f.writable && f.slot.path !== null) this.#marked.add(f.slot);
+      if (f.writable && f.slot.path !== null) {
+        this.#drain(f.slot); // a refusal (quota) is this sync's, inside the engine call
+        this.#marked.add(f.slot);
+      }
       return 0;
     } catch (err) {
       return this.fail(err, errPtr, 'sync', `fd ${fd}`);

@@ -1,4 +1,4 @@
-// A consistent read view of a database (strata_snapshot): get, getMany, has and iterators that
+// A consistent read view of a database (strata_snapshot): get, getMany, has, sizeOf and iterators that
 // see the database as it was when db.snapshot() was called. Released by close(), or when its
 // last iterator closes, or with the database.
 import { StrataError, invalid } from './errors.js';
@@ -67,6 +67,16 @@ export class Snapshot {
   getSync(key, options = {}) {
     this._ensureOpen('snapshot.getSync');
     return this.#db._getAt(this._ptr, key, encodingOf(options.valueEncoding ?? this.#db._valueEncoding, 'valueEncoding'));
+  }
+
+  async sizeOf(key) {
+    this._ensureOpen('snapshot.sizeOf');
+    return this.#db._sizeAt(this._ptr, key);
+  }
+
+  sizeOfSync(key) {
+    this._ensureOpen('snapshot.sizeOfSync');
+    return this.#db._sizeAt(this._ptr, key);
   }
 
   async hasMany(keys) {

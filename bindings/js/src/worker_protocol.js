@@ -26,6 +26,7 @@ export const PROTOCOL = Object.freeze({
     get: { send: 'call', options: 1, result: 'value', read: true },
     getMany: { send: 'call', options: 1, result: 'value', read: true },
     has: { send: 'call', options: 1, result: 'value', read: true },
+    sizeOf: { send: 'call', options: 1, result: 'value', read: true },
     clear: { send: 'call', options: 0, result: 'none' },
     flush: { send: 'call', result: 'none' },
     ingest: { send: 'call', result: 'value', progress: 1 }, // an array of pairs (iterables do not clone); onProgress relayed
@@ -44,6 +45,7 @@ export const PROTOCOL = Object.freeze({
     get: { send: 'call', result: 'value' },
     getMany: { send: 'call', result: 'value' },
     has: { send: 'call', result: 'value' },
+    sizeOf: { send: 'call', result: 'value' },
     hasMany: { send: 'call', result: 'value' },
     iterator: { send: 'open', makes: 'iterator', options: 0 },
     keys: { send: 'open', makes: 'iterator', options: 0 },

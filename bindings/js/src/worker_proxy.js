@@ -331,6 +331,10 @@ class WorkerSnapshot extends WorkerHandle {
     throw new StrataError('STRATA_NOT_SUPPORTED', 'snapshot.getSync needs an in-thread database (with worker: true every read is asynchronous; use get)');
   }
 
+  sizeOfSync() {
+    throw new StrataError('STRATA_NOT_SUPPORTED', 'snapshot.sizeOfSync needs an in-thread database (with worker: true every read is asynchronous; use sizeOf)');
+  }
+
   async [asyncDispose]() {
     this.close();
   }
@@ -402,6 +406,10 @@ class WorkerDatabase extends WorkerHandle {
   // The worker answers asynchronously: there is nothing to read synchronously here.
   getSync() {
     throw new StrataError('STRATA_NOT_SUPPORTED', 'getSync needs an in-thread database (with worker: true every read is asynchronous; use get)');
+  }
+
+  sizeOfSync() {
+    throw new StrataError('STRATA_NOT_SUPPORTED', 'sizeOfSync needs an in-thread database (with worker: true every read is asynchronous; use sizeOf)');
   }
 
   close() {
