@@ -15,6 +15,7 @@ const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 // Browsers have no setImmediate: a zero timeout there.
 
 const MAINTENANCE_BUDGET = 1 << 20; // bytes of flush/compaction output per step between requests
+const BACKGROUND_SETTLE_MS = 5; // how soon after maintenance the host settles unsynced writes
 const CLEAR_CHUNK = 1000; // deletes per batch in clear()
 export const RECOVERY_MODES = Object.freeze({ strict: 0, 'point-in-time': 1 });
 
@@ -190,6 +191,7 @@ export class Database {
   #exports = new Set(); // images being read (image.js): ended before the database closes
   #maintenance = null; // the pending nextTask, or DEFERRED
   #deferMaintenance = null; // worker_serve.js's: takes a maintenance task during a request
+  #settleTimer = null; // #settleSoon's
   #maintenanceError = null;
   #opts;
   #recovery;
@@ -252,7 +254,7 @@ export class Database {
       try {
         if (this.#step(MAINTENANCE_BUDGET)) this.#scheduleMaintenance();
         // a failure stays with the host, which reports it at the next sync write or settle
-        this.#settle()?.catch(() => {});
+        this.#settleSoon();
       } catch (err) {
         // refused by the host for now (would block): the step runs again after its prepare()
         if (this.#native.host?.whenUnblocked?.(err)) this.#scheduleMaintenance();
@@ -260,6 +262,17 @@ export class Database {
       }
     };
     this.#maintenance = this.#deferMaintenance?.(task) ? DEFERRED : nextTask.set(task);
+  }
+
+  // After maintenance: what the writes left in the host's buffers goes to storage in the
+  // background, once per BACKGROUND_SETTLE_MS at most rather than after every write (a settle
+  // drains the OPFS host's append buffers: one SyncAccessHandle write per request from a page).
+  #settleSoon() {
+    if (this.#settleTimer !== null || !this.#native.host?.settle) return;
+    this.#settleTimer = setTimeout(() => {
+      this.#settleTimer = null;
+      if (this.#status === 'open') this.#settle()?.catch(() => {});
+    }, BACKGROUND_SETTLE_MS);
   }
 
   // The storage host's asynchronous steps (browser hosts; Node's has none): prepare() between
@@ -826,6 +839,8 @@ export class Database {
     this.#status = 'closing';
     this.#closing = (async () => {
       if (this.#maintenance && this.#maintenance !== DEFERRED) nextTask.clear(this.#maintenance);
+      if (this.#settleTimer !== null) clearTimeout(this.#settleTimer); // close settles itself
+      this.#settleTimer = null;
       this.#maintenance = null;
       for (const it of [...this.#iterators]) it._release();
       for (const s of [...this.#snapshots]) s._release();
