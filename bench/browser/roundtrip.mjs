@@ -88,6 +88,57 @@ export async function echo({ n = 20000, via = 'port', payload = 'small', task = 
   }
 }
 
+// Cross-origin isolated pages only: the same awaited echo over a SharedArrayBuffer, the page
+// bumping a request counter with Atomics.notify and awaiting the reply counter with
+// Atomics.waitAsync, the worker waiting with Atomics.waitAsync (so it could still take messages)
+// and copying a 116-byte request into the reply area.
+const SAB_ECHO = `
+  self.onmessage = (e) => {
+    const flags = new Int32Array(e.data.sab, 0, 2);
+    const bytes = new Uint8Array(e.data.sab, 8);
+    let seen = 0;
+    const loop = () => {
+      const w = Atomics.waitAsync(flags, 0, seen);
+      const go = () => {
+        seen = Atomics.load(flags, 0);
+        bytes.copyWithin(128, 0, 116);
+        Atomics.store(flags, 1, seen);
+        Atomics.notify(flags, 1);
+        loop();
+      };
+      if (w.async) w.value.then(go); else go();
+    };
+    loop();
+    self.postMessage('ready');
+  };`;
+
+export async function echoShared({ n = 20000 } = {}) {
+  if (!globalThis.crossOriginIsolated) return { ops: 0, ms: 0, ops_per_s: null, us_per_op: null, chunk_us: null };
+  const w = new Worker(URL.createObjectURL(new Blob([SAB_ECHO], { type: 'text/javascript' })));
+  try {
+    const sab = new SharedArrayBuffer(8 + 256);
+    const flags = new Int32Array(sab, 0, 2);
+    const bytes = new Uint8Array(sab, 8);
+    await new Promise((resolve) => { w.onmessage = resolve; w.postMessage({ sab }); });
+    let seq = 0;
+    const once = async () => {
+      bytes.set(key(seq));
+      bytes.set(value(seq), 16);
+      const want = ++seq;
+      Atomics.store(flags, 0, want);
+      Atomics.notify(flags, 0);
+      while (Atomics.load(flags, 1) !== want) {
+        const r = Atomics.waitAsync(flags, 1, want - 1);
+        if (r.async) await r.value;
+      }
+    };
+    for (let i = 0; i < 1000; i++) await once();
+    return await timed(n, once);
+  } finally {
+    w.terminate();
+  }
+}
+
 // worker_proxy.js <-> worker_serve.js over a database that does nothing (roundtrip_worker.mjs):
 // the messaging layer's own cost per awaited call.
 export async function proxyNoop({ n = 20000 } = {}) {
@@ -112,10 +163,11 @@ export async function proxyNoop({ n = 20000 } = {}) {
 
 // strata-lsm: awaited single puts, then has() and get() of keys written (from a page: through the
 // package's worker; in a worker: in that thread).
-export async function strata({ backend = 'memory', n = 20000, tag = 'rt', hack } = {}) {
-  const { open, deleteDatabase } = await import(STRATA);
+// `src`: another copy of bindings/js/src served by the harness (roundtrip_run.mjs --before).
+export async function strata({ backend = 'memory', n = 20000, tag = 'rt', src = null } = {}) {
+  const { open, deleteDatabase } = await import(src ? `${src}/index_browser.js` : STRATA);
   const name = `roundtrip-${tag}-${backend}`;
-  const db = await open(name, { backend, sync: false, keyEncoding: 'buffer', valueEncoding: 'buffer', ...(hack ? { __hack: 1 } : {}) });
+  const db = await open(name, { backend, sync: false, keyEncoding: 'buffer', valueEncoding: 'buffer' });
   const out = { backend: db.backend, build: db.build };
   try {
     for (let i = 0; i < 1000; i++) await db.put(key(n + i), value(i)); // warm up

@@ -4,6 +4,9 @@
 // measurement `--rounds` times, interleaved, and prints the medians (a loaded 2-core machine's
 // wall clock varies run to run).
 //   node bench/browser/roundtrip_run.mjs [--rounds 5] [--n 20000] [--isolated] [--only strata]
+//     [--before build/before/bindings/js/src]   also from a page with another copy of the
+//     package's sources (e.g. `git archive <commit> bindings/js/src` unpacked under build/, its
+//     dist a symlink to bindings/js/dist): before/after side by side in the same run
 import { session } from '../../tests/browser/harness.mjs';
 import { bundlePeers } from './run.mjs';
 
@@ -16,6 +19,7 @@ const rounds = Number(arg('rounds', 5));
 const n = Number(arg('n', 20000));
 const isolated = process.argv.includes('--isolated');
 const only = arg('only', null);
+const before = arg('before', null);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -42,12 +46,17 @@ try {
       add('echo, worker.postMessage, a put message', await s.run(page, MODULE, 'echo', { n, via: 'worker', payload: 'put' }));
       for (const payload of ['put1', 'putT', 'strings']) add(`echo, MessagePort, ${payload}`, await s.run(page, MODULE, 'echo', { n, via: 'port', payload }));
       for (const task of ['channel', 'postTask', 'timeout']) add(`echo, MessagePort, put message, schedules a task (${task})`, await s.run(page, MODULE, 'echo', { n, via: 'port', payload: 'put', task }));
-      add('worker_proxy -> worker_serve, no-op put', await s.run(page, MODULE, 'proxyNoop', { n }));
+      if (isolated) add('echo, SharedArrayBuffer + Atomics.waitAsync both ways, 116 bytes', await s.run(page, MODULE, 'echoShared', { n }));
+      if (!isolated) add('worker_proxy -> worker_serve, no-op put', await s.run(page, MODULE, 'proxyNoop', { n }));
     }
     for (const backend of ['memory', 'opfs', 'idb']) {
       if (only && only !== 'strata' && only !== backend) continue;
       const p = await s.run(page, MODULE, 'strata', { backend, n, tag });
       for (const op of ['put', 'has', 'get']) add(`strata ${backend} (page, build ${p.build}): ${op}`, p[op]);
+      if (before) {
+        const b = await s.run(page, MODULE, 'strata', { backend, n, tag: `${tag}b`, src: `/${before.replace(/^\/|\/$/g, '')}` });
+        for (const op of ['put', 'has', 'get']) add(`strata ${backend} (page, before): ${op}`, b[op]);
+      }
       const w = await worker.run(MODULE, 'strata', { backend, n, tag: `${tag}w` });
       for (const op of ['put', 'has', 'get']) add(`strata ${backend} (in worker): ${op}`, w[op]);
     }

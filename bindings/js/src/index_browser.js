@@ -5,8 +5,9 @@
 //   const db = await open('notes', { backend: 'auto', valueEncoding: 'utf8' });
 //
 // Called from a page, open() starts (once) the page's dedicated worker (browser_worker.js) that
-// runs the engine for all of the page's databases, and returns a proxy (worker_proxy.js) over a
-// MessageChannel of the database's own: every call is one message, in call order; a batch and
+// runs the engine for all of the page's databases, and returns a proxy (worker_proxy.js) over the
+// worker's postMessage, on a channel number of the database's own: every call is one message, in
+// call order; a batch and
 // an iterator page are one message each; buffers read come back transferred. Called inside a
 // worker, the engine runs in that thread and calls are direct; the databases of a thread share
 // one engine instance (single-threaded build). A 'memory' database lives by name in the
