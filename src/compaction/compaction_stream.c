@@ -52,6 +52,7 @@ static void fail(compaction_stream *s, strata_status *st) {
   if (!s->error) s->error = st;
   else strata_status_free(st);
   s->count = s->pos = 0;
+  kv_iterator_set_invalid(&s->base);
 }
 
 static strata_status *push_candidate(compaction_stream *s, const internal_key *k, slice value, size_t band) {
@@ -149,7 +150,7 @@ static strata_status *load_group(compaction_stream *s) {
 }
 
 /* Advances to the next surviving candidate, loading groups as needed. */
-static void settle(compaction_stream *s) {
+static void settle_group(compaction_stream *s) {
   while (s->pos >= s->count) {
     if (!kv_iterator_valid(s->source)) {
       strata_status *st = kv_iterator_status(s->source);
@@ -166,6 +167,18 @@ static void settle(compaction_stream *s) {
   s->counters.entries_out++;
 }
 
+/* ... and takes the candidate as the position (kv_iterator.h). */
+static void settle(compaction_stream *s) {
+  settle_group(s);
+  if (s->pos < s->count) {
+    const candidate *c = &s->cands[s->pos];
+    kv_iterator_set_position(&s->base, internal_key_make(buffer_slice(&s->key), c->seqno, c->type),
+                             buffer_slice(&c->value));
+  } else {
+    kv_iterator_set_invalid(&s->base);
+  }
+}
+
 static void cs_seek_first(kv_iterator *it) {
   compaction_stream *s = (compaction_stream *)it;
   s->count = s->pos = 0;
@@ -179,22 +192,6 @@ static void cs_next(kv_iterator *it) {
   s->pos++;
   while (s->pos < s->count && s->dropped[s->pos]) s->pos++;
   settle(s);
-}
-
-static int cs_valid(const kv_iterator *it) {
-  const compaction_stream *s = (const compaction_stream *)it;
-  return s->pos < s->count;
-}
-
-static internal_key cs_key(const kv_iterator *it) {
-  const compaction_stream *s = (const compaction_stream *)it;
-  const candidate *c = &s->cands[s->pos];
-  return internal_key_make(buffer_slice(&s->key), c->seqno, c->type);
-}
-
-static slice cs_value(const kv_iterator *it) {
-  const compaction_stream *s = (const compaction_stream *)it;
-  return buffer_slice(&s->cands[s->pos].value);
 }
 
 static strata_status *cs_status(kv_iterator *it) {
@@ -229,8 +226,8 @@ static void cs_destroy(kv_iterator *it) {
   free(s);
 }
 
-static const kv_iterator_ops stream_ops = {cs_seek_first, cs_seek_last, cs_seek, cs_seek, cs_next, cs_prev,
-                                           cs_valid,      cs_key,       cs_value, cs_status, cs_destroy};
+static const kv_iterator_ops stream_ops = {cs_seek_first, cs_seek_last, cs_seek,   cs_seek,
+                                           cs_next,       cs_prev,      cs_status, cs_destroy};
 
 strata_status *compaction_stream_new(kv_iterator *source, const compaction_stream_options *o, kv_iterator **out) {
   compaction_stream *s = calloc(1, sizeof *s);
@@ -245,7 +242,7 @@ strata_status *compaction_stream_new(kv_iterator *source, const compaction_strea
   for (size_t i = 0; i < o->snapshot_count; i++)
     if (n == 0 || o->snapshots[i] > bounds[n - 1]) bounds[n++] = o->snapshots[i];
   if (n == 0 || o->visible_seqno > bounds[n - 1]) bounds[n++] = o->visible_seqno;
-  s->base.ops = &stream_ops;
+  kv_iterator_init(&s->base, &stream_ops);
   s->source = source;
   s->bounds = bounds;
   s->bound_count = n;

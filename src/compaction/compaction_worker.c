@@ -89,29 +89,46 @@ static void progress_report(progress_iter *p) {
   if (p->progress->fn) p->progress->fn(p->progress->ctx, p->progress->done, p->progress->total);
 }
 
-static void pi_seek_first(kv_iterator *it) { kv_iterator_seek_first(((progress_iter *)it)->in); }
-static void pi_seek_last(kv_iterator *it) { kv_iterator_seek_last(((progress_iter *)it)->in); }
-static void pi_seek(kv_iterator *it, const internal_key *t) { kv_iterator_seek(((progress_iter *)it)->in, t); }
+/* Each move forwards, then takes the inner position (kv_iterator.h). */
+static void pi_sync(kv_iterator *it) { kv_iterator_copy_position(it, ((progress_iter *)it)->in); }
+static void pi_seek_first(kv_iterator *it) {
+  kv_iterator_seek_first(((progress_iter *)it)->in);
+  pi_sync(it);
+}
+static void pi_seek_last(kv_iterator *it) {
+  kv_iterator_seek_last(((progress_iter *)it)->in);
+  pi_sync(it);
+}
+static void pi_seek(kv_iterator *it, const internal_key *t) {
+  kv_iterator_seek(((progress_iter *)it)->in, t);
+  pi_sync(it);
+}
 static void pi_seek_for_prev(kv_iterator *it, const internal_key *t) {
   kv_iterator_seek_for_prev(((progress_iter *)it)->in, t);
+  pi_sync(it);
 }
 static void pi_next(kv_iterator *it) {
   progress_iter *p = (progress_iter *)it;
   kv_iterator_next(p->in);
+  pi_sync(it);
   if (++p->read % PROGRESS_EVERY == 0) progress_report(p);
 }
-static void pi_prev(kv_iterator *it) { kv_iterator_prev(((progress_iter *)it)->in); }
-static int pi_valid(const kv_iterator *it) { return kv_iterator_valid(((const progress_iter *)it)->in); }
-static internal_key pi_key(const kv_iterator *it) { return kv_iterator_key(((const progress_iter *)it)->in); }
-static slice pi_value(const kv_iterator *it) { return kv_iterator_value(((const progress_iter *)it)->in); }
-static strata_status *pi_status(kv_iterator *it) { return kv_iterator_status(((progress_iter *)it)->in); }
+static void pi_prev(kv_iterator *it) {
+  kv_iterator_prev(((progress_iter *)it)->in);
+  pi_sync(it);
+}
+static strata_status *pi_status(kv_iterator *it) {
+  strata_status *st = kv_iterator_status(((progress_iter *)it)->in);
+  pi_sync(it);
+  return st;
+}
 static void pi_destroy(kv_iterator *it) {
   progress_iter *p = (progress_iter *)it;
   kv_iterator_destroy(p->in);
   free(p);
 }
 static const kv_iterator_ops progress_iter_ops = {pi_seek_first, pi_seek_last, pi_seek, pi_seek_for_prev, pi_next,
-                                                  pi_prev, pi_valid, pi_key, pi_value, pi_status, pi_destroy};
+                                                  pi_prev, pi_status, pi_destroy};
 
 /* Wraps *it (taking it) when the job reports progress; on failure *it is destroyed. */
 static strata_status *wrap_progress(const picked_job *p, uint64_t bytes, uint64_t entries, kv_iterator **it) {
@@ -122,7 +139,7 @@ static strata_status *wrap_progress(const picked_job *p, uint64_t bytes, uint64_
     *it = NULL;
     return status_no_memory();
   }
-  w->base.ops = &progress_iter_ops;
+  kv_iterator_init(&w->base, &progress_iter_ops);
   w->in = *it;
   w->progress = p->progress;
   w->job_bytes = bytes;

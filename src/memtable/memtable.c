@@ -139,44 +139,41 @@ static memtable_iterator *memtable_iter_of(kv_iterator *it) {
   return (memtable_iterator *)it;
 }
 
-static const memtable_iterator *memtable_iter_of_const(const kv_iterator *it) {
-  return (const memtable_iterator *)it;
+/* Takes the skiplist's position into the base (kv_iterator.h). */
+static void memtable_iter_sync(memtable_iterator *m) {
+  if (skiplist_iter_valid(&m->it))
+    kv_iterator_set_position(&m->base, skiplist_iter_key(&m->it), skiplist_iter_value(&m->it));
+  else kv_iterator_set_invalid(&m->base);
 }
 
 static void memtable_iter_seek_first(kv_iterator *it) {
   skiplist_iter_seek_first(&memtable_iter_of(it)->it);
+  memtable_iter_sync(memtable_iter_of(it));
 }
 
 static void memtable_iter_seek_last(kv_iterator *it) {
   skiplist_iter_seek_last(&memtable_iter_of(it)->it);
+  memtable_iter_sync(memtable_iter_of(it));
 }
 
 static void memtable_iter_seek(kv_iterator *it, const internal_key *target) {
   skiplist_iter_seek(&memtable_iter_of(it)->it, target);
+  memtable_iter_sync(memtable_iter_of(it));
 }
 
 static void memtable_iter_seek_for_prev(kv_iterator *it, const internal_key *target) {
   skiplist_iter_seek_for_prev(&memtable_iter_of(it)->it, target);
+  memtable_iter_sync(memtable_iter_of(it));
 }
 
 static void memtable_iter_next(kv_iterator *it) {
   skiplist_iter_next(&memtable_iter_of(it)->it);
+  memtable_iter_sync(memtable_iter_of(it));
 }
 
 static void memtable_iter_prev(kv_iterator *it) {
   skiplist_iter_prev(&memtable_iter_of(it)->it);
-}
-
-static int memtable_iter_valid(const kv_iterator *it) {
-  return skiplist_iter_valid(&memtable_iter_of_const(it)->it);
-}
-
-static internal_key memtable_iter_key(const kv_iterator *it) {
-  return skiplist_iter_key(&memtable_iter_of_const(it)->it);
-}
-
-static slice memtable_iter_value(const kv_iterator *it) {
-  return skiplist_iter_value(&memtable_iter_of_const(it)->it);
+  memtable_iter_sync(memtable_iter_of(it));
 }
 
 /* Memory cannot go bad under an iterator: there is never an error to report. */
@@ -194,14 +191,13 @@ static void memtable_iter_destroy(kv_iterator *it) {
 static const kv_iterator_ops memtable_iterator_ops = {
     memtable_iter_seek_first, memtable_iter_seek_last, memtable_iter_seek,
     memtable_iter_seek_for_prev, memtable_iter_next, memtable_iter_prev,
-    memtable_iter_valid, memtable_iter_key, memtable_iter_value,
     memtable_iter_status, memtable_iter_destroy,
 };
 
 strata_status *memtable_iterator_new(memtable *mt, kv_iterator **out) {
   memtable_iterator *m = malloc(sizeof *m);
   if (!m) return status_no_memory();
-  m->base.ops = &memtable_iterator_ops;
+  kv_iterator_init(&m->base, &memtable_iterator_ops);
   memtable_ref(mt);
   m->mt = mt;
   skiplist_iter_init(&m->it, &mt->list);

@@ -13,6 +13,14 @@ static strata_status *block_corrupt(const block *b, const char *why, uint32_t of
   return status_new(STRATA_CORRUPTION, "%s: %s (at byte %u of the block)", b->what, why, off);
 }
 
+/* The per-entry steps of a scan are inlined into their callers: under WebAssembly a call costs a
+ * stack check and a frame V8 never elides, and a scan makes several per entry. */
+#if defined(__GNUC__)
+#define BLOCK_HOT inline __attribute__((always_inline))
+#else
+#define BLOCK_HOT inline
+#endif
+
 /* One decoded entry; key = restart_key[0..shared) + delta. */
 typedef struct entry {
   uint32_t off, next, shared;
@@ -138,16 +146,13 @@ typedef struct block_iter {
   uint32_t restart_idx; /* interval of the current entry */
   slice restart_key;
   uint32_t cur, next;
-  int valid;
-  internal_key key;
-  slice value;
   buffer keybuf;      /* rebuilt keys longer than `small` */
   uint8_t small[48];  /* rebuilt keys up to 48 bytes: no allocation per iterator */
   strata_status *st;
 } block_iter;
 
 static void iter_fail(block_iter *it, strata_status *st) {
-  it->valid = 0;
+  it->base.valid = 0;
   if (!it->st) it->st = st;
   else strata_status_free(st);
 }
@@ -155,11 +160,11 @@ static void iter_fail(block_iter *it, strata_status *st) {
 static void iter_set(block_iter *it, const entry *e) {
   it->cur = e->off;
   it->next = e->next;
-  it->value = e->value;
-  it->key.seqno = e->trailer >> 8;
-  it->key.type = (value_type)(e->trailer & 0xff);
+  it->base.value = e->value;
+  it->base.key.seqno = e->trailer >> 8;
+  it->base.key.type = (value_type)(e->trailer & 0xff);
   if (e->shared == 0) {
-    it->key.user_key = e->delta;
+    it->base.key.user_key = e->delta;
   } else {
     /* key = restart key prefix + delta, rebuilt in place (the buffer grows rarely) */
     size_t len = e->shared + e->delta.len;
@@ -175,11 +180,11 @@ static void iter_set(block_iter *it, const entry *e) {
       }
       dst = it->keybuf.data;
     }
-    memcpy(dst, it->restart_key.data, e->shared);
-    if (e->delta.len) memcpy(dst + e->shared, e->delta.data, e->delta.len);
-    it->key.user_key = slice_make(dst, len);
+    bytes_copy(dst, it->restart_key.data, e->shared);
+    bytes_copy(dst + e->shared, e->delta.data, e->delta.len);
+    it->base.key.user_key = slice_make(dst, len);
   }
-  it->valid = 1;
+  it->base.valid = 1;
 }
 
 /* Positions on the restart entry of interval i. */
@@ -195,10 +200,10 @@ static void iter_to_restart(block_iter *it, uint32_t i) {
   iter_set(it, &e);
 }
 
-static void iter_advance(block_iter *it) {
+static BLOCK_HOT void iter_advance(block_iter *it) {
   const block *b = it->b;
   if (it->next >= b->entries_end) {
-    it->valid = 0;
+    it->base.valid = 0;
     return;
   }
   if (it->restart_idx + 1 < b->num_restarts) {
@@ -222,21 +227,21 @@ static void iter_advance(block_iter *it) {
 }
 
 static int iter_key_less(const block_iter *it, const internal_key *target) {
-  return internal_key_compare(&it->key, target) < 0;
+  return internal_key_compare(&it->base.key, target) < 0;
 }
 
 static void bi_seek_first(kv_iterator *base) {
   block_iter *it = (block_iter *)base;
-  it->valid = 0;
+  it->base.valid = 0;
   if (it->b->num_restarts) iter_to_restart(it, 0);
 }
 
 static void bi_seek_last(kv_iterator *base) {
   block_iter *it = (block_iter *)base;
-  it->valid = 0;
+  it->base.valid = 0;
   if (!it->b->num_restarts) return;
   iter_to_restart(it, it->b->num_restarts - 1);
-  while (it->valid && it->next < it->b->entries_end) iter_advance(it);
+  while (it->base.valid && it->next < it->b->entries_end) iter_advance(it);
 }
 
 static inline internal_key restart_key(const block *b, uint32_t i) {
@@ -265,7 +270,7 @@ static uint32_t find_restart(const block *b, const internal_key *target) {
  * its delta. Only the entry it stops on is materialised (iter_set).
  */
 static void iter_scan_to(block_iter *it, const internal_key *target) {
-  if (!it->valid || !iter_key_less(it, target)) return;
+  if (!it->base.valid || !iter_key_less(it, target)) return;
   const block *b = it->b;
   slice rk = it->restart_key, tk = target->user_key;
   size_t m = slice_shared_prefix(rk, tk);
@@ -298,11 +303,11 @@ static void iter_scan_to(block_iter *it, const internal_key *target) {
   }
   /* every entry of the interval is smaller: go on from the next restart */
   if (limit >= b->entries_end) {
-    it->valid = 0;
+    it->base.valid = 0;
     return;
   }
   iter_to_restart(it, it->restart_idx + 1);
-  while (it->valid && iter_key_less(it, target)) iter_advance(it);
+  while (it->base.valid && iter_key_less(it, target)) iter_advance(it);
 }
 
 /* A block whose every entry is a restart (index blocks): the first restart >= target is the
@@ -322,7 +327,7 @@ static int all_restarts(const block *b) { return b->item_count == b->num_restart
 
 static void bi_seek(kv_iterator *base, const internal_key *target) {
   block_iter *it = (block_iter *)base;
-  it->valid = 0;
+  it->base.valid = 0;
   if (!it->b->num_restarts) return;
   if (all_restarts(it->b)) {
     uint32_t r = find_first_restart_at_or_after(it->b, target);
@@ -339,35 +344,31 @@ static void bi_seek_for_prev(kv_iterator *base, const internal_key *target) {
   block_iter *it = (block_iter *)base;
   bi_seek(base, target);
   if (it->st) return;
-  if (!it->valid) bi_seek_last(base);
-  else if (internal_key_compare(&it->key, target) > 0) bi_prev(base);
+  if (!it->base.valid) bi_seek_last(base);
+  else if (internal_key_compare(&it->base.key, target) > 0) bi_prev(base);
 }
 
-static void bi_next(kv_iterator *base) {
+void block_iterator_next(kv_iterator *base) {
   block_iter *it = (block_iter *)base;
-  if (it->valid) iter_advance(it);
+  if (it->base.valid) iter_advance(it);
 }
 
 static void bi_prev(kv_iterator *base) {
   block_iter *it = (block_iter *)base;
-  if (!it->valid) return;
+  if (!it->base.valid) return;
   uint32_t target = it->cur;
   uint32_t r = it->restart_idx;
   if (target == restart_at(it->b, r)) {
     if (r == 0) {
-      it->valid = 0;
+      it->base.valid = 0;
       return;
     }
     r--;
   }
   iter_to_restart(it, r);
-  while (it->valid && it->next < target) iter_advance(it);
-  if (it->valid && it->next != target) iter_fail(it, block_corrupt(it->b, "entries overlap", it->cur));
+  while (it->base.valid && it->next < target) iter_advance(it);
+  if (it->base.valid && it->next != target) iter_fail(it, block_corrupt(it->b, "entries overlap", it->cur));
 }
-
-static int bi_valid(const kv_iterator *base) { return ((const block_iter *)base)->valid; }
-static internal_key bi_key(const kv_iterator *base) { return ((const block_iter *)base)->key; }
-static slice bi_value(const kv_iterator *base) { return ((const block_iter *)base)->value; }
 
 static strata_status *bi_status(kv_iterator *base) {
   block_iter *it = (block_iter *)base;
@@ -384,12 +385,12 @@ static void bi_destroy(kv_iterator *base) {
   free(it);
 }
 
-static const kv_iterator_ops block_iter_ops = {bi_seek_first, bi_seek_last, bi_seek, bi_seek_for_prev, bi_next,
-                                               bi_prev, bi_valid, bi_key, bi_value, bi_status, bi_destroy};
+const kv_iterator_ops block_iterator_ops = {bi_seek_first,       bi_seek_last, bi_seek,   bi_seek_for_prev,
+                                            block_iterator_next, bi_prev,      bi_status, bi_destroy};
 
 static void iter_init(block_iter *it, const block *b, block_owner owner) {
   memset(it, 0, sizeof *it);
-  it->base.ops = &block_iter_ops;
+  kv_iterator_init(&it->base, &block_iterator_ops);
   it->b = b;
   it->owner = owner;
   buffer_init(&it->keybuf);
@@ -409,7 +410,7 @@ strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator
 
 void block_iterator_reset(kv_iterator *base, const block *b, block_owner owner) {
   block_iter *it = (block_iter *)base;
-  assert(base->ops == &block_iter_ops);
+  assert(base->ops == &block_iterator_ops);
   if (it->owner.release) it->owner.release(it->owner.ctx, it->owner.token);
   buffer keybuf = it->keybuf;
   strata_status *st = it->st;
@@ -437,10 +438,10 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
   } else {
     bi_seek(&it.base, &target);
   }
-  if (it.valid && slice_equal(it.key.user_key, user_key)) {
+  if (it.base.valid && slice_equal(it.base.key.user_key, user_key)) {
     *found = 1;
-    *key_out = internal_key_make(user_key, it.key.seqno, it.key.type);
-    *value = it.value;
+    *key_out = internal_key_make(user_key, it.base.key.seqno, it.base.key.type);
+    *value = it.base.value;
   }
   strata_status *st = it.st;
   buffer_free(&it.keybuf);
@@ -463,8 +464,8 @@ strata_status *block_seek_value(const block *b, const internal_key *target, int 
   block_iter it;
   iter_init(&it, b, none);
   bi_seek(&it.base, target);
-  *found = it.valid && !it.st;
-  if (*found) *value = it.value;
+  *found = it.base.valid && !it.st;
+  if (*found) *value = it.base.value;
   strata_status *st = it.st;
   buffer_free(&it.keybuf);
   return st;

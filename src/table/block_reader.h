@@ -68,6 +68,12 @@ typedef struct block_owner {
  */
 STRATA_MUST_USE strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator **out);
 
+/* The block iterator's methods and its next(), for a layer that knows its inner iterator may be a
+ * block iterator (the two-level iterator of a table): a scan then makes a direct call per entry,
+ * not an indirect one (under WebAssembly a table and signature check, never inlined). */
+extern const kv_iterator_ops block_iterator_ops;
+void block_iterator_next(kv_iterator *it);
+
 /* Points an iterator from block_iterator_new at another block (unpositioned), releasing the old
  * block's owner and keeping its buffers: a scan crossing blocks allocates nothing per block. */
 void block_iterator_reset(kv_iterator *it, const block *b, block_owner owner);

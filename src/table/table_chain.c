@@ -19,6 +19,7 @@ typedef struct table_chain {
 } table_chain;
 
 static void close_table(table_chain *c) {
+  kv_iterator_set_invalid(&c->base);
   kv_iterator_destroy(c->inner); /* before its reader */
   table_reader_close(c->reader);
   c->inner = NULL;
@@ -43,7 +44,10 @@ static void open_from(table_chain *c, size_t i) {
       return;
     }
     kv_iterator_seek_first(c->inner);
-    if (kv_iterator_valid(c->inner)) return;
+    if (kv_iterator_valid(c->inner)) {
+      kv_iterator_copy_position(&c->base, c->inner);
+      return;
+    }
     st = kv_iterator_status(c->inner);
     if (st) {
       fail(c, st);
@@ -62,7 +66,10 @@ static void chain_next(kv_iterator *it) {
   table_chain *c = (table_chain *)it;
   if (!c->inner) return;
   kv_iterator_next(c->inner);
-  if (kv_iterator_valid(c->inner)) return;
+  if (kv_iterator_valid(c->inner)) {
+    kv_iterator_copy_position(&c->base, c->inner);
+    return;
+  }
   strata_status *st = kv_iterator_status(c->inner);
   if (st) fail(c, st);
   else open_from(c, c->index + 1);
@@ -76,12 +83,6 @@ static void chain_seek(kv_iterator *it, const internal_key *k) {
   unsupported(it);
 }
 
-static int chain_valid(const kv_iterator *it) {
-  const table_chain *c = (const table_chain *)it;
-  return c->inner && kv_iterator_valid(c->inner);
-}
-static internal_key chain_key(const kv_iterator *it) { return kv_iterator_key(((const table_chain *)it)->inner); }
-static slice chain_value(const kv_iterator *it) { return kv_iterator_value(((const table_chain *)it)->inner); }
 
 static strata_status *chain_status(kv_iterator *it) {
   table_chain *c = (table_chain *)it;
@@ -100,16 +101,15 @@ static void chain_destroy(kv_iterator *it) {
   free(c);
 }
 
-static const kv_iterator_ops chain_ops = {chain_seek_first, unsupported, chain_seek, chain_seek, chain_next,
-                                          unsupported,      chain_valid, chain_key,  chain_value, chain_status,
-                                          chain_destroy};
+static const kv_iterator_ops chain_ops = {chain_seek_first, unsupported,  chain_seek,   chain_seek,
+                                          chain_next,       unsupported,  chain_status, chain_destroy};
 
 strata_status *table_chain_iterator_new(vfs *v, const char *const *paths, const uint64_t *ids, size_t n,
                                         kv_iterator **out) {
   *out = NULL;
   table_chain *c = calloc(1, sizeof *c);
   if (!c) return status_no_memory();
-  c->base.ops = &chain_ops;
+  kv_iterator_init(&c->base, &chain_ops);
   c->v = v;
   c->paths = calloc(n ? n : 1, sizeof *c->paths);
   c->ids = malloc((n ? n : 1) * sizeof *c->ids);

@@ -8,12 +8,13 @@
 #include "table_reader_internal.h"
 #include "two_level_iterator.h"
 
-static strata_status *load_typed(table_reader *r, slice handle_value, block_type type, kv_iterator **inout) {
+static strata_status *load_typed(table_reader *r, slice handle_value, block_type type, table_readahead *ra,
+                                 kv_iterator **inout) {
   block_handle h;
   const block *b;
   block_owner owner;
   STATUS_TRY(index_value_decode(handle_value, r->what, &h));
-  STATUS_TRY(table_reader_load_block(r, h, type, &b, &owner));
+  STATUS_TRY(table_reader_load_block_ahead(r, h, type, ra, &b, &owner));
   if (*inout) { /* always a block iterator of this table: reused, no allocation per block */
     block_iterator_reset(*inout, b, owner);
     return NULL;
@@ -21,12 +22,25 @@ static strata_status *load_typed(table_reader *r, slice handle_value, block_type
   return block_iterator_new(b, owner, inout);
 }
 
+/* The data blocks' loader of one iterator: its table and its scan readahead. */
+typedef struct data_loader {
+  table_reader *r;
+  table_readahead ra;
+} data_loader;
+
+static void data_loader_free(void *ctx) {
+  data_loader *d = ctx;
+  table_readahead_free(&d->ra);
+  free(d);
+}
+
 static strata_status *load_data(void *ctx, slice handle_value, kv_iterator **out) {
-  return load_typed(ctx, handle_value, BLOCK_TYPE_DATA, out);
+  data_loader *d = ctx;
+  return load_typed(d->r, handle_value, BLOCK_TYPE_DATA, &d->ra, out);
 }
 
 static strata_status *load_partition(void *ctx, slice handle_value, kv_iterator **out) {
-  return load_typed(ctx, handle_value, BLOCK_TYPE_INDEX, out);
+  return load_typed(ctx, handle_value, BLOCK_TYPE_INDEX, NULL, out);
 }
 
 /* --- snapshot filter ------------------------------------------------------------------ */
@@ -42,9 +56,11 @@ static int hidden(const snapshot_iter *s) {
 }
 static void skip_fwd(snapshot_iter *s) {
   while (hidden(s)) kv_iterator_next(s->in);
+  kv_iterator_copy_position(&s->base, s->in);
 }
 static void skip_back(snapshot_iter *s) {
   while (hidden(s)) kv_iterator_prev(s->in);
+  kv_iterator_copy_position(&s->base, s->in);
 }
 
 static void si_seek_first(kv_iterator *b) {
@@ -77,19 +93,20 @@ static void si_prev(kv_iterator *b) {
   kv_iterator_prev(s->in);
   skip_back(s);
 }
-static int si_valid(const kv_iterator *b) { return kv_iterator_valid(((const snapshot_iter *)b)->in); }
-static internal_key si_key(const kv_iterator *b) { return kv_iterator_key(((const snapshot_iter *)b)->in); }
-static slice si_value(const kv_iterator *b) { return kv_iterator_value(((const snapshot_iter *)b)->in); }
-static strata_status *si_status(kv_iterator *b) { return kv_iterator_status(((snapshot_iter *)b)->in); }
+static strata_status *si_status(kv_iterator *b) {
+  snapshot_iter *s = (snapshot_iter *)b;
+  strata_status *st = kv_iterator_status(s->in);
+  kv_iterator_copy_position(b, s->in); /* reporting an error may drop the inner position */
+  return st;
+}
 static void si_destroy(kv_iterator *b) {
   snapshot_iter *s = (snapshot_iter *)b;
   kv_iterator_destroy(s->in);
   free(s);
 }
 
-static const kv_iterator_ops snapshot_iter_ops = {si_seek_first, si_seek_last, si_seek,  si_seek_for_prev,
-                                                  si_next,       si_prev,      si_valid, si_key,
-                                                  si_value,      si_status,    si_destroy};
+static const kv_iterator_ops snapshot_iter_ops = {si_seek_first, si_seek_last, si_seek,   si_seek_for_prev,
+                                                  si_next,       si_prev,      si_status, si_destroy};
 
 strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iterator **out) {
   *out = NULL;
@@ -97,7 +114,19 @@ strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iter
   kv_iterator *it;
   STATUS_TRY(block_iterator_new(r->index, none, &it));
   if (r->meta.index_partition_count) STATUS_TRY(two_level_iterator_new(it, load_partition, r, &it));
-  STATUS_TRY(two_level_iterator_new(it, load_data, r, &it));
+  data_loader *d = calloc(1, sizeof *d);
+  if (!d) {
+    kv_iterator_destroy(it);
+    return status_no_memory();
+  }
+  d->r = r;
+  d->ra.next = UINT64_MAX; /* no block loaded yet: the first one is not "after" anything */
+  strata_status *st = two_level_iterator_new(it, load_data, d, &it);
+  if (st) {
+    free(d);
+    return st;
+  }
+  two_level_iterator_own_ctx(it, data_loader_free);
   /* the filter only where the table holds entries the snapshot must not see */
   if (snapshot < SEQNO_READ_ALL && r->meta.max_seqno >= snapshot) {
     snapshot_iter *s = malloc(sizeof *s);
@@ -105,7 +134,7 @@ strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iter
       kv_iterator_destroy(it);
       return status_no_memory();
     }
-    s->base.ops = &snapshot_iter_ops;
+    kv_iterator_init(&s->base, &snapshot_iter_ops);
     s->in = it;
     s->snapshot = snapshot;
     it = &s->base;

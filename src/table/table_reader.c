@@ -14,12 +14,36 @@
 #include "table_reader_internal.h"
 #include "table_trailer.h"
 
-static strata_status *read_raw(table_reader *r, block_handle h, block_type type, uint8_t **raw, size_t *len) {
+/* Makes [h.offset, h.offset + h.size) part of the readahead window, reading the window from there
+ * when it is not (never past the end of the file). */
+static strata_status *readahead_fill(table_reader *r, block_handle h, table_readahead *ra) {
+  if (h.offset >= ra->offset && h.offset + h.size <= ra->offset + ra->len) return NULL;
+  uint64_t n = h.size > TABLE_READAHEAD_BYTES ? h.size : TABLE_READAHEAD_BYTES;
+  if (n > r->file_size - h.offset) n = r->file_size - h.offset;
+  if (n > ra->cap) {
+    uint8_t *grown = realloc(ra->data, (size_t)n);
+    if (!grown) return status_no_memory();
+    ra->data = grown;
+    ra->cap = (size_t)n;
+  }
+  ra->len = 0; /* a failed read leaves no window */
+  STATUS_TRY(vfs_file_read_exact(r->file, h.offset, ra->data, (size_t)n, r->what));
+  ra->offset = h.offset;
+  ra->len = (size_t)n;
+  return NULL;
+}
+
+static strata_status *read_raw(table_reader *r, block_handle h, block_type type, table_readahead *ra,
+                               uint8_t **raw, size_t *len) {
   *raw = NULL;
   *len = 0;
   if (h.offset > r->file_size || h.size > r->file_size - h.offset)
     return status_new(STRATA_CORRUPTION, "%s: %s block (%llu, %llu) beyond the end of the file", r->what,
                       block_type_name(type), (unsigned long long)h.offset, (unsigned long long)h.size);
+  if (ra && ra->sequential >= TABLE_READAHEAD_AFTER) {
+    STATUS_TRY(readahead_fill(r, h, ra));
+    return block_unframe(slice_make(ra->data + (h.offset - ra->offset), h.size), h, type, r->what, raw, len);
+  }
   uint8_t *stored = malloc(h.size);
   if (!stored) return status_no_memory();
   strata_status *st = vfs_file_read_exact(r->file, h.offset, stored, h.size, r->what);
@@ -28,14 +52,24 @@ static strata_status *read_raw(table_reader *r, block_handle h, block_type type,
   return st;
 }
 
-static strata_status *open_block(table_reader *r, block_handle h, block_type type, block **out) {
+static strata_status *open_block_ahead(table_reader *r, block_handle h, block_type type, table_readahead *ra,
+                                       block **out) {
   uint8_t *raw;
   size_t len;
-  STATUS_TRY(read_raw(r, h, type, &raw, &len));
+  STATUS_TRY(read_raw(r, h, type, ra, &raw, &len));
   char what[512];
   snprintf(what, sizeof what, "%s: %s block at offset %llu", r->what, block_type_name(type),
            (unsigned long long)h.offset);
   return block_open(raw, len, what, out);
+}
+
+static strata_status *open_block(table_reader *r, block_handle h, block_type type, block **out) {
+  return open_block_ahead(r, h, type, NULL, out);
+}
+
+void table_readahead_free(table_readahead *ra) {
+  free(ra->data);
+  memset(ra, 0, sizeof *ra);
 }
 
 static void release_owned(void *ctx, void *token) {
@@ -47,11 +81,15 @@ static void release_cached(void *ctx, void *token) { block_cache_release(ctx, to
 
 static void block_deleter(void *value) { block_free(value); }
 
-strata_status *table_reader_load_block(table_reader *r, block_handle h, block_type type, const block **blk,
-                                       block_owner *owner) {
+strata_status *table_reader_load_block_ahead(table_reader *r, block_handle h, block_type type, table_readahead *ra,
+                                             const block **blk, block_owner *owner) {
+  if (ra) { /* the pattern: does this block start where the last one ended? */
+    ra->sequential = h.offset >= ra->next && h.offset - ra->next <= BLOCK_HEADER_SIZE ? ra->sequential + 1 : 0;
+    ra->next = h.offset + h.size;
+  }
   if (!r->cache) {
     block *b;
-    STATUS_TRY(open_block(r, h, type, &b));
+    STATUS_TRY(open_block_ahead(r, h, type, ra, &b));
     *blk = b;
     owner->release = release_owned;
     owner->ctx = NULL;
@@ -61,7 +99,7 @@ strata_status *table_reader_load_block(table_reader *r, block_handle h, block_ty
   cache_handle *ch = block_cache_lookup(r->cache, r->id, h.offset);
   if (!ch) {
     block *b;
-    STATUS_TRY(open_block(r, h, type, &b));
+    STATUS_TRY(open_block_ahead(r, h, type, ra, &b));
     strata_status *st = block_cache_insert(r->cache, r->id, h.offset, b, block_charge(b), block_deleter, 0, &ch);
     if (st) {
       block_free(b); /* on failure the cache took nothing */
@@ -73,6 +111,11 @@ strata_status *table_reader_load_block(table_reader *r, block_handle h, block_ty
   owner->ctx = r->cache;
   owner->token = ch;
   return NULL;
+}
+
+strata_status *table_reader_load_block(table_reader *r, block_handle h, block_type type, const block **blk,
+                                       block_owner *owner) {
+  return table_reader_load_block_ahead(r, h, type, NULL, blk, owner);
 }
 
 strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, block_cache *cache,
@@ -108,11 +151,11 @@ strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, bl
   uint8_t *raw = NULL;
   size_t len = 0;
   block_handle toc_h = {r->trailer.toc_offset, r->trailer.toc_size};
-  if ((st = read_raw(r, toc_h, BLOCK_TYPE_TOC, &raw, &len))) goto fail;
+  if ((st = read_raw(r, toc_h, BLOCK_TYPE_TOC, NULL, &raw, &len))) goto fail;
   st = table_toc_decode(slice_make(raw, len), r->trailer.toc_offset, r->what, &r->toc);
   free(raw);
   if (st) goto fail;
-  if ((st = read_raw(r, r->toc.meta, BLOCK_TYPE_META, &raw, &len))) goto fail;
+  if ((st = read_raw(r, r->toc.meta, BLOCK_TYPE_META, NULL, &raw, &len))) goto fail;
   st = table_meta_decode(slice_make(raw, len), r->what, &r->meta);
   free(raw);
   if (st) goto fail;
@@ -138,7 +181,7 @@ strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, bl
     }
   }
   if (r->toc.has_filter) {
-    if ((st = read_raw(r, r->toc.filter, BLOCK_TYPE_FILTER, &r->filter, &r->filter_len))) goto fail;
+    if ((st = read_raw(r, r->toc.filter, BLOCK_TYPE_FILTER, NULL, &r->filter, &r->filter_len))) goto fail;
     if ((st = bloom_validate(slice_make(r->filter, r->filter_len)))) {
       st = status_wrap(st, "%s: filter block", r->what);
       goto fail;
@@ -223,7 +266,7 @@ static strata_status *load_filter_part(table_reader *r, block_handle h, filter_p
   }
   filter_part *f = calloc(1, sizeof *f);
   if (!f) return status_no_memory();
-  strata_status *st = read_raw(r, h, BLOCK_TYPE_FILTER, &f->data, &f->len);
+  strata_status *st = read_raw(r, h, BLOCK_TYPE_FILTER, NULL, &f->data, &f->len);
   if (!st && (st = bloom_validate(slice_make(f->data, f->len))))
     st = status_wrap(st, "%s: filter partition at offset %llu", r->what, (unsigned long long)h.offset);
   if (!st && r->cache) st = block_cache_insert(r->cache, r->id, h.offset, f, f->len + sizeof *f, filter_part_free, 0, ch);

@@ -26,4 +26,26 @@ struct table_reader {
 STRATA_MUST_USE strata_status *table_reader_load_block(table_reader *r, block_handle h, block_type type,
                                                        const block **blk, block_owner *owner);
 
+/*
+ * Scan readahead: a table iterator that loads data blocks one after another (a scan, not a seek)
+ * reads TABLE_READAHEAD_BYTES of the file at once on a cache miss and takes the following blocks
+ * from that window, so a long scan makes one read per window instead of one per block (under
+ * WASI a read is a host call that costs about twice a native pread). Seeks never read ahead.
+ */
+#define TABLE_READAHEAD_AFTER 2                   /* blocks that followed their predecessor before */
+#define TABLE_READAHEAD_BYTES ((size_t)64 << 10) /* the window */
+typedef struct table_readahead {
+  uint8_t *data;       /* the window: bytes [offset, offset + len) of the file */
+  size_t cap, len;
+  uint64_t offset;
+  uint64_t next;       /* where the block after the last one loaded starts (UINT64_MAX: none yet) */
+  unsigned sequential; /* consecutive blocks loaded so far */
+} table_readahead;
+
+/* As table_reader_load_block, reading ahead when `ra` has seen a sequential pattern. */
+STRATA_MUST_USE strata_status *table_reader_load_block_ahead(table_reader *r, block_handle h, block_type type,
+                                                             table_readahead *ra, const block **blk,
+                                                             block_owner *owner);
+void table_readahead_free(table_readahead *ra);
+
 #endif

@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "../util/buffer.h"
+#include "block_reader.h"
 
 typedef struct two_level {
   kv_iterator base;
   kv_iterator *outer, *inner;
   two_level_load_fn load;
   void *ctx;
+  void (*free_ctx)(void *ctx); /* NULL: the caller owns ctx */
   uint8_t inner_handle[32]; /* handle value the inner iterator was loaded from (2 varint64s) */
   size_t inner_handle_len;  /* 0: none (also for an overlong value, which never matches) */
   strata_status *st;
@@ -59,22 +61,30 @@ static int inner_ok(two_level *t) {
   return 0;
 }
 
+/* Takes the inner block's position (none after an error). */
+static void tl_sync(two_level *t) {
+  if (t->st) kv_iterator_set_invalid(&t->base);
+  else kv_iterator_copy_position(&t->base, t->inner);
+}
+
 static void tl_skip_forward(two_level *t) {
   while (!t->st && !inner_ok(t) && !t->st) {
-    if (!t->inner) return;
+    if (!t->inner) break;
     kv_iterator_next(t->outer);
-    if (!tl_load(t)) return;
+    if (!tl_load(t)) break;
     kv_iterator_seek_first(t->inner);
   }
+  tl_sync(t);
 }
 
 static void tl_skip_backward(two_level *t) {
   while (!t->st && !inner_ok(t) && !t->st) {
-    if (!t->inner) return;
+    if (!t->inner) break;
     kv_iterator_prev(t->outer);
-    if (!tl_load(t)) return;
+    if (!tl_load(t)) break;
     kv_iterator_seek_last(t->inner);
   }
+  tl_sync(t);
 }
 
 static void tl_seek_first(kv_iterator *base) {
@@ -103,39 +113,44 @@ static void tl_seek_for_prev(kv_iterator *base, const internal_key *target) {
   /* The first block whose last key >= target holds the answer or follows it. */
   kv_iterator_seek(t->outer, target);
   tl_fail(t, kv_iterator_status(t->outer));
-  if (t->st) return;
+  if (t->st) {
+    tl_sync(t);
+    return;
+  }
   if (!kv_iterator_valid(t->outer)) kv_iterator_seek_last(t->outer);
   if (tl_load(t)) kv_iterator_seek_for_prev(t->inner, target);
   tl_skip_backward(t);
 }
 
-static int tl_valid(const kv_iterator *base) {
-  const two_level *t = (const two_level *)base;
-  return !t->st && t->inner && kv_iterator_valid(t->inner);
-}
-
-static void tl_next(kv_iterator *base) {
+void two_level_iterator_next(kv_iterator *base) {
   two_level *t = (two_level *)base;
-  if (!tl_valid(base)) return;
-  kv_iterator_next(t->inner);
+  if (!base->valid) return;
+  /* the fast path of a scan: the next entry of the same block, by a direct call */
+  kv_iterator *in = t->inner;
+  if (in->ops == &block_iterator_ops) block_iterator_next(in);
+  else kv_iterator_next(in);
+  if (in->valid) {
+    kv_iterator_set_position(base, in->key, in->value);
+    return;
+  }
   tl_skip_forward(t);
 }
 
 static void tl_prev(kv_iterator *base) {
   two_level *t = (two_level *)base;
-  if (!tl_valid(base)) return;
+  if (!base->valid) return;
   kv_iterator_prev(t->inner);
   tl_skip_backward(t);
 }
-
-static internal_key tl_key(const kv_iterator *base) { return kv_iterator_key(((const two_level *)base)->inner); }
-static slice tl_value(const kv_iterator *base) { return kv_iterator_value(((const two_level *)base)->inner); }
 
 static strata_status *tl_status(kv_iterator *base) {
   two_level *t = (two_level *)base;
   strata_status *st = t->st;
   t->st = NULL;
-  if (st) tl_drop_inner(t); /* stays invalid until repositioned */
+  if (st) { /* stays invalid until repositioned */
+    tl_drop_inner(t);
+    kv_iterator_set_invalid(base);
+  }
   return st;
 }
 
@@ -144,11 +159,16 @@ static void tl_destroy(kv_iterator *base) {
   kv_iterator_destroy(t->inner);
   kv_iterator_destroy(t->outer);
   strata_status_free(t->st);
+  if (t->free_ctx) t->free_ctx(t->ctx);
   free(t);
 }
 
-static const kv_iterator_ops two_level_ops = {tl_seek_first, tl_seek_last, tl_seek, tl_seek_for_prev, tl_next,
-                                              tl_prev, tl_valid, tl_key, tl_value, tl_status, tl_destroy};
+const kv_iterator_ops two_level_iterator_ops = {tl_seek_first,            tl_seek_last, tl_seek,   tl_seek_for_prev,
+                                                two_level_iterator_next, tl_prev,      tl_status, tl_destroy};
+
+void two_level_iterator_own_ctx(kv_iterator *it, void (*free_ctx)(void *ctx)) {
+  ((two_level *)it)->free_ctx = free_ctx;
+}
 
 strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx, kv_iterator **out) {
   *out = NULL;
@@ -157,7 +177,7 @@ strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load
     kv_iterator_destroy(outer);
     return status_no_memory();
   }
-  t->base.ops = &two_level_ops;
+  kv_iterator_init(&t->base, &two_level_iterator_ops);
   t->outer = outer;
   t->load = load;
   t->ctx = ctx;

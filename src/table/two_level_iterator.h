@@ -20,4 +20,12 @@ typedef strata_status *(*two_level_load_fn)(void *ctx, slice handle_value, kv_it
 STRATA_MUST_USE strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx,
                                                       kv_iterator **out);
 
+/* Gives the iterator its load context: free_ctx(ctx) runs when it is destroyed. */
+void two_level_iterator_own_ctx(kv_iterator *it, void (*free_ctx)(void *ctx));
+
+/* Its methods and next(), for a caller that makes a direct call when its inner iterator is a
+ * two-level one (a run over table iterators; see block_iterator_ops). */
+extern const kv_iterator_ops two_level_iterator_ops;
+void two_level_iterator_next(kv_iterator *it);
+
 #endif

@@ -11,11 +11,7 @@ typedef struct merge_iterator {
   kv_iterator base;
   kv_iterator **children;
   size_t n;
-  /* Each child's current key (valid until that child moves) and validity: choosing the next
-   * entry compares cached keys instead of calling every child through its table again. */
-  internal_key *keys;
-  unsigned char *live;
-  kv_iterator *current;
+  kv_iterator *current; /* the child whose entry is the merge's position; NULL = invalid */
   size_t current_index;
   enum direction dir;
   strata_status *error;
@@ -33,26 +29,19 @@ static void collect_errors(merge_iterator *m) {
   if (m->error) m->current = NULL;
 }
 
-/* Re-reads child i's position after it moved. */
-static void refresh(merge_iterator *m, size_t i) {
-  m->live[i] = (unsigned char)kv_iterator_valid(m->children[i]);
-  if (m->live[i]) m->keys[i] = kv_iterator_key(m->children[i]);
-}
-
-static void refresh_all(merge_iterator *m) {
-  for (size_t i = 0; i < m->n; i++) refresh(m, i);
-}
-
-/* Picks the smallest (sign 1) or largest (sign -1) cached key; ties go to the earlier child. */
+/* Picks the child with the smallest (sign 1) or largest (sign -1) key; ties go to the earlier
+ * child. The children's positions are fields (kv_iterator.h): no call per child. */
 static void pick(merge_iterator *m, int sign) {
   size_t best = m->n;
   for (size_t i = 0; i < m->n; i++) {
-    if (!m->live[i]) continue;
-    if (best == m->n || sign * internal_key_compare(&m->keys[i], &m->keys[best]) < 0) best = i;
+    const kv_iterator *c = m->children[i];
+    if (!c->valid) continue;
+    if (best == m->n || sign * internal_key_compare(&c->key, &m->children[best]->key) < 0) best = i;
   }
   m->current = best < m->n ? m->children[best] : NULL;
   m->current_index = best;
   collect_errors(m);
+  kv_iterator_copy_position(&m->base, m->current);
 }
 
 static void find_smallest(merge_iterator *m) { pick(m, 1); }
@@ -62,7 +51,6 @@ static void merge_seek_first(kv_iterator *it) {
   merge_iterator *m = (merge_iterator *)it;
   for (size_t i = 0; i < m->n; i++) kv_iterator_seek_first(m->children[i]);
   m->dir = FORWARD;
-  refresh_all(m);
   find_smallest(m);
 }
 
@@ -70,7 +58,6 @@ static void merge_seek_last(kv_iterator *it) {
   merge_iterator *m = (merge_iterator *)it;
   for (size_t i = 0; i < m->n; i++) kv_iterator_seek_last(m->children[i]);
   m->dir = REVERSE;
-  refresh_all(m);
   find_largest(m);
 }
 
@@ -78,7 +65,6 @@ static void merge_seek(kv_iterator *it, const internal_key *target) {
   merge_iterator *m = (merge_iterator *)it;
   for (size_t i = 0; i < m->n; i++) kv_iterator_seek(m->children[i], target);
   m->dir = FORWARD;
-  refresh_all(m);
   find_smallest(m);
 }
 
@@ -86,7 +72,6 @@ static void merge_seek_for_prev(kv_iterator *it, const internal_key *target) {
   merge_iterator *m = (merge_iterator *)it;
   for (size_t i = 0; i < m->n; i++) kv_iterator_seek_for_prev(m->children[i], target);
   m->dir = REVERSE;
-  refresh_all(m);
   find_largest(m);
 }
 
@@ -98,6 +83,7 @@ static int save_current(merge_iterator *m, internal_key *out) {
   if (st) {
     m->error = st;
     m->current = NULL;
+    kv_iterator_set_invalid(&m->base);
     return 0;
   }
   *out = internal_key_make(buffer_slice(&m->saved_key), k.seqno, k.type);
@@ -119,12 +105,10 @@ static void merge_next(kv_iterator *it) {
         internal_key ck = kv_iterator_key(c);
         if (internal_key_compare(&ck, &key) == 0) kv_iterator_next(c);
       }
-      refresh(m, i);
     }
     m->dir = FORWARD;
   }
   kv_iterator_next(m->current);
-  refresh(m, m->current_index);
   find_smallest(m);
 }
 
@@ -142,26 +126,11 @@ static void merge_prev(kv_iterator *it) {
         internal_key ck = kv_iterator_key(c);
         if (internal_key_compare(&ck, &key) == 0) kv_iterator_prev(c);
       }
-      refresh(m, i);
     }
     m->dir = REVERSE;
   }
   kv_iterator_prev(m->current);
-  refresh(m, m->current_index);
   find_largest(m);
-}
-
-static int merge_valid(const kv_iterator *it) {
-  return ((const merge_iterator *)it)->current != NULL;
-}
-
-static internal_key merge_key(const kv_iterator *it) {
-  const merge_iterator *m = (const merge_iterator *)it;
-  return m->keys[m->current_index];
-}
-
-static slice merge_value(const kv_iterator *it) {
-  return kv_iterator_value(((const merge_iterator *)it)->current);
 }
 
 static strata_status *merge_status(kv_iterator *it) {
@@ -175,36 +144,28 @@ static void merge_destroy(kv_iterator *it) {
   merge_iterator *m = (merge_iterator *)it;
   for (size_t i = 0; i < m->n; i++) kv_iterator_destroy(m->children[i]);
   free(m->children);
-  free(m->keys);
-  free(m->live);
   strata_status_free(m->error);
   buffer_free(&m->saved_key);
   free(m);
 }
 
 static const kv_iterator_ops merge_ops = {
-  merge_seek_first, merge_seek_last, merge_seek, merge_seek_for_prev, merge_next, merge_prev,
-  merge_valid, merge_key, merge_value, merge_status, merge_destroy,
+  merge_seek_first, merge_seek_last, merge_seek, merge_seek_for_prev,
+  merge_next,       merge_prev,      merge_status, merge_destroy,
 };
 
 strata_status *merge_iterator_new(kv_iterator **children, size_t n, kv_iterator **out) {
   merge_iterator *m = calloc(1, sizeof *m);
   kv_iterator **copy = malloc((n ? n : 1) * sizeof *copy);
-  internal_key *keys = malloc((n ? n : 1) * sizeof *keys);
-  unsigned char *live = calloc(n ? n : 1, 1);
-  if (!m || !copy || !keys || !live) {
+  if (!m || !copy) {
     free(m);
     free(copy);
-    free(keys);
-    free(live);
     for (size_t i = 0; i < n; i++) kv_iterator_destroy(children[i]);
     return status_no_memory();
   }
   if (n) memcpy(copy, children, n * sizeof *copy);
-  m->base.ops = &merge_ops;
+  kv_iterator_init(&m->base, &merge_ops);
   m->children = copy;
-  m->keys = keys;
-  m->live = live;
   m->n = n;
   buffer_init(&m->saved_key);
   *out = &m->base;

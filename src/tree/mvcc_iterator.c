@@ -1,18 +1,21 @@
 #include "mvcc_iterator.h"
 
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../util/buffer.h"
+#include "run_iterator.h"
 
 enum direction { FORWARD, REVERSE };
 
 struct mvcc_iterator {
+  mvcc_position pos; /* first: the header's inline readers cast to it */
   kv_iterator *inner;
   uint64_t snapshot;
   key_range range;
   buffer range_keys; /* owns the bound keys of `range` */
   enum direction dir;
-  int valid;
   strata_status *error;
   buffer saved_key; /* forward: the key being skipped; reverse: the current key */
   buffer saved_value;
@@ -22,7 +25,7 @@ struct mvcc_iterator {
 };
 
 static void fail(mvcc_iterator *it, strata_status *st) {
-  it->valid = 0;
+  it->pos.valid = 0;
   if (!st) return;
   if (it->error) strata_status_free(st);
   else it->error = st;
@@ -37,19 +40,38 @@ static int inner_failed(mvcc_iterator *it) {
 }
 
 static int save(buffer *b, slice s, mvcc_iterator *it) {
+  if (s.len <= b->cap) { /* the common case, once the buffer has grown: no call */
+    bytes_copy(b->data, s.data, s.len);
+    b->len = s.len;
+    return 1;
+  }
   buffer_clear(b);
   strata_status *st = buffer_append(b, s.data, s.len);
   if (st) fail(it, st);
   return st == NULL;
 }
 
+/* Forward: the entry the inner iterator sits on is the position. */
+static void set_forward_position(mvcc_iterator *it, const internal_key *k) {
+  it->pos.valid = 1;
+  it->pos.key = k->user_key;
+  it->pos.value = kv_iterator_value(it->inner);
+  it->pos.value_is_handle = k->type == VALUE_TYPE_INDIRECTION;
+}
+
 /*
  * From the inner position forward: the first user key whose newest visible version is a value.
  * With `skipping`, entries of saved_key are passed over first (the key already yielded).
  */
+/* The inner iterator's next: a direct call over a single run (a settled tree), see run_iterator.h. */
+static inline void inner_next(kv_iterator *in) {
+  if (in->ops == &run_iterator_ops) run_iterator_next(in);
+  else kv_iterator_next(in);
+}
+
 static void find_next_user_entry(mvcc_iterator *it, int skipping) {
   it->dir = FORWARD;
-  for (; kv_iterator_valid(it->inner); kv_iterator_next(it->inner)) {
+  for (; kv_iterator_valid(it->inner); inner_next(it->inner)) {
     internal_key k = kv_iterator_key(it->inner);
     if (!key_range_below_hi(&it->range, k.user_key)) break;
     if (k.seqno >= it->snapshot) continue; /* written after the snapshot */
@@ -61,10 +83,10 @@ static void find_next_user_entry(mvcc_iterator *it, int skipping) {
       skipping = 1;
       continue;
     }
-    it->valid = 1;
+    set_forward_position(it, &k);
     return;
   }
-  it->valid = 0;
+  it->pos.valid = 0;
   inner_failed(it);
 }
 
@@ -92,7 +114,12 @@ static void find_prev_user_entry(mvcc_iterator *it) {
     have_value = 1;
   }
   if (inner_failed(it)) return;
-  it->valid = have_value;
+  it->pos.valid = have_value;
+  if (have_value) {
+    it->pos.key = buffer_slice(&it->saved_key);
+    it->pos.value = buffer_slice(&it->saved_value);
+    it->pos.value_is_handle = it->saved_handle;
+  }
 }
 
 void mvcc_iterator_seek_first(mvcc_iterator *it) {
@@ -139,20 +166,20 @@ void mvcc_iterator_seek_for_prev(mvcc_iterator *it, slice user_key) {
 }
 
 void mvcc_iterator_next(mvcc_iterator *it) {
-  if (!it->valid) return;
+  if (!it->pos.valid) return;
   if (it->dir == REVERSE) {
     /* the inner iterator sits before the current key's entries (saved_key holds the key) */
     if (kv_iterator_valid(it->inner)) kv_iterator_next(it->inner);
     else kv_iterator_seek_first(it->inner);
   } else {
-    if (!save(&it->saved_key, kv_iterator_key(it->inner).user_key, it)) return;
-    kv_iterator_next(it->inner);
+    if (!save(&it->saved_key, it->pos.key, it)) return;
+    inner_next(it->inner);
   }
   find_next_user_entry(it, 1);
 }
 
 void mvcc_iterator_prev(mvcc_iterator *it) {
-  if (!it->valid) return;
+  if (!it->pos.valid) return;
   if (it->dir == FORWARD) {
     /* step back over every entry of the current key */
     if (!save(&it->saved_key, kv_iterator_key(it->inner).user_key, it)) return;
@@ -162,22 +189,6 @@ void mvcc_iterator_prev(mvcc_iterator *it) {
   }
   /* in reverse the inner iterator already sits before the current key */
   find_prev_user_entry(it);
-}
-
-int mvcc_iterator_valid(const mvcc_iterator *it) {
-  return it->valid;
-}
-
-slice mvcc_iterator_key(const mvcc_iterator *it) {
-  return it->dir == FORWARD ? kv_iterator_key(it->inner).user_key : buffer_slice(&it->saved_key);
-}
-
-slice mvcc_iterator_value(const mvcc_iterator *it) {
-  return it->dir == FORWARD ? kv_iterator_value(it->inner) : buffer_slice(&it->saved_value);
-}
-
-int mvcc_iterator_value_is_handle(const mvcc_iterator *it) {
-  return it->dir == FORWARD ? kv_iterator_key(it->inner).type == VALUE_TYPE_INDIRECTION : it->saved_handle;
 }
 
 strata_status *mvcc_iterator_status(mvcc_iterator *it) {

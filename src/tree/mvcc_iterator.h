@@ -18,6 +18,14 @@
 
 typedef struct mvcc_iterator mvcc_iterator;
 
+/* The current entry, kept by every move at the start of the iterator so that reading it is a
+ * field read, not a call (valid/key/value are asked once or more per entry of every scan). */
+typedef struct mvcc_position {
+  int valid;
+  int value_is_handle;
+  slice key, value; /* meaningful while valid; stay so until the iterator moves */
+} mvcc_position;
+
 /* Takes ownership of `inner` (also on failure). The range's key bytes are copied. */
 STRATA_MUST_USE strata_status *mvcc_iterator_new(kv_iterator *inner, uint64_t snapshot, const key_range *range,
                                                  mvcc_iterator **out);
@@ -32,11 +40,14 @@ void mvcc_iterator_seek(mvcc_iterator *it, slice user_key);          /* first ke
 void mvcc_iterator_seek_for_prev(mvcc_iterator *it, slice user_key); /* last key <= user_key */
 void mvcc_iterator_next(mvcc_iterator *it);
 void mvcc_iterator_prev(mvcc_iterator *it);
-int mvcc_iterator_valid(const mvcc_iterator *it);
-slice mvcc_iterator_key(const mvcc_iterator *it);
-slice mvcc_iterator_value(const mvcc_iterator *it);
+/* (an mvcc_iterator begins with its mvcc_position) */
+static inline int mvcc_iterator_valid(const mvcc_iterator *it) { return ((const mvcc_position *)it)->valid; }
+static inline slice mvcc_iterator_key(const mvcc_iterator *it) { return ((const mvcc_position *)it)->key; }
+static inline slice mvcc_iterator_value(const mvcc_iterator *it) { return ((const mvcc_position *)it)->value; }
 /* Whether the value is a blob handle (key-value separation): resolve it with tree_resolve_value. */
-int mvcc_iterator_value_is_handle(const mvcc_iterator *it);
+static inline int mvcc_iterator_value_is_handle(const mvcc_iterator *it) {
+  return ((const mvcc_position *)it)->value_is_handle;
+}
 /* The first error met (ownership moves to the caller); the iterator is invalid after one. */
 strata_status *mvcc_iterator_status(mvcc_iterator *it);
 

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "../table/two_level_iterator.h"
 #include "tree_internal.h"
 
 typedef struct run_iterator {
@@ -16,6 +17,7 @@ typedef struct run_iterator {
 } run_iterator;
 
 static void close_table(run_iterator *r) {
+  kv_iterator_set_invalid(&r->base);
   kv_iterator_destroy(r->inner);
   r->inner = NULL;
   if (r->handle) file_cache_release(r->t->tables, r->handle);
@@ -52,6 +54,7 @@ static int inner_failed(run_iterator *r) {
 }
 
 /* Moves on to later tables while the current one is exhausted. */
+/* Moves on to later tables while the current one is exhausted; takes the position reached. */
 static void skip_forward(run_iterator *r) {
   while (r->inner && !kv_iterator_valid(r->inner)) {
     if (inner_failed(r)) return;
@@ -63,6 +66,7 @@ static void skip_forward(run_iterator *r) {
     if (!open_table(r, next)) return;
     kv_iterator_seek_first(r->inner);
   }
+  kv_iterator_copy_position(&r->base, r->inner);
 }
 
 static void skip_backward(run_iterator *r) {
@@ -75,6 +79,7 @@ static void skip_backward(run_iterator *r) {
     if (!open_table(r, r->index - 1)) return;
     kv_iterator_seek_last(r->inner);
   }
+  kv_iterator_copy_position(&r->base, r->inner);
 }
 
 static void run_seek_first(kv_iterator *it) {
@@ -127,10 +132,16 @@ static void run_seek_for_prev(kv_iterator *it, const internal_key *target) {
   skip_backward(r);
 }
 
-static void run_next(kv_iterator *it) {
+void run_iterator_next(kv_iterator *it) {
   run_iterator *r = (run_iterator *)it;
-  if (!r->inner) return;
-  kv_iterator_next(r->inner);
+  kv_iterator *in = r->inner;
+  if (!in) return;
+  if (in->ops == &two_level_iterator_ops) two_level_iterator_next(in); /* direct: see two_level_iterator.h */
+  else kv_iterator_next(in);
+  if (in->valid) { /* the common case: the same table */
+    kv_iterator_set_position(it, in->key, in->value);
+    return;
+  }
   skip_forward(r);
 }
 
@@ -139,19 +150,6 @@ static void run_prev(kv_iterator *it) {
   if (!r->inner) return;
   kv_iterator_prev(r->inner);
   skip_backward(r);
-}
-
-static int run_valid(const kv_iterator *it) {
-  const run_iterator *r = (const run_iterator *)it;
-  return r->inner && kv_iterator_valid(r->inner);
-}
-
-static internal_key run_key(const kv_iterator *it) {
-  return kv_iterator_key(((const run_iterator *)it)->inner);
-}
-
-static slice run_value(const kv_iterator *it) {
-  return kv_iterator_value(((const run_iterator *)it)->inner);
 }
 
 static strata_status *run_status(kv_iterator *it) {
@@ -168,15 +166,14 @@ static void run_destroy(kv_iterator *it) {
   free(r);
 }
 
-static const kv_iterator_ops run_ops = {
-  run_seek_first, run_seek_last, run_seek, run_seek_for_prev, run_next, run_prev,
-  run_valid, run_key, run_value, run_status, run_destroy,
+const kv_iterator_ops run_iterator_ops = {
+  run_seek_first, run_seek_last, run_seek, run_seek_for_prev, run_iterator_next, run_prev, run_status, run_destroy,
 };
 
 strata_status *run_iterator_new(tree *t, const version_run *run, uint64_t snapshot, kv_iterator **out) {
   run_iterator *r = calloc(1, sizeof *r);
   if (!r) return status_no_memory();
-  r->base.ops = &run_ops;
+  kv_iterator_init(&r->base, &run_iterator_ops);
   r->t = t;
   r->run = run;
   r->snapshot = snapshot;

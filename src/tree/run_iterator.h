@@ -12,4 +12,9 @@
 STRATA_MUST_USE strata_status *run_iterator_new(tree *t, const version_run *run, uint64_t snapshot,
                                                 kv_iterator **out);
 
+/* Its methods and next(), for the mvcc iterator's direct call over a single run (see
+ * two_level_iterator.h). */
+extern const kv_iterator_ops run_iterator_ops;
+void run_iterator_next(kv_iterator *it);
+
 #endif

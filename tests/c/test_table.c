@@ -9,6 +9,7 @@
 #include "table/table_reader.h"
 #include "table/table_writer.h"
 #include "util/checksum.h"
+#include "vfs/vfs_fault.h"
 
 /* ---- a sorted model of the entries a table should hold --------------------------------- */
 
@@ -797,6 +798,69 @@ static void corruption_messages_name_the_table_and_offset(void) {
   CHECK(named);
 }
 
+/* ---- scan readahead ------------------------------------------------------------------- */
+
+/* A forward scan reads the file in windows (table_reader_internal.h), a seek reads one block,
+ * and a failed read in the middle of a scan ends it with the error, never a short scan. */
+static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(void) {
+  vfs *mem, *v;
+  CHECK_OK(vfs_memory_new(&mem));
+  CHECK_OK(vfs_fault_new(mem, &v));
+  model m = {0};
+  CHECK(model_random(&m, 31, 6000, 12, 40));
+  table_writer_options o;
+  table_writer_options_default(&o);
+  o.block_size = 256;
+  table_meta meta;
+  table_meta_init(&meta);
+  CHECK_OK(write_model(v, "scan.sst", &o, &m, &meta));
+  uint64_t blocks = meta.data_block_count;
+  table_meta_free(&meta);
+  CHECK(blocks > 100);
+  table_reader *r;
+  CHECK_OK(table_reader_open(v, "scan.sst", 5, NULL, &r));
+  vfs_fault_counters c;
+  vfs_fault_reset_counters(v);
+  kv_iterator *it;
+  CHECK_OK(table_reader_iterator(r, SEQNO_READ_ALL, &it));
+  size_t i = 0;
+  int same = 1;
+  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
+    same &= i < m.n && entry_matches(it, &m.e[i]);
+  CHECK_OK(kv_iterator_status(it));
+  kv_iterator_destroy(it);
+  CHECK(same);
+  CHECK_EQ_U64(i, m.n);
+  vfs_fault_get_counters(v, &c);
+  CHECK(c.reads >= 2 && c.reads < blocks / 8); /* the first blocks one by one, then windows */
+
+  vfs_fault_reset_counters(v);
+  CHECK_OK(table_reader_iterator(r, SEQNO_READ_ALL, &it));
+  internal_key mid = tkey(&m.e[m.n / 2]);
+  kv_iterator_seek(it, &mid);
+  CHECK(kv_iterator_valid(it) && entry_matches(it, &m.e[m.n / 2]));
+  kv_iterator_next(it);
+  CHECK_OK(kv_iterator_status(it));
+  kv_iterator_destroy(it);
+  vfs_fault_get_counters(v, &c);
+  CHECK(c.reads >= 1 && c.reads <= 2);
+
+  /* the third read of a scan is its first window: failing it fails the scan */
+  vfs_fault_fail_nth(v, VFS_FAULT_READ, 3);
+  CHECK_OK(table_reader_iterator(r, SEQNO_READ_ALL, &it));
+  i = 0;
+  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) i++;
+  strata_status *st = kv_iterator_status(it);
+  kv_iterator_destroy(it);
+  vfs_fault_clear(v);
+  CHECK(st != NULL && i < m.n);
+  strata_status_free(st);
+  table_reader_close(r);
+  model_free(&m);
+  vfs_destroy(v);
+  vfs_destroy(mem);
+}
+
 int main(void) {
   RUN(random_tables_round_trip_in_memory);
   RUN(random_table_round_trips_through_posix_files);
@@ -816,5 +880,6 @@ int main(void) {
   RUN(every_flipped_byte_of_a_partitioned_lz4_table_is_detected);
   RUN(newer_format_version_is_refused);
   RUN(corruption_messages_name_the_table_and_offset);
+  RUN(a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block);
   return harness_finish();
 }
