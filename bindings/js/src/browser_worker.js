@@ -8,7 +8,7 @@
 // (index_browser.js importFromPage). Imports only by relative URL (import maps do not apply
 // inside workers).
 import { deleteMemory } from './browser_backends.js';
-import { toWire } from './errors.js';
+import { StrataError, toWire } from './errors.js';
 import { openHere, serveImport } from './index_browser.js';
 import { failedMessage, readyMessage, serve } from './worker_serve.js';
 
@@ -30,6 +30,13 @@ async function open(id, { name, options }, ch) {
   self.postMessage({ id, ...readyMessage(db), backend: db.backend, build: db.build });
 }
 
+// A request on a channel no longer served (the page let go of it) still gets its answer.
+function request(msg) {
+  const served = channels.get(msg.ch);
+  if (served) served(msg);
+  else if (msg.id !== undefined) self.postMessage({ ch: msg.ch, id: msg.id, error: toWire(new StrataError('STRATA_NOT_OPEN', `${msg.op}: the database is closed`)) });
+}
+
 function answer(id, fn) {
   try {
     self.postMessage({ id, value: fn() });
@@ -40,7 +47,7 @@ function answer(id, fn) {
 
 self.addEventListener('message', (e) => {
   const msg = e.data ?? {};
-  if (msg.ch !== undefined) channels.get(msg.ch)?.(msg); // a request of worker_proxy.js
+  if (msg.ch !== undefined) request(msg); // a request of worker_proxy.js
   else if (msg.dropChannel !== undefined) channels.delete(msg.dropChannel);
   else if (msg.import) serveImport(msg.import, self); // { import: { name, options } }: pulls the image's chunks
   else if (msg.open) open(msg.id, msg.open, msg.channel);
