@@ -10,6 +10,13 @@
 
 #include "workload.h"
 
+#if !defined(__wasi__) && !defined(__EMSCRIPTEN__)
+#include <pthread.h>
+#define BENCH_HAVE_THREADS 1
+#else
+#define BENCH_HAVE_THREADS 0
+#endif
+
 /* --- helpers -------------------------------------------------------------------------------- */
 
 double bench_now(void) {
@@ -274,6 +281,63 @@ PHASE void fill_batch(phases *p) {
   r->report(r->report_ctx, &res);
 }
 
+#if BENCH_HAVE_THREADS
+/* fillrandom-mt: fillrandom's puts from BENCH_FILL_THREADS threads at once, thread t taking the
+ * permutation's indexes t, t + T, ...: concurrent writers, where an engine's writer queue (group
+ * commit) decides how many journal appends and lock round trips the puts cost. */
+typedef struct fill_thread {
+  const bench_run *r;
+  void *db;
+  uint32_t id, vlen;
+} fill_thread;
+
+static void *fill_thread_main(void *arg) {
+  fill_thread *t = arg;
+  const bench_run *r = t->r;
+  uint8_t *value = malloc(t->vlen);
+  if (!value) bench_die("values", "out of memory");
+  char key[WL_KEY_LEN];
+  for (uint32_t i = t->id; i < r->n; i += BENCH_FILL_THREADS) {
+    uint32_t k = r->perm[i];
+    wl_key(key, k);
+    wl_value_len(r->pool, k, t->vlen, value);
+    r->peer->put(t->db, key, WL_KEY_LEN, value, t->vlen);
+  }
+  free(value);
+  return NULL;
+}
+
+PHASE void fill_random_threads(phases *p) {
+  const bench_run *r = p->r;
+  char path[4096];
+  phase_path(r, "fillrandom-mt", path, sizeof path);
+  bench_remove_tree(path);
+  void *db = r->peer->open(path, &r->cfg);
+  pthread_t threads[BENCH_FILL_THREADS];
+  fill_thread args[BENCH_FILL_THREADS];
+  double t0 = bench_now(), cpu0 = bench_cpu_now();
+  for (uint32_t t = 0; t < BENCH_FILL_THREADS; t++) {
+    args[t] = (fill_thread){r, db, t, p->vlen};
+    if (pthread_create(&threads[t], NULL, fill_thread_main, &args[t])) bench_die("fillrandom-mt", "pthread_create");
+  }
+  for (uint32_t t = 0; t < BENCH_FILL_THREADS; t++) pthread_join(threads[t], NULL);
+  double secs = bench_now() - t0;
+  bench_result res = result_make("fillrandom-mt", r->n, secs, cpu0);
+  add_int(&res, "threads", BENCH_FILL_THREADS);
+  /* every put landed: a sample of keys reads back (a lost write fails the run) */
+  long missing = 0;
+  for (uint32_t i = 0; i < r->n; i += 997) {
+    char key[WL_KEY_LEN];
+    wl_key(key, i);
+    if (r->peer->get(db, key, WL_KEY_LEN, p->buf, 2 * (size_t)p->vlen) != (long)p->vlen) missing++;
+  }
+  add_int(&res, "missing", missing);
+  r->peer->close(db);
+  bench_remove_tree(path);
+  r->report(r->report_ctx, &res);
+}
+#endif
+
 /* fillrandom builds the database every later phase reads; it stays open for them. */
 PHASE void *fill_random(phases *p) {
   const bench_run *r = p->r;
@@ -435,6 +499,9 @@ void bench_run_phases(const bench_run *r, int keep) {
   if (!p.value || !p.buf) bench_die("values", "out of memory");
   if (phase_on(r->phases, "fillseq")) fill_seq(&p);
   if (phase_on(r->phases, "fillbatch")) fill_batch(&p);
+#if BENCH_HAVE_THREADS
+  if (phase_on(r->phases, "fillrandom-mt")) fill_random_threads(&p);
+#endif
   int reads = phase_on(r->phases, "readrandom") || phase_on(r->phases, "readmissing") ||
               phase_on(r->phases, "seekrandom") || phase_on(r->phases, "readseq");
   if (reads || phase_on(r->phases, "fillrandom")) {

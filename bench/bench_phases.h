@@ -18,6 +18,7 @@
 #define BENCH_MISS_READS 100000u
 #define BENCH_SEEKS 100000u
 #define BENCH_SEEK_NEXTS 10
+#define BENCH_FILL_THREADS 4 /* fillrandom-mt (native builds only) */
 
 /* What a run changes in every peer's options. */
 typedef struct bench_config {
@@ -90,7 +91,8 @@ typedef struct bench_run {
 } bench_run;
 
 /* Every phase in the spec's order (fillseq, fillbatch, fillrandom, settle, readrandom,
- * readmissing, seekrandom, readseq), or those r->phases names (fillrandom and settle also run
+ * readmissing, seekrandom, readseq; natively fillrandom-mt after fillbatch: fillrandom's puts from
+ * BENCH_FILL_THREADS threads, with a read-back sample of them reported as `missing`), or those r->phases names (fillrandom and settle also run
  * for any read phase: the reads need their database); fillrandom's database is removed
  * afterwards unless keep. fillseq, fillrandom and readrandom also report per-operation latency
  * (p50_us, p99_us, p999_us, max_us: the gap between one clock read per operation and the last).

@@ -22,6 +22,8 @@ export function checkLines(lines, n, { seeks = SEEKS, workloads = WORKLOADS } = 
     // 10 entries per seek, fewer only for seeks within 10 keys of the end
     need('seekrandom', sk.entries > seeks * 9.9 && sk.entries <= seeks * 10, `entries ${sk.entries}`);
   }
+  const mt = get('fillrandom-mt');
+  if (mt) need('fillrandom-mt', mt.missing === 0, `${mt.missing} sampled puts did not read back`);
   if (rs) need('readseq', rs.entries === n && !rs.unordered, `entries ${rs.entries} of ${n}, unordered ${rs.unordered}`);
   return errs;
 }

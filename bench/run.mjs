@@ -36,6 +36,10 @@ import { fileURLToPath } from 'node:url';
 import { fmtOps, renderSvg } from './chart.mjs';
 import { WORKLOADS, checkLines } from './check.mjs';
 
+// the tables' rows: WORKLOADS, plus fillrandom-mt (fillrandom's puts from 4 threads), which only
+// the native db_bench runs (a '–' for the others)
+const TABLE_WORKLOADS = [...WORKLOADS.slice(0, 2), 'fillrandom-mt', ...WORKLOADS.slice(2)];
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NATIVE_PEERS = ['strata', 'rocksdb', 'leveldb'];
 const SEPARATING_PEERS = ['strata-kv', 'rocksdb-blob']; // with --values: key-value separation on
@@ -109,7 +113,7 @@ const median = (xs) => {
 function summarize(all, peers) {
   const by = (peer, w) => all.filter((l) => l.peer === peer && l.workload === w);
   const med = {}, min = {}, cpu = {};
-  for (const w of WORKLOADS) {
+  for (const w of TABLE_WORKLOADS) {
     med[w] = {}; min[w] = {}; cpu[w] = {};
     for (const p of peers) {
       const v = by(p, w).map((l) => l.ops_per_s).filter((x) => x != null);
@@ -132,7 +136,7 @@ function summarize(all, peers) {
       write_amp: median(settle.map((l) => l.write_amp).filter((x) => x != null)),
     };
   }
-  return { workloads: WORKLOADS, peers, median: med, min, cpu, extra };
+  return { workloads: TABLE_WORKLOADS, peers, median: med, min, cpu, extra };
 }
 
 function table(summary) {
@@ -143,10 +147,10 @@ function table(summary) {
   const hasLsm = peers.includes('strata-lsm') && nodeOthers.length > 0;
   const pad = (s, w) => String(s).padStart(w);
   const cols = peers.map((p) => Math.max(p.length, 17));
-  let out = pad('workload', 12) + peers.map((p, i) => pad(p, cols[i] + 2)).join('') + pad('strata/best', 13) +
+  let out = pad('workload', 13) + peers.map((p, i) => pad(p, cols[i] + 2)).join('') + pad('strata/best', 13) +
     (peers.includes(WASI_PEER) ? pad('wasi/native', 13) + pad('(cpu)', 7) : '') + (hasLsm ? pad('lsm/best node', 15) : '') + '\n';
-  for (const w of WORKLOADS) {
-    out += pad(w, 12);
+  for (const w of TABLE_WORKLOADS) {
+    out += pad(w, 13);
     peers.forEach((p, i) => {
       const m = med[w][p];
       out += pad(m == null ? '–' : `${fmtOps(m)} (${fmtOps(min[w][p])})`, cols[i] + 2);
@@ -166,7 +170,7 @@ function table(summary) {
     }
     out += '\n';
   }
-  const row = (name, f) => pad(name, 12) + peers.map((p, i) => pad(f(extra[p]), cols[i] + 2)).join('') + '\n';
+  const row = (name, f) => pad(name, 13) + peers.map((p, i) => pad(f(extra[p]), cols[i] + 2)).join('') + '\n';
   out += row('settle s', (e) => (e.settle_secs == null ? '–' : e.settle_secs.toFixed(2)));
   out += row('disk MiB', (e) => (Number.isFinite(e.disk_mib) ? e.disk_mib.toFixed(1) : '–'));
   out += row('peak RSS MiB', (e) => (e.peak_rss_mib == null ? '–' : e.peak_rss_mib.toFixed(0)));
@@ -184,7 +188,7 @@ function latencyTable(all, peers) {
       const ls = all.filter((l) => l.peer === p && l.workload === w && l.p50_us != null);
       if (!ls.length) continue;
       const m = (k) => median(ls.map((l) => l[k]));
-      out += pad(w, 12) + pad(p, 18) + pad(f(m('p50_us')), 9) + pad(f(m('p99_us')), 9) + pad(f(m('p999_us')), 9) +
+      out += pad(w, 13) + pad(p, 18) + pad(f(m('p50_us')), 9) + pad(f(m('p99_us')), 9) + pad(f(m('p999_us')), 9) +
         pad(f(m('max_us')), 10) + '\n';
     }
   }
@@ -197,15 +201,15 @@ function cpuTable(all, peers) {
   const natives = peers.filter((p) => NATIVE_PEERS.includes(p));
   if (!natives.length) return '';
   const pad = (x, w) => String(x).padStart(w);
-  let out = pad('ops/CPU-s', 12) + natives.map((p) => pad(p, 12)).join('') + pad('strata/best', 13) + '\n';
-  for (const w of WORKLOADS) {
+  let out = pad('ops/CPU-s', 13) + natives.map((p) => pad(p, 12)).join('') + pad('strata/best', 13) + '\n';
+  for (const w of TABLE_WORKLOADS) {
     const v = {};
     for (const p of natives) {
       const xs = all.filter((l) => l.peer === p && l.workload === w && l.cpu_secs > 0).map((l) => l.ops / l.cpu_secs);
       if (xs.length) v[p] = median(xs);
     }
     const best = Math.max(0, ...natives.filter((p) => p !== 'strata').map((p) => v[p] ?? 0));
-    out += pad(w, 12) + natives.map((p) => pad(v[p] == null ? '–' : fmtOps(v[p]), 12)).join('') +
+    out += pad(w, 13) + natives.map((p) => pad(v[p] == null ? '–' : fmtOps(v[p]), 12)).join('') +
       pad(v.strata && best ? `${(v.strata / best).toFixed(2)}x` : '–', 13) + '\n';
   }
   return out;

@@ -9,8 +9,9 @@
  *   journal/<n>            write-ahead journals; journals below the manifest's journal_min are spent
  *   lost/                  what recovery set aside (lost_folder.h)
  *
- * A write takes write_mu, gets the next seqno, goes to the journal, then to the active memtable,
- * and only then is published through visible_seqno: readers never see half a batch.
+ * Writes (put, delete, batches) are db_write.c's: queued writers committed in groups under
+ * write_mu, one journal append per group, published through visible_seqno after the memtable:
+ * readers never see half a batch.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,102 +26,6 @@
 strata_status *strata_resume(strata_db *db) {
   HANDLE_CHECK(db, HANDLE_DB);
   return scheduler_resume(db->sched);
-}
-
-/* Seals the active memtable once it is full (write_mu held) and wakes the flusher. */
-static strata_status *seal_if_full(strata_db *db) {
-  sync_mutex_assert_held(&db->write_mu);
-  if (tree_active_memtable_bytes(db->tree) < db->opts.memtable_size) return NULL;
-  STATUS_TRY(journal_writer_rotate(db->journal));
-  int sealed = 0;
-  STATUS_TRY(tree_rotate_memtable(db->tree, db->next_seqno, journal_writer_number(db->journal), &sealed));
-  if (sealed) scheduler_notify_sealed(db->sched);
-  return NULL;
-}
-
-/* --- writes ------------------------------------------------------------------------------ */
-
-static strata_status *write_locked(strata_db *db, const write_batch *b, int sync) {
-  if (write_batch_is_empty(b)) return NULL;
-  if (db->next_seqno > SEQNO_MAX) return status_new(STRATA_NOT_SUPPORTED, "sequence numbers exhausted");
-  /* everything that can fail happens before the write, so a failed write was not applied: the
-   * database's error and the level-0 stall, then a memtable a failed rotation left full is
-   * sealed, then the stall while too many sealed memtables wait */
-  STATUS_TRY(scheduler_admit_write(db->sched));
-  STATUS_TRY(seal_if_full(db));
-  STATUS_TRY(scheduler_wait_for_room(db->sched));
-  uint64_t seqno = db->next_seqno;
-  size_t n = 0;
-  STATUS_TRY(db_prepare_batch(db, b, &n)); /* decoded and memtable room reserved: it lands whole */
-  STATUS_TRY(journal_writer_append(db->journal, seqno, b, sync || db->opts.sync));
-  strata_status *st = db_apply_items(db, n, seqno);
-  if (STRATA_NEVER(st != NULL)) {
-    /* The journal holds the batch, so the next open applies it; in memory some of its items
-     * may be in, under a seqno the next write would reuse. Refuse writes until reopened. */
-    st = status_wrap(st, "the write was journaled but not applied in memory; it will be visible after the "
-                         "database is reopened (this handle refuses writes until then)");
-    scheduler_fail_write(db->sched, st);
-    return st;
-  }
-  db->next_seqno = seqno + 1;
-  atomic_u64_store(&db->visible_seqno, seqno + 1);
-  atomic_u64_fetch_add(&db->bytes_written_user, write_batch_byte_size(b));
-  /* the write stands whatever happens here: a failed rotation is retried (and reported) by the
-   * next write, before that one is applied */
-  strata_status_free(seal_if_full(db));
-  return NULL;
-}
-
-strata_status *strata_write(strata_db *db, strata_batch *b, int sync) {
-  HANDLE_CHECK(db, HANDLE_DB);
-  HANDLE_CHECK(b, HANDLE_BATCH);
-  STATUS_TRY(db_check_batch(&b->batch));
-  sync_mutex_lock(&db->write_mu);
-  strata_status *st = write_locked(db, &b->batch, sync);
-  sync_mutex_unlock(&db->write_mu);
-  return st;
-}
-
-/* The caller (a public function) has checked its arguments. */
-static strata_status *write_one(strata_db *db, value_type type, const void *key, size_t klen, const void *value,
-                                size_t vlen, int sync) {
-  STATUS_TRY(db_check_key(klen));
-  STATUS_TRY(db_check_value(vlen));
-  sync_mutex_lock(&db->write_mu);
-  write_batch_clear(&db->single);
-  strata_status *st = write_batch_add(&db->single, type, slice_make(key, klen), slice_make(value, vlen));
-  if (!st) st = write_locked(db, &db->single, sync);
-  /* one big value must not keep a copy of its size alive (values reach STRATA_VALUE_MAX) */
-  if (db->single.rep.cap > ((size_t)1 << 20)) write_batch_free(&db->single);
-  sync_mutex_unlock(&db->write_mu);
-  return st;
-}
-
-strata_status *strata_put(strata_db *db, const void *key, size_t klen, const void *value, size_t vlen, int sync) {
-  HANDLE_CHECK(db, HANDLE_DB);
-  ARG_BYTES(key, klen);
-  ARG_BYTES(value, vlen);
-  STATUS_TRY(db_check_key(klen));
-  STATUS_TRY(db_check_value(vlen));
-  ARG_IN_MEMORY(key, klen);
-  ARG_IN_MEMORY(value, vlen);
-  return write_one(db, VALUE_TYPE_VALUE, key, klen, value, vlen, sync);
-}
-
-strata_status *strata_delete(strata_db *db, const void *key, size_t klen, int sync) {
-  HANDLE_CHECK(db, HANDLE_DB);
-  ARG_BYTES(key, klen);
-  STATUS_TRY(db_check_key(klen));
-  ARG_IN_MEMORY(key, klen);
-  return write_one(db, VALUE_TYPE_TOMBSTONE, key, klen, NULL, 0, sync);
-}
-
-strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen, int sync) {
-  HANDLE_CHECK(db, HANDLE_DB);
-  ARG_BYTES(key, klen);
-  STATUS_TRY(db_check_key(klen));
-  ARG_IN_MEMORY(key, klen);
-  return write_one(db, VALUE_TYPE_WEAK_TOMBSTONE, key, klen, NULL, 0, sync);
 }
 
 strata_status *strata_flush(strata_db *db) {
@@ -161,9 +66,10 @@ static void db_free(strata_db *db) {
   tree_unref(db->tree);
   if (db->lock) strata_status_free(vfs_lock_release(db->fs, db->lock));
   if (db->owns_fs) vfs_destroy(db->fs);
-  write_batch_free(&db->single);
   free(db->items);
+  free(db->group);
   sync_mutex_destroy(&db->write_mu);
+  sync_mutex_destroy(&db->queue_mu);
   sync_mutex_destroy(&db->scratch_mu);
   buffer_free(&db->scratch);
   free(db->path);
@@ -293,10 +199,10 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
     opts = &defaults;
   }
   db->opts = *opts;
-  write_batch_init(&db->single);
   atomic_u64_init(&db->visible_seqno, 0);
   buffer_init(&db->scratch);
   strata_status *st = sync_mutex_init(&db->write_mu);
+  if (!st) st = sync_mutex_init(&db->queue_mu);
   if (!st) st = sync_mutex_init(&db->scratch_mu);
   db->path = vfs_path_join(path, "");
   db->journal_dir = vfs_path_join(path, DB_DIR_JOURNAL);

@@ -61,9 +61,15 @@ struct strata_db {
   journal_writer *journal;
   uint64_t next_seqno;       /* the seqno the next write gets */
   atomic_u64 visible_seqno;  /* every write below it is readable: the latest snapshot */
-  write_batch single;        /* reused by put/delete */
-  write_batch_item *items;   /* a batch's items, applied newest first */
+  write_batch_item *items;   /* a batch's (a group's) items, applied newest first */
   size_t items_cap;
+  journal_batch *group;      /* the leader's group, for the journal (db_write.c) */
+  size_t group_cap;
+
+  /* The writer queue (db_write.c): writers line up here; the first is the leader, which takes
+   * write_mu and commits the writers behind it with its own batch. Guards only the queue. */
+  sync_mutex queue_mu;
+  struct db_writer *queue_head, *queue_tail;
 
   /* Background work: the threads, their error, the write stalls, maintenance steps. */
   scheduler *sched;
@@ -127,8 +133,17 @@ strata_status *db_apply_items(strata_db *db, size_t n, uint64_t seqno);
 /* Everything of applying a batch that can fail: db_gather_items, then memtable room reserved for
  * the items (tree_reserve), so the db_apply_items after it cannot fail for memory. */
 strata_status *db_prepare_batch(strata_db *db, const write_batch *b, size_t *n);
+/* The same at an offset: items first.. of db->items (a group's batches lie back to back). */
+strata_status *db_gather_items_at(strata_db *db, const write_batch *b, size_t first, size_t *n);
+strata_status *db_apply_item_range(strata_db *db, size_t first, size_t n, uint64_t seqno);
+/* Grows db->items to hold `count` items. */
+strata_status *db_reserve_items(strata_db *db, size_t count);
 /* Prepare and apply: a batch replayed from the journal. */
 strata_status *db_apply_batch(strata_db *db, const write_batch *b, uint64_t seqno);
+
+/* db_write.c: writers waiting in the queue, the leader included (takes queue_mu; lets a test
+ * line writers up behind a leader it holds back). */
+size_t db_write_queue_length(strata_db *db);
 
 /* db_ingest.c: abandons the ingestion in progress, if any (strata_close). */
 void db_abandon_ingest(strata_db *db);

@@ -144,18 +144,62 @@ static int sync_due(const journal_writer *w) {
   return 0;
 }
 
-/* Writes start, body and end; NULL or the first error. */
-static strata_status *write_batch_record(journal_writer *w, const uint8_t *start, slice body, const uint8_t *end) {
-  if (body.len <= JOURNAL_COALESCE_MAX) {
-    buffer_clear(&w->scratch);
+/* Bytes of one batch's body. */
+static size_t batch_body_len(const journal_batch *b) {
+  return b->batch ? write_batch_encoded(b->batch).len : write_batch_item_size(b->key.len, b->value.len);
+}
+
+static uint32_t batch_count(const journal_batch *b) { return b->batch ? write_batch_count(b->batch) : 1; }
+
+/* Frames one record (start, body, end) at the end of the scratch buffer. */
+static strata_status *frame_record(journal_writer *w, uint64_t seqno, const journal_batch *b) {
+  size_t body_len = batch_body_len(b);
+  STATUS_TRY(buffer_reserve(&w->scratch, JOURNAL_START_SIZE + body_len + JOURNAL_END_SIZE));
+  uint8_t *start = w->scratch.data + w->scratch.len, *body = start + JOURNAL_START_SIZE;
+  journal_encode_start(start, seqno, batch_count(b), (uint64_t)body_len);
+  if (b->batch) memcpy(body, write_batch_encoded(b->batch).data, body_len);
+  else write_batch_encode_item(body, b->type, b->key, b->value);
+  uint8_t *end = body + body_len;
+  end[0] = JOURNAL_TAG_END;
+  encode_fixed64(end + 1, journal_batch_checksum(start, body, body_len));
+  w->scratch.len += JOURNAL_START_SIZE + body_len + JOURNAL_END_SIZE;
+  return NULL;
+}
+
+/* Writes out what the scratch buffer holds. */
+static strata_status *flush_scratch(journal_writer *w) {
+  if (!w->scratch.len) return NULL;
+  strata_status *st = vfs_file_append(w->file, w->scratch.data, w->scratch.len);
+  buffer_clear(&w->scratch);
+  return st;
+}
+
+/* Writes the records; NULL or the first error. Records are framed into the scratch buffer and
+ * written together; a batch body over JOURNAL_COALESCE_MAX goes out by itself, uncopied. */
+static strata_status *write_records(journal_writer *w, uint64_t first_seqno, const journal_batch *batches, size_t n,
+                                    uint64_t *bytes) {
+  buffer_clear(&w->scratch);
+  *bytes = 0;
+  for (size_t i = 0; i < n; i++) {
+    const journal_batch *b = &batches[i];
+    size_t body_len = batch_body_len(b);
+    *bytes += JOURNAL_START_SIZE + (uint64_t)body_len + JOURNAL_END_SIZE;
+    if (!b->batch || body_len <= JOURNAL_COALESCE_MAX) {
+      STATUS_TRY(frame_record(w, first_seqno + i, b));
+      if (w->scratch.len > JOURNAL_COALESCE_MAX) STATUS_TRY(flush_scratch(w));
+      continue;
+    }
+    slice body = write_batch_encoded(b->batch);
+    uint8_t start[JOURNAL_START_SIZE], end[JOURNAL_END_SIZE];
+    journal_encode_start(start, first_seqno + i, write_batch_count(b->batch), (uint64_t)body.len);
+    end[0] = JOURNAL_TAG_END;
+    encode_fixed64(end + 1, journal_batch_checksum(start, body.data, body.len));
     STATUS_TRY(buffer_append(&w->scratch, start, JOURNAL_START_SIZE));
-    STATUS_TRY(buffer_append(&w->scratch, body.data, body.len));
+    STATUS_TRY(flush_scratch(w));
+    STATUS_TRY(vfs_file_append(w->file, body.data, body.len));
     STATUS_TRY(buffer_append(&w->scratch, end, JOURNAL_END_SIZE));
-    return vfs_file_append(w->file, w->scratch.data, w->scratch.len);
   }
-  STATUS_TRY(vfs_file_append(w->file, start, JOURNAL_START_SIZE));
-  STATUS_TRY(vfs_file_append(w->file, body.data, body.len));
-  return vfs_file_append(w->file, end, JOURNAL_END_SIZE);
+  return flush_scratch(w);
 }
 
 /* Cuts a failed batch off again, so it never reaches recovery; poisons the writer if it cannot. */
@@ -169,30 +213,37 @@ static void roll_back(journal_writer *w, uint64_t batch_start) {
   if (w->synced_size > batch_start) w->synced_size = batch_start;
 }
 
+strata_status *journal_writer_append_group(journal_writer *w, uint64_t first_seqno, const journal_batch *batches,
+                                           size_t n, int sync) {
+  if (w->poisoned) return poisoned_status(w);
+  if (n == 0 || first_seqno > SEQNO_MAX || n - 1 > SEQNO_MAX - first_seqno)
+    return status_new(STRATA_INVALID_ARGUMENT, "journal append: %zu batches from seqno %llu exceed the maximum %llu",
+                      n, (unsigned long long)first_seqno, (unsigned long long)SEQNO_MAX);
+  uint64_t group_start = w->size, bytes = 0;
+  strata_status *st = write_records(w, first_seqno, batches, n, &bytes);
+  if (st) {
+    roll_back(w, group_start);
+    if (n == 1)
+      return status_wrap(st, "appending batch %llu to journal %s/%llu", (unsigned long long)first_seqno, w->dir,
+                         (unsigned long long)w->number);
+    return status_wrap(st, "appending batches %llu..%llu to journal %s/%llu", (unsigned long long)first_seqno,
+                       (unsigned long long)(first_seqno + n - 1), w->dir, (unsigned long long)w->number);
+  }
+  w->size += bytes;
+  if (!sync && !sync_due(w)) return NULL;
+  st = do_sync(w);
+  if (st) roll_back(w, group_start); /* the caller hears "failed": keep it out of recovery if we can */
+  return st;
+}
+
 strata_status *journal_writer_append(journal_writer *w, uint64_t seqno, const write_batch *batch, int sync) {
   if (w->poisoned) return poisoned_status(w);
   if (seqno > SEQNO_MAX)
     return status_new(STRATA_INVALID_ARGUMENT, "journal append: seqno %llu exceeds the maximum %llu",
                       (unsigned long long)seqno, (unsigned long long)SEQNO_MAX);
   if (write_batch_is_empty(batch)) return sync ? do_sync(w) : NULL;
-  slice body = write_batch_encoded(batch);
-  uint8_t start[JOURNAL_START_SIZE], end[JOURNAL_END_SIZE];
-  journal_encode_start(start, seqno, write_batch_count(batch), (uint64_t)body.len);
-  end[0] = JOURNAL_TAG_END;
-  encode_fixed64(end + 1, journal_batch_checksum(start, body.data, body.len));
-
-  uint64_t batch_start = w->size;
-  strata_status *st = write_batch_record(w, start, body, end);
-  if (st) {
-    roll_back(w, batch_start);
-    return status_wrap(st, "appending batch %llu to journal %s/%llu", (unsigned long long)seqno, w->dir,
-                       (unsigned long long)w->number);
-  }
-  w->size += JOURNAL_START_SIZE + (uint64_t)body.len + JOURNAL_END_SIZE;
-  if (!sync && !sync_due(w)) return NULL;
-  st = do_sync(w);
-  if (st) roll_back(w, batch_start); /* the caller hears "failed": keep it out of recovery if we can */
-  return st;
+  journal_batch one = {batch, VALUE_TYPE_VALUE, {NULL, 0}, {NULL, 0}};
+  return journal_writer_append_group(w, seqno, &one, 1, sync);
 }
 
 strata_status *journal_writer_sync(journal_writer *w) { return do_sync(w); }

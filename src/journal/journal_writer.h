@@ -17,7 +17,8 @@
  * refused with STRATA_QUOTA (a browser host that could not store what it had buffered) lost
  * nothing: the batch is cut off as after a failed append and the writer stays usable.
  *
- * Not thread-safe: the database serializes appends under its write lock.
+ * Not thread-safe: the database serializes appends under its write lock (its writer queue hands
+ * the batches that wait to one leader, which appends them as a group).
  */
 #ifndef STRATA_JOURNAL_JOURNAL_WRITER_H
 #define STRATA_JOURNAL_JOURNAL_WRITER_H
@@ -59,6 +60,26 @@ STRATA_MUST_USE strata_status *journal_writer_open(vfs *v, const char *dir, uint
  * An empty batch writes nothing. */
 STRATA_MUST_USE strata_status *journal_writer_append(journal_writer *w, uint64_t seqno, const write_batch *batch,
                                                      int sync);
+
+/* One batch of a group append: a write batch's encoded items, or (batch NULL) one item given
+ * by its parts, which the writer encodes straight into the record -- a single put is then
+ * copied once on its way to the journal, not into a batch first. The item's fields follow
+ * write_batch_add's rules (checked by the caller). */
+typedef struct journal_batch {
+  const write_batch *batch;
+  value_type type;
+  slice key;
+  slice value;
+} journal_batch;
+
+/*
+ * Group commit: appends n >= 1 batches as consecutive records under seqnos first_seqno,
+ * first_seqno + 1, ... (the same records n single appends would write, so recovery reads them
+ * alike), in one write when the group fits in 64 KiB (a bigger batch goes out without a copy).
+ * All or nothing: a failure cuts the whole group off again. sync as in journal_writer_append.
+ */
+STRATA_MUST_USE strata_status *journal_writer_append_group(journal_writer *w, uint64_t first_seqno,
+                                                           const journal_batch *batches, size_t n, int sync);
 
 /* Makes every append so far durable (nothing to do when all are). */
 STRATA_MUST_USE strata_status *journal_writer_sync(journal_writer *w);

@@ -52,18 +52,22 @@ strata_status *write_batch_add(write_batch *b, value_type type, slice key, slice
   if (key.len + (size_t)WRITE_BATCH_ITEM_HEADER > SIZE_MAX - value.len)
     return status_new(STRATA_INVALID_ARGUMENT, "write batch: item of %zu + %zu bytes exceeds the address space",
                       key.len, value.len);
-  size_t need = WRITE_BATCH_ITEM_HEADER + key.len + value.len;
-  STATUS_TRY(buffer_reserve(&b->rep, need)); /* all or nothing: the appends below cannot fail */
-  uint8_t *p = b->rep.data + b->rep.len;
+  size_t need = write_batch_item_size(key.len, value.len);
+  STATUS_TRY(buffer_reserve(&b->rep, need)); /* all or nothing: the encoding below cannot fail */
+  write_batch_encode_item(b->rep.data + b->rep.len, type, key, value);
+  b->rep.len += need;
+  b->count++;
+  return NULL;
+}
+
+void write_batch_encode_item(uint8_t *p, value_type type, slice key, slice value) {
+  assert(value_type_is_valid((uint64_t)type) && key.len <= USER_KEY_MAX && value_fits(value.len));
   p[0] = (uint8_t)type;
   p[1] = (uint8_t)key.len;
   p[2] = (uint8_t)(key.len >> 8);
   encode_fixed32(p + 3, (uint32_t)value.len);
   if (key.len) memcpy(p + WRITE_BATCH_ITEM_HEADER, key.data, key.len);
   if (value.len) memcpy(p + WRITE_BATCH_ITEM_HEADER + key.len, value.data, value.len);
-  b->rep.len += need;
-  b->count++;
-  return NULL;
 }
 
 strata_status *write_batch_put(write_batch *b, slice key, slice value) {

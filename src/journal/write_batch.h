@@ -75,6 +75,15 @@ static inline slice write_batch_encoded(const write_batch *b) { return buffer_sl
  */
 STRATA_MUST_USE strata_status *write_batch_adopt(write_batch *b, buffer *encoded, uint32_t count);
 
+/* Encoded bytes of one item (header, key, value): what write_batch_encode_item writes. */
+static inline size_t write_batch_item_size(size_t key_len, size_t value_len) {
+  return WRITE_BATCH_ITEM_HEADER + key_len + value_len;
+}
+/* Writes one item's encoding to out (write_batch_item_size bytes), for a writer that frames a
+ * single put straight into its journal record instead of building a batch first. The caller
+ * has checked what write_batch_add checks (type, key and value lengths). */
+void write_batch_encode_item(uint8_t *out, value_type type, slice key, slice value);
+
 /* Iterates the items in insertion order. */
 void write_batch_iter_init(write_batch_iter *it, const write_batch *b);
 /* Fills *out and returns 1, or returns 0 after the last item. */

@@ -89,3 +89,23 @@ strata_status *arena_alloc(arena *a, size_t size, size_t align, void **out) {
   a->remaining = c->size - pad - size;
   return NULL;
 }
+
+strata_status *arena_alloc_back(arena *a, size_t size, void **out) {
+  STRATA_ASSERT(size > 0);
+  if (a->remaining >= size) {
+    a->remaining -= size;
+    *out = a->pos + a->remaining;
+    return NULL;
+  }
+  arena_chunk *c;
+  if (size > a->chunk_size / 4) {
+    STATUS_TRY(arena_new_chunk(a, size, &c)); /* its own chunk, as in arena_alloc */
+    *out = c->data;
+    return NULL;
+  }
+  STATUS_TRY(arena_new_chunk(a, a->chunk_size, &c));
+  a->pos = c->data;
+  a->remaining = c->size - size;
+  *out = c->data + a->remaining;
+  return NULL;
+}

@@ -2,7 +2,7 @@
  * arena.h -- a bump allocator for the memtable: many small allocations, freed all at once.
  *
  * Memory comes from chunks (ARENA_CHUNK_SIZE by default); an allocation takes the next aligned
- * bytes of the current chunk. A request larger than a quarter of a chunk gets a chunk of its own,
+ * bytes of the current chunk from its front (arena_alloc) or its back (arena_alloc_back). A request larger than a quarter of a chunk gets a chunk of its own,
  * so a big value neither wastes the rest of the current chunk nor forces huge chunks.
  *
  * Threads: one writer allocates; readers never allocate, they only read memory the writer
@@ -39,6 +39,12 @@ void arena_destroy(arena *a);
 /* size > 0 bytes aligned to `align` (a power of two). The memory is uninitialised and lives
  * until arena_destroy. NO_MEMORY when malloc fails or the size cannot be represented. */
 STRATA_MUST_USE strata_status *arena_alloc(arena *a, size_t size, size_t align, void **out);
+
+/* size > 0 unaligned bytes from the other end of the current chunk: the skiplist keeps its
+ * nodes (links and keys, what a search reads) packed from the front and the values from the
+ * back, so a search walks a third of the cache lines it would with values in the nodes.
+ * Counts against arena_reserve like arena_alloc. */
+STRATA_MUST_USE strata_status *arena_alloc_back(arena *a, size_t size, void **out);
 
 /* Makes the next allocations totalling `bytes` (each with its alignment padding counted in) come
  * from the current chunk, so they cannot fail: a new chunk of at least `bytes` when the current

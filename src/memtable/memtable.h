@@ -1,7 +1,8 @@
 /*
  * memtable.h -- the sorted in-memory buffer every write lands in before a flush makes a table.
  *
- * A memtable is a skiplist of internal entries in an arena (see skiplist.h). It is reference
+ * A memtable is a few skiplists ("runs", see memtable.c) of internal entries in one arena (see
+ * skiplist.h): a new run starts at a memtable_reserve once the newest holds 8 MiB. It is reference
  * counted: the tree's active slot, the super versions that list it as sealed, and every iterator
  * over it each hold one reference; the last unref frees it and all its bytes at once.
  *
@@ -43,7 +44,8 @@ STRATA_MUST_USE strata_status *memtable_insert(memtable *mt, slice user_key, uin
                                                value_type type, slice value);
 
 /* Makes the next inserts of `bytes` worth of memtable_entry_bound() succeed without allocating:
- * a batch is reserved before it is journaled, so a journaled batch always lands whole. */
+ * a batch is reserved before it is journaled, so a journaled batch always lands whole. Also the
+ * one place a new run starts: call it once per batch, before the batch's inserts. */
 STRATA_MUST_USE strata_status *memtable_reserve(memtable *mt, size_t bytes);
 /* The most bytes one insert of this key and value takes; SIZE_MAX when it cannot be represented. */
 size_t memtable_entry_bound(size_t key_len, size_t value_len);

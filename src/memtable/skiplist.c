@@ -5,21 +5,34 @@
 
 #include "../util/check.h"
 
+/*
+ * A node, as the search reads it: the pointer to a node points at its level-0 link, and its links
+ * of levels 1..height-1 lie below that address (link i at index -i, as LevelDB's successors keep
+ * their towers), so the fields a comparison reads -- the link, the trailer, the key -- sit
+ * together in 48 bytes for a 16-byte key, whatever the height. The value lives elsewhere (the
+ * back of the arena chunk), so a walk down the list touches only packed keys and links.
+ */
 struct skiplist_node {
+  atomic_ptr next0; /* the level-0 link; level i's is node_link(n, i) */
   uint64_t trailer; /* seqno << 8 | type */
   uint32_t key_len;
   uint32_t value_len;
-  uint32_t height;
-  atomic_ptr next[]; /* height links, then the key bytes, then the value bytes */
+  const uint8_t *value;
+  uint8_t key[];
 };
 
-static inline const uint8_t *node_key_bytes(const skiplist_node *n) {
-  return (const uint8_t *)&n->next[n->height];
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+static inline atomic_ptr *node_link(const skiplist_node *n, int level) {
+  return (atomic_ptr *)&n->next0 - level;
 }
 
 static inline internal_key node_key(const skiplist_node *n) {
-  return internal_key_make(slice_make(node_key_bytes(n), n->key_len), n->trailer >> 8,
-                           (value_type)(n->trailer & 0xff));
+  return internal_key_make(slice_make(n->key, n->key_len), n->trailer >> 8, (value_type)(n->trailer & 0xff));
 }
 
 static inline int node_compare(const skiplist_node *n, const internal_key *target) {
@@ -28,33 +41,28 @@ static inline int node_compare(const skiplist_node *n, const internal_key *targe
 }
 
 static skiplist_node *node_next(const skiplist_node *n, int level) {
-  return atomic_ptr_load(&n->next[level]);
+  return atomic_ptr_load(node_link(n, level));
 }
 
-static size_t node_size(uint32_t height, size_t key_len, size_t value_len, int *overflow) {
-  size_t fixed = offsetof(skiplist_node, next) + (size_t)height * sizeof(atomic_ptr) + key_len;
-  *overflow = value_len > SIZE_MAX - fixed;
-  return fixed + value_len;
+/* Bytes of a node of this height (links below it, key after it); the value is separate. */
+static size_t node_size(uint32_t height, size_t key_len) {
+  return (size_t)(height - 1) * sizeof(atomic_ptr) + sizeof(skiplist_node) + key_len;
 }
 
 size_t skiplist_node_bound(size_t key_len, size_t value_len) {
-  int overflow;
-  size_t size = node_size(SKIPLIST_MAX_HEIGHT, key_len, value_len, &overflow);
-  size_t slack = alignof(skiplist_node) - 1;
-  return overflow || size > SIZE_MAX - slack ? SIZE_MAX : size + slack;
+  size_t size = node_size(SKIPLIST_MAX_HEIGHT, key_len) + (alignof(skiplist_node) - 1);
+  return value_len > SIZE_MAX - size ? SIZE_MAX : size + value_len;
 }
 
 strata_status *skiplist_init(skiplist *list, arena *a, uint64_t seed) {
-  int overflow;
-  size_t size = node_size(SKIPLIST_MAX_HEIGHT, 0, 0, &overflow);
   void *mem;
-  STATUS_TRY(arena_alloc(a, size, alignof(skiplist_node), &mem));
-  skiplist_node *head = mem;
+  STATUS_TRY(arena_alloc(a, node_size(SKIPLIST_MAX_HEIGHT, 0), alignof(skiplist_node), &mem));
+  skiplist_node *head = (skiplist_node *)((atomic_ptr *)mem + (SKIPLIST_MAX_HEIGHT - 1));
   head->trailer = 0;
   head->key_len = 0;
   head->value_len = 0;
-  head->height = SKIPLIST_MAX_HEIGHT;
-  for (int i = 0; i < SKIPLIST_MAX_HEIGHT; i++) atomic_ptr_init(&head->next[i], NULL);
+  head->value = head->key;
+  for (int i = 0; i < SKIPLIST_MAX_HEIGHT; i++) atomic_ptr_init(node_link(head, i), NULL);
   list->arena = a;
   list->head = head;
   atomic_u64_init(&list->max_height, 1);
@@ -86,13 +94,17 @@ static uint32_t skiplist_random_height(skiplist *list) {
  */
 static skiplist_node *skiplist_find_less(const skiplist *list, const internal_key *target,
                                          skiplist_node **prev, skiplist_node **after) {
-  skiplist_node *x = list->head;
+  skiplist_node *x = list->head, *bigger = NULL;
   int level = (int)atomic_u64_load(&list->max_height) - 1;
   for (;;) {
     skiplist_node *next = node_next(x, level);
-    if (next && node_compare(next, target) < 0) {
+    /* The node a step right would compare next: its fetch overlaps this comparison. */
+    if (next) PREFETCH(atomic_ptr_load_relaxed(node_link(next, level)));
+    /* A node already found >= target on the level above needs no second comparison. */
+    if (next && next != bigger && node_compare(next, target) < 0) {
       x = next;
     } else {
+      bigger = next;
       if (prev) prev[level] = x;
       if (level == 0) {
         if (after) *after = next;
@@ -134,7 +146,7 @@ static skiplist_node *skiplist_find_last(const skiplist *list) {
 
 static int node_same_version(const skiplist_node *n, const internal_key *key) {
   return (n->trailer >> 8) == key->seqno &&
-         slice_equal(slice_make(node_key_bytes(n), n->key_len), key->user_key);
+         slice_equal(slice_make(n->key, n->key_len), key->user_key);
 }
 
 strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice value,
@@ -166,20 +178,19 @@ strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice va
   }
 
   uint32_t height = skiplist_random_height(list);
-  int overflow;
-  size_t size = node_size(height, key->user_key.len, value.len, &overflow);
-  if (overflow) return status_new(STRATA_NO_MEMORY, "memtable entry of %zu value bytes", value.len);
-  void *mem;
+  size_t size = node_size(height, key->user_key.len);
+  void *mem, *value_mem = NULL;
   STATUS_TRY(arena_alloc(list->arena, size, alignof(skiplist_node), &mem));
+  if (value.len) STATUS_TRY(arena_alloc_back(list->arena, value.len, &value_mem));
 
-  skiplist_node *x = mem;
+  skiplist_node *x = (skiplist_node *)((atomic_ptr *)mem + (height - 1));
   x->trailer = internal_key_trailer(key);
   x->key_len = (uint32_t)key->user_key.len;
   x->value_len = (uint32_t)value.len;
-  x->height = height;
-  uint8_t *bytes = (uint8_t *)&x->next[height];
-  if (key->user_key.len) memcpy(bytes, key->user_key.data, key->user_key.len);
-  if (value.len) memcpy(bytes + key->user_key.len, value.data, value.len);
+  if (key->user_key.len) memcpy(x->key, key->user_key.data, key->user_key.len);
+  if (value.len) memcpy(value_mem, value.data, value.len);
+  x->value = value.len ? value_mem : x->key;
+  size += value.len;
 
   uint32_t max_height = (uint32_t)atomic_u64_load(&list->max_height);
   STRATA_TESTCASE(height > max_height); /* the list grows taller: new head links */
@@ -191,10 +202,10 @@ strata_status *skiplist_insert(skiplist *list, const internal_key *key, slice va
   }
   /* Bottom-up, so a reader that finds x on a high level can always continue below it. */
   for (uint32_t i = 0; i < height; i++) {
-    atomic_ptr_init(&x->next[i], atomic_ptr_load_relaxed(&prev[i]->next[i]));
-    atomic_ptr_store(&prev[i]->next[i], x);
+    atomic_ptr_init(node_link(x, (int)i), atomic_ptr_load_relaxed(node_link(prev[i], (int)i)));
+    atomic_ptr_store(node_link(prev[i], (int)i), x);
   }
-  atomic_u64_fetch_add(&list->count, 1);
+  atomic_u64_store(&list->count, atomic_u64_load(&list->count) + 1); /* one writer: no locked add */
   levels = height > levels ? height : levels;
   for (uint32_t i = 0; i < levels; i++) list->last_splice[i] = i < height ? x : prev[i];
   list->last = x;
@@ -247,5 +258,5 @@ internal_key skiplist_iter_key(const skiplist_iter *it) {
 
 slice skiplist_iter_value(const skiplist_iter *it) {
   STRATA_ASSERT(it->node);
-  return slice_make(node_key_bytes(it->node) + it->node->key_len, it->node->value_len);
+  return slice_make(it->node->value, it->node->value_len);
 }

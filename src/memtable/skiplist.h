@@ -2,14 +2,17 @@
  * skiplist.h -- a sorted list of internal entries in an arena, for one writer and many readers.
  *
  * Order is internal_key_compare: user key ascending, then seqno descending (then type
- * descending, since seqno and type share the trailer). A node is one arena allocation:
+ * descending, since seqno and type share the trailer). A node is one arena allocation from the
+ * front of a chunk; the node pointer points at its level-0 link, the higher links lie below it:
  *
- *   +---------+---------+-----------+--------+------------------+----------+-------+
- *   | trailer | key_len | value_len | height | next[0..height)  | user key | value |
- *   | u64     | u32     | u32       | u32    | atomic pointers  | key_len  | v_len |
- *   +---------+---------+-----------+--------+------------------+----------+-------+
+ *   +--------------------+---------+---------+-----------+-----------+----------+----------+
+ *   | next[height-1..1]  | next[0] | trailer | key_len   | value_len | value    | user key |
+ *   | atomic pointers    | <- node | u64     | u32       | u32       | pointer  | key_len  |
+ *   +--------------------+---------+---------+-----------+-----------+----------+----------+
  *
- * so an insert copies the caller's bytes once and calls malloc only when a chunk runs out.
+ * and its value comes from the back of the chunk (arena_alloc_back), so the nodes a search walks
+ * are packed together: a comparison reads 48 bytes for a 16-byte key, whatever the height. An
+ * insert copies the caller's bytes once and calls malloc only when a chunk runs out.
  *
  * Concurrency (STRATA_THREADS=1): inserts must be serialised by the caller; lookups and
  * iterators may run at the same time on any thread. A node is filled completely, then linked

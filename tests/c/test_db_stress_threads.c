@@ -6,13 +6,16 @@
  * generation number. Readers check, at a snapshot and by scanning, that both keys of a pair
  * always agree (batches are atomic) and that a snapshot's answers never change.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db_internal.h"
 #include "harness.h"
 #include "strata.h"
 #include "util/sync.h"
+#include "vfs/vfs_fault.h"
 
 #define WRITERS 2
 #define READERS 2
@@ -82,7 +85,7 @@ static int read_gen(shared *s, const strata_snapshot *snap, const char *k) {
   return atoi(buf);
 }
 
-static void *reader(void *p) {
+static void *pair_reader(void *p) {
   shared *s = p;
   char ka[32], kb[32];
   unsigned round = 0;
@@ -159,7 +162,7 @@ static void writers_readers_and_flusher_agree(void) {
   CHECK_OK(strata_open(dir, o, &s.db));
   sync_thread writers[WRITERS], readers[READERS], flush_thread;
   writer_arg args[WRITERS];
-  for (int i = 0; i < READERS; i++) CHECK_OK(sync_thread_start(&readers[i], reader, &s));
+  for (int i = 0; i < READERS; i++) CHECK_OK(sync_thread_start(&readers[i], pair_reader, &s));
   CHECK_OK(sync_thread_start(&flush_thread, flusher, &s));
   for (int i = 0; i < WRITERS; i++) {
     args[i].s = &s;
@@ -298,8 +301,236 @@ static void snapshot_reads_never_see_later_batches(void) {
   vfs_destroy(mem);
 }
 
+/* --- group commit (db_write.c) ----------------------------------------------------------------- */
+
+typedef struct put_arg {
+  strata_db *db;
+  char key[16];
+  int sync;
+  strata_status *st;
+} put_arg;
+
+static void *one_put(void *p) {
+  put_arg *a = p;
+  a->st = strata_put(a->db, a->key, strlen(a->key), "v", 1, a->sync);
+  return NULL;
+}
+
+static void wait_for_queue(strata_db *db, size_t n) {
+  while (db_write_queue_length(db) < n) sched_yield();
+}
+
+typedef struct held_group {
+  vfs *mem, *fault;
+  strata_options *o;
+  strata_db *db;
+  sync_thread t[4];
+  put_arg a[4];
+} held_group;
+
+/* Opens a database and lines up four single puts g0..g3 behind a held write lock: g0 leads a
+ * group of its own (it took its group before the others came), g1..g3 wait behind it. sync[i]
+ * says which ask for a sync. The caller sets faults, then calls release_group. */
+static int hold_group(held_group *h, const int sync[4]) {
+  memset(h, 0, sizeof *h);
+  if (!EXPECT_OK(vfs_memory_new(&h->mem)) || !EXPECT_OK(vfs_fault_new(h->mem, &h->fault))) return 0;
+  if (!EXPECT_OK(strata_options_new(&h->o))) return 0;
+  EXPECT_OK(strata_options_set_vfs(h->o, h->fault));
+  EXPECT_OK(strata_options_set_memtable_size(h->o, 1 << 30)); /* no flush: journal appends are the only writes */
+  if (!EXPECT_OK(strata_open("grouped", h->o, &h->db))) return 0;
+  sync_mutex_lock(&h->db->write_mu);
+  for (int i = 0; i < 4; i++) {
+    h->a[i].db = h->db;
+    snprintf(h->a[i].key, sizeof h->a[i].key, "g%d", i);
+    h->a[i].sync = sync[i];
+    if (!EXPECT_OK(sync_thread_start(&h->t[i], one_put, &h->a[i]))) return 0;
+    wait_for_queue(h->db, (size_t)i + 1); /* in this order */
+  }
+  vfs_fault_reset_counters(h->fault);
+  return 1;
+}
+
+static void release_group(held_group *h) {
+  sync_mutex_unlock(&h->db->write_mu);
+  for (int i = 0; i < 4; i++) sync_thread_join(&h->t[i]);
+}
+
+static void free_group(held_group *h) {
+  for (int i = 0; i < 4; i++) strata_status_free(h->a[i].st);
+  if (h->db) strata_status_free(strata_close(h->db));
+  strata_options_free(h->o);
+  if (h->fault) vfs_destroy(h->fault);
+  if (h->mem) vfs_destroy(h->mem);
+}
+
+static int key_found(strata_db *db, const char *k) {
+  char buf[8];
+  int found = -1;
+  size_t len = 0;
+  strata_status *st = strata_get_into(db, NULL, k, strlen(k), &found, buf, sizeof buf, &len);
+  if (st) {
+    strata_status_free(st);
+    return -1;
+  }
+  return found;
+}
+
+/* Writers queued behind a leader go to the journal in one append, are all readable, and the
+ * grouped records replay after a reopen. A writer that asks for a sync does not join a group
+ * that does not sync: it leads the next one. */
+static void queued_writers_share_one_journal_append(void) {
+  held_group h;
+  const int sync[4] = {0, 0, 0, 1};
+  if (!hold_group(&h, sync)) {
+    free_group(&h);
+    return;
+  }
+  release_group(&h);
+  vfs_fault_counters c;
+  vfs_fault_get_counters(h.fault, &c);
+  int ok = 1;
+  for (int i = 0; i < 4; i++) ok &= EXPECT_OK(h.a[i].st);
+  h.a[0].st = h.a[1].st = h.a[2].st = h.a[3].st = NULL;
+  /* g0 alone, then g1 + g2 in one append, then g3 (sync) in its own, synced */
+  if (c.writes != 3 || c.syncs != 1)
+    harness_fail(__FILE__, __LINE__, "appends %llu (want 3), syncs %llu (want 1)", (unsigned long long)c.writes,
+                 (unsigned long long)c.syncs);
+  for (int i = 0; i < 4 && ok; i++) ok = key_found(h.db, h.a[i].key) == 1;
+  if (!ok) harness_fail(__FILE__, __LINE__, "a grouped write is missing before the reopen");
+  CHECK_OK(strata_close(h.db));
+  h.db = NULL;
+  CHECK_OK(strata_open("grouped", h.o, &h.db));
+  for (int i = 0; i < 4 && ok; i++) ok = key_found(h.db, h.a[i].key) == 1;
+  if (!ok) harness_fail(__FILE__, __LINE__, "a grouped write is missing after the reopen");
+  free_group(&h);
+}
+
+/* A group whose append fails fails every writer in it, and none of them is applied; the writer
+ * before it stands, and the database takes writes again afterwards. */
+static void a_failed_group_append_fails_every_writer_in_it(void) {
+  held_group h;
+  const int sync[4] = {0, 0, 0, 0};
+  if (!hold_group(&h, sync)) {
+    free_group(&h);
+    return;
+  }
+  vfs_fault_fail_nth(h.fault, VFS_FAULT_WRITE, 2); /* g0's append passes, the group g1..g3's fails */
+  release_group(&h);
+  CHECK_OK(h.a[0].st);
+  h.a[0].st = NULL;
+  for (int i = 1; i < 4; i++) {
+    if (strata_status_code(h.a[i].st) != STRATA_IO)
+      harness_fail(__FILE__, __LINE__, "writer %d: expected an IO error, got %s", i,
+                   strata_code_name(strata_status_code(h.a[i].st)));
+  }
+  CHECK_EQ_U64(key_found(h.db, "g0"), 1);
+  for (int i = 1; i < 4; i++) CHECK_EQ_U64(key_found(h.db, h.a[i].key), 0);
+  CHECK_OK(strata_put(h.db, "after", 5, "v", 1, 0));
+  CHECK_OK(strata_close(h.db));
+  h.db = NULL;
+  CHECK_OK(strata_open("grouped", h.o, &h.db));
+  CHECK_EQ_U64(key_found(h.db, "g0"), 1);
+  CHECK_EQ_U64(key_found(h.db, "after"), 1);
+  for (int i = 1; i < 4; i++) CHECK_EQ_U64(key_found(h.db, h.a[i].key), 0);
+  free_group(&h);
+}
+
+#define MIX_THREADS 4
+#define MIX_OPS 1200
+
+typedef struct mix_arg {
+  strata_db *db;
+  int id;
+  strata_status *st;
+} mix_arg;
+
+/* Key k of thread t ends at value "t-k-<last round>", or deleted when k % 7 == 3. */
+static void *mixed_writer(void *p) {
+  mix_arg *a = p;
+  strata_batch *b = NULL;
+  a->st = strata_batch_new(&b);
+  char k[32], v[48];
+  for (int op = 0; op < MIX_OPS && !a->st; op++) {
+    int key = op % 97, round = op / 97;
+    snprintf(k, sizeof k, "m%d-%03d", a->id, key);
+    snprintf(v, sizeof v, "%d-%d-%d", a->id, key, round);
+    int sync = op % 50 == 49;
+    if (op % 10 == 0) { /* a batch: the key and a neighbour key, same value */
+      strata_batch_clear(b);
+      char k2[40];
+      snprintf(k2, sizeof k2, "%s+", k);
+      a->st = strata_batch_put(b, k, strlen(k), v, strlen(v));
+      if (!a->st) a->st = strata_batch_put(b, k2, strlen(k2), v, strlen(v));
+      if (!a->st) a->st = strata_write(a->db, b, sync);
+    } else {
+      a->st = strata_put(a->db, k, strlen(k), v, strlen(v), sync);
+    }
+    if (!a->st && key % 7 == 3 && op + 97 >= MIX_OPS) a->st = strata_delete(a->db, k, strlen(k), 0);
+  }
+  strata_batch_free(b);
+  return NULL;
+}
+
+static int check_mixed(strata_db *db, char *why, size_t why_len) {
+  for (int t = 0; t < MIX_THREADS; t++)
+    for (int key = 0; key < 97; key++) {
+      char k[32], want[48], buf[48];
+      snprintf(k, sizeof k, "m%d-%03d", t, key);
+      int last = (MIX_OPS - 1 - key) / 97; /* the last round that wrote this key */
+      snprintf(want, sizeof want, "%d-%d-%d", t, key, last);
+      int found = 0;
+      size_t len = 0;
+      strata_status *st = strata_get_into(db, NULL, k, strlen(k), &found, buf, sizeof buf, &len);
+      if (st) {
+        snprintf(why, why_len, "%s: %s", k, strata_status_message(st));
+        strata_status_free(st);
+        return 0;
+      }
+      int deleted = key % 7 == 3;
+      if (deleted ? found : !found || len != strlen(want) || memcmp(buf, want, len)) {
+        snprintf(why, why_len, "%s: found %d, %.*s, want %s", k, found, (int)len, buf, deleted ? "deleted" : want);
+        return 0;
+      }
+    }
+  return 1;
+}
+
+/* Many writers at once (single puts, batches, syncs, deletes) with a small memtable, so groups
+ * meet rotations and flushes: every last write wins, before and after a reopen. */
+static void concurrent_writers_lose_nothing_across_reopen(void) {
+  vfs *mem = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  strata_options *o = NULL;
+  CHECK_OK(strata_options_new(&o));
+  EXPECT_OK(strata_options_set_vfs(o, mem));
+  EXPECT_OK(strata_options_set_memtable_size(o, 16 << 10));
+  strata_db *db = NULL;
+  CHECK_OK(strata_open("mixed", o, &db));
+  sync_thread t[MIX_THREADS];
+  mix_arg a[MIX_THREADS];
+  for (int i = 0; i < MIX_THREADS; i++) {
+    a[i].db = db;
+    a[i].id = i;
+    a[i].st = NULL;
+    CHECK_OK(sync_thread_start(&t[i], mixed_writer, &a[i]));
+  }
+  for (int i = 0; i < MIX_THREADS; i++) sync_thread_join(&t[i]);
+  for (int i = 0; i < MIX_THREADS; i++) CHECK_OK(a[i].st);
+  char why[160];
+  if (!check_mixed(db, why, sizeof why)) harness_fail(__FILE__, __LINE__, "before reopen: %s", why);
+  CHECK_OK(strata_close(db));
+  CHECK_OK(strata_open("mixed", o, &db));
+  if (!check_mixed(db, why, sizeof why)) harness_fail(__FILE__, __LINE__, "after reopen: %s", why);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  vfs_destroy(mem);
+}
+
 int main(void) {
   RUN(writers_readers_and_flusher_agree);
   RUN(snapshot_reads_never_see_later_batches);
+  RUN(queued_writers_share_one_journal_append);
+  RUN(a_failed_group_append_fails_every_writer_in_it);
+  RUN(concurrent_writers_lose_nothing_across_reopen);
   return harness_finish();
 }

@@ -642,7 +642,7 @@ static void invalid_inserts_are_rejected_and_change_nothing(void) {
 
 /* --- one writer, many readers ------------------------------------------------------------------- */
 
-enum { RACE_ENTRIES = 20000, RACE_READERS = 3 };
+enum { RACE_ENTRIES = 40000, RACE_READERS = 3 }; /* ~10 MiB: the writer starts a second run */
 
 typedef struct race {
   memtable *mt;
@@ -659,12 +659,12 @@ static void race_key(uint64_t i, char *out) {
 static void race_value(slice key, uint64_t seqno, uint8_t *out, size_t *len) {
   uint8_t h = (uint8_t)seqno;
   for (size_t i = 0; i < key.len; i++) h = (uint8_t)(h * 31 + key.data[i]);
-  *len = 1 + (size_t)(seqno % 40);
+  *len = 1 + (size_t)(seqno % 400);
   for (size_t i = 0; i < *len; i++) out[i] = (uint8_t)(h + i);
 }
 
 static int race_entry_is_complete(internal_key k, slice value) {
-  uint8_t want[64];
+  uint8_t want[512];
   size_t len;
   race_value(k.user_key, k.seqno, want, &len);
   return k.user_key.len == 9 && value.len == len && memcmp(value.data, want, len) == 0;
@@ -675,10 +675,12 @@ static void *race_writer(void *arg) {
   for (uint64_t i = 0; i < RACE_ENTRIES; i++) {
     char key[16];
     race_key(i, key);
-    uint8_t value[64];
+    uint8_t value[512];
     size_t len;
     race_value(slice_from_cstr(key), i + 1, value, &len);
-    strata_status *st = memtable_insert(r->mt, slice_from_cstr(key), i + 1, VALUE_TYPE_VALUE, slice_make(value, len));
+    /* reserved first, as the database does: where a new run may start under the readers */
+    strata_status *st = memtable_reserve(r->mt, memtable_entry_bound(strlen(key), len));
+    if (!st) st = memtable_insert(r->mt, slice_from_cstr(key), i + 1, VALUE_TYPE_VALUE, slice_make(value, len));
     if (st) {
       strata_status_free(st);
       atomic_u64_fetch_add(&r->violations, 1);
@@ -728,7 +730,7 @@ static void *race_reader(void *arg) {
         violations++;
         continue;
       }
-      uint8_t want[64];
+      uint8_t want[512];
       size_t len;
       race_value(slice_from_cstr(key), kv_iterator_key(it).seqno, want, &len);
       if (type != VALUE_TYPE_VALUE || value.len != len || memcmp(value.data, want, len) != 0) violations++;
@@ -755,7 +757,123 @@ static void one_writer_and_many_readers_see_sorted_complete_entries(void) {
   CHECK_EQ_U64(atomic_u64_load(&r.violations), 0);
   CHECK(atomic_u64_load(&r.scans) >= RACE_READERS);
   CHECK_EQ_U64(memtable_entry_count(r.mt), RACE_ENTRIES);
+  CHECK(memtable_approximate_size(r.mt) > ((uint64_t)8 << 20)); /* more than one run was raced */
   memtable_unref(r.mt);
+}
+
+/* --- runs: a big memtable is several skiplists (memtable.c) ------------------------------------ */
+
+#define RUNS_KEYS 24000
+#define RUNS_ROUNDS 3
+#define RUNS_VALUE 300
+
+/* Round r writes every key once, in a scrambled order, at seqnos r*K+1 .. r*K+K; 3 x 24,000
+ * entries of ~350 bytes fill ~25 MiB: three runs or more. Value = "<key>@<seqno>" padded. */
+static void runs_key(uint32_t i, char *out) { snprintf(out, 16, "k%06u", (unsigned)i); }
+
+static strata_status *runs_fill(memtable *mt) {
+  char key[16], value[RUNS_VALUE];
+  for (uint32_t r = 0; r < RUNS_ROUNDS; r++)
+    for (uint32_t j = 0; j < RUNS_KEYS; j++) {
+      uint32_t i = (uint32_t)((uint64_t)j * 7919u % RUNS_KEYS); /* 7919 is prime: a permutation */
+      uint64_t seqno = (uint64_t)r * RUNS_KEYS + j + 1;
+      runs_key(i, key);
+      memset(value, '.', sizeof value);
+      snprintf(value, sizeof value, "%s@%llu", key, (unsigned long long)seqno);
+      /* as the database does before each batch: the place a new run may start */
+      STATUS_TRY(memtable_reserve(mt, memtable_entry_bound(strlen(key), sizeof value)));
+      STATUS_TRY(memtable_insert(mt, slice_from_cstr(key), seqno, VALUE_TYPE_VALUE, slice_make(value, sizeof value)));
+    }
+  return NULL;
+}
+
+/* Entry e of the sorted order: key e / ROUNDS, newest round first. */
+static void runs_expect(const uint64_t *seq_of, uint32_t e, char *key, uint64_t *seqno) {
+  uint32_t i = e / RUNS_ROUNDS, r = RUNS_ROUNDS - 1 - e % RUNS_ROUNDS;
+  runs_key(i, key);
+  *seqno = seq_of[i] + (uint64_t)r * RUNS_KEYS;
+}
+
+static int runs_at(const kv_iterator *it, const uint64_t *seq_of, uint32_t e) {
+  char key[16];
+  uint64_t seqno;
+  runs_expect(seq_of, e, key, &seqno);
+  if (!iter_at(it, key, seqno)) return 0;
+  slice v = kv_iterator_value(it);
+  char want[40];
+  snprintf(want, sizeof want, "%s@%llu", key, (unsigned long long)seqno);
+  return v.len == RUNS_VALUE && !memcmp(v.data, want, strlen(want));
+}
+
+/* Iteration, seeks, direction changes and snapshot gets over a memtable of several runs agree
+ * with the one sorted order of all its entries. */
+static void entries_spread_over_runs_read_as_one_sorted_list(void) {
+  uint64_t *seq_of = malloc(RUNS_KEYS * sizeof *seq_of); /* round 0's seqno of each key */
+  CHECK(seq_of != NULL);
+  for (uint32_t j = 0; j < RUNS_KEYS; j++) seq_of[(uint64_t)j * 7919u % RUNS_KEYS] = (uint64_t)j + 1;
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  strata_status *st = runs_fill(mt);
+  if (st) {
+    free(seq_of);
+    memtable_unref(mt);
+    CHECK_OK(st);
+  }
+  const uint32_t total = RUNS_KEYS * RUNS_ROUNDS;
+  CHECK_EQ_U64(memtable_entry_count(mt), total);
+  CHECK(memtable_approximate_size(mt) > ((uint64_t)16 << 20)); /* entries for three runs */
+  kv_iterator *it;
+  CHECK_OK(memtable_iterator_new(mt, &it));
+  uint32_t e = 0, bad = 0;
+  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), e++) bad += !runs_at(it, seq_of, e);
+  if (bad || e != total) harness_fail(__FILE__, __LINE__, "forward: %u entries, %u out of place", e, bad);
+  e = total;
+  for (kv_iterator_seek_last(it); kv_iterator_valid(it); kv_iterator_prev(it)) bad += !runs_at(it, seq_of, --e);
+  if (bad || e != 0) harness_fail(__FILE__, __LINE__, "backward: ended at %u, %u out of place", e, bad);
+  /* seeks to a key's middle version, then steps both ways (direction changes re-seek the runs) */
+  for (uint32_t probe = 0; probe < 300 && !bad; probe++) {
+    uint32_t target = (probe * 2654435761u) % total;
+    char key[16];
+    uint64_t seqno;
+    runs_expect(seq_of, target, key, &seqno);
+    internal_key t = internal_key_make(slice_from_cstr(key), seqno, VALUE_TYPE_VALUE);
+    kv_iterator_seek(it, &t);
+    bad += !runs_at(it, seq_of, target);
+    if (target + 2 < total) {
+      kv_iterator_next(it);
+      kv_iterator_next(it);
+      bad += !runs_at(it, seq_of, target + 2);
+      kv_iterator_prev(it);
+      bad += !runs_at(it, seq_of, target + 1);
+    }
+    kv_iterator_seek_for_prev(it, &t);
+    bad += !runs_at(it, seq_of, target);
+    if (target >= 1) {
+      kv_iterator_prev(it);
+      bad += !runs_at(it, seq_of, target - 1);
+      kv_iterator_next(it);
+      bad += !runs_at(it, seq_of, target);
+    }
+    /* a get at a snapshot between the rounds finds the round just below it */
+    uint32_t i = target / RUNS_ROUNDS;
+    int found = 0;
+    value_type type;
+    slice v;
+    memtable_get(mt, slice_from_cstr(key), seq_of[i] + RUNS_KEYS + 1, &found, &type, &v); /* sees rounds 0, 1 */
+    char want[40];
+    runs_key(i, key);
+    snprintf(want, sizeof want, "%s@%llu", key, (unsigned long long)(seq_of[i] + RUNS_KEYS));
+    bad += !found || v.len != RUNS_VALUE || memcmp(v.data, want, strlen(want));
+    memtable_get(mt, slice_from_cstr(key), seq_of[i], &found, &type, &v); /* before round 0: nothing */
+    bad += found;
+  }
+  if (bad) harness_fail(__FILE__, __LINE__, "%u seeks, steps or gets out of place", bad);
+  int found = 1;
+  memtable_get(mt, slice_from_cstr("k999999"), SEQNO_READ_ALL, &found, NULL, NULL); /* in no run */
+  CHECK(!found);
+  kv_iterator_destroy(it);
+  memtable_unref(mt);
+  free(seq_of);
 }
 
 int main(void) {
@@ -777,6 +895,7 @@ int main(void) {
   RUN(approximate_size_grows_with_every_insert);
   RUN(highest_and_lowest_seqno_follow_inserts);
   RUN(invalid_inserts_are_rejected_and_change_nothing);
+  RUN(entries_spread_over_runs_read_as_one_sorted_list);
   /* needs threads: single-threaded builds have no second thread to race with */
   if (sync_threads_available()) RUN(one_writer_and_many_readers_see_sorted_complete_entries);
   return harness_finish();
