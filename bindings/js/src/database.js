@@ -379,36 +379,29 @@ export class Database {
   // that cancels exactly one value, so compaction drops both once they meet. For keys that are
   // put once and deleted once (RocksDB's SingleDelete contract); after two puts an older value
   // may reappear, as in RocksDB.
-  async singleDel(key, options = NO_OPTIONS) {
-    this.#ensureOpen('singleDel');
-    const k = this.#native.checkKey(key);
-    const n = this.#native;
-    const waiting = this.#beginWrite('singleDel');
-    if (waiting) await waiting;
-    const kl = n.putOne(k); // first: it may move the input buffer
-    try {
-      const st = n.m._strata_js_single_delete(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
-      if (st) n.check(st, `singleDel ${describeKey(k)}`);
-    } catch (err) {
-      await this.#unblocked(err, 'singleDel');
-      return this.singleDel(key, options);
-    }
-    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
+  singleDel(key, options = NO_OPTIONS) {
+    return this.#deleteOne('singleDel', key, options);
   }
 
-  async del(key, options = NO_OPTIONS) {
-    this.#ensureOpen('del');
+  del(key, options = NO_OPTIONS) {
+    return this.#deleteOne('del', key, options);
+  }
+
+  // del and singleDel: one key, a tombstone (strata_js_delete) or a weak one (single_delete).
+  async #deleteOne(what, key, options) {
+    this.#ensureOpen(what);
     const k = this.#native.checkKey(key);
     const n = this.#native;
-    const waiting = this.#beginWrite('del');
+    const waiting = this.#beginWrite(what);
     if (waiting) await waiting;
     const kl = n.putOne(k); // first: it may move the input buffer
     try {
-      const st = n.m._strata_js_delete(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
-      if (st) n.check(st, `del ${describeKey(k)}`);
+      const fn = what === 'del' ? n.m._strata_js_delete : n.m._strata_js_single_delete;
+      const st = fn(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
+      if (st) n.check(st, `${what} ${describeKey(k)}`);
     } catch (err) {
-      await this.#unblocked(err, 'del');
-      return this.del(key, options);
+      await this.#unblocked(err, what);
+      return this.#deleteOne(what, key, options);
     }
     if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
