@@ -90,6 +90,9 @@ typedef struct bench_run {
   const char *phases; /* "fillseq,readrandom,...": the phases to run (db_bench --phases); NULL = all */
 } bench_run;
 
+/* WORKLOAD.md's phases alone, for r->phases (fillrandom-mt is db_bench's addition, not the spec's). */
+#define BENCH_WORKLOAD_PHASES "fillseq,fillbatch,fillrandom,readrandom,readmissing,seekrandom,readseq"
+
 /* Every phase in the spec's order (fillseq, fillbatch, fillrandom, settle, readrandom,
  * readmissing, seekrandom, readseq; natively fillrandom-mt after fillbatch: fillrandom's puts from
  * BENCH_FILL_THREADS threads, with a read-back sample of them reported as `missing`), or those r->phases names (fillrandom and settle also run

@@ -84,7 +84,7 @@ function levelAdapter(db, settle) {
   return {
     put: (k, v) => db.put(k, v),
     batch: (ops) => db.batch(ops.map(([k, v]) => ({ type: 'put', key: k, value: v }))),
-    get: async (k) => { const v = await db.get(k); return v === undefined ? undefined : Buffer.from(v); },
+    get: (k) => db.get(k), // a Buffer or Uint8Array as the peer returns it (no extra copy: lmdb's gets none)
     iterator: () => db.iterator(),
     scan: async function* () { for await (const e of db.iterator()) yield e; },
     settle: () => settle(db),
@@ -218,8 +218,17 @@ async function main() {
   if (!peer || !(n > 0)) { console.error(`usage: node_bench.mjs --peer ${Object.keys(PEERS).join('|')} --n N --rep R --dir D`); process.exit(2); }
   if (selfTest(false)) { console.error('node_bench: the generator fails its self-test'); process.exit(1); }
 
-  const emit = (workload, ops, secs, extra = {}) => console.log(JSON.stringify({
-    peer: peerName, rep, n, workload, ops, secs, ops_per_s: ops > 0 && secs > 0 ? ops / secs : null, ...extra }));
+  // cpu_secs: the process's CPU time (every thread: classic-level's pool, lmdb's, strata-lsm's
+  // worker) since the previous emit, which is where each timed phase starts; on a shared machine
+  // steadier than wall time (see bench/README.md, ops per CPU second).
+  let cpuMark = process.cpuUsage();
+  const emit = (workload, ops, secs, extra = {}) => {
+    const cpu = process.cpuUsage(cpuMark);
+    console.log(JSON.stringify({
+      peer: peerName, rep, n, workload, ops, secs, ops_per_s: ops > 0 && secs > 0 ? ops / secs : null,
+      ...(ops > 0 ? { cpu_secs: (cpu.user + cpu.system) / 1e6 } : {}), ...extra }));
+  };
+  const phaseStart = () => { cpuMark = process.cpuUsage(); return now(); };
   const now = () => performance.now() / 1000;
   const pool = makePool();
   const perm = permutation(n);
@@ -233,7 +242,7 @@ async function main() {
     const p = path.join(dir, name);
     fs.rmSync(p, { recursive: true, force: true });
     const db = await peer.open(p);
-    const t0 = now();
+    const t0 = phaseStart();
     if (batched) {
       for (let i = 0; i < n; i += BATCH) {
         const ops = [];
@@ -257,7 +266,7 @@ async function main() {
   const { db, p } = await fill('fillrandom', perm, false);
 
   const before = diskUsage(p);
-  let t0 = now();
+  let t0 = phaseStart();
   await db.settle();
   let secs = now() - t0;
   const after = diskUsage(p);
@@ -265,7 +274,7 @@ async function main() {
     disk_bytes_before: before.alloc, disk_apparent_bytes_before: before.apparent });
 
   let next = rng(SEED.read), hits = 0, badValues = 0;
-  t0 = now();
+  t0 = phaseStart();
   for (let i = 0; i < n; i++) {
     const v = await db.get(key(next() % n));
     if (v !== undefined) { hits++; if (v.length !== 100) badValues++; }
@@ -276,13 +285,13 @@ async function main() {
 
   next = rng(SEED.miss);
   let found = 0;
-  t0 = now();
+  t0 = phaseStart();
   for (let i = 0; i < MISSES; i++) if ((await db.get(absentKey(next() % n))) !== undefined) found++;
   emit('readmissing', MISSES, now() - t0, { found });
 
   next = rng(SEED.seek);
   let entries = 0, misplaced = 0;
-  t0 = now();
+  t0 = phaseStart();
   for (let i = 0; i < SEEKS; i++) {
     const k = key(next() % n);
     const it = db.iterator();
@@ -298,7 +307,7 @@ async function main() {
   emit('seekrandom', SEEKS, now() - t0, { entries, misplaced });
 
   let count = 0, unordered = 0, prev = null;
-  t0 = now();
+  t0 = phaseStart();
   for await (const [k] of db.scan()) {
     const kb = Buffer.from(k);
     if (prev && Buffer.compare(prev, kb) >= 0) unordered++;

@@ -215,6 +215,30 @@ function cpuTable(all, peers) {
   return out;
 }
 
+// The same for the Node peers: strata-lsm (in-thread) over the best other Node peer, and the
+// worker variant over in-thread (issue 17's targets: >= 1.2x, and the worker within 2x).
+function nodeCpuTable(all, peers) {
+  const node = peers.filter((p) => !NATIVE_PEERS.includes(p) && p !== WASI_PEER && !SEPARATING_PEERS.includes(p));
+  if (!node.includes('strata-lsm')) return '';
+  const pad = (x, w) => String(x).padStart(w);
+  const others = node.filter((p) => !p.startsWith('strata-lsm'));
+  let out = pad('ops/CPU-s', 12) + node.map((p) => pad(p, 19)).join('') + pad('lsm/best node', 15) +
+    (node.includes('strata-lsm-worker') ? pad('worker/lsm', 12) : '') + '\n';
+  for (const w of WORKLOADS) {
+    const v = {};
+    for (const p of node) {
+      const xs = all.filter((l) => l.peer === p && l.workload === w && l.cpu_secs > 0).map((l) => l.ops / l.cpu_secs);
+      if (xs.length) v[p] = median(xs);
+    }
+    const best = Math.max(0, ...others.map((p) => v[p] ?? 0));
+    const lsm = v['strata-lsm'];
+    out += pad(w, 12) + node.map((p) => pad(v[p] == null ? '–' : fmtOps(v[p]), 19)).join('') +
+      pad(lsm && best ? `${(lsm / best).toFixed(2)}x` : '–', 15) +
+      (node.includes('strata-lsm-worker') ? pad(lsm && v['strata-lsm-worker'] ? `${(v['strata-lsm-worker'] / lsm).toFixed(2)}x` : '–', 12) : '') + '\n';
+  }
+  return out;
+}
+
 const args = parseArgs(process.argv.slice(2));
 const peersDir = process.env.STRATA_PEERS_DIR ?? path.join(os.homedir(), '.cache/strata-peers');
 const peerBuilt = (p) => fs.existsSync(path.join(peersDir, p, 'lib', `lib${p}.a`));
@@ -391,6 +415,7 @@ console.log(`\nops/s, median (min) of ${args.reps}; strata/best = Strata's media
     ? `; Node peers ran N=${args.nodeN}, native ones N=${args.n}` : ''));
 console.log(table(summary));
 console.log(cpuTable(all, peers));
+console.log(nodeCpuTable(all, peers));
 console.log(latencyTable(all, peers));
 for (const p of peers) console.log(`  ${p}: ${summary.extra[p].describe ?? ''}`);
 console.log(`\nresults: bench/results/${stamp}.{json,jsonl,svg} (and latest.*); ${(result.wall_secs / 60).toFixed(1)} min`);

@@ -109,6 +109,7 @@ int cli_run_bench(const cli_args *a) {
   bench_report rep = {a, NULL, 0};
   bench_run run = {&bench_peer_strata, 0, (uint32_t)a->count, a->dir, NULL, NULL, report, &rep, 0, {0}, NULL}; /* 100-byte values, default options */
   rep.run = &run;
+  run.phases = BENCH_WORKLOAD_PHASES; /* the spec's phases: the tool measures those only */
   run.pool = malloc(WL_POOL_SIZE);
   if (run.pool) wl_pool_fill(run.pool);
   run.perm = run.pool ? wl_permutation(run.n) : NULL;

@@ -108,3 +108,23 @@ test('worker: an error that is not the engine\'s crosses as a StrataError with t
   assert.equal(s.code, 'STRATA_LOCKED');
   assert.equal(s.message, 'held');
 });
+
+test('worker: maintenance steps run after each reply and go on while idle (sealed memtables flushed without flush())', async () => {
+  const db = await open(tempDir(), { worker: true, memtableSize: 4096, valueEncoding: 'utf8', keyEncoding: 'utf8' });
+  try {
+    for (let i = 0; i < 3; i++) await db.put(`k${i}`, 'v'.repeat(5000));
+    // a failed request in between: its error reply is correct and the steps still run after it
+    await assert.rejects(db.put(null, 'v'), (e) => e.code === 'STRATA_INVALID_ARGUMENT');
+    let stats = await db.stats();
+    for (let turns = 0; stats.memtable.sealed > 0 && turns < 200; turns++) {
+      await new Promise((r) => setTimeout(r, 5));
+      stats = await db.stats();
+    }
+    assert.equal(stats.memtable.sealed, 0, 'the steps continued until no work remained');
+    assert.ok(stats.flushes >= 1, `flushed without db.flush() (flushes ${stats.flushes})`);
+    assert.ok(stats.levels.some((l) => l.tables > 0));
+    assert.deepEqual(await db.getMany(['k0', 'k2']), ['v'.repeat(5000), 'v'.repeat(5000)]);
+  } finally {
+    await db.close();
+  }
+});

@@ -1,9 +1,11 @@
 // Shared by the JS tests: temp folders that are removed, child processes that are killed.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { StrataError } from '../../bindings/js/src/errors.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const pkgEntry = path.join(root, 'bindings/js/src/index.js');
@@ -73,3 +75,11 @@ export async function killAll() {
 export async function engineFor() {
   return { name: 'engine', moduleUrl: undefined };
 }
+
+// For assert.throws / assert.rejects: a StrataError with this code (and a message matching re).
+export const strataError = (c, re) => (e) => {
+  assert.ok(e instanceof StrataError, `expected a StrataError, got ${e?.stack ?? e}`);
+  assert.equal(e.code, c, e.message);
+  if (re) assert.match(e.message, re);
+  return true;
+};

@@ -10,16 +10,10 @@ import { after, describe, test } from 'node:test';
 
 import { StrataError, open } from '../../bindings/js/src/index.js';
 import { StrataLevel } from '../../bindings/js/src/level.js';
-import { removeTempDirs, root, tempDir } from './helpers.mjs';
+import { removeTempDirs, root, tempDir, strataError as code } from './helpers.mjs';
 
 after(() => removeTempDirs());
 
-const code = (c, re) => (e) => {
-  assert.ok(e instanceof StrataError, `expected a StrataError, got ${e?.stack ?? e}`);
-  assert.equal(e.code, c, e.message);
-  if (re) assert.match(e.message, re);
-  return true;
-};
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 const SMALL = { memtableSize: 4096, valueEncoding: 'utf8', keyEncoding: 'utf8' };
 const key = (i) => `k${String(i).padStart(5, '0')}`;

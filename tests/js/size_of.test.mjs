@@ -5,17 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
-import { StrataError, open } from '../../bindings/js/src/index.js';
-import { removeTempDirs, tempDir } from './helpers.mjs';
+import { open } from '../../bindings/js/src/index.js';
+import { removeTempDirs, tempDir, strataError as code } from './helpers.mjs';
 
 after(() => removeTempDirs());
-
-const code = (c, re) => (e) => {
-  assert.ok(e instanceof StrataError, `expected a StrataError, got ${e?.stack ?? e}`);
-  assert.equal(e.code, c, e.message);
-  if (re) assert.match(e.message, re);
-  return true;
-};
 
 // Half pseudo-random letters, so LZ4 cannot shrink it much; `flat` is one letter repeated (a blob
 // record far smaller than the value: the size reported must be the value's, not the record's).

@@ -250,6 +250,46 @@ strata_status *strata_js_get(strata_db *db, const strata_snapshot *snap, const v
 }
 
 /*
+ * Point reads of `count` keys, encoded back to back as u32 key length | key (little-endian), in
+ * one call: per key answered, into buf,
+ *     u32 found (0 or 1) | u32 value length | value bytes (when found)
+ * in key order. Stops before a key whose answer does not fit in what is left of buf (the caller
+ * calls again from that key, with a bigger buf when none fit). out[0] = keys answered,
+ * out[1] = bytes used, out[2] = when no key fit, the bytes the first one's answer needs. A read
+ * error stops the call with that status (the keys before it were answered in buf).
+ */
+strata_status *strata_js_get_many(strata_db *db, const strata_snapshot *snap, const uint8_t *keys, size_t len,
+                                  uint32_t count, uint8_t *buf, size_t cap, uint32_t *out) {
+  if (!out || (!keys && len) || (!buf && cap))
+    return status_new(STRATA_INVALID_ARGUMENT, "getMany: NULL keys, buffer or out-area");
+  out[0] = out[1] = out[2] = 0;
+  size_t pos = 0, used = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (len - pos < 4) return status_new(STRATA_INVALID_ARGUMENT, "getMany: key %u is truncated", (unsigned)i);
+    uint32_t klen = decode_fixed32(keys + pos);
+    if (len - pos - 4 < klen) return status_new(STRATA_INVALID_ARGUMENT, "getMany: key %u is truncated", (unsigned)i);
+    if (cap - used < 8) {
+      if (i == 0) out[2] = 8;
+      break;
+    }
+    int found = 0;
+    size_t vlen = 0;
+    STATUS_TRY(strata_get_into(db, snap, keys + pos + 4, klen, &found, buf + used + 8, cap - used - 8, &vlen));
+    if (found && vlen > cap - used - 8) { /* only part of it was copied: this key again, next call */
+      if (i == 0) out[2] = (uint32_t)(8 + vlen);
+      break;
+    }
+    encode_fixed32(buf + used, (uint32_t)found);
+    encode_fixed32(buf + used + 4, found ? (uint32_t)vlen : 0);
+    used += 8 + (found ? vlen : 0);
+    pos += 4 + klen;
+    out[0] = i + 1;
+    out[1] = (uint32_t)used;
+  }
+  return NULL;
+}
+
+/*
  * An encoded batch: `count` operations, each
  *     u8 type (STRATA_JS_OP_PUT, _DELETE, _SINGLE_DELETE) | u32 key length | key | (put only) u32 value length | value
  * applied atomically with one seqno.

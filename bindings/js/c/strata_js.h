@@ -68,6 +68,11 @@ strata_status *strata_js_drop_range(strata_db *db, int lo_kind, const void *lo, 
                                     const void *hi, size_t hi_len);
 strata_status *strata_js_get(strata_db *db, const strata_snapshot *snap, const void *key, size_t klen, void *buf,
                              size_t cap, uint32_t *out);
+/* Point reads of `count` keys (u32 length | key each) in one call; answers into buf as
+ * u32 found | u32 value length | value, as many as fit (see strata_js.c): out[0] = answered,
+ * out[1] = bytes used, out[2] = the bytes the first answer needs when none fit. */
+strata_status *strata_js_get_many(strata_db *db, const strata_snapshot *snap, const uint8_t *keys, size_t len,
+                                  uint32_t count, uint8_t *buf, size_t cap, uint32_t *out);
 strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, uint32_t count, int sync);
 /* Bulk ingestion (strata_ingest_*): begin gives the handle in out[0]; add takes put operations in
  * the batch wire format; finish gives the entry count in out[0] (low) and out[1] (high). */

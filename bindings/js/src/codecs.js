@@ -3,8 +3,8 @@
 //     codes, open flags, option limits, the batch wire format and the field names, offsets and
 //     types of strata_stats, strata_recovery_report, strata_repair_report and
 //     strata_js_compaction, built there with offsetof, read once per module load;
-//   - the batch wire format (strata_js_write), iterator pages (strata_js_iter_page), and the
-//     stats and reports decoded field by field from those offsets.
+//   - the batch wire format (strata_js_write) and the stats and reports decoded field by field
+//     from those offsets (iterator pages, strata_js_iter_page, are decoded by iterator.js).
 // Nothing here matches a position by hand. No Node built-ins.
 import { StrataError } from './errors.js';
 
@@ -151,43 +151,29 @@ export function batchSize(parts, batch) {
 }
 
 export function encodeBatch(heap, at, parts, batch) {
-  const dv = new DataView(heap.buffer);
   const put = batch.OP_PUT.value;
+  const typeBytes = batch.TYPE_BYTES.value;
   let pos = at;
   for (let i = 0; i < parts.length; i += 3) {
     heap[pos] = parts[i];
-    dv.setUint32(pos + 1, parts[i + 1].length, true);
-    heap.set(parts[i + 1], pos + 5);
-    pos += 5 + parts[i + 1].length;
-    if (parts[i] === put) {
-      dv.setUint32(pos, parts[i + 2].length, true);
-      heap.set(parts[i + 2], pos + 4);
-      pos += 4 + parts[i + 2].length;
-    }
+    pos = putLengthPrefixed(heap, pos + typeBytes, parts[i + 1]);
+    if (parts[i] === put) pos = putLengthPrefixed(heap, pos, parts[i + 2]);
   }
   return pos - at;
 }
 
-// Decodes `count` entries of an iterator page at pos: per entry u32 key length | key (when keys
-// are wanted, or when neither is: C then still sends keys) | u32 value length | value (when
-// values are wanted). `emit(keyBytes, valueBytes)` receives subarrays of wasm memory.
-export function decodePage(heap, pos, count, want, emit) {
-  const dv = new DataView(heap.buffer);
-  for (let i = 0; i < count; i++) {
-    let key;
-    let value;
-    if (want & 1 || !want) {
-      const kl = dv.getUint32(pos, true);
-      if (want & 1) key = heap.subarray(pos + 4, pos + 4 + kl);
-      pos += 4 + kl;
-    }
-    if (want & 2) {
-      const vl = dv.getUint32(pos, true);
-      value = heap.subarray(pos + 4, pos + 4 + vl);
-      pos += 4 + vl;
-    }
-    emit(key, value);
-  }
+// u32 length (little-endian: LENGTH_BYTES of the batch descriptor is 4) | bytes, at pos; returns
+// the position after them. Short arrays are copied by hand (set() costs more for a few bytes).
+function putLengthPrefixed(heap, pos, bytes) {
+  const n = bytes.length;
+  heap[pos] = n;
+  heap[pos + 1] = n >>> 8;
+  heap[pos + 2] = n >>> 16;
+  heap[pos + 3] = n >>> 24;
+  pos += 4;
+  if (n <= 32) for (let j = 0; j < n; j++) heap[pos + j] = bytes[j];
+  else heap.set(bytes, pos);
+  return pos + n;
 }
 
 // Every decode of wasm memory goes through here. Browsers' TextDecoder refuses views of a
@@ -203,7 +189,7 @@ const sharedRefused = Shared !== null && (() => {
     return true;
   }
 })();
-function utf8(bytes) {
+export function utf8(bytes) {
   return decoder.decode(sharedRefused && bytes.buffer instanceof Shared ? bytes.slice() : bytes);
 }
 

@@ -3,7 +3,7 @@
 // stats and close. openDatabase() opens one on a loaded Native, whatever its storage host. No Node
 // built-ins: the Node entry (index.js) resolves the path and passes the Node storage host.
 import { ChainedBatch } from './chained_batch.js';
-import { batchSize, constants, decodeBytes, decodeRecovery, decodeRepair, decodeStats, encodeBatch, readStruct, writeCompaction } from './codecs.js';
+import { batchSize, constants, decodeBytes, decodeRecovery, decodeRepair, decodeStats, encodeBatch, readStruct, utf8, writeCompaction } from './codecs.js';
 import { StrataError, checkSignal, invalid, notOpen } from './errors.js';
 import { beginExport, imageBytes } from './image.js';
 import { Iterator } from './iterator.js';
@@ -15,7 +15,13 @@ const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 // Browsers have no setImmediate: a zero timeout there.
 
 const MAINTENANCE_BUDGET = 1 << 20; // bytes of flush/compaction output per step between requests
+const BACKGROUND_SETTLE_MS = 5; // how soon after maintenance the host settles unsynced writes
 const CLEAR_CHUNK = 1000; // deletes per batch in clear()
+// the options of a call made without any (one shared object: no allocation per call)
+const NO_OPTIONS = Object.freeze({});
+const EMPTY = new Uint8Array(0);
+const NO_RANGE = Object.freeze({ lo: null, hi: null });
+const NO_BOUNDS = Object.freeze([0, 0, 0, 0]);
 export const RECOVERY_MODES = Object.freeze({ strict: 0, 'point-in-time': 1 });
 
 // The next task of the event loop, after the requests already queued: setImmediate in Node;
@@ -42,6 +48,8 @@ const nextTask = typeof setImmediate === 'function'
     },
     clear: (id) => channelTasks?.queue.delete(id),
   };
+
+const DEFERRED = Symbol('deferred'); // #maintenance: the task is with worker_serve.js
 
 // Opens `where` (a resolved folder, or 'memory-db') on `native`; `parsed` is checkOpenOptions'
 // result. The native is freed when the open fails.
@@ -186,11 +194,15 @@ export class Database {
   #iterators = new Set();
   #snapshots = new Set();
   #exports = new Set(); // images being read (image.js): ended before the database closes
-  #maintenance = null; // the pending nextTask
+  #maintenance = null; // the pending nextTask, or DEFERRED
+  #deferMaintenance = null; // worker_serve.js's: takes a maintenance task during a request
+  #settleTimer = null; // #settleSoon's
   #maintenanceError = null;
   #opts;
   #recovery;
   #closing = null;
+  #valueEncoding; // the database's, normalized (#valueEncodingOf)
+  #forgetIterator = (it) => this.#iterators.delete(it); // an iterator's close tells its database
 
   constructor(native, db, recovery, opts) {
     this.#native = native;
@@ -228,11 +240,19 @@ export class Database {
     if (this.#opts.filter?.active) throw this.#busy(what);
   }
 
+  // worker_serve.js, serving this database to another thread: `defer(task)` takes the
+  // maintenance step a request schedules and runs it right after that request's reply is posted
+  // (true), or declines between requests (false: nextTask then). A task of its own per write
+  // cost about 5 µs of every awaited call from a page.
+  _deferMaintenance(defer) {
+    this.#deferMaintenance = defer;
+  }
+
   // Single-threaded build (or threads off): flushes and compactions run as small steps
   // between requests, scheduled after writes while work remains.
   #scheduleMaintenance() {
     if (this.#opts.threads || this.#maintenance || this.#status !== 'open') return;
-    this.#maintenance = nextTask.set(async () => {
+    const task = async () => {
       if (this.#status !== 'open') return;
       const ready = this.#prepare();
       if (ready) await ready.catch(() => {});
@@ -241,13 +261,25 @@ export class Database {
       try {
         if (this.#step(MAINTENANCE_BUDGET)) this.#scheduleMaintenance();
         // a failure stays with the host, which reports it at the next sync write or settle
-        this.#settle()?.catch(() => {});
+        this.#settleSoon();
       } catch (err) {
         // refused by the host for now (would block): the step runs again after its prepare()
         if (this.#native.host?.whenUnblocked?.(err)) this.#scheduleMaintenance();
         else this.#maintenanceError = err; // reported by the next write
       }
-    });
+    };
+    this.#maintenance = this.#deferMaintenance?.(task) ? DEFERRED : nextTask.set(task);
+  }
+
+  // After maintenance: what the writes left in the host's buffers goes to storage in the
+  // background, once per BACKGROUND_SETTLE_MS at most rather than after every write (a settle
+  // drains the OPFS host's append buffers: one SyncAccessHandle write per request from a page).
+  #settleSoon() {
+    if (this.#settleTimer !== null || !this.#native.host?.settle) return;
+    this.#settleTimer = setTimeout(() => {
+      this.#settleTimer = null;
+      if (this.#status === 'open') this.#settle()?.catch(() => {});
+    }, BACKGROUND_SETTLE_MS);
   }
 
   // The storage host's asynchronous steps (browser hosts; Node's has none): prepare() between
@@ -309,11 +341,12 @@ export class Database {
     this.#ensureOpen(what);
   }
 
-  // Every write's epilogue: schedules maintenance, then resolves once the write is durable when
-  // `sync` (or the database's sync option) asks for it.
+  // Every write's epilogue: schedules maintenance; true when the write must then wait to be
+  // durable (#durable), because `sync` (or the database's sync option) asks for it. A write
+  // without sync resolves with no further promise.
   #endWrite(sync) {
     this.#afterWrite();
-    return this.#durable(sync);
+    return !!(sync || this.#opts.sync);
   }
 
   #throwMaintenanceError() {
@@ -324,57 +357,53 @@ export class Database {
     }
   }
 
-  async put(key, value, options = {}) {
+  async put(key, value, options = NO_OPTIONS) {
     this.#ensureOpen('put');
     const k = this.#native.checkKey(key);
     const v = this.#native.checkValue(value, k);
     const n = this.#native;
     const waiting = this.#beginWrite('put');
     if (waiting) await waiting;
-    const [kp, kl, vp, vl] = n.put(k, v);
+    const kl = n.putPair(k, v);
     try {
-      n.check(n.m._strata_js_put(this.#db, kp, kl, vp, vl, options.sync ? 1 : 0), () => `put ${describeKey(k)}`);
+      const st = n.m._strata_js_put(this.#db, n.inPtr, kl, n.inPtr + kl, n.pairValueLength, options.sync ? 1 : 0);
+      if (st) n.check(st, `put ${describeKey(k)}`);
     } catch (err) {
       await this.#unblocked(err, 'put');
       return this.put(key, value, options);
     }
-    await this.#endWrite(options.sync);
+    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
   // Removes a key written once since its last delete (C strata_single_delete): a weak tombstone
   // that cancels exactly one value, so compaction drops both once they meet. For keys that are
   // put once and deleted once (RocksDB's SingleDelete contract); after two puts an older value
   // may reappear, as in RocksDB.
-  async singleDel(key, options = {}) {
-    this.#ensureOpen('singleDel');
-    const k = this.#native.checkKey(key);
-    const n = this.#native;
-    const waiting = this.#beginWrite('singleDel');
-    if (waiting) await waiting;
-    const [kp, kl] = n.put(k);
-    try {
-      n.check(n.m._strata_js_single_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `singleDel ${describeKey(k)}`);
-    } catch (err) {
-      await this.#unblocked(err, 'singleDel');
-      return this.singleDel(key, options);
-    }
-    await this.#endWrite(options.sync);
+  singleDel(key, options = NO_OPTIONS) {
+    return this.#deleteOne('singleDel', key, options);
   }
 
-  async del(key, options = {}) {
-    this.#ensureOpen('del');
+  del(key, options = NO_OPTIONS) {
+    return this.#deleteOne('del', key, options);
+  }
+
+  // del and singleDel: one key, a tombstone (strata_js_delete) or a weak one (single_delete).
+  async #deleteOne(what, key, options) {
+    this.#ensureOpen(what);
     const k = this.#native.checkKey(key);
     const n = this.#native;
-    const waiting = this.#beginWrite('del');
+    const waiting = this.#beginWrite(what);
     if (waiting) await waiting;
-    const [kp, kl] = n.put(k);
+    const kl = n.putOne(k); // first: it may move the input buffer
     try {
-      n.check(n.m._strata_js_delete(this.#db, kp, kl, options.sync ? 1 : 0), () => `del ${describeKey(k)}`);
+      const fn = what === 'del' ? n.m._strata_js_delete : n.m._strata_js_single_delete;
+      const st = fn(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
+      if (st) n.check(st, `${what} ${describeKey(k)}`);
     } catch (err) {
-      await this.#unblocked(err, 'del');
-      return this.del(key, options);
+      await this.#unblocked(err, what);
+      return this.#deleteOne(what, key, options);
     }
-    await this.#endWrite(options.sync);
+    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
   // Reads one key at a snapshot pointer (0 = latest); undefined when absent.
@@ -385,8 +414,8 @@ export class Database {
     if (valueWanted) n.ensureOut(65536);
     for (;;) {
       const kl = n.putOne(k);
-      n.check(m._strata_js_get(this.#db, snap, n.inPtr, kl, n.outPtr, valueWanted ? n.outCap : 0, n.words),
-        () => `get ${describeKey(k)}`);
+      const st = m._strata_js_get(this.#db, snap, n.inPtr, kl, n.outPtr, valueWanted ? n.outCap : 0, n.words);
+      if (st) n.check(st, `get ${describeKey(k)}`);
       if (!n.word(0)) return undefined;
       if (!valueWanted) return true;
       const len = n.word(1);
@@ -394,8 +423,7 @@ export class Database {
         n.ensureOut(len);
         continue;
       }
-      const bytes = m.HEAPU8.subarray(n.outPtr, n.outPtr + len);
-      return decodeBytes(bytes, encoding);
+      return encoding === 'utf8' ? utf8(m.HEAPU8.subarray(n.outPtr, n.outPtr + len)) : n.copyOut(n.outPtr, len);
     }
   }
 
@@ -408,35 +436,84 @@ export class Database {
     return snapshot;
   }
 
-  async get(key, options = {}) {
+  async get(key, options = NO_OPTIONS) {
     this.#ensureOpen('get');
     const snap = this.#ownSnapshot(options.snapshot, 'get');
-    return this._getAt(snap ? snap._ptr : 0, key, encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'));
+    return this._getAt(snap ? snap._ptr : 0, key, this.#valueEncodingOf(options));
   }
 
   // get() on the calling thread, without a promise (in-thread databases only).
-  getSync(key, options = {}) {
+  getSync(key, options = NO_OPTIONS) {
     this.#ensureOpen('getSync');
     const snap = this.#ownSnapshot(options.snapshot, 'getSync');
-    return this._getAt(snap ? snap._ptr : 0, key, encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'));
+    return this._getAt(snap ? snap._ptr : 0, key, this.#valueEncodingOf(options));
   }
 
-  async hasMany(keys, options = {}) {
+  // A read's value encoding: its options', else the database's (checked once, at open).
+  #valueEncodingOf(options) {
+    if (options.valueEncoding === undefined) return this.#valueEncoding ??= encodingOf(this.#opts.valueEncoding, 'valueEncoding');
+    return encodingOf(options.valueEncoding, 'valueEncoding');
+  }
+
+  async hasMany(keys, options = NO_OPTIONS) {
     this.#ensureOpen('hasMany');
     if (!Array.isArray(keys)) throw invalid('hasMany expects an array of keys');
     const snap = this.#ownSnapshot(options.snapshot, 'hasMany');
     return keys.map((k) => this._getAt(snap ? snap._ptr : 0, k, 'view', false) === true);
   }
 
-  async getMany(keys, options = {}) {
+  async getMany(keys, options = NO_OPTIONS) {
     this.#ensureOpen('getMany');
     if (!Array.isArray(keys)) throw invalid('getMany expects an array of keys');
     const snap = this.#ownSnapshot(options.snapshot, 'getMany');
-    const enc = encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding');
-    return keys.map((k) => this._getAt(snap ? snap._ptr : 0, k, enc));
+    return this._getManyAt(snap ? snap._ptr : 0, keys, this.#valueEncodingOf(options));
   }
 
-  async has(key, options = {}) {
+  // Reads many keys at a snapshot pointer (0 = latest) with as few wasm calls as fit the output
+  // buffer (strata_js_get_many): every key is checked first, then all are copied in at once.
+  _getManyAt(snap, keys, encoding) {
+    const n = this.#native;
+    const count = keys.length;
+    const checked = new Array(count);
+    let need = 0;
+    for (let i = 0; i < count; i++) {
+      const k = n.checkKey(keys[i]);
+      checked[i] = k;
+      need += 4 + (typeof k === 'string' ? k.length * 3 : k.length);
+    }
+    const out = new Array(count);
+    if (count === 0) return out;
+    n.ensureIn(need);
+    const lens = n.putKeys(checked); // encoded lengths, prefixed in the input buffer
+    const total = n.keysLength;
+    n.ensureOut(65536);
+    const m = n.m;
+    let done = 0;
+    let at = 0; // input offset of key `done`
+    while (done < count) {
+      const st = m._strata_js_get_many(this.#db, snap, n.inPtr + at, total - at, count - done, n.outPtr, n.outCap, n.words);
+      if (st) n.check(st, `getMany ${describeKey(checked[done])}`);
+      const answered = n.word(0);
+      if (answered === 0) {
+        n.ensureOut(n.word(2));
+        continue;
+      }
+      const heap = m.HEAPU8;
+      let pos = n.outPtr;
+      for (let i = 0; i < answered; i++) {
+        const found = heap[pos] | (heap[pos + 1] << 8) | (heap[pos + 2] << 16) | (heap[pos + 3] << 24);
+        const len = (heap[pos + 4] | (heap[pos + 5] << 8) | (heap[pos + 6] << 16) | (heap[pos + 7] << 24)) >>> 0;
+        pos += 8;
+        out[done + i] = found ? (encoding === 'utf8' ? utf8(heap.subarray(pos, pos + len)) : n.copyOut(pos, len)) : undefined;
+        pos += found ? len : 0;
+        at += 4 + lens[done + i];
+      }
+      done += answered;
+    }
+    return out;
+  }
+
+  async has(key, options = NO_OPTIONS) {
     this.#ensureOpen('has');
     const snap = this.#ownSnapshot(options.snapshot, 'has');
     return this._getAt(snap ? snap._ptr : 0, key, 'view', false) === true;
@@ -468,7 +545,7 @@ export class Database {
 
   // batch([{ type: 'put', key, value }, { type: 'del', key }, { type: 'singleDel', key }]):
   // atomic, one seqno. batch() with no arguments returns a chained batch (chained_batch.js).
-  batch(operations, options = {}) {
+  batch(operations, options = NO_OPTIONS) {
     if (operations === undefined && arguments.length === 0) {
       this.#ensureOpen('batch');
       return new ChainedBatch({
@@ -491,7 +568,7 @@ export class Database {
       await this.#unblocked(err, 'batch');
       return this.#batch(operations, options);
     }
-    await this.#endWrite(options.sync);
+    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
   // Encodes every operation into one buffer and applies it with one wasm call.
@@ -500,14 +577,30 @@ export class Database {
   // before anything is copied into wasm memory.
   // One operation checked and encoded: [type, keyBytes, valueBytes | null].
   #checkOp(op, i) {
+    const parts = [0, null, null];
+    this.#checkInto(op, i, parts, 0);
+    return parts;
+  }
+
+  // Checks operation i and stores it as (type, keyBytes, valueBytes | null) at parts[at..at+2].
+  #checkInto(op, i, parts, at) {
     const n = this.#native;
-    const { OP_PUT, OP_DELETE, OP_SINGLE_DELETE } = n.batch;
     if (op === null || typeof op !== 'object') throw invalid(`batch operation ${i} must be an object`);
     const k = n.checkKey(op.key);
-    if (op.type === 'put') return [OP_PUT.value, toBytes(k), toBytes(n.checkValue(op.value, k))];
-    if (op.type === 'del') return [OP_DELETE.value, toBytes(k), null];
-    if (op.type === 'singleDel') return [OP_SINGLE_DELETE.value, toBytes(k), null];
-    throw invalid(`batch operation ${i} has type ${JSON.stringify(op.type)}; expected 'put', 'del' or 'singleDel'`);
+    const type = op.type;
+    if (type === 'put') {
+      parts[at] = n.batch.OP_PUT.value;
+      parts[at + 2] = toBytes(n.checkValue(op.value, k));
+    } else if (type === 'del') {
+      parts[at] = n.batch.OP_DELETE.value;
+      parts[at + 2] = null;
+    } else if (type === 'singleDel') {
+      parts[at] = n.batch.OP_SINGLE_DELETE.value;
+      parts[at + 2] = null;
+    } else {
+      throw invalid(`batch operation ${i} has type ${JSON.stringify(type)}; expected 'put', 'del' or 'singleDel'`);
+    }
+    parts[at + 1] = toBytes(k);
   }
 
   // A chained batch's write: its operations were checked as they were added.
@@ -516,40 +609,47 @@ export class Database {
     const waiting = this.#beginWrite('batch.write');
     if (waiting) await waiting;
     try {
-      this.#writeParts(checked, options.sync ? 1 : 0);
+      this.#writeParts(checked.flat(), options.sync ? 1 : 0);
     } catch (err) {
       await this.#unblocked(err, 'batch.write');
       return this.#writeChecked(checked, options);
     }
-    await this.#endWrite(options.sync);
+    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
   }
 
   #writeOps(operations, sync) {
     const limits = this.#native.limits;
-    if (operations.length > limits.BATCH_COUNT_MAX) {
-      throw invalid(`batch of ${operations.length} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
+    const count = operations.length;
+    if (count > limits.BATCH_COUNT_MAX) {
+      throw invalid(`batch of ${count} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
     }
-    this.#writeParts(operations.map((op, i) => this.#checkOp(op, i)), sync);
+    const parts = new Array(count * 3); // flat (type, key, value) triples: no array per operation
+    for (let i = 0; i < count; i++) this.#checkInto(operations[i], i, parts, 3 * i);
+    this.#writeParts(parts, sync);
   }
 
-  #writeParts(checked, sync) {
+  // `parts`: the checked operations as flat (type, keyBytes, valueBytes | null) triples. The
+  // engine's limits are checked before anything is copied; then the batch is encoded straight
+  // into wasm memory (codecs.js) and applied with one call.
+  #writeParts(parts, sync) {
     const n = this.#native;
     const limits = n.limits;
-    if (checked.length > limits.BATCH_COUNT_MAX) {
-      throw invalid(`batch of ${checked.length} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
+    const count = parts.length / 3;
+    if (count > limits.BATCH_COUNT_MAX) {
+      throw invalid(`batch of ${count} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
     }
-    const parts = [];
     let encoded = 0; // the engine's count of the batch's bytes
-    checked.forEach(([type, k, v], i) => {
-      parts.push(type, k, v);
-      encoded += limits.BATCH_ITEM_OVERHEAD + k.length + (v ? v.length : 0);
+    for (let i = 0; i < count; i++) {
+      const v = parts[3 * i + 2];
+      encoded += limits.BATCH_ITEM_OVERHEAD + parts[3 * i + 1].length + (v ? v.length : 0);
       if (encoded > limits.BATCH_BYTES_MAX) {
         throw invalid(`batch of ${encoded} bytes up to operation ${i} exceeds the limit of ${limits.BATCH_BYTES_MAX} bytes (STRATA_BATCH_BYTES_MAX)`);
       }
-    });
+    }
     n.ensureIn(batchSize(parts, n.batch));
     const len = encodeBatch(n.m.HEAPU8, n.inPtr, parts, n.batch);
-    n.check(n.m._strata_js_write(this.#db, n.inPtr, len, parts.length / 3, sync), 'batch');
+    const st = n.m._strata_js_write(this.#db, n.inPtr, len, count, sync);
+    if (st) n.check(st, 'batch');
   }
 
   // db.ingest(sortedEntries, { onProgress }): bulk ingestion (strata_ingest_*) of [key, value]
@@ -634,17 +734,17 @@ export class Database {
     return snap;
   }
 
-  iterator(options = {}) {
+  iterator(options = NO_OPTIONS) {
     this.#ensureOpen('iterator');
     return this._iterator(options, 'entries');
   }
 
-  keys(options = {}) {
+  keys(options = NO_OPTIONS) {
     this.#ensureOpen('keys');
     return this._iterator(options, 'keys');
   }
 
-  values(options = {}) {
+  values(options = NO_OPTIONS) {
     this.#ensureOpen('values');
     return this._iterator(options, 'values');
   }
@@ -659,9 +759,12 @@ export class Database {
     if (shape === 'entries' && options.values === false) want &= ~2;
     const limit = options.limit === undefined || options.limit === null || options.limit < 0 ? Infinity : options.limit;
     if (typeof limit !== 'number' || Number.isNaN(limit)) throw invalid('limit must be a number');
-    const { lo, hi } = rangeOf(options, this.#native.checkKey);
     const n = this.#native;
-    const [lop, lol, hip, hil] = n.put(lo ? lo.key : new Uint8Array(0), hi ? hi.key : new Uint8Array(0));
+    // an unbounded iterator (the common seek-and-read case) skips the range folding and copies
+    const ranged = options.gt !== undefined || options.gte !== undefined || options.lt !== undefined ||
+      options.lte !== undefined || options.prefix !== undefined;
+    const { lo, hi } = ranged ? rangeOf(options, n.checkKey) : NO_RANGE;
+    const [lop, lol, hip, hil] = lo || hi ? n.put(lo ? lo.key : EMPTY, hi ? hi.key : EMPTY) : NO_BOUNDS;
     n.check(n.m._strata_js_iter_new(this.#db, snapshot ? snapshot._ptr : 0,
       lo ? (lo.inclusive ? 1 : 2) : 0, lop, lol, hi ? (hi.inclusive ? 1 : 2) : 0, hip, hil,
       options.reverse ? 1 : 0, n.words), 'iterator');
@@ -670,7 +773,7 @@ export class Database {
       keyEncoding: encodingOf(options.keyEncoding ?? this.#opts.keyEncoding, 'keyEncoding'),
       valueEncoding: encodingOf(options.valueEncoding ?? this.#opts.valueEncoding, 'valueEncoding'),
       snapshot, lo, hi,
-    }, (i) => this.#iterators.delete(i));
+    }, this.#forgetIterator);
     if (snapshot) snapshot._use();
     this.#iterators.add(it);
     return it;
@@ -690,7 +793,8 @@ export class Database {
       await this.#unblocked(err, 'dropRange');
       return this.dropRange(options);
     }
-    await this.#endWrite(true); // the version without the tables is installed once this resolves
+    this.#afterWrite();
+    await this.#durable(true); // the version without the tables is installed once this resolves
   }
 
   #drop(options, what) {
@@ -742,7 +846,8 @@ export class Database {
       await this.#unblocked(err, 'flush');
       return this.flush();
     }
-    await this.#endWrite(true);
+    this.#afterWrite();
+    await this.#durable(true);
   }
 
   // strata_resume: retries failed background work now (a full disk that has room again, ...)
@@ -779,7 +884,8 @@ export class Database {
       await this.#unblocked(err, 'compact');
       return this.compact(options); // the jobs done so far stay done
     }
-    await this.#endWrite(true); // sealed memtables or new level-0 tables may remain (minor compaction)
+    this.#afterWrite();
+    await this.#durable(true); // sealed memtables or new level-0 tables may remain (minor compaction)
     const filterError = this.#opts.filter?.take();
     if (filterError) throw filterError;
   }
@@ -813,7 +919,9 @@ export class Database {
     if (this.#status === 'closing') return this.#closing;
     this.#status = 'closing';
     this.#closing = (async () => {
-      if (this.#maintenance) nextTask.clear(this.#maintenance);
+      if (this.#maintenance && this.#maintenance !== DEFERRED) nextTask.clear(this.#maintenance);
+      if (this.#settleTimer !== null) clearTimeout(this.#settleTimer); // close settles itself
+      this.#settleTimer = null;
       this.#maintenance = null;
       for (const it of [...this.#iterators]) it._release();
       for (const s of [...this.#snapshots]) s._release();

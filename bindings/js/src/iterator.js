@@ -1,14 +1,21 @@
 // A range iterator over a database or a snapshot: entries come from wasm in pages (one
-// strata_js_iter_page call per page, decoded by codecs.decodePage), the first page small (a seek
-// often reads a few entries), later ones up to PAGE_ENTRIES.
-import { decodeBytes, decodePage } from './codecs.js';
+// strata_js_iter_page call per page), the first page small (a seek often reads a few entries),
+// later ones up to PAGE_ENTRIES. A page is copied out of wasm memory once (one allocation) and
+// decoded lazily, entry by entry as they are handed out: keys and values in the default 'view'
+// encoding are subarrays of that copy when the Native is pooled (each entry's own bytes; entries
+// of a page share one ArrayBuffer, as Node's pooled Buffers do), else copies of their own, so
+// entries never read cost nothing but their part of the page copy.
+import { utf8 } from './codecs.js';
 import { StrataError, abortError, invalid } from './errors.js';
 import { compareBytes, toBytes } from './keys.js';
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 export const PAGE_ENTRIES = 256; // entries fetched per wasm call by next() and for await, at most
-const FIRST_PAGE = 8; // a fresh or re-seeked iterator starts small: seeks often read a few entries
+// A fresh or re-seeked iterator starts small (seeks often read a few entries; the C side pays for
+// every entry it copies), then doubles per page.
+const FIRST_PAGE = 16;
+const DONE = Object.freeze({ value: undefined, done: true });
 
 export class Iterator {
   #db;
@@ -16,11 +23,14 @@ export class Iterator {
   #ptr;
   #o;
   #onClose;
-  #page = []; // decoded entries not handed out yet
+  #buf = null; // the current page, copied out of wasm memory
+  #pos = 0; // byte offset of its next entry not handed out
+  #left = 0; // its entries not handed out yet
   #pageSize = FIRST_PAGE; // doubles with each page fetched, up to PAGE_ENTRIES
   #exhausted = false;
   #count = 0; // entries handed out (for limit)
   #closed = false;
+  #batch = false; // inside #take: entries handed out together
 
   constructor(db, native, ptr, o, onClose) {
     this.#db = db;
@@ -43,14 +53,13 @@ export class Iterator {
   }
 
   // Fetches up to `max` more entries with one wasm call (more only if one entry is larger
-  // than the output buffer, which is then grown).
+  // than the output buffer, which is then grown) and copies the page out of wasm memory.
   #fill(max) {
     const n = this.#n;
     const m = n.m;
-    const { want, keyEncoding, valueEncoding } = this.#o;
     n.ensureOut(65536);
     for (;;) {
-      n.check(m._strata_js_iter_page(this.#ptr, n.outPtr, n.outCap, max, want || 1, n.words), 'iterator');
+      n.check(m._strata_js_iter_page(this.#ptr, n.outPtr, n.outCap, max, this.#o.want || 1, n.words), 'iterator');
       const count = n.word(0);
       const need = n.word(3);
       this.#exhausted = n.word(2) !== 0;
@@ -58,38 +67,67 @@ export class Iterator {
         n.ensureOut(need);
         continue;
       }
-      decodePage(m.HEAPU8, n.outPtr, count, want, (k, v) => {
-        this.#page.push(this.#shape(k && decodeBytes(k, keyEncoding), v && decodeBytes(v, valueEncoding)));
-      });
+      this.#buf = count ? n.copyOut(n.outPtr, n.word(1)) : null;
+      this.#pos = 0;
+      this.#left = count;
       return;
     }
   }
 
-  // db.iterator() yields [key, value]; keys() yields keys; values() yields values.
-  #shape(key, value) {
-    const { shape } = this.#o;
+  // The next entry of the page, shaped (see codecs.js's page layout: per entry u32 key length |
+  // key (when keys are wanted, or when neither is) | u32 value length | value (when wanted)).
+  #decodeOne() {
+    const b = this.#buf;
+    const { want, keyEncoding, valueEncoding, shape } = this.#o;
+    // views of the page copy when pooled or for nextv/all (a worker's reply then clones each page
+    // once, not a buffer per entry); else (next() off the main thread) a copy of its own
+    const pooled = this.#n.pooled || this.#batch;
+    let pos = this.#pos;
+    let key;
+    let value;
+    if (want & 1 || !want) {
+      const kl = (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
+      if (want & 1) key = keyEncoding === 'utf8' ? utf8(b.subarray(pos + 4, pos + 4 + kl)) : pooled ? b.subarray(pos + 4, pos + 4 + kl) : b.slice(pos + 4, pos + 4 + kl);
+      pos += 4 + kl;
+    }
+    if (want & 2) {
+      const vl = (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
+      value = valueEncoding === 'utf8' ? utf8(b.subarray(pos + 4, pos + 4 + vl)) : pooled ? b.subarray(pos + 4, pos + 4 + vl) : b.slice(pos + 4, pos + 4 + vl);
+      pos += 4 + vl;
+    }
+    this.#pos = pos;
+    this.#left--;
+    this.#count++;
+    if (this.#left === 0) this.#buf = null;
     if (shape === 'keys') return key;
     if (shape === 'values') return value;
     return [key, value];
   }
 
-  #remaining() {
-    return this.#o.limit - this.#count;
+  // The next entry, or undefined at the end (or at the limit); fetches a page when needed.
+  // `hint`: how many entries the caller wants in all (a bigger first page for nextv).
+  #one(hint) {
+    if (this.#count >= this.#o.limit) return undefined;
+    if (this.#left === 0) {
+      if (this.#exhausted) return undefined;
+      this.#fill(Math.min(Math.max(this.#pageSize, hint), this.#o.limit - this.#count, 1 << 16));
+      this.#pageSize = Math.min(this.#pageSize * 2, PAGE_ENTRIES);
+      if (this.#left === 0) return undefined;
+    }
+    return this.#decodeOne();
   }
 
   #take(max) {
     const out = [];
-    while (out.length < max && this.#remaining() > 0) {
-      if (this.#page.length === 0) {
-        if (this.#exhausted) break;
-        this.#fill(Math.min(Math.max(this.#pageSize, max - out.length), this.#remaining(), 1 << 16));
-        this.#pageSize = Math.min(this.#pageSize * 2, PAGE_ENTRIES);
-        if (this.#page.length === 0) break;
+    this.#batch = true;
+    try {
+      while (out.length < max) {
+        const e = this.#one(max - out.length);
+        if (e === undefined) break;
+        out.push(e);
       }
-      const k = Math.min(this.#page.length, max - out.length, this.#remaining());
-      const got = this.#page.splice(0, k);
-      for (const e of got) out.push(e);
-      this.#count += k;
+    } finally {
+      this.#batch = false;
     }
     return out;
   }
@@ -97,8 +135,7 @@ export class Iterator {
   // The next entry, or undefined at the end.
   async next() {
     this.#ensureOpen('next');
-    const [e] = this.#take(1);
-    return e;
+    return this.#one(1);
   }
 
   // Up to `size` entries (fewer only at the end).
@@ -128,13 +165,16 @@ export class Iterator {
   // Moves to the first key >= target (the last key <= target when reverse), within the range.
   seek(target) {
     this.#ensureOpen('seek');
-    let t = toBytes(this.#n.checkKey(target));
+    const n = this.#n;
+    let t = n.checkKey(target);
     const { lo, hi, reverse } = this.#o;
-    if (!reverse && lo && compareBytes(t, lo.key) < 0) t = lo.key;
-    if (reverse && hi && compareBytes(t, hi.key) > 0) t = hi.key;
-    const [p, l] = this.#n.put(t);
-    this.#n.m._strata_js_iter_seek(this.#ptr, p, l);
-    this.#page = [];
+    if (!reverse && lo && compareBytes(t = toBytes(t), lo.key) < 0) t = lo.key;
+    if (reverse && hi && compareBytes(t = toBytes(t), hi.key) > 0) t = hi.key;
+    const l = n.putOne(t);
+    n.m._strata_js_iter_seek(this.#ptr, n.inPtr, l);
+    this.#buf = null;
+    this.#pos = 0;
+    this.#left = 0;
     this.#pageSize = FIRST_PAGE;
     this.#exhausted = false;
   }
@@ -147,7 +187,8 @@ export class Iterator {
   _release() {
     if (this.#closed) return;
     this.#closed = true;
-    this.#page = [];
+    this.#buf = null;
+    this.#left = 0;
     this.#n.m._strata_js_iter_close(this.#ptr);
     this.#ptr = 0;
     this.#n = null;
@@ -155,21 +196,40 @@ export class Iterator {
     this.#o.snapshot?._unuse();
   }
 
-  async *[Symbol.asyncIterator]() {
-    try {
-      for (;;) {
-        this.#ensureOpen('next');
-        if (this.#page.length === 0) {
-          const batch = this.#take(PAGE_ENTRIES);
-          if (batch.length === 0) return;
-          yield* batch;
-        } else {
-          yield* this.#take(this.#page.length);
+  // for await: an async iterator object rather than an async generator, so each entry costs
+  // one resolved promise (a generator's yield adds several microtask turns). As the generator
+  // did, it closes the iterator at the end, on break (return()) and on an error.
+  [Symbol.asyncIterator]() {
+    let finished = false;
+    const finish = () => {
+      finished = true;
+      return this.close();
+    };
+    return {
+      next: () => {
+        if (finished) return Promise.resolve(DONE);
+        let e;
+        try {
+          this.#ensureOpen('next');
+          e = this.#one(PAGE_ENTRIES);
+        } catch (err) {
+          return finish().then(() => { throw err; });
         }
-      }
-    } finally {
-      await this.close();
-    }
+        if (e === undefined) return finish().then(() => DONE);
+        return Promise.resolve({ value: e, done: false });
+      },
+      return: async (value) => {
+        if (!finished) await finish();
+        return { value, done: true };
+      },
+      throw: async (err) => {
+        if (!finished) await finish();
+        throw err;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   async [asyncDispose]() {

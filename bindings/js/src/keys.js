@@ -67,7 +67,8 @@ export function keyChecker(keyMax) {
 export function valueChecker(valueMax) {
   return (value, key) => {
     if (value === null || value === undefined) throw invalid(`value of key ${describeKey(key)} must not be ${value}`);
-    const v = checkBytes(value, `value of key ${describeKey(key)}`);
+    // strings and Uint8Arrays (the common case) pass without building checkBytes' message
+    const v = typeof value === 'string' || value instanceof Uint8Array ? value : checkBytes(value, `value of key ${describeKey(key)}`);
     const len = typeof v === 'string' ? (v.length * 3 <= valueMax ? v.length : utf8Length(v)) : v.length;
     if (len > valueMax) {
       throw invalid(`value of key ${describeKey(key)} is ${len} bytes; values are at most ${valueMax} bytes (STRATA_VALUE_MAX)`);

@@ -34,6 +34,14 @@ function encodeInto(s, view) {
   return encoder.encodeInto(s, view).written;
 }
 
+// Copies out of wasm memory (copyOut): up to SMALL_COPY bytes a copy of their own (V8 keeps
+// those on its heap, cheap); up to POOLED_COPY bytes carved from a shared slab of SLAB bytes when
+// the Native is `pooled` (an ArrayBuffer of its own costs ~200 ns and GC work; Node's pooled
+// Buffers do the same); beyond, or not pooled, a copy of their own.
+const SMALL_COPY = 64;
+const POOLED_COPY = 4096;
+const SLAB = 16384;
+
 // Bytes a value needs at most once UTF-8 encoded.
 function maxLength(x) {
   return typeof x === 'string' ? x.length * 3 : x.length;
@@ -44,16 +52,20 @@ export class Native {
   #inHeap = null;
   #inViewPtr = 0;
   #inViewCap = 0;
+  #slab = null; // the current slab of copyOut and the offset of its free part
+  #slabPos = 0;
 
   // `host`: the storage host (required unless `memory`). `loadModule`: the runtime's engine
   // loader (engine_core.js). `moduleUrl` (tests only) loads another build of the module, e.g.
   // the one linked with the test double of the database layer; `wasmUrl` (browsers) the .wasm
-  // from where the app serves it. The module is this Native's own.
-  static async load({ host = null, threads = false, memory = false, moduleUrl, wasmUrl, loadModule } = {}) {
+  // from where the app serves it. The module is this Native's own. `pooled`: short values read
+  // may share a slab (copyOut); off (the default), each value read owns its ArrayBuffer (what a
+  // worker that transfers its replies needs).
+  static async load({ host = null, threads = false, memory = false, moduleUrl, wasmUrl, loadModule, pooled = false } = {}) {
     checkHost(host, memory);
     if (typeof loadModule !== 'function') throw invalid('the engine needs the runtime\'s loader (loadModule of engine.js or engine_browser.js)');
     const { module, variant } = await loadModule({ threads, moduleUrl, wasmUrl, moduleArgs: { strataHosts: [], strataFilters: new Map() } });
-    return new Native(module, variant, { host, memory });
+    return new Native(module, variant, { host, memory, pooled });
   }
 
   // A Native on a module instance held through `share` (engine_core.js acquireModule: one
@@ -71,10 +83,11 @@ export class Native {
     }
   }
 
-  constructor(module, variant, { host = null, memory = false, share = null, vfs = 0, onFree } = {}) {
+  constructor(module, variant, { host = null, memory = false, share = null, vfs = 0, onFree, pooled = false } = {}) {
     const layout = module.strataLayout ?? (module.strataLayout = readLayout(module)); // once per instance
     host?.attach(module, layout);
     this.m = module;
+    this.pooled = pooled;
     this.variant = variant;
     this.host = host;
     this.share = share;
@@ -88,6 +101,8 @@ export class Native {
     this.words = this.alloc(64); // out-parameters: 16 x u32 (or 8 x f64)
     this.inPtr = 0;
     this.inCap = 0;
+    this.pairValueLength = 0; // putPair's value length
+    this.keysLength = 0; // putKeys' bytes
     this.outPtr = 0;
     this.outCap = 0;
     // one area for the structs that cross: stats, reports, compaction options
@@ -170,6 +185,51 @@ export class Native {
     return x.length;
   }
 
+  // Copies a key and a value to the input buffer back to back (the value at inPtr + the key's
+  // length); returns the key's length, the value's is left in pairValueLength. The single-put
+  // path: no argument array, no result array.
+  putPair(k, v) {
+    this.ensureIn(maxLength(k) + maxLength(v));
+    let kl;
+    if (typeof k === 'string') kl = encodeInto(k, this.inView);
+    else {
+      this.m.HEAPU8.set(k, this.inPtr);
+      kl = k.length;
+    }
+    if (typeof v === 'string') this.pairValueLength = encodeInto(v, this.inView.subarray(kl));
+    else {
+      this.m.HEAPU8.set(v, this.inPtr + kl);
+      this.pairValueLength = v.length;
+    }
+    return kl;
+  }
+
+  // Writes checked keys to the input buffer as u32 length | bytes each (strata_js_get_many),
+  // after ensureIn for their largest size; returns their encoded lengths (all of them together,
+  // prefixes included, in keysLength).
+  putKeys(keys) {
+    const heap = this.m.HEAPU8;
+    const lens = new Array(keys.length);
+    let pos = this.inPtr;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      let len;
+      if (typeof k === 'string') len = encodeInto(k, heap.subarray(pos + 4, pos + 4 + k.length * 3));
+      else {
+        heap.set(k, pos + 4);
+        len = k.length;
+      }
+      heap[pos] = len;
+      heap[pos + 1] = len >>> 8;
+      heap[pos + 2] = len >>> 16;
+      heap[pos + 3] = len >>> 24;
+      lens[i] = len;
+      pos += 4 + len;
+    }
+    this.keysLength = pos - this.inPtr;
+    return lens;
+  }
+
   // Copies the items (strings or Uint8Arrays) into the input buffer back to back; returns
   // [ptr0, len0, ptr1, len1, ...]. Earlier results are invalid after the next call.
   put(...items) {
@@ -190,6 +250,21 @@ export class Native {
       pos += n;
     }
     return out;
+  }
+
+  // The `len` bytes at `ptr` of wasm memory as a Uint8Array of JS memory (see SLAB above: a
+  // short copy may share its ArrayBuffer with other copies; it never overlaps them).
+  copyOut(ptr, len) {
+    const heap = this.m.HEAPU8;
+    if (len <= SMALL_COPY || len > POOLED_COPY || !this.pooled) return heap.slice(ptr, ptr + len);
+    let at = this.#slabPos;
+    if (this.#slab === null || at + len > SLAB) {
+      this.#slab = new Uint8Array(SLAB);
+      at = 0;
+    }
+    this.#slab.set(heap.subarray(ptr, ptr + len), at);
+    this.#slabPos = (at + len + 7) & ~7;
+    return this.#slab.subarray(at, at + len);
   }
 
   // A NUL-terminated string in a fresh allocation (free with m._free). A string holding a NUL
@@ -219,7 +294,7 @@ export class Native {
     if (this.host) this.host.module = null;
     this.m = null;
     this.share = null;
-    this.#inView = this.#inHeap = null;
+    this.#inView = this.#inHeap = this.#slab = null;
     const onFree = this.onFree;
     this.onFree = undefined;
     onFree?.();

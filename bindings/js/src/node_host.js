@@ -311,7 +311,11 @@ export class NodeHost {
       try { fs.closeSync(fd); } catch {}
       return this.fail(err, errPtr, 'open', p);
     }
-    this.openFds.set(fd, { path: p, writable: (flags & OPEN_WRITE) !== 0 });
+    // end: the file's size as this fd last left it, for append() (undefined: not known, fstat it).
+    // Only this host writes the database's files (the lock), and each file through one fd; a new
+    // writable fd forgets every known end all the same, so two fds of one file never disagree.
+    if (flags & OPEN_WRITE) for (const other of this.openFds.values()) other.end = undefined;
+    this.openFds.set(fd, { path: p, writable: (flags & OPEN_WRITE) !== 0, end: undefined });
     return fd;
   }
 
@@ -340,19 +344,28 @@ export class NodeHost {
     try {
       while (done < n) done += fs.writeSync(fd, this.module.HEAPU8, data + done, n - done, off + done);
     } catch (err) {
+      file.end = undefined; // a part may have been written
       return this.fail(err, errPtr, 'write', file.path);
     }
+    if (file.end !== undefined && off + n > file.end) file.end = off + n;
     return 0;
   }
 
+  // Writes at the file's end: the end this fd knows (one fstat the first time, not one per
+  // append: a Stats object per journal record cost a put ~15 %).
   append(fd, data, n, errPtr) {
-    let end;
-    try {
-      end = fs.fstatSync(fd).size;
-    } catch (err) {
-      return this.fail(err, errPtr, 'stat', this.fileOf(fd).path);
+    const file = this.fileOf(fd);
+    let end = file.end;
+    if (end === undefined) {
+      try {
+        end = fs.fstatSync(fd).size;
+      } catch (err) {
+        return this.fail(err, errPtr, 'stat', file.path);
+      }
     }
-    return this.write(fd, end, data, n, errPtr);
+    const r = this.write(fd, end, data, n, errPtr);
+    if (r === 0 && this.openFds.has(fd)) file.end = end + n;
+    return r;
   }
 
   sync(fd, errPtr) {
@@ -370,8 +383,10 @@ export class NodeHost {
     try {
       fs.ftruncateSync(fd, size);
     } catch (err) {
+      file.end = undefined;
       return this.fail(err, errPtr, 'truncate', file.path);
     }
+    file.end = size;
     return 0;
   }
 

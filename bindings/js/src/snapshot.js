@@ -56,7 +56,7 @@ export class Snapshot {
     this._ensureOpen('snapshot.getMany');
     if (!Array.isArray(keys)) throw invalid('getMany expects an array of keys');
     const enc = encodingOf(options.valueEncoding ?? this.#db._valueEncoding, 'valueEncoding');
-    return keys.map((k) => this.#db._getAt(this._ptr, k, enc));
+    return this.#db._getManyAt(this._ptr, keys, enc);
   }
 
   async has(key) {

@@ -80,10 +80,24 @@ export function serve(port, db, { shared = false, onClose } = {}) {
     }
   }
 
+  // The maintenance step a request schedules (database.js) runs once its reply is posted, before
+  // the next request, instead of as a task of its own (which delayed every reply). One server
+  // per database takes them: a shared one (another tab's) leaves them to the database's tasks.
+  let serving = false;
+  let deferred = null;
+  if (!shared) {
+    db._deferMaintenance?.((task) => {
+      if (!serving || deferred) return false;
+      deferred = task;
+      return true;
+    });
+  }
+
   let queue = Promise.resolve();
   let stopped = null;
   port.listen((msg) => {
     queue = queue.then(async () => {
+      serving = true;
       try {
         if (stopped) throw stopped;
         const value = await run(msg);
@@ -95,6 +109,10 @@ export function serve(port, db, { shared = false, onClose } = {}) {
           if (h) h.pending = err; // a posted request failed: the handle's next call says so
         }
       }
+      serving = false;
+      const task = deferred;
+      deferred = null;
+      task?.(); // it reports its own failures (database.js)
       if (shared && msg.target === 'db' && msg.op === 'close' && !stopped) {
         stopped = new StrataError('STRATA_NOT_OPEN', 'the database is closed');
         onClose?.();

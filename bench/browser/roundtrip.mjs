@@ -1,0 +1,198 @@
+// bench/browser/roundtrip.mjs -- what one awaited call from a page costs, piece by piece
+// (bench/browser/roundtrip_run.mjs loads this module in a page and in a worker of the test
+// harness): the bare page<->worker message round trip, strata-lsm's awaited put / has / get from
+// the page (the package's worker) and in the worker (no messages), and browser-level's awaited
+// put, each returning ops/s and µs per op. Not a test: timings only.
+const STRATA = '/bindings/js/src/index_browser.js';
+const BROWSER_LEVEL = '/build/browser-bench/browser-level.js'; // bundled by run.mjs (bundlePeers)
+
+const key = (i) => {
+  const k = new Uint8Array(16);
+  new DataView(k.buffer).setUint32(12, i);
+  return k;
+};
+const value = (i) => new Uint8Array(100).fill(i & 0xff);
+const rate = (ops, ms) => ({ ops, ms, ops_per_s: Math.round(ops / (ms / 1000)), us_per_op: Math.round((ms * 1000 / ops) * 10) / 10 });
+
+// Runs `op(i)` awaited n times: ops/s over the whole run, and the median µs/op of chunks of 500
+// (less sensitive to the other processes of a loaded machine than the whole run's mean).
+async function timed(n, op) {
+  const CHUNK = 500;
+  const chunks = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n;) {
+    const c0 = performance.now();
+    const end = Math.min(n, i + CHUNK);
+    for (; i < end; i++) await op(i);
+    chunks.push(((performance.now() - c0) * 1000) / CHUNK);
+  }
+  const r = rate(n, performance.now() - t0);
+  chunks.sort((a, b) => a - b);
+  r.chunk_us = Math.round(chunks[chunks.length >> 1] * 10) / 10;
+  return r;
+}
+
+// The floor: a worker that echoes each message, awaited one at a time, over a MessagePort
+// (as the package's databases are served) or the worker's own postMessage.
+// With `task`, each echo also schedules a task first, as the engine's maintenance is scheduled
+// after a write ('channel': a MessageChannel message to itself, 'postTask': scheduler.postTask,
+// 'timeout': setTimeout 0, 'micro': queueMicrotask).
+const ECHO = (task) => `
+  let ch = null;
+  const schedule = {
+    channel: () => { if (!ch) { ch = new MessageChannel(); ch.port1.onmessage = () => {}; } ch.port2.postMessage(0); },
+    postTask: () => scheduler.postTask(() => {}),
+    timeout: () => setTimeout(() => {}, 0),
+    micro: () => queueMicrotask(() => {}),
+    none: () => {},
+  }[${JSON.stringify(task)}];
+  self.onmessage = (e) => {
+    if (e.data && e.data.port) { const p = e.data.port; p.onmessage = (m) => { schedule(); p.postMessage(m.data); }; return; }
+    schedule();
+    self.postMessage(e.data);
+  };`;
+
+export async function echo({ n = 20000, via = 'port', payload = 'small', task = 'none' } = {}) {
+  const w = new Worker(URL.createObjectURL(new Blob([ECHO(task)], { type: 'text/javascript' })));
+  try {
+    let target = w;
+    let recv = (fn) => { w.onmessage = (e) => fn(e.data); };
+    if (via === 'port') {
+      const { port1, port2 } = new MessageChannel();
+      w.postMessage({ port: port2 }, [port2]);
+      target = port1;
+      recv = (fn) => { port1.onmessage = (e) => fn(e.data); };
+    }
+    let wake = null;
+    recv((d) => wake(d));
+    // the shapes a put could cross in: as worker_proxy.js posts it, its two buffers as one
+    // array, that array's buffer transferred, and without buffers at all
+    const both = () => { const b = new Uint8Array(116); b.set(key(1)); b.set(value(1), 16); return b; };
+    const make = {
+      small: () => ({ id: 1 }),
+      put: () => ({ id: 1, target: 'db', op: 'put', args: [key(1), value(1), undefined] }),
+      put1: () => ({ id: 1, target: 'db', op: 'put', args: [both(), 16] }),
+      putT: () => { const b = both(); return [{ id: 1, target: 'db', op: 'put', args: [b, 16] }, [b.buffer]]; },
+      strings: () => ({ id: 1, target: 'db', op: 'put', args: ['k'.repeat(16), 'v'.repeat(100)] }),
+    }[payload];
+    const once = () => new Promise((resolve) => {
+      wake = resolve;
+      const m = make();
+      if (payload === 'putT') target.postMessage(m[0], m[1]);
+      else target.postMessage(m);
+    });
+    for (let i = 0; i < 1000; i++) await once(); // warm up
+    return await timed(n, once);
+  } finally {
+    w.terminate();
+  }
+}
+
+// Cross-origin isolated pages only: the same awaited echo over a SharedArrayBuffer, the page
+// bumping a request counter with Atomics.notify and awaiting the reply counter with
+// Atomics.waitAsync, the worker waiting with Atomics.waitAsync (so it could still take messages)
+// and copying a 116-byte request into the reply area.
+const SAB_ECHO = `
+  self.onmessage = (e) => {
+    const flags = new Int32Array(e.data.sab, 0, 2);
+    const bytes = new Uint8Array(e.data.sab, 8);
+    let seen = 0;
+    const loop = () => {
+      const w = Atomics.waitAsync(flags, 0, seen);
+      const go = () => {
+        seen = Atomics.load(flags, 0);
+        bytes.copyWithin(128, 0, 116);
+        Atomics.store(flags, 1, seen);
+        Atomics.notify(flags, 1);
+        loop();
+      };
+      if (w.async) w.value.then(go); else go();
+    };
+    loop();
+    self.postMessage('ready');
+  };`;
+
+export async function echoShared({ n = 20000 } = {}) {
+  if (!globalThis.crossOriginIsolated) return { ops: 0, ms: 0, ops_per_s: null, us_per_op: null, chunk_us: null };
+  const w = new Worker(URL.createObjectURL(new Blob([SAB_ECHO], { type: 'text/javascript' })));
+  try {
+    const sab = new SharedArrayBuffer(8 + 256);
+    const flags = new Int32Array(sab, 0, 2);
+    const bytes = new Uint8Array(sab, 8);
+    await new Promise((resolve) => { w.onmessage = resolve; w.postMessage({ sab }); });
+    let seq = 0;
+    const once = async () => {
+      bytes.set(key(seq));
+      bytes.set(value(seq), 16);
+      const want = ++seq;
+      Atomics.store(flags, 0, want);
+      Atomics.notify(flags, 0);
+      while (Atomics.load(flags, 1) !== want) {
+        const r = Atomics.waitAsync(flags, 1, want - 1);
+        if (r.async) await r.value;
+      }
+    };
+    for (let i = 0; i < 1000; i++) await once();
+    return await timed(n, once);
+  } finally {
+    w.terminate();
+  }
+}
+
+// worker_proxy.js <-> worker_serve.js over a database that does nothing (roundtrip_worker.mjs):
+// the messaging layer's own cost per awaited call.
+export async function proxyNoop({ n = 20000 } = {}) {
+  const { connect } = await import('/bindings/js/src/worker_proxy.js');
+  const w = new Worker(new URL('./roundtrip_worker.mjs', import.meta.url), { type: 'module' });
+  const { port1, port2 } = new MessageChannel();
+  await new Promise((resolve) => { w.onmessage = resolve; w.postMessage({ port: port2 }, [port2]); });
+  const endpoint = {
+    post: (msg) => port1.postMessage(msg),
+    listen: ({ message }) => { port1.onmessage = (e) => message(e.data); },
+    terminate: () => { port1.close(); w.terminate(); },
+  };
+  const db = connect(endpoint, { location: 'noop', recovery: {} });
+  try {
+    const k = key(1), v = value(1);
+    for (let i = 0; i < 1000; i++) await db.put(k, v);
+    return await timed(n, () => db.put(k, v));
+  } finally {
+    await db.close();
+  }
+}
+
+// strata-lsm: awaited single puts, then has() and get() of keys written (from a page: through the
+// package's worker; in a worker: in that thread).
+// `src`: another copy of bindings/js/src served by the harness (roundtrip_run.mjs --before).
+export async function strata({ backend = 'memory', n = 20000, tag = 'rt', src = null } = {}) {
+  const { open, deleteDatabase } = await import(src ? `${src}/index_browser.js` : STRATA);
+  const name = `roundtrip-${tag}-${backend}`;
+  const db = await open(name, { backend, sync: false, keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const out = { backend: db.backend, build: db.build };
+  try {
+    for (let i = 0; i < 1000; i++) await db.put(key(n + i), value(i)); // warm up
+    out.put = await timed(n, (i) => db.put(key(i), value(i)));
+    out.has = await timed(n, (i) => db.has(key(i)));
+    out.get = await timed(n, async (i) => {
+      const v = await db.get(key((i * 7919) % n));
+      if (!v || v.length !== 100) throw new Error(`get ${i}: wrong value`);
+    });
+  } finally {
+    await db.close();
+    if (backend !== 'memory') await deleteDatabase(name);
+  }
+  return out;
+}
+
+export async function browserLevel({ n = 2000, tag = 'rt' } = {}) {
+  const { BrowserLevel } = await import(BROWSER_LEVEL);
+  const db = new BrowserLevel(`roundtrip-${tag}`, { keyEncoding: 'view', valueEncoding: 'view', prefix: 'rt-bl-' });
+  await db.open();
+  try {
+    for (let i = 0; i < 100; i++) await db.put(key(n + i), value(i));
+    return { put: await timed(n, (i) => db.put(key(i), value(i))) };
+  } finally {
+    await db.close();
+    await new Promise((resolve) => { const r = indexedDB.deleteDatabase(`rt-bl-roundtrip-${tag}`); r.onsuccess = r.onerror = r.onblocked = () => resolve(); });
+  }
+}
