@@ -66,7 +66,7 @@ static strata_status *group_inputs(const picked_job *p, input_runs *out, uint64_
 
 /* A value behind a handle, for the compaction filter. */
 static strata_status *resolve(void *ctx, slice user_key, slice handle, buffer *value) {
-  return tree_resolve_value(ctx, user_key, handle, value);
+  return tree_resolve_value(ctx, user_key, handle, 0, value);
 }
 
 /*
@@ -158,8 +158,9 @@ static strata_status *open_stream(compactor *c, const picked_job *p, const input
   if (!kids) return status_no_memory();
   strata_status *st = NULL;
   size_t k = 0;
+  table_read_options ro = {SEQNO_READ_ALL, 0}; /* every input block is read once: keep the cache for readers */
   for (; !st && k < in->count; k++) {
-    st = run_iterator_new(c->t, &in->runs[k], SEQNO_READ_ALL, &kids[k]);
+    st = run_iterator_new(c->t, &in->runs[k], &ro, &kids[k]);
     if (st) break;
   }
   if (st) {

@@ -306,7 +306,7 @@ static const void *iterator_read(const strata_iterator *it, size_t *len, int val
     /* only a value asked for reads its blob (the iterator pins the version listing the file);
      * the iterator is malloc'd, so its buffer may change behind the const */
     strata_iterator *m = (strata_iterator *)it;
-    strata_status *st = tree_resolve_value(m->tree, mvcc_iterator_key(it->it), s, &m->value);
+    strata_status *st = tree_resolve_value(m->tree, mvcc_iterator_key(it->it), s, 1, &m->value);
     if (st) {
       if (!m->read_error) m->read_error = st;
       else strata_status_free(st);

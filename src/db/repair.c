@@ -211,7 +211,7 @@ static strata_status *check_entries(repair *r, table_reader *tr, const char *pat
                                     uint64_t *dangling) {
   const table_meta *m = table_reader_meta(tr);
   kv_iterator *it = NULL;
-  STATUS_TRY(table_reader_iterator(tr, SEQNO_READ_ALL, &it));
+  STATUS_TRY(table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0}, &it));
   uint64_t entries = 0, tombstones = 0, smin = UINT64_MAX, smax = 0;
   buffer prev, first;
   buffer_init(&prev);
@@ -452,7 +452,7 @@ static strata_status *rewrite_dangling(repair *r) {
     table_info **out = NULL;
     size_t n = 0;
     st = table_reader_open(r->fs, path, id, NULL, &tr);
-    if (!st) st = table_reader_iterator(tr, SEQNO_READ_ALL, &it);
+    if (!st) st = table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0}, &it);
     if (!st) st = write_stream(r, it, &out, &n);
     kv_iterator_destroy(it);
     table_reader_close(tr);

@@ -38,7 +38,7 @@ static void open_from(table_chain *c, size_t i) {
   close_table(c);
   for (c->index = i; c->index < c->n; c->index++) {
     strata_status *st = table_reader_open(c->v, c->paths[c->index], c->ids[c->index], NULL, &c->reader);
-    if (!st) st = table_reader_iterator(c->reader, SEQNO_READ_ALL, &c->inner);
+    if (!st) st = table_reader_iterator(c->reader, &(table_read_options){SEQNO_READ_ALL, 0}, &c->inner);
     if (st) {
       fail(c, st);
       return;

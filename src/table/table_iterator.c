@@ -8,13 +8,26 @@
 #include "table_reader_internal.h"
 #include "two_level_iterator.h"
 
-static strata_status *load_typed(table_reader *r, slice handle_value, block_type type, table_readahead *ra,
+/* The blocks' loader of one iterator: its table, how it reads, and the data blocks' readahead. */
+typedef struct block_loader {
+  table_reader *r;
+  int fill_cache;
+  table_readahead ra;
+} block_loader;
+
+static void block_loader_free(void *ctx) {
+  block_loader *d = ctx;
+  table_readahead_free(&d->ra);
+  free(d);
+}
+
+static strata_status *load_typed(block_loader *d, slice handle_value, block_type type, table_readahead *ra,
                                  kv_iterator **inout) {
   block_handle h;
   const block *b;
   block_owner owner;
-  STATUS_TRY(index_value_decode(handle_value, r->what, &h));
-  STATUS_TRY(table_reader_load_block_ahead(r, h, type, ra, &b, &owner));
+  STATUS_TRY(index_value_decode(handle_value, d->r->what, &h));
+  STATUS_TRY(table_reader_load_block_ahead(d->r, h, type, ra, d->fill_cache, &b, &owner));
   if (*inout) { /* always a block iterator of this table: reused, no allocation per block */
     block_iterator_reset(*inout, b, owner);
     return NULL;
@@ -22,21 +35,9 @@ static strata_status *load_typed(table_reader *r, slice handle_value, block_type
   return block_iterator_new(b, owner, inout);
 }
 
-/* The data blocks' loader of one iterator: its table and its scan readahead. */
-typedef struct data_loader {
-  table_reader *r;
-  table_readahead ra;
-} data_loader;
-
-static void data_loader_free(void *ctx) {
-  data_loader *d = ctx;
-  table_readahead_free(&d->ra);
-  free(d);
-}
-
 static strata_status *load_data(void *ctx, slice handle_value, kv_iterator **out) {
-  data_loader *d = ctx;
-  return load_typed(d->r, handle_value, BLOCK_TYPE_DATA, &d->ra, out);
+  block_loader *d = ctx;
+  return load_typed(d, handle_value, BLOCK_TYPE_DATA, &d->ra, out);
 }
 
 static strata_status *load_partition(void *ctx, slice handle_value, kv_iterator **out) {
@@ -108,25 +109,26 @@ static void si_destroy(kv_iterator *b) {
 static const kv_iterator_ops snapshot_iter_ops = {si_seek_first, si_seek_last, si_seek,   si_seek_for_prev,
                                                   si_next,       si_prev,      si_status, si_destroy};
 
-strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iterator **out) {
+strata_status *table_reader_iterator(table_reader *r, const table_read_options *ro, kv_iterator **out) {
   *out = NULL;
+  uint64_t snapshot = ro->snapshot;
+  /* one loader for partitions and data blocks; the data level owns it and frees it after its
+   * outer (partition) iterator, which uses it too */
+  block_loader *d = calloc(1, sizeof *d);
+  if (!d) return status_no_memory();
+  d->r = r;
+  d->fill_cache = ro->fill_cache;
+  d->ra.next = UINT64_MAX; /* no block loaded yet: the first one is not "after" anything */
   block_owner none = {NULL, NULL, NULL};
   kv_iterator *it;
-  STATUS_TRY(block_iterator_new(r->index, none, &it));
-  if (r->meta.index_partition_count) STATUS_TRY(two_level_iterator_new(it, load_partition, r, &it));
-  data_loader *d = calloc(1, sizeof *d);
-  if (!d) {
-    kv_iterator_destroy(it);
-    return status_no_memory();
-  }
-  d->r = r;
-  d->ra.next = UINT64_MAX; /* no block loaded yet: the first one is not "after" anything */
-  strata_status *st = two_level_iterator_new(it, load_data, d, &it);
-  if (st) {
+  strata_status *st = block_iterator_new(r->index, none, &it);
+  if (!st && r->meta.index_partition_count) st = two_level_iterator_new(it, load_partition, d, &it);
+  if (!st) st = two_level_iterator_new(it, load_data, d, &it);
+  if (st) { /* a failed two_level_iterator_new destroyed its outer */
     free(d);
     return st;
   }
-  two_level_iterator_own_ctx(it, data_loader_free);
+  two_level_iterator_own_ctx(it, block_loader_free);
   /* the filter only where the table holds entries the snapshot must not see */
   if (snapshot < SEQNO_READ_ALL && r->meta.max_seqno >= snapshot) {
     snapshot_iter *s = malloc(sizeof *s);

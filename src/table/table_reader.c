@@ -82,24 +82,22 @@ static void release_cached(void *ctx, void *token) { block_cache_release(ctx, to
 static void block_deleter(void *value) { block_free(value); }
 
 strata_status *table_reader_load_block_ahead(table_reader *r, block_handle h, block_type type, table_readahead *ra,
-                                             const block **blk, block_owner *owner) {
+                                             int fill_cache, const block **blk, block_owner *owner) {
   if (ra) { /* the pattern: does this block start where the last one ended? */
     ra->sequential = h.offset >= ra->next && h.offset - ra->next <= BLOCK_HEADER_SIZE ? ra->sequential + 1 : 0;
     ra->next = h.offset + h.size;
   }
-  if (!r->cache) {
-    block *b;
-    STATUS_TRY(open_block_ahead(r, h, type, ra, &b));
-    *blk = b;
-    owner->release = release_owned;
-    owner->ctx = NULL;
-    owner->token = b;
-    return NULL;
-  }
-  cache_handle *ch = block_cache_lookup(r->cache, r->id, h.offset);
+  cache_handle *ch = r->cache ? block_cache_lookup(r->cache, r->id, h.offset) : NULL;
   if (!ch) {
     block *b;
     STATUS_TRY(open_block_ahead(r, h, type, ra, &b));
+    if (!r->cache || !fill_cache) { /* the caller's alone, freed on release */
+      *blk = b;
+      owner->release = release_owned;
+      owner->ctx = NULL;
+      owner->token = b;
+      return NULL;
+    }
     strata_status *st = block_cache_insert(r->cache, r->id, h.offset, b, block_charge(b), block_deleter, 0, &ch);
     if (st) {
       block_free(b); /* on failure the cache took nothing */
@@ -115,7 +113,7 @@ strata_status *table_reader_load_block_ahead(table_reader *r, block_handle h, bl
 
 strata_status *table_reader_load_block(table_reader *r, block_handle h, block_type type, const block **blk,
                                        block_owner *owner) {
-  return table_reader_load_block_ahead(r, h, type, NULL, blk, owner);
+  return table_reader_load_block_ahead(r, h, type, NULL, 1, blk, owner);
 }
 
 strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, block_cache *cache,

@@ -56,10 +56,18 @@ STRATA_MUST_USE strata_status *table_reader_get(table_reader *r, slice user_key,
 STRATA_MUST_USE strata_status *table_reader_may_contain(table_reader *r, slice user_key, uint64_t key_hash,
                                                         int *may);
 
-/*
- * A double-ended iterator over the table's raw internal entries. With snapshot < SEQNO_READ_ALL
- * entries with seqno >= snapshot are skipped. The iterator must not outlive the reader.
- */
-STRATA_MUST_USE strata_status *table_reader_iterator(table_reader *r, uint64_t snapshot, kv_iterator **out);
+/* How an iterator reads. */
+typedef struct table_read_options {
+  uint64_t snapshot; /* entries with seqno >= snapshot are skipped; SEQNO_READ_ALL: none */
+  /* 0 (compaction inputs): a block already cached is used, but one read from the file is owned
+   * by the iterator and freed when it moves on, not inserted, so a merge that reads every block
+   * once neither fills the cache nor evicts the readers' hot blocks (LevelDB's fill_cache). */
+  int fill_cache;
+} table_read_options;
+
+/* A double-ended iterator over the table's raw internal entries (ro is copied). The iterator
+ * must not outlive the reader. */
+STRATA_MUST_USE strata_status *table_reader_iterator(table_reader *r, const table_read_options *ro,
+                                                     kv_iterator **out);
 
 #endif

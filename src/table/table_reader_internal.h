@@ -42,10 +42,11 @@ typedef struct table_readahead {
   unsigned sequential; /* consecutive blocks loaded so far */
 } table_readahead;
 
-/* As table_reader_load_block, reading ahead when `ra` has seen a sequential pattern. */
+/* As table_reader_load_block, reading ahead when `ra` has seen a sequential pattern; with
+ * fill_cache = 0 a block not in the cache is returned owned, not inserted (table_read_options). */
 STRATA_MUST_USE strata_status *table_reader_load_block_ahead(table_reader *r, block_handle h, block_type type,
-                                                             table_readahead *ra, const block **blk,
-                                                             block_owner *owner);
+                                                             table_readahead *ra, int fill_cache,
+                                                             const block **blk, block_owner *owner);
 void table_readahead_free(table_readahead *ra);
 
 #endif

@@ -9,7 +9,7 @@ typedef struct run_iterator {
   kv_iterator base;
   tree *t;
   const version_run *run;
-  uint64_t snapshot;
+  table_read_options ro;
   size_t index;         /* table the inner iterator reads; run->count = none */
   file_cache_handle *handle;
   kv_iterator *inner;
@@ -37,7 +37,7 @@ static int open_table(run_iterator *r, size_t i) {
   close_table(r);
   table_reader *table = NULL;
   strata_status *st = tree_table_reader(r->t, r->run->tables[i]->id, &r->handle, &table);
-  if (!st) st = table_reader_iterator(table, r->snapshot, &r->inner);
+  if (!st) st = table_reader_iterator(table, &r->ro, &r->inner);
   if (st) {
     fail(r, st);
     return 0;
@@ -170,13 +170,13 @@ const kv_iterator_ops run_iterator_ops = {
   run_seek_first, run_seek_last, run_seek, run_seek_for_prev, run_iterator_next, run_prev, run_status, run_destroy,
 };
 
-strata_status *run_iterator_new(tree *t, const version_run *run, uint64_t snapshot, kv_iterator **out) {
+strata_status *run_iterator_new(tree *t, const version_run *run, const table_read_options *ro, kv_iterator **out) {
   run_iterator *r = calloc(1, sizeof *r);
   if (!r) return status_no_memory();
   kv_iterator_init(&r->base, &run_iterator_ops);
   r->t = t;
   r->run = run;
-  r->snapshot = snapshot;
+  r->ro = *ro;
   r->index = run->count;
   *out = &r->base;
   return NULL;

@@ -6,10 +6,12 @@
 #ifndef STRATA_TREE_RUN_ITERATOR_H
 #define STRATA_TREE_RUN_ITERATOR_H
 
+#include "../table/table_reader.h"
 #include "tree.h"
 
-/* The run (and its tables) must outlive the iterator: the caller pins the super version. */
-STRATA_MUST_USE strata_status *run_iterator_new(tree *t, const version_run *run, uint64_t snapshot,
+/* The run (and its tables) must outlive the iterator: the caller pins the super version. Its
+ * tables are read as ro says (copied): readers fill the block cache, compaction does not. */
+STRATA_MUST_USE strata_status *run_iterator_new(tree *t, const version_run *run, const table_read_options *ro,
                                                 kv_iterator **out);
 
 /* Its methods and next(), for the mvcc iterator's direct call over a single run (see

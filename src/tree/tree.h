@@ -148,8 +148,10 @@ STRATA_MUST_USE strata_status *tree_iterator(tree *t, super_version *sv, uint64_
 /* Whether the tree separates values (as created). */
 int tree_kv_separated(tree *t);
 /* The value behind handle `handle` (a VALUE_TYPE_INDIRECTION entry's value) of `key`, read
- * through the blob cache (the block cache) and the blob file cache; `out` is replaced. */
-STRATA_MUST_USE strata_status *tree_resolve_value(tree *t, slice key, slice handle, buffer *out);
+ * through the blob cache (the block cache) and the blob file cache; `out` is replaced. With
+ * fill_cache = 0 (compaction: relocation and the filter) a value read from the file is not
+ * cached, as table_read_options.fill_cache. */
+STRATA_MUST_USE strata_status *tree_resolve_value(tree *t, slice key, slice handle, int fill_cache, buffer *out);
 /* The blob files of the current version (sorted by id) that garbage collection should relocate
  * now (blob options: stale share and age cutoff); malloc'd, NULL when none. */
 STRATA_MUST_USE strata_status *tree_blob_gc_candidates(tree *t, const version *v, uint64_t **ids, size_t *count);

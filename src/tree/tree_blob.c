@@ -133,7 +133,7 @@ typedef struct cached_value {
 
 static void free_cached(void *v) { free(v); }
 
-strata_status *tree_resolve_value(tree *t, slice key, slice handle, buffer *out) {
+strata_status *tree_resolve_value(tree *t, slice key, slice handle, int fill_cache, buffer *out) {
   blob_handle h;
   STATUS_TRY(blob_handle_decode(handle, "a table entry", &h));
   cache_handle *ch = block_cache_lookup(t->cache, h.blob_id, h.offset);
@@ -153,6 +153,7 @@ strata_status *tree_resolve_value(tree *t, slice key, slice handle, buffer *out)
   file_cache_release(t->blob_files, fh);
   if (st) return st;
   atomic_u64_fetch_add(&t->blob_reads, 1);
+  if (!fill_cache) return NULL;
   cached_value *cv = malloc(sizeof *cv + out->len + 1);
   if (!cv) return NULL; /* the read succeeded; only caching failed */
   cv->len = out->len;

@@ -120,7 +120,7 @@ strata_status *blob_sink_entry(blob_sink *s, internal_key *k, slice *value) {
   blob_handle h;
   STATUS_TRY(blob_handle_decode(*value, "a table entry", &h));
   if (!relocating(s, h.blob_id)) return count_ref(s, &h);
-  STATUS_TRY(tree_resolve_value(s->t, k->user_key, *value, &s->value));
+  STATUS_TRY(tree_resolve_value(s->t, k->user_key, *value, 0, &s->value));
   s->out->relocated_bytes += h.size;
   k->type = VALUE_TYPE_VALUE;
   return separate(s, k, buffer_slice(&s->value), value);

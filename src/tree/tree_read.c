@@ -100,7 +100,7 @@ strata_status *tree_get(tree *t, super_version *sv, slice key, uint64_t snapshot
       st = status_new(STRATA_CORRUPTION, "a value handle of %zu bytes (at most %u)", len, BLOB_HANDLE_MAX_SIZE);
     } else {
       if (len) memcpy(h, value->data, len);
-      st = tree_resolve_value(t, key, slice_make(h, len), value);
+      st = tree_resolve_value(t, key, slice_make(h, len), 1, value);
     }
   }
   super_version_unref(own);
@@ -165,9 +165,10 @@ static strata_status *collect_children(tree *t, super_version *sv, uint64_t snap
     st = memtable_iterator_new(sv->sealed[i], &kids[k]);
     if (!st) k++;
   }
+  table_read_options ro = {snapshot, 1};
   for (unsigned l = 0; !st && l < v->level_count; l++)
     for (size_t r = 0; !st && r < v->levels[l].run_count; r++) {
-      st = run_iterator_new(t, &v->levels[l].runs[r], snapshot, &kids[k]);
+      st = run_iterator_new(t, &v->levels[l].runs[r], &ro, &kids[k]);
       if (!st) k++;
     }
   if (st) {
@@ -214,7 +215,7 @@ static strata_status *edge_key_value(tree *t, uint64_t snapshot, int last, int *
     buffer_clear(key);
     buffer_clear(value);
     st = buffer_append(key, k.data, k.len);
-    if (!st && mvcc_iterator_value_is_handle(it)) st = tree_resolve_value(t, k, v, value);
+    if (!st && mvcc_iterator_value_is_handle(it)) st = tree_resolve_value(t, k, v, 1, value);
     else if (!st) st = buffer_append(value, v.data, v.len);
   }
   mvcc_iterator_destroy(it);

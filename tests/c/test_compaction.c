@@ -674,6 +674,47 @@ static void database_filter_rewrites_values_and_keeps_deletes(void) {
   teardown();
 }
 
+static block_cache_stats cache_stats(strata_db *db) { return block_cache_get_stats(tree_block_cache(db->tree)); }
+
+/* Compaction reads its inputs without filling the block cache (table_read_options.fill_cache):
+ * the blocks readers cached stay, none are added, cached ones are still used. An open iterator
+ * pins the inputs, so their blocks cannot be dropped with the files while this is checked. */
+static void compaction_leaves_the_block_cache_as_readers_filled_it(void) {
+  if (!setup()) return;
+  strata_options *o = small_options();
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_OK(put_n(db, 0, 1000, "a"));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(put_n(db, 0, 500, "b"));
+  CHECK_OK(strata_flush(db));
+  block_cache_stats flushed = cache_stats(db);
+  for (int i = 0; i < 1000; i += 100) CHECK(value_is(db, NULL, i, i < 500 ? "b" : "a")); /* hot blocks */
+  block_cache_stats hot = cache_stats(db);
+  CHECK(hot.entries > flushed.entries);
+  strata_iterator *pin = NULL;
+  CHECK_OK(strata_iterator_new(db, NULL, NULL, &pin));
+  strata_stats s0, s1;
+  CHECK_OK(strata_get_stats(db, &s0));
+  CHECK_OK(strata_compact(db, 1));
+  CHECK_OK(strata_get_stats(db, &s1));
+  block_cache_stats after = cache_stats(db);
+  CHECK(s1.compactions > s0.compactions && s1.bytes_read_compaction > s0.bytes_read_compaction);
+  CHECK_EQ_U64(after.entries, hot.entries);
+  CHECK_EQ_U64(after.used_bytes, hot.used_bytes);
+  CHECK_EQ_U64(s1.cache_bytes, s0.cache_bytes);
+  CHECK_EQ_U64(after.inserts, hot.inserts);
+  CHECK(after.hits > hot.hits); /* the hot blocks served the merge */
+  strata_iterator_close(pin);
+  int right = 1;
+  for (int i = 0; i < 1000; i++) right &= value_is(db, NULL, i, i < 500 ? "b" : "a");
+  CHECK(right);
+  CHECK(cache_stats(db).inserts > hot.inserts + 10); /* readers fill it with the output's blocks */
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
 int main(void) {
   RUN(stream_keeps_the_newest_version_per_snapshot_band);
   RUN(stream_keeps_tombstones_unless_evicting);
@@ -694,5 +735,6 @@ int main(void) {
   RUN(tiered_merges_runs_of_similar_size);
   RUN(tiered_bounds_space_amplification);
   RUN(database_filter_rewrites_values_and_keeps_deletes);
+  RUN(compaction_leaves_the_block_cache_as_readers_filled_it);
   return harness_finish();
 }

@@ -138,7 +138,7 @@ static strata_status *write_model(vfs *v, const char *path, const table_writer_o
 /* Full forward and backward scans, point reads of every key at a few snapshots. */
 static void check_table_matches(table_reader *r, const model *m) {
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, SEQNO_READ_ALL, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
   size_t i = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++) {
     CHECK(i < m->n);
@@ -417,7 +417,7 @@ static void mixed_next_and_prev_and_seeks_follow_the_model(void) {
   CHECK_OK(table_reader_open(v, "mix", 1, NULL, &r));
   CHECK(table_reader_meta(r)->index_partition_count > 3);
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, SEQNO_READ_ALL, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
   harness_rng rng = {77};
   int ok = 1;
   long pos = -1;
@@ -486,7 +486,7 @@ static void snapshot_iterator_hides_newer_versions(void) {
   int ok = 1;
   for (size_t s = 0; s < 5 && ok; s++) {
     kv_iterator *it;
-    CHECK_OK(table_reader_iterator(r, snaps[s], &it));
+    CHECK_OK(table_reader_iterator(r, &(table_read_options){snaps[s], 1}, &it));
     size_t i = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it) && ok; kv_iterator_next(it)) {
       while (i < m.n && m.e[i].seqno >= snaps[s]) i++;
@@ -664,7 +664,7 @@ static int probe(vfs *v, const char *path, const model *m, int with_verify, int 
   }
   int err = 0;
   kv_iterator *it;
-  st = table_reader_iterator(r, SEQNO_READ_ALL, &it);
+  st = table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it);
   if (!st) {
     size_t i = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
@@ -782,7 +782,7 @@ static void corruption_messages_name_the_table_and_offset(void) {
   table_reader *r;
   CHECK_OK(table_reader_open(v, "named.sst", 12, NULL, &r));
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, SEQNO_READ_ALL, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
   kv_iterator_seek_first(it);
   CHECK(!kv_iterator_valid(it));
   strata_status *st = kv_iterator_status(it);
@@ -822,7 +822,7 @@ static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(vo
   vfs_fault_counters c;
   vfs_fault_reset_counters(v);
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, SEQNO_READ_ALL, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
   size_t i = 0;
   int same = 1;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
@@ -835,7 +835,7 @@ static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(vo
   CHECK(c.reads >= 2 && c.reads < blocks / 8); /* the first blocks one by one, then windows */
 
   vfs_fault_reset_counters(v);
-  CHECK_OK(table_reader_iterator(r, SEQNO_READ_ALL, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
   internal_key mid = tkey(&m.e[m.n / 2]);
   kv_iterator_seek(it, &mid);
   CHECK(kv_iterator_valid(it) && entry_matches(it, &m.e[m.n / 2]));
@@ -847,7 +847,7 @@ static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(vo
 
   /* the third read of a scan is its first window: failing it fails the scan */
   vfs_fault_fail_nth(v, VFS_FAULT_READ, 3);
-  CHECK_OK(table_reader_iterator(r, SEQNO_READ_ALL, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
   i = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) i++;
   strata_status *st = kv_iterator_status(it);
@@ -856,6 +856,76 @@ static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(vo
   CHECK(st != NULL && i < m.n);
   strata_status_free(st);
   table_reader_close(r);
+  model_free(&m);
+  vfs_destroy(v);
+  vfs_destroy(mem);
+}
+
+/* fill_cache = 0 (compaction's inputs): a scan takes the blocks already cached, leaves the
+ * cache's entries and bytes as they were, and still reads the file in windows. */
+static void a_scan_that_does_not_fill_the_cache_uses_cached_blocks_and_inserts_none(void) {
+  vfs *mem, *v;
+  CHECK_OK(vfs_memory_new(&mem));
+  CHECK_OK(vfs_fault_new(mem, &v));
+  model m = {0};
+  CHECK(model_random(&m, 41, 6000, 12, 40));
+  table_writer_options o;
+  table_writer_options_default(&o);
+  o.block_size = 256;
+  o.partitioned_index = 1;
+  o.index_partition_size = 4096;
+  table_meta meta;
+  table_meta_init(&meta);
+  CHECK_OK(write_model(v, "nofill.sst", &o, &m, &meta));
+  uint64_t blocks = meta.data_block_count;
+  table_meta_free(&meta);
+  CHECK(blocks > 100);
+  block_cache *c;
+  CHECK_OK(block_cache_new(1 << 20, 1, &c));
+  table_reader *r;
+  CHECK_OK(table_reader_open(v, "nofill.sst", 9, c, &r));
+  /* a reader's point lookup caches its partition and data block */
+  const tentry *hot = &m.e[m.n / 2];
+  int found = 0;
+  internal_key k;
+  buffer val;
+  buffer_init(&val);
+  CHECK_OK(table_reader_get(r, slice_make(hot->key, hot->klen), checksum64(hot->key, hot->klen),
+                            SEQNO_READ_ALL, &found, &k, &val));
+  buffer_free(&val);
+  CHECK(found);
+  block_cache_stats before = block_cache_get_stats(c);
+  CHECK(before.entries >= 2);
+
+  vfs_fault_counters fc;
+  vfs_fault_reset_counters(v);
+  kv_iterator *it;
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 0}, &it));
+  size_t i = 0;
+  int same = 1;
+  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
+    same &= i < m.n && entry_matches(it, &m.e[i]);
+  CHECK_OK(kv_iterator_status(it));
+  kv_iterator_destroy(it);
+  vfs_fault_get_counters(v, &fc);
+  block_cache_stats after = block_cache_get_stats(c);
+  CHECK(same);
+  CHECK_EQ_U64(i, m.n);
+  CHECK_EQ_U64(after.entries, before.entries);
+  CHECK_EQ_U64(after.used_bytes, before.used_bytes);
+  CHECK_EQ_U64(after.inserts, before.inserts);
+  CHECK(after.hits >= before.hits + 2); /* the cached partition and data block were used */
+  CHECK(fc.reads >= 2 && fc.reads < blocks / 8); /* readahead still applies */
+
+  /* the same scan filling the cache (a reader's) inserts every block */
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
+  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) {}
+  CHECK_OK(kv_iterator_status(it));
+  kv_iterator_destroy(it);
+  block_cache_stats filled = block_cache_get_stats(c);
+  CHECK(filled.entries >= before.entries + blocks - 1);
+  table_reader_close(r);
+  block_cache_free(c);
   model_free(&m);
   vfs_destroy(v);
   vfs_destroy(mem);
@@ -881,5 +951,6 @@ int main(void) {
   RUN(newer_format_version_is_refused);
   RUN(corruption_messages_name_the_table_and_offset);
   RUN(a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block);
+  RUN(a_scan_that_does_not_fill_the_cache_uses_cached_blocks_and_inserts_none);
   return harness_finish();
 }
