@@ -368,6 +368,37 @@ static void gc_counts_stale_bytes_relocates_and_drops_dead_files(void) {
   CHECK_OK(strata_close(db));
 }
 
+/* Relocation reads the live values of a file about to die: it does not cache them (the blob
+ * cache is the block cache, and compaction's reads never fill it). An iterator pins the dead
+ * file, so cached values could not be dropped with it while this is checked. */
+static void relocation_reads_values_without_caching_them(void) {
+  strata_db *db = NULL;
+  CHECK_OK(open_sep(&db));
+  CHECK_OK(put_keys(db, 10, 500, 1));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(put_keys(db, 4, 500, 2));
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_compact(db, 1)); /* the first file is now 40% stale */
+  CHECK_OK(put_gen(db, "zz", 10, 1));
+  CHECK_OK(strata_flush(db));
+  strata_iterator *pin = NULL;
+  CHECK_OK(strata_iterator_new(db, NULL, NULL, &pin));
+  strata_stats before = stats_of(db);
+  CHECK_OK(strata_compact(db, 1)); /* relocates its 6 live values */
+  strata_stats after = stats_of(db);
+  CHECK(after.blob_bytes_relocated > before.blob_bytes_relocated);
+  CHECK(after.blob_reads >= before.blob_reads + 6); /* read from the file ... */
+  CHECK_EQ_U64(after.cache_bytes, before.cache_bytes); /* ... and not cached */
+  strata_iterator_close(pin);
+  char k[16];
+  for (int i = 0; i < 10; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    CHECK(reads_gen(db, NULL, k, 500, i < 4 ? 2 : 1));
+  }
+  CHECK(stats_of(db).cache_bytes > after.cache_bytes); /* readers' values are cached */
+  CHECK_OK(strata_close(db));
+}
+
 /* A snapshot (and an iterator) taken before a GC keep reading their values after it; the dead
  * file goes only when they let go. */
 static void snapshot_before_gc_reads_its_values_after_it(void) {
@@ -1422,6 +1453,8 @@ int main(void) {
                       blob_files_rotate_at_the_target_size, teardown);
   harness_run_variant("gc_counts_stale_bytes_relocates_and_drops_dead_files", "posix", setup_posix,
                       gc_counts_stale_bytes_relocates_and_drops_dead_files, teardown);
+  harness_run_variant("relocation_reads_values_without_caching_them", "memory", setup_memory,
+                      relocation_reads_values_without_caching_them, teardown);
   harness_run_variant("snapshot_before_gc_reads_its_values_after_it", "posix", setup_posix,
                       snapshot_before_gc_reads_its_values_after_it, teardown);
   harness_run_variant("compaction_filter_sees_values_behind_handles", "posix", setup_posix,
