@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob/blob_file.h"
 #include "cli.h"
 #include "table/table_reader.h"
 #include "util/buffer.h"
@@ -135,8 +136,9 @@ static strata_status *scan(strata_db *db, const cli_args *a) {
 
 typedef struct table_check {
   vfs *fs;
-  const char *tables_dir;
+  const char *tables_dir, *blobs_dir;
   uint64_t files, bytes, blocks, blocks_entries, damaged;
+  uint64_t blob_files, blob_bytes, blob_records, blob_damaged;
   strata_status *error; /* the first I/O (not corruption) error */
 } table_check;
 
@@ -169,20 +171,15 @@ static strata_status *verify_table(table_check *c, const char *path, uint64_t id
   return st;
 }
 
-static strata_status *check_one_table(void *ctx, const char *name, int is_dir) {
-  table_check *c = ctx;
-  if (is_dir || !is_table_name(name)) return NULL;
-  char *path = vfs_path_join(c->tables_dir, name);
-  if (!path) return status_no_memory();
-  strata_status *st = verify_table(c, path, strtoull(name, NULL, 10));
-  free(path);
-  if (status_is(st, STRATA_NOT_FOUND)) { /* a compaction removed it since the listing */
+/* One file's verdict: counted (damage is reported and counted, the first other error kept);
+ * returns 0 when the file went away since the listing (a compaction removed it). */
+static int count_verdict(table_check *c, strata_status *st, uint64_t *damaged) {
+  if (status_is(st, STRATA_NOT_FOUND)) {
     strata_status_free(st);
-    return NULL;
+    return 0;
   }
-  c->files++;
   if (status_is(st, STRATA_CORRUPTION)) {
-    c->damaged++;
+    (*damaged)++;
     fprintf(stderr, "strata: %s: %s\n", strata_code_name(strata_status_code(st)), strata_status_message(st));
     strata_status_free(st);
   } else if (st && !c->error) {
@@ -190,31 +187,67 @@ static strata_status *check_one_table(void *ctx, const char *name, int is_dir) {
   } else {
     strata_status_free(st);
   }
+  return 1;
+}
+
+static strata_status *check_one_table(void *ctx, const char *name, int is_dir) {
+  table_check *c = ctx;
+  if (is_dir || !is_table_name(name)) return NULL;
+  char *path = vfs_path_join(c->tables_dir, name);
+  if (!path) return status_no_memory();
+  strata_status *st = verify_table(c, path, strtoull(name, NULL, 10));
+  free(path);
+  c->files += (uint64_t)count_verdict(c, st, &c->damaged);
   return NULL;
+}
+
+/* One blob file, whole: the trailer, every record's checksum, the count and the file checksum. */
+static strata_status *check_one_blob(void *ctx, const char *name, int is_dir) {
+  table_check *c = ctx;
+  if (is_dir || !is_table_name(name)) return NULL;
+  char *path = vfs_path_join(c->blobs_dir, name);
+  if (!path) return status_no_memory();
+  blob_file_summary sum;
+  strata_status *st = blob_file_verify(c->fs, path, strtoull(name, NULL, 10), &sum);
+  free(path);
+  if (!st) {
+    c->blob_bytes += sum.file_size;
+    c->blob_records += sum.item_count;
+  }
+  c->blob_files += (uint64_t)count_verdict(c, st, &c->blob_damaged);
+  return NULL;
+}
+
+/* Lists `dir` (when it exists) through `fn`. */
+static strata_status *check_dir(table_check *c, const char *dir, vfs_list_fn fn) {
+  int exists = 0, is_dir = 0;
+  STATUS_TRY(vfs_exists(c->fs, dir, &exists, &is_dir));
+  return exists && is_dir ? vfs_list(c->fs, dir, fn, c) : NULL;
 }
 
 /*
  * The open has verified the manifest slot and every journal record it replayed. Then every
- * table file in tables/ is read whole (its file checksum and every block's), and every live
- * entry is read through the database once. Exit 1 when anything failed.
+ * table file in tables/ is read whole (its file checksum and every block's), every blob file in
+ * blobs/ too (every record's checksum and the file's), and every live entry is read through the
+ * database once. Exit 1 when anything failed.
  */
 static int check(strata_db *db, const cli_args *a) {
   double t0 = cli_now_ms();
   table_check c;
   memset(&c, 0, sizeof c);
-  char *tables_dir = vfs_path_join(a->dir, DB_DIR_TABLES);
-  if (!tables_dir) return cli_report(status_no_memory());
+  char *tables_dir = vfs_path_join(a->dir, DB_DIR_TABLES), *blobs_dir = vfs_path_join(a->dir, DB_DIR_BLOBS);
+  strata_status *st = tables_dir && blobs_dir ? vfs_posix_new(&c.fs) : status_no_memory();
   c.tables_dir = tables_dir;
-  strata_status *st = vfs_posix_new(&c.fs);
+  c.blobs_dir = blobs_dir;
   if (!st) {
-    int exists = 0, is_dir = 0;
-    st = vfs_exists(c.fs, tables_dir, &exists, &is_dir);
-    if (!st && exists && is_dir) st = vfs_list(c.fs, tables_dir, check_one_table, &c);
+    st = check_dir(&c, tables_dir, check_one_table);
+    if (!st) st = check_dir(&c, blobs_dir, check_one_blob);
     if (!st) st = c.error;
     else strata_status_free(c.error);
     vfs_destroy(c.fs);
   }
   free(tables_dir);
+  free(blobs_dir);
   if (st) return cli_report(st);
 
   uint64_t entries = 0, kv_bytes = 0;
@@ -236,8 +269,9 @@ static int check(strata_db *db, const cli_args *a) {
     fprintf(stderr, "strata: check failed after %s good entries\n", cli_num(entries, n1));
     return cli_report(st);
   }
-  if (c.damaged) {
-    printf("check: FAILED: %s of %s table files damaged\n", cli_num(c.damaged, n1), cli_num(c.files, n2));
+  if (c.damaged || c.blob_damaged) {
+    printf("check: FAILED: %s of %s table files and %s of %s blob files damaged\n", cli_num(c.damaged, n1),
+           cli_num(c.files, n2), cli_num(c.blob_damaged, n3), cli_num(c.blob_files, n4));
     return 1;
   }
   printf("check: ok, %s entries (%s of keys and values) read in %s\n", cli_num(entries, n1), cli_bytes(kv_bytes, n2),
@@ -245,6 +279,9 @@ static int check(strata_db *db, const cli_args *a) {
   char n6[32];
   printf("tables: %s files (%s, %s data blocks, %s entries of every version) verified: every block and file checksum\n",
          cli_num(c.files, n4), cli_bytes(c.bytes, n5), cli_num(c.blocks, n6), cli_num(c.blocks_entries, n1));
+  if (c.blob_files)
+    printf("blob files: %s files (%s, %s records) verified: every record's and the file checksum\n",
+           cli_num(c.blob_files, n4), cli_bytes(c.blob_bytes, n5), cli_num(c.blob_records, n6));
   strata_recovery_report r;
   st = strata_get_recovery_report(db, &r);
   if (st) return cli_report(st);

@@ -392,6 +392,26 @@ for (const [name, file, pre] of tools) {
       assert.match(await ok(bySorted, 'check'), /^check: ok, /);
     });
 
+    test('check_verifies_every_blob_file_whole: a damaged record no live key points to fails the check', async () => {
+      const db = path.join(tempDir('strata-cli-kv-'), 'db');
+      await ok(db, 'put', 'big', 'p'.repeat(300), '--kv-separation=100');
+      await ok(db, 'flush');
+      await ok(db, 'put', 'big', 'q'.repeat(300), '--kv-separation=100'); // the first blob file's record is now dead
+      await ok(db, 'flush');
+      const files = fs.readdirSync(path.join(db, 'blobs')).sort((a, b) => a - b);
+      assert.equal(files.length, 2);
+      assert.match(await ok(db, 'check'), /^blob files: 2 files \([\d.]+ [KM]?i?B, 2 records\) verified: every record's and the file checksum$/m);
+      const first = path.join(db, 'blobs', files[0]);
+      const bytes = fs.readFileSync(first);
+      bytes[Math.floor(bytes.length / 3)] ^= 0x40; // inside the record, before the trailer
+      fs.writeFileSync(first, bytes);
+      assert.equal(await ok(db, 'get', 'big'), `${'q'.repeat(300)}\n`, 'the live value is elsewhere: reads still work');
+      const bad = await strata(db, 'check');
+      assert.equal(bad.code, 1, `check exits 1: ${bad.stdout} ${bad.stderr}`);
+      assert.match(bad.stderr, new RegExp(`^strata: STRATA_CORRUPTION: .*blobs/${files[0]}`, 'm'));
+      assert.match(bad.stdout, /^check: FAILED: 0 of 2 table files and 1 of 2 blob files damaged$/m);
+    });
+
     test('kv_separation_option_is_refused_on_a_plain_database: exit 1 naming the mode, nothing written', async () => {
       const dir = tempDir('strata-cli-kv-');
       const db = path.join(dir, 'db');
