@@ -98,9 +98,10 @@ static const struct topic {
     {"check", "strata DIR check",
      "Verifies every checksum of every file: the open checks the manifest slot and every journal record\n"
      "it replays; check then reads every table file in DIR/tables whole (its file checksum) and every\n"
-     "data block in it (each block's checksum), counting the entries of every version, and reads every\n"
-     "live entry through the database. Reports the counts of files, blocks and entries; exits 1 when\n"
-     "anything is damaged (each damaged table named on stderr).\n",
+     "data block in it (each block's checksum), counting the entries of every version, every blob file\n"
+     "in DIR/blobs whole (every record's checksum and the file's), and reads every live entry through\n"
+     "the database. Reports the counts of files, blocks, records and entries; exits 1 when anything is\n"
+     "damaged (each damaged file named on stderr).\n",
      1},
     {"compact", "strata DIR compact",
      "Major compaction: flushes, then merges every table into one run in the last level, dropping\n"
