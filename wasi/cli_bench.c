@@ -20,20 +20,14 @@ typedef struct bench_report {
   int failed; /* checks that failed */
 } bench_report;
 
-static strata_status *count_entry(void *ctx, const char *name, int is_dir) {
-  (void)name;
-  (void)is_dir;
-  (*(int *)ctx)++;
-  return NULL;
-}
-
 /* The folder: absent (made here) or an empty folder. */
 static strata_status *prepare_dir(vfs *fs, const char *dir) {
-  int exists = 0, is_dir = 0, entries = 0;
+  int exists = 0, is_dir = 0;
+  size_t entries = 0;
   STATUS_TRY(vfs_exists(fs, dir, &exists, &is_dir));
   if (!exists) return vfs_mkdir(fs, dir);
   if (!is_dir) return status_new(STRATA_EXISTS, "bench: %s exists and is not a folder; pass another --dir", dir);
-  STATUS_TRY(vfs_list(fs, dir, count_entry, &entries));
+  STATUS_TRY(vfs_count_entries(fs, dir, &entries));
   if (entries) return status_new(STRATA_EXISTS, "bench: %s is not empty; pass an empty or new --dir", dir);
   return NULL;
 }

@@ -41,19 +41,13 @@ static double next_random(uint32_t *x) {
 }
 
 /* Only a folder an earlier demo made (it holds DEMO_MARKER) may be removed. */
-static strata_status *count_entry(void *ctx, const char *name, int is_dir) {
-  (void)name;
-  (void)is_dir;
-  (*(int *)ctx)++;
-  return NULL;
-}
-
 static strata_status *prepare_dir(vfs *fs, const char *dir) {
-  int exists = 0, is_dir = 0, entries = 0;
+  int exists = 0, is_dir = 0;
+  size_t entries = 0;
   STATUS_TRY(vfs_exists(fs, dir, &exists, &is_dir));
   if (!exists) return NULL;
   if (!is_dir) return status_new(STRATA_EXISTS, "%s exists and is not a folder; remove it or pass --dir", dir);
-  STATUS_TRY(vfs_list(fs, dir, count_entry, &entries));
+  STATUS_TRY(vfs_count_entries(fs, dir, &entries));
   if (entries == 0) return NULL;
   char *marker = vfs_path_join(dir, DEMO_MARKER);
   if (!marker) return status_no_memory();

@@ -188,13 +188,6 @@ static strata_status *check_manifest(strata_importer *im) {
 
 /* --- the folder -------------------------------------------------------------------------- */
 
-static strata_status *count_entry(void *ctx, const char *name, int is_dir) {
-  (void)name;
-  (void)is_dir;
-  (*(size_t *)ctx)++;
-  return NULL;
-}
-
 static strata_status *make_dir(strata_importer *im, const char *name) {
   char *p = vfs_path_join(im->path, name);
   if (!p) return status_no_memory();
@@ -269,7 +262,7 @@ static strata_status *take_folder(strata_importer *im) {
   if (exists && !is_dir) return status_new(STRATA_INVALID_ARGUMENT, "import: %s is a file, not a folder", im->path);
   if (exists) {
     size_t entries = 0;
-    STATUS_TRY(vfs_list(im->fs, im->path, count_entry, &entries));
+    STATUS_TRY(vfs_count_entries(im->fs, im->path, &entries));
     if (entries)
       return status_new(STRATA_EXISTS, "import: %s is not empty (%zu entries); an image is imported into a missing "
                                        "or empty folder", im->path, entries);

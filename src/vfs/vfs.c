@@ -101,6 +101,17 @@ static strata_status *remove_entry(void *ctx, const char *name, int is_dir) {
   return st;
 }
 
+static strata_status *count_one(void *ctx, const char *name, int is_dir) {
+  (void)name, (void)is_dir;
+  (*(size_t *)ctx)++;
+  return NULL;
+}
+
+strata_status *vfs_count_entries(vfs *v, const char *dir, size_t *n) {
+  *n = 0;
+  return vfs_list(v, dir, count_one, n);
+}
+
 strata_status *vfs_remove_tree(vfs *v, const char *dir) {
   int exists = 0, is_dir = 0;
   STATUS_TRY(vfs_exists(v, dir, &exists, &is_dir));

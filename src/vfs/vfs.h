@@ -88,6 +88,8 @@ STRATA_MUST_USE strata_status *vfs_file_read_exact(vfs_file *f, uint64_t off, vo
 STRATA_MUST_USE strata_status *vfs_read_file(vfs *v, const char *path, buffer *out);
 /* Removes a folder and everything under it; a missing folder is not an error. */
 STRATA_MUST_USE strata_status *vfs_remove_tree(vfs *v, const char *dir);
+/* How many entries (files and folders) `dir` holds, not counting below them. */
+STRATA_MUST_USE strata_status *vfs_count_entries(vfs *v, const char *dir, size_t *n);
 /* Copies a file to a new path (STRATA_EXISTS if `to` exists) and syncs the copy; works on every
  * backend, since the contract has no rename. The caller syncs the folder. */
 STRATA_MUST_USE strata_status *vfs_copy_file(vfs *v, const char *from, const char *to);
