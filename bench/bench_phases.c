@@ -233,12 +233,18 @@ static void phase_path(const bench_run *r, const char *phase, char *out, size_t 
   snprintf(out, cap, "%s/%s", r->dir, phase);
 }
 
+/* A phase's database, opened in a new folder (any left over from an earlier run removed first);
+ * `path` receives the folder, for the removal afterwards. */
+static void *open_fresh(const bench_run *r, const char *phase, char *path, size_t cap) {
+  phase_path(r, phase, path, cap);
+  bench_remove_tree(path);
+  return r->peer->open(path, &r->cfg);
+}
+
 PHASE void fill_seq(phases *p) {
   const bench_run *r = p->r;
   char path[4096];
-  phase_path(r, "fillseq", path, sizeof path);
-  bench_remove_tree(path);
-  void *db = r->peer->open(path, &r->cfg);
+  void *db = open_fresh(r, "fillseq", path, sizeof path);
   char key[WL_KEY_LEN];
   lat l;
   lat_init(&l, r->n);
@@ -260,9 +266,7 @@ PHASE void fill_seq(phases *p) {
 PHASE void fill_batch(phases *p) {
   const bench_run *r = p->r;
   char path[4096];
-  phase_path(r, "fillbatch", path, sizeof path);
-  bench_remove_tree(path);
-  void *db = r->peer->open(path, &r->cfg);
+  void *db = open_fresh(r, "fillbatch", path, sizeof path);
   void *b = r->peer->batch_new();
   char key[WL_KEY_LEN];
   double t0 = bench_now(), cpu0 = bench_cpu_now();
@@ -310,9 +314,7 @@ static void *fill_thread_main(void *arg) {
 PHASE void fill_random_threads(phases *p) {
   const bench_run *r = p->r;
   char path[4096];
-  phase_path(r, "fillrandom-mt", path, sizeof path);
-  bench_remove_tree(path);
-  void *db = r->peer->open(path, &r->cfg);
+  void *db = open_fresh(r, "fillrandom-mt", path, sizeof path);
   pthread_t threads[BENCH_FILL_THREADS];
   fill_thread args[BENCH_FILL_THREADS];
   double t0 = bench_now(), cpu0 = bench_cpu_now();
@@ -342,9 +344,7 @@ PHASE void fill_random_threads(phases *p) {
 PHASE void *fill_random(phases *p) {
   const bench_run *r = p->r;
   char path[4096];
-  phase_path(r, "fillrandom", path, sizeof path);
-  bench_remove_tree(path);
-  void *db = r->peer->open(path, &r->cfg);
+  void *db = open_fresh(r, "fillrandom", path, sizeof path);
   char key[WL_KEY_LEN];
   lat l;
   lat_init(&l, r->n);
