@@ -800,6 +800,20 @@ static void corruption_messages_name_the_table_and_offset(void) {
 
 /* ---- scan readahead ------------------------------------------------------------------- */
 
+/* A full forward scan with `fill_cache`: every entry of the model in order, nothing else. */
+static void scan_matches_model(table_reader *r, int fill_cache, const model *m) {
+  kv_iterator *it;
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, fill_cache}, &it));
+  size_t i = 0;
+  int same = 1;
+  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
+    same &= i < m->n && entry_matches(it, &m->e[i]);
+  CHECK_OK(kv_iterator_status(it));
+  kv_iterator_destroy(it);
+  CHECK(same);
+  CHECK_EQ_U64(i, m->n);
+}
+
 /* A forward scan reads the file in windows (table_reader_internal.h), a seek reads one block,
  * and a failed read in the middle of a scan ends it with the error, never a short scan. */
 static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(void) {
@@ -821,20 +835,12 @@ static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(vo
   CHECK_OK(table_reader_open(v, "scan.sst", 5, NULL, &r));
   vfs_fault_counters c;
   vfs_fault_reset_counters(v);
-  kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
-  size_t i = 0;
-  int same = 1;
-  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
-    same &= i < m.n && entry_matches(it, &m.e[i]);
-  CHECK_OK(kv_iterator_status(it));
-  kv_iterator_destroy(it);
-  CHECK(same);
-  CHECK_EQ_U64(i, m.n);
+  scan_matches_model(r, 1, &m);
   vfs_fault_get_counters(v, &c);
   CHECK(c.reads >= 2 && c.reads < blocks / 8); /* the first blocks one by one, then windows */
 
   vfs_fault_reset_counters(v);
+  kv_iterator *it;
   CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
   internal_key mid = tkey(&m.e[m.n / 2]);
   kv_iterator_seek(it, &mid);
@@ -848,7 +854,7 @@ static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(vo
   /* the third read of a scan is its first window: failing it fails the scan */
   vfs_fault_fail_nth(v, VFS_FAULT_READ, 3);
   CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
-  i = 0;
+  size_t i = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) i++;
   strata_status *st = kv_iterator_status(it);
   kv_iterator_destroy(it);
@@ -899,18 +905,9 @@ static void a_scan_that_does_not_fill_the_cache_uses_cached_blocks_and_inserts_n
 
   vfs_fault_counters fc;
   vfs_fault_reset_counters(v);
-  kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 0}, &it));
-  size_t i = 0;
-  int same = 1;
-  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
-    same &= i < m.n && entry_matches(it, &m.e[i]);
-  CHECK_OK(kv_iterator_status(it));
-  kv_iterator_destroy(it);
+  scan_matches_model(r, 0, &m);
   vfs_fault_get_counters(v, &fc);
   block_cache_stats after = block_cache_get_stats(c);
-  CHECK(same);
-  CHECK_EQ_U64(i, m.n);
   CHECK_EQ_U64(after.entries, before.entries);
   CHECK_EQ_U64(after.used_bytes, before.used_bytes);
   CHECK_EQ_U64(after.inserts, before.inserts);
@@ -918,10 +915,7 @@ static void a_scan_that_does_not_fill_the_cache_uses_cached_blocks_and_inserts_n
   CHECK(fc.reads >= 2 && fc.reads < blocks / 8); /* readahead still applies */
 
   /* the same scan filling the cache (a reader's) inserts every block */
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
-  for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) {}
-  CHECK_OK(kv_iterator_status(it));
-  kv_iterator_destroy(it);
+  scan_matches_model(r, 1, &m);
   block_cache_stats filled = block_cache_get_stats(c);
   CHECK(filled.entries >= before.entries + blocks - 1);
   table_reader_close(r);
