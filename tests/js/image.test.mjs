@@ -29,6 +29,18 @@ function run(file, args) {
 const native = (...args) => run(nativeTool, args);
 const wasi = (...args) => run(wasiTool[0], [wasiTool[1], ...args]);
 
+// The WASI leg of a round trip: `image` imported into dir/wasi-1 (w1), exported again as
+// dir/3.image (image3).
+async function throughWasi(dir, image) {
+  const w1 = path.join(dir, 'wasi-1');
+  const wi = await wasi('import', image, w1);
+  assert.equal(wi.code, 0, wi.stderr);
+  const image3 = path.join(dir, '3.image');
+  const we = await wasi('export', w1, image3);
+  assert.equal(we.code, 0, we.stderr);
+  return { w1, image3 };
+}
+
 // A hash of every live entry, in order, and their count.
 async function contents(db) {
   const h = createHash('sha256');
@@ -229,12 +241,7 @@ test('round trip Node -> native CLI -> WASI CLI -> Node keeps identical contents
     assert.equal(exp.code, 0, exp.stderr);
     assert.equal((await native('export', n1, image2)).code, 1, 'an existing file is not overwritten');
 
-    const w1 = path.join(dir, 'wasi-1');
-    const wi = await wasi('import', image2, w1);
-    assert.equal(wi.code, 0, wi.stderr);
-    const image3 = path.join(dir, '3.image');
-    const we = await wasi('export', w1, image3);
-    assert.equal(we.code, 0, we.stderr);
+    const { w1, image3 } = await throughWasi(dir, image2);
 
     const back = path.join(dir, 'node-back');
     await importDatabase(back, fs.createReadStream(image3, { highWaterMark: 10_000 }));
@@ -283,12 +290,7 @@ test('a kvSeparation database: Node -> native CLI -> WASI CLI -> Node keeps iden
     assert.equal(got.stdout, `${big(301)}\n`);
     const image2 = path.join(dir, '2.image');
     assert.equal((await native('export', n1, image2)).code, 0);
-    const w1 = path.join(dir, 'wasi-1');
-    const wi = await wasi('import', image2, w1);
-    assert.equal(wi.code, 0, wi.stderr);
-    const image3 = path.join(dir, '3.image');
-    const we = await wasi('export', w1, image3);
-    assert.equal(we.code, 0, we.stderr);
+    const { w1, image3 } = await throughWasi(dir, image2);
     const back = path.join(dir, 'node-back');
     await importDatabase(back, fs.createReadStream(image3, { highWaterMark: 7_000 }));
     assert.equal(fs.readdirSync(path.join(back, 'blobs')).length, blobFiles);
