@@ -118,6 +118,29 @@ export async function deleteOpfsDatabase(name, { lockTimeoutMs = LOCK_TIMEOUT_MS
   });
 }
 
+// The open option `opfs` ({ maxHandles, initialSlots, minFree }: OpfsHost.open's pool options),
+// checked; {} when absent. Unknown names are refused.
+export function checkPoolOptions(pool) {
+  if (pool === undefined) return {};
+  if (pool === null || typeof pool !== 'object') throw new StrataError('STRATA_INVALID_ARGUMENT', 'opfs must be an object: { maxHandles, initialSlots, minFree }');
+  const out = {};
+  for (const [key, value] of Object.entries(pool)) {
+    if (!['maxHandles', 'initialSlots', 'minFree'].includes(key)) throw new StrataError('STRATA_INVALID_ARGUMENT', `opfs.${key} is not an option (maxHandles, initialSlots, minFree)`);
+    if (value !== undefined) out[key] = value;
+  }
+  const { maxHandles = OPFS_MAX_HANDLES, initialSlots = DEFAULT_INITIAL_SLOTS, minFree = DEFAULT_MIN_FREE } = out;
+  if (!Number.isInteger(maxHandles) || maxHandles < 4 || maxHandles > 250) {
+    throw new StrataError('STRATA_INVALID_ARGUMENT', `opfs.maxHandles must be an integer from 4 to 250, got ${maxHandles}`);
+  }
+  if (!Number.isInteger(minFree) || minFree < 1 || minFree > maxHandles - 2) {
+    throw new StrataError('STRATA_INVALID_ARGUMENT', `opfs.minFree must be an integer from 1 to maxHandles - 2, got ${minFree}`);
+  }
+  if (!Number.isInteger(initialSlots) || initialSlots < 1 || initialSlots > maxHandles - 2) {
+    throw new StrataError('STRATA_INVALID_ARGUMENT', `opfs.initialSlots must be an integer from 1 to maxHandles - 2, got ${initialSlots}`);
+  }
+  return out;
+}
+
 // createSyncAccessHandle, retried while another context still holds the file (a reloading page
 // releases its handles late).
 async function syncHandle(fileHandle, deadline) {
@@ -189,14 +212,8 @@ export class OpfsHost extends PathHost {
   // metadata included), initialSlots, minFree (free slots kept ready), lockTimeoutMs.
   static async open(name, options = {}) {
     checkName(name);
-    const { maxHandles = OPFS_MAX_HANDLES, initialSlots = DEFAULT_INITIAL_SLOTS, minFree = DEFAULT_MIN_FREE,
-      lockTimeoutMs = LOCK_TIMEOUT_MS } = options;
-    if (!Number.isInteger(maxHandles) || maxHandles < 4 || maxHandles > 250) {
-      throw new StrataError('STRATA_INVALID_ARGUMENT', `maxHandles must be an integer from 4 to 250, got ${maxHandles}`);
-    }
-    if (!Number.isInteger(minFree) || minFree < 1 || minFree > maxHandles - 2) {
-      throw new StrataError('STRATA_INVALID_ARGUMENT', `minFree must be an integer from 1 to maxHandles - 2, got ${minFree}`);
-    }
+    const { lockTimeoutMs = LOCK_TIMEOUT_MS, ...pool } = options;
+    const { maxHandles = OPFS_MAX_HANDLES, initialSlots = DEFAULT_INITIAL_SLOTS, minFree = DEFAULT_MIN_FREE } = checkPoolOptions(pool);
     if (typeof FileSystemFileHandle === 'undefined' || typeof FileSystemFileHandle.prototype.createSyncAccessHandle !== 'function') {
       throw new StrataError('STRATA_NOT_SUPPORTED', `OPFS database "${name}": sync access handles exist only in dedicated workers`);
     }
