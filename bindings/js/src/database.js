@@ -386,14 +386,12 @@ export class Database {
     const host = this.#native.host;
     while (lane.jobs.length !== 0) {
       const job = lane.jobs[0];
-      const before = () => {
+      const check = () => {
         if (this.#status === 'closed') throw notOpen(job.what); // close() waits for the lane: not expected
-        if (!job.write) return null;
-        this.#throwMaintenanceError();
-        return this.#prepare();
+        if (job.write) this.#throwMaintenanceError();
       };
       try {
-        const result = await retryBlocked(host, job.run, before, job.ready);
+        const result = await retryBlocked(host, job.run, { check, prepare: job.write ? () => this.#prepare() : null }, job.ready);
         lane.jobs.shift();
         job.resolve(job.done ? job.done(result) : result);
       } catch (err) {
@@ -821,9 +819,9 @@ export class Database {
     let done = 0;
     let i = 0;
     // before each chunk and the finish: the host's prepare() (the OPFS pool grows between chunks)
-    const ready = () => {
-      this.#ensureOpen('ingest'); // closing meanwhile abandoned the ingest (and freed the module)
-      return this.#prepare();
+    const ready = {
+      check: () => this.#ensureOpen('ingest'), // closing meanwhile abandoned the ingest (and freed the module)
+      prepare: () => this.#prepare(),
     };
     // One chunk's entries, from entry `from` of `chunk`. A table that could not be created
     // because the host would block (no OPFS file free) leaves the ingest usable: the entries
@@ -862,7 +860,8 @@ export class Database {
       }
       await flushChunk();
       // room for the finish's manifest install, which cannot be run again
-      for (let wait = ready(); wait; wait = ready()) await wait;
+      const wait = this.#prepare();
+      if (wait) await wait;
     } catch (err) {
       if (this.#status === 'open') n.m._strata_js_ingest_abandon(handle);
       throw err;

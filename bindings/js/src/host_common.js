@@ -79,15 +79,20 @@ export function writeList(module, entries, listOut, lenOut) {
 // nothing and left nothing behind): database.js's calls held in order, the open, importDatabase
 // and ingest. Awaits `ready` (when not null), then runs `attempt()` (synchronous or async) and
 // returns what it returns; when it throws an error the host answers with a promise, awaits that
-// and runs it again; any other error is thrown. `before()`, called before every try, may throw
-// (the database closed meanwhile) or return a promise to await first (the host's prepare(): the
-// pool growing). Bounded by the host: at its handle cap a create fails with STRATA_IO ("too many
-// files"), which ends the loop as any other error does.
-export async function retryBlocked(host, attempt, before = null, ready = null) {
+// and runs it again; any other error is thrown. Before every try `check()` may throw (the
+// database closed meanwhile; again after a wait) and `prepare()` may return a promise to await
+// once (the host's prepare(): the pool growing, a failed commit retried). Bounded by the host: at
+// its handle cap a create fails with STRATA_IO ("too many files"), which ends the loop as any
+// other error does.
+export async function retryBlocked(host, attempt, { check = null, prepare = null } = {}, ready = null) {
   for (;;) {
     if (ready) await ready;
-    ready = before ? before() : null;
-    if (ready) continue;
+    check?.();
+    const wait = prepare?.();
+    if (wait) {
+      await wait;
+      check?.();
+    }
     try {
       return await attempt();
     } catch (err) {
