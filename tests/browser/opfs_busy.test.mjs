@@ -38,6 +38,25 @@ test('unawaited_requests_keep_their_order_while_the_opfs_pool_is_exhausted_from_
   await page.close();
 });
 
+// The pthreads build (a cross-origin isolated page's worker): the flush thread's creates are
+// refused too, and a write reports that background error (STRATA_BUSY) until the flush's own
+// retry succeeds: the write waits and runs again as well.
+test('requests_keep_their_order_and_retries_complete_under_the_pthreads_build', async () => {
+  const page = await s.page({ isolated: true });
+  const w = await s.worker(page);
+  const r = await w.run(`coi/${F}`, 'order', { name: 'order-mt' });
+  assert.ok(r.refusals > 0, 'some create found no free file');
+  inOrder(r);
+  const i = await w.run(`coi/${F}`, 'ingestMany', { name: 'ingest-mt' });
+  assert.deepEqual({ error: i.error, entries: i.entries, count: i.count, bad: i.bad }, { error: undefined, entries: 1500, count: 1500, bad: [] });
+  const p = await w.run(`coi/${F}`, 'recoverPointInTime', { name: 'pit-mt' });
+  assert.equal(p.error, undefined, p.error?.message);
+  assert.equal(p.recovery.damaged, true);
+  assert.ok(p.recovery.batchesDiscarded > 0);
+  assert.equal(p.bad, 0);
+  await page.close();
+});
+
 test('ingest_waits_for_the_opfs_pool_and_loads_every_entry', async () => {
   const page = await s.page();
   const w = await s.worker(page);

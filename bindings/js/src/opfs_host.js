@@ -61,6 +61,9 @@ const GROW_BATCH = 16; // slots the pool opens side by side while it grows
 const DEFAULT_INITIAL_SLOTS = DEFAULT_MIN_FREE + 2;
 const APPEND_BUFFER = 64 * 1024; // appends gathered per file before one SyncAccessHandle.write
 const DRAIN_DELAY_MS = 10; // the timer that writes buffered appends out once the thread is free
+// The end of a refused create's message: the engine carries it into the errors of what that
+// refusal stopped (a background flush's error that a write then reports, in the pthreads build).
+const WOULD_BLOCK = 'would block while the pool grows';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -365,7 +368,7 @@ export class OpfsHost extends PathHost {
   // before it runs again: a promise that resolves once the pool has grown (never rejects). Null
   // for any other error.
   whenUnblocked(err) {
-    if (err?.code !== 'STRATA_BUSY' || !(this.#blocked || err.cause?.wouldBlock)) return null;
+    if (err?.code !== 'STRATA_BUSY' || !(this.#blocked || err.cause?.wouldBlock || String(err.message).includes(WOULD_BLOCK))) return null;
     // grown already (or a background thread's refusal, healed by its own retry): a short pause,
     // never a loop of microtasks
     return this.#growing ?? sleep(5);
@@ -468,7 +471,7 @@ export class OpfsHost extends PathHost {
       this.#blocked = true;
       this.#refusals++;
       this.#grow();
-      const err = hostError(CODES.BUSY, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use): would block while the pool grows`);
+      const err = hostError(CODES.BUSY, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use): ${WOULD_BLOCK}`);
       err.wouldBlock = true;
       throw err;
     }
