@@ -88,3 +88,65 @@ test('compaction_filters_of_two_databases_on_one_engine_stay_their_own', async (
     await page.close();
   }
 });
+
+// The pthreads build (a cross-origin isolated page, COOP/COEP) shares one instance per worker the
+// same way, with one pool of background threads for all its databases (bindings/js/c/
+// maintenance_pool.c): before, each database had an instance (a wasm memory and a pthread pool)
+// of its own, and 100 at once failed with "WebAssembly.instantiate(): Out of memory".
+const COI_F = `coi/${F}`;
+const SHARED = { count: 100, backends: ['opfs', 'idb', 'memory'] };
+
+function checkShared(r, count) {
+  assert.deepEqual(r.seen, { [count]: count }, 'every database reports the one instance of all of them');
+  assert.equal(r.after, count - r.closed, 'a closed database left the instance');
+  assert.equal(r.again, count, 'the reopened ones are on it again');
+}
+
+// The most workers the page had (its own and the ones they started: the pthreads build's pool
+// workers are nested workers) while `run` went on.
+async function mostWorkersDuring(page, run) {
+  let most = page.workers().length;
+  const timer = setInterval(() => { most = Math.max(most, page.workers().length); }, 20);
+  try {
+    return { result: await run, most: Math.max(most, page.workers().length) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+// One database worker (or the test's worker), the instance's pool of PTHREAD_POOL_SIZE = 4
+// (cmake/StrataJsModule.cmake) and, for a moment, the pool of the instance that reads the
+// build's limits (engine_core.js engineConstants). With an instance per database it was 401.
+const MOST_WORKERS = 1 + 4 + 4;
+
+test('pthreads_build_page_opens_100_databases_at_once_on_one_engine_instance', async () => {
+  const page = await s.page({ isolated: true });
+  try {
+    assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+    const { result, most } = await mostWorkersDuring(page, s.run(page, COI_F, 'shareOneEngine', { prefix: 'mt-page', build: 'mt', ...SHARED }));
+    checkShared(result, SHARED.count);
+    assert.ok(most <= MOST_WORKERS, `${most} workers for ${SHARED.count} databases`);
+  } finally {
+    await page.close();
+  }
+});
+
+test('pthreads_build_worker_opens_100_databases_at_once_on_one_engine_instance', async () => {
+  const page = await s.page({ isolated: true });
+  try {
+    const w = await s.worker(page);
+    const { result, most } = await mostWorkersDuring(page, w.run(COI_F, 'shareOneEngine', { prefix: 'mt-worker', build: 'mt', ...SHARED }));
+    checkShared(result, SHARED.count);
+    assert.ok(most <= MOST_WORKERS, `${most} workers for ${SHARED.count} databases`);
+  } finally {
+    await page.close();
+  }
+});
+
+test('single_threaded_build_reports_its_shared_engine_instance_in_stats', async () => {
+  const page = await s.page();
+  try {
+    checkShared(await s.run(page, F, 'shareOneEngine', { prefix: 'st-page', build: 'st', count: 30, backends: SHARED.backends }), 30);
+  } finally {
+    await page.close();
+  }
+});

@@ -132,3 +132,70 @@ export async function twoFilters(prefix, backend) {
     await b.close();
   }
 }
+
+// Opens `count` databases at once spread over `backends` (all on the build `build`), each
+// writing and reading its own keys while all are open; every one reports through stats() that
+// it shares its engine instance with all the others. Then closes every third database, deletes
+// a closed one while the rest stay open, reopens the others and finds their data, and checks
+// that a closed database left its instance (stats().engine.databases went down). Returns what
+// the test checks from outside.
+export async function shareOneEngine({ prefix, count, backends, build }) {
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  const backendOf = (i) => backends[i % backends.length];
+  // the first of each backend with a small memtable (the bulk writes below)
+  const openAt = (i, more = {}) => open(names[i], { backend: backendOf(i), valueEncoding: 'utf8', ...(i < backends.length ? { memtableSize: 64 * 1024 } : {}), ...more });
+  const dbs = await Promise.all(names.map((_, i) => openAt(i)));
+  const seen = {};
+  try {
+    await Promise.all(dbs.map((db, i) => db.batch([{ type: 'put', key: 'own', value: `db ${i}` }, { type: 'put', key: `only-${i}`, value: 'here' }])));
+    // one database of each backend (a small memtable) writes enough for flushes and compactions,
+    // never asking for one: the engine's background work does them (the pthreads build: its
+    // instance's pool threads) while the others stay open
+    for (let b = 0; b < backends.length; b++) {
+      for (let round = 0; round < 8; round++) {
+        await dbs[b].batch(Array.from({ length: 200 }, (_, k) => ({ type: 'put', key: `bulk-${round}-${k}`, value: 'v'.repeat(300) })));
+      }
+    }
+    const done = (st) => st.flushes >= 4 && st.compactions >= 1 && st.memtable.sealed === 0;
+    for (let b = 0; b < backends.length; b++) {
+      let st = await dbs[b].stats();
+      for (const deadline = Date.now() + 10_000; !done(st) && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 20));
+        st = await dbs[b].stats();
+      }
+      if (!done(st)) throw new Error(`${names[b]}: no background flushes and compaction: ${JSON.stringify({ flushes: st.flushes, compactions: st.compactions, sealed: st.memtable.sealed })}`);
+    }
+    for (const [i, db] of dbs.entries()) {
+      eq(db.build, build, `${names[i]}'s build`);
+      eq(db.backend, backendOf(i), `${names[i]}'s backend`);
+      eq(await db.get('own'), `db ${i}`, `${names[i]} reads its own value`);
+      eq(await db.get(`only-${(i + 1) % count}`), undefined, `${names[i]} does not see its neighbour's keys`);
+      const { engine } = await db.stats();
+      seen[engine.databases] = (seen[engine.databases] ?? 0) + 1;
+    }
+    for (let b = 0; b < backends.length; b++) {
+      eq(await dbs[b].getMany(['bulk-0-0', 'bulk-7-199']), ['v'.repeat(300), 'v'.repeat(300)], `${names[b]} after its flushes and compaction`);
+    }
+    // close every third database: the others stay open on the same instance
+    const closing = names.map((_, i) => i).filter((i) => i % 3 === 1);
+    await Promise.all(closing.map((i) => dbs[i].close()));
+    const after = (await dbs[0].stats()).engine.databases;
+    // a closed database (not a memory one, which lives on by name) is deleted while the rest are open
+    const victim = closing.find((i) => backendOf(i) !== 'memory');
+    eq(await deleteDatabase(names[victim]), true, `deleteDatabase(${names[victim]}) while others are open`);
+    eq((await listDatabases()).includes(names[victim]), false, `${names[victim]} listed no more`);
+    const reopened = await Promise.all(closing.map((i) => openAt(i, { createIfMissing: i === victim })));
+    try {
+      for (const [k, i] of closing.entries()) {
+        eq(await reopened[k].get('own'), i === victim ? undefined : `db ${i}`, `${names[i]} after close and reopen`);
+      }
+      const again = (await dbs[0].stats()).engine.databases;
+      return { seen, after, again, closed: closing.length };
+    } finally {
+      await Promise.all(reopened.map((db) => db.close()));
+    }
+  } finally {
+    await Promise.all(dbs.map((db) => db.close()));
+    for (const n of names) await deleteDatabase(n);
+  }
+}
