@@ -150,3 +150,18 @@ test('single_threaded_build_reports_its_shared_engine_instance_in_stats', async 
     await page.close();
   }
 });
+
+test('pthreads_build_background_compaction_waits_for_the_opfs_pool_and_completes', async () => {
+  const page = await s.page({ isolated: true });
+  try {
+    const w = await s.worker(page);
+    const r = await w.run(COI_F, 'pooledCompactionOutgrowsItsFiles', 'mt-busy');
+    for (const one of r) {
+      assert.ok(one.tables > 40, `the background compactions wrote ${one.tables} tables`);
+      assert.ok(one.slots >= one.tables, `the pool grew to ${one.slots} slots`);
+      assert.ok(one.refusals > 0, 'some create found no free file and its step ran again');
+    }
+  } finally {
+    await page.close();
+  }
+});

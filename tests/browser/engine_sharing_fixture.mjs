@@ -4,6 +4,13 @@
 // first thing that is not as expected; returns what the test checks from outside.
 import * as strata from '../../bindings/js/src/index_browser.js';
 
+import { openDatabase } from '../../bindings/js/src/database.js';
+import { acquireModule, engineConstants } from '../../bindings/js/src/engine_browser.js';
+import { encodingOf } from '../../bindings/js/src/keys.js';
+import { Native } from '../../bindings/js/src/native.js';
+import { OpfsHost } from '../../bindings/js/src/opfs_host.js';
+import { checkOpenOptions } from '../../bindings/js/src/options.js';
+
 const { open, deleteDatabase, listDatabases, StrataError } = strata;
 const text = (b) => (typeof b === 'string' ? b : new TextDecoder().decode(b));
 
@@ -196,6 +203,50 @@ export async function shareOneEngine({ prefix, count, backends, build }) {
     }
   } finally {
     await Promise.all(dbs.map((db) => db.close()));
+    for (const n of names) await deleteDatabase(n);
+  }
+}
+
+// Inside a worker of a cross-origin isolated page: two OPFS databases on one pthreads instance,
+// each with a pool of 4 pre-opened files, write small tables until the instance's maintenance
+// threads compact them into many more tables than files are free: a create refused with
+// STRATA_BUSY there runs again once the host has grown its pool (maintenance_pool.c), with no
+// request asking for it. Each finds every write after a reopen.
+export async function pooledCompactionOutgrowsItsFiles(prefix) {
+  const options = { memtableSize: 64 * 1024, compression: 'none', compaction: { strategy: 'leveled', tableTargetSize: 2048 }, threads: true };
+  const parsed = checkOpenOptions(options, await engineConstants({ threads: true }));
+  const encodings = { valueEncoding: encodingOf('utf8', 'valueEncoding'), keyEncoding: encodingOf('utf8', 'keyEncoding') };
+  const openOne = async (name) => {
+    const host = await OpfsHost.open(name, { initialSlots: 4, minFree: 2 });
+    const native = Native.on(await acquireModule({ threads: true }), { host });
+    return { db: openDatabase(native, 'db', name, options, parsed, 'strict', encodings), host };
+  };
+  const names = [`${prefix}-a`, `${prefix}-b`];
+  const value = (i) => `${i}:`.padEnd(200, 'x');
+  let dbs = await Promise.all(names.map(openOne));
+  const result = [];
+  try {
+    eq(dbs.map(({ db }) => db.stats().engine.databases), [2, 2], 'both on one instance');
+    for (let i = 0; i < 1600; i += 100) {
+      for (const { db } of dbs) await db.batch(Array.from({ length: 100 }, (_, k) => ({ type: 'put', key: `k${String(i + k).padStart(5, '0')}`, value: value(i + k) })));
+    }
+    for (const [j, { db, host }] of dbs.entries()) {
+      const tables = () => db.stats().levels.reduce((n, l) => n + l.tables, 0);
+      const settled = () => db.stats().memtable.sealed === 0 && db.stats().compactions >= 1 && db.stats().levels[0].tables < 4;
+      for (const deadline = Date.now() + 15_000; !settled() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+      if (!settled()) throw new Error(`${names[j]}: the background compaction did not settle: ${JSON.stringify(db.stats().levels)}`);
+      result.push({ tables: tables(), slots: host.pool.slots, refusals: host.pool.refusals });
+    }
+    await Promise.all(dbs.map(({ db }) => db.close()));
+    dbs = await Promise.all(names.map(openOne));
+    for (const [j, { db }] of dbs.entries()) {
+      const got = await db.getMany(Array.from({ length: 1600 }, (_, i) => `k${String(i).padStart(5, '0')}`));
+      const bad = got.filter((v, i) => v !== value(i)).length;
+      if (bad) throw new Error(`${names[j]}: ${bad} of 1600 writes missing or wrong after reopen`);
+    }
+    return result;
+  } finally {
+    await Promise.all(dbs.map(({ db }) => db.close()));
     for (const n of names) await deleteDatabase(n);
   }
 }
