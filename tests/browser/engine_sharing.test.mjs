@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { session } from './harness.mjs';
 
 const F = 'tests/browser/engine_sharing_fixture.mjs';
+const COI_F = `coi/${F}`; // the same module in a cross-origin isolated page (COOP/COEP): the pthreads build
 const WORKER_IDLE_MS = 1000; // index_browser.js
 
 let s;
@@ -84,6 +85,14 @@ test('compaction_filters_of_two_databases_on_one_engine_stay_their_own', async (
       const seen = await w.run(F, 'twoFilters', `filters-${backend}`, backend);
       assert.ok(seen.a >= 2 && seen.b >= 2, `each filter ran on its database's entries (${JSON.stringify(seen)})`);
     }
+    // the pthreads build's shared instance (a cross-origin isolated page's worker)
+    const isolated = await s.page({ isolated: true });
+    const wi = await s.worker(isolated);
+    for (const backend of ['memory', 'opfs']) {
+      const seen = await wi.run(COI_F, 'twoFilters', `filters-mt-${backend}`, backend);
+      assert.ok(seen.a >= 2 && seen.b >= 2, `each filter ran on its database's entries (pthreads, ${JSON.stringify(seen)})`);
+    }
+    await isolated.close();
   } finally {
     await page.close();
   }
@@ -93,7 +102,6 @@ test('compaction_filters_of_two_databases_on_one_engine_stay_their_own', async (
 // same way, with one pool of background threads for all its databases (bindings/js/c/
 // maintenance_pool.c): before, each database had an instance (a wasm memory and a pthread pool)
 // of its own, and 100 at once failed with "WebAssembly.instantiate(): Out of memory".
-const COI_F = `coi/${F}`;
 const SHARED = { count: 100, backends: ['opfs', 'idb', 'memory'] };
 
 function checkShared(r, count) {
