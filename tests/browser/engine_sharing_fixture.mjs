@@ -149,22 +149,24 @@ export async function twoFilters(prefix, backend) {
 export async function shareOneEngine({ prefix, count, backends, build }) {
   const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   const backendOf = (i) => backends[i % backends.length];
-  // the first of each backend with a small memtable (the bulk writes below)
-  const openAt = (i, more = {}) => open(names[i], { backend: backendOf(i), valueEncoding: 'utf8', ...(i < backends.length ? { memtableSize: 64 * 1024 } : {}), ...more });
+  // the first two of each backend with a small memtable (the bulk writes below)
+  const bulk = 2 * backends.length;
+  const openAt = (i, more = {}) => open(names[i], { backend: backendOf(i), valueEncoding: 'utf8', ...(i < bulk ? { memtableSize: 64 * 1024 } : {}), ...more });
   const dbs = await Promise.all(names.map((_, i) => openAt(i)));
   const seen = {};
   try {
     await Promise.all(dbs.map((db, i) => db.batch([{ type: 'put', key: 'own', value: `db ${i}` }, { type: 'put', key: `only-${i}`, value: 'here' }])));
-    // one database of each backend (a small memtable) writes enough for flushes and compactions,
-    // never asking for one: the engine's background work does them (the pthreads build: its
-    // instance's pool threads) while the others stay open
-    for (let b = 0; b < backends.length; b++) {
+    // two databases of each backend (a small memtable) write at once enough for flushes and
+    // compactions, never asking for one: the engine's background work does them (the pthreads
+    // build: its instance's pool threads, each host call reaching its database's host) while the
+    // others stay open
+    await Promise.all(dbs.slice(0, bulk).map(async (db) => {
       for (let round = 0; round < 8; round++) {
-        await dbs[b].batch(Array.from({ length: 200 }, (_, k) => ({ type: 'put', key: `bulk-${round}-${k}`, value: 'v'.repeat(300) })));
+        await db.batch(Array.from({ length: 200 }, (_, k) => ({ type: 'put', key: `bulk-${round}-${k}`, value: 'v'.repeat(300) })));
       }
-    }
+    }));
     const done = (st) => st.flushes >= 4 && st.compactions >= 1 && st.memtable.sealed === 0;
-    for (let b = 0; b < backends.length; b++) {
+    for (let b = 0; b < bulk; b++) {
       let st = await dbs[b].stats();
       for (const deadline = Date.now() + 10_000; !done(st) && Date.now() < deadline;) {
         await new Promise((r) => setTimeout(r, 20));
@@ -180,7 +182,7 @@ export async function shareOneEngine({ prefix, count, backends, build }) {
       const { engine } = await db.stats();
       seen[engine.databases] = (seen[engine.databases] ?? 0) + 1;
     }
-    for (let b = 0; b < backends.length; b++) {
+    for (let b = 0; b < bulk; b++) {
       eq(await dbs[b].getMany(['bulk-0-0', 'bulk-7-199']), ['v'.repeat(300), 'v'.repeat(300)], `${names[b]} after its flushes and compaction`);
     }
     // close every third database: the others stay open on the same instance
