@@ -886,7 +886,10 @@ export class Database {
     const n = this.#native;
     n.check(n.m._strata_js_resume(this.#db), 'resume');
     this.#maintenanceError = null; // what a failed maintenance step left was just retried
-    this.#afterWrite();
+    // on a pool: its kick takes the failure of a step from before, just retried, and drops it
+    const stale = this.#opts.pooled ? n.m._strata_js_pool_kick(this.#opts.pooled) : 0;
+    if (stale) n.m._strata_status_free(stale);
+    else if (!this.#opts.pooled) this.#afterWrite();
   }
 
   // strata_compact: { major: true } flushes, then merges every table into one run in the last
