@@ -11,7 +11,10 @@
  * not two threads each. A step's storage-host calls are proxied to the module's main thread like
  * every other (library_strata_host.js), each naming its database's host.
  *
- * The JS layer kicks a database after its writes (strata_js_pool_kick). A step refused with
+ * The JS layer kicks a database after its writes (strata_js_pool_kick), which queues it only when
+ * its maintenance events (strata_maintenance_events: a memtable sealed, a version installed) moved
+ * since its last step began or a failure waits to be taken: otherwise a kick is one atomic load
+ * and no pool thread wakes. A step refused with
  * STRATA_BUSY (the OPFS host's "would block": it grows its file pool on the main thread
  * meanwhile) runs again after POOL_RETRY_MS. Any other failure stops the database's steps and is
  * kept until the next kick returns it (the single-threaded build reports a failed step with the
@@ -23,6 +26,7 @@
 #include "maintenance_pool.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "util/clock.h"
@@ -42,6 +46,8 @@ struct js_pool_entry {
   int leaving;            /* strata_js_pool_leave waits for the step */
   uint64_t not_before_ms; /* a retry's earliest start (monotonic) */
   strata_status *error;   /* a failed step's, until a kick takes it */
+  atomic_u64 seen;        /* the database's maintenance events when its last step began (written under mu) */
+  atomic_flag_int failed; /* error is set (written under mu) */
 };
 
 struct js_pool {
@@ -51,6 +57,7 @@ struct js_pool {
   js_pool_entry *head, *tail;
   int stop;
   int threads;
+  int members; /* databases joined and not left */
   sync_thread thread[JS_POOL_MAX_THREADS];
 };
 
@@ -91,6 +98,12 @@ static js_pool_entry *take_ready(js_pool *p, uint64_t *wait_ms) {
   return NULL;
 }
 
+static uint64_t events_of(strata_db *db) {
+  uint64_t events = 0;
+  strata_status_free(strata_maintenance_events(db, &events)); /* an open database's: cannot fail */
+  return events;
+}
+
 static void *pool_thread(void *arg) {
   js_pool *p = arg;
   sync_mutex_lock(&p->mu);
@@ -104,6 +117,7 @@ static void *pool_thread(void *arg) {
     }
     e->running = 1;
     e->again = 0;
+    atomic_u64_store(&e->seen, events_of(e->db));
     sync_mutex_unlock(&p->mu);
     int more = 0;
     strata_status *st = strata_maintenance_step(e->db, POOL_STEP_BUDGET, &more);
@@ -115,6 +129,7 @@ static void *pool_thread(void *arg) {
       } else if (st) {
         strata_status_free(e->error); /* the latest failure is the current cause */
         e->error = st;
+        atomic_flag_set(&e->failed, 1);
         st = NULL;
       } else if (more || e->again) {
         enqueue(p, e, 0); /* behind the others queued meanwhile */
@@ -175,7 +190,7 @@ js_pool *strata_js_pool_new(int threads) {
 
 void strata_js_pool_free(js_pool *p) {
   if (!p) return;
-  assert(p->head == NULL); /* every database left before its instance is dropped */
+  assert(p->members == 0); /* every database left before its instance is dropped */
   pool_end(p, p->threads);
 }
 
@@ -184,14 +199,21 @@ js_pool_entry *strata_js_pool_join(js_pool *p, strata_db *db) {
   if (!e) return NULL;
   e->pool = p;
   e->db = db;
+  atomic_u64_init(&e->seen, UINT64_MAX); /* the first kick steps it: the open may have left work */
+  sync_mutex_lock(&p->mu);
+  p->members++;
+  sync_mutex_unlock(&p->mu);
   return e;
 }
 
 strata_status *strata_js_pool_kick(js_pool_entry *e) {
+  /* nothing new since the last step began: that step (or the one queued after it) sees it all */
+  if (!atomic_flag_get(&e->failed) && events_of(e->db) == atomic_u64_load(&e->seen)) return NULL;
   js_pool *p = e->pool;
   sync_mutex_lock(&p->mu);
   strata_status *err = e->error;
   e->error = NULL;
+  atomic_flag_set(&e->failed, 0);
   if (e->running) e->again = 1;
   else if (!e->queued) enqueue(p, e, 0);
   else e->not_before_ms = 0; /* waiting for a retry: the write may have made room */
@@ -211,6 +233,7 @@ void strata_js_pool_leave(js_pool_entry *e) {
   /* a step's host calls reach this thread while it waits: Emscripten's main runtime thread runs
    * proxied calls between the slices of its waits */
   while (e->running) sync_cond_wait(&p->idle, &p->mu);
+  p->members--;
   sync_mutex_unlock(&p->mu);
   strata_status_free(e->error);
   free(e);

@@ -20,8 +20,9 @@ js_pool *strata_js_pool_new(int threads);
 void strata_js_pool_free(js_pool *p);
 /* A database opened with background_threads 0 joins; NULL when out of memory. */
 js_pool_entry *strata_js_pool_join(js_pool *p, strata_db *db);
-/* After a write: queues the database's maintenance. Returns the failure of an earlier step that
- * nobody took yet (the caller frees it), else NULL. */
+/* After a write: queues the database's maintenance when its maintenance events moved since its
+ * last step began (else returns at once). Returns the failure of an earlier step that nobody took
+ * yet (the caller frees it; the database is queued again), else NULL. */
 strata_status *strata_js_pool_kick(js_pool_entry *e);
 /* Before the database closes: waits for its running step, then frees the entry. */
 void strata_js_pool_leave(js_pool_entry *e);
