@@ -8,7 +8,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 
 import { openDatabase } from '../../bindings/js/src/database.js';
-import { acquireModule, engineConstants } from '../../bindings/js/src/engine.js';
+import { MAINTENANCE_THREADS } from '../../bindings/js/src/engine_core.js';
+import { engineConstants, loadModule } from '../../bindings/js/src/engine.js';
 import { CODES, ERR_CAP } from '../../bindings/js/src/host_common.js';
 import { encodingOf } from '../../bindings/js/src/keys.js';
 import { Native } from '../../bindings/js/src/native.js';
@@ -16,7 +17,27 @@ import { NodeHost } from '../../bindings/js/src/node_host.js';
 import { checkOpenOptions } from '../../bindings/js/src/options.js';
 import { removeTempDirs, strataError, tempDir } from './helpers.mjs';
 
-after(() => removeTempDirs());
+// One pthreads instance with its maintenance pool, held for the whole file, as the browsers'
+// acquireModule holds one per worker (engine_core.js; Node's entry gives each database an
+// instance of its own, so its loader does not share).
+let shared = null;
+let loading = null;
+function instance() {
+  loading ??= loadModule({ threads: true, moduleArgs: { strataHosts: [], strataFilters: new Map() } }).then(({ module, variant }) => {
+    module.strataPool = module._strata_js_pool_new(MAINTENANCE_THREADS);
+    assert.ok(module.strataPool, 'the pool started');
+    shared = { module, variant, retain() { return this; }, release() {} };
+    return shared;
+  });
+  return loading;
+}
+after(() => {
+  removeTempDirs();
+  if (shared) {
+    shared.module._strata_js_pool_free(shared.module.strataPool); // every database left
+    shared.module.PThread.terminateAllThreads();
+  }
+});
 
 const OPTIONS = { memtableSize: 64 * 1024, threads: true };
 const encodings = { valueEncoding: encodingOf('utf8', 'valueEncoding'), keyEncoding: encodingOf('utf8', 'keyEncoding') };
@@ -27,7 +48,7 @@ const value = (i) => `${i}:`.padEnd(100, 'v');
 // A database on the shared pthreads instance, as the browser entry opens one (index_browser.js).
 async function openPooled(dir, host = new NodeHost()) {
   const parsed = checkOpenOptions(OPTIONS, await engineConstants({ threads: true }));
-  const native = Native.on(await acquireModule({ threads: true }), { host });
+  const native = Native.on(await instance(), { host });
   return openDatabase(native, path.join(dir, 'db'), dir, OPTIONS, parsed, 'strict', encodings);
 }
 

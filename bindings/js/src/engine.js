@@ -10,7 +10,7 @@ import { Engine, engineLoader } from './engine_core.js';
 
 export { Engine };
 
-export const { loadModule, engineConstants, loadEngine, acquireModule } = engineLoader({
+export const { loadModule, engineConstants, loadEngine } = engineLoader({
   wasmUrl: (variant) => new URL(`../dist/${variant}/strata.wasm`, import.meta.url),
   compile: async (url) => WebAssembly.compile(await fs.readFile(new URL(url))),
   moduleArgs: (variant, wasmUrl, glueUrl) => ({
