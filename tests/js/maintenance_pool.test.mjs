@@ -82,12 +82,12 @@ test('pool_threads_flush_and_compact_several_databases_of_one_instance', async (
   let dbs = await Promise.all(dirs.map((d) => openPooled(d)));
   try {
     assert.deepEqual(dbs.map((db) => db.stats().engine.databases), [3, 3, 3], 'one instance for the three');
-    await Promise.all(dbs.map((db) => fill(db, 0, 6000)));
+    await Promise.all(dbs.map((db) => fill(db, 0, 4000)));
     for (const db of dbs) await until(db, (st) => st.flushes >= 4 && st.compactions >= 1 && st.memtable.sealed === 0, 'flushed and compacted in the background');
     await Promise.all(dbs.map((db) => db.close()));
     dbs = await Promise.all(dirs.map((d) => openPooled(d)));
     for (const db of dbs) {
-      const got = await db.getMany(Array.from({ length: 6000 }, (_, i) => key(i)));
+      const got = await db.getMany(Array.from({ length: 4000 }, (_, i) => key(i)));
       assert.equal(got.filter((v, i) => v !== value(i)).length, 0, 'every write after reopen');
     }
     await dbs[2].close();
