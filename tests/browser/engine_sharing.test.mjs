@@ -1,7 +1,9 @@
 // One database worker per page and one engine instance per worker (index_browser.js PageWorker,
 // engine_core.js acquireModule): a page opens more databases at once than Chromium allows wasm
 // memories in one renderer (about 60), each keeps its own data on its own storage host, and the
-// worker ends once it serves nothing; memory databases live by name until deleteDatabase.
+// worker ends once it serves nothing; memory databases live by name until deleteDatabase. The
+// same in both builds: the pthreads one (a COOP/COEP page) shares its instance, and one pool of
+// background threads, the same way.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
