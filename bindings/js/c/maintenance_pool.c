@@ -14,11 +14,11 @@
  * The JS layer kicks a database after its writes (strata_js_pool_kick), which queues it only when
  * its maintenance events (strata_maintenance_events: a memtable sealed, a version installed) moved
  * since its last step began or a failure waits to be taken: otherwise a kick is one atomic load
- * and no pool thread wakes. A step refused with
- * STRATA_BUSY (the OPFS host's "would block": it grows its file pool on the main thread
- * meanwhile) runs again after POOL_RETRY_MS. Any other failure stops the database's steps and is
- * kept until the next kick returns it (the single-threaded build reports a failed step with the
- * next write too); that kick queues the database again.
+ * and no pool thread wakes. A step refused with STRATA_BUSY (the OPFS host's "would block": it
+ * grows its file pool on the main thread meanwhile) runs again after POOL_RETRY_MS. Any other
+ * failure stops the database's steps and is kept until the next kick returns it (the
+ * single-threaded build reports a failed step with the next write too); that kick queues the
+ * database again.
  *
  * Locks: the pool's mutex guards the queue and every entry's fields. It is never held across a
  * step; a step takes only its database's locks.
@@ -63,6 +63,7 @@ struct js_pool {
 
 /* mu held */
 static void enqueue(js_pool *p, js_pool_entry *e, uint64_t not_before_ms) {
+  sync_mutex_assert_held(&p->mu);
   e->not_before_ms = not_before_ms;
   e->queued = 1;
   e->next = NULL;
@@ -74,6 +75,7 @@ static void enqueue(js_pool *p, js_pool_entry *e, uint64_t not_before_ms) {
 
 /* mu held */
 static void unlink_entry(js_pool *p, js_pool_entry *e, js_pool_entry *prev) {
+  sync_mutex_assert_held(&p->mu);
   if (prev) prev->next = e->next;
   else p->head = e->next;
   if (p->tail == e) p->tail = prev;
@@ -84,6 +86,7 @@ static void unlink_entry(js_pool *p, js_pool_entry *e, js_pool_entry *prev) {
 /* mu held: the first queued entry that may start now (unlinked), else NULL and in *wait_ms how
  * long until the earliest retry (0: nothing queued). */
 static js_pool_entry *take_ready(js_pool *p, uint64_t *wait_ms) {
+  sync_mutex_assert_held(&p->mu);
   uint64_t now = clock_monotonic_ms();
   *wait_ms = 0;
   js_pool_entry *prev = NULL;
