@@ -19,7 +19,8 @@
 // create that finds no free slot fails with STRATA_BUSY ("would block"), which the engine treats
 // as a clean refusal (the write, flush or compaction step leaves nothing behind; see
 // scheduler.h), and the host starts growing the pool to twice what that call had claimed. The JS
-// layer (database.js) awaits whenUnblocked(err) and runs the call again. Only at the handle cap
+// layer (database.js) awaits whenUnblocked(err) and runs the call again (host_common.js
+// retryBlocked), holding the database's later calls behind it in order. Only at the handle cap
 // is a create refused for good: STRATA_IO "too many files", the database staying open.
 //
 // Writes: each SyncAccessHandle.write costs about as much as a whole awaited put (20-40 us here),
