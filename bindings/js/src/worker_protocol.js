@@ -71,3 +71,26 @@ export function methodOf(kind, op) {
   const table = PROTOCOL[kind];
   return table && Object.hasOwn(table, op) ? table[op] : undefined;
 }
+
+// The wire of a proxied call, flat (one array per request, a bare number per plain ok reply):
+// a message of several objects cost more to clone than one array (bench/README.md "From a page:
+// the round trip").
+//   request   [ch, id, target, op, handle, ...args]: `ch` is the channel number the page's
+//             database is served on (set by its endpoint; 0 elsewhere); id 0 for 'post' and
+//             'open' (no reply); handle: the new handle id of an 'open', else 0.
+//   reply     a number, ch + id * CHANNELS: the call resolved with undefined;
+//             [ch, id, value]: it resolved with value;
+//             [ch, id, undefined, error]: it failed (error as errors.js toWire made it);
+//             { ch, progress: id, value }: a progress report of call id.
+// Ids are below 2^32 (worker_proxy.js wraps them) and channel numbers below CHANNELS, so the
+// number stays an exact integer.
+export const CHANNELS = 2 ** 20;
+export const ARGS = 5; // index of the first argument in a request
+
+export const request = (id, target, op, handle, args) => [0, id, target, op, handle, ...args];
+export const okReply = (ch, id) => ch + id * CHANNELS;
+export const valueReply = (ch, id, value) => [ch, id, value];
+export const errorReply = (ch, id, wire) => [ch, id, undefined, wire];
+
+// The channel number of a reply (a page routes it to its database with it).
+export const channelOf = (reply) => (typeof reply === 'number' ? reply % CHANNELS : Array.isArray(reply) ? reply[0] : reply?.ch);

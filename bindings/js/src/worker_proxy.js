@@ -14,7 +14,7 @@ import { ChainedBatch } from './chained_batch.js';
 import { StrataError, abortError, checkSignal, fromWire, invalid, notOpen } from './errors.js';
 import { checkChunkSize } from './image.js';
 import { checkProgress } from './progress.js';
-import { PROTOCOL } from './worker_protocol.js';
+import { CHANNELS, PROTOCOL, request } from './worker_protocol.js';
 
 // A callback that throws does not stop the work (progress.js): its first error is kept.
 function relayProgress(onProgress) {
@@ -31,6 +31,7 @@ function relayProgress(onProgress) {
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 export const PAGE = 256; // entries per message when an iterator is read with for await
+const ID_LIMIT = 2 ** 32 - 1; // call ids wrap below 2^32 (worker_protocol.js's number replies)
 
 class Channel {
   #endpoint;
@@ -45,16 +46,22 @@ class Channel {
   constructor(endpoint) {
     this.#endpoint = endpoint;
     endpoint.listen({
+      // the reply shapes of worker_protocol.js
       message: (msg) => {
-        if (msg.progress !== undefined) {
-          this.#progress.get(msg.progress)?.(msg.value);
+        let id;
+        if (typeof msg === 'number') id = Math.floor(msg / CHANNELS);
+        else if (Array.isArray(msg)) id = msg[1];
+        else {
+          if (msg?.progress !== undefined) this.#progress.get(msg.progress)?.(msg.value);
           return;
         }
-        const p = this.#pending.get(msg.id);
-        if (!p) return;
-        this.#pending.delete(msg.id);
-        if (msg.error) p.reject(fromWire(msg.error));
-        else p.resolve(msg.value);
+        const p = this.#pending.get(id);
+        if (p === undefined) return;
+        this.#pending.delete(id);
+        if (p.progress) this.#progress.delete(id);
+        if (typeof msg === 'number') p.resolve(undefined);
+        else if (msg.length > 3) p.reject(fromWire(msg[3]));
+        else p.resolve(msg[2]);
       },
       error: (err) => this.#failAll(new StrataError('STRATA_IO', `the database worker failed: ${err?.message ?? err}`, { cause: err })),
       exit: () => this.#failAll(new StrataError('STRATA_NOT_OPEN', 'the database worker exited')),
@@ -64,6 +71,7 @@ class Channel {
         this.generation++;
         for (const p of this.#pending.values()) p.reject(err);
         this.#pending.clear();
+        this.#progress.clear();
       },
     });
   }
@@ -72,39 +80,45 @@ class Channel {
     this.#gone ??= err;
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
+    this.#progress.clear();
   }
 
   // An argument that cannot cross (a function, a symbol, ...) is refused as the engine refuses
-  // a bad argument.
-  #send(msg, what) {
+  // a bad argument. `what`: the call's name for the message, or the handle whose _what(op) it is
+  // (built only on that error).
+  #send(msg, what, op) {
     try {
       this.#endpoint.post(msg);
     } catch (err) {
-      throw new StrataError('STRATA_INVALID_ARGUMENT', `${what}: an argument cannot be sent to the database worker (${err.message})`, { cause: err });
+      const name = typeof what === 'string' ? what : what._what(op);
+      throw new StrataError('STRATA_INVALID_ARGUMENT', `${name}: an argument cannot be sent to the database worker (${err.message})`, { cause: err });
     }
   }
 
   call(target, op, args, what, onProgress) {
     if (this.#gone) return Promise.reject(this.#gone);
-    const id = this.#nextId++;
-    if (onProgress) this.#progress.set(id, onProgress);
+    const id = this.#nextId;
+    this.#nextId = id >= ID_LIMIT ? 1 : id + 1;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, {
-        resolve: (v) => { this.#progress.delete(id); resolve(v); },
-        reject: (e) => { this.#progress.delete(id); reject(e); },
-      });
+      const p = { resolve, reject, progress: false };
+      if (onProgress) {
+        p.progress = true;
+        this.#progress.set(id, onProgress);
+      }
+      this.#pending.set(id, p);
       try {
-        this.#send({ id, target, op, args }, what);
+        this.#send(request(id, target, op, 0, args), what, op);
       } catch (err) {
         this.#pending.delete(id);
+        this.#progress.delete(id);
         reject(err);
       }
     });
   }
 
   // Fire and forget (ordering still holds); a failure surfaces on the handle's next call.
-  post(target, op, args, what, handle) {
-    this.#send({ target, op, args, handle }, what);
+  post(target, op, args, what, handle = 0) {
+    this.#send(request(0, target, op, handle, args), what, op);
   }
 
   handle() {
@@ -160,8 +174,9 @@ class WorkerHandle {
   // The arguments as they cross: options.snapshot (of this database, open) becomes its id.
   _args(op, method, args) {
     if (method.options === undefined) return args;
+    const options = args[method.options];
+    if (method.send !== 'open' && (options === null || typeof options !== 'object' || options.snapshot === undefined)) return args;
     const a = [...args];
-    const options = a[method.options];
     if (method.send === 'open') {
       if (options === undefined) a[method.options] = {};
       else if (options === null || typeof options !== 'object') throw invalid('iterator options must be an object');
@@ -185,12 +200,13 @@ function install(cls, kind) {
           this._check(op);
           const a = this._args(op, method, args);
           if (method.closes) this._markClosed();
-          let onProgress;
           if (method.progress !== undefined && a[method.progress]?.onProgress !== undefined) {
-            onProgress = checkProgress(a[method.progress].onProgress, this._what(op));
-            a[method.progress] = { ...a[method.progress], onProgress: true }; // the worker relays
+            const onProgress = checkProgress(a[method.progress].onProgress, this._what(op));
+            const b = a === args ? [...a] : a;
+            b[method.progress] = { ...b[method.progress], onProgress: true }; // the worker relays
+            return this._ch.call(this._id, op, b, this, relayProgress(onProgress));
           }
-          return this._ch.call(this._id, op, a, this._what(op), onProgress && relayProgress(onProgress));
+          return this._ch.call(this._id, op, a, this);
         } catch (err) {
           return Promise.reject(err);
         }
@@ -204,7 +220,7 @@ function install(cls, kind) {
           return;
         }
         this._check(op);
-        this._ch.post(this._id, op, this._args(op, method, args), this._what(op));
+        this._ch.post(this._id, op, this._args(op, method, args), this);
       };
     } else {
       const Made = PROXIES[method.makes];
@@ -216,7 +232,7 @@ function install(cls, kind) {
         const signal = o && typeof o === 'object' ? checkSignal(o.signal, this._what(op)) : undefined;
         if (signal) a[method.options] = { ...o, signal: undefined };
         const id = this._ch.handle();
-        this._ch.post(this._id, op, a, this._what(op), id);
+        this._ch.post(this._id, op, a, this, id);
         const made = new Made(this._ch, id, this._db, method.makes);
         if (signal) made._signal = signal;
         return made;
