@@ -248,9 +248,9 @@ class PageWorker {
     return {
       ready: answer,
       endpoint: {
-        post: (msg) => {
+        post: (msg, transfer = []) => {
           msg[0] = ch; // a request of worker_protocol.js
-          this.#worker.postMessage(msg);
+          this.#worker.postMessage(msg, transfer);
         },
         listen: ({ message, error }) => {
           served.error = error;
@@ -334,7 +334,7 @@ async function openHereShared(name, options) {
     return {
       ready: { ...readyMessage(db), backend: db.backend, build: db.build },
       endpoint: {
-        post: (m) => port2.postMessage(m),
+        post: (m, t = []) => port2.postMessage(m, t),
         listen: ({ message }) => { port2.onmessage = (e) => message(e.data); },
         terminate: () => { port1.close(); port2.close(); },
       },

@@ -14,7 +14,8 @@ import { ChainedBatch } from './chained_batch.js';
 import { StrataError, abortError, checkSignal, fromWire, invalid, notOpen } from './errors.js';
 import { checkChunkSize } from './image.js';
 import { checkProgress } from './progress.js';
-import { CHANNELS, PROTOCOL, request } from './worker_protocol.js';
+import { packBatch, unpackValues } from './worker_pack.js';
+import { CHANNELS, PACKED, PROTOCOL, request } from './worker_protocol.js';
 
 // A callback that throws does not stop the work (progress.js): its first error is kept.
 function relayProgress(onProgress) {
@@ -60,6 +61,7 @@ class Channel {
         this.#pending.delete(id);
         if (p.progress) this.#progress.delete(id);
         if (typeof msg === 'number') p.resolve(undefined);
+        else if (msg[3] === PACKED) p.resolve(unpackValues(msg[2]));
         else if (msg.length > 3) p.reject(fromWire(msg[3]));
         else p.resolve(msg[2]);
       },
@@ -86,16 +88,17 @@ class Channel {
   // An argument that cannot cross (a function, a symbol, ...) is refused as the engine refuses
   // a bad argument. `what`: the call's name for the message, or the handle whose _what(op) it is
   // (built only on that error).
-  #send(msg, what, op) {
+  #send(msg, what, op, transfer) {
     try {
-      this.#endpoint.post(msg);
+      this.#endpoint.post(msg, transfer);
     } catch (err) {
       const name = typeof what === 'string' ? what : what._what(op);
       throw new StrataError('STRATA_INVALID_ARGUMENT', `${name}: an argument cannot be sent to the database worker (${err.message})`, { cause: err });
     }
   }
 
-  call(target, op, args, what, onProgress) {
+  // `transfer`: buffers the call made for the message (worker_pack.js), moved rather than copied.
+  call(target, op, args, what, onProgress, transfer) {
     if (this.#gone) return Promise.reject(this.#gone);
     const id = this.#nextId;
     this.#nextId = id >= ID_LIMIT ? 1 : id + 1;
@@ -107,7 +110,7 @@ class Channel {
       }
       this.#pending.set(id, p);
       try {
-        this.#send(request(id, target, op, 0, args), what, op);
+        this.#send(request(id, target, op, 0, args), what, op, transfer);
       } catch (err) {
         this.#pending.delete(id);
         this.#progress.delete(id);
@@ -189,7 +192,7 @@ class WorkerHandle {
 
 function install(cls, kind) {
   for (const [op, method] of Object.entries(PROTOCOL[kind])) {
-    if (Object.hasOwn(cls.prototype, op)) continue; // written by hand below
+    if (Object.hasOwn(cls.prototype, op) || method.unpacks) continue; // written by hand below; internal
     if (method.send === 'call') {
       cls.prototype[op] = function call(...args) {
         if (method.closes && op === 'close' && (!this._isOpen() || this._db.status !== 'open' || this._stale())) {
@@ -393,16 +396,23 @@ class WorkerDatabase extends WorkerHandle {
           if (op.type === 'put' && (op.value === undefined || op.value === null)) throw invalid(`batch.put: value must not be ${op.value}`);
           return op;
         },
-        write: (ops, o) => this._ch.call('db', 'batch', [ops, o], 'batch.write'),
+        write: (ops, o) => this.#write(ops, o, 'batch.write'),
         isOpen: (what) => this._check(what.replace(/^batch\./, '')),
       });
     }
     try {
       this._check('batch');
-      return this._ch.call('db', 'batch', [operations, options], 'batch');
+      return this.#write(operations, options, 'batch');
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  // Operations of byte arrays cross packed in one buffer (worker_pack.js), others as they are.
+  #write(operations, options, what) {
+    const packed = packBatch(operations);
+    if (packed) return this._ch.call('db', 'batchPacked', [packed, options], what, undefined, [packed]);
+    return this._ch.call('db', 'batch', [operations, options], what);
   }
 
   // export(options): chunkSize crosses, onProgress stays here (WorkerImage).

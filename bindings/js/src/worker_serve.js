@@ -4,7 +4,8 @@
 // worker_host.js (Node worker_threads) and browser_worker.js (the browsers' dedicated worker).
 // No Node built-ins: `port` is { post(msg, transfer), listen(onMessage) }.
 import { StrataError, invalid, toWire } from './errors.js';
-import { ARGS, errorReply, methodOf, okReply, valueReply } from './worker_protocol.js';
+import { unpackBatch, packValues } from './worker_pack.js';
+import { ARGS, errorReply, methodOf, okReply, packedReply, valueReply } from './worker_protocol.js';
 
 // The ArrayBuffers of the Uint8Arrays in a reply (a value, or arrays of values and entries)
 // that own their whole buffer: those can move instead of being copied.
@@ -17,6 +18,8 @@ function transferables(value, out = []) {
   }
   return out;
 }
+
+const PACKED_VALUE = Symbol('packed'); // run()'s result when the value was packed
 
 // Serves `db` (an open database of database.js) on `port` until it is closed. With
 // `shared` (another tab's requests, multi_tab.js) the database stays open when that side closes
@@ -75,8 +78,18 @@ export function serve(port, db, { shared = false, onClose } = {}) {
       return undefined;
     }
     try {
+      if (method.unpacks) {
+        a[0] = unpackBatch(a[0]);
+        return void await h.obj[method.unpacks](...a);
+      }
       const result = await h.obj[op](...a);
-      return method.result === 'value' ? result : undefined;
+      if (method.result !== 'value') return undefined;
+      // a packed value travels as { packed: buffer } (the listener's reply)
+      if (method.packs) {
+        const packed = packValues(result);
+        if (packed) return { [PACKED_VALUE]: packed };
+      }
+      return result;
     } finally {
       if (method.closes) {
         if (h.kind === 'db') handles.clear();
@@ -108,6 +121,7 @@ export function serve(port, db, { shared = false, onClose } = {}) {
         const value = await run(msg);
         if (msg[1]) {
           if (value === undefined) port.post(okReply(msg[0], msg[1]), []);
+          else if (value !== null && value[PACKED_VALUE]) port.post(packedReply(msg[0], msg[1], value[PACKED_VALUE]), [value[PACKED_VALUE]]);
           else port.post(valueReply(msg[0], msg[1], value), transferables(value));
         }
       } catch (err) {
