@@ -188,11 +188,56 @@ export async function strata({ backend = 'memory', n = 20000, tag = 'rt', src = 
       const v = await db.get(key((i * 7919) % n));
       if (!v || v.length !== 100) throw new Error(`get ${i}: wrong value`);
     });
+    out.batch = await batches(db, n, 2 * n);
+    out.getMany = await getManys(db, n);
+    out.scan = await scan(db, 2 * n + 1000);
   } finally {
     await db.close();
     if (backend !== 'memory') await deleteDatabase(name);
   }
   return out;
+}
+
+// Awaited batches of 1,000 puts (ops/s per put; building the operations included), keys from
+// `base` on.
+async function batches(db, n, base) {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 1000) {
+    const ops = [];
+    for (let j = i; j < Math.min(n, i + 1000); j++) ops.push({ type: 'put', key: key(base + j), value: value(j) });
+    await db.batch(ops);
+  }
+  const r = rate(n, performance.now() - t0);
+  r.chunk_us = r.us_per_op;
+  return r;
+}
+
+// getMany of 1,000 keys at random, awaited one after the other (ops/s per key).
+async function getManys(db, n) {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 1000) {
+    const keys = [];
+    for (let j = i; j < Math.min(n, i + 1000); j++) keys.push(key((j * 7919) % n));
+    const vs = await db.getMany(keys);
+    if (vs.length !== keys.length || vs.some((v) => !v || v.length !== 100)) throw new Error(`getMany ${i}: wrong values`);
+  }
+  const r = rate(n, performance.now() - t0);
+  r.chunk_us = r.us_per_op;
+  return r;
+}
+
+// One for await over every entry (ops/s per entry); `want` entries expected.
+async function scan(db, want) {
+  const t0 = performance.now();
+  let count = 0;
+  for await (const [k, v] of db.iterator()) {
+    if (k.length !== 16 || v.length !== 100) throw new Error(`scan: entry ${count} is wrong`);
+    count++;
+  }
+  if (count !== want) throw new Error(`scan: ${count} entries, ${want} expected`);
+  const r = rate(count, performance.now() - t0);
+  r.chunk_us = r.us_per_op;
+  return r;
 }
 
 export async function browserLevel({ n = 2000, tag = 'rt' } = {}) {
@@ -201,7 +246,12 @@ export async function browserLevel({ n = 2000, tag = 'rt' } = {}) {
   await db.open();
   try {
     for (let i = 0; i < 100; i++) await db.put(key(n + i), value(i));
-    return { put: await timed(n, (i) => db.put(key(i), value(i))) };
+    const put = await timed(n, (i) => db.put(key(i), value(i)));
+    const get = await timed(n, async (i) => {
+      const v = await db.get(key((i * 7919) % n));
+      if (!v || v.length !== 100) throw new Error(`get ${i}: wrong value`);
+    });
+    return { put, get, batch: await batches(db, 5 * n, 2 * n) };
   } finally {
     await db.close();
     await new Promise((resolve) => { const r = indexedDB.deleteDatabase(`rt-bl-roundtrip-${tag}`); r.onsuccess = r.onerror = r.onblocked = () => resolve(); });

@@ -22,6 +22,7 @@ const rounds = Number(arg('rounds', 5));
 const n = Number(arg('n', 20000));
 const only = arg('only', null);
 const before = arg('before', null);
+const OPS = ['put', 'has', 'get', 'batch', 'getMany', 'scan'];
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,26 +60,31 @@ try {
     for (const backend of ['memory', 'opfs', 'idb']) {
       if (only && only !== 'strata' && only !== backend) continue;
       const p = await s.run(page, MODULE, 'strata', { backend, n, tag });
-      for (const op of ['put', 'has', 'get']) add(`strata ${backend} (page, build ${p.build}): ${op}`, p[op]);
+      for (const op of OPS) add(`strata ${backend} (page, build ${p.build}): ${op}`, p[op]);
       if (before) {
         const b = await s.run(page, MODULE, 'strata', { backend, n, tag: `${tag}b`, src: `${isolated ? '/coi' : ''}/${before.replace(/^\/|\/$/g, '')}` });
-        for (const op of ['put', 'has', 'get']) add(`strata ${backend} (page, before): ${op}`, b[op]);
+        for (const op of OPS) add(`strata ${backend} (page, before): ${op}`, b[op]);
       }
       const w = await worker.run(MODULE, 'strata', { backend, n, tag: `${tag}w` });
-      for (const op of ['put', 'has', 'get']) add(`strata ${backend} (in worker): ${op}`, w[op]);
+      for (const op of OPS) add(`strata ${backend} (in worker): ${op}`, w[op]);
     }
-    add('browser-level (page): put', (await s.run(page, MODULE, 'browserLevel', { n: 2000, tag })).put);
+    const bl = await s.run(page, MODULE, 'browserLevel', { n: 2000, tag });
+    for (const op of ['put', 'get', 'batch']) add(`browser-level (page): ${op}`, bl[op]);
     process.stderr.write(`round ${r + 1}/${rounds} done\n`);
   }
 } finally {
   await s.close();
 }
 
-const bl = median(rows.get('browser-level (page): put').ops);
-console.log(`median of ${rounds} rounds, n = ${n}${isolated ? ', cross-origin isolated page' : ''}; "chunk µs": the median of 500-op chunks`);
-console.log('| measurement | ops/s | µs/op | chunk µs/op | x browser-level put |');
+// each row against browser-level's same operation (get and has: its get; batch: its batches of
+// 1,000; anything else: its put)
+const bl = Object.fromEntries(['put', 'get', 'batch'].map((op) => [op, median(rows.get(`browser-level (page): ${op}`).ops)]));
+const blOf = (label) => (/: (get|has)$/.test(label) ? ['get', bl.get] : /: batch$/.test(label) ? ['batch', bl.batch] : ['put', bl.put]);
+console.log(`median of ${rounds} rounds, n = ${n}${isolated ? ', cross-origin isolated page' : ''}; "chunk µs": the median of 500-op chunks (batch, scan: the whole run's)`);
+console.log('| measurement | ops/s | µs/op | chunk µs/op | x browser-level (its op) |');
 console.log('|---|---:|---:|---:|---:|');
 for (const [label, { ops, chunk }] of rows) {
   const m = median(ops);
-  console.log(`| ${label} | ${Math.round(m)} | ${(1e6 / m).toFixed(1)} | ${median(chunk).toFixed(1)} | ${(m / bl).toFixed(1)}x |`);
+  const [op, b] = blOf(label);
+  console.log(`| ${label} | ${Math.round(m)} | ${(1e6 / m).toFixed(1)} | ${median(chunk).toFixed(1)} | ${(m / b).toFixed(1)}x ${op} |`);
 }

@@ -1,9 +1,10 @@
 // Byte arrays crossing to or from the database worker packed into one ArrayBuffer: a message's
 // clone costs per buffer in it (~1.5-3 µs each in Chromium on this kind of machine, against
 // ~0.1 µs for a JS allocation; bench/README.md "From a page: the round trip"), so a batch of
-// 1,000 puts crossed as 2,000 buffers and an iterator page of 256 entries as 512. Packed, each
-// crosses as one buffer (transferred), and what the caller gets back is unpacked into arrays of
-// their own (never views of a buffer shared with other values).
+// 1,000 puts crossed as 2,000 buffers and getMany's 1,000 values as 1,000. Packed, each crosses
+// as one buffer (transferred), and the values the caller gets back are unpacked into arrays of
+// their own, as getMany's were. (An iterator page needs none of this: its entries are views of
+// one page copy already, iterator.js, and the clone copies that buffer once.)
 //
 // Layout (little-endian Int32 words, then the bytes, each item's one after the other):
 //   [kind, n, ...lengths]   kind OPS: n batch operations, 3 words each (type code, key length,
@@ -92,7 +93,7 @@ export function unpackBatch(buf) {
   return ops;
 }
 
-// A reply's value (getMany, an iterator's nextv/all): an ArrayBuffer, or null when it is not an
+// A reply's value (getMany): an ArrayBuffer, or null when it is not an
 // array of Uint8Array | undefined, or of [Uint8Array, Uint8Array] pairs.
 export function packValues(value) {
   if (!Array.isArray(value) || value.length === 0) return null;

@@ -60,8 +60,8 @@ export const PROTOCOL = Object.freeze({
   }),
   iterator: Object.freeze({
     next: { send: 'call', result: 'value' },
-    nextv: { send: 'call', result: 'value', packs: true },
-    all: { send: 'call', result: 'value', closes: true, packs: true },
+    nextv: { send: 'call', result: 'value' }, // entries: views of one page copy (iterator.js), one buffer
+    all: { send: 'call', result: 'value', closes: true },
     seek: { send: 'post' },
     close: { send: 'call', result: 'none', closes: true },
   }),
