@@ -3,11 +3,12 @@
 // worker the package starts from a page (index_browser.js). The same API as on the engine's
 // thread. Requests are posted in call order and executed in that order (worker_serve.js), so
 // db.snapshot() and db.iterator() (synchronous here too) see every write issued before them and
-// none issued after. A batch is one message, an iterator page is one message (PAGE entries), and
-// buffers read in the worker come back transferred, not copied. Differences: stats() returns a
-// promise, and arguments cross as structured copies (transferring them would detach the
-// caller's own arrays). The proxies' methods are built from the table of worker_protocol.js,
-// which worker_serve.js dispatches by; every error that crosses is a StrataError with its code.
+// none issued after. A batch is one message, an iterator page is one message (16 to PAGE
+// entries, see WorkerIterator), and buffers read in the worker come back transferred, not
+// copied. Differences: stats() returns a promise, and arguments cross as structured copies
+// (transferring them would detach the caller's own arrays). The proxies' methods are built from
+// the table of worker_protocol.js, which worker_serve.js dispatches by; every error that crosses
+// is a StrataError with its code.
 // No Node built-ins: the thread is reached through an endpoint,
 //   { post(msg), listen({ message(msg), error(err), exit() }), terminate() }.
 import { ChainedBatch } from './chained_batch.js';
@@ -30,7 +31,7 @@ function relayProgress(onProgress) {
 }
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
-export const PAGE = 256; // entries per message when an iterator is read with for await
+export const PAGE = 256; // entries per message at most when an iterator is read with next(), nextv or for await
 
 class Channel {
   #endpoint;
@@ -225,29 +226,230 @@ function install(cls, kind) {
   }
 }
 
+// An iterator read through the worker in pages: a call that finds no entry here asks for a
+// page (16 entries at the start and after a seek, doubling to PAGE; PAGE at once for for await),
+// so a seek + 10 entries is one round trip and later calls take from what came. Each call posts
+// at call time what it needs, so the worker sees reads and seeks in the order they were made (the
+// iterator reads a snapshot: a page read early holds what a later read would). Requests in flight
+// are `#fetches` (their size, how much of it calls claimed, the epoch they were posted in: each
+// seek() starts one); calls waiting are `#claims`, served from the pages in order as they come.
+// What a page holds beyond its claims is kept for later calls only if no seek came after it was
+// asked for; a short page is the end (or the limit) there. Once pages are PAGE long (a scan), the
+// next page is asked for as one arrives, so the worker reads while the caller consumes. A page
+// that fails fails the calls of its epoch waiting for it; the next call asks again.
+const FIRST_PAGE = 16;
+const DONE = Object.freeze({ value: undefined, done: true });
+const NONE = Symbol('none');
+
 class WorkerIterator extends WorkerHandle {
   _signal = undefined;
+  #buf = []; // entries fetched and not handed out (of the current epoch)
+  #at = 0; // index of the next one in #buf
+  #end = false; // the worker reported the end at the current position
+  #epoch = 0;
+  #pageSize = FIRST_PAGE;
+  #fetches = [];
+  #claims = [];
 
   // An aborted signal: the iterator is closed in the worker and every call rejects.
   _aborted(op) {
     if (!this._signal?.aborted) return null;
     if (this._isOpen()) {
+      this.#drop();
       this._markClosed();
       if (this._db.status === 'open' && !this._stale()) this._ch.post(this._id, 'close', [], 'iterator.close');
     }
     return abortError(this._signal, `iterator.${op}`);
   }
 
-  async *[Symbol.asyncIterator]() {
+  #drop() {
+    this.#buf = [];
+    this.#at = 0;
+  }
+
+  // What next/nextv/all refuse before anything is read.
+  #refused(op) {
+    const err = this._aborted(op);
+    if (err) return err;
     try {
-      for (;;) {
-        const page = await this.nextv(PAGE);
-        if (page.length === 0) return;
-        yield* page;
-      }
-    } finally {
-      await this.close();
+      this._check(op);
+    } catch (e) {
+      return e;
     }
+    return null;
+  }
+
+  // The next entry read ahead, or NONE (then #claim).
+  #take() {
+    if (this.#at >= this.#buf.length) return NONE;
+    const e = this.#buf[this.#at++];
+    if (this.#at === this.#buf.length) this.#drop();
+    return e;
+  }
+
+  // Up to `want` entries in call order: those read ahead, then from pages in flight, then from a
+  // new request of `size` entries (for `all`, the 'all' request). Resolves with the entries
+  // (fewer only at the end).
+  #claim(want, size, op) {
+    const got = [];
+    for (let e; got.length < want && (e = this.#take()) !== NONE;) got.push(e);
+    if (got.length === want || this.#end) {
+      if (op === 'all') return this._ch.call(this._id, 'close', [], 'iterator.close').then(() => got);
+      return Promise.resolve(got);
+    }
+    let need = want - got.length;
+    for (const f of this.#fetches) {
+      if (f.epoch !== this.#epoch || f.claimed >= f.size) continue;
+      const c = Math.min(need, f.size - f.claimed);
+      f.claimed += c;
+      need -= c;
+      if (need === 0) break;
+    }
+    if (need > 0 || op === 'all') this.#fetch(op === 'all' ? Infinity : Math.max(need, size), need, op);
+    return new Promise((resolve, reject) => this.#claims.push({ want, got, epoch: this.#epoch, resolve, reject }));
+  }
+
+  #fetch(size, claimed, op) {
+    const f = { size, claimed, epoch: this.#epoch };
+    this.#fetches.push(f);
+    const reply = op === 'all' ? this._ch.call(this._id, 'all', [], 'iterator.all') : this._ch.call(this._id, 'nextv', [size], 'iterator.nextv');
+    reply.then((page) => this.#arrived(f, page), (err) => this.#failed(f, err));
+  }
+
+  // Replies come in the order the requests were posted: f is the oldest in flight.
+  #arrived(f, page) {
+    this.#fetches.shift();
+    const claims = this.#claims;
+    let i = 0;
+    while (claims.length && claims[0].epoch === f.epoch && i < page.length) {
+      const c = claims[0];
+      while (c.got.length < c.want && i < page.length) c.got.push(page[i++]);
+      if (c.got.length < c.want) break;
+      claims.shift();
+      c.resolve(c.got);
+    }
+    const current = f.epoch === this.#epoch && this._isOpen();
+    if (current && i < page.length) {
+      this.#buf = this.#at < this.#buf.length ? this.#buf.slice(this.#at).concat(page.slice(i)) : page.slice(i);
+      this.#at = 0;
+    }
+    if (page.length < f.size) { // the end: what waits in this epoch gets what there was
+      while (claims.length && claims[0].epoch === f.epoch) {
+        const c = claims.shift();
+        c.resolve(c.got);
+      }
+      if (current) this.#end = true;
+    } else if (current && f.size >= PAGE && !this.#fetches.some((g) => g.epoch === this.#epoch)) {
+      this.#fetch(PAGE, 0, 'nextv'); // a scan: the next page is read while this one is consumed
+    }
+  }
+
+  #failed(f, err) {
+    this.#fetches.shift();
+    const keep = [];
+    for (const c of this.#claims) {
+      if (c.epoch === f.epoch) c.reject(err);
+      else keep.push(c);
+    }
+    this.#claims = keep;
+    for (const g of this.#fetches) if (g.epoch === f.epoch) g.claimed = 0;
+  }
+
+  // The page size for a call that has to ask (doubling up to PAGE).
+  #nextSize() {
+    const size = this.#pageSize;
+    this.#pageSize = Math.min(size * 2, PAGE);
+    return size;
+  }
+
+  // A value handed out alone owns its buffer (the entries of one page share the page's copy).
+  static #own(x) {
+    return x instanceof Uint8Array && (x.byteOffset !== 0 || x.byteLength !== x.buffer.byteLength) ? x.slice() : x;
+  }
+
+  static #ownEntry(e) {
+    if (e === undefined) return undefined;
+    return Array.isArray(e) ? [WorkerIterator.#own(e[0]), WorkerIterator.#own(e[1])] : WorkerIterator.#own(e);
+  }
+
+  next() {
+    const err = this.#refused('next');
+    if (err) return Promise.reject(err);
+    const e = this.#take();
+    if (e !== NONE) return Promise.resolve(WorkerIterator.#ownEntry(e));
+    return this.#claim(1, this.#nextSize(), 'next').then((got) => WorkerIterator.#ownEntry(got[0]));
+  }
+
+  nextv(size) {
+    const err = this.#refused('nextv');
+    if (err) return Promise.reject(err);
+    if (typeof size !== 'number' || Number.isNaN(size) || size < 0) return Promise.reject(invalid('nextv: size must be a number >= 0'));
+    const max = Math.floor(size);
+    return max === 0 ? Promise.resolve([]) : this.#claim(max, this.#nextSize(), 'nextv');
+  }
+
+  // Every remaining entry; closes the iterator.
+  all() {
+    const err = this.#refused('all');
+    if (err) return Promise.reject(err);
+    const p = this.#claim(Infinity, Infinity, 'all');
+    this.#drop();
+    this._markClosed();
+    return p;
+  }
+
+  // Moves in the worker (posted: a failure is reported by the next call); what was read ahead
+  // here is dropped, and pages still in flight serve only the calls made before.
+  seek(target) {
+    this._check('seek');
+    this._ch.post(this._id, 'seek', [target], 'iterator.seek');
+    this.#drop();
+    this.#end = false;
+    this.#epoch++;
+    this.#pageSize = FIRST_PAGE;
+  }
+
+  close() {
+    this.#drop();
+    if (!this._isOpen() || this._db.status !== 'open' || this._stale()) {
+      this._markClosed();
+      return Promise.resolve();
+    }
+    this._markClosed();
+    return this._ch.call(this._id, 'close', [], 'iterator.close');
+  }
+
+  // for await: entries as next() hands them out (a page of PAGE per request; values share their
+  // page's copy, as nextv's), closing the iterator at the end, on break and on an error.
+  [Symbol.asyncIterator]() {
+    let finished = false;
+    const finish = () => {
+      finished = true;
+      return this.close();
+    };
+    const failed = (err) => finish().then(() => { throw err; });
+    const step = (e) => (e === undefined ? finish().then(() => DONE) : { value: e, done: false });
+    return {
+      next: () => {
+        if (finished) return Promise.resolve(DONE);
+        const err = this.#refused('next');
+        if (err) return failed(err);
+        const e = this.#take();
+        if (e !== NONE) return Promise.resolve({ value: e, done: false });
+        return this.#claim(1, PAGE, 'next').then((got) => step(got[0]), failed);
+      },
+      return: async (value) => {
+        if (!finished) await finish();
+        return { value, done: true };
+      },
+      throw: async (err) => {
+        if (!finished) await finish();
+        throw err;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   async [asyncDispose]() {
@@ -432,14 +634,7 @@ class WorkerDatabase extends WorkerHandle {
 
 const PROXIES = { db: WorkerDatabase, snapshot: WorkerSnapshot, iterator: WorkerIterator, image: WorkerImage };
 install(WorkerImage, 'image');
-install(WorkerIterator, 'iterator');
-for (const op of ['next', 'nextv', 'all']) {
-  const call = WorkerIterator.prototype[op];
-  WorkerIterator.prototype[op] = function checked(...args) {
-    const err = this._aborted(op);
-    return err ? Promise.reject(err) : call.apply(this, args);
-  };
-}
+install(WorkerIterator, 'iterator'); // next, nextv, all, seek and close are written above
 install(WorkerSnapshot, 'snapshot');
 install(WorkerDatabase, 'db');
 
