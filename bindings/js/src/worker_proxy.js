@@ -216,10 +216,12 @@ function install(cls, kind) {
         const o = a[method.options];
         const signal = o && typeof o === 'object' ? checkSignal(o.signal, this._what(op)) : undefined;
         if (signal) a[method.options] = { ...o, signal: undefined };
+        const limit = Made === WorkerIterator ? WorkerIterator._takeLimit(a, method.options) : undefined;
         const id = this._ch.handle();
         this._ch.post(this._id, op, a, this._what(op), id);
         const made = new Made(this._ch, id, this._db, method.makes);
         if (signal) made._signal = signal;
+        if (limit !== undefined) made._limit = limit;
         return made;
       };
     }
@@ -234,15 +236,19 @@ function install(cls, kind) {
 // are `#fetches` (their size, how much of it calls claimed, the epoch they were posted in: each
 // seek() starts one); calls waiting are `#claims`, served from the pages in order as they come.
 // What a page holds beyond its claims is kept for later calls only if no seek came after it was
-// asked for; a short page is the end (or the limit) there. Once pages are PAGE long (a scan), the
-// next page is asked for as one arrives, so the worker reads while the caller consumes. A page
-// that fails fails the calls of its epoch waiting for it; the next call asks again.
+// asked for; a short page is the end there. A `limit` counts what calls got, so it is applied here
+// (the worker's iterator has none: entries read ahead and dropped by a seek do not count). Once
+// pages are PAGE long (a scan), the next page is asked for as one arrives, so the worker reads
+// while the caller consumes. A page that fails fails the calls of its epoch waiting for it; the
+// next call asks again.
 const FIRST_PAGE = 16;
 const DONE = Object.freeze({ value: undefined, done: true });
 const NONE = Symbol('none');
 
 class WorkerIterator extends WorkerHandle {
   _signal = undefined;
+  _limit = Infinity;
+  #count = 0; // entries handed out (for the limit)
   #buf = []; // entries fetched and not handed out (of the current epoch)
   #at = 0; // index of the next one in #buf
   #end = false; // the worker reported the end at the current position
@@ -279,11 +285,23 @@ class WorkerIterator extends WorkerHandle {
     return null;
   }
 
+  // A valid limit of the options posted (a copy without it), which this side applies; an
+  // invalid one stays for the worker to refuse, as without a worker.
+  static _takeLimit(args, at) {
+    const o = args[at];
+    if (o === null || typeof o !== 'object' || o.limit === undefined || o.limit === null) return undefined;
+    const limit = o.limit < 0 ? Infinity : o.limit;
+    if (typeof limit !== 'number' || Number.isNaN(limit)) return undefined;
+    args[at] = { ...o, limit: undefined };
+    return Math.floor(limit); // as the worker's pages count whole entries
+  }
+
   // The next entry read ahead, or NONE (then #claim).
   #take() {
-    if (this.#at >= this.#buf.length) return NONE;
+    if (this.#at >= this.#buf.length || this.#count >= this._limit) return NONE;
     const e = this.#buf[this.#at++];
     if (this.#at === this.#buf.length) this.#drop();
+    this.#count++;
     return e;
   }
 
@@ -293,11 +311,10 @@ class WorkerIterator extends WorkerHandle {
   #claim(want, size, op) {
     const got = [];
     for (let e; got.length < want && (e = this.#take()) !== NONE;) got.push(e);
-    if (got.length === want || this.#end) {
-      if (op === 'all') return this._ch.call(this._id, 'close', [], 'iterator.close').then(() => got);
-      return Promise.resolve(got);
-    }
-    let need = want - got.length;
+    const close = () => this._ch.call(this._id, 'close', [], 'iterator.close');
+    if (got.length === want || this.#end || this.#count >= this._limit) return op === 'all' ? close().then(() => got) : Promise.resolve(got);
+    const left = this._limit - this.#count; // at most this many more can be handed out
+    let need = Math.min(want - got.length, left);
     for (const f of this.#fetches) {
       if (f.epoch !== this.#epoch || f.claimed >= f.size) continue;
       const c = Math.min(need, f.size - f.claimed);
@@ -305,8 +322,11 @@ class WorkerIterator extends WorkerHandle {
       need -= c;
       if (need === 0) break;
     }
-    if (need > 0 || op === 'all') this.#fetch(op === 'all' ? Infinity : Math.max(need, size), need, op);
-    return new Promise((resolve, reject) => this.#claims.push({ want, got, epoch: this.#epoch, resolve, reject }));
+    const whole = op === 'all' && left === Infinity; // one 'all' request, which closes
+    if (whole) this.#fetch(Infinity, Infinity, 'all');
+    else if (need > 0) this.#fetch(Math.min(Math.max(need, size), left), need, 'nextv');
+    const p = new Promise((resolve, reject) => this.#claims.push({ want, got, epoch: this.#epoch, resolve, reject }));
+    return op === 'all' && !whole ? Promise.all([p, close()]).then(([entries]) => entries) : p;
   }
 
   #fetch(size, claimed, op) {
@@ -321,12 +341,20 @@ class WorkerIterator extends WorkerHandle {
     this.#fetches.shift();
     const claims = this.#claims;
     let i = 0;
-    while (claims.length && claims[0].epoch === f.epoch && i < page.length) {
+    while (claims.length && claims[0].epoch === f.epoch && i < page.length && this.#count < this._limit) {
       const c = claims[0];
-      while (c.got.length < c.want && i < page.length) c.got.push(page[i++]);
-      if (c.got.length < c.want) break;
+      while (c.got.length < c.want && i < page.length && this.#count < this._limit) {
+        c.got.push(page[i++]);
+        this.#count++;
+      }
+      if (c.got.length < c.want && this.#count < this._limit) break;
       claims.shift();
       c.resolve(c.got);
+    }
+    if (this.#count >= this._limit) { // every later call gets nothing, as after the end
+      for (const c of claims.splice(0)) c.resolve(c.got);
+      this.#drop();
+      return;
     }
     const current = f.epoch === this.#epoch && this._isOpen();
     if (current && i < page.length) {
