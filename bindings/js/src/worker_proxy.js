@@ -256,6 +256,7 @@ class WorkerIterator extends WorkerHandle {
   #pageSize = FIRST_PAGE;
   #fetches = [];
   #claims = [];
+  #unconfirmed = false; // a seek was posted and no request after it has been answered yet
 
   // An aborted signal: the iterator is closed in the worker and every call rejects.
   _aborted(op) {
@@ -311,7 +312,7 @@ class WorkerIterator extends WorkerHandle {
   #claim(want, size, op) {
     const got = [];
     for (let e; got.length < want && (e = this.#take()) !== NONE;) got.push(e);
-    const close = () => this._ch.call(this._id, 'close', [], 'iterator.close');
+    const close = () => this.#closeRemote();
     if (got.length === want || this.#end || this.#count >= this._limit) return op === 'all' ? close().then(() => got) : Promise.resolve(got);
     const left = this._limit - this.#count; // at most this many more can be handed out
     let need = Math.min(want - got.length, left);
@@ -336,9 +337,18 @@ class WorkerIterator extends WorkerHandle {
     reply.then((page) => this.#arrived(f, page), (err) => this.#failed(f, err));
   }
 
+  // Closes the worker's iterator. A failed seek is reported by the next request: while one may
+  // be unreported, close waits for its answer; otherwise nothing can fail, and close is posted.
+  #closeRemote() {
+    if (this.#unconfirmed) return this._ch.call(this._id, 'close', [], 'iterator.close');
+    this._ch.post(this._id, 'close', [], 'iterator.close');
+    return Promise.resolve();
+  }
+
   // Replies come in the order the requests were posted: f is the oldest in flight.
   #arrived(f, page) {
     this.#fetches.shift();
+    if (f.epoch === this.#epoch) this.#unconfirmed = false;
     const claims = this.#claims;
     let i = 0;
     while (claims.length && claims[0].epoch === f.epoch && i < page.length && this.#count < this._limit) {
@@ -374,6 +384,7 @@ class WorkerIterator extends WorkerHandle {
 
   #failed(f, err) {
     this.#fetches.shift();
+    if (f.epoch === this.#epoch) this.#unconfirmed = false; // reported to the calls of f
     const keep = [];
     for (const c of this.#claims) {
       if (c.epoch === f.epoch) c.reject(err);
@@ -431,6 +442,7 @@ class WorkerIterator extends WorkerHandle {
   seek(target) {
     this._check('seek');
     this._ch.post(this._id, 'seek', [target], 'iterator.seek');
+    this.#unconfirmed = true;
     this.#drop();
     this.#end = false;
     this.#epoch++;
@@ -444,7 +456,7 @@ class WorkerIterator extends WorkerHandle {
       return Promise.resolve();
     }
     this._markClosed();
-    return this._ch.call(this._id, 'close', [], 'iterator.close');
+    return this.#closeRemote();
   }
 
   // for await: entries as next() hands them out (a page of PAGE per request; values share their
