@@ -129,13 +129,18 @@ test('worker: maintenance steps run after each reply and go on while idle (seale
   }
 });
 
-// The requests the calling thread posts to database workers, counted by op while `fn` runs.
+// The requests the calling thread posts to database workers while `fn` runs: by op, and in all
+// `calls` (answered: a round trip each) and `posts` (not answered).
 async function countingPosts(fn) {
   const { Worker } = await import('node:worker_threads');
   const post = Worker.prototype.postMessage;
-  const ops = {};
+  const ops = { calls: 0, posts: 0 };
   Worker.prototype.postMessage = function counted(msg, ...rest) {
-    if (msg && typeof msg.op === 'string') ops[msg.op] = (ops[msg.op] ?? 0) + 1;
+    if (msg && typeof msg.op === 'string') {
+      ops[msg.op] = (ops[msg.op] ?? 0) + 1;
+      if (msg.id !== undefined) ops.calls++;
+      else ops.posts++;
+    }
     return post.call(this, msg, ...rest);
   };
   try {
@@ -157,8 +162,9 @@ test('worker_seek_plus_ten_entries_is_one_page_request_and_a_later_seek_drops_th
       const got = [];
       for (let j = 0; j < 10; j++) got.push(await it.next());
       assert.deepEqual(got.map(([k]) => k), Array.from({ length: 10 }, (_, j) => key3(10 + j)));
-      assert.equal(ops.nextv, 1, 'a seek + 10 entries is one page request');
-      assert.equal(ops.next, undefined);
+      assert.equal(ops.calls, 1, 'a seek + 10 entries is one round trip');
+      assert.equal(ops.posts, 1, 'and one post (the iterator itself)');
+      assert.equal(ops._seekPacked, 1, 'the seek went with the page request');
       // a value handed out by next() owns its buffer, though its page came as one copy
       const [, v] = got[3];
       assert.deepEqual([...v], [13, 7]);
@@ -167,13 +173,21 @@ test('worker_seek_plus_ten_entries_is_one_page_request_and_a_later_seek_drops_th
       // the page held k020..k025 too: a seek drops them and the worker reads from the target
       it.seek(key3(200));
       assert.deepEqual((await it.next())[0], key3(200));
-      assert.equal(ops.nextv, 2);
+      assert.equal(ops.calls, 2);
       assert.deepEqual((await it.nextv(3)).map(([k]) => k), [key3(201), key3(202), key3(203)]);
-      assert.equal(ops.nextv, 2, 'nextv took from the page read with the seek');
+      assert.equal(ops.calls, 2, 'nextv took from the page read with the seek');
       // seeking back before what was read: the same entries again, not the page's rest
       it.seek(key3(5));
       assert.deepEqual((await it.nextv(2)).map(([k]) => k), [key3(5), key3(6)]);
+      // two seeks before a read: the first is posted, the second goes with the read
+      it.seek(key3(100));
+      it.seek(key3(7));
+      assert.deepEqual(await it.next(), [key3(7), new Uint8Array([7, 7])]);
+      assert.equal(ops.seek, 1);
+      assert.equal(ops.calls, 4);
       await it.close();
+      assert.equal(ops.close, 1);
+      assert.equal(ops.calls, 4, 'close after answered seeks is posted (nothing can fail)');
       await assert.rejects(it.next(), (e) => e.code === 'STRATA_NOT_OPEN');
     });
     // a scan asks for pages of 256 (the next one while the caller consumes this one)
@@ -184,7 +198,7 @@ test('worker_seek_plus_ten_entries_is_one_page_request_and_a_later_seek_drops_th
         n++;
       }
       assert.equal(n, 300);
-      assert.ok(ops.nextv <= 3, `${ops.nextv} page requests for 300 entries`);
+      assert.ok(ops.calls <= 3, `${ops.calls} page requests for 300 entries`);
     });
   } finally {
     await db.close();
@@ -240,6 +254,13 @@ test('worker_iterator_page_failure_rejects_the_calls_waiting_for_it_and_the_iter
   const db = await open(tempDir(), { worker: true, keyEncoding: 'utf8', valueEncoding: 'utf8' });
   try {
     await db.batch([{ type: 'put', key: 'a', value: '1' }, { type: 'put', key: 'b', value: '2' }]);
+    // a key too long for the engine goes with the next request, which reports its refusal
+    const long = db.keys();
+    long.seek('k'.repeat(70000));
+    await assert.rejects(long.next(), (e) => e.code === 'STRATA_INVALID_ARGUMENT' && /at most/.test(e.message));
+    assert.equal(await long.next(), 'a', 'the iterator did not move');
+    long.seek('k'.repeat(70000));
+    await assert.rejects(long.close(), (e) => e.code === 'STRATA_INVALID_ARGUMENT', 'close reports a seek nothing read after');
     const it = db.keys();
     it.seek(99); // refused in the worker: the next request reports it
     const waiting = [it.next(), it.next(), it.nextv(2)];

@@ -14,6 +14,7 @@
 import { ChainedBatch } from './chained_batch.js';
 import { StrataError, abortError, checkSignal, fromWire, invalid, notOpen } from './errors.js';
 import { checkChunkSize } from './image.js';
+import { decodeEntry } from './iterator.js';
 import { checkProgress } from './progress.js';
 import { PROTOCOL } from './worker_protocol.js';
 
@@ -230,7 +231,9 @@ function install(cls, kind) {
 
 // An iterator read through the worker in pages: a call that finds no entry here asks for a
 // page (16 entries at the start and after a seek, doubling to PAGE; PAGE at once for for await),
-// so a seek + 10 entries is one round trip and later calls take from what came. Each call posts
+// so a seek + 10 entries is one round trip (the seek goes with the request) and later calls take
+// from what came. A page crosses packed, one transferred buffer in the engine's page layout
+// (iterator.js _packed), and entries are decoded here as they are handed out. Each call posts
 // at call time what it needs, so the worker sees reads and seeks in the order they were made (the
 // iterator reads a snapshot: a page read early holds what a later read would). Requests in flight
 // are `#fetches` (their size, how much of it calls claimed, the epoch they were posted in: each
@@ -249,14 +252,15 @@ class WorkerIterator extends WorkerHandle {
   _signal = undefined;
   _limit = Infinity;
   #count = 0; // entries handed out (for the limit)
-  #buf = []; // entries fetched and not handed out (of the current epoch)
-  #at = 0; // index of the next one in #buf
+  #pages = []; // pages fetched with entries not handed out (of the current epoch): { b, pos, left }
+  #shape = null; // how entries decode: { want, keyEncoding, valueEncoding, shape }, from the worker
   #end = false; // the worker reported the end at the current position
   #epoch = 0;
   #pageSize = FIRST_PAGE;
   #fetches = [];
   #claims = [];
   #unconfirmed = false; // a seek was posted and no request after it has been answered yet
+  #seekTo = NONE; // a seek target not posted yet: it goes with the next request
 
   // An aborted signal: the iterator is closed in the worker and every call rejects.
   _aborted(op) {
@@ -270,8 +274,7 @@ class WorkerIterator extends WorkerHandle {
   }
 
   #drop() {
-    this.#buf = [];
-    this.#at = 0;
+    this.#pages = [];
   }
 
   // What next/nextv/all refuse before anything is read.
@@ -297,23 +300,30 @@ class WorkerIterator extends WorkerHandle {
     return Math.floor(limit); // as the worker's pages count whole entries
   }
 
-  // The next entry read ahead, or NONE (then #claim).
-  #take() {
-    if (this.#at >= this.#buf.length || this.#count >= this._limit) return NONE;
-    const e = this.#buf[this.#at++];
-    if (this.#at === this.#buf.length) this.#drop();
+  // The next entry of page p, counted; its bytes views of the page, or (`copy`) their own.
+  #decode(p, copy) {
+    const e = decodeEntry(p.b, p, this.#shape, !copy);
+    p.left--;
     this.#count++;
     return e;
   }
 
+  // The next entry read ahead, or NONE (then #claim).
+  #take(copy) {
+    const p = this.#pages[0];
+    if (p === undefined || this.#count >= this._limit) return NONE;
+    const e = this.#decode(p, copy);
+    if (p.left === 0) this.#pages.shift();
+    return e;
+  }
+
   // Up to `want` entries in call order: those read ahead, then from pages in flight, then from a
-  // new request of `size` entries (for `all`, the 'all' request). Resolves with the entries
-  // (fewer only at the end).
-  #claim(want, size, op) {
+  // new request of `size` entries. `all` closes the iterator after it. Resolves with the entries
+  // (fewer only at the end); `copy`: bytes of their own (next()).
+  #claim(want, size, op, copy = false) {
     const got = [];
-    for (let e; got.length < want && (e = this.#take()) !== NONE;) got.push(e);
-    const close = () => this.#closeRemote();
-    if (got.length === want || this.#end || this.#count >= this._limit) return op === 'all' ? close().then(() => got) : Promise.resolve(got);
+    for (let e; got.length < want && (e = this.#take(copy)) !== NONE;) got.push(e);
+    if (got.length === want || this.#end || this.#count >= this._limit) return op === 'all' ? this.#closeRemote().then(() => got) : Promise.resolve(got);
     const left = this._limit - this.#count; // at most this many more can be handed out
     let need = Math.min(want - got.length, left);
     for (const f of this.#fetches) {
@@ -323,40 +333,52 @@ class WorkerIterator extends WorkerHandle {
       need -= c;
       if (need === 0) break;
     }
-    const whole = op === 'all' && left === Infinity; // one 'all' request, which closes
-    if (whole) this.#fetch(Infinity, Infinity, 'all');
-    else if (need > 0) this.#fetch(Math.min(Math.max(need, size), left), need, 'nextv');
-    const p = new Promise((resolve, reject) => this.#claims.push({ want, got, epoch: this.#epoch, resolve, reject }));
-    return op === 'all' && !whole ? Promise.all([p, close()]).then(([entries]) => entries) : p;
+    if (need > 0) this.#fetch(Math.min(Math.max(need, size), left), need);
+    const p = new Promise((resolve, reject) => this.#claims.push({ want, got, copy, epoch: this.#epoch, resolve, reject }));
+    return op === 'all' ? Promise.all([p, this.#closeRemote()]).then(([entries]) => entries) : p;
   }
 
-  #fetch(size, claimed, op) {
+  #fetch(size, claimed) {
     const f = { size, claimed, epoch: this.#epoch };
     this.#fetches.push(f);
-    const reply = op === 'all' ? this._ch.call(this._id, 'all', [], 'iterator.all') : this._ch.call(this._id, 'nextv', [size], 'iterator.nextv');
+    let reply;
+    if (this.#seekTo !== NONE) { // the seek and the first page: one message
+      const target = this.#seekTo;
+      this.#seekTo = NONE;
+      reply = this._ch.call(this._id, '_seekPacked', [target, size], 'iterator.seek');
+    } else {
+      reply = this._ch.call(this._id, '_packed', [size], 'iterator.next');
+    }
     reply.then((page) => this.#arrived(f, page), (err) => this.#failed(f, err));
+  }
+
+  #postSeek() {
+    if (this.#seekTo === NONE) return;
+    const target = this.#seekTo;
+    this.#seekTo = NONE;
+    this._ch.post(this._id, 'seek', [target], 'iterator.seek');
   }
 
   // Closes the worker's iterator. A failed seek is reported by the next request: while one may
   // be unreported, close waits for its answer; otherwise nothing can fail, and close is posted.
   #closeRemote() {
+    this.#postSeek(); // its failure is then close's to report
     if (this.#unconfirmed) return this._ch.call(this._id, 'close', [], 'iterator.close');
     this._ch.post(this._id, 'close', [], 'iterator.close');
     return Promise.resolve();
   }
 
-  // Replies come in the order the requests were posted: f is the oldest in flight.
-  #arrived(f, page) {
+  // Replies come in the order the requests were posted: f is the oldest in flight. A reply is
+  // [bytes, count, want, keyEncoding, valueEncoding, shape] (iterator.js _packed).
+  #arrived(f, [b, count, want, keyEncoding, valueEncoding, shape]) {
     this.#fetches.shift();
     if (f.epoch === this.#epoch) this.#unconfirmed = false;
+    this.#shape ??= { want, keyEncoding, valueEncoding, shape };
+    const page = { b, pos: 0, left: count };
     const claims = this.#claims;
-    let i = 0;
-    while (claims.length && claims[0].epoch === f.epoch && i < page.length && this.#count < this._limit) {
+    while (claims.length && claims[0].epoch === f.epoch && page.left > 0 && this.#count < this._limit) {
       const c = claims[0];
-      while (c.got.length < c.want && i < page.length && this.#count < this._limit) {
-        c.got.push(page[i++]);
-        this.#count++;
-      }
+      while (c.got.length < c.want && page.left > 0 && this.#count < this._limit) c.got.push(this.#decode(page, c.copy));
       if (c.got.length < c.want && this.#count < this._limit) break;
       claims.shift();
       c.resolve(c.got);
@@ -367,18 +389,15 @@ class WorkerIterator extends WorkerHandle {
       return;
     }
     const current = f.epoch === this.#epoch && this._isOpen();
-    if (current && i < page.length) {
-      this.#buf = this.#at < this.#buf.length ? this.#buf.slice(this.#at).concat(page.slice(i)) : page.slice(i);
-      this.#at = 0;
-    }
-    if (page.length < f.size) { // the end: what waits in this epoch gets what there was
+    if (current && page.left > 0) this.#pages.push(page);
+    if (count < f.size) { // the end: what waits in this epoch gets what there was
       while (claims.length && claims[0].epoch === f.epoch) {
         const c = claims.shift();
         c.resolve(c.got);
       }
       if (current) this.#end = true;
     } else if (current && f.size >= PAGE && !this.#fetches.some((g) => g.epoch === this.#epoch)) {
-      this.#fetch(PAGE, 0, 'nextv'); // a scan: the next page is read while this one is consumed
+      this.#fetch(PAGE, 0); // a scan: the next page is read while this one is consumed
     }
   }
 
@@ -401,22 +420,14 @@ class WorkerIterator extends WorkerHandle {
     return size;
   }
 
-  // A value handed out alone owns its buffer (the entries of one page share the page's copy).
-  static #own(x) {
-    return x instanceof Uint8Array && (x.byteOffset !== 0 || x.byteLength !== x.buffer.byteLength) ? x.slice() : x;
-  }
-
-  static #ownEntry(e) {
-    if (e === undefined) return undefined;
-    return Array.isArray(e) ? [WorkerIterator.#own(e[0]), WorkerIterator.#own(e[1])] : WorkerIterator.#own(e);
-  }
-
+  // A value handed out by next() owns its buffer; those of nextv, all and for await are views
+  // of their page (one transferred buffer).
   next() {
     const err = this.#refused('next');
     if (err) return Promise.reject(err);
-    const e = this.#take();
-    if (e !== NONE) return Promise.resolve(WorkerIterator.#ownEntry(e));
-    return this.#claim(1, this.#nextSize(), 'next').then((got) => WorkerIterator.#ownEntry(got[0]));
+    const e = this.#take(true);
+    if (e !== NONE) return Promise.resolve(e);
+    return this.#claim(1, this.#nextSize(), 'next', true).then((got) => got[0]);
   }
 
   nextv(size) {
@@ -437,11 +448,15 @@ class WorkerIterator extends WorkerHandle {
     return p;
   }
 
-  // Moves in the worker (posted: a failure is reported by the next call); what was read ahead
-  // here is dropped, and pages still in flight serve only the calls made before.
+  // Moves in the worker (a failure is reported by the next call); what was read ahead here is
+  // dropped, and pages still in flight serve only the calls made before. A key (a string or
+  // bytes, which always cross) waits to go with the next request; anything else is posted now,
+  // so what cannot cross throws here.
   seek(target) {
     this._check('seek');
-    this._ch.post(this._id, 'seek', [target], 'iterator.seek');
+    this.#postSeek();
+    if (typeof target === 'string' || ArrayBuffer.isView(target)) this.#seekTo = target;
+    else this._ch.post(this._id, 'seek', [target], 'iterator.seek');
     this.#unconfirmed = true;
     this.#drop();
     this.#end = false;
@@ -459,8 +474,8 @@ class WorkerIterator extends WorkerHandle {
     return this.#closeRemote();
   }
 
-  // for await: entries as next() hands them out (a page of PAGE per request; values share their
-  // page's copy, as nextv's), closing the iterator at the end, on break and on an error.
+  // for await: entries as next() hands them out (a page of PAGE per request; values are views of
+  // their page, as nextv's), closing the iterator at the end, on break and on an error.
   [Symbol.asyncIterator]() {
     let finished = false;
     const finish = () => {
@@ -474,7 +489,7 @@ class WorkerIterator extends WorkerHandle {
         if (finished) return Promise.resolve(DONE);
         const err = this.#refused('next');
         if (err) return failed(err);
-        const e = this.#take();
+        const e = this.#take(false);
         if (e !== NONE) return Promise.resolve({ value: e, done: false });
         return this.#claim(1, PAGE, 'next').then((got) => step(got[0]), failed);
       },
