@@ -6,7 +6,7 @@
  * one compares 8 bytes a step and finds the first differing byte in the differing word. Being
  * in libstrata.a, it is linked before wasi-libc, whose memcmp is then not pulled in.
  */
-#if defined(__wasi__) || defined(__EMSCRIPTEN__)
+#if defined(__wasi__)
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
