@@ -397,7 +397,9 @@ class WorkerIterator extends WorkerHandle {
       }
       if (current) this.#end = true;
     } else if (current && f.size >= PAGE && !this.#fetches.some((g) => g.epoch === this.#epoch)) {
-      this.#fetch(PAGE, 0); // a scan: the next page is read while this one is consumed
+      // a scan: the next page is read while this one is consumed (no more than the limit leaves)
+      const room = this._limit - this.#count - page.left;
+      if (room > 0) this.#fetch(Math.min(PAGE, room), 0);
     }
   }
 
