@@ -63,6 +63,10 @@ export const PROTOCOL = Object.freeze({
     nextv: { send: 'call', result: 'value' }, // entries: views of one page copy (iterator.js), one buffer
     all: { send: 'call', result: 'value', closes: true },
     seek: { send: 'post' },
+    // what the proxy reads: pages packed into one buffer (iterator.js _packed), and a seek with
+    // the first page after it
+    _packed: { send: 'call', result: 'value' },
+    _seekPacked: { send: 'call', result: 'value' },
     close: { send: 'call', result: 'none', closes: true },
   }),
 });

@@ -3,16 +3,18 @@
 // worker the package starts from a page (index_browser.js). The same API as on the engine's
 // thread. Requests are posted in call order and executed in that order (worker_serve.js), so
 // db.snapshot() and db.iterator() (synchronous here too) see every write issued before them and
-// none issued after. A batch is one message, an iterator page is one message (PAGE entries), and
-// buffers read in the worker come back transferred, not copied. Differences: stats() returns a
-// promise, and arguments cross as structured copies (transferring them would detach the
-// caller's own arrays). The proxies' methods are built from the table of worker_protocol.js,
-// which worker_serve.js dispatches by; every error that crosses is a StrataError with its code.
+// none issued after. A batch is one message, an iterator page is one message (16 to PAGE
+// entries, see WorkerIterator), and buffers read in the worker come back transferred, not
+// copied. Differences: stats() returns a promise, and arguments cross as structured copies
+// (transferring them would detach the caller's own arrays). The proxies' methods are built from
+// the table of worker_protocol.js, which worker_serve.js dispatches by; every error that crosses
+// is a StrataError with its code.
 // No Node built-ins: the thread is reached through an endpoint,
 //   { post(msg), listen({ message(msg), error(err), exit() }), terminate() }.
 import { ChainedBatch } from './chained_batch.js';
 import { StrataError, abortError, checkSignal, fromWire, invalid, notOpen } from './errors.js';
 import { checkChunkSize } from './image.js';
+import { decodeEntry } from './iterator.js';
 import { checkProgress } from './progress.js';
 import { packBatch, unpackValues } from './worker_pack.js';
 import { CHANNELS, PACKED, PROTOCOL, request } from './worker_protocol.js';
@@ -31,7 +33,7 @@ function relayProgress(onProgress) {
 }
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
-export const PAGE = 256; // entries per message when an iterator is read with for await
+export const PAGE = 256; // entries per message at most when an iterator is read with next(), nextv or for await
 const ID_LIMIT = 2 ** 32 - 1; // call ids wrap below 2^32 (worker_protocol.js's number replies)
 
 class Channel {
@@ -234,39 +236,296 @@ function install(cls, kind) {
         const o = a[method.options];
         const signal = o && typeof o === 'object' ? checkSignal(o.signal, this._what(op)) : undefined;
         if (signal) a[method.options] = { ...o, signal: undefined };
+        const limit = Made === WorkerIterator ? WorkerIterator._takeLimit(a, method.options) : undefined;
         const id = this._ch.handle();
         this._ch.post(this._id, op, a, this, id);
         const made = new Made(this._ch, id, this._db, method.makes);
         if (signal) made._signal = signal;
+        if (limit !== undefined) made._limit = limit;
         return made;
       };
     }
   }
 }
 
+// An iterator read through the worker in pages: a call that finds no entry here asks for a
+// page (16 entries at the start and after a seek, doubling to PAGE; PAGE at once for for await),
+// so a seek + 10 entries is one round trip (the seek goes with the request) and later calls take
+// from what came. A page crosses packed, one transferred buffer in the engine's page layout
+// (iterator.js _packed), and entries are decoded here as they are handed out. Each call posts
+// at call time what it needs, so the worker sees reads and seeks in the order they were made (the
+// iterator reads a snapshot: a page read early holds what a later read would). Requests in flight
+// are `#fetches` (their size, how much of it calls claimed, the epoch they were posted in: each
+// seek() starts one); calls waiting are `#claims`, served from the pages in order as they come.
+// What a page holds beyond its claims is kept for later calls only if no seek came after it was
+// asked for; a short page is the end there. A `limit` counts what calls got, so it is applied here
+// (the worker's iterator has none: entries read ahead and dropped by a seek do not count). Once
+// pages are PAGE long (a scan), the next page is asked for as one arrives, so the worker reads
+// while the caller consumes. A page that fails fails the calls of its epoch waiting for it; the
+// next call asks again.
+const FIRST_PAGE = 16;
+const DONE = Object.freeze({ value: undefined, done: true });
+const NONE = Symbol('none');
+
 class WorkerIterator extends WorkerHandle {
   _signal = undefined;
+  _limit = Infinity;
+  #count = 0; // entries handed out (for the limit)
+  #pages = []; // pages fetched with entries not handed out (of the current epoch): { b, pos, left }
+  #shape = null; // how entries decode: { want, keyEncoding, valueEncoding, shape }, from the worker
+  #end = false; // the worker reported the end at the current position
+  #epoch = 0;
+  #pageSize = FIRST_PAGE;
+  #fetches = [];
+  #claims = [];
+  #unconfirmed = false; // a seek was posted and no request after it has been answered yet
+  #seekTo = NONE; // a seek target not posted yet: it goes with the next request
 
   // An aborted signal: the iterator is closed in the worker and every call rejects.
   _aborted(op) {
     if (!this._signal?.aborted) return null;
     if (this._isOpen()) {
+      this.#drop();
       this._markClosed();
       if (this._db.status === 'open' && !this._stale()) this._ch.post(this._id, 'close', [], 'iterator.close');
     }
     return abortError(this._signal, `iterator.${op}`);
   }
 
-  async *[Symbol.asyncIterator]() {
+  #drop() {
+    this.#pages = [];
+  }
+
+  // What next/nextv/all refuse before anything is read.
+  #refused(op) {
+    const err = this._aborted(op);
+    if (err) return err;
     try {
-      for (;;) {
-        const page = await this.nextv(PAGE);
-        if (page.length === 0) return;
-        yield* page;
-      }
-    } finally {
-      await this.close();
+      this._check(op);
+    } catch (e) {
+      return e;
     }
+    return null;
+  }
+
+  // A valid limit of the options posted (a copy without it), which this side applies; an
+  // invalid one stays for the worker to refuse, as without a worker.
+  static _takeLimit(args, at) {
+    const o = args[at];
+    if (o === null || typeof o !== 'object' || o.limit === undefined || o.limit === null) return undefined;
+    const limit = o.limit < 0 ? Infinity : o.limit;
+    if (typeof limit !== 'number' || Number.isNaN(limit)) return undefined;
+    args[at] = { ...o, limit: undefined };
+    return Math.floor(limit); // as the worker's pages count whole entries
+  }
+
+  // The next entry of page p, counted; its bytes views of the page, or (`copy`) their own.
+  #decode(p, copy) {
+    const e = decodeEntry(p.b, p, this.#shape, !copy);
+    p.left--;
+    this.#count++;
+    return e;
+  }
+
+  // The next entry read ahead, or NONE (then #claim).
+  #take(copy) {
+    const p = this.#pages[0];
+    if (p === undefined || this.#count >= this._limit) return NONE;
+    const e = this.#decode(p, copy);
+    if (p.left === 0) this.#pages.shift();
+    return e;
+  }
+
+  // Up to `want` entries in call order: those read ahead, then from pages in flight, then from a
+  // new request of `size` entries. `all` closes the iterator after it. Resolves with the entries
+  // (fewer only at the end); `copy`: bytes of their own (next()).
+  #claim(want, size, op, copy = false) {
+    const got = [];
+    for (let e; got.length < want && (e = this.#take(copy)) !== NONE;) got.push(e);
+    if (got.length === want || this.#end || this.#count >= this._limit) return op === 'all' ? this.#closeRemote().then(() => got) : Promise.resolve(got);
+    const left = this._limit - this.#count; // at most this many more can be handed out
+    let need = Math.min(want - got.length, left);
+    for (const f of this.#fetches) {
+      if (f.epoch !== this.#epoch || f.claimed >= f.size) continue;
+      const c = Math.min(need, f.size - f.claimed);
+      f.claimed += c;
+      need -= c;
+      if (need === 0) break;
+    }
+    if (need > 0) this.#fetch(Math.min(Math.max(need, size), left), need);
+    const p = new Promise((resolve, reject) => this.#claims.push({ want, got, copy, epoch: this.#epoch, resolve, reject }));
+    return op === 'all' ? Promise.all([p, this.#closeRemote()]).then(([entries]) => entries) : p;
+  }
+
+  #fetch(size, claimed) {
+    const f = { size, claimed, epoch: this.#epoch };
+    this.#fetches.push(f);
+    let reply;
+    if (this.#seekTo !== NONE) { // the seek and the first page: one message
+      const target = this.#seekTo;
+      this.#seekTo = NONE;
+      reply = this._ch.call(this._id, '_seekPacked', [target, size], 'iterator.seek');
+    } else {
+      reply = this._ch.call(this._id, '_packed', [size], 'iterator.next');
+    }
+    reply.then((page) => this.#arrived(f, page), (err) => this.#failed(f, err));
+  }
+
+  #postSeek() {
+    if (this.#seekTo === NONE) return;
+    const target = this.#seekTo;
+    this.#seekTo = NONE;
+    this._ch.post(this._id, 'seek', [target], 'iterator.seek');
+  }
+
+  // Closes the worker's iterator. A failed seek is reported by the next request: while one may
+  // be unreported, close waits for its answer; otherwise nothing can fail, and close is posted.
+  #closeRemote() {
+    this.#postSeek(); // its failure is then close's to report
+    if (this.#unconfirmed) return this._ch.call(this._id, 'close', [], 'iterator.close');
+    this._ch.post(this._id, 'close', [], 'iterator.close');
+    return Promise.resolve();
+  }
+
+  // Replies come in the order the requests were posted: f is the oldest in flight. A reply is
+  // [bytes, count, want, keyEncoding, valueEncoding, shape] (iterator.js _packed).
+  #arrived(f, [b, count, want, keyEncoding, valueEncoding, shape]) {
+    this.#fetches.shift();
+    if (f.epoch === this.#epoch) this.#unconfirmed = false;
+    this.#shape ??= { want, keyEncoding, valueEncoding, shape };
+    const page = { b, pos: 0, left: count };
+    const claims = this.#claims;
+    while (claims.length && claims[0].epoch === f.epoch && page.left > 0 && this.#count < this._limit) {
+      const c = claims[0];
+      while (c.got.length < c.want && page.left > 0 && this.#count < this._limit) c.got.push(this.#decode(page, c.copy));
+      if (c.got.length < c.want && this.#count < this._limit) break;
+      claims.shift();
+      c.resolve(c.got);
+    }
+    if (this.#count >= this._limit) { // every later call gets nothing, as after the end
+      for (const c of claims.splice(0)) c.resolve(c.got);
+      this.#drop();
+      return;
+    }
+    const current = f.epoch === this.#epoch && this._isOpen();
+    if (current && page.left > 0) this.#pages.push(page);
+    if (count < f.size) { // the end: what waits in this epoch gets what there was
+      while (claims.length && claims[0].epoch === f.epoch) {
+        const c = claims.shift();
+        c.resolve(c.got);
+      }
+      if (current) this.#end = true;
+    } else if (current && f.size >= PAGE && !this.#fetches.some((g) => g.epoch === this.#epoch)) {
+      // a scan: the next page is read while this one is consumed (no more than the limit leaves)
+      const room = this._limit - this.#count - page.left;
+      if (room > 0) this.#fetch(Math.min(PAGE, room), 0);
+    }
+  }
+
+  #failed(f, err) {
+    this.#fetches.shift();
+    if (f.epoch === this.#epoch) this.#unconfirmed = false; // reported to the calls of f
+    const keep = [];
+    for (const c of this.#claims) {
+      if (c.epoch === f.epoch) c.reject(err);
+      else keep.push(c);
+    }
+    this.#claims = keep;
+    for (const g of this.#fetches) if (g.epoch === f.epoch) g.claimed = 0;
+  }
+
+  // The page size for a call that has to ask (doubling up to PAGE).
+  #nextSize() {
+    const size = this.#pageSize;
+    this.#pageSize = Math.min(size * 2, PAGE);
+    return size;
+  }
+
+  // A value handed out by next() owns its buffer; those of nextv, all and for await are views
+  // of their page (one transferred buffer).
+  next() {
+    const err = this.#refused('next');
+    if (err) return Promise.reject(err);
+    const e = this.#take(true);
+    if (e !== NONE) return Promise.resolve(e);
+    return this.#claim(1, this.#nextSize(), 'next', true).then((got) => got[0]);
+  }
+
+  nextv(size) {
+    const err = this.#refused('nextv');
+    if (err) return Promise.reject(err);
+    if (typeof size !== 'number' || Number.isNaN(size) || size < 0) return Promise.reject(invalid('nextv: size must be a number >= 0'));
+    const max = Math.floor(size);
+    return max === 0 ? Promise.resolve([]) : this.#claim(max, this.#nextSize(), 'nextv');
+  }
+
+  // Every remaining entry; closes the iterator.
+  all() {
+    const err = this.#refused('all');
+    if (err) return Promise.reject(err);
+    const p = this.#claim(Infinity, Infinity, 'all');
+    this.#drop();
+    this._markClosed();
+    return p;
+  }
+
+  // Moves in the worker (a failure is reported by the next call); what was read ahead here is
+  // dropped, and pages still in flight serve only the calls made before. A key (a string or
+  // bytes, which always cross) waits to go with the next request; anything else is posted now,
+  // so what cannot cross throws here.
+  seek(target) {
+    this._check('seek');
+    this.#postSeek();
+    if (typeof target === 'string' || ArrayBuffer.isView(target)) this.#seekTo = target;
+    else this._ch.post(this._id, 'seek', [target], 'iterator.seek');
+    this.#unconfirmed = true;
+    this.#drop();
+    this.#end = false;
+    this.#epoch++;
+    this.#pageSize = FIRST_PAGE;
+  }
+
+  close() {
+    this.#drop();
+    if (!this._isOpen() || this._db.status !== 'open' || this._stale()) {
+      this._markClosed();
+      return Promise.resolve();
+    }
+    this._markClosed();
+    return this.#closeRemote();
+  }
+
+  // for await: entries as next() hands them out (a page of PAGE per request; values are views of
+  // their page, as nextv's), closing the iterator at the end, on break and on an error.
+  [Symbol.asyncIterator]() {
+    let finished = false;
+    const finish = () => {
+      finished = true;
+      return this.close();
+    };
+    const failed = (err) => finish().then(() => { throw err; });
+    const step = (e) => (e === undefined ? finish().then(() => DONE) : { value: e, done: false });
+    return {
+      next: () => {
+        if (finished) return Promise.resolve(DONE);
+        const err = this.#refused('next');
+        if (err) return failed(err);
+        const e = this.#take(false);
+        if (e !== NONE) return Promise.resolve({ value: e, done: false });
+        return this.#claim(1, PAGE, 'next').then((got) => step(got[0]), failed);
+      },
+      return: async (value) => {
+        if (!finished) await finish();
+        return { value, done: true };
+      },
+      throw: async (err) => {
+        if (!finished) await finish();
+        throw err;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   async [asyncDispose]() {
@@ -458,14 +717,7 @@ class WorkerDatabase extends WorkerHandle {
 
 const PROXIES = { db: WorkerDatabase, snapshot: WorkerSnapshot, iterator: WorkerIterator, image: WorkerImage };
 install(WorkerImage, 'image');
-install(WorkerIterator, 'iterator');
-for (const op of ['next', 'nextv', 'all']) {
-  const call = WorkerIterator.prototype[op];
-  WorkerIterator.prototype[op] = function checked(...args) {
-    const err = this._aborted(op);
-    return err ? Promise.reject(err) : call.apply(this, args);
-  };
-}
+install(WorkerIterator, 'iterator'); // next, nextv, all, seek and close are written above
 install(WorkerSnapshot, 'snapshot');
 install(WorkerDatabase, 'db');
 
