@@ -80,7 +80,7 @@ export async function openDatabaseOnHost(native, where, displayLocation, options
 }
 
 function openAttempt(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
-  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction, compactionFilter } = parsed;
+  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, maxSealedMemtables, compaction, compactionFilter } = parsed;
   const m = native.m;
   const threads = !!options.threads;
   const pool = m.strataPool ?? 0; // engine_core.js: a shared pthreads instance's maintenance pool
@@ -102,6 +102,7 @@ function openAttempt(native, where, displayLocation, options, parsed, recoveryMo
       bloomBitsPerKey,
       options.sync ? 1 : 0,
       pool ? 0 : threads ? 1 : -1, // on a shared pthreads instance its pool does the background work
+      maxSealedMemtables,
       compaction ? native.structPtr : 0,
       RECOVERY_MODES[recoveryMode],
       ...(filter ? [filter.ptr] : []),
