@@ -32,9 +32,9 @@ function numbers(seed) {
 // puts, dels, batches (arrays and chained) and gets, in a burst that needs new journal files
 // while the pool has none free. Compares what each get resolved to, and the final values, with
 // the order of issue. Returns the mismatches (empty when every request kept its place).
-export async function order({ name, ops = 600, keys = 6, valueSize = 1500, seed = 7 }) {
+export async function order({ name, ops = 600, keys = 6, valueSize = 1500, seed = 7, pool = SMALL_POOL, tableTargetSize = 2048 }) {
   await deleteDatabase(name).catch(() => {});
-  const db = await open(name, { backend: 'opfs', valueEncoding: 'utf8', keyEncoding: 'utf8', opfs: SMALL_POOL, memtableSize: 8 << 10, compaction: { strategy: 'leveled', tableTargetSize: 2048 } });
+  const db = await open(name, { backend: 'opfs', valueEncoding: 'utf8', keyEncoding: 'utf8', opfs: pool, memtableSize: 8 << 10, compaction: { strategy: 'leveled', tableTargetSize } });
   const next = numbers(seed);
   const model = new Map();
   const writes = [];
