@@ -3,6 +3,7 @@
 // wasi_snapshot_preview1 import wrapped by a counter and prints, per phase, how many calls of each
 // import the phase made and how many per operation. A phase ends where db_bench writes its JSON line
 // to stdout, so the counts between two lines belong to the phase the second line names.
+// "(memory.grow)" counts the host calls that found the module's memory grown since the last one.
 //   node bench/wasi_calls.mjs [--n N] [--phases a,b] [--module build/bench-wasi/db_bench.wasm]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,9 +27,14 @@ let memory = null;
 const phases = [];
 const wrapped = {};
 let pending = '';
+let lastBytes = 0;
 for (const [name, fn] of Object.entries(real)) {
   wrapped[name] = (...a) => {
     counts[name] = (counts[name] ?? 0) + 1;
+    if (memory && memory.buffer.byteLength !== lastBytes) { // grown since the last host call
+      counts['(memory.grow)'] = (counts['(memory.grow)'] ?? 0) + 1;
+      lastBytes = memory.buffer.byteLength;
+    }
     const r = fn(...a);
     if (name === 'fd_write' && a[0] === 1 && memory) { // stdout: a JSON line ends a phase
       const dv = new DataView(memory.buffer);
@@ -55,6 +61,7 @@ for (const [name, fn] of Object.entries(real)) {
 const module = await WebAssembly.compile(fs.readFileSync(args.module));
 const instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wrapped });
 memory = instance.exports.memory;
+lastBytes = memory.buffer.byteLength;
 const pages0 = memory.buffer.byteLength / 65536;
 const code = wasi.start(instance);
 fs.rmSync(dir, { recursive: true, force: true });
