@@ -231,6 +231,9 @@ export interface Stats {
     reclaimedFiles: number;
     reclaimedBytes: number;
   };
+  /** The engine instance this database runs on: the databases open on it, this one included
+   * (1 in Node, where each database has its own; in browsers every database of a worker). */
+  engine: { databases: number };
 }
 
 /** What the open's recovery found and did (strata_recovery_report). */

@@ -10,7 +10,8 @@
 // call order; a batch and
 // an iterator page are one message each; buffers read come back transferred. Called inside a
 // worker, the engine runs in that thread and calls are direct; the databases of a thread share
-// one engine instance (single-threaded build). A 'memory' database lives by name in the
+// one engine instance of their build (the pthreads one with one pool of background threads for
+// all of them). A 'memory' database lives by name in the
 // context holding it (a page's in its worker) until deleteDatabase(name). Backends: 'opfs' (sync access
 // handles: dedicated workers only), 'idb' (IndexedDB), 'memory'; 'auto' is OPFS where
 // FileSystemSyncAccessHandle exists, else IndexedDB. Threads: the pthreads build when the page
@@ -101,7 +102,7 @@ export async function openHere(name, options = {}) {
 }
 
 // A Native for one database on this thread's engine instance (engine_core.js acquireModule: one
-// shared by every database of the single-threaded build here, a pthreads one each): on `host`,
+// shared by every database of a build here): on `host`,
 // or for memory database `memoryName` on its vfs kept by name (browser_backends.js memoryVfs;
 // `opened()` says, once the Native is freed, whether the open succeeded: a memory database a
 // failed open made is forgotten). The host is closed when this fails.
