@@ -54,7 +54,7 @@ const DEFERRED = Symbol('deferred'); // #maintenance: the task is with worker_se
 // Opens `where` (a resolved folder, or 'memory-db') on `native`; `parsed` is checkOpenOptions'
 // result. The native is freed when the open fails.
 export function openDatabase(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
-  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction, compactionFilter } = parsed;
+  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, maxSealedMemtables, compaction, compactionFilter } = parsed;
   const m = native.m;
   const threads = !!options.threads;
   const pool = m.strataPool ?? 0; // engine_core.js: a shared pthreads instance's maintenance pool
@@ -76,6 +76,7 @@ export function openDatabase(native, where, displayLocation, options, parsed, re
       bloomBitsPerKey,
       options.sync ? 1 : 0,
       pool ? 0 : threads ? 1 : -1, // on a shared pthreads instance its pool does the background work
+      maxSealedMemtables,
       compaction ? native.structPtr : 0,
       RECOVERY_MODES[recoveryMode],
       ...(filter ? [filter.ptr] : []),
