@@ -136,9 +136,10 @@ async function countingPosts(fn) {
   const post = Worker.prototype.postMessage;
   const ops = { calls: 0, posts: 0 };
   Worker.prototype.postMessage = function counted(msg, ...rest) {
-    if (msg && typeof msg.op === 'string') {
-      ops[msg.op] = (ops[msg.op] ?? 0) + 1;
-      if (msg.id !== undefined) ops.calls++;
+    // the flat wire of worker_protocol.js: [ch, id, target, op, handle, ...args], id 0 = a post
+    if (Array.isArray(msg) && typeof msg[3] === 'string') {
+      ops[msg[3]] = (ops[msg[3]] ?? 0) + 1;
+      if (msg[1] !== 0) ops.calls++;
       else ops.posts++;
     }
     return post.call(this, msg, ...rest);
