@@ -15,7 +15,32 @@ export const PAGE_ENTRIES = 256; // entries fetched per wasm call by next() and 
 // A fresh or re-seeked iterator starts small (seeks often read a few entries; the C side pays for
 // every entry it copies), then doubles per page.
 const FIRST_PAGE = 16;
-const DONE = Object.freeze({ value: undefined, done: true });
+export const DONE = Object.freeze({ value: undefined, done: true });
+
+// The object `for await` reads (the in-thread and the worker iterators'): next() is
+// `nextEntry(finish)` (a promise of { value, done }; it calls finish() at the end or on an error)
+// until the iterator is finished; return() (a break) and throw() close it with `close()` first.
+export function closingAsyncIterator(close, nextEntry) {
+  let finished = false;
+  const finish = () => {
+    finished = true;
+    return close();
+  };
+  return {
+    next: () => (finished ? Promise.resolve(DONE) : nextEntry(finish)),
+    return: async (value) => {
+      if (!finished) await finish();
+      return { value, done: true };
+    },
+    throw: async (err) => {
+      if (!finished) await finish();
+      throw err;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
 
 const u32 = (b, pos) => (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
 
@@ -264,36 +289,17 @@ export class Iterator {
   // one resolved promise (a generator's yield adds several microtask turns). As the generator
   // did, it closes the iterator at the end, on break (return()) and on an error.
   [Symbol.asyncIterator]() {
-    let finished = false;
-    const finish = () => {
-      finished = true;
-      return this.close();
-    };
-    return {
-      next: () => {
-        if (finished) return Promise.resolve(DONE);
-        let e;
-        try {
-          this.#ensureOpen('next');
-          e = this.#one(PAGE_ENTRIES);
-        } catch (err) {
-          return finish().then(() => { throw err; });
-        }
-        if (e === undefined) return finish().then(() => DONE);
-        return Promise.resolve({ value: e, done: false });
-      },
-      return: async (value) => {
-        if (!finished) await finish();
-        return { value, done: true };
-      },
-      throw: async (err) => {
-        if (!finished) await finish();
-        throw err;
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return closingAsyncIterator(() => this.close(), (finish) => {
+      let e;
+      try {
+        this.#ensureOpen('next');
+        e = this.#one(PAGE_ENTRIES);
+      } catch (err) {
+        return finish().then(() => { throw err; });
+      }
+      if (e === undefined) return finish().then(() => DONE);
+      return Promise.resolve({ value: e, done: false });
+    });
   }
 
   async [asyncDispose]() {

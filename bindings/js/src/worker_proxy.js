@@ -14,7 +14,7 @@
 import { ChainedBatch } from './chained_batch.js';
 import { StrataError, abortError, checkSignal, fromWire, invalid, notOpen } from './errors.js';
 import { checkChunkSize } from './image.js';
-import { decodeEntry } from './iterator.js';
+import { DONE, closingAsyncIterator, decodeEntry } from './iterator.js';
 import { checkProgress } from './progress.js';
 import { packBatch, unpackValues } from './worker_pack.js';
 import { CHANNELS, PACKED, PROTOCOL, request } from './worker_protocol.js';
@@ -264,7 +264,6 @@ function install(cls, kind) {
 // while the caller consumes. A page that fails fails the calls of its epoch waiting for it; the
 // next call asks again.
 const FIRST_PAGE = 16;
-const DONE = Object.freeze({ value: undefined, done: true });
 const NONE = Symbol('none');
 
 class WorkerIterator extends WorkerHandle {
@@ -498,34 +497,14 @@ class WorkerIterator extends WorkerHandle {
   // for await: entries as next() hands them out (a page of PAGE per request; values are views of
   // their page, as nextv's), closing the iterator at the end, on break and on an error.
   [Symbol.asyncIterator]() {
-    let finished = false;
-    const finish = () => {
-      finished = true;
-      return this.close();
-    };
-    const failed = (err) => finish().then(() => { throw err; });
-    const step = (e) => (e === undefined ? finish().then(() => DONE) : { value: e, done: false });
-    return {
-      next: () => {
-        if (finished) return Promise.resolve(DONE);
-        const err = this.#refused('next');
-        if (err) return failed(err);
-        const e = this.#take(false);
-        if (e !== NONE) return Promise.resolve({ value: e, done: false });
-        return this.#claim(1, PAGE, 'next').then((got) => step(got[0]), failed);
-      },
-      return: async (value) => {
-        if (!finished) await finish();
-        return { value, done: true };
-      },
-      throw: async (err) => {
-        if (!finished) await finish();
-        throw err;
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return closingAsyncIterator(() => this.close(), (finish) => {
+      const failed = (err) => finish().then(() => { throw err; });
+      const err = this.#refused('next');
+      if (err) return failed(err);
+      const e = this.#take(false);
+      if (e !== NONE) return Promise.resolve({ value: e, done: false });
+      return this.#claim(1, PAGE, 'next').then((got) => (got[0] === undefined ? finish().then(() => DONE) : { value: got[0], done: false }), failed);
+    });
   }
 
   async [asyncDispose]() {
