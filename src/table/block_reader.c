@@ -10,6 +10,9 @@
 #include "block_writer.h"
 
 static strata_status *block_corrupt(const block *b, const char *why, uint32_t off) {
+  if (b->kind)
+    return status_new(STRATA_CORRUPTION, "%s: %s block at offset %llu: %s (at byte %u of the block)", b->what,
+                      b->kind, (unsigned long long)b->offset, why, off);
   return status_new(STRATA_CORRUPTION, "%s: %s (at byte %u of the block)", b->what, why, off);
 }
 
@@ -58,22 +61,30 @@ static inline strata_status *decode_entry(const block *b, uint32_t off, size_t r
 }
 
 strata_status *block_open(uint8_t *data, size_t len, const char *what, block **out) {
+  return block_open_at(data, len, what, NULL, 0, out);
+}
+
+strata_status *block_open_at(uint8_t *data, size_t len, const char *file, const char *kind, uint64_t offset,
+                             block **out) {
   *out = NULL;
-  /* the restart table follows the struct; sized once the footer is read (a bound for now) */
+  /* one allocation: the struct, the restart table (sized once the footer is read: a bound for
+   * now) and the file's name; a cache miss allocates this and the data, nothing else */
   uint32_t max_restarts = len >= BLOCK_FOOTER_SIZE ? decode_fixed32(data + len - BLOCK_FOOTER_SIZE + 8) : 0;
   if ((uint64_t)max_restarts * 4 > len) max_restarts = 0; /* the footer check below refuses it */
-  block *b = calloc(1, sizeof *b + (size_t)max_restarts * sizeof(block_restart));
-  char *w = malloc(strlen(what) + 1);
-  if (!b || !w) {
-    free(b);
-    free(w);
+  size_t rk_bytes = (size_t)max_restarts * sizeof(block_restart), name_len = strlen(file) + 1;
+  block *b = malloc(sizeof *b + rk_bytes + name_len);
+  if (!b) {
     free(data);
     return status_no_memory();
   }
-  memcpy(w, what, strlen(what) + 1);
+  memset(b, 0, sizeof *b);
+  char *w = (char *)(b + 1) + rk_bytes;
+  memcpy(w, file, name_len);
   b->data = data;
   b->len = len;
   b->what = w;
+  b->kind = kind;
+  b->offset = offset;
   strata_status *st = NULL;
   if (len < BLOCK_FOOTER_SIZE + 1 || len > UINT32_MAX) {
     st = block_corrupt(b, "block too short for its footer", 0);
@@ -129,7 +140,6 @@ fail:
 void block_free(block *b) {
   if (!b) return;
   free(b->data);
-  free(b->what);
   free(b);
 }
 

@@ -32,11 +32,19 @@ typedef struct block {
   const uint8_t *restarts; /* fixed32 * num_restarts */
   const uint8_t *buckets;  /* u8 * num_buckets */
   block_restart *rk;       /* num_restarts, allocated with the block */
-  char *what;              /* "table 7 (path): block at offset N", for messages */
+  /* For messages: "<what>: <kind> block at offset <offset>", or just <what> when kind is NULL.
+   * `what` is a copy allocated with the block, so opening one formats nothing. */
+  const char *what;
+  const char *kind;
+  uint64_t offset;
 } block;
 
 /* Takes ownership of data (freed on failure too). `what` is copied. */
 STRATA_MUST_USE strata_status *block_open(uint8_t *data, size_t len, const char *what, block **out);
+/* The same for a block of a file: messages name `file`, the block's kind ("data", "index": a
+ * static string) and its offset. */
+STRATA_MUST_USE strata_status *block_open_at(uint8_t *data, size_t len, const char *file, const char *kind,
+                                             uint64_t offset, block **out);
 void block_free(block *b);
 size_t block_charge(const block *b); /* bytes it occupies, for the cache */
 

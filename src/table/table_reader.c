@@ -40,6 +40,8 @@ static strata_status *read_raw(table_reader *r, block_handle h, block_type type,
   if (h.offset > r->file_size || h.size > r->file_size - h.offset)
     return status_new(STRATA_CORRUPTION, "%s: %s block (%llu, %llu) beyond the end of the file", r->what,
                       block_type_name(type), (unsigned long long)h.offset, (unsigned long long)h.size);
+  if (r->map) /* in bounds: checked above against the mapped size */
+    return block_unframe(slice_make(r->map + h.offset, h.size), h, type, r->what, raw, len);
   if (ra && ra->sequential >= TABLE_READAHEAD_AFTER) {
     STATUS_TRY(readahead_fill(r, h, ra));
     return block_unframe(slice_make(ra->data + (h.offset - ra->offset), h.size), h, type, r->what, raw, len);
@@ -57,10 +59,7 @@ static strata_status *open_block_ahead(table_reader *r, block_handle h, block_ty
   uint8_t *raw;
   size_t len;
   STATUS_TRY(read_raw(r, h, type, ra, &raw, &len));
-  char what[512];
-  snprintf(what, sizeof what, "%s: %s block at offset %llu", r->what, block_type_name(type),
-           (unsigned long long)h.offset);
-  return block_open(raw, len, what, out);
+  return block_open_at(raw, len, r->what, block_type_name(type), h.offset, out);
 }
 
 static strata_status *open_block(table_reader *r, block_handle h, block_type type, block **out) {
@@ -143,8 +142,13 @@ strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, bl
                     (unsigned long long)r->file_size);
     goto fail;
   }
+  /* A point read that misses the cache then costs no system call and no staging copy. */
+  const void *map = NULL;
+  vfs_file_try_map(v, r->file, r->file_size, &map);
+  r->map = map;
   uint8_t tb[TABLE_TRAILER_SIZE];
-  if ((st = vfs_file_read_exact(r->file, r->file_size - TABLE_TRAILER_SIZE, tb, sizeof tb, r->what))) goto fail;
+  if (r->map) memcpy(tb, r->map + r->file_size - TABLE_TRAILER_SIZE, sizeof tb);
+  else if ((st = vfs_file_read_exact(r->file, r->file_size - TABLE_TRAILER_SIZE, tb, sizeof tb, r->what))) goto fail;
   if ((st = table_trailer_decode(tb, r->file_size, r->what, &r->trailer))) goto fail;
   uint8_t *raw = NULL;
   size_t len = 0;
