@@ -64,86 +64,124 @@ strata_status *block_open(uint8_t *data, size_t len, const char *what, block **o
   return block_open_at(data, len, what, NULL, 0, out);
 }
 
-strata_status *block_open_at(uint8_t *data, size_t len, const char *file, const char *kind, uint64_t offset,
-                             block **out) {
-  *out = NULL;
-  /* one allocation: the struct, the restart table (sized once the footer is read: a bound for
-   * now) and the file's name; a cache miss allocates this and the data, nothing else */
-  uint32_t max_restarts = len >= BLOCK_FOOTER_SIZE ? decode_fixed32(data + len - BLOCK_FOOTER_SIZE + 8) : 0;
-  if ((uint64_t)max_restarts * 4 > len) max_restarts = 0; /* the footer check below refuses it */
-  size_t rk_bytes = (size_t)max_restarts * sizeof(block_restart), name_len = strlen(file) + 1;
-  block *b = malloc(sizeof *b + rk_bytes + name_len);
-  if (!b) {
-    free(data);
-    return status_no_memory();
-  }
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+/* The struct, `extra` bytes, a restart table of rk_cap entries and the name, in one allocation
+ * (the data after them when data_len is not SIZE_MAX). Fields zeroed, except the table. */
+static block *block_alloc(const char *file, const char *kind, uint64_t offset, size_t extra, size_t rk_cap,
+                          size_t data_len) {
+  size_t name_len = strlen(file) + 1, extra8 = ALIGN8(extra);
+  size_t head = sizeof(block) + extra8 + rk_cap * sizeof(block_restart) + name_len;
+  if (data_len != SIZE_MAX && data_len > SIZE_MAX - head) return NULL;
+  block *b = malloc(head + (data_len == SIZE_MAX ? 0 : data_len));
+  if (!b) return NULL;
   memset(b, 0, sizeof *b);
-  char *w = (char *)(b + 1) + rk_bytes;
+  uint8_t *p = (uint8_t *)(b + 1);
+  b->extra = extra ? p : NULL;
+  b->extra_len = extra8;
+  b->rk = (block_restart *)(p + extra8);
+  b->rk_cap = (uint32_t)rk_cap;
+  char *w = (char *)(b->rk + rk_cap);
   memcpy(w, file, name_len);
-  b->data = data;
-  b->len = len;
   b->what = w;
   b->kind = kind;
   b->offset = offset;
-  strata_status *st = NULL;
-  if (len < BLOCK_FOOTER_SIZE + 1 || len > UINT32_MAX) {
-    st = block_corrupt(b, "block too short for its footer", 0);
-    goto fail;
+  if (data_len != SIZE_MAX) {
+    b->data = (uint8_t *)w + name_len;
+    b->len = data_len;
+    b->data_inline = 1;
   }
+  return b;
+}
+
+/* Checks the footer and the restart entries of b->data and fills the restart table (in place when
+ * it fits b->rk_cap, else allocated on its own). */
+static strata_status *block_parse(block *b) {
+  const uint8_t *data = b->data;
+  size_t len = b->len;
+  if (len < BLOCK_FOOTER_SIZE + 1 || len > UINT32_MAX) return block_corrupt(b, "block too short for its footer", 0);
   const uint8_t *f = data + len - BLOCK_FOOTER_SIZE;
   b->entries_end = decode_fixed32(f);
   b->item_count = decode_fixed32(f + 4);
   b->num_restarts = decode_fixed32(f + 8);
   b->num_buckets = decode_fixed32(f + 12);
   uint64_t need = (uint64_t)b->entries_end + 1 + 4ull * b->num_restarts + b->num_buckets + BLOCK_FOOTER_SIZE;
-  if (need != len) {
-    st = block_corrupt(b, "footer lengths disagree with the block size", (uint32_t)(len - BLOCK_FOOTER_SIZE));
-    goto fail;
-  }
-  if (data[b->entries_end] != BLOCK_END_MARKER) {
-    st = block_corrupt(b, "end marker missing", b->entries_end);
-    goto fail;
-  }
+  if (need != len)
+    return block_corrupt(b, "footer lengths disagree with the block size", (uint32_t)(len - BLOCK_FOOTER_SIZE));
+  if (data[b->entries_end] != BLOCK_END_MARKER) return block_corrupt(b, "end marker missing", b->entries_end);
   if ((b->item_count == 0) != (b->num_restarts == 0) || b->num_restarts > b->item_count ||
-      (b->item_count == 0 && b->entries_end != 0) || (b->num_buckets && b->num_restarts > BLOCK_HASH_MAX_RESTARTS)) {
-    st = block_corrupt(b, "inconsistent item and restart counts", (uint32_t)(len - BLOCK_FOOTER_SIZE));
-    goto fail;
-  }
-  if (b->num_restarts > max_restarts) {
-    st = block_corrupt(b, "more restarts than the block can hold", (uint32_t)(len - BLOCK_FOOTER_SIZE));
-    goto fail;
+      (b->item_count == 0 && b->entries_end != 0) || (b->num_buckets && b->num_restarts > BLOCK_HASH_MAX_RESTARTS))
+    return block_corrupt(b, "inconsistent item and restart counts", (uint32_t)(len - BLOCK_FOOTER_SIZE));
+  if (b->num_restarts > b->rk_cap) { /* need == len above bounds it by len / 4 */
+    block_restart *rk = malloc((size_t)b->num_restarts * sizeof *rk);
+    if (!rk) return status_no_memory();
+    b->rk = rk;
+    b->rk_owned = 1;
   }
   b->restarts = data + b->entries_end + 1;
   b->buckets = b->restarts + 4ull * b->num_restarts;
-  b->rk = (block_restart *)(b + 1);
   for (uint32_t i = 0; i < b->num_restarts; i++) {
     uint32_t r = decode_fixed32(b->restarts + 4ull * i);
     uint32_t prev = i ? decode_fixed32(b->restarts + 4ull * (i - 1)) : 0;
-    if ((i == 0 && r != 0) || (i > 0 && r <= prev) || r >= b->entries_end) {
-      st = block_corrupt(b, "restart offset out of order or range", b->entries_end + 1 + 4 * i);
-      goto fail;
-    }
+    if ((i == 0 && r != 0) || (i > 0 && r <= prev) || r >= b->entries_end)
+      return block_corrupt(b, "restart offset out of order or range", b->entries_end + 1 + 4 * i);
     entry e;
-    st = decode_entry(b, r, 0, &e); /* shared must be 0 here */
-    if (st) goto fail;
+    STATUS_TRY(decode_entry(b, r, 0, &e)); /* shared must be 0 here */
     b->rk[i].key_off = (uint32_t)(e.delta.data - data);
     b->rk[i].key_len = (uint32_t)e.delta.len;
     b->rk[i].trailer = e.trailer;
   }
+  return NULL;
+}
+
+strata_status *block_open_at(uint8_t *data, size_t len, const char *file, const char *kind, uint64_t offset,
+                             block **out) {
+  *out = NULL;
+  /* the restart table is sized from the footer (a bound: block_parse checks it) */
+  uint32_t max_restarts = len >= BLOCK_FOOTER_SIZE ? decode_fixed32(data + len - BLOCK_FOOTER_SIZE + 8) : 0;
+  if ((uint64_t)max_restarts * 4 > len) max_restarts = 0; /* the footer check refuses it */
+  block *b = block_alloc(file, kind, offset, 0, max_restarts, SIZE_MAX);
+  if (!b) {
+    free(data);
+    return status_no_memory();
+  }
+  b->data = data;
+  b->len = len;
+  strata_status *st = block_parse(b);
+  if (st) {
+    block_free(b);
+    return st;
+  }
   *out = b;
   return NULL;
-fail:
-  block_free(b);
+}
+
+strata_status *block_new_inline(size_t len, const char *file, const char *kind, uint64_t offset, size_t extra,
+                                block **out) {
+  /* room for a restart every 512 bytes (data blocks of the default interval need far fewer);
+   * a block with more (an index partition) gets its table allocated on its own */
+  size_t rk_cap = len / 512 + 4;
+  *out = block_alloc(file, kind, offset, extra, rk_cap, len);
+  return *out ? NULL : status_no_memory();
+}
+
+strata_status *block_finish_inline(block *b) {
+  strata_status *st = block_parse(b);
+  if (st) block_free(b);
   return st;
 }
 
 void block_free(block *b) {
   if (!b) return;
-  free(b->data);
+  if (!b->data_inline) free(b->data);
+  if (b->rk_owned) free(b->rk);
   free(b);
 }
 
-size_t block_charge(const block *b) { return b->len + sizeof *b + b->num_restarts * sizeof(block_restart); }
+size_t block_charge(const block *b) {
+  size_t rk = b->rk_owned ? b->num_restarts : b->rk_cap;
+  return b->len + sizeof *b + b->extra_len + rk * sizeof(block_restart) + strlen(b->what) + 1;
+}
 
 static uint32_t restart_at(const block *b, uint32_t i) { return decode_fixed32(b->restarts + 4ull * i); }
 

@@ -638,6 +638,44 @@ static void point_reads_through_a_block_cache_hit_it(void) {
   CHECK_EQ_U64(s2.misses, s1.misses);
 }
 
+/* A block read from a table lives in one allocation with room for a few restarts; one with many
+ * more (restart interval 1, small entries; index partitions) gets its restart table on its own.
+ * Both kinds read back right, cached (the handle in the same allocation) and uncached. */
+static void blocks_with_more_restarts_than_their_inline_table_read_back(void) {
+  vfs *v;
+  CHECK_OK(vfs_memory_new(&v));
+  model m = {0};
+  CHECK(model_random(&m, 17, 3000, 8, 6));
+  table_writer_options o;
+  table_writer_options_default(&o);
+  o.restart_interval = 1;
+  o.block_size = 4096;
+  o.partitioned_index = 1;
+  o.index_partition_size = 1024;
+  o.compression = COMPRESSION_LZ4;
+  table_meta meta;
+  table_meta_init(&meta);
+  CHECK_OK(write_model(v, "restarts", &o, &m, &meta));
+  uint64_t blocks = meta.data_block_count;
+  table_meta_free(&meta);
+  CHECK(blocks >= 2 && m.n / blocks > 4096 / 512 + 4); /* more restarts per block than the inline table */
+  block_cache *c;
+  CHECK_OK(block_cache_new(1 << 20, 1, &c));
+  table_reader *r, *uncached;
+  CHECK_OK(table_reader_open(v, "restarts", 8, c, &r));
+  CHECK_OK(table_reader_open(v, "restarts", 9, NULL, &uncached));
+  check_table_matches(r, &m);
+  check_table_matches(r, &m); /* now from the cache */
+  check_table_matches(uncached, &m);
+  block_cache_stats st = block_cache_get_stats(c);
+  CHECK(st.hits > 0 && st.inserts >= blocks);
+  table_reader_close(uncached);
+  table_reader_close(r);
+  block_cache_free(c);
+  model_free(&m);
+  vfs_destroy(v);
+}
+
 /* ---- corruption ------------------------------------------------------------------------ */
 
 static strata_status *build_sample(vfs *v, const char *path, int partitioned, model *m) {
@@ -1124,6 +1162,7 @@ int main(void) {
   RUN(corruption_messages_name_the_table_and_offset);
   RUN(mapped_tables_fail_like_read_ones_on_every_flipped_byte_and_truncation);
   RUN(a_failed_map_falls_back_to_reads);
+  RUN(blocks_with_more_restarts_than_their_inline_table_read_back);
   RUN(a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block);
   RUN(a_scan_that_does_not_fill_the_cache_uses_cached_blocks_and_inserts_none);
   return harness_finish();
