@@ -66,6 +66,16 @@ strata_status *block_open(uint8_t *data, size_t len, const char *what, block **o
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
+/* Bytes [from, from + 8) of key, big-endian, missing bytes 0: unequal tags of two keys that share
+ * their first `from` bytes order as the keys do (a shorter key pads with the smallest byte). */
+static inline uint64_t key_tag(slice key, size_t from) {
+  uint64_t t = 0;
+  size_t n = key.len > from ? key.len - from : 0;
+  if (n > 8) n = 8;
+  for (size_t i = 0; i < n; i++) t |= (uint64_t)key.data[from + i] << (56 - 8 * i);
+  return t;
+}
+
 /* The struct, `extra` bytes, a restart table of rk_cap entries and the name, in one allocation
  * (the data after them when data_len is not SIZE_MAX). Fields zeroed, except the table. */
 static block *block_alloc(const char *file, const char *kind, uint64_t offset, size_t extra, size_t rk_cap,
@@ -130,6 +140,13 @@ static strata_status *block_parse(block *b) {
     b->rk[i].key_off = (uint32_t)(e.delta.data - data);
     b->rk[i].key_len = (uint32_t)e.delta.len;
     b->rk[i].trailer = e.trailer;
+  }
+  if (b->num_restarts) {
+    const block_restart *first = &b->rk[0], *last = &b->rk[b->num_restarts - 1];
+    b->tag_from = (uint32_t)slice_shared_prefix(slice_make(data + first->key_off, first->key_len),
+                                                slice_make(data + last->key_off, last->key_len));
+    for (uint32_t i = 0; i < b->num_restarts; i++)
+      b->rk[i].tag = key_tag(slice_make(data + b->rk[i].key_off, b->rk[i].key_len), b->tag_from);
   }
   return NULL;
 }
@@ -298,13 +315,35 @@ static inline internal_key restart_key(const block *b, uint32_t i) {
                            (value_type)(r->trailer & 0xff));
 }
 
+/* The target's tag, when it shares the prefix of every restart key (else the tags say nothing
+ * about it and the searches compare whole keys). */
+static inline int target_tag(const block *b, const internal_key *target, uint64_t *tag) {
+  const block_restart *first = &b->rk[0];
+  slice tk = target->user_key;
+  if (b->tag_from == 0) {
+    *tag = key_tag(tk, 0);
+    return 1;
+  }
+  if (tk.len < b->tag_from || memcmp(tk.data, b->data + first->key_off, b->tag_from) != 0) return 0;
+  *tag = key_tag(tk, b->tag_from);
+  return 1;
+}
+
+static inline int tag_compare(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
+
 /* Last restart whose key is < target (0 if none). */
 static uint32_t find_restart(const block *b, const internal_key *target) {
   uint32_t lo = 0, hi = b->num_restarts - 1;
+  uint64_t tt;
+  int tagged = target_tag(b, target, &tt);
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo + 1) / 2;
-    internal_key k = restart_key(b, mid);
-    if (internal_key_compare(&k, target) < 0) lo = mid;
+    int c = tagged ? tag_compare(b->rk[mid].tag, tt) : 0;
+    if (c == 0) {
+      internal_key k = restart_key(b, mid);
+      c = internal_key_compare(&k, target);
+    }
+    if (c < 0) lo = mid;
     else hi = mid - 1;
   }
   return lo;
@@ -362,10 +401,16 @@ static void iter_scan_to(block_iter *it, const internal_key *target) {
  * answer, no scan; num_restarts when there is none. */
 static uint32_t find_first_restart_at_or_after(const block *b, const internal_key *target) {
   uint32_t lo = 0, hi = b->num_restarts;
+  uint64_t tt;
+  int tagged = target_tag(b, target, &tt);
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
-    internal_key k = restart_key(b, mid);
-    if (internal_key_compare(&k, target) < 0) lo = mid + 1;
+    int c = tagged ? tag_compare(b->rk[mid].tag, tt) : 0;
+    if (c == 0) {
+      internal_key k = restart_key(b, mid);
+      c = internal_key_compare(&k, target);
+    }
+    if (c < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

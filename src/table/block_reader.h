@@ -23,6 +23,10 @@
 typedef struct block_restart {
   uint32_t key_off, key_len; /* the full user key: data[key_off .. key_off + key_len) */
   uint64_t trailer;          /* seqno << 8 | type */
+  /* The key's 8 bytes after the prefix every restart key of the block shares (block.tag_from),
+   * big-endian, zero-padded: a search compares these first and reads the key itself only when
+   * they are equal, so a probe of a large index touches this table and not the entry. */
+  uint64_t tag;
 } block_restart;
 
 typedef struct block {
@@ -33,6 +37,7 @@ typedef struct block {
   const uint8_t *buckets;  /* u8 * num_buckets */
   block_restart *rk;       /* num_restarts entries; allocated with the block (rk_cap) or on its own */
   uint32_t rk_cap;
+  uint32_t tag_from; /* length of the prefix shared by the first and last restart keys (so by all) */
   uint8_t rk_owned, data_inline; /* rk malloc'd on its own; data allocated with the block */
   void *extra;                   /* block_new_inline's caller bytes (a cache handle), or NULL */
   size_t extra_len;
