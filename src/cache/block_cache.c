@@ -40,6 +40,7 @@
 #define DEFAULT_MAX_SHARDS 16
 #define MAX_SHARDS 256
 #define TYPICAL_BLOCK 4096
+#define BUCKETS_PER_ENTRY 4
 
 enum { QUEUE_NONE, QUEUE_SMALL, QUEUE_MAIN, QUEUE_PINNED };
 
@@ -410,7 +411,10 @@ static void shard_insert(block_cache *c, cache_handle *h, int pinned) {
   if (charge <= s->capacity && s->capacity > 0) { /* else: handed back uncached, dies on release */
     cache_handle *old = *table_slot(s, h->hash, file_id, offset);
     if (old) free_list_push(&garbage, shard_detach(s, old));
-    if (s->entries >= s->bucket_mask + 1) table_grow(s);
+    /* at most one entry per BUCKETS_PER_ENTRY buckets: a lookup that misses mostly finds an
+     * empty bucket, and one that hits walks ~1 entry (each a cache miss: entries live in
+     * their blocks, spread over the whole cache) */
+    if (s->entries * BUCKETS_PER_ENTRY >= s->bucket_mask + 1) table_grow(s);
     cache_handle **slot = table_slot(s, h->hash, file_id, offset);
     *slot = h;
     h->in_cache = 1;
