@@ -420,6 +420,13 @@ strata_status *strata_flush(strata_db *db);
  * `more` must not be NULL.
  */
 strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int *more);
+/*
+ * *events = a count that grows whenever a maintenance step may find new work: a memtable was
+ * sealed, a flush, compaction or range drop installed a version, a failed flush or compaction
+ * healed. A host that runs the steps of many databases on threads of its own steps a database
+ * (until *more is 0) only once its count moved since the last step began. Cheap: one atomic load.
+ */
+strata_status *strata_maintenance_events(strata_db *db, uint64_t *events);
 
 /*
  * Retries the failed background work now (instead of at the next backoff tick) and returns its

@@ -54,6 +54,13 @@ strata_status *strata_maintenance_step(strata_db *db, uint64_t budget_bytes, int
   return scheduler_step(db->sched, budget_bytes, more);
 }
 
+strata_status *strata_maintenance_events(strata_db *db, uint64_t *events) {
+  HANDLE_CHECK(db, HANDLE_DB);
+  ARG_NOT_NULL(events);
+  *events = scheduler_work_events(db->sched);
+  return NULL;
+}
+
 /* --- open and close ---------------------------------------------------------------------- */
 
 static uint64_t monotonic_clock(void *ctx) {

@@ -44,6 +44,7 @@ struct scheduler {
   uint64_t journal_pin_min; /* no journal at or above it is removed while pinned */
 
   atomic_u64 l0_tables; /* level-0 tables of the current version, for the write stall */
+  atomic_u64 work_events; /* scheduler_work_events */
   atomic_u64 write_stalls;
   atomic_u64 write_slowdowns;
 };
@@ -87,6 +88,7 @@ static void healed(scheduler *s, int source) {
   strata_status_free(s->error);
   s->error = NULL;
   s->error_source = 0;
+  atomic_u64_fetch_add(&s->work_events, 1);
   sync_cond_broadcast(&s->done);
   sync_cond_signal(&s->flush_wake); /* the other thread paused on the error */
   sync_cond_signal(&s->compact_wake);
@@ -145,6 +147,7 @@ static uint64_t current_l0_tables(scheduler *s) {
  * (mu not held). */
 static void notify_compaction(scheduler *s) {
   sync_mutex_assert_not_held(&s->mu);
+  atomic_u64_fetch_add(&s->work_events, 1);
   atomic_u64_store(&s->l0_tables, current_l0_tables(s));
   sync_mutex_lock(&s->mu);
   sync_cond_signal(&s->compact_wake);
@@ -293,6 +296,7 @@ strata_status *scheduler_start(const scheduler_options *o, scheduler **out) {
   if (!s) return status_no_memory();
   s->o = *o;
   atomic_u64_init(&s->l0_tables, 0);
+  atomic_u64_init(&s->work_events, 0);
   atomic_u64_init(&s->write_stalls, 0);
   atomic_u64_init(&s->write_slowdowns, 0);
   s->journal_pin_min = UINT64_MAX;
@@ -360,6 +364,7 @@ void scheduler_free(scheduler *s) {
 
 void scheduler_notify_sealed(scheduler *s) {
   if (s->o.write_lock) sync_mutex_assert_held(s->o.write_lock);
+  atomic_u64_fetch_add(&s->work_events, 1);
   if (!s->flush_running) return;
   sync_mutex_lock(&s->mu);
   sync_cond_signal(&s->flush_wake);
@@ -487,6 +492,10 @@ strata_status *scheduler_resume(scheduler *s) {
   sync_mutex_unlock(&s->mu);
   if (!copy) notify_compaction(s);
   return copy;
+}
+
+uint64_t scheduler_work_events(scheduler *s) {
+  return atomic_u64_load(&s->work_events);
 }
 
 scheduler_counters scheduler_get_counters(scheduler *s) {

@@ -85,6 +85,9 @@ void scheduler_free(scheduler *s);
 
 /* After a rotation sealed a memtable (write lock held): wakes the flush thread. */
 void scheduler_notify_sealed(scheduler *s);
+/* A count that grows whenever a maintenance step may find new work: a memtable was sealed, a
+ * flush, compaction or range drop installed a version, a failure healed (strata_maintenance_events). */
+uint64_t scheduler_work_events(scheduler *s);
 /* Before a write (write lock held): the database's error, else the level-0 stall. */
 STRATA_MUST_USE strata_status *scheduler_admit_write(scheduler *s);
 /* Before a write, once a full memtable is sealed (write lock held): the sealed-memtable stall. */

@@ -92,6 +92,34 @@ export async function apiCases(strata, { backend, prefix = 'api', options = {}, 
       }
     },
 
+    async 'batch and getMany of byte arrays: every operation type, misses and refusals, values in their own buffers'() {
+      // from a page these cross packed in one buffer each way (worker_pack.js)
+      const db = await open(name(), opts({ keyEncoding: 'buffer', valueEncoding: 'buffer' }));
+      try {
+        const k = (i) => Uint8Array.of(0x6b, i >> 8, i & 0xff);
+        await db.put(k(5000), Uint8Array.of(1));
+        await db.put(k(5001), Uint8Array.of(2));
+        const ops = [];
+        for (let i = 0; i < 1000; i++) ops.push({ type: 'put', key: k(i), value: new Uint8Array(i % 7).fill(i & 0xff) });
+        ops.push({ type: 'del', key: k(5000) }, { type: 'singleDel', key: k(5001) });
+        const view = new Uint8Array(new ArrayBuffer(10), 3, 3).fill(9); // a view into a larger buffer
+        ops.push({ type: 'put', key: k(2000), value: view });
+        await db.batch(ops);
+        ok(ops[0].key.byteLength === 3 && view.byteLength === 3, 'the caller\'s arrays are not detached by a batch');
+        const got = await db.getMany([k(999), k(5000), k(5001), k(7), k(2000), k(3000)]);
+        eq(got, [new Uint8Array(999 % 7).fill(999 & 0xff), undefined, undefined, new Uint8Array(0), Uint8Array.of(9, 9, 9), undefined], 'getMany after the batch');
+        ok(got.every((v) => v === undefined || (v.byteOffset === 0 && v.buffer.byteLength === v.byteLength)), 'each value owns its buffer');
+        await rejects(db.batch([{ type: 'put', key: k(4000), value: Uint8Array.of(1) }, { type: 'put', key: k(4001), value: null }]), 'STRATA_INVALID_ARGUMENT', 'a null value', /must not be null/);
+        eq(await db.getMany([k(4000)]), [undefined], 'nothing of a refused batch is written');
+        const cb = db.batch();
+        cb.put(k(4002), Uint8Array.of(4)).del(k(999));
+        await cb.write();
+        eq(await db.getMany([k(4002), k(999)]), [Uint8Array.of(4), undefined], 'a chained batch of byte arrays');
+      } finally {
+        await db.close();
+      }
+    },
+
     async 'requests keep their order: snapshot() and iterator() are synchronous and see the writes issued before them'() {
       const db = await open(name(), opts({ valueEncoding: 'utf8', keyEncoding: 'utf8' }));
       try {

@@ -4,6 +4,13 @@
 // first thing that is not as expected; returns what the test checks from outside.
 import * as strata from '../../bindings/js/src/index_browser.js';
 
+import { openDatabase } from '../../bindings/js/src/database.js';
+import { acquireModule, engineConstants } from '../../bindings/js/src/engine_browser.js';
+import { encodingOf } from '../../bindings/js/src/keys.js';
+import { Native } from '../../bindings/js/src/native.js';
+import { OpfsHost } from '../../bindings/js/src/opfs_host.js';
+import { checkOpenOptions } from '../../bindings/js/src/options.js';
+
 const { open, deleteDatabase, listDatabases, StrataError } = strata;
 const text = (b) => (typeof b === 'string' ? b : new TextDecoder().decode(b));
 
@@ -130,5 +137,118 @@ export async function twoFilters(prefix, backend) {
   } finally {
     await a.close();
     await b.close();
+  }
+}
+
+// Opens `count` databases at once spread over `backends` (all on the build `build`), each
+// writing and reading its own keys while all are open; every one reports through stats() that
+// it shares its engine instance with all the others. Then closes every third database, deletes
+// a closed one while the rest stay open, reopens the others and finds their data, and checks
+// that a closed database left its instance (stats().engine.databases went down). Returns what
+// the test checks from outside.
+export async function shareOneEngine({ prefix, count, backends, build }) {
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  const backendOf = (i) => backends[i % backends.length];
+  // the first two of each backend with a small memtable (the bulk writes below)
+  const bulk = 2 * backends.length;
+  const openAt = (i, more = {}) => open(names[i], { backend: backendOf(i), valueEncoding: 'utf8', ...(i < bulk ? { memtableSize: 64 * 1024 } : {}), ...more });
+  const dbs = await Promise.all(names.map((_, i) => openAt(i)));
+  const seen = {};
+  try {
+    await Promise.all(dbs.map((db, i) => db.batch([{ type: 'put', key: 'own', value: `db ${i}` }, { type: 'put', key: `only-${i}`, value: 'here' }])));
+    // two databases of each backend (a small memtable) write at once enough for flushes and
+    // compactions, never asking for one: the engine's background work does them (the pthreads
+    // build: its instance's pool threads, each host call reaching its database's host) while the
+    // others stay open
+    await Promise.all(dbs.slice(0, bulk).map(async (db) => {
+      for (let round = 0; round < 8; round++) {
+        await db.batch(Array.from({ length: 200 }, (_, k) => ({ type: 'put', key: `bulk-${round}-${k}`, value: 'v'.repeat(300) })));
+      }
+    }));
+    const done = (st) => st.flushes >= 4 && st.compactions >= 1 && st.memtable.sealed === 0;
+    for (let b = 0; b < bulk; b++) {
+      let st = await dbs[b].stats();
+      for (const deadline = Date.now() + 10_000; !done(st) && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 20));
+        st = await dbs[b].stats();
+      }
+      if (!done(st)) throw new Error(`${names[b]}: no background flushes and compaction: ${JSON.stringify({ flushes: st.flushes, compactions: st.compactions, sealed: st.memtable.sealed })}`);
+    }
+    for (const [i, db] of dbs.entries()) {
+      eq(db.build, build, `${names[i]}'s build`);
+      eq(db.backend, backendOf(i), `${names[i]}'s backend`);
+      eq(await db.get('own'), `db ${i}`, `${names[i]} reads its own value`);
+      eq(await db.get(`only-${(i + 1) % count}`), undefined, `${names[i]} does not see its neighbour's keys`);
+      const { engine } = await db.stats();
+      seen[engine.databases] = (seen[engine.databases] ?? 0) + 1;
+    }
+    for (let b = 0; b < bulk; b++) {
+      eq(await dbs[b].getMany(['bulk-0-0', 'bulk-7-199']), ['v'.repeat(300), 'v'.repeat(300)], `${names[b]} after its flushes and compaction`);
+    }
+    // close every third database: the others stay open on the same instance
+    const closing = names.map((_, i) => i).filter((i) => i % 3 === 1);
+    await Promise.all(closing.map((i) => dbs[i].close()));
+    const after = (await dbs[0].stats()).engine.databases;
+    // a closed database (not a memory one, which lives on by name) is deleted while the rest are open
+    const victim = closing.find((i) => backendOf(i) !== 'memory');
+    eq(await deleteDatabase(names[victim]), true, `deleteDatabase(${names[victim]}) while others are open`);
+    eq((await listDatabases()).includes(names[victim]), false, `${names[victim]} listed no more`);
+    const reopened = await Promise.all(closing.map((i) => openAt(i, { createIfMissing: i === victim })));
+    try {
+      for (const [k, i] of closing.entries()) {
+        eq(await reopened[k].get('own'), i === victim ? undefined : `db ${i}`, `${names[i]} after close and reopen`);
+      }
+      const again = (await dbs[0].stats()).engine.databases;
+      return { seen, after, again, closed: closing.length };
+    } finally {
+      await Promise.all(reopened.map((db) => db.close()));
+    }
+  } finally {
+    await Promise.all(dbs.map((db) => db.close()));
+    for (const n of names) await deleteDatabase(n);
+  }
+}
+
+// Inside a worker of a cross-origin isolated page: two OPFS databases on one pthreads instance,
+// each with a pool of 4 pre-opened files, write small tables until the instance's maintenance
+// threads compact them into many more tables than files are free: a create refused with
+// STRATA_BUSY there runs again once the host has grown its pool (maintenance_pool.c), with no
+// request asking for it. Each finds every write after a reopen.
+export async function pooledCompactionOutgrowsItsFiles(prefix) {
+  const options = { memtableSize: 64 * 1024, compression: 'none', compaction: { strategy: 'leveled', tableTargetSize: 2048 }, threads: true };
+  const parsed = checkOpenOptions(options, await engineConstants({ threads: true }));
+  const encodings = { valueEncoding: encodingOf('utf8', 'valueEncoding'), keyEncoding: encodingOf('utf8', 'keyEncoding') };
+  const openOne = async (name) => {
+    const host = await OpfsHost.open(name, { initialSlots: 4, minFree: 2 });
+    const native = Native.on(await acquireModule({ threads: true }), { host });
+    return { db: openDatabase(native, 'db', name, options, parsed, 'strict', encodings), host };
+  };
+  const names = [`${prefix}-a`, `${prefix}-b`];
+  const value = (i) => `${i}:`.padEnd(200, 'x');
+  let dbs = await Promise.all(names.map(openOne));
+  const result = [];
+  try {
+    eq(dbs.map(({ db }) => db.stats().engine.databases), [2, 2], 'both on one instance');
+    for (let i = 0; i < 1600; i += 100) {
+      for (const { db } of dbs) await db.batch(Array.from({ length: 100 }, (_, k) => ({ type: 'put', key: `k${String(i + k).padStart(5, '0')}`, value: value(i + k) })));
+    }
+    for (const [j, { db, host }] of dbs.entries()) {
+      const tables = () => db.stats().levels.reduce((n, l) => n + l.tables, 0);
+      const settled = () => db.stats().memtable.sealed === 0 && db.stats().compactions >= 1 && db.stats().levels[0].tables < 4;
+      for (const deadline = Date.now() + 15_000; !settled() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+      if (!settled()) throw new Error(`${names[j]}: the background compaction did not settle: ${JSON.stringify(db.stats().levels)}`);
+      result.push({ tables: tables(), slots: host.pool.slots, refusals: host.pool.refusals });
+    }
+    await Promise.all(dbs.map(({ db }) => db.close()));
+    dbs = await Promise.all(names.map(openOne));
+    for (const [j, { db }] of dbs.entries()) {
+      const got = await db.getMany(Array.from({ length: 1600 }, (_, i) => `k${String(i).padStart(5, '0')}`));
+      const bad = got.filter((v, i) => v !== value(i)).length;
+      if (bad) throw new Error(`${names[j]}: ${bad} of 1600 writes missing or wrong after reopen`);
+    }
+    return result;
+  } finally {
+    await Promise.all(dbs.map(({ db }) => db.close()));
+    for (const n of names) await deleteDatabase(n);
   }
 }

@@ -182,6 +182,7 @@ static void null_out_parameters_refused(void) {
   CHECK_MSG(strata_iterator_new(db, NULL, NULL, NULL), STRATA_INVALID_ARGUMENT, "out is NULL");
   CHECK_MSG(strata_iterator_new_prefix(db, NULL, "k", 1, NULL), STRATA_INVALID_ARGUMENT, "out is NULL");
   CHECK_MSG(strata_maintenance_step(db, 1, NULL), STRATA_INVALID_ARGUMENT, "more is NULL");
+  CHECK_MSG(strata_maintenance_events(db, NULL), STRATA_INVALID_ARGUMENT, "events is NULL");
   CHECK_MSG(strata_get_stats(db, NULL), STRATA_INVALID_ARGUMENT, "out is NULL");
   /* bytes given as NULL with a length */
   CHECK_MSG(strata_put(db, NULL, 3, "v", 1, 0), STRATA_INVALID_ARGUMENT, "key is NULL but klen is 3");
@@ -231,6 +232,8 @@ static void null_handles_refused(void) {
   CHECK_MSG(strata_compact(NULL, 1), STRATA_NOT_OPEN, "strata_compact");
   CHECK_MSG(strata_drop_range(NULL, NULL), STRATA_NOT_OPEN, "strata_drop_range");
   CHECK_MSG(strata_maintenance_step(NULL, 1, &more), STRATA_NOT_OPEN, "strata_maintenance_step");
+  uint64_t events = 0;
+  CHECK_MSG(strata_maintenance_events(NULL, &events), STRATA_NOT_OPEN, "strata_maintenance_events");
   CHECK(more == 0);
   CHECK_MSG(strata_get_stats(NULL, &stats), STRATA_NOT_OPEN, "strata_get_stats");
   CHECK_MSG(strata_batch_put(NULL, "k", 1, "v", 1), STRATA_INVALID_ARGUMENT, "the batch handle is NULL");

@@ -424,6 +424,46 @@ static void maintenance_steps_flush_without_threads(void) {
   teardown();
 }
 
+/* strata_maintenance_events moves exactly when a step may find new work: a sealed memtable, an
+ * installed version (flush, compaction, range drop); reads and writes that seal nothing leave it. */
+static void maintenance_events_move_when_steps_have_work(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(0);
+  EXPECT_OK(strata_options_set_max_sealed_memtables(o, 100));
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  uint64_t e0 = 0, e1 = 0, e2 = 0, e3 = 0, e4 = 0;
+  CHECK_OK(strata_maintenance_events(db, &e0));
+  CHECK_OK(put_str(db, "a", "1"));
+  CHECK_VALUE(db, NULL, "a", "1");
+  CHECK_OK(strata_maintenance_events(db, &e1));
+  CHECK(e1 == e0); /* nothing sealed: a step would find nothing */
+  char k[32];
+  strata_stats s;
+  for (int i = 0; i < 2000; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    CHECK_OK(put_str(db, k, "value value value"));
+  }
+  CHECK_OK(strata_get_stats(db, &s));
+  CHECK(s.sealed_memtables > 0);
+  CHECK_OK(strata_maintenance_events(db, &e2));
+  CHECK(e2 >= e1 + s.sealed_memtables); /* one per sealed memtable */
+  int more = 1;
+  while (more) CHECK_OK(strata_maintenance_step(db, 1 << 20, &more));
+  CHECK_OK(strata_maintenance_events(db, &e3));
+  CHECK(e3 > e2); /* the flushes installed versions */
+  CHECK_OK(strata_maintenance_step(db, 1 << 20, &more)); /* nothing left: no event */
+  CHECK(more == 0);
+  CHECK_OK(strata_maintenance_events(db, &e4));
+  CHECK(e4 == e3);
+  CHECK_OK(strata_compact(db, 1));
+  CHECK_OK(strata_maintenance_events(db, &e4));
+  CHECK(e4 > e3);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
 static void iterator_outlives_its_database(void) {
   if (!setup_posix()) return;
   strata_options *o = small_options(1);
@@ -675,6 +715,7 @@ int main(void) {
   RUN(create_if_missing_off_refuses_a_folder_without_a_database);
   RUN(compact_reports_progress_up_to_its_total);
   RUN(maintenance_steps_flush_without_threads);
+  RUN(maintenance_events_move_when_steps_have_work);
   RUN(iterator_outlives_its_database);
   RUN(synced_writes_survive_a_crash);
   RUN(interval_sync_makes_earlier_writes_durable);

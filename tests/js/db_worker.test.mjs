@@ -128,3 +128,168 @@ test('worker: maintenance steps run after each reply and go on while idle (seale
     await db.close();
   }
 });
+
+// The requests the calling thread posts to database workers while `fn` runs: by op, and in all
+// `calls` (answered: a round trip each) and `posts` (not answered).
+async function countingPosts(fn) {
+  const { Worker } = await import('node:worker_threads');
+  const post = Worker.prototype.postMessage;
+  const ops = { calls: 0, posts: 0 };
+  Worker.prototype.postMessage = function counted(msg, ...rest) {
+    // the flat wire of worker_protocol.js: [ch, id, target, op, handle, ...args], id 0 = a post
+    if (Array.isArray(msg) && typeof msg[3] === 'string') {
+      ops[msg[3]] = (ops[msg[3]] ?? 0) + 1;
+      if (msg[1] !== 0) ops.calls++;
+      else ops.posts++;
+    }
+    return post.call(this, msg, ...rest);
+  };
+  try {
+    await fn(ops);
+  } finally {
+    Worker.prototype.postMessage = post;
+  }
+}
+
+const key3 = (i) => `k${String(i).padStart(3, '0')}`;
+
+test('worker_seek_plus_ten_entries_is_one_page_request_and_a_later_seek_drops_the_stale_page', async () => {
+  const db = await open(tempDir(), { worker: true, keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  try {
+    await db.batch(Array.from({ length: 300 }, (_, i) => ({ type: 'put', key: key3(i), value: new Uint8Array([i & 0xff, 7]) })));
+    await countingPosts(async (ops) => {
+      const it = db.iterator();
+      it.seek(key3(10));
+      const got = [];
+      for (let j = 0; j < 10; j++) got.push(await it.next());
+      assert.deepEqual(got.map(([k]) => k), Array.from({ length: 10 }, (_, j) => key3(10 + j)));
+      assert.equal(ops.calls, 1, 'a seek + 10 entries is one round trip');
+      assert.equal(ops.posts, 1, 'and one post (the iterator itself)');
+      assert.equal(ops._seekPacked, 1, 'the seek went with the page request');
+      // a value handed out by next() owns its buffer, though its page came as one copy
+      const [, v] = got[3];
+      assert.deepEqual([...v], [13, 7]);
+      assert.equal(v.byteOffset, 0);
+      assert.equal(v.byteLength, v.buffer.byteLength);
+      // the page held k020..k025 too: a seek drops them and the worker reads from the target
+      it.seek(key3(200));
+      assert.deepEqual((await it.next())[0], key3(200));
+      assert.equal(ops.calls, 2);
+      assert.deepEqual((await it.nextv(3)).map(([k]) => k), [key3(201), key3(202), key3(203)]);
+      assert.equal(ops.calls, 2, 'nextv took from the page read with the seek');
+      // seeking back before what was read: the same entries again, not the page's rest
+      it.seek(key3(5));
+      assert.deepEqual((await it.nextv(2)).map(([k]) => k), [key3(5), key3(6)]);
+      // two seeks before a read: the first is posted, the second goes with the read
+      it.seek(key3(100));
+      it.seek(key3(7));
+      assert.deepEqual(await it.next(), [key3(7), new Uint8Array([7, 7])]);
+      assert.equal(ops.seek, 1);
+      assert.equal(ops.calls, 4);
+      await it.close();
+      assert.equal(ops.close, 1);
+      assert.equal(ops.calls, 4, 'close after answered seeks is posted (nothing can fail)');
+      await assert.rejects(it.next(), (e) => e.code === 'STRATA_NOT_OPEN');
+    });
+    // a scan asks for pages of 256 (the next one while the caller consumes this one)
+    await countingPosts(async (ops) => {
+      let n = 0;
+      for await (const [k] of db.iterator({ keys: true, values: false })) {
+        assert.equal(k, key3(n));
+        n++;
+      }
+      assert.equal(n, 300);
+      assert.ok(ops.calls <= 3, `${ops.calls} page requests for 300 entries`);
+    });
+  } finally {
+    await db.close();
+  }
+});
+
+// A seeded sequence of next / nextv / seek calls, made without waiting for each other, gives
+// what the same calls give on the calling thread, for every kind of range.
+test('worker_iterator_calls_in_flight_together_match_the_calling_thread', async () => {
+  const dirW = tempDir();
+  const dirT = tempDir();
+  const ops = Array.from({ length: 120 }, (_, i) => ({ type: 'put', key: key3(i * 2), value: `v${i}` }));
+  const worker = await open(dirW, { worker: true, keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  const local = await open(dirT, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  try {
+    await worker.batch(ops);
+    await local.batch(ops);
+    let seed = 12345;
+    const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+    const ranges = [{}, { reverse: true }, { gte: key3(40), lt: key3(180) }, { gt: key3(100), reverse: true, limit: 30 },
+      { prefix: 'k1', keys: false }, { limit: 5, values: false }, { limit: 0 }, { limit: 2.5 }, { limit: -1, reverse: true }];
+    const rounds = Number(process.env.STRATA_TEST_ROUNDS ?? 4);
+    for (const range of ranges) {
+      for (let round = 0; round < rounds; round++) {
+        const plan = Array.from({ length: 40 }, () => {
+          const r = rand(10);
+          if (r < 5) return ['next'];
+          if (r < 8) return ['nextv', rand(40)];
+          return ['seek', key3(rand(250))];
+        });
+        const run = async (db) => {
+          const it = db.iterator(range);
+          const pending = [];
+          for (const [op, arg] of plan) {
+            if (op === 'seek') it.seek(arg);
+            else pending.push(it[op](arg)); // not awaited: every call is in flight at once
+          }
+          if (round % 2) pending.push(it.all()); // the rest, then closed
+          const out = await Promise.all(pending);
+          await it.close();
+          return out;
+        };
+        assert.deepEqual(await run(worker), await run(local), `${JSON.stringify(range)} round ${round}`);
+      }
+    }
+  } finally {
+    await worker.close();
+    await local.close();
+  }
+});
+
+test('worker_iterator_page_failure_rejects_the_calls_waiting_for_it_and_the_iterator_goes_on', async () => {
+  const db = await open(tempDir(), { worker: true, keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  try {
+    await db.batch([{ type: 'put', key: 'a', value: '1' }, { type: 'put', key: 'b', value: '2' }]);
+    // a key too long for the engine goes with the next request, which reports its refusal
+    const long = db.keys();
+    long.seek('k'.repeat(70000));
+    await assert.rejects(long.next(), (e) => e.code === 'STRATA_INVALID_ARGUMENT' && /at most/.test(e.message));
+    assert.equal(await long.next(), 'a', 'the iterator did not move');
+    long.seek('k'.repeat(70000));
+    await assert.rejects(long.close(), (e) => e.code === 'STRATA_INVALID_ARGUMENT', 'close reports a seek nothing read after');
+    const it = db.keys();
+    it.seek(99); // refused in the worker: the next request reports it
+    const waiting = [it.next(), it.next(), it.nextv(2)];
+    const settled = await Promise.allSettled(waiting);
+    for (const s of settled) assert.ok(s.status === 'rejected' && s.reason.code === 'STRATA_INVALID_ARGUMENT', JSON.stringify(s));
+    assert.deepEqual(await it.nextv(5), ['a', 'b']);
+    assert.equal(await it.next(), undefined);
+    // after the end, all() closes the iterator
+    assert.deepEqual(await it.all(), []);
+    await assert.rejects(it.next(), (e) => e.code === 'STRATA_NOT_OPEN');
+    // all() after a prefetch hands out the rest of the page first
+    const it2 = db.keys();
+    assert.equal(await it2.next(), 'a');
+    assert.deepEqual(await it2.all(), ['b']);
+    // aborting drops what was read ahead
+    const ac = new AbortController();
+    const it3 = db.keys({ signal: ac.signal });
+    assert.equal(await it3.next(), 'a');
+    ac.abort();
+    await assert.rejects(it3.next(), (e) => e.name === 'AbortError');
+    // a snapshot's iterator pages from the snapshot
+    const snap = db.snapshot();
+    await db.put('c', '3');
+    const it4 = db.keys({ snapshot: snap });
+    assert.deepEqual([await it4.next(), await it4.next(), await it4.next()], ['a', 'b', undefined]);
+    await it4.close();
+    snap.close();
+  } finally {
+    await db.close();
+  }
+});

@@ -38,6 +38,7 @@ const numeric = {
   memtableSize: [(v) => ({ memtableSize: v }), [LIMITS.memtableSize.min - 1, LIMITS.memtableSize.max + 1, 0, 4096.5]],
   blockCacheSize: [(v) => ({ blockCacheSize: v }), [-1, LIMITS.blockCacheSize.max + 1, 1.5]],
   bloomBitsPerKey: [(v) => ({ bloomBitsPerKey: v }), [-5, -0.001, 100.001, 1e6, NaN, Infinity]],
+  maxSealedMemtables: [(v) => ({ maxSealedMemtables: v }), [-1, LIMITS.maxSealedMemtables.max + 1, 1.5, Infinity]],
   level0Trigger: [(v) => ({ compaction: { strategy: 'leveled', level0Trigger: v, level0Stall: { slowdown: 2 ** 32 - 1, stop: 2 ** 32 - 1 } } }), [0, 2 ** 32, 2.5]],
   levelRatio: [(v) => ({ compaction: { strategy: 'leveled', levelRatio: v } }), [1, 1000.001, -2, NaN]],
   runTrigger: [(v) => ({ compaction: { strategy: 'tiered', runTrigger: v, level0Stall: { slowdown: 2 ** 32 - 1, stop: 2 ** 32 - 1 } } }), [0, 2 ** 32]],
@@ -84,6 +85,31 @@ describe('other options', () => {
   });
 });
 
+describe('maxSealedMemtables', () => {
+  // Without threads nothing flushes between awaited puts (maintenance steps are tasks of their
+  // own), so sealed memtables pile up: a write that finds more than the option waiting flushes
+  // them first, so after a write at most one more (the memtable that write sealed) waits.
+  test('maxSealedMemtables_bounds_the_sealed_memtables_waiting_for_flush', async () => {
+    for (const max of [undefined, 0, 3]) {
+      const db = await open(tempDir(), { memtableSize: 4096, maxSealedMemtables: max, valueEncoding: 'utf8' });
+      try {
+        let most = 0;
+        for (let i = 0; i < 40; i++) {
+          await db.put(`k${i}`, 'x'.repeat(1500));
+          most = Math.max(most, db.stats().memtable.sealed);
+        }
+        const limit = max ?? (await engineConstants()).DEFAULT_MAX_SEALED_MEMTABLES;
+        assert.equal(most, limit + 1, `maxSealedMemtables ${max}: at most ${limit} wait before a write`);
+        assert.ok(db.stats().writeStalls > 0, 'writes that found more flushed first');
+        for (let i = 0; i < 40; i++) assert.equal(await db.get(`k${i}`), 'x'.repeat(1500));
+      } finally {
+        await db.close();
+      }
+    }
+    assert.equal(LIMITS.maxSealedMemtables.max, 1024); // STRATA_MAX_SEALED_MEMTABLES_MAX
+  });
+});
+
 describe('the JS ranges are the engine\'s', () => {
   test('the ranges come from the module a database runs on (its limits descriptor)', async () => {
     const native = await loadNative({ memory: true });
@@ -94,6 +120,7 @@ describe('the JS ranges are the engine\'s', () => {
       assert.deepEqual(c.memtableSize, [LIMITS.memtableSize.min, LIMITS.memtableSize.max]);
       assert.deepEqual(c.blockCacheSize, [LIMITS.blockCacheSize.min, LIMITS.blockCacheSize.max]);
       assert.deepEqual(c.bloomBitsPerKey, [LIMITS.bloomBitsPerKey.min, LIMITS.bloomBitsPerKey.max]);
+      assert.deepEqual(c.maxSealedMemtables, [LIMITS.maxSealedMemtables.min, LIMITS.maxSealedMemtables.max]);
       assert.deepEqual(c.levelRatio, [LIMITS.levelRatio.min, LIMITS.levelRatio.max]);
       assert.deepEqual(c.sizeRatio, [LIMITS.sizeRatio.min, LIMITS.sizeRatio.max]);
       assert.deepEqual(c.tableTargetSize, [LIMITS.tableTargetSize.min, LIMITS.tableTargetSize.max]);
@@ -107,10 +134,10 @@ describe('the JS ranges are the engine\'s', () => {
   test('the engine itself refuses just outside, past the JS checks', async () => {
     const native = await loadNative({ memory: true });
     const m = native.m;
-    const tryOpen = (memtable, bloom) => {
+    const tryOpen = (memtable, bloom, sealed = -1) => {
       const p = native.cstring('edge-db');
       try {
-        const st = m._strata_js_open(p, native.vfs, 1, 0, memtable, -1, -1, bloom, 0, -1, 0, 0, native.words);
+        const st = m._strata_js_open(p, native.vfs, 1, 0, memtable, -1, -1, bloom, 0, -1, sealed, 0, 0, native.words);
         if (!st) return 'ok';
         const code = m.UTF8ToString(m._strata_code_name(m._strata_status_code(st)));
         const msg = m.UTF8ToString(m._strata_status_message(st));
@@ -123,6 +150,8 @@ describe('the JS ranges are the engine\'s', () => {
     try {
       assert.match(tryOpen(LIMITS.memtableSize.min - 1, -1), /^STRATA_INVALID_ARGUMENT: memtable size 4095 outside/);
       assert.match(tryOpen(-1, LIMITS.bloomBitsPerKey.max + 0.5), /^STRATA_INVALID_ARGUMENT: bloom bits per key 100.5 outside/);
+      assert.match(tryOpen(-1, -1, LIMITS.maxSealedMemtables.max + 1), /^STRATA_INVALID_ARGUMENT: max sealed memtables 1025 outside/);
+      assert.match(tryOpen(-1, -1, 2 ** 40), /^STRATA_INVALID_ARGUMENT: max sealed memtables \d+ outside/);
       const ok = tryOpen(LIMITS.memtableSize.min, LIMITS.bloomBitsPerKey.max);
       assert.equal(ok, 'ok');
       native.check(m._strata_js_close(native.word(0)), 'close');

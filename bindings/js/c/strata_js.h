@@ -37,12 +37,13 @@ typedef struct strata_js_compaction {
   double kv_threshold, kv_file_target_size, kv_compression, kv_staleness_threshold, kv_age_cutoff;
 } strata_js_compaction;
 
-/* Databases. Sizes <= 0 and kinds < 0 mean "the engine's default". `compaction` is NULL or the
- * strategy and its knobs. recovery_mode: a strata_recovery_mode. */
+/* Databases. Sizes <= 0 and kinds < 0 mean "the engine's default" (max_sealed_memtables: < 0).
+ * `compaction` is NULL or the strategy and its knobs. recovery_mode: a strata_recovery_mode. */
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
                               double bloom_bits_per_key, int sync, int background_threads,
-                              const strata_js_compaction *compaction, int recovery_mode, strata_db **out);
+                              double max_sealed_memtables, const strata_js_compaction *compaction,
+                              int recovery_mode, strata_db **out);
 /*
  * strata_js_open with a compaction filter that calls JS (the strata_js_host_filter import, which
  * runs the JS filter registered for `filter` in Module.strataFilters; proxied to the main thread in the pthreads build). `filter` comes
@@ -54,8 +55,8 @@ void strata_js_filter_free(strata_js_filter *f);
 strata_status *strata_js_open_filtered(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                                        double memtable_size, double block_cache_size, int compression,
                                        double bloom_bits_per_key, int sync, int background_threads,
-                                       const strata_js_compaction *compaction, int recovery_mode,
-                                       strata_js_filter *filter, strata_db **out);
+                                       double max_sealed_memtables, const strata_js_compaction *compaction,
+                                       int recovery_mode, strata_js_filter *filter, strata_db **out);
 strata_status *strata_js_close(strata_db *db);
 /* strata_resume: retries failed background work now. */
 strata_status *strata_js_resume(strata_db *db);

@@ -54,9 +54,10 @@ const DEFERRED = Symbol('deferred'); // #maintenance: the task is with worker_se
 // Opens `where` (a resolved folder, or 'memory-db') on `native`; `parsed` is checkOpenOptions'
 // result. The native is freed when the open fails.
 export function openDatabase(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
-  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, compaction, compactionFilter } = parsed;
+  const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, maxSealedMemtables, compaction, compactionFilter } = parsed;
   const m = native.m;
   const threads = !!options.threads;
+  const pool = m.strataPool ?? 0; // engine_core.js: a shared pthreads instance's maintenance pool
   let cpath = 0;
   let filter = null;
   try {
@@ -74,7 +75,8 @@ export function openDatabase(native, where, displayLocation, options, parsed, re
       compression,
       bloomBitsPerKey,
       options.sync ? 1 : 0,
-      threads ? 1 : -1,
+      pool ? 0 : threads ? 1 : -1, // on a shared pthreads instance its pool does the background work
+      maxSealedMemtables,
       compaction ? native.structPtr : 0,
       RECOVERY_MODES[recoveryMode],
       ...(filter ? [filter.ptr] : []),
@@ -89,8 +91,16 @@ export function openDatabase(native, where, displayLocation, options, parsed, re
   const handle = native.word(0);
   native.check(m._strata_js_recovery_report(handle, native.structPtr), 'recovery report');
   const recovery = decodeRecovery(readStruct(m, native.structPtr, native.layout.recovery, native.layout));
+  const pooled = pool ? m._strata_js_pool_join(pool, handle) : 0;
+  if (pool && !pooled) {
+    const closed = m._strata_js_close(handle);
+    if (closed) m._strata_status_free(closed);
+    filter?.free();
+    native.free();
+    throw new StrataError('STRATA_NO_MEMORY', 'out of wasm memory (joining the maintenance pool)');
+  }
   return new Database(native, handle, recovery, {
-    location: displayLocation, ...encodings, threads, sync: !!options.sync, filter,
+    location: displayLocation, ...encodings, threads, sync: !!options.sync, filter, pooled,
   });
 }
 
@@ -250,7 +260,9 @@ export class Database {
 
   // Single-threaded build (or threads off): flushes and compactions run as small steps
   // between requests, scheduled after writes while work remains.
+  // On a shared pthreads instance its pool threads run the steps instead (#kickPool).
   #scheduleMaintenance() {
+    if (this.#opts.pooled) return this.#kickPool();
     if (this.#opts.threads || this.#maintenance || this.#status !== 'open') return;
     const task = async () => {
       if (this.#status !== 'open') return;
@@ -269,6 +281,23 @@ export class Database {
       }
     };
     this.#maintenance = this.#deferMaintenance?.(task) ? DEFERRED : nextTask.set(task);
+  }
+
+  // Queues this database's maintenance on its instance's pool (bindings/js/c/maintenance_pool.c)
+  // and takes what a failed step there left: reported by the next write, as a failed step is in
+  // #scheduleMaintenance; one refused with "would block" runs again once the host is ready.
+  #kickPool() {
+    if (this.#status !== 'open') return;
+    const n = this.#native;
+    const st = n.m._strata_js_pool_kick(this.#opts.pooled);
+    if (!st) return;
+    try {
+      n.check(st, 'maintenance');
+    } catch (err) {
+      const ready = n.host?.whenUnblocked?.(err);
+      if (ready) ready.then(() => this.#kickPool(), () => {});
+      else this.#maintenanceError = err;
+    }
   }
 
   // After maintenance: what the writes left in the host's buffers goes to storage in the
@@ -858,7 +887,10 @@ export class Database {
     const n = this.#native;
     n.check(n.m._strata_js_resume(this.#db), 'resume');
     this.#maintenanceError = null; // what a failed maintenance step left was just retried
-    this.#afterWrite();
+    // on a pool: its kick takes the failure of a step from before, just retried, and drops it
+    const stale = this.#opts.pooled ? n.m._strata_js_pool_kick(this.#opts.pooled) : 0;
+    if (stale) n.m._strata_status_free(stale);
+    else if (!this.#opts.pooled) this.#afterWrite();
   }
 
   // strata_compact: { major: true } flushes, then merges every table into one run in the last
@@ -909,7 +941,10 @@ export class Database {
     this.#ensureOpen('stats');
     const n = this.#native;
     n.check(n.m._strata_js_stats(this.#db, n.structPtr), 'stats');
-    return decodeStats(readStruct(n.m, n.structPtr, n.layout.stats, n.layout));
+    const stats = decodeStats(readStruct(n.m, n.structPtr, n.layout.stats, n.layout));
+    // the databases open on this one's engine instance (browsers share one per worker)
+    stats.engine = { databases: n.onInstance };
+    return stats;
   }
 
   // Closes iterators and snapshots, waits for background work (inside strata_close), releases
@@ -928,6 +963,8 @@ export class Database {
       for (const i of [...this.#exports]) i._release();
       const n = this.#native;
       let err;
+      if (this.#opts.pooled) n.m._strata_js_pool_leave(this.#opts.pooled); // waits for its running step
+      this.#opts.pooled = 0;
       try {
         n.check(n.m._strata_js_close(this.#db), 'close');
       } catch (e) {

@@ -1,9 +1,10 @@
 // Loads the WebAssembly engine, whatever the runtime: the single-threaded build by default, the
 // pthreads build on request. loadModule() instantiates the module once per call (in Node each
-// database owns its own instance); acquireModule() hands out one instance of the
-// single-threaded build shared by every database of this thread that asks for it (browsers: all
-// the databases of a worker, so a page's hundred databases are one wasm memory, not a hundred),
-// each database with its own storage host, buffers and vfs in it (native.js). What differs between runtimes is the
+// database owns its own instance); acquireModule() hands out one instance of a build shared by
+// every database of this thread that asks for it (browsers: all the databases of a worker, so a
+// page's hundred databases are one wasm memory, not a hundred, and in the pthreads build one
+// pool of background threads), each database with its own storage host, buffers and vfs in it
+// (native.js). What differs between runtimes is the
 // platform: how the .wasm bytes become a compiled module and what the glue needs from its host
 // (engine.js for Node, engine_browser.js for browsers). No Node built-ins.
 import { constants, readLayout } from './codecs.js';
@@ -89,11 +90,13 @@ export function engineLoader(platform) {
     return new Engine(module, variant);
   }
 
-  // A module instance with a reference count: { module, variant, release() }. The
-  // single-threaded build's instance is shared (one per URL) and kept SHARE_IDLE_MS after its
-  // last holder let go, for the next open; a pthreads instance is never shared (each database
-  // starts its own background threads from its module's pool) and ends with its holder.
-  const shares = new Map(); // wasm URL -> { promise, refs, timer }
+  // A module instance with a reference count: { module, variant, release() }, shared by every
+  // database of this thread that asks for the same build and URL, each with its own storage host
+  // (one per URL and build) and kept SHARE_IDLE_MS after its last holder let go, for the next
+  // open. The pthreads build's instance also runs one pool of MAINTENANCE_THREADS background
+  // threads for all its databases (bindings/js/c/maintenance_pool.c, module.strataPool), which
+  // open without threads of their own; it ends with the instance.
+  const shares = new Map(); // `${variant} ${wasm URL}` -> { promise, held, timer }
   function share(loaded, onEnd) {
     let refs = 1;
     return {
@@ -106,31 +109,49 @@ export function engineLoader(platform) {
       get holders() { return refs; },
     };
   }
-  async function acquireModule({ threads = false, wasmUrl } = {}) {
-    const args = () => ({ strataHosts: [], strataFilters: new Map() });
+  async function loadShared(threads, wasmUrl) {
+    const loaded = await loadModule({ threads, wasmUrl, moduleArgs: { strataHosts: [], strataFilters: new Map() } });
+    const m = loaded.module;
     if (threads) {
-      const loaded = await loadModule({ threads, wasmUrl, moduleArgs: args() });
-      return share(loaded, () => loaded.module.PThread?.terminateAllThreads());
+      m.strataPool = m._strata_js_pool_new(MAINTENANCE_THREADS);
+      if (!m.strataPool) {
+        m.PThread?.terminateAllThreads();
+        const e = new Error(`strata-lsm: the pthreads build cannot start its ${MAINTENANCE_THREADS} background threads`);
+        e.code = 'STRATA_NO_MEMORY';
+        throw e;
+      }
     }
-    const url = String(wasmUrl ?? platform.wasmUrl('st'));
-    let entry = shares.get(url);
+    return loaded;
+  }
+  function endShared(m) {
+    if (m.strataPool) m._strata_js_pool_free(m.strataPool); // joins its idle threads
+    m.strataPool = 0;
+    m.PThread?.terminateAllThreads();
+  }
+  async function acquireModule({ threads = false, wasmUrl } = {}) {
+    const variant = threads ? 'mt' : 'st';
+    const key = `${variant} ${String(wasmUrl ?? platform.wasmUrl(variant))}`;
+    let entry = shares.get(key);
     if (!entry) {
       entry = { promise: null, held: null, timer: null };
-      entry.promise = loadModule({ wasmUrl, moduleArgs: args() }).then((loaded) => {
+      entry.promise = loadShared(threads, wasmUrl).then((loaded) => {
         entry.held = share(loaded, () => {
           // idle: kept a while for the next open, then dropped (its memory goes with it)
           entry.timer = setTimeout(() => {
-            if (shares.get(url) === entry && entry.held.holders === 0) shares.delete(url);
+            if (shares.get(key) === entry && entry.held.holders === 0) {
+              shares.delete(key);
+              endShared(loaded.module);
+            }
           }, SHARE_IDLE_MS);
         });
         return entry.held;
       });
-      entry.promise.catch(() => { if (shares.get(url) === entry) shares.delete(url); });
-      shares.set(url, entry);
+      entry.promise.catch(() => { if (shares.get(key) === entry) shares.delete(key); });
+      shares.set(key, entry);
       return entry.promise; // the first holder's reference
     }
     const held = await entry.promise;
-    if (shares.get(url) !== entry) return acquireModule({ threads, wasmUrl }); // dropped meanwhile
+    if (shares.get(key) !== entry) return acquireModule({ threads, wasmUrl }); // dropped meanwhile
     if (entry.timer !== null) {
       clearTimeout(entry.timer);
       entry.timer = null;
@@ -143,6 +164,9 @@ export function engineLoader(platform) {
 
 // How long a shared instance nobody holds is kept for the next open.
 export const SHARE_IDLE_MS = 2000;
+// Background threads of a shared pthreads instance, whatever the number of its databases (a
+// native database has two: flush and compaction).
+export const MAINTENANCE_THREADS = 2;
 
 export class Engine {
   constructor(module, variant) {

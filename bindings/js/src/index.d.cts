@@ -27,6 +27,9 @@ export interface OpenOptions {
   blockCacheSize?: number;
   compression?: 'lz4' | 'none';
   bloomBitsPerKey?: number;
+  /** Sealed memtables that may wait for their flush before a write waits for (or, without
+   * threads, runs) one: integer 0 .. 1024, default 1. */
+  maxSealedMemtables?: number;
   /** fsync every write (default false; per call: { sync: true }). */
   sync?: boolean;
   /** Use the pthreads build with background flush and compaction threads. */
@@ -231,6 +234,9 @@ export interface Stats {
     reclaimedFiles: number;
     reclaimedBytes: number;
   };
+  /** The engine instance this database runs on: the databases open on it, this one included
+   * (1 in Node, where each database has its own; in browsers every database of a worker). */
+  engine: { databases: number };
 }
 
 /** What the open's recovery found and did (strata_recovery_report). */

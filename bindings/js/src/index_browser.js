@@ -10,7 +10,8 @@
 // call order; a batch and
 // an iterator page are one message each; buffers read come back transferred. Called inside a
 // worker, the engine runs in that thread and calls are direct; the databases of a thread share
-// one engine instance (single-threaded build). A 'memory' database lives by name in the
+// one engine instance of their build (the pthreads one with one pool of background threads for
+// all of them). A 'memory' database lives by name in the
 // context holding it (a page's in its worker) until deleteDatabase(name). Backends: 'opfs' (sync access
 // handles: dedicated workers only), 'idb' (IndexedDB), 'memory'; 'auto' is OPFS where
 // FileSystemSyncAccessHandle exists, else IndexedDB. Threads: the pthreads build when the page
@@ -28,6 +29,7 @@ import { openShared, serveTabs } from './multi_tab.js';
 import { webLockName } from './web_lock.js';
 import { checkProgress } from './progress.js';
 import { connect } from './worker_proxy.js';
+import { channelOf } from './worker_protocol.js';
 import { readyMessage, serve } from './worker_serve.js';
 
 export { StrataError };
@@ -101,7 +103,7 @@ export async function openHere(name, options = {}) {
 }
 
 // A Native for one database on this thread's engine instance (engine_core.js acquireModule: one
-// shared by every database of the single-threaded build here, a pthreads one each): on `host`,
+// shared by every database of a build here): on `host`,
 // or for memory database `memoryName` on its vfs kept by name (browser_backends.js memoryVfs;
 // `opened()` says, once the Native is freed, whether the open succeeded: a memory database a
 // failed open made is forgotten). The host is closed when this fails.
@@ -145,7 +147,7 @@ function workerUrlOf(options) {
 // that workerUrl, so the page's databases share one worker and one engine instance however many
 // there are. Every message goes over the worker's own postMessage (a dedicated worker's direct
 // path: a round trip there cost ~2 µs less than over a MessageChannel's ports); the requests and
-// replies of worker_proxy.js carry their database's channel number `ch`. Its control messages,
+// replies of worker_proxy.js carry their database's channel number (worker_protocol.js). Its control messages,
 // answered by id: { open: { name, options }, channel } -> the ready message (or failed one) of
 // worker_serve.js, the database then served under `ch: channel`; { dropChannel } once the page
 // let go of it; { deleteMemory: name } -> { value } or { error }.
@@ -169,8 +171,9 @@ class PageWorker {
     this.#worker = new Worker(url, { type: 'module', name: 'strata-lsm' });
     this.#worker.addEventListener('message', (e) => {
       const data = e.data;
-      if (data?.ch !== undefined) {
-        this.#channels.get(data.ch)?.(data);
+      const ch = channelOf(data); // a reply of worker_serve.js (worker_protocol.js)
+      if (ch !== undefined) {
+        this.#channels.get(ch)?.(data);
         return;
       }
       const resolve = this.#pending.get(data?.id);
@@ -246,9 +249,9 @@ class PageWorker {
     return {
       ready: answer,
       endpoint: {
-        post: (msg) => {
-          msg.ch = ch;
-          this.#worker.postMessage(msg);
+        post: (msg, transfer = []) => {
+          msg[0] = ch; // a request of worker_protocol.js
+          this.#worker.postMessage(msg, transfer);
         },
         listen: ({ message, error }) => {
           served.error = error;
@@ -332,7 +335,7 @@ async function openHereShared(name, options) {
     return {
       ready: { ...readyMessage(db), backend: db.backend, build: db.build },
       endpoint: {
-        post: (m) => port2.postMessage(m),
+        post: (m, t = []) => port2.postMessage(m, t),
         listen: ({ message }) => { port2.onmessage = (e) => message(e.data); },
         terminate: () => { port1.close(); port2.close(); },
       },

@@ -17,6 +17,41 @@ export const PAGE_ENTRIES = 256; // entries fetched per wasm call by next() and 
 const FIRST_PAGE = 16;
 const DONE = Object.freeze({ value: undefined, done: true });
 
+const u32 = (b, pos) => (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
+
+// The entry of page copy `b` at `at.pos` (then moved past it), shaped by `o` ({ want, keyEncoding,
+// valueEncoding, shape }); see codecs.js's page layout: per entry u32 key length | key (when keys
+// are wanted, or when neither is) | u32 value length | value (when wanted). Bytes are views of
+// `b` when `views`, else copies of their own. Shared with the worker proxy, which gets pages
+// packed (Iterator._packed).
+export function decodeEntry(b, at, o, views) {
+  const { want, keyEncoding, valueEncoding, shape } = o;
+  let pos = at.pos;
+  let key;
+  let value;
+  if (want & 1 || !want) {
+    const kl = u32(b, pos);
+    if (want & 1) key = keyEncoding === 'utf8' ? utf8(b.subarray(pos + 4, pos + 4 + kl)) : views ? b.subarray(pos + 4, pos + 4 + kl) : b.slice(pos + 4, pos + 4 + kl);
+    pos += 4 + kl;
+  }
+  if (want & 2) {
+    const vl = u32(b, pos);
+    value = valueEncoding === 'utf8' ? utf8(b.subarray(pos + 4, pos + 4 + vl)) : views ? b.subarray(pos + 4, pos + 4 + vl) : b.slice(pos + 4, pos + 4 + vl);
+    pos += 4 + vl;
+  }
+  at.pos = pos;
+  if (shape === 'keys') return key;
+  if (shape === 'values') return value;
+  return [key, value];
+}
+
+// The offset just past the entry at `pos` (the layout of decodeEntry).
+function skipEntry(b, pos, want) {
+  if (want & 1 || !want) pos += 4 + u32(b, pos);
+  if (want & 2) pos += 4 + u32(b, pos);
+  return pos;
+}
+
 export class Iterator {
   #db;
   #n;
@@ -24,7 +59,7 @@ export class Iterator {
   #o;
   #onClose;
   #buf = null; // the current page, copied out of wasm memory
-  #pos = 0; // byte offset of its next entry not handed out
+  #at = { pos: 0 }; // byte offset of its next entry not handed out
   #left = 0; // its entries not handed out yet
   #pageSize = FIRST_PAGE; // doubles with each page fetched, up to PAGE_ENTRIES
   #exhausted = false;
@@ -68,53 +103,37 @@ export class Iterator {
         continue;
       }
       this.#buf = count ? n.copyOut(n.outPtr, n.word(1)) : null;
-      this.#pos = 0;
+      this.#at.pos = 0;
       this.#left = count;
       return;
     }
   }
 
-  // The next entry of the page, shaped (see codecs.js's page layout: per entry u32 key length |
-  // key (when keys are wanted, or when neither is) | u32 value length | value (when wanted)).
+  // The next entry of the page, shaped: views of the page copy when pooled or for nextv/all (a
+  // worker's reply then clones each page once, not a buffer per entry); else (next() off the
+  // main thread) a copy of its own.
   #decodeOne() {
-    const b = this.#buf;
-    const { want, keyEncoding, valueEncoding, shape } = this.#o;
-    // views of the page copy when pooled or for nextv/all (a worker's reply then clones each page
-    // once, not a buffer per entry); else (next() off the main thread) a copy of its own
-    const pooled = this.#n.pooled || this.#batch;
-    let pos = this.#pos;
-    let key;
-    let value;
-    if (want & 1 || !want) {
-      const kl = (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
-      if (want & 1) key = keyEncoding === 'utf8' ? utf8(b.subarray(pos + 4, pos + 4 + kl)) : pooled ? b.subarray(pos + 4, pos + 4 + kl) : b.slice(pos + 4, pos + 4 + kl);
-      pos += 4 + kl;
-    }
-    if (want & 2) {
-      const vl = (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
-      value = valueEncoding === 'utf8' ? utf8(b.subarray(pos + 4, pos + 4 + vl)) : pooled ? b.subarray(pos + 4, pos + 4 + vl) : b.slice(pos + 4, pos + 4 + vl);
-      pos += 4 + vl;
-    }
-    this.#pos = pos;
+    const e = decodeEntry(this.#buf, this.#at, this.#o, this.#n.pooled || this.#batch);
     this.#left--;
     this.#count++;
     if (this.#left === 0) this.#buf = null;
-    if (shape === 'keys') return key;
-    if (shape === 'values') return value;
-    return [key, value];
+    return e;
   }
 
   // The next entry, or undefined at the end (or at the limit); fetches a page when needed.
   // `hint`: how many entries the caller wants in all (a bigger first page for nextv).
   #one(hint) {
-    if (this.#count >= this.#o.limit) return undefined;
-    if (this.#left === 0) {
-      if (this.#exhausted) return undefined;
-      this.#fill(Math.min(Math.max(this.#pageSize, hint), this.#o.limit - this.#count, 1 << 16));
-      this.#pageSize = Math.min(this.#pageSize * 2, PAGE_ENTRIES);
-      if (this.#left === 0) return undefined;
-    }
-    return this.#decodeOne();
+    return this.#ready(hint) ? this.#decodeOne() : undefined;
+  }
+
+  // Fetches a page when none is left; false at the end (or the limit).
+  #ready(hint) {
+    if (this.#count >= this.#o.limit) return false;
+    if (this.#left > 0) return true;
+    if (this.#exhausted) return false;
+    this.#fill(Math.min(Math.max(this.#pageSize, hint), this.#o.limit - this.#count, 1 << 16));
+    this.#pageSize = Math.min(this.#pageSize * 2, PAGE_ENTRIES);
+    return this.#left > 0;
   }
 
   #take(max) {
@@ -173,10 +192,55 @@ export class Iterator {
     const l = n.putOne(t);
     n.m._strata_js_iter_seek(this.#ptr, n.inPtr, l);
     this.#buf = null;
-    this.#pos = 0;
+    this.#at.pos = 0;
     this.#left = 0;
     this.#pageSize = FIRST_PAGE;
     this.#exhausted = false;
+  }
+
+  // What the worker proxy reads (worker_serve.js posts the reply, the bytes transferred): up to
+  // `max` entries as one packed page, [bytes, count, want, keyEncoding, valueEncoding, shape],
+  // the bytes in the page layout of decodeEntry, which the proxy decodes. A page taken whole is
+  // its own copy (a worker's Native is not pooled); parts of pages are joined.
+  async _packed(max) {
+    this.#ensureOpen('nextv');
+    const parts = [];
+    let count = 0;
+    let bytes = 0;
+    const { want } = this.#o;
+    while (count < max && this.#ready(max - count)) {
+      const b = this.#buf;
+      const from = this.#at.pos;
+      const k = Math.min(this.#left, max - count, this.#o.limit - this.#count);
+      let end = from;
+      for (let i = 0; i < k; i++) end = skipEntry(b, end, want);
+      parts.push(b.subarray(from, end));
+      bytes += end - from;
+      count += k;
+      this.#count += k;
+      this.#left -= k;
+      this.#at.pos = end;
+      if (this.#left === 0) this.#buf = null;
+    }
+    let out;
+    if (parts.length === 1 && parts[0].byteOffset === 0 && parts[0].byteLength === parts[0].buffer.byteLength) {
+      out = parts[0];
+    } else {
+      out = new Uint8Array(bytes);
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+    }
+    const { keyEncoding, valueEncoding, shape } = this.#o;
+    return [out, count, want, keyEncoding, valueEncoding, shape];
+  }
+
+  // seek + _packed in one call: the proxy's first read after a seek is one message.
+  async _seekPacked(target, max) {
+    this.seek(target);
+    return this._packed(max);
   }
 
   async close() {

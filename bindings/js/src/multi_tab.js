@@ -21,6 +21,7 @@
 // through the old holder are gone: their calls reject with STRATA_NOT_OPEN 'the serving tab went
 // away'. Requests made during the hand-over wait and go to the new holder.
 import { StrataError } from './errors.js';
+import { request } from './worker_protocol.js';
 import { readyMessage, serve } from './worker_serve.js';
 
 export const CONNECT_RETRY_MS = 50; // a client's { connect } is re-sent this often until answered
@@ -57,7 +58,7 @@ export function serveTabs(lock, db) {
     const abort = new AbortController();
     clients.set(id, { bc, server, abort });
     // granted once the client's tab went away without closing: its handles are closed here
-    navigator.locks.request(name, { signal: abort.signal }, () => listener?.({ target: 'db', op: 'close' })).catch(() => {});
+    navigator.locks.request(name, { signal: abort.signal }, () => listener?.(request(0, 'db', 'close', 0, []))).catch(() => {});
     bc.postMessage({ ...readyMessage(db), backend: db.backend, build: db.build });
   };
   const close = db.close.bind(db);

@@ -118,6 +118,12 @@ export class Native {
     this.ownsVfs = !vfs;
     this.vfs = vfs || module._strata_js_vfs_new(memory ? 1 : 0, Math.max(0, this.hostIndex));
     if (!this.vfs) throw new StrataError('STRATA_NO_MEMORY', 'out of wasm memory');
+    module.strataNatives = (module.strataNatives ?? 0) + 1; // stats().engine.databases
+  }
+
+  // The Natives (databases, repairs, imports) open on this one's module instance, itself included.
+  get onInstance() {
+    return this.m.strataNatives;
   }
 
   alloc(n) {
@@ -289,6 +295,7 @@ export class Native {
     this.vfs = 0;
     this.host?.closeAll();
     if (this.hostIndex >= 0) m.strataHosts[this.hostIndex] = undefined;
+    m.strataNatives--;
     if (this.share) this.share.release();
     else m.PThread?.terminateAllThreads();
     if (this.host) this.host.module = null;

@@ -17,6 +17,7 @@ export function optionLimits(c) {
     memtableSize: { min: c.MEMTABLE_SIZE_MIN, max: c.MEMTABLE_SIZE_MAX, int: true },
     blockCacheSize: { min: 0, max: c.BLOCK_CACHE_SIZE_MAX, int: true },
     bloomBitsPerKey: { min: 0, max: c.BLOOM_BITS_MAX },                   // 0 = no filter
+    maxSealedMemtables: { min: 0, max: c.MAX_SEALED_MEMTABLES_MAX, int: true },
     level0Trigger: { min: 1, max: U32_MAX, int: true },
     levelRatio: { min: 1, above: true, max: c.LEVEL_RATIO_MAX },
     runTrigger: { min: 1, max: U32_MAX, int: true },
@@ -193,6 +194,7 @@ export function checkOpenOptions(options, constants, backends = NODE_BACKENDS) {
     memtableSize: number(k0.limits, options, 'memtableSize') ?? -1,
     blockCacheSize: number(k0.limits, options, 'blockCacheSize') ?? -1,
     bloomBitsPerKey: number(k0.limits, options, 'bloomBitsPerKey') ?? -1,
+    maxSealedMemtables: number(k0.limits, options, 'maxSealedMemtables') ?? -1,
     compaction: withKv(compactionParams(options.compaction, k0), kvParams(options.kvSeparation, k0)),
   };
 }

@@ -19,7 +19,7 @@ export async function openInWorker(location, options) {
     throw fromWire(ready.error);
   }
   return connect({
-    post: (msg) => w.postMessage(msg),
+    post: (msg, transfer = []) => w.postMessage(msg, transfer),
     listen: ({ message, error, exit }) => {
       w.on('message', message);
       w.on('error', error);

@@ -3,18 +3,21 @@
 // worker the package starts from a page (index_browser.js). The same API as on the engine's
 // thread. Requests are posted in call order and executed in that order (worker_serve.js), so
 // db.snapshot() and db.iterator() (synchronous here too) see every write issued before them and
-// none issued after. A batch is one message, an iterator page is one message (PAGE entries), and
-// buffers read in the worker come back transferred, not copied. Differences: stats() returns a
-// promise, and arguments cross as structured copies (transferring them would detach the
-// caller's own arrays). The proxies' methods are built from the table of worker_protocol.js,
-// which worker_serve.js dispatches by; every error that crosses is a StrataError with its code.
+// none issued after. A batch is one message, an iterator page is one message (16 to PAGE
+// entries, see WorkerIterator), and buffers read in the worker come back transferred, not
+// copied. Differences: stats() returns a promise, and arguments cross as structured copies
+// (transferring them would detach the caller's own arrays). The proxies' methods are built from
+// the table of worker_protocol.js, which worker_serve.js dispatches by; every error that crosses
+// is a StrataError with its code.
 // No Node built-ins: the thread is reached through an endpoint,
 //   { post(msg), listen({ message(msg), error(err), exit() }), terminate() }.
 import { ChainedBatch } from './chained_batch.js';
 import { StrataError, abortError, checkSignal, fromWire, invalid, notOpen } from './errors.js';
 import { checkChunkSize } from './image.js';
+import { decodeEntry } from './iterator.js';
 import { checkProgress } from './progress.js';
-import { PROTOCOL } from './worker_protocol.js';
+import { packBatch, unpackValues } from './worker_pack.js';
+import { CHANNELS, PACKED, PROTOCOL, request } from './worker_protocol.js';
 
 // A callback that throws does not stop the work (progress.js): its first error is kept.
 function relayProgress(onProgress) {
@@ -30,7 +33,8 @@ function relayProgress(onProgress) {
 }
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
-export const PAGE = 256; // entries per message when an iterator is read with for await
+export const PAGE = 256; // entries per message at most when an iterator is read with next(), nextv or for await
+const ID_LIMIT = 2 ** 32 - 1; // call ids wrap below 2^32 (worker_protocol.js's number replies)
 
 class Channel {
   #endpoint;
@@ -45,16 +49,23 @@ class Channel {
   constructor(endpoint) {
     this.#endpoint = endpoint;
     endpoint.listen({
+      // the reply shapes of worker_protocol.js
       message: (msg) => {
-        if (msg.progress !== undefined) {
-          this.#progress.get(msg.progress)?.(msg.value);
+        let id;
+        if (typeof msg === 'number') id = Math.floor(msg / CHANNELS);
+        else if (Array.isArray(msg)) id = msg[1];
+        else {
+          if (msg?.progress !== undefined) this.#progress.get(msg.progress)?.(msg.value);
           return;
         }
-        const p = this.#pending.get(msg.id);
-        if (!p) return;
-        this.#pending.delete(msg.id);
-        if (msg.error) p.reject(fromWire(msg.error));
-        else p.resolve(msg.value);
+        const p = this.#pending.get(id);
+        if (p === undefined) return;
+        this.#pending.delete(id);
+        if (p.progress) this.#progress.delete(id);
+        if (typeof msg === 'number') p.resolve(undefined);
+        else if (msg[3] === PACKED) p.resolve(unpackValues(msg[2]));
+        else if (msg.length > 3) p.reject(fromWire(msg[3]));
+        else p.resolve(msg[2]);
       },
       error: (err) => this.#failAll(new StrataError('STRATA_IO', `the database worker failed: ${err?.message ?? err}`, { cause: err })),
       exit: () => this.#failAll(new StrataError('STRATA_NOT_OPEN', 'the database worker exited')),
@@ -64,6 +75,7 @@ class Channel {
         this.generation++;
         for (const p of this.#pending.values()) p.reject(err);
         this.#pending.clear();
+        this.#progress.clear();
       },
     });
   }
@@ -72,39 +84,46 @@ class Channel {
     this.#gone ??= err;
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
+    this.#progress.clear();
   }
 
   // An argument that cannot cross (a function, a symbol, ...) is refused as the engine refuses
-  // a bad argument.
-  #send(msg, what) {
+  // a bad argument. `what`: the call's name for the message, or the handle whose _what(op) it is
+  // (built only on that error).
+  #send(msg, what, op, transfer) {
     try {
-      this.#endpoint.post(msg);
+      this.#endpoint.post(msg, transfer);
     } catch (err) {
-      throw new StrataError('STRATA_INVALID_ARGUMENT', `${what}: an argument cannot be sent to the database worker (${err.message})`, { cause: err });
+      const name = typeof what === 'string' ? what : what._what(op);
+      throw new StrataError('STRATA_INVALID_ARGUMENT', `${name}: an argument cannot be sent to the database worker (${err.message})`, { cause: err });
     }
   }
 
-  call(target, op, args, what, onProgress) {
+  // `transfer`: buffers the call made for the message (worker_pack.js), moved rather than copied.
+  call(target, op, args, what, onProgress, transfer) {
     if (this.#gone) return Promise.reject(this.#gone);
-    const id = this.#nextId++;
-    if (onProgress) this.#progress.set(id, onProgress);
+    const id = this.#nextId;
+    this.#nextId = id >= ID_LIMIT ? 1 : id + 1;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, {
-        resolve: (v) => { this.#progress.delete(id); resolve(v); },
-        reject: (e) => { this.#progress.delete(id); reject(e); },
-      });
+      const p = { resolve, reject, progress: false };
+      if (onProgress) {
+        p.progress = true;
+        this.#progress.set(id, onProgress);
+      }
+      this.#pending.set(id, p);
       try {
-        this.#send({ id, target, op, args }, what);
+        this.#send(request(id, target, op, 0, args), what, op, transfer);
       } catch (err) {
         this.#pending.delete(id);
+        this.#progress.delete(id);
         reject(err);
       }
     });
   }
 
   // Fire and forget (ordering still holds); a failure surfaces on the handle's next call.
-  post(target, op, args, what, handle) {
-    this.#send({ target, op, args, handle }, what);
+  post(target, op, args, what, handle = 0) {
+    this.#send(request(0, target, op, handle, args), what, op);
   }
 
   handle() {
@@ -160,8 +179,9 @@ class WorkerHandle {
   // The arguments as they cross: options.snapshot (of this database, open) becomes its id.
   _args(op, method, args) {
     if (method.options === undefined) return args;
+    const options = args[method.options];
+    if (method.send !== 'open' && (options === null || typeof options !== 'object' || options.snapshot === undefined)) return args;
     const a = [...args];
-    const options = a[method.options];
     if (method.send === 'open') {
       if (options === undefined) a[method.options] = {};
       else if (options === null || typeof options !== 'object') throw invalid('iterator options must be an object');
@@ -174,7 +194,7 @@ class WorkerHandle {
 
 function install(cls, kind) {
   for (const [op, method] of Object.entries(PROTOCOL[kind])) {
-    if (Object.hasOwn(cls.prototype, op)) continue; // written by hand below
+    if (Object.hasOwn(cls.prototype, op) || method.unpacks) continue; // written by hand below; internal
     if (method.send === 'call') {
       cls.prototype[op] = function call(...args) {
         if (method.closes && op === 'close' && (!this._isOpen() || this._db.status !== 'open' || this._stale())) {
@@ -185,12 +205,13 @@ function install(cls, kind) {
           this._check(op);
           const a = this._args(op, method, args);
           if (method.closes) this._markClosed();
-          let onProgress;
           if (method.progress !== undefined && a[method.progress]?.onProgress !== undefined) {
-            onProgress = checkProgress(a[method.progress].onProgress, this._what(op));
-            a[method.progress] = { ...a[method.progress], onProgress: true }; // the worker relays
+            const onProgress = checkProgress(a[method.progress].onProgress, this._what(op));
+            const b = a === args ? [...a] : a;
+            b[method.progress] = { ...b[method.progress], onProgress: true }; // the worker relays
+            return this._ch.call(this._id, op, b, this, relayProgress(onProgress));
           }
-          return this._ch.call(this._id, op, a, this._what(op), onProgress && relayProgress(onProgress));
+          return this._ch.call(this._id, op, a, this);
         } catch (err) {
           return Promise.reject(err);
         }
@@ -204,7 +225,7 @@ function install(cls, kind) {
           return;
         }
         this._check(op);
-        this._ch.post(this._id, op, this._args(op, method, args), this._what(op));
+        this._ch.post(this._id, op, this._args(op, method, args), this);
       };
     } else {
       const Made = PROXIES[method.makes];
@@ -215,39 +236,296 @@ function install(cls, kind) {
         const o = a[method.options];
         const signal = o && typeof o === 'object' ? checkSignal(o.signal, this._what(op)) : undefined;
         if (signal) a[method.options] = { ...o, signal: undefined };
+        const limit = Made === WorkerIterator ? WorkerIterator._takeLimit(a, method.options) : undefined;
         const id = this._ch.handle();
-        this._ch.post(this._id, op, a, this._what(op), id);
+        this._ch.post(this._id, op, a, this, id);
         const made = new Made(this._ch, id, this._db, method.makes);
         if (signal) made._signal = signal;
+        if (limit !== undefined) made._limit = limit;
         return made;
       };
     }
   }
 }
 
+// An iterator read through the worker in pages: a call that finds no entry here asks for a
+// page (16 entries at the start and after a seek, doubling to PAGE; PAGE at once for for await),
+// so a seek + 10 entries is one round trip (the seek goes with the request) and later calls take
+// from what came. A page crosses packed, one transferred buffer in the engine's page layout
+// (iterator.js _packed), and entries are decoded here as they are handed out. Each call posts
+// at call time what it needs, so the worker sees reads and seeks in the order they were made (the
+// iterator reads a snapshot: a page read early holds what a later read would). Requests in flight
+// are `#fetches` (their size, how much of it calls claimed, the epoch they were posted in: each
+// seek() starts one); calls waiting are `#claims`, served from the pages in order as they come.
+// What a page holds beyond its claims is kept for later calls only if no seek came after it was
+// asked for; a short page is the end there. A `limit` counts what calls got, so it is applied here
+// (the worker's iterator has none: entries read ahead and dropped by a seek do not count). Once
+// pages are PAGE long (a scan), the next page is asked for as one arrives, so the worker reads
+// while the caller consumes. A page that fails fails the calls of its epoch waiting for it; the
+// next call asks again.
+const FIRST_PAGE = 16;
+const DONE = Object.freeze({ value: undefined, done: true });
+const NONE = Symbol('none');
+
 class WorkerIterator extends WorkerHandle {
   _signal = undefined;
+  _limit = Infinity;
+  #count = 0; // entries handed out (for the limit)
+  #pages = []; // pages fetched with entries not handed out (of the current epoch): { b, pos, left }
+  #shape = null; // how entries decode: { want, keyEncoding, valueEncoding, shape }, from the worker
+  #end = false; // the worker reported the end at the current position
+  #epoch = 0;
+  #pageSize = FIRST_PAGE;
+  #fetches = [];
+  #claims = [];
+  #unconfirmed = false; // a seek was posted and no request after it has been answered yet
+  #seekTo = NONE; // a seek target not posted yet: it goes with the next request
 
   // An aborted signal: the iterator is closed in the worker and every call rejects.
   _aborted(op) {
     if (!this._signal?.aborted) return null;
     if (this._isOpen()) {
+      this.#drop();
       this._markClosed();
       if (this._db.status === 'open' && !this._stale()) this._ch.post(this._id, 'close', [], 'iterator.close');
     }
     return abortError(this._signal, `iterator.${op}`);
   }
 
-  async *[Symbol.asyncIterator]() {
+  #drop() {
+    this.#pages = [];
+  }
+
+  // What next/nextv/all refuse before anything is read.
+  #refused(op) {
+    const err = this._aborted(op);
+    if (err) return err;
     try {
-      for (;;) {
-        const page = await this.nextv(PAGE);
-        if (page.length === 0) return;
-        yield* page;
-      }
-    } finally {
-      await this.close();
+      this._check(op);
+    } catch (e) {
+      return e;
     }
+    return null;
+  }
+
+  // A valid limit of the options posted (a copy without it), which this side applies; an
+  // invalid one stays for the worker to refuse, as without a worker.
+  static _takeLimit(args, at) {
+    const o = args[at];
+    if (o === null || typeof o !== 'object' || o.limit === undefined || o.limit === null) return undefined;
+    const limit = o.limit < 0 ? Infinity : o.limit;
+    if (typeof limit !== 'number' || Number.isNaN(limit)) return undefined;
+    args[at] = { ...o, limit: undefined };
+    return Math.floor(limit); // as the worker's pages count whole entries
+  }
+
+  // The next entry of page p, counted; its bytes views of the page, or (`copy`) their own.
+  #decode(p, copy) {
+    const e = decodeEntry(p.b, p, this.#shape, !copy);
+    p.left--;
+    this.#count++;
+    return e;
+  }
+
+  // The next entry read ahead, or NONE (then #claim).
+  #take(copy) {
+    const p = this.#pages[0];
+    if (p === undefined || this.#count >= this._limit) return NONE;
+    const e = this.#decode(p, copy);
+    if (p.left === 0) this.#pages.shift();
+    return e;
+  }
+
+  // Up to `want` entries in call order: those read ahead, then from pages in flight, then from a
+  // new request of `size` entries. `all` closes the iterator after it. Resolves with the entries
+  // (fewer only at the end); `copy`: bytes of their own (next()).
+  #claim(want, size, op, copy = false) {
+    const got = [];
+    for (let e; got.length < want && (e = this.#take(copy)) !== NONE;) got.push(e);
+    if (got.length === want || this.#end || this.#count >= this._limit) return op === 'all' ? this.#closeRemote().then(() => got) : Promise.resolve(got);
+    const left = this._limit - this.#count; // at most this many more can be handed out
+    let need = Math.min(want - got.length, left);
+    for (const f of this.#fetches) {
+      if (f.epoch !== this.#epoch || f.claimed >= f.size) continue;
+      const c = Math.min(need, f.size - f.claimed);
+      f.claimed += c;
+      need -= c;
+      if (need === 0) break;
+    }
+    if (need > 0) this.#fetch(Math.min(Math.max(need, size), left), need);
+    const p = new Promise((resolve, reject) => this.#claims.push({ want, got, copy, epoch: this.#epoch, resolve, reject }));
+    return op === 'all' ? Promise.all([p, this.#closeRemote()]).then(([entries]) => entries) : p;
+  }
+
+  #fetch(size, claimed) {
+    const f = { size, claimed, epoch: this.#epoch };
+    this.#fetches.push(f);
+    let reply;
+    if (this.#seekTo !== NONE) { // the seek and the first page: one message
+      const target = this.#seekTo;
+      this.#seekTo = NONE;
+      reply = this._ch.call(this._id, '_seekPacked', [target, size], 'iterator.seek');
+    } else {
+      reply = this._ch.call(this._id, '_packed', [size], 'iterator.next');
+    }
+    reply.then((page) => this.#arrived(f, page), (err) => this.#failed(f, err));
+  }
+
+  #postSeek() {
+    if (this.#seekTo === NONE) return;
+    const target = this.#seekTo;
+    this.#seekTo = NONE;
+    this._ch.post(this._id, 'seek', [target], 'iterator.seek');
+  }
+
+  // Closes the worker's iterator. A failed seek is reported by the next request: while one may
+  // be unreported, close waits for its answer; otherwise nothing can fail, and close is posted.
+  #closeRemote() {
+    this.#postSeek(); // its failure is then close's to report
+    if (this.#unconfirmed) return this._ch.call(this._id, 'close', [], 'iterator.close');
+    this._ch.post(this._id, 'close', [], 'iterator.close');
+    return Promise.resolve();
+  }
+
+  // Replies come in the order the requests were posted: f is the oldest in flight. A reply is
+  // [bytes, count, want, keyEncoding, valueEncoding, shape] (iterator.js _packed).
+  #arrived(f, [b, count, want, keyEncoding, valueEncoding, shape]) {
+    this.#fetches.shift();
+    if (f.epoch === this.#epoch) this.#unconfirmed = false;
+    this.#shape ??= { want, keyEncoding, valueEncoding, shape };
+    const page = { b, pos: 0, left: count };
+    const claims = this.#claims;
+    while (claims.length && claims[0].epoch === f.epoch && page.left > 0 && this.#count < this._limit) {
+      const c = claims[0];
+      while (c.got.length < c.want && page.left > 0 && this.#count < this._limit) c.got.push(this.#decode(page, c.copy));
+      if (c.got.length < c.want && this.#count < this._limit) break;
+      claims.shift();
+      c.resolve(c.got);
+    }
+    if (this.#count >= this._limit) { // every later call gets nothing, as after the end
+      for (const c of claims.splice(0)) c.resolve(c.got);
+      this.#drop();
+      return;
+    }
+    const current = f.epoch === this.#epoch && this._isOpen();
+    if (current && page.left > 0) this.#pages.push(page);
+    if (count < f.size) { // the end: what waits in this epoch gets what there was
+      while (claims.length && claims[0].epoch === f.epoch) {
+        const c = claims.shift();
+        c.resolve(c.got);
+      }
+      if (current) this.#end = true;
+    } else if (current && f.size >= PAGE && !this.#fetches.some((g) => g.epoch === this.#epoch)) {
+      // a scan: the next page is read while this one is consumed (no more than the limit leaves)
+      const room = this._limit - this.#count - page.left;
+      if (room > 0) this.#fetch(Math.min(PAGE, room), 0);
+    }
+  }
+
+  #failed(f, err) {
+    this.#fetches.shift();
+    if (f.epoch === this.#epoch) this.#unconfirmed = false; // reported to the calls of f
+    const keep = [];
+    for (const c of this.#claims) {
+      if (c.epoch === f.epoch) c.reject(err);
+      else keep.push(c);
+    }
+    this.#claims = keep;
+    for (const g of this.#fetches) if (g.epoch === f.epoch) g.claimed = 0;
+  }
+
+  // The page size for a call that has to ask (doubling up to PAGE).
+  #nextSize() {
+    const size = this.#pageSize;
+    this.#pageSize = Math.min(size * 2, PAGE);
+    return size;
+  }
+
+  // A value handed out by next() owns its buffer; those of nextv, all and for await are views
+  // of their page (one transferred buffer).
+  next() {
+    const err = this.#refused('next');
+    if (err) return Promise.reject(err);
+    const e = this.#take(true);
+    if (e !== NONE) return Promise.resolve(e);
+    return this.#claim(1, this.#nextSize(), 'next', true).then((got) => got[0]);
+  }
+
+  nextv(size) {
+    const err = this.#refused('nextv');
+    if (err) return Promise.reject(err);
+    if (typeof size !== 'number' || Number.isNaN(size) || size < 0) return Promise.reject(invalid('nextv: size must be a number >= 0'));
+    const max = Math.floor(size);
+    return max === 0 ? Promise.resolve([]) : this.#claim(max, this.#nextSize(), 'nextv');
+  }
+
+  // Every remaining entry; closes the iterator.
+  all() {
+    const err = this.#refused('all');
+    if (err) return Promise.reject(err);
+    const p = this.#claim(Infinity, Infinity, 'all');
+    this.#drop();
+    this._markClosed();
+    return p;
+  }
+
+  // Moves in the worker (a failure is reported by the next call); what was read ahead here is
+  // dropped, and pages still in flight serve only the calls made before. A key (a string or
+  // bytes, which always cross) waits to go with the next request; anything else is posted now,
+  // so what cannot cross throws here.
+  seek(target) {
+    this._check('seek');
+    this.#postSeek();
+    if (typeof target === 'string' || ArrayBuffer.isView(target)) this.#seekTo = target;
+    else this._ch.post(this._id, 'seek', [target], 'iterator.seek');
+    this.#unconfirmed = true;
+    this.#drop();
+    this.#end = false;
+    this.#epoch++;
+    this.#pageSize = FIRST_PAGE;
+  }
+
+  close() {
+    this.#drop();
+    if (!this._isOpen() || this._db.status !== 'open' || this._stale()) {
+      this._markClosed();
+      return Promise.resolve();
+    }
+    this._markClosed();
+    return this.#closeRemote();
+  }
+
+  // for await: entries as next() hands them out (a page of PAGE per request; values are views of
+  // their page, as nextv's), closing the iterator at the end, on break and on an error.
+  [Symbol.asyncIterator]() {
+    let finished = false;
+    const finish = () => {
+      finished = true;
+      return this.close();
+    };
+    const failed = (err) => finish().then(() => { throw err; });
+    const step = (e) => (e === undefined ? finish().then(() => DONE) : { value: e, done: false });
+    return {
+      next: () => {
+        if (finished) return Promise.resolve(DONE);
+        const err = this.#refused('next');
+        if (err) return failed(err);
+        const e = this.#take(false);
+        if (e !== NONE) return Promise.resolve({ value: e, done: false });
+        return this.#claim(1, PAGE, 'next').then((got) => step(got[0]), failed);
+      },
+      return: async (value) => {
+        if (!finished) await finish();
+        return { value, done: true };
+      },
+      throw: async (err) => {
+        if (!finished) await finish();
+        throw err;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   async [asyncDispose]() {
@@ -377,16 +655,23 @@ class WorkerDatabase extends WorkerHandle {
           if (op.type === 'put' && (op.value === undefined || op.value === null)) throw invalid(`batch.put: value must not be ${op.value}`);
           return op;
         },
-        write: (ops, o) => this._ch.call('db', 'batch', [ops, o], 'batch.write'),
+        write: (ops, o) => this.#write(ops, o, 'batch.write'),
         isOpen: (what) => this._check(what.replace(/^batch\./, '')),
       });
     }
     try {
       this._check('batch');
-      return this._ch.call('db', 'batch', [operations, options], 'batch');
+      return this.#write(operations, options, 'batch');
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  // Operations of byte arrays cross packed in one buffer (worker_pack.js), others as they are.
+  #write(operations, options, what) {
+    const packed = packBatch(operations);
+    if (packed) return this._ch.call('db', 'batchPacked', [packed, options], what, undefined, [packed]);
+    return this._ch.call('db', 'batch', [operations, options], what);
   }
 
   // export(options): chunkSize crosses, onProgress stays here (WorkerImage).
@@ -432,14 +717,7 @@ class WorkerDatabase extends WorkerHandle {
 
 const PROXIES = { db: WorkerDatabase, snapshot: WorkerSnapshot, iterator: WorkerIterator, image: WorkerImage };
 install(WorkerImage, 'image');
-install(WorkerIterator, 'iterator');
-for (const op of ['next', 'nextv', 'all']) {
-  const call = WorkerIterator.prototype[op];
-  WorkerIterator.prototype[op] = function checked(...args) {
-    const err = this._aborted(op);
-    return err ? Promise.reject(err) : call.apply(this, args);
-  };
-}
+install(WorkerIterator, 'iterator'); // next, nextv, all, seek and close are written above
 install(WorkerSnapshot, 'snapshot');
 install(WorkerDatabase, 'db');
 

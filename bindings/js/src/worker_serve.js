@@ -4,7 +4,8 @@
 // worker_host.js (Node worker_threads) and browser_worker.js (the browsers' dedicated worker).
 // No Node built-ins: `port` is { post(msg, transfer), listen(onMessage) }.
 import { StrataError, invalid, toWire } from './errors.js';
-import { methodOf } from './worker_protocol.js';
+import { unpackBatch, packValues } from './worker_pack.js';
+import { ARGS, errorReply, methodOf, okReply, packedReply, valueReply } from './worker_protocol.js';
 
 // The ArrayBuffers of the Uint8Arrays in a reply (a value, or arrays of values and entries)
 // that own their whole buffer: those can move instead of being copied.
@@ -17,6 +18,8 @@ function transferables(value, out = []) {
   }
   return out;
 }
+
+const PACKED_VALUE = Symbol('packed'); // run()'s result when the value was packed
 
 // Serves `db` (an open database of database.js) on `port` until it is closed. With
 // `shared` (another tab's requests, multi_tab.js) the database stays open when that side closes
@@ -36,7 +39,11 @@ export function serve(port, db, { shared = false, onClose } = {}) {
     return { ...options, snapshot: h.obj };
   }
 
-  async function run({ id, target, op, args = [], handle }) {
+  // msg: a request (worker_protocol.js), [ch, id, target, op, handle, ...args].
+  async function run(msg) {
+    const id = msg[1];
+    const target = msg[2];
+    const op = msg[3];
     const h = handles.get(target);
     if (!h) throw new StrataError('STRATA_NOT_OPEN', `${op}: the handle is closed`);
     const method = methodOf(h.kind, op);
@@ -48,8 +55,9 @@ export function serve(port, db, { shared = false, onClose } = {}) {
       if (h.error && method.closes && op === 'close') return undefined; // closing what never opened
       throw err;
     }
-    const a = [...args];
+    const a = msg.slice(ARGS);
     if (method.send === 'open') {
+      const handle = msg[4];
       try {
         if (method.options !== undefined) a[method.options] = withSnapshot(a[method.options]);
         handles.set(handle, { kind: method.makes, obj: h.obj[op](...a) });
@@ -60,8 +68,8 @@ export function serve(port, db, { shared = false, onClose } = {}) {
     }
     if (method.options !== undefined) a[method.options] = withSnapshot(a[method.options]);
     // the caller's onProgress stays on its side: reports are posted back under the call's id
-    if (method.progress !== undefined && a[method.progress]?.onProgress === true && id !== undefined) {
-      a[method.progress] = { ...a[method.progress], onProgress: (value) => port.post({ progress: id, value }, []) };
+    if (method.progress !== undefined && a[method.progress]?.onProgress === true && id) {
+      a[method.progress] = { ...a[method.progress], onProgress: (value) => port.post({ ch: msg[0], progress: id, value }, []) };
     }
     if (shared && h.kind === 'db' && op === 'close') {
       const open = [...handles.values()].filter((x) => x.kind !== 'db' && x.obj && !x.error);
@@ -70,8 +78,18 @@ export function serve(port, db, { shared = false, onClose } = {}) {
       return undefined;
     }
     try {
+      if (method.unpacks) {
+        a[0] = unpackBatch(a[0]);
+        return void await h.obj[method.unpacks](...a);
+      }
       const result = await h.obj[op](...a);
-      return method.result === 'value' ? result : undefined;
+      if (method.result !== 'value') return undefined;
+      // a packed value travels as { packed: buffer } (the listener's reply)
+      if (method.packs) {
+        const packed = packValues(result);
+        if (packed) return { [PACKED_VALUE]: packed };
+      }
+      return result;
     } finally {
       if (method.closes) {
         if (h.kind === 'db') handles.clear();
@@ -101,11 +119,15 @@ export function serve(port, db, { shared = false, onClose } = {}) {
       try {
         if (stopped) throw stopped;
         const value = await run(msg);
-        if (msg.id !== undefined) port.post({ id: msg.id, value }, transferables(value));
+        if (msg[1]) {
+          if (value === undefined) port.post(okReply(msg[0], msg[1]), []);
+          else if (value !== null && value[PACKED_VALUE]) port.post(packedReply(msg[0], msg[1], value[PACKED_VALUE]), [value[PACKED_VALUE]]);
+          else port.post(valueReply(msg[0], msg[1], value), transferables(value));
+        }
       } catch (err) {
-        if (msg.id !== undefined) port.post({ id: msg.id, error: toWire(err) }, []);
+        if (msg[1]) port.post(errorReply(msg[0], msg[1], toWire(err)), []);
         else {
-          const h = handles.get(msg.target);
+          const h = handles.get(msg[2]);
           if (h) h.pending = err; // a posted request failed: the handle's next call says so
         }
       }
@@ -113,7 +135,7 @@ export function serve(port, db, { shared = false, onClose } = {}) {
       const task = deferred;
       deferred = null;
       task?.(); // it reports its own failures (database.js)
-      if (shared && msg.target === 'db' && msg.op === 'close' && !stopped) {
+      if (shared && msg[2] === 'db' && msg[3] === 'close' && !stopped) {
         stopped = new StrataError('STRATA_NOT_OPEN', 'the database is closed');
         onClose?.();
       }
