@@ -1,4 +1,5 @@
 /* tables: writer + reader round trips, iterators, snapshots, partitioned index, corruption. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -871,7 +872,15 @@ static void mapped_tables_fail_like_read_ones_on_every_flipped_byte_and_truncati
     buffer_init(&read);
     CHECK_OK(vfs_read_file(posix, sample, &file));
 
-    /* intact: mapped, it reads nothing after the map; unmapped, every block is a read() */
+    /* intact: mapped, it reads nothing after the map; unmapped, every block is a read() (WASI
+     * and Emscripten builds of the posix backend cannot map: there both paths read) */
+    vfs_file *probe_file = NULL;
+    CHECK_OK(vfs_open(posix, sample, VFS_OPEN_READ, &probe_file));
+    int can_map = probe_file && probe_file->ops->map != NULL;
+    strata_status_free(vfs_file_close(probe_file));
+#if !defined(__wasi__) && !defined(__EMSCRIPTEN__) && UINTPTR_MAX > 0xFFFFFFFFu
+    CHECK(can_map); /* natively the case is about the mapped path */
+#endif
     int wrong = 0;
     vfs_fault_counters c;
     vfs_fault_set_maps(v, VFS_FAULT_MAP_PASS);
@@ -879,7 +888,8 @@ static void mapped_tables_fail_like_read_ones_on_every_flipped_byte_and_truncati
     probe_outcome(v, sample, &m, &mapped, &wrong);
     vfs_fault_get_counters(v, &c);
     CHECK_EQ_U64(c.maps, 1);
-    CHECK_EQ_U64(c.reads, 0);
+    if (can_map) CHECK_EQ_U64(c.reads, 0);
+    else CHECK(c.reads > 3);
     vfs_fault_set_maps(v, VFS_FAULT_MAP_OFF);
     vfs_fault_reset_counters(v);
     probe_outcome(v, sample, &m, &read, &wrong);
