@@ -397,7 +397,8 @@ void strata_iterator_close(strata_iterator *it); /* accepts NULL */
  * Bulk ingestion, for the initial load of a large data set: a sorted stream written straight into
  * tables (and blob files, with key-value separation) of the last level, skipping the journal and
  * the memtable. Keys must ascend strictly (unsigned bytes; a key out of order is
- * STRATA_INVALID_ARGUMENT and leaves the ingest usable); keys and values are bounded as for
+ * STRATA_INVALID_ARGUMENT and leaves the ingest usable, as does a backend's STRATA_BUSY ("would
+ * block", strata_vfs.h) creating the next table: that entry was not taken); keys and values are bounded as for
  * strata_put. begin refuses a database that already holds tables (writes still in the memtable
  * are fine). Ingested entries are older than every write: a key put or deleted before or after
  * finishing wins over an ingested one. Nothing is visible until strata_ingest_finish installs

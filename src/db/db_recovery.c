@@ -10,13 +10,16 @@
  *    intact batches that lie after it (counted by resynchronising, journal_scan_intact); nothing
  *    on disk is changed, so a later open with another mode or `strata repair` sees it all;
  *  - point-in-time: the open keeps everything before the damage. The damaged journal's whole
- *    original is copied to lost/ and the live file cut there; every later journal is moved to
- *    lost/ whole. Then the replayed prefix is flushed to tables and the manifest records
- *    flushed_seqno = the highest seqno found in ANY journal + 1 and journal_min = the new journal,
- *    so the cut journals are spent, new writes get seqnos no set-aside batch has, and the next
- *    open's continuity check starts exactly where the new writes do.
- * The order keeps a crash at any step recoverable: until the cut, the damage is still there to be
- * found again; lost/ copies are durable before anything live is changed.
+ *    original and every later journal are copied to lost/. Then the replayed prefix is flushed to
+ *    tables and the manifest records journal_min = the new journal, so every live journal is
+ *    spent (and removed), and flushed_seqno = the highest seqno found in ANY journal + 1, so new
+ *    writes get seqnos no set-aside batch has and the next open's continuity check starts exactly
+ *    where the new writes do.
+ * The order keeps a crash or a failure at any step recoverable: until the flush is installed
+ * nothing live has changed and the damage is still there to be found again (an open refused by a
+ * backend that would block creating a table, STRATA_BUSY, runs again and reports the same damage;
+ * lost/ may then hold a second copy, with a .N suffix); lost/ copies are durable before anything
+ * live is changed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,16 +193,17 @@ static strata_status *keep_in_lost(strata_db *db, uint64_t number, int copy_only
  * watermarks (see the top of the file for why in this order). */
 static strata_status *cut_at_damage(strata_db *db, const uint64_t *numbers, size_t count, const damage *d,
                                     const replay_state *r, uint64_t next_seqno, uint64_t next_journal) {
-  int keep_prefix = d->file_exists && d->offset > JOURNAL_HEADER_SIZE;
-  if (d->file_exists) STATUS_TRY(keep_in_lost(db, d->journal, keep_prefix));
-  for (size_t i = d->index + (d->file_exists ? 1 : 0); i < count; i++) STATUS_TRY(keep_in_lost(db, numbers[i], 0));
-  if (keep_prefix) STATUS_TRY(cut_journal(db, d->journal, d->offset));
+  /* copies only: until the flush is installed nothing live has changed, so an open that fails
+   * before (a backend that would block creating a table, STRATA_BUSY, runs the open again) finds
+   * the same damage and reports it again */
+  /* numbers[index]: the damaged journal, or the first after a missing one; then every later one */
+  for (size_t i = d->index; i < count; i++) STATUS_TRY(keep_in_lost(db, numbers[i], 1));
   int sealed = 0;
   STATUS_TRY(tree_rotate_memtable(db->tree, r->expected, next_journal, &sealed));
   for (int flushed = sealed; flushed;) STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
   STATUS_TRY(tree_advance_watermarks(db->tree, next_seqno, next_journal));
-  /* the journals kept live are spent now: their batches are in tables */
-  for (size_t i = 0; i < d->index + (keep_prefix ? 1 : 0) && i < count; i++) {
+  /* every live journal is spent now: its batches are in tables or set aside in lost/ */
+  for (size_t i = 0; i < count; i++) {
     strata_status *st = journal_remove(db->fs, db->journal_dir, numbers[i]);
     if (status_is(st, STRATA_NOT_FOUND)) strata_status_free(st);
     else STATUS_TRY(st);

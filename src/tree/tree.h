@@ -259,7 +259,9 @@ STRATA_MUST_USE strata_status *tree_write_tables_relocating(tree *t, kv_iterator
  * A sorted stream (keys strictly ascending) written straight into last-level tables and blob
  * files at seqno 0, without journal or memtable, installed by finish in one edit; writes made
  * meanwhile are newer and win. begin refuses a tree holding any table. An out-of-order key is
- * STRATA_INVALID_ARGUMENT and leaves the ingest usable; any other failure ends it (finish then
+ * STRATA_INVALID_ARGUMENT and leaves the ingest usable, as does a backend's "would block"
+ * (STRATA_BUSY) creating the next table (the entry was not taken: add it again once the backend
+ * is ready); any other failure ends it (finish then
  * reports it). finish and abandon free the ingest and remove what was written unless installed.
  */
 typedef struct tree_ingest tree_ingest;

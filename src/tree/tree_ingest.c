@@ -46,7 +46,9 @@ strata_status *tree_ingest_begin(tree *t, tree_ingest **out) {
   return NULL;
 }
 
-static strata_status *add(tree_ingest *g, slice key, slice value) {
+/* *retry = 1 when the failure left the ingest as it was: the backend would block creating the
+ * next table (STRATA_BUSY, strata_vfs.h), so nothing of the entry was taken. */
+static strata_status *add(tree_ingest *g, slice key, slice value, int *retry) {
   tree *t = g->t;
   if (g->count && slice_compare(key, buffer_slice(&g->last_key)) <= 0)
     return status_new(STRATA_INVALID_ARGUMENT, "ingest: entry %llu is not above the one before (keys must ascend strictly)",
@@ -62,6 +64,7 @@ static strata_status *add(tree_ingest *g, slice key, slice value) {
     char *path = tree_table_path(t, g->id);
     strata_status *st = path ? table_writer_open(t->fs, path, &g->wo, &g->w) : status_no_memory();
     free(path);
+    if (status_is(st, STRATA_BUSY)) *retry = 1; /* no file made (the id stays unused) */
     STATUS_TRY(st);
   }
   internal_key k = internal_key_make(key, 0, VALUE_TYPE_VALUE);
@@ -75,9 +78,11 @@ static strata_status *add(tree_ingest *g, slice key, slice value) {
 
 strata_status *tree_ingest_add(tree_ingest *g, slice key, slice value) {
   if (g->error) return status_new(strata_status_code(g->error), "ingest failed before: %s", strata_status_message(g->error));
-  strata_status *st = add(g, key, value);
-  /* an out-of-order key leaves the ingest usable; anything else ends it */
-  if (st && !status_is(st, STRATA_INVALID_ARGUMENT))
+  int retry = 0;
+  strata_status *st = add(g, key, value, &retry);
+  /* an out-of-order key, or a backend that would block before the next table exists, leaves the
+   * ingest usable; anything else ends it */
+  if (st && !retry && !status_is(st, STRATA_INVALID_ARGUMENT))
     g->error = status_new(strata_status_code(st), "%s", strata_status_message(st));
   return st;
 }

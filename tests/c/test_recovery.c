@@ -10,6 +10,7 @@
 #include "util/buffer.h"
 #include "util/coding.h"
 #include "util/status.h"
+#include "vfs/vfs_fault.h"
 
 static vfs *fs;
 static char *dir;
@@ -259,6 +260,60 @@ static void journal_damage_point_in_time_opens_at_prefix_and_never_resurrects(vo
     CHECK_OK(strata_put(db, "counter", 7, "014", 3, 1));
     CHECK_OK(strata_close(db));
   }
+}
+
+/* A point-in-time open that the storage refuses with STRATA_BUSY ("would block": the browser's
+ * OPFS pool had no file free) while it flushes the prefix changes nothing live, so the open run
+ * again finds the same damage and reports it: every open of the recovery is refused in turn, and
+ * each time one creating a table was refused, the next open reports damage at the same offset,
+ * the same 15 batches set aside and the prefix 1-14. (It used to cut the journal first: the
+ * open run again found an intact journal and reported nothing.) */
+static void point_in_time_open_refused_while_flushing_reports_the_same_damage_again(void) {
+  int tables_refused = 0;
+  for (uint64_t n = 1; n < 200 && !harness_case_failed(); n++) {
+    CHECK_OK(vfs_remove_tree(fs, dir));
+    CHECK_OK(make_history(three_sessions, 3));
+    buffer j;
+    buffer_init(&j);
+    CHECK_OK(read_journal(1, &j));
+    uint64_t off = batch_offset(&j, 4);
+    CHECK_OK(rewrite_journal(1, &j, j.len, (size_t)off + 30));
+    buffer_free(&j);
+    vfs *fault = NULL;
+    CHECK_OK(vfs_fault_new(fs, &fault));
+    vfs_fault_set_code(fault, STRATA_BUSY);
+    vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
+    vfs *plain = fs;
+    fs = fault;
+    strata_db *db = NULL;
+    strata_status *st = open_mode(STRATA_RECOVERY_POINT_IN_TIME, &db);
+    fs = plain;
+    vfs_fault_counters c;
+    vfs_fault_get_counters(fault, &c);
+    if (!st) { /* the nth open is past the last: every open of the recovery was refused once */
+      strata_status_free(strata_close(db));
+      vfs_destroy(fault);
+      CHECK(c.injected == 0);
+      break;
+    }
+    vfs_destroy(fault);
+    CHECK_EQ_U64(strata_status_code(st), STRATA_BUSY);
+    int table = strstr(strata_status_message(st), "tables/") != NULL;
+    strata_status_free(st);
+    CHECK_OK(open_mode(STRATA_RECOVERY_POINT_IN_TIME, &db));
+    strata_recovery_report rep;
+    CHECK_OK(strata_get_recovery_report(db, &rep));
+    int prefix = history_prefix(db, 30, 1);
+    CHECK_OK(strata_close(db));
+    if (prefix != 14) harness_fail(__FILE__, __LINE__, "open %llu refused: the prefix is %d", (unsigned long long)n, prefix);
+    if (!table) continue;
+    tables_refused++;
+    if (rep.damaged != 1 || rep.damaged_offset != off || rep.batches_discarded != 15 || rep.batches_replayed != 14)
+      harness_fail(__FILE__, __LINE__, "open %llu (a table) refused: damaged %u at %llu, %llu set aside, %llu replayed",
+                   (unsigned long long)n, (unsigned)rep.damaged, (unsigned long long)rep.damaged_offset,
+                   (unsigned long long)rep.batches_discarded, (unsigned long long)rep.batches_replayed);
+  }
+  CHECK(tables_refused >= 1);
 }
 
 /* Journal 1 cut inside batch 5: not the newest, so not torn but damage. */
@@ -676,6 +731,7 @@ static void truncation_sweep_detects_older_and_cuts_newest(void) {
 int main(void) {
   BOTH(journal_damage_in_middle_fails_open_strict);
   BOTH(journal_damage_point_in_time_opens_at_prefix_and_never_resurrects);
+  BOTH(point_in_time_open_refused_while_flushing_reports_the_same_damage_again);
   BOTH(non_newest_journal_truncated_mid_record_is_detected);
   BOTH(non_newest_journal_truncated_at_record_boundary_is_detected);
   BOTH(deleted_middle_journal_is_detected);

@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "strata.h"
+#include "util/status.h"
 #include "vfs/vfs_fault.h"
 
 static strata_status *open_on(vfs *v, strata_db **db) {
@@ -157,9 +158,67 @@ static void quota_refused_journal_sync_is_not_applied_and_the_journal_stays_usab
   CHECK(ok);
 }
 
+/* An ingest whose next table the storage refuses to create with STRATA_BUSY ("would block": the
+ * browser's OPFS pool had no file free) stays usable: that entry was not taken, and adding it
+ * again once the storage is ready goes on, so the finished ingest holds every entry once. */
+static void ingest_refused_with_busy_creating_a_table_takes_the_entry_again(void) {
+  vfs *mem = NULL, *fault = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  CHECK_OK(vfs_fault_new(mem, &fault));
+  strata_options *o = NULL;
+  CHECK_OK(strata_options_new(&o));
+  CHECK_OK(strata_options_set_vfs(o, fault));
+  CHECK_OK(strata_options_set_background_threads(o, 0));
+  CHECK_OK(strata_options_set_table_target_size(o, STRATA_TABLE_TARGET_SIZE_MIN)); /* a table every ~20 entries */
+  strata_db *db = NULL;
+  strata_status *st = strata_open("db", o, &db);
+  strata_options_free(o);
+  CHECK_OK(st);
+  strata_ingest *in = NULL;
+  CHECK_OK(strata_ingest_begin(db, &in));
+  vfs_fault_set_code(fault, STRATA_BUSY);
+  vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, 3); /* the third table's creation */
+  int refused = 0;
+  char k[32], v[64];
+  for (int i = 0; i < 200 && !st; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    snprintf(v, sizeof v, "value-%05d-%030d", i, i);
+    st = strata_ingest_add(in, k, strlen(k), v, strlen(v));
+    if (status_is(st, STRATA_BUSY)) {
+      refused++;
+      strata_status_free(st);
+      st = strata_ingest_add(in, k, strlen(k), v, strlen(v)); /* the storage is ready again */
+    }
+  }
+  uint64_t entries = 0;
+  if (!st) st = strata_ingest_finish(in, &entries);
+  else strata_ingest_abandon(in);
+  CHECK_OK(st);
+  CHECK_EQ_U64(refused, 1);
+  CHECK_EQ_U64(entries, 200);
+  int ok = 1;
+  for (int i = 0; i < 200 && ok; i++) {
+    char got[64];
+    int found = 0;
+    size_t len = 0;
+    snprintf(k, sizeof k, "key%05d", i);
+    snprintf(v, sizeof v, "value-%05d-%030d", i, i);
+    st = strata_get_into(db, NULL, k, strlen(k), &found, got, sizeof got, &len);
+    ok = !st && found && len == strlen(v) && memcmp(got, v, len) == 0;
+    strata_status_free(st);
+    st = NULL;
+  }
+  strata_status *cst = strata_close(db);
+  vfs_destroy(fault);
+  vfs_destroy(mem);
+  CHECK_OK(cst);
+  CHECK(ok);
+}
+
 int main(void) {
   RUN(failed_journal_rotation_leaves_no_file_that_blocks_the_next);
   RUN(quota_refused_write_is_not_visible_before_or_after_reopen);
   RUN(quota_refused_journal_sync_is_not_applied_and_the_journal_stays_usable);
+  RUN(ingest_refused_with_busy_creating_a_table_takes_the_entry_again);
   return harness_finish();
 }

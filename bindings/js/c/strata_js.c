@@ -352,9 +352,11 @@ strata_status *strata_js_ingest_begin(strata_db *db, uint32_t *out) {
 }
 
 /* `count` put operations in the batch wire format, keys ascending. */
-strata_status *strata_js_ingest_add(strata_ingest *in, const uint8_t *ops, size_t len, uint32_t count) {
+strata_status *strata_js_ingest_add(strata_ingest *in, const uint8_t *ops, size_t len, uint32_t count,
+                                    uint32_t *added) {
   strata_status *st = NULL;
   size_t pos = 0;
+  *added = 0;
   for (uint32_t i = 0; i < count && !st; i++) {
     uint8_t type = 0;
     slice key, value;
@@ -362,6 +364,7 @@ strata_status *strata_js_ingest_add(strata_ingest *in, const uint8_t *ops, size_
     if (!st && type != STRATA_JS_OP_PUT)
       st = status_new(STRATA_INVALID_ARGUMENT, "ingest: operation %u is not a put", (unsigned)i);
     if (!st) st = strata_ingest_add(in, key.data, key.len, value.data, value.len);
+    if (!st) *added = i + 1;
   }
   return st;
 }

@@ -76,9 +76,11 @@ strata_status *strata_js_get_many(strata_db *db, const strata_snapshot *snap, co
                                   uint32_t count, uint8_t *buf, size_t cap, uint32_t *out);
 strata_status *strata_js_write(strata_db *db, const uint8_t *ops, size_t len, uint32_t count, int sync);
 /* Bulk ingestion (strata_ingest_*): begin gives the handle in out[0]; add takes put operations in
- * the batch wire format; finish gives the entry count in out[0] (low) and out[1] (high). */
+ * the batch wire format and gives in added[0] how many it took (all, or those before a failure:
+ * after STRATA_BUSY the rest go again); finish gives the entry count in out[0] (low) and out[1]
+ * (high). */
 strata_status *strata_js_ingest_begin(strata_db *db, uint32_t *out);
-strata_status *strata_js_ingest_add(strata_ingest *in, const uint8_t *ops, size_t len, uint32_t count);
+strata_status *strata_js_ingest_add(strata_ingest *in, const uint8_t *ops, size_t len, uint32_t count, uint32_t *added);
 strata_status *strata_js_ingest_finish(strata_ingest *in, uint32_t *out);
 void strata_js_ingest_abandon(strata_ingest *in);
 strata_status *strata_js_snapshot(strata_db *db, strata_snapshot **out);

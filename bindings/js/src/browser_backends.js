@@ -11,7 +11,7 @@ function assert(ok, what) {
   if (!ok) throw new Error(`strata-lsm: internal error: ${what}`);
 }
 import { IdbHost, deleteIdbDatabase, listIdbDatabases } from './idb_host.js';
-import { OpfsHost, deleteOpfsDatabase, listOpfsDatabases } from './opfs_host.js';
+import { OpfsHost, checkPoolOptions, deleteOpfsDatabase, listOpfsDatabases } from './opfs_host.js';
 
 export const BROWSER_BACKEND_NAMES = "'auto', 'opfs', 'idb' or 'memory'";
 
@@ -43,8 +43,9 @@ export function resolveBackend(choice, inWorker) {
 // bounded retry), its files ready. `options.lockTimeoutMs` bounds the retry.
 export async function hostFor(backend, name, options = {}) {
   const hostOptions = options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs };
+  const pool = checkPoolOptions(options.opfs); // checked whatever the backend
   if (backend === 'memory') return null;
-  if (backend === 'opfs') return OpfsHost.open(name, hostOptions);
+  if (backend === 'opfs') return OpfsHost.open(name, { ...hostOptions, ...pool });
   return IdbHost.open(name, hostOptions);
 }
 

@@ -10,6 +10,7 @@ import { Iterator } from './iterator.js';
 import { describeKey, encodingOf, rangeOf, toBytes } from './keys.js';
 import { checkProgress, reporter, withProgress } from './progress.js';
 import { Snapshot } from './snapshot.js';
+import { retryBlocked } from './host_common.js';
 
 const asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 // Browsers have no setImmediate: a zero timeout there.
@@ -50,10 +51,35 @@ const nextTask = typeof setImmediate === 'function'
   };
 
 const DEFERRED = Symbol('deferred'); // #maintenance: the task is with worker_serve.js
+const HELD = Symbol('held'); // a call's wait: the lane holds calls (#hold), join it
 
 // Opens `where` (a resolved folder, or 'memory-db') on `native`; `parsed` is checkOpenOptions'
 // result. The native is freed when the open fails.
 export function openDatabase(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
+  try {
+    return openAttempt(native, where, displayLocation, options, parsed, recoveryMode, encodings);
+  } catch (err) {
+    native.free();
+    throw err;
+  }
+}
+
+// The same on a storage host that may refuse the open with "would block" (the OPFS pool had no
+// file free for what recovery writes at open: a point-in-time recovery's flush, a new journal):
+// the open (which left nothing behind) runs again once the host is ready (retryBlocked), on the
+// same native and host (its lock held throughout). One case is not whole: a refusal of the new
+// journal after a point-in-time flush was installed; the open run again has the same data and
+// lost/ copies, but its report no longer names the damage.
+export async function openDatabaseOnHost(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
+  try {
+    return await retryBlocked(native.host, () => openAttempt(native, where, displayLocation, options, parsed, recoveryMode, encodings));
+  } catch (err) {
+    native.free();
+    throw err;
+  }
+}
+
+function openAttempt(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
   const { compression, memtableSize, blockCacheSize, bloomBitsPerKey, maxSealedMemtables, compaction, compactionFilter } = parsed;
   const m = native.m;
   const threads = !!options.threads;
@@ -84,7 +110,6 @@ export function openDatabase(native, where, displayLocation, options, parsed, re
   } catch (err) {
     if (cpath) m._free(cpath);
     filter?.free();
-    native.free();
     throw err;
   }
   m._free(cpath);
@@ -96,8 +121,7 @@ export function openDatabase(native, where, displayLocation, options, parsed, re
     const closed = m._strata_js_close(handle);
     if (closed) m._strata_status_free(closed);
     filter?.free();
-    native.free();
-    throw new StrataError('STRATA_NO_MEMORY', 'out of wasm memory (joining the maintenance pool)');
+    throw new StrataError('STRATA_NO_MEMORY', 'out of wasm memory (joining the maintenance pool)'); // the caller frees the native
   }
   return new Database(native, handle, recovery, {
     location: displayLocation, ...encodings, threads, sync: !!options.sync, filter, pooled,
@@ -213,6 +237,12 @@ export class Database {
   #closing = null;
   #valueEncoding; // the database's, normalized (#valueEncodingOf)
   #forgetIterator = (it) => this.#iterators.delete(it); // an iterator's close tells its database
+  // Calls issued while one waits for the storage host (a call the OPFS host refused with "would
+  // block", or a write its prepare() asks to wait while the pool grows): held here and run one
+  // after the other in the order they were issued, each once the one before it has applied (its
+  // durability wait is its own), so a later write never overtakes an earlier one and a later
+  // read sees it. Null while nothing waits: a call then checks this one field and runs at once.
+  #lane = null; // { jobs: [{ what, write, run, done, ready, resolve, reject }], idle }
 
   constructor(native, db, recovery, opts) {
     this.#native = native;
@@ -339,35 +369,73 @@ export class Database {
     this.#scheduleMaintenance();
   }
 
-  // Every write's prologue, once its arguments are checked: reports a failed maintenance step,
-  // then waits for the host's prepare() (#whenReady). Returns null when there is nothing to wait
-  // for, so a write then reaches the engine within the call (no promise, no closure).
-  #beginWrite(what) {
+  // Every write's prologue, once its arguments are checked: HELD while the lane holds calls
+  // (this one joins it), else reports a failed maintenance step, then asks the host's prepare():
+  // null when there is nothing to wait for, so the write reaches the engine within the call (no
+  // promise, no closure), or the promise to wait for (the write is then held: #hold).
+  #beginWrite() {
+    if (this.#lane !== null) return HELD;
     this.#throwMaintenanceError();
-    return this.#whenReady(what);
+    return this.#prepare();
   }
 
-  // The host's prepare(): null, or a promise that resolves once it is done and the database is
-  // still open (it may close meanwhile).
-  #whenReady(what) {
-    const ready = this.#prepare();
-    return ready ? this.#reopenCheck(ready, what) : null;
+  // The same without the maintenance error (flush, dropRange: they do not report it).
+  #whenReady() {
+    return this.#lane !== null ? HELD : this.#prepare();
   }
 
-  async #reopenCheck(ready, what) {
-    await ready;
-    this.#ensureOpen(what);
-  }
-
-  // After an engine call failed: when the storage host refused it with "would block"
+  // After an engine call failed: the promise the host asks it to wait for before it runs again
   // (host.whenUnblocked: the OPFS pool had no pre-opened file free; the engine applied nothing
-  // and left nothing behind), waits until the host is ready, and the caller runs the call again;
-  // any other error is thrown.
-  async #unblocked(err, what) {
-    const ready = this.#native?.host?.whenUnblocked?.(err);
+  // and left nothing behind); any other error is thrown.
+  #blockedBy(err) {
+    const ready = this.#native.host?.whenUnblocked?.(err);
     if (!ready) throw err;
-    await ready;
-    this.#ensureOpen(what);
+    return ready;
+  }
+
+  // Holds a call in the lane (#lane) behind those already held, or starts the lane with it.
+  // `run()` makes the engine call (synchronously; a "would block" runs it again once the host is
+  // ready: retryBlocked), `done(result)` what follows once it applied (a write's durability
+  // wait); `ready` what this call waits for first (HELD: nothing of its own). `write`: before
+  // each try the maintenance error is reported and the host's prepare() awaited. Resolves as
+  // the call would have.
+  #hold(what, write, run, done, ready) {
+    return new Promise((resolve, reject) => {
+      const job = { what, write, run, done, ready: ready === HELD ? null : ready, resolve, reject };
+      if (this.#lane !== null) {
+        this.#lane.jobs.push(job);
+        return;
+      }
+      const lane = { jobs: [job], idle: null };
+      this.#lane = lane;
+      lane.idle = this.#runLane(lane);
+    });
+  }
+
+  async #runLane(lane) {
+    const host = this.#native.host;
+    while (lane.jobs.length !== 0) {
+      const job = lane.jobs[0];
+      const check = () => {
+        if (this.#status === 'closed') throw notOpen(job.what); // close() waits for the lane: not expected
+        if (job.write) this.#throwMaintenanceError();
+      };
+      try {
+        const result = await retryBlocked(host, job.run, { check, prepare: job.write ? () => this.#prepare() : null }, job.ready);
+        lane.jobs.shift();
+        job.resolve(job.done ? job.done(result) : result);
+      } catch (err) {
+        if (lane.jobs[0] === job) lane.jobs.shift();
+        job.reject(err);
+      }
+    }
+    this.#lane = null; // no await since the last job left: a call made now runs at once
+  }
+
+  // A write's end once it applied: what #endWrite asks for (the durability wait), as a promise
+  // or undefined.
+  #wrote(sync) {
+    return this.#endWrite(sync) ? this.#durable(sync) : undefined;
   }
 
   // Every write's epilogue: schedules maintenance; true when the write must then wait to be
@@ -390,18 +458,27 @@ export class Database {
     this.#ensureOpen('put');
     const k = this.#native.checkKey(key);
     const v = this.#native.checkValue(value, k);
-    const n = this.#native;
-    const waiting = this.#beginWrite('put');
-    if (waiting) await waiting;
-    const kl = n.putPair(k, v);
-    try {
-      const st = n.m._strata_js_put(this.#db, n.inPtr, kl, n.inPtr + kl, n.pairValueLength, options.sync ? 1 : 0);
-      if (st) n.check(st, `put ${describeKey(k)}`);
-    } catch (err) {
-      await this.#unblocked(err, 'put');
-      return this.put(key, value, options);
+    const sync = options.sync ? 1 : 0;
+    let wait = this.#beginWrite();
+    if (wait === null) {
+      try {
+        this.#putNow(k, v, sync);
+      } catch (err) {
+        wait = this.#blockedBy(err);
+      }
+      if (wait === null) {
+        if (this.#endWrite(sync)) await this.#durable(sync);
+        return;
+      }
     }
-    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
+    return this.#hold('put', true, () => this.#putNow(k, v, sync), () => this.#wrote(sync), wait);
+  }
+
+  #putNow(k, v, sync) {
+    const n = this.#native;
+    const kl = n.putPair(k, v);
+    const st = n.m._strata_js_put(this.#db, n.inPtr, kl, n.inPtr + kl, n.pairValueLength, sync);
+    if (st) n.check(st, `put ${describeKey(k)}`);
   }
 
   // Removes a key written once since its last delete (C strata_single_delete): a weak tombstone
@@ -420,19 +497,28 @@ export class Database {
   async #deleteOne(what, key, options) {
     this.#ensureOpen(what);
     const k = this.#native.checkKey(key);
-    const n = this.#native;
-    const waiting = this.#beginWrite(what);
-    if (waiting) await waiting;
-    const kl = n.putOne(k); // first: it may move the input buffer
-    try {
-      const fn = what === 'del' ? n.m._strata_js_delete : n.m._strata_js_single_delete;
-      const st = fn(this.#db, n.inPtr, kl, options.sync ? 1 : 0);
-      if (st) n.check(st, `${what} ${describeKey(k)}`);
-    } catch (err) {
-      await this.#unblocked(err, what);
-      return this.#deleteOne(what, key, options);
+    const sync = options.sync ? 1 : 0;
+    let wait = this.#beginWrite();
+    if (wait === null) {
+      try {
+        this.#deleteNow(what, k, sync);
+      } catch (err) {
+        wait = this.#blockedBy(err);
+      }
+      if (wait === null) {
+        if (this.#endWrite(sync)) await this.#durable(sync);
+        return;
+      }
     }
-    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
+    return this.#hold(what, true, () => this.#deleteNow(what, k, sync), () => this.#wrote(sync), wait);
+  }
+
+  #deleteNow(what, k, sync) {
+    const n = this.#native;
+    const kl = n.putOne(k); // first: it may move the input buffer
+    const fn = what === 'del' ? n.m._strata_js_delete : n.m._strata_js_single_delete;
+    const st = fn(this.#db, n.inPtr, kl, sync);
+    if (st) n.check(st, `${what} ${describeKey(k)}`);
   }
 
   // Reads one key at a snapshot pointer (0 = latest); undefined when absent.
@@ -468,7 +554,14 @@ export class Database {
   async get(key, options = NO_OPTIONS) {
     this.#ensureOpen('get');
     const snap = this.#ownSnapshot(options.snapshot, 'get');
-    return this._getAt(snap ? snap._ptr : 0, key, this.#valueEncodingOf(options));
+    const encoding = this.#valueEncodingOf(options);
+    // while writes wait in the lane a read of the latest state waits behind them (one at a
+    // snapshot reads what it was taken on: at once)
+    if (this.#lane !== null && !snap) {
+      this.#native.checkKey(key);
+      return this.#hold('get', false, () => this._getAt(0, key, encoding), null, HELD);
+    }
+    return this._getAt(snap ? snap._ptr : 0, key, encoding);
   }
 
   // get() on the calling thread, without a promise (in-thread databases only).
@@ -488,6 +581,10 @@ export class Database {
     this.#ensureOpen('hasMany');
     if (!Array.isArray(keys)) throw invalid('hasMany expects an array of keys');
     const snap = this.#ownSnapshot(options.snapshot, 'hasMany');
+    if (this.#lane !== null && !snap) {
+      for (const k of keys) this.#native.checkKey(k);
+      return this.#hold('hasMany', false, () => keys.map((k) => this._getAt(0, k, 'view', false) === true), null, HELD);
+    }
     return keys.map((k) => this._getAt(snap ? snap._ptr : 0, k, 'view', false) === true);
   }
 
@@ -495,7 +592,12 @@ export class Database {
     this.#ensureOpen('getMany');
     if (!Array.isArray(keys)) throw invalid('getMany expects an array of keys');
     const snap = this.#ownSnapshot(options.snapshot, 'getMany');
-    return this._getManyAt(snap ? snap._ptr : 0, keys, this.#valueEncodingOf(options));
+    const encoding = this.#valueEncodingOf(options);
+    if (this.#lane !== null && !snap) {
+      for (const k of keys) this.#native.checkKey(k);
+      return this.#hold('getMany', false, () => this._getManyAt(0, keys, encoding), null, HELD);
+    }
+    return this._getManyAt(snap ? snap._ptr : 0, keys, encoding);
   }
 
   // Reads many keys at a snapshot pointer (0 = latest) with as few wasm calls as fit the output
@@ -545,6 +647,10 @@ export class Database {
   async has(key, options = NO_OPTIONS) {
     this.#ensureOpen('has');
     const snap = this.#ownSnapshot(options.snapshot, 'has');
+    if (this.#lane !== null && !snap) {
+      this.#native.checkKey(key);
+      return this.#hold('has', false, () => this._getAt(0, key, 'view', false) === true, null, HELD);
+    }
     return this._getAt(snap ? snap._ptr : 0, key, 'view', false) === true;
   }
 
@@ -553,6 +659,10 @@ export class Database {
   async sizeOf(key, options = {}) {
     this.#ensureOpen('sizeOf');
     const snap = this.#ownSnapshot(options.snapshot, 'sizeOf');
+    if (this.#lane !== null && !snap) {
+      this.#native.checkKey(key);
+      return this.#hold('sizeOf', false, () => this._sizeAt(0, key), null, HELD);
+    }
     return this._sizeAt(snap ? snap._ptr : 0, key);
   }
 
@@ -589,15 +699,22 @@ export class Database {
   async #batch(operations, options) {
     this.#ensureOpen('batch');
     if (!Array.isArray(operations)) throw invalid('batch expects an array of operations');
-    const waiting = this.#beginWrite('batch');
-    if (waiting) await waiting;
-    try {
-      this.#writeOps(operations, options.sync ? 1 : 0);
-    } catch (err) {
-      await this.#unblocked(err, 'batch');
-      return this.#batch(operations, options);
+    const sync = options.sync ? 1 : 0;
+    let wait = this.#beginWrite();
+    if (wait === null) {
+      try {
+        this.#writeOps(operations, sync);
+      } catch (err) {
+        wait = this.#blockedBy(err);
+      }
+      if (wait === null) {
+        if (this.#endWrite(sync)) await this.#durable(sync);
+        return;
+      }
     }
-    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
+    // checked and encoded now: the caller may change its array meanwhile
+    const parts = this.#checkedParts(operations);
+    return this.#hold('batch', true, () => this.#writeParts(parts, sync), () => this.#wrote(sync), wait);
   }
 
   // Encodes every operation into one buffer and applies it with one wasm call.
@@ -635,26 +752,37 @@ export class Database {
   // A chained batch's write: its operations were checked as they were added.
   async #writeChecked(checked, options) {
     this.#ensureOpen('batch.write');
-    const waiting = this.#beginWrite('batch.write');
-    if (waiting) await waiting;
-    try {
-      this.#writeParts(checked.flat(), options.sync ? 1 : 0);
-    } catch (err) {
-      await this.#unblocked(err, 'batch.write');
-      return this.#writeChecked(checked, options);
+    const sync = options.sync ? 1 : 0;
+    const parts = checked.flat();
+    let wait = this.#beginWrite();
+    if (wait === null) {
+      try {
+        this.#writeParts(parts, sync);
+      } catch (err) {
+        wait = this.#blockedBy(err);
+      }
+      if (wait === null) {
+        if (this.#endWrite(sync)) await this.#durable(sync);
+        return;
+      }
     }
-    if (this.#endWrite(options.sync)) await this.#durable(options.sync);
+    return this.#hold('batch.write', true, () => this.#writeParts(parts, sync), () => this.#wrote(sync), wait);
   }
 
   #writeOps(operations, sync) {
+    this.#writeParts(this.#checkedParts(operations), sync);
+  }
+
+  // The operations checked, as flat (type, key, value) triples (no array per operation).
+  #checkedParts(operations) {
     const limits = this.#native.limits;
     const count = operations.length;
     if (count > limits.BATCH_COUNT_MAX) {
       throw invalid(`batch of ${count} operations exceeds the limit of ${limits.BATCH_COUNT_MAX} (STRATA_BATCH_COUNT_MAX)`);
     }
-    const parts = new Array(count * 3); // flat (type, key, value) triples: no array per operation
+    const parts = new Array(count * 3);
     for (let i = 0; i < count; i++) this.#checkInto(operations[i], i, parts, 3 * i);
-    this.#writeParts(parts, sync);
+    return parts;
   }
 
   // `parts`: the checked operations as flat (type, keyBytes, valueBytes | null) triples. The
@@ -720,11 +848,29 @@ export class Database {
     let data = 0; // key and value bytes in parts
     let done = 0;
     let i = 0;
-    const flushChunk = () => {
+    // before each chunk and the finish: the host's prepare() (the OPFS pool grows between chunks)
+    const ready = {
+      check: () => this.#ensureOpen('ingest'), // closing meanwhile abandoned the ingest (and freed the module)
+      prepare: () => this.#prepare(),
+    };
+    // One chunk's entries, from entry `from` of `chunk`. A table that could not be created
+    // because the host would block (no OPFS file free) leaves the ingest usable: the entries
+    // from the one it stopped at go again once the host is ready (retryBlocked).
+    let from = 0;
+    let chunk = null;
+    const addRest = () => {
+      const rest = from === 0 ? chunk : chunk.slice(3 * from);
+      n.ensureIn(batchSize(rest, n.batch));
+      const len = encodeBatch(n.m.HEAPU8, n.inPtr, rest, n.batch);
+      const st = n.m._strata_js_ingest_add(handle, n.inPtr, len, rest.length / 3, n.words);
+      from += n.word(0); // the entries it took, also when it failed
+      if (st) n.check(st, 'ingest');
+    };
+    const flushChunk = async () => {
       if (!parts.length) return;
-      n.ensureIn(batchSize(parts, n.batch));
-      const len = encodeBatch(n.m.HEAPU8, n.inPtr, parts, n.batch);
-      n.check(n.m._strata_js_ingest_add(handle, n.inPtr, len, parts.length / 3), 'ingest');
+      chunk = parts;
+      from = 0;
+      await retryBlocked(n.host, addRest, ready);
       parts = [];
       bytes = 0;
       done += data;
@@ -740,9 +886,12 @@ export class Database {
         data += k.length + v.length;
         i++;
         // chunks of at most one batch's bytes: the wasm input buffer stays bounded
-        if (bytes >= limits.BATCH_BYTES_MAX / 16 || parts.length / 3 >= 4096) flushChunk();
+        if (bytes >= limits.BATCH_BYTES_MAX / 16 || parts.length / 3 >= 4096) await flushChunk();
       }
-      flushChunk();
+      await flushChunk();
+      // room for the finish's manifest install, which cannot be run again
+      const wait = this.#prepare();
+      if (wait) await wait;
     } catch (err) {
       if (this.#status === 'open') n.m._strata_js_ingest_abandon(handle);
       throw err;
@@ -816,22 +965,34 @@ export class Database {
   // dropped keys. clear() is the exact operation.
   async dropRange(options = {}) {
     this.#ensureOpen('dropRange');
-    try {
-      this.#drop(options, 'dropRange');
-    } catch (err) {
-      await this.#unblocked(err, 'dropRange');
-      return this.dropRange(options);
+    const range = this.#dropRangeOf(options, 'dropRange');
+    let wait = this.#whenReady();
+    if (wait === null) {
+      try {
+        this.#dropNow(range, 'dropRange');
+      } catch (err) {
+        wait = this.#blockedBy(err);
+      }
+      if (wait === null) return this.#dropped();
     }
+    return this.#hold('dropRange', false, () => this.#dropNow(range, 'dropRange'), () => this.#dropped(), wait);
+  }
+
+  async #dropped() {
     this.#afterWrite();
     await this.#durable(true); // the version without the tables is installed once this resolves
   }
 
-  #drop(options, what) {
+  // The range of dropRange (or clear): { lo, hi }, checked.
+  #dropRangeOf(options, what) {
     if (options === null || typeof options !== 'object') throw invalid(`${what}: the range must be an object`);
     for (const name of ['limit', 'reverse', 'snapshot']) {
       if (options[name] !== undefined && what === 'dropRange') throw invalid(`dropRange: ${name} is not a range option (it takes gt, gte, lt, lte, prefix)`);
     }
-    const { lo, hi } = rangeOf(options, this.#native.checkKey);
+    return rangeOf(options, this.#native.checkKey);
+  }
+
+  #dropNow({ lo, hi }, what) {
     const n = this.#native;
     const [lop, lol, hip, hil] = n.put(lo ? lo.key : new Uint8Array(0), hi ? hi.key : new Uint8Array(0));
     n.check(n.m._strata_js_drop_range(this.#db, lo ? (lo.inclusive ? 1 : 2) : 0, lop, lol, hi ? (hi.inclusive ? 1 : 2) : 0, hip, hil), what);
@@ -848,7 +1009,22 @@ export class Database {
     this.#ensureOpen('clear');
     if (options === null || typeof options !== 'object') throw invalid('clear: options must be an object');
     const limited = options.limit !== undefined && options.limit !== null && options.limit >= 0 && options.limit !== Infinity;
-    if (!limited && options.snapshot === undefined) this.#drop(options, 'clear');
+    const range = !limited && options.snapshot === undefined ? this.#dropRangeOf(options, 'clear') : null;
+    // run again whole after a "would block": what the first try deleted stays deleted
+    let wait = this.#whenReady();
+    if (wait === null) {
+      try {
+        this.#clearNow(options, range);
+      } catch (err) {
+        wait = this.#blockedBy(err);
+      }
+      if (wait === null) return;
+    }
+    return this.#hold('clear', false, () => this.#clearNow(options, range), null, wait);
+  }
+
+  #clearNow(options, range) {
+    if (range) this.#dropNow(range, 'clear');
     // created after the drop: its implicit snapshot sees what the drop uncovered
     const it = this._iterator({ ...options, keyEncoding: 'buffer', signal: undefined }, 'keys');
     try {
@@ -858,7 +1034,7 @@ export class Database {
         this.#writeOps(keys.map((key) => ({ type: 'del', key })), 0);
       }
     } finally {
-      await it.close();
+      it._release();
     }
     this.#afterWrite();
   }
@@ -866,17 +1042,21 @@ export class Database {
   // Writes the memtables to tables and returns when they are on disk.
   async flush() {
     this.#ensureOpen('flush');
-    const waiting = this.#whenReady('flush');
-    if (waiting) await waiting;
-    const n = this.#native;
-    try {
-      n.check(n.m._strata_js_flush(this.#db), 'flush');
-    } catch (err) {
-      await this.#unblocked(err, 'flush');
-      return this.flush();
+    let wait = this.#whenReady();
+    if (wait === null) {
+      try {
+        this.#flushNow();
+      } catch (err) {
+        wait = this.#blockedBy(err);
+      }
+      if (wait === null) return this.#dropped(); // the same end: maintenance, then durable
     }
-    this.#afterWrite();
-    await this.#durable(true);
+    return this.#hold('flush', false, () => this.#flushNow(), () => this.#dropped(), wait);
+  }
+
+  #flushNow() {
+    const n = this.#native;
+    n.check(n.m._strata_js_flush(this.#db), 'flush');
   }
 
   // strata_resume: retries failed background work now (a full disk that has room again, ...)
@@ -884,6 +1064,11 @@ export class Database {
   // the error while it persists (corruption: until reopened).
   async resume() {
     this.#ensureOpen('resume');
+    if (this.#lane !== null) return this.#hold('resume', false, () => this.#resumeNow(), null, HELD);
+    this.#resumeNow();
+  }
+
+  #resumeNow() {
     const n = this.#native;
     n.check(n.m._strata_js_resume(this.#db), 'resume');
     this.#maintenanceError = null; // what a failed maintenance step left was just retried
@@ -905,17 +1090,23 @@ export class Database {
     if (options.major !== undefined && typeof options.major !== 'boolean') throw invalid('compact: major must be a boolean');
     const onProgress = checkProgress(options.onProgress, 'compact');
     const n = this.#native;
-    const waiting = this.#beginWrite('compact');
-    if (waiting) await waiting;
     const what = options.major ? 'compact (major)' : 'compact';
+    const major = options.major ? 1 : 0;
+    const run = () => withProgress(n.m, onProgress, () => n.check(onProgress
+      ? n.m._strata_js_compact_progress(this.#db, major)
+      : n.m._strata_js_compact(this.#db, major), what));
+    // after a "would block" it runs again: the jobs done so far stay done
+    const wait = this.#beginWrite();
+    if (wait !== null) return this.#hold('compact', true, run, () => this.#compacted(), wait);
     try {
-      withProgress(n.m, onProgress, () => n.check(onProgress
-        ? n.m._strata_js_compact_progress(this.#db, options.major ? 1 : 0)
-        : n.m._strata_js_compact(this.#db, options.major ? 1 : 0), what));
+      run();
     } catch (err) {
-      await this.#unblocked(err, 'compact');
-      return this.compact(options); // the jobs done so far stay done
+      return this.#hold('compact', true, run, () => this.#compacted(), this.#blockedBy(err));
     }
+    return this.#compacted();
+  }
+
+  async #compacted() {
     this.#afterWrite();
     await this.#durable(true); // sealed memtables or new level-0 tables may remain (minor compaction)
     const filterError = this.#opts.filter?.take();
@@ -942,6 +1133,8 @@ export class Database {
     const n = this.#native;
     n.check(n.m._strata_js_stats(this.#db, n.structPtr), 'stats');
     const stats = decodeStats(readStruct(n.m, n.structPtr, n.layout.stats, n.layout));
+    const pool = n.host?.pool; // the OPFS host's
+    if (pool) stats.opfs = pool;
     // the databases open on this one's engine instance (browsers share one per worker)
     stats.engine = { databases: n.onInstance };
     return stats;
@@ -953,7 +1146,9 @@ export class Database {
     if (this.#status === 'closed') return;
     if (this.#status === 'closing') return this.#closing;
     this.#status = 'closing';
+    const lane = this.#lane;
     this.#closing = (async () => {
+      if (lane) await lane.idle; // the calls issued before close() run first, in order
       if (this.#maintenance && this.#maintenance !== DEFERRED) nextTask.clear(this.#maintenance);
       if (this.#settleTimer !== null) clearTimeout(this.#settleTimer); // close settles itself
       this.#settleTimer = null;

@@ -73,3 +73,31 @@ export function writeList(module, entries, listOut, lenOut) {
   module.HEAPU32[lenOut >>> 2] = total;
   return true;
 }
+
+// The one retry of work a storage host refused with "would block" (STRATA_BUSY from
+// host.whenUnblocked: the OPFS pool had no pre-opened file free for a create; the engine did
+// nothing and left nothing behind): database.js's calls held in order, the open, importDatabase
+// and ingest. Awaits `ready` (when not null), then runs `attempt()` (synchronous or async) and
+// returns what it returns; when it throws an error the host answers with a promise, awaits that
+// and runs it again; any other error is thrown. Before every try `check()` may throw (the
+// database closed meanwhile; again after a wait) and `prepare()` may return a promise to await
+// once (the host's prepare(): the pool growing, a failed commit retried). Bounded by the host: at
+// its handle cap a create fails with STRATA_IO ("too many files"), which ends the loop as any
+// other error does.
+export async function retryBlocked(host, attempt, { check = null, prepare = null } = {}, ready = null) {
+  for (;;) {
+    if (ready) await ready;
+    check?.();
+    const wait = prepare?.();
+    if (wait) {
+      await wait;
+      check?.();
+    }
+    try {
+      return await attempt();
+    } catch (err) {
+      ready = host?.whenUnblocked?.(err) ?? null;
+      if (!ready) throw err;
+    }
+  }
+}

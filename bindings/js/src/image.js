@@ -10,6 +10,7 @@
 //   await importDatabase(location, bytesOrChunks, { onProgress })
 import { StrataError, invalid, notOpen } from './errors.js';
 import { checkProgress, reporter } from './progress.js';
+import { retryBlocked } from './host_common.js';
 
 const DEFAULT_CHUNK = 1 << 20;
 const CHUNK_MAX = 64 << 20;
@@ -184,20 +185,60 @@ export async function* chunksOf(source) {
 // Creates the database in `where` (missing or empty) on `native`'s backend from `source`; the
 // native is freed afterwards. Everything is verified by the engine: a damaged or truncated image
 // is STRATA_CORRUPTION, and nothing is left in `where`.
+// On a storage host that may refuse a create with "would block" (the OPFS pool had no file free
+// for the image's next file), the import, which then removed everything it had written, runs
+// again from the image's start once the host is ready (retryBlocked): bytes are read again, an
+// iterable's or stream's chunks are kept as they are read for that (on such a host only).
+// Progress never goes back: a second pass reports only past where the first got.
 export async function importWith(native, where, source, options = {}) {
+  const host = native.host;
+  const again = host?.whenUnblocked ? replayable(source) : null;
   try {
-    await importInto(native, where, source, options);
+    if (!again) {
+      await importInto(native, where, source, options);
+      return;
+    }
+    const progress = reporter(progressOf(options, 'importDatabase'));
+    let high = -1;
+    const onward = { report(done, total) { if (done >= high) { high = done; progress.report(done, total); } }, take: () => progress.take() };
+    await retryBlocked(host, () => importInto(native, where, again.source, options, onward));
   } finally {
+    again?.close();
     native.free();
   }
+}
+
+// `source` readable again from its start: bytes as they are; an iterable's or stream's chunks
+// kept as the first pass reads them, and read on from the source by a later pass that gets
+// past them. close() lets go of the source.
+function replayable(source) {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return { source, close() {} };
+  const seen = [];
+  let live = null; // chunksOf(source), shared by every pass
+  return {
+    source: {
+      async* [Symbol.asyncIterator]() {
+        yield* seen;
+        live ??= chunksOf(source);
+        for (;;) {
+          const { done, value } = await live.next();
+          if (done) return;
+          seen.push(value);
+          yield value;
+        }
+      },
+    },
+    close() {
+      live?.return().catch(() => {});
+    },
+  };
 }
 
 // The same on a native that stays loaded: a memory backend's database is opened afterwards on
 // the same native (openDatabase), since its files live in that instance only. A browser storage
 // host's prepare() runs before each write (the OPFS pool grows, a failed IndexedDB commit is
 // retried) and its settle() before this resolves: the imported database is durable by then.
-export async function importInto(native, where, source, options = {}) {
-  const progress = reporter(progressOf(options, 'importDatabase'));
+export async function importInto(native, where, source, options = {}, progress = reporter(progressOf(options, 'importDatabase'))) {
   const m = native.m;
   const host = native.host;
   let ok = false;

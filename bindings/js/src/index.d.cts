@@ -221,6 +221,9 @@ export interface Stats {
   seqno: number;
   snapshotsOpen: number;
   versionsAlive: number;
+  /** Browsers, OPFS backend only: its pool of open files. refusals counts creates that found no
+   * file free and whose call waited for the pool and ran again (STRATA_BUSY, never seen by the caller). */
+  opfs?: { slots: number; free: number; files: number; openHandles: number; maxHandles: number; generation: number; refusals: number };
   /** Key-value separation (all 0 without it). */
   blobs: {
     files: number;

@@ -39,6 +39,18 @@ export interface BrowserOpenOptions extends Omit<OpenOptions, 'backend' | 'worke
   multiTab?: boolean;
   /** Ask navigator.storage.persist() after the open (pages only); never fails the open: see `persisted`. */
   persist?: boolean;
+  /** The OPFS backend's pool of open files (ignored by the other backends). */
+  opfs?: OpfsPoolOptions;
+}
+
+/** The OPFS pool: files are held open in a pool that grows between requests. */
+export interface OpfsPoolOptions {
+  /** Open sync access handles at most, the two metadata files included (4..250, default 200; Safari allows 252 per page): caps the database's files at maxHandles - 2. */
+  maxHandles?: number;
+  /** Files opened with the database (1..maxHandles - 2, default 10). */
+  initialSlots?: number;
+  /** Free files kept ready (1..maxHandles - 2, default 8). */
+  minFree?: number;
 }
 
 /** What every browser database adds: its backend and build ('mt': the pthreads build, on
@@ -64,6 +76,7 @@ export interface BrowserImportOptions {
   workerUrl?: string | URL;
   wasmUrl?: string | URL | { st?: string | URL };
   lockTimeoutMs?: number;
+  opfs?: OpfsPoolOptions;
 }
 export interface DeleteOptions { lockTimeoutMs?: number }
 

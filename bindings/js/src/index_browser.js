@@ -18,7 +18,7 @@
 // is cross-origin isolated (COOP/COEP), else the single-threaded build with its maintenance steps
 // between requests. No Node built-ins.
 import { BROWSER_BACKEND_NAMES, deleteStored, hostFor, listStored, memoryShare, memoryVfs, resolveBackend } from './browser_backends.js';
-import { RECOVERY_MODES, openDatabase } from './database.js';
+import { RECOVERY_MODES, openDatabaseOnHost } from './database.js';
 import { StrataError, fromWire, invalid, toWire } from './errors.js';
 import { acquireModule, engineConstants } from './engine_browser.js';
 import { chunksOf, importWith } from './image.js';
@@ -94,7 +94,7 @@ export async function openHere(name, options = {}) {
   let opened = false;
   const native = await nativeOn(host, backend === 'memory' ? name : null, { threads, wasmUrl }, () => opened);
   // the host keeps each database's files apart: the engine's folder is the same name in each
-  const db = openDatabase(native, 'db', name, { ...options, threads }, parsed, recoveryMode, encodings);
+  const db = await openDatabaseOnHost(native, 'db', name, { ...options, threads }, parsed, recoveryMode, encodings);
   opened = true;
   db.backend = backend;
   db.build = native.variant; // 'st' or 'mt'

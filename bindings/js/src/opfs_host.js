@@ -19,7 +19,8 @@
 // create that finds no free slot fails with STRATA_BUSY ("would block"), which the engine treats
 // as a clean refusal (the write, flush or compaction step leaves nothing behind; see
 // scheduler.h), and the host starts growing the pool to twice what that call had claimed. The JS
-// layer (database.js) awaits whenUnblocked(err) and runs the call again. Only at the handle cap
+// layer (database.js) awaits whenUnblocked(err) and runs the call again (host_common.js
+// retryBlocked), holding the database's later calls behind it in order. Only at the handle cap
 // is a create refused for good: STRATA_IO "too many files", the database staying open.
 //
 // Writes: each SyncAccessHandle.write costs about as much as a whole awaited put (20-40 us here),
@@ -61,6 +62,9 @@ const GROW_BATCH = 16; // slots the pool opens side by side while it grows
 const DEFAULT_INITIAL_SLOTS = DEFAULT_MIN_FREE + 2;
 const APPEND_BUFFER = 64 * 1024; // appends gathered per file before one SyncAccessHandle.write
 const DRAIN_DELAY_MS = 10; // the timer that writes buffered appends out once the thread is free
+// The end of a refused create's message: the engine carries it into the errors of what that
+// refusal stopped (a background flush's error that a write then reports, in the pthreads build).
+const WOULD_BLOCK = 'would block while the pool grows';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -116,6 +120,29 @@ export async function deleteOpfsDatabase(name, { lockTimeoutMs = LOCK_TIMEOUT_MS
       throw new StrataError(isQuotaError(err) ? 'STRATA_QUOTA' : 'STRATA_IO', `deleting OPFS database "${name}": ${err?.message ?? err}`, { cause: err });
     }
   });
+}
+
+// The open option `opfs` ({ maxHandles, initialSlots, minFree }: OpfsHost.open's pool options),
+// checked; {} when absent. Unknown names are refused.
+export function checkPoolOptions(pool) {
+  if (pool === undefined) return {};
+  if (pool === null || typeof pool !== 'object') throw new StrataError('STRATA_INVALID_ARGUMENT', 'opfs must be an object: { maxHandles, initialSlots, minFree }');
+  const out = {};
+  for (const [key, value] of Object.entries(pool)) {
+    if (!['maxHandles', 'initialSlots', 'minFree'].includes(key)) throw new StrataError('STRATA_INVALID_ARGUMENT', `opfs.${key} is not an option (maxHandles, initialSlots, minFree)`);
+    if (value !== undefined) out[key] = value;
+  }
+  const { maxHandles = OPFS_MAX_HANDLES, initialSlots = DEFAULT_INITIAL_SLOTS, minFree = DEFAULT_MIN_FREE } = out;
+  if (!Number.isInteger(maxHandles) || maxHandles < 4 || maxHandles > 250) {
+    throw new StrataError('STRATA_INVALID_ARGUMENT', `opfs.maxHandles must be an integer from 4 to 250, got ${maxHandles}`);
+  }
+  if (!Number.isInteger(minFree) || minFree < 1 || minFree > maxHandles - 2) {
+    throw new StrataError('STRATA_INVALID_ARGUMENT', `opfs.minFree must be an integer from 1 to maxHandles - 2, got ${minFree}`);
+  }
+  if (!Number.isInteger(initialSlots) || initialSlots < 1 || initialSlots > maxHandles - 2) {
+    throw new StrataError('STRATA_INVALID_ARGUMENT', `opfs.initialSlots must be an integer from 1 to maxHandles - 2, got ${initialSlots}`);
+  }
+  return out;
 }
 
 // createSyncAccessHandle, retried while another context still holds the file (a reloading page
@@ -189,14 +216,8 @@ export class OpfsHost extends PathHost {
   // metadata included), initialSlots, minFree (free slots kept ready), lockTimeoutMs.
   static async open(name, options = {}) {
     checkName(name);
-    const { maxHandles = OPFS_MAX_HANDLES, initialSlots = DEFAULT_INITIAL_SLOTS, minFree = DEFAULT_MIN_FREE,
-      lockTimeoutMs = LOCK_TIMEOUT_MS } = options;
-    if (!Number.isInteger(maxHandles) || maxHandles < 4 || maxHandles > 250) {
-      throw new StrataError('STRATA_INVALID_ARGUMENT', `maxHandles must be an integer from 4 to 250, got ${maxHandles}`);
-    }
-    if (!Number.isInteger(minFree) || minFree < 1 || minFree > maxHandles - 2) {
-      throw new StrataError('STRATA_INVALID_ARGUMENT', `minFree must be an integer from 1 to maxHandles - 2, got ${minFree}`);
-    }
+    const { lockTimeoutMs = LOCK_TIMEOUT_MS, ...pool } = options;
+    const { maxHandles = OPFS_MAX_HANDLES, initialSlots = DEFAULT_INITIAL_SLOTS, minFree = DEFAULT_MIN_FREE } = checkPoolOptions(pool);
     if (typeof FileSystemFileHandle === 'undefined' || typeof FileSystemFileHandle.prototype.createSyncAccessHandle !== 'function') {
       throw new StrataError('STRATA_NOT_SUPPORTED', `OPFS database "${name}": sync access handles exist only in dedicated workers`);
     }
@@ -348,7 +369,7 @@ export class OpfsHost extends PathHost {
   // before it runs again: a promise that resolves once the pool has grown (never rejects). Null
   // for any other error.
   whenUnblocked(err) {
-    if (err?.code !== 'STRATA_BUSY' || !(this.#blocked || err.cause?.wouldBlock)) return null;
+    if (err?.code !== 'STRATA_BUSY' || !(this.#blocked || err.cause?.wouldBlock || String(err.message).includes(WOULD_BLOCK))) return null;
     // grown already (or a background thread's refusal, healed by its own retry): a short pause,
     // never a loop of microtasks
     return this.#growing ?? sleep(5);
@@ -451,7 +472,7 @@ export class OpfsHost extends PathHost {
       this.#blocked = true;
       this.#refusals++;
       this.#grow();
-      const err = hostError(CODES.BUSY, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use): would block while the pool grows`);
+      const err = hostError(CODES.BUSY, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use): ${WOULD_BLOCK}`);
       err.wouldBlock = true;
       throw err;
     }
