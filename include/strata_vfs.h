@@ -71,7 +71,7 @@ extern "C" {
 #endif
 
 /* The contract revision this header describes. */
-#define STRATA_VFS_VERSION 1
+#define STRATA_VFS_VERSION 2 /* 2 added the optional file method map() */
 
 typedef struct strata_vfs strata_vfs;
 typedef struct strata_vfs_file strata_vfs_file;
@@ -122,6 +122,14 @@ struct strata_vfs_file_ops {
   strata_status *(*size)(strata_vfs_file *f, uint64_t *size);
   /* Closes the handle and frees f, also when it reports an error (closing does not sync). */
   strata_status *(*close)(strata_vfs_file *f);
+
+  /* Version 2, optional (NULL, or any error: the engine reads through read() instead; a failed
+   * map is never fatal). Maps bytes [0, size) of a file opened read-only into memory, read-only,
+   * and sets *addr; size must be 1 .. the file's size. The mapping lives until close() (asking
+   * again for the same size returns it). The engine maps only files it never writes again (its
+   * tables) and bounds-checks every access against the size it mapped; a file shortened by
+   * someone else while mapped is outside this contract (POSIX raises SIGBUS on such an access). */
+  strata_status *(*map)(strata_vfs_file *f, uint64_t size, const void **addr);
 };
 
 /* A backend. Backends embed this as the first member of their own struct. */

@@ -40,6 +40,7 @@
 #define DEFAULT_MAX_SHARDS 16
 #define MAX_SHARDS 256
 #define TYPICAL_BLOCK 4096
+#define BUCKETS_PER_ENTRY 4
 
 enum { QUEUE_NONE, QUEUE_SMALL, QUEUE_MAIN, QUEUE_PINNED };
 
@@ -56,6 +57,7 @@ struct cache_handle {
   uint8_t freq;
   uint8_t queue;
   uint8_t in_cache;
+  uint8_t embedded; /* lives inside its value (block_cache_insert_embedded): the deleter frees it */
 };
 
 typedef struct cache_fifo {
@@ -216,8 +218,9 @@ static void free_list_push(cache_handle **list, cache_handle *h) {
 static void free_list_run(cache_handle *list) {
   while (list) {
     cache_handle *next = list->chain;
-    if (list->deleter) list->deleter(list->value);
-    free(list);
+    int embedded = list->embedded;
+    if (list->deleter) list->deleter(list->value); /* frees an embedded handle with its value */
+    if (!embedded) free(list);
     list = next;
   }
 }
@@ -360,6 +363,8 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offs
   return h;
 }
 
+static void shard_insert(block_cache *c, cache_handle *h, int pinned);
+
 strata_status *block_cache_insert(block_cache *c, uint64_t file_id, uint64_t offset, void *value, size_t charge,
                                   void (*deleter)(void *value), int pinned, cache_handle **out) {
   *out = NULL;
@@ -367,10 +372,36 @@ strata_status *block_cache_insert(block_cache *c, uint64_t file_id, uint64_t off
   if (!h) return status_no_memory();
   h->file_id = file_id;
   h->offset = offset;
-  h->hash = cache_key_hash(file_id, offset);
   h->value = value;
   h->deleter = deleter;
   h->charge = charge;
+  shard_insert(c, h, pinned);
+  *out = h;
+  return NULL;
+}
+
+size_t block_cache_handle_size(void) { return sizeof(cache_handle); }
+
+cache_handle *block_cache_insert_embedded(block_cache *c, uint64_t file_id, uint64_t offset, void *value,
+                                          void *handle_mem, size_t charge, void (*deleter)(void *value),
+                                          int pinned) {
+  cache_handle *h = handle_mem;
+  memset(h, 0, sizeof *h);
+  h->file_id = file_id;
+  h->offset = offset;
+  h->value = value;
+  h->deleter = deleter;
+  h->charge = charge;
+  h->embedded = 1;
+  shard_insert(c, h, pinned);
+  return h;
+}
+
+/* Puts a new handle (key, value, deleter and charge set) into its shard with one reference. */
+static void shard_insert(block_cache *c, cache_handle *h, int pinned) {
+  uint64_t file_id = h->file_id, offset = h->offset;
+  size_t charge = h->charge;
+  h->hash = cache_key_hash(file_id, offset);
   h->refs = 1;
 
   cache_shard *s = shard_of(c, h->hash);
@@ -380,7 +411,10 @@ strata_status *block_cache_insert(block_cache *c, uint64_t file_id, uint64_t off
   if (charge <= s->capacity && s->capacity > 0) { /* else: handed back uncached, dies on release */
     cache_handle *old = *table_slot(s, h->hash, file_id, offset);
     if (old) free_list_push(&garbage, shard_detach(s, old));
-    if (s->entries >= s->bucket_mask + 1) table_grow(s);
+    /* at most one entry per BUCKETS_PER_ENTRY buckets: a lookup that misses mostly finds an
+     * empty bucket, and one that hits walks ~1 entry (each a cache miss: entries live in
+     * their blocks, spread over the whole cache) */
+    if (s->entries * BUCKETS_PER_ENTRY >= s->bucket_mask + 1) table_grow(s);
     cache_handle **slot = table_slot(s, h->hash, file_id, offset);
     *slot = h;
     h->in_cache = 1;
@@ -397,8 +431,6 @@ strata_status *block_cache_insert(block_cache *c, uint64_t file_id, uint64_t off
   }
   sync_mutex_unlock(&s->mu);
   free_list_run(garbage);
-  *out = h;
-  return NULL;
 }
 
 void *cache_handle_value(const cache_handle *h) { return h->value; }

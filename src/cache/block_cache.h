@@ -50,6 +50,17 @@ STRATA_MUST_USE strata_status *block_cache_insert(block_cache *c, uint64_t file_
                                                   void *value, size_t charge, void (*deleter)(void *value),
                                                   int pinned, cache_handle **out);
 
+/*
+ * As block_cache_insert, without an allocation: the handle lives in `handle_mem`, which the
+ * caller allocated with the value (block_cache_handle_size() bytes, aligned for any scalar), so
+ * the deleter's free of the value frees the handle too and a cached block costs one malloc.
+ * Cannot fail.
+ */
+size_t block_cache_handle_size(void);
+cache_handle *block_cache_insert_embedded(block_cache *c, uint64_t file_id, uint64_t offset, void *value,
+                                          void *handle_mem, size_t charge, void (*deleter)(void *value),
+                                          int pinned);
+
 void *cache_handle_value(const cache_handle *h);
 void block_cache_release(block_cache *c, cache_handle *h);
 

@@ -72,10 +72,9 @@ static strata_status *corrupt(const char *file, block_handle h, const char *why)
                     (unsigned long long)h.offset, (unsigned long long)h.size, why);
 }
 
-strata_status *block_unframe(slice stored, block_handle hd, block_type expected, const char *file,
-                             uint8_t **raw, size_t *raw_len) {
-  *raw = NULL;
-  *raw_len = 0;
+strata_status *block_unframe_check(slice stored, block_handle hd, block_type expected, const char *file,
+                                   block_payload *out) {
+  memset(out, 0, sizeof *out);
   if (stored.len < BLOCK_HEADER_SIZE || stored.len != hd.size) return corrupt(file, hd, "truncated block");
   const uint8_t *h = stored.data;
   if (decode_fixed32(h + 26) != header_check(h) || h[30] || h[31])
@@ -101,14 +100,31 @@ strata_status *block_unframe(slice stored, block_handle hd, block_type expected,
   const uint8_t *payload = h + BLOCK_HEADER_SIZE;
   if (!checksum128_equal(want, checksum128_of(payload, stored_len)))
     return corrupt(file, hd, "payload checksum mismatch");
-  uint8_t *out = malloc(len ? len : 1);
+  out->stored = slice_make(payload, stored_len);
+  out->comp = comp;
+  out->raw_len = len;
+  return NULL;
+}
+
+strata_status *block_payload_expand(const block_payload *p, block_handle h, const char *file, uint8_t *dst) {
+  strata_status *st = decompress_block(p->comp, p->stored.data, p->stored.len, dst, p->raw_len);
+  return st ? status_wrap(st, "%s: block at offset %llu", file, (unsigned long long)h.offset) : NULL;
+}
+
+strata_status *block_unframe(slice stored, block_handle hd, block_type expected, const char *file,
+                             uint8_t **raw, size_t *raw_len) {
+  *raw = NULL;
+  *raw_len = 0;
+  block_payload p;
+  STATUS_TRY(block_unframe_check(stored, hd, expected, file, &p));
+  uint8_t *out = malloc(p.raw_len ? p.raw_len : 1);
   if (!out) return status_no_memory();
-  st = decompress_block(comp, payload, stored_len, out, len);
+  strata_status *st = block_payload_expand(&p, hd, file, out);
   if (st) {
     free(out);
-    return status_wrap(st, "%s: block at offset %llu", file, (unsigned long long)hd.offset);
+    return st;
   }
   *raw = out;
-  *raw_len = len;
+  *raw_len = p.raw_len;
   return NULL;
 }

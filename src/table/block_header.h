@@ -64,6 +64,20 @@ STRATA_MUST_USE strata_status *block_frame(block_type type, compression comp, sl
  * payload, malloc'd (*raw, *raw_len; the caller frees). Any mismatch is STRATA_CORRUPTION
  * naming the file and offset.
  */
+/* block_unframe's checks without the copy: *payload is the stored payload (inside `stored`), to be
+ * expanded with decompress_block(*comp, ...) into *raw_len bytes. */
+typedef struct block_payload {
+  slice stored;
+  compression comp;
+  size_t raw_len;
+} block_payload;
+STRATA_MUST_USE strata_status *block_unframe_check(slice stored, block_handle h, block_type expected,
+                                                   const char *file, block_payload *out);
+/* Expands a checked payload into dst (raw_len bytes); an lz4 stream that does not decode to
+ * exactly raw_len bytes is STRATA_CORRUPTION naming the file and offset. */
+STRATA_MUST_USE strata_status *block_payload_expand(const block_payload *p, block_handle h, const char *file,
+                                                    uint8_t *dst);
+
 STRATA_MUST_USE strata_status *block_unframe(slice stored, block_handle h, block_type expected,
                                              const char *file, uint8_t **raw, size_t *raw_len);
 

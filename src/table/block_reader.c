@@ -10,6 +10,9 @@
 #include "block_writer.h"
 
 static strata_status *block_corrupt(const block *b, const char *why, uint32_t off) {
+  if (b->kind)
+    return status_new(STRATA_CORRUPTION, "%s: %s block at offset %llu: %s (at byte %u of the block)", b->what,
+                      b->kind, (unsigned long long)b->offset, why, off);
   return status_new(STRATA_CORRUPTION, "%s: %s (at byte %u of the block)", b->what, why, off);
 }
 
@@ -58,82 +61,144 @@ static inline strata_status *decode_entry(const block *b, uint32_t off, size_t r
 }
 
 strata_status *block_open(uint8_t *data, size_t len, const char *what, block **out) {
-  *out = NULL;
-  /* the restart table follows the struct; sized once the footer is read (a bound for now) */
-  uint32_t max_restarts = len >= BLOCK_FOOTER_SIZE ? decode_fixed32(data + len - BLOCK_FOOTER_SIZE + 8) : 0;
-  if ((uint64_t)max_restarts * 4 > len) max_restarts = 0; /* the footer check below refuses it */
-  block *b = calloc(1, sizeof *b + (size_t)max_restarts * sizeof(block_restart));
-  char *w = malloc(strlen(what) + 1);
-  if (!b || !w) {
-    free(b);
-    free(w);
-    free(data);
-    return status_no_memory();
-  }
-  memcpy(w, what, strlen(what) + 1);
-  b->data = data;
-  b->len = len;
+  return block_open_at(data, len, what, NULL, 0, out);
+}
+
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+/* Bytes [from, from + 8) of key, big-endian, missing bytes 0: unequal tags of two keys that share
+ * their first `from` bytes order as the keys do (a shorter key pads with the smallest byte). */
+static inline uint64_t key_tag(slice key, size_t from) {
+  uint64_t t = 0;
+  size_t n = key.len > from ? key.len - from : 0;
+  if (n > 8) n = 8;
+  for (size_t i = 0; i < n; i++) t |= (uint64_t)key.data[from + i] << (56 - 8 * i);
+  return t;
+}
+
+/* The struct, `extra` bytes, a restart table of rk_cap entries and the name, in one allocation
+ * (the data after them when data_len is not SIZE_MAX). Fields zeroed, except the table. */
+static block *block_alloc(const char *file, const char *kind, uint64_t offset, size_t extra, size_t rk_cap,
+                          size_t data_len) {
+  size_t name_len = strlen(file) + 1, extra8 = ALIGN8(extra);
+  size_t head = sizeof(block) + extra8 + rk_cap * sizeof(block_restart) + name_len;
+  if (data_len != SIZE_MAX && data_len > SIZE_MAX - head) return NULL;
+  block *b = malloc(head + (data_len == SIZE_MAX ? 0 : data_len));
+  if (!b) return NULL;
+  memset(b, 0, sizeof *b);
+  uint8_t *p = (uint8_t *)(b + 1);
+  b->extra = extra ? p : NULL;
+  b->extra_len = extra8;
+  b->rk = (block_restart *)(p + extra8);
+  b->rk_cap = (uint32_t)rk_cap;
+  char *w = (char *)(b->rk + rk_cap);
+  memcpy(w, file, name_len);
   b->what = w;
-  strata_status *st = NULL;
-  if (len < BLOCK_FOOTER_SIZE + 1 || len > UINT32_MAX) {
-    st = block_corrupt(b, "block too short for its footer", 0);
-    goto fail;
+  b->kind = kind;
+  b->offset = offset;
+  if (data_len != SIZE_MAX) {
+    b->data = (uint8_t *)w + name_len;
+    b->len = data_len;
+    b->data_inline = 1;
   }
+  return b;
+}
+
+/* Checks the footer and the restart entries of b->data and fills the restart table (in place when
+ * it fits b->rk_cap, else allocated on its own). */
+static strata_status *block_parse(block *b) {
+  const uint8_t *data = b->data;
+  size_t len = b->len;
+  if (len < BLOCK_FOOTER_SIZE + 1 || len > UINT32_MAX) return block_corrupt(b, "block too short for its footer", 0);
   const uint8_t *f = data + len - BLOCK_FOOTER_SIZE;
   b->entries_end = decode_fixed32(f);
   b->item_count = decode_fixed32(f + 4);
   b->num_restarts = decode_fixed32(f + 8);
   b->num_buckets = decode_fixed32(f + 12);
   uint64_t need = (uint64_t)b->entries_end + 1 + 4ull * b->num_restarts + b->num_buckets + BLOCK_FOOTER_SIZE;
-  if (need != len) {
-    st = block_corrupt(b, "footer lengths disagree with the block size", (uint32_t)(len - BLOCK_FOOTER_SIZE));
-    goto fail;
-  }
-  if (data[b->entries_end] != BLOCK_END_MARKER) {
-    st = block_corrupt(b, "end marker missing", b->entries_end);
-    goto fail;
-  }
+  if (need != len)
+    return block_corrupt(b, "footer lengths disagree with the block size", (uint32_t)(len - BLOCK_FOOTER_SIZE));
+  if (data[b->entries_end] != BLOCK_END_MARKER) return block_corrupt(b, "end marker missing", b->entries_end);
   if ((b->item_count == 0) != (b->num_restarts == 0) || b->num_restarts > b->item_count ||
-      (b->item_count == 0 && b->entries_end != 0) || (b->num_buckets && b->num_restarts > BLOCK_HASH_MAX_RESTARTS)) {
-    st = block_corrupt(b, "inconsistent item and restart counts", (uint32_t)(len - BLOCK_FOOTER_SIZE));
-    goto fail;
-  }
-  if (b->num_restarts > max_restarts) {
-    st = block_corrupt(b, "more restarts than the block can hold", (uint32_t)(len - BLOCK_FOOTER_SIZE));
-    goto fail;
+      (b->item_count == 0 && b->entries_end != 0) || (b->num_buckets && b->num_restarts > BLOCK_HASH_MAX_RESTARTS))
+    return block_corrupt(b, "inconsistent item and restart counts", (uint32_t)(len - BLOCK_FOOTER_SIZE));
+  if (b->num_restarts > b->rk_cap) { /* need == len above bounds it by len / 4 */
+    block_restart *rk = malloc((size_t)b->num_restarts * sizeof *rk);
+    if (!rk) return status_no_memory();
+    b->rk = rk;
+    b->rk_owned = 1;
   }
   b->restarts = data + b->entries_end + 1;
   b->buckets = b->restarts + 4ull * b->num_restarts;
-  b->rk = (block_restart *)(b + 1);
   for (uint32_t i = 0; i < b->num_restarts; i++) {
     uint32_t r = decode_fixed32(b->restarts + 4ull * i);
     uint32_t prev = i ? decode_fixed32(b->restarts + 4ull * (i - 1)) : 0;
-    if ((i == 0 && r != 0) || (i > 0 && r <= prev) || r >= b->entries_end) {
-      st = block_corrupt(b, "restart offset out of order or range", b->entries_end + 1 + 4 * i);
-      goto fail;
-    }
+    if ((i == 0 && r != 0) || (i > 0 && r <= prev) || r >= b->entries_end)
+      return block_corrupt(b, "restart offset out of order or range", b->entries_end + 1 + 4 * i);
     entry e;
-    st = decode_entry(b, r, 0, &e); /* shared must be 0 here */
-    if (st) goto fail;
+    STATUS_TRY(decode_entry(b, r, 0, &e)); /* shared must be 0 here */
     b->rk[i].key_off = (uint32_t)(e.delta.data - data);
     b->rk[i].key_len = (uint32_t)e.delta.len;
     b->rk[i].trailer = e.trailer;
   }
+  if (b->num_restarts) {
+    const block_restart *first = &b->rk[0], *last = &b->rk[b->num_restarts - 1];
+    b->tag_from = (uint32_t)slice_shared_prefix(slice_make(data + first->key_off, first->key_len),
+                                                slice_make(data + last->key_off, last->key_len));
+    for (uint32_t i = 0; i < b->num_restarts; i++)
+      b->rk[i].tag = key_tag(slice_make(data + b->rk[i].key_off, b->rk[i].key_len), b->tag_from);
+  }
+  return NULL;
+}
+
+strata_status *block_open_at(uint8_t *data, size_t len, const char *file, const char *kind, uint64_t offset,
+                             block **out) {
+  *out = NULL;
+  /* the restart table is sized from the footer (a bound: block_parse checks it) */
+  uint32_t max_restarts = len >= BLOCK_FOOTER_SIZE ? decode_fixed32(data + len - BLOCK_FOOTER_SIZE + 8) : 0;
+  if ((uint64_t)max_restarts * 4 > len) max_restarts = 0; /* the footer check refuses it */
+  block *b = block_alloc(file, kind, offset, 0, max_restarts, SIZE_MAX);
+  if (!b) {
+    free(data);
+    return status_no_memory();
+  }
+  b->data = data;
+  b->len = len;
+  strata_status *st = block_parse(b);
+  if (st) {
+    block_free(b);
+    return st;
+  }
   *out = b;
   return NULL;
-fail:
-  block_free(b);
+}
+
+strata_status *block_new_inline(size_t len, const char *file, const char *kind, uint64_t offset, size_t extra,
+                                block **out) {
+  /* room for a restart every 512 bytes (data blocks of the default interval need far fewer);
+   * a block with more (an index partition) gets its table allocated on its own */
+  size_t rk_cap = len / 512 + 4;
+  *out = block_alloc(file, kind, offset, extra, rk_cap, len);
+  return *out ? NULL : status_no_memory();
+}
+
+strata_status *block_finish_inline(block *b) {
+  strata_status *st = block_parse(b);
+  if (st) block_free(b);
   return st;
 }
 
 void block_free(block *b) {
   if (!b) return;
-  free(b->data);
-  free(b->what);
+  if (!b->data_inline) free(b->data);
+  if (b->rk_owned) free(b->rk);
   free(b);
 }
 
-size_t block_charge(const block *b) { return b->len + sizeof *b + b->num_restarts * sizeof(block_restart); }
+size_t block_charge(const block *b) {
+  size_t rk = b->rk_owned ? b->num_restarts : b->rk_cap;
+  return b->len + sizeof *b + b->extra_len + rk * sizeof(block_restart) + strlen(b->what) + 1;
+}
 
 static uint32_t restart_at(const block *b, uint32_t i) { return decode_fixed32(b->restarts + 4ull * i); }
 
@@ -250,13 +315,35 @@ static inline internal_key restart_key(const block *b, uint32_t i) {
                            (value_type)(r->trailer & 0xff));
 }
 
+/* The target's tag, when it shares the prefix of every restart key (else the tags say nothing
+ * about it and the searches compare whole keys). */
+static inline int target_tag(const block *b, const internal_key *target, uint64_t *tag) {
+  const block_restart *first = &b->rk[0];
+  slice tk = target->user_key;
+  if (b->tag_from == 0) {
+    *tag = key_tag(tk, 0);
+    return 1;
+  }
+  if (tk.len < b->tag_from || memcmp(tk.data, b->data + first->key_off, b->tag_from) != 0) return 0;
+  *tag = key_tag(tk, b->tag_from);
+  return 1;
+}
+
+static inline int tag_compare(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
+
 /* Last restart whose key is < target (0 if none). */
 static uint32_t find_restart(const block *b, const internal_key *target) {
   uint32_t lo = 0, hi = b->num_restarts - 1;
+  uint64_t tt;
+  int tagged = target_tag(b, target, &tt);
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo + 1) / 2;
-    internal_key k = restart_key(b, mid);
-    if (internal_key_compare(&k, target) < 0) lo = mid;
+    int c = tagged ? tag_compare(b->rk[mid].tag, tt) : 0;
+    if (c == 0) {
+      internal_key k = restart_key(b, mid);
+      c = internal_key_compare(&k, target);
+    }
+    if (c < 0) lo = mid;
     else hi = mid - 1;
   }
   return lo;
@@ -314,10 +401,16 @@ static void iter_scan_to(block_iter *it, const internal_key *target) {
  * answer, no scan; num_restarts when there is none. */
 static uint32_t find_first_restart_at_or_after(const block *b, const internal_key *target) {
   uint32_t lo = 0, hi = b->num_restarts;
+  uint64_t tt;
+  int tagged = target_tag(b, target, &tt);
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
-    internal_key k = restart_key(b, mid);
-    if (internal_key_compare(&k, target) < 0) lo = mid + 1;
+    int c = tagged ? tag_compare(b->rk[mid].tag, tt) : 0;
+    if (c == 0) {
+      internal_key k = restart_key(b, mid);
+      c = internal_key_compare(&k, target);
+    }
+    if (c < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -23,6 +23,10 @@
 typedef struct block_restart {
   uint32_t key_off, key_len; /* the full user key: data[key_off .. key_off + key_len) */
   uint64_t trailer;          /* seqno << 8 | type */
+  /* The key's 8 bytes after the prefix every restart key of the block shares (block.tag_from),
+   * big-endian, zero-padded: a search compares these first and reads the key itself only when
+   * they are equal, so a probe of a large index touches this table and not the entry. */
+  uint64_t tag;
 } block_restart;
 
 typedef struct block {
@@ -31,12 +35,34 @@ typedef struct block {
   uint32_t entries_end, item_count, num_restarts, num_buckets;
   const uint8_t *restarts; /* fixed32 * num_restarts */
   const uint8_t *buckets;  /* u8 * num_buckets */
-  block_restart *rk;       /* num_restarts, allocated with the block */
-  char *what;              /* "table 7 (path): block at offset N", for messages */
+  block_restart *rk;       /* num_restarts entries; allocated with the block (rk_cap) or on its own */
+  uint32_t rk_cap;
+  uint32_t tag_from; /* length of the prefix shared by the first and last restart keys (so by all) */
+  uint8_t rk_owned, data_inline; /* rk malloc'd on its own; data allocated with the block */
+  void *extra;                   /* block_new_inline's caller bytes (a cache handle), or NULL */
+  size_t extra_len;
+  /* For messages: "<what>: <kind> block at offset <offset>", or just <what> when kind is NULL.
+   * `what` is a copy allocated with the block, so opening one formats nothing. */
+  const char *what;
+  const char *kind;
+  uint64_t offset;
 } block;
 
 /* Takes ownership of data (freed on failure too). `what` is copied. */
 STRATA_MUST_USE strata_status *block_open(uint8_t *data, size_t len, const char *what, block **out);
+/* The same for a block of a file: messages name `file`, the block's kind ("data", "index": a
+ * static string) and its offset. */
+STRATA_MUST_USE strata_status *block_open_at(uint8_t *data, size_t len, const char *file, const char *kind,
+                                             uint64_t offset, block **out);
+/*
+ * A block read into its own allocation: block_new_inline allocates the struct, `extra` bytes for
+ * the caller (at b->extra, aligned for any scalar: the block cache's handle) and len bytes of
+ * data at b->data, in one piece; the caller writes the data, then block_finish_inline checks it
+ * as block_open does (freeing b on failure). One malloc per block read, one free per eviction.
+ */
+STRATA_MUST_USE strata_status *block_new_inline(size_t len, const char *file, const char *kind, uint64_t offset,
+                                                size_t extra, block **out);
+STRATA_MUST_USE strata_status *block_finish_inline(block *b);
 void block_free(block *b);
 size_t block_charge(const block *b); /* bytes it occupies, for the cache */
 

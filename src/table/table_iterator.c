@@ -3,6 +3,7 @@
  * index) iteration over data blocks, optionally hiding entries with seqno >= a snapshot.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "table_index.h"
 #include "table_reader_internal.h"
@@ -114,8 +115,9 @@ strata_status *table_reader_iterator(table_reader *r, const table_read_options *
   uint64_t snapshot = ro->snapshot;
   /* one loader for partitions and data blocks; the data level owns it and frees it after its
    * outer (partition) iterator, which uses it too */
-  block_loader *d = calloc(1, sizeof *d);
+  block_loader *d = malloc(sizeof *d); /* not calloc: see mvcc_iterator_new */
   if (!d) return status_no_memory();
+  memset(d, 0, sizeof *d);
   d->r = r;
   d->fill_cache = ro->fill_cache;
   d->ra.next = UINT64_MAX; /* no block loaded yet: the first one is not "after" anything */

@@ -33,38 +33,71 @@ static strata_status *readahead_fill(table_reader *r, block_handle h, table_read
   return NULL;
 }
 
+/* The stored bytes of block h: in the mapping, in the readahead window, or read into *staged
+ * (malloc'd; the caller frees it). */
+static strata_status *stored_bytes(table_reader *r, block_handle h, block_type type, table_readahead *ra,
+                                   slice *stored, uint8_t **staged) {
+  *staged = NULL;
+  if (h.offset > r->file_size || h.size > r->file_size - h.offset)
+    return status_new(STRATA_CORRUPTION, "%s: %s block (%llu, %llu) beyond the end of the file", r->what,
+                      block_type_name(type), (unsigned long long)h.offset, (unsigned long long)h.size);
+  if (r->map) { /* in bounds: checked above against the mapped size */
+    *stored = slice_make(r->map + h.offset, h.size);
+    return NULL;
+  }
+  if (ra && ra->sequential >= TABLE_READAHEAD_AFTER) {
+    STATUS_TRY(readahead_fill(r, h, ra));
+    *stored = slice_make(ra->data + (h.offset - ra->offset), h.size);
+    return NULL;
+  }
+  uint8_t *buf = malloc(h.size ? h.size : 1);
+  if (!buf) return status_no_memory();
+  strata_status *st = vfs_file_read_exact(r->file, h.offset, buf, h.size, r->what);
+  if (st) {
+    free(buf);
+    return st;
+  }
+  *stored = slice_make(buf, h.size);
+  *staged = buf;
+  return NULL;
+}
+
 static strata_status *read_raw(table_reader *r, block_handle h, block_type type, table_readahead *ra,
                                uint8_t **raw, size_t *len) {
   *raw = NULL;
   *len = 0;
-  if (h.offset > r->file_size || h.size > r->file_size - h.offset)
-    return status_new(STRATA_CORRUPTION, "%s: %s block (%llu, %llu) beyond the end of the file", r->what,
-                      block_type_name(type), (unsigned long long)h.offset, (unsigned long long)h.size);
-  if (ra && ra->sequential >= TABLE_READAHEAD_AFTER) {
-    STATUS_TRY(readahead_fill(r, h, ra));
-    return block_unframe(slice_make(ra->data + (h.offset - ra->offset), h.size), h, type, r->what, raw, len);
-  }
-  uint8_t *stored = malloc(h.size);
-  if (!stored) return status_no_memory();
-  strata_status *st = vfs_file_read_exact(r->file, h.offset, stored, h.size, r->what);
-  if (!st) st = block_unframe(slice_make(stored, h.size), h, type, r->what, raw, len);
-  free(stored);
+  slice stored;
+  uint8_t *staged;
+  STATUS_TRY(stored_bytes(r, h, type, ra, &stored, &staged));
+  strata_status *st = block_unframe(stored, h, type, r->what, raw, len);
+  free(staged);
   return st;
 }
 
+/* A data block or index partition, expanded straight into its own allocation, with `extra` bytes
+ * there for the cache's handle: a cache miss allocates once (and, mapped, reads nothing). */
 static strata_status *open_block_ahead(table_reader *r, block_handle h, block_type type, table_readahead *ra,
-                                       block **out) {
-  uint8_t *raw;
-  size_t len;
-  STATUS_TRY(read_raw(r, h, type, ra, &raw, &len));
-  char what[512];
-  snprintf(what, sizeof what, "%s: %s block at offset %llu", r->what, block_type_name(type),
-           (unsigned long long)h.offset);
-  return block_open(raw, len, what, out);
+                                       size_t extra, block **out) {
+  *out = NULL;
+  slice stored;
+  uint8_t *staged;
+  STATUS_TRY(stored_bytes(r, h, type, ra, &stored, &staged));
+  block_payload p;
+  block *b = NULL;
+  strata_status *st = block_unframe_check(stored, h, type, r->what, &p);
+  if (!st) st = block_new_inline(p.raw_len, r->what, block_type_name(type), h.offset, extra, &b);
+  if (!st) {
+    st = block_payload_expand(&p, h, r->what, b->data);
+    if (st) block_free(b);
+    else st = block_finish_inline(b); /* frees b on failure */
+  }
+  free(staged);
+  if (!st) *out = b;
+  return st;
 }
 
 static strata_status *open_block(table_reader *r, block_handle h, block_type type, block **out) {
-  return open_block_ahead(r, h, type, NULL, out);
+  return open_block_ahead(r, h, type, NULL, 0, out);
 }
 
 void table_readahead_free(table_readahead *ra) {
@@ -89,20 +122,17 @@ strata_status *table_reader_load_block_ahead(table_reader *r, block_handle h, bl
   }
   cache_handle *ch = r->cache ? block_cache_lookup(r->cache, r->id, h.offset) : NULL;
   if (!ch) {
+    int cached = r->cache && fill_cache;
     block *b;
-    STATUS_TRY(open_block_ahead(r, h, type, ra, &b));
-    if (!r->cache || !fill_cache) { /* the caller's alone, freed on release */
+    STATUS_TRY(open_block_ahead(r, h, type, ra, cached ? block_cache_handle_size() : 0, &b));
+    if (!cached) { /* the caller's alone, freed on release */
       *blk = b;
       owner->release = release_owned;
       owner->ctx = NULL;
       owner->token = b;
       return NULL;
     }
-    strata_status *st = block_cache_insert(r->cache, r->id, h.offset, b, block_charge(b), block_deleter, 0, &ch);
-    if (st) {
-      block_free(b); /* on failure the cache took nothing */
-      return st;
-    }
+    ch = block_cache_insert_embedded(r->cache, r->id, h.offset, b, b->extra, block_charge(b), block_deleter, 0);
   }
   *blk = cache_handle_value(ch);
   owner->release = release_cached;
@@ -143,8 +173,13 @@ strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, bl
                     (unsigned long long)r->file_size);
     goto fail;
   }
+  /* A point read that misses the cache then costs no system call and no staging copy. */
+  const void *map = NULL;
+  vfs_file_try_map(v, r->file, r->file_size, &map);
+  r->map = map;
   uint8_t tb[TABLE_TRAILER_SIZE];
-  if ((st = vfs_file_read_exact(r->file, r->file_size - TABLE_TRAILER_SIZE, tb, sizeof tb, r->what))) goto fail;
+  if (r->map) memcpy(tb, r->map + r->file_size - TABLE_TRAILER_SIZE, sizeof tb);
+  else if ((st = vfs_file_read_exact(r->file, r->file_size - TABLE_TRAILER_SIZE, tb, sizeof tb, r->what))) goto fail;
   if ((st = table_trailer_decode(tb, r->file_size, r->what, &r->trailer))) goto fail;
   uint8_t *raw = NULL;
   size_t len = 0;

@@ -9,6 +9,10 @@
 
 struct table_reader {
   vfs_file *file;
+  /* The whole file mapped read-only (native builds whose backend maps, vfs_file_try_map), or
+   * NULL: blocks are then read with the backend's read(). Every access is bounds-checked against
+   * file_size, the size mapped, exactly as a read is; the mapping dies with the file's close. */
+  const uint8_t *map;
   char *what; /* "table <id> (<path>)" */
   uint64_t id;
   block_cache *cache;
@@ -30,7 +34,8 @@ STRATA_MUST_USE strata_status *table_reader_load_block(table_reader *r, block_ha
  * Scan readahead: a table iterator that loads data blocks one after another (a scan, not a seek)
  * reads TABLE_READAHEAD_BYTES of the file at once on a cache miss and takes the following blocks
  * from that window, so a long scan makes one read per window instead of one per block (under
- * WASI a read is a host call that costs about twice a native pread). Seeks never read ahead.
+ * WASI a read is a host call that costs about twice a native pread). Seeks never read ahead,
+ * and neither does a mapped table (its blocks need no read at all).
  */
 #define TABLE_READAHEAD_AFTER 2                   /* blocks that followed their predecessor before */
 #define TABLE_READAHEAD_BYTES ((size_t)64 << 10) /* the window */

@@ -172,11 +172,12 @@ void two_level_iterator_own_ctx(kv_iterator *it, void (*free_ctx)(void *ctx)) {
 
 strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx, kv_iterator **out) {
   *out = NULL;
-  two_level *t = calloc(1, sizeof *t);
+  two_level *t = malloc(sizeof *t); /* not calloc: see mvcc_iterator_new */
   if (!t) {
     kv_iterator_destroy(outer);
     return status_no_memory();
   }
+  memset(t, 0, sizeof *t);
   kv_iterator_init(&t->base, &two_level_iterator_ops);
   t->outer = outer;
   t->load = load;

@@ -1,6 +1,7 @@
 #include "run_iterator.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "../table/two_level_iterator.h"
 #include "tree_internal.h"
@@ -171,8 +172,9 @@ const kv_iterator_ops run_iterator_ops = {
 };
 
 strata_status *run_iterator_new(tree *t, const version_run *run, const table_read_options *ro, kv_iterator **out) {
-  run_iterator *r = calloc(1, sizeof *r);
+  run_iterator *r = malloc(sizeof *r); /* not calloc: see mvcc_iterator_new */
   if (!r) return status_no_memory();
+  memset(r, 0, sizeof *r);
   kv_iterator_init(&r->base, &run_iterator_ops);
   r->t = t;
   r->run = run;

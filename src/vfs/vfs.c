@@ -48,6 +48,15 @@ strata_status *vfs_file_read_exact(vfs_file *f, uint64_t off, void *buf, size_t 
   return NULL;
 }
 
+void vfs_file_try_map(const vfs *v, vfs_file *f, uint64_t size, const void **addr) {
+  *addr = NULL;
+  if (v->ops->version < 2 || !f->ops->map || size == 0) return;
+  const void *p = NULL;
+  strata_status *st = f->ops->map(f, size, &p);
+  if (st) strata_status_free(st); /* not fatal: reads serve instead */
+  else *addr = p;
+}
+
 strata_status *vfs_read_file(vfs *v, const char *path, buffer *out) {
   vfs_file *f = NULL;
   STATUS_TRY(vfs_open(v, path, VFS_OPEN_READ, &f));

@@ -81,6 +81,11 @@ static inline strata_status *vfs_file_truncate(vfs_file *f, uint64_t size) { ret
 static inline strata_status *vfs_file_size(vfs_file *f, uint64_t *size) { return f->ops->size(f, size); }
 static inline strata_status *vfs_file_close(vfs_file *f) { return f ? f->ops->close(f) : NULL; }
 
+/* The file mapped read-only (see map() in strata_vfs.h): *addr = NULL, and no error, when the
+ * backend `v` that opened f cannot map (a version-1 table or no map method) or the map fails --
+ * the caller then reads. The mapping lives until the file is closed. */
+void vfs_file_try_map(const vfs *v, vfs_file *f, uint64_t size, const void **addr);
+
 /* Reads exactly n bytes at off; a short read is corruption naming `what` (a file, a block). */
 STRATA_MUST_USE strata_status *vfs_file_read_exact(vfs_file *f, uint64_t off, void *buf, size_t n,
                                                    const char *what);

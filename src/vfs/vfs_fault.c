@@ -53,6 +53,7 @@ typedef struct fault_vfs {
   int power_off;
   size_t rule_keep;
   int volatile_removes;
+  enum vfs_fault_map_mode map_mode;
   fault_removed *removed;
   size_t removed_count, removed_cap;
   strata_code code;     /* of injected failures and the full disk (vfs_fault_set_code) */
@@ -344,6 +345,27 @@ static strata_status *fault_close(vfs_file *file) {
   return st;
 }
 
+static strata_status *fault_map(vfs_file *file, uint64_t size, const void **addr) {
+  fault_file *ff = (fault_file *)file;
+  fault_vfs *f = ff->owner;
+  *addr = NULL;
+  sync_mutex_lock(&f->mu);
+  f->counters.maps++;
+  strata_status *st = NULL;
+  if (ff->dead) {
+    st = dead_status(ff);
+  } else if (f->map_mode == VFS_FAULT_MAP_FAIL) {
+    f->counters.injected++;
+    st = status_new(f->code, "map %s: injected failure", ff->path);
+  } else if (f->map_mode == VFS_FAULT_MAP_OFF || f->inner->ops->version < 2 || !ff->inner->ops->map) {
+    st = status_new(STRATA_NOT_SUPPORTED, "map %s: not mapped through the fault wrapper", ff->path);
+  } else {
+    st = ff->inner->ops->map(ff->inner, size, addr);
+  }
+  sync_mutex_unlock(&f->mu);
+  return st;
+}
+
 static const vfs_file_ops fault_file_ops = {
     .read = fault_read,
     .write = fault_write,
@@ -352,6 +374,7 @@ static const vfs_file_ops fault_file_ops = {
     .truncate = fault_truncate,
     .size = fault_size,
     .close = fault_close,
+    .map = fault_map,
 };
 
 /* --- the file system ---------------------------------------------------------------------- */
@@ -687,6 +710,14 @@ void vfs_fault_set_volatile_removes(vfs *v, int on) {
   if (!f) return;
   sync_mutex_lock(&f->mu);
   f->volatile_removes = on;
+  sync_mutex_unlock(&f->mu);
+}
+
+void vfs_fault_set_maps(vfs *v, enum vfs_fault_map_mode mode) {
+  fault_vfs *f = as_fault(v);
+  if (!f) return;
+  sync_mutex_lock(&f->mu);
+  f->map_mode = mode;
   sync_mutex_unlock(&f->mu);
 }
 

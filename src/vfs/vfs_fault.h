@@ -47,6 +47,7 @@ typedef struct vfs_fault_counters {
   uint64_t bytes_written; /* bytes that reached the inner VFS */
   uint64_t injected;      /* operations failed on purpose */
   uint64_t operations;    /* every counted operation, of all kinds (the clock of power cuts) */
+  uint64_t maps;          /* map() calls (not operations: they never advance the clock) */
 } vfs_fault_counters;
 
 /* Wraps `inner`, which it does not own: destroy the wrapper before the inner VFS. */
@@ -86,6 +87,16 @@ void vfs_fault_power_cut(vfs *v);
 int vfs_fault_power_is_off(vfs *v);
 /* on = 1: removing a file is undone by a crash unless its folder was synced after the removal. */
 void vfs_fault_set_volatile_removes(vfs *v, int on);
+
+/*
+ * Files' map() (contract version 2). Off by default: map() answers STRATA_NOT_SUPPORTED, so
+ * every read goes through read() and its failure rules, and a simulated crash never shortens a
+ * mapped file. VFS_FAULT_MAP_PASS maps through the inner backend (reads of the mapping then
+ * bypass the wrapper); VFS_FAULT_MAP_FAIL fails every map() with the failure code (STRATA_IO
+ * unless set), for tests of the fallback to read().
+ */
+enum vfs_fault_map_mode { VFS_FAULT_MAP_OFF, VFS_FAULT_MAP_PASS, VFS_FAULT_MAP_FAIL };
+void vfs_fault_set_maps(vfs *v, enum vfs_fault_map_mode mode);
 
 void vfs_fault_get_counters(vfs *v, vfs_fault_counters *out);
 void vfs_fault_reset_counters(vfs *v);

@@ -9,11 +9,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h> /* rename */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Native 64-bit builds map table files (map()); WASI and Emscripten have no real mmap (theirs
+ * copies the file), and 32-bit address space is too small to map every open table. */
+#if !defined(__wasi__) && !defined(__EMSCRIPTEN__) && UINTPTR_MAX > 0xFFFFFFFFu
+#define POSIX_CAN_MAP 1
+#include <sys/mman.h>
+#else
+#define POSIX_CAN_MAP 0
+#endif
 
 #include "posix_lock.h"
 #include "vfs.h"
@@ -24,6 +34,8 @@ typedef struct posix_file {
   int fd;
   int writable;
   uint64_t end; /* the file's length as this handle knows it: appends need no fstat */
+  void *map;    /* map(): the first map_len bytes, read-only, unmapped by close; or NULL */
+  size_t map_len;
   char path[];
 } posix_file;
 
@@ -104,8 +116,37 @@ static strata_status *posix_vfs_truncate(vfs_file *f, uint64_t size) {
   return NULL;
 }
 
+#if POSIX_CAN_MAP
+static strata_status *posix_vfs_map(vfs_file *f, uint64_t size, const void **addr) {
+  posix_file *pf = (posix_file *)f;
+  *addr = NULL;
+  if (pf->writable) return status_new(STRATA_INVALID_ARGUMENT, "map %s: opened for writing", pf->path);
+  if (pf->map) {
+    if (size != pf->map_len)
+      return status_new(STRATA_INVALID_ARGUMENT, "map %s: already mapped with %zu bytes", pf->path, pf->map_len);
+    *addr = pf->map;
+    return NULL;
+  }
+  struct stat sb;
+  if (fstat(pf->fd, &sb) != 0) return errno_status(errno, "stat", pf->path);
+  /* bytes past the end would fault (SIGBUS) when touched, not fail here */
+  if (size == 0 || size > (uint64_t)sb.st_size || size > SIZE_MAX)
+    return status_new(STRATA_INVALID_ARGUMENT, "map %s: %llu bytes of a file of %llu", pf->path,
+                      (unsigned long long)size, (unsigned long long)sb.st_size);
+  void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, pf->fd, 0);
+  if (p == MAP_FAILED) return errno_status(errno, "map", pf->path);
+  pf->map = p;
+  pf->map_len = (size_t)size;
+  *addr = p;
+  return NULL;
+}
+#endif
+
 static strata_status *posix_vfs_close(vfs_file *f) {
   posix_file *pf = (posix_file *)f;
+#if POSIX_CAN_MAP
+  if (pf->map) munmap(pf->map, pf->map_len);
+#endif
   strata_status *st = close(pf->fd) == 0 ? NULL : errno_status(errno, "close", pf->path);
   free(pf);
   return st;
@@ -119,6 +160,9 @@ static const vfs_file_ops posix_vfs_file_ops = {
     .truncate = posix_vfs_truncate,
     .size = posix_vfs_size,
     .close = posix_vfs_close,
+#if POSIX_CAN_MAP
+    .map = posix_vfs_map,
+#endif
 };
 
 static strata_status *posix_vfs_open(vfs *v, const char *path, int flags, vfs_file **out) {
@@ -157,6 +201,8 @@ static strata_status *posix_vfs_open(vfs *v, const char *path, int flags, vfs_fi
   pf->base.ops = &posix_vfs_file_ops;
   pf->fd = fd;
   pf->writable = (flags & VFS_OPEN_WRITE) != 0;
+  pf->map = NULL;
+  pf->map_len = 0;
   memcpy(pf->path, path, len + 1);
   *out = &pf->base;
   return NULL;

@@ -325,6 +325,84 @@ static void seek_lands_like_a_linear_search_for_prefixes_and_extensions(void) {
   }
 }
 
+/* Searches over restart keys compare 8-byte tags taken after the prefix all restart keys share
+ * (block_restart.tag), and whole keys only on a tie. Keys with a long shared prefix whose tails
+ * differ within those 8 bytes only by length or by zero bytes, and targets shorter than the
+ * prefix, outside it, or extending a key by 0x00 or 0xff, must land where a linear search
+ * lands, in index-like blocks (every entry a restart) and data blocks. */
+static void restart_tags_order_keys_that_differ_by_zero_bytes_and_length(void) {
+  static const char *tails[] = {"", "\0", "\0\0", "\0\x01", "a", "a\0", "a\0b", "ab", "abcdefg", "abcdefg\0",
+                                "abcdefgh", "abcdefgh\0", "abcdefgh\0\0", "abcdefghi", "abcdefgi", "b", "\xff",
+                                "\xff\xff\xff\xff\xff\xff\xff\xff\xff"};
+  static const size_t tail_len[] = {0, 1, 2, 2, 1, 2, 3, 2, 7, 8, 8, 9, 10, 9, 8, 1, 1, 9};
+  enum { T = sizeof tails / sizeof tails[0], P = 15 };
+  const char *prefix = "user-0000000000";
+  uint8_t keys[T][P + 12];
+  size_t klen[T];
+  for (size_t i = 0; i < T; i++) {
+    memcpy(keys[i], prefix, P);
+    memcpy(keys[i] + P, tails[i], tail_len[i]);
+    klen[i] = P + tail_len[i];
+  }
+  for (size_t i = 1; i < T; i++) /* the table is in order */
+    CHECK(slice_compare(slice_make(keys[i - 1], klen[i - 1]), slice_make(keys[i], klen[i])) < 0);
+  static const unsigned intervals[] = {1, 4, 16};
+  size_t probes = 0;
+  for (size_t iv = 0; iv < 3; iv++) {
+    for (int hash = 0; hash <= 1; hash++) {
+      block_writer bw;
+      block_writer_init(&bw, intervals[iv], hash);
+      for (size_t i = 0; i < T; i++) {
+        internal_key k = internal_key_make(slice_make(keys[i], klen[i]), 50, VALUE_TYPE_VALUE);
+        CHECK_OK(block_writer_add(&bw, &k, slice_make(&keys[i][P], tail_len[i]), checksum64(keys[i], klen[i])));
+      }
+      slice raw;
+      CHECK_OK(block_writer_finish(&bw, &raw));
+      uint8_t *copy = malloc(raw.len);
+      CHECK(copy);
+      memcpy(copy, raw.data, raw.len);
+      block_writer_free(&bw);
+      block *b = NULL;
+      CHECK_OK(block_open(copy, raw.len, "tags", &b));
+      kv_iterator *it;
+      block_owner none = {NULL, NULL, NULL};
+      CHECK_OK(block_iterator_new(b, none, &it));
+      for (size_t i = 0; i < T + 2; i++) {
+        uint8_t t[P + 16];
+        const uint8_t *base = i < T ? keys[i] : (const uint8_t *)(i == T ? "user-00000" : "user-0000000001");
+        size_t bl = i < T ? klen[i] : strlen((const char *)base);
+        memcpy(t, base, bl);
+        for (size_t form = 0; form <= bl + 2; form++) {
+          size_t tl = form <= bl ? form : bl + 1; /* every prefix, then the whole + 0x00 / 0xff */
+          if (form > bl) t[bl] = form == bl + 1 ? 0x00 : 0xff;
+          for (uint64_t seq = 49; seq <= 51; seq++) {
+            internal_key target = internal_key_make(slice_make(t, tl), seq, VALUE_TYPE_VALUE);
+            size_t lo = 0;
+            while (lo < T) {
+              internal_key ek = internal_key_make(slice_make(keys[lo], klen[lo]), 50, VALUE_TYPE_VALUE);
+              if (internal_key_compare(&ek, &target) >= 0) break;
+              lo++;
+            }
+            kv_iterator_seek(it, &target);
+            if (lo == T) CHECK(!kv_iterator_valid(it));
+            else CHECK(kv_iterator_valid(it) && slice_equal(kv_iterator_key(it).user_key, slice_make(keys[lo], klen[lo])));
+            slice v;
+            int found;
+            CHECK_OK(block_seek_value(b, &target, &found, &v));
+            CHECK(found == (lo < T));
+            if (found && lo < T) CHECK(slice_equal(v, slice_make(&keys[lo][P], tail_len[lo])));
+            probes++;
+          }
+        }
+      }
+      CHECK_OK(kv_iterator_status(it));
+      kv_iterator_destroy(it);
+      block_free(b);
+    }
+  }
+  CHECK(probes > 1000);
+}
+
 /* A restart entry stores its whole key (shared = 0); one claiming a shared prefix is refused
  * when the block is opened, since the searches compare restart keys without decoding them. */
 static void restart_entry_with_a_shared_prefix_is_refused_at_open(void) {
@@ -426,5 +504,6 @@ int main(void) {
   RUN(block_open_rejects_inconsistent_footers);
   RUN(seek_lands_like_a_linear_search_for_prefixes_and_extensions);
   RUN(restart_entry_with_a_shared_prefix_is_refused_at_open);
+  RUN(restart_tags_order_keys_that_differ_by_zero_bytes_and_length);
   return harness_finish();
 }

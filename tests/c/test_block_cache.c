@@ -220,6 +220,53 @@ static void erase_file_drops_only_that_file(void) {
   CHECK_EQ_U64(atomic_u64_load(&live), 0);
 }
 
+/* A value that carries its own handle (block_cache_insert_embedded): one allocation, freed by
+ * the deleter alone, whether it leaves by eviction, by erase, by replacement, uncached (bigger
+ * than the cache) or with the cache (ASan checks that each is freed once, and nothing leaks). */
+typedef struct embedded_block {
+  test_block tb;  /* first: test_block_free frees the whole allocation */
+  uint64_t handle[]; /* block_cache_handle_size() bytes */
+} embedded_block;
+
+static cache_handle *put_embedded(block_cache *c, atomic_u64 *live, uint64_t file_id, uint64_t offset,
+                                  size_t charge) {
+  embedded_block *b = malloc(sizeof *b + block_cache_handle_size());
+  if (!b) return NULL;
+  b->tb.live = live;
+  b->tb.file_id = file_id;
+  b->tb.offset = offset;
+  atomic_u64_fetch_add(live, 1);
+  return block_cache_insert_embedded(c, file_id, offset, b, b->handle, charge, test_block_free, 0);
+}
+
+static void values_carrying_their_handle_are_freed_once_however_they_leave(void) {
+  block_cache *c = NULL;
+  atomic_u64 live;
+  atomic_u64_init(&live, 0);
+  CHECK_OK(block_cache_new(8 * KB, 1, &c));
+  cache_handle *held = put_embedded(c, &live, 4, 0, KB);
+  CHECK(held);
+  for (uint64_t i = 1; i <= 40; i++) { /* evictions, with one entry still referenced */
+    cache_handle *h = put_embedded(c, &live, 4, i, KB);
+    CHECK(h);
+    CHECK(((test_block *)cache_handle_value(h))->offset == i);
+    block_cache_release(c, h);
+  }
+  CHECK(cached(c, 4, 0) == 0);
+  CHECK(((test_block *)cache_handle_value(held))->offset == 0); /* alive for its holder */
+  block_cache_release(c, held);
+  CHECK_EQ_U64(atomic_u64_load(&live), block_cache_get_stats(c).entries);
+  block_cache_release(c, put_embedded(c, &live, 4, 40, KB)); /* replaces the cached one */
+  block_cache_release(c, put_embedded(c, &live, 4, 99, 64 * KB)); /* never kept */
+  CHECK(cached(c, 4, 40) == 1 && cached(c, 4, 99) == 0);
+  CHECK_EQ_U64(atomic_u64_load(&live), block_cache_get_stats(c).entries);
+  block_cache_release(c, put_embedded(c, &live, 5, 1, KB));
+  block_cache_erase_file(c, 4);
+  CHECK_EQ_U64(atomic_u64_load(&live), 1);
+  block_cache_free(c);
+  CHECK_EQ_U64(atomic_u64_load(&live), 0);
+}
+
 static void zero_capacity_cache_keeps_nothing(void) {
   block_cache *c = NULL;
   atomic_u64 live;
@@ -383,6 +430,7 @@ static void concurrent_lookups_inserts_and_releases_keep_blocks_intact(void) {
 }
 
 int main(void) {
+  RUN(values_carrying_their_handle_are_freed_once_however_they_leave);
   RUN(capacity_is_respected);
   RUN(oldest_unread_blocks_are_evicted_first);
   RUN(block_read_again_outlives_blocks_read_once);

@@ -1,4 +1,5 @@
 /* tables: writer + reader round trips, iterators, snapshots, partitioned index, corruption. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -638,6 +639,44 @@ static void point_reads_through_a_block_cache_hit_it(void) {
   CHECK_EQ_U64(s2.misses, s1.misses);
 }
 
+/* A block read from a table lives in one allocation with room for a few restarts; one with many
+ * more (restart interval 1, small entries; index partitions) gets its restart table on its own.
+ * Both kinds read back right, cached (the handle in the same allocation) and uncached. */
+static void blocks_with_more_restarts_than_their_inline_table_read_back(void) {
+  vfs *v;
+  CHECK_OK(vfs_memory_new(&v));
+  model m = {0};
+  CHECK(model_random(&m, 17, 3000, 8, 6));
+  table_writer_options o;
+  table_writer_options_default(&o);
+  o.restart_interval = 1;
+  o.block_size = 4096;
+  o.partitioned_index = 1;
+  o.index_partition_size = 1024;
+  o.compression = COMPRESSION_LZ4;
+  table_meta meta;
+  table_meta_init(&meta);
+  CHECK_OK(write_model(v, "restarts", &o, &m, &meta));
+  uint64_t blocks = meta.data_block_count;
+  table_meta_free(&meta);
+  CHECK(blocks >= 2 && m.n / blocks > 4096 / 512 + 4); /* more restarts per block than the inline table */
+  block_cache *c;
+  CHECK_OK(block_cache_new(1 << 20, 1, &c));
+  table_reader *r, *uncached;
+  CHECK_OK(table_reader_open(v, "restarts", 8, c, &r));
+  CHECK_OK(table_reader_open(v, "restarts", 9, NULL, &uncached));
+  check_table_matches(r, &m);
+  check_table_matches(r, &m); /* now from the cache */
+  check_table_matches(uncached, &m);
+  block_cache_stats st = block_cache_get_stats(c);
+  CHECK(st.hits > 0 && st.inserts >= blocks);
+  table_reader_close(uncached);
+  table_reader_close(r);
+  block_cache_free(c);
+  model_free(&m);
+  vfs_destroy(v);
+}
+
 /* ---- corruption ------------------------------------------------------------------------ */
 
 static strata_status *build_sample(vfs *v, const char *path, int partitioned, model *m) {
@@ -746,6 +785,193 @@ static void corruption_case(int partitioned) {
 
 static void every_flipped_byte_of_a_small_table_is_detected(void) { corruption_case(0); }
 static void every_flipped_byte_of_a_partitioned_lz4_table_is_detected(void) { corruption_case(1); }
+
+/* ---- mapped tables (posix backend, contract version 2) ------------------------------------ */
+
+/* Writes bytes as the whole file at path, without a sync (the trials need no durability). */
+static strata_status *put_file(vfs *v, const char *path, const uint8_t *data, size_t len) {
+  vfs_file *f;
+  STATUS_TRY(vfs_open(v, path, VFS_OPEN_WRITE | VFS_OPEN_CREATE | VFS_OPEN_TRUNCATE, &f));
+  strata_status *st = len ? vfs_file_write(f, 0, data, len) : NULL;
+  strata_status *cst = vfs_file_close(f);
+  if (st) strata_status_free(cst);
+  return st ? st : cst;
+}
+
+/* Adds a step's error (or "ok") to out. */
+static void note(buffer *out, const char *step, strata_status *st) {
+  char line[768];
+  if (st) snprintf(line, sizeof line, "%s: %s %s\n", step, strata_code_name(strata_status_code(st)), strata_status_message(st));
+  else snprintf(line, sizeof line, "%s: ok\n", step);
+  strata_status_free(buffer_append(out, line, strlen(line)));
+  strata_status_free(st);
+}
+
+/* Opens, scans and reads every key of path; out gets each step's outcome in order (the errors'
+ * codes and messages), *wrong is set when a step without an error returned data other than the
+ * model's. */
+static void probe_outcome(vfs *v, const char *path, const model *m, buffer *out, int *wrong) {
+  buffer_clear(out);
+  table_reader *r;
+  strata_status *st = table_reader_open(v, path, 3, NULL, &r);
+  if (st) {
+    *wrong |= strata_status_code(st) != STRATA_CORRUPTION && strata_status_code(st) != STRATA_NOT_SUPPORTED;
+    note(out, "open", st);
+    return;
+  }
+  kv_iterator *it;
+  st = table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it);
+  if (!st) {
+    size_t i = 0;
+    for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
+      if (i >= m->n || !entry_matches(it, &m->e[i])) *wrong = 1;
+    st = kv_iterator_status(it);
+    if (!st && i != m->n) *wrong = 1;
+    kv_iterator_destroy(it);
+  }
+  note(out, "scan", st);
+  buffer val;
+  buffer_init(&val);
+  for (size_t j = 0; j < m->n; j++) {
+    int found;
+    internal_key k;
+    const tentry *e = &m->e[j];
+    st = table_reader_get(r, slice_make(e->key, e->klen), checksum64(e->key, e->klen), SEQNO_READ_ALL, &found, &k,
+                          &val);
+    if (st) {
+      note(out, "get", st);
+      continue;
+    }
+    long want = model_get(m, e->key, e->klen, SEQNO_READ_ALL);
+    if (found != (want >= 0) || (found && (k.seqno != m->e[want].seqno ||
+                                           !slice_equal(buffer_slice(&val), slice_make(m->e[want].val, m->e[want].vlen)))))
+      *wrong = 1;
+  }
+  buffer_free(&val);
+  table_reader_close(r);
+}
+
+/* The posix backend maps a table (no read() after open), and every flipped byte and every
+ * truncation of a mapped table gives exactly the errors reading it gives: the same steps fail
+ * with STRATA_CORRUPTION and the same message naming the file and the offset. */
+static void mapped_tables_fail_like_read_ones_on_every_flipped_byte_and_truncation(void) {
+  for (int partitioned = 0; partitioned < 2; partitioned++) {
+    vfs *posix, *v;
+    CHECK_OK(vfs_posix_new(&posix));
+    CHECK_OK(vfs_fault_new(posix, &v));
+    char *dir = harness_temp_dir(posix, "mapped");
+    CHECK(dir);
+    if (!dir) return;
+    char *sample = vfs_path_join(dir, "sample.sst"), *trial = vfs_path_join(dir, "trial.sst");
+    CHECK(sample && trial);
+    model m = {0};
+    CHECK_OK(build_sample(posix, sample, partitioned, &m));
+    buffer file, mapped, read;
+    buffer_init(&file);
+    buffer_init(&mapped);
+    buffer_init(&read);
+    CHECK_OK(vfs_read_file(posix, sample, &file));
+
+    /* intact: mapped, it reads nothing after the map; unmapped, every block is a read() (WASI
+     * and Emscripten builds of the posix backend cannot map: there both paths read) */
+    vfs_file *probe_file = NULL;
+    CHECK_OK(vfs_open(posix, sample, VFS_OPEN_READ, &probe_file));
+    int can_map = probe_file && probe_file->ops->map != NULL;
+    strata_status_free(vfs_file_close(probe_file));
+#if !defined(__wasi__) && !defined(__EMSCRIPTEN__) && UINTPTR_MAX > 0xFFFFFFFFu
+    CHECK(can_map); /* natively the case is about the mapped path */
+#endif
+    int wrong = 0;
+    vfs_fault_counters c;
+    vfs_fault_set_maps(v, VFS_FAULT_MAP_PASS);
+    vfs_fault_reset_counters(v);
+    probe_outcome(v, sample, &m, &mapped, &wrong);
+    vfs_fault_get_counters(v, &c);
+    CHECK_EQ_U64(c.maps, 1);
+    if (can_map) CHECK_EQ_U64(c.reads, 0);
+    else CHECK(c.reads > 3);
+    vfs_fault_set_maps(v, VFS_FAULT_MAP_OFF);
+    vfs_fault_reset_counters(v);
+    probe_outcome(v, sample, &m, &read, &wrong);
+    vfs_fault_get_counters(v, &c);
+    CHECK(c.reads > 3);
+    CHECK(!wrong);
+    CHECK(mapped.len == read.len && memcmp(mapped.data, read.data, read.len) == 0);
+    CHECK(strstr((const char *)mapped.data, "scan: ok") != NULL);
+
+    size_t differ = 0, failed = 0, named = 0, trials = 0;
+    for (size_t i = 0; i < file.len + file.len / 4 + 1; i++) {
+      /* first every byte flipped, then truncations to a quarter of the lengths */
+      size_t at = i < file.len ? i : (i - file.len) * 4;
+      int flip = i < file.len;
+      if (flip) file.data[at] ^= (uint8_t)(1u << (at % 8));
+      strata_status *st = put_file(posix, trial, file.data, flip ? file.len : at);
+      if (flip) file.data[at] ^= (uint8_t)(1u << (at % 8));
+      CHECK_OK(st);
+      if (st) break;
+      vfs_fault_set_maps(v, VFS_FAULT_MAP_PASS);
+      probe_outcome(v, trial, &m, &mapped, &wrong);
+      vfs_fault_set_maps(v, VFS_FAULT_MAP_OFF);
+      probe_outcome(v, trial, &m, &read, &wrong);
+      trials++;
+      if (mapped.len != read.len || memcmp(mapped.data, read.data, read.len) != 0) {
+        if (differ++ == 0)
+          fprintf(stderr, "byte %zu (%s):\nmapped:\n%.*s\nread:\n%.*s\n", at, flip ? "flipped" : "truncated",
+                  (int)mapped.len, (const char *)mapped.data, (int)read.len, (const char *)read.data);
+      }
+      const char *text = (const char *)mapped.data;
+      if (mapped.len && strstr(text, "STRATA_CORRUPTION")) {
+        failed++;
+        named += strstr(text, "trial.sst") != NULL;
+      }
+    }
+    CHECK_EQ_U64(differ, 0);
+    CHECK(!wrong);
+    CHECK(failed > trials / 2); /* most damage is caught by open or the reads; verify() gets the rest */
+    CHECK_EQ_U64(named, failed);
+    buffer_free(&file);
+    buffer_free(&mapped);
+    buffer_free(&read);
+    model_free(&m);
+    free(sample);
+    free(trial);
+    harness_temp_dir_remove(posix, dir);
+    vfs_destroy(v);
+    vfs_destroy(posix);
+  }
+}
+
+/* A map that fails (any error) is never fatal: the table reads through read() instead. */
+static void a_failed_map_falls_back_to_reads(void) {
+  vfs *posix, *v;
+  CHECK_OK(vfs_posix_new(&posix));
+  CHECK_OK(vfs_fault_new(posix, &v));
+  char *dir = harness_temp_dir(posix, "mapfail");
+  CHECK(dir);
+  if (!dir) return;
+  char *path = vfs_path_join(dir, "t.sst");
+  model m = {0};
+  CHECK_OK(build_sample(posix, path, 1, &m));
+  vfs_fault_set_maps(v, VFS_FAULT_MAP_FAIL);
+  vfs_fault_reset_counters(v);
+  buffer out;
+  buffer_init(&out);
+  int wrong = 0;
+  probe_outcome(v, path, &m, &out, &wrong);
+  vfs_fault_counters c;
+  vfs_fault_get_counters(v, &c);
+  CHECK(!wrong);
+  CHECK(out.len > 0 && strncmp((const char *)out.data, "scan: ok\n", out.len) == 0);
+  CHECK_EQ_U64(c.maps, 1);
+  CHECK(c.injected >= 1);
+  CHECK(c.reads > 3);
+  buffer_free(&out);
+  model_free(&m);
+  free(path);
+  harness_temp_dir_remove(posix, dir);
+  vfs_destroy(v);
+  vfs_destroy(posix);
+}
 
 static void newer_format_version_is_refused(void) {
   vfs *v;
@@ -944,6 +1170,9 @@ int main(void) {
   RUN(every_flipped_byte_of_a_partitioned_lz4_table_is_detected);
   RUN(newer_format_version_is_refused);
   RUN(corruption_messages_name_the_table_and_offset);
+  RUN(mapped_tables_fail_like_read_ones_on_every_flipped_byte_and_truncation);
+  RUN(a_failed_map_falls_back_to_reads);
+  RUN(blocks_with_more_restarts_than_their_inline_table_read_back);
   RUN(a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block);
   RUN(a_scan_that_does_not_fill_the_cache_uses_cached_blocks_and_inserts_none);
   return harness_finish();

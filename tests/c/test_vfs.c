@@ -3,6 +3,7 @@
  * build has -- posix, memory, and the fault wrapper (no fault armed) over each -- plus the
  * contract's version check at strata_open and the engine-side helpers.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,86 @@ static void open_accepts_a_backend_of_the_current_version(void) {
   CHECK(exists && is_dir); /* the database was made through the backend */
 }
 
+/* --- map() (contract version 2) ------------------------------------------------------------ */
+
+#if defined(__wasi__) || defined(__EMSCRIPTEN__) || UINTPTR_MAX <= 0xFFFFFFFFu
+#define EXPECT_POSIX_MAP 0
+#else
+#define EXPECT_POSIX_MAP 1
+#endif
+
+/* The posix backend maps natively on 64-bit (WASI and Emscripten leave map NULL): the bytes are
+ * the file's, the size must be 1 .. the file's, a writable handle is refused, and asking again
+ * for the same size returns the same mapping. The memory backend never maps. */
+static void posix_map_gives_the_file_read_only_within_its_size(void) {
+  vfs *v = NULL, *mem = NULL;
+  CHECK_OK(vfs_posix_new(&v));
+  CHECK_OK(vfs_memory_new(&mem));
+  char *dir = harness_temp_dir(v, "map");
+  CHECK(dir);
+  if (!dir) return;
+  char *path = vfs_path_join(dir, "f");
+  uint8_t data[5000];
+  for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 7 + 1);
+  CHECK_OK(vfs_replace(v, path, data, sizeof data));
+  vfs_file *w = NULL, *r = NULL, *mf = NULL;
+  CHECK_OK(vfs_open(v, path, VFS_OPEN_READ | VFS_OPEN_WRITE, &w));
+  CHECK_OK(vfs_open(v, path, VFS_OPEN_READ, &r));
+  const void *p = NULL, *again = NULL;
+  CHECK_EQ_U64(r->ops->map != NULL, EXPECT_POSIX_MAP);
+  if (r->ops->map) {
+    CHECK_CODE(w->ops->map(w, sizeof data, &p), STRATA_INVALID_ARGUMENT);
+    CHECK_CODE(r->ops->map(r, sizeof data + 1, &p), STRATA_INVALID_ARGUMENT);
+    CHECK_CODE(r->ops->map(r, 0, &p), STRATA_INVALID_ARGUMENT);
+    CHECK_OK(r->ops->map(r, sizeof data, &p));
+    CHECK(p && memcmp(p, data, sizeof data) == 0);
+    CHECK_OK(r->ops->map(r, sizeof data, &again));
+    CHECK(again == p);
+    CHECK_CODE(r->ops->map(r, 10, &again), STRATA_INVALID_ARGUMENT);
+  }
+  vfs_file_try_map(v, r, sizeof data, &again);
+  CHECK(again == p); /* the engine's helper: the mapping, or NULL where there is none */
+  vfs_file_try_map(v, r, sizeof data + 1, &again);
+  CHECK(again == NULL); /* a failed map is no error, just no mapping */
+  CHECK_OK(vfs_replace(mem, "f", data, sizeof data));
+  CHECK_OK(vfs_open(mem, "f", VFS_OPEN_READ, &mf));
+  vfs_file_try_map(mem, mf, sizeof data, &again);
+  CHECK(again == NULL);
+  CHECK_OK(vfs_file_close(mf));
+  CHECK_OK(vfs_file_close(w));
+  CHECK_OK(vfs_file_close(r));
+  free(path);
+  harness_temp_dir_remove(v, dir);
+  vfs_destroy(mem);
+  vfs_destroy(v);
+}
+
+/* A table written for version 1 (no map member) still opens a database, and its files are never
+ * mapped even where the backend could: the member is not part of its version. */
+static void a_version_1_backend_opens_a_database_and_is_never_mapped(void) {
+  vfs *posix = NULL;
+  CHECK_OK(vfs_posix_new(&posix));
+  char *dir = harness_temp_dir(posix, "v1");
+  CHECK(dir);
+  if (!dir) return;
+  fake_backend fake = {{NULL}, *posix->ops};
+  fake.base.ops = &fake.ops;
+  fake.ops.version = 1;
+  char *db = vfs_path_join(dir, "db"), *path = vfs_path_join(dir, "f");
+  CHECK_OK(open_with(&fake.base, db));
+  CHECK_OK(vfs_replace(posix, path, "abc", 3));
+  vfs_file *f = NULL;
+  CHECK_OK(vfs_open(&fake.base, path, VFS_OPEN_READ, &f));
+  const void *p = (const void *)1;
+  vfs_file_try_map(&fake.base, f, 3, &p);
+  CHECK(p == NULL);
+  CHECK_OK(vfs_file_close(f));
+  free(db);
+  free(path);
+  harness_temp_dir_remove(posix, dir);
+  vfs_destroy(posix);
+}
+
 static void every_backend_table_carries_the_version(void) {
   strata_status *(*news[])(vfs **) = {vfs_posix_new, vfs_memory_new};
   for (size_t i = 0; i < 2; i++) {
@@ -262,6 +343,8 @@ int main(void) {
   RUN(open_refuses_a_backend_table_missing_a_method);
   RUN(open_accepts_a_backend_of_the_current_version);
   RUN(every_backend_table_carries_the_version);
+  RUN(posix_map_gives_the_file_read_only_within_its_size);
+  RUN(a_version_1_backend_opens_a_database_and_is_never_mapped);
   RUN(path_join_inserts_one_separator);
   return harness_finish();
 }
