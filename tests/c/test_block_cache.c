@@ -429,6 +429,62 @@ static void concurrent_lookups_inserts_and_releases_keep_blocks_intact(void) {
   CHECK_EQ_U64(atomic_u64_load(&live), 0);
 }
 
+/* The table's chains and the FIFO's links are slot indexes in one array per shard that grows
+ * (moving every slot) and recycles the slots of evicted and erased entries. Thousands of keys
+ * share buckets; keys that differ only by file or only by offset must still be told apart, and
+ * a handle held across the array's growth and its slot's reuse keeps its own block. */
+static void keys_sharing_buckets_stay_apart_as_slots_grow_and_are_reused(void) {
+  block_cache *c = NULL;
+  atomic_u64 live;
+  atomic_u64_init(&live, 0);
+  CHECK_OK(block_cache_new(4000, 1, &c)); /* 4,000 entries of charge 1 */
+  cache_handle *held = put(c, &live, 7, 7, 1, 0);
+  CHECK(held != NULL);
+  block_cache_erase_file(c, 7); /* its slot is free for the next insert; the block lives on */
+  for (uint64_t i = 0; i < 1000; i++) { /* grows the slots from 64 to 2,048, buckets to 4,096+ */
+    CHECK(put_and_release(c, &live, 1, i, 1));
+    CHECK(put_and_release(c, &live, 2, i, 1)); /* same offsets, another file */
+  }
+  test_block *hb = cache_handle_value(held);
+  CHECK(hb->file_id == 7 && hb->offset == 7);
+  CHECK(cached(c, 7, 7) == 0);
+  int wrong = 0, missing = 0;
+  for (uint64_t i = 0; i < 1000; i++) {
+    for (uint64_t f = 1; f <= 2; f++) {
+      int r = cached(c, f, i);
+      wrong += r == -1;
+      missing += r == 0;
+    }
+  }
+  CHECK_EQ_U64(wrong, 0);
+  CHECK_EQ_U64(missing, 0);
+  block_cache_erase_file(c, 1); /* frees every other slot, from the middle of chains */
+  for (uint64_t i = 0; i < 1000; i++) CHECK(put_and_release(c, &live, 3, i * 4096, 1)); /* reuses them */
+  for (uint64_t i = 0; i < 1000; i++) {
+    wrong += cached(c, 1, i) != 0;
+    wrong += cached(c, 2, i) != 1;
+    wrong += cached(c, 3, i * 4096) != 1;
+    wrong += cached(c, 3, i) != (i == 0); /* offset 0 is file 3's first key */
+  }
+  CHECK_EQ_U64(wrong, 0);
+  block_cache_stats st = block_cache_get_stats(c);
+  CHECK_EQ_U64(st.entries, 2000);
+  CHECK_EQ_U64(st.used_bytes, 2000);
+  CHECK_EQ_U64(atomic_u64_load(&live), 2001); /* the cached blocks and the held one */
+  /* churn through eviction: 20,000 more keys in a cache of 4,000 */
+  for (uint64_t i = 0; i < 20000; i++) CHECK(put_and_release(c, &live, 4, i, 1));
+  st = block_cache_get_stats(c);
+  CHECK_EQ_U64(st.entries, 4000);
+  CHECK_EQ_U64(atomic_u64_load(&live), 4001);
+  for (uint64_t i = 19600; i < 20000; i++) wrong += cached(c, 4, i) != 1; /* the newest (small FIFO) */
+  CHECK_EQ_U64(wrong, 0);
+  CHECK(hb->file_id == 7 && hb->offset == 7);
+  block_cache_release(c, held);
+  CHECK_EQ_U64(atomic_u64_load(&live), 4000);
+  block_cache_free(c);
+  CHECK_EQ_U64(atomic_u64_load(&live), 0);
+}
+
 int main(void) {
   RUN(values_carrying_their_handle_are_freed_once_however_they_leave);
   RUN(capacity_is_respected);
@@ -445,5 +501,6 @@ int main(void) {
   RUN(stats_count_hits_misses_inserts_and_evictions);
   RUN(default_sharding_spreads_and_bounds);
   RUN(concurrent_lookups_inserts_and_releases_keep_blocks_intact);
+  RUN(keys_sharing_buckets_stay_apart_as_slots_grow_and_are_reused);
   return harness_finish();
 }
