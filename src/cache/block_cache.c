@@ -41,41 +41,27 @@
 #define MAX_SHARDS 256
 #define TYPICAL_BLOCK 4096
 #define BUCKETS_PER_ENTRY 4
-#define FIRST_SLOTS 64
-#define NIL UINT32_MAX
 
-enum { QUEUE_FREE, QUEUE_NONE, QUEUE_SMALL, QUEUE_MAIN, QUEUE_PINNED }; /* NONE: being evicted */
+enum { QUEUE_NONE, QUEUE_SMALL, QUEUE_MAIN, QUEUE_PINNED };
 
-/*
- * The handle is what callers hold; it lives in (or beside) its block, so touching it is a cache
- * miss. Everything eviction and the hash table need lives in the shard's slot array instead:
- * dense, so walking a chain, following the FIFO's neighbours or aging main's head touches a few
- * hot cache lines rather than one cold block each.
- */
 struct cache_handle {
+  uint64_t file_id;
+  uint64_t offset;
   uint64_t hash;
   void *value;
   void (*deleter)(void *value);
-  cache_handle *garbage; /* the to-free list, once detached */
+  size_t charge;
+  cache_handle *chain; /* hash bucket chain; after detaching, the to-free list */
+  cache_handle *prev, *next; /* FIFO links, head = oldest */
   uint32_t refs;
+  uint8_t freq;
+  uint8_t queue;
   uint8_t in_cache;
   uint8_t embedded; /* lives inside its value (block_cache_insert_embedded): the deleter frees it */
 };
 
-/* One cached entry's bookkeeping, or a free slot (queue QUEUE_FREE, chain = next free). */
-typedef struct cache_slot {
-  uint64_t file_id;
-  uint64_t offset;
-  cache_handle *h;
-  size_t charge;
-  uint32_t chain;      /* next slot in the same bucket */
-  uint32_t prev, next; /* FIFO links, head = oldest */
-  uint8_t freq;
-  uint8_t queue;
-} cache_slot;
-
 typedef struct cache_fifo {
-  uint32_t head, tail;
+  cache_handle *head, *tail;
   size_t bytes, count;
 } cache_fifo;
 
@@ -88,10 +74,8 @@ typedef struct cache_shard {
   sync_mutex mu;
   size_t capacity, small_capacity;
   size_t used, pinned;
-  uint32_t *buckets; /* slot index of each chain's first entry, NIL if none */
+  cache_handle **buckets;
   size_t bucket_mask, entries;
-  cache_slot *slots;
-  uint32_t slot_count, free_slot;
   cache_fifo small, main;
   ghost_slot *ghost;
   size_t ghost_bucket_mask;
@@ -126,27 +110,25 @@ static size_t pow2_at_least(size_t n) {
   return p;
 }
 
-/* --- FIFOs (shard lock held) ----------------------------------------------------------------- */
+/* --- FIFOs ----------------------------------------------------------------------------------- */
 
-static void fifo_push(cache_shard *s, cache_fifo *q, uint32_t i) {
-  cache_slot *e = &s->slots[i];
-  e->next = NIL;
-  e->prev = q->tail;
-  if (q->tail != NIL) s->slots[q->tail].next = i;
-  else q->head = i;
-  q->tail = i;
-  q->bytes += e->charge;
+static void fifo_push(cache_fifo *q, cache_handle *h) {
+  h->next = NULL;
+  h->prev = q->tail;
+  if (q->tail) q->tail->next = h;
+  else q->head = h;
+  q->tail = h;
+  q->bytes += h->charge;
   q->count++;
 }
 
-static void fifo_remove(cache_shard *s, cache_fifo *q, uint32_t i) {
-  cache_slot *e = &s->slots[i];
-  if (e->prev != NIL) s->slots[e->prev].next = e->next;
-  else q->head = e->next;
-  if (e->next != NIL) s->slots[e->next].prev = e->prev;
-  else q->tail = e->prev;
-  e->prev = e->next = NIL;
-  q->bytes -= e->charge;
+static void fifo_remove(cache_fifo *q, cache_handle *h) {
+  if (h->prev) h->prev->next = h->next;
+  else q->head = h->next;
+  if (h->next) h->next->prev = h->prev;
+  else q->tail = h->prev;
+  h->prev = h->next = NULL;
+  q->bytes -= h->charge;
   q->count--;
 }
 
@@ -184,83 +166,58 @@ static int ghost_take(cache_shard *s, uint64_t hash) {
   return 0;
 }
 
-/* --- hash table and slots (shard lock held) -------------------------------------------------- */
+/* --- hash table ------------------------------------------------------------------------------ */
 
-/* The link that holds the key's slot index (NIL at the end of its chain if absent). */
-static uint32_t *table_link(cache_shard *s, uint64_t hash, uint64_t file_id, uint64_t offset) {
-  uint32_t *p = &s->buckets[hash & s->bucket_mask];
-  while (*p != NIL && (s->slots[*p].file_id != file_id || s->slots[*p].offset != offset)) p = &s->slots[*p].chain;
+static cache_handle **table_slot(cache_shard *s, uint64_t hash, uint64_t file_id, uint64_t offset) {
+  cache_handle **p = &s->buckets[hash & s->bucket_mask];
+  while (*p && ((*p)->file_id != file_id || (*p)->offset != offset)) p = &(*p)->chain;
   return p;
 }
 
 /* Doubles the bucket array; on allocation failure chains just grow longer. */
 static void table_grow(cache_shard *s) {
   size_t n = (s->bucket_mask + 1) * 2;
-  uint32_t *grown = malloc(n * sizeof *grown);
+  cache_handle **grown = calloc(n, sizeof *grown);
   if (!grown) return;
-  for (size_t b = 0; b < n; b++) grown[b] = NIL;
-  for (uint32_t i = 0; i < s->slot_count; i++) {
-    cache_slot *e = &s->slots[i];
-    if (e->queue == QUEUE_FREE) continue;
-    size_t b = cache_key_hash(e->file_id, e->offset) & (n - 1);
-    e->chain = grown[b];
-    grown[b] = i;
+  for (size_t i = 0; i <= s->bucket_mask; i++) {
+    cache_handle *h = s->buckets[i];
+    while (h) {
+      cache_handle *next = h->chain;
+      h->chain = grown[h->hash & (n - 1)];
+      grown[h->hash & (n - 1)] = h;
+      h = next;
+    }
   }
   free(s->buckets);
   s->buckets = grown;
   s->bucket_mask = n - 1;
 }
 
-/* A free slot's index, growing the array if none is left; NIL when out of memory. */
-static uint32_t slot_alloc(cache_shard *s) {
-  if (s->free_slot == NIL) {
-    uint32_t n = s->slot_count ? s->slot_count * 2 : FIRST_SLOTS;
-    if (n <= s->slot_count || n == NIL) return NIL;
-    cache_slot *grown = realloc(s->slots, (size_t)n * sizeof *grown);
-    if (!grown) return NIL;
-    for (uint32_t i = n; i-- > s->slot_count;) {
-      grown[i].queue = QUEUE_FREE;
-      grown[i].chain = s->free_slot;
-      s->free_slot = i;
-    }
-    s->slots = grown;
-    s->slot_count = n;
-  }
-  uint32_t i = s->free_slot;
-  s->free_slot = s->slots[i].chain;
-  return i;
-}
-
-/* Takes slot i's entry out of the cache (table, queue, charge) and frees the slot. Returns its
- * handle if that is now garbage. */
-static cache_handle *shard_detach(cache_shard *s, uint32_t i) {
-  cache_slot *e = &s->slots[i];
-  cache_handle *h = e->h; /* touched last: it lives in a cold block */
-  uint32_t *p = table_link(s, cache_key_hash(e->file_id, e->offset), e->file_id, e->offset);
-  assert(*p == i);
-  *p = e->chain;
-  if (e->queue == QUEUE_SMALL) fifo_remove(s, &s->small, i);
-  else if (e->queue == QUEUE_MAIN) fifo_remove(s, &s->main, i);
-  else if (e->queue == QUEUE_PINNED) s->pinned -= e->charge;
-  s->used -= e->charge;
-  s->entries--;
-  e->queue = QUEUE_FREE;
-  e->h = NULL;
-  e->chain = s->free_slot;
-  s->free_slot = i;
+/* Takes h out of the cache (table, queue, charge). Returns h if it is now garbage. */
+static cache_handle *shard_detach(cache_shard *s, cache_handle *h) {
+  cache_handle **p = table_slot(s, h->hash, h->file_id, h->offset);
+  assert(*p == h);
+  *p = h->chain;
+  h->chain = NULL;
+  if (h->queue == QUEUE_SMALL) fifo_remove(&s->small, h);
+  else if (h->queue == QUEUE_MAIN) fifo_remove(&s->main, h);
+  else if (h->queue == QUEUE_PINNED) s->pinned -= h->charge;
+  h->queue = QUEUE_NONE;
   h->in_cache = 0;
+  s->used -= h->charge;
+  s->entries--;
   return h->refs == 0 ? h : NULL;
 }
 
 static void free_list_push(cache_handle **list, cache_handle *h) {
   if (!h) return;
-  h->garbage = *list;
+  h->chain = *list;
   *list = h;
 }
 
 static void free_list_run(cache_handle *list) {
   while (list) {
-    cache_handle *next = list->garbage;
+    cache_handle *next = list->chain;
     int embedded = list->embedded;
     if (list->deleter) list->deleter(list->value); /* frees an embedded handle with its value */
     if (!embedded) free(list);
@@ -268,36 +225,34 @@ static void free_list_run(cache_handle *list) {
   }
 }
 
-/* --- eviction (shard lock held) -------------------------------------------------------------- */
+/* --- eviction -------------------------------------------------------------------------------- */
 
 static void evict_from_small(cache_shard *s, cache_handle **garbage) {
-  uint32_t i = s->small.head;
-  cache_slot *e = &s->slots[i];
-  fifo_remove(s, &s->small, i);
-  if (e->freq > 0) { /* hit again while on probation: it earns a place in main */
-    e->freq = 0;
-    e->queue = QUEUE_MAIN;
-    fifo_push(s, &s->main, i);
+  cache_handle *h = s->small.head;
+  fifo_remove(&s->small, h);
+  if (h->freq > 0) { /* hit again while on probation: it earns a place in main */
+    h->freq = 0;
+    h->queue = QUEUE_MAIN;
+    fifo_push(&s->main, h);
     return;
   }
-  e->queue = QUEUE_NONE; /* already out of its queue */
-  ghost_add(s, cache_key_hash(e->file_id, e->offset));
+  h->queue = QUEUE_NONE; /* already out of its queue */
+  ghost_add(s, h->hash);
   s->evictions++;
-  free_list_push(garbage, shard_detach(s, i));
+  free_list_push(garbage, shard_detach(s, h));
 }
 
 static void evict_from_main(cache_shard *s, cache_handle **garbage) {
-  uint32_t i = s->main.head;
-  cache_slot *e = &s->slots[i];
-  fifo_remove(s, &s->main, i);
-  if (e->freq > 0) {
-    e->freq--;
-    fifo_push(s, &s->main, i);
+  cache_handle *h = s->main.head;
+  fifo_remove(&s->main, h);
+  if (h->freq > 0) {
+    h->freq--;
+    fifo_push(&s->main, h);
     return;
   }
-  e->queue = QUEUE_NONE;
+  h->queue = QUEUE_NONE;
   s->evictions++;
-  free_list_push(garbage, shard_detach(s, i));
+  free_list_push(garbage, shard_detach(s, h));
 }
 
 static void shard_evict(cache_shard *s, cache_handle **garbage) {
@@ -318,24 +273,18 @@ static strata_status *shard_init(cache_shard *s, size_t capacity) {
   memset(s, 0, sizeof *s);
   s->capacity = capacity;
   s->small_capacity = capacity / 100 * SMALL_PERCENT + capacity % 100 * SMALL_PERCENT / 100;
-  s->small.head = s->small.tail = s->main.head = s->main.tail = NIL;
-  s->free_slot = NIL;
   s->bucket_mask = 63;
-  s->buckets = malloc((s->bucket_mask + 1) * sizeof *s->buckets);
+  s->buckets = calloc(s->bucket_mask + 1, sizeof *s->buckets);
   size_t ghost_buckets = pow2_at_least(capacity / TYPICAL_BLOCK * 2 / GHOST_WAYS);
   if (ghost_buckets < 16) ghost_buckets = 16;
   if (ghost_buckets > ((size_t)1 << 18)) ghost_buckets = (size_t)1 << 18;
-  /* a bucket (4 ways of 16 bytes) in one cache line, not straddling two */
-  size_t ghost_bytes = ghost_buckets * GHOST_WAYS * sizeof *s->ghost;
-  s->ghost = aligned_alloc(GHOST_WAYS * sizeof *s->ghost, ghost_bytes);
-  if (s->ghost) memset(s->ghost, 0, ghost_bytes);
+  s->ghost = calloc(ghost_buckets * GHOST_WAYS, sizeof *s->ghost);
   s->ghost_bucket_mask = ghost_buckets - 1;
   if (!s->buckets || !s->ghost) {
     free(s->buckets);
     free(s->ghost);
     return status_no_memory();
   }
-  for (size_t b = 0; b <= s->bucket_mask; b++) s->buckets[b] = NIL;
   strata_status *st = sync_mutex_init(&s->mu);
   if (st) {
     free(s->buckets);
@@ -346,14 +295,15 @@ static strata_status *shard_init(cache_shard *s, size_t capacity) {
 
 static void shard_destroy(cache_shard *s) {
   cache_handle *garbage = NULL;
-  for (uint32_t i = 0; i < s->slot_count; i++) {
-    if (s->slots[i].queue == QUEUE_FREE) continue;
-    assert(s->slots[i].h->refs == 0 && "block_cache_free with a handle still referenced");
-    free_list_push(&garbage, shard_detach(s, i));
+  for (size_t i = 0; i <= s->bucket_mask; i++) {
+    while (s->buckets[i]) {
+      cache_handle *h = s->buckets[i];
+      assert(h->refs == 0 && "block_cache_free with a handle still referenced");
+      free_list_push(&garbage, shard_detach(s, h));
+    }
   }
   free_list_run(garbage);
   free(s->buckets);
-  free(s->slots);
   free(s->ghost);
   sync_mutex_destroy(&s->mu);
 }
@@ -400,14 +350,11 @@ void block_cache_free(block_cache *c) {
 cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offset) {
   uint64_t hash = cache_key_hash(file_id, offset);
   cache_shard *s = shard_of(c, hash);
-  cache_handle *h = NULL;
   sync_mutex_lock(&s->mu);
-  uint32_t i = *table_link(s, hash, file_id, offset);
-  if (i != NIL) {
-    cache_slot *e = &s->slots[i];
-    h = e->h;
+  cache_handle *h = *table_slot(s, hash, file_id, offset);
+  if (h) {
     h->refs++;
-    if (e->freq < FREQ_MAX) e->freq++;
+    if (h->freq < FREQ_MAX) h->freq++;
     s->hits++;
   } else {
     s->misses++;
@@ -416,17 +363,19 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offs
   return h;
 }
 
-static void shard_insert(block_cache *c, cache_handle *h, uint64_t file_id, uint64_t offset, size_t charge,
-                         int pinned);
+static void shard_insert(block_cache *c, cache_handle *h, int pinned);
 
 strata_status *block_cache_insert(block_cache *c, uint64_t file_id, uint64_t offset, void *value, size_t charge,
                                   void (*deleter)(void *value), int pinned, cache_handle **out) {
   *out = NULL;
   cache_handle *h = calloc(1, sizeof *h);
   if (!h) return status_no_memory();
+  h->file_id = file_id;
+  h->offset = offset;
   h->value = value;
   h->deleter = deleter;
-  shard_insert(c, h, file_id, offset, charge, pinned);
+  h->charge = charge;
+  shard_insert(c, h, pinned);
   *out = h;
   return NULL;
 }
@@ -438,16 +387,20 @@ cache_handle *block_cache_insert_embedded(block_cache *c, uint64_t file_id, uint
                                           int pinned) {
   cache_handle *h = handle_mem;
   memset(h, 0, sizeof *h);
+  h->file_id = file_id;
+  h->offset = offset;
   h->value = value;
   h->deleter = deleter;
+  h->charge = charge;
   h->embedded = 1;
-  shard_insert(c, h, file_id, offset, charge, pinned);
+  shard_insert(c, h, pinned);
   return h;
 }
 
-/* Puts a new handle (value and deleter set) into its shard with one reference. */
-static void shard_insert(block_cache *c, cache_handle *h, uint64_t file_id, uint64_t offset, size_t charge,
-                         int pinned) {
+/* Puts a new handle (key, value, deleter and charge set) into its shard with one reference. */
+static void shard_insert(block_cache *c, cache_handle *h, int pinned) {
+  uint64_t file_id = h->file_id, offset = h->offset;
+  size_t charge = h->charge;
   h->hash = cache_key_hash(file_id, offset);
   h->refs = 1;
 
@@ -455,37 +408,26 @@ static void shard_insert(block_cache *c, cache_handle *h, uint64_t file_id, uint
   cache_handle *garbage = NULL;
   sync_mutex_lock(&s->mu);
   s->inserts++;
-  /* an entry that cannot fit, or no slot left (out of memory), is handed back uncached: it dies
-   * on release */
-  if (charge <= s->capacity && s->capacity > 0) {
-    uint32_t old = *table_link(s, h->hash, file_id, offset);
-    if (old != NIL) free_list_push(&garbage, shard_detach(s, old));
-    uint32_t i = slot_alloc(s);
-    if (i != NIL) {
-      /* at most one entry per BUCKETS_PER_ENTRY buckets: a lookup that misses mostly finds an
-       * empty bucket, and one that hits walks ~1 slot */
-      if (s->entries * BUCKETS_PER_ENTRY >= s->bucket_mask + 1) table_grow(s);
-      uint32_t *link = table_link(s, h->hash, file_id, offset);
-      cache_slot *e = &s->slots[i];
-      e->file_id = file_id;
-      e->offset = offset;
-      e->h = h;
-      e->charge = charge;
-      e->chain = NIL;
-      e->freq = 0;
-      *link = i;
-      h->in_cache = 1;
-      s->entries++;
-      s->used += charge;
-      if (pinned) {
-        e->queue = QUEUE_PINNED;
-        s->pinned += charge;
-      } else {
-        e->queue = ghost_take(s, h->hash) ? QUEUE_MAIN : QUEUE_SMALL;
-        fifo_push(s, e->queue == QUEUE_MAIN ? &s->main : &s->small, i);
-      }
-      shard_evict(s, &garbage);
+  if (charge <= s->capacity && s->capacity > 0) { /* else: handed back uncached, dies on release */
+    cache_handle *old = *table_slot(s, h->hash, file_id, offset);
+    if (old) free_list_push(&garbage, shard_detach(s, old));
+    /* at most one entry per BUCKETS_PER_ENTRY buckets: a lookup that misses mostly finds an
+     * empty bucket, and one that hits walks ~1 entry (each a cache miss: entries live in
+     * their blocks, spread over the whole cache) */
+    if (s->entries * BUCKETS_PER_ENTRY >= s->bucket_mask + 1) table_grow(s);
+    cache_handle **slot = table_slot(s, h->hash, file_id, offset);
+    *slot = h;
+    h->in_cache = 1;
+    s->entries++;
+    s->used += charge;
+    if (pinned) {
+      h->queue = QUEUE_PINNED;
+      s->pinned += charge;
+    } else {
+      h->queue = ghost_take(s, h->hash) ? QUEUE_MAIN : QUEUE_SMALL;
+      fifo_push(h->queue == QUEUE_MAIN ? &s->main : &s->small, h);
     }
+    shard_evict(s, &garbage);
   }
   sync_mutex_unlock(&s->mu);
   free_list_run(garbage);
@@ -501,19 +443,23 @@ void block_cache_release(block_cache *c, cache_handle *h) {
   int dead = --h->refs == 0 && !h->in_cache;
   sync_mutex_unlock(&s->mu);
   if (dead) {
-    h->garbage = NULL;
+    h->chain = NULL;
     free_list_run(h);
   }
 }
 
 void block_cache_erase_file(block_cache *c, uint64_t file_id) {
-  for (unsigned n = 0; n < c->shard_count; n++) {
-    cache_shard *s = &c->shards[n];
+  for (unsigned i = 0; i < c->shard_count; i++) {
+    cache_shard *s = &c->shards[i];
     cache_handle *garbage = NULL;
     sync_mutex_lock(&s->mu);
-    for (uint32_t i = 0; i < s->slot_count; i++) {
-      if (s->slots[i].queue != QUEUE_FREE && s->slots[i].file_id == file_id)
-        free_list_push(&garbage, shard_detach(s, i));
+    for (size_t b = 0; b <= s->bucket_mask; b++) {
+      cache_handle *h = s->buckets[b];
+      while (h) {
+        cache_handle *next = h->chain;
+        if (h->file_id == file_id) free_list_push(&garbage, shard_detach(s, h));
+        h = next;
+      }
     }
     sync_mutex_unlock(&s->mu);
     free_list_run(garbage);

@@ -429,19 +429,19 @@ static void concurrent_lookups_inserts_and_releases_keep_blocks_intact(void) {
   CHECK_EQ_U64(atomic_u64_load(&live), 0);
 }
 
-/* The table's chains and the FIFO's links are slot indexes in one array per shard that grows
- * (moving every slot) and recycles the slots of evicted and erased entries. Thousands of keys
- * share buckets; keys that differ only by file or only by offset must still be told apart, and
- * a handle held across the array's growth and its slot's reuse keeps its own block. */
-static void keys_sharing_buckets_stay_apart_as_slots_grow_and_are_reused(void) {
+/* Thousands of keys share hash buckets while the table grows, entries leave from the middle of
+ * chains (erase) and from the FIFOs (eviction) and their places are reused: keys that differ
+ * only by file or only by offset must still be told apart, and a handle held through all of it
+ * keeps its own block. */
+static void keys_sharing_buckets_stay_apart_through_growth_erase_and_churn(void) {
   block_cache *c = NULL;
   atomic_u64 live;
   atomic_u64_init(&live, 0);
   CHECK_OK(block_cache_new(4000, 1, &c)); /* 4,000 entries of charge 1 */
   cache_handle *held = put(c, &live, 7, 7, 1, 0);
   CHECK(held != NULL);
-  block_cache_erase_file(c, 7); /* its slot is free for the next insert; the block lives on */
-  for (uint64_t i = 0; i < 1000; i++) { /* grows the slots from 64 to 2,048, buckets to 4,096+ */
+  block_cache_erase_file(c, 7); /* out of the cache; the held block lives on */
+  for (uint64_t i = 0; i < 1000; i++) { /* grows the table from 64 buckets to 8,192 */
     CHECK(put_and_release(c, &live, 1, i, 1));
     CHECK(put_and_release(c, &live, 2, i, 1)); /* same offsets, another file */
   }
@@ -458,8 +458,8 @@ static void keys_sharing_buckets_stay_apart_as_slots_grow_and_are_reused(void) {
   }
   CHECK_EQ_U64(wrong, 0);
   CHECK_EQ_U64(missing, 0);
-  block_cache_erase_file(c, 1); /* frees every other slot, from the middle of chains */
-  for (uint64_t i = 0; i < 1000; i++) CHECK(put_and_release(c, &live, 3, i * 4096, 1)); /* reuses them */
+  block_cache_erase_file(c, 1); /* half the entries, from the middle of chains */
+  for (uint64_t i = 0; i < 1000; i++) CHECK(put_and_release(c, &live, 3, i * 4096, 1));
   for (uint64_t i = 0; i < 1000; i++) {
     wrong += cached(c, 1, i) != 0;
     wrong += cached(c, 2, i) != 1;
@@ -501,6 +501,6 @@ int main(void) {
   RUN(stats_count_hits_misses_inserts_and_evictions);
   RUN(default_sharding_spreads_and_bounds);
   RUN(concurrent_lookups_inserts_and_releases_keep_blocks_intact);
-  RUN(keys_sharing_buckets_stay_apart_as_slots_grow_and_are_reused);
+  RUN(keys_sharing_buckets_stay_apart_through_growth_erase_and_churn);
   return harness_finish();
 }
