@@ -338,6 +338,8 @@ static void compaction_under_concurrent_writers_and_readers(void) {
   }
   strata_stats st;
   CHECK_OK(strata_get_stats(s.db, &st));
+  printf("concurrent: %llu compactions, %llu stalls, %llu slowdowns\n", (unsigned long long)st.compactions,
+         (unsigned long long)st.write_stalls, (unsigned long long)st.write_slowdowns);
   CHECK(st.compactions > 0);
   CHECK_OK(strata_close(s.db));
   strata_options_free(o);
