@@ -624,8 +624,9 @@ class WorkerDatabase extends WorkerHandle {
     return snap._id;
   }
 
-  // batch(operations) crosses as it is; batch() with no arguments is a chained batch collected
-  // here and written as one batch (its operations are checked by the worker, at write).
+  // batch(operations) crosses packed (#write) or as it is; batch() with no arguments is a chained
+  // batch collected here and written the same way, as one batch (its operations are checked by
+  // the worker, at write).
   batch(operations, options) {
     if (operations === undefined && arguments.length === 0) {
       this._check('batch');
