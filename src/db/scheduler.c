@@ -143,12 +143,23 @@ static uint64_t current_l0_tables(scheduler *s) {
   return n;
 }
 
-/* After a flush or compaction: refreshes the level-0 count and wakes the compaction thread
- * (mu not held). */
-static void notify_compaction(scheduler *s) {
+/* Level 0 may have changed (mu not held): refreshes the count the level-0 stall reads and wakes
+ * the writers stalled on it. Every change goes through here, whichever thread made it: a writer
+ * stalled while a manual compaction or a maintenance step emptied level 0 would otherwise sleep
+ * on, the compaction thread finding no work and never waking it. */
+static void level0_changed(scheduler *s) {
   sync_mutex_assert_not_held(&s->mu);
-  atomic_u64_fetch_add(&s->work_events, 1);
   atomic_u64_store(&s->l0_tables, current_l0_tables(s));
+  sync_mutex_lock(&s->mu);
+  sync_cond_broadcast(&s->done);
+  sync_mutex_unlock(&s->mu);
+}
+
+/* After a flush or compaction: refreshes the level-0 count, wakes stalled writers and the
+ * compaction thread (mu not held). */
+static void notify_compaction(scheduler *s) {
+  atomic_u64_fetch_add(&s->work_events, 1);
+  level0_changed(s);
   sync_mutex_lock(&s->mu);
   sync_cond_signal(&s->compact_wake);
   sync_mutex_unlock(&s->mu);
@@ -202,12 +213,7 @@ strata_status *scheduler_flush(scheduler *s) {
   while (flushed) {
     STATUS_TRY(tree_flush_oldest(s->o.tree, &flushed));
     any |= flushed;
-    if (flushed) {
-      notify_compaction(s);
-      sync_mutex_lock(&s->mu);
-      sync_cond_broadcast(&s->done);
-      sync_mutex_unlock(&s->mu);
-    }
+    if (flushed) notify_compaction(s); /* wakes writers stalled on sealed memtables too */
   }
   return any ? remove_spent_journals(s) : NULL;
 }
@@ -215,7 +221,7 @@ strata_status *scheduler_flush(scheduler *s) {
 /* One unit of compaction; *did = 0 when none was due. */
 static strata_status *compact_once(scheduler *s, int *did, uint64_t *bytes, compaction_progress *progress) {
   strata_status *st = compactor_run_once_with(s->compactor, atomic_u64_load(s->o.visible_seqno), did, bytes, progress);
-  atomic_u64_store(&s->l0_tables, current_l0_tables(s));
+  level0_changed(s);
   return st;
 }
 
@@ -284,7 +290,6 @@ static void *compaction_thread(void *arg) {
     if (st && !status_is(st, STRATA_BUSY)) fail(s, st, WORK_COMPACTION);
     else if (st) strata_status_free(st); /* aborted because the database is closing */
     else healed(s, WORK_COMPACTION);
-    sync_cond_broadcast(&s->done); /* stalled writers re-check level 0 */
   }
   sync_mutex_unlock(&s->mu);
   return NULL;

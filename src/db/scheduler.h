@@ -12,7 +12,8 @@
  *  - level 0: writes slow down (a short sleep each) while it holds l0_slowdown tables or more,
  *    and stop at l0_stop until compaction brings it back down -- leveled and tiered only: FIFO
  *    never merges, so it must not stall writers. Without a compaction thread the writer that
- *    finds level 0 at l0_stop compacts inline.
+ *    finds level 0 at l0_stop compacts inline. Whichever thread changes level 0 (a flush, a
+ *    compaction on any thread) wakes the stalled writers.
  *  - sealed memtables: while more than max_sealed_memtables wait, writers wait for the flush
  *    thread (a background error ends the wait and is returned), or without it flush inline.
  *

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "strata.h"
@@ -337,6 +338,8 @@ static void compaction_under_concurrent_writers_and_readers(void) {
   }
   strata_stats st;
   CHECK_OK(strata_get_stats(s.db, &st));
+  printf("concurrent: %llu compactions, %llu stalls, %llu slowdowns\n", (unsigned long long)st.compactions,
+         (unsigned long long)st.write_stalls, (unsigned long long)st.write_slowdowns);
   CHECK(st.compactions > 0);
   CHECK_OK(strata_close(s.db));
   strata_options_free(o);
@@ -347,7 +350,154 @@ static void compaction_under_concurrent_writers_and_readers(void) {
 #endif
 }
 
+/* --- a writer stalled on level 0 wakes whichever thread empties it ----------------------- */
+
+#if STRATA_THREADS
+/* Holds the merge of the thread that arms it at a gate until the test opens it. */
+typedef struct gate {
+  sync_mutex mu;
+  sync_cond cv;
+  int entered, open;
+} gate;
+
+static _Thread_local int merges_wait_at_gate; /* set by the thread whose merge is held */
+
+static strata_filter_verdict gate_filter(void *ctx, const void *key, size_t klen, const void *value, size_t vlen,
+                                         const void **new_value, size_t *new_len) {
+  (void)key, (void)klen, (void)value, (void)vlen, (void)new_value, (void)new_len;
+  gate *g = ctx;
+  if (!merges_wait_at_gate) return STRATA_FILTER_KEEP;
+  sync_mutex_lock(&g->mu);
+  g->entered = 1;
+  sync_cond_broadcast(&g->cv);
+  while (!g->open) sync_cond_wait(&g->cv, &g->mu);
+  sync_mutex_unlock(&g->mu);
+  return STRATA_FILTER_KEEP;
+}
+
+typedef struct stall_run {
+  strata_db *db;
+  atomic_flag_int finished;
+  strata_status *st;
+} stall_run;
+
+static void *major_at_gate(void *arg) {
+  stall_run *r = arg;
+  merges_wait_at_gate = 1;
+  r->st = strata_compact(r->db, 1);
+  atomic_flag_set(&r->finished, 1);
+  return NULL;
+}
+
+static void *stalled_put(void *arg) {
+  stall_run *r = arg;
+  r->st = strata_put(r->db, "late", 4, "v", 1, 0);
+  atomic_flag_set(&r->finished, 1);
+  return NULL;
+}
+
+static strata_status *put_and_flush(strata_db *db, int n) {
+  char k[16];
+  snprintf(k, sizeof k, "key%03d", n);
+  STATUS_TRY(strata_put(db, k, strlen(k), "v", 1, 0));
+  return strata_flush(db);
+}
+
+static void pause_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Waits for a flag that the code under test must set; the bound only turns a hang into a failure. */
+static int wait_flag(const atomic_flag_int *f, long bound_ms) {
+  for (long waited = 0; !atomic_flag_get(f); waited++) {
+    if (waited >= bound_ms) return 0;
+    pause_ms(1);
+  }
+  return 1;
+}
+#endif
+
+/*
+ * A writer stops at the level-0 stop mark while a major compaction holds level 0's older tables;
+ * the compaction thread has no job (level 0 is busy). When the major compaction installs, level 0
+ * is under the stop mark and under the trigger, so the compaction thread still has nothing to do:
+ * the writer must be woken by the manual compaction itself (it slept for ever, the hang of
+ * compaction_under_concurrent_writers_and_readers on a loaded machine).
+ */
+static void writer_stalled_on_level0_wakes_when_a_manual_compaction_empties_it(void) {
+#if STRATA_THREADS
+  vfs *fs = NULL;
+  CHECK_OK(vfs_memory_new(&fs));
+  strata_options *o = options(fs, 1);
+  gate g;
+  memset(&g, 0, sizeof g);
+  CHECK_OK(sync_mutex_init(&g.mu));
+  CHECK_OK(sync_cond_init(&g.cv));
+  EXPECT_OK(strata_options_set_memtable_size(o, 1 << 20)); /* tables come from explicit flushes only */
+  EXPECT_OK(strata_options_set_level0_trigger(o, 4));
+  EXPECT_OK(strata_options_set_level0_stall(o, 4, 4));
+  EXPECT_OK(strata_options_set_compaction_filter(o, gate_filter, &g));
+  strata_db *db = NULL;
+  CHECK_OK(strata_open("stall", o, &db));
+  CHECK_OK(put_and_flush(db, 0));
+  CHECK_OK(put_and_flush(db, 1)); /* two level-0 tables: under the trigger */
+  stall_run major = {db, {0}, NULL}, writer = {db, {0}, NULL};
+  atomic_flag_set(&major.finished, 0);
+  atomic_flag_set(&writer.finished, 0);
+  sync_thread major_thread, writer_thread;
+  CHECK_OK(sync_thread_start(&major_thread, major_at_gate, &major));
+  sync_mutex_lock(&g.mu);
+  while (!g.entered) sync_cond_wait(&g.cv, &g.mu); /* the major merge holds both tables */
+  sync_mutex_unlock(&g.mu);
+  CHECK_OK(put_and_flush(db, 2));
+  CHECK_OK(put_and_flush(db, 3)); /* level 0 at the stop mark, its old tables busy */
+  strata_stats st;
+  CHECK_OK(strata_get_stats(db, &st));
+  CHECK_EQ_U64(st.levels[0].tables, 4);
+  uint64_t stalls_before = st.write_stalls;
+  CHECK_OK(sync_thread_start(&writer_thread, stalled_put, &writer));
+  for (long waited = 0; st.write_stalls == stalls_before && waited < 60000; waited++) { /* the writer stops */
+    pause_ms(1);
+    CHECK_OK(strata_get_stats(db, &st));
+  }
+  CHECK(st.write_stalls > stalls_before);
+  CHECK(!atomic_flag_get(&writer.finished));
+  pause_ms(50); /* into its wait */
+  sync_mutex_lock(&g.mu);
+  g.open = 1;
+  sync_cond_broadcast(&g.cv);
+  sync_mutex_unlock(&g.mu);
+  sync_thread_join(&major_thread);
+  CHECK_OK(major.st);
+  if (!wait_flag(&writer.finished, 60000)) {
+    /* the writer sleeps holding the write lock: nothing can close the database */
+    harness_fail(__FILE__, __LINE__, "the writer stalled on level 0 was never woken");
+    printf("FAIL %s (stopping here: its writer sleeps for ever)\n", __func__);
+    exit(1);
+  }
+  sync_thread_join(&writer_thread);
+  CHECK_OK(writer.st);
+  CHECK_OK(strata_get_stats(db, &st));
+  CHECK(st.levels[0].tables < 4);
+  char buf[4];
+  size_t len = 0;
+  int found = 0;
+  CHECK_OK(strata_get_into(db, NULL, "late", 4, &found, buf, sizeof buf, &len));
+  CHECK(found && len == 1 && buf[0] == 'v');
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  sync_cond_destroy(&g.cv);
+  sync_mutex_destroy(&g.mu);
+  vfs_destroy(fs);
+#else
+  printf("single-threaded build: a writer at the stop mark compacts inline\n");
+  CHECK(!sync_threads_available());
+#endif
+}
+
 int main(void) {
+  RUN(writer_stalled_on_level0_wakes_when_a_manual_compaction_empties_it);
   RUN(crash_at_every_step_of_a_compaction_keeps_acknowledged_data);
   RUN(compaction_under_concurrent_writers_and_readers);
   RUN(level0_stays_bounded_with_maintenance_steps);

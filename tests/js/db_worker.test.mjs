@@ -293,3 +293,108 @@ test('worker_iterator_page_failure_rejects_the_calls_waiting_for_it_and_the_iter
     await db.close();
   }
 });
+
+// Batches of strings, of byte arrays of every view kind and of both, plain and chained, cross
+// packed (worker_pack.js): what they write is what the same batch writes on the calling thread,
+// byte for byte, whatever the databases' encodings.
+const MIXED = ['plain', 'é', '日本語', '😀', 'a\ud800b', '\udfff', '', 'x'.repeat(300) + 'ü'];
+function mixedBatch(round) {
+  const ops = [];
+  for (let i = 0; i < 1000; i++) {
+    const k = `${MIXED[i % MIXED.length]}/${round}/${String(i).padStart(4, '0')}`;
+    const v = MIXED[(i + round) % MIXED.length].repeat(1 + (i % 3));
+    switch (i % 7) {
+      case 0: ops.push({ type: 'put', key: Buffer.from(k), value: v }); break;
+      case 1: ops.push({ type: 'put', key: k, value: new Uint16Array([i, round, 0xffff]) }); break;
+      case 2: ops.push({ type: 'put', key: new TextEncoder().encode(k), value: new DataView(new ArrayBuffer(9), 2, 5) }); break;
+      case 3: ops.push({ type: 'del', key: `${MIXED[(i + 1) % MIXED.length]}/${round}/${String(i - 2).padStart(4, '0')}` }); break;
+      default: ops.push({ type: 'put', key: k, value: v });
+    }
+  }
+  ops.push({ type: 'singleDel', key: ops[5].key });
+  return ops;
+}
+
+test('worker_string_and_view_batches_write_the_bytes_an_in_thread_batch_writes', async () => {
+  const worker = await open(tempDir(), { worker: true, keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  const local = await open(tempDir()); // buffer encodings: encodings shape reads, not writes
+  const raw = { keyEncoding: 'buffer', valueEncoding: 'buffer' };
+  try {
+    for (const db of [worker, local]) {
+      await db.batch(mixedBatch(0));
+      await db.batch(mixedBatch(1), { sync: true });
+      const chained = db.batch();
+      for (const op of mixedBatch(2)) {
+        if (op.type === 'put') chained.put(op.key, op.value);
+        else chained[op.type](op.key);
+      }
+      await chained.write();
+      // a deletion's value is never read (nor, packed, sent): a function there is no error
+      await db.batch([{ type: 'put', key: 'f', value: 'F' }, { type: 'del', key: 'g', value: () => {} }]);
+    }
+    const want = await local.iterator(raw).all();
+    assert.ok(want.length > 2000, `${want.length} entries`);
+    const got = await worker.iterator(raw).all();
+    assert.equal(got.length, want.length);
+    for (let i = 0; i < want.length; i++) {
+      assert.ok(Buffer.from(got[i][0]).equals(Buffer.from(want[i][0])) && Buffer.from(got[i][1]).equals(Buffer.from(want[i][1])), `entry ${i}`);
+    }
+    assert.equal(await worker.get('a\ud800b/0/0004'), await local.get('a\ud800b/0/0004', { valueEncoding: 'utf8' }));
+  } finally {
+    await worker.close();
+    await local.close();
+  }
+});
+
+test('worker_bad_operation_at_index_500_of_a_string_batch_fails_as_in_thread', async () => {
+  const worker = await open(tempDir(), { worker: true, keyEncoding: 'utf8' });
+  const local = await open(tempDir(), { keyEncoding: 'utf8' });
+  try {
+    const bads = [
+      { type: 'bogus', key: 'k', value: 'v' },
+      { type: 'put', key: null, value: 'v' },
+      { type: 'put', key: 'k' },
+      { type: 'put', key: 42, value: 'v' },
+      { type: 'put', key: 'k'.repeat(65536), value: 'v' }, // over KEY_MAX
+      { type: 'del', key: 'é'.repeat(32768) }, // 65,536 bytes of UTF-8 in 32,768 characters
+      { type: 'put', key: 'ключ', value: new Uint8Array((128 << 20) + 1) }, // over VALUE_MAX: names the key as a string
+      null,
+    ];
+    for (const [n, bad] of bads.entries()) {
+      const ops = Array.from({ length: 1000 }, (_, i) => ({ type: 'put', key: `key${i}`, value: `value ${i}` }));
+      ops[500] = bad;
+      const expected = await local.batch(ops).then(() => null, (e) => e);
+      const actual = await worker.batch(ops).then(() => null, (e) => e);
+      const name = `bad operation ${n}`;
+      assert.ok(expected instanceof StrataError && expected.code === 'STRATA_INVALID_ARGUMENT', name);
+      assert.ok(actual instanceof StrataError, `${name}: ${actual}`);
+      assert.equal(actual.code, expected.code, name);
+      assert.equal(actual.message, expected.message, name);
+      if (/operation/.test(expected.message)) assert.match(actual.message, /operation 500\b/);
+    }
+    assert.deepEqual(await worker.keys().all(), [], 'nothing of a refused batch is written');
+    assert.deepEqual(await local.keys().all(), []);
+  } finally {
+    await worker.close();
+    await local.close();
+  }
+});
+
+test('worker_batch_leaves_the_callers_arrays_attached_and_unchanged', async () => {
+  const db = await open(tempDir(), { worker: true });
+  try {
+    const ops = Array.from({ length: 100 }, (_, i) => ({ type: 'put', key: new Uint8Array([i, 1, 2]), value: Buffer.from(`v${i}`) }));
+    await db.batch(ops);
+    const chained = db.batch();
+    for (const op of ops) chained.put(op.key, op.value);
+    await chained.write();
+    ops.forEach((op, i) => {
+      assert.deepEqual([...op.key], [i, 1, 2]);
+      assert.equal(op.key.buffer.byteLength, 3);
+      assert.equal(op.value.toString(), `v${i}`);
+    });
+    assert.equal((await db.keys().all()).length, 100);
+  } finally {
+    await db.close();
+  }
+});

@@ -265,6 +265,13 @@ export class Database {
     return this.#opts.valueEncoding;
   }
 
+  // The engine's key, value and batch limits, for a proxy that packs batches on its side
+  // (worker_pack.js).
+  get _writeLimits() {
+    const { KEY_MAX, VALUE_MAX, BATCH_BYTES_MAX } = this.#native.limits;
+    return { KEY_MAX, VALUE_MAX, BATCH_BYTES_MAX };
+  }
+
   #ensureOpen(what) {
     if (this.#status !== 'open') throw notOpen(what);
     if (this.#opts.filter?.active) throw this.#busy(what);

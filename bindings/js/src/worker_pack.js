@@ -10,14 +10,22 @@
 //   [kind, n, ...lengths]   kind OPS: n batch operations, 3 words each (type code, key length,
 //                           value length or -1); kind BYTES: n items of Uint8Array | undefined
 //                           (length or -1); kind PAIRS: n [key, value] pairs (2 lengths each).
-// Anything else (a string, a number, a subclass of Uint8Array the other side would not rebuild
-// as such, a sparse or odd entry) is not packed: it crosses as a structured clone, as before.
+// A batch's keys and values are packed as the engine takes them (keys.js checkBytes, toBytes):
+// a string as its UTF-8 (TextEncoder's bytes, a lone surrogate as U+FFFD), any other
+// ArrayBufferView as its bytes, whatever the database's keyEncoding and valueEncoding (they
+// shape what reads return, not what writes take). What cannot be packed exactly crosses as a
+// structured clone, as before, and meets the worker's checks, which refuse it with the message
+// and operation index they give on its own thread: an operation that is not an object, a key or
+// value that is not a string or bytes, an unknown type, a key, value or batch over the engine's
+// limits (whose message names a key as the string it was). Read values are packed only when
+// they are all Uint8Arrays (and misses).
 const OPS = 1;
 const BYTES = 2;
 const PAIRS = 3;
 const TYPES = ['put', 'del', 'singleDel'];
 
 const isBytes = (x) => x instanceof Uint8Array;
+const encoder = new TextEncoder();
 
 function layout(kind, n, words, bytes) {
   const head = (2 + words) * 4;
@@ -28,36 +36,101 @@ function layout(kind, n, words, bytes) {
   return { buf, w, u8: new Uint8Array(buf), at: head };
 }
 
-// batch(operations): an ArrayBuffer, or null when some operation is not a put/del/singleDel
-// with Uint8Array key (and value).
-export function packBatch(ops) {
-  if (!Array.isArray(ops) || ops.length === 0) return null;
-  let bytes = 0;
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i];
-    if (op === null || typeof op !== 'object' || !isBytes(op.key)) return null;
-    const t = TYPES.indexOf(op.type);
-    if (t < 0 || (t === 0 && !isBytes(op.value))) return null;
-    bytes += op.key.length + (t === 0 ? op.value.length : 0);
+// A key or value as packBatch takes it: a string, a Uint8Array, another view as a Uint8Array of
+// its bytes (as checkBytes), or null when it cannot be packed.
+function packable(x, strings) {
+  if (isBytes(x)) return x;
+  if (typeof x === 'string') return strings ? x : null;
+  if (!ArrayBuffer.isView(x)) return null;
+  try {
+    return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  } catch {
+    return null; // a detached buffer: the worker's checks say what is wrong
   }
-  const { buf, w, u8 } = layout(OPS, ops.length, 3 * ops.length, bytes);
-  let at = (2 + 3 * ops.length) * 4;
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i];
-    const t = TYPES.indexOf(op.type);
+}
+
+// Writes s at u8[at..] as UTF-8 and returns the bytes written, or -1 when s is not ASCII and
+// `wide` is false (then the room is one byte per UTF-16 unit). ASCII (the common key) is copied
+// here: a call into the encoder costs more than a short string; the rest is TextEncoder's.
+function writeUtf8(u8, at, s, wide) {
+  const n = s.length;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    u8[at + i] = c;
+  }
+  if (i === n) return n;
+  if (!wide) return -1;
+  return i + encoder.encodeInto(i === 0 ? s : s.slice(i), u8.subarray(at + i, at + i + 3 * (n - i))).written;
+}
+
+const NOT_ASCII = Symbol('not ASCII');
+
+// The operations' keys and values (items: strings and byte arrays) into one buffer, `room` bytes
+// for them. Not `wide`: a string gets a byte per UTF-16 unit (NOT_ASCII when one needs more);
+// wide: up to 3, and the buffer is cut to what was written. null: over one of `limits`.
+function fill(n, types, items, room, wide, limits) {
+  const { buf, w, u8, at: head } = layout(OPS, n, 3 * n, room);
+  let at = head;
+  for (let i = 0; i < n; i++) {
+    const t = types[i];
     w[2 + 3 * i] = t;
-    w[3 + 3 * i] = op.key.length;
-    u8.set(op.key, at);
-    at += op.key.length;
+    for (let j = 0; j < (t === 0 ? 2 : 1); j++) {
+      const x = items[2 * i + j];
+      let len;
+      if (typeof x === 'string') {
+        len = writeUtf8(u8, at, x, wide);
+        if (len < 0) return NOT_ASCII;
+      } else {
+        u8.set(x, at);
+        len = x.length;
+      }
+      if (limits && len > (j === 0 ? limits.KEY_MAX : limits.VALUE_MAX)) return null;
+      w[3 + 3 * i + j] = len;
+      at += len;
+    }
+    if (t !== 0) w[4 + 3 * i] = -1;
+  }
+  if (limits && at - head > limits.BATCH_BYTES_MAX) return null;
+  return at === buf.byteLength ? buf : buf.slice(0, at);
+}
+
+// batch(operations, limits): an ArrayBuffer, or null when some operation is not a put/del/
+// singleDel of packable keys (and values), or is over a limit. `limits`: { KEY_MAX, VALUE_MAX,
+// BATCH_BYTES_MAX } of the engine the worker runs: an operation over one crosses as it is, and
+// the worker refuses it with the message it gives on its own thread (naming a string key as the
+// string); without them only byte arrays are packed.
+export function packBatch(ops, limits) {
+  if (!Array.isArray(ops) || ops.length === 0) return null;
+  const n = ops.length;
+  const strings = limits !== undefined;
+  const items = new Array(2 * n); // each key and value read once, as the engine reads them
+  const types = new Int8Array(n);
+  let known = 0; // bytes of the byte arrays
+  let units = 0; // UTF-16 units of the strings
+  for (let i = 0; i < n; i++) {
+    const op = ops[i];
+    if (op === null || typeof op !== 'object') return null;
+    const k = packable(op.key, strings);
+    if (k === null) return null;
+    const t = TYPES.indexOf(op.type);
+    if (t < 0) return null;
+    types[i] = t;
+    items[2 * i] = k;
+    if (typeof k === 'string') units += k.length;
+    else known += k.length;
     if (t === 0) {
-      w[4 + 3 * i] = op.value.length;
-      u8.set(op.value, at);
-      at += op.value.length;
-    } else {
-      w[4 + 3 * i] = -1;
+      const v = packable(op.value, strings);
+      if (v === null) return null;
+      items[2 * i + 1] = v;
+      if (typeof v === 'string') units += v.length;
+      else known += v.length;
     }
   }
-  return buf;
+  if (strings && known + units > limits.BATCH_BYTES_MAX) return null; // at least this many bytes
+  const buf = fill(n, types, items, known + units, false, limits);
+  return buf === NOT_ASCII ? fill(n, types, items, known + 3 * units, true, limits) : buf;
 }
 
 // Reads the header of a packed buffer; throws on one that is not (a bug: only this module makes

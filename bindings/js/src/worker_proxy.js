@@ -601,11 +601,13 @@ class WorkerDatabase extends WorkerHandle {
   #status = 'open';
   #closing = null;
   #recovery;
+  #limits; // the engine's { KEY_MAX, VALUE_MAX, BATCH_BYTES_MAX } (the ready message), for packBatch
 
-  constructor(ch, location, recovery) {
+  constructor(ch, location, recovery, limits) {
     super(ch, 'db', null, 'db');
     this.location = location;
     this.#recovery = Object.freeze(recovery);
+    this.#limits = limits;
   }
 
   get status() { return this.#status; }
@@ -622,8 +624,9 @@ class WorkerDatabase extends WorkerHandle {
     return snap._id;
   }
 
-  // batch(operations) crosses as it is; batch() with no arguments is a chained batch collected
-  // here and written as one batch (its operations are checked by the worker, at write).
+  // batch(operations) crosses packed (#write) or as it is; batch() with no arguments is a chained
+  // batch collected here and written the same way, as one batch (its operations are checked by
+  // the worker, at write).
   batch(operations, options) {
     if (operations === undefined && arguments.length === 0) {
       this._check('batch');
@@ -646,9 +649,10 @@ class WorkerDatabase extends WorkerHandle {
     }
   }
 
-  // Operations of byte arrays cross packed in one buffer (worker_pack.js), others as they are.
+  // Operations of strings and byte arrays cross packed in one buffer, encoded as the engine
+  // encodes them (worker_pack.js); others as they are, to the worker's checks.
   #write(operations, options, what) {
-    const packed = packBatch(operations);
+    const packed = packBatch(operations, this.#limits);
     if (packed) return this._ch.call('db', 'batchPacked', [packed, options], what, undefined, [packed]);
     return this._ch.call('db', 'batch', [operations, options], what);
   }
@@ -703,5 +707,5 @@ install(WorkerDatabase, 'db');
 
 // The proxy of the database the worker opened, once it reported `ready` (worker_serve.js).
 export function connect(endpoint, ready) {
-  return new WorkerDatabase(new Channel(endpoint), ready.location, ready.recovery);
+  return new WorkerDatabase(new Channel(endpoint), ready.location, ready.recovery, ready.limits);
 }

@@ -147,9 +147,10 @@ export function serve(port, db, { shared = false, onClose } = {}) {
   };
 }
 
-// What the worker reports once its database is open (or failed to open).
+// What the worker reports once its database is open (or failed to open); `limits`: the engine's
+// key and value limits, by which the proxy packs string batches (worker_pack.js).
 export function readyMessage(db) {
-  return { ready: true, location: db.location, recovery: db.recovery };
+  return { ready: true, location: db.location, recovery: db.recovery, limits: db._writeLimits };
 }
 
 export function failedMessage(err) {
