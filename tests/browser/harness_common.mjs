@@ -13,6 +13,17 @@ export function serializeError(e, depth = 0) {
   return out;
 }
 
+// What a promise settled with, for fixtures that compare failures: { code, message }, or
+// { code: null } when it resolved.
+export async function errorOf(p) {
+  try {
+    await p;
+  } catch (err) {
+    return { code: err.code, message: err.message };
+  }
+  return { code: null };
+}
+
 export async function call(url, name, args) {
   try {
     const m = await import(url);

@@ -2,20 +2,12 @@
 // (in that thread): db.export() in chunks, importDatabase() from bytes, an async iterable and a
 // ReadableStream, on OPFS and IndexedDB, through the browser entry only.
 import * as strata from '../../bindings/js/src/index_browser.js';
+import { errorOf } from './harness_common.mjs';
 
 const { open, importDatabase, deleteDatabase } = strata;
 
 const key = (i) => `key${String(i).padStart(6, '0')}`;
 const value = (i) => `value ${i} `.repeat(1 + (i % 7));
-
-async function errorOf(p) {
-  try {
-    await p;
-  } catch (err) {
-    return { code: err.code, message: err.message };
-  }
-  return { code: null };
-}
 
 // The database's entries, in order, checked against what fill() wrote: { count, bad }.
 async function verify(db, n) {

@@ -3,21 +3,13 @@
 // "would block" (no pre-opened file free; a small pool, the `opfs` open option) wait for the pool
 // and run again, in the order they were issued, and end in STRATA_IO at the handle cap.
 import * as strata from '../../bindings/js/src/index_browser.js';
+import { errorOf } from './harness_common.mjs';
 import { OPFS_ROOT } from '../../bindings/js/src/opfs_host.js';
 
 const { open, importDatabase, deleteDatabase } = strata;
 
 // A pool of 4 files, one kept free: a burst of writes runs out of files at once.
 export const SMALL_POOL = { initialSlots: 4, minFree: 1, maxHandles: 100 };
-
-async function errorOf(p) {
-  try {
-    await p;
-  } catch (err) {
-    return { code: err.code, message: err.message };
-  }
-  return { code: null };
-}
 
 // A deterministic generator of small numbers (the same workload every run).
 function numbers(seed) {
