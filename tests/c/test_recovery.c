@@ -159,6 +159,22 @@ static strata_status *rewrite_journal(int n, const buffer *j, size_t len, size_t
 
 static const int three_sessions[3] = {10, 10, 10}; /* journals 0, 1, 2: batches 1-10, 11-20, 21-30 */
 
+/* three_sessions written, then one byte of batch 5 of the middle journal (journal 1) flipped;
+ * *off: that batch's offset, where the damage is reported. */
+static strata_status *history_with_middle_journal_damaged(uint64_t *off) {
+  strata_status *st = make_history(three_sessions, 3);
+  if (st) return st;
+  buffer j;
+  buffer_init(&j);
+  st = read_journal(1, &j);
+  if (!st) {
+    *off = batch_offset(&j, 4);
+    st = rewrite_journal(1, &j, j.len, (size_t)*off + 30);
+  }
+  buffer_free(&j);
+  return st;
+}
+
 /* Byte flipped in batch 5 of the middle journal: the old code replayed 1-14 and silently dropped
  * 15-30 (and replayed journal 2 again on the next open). */
 static void journal_damage_in_middle_fails_open_strict(void) {
@@ -197,13 +213,8 @@ static void journal_damage_in_middle_fails_open_strict(void) {
  * writes to the same keys win for good: the old code let 16,371 of 34,480 such writes lose to the
  * skipped journals on the next open. */
 static void journal_damage_point_in_time_opens_at_prefix_and_never_resurrects(void) {
-  CHECK_OK(make_history(three_sessions, 3));
-  buffer j;
-  buffer_init(&j);
-  CHECK_OK(read_journal(1, &j));
-  uint64_t off = batch_offset(&j, 4);
-  CHECK_OK(rewrite_journal(1, &j, j.len, (size_t)off + 30));
-  buffer_free(&j);
+  uint64_t off = 0;
+  CHECK_OK(history_with_middle_journal_damaged(&off));
   strata_db *db = NULL;
   CHECK_OK(open_mode(STRATA_RECOVERY_POINT_IN_TIME, &db));
   strata_recovery_report rep;
@@ -272,13 +283,8 @@ static void point_in_time_open_refused_while_flushing_reports_the_same_damage_ag
   int tables_refused = 0;
   for (uint64_t n = 1; n < 200 && !harness_case_failed(); n++) {
     CHECK_OK(vfs_remove_tree(fs, dir));
-    CHECK_OK(make_history(three_sessions, 3));
-    buffer j;
-    buffer_init(&j);
-    CHECK_OK(read_journal(1, &j));
-    uint64_t off = batch_offset(&j, 4);
-    CHECK_OK(rewrite_journal(1, &j, j.len, (size_t)off + 30));
-    buffer_free(&j);
+    uint64_t off = 0;
+    CHECK_OK(history_with_middle_journal_damaged(&off));
     vfs *fault = NULL;
     CHECK_OK(vfs_fault_new(fs, &fault));
     vfs_fault_set_code(fault, STRATA_BUSY);
