@@ -190,6 +190,10 @@ strata_status *block_finish_inline(block *b) {
 
 void block_free(block *b) {
   if (!b) return;
+  if (b->tree) {
+    restart_tree_free(b->tree);
+    free(b->tree);
+  }
   if (!b->data_inline) free(b->data);
   if (b->rk_owned) free(b->rk);
   free(b);
@@ -197,7 +201,8 @@ void block_free(block *b) {
 
 size_t block_charge(const block *b) {
   size_t rk = b->rk_owned ? b->num_restarts : b->rk_cap;
-  return b->len + sizeof *b + b->extra_len + rk * sizeof(block_restart) + strlen(b->what) + 1;
+  size_t tree = b->tree ? sizeof *b->tree + b->tree->bytes : 0;
+  return b->len + sizeof *b + b->extra_len + rk * sizeof(block_restart) + strlen(b->what) + 1 + tree;
 }
 
 static uint32_t restart_at(const block *b, uint32_t i) { return decode_fixed32(b->restarts + 4ull * i); }
@@ -397,12 +402,24 @@ static void iter_scan_to(block_iter *it, const internal_key *target) {
   while (it->base.valid && iter_key_less(it, target)) iter_advance(it);
 }
 
+static int all_restarts(const block *b) { return b->item_count == b->num_restarts; }
+
 /* A block whose every entry is a restart (index blocks): the first restart >= target is the
  * answer, no scan; num_restarts when there is none. */
 static uint32_t find_first_restart_at_or_after(const block *b, const internal_key *target) {
   uint32_t lo = 0, hi = b->num_restarts;
   uint64_t tt;
   int tagged = target_tag(b, target, &tt);
+  if (tagged && b->tree) {
+    /* every restart before lo has a smaller tag, so a smaller key; one with a larger tag has a
+     * larger key; an equal tag needs the keys (and those after it with the same tag) */
+    uint64_t at;
+    lo = restart_tree_lower_bound(b->tree, tt, &at);
+    if (lo == hi || at != tt) return lo;
+    internal_key k = restart_key(b, lo);
+    if (internal_key_compare(&k, target) >= 0) return lo;
+    lo++;
+  }
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
     int c = tagged ? tag_compare(b->rk[mid].tag, tt) : 0;
@@ -416,7 +433,6 @@ static uint32_t find_first_restart_at_or_after(const block *b, const internal_ke
   return lo;
 }
 
-static int all_restarts(const block *b) { return b->item_count == b->num_restarts; }
 
 static void bi_seek(kv_iterator *base, const internal_key *target) {
   block_iter *it = (block_iter *)base;
@@ -510,6 +526,19 @@ void block_iterator_reset(kv_iterator *base, const block *b, block_owner owner) 
   iter_init(it, b, owner);
   it->keybuf = keybuf;
   it->st = st; /* an unreported error stays reported */
+}
+
+strata_status *block_build_search_tree(block *b) {
+  if (b->tree || b->num_restarts < RESTART_TREE_MIN || !all_restarts(b)) return NULL;
+  restart_tree *t = malloc(sizeof *t);
+  if (!t) return status_no_memory();
+  strata_status *st = restart_tree_build(&b->rk[0].tag, sizeof(block_restart), b->num_restarts, t);
+  if (st) {
+    free(t);
+    return st;
+  }
+  b->tree = t;
+  return NULL;
 }
 
 strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint64_t snapshot, int *found,

@@ -17,6 +17,7 @@
 #include "../util/kv_iterator.h"
 #include "../util/slice.h"
 #include "../util/status.h"
+#include "restart_tree.h"
 
 /* A restart entry's key, decoded (and checked) once when the block is opened, so that the binary
  * search over restart points compares without decoding. */
@@ -46,6 +47,9 @@ typedef struct block {
   const char *what;
   const char *kind;
   uint64_t offset;
+  /* A search tree over the restart tags (block_build_search_tree), or NULL: the restart searches
+   * of a block whose every entry is a restart (an index) then read a line per tree level. */
+  restart_tree *tree;
 } block;
 
 /* Takes ownership of data (freed on failure too). `what` is copied. */
@@ -64,7 +68,12 @@ STRATA_MUST_USE strata_status *block_new_inline(size_t len, const char *file, co
                                                 size_t extra, block **out);
 STRATA_MUST_USE strata_status *block_finish_inline(block *b);
 void block_free(block *b);
-size_t block_charge(const block *b); /* bytes it occupies, for the cache */
+size_t block_charge(const block *b); /* bytes it occupies, for the cache (its tree included) */
+
+/* Builds b's restart tree when every entry of b is a restart (an index block) and there are at
+ * least RESTART_TREE_MIN of them; otherwise leaves b as it is. For blocks searched often and
+ * kept long (a table's top-level index): its cost is a pass over the restarts. */
+STRATA_MUST_USE strata_status *block_build_search_tree(block *b);
 
 /*
  * Point read: the newest entry of user_key with seqno < snapshot, using the hash index when

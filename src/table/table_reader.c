@@ -194,6 +194,7 @@ strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, bl
   if (st) goto fail;
   r->meta.file_size = r->file_size;
   if ((st = open_block(r, r->toc.index, BLOCK_TYPE_INDEX, &r->index))) goto fail;
+  if ((st = block_build_search_tree(r->index))) goto fail;
   uint64_t expect_top = r->meta.index_partition_count ? r->meta.index_partition_count : r->meta.data_block_count;
   if (r->index->item_count != expect_top) {
     st = status_new(STRATA_CORRUPTION, "%s: index has %u entries, metadata says %llu", r->what,
@@ -207,6 +208,7 @@ strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, bl
   }
   if (r->toc.has_filter_index) {
     if ((st = open_block(r, r->toc.filter_index, BLOCK_TYPE_INDEX, &r->filter_index))) goto fail;
+    if ((st = block_build_search_tree(r->filter_index))) goto fail;
     if (r->filter_index->item_count != r->meta.filter_partition_count) {
       st = status_new(STRATA_CORRUPTION, "%s: filter index has %u entries, metadata says %llu", r->what,
                       r->filter_index->item_count, (unsigned long long)r->meta.filter_partition_count);

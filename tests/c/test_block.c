@@ -493,6 +493,108 @@ static void block_open_rejects_inconsistent_footers(void) {
   block_writer_free(&bw);
 }
 
+/* A table's top-level index is searched through a tree over its restart tags
+ * (block_build_search_tree): with keys whose tags tie (tails that differ past the tag's 8 bytes
+ * or only by trailing zero bytes, two versions of each key) and targets around each of them,
+ * outside the shared prefix and past the end, the tree lands where a linear search lands, for
+ * block_seek_value and for an iterator's seek, at tree sizes around a node's edges. */
+static void index_search_tree_lands_like_a_linear_search(void) {
+  static const char *tails[] = {"", "\0", "a", "a\0", "abcdefgh", "abcdefgh\0", "abcdefghi", "abcdefgi", "\xff"};
+  static const size_t tail_len[] = {0, 1, 1, 2, 8, 9, 9, 8, 1};
+  enum { T = sizeof tails / sizeof tails[0], G = 40, V = 2, MAXK = G * T * V };
+  static uint8_t keys[MAXK][24];
+  static size_t klen[MAXK];
+  static uint64_t seqs[MAXK];
+  static const size_t sizes[] = {RESTART_TREE_MIN, RESTART_TREE_MIN + 1, 72, 73, 81, 82, 649, MAXK};
+  size_t probes = 0;
+  for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+    size_t n = 0;
+    for (size_t g = 0; g < G && n < sizes[si]; g++)
+      for (size_t t = 0; t < T && n < sizes[si]; t++)
+        for (size_t v = 0; v < V && n < sizes[si]; v++, n++) {
+          int pl = snprintf((char *)keys[n], sizeof keys[n], "g%03u", (unsigned)g);
+          memcpy(keys[n] + pl, tails[t], tail_len[t]);
+          klen[n] = (size_t)pl + tail_len[t];
+          seqs[n] = 60 - 10 * v; /* newer first */
+        }
+    block_writer bw;
+    block_writer_init(&bw, 1, 0);
+    for (size_t i = 0; i < n; i++) {
+      internal_key k = internal_key_make(slice_make(keys[i], klen[i]), seqs[i], VALUE_TYPE_VALUE);
+      char val[16];
+      int vl = snprintf(val, sizeof val, "%u", (unsigned)i);
+      CHECK_OK(block_writer_add(&bw, &k, slice_make(val, (size_t)vl), 0));
+    }
+    slice raw;
+    CHECK_OK(block_writer_finish(&bw, &raw));
+    uint8_t *copy = malloc(raw.len);
+    CHECK(copy);
+    memcpy(copy, raw.data, raw.len);
+    block_writer_free(&bw);
+    block *b = NULL;
+    CHECK_OK(block_open(copy, raw.len, "tree", &b));
+    size_t plain = block_charge(b);
+    CHECK_OK(block_build_search_tree(b));
+    CHECK(b->tree != NULL && b->tree->count == n);
+    CHECK(block_charge(b) > plain + n * 12); /* the tree is charged with the block */
+    kv_iterator *it;
+    block_owner none = {NULL, NULL, NULL};
+    CHECK_OK(block_iterator_new(b, none, &it));
+    for (size_t i = 0; i <= n; i++) {
+      uint8_t t[32];
+      const uint8_t *base = i < n ? keys[i] : (const uint8_t *)"g999";
+      size_t bl = i < n ? klen[i] : 4;
+      memcpy(t, base, bl);
+      for (size_t form = 0; form <= bl + 2; form++) {
+        size_t tl = form <= bl ? form : bl + 1; /* every prefix, then the whole + 0x00 / 0xff */
+        if (form > bl) t[bl] = form == bl + 1 ? 0x00 : 0xff;
+        for (uint64_t seq = 49; seq <= 61; seq += 6) { /* between, at and above the versions */
+          internal_key target = internal_key_make(slice_make(t, tl), seq, VALUE_TYPE_VALUE);
+          size_t lo = 0;
+          while (lo < n) {
+            internal_key ek = internal_key_make(slice_make(keys[lo], klen[lo]), seqs[lo], VALUE_TYPE_VALUE);
+            if (internal_key_compare(&ek, &target) >= 0) break;
+            lo++;
+          }
+          slice v;
+          int found;
+          CHECK_OK(block_seek_value(b, &target, &found, &v));
+          CHECK(found == (lo < n));
+          if (found && lo < n) {
+            char want[16];
+            int wl = snprintf(want, sizeof want, "%u", (unsigned)lo);
+            CHECK(slice_equal(v, slice_make(want, (size_t)wl)));
+          }
+          kv_iterator_seek(it, &target);
+          if (lo == n) CHECK(!kv_iterator_valid(it));
+          else CHECK(kv_iterator_valid(it) && slice_equal(kv_iterator_key(it).user_key, slice_make(keys[lo], klen[lo])) &&
+                     kv_iterator_key(it).seqno == seqs[lo]);
+          probes++;
+        }
+      }
+    }
+    CHECK_OK(kv_iterator_status(it));
+    kv_iterator_destroy(it);
+    block_free(b);
+  }
+  CHECK(probes > 10000);
+}
+
+/* Small blocks and data blocks keep the plain search (no tree to build or charge). */
+static void search_tree_is_built_only_for_large_index_blocks(void) {
+  static bentry e[400];
+  size_t n = make_entries(e, 200, 2);
+  block *b = NULL;
+  CHECK_OK(build(e, RESTART_TREE_MIN - 1, 1, 0, &b));
+  CHECK_OK(block_build_search_tree(b));
+  CHECK(b->tree == NULL);
+  block_free(b);
+  CHECK_OK(build(e, n, 16, 1, &b));
+  CHECK_OK(block_build_search_tree(b));
+  CHECK(b->tree == NULL);
+  block_free(b);
+}
+
 int main(void) {
   RUN(block_iterates_forward_and_backward_at_every_restart_interval);
   RUN(block_mixed_next_and_prev_stay_in_step);
@@ -505,5 +607,7 @@ int main(void) {
   RUN(seek_lands_like_a_linear_search_for_prefixes_and_extensions);
   RUN(restart_entry_with_a_shared_prefix_is_refused_at_open);
   RUN(restart_tags_order_keys_that_differ_by_zero_bytes_and_length);
+  RUN(index_search_tree_lands_like_a_linear_search);
+  RUN(search_tree_is_built_only_for_large_index_blocks);
   return harness_finish();
 }
