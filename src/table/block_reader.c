@@ -31,7 +31,7 @@ typedef struct entry {
   uint64_t trailer;
 } entry;
 
-static inline strata_status *decode_entry(const block *b, uint32_t off, size_t restart_key_len, entry *e) {
+static BLOCK_HOT strata_status *decode_entry(const block *b, uint32_t off, size_t restart_key_len, entry *e) {
   const uint8_t *p = b->data + off, *end = b->data + b->entries_end;
   uint32_t shared, unshared, vlen;
   uint64_t trailer;
@@ -541,25 +541,71 @@ strata_status *block_build_search_tree(block *b) {
   return NULL;
 }
 
+/*
+ * The point read's scan of restart interval r (the one the hash index names), without an
+ * iterator: entries are compared where they lie (as iter_scan_to does, the restart key being
+ * the one decoded at open) and nothing is copied. *settled = 0 when every entry of the interval
+ * is below the target and another follows (older versions of the key continuing in the next
+ * interval): the caller then seeks.
+ */
+static strata_status *get_in_interval(const block *b, uint32_t r, const internal_key *target, int *settled,
+                                      int *found, internal_key *key_out, slice *value) {
+  *settled = 1;
+  const block_restart *rs = &b->rk[r];
+  slice rk = slice_make(b->data + rs->key_off, rs->key_len), tk = target->user_key;
+  size_t m = slice_shared_prefix(rk, tk);
+  uint64_t tt = internal_key_trailer(target);
+  uint32_t off = restart_at(b, r);
+  uint32_t limit = r + 1 < b->num_restarts ? restart_at(b, r + 1) : b->entries_end;
+  size_t rk_len = 0; /* the restart entry itself shares nothing */
+  while (off < limit) {
+    entry e;
+    STATUS_TRY(decode_entry(b, off, rk_len, &e));
+    if (e.next > limit) return block_corrupt(b, "entry crosses a restart point", off);
+    rk_len = rk.len;
+    int c, same_user_key = 0;
+    if (e.shared > m) {
+      c = m < tk.len && rk.data[m] < tk.data[m] ? -1 : 1;
+    } else {
+      c = slice_compare(e.delta, slice_make(tk.data + e.shared, tk.len - e.shared));
+      if (c == 0) {
+        same_user_key = 1;
+        c = (e.trailer < tt) - (e.trailer > tt); /* newer (larger trailer) first */
+      }
+    }
+    if (c >= 0) {
+      if (same_user_key) {
+        *found = 1;
+        *key_out = internal_key_make(tk, e.trailer >> 8, (value_type)(e.trailer & 0xff));
+        *value = e.value;
+      }
+      return NULL;
+    }
+    off = e.next;
+  }
+  *settled = limit >= b->entries_end;
+  return NULL;
+}
+
 strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint64_t snapshot, int *found,
                          internal_key *key_out, slice *value) {
   *found = 0;
   if (snapshot > SEQNO_READ_ALL) snapshot = SEQNO_READ_ALL;
   if (snapshot == 0 || b->num_restarts == 0) return NULL;
-  block_owner none = {NULL, NULL, NULL};
-  block_iter it;
-  iter_init(&it, b, none);
   internal_key target = internal_key_seek_target(user_key, snapshot);
   uint8_t bucket = b->num_buckets ? b->buckets[key_hash % b->num_buckets] : BLOCK_HASH_COLLISION;
   if (bucket == BLOCK_HASH_EMPTY) return NULL;
   /* (without buckets the sentinel must not be read as a restart index: a block may have more
    * than 254 restarts) */
   if (b->num_buckets && bucket < b->num_restarts) {
-    iter_to_restart(&it, bucket);
-    iter_scan_to(&it, &target);
-  } else {
-    bi_seek(&it.base, &target);
+    int settled;
+    STATUS_TRY(get_in_interval(b, bucket, &target, &settled, found, key_out, value));
+    if (settled) return NULL;
   }
+  block_owner none = {NULL, NULL, NULL};
+  block_iter it;
+  iter_init(&it, b, none);
+  bi_seek(&it.base, &target);
   if (it.base.valid && slice_equal(it.base.key.user_key, user_key)) {
     *found = 1;
     *key_out = internal_key_make(user_key, it.base.key.seqno, it.base.key.type);
