@@ -26,8 +26,7 @@ strata_status *block_handle_encode(buffer *out, block_handle h) {
 strata_status *block_handle_decode(reader *r, block_handle *out) {
   STATUS_TRY(reader_varint64(r, &out->offset));
   STATUS_TRY(reader_varint64(r, &out->size));
-  if (out->size < BLOCK_HEADER_SIZE || out->size > (uint64_t)BLOCK_HEADER_SIZE + BLOCK_MAX_RAW_LEN + (1u << 24) ||
-      out->offset > UINT64_MAX - out->size)
+  if (!block_handle_in_range(*out))
     return status_new(STRATA_CORRUPTION, "%s: block handle (%llu, %llu) out of range", r->what,
                       (unsigned long long)out->offset, (unsigned long long)out->size);
   return NULL;

@@ -51,6 +51,11 @@ typedef struct block_handle {
 
 STRATA_MUST_USE strata_status *block_handle_encode(buffer *out, block_handle h);
 STRATA_MUST_USE strata_status *block_handle_decode(reader *r, block_handle *out);
+/* The sizes a decoded handle may have (block_handle_decode refuses the others). */
+static inline int block_handle_in_range(block_handle h) {
+  return h.size >= BLOCK_HEADER_SIZE && h.size <= (uint64_t)BLOCK_HEADER_SIZE + BLOCK_MAX_RAW_LEN + (1u << 24) &&
+         h.offset <= UINT64_MAX - h.size;
+}
 
 /*
  * Appends header + stored payload for `raw` to `out`. With LZ4 the block is stored uncompressed

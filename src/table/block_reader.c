@@ -9,6 +9,9 @@
 #include "../util/coding.h"
 #include "block_writer.h"
 
+#if defined(__GNUC__)
+__attribute__((returns_nonnull)) /* so that an inlined decode's callers see e set whenever NULL returns */
+#endif
 static strata_status *block_corrupt(const block *b, const char *why, uint32_t off) {
   if (b->kind)
     return status_new(STRATA_CORRUPTION, "%s: %s block at offset %llu: %s (at byte %u of the block)", b->what,
@@ -597,24 +600,16 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
   if (bucket == BLOCK_HASH_EMPTY) return NULL;
   /* (without buckets the sentinel must not be read as a restart index: a block may have more
    * than 254 restarts) */
-  if (b->num_buckets && bucket < b->num_restarts) {
+  /* the interval the hash index names holds the key's first entry; on a collision (or without
+   * buckets) the last restart below the target starts the scan. Either way the entry wanted is
+   * there or in an interval after it (versions newer than the snapshot may fill intervals). */
+  uint32_t r = b->num_buckets && bucket < b->num_restarts ? bucket : find_restart(b, &target);
+  for (;;) {
     int settled;
-    STATUS_TRY(get_in_interval(b, bucket, &target, &settled, found, key_out, value));
+    STATUS_TRY(get_in_interval(b, r, &target, &settled, found, key_out, value));
     if (settled) return NULL;
+    r++;
   }
-  block_owner none = {NULL, NULL, NULL};
-  block_iter it;
-  iter_init(&it, b, none);
-  bi_seek(&it.base, &target);
-  if (it.base.valid && slice_equal(it.base.key.user_key, user_key)) {
-    *found = 1;
-    *key_out = internal_key_make(user_key, it.base.key.seqno, it.base.key.type);
-    *value = it.base.value;
-  }
-  strata_status *st = it.st;
-  buffer_free(&it.keybuf);
-  if (st) *found = 0;
-  return st;
 }
 
 strata_status *block_seek_value(const block *b, const internal_key *target, int *found, slice *value) {

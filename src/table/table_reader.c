@@ -7,6 +7,7 @@
 
 #include "../util/check.h"
 #include "../util/checksum.h"
+#include "../util/coding.h"
 #include "block_header.h"
 #include "block_reader.h"
 #include "bloom.h"
@@ -271,6 +272,11 @@ static strata_status *index_seek(table_reader *r, const block *idx, const intern
   slice v;
   STATUS_TRY(block_seek_value(idx, target, found, &v));
   if (!*found) return NULL;
+  /* the common case decoded inline; anything unusual (and every error) the long way */
+  const uint8_t *p = v.data, *end = v.data + v.len;
+  if ((p = decode_varint64(p, end, &h->offset)) && (p = decode_varint64(p, end, &h->size)) && p == end &&
+      block_handle_in_range(*h))
+    return NULL;
   strata_status *st = index_value_decode(v, r->what, h);
   if (st) *found = 0;
   return st;
