@@ -75,6 +75,12 @@ static inline uint64_t key_tag(slice key, size_t from) {
   uint64_t t = 0;
   size_t n = key.len > from ? key.len - from : 0;
   if (n > 8) n = 8;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n == 8) { /* the usual case: one load */
+    memcpy(&t, key.data + from, 8);
+    return __builtin_bswap64(t);
+  }
+#endif
   for (size_t i = 0; i < n; i++) t |= (uint64_t)key.data[from + i] << (56 - 8 * i);
   return t;
 }

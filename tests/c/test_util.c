@@ -92,6 +92,32 @@ static void truncated_varints_are_rejected(void) {
   CHECK(r.pos == b); /* a failed read does not move the cursor */
 }
 
+/* The inline decoder reads 4 bytes at once when they are readable (trailers of 2-4 bytes): with
+ * bytes of every kind after the varint, each width decodes to the same value and length as
+ * without them, and overlong forms of 2, 3 and 4 bytes are still refused. */
+static void varints_decode_alike_with_bytes_after_them(void) {
+  static const uint8_t after[] = {0x00, 0x7f, 0x80, 0xff};
+  size_t probes = 0;
+  for (uint64_t v = 0; v < (1ull << 30); v = v * 3 + 1) {
+    for (size_t a = 0; a < sizeof after; a++) {
+      uint8_t b[VARINT64_MAX + 8];
+      size_t n = encode_varint64(b, v);
+      memset(b + n, after[a], 8);
+      uint64_t out = ~0ull;
+      CHECK(decode_varint64(b, b + n + 8, &out) == b + n);
+      CHECK_EQ_U64(out, v);
+      probes++;
+    }
+  }
+  CHECK(probes > 60);
+  for (size_t width = 2; width <= 4; width++) { /* 1 padded to `width` bytes: a zero last byte */
+    uint8_t b[8] = {0x81, 0x80, 0x80, 0x80, 0x7f, 0x7f, 0x7f, 0x7f};
+    b[width - 1] = 0x00;
+    uint64_t out;
+    CHECK(decode_varint64(b, b + sizeof b, &out) == NULL);
+  }
+}
+
 static void overflowing_and_overlong_varints_are_rejected(void) {
   /* 2^32 does not fit a varint32 */
   uint8_t big32[] = {0x80, 0x80, 0x80, 0x80, 0x10};
@@ -313,6 +339,7 @@ int main(void) {
   RUN(varints_round_trip_at_every_width);
   RUN(truncated_varints_are_rejected);
   RUN(overflowing_and_overlong_varints_are_rejected);
+  RUN(varints_decode_alike_with_bytes_after_them);
   RUN(reader_bounds_checks_every_field);
   RUN(buffer_grows_and_keeps_contents);
   RUN(checksums_match_reference_values);
