@@ -320,13 +320,21 @@ export class Database {
     this.#maintenance = this.#deferMaintenance?.(task) ? DEFERRED : nextTask.set(task);
   }
 
-  // Queues this database's maintenance on its instance's pool (bindings/js/c/maintenance_pool.c)
-  // and takes what a failed step there left: reported by the next write, as a failed step is in
-  // #scheduleMaintenance; one refused with "would block" runs again once the host is ready.
+  // Queues this database's maintenance on its instance's pool (bindings/js/c/maintenance_pool.c).
+  // What a failed step there left is taken before the next write applies (#takePoolFailure).
   #kickPool() {
     if (this.#status !== 'open') return;
+    this.#native.m._strata_js_pool_kick(this.#opts.pooled);
+  }
+
+  // On a pool: the failure of a step that nobody took yet becomes the maintenance error, so the
+  // first write after it is refused with it, as in the single-threaded build (where the step ran
+  // on this thread and set #maintenanceError before the write). Taken in the write's prologue,
+  // not after it applied: before, a kick after the write took it and the second write reported
+  // it. One refused with "would block" runs again once the host is ready.
+  #takePoolFailure() {
     const n = this.#native;
-    const st = n.m._strata_js_pool_kick(this.#opts.pooled);
+    const st = n.m._strata_js_pool_failure(this.#opts.pooled);
     if (!st) return;
     try {
       n.check(st, 'maintenance');
@@ -454,6 +462,7 @@ export class Database {
   }
 
   #throwMaintenanceError() {
+    if (this.#opts.pooled) this.#takePoolFailure();
     const err = this.#maintenanceError;
     if (err) {
       this.#maintenanceError = null;
@@ -1078,11 +1087,11 @@ export class Database {
   #resumeNow() {
     const n = this.#native;
     n.check(n.m._strata_js_resume(this.#db), 'resume');
-    this.#maintenanceError = null; // what a failed maintenance step left was just retried
-    // on a pool: its kick takes the failure of a step from before, just retried, and drops it
-    const stale = this.#opts.pooled ? n.m._strata_js_pool_kick(this.#opts.pooled) : 0;
+    // what a failed maintenance step left was just retried: dropped (on a pool too)
+    const stale = this.#opts.pooled ? n.m._strata_js_pool_failure(this.#opts.pooled) : 0;
     if (stale) n.m._strata_status_free(stale);
-    else if (!this.#opts.pooled) this.#afterWrite();
+    this.#maintenanceError = null;
+    this.#afterWrite();
   }
 
   // strata_compact: { major: true } flushes, then merges every table into one run in the last
