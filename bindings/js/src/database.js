@@ -52,6 +52,9 @@ const nextTask = typeof setImmediate === 'function'
 
 const DEFERRED = Symbol('deferred'); // #maintenance: the task is with worker_serve.js
 const HELD = Symbol('held'); // a call's wait: the lane holds calls (#hold), join it
+// The calls that change what a read of the latest state sees: while the lane holds one, the
+// synchronous reads of the latest state refuse (#ensureNoHeldChange).
+const CHANGES = new Set(['put', 'del', 'singleDel', 'batch', 'batch.write', 'clear', 'dropRange']);
 
 // Opens `where` (a resolved folder, or 'memory-db') on `native`; `parsed` is checkOpenOptions'
 // result. The native is freed when the open fails.
@@ -277,6 +280,18 @@ export class Database {
     if (this.#opts.filter?.active) throw this.#busy(what);
   }
 
+  // The synchronous calls that read the latest state (snapshot(), iterator(), keys(), values(),
+  // getSync and sizeOfSync without a snapshot) cannot wait in the lane, and run now they would
+  // miss a write issued before them that the lane still holds (the storage host was not ready:
+  // the OPFS pool grows), which an awaited get() issued after them sees: refused instead, with
+  // the call that holds them, until the writes applied (await them). Reads at a snapshot, and
+  // stats() (what the engine has applied), are not refused.
+  #ensureNoHeldChange(what) {
+    if (this.#lane === null) return;
+    const job = this.#lane.jobs.find((j) => j.changes);
+    if (job) throw new StrataError('STRATA_BUSY', `${what}: a ${job.what} issued before it is still held until the storage host is ready; await it first (${what} cannot wait for it, and would not see it)`);
+  }
+
   #busy(what) {
     return new StrataError('STRATA_BUSY', `${what}: the compaction filter must not use the database (it runs inside a compaction)`);
   }
@@ -320,13 +335,21 @@ export class Database {
     this.#maintenance = this.#deferMaintenance?.(task) ? DEFERRED : nextTask.set(task);
   }
 
-  // Queues this database's maintenance on its instance's pool (bindings/js/c/maintenance_pool.c)
-  // and takes what a failed step there left: reported by the next write, as a failed step is in
-  // #scheduleMaintenance; one refused with "would block" runs again once the host is ready.
+  // Queues this database's maintenance on its instance's pool (bindings/js/c/maintenance_pool.c).
+  // What a failed step there left is taken before the next write applies (#takePoolFailure).
   #kickPool() {
     if (this.#status !== 'open') return;
+    this.#native.m._strata_js_pool_kick(this.#opts.pooled);
+  }
+
+  // On a pool: the failure of a step that nobody took yet becomes the maintenance error, so the
+  // first write after it is refused with it, as in the single-threaded build (where the step ran
+  // on this thread and set #maintenanceError before the write). Taken in the write's prologue,
+  // not after it applied: before, a kick after the write took it and the second write reported
+  // it. One refused with "would block" runs again once the host is ready.
+  #takePoolFailure() {
     const n = this.#native;
-    const st = n.m._strata_js_pool_kick(this.#opts.pooled);
+    const st = n.m._strata_js_pool_failure(this.#opts.pooled);
     if (!st) return;
     try {
       n.check(st, 'maintenance');
@@ -408,7 +431,7 @@ export class Database {
   // the call would have.
   #hold(what, write, run, done, ready) {
     return new Promise((resolve, reject) => {
-      const job = { what, write, run, done, ready: ready === HELD ? null : ready, resolve, reject };
+      const job = { what, write, run, done, ready: ready === HELD ? null : ready, resolve, reject, changes: CHANGES.has(what) };
       if (this.#lane !== null) {
         this.#lane.jobs.push(job);
         return;
@@ -454,6 +477,7 @@ export class Database {
   }
 
   #throwMaintenanceError() {
+    if (this.#opts.pooled) this.#takePoolFailure();
     const err = this.#maintenanceError;
     if (err) {
       this.#maintenanceError = null;
@@ -575,6 +599,7 @@ export class Database {
   getSync(key, options = NO_OPTIONS) {
     this.#ensureOpen('getSync');
     const snap = this.#ownSnapshot(options.snapshot, 'getSync');
+    if (!snap) this.#ensureNoHeldChange('getSync');
     return this._getAt(snap ? snap._ptr : 0, key, this.#valueEncodingOf(options));
   }
 
@@ -677,6 +702,7 @@ export class Database {
   sizeOfSync(key, options = {}) {
     this.#ensureOpen('sizeOfSync');
     const snap = this.#ownSnapshot(options.snapshot, 'sizeOfSync');
+    if (!snap) this.#ensureNoHeldChange('sizeOfSync');
     return this._sizeAt(snap ? snap._ptr : 0, key);
   }
 
@@ -912,6 +938,7 @@ export class Database {
 
   snapshot() {
     this.#ensureOpen('snapshot');
+    this.#ensureNoHeldChange('snapshot');
     const n = this.#native;
     n.check(n.m._strata_js_snapshot(this.#db, n.words), 'snapshot');
     const snap = new Snapshot(this, n.word(0), (s) => this.#snapshots.delete(s), (p) => n.m._strata_js_snapshot_release(p));
@@ -921,16 +948,19 @@ export class Database {
 
   iterator(options = NO_OPTIONS) {
     this.#ensureOpen('iterator');
+    if (options?.snapshot === undefined) this.#ensureNoHeldChange('iterator');
     return this._iterator(options, 'entries');
   }
 
   keys(options = NO_OPTIONS) {
     this.#ensureOpen('keys');
+    if (options?.snapshot === undefined) this.#ensureNoHeldChange('keys');
     return this._iterator(options, 'keys');
   }
 
   values(options = NO_OPTIONS) {
     this.#ensureOpen('values');
+    if (options?.snapshot === undefined) this.#ensureNoHeldChange('values');
     return this._iterator(options, 'values');
   }
 
@@ -1078,11 +1108,11 @@ export class Database {
   #resumeNow() {
     const n = this.#native;
     n.check(n.m._strata_js_resume(this.#db), 'resume');
-    this.#maintenanceError = null; // what a failed maintenance step left was just retried
-    // on a pool: its kick takes the failure of a step from before, just retried, and drops it
-    const stale = this.#opts.pooled ? n.m._strata_js_pool_kick(this.#opts.pooled) : 0;
+    // what a failed maintenance step left was just retried: dropped (on a pool too)
+    const stale = this.#opts.pooled ? n.m._strata_js_pool_failure(this.#opts.pooled) : 0;
     if (stale) n.m._strata_status_free(stale);
-    else if (!this.#opts.pooled) this.#afterWrite();
+    this.#maintenanceError = null;
+    this.#afterWrite();
   }
 
   // strata_compact: { major: true } flushes, then merges every table into one run in the last
