@@ -215,10 +215,87 @@ static void ingest_refused_with_busy_creating_a_table_takes_the_entry_again(void
   CHECK(ok);
 }
 
+/* An ingest into a key-value separated database refused with STRATA_BUSY at any file it creates
+ * (each table and each blob file: swept over every creation) stays usable exactly as at a table:
+ * the refused entry was not taken, adding it again goes on, and the finished ingest holds every
+ * entry once with its value. The old code ended the ingest at a blob file ("ingest failed before"
+ * for every later entry). */
+static void ingest_with_separation_refused_with_busy_creating_a_blob_file_takes_the_entry_again(void) {
+  int blob_refusals = 0, table_refusals = 0;
+  enum { N = 300 };
+  for (uint64_t n = 1; n < 500 && !harness_case_failed(); n++) {
+    vfs *mem = NULL, *fault = NULL;
+    CHECK_OK(vfs_memory_new(&mem));
+    CHECK_OK(vfs_fault_new(mem, &fault));
+    strata_options *o = NULL;
+    CHECK_OK(strata_options_new(&o));
+    CHECK_OK(strata_options_set_vfs(o, fault));
+    CHECK_OK(strata_options_set_background_threads(o, 0));
+    CHECK_OK(strata_options_set_table_target_size(o, STRATA_TABLE_TARGET_SIZE_MIN));
+    /* every value separated, a blob file every ~14 values */
+    CHECK_OK(strata_options_set_kv_separation(o, 32, STRATA_BLOB_FILE_TARGET_SIZE_MIN, STRATA_COMPRESSION_NONE, 0.25,
+                                              0.25));
+    strata_db *db = NULL;
+    strata_status *st = strata_open("db", o, &db);
+    strata_options_free(o);
+    CHECK_OK(st);
+    strata_ingest *in = NULL;
+    CHECK_OK(strata_ingest_begin(db, &in));
+    vfs_fault_set_code(fault, STRATA_BUSY);
+    vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
+    int refused = 0;
+    char k[32], v[96];
+    for (int i = 0; i < N && !st; i++) {
+      snprintf(k, sizeof k, "key%05d", i);
+      snprintf(v, sizeof v, "value-%05d-%060d", i, i);
+      st = strata_ingest_add(in, k, strlen(k), v, strlen(v));
+      if (status_is(st, STRATA_BUSY)) {
+        refused++;
+        if (strstr(strata_status_message(st), "blob file")) blob_refusals++;
+        else table_refusals++;
+        strata_status_free(st);
+        st = strata_ingest_add(in, k, strlen(k), v, strlen(v)); /* the storage is ready again */
+      }
+    }
+    vfs_fault_clear(fault);
+    uint64_t entries = 0;
+    if (!st) st = strata_ingest_finish(in, &entries);
+    else strata_ingest_abandon(in);
+    int ok = 1;
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "creation %llu refused: %s", (unsigned long long)n, strata_status_message(st));
+      strata_status_free(st);
+      ok = 0;
+    }
+    for (int i = 0; i < N && ok; i++) {
+      char got[96];
+      int found = 0;
+      size_t len = 0;
+      snprintf(k, sizeof k, "key%05d", i);
+      snprintf(v, sizeof v, "value-%05d-%060d", i, i);
+      st = strata_get_into(db, NULL, k, strlen(k), &found, got, sizeof got, &len);
+      ok = !st && found && len == strlen(v) && memcmp(got, v, len) == 0;
+      if (!ok) harness_fail(__FILE__, __LINE__, "creation %llu refused: %s is wrong", (unsigned long long)n, k);
+      strata_status_free(st);
+      st = NULL;
+    }
+    strata_status *cst = strata_close(db);
+    vfs_destroy(fault);
+    vfs_destroy(mem);
+    CHECK_OK(cst);
+    if (ok && entries != N) harness_fail(__FILE__, __LINE__, "creation %llu refused: %llu entries", (unsigned long long)n,
+                                         (unsigned long long)entries);
+    if (!refused) break; /* past the ingest's last creation */
+  }
+  CHECK(blob_refusals >= 10);
+  CHECK(table_refusals >= 3);
+}
+
 int main(void) {
   RUN(failed_journal_rotation_leaves_no_file_that_blocks_the_next);
   RUN(quota_refused_write_is_not_visible_before_or_after_reopen);
   RUN(quota_refused_journal_sync_is_not_applied_and_the_journal_stays_usable);
   RUN(ingest_refused_with_busy_creating_a_table_takes_the_entry_again);
+  RUN(ingest_with_separation_refused_with_busy_creating_a_blob_file_takes_the_entry_again);
   return harness_finish();
 }
