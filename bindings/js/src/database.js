@@ -67,9 +67,8 @@ export function openDatabase(native, where, displayLocation, options, parsed, re
 // The same on a storage host that may refuse the open with "would block" (the OPFS pool had no
 // file free for what recovery writes at open: a point-in-time recovery's flush, a new journal):
 // the open (which left nothing behind) runs again once the host is ready (retryBlocked), on the
-// same native and host (its lock held throughout). One case is not whole: a refusal of the new
-// journal after a point-in-time flush was installed; the open run again has the same data and
-// lost/ copies, but its report no longer names the damage.
+// same native and host (its lock held throughout). A point-in-time recovery refused after its
+// cut was installed finds its report in lost/ and reports the same damage (db_recovery.c).
 export async function openDatabaseOnHost(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
   try {
     return await retryBlocked(native.host, () => openAttempt(native, where, displayLocation, options, parsed, recoveryMode, encodings));
