@@ -381,7 +381,7 @@ strata_status *db_recover_journals(strata_db *db, uint64_t *next_journal) {
   damage d;
   memset(&d, 0, sizeof d);
   torn_tail torn = {0, 0, 0, 0};
-  pit_report pending;
+  pit_report pending = {0, 0, 0, 0, 0, 0, 0, 0, 0};
   int have_report = 0;
   if (!st) st = read_pit_report(db, &pending, &have_report);
   /* a try of this recovery that stopped before its install made the new journal: empty, the

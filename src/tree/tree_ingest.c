@@ -103,9 +103,10 @@ static void ingest_free(tree_ingest *g, int remove_files) {
   free(g);
 }
 
-strata_status *tree_ingest_finish(tree_ingest *g, uint64_t *entries) {
+strata_status *tree_ingest_finish(tree_ingest *g, uint64_t *entries, int *kept) {
   tree *t = g->t;
   *entries = g->count;
+  *kept = 0;
   strata_status *st = g->error ? status_new(strata_status_code(g->error), "ingest failed before: %s",
                                             strata_status_message(g->error))
                                : NULL;
@@ -126,6 +127,12 @@ strata_status *tree_ingest_finish(tree_ingest *g, uint64_t *entries) {
     e.add_blobs = g->out.blobs;
     e.add_blob_count = g->out.blob_count;
     st = tree_apply_edit(t, &e, NULL);
+    /* the manifest slot's creation would block: nothing was installed, and the finished files
+     * stay as they are for the next try (the steps above find nothing more to finish) */
+    if (status_is(st, STRATA_BUSY)) {
+      *kept = 1;
+      return st;
+    }
   }
   ingest_free(g, st != NULL);
   return st ? status_wrap(st, "ingest") : NULL;

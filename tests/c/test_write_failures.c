@@ -470,6 +470,66 @@ static void busy_at_any_creation_of_an_open_or_an_import_is_taken_back_and_runs_
   free(im.data);
 }
 
+/* An ingest's finish refused with STRATA_BUSY at any file it opens (the manifest slot the install
+ * writes, swept over every open of the finish) installs nothing and keeps the ingest: the entries
+ * stay invisible, and the finish run again installs every entry once. The old code ended the
+ * ingest there (its files removed: the whole load to do again). */
+static void ingest_finish_refused_with_busy_installs_nothing_and_runs_again(void) {
+  int refusals = 0;
+  for (uint64_t n = 1; n < 100 && !harness_case_failed(); n++) {
+    vfs *mem = NULL, *fault = NULL;
+    CHECK_OK(vfs_memory_new(&mem));
+    CHECK_OK(vfs_fault_new(mem, &fault));
+    strata_db *db = NULL;
+    CHECK_OK(open_separated(fault, &db));
+    strata_ingest *in = NULL;
+    CHECK_OK(strata_ingest_begin(db, &in));
+    char k[32], v[96];
+    strata_status *st = NULL;
+    for (int i = 0; i < SEP_N && !st; i++) {
+      sep_kv(i, k, sizeof k, v, sizeof v);
+      st = strata_ingest_add(in, k, strlen(k), v, strlen(v));
+    }
+    CHECK_OK(st);
+    vfs_fault_set_code(fault, STRATA_BUSY);
+    vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
+    uint64_t entries = 0;
+    st = strata_ingest_finish(in, &entries);
+    vfs_fault_counters c;
+    vfs_fault_get_counters(fault, &c);
+    vfs_fault_clear(fault);
+    int refused = c.injected > 0, ok = 1;
+    if (refused) {
+      refusals++;
+      ok = status_is(st, STRATA_BUSY) && holds(db, "key00000", NULL); /* nothing installed */
+      if (!ok) harness_fail(__FILE__, __LINE__, "finish, open %llu refused: %s", (unsigned long long)n,
+                            st ? strata_status_message(st) : "no error");
+      strata_status_free(st);
+      st = ok ? strata_ingest_finish(in, &entries) : NULL; /* the ingest is as it was */
+      if (!ok) strata_ingest_abandon(in);
+    }
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "finish, open %llu refused, then again: %s", (unsigned long long)n,
+                   strata_status_message(st));
+      strata_status_free(st);
+      ok = 0;
+    }
+    if (ok && entries != SEP_N) {
+      harness_fail(__FILE__, __LINE__, "finish, open %llu refused: %llu entries", (unsigned long long)n,
+                   (unsigned long long)entries);
+      ok = 0;
+    }
+    CHECK_OK(strata_close(db));
+    char label[64];
+    snprintf(label, sizeof label, "finish, open %llu refused", (unsigned long long)n);
+    if (ok) ok = holds_separated(fault, SEP_N, 0, label); /* and after a reopen */
+    vfs_destroy(fault);
+    vfs_destroy(mem);
+    if (!ok || !refused) break;
+  }
+  CHECK(refusals >= 1);
+}
+
 int main(void) {
   RUN(failed_journal_rotation_leaves_no_file_that_blocks_the_next);
   RUN(quota_refused_write_is_not_visible_before_or_after_reopen);
@@ -477,5 +537,6 @@ int main(void) {
   RUN(ingest_refused_with_busy_creating_a_table_takes_the_entry_again);
   RUN(ingest_with_separation_refused_with_busy_creating_a_blob_file_takes_the_entry_again);
   RUN(busy_at_any_creation_of_an_open_or_an_import_is_taken_back_and_runs_again);
+  RUN(ingest_finish_refused_with_busy_installs_nothing_and_runs_again);
   return harness_finish();
 }

@@ -2,7 +2,8 @@
 // file free for a create) run again once the host is ready (host_common.js retryBlocked), here on
 // Node's files through a host that refuses chosen creates: a point-in-time open refused at any
 // file it makes (lost/ copies, tables, the new journal) reports what an unrefused open reports,
-// once, and an ingest with key-value separation refused at its blob files loads every entry once.
+// once, and an ingest with key-value separation refused at its blob files or at the manifest slot
+// its finish installs loads every entry once.
 // (The browser tests do the same on the real OPFS pool: tests/browser/opfs_busy.test.mjs.)
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -152,5 +153,26 @@ test('an_ingest_with_key_value_separation_refused_at_its_blob_files_loads_every_
   }
   const again = await openOn(new NodeHost(), dir, {});
   assert.equal((await entries(again)).length, 2000);
+  await again.close();
+});
+
+test('an_ingest_whose_finish_is_refused_at_the_manifest_slot_installs_once_when_run_again', async () => {
+  const dir = tempDir();
+  let ingesting = false;
+  let refusals = 1;
+  // a new database has written one manifest slot; the ingest's install makes the other
+  const host = new RefusingHost((p) => ingesting && /manifest-\d$/.test(p) && refusals-- > 0);
+  const db = await openOn(host, dir, { kvSeparation: { threshold: 32, fileTargetSize: 1024 } });
+  try {
+    const list = Array.from({ length: 500 }, (_, i) => [`key${String(i).padStart(6, '0')}`, `value ${i} `.padEnd(60, '.')]);
+    ingesting = true;
+    assert.equal(await db.ingest(list), 500);
+    assert.deepEqual(host.refused.map((p) => path.basename(p)), ['manifest-0']);
+    assert.deepEqual(await entries(db), list.map(([k, v]) => `${k}=${v}`));
+  } finally {
+    await db.close();
+  }
+  const again = await openOn(new NodeHost(), dir, {});
+  assert.equal((await entries(again)).length, 500);
   await again.close();
 });

@@ -902,8 +902,15 @@ export class Database {
       if (this.#status === 'open') n.m._strata_js_ingest_abandon(handle);
       throw err;
     }
-    this.#ensureOpen('ingest');
-    n.check(n.m._strata_js_ingest_finish(handle, n.words), 'ingest');
+    // a finish whose manifest install would block (no OPFS file free: STRATA_BUSY) installed
+    // nothing and kept the ingest: it runs again once the host is ready; any other failure, or
+    // none, freed the ingest
+    try {
+      await retryBlocked(n.host, () => n.check(n.m._strata_js_ingest_finish(handle, n.words), 'ingest'), ready);
+    } catch (err) {
+      if (err?.code === 'STRATA_BUSY' && this.#status === 'open') n.m._strata_js_ingest_abandon(handle);
+      throw err;
+    }
     progress.report(done, done); // the last report: everything is in
     progress.take(); // the callback's first error, now that the ingest is installed
     return n.word(0) + n.word(1) * 2 ** 32;
