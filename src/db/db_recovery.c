@@ -19,16 +19,19 @@
  *  1. the lost/ copies, made once (an identical copy already there is the same file set aside by
  *     an earlier try of this recovery: no second copy);
  *  2. the report of the cut, durable in lost/point-in-time-report (pit_report below);
- *  3. the flush of the prefix, whose install moves journal_min to the new journal: the point of no
+ *  3. the new journal, created empty (the manifest names it from 4 on: an open, and a fallback
+ *     to the older manifest slot, need it there);
+ *  4. the flush of the prefix, whose install moves journal_min to the new journal: the point of no
  *     return, after which the damage is no longer there to be found;
- *  4. the flushed seqno raised, the spent journals removed, the new journal created (db.c), and
- *     the report file removed as the open returns it (db_recovery_acknowledge).
- * An open that fails before 3 (a backend that would block creating a file, STRATA_BUSY, a crash)
- * changed nothing live: the open run again finds the same damage, reports it, and finds its lost/
- * copies made. One that fails after 3 (the new journal's creation refused, a crash) leaves the
- * report file naming the installed journal_min: the open run again reports that damage as its
- * own, completes step 4, and sets nothing aside again. So every completed open of the recovery
- * reports the damage exactly once, and the next open reports nothing.
+ *  5. the flushed seqno raised, the spent journals removed, and the report file removed as the
+ *     open returns it (db_recovery_acknowledge, the open's last step).
+ * An open that fails before 4 (a backend that would block creating a file, STRATA_BUSY, a crash)
+ * changed nothing live: the open run again finds the same damage, reports it, finds its lost/
+ * copies made, and takes the new journal it finds (empty, the newest, named by the report) as its
+ * own rather than as one to set aside. One that fails after 4 (a manifest slot's creation refused,
+ * a crash) leaves the report naming the installed journal_min: the open run again reports that
+ * damage as its own and completes step 5. So every completed open of the recovery reports the
+ * damage exactly once, and the next open reports nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,7 +211,7 @@ static strata_status *keep_in_lost(strata_db *db, uint64_t number) {
  * An unreadable one (wrong size, magic or checksum) reports nothing and is removed like the others:
  * the data never depends on it.
  */
-#define PIT_MAGIC 0x3174706f72545053ull /* "SPTroPt1" */
+#define PIT_MAGIC 0x3174706f72545053ull /* "SPTropt1", little-endian */
 enum { PIT_FIELDS = 9, PIT_SIZE = 8 * (PIT_FIELDS + 2) };
 
 typedef struct pit_report {
@@ -291,8 +294,6 @@ strata_status *db_recovery_acknowledge(strata_db *db) {
   return NULL;
 }
 
-/* Point-in-time: sets aside everything from the damage on, flushes the prefix and records the new
- * watermarks (see the top of the file for why in this order). */
 /* Creates the new journal, empty, before the cut's install: from the install on, the manifest's
  * journal_min names it, and an open (or a fallback to the older manifest slot) needs it there. */
 static strata_status *make_journal(strata_db *db, uint64_t number) {
@@ -316,6 +317,8 @@ static strata_status *journal_is_empty(strata_db *db, uint64_t number, int *empt
   return st;
 }
 
+/* Point-in-time: sets aside everything from the damage on, flushes the prefix and records the new
+ * watermarks (see the top of the file for why in this order). */
 static strata_status *cut_at_damage(strata_db *db, const uint64_t *numbers, size_t count, const damage *d,
                                     const replay_state *r, uint64_t next_seqno, uint64_t next_journal) {
   /* numbers[index]: the damaged journal, or the first after a missing one; then every later one */
