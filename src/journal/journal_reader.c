@@ -24,26 +24,41 @@ static void stop_at(recovery *r, uint64_t offset, int corrupt, const char *reaso
   r->report->reason = reason;
 }
 
-/* 1 when every byte from `offset` to the end of the file is zero (a preallocated or
- * zero-filled tail left by a crash, not damage). */
-static strata_status *rest_is_zero(recovery *r, uint64_t offset, int *zero) {
+/* *z = the start of the file's all-zero end at or after `offset` (r->size when the last byte is
+ * not zero): what a journal's unwritten reserve, or a crash that kept a length but not the
+ * bytes, leaves. Reads backwards from the end. */
+static strata_status *zero_suffix(recovery *r, uint64_t offset, uint64_t *z) {
   uint8_t chunk[4096];
-  *zero = 1;
-  while (offset < r->size && *zero) {
-    size_t n = r->size - offset < sizeof chunk ? (size_t)(r->size - offset) : sizeof chunk;
-    STATUS_TRY(vfs_file_read_exact(r->file, offset, chunk, n, r->path));
-    for (size_t i = 0; i < n; i++)
-      if (chunk[i]) *zero = 0;
-    offset += n;
+  uint64_t pos = r->size;
+  while (pos > offset) {
+    size_t n = pos - offset < sizeof chunk ? (size_t)(pos - offset) : sizeof chunk;
+    STATUS_TRY(vfs_file_read_exact(r->file, pos - n, chunk, n, r->path));
+    for (size_t i = n; i > 0; i--)
+      if (chunk[i - 1]) {
+        *z = pos - n + i;
+        return NULL;
+      }
+    pos -= n;
   }
+  *z = offset;
   return NULL;
 }
 
-/* A damaged record at `offset`: torn if nothing but zeros follows, corrupt otherwise. */
-static strata_status *stop_damaged(recovery *r, uint64_t offset, const char *reason) {
-  int zero = 0;
-  STATUS_TRY(rest_is_zero(r, offset, &zero));
-  stop_at(r, offset, !zero, zero ? "zero-filled tail after the last batch" : reason);
+/*
+ * A record at `offset` that is not a good batch; `claimed_end` is where it says it ends (its
+ * start record verified) or the end of its start record. Torn -- an append the process's death
+ * or a crash interrupted, never acknowledged -- when the file ends inside it, when only zeros
+ * follow, or when the file's all-zero end begins less than STRATA_VFS_TORN_WINDOW bytes past
+ * it (a journal append into a reserve stores in order: strata_vfs.h); corrupt otherwise. The
+ * zero end is not counted as torn data: it never held any.
+ */
+static strata_status *stop_damaged(recovery *r, uint64_t offset, uint64_t claimed_end, int incomplete,
+                                   const char *reason) {
+  uint64_t z = r->size;
+  STATUS_TRY(zero_suffix(r, offset, &z));
+  int torn = incomplete || z <= offset || (z < r->size && z < claimed_end + STRATA_VFS_TORN_WINDOW);
+  stop_at(r, offset, !torn, z <= offset ? "zero-filled tail after the last batch" : reason);
+  if (torn) r->report->zero_bytes = r->size - z;
   return NULL;
 }
 
@@ -53,6 +68,13 @@ static strata_status *read_header(recovery *r, int *ok) {
   size_t n = r->size < JOURNAL_HEADER_SIZE ? (size_t)r->size : JOURNAL_HEADER_SIZE;
   STATUS_TRY(vfs_file_read_exact(r->file, 0, got, n, r->path));
   *ok = 0;
+  uint64_t z = r->size;
+  if (got[0] == 0) STATUS_TRY(zero_suffix(r, 0, &z));
+  if (z == 0) { /* a reserve, then a crash before the header was stored: nothing was written */
+    stop_at(r, 0, 0, "zero-filled file");
+    r->report->zero_bytes = r->size;
+    return NULL;
+  }
   if (n < JOURNAL_HEADER_SIZE) { /* created, then a crash before the header was durable */
     if (memcmp(got, want, n)) {
       r->report->bad_header = 1;
@@ -85,7 +107,8 @@ typedef struct batch_check {
   const char *reason; /* static text, when not BATCH_OK */
   uint64_t seqno;
   uint32_t count;
-  uint64_t next; /* BATCH_OK: the offset after the batch */
+  uint64_t next; /* BATCH_OK: the offset after the batch; otherwise where the record claims to
+                    end (the end of its start record when that did not verify) */
 } batch_check;
 
 /* Reads and checks the batch at `off` (read only). Errors are I/O or memory. */
@@ -100,6 +123,7 @@ static strata_status *check_batch(recovery *r, uint64_t off, batch_check *c) {
   uint8_t start[JOURNAL_START_SIZE];
   STATUS_TRY(vfs_file_read_exact(r->file, off, start, sizeof start, r->path));
   c->verdict = BATCH_BAD_START;
+  c->next = off + JOURNAL_START_SIZE;
   if (start[0] != JOURNAL_TAG_START) {
     c->reason = "bad start record tag";
     return NULL;
@@ -117,6 +141,9 @@ static strata_status *check_batch(recovery *r, uint64_t off, batch_check *c) {
     return NULL;
   }
   left -= JOURNAL_START_SIZE;
+  c->next = body_len > UINT64_MAX - off - JOURNAL_START_SIZE - JOURNAL_END_SIZE
+                ? UINT64_MAX - STRATA_VFS_TORN_WINDOW
+                : off + JOURNAL_START_SIZE + body_len + JOURNAL_END_SIZE;
   if (left < JOURNAL_END_SIZE || body_len > left - JOURNAL_END_SIZE) {
     c->verdict = BATCH_INCOMPLETE; /* start was verified: the length is real */
     c->reason = "file ends inside a batch";
@@ -158,9 +185,9 @@ static strata_status *next_batch(recovery *r, uint64_t *offset, journal_replay_f
   batch_check c;
   STATUS_TRY(check_batch(r, off, &c));
   switch (c.verdict) {
-    case BATCH_INCOMPLETE: stop_at(r, off, 0, c.reason); return NULL;
-    case BATCH_BAD_START: return stop_damaged(r, off, c.reason); /* torn if only zeros follow */
-    case BATCH_DAMAGED: stop_at(r, off, 1, c.reason); return NULL;
+    case BATCH_INCOMPLETE: return stop_damaged(r, off, c.next, 1, c.reason);
+    case BATCH_BAD_START:
+    case BATCH_DAMAGED: return stop_damaged(r, off, c.next, 0, c.reason);
     case BATCH_OK: break;
   }
   r->report->batch_offset = off;
