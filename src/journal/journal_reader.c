@@ -52,13 +52,30 @@ static strata_status *zero_suffix(recovery *r, uint64_t offset, uint64_t *z) {
  * it (a journal append into a reserve stores in order: strata_vfs.h); corrupt otherwise. The
  * zero end is not counted as torn data: it never held any.
  */
+static strata_status *find_start(recovery *r, uint8_t *window, size_t cap, uint64_t from, uint64_t *at, int *found);
+typedef struct batch_check batch_check;
+static strata_status *check_batch(recovery *r, uint64_t off, batch_check *c);
+
+#define SCAN_WINDOW (64u << 10)
+
+/* 1 when intact batches found from `from` on end exactly at the end of the file: its zero end is
+ * then the last bytes of a batch (a checksum ending in zeros), not an unwritten reserve. */
+static strata_status *ends_with_a_batch(recovery *r, uint64_t from, int *yes);
+
 static strata_status *stop_damaged(recovery *r, uint64_t offset, uint64_t claimed_end, int incomplete,
                                    const char *reason) {
   uint64_t z = r->size;
   STATUS_TRY(zero_suffix(r, offset, &z));
-  int torn = incomplete || z <= offset || (z < r->size && z < claimed_end + STRATA_VFS_TORN_WINDOW);
+  int torn = incomplete || z <= offset;
+  if (!torn && z < r->size && z < claimed_end + STRATA_VFS_TORN_WINDOW) {
+    int batch_end = 0;
+    STATUS_TRY(ends_with_a_batch(r, offset + 1, &batch_end));
+    torn = !batch_end;
+  }
   stop_at(r, offset, !torn, z <= offset ? "zero-filled tail after the last batch" : reason);
-  if (torn) r->report->zero_bytes = r->size - z;
+  /* the zero end is a reserve nothing wrote when the file ends there in zeros only or the window
+   * rule applied; a file that ends inside a record ends with that record's bytes */
+  if (torn && (z <= offset || !incomplete)) r->report->zero_bytes = r->size - z;
   return NULL;
 }
 
@@ -102,14 +119,14 @@ typedef enum batch_verdict {
   BATCH_BAD_START   /* the start record itself fails (tag or start_check): maybe a zero tail */
 } batch_verdict;
 
-typedef struct batch_check {
+struct batch_check {
   batch_verdict verdict;
   const char *reason; /* static text, when not BATCH_OK */
   uint64_t seqno;
   uint32_t count;
   uint64_t next; /* BATCH_OK: the offset after the batch; otherwise where the record claims to
                     end (the end of its start record when that did not verify) */
-} batch_check;
+};
 
 /* Reads and checks the batch at `off` (read only). Errors are I/O or memory. */
 static strata_status *check_batch(recovery *r, uint64_t off, batch_check *c) {
@@ -272,7 +289,25 @@ static strata_status *find_start(recovery *r, uint8_t *window, size_t cap, uint6
   return NULL;
 }
 
-#define SCAN_WINDOW (64u << 10)
+static strata_status *ends_with_a_batch(recovery *r, uint64_t from, int *yes) {
+  *yes = 0;
+  uint8_t *window = malloc(SCAN_WINDOW);
+  if (!window) return status_no_memory();
+  strata_status *st = NULL;
+  uint64_t pos = from;
+  int found = 1;
+  while (!st && !*yes && pos < r->size) {
+    st = find_start(r, window, SCAN_WINDOW, pos, &pos, &found);
+    if (st || !found) break;
+    batch_check c;
+    st = check_batch(r, pos, &c);
+    while (!st && c.verdict == BATCH_OK && c.next < r->size) st = check_batch(r, pos = c.next, &c);
+    if (!st && c.verdict == BATCH_OK) *yes = 1; /* c.next == r->size */
+    else pos++;
+  }
+  free(window);
+  return st;
+}
 
 strata_status *journal_scan_intact(vfs *v, const char *dir, uint64_t number, uint64_t offset, uint64_t *batches,
                                    uint64_t *highest_seqno) {
