@@ -205,7 +205,8 @@ static strata_status *write_queued(strata_db *db, db_writer *w) {
    * (up to WRITE_COMBINE_ROUNDS), so each of them is woken once, when done, instead of the
    * front passing from sleeper to sleeper -- one wake-up and context switch per group, which
    * left the writers idle. w stays at the front meanwhile, so no other writer leads. */
-  for (int round = 1; f && !st && round < WRITE_COMBINE_ROUNDS; round++) {
+  int failed = st != NULL; /* after a failed group the next writer leads: it learns its own result */
+  for (int round = 1; f && !failed && round < WRITE_COMBINE_ROUNDS; round++) {
     w->next = f;
     size_t m = take_group(f);
     sync_mutex_unlock(&db->queue_mu);
@@ -215,6 +216,7 @@ static strata_status *write_queued(strata_db *db, db_writer *w) {
     sync_mutex_lock(&db->queue_mu);
     db_writer *head = f;
     f = finish_group(head, m, gst, NULL);
+    failed = gst != NULL;
     strata_status_free(gst);
   }
   db->queue_head = f; /* the first writer after the groups, which leads next */
