@@ -218,7 +218,8 @@ strata_status *strata_options_set_recovery_mode(strata_options *o, strata_recove
 typedef struct strata_recovery_report {
   uint32_t journals_replayed;
   uint64_t batches_replayed;
-  uint64_t torn_bytes_cut;       /* the incomplete tail of the newest journal, cut */
+  uint64_t torn_bytes_cut;       /* the incomplete tail of the newest journal, cut (not counting its
+                                    all-zero end: space the storage reserved and nothing wrote) */
   int damaged;                   /* 1: damage was found (only possible in point-in-time mode) */
   uint64_t damaged_journal;      /* the first damaged journal's number, when damaged */
   uint64_t damaged_offset;       /* ... and the offset of its first bad byte */

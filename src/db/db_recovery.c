@@ -158,7 +158,7 @@ static strata_status *replay_all(strata_db *db, const uint64_t *numbers, size_t 
       torn->found = 1;
       torn->journal = n;
       torn->keep = jr.valid_bytes;
-      torn->cut = jr.dropped_bytes;
+      torn->cut = jr.dropped_bytes - jr.zero_bytes; /* a zero end (an unused reserve) held nothing */
     } else if (jr.tail_cut) {
       set_damage(d, i, n, jr.valid_bytes, jr.valid_bytes + 1,
                  jr.torn ? "incomplete record at the end of a journal that is not the newest" : jr.reason);
