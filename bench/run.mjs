@@ -274,10 +274,10 @@ if (args.scale) {
 }
 
 // The largest peak RssAnon of these _proc lines in MiB, or null (WASI, Node peers: not sampled).
-const peakAnonMib = (procs) => {
+function peakAnonMib(procs) {
   const kb = procs.map((l) => l.peak_anon_kb).filter((x) => x != null);
   return kb.length ? Math.max(...kb) / 1024 : null;
-};
+}
 
 // --scale: per N and native peer, fillrandom + settle + readrandom + seekrandom; the cost of N.
 function runScale() {
