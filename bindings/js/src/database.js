@@ -70,9 +70,8 @@ export function openDatabase(native, where, displayLocation, options, parsed, re
 // The same on a storage host that may refuse the open with "would block" (the OPFS pool had no
 // file free for what recovery writes at open: a point-in-time recovery's flush, a new journal):
 // the open (which left nothing behind) runs again once the host is ready (retryBlocked), on the
-// same native and host (its lock held throughout). One case is not whole: a refusal of the new
-// journal after a point-in-time flush was installed; the open run again has the same data and
-// lost/ copies, but its report no longer names the damage.
+// same native and host (its lock held throughout). A point-in-time recovery refused after its
+// cut was installed finds its report in lost/ and reports the same damage (db_recovery.c).
 export async function openDatabaseOnHost(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
   try {
     return await retryBlocked(native.host, () => openAttempt(native, where, displayLocation, options, parsed, recoveryMode, encodings));
@@ -929,8 +928,15 @@ export class Database {
       if (this.#status === 'open') n.m._strata_js_ingest_abandon(handle);
       throw err;
     }
-    this.#ensureOpen('ingest');
-    n.check(n.m._strata_js_ingest_finish(handle, n.words), 'ingest');
+    // a finish whose manifest install would block (no OPFS file free: STRATA_BUSY) installed
+    // nothing and kept the ingest: it runs again once the host is ready; any other failure, or
+    // none, freed the ingest
+    try {
+      await retryBlocked(n.host, () => n.check(n.m._strata_js_ingest_finish(handle, n.words), 'ingest'), ready);
+    } catch (err) {
+      if (err?.code === 'STRATA_BUSY' && this.#status === 'open') n.m._strata_js_ingest_abandon(handle);
+      throw err;
+    }
     progress.report(done, done); // the last report: everything is in
     progress.take(); // the callback's first error, now that the ingest is installed
     return n.word(0) + n.word(1) * 2 ** 32;
