@@ -132,6 +132,7 @@ function summarize(all, peers) {
       settle_secs: median(settle.map((l) => l.secs)),
       disk_mib: median(settle.map((l) => l.disk_bytes ?? l.disk_apparent_bytes).filter((x) => x != null)) / 1048576,
       peak_rss_mib: proc.length ? Math.max(...proc) / 1024 : null,
+      peak_anon_mib: peakAnonMib(by(p, '_proc')),
       describe: by(p, '_info')[0]?.describe,
       write_amp: median(settle.map((l) => l.write_amp).filter((x) => x != null)),
     };
@@ -174,6 +175,7 @@ function table(summary) {
   out += row('settle s', (e) => (e.settle_secs == null ? '–' : e.settle_secs.toFixed(2)));
   out += row('disk MiB', (e) => (Number.isFinite(e.disk_mib) ? e.disk_mib.toFixed(1) : '–'));
   out += row('peak RSS MiB', (e) => (e.peak_rss_mib == null ? '–' : e.peak_rss_mib.toFixed(0)));
+  out += row(' of it anon', (e) => (e.peak_anon_mib == null ? '–' : e.peak_anon_mib.toFixed(0)));
   out += row('write amp', (e) => (e.write_amp == null ? '–' : e.write_amp.toFixed(2)));
   return out;
 }
@@ -267,6 +269,12 @@ if (args.scale) {
   process.exit(0);
 }
 
+// The largest peak RssAnon of these _proc lines in MiB, or null (WASI, Node peers: not sampled).
+const peakAnonMib = (procs) => {
+  const kb = procs.map((l) => l.peak_anon_kb).filter((x) => x != null);
+  return kb.length ? Math.max(...kb) / 1024 : null;
+};
+
 // --scale: per N and native peer, fillrandom + settle + readrandom + seekrandom; the cost of N.
 function runScale() {
   const peers = NATIVE_PEERS.filter((p) => (!args.peers || args.peers.includes(p)) && (p === 'strata' || peerBuilt(p)));
@@ -292,7 +300,7 @@ function runScale() {
   }
   const pad = (x, w) => String(x).padStart(w);
   let out = pad('N', 10) + pad('peer', 9) + pad('fillrandom', 12) + pad('readrandom', 12) + pad('seekrandom', 12) +
-    pad('w-amp', 8) + pad('s-amp', 8) + pad('RSS MiB', 9) + pad('fill p99.9', 12) + pad('fill max', 11) + '\n';
+    pad('w-amp', 8) + pad('s-amp', 8) + pad('RSS MiB', 9) + pad('anon', 7) + pad('fill p99.9', 12) + pad('fill max', 11) + '\n';
   const rows = [];
   for (const n of args.scaleN) {
     for (const p of peers) {
@@ -302,13 +310,14 @@ function runScale() {
       const wamp = median(st.filter((l) => l.io_write_bytes != null).map((l) => l.io_write_bytes / l.user_bytes));
       const samp = median(st.filter((l) => l.disk_bytes != null).map((l) => l.disk_bytes / l.user_bytes));
       const rss = Math.max(...ls.filter((l) => l.workload === '_proc').map((l) => l.peak_rss_kb ?? 0)) / 1024;
+      const anon = peakAnonMib(ls.filter((l) => l.workload === '_proc'));
       const row = { n, peer: p, fillrandom: m('fillrandom', 'ops_per_s'), readrandom: m('readrandom', 'ops_per_s'),
-        seekrandom: m('seekrandom', 'ops_per_s'), write_amp: wamp, space_amp: samp, peak_rss_mib: rss,
+        seekrandom: m('seekrandom', 'ops_per_s'), write_amp: wamp, space_amp: samp, peak_rss_mib: rss, peak_anon_mib: anon,
         fill_p999_us: m('fillrandom', 'p999_us'), fill_max_us: m('fillrandom', 'max_us') };
       rows.push(row);
       const f2 = (x) => (x == null ? '–' : x.toFixed(2));
       out += pad(n, 10) + pad(p, 9) + pad(fmtOps(row.fillrandom), 12) + pad(fmtOps(row.readrandom), 12) +
-        pad(fmtOps(row.seekrandom), 12) + pad(f2(wamp), 8) + pad(f2(samp), 8) + pad(rss.toFixed(0), 9) +
+        pad(fmtOps(row.seekrandom), 12) + pad(f2(wamp), 8) + pad(f2(samp), 8) + pad(rss.toFixed(0), 9) + pad(anon == null ? '–' : anon.toFixed(0), 7) +
         pad(row.fill_p999_us == null ? '–' : row.fill_p999_us.toFixed(1), 12) +
         pad(row.fill_max_us == null ? '–' : (row.fill_max_us / 1000).toFixed(1) + 'ms', 11) + '\n';
     }
@@ -316,7 +325,8 @@ function runScale() {
   fs.rmSync(path.join(ROOT, 'build/bench-data'), { recursive: true, force: true });
   fs.writeFileSync(path.join(resultsDir, `scale-${stamp}.json`), JSON.stringify({ stamp, reps, ns: args.scaleN, rows, errors, lines: all }, null, 1) + '\n');
   console.log('\nops/s (median of reps); w-amp = bytes written over fillrandom + settle / raw bytes (N x 116);');
-  console.log('s-amp = disk bytes after settle / raw bytes; RSS = peak over the whole process');
+  console.log('s-amp = disk bytes after settle / raw bytes; RSS = peak over the whole process (VmHWM, mapped table');
+  console.log('pages included); anon = peak RssAnon (sampled every 20 ms: heap and private memory only)');
   console.log(out);
   console.log(`results: bench/results/scale-${stamp}.json`);
   if (errors.length) { console.log(`checks: ${errors.length} failed`); process.exit(1); }
