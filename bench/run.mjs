@@ -13,6 +13,8 @@
 //   options: --n N  --reps R  --node-n N  --peers strata,rocksdb,...  --no-build  --no-node
 //            --no-install (do not install the Node peers)  --values BYTES  --memtable BYTES
 //            (every peer's write buffer: a small run still goes through the levels)
+//            --phases a,b,... (native peers only: just these db_bench phases, e.g.
+//            fillseq,fillrandom,fillbatch,fillrandom-mt; the checks expect only them)
 //   npm run bench -- --browser         the browser peers instead (bench/browser, headless Chromium, N=100,000)
 //   npm run bench -- --scale [--scale-n 1000000,3000000,10000000]
 //            fillrandom, readrandom and seekrandom of the native peers at each N (1 rep unless
@@ -48,7 +50,7 @@ const WASI_PEER = 'strata-wasi';
 
 function parseArgs(argv) {
   const a = { browser: false, quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true, install: true,
-    values: null, memtable: null, scale: false, scaleN: [1000000, 3000000, 10000000] };
+    values: null, memtable: null, phases: null, scale: false, scaleN: [1000000, 3000000, 10000000] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') a.quick = true;
@@ -64,8 +66,10 @@ function parseArgs(argv) {
     else if (k === '--scale-n') { a.scale = true; a.scaleN = argv[++i].split(',').map(Number); }
     else if (k === '--values') a.values = Number(argv[++i]);
     else if (k === '--memtable') a.memtable = Number(argv[++i]);
+    else if (k === '--phases') a.phases = argv[++i].split(',').filter(Boolean);
     else { console.error(`unknown option ${k}`); process.exit(2); }
   }
+  if (a.phases) a.node = false; // the Node and WASI runners run every phase
   a.nGiven = a.n;
   a.n ??= a.quick ? 100000 : 1000000;
   a.nodeN ??= a.quick ? 100000 : 500000;
@@ -270,10 +274,10 @@ if (args.scale) {
 }
 
 // The largest peak RssAnon of these _proc lines in MiB, or null (WASI, Node peers: not sampled).
-const peakAnonMib = (procs) => {
+function peakAnonMib(procs) {
   const kb = procs.map((l) => l.peak_anon_kb).filter((x) => x != null);
   return kb.length ? Math.max(...kb) / 1024 : null;
-};
+}
 
 // --scale: per N and native peer, fillrandom + settle + readrandom + seekrandom; the cost of N.
 function runScale() {
@@ -337,11 +341,12 @@ const dataRoot = path.join(ROOT, 'build/bench-data');
 
 // Every runnable peer: [name, n, (rep, dir) => [cmd, args]]
 const runners = [];
-const variant = [...(args.values ? ['--values', String(args.values)] : []), ...(args.memtable ? ['--memtable', String(args.memtable)] : [])];
+const variant = [...(args.values ? ['--values', String(args.values)] : []), ...(args.memtable ? ['--memtable', String(args.memtable)] : []),
+  ...(args.phases ? ['--phases', args.phases.join(',')] : [])];
 for (const p of args.values ? [...NATIVE_PEERS, ...SEPARATING_PEERS] : NATIVE_PEERS) {
   runners.push([p, args.n, (rep, dir) => [dbBench, ['--peer', p, '--n', String(args.n), '--rep', String(rep), '--dir', dir, ...variant]]]);
 }
-if (!args.values) runners.push([WASI_PEER, args.n, (rep, dir) => [process.execPath, [path.join(ROOT, 'bench/wasi_host.mjs'),
+if (!args.values && !args.phases) runners.push([WASI_PEER, args.n, (rep, dir) => [process.execPath, [path.join(ROOT, 'bench/wasi_host.mjs'),
   WASI_PEER, String(rep), String(args.n), '--', `--dir=${dir}::bd`, dbBenchWasm,
   '--peer', WASI_PEER, '--n', String(args.n), '--rep', String(rep), '--dir', 'bd/db']]]);
 const nodeBench = path.join(ROOT, 'bench/node_bench.mjs');
@@ -397,7 +402,7 @@ for (let rep = 0; rep < args.reps; rep++) {
     const lines = runOnce(peer, rep, n, cmd, cargs, dir);
     fs.appendFileSync(jsonl, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     all.push(...lines);
-    const errs = checkLines(lines, n);
+    const errs = checkLines(lines, n, args.phases ? { workloads: args.phases } : {});
     errors.push(...errs);
     const ld = lines.at(-1);
     console.log(`${ld.wall_secs.toFixed(1)} s${errs.length ? '  CHECK FAILED: ' + errs.join('; ') : ''}`);

@@ -218,7 +218,8 @@ strata_status *strata_options_set_recovery_mode(strata_options *o, strata_recove
 typedef struct strata_recovery_report {
   uint32_t journals_replayed;
   uint64_t batches_replayed;
-  uint64_t torn_bytes_cut;       /* the incomplete tail of the newest journal, cut */
+  uint64_t torn_bytes_cut;       /* the incomplete tail of the newest journal, cut (not counting its
+                                    all-zero end: space the storage reserved and nothing wrote) */
   int damaged;                   /* 1: damage was found (only possible in point-in-time mode) */
   uint64_t damaged_journal;      /* the first damaged journal's number, when damaged */
   uint64_t damaged_offset;       /* ... and the offset of its first bad byte */
@@ -398,12 +399,14 @@ void strata_iterator_close(strata_iterator *it); /* accepts NULL */
  * tables (and blob files, with key-value separation) of the last level, skipping the journal and
  * the memtable. Keys must ascend strictly (unsigned bytes; a key out of order is
  * STRATA_INVALID_ARGUMENT and leaves the ingest usable, as does a backend's STRATA_BUSY ("would
- * block", strata_vfs.h) creating the next table: that entry was not taken); keys and values are bounded as for
+ * block", strata_vfs.h) creating the next table or blob file: that entry was not taken); keys and values are bounded as for
  * strata_put. begin refuses a database that already holds tables (writes still in the memtable
  * are fine). Ingested entries are older than every write: a key put or deleted before or after
  * finishing wins over an ingested one. Nothing is visible until strata_ingest_finish installs
  * everything at once, durably (synced files, then the manifest); snapshots taken before never
  * see it. finish and abandon free the ingest; what a failed or abandoned ingest wrote is removed.
+ * Except: a finish refused with STRATA_BUSY (the backend would block creating a manifest slot)
+ * installed nothing and leaves the ingest as it was: finish it again or abandon it.
  */
 typedef struct strata_ingest strata_ingest;
 strata_status *strata_ingest_begin(strata_db *db, strata_ingest **out);

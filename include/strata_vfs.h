@@ -71,7 +71,7 @@ extern "C" {
 #endif
 
 /* The contract revision this header describes. */
-#define STRATA_VFS_VERSION 2 /* 2 added the optional file method map() */
+#define STRATA_VFS_VERSION 3 /* 2 added the optional file method map(), 3 the open hint JOURNAL */
 
 typedef struct strata_vfs strata_vfs;
 typedef struct strata_vfs_file strata_vfs_file;
@@ -85,8 +85,28 @@ enum strata_vfs_open_flags {
   STRATA_VFS_OPEN_WRITE = 2,      /* write, append, truncate allowed */
   STRATA_VFS_OPEN_CREATE = 4,     /* create the file when missing (its folder must exist) */
   STRATA_VFS_OPEN_EXCLUSIVE = 8,  /* with CREATE: STRATA_EXISTS when the file exists */
-  STRATA_VFS_OPEN_TRUNCATE = 16   /* with WRITE: empty the file on open */
+  STRATA_VFS_OPEN_TRUNCATE = 16,  /* with WRITE: empty the file on open */
+  /* Version 3, a hint any backend may ignore (the engine passes it only to tables of version 3
+   * or later): with WRITE, the file is a journal -- appended to by this one handle, read by
+   * other handles only up to a length this handle's size() reported, and synced often. A backend
+   * may then serve appends from space it reserves past the end (the posix backend maps a
+   * preallocated region and copies appends into it: no system call per append). Such a file is
+   * longer than what was written while the handle is open, and after a crash it ends in zeros
+   * where nothing was written yet; the engine's journal reader takes a zero tail as the unwritten
+   * end, never as data. Rules a backend that honours the hint keeps: size() of this handle is
+   * what was written (the logical size); truncate() and close() cut the reserve off, so a
+   * cleanly closed file ends at its logical size; sync() also makes the reserve's size durable;
+   * every byte append() stored is as safe as after write(2) -- in the page cache, surviving the
+   * process's death -- and an append interrupted by the process's death leaves its bytes stored
+   * in order, with at most the STRATA_VFS_TORN_WINDOW bytes after the last stored one partly
+   * stored, and zeros after those; a reserve the storage refuses (a full disk) is a STRATA_IO
+   * (or STRATA_QUOTA) from the append that needed it, with nothing of that append stored. */
+  STRATA_VFS_OPEN_JOURNAL = 32
 };
+
+/* See STRATA_VFS_OPEN_JOURNAL: how far past the last fully stored byte an append interrupted by
+ * the process's death may have stored bytes out of order. */
+#define STRATA_VFS_TORN_WINDOW 4096
 
 /* Called by list() once per entry of a folder; "." and ".." are never passed. A non-NULL status
  * stops the walk and is what list() returns. */

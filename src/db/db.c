@@ -181,7 +181,8 @@ static strata_status *open_locked(strata_db *db) {
   scheduler_options so = {db->fs, db->journal_dir, db->tree, &db->visible_seqno, db->opts.background_threads,
                           db->opts.max_sealed_memtables, db->opts.l0_slowdown, db->opts.l0_stop,
                           options_compaction(&db->opts), &db->write_mu};
-  return scheduler_start(&so, &db->sched);
+  STATUS_TRY(scheduler_start(&so, &db->sched));
+  return db_recovery_acknowledge(db); /* last: an open that fails reports the same again */
 }
 
 strata_status *strata_open(const char *path, const strata_options *opts, strata_db **out) {

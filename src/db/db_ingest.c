@@ -67,13 +67,27 @@ strata_status *strata_ingest_add(strata_ingest *in, const void *key, size_t klen
   return tree_ingest_add(in->ingest, slice_make(key, klen), slice_make(value, vlen));
 }
 
+/* Attaches `in` to `db` again (a finish the backend refused: the ingest goes on). */
+static void attach(strata_ingest *in, strata_db *db) {
+  sync_mutex_lock(&db->write_mu);
+  db->ingest = in;
+  sync_mutex_unlock(&db->write_mu);
+  in->db = db;
+}
+
 strata_status *strata_ingest_finish(strata_ingest *in, uint64_t *entries) {
   HANDLE_CHECK(in, HANDLE_INGEST);
   uint64_t n = 0;
-  detach(in);
+  int kept = 0;
+  strata_db *db = in->db;
+  detach(in); /* a close meanwhile must not abandon what finish works on */
   strata_status *st = check_live(in, __func__);
-  if (!st) st = tree_ingest_finish(in->ingest, &n);
+  if (!st) st = tree_ingest_finish(in->ingest, &n, &kept);
   if (entries) *entries = st ? 0 : n;
+  if (kept) { /* would block installing: the ingest is as it was, to finish again or abandon */
+    attach(in, db);
+    return st;
+  }
   handle_retire(&in->tag);
   free(in);
   return st;

@@ -55,6 +55,7 @@ struct strata_db {
   tree *tree;
   struct strata_options opts;
   strata_recovery_report recovery; /* what this open found and did (set once, at open; db_recovery.c) */
+  int pit_report_file;             /* lost/ holds a point-in-time report: removed once the open completes */
 
   /* Writers: one at a time. Guards the journal, the seqno counter and rotation. */
   sync_mutex write_mu;
@@ -156,5 +157,12 @@ void db_abandon_ingest(strata_db *db);
  * db->recovery and *next_journal, the number the writer must open.
  */
 strata_status *db_recover_journals(strata_db *db, uint64_t *next_journal);
+/* The last step of an open: the point-in-time report it returns (made by it, or by an open of the
+ * same recovery that was refused after the cut was installed) leaves lost/, so no later open
+ * reports it again. */
+strata_status *db_recovery_acknowledge(strata_db *db);
+/* Removes a point-in-time report left in the folder `db_path` (repair: the state it describes is
+ * gone). */
+strata_status *db_recovery_forget(vfs *fs, const char *db_path);
 
 #endif

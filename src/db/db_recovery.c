@@ -15,11 +15,23 @@
  *    spent (and removed), and flushed_seqno = the highest seqno found in ANY journal + 1, so new
  *    writes get seqnos no set-aside batch has and the next open's continuity check starts exactly
  *    where the new writes do.
- * The order keeps a crash or a failure at any step recoverable: until the flush is installed
- * nothing live has changed and the damage is still there to be found again (an open refused by a
- * backend that would block creating a table, STRATA_BUSY, runs again and reports the same damage;
- * lost/ may then hold a second copy, with a .N suffix); lost/ copies are durable before anything
- * live is changed.
+ * The order keeps a crash or a failure at any step recoverable:
+ *  1. the lost/ copies, made once (an identical copy already there is the same file set aside by
+ *     an earlier try of this recovery: no second copy);
+ *  2. the report of the cut, durable in lost/point-in-time-report (pit_report below);
+ *  3. the new journal, created empty (the manifest names it from 4 on: an open, and a fallback
+ *     to the older manifest slot, need it there);
+ *  4. the flush of the prefix, whose install moves journal_min to the new journal: the point of no
+ *     return, after which the damage is no longer there to be found;
+ *  5. the flushed seqno raised, the spent journals removed, and the report file removed as the
+ *     open returns it (db_recovery_acknowledge, the open's last step).
+ * An open that fails before 4 (a backend that would block creating a file, STRATA_BUSY, a crash)
+ * changed nothing live: the open run again finds the same damage, reports it, finds its lost/
+ * copies made, and takes the new journal it finds (empty, the newest, named by the report) as its
+ * own rather than as one to set aside. One that fails after 4 (a manifest slot's creation refused,
+ * a crash) leaves the report naming the installed journal_min: the open run again reports that
+ * damage as its own and completes step 5. So every completed open of the recovery reports the
+ * damage exactly once, and the next open reports nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +40,9 @@
 #include "../journal/journal_files.h"
 #include "../journal/journal_format.h"
 #include "../journal/journal_reader.h"
+#include "../journal/journal_writer.h"
+#include "../util/checksum.h"
+#include "../util/coding.h"
 #include "../util/db_files.h"
 #include "../version/lost_folder.h"
 #include "db_internal.h"
@@ -143,7 +158,7 @@ static strata_status *replay_all(strata_db *db, const uint64_t *numbers, size_t 
       torn->found = 1;
       torn->journal = n;
       torn->keep = jr.valid_bytes;
-      torn->cut = jr.dropped_bytes;
+      torn->cut = jr.dropped_bytes - jr.zero_bytes; /* a zero end (an unused reserve) held nothing */
     } else if (jr.tail_cut) {
       set_damage(d, i, n, jr.valid_bytes, jr.valid_bytes + 1,
                  jr.torn ? "incomplete record at the end of a journal that is not the newest" : jr.reason);
@@ -179,13 +194,126 @@ static strata_status *count_later(strata_db *db, const uint64_t *numbers, size_t
   return NULL;
 }
 
-static strata_status *keep_in_lost(strata_db *db, uint64_t number, int copy_only) {
+static strata_status *keep_in_lost(strata_db *db, uint64_t number) {
   char *path = journal_path(db->journal_dir, number);
   if (!path) return status_no_memory();
-  strata_status *st = copy_only ? lost_folder_copy(db->fs, db->path, path, DB_LOST_KIND_JOURNAL, NULL)
-                                : lost_folder_keep(db->fs, db->path, path, DB_LOST_KIND_JOURNAL, NULL);
+  strata_status *st = lost_folder_copy_once(db->fs, db->path, path, DB_LOST_KIND_JOURNAL, NULL);
   free(path);
   if (!st) db->recovery.files_moved_to_lost++;
+  return st;
+}
+
+/*
+ * The report of a cut, kept in lost/point-in-time-report from before the cut's install until an
+ * open returns it: 11 fixed64s, little-endian: PIT_MAGIC, the fields below in order, and
+ * checksum64 of the 80 bytes before it. It describes an installed cut while the manifest's
+ * journal_min is its journal_min (a later rotation moves journal_min on; repair removes the file).
+ * An unreadable one (wrong size, magic or checksum) reports nothing and is removed like the others:
+ * the data never depends on it.
+ */
+#define PIT_MAGIC 0x3174706f72545053ull /* "SPTropt1", little-endian */
+enum { PIT_FIELDS = 9, PIT_SIZE = 8 * (PIT_FIELDS + 2) };
+
+typedef struct pit_report {
+  uint64_t journal_min; /* the new journal: the cut is installed once the manifest's journal_min is this */
+  uint64_t next_seqno;  /* the flushed seqno the cut records */
+  uint64_t damaged_journal, damaged_offset, batches_discarded, batches_replayed, highest_seqno_seen;
+  uint64_t journals_replayed, journals_set_aside;
+} pit_report;
+
+static char *pit_report_path(const char *db_path) {
+  return vfs_path_join(db_path, DB_DIR_LOST "/" DB_FILE_PIT_REPORT);
+}
+
+static strata_status *write_pit_report(strata_db *db, const pit_report *p) {
+  const uint64_t f[PIT_FIELDS] = {p->journal_min,        p->next_seqno,         p->damaged_journal,
+                                  p->damaged_offset,     p->batches_discarded,  p->batches_replayed,
+                                  p->highest_seqno_seen, p->journals_replayed,  p->journals_set_aside};
+  uint8_t bytes[PIT_SIZE];
+  encode_fixed64(bytes, PIT_MAGIC);
+  for (int i = 0; i < PIT_FIELDS; i++) encode_fixed64(bytes + 8 * (i + 1), f[i]);
+  encode_fixed64(bytes + PIT_SIZE - 8, checksum64(bytes, PIT_SIZE - 8));
+  char *path = pit_report_path(db->path);
+  if (!path) return status_no_memory();
+  strata_status *st = vfs_replace(db->fs, path, bytes, sizeof bytes); /* durable when it returns */
+  if (st) st = status_wrap(st, "writing the point-in-time report %s", path);
+  else db->pit_report_file = 1;
+  free(path);
+  return st;
+}
+
+/* *found = 1 and *p when lost/ holds a readable report; db->pit_report_file = 1 when it holds one. */
+static strata_status *read_pit_report(strata_db *db, pit_report *p, int *found) {
+  *found = 0;
+  char *path = pit_report_path(db->path);
+  if (!path) return status_no_memory();
+  int exists = 0;
+  strata_status *st = vfs_exists(db->fs, path, &exists, NULL);
+  buffer b;
+  buffer_init(&b);
+  if (!st && exists) st = vfs_read_file(db->fs, path, &b);
+  free(path);
+  if (st || !exists) {
+    buffer_free(&b);
+    return st;
+  }
+  db->pit_report_file = 1;
+  const uint8_t *d = b.data;
+  if (b.len == PIT_SIZE && decode_fixed64(d) == PIT_MAGIC &&
+      decode_fixed64(d + PIT_SIZE - 8) == checksum64(d, PIT_SIZE - 8)) {
+    uint64_t f[PIT_FIELDS];
+    for (int i = 0; i < PIT_FIELDS; i++) f[i] = decode_fixed64(d + 8 * (i + 1));
+    *p = (pit_report){f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]};
+    *found = 1;
+  }
+  buffer_free(&b);
+  return NULL;
+}
+
+strata_status *db_recovery_forget(vfs *fs, const char *db_path) {
+  char *path = pit_report_path(db_path);
+  if (!path) return status_no_memory();
+  strata_status *st = vfs_remove(fs, path);
+  if (status_is(st, STRATA_NOT_FOUND)) {
+    strata_status_free(st);
+    st = NULL;
+  } else if (!st) {
+    char *dir = vfs_path_join(db_path, DB_DIR_LOST);
+    st = dir ? vfs_sync_dir(fs, dir) : status_no_memory();
+    free(dir);
+  }
+  if (st) st = status_wrap(st, "removing the point-in-time report %s", path);
+  free(path);
+  return st;
+}
+
+strata_status *db_recovery_acknowledge(strata_db *db) {
+  if (!db->pit_report_file) return NULL;
+  STATUS_TRY(db_recovery_forget(db->fs, db->path));
+  db->pit_report_file = 0;
+  return NULL;
+}
+
+/* Creates the new journal, empty, before the cut's install: from the install on, the manifest's
+ * journal_min names it, and an open (or a fallback to the older manifest slot) needs it there. */
+static strata_status *make_journal(strata_db *db, uint64_t number) {
+  journal_writer *w = NULL;
+  STATUS_TRY(journal_writer_open(db->fs, db->journal_dir, number, NULL, &w)); /* open_locked opens it again */
+  return journal_writer_close(w);
+}
+
+/* *empty = 1 when journal `number` holds no batch (its header at most). */
+static strata_status *journal_is_empty(strata_db *db, uint64_t number, int *empty) {
+  *empty = 0;
+  char *path = journal_path(db->journal_dir, number);
+  if (!path) return status_no_memory();
+  vfs_file *f = NULL;
+  uint64_t size = 0;
+  strata_status *st = vfs_open(db->fs, path, VFS_OPEN_READ, &f);
+  if (!st) st = vfs_file_size(f, &size);
+  strata_status_free(vfs_file_close(f)); /* read only */
+  free(path);
+  if (!st) *empty = size <= JOURNAL_HEADER_SIZE;
   return st;
 }
 
@@ -193,22 +321,49 @@ static strata_status *keep_in_lost(strata_db *db, uint64_t number, int copy_only
  * watermarks (see the top of the file for why in this order). */
 static strata_status *cut_at_damage(strata_db *db, const uint64_t *numbers, size_t count, const damage *d,
                                     const replay_state *r, uint64_t next_seqno, uint64_t next_journal) {
-  /* copies only: until the flush is installed nothing live has changed, so an open that fails
-   * before (a backend that would block creating a table, STRATA_BUSY, runs the open again) finds
-   * the same damage and reports it again */
   /* numbers[index]: the damaged journal, or the first after a missing one; then every later one */
-  for (size_t i = d->index; i < count; i++) STATUS_TRY(keep_in_lost(db, numbers[i], 1));
+  for (size_t i = d->index; i < count; i++) STATUS_TRY(keep_in_lost(db, numbers[i]));
+  const strata_recovery_report *rep = &db->recovery;
+  pit_report p = {next_journal,       next_seqno,           d->journal,
+                  d->offset,          rep->batches_discarded, rep->batches_replayed,
+                  rep->highest_seqno_seen, rep->journals_replayed, count - d->index};
+  STATUS_TRY(write_pit_report(db, &p));
+  STATUS_TRY(make_journal(db, next_journal));
   int sealed = 0;
-  STATUS_TRY(tree_rotate_memtable(db->tree, r->expected, next_journal, &sealed));
-  for (int flushed = sealed; flushed;) STATUS_TRY(tree_flush_oldest(db->tree, &flushed));
+  strata_status *st = tree_rotate_memtable(db->tree, r->expected, next_journal, &sealed);
+  for (int flushed = sealed; !st && flushed;) st = tree_flush_oldest(db->tree, &flushed);
+  if (st && tree_journal_min(db->tree) < next_journal) { /* not installed: the next try makes it again */
+    strata_status_free(journal_remove(db->fs, db->journal_dir, next_journal)); /* else it is recognised */
+    return st;
+  }
+  STATUS_TRY(st);
   STATUS_TRY(tree_advance_watermarks(db->tree, next_seqno, next_journal));
   /* every live journal is spent now: its batches are in tables or set aside in lost/ */
   for (size_t i = 0; i < count; i++) {
-    strata_status *st = journal_remove(db->fs, db->journal_dir, numbers[i]);
+    st = journal_remove(db->fs, db->journal_dir, numbers[i]);
     if (status_is(st, STRATA_NOT_FOUND)) strata_status_free(st);
     else STATUS_TRY(st);
   }
   return NULL;
+}
+
+/* An installed cut whose open did not complete (pit_report; the caller checked that journal_min
+ * is its journal and that nothing was written since): its report is this open's, and its last
+ * step is completed (the flushed seqno raised, when the open stopped before). */
+static strata_status *adopt_pit_report(strata_db *db, const pit_report *p, uint64_t *next_seqno) {
+  strata_recovery_report *rep = &db->recovery;
+  rep->damaged = 1;
+  rep->damaged_journal = p->damaged_journal;
+  rep->damaged_offset = p->damaged_offset;
+  rep->batches_discarded = p->batches_discarded;
+  /* what it replayed; this open replayed only the new journal it made, empty */
+  rep->batches_replayed = p->batches_replayed;
+  rep->journals_replayed = (uint32_t)p->journals_replayed;
+  if (p->highest_seqno_seen > rep->highest_seqno_seen) rep->highest_seqno_seen = p->highest_seqno_seen;
+  rep->files_moved_to_lost += (uint32_t)p->journals_set_aside;
+  if (p->next_seqno > *next_seqno) *next_seqno = p->next_seqno;
+  if (tree_flushed_seqno(db->tree) >= *next_seqno) return NULL;
+  return tree_advance_watermarks(db->tree, *next_seqno, tree_journal_min(db->tree));
 }
 
 strata_status *db_recover_journals(strata_db *db, uint64_t *next_journal) {
@@ -229,6 +384,19 @@ strata_status *db_recover_journals(strata_db *db, uint64_t *next_journal) {
   damage d;
   memset(&d, 0, sizeof d);
   torn_tail torn = {0, 0, 0, 0};
+  pit_report pending = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+  int have_report = 0;
+  if (!st) st = read_pit_report(db, &pending, &have_report);
+  /* a try of this recovery that stopped before its install made the new journal: empty, the
+   * newest, named by the report; not a journal after the damage to set aside, but this try's too */
+  if (!st && have_report && pending.journal_min > min && live && numbers[live - 1] == pending.journal_min) {
+    int empty = 0;
+    st = journal_is_empty(db, pending.journal_min, &empty);
+    if (!st && empty) {
+      live--;
+      *next_journal = pending.journal_min;
+    }
+  }
   if (!st) st = replay_all(db, numbers, live, &r, &d, &torn);
   if (!st && !d.found && torn.found) {
     st = cut_journal(db, torn.journal, torn.keep);
@@ -258,6 +426,10 @@ strata_status *db_recover_journals(strata_db *db, uint64_t *next_journal) {
     if (st) st = status_wrap(st, "point-in-time recovery at journal %llu, offset %llu", (unsigned long long)d.journal,
                              (unsigned long long)d.offset);
   }
+  /* the cut the report describes is installed, and nothing was written since (the open that
+   * installed it did not complete) */
+  if (!st && !d.found && have_report && pending.journal_min == min && r.batches == 0)
+    st = adopt_pit_report(db, &pending, &next_seqno);
   free(numbers);
   if (st) return st;
   db->next_seqno = next_seqno;

@@ -6,9 +6,10 @@
  * into its group (up to a byte budget; a writer that asks for a sync never joins a group that
  * does not sync), gives the group's batches consecutive seqnos, writes them to the journal in
  * one append, applies them to the memtable, publishes the last seqno, and then tells each
- * follower its result and hands the front of the queue to the next writer. While a leader
- * writes, new writers queue up: under concurrency one append and one lock round trip serve many
- * writers. Only the leader touches the memtable, so it keeps its single writer.
+ * follower its result. While a leader writes, new writers queue up: under concurrency one
+ * append and one lock round trip serve many writers. Then, while writers wait behind its group,
+ * the leader commits their groups too (a bounded number), each writer woken once, when its
+ * write is done; only then does it hand the front of the queue to the next writer. Only the leader touches the memtable, so it keeps its single writer.
  *
  * A single put is never built into a batch: the leader frames its item straight into the
  * journal record and inserts the caller's key and value into the memtable (the caller waits
@@ -23,6 +24,9 @@
  * only a little more, so a lone small write is not slowed by a large group (LevelDB's rule). */
 #define WRITE_GROUP_BYTES_MAX ((size_t)1 << 20)
 #define WRITE_GROUP_SMALL ((size_t)128 << 10)
+
+/* How many groups a leader commits before it hands the front of the queue on (write_queued). */
+#define WRITE_COMBINE_ROUNDS 16
 
 /* Single puts above this size are built into a batch first: the journal writes big bodies
  * without framing them (journal_writer.c), which needs them encoded somewhere. */
@@ -159,6 +163,21 @@ static strata_status *status_copy(const strata_status *st) {
   return status_new(strata_status_code(st), "%s", strata_status_message(st));
 }
 
+/* Tells the n writers from `first` on their result and marks them done (queue_mu held). */
+static db_writer *finish_group(db_writer *first, size_t n, const strata_status *st, const db_writer *leader) {
+  db_writer *f = first;
+  for (size_t i = 0; i < n; i++) {
+    db_writer *next = f->next;
+    if (f != leader) {
+      f->status = status_copy(st);
+      f->done = 1;
+      sync_cond_signal(&f->wake);
+    }
+    f = next;
+  }
+  return f;
+}
+
 static strata_status *write_queued(strata_db *db, db_writer *w) {
   STATUS_TRY(sync_cond_init(&w->wake));
   sync_mutex_lock(&db->queue_mu);
@@ -181,15 +200,26 @@ static strata_status *write_queued(strata_db *db, db_writer *w) {
   sync_mutex_unlock(&db->write_mu);
 
   sync_mutex_lock(&db->queue_mu);
-  db_writer *f = w->next;
-  for (size_t i = 1; i < n; i++) {
-    db_writer *next = f->next;
-    f->status = status_copy(st);
-    f->done = 1;
-    sync_cond_signal(&f->wake);
-    f = next;
+  db_writer *f = finish_group(w, n, st, w);
+  /* Combining: while writers queued behind the group, the leader commits their groups too
+   * (up to WRITE_COMBINE_ROUNDS), so each of them is woken once, when done, instead of the
+   * front passing from sleeper to sleeper -- one wake-up and context switch per group, which
+   * left the writers idle. w stays at the front meanwhile, so no other writer leads. */
+  int failed = st != NULL; /* after a failed group the next writer leads: it learns its own result */
+  for (int round = 1; f && !failed && round < WRITE_COMBINE_ROUNDS; round++) {
+    w->next = f;
+    size_t m = take_group(f);
+    sync_mutex_unlock(&db->queue_mu);
+    sync_mutex_lock(&db->write_mu);
+    strata_status *gst = write_group_locked(db, f, m, f->sync);
+    sync_mutex_unlock(&db->write_mu);
+    sync_mutex_lock(&db->queue_mu);
+    db_writer *head = f;
+    f = finish_group(head, m, gst, NULL);
+    failed = gst != NULL;
+    strata_status_free(gst);
   }
-  db->queue_head = f; /* the first writer after the group, which leads next */
+  db->queue_head = f; /* the first writer after the groups, which leads next */
   if (!f) db->queue_tail = NULL;
   else sync_cond_signal(&f->wake);
   sync_mutex_unlock(&db->queue_mu);

@@ -942,6 +942,8 @@ static strata_status *run_repair(repair *r) {
   }
   uint64_t journal_min = 0;
   read_hints(r, slots, &journal_min);
+  /* a point-in-time report describes a manifest this repair replaces (its journal_min may match) */
+  STATUS_TRY(db_recovery_forget(r->fs, r->dir));
   STATUS_TRY(vfs_mkdir(r->fs, r->tables_dir));
   STATUS_TRY(verify_blobs(r));
   STATUS_TRY(verify_tables(r));

@@ -38,8 +38,11 @@
  * database). Journal numbers are consecutive too (the writer creates n + 1 after n, an open
  * creates the highest + 1), though a journal without batches may be absent without loss. So:
  *  - an incomplete last record (or a zero-filled tail) at the end of the NEWEST journal is a torn
- *    append: cut. The same at the end of an older journal is damage: it was synced whole when the
- *    next one was created;
+ *    append: cut. So is a last record that fails its checks when the file's all-zero end begins
+ *    within STRATA_VFS_TORN_WINDOW bytes after it: a journal append into the backend's reserve
+ *    interrupted by the process's death (strata_vfs.h, STRATA_VFS_OPEN_JOURNAL); the zero end
+ *    itself is the unused reserve and held no data. The same at the end of an older journal is
+ *    damage: it was cut to its last batch and synced whole when the next one was created;
  *  - a bad tag or checksum anywhere, a damaged header, and a batch whose seqno is not the one
  *    expected (a journal before it truncated at a record boundary or deleted) are damage;
  *  - a journal number missing between journal_min and the newest is damage unless a later batch

@@ -24,26 +24,58 @@ static void stop_at(recovery *r, uint64_t offset, int corrupt, const char *reaso
   r->report->reason = reason;
 }
 
-/* 1 when every byte from `offset` to the end of the file is zero (a preallocated or
- * zero-filled tail left by a crash, not damage). */
-static strata_status *rest_is_zero(recovery *r, uint64_t offset, int *zero) {
+/* *z = the start of the file's all-zero end at or after `offset` (r->size when the last byte is
+ * not zero): what a journal's unwritten reserve, or a crash that kept a length but not the
+ * bytes, leaves. Reads backwards from the end. */
+static strata_status *zero_suffix(recovery *r, uint64_t offset, uint64_t *z) {
   uint8_t chunk[4096];
-  *zero = 1;
-  while (offset < r->size && *zero) {
-    size_t n = r->size - offset < sizeof chunk ? (size_t)(r->size - offset) : sizeof chunk;
-    STATUS_TRY(vfs_file_read_exact(r->file, offset, chunk, n, r->path));
-    for (size_t i = 0; i < n; i++)
-      if (chunk[i]) *zero = 0;
-    offset += n;
+  uint64_t pos = r->size;
+  while (pos > offset) {
+    size_t n = pos - offset < sizeof chunk ? (size_t)(pos - offset) : sizeof chunk;
+    STATUS_TRY(vfs_file_read_exact(r->file, pos - n, chunk, n, r->path));
+    for (size_t i = n; i > 0; i--)
+      if (chunk[i - 1]) {
+        *z = pos - n + i;
+        return NULL;
+      }
+    pos -= n;
   }
+  *z = offset;
   return NULL;
 }
 
-/* A damaged record at `offset`: torn if nothing but zeros follows, corrupt otherwise. */
-static strata_status *stop_damaged(recovery *r, uint64_t offset, const char *reason) {
-  int zero = 0;
-  STATUS_TRY(rest_is_zero(r, offset, &zero));
-  stop_at(r, offset, !zero, zero ? "zero-filled tail after the last batch" : reason);
+/*
+ * A record at `offset` that is not a good batch; `claimed_end` is where it says it ends (its
+ * start record verified) or the end of its start record. Torn -- an append the process's death
+ * or a crash interrupted, never acknowledged -- when the file ends inside it, when only zeros
+ * follow, or when the file's all-zero end begins less than STRATA_VFS_TORN_WINDOW bytes past
+ * it (a journal append into a reserve stores in order: strata_vfs.h); corrupt otherwise. The
+ * zero end is not counted as torn data: it never held any.
+ */
+static strata_status *find_start(recovery *r, uint8_t *window, size_t cap, uint64_t from, uint64_t *at, int *found);
+typedef struct batch_check batch_check;
+static strata_status *check_batch(recovery *r, uint64_t off, batch_check *c);
+
+#define SCAN_WINDOW (64u << 10)
+
+/* 1 when intact batches found from `from` on end exactly at the end of the file: its zero end is
+ * then the last bytes of a batch (a checksum ending in zeros), not an unwritten reserve. */
+static strata_status *ends_with_a_batch(recovery *r, uint64_t from, int *yes);
+
+static strata_status *stop_damaged(recovery *r, uint64_t offset, uint64_t claimed_end, int incomplete,
+                                   const char *reason) {
+  uint64_t z = r->size;
+  STATUS_TRY(zero_suffix(r, offset, &z));
+  int torn = incomplete || z <= offset;
+  if (!torn && z < r->size && z < claimed_end + STRATA_VFS_TORN_WINDOW) {
+    int batch_end = 0;
+    STATUS_TRY(ends_with_a_batch(r, offset + 1, &batch_end));
+    torn = !batch_end;
+  }
+  stop_at(r, offset, !torn, z <= offset ? "zero-filled tail after the last batch" : reason);
+  /* the zero end is a reserve nothing wrote when the file ends there in zeros only or the window
+   * rule applied; a file that ends inside a record ends with that record's bytes */
+  if (torn && (z <= offset || !incomplete)) r->report->zero_bytes = r->size - z;
   return NULL;
 }
 
@@ -53,6 +85,13 @@ static strata_status *read_header(recovery *r, int *ok) {
   size_t n = r->size < JOURNAL_HEADER_SIZE ? (size_t)r->size : JOURNAL_HEADER_SIZE;
   STATUS_TRY(vfs_file_read_exact(r->file, 0, got, n, r->path));
   *ok = 0;
+  uint64_t z = r->size;
+  if (got[0] == 0) STATUS_TRY(zero_suffix(r, 0, &z));
+  if (z == 0) { /* a reserve, then a crash before the header was stored: nothing was written */
+    stop_at(r, 0, 0, "zero-filled file");
+    r->report->zero_bytes = r->size;
+    return NULL;
+  }
   if (n < JOURNAL_HEADER_SIZE) { /* created, then a crash before the header was durable */
     if (memcmp(got, want, n)) {
       r->report->bad_header = 1;
@@ -80,13 +119,14 @@ typedef enum batch_verdict {
   BATCH_BAD_START   /* the start record itself fails (tag or start_check): maybe a zero tail */
 } batch_verdict;
 
-typedef struct batch_check {
+struct batch_check {
   batch_verdict verdict;
   const char *reason; /* static text, when not BATCH_OK */
   uint64_t seqno;
   uint32_t count;
-  uint64_t next; /* BATCH_OK: the offset after the batch */
-} batch_check;
+  uint64_t next; /* BATCH_OK: the offset after the batch; otherwise where the record claims to
+                    end (the end of its start record when that did not verify) */
+};
 
 /* Reads and checks the batch at `off` (read only). Errors are I/O or memory. */
 static strata_status *check_batch(recovery *r, uint64_t off, batch_check *c) {
@@ -100,6 +140,7 @@ static strata_status *check_batch(recovery *r, uint64_t off, batch_check *c) {
   uint8_t start[JOURNAL_START_SIZE];
   STATUS_TRY(vfs_file_read_exact(r->file, off, start, sizeof start, r->path));
   c->verdict = BATCH_BAD_START;
+  c->next = off + JOURNAL_START_SIZE;
   if (start[0] != JOURNAL_TAG_START) {
     c->reason = "bad start record tag";
     return NULL;
@@ -117,6 +158,9 @@ static strata_status *check_batch(recovery *r, uint64_t off, batch_check *c) {
     return NULL;
   }
   left -= JOURNAL_START_SIZE;
+  c->next = body_len > UINT64_MAX - off - JOURNAL_START_SIZE - JOURNAL_END_SIZE
+                ? UINT64_MAX - STRATA_VFS_TORN_WINDOW
+                : off + JOURNAL_START_SIZE + body_len + JOURNAL_END_SIZE;
   if (left < JOURNAL_END_SIZE || body_len > left - JOURNAL_END_SIZE) {
     c->verdict = BATCH_INCOMPLETE; /* start was verified: the length is real */
     c->reason = "file ends inside a batch";
@@ -158,9 +202,9 @@ static strata_status *next_batch(recovery *r, uint64_t *offset, journal_replay_f
   batch_check c;
   STATUS_TRY(check_batch(r, off, &c));
   switch (c.verdict) {
-    case BATCH_INCOMPLETE: stop_at(r, off, 0, c.reason); return NULL;
-    case BATCH_BAD_START: return stop_damaged(r, off, c.reason); /* torn if only zeros follow */
-    case BATCH_DAMAGED: stop_at(r, off, 1, c.reason); return NULL;
+    case BATCH_INCOMPLETE: return stop_damaged(r, off, c.next, 1, c.reason);
+    case BATCH_BAD_START:
+    case BATCH_DAMAGED: return stop_damaged(r, off, c.next, 0, c.reason);
     case BATCH_OK: break;
   }
   r->report->batch_offset = off;
@@ -245,7 +289,25 @@ static strata_status *find_start(recovery *r, uint8_t *window, size_t cap, uint6
   return NULL;
 }
 
-#define SCAN_WINDOW (64u << 10)
+static strata_status *ends_with_a_batch(recovery *r, uint64_t from, int *yes) {
+  *yes = 0;
+  uint8_t *window = malloc(SCAN_WINDOW);
+  if (!window) return status_no_memory();
+  strata_status *st = NULL;
+  uint64_t pos = from;
+  int found = 1;
+  while (!st && !*yes && pos < r->size) {
+    st = find_start(r, window, SCAN_WINDOW, pos, &pos, &found);
+    if (st || !found) break;
+    batch_check c;
+    st = check_batch(r, pos, &c);
+    while (!st && c.verdict == BATCH_OK && c.next < r->size) st = check_batch(r, pos = c.next, &c);
+    if (!st && c.verdict == BATCH_OK) *yes = 1; /* c.next == r->size */
+    else pos++;
+  }
+  free(window);
+  return st;
+}
 
 strata_status *journal_scan_intact(vfs *v, const char *dir, uint64_t number, uint64_t offset, uint64_t *batches,
                                    uint64_t *highest_seqno) {

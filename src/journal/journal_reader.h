@@ -8,7 +8,11 @@
  * A batch is never replayed in part. The report says what was dropped so the database can log it.
  *
  * A cut tail is `torn` when it looks like an interrupted append -- the file ends inside a record,
- * or the rest of the file is zeros -- and `corrupt` when a complete record fails its checks. Only
+ * the rest of the file is zeros, or the file's all-zero end starts within
+ * STRATA_VFS_TORN_WINDOW bytes of the end of the record that failed (what an append into a
+ * journal reserve interrupted by the process's death leaves, strata_vfs.h) -- and `corrupt`
+ * when a complete record fails its checks. The all-zero end (`zero_bytes`: a reserve the
+ * backend had not written yet) is cut with the tail but held no data. Only
  * the database knows whether a torn tail is harmless: it is for the newest journal only (the
  * rule is in journal_format.h). It reads with truncate = 0, decides, and cuts itself.
  *
@@ -36,6 +40,7 @@ typedef struct journal_recovery_report {
   uint64_t file_bytes;    /* the file's length as found */
   uint64_t valid_bytes;   /* header + complete batches: the file's length after a cut */
   uint64_t dropped_bytes; /* file_bytes - valid_bytes */
+  uint64_t zero_bytes;    /* of dropped_bytes, when torn: the file's all-zero end, which held nothing */
   int tail_cut;           /* bytes after the last good batch were dropped */
   int torn;               /* ... and they look like an interrupted append */
   int corrupt;            /* ... and a complete record in them failed its checks */

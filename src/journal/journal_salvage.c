@@ -19,6 +19,8 @@ typedef struct salvage {
   write_batch batch; /* the batch handed to the callback */
   uint64_t seqno;    /* of the record examined */
   size_t next;       /* offset after it (FOUND_BATCH, FOUND_BAD) */
+  size_t zero_from;  /* where the file's all-zero end begins (size when it has none): a journal's
+                        unused reserve after a crash, which held nothing and is never counted */
 } salvage;
 
 static found examine(salvage *s, size_t off) {
@@ -53,8 +55,8 @@ static strata_status *check_header(salvage *s, const char *path, journal_salvage
   uint8_t want[JOURNAL_HEADER_SIZE];
   journal_encode_header(want);
   *first = JOURNAL_HEADER_SIZE;
-  if (s->size == 0) { /* created, nothing written */
-    *first = 0;
+  if (s->size == 0 || s->zero_from == 0) { /* created (and maybe reserved), nothing written */
+    *first = s->size;
     return NULL;
   }
   if (s->size < JOURNAL_HEADER_SIZE && !memcmp(s->data, want, s->size)) { /* a crash right after creation */
@@ -86,7 +88,7 @@ static void close_region(salvage *s, journal_salvage_report *rep, size_t from, s
   if (to <= from) return;
   if (at_end && (all_zero(s->data + from, to - from) ||
                  (to - from < JOURNAL_START_SIZE && s->data[from] == JOURNAL_TAG_START))) {
-    rep->torn_bytes += to - from;
+    rep->torn_bytes += s->zero_from > from ? (to < s->zero_from ? to : s->zero_from) - from : 0;
     return;
   }
   if (rep->damaged_regions++ == 0) rep->first_damage = from;
@@ -119,13 +121,19 @@ static strata_status *scan(salvage *s, const char *path, journal_replay_fn fn, v
       have_last = 1;
       last = s->seqno;
       off = s->next;
+    } else if (f == FOUND_BAD && in_order && s->zero_from < s->size &&
+               s->zero_from < s->next + STRATA_VFS_TORN_WINDOW) {
+      /* an append into a journal reserve the process's death interrupted (journal_format.h) */
+      close_region(s, rep, region == SIZE_MAX ? off : region, off, 0);
+      rep->torn_bytes += s->zero_from - off;
+      return NULL;
     } else if (f == FOUND_BAD && in_order) {
       rep->batches_lost++;
       if (region == SIZE_MAX) region = off;
       off = s->next;
     } else if (f == FOUND_TRUNCATED && in_order) {
       close_region(s, rep, region == SIZE_MAX ? off : region, off, 0);
-      rep->torn_bytes += s->size - off;
+      rep->torn_bytes += (s->zero_from > off ? s->zero_from : s->size) - off;
       return NULL;
     } else {
       if (region == SIZE_MAX) region = off;
@@ -149,6 +157,8 @@ strata_status *journal_salvage(vfs *v, const char *path, journal_replay_fn fn, v
   if (!st) {
     s.data = file.data;
     s.size = file.len;
+    s.zero_from = s.size;
+    while (s.zero_from > 0 && s.data[s.zero_from - 1] == 0) s.zero_from--;
     st = scan(&s, path, fn, ctx, report);
   }
   buffer_free(&file);

@@ -32,7 +32,8 @@ typedef struct journal_salvage_report {
   uint64_t damaged_regions; /* stretches of bytes skipped between intact batches */
   uint64_t bytes_lost;      /* bytes in those stretches (a torn or zero-filled tail not counted) */
   uint64_t first_damage;    /* offset of the first skipped byte, when damaged_regions > 0 */
-  uint64_t torn_bytes;      /* an incomplete record or zero fill at the end of the file */
+  uint64_t torn_bytes;      /* an incomplete record at the end of the file (zeros after the last
+                               nonzero byte, a journal's unused reserve, are not counted) */
   int header_damaged;       /* the file did not start with a journal header (scanned anyway) */
 } journal_salvage_report;
 

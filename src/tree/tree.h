@@ -260,15 +260,17 @@ STRATA_MUST_USE strata_status *tree_write_tables_relocating(tree *t, kv_iterator
  * files at seqno 0, without journal or memtable, installed by finish in one edit; writes made
  * meanwhile are newer and win. begin refuses a tree holding any table. An out-of-order key is
  * STRATA_INVALID_ARGUMENT and leaves the ingest usable, as does a backend's "would block"
- * (STRATA_BUSY) creating the next table (the entry was not taken: add it again once the backend
- * is ready); any other failure ends it (finish then
- * reports it). finish and abandon free the ingest and remove what was written unless installed.
+ * (STRATA_BUSY) creating the next table or blob file (the entry was not taken: add it again once
+ * the backend is ready); any other failure ends it (finish then reports it). finish and abandon
+ * free the ingest and remove what was written unless installed, except a finish whose install
+ * the backend refused with "would block" (creating a manifest slot): *kept = 1, the ingest is as
+ * it was, to be finished again or abandoned.
  */
 typedef struct tree_ingest tree_ingest;
 STRATA_MUST_USE strata_status *tree_ingest_begin(tree *t, tree_ingest **out);
 STRATA_MUST_USE strata_status *tree_ingest_add(tree_ingest *g, slice key, slice value);
 uint64_t tree_ingest_count(const tree_ingest *g);
-STRATA_MUST_USE strata_status *tree_ingest_finish(tree_ingest *g, uint64_t *entries);
+STRATA_MUST_USE strata_status *tree_ingest_finish(tree_ingest *g, uint64_t *entries, int *kept);
 void tree_ingest_abandon(tree_ingest *g);
 
 /* --- whole-tree operations --------------------------------------------------------------- */

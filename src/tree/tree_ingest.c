@@ -47,7 +47,8 @@ strata_status *tree_ingest_begin(tree *t, tree_ingest **out) {
 }
 
 /* *retry = 1 when the failure left the ingest as it was: the backend would block creating the
- * next table (STRATA_BUSY, strata_vfs.h), so nothing of the entry was taken. */
+ * next table or blob file (STRATA_BUSY, strata_vfs.h), so nothing of the entry was taken (a full
+ * table or blob file finished before stays finished; the next try starts a new one). */
 static strata_status *add(tree_ingest *g, slice key, slice value, int *retry) {
   tree *t = g->t;
   if (g->count && slice_compare(key, buffer_slice(&g->last_key)) <= 0)
@@ -68,7 +69,9 @@ static strata_status *add(tree_ingest *g, slice key, slice value, int *retry) {
     STATUS_TRY(st);
   }
   internal_key k = internal_key_make(key, 0, VALUE_TYPE_VALUE);
-  STATUS_TRY(blob_sink_entry(&g->sink, &k, &value));
+  strata_status *st = blob_sink_entry(&g->sink, &k, &value);
+  if (status_is(st, STRATA_BUSY)) *retry = 1; /* creating the next blob file: no file made */
+  STATUS_TRY(st);
   STATUS_TRY(table_writer_add(g->w, &k, value));
   buffer_clear(&g->last_key);
   STATUS_TRY(buffer_append(&g->last_key, key.data, key.len));
@@ -100,9 +103,10 @@ static void ingest_free(tree_ingest *g, int remove_files) {
   free(g);
 }
 
-strata_status *tree_ingest_finish(tree_ingest *g, uint64_t *entries) {
+strata_status *tree_ingest_finish(tree_ingest *g, uint64_t *entries, int *kept) {
   tree *t = g->t;
   *entries = g->count;
+  *kept = 0;
   strata_status *st = g->error ? status_new(strata_status_code(g->error), "ingest failed before: %s",
                                             strata_status_message(g->error))
                                : NULL;
@@ -123,6 +127,12 @@ strata_status *tree_ingest_finish(tree_ingest *g, uint64_t *entries) {
     e.add_blobs = g->out.blobs;
     e.add_blob_count = g->out.blob_count;
     st = tree_apply_edit(t, &e, NULL);
+    /* the manifest slot's creation would block: nothing was installed, and the finished files
+     * stay as they are for the next try (the steps above find nothing more to finish) */
+    if (status_is(st, STRATA_BUSY)) {
+      *kept = 1;
+      return st;
+    }
   }
   ingest_free(g, st != NULL);
   return st ? status_wrap(st, "ingest") : NULL;

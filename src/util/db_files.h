@@ -11,6 +11,8 @@
  *   <db>/journal/<n>          write-ahead journals, named by number in decimal (journal_files.h)
  *   <db>/lost/<kind>-<name>   files recovery set aside instead of deleting (lost_folder.h), the
  *                             kinds below: lost/journal-9, lost/table-17, lost/blob-18, lost/manifest-1
+ *   <db>/lost/point-in-time-report  the report of a point-in-time cut, from before its install until
+ *                             an open returns it (db_recovery.c)
  *
  * Every layer that names these files (the manifest, the tree, the database, repair, the bindings)
  * takes the names from here; nothing else in src/ spells them. Only names: callers join them to
@@ -32,6 +34,7 @@
 #define DB_DIR_BLOBS "blobs"
 #define DB_DIR_JOURNAL "journal"
 #define DB_DIR_LOST "lost"
+#define DB_FILE_PIT_REPORT "point-in-time-report" /* inside DB_DIR_LOST */
 
 /* Manifest slot files are DB_MANIFEST_PREFIX "-" slot, slot 0 or 1 (the epoch's parity). */
 #define DB_MANIFEST_PREFIX "manifest"

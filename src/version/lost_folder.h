@@ -28,4 +28,10 @@ STRATA_MUST_USE strata_status *lost_folder_keep(vfs *v, const char *db_dir, cons
 STRATA_MUST_USE strata_status *lost_folder_copy(vfs *v, const char *db_dir, const char *path, const char *kind,
                                                 char **copied_to);
 
+/* lost_folder_copy unless lost/ already holds a copy of `path` with the same bytes (under its name
+ * or a .N one): an open run again after a refusal sets the same file aside once. *copied (optional)
+ * is 1 when this call made the copy. */
+STRATA_MUST_USE strata_status *lost_folder_copy_once(vfs *v, const char *db_dir, const char *path, const char *kind,
+                                                     int *copied);
+
 #endif

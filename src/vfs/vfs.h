@@ -26,8 +26,12 @@ enum vfs_open_flags {
   VFS_OPEN_WRITE = STRATA_VFS_OPEN_WRITE,
   VFS_OPEN_CREATE = STRATA_VFS_OPEN_CREATE,
   VFS_OPEN_EXCLUSIVE = STRATA_VFS_OPEN_EXCLUSIVE,
-  VFS_OPEN_TRUNCATE = STRATA_VFS_OPEN_TRUNCATE
+  VFS_OPEN_TRUNCATE = STRATA_VFS_OPEN_TRUNCATE,
+  VFS_OPEN_JOURNAL = STRATA_VFS_OPEN_JOURNAL /* a hint: only pass it through vfs_journal_flag() */
 };
+
+/* VFS_OPEN_JOURNAL when the backend's table is of a version that knows the hint, else 0. */
+static inline int vfs_journal_flag(const strata_vfs *v) { return v->ops->version >= 3 ? STRATA_VFS_OPEN_JOURNAL : 0; }
 
 /* Checks a table a caller plugged in against the contract: STRATA_NOT_SUPPORTED for a version
  * this build does not know, STRATA_INVALID_ARGUMENT for a missing method. */

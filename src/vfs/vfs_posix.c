@@ -4,11 +4,24 @@
  *
  * Locking: the folder lock protocol of every runtime (a record published by an exclusive link,
  * natively also under flock), in posix_lock.c.
+ *
+ * Journals (open hint STRATA_VFS_OPEN_JOURNAL, native 64-bit only): appends are copied into a
+ * shared writable mapping of space reserved past the end with posix_fallocate, JOURNAL_CHUNK
+ * at a time, instead of one write(2) each. A store into a MAP_SHARED mapping is in the page
+ * cache at once, so an acknowledged append survives the process's death as after write(2).
+ * The reserve is allocated before anything of an append is stored, so a full disk is a clean
+ * STRATA_IO, never a SIGBUS on a store. `end` is the logical size (what size() reports), `phys`
+ * the file's real length; truncate and close cut the reserve off. sync = msync(MS_SYNC) of what
+ * the current window dirtied + fdatasync (which also writes out pages dirtied through earlier,
+ * unmapped windows: the page cache is unified on the platforms that map, and it makes the
+ * reserve's size durable). A file system that cannot preallocate or map turns the handle back
+ * into plain appends.
  */
 #define _DEFAULT_SOURCE /* fsync, pread with -std=c11 */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h> /* atomic_signal_fence: the order of a journal append's stores */
 #include <stdint.h>
 #include <stdio.h> /* rename */
 #include <stdlib.h>
@@ -36,6 +49,11 @@ typedef struct posix_file {
   uint64_t end; /* the file's length as this handle knows it: appends need no fstat */
   void *map;    /* map(): the first map_len bytes, read-only, unmapped by close; or NULL */
   size_t map_len;
+  int journal;        /* appends go through the reserve (see the top of the file) */
+  uint64_t phys;      /* journal: the file's real length, end + the reserve */
+  uint8_t *win;       /* journal: JOURNAL_CHUNK bytes of the file mapped from win_off, or NULL */
+  uint64_t win_off;
+  uint64_t dirty_lo;  /* journal: first byte stored into win since the last sync; UINT64_MAX: none */
   char path[];
 } posix_file;
 
@@ -51,6 +69,7 @@ static strata_status *errno_status(int err, const char *op, const char *path) {
 static strata_status *posix_vfs_read(vfs_file *f, uint64_t off, void *buf, size_t n, size_t *nread) {
   posix_file *pf = (posix_file *)f;
   size_t done = 0;
+  if (pf->journal) n = off >= pf->end ? 0 : (pf->end - off < n ? (size_t)(pf->end - off) : n); /* not the reserve */
   while (done < n) {
     ssize_t r = pread(pf->fd, (char *)buf + done, n - done, (off_t)(off + done));
     if (r < 0) {
@@ -81,26 +100,162 @@ static strata_status *posix_vfs_write(vfs_file *f, uint64_t off, const void *dat
     done += (size_t)w;
   }
   if (off + n > pf->end) pf->end = off + n;
+  if (pf->end > pf->phys) pf->phys = pf->end;
   return NULL;
 }
 
 static strata_status *posix_vfs_size(vfs_file *f, uint64_t *size) {
   posix_file *pf = (posix_file *)f;
+  if (pf->journal) {
+    *size = pf->end;
+    return NULL;
+  }
   struct stat sb;
   if (fstat(pf->fd, &sb) != 0) return errno_status(errno, "stat", pf->path);
   *size = (uint64_t)sb.st_size;
   return NULL;
 }
 
+#if POSIX_CAN_MAP
+/* Reserve grain and mapping window of a journal; appends bigger than this go through pwrite
+ * (into the reserve or past it), which stores in order too. */
+#define JOURNAL_CHUNK ((uint64_t)1 << 20)
+
+static void journal_unmap(posix_file *pf) {
+  if (pf->win) munmap(pf->win, (size_t)JOURNAL_CHUNK);
+  pf->win = NULL;
+}
+
+/* Cuts the reserve off: the file ends at its logical size again. */
+static strata_status *journal_cut_reserve(posix_file *pf) {
+  journal_unmap(pf);
+  if (pf->phys == pf->end) return NULL;
+  if (ftruncate(pf->fd, (off_t)pf->end) != 0) return errno_status(errno, "truncate", pf->path);
+  pf->phys = pf->end;
+  return NULL;
+}
+
+/* The file system cannot reserve or map (err): this handle appends with pwrite from now on. */
+static strata_status *journal_give_up(posix_file *pf, int err) {
+  (void)err; /* EOPNOTSUPP, ENODEV, ...: not a failure of the append */
+  strata_status *st = journal_cut_reserve(pf);
+  pf->journal = 0;
+  return st;
+}
+
+static int reserve_unsupported(int err) { return err == EOPNOTSUPP || err == ENOSYS || err == EINVAL; }
+
+/* Makes [0, want) part of the file, allocated (never a SIGBUS on a store), in whole chunks.
+ * *gave_up = 1 when the file system cannot: the caller appends plainly. */
+static strata_status *journal_reserve(posix_file *pf, uint64_t want, int *gave_up) {
+  *gave_up = 0;
+  if (want <= pf->phys) return NULL;
+  uint64_t to = (want + JOURNAL_CHUNK - 1) / JOURNAL_CHUNK * JOURNAL_CHUNK;
+  int err;
+  do err = posix_fallocate(pf->fd, (off_t)pf->phys, (off_t)(to - pf->phys));
+  while (err == EINTR);
+  if (err == 0) {
+    pf->phys = to;
+    return NULL;
+  }
+  if (reserve_unsupported(err)) {
+    *gave_up = 1;
+    return journal_give_up(pf, err);
+  }
+  /* a full disk (ENOSPC), a quota, RLIMIT_FSIZE (EFBIG): the append fails, nothing stored; a
+   * refusal may still have grown the file, which the reserve then includes */
+  struct stat sb;
+  if (fstat(pf->fd, &sb) == 0 && (uint64_t)sb.st_size > pf->phys) pf->phys = (uint64_t)sb.st_size;
+  return errno_status(err, "reserve", pf->path);
+}
+
+/* Maps the chunk holding `off` (which lies in the reserve). */
+static strata_status *journal_map_window(posix_file *pf, uint64_t off, int *gave_up) {
+  *gave_up = 0;
+  uint64_t at = off / JOURNAL_CHUNK * JOURNAL_CHUNK;
+  if (pf->win && pf->win_off == at) return NULL;
+  journal_unmap(pf); /* its dirty pages stay in the page cache; sync's fdatasync writes them */
+  void *p = mmap(NULL, (size_t)JOURNAL_CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED, pf->fd, (off_t)at);
+  if (p == MAP_FAILED) {
+    *gave_up = 1;
+    return journal_give_up(pf, errno);
+  }
+  pf->win = p;
+  pf->win_off = at;
+  pf->dirty_lo = UINT64_MAX;
+  return NULL;
+}
+
+/* Copies n bytes to file offset `off` through the windows, in order: piece by piece of at most
+ * STRATA_VFS_TORN_WINDOW bytes (aligned on file offsets), so a process killed half-way leaves
+ * every byte before the piece being copied stored and every byte after it zero. */
+static strata_status *journal_store(posix_file *pf, uint64_t off, const uint8_t *data, size_t n, int *gave_up) {
+  while (n > 0) {
+    STATUS_TRY(journal_map_window(pf, off, gave_up));
+    if (*gave_up) return NULL;
+    uint64_t in_win = off - pf->win_off;
+    size_t piece = (size_t)(STRATA_VFS_TORN_WINDOW - off % STRATA_VFS_TORN_WINDOW);
+    if (piece > n) piece = n;
+    memcpy(pf->win + in_win, data, piece);
+    atomic_signal_fence(memory_order_seq_cst); /* the compiler keeps the pieces in order */
+    if (off < pf->dirty_lo) pf->dirty_lo = off;
+    off += piece;
+    data += piece;
+    n -= piece;
+  }
+  return NULL;
+}
+
+static strata_status *journal_append(posix_file *pf, const void *data, size_t n, int *gave_up) {
+  *gave_up = 0;
+  if (n > JOURNAL_CHUNK) return posix_vfs_write(&pf->base, pf->end, data, n);
+  STATUS_TRY(journal_reserve(pf, pf->end + n, gave_up));
+  if (*gave_up) return NULL;
+  STATUS_TRY(journal_store(pf, pf->end, data, n, gave_up));
+  if (*gave_up) return NULL; /* nothing of the append was stored when the first map failed; a later
+                                one (the append crossed a chunk) lost its window: rewrite it all */
+  pf->end += n;
+  return NULL;
+}
+
+static strata_status *journal_sync(posix_file *pf) {
+  if (pf->win && pf->dirty_lo != UINT64_MAX) {
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t from = (pf->dirty_lo - pf->win_off) / page * page;
+    uint64_t to = pf->end < pf->win_off + JOURNAL_CHUNK ? pf->end - pf->win_off : JOURNAL_CHUNK;
+    if (to > from && msync(pf->win + from, (size_t)(to - from), MS_SYNC) != 0)
+      return errno_status(errno, "sync", pf->path);
+    pf->dirty_lo = UINT64_MAX;
+  }
+#if defined(__APPLE__)
+  if (fcntl(pf->fd, F_FULLFSYNC) == 0) return NULL;
+  if (fsync(pf->fd) != 0) return errno_status(errno, "sync", pf->path);
+#else
+  if (fdatasync(pf->fd) != 0) return errno_status(errno, "sync", pf->path);
+#endif
+  return NULL;
+}
+#endif
+
 /* Appends at the end this handle tracks (the engine has one writer per file); no O_APPEND,
  * because pwrite ignores it on some platforms. */
 static strata_status *posix_vfs_append(vfs_file *f, const void *data, size_t n) {
   posix_file *pf = (posix_file *)f;
+#if POSIX_CAN_MAP
+  if (pf->journal) {
+    int gave_up = 0;
+    strata_status *st = journal_append(pf, data, n, &gave_up);
+    if (st || !gave_up) return st;
+  }
+#endif
   return posix_vfs_write(f, pf->end, data, n);
 }
 
 static strata_status *posix_vfs_sync(vfs_file *f) {
   posix_file *pf = (posix_file *)f;
+#if POSIX_CAN_MAP
+  if (pf->journal) return journal_sync(pf);
+#endif
 #if defined(__APPLE__)
   if (fcntl(pf->fd, F_FULLFSYNC) == 0) return NULL; /* fsync alone does not flush the drive cache */
 #endif
@@ -111,8 +266,11 @@ static strata_status *posix_vfs_sync(vfs_file *f) {
 static strata_status *posix_vfs_truncate(vfs_file *f, uint64_t size) {
   posix_file *pf = (posix_file *)f;
   if (!pf->writable) return read_only(pf, "truncate");
+#if POSIX_CAN_MAP
+  journal_unmap(pf); /* the window may lie past the new end: remapped by the next append */
+#endif
   if (ftruncate(pf->fd, (off_t)size) != 0) return errno_status(errno, "truncate", pf->path);
-  pf->end = size;
+  pf->end = pf->phys = size;
   return NULL;
 }
 
@@ -146,8 +304,11 @@ static strata_status *posix_vfs_close(vfs_file *f) {
   posix_file *pf = (posix_file *)f;
 #if POSIX_CAN_MAP
   if (pf->map) munmap(pf->map, pf->map_len);
+  strata_status *st = pf->journal ? journal_cut_reserve(pf) : NULL;
+#else
+  strata_status *st = NULL;
 #endif
-  strata_status *st = close(pf->fd) == 0 ? NULL : errno_status(errno, "close", pf->path);
+  if (close(pf->fd) != 0 && !st) st = errno_status(errno, "close", pf->path);
   free(pf);
   return st;
 }
@@ -203,6 +364,11 @@ static strata_status *posix_vfs_open(vfs *v, const char *path, int flags, vfs_fi
   pf->writable = (flags & VFS_OPEN_WRITE) != 0;
   pf->map = NULL;
   pf->map_len = 0;
+  pf->journal = POSIX_CAN_MAP && (flags & VFS_OPEN_JOURNAL) && (flags & VFS_OPEN_WRITE);
+  pf->phys = pf->end;
+  pf->win = NULL;
+  pf->win_off = 0;
+  pf->dirty_lo = UINT64_MAX;
   memcpy(pf->path, path, len + 1);
   *out = &pf->base;
   return NULL;

@@ -177,3 +177,25 @@ test('pthreads_build_background_compaction_waits_for_the_opfs_pool_and_completes
     await page.close();
   }
 });
+
+// A background flush that fails on a full quota is refused to the first write after it in both
+// builds (before, the pthreads build's pool reported it to the second write); the database stays
+// readable, close does not hang, nothing acknowledged is lost (engine_sharing_fixture.mjs).
+for (const build of ['mt', 'st']) {
+  test(`${build === 'mt' ? 'pthreads' : 'single_threaded'}_build_background_flush_failing_on_a_full_quota_is_refused_to_the_first_write_after_it`, async () => {
+    const page = await s.page({ isolated: build === 'mt' });
+    try {
+      const w = await s.worker(page);
+      const r = await w.run(build === 'mt' ? COI_F : F, 'backgroundFlushOnAFullQuota', `quota-${build}`, build);
+      assert.ok(r.refused, 'the first write after the failed flush was refused');
+      assert.equal(r.refused.code, 'STRATA_QUOTA', r.refused.message);
+      assert.match(r.refused.message, /^maintenance: flushing memtable: .*QuotaExceededError/);
+      assert.equal(r.refused.cause, 'QuotaExceededError');
+      assert.equal(r.unreadable, 0, 'every acknowledged write reads back meanwhile');
+      assert.equal(r.closed, 'closed');
+      assert.deepEqual(r.after, r.expected);
+    } finally {
+      await page.close();
+    }
+  });
+}

@@ -252,3 +252,55 @@ export async function pooledCompactionOutgrowsItsFiles(prefix) {
     for (const n of names) await deleteDatabase(n);
   }
 }
+
+// Inside a worker, on a shared instance of `build` ('mt': a cross-origin isolated page's, whose
+// pool threads run the flush; 'st': the steps run between requests): an OPFS database whose
+// storage fills up (quota_host.mjs) just before its memtable seals, so the background flush fails
+// with STRATA_QUOTA. The first write after the failure is refused with it (the step and the
+// browser's QuotaExceededError as its cause), reads keep working, the next write is accepted,
+// close does not hang, and once there is room every acknowledged write is there after a reopen.
+export async function backgroundFlushOnAFullQuota(name, build) {
+  const threads = build === 'mt';
+  const options = { memtableSize: 64 * 1024, threads };
+  const parsed = checkOpenOptions(options, await engineConstants({ threads }));
+  const encodings = { valueEncoding: encodingOf('utf8', 'valueEncoding'), keyEncoding: encodingOf('utf8', 'keyEncoding') };
+  const { quotaAfter } = await import('./quota_host.mjs');
+  const openOne = async (limit) => {
+    const host = quotaAfter(await OpfsHost.open(name), limit);
+    const native = Native.on(await acquireModule({ threads }), { host });
+    return { db: openDatabase(native, 'db', name, options, parsed, 'strict', encodings), host };
+  };
+  const k = (i) => `k${String(i).padStart(6, '0')}`;
+  const v = (i) => `${i}:`.padEnd(100, 'v');
+  let { db, host } = await openOne(null);
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  try {
+    await db.batch(Array.from({ length: 400 }, (_, i) => ({ type: 'put', key: k(i), value: v(i) })));
+    if (db.stats().memtable.sealed !== 0) throw new Error('sealed too early');
+    host.setLimit(16 * 1024); // room for the journal's next appends, not for a table
+    let n = 400;
+    while (db.stats().memtable.sealed === 0 && db.stats().flushes === 0) {
+      if (n > 800) throw new Error('the memtable never sealed');
+      await db.put(k(n), v(n));
+      n++;
+    }
+    await sleep(300); // the flush meets the full storage
+    if (db.stats().flushes !== 0) throw new Error('the flush was not refused');
+    let refused = null;
+    try {
+      await db.put('first', 'x');
+    } catch (err) {
+      refused = { code: err.code, message: err.message, cause: err.cause?.name ?? null };
+    }
+    const got = await db.getMany(Array.from({ length: n }, (_, i) => k(i)));
+    const unreadable = got.filter((x, i) => x !== v(i)).length;
+    await db.put('second', 'y'); // reported once: accepted
+    const closed = await Promise.race([db.close().then(() => 'closed', (e) => `close failed: ${e.message}`), sleep(5000).then(() => 'close hung')]);
+    ({ db, host } = await openOne(null));
+    const after = (await db.getMany([k(0), k(n - 1), 'first', 'second'])).map((x) => x ?? null);
+    return { refused, unreadable, closed, after, expected: [v(0), v(n - 1), null, 'y'] };
+  } finally {
+    await db.close();
+    await deleteDatabase(name);
+  }
+}

@@ -92,10 +92,10 @@ const ikey = (i) => `key${String(i).padStart(6, '0')}`;
 const ivalue = (i) => `value ${i} `.padEnd(40 + (i % 13), '.');
 
 // Ingests n sorted entries into ~1 KiB tables on a small pool: { entries, count, bad, tables, refusals }
-// or { error } (at the handle cap).
-export async function ingestMany({ name, n = 1500, pool = SMALL_POOL }) {
+// or { error } (at the handle cap). kvSeparation (the open option): the values go to ~1 KiB blob files.
+export async function ingestMany({ name, n = 1500, pool = SMALL_POOL, kvSeparation }) {
   await deleteDatabase(name).catch(() => {});
-  const db = await open(name, { backend: 'opfs', valueEncoding: 'utf8', keyEncoding: 'utf8', opfs: pool, compaction: { strategy: 'leveled', tableTargetSize: 1024 } });
+  const db = await open(name, { backend: 'opfs', valueEncoding: 'utf8', keyEncoding: 'utf8', opfs: pool, compaction: { strategy: 'leveled', tableTargetSize: 1024 }, ...(kvSeparation ? { kvSeparation } : {}) });
   try {
     const entries = Array.from({ length: n }, (_, i) => [ikey(i), ivalue(i)]);
     let loaded;
@@ -106,7 +106,7 @@ export async function ingestMany({ name, n = 1500, pool = SMALL_POOL }) {
       return { error: { code: err.code, message: err.message }, tables: stats.levels.reduce((s, l) => s + l.tables, 0), files: stats.opfs.files, after: await errorOf(db.put('after', 'x')), afterGet: await db.get('after') };
     }
     const stats = await db.stats();
-    return { entries: loaded, ...(await verify(db, n)), tables: stats.levels.reduce((s, l) => s + l.tables, 0), refusals: stats.opfs.refusals };
+    return { entries: loaded, ...(await verify(db, n)), tables: stats.levels.reduce((s, l) => s + l.tables, 0), refusals: stats.opfs.refusals, refusalsBy: stats.opfs.refusalsBy, files: stats.opfs.files };
   } finally {
     await db.close();
   }
@@ -225,7 +225,9 @@ export async function recoverPointInTime({ name, n = 600, pool = SMALL_POOL }) {
   const laterCount = (await later.getMany([ikey(0), ikey(count - 1), ikey(count)])).map((v) => v !== undefined);
   const laterRec = later.recovery;
   await later.close();
-  return { recovery: { damaged: rec.damaged, batchesReplayed: rec.batchesReplayed, batchesDiscarded: rec.batchesDiscarded, filesMovedToLost: rec.filesMovedToLost },
+  // what lost/ holds (the engine's paths the pool maps), by name
+  const lost = [...(await poolFiles(name)).files.keys()].filter((p) => /(^|\/)lost\//.test(p)).map((p) => p.slice(p.lastIndexOf('/') + 1)).sort();
+  return { lost, recovery: { damaged: rec.damaged, batchesReplayed: rec.batchesReplayed, batchesDiscarded: rec.batchesDiscarded, filesMovedToLost: rec.filesMovedToLost },
     count, bad, tables: stats.levels.reduce((s, l) => s + l.tables, 0), refusals: stats.opfs.refusals, journal: path, size, damagedAt: at,
     laterCount, laterDamaged: laterRec.damaged, laterReplayed: laterRec.batchesReplayed };
 }

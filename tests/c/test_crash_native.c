@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,7 +28,10 @@
 
 #include "ack_history.h"
 #include "harness.h"
+#include "journal/journal_files.h"
+#include "journal/journal_reader.h"
 #include "strata.h"
+#include "util/db_files.h"
 
 #define CRASH_KEYS 2500
 
@@ -252,11 +256,205 @@ static void unsynced_writes_survive_kill_9_during_background_compaction(void) {
 }
 static void batches_survive_kill_9_whole_or_not_at_all(void) { kill_loop(&batches, rounds_per_mode(), crash_seed() + 3); }
 
+
+/* --- journals served from the posix backend's reserve (STRATA_VFS_OPEN_JOURNAL) ------------ */
+
+#define FILL_VALUE 300 /* 5000 puts span more than one 1 MiB reserve chunk */
+
+static void fill_value(uint32_t i, char *v) {
+  for (int j = 0; j < FILL_VALUE; j++) v[j] = (char)('a' + (i * 7u + (uint32_t)j) % 26u);
+}
+
+static strata_options *fill_options(void) {
+  strata_options *o = NULL;
+  strata_status_free(strata_options_new(&o));
+  if (o) EXPECT_OK(strata_options_set_memtable_size(o, 64u << 20)); /* one journal, no flush */
+  return o;
+}
+
+/* The child: unsynced puts of keys from, from + 1, ... acknowledged on ack_fd until killed; with
+ * stop_on_error, the first failed put is reported as UINT32_MAX followed by its code and ends it. */
+static void child_fills(const char *dir, uint32_t from, int ack_fd, int stop_on_error) {
+  strata_options *o = fill_options();
+  strata_db *db = NULL;
+  if (!o || strata_open(dir, o, &db)) _exit(3);
+  char k[16], v[FILL_VALUE];
+  for (uint32_t i = from;; i++) {
+    key_for(i, k, sizeof k);
+    fill_value(i, v);
+    strata_status *st = strata_put(db, k, strlen(k), v, sizeof v, 0);
+    if (st && stop_on_error) {
+      uint32_t fail[2] = {UINT32_MAX, (uint32_t)strata_status_code(st)};
+      fprintf(stderr, "the put failed as expected: %s\n", strata_status_message(st));
+      if (write(ack_fd, fail, sizeof fail) != sizeof fail) _exit(5);
+      _exit(0); /* no close: as a crash right after the refusal */
+    }
+    if (st) _exit(4);
+    if (write(ack_fd, &i, sizeof i) != sizeof i) _exit(5);
+  }
+}
+
+/* Reopens dir: the keys [0, acked) all hold their values, the open found no damage and cut at
+ * most one record's worth of torn bytes (never the reserve's zeros). *present_out: the keys there. */
+static void check_filled(const char *dir, uint32_t acked, uint32_t *present_out) {
+  strata_options *o = fill_options();
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db)); /* strict: damage would fail it */
+  strata_recovery_report rep;
+  CHECK_OK(strata_get_recovery_report(db, &rep));
+  CHECK(!rep.damaged);
+  CHECK(rep.torn_bytes_cut < 2 * FILL_VALUE + 64); /* the put in flight at most */
+  char k[16], v[FILL_VALUE];
+  uint32_t present = 0;
+  *present_out = 0;
+  for (uint32_t i = 0; i < acked + 8; i++) {
+    key_for(i, k, sizeof k);
+    int found = 0;
+    void *got = NULL;
+    size_t len = 0;
+    CHECK_OK(strata_get(db, NULL, k, strlen(k), &found, &got, &len));
+    if (i < acked && !found) {
+      harness_fail(__FILE__, __LINE__, "acknowledged put %u of %u lost", i, acked);
+      strata_free(got);
+      break;
+    }
+    if (found) {
+      fill_value(i, v);
+      CHECK(len == sizeof v && !memcmp(got, v, len));
+      present++;
+    }
+    strata_free(got);
+  }
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  *present_out = present;
+}
+
+/* After a clean close every journal ends at its last batch: no reserve, no zero tail. */
+static void journals_end_at_their_last_batch(vfs *fs, const char *dir) {
+  char *jdir = vfs_path_join(dir, DB_DIR_JOURNAL);
+  CHECK(jdir != NULL);
+  uint64_t *numbers = NULL;
+  size_t count = 0;
+  CHECK_OK(journal_list(fs, jdir, &numbers, &count));
+  CHECK(count > 0);
+  for (size_t i = 0; i < count; i++) {
+    journal_recovery_report jr;
+    CHECK_OK(journal_recover(fs, jdir, numbers[i], 0, NULL, NULL, &jr));
+    CHECK(!jr.tail_cut);
+    CHECK_EQ_U64(jr.zero_bytes, 0);
+  }
+  free(numbers);
+  free(jdir);
+}
+
+/* Reads acks from fd until `want` arrived and then `extra_ms` passed (or the child ended);
+ * returns how many consecutive acks from `from` came. */
+static uint32_t read_acks(int fd, uint32_t from, uint32_t want, long long extra_ms, uint32_t fail[2]) {
+  uint32_t next = from, ack = 0;
+  long long deadline = 0;
+  fail[0] = 0;
+  for (;;) {
+    long long left = deadline ? deadline - now_ms() : 20000;
+    if (deadline && left <= 0) break;
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, (int)left) <= 0) break;
+    if (read(fd, &ack, sizeof ack) != sizeof ack) break;
+    if (ack == UINT32_MAX) {
+      fail[0] = 1;
+      if (read(fd, &fail[1], sizeof fail[1]) != sizeof fail[1]) fail[1] = 0;
+      break;
+    }
+    if (ack != next) break;
+    next++;
+    if (!deadline && next - from >= want) deadline = now_ms() + extra_ms;
+  }
+  return next;
+}
+
+static void unsynced_puts_survive_kill_9_across_journal_reserve_chunks(void) {
+  harness_rng rng = {crash_seed() * 31 | 1};
+  vfs *fs = NULL;
+  CHECK_OK(vfs_posix_new(&fs));
+  char *dir = harness_temp_dir(fs, "fill");
+  CHECK(dir != NULL);
+  uint32_t acked = 0;
+  for (int round = 0; round < 3 && !harness_case_failed(); round++) {
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+      close(fds[0]);
+      child_fills(dir, acked, fds[1], 0);
+    }
+    close(fds[1]);
+    uint32_t fail[2];
+    /* 5000 puts of 300 bytes: past a chunk boundary of the reserve; then kill mid-put */
+    uint32_t next = read_acks(fds[0], acked, 5000 + (uint32_t)(harness_rng_next(&rng) % 2000),
+                              (long long)(harness_rng_next(&rng) % 20), fail);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    uint32_t ack = 0;
+    while (read(fds[0], &ack, sizeof ack) == sizeof ack && ack == next) next++;
+    close(fds[0]);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    CHECK(next >= acked + 5000);
+    uint32_t present = 0;
+    check_filled(dir, next, &present);
+    CHECK(present == next || present == next + 1); /* + the put in flight, if it made it */
+    acked = present;
+    journals_end_at_their_last_batch(fs, dir);
+  }
+  harness_temp_dir_remove(fs, dir);
+  vfs_destroy(fs);
+}
+
+/* The file size limit makes the reserve's posix_fallocate fail (EFBIG) in the child, as a full
+ * disk would (ENOSPC): the put that needed it fails with STRATA_IO and nothing acknowledged is
+ * lost. */
+static void refused_journal_reserve_fails_the_put_and_loses_nothing(void) {
+  vfs *fs = NULL;
+  CHECK_OK(vfs_posix_new(&fs));
+  char *dir = harness_temp_dir(fs, "full");
+  CHECK(dir != NULL);
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    signal(SIGXFSZ, SIG_IGN); /* the limit then fails the call with EFBIG */
+    struct rlimit lim = {(rlim_t)(2u << 20) + 4096, (rlim_t)(2u << 20) + 4096};
+    if (setrlimit(RLIMIT_FSIZE, &lim) != 0) _exit(7);
+    child_fills(dir, 0, fds[1], 1);
+  }
+  close(fds[1]);
+  uint32_t fail[2];
+  uint32_t next = read_acks(fds[0], 0, UINT32_MAX, 0, fail);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK(fail[0] == 1);
+  CHECK_EQ_U64(fail[1], STRATA_IO);
+  CHECK(next > 3000); /* the first chunks were served; the third was refused */
+  uint32_t present = 0;
+  check_filled(dir, next, &present);
+  CHECK(present == next);
+  journals_end_at_their_last_batch(fs, dir);
+  harness_temp_dir_remove(fs, dir);
+  vfs_destroy(fs);
+}
+
 int main(void) {
   RUN(acknowledged_writes_survive_kill_9);
   RUN(synced_writes_survive_kill_9_during_background_compaction);
   RUN(unsynced_writes_survive_kill_9_during_background_compaction);
   RUN(batches_survive_kill_9_whole_or_not_at_all);
+  RUN(unsynced_puts_survive_kill_9_across_journal_reserve_chunks);
+  RUN(refused_journal_reserve_fails_the_put_and_loses_nothing);
   printf("kill -9: %ld kills, %ld acks (%ld synced), %ld unsynced acks lost, %ld in-flight writes applied\n",
          totals.kills, totals.acks, totals.synced_acks, totals.unsynced_lost, totals.pending_applied);
   return harness_finish();

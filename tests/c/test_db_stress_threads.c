@@ -435,6 +435,42 @@ static void a_failed_group_append_fails_every_writer_in_it(void) {
   free_group(&h);
 }
 
+/* The leader g0 commits the groups queued behind it too (db_write.c, combining). When one of
+ * those groups fails, its writers get the error, the leader stops there, and the writer after
+ * the failed group leads its own: g3, a sync write, still commits, synced, and survives a
+ * reopen. */
+static void a_failed_combined_group_hands_the_queue_to_the_next_writer(void) {
+  held_group h;
+  const int sync[4] = {0, 0, 0, 1};
+  if (!hold_group(&h, sync)) {
+    free_group(&h);
+    return;
+  }
+  vfs_fault_fail_nth(h.fault, VFS_FAULT_WRITE, 2); /* g0's append passes, g1 + g2's fails */
+  release_group(&h);
+  vfs_fault_counters c;
+  vfs_fault_get_counters(h.fault, &c);
+  CHECK_OK(h.a[0].st);
+  CHECK_OK(h.a[3].st);
+  h.a[0].st = h.a[3].st = NULL;
+  for (int i = 1; i < 3; i++)
+    if (strata_status_code(h.a[i].st) != STRATA_IO)
+      harness_fail(__FILE__, __LINE__, "writer %d: expected an IO error, got %s", i,
+                   strata_code_name(strata_status_code(h.a[i].st)));
+  CHECK_EQ_U64(c.syncs, 1); /* g3's group synced */
+  CHECK_EQ_U64(key_found(h.db, "g0"), 1);
+  CHECK_EQ_U64(key_found(h.db, "g1"), 0);
+  CHECK_EQ_U64(key_found(h.db, "g2"), 0);
+  CHECK_EQ_U64(key_found(h.db, "g3"), 1);
+  CHECK_OK(strata_close(h.db));
+  h.db = NULL;
+  CHECK_OK(strata_open("grouped", h.o, &h.db));
+  CHECK_EQ_U64(key_found(h.db, "g0"), 1);
+  CHECK_EQ_U64(key_found(h.db, "g2"), 0);
+  CHECK_EQ_U64(key_found(h.db, "g3"), 1);
+  free_group(&h);
+}
+
 #define MIX_THREADS 4
 #define MIX_OPS 1200
 
@@ -531,6 +567,7 @@ int main(void) {
   RUN(snapshot_reads_never_see_later_batches);
   RUN(queued_writers_share_one_journal_append);
   RUN(a_failed_group_append_fails_every_writer_in_it);
+  RUN(a_failed_combined_group_hands_the_queue_to_the_next_writer);
   RUN(concurrent_writers_lose_nothing_across_reopen);
   return harness_finish();
 }

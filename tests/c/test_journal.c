@@ -654,6 +654,123 @@ static void list_orders_numbers_and_remove_deletes_flushed_journals(void) {
   CHECK(!journal_parse_name("", &parsed) && !journal_parse_name("01", &parsed) && journal_parse_name("0", &parsed));
 }
 
+/* What an append into a journal reserve leaves when the process dies half-way (strata_vfs.h,
+ * STRATA_VFS_OPEN_JOURNAL): the last batch stored up to a point, a window after it partly, then
+ * the reserve's zeros. Each shape is a torn append; only its nonzero bytes count as torn. */
+static void batch_cut_short_before_a_zero_end_is_torn_not_corrupt(void) {
+  enum { N = 6 };
+  uint64_t sizes[N + 1];
+  CHECK_OK(write_journal(N, sizes));
+  buffer orig, b;
+  buffer_init(&orig);
+  buffer_init(&b);
+  CHECK_OK(file_bytes(0, &orig));
+  size_t last = (size_t)sizes[N - 1], len = (size_t)sizes[N];
+  /* stored up to `keep` bytes of the last batch; `hole`: a gap in the middle (stores out of order
+   * within the window) with the batch's end stored */
+  static const struct { size_t keep, hole; } shapes[] = {{1, 0}, {JOURNAL_START_SIZE - 1, 0}, {JOURNAL_START_SIZE + 3, 0},
+                                                         {0, 0}, {SIZE_MAX, 2}};
+  for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+    buffer_clear(&b);
+    CHECK_OK(buffer_append(&b, orig.data, len));
+    size_t keep = shapes[t].keep == SIZE_MAX ? len - last : shapes[t].keep;
+    if (shapes[t].keep == 0) keep = len - last - 1; /* all but the last byte */
+    memset(b.data + last + keep, 0, len - last - keep);
+    if (shapes[t].hole) memset(b.data + last + JOURNAL_START_SIZE, 0, shapes[t].hole);
+    CHECK_OK(buffer_reserve(&b, len + 70000));
+    memset(b.data + len, 0, 70000);
+    b.len = len + 70000;
+    CHECK_OK(set_file_bytes(0, b.data, b.len));
+    replayed r = {0, 0, 0};
+    journal_recovery_report rep;
+    CHECK_OK(journal_recover(fs, jdir, 0, 0, collect, &r, &rep));
+    CHECK(!r.mismatch);
+    CHECK_EQ_U64(rep.batches, N - 1);
+    CHECK(rep.tail_cut && rep.torn && !rep.corrupt);
+    CHECK_EQ_U64(rep.valid_bytes, last);
+    CHECK(rep.zero_bytes >= 70000 && rep.zero_bytes < rep.dropped_bytes); /* the torn bytes are the rest */
+  }
+  buffer_free(&orig);
+  buffer_free(&b);
+}
+
+/* Damage well before the zero end (further than STRATA_VFS_TORN_WINDOW) is corruption. */
+static void damage_far_before_a_zero_end_is_corrupt(void) {
+  enum { N = 200 };
+  uint64_t sizes[N + 1];
+  CHECK_OK(write_journal(N, sizes));
+  buffer b;
+  buffer_init(&b);
+  CHECK_OK(file_bytes(0, &b));
+  CHECK(sizes[N] - sizes[3] > STRATA_VFS_TORN_WINDOW);
+  b.data[sizes[2] + JOURNAL_START_SIZE] ^= 0x20;
+  uint8_t zeros[5000] = {0};
+  CHECK_OK(buffer_append(&b, zeros, sizeof zeros));
+  CHECK_OK(set_file_bytes(0, b.data, b.len));
+  buffer_free(&b);
+  journal_recovery_report rep;
+  CHECK_OK(journal_recover(fs, jdir, 0, 0, NULL, NULL, &rep));
+  CHECK_EQ_U64(rep.batches, 2);
+  CHECK(rep.tail_cut && rep.corrupt && !rep.torn);
+}
+
+/* A small journal whose last batch happens to end in a zero byte: damage in an earlier batch is
+ * within the window of that "zero end", yet intact batches reach the end of the file, so it is
+ * corruption, not a torn append. */
+static void damage_before_intact_batches_ending_in_a_zero_byte_is_corrupt(void) {
+  write_batch wb;
+  write_batch_init(&wb);
+  int found = 0;
+  for (int attempt = 0; attempt < 5000 && !found && !harness_case_failed(); attempt++) {
+    journal_writer *w = NULL;
+    CHECK_OK(set_file_bytes(0, "", 0));
+    char *p = jpath(0);
+    CHECK_OK(vfs_remove(inner, p));
+    free(p);
+    CHECK_OK(journal_writer_open(fs, jdir, 0, NULL, &w));
+    CHECK_OK(append_range(w, 0, 3, 0));
+    char value[32];
+    snprintf(value, sizeof value, "attempt-%d", attempt);
+    write_batch_clear(&wb);
+    CHECK_OK(write_batch_put(&wb, slice_from_cstr("last"), slice_from_cstr(value)));
+    CHECK_OK(journal_writer_append(w, seqno_of(3), &wb, 0));
+    CHECK_OK(journal_writer_close(w));
+    buffer b;
+    buffer_init(&b);
+    CHECK_OK(file_bytes(0, &b));
+    if (b.data[b.len - 1] == 0) {
+      found = 1;
+      b.data[JOURNAL_HEADER_SIZE + JOURNAL_START_SIZE + 1] ^= 0x04; /* inside batch 0 */
+      CHECK_OK(set_file_bytes(0, b.data, b.len));
+      journal_recovery_report rep;
+      CHECK_OK(journal_recover(fs, jdir, 0, 0, NULL, NULL, &rep));
+      CHECK_EQ_U64(rep.batches, 0);
+      CHECK(rep.tail_cut && rep.corrupt && !rep.torn);
+    }
+    buffer_free(&b);
+  }
+  CHECK(found);
+  write_batch_free(&wb);
+}
+
+/* A journal reserved and never written (a crash before its header was stored) is torn, empty. */
+static void all_zero_journal_is_torn_and_empty(void) {
+  uint8_t zeros[3000] = {0};
+  CHECK_OK(set_file_bytes(0, zeros, sizeof zeros));
+  journal_recovery_report rep;
+  CHECK_OK(journal_recover(fs, jdir, 0, 1, NULL, NULL, &rep));
+  CHECK(rep.tail_cut && rep.torn && !rep.corrupt && !rep.bad_header);
+  CHECK_EQ_U64(rep.zero_bytes, sizeof zeros);
+  CHECK_EQ_U64(rep.valid_bytes, 0);
+  journal_writer *w = NULL; /* cut to nothing: the writer starts it again */
+  CHECK_OK(journal_writer_open(fs, jdir, 0, NULL, &w));
+  CHECK_OK(append_range(w, 0, 2, 1));
+  CHECK_OK(journal_writer_close(w));
+  replayed r = {0, 0, 0};
+  CHECK_OK(journal_recover(fs, jdir, 0, 0, collect, &r, &rep));
+  CHECK(!r.mismatch && r.count == 2 && !rep.tail_cut);
+}
+
 #define CASE(fn) \
   harness_run_variant(#fn, current_factory == vfs_posix_new ? "posix" : "memory", setup, fn, teardown)
 #define CASES(X)                                                    \
@@ -664,6 +781,10 @@ static void list_orders_numbers_and_remove_deletes_flushed_journals(void) {
   X(torn_header_is_cut_and_rewritten)                               \
   X(corrupt_byte_in_a_middle_batch_drops_it_and_all_after)          \
   X(zero_filled_tail_is_torn_not_corrupt)                           \
+  X(batch_cut_short_before_a_zero_end_is_torn_not_corrupt)          \
+  X(damage_far_before_a_zero_end_is_corrupt)                        \
+  X(damage_before_intact_batches_ending_in_a_zero_byte_is_corrupt)  \
+  X(all_zero_journal_is_torn_and_empty)                             \
   X(random_damage_never_replays_a_partial_or_altered_batch)         \
   X(foreign_or_newer_file_is_refused_and_left_alone)                \
   X(callback_error_stops_replay_and_keeps_the_file)                 \

@@ -9,6 +9,7 @@
 #include "strata.h"
 #include "util/buffer.h"
 #include "util/coding.h"
+#include "util/db_files.h"
 #include "util/status.h"
 #include "vfs/vfs_fault.h"
 
@@ -322,6 +323,207 @@ static void point_in_time_open_refused_while_flushing_reports_the_same_damage_ag
   CHECK(tables_refused >= 1);
 }
 
+typedef struct lost_names {
+  int journals, tables, other; /* journal-* entries; table-* and manifest-* ones; anything else */
+  char list[256];
+} lost_names;
+
+static strata_status *count_lost(void *ctx, const char *name, int is_dir) {
+  lost_names *l = ctx;
+  (void)is_dir;
+  size_t len = strlen(l->list);
+  snprintf(l->list + len, sizeof l->list - len, " %s", name);
+  if (strncmp(name, "journal-", 8) == 0) l->journals++;
+  else if (strncmp(name, "table-", 6) == 0 || strncmp(name, "manifest-", 9) == 0) l->tables++;
+  else l->other++;
+  return NULL;
+}
+
+/* The report and the files a completed point-in-time recovery of history_with_middle_journal_damaged
+ * leaves (damage in journal 1 at `off`, batches 1-14 kept, 15-30 set aside), whichever of its
+ * opens were refused before; `orig`: journal 1 as damaged. 1 when all hold. */
+static int recovered_once(strata_db *db, uint64_t off, const buffer *orig, int crashed, const char *what) {
+  /* exactly one copy of each lost journal, and no report left; a crash may also have left a table
+   * the recovery flush wrote before its install, or a torn manifest slot, which the next open set
+   * aside (lost/table-N, lost/manifest-N) */
+  char lost[512];
+  snprintf(lost, sizeof lost, "%s/lost", dir);
+  lost_names names = {0, 0, 0, ""};
+  strata_status *st = vfs_list(fs, lost, count_lost, &names);
+  int ok = 1;
+  if (st || names.journals != 2 || names.other || (names.tables && !crashed) || !file_exists("lost/journal-1") ||
+      !file_exists("lost/journal-2")) {
+    harness_fail(__FILE__, __LINE__, "%s: lost/ holds%s (want journal-1 and journal-2)", what, names.list);
+    ok = 0;
+  }
+  strata_status_free(st);
+  strata_recovery_report rep;
+  st = strata_get_recovery_report(db, &rep);
+  if (st) ok = 0;
+  strata_status_free(st);
+  if (ok && (rep.damaged != 1 || rep.damaged_journal != 1 || rep.damaged_offset != off || rep.batches_discarded != 15 ||
+             rep.batches_replayed != 14 || rep.journals_replayed != 2 || rep.highest_seqno_seen != 30 ||
+             rep.files_moved_to_lost != 2 + (uint32_t)names.tables)) {
+    harness_fail(__FILE__, __LINE__,
+                 "%s: damaged %d (journal %llu at %llu), %llu set aside, %llu replayed from %u journals, highest %llu, "
+                 "%u files to lost/",
+                 what, rep.damaged, (unsigned long long)rep.damaged_journal, (unsigned long long)rep.damaged_offset,
+                 (unsigned long long)rep.batches_discarded, (unsigned long long)rep.batches_replayed,
+                 (unsigned)rep.journals_replayed, (unsigned long long)rep.highest_seqno_seen,
+                 (unsigned)rep.files_moved_to_lost);
+    ok = 0;
+  }
+  int prefix = history_prefix(db, 30, 1);
+  if (prefix != 14) {
+    harness_fail(__FILE__, __LINE__, "%s: the prefix is %d", what, prefix);
+    ok = 0;
+  }
+  buffer kept;
+  buffer_init(&kept);
+  snprintf(lost, sizeof lost, "%s/lost/journal-1", dir);
+  st = vfs_read_file(fs, lost, &kept);
+  if (st || kept.len != orig->len || memcmp(kept.data, orig->data, kept.len)) {
+    harness_fail(__FILE__, __LINE__, "%s: lost/journal-1 is not the damaged journal", what);
+    ok = 0;
+  }
+  strata_status_free(st);
+  buffer_free(&kept);
+  return ok;
+}
+
+/* A point-in-time open refused with STRATA_BUSY at any file it creates (lost/ copies, the
+ * recovery's tables, the manifest, the new journal; each retry refused again at its own nth
+ * open, up to 4 times), then run again, reports the damage exactly as one unrefused open does,
+ * exactly once (the next open reports nothing), and leaves exactly one copy of each lost journal.
+ * The old code lost the report when the refusal came after the recovery flush was installed (the
+ * new journal's creation: the retried open found no damage left) and left lost/journal-1.1 when it
+ * came before. */
+static void point_in_time_open_refused_at_any_creation_reports_the_damage_exactly_once(void) {
+  int journal_refused = 0, refused_opens = 0;
+  for (uint64_t n = 1; n < 200 && !harness_case_failed(); n++) {
+    CHECK_OK(vfs_remove_tree(fs, dir));
+    uint64_t off = 0;
+    CHECK_OK(history_with_middle_journal_damaged(&off));
+    buffer orig;
+    buffer_init(&orig);
+    CHECK_OK(read_journal(1, &orig));
+    int refused = 0, ok = 1;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      vfs *fault = NULL;
+      CHECK_OK(vfs_fault_new(fs, &fault));
+      vfs_fault_set_code(fault, STRATA_BUSY);
+      if (attempt < 4) vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
+      vfs *plain = fs;
+      fs = fault;
+      strata_db *db = NULL;
+      strata_status *st = open_mode(STRATA_RECOVERY_POINT_IN_TIME, &db);
+      fs = plain;
+      if (status_is(st, STRATA_BUSY)) {
+        if (strstr(strata_status_message(st), "journal/3")) journal_refused++;
+        refused++;
+        strata_status_free(st);
+        vfs_destroy(fault);
+        continue;
+      }
+      if (st) {
+        harness_fail(__FILE__, __LINE__, "open %llu, attempt %d: %s", (unsigned long long)n, attempt,
+                     strata_status_message(st));
+        strata_status_free(st);
+        ok = 0;
+      } else {
+        vfs_fault_clear(fault); /* the checks read through it */
+        char what[64];
+        snprintf(what, sizeof what, "open %llu refused %d times", (unsigned long long)n, refused);
+        ok = recovered_once(db, off, &orig, 0, what);
+        strata_status *cst = strata_close(db);
+        if (cst) ok = 0;
+        strata_status_free(cst);
+      }
+      vfs_destroy(fault);
+      break;
+    }
+    buffer_free(&orig);
+    if (!ok) return;
+    if (!refused) break; /* the nth open is past the last: every open of the recovery was refused */
+    refused_opens += refused;
+    /* reported once: the next open has nothing to report, and the same data */
+    strata_db *db = NULL;
+    CHECK_OK(open_mode(STRATA_RECOVERY_STRICT, &db));
+    strata_recovery_report rep;
+    CHECK_OK(strata_get_recovery_report(db, &rep));
+    int prefix = history_prefix(db, 30, 1);
+    CHECK_OK(strata_close(db));
+    if (rep.damaged || rep.files_moved_to_lost || rep.batches_replayed || prefix != 14)
+      harness_fail(__FILE__, __LINE__, "open %llu, then reopened: damaged %d, %u to lost/, %llu replayed, prefix %d",
+                   (unsigned long long)n, rep.damaged, (unsigned)rep.files_moved_to_lost,
+                   (unsigned long long)rep.batches_replayed, prefix);
+  }
+  CHECK(refused_opens >= 5);
+  CHECK(journal_refused >= 1); /* the new journal's creation, after the flush, was among them */
+}
+
+/* A point-in-time open cut by a power failure at any operation (unsynced bytes and folder
+ * entries lost or torn at the reboot), then run again: the open after the reboot holds the
+ * prefix and reports the damage as an uncut open does, once, with one copy of each lost journal.
+ * The old code reported nothing once the cut had reached the recovery flush's install. */
+static void point_in_time_open_cut_by_a_crash_at_any_step_still_reports_the_damage(void) {
+  int cuts = 0;
+  for (uint64_t n = 1; n < 2000 && !harness_case_failed(); n++) {
+    CHECK_OK(vfs_remove_tree(fs, dir));
+    uint64_t off = 0;
+    CHECK_OK(history_with_middle_journal_damaged(&off));
+    buffer orig;
+    buffer_init(&orig);
+    CHECK_OK(read_journal(1, &orig));
+    vfs *fault = NULL;
+    CHECK_OK(vfs_fault_new(fs, &fault));
+    vfs_fault_set_volatile_removes(fault, 1);
+    vfs_fault_power_cut_at(fault, n);
+    vfs *plain = fs;
+    fs = fault;
+    strata_db *db = NULL;
+    strata_status *st = open_mode(STRATA_RECOVERY_POINT_IN_TIME, &db);
+    int past_the_end = st == NULL;
+    if (st) strata_status_free(st);
+    else strata_status_free(strata_close(db));
+    int ok = 1;
+    if (!past_the_end) {
+      st = vfs_fault_crash(fault, n * 0x9e3779b97f4a7c15ull | 1); /* torn tails too */
+      if (!st) st = open_mode(STRATA_RECOVERY_POINT_IN_TIME, &db);
+      if (st) {
+        harness_fail(__FILE__, __LINE__, "cut at operation %llu, then reopened: %s", (unsigned long long)n,
+                     strata_status_message(st));
+        strata_status_free(st);
+        ok = 0;
+      } else {
+        char what[64];
+        snprintf(what, sizeof what, "cut at operation %llu", (unsigned long long)n);
+        ok = recovered_once(db, off, &orig, 1, what);
+        strata_status *cst = strata_close(db);
+        if (cst) ok = 0;
+        strata_status_free(cst);
+      }
+      strata_recovery_report rep;
+      memset(&rep, 0, sizeof rep);
+      if (ok) {
+        CHECK_OK(open_mode(STRATA_RECOVERY_STRICT, &db));
+        CHECK_OK(strata_get_recovery_report(db, &rep));
+        CHECK_OK(strata_close(db));
+      }
+      if (rep.damaged || rep.files_moved_to_lost) {
+        harness_fail(__FILE__, __LINE__, "cut at operation %llu: reported twice", (unsigned long long)n);
+        ok = 0;
+      }
+      cuts++;
+    }
+    fs = plain;
+    vfs_destroy(fault);
+    buffer_free(&orig);
+    if (!ok || past_the_end) break;
+  }
+  CHECK(cuts >= 20);
+}
+
 /* Journal 1 cut inside batch 5: not the newest, so not torn but damage. */
 static void non_newest_journal_truncated_mid_record_is_detected(void) {
   CHECK_OK(make_history(three_sessions, 3));
@@ -444,7 +646,8 @@ static void torn_tail_of_newest_journal_is_cut_and_reported(void) {
   CHECK_OK(strata_close(db));
 }
 
-/* Zeros after the last batch of the newest journal (a preallocated or zero-filled tail) are torn. */
+/* Zeros after the last batch of the newest journal (a preallocated or zero-filled tail) are cut,
+ * and not reported as torn bytes: they never held data. */
 static void zero_filled_tail_of_newest_journal_is_cut(void) {
   CHECK_OK(make_history(three_sessions, 3));
   buffer j;
@@ -458,7 +661,8 @@ static void zero_filled_tail_of_newest_journal_is_cut(void) {
   CHECK_OK(open_mode(STRATA_RECOVERY_STRICT, &db));
   strata_recovery_report rep;
   CHECK_OK(strata_get_recovery_report(db, &rep));
-  CHECK_EQ_U64(rep.torn_bytes_cut, 100);
+  CHECK_EQ_U64(rep.torn_bytes_cut, 0);
+  CHECK(!rep.damaged);
   CHECK_EQ_U64(history_prefix(db, 30, 1), 30);
   CHECK_OK(strata_close(db));
   /* the same zeros at the end of journal 1, not the newest, are damage */
@@ -738,6 +942,9 @@ int main(void) {
   BOTH(journal_damage_in_middle_fails_open_strict);
   BOTH(journal_damage_point_in_time_opens_at_prefix_and_never_resurrects);
   BOTH(point_in_time_open_refused_while_flushing_reports_the_same_damage_again);
+  BOTH(point_in_time_open_refused_at_any_creation_reports_the_damage_exactly_once);
+  harness_run_variant("point_in_time_open_cut_by_a_crash_at_any_step_still_reports_the_damage", "memory", setup_memory,
+                      point_in_time_open_cut_by_a_crash_at_any_step_still_reports_the_damage, teardown);
   BOTH(non_newest_journal_truncated_mid_record_is_detected);
   BOTH(non_newest_journal_truncated_at_record_boundary_is_detected);
   BOTH(deleted_middle_journal_is_detected);

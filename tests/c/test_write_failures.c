@@ -1,5 +1,6 @@
 /* Writes after a failed step: the handle keeps working once the failure is gone. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -215,10 +216,327 @@ static void ingest_refused_with_busy_creating_a_table_takes_the_entry_again(void
   CHECK(ok);
 }
 
+/* An ingest into a key-value separated database refused with STRATA_BUSY at any file it creates
+ * (each table and each blob file: swept over every creation) stays usable exactly as at a table:
+ * the refused entry was not taken, adding it again goes on, and the finished ingest holds every
+ * entry once with its value. The old code ended the ingest at a blob file ("ingest failed before"
+ * for every later entry). */
+static void ingest_with_separation_refused_with_busy_creating_a_blob_file_takes_the_entry_again(void) {
+  int blob_refusals = 0, table_refusals = 0;
+  enum { N = 300 };
+  for (uint64_t n = 1; n < 500 && !harness_case_failed(); n++) {
+    vfs *mem = NULL, *fault = NULL;
+    CHECK_OK(vfs_memory_new(&mem));
+    CHECK_OK(vfs_fault_new(mem, &fault));
+    strata_options *o = NULL;
+    CHECK_OK(strata_options_new(&o));
+    CHECK_OK(strata_options_set_vfs(o, fault));
+    CHECK_OK(strata_options_set_background_threads(o, 0));
+    CHECK_OK(strata_options_set_table_target_size(o, STRATA_TABLE_TARGET_SIZE_MIN));
+    /* every value separated, a blob file every ~14 values */
+    CHECK_OK(strata_options_set_kv_separation(o, 32, STRATA_BLOB_FILE_TARGET_SIZE_MIN, STRATA_COMPRESSION_NONE, 0.25,
+                                              0.25));
+    strata_db *db = NULL;
+    strata_status *st = strata_open("db", o, &db);
+    strata_options_free(o);
+    CHECK_OK(st);
+    strata_ingest *in = NULL;
+    CHECK_OK(strata_ingest_begin(db, &in));
+    vfs_fault_set_code(fault, STRATA_BUSY);
+    vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
+    int refused = 0;
+    char k[32], v[96];
+    for (int i = 0; i < N && !st; i++) {
+      snprintf(k, sizeof k, "key%05d", i);
+      snprintf(v, sizeof v, "value-%05d-%060d", i, i);
+      st = strata_ingest_add(in, k, strlen(k), v, strlen(v));
+      if (status_is(st, STRATA_BUSY)) {
+        refused++;
+        if (strstr(strata_status_message(st), "blob file")) blob_refusals++;
+        else table_refusals++;
+        strata_status_free(st);
+        st = strata_ingest_add(in, k, strlen(k), v, strlen(v)); /* the storage is ready again */
+      }
+    }
+    vfs_fault_clear(fault);
+    uint64_t entries = 0;
+    if (!st) st = strata_ingest_finish(in, &entries);
+    else strata_ingest_abandon(in);
+    int ok = 1;
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "creation %llu refused: %s", (unsigned long long)n, strata_status_message(st));
+      strata_status_free(st);
+      ok = 0;
+    }
+    for (int i = 0; i < N && ok; i++) {
+      char got[96];
+      int found = 0;
+      size_t len = 0;
+      snprintf(k, sizeof k, "key%05d", i);
+      snprintf(v, sizeof v, "value-%05d-%060d", i, i);
+      st = strata_get_into(db, NULL, k, strlen(k), &found, got, sizeof got, &len);
+      ok = !st && found && len == strlen(v) && memcmp(got, v, len) == 0;
+      if (!ok) harness_fail(__FILE__, __LINE__, "creation %llu refused: %s is wrong", (unsigned long long)n, k);
+      strata_status_free(st);
+      st = NULL;
+    }
+    strata_status *cst = strata_close(db);
+    vfs_destroy(fault);
+    vfs_destroy(mem);
+    CHECK_OK(cst);
+    if (ok && entries != N) harness_fail(__FILE__, __LINE__, "creation %llu refused: %llu entries", (unsigned long long)n,
+                                         (unsigned long long)entries);
+    if (!refused) break; /* past the ingest's last creation */
+  }
+  CHECK(blob_refusals >= 10);
+  CHECK(table_refusals >= 3);
+}
+
+/* --- a refusal at any file an open or an import creates ----------------------------------- */
+
+enum { SEP_N = 200 };
+
+static void sep_kv(int i, char *k, size_t kcap, char *v, size_t vcap) {
+  snprintf(k, kcap, "key%05d", i);
+  snprintf(v, vcap, "value-%05d-%060d", i, i);
+}
+
+/* A key-value separated database on `v` (~1 KiB tables and blob files, rotations every few puts). */
+static strata_status *open_separated(vfs *v, strata_db **db) {
+  strata_options *o = NULL;
+  strata_status *st = strata_options_new(&o);
+  if (st) return st;
+  st = strata_options_set_vfs(o, v);
+  if (!st) st = strata_options_set_background_threads(o, 0);
+  if (!st) st = strata_options_set_memtable_size(o, STRATA_MEMTABLE_SIZE_MIN);
+  if (!st) st = strata_options_set_table_target_size(o, STRATA_TABLE_TARGET_SIZE_MIN);
+  if (!st)
+    st = strata_options_set_kv_separation(o, 32, STRATA_BLOB_FILE_TARGET_SIZE_MIN, STRATA_COMPRESSION_NONE, 0.25, 0.25);
+  if (!st) st = strata_open("db", o, db);
+  strata_options_free(o);
+  return st;
+}
+
+/* SEP_N puts, some flushed to tables and blob files, the rest in the journal. */
+static strata_status *write_separated(vfs *v) {
+  strata_db *db = NULL;
+  STATUS_TRY(open_separated(v, &db));
+  strata_status *st = NULL;
+  char k[32], val[96];
+  for (int i = 0; i < SEP_N && !st; i++) {
+    sep_kv(i, k, sizeof k, val, sizeof val);
+    st = strata_put(db, k, strlen(k), val, strlen(val), 0);
+    if (!st && i == SEP_N / 2) st = strata_flush(db);
+  }
+  strata_status *cst = strata_close(db);
+  if (st) strata_status_free(cst);
+  else st = cst;
+  return st;
+}
+
+/* 1 when the database on `v` holds the first `keys` entries write_separated writes (and `extra` =
+ * "x" when set). */
+static int holds_separated(vfs *v, int keys, int extra, const char *what) {
+  strata_db *db = NULL;
+  strata_status *st = open_separated(v, &db);
+  int ok = st == NULL;
+  for (int i = 0; i < keys && ok; i++) {
+    char k[32], want[96], got[96];
+    sep_kv(i, k, sizeof k, want, sizeof want);
+    int found = 0;
+    size_t len = 0;
+    st = strata_get_into(db, NULL, k, strlen(k), &found, got, sizeof got, &len);
+    ok = !st && found && len == strlen(want) && memcmp(got, want, len) == 0;
+  }
+  if (ok && extra) ok = holds(db, "extra", "x");
+  if (!ok) harness_fail(__FILE__, __LINE__, "%s: the data is wrong%s%s", what, st ? ": " : "", st ? strata_status_message(st) : "");
+  strata_status_free(st);
+  if (db) strata_status_free(strata_close(db));
+  return ok;
+}
+
+typedef strata_status *(*attempt_fn)(vfs *v, void *ctx);
+
+static vfs *armed; /* the fault wrapper of the sweep: refusals only during the attempt's own open */
+
+static strata_status *attempt_open(vfs *v, void *ctx) {
+  (void)ctx;
+  strata_db *db = NULL;
+  STATUS_TRY(open_separated(v, &db));
+  if (v == armed) vfs_fault_clear(v);
+  strata_status *st = strata_put(db, "extra", 5, "x", 1, 1); /* the opened database takes writes */
+  strata_status *cst = strata_close(db);
+  if (st) strata_status_free(cst);
+  else st = cst;
+  return st;
+}
+
+typedef struct image {
+  unsigned char *data;
+  size_t len, cap;
+} image;
+
+static int image_sink(void *ctx, const void *data, size_t len) {
+  image *im = ctx;
+  if (im->len + len > im->cap) {
+    size_t cap = (im->len + len) * 2;
+    unsigned char *grown = realloc(im->data, cap);
+    if (!grown) return 1;
+    im->data = grown;
+    im->cap = cap;
+  }
+  memcpy(im->data + im->len, data, len);
+  im->len += len;
+  return 0;
+}
+
+static strata_status *attempt_import(vfs *v, void *ctx) {
+  const image *im = ctx;
+  strata_options *o = NULL;
+  STATUS_TRY(strata_options_new(&o));
+  strata_status *st = strata_options_set_vfs(o, v);
+  if (!st) st = strata_import("db", o, im->data, im->len);
+  strata_options_free(o);
+  return st;
+}
+
+/* The attempt on a fresh copy made by `setup`, refused with STRATA_BUSY at its nth file open (every
+ * n up to past its last), then run again on the plain backend: each refusal is STRATA_BUSY, the
+ * run again completes, and the database holds what it should. Returns the refusals. */
+static int sweep_refusals(strata_status *(*setup)(vfs *v), attempt_fn attempt, void *ctx, int extra, const char *what) {
+  int refusals = 0;
+  for (uint64_t n = 1; n < 1000 && !harness_case_failed(); n++) {
+    vfs *mem = NULL, *fault = NULL;
+    strata_status *st = vfs_memory_new(&mem);
+    if (!st && setup) st = setup(mem);
+    if (!st) st = vfs_fault_new(mem, &fault);
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "%s: setup: %s", what, strata_status_message(st));
+      strata_status_free(st);
+      vfs_destroy(mem);
+      return refusals;
+    }
+    vfs_fault_set_code(fault, STRATA_BUSY);
+    vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
+    armed = fault;
+    st = attempt(fault, ctx);
+    armed = NULL;
+    vfs_fault_counters c;
+    vfs_fault_get_counters(fault, &c);
+    vfs_destroy(fault);
+    int refused = c.injected > 0, ok = 1;
+    char label[96];
+    snprintf(label, sizeof label, "%s, open %llu refused", what, (unsigned long long)n);
+    if (refused && !status_is(st, STRATA_BUSY)) {
+      harness_fail(__FILE__, __LINE__, "%s: %s", label, st ? strata_status_message(st) : "no error");
+      ok = 0;
+    }
+    strata_status_free(st);
+    st = NULL;
+    if (ok && refused) {
+      refusals++;
+      st = attempt(mem, ctx);
+      if (st) {
+        harness_fail(__FILE__, __LINE__, "%s, then run again: %s", label, strata_status_message(st));
+        strata_status_free(st);
+        ok = 0;
+      }
+    }
+    if (ok) ok = holds_separated(mem, setup ? SEP_N : 0, extra, label);
+    vfs_destroy(mem);
+    if (!ok || !refused) break;
+  }
+  return refusals;
+}
+
+/* An open (journal replay, a new journal, a torn-free restart of a separated database), the open
+ * that creates a database (folder, manifest slot, journal), and an import (tables, blob files,
+ * journal, manifest slot), each refused with STRATA_BUSY at any file it opens or creates, leave
+ * nothing half done: run again on the same folder, each completes with the same result. */
+static void busy_at_any_creation_of_an_open_or_an_import_is_taken_back_and_runs_again(void) {
+  CHECK(sweep_refusals(write_separated, attempt_open, NULL, 1, "open of a database") >= 3);
+  CHECK(sweep_refusals(NULL, attempt_open, NULL, 1, "open creating a database") >= 2);
+  vfs *mem = NULL;
+  CHECK_OK(vfs_memory_new(&mem));
+  CHECK_OK(write_separated(mem));
+  strata_db *db = NULL;
+  image im = {NULL, 0, 0};
+  CHECK_OK(open_separated(mem, &db));
+  strata_status *st = strata_export_to(db, image_sink, &im);
+  strata_status_free(strata_close(db));
+  vfs_destroy(mem);
+  CHECK_OK(st);
+  CHECK(sweep_refusals(NULL, attempt_import, &im, 0, "import") >= 10);
+  free(im.data);
+}
+
+/* An ingest's finish refused with STRATA_BUSY at any file it opens (the manifest slot the install
+ * writes, swept over every open of the finish) installs nothing and keeps the ingest: the entries
+ * stay invisible, and the finish run again installs every entry once. The old code ended the
+ * ingest there (its files removed: the whole load to do again). */
+static void ingest_finish_refused_with_busy_installs_nothing_and_runs_again(void) {
+  int refusals = 0;
+  for (uint64_t n = 1; n < 100 && !harness_case_failed(); n++) {
+    vfs *mem = NULL, *fault = NULL;
+    CHECK_OK(vfs_memory_new(&mem));
+    CHECK_OK(vfs_fault_new(mem, &fault));
+    strata_db *db = NULL;
+    CHECK_OK(open_separated(fault, &db));
+    strata_ingest *in = NULL;
+    CHECK_OK(strata_ingest_begin(db, &in));
+    char k[32], v[96];
+    strata_status *st = NULL;
+    for (int i = 0; i < SEP_N && !st; i++) {
+      sep_kv(i, k, sizeof k, v, sizeof v);
+      st = strata_ingest_add(in, k, strlen(k), v, strlen(v));
+    }
+    CHECK_OK(st);
+    vfs_fault_set_code(fault, STRATA_BUSY);
+    vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
+    uint64_t entries = 0;
+    st = strata_ingest_finish(in, &entries);
+    vfs_fault_counters c;
+    vfs_fault_get_counters(fault, &c);
+    vfs_fault_clear(fault);
+    int refused = c.injected > 0, ok = 1;
+    if (refused) {
+      refusals++;
+      ok = status_is(st, STRATA_BUSY) && holds(db, "key00000", NULL); /* nothing installed */
+      if (!ok) harness_fail(__FILE__, __LINE__, "finish, open %llu refused: %s", (unsigned long long)n,
+                            st ? strata_status_message(st) : "no error");
+      strata_status_free(st);
+      st = ok ? strata_ingest_finish(in, &entries) : NULL; /* the ingest is as it was */
+      if (!ok) strata_ingest_abandon(in);
+    }
+    if (st) {
+      harness_fail(__FILE__, __LINE__, "finish, open %llu refused, then again: %s", (unsigned long long)n,
+                   strata_status_message(st));
+      strata_status_free(st);
+      ok = 0;
+    }
+    if (ok && entries != SEP_N) {
+      harness_fail(__FILE__, __LINE__, "finish, open %llu refused: %llu entries", (unsigned long long)n,
+                   (unsigned long long)entries);
+      ok = 0;
+    }
+    CHECK_OK(strata_close(db));
+    char label[64];
+    snprintf(label, sizeof label, "finish, open %llu refused", (unsigned long long)n);
+    if (ok) ok = holds_separated(fault, SEP_N, 0, label); /* and after a reopen */
+    vfs_destroy(fault);
+    vfs_destroy(mem);
+    if (!ok || !refused) break;
+  }
+  CHECK(refusals >= 1);
+}
+
 int main(void) {
   RUN(failed_journal_rotation_leaves_no_file_that_blocks_the_next);
   RUN(quota_refused_write_is_not_visible_before_or_after_reopen);
   RUN(quota_refused_journal_sync_is_not_applied_and_the_journal_stays_usable);
   RUN(ingest_refused_with_busy_creating_a_table_takes_the_entry_again);
+  RUN(ingest_with_separation_refused_with_busy_creating_a_blob_file_takes_the_entry_again);
+  RUN(busy_at_any_creation_of_an_open_or_an_import_is_taken_back_and_runs_again);
+  RUN(ingest_finish_refused_with_busy_installs_nothing_and_runs_again);
   return harness_finish();
 }

@@ -523,6 +523,94 @@ done:
   return st;
 }
 
+/* --- the journal hint (STRATA_VFS_OPEN_JOURNAL): a backend may serve appends from a reserve - */
+
+static uint8_t journal_byte(uint64_t i) { return (uint8_t)((i * 131u + (i >> 11)) % 255u + 1u); }
+
+static strata_status *file_matches_pattern(vfs_file *f, uint64_t from, uint64_t n, int *same) {
+  uint8_t buf[4096];
+  *same = 1;
+  for (uint64_t off = from; off < from + n && *same;) {
+    size_t want = from + n - off < sizeof buf ? (size_t)(from + n - off) : sizeof buf;
+    STATUS_TRY(vfs_file_read_exact(f, off, buf, want, "journal"));
+    for (size_t i = 0; i < want; i++)
+      if (buf[i] != journal_byte(off + i)) *same = 0;
+    off += want;
+  }
+  return NULL;
+}
+
+/* Appends crossing the posix backend's 1 MiB reserve chunks (and one bigger than a chunk) read
+ * back at their logical size through the writing handle and others; truncate and reopen keep
+ * it; a cleanly closed file has no zero tail. */
+static strata_status *journal_hint_appends_read_back_at_their_logical_size(vc *c) {
+  strata_status *st = NULL;
+  vfs_file *f = NULL, *r = NULL;
+  static const size_t pieces[] = {16, 1, 100, 4095, 4097, 70000, 300000, 1300000, 33, 511000};
+  uint8_t *data = malloc(1300000);
+  uint64_t total = 0, size = 0;
+  size_t got = 0;
+  int same = 0;
+  uint8_t tail[8];
+  if (!data) return status_no_memory();
+  VC_OK(vfs_open(c->v, P(c, "journal"), VFS_OPEN_READ | VFS_OPEN_WRITE | VFS_OPEN_CREATE | vfs_journal_flag(c->v), &f));
+  for (int round = 0; round < 2; round++)
+    for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+      for (size_t j = 0; j < pieces[i]; j++) data[j] = journal_byte(total + j);
+      VC_OK(vfs_file_append(f, data, pieces[i]));
+      total += pieces[i];
+      VC_OK(vfs_file_size(f, &size));
+      VC(size == total);
+    }
+  VC(total > (4u << 20)); /* several chunks */
+  VC_OK(file_matches_pattern(f, (1u << 20) - 100, 200, &same)); /* across a chunk boundary */
+  VC(same);
+  VC_OK(vfs_file_read(f, total - 5, tail, sizeof tail, &got)); /* the reserve is not read */
+  VC(got == 5);
+  VC_OK(vfs_file_read(f, total, tail, sizeof tail, &got));
+  VC(got == 0);
+  VC_OK(vfs_file_sync(f));
+  VC_OK(vfs_open(c->v, P(c, "journal"), VFS_OPEN_READ, &r)); /* another handle, up to that size */
+  VC_OK(file_matches_pattern(r, 0, total, &same));
+  VC(same);
+  close_quietly(r);
+  r = NULL;
+  total -= 70001;
+  VC_OK(vfs_file_truncate(f, total));
+  VC_OK(vfs_file_size(f, &size));
+  VC(size == total);
+  for (size_t j = 0; j < 5000; j++) data[j] = journal_byte(total + j);
+  VC_OK(vfs_file_append(f, data, 5000));
+  total += 5000;
+  VC_OK(vfs_file_close(f));
+  f = NULL;
+  VC_OK(vfs_open(c->v, P(c, "journal"), VFS_OPEN_READ, &r)); /* closed: exactly its bytes, no zeros */
+  VC_OK(vfs_file_size(r, &size));
+  VC(size == total);
+  VC_OK(file_matches_pattern(r, 0, total, &same));
+  VC(same);
+  close_quietly(r);
+  r = NULL;
+  VC_OK(vfs_open(c->v, P(c, "journal"), VFS_OPEN_READ | VFS_OPEN_WRITE | vfs_journal_flag(c->v), &f));
+  VC_OK(vfs_file_size(f, &size)); /* reopened for appending: continues at the end */
+  VC(size == total);
+  for (size_t j = 0; j < 3; j++) data[j] = journal_byte(total + j);
+  VC_OK(vfs_file_append(f, data, 3));
+  total += 3;
+  VC_OK(vfs_file_close(f));
+  f = NULL;
+  VC_OK(vfs_open(c->v, P(c, "journal"), VFS_OPEN_READ, &r));
+  VC_OK(vfs_file_size(r, &size));
+  VC(size == total);
+  VC_OK(file_matches_pattern(r, total - 6000, 6000, &same));
+  VC(same);
+done:
+  close_quietly(f);
+  close_quietly(r);
+  free(data);
+  return st;
+}
+
 typedef struct vc_case {
   const char *name;
   strata_status *(*run)(vc *c);
@@ -544,6 +632,7 @@ static const vc_case cases[] = {
     CASE(sync_dir_needs_a_folder),
     CASE(lock_is_exclusive_until_released),
     CASE(copy_file_duplicates_and_refuses_existing_target),
+    CASE(journal_hint_appends_read_back_at_their_logical_size),
 };
 
 int vfs_conformance_case_count(void) { return (int)(sizeof cases / sizeof cases[0]); }

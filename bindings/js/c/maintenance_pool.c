@@ -13,12 +13,13 @@
  *
  * The JS layer kicks a database after its writes (strata_js_pool_kick), which queues it only when
  * its maintenance events (strata_maintenance_events: a memtable sealed, a version installed) moved
- * since its last step began or a failure waits to be taken: otherwise a kick is one atomic load
- * and no pool thread wakes. A step refused with STRATA_BUSY (the OPFS host's "would block": it
- * grows its file pool on the main thread meanwhile) runs again after POOL_RETRY_MS. Any other
- * failure stops the database's steps and is kept until the next kick returns it (the
- * single-threaded build reports a failed step with the next write too); that kick queues the
- * database again.
+ * since its last step began: otherwise a kick is one atomic load and no pool thread wakes. A step
+ * refused with STRATA_BUSY (the OPFS host's "would block": it grows its file pool on the main
+ * thread meanwhile) runs again after POOL_RETRY_MS. Any other failure stops the database's steps
+ * and is kept for the first write after it, which takes it before it applies anything
+ * (strata_js_pool_failure) and is refused with it, as the single-threaded build refuses the
+ * first write after a failed step; the next kick then queues the database again (the retry).
+ * Until the failure is taken, kicks queue nothing: a retry would replace it unreported.
  *
  * Locks: the pool's mutex guards the queue and every entry's fields. It is never held across a
  * step; a step takes only its database's locks.
@@ -45,7 +46,7 @@ struct js_pool_entry {
   int again;              /* kicked while running: queue it after the step */
   int leaving;            /* strata_js_pool_leave waits for the step */
   uint64_t not_before_ms; /* a retry's earliest start (monotonic) */
-  strata_status *error;   /* a failed step's, until a kick takes it */
+  strata_status *error;   /* a failed step's, until strata_js_pool_failure takes it */
   atomic_u64 seen;        /* the database's maintenance events when its last step began (written under mu) */
   atomic_flag_int failed; /* error is set (written under mu) */
 };
@@ -209,19 +210,34 @@ js_pool_entry *strata_js_pool_join(js_pool *p, strata_db *db) {
   return e;
 }
 
-strata_status *strata_js_pool_kick(js_pool_entry *e) {
-  /* nothing new since the last step began: that step (or the one queued after it) sees it all */
-  if (!atomic_flag_get(&e->failed) && events_of(e->db) == atomic_u64_load(&e->seen)) return NULL;
+strata_status *strata_js_pool_failure(js_pool_entry *e) {
+  if (!atomic_flag_get(&e->failed)) return NULL;
   js_pool *p = e->pool;
   sync_mutex_lock(&p->mu);
   strata_status *err = e->error;
   e->error = NULL;
   atomic_flag_set(&e->failed, 0);
-  if (e->running) e->again = 1;
-  else if (!e->queued) enqueue(p, e, 0);
-  else e->not_before_ms = 0; /* waiting for a retry: the write may have made room */
+  atomic_u64_store(&e->seen, UINT64_MAX); /* the next kick queues the retry */
   sync_mutex_unlock(&p->mu);
   return err;
+}
+
+void strata_js_pool_kick(js_pool_entry *e) {
+  /* a failure waits for the next write; else nothing new since the last step began: that step
+   * (or the one queued after it) sees it all */
+  if (atomic_flag_get(&e->failed) || events_of(e->db) == atomic_u64_load(&e->seen)) return;
+  js_pool *p = e->pool;
+  sync_mutex_lock(&p->mu);
+  if (atomic_flag_get(&e->failed)) {
+    /* the step failed since the check above: nothing runs until its failure is taken */
+  } else if (e->running) {
+    e->again = 1;
+  } else if (!e->queued) {
+    enqueue(p, e, 0);
+  } else {
+    e->not_before_ms = 0; /* waiting for a retry: the write may have made room */
+  }
+  sync_mutex_unlock(&p->mu);
 }
 
 void strata_js_pool_leave(js_pool_entry *e) {

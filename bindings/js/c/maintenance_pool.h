@@ -21,9 +21,12 @@ void strata_js_pool_free(js_pool *p);
 /* A database opened with background_threads 0 joins; NULL when out of memory. */
 js_pool_entry *strata_js_pool_join(js_pool *p, strata_db *db);
 /* After a write: queues the database's maintenance when its maintenance events moved since its
- * last step began (else returns at once). Returns the failure of an earlier step that nobody took
- * yet (the caller frees it; the database is queued again), else NULL. */
-strata_status *strata_js_pool_kick(js_pool_entry *e);
+ * last step began and no failed step waits to be taken (else returns at once). */
+void strata_js_pool_kick(js_pool_entry *e);
+/* Before a write applies anything: the failure of an earlier step that nobody took yet (the
+ * caller frees it and refuses the write with it; the next kick queues the retry), else NULL.
+ * One atomic load when nothing failed. */
+strata_status *strata_js_pool_failure(js_pool_entry *e);
 /* Before the database closes: waits for its running step, then frees the entry. */
 void strata_js_pool_leave(js_pool_entry *e);
 

@@ -52,6 +52,9 @@ const nextTask = typeof setImmediate === 'function'
 
 const DEFERRED = Symbol('deferred'); // #maintenance: the task is with worker_serve.js
 const HELD = Symbol('held'); // a call's wait: the lane holds calls (#hold), join it
+// The calls that change what a read of the latest state sees: while the lane holds one, the
+// synchronous reads of the latest state refuse (#ensureNoHeldChange).
+const CHANGES = new Set(['put', 'del', 'singleDel', 'batch', 'batch.write', 'clear', 'dropRange']);
 
 // Opens `where` (a resolved folder, or 'memory-db') on `native`; `parsed` is checkOpenOptions'
 // result. The native is freed when the open fails.
@@ -67,9 +70,8 @@ export function openDatabase(native, where, displayLocation, options, parsed, re
 // The same on a storage host that may refuse the open with "would block" (the OPFS pool had no
 // file free for what recovery writes at open: a point-in-time recovery's flush, a new journal):
 // the open (which left nothing behind) runs again once the host is ready (retryBlocked), on the
-// same native and host (its lock held throughout). One case is not whole: a refusal of the new
-// journal after a point-in-time flush was installed; the open run again has the same data and
-// lost/ copies, but its report no longer names the damage.
+// same native and host (its lock held throughout). A point-in-time recovery refused after its
+// cut was installed finds its report in lost/ and reports the same damage (db_recovery.c).
 export async function openDatabaseOnHost(native, where, displayLocation, options, parsed, recoveryMode, encodings) {
   try {
     return await retryBlocked(native.host, () => openAttempt(native, where, displayLocation, options, parsed, recoveryMode, encodings));
@@ -277,6 +279,18 @@ export class Database {
     if (this.#opts.filter?.active) throw this.#busy(what);
   }
 
+  // The synchronous calls that read the latest state (snapshot(), iterator(), keys(), values(),
+  // getSync and sizeOfSync without a snapshot) cannot wait in the lane, and run now they would
+  // miss a write issued before them that the lane still holds (the storage host was not ready:
+  // the OPFS pool grows), which an awaited get() issued after them sees: refused instead, with
+  // the call that holds them, until the writes applied (await them). Reads at a snapshot, and
+  // stats() (what the engine has applied), are not refused.
+  #ensureNoHeldChange(what) {
+    if (this.#lane === null) return;
+    const job = this.#lane.jobs.find((j) => j.changes);
+    if (job) throw new StrataError('STRATA_BUSY', `${what}: a ${job.what} issued before it is still held until the storage host is ready; await it first (${what} cannot wait for it, and would not see it)`);
+  }
+
   #busy(what) {
     return new StrataError('STRATA_BUSY', `${what}: the compaction filter must not use the database (it runs inside a compaction)`);
   }
@@ -320,13 +334,21 @@ export class Database {
     this.#maintenance = this.#deferMaintenance?.(task) ? DEFERRED : nextTask.set(task);
   }
 
-  // Queues this database's maintenance on its instance's pool (bindings/js/c/maintenance_pool.c)
-  // and takes what a failed step there left: reported by the next write, as a failed step is in
-  // #scheduleMaintenance; one refused with "would block" runs again once the host is ready.
+  // Queues this database's maintenance on its instance's pool (bindings/js/c/maintenance_pool.c).
+  // What a failed step there left is taken before the next write applies (#takePoolFailure).
   #kickPool() {
     if (this.#status !== 'open') return;
+    this.#native.m._strata_js_pool_kick(this.#opts.pooled);
+  }
+
+  // On a pool: the failure of a step that nobody took yet becomes the maintenance error, so the
+  // first write after it is refused with it, as in the single-threaded build (where the step ran
+  // on this thread and set #maintenanceError before the write). Taken in the write's prologue,
+  // not after it applied: before, a kick after the write took it and the second write reported
+  // it. One refused with "would block" runs again once the host is ready.
+  #takePoolFailure() {
     const n = this.#native;
-    const st = n.m._strata_js_pool_kick(this.#opts.pooled);
+    const st = n.m._strata_js_pool_failure(this.#opts.pooled);
     if (!st) return;
     try {
       n.check(st, 'maintenance');
@@ -408,7 +430,7 @@ export class Database {
   // the call would have.
   #hold(what, write, run, done, ready) {
     return new Promise((resolve, reject) => {
-      const job = { what, write, run, done, ready: ready === HELD ? null : ready, resolve, reject };
+      const job = { what, write, run, done, ready: ready === HELD ? null : ready, resolve, reject, changes: CHANGES.has(what) };
       if (this.#lane !== null) {
         this.#lane.jobs.push(job);
         return;
@@ -454,6 +476,7 @@ export class Database {
   }
 
   #throwMaintenanceError() {
+    if (this.#opts.pooled) this.#takePoolFailure();
     const err = this.#maintenanceError;
     if (err) {
       this.#maintenanceError = null;
@@ -575,6 +598,7 @@ export class Database {
   getSync(key, options = NO_OPTIONS) {
     this.#ensureOpen('getSync');
     const snap = this.#ownSnapshot(options.snapshot, 'getSync');
+    if (!snap) this.#ensureNoHeldChange('getSync');
     return this._getAt(snap ? snap._ptr : 0, key, this.#valueEncodingOf(options));
   }
 
@@ -677,6 +701,7 @@ export class Database {
   sizeOfSync(key, options = {}) {
     this.#ensureOpen('sizeOfSync');
     const snap = this.#ownSnapshot(options.snapshot, 'sizeOfSync');
+    if (!snap) this.#ensureNoHeldChange('sizeOfSync');
     return this._sizeAt(snap ? snap._ptr : 0, key);
   }
 
@@ -903,8 +928,15 @@ export class Database {
       if (this.#status === 'open') n.m._strata_js_ingest_abandon(handle);
       throw err;
     }
-    this.#ensureOpen('ingest');
-    n.check(n.m._strata_js_ingest_finish(handle, n.words), 'ingest');
+    // a finish whose manifest install would block (no OPFS file free: STRATA_BUSY) installed
+    // nothing and kept the ingest: it runs again once the host is ready; any other failure, or
+    // none, freed the ingest
+    try {
+      await retryBlocked(n.host, () => n.check(n.m._strata_js_ingest_finish(handle, n.words), 'ingest'), ready);
+    } catch (err) {
+      if (err?.code === 'STRATA_BUSY' && this.#status === 'open') n.m._strata_js_ingest_abandon(handle);
+      throw err;
+    }
     progress.report(done, done); // the last report: everything is in
     progress.take(); // the callback's first error, now that the ingest is installed
     return n.word(0) + n.word(1) * 2 ** 32;
@@ -912,6 +944,7 @@ export class Database {
 
   snapshot() {
     this.#ensureOpen('snapshot');
+    this.#ensureNoHeldChange('snapshot');
     const n = this.#native;
     n.check(n.m._strata_js_snapshot(this.#db, n.words), 'snapshot');
     const snap = new Snapshot(this, n.word(0), (s) => this.#snapshots.delete(s), (p) => n.m._strata_js_snapshot_release(p));
@@ -921,16 +954,19 @@ export class Database {
 
   iterator(options = NO_OPTIONS) {
     this.#ensureOpen('iterator');
+    if (options?.snapshot === undefined) this.#ensureNoHeldChange('iterator');
     return this._iterator(options, 'entries');
   }
 
   keys(options = NO_OPTIONS) {
     this.#ensureOpen('keys');
+    if (options?.snapshot === undefined) this.#ensureNoHeldChange('keys');
     return this._iterator(options, 'keys');
   }
 
   values(options = NO_OPTIONS) {
     this.#ensureOpen('values');
+    if (options?.snapshot === undefined) this.#ensureNoHeldChange('values');
     return this._iterator(options, 'values');
   }
 
@@ -1078,11 +1114,11 @@ export class Database {
   #resumeNow() {
     const n = this.#native;
     n.check(n.m._strata_js_resume(this.#db), 'resume');
-    this.#maintenanceError = null; // what a failed maintenance step left was just retried
-    // on a pool: its kick takes the failure of a step from before, just retried, and drops it
-    const stale = this.#opts.pooled ? n.m._strata_js_pool_kick(this.#opts.pooled) : 0;
+    // what a failed maintenance step left was just retried: dropped (on a pool too)
+    const stale = this.#opts.pooled ? n.m._strata_js_pool_failure(this.#opts.pooled) : 0;
     if (stale) n.m._strata_status_free(stale);
-    else if (!this.#opts.pooled) this.#afterWrite();
+    this.#maintenanceError = null;
+    this.#afterWrite();
   }
 
   // strata_compact: { major: true } flushes, then merges every table into one run in the last

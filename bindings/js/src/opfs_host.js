@@ -66,6 +66,13 @@ const DRAIN_DELAY_MS = 10; // the timer that writes buffered appends out once th
 // refusal stopped (a background flush's error that a write then reports, in the pthreads build).
 const WOULD_BLOCK = 'would block while the pool grows';
 
+// The kind of an engine file by its path (util/db_files.h): the key of stats().opfs.refusalsBy.
+function refusedKind(path) {
+  const m = /(?:^|\/)(journal|tables|blobs|lost)\/[^/]+$/.exec(path);
+  if (m) return m[1];
+  return /(?:^|\/)manifest-\d$/.test(path) ? 'manifest' : 'other';
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -253,6 +260,7 @@ export class OpfsHost extends PathHost {
   #demand = 0; // free slots wanted since a call was refused for want of them
   #blocked = false; // a create was refused with STRATA_BUSY; cleared when the growth it started ends
   #refusals = 0; // creates refused with STRATA_BUSY so far (stats)
+  #refusalsBy = { journal: 0, tables: 0, blobs: 0, manifest: 0, lost: 0, other: 0 }; // ... by the file's kind
   #maxHandles;
   #minFree;
 
@@ -266,7 +274,7 @@ export class OpfsHost extends PathHost {
   get pool() {
     return { slots: this.#slots.length, free: this.#free.length, files: this._files.size,
       openHandles: this.#slots.length + this.#metas.length, maxHandles: this.#maxHandles, generation: this.#generation,
-      refusals: this.#refusals };
+      refusals: this.#refusals, refusalsBy: { ...this.#refusalsBy } };
   }
 
   async #load(deadline, initialSlots) {
@@ -471,6 +479,7 @@ export class OpfsHost extends PathHost {
       this.#demand = Math.max(this.#demand, 2 * (this.#claims + 1));
       this.#blocked = true;
       this.#refusals++;
+      this.#refusalsBy[refusedKind(path)]++;
       this.#grow();
       const err = hostError(CODES.BUSY, `create ${path}: no pre-opened OPFS file is free (${this.#slots.length} in use): ${WOULD_BLOCK}`);
       err.wouldBlock = true;
