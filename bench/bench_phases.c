@@ -83,13 +83,13 @@ void bench_disk_usage(const char *path, long long *allocated, long long *apparen
   }
 }
 
-long long bench_io_wchar(void) {
+long long bench_io_written(void) {
   FILE *f = fopen("/proc/self/io", "r");
   if (!f) return -1;
   char line[128];
   long long v = -1;
   while (fgets(line, sizeof line, f))
-    if (strncmp(line, "wchar:", 6) == 0) v = strtoll(line + 6, NULL, 10);
+    if (strncmp(line, "write_bytes:", 12) == 0) v = strtoll(line + 12, NULL, 10);
   fclose(f);
   return v;
 }
@@ -248,7 +248,7 @@ typedef struct phases {
   uint32_t vlen;
   uint8_t *value; /* vlen bytes */
   uint8_t *buf;   /* 2 * vlen bytes: a longer value than expected is seen as one */
-  long long wchar0;
+  long long written0;
 } phases;
 
 static void phase_path(const bench_run *r, const char *phase, char *out, size_t cap) {
@@ -386,7 +386,7 @@ PHASE void *fill_random(phases *p) {
   void *db = open_fresh(r, "fillrandom", path, sizeof path);
   lat l;
   lat_init(&l, r->n);
-  p->wchar0 = bench_io_wchar();
+  p->written0 = bench_io_written();
   double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < r->n; i = chunk_end(i, r->n)) put_steps_via(p, db, r->perm, i, chunk_end(i, r->n), &l);
   double secs = bench_now() - t0, cpu_secs = bench_cpu_now() - cpu0;
@@ -406,14 +406,14 @@ PHASE void settle(phases *p, void *db) {
   r->peer->settle(db);
   double secs = bench_now() - t0, cpu_secs = bench_cpu_now() - cpu0;
   bench_disk_usage(path, &alloc_after, &apparent_after);
-  long long wchar1 = bench_io_wchar();
+  long long written1 = bench_io_written();
   bench_result res = result_make("settle", 0, secs, cpu_secs);
   long long user = (long long)r->n * (WL_KEY_LEN + p->vlen);
   add_int(&res, "value_bytes", p->vlen);
   add_int(&res, "user_bytes", user);
-  if (p->wchar0 >= 0 && wchar1 >= p->wchar0) {
-    add_int(&res, "io_write_bytes", wchar1 - p->wchar0);
-    add_real(&res, "write_amp", (double)(wchar1 - p->wchar0) / (double)user);
+  if (p->written0 >= 0 && written1 >= p->written0) {
+    add_int(&res, "io_write_bytes", written1 - p->written0);
+    add_real(&res, "write_amp", (double)(written1 - p->written0) / (double)user);
   } else {
     add_null(&res, "io_write_bytes");
     add_null(&res, "write_amp");

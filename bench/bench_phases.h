@@ -99,8 +99,8 @@ typedef struct bench_run {
  * for any read phase: the reads need their database); fillrandom's database is removed
  * afterwards unless keep. fillseq, fillrandom and readrandom also report per-operation latency
  * (p50_us, p99_us, p999_us, max_us: the gap between one clock read per operation and the last).
- * The settle line also reports write amplification: the bytes the process passed to write() from
- * the start of fillrandom to the end of settle (bench_io_wchar: journal, flushes, compactions,
+ * The settle line also reports write amplification: the bytes the process wrote to files from
+ * the start of fillrandom to the end of settle (bench_io_written: journal, flushes, compactions,
  * blob files) over the user bytes (key + value per put); null where /proc is missing (WASI). */
 void bench_run_phases(const bench_run *r, int keep);
 
@@ -115,7 +115,9 @@ void bench_die(const char *what, const char *msg);
 void bench_remove_tree(const char *path);
 /* du-like allocated bytes (-1 where the platform has no st_blocks, as WASI) and apparent bytes. */
 void bench_disk_usage(const char *path, long long *allocated, long long *apparent);
-/* Bytes this process passed to write() so far (/proc/self/io wchar); -1 where unavailable. */
-long long bench_io_wchar(void);
+/* Bytes of file pages this process dirtied so far (/proc/self/io write_bytes: write() calls and
+ * stores into shared mappings alike -- wchar would miss Strata's mapped journal); -1 where
+ * unavailable. */
+long long bench_io_written(void);
 
 #endif /* STRATA_BENCH_PHASES_H */

@@ -8,8 +8,8 @@
  * --memtable: every peer's write buffer (so a small run still goes through several levels).
  * strata-kv is Strata with key-value separation (default threshold 1 KiB, peer_strata.c),
  * rocksdb-blob RocksDB with BlobDB (enable_blob_files, min_blob_size 1 KiB, blob GC on). The
- * settle line reports write amplification (bench_phases.c: the bytes the process passed to write()
- * from the start of fillrandom to the end of settle, /proc/self/io wchar, over the user bytes),
+ * settle line reports write amplification (bench_phases.c: the file bytes the process wrote
+ * from the start of fillrandom to the end of settle, /proc/self/io write_bytes, over the user bytes),
  * measured the same way for every peer.
  *
  * One process runs one peer once (the driver, bench/run.mjs, starts a process per peer and

@@ -345,6 +345,13 @@ static inline int target_tag(const block *b, const internal_key *target, uint64_
 
 static inline int tag_compare(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
 
+/* Placed in one arm of a binary search's lo/hi update, keeps it a branch. clang's wasm backend
+ * otherwise turns the update into a `select`, which V8 compiles to a conditional move: each
+ * probe's load then waits for the comparison before it, and the cache misses of a cold index
+ * queue up instead of overlapping under speculation (out of cache: 675 ns per search against
+ * 276 ns with the branch; gcc's native code already branches). */
+#define KEEP_BRANCH() __asm__ volatile("")
+
 /* Last restart whose key is < target (0 if none). */
 static uint32_t find_restart(const block *b, const internal_key *target) {
   uint32_t lo = 0, hi = b->num_restarts - 1;
@@ -357,8 +364,12 @@ static uint32_t find_restart(const block *b, const internal_key *target) {
       internal_key k = restart_key(b, mid);
       c = internal_key_compare(&k, target);
     }
-    if (c < 0) lo = mid;
-    else hi = mid - 1;
+    if (c < 0) {
+      lo = mid;
+      KEEP_BRANCH();
+    } else {
+      hi = mid - 1;
+    }
   }
   return lo;
 }
@@ -436,8 +447,12 @@ static uint32_t find_first_restart_at_or_after(const block *b, const internal_ke
       internal_key k = restart_key(b, mid);
       c = internal_key_compare(&k, target);
     }
-    if (c < 0) lo = mid + 1;
-    else hi = mid;
+    if (c < 0) {
+      lo = mid + 1;
+      KEEP_BRANCH();
+    } else {
+      hi = mid;
+    }
   }
   return lo;
 }
