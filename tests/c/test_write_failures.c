@@ -159,6 +159,49 @@ static void quota_refused_journal_sync_is_not_applied_and_the_journal_stays_usab
   CHECK(ok);
 }
 
+/* The ingest tests' entries: key%05d, a value whose tail is `vwidth` digits. */
+static void ingest_entry(int i, int vwidth, char *k, size_t kcap, char *v, size_t vcap) {
+  snprintf(k, kcap, "key%05d", i);
+  snprintf(v, vcap, "value-%05d-%0*d", i, vwidth, i);
+}
+
+/* Adds entries 0..n-1, adding a refused one (STRATA_BUSY) again once: the storage is ready
+ * again. Counts the refusals, and those naming a blob file. */
+static strata_status *ingest_entries_retrying_busy(strata_ingest *in, int n, int vwidth, int *refused,
+                                                   int *blob_refusals) {
+  char k[32], v[96];
+  strata_status *st = NULL;
+  for (int i = 0; i < n && !st; i++) {
+    ingest_entry(i, vwidth, k, sizeof k, v, sizeof v);
+    st = strata_ingest_add(in, k, strlen(k), v, strlen(v));
+    if (status_is(st, STRATA_BUSY)) {
+      (*refused)++;
+      if (strstr(strata_status_message(st), "blob file")) (*blob_refusals)++;
+      strata_status_free(st);
+      st = strata_ingest_add(in, k, strlen(k), v, strlen(v));
+    }
+  }
+  return st;
+}
+
+/* 1 when db holds entries 0..n-1 with their values; else fails the case naming `what`. */
+static int holds_ingested(strata_db *db, int n, int vwidth, const char *what) {
+  char k[32], v[96], got[96];
+  for (int i = 0; i < n; i++) {
+    int found = 0;
+    size_t len = 0;
+    ingest_entry(i, vwidth, k, sizeof k, v, sizeof v);
+    strata_status *st = strata_get_into(db, NULL, k, strlen(k), &found, got, sizeof got, &len);
+    int ok = !st && found && len == strlen(v) && memcmp(got, v, len) == 0;
+    strata_status_free(st);
+    if (!ok) {
+      harness_fail(__FILE__, __LINE__, "%s: %s is wrong", what, k);
+      return 0;
+    }
+  }
+  return 1;
+}
+
 /* An ingest whose next table the storage refuses to create with STRATA_BUSY ("would block": the
  * browser's OPFS pool had no file free) stays usable: that entry was not taken, and adding it
  * again once the storage is ready goes on, so the finished ingest holds every entry once. */
@@ -179,36 +222,16 @@ static void ingest_refused_with_busy_creating_a_table_takes_the_entry_again(void
   CHECK_OK(strata_ingest_begin(db, &in));
   vfs_fault_set_code(fault, STRATA_BUSY);
   vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, 3); /* the third table's creation */
-  int refused = 0;
-  char k[32], v[64];
-  for (int i = 0; i < 200 && !st; i++) {
-    snprintf(k, sizeof k, "key%05d", i);
-    snprintf(v, sizeof v, "value-%05d-%030d", i, i);
-    st = strata_ingest_add(in, k, strlen(k), v, strlen(v));
-    if (status_is(st, STRATA_BUSY)) {
-      refused++;
-      strata_status_free(st);
-      st = strata_ingest_add(in, k, strlen(k), v, strlen(v)); /* the storage is ready again */
-    }
-  }
+  int refused = 0, blob_refused = 0;
+  st = ingest_entries_retrying_busy(in, 200, 30, &refused, &blob_refused);
   uint64_t entries = 0;
   if (!st) st = strata_ingest_finish(in, &entries);
   else strata_ingest_abandon(in);
   CHECK_OK(st);
   CHECK_EQ_U64(refused, 1);
+  CHECK_EQ_U64(blob_refused, 0);
   CHECK_EQ_U64(entries, 200);
-  int ok = 1;
-  for (int i = 0; i < 200 && ok; i++) {
-    char got[64];
-    int found = 0;
-    size_t len = 0;
-    snprintf(k, sizeof k, "key%05d", i);
-    snprintf(v, sizeof v, "value-%05d-%030d", i, i);
-    st = strata_get_into(db, NULL, k, strlen(k), &found, got, sizeof got, &len);
-    ok = !st && found && len == strlen(v) && memcmp(got, v, len) == 0;
-    strata_status_free(st);
-    st = NULL;
-  }
+  int ok = holds_ingested(db, 200, 30, "a table's creation refused");
   strata_status *cst = strata_close(db);
   vfs_destroy(fault);
   vfs_destroy(mem);
@@ -244,20 +267,10 @@ static void ingest_with_separation_refused_with_busy_creating_a_blob_file_takes_
     CHECK_OK(strata_ingest_begin(db, &in));
     vfs_fault_set_code(fault, STRATA_BUSY);
     vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
-    int refused = 0;
-    char k[32], v[96];
-    for (int i = 0; i < N && !st; i++) {
-      snprintf(k, sizeof k, "key%05d", i);
-      snprintf(v, sizeof v, "value-%05d-%060d", i, i);
-      st = strata_ingest_add(in, k, strlen(k), v, strlen(v));
-      if (status_is(st, STRATA_BUSY)) {
-        refused++;
-        if (strstr(strata_status_message(st), "blob file")) blob_refusals++;
-        else table_refusals++;
-        strata_status_free(st);
-        st = strata_ingest_add(in, k, strlen(k), v, strlen(v)); /* the storage is ready again */
-      }
-    }
+    int refused = 0, blob_refused = 0;
+    st = ingest_entries_retrying_busy(in, N, 60, &refused, &blob_refused);
+    blob_refusals += blob_refused;
+    table_refusals += refused - blob_refused;
     vfs_fault_clear(fault);
     uint64_t entries = 0;
     if (!st) st = strata_ingest_finish(in, &entries);
@@ -268,18 +281,9 @@ static void ingest_with_separation_refused_with_busy_creating_a_blob_file_takes_
       strata_status_free(st);
       ok = 0;
     }
-    for (int i = 0; i < N && ok; i++) {
-      char got[96];
-      int found = 0;
-      size_t len = 0;
-      snprintf(k, sizeof k, "key%05d", i);
-      snprintf(v, sizeof v, "value-%05d-%060d", i, i);
-      st = strata_get_into(db, NULL, k, strlen(k), &found, got, sizeof got, &len);
-      ok = !st && found && len == strlen(v) && memcmp(got, v, len) == 0;
-      if (!ok) harness_fail(__FILE__, __LINE__, "creation %llu refused: %s is wrong", (unsigned long long)n, k);
-      strata_status_free(st);
-      st = NULL;
-    }
+    char what[64];
+    snprintf(what, sizeof what, "creation %llu refused", (unsigned long long)n);
+    if (ok) ok = holds_ingested(db, N, 60, what);
     strata_status *cst = strata_close(db);
     vfs_destroy(fault);
     vfs_destroy(mem);
