@@ -31,6 +31,22 @@ static internal_key bkey(const bentry *e) {
   return internal_key_make(slice_from_cstr(e->key), e->seqno, VALUE_TYPE_VALUE);
 }
 
+/* Finishes bw's block and opens a copy of it as `name` (the block owns the copy); frees bw. */
+static strata_status *finish_and_open(block_writer *bw, const char *name, block **out) {
+  slice raw;
+  strata_status *st = block_writer_finish(bw, &raw);
+  if (!st) {
+    uint8_t *copy = malloc(raw.len);
+    if (!copy) st = status_no_memory();
+    else {
+      memcpy(copy, raw.data, raw.len);
+      st = block_open(copy, raw.len, name, out);
+    }
+  }
+  block_writer_free(bw);
+  return st;
+}
+
 static strata_status *build(const bentry *e, size_t n, unsigned interval, int hash, block **out) {
   block_writer bw;
   block_writer_init(&bw, interval, hash);
@@ -39,18 +55,11 @@ static strata_status *build(const bentry *e, size_t n, unsigned interval, int ha
     internal_key k = bkey(&e[i]);
     st = block_writer_add(&bw, &k, slice_from_cstr(e[i].value), checksum64(e[i].key, strlen(e[i].key)));
   }
-  slice raw;
-  if (!st) st = block_writer_finish(&bw, &raw);
-  if (!st) {
-    uint8_t *copy = malloc(raw.len);
-    if (!copy) st = status_no_memory();
-    else {
-      memcpy(copy, raw.data, raw.len);
-      st = block_open(copy, raw.len, "test block", out);
-    }
+  if (st) {
+    block_writer_free(&bw);
+    return st;
   }
-  block_writer_free(&bw);
-  return st;
+  return finish_and_open(&bw, "test block", out);
 }
 
 static int same(const kv_iterator *it, const bentry *e) {
@@ -356,14 +365,8 @@ static void restart_tags_order_keys_that_differ_by_zero_bytes_and_length(void) {
         internal_key k = internal_key_make(slice_make(keys[i], klen[i]), 50, VALUE_TYPE_VALUE);
         CHECK_OK(block_writer_add(&bw, &k, slice_make(&keys[i][P], tail_len[i]), checksum64(keys[i], klen[i])));
       }
-      slice raw;
-      CHECK_OK(block_writer_finish(&bw, &raw));
-      uint8_t *copy = malloc(raw.len);
-      CHECK(copy);
-      memcpy(copy, raw.data, raw.len);
-      block_writer_free(&bw);
       block *b = NULL;
-      CHECK_OK(block_open(copy, raw.len, "tags", &b));
+      CHECK_OK(finish_and_open(&bw, "tags", &b));
       kv_iterator *it;
       block_owner none = {NULL, NULL, NULL};
       CHECK_OK(block_iterator_new(b, none, &it));
@@ -525,14 +528,8 @@ static void index_search_tree_lands_like_a_linear_search(void) {
       int vl = snprintf(val, sizeof val, "%u", (unsigned)i);
       CHECK_OK(block_writer_add(&bw, &k, slice_make(val, (size_t)vl), 0));
     }
-    slice raw;
-    CHECK_OK(block_writer_finish(&bw, &raw));
-    uint8_t *copy = malloc(raw.len);
-    CHECK(copy);
-    memcpy(copy, raw.data, raw.len);
-    block_writer_free(&bw);
     block *b = NULL;
-    CHECK_OK(block_open(copy, raw.len, "tree", &b));
+    CHECK_OK(finish_and_open(&bw, "tree", &b));
     size_t plain = block_charge(b);
     CHECK_OK(block_build_search_tree(b));
     CHECK(b->tree != NULL && b->tree->count == n);
