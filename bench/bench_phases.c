@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#ifndef __wasi__
+#include <sys/resource.h>
+#endif
 #include <unistd.h>
 
 #include "workload.h"
@@ -113,6 +116,33 @@ static void add_int(bench_result *res, const char *name, long long v) {
   e->name = name;
   e->kind = v >= 0 ? BENCH_INT : BENCH_NULL; /* the disk figures are -1 where unknown */
   e->i = v;
+}
+
+/*
+ * The process's page faults and involuntary context switches over a read phase. A phase of one
+ * or two seconds on a shared machine can lose half its wall time to other processes' threads;
+ * nivcsw (preempted) against majflt (waited for a page from disk) tells which, and the ops per
+ * CPU second (ops / cpu_secs) is then the figure to compare. Null where there is no getrusage.
+ */
+typedef struct phase_usage {
+  long long minflt, majflt, nivcsw;
+} phase_usage;
+
+static phase_usage usage_now(void) {
+  phase_usage u = {-1, -1, -1};
+#ifndef __wasi__
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0) u = (phase_usage){ru.ru_minflt, ru.ru_majflt, ru.ru_nivcsw};
+#endif
+  return u;
+}
+
+static void add_usage(bench_result *res, phase_usage before) {
+  phase_usage after = usage_now();
+  int known = before.minflt >= 0 && after.minflt >= 0;
+  add_int(res, "minflt", known ? after.minflt - before.minflt : -1);
+  add_int(res, "majflt", known ? after.majflt - before.majflt : -1);
+  add_int(res, "nivcsw", known ? after.nivcsw - before.nivcsw : -1);
 }
 
 static void add_real(bench_result *res, const char *name, double v) {
@@ -454,6 +484,7 @@ PHASE void read_random(phases *p, void *db) {
   get_counts c = {0, 0};
   lat l;
   lat_init(&l, r->n);
+  phase_usage u0 = usage_now();
   double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < r->n; i = chunk_end(i, r->n)) get_steps_via(p, db, &rng, 0, chunk_end(i, r->n) - i, &l, &c);
   uint32_t hits = c.hits, bad_len = c.bad_len;
@@ -462,6 +493,7 @@ PHASE void read_random(phases *p, void *db) {
   add_real(&res, "hit_rate", r->n ? (double)hits / r->n : 0.0);
   add_int(&res, "bad_values", bad_len);
   lat_add(&l, &res);
+  add_usage(&res, u0);
   r->report(r->report_ctx, &res);
 }
 
@@ -517,12 +549,14 @@ STEPS_VIA(seek_steps);
 PHASE void seek_random(const bench_run *r, void *db) {
   wl_rng rng = wl_rng_make(WL_SEED_SEEK);
   scan_counts c = {0, 0, 0};
+  phase_usage u0 = usage_now();
   double t0 = bench_now(), cpu0 = bench_cpu_now();
   for (uint32_t i = 0; i < BENCH_SEEKS; i = chunk_end(i, BENCH_SEEKS)) seek_steps_via(r, db, &rng, chunk_end(i, BENCH_SEEKS) - i, &c);
   double secs = bench_now() - t0, cpu_secs = bench_cpu_now() - cpu0;
   bench_result res = result_make("seekrandom", BENCH_SEEKS, secs, cpu_secs);
   add_int(&res, "entries", (long long)c.entries);
   add_int(&res, "misplaced", c.misplaced);
+  add_usage(&res, u0);
   r->report(r->report_ctx, &res);
 }
 
