@@ -324,8 +324,9 @@ strata_status *strata_single_delete(strata_db *db, const void *key, size_t klen,
 
 /*
  * Point read at a snapshot (NULL = latest). *found = 0 when absent. The value is malloc'd for the
- * caller (free with strata_free); strata_get_into copies into the caller's buffer instead and
+ * caller (free with strata_free); strata_get_into reads into the caller's buffer instead and
  * reports the full length in *vlen even when it exceeds cap (then only cap bytes are written).
+ * Bytes of buf past the value (or all of them, when absent or on an error) are unspecified.
  * `found`, `value` and `vlen` must not be NULL; `buf` may be NULL only with cap 0 (a length query,
  * which never reads a value kept in a blob file: its handle holds the length).
  * `snap` must be of this database (STRATA_INVALID_ARGUMENT otherwise).

@@ -77,8 +77,6 @@ static void db_free(strata_db *db) {
   free(db->group);
   sync_mutex_destroy(&db->write_mu);
   sync_mutex_destroy(&db->queue_mu);
-  sync_mutex_destroy(&db->scratch_mu);
-  buffer_free(&db->scratch);
   free(db->path);
   free(db->journal_dir);
   handle_retire(&db->tag);
@@ -208,10 +206,8 @@ strata_status *strata_open(const char *path, const strata_options *opts, strata_
   }
   db->opts = *opts;
   atomic_u64_init(&db->visible_seqno, 0);
-  buffer_init(&db->scratch);
   strata_status *st = sync_mutex_init(&db->write_mu);
   if (!st) st = sync_mutex_init(&db->queue_mu);
-  if (!st) st = sync_mutex_init(&db->scratch_mu);
   db->path = vfs_path_join(path, "");
   db->journal_dir = vfs_path_join(path, DB_DIR_JOURNAL);
   if (!st && (!db->path || !db->journal_dir)) st = status_no_memory();

@@ -80,11 +80,6 @@ struct strata_db {
   /* The one bulk ingestion in progress, or NULL (guarded by write_mu; db_ingest.c). Closing the
    * database abandons it: a later handle on the folder must never see its install. */
   struct strata_ingest *ingest;
-
-  /* A value buffer reused by strata_get_into, so a point read allocates nothing; a reader that
-   * finds it busy (another thread reading) uses a buffer of its own. */
-  sync_mutex scratch_mu;
-  buffer scratch;
 };
 
 /* Holds the tree, not the database: a snapshot may outlive the handle that made it, and a later

@@ -79,30 +79,25 @@ strata_status *strata_get_into(strata_db *db, const strata_snapshot *snap, const
   STATUS_TRY(db_check_key(klen));
   ARG_IN_MEMORY(key, klen);
   ARG_IN_MEMORY(buf, cap);
-  buffer own;
-  buffer_init(&own);
-  int shared = sync_mutex_trylock(&db->scratch_mu);
-  buffer *v = shared ? &db->scratch : &own;
   strata_status *st = NULL;
   if (cap == 0) { /* a length query (JS has()): a handle answers it without reading its blob */
-    st = db_check_key(klen);
     uint64_t seqno, size = 0;
-    super_version *sv = st ? NULL : read_view(db, snap, &seqno);
-    if (sv) st = tree_size_of(snap ? snap->tree : db->tree, sv, slice_make(key, klen), seqno, found, &size);
+    super_version *sv = read_view(db, snap, &seqno);
+    st = tree_size_of(snap ? snap->tree : db->tree, sv, slice_make(key, klen), seqno, found, &size);
     super_version_unref(sv);
     if (!st && *found) *vlen = (size_t)size;
-  } else {
-    st = get_value(db, snap, key, klen, found, v);
+    return st;
   }
-  if (!st && *found && cap) {
-    *vlen = v->len;
-    if (v->len && cap) memcpy(buf, v->data, v->len < cap ? v->len : cap);
+  /* the value is read straight into buf; one that does not fit lands in an allocation of the
+   * buffer's own, and its first cap bytes are copied */
+  buffer v;
+  buffer_init_borrowed(&v, buf, cap);
+  st = get_value(db, snap, key, klen, found, &v);
+  if (!st && *found) {
+    *vlen = v.len;
+    if (v.data != buf && v.len) memcpy(buf, v.data, v.len < cap ? v.len : cap);
   }
-  if (shared) {
-    if (db->scratch.cap > (1u << 20)) buffer_free(&db->scratch); /* do not hold on to huge values */
-    sync_mutex_unlock(&db->scratch_mu);
-  }
-  buffer_free(&own);
+  buffer_free(&v);
   return st;
 }
 

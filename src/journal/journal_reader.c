@@ -239,7 +239,7 @@ strata_status *journal_recover(vfs *v, const char *dir, uint64_t number, int tru
   report->reason = "";
   char *path = journal_path(dir, number);
   if (!path) return status_no_memory();
-  recovery r = {NULL, path, 0, report, {NULL, 0, 0}, {{NULL, 0, 0}, 0}};
+  recovery r = {NULL, path, 0, report, {NULL, 0, 0, 0}, {{NULL, 0, 0, 0}, 0}};
   buffer_init(&r.body);
   write_batch_init(&r.batch);
   strata_status *st = vfs_open(v, path, VFS_OPEN_READ | (truncate ? VFS_OPEN_WRITE : 0), &r.file);
@@ -322,7 +322,7 @@ strata_status *journal_scan_intact(vfs *v, const char *dir, uint64_t number, uin
   }
   journal_recovery_report unused;
   memset(&unused, 0, sizeof unused);
-  recovery r = {NULL, path, 0, &unused, {NULL, 0, 0}, {{NULL, 0, 0}, 0}};
+  recovery r = {NULL, path, 0, &unused, {NULL, 0, 0, 0}, {{NULL, 0, 0, 0}, 0}};
   buffer_init(&r.body);
   write_batch_init(&r.batch);
   strata_status *st = vfs_open(v, path, VFS_OPEN_READ, &r.file);

@@ -113,14 +113,6 @@ strata_status *bloom_builder_add(bloom_builder *b, uint64_t hash) {
 
 size_t bloom_builder_count(const bloom_builder *b) { return b->count; }
 
-static inline uint64_t bloom_block_of(uint64_t hash, uint64_t blocks) {
-  return ((hash >> 32) * blocks) >> 32;
-}
-
-static inline uint32_t bloom_step_of(uint64_t hash) {
-  return (uint32_t)(hash >> 32) * 0x9E3779B9u;
-}
-
 strata_status *bloom_builder_finish(bloom_builder *b, buffer *out) {
   uint64_t blocks = 0;
   if (b->count) {
@@ -173,28 +165,36 @@ static int bloom_parse(slice filter, unsigned *k, uint64_t *blocks) {
   return 1;
 }
 
-strata_status *bloom_validate(slice filter) {
+strata_status *bloom_open(slice filter, bloom_filter *out) {
   unsigned k;
   uint64_t blocks;
+  out->blocks = NULL;
+  out->block_count = 0;
+  out->k = 1;
   if (!bloom_parse(filter, &k, &blocks)) {
     return status_new(STRATA_CORRUPTION, "bloom filter: malformed (%zu bytes, format byte %d)", filter.len,
                       filter.len ? filter.data[0] : -1);
   }
+  out->blocks = filter.data + BLOOM_HEADER_SIZE;
+  out->block_count = blocks;
+  out->k = k;
   return NULL;
 }
 
+strata_status *bloom_validate(slice filter) {
+  bloom_filter f;
+  return bloom_open(filter, &f);
+}
+
 int bloom_may_contain(slice filter, uint64_t hash) {
+  bloom_filter f;
   unsigned k;
   uint64_t blocks;
   if (!bloom_parse(filter, &k, &blocks)) return 1;
-  if (blocks == 0) return 0;
-  const uint8_t *block = filter.data + BLOOM_HEADER_SIZE + bloom_block_of(hash, blocks) * BLOOM_BLOCK_BYTES;
-  uint32_t a = (uint32_t)hash, step = bloom_step_of(hash);
-  for (unsigned i = 0; i < k; i++, a += step) {
-    uint32_t bit = a >> 23;
-    if (!(block[bit >> 3] & (1u << (bit & 7)))) return 0;
-  }
-  return 1;
+  f.blocks = filter.data + BLOOM_HEADER_SIZE;
+  f.block_count = blocks;
+  f.k = k;
+  return bloom_filter_may_contain(&f, hash);
 }
 
 bloom_policy bloom_policy_default(void) {

@@ -5,7 +5,9 @@
  * filter with that same hash, so a point read costs one hash however many tables it visits.
  * All k probes of a key fall in one 64-byte block: one cache miss per probe of a filter.
  *
- * The serialized form (bloom.c draws its bytes) is untrusted on read: bloom_validate() reports
+ * The serialized form (bloom.c draws its bytes) is untrusted on read: bloom_open() parses and
+ * checks it once (a table reader does so when it loads the filter) and bloom_filter_may_contain()
+ * probes the result without looking at the header again; bloom_validate() only reports
  * corruption, and bloom_may_contain() on malformed bytes answers "may contain" (never wrong,
  * never out of bounds).
  */
@@ -52,8 +54,34 @@ size_t bloom_builder_count(const bloom_builder *b); /* hashes kept so far */
 /* Appends the serialized filter to out and empties the builder for the next table. */
 STRATA_MUST_USE strata_status *bloom_builder_finish(bloom_builder *b, buffer *out);
 
+/* A filter whose header bloom_open() has checked: what a probe needs, pointing into its bytes
+ * (valid as long as they are). */
+typedef struct bloom_filter {
+  const uint8_t *blocks; /* block_count * BLOOM_BLOCK_BYTES bytes */
+  uint64_t block_count;  /* < 2^32; 0 for a filter of no keys */
+  unsigned k;            /* 1..BLOOM_MAX_K */
+} bloom_filter;
+
+/* CORRUPTION when `filter` is not a well-formed filter; *out is then a filter of no keys. */
+STRATA_MUST_USE strata_status *bloom_open(slice filter, bloom_filter *out);
 /* CORRUPTION when `filter` is not a well-formed filter. */
 STRATA_MUST_USE strata_status *bloom_validate(slice filter);
+
+/* Where a hash's probes go (the same on build and read; bloom.c draws the layout). */
+static inline uint64_t bloom_block_of(uint64_t hash, uint64_t blocks) { return ((hash >> 32) * blocks) >> 32; }
+static inline uint32_t bloom_step_of(uint64_t hash) { return (uint32_t)(hash >> 32) * 0x9E3779B9u; }
+
+/* 0 only when the key whose hash this is was certainly never added to the opened filter. */
+static inline int bloom_filter_may_contain(const bloom_filter *f, uint64_t hash) {
+  if (f->block_count == 0) return 0;
+  const uint8_t *line = f->blocks + bloom_block_of(hash, f->block_count) * BLOOM_BLOCK_BYTES;
+  uint32_t a = (uint32_t)hash, step = bloom_step_of(hash);
+  for (unsigned i = 0; i < f->k; i++, a += step) {
+    uint32_t bit = a >> 23;
+    if (!(line[bit >> 3] & (1u << (bit & 7)))) return 0;
+  }
+  return 1;
+}
 /* 0 only when the key whose hash this is was certainly never added; 1 on malformed bytes. */
 int bloom_may_contain(slice filter, uint64_t hash);
 

@@ -218,7 +218,7 @@ strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, bl
   }
   if (r->toc.has_filter) {
     if ((st = read_raw(r, r->toc.filter, BLOCK_TYPE_FILTER, NULL, &r->filter, &r->filter_len))) goto fail;
-    if ((st = bloom_validate(slice_make(r->filter, r->filter_len)))) {
+    if ((st = bloom_open(slice_make(r->filter, r->filter_len), &r->bloom))) {
       st = status_wrap(st, "%s: filter block", r->what);
       goto fail;
     }
@@ -286,6 +286,7 @@ static strata_status *index_seek(table_reader *r, const block *idx, const intern
 typedef struct filter_part {
   uint8_t *data;
   size_t len;
+  bloom_filter bloom; /* parsed when loaded: a cached part is a checked one */
 } filter_part;
 
 static void filter_part_free(void *p) {
@@ -308,7 +309,7 @@ static strata_status *load_filter_part(table_reader *r, block_handle h, filter_p
   filter_part *f = calloc(1, sizeof *f);
   if (!f) return status_no_memory();
   strata_status *st = read_raw(r, h, BLOCK_TYPE_FILTER, NULL, &f->data, &f->len);
-  if (!st && (st = bloom_validate(slice_make(f->data, f->len))))
+  if (!st && (st = bloom_open(slice_make(f->data, f->len), &f->bloom)))
     st = status_wrap(st, "%s: filter partition at offset %llu", r->what, (unsigned long long)h.offset);
   if (!st && r->cache) st = block_cache_insert(r->cache, r->id, h.offset, f, f->len + sizeof *f, filter_part_free, 0, ch);
   if (st) {
@@ -323,7 +324,7 @@ static strata_status *load_filter_part(table_reader *r, block_handle h, filter_p
 static strata_status *filter_check(table_reader *r, const internal_key *target, uint64_t key_hash, int *may) {
   *may = 1;
   if (r->filter) {
-    *may = bloom_may_contain(slice_make(r->filter, r->filter_len), key_hash);
+    *may = bloom_filter_may_contain(&r->bloom, key_hash);
     return NULL;
   }
   if (!r->filter_index) return NULL;
@@ -337,7 +338,7 @@ static strata_status *filter_check(table_reader *r, const internal_key *target, 
   filter_part *f = NULL;
   cache_handle *ch = NULL;
   STATUS_TRY(load_filter_part(r, h, &f, &ch));
-  *may = bloom_may_contain(slice_make(f->data, f->len), key_hash);
+  *may = bloom_filter_may_contain(&f->bloom, key_hash);
   release_filter_part(r, ch, f);
   return NULL;
 }

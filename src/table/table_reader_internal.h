@@ -4,6 +4,7 @@
 
 #include "block_header.h"
 #include "block_reader.h"
+#include "bloom.h"
 #include "table_reader.h"
 #include "table_trailer.h"
 
@@ -23,6 +24,7 @@ struct table_reader {
   block *index; /* top-level index, always in memory */
   uint8_t *filter; /* a single filter block, or NULL */
   size_t filter_len;
+  bloom_filter bloom; /* `filter` parsed once at open (a probe does not re-read its header) */
   block *filter_index; /* partitioned filter: last key -> filter partition handle, or NULL */
 };
 

@@ -9,10 +9,18 @@ void buffer_init(buffer *b) {
   b->data = NULL;
   b->len = 0;
   b->cap = 0;
+  b->borrowed = 0;
+}
+
+void buffer_init_borrowed(buffer *b, void *mem, size_t cap) {
+  b->data = mem;
+  b->len = 0;
+  b->cap = mem ? cap : 0;
+  b->borrowed = 1;
 }
 
 void buffer_free(buffer *b) {
-  free(b->data);
+  if (!b->borrowed) free(b->data);
   buffer_init(b);
 }
 
@@ -22,6 +30,15 @@ strata_status *buffer_reserve(buffer *b, size_t extra) {
   size_t need = b->len + extra;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  if (b->borrowed) { /* the caller's memory is too small: continue in an allocation of our own */
+    uint8_t *own = malloc(cap);
+    if (!own) return status_no_memory();
+    if (b->len) memcpy(own, b->data, b->len);
+    b->data = own;
+    b->cap = cap;
+    b->borrowed = 0;
+    return NULL;
+  }
   uint8_t *grown = realloc(b->data, cap);
   if (!grown) return status_no_memory();
   b->data = grown;

@@ -17,9 +17,15 @@ typedef struct buffer {
   uint8_t *data;
   size_t len;
   size_t cap;
+  int borrowed; /* data is the caller's memory (buffer_init_borrowed): never freed or reallocated */
 } buffer;
 
 void buffer_init(buffer *b);
+/* An empty buffer writing into the caller's cap bytes at mem; growing past them moves it (and
+ * what it held) to an allocation of its own, which buffer_free frees; the caller's memory is
+ * never freed or reallocated. Lets a reader fill the caller's memory without a copy: after the
+ * writes, data == mem when everything fitted. */
+void buffer_init_borrowed(buffer *b, void *mem, size_t cap);
 void buffer_free(buffer *b);
 static inline void buffer_clear(buffer *b) { b->len = 0; }
 static inline slice buffer_slice(const buffer *b) { return slice_make(b->data, b->len); }

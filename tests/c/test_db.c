@@ -103,6 +103,56 @@ static void writes_and_reads_round_trip(void) {
   teardown();
 }
 
+/* strata_get_into reads into the caller's buffer (in place when the value fits): from the
+ * memtable, a table and a blob file, a value that fits exactly, one a byte too long for the
+ * buffer (its full length and the buffer's worth of its bytes) and one into a zero-filled buffer
+ * of the exact size, read twice so a reused buffer shows nothing stale. */
+static void get_into_fits_in_place_or_reports_the_length_from_every_layer(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(0);
+  CHECK_OK(strata_options_set_kv_separation(o, 1024, 1 << 20, STRATA_COMPRESSION_LZ4, 0.25, 0.25));
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  size_t lens[3] = {40, 300, 5000}; /* inline values, and one past the 1 KiB threshold: a blob */
+  char *want = malloc(5000), *buf = malloc(5001);
+  CHECK(want && buf);
+  for (int layer = 0; layer < 2 && want && buf; layer++) { /* 0: memtable, 1: after a flush */
+    for (size_t i = 0; i < 3; i++) {
+      char k[8];
+      snprintf(k, sizeof k, "k%zu", i);
+      for (size_t j = 0; j < lens[i]; j++) want[j] = (char)('a' + (j * 7 + i) % 26);
+      if (layer == 0) CHECK_OK(strata_put(db, k, strlen(k), want, lens[i], 0));
+    }
+    if (layer == 1) CHECK_OK(strata_flush(db));
+    for (size_t i = 0; i < 3; i++) {
+      char k[8];
+      snprintf(k, sizeof k, "k%zu", i);
+      for (size_t j = 0; j < lens[i]; j++) want[j] = (char)('a' + (j * 7 + i) % 26);
+      int found = 0;
+      size_t vlen = 0;
+      for (int round = 0; round < 2; round++) {
+        memset(buf, 0, 5001);
+        CHECK_OK(strata_get_into(db, NULL, k, strlen(k), &found, buf, lens[i], &vlen));
+        CHECK(found && vlen == lens[i] && memcmp(buf, want, lens[i]) == 0);
+      }
+      memset(buf, '#', 5001);
+      CHECK_OK(strata_get_into(db, NULL, k, strlen(k), &found, buf, lens[i] - 1, &vlen));
+      CHECK(found && vlen == lens[i] && memcmp(buf, want, lens[i] - 1) == 0);
+      CHECK(buf[lens[i] - 1] == '#'); /* nothing written past cap */
+      memset(buf, '#', 5001);
+      CHECK_OK(strata_get_into(db, NULL, k, strlen(k), &found, buf, 1, &vlen));
+      CHECK(found && vlen == lens[i] && buf[0] == want[0] && buf[1] == '#');
+      CHECK_OK(strata_get_into(db, NULL, "absent", 6, &found, buf, 5001, &vlen));
+      CHECK(!found && vlen == 0);
+    }
+  }
+  free(want);
+  free(buf);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
 static void bad_input_is_rejected_with_clear_errors(void) {
   if (!setup_posix()) return;
   strata_options *o = small_options(0);
@@ -706,6 +756,7 @@ static void a_damaged_mapped_table_reads_as_corruption_naming_the_file(void) {
 
 int main(void) {
   RUN(writes_and_reads_round_trip);
+  RUN(get_into_fits_in_place_or_reports_the_length_from_every_layer);
   RUN(bad_input_is_rejected_with_clear_errors);
   RUN(batch_is_atomic_and_last_write_wins);
   RUN(snapshot_is_stable_across_writes_and_flushes);

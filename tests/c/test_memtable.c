@@ -172,6 +172,34 @@ static void get_sees_only_seqnos_below_the_snapshot(void) {
   memtable_unref(mt);
 }
 
+/* memtable_get skips a memtable with nothing below the snapshot: empty, or only newer writes
+ * (a snapshot pinned before they came); a write below the snapshot is found again, also when the
+ * memtable's lowest seqno came later than a higher one. */
+static void get_skips_a_memtable_with_nothing_below_the_snapshot(void) {
+  memtable *mt;
+  CHECK_OK(memtable_new(&mt));
+  int found = 1;
+  memtable_get(mt, slice_from_cstr("k"), SEQNO_READ_ALL, &found, NULL, NULL);
+  CHECK(!found);
+  found = 1;
+  memtable_get(mt, slice_from_cstr("k"), UINT64_MAX, &found, NULL, NULL);
+  CHECK(!found);
+  CHECK_OK(put(mt, "k", 10, VALUE_TYPE_VALUE, "v10"));
+  memtable_get(mt, slice_from_cstr("k"), 10, &found, NULL, NULL); /* pinned before seqno 10 */
+  CHECK(!found);
+  slice value;
+  memtable_get(mt, slice_from_cstr("k"), 11, &found, NULL, &value);
+  CHECK(found && slice_equal(value, slice_from_cstr("v10")));
+  CHECK_OK(put(mt, "j", 4, VALUE_TYPE_VALUE, "v4")); /* lowest now 4: a snapshot at 5 sees j only */
+  memtable_get(mt, slice_from_cstr("j"), 5, &found, NULL, &value);
+  CHECK(found && slice_equal(value, slice_from_cstr("v4")));
+  memtable_get(mt, slice_from_cstr("k"), 5, &found, NULL, NULL);
+  CHECK(!found);
+  memtable_get(mt, slice_from_cstr("j"), 4, &found, NULL, NULL);
+  CHECK(!found);
+  memtable_unref(mt);
+}
+
 static void get_at_snapshot_zero_sees_nothing_not_even_seqno_zero(void) {
   memtable *mt;
   CHECK_OK(memtable_new(&mt));
@@ -930,6 +958,7 @@ int main(void) {
   RUN(batch_reservations_leave_little_of_the_arena_unused);
   RUN(entries_iterate_by_key_then_newest_version_first);
   RUN(get_sees_only_seqnos_below_the_snapshot);
+  RUN(get_skips_a_memtable_with_nothing_below_the_snapshot);
   RUN(get_at_snapshot_zero_sees_nothing_not_even_seqno_zero);
   RUN(get_reports_tombstones_and_weak_tombstones_as_such);
   RUN(empty_key_sorts_first_and_ff_keys_last);

@@ -134,6 +134,31 @@ static void overflowing_and_overlong_varints_are_rejected(void) {
   CHECK(decode_varint64(overlong, overlong + 2, &v64) == NULL);
 }
 
+/* A borrowed buffer writes into the caller's memory while it fits, then moves what it holds to
+ * an allocation of its own (the caller's memory is never freed: ASan would report it). */
+static void borrowed_buffer_fills_the_callers_memory_then_moves_out(void) {
+  uint8_t mem[8];
+  memset(mem, '#', sizeof mem);
+  buffer b;
+  buffer_init_borrowed(&b, mem, 6);
+  CHECK_OK(buffer_append(&b, "abcd", 4));
+  CHECK(b.data == mem && b.len == 4 && memcmp(mem, "abcd", 4) == 0);
+  buffer_clear(&b);
+  CHECK_OK(buffer_append(&b, "uvwxyz", 6));
+  CHECK(b.data == mem && memcmp(mem, "uvwxyz##", 8) == 0);
+  CHECK_OK(buffer_append(&b, "!", 1)); /* past the 6 bytes: its own allocation now */
+  CHECK(b.data != mem && b.len == 7 && memcmp(b.data, "uvwxyz!", 7) == 0);
+  CHECK(memcmp(mem, "uvwxyz##", 8) == 0);
+  buffer_free(&b);
+  buffer_init_borrowed(&b, mem, sizeof mem);
+  buffer_free(&b); /* frees nothing */
+  CHECK(b.data == NULL && b.cap == 0);
+  buffer_init_borrowed(&b, NULL, 0);
+  CHECK_OK(buffer_append(&b, "z", 1));
+  CHECK(b.len == 1 && b.data[0] == 'z');
+  buffer_free(&b);
+}
+
 static void reader_bounds_checks_every_field(void) {
   buffer b;
   buffer_init(&b);
@@ -334,6 +359,7 @@ static void sync_condition_hands_off_between_threads(void) {
 
 int main(void) {
   RUN(status_carries_code_and_message);
+  RUN(borrowed_buffer_fills_the_callers_memory_then_moves_out);
   RUN(slices_compare_as_unsigned_bytes);
   RUN(fixed_width_is_little_endian);
   RUN(varints_round_trip_at_every_width);

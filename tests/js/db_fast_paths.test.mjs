@@ -56,6 +56,29 @@ test('values of every copy path (own copy, slab, own copy again, grown output) a
   await db.close();
 });
 
+test('values read from a table into the output buffer, larger than it or a byte short, are exact; a snapshot of an empty memtable sees none of the later writes', async () => {
+  const db = await open(tempDir());
+  const early = db.snapshot(); // nothing written yet: an empty memtable at its pin
+  const sizes = [0, 1, 100, 65535, 65536, 65537, 70000, 200000];
+  for (const [i, len] of sizes.entries()) await db.put(key(i), valueOf(i, len));
+  await db.flush();
+  const pinned = db.snapshot(); // the tables hold everything; the new memtable is empty
+  await db.put(key(0), valueOf(99, 10)); // newer than `pinned`
+  for (let round = 0; round < 2; round++) { // the second round reuses a grown output buffer
+    for (const [i, len] of sizes.entries()) {
+      const want = i === 0 ? valueOf(99, 10) : valueOf(i, len);
+      assert.deepEqual(Buffer.from(await db.get(key(i))), want, `size ${len}`);
+      assert.deepEqual(Buffer.from(db.getSync(key(i))), want, `size ${len}`);
+      assert.deepEqual(Buffer.from(await pinned.get(key(i))), valueOf(i, len), `size ${len} at the snapshot`);
+      assert.equal(await early.get(key(i)), undefined);
+    }
+  }
+  assert.deepEqual((await db.getMany(sizes.map((_, i) => key(i)))).map((v) => v.length), [10, ...sizes.slice(1)]);
+  early.close();
+  pinned.close();
+  await db.close();
+});
+
 test('entries of a lazily decoded page stay exact across other calls, seeks and writes', async () => {
   const db = await open(tempDir());
   const n = 3000;
