@@ -88,9 +88,9 @@ static inline uint64_t key_tag(slice key, size_t from) {
 /* The struct, `extra` bytes, a restart table of rk_cap entries and the name, in one allocation
  * (the data after them when data_len is not SIZE_MAX). Fields zeroed, except the table. */
 static block *block_alloc(const char *file, const char *kind, uint64_t offset, size_t extra, size_t rk_cap,
-                          size_t data_len) {
-  size_t name_len = strlen(file) + 1, extra8 = ALIGN8(extra);
-  size_t head = sizeof(block) + extra8 + rk_cap * sizeof(block_restart) + name_len;
+                          size_t tail_cap, size_t data_len) {
+  size_t name_len = strlen(file) + 1, extra8 = ALIGN8(extra), tail8 = ALIGN8(tail_cap);
+  size_t head = sizeof(block) + extra8 + tail8 + rk_cap * sizeof(block_restart) + name_len;
   if (data_len != SIZE_MAX && data_len > SIZE_MAX - head) return NULL;
   block *b = malloc(head + (data_len == SIZE_MAX ? 0 : data_len));
   if (!b) return NULL;
@@ -98,7 +98,9 @@ static block *block_alloc(const char *file, const char *kind, uint64_t offset, s
   uint8_t *p = (uint8_t *)(b + 1);
   b->extra = extra ? p : NULL;
   b->extra_len = extra8;
-  b->rk = (block_restart *)(p + extra8);
+  b->tail = tail8 ? p + extra8 : NULL;
+  b->tail_cap = (uint32_t)tail8;
+  b->rk = (block_restart *)(p + extra8 + tail8);
   b->rk_cap = (uint32_t)rk_cap;
   char *w = (char *)(b->rk + rk_cap);
   memcpy(w, file, name_len);
@@ -139,6 +141,12 @@ static strata_status *block_parse(block *b) {
   }
   b->restarts = data + b->entries_end + 1;
   b->buckets = b->restarts + 4ull * b->num_restarts;
+  size_t tail_len = 4ull * b->num_restarts + b->num_buckets;
+  if (b->tail && tail_len <= b->tail_cap) { /* a copy beside the restart table (the data's own bytes stay) */
+    memcpy(b->tail, b->restarts, tail_len);
+    b->restarts = b->tail;
+    b->buckets = b->tail + 4ull * b->num_restarts;
+  }
   for (uint32_t i = 0; i < b->num_restarts; i++) {
     uint32_t r = decode_fixed32(b->restarts + 4ull * i);
     uint32_t prev = i ? decode_fixed32(b->restarts + 4ull * (i - 1)) : 0;
@@ -166,7 +174,7 @@ strata_status *block_open_at(uint8_t *data, size_t len, const char *file, const 
   /* the restart table is sized from the footer (a bound: block_parse checks it) */
   uint32_t max_restarts = len >= BLOCK_FOOTER_SIZE ? decode_fixed32(data + len - BLOCK_FOOTER_SIZE + 8) : 0;
   if ((uint64_t)max_restarts * 4 > len) max_restarts = 0; /* the footer check refuses it */
-  block *b = block_alloc(file, kind, offset, 0, max_restarts, SIZE_MAX);
+  block *b = block_alloc(file, kind, offset, 0, max_restarts, 0, SIZE_MAX);
   if (!b) {
     free(data);
     return status_no_memory();
@@ -187,8 +195,13 @@ strata_status *block_new_inline(size_t len, const char *file, const char *kind, 
   /* room for a restart every 512 bytes (data blocks of the default interval need far fewer);
    * a block with more (an index partition) gets its table allocated on its own */
   size_t rk_cap = len / 512 + 4;
-  *out = block_alloc(file, kind, offset, extra, rk_cap, len);
-  return *out ? NULL : status_no_memory();
+  /* and for the restart offsets and buckets of a data block (about len / 73 bytes at the default
+   * interval and hash ratio); an index partition's, larger, stay where they are */
+  size_t tail_cap = len / 64 + 32;
+  *out = block_alloc(file, kind, offset, extra, rk_cap, tail_cap, len);
+  if (!*out) return status_no_memory();
+  assert(!extra || (size_t)((*out)->data - (uint8_t *)*out) >= BLOCK_WARM_BYTES); /* block_warm_head */
+  return NULL;
 }
 
 strata_status *block_finish_inline(block *b) {
@@ -211,7 +224,7 @@ void block_free(block *b) {
 size_t block_charge(const block *b) {
   size_t rk = b->rk_owned ? b->num_restarts : b->rk_cap;
   size_t tree = b->tree ? sizeof *b->tree + b->tree->bytes : 0;
-  return b->len + sizeof *b + b->extra_len + rk * sizeof(block_restart) + strlen(b->what) + 1 + tree;
+  return b->len + sizeof *b + b->extra_len + b->tail_cap + rk * sizeof(block_restart) + strlen(b->what) + 1 + tree;
 }
 
 static uint32_t restart_at(const block *b, uint32_t i) { return decode_fixed32(b->restarts + 4ull * i); }
@@ -426,18 +439,29 @@ static int all_restarts(const block *b) { return b->item_count == b->num_restart
 
 /* A block whose every entry is a restart (index blocks): the first restart >= target is the
  * answer, no scan; num_restarts when there is none. */
-static uint32_t find_first_restart_at_or_after(const block *b, const internal_key *target) {
+/* *slot_out: the tree's slot of the answer when the tree settled it, else NULL. */
+static uint32_t find_first_restart_at_or_after(const block *b, const internal_key *target,
+                                               const restart_tree_slot **slot_out) {
   uint32_t lo = 0, hi = b->num_restarts;
   uint64_t tt;
   int tagged = target_tag(b, target, &tt);
+  *slot_out = NULL;
   if (tagged && b->tree) {
     /* every restart before lo has a smaller tag, so a smaller key; one with a larger tag has a
      * larger key; an equal tag needs the keys (and those after it with the same tag) */
     uint64_t at;
-    lo = restart_tree_lower_bound(b->tree, tt, &at);
-    if (lo == hi || at != tt) return lo;
+    const restart_tree_slot *sl = restart_tree_lower_bound(b->tree, tt, &at);
+    if (!sl) return hi;
+    lo = sl->pos;
+    if (at != tt) {
+      *slot_out = sl;
+      return lo;
+    }
     internal_key k = restart_key(b, lo);
-    if (internal_key_compare(&k, target) >= 0) return lo;
+    if (internal_key_compare(&k, target) >= 0) {
+      *slot_out = sl;
+      return lo;
+    }
     lo++;
   }
   while (lo < hi) {
@@ -463,7 +487,8 @@ static void bi_seek(kv_iterator *base, const internal_key *target) {
   it->base.valid = 0;
   if (!it->b->num_restarts) return;
   if (all_restarts(it->b)) {
-    uint32_t r = find_first_restart_at_or_after(it->b, target);
+    const restart_tree_slot *unused;
+    uint32_t r = find_first_restart_at_or_after(it->b, target, &unused);
     if (r < it->b->num_restarts) iter_to_restart(it, r);
     return;
   }
@@ -552,11 +577,25 @@ void block_iterator_reset(kv_iterator *base, const block *b, block_owner owner) 
   it->st = st; /* an unreported error stays reported */
 }
 
+/* restart_value_fn over a parsed block: block_parse decoded every restart entry, so this one
+ * cannot fail (an entry it could not decode would have refused the block). */
+static slice restart_value(const void *ctx, uint32_t i) {
+  const block *b = ctx;
+  entry e;
+  strata_status *st = decode_entry(b, restart_at(b, i), 0, &e);
+  assert(!st);
+  if (st) { /* defensive: the tree then copies nothing and the search decodes the entry */
+    strata_status_free(st);
+    return slice_make(NULL, SIZE_MAX);
+  }
+  return e.value;
+}
+
 strata_status *block_build_search_tree(block *b) {
   if (b->tree || b->num_restarts < RESTART_TREE_MIN || !all_restarts(b)) return NULL;
   restart_tree *t = malloc(sizeof *t);
   if (!t) return status_no_memory();
-  strata_status *st = restart_tree_build(&b->rk[0].tag, sizeof(block_restart), b->num_restarts, t);
+  strata_status *st = restart_tree_build(&b->rk[0].tag, sizeof(block_restart), b->num_restarts, restart_value, b, t);
   if (st) {
     free(t);
     return st;
@@ -636,8 +675,14 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
 strata_status *block_seek_value(const block *b, const internal_key *target, int *found, slice *value) {
   *found = 0;
   if (b->num_restarts && all_restarts(b)) { /* an index block: one search, one decode */
-    uint32_t r = find_first_restart_at_or_after(b, target);
+    const restart_tree_slot *sl;
+    uint32_t r = find_first_restart_at_or_after(b, target, &sl);
     if (r == b->num_restarts) return NULL;
+    if (sl && sl->value_len != RESTART_TREE_NO_VALUE) { /* the value's copy in the tree's line */
+      *found = 1;
+      *value = slice_make(sl->value, sl->value_len);
+      return NULL;
+    }
     entry e;
     STATUS_TRY(decode_entry(b, restart_at(b, r), 0, &e));
     *found = 1;
