@@ -85,24 +85,25 @@ static inline uint64_t key_tag(slice key, size_t from) {
   return t;
 }
 
-/* The struct, `extra` bytes, a restart table of rk_cap entries and the name, in one allocation
- * (the data after them when data_len is not SIZE_MAX). Fields zeroed, except the table. */
+/* The struct, a restart table of rk_cap entries, `extra` bytes and the name, in one allocation
+ * (the data after them when data_len is not SIZE_MAX). Fields zeroed, except the table. The
+ * restart table comes first: a point read's hot bytes (the fields, the table and the copy of the
+ * restart offsets and buckets block_parse may put in its unused end) then share the lines
+ * block_warm_head loads. */
 static block *block_alloc(const char *file, const char *kind, uint64_t offset, size_t extra, size_t rk_cap,
-                          size_t tail_cap, size_t data_len) {
-  size_t name_len = strlen(file) + 1, extra8 = ALIGN8(extra), tail8 = ALIGN8(tail_cap);
-  size_t head = sizeof(block) + extra8 + tail8 + rk_cap * sizeof(block_restart) + name_len;
+                          size_t data_len) {
+  size_t name_len = strlen(file) + 1, extra8 = ALIGN8(extra);
+  size_t head = sizeof(block) + rk_cap * sizeof(block_restart) + extra8 + name_len;
   if (data_len != SIZE_MAX && data_len > SIZE_MAX - head) return NULL;
   block *b = malloc(head + (data_len == SIZE_MAX ? 0 : data_len));
   if (!b) return NULL;
   memset(b, 0, sizeof *b);
-  uint8_t *p = (uint8_t *)(b + 1);
+  b->rk = (block_restart *)(b + 1);
+  b->rk_cap = (uint32_t)rk_cap;
+  uint8_t *p = (uint8_t *)(b->rk + rk_cap);
   b->extra = extra ? p : NULL;
   b->extra_len = extra8;
-  b->tail = tail8 ? p + extra8 : NULL;
-  b->tail_cap = (uint32_t)tail8;
-  b->rk = (block_restart *)(p + extra8 + tail8);
-  b->rk_cap = (uint32_t)rk_cap;
-  char *w = (char *)(b->rk + rk_cap);
+  char *w = (char *)(p + extra8);
   memcpy(w, file, name_len);
   b->what = w;
   b->kind = kind;
@@ -141,11 +142,14 @@ static strata_status *block_parse(block *b) {
   }
   b->restarts = data + b->entries_end + 1;
   b->buckets = b->restarts + 4ull * b->num_restarts;
+  /* the restart offsets and buckets lie at the far end of the data: copied into the restart
+   * table's unused end when they fit, a point read finds them on the table's lines */
   size_t tail_len = 4ull * b->num_restarts + b->num_buckets;
-  if (b->tail && tail_len <= b->tail_cap) { /* a copy beside the restart table (the data's own bytes stay) */
-    memcpy(b->tail, b->restarts, tail_len);
-    b->restarts = b->tail;
-    b->buckets = b->tail + 4ull * b->num_restarts;
+  if (!b->rk_owned && tail_len && tail_len <= (size_t)(b->rk_cap - b->num_restarts) * sizeof(block_restart)) {
+    uint8_t *tail = (uint8_t *)(b->rk + b->num_restarts);
+    memcpy(tail, b->restarts, tail_len);
+    b->restarts = tail;
+    b->buckets = tail + 4ull * b->num_restarts;
   }
   for (uint32_t i = 0; i < b->num_restarts; i++) {
     uint32_t r = decode_fixed32(b->restarts + 4ull * i);
@@ -174,7 +178,7 @@ strata_status *block_open_at(uint8_t *data, size_t len, const char *file, const 
   /* the restart table is sized from the footer (a bound: block_parse checks it) */
   uint32_t max_restarts = len >= BLOCK_FOOTER_SIZE ? decode_fixed32(data + len - BLOCK_FOOTER_SIZE + 8) : 0;
   if ((uint64_t)max_restarts * 4 > len) max_restarts = 0; /* the footer check refuses it */
-  block *b = block_alloc(file, kind, offset, 0, max_restarts, 0, SIZE_MAX);
+  block *b = block_alloc(file, kind, offset, 0, max_restarts, SIZE_MAX);
   if (!b) {
     free(data);
     return status_no_memory();
@@ -195,10 +199,7 @@ strata_status *block_new_inline(size_t len, const char *file, const char *kind, 
   /* room for a restart every 512 bytes (data blocks of the default interval need far fewer);
    * a block with more (an index partition) gets its table allocated on its own */
   size_t rk_cap = len / 512 + 4;
-  /* and for the restart offsets and buckets of a data block (about len / 73 bytes at the default
-   * interval and hash ratio); an index partition's, larger, stay where they are */
-  size_t tail_cap = len / 64 + 32;
-  *out = block_alloc(file, kind, offset, extra, rk_cap, tail_cap, len);
+  *out = block_alloc(file, kind, offset, extra, rk_cap, len);
   if (!*out) return status_no_memory();
   assert(!extra || (size_t)((*out)->data - (uint8_t *)*out) >= BLOCK_WARM_BYTES); /* block_warm_head */
   return NULL;
@@ -224,7 +225,7 @@ void block_free(block *b) {
 size_t block_charge(const block *b) {
   size_t rk = b->rk_owned ? b->num_restarts : b->rk_cap;
   size_t tree = b->tree ? sizeof *b->tree + b->tree->bytes : 0;
-  return b->len + sizeof *b + b->extra_len + b->tail_cap + rk * sizeof(block_restart) + strlen(b->what) + 1 + tree;
+  return b->len + sizeof *b + b->extra_len + rk * sizeof(block_restart) + strlen(b->what) + 1 + tree;
 }
 
 static uint32_t restart_at(const block *b, uint32_t i) { return decode_fixed32(b->restarts + 4ull * i); }

@@ -34,15 +34,10 @@ typedef struct block {
   uint8_t *data; /* owned, malloc'd */
   size_t len;
   uint32_t entries_end, item_count, num_restarts, num_buckets;
-  const uint8_t *restarts; /* fixed32 * num_restarts */
-  const uint8_t *buckets;  /* u8 * num_buckets */
+  const uint8_t *restarts; /* fixed32 * num_restarts, in data or copied after rk's last entry */
+  const uint8_t *buckets;  /* u8 * num_buckets, after the restarts */
   block_restart *rk;       /* num_restarts entries; allocated with the block (rk_cap) or on its own */
   uint32_t rk_cap;
-  /* Room in the head for a copy of the restart offsets and hash buckets (block_new_inline): a
-   * point read then finds them beside the restart table, not at the far end of the data (one
-   * cache line and one page fewer per get). 0 = they are read where they lie in data. */
-  uint32_t tail_cap;
-  uint8_t *tail;
   uint32_t tag_from; /* length of the prefix shared by the first and last restart keys (so by all) */
   uint8_t rk_owned, data_inline; /* rk malloc'd on its own; data allocated with the block */
   void *extra;                   /* block_new_inline's caller bytes (a cache handle), or NULL */
@@ -80,12 +75,13 @@ size_t block_charge(const block *b); /* bytes it occupies, for the cache (its tr
  * kept long (a table's top-level index): its cost is a pass over the restarts. */
 STRATA_MUST_USE strata_status *block_build_search_tree(block *b);
 
-/* The bytes from a cached block's start that block_warm_head may touch: every block made by
+/* The bytes from a cached block's start that block_warm_head touches: the fields, the restart
+ * table of a default data block and the copy after it (block_alloc's layout). Every block made by
  * block_new_inline with room for a cache handle has at least this much head. */
-#define BLOCK_WARM_BYTES 256
+#define BLOCK_WARM_BYTES (sizeof(void *) == 8 ? 320u : 256u)
 
 /* Starts loading the head of a block made by block_new_inline with a cache handle in `extra`
- * (its fields, the handle, the restart offsets' copy and the restart table) into the CPU cache in
+ * (its fields, the restart table and the restart offsets' and buckets' copy) into the CPU cache in
  * one go: a point read then waits for one memory round trip where it waited for one per line,
  * each line's address coming from the one before. Only a hint: no data is read. */
 static inline void block_warm_head(const block *b) {
