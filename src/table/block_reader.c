@@ -199,6 +199,9 @@ strata_status *block_new_inline(size_t len, const char *file, const char *kind, 
   /* room for a restart every 512 bytes (data blocks of the default interval need far fewer);
    * a block with more (an index partition) gets its table allocated on its own */
   size_t rk_cap = len / 512 + 4;
+  size_t fixed = sizeof(block) + ALIGN8(extra);
+  if (extra && fixed + rk_cap * sizeof(block_restart) < BLOCK_WARM_BYTES) /* a tiny block: room to warm */
+    rk_cap = (BLOCK_WARM_BYTES - fixed + sizeof(block_restart) - 1) / sizeof(block_restart);
   *out = block_alloc(file, kind, offset, extra, rk_cap, len);
   if (!*out) return status_no_memory();
   assert(!extra || (size_t)((*out)->data - (uint8_t *)*out) >= BLOCK_WARM_BYTES); /* block_warm_head */

@@ -193,6 +193,58 @@ static void block_point_reads_agree_with_and_without_hash_index(void) {
   block_free(without);
 }
 
+/* A block opened the way the cache holds it (block_new_inline, with room for a handle) answers
+ * point reads as block_open's does, whether its restart offsets and buckets were copied beside
+ * its restart table (a default data block: they fit the table's unused end) or not (interval 1:
+ * they do not), for present and absent keys at every snapshot. */
+static void inline_block_reads_like_an_opened_one_with_and_without_the_tail_copy(void) {
+  static bentry e[300];
+  static const struct { size_t keys, versions; unsigned interval; int copied; } shapes[] = {
+      {12, 2, 16, 1}, {60, 3, 1, 0}};
+  for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+    size_t n = make_entries(e, shapes[si].keys, shapes[si].versions);
+    for (size_t i = 0; i < n; i++) /* values long enough that the data, not the table, is the bulk */
+      snprintf(e[i].value, sizeof e[i].value, "value-%04u-xxxxxxxxxx", (unsigned)i);
+    block_writer bw;
+    block_writer_init(&bw, shapes[si].interval, 1);
+    for (size_t i = 0; i < n; i++) {
+      internal_key k = bkey(&e[i]);
+      CHECK_OK(block_writer_add(&bw, &k, slice_from_cstr(e[i].value), checksum64(e[i].key, strlen(e[i].key))));
+    }
+    slice raw;
+    CHECK_OK(block_writer_finish(&bw, &raw));
+    uint8_t *copy = malloc(raw.len);
+    CHECK(copy != NULL);
+    memcpy(copy, raw.data, raw.len);
+    block *opened = NULL, *held = NULL;
+    CHECK_OK(block_open(copy, raw.len, "opened", &opened));
+    CHECK_OK(block_new_inline(raw.len, "held", "data", 0, 64, &held));
+    memcpy(held->data, raw.data, raw.len);
+    CHECK_OK(block_finish_inline(held));
+    block_writer_free(&bw);
+    int in_head = held->restarts < held->data && held->buckets < held->data;
+    CHECK_EQ_U64(in_head, shapes[si].copied);
+    CHECK(held->num_buckets > 0);
+    for (size_t k = 0; k < 2 * shapes[si].keys + 2; k++) {
+      char key[24];
+      snprintf(key, sizeof key, "k%04u", (unsigned)k);
+      uint64_t h = checksum64(key, strlen(key));
+      for (uint64_t snap = 1; snap <= 110; snap += 3) {
+        int f1, f2;
+        internal_key k1, k2;
+        slice v1, v2;
+        CHECK_OK(block_get(opened, slice_from_cstr(key), h, snap, &f1, &k1, &v1));
+        CHECK_OK(block_get(held, slice_from_cstr(key), h, snap, &f2, &k2, &v2));
+        CHECK_EQ_U64(f1, f2);
+        CHECK_EQ_U64(f1, (k % 2 == 0) && k < 2 * shapes[si].keys && snap > 100 - 3 * (shapes[si].versions - 1));
+        if (f1 && f2) CHECK(k1.seqno == k2.seqno && slice_equal(v1, v2));
+      }
+    }
+    block_free(opened);
+    block_free(held);
+  }
+}
+
 static void empty_block_iterates_nothing(void) {
   block *b = NULL;
   CHECK_OK(build(NULL, 0, 16, 1, &b));
@@ -608,6 +660,7 @@ int main(void) {
   RUN(block_mixed_next_and_prev_stay_in_step);
   RUN(block_seek_and_seek_for_prev_find_neighbours);
   RUN(block_point_reads_agree_with_and_without_hash_index);
+  RUN(inline_block_reads_like_an_opened_one_with_and_without_the_tail_copy);
   RUN(empty_block_iterates_nothing);
   RUN(block_envelope_round_trips_with_and_without_lz4);
   RUN(block_envelope_detects_every_flipped_byte);
