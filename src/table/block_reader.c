@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cache/block_cache.h"
 #include "../util/coding.h"
 #include "block_writer.h"
 
@@ -85,25 +86,25 @@ static inline uint64_t key_tag(slice key, size_t from) {
   return t;
 }
 
-/* The struct, a restart table of rk_cap entries, `extra` bytes and the name, in one allocation
- * (the data after them when data_len is not SIZE_MAX). Fields zeroed, except the table. The
- * restart table comes first: a point read's hot bytes (the fields, the table and the copy of the
- * restart offsets and buckets block_parse may put in its unused end) then share the lines
- * block_warm_head loads. */
+/* `extra` bytes (a cache handle), the struct, a restart table of rk_cap entries and the name, in
+ * one allocation (the data after them when data_len is not SIZE_MAX). Fields zeroed, except the
+ * table. This order puts a point read's hot bytes (the handle, the fields, the restart table and
+ * the copy of the restart offsets and buckets block_parse may put in its unused end) on the
+ * lines a cache lookup loads with the handle (BLOCK_CACHE_WARM_BYTES). */
 static block *block_alloc(const char *file, const char *kind, uint64_t offset, size_t extra, size_t rk_cap,
                           size_t data_len) {
   size_t name_len = strlen(file) + 1, extra8 = ALIGN8(extra);
-  size_t head = sizeof(block) + rk_cap * sizeof(block_restart) + extra8 + name_len;
+  size_t head = extra8 + sizeof(block) + rk_cap * sizeof(block_restart) + name_len;
   if (data_len != SIZE_MAX && data_len > SIZE_MAX - head) return NULL;
-  block *b = malloc(head + (data_len == SIZE_MAX ? 0 : data_len));
-  if (!b) return NULL;
+  uint8_t *mem = malloc(head + (data_len == SIZE_MAX ? 0 : data_len));
+  if (!mem) return NULL;
+  block *b = (block *)(mem + extra8);
   memset(b, 0, sizeof *b);
+  b->extra = extra ? mem : NULL;
+  b->extra_len = extra8;
   b->rk = (block_restart *)(b + 1);
   b->rk_cap = (uint32_t)rk_cap;
-  uint8_t *p = (uint8_t *)(b->rk + rk_cap);
-  b->extra = extra ? p : NULL;
-  b->extra_len = extra8;
-  char *w = (char *)(p + extra8);
+  char *w = (char *)(b->rk + rk_cap);
   memcpy(w, file, name_len);
   b->what = w;
   b->kind = kind;
@@ -199,12 +200,12 @@ strata_status *block_new_inline(size_t len, const char *file, const char *kind, 
   /* room for a restart every 512 bytes (data blocks of the default interval need far fewer);
    * a block with more (an index partition) gets its table allocated on its own */
   size_t rk_cap = len / 512 + 4;
-  size_t fixed = sizeof(block) + ALIGN8(extra);
-  if (extra && fixed + rk_cap * sizeof(block_restart) < BLOCK_WARM_BYTES) /* a tiny block: room to warm */
-    rk_cap = (BLOCK_WARM_BYTES - fixed + sizeof(block_restart) - 1) / sizeof(block_restart);
+  size_t fixed = ALIGN8(extra) + sizeof(block);
+  if (extra && fixed + rk_cap * sizeof(block_restart) < BLOCK_CACHE_WARM_BYTES) /* a tiny block: room to warm */
+    rk_cap = (BLOCK_CACHE_WARM_BYTES - fixed + sizeof(block_restart) - 1) / sizeof(block_restart);
   *out = block_alloc(file, kind, offset, extra, rk_cap, len);
   if (!*out) return status_no_memory();
-  assert(!extra || (size_t)((*out)->data - (uint8_t *)*out) >= BLOCK_WARM_BYTES); /* block_warm_head */
+  assert(!extra || (size_t)((*out)->data - (uint8_t *)(*out)->extra) >= BLOCK_CACHE_WARM_BYTES);
   return NULL;
 }
 
@@ -222,7 +223,7 @@ void block_free(block *b) {
   }
   if (!b->data_inline) free(b->data);
   if (b->rk_owned) free(b->rk);
-  free(b);
+  free((uint8_t *)b - b->extra_len); /* the allocation starts with the extra bytes */
 }
 
 size_t block_charge(const block *b) {

@@ -75,26 +75,6 @@ size_t block_charge(const block *b); /* bytes it occupies, for the cache (its tr
  * kept long (a table's top-level index): its cost is a pass over the restarts. */
 STRATA_MUST_USE strata_status *block_build_search_tree(block *b);
 
-/* The bytes from a cached block's start that block_warm_head touches: the fields, the restart
- * table of a default data block and the copy after it (block_alloc's layout). Every block made by
- * block_new_inline with room for a cache handle has at least this much head. */
-#define BLOCK_WARM_BYTES (sizeof(void *) == 8 ? 320u : 256u)
-
-/* Starts loading the head of a block made by block_new_inline with a cache handle in `extra`
- * (its fields, the restart table and the restart offsets' and buckets' copy) into the CPU cache in
- * one go: a point read then waits for one memory round trip where it waited for one per line,
- * each line's address coming from the one before. Only a hint: no data is read. */
-static inline void block_warm_head(const block *b) {
-  const char *p = (const char *)b;
-  for (unsigned off = 0; off < BLOCK_WARM_BYTES; off += 64) {
-#if defined(__wasm__)
-    (void)*(const volatile char *)(p + off); /* wasm has no prefetch: a load nothing waits for */
-#else
-    __builtin_prefetch(p + off);
-#endif
-  }
-}
-
 /*
  * Point read: the newest entry of user_key with seqno < snapshot, using the hash index when
  * present. *found = 0 when the block holds none. key_out->user_key and *value point into the

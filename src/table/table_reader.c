@@ -134,8 +134,6 @@ strata_status *table_reader_load_block_ahead(table_reader *r, block_handle h, bl
       return NULL;
     }
     ch = block_cache_insert_embedded(r->cache, r->id, h.offset, b, b->extra, block_charge(b), block_deleter, 0);
-  } else if (type == BLOCK_TYPE_DATA) {
-    block_warm_head(cache_handle_value(ch)); /* inline with a handle: see open_block_ahead's extra */
   }
   *blk = cache_handle_value(ch);
   owner->release = release_cached;
