@@ -154,6 +154,23 @@ static void block_seek_and_seek_for_prev_find_neighbours(void) {
   block_free(b);
 }
 
+/* block_get of key at snap in a and in b: both must agree on whether it is found (*found) and,
+ * when it is, on its seqno (*seqno) and value. */
+static void gets_agree(const block *a, const block *b, const char *key, uint64_t hash, uint64_t snap, int *found,
+                       uint64_t *seqno) {
+  *found = 0;
+  *seqno = 0;
+  int fa = 0, fb = 0;
+  internal_key ka, kb;
+  slice va, vb;
+  CHECK_OK(block_get(a, slice_from_cstr(key), hash, snap, &fa, &ka, &va));
+  CHECK_OK(block_get(b, slice_from_cstr(key), hash, snap, &fb, &kb, &vb));
+  CHECK_EQ_U64(fa, fb);
+  if (fa && fb) CHECK(ka.seqno == kb.seqno && slice_equal(va, vb));
+  *found = fa;
+  *seqno = fa ? ka.seqno : 0;
+}
+
 static void block_point_reads_agree_with_and_without_hash_index(void) {
   static bentry e[500];
   size_t n = make_entries(e, 100, 5);
@@ -167,25 +184,20 @@ static void block_point_reads_agree_with_and_without_hash_index(void) {
     snprintf(key, sizeof key, "k%04d", k);
     uint64_t h = checksum64(key, strlen(key));
     for (uint64_t snap = 0; snap <= 110; snap += 5) {
-      int f1, f2;
-      internal_key k1, k2;
-      slice v1, v2;
-      CHECK_OK(block_get(with, slice_from_cstr(key), h, snap, &f1, &k1, &v1));
-      CHECK_OK(block_get(without, slice_from_cstr(key), h, snap, &f2, &k2, &v2));
-      CHECK_EQ_U64(f1, f2);
+      uint64_t seqno;
+      int f1;
+      gets_agree(with, without, key, h, snap, &f1, &seqno);
       /* the model: even keys present, versions 100, 97, 94, 91, 88 */
       int expect = (k % 2 == 0) && k <= 198 && snap > 88;
       CHECK_EQ_U64(f1, expect);
       if (f1) {
-        CHECK_EQ_U64(k1.seqno, k2.seqno);
         uint64_t want = 0;
         for (uint64_t v = 100; v >= 88; v -= 3)
           if (v < snap) {
             want = v;
             break;
           }
-        CHECK_EQ_U64(k1.seqno, want);
-        CHECK(slice_equal(v1, v2));
+        CHECK_EQ_U64(seqno, want);
       }
     }
   }
@@ -230,14 +242,10 @@ static void inline_block_reads_like_an_opened_one_with_and_without_the_tail_copy
       snprintf(key, sizeof key, "k%04u", (unsigned)k);
       uint64_t h = checksum64(key, strlen(key));
       for (uint64_t snap = 1; snap <= 110; snap += 3) {
-        int f1, f2;
-        internal_key k1, k2;
-        slice v1, v2;
-        CHECK_OK(block_get(opened, slice_from_cstr(key), h, snap, &f1, &k1, &v1));
-        CHECK_OK(block_get(held, slice_from_cstr(key), h, snap, &f2, &k2, &v2));
-        CHECK_EQ_U64(f1, f2);
-        CHECK_EQ_U64(f1, (k % 2 == 0) && k < 2 * shapes[si].keys && snap > 100 - 3 * (shapes[si].versions - 1));
-        if (f1 && f2) CHECK(k1.seqno == k2.seqno && slice_equal(v1, v2));
+        uint64_t seqno;
+        int found;
+        gets_agree(opened, held, key, h, snap, &found, &seqno);
+        CHECK_EQ_U64(found, (k % 2 == 0) && k < 2 * shapes[si].keys && snap > 100 - 3 * (shapes[si].versions - 1));
       }
     }
     block_free(opened);
