@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/prefetch.h"
 #include "../util/sync.h"
 
 #define FREQ_MAX 3
@@ -351,6 +352,8 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offs
   uint64_t hash = cache_key_hash(file_id, offset);
   cache_shard *s = shard_of(c, hash);
   sync_mutex_lock(&s->mu);
+  cache_handle *first = s->buckets[hash & s->bucket_mask];
+  if (first) prefetch_bytes(first, BLOCK_CACHE_WARM_BYTES); /* the value's head with the handle */
   cache_handle *h = *table_slot(s, hash, file_id, offset);
   if (h) {
     h->refs++;
@@ -368,7 +371,8 @@ static void shard_insert(block_cache *c, cache_handle *h, int pinned);
 strata_status *block_cache_insert(block_cache *c, uint64_t file_id, uint64_t offset, void *value, size_t charge,
                                   void (*deleter)(void *value), int pinned, cache_handle **out) {
   *out = NULL;
-  cache_handle *h = calloc(1, sizeof *h);
+  /* padded: a lookup's prefetch reads BLOCK_CACHE_WARM_BYTES from any handle */
+  cache_handle *h = calloc(1, sizeof *h > BLOCK_CACHE_WARM_BYTES ? sizeof *h : BLOCK_CACHE_WARM_BYTES);
   if (!h) return status_no_memory();
   h->file_id = file_id;
   h->offset = offset;

@@ -54,9 +54,17 @@ STRATA_MUST_USE strata_status *block_cache_insert(block_cache *c, uint64_t file_
  * As block_cache_insert, without an allocation: the handle lives in `handle_mem`, which the
  * caller allocated with the value (block_cache_handle_size() bytes, aligned for any scalar), so
  * the deleter's free of the value frees the handle too and a cached block costs one malloc.
+ * The BLOCK_CACHE_WARM_BYTES from handle_mem must lie in that allocation, and should be the
+ * value's hot bytes: a lookup starts loading them with the handle it compares (below).
  * Cannot fail.
  */
 size_t block_cache_handle_size(void);
+
+/* A lookup starts loading this many bytes from the first handle of the key's bucket while it
+ * compares the handle's key: for an embedded handle the value's head arrives in the same memory
+ * round trip instead of one after it. Every handle is followed by that much of its allocation
+ * (block_cache_insert pads its own). */
+#define BLOCK_CACHE_WARM_BYTES (sizeof(void *) == 8 ? 384u : 320u)
 cache_handle *block_cache_insert_embedded(block_cache *c, uint64_t file_id, uint64_t offset, void *value,
                                           void *handle_mem, size_t charge, void (*deleter)(void *value),
                                           int pinned);

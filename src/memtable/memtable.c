@@ -179,13 +179,10 @@ strata_status *memtable_insert(memtable *mt, slice user_key, uint64_t seqno, val
 void memtable_get(const memtable *mt, slice user_key, uint64_t snapshot_seqno, int *found,
                   value_type *type, slice *value) {
   *found = 0;
-  /* Nothing below the snapshot: an empty memtable (lowest is UINT64_MAX until the first insert)
-   * or one that holds only newer writes, which a pinned snapshot or a sealed memtable's reader
-   * commonly meets. One load instead of a hash and a seek per run. An insert stores lowest
-   * (release) before its seqno is published, so a snapshot that covers it sees it here; a
-   * SEQNO_READ_ALL read racing an insert may miss it, as if it came a moment earlier. Also
+  /* Nothing below the snapshot (empty, or only newer writes, which a pinned snapshot or a sealed
+   * memtable's reader commonly meets): one load instead of a hash and a seek per run. Also
    * covers snapshot 0: nothing is older than seqno 0. */
-  if (atomic_u64_load(&mt->lowest_seqno) >= snapshot_seqno) return;
+  if (!memtable_holds_below(mt, snapshot_seqno)) return;
   /* Any larger snapshot sees everything too; clamping keeps the trailer from overflowing. */
   if (snapshot_seqno > SEQNO_READ_ALL) snapshot_seqno = SEQNO_READ_ALL;
   /* The first entry at or after (key, S-1, max type) is the newest with seqno < S, if it is
@@ -220,6 +217,12 @@ uint64_t memtable_entry_count(const memtable *mt) {
   uint64_t count = 0;
   for (size_t i = 0, n = run_count(mt); i < n; i++) count += skiplist_count(&mt->runs[i]);
   return count;
+}
+
+/* lowest_seqno is UINT64_MAX until the first insert, above every snapshot; it is lowered (release)
+ * in memtable_insert before the caller publishes the seqno. */
+int memtable_holds_below(const memtable *mt, uint64_t snapshot_seqno) {
+  return atomic_u64_load(&mt->lowest_seqno) < snapshot_seqno;
 }
 
 int memtable_highest_seqno(const memtable *mt, uint64_t *out) {

@@ -65,6 +65,11 @@ uint64_t memtable_approximate_size(const memtable *mt);
 uint64_t memtable_memory_usage(const memtable *mt);
 uint64_t memtable_entry_count(const memtable *mt);
 static inline int memtable_is_empty(const memtable *mt) { return memtable_entry_count(mt) == 0; }
+/* 1 when some entry has a seqno below `snapshot_seqno`, so a read at that snapshot may see one;
+ * 0 when it is empty or holds only newer writes. One load. An insert stores it before the
+ * database publishes the insert's seqno, so a snapshot that covers an insert sees it here; a
+ * SEQNO_READ_ALL read racing an insert may miss it, as if it came a moment earlier. */
+int memtable_holds_below(const memtable *mt, uint64_t snapshot_seqno);
 /* Highest and lowest seqno inserted; return 0 (and leave *out) when the memtable is empty. */
 int memtable_highest_seqno(const memtable *mt, uint64_t *out);
 int memtable_lowest_seqno(const memtable *mt, uint64_t *out);

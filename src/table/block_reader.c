@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cache/block_cache.h"
 #include "../util/coding.h"
 #include "block_writer.h"
 
@@ -85,20 +86,23 @@ static inline uint64_t key_tag(slice key, size_t from) {
   return t;
 }
 
-/* The struct, `extra` bytes, a restart table of rk_cap entries and the name, in one allocation
- * (the data after them when data_len is not SIZE_MAX). Fields zeroed, except the table. */
+/* `extra` bytes (a cache handle), the struct, a restart table of rk_cap entries and the name, in
+ * one allocation (the data after them when data_len is not SIZE_MAX). Fields zeroed, except the
+ * table. This order puts a point read's hot bytes (the handle, the fields, the restart table and
+ * the copy of the restart offsets and buckets block_parse may put in its unused end) on the
+ * lines a cache lookup loads with the handle (BLOCK_CACHE_WARM_BYTES). */
 static block *block_alloc(const char *file, const char *kind, uint64_t offset, size_t extra, size_t rk_cap,
                           size_t data_len) {
   size_t name_len = strlen(file) + 1, extra8 = ALIGN8(extra);
-  size_t head = sizeof(block) + extra8 + rk_cap * sizeof(block_restart) + name_len;
+  size_t head = extra8 + sizeof(block) + rk_cap * sizeof(block_restart) + name_len;
   if (data_len != SIZE_MAX && data_len > SIZE_MAX - head) return NULL;
-  block *b = malloc(head + (data_len == SIZE_MAX ? 0 : data_len));
-  if (!b) return NULL;
+  uint8_t *mem = malloc(head + (data_len == SIZE_MAX ? 0 : data_len));
+  if (!mem) return NULL;
+  block *b = (block *)(mem + extra8);
   memset(b, 0, sizeof *b);
-  uint8_t *p = (uint8_t *)(b + 1);
-  b->extra = extra ? p : NULL;
+  b->extra = extra ? mem : NULL;
   b->extra_len = extra8;
-  b->rk = (block_restart *)(p + extra8);
+  b->rk = (block_restart *)(b + 1);
   b->rk_cap = (uint32_t)rk_cap;
   char *w = (char *)(b->rk + rk_cap);
   memcpy(w, file, name_len);
@@ -139,6 +143,15 @@ static strata_status *block_parse(block *b) {
   }
   b->restarts = data + b->entries_end + 1;
   b->buckets = b->restarts + 4ull * b->num_restarts;
+  /* the restart offsets and buckets lie at the far end of the data: copied into the restart
+   * table's unused end when they fit, a point read finds them on the table's lines */
+  size_t tail_len = 4ull * b->num_restarts + b->num_buckets;
+  if (!b->rk_owned && tail_len && tail_len <= (size_t)(b->rk_cap - b->num_restarts) * sizeof(block_restart)) {
+    uint8_t *tail = (uint8_t *)(b->rk + b->num_restarts);
+    memcpy(tail, b->restarts, tail_len);
+    b->restarts = tail;
+    b->buckets = tail + 4ull * b->num_restarts;
+  }
   for (uint32_t i = 0; i < b->num_restarts; i++) {
     uint32_t r = decode_fixed32(b->restarts + 4ull * i);
     uint32_t prev = i ? decode_fixed32(b->restarts + 4ull * (i - 1)) : 0;
@@ -187,8 +200,13 @@ strata_status *block_new_inline(size_t len, const char *file, const char *kind, 
   /* room for a restart every 512 bytes (data blocks of the default interval need far fewer);
    * a block with more (an index partition) gets its table allocated on its own */
   size_t rk_cap = len / 512 + 4;
+  size_t fixed = ALIGN8(extra) + sizeof(block);
+  if (extra && fixed + rk_cap * sizeof(block_restart) < BLOCK_CACHE_WARM_BYTES) /* a tiny block: room to warm */
+    rk_cap = (BLOCK_CACHE_WARM_BYTES - fixed + sizeof(block_restart) - 1) / sizeof(block_restart);
   *out = block_alloc(file, kind, offset, extra, rk_cap, len);
-  return *out ? NULL : status_no_memory();
+  if (!*out) return status_no_memory();
+  assert(!extra || (size_t)((*out)->data - (uint8_t *)(*out)->extra) >= BLOCK_CACHE_WARM_BYTES);
+  return NULL;
 }
 
 strata_status *block_finish_inline(block *b) {
@@ -205,7 +223,7 @@ void block_free(block *b) {
   }
   if (!b->data_inline) free(b->data);
   if (b->rk_owned) free(b->rk);
-  free(b);
+  free((uint8_t *)b - b->extra_len); /* the allocation starts with the extra bytes */
 }
 
 size_t block_charge(const block *b) {
@@ -447,18 +465,29 @@ static int all_restarts(const block *b) { return b->item_count == b->num_restart
 
 /* A block whose every entry is a restart (index blocks): the first restart >= target is the
  * answer, no scan; num_restarts when there is none. */
-static uint32_t find_first_restart_at_or_after(const block *b, const internal_key *target) {
+/* *slot_out: the tree's slot of the answer when the tree settled it, else NULL. */
+static uint32_t find_first_restart_at_or_after(const block *b, const internal_key *target,
+                                               const restart_tree_slot **slot_out) {
   uint32_t lo = 0, hi = b->num_restarts;
   uint64_t tt;
   int tagged = target_tag(b, target, &tt);
+  *slot_out = NULL;
   if (tagged && b->tree) {
     /* every restart before lo has a smaller tag, so a smaller key; one with a larger tag has a
      * larger key; an equal tag needs the keys (and those after it with the same tag) */
     uint64_t at;
-    lo = restart_tree_lower_bound(b->tree, tt, &at);
-    if (lo == hi || at != tt) return lo;
+    const restart_tree_slot *sl = restart_tree_lower_bound(b->tree, tt, &at);
+    if (!sl) return hi;
+    lo = sl->pos;
+    if (at != tt) {
+      *slot_out = sl;
+      return lo;
+    }
     internal_key k = restart_key(b, lo);
-    if (internal_key_compare(&k, target) >= 0) return lo;
+    if (internal_key_compare(&k, target) >= 0) {
+      *slot_out = sl;
+      return lo;
+    }
     lo++;
   }
   while (lo < hi) {
@@ -484,7 +513,8 @@ static void bi_seek(kv_iterator *base, const internal_key *target) {
   it->base.valid = 0;
   if (!it->b->num_restarts) return;
   if (all_restarts(it->b)) {
-    uint32_t r = find_first_restart_at_or_after(it->b, target);
+    const restart_tree_slot *unused;
+    uint32_t r = find_first_restart_at_or_after(it->b, target, &unused);
     if (r < it->b->num_restarts) iter_to_restart(it, r);
     return;
   }
@@ -573,11 +603,25 @@ void block_iterator_reset(kv_iterator *base, const block *b, block_owner owner) 
   it->st = st; /* an unreported error stays reported */
 }
 
+/* restart_value_fn over a parsed block: block_parse decoded every restart entry, so this one
+ * cannot fail (an entry it could not decode would have refused the block). */
+static slice restart_value(const void *ctx, uint32_t i) {
+  const block *b = ctx;
+  entry e;
+  strata_status *st = decode_entry(b, restart_at(b, i), 0, &e);
+  assert(!st);
+  if (st) { /* defensive: the tree then copies nothing and the search decodes the entry */
+    strata_status_free(st);
+    return slice_make(NULL, SIZE_MAX);
+  }
+  return e.value;
+}
+
 strata_status *block_build_search_tree(block *b) {
   if (b->tree || b->num_restarts < RESTART_TREE_MIN || !all_restarts(b)) return NULL;
   restart_tree *t = malloc(sizeof *t);
   if (!t) return status_no_memory();
-  strata_status *st = restart_tree_build(&b->rk[0].tag, sizeof(block_restart), b->num_restarts, t);
+  strata_status *st = restart_tree_build(&b->rk[0].tag, sizeof(block_restart), b->num_restarts, restart_value, b, t);
   if (st) {
     free(t);
     return st;
@@ -657,8 +701,14 @@ strata_status *block_get(const block *b, slice user_key, uint64_t key_hash, uint
 strata_status *block_seek_value(const block *b, const internal_key *target, int *found, slice *value) {
   *found = 0;
   if (b->num_restarts && all_restarts(b)) { /* an index block: one search, one decode */
-    uint32_t r = find_first_restart_at_or_after(b, target);
+    const restart_tree_slot *sl;
+    uint32_t r = find_first_restart_at_or_after(b, target, &sl);
     if (r == b->num_restarts) return NULL;
+    if (sl && sl->value_len != RESTART_TREE_NO_VALUE) { /* the value's copy in the tree's line */
+      *found = 1;
+      *value = slice_make(sl->value, sl->value_len);
+      return NULL;
+    }
     entry e;
     STATUS_TRY(decode_entry(b, restart_at(b, r), 0, &e));
     *found = 1;

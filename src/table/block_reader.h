@@ -34,8 +34,8 @@ typedef struct block {
   uint8_t *data; /* owned, malloc'd */
   size_t len;
   uint32_t entries_end, item_count, num_restarts, num_buckets;
-  const uint8_t *restarts; /* fixed32 * num_restarts */
-  const uint8_t *buckets;  /* u8 * num_buckets */
+  const uint8_t *restarts; /* fixed32 * num_restarts, in data or copied after rk's last entry */
+  const uint8_t *buckets;  /* u8 * num_buckets, after the restarts */
   block_restart *rk;       /* num_restarts entries; allocated with the block (rk_cap) or on its own */
   uint32_t rk_cap;
   uint32_t tag_from; /* length of the prefix shared by the first and last restart keys (so by all) */

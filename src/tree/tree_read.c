@@ -4,6 +4,7 @@
 
 #include "../blob/blob_handle.h"
 #include "../table/bloom.h"
+#include "../util/check.h"
 #include "merge_iterator.h"
 #include "run_iterator.h"
 #include "tree_internal.h"
@@ -140,10 +141,15 @@ static void release_pins(void *sv, void *t) {
   tree_unref(t);
 }
 
-/* A memtable empty now holds nothing a real snapshot can see: whatever lands in it later has a
- * seqno at or above every snapshot taken so far. (SEQNO_READ_ALL sees later writes: kept.) */
+/* A memtable with nothing below the snapshot now (empty, or only newer writes: a snapshot's super
+ * version keeps the memtable that was active, which goes on taking writes) holds nothing the
+ * iterator can see, now or later: whatever lands in it afterwards has a seqno at or above every
+ * snapshot taken so far. (SEQNO_READ_ALL sees later writes: kept.) */
 static int memtable_needed(const memtable *mt, uint64_t snapshot) {
-  return snapshot >= SEQNO_READ_ALL || !memtable_is_empty(mt);
+  if (snapshot >= SEQNO_READ_ALL) return 1;
+  int needed = memtable_holds_below(mt, snapshot);
+  STRATA_TESTCASE(!needed && !memtable_is_empty(mt)); /* skipped: it holds only newer writes */
+  return needed;
 }
 
 /* Every child stream of a super version: memtables, then one per run, newest first. */

@@ -154,6 +154,23 @@ static void block_seek_and_seek_for_prev_find_neighbours(void) {
   block_free(b);
 }
 
+/* block_get of key at snap in a and in b: both must agree on whether it is found (*found) and,
+ * when it is, on its seqno (*seqno) and value. */
+static void gets_agree(const block *a, const block *b, const char *key, uint64_t hash, uint64_t snap, int *found,
+                       uint64_t *seqno) {
+  *found = 0;
+  *seqno = 0;
+  int fa = 0, fb = 0;
+  internal_key ka, kb;
+  slice va, vb;
+  CHECK_OK(block_get(a, slice_from_cstr(key), hash, snap, &fa, &ka, &va));
+  CHECK_OK(block_get(b, slice_from_cstr(key), hash, snap, &fb, &kb, &vb));
+  CHECK_EQ_U64(fa, fb);
+  if (fa && fb) CHECK(ka.seqno == kb.seqno && slice_equal(va, vb));
+  *found = fa;
+  *seqno = fa ? ka.seqno : 0;
+}
+
 static void block_point_reads_agree_with_and_without_hash_index(void) {
   static bentry e[500];
   size_t n = make_entries(e, 100, 5);
@@ -167,30 +184,73 @@ static void block_point_reads_agree_with_and_without_hash_index(void) {
     snprintf(key, sizeof key, "k%04d", k);
     uint64_t h = checksum64(key, strlen(key));
     for (uint64_t snap = 0; snap <= 110; snap += 5) {
-      int f1, f2;
-      internal_key k1, k2;
-      slice v1, v2;
-      CHECK_OK(block_get(with, slice_from_cstr(key), h, snap, &f1, &k1, &v1));
-      CHECK_OK(block_get(without, slice_from_cstr(key), h, snap, &f2, &k2, &v2));
-      CHECK_EQ_U64(f1, f2);
+      uint64_t seqno;
+      int f1;
+      gets_agree(with, without, key, h, snap, &f1, &seqno);
       /* the model: even keys present, versions 100, 97, 94, 91, 88 */
       int expect = (k % 2 == 0) && k <= 198 && snap > 88;
       CHECK_EQ_U64(f1, expect);
       if (f1) {
-        CHECK_EQ_U64(k1.seqno, k2.seqno);
         uint64_t want = 0;
         for (uint64_t v = 100; v >= 88; v -= 3)
           if (v < snap) {
             want = v;
             break;
           }
-        CHECK_EQ_U64(k1.seqno, want);
-        CHECK(slice_equal(v1, v2));
+        CHECK_EQ_U64(seqno, want);
       }
     }
   }
   block_free(with);
   block_free(without);
+}
+
+/* A block opened the way the cache holds it (block_new_inline, with room for a handle) answers
+ * point reads as block_open's does, whether its restart offsets and buckets were copied beside
+ * its restart table (a default data block: they fit the table's unused end) or not (interval 1:
+ * they do not), for present and absent keys at every snapshot. */
+static void inline_block_reads_like_an_opened_one_with_and_without_the_tail_copy(void) {
+  static bentry e[300];
+  static const struct { size_t keys, versions; unsigned interval; int copied; } shapes[] = {
+      {12, 2, 16, 1}, {60, 3, 1, 0}};
+  for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+    size_t n = make_entries(e, shapes[si].keys, shapes[si].versions);
+    for (size_t i = 0; i < n; i++) /* values long enough that the data, not the table, is the bulk */
+      snprintf(e[i].value, sizeof e[i].value, "value-%04u-xxxxxxxxxx", (unsigned)i);
+    block_writer bw;
+    block_writer_init(&bw, shapes[si].interval, 1);
+    for (size_t i = 0; i < n; i++) {
+      internal_key k = bkey(&e[i]);
+      CHECK_OK(block_writer_add(&bw, &k, slice_from_cstr(e[i].value), checksum64(e[i].key, strlen(e[i].key))));
+    }
+    slice raw;
+    CHECK_OK(block_writer_finish(&bw, &raw));
+    uint8_t *copy = malloc(raw.len);
+    CHECK(copy != NULL);
+    memcpy(copy, raw.data, raw.len);
+    block *opened = NULL, *held = NULL;
+    CHECK_OK(block_open(copy, raw.len, "opened", &opened));
+    CHECK_OK(block_new_inline(raw.len, "held", "data", 0, 64, &held));
+    memcpy(held->data, raw.data, raw.len);
+    CHECK_OK(block_finish_inline(held));
+    block_writer_free(&bw);
+    int in_head = held->restarts < held->data && held->buckets < held->data;
+    CHECK_EQ_U64(in_head, shapes[si].copied);
+    CHECK(held->num_buckets > 0);
+    for (size_t k = 0; k < 2 * shapes[si].keys + 2; k++) {
+      char key[24];
+      snprintf(key, sizeof key, "k%04u", (unsigned)k);
+      uint64_t h = checksum64(key, strlen(key));
+      for (uint64_t snap = 1; snap <= 110; snap += 3) {
+        uint64_t seqno;
+        int found;
+        gets_agree(opened, held, key, h, snap, &found, &seqno);
+        CHECK_EQ_U64(found, (k % 2 == 0) && k < 2 * shapes[si].keys && snap > 100 - 3 * (shapes[si].versions - 1));
+      }
+    }
+    block_free(opened);
+    block_free(held);
+  }
 }
 
 static void empty_block_iterates_nothing(void) {
@@ -496,11 +556,18 @@ static void block_open_rejects_inconsistent_footers(void) {
   block_writer_free(&bw);
 }
 
+/* The value of index entry i in the tree test: every fifth one too long for the tree's copy
+ * (RESTART_TREE_VALUE_MAX), so both the copied and the decoded answers are checked. */
+static int tree_test_value(size_t i, char *out, size_t cap) {
+  return i % 5 ? snprintf(out, cap, "%u", (unsigned)i) : snprintf(out, cap, "%u-longer-than-copied", (unsigned)i);
+}
+
 /* A table's top-level index is searched through a tree over its restart tags
  * (block_build_search_tree): with keys whose tags tie (tails that differ past the tag's 8 bytes
  * or only by trailing zero bytes, two versions of each key) and targets around each of them,
  * outside the shared prefix and past the end, the tree lands where a linear search lands, for
- * block_seek_value and for an iterator's seek, at tree sizes around a node's edges. */
+ * block_seek_value (short values answered from the tree's copy, long ones from the entry) and
+ * for an iterator's seek, at tree sizes around a node's edges. */
 static void index_search_tree_lands_like_a_linear_search(void) {
   static const char *tails[] = {"", "\0", "a", "a\0", "abcdefgh", "abcdefgh\0", "abcdefghi", "abcdefgi", "\xff"};
   static const size_t tail_len[] = {0, 1, 1, 2, 8, 9, 9, 8, 1};
@@ -524,8 +591,8 @@ static void index_search_tree_lands_like_a_linear_search(void) {
     block_writer_init(&bw, 1, 0);
     for (size_t i = 0; i < n; i++) {
       internal_key k = internal_key_make(slice_make(keys[i], klen[i]), seqs[i], VALUE_TYPE_VALUE);
-      char val[16];
-      int vl = snprintf(val, sizeof val, "%u", (unsigned)i);
+      char val[32];
+      int vl = tree_test_value(i, val, sizeof val);
       CHECK_OK(block_writer_add(&bw, &k, slice_make(val, (size_t)vl), 0));
     }
     block *b = NULL;
@@ -533,7 +600,11 @@ static void index_search_tree_lands_like_a_linear_search(void) {
     size_t plain = block_charge(b);
     CHECK_OK(block_build_search_tree(b));
     CHECK(b->tree != NULL && b->tree->count == n);
-    CHECK(block_charge(b) > plain + n * 12); /* the tree is charged with the block */
+    CHECK(block_charge(b) > plain + n * 24); /* the tree is charged with the block */
+    size_t copied = 0;
+    for (size_t sl = 0; sl < (size_t)b->tree->nodes * RESTART_TREE_FANOUT; sl++)
+      copied += b->tree->slot[sl].pos < n && b->tree->slot[sl].value_len != RESTART_TREE_NO_VALUE;
+    CHECK(copied == n - (n + 4) / 5); /* every short value, no long one */
     kv_iterator *it;
     block_owner none = {NULL, NULL, NULL};
     CHECK_OK(block_iterator_new(b, none, &it));
@@ -558,8 +629,8 @@ static void index_search_tree_lands_like_a_linear_search(void) {
           CHECK_OK(block_seek_value(b, &target, &found, &v));
           CHECK(found == (lo < n));
           if (found && lo < n) {
-            char want[16];
-            int wl = snprintf(want, sizeof want, "%u", (unsigned)lo);
+            char want[32];
+            int wl = tree_test_value(lo, want, sizeof want);
             CHECK(slice_equal(v, slice_make(want, (size_t)wl)));
           }
           kv_iterator_seek(it, &target);
@@ -680,6 +751,7 @@ int main(void) {
   RUN(block_mixed_next_and_prev_stay_in_step);
   RUN(block_seek_and_seek_for_prev_find_neighbours);
   RUN(block_point_reads_agree_with_and_without_hash_index);
+  RUN(inline_block_reads_like_an_opened_one_with_and_without_the_tail_copy);
   RUN(empty_block_iterates_nothing);
   RUN(block_envelope_round_trips_with_and_without_lz4);
   RUN(block_envelope_detects_every_flipped_byte);

@@ -267,6 +267,136 @@ static void snapshot_is_stable_across_writes_and_flushes(void) {
   teardown();
 }
 
+/* --- iterators at an old snapshot over a memtable with newer writes ----------------------- */
+
+/* A small model of the keys k00..k19 and n00..n05 (sorted as listed): each one's value or absent. */
+enum { MODEL_KEYS = 26 };
+typedef struct model {
+  char value[MODEL_KEYS][16]; /* "" = absent */
+} model;
+
+static void model_key(int i, char *k, size_t cap) {
+  if (i < 20) snprintf(k, cap, "k%02d", i);
+  else snprintf(k, cap, "n%02d", i - 20);
+}
+
+static strata_status *model_put(strata_db *db, model *m, int i, const char *v) {
+  char k[8];
+  model_key(i, k, sizeof k);
+  snprintf(m->value[i], sizeof m->value[i], "%s", v);
+  return put_str(db, k, v);
+}
+
+static strata_status *model_delete(strata_db *db, model *m, int i) {
+  char k[8];
+  model_key(i, k, sizeof k);
+  m->value[i][0] = 0;
+  return strata_delete(db, k, strlen(k), 0);
+}
+
+/* "key=value;" for each present key, forward or (reverse) backward. */
+static void model_str(const model *m, int reverse, char *out, size_t cap) {
+  size_t n = 0;
+  out[0] = 0;
+  for (int j = 0; j < MODEL_KEYS && n < cap; j++) {
+    int i = reverse ? MODEL_KEYS - 1 - j : j;
+    char k[8];
+    model_key(i, k, sizeof k);
+    if (m->value[i][0]) n += (size_t)snprintf(out + n, cap - n, "%s=%s;", k, m->value[i]);
+  }
+}
+
+/* The same for what a full iterator at `snap` shows; an error ends it with "<error ...>". */
+static void scan_str(strata_db *db, const strata_snapshot *snap, int reverse, char *out, size_t cap) {
+  size_t n = 0;
+  out[0] = 0;
+  strata_iterator *it = NULL;
+  strata_status *st = strata_iterator_new(db, snap, NULL, &it);
+  if (!st) {
+    if (reverse) strata_iterator_seek_last(it);
+    else strata_iterator_seek_first(it);
+    for (; strata_iterator_valid(it) && n < cap; reverse ? strata_iterator_prev(it) : strata_iterator_next(it)) {
+      size_t kl = 0, vl = 0;
+      const char *k = strata_iterator_key(it, &kl), *v = strata_iterator_value(it, &vl);
+      n += (size_t)snprintf(out + n, cap - n, "%.*s=%.*s;", (int)kl, k, (int)vl, v);
+    }
+    st = strata_iterator_status(it);
+    strata_iterator_close(it);
+  }
+  if (st && n < cap) snprintf(out + n, cap - n, "<error %s>", strata_status_message(st));
+  strata_status_free(st);
+}
+
+/* 1 when an iterator at `snap` shows exactly m, both ways; else fails the case naming `what`. */
+static int scan_matches(strata_db *db, const strata_snapshot *snap, const model *m, const char *what) {
+  char got[1024], want[1024];
+  for (int reverse = 0; reverse < 2; reverse++) {
+    scan_str(db, snap, reverse, got, sizeof got);
+    model_str(m, reverse, want, sizeof want);
+    if (strcmp(got, want)) {
+      harness_fail(__FILE__, __LINE__, "%s, %s: got %s, want %s", what, reverse ? "backward" : "forward", got, want);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* A snapshot taken while the memtable was empty keeps that memtable in its view, and it goes on
+ * taking writes; an iterator at the snapshot skips it once it holds only newer ones (tree_read.c's
+ * memtable_needed) and still shows exactly the snapshot's entries both ways: overwrites, deletes
+ * and new keys after it stay out, the first of them (whose seqno is the snapshot's) included; a
+ * snapshot one write later shows that write; and a snapshot of a memtable holding older and newer
+ * entries shows exactly its own. Unchanged after the memtable is flushed. */
+static void iterator_at_an_old_snapshot_shows_exactly_its_entries_over_newer_memtable_writes(void) {
+  if (!setup_posix()) return;
+  strata_options *o = small_options(0);
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  model now;
+  memset(&now, 0, sizeof now);
+  char v[16];
+  for (int i = 0; i < 20; i++) {
+    snprintf(v, sizeof v, "v0-%02d", i);
+    CHECK_OK(model_put(db, &now, i, v));
+  }
+  CHECK_OK(strata_flush(db)); /* the memtable is empty again */
+  strata_snapshot *snap0 = NULL, *snap1 = NULL, *snap2 = NULL;
+  CHECK_OK(strata_snapshot_acquire(db, &snap0));
+  model at0 = now;
+  CHECK_OK(model_put(db, &now, 0, "v1-00")); /* seqno = snap0's: not visible at snap0 */
+  CHECK_OK(strata_snapshot_acquire(db, &snap1));
+  CHECK_EQ_U64(strata_snapshot_seqno(snap1), strata_snapshot_seqno(snap0) + 1);
+  model at1 = now;
+  for (int i = 1; i < 10; i++) {
+    snprintf(v, sizeof v, "v1-%02d", i);
+    CHECK_OK(model_put(db, &now, i, v));
+  }
+  for (int i = 10; i < 15; i++) CHECK_OK(model_delete(db, &now, i));
+  for (int i = 20; i < 23; i++) CHECK_OK(model_put(db, &now, i, "v1-new"));
+  CHECK(scan_matches(db, snap0, &at0, "snapshot before every write in the memtable"));
+  CHECK(scan_matches(db, snap1, &at1, "snapshot after the memtable's first write"));
+  CHECK(scan_matches(db, NULL, &now, "latest"));
+  /* the memtable holds older entries and then newer ones */
+  CHECK_OK(strata_snapshot_acquire(db, &snap2));
+  model at2 = now;
+  CHECK_OK(model_put(db, &now, 1, "v2-01"));
+  CHECK_OK(model_delete(db, &now, 20));
+  CHECK_OK(model_put(db, &now, 25, "v2-new"));
+  CHECK_OK(model_put(db, &now, 12, "v2-12"));
+  CHECK(scan_matches(db, snap2, &at2, "snapshot of a memtable with older and newer writes"));
+  CHECK_OK(strata_flush(db));
+  CHECK(scan_matches(db, snap0, &at0, "snapshot before every write, after the flush"));
+  CHECK(scan_matches(db, snap1, &at1, "snapshot after the first write, after the flush"));
+  CHECK(scan_matches(db, snap2, &at2, "snapshot of older and newer writes, after the flush"));
+  CHECK(scan_matches(db, NULL, &now, "latest, after the flush"));
+  strata_snapshot_release(snap0);
+  strata_snapshot_release(snap1);
+  strata_snapshot_release(snap2);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
 static void iterators_honour_bounds_prefixes_and_directions(void) {
   if (!setup_posix()) return;
   strata_options *o = small_options(0);
@@ -760,6 +890,7 @@ int main(void) {
   RUN(bad_input_is_rejected_with_clear_errors);
   RUN(batch_is_atomic_and_last_write_wins);
   RUN(snapshot_is_stable_across_writes_and_flushes);
+  RUN(iterator_at_an_old_snapshot_shows_exactly_its_entries_over_newer_memtable_writes);
   RUN(iterators_honour_bounds_prefixes_and_directions);
   RUN(reopen_keeps_journaled_and_flushed_writes);
   RUN(second_open_is_locked_out);

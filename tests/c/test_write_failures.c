@@ -8,15 +8,71 @@
 #include "util/status.h"
 #include "vfs/vfs_fault.h"
 
-static strata_status *open_on(vfs *v, strata_db **db) {
+/* A memory VFS under a fault VFS: the database runs on `fault`, whose refusals each test arms. */
+typedef struct fault_fs {
+  vfs *mem, *fault;
+} fault_fs;
+
+static strata_status *fault_fs_new(fault_fs *f) {
+  f->mem = f->fault = NULL;
+  STATUS_TRY(vfs_memory_new(&f->mem));
+  strata_status *st = vfs_fault_new(f->mem, &f->fault);
+  if (st) {
+    vfs_destroy(f->mem);
+    f->mem = NULL;
+  }
+  return st;
+}
+
+/* The wrapper first: it does not own the memory VFS. */
+static void fault_fs_destroy(fault_fs *f) {
+  vfs_destroy(f->fault);
+  vfs_destroy(f->mem);
+}
+
+/* The nth file open from now (n >= 1) is refused with STRATA_BUSY ("would block"), once. */
+static void refuse_nth_open(vfs *fault, uint64_t n) {
+  vfs_fault_set_code(fault, STRATA_BUSY);
+  vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
+}
+
+/* Closes db, then destroys f; returns the close's status. */
+static strata_status *close_on(strata_db *db, fault_fs *f) {
+  strata_status *st = strata_close(db);
+  fault_fs_destroy(f);
+  return st;
+}
+
+/* What a test's database is sized for (bits). Every one runs without background threads, so each
+ * flush and compaction happens in the call that causes it. */
+enum {
+  DB_SMALL_MEMTABLE = 1, /* STRATA_MEMTABLE_SIZE_MIN: a rotation every few puts */
+  DB_SMALL_TABLES = 2,   /* STRATA_TABLE_TARGET_SIZE_MIN: a table every ~20 entries */
+  DB_SEPARATED = 4,      /* every value of 32 bytes or more in a blob file of ~1 KiB */
+  /* a key-value separated database of ~1 KiB tables and blob files, rotations every few puts */
+  DB_SMALL_SEPARATED = DB_SMALL_MEMTABLE | DB_SMALL_TABLES | DB_SEPARATED,
+};
+
+/* Opens "db" on v shaped as `shape` asks (0: the default sizes). */
+static strata_status *open_db(vfs *v, unsigned shape, strata_db **db) {
   strata_options *o = NULL;
-  strata_status *st = strata_options_new(&o);
-  if (st) return st;
-  st = strata_options_set_vfs(o, v);
+  STATUS_TRY(strata_options_new(&o));
+  strata_status *st = strata_options_set_vfs(o, v);
   if (!st) st = strata_options_set_background_threads(o, 0);
-  if (!st) st = strata_options_set_memtable_size(o, STRATA_MEMTABLE_SIZE_MIN); /* rotations every few puts */
+  if (!st && (shape & DB_SMALL_MEMTABLE)) st = strata_options_set_memtable_size(o, STRATA_MEMTABLE_SIZE_MIN);
+  if (!st && (shape & DB_SMALL_TABLES)) st = strata_options_set_table_target_size(o, STRATA_TABLE_TARGET_SIZE_MIN);
+  if (!st && (shape & DB_SEPARATED))
+    st = strata_options_set_kv_separation(o, 32, STRATA_BLOB_FILE_TARGET_SIZE_MIN, STRATA_COMPRESSION_NONE, 0.25, 0.25);
   if (!st) st = strata_open("db", o, db);
   strata_options_free(o);
+  return st;
+}
+
+/* A database shaped `shape` on a new fault_fs (nothing armed yet). On failure nothing is left. */
+static strata_status *fault_db_open(fault_fs *fs, unsigned shape, strata_db **db) {
+  STATUS_TRY(fault_fs_new(fs));
+  strata_status *st = open_db(fs->fault, shape, db);
+  if (st) fault_fs_destroy(fs);
   return st;
 }
 
@@ -27,16 +83,11 @@ static void failed_journal_rotation_leaves_no_file_that_blocks_the_next(void) {
   uint64_t injected = 0;
   int failures_seen = 0;
   for (uint64_t n = 1; n <= 40 && !harness_case_failed(); n++) {
-    vfs *mem = NULL, *fault = NULL;
-    CHECK_OK(vfs_memory_new(&mem));
-    strata_status *st = vfs_fault_new(mem, &fault);
+    fault_fs fs;
     strata_db *db = NULL;
-    if (!st) st = open_on(fault, &db);
-    if (st) {
-      vfs_destroy(fault);
-      vfs_destroy(mem);
-      CHECK_OK(st);
-    }
+    CHECK_OK(fault_db_open(&fs, DB_SMALL_MEMTABLE, &db));
+    vfs *fault = fs.fault;
+    strata_status *st = NULL;
     vfs_fault_fail_nth(fault, VFS_FAULT_WRITE, n);
     char k[32], v[400];
     int failed = 0;
@@ -56,27 +107,13 @@ static void failed_journal_rotation_leaves_no_file_that_blocks_the_next(void) {
       st = strata_put(db, k, strlen(k), "x", 1, 0);
       if (st) st = status_wrap(st, "fault at write %llu, then put %d", (unsigned long long)n, i);
     }
-    strata_status *cst = strata_close(db);
-    vfs_destroy(fault);
-    vfs_destroy(mem);
+    strata_status *cst = close_on(db, &fs);
     CHECK_OK(st);
     CHECK_OK(cst);
     failures_seen += failed;
   }
   CHECK(injected >= 20); /* most n fire within the puts (on the old code, write 16 was a new journal's header) */
   CHECK(failures_seen > 0);
-}
-
-/* Opens "db" on v with the default memtable (no rotation during these tests). */
-static strata_status *open_default(vfs *v, strata_db **db) {
-  strata_options *o = NULL;
-  strata_status *st = strata_options_new(&o);
-  if (st) return st;
-  st = strata_options_set_vfs(o, v);
-  if (!st) st = strata_options_set_background_threads(o, 0);
-  if (!st) st = strata_open("db", o, db);
-  strata_options_free(o);
-  return st;
 }
 
 /* 1 when key is visible with value `want` (NULL: absent), else 0. */
@@ -91,17 +128,38 @@ static int holds(strata_db *db, const char *key, const char *want) {
   return ok;
 }
 
+typedef struct wanted {
+  const char *key, *value; /* value NULL: absent */
+} wanted;
+
+/* Reopens the database on fs->fault, then closes it and destroys fs: 1 when the reopen and the
+ * close succeed and each of the n keys holds its value, else fails the case naming the first
+ * that does not. */
+static int reopened_holds(fault_fs *fs, const wanted *w, size_t n) {
+  strata_db *db = NULL;
+  strata_status *st = open_db(fs->fault, 0, &db);
+  size_t i = 0;
+  while (!st && i < n && holds(db, w[i].key, w[i].value)) i++;
+  if (!st) st = strata_close(db);
+  fault_fs_destroy(fs);
+  if (st || i < n) {
+    harness_fail(__FILE__, __LINE__, "after reopening: %s", st ? strata_status_message(st) : w[i].key);
+    strata_status_free(st);
+    return 0;
+  }
+  return 1;
+}
+
 static const char REJECTED_VALUE[] = "rejected-value-that-does-not-fit-in-the-room-left-rejected-value-that-does-not-fit";
 
 /* A put whose journal append the storage refuses with STRATA_QUOTA (a browser's full origin;
  * the append lands what fits, then fails) is reported failed and never applied: not visible,
  * not brought back by a later write once there is room, not found after reopening. */
 static void quota_refused_write_is_not_visible_before_or_after_reopen(void) {
-  vfs *mem = NULL, *fault = NULL;
-  CHECK_OK(vfs_memory_new(&mem));
-  CHECK_OK(vfs_fault_new(mem, &fault));
+  fault_fs fs;
   strata_db *db = NULL;
-  CHECK_OK(open_default(fault, &db));
+  CHECK_OK(fault_db_open(&fs, 0, &db)); /* the default sizes: no rotation during the test */
+  vfs *fault = fs.fault;
   CHECK_OK(strata_put(db, "kept", 4, "before", 6, 1));
   vfs_fault_set_code(fault, STRATA_QUOTA);
   vfs_fault_enospc(fault, 10); /* 10 bytes of the record land, then the quota is full */
@@ -114,15 +172,8 @@ static void quota_refused_write_is_not_visible_before_or_after_reopen(void) {
   CHECK(holds(db, "rejected", NULL));
   CHECK(holds(db, "after", "room"));
   CHECK_OK(strata_close(db));
-  db = NULL;
-  CHECK_OK(open_default(fault, &db));
-  int ok = holds(db, "kept", "before") && holds(db, "after", "room") && holds(db, "rejected", NULL) &&
-           holds(db, "also-rejected", NULL);
-  strata_status *cst = strata_close(db);
-  vfs_destroy(fault);
-  vfs_destroy(mem);
-  CHECK_OK(cst);
-  CHECK(ok);
+  static const wanted after_reopen[] = {{"kept", "before"}, {"after", "room"}, {"rejected", NULL}, {"also-rejected", NULL}};
+  CHECK(reopened_holds(&fs, after_reopen, sizeof after_reopen / sizeof after_reopen[0]));
 }
 
 /* A sync write whose journal sync the storage refuses with STRATA_QUOTA (a browser host that
@@ -130,11 +181,10 @@ static void quota_refused_write_is_not_visible_before_or_after_reopen(void) {
  * usable: the next write succeeds, and after reopening the refused one is absent. (A sync that
  * fails with STRATA_IO still poisons the journal: the OS may have dropped dirty pages.) */
 static void quota_refused_journal_sync_is_not_applied_and_the_journal_stays_usable(void) {
-  vfs *mem = NULL, *fault = NULL;
-  CHECK_OK(vfs_memory_new(&mem));
-  CHECK_OK(vfs_fault_new(mem, &fault));
+  fault_fs fs;
   strata_db *db = NULL;
-  CHECK_OK(open_default(fault, &db));
+  CHECK_OK(fault_db_open(&fs, 0, &db)); /* the default sizes: no rotation during the test */
+  vfs *fault = fs.fault;
   CHECK_OK(strata_put(db, "kept", 4, "before", 6, 0));
   vfs_fault_set_code(fault, STRATA_QUOTA);
   vfs_fault_fail_nth(fault, VFS_FAULT_SYNC, 1);
@@ -148,15 +198,9 @@ static void quota_refused_journal_sync_is_not_applied_and_the_journal_stays_usab
   CHECK_CODE(strata_put(db, "io-rejected", 11, "v", 1, 1), STRATA_IO);
   CHECK_CODE(strata_put(db, "poisoned", 8, "v", 1, 1), STRATA_IO);
   strata_status_free(strata_close(db));
-  db = NULL;
-  CHECK_OK(open_default(fault, &db));
-  int ok = holds(db, "kept", "before") && holds(db, "after", "room") && holds(db, "rejected", NULL) &&
-           holds(db, "io-rejected", NULL) && holds(db, "poisoned", NULL);
-  strata_status *cst = strata_close(db);
-  vfs_destroy(fault);
-  vfs_destroy(mem);
-  CHECK_OK(cst);
-  CHECK(ok);
+  static const wanted after_reopen[] = {
+      {"kept", "before"}, {"after", "room"}, {"rejected", NULL}, {"io-rejected", NULL}, {"poisoned", NULL}};
+  CHECK(reopened_holds(&fs, after_reopen, sizeof after_reopen / sizeof after_reopen[0]));
 }
 
 /* The ingest tests' entries: key%05d, a value whose tail is `vwidth` digits. */
@@ -206,24 +250,14 @@ static int holds_ingested(strata_db *db, int n, int vwidth, const char *what) {
  * browser's OPFS pool had no file free) stays usable: that entry was not taken, and adding it
  * again once the storage is ready goes on, so the finished ingest holds every entry once. */
 static void ingest_refused_with_busy_creating_a_table_takes_the_entry_again(void) {
-  vfs *mem = NULL, *fault = NULL;
-  CHECK_OK(vfs_memory_new(&mem));
-  CHECK_OK(vfs_fault_new(mem, &fault));
-  strata_options *o = NULL;
-  CHECK_OK(strata_options_new(&o));
-  CHECK_OK(strata_options_set_vfs(o, fault));
-  CHECK_OK(strata_options_set_background_threads(o, 0));
-  CHECK_OK(strata_options_set_table_target_size(o, STRATA_TABLE_TARGET_SIZE_MIN)); /* a table every ~20 entries */
+  fault_fs fs;
   strata_db *db = NULL;
-  strata_status *st = strata_open("db", o, &db);
-  strata_options_free(o);
-  CHECK_OK(st);
   strata_ingest *in = NULL;
+  CHECK_OK(fault_db_open(&fs, DB_SMALL_TABLES, &db));
   CHECK_OK(strata_ingest_begin(db, &in));
-  vfs_fault_set_code(fault, STRATA_BUSY);
-  vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, 3); /* the third table's creation */
+  refuse_nth_open(fs.fault, 3); /* the third table's creation */
   int refused = 0, blob_refused = 0;
-  st = ingest_entries_retrying_busy(in, 200, 30, &refused, &blob_refused);
+  strata_status *st = ingest_entries_retrying_busy(in, 200, 30, &refused, &blob_refused);
   uint64_t entries = 0;
   if (!st) st = strata_ingest_finish(in, &entries);
   else strata_ingest_abandon(in);
@@ -232,9 +266,7 @@ static void ingest_refused_with_busy_creating_a_table_takes_the_entry_again(void
   CHECK_EQ_U64(blob_refused, 0);
   CHECK_EQ_U64(entries, 200);
   int ok = holds_ingested(db, 200, 30, "a table's creation refused");
-  strata_status *cst = strata_close(db);
-  vfs_destroy(fault);
-  vfs_destroy(mem);
+  strata_status *cst = close_on(db, &fs);
   CHECK_OK(cst);
   CHECK(ok);
 }
@@ -248,30 +280,17 @@ static void ingest_with_separation_refused_with_busy_creating_a_blob_file_takes_
   int blob_refusals = 0, table_refusals = 0;
   enum { N = 300 };
   for (uint64_t n = 1; n < 500 && !harness_case_failed(); n++) {
-    vfs *mem = NULL, *fault = NULL;
-    CHECK_OK(vfs_memory_new(&mem));
-    CHECK_OK(vfs_fault_new(mem, &fault));
-    strata_options *o = NULL;
-    CHECK_OK(strata_options_new(&o));
-    CHECK_OK(strata_options_set_vfs(o, fault));
-    CHECK_OK(strata_options_set_background_threads(o, 0));
-    CHECK_OK(strata_options_set_table_target_size(o, STRATA_TABLE_TARGET_SIZE_MIN));
-    /* every value separated, a blob file every ~14 values */
-    CHECK_OK(strata_options_set_kv_separation(o, 32, STRATA_BLOB_FILE_TARGET_SIZE_MIN, STRATA_COMPRESSION_NONE, 0.25,
-                                              0.25));
+    fault_fs fs;
     strata_db *db = NULL;
-    strata_status *st = strata_open("db", o, &db);
-    strata_options_free(o);
-    CHECK_OK(st);
     strata_ingest *in = NULL;
+    CHECK_OK(fault_db_open(&fs, DB_SMALL_TABLES | DB_SEPARATED, &db)); /* every value separated */
     CHECK_OK(strata_ingest_begin(db, &in));
-    vfs_fault_set_code(fault, STRATA_BUSY);
-    vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
+    refuse_nth_open(fs.fault, n);
     int refused = 0, blob_refused = 0;
-    st = ingest_entries_retrying_busy(in, N, 60, &refused, &blob_refused);
+    strata_status *st = ingest_entries_retrying_busy(in, N, 60, &refused, &blob_refused);
     blob_refusals += blob_refused;
     table_refusals += refused - blob_refused;
-    vfs_fault_clear(fault);
+    vfs_fault_clear(fs.fault);
     uint64_t entries = 0;
     if (!st) st = strata_ingest_finish(in, &entries);
     else strata_ingest_abandon(in);
@@ -284,9 +303,7 @@ static void ingest_with_separation_refused_with_busy_creating_a_blob_file_takes_
     char what[64];
     snprintf(what, sizeof what, "creation %llu refused", (unsigned long long)n);
     if (ok) ok = holds_ingested(db, N, 60, what);
-    strata_status *cst = strata_close(db);
-    vfs_destroy(fault);
-    vfs_destroy(mem);
+    strata_status *cst = close_on(db, &fs);
     CHECK_OK(cst);
     if (ok && entries != N) harness_fail(__FILE__, __LINE__, "creation %llu refused: %llu entries", (unsigned long long)n,
                                          (unsigned long long)entries);
@@ -305,26 +322,10 @@ static void sep_kv(int i, char *k, size_t kcap, char *v, size_t vcap) {
   snprintf(v, vcap, "value-%05d-%060d", i, i);
 }
 
-/* A key-value separated database on `v` (~1 KiB tables and blob files, rotations every few puts). */
-static strata_status *open_separated(vfs *v, strata_db **db) {
-  strata_options *o = NULL;
-  strata_status *st = strata_options_new(&o);
-  if (st) return st;
-  st = strata_options_set_vfs(o, v);
-  if (!st) st = strata_options_set_background_threads(o, 0);
-  if (!st) st = strata_options_set_memtable_size(o, STRATA_MEMTABLE_SIZE_MIN);
-  if (!st) st = strata_options_set_table_target_size(o, STRATA_TABLE_TARGET_SIZE_MIN);
-  if (!st)
-    st = strata_options_set_kv_separation(o, 32, STRATA_BLOB_FILE_TARGET_SIZE_MIN, STRATA_COMPRESSION_NONE, 0.25, 0.25);
-  if (!st) st = strata_open("db", o, db);
-  strata_options_free(o);
-  return st;
-}
-
 /* SEP_N puts, some flushed to tables and blob files, the rest in the journal. */
 static strata_status *write_separated(vfs *v) {
   strata_db *db = NULL;
-  STATUS_TRY(open_separated(v, &db));
+  STATUS_TRY(open_db(v, DB_SMALL_SEPARATED, &db));
   strata_status *st = NULL;
   char k[32], val[96];
   for (int i = 0; i < SEP_N && !st; i++) {
@@ -342,7 +343,7 @@ static strata_status *write_separated(vfs *v) {
  * "x" when set). */
 static int holds_separated(vfs *v, int keys, int extra, const char *what) {
   strata_db *db = NULL;
-  strata_status *st = open_separated(v, &db);
+  strata_status *st = open_db(v, DB_SMALL_SEPARATED, &db);
   int ok = st == NULL;
   for (int i = 0; i < keys && ok; i++) {
     char k[32], want[96], got[96];
@@ -366,7 +367,7 @@ static vfs *armed; /* the fault wrapper of the sweep: refusals only during the a
 static strata_status *attempt_open(vfs *v, void *ctx) {
   (void)ctx;
   strata_db *db = NULL;
-  STATUS_TRY(open_separated(v, &db));
+  STATUS_TRY(open_db(v, DB_SMALL_SEPARATED, &db));
   if (v == armed) vfs_fault_clear(v);
   strata_status *st = strata_put(db, "extra", 5, "x", 1, 1); /* the opened database takes writes */
   strata_status *cst = strata_close(db);
@@ -410,24 +411,23 @@ static strata_status *attempt_import(vfs *v, void *ctx) {
 static int sweep_refusals(strata_status *(*setup)(vfs *v), attempt_fn attempt, void *ctx, int extra, const char *what) {
   int refusals = 0;
   for (uint64_t n = 1; n < 1000 && !harness_case_failed(); n++) {
-    vfs *mem = NULL, *fault = NULL;
-    strata_status *st = vfs_memory_new(&mem);
-    if (!st && setup) st = setup(mem);
-    if (!st) st = vfs_fault_new(mem, &fault);
+    fault_fs fs;
+    strata_status *st = fault_fs_new(&fs);
+    if (!st && setup) st = setup(fs.mem);
     if (st) {
       harness_fail(__FILE__, __LINE__, "%s: setup: %s", what, strata_status_message(st));
       strata_status_free(st);
-      vfs_destroy(mem);
+      fault_fs_destroy(&fs);
       return refusals;
     }
-    vfs_fault_set_code(fault, STRATA_BUSY);
-    vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
-    armed = fault;
-    st = attempt(fault, ctx);
+    refuse_nth_open(fs.fault, n);
+    armed = fs.fault;
+    st = attempt(fs.fault, ctx);
     armed = NULL;
     vfs_fault_counters c;
-    vfs_fault_get_counters(fault, &c);
-    vfs_destroy(fault);
+    vfs_fault_get_counters(fs.fault, &c);
+    vfs_destroy(fs.fault); /* the run again goes to the plain backend */
+    fs.fault = NULL;
     int refused = c.injected > 0, ok = 1;
     char label[96];
     snprintf(label, sizeof label, "%s, open %llu refused", what, (unsigned long long)n);
@@ -439,15 +439,15 @@ static int sweep_refusals(strata_status *(*setup)(vfs *v), attempt_fn attempt, v
     st = NULL;
     if (ok && refused) {
       refusals++;
-      st = attempt(mem, ctx);
+      st = attempt(fs.mem, ctx);
       if (st) {
         harness_fail(__FILE__, __LINE__, "%s, then run again: %s", label, strata_status_message(st));
         strata_status_free(st);
         ok = 0;
       }
     }
-    if (ok) ok = holds_separated(mem, setup ? SEP_N : 0, extra, label);
-    vfs_destroy(mem);
+    if (ok) ok = holds_separated(fs.mem, setup ? SEP_N : 0, extra, label);
+    fault_fs_destroy(&fs);
     if (!ok || !refused) break;
   }
   return refusals;
@@ -465,7 +465,7 @@ static void busy_at_any_creation_of_an_open_or_an_import_is_taken_back_and_runs_
   CHECK_OK(write_separated(mem));
   strata_db *db = NULL;
   image im = {NULL, 0, 0};
-  CHECK_OK(open_separated(mem, &db));
+  CHECK_OK(open_db(mem, DB_SMALL_SEPARATED, &db));
   strata_status *st = strata_export_to(db, image_sink, &im);
   strata_status_free(strata_close(db));
   vfs_destroy(mem);
@@ -481,13 +481,12 @@ static void busy_at_any_creation_of_an_open_or_an_import_is_taken_back_and_runs_
 static void ingest_finish_refused_with_busy_installs_nothing_and_runs_again(void) {
   int refusals = 0;
   for (uint64_t n = 1; n < 100 && !harness_case_failed(); n++) {
-    vfs *mem = NULL, *fault = NULL;
-    CHECK_OK(vfs_memory_new(&mem));
-    CHECK_OK(vfs_fault_new(mem, &fault));
+    fault_fs fs;
     strata_db *db = NULL;
-    CHECK_OK(open_separated(fault, &db));
     strata_ingest *in = NULL;
+    CHECK_OK(fault_db_open(&fs, DB_SMALL_SEPARATED, &db));
     CHECK_OK(strata_ingest_begin(db, &in));
+    vfs *fault = fs.fault;
     char k[32], v[96];
     strata_status *st = NULL;
     for (int i = 0; i < SEP_N && !st; i++) {
@@ -495,8 +494,7 @@ static void ingest_finish_refused_with_busy_installs_nothing_and_runs_again(void
       st = strata_ingest_add(in, k, strlen(k), v, strlen(v));
     }
     CHECK_OK(st);
-    vfs_fault_set_code(fault, STRATA_BUSY);
-    vfs_fault_fail_nth(fault, VFS_FAULT_OPEN, n);
+    refuse_nth_open(fault, n);
     uint64_t entries = 0;
     st = strata_ingest_finish(in, &entries);
     vfs_fault_counters c;
@@ -527,8 +525,7 @@ static void ingest_finish_refused_with_busy_installs_nothing_and_runs_again(void
     char label[64];
     snprintf(label, sizeof label, "finish, open %llu refused", (unsigned long long)n);
     if (ok) ok = holds_separated(fault, SEP_N, 0, label); /* and after a reopen */
-    vfs_destroy(fault);
-    vfs_destroy(mem);
+    fault_fs_destroy(&fs);
     if (!ok || !refused) break;
   }
   CHECK(refusals >= 1);
