@@ -5,6 +5,7 @@
 // share CLOCK_MONOTONIC). Prints, per phase, the `perf report --time` command that shows it.
 //   node bench/phase_perf.mjs OUT.data native build/bench/db_bench [--n N] [--phases a,b]
 //   node bench/phase_perf.mjs OUT.data wasi MODULE.wasm [--n N] [--phases a,b]
+// --freq F: perf's sampling frequency (default 999; a phase of 0.1 s wants 10000 or more).
 // The modules the build links have no name section (clang-19's wasm-opt run strips it, see
 // bench/README.md): relink the build's objects without an -O flag and run `wasm-opt -O2 -g` on
 // the result to get the same code with names.
@@ -15,10 +16,10 @@ import path from 'node:path';
 
 const [out, kind, bin, ...rest] = process.argv.slice(2);
 if (!out || !['native', 'wasi'].includes(kind) || !bin) {
-  console.error('usage: phase_perf.mjs OUT.data native|wasi BINARY [--n N] [--phases a,b]');
+  console.error('usage: phase_perf.mjs OUT.data native|wasi BINARY [--n N] [--phases a,b] [--freq F]');
   process.exit(2);
 }
-const opt = { n: '1000000', phases: null };
+const opt = { n: '1000000', phases: null, freq: '999' };
 for (let i = 0; i < rest.length; i += 2) opt[rest[i].replace(/^--/, '')] = rest[i + 1];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phase-perf-'));
 const common = ['--peer', kind === 'wasi' ? 'strata-wasi' : 'strata', '--n', opt.n, '--rep', '0',
@@ -27,7 +28,7 @@ const run = new URL('../scripts/wasi-run.mjs', import.meta.url).pathname;
 const cmd = kind === 'wasi'
   ? [process.execPath, '--perf-basic-prof', '--interpreted-frames-native-stack', run, `--dir=${dir}::bd`, bin, ...common, '--dir', 'bd/db']
   : [bin, ...common, '--dir', path.join(dir, 'db')];
-const perf = spawn('perf', ['record', '-k', 'CLOCK_MONOTONIC', '-F', '999', '-g', '-o', out, '--', ...cmd],
+const perf = spawn('perf', ['record', '-k', 'CLOCK_MONOTONIC', '-F', opt.freq, '-g', '-o', out, '--', ...cmd],
   { stdio: ['ignore', 'pipe', 'inherit'] });
 const spans = [];
 let pending = '';

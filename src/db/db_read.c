@@ -283,7 +283,14 @@ int strata_iterator_valid(const strata_iterator *it) {
   return mvcc_iterator_valid(it->it);
 }
 
-/* The key or the value of the current entry; NULL with *len = 0 when there is none to read. */
+/* The key or the value of the current entry; NULL with *len = 0 when there is none to read.
+ * The whole path, for every case: the accessors below take it only when their fast path does not
+ * apply. noinline: under WebAssembly a function whose body passes structs by value (the blob read
+ * below) reserves a frame on the linear-memory stack on every call, taken or not, and the
+ * accessors run twice per scanned entry. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static const void *iterator_read(const strata_iterator *it, size_t *len, int value, const char *fn) {
   if (!arg_in_memory(len, sizeof *len)) len = NULL; /* treated as NULL: misuse */
   if (len) *len = 0;
@@ -314,11 +321,26 @@ static const void *iterator_read(const strata_iterator *it, size_t *len, int val
   return s.data;
 }
 
+/* The accessors' common case, checked as iterator_read checks it: a live iterator on an entry, a
+ * length pointer inside memory, and (for values) no blob to read. */
+static inline const mvcc_iterator *iterator_on_entry(const strata_iterator *it, const size_t *len) {
+  if (!len || !arg_in_memory(len, sizeof *len) || !handle_is(it, HANDLE_ITERATOR)) return NULL;
+  return mvcc_iterator_valid(it->it) ? it->it : NULL;
+}
+
 const void *strata_iterator_key(const strata_iterator *it, size_t *klen) {
-  return iterator_read(it, klen, 0, __func__);
+  const mvcc_iterator *m = iterator_on_entry(it, klen);
+  if (!m) return iterator_read(it, klen, 0, __func__);
+  slice s = mvcc_iterator_key(m);
+  *klen = s.len;
+  return s.data;
 }
 const void *strata_iterator_value(const strata_iterator *it, size_t *vlen) {
-  return iterator_read(it, vlen, 1, __func__);
+  const mvcc_iterator *m = iterator_on_entry(it, vlen);
+  if (!m || mvcc_iterator_value_is_handle(m)) return iterator_read(it, vlen, 1, __func__);
+  slice s = mvcc_iterator_value(m);
+  *vlen = s.len;
+  return s.data;
 }
 /* The engine's error first; a recorded misuse after it (one per call). */
 strata_status *strata_iterator_status(strata_iterator *it) {

@@ -245,6 +245,11 @@ typedef struct block_iter {
   uint32_t cur, next;
   buffer keybuf;      /* rebuilt keys longer than `small` */
   uint8_t small[48];  /* rebuilt keys up to 48 bytes: no allocation per iterator */
+  /* The first prefix_len bytes of the buffer at prefix_at are restart_key's (0: none yet). Keys
+   * of an interval share ever fewer bytes with its restart key as they grow, so a step copies
+   * only the entry's delta, not its whole key. */
+  const uint8_t *prefix_at;
+  uint32_t prefix_len;
   strata_status *st;
 } block_iter;
 
@@ -254,7 +259,26 @@ static void iter_fail(block_iter *it, strata_status *st) {
   else strata_status_free(st);
 }
 
-static void iter_set(block_iter *it, const entry *e) {
+/* The buffer for a rebuilt key longer than `small` (NULL after a failure, recorded). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static uint8_t *iter_long_key_buffer(block_iter *it, size_t len) {
+  if (len > it->keybuf.cap) {
+    buffer_clear(&it->keybuf);
+    it->prefix_len = 0; /* the buffer may move */
+    strata_status *st = buffer_reserve(&it->keybuf, len);
+    if (st) {
+      iter_fail(it, st);
+      return NULL;
+    }
+  }
+  return it->keybuf.data;
+}
+
+/* Inlined into the steps: the entry's fields then stay in registers instead of going through a
+ * struct in memory (under WebAssembly, the linear-memory stack). */
+static BLOCK_HOT void iter_set(block_iter *it, const entry *e) {
   it->cur = e->off;
   it->next = e->next;
   it->base.value = e->value;
@@ -266,19 +290,15 @@ static void iter_set(block_iter *it, const entry *e) {
     /* key = restart key prefix + delta, rebuilt in place (the buffer grows rarely) */
     size_t len = e->shared + e->delta.len;
     uint8_t *dst = it->small;
-    if (len > sizeof it->small) {
-      if (len > it->keybuf.cap) {
-        buffer_clear(&it->keybuf);
-        strata_status *st = buffer_reserve(&it->keybuf, len);
-        if (st) {
-          iter_fail(it, st);
-          return;
-        }
-      }
-      dst = it->keybuf.data;
+    if (len > sizeof it->small && !(dst = iter_long_key_buffer(it, len))) return;
+    if (dst != it->prefix_at) {
+      it->prefix_at = dst;
+      it->prefix_len = 0;
     }
-    bytes_copy(dst, it->restart_key.data, e->shared);
+    if (e->shared > it->prefix_len)
+      bytes_copy(dst + it->prefix_len, it->restart_key.data + it->prefix_len, e->shared - it->prefix_len);
     bytes_copy(dst + e->shared, e->delta.data, e->delta.len);
+    it->prefix_len = e->shared; /* the delta overwrote whatever followed */
     it->base.key.user_key = slice_make(dst, len);
   }
   it->base.valid = 1;
@@ -294,6 +314,7 @@ static void iter_to_restart(block_iter *it, uint32_t i) {
   }
   it->restart_idx = i;
   it->restart_key = e.delta;
+  it->prefix_len = 0;
   iter_set(it, &e);
 }
 

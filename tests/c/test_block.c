@@ -663,6 +663,89 @@ static void search_tree_is_built_only_for_large_index_blocks(void) {
   block_free(b);
 }
 
+/* Sorted distinct keys of 1..150 bytes over a 3-letter alphabet (long shared prefixes, keys on
+ * both sides of the iterator's 48-byte inline buffer), each with one version. */
+#define REBUILT_MAX 400
+typedef struct rkey {
+  uint8_t k[150];
+  size_t len;
+} rkey;
+static int rkey_cmp(const void *a, const void *b) {
+  const rkey *x = a, *y = b;
+  int c = memcmp(x->k, y->k, x->len < y->len ? x->len : y->len);
+  return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+static size_t make_rebuilt_keys(rkey *keys, harness_rng *rng) {
+  size_t n = 0;
+  for (size_t i = 0; i < REBUILT_MAX; i++) {
+    rkey *k = &keys[n];
+    k->len = 1 + harness_rng_next(rng) % 150;
+    size_t same = harness_rng_next(rng) % 4 == 0 ? 0 : 40 + harness_rng_next(rng) % 20; /* a common stem */
+    for (size_t j = 0; j < k->len; j++) k->k[j] = j < same ? (uint8_t)'m' : (uint8_t)('a' + harness_rng_next(rng) % 3);
+    n++;
+  }
+  qsort(keys, n, sizeof *keys, rkey_cmp);
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    if (m == 0 || rkey_cmp(&keys[m - 1], &keys[i]) != 0) keys[m++] = keys[i];
+  return m;
+}
+static int at_rkey(const kv_iterator *it, const rkey *k) {
+  return kv_iterator_valid(it) && slice_equal(kv_iterator_key(it).user_key, slice_make(k->k, k->len));
+}
+
+/* The block iterator rebuilds each key from its restart key and copies only what changed: the
+ * keys must come out whole after any mix of next, prev and seeks, across restarts, between the
+ * inline buffer and the long-key one, and after moving to another block. */
+static void rebuilt_keys_stay_whole_across_moves_restarts_and_buffers(void) {
+  static rkey keys[REBUILT_MAX];
+  harness_rng rng = {7};
+  size_t n = make_rebuilt_keys(keys, &rng);
+  CHECK(n > 300);
+  unsigned intervals[] = {1, 3, 16};
+  block_owner none = {NULL, NULL, NULL};
+  block *blocks[3];
+  for (size_t t = 0; t < 3; t++) {
+    block_writer bw;
+    block_writer_init(&bw, intervals[t], 0);
+    for (size_t i = 0; i < n; i++) {
+      internal_key k = internal_key_make(slice_make(keys[i].k, keys[i].len), 5, VALUE_TYPE_VALUE);
+      CHECK_OK(block_writer_add(&bw, &k, slice_from_cstr("v"), 0));
+    }
+    CHECK_OK(finish_and_open(&bw, "rebuilt keys", &blocks[t]));
+  }
+  kv_iterator *it;
+  CHECK_OK(block_iterator_new(blocks[0], none, &it));
+  for (size_t t = 0; t < 3; t++) {
+    if (t) block_iterator_reset(it, blocks[t], none); /* the same iterator, another block */
+    size_t i = 0;
+    for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++) CHECK(at_rkey(it, &keys[i]));
+    CHECK_EQ_U64(i, n);
+    for (kv_iterator_seek_last(it); kv_iterator_valid(it); kv_iterator_prev(it)) CHECK(at_rkey(it, &keys[--i]));
+    CHECK_EQ_U64(i, 0);
+    size_t pos = 0;
+    kv_iterator_seek_first(it);
+    for (int step = 0; step < 3000; step++) {
+      uint64_t r = harness_rng_next(&rng) % 8;
+      if (r < 3 && pos + 1 < n) {
+        kv_iterator_next(it);
+        pos++;
+      } else if (r < 6 && pos > 0) {
+        kv_iterator_prev(it);
+        pos--;
+      } else {
+        pos = (size_t)(harness_rng_next(&rng) % n);
+        internal_key target = internal_key_make(slice_make(keys[pos].k, keys[pos].len), 5, VALUE_TYPE_VALUE);
+        kv_iterator_seek(it, &target);
+      }
+      CHECK(at_rkey(it, &keys[pos]));
+    }
+    CHECK(kv_iterator_status(it) == NULL);
+  }
+  kv_iterator_destroy(it);
+  for (size_t t = 0; t < 3; t++) block_free(blocks[t]);
+}
+
 int main(void) {
   RUN(block_iterates_forward_and_backward_at_every_restart_interval);
   RUN(block_mixed_next_and_prev_stay_in_step);
@@ -678,5 +761,6 @@ int main(void) {
   RUN(restart_tags_order_keys_that_differ_by_zero_bytes_and_length);
   RUN(index_search_tree_lands_like_a_linear_search);
   RUN(search_tree_is_built_only_for_large_index_blocks);
+  RUN(rebuilt_keys_stay_whole_across_moves_restarts_and_buffers);
   return harness_finish();
 }
