@@ -59,15 +59,15 @@ STRATA_MUST_USE strata_status *block_cache_insert(block_cache *c, uint64_t file_
  * Cannot fail.
  */
 size_t block_cache_handle_size(void);
+cache_handle *block_cache_insert_embedded(block_cache *c, uint64_t file_id, uint64_t offset, void *value,
+                                          void *handle_mem, size_t charge, void (*deleter)(void *value),
+                                          int pinned);
 
 /* A lookup starts loading this many bytes from the first handle of the key's bucket while it
  * compares the handle's key: for an embedded handle the value's head arrives in the same memory
  * round trip instead of one after it. Every handle is followed by that much of its allocation
  * (block_cache_insert pads its own). */
 #define BLOCK_CACHE_WARM_BYTES (sizeof(void *) == 8 ? 384u : 320u)
-cache_handle *block_cache_insert_embedded(block_cache *c, uint64_t file_id, uint64_t offset, void *value,
-                                          void *handle_mem, size_t charge, void (*deleter)(void *value),
-                                          int pinned);
 
 void *cache_handle_value(const cache_handle *h);
 void block_cache_release(block_cache *c, cache_handle *h);

@@ -464,8 +464,8 @@ static void iter_scan_to(block_iter *it, const internal_key *target) {
 static int all_restarts(const block *b) { return b->item_count == b->num_restarts; }
 
 /* A block whose every entry is a restart (index blocks): the first restart >= target is the
- * answer, no scan; num_restarts when there is none. */
-/* *slot_out: the tree's slot of the answer when the tree settled it, else NULL. */
+ * answer, no scan; num_restarts when there is none. *slot_out: the tree's slot of the answer
+ * when the tree settled it, else NULL. */
 static uint32_t find_first_restart_at_or_after(const block *b, const internal_key *target,
                                                const restart_tree_slot **slot_out) {
   uint32_t lo = 0, hi = b->num_restarts;
@@ -479,12 +479,12 @@ static uint32_t find_first_restart_at_or_after(const block *b, const internal_ke
     const restart_tree_slot *sl = restart_tree_lower_bound(b->tree, tt, &at);
     if (!sl) return hi;
     lo = sl->pos;
-    if (at != tt) {
-      *slot_out = sl;
-      return lo;
+    int settled = at != tt;
+    if (!settled) {
+      internal_key k = restart_key(b, lo);
+      settled = internal_key_compare(&k, target) >= 0;
     }
-    internal_key k = restart_key(b, lo);
-    if (internal_key_compare(&k, target) >= 0) {
+    if (settled) {
       *slot_out = sl;
       return lo;
     }
