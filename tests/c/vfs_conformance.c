@@ -542,7 +542,8 @@ static strata_status *file_matches_pattern(vfs_file *f, uint64_t from, uint64_t 
 
 /* Appends crossing the posix backend's 1 MiB reserve chunks (and one bigger than a chunk) read
  * back at their logical size through the writing handle and others; truncate and reopen keep
- * it; a cleanly closed file has no zero tail. */
+ * it; a cleanly closed file has no zero tail. The truncate cuts into chunks already handed to
+ * early writeback, and the appends after it cross chunks again. */
 static strata_status *journal_hint_appends_read_back_at_their_logical_size(vc *c) {
   strata_status *st = NULL;
   vfs_file *f = NULL, *r = NULL;
@@ -575,13 +576,16 @@ static strata_status *journal_hint_appends_read_back_at_their_logical_size(vc *c
   VC(same);
   close_quietly(r);
   r = NULL;
-  total -= 70001;
+  total = (2u << 20) + 70001;
   VC_OK(vfs_file_truncate(f, total));
   VC_OK(vfs_file_size(f, &size));
   VC(size == total);
-  for (size_t j = 0; j < 5000; j++) data[j] = journal_byte(total + j);
-  VC_OK(vfs_file_append(f, data, 5000));
-  total += 5000;
+  for (int round = 0; round < 2; round++) {
+    size_t n = round ? 1300000 : 5000;
+    for (size_t j = 0; j < n; j++) data[j] = journal_byte(total + j);
+    VC_OK(vfs_file_append(f, data, n));
+    total += n;
+  }
   VC_OK(vfs_file_close(f));
   f = NULL;
   VC_OK(vfs_open(c->v, P(c, "journal"), VFS_OPEN_READ, &r)); /* closed: exactly its bytes, no zeros */
