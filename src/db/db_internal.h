@@ -111,7 +111,11 @@ compaction_options options_compaction(const strata_options *o);
 
 /* db_limits.c: the limits of strata_limits.h at the API edge. Each looks at sizes only, never at
  * the bytes, so a caller's length is checked before its buffer is read. */
-strata_status *db_check_key(size_t klen);
+strata_status *db_key_too_long(size_t klen); /* the error of db_check_key */
+/* Inline: every get and write checks a key, and under WebAssembly the call cost more than the test. */
+static inline strata_status *db_check_key(size_t klen) {
+  return klen > STRATA_KEY_MAX ? db_key_too_long(klen) : NULL;
+}
 strata_status *db_check_value(size_t vlen);
 /* Whether one more operation of klen + vlen bytes keeps batch `b` within the batch limits. */
 strata_status *db_check_batch_room(const write_batch *b, size_t klen, size_t vlen);

@@ -47,11 +47,9 @@ _Static_assert(STRATA_BLOCK_SIZE_MAX == TABLE_MAX_BLOCK_SIZE, "block size ceilin
 
 /* --- the checks -------------------------------------------------------------------------------- */
 
-strata_status *db_check_key(size_t klen) {
-  if (klen > STRATA_KEY_MAX)
-    return status_new(STRATA_INVALID_ARGUMENT, "key of %zu bytes is longer than the limit of %u bytes", klen,
-                      STRATA_KEY_MAX);
-  return NULL;
+strata_status *db_key_too_long(size_t klen) {
+  return status_new(STRATA_INVALID_ARGUMENT, "key of %zu bytes is longer than the limit of %u bytes", klen,
+                    STRATA_KEY_MAX);
 }
 
 strata_status *db_check_value(size_t vlen) {

@@ -93,8 +93,13 @@ static inline void handle_retire(uint32_t *tag) {
 /* NULL when `h` is a live handle of type `tag`; otherwise the error above, naming `fn`. */
 strata_status *handle_check(const void *h, uint32_t tag, const char *fn);
 
-/* In a function returning strata_status *: returns the error for a bad handle. */
-#define HANDLE_CHECK(h, tag) STATUS_TRY(handle_check((h), (tag), __func__))
+/* In a function returning strata_status *: returns the error for a bad handle. A live handle
+ * passes on the inline test alone (no call: it runs on every get); handle_check, which names
+ * what is wrong, runs for a bad one. `h` is evaluated twice. */
+#define HANDLE_CHECK(h, tag)                                                   \
+  do {                                                                         \
+    if (!handle_is((h), (tag))) STATUS_TRY(handle_check((h), (tag), __func__)); \
+  } while (0)
 /* In a function with no status to return: returns `ret` (or nothing) for a bad handle. */
 #define HANDLE_GUARD(h, tag, ret) \
   do {                            \

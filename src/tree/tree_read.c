@@ -61,9 +61,12 @@ static strata_status *lookup(tree *t, super_version *sv, slice key, uint64_t sna
     }
     return NULL;
   }
-  buffer scratch;
-  buffer_init(&scratch);
-  buffer *out = value ? value : &scratch;
+  buffer scratch; /* only for a caller that wants no value (tree_contains_key) */
+  buffer *out = value;
+  if (!out) {
+    buffer_init(&scratch);
+    out = &scratch;
+  }
   uint64_t hash = bloom_key_hash(key);
   const version *ver = sv->version;
   strata_status *st = NULL;
@@ -72,7 +75,7 @@ static strata_status *lookup(tree *t, super_version *sv, slice key, uint64_t sna
       const table_info *ti = version_run_find(&ver->levels[l].runs[run], key);
       if (ti) st = table_lookup(t, ti, key, hash, snapshot, out, &r);
     }
-  buffer_free(&scratch);
+  if (out == &scratch) buffer_free(&scratch);
   *result = r;
   return st;
 }
@@ -83,7 +86,7 @@ static strata_status *get_stored(tree *t, super_version *sv, slice key, uint64_t
   super_version *own = sv ? NULL : tree_for_snapshot(t, snapshot);
   enum lookup r = LOOKUP_MISS;
   strata_status *st = lookup(t, sv ? sv : own, key, snapshot, value, &r);
-  super_version_unref(own);
+  if (own) super_version_unref(own);
   *found = !st && (r == LOOKUP_VALUE || r == LOOKUP_HANDLE);
   *handle = r == LOOKUP_HANDLE;
   return st;
@@ -104,7 +107,7 @@ strata_status *tree_get(tree *t, super_version *sv, slice key, uint64_t snapshot
       st = tree_resolve_value(t, key, slice_make(h, len), 1, value);
     }
   }
-  super_version_unref(own);
+  if (own) super_version_unref(own);
   return st;
 }
 

@@ -5,25 +5,6 @@
 
 #include "coding.h"
 
-void buffer_init(buffer *b) {
-  b->data = NULL;
-  b->len = 0;
-  b->cap = 0;
-  b->borrowed = 0;
-}
-
-void buffer_init_borrowed(buffer *b, void *mem, size_t cap) {
-  b->data = mem;
-  b->len = 0;
-  b->cap = mem ? cap : 0;
-  b->borrowed = 1;
-}
-
-void buffer_free(buffer *b) {
-  if (!b->borrowed) free(b->data);
-  buffer_init(b);
-}
-
 strata_status *buffer_reserve(buffer *b, size_t extra) {
   if (extra <= b->cap - b->len) return NULL;
   if (extra > SIZE_MAX - b->len) return status_no_memory();
@@ -46,8 +27,7 @@ strata_status *buffer_reserve(buffer *b, size_t extra) {
   return NULL;
 }
 
-strata_status *buffer_append(buffer *b, const void *data, size_t len) {
-  if (len == 0) return NULL;
+strata_status *buffer_append_grow(buffer *b, const void *data, size_t len) {
   STATUS_TRY(buffer_reserve(b, len));
   memcpy(b->data + b->len, data, len);
   b->len += len;
