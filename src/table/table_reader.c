@@ -367,11 +367,17 @@ strata_status *table_reader_may_contain(table_reader *r, slice user_key, uint64_
 strata_status *table_reader_get(table_reader *r, slice user_key, uint64_t key_hash, uint64_t snapshot, int *found,
                                 internal_key *key_out, buffer *value_out) {
   *found = 0;
-  if (snapshot > SEQNO_READ_ALL) snapshot = SEQNO_READ_ALL; /* keeps seqno << 8 in range */
-  if (snapshot == 0 || r->meta.entry_count == 0) return NULL;
   if (slice_compare(user_key, buffer_slice(&r->meta.min_key)) < 0 ||
       slice_compare(user_key, buffer_slice(&r->meta.max_key)) > 0)
     return NULL;
+  return table_reader_get_in_range(r, user_key, key_hash, snapshot, found, key_out, value_out);
+}
+
+strata_status *table_reader_get_in_range(table_reader *r, slice user_key, uint64_t key_hash, uint64_t snapshot,
+                                         int *found, internal_key *key_out, buffer *value_out) {
+  *found = 0;
+  if (snapshot > SEQNO_READ_ALL) snapshot = SEQNO_READ_ALL; /* keeps seqno << 8 in range */
+  if (snapshot == 0 || r->meta.entry_count == 0) return NULL;
   STRATA_TESTCASE(slice_equal(user_key, buffer_slice(&r->meta.max_key))); /* the table's last key */
   internal_key target = internal_key_seek_target(user_key, snapshot);
   block_handle h;

@@ -48,6 +48,12 @@ STRATA_MUST_USE strata_status *table_reader_verify(table_reader *r);
 STRATA_MUST_USE strata_status *table_reader_get(table_reader *r, slice user_key, uint64_t key_hash,
                                                 uint64_t snapshot, int *found, internal_key *key_out,
                                                 buffer *value_out);
+/* The same, without its first test (user_key against the table's smallest and largest key), for
+ * a caller that found the table by that range (a tree's run: version_run_find). The test only
+ * saves the filter and index for a key outside the table: the results are the same. */
+STRATA_MUST_USE strata_status *table_reader_get_in_range(table_reader *r, slice user_key, uint64_t key_hash,
+                                                         uint64_t snapshot, int *found, internal_key *key_out,
+                                                         buffer *value_out);
 
 /*
  * *may = 0 when the filter proves user_key absent, 1 otherwise (also without a filter). With a

@@ -44,12 +44,6 @@ static void close_table_reader(void *ctx, uint64_t id, void *object) {
   table_reader_close(object);
 }
 
-strata_status *tree_table_reader(tree *t, uint64_t id, file_cache_handle **h, table_reader **r) {
-  STATUS_TRY(file_cache_get(t->tables, id, h));
-  *r = file_cache_handle_object(*h);
-  return NULL;
-}
-
 /* An obsolete table's last reference is gone: forget its blocks and delete the file. */
 static void delete_table_file(void *ctx, uint64_t id) {
   tree *t = ctx;

@@ -116,7 +116,13 @@ STRATA_MUST_USE strata_status *tree_finish_table(tree *t, struct table_writer *w
 /* tree_apply_edit with install_mu already held (a flush holds it across writing its tables). */
 STRATA_MUST_USE strata_status *tree_apply_edit_locked(tree *t, const tree_edit *e, int *installed);
 
-/* A table reader from the file cache; release with file_cache_release(t->tables, h). */
-STRATA_MUST_USE strata_status *tree_table_reader(tree *t, uint64_t id, file_cache_handle **h, table_reader **r);
+/* A table reader from the file cache; release with file_cache_release(t->tables, h). (Inline:
+ * every get of a table takes one, and under WebAssembly each call level costs.) */
+STRATA_MUST_USE static inline strata_status *tree_table_reader(tree *t, uint64_t id, file_cache_handle **h,
+                                                               table_reader **r) {
+  STATUS_TRY(file_cache_get(t->tables, id, h));
+  *r = file_cache_handle_object(*h);
+  return NULL;
+}
 
 #endif

@@ -41,7 +41,8 @@ static strata_status *table_lookup(tree *t, const table_info *ti, slice key, uin
   STATUS_TRY(tree_table_reader(t, ti->id, &h, &r));
   int found = 0;
   internal_key k;
-  strata_status *st = table_reader_get(r, key, hash, snapshot, &found, &k, value);
+  /* version_run_find placed the key inside the table's range */
+  strata_status *st = table_reader_get_in_range(r, key, hash, snapshot, &found, &k, value);
   file_cache_release(t->tables, h);
   if (!st && found) *out = found_type(k.type);
   return st;
@@ -70,18 +71,28 @@ static strata_status *lookup(tree *t, super_version *sv, slice key, uint64_t sna
   uint64_t hash = bloom_key_hash(key);
   const version *ver = sv->version;
   strata_status *st = NULL;
-  for (unsigned l = 0; !st && r == LOOKUP_MISS && l < ver->level_count; l++)
-    for (size_t run = 0; !st && r == LOOKUP_MISS && run < ver->levels[l].run_count; run++) {
-      const table_info *ti = version_run_find(&ver->levels[l].runs[run], key);
+  for (unsigned i = 0; !st && r == LOOKUP_MISS && i < ver->run_level_count; i++) {
+    const version_level *lv = &ver->levels[ver->run_levels[i]];
+    for (size_t run = 0; !st && r == LOOKUP_MISS && run < lv->run_count; run++) {
+      const table_info *ti = version_run_find(&lv->runs[run], key);
       if (ti) st = table_lookup(t, ti, key, hash, snapshot, out, &r);
     }
+  }
   if (out == &scratch) buffer_free(&scratch);
   *result = r;
   return st;
 }
 
+/* Inlined into its callers: under WebAssembly every call level of a get costs a stack check and
+ * a frame V8 keeps, and binaryen stopped inlining this one once the buffer calls became inline. */
+#if defined(__GNUC__)
+#define GET_HOT inline __attribute__((always_inline))
+#else
+#define GET_HOT inline
+#endif
+
 /* The stored entry: a value, or a handle left unresolved (*handle = 1). */
-static strata_status *get_stored(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found, int *handle,
+static GET_HOT strata_status *get_stored(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found, int *handle,
                                  buffer *value) {
   super_version *own = sv ? NULL : tree_for_snapshot(t, snapshot);
   enum lookup r = LOOKUP_MISS;

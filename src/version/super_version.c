@@ -26,11 +26,6 @@ strata_status *super_version_new(memtable *active, memtable *const *sealed, size
   return NULL;
 }
 
-super_version *super_version_ref(super_version *sv) {
-  atomic_u64_fetch_add(&sv->refs, 1);
-  return sv;
-}
-
 void super_version_unref(super_version *sv) {
   if (!sv || atomic_u64_fetch_sub(&sv->refs, 1) != 1) return;
   memtable_unref(sv->active);

@@ -27,7 +27,11 @@ typedef struct super_version {
 /* A new super version with one reference; takes new references on everything it lists. */
 STRATA_MUST_USE strata_status *super_version_new(memtable *active, memtable *const *sealed, size_t sealed_count,
                                                  version *v, uint64_t installed_seqno, super_version **out);
-super_version *super_version_ref(super_version *sv);
+/* (inline: every get takes one) */
+static inline super_version *super_version_ref(super_version *sv) {
+  atomic_u64_fetch_add(&sv->refs, 1);
+  return sv;
+}
 void super_version_unref(super_version *sv);
 
 /* Sum of the memtables' approximate sizes. */

@@ -287,6 +287,7 @@ strata_status *version_builder_finish(version_builder *b, version **out) {
         else free(lv->runs[r].tables);
       }
       lv->run_count = kept;
+      if (kept) v->run_levels[v->run_level_count++] = (uint8_t)l;
     }
     builder_fail(b, version_check(v));
   }

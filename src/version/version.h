@@ -44,6 +44,10 @@ typedef struct version {
   uint64_t id; /* increases by one per installed version */
   unsigned level_count;
   version_level levels[VERSION_MAX_LEVELS];
+  /* The levels that hold a run, top down (set by version_builder_finish): a point read visits
+   * only these (a settled tree has one; under WebAssembly each empty level cost a loop turn). */
+  uint8_t run_levels[VERSION_MAX_LEVELS];
+  unsigned run_level_count;
   blob_file_info *blobs; /* sorted by id, i.e. oldest first */
   size_t blob_count;
   int kv_separated; /* the tree separates values (fixed when the tree is created) */

@@ -77,6 +77,11 @@ static void builder_orders_runs_and_finds_tables(void) {
   CHECK_EQ_U64(version_table_count(v1), 5);
   CHECK_EQ_U64(version_level_table_count(v1, 1), 3);
   CHECK_EQ_U64(version_level_bytes(v1, 1), 1003 + 1004 + 1005);
+  /* the levels a point read visits: those holding a run, top down */
+  CHECK_EQ_U64(v0->run_level_count, 0);
+  CHECK_EQ_U64(v1->run_level_count, 2);
+  CHECK_EQ_U64(v1->run_levels[0], 0);
+  CHECK_EQ_U64(v1->run_levels[1], 1);
   const version_run *run = &v1->levels[1].runs[0];
   CHECK(version_run_find(run, slice_from_cstr("b"))->id == 3);
   CHECK(version_run_find(run, slice_from_cstr("g"))->id == 4);
@@ -95,6 +100,8 @@ static void builder_orders_runs_and_finds_tables(void) {
   version *v2 = NULL;
   CHECK_OK(version_builder_finish(&b, &v2));
   CHECK_EQ_U64(v2->levels[0].run_count, 0); /* empty runs dropped */
+  CHECK_EQ_U64(v2->run_level_count, 1);     /* ... and level 0 is no longer visited */
+  CHECK_EQ_U64(v2->run_levels[0], 1);
   CHECK_EQ_U64(v2->levels[1].runs[0].count, 4);
   CHECK(version_run_find(&v2->levels[1].runs[0], slice_from_cstr("k"))->id == 6);
   /* the older version is untouched */
