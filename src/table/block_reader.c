@@ -377,7 +377,11 @@ static inline int target_tag(const block *b, const internal_key *target, uint64_
     *tag = key_tag(tk, 0);
     return 1;
   }
-  if (tk.len < b->tag_from || memcmp(tk.data, b->data + first->key_off, b->tag_from) != 0) return 0;
+  /* slice_equal, not memcmp: inline for a short prefix (under WebAssembly memcmp is a call, and
+   * every index and data block search makes this test) */
+  if (tk.len < b->tag_from ||
+      !slice_equal(slice_make(tk.data, b->tag_from), slice_make(b->data + first->key_off, b->tag_from)))
+    return 0;
   *tag = key_tag(tk, b->tag_from);
   return 1;
 }

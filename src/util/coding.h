@@ -79,12 +79,19 @@ STRATA_MUST_USE strata_status *reader_prefixed(reader *r, slice *out);
 const uint8_t *decode_varint32_slow(const uint8_t *p, const uint8_t *end, uint32_t *out);
 const uint8_t *decode_varint64_slow(const uint8_t *p, const uint8_t *end, uint64_t *out);
 
+/* The slow decoders write a temporary, never `out` itself: handing the caller's variable to an
+ * out-of-line call would keep it in memory on the fast path too (under WebAssembly a store and a
+ * load in linear memory per decoded field of every block entry). Like them, `out` is written
+ * only on success. */
 static inline const uint8_t *decode_varint32(const uint8_t *p, const uint8_t *end, uint32_t *out) {
   if (p < end && *p < 0x80) {
     *out = *p;
     return p + 1;
   }
-  return decode_varint32_slow(p, end, out);
+  uint32_t v;
+  const uint8_t *next = decode_varint32_slow(p, end, &v);
+  if (next) *out = v;
+  return next;
 }
 
 static inline const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *end, uint64_t *out) {
@@ -118,7 +125,10 @@ static inline const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *en
     }
   }
 #endif
-  return decode_varint64_slow(p, end, out);
+  uint64_t v;
+  const uint8_t *next = decode_varint64_slow(p, end, &v);
+  if (next) *out = v;
+  return next;
 }
 
 #endif
