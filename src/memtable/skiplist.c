@@ -250,8 +250,13 @@ void skiplist_iter_next(skiplist_iter *it) {
    * node's line was requested by the previous step. */
   const skiplist_node *after = n ? node_next(n, 0) : NULL;
   if (after) {
-    PREFETCH(atomic_ptr_load_relaxed(node_link(after, 0)));
+    const skiplist_node *ahead = atomic_ptr_load_relaxed(node_link(after, 0));
+    if (ahead) {
+      PREFETCH(ahead);
+      PREFETCH(ahead->key + 15); /* a node may straddle two lines */
+    }
     PREFETCH(after->value);
+    if (after->value_len) PREFETCH(after->value + after->value_len - 1);
   }
 }
 
