@@ -370,7 +370,7 @@ static inline internal_key restart_key(const block *b, uint32_t i) {
 
 /* The target's tag, when it shares the prefix of every restart key (else the tags say nothing
  * about it and the searches compare whole keys). */
-static inline int target_tag(const block *b, const internal_key *target, uint64_t *tag) {
+static BLOCK_HOT int target_tag(const block *b, const internal_key *target, uint64_t *tag) {
   const block_restart *first = &b->rk[0];
   slice tk = target->user_key;
   if (b->tag_from == 0) {
