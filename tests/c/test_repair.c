@@ -417,7 +417,7 @@ static void repair_salvages_journal_records_after_damage(void) {
     free(p);
   }
   CHECK(found);
-  char name[32];
+  char name[48]; /* "lost/journal-" and up to 20 digits */
   snprintf(name, sizeof name, "journal/%llu", (unsigned long long)number);
   CHECK_OK(flip_byte(name, 8 + 30 * BATCH_BYTES + 25 + 12)); /* batch 30's body: its start still verifies */
   CHECK_OK(flip_byte(name, 8 + 60 * BATCH_BYTES + 3));       /* batch 60's start record */
