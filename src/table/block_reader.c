@@ -8,6 +8,7 @@
 
 #include "../cache/block_cache.h"
 #include "../util/coding.h"
+#include "../util/hot.h"
 #include "block_writer.h"
 
 #if defined(__GNUC__)
@@ -20,14 +21,6 @@ static strata_status *block_corrupt(const block *b, const char *why, uint32_t of
   return status_new(STRATA_CORRUPTION, "%s: %s (at byte %u of the block)", b->what, why, off);
 }
 
-/* The per-entry steps of a scan are inlined into their callers: under WebAssembly a call costs a
- * stack check and a frame V8 never elides, and a scan makes several per entry. */
-#if defined(__GNUC__)
-#define BLOCK_HOT inline __attribute__((always_inline))
-#else
-#define BLOCK_HOT inline
-#endif
-
 /* One decoded entry; key = restart_key[0..shared) + delta. */
 typedef struct entry {
   uint32_t off, next, shared;
@@ -35,7 +28,7 @@ typedef struct entry {
   uint64_t trailer;
 } entry;
 
-static BLOCK_HOT strata_status *decode_entry(const block *b, uint32_t off, size_t restart_key_len, entry *e) {
+static STRATA_HOT strata_status *decode_entry(const block *b, uint32_t off, size_t restart_key_len, entry *e) {
   const uint8_t *p = b->data + off, *end = b->data + b->entries_end;
   uint32_t shared, unshared, vlen;
   uint64_t trailer;
@@ -278,7 +271,7 @@ static uint8_t *iter_long_key_buffer(block_iter *it, size_t len) {
 
 /* Inlined into the steps: the entry's fields then stay in registers instead of going through a
  * struct in memory (under WebAssembly, the linear-memory stack). */
-static BLOCK_HOT void iter_set(block_iter *it, const entry *e) {
+static STRATA_HOT void iter_set(block_iter *it, const entry *e) {
   it->cur = e->off;
   it->next = e->next;
   it->base.value = e->value;
@@ -318,7 +311,7 @@ static void iter_to_restart(block_iter *it, uint32_t i) {
   iter_set(it, &e);
 }
 
-static BLOCK_HOT void iter_advance(block_iter *it) {
+static STRATA_HOT void iter_advance(block_iter *it) {
   const block *b = it->b;
   if (it->next >= b->entries_end) {
     it->base.valid = 0;
@@ -370,7 +363,7 @@ static inline internal_key restart_key(const block *b, uint32_t i) {
 
 /* The target's tag, when it shares the prefix of every restart key (else the tags say nothing
  * about it and the searches compare whole keys). */
-static BLOCK_HOT int target_tag(const block *b, const internal_key *target, uint64_t *tag) {
+static STRATA_HOT int target_tag(const block *b, const internal_key *target, uint64_t *tag) {
   const block_restart *first = &b->rk[0];
   slice tk = target->user_key;
   if (b->tag_from == 0) {

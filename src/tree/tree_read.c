@@ -5,6 +5,7 @@
 #include "../blob/blob_handle.h"
 #include "../table/bloom.h"
 #include "../util/check.h"
+#include "../util/hot.h"
 #include "merge_iterator.h"
 #include "run_iterator.h"
 #include "tree_internal.h"
@@ -83,17 +84,10 @@ static strata_status *lookup(tree *t, super_version *sv, slice key, uint64_t sna
   return st;
 }
 
-/* Inlined into its callers: under WebAssembly every call level of a get costs a stack check and
- * a frame V8 keeps, and binaryen stopped inlining this one once the buffer calls became inline. */
-#if defined(__GNUC__)
-#define GET_HOT inline __attribute__((always_inline))
-#else
-#define GET_HOT inline
-#endif
-
-/* The stored entry: a value, or a handle left unresolved (*handle = 1). */
-static GET_HOT strata_status *get_stored(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found, int *handle,
-                                 buffer *value) {
+/* The stored entry: a value, or a handle left unresolved (*handle = 1). Always inlined:
+ * binaryen stopped inlining it once the buffer calls became inline (util/hot.h). */
+static STRATA_HOT strata_status *get_stored(tree *t, super_version *sv, slice key, uint64_t snapshot, int *found,
+                                            int *handle, buffer *value) {
   super_version *own = sv ? NULL : tree_for_snapshot(t, snapshot);
   enum lookup r = LOOKUP_MISS;
   strata_status *st = lookup(t, sv ? sv : own, key, snapshot, value, &r);
