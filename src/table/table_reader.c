@@ -266,22 +266,6 @@ strata_status *table_reader_verify(table_reader *r) {
 }
 
 
-/* A block handle's last varint (its size, 1-3 bytes): it ends the value, so decode_varint64's
- * four-byte load never applies and every point read went to the out-of-line decoder for it.
- * Same results as decode_varint64 (an overlong encoding is NULL); longer ones take its path. */
-static inline const uint8_t *decode_last_varint64(const uint8_t *p, const uint8_t *end, uint64_t *out) {
-  uint64_t v = 0;
-  for (unsigned i = 0; i < 3 && i < (size_t)(end - p); i++) {
-    v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-    if (p[i] < 0x80) {
-      if (i && p[i] == 0) return NULL; /* overlong */
-      *out = v;
-      return p + i + 1;
-    }
-  }
-  return decode_varint64(p, end, out);
-}
-
 /* Seeks one index block for the first entry >= target; *found = 0 past its end. */
 static strata_status *index_seek(table_reader *r, const block *idx, const internal_key *target, int *found,
                                  block_handle *h) {
@@ -290,7 +274,7 @@ static strata_status *index_seek(table_reader *r, const block *idx, const intern
   if (!*found) return NULL;
   /* the common case decoded inline; anything unusual (and every error) the long way */
   const uint8_t *p = v.data, *end = v.data + v.len;
-  if ((p = decode_varint64(p, end, &h->offset)) && (p = decode_last_varint64(p, end, &h->size)) && p == end &&
+  if ((p = decode_varint64(p, end, &h->offset)) && (p = decode_varint64(p, end, &h->size)) && p == end &&
       block_handle_in_range(*h))
     return NULL;
   strata_status *st = index_value_decode(v, r->what, h);

@@ -94,14 +94,32 @@ static inline const uint8_t *decode_varint32(const uint8_t *p, const uint8_t *en
   return next;
 }
 
+/* Bytes 1..n-1 (n <= 4) of a varint whose byte 0 has its high bit set: the position after it
+ * when one of them ends it (NULL: overlong), else p itself -- undecided, for the slow decoder. */
+static inline const uint8_t *decode_varint64_short(const uint8_t *p, size_t n, uint64_t *out) {
+  uint64_t v = p[0] & 0x7f;
+  for (size_t i = 1; i < n; i++) {
+    uint64_t byte = p[i];
+    v |= (byte & 0x7f) << (7 * i);
+    if (byte < 0x80) {
+      if (byte == 0) return NULL; /* overlong */
+      *out = v;
+      return p + i + 1;
+    }
+  }
+  return p;
+}
+
 static inline const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *end, uint64_t *out) {
   if (p < end && *p < 0x80) {
     *out = *p;
     return p + 1;
   }
-  /* Trailers (seqno << 8 | type) take 2-4 bytes: decoded inline while 4 bytes are readable. */
+  /* Trailers (seqno << 8 | type) take 2-4 bytes, and a varint that ends its buffer (a block
+   * handle's size ends an index value) has fewer than 4 after it: both are decoded inline. */
+  size_t left = p < end ? (size_t)(end - p) : 0;
 #if defined(__GNUC__)
-  if (end - p >= 4) { /* one load: the first byte with its high bit clear ends the varint */
+  if (left >= 4) { /* one load: the first byte with its high bit clear ends the varint */
     uint32_t w = decode_fixed32(p), stops = ~w & 0x80808080u;
     if (stops) {
       unsigned last = (unsigned)__builtin_ctz(stops) >> 3; /* 1..3: byte 0 was handled above */
@@ -110,21 +128,12 @@ static inline const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *en
       *out = (w & 0x7f) | (w >> 1 & 0x3f80) | (w >> 2 & 0x1fc000) | (w >> 3 & 0xfe00000);
       return p + last + 1;
     }
-  }
-#else
-  if (end - p >= 4) {
-    uint64_t v = p[0] & 0x7f;
-    for (unsigned i = 1; i < 4; i++) {
-      uint64_t byte = p[i];
-      v |= (byte & 0x7f) << (7 * i);
-      if (byte < 0x80) {
-        if (byte == 0) return NULL; /* overlong */
-        *out = v;
-        return p + i + 1;
-      }
-    }
-  }
+  } else
 #endif
+  if (left > 1) {
+    const uint8_t *next = decode_varint64_short(p, left < 4 ? left : 4, out);
+    if (next != p) return next;
+  }
   uint64_t v;
   const uint8_t *next = decode_varint64_slow(p, end, &v);
   if (next) *out = v;

@@ -92,9 +92,10 @@ static void truncated_varints_are_rejected(void) {
   CHECK(r.pos == b); /* a failed read does not move the cursor */
 }
 
-/* The inline decoder reads 4 bytes at once when they are readable (trailers of 2-4 bytes): with
- * bytes of every kind after the varint, each width decodes to the same value and length as
- * without them, and overlong forms of 2, 3 and 4 bytes are still refused. */
+/* The inline decoder reads 4 bytes at once when they are readable (trailers of 2-4 bytes), and
+ * byte by byte when fewer are: with bytes of every kind after the varint, each width decodes to
+ * the same value and length as without them, and overlong forms of 2, 3 and 4 bytes are still
+ * refused, with bytes after them and at their buffer's end. */
 static void varints_decode_alike_with_bytes_after_them(void) {
   static const uint8_t after[] = {0x00, 0x7f, 0x80, 0xff};
   size_t probes = 0;
@@ -115,6 +116,7 @@ static void varints_decode_alike_with_bytes_after_them(void) {
     b[width - 1] = 0x00;
     uint64_t out;
     CHECK(decode_varint64(b, b + sizeof b, &out) == NULL);
+    CHECK(decode_varint64(b, b + width, &out) == NULL); /* ending its buffer: the short path */
   }
 }
 
