@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../util/check.h"
+#include "../util/prefetch.h"
 
 /*
  * A node, as the search reads it: the pointer to a node points at its level-0 link, and its links
@@ -20,12 +21,6 @@ struct skiplist_node {
   const uint8_t *value;
   uint8_t key[];
 };
-
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)(p))
-#endif
 
 static inline atomic_ptr *node_link(const skiplist_node *n, int level) {
   return (atomic_ptr *)&n->next0 - level;
@@ -99,7 +94,7 @@ static skiplist_node *skiplist_find_less(const skiplist *list, const internal_ke
   for (;;) {
     skiplist_node *next = node_next(x, level);
     /* The node a step right would compare next: its fetch overlaps this comparison. */
-    if (next) PREFETCH(atomic_ptr_load_relaxed(node_link(next, level)));
+    if (next) prefetch_hint(atomic_ptr_load_relaxed(node_link(next, level)));
     /* A node already found >= target on the level above needs no second comparison. */
     if (next && next != bigger && node_compare(next, target) < 0) {
       x = next;
@@ -252,11 +247,11 @@ void skiplist_iter_next(skiplist_iter *it) {
   if (after) {
     const skiplist_node *ahead = atomic_ptr_load_relaxed(node_link(after, 0));
     if (ahead) {
-      PREFETCH(ahead);
-      PREFETCH(ahead->key + 15); /* a node may straddle two lines */
+      prefetch_hint(ahead);
+      prefetch_hint(ahead->key + 15); /* a node may straddle two lines */
     }
-    PREFETCH(after->value);
-    if (after->value_len) PREFETCH(after->value + after->value_len - 1);
+    prefetch_hint(after->value);
+    if (after->value_len) prefetch_hint(after->value + after->value_len - 1);
   }
 }
 

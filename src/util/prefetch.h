@@ -13,6 +13,17 @@
 
 #define PREFETCH_LINE 64
 
+/* Starts loading the line holding p, which is never read and need not lie inside an allocation
+ * (the skiplist hints a node's possible second line before it knows the node's length): a
+ * prefetch instruction natively, nothing under wasm, which has none. */
+static inline void prefetch_hint(const void *p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p);
+#else
+  (void)p;
+#endif
+}
+
 /* Starts loading [p, p + bytes), which must lie inside one allocation. Natively a prefetch
  * instruction; wasm has none, so there it is a load of each line whose value nothing waits for
  * (hence the in-bounds rule). No data is used either way. */
@@ -22,7 +33,7 @@ static inline void prefetch_bytes(const void *p, size_t bytes) {
 #if defined(__wasm__)
     (void)*(const volatile char *)(c + off);
 #else
-    __builtin_prefetch(c + off);
+    prefetch_hint(c + off);
 #endif
   }
 }
