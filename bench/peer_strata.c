@@ -1,7 +1,8 @@
 /*
  * peer_strata.c -- Strata as a benchmark peer (bench_phases.h): journal on, no sync per write,
  * LZ4 below level 1, bloom 10 bits/key, 64 MiB block cache and memtable (or the run's --memtable).
- * strata-kv is the same with key-value separation at the default threshold (native only).
+ * strata-kv is the same with key-value separation at the default threshold, strata-pread the same
+ * with tables read by pread instead of mapped (strata_options_set_map_tables 0); both native only.
  *
  * Without threads (WASI) nothing flushes in the background: the peer runs maintenance steps
  * between writes, as a single-threaded host does (the JS package schedules them after writes), so
@@ -28,7 +29,7 @@ static void check(strata_status *st, const char *what) {
   if (st) bench_die(what, strata_status_message(st));
 }
 
-static void *st_open_with(const char *dir, const bench_config *cfg, int separate) {
+static void *st_open_with(const char *dir, const bench_config *cfg, int separate, int map_tables) {
   strata_options *o;
   check(strata_options_new(&o), "strata_options_new");
   if (cfg->memtable) check(strata_options_set_memtable_size(o, cfg->memtable), "strata_options_set_memtable_size");
@@ -41,13 +42,14 @@ static void *st_open_with(const char *dir, const bench_config *cfg, int separate
   check(strata_options_set_bloom_bits_per_key(o, BLOOM_BITS), "strata_options_set_bloom_bits_per_key");
   check(strata_options_set_sync(o, 0), "strata_options_set_sync");
   check(strata_options_set_compression(o, STRATA_COMPRESSION_LZ4), "strata_options_set_compression");
+  check(strata_options_set_map_tables(o, map_tables), "strata_options_set_map_tables");
   st_db *d = calloc(1, sizeof *d);
   if (!d) bench_die("strata", "out of memory");
   check(strata_open(dir, o, &d->db), "strata_open");
   strata_options_free(o);
   return d;
 }
-static void *st_open(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 0); }
+static void *st_open(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 0, 1); }
 
 static void st_close(void *p) {
   st_db *d = p;
@@ -136,13 +138,22 @@ const peer_vt bench_peer_strata = {
     st_iter_value, st_iter_free};
 
 #ifndef __wasi__
-static void *st_open_kv(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 1); }
+static void *st_open_kv(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 1, 1); }
+static void *st_open_pread(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 0, 0); }
 
 const peer_vt bench_peer_strata_kv = {
     "strata-kv",
     "strata with key-value separation (threshold 1 KiB, 64 MiB blob files, LZ4, GC at 25% stale among the "
     "oldest 25%; otherwise as strata)",
     st_open_kv, st_close, st_put, st_batch_new, st_batch_put, st_batch_write, st_batch_free, st_get,
+    st_settle, st_iter_new, st_iter_seek, st_iter_first, st_iter_valid, st_iter_next, st_iter_key,
+    st_iter_value, st_iter_free};
+
+const peer_vt bench_peer_strata_pread = {
+    "strata-pread",
+    "strata with tables read by pread, not mapped (map_tables 0: no table pages in its RSS, a system call "
+    "per block-cache miss; otherwise as strata)",
+    st_open_pread, st_close, st_put, st_batch_new, st_batch_put, st_batch_write, st_batch_free, st_get,
     st_settle, st_iter_new, st_iter_seek, st_iter_first, st_iter_valid, st_iter_next, st_iter_key,
     st_iter_value, st_iter_free};
 #endif

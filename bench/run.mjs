@@ -13,6 +13,8 @@
 //   options: --n N  --reps R  --node-n N  --peers strata,rocksdb,...  --no-build  --no-node
 //            --no-install (do not install the Node peers)  --values BYTES  --memtable BYTES
 //            (every peer's write buffer: a small run still goes through the levels)
+//            --peers ...,strata-pread: also Strata with map_tables off (tables read by pread), beside
+//            strata; run only when named
 //            --phases a,b,... (native peers only: just these db_bench phases, e.g.
 //            fillseq,fillrandom,fillbatch,fillrandom-mt; the checks expect only them)
 //   npm run bench -- --browser         the browser peers instead (bench/browser, headless Chromium, N=100,000)
@@ -45,7 +47,10 @@ const TABLE_WORKLOADS = [...WORKLOADS.slice(0, 2), 'fillrandom-mt', ...WORKLOADS
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NATIVE_PEERS = ['strata', 'rocksdb', 'leveldb'];
 const SEPARATING_PEERS = ['strata-kv', 'rocksdb-blob']; // with --values: key-value separation on
-const isNative = (p) => NATIVE_PEERS.includes(p) || SEPARATING_PEERS.includes(p);
+// Strata with another setting, run only when --peers names it: a column beside strata, never
+// the "best other" strata is compared with
+const STRATA_VARIANTS = ['strata-pread']; // map_tables 0: RSS without mapped table pages, reads by pread
+const isNative = (p) => NATIVE_PEERS.includes(p) || SEPARATING_PEERS.includes(p) || STRATA_VARIANTS.includes(p);
 const WASI_PEER = 'strata-wasi';
 
 function parseArgs(argv) {
@@ -204,18 +209,19 @@ function latencyTable(all, peers) {
 // ops per CPU second of the whole process (background threads included): on a shared machine
 // far steadier than ops per wall second, since waiting for a core costs no CPU time
 function cpuTable(all, peers) {
-  const natives = peers.filter((p) => NATIVE_PEERS.includes(p));
+  const natives = peers.filter((p) => NATIVE_PEERS.includes(p) || STRATA_VARIANTS.includes(p));
   if (!natives.length) return '';
   const pad = (x, w) => String(x).padStart(w);
-  let out = pad('ops/CPU-s', 13) + natives.map((p) => pad(p, 12)).join('') + pad('strata/best', 13) + '\n';
+  const colWidth = (p) => Math.max(12, p.length + 2);
+  let out = pad('ops/CPU-s', 13) + natives.map((p) => pad(p, colWidth(p))).join('') + pad('strata/best', 13) + '\n';
   for (const w of TABLE_WORKLOADS) {
     const v = {};
     for (const p of natives) {
       const xs = all.filter((l) => l.peer === p && l.workload === w && l.cpu_secs > 0).map((l) => l.ops / l.cpu_secs);
       if (xs.length) v[p] = median(xs);
     }
-    const best = Math.max(0, ...natives.filter((p) => p !== 'strata').map((p) => v[p] ?? 0));
-    out += pad(w, 13) + natives.map((p) => pad(v[p] == null ? '–' : fmtOps(v[p]), 12)).join('') +
+    const best = Math.max(0, ...natives.filter((p) => NATIVE_PEERS.includes(p) && p !== 'strata').map((p) => v[p] ?? 0));
+    out += pad(w, 13) + natives.map((p) => pad(v[p] == null ? '–' : fmtOps(v[p]), colWidth(p))).join('') +
       pad(v.strata && best ? `${(v.strata / best).toFixed(2)}x` : '–', 13) + '\n';
   }
   return out;
@@ -224,7 +230,7 @@ function cpuTable(all, peers) {
 // The same for the Node peers: strata-lsm (in-thread) over the best other Node peer, and the
 // worker variant over in-thread (issue 17's targets: >= 1.2x, and the worker within 2x).
 function nodeCpuTable(all, peers) {
-  const node = peers.filter((p) => !NATIVE_PEERS.includes(p) && p !== WASI_PEER && !SEPARATING_PEERS.includes(p));
+  const node = peers.filter((p) => !isNative(p) && p !== WASI_PEER);
   if (!node.includes('strata-lsm')) return '';
   const pad = (x, w) => String(x).padStart(w);
   const others = node.filter((p) => !p.startsWith('strata-lsm'));
@@ -347,7 +353,8 @@ const dataRoot = path.join(ROOT, 'build/bench-data');
 const runners = [];
 const variant = [...(args.values ? ['--values', String(args.values)] : []), ...(args.memtable ? ['--memtable', String(args.memtable)] : []),
   ...(args.phases ? ['--phases', args.phases.join(',')] : [])];
-for (const p of args.values ? [...NATIVE_PEERS, ...SEPARATING_PEERS] : NATIVE_PEERS) {
+const variants = STRATA_VARIANTS.filter((p) => args.peers?.includes(p));
+for (const p of [...(args.values ? [...NATIVE_PEERS, ...SEPARATING_PEERS] : NATIVE_PEERS), ...variants]) {
   runners.push([p, args.n, (rep, dir) => [dbBench, ['--peer', p, '--n', String(args.n), '--rep', String(rep), '--dir', dir, ...variant]]]);
 }
 if (!args.values && !args.phases) runners.push([WASI_PEER, args.n, (rep, dir) => [process.execPath, [path.join(ROOT, 'bench/wasi_host.mjs'),

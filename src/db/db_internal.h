@@ -19,6 +19,7 @@ struct strata_options {
   int error_if_exists;
   uint64_t memtable_size;
   uint64_t block_cache_size;
+  int map_tables;
   uint32_t block_size;
   strata_compression compression;
   double bloom_bits_per_key;

@@ -26,6 +26,7 @@ strata_status *strata_options_new(strata_options **out) {
   o->create_if_missing = 1;
   o->memtable_size = STRATA_DEFAULT_MEMTABLE_SIZE;
   o->block_cache_size = STRATA_DEFAULT_BLOCK_CACHE_SIZE;
+  o->map_tables = 1;
   o->block_size = STRATA_DEFAULT_BLOCK_SIZE;
   o->compression = STRATA_COMPRESSION_LZ4;
   o->bloom_bits_per_key = STRATA_DEFAULT_BLOOM_BITS_PER_KEY;
@@ -177,6 +178,12 @@ strata_status *strata_options_set_bloom_bits_per_key(strata_options *o, double b
   SETTER_PROLOGUE(o);
   STATUS_TRY(check_bloom_bits(bits));
   o->bloom_bits_per_key = bits;
+  return NULL;
+}
+
+strata_status *strata_options_set_map_tables(strata_options *o, int on) {
+  SETTER_PROLOGUE(o);
+  o->map_tables = on != 0;
   return NULL;
 }
 

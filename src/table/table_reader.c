@@ -149,6 +149,11 @@ strata_status *table_reader_load_block(table_reader *r, block_handle h, block_ty
 
 strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, block_cache *cache,
                                  table_reader **out) {
+  return table_reader_open_mapping(v, path, table_id, cache, 1, out);
+}
+
+strata_status *table_reader_open_mapping(vfs *v, const char *path, uint64_t table_id, block_cache *cache,
+                                         int may_map, table_reader **out) {
   *out = NULL;
   table_reader *r = calloc(1, sizeof *r);
   if (!r) return status_no_memory();
@@ -176,7 +181,7 @@ strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, bl
   }
   /* A point read that misses the cache then costs no system call and no staging copy. */
   const void *map = NULL;
-  vfs_file_try_map(v, r->file, r->file_size, &map);
+  if (may_map) vfs_file_try_map(v, r->file, r->file_size, &map);
   r->map = map;
   uint8_t tb[TABLE_TRAILER_SIZE];
   if (r->map) memcpy(tb, r->map + r->file_size - TABLE_TRAILER_SIZE, sizeof tb);

@@ -26,9 +26,14 @@
 
 typedef struct table_reader table_reader;
 
-/* cache may be NULL (no caching). The reader keeps the file open until closed. */
+/* cache may be NULL (no caching). The reader keeps the file open until closed, mapped when the
+ * backend can map it (table_reader_open_mapping with may_map 1). */
 STRATA_MUST_USE strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, block_cache *cache,
                                                  table_reader **out);
+/* As table_reader_open; may_map 0 never maps the file, so every block is read (a system call
+ * and a copy per cache miss, and no table pages counted in the process's resident memory). */
+STRATA_MUST_USE strata_status *table_reader_open_mapping(vfs *v, const char *path, uint64_t table_id,
+                                                         block_cache *cache, int may_map, table_reader **out);
 void table_reader_close(table_reader *r); /* every iterator must have been destroyed */
 
 const table_meta *table_reader_meta(const table_reader *r);

@@ -18,6 +18,7 @@ void tree_options_default(tree_options *o) {
   o->table_target_size = STRATA_DEFAULT_TABLE_TARGET_SIZE;
   o->block_cache_bytes = BLOCK_CACHE_DEFAULT_CAPACITY;
   o->max_open_tables = 1000;
+  o->map_tables = 1;
 }
 
 char *tree_table_path(const tree *t, uint64_t id) {
@@ -33,7 +34,7 @@ static strata_status *open_table_reader(void *ctx, uint64_t id, void **out) {
   char *path = tree_table_path(t, id);
   if (!path) return status_no_memory();
   table_reader *r = NULL;
-  strata_status *st = table_reader_open(t->fs, path, id, t->cache, &r);
+  strata_status *st = table_reader_open_mapping(t->fs, path, id, t->cache, t->opts.map_tables, &r);
   free(path);
   if (!st) *out = r;
   return st;

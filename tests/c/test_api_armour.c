@@ -252,6 +252,7 @@ static void null_handles_refused(void) {
   strata_options_free(NULL);
   CHECK_OK(strata_close(NULL));
   CHECK_MSG(strata_options_set_sync(NULL, 1), STRATA_INVALID_ARGUMENT, "the options handle is NULL");
+  CHECK_MSG(strata_options_set_map_tables(NULL, 0), STRATA_INVALID_ARGUMENT, "the options handle is NULL");
   CHECK_EQ_U64(strata_xxh3_64(NULL, 10), 0);
   CHECK(strata_xxh3_64(NULL, 0) == strata_xxh3_64("", 0));
   if (!setup()) return;

@@ -817,13 +817,14 @@ static void read_all_keys(strata_db *db, int n, const char *file, int *errors, i
   }
 }
 
-/* Natively the posix backend maps tables (contract version 2); a byte flipped in a table's data
- * or the table cut short still reads as STRATA_CORRUPTION naming the file, never a wrong value or
- * a crash, exactly as through read(). */
-static void a_damaged_mapped_table_reads_as_corruption_naming_the_file(void) {
+/* Natively the posix backend maps tables (contract version 2) unless map_tables is off; either
+ * way a byte flipped in a table's data or the table cut short reads as STRATA_CORRUPTION naming the
+ * file, never a wrong value or a crash. */
+static void damaged_table_reads_as_corruption_naming_the_file(int map_tables) {
   if (!setup_posix()) return;
   strata_options *o = small_options(0);
   EXPECT_OK(strata_options_set_memtable_size(o, 1 << 20));
+  EXPECT_OK(strata_options_set_map_tables(o, map_tables));
   strata_db *db = NULL;
   CHECK_OK(open_db(o, &db));
   const int n = 3000;
@@ -843,7 +844,8 @@ static void a_damaged_mapped_table_reads_as_corruption_naming_the_file(void) {
   CHECK(lf.size > 16 * 1024);
   char *table = vfs_path_join(tables, lf.name);
   int maps = process_maps(table);
-  CHECK(maps != 0); /* read through its mapping (or not Linux: -1) */
+  if (map_tables) CHECK(maps != 0); /* read through its mapping (or not Linux: -1) */
+  else CHECK(maps != 1);            /* read with pread: never mapped */
   CHECK_OK(strata_close(db));
 
   buffer file;
@@ -884,6 +886,14 @@ static void a_damaged_mapped_table_reads_as_corruption_naming_the_file(void) {
   teardown();
 }
 
+static void a_damaged_mapped_table_reads_as_corruption_naming_the_file(void) {
+  damaged_table_reads_as_corruption_naming_the_file(1);
+}
+
+static void with_map_tables_off_a_table_is_read_not_mapped_and_damage_reads_the_same(void) {
+  damaged_table_reads_as_corruption_naming_the_file(0);
+}
+
 int main(void) {
   RUN(writes_and_reads_round_trip);
   RUN(get_into_fits_in_place_or_reports_the_length_from_every_layer);
@@ -902,5 +912,6 @@ int main(void) {
   RUN(synced_writes_survive_a_crash);
   RUN(interval_sync_makes_earlier_writes_durable);
   RUN(a_damaged_mapped_table_reads_as_corruption_naming_the_file);
+  RUN(with_map_tables_off_a_table_is_read_not_mapped_and_damage_reads_the_same);
   return harness_finish();
 }

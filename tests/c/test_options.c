@@ -50,6 +50,11 @@ static void sizes_accept_their_bounds_and_refuse_beyond(void) {
 
   CHECK_OK(strata_options_set_block_cache_size(o, 0));
   CHECK_OK(strata_options_set_block_cache_size(o, STRATA_BLOCK_CACHE_SIZE_MAX));
+  CHECK(o->map_tables == 1); /* a flag: on by default, any nonzero is on */
+  CHECK_OK(strata_options_set_map_tables(o, 0));
+  CHECK(o->map_tables == 0);
+  CHECK_OK(strata_options_set_map_tables(o, 7));
+  CHECK(o->map_tables == 1);
   if (STRATA_BLOCK_CACHE_SIZE_MAX < UINT64_MAX) /* 32-bit builds */
     CHECK_REFUSED(strata_options_set_block_cache_size(o, STRATA_BLOCK_CACHE_SIZE_MAX + 1), "block cache size");
 
