@@ -34,10 +34,17 @@ static strata_status *readahead_fill(table_reader *r, block_handle h, table_read
   return NULL;
 }
 
-/* The stored bytes of block h: in the mapping, in the readahead window, or read into *staged
- * (malloc'd; the caller frees it). */
+/* A cache miss that reads (no mapping) stages the block on the stack when it fits, so it costs
+ * no malloc: 8 KiB holds a default 4 KiB block, compressed or not. Not under Emscripten, whose
+ * stacks are 64 KiB and overflow silently in release builds. */
+#ifndef __EMSCRIPTEN__
+#define TABLE_STAGE_ON_STACK 8192
+#endif
+
+/* The stored bytes of block h: in the mapping, in the readahead window, in `stage` when it fits
+ * (stage_len bytes; NULL, 0 for none), or read into *staged (malloc'd; the caller frees it). */
 static strata_status *stored_bytes(table_reader *r, block_handle h, block_type type, table_readahead *ra,
-                                   slice *stored, uint8_t **staged) {
+                                   uint8_t *stage, size_t stage_len, slice *stored, uint8_t **staged) {
   *staged = NULL;
   if (h.offset > r->file_size || h.size > r->file_size - h.offset)
     return status_new(STRATA_CORRUPTION, "%s: %s block (%llu, %llu) beyond the end of the file", r->what,
@@ -49,6 +56,11 @@ static strata_status *stored_bytes(table_reader *r, block_handle h, block_type t
   if (ra && ra->sequential >= TABLE_READAHEAD_AFTER) {
     STATUS_TRY(readahead_fill(r, h, ra));
     *stored = slice_make(ra->data + (h.offset - ra->offset), h.size);
+    return NULL;
+  }
+  if (h.size <= stage_len) {
+    STATUS_TRY(vfs_file_read_exact(r->file, h.offset, stage, h.size, r->what));
+    *stored = slice_make(stage, h.size);
     return NULL;
   }
   uint8_t *buf = malloc(h.size ? h.size : 1);
@@ -69,7 +81,7 @@ static strata_status *read_raw(table_reader *r, block_handle h, block_type type,
   *len = 0;
   slice stored;
   uint8_t *staged;
-  STATUS_TRY(stored_bytes(r, h, type, ra, &stored, &staged));
+  STATUS_TRY(stored_bytes(r, h, type, ra, NULL, 0, &stored, &staged));
   strata_status *st = block_unframe(stored, h, type, r->what, raw, len);
   free(staged);
   return st;
@@ -82,7 +94,12 @@ static strata_status *open_block_ahead(table_reader *r, block_handle h, block_ty
   *out = NULL;
   slice stored;
   uint8_t *staged;
-  STATUS_TRY(stored_bytes(r, h, type, ra, &stored, &staged));
+#ifdef TABLE_STAGE_ON_STACK
+  uint8_t stage[TABLE_STAGE_ON_STACK];
+  STATUS_TRY(stored_bytes(r, h, type, ra, stage, sizeof stage, &stored, &staged));
+#else
+  STATUS_TRY(stored_bytes(r, h, type, ra, NULL, 0, &stored, &staged));
+#endif
   block_payload p;
   block *b = NULL;
   strata_status *st = block_unframe_check(stored, h, type, r->what, &p);
