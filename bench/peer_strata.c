@@ -125,6 +125,12 @@ static void st_iter_free(void *it) {
 #define STRATA_DESCRIBE_TARGET "wasm32-wasi under node:wasi, single-threaded, a maintenance step every 1024 writes; "
 #endif
 
+/* The variants differ only in name, description and open. */
+#define STRATA_PEER_METHODS                                                                           \
+  st_close, st_put, st_batch_new, st_batch_put, st_batch_write, st_batch_free, st_get, st_settle,     \
+      st_iter_new, st_iter_seek, st_iter_first, st_iter_valid, st_iter_next, st_iter_key, st_iter_value, \
+      st_iter_free
+
 const peer_vt bench_peer_strata = {
 #ifdef __wasi__
     "strata-wasi", /* the same engine compiled to wasm32-wasi: named apart so tables can compare */
@@ -133,9 +139,7 @@ const peer_vt bench_peer_strata = {
 #endif
     "strata (" STRATA_DESCRIBE_TARGET "journal on, no sync per write; LZ4 below L1, bloom 10 bits/key, "
     "64 MiB block cache, 64 MiB memtable; settle = flush + major compaction)",
-    st_open, st_close, st_put, st_batch_new, st_batch_put, st_batch_write, st_batch_free, st_get,
-    st_settle, st_iter_new, st_iter_seek, st_iter_first, st_iter_valid, st_iter_next, st_iter_key,
-    st_iter_value, st_iter_free};
+    st_open, STRATA_PEER_METHODS};
 
 #ifndef __wasi__
 static void *st_open_kv(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 1, 1); }
@@ -145,15 +149,11 @@ const peer_vt bench_peer_strata_kv = {
     "strata-kv",
     "strata with key-value separation (threshold 1 KiB, 64 MiB blob files, LZ4, GC at 25% stale among the "
     "oldest 25%; otherwise as strata)",
-    st_open_kv, st_close, st_put, st_batch_new, st_batch_put, st_batch_write, st_batch_free, st_get,
-    st_settle, st_iter_new, st_iter_seek, st_iter_first, st_iter_valid, st_iter_next, st_iter_key,
-    st_iter_value, st_iter_free};
+    st_open_kv, STRATA_PEER_METHODS};
 
 const peer_vt bench_peer_strata_pread = {
     "strata-pread",
     "strata with tables read by pread, not mapped (map_tables 0: no table pages in its RSS, a system call "
     "per block-cache miss; otherwise as strata)",
-    st_open_pread, st_close, st_put, st_batch_new, st_batch_put, st_batch_write, st_batch_free, st_get,
-    st_settle, st_iter_new, st_iter_seek, st_iter_first, st_iter_valid, st_iter_next, st_iter_key,
-    st_iter_value, st_iter_free};
+    st_open_pread, STRATA_PEER_METHODS};
 #endif
