@@ -85,6 +85,7 @@ typedef struct repair {
   uint64_t table_target_size;
   uint64_t memtable_size;
   unsigned level_count;
+  int map_tables; /* the options' map_tables: how the tables are read */
   repair_table *tables;
   size_t count, cap;
   repair_group *groups;
@@ -286,7 +287,7 @@ static strata_status *verify_table(repair *r, uint64_t id, const char *path, tab
   *dangling = 0;
   table_reader *tr = NULL;
   blob_refs refs = {NULL, 0, 0};
-  strata_status *st = table_reader_open(r->fs, path, id, NULL, &tr);
+  strata_status *st = table_reader_open_mapping(r->fs, path, id, NULL, r->map_tables, &tr);
   if (!st) st = table_reader_verify(tr);
   if (!st) st = check_entries(r, tr, path, &refs, dangling);
   if (!st && !*dangling) st = describe(id, table_reader_meta(tr), table_reader_file_checksum(tr), &refs, out);
@@ -451,7 +452,7 @@ static strata_status *rewrite_dangling(repair *r) {
     kv_iterator *it = NULL;
     table_info **out = NULL;
     size_t n = 0;
-    st = table_reader_open(r->fs, path, id, NULL, &tr);
+    st = table_reader_open_mapping(r->fs, path, id, NULL, r->map_tables, &tr);
     if (!st) st = table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0}, &it);
     if (!st) st = write_stream(r, it, &out, &n);
     kv_iterator_destroy(it);
@@ -724,7 +725,7 @@ static strata_status *chain_iterator(repair *r, table_info **tables, size_t n, k
     ids[i] = tables[i]->id;
     if (!(paths[i] = table_path(r, ids[i]))) st = status_no_memory();
   }
-  if (!st) st = table_chain_iterator_new(r->fs, (const char *const *)paths, ids, n, out);
+  if (!st) st = table_chain_iterator_new(r->fs, (const char *const *)paths, ids, n, r->map_tables, out);
   for (size_t i = 0; paths && i < n; i++) free(paths[i]);
   free(paths);
   free(ids);
@@ -1066,6 +1067,7 @@ strata_status *strata_repair(const char *path, const strata_options *opts, strat
   r.table_target_size = opts->compaction.table_target_size ? opts->compaction.table_target_size
                                                             : to.table_target_size;
   r.memtable_size = opts->memtable_size ? opts->memtable_size : STRATA_DEFAULT_MEMTABLE_SIZE;
+  r.map_tables = opts->map_tables;
   if (opts->compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
   table_writer_options_default(&r.wo);
   r.wo.block_size = opts->block_size;

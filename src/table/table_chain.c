@@ -13,6 +13,7 @@ typedef struct table_chain {
   uint64_t *ids;
   size_t n;
   size_t index; /* the table open now; n = none */
+  int may_map;
   table_reader *reader;
   kv_iterator *inner;
   strata_status *error;
@@ -37,7 +38,8 @@ static void fail(table_chain *c, strata_status *st) {
 static void open_from(table_chain *c, size_t i) {
   close_table(c);
   for (c->index = i; c->index < c->n; c->index++) {
-    strata_status *st = table_reader_open(c->v, c->paths[c->index], c->ids[c->index], NULL, &c->reader);
+    strata_status *st =
+        table_reader_open_mapping(c->v, c->paths[c->index], c->ids[c->index], NULL, c->may_map, &c->reader);
     if (!st) st = table_reader_iterator(c->reader, &(table_read_options){SEQNO_READ_ALL, 0}, &c->inner);
     if (st) {
       fail(c, st);
@@ -105,12 +107,13 @@ static const kv_iterator_ops chain_ops = {chain_seek_first, unsupported,  chain_
                                           chain_next,       unsupported,  chain_status, chain_destroy};
 
 strata_status *table_chain_iterator_new(vfs *v, const char *const *paths, const uint64_t *ids, size_t n,
-                                        kv_iterator **out) {
+                                        int may_map, kv_iterator **out) {
   *out = NULL;
   table_chain *c = calloc(1, sizeof *c);
   if (!c) return status_no_memory();
   kv_iterator_init(&c->base, &chain_ops);
   c->v = v;
+  c->may_map = may_map;
   c->paths = calloc(n ? n : 1, sizeof *c->paths);
   c->ids = malloc((n ? n : 1) * sizeof *c->ids);
   int ok = c->paths && c->ids;

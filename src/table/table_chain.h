@@ -16,8 +16,9 @@
 #include "../util/kv_iterator.h"
 #include "../vfs/vfs.h"
 
-/* The table with id ids[i] is the file paths[i]; both arrays are copied. */
+/* The table with id ids[i] is the file paths[i]; both arrays are copied. may_map: as for
+ * table_reader_open_mapping. */
 STRATA_MUST_USE strata_status *table_chain_iterator_new(vfs *v, const char *const *paths, const uint64_t *ids,
-                                                        size_t n, kv_iterator **out);
+                                                        size_t n, int may_map, kv_iterator **out);
 
 #endif

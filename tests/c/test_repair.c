@@ -732,6 +732,33 @@ static void teardown_fault(void) {
   dir = root_dir = NULL;
 }
 
+/* map_tables 0 reaches repair too: it reads every table without asking the backend to map one
+ * (the fault wrapper counts map() calls, mapping or not), while the default asks; either way the
+ * repaired database reads as the model says. */
+static void repair_honours_map_tables(void) {
+  CHECK_OK(build_model_db(1));
+  for (int map = 0; map <= 1; map++) {
+    strata_options *o = options(64 << 10);
+    CHECK_OK(strata_options_set_map_tables(o, map));
+    vfs_fault_reset_counters(fs);
+    strata_repair_report rep;
+    CHECK_OK(strata_repair(dir, o, &rep));
+    CHECK_EQ_U64(rep.tables_damaged, 0);
+    strata_repair_report_clear(&rep);
+    vfs_fault_counters c;
+    vfs_fault_get_counters(fs, &c);
+    if (map) CHECK(c.maps > 0);
+    else CHECK_EQ_U64(c.maps, 0);
+    strata_db *db = NULL;
+    CHECK_OK(strata_open(dir, o, &db));
+    CHECK_MODEL(db);
+    CHECK_OK(strata_close(db));
+    vfs_fault_get_counters(fs, &c);
+    if (!map) CHECK_EQ_U64(c.maps, 0); /* the database's reads did not ask either */
+    strata_options_free(o);
+  }
+}
+
 #define MUTATING (VFS_FAULT_WRITE | VFS_FAULT_SYNC | VFS_FAULT_REMOVE | VFS_FAULT_REPLACE | VFS_FAULT_TRUNCATE)
 
 static void repair_interrupted_anywhere_completes_when_rerun(void) {
@@ -794,7 +821,7 @@ static void table_chain_reads_tables_in_order_and_refuses_to_move_back(void) {
   const char *paths[3] = {p1, p2, missing};
   const uint64_t idv[3] = {1, 2, 3};
   kv_iterator *it = NULL;
-  CHECK_OK(table_chain_iterator_new(fs, paths, idv, 2, &it));
+  CHECK_OK(table_chain_iterator_new(fs, paths, idv, 2, 1, &it));
   const char *want = "abc";
   size_t n = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), n++) {
@@ -808,7 +835,7 @@ static void table_chain_reads_tables_in_order_and_refuses_to_move_back(void) {
   CHECK(!kv_iterator_valid(it));
   CHECK_CODE(kv_iterator_status(it), STRATA_NOT_SUPPORTED);
   kv_iterator_destroy(it);
-  CHECK_OK(table_chain_iterator_new(fs, paths, idv, 3, &it)); /* a table that is gone: an error, no crash */
+  CHECK_OK(table_chain_iterator_new(fs, paths, idv, 3, 1, &it)); /* a table that is gone: an error, no crash */
   n = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) n++;
   CHECK_EQ_U64(n, 3);
@@ -863,6 +890,8 @@ int main(void) {
                       repair_orders_overlapping_tables_so_the_newest_version_wins, teardown);
   harness_run_variant("repair_interrupted_anywhere_completes_when_rerun", "memory+fault", setup_fault,
                       repair_interrupted_anywhere_completes_when_rerun, teardown_fault);
+  harness_run_variant("repair_honours_map_tables", "memory+fault", setup_fault, repair_honours_map_tables,
+                      teardown_fault);
   harness_run_variant("table_chain_reads_tables_in_order_and_refuses_to_move_back", "posix", setup,
                       table_chain_reads_tables_in_order_and_refuses_to_move_back, teardown);
   harness_run_variant("repair_reports_bad_input", "posix", setup, repair_reports_bad_input, teardown);
