@@ -29,11 +29,13 @@ static void check(strata_status *st, const char *what) {
   if (st) bench_die(what, strata_status_message(st));
 }
 
-static void *st_open_with(const char *dir, const bench_config *cfg, int separate, int map_tables) {
+enum { ST_SEPARATE = 1, ST_UNMAPPED = 2 }; /* st_open_with's variants */
+
+static void *st_open_with(const char *dir, const bench_config *cfg, unsigned flags) {
   strata_options *o;
   check(strata_options_new(&o), "strata_options_new");
   if (cfg->memtable) check(strata_options_set_memtable_size(o, cfg->memtable), "strata_options_set_memtable_size");
-  if (separate)
+  if (flags & ST_SEPARATE)
     check(strata_options_set_kv_separation(o, STRATA_DEFAULT_KV_THRESHOLD, STRATA_DEFAULT_BLOB_FILE_TARGET_SIZE,
                                            STRATA_COMPRESSION_LZ4, STRATA_DEFAULT_BLOB_STALENESS,
                                            STRATA_DEFAULT_BLOB_AGE_CUTOFF),
@@ -42,14 +44,14 @@ static void *st_open_with(const char *dir, const bench_config *cfg, int separate
   check(strata_options_set_bloom_bits_per_key(o, BLOOM_BITS), "strata_options_set_bloom_bits_per_key");
   check(strata_options_set_sync(o, 0), "strata_options_set_sync");
   check(strata_options_set_compression(o, STRATA_COMPRESSION_LZ4), "strata_options_set_compression");
-  check(strata_options_set_map_tables(o, map_tables), "strata_options_set_map_tables");
+  check(strata_options_set_map_tables(o, !(flags & ST_UNMAPPED)), "strata_options_set_map_tables");
   st_db *d = calloc(1, sizeof *d);
   if (!d) bench_die("strata", "out of memory");
   check(strata_open(dir, o, &d->db), "strata_open");
   strata_options_free(o);
   return d;
 }
-static void *st_open(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 0, 1); }
+static void *st_open(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 0); }
 
 static void st_close(void *p) {
   st_db *d = p;
@@ -142,8 +144,8 @@ const peer_vt bench_peer_strata = {
     st_open, STRATA_PEER_METHODS};
 
 #ifndef __wasi__
-static void *st_open_kv(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 1, 1); }
-static void *st_open_pread(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, 0, 0); }
+static void *st_open_kv(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, ST_SEPARATE); }
+static void *st_open_pread(const char *dir, const bench_config *cfg) { return st_open_with(dir, cfg, ST_UNMAPPED); }
 
 const peer_vt bench_peer_strata_kv = {
     "strata-kv",

@@ -14,7 +14,7 @@
 //            --no-install (do not install the Node peers)  --values BYTES  --memtable BYTES
 //            (every peer's write buffer: a small run still goes through the levels)
 //            --peers ...,strata-pread: also Strata with map_tables off (tables read by pread), beside
-//            strata; run only when named
+//            strata; run only when named (not by --scale, which runs strata, rocksdb, leveldb)
 //            --phases a,b,... (native peers only: just these db_bench phases, e.g.
 //            fillseq,fillrandom,fillbatch,fillrandom-mt; the checks expect only them)
 //   npm run bench -- --browser         the browser peers instead (bench/browser, headless Chromium, N=100,000)
@@ -155,9 +155,12 @@ function table(summary) {
   const others = peers.filter((p) => NATIVE_PEERS.includes(p) && p !== 'strata');
   const nodeOthers = peers.filter((p) => !isNative(p) && p !== WASI_PEER && !p.startsWith('strata-lsm'));
   const hasLsm = peers.includes('strata-lsm') && nodeOthers.length > 0;
+  const variants = peers.filter((p) => STRATA_VARIANTS.includes(p)); // each over the same best
   const pad = (s, w) => String(s).padStart(w);
   const cols = peers.map((p) => Math.max(p.length, 17));
+  const ratioOf = (x, best) => (x && best > 0 ? `${(x / best).toFixed(2)}x` : '–');
   let out = pad('workload', 13) + peers.map((p, i) => pad(p, cols[i] + 2)).join('') + pad('strata/best', 13) +
+    variants.map((p) => pad(`${p.replace('strata-', '')}/best`, 13)).join('') +
     (peers.includes(WASI_PEER) ? pad('wasi/native', 13) + pad('(cpu)', 7) : '') + (hasLsm ? pad('lsm/best node', 15) : '') + '\n';
   for (const w of TABLE_WORKLOADS) {
     out += pad(w, 13);
@@ -167,7 +170,7 @@ function table(summary) {
     });
     const best = Math.max(...others.map((p) => med[w][p] ?? 0));
     const s = med[w].strata;
-    out += pad(s && best > 0 ? `${(s / best).toFixed(2)}x` : '–', 13);
+    out += pad(ratioOf(s, best), 13) + variants.map((p) => pad(ratioOf(med[w][p], best), 13)).join('');
     if (peers.includes(WASI_PEER)) {
       out += pad(s && med[w][WASI_PEER] ? `${(med[w][WASI_PEER] / s).toFixed(2)}x` : '–', 13);
       const sc = cpu[w].strata, wc = cpu[w][WASI_PEER];
@@ -213,7 +216,9 @@ function cpuTable(all, peers) {
   if (!natives.length) return '';
   const pad = (x, w) => String(x).padStart(w);
   const colWidth = (p) => Math.max(12, p.length + 2);
-  let out = pad('ops/CPU-s', 13) + natives.map((p) => pad(p, colWidth(p))).join('') + pad('strata/best', 13) + '\n';
+  const variants = natives.filter((p) => STRATA_VARIANTS.includes(p));
+  let out = pad('ops/CPU-s', 13) + natives.map((p) => pad(p, colWidth(p))).join('') + pad('strata/best', 13) +
+    variants.map((p) => pad(`${p.replace('strata-', '')}/best`, 13)).join('') + '\n';
   for (const w of TABLE_WORKLOADS) {
     const v = {};
     for (const p of natives) {
@@ -221,8 +226,9 @@ function cpuTable(all, peers) {
       if (xs.length) v[p] = median(xs);
     }
     const best = Math.max(0, ...natives.filter((p) => NATIVE_PEERS.includes(p) && p !== 'strata').map((p) => v[p] ?? 0));
+    const ratio = (x) => (x && best ? `${(x / best).toFixed(2)}x` : '–');
     out += pad(w, 13) + natives.map((p) => pad(v[p] == null ? '–' : fmtOps(v[p]), colWidth(p))).join('') +
-      pad(v.strata && best ? `${(v.strata / best).toFixed(2)}x` : '–', 13) + '\n';
+      pad(ratio(v.strata), 13) + variants.map((p) => pad(ratio(v[p]), 13)).join('') + '\n';
   }
   return out;
 }
@@ -354,7 +360,8 @@ const runners = [];
 const variant = [...(args.values ? ['--values', String(args.values)] : []), ...(args.memtable ? ['--memtable', String(args.memtable)] : []),
   ...(args.phases ? ['--phases', args.phases.join(',')] : [])];
 const variants = STRATA_VARIANTS.filter((p) => args.peers?.includes(p));
-for (const p of [...(args.values ? [...NATIVE_PEERS, ...SEPARATING_PEERS] : NATIVE_PEERS), ...variants]) {
+const nativeRun = args.values ? [...NATIVE_PEERS, ...SEPARATING_PEERS] : NATIVE_PEERS;
+for (const p of nativeRun.flatMap((q) => (q === 'strata' ? [q, ...variants] : [q]))) { // variants beside strata
   runners.push([p, args.n, (rep, dir) => [dbBench, ['--peer', p, '--n', String(args.n), '--rep', String(rep), '--dir', dir, ...variant]]]);
 }
 if (!args.values && !args.phases) runners.push([WASI_PEER, args.n, (rep, dir) => [process.execPath, [path.join(ROOT, 'bench/wasi_host.mjs'),

@@ -115,12 +115,13 @@ strata_status *strata_options_set_memtable_size(strata_options *o, uint64_t byte
 /* 0 (no cache) .. SIZE_MAX; default 16 MiB. */
 strata_status *strata_options_set_block_cache_size(strata_options *o, uint64_t bytes);
 /* Map table files read-only where the backend can (the platform's files in native 64-bit builds;
- * default 1): a block the cache misses is then taken from the mapping, without a system call or
- * a copy. The mapped pages are the page cache every read goes through anyway, but the process's
- * resident memory (RSS) counts the ones it touched. 0 reads every block with pread (the database,
- * and strata_repair given these options): lower RSS, and cache misses that cost a system call
- * (point reads and seeks up to 25 % slower once the tables outgrow the block cache;
- * bench/README.md). WASI, the browser and Node never map. */
+ * default STRATA_DEFAULT_MAP_TABLES, on): a block the cache misses is then taken from the mapping,
+ * without a system call or the kernel's copy. The mapped pages are the page cache every read goes
+ * through anyway, but the process's resident memory (RSS) counts the ones it touched. 0 reads
+ * every block with pread (the database, and strata_repair given these options): lower RSS, and a
+ * system call per cache miss, which makes point reads and seeks slower once the tables outgrow
+ * the block cache (bench/README.md, strata-pread). The journal's 1 MiB write window is mapped
+ * either way. WASI, the browser and Node never map. */
 strata_status *strata_options_set_map_tables(strata_options *o, int on);
 /* STRATA_BLOCK_SIZE_MIN (64) .. STRATA_BLOCK_SIZE_MAX (4 MiB); default 4 KiB. */
 strata_status *strata_options_set_block_size(strata_options *o, uint32_t bytes);

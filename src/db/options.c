@@ -26,7 +26,7 @@ strata_status *strata_options_new(strata_options **out) {
   o->create_if_missing = 1;
   o->memtable_size = STRATA_DEFAULT_MEMTABLE_SIZE;
   o->block_cache_size = STRATA_DEFAULT_BLOCK_CACHE_SIZE;
-  o->map_tables = 1;
+  o->map_tables = STRATA_DEFAULT_MAP_TABLES;
   o->block_size = STRATA_DEFAULT_BLOCK_SIZE;
   o->compression = STRATA_COMPRESSION_LZ4;
   o->bloom_bits_per_key = STRATA_DEFAULT_BLOOM_BITS_PER_KEY;

@@ -35,9 +35,12 @@ static strata_status *readahead_fill(table_reader *r, block_handle h, table_read
 }
 
 /* A cache miss that reads (no mapping) stages the block on the stack when it fits, so it costs
- * no malloc: 8 KiB holds a default 4 KiB block, compressed or not. Not under Emscripten, whose
- * stacks are 64 KiB and overflow silently in release builds. */
-#ifndef __EMSCRIPTEN__
+ * no malloc: 8 KiB holds a default 4 KiB block, compressed or not. Native threads have
+ * megabytes of stack and the WASI builds link 1 MiB (cmake/wasi-clang19.cmake); Emscripten's
+ * stacks are 64 KiB and overflow silently in release builds, so there it stays a malloc. */
+#ifdef __EMSCRIPTEN__
+#define TABLE_STAGE_ON_STACK 0
+#else
 #define TABLE_STAGE_ON_STACK 8192
 #endif
 
@@ -94,12 +97,8 @@ static strata_status *open_block_ahead(table_reader *r, block_handle h, block_ty
   *out = NULL;
   slice stored;
   uint8_t *staged;
-#ifdef TABLE_STAGE_ON_STACK
-  uint8_t stage[TABLE_STAGE_ON_STACK];
-  STATUS_TRY(stored_bytes(r, h, type, ra, stage, sizeof stage, &stored, &staged));
-#else
-  STATUS_TRY(stored_bytes(r, h, type, ra, NULL, 0, &stored, &staged));
-#endif
+  uint8_t stage[TABLE_STAGE_ON_STACK ? TABLE_STAGE_ON_STACK : 1];
+  STATUS_TRY(stored_bytes(r, h, type, ra, stage, TABLE_STAGE_ON_STACK, &stored, &staged));
   block_payload p;
   block *b = NULL;
   strata_status *st = block_unframe_check(stored, h, type, r->what, &p);

@@ -18,7 +18,7 @@ void tree_options_default(tree_options *o) {
   o->table_target_size = STRATA_DEFAULT_TABLE_TARGET_SIZE;
   o->block_cache_bytes = BLOCK_CACHE_DEFAULT_CAPACITY;
   o->max_open_tables = 1000;
-  o->map_tables = 1;
+  o->map_tables = STRATA_DEFAULT_MAP_TABLES;
 }
 
 char *tree_table_path(const tree *t, uint64_t id) {

@@ -63,7 +63,7 @@ typedef struct tree_options {
   size_t block_cache_bytes;        /* used when no shared cache is given (default 16 MiB) */
   block_cache *shared_cache;       /* optional, not owned */
   size_t max_open_tables;          /* default 1000 */
-  int map_tables;                  /* map table files where the backend can (default 1) */
+  int map_tables;                  /* map table files where the backend can (STRATA_DEFAULT_MAP_TABLES) */
   tree_blob_options blob;          /* key-value separation (threshold 0: off) */
   tree_fallback_check_fn fallback_check; /* NULL: the caller keeps nothing outside the tree */
   void *fallback_ctx;

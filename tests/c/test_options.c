@@ -38,6 +38,17 @@ static strata_options *fresh(void) {
   return o;
 }
 
+static void map_tables_is_a_flag_on_by_default(void) {
+  strata_options *o = fresh();
+  CHECK(o);
+  CHECK(o->map_tables == STRATA_DEFAULT_MAP_TABLES && o->map_tables == 1);
+  CHECK_OK(strata_options_set_map_tables(o, 0));
+  CHECK(o->map_tables == 0);
+  CHECK_OK(strata_options_set_map_tables(o, 7)); /* any nonzero is on */
+  CHECK(o->map_tables == 1);
+  strata_options_free(o);
+}
+
 static void sizes_accept_their_bounds_and_refuse_beyond(void) {
   strata_options *o = fresh();
   CHECK(o);
@@ -50,11 +61,6 @@ static void sizes_accept_their_bounds_and_refuse_beyond(void) {
 
   CHECK_OK(strata_options_set_block_cache_size(o, 0));
   CHECK_OK(strata_options_set_block_cache_size(o, STRATA_BLOCK_CACHE_SIZE_MAX));
-  CHECK(o->map_tables == 1); /* a flag: on by default, any nonzero is on */
-  CHECK_OK(strata_options_set_map_tables(o, 0));
-  CHECK(o->map_tables == 0);
-  CHECK_OK(strata_options_set_map_tables(o, 7));
-  CHECK(o->map_tables == 1);
   if (STRATA_BLOCK_CACHE_SIZE_MAX < UINT64_MAX) /* 32-bit builds */
     CHECK_REFUSED(strata_options_set_block_cache_size(o, STRATA_BLOCK_CACHE_SIZE_MAX + 1), "block cache size");
 
@@ -377,6 +383,7 @@ static void fifo_huge_ttl_drops_nothing(void) {
 
 int main(void) {
   RUN(sizes_accept_their_bounds_and_refuse_beyond);
+  RUN(map_tables_is_a_flag_on_by_default);
   RUN(compression_and_bloom_bits_are_checked);
   RUN(compaction_knobs_are_checked);
   RUN(open_revalidates_the_whole_set);
