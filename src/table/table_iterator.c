@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "table_index.h"
 #include "table_reader_internal.h"
 #include "two_level_iterator.h"
@@ -115,9 +116,8 @@ strata_status *table_reader_iterator(table_reader *r, const table_read_options *
   uint64_t snapshot = ro->snapshot;
   /* one loader for partitions and data blocks; the data level owns it and frees it after its
    * outer (partition) iterator, which uses it too */
-  block_loader *d = malloc(sizeof *d); /* not calloc: see mvcc_iterator_new */
+  block_loader *d = alloc_zeroed(sizeof *d); /* built per seek: not calloc (util/alloc.h) */
   if (!d) return status_no_memory();
-  memset(d, 0, sizeof *d);
   d->r = r;
   d->fill_cache = ro->fill_cache;
   d->ra.next = UINT64_MAX; /* no block loaded yet: the first one is not "after" anything */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/buffer.h"
 #include "block_reader.h"
 
@@ -172,12 +173,11 @@ void two_level_iterator_own_ctx(kv_iterator *it, void (*free_ctx)(void *ctx)) {
 
 strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx, kv_iterator **out) {
   *out = NULL;
-  two_level *t = malloc(sizeof *t); /* not calloc: see mvcc_iterator_new */
+  two_level *t = alloc_zeroed(sizeof *t); /* built per seek: not calloc (util/alloc.h) */
   if (!t) {
     kv_iterator_destroy(outer);
     return status_no_memory();
   }
-  memset(t, 0, sizeof *t);
   kv_iterator_init(&t->base, &two_level_iterator_ops);
   t->outer = outer;
   t->load = load;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/buffer.h"
 
 enum direction { FORWARD, REVERSE };
@@ -155,7 +156,7 @@ static const kv_iterator_ops merge_ops = {
 };
 
 strata_status *merge_iterator_new(kv_iterator **children, size_t n, kv_iterator **out) {
-  merge_iterator *m = calloc(1, sizeof *m);
+  merge_iterator *m = alloc_zeroed(sizeof *m); /* built per seek: not calloc (util/alloc.h) */
   kv_iterator **copy = malloc((n ? n : 1) * sizeof *copy);
   if (!m || !copy) {
     free(m);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/buffer.h"
 #include "run_iterator.h"
 
@@ -216,13 +217,11 @@ void mvcc_iterator_set_release(mvcc_iterator *it, void (*release)(void *a, void 
 
 strata_status *mvcc_iterator_new(kv_iterator *inner, uint64_t snapshot, const key_range *range,
                                  mvcc_iterator **out) {
-  mvcc_iterator *it = malloc(sizeof *it); /* malloc + memset, not calloc: glibc's calloc skips the
-   * thread cache, and a seek builds this stack every time */
+  mvcc_iterator *it = alloc_zeroed(sizeof *it); /* built per seek: not calloc (util/alloc.h) */
   if (!it) {
     kv_iterator_destroy(inner);
     return status_no_memory();
   }
-  memset(it, 0, sizeof *it);
   it->inner = inner;
   it->snapshot = snapshot;
   it->range = *range;

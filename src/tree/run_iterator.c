@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../table/two_level_iterator.h"
+#include "../util/alloc.h"
 #include "tree_internal.h"
 
 typedef struct run_iterator {
@@ -172,9 +173,8 @@ const kv_iterator_ops run_iterator_ops = {
 };
 
 strata_status *run_iterator_new(tree *t, const version_run *run, const table_read_options *ro, kv_iterator **out) {
-  run_iterator *r = malloc(sizeof *r); /* not calloc: see mvcc_iterator_new */
+  run_iterator *r = alloc_zeroed(sizeof *r); /* built per seek: not calloc (util/alloc.h) */
   if (!r) return status_no_memory();
-  memset(r, 0, sizeof *r);
   kv_iterator_init(&r->base, &run_iterator_ops);
   r->t = t;
   r->run = run;

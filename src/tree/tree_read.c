@@ -166,9 +166,8 @@ static strata_status *collect_children(tree *t, super_version *sv, uint64_t snap
   size_t n = 1 + sv->sealed_count;
   const version *v = sv->version;
   for (unsigned l = 0; l < v->level_count; l++) n += v->levels[l].run_count;
-  kv_iterator **kids = malloc(n * sizeof *kids); /* not calloc: see mvcc_iterator_new */
+  kv_iterator **kids = malloc(n * sizeof *kids); /* the first k are set; only they are used */
   if (!kids) return status_no_memory();
-  memset(kids, 0, n * sizeof *kids);
   size_t k = 0;
   strata_status *st = NULL;
   if (memtable_needed(sv->active, snapshot)) {
