@@ -52,6 +52,9 @@ const SEPARATING_PEERS = ['strata-kv', 'rocksdb-blob']; // with --values: key-va
 const STRATA_VARIANTS = ['strata-pread']; // map_tables 0: RSS without mapped table pages, reads by pread
 const isNative = (p) => NATIVE_PEERS.includes(p) || SEPARATING_PEERS.includes(p) || STRATA_VARIANTS.includes(p);
 const WASI_PEER = 'strata-wasi';
+// "1.23x": x over `of`, or '–' when either is missing (every ratio column of the tables)
+const ratioText = (x, of) => (x && of > 0 ? `${(x / of).toFixed(2)}x` : '–');
+const variantColumn = (p) => `${p.replace('strata-', '')}/best`; // a variant's ratio column
 
 function parseArgs(argv) {
   const a = { browser: false, quick: false, n: null, reps: null, nodeN: null, peers: null, build: true, node: true, install: true,
@@ -158,9 +161,8 @@ function table(summary) {
   const variants = peers.filter((p) => STRATA_VARIANTS.includes(p)); // each over the same best
   const pad = (s, w) => String(s).padStart(w);
   const cols = peers.map((p) => Math.max(p.length, 17));
-  const ratioOf = (x, best) => (x && best > 0 ? `${(x / best).toFixed(2)}x` : '–');
   let out = pad('workload', 13) + peers.map((p, i) => pad(p, cols[i] + 2)).join('') + pad('strata/best', 13) +
-    variants.map((p) => pad(`${p.replace('strata-', '')}/best`, 13)).join('') +
+    variants.map((p) => pad(variantColumn(p), 13)).join('') +
     (peers.includes(WASI_PEER) ? pad('wasi/native', 13) + pad('(cpu)', 7) : '') + (hasLsm ? pad('lsm/best node', 15) : '') + '\n';
   for (const w of TABLE_WORKLOADS) {
     out += pad(w, 13);
@@ -170,16 +172,16 @@ function table(summary) {
     });
     const best = Math.max(...others.map((p) => med[w][p] ?? 0));
     const s = med[w].strata;
-    out += pad(ratioOf(s, best), 13) + variants.map((p) => pad(ratioOf(med[w][p], best), 13)).join('');
+    out += pad(ratioText(s, best), 13) + variants.map((p) => pad(ratioText(med[w][p], best), 13)).join('');
     if (peers.includes(WASI_PEER)) {
-      out += pad(s && med[w][WASI_PEER] ? `${(med[w][WASI_PEER] / s).toFixed(2)}x` : '–', 13);
+      out += pad(ratioText(med[w][WASI_PEER], s), 13);
       const sc = cpu[w].strata, wc = cpu[w][WASI_PEER];
-      out += pad(sc && wc ? `${(wc / sc).toFixed(2)}x` : '–', 7);
+      out += pad(ratioText(wc, sc), 7);
     }
     if (hasLsm) {
       const bestNode = Math.max(...nodeOthers.map((p) => med[w][p] ?? 0));
       const l = med[w]['strata-lsm'];
-      out += pad(l && bestNode ? `${(l / bestNode).toFixed(2)}x` : '–', 15);
+      out += pad(ratioText(l, bestNode), 15);
     }
     out += '\n';
   }
@@ -218,7 +220,7 @@ function cpuTable(all, peers) {
   const colWidth = (p) => Math.max(12, p.length + 2);
   const variants = natives.filter((p) => STRATA_VARIANTS.includes(p));
   let out = pad('ops/CPU-s', 13) + natives.map((p) => pad(p, colWidth(p))).join('') + pad('strata/best', 13) +
-    variants.map((p) => pad(`${p.replace('strata-', '')}/best`, 13)).join('') + '\n';
+    variants.map((p) => pad(variantColumn(p), 13)).join('') + '\n';
   for (const w of TABLE_WORKLOADS) {
     const v = {};
     for (const p of natives) {
@@ -226,9 +228,8 @@ function cpuTable(all, peers) {
       if (xs.length) v[p] = median(xs);
     }
     const best = Math.max(0, ...natives.filter((p) => NATIVE_PEERS.includes(p) && p !== 'strata').map((p) => v[p] ?? 0));
-    const ratio = (x) => (x && best ? `${(x / best).toFixed(2)}x` : '–');
     out += pad(w, 13) + natives.map((p) => pad(v[p] == null ? '–' : fmtOps(v[p]), colWidth(p))).join('') +
-      pad(ratio(v.strata), 13) + variants.map((p) => pad(ratio(v[p]), 13)).join('') + '\n';
+      pad(ratioText(v.strata, best), 13) + variants.map((p) => pad(ratioText(v[p], best), 13)).join('') + '\n';
   }
   return out;
 }
@@ -251,8 +252,8 @@ function nodeCpuTable(all, peers) {
     const best = Math.max(0, ...others.map((p) => v[p] ?? 0));
     const lsm = v['strata-lsm'];
     out += pad(w, 12) + node.map((p) => pad(v[p] == null ? '–' : fmtOps(v[p]), 19)).join('') +
-      pad(lsm && best ? `${(lsm / best).toFixed(2)}x` : '–', 15) +
-      (node.includes('strata-lsm-worker') ? pad(lsm && v['strata-lsm-worker'] ? `${(v['strata-lsm-worker'] / lsm).toFixed(2)}x` : '–', 12) : '') + '\n';
+      pad(ratioText(lsm, best), 15) +
+      (node.includes('strata-lsm-worker') ? pad(ratioText(v['strata-lsm-worker'], lsm), 12) : '') + '\n';
   }
   return out;
 }

@@ -64,8 +64,9 @@ if [ "$fuzz_bad" -ne 0 ]; then
   tail -60 "$LOG/fuzz.log"
 fi
 
-# The benchmark's correctness checks (never timings): db_bench on Strata with N=20000, native (tables
-# mapped, and read by pread) and WASI, must find every key, miss every absent one and scan every entry. One step each.
+# The benchmark's correctness checks (never timings): db_bench on Strata with N=20000, native
+# (tables mapped, and read by pread) and WASI, must find every key, miss every absent one and scan
+# every entry. One step each.
 bench_smoke() {
   local name="$1"; shift
   if "$@" 2> "$LOG/bench-$name.err" | tee "$LOG/bench-$name.log" | node bench/check.mjs 20000 > "$LOG/bench-$name.check" 2>&1; then
