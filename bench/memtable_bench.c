@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
   }
   double t2 = now_ns(CLOCK_MONOTONIC), c2 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
   kv_iterator *it;
-  st = memtable_iterator_new(mt, &it);
+  st = memtable_iterator_new(mt, NULL, &it);
   if (st) return fail(st);
   size_t scanned = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) scanned++;

@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
       if (check(block_open(copy, raw.len, "bench", &blk), "block open")) return 1;
       kv_iterator *it;
       block_owner none = {NULL, NULL, NULL};
-      if (check(block_iterator_new(blk, none, &it), "block iterator")) return 1;
+      if (check(block_iterator_new(blk, none, NULL, &it), "block iterator")) return 1;
       for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) (void)kv_iterator_key(it);
       kv_iterator_destroy(it);
       block_free(blk);
@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
   }
   {
     kv_iterator *it;
-    if (check(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it), "iterator")) return 1;
+    if (check(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it), "iterator")) return 1;
     double t0 = now();
     uint64_t count = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) count++;

@@ -126,7 +126,7 @@ static void print_summary(const table_reader *tr, const char *tables_dir) {
 /* One index block's entries: a data block each (offset, stored size, last key). */
 static strata_status *print_index_block(table_reader *tr, const block *idx, block_owner owner, uint64_t *n) {
   kv_iterator *it = NULL;
-  STATUS_TRY(block_iterator_new(idx, owner, &it));
+  STATUS_TRY(block_iterator_new(idx, owner, NULL, &it));
   strata_status *st = NULL;
   char a[32], b[32];
   for (kv_iterator_seek_first(it); !st && kv_iterator_valid(it); kv_iterator_next(it)) {
@@ -149,7 +149,7 @@ static strata_status *print_index(table_reader *tr) {
   block_owner none = {NULL, NULL, NULL};
   if (!tr->meta.index_partition_count) return print_index_block(tr, tr->index, none, &n);
   kv_iterator *top = NULL; /* partitioned: the top level names the partitions */
-  STATUS_TRY(block_iterator_new(tr->index, none, &top));
+  STATUS_TRY(block_iterator_new(tr->index, none, NULL, &top));
   strata_status *st = NULL;
   for (kv_iterator_seek_first(top); !st && kv_iterator_valid(top); kv_iterator_next(top)) {
     block_handle h;
@@ -167,7 +167,7 @@ static strata_status *print_index(table_reader *tr) {
 static strata_status *print_entries(table_reader *tr, uint64_t limit) {
   static const char *const kinds[] = {"value", "tombstone", "single-delete"};
   kv_iterator *it = NULL;
-  STATUS_TRY(table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0}, &it));
+  STATUS_TRY(table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0, NULL}, &it));
   printf("\nentries (key, seqno, kind, value):\n");
   uint64_t n = 0;
   for (kv_iterator_seek_first(it); n < limit && kv_iterator_valid(it); kv_iterator_next(it), n++) {

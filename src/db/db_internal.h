@@ -2,6 +2,8 @@
 #ifndef STRATA_DB_DB_INTERNAL_H
 #define STRATA_DB_DB_INTERNAL_H
 
+#include <stddef.h>
+
 #include "../compaction/compaction.h"
 #include "../journal/journal_writer.h"
 #include "../journal/write_batch.h"
@@ -95,6 +97,9 @@ struct strata_snapshot {
   char path[]; /* the database folder, as the handle that made it holds it */
 };
 
+/* Bytes of a public iterator's region for its stack (see struct strata_iterator). */
+#define DB_ITERATOR_REGION_BYTES 2048
+
 struct strata_iterator {
   uint32_t tag;
   mvcc_iterator *it;
@@ -102,6 +107,14 @@ struct strata_iterator {
   buffer value;             /* the current value when it came from a blob file */
   strata_status *read_error; /* the first failed blob read, for strata_iterator_status */
   strata_status *misuse; /* the first misuse (e.g. a key read while invalid), for strata_iterator_status */
+  iter_arena arena;      /* the free part of `region` */
+  /* The iterator stack's objects (util/iter_arena.h), in the handle's own allocation. A settled
+   * tree's stack (MVCC, run, two-level, block loader, two block iterators) takes about 1 KiB;
+   * each further run or memtable takes its share, and what does not fit comes from malloc. */
+  union {
+    max_align_t align;
+    unsigned char bytes[DB_ITERATOR_REGION_BYTES];
+  } region;
 };
 
 /* options.c: checks every option and the rules between them (strata_open). */

@@ -162,10 +162,11 @@ static strata_status *new_iterator(strata_db *db, const strata_snapshot *snap, c
   it->misuse = NULL;
   it->read_error = NULL;
   buffer_init(&it->value);
+  iter_arena_init(&it->arena, it->region.bytes, sizeof it->region.bytes);
   uint64_t seqno;
   super_version *sv = read_view(db, snap, &seqno);
   tree *t = snap ? snap->tree : db->tree;
-  strata_status *st = tree_iterator(t, sv, seqno, r, &it->it);
+  strata_status *st = tree_iterator(t, sv, seqno, r, &it->arena, &it->it);
   super_version_unref(sv);
   if (st) {
     free(it);

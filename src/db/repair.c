@@ -212,7 +212,7 @@ static strata_status *check_entries(repair *r, table_reader *tr, const char *pat
                                     uint64_t *dangling) {
   const table_meta *m = table_reader_meta(tr);
   kv_iterator *it = NULL;
-  STATUS_TRY(table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0}, &it));
+  STATUS_TRY(table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0, NULL}, &it));
   uint64_t entries = 0, tombstones = 0, smin = UINT64_MAX, smax = 0;
   buffer prev, first;
   buffer_init(&prev);
@@ -453,7 +453,7 @@ static strata_status *rewrite_dangling(repair *r) {
     table_info **out = NULL;
     size_t n = 0;
     st = table_reader_open_mapping(r->fs, path, id, NULL, r->map_tables, &tr);
-    if (!st) st = table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0}, &it);
+    if (!st) st = table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0, NULL}, &it);
     if (!st) st = write_stream(r, it, &out, &n);
     kv_iterator_destroy(it);
     table_reader_close(tr);
@@ -574,7 +574,7 @@ static void unref_tables(table_info **tables, size_t n) {
 static strata_status *flush_salvaged(repair *r) {
   if (!r->salvaged || memtable_is_empty(r->salvaged)) return NULL;
   kv_iterator *it = NULL;
-  STATUS_TRY(memtable_iterator_new(r->salvaged, &it));
+  STATUS_TRY(memtable_iterator_new(r->salvaged, NULL, &it));
   table_info **out = NULL;
   size_t n = 0;
   strata_status *st = write_stream(r, it, &out, &n);
@@ -764,7 +764,7 @@ static strata_status *merge_group(repair *r, size_t g) {
   }
   kv_iterator *merged = NULL;
   if (!st) {
-    st = merge_iterator_new(kids, chains, &merged);
+    st = merge_iterator_new(kids, chains, NULL, &merged);
     memset(kids, 0, grp->members * sizeof *kids); /* the merge owns the children now, also on failure */
   }
   if (!st) st = write_stream(r, merged, &grp->run, &grp->run_count);

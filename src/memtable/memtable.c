@@ -367,7 +367,7 @@ static strata_status *memtable_iter_status(kv_iterator *it) {
 static void memtable_iter_destroy(kv_iterator *it) {
   memtable_iterator *m = memtable_iter_of(it);
   memtable_unref(m->mt);
-  free(m);
+  kv_iterator_free(&m->base);
 }
 
 static const kv_iterator_ops memtable_iterator_ops = {
@@ -376,8 +376,8 @@ static const kv_iterator_ops memtable_iterator_ops = {
     memtable_iter_status, memtable_iter_destroy,
 };
 
-strata_status *memtable_iterator_new(memtable *mt, kv_iterator **out) {
-  memtable_iterator *m = malloc(sizeof *m);
+strata_status *memtable_iterator_new(memtable *mt, iter_arena *region, kv_iterator **out) {
+  memtable_iterator *m = kv_iterator_alloc(region, sizeof *m);
   if (!m) return status_no_memory();
   kv_iterator_init(&m->base, &memtable_iterator_ops);
   memtable_ref(mt);

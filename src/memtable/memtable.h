@@ -78,8 +78,9 @@ int memtable_lowest_seqno(const memtable *mt, uint64_t *out);
  * An iterator over every entry in internal-key order (all versions, tombstones included; the
  * MVCC stream above filters by snapshot). Double-ended, seekable. It holds a reference to the
  * memtable until kv_iterator_destroy, so it may outlive the caller's own reference. Entries
- * inserted while it runs may or may not be seen, but it never sees a partial one.
+ * inserted while it runs may or may not be seen, but it never sees a partial one. Taken from
+ * `region` when it has room (util/iter_arena.h; NULL: malloc).
  */
-STRATA_MUST_USE strata_status *memtable_iterator_new(memtable *mt, kv_iterator **out);
+STRATA_MUST_USE strata_status *memtable_iterator_new(memtable *mt, iter_arena *region, kv_iterator **out);
 
 #endif

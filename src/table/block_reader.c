@@ -563,28 +563,29 @@ static void bi_destroy(kv_iterator *base) {
   buffer_free(&it->keybuf);
   strata_status_free(it->st);
   if (it->owner.release) it->owner.release(it->owner.ctx, it->owner.token);
-  free(it);
+  kv_iterator_free(&it->base);
 }
 
 const kv_iterator_ops block_iterator_ops = {bi_seek_first,       bi_seek_last, bi_seek,   bi_seek_for_prev,
                                             block_iterator_next, bi_prev,      bi_status, bi_destroy};
 
-static void iter_init(block_iter *it, const block *b, block_owner owner) {
+static void iter_init(block_iter *it, const block *b, block_owner owner, unsigned char in_arena) {
   memset(it, 0, sizeof *it);
+  it->base.in_arena = in_arena;
   kv_iterator_init(&it->base, &block_iterator_ops);
   it->b = b;
   it->owner = owner;
   buffer_init(&it->keybuf);
 }
 
-strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator **out) {
+strata_status *block_iterator_new(const block *b, block_owner owner, iter_arena *arena, kv_iterator **out) {
   *out = NULL;
-  block_iter *it = malloc(sizeof *it);
+  block_iter *it = kv_iterator_alloc(arena, sizeof *it);
   if (!it) {
     if (owner.release) owner.release(owner.ctx, owner.token);
     return status_no_memory();
   }
-  iter_init(it, b, owner);
+  iter_init(it, b, owner, it->base.in_arena);
   *out = &it->base;
   return NULL;
 }
@@ -595,7 +596,7 @@ void block_iterator_reset(kv_iterator *base, const block *b, block_owner owner) 
   if (it->owner.release) it->owner.release(it->owner.ctx, it->owner.token);
   buffer keybuf = it->keybuf;
   strata_status *st = it->st;
-  iter_init(it, b, owner);
+  iter_init(it, b, owner, it->base.in_arena);
   it->keybuf = keybuf;
   it->st = st; /* an unreported error stays reported */
 }
@@ -714,7 +715,7 @@ strata_status *block_seek_value(const block *b, const internal_key *target, int 
   }
   block_owner none = {NULL, NULL, NULL};
   block_iter it;
-  iter_init(&it, b, none);
+  iter_init(&it, b, none, 0);
   bi_seek(&it.base, target);
   *found = it.base.valid && !it.st;
   if (*found) *value = it.base.value;

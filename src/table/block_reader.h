@@ -98,10 +98,12 @@ typedef struct block_owner {
 } block_owner;
 
 /*
- * A double-ended iterator over the raw entries of a block. It calls owner.release (if set) when
- * destroyed, also when creation fails.
+ * A double-ended iterator over the raw entries of a block, taken from `arena` when it has room
+ * (util/iter_arena.h; NULL: malloc). It calls owner.release (if set) when destroyed, also when
+ * creation fails.
  */
-STRATA_MUST_USE strata_status *block_iterator_new(const block *b, block_owner owner, kv_iterator **out);
+STRATA_MUST_USE strata_status *block_iterator_new(const block *b, block_owner owner, iter_arena *arena,
+                                                  kv_iterator **out);
 
 /* The block iterator's methods and its next(), for a layer that knows its inner iterator may be a
  * block iterator (the two-level iterator of a table): a scan then makes a direct call per entry,

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/alloc.h"
 #include "table_index.h"
 #include "table_reader_internal.h"
 #include "two_level_iterator.h"
@@ -14,13 +13,15 @@
 typedef struct block_loader {
   table_reader *r;
   int fill_cache;
+  unsigned char in_arena;
+  iter_arena *arena; /* the block iterators' */
   table_readahead ra;
 } block_loader;
 
 static void block_loader_free(void *ctx) {
   block_loader *d = ctx;
   table_readahead_free(&d->ra);
-  free(d);
+  iter_arena_free(d, d->in_arena);
 }
 
 static strata_status *load_typed(block_loader *d, slice handle_value, block_type type, table_readahead *ra,
@@ -34,7 +35,7 @@ static strata_status *load_typed(block_loader *d, slice handle_value, block_type
     block_iterator_reset(*inout, b, owner);
     return NULL;
   }
-  return block_iterator_new(b, owner, inout);
+  return block_iterator_new(b, owner, d->arena, inout);
 }
 
 static strata_status *load_data(void *ctx, slice handle_value, kv_iterator **out) {
@@ -105,7 +106,7 @@ static strata_status *si_status(kv_iterator *b) {
 static void si_destroy(kv_iterator *b) {
   snapshot_iter *s = (snapshot_iter *)b;
   kv_iterator_destroy(s->in);
-  free(s);
+  kv_iterator_free(&s->base);
 }
 
 static const kv_iterator_ops snapshot_iter_ops = {si_seek_first, si_seek_last, si_seek,   si_seek_for_prev,
@@ -116,24 +117,27 @@ strata_status *table_reader_iterator(table_reader *r, const table_read_options *
   uint64_t snapshot = ro->snapshot;
   /* one loader for partitions and data blocks; the data level owns it and frees it after its
    * outer (partition) iterator, which uses it too */
-  block_loader *d = alloc_zeroed(sizeof *d); /* built per seek: not calloc (util/alloc.h) */
+  unsigned char in_arena;
+  block_loader *d = iter_arena_alloc(ro->arena, sizeof *d, &in_arena);
   if (!d) return status_no_memory();
+  d->in_arena = in_arena;
+  d->arena = ro->arena;
   d->r = r;
   d->fill_cache = ro->fill_cache;
   d->ra.next = UINT64_MAX; /* no block loaded yet: the first one is not "after" anything */
   block_owner none = {NULL, NULL, NULL};
   kv_iterator *it;
-  strata_status *st = block_iterator_new(r->index, none, &it);
-  if (!st && r->meta.index_partition_count) st = two_level_iterator_new(it, load_partition, d, &it);
-  if (!st) st = two_level_iterator_new(it, load_data, d, &it);
+  strata_status *st = block_iterator_new(r->index, none, ro->arena, &it);
+  if (!st && r->meta.index_partition_count) st = two_level_iterator_new(it, load_partition, d, ro->arena, &it);
+  if (!st) st = two_level_iterator_new(it, load_data, d, ro->arena, &it);
   if (st) { /* a failed two_level_iterator_new destroyed its outer */
-    free(d);
+    block_loader_free(d);
     return st;
   }
   two_level_iterator_own_ctx(it, block_loader_free);
   /* the filter only where the table holds entries the snapshot must not see */
   if (snapshot < SEQNO_READ_ALL && r->meta.max_seqno >= snapshot) {
-    snapshot_iter *s = malloc(sizeof *s);
+    snapshot_iter *s = kv_iterator_alloc(ro->arena, sizeof *s);
     if (!s) {
       kv_iterator_destroy(it);
       return status_no_memory();

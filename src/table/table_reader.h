@@ -74,6 +74,9 @@ typedef struct table_read_options {
    * by the iterator and freed when it moves on, not inserted, so a merge that reads every block
    * once neither fills the cache nor evicts the readers' hot blocks (LevelDB's fill_cache). */
   int fill_cache;
+  /* Where the iterator's objects come from (util/iter_arena.h); NULL: malloc. It must outlive
+   * every iterator opened with these options. */
+  iter_arena *arena;
 } table_read_options;
 
 /* A double-ended iterator over the table's raw internal entries (ro is copied). The iterator

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/alloc.h"
 #include "../util/buffer.h"
 #include "block_reader.h"
 
@@ -161,7 +160,7 @@ static void tl_destroy(kv_iterator *base) {
   kv_iterator_destroy(t->outer);
   strata_status_free(t->st);
   if (t->free_ctx) t->free_ctx(t->ctx);
-  free(t);
+  kv_iterator_free(&t->base);
 }
 
 const kv_iterator_ops two_level_iterator_ops = {tl_seek_first,            tl_seek_last, tl_seek,   tl_seek_for_prev,
@@ -171,9 +170,10 @@ void two_level_iterator_own_ctx(kv_iterator *it, void (*free_ctx)(void *ctx)) {
   ((two_level *)it)->free_ctx = free_ctx;
 }
 
-strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx, kv_iterator **out) {
+strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx, iter_arena *arena,
+                                      kv_iterator **out) {
   *out = NULL;
-  two_level *t = alloc_zeroed(sizeof *t); /* built per seek: not calloc (util/alloc.h) */
+  two_level *t = kv_iterator_alloc(arena, sizeof *t);
   if (!t) {
     kv_iterator_destroy(outer);
     return status_no_memory();

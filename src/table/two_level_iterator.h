@@ -16,9 +16,10 @@
  * one; on failure it leaves *inout as it was (the caller destroys it). */
 typedef strata_status *(*two_level_load_fn)(void *ctx, slice handle_value, kv_iterator **inout);
 
-/* Takes ownership of outer (destroyed on failure too). */
+/* Takes ownership of outer (destroyed on failure too). Taken from `arena` when it has room
+ * (util/iter_arena.h; NULL: malloc). */
 STRATA_MUST_USE strata_status *two_level_iterator_new(kv_iterator *outer, two_level_load_fn load, void *ctx,
-                                                      kv_iterator **out);
+                                                      iter_arena *arena, kv_iterator **out);
 
 /* Gives the iterator its load context: free_ctx(ctx) runs when it is destroyed. */
 void two_level_iterator_own_ctx(kv_iterator *it, void (*free_ctx)(void *ctx));

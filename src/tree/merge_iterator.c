@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/alloc.h"
 #include "../util/buffer.h"
 
 enum direction { FORWARD, REVERSE };
@@ -11,6 +10,7 @@ enum direction { FORWARD, REVERSE };
 typedef struct merge_iterator {
   kv_iterator base;
   kv_iterator **children;
+  unsigned char children_in_arena;
   size_t n;
   kv_iterator *current; /* the child whose entry is the merge's position; NULL = invalid */
   size_t current_index;
@@ -144,10 +144,10 @@ static strata_status *merge_status(kv_iterator *it) {
 static void merge_destroy(kv_iterator *it) {
   merge_iterator *m = (merge_iterator *)it;
   for (size_t i = 0; i < m->n; i++) kv_iterator_destroy(m->children[i]);
-  free(m->children);
+  iter_arena_free(m->children, m->children_in_arena);
   strata_status_free(m->error);
   buffer_free(&m->saved_key);
-  free(m);
+  kv_iterator_free(&m->base);
 }
 
 static const kv_iterator_ops merge_ops = {
@@ -155,18 +155,19 @@ static const kv_iterator_ops merge_ops = {
   merge_next,       merge_prev,      merge_status, merge_destroy,
 };
 
-strata_status *merge_iterator_new(kv_iterator **children, size_t n, kv_iterator **out) {
-  merge_iterator *m = alloc_zeroed(sizeof *m); /* built per seek: not calloc (util/alloc.h) */
-  kv_iterator **copy = malloc((n ? n : 1) * sizeof *copy);
+strata_status *merge_iterator_new(kv_iterator **children, size_t n, iter_arena *arena, kv_iterator **out) {
+  merge_iterator *m = kv_iterator_alloc(arena, sizeof *m);
+  unsigned char copy_in_arena = 0;
+  kv_iterator **copy = m ? iter_arena_alloc(arena, (n ? n : 1) * sizeof *copy, &copy_in_arena) : NULL;
   if (!m || !copy) {
-    free(m);
-    free(copy);
+    if (m) kv_iterator_free(&m->base);
     for (size_t i = 0; i < n; i++) kv_iterator_destroy(children[i]);
     return status_no_memory();
   }
   if (n) memcpy(copy, children, n * sizeof *copy);
   kv_iterator_init(&m->base, &merge_ops);
   m->children = copy;
+  m->children_in_arena = copy_in_arena;
   m->n = n;
   buffer_init(&m->saved_key);
   *out = &m->base;

@@ -13,7 +13,9 @@
 
 #include "../util/kv_iterator.h"
 
-/* Takes ownership of the children (destroyed with the merge iterator, also on failure). */
-STRATA_MUST_USE strata_status *merge_iterator_new(kv_iterator **children, size_t n, kv_iterator **out);
+/* Takes ownership of the children (destroyed with the merge iterator, also on failure); copies
+ * the array. Taken from `arena` when it has room (util/iter_arena.h; NULL: malloc). */
+STRATA_MUST_USE strata_status *merge_iterator_new(kv_iterator **children, size_t n, iter_arena *arena,
+                                                  kv_iterator **out);
 
 #endif

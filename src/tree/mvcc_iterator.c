@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/alloc.h"
 #include "../util/buffer.h"
 #include "run_iterator.h"
 
@@ -23,6 +22,7 @@ struct mvcc_iterator {
   int saved_handle; /* reverse: saved_value is a blob handle */
   void (*release)(void *a, void *b);
   void *release_a, *release_b;
+  unsigned char in_arena;
 };
 
 static void fail(mvcc_iterator *it, strata_status *st) {
@@ -206,7 +206,7 @@ void mvcc_iterator_destroy(mvcc_iterator *it) {
   buffer_free(&it->range_keys);
   buffer_free(&it->saved_key);
   buffer_free(&it->saved_value);
-  free(it);
+  iter_arena_free(it, it->in_arena);
 }
 
 void mvcc_iterator_set_release(mvcc_iterator *it, void (*release)(void *a, void *b), void *a, void *b) {
@@ -216,12 +216,14 @@ void mvcc_iterator_set_release(mvcc_iterator *it, void (*release)(void *a, void 
 }
 
 strata_status *mvcc_iterator_new(kv_iterator *inner, uint64_t snapshot, const key_range *range,
-                                 mvcc_iterator **out) {
-  mvcc_iterator *it = alloc_zeroed(sizeof *it); /* built per seek: not calloc (util/alloc.h) */
+                                 iter_arena *arena, mvcc_iterator **out) {
+  unsigned char in_arena;
+  mvcc_iterator *it = iter_arena_alloc(arena, sizeof *it, &in_arena);
   if (!it) {
     kv_iterator_destroy(inner);
     return status_no_memory();
   }
+  it->in_arena = in_arena;
   it->inner = inner;
   it->snapshot = snapshot;
   it->range = *range;

@@ -26,9 +26,10 @@ typedef struct mvcc_position {
   slice key, value; /* meaningful while valid; stay so until the iterator moves */
 } mvcc_position;
 
-/* Takes ownership of `inner` (also on failure). The range's key bytes are copied. */
+/* Takes ownership of `inner` (also on failure). The range's key bytes are copied. Taken from
+ * `arena` when it has room (util/iter_arena.h; NULL: malloc). */
 STRATA_MUST_USE strata_status *mvcc_iterator_new(kv_iterator *inner, uint64_t snapshot, const key_range *range,
-                                                 mvcc_iterator **out);
+                                                 iter_arena *arena, mvcc_iterator **out);
 void mvcc_iterator_destroy(mvcc_iterator *it);
 /* Calls release(a, b) on destroy, after the inner stream is gone: what keeps the stream's sources
  * alive (the tree's super version) rides on the iterator instead of an extra forwarding layer. */

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "../table/two_level_iterator.h"
-#include "../util/alloc.h"
 #include "tree_internal.h"
 
 typedef struct run_iterator {
@@ -165,7 +164,7 @@ static void run_destroy(kv_iterator *it) {
   run_iterator *r = (run_iterator *)it;
   close_table(r);
   strata_status_free(r->error);
-  free(r);
+  kv_iterator_free(&r->base);
 }
 
 const kv_iterator_ops run_iterator_ops = {
@@ -173,7 +172,7 @@ const kv_iterator_ops run_iterator_ops = {
 };
 
 strata_status *run_iterator_new(tree *t, const version_run *run, const table_read_options *ro, kv_iterator **out) {
-  run_iterator *r = alloc_zeroed(sizeof *r); /* built per seek: not calloc (util/alloc.h) */
+  run_iterator *r = kv_iterator_alloc(ro->arena, sizeof *r);
   if (!r) return status_no_memory();
   kv_iterator_init(&r->base, &run_iterator_ops);
   r->t = t;

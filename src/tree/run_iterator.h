@@ -10,7 +10,8 @@
 #include "tree.h"
 
 /* The run (and its tables) must outlive the iterator: the caller pins the super version. Its
- * tables are read as ro says (copied): readers fill the block cache, compaction does not. */
+ * tables are read as ro says (copied): readers fill the block cache, compaction does not; the
+ * iterator and its tables' iterators come from ro->arena while it has room. */
 STRATA_MUST_USE strata_status *run_iterator_new(tree *t, const version_run *run, const table_read_options *ro,
                                                 kv_iterator **out);
 

@@ -141,10 +141,12 @@ STRATA_MUST_USE strata_status *tree_size_of(tree *t, super_version *sv, slice ke
 
 /*
  * An iterator over the live keys of `range` at `snapshot`, reading sv (NULL: the version for the
- * snapshot). It holds references to the tree and the super version until destroyed.
+ * snapshot). It holds references to the tree and the super version until destroyed. Its stack
+ * of iterators comes from `arena` while it has room (util/iter_arena.h; NULL: malloc), which
+ * must outlive it.
  */
 STRATA_MUST_USE strata_status *tree_iterator(tree *t, super_version *sv, uint64_t snapshot, const key_range *range,
-                                             mvcc_iterator **out);
+                                             iter_arena *arena, mvcc_iterator **out);
 /* --- key-value separation --------------------------------------------------------------- */
 /* Whether the tree separates values (as created). */
 int tree_kv_separated(tree *t);

@@ -145,7 +145,7 @@ strata_status *tree_write_tables_relocating(tree *t, kv_iterator *it, unsigned l
 /* Streams every entry of `mt` into level-0 tables. */
 static strata_status *write_tables(tree *t, memtable *mt, table_batch *out, uint64_t *bytes) {
   kv_iterator *it = NULL;
-  STATUS_TRY(memtable_iterator_new(mt, &it));
+  STATUS_TRY(memtable_iterator_new(mt, NULL, &it));
   strata_status *st = tree_write_tables(t, it, 0, t->opts.table_target_size, NULL, out, bytes);
   kv_iterator_destroy(it);
   return st;

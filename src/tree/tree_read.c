@@ -160,26 +160,31 @@ static int memtable_needed(const memtable *mt, uint64_t snapshot) {
   return needed;
 }
 
-/* Every child stream of a super version: memtables, then one per run, newest first. */
-static strata_status *collect_children(tree *t, super_version *sv, uint64_t snapshot, kv_iterator ***out,
-                                       size_t *count) {
+/* How many child streams a super version can have: memtables, then one per run. */
+static size_t children_bound(const super_version *sv) {
   size_t n = 1 + sv->sealed_count;
   const version *v = sv->version;
   for (unsigned l = 0; l < v->level_count; l++) n += v->levels[l].run_count;
-  kv_iterator **kids = malloc(n * sizeof *kids); /* the first k are set; only they are used */
-  if (!kids) return status_no_memory();
+  return n;
+}
+
+/* Every child stream of a super version into kids (children_bound of them fit): memtables, then
+ * one per run, newest first. */
+static strata_status *collect_children(tree *t, super_version *sv, uint64_t snapshot, iter_arena *arena,
+                                       kv_iterator **kids, size_t *count) {
+  const version *v = sv->version;
   size_t k = 0;
   strata_status *st = NULL;
   if (memtable_needed(sv->active, snapshot)) {
-    st = memtable_iterator_new(sv->active, &kids[k]);
+    st = memtable_iterator_new(sv->active, arena, &kids[k]);
     if (!st) k++;
   }
   for (size_t i = 0; !st && i < sv->sealed_count; i++) {
     if (!memtable_needed(sv->sealed[i], snapshot)) continue;
-    st = memtable_iterator_new(sv->sealed[i], &kids[k]);
+    st = memtable_iterator_new(sv->sealed[i], arena, &kids[k]);
     if (!st) k++;
   }
-  table_read_options ro = {snapshot, 1};
+  table_read_options ro = {snapshot, 1, arena};
   for (unsigned l = 0; !st && l < v->level_count; l++)
     for (size_t r = 0; !st && r < v->levels[l].run_count; r++) {
       st = run_iterator_new(t, &v->levels[l].runs[r], &ro, &kids[k]);
@@ -187,26 +192,25 @@ static strata_status *collect_children(tree *t, super_version *sv, uint64_t snap
     }
   if (st) {
     for (size_t i = 0; i < k; i++) kv_iterator_destroy(kids[i]);
-    free(kids);
     return st;
   }
-  *out = kids;
   *count = k;
   return NULL;
 }
 
 strata_status *tree_iterator(tree *t, super_version *sv, uint64_t snapshot, const key_range *range,
-                             mvcc_iterator **out) {
+                             iter_arena *arena, mvcc_iterator **out) {
   super_version *pinned = sv ? super_version_ref(sv) : tree_for_snapshot(t, snapshot);
-  kv_iterator **kids = NULL;
-  size_t n = 0;
+  kv_iterator *local[16]; /* the children's list until the merge copies it: no allocation when they fit */
+  size_t bound = children_bound(pinned), n = 0;
+  kv_iterator **kids = bound <= sizeof local / sizeof local[0] ? local : malloc(bound * sizeof *kids);
   kv_iterator *merged = NULL;
-  strata_status *st = collect_children(t, pinned, snapshot, &kids, &n);
+  strata_status *st = kids ? collect_children(t, pinned, snapshot, arena, kids, &n) : status_no_memory();
   /* one stream needs no merging (a settled tree: one run, empty memtables) */
   if (!st && n == 1) merged = kids[0];
-  else if (!st) st = merge_iterator_new(kids, n, &merged); /* takes the children */
-  free(kids);
-  if (!st) st = mvcc_iterator_new(merged, snapshot, range, out); /* destroys merged on failure */
+  else if (!st) st = merge_iterator_new(kids, n, arena, &merged); /* takes the children */
+  if (kids != local) free(kids);
+  if (!st) st = mvcc_iterator_new(merged, snapshot, range, arena, out); /* destroys merged on failure */
   if (st) {
     super_version_unref(pinned);
     return st;
@@ -219,7 +223,7 @@ static strata_status *edge_key_value(tree *t, uint64_t snapshot, int last, int *
                                      buffer *value) {
   key_range all = key_range_all();
   mvcc_iterator *it = NULL;
-  STATUS_TRY(tree_iterator(t, NULL, snapshot, &all, &it));
+  STATUS_TRY(tree_iterator(t, NULL, snapshot, &all, NULL, &it));
   if (last) mvcc_iterator_seek_last(it);
   else mvcc_iterator_seek_first(it);
   *found = mvcc_iterator_valid(it);
@@ -247,7 +251,7 @@ strata_status *tree_last_key_value(tree *t, uint64_t snapshot, int *found, buffe
 strata_status *tree_len(tree *t, uint64_t snapshot, uint64_t *out) {
   key_range all = key_range_all();
   mvcc_iterator *it = NULL;
-  STATUS_TRY(tree_iterator(t, NULL, snapshot, &all, &it));
+  STATUS_TRY(tree_iterator(t, NULL, snapshot, &all, NULL, &it));
   uint64_t n = 0;
   for (mvcc_iterator_seek_first(it); mvcc_iterator_valid(it); mvcc_iterator_next(it)) n++;
   strata_status *st = mvcc_iterator_status(it);

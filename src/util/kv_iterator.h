@@ -12,6 +12,7 @@
 #define STRATA_UTIL_KV_ITERATOR_H
 
 #include "internal_key.h"
+#include "iter_arena.h"
 #include "slice.h"
 #include "status.h"
 
@@ -40,9 +41,22 @@ typedef struct kv_iterator_ops {
 struct kv_iterator {
   const kv_iterator_ops *ops;
   int valid;
+  unsigned char in_arena; /* set by kv_iterator_alloc, for kv_iterator_free; init leaves it */
   internal_key key;
   slice value;
 };
+
+/* For implementations: n zero bytes for an iterator whose base leads them, from the stack's
+ * region when it has room (util/iter_arena.h), else malloc'd; NULL when out of memory. */
+static inline void *kv_iterator_alloc(iter_arena *a, size_t n) {
+  unsigned char in_arena;
+  kv_iterator *it = iter_arena_alloc(a, n, &in_arena);
+  if (it) it->in_arena = in_arena;
+  return it;
+}
+
+/* For implementations' destroy: gives back what kv_iterator_alloc took (nothing from a region). */
+static inline void kv_iterator_free(kv_iterator *it) { iter_arena_free(it, it->in_arena); }
 
 /* Sets up the base of a new iterator: unpositioned. */
 static inline void kv_iterator_init(kv_iterator *it, const kv_iterator_ops *ops) {

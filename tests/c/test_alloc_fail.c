@@ -701,6 +701,53 @@ static void run_scenario(const scenario *sc) {
          (n - 1) / stride, calls);
 }
 
+/* Level 0 keeps a table per flush: with 15 of them an iterator's stack outgrows the handle's
+ * region (util/iter_arena.h), so its later objects come from malloc and can fail. */
+static strata_status *many_level0_runs(strata_options *o) {
+  STATUS_TRY(strata_options_set_level0_stall(o, 40, 50));
+  return strata_options_set_level0_trigger(o, 30);
+}
+
+static strata_status *prepare_runs(void) {
+  STATUS_TRY(open_db(&db, 1));
+  char k[24], v[24];
+  strata_status *st = NULL;
+  for (int i = 0; !st && i < 60; i++) {
+    snprintf(k, sizeof k, "p%03d", (i * 7) % 60); /* every run spans the key space */
+    snprintf(v, sizeof v, "pv%03d", (i * 7) % 60);
+    st = put(k, v);
+    if (!st && i % 4 == 3) st = strata_flush(db);
+  }
+  strata_status *cst = strata_close(db);
+  db = NULL;
+  if (!st) st = cst;
+  else strata_status_free(cst);
+  return st;
+}
+
+static strata_status *body_iterate_runs(void) {
+  STATUS_TRY(open_db(&db, 0));
+  strata_stats stats;
+  strata_status *st = strata_get_stats(db, &stats);
+  if (!st && stats.levels[0].runs < 15) st = wrong("level 0 has too few runs for %s", "the scenario");
+  strata_iterator *it = NULL;
+  if (!st) st = strata_iterator_new(db, NULL, NULL, &it);
+  int count = 0;
+  if (!st) st = count_iterator(it, 0, &count);
+  if (!st && count != 60) st = wrong("forward scan over the runs: %s", "wrong count");
+  if (!st) st = count_iterator(it, 1, &count);
+  if (!st && count != 60) st = wrong("backward scan over the runs: %s", "wrong count");
+  if (!st) {
+    strata_iterator_seek(it, "p031", 4);
+    size_t klen = 0;
+    const void *k = strata_iterator_valid(it) ? strata_iterator_key(it, &klen) : NULL;
+    st = strata_iterator_status(it);
+    if (!st && (!k || klen != 4 || memcmp(k, "p031", 4) != 0)) st = wrong("seek to %s", "p031");
+  }
+  strata_iterator_close(it);
+  return st;
+}
+
 static const scenario scenarios[] = {
     {.name = "open_new", .prepare = prepare_nothing, .body = body_open_new},
     {.name = "open_existing", .prepare = prepare_populated, .body = body_open_existing},
@@ -717,6 +764,7 @@ static const scenario scenarios[] = {
     {.name = "snapshot_gc_tiered_filter", .prepare = prepare_populated, .body = body_snapshot_gc,
      .options = tiered_with_filter},
     {.name = "export_import", .prepare = prepare_populated, .body = body_export_import},
+    {.name = "iterate_many_runs", .prepare = prepare_runs, .body = body_iterate_runs, .options = many_level0_runs},
 };
 
 #define SCENARIO(fn_name, index) \
@@ -733,6 +781,7 @@ SCENARIO(every_allocation_failing_in_point_in_time_open_of_damaged_journal_retur
 SCENARIO(every_allocation_failing_in_rotate_scan_compact_returns_no_memory, 9)
 SCENARIO(every_allocation_failing_in_snapshot_gc_tiered_filter_returns_no_memory, 10)
 SCENARIO(every_allocation_failing_in_export_import_returns_no_memory_and_leaves_nothing, 11)
+SCENARIO(every_allocation_failing_in_iterate_many_runs_returns_no_memory, 12)
 
 /* Regression: a flush whose super version could not be allocated after the manifest listed its
  * tables removed those tables, and the next open failed ("table 5 is missing"). The second
@@ -810,5 +859,6 @@ int main(int argc, char **argv) {
   MAYBE_RUN(every_allocation_failing_in_rotate_scan_compact_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_snapshot_gc_tiered_filter_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_export_import_returns_no_memory_and_leaves_nothing);
+  MAYBE_RUN(every_allocation_failing_in_iterate_many_runs_returns_no_memory);
   return harness_finish();
 }

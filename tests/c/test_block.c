@@ -78,7 +78,7 @@ static void block_iterates_forward_and_backward_at_every_restart_interval(void) 
     CHECK_EQ_U64(b->item_count, n);
     kv_iterator *it;
     block_owner none = {NULL, NULL, NULL};
-    CHECK_OK(block_iterator_new(b, none, &it));
+    CHECK_OK(block_iterator_new(b, none, NULL, &it));
     size_t i = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++) CHECK(same(it, &e[i]));
     CHECK_EQ_U64(i, n);
@@ -97,7 +97,7 @@ static void block_mixed_next_and_prev_stay_in_step(void) {
   CHECK_OK(build(e, n, 16, 0, &b));
   kv_iterator *it;
   block_owner none = {NULL, NULL, NULL};
-  CHECK_OK(block_iterator_new(b, none, &it));
+  CHECK_OK(block_iterator_new(b, none, NULL, &it));
   harness_rng rng = {42};
   kv_iterator_seek_first(it);
   size_t pos = 0;
@@ -124,7 +124,7 @@ static void block_seek_and_seek_for_prev_find_neighbours(void) {
   CHECK_OK(build(e, n, 16, 0, &b));
   kv_iterator *it;
   block_owner none = {NULL, NULL, NULL};
-  CHECK_OK(block_iterator_new(b, none, &it));
+  CHECK_OK(block_iterator_new(b, none, NULL, &it));
   for (int k = -1; k <= 200; k++) {
     char key[24];
     snprintf(key, sizeof key, "k%04d", k < 0 ? 0 : k);
@@ -258,7 +258,7 @@ static void empty_block_iterates_nothing(void) {
   CHECK_OK(build(NULL, 0, 16, 1, &b));
   kv_iterator *it;
   block_owner none = {NULL, NULL, NULL};
-  CHECK_OK(block_iterator_new(b, none, &it));
+  CHECK_OK(block_iterator_new(b, none, NULL, &it));
   kv_iterator_seek_first(it);
   CHECK(!kv_iterator_valid(it));
   kv_iterator_seek_last(it);
@@ -349,7 +349,7 @@ static void seek_lands_like_a_linear_search_for_prefixes_and_extensions(void) {
       CHECK_OK(build(e, n, intervals[iv], hash, &b));
       kv_iterator *it;
       block_owner none = {NULL, NULL, NULL};
-      CHECK_OK(block_iterator_new(b, none, &it));
+      CHECK_OK(block_iterator_new(b, none, NULL, &it));
       size_t probes = 0;
       for (size_t i = 0; i < n; i += 3) {
         char t[32];
@@ -429,7 +429,7 @@ static void restart_tags_order_keys_that_differ_by_zero_bytes_and_length(void) {
       CHECK_OK(finish_and_open(&bw, "tags", &b));
       kv_iterator *it;
       block_owner none = {NULL, NULL, NULL};
-      CHECK_OK(block_iterator_new(b, none, &it));
+      CHECK_OK(block_iterator_new(b, none, NULL, &it));
       for (size_t i = 0; i < T + 2; i++) {
         uint8_t t[P + 16];
         const uint8_t *base = i < T ? keys[i] : (const uint8_t *)(i == T ? "user-00000" : "user-0000000001");
@@ -539,7 +539,7 @@ static void block_open_rejects_inconsistent_footers(void) {
     /* a flipped hash bucket or restart may pass open: scans must stay in bounds */
     kv_iterator *it;
     block_owner none = {NULL, NULL, NULL};
-    CHECK_OK(block_iterator_new(b, none, &it));
+    CHECK_OK(block_iterator_new(b, none, NULL, &it));
     for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) (void)kv_iterator_key(it);
     strata_status_free(kv_iterator_status(it));
     kv_iterator_destroy(it);
@@ -607,7 +607,7 @@ static void index_search_tree_lands_like_a_linear_search(void) {
     CHECK(copied == n - (n + 4) / 5); /* every short value, no long one */
     kv_iterator *it;
     block_owner none = {NULL, NULL, NULL};
-    CHECK_OK(block_iterator_new(b, none, &it));
+    CHECK_OK(block_iterator_new(b, none, NULL, &it));
     for (size_t i = 0; i <= n; i++) {
       uint8_t t[32];
       const uint8_t *base = i < n ? keys[i] : (const uint8_t *)"g999";
@@ -715,7 +715,7 @@ static void rebuilt_keys_stay_whole_across_moves_restarts_and_buffers(void) {
     CHECK_OK(finish_and_open(&bw, "rebuilt keys", &blocks[t]));
   }
   kv_iterator *it;
-  CHECK_OK(block_iterator_new(blocks[0], none, &it));
+  CHECK_OK(block_iterator_new(blocks[0], none, NULL, &it));
   for (size_t t = 0; t < 3; t++) {
     if (t) block_iterator_reset(it, blocks[t], none); /* the same iterator, another block */
     size_t i = 0;

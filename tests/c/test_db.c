@@ -431,6 +431,98 @@ static void iterators_honour_bounds_prefixes_and_directions(void) {
   teardown();
 }
 
+/* Iterator stacks larger than the handle's region (util/iter_arena.h): 24 level-0 runs under a
+ * non-empty memtable, then one run of many small tables that a scan walks through (every table
+ * it opens takes new iterators). Forward, backward and seeks read as the model either way. */
+
+/* Keys in index order. */
+static void scan_key(int i, char *k, size_t cap) { snprintf(k, cap, "k%05d", i); }
+
+static void check_scans_match(strata_db *db, const int *latest, int n) {
+  strata_iterator *it = NULL;
+  CHECK_OK(strata_iterator_new(db, NULL, NULL, &it));
+  for (int back = 0; back < 2; back++) {
+    int i = back ? n - 1 : 0, seen = 0;
+    if (back) strata_iterator_seek_last(it);
+    else strata_iterator_seek_first(it);
+    for (; strata_iterator_valid(it); back ? strata_iterator_prev(it) : strata_iterator_next(it)) {
+      while (i >= 0 && i < n && latest[i] < 0) i += back ? -1 : 1;
+      char k[16], v[16];
+      scan_key(i, k, sizeof k);
+      snprintf(v, sizeof v, "v%d", latest[i]);
+      size_t kl, vl;
+      const char *key = strata_iterator_key(it, &kl), *val = strata_iterator_value(it, &vl);
+      CHECK(kl == strlen(k) && !memcmp(key, k, kl));
+      CHECK(vl == strlen(v) && !memcmp(val, v, vl));
+      seen++;
+      i += back ? -1 : 1;
+    }
+    CHECK_OK(strata_iterator_status(it));
+    int live = 0;
+    for (int j = 0; j < n; j++) live += latest[j] >= 0;
+    CHECK_EQ_U64(seen, live);
+  }
+  for (int j = 0; j < n; j += 37) { /* a seek lands on the first live key at or after j */
+    char k[16];
+    scan_key(j, k, sizeof k);
+    strata_iterator_seek(it, k, strlen(k));
+    int want = j;
+    while (want < n && latest[want] < 0) want++;
+    CHECK(strata_iterator_valid(it) == (want < n));
+    if (want < n) {
+      char w[16];
+      scan_key(want, w, sizeof w);
+      size_t kl;
+      const char *key = strata_iterator_key(it, &kl);
+      CHECK(kl == strlen(w) && !memcmp(key, w, kl));
+    }
+  }
+  strata_iterator_close(it);
+}
+
+static void iterators_over_more_runs_and_tables_than_their_region_read_as_the_model(void) {
+  if (!setup_posix()) return;
+  enum { N = 3000, RUNS = 24 };
+  strata_options *o = small_options(0);
+  CHECK_OK(strata_options_set_level0_stall(o, 60, 80));
+  CHECK_OK(strata_options_set_level0_trigger(o, 50));
+  strata_db *db = NULL;
+  CHECK_OK(open_db(o, &db));
+  static int latest[N];
+  for (int i = 0; i < N; i++) latest[i] = -1;
+  for (int r = 0; r <= RUNS; r++) { /* run RUNS stays in the memtable */
+    for (int i = r % 7; i < N; i += 5 + r % 3) {
+      char k[16], v[16];
+      scan_key(i, k, sizeof k);
+      if ((i + r) % 11 == 0) {
+        CHECK_OK(strata_delete(db, k, strlen(k), 0));
+        latest[i] = -1;
+      } else {
+        snprintf(v, sizeof v, "v%d", r);
+        CHECK_OK(put_str(db, k, v));
+        latest[i] = r;
+      }
+    }
+    if (r < RUNS) CHECK_OK(strata_flush(db));
+  }
+  strata_stats stats;
+  CHECK_OK(strata_get_stats(db, &stats));
+  CHECK(stats.levels[0].runs >= RUNS);
+  check_scans_match(db, latest, N);
+  CHECK_OK(strata_close(db)); /* reopened to split the major compaction's output finely */
+  CHECK_OK(strata_options_set_table_target_size(o, 1 << 10));
+  CHECK_OK(open_db(o, &db));
+  CHECK_OK(strata_compact(db, 1));
+  CHECK_OK(strata_get_stats(db, &stats));
+  uint32_t tables = 0;
+  for (uint32_t l = 0; l < stats.level_count; l++) tables += stats.levels[l].tables;
+  CHECK(tables >= 10); /* one run of small tables */
+  check_scans_match(db, latest, N);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
 static void reopen_keeps_journaled_and_flushed_writes(void) {
   if (!setup_posix()) return;
   strata_options *o = small_options(1);
@@ -902,6 +994,7 @@ int main(void) {
   RUN(snapshot_is_stable_across_writes_and_flushes);
   RUN(iterator_at_an_old_snapshot_shows_exactly_its_entries_over_newer_memtable_writes);
   RUN(iterators_honour_bounds_prefixes_and_directions);
+  RUN(iterators_over_more_runs_and_tables_than_their_region_read_as_the_model);
   RUN(reopen_keeps_journaled_and_flushed_writes);
   RUN(second_open_is_locked_out);
   RUN(create_if_missing_off_refuses_a_folder_without_a_database);

@@ -124,7 +124,7 @@ static void entries_iterate_by_key_then_newest_version_first(void) {
   /* many versions of one key, inserted in a scrambled order */
   for (uint64_t i = 0; i < 100; i++) CHECK_OK(put(mt, "m", 1000 + (i * 37) % 100, VALUE_TYPE_VALUE, "v"));
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   kv_iterator_seek_first(it);
   const char *keys[] = {"a", "a", "a", "b", "c", "c"};
   uint64_t seqnos[] = {3, 2, 1, 5, 4, 1};
@@ -243,7 +243,7 @@ static void empty_key_sorts_first_and_ff_keys_last(void) {
   CHECK_OK(memtable_insert(mt, slice_make(zero, 1), 4, VALUE_TYPE_VALUE, slice_from_cstr("00")));
   CHECK_OK(memtable_insert(mt, slice_from_cstr("m"), 5, VALUE_TYPE_VALUE, slice_from_cstr("m")));
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   kv_iterator_seek_first(it);
   CHECK(kv_iterator_valid(it) && kv_iterator_key(it).user_key.len == 0);
   CHECK(slice_equal(kv_iterator_value(it), slice_from_cstr("empty")));
@@ -271,7 +271,7 @@ static void reverse_iteration_visits_every_entry_backwards(void) {
   CHECK_OK(memtable_new(&mt));
   CHECK_OK(fill_abc(mt));
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   const char *keys[] = {"c", "c", "b", "a", "a", "a"};
   uint64_t seqnos[] = {1, 4, 5, 1, 2, 3};
   kv_iterator_seek_last(it);
@@ -286,7 +286,7 @@ static void mixed_next_and_prev_step_over_the_same_entries(void) {
   CHECK_OK(memtable_new(&mt));
   CHECK_OK(fill_abc(mt));
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   kv_iterator_seek_first(it);
   kv_iterator_next(it);
   kv_iterator_next(it);
@@ -317,7 +317,7 @@ static void empty_memtable_iterates_nothing(void) {
   memtable *mt;
   CHECK_OK(memtable_new(&mt));
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   kv_iterator_seek_first(it);
   CHECK(!kv_iterator_valid(it));
   kv_iterator_seek_last(it);
@@ -340,7 +340,7 @@ static void seek_lands_on_the_first_entry_at_or_after_the_target(void) {
   CHECK_OK(memtable_new(&mt));
   CHECK_OK(fill_abc(mt));
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   internal_key t;
   t = internal_key_make(slice_empty(), SEQNO_MAX, VALUE_TYPE_MAX); /* before the first */
   kv_iterator_seek(it, &t);
@@ -378,7 +378,7 @@ static void seek_for_prev_lands_on_the_last_entry_at_or_before_the_target(void) 
   CHECK_OK(memtable_new(&mt));
   CHECK_OK(fill_abc(mt));
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   internal_key t;
   t = internal_key_make(slice_from_cstr("a"), 4, VALUE_TYPE_VALUE); /* before the first */
   kv_iterator_seek_for_prev(it, &t);
@@ -455,7 +455,7 @@ static void randomized_operations_agree_with_a_sorted_array(void) {
   memtable *mt;
   CHECK_OK(memtable_new(&mt));
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   harness_rng rng = {0x5eed1234};
   uint64_t rejected = 0;
   for (int op = 1; op <= OPS; op++) {
@@ -584,7 +584,7 @@ static void ascending_runs_between_random_inserts_stay_sorted_on_every_level(voi
   CHECK(dup_rejected > 100);
   CHECK_EQ_U64(memtable_entry_count(mt), n);
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   for (size_t i = 0; i < n; i++) {
     internal_key t = internal_key_make(slice_from_cstr(model[i].key), model[i].seqno, VALUE_TYPE_VALUE);
     kv_iterator_seek(it, &t);
@@ -617,7 +617,7 @@ static void iterator_keeps_the_memtable_alive_after_the_owner_unrefs(void) {
   CHECK_OK(memtable_new(&mt));
   CHECK_OK(fill_abc(mt));
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   memtable_unref(mt); /* the owner lets go; ASan would flag any use after free below */
   int n = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) {
@@ -768,7 +768,7 @@ static void *race_writer(void *arg) {
 static void *race_reader(void *arg) {
   race *r = arg;
   kv_iterator *it;
-  strata_status *st = memtable_iterator_new(r->mt, &it);
+  strata_status *st = memtable_iterator_new(r->mt, NULL, &it);
   if (st) {
     strata_status_free(st);
     atomic_u64_fetch_add(&r->violations, 1);
@@ -898,7 +898,7 @@ static void entries_spread_over_runs_read_as_one_sorted_list(void) {
   CHECK_EQ_U64(memtable_entry_count(mt), total);
   CHECK(memtable_approximate_size(mt) > ((uint64_t)16 << 20)); /* entries for three runs */
   kv_iterator *it;
-  CHECK_OK(memtable_iterator_new(mt, &it));
+  CHECK_OK(memtable_iterator_new(mt, NULL, &it));
   uint32_t e = 0, bad = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), e++) bad += !runs_at(it, seq_of, e);
   if (bad || e != total) harness_fail(__FILE__, __LINE__, "forward: %u entries, %u out of place", e, bad);

@@ -70,8 +70,8 @@ static mvcc_iterator *open_view(const world *w, uint64_t snapshot, const key_ran
   for (size_t c = 0; c < w->children; c++) kids[c] = array_iterator_new(w->child[c], w->child_n[c]);
   kv_iterator *merged = NULL;
   mvcc_iterator *it = NULL;
-  strata_status *st = merge_iterator_new(kids, w->children, &merged);
-  if (!st) st = mvcc_iterator_new(merged, snapshot, r, &it);
+  strata_status *st = merge_iterator_new(kids, w->children, NULL, &merged);
+  if (!st) st = mvcc_iterator_new(merged, snapshot, r, NULL, &it);
   strata_status_free(st);
   return it;
 }
@@ -163,17 +163,17 @@ static void snapshot_boundary_is_exclusive(void) {
   key_range all = key_range_all();
   kv_iterator *inner = array_iterator_new(e, 2);
   mvcc_iterator *it = NULL;
-  CHECK_OK(mvcc_iterator_new(inner, 5, &all, &it));
+  CHECK_OK(mvcc_iterator_new(inner, 5, &all, NULL, &it));
   mvcc_iterator_seek_first(it);
   CHECK(mvcc_iterator_valid(it) && slice_equal(mvcc_iterator_value(it), slice_from_cstr("old")));
   mvcc_iterator_destroy(it);
   inner = array_iterator_new(e, 2);
-  CHECK_OK(mvcc_iterator_new(inner, 6, &all, &it));
+  CHECK_OK(mvcc_iterator_new(inner, 6, &all, NULL, &it));
   mvcc_iterator_seek_last(it);
   CHECK(mvcc_iterator_valid(it) && slice_equal(mvcc_iterator_value(it), slice_from_cstr("new")));
   mvcc_iterator_destroy(it);
   inner = array_iterator_new(e, 2);
-  CHECK_OK(mvcc_iterator_new(inner, 2, &all, &it));
+  CHECK_OK(mvcc_iterator_new(inner, 2, &all, NULL, &it));
   mvcc_iterator_seek_first(it);
   CHECK(!mvcc_iterator_valid(it));
   mvcc_iterator_destroy(it);
@@ -197,7 +197,7 @@ static void prefix_of_ff_bytes_is_open_above(void) {
 
 static void empty_merge_is_never_valid(void) {
   kv_iterator *m = NULL;
-  CHECK_OK(merge_iterator_new(NULL, 0, &m));
+  CHECK_OK(merge_iterator_new(NULL, 0, NULL, &m));
   kv_iterator_seek_first(m);
   CHECK(!kv_iterator_valid(m));
   kv_iterator_seek_last(m);

@@ -139,7 +139,7 @@ static strata_status *write_model(vfs *v, const char *path, const table_writer_o
 /* Full forward and backward scans, point reads of every key at a few snapshots. */
 static void check_table_matches(table_reader *r, const model *m) {
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it));
   size_t i = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++) {
     CHECK(i < m->n);
@@ -418,7 +418,7 @@ static void mixed_next_and_prev_and_seeks_follow_the_model(void) {
   CHECK_OK(table_reader_open(v, "mix", 1, NULL, &r));
   CHECK(table_reader_meta(r)->index_partition_count > 3);
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it));
   harness_rng rng = {77};
   int ok = 1;
   long pos = -1;
@@ -487,7 +487,7 @@ static void snapshot_iterator_hides_newer_versions(void) {
   int ok = 1;
   for (size_t s = 0; s < 5 && ok; s++) {
     kv_iterator *it;
-    CHECK_OK(table_reader_iterator(r, &(table_read_options){snaps[s], 1}, &it));
+    CHECK_OK(table_reader_iterator(r, &(table_read_options){snaps[s], 1, NULL}, &it));
     size_t i = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it) && ok; kv_iterator_next(it)) {
       while (i < m.n && m.e[i].seqno >= snaps[s]) i++;
@@ -703,7 +703,7 @@ static int probe(vfs *v, const char *path, const model *m, int with_verify, int 
   }
   int err = 0;
   kv_iterator *it;
-  st = table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it);
+  st = table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it);
   if (!st) {
     size_t i = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
@@ -820,7 +820,7 @@ static void probe_outcome(vfs *v, const char *path, const model *m, buffer *out,
     return;
   }
   kv_iterator *it;
-  st = table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it);
+  st = table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it);
   if (!st) {
     size_t i = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
@@ -1008,7 +1008,7 @@ static void corruption_messages_name_the_table_and_offset(void) {
   table_reader *r;
   CHECK_OK(table_reader_open(v, "named.sst", 12, NULL, &r));
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it));
   kv_iterator_seek_first(it);
   CHECK(!kv_iterator_valid(it));
   strata_status *st = kv_iterator_status(it);
@@ -1029,7 +1029,7 @@ static void corruption_messages_name_the_table_and_offset(void) {
 /* A full forward scan with `fill_cache`: every entry of the model in order, nothing else. */
 static void scan_matches_model(table_reader *r, int fill_cache, const model *m) {
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, fill_cache}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, fill_cache, NULL}, &it));
   size_t i = 0;
   int same = 1;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
@@ -1067,7 +1067,7 @@ static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(vo
 
   vfs_fault_reset_counters(v);
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it));
   internal_key mid = tkey(&m.e[m.n / 2]);
   kv_iterator_seek(it, &mid);
   CHECK(kv_iterator_valid(it) && entry_matches(it, &m.e[m.n / 2]));
@@ -1079,7 +1079,7 @@ static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(vo
 
   /* the third read of a scan is its first window: failing it fails the scan */
   vfs_fault_fail_nth(v, VFS_FAULT_READ, 3);
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it));
   size_t i = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) i++;
   strata_status *st = kv_iterator_status(it);

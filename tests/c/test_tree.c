@@ -82,7 +82,7 @@ static const char *get(const char *k, uint64_t snapshot, char *buf, size_t cap) 
 static void scan(const key_range *r, uint64_t snapshot, int reverse, char *out, size_t cap) {
   mvcc_iterator *it = NULL;
   out[0] = 0;
-  strata_status *st = tree_iterator(t, NULL, snapshot, r, &it);
+  strata_status *st = tree_iterator(t, NULL, snapshot, r, NULL, &it);
   if (st) {
     snprintf(out, cap, "<error>");
     strata_status_free(st);
@@ -203,7 +203,7 @@ static void mixed_directions_over_disjoint_tables(void) {
   }
   key_range all = key_range_all();
   mvcc_iterator *it = NULL;
-  CHECK_OK(tree_iterator(t, NULL, SEQNO_READ_ALL, &all, &it));
+  CHECK_OK(tree_iterator(t, NULL, SEQNO_READ_ALL, &all, NULL, &it));
   mvcc_iterator_seek(it, slice_from_cstr("049"));
   int pos = 49;
   harness_rng rng = {99};
@@ -230,7 +230,7 @@ static void iterator_keeps_its_version_across_flush_and_clear(void) {
   CHECK_OK(put("y", "2", 2));
   key_range all = key_range_all();
   mvcc_iterator *it = NULL;
-  CHECK_OK(tree_iterator(t, NULL, 3, &all, &it));
+  CHECK_OK(tree_iterator(t, NULL, 3, &all, NULL, &it));
   CHECK_OK(put("z", "3", 3)); /* after the iterator's snapshot */
   CHECK_OK(flush_all(4));
   CHECK_OK(tree_clear(t, 4, 0));
@@ -391,7 +391,7 @@ static void corrupt_table_is_reported_not_returned(void) {
   buffer_free(&v);
   key_range all = key_range_all();
   mvcc_iterator *it = NULL;
-  CHECK_OK(tree_iterator(t, NULL, SEQNO_READ_ALL, &all, &it));
+  CHECK_OK(tree_iterator(t, NULL, SEQNO_READ_ALL, &all, NULL, &it));
   mvcc_iterator_seek_first(it);
   CHECK(!mvcc_iterator_valid(it));
   CHECK_CODE(mvcc_iterator_status(it), STRATA_CORRUPTION);
