@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "../util/coding.h"
+#include "../util/pages.h"
 
 #define LN2 0.69314718055994530942
 
@@ -94,15 +95,15 @@ strata_status *bloom_builder_new_fp_rate(double fp_rate, bloom_builder **out) {
 
 void bloom_builder_free(bloom_builder *b) {
   if (!b) return;
-  free(b->hashes);
+  pages_free(b->hashes, b->cap * sizeof *b->hashes);
   free(b);
 }
 
 strata_status *bloom_builder_add(bloom_builder *b, uint64_t hash) {
   if (b->count && b->hashes[b->count - 1] == hash) return NULL;
   if (b->count == b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 256;
-    uint64_t *grown = realloc(b->hashes, cap * sizeof *grown);
+    size_t cap = b->cap ? b->cap * 2 : 512; /* a page of hashes first: pages_resize maps pages natively */
+    uint64_t *grown = pages_resize(b->hashes, b->cap * sizeof *grown, cap * sizeof *grown);
     if (!grown) return status_no_memory();
     b->hashes = grown;
     b->cap = cap;

@@ -8,6 +8,7 @@
 #include "util/checksum.h"
 #include "util/coding.h"
 #include "util/iter_arena.h"
+#include "util/pages.h"
 #include "util/compress.h"
 #include "util/slice.h"
 #include "util/status.h"
@@ -387,6 +388,27 @@ static void iter_arena_serves_the_region_then_malloc(void) {
   iter_arena_free(n, in);
 }
 
+/* Pages grow and shrink with their contents kept, and free (NULL too) without a trace. */
+static void pages_resize_keeps_contents(void) {
+  size_t n = 4096;
+  unsigned char *p = pages_resize(NULL, 0, n);
+  CHECK(p != NULL);
+  for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(i * 7);
+  for (int round = 0; round < 6; round++, n *= 2) { /* to 256 KiB, moving as it may */
+    unsigned char *q = pages_resize(p, n, 2 * n);
+    CHECK(q != NULL);
+    p = q;
+    for (size_t i = 0; i < n; i++) CHECK(p[i] == (unsigned char)(i * 7));
+    for (size_t i = n; i < 2 * n; i++) p[i] = (unsigned char)(i * 7);
+  }
+  for (size_t i = 0; i < n; i++) CHECK(p[i] == (unsigned char)(i * 7));
+  unsigned char *small = pages_resize(p, n, 8192);
+  CHECK(small != NULL);
+  for (size_t i = 0; i < 8192; i++) CHECK(small[i] == (unsigned char)(i * 7));
+  pages_free(small, 8192);
+  pages_free(NULL, 0);
+}
+
 int main(void) {
   RUN(status_carries_code_and_message);
   RUN(borrowed_buffer_fills_the_callers_memory_then_moves_out);
@@ -399,6 +421,7 @@ int main(void) {
   RUN(reader_bounds_checks_every_field);
   RUN(buffer_grows_and_keeps_contents);
   RUN(iter_arena_serves_the_region_then_malloc);
+  RUN(pages_resize_keeps_contents);
   RUN(checksums_match_reference_values);
   RUN(lz4_round_trips_and_rejects_corruption);
   RUN(lz4_empty_block_round_trips);
