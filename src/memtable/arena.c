@@ -1,29 +1,15 @@
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS with -std=c11 */
 #include "arena.h"
 
 #include <stdalign.h>
 #include <stdlib.h>
 
 #include "../util/check.h"
+#include "../util/pages.h"
 
-/* Native builds map each chunk from the system and unmap it on destroy: a memtable's chunks are
- * allocated by whichever thread leads a write group and freed by the flush thread, so from
- * malloc they would scatter over per-thread malloc arenas and, being below malloc's mmap
- * threshold, stay in those heaps after the memtable is freed (peak RSS of a fill grew by the
- * size of the heaps no later allocation reused). Wasm has no unmap: malloc there; and under
- * AddressSanitizer, whose redzones around malloc'd chunks catch a read past a chunk's end. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ARENA_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define ARENA_ASAN 1
-#endif
-#if !defined(__EMSCRIPTEN__) && !defined(__wasi__) && !defined(ARENA_ASAN)
-#define ARENA_MMAP 1
-#include <sys/mman.h>
-#endif
+/* Chunks are pages (util/pages.h): a memtable's chunks are allocated by whichever thread leads a
+ * write group and freed by the flush thread, so from malloc they would scatter over per-thread
+ * malloc arenas and, being below malloc's mmap threshold, stay in those heaps after the memtable
+ * is freed (peak RSS of a fill grew by the size of the heaps no later allocation reused). */
 
 struct arena_chunk {
   arena_chunk *next;
@@ -31,22 +17,9 @@ struct arena_chunk {
   alignas(max_align_t) uint8_t data[];
 };
 
-static arena_chunk *chunk_map(size_t bytes) {
-#ifdef ARENA_MMAP
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-#else
-  return malloc(bytes);
-#endif
-}
+static arena_chunk *chunk_map(size_t bytes) { return pages_resize(NULL, 0, bytes); }
 
-static void chunk_unmap(arena_chunk *c) {
-#ifdef ARENA_MMAP
-  munmap(c, sizeof *c + c->size);
-#else
-  free(c);
-#endif
-}
+static void chunk_unmap(arena_chunk *c) { pages_free(c, sizeof *c + c->size); }
 
 void arena_init(arena *a, size_t chunk_size) {
   a->chunks = NULL;

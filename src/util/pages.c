@@ -11,15 +11,27 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define PAGES_ASAN 1
 #endif
-#if defined(__linux__) && !defined(__EMSCRIPTEN__) && !defined(__wasi__) && !defined(PAGES_ASAN)
+#if !defined(__EMSCRIPTEN__) && !defined(__wasi__) && !defined(PAGES_ASAN)
 #define PAGES_MMAP 1
+#include <string.h>
 #include <sys/mman.h>
 #endif
 
 void *pages_resize(void *p, size_t old, size_t bytes) {
 #ifdef PAGES_MMAP
-  void *q = p ? mremap(p, old, bytes, MREMAP_MAYMOVE) : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  return q == MAP_FAILED ? NULL : q;
+#if defined(__linux__)
+  if (p) {
+    void *q = mremap(p, old, bytes, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+  }
+#endif
+  void *q = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (q == MAP_FAILED) return NULL;
+  if (p) { /* no mremap: copy and unmap */
+    memcpy(q, p, old < bytes ? old : bytes);
+    munmap(p, old);
+  }
+  return q;
 #else
   (void)old;
   return realloc(p, bytes);

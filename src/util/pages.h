@@ -7,9 +7,10 @@
  * from the heap of whichever background thread writes the table and stay in it after the free:
  * glibc trims neither the top of a thread's heap below its trim threshold nor holes in the
  * middle. Measured at N = 1M, the flush and compaction threads' heaps kept about 7 MiB each,
- * resident through the read phases. Natively these arrays are mapped, grown with mremap and
- * unmapped; wasm has no unmap (malloc there), and AddressSanitizer builds keep malloc for its
- * redzones and the allocation-failure tests.
+ * resident through the read phases. The memtable's arena chunks come from here for the same
+ * reason. Natively pages are mapped, grown with mremap (Linux) and unmapped; wasm has no unmap
+ * (malloc there), and AddressSanitizer builds keep malloc for its redzones and the
+ * allocation-failure tests.
  */
 #ifndef STRATA_UTIL_PAGES_H
 #define STRATA_UTIL_PAGES_H
