@@ -9,6 +9,7 @@
 #include "../cache/block_cache.h"
 #include "../util/coding.h"
 #include "../util/hot.h"
+#include "../util/prefetch.h"
 #include "block_writer.h"
 
 #if defined(__GNUC__)
@@ -188,17 +189,26 @@ strata_status *block_open_at(uint8_t *data, size_t len, const char *file, const 
   return NULL;
 }
 
-strata_status *block_new_inline(size_t len, const char *file, const char *kind, uint64_t offset, size_t extra,
-                                block **out) {
-  /* room for a restart every 512 bytes (data blocks of the default interval need far fewer);
-   * a block with more (an index partition) gets its table allocated on its own */
+size_t block_restart_slots(uint64_t entries, uint64_t interval) {
+  if (entries == 0 || entries > UINT32_MAX) return 0;
+  uint64_t most = entries + entries / 4 + 2; /* blocks vary around the average */
+  uint64_t restarts = interval && interval < most ? (most + interval - 1) / interval : most;
+  uint64_t tail = 4 * restarts + (restarts <= BLOCK_HASH_MAX_RESTARTS ? BLOCK_HASH_BUCKETS(most) : 0);
+  return (size_t)(restarts + (tail + sizeof(block_restart) - 1) / sizeof(block_restart));
+}
+
+strata_status *block_new_inline(size_t len, size_t rk_slots, const char *file, const char *kind, uint64_t offset,
+                                size_t extra, block **out) {
+  /* at most room for a restart every 512 bytes (data blocks of the default interval need far
+   * fewer); a block with more (an index partition) gets its table allocated on its own */
   size_t rk_cap = len / 512 + 4;
-  size_t fixed = ALIGN8(extra) + sizeof(block);
-  if (extra && fixed + rk_cap * sizeof(block_restart) < BLOCK_CACHE_WARM_BYTES) /* a tiny block: room to warm */
-    rk_cap = (BLOCK_CACHE_WARM_BYTES - fixed + sizeof(block_restart) - 1) / sizeof(block_restart);
+  if (rk_slots && rk_slots < rk_cap) rk_cap = rk_slots;
+  size_t fixed = ALIGN8(extra) + sizeof(block) + strlen(file) + 1;
+  if (extra && fixed + rk_cap * sizeof(block_restart) + len < BLOCK_CACHE_WARM_BYTES) /* tiny: room to warm */
+    rk_cap = (BLOCK_CACHE_WARM_BYTES - fixed - len + sizeof(block_restart) - 1) / sizeof(block_restart);
   *out = block_alloc(file, kind, offset, extra, rk_cap, len);
   if (!*out) return status_no_memory();
-  assert(!extra || (size_t)((*out)->data - (uint8_t *)(*out)->extra) >= BLOCK_CACHE_WARM_BYTES);
+  assert(!extra || (size_t)((*out)->data + len - (uint8_t *)(*out)->extra) >= BLOCK_CACHE_WARM_BYTES);
   return NULL;
 }
 
@@ -505,6 +515,15 @@ static uint32_t find_first_restart_at_or_after(const block *b, const internal_ke
 }
 
 
+/* A seek scans restart interval r to its target and a reader usually goes on into the next
+ * one: loading both intervals' lines at once (a cached block is in no CPU cache) is one memory
+ * round trip instead of one per line as the scan reaches them. The offsets were checked by
+ * block_parse; the range stays inside the data either way. */
+static void iter_prefetch_from(const block *b, uint32_t r) {
+  uint32_t from = restart_at(b, r), to = r + 2 < b->num_restarts ? restart_at(b, r + 2) : b->entries_end;
+  if (from < to && to <= b->entries_end) prefetch_bytes(b->data + from, to - from);
+}
+
 static void bi_seek(kv_iterator *base, const internal_key *target) {
   block_iter *it = (block_iter *)base;
   it->base.valid = 0;
@@ -515,7 +534,9 @@ static void bi_seek(kv_iterator *base, const internal_key *target) {
     if (r < it->b->num_restarts) iter_to_restart(it, r);
     return;
   }
-  iter_to_restart(it, find_restart(it->b, target));
+  uint32_t r = find_restart(it->b, target);
+  iter_prefetch_from(it->b, r);
+  iter_to_restart(it, r);
   iter_scan_to(it, target);
 }
 

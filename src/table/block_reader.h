@@ -60,12 +60,18 @@ STRATA_MUST_USE strata_status *block_open_at(uint8_t *data, size_t len, const ch
                                              uint64_t offset, block **out);
 /*
  * A block read into its own allocation: block_new_inline allocates the struct, `extra` bytes for
- * the caller (at b->extra, aligned for any scalar: the block cache's handle) and len bytes of
- * data at b->data, in one piece; the caller writes the data, then block_finish_inline checks it
- * as block_open does (freeing b on failure). One malloc per block read, one free per eviction.
+ * the caller (at b->extra, aligned for any scalar: the block cache's handle), a restart table
+ * of up to rk_slots entries (0: room for a restart every 512 bytes) and len bytes of data at
+ * b->data, in one piece; the caller writes the data, then block_finish_inline checks it as
+ * block_open does (freeing b on failure). One malloc per block read, one free per eviction; a
+ * block with more restarts than the table holds gets one of its own, one without room for its
+ * tail leaves it in place.
  */
-STRATA_MUST_USE strata_status *block_new_inline(size_t len, const char *file, const char *kind, uint64_t offset,
-                                                size_t extra, block **out);
+STRATA_MUST_USE strata_status *block_new_inline(size_t len, size_t rk_slots, const char *file, const char *kind,
+                                                uint64_t offset, size_t extra, block **out);
+/* rk_slots for a data block of about `entries` entries at `interval`: its restarts and the
+ * copy of its restart offsets and hash buckets, with a margin (0 when entries is 0). */
+size_t block_restart_slots(uint64_t entries, uint64_t interval);
 STRATA_MUST_USE strata_status *block_finish_inline(block *b);
 void block_free(block *b);
 size_t block_charge(const block *b); /* bytes it occupies, for the cache (its tree included) */

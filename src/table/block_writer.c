@@ -141,7 +141,7 @@ strata_status *block_writer_finish(block_writer *bw, slice *out) {
   uint32_t entries_end = (uint32_t)bw->data.len;
   uint32_t nbuckets = 0;
   if (bw->hash_index && bw->items && bw->num_restarts <= BLOCK_HASH_MAX_RESTARTS)
-    nbuckets = (uint32_t)(bw->npairs + bw->npairs / 3 + 1);
+    nbuckets = (uint32_t)BLOCK_HASH_BUCKETS(bw->npairs);
   STATUS_TRY(buffer_reserve(&bw->data, 1 + bw->restarts.len + nbuckets + BLOCK_FOOTER_SIZE));
   STATUS_TRY(buffer_append_byte(&bw->data, BLOCK_END_MARKER));
   STATUS_TRY(buffer_append(&bw->data, bw->restarts.data, bw->restarts.len));

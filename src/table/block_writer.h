@@ -20,6 +20,8 @@
 #define BLOCK_HASH_MAX_RESTARTS 253 /* bucket values 0..252 name restarts; 254 collision, 255 empty */
 #define BLOCK_HASH_COLLISION 254
 #define BLOCK_HASH_EMPTY 255
+/* The hash index's size for a block of `pairs` distinct user keys: a load of 3/4. */
+#define BLOCK_HASH_BUCKETS(pairs) ((pairs) + (pairs) / 3 + 1)
 /* An entry's value: varint32 length, and the block's fixed32 offsets must pass it (the envelope,
  * block_header.h, bounds the whole block lower still; strata_limits.h keeps values below both). */
 #define BLOCK_WRITER_VALUE_MAX (UINT32_MAX / 2)

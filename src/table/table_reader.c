@@ -90,6 +90,15 @@ static strata_status *read_raw(table_reader *r, block_handle h, block_type type,
   return st;
 }
 
+/* The restart table to allocate with a data block of raw_len bytes: sized from the table's
+ * average entry (its metadata; 0, the default, when that says nothing usable), so that a cached
+ * block does not carry room for restarts it will never have. */
+static size_t restart_slots(const table_reader *r, block_type type, size_t raw_len) {
+  const table_meta *m = &r->meta;
+  if (type != BLOCK_TYPE_DATA || m->entry_count == 0 || m->raw_data_size < m->entry_count) return 0;
+  return block_restart_slots(raw_len / (m->raw_data_size / m->entry_count), m->restart_interval);
+}
+
 /* A data block or index partition, expanded straight into its own allocation, with `extra` bytes
  * there for the cache's handle: a cache miss allocates once (and, mapped, reads nothing). */
 static strata_status *open_block_ahead(table_reader *r, block_handle h, block_type type, table_readahead *ra,
@@ -102,7 +111,9 @@ static strata_status *open_block_ahead(table_reader *r, block_handle h, block_ty
   block_payload p;
   block *b = NULL;
   strata_status *st = block_unframe_check(stored, h, type, r->what, &p);
-  if (!st) st = block_new_inline(p.raw_len, r->what, block_type_name(type), h.offset, extra, &b);
+  if (!st)
+    st = block_new_inline(p.raw_len, restart_slots(r, type, p.raw_len), r->what, block_type_name(type), h.offset,
+                          extra, &b);
   if (!st) {
     st = block_payload_expand(&p, h, r->what, b->data);
     if (st) block_free(b);

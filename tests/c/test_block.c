@@ -208,11 +208,17 @@ static void block_point_reads_agree_with_and_without_hash_index(void) {
 /* A block opened the way the cache holds it (block_new_inline, with room for a handle) answers
  * point reads as block_open's does, whether its restart offsets and buckets were copied beside
  * its restart table (a default data block: they fit the table's unused end) or not (interval 1:
- * they do not), for present and absent keys at every snapshot. */
+ * they do not), whether the table was sized for it or too small, for present and absent keys at
+ * every snapshot. */
 static void inline_block_reads_like_an_opened_one_with_and_without_the_tail_copy(void) {
   static bentry e[300];
-  static const struct { size_t keys, versions; unsigned interval; int copied; } shapes[] = {
-      {12, 2, 16, 1}, {60, 3, 1, 0}};
+  /* slots: the restart table's size (0: the default; SIZED: block_restart_slots for the block's
+   * entries, as a table reader asks; otherwise too small for the restarts, which then get a table
+   * of their own) */
+  enum { SIZED = -1 };
+  static const struct { size_t keys, versions; unsigned interval; int copied, slots, owned; } shapes[] = {
+      {12, 2, 16, 1, 0, 0}, {60, 3, 1, 0, 0, 1}, {12, 2, 16, 1, SIZED, 0}, {60, 3, 16, 0, SIZED, 0},
+      {60, 3, 4, 0, 2, 1}};
   for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
     size_t n = make_entries(e, shapes[si].keys, shapes[si].versions);
     for (size_t i = 0; i < n; i++) /* values long enough that the data, not the table, is the bulk */
@@ -230,12 +236,16 @@ static void inline_block_reads_like_an_opened_one_with_and_without_the_tail_copy
     memcpy(copy, raw.data, raw.len);
     block *opened = NULL, *held = NULL;
     CHECK_OK(block_open(copy, raw.len, "opened", &opened));
-    CHECK_OK(block_new_inline(raw.len, "held", "data", 0, 64, &held));
+    int slots = shapes[si].slots;
+    size_t rk_slots = slots == SIZED ? block_restart_slots(n, shapes[si].interval) : (size_t)slots;
+    CHECK_OK(block_new_inline(raw.len, rk_slots, "held", "data", 0, 64, &held));
     memcpy(held->data, raw.data, raw.len);
     CHECK_OK(block_finish_inline(held));
     block_writer_free(&bw);
     int in_head = held->restarts < held->data && held->buckets < held->data;
     CHECK_EQ_U64(in_head, shapes[si].copied);
+    CHECK_EQ_U64(held->rk_owned, shapes[si].owned); /* a table too small for the restarts is replaced */
+    CHECK(held->rk_owned || held->rk_cap >= held->num_restarts);
     CHECK(held->num_buckets > 0);
     for (size_t k = 0; k < 2 * shapes[si].keys + 2; k++) {
       char key[24];
@@ -251,6 +261,63 @@ static void inline_block_reads_like_an_opened_one_with_and_without_the_tail_copy
     block_free(opened);
     block_free(held);
   }
+}
+
+/* A cached data block of the benchmark's shape (34 entries of 16-byte keys and 100-byte values,
+ * a restart every 16) sized by block_restart_slots holds room for its 3 restarts and their tail,
+ * not the default's 12, so it costs the cache less, and iterates and answers as the default does. */
+static void sized_restart_table_costs_less_and_reads_the_same(void) {
+  block_writer bw;
+  block_writer_init(&bw, 16, 1);
+  char key[17], value[100];
+  enum { ENTRIES = 34 };
+  for (unsigned i = 0; i < ENTRIES; i++) {
+    snprintf(key, sizeof key, "%016u", 2 * i);
+    memset(value, 'a' + (int)(i % 26), sizeof value);
+    internal_key k = internal_key_make(slice_from_cstr(key), 100 + i, VALUE_TYPE_VALUE);
+    CHECK_OK(block_writer_add(&bw, &k, slice_make(value, sizeof value), checksum64(key, 16)));
+  }
+  slice raw;
+  CHECK_OK(block_writer_finish(&bw, &raw));
+  size_t sized_slots = block_restart_slots(ENTRIES, 16);
+  block *sized = NULL, *dflt = NULL;
+  CHECK_OK(block_new_inline(raw.len, sized_slots, "t", "data", 0, 64, &sized));
+  CHECK_OK(block_new_inline(raw.len, 0, "t", "data", 0, 64, &dflt));
+  memcpy(sized->data, raw.data, raw.len);
+  memcpy(dflt->data, raw.data, raw.len);
+  block_writer_free(&bw);
+  CHECK_OK(block_finish_inline(sized));
+  CHECK_OK(block_finish_inline(dflt));
+  CHECK_EQ_U64(sized->num_restarts, 3);
+  CHECK(!sized->rk_owned && sized->rk_cap < dflt->rk_cap);
+  CHECK(sized->restarts < sized->data && sized->buckets < sized->data); /* the tail still fits */
+  CHECK_EQ_U64(block_charge(dflt) - block_charge(sized), (dflt->rk_cap - sized->rk_cap) * sizeof(block_restart));
+  block_owner none = {NULL, NULL, NULL};
+  kv_iterator *a, *b;
+  CHECK_OK(block_iterator_new(sized, none, NULL, &a));
+  CHECK_OK(block_iterator_new(dflt, none, NULL, &b));
+  for (unsigned i = 0; i <= 2 * ENTRIES; i++) { /* every key and every gap */
+    snprintf(key, sizeof key, "%016u", i);
+    internal_key t = internal_key_seek_target(slice_from_cstr(key), SEQNO_READ_ALL);
+    kv_iterator_seek(a, &t);
+    kv_iterator_seek(b, &t);
+    CHECK_EQ_U64(kv_iterator_valid(a), kv_iterator_valid(b));
+    CHECK_EQ_U64(kv_iterator_valid(a), i < 2 * ENTRIES - 1);
+    if (kv_iterator_valid(a)) CHECK(internal_key_compare(&a->key, &b->key) == 0);
+    int fa, fb;
+    internal_key ka, kb;
+    slice va, vb;
+    CHECK_OK(block_get(sized, slice_from_cstr(key), checksum64(key, 16), SEQNO_READ_ALL, &fa, &ka, &va));
+    CHECK_OK(block_get(dflt, slice_from_cstr(key), checksum64(key, 16), SEQNO_READ_ALL, &fb, &kb, &vb));
+    CHECK_EQ_U64(fa, i % 2 == 0 && i < 2 * ENTRIES);
+    CHECK_EQ_U64(fa, fb);
+    if (fa) CHECK(slice_compare(va, vb) == 0 && va.len == 100 && va.data[0] == 'a' + (int)(i / 2 % 26));
+  }
+  CHECK(kv_iterator_status(a) == NULL && kv_iterator_status(b) == NULL);
+  kv_iterator_destroy(a);
+  kv_iterator_destroy(b);
+  block_free(sized);
+  block_free(dflt);
 }
 
 static void empty_block_iterates_nothing(void) {
@@ -752,6 +819,7 @@ int main(void) {
   RUN(block_seek_and_seek_for_prev_find_neighbours);
   RUN(block_point_reads_agree_with_and_without_hash_index);
   RUN(inline_block_reads_like_an_opened_one_with_and_without_the_tail_copy);
+  RUN(sized_restart_table_costs_less_and_reads_the_same);
   RUN(empty_block_iterates_nothing);
   RUN(block_envelope_round_trips_with_and_without_lz4);
   RUN(block_envelope_detects_every_flipped_byte);
