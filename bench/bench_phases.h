@@ -53,7 +53,7 @@ extern const peer_vt bench_peer_strata;
 #ifndef __wasi__
 /* Strata with key-value separation (the default threshold, 1 KiB): "strata-kv", native only. */
 extern const peer_vt bench_peer_strata_kv;
-extern const peer_vt bench_peer_strata_pread;
+extern const peer_vt bench_peer_strata_mmap;
 #endif
 
 /* One extra field of a result line: an integer, a real, or null (unknown on this platform). */

@@ -1,13 +1,13 @@
 /*
  * db_bench.c -- the db_bench-style workloads of WORKLOAD.md against one peer, one repetition.
  *
- *   db_bench --peer strata|strata-kv|strata-pread|rocksdb|rocksdb-blob|leveldb [--n N] [--rep R] [--dir D]
+ *   db_bench --peer strata|strata-kv|strata-mmap|rocksdb|rocksdb-blob|leveldb [--n N] [--rep R] [--dir D]
  *            [--values BYTES] [--memtable BYTES] [--phases a,b,...] [--self-test]
  *
  * --values: values of BYTES bytes instead of WORKLOAD.md's 100 (half pool bytes, half zeros);
  * --memtable: every peer's write buffer (so a small run still goes through several levels).
  * strata-kv is Strata with key-value separation (default threshold 1 KiB, peer_strata.c),
- * strata-pread Strata reading its tables with pread instead of mapping them (map_tables 0),
+ * strata-mmap Strata mapping its tables instead of reading them with pread (map_tables 1),
  * rocksdb-blob RocksDB with BlobDB (enable_blob_files, min_blob_size 1 KiB, blob GC on). The
  * settle line reports write amplification (bench_phases.c: the file bytes the process wrote
  * from the start of fillrandom to the end of settle, /proc/self/io write_bytes, over the user bytes),
@@ -359,7 +359,7 @@ static const peer_vt *find_peer(const char *name) {
   if (strcmp(name, "strata") == 0 || strcmp(name, bench_peer_strata.name) == 0) return &bench_peer_strata;
 #ifndef __wasi__
   if (strcmp(name, "strata-kv") == 0) return &bench_peer_strata_kv;
-  if (strcmp(name, "strata-pread") == 0) return &bench_peer_strata_pread;
+  if (strcmp(name, "strata-mmap") == 0) return &bench_peer_strata_mmap;
 #endif
 #ifdef STRATA_BENCH_ROCKSDB
   if (strcmp(name, "rocksdb") == 0) return &peer_rocksdb;
@@ -375,7 +375,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: db_bench --peer strata"
 #ifndef __wasi__
-          "|strata-kv|strata-pread"
+          "|strata-kv|strata-mmap"
 #endif
 #ifdef STRATA_BENCH_ROCKSDB
           "|rocksdb|rocksdb-blob"

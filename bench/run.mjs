@@ -13,7 +13,7 @@
 //   options: --n N  --reps R  --node-n N  --peers strata,rocksdb,...  --no-build  --no-node
 //            --no-install (do not install the Node peers)  --values BYTES  --memtable BYTES
 //            (every peer's write buffer: a small run still goes through the levels)
-//            --peers ...,strata-pread: also Strata with map_tables off (tables read by pread), beside
+//            --peers ...,strata-mmap: also Strata with map_tables on (tables mapped), beside
 //            strata; run only when named (not by --scale, which runs strata, rocksdb, leveldb)
 //            --phases a,b,... (native peers only: just these db_bench phases, e.g.
 //            fillseq,fillrandom,fillbatch,fillrandom-mt; the checks expect only them)
@@ -49,7 +49,7 @@ const NATIVE_PEERS = ['strata', 'rocksdb', 'leveldb'];
 const SEPARATING_PEERS = ['strata-kv', 'rocksdb-blob']; // with --values: key-value separation on
 // Strata with another setting, run only when --peers names it: a column beside strata, never
 // the "best other" strata is compared with
-const STRATA_VARIANTS = ['strata-pread']; // map_tables 0: RSS without mapped table pages, reads by pread
+const STRATA_VARIANTS = ['strata-mmap']; // map_tables 1: misses read from the mapping, its pages in RSS
 const isNative = (p) => NATIVE_PEERS.includes(p) || SEPARATING_PEERS.includes(p) || STRATA_VARIANTS.includes(p);
 const WASI_PEER = 'strata-wasi';
 // "1.23x": x over `of`, or '–' when either is missing (every ratio column of the tables)

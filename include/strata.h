@@ -114,14 +114,15 @@ strata_status *strata_options_set_error_if_exists(strata_options *o, int on);   
 strata_status *strata_options_set_memtable_size(strata_options *o, uint64_t bytes);
 /* 0 (no cache) .. SIZE_MAX; default 16 MiB. */
 strata_status *strata_options_set_block_cache_size(strata_options *o, uint64_t bytes);
-/* Map table files read-only where the backend can (the platform's files in native 64-bit builds;
- * default STRATA_DEFAULT_MAP_TABLES, on): a block the cache misses is then taken from the mapping,
- * without a system call or the kernel's copy. The mapped pages are the page cache every read goes
- * through anyway, but the process's resident memory (RSS) counts the ones it touched. 0 reads
- * every block with pread (the database, and strata_repair given these options): lower RSS, and a
- * system call per cache miss, which makes point reads and seeks slower once the tables outgrow
- * the block cache (bench/README.md, strata-pread). The journal's 1 MiB write window is mapped
- * either way. WASI, the browser and Node never map. */
+/* 1: map table files read-only where the backend can (the platform's files in native 64-bit
+ * builds): a block the cache misses is then taken from the mapping, without a system call or the
+ * kernel's copy, so point reads and seeks are faster once the tables outgrow the block cache
+ * (bench/README.md, strata-mmap). The mapped pages are the page cache every read goes through
+ * anyway, but the process's resident memory (RSS) counts each one it touched (up to the whole
+ * database), and a table file shortened or unreadable behind the engine's back raises SIGBUS
+ * where a read returns an error. Default STRATA_DEFAULT_MAP_TABLES, 0: every block is read with
+ * pread (the database, and strata_repair given these options). The journal's 1 MiB write window
+ * is mapped either way. WASI, the browser and Node never map. */
 strata_status *strata_options_set_map_tables(strata_options *o, int on);
 /* STRATA_BLOCK_SIZE_MIN (64) .. STRATA_BLOCK_SIZE_MAX (4 MiB); default 4 KiB. */
 strata_status *strata_options_set_block_size(strata_options *o, uint32_t bytes);

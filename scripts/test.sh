@@ -65,7 +65,7 @@ if [ "$fuzz_bad" -ne 0 ]; then
 fi
 
 # The benchmark's correctness checks (never timings): db_bench on Strata with N=20000, native
-# (tables mapped, and read by pread) and WASI, must find every key, miss every absent one and scan
+# (tables read by pread, and mapped) and WASI, must find every key, miss every absent one and scan
 # every entry. One step each.
 bench_smoke() {
   local name="$1"; shift
@@ -84,7 +84,7 @@ if bash scripts/build.sh bench bench-wasi > "$LOG/bench-build.log" 2>&1; then
   smoke_dir="$ROOT/build/bench-smoke"
   rm -rf "$smoke_dir" && mkdir -p "$smoke_dir"
   bench_smoke native build/bench/db_bench --peer strata --n 20000 --dir "$smoke_dir/native"
-  bench_smoke native-pread build/bench/db_bench --peer strata-pread --n 20000 --dir "$smoke_dir/pread"
+  bench_smoke native-mmap build/bench/db_bench --peer strata-mmap --n 20000 --dir "$smoke_dir/mmap"
   bench_smoke wasi node scripts/wasi-run.mjs "--dir=$smoke_dir::bd" build/bench-wasi/db_bench.wasm \
     --peer strata --n 20000 --dir bd/wasi
   rm -rf "$smoke_dir"

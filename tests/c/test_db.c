@@ -909,14 +909,15 @@ static void read_all_keys(strata_db *db, int n, const char *file, int *errors, i
   }
 }
 
-/* Natively the posix backend maps tables (contract version 2) unless map_tables is off; either
- * way a byte flipped in a table's data or the table cut short reads as STRATA_CORRUPTION naming the
- * file, never a wrong value or a crash. */
+/* Natively the posix backend maps tables (contract version 2) when map_tables is on (-1: the
+ * options' default, off); either way a byte flipped in a table's data or the table cut short
+ * reads as STRATA_CORRUPTION naming the file, never a wrong value or a crash. */
 static void damaged_table_reads_as_corruption_naming_the_file(int map_tables) {
   if (!setup_posix()) return;
   strata_options *o = small_options(0);
   EXPECT_OK(strata_options_set_memtable_size(o, 1 << 20));
-  EXPECT_OK(strata_options_set_map_tables(o, map_tables));
+  if (map_tables >= 0) EXPECT_OK(strata_options_set_map_tables(o, map_tables));
+  else map_tables = 0; /* what the default must be */
   strata_db *db = NULL;
   CHECK_OK(open_db(o, &db));
   const int n = 3000;
@@ -986,6 +987,8 @@ static void with_map_tables_off_a_table_is_read_not_mapped_and_damage_reads_the_
   damaged_table_reads_as_corruption_naming_the_file(0);
 }
 
+static void by_default_a_table_is_read_not_mapped(void) { damaged_table_reads_as_corruption_naming_the_file(-1); }
+
 int main(void) {
   RUN(writes_and_reads_round_trip);
   RUN(get_into_fits_in_place_or_reports_the_length_from_every_layer);
@@ -1006,5 +1009,6 @@ int main(void) {
   RUN(interval_sync_makes_earlier_writes_durable);
   RUN(a_damaged_mapped_table_reads_as_corruption_naming_the_file);
   RUN(with_map_tables_off_a_table_is_read_not_mapped_and_damage_reads_the_same);
+  RUN(by_default_a_table_is_read_not_mapped);
   return harness_finish();
 }

@@ -38,14 +38,14 @@ static strata_options *fresh(void) {
   return o;
 }
 
-static void map_tables_is_a_flag_on_by_default(void) {
+static void map_tables_is_a_flag_off_by_default(void) {
   strata_options *o = fresh();
   CHECK(o);
-  CHECK(o->map_tables == STRATA_DEFAULT_MAP_TABLES && o->map_tables == 1);
-  CHECK_OK(strata_options_set_map_tables(o, 0));
-  CHECK(o->map_tables == 0);
+  CHECK(o->map_tables == STRATA_DEFAULT_MAP_TABLES && o->map_tables == 0);
   CHECK_OK(strata_options_set_map_tables(o, 7)); /* any nonzero is on */
   CHECK(o->map_tables == 1);
+  CHECK_OK(strata_options_set_map_tables(o, 0));
+  CHECK(o->map_tables == 0);
   strata_options_free(o);
 }
 
@@ -383,7 +383,7 @@ static void fifo_huge_ttl_drops_nothing(void) {
 
 int main(void) {
   RUN(sizes_accept_their_bounds_and_refuse_beyond);
-  RUN(map_tables_is_a_flag_on_by_default);
+  RUN(map_tables_is_a_flag_off_by_default);
   RUN(compression_and_bloom_bits_are_checked);
   RUN(compaction_knobs_are_checked);
   RUN(open_revalidates_the_whole_set);
