@@ -517,11 +517,14 @@ static uint32_t find_first_restart_at_or_after(const block *b, const internal_ke
 
 /* A seek scans restart interval r to its target and a reader usually goes on into the next
  * one: loading both intervals' lines at once (a cached block is in no CPU cache) is one memory
- * round trip instead of one per line as the scan reaches them. The offsets were checked by
- * block_parse; the range stays inside the data either way. */
+ * round trip instead of one per line as the scan reaches them. At most SEEK_PREFETCH_MAX bytes
+ * (two intervals of large values would be a loop over lines the seek never reads; under wasm
+ * each is a load). The offsets were checked by block_parse; the range stays inside the data. */
+#define SEEK_PREFETCH_MAX 4096u
 static void iter_prefetch_from(const block *b, uint32_t r) {
   uint32_t from = restart_at(b, r), to = r + 2 < b->num_restarts ? restart_at(b, r + 2) : b->entries_end;
-  if (from < to && to <= b->entries_end) prefetch_bytes(b->data + from, to - from);
+  if (to > b->entries_end) to = b->entries_end;
+  if (from < to) prefetch_bytes(b->data + from, to - from < SEEK_PREFETCH_MAX ? to - from : SEEK_PREFETCH_MAX);
 }
 
 static void bi_seek(kv_iterator *base, const internal_key *target) {
