@@ -94,15 +94,20 @@ export async function startServer(dir = root, { port = 0 } = {}) {
   };
 }
 
-// Chromium on a persistent profile (kept across restart()/crash()).
+// Chromium on a persistent profile (kept across restart()/crash()). Its temp folder is inside
+// the profile: Chromium puts its singleton socket's folder (org.chromium.Chromium.*) in TMPDIR
+// and a killed browser never removes it, so it goes with the profile instead.
 async function launch(profileDir) {
   const args = ['--disable-gpu', '--disable-background-networking', '--disable-component-update',
     '--no-first-run', '--disable-sync', '--disable-features=Translate'];
   if (process.getuid?.() === 0) args.push('--no-sandbox');
+  const tmp = path.join(profileDir, 'tmp');
+  fs.mkdirSync(tmp, { recursive: true });
   return chromium.launchPersistentContext(profileDir, {
     executablePath: chromiumPath,
     headless: true,
     args,
+    env: { ...process.env, TMPDIR: tmp },
   });
 }
 
