@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hot.h"
 #include "slice.h"
 #include "status.h"
 
@@ -94,7 +95,7 @@ static inline const uint8_t *decode_varint32(const uint8_t *p, const uint8_t *en
   return next;
 }
 
-/* Bytes 1..n-1 (n <= 4) of a varint whose byte 0 has its high bit set: the position after it
+/* Bytes 1..n-1 (n <= 8) of a varint whose byte 0 has its high bit set: the position after it
  * when one of them ends it (NULL: overlong), else p itself -- undecided, for the slow decoder. */
 static inline const uint8_t *decode_varint64_short(const uint8_t *p, size_t n, uint64_t *out) {
   uint64_t v = p[0] & 0x7f;
@@ -110,28 +111,40 @@ static inline const uint8_t *decode_varint64_short(const uint8_t *p, size_t n, u
   return p;
 }
 
-static inline const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *end, uint64_t *out) {
+/* The 7-bit groups of the little-endian bytes of w (high bits ignored), packed: three steps of
+ * pairwise merges instead of a loop over the bytes. */
+static inline uint64_t varint_gather(uint64_t w) {
+  w &= 0x7f7f7f7f7f7f7f7full;
+  w = (w & 0x007f007f007f007full) | (w & 0x7f007f007f007f00ull) >> 1;
+  w = (w & 0x00003fff00003fffull) | (w & 0x3fff00003fff0000ull) >> 2;
+  return (w & 0x000000000fffffffull) | (w & 0x0fffffff00000000ull) >> 4;
+}
+
+/* Always inlined: an out-of-line copy (which GCC made of the plain `inline` one) cost a call
+ * per trailer of every entry a block search decodes. */
+static STRATA_HOT const uint8_t *decode_varint64(const uint8_t *p, const uint8_t *end, uint64_t *out) {
   if (p < end && *p < 0x80) {
     *out = *p;
     return p + 1;
   }
-  /* Trailers (seqno << 8 | type) take 2-4 bytes, and a varint that ends its buffer (a block
-   * handle's size ends an index value) has fewer than 4 after it: both are decoded inline. */
+  /* Trailers (seqno << 8 | type) take 2-5 bytes and are followed by the entry's key and value;
+   * a varint that ends its buffer (a block handle's size ends an index value) has fewer than 8
+   * bytes after it: both are decoded inline. */
   size_t left = p < end ? (size_t)(end - p) : 0;
 #if defined(__GNUC__)
-  if (left >= 4) { /* one load: the first byte with its high bit clear ends the varint */
-    uint32_t w = decode_fixed32(p), stops = ~w & 0x80808080u;
+  if (left >= 8) { /* one load: the first byte with its high bit clear ends the varint */
+    uint64_t w = decode_fixed64(p), stops = ~w & 0x8080808080808080ull;
     if (stops) {
-      unsigned last = (unsigned)__builtin_ctz(stops) >> 3; /* 1..3: byte 0 was handled above */
-      if (last < 3) w &= (1u << (8 * (last + 1))) - 1;
+      unsigned last = (unsigned)__builtin_ctzll(stops) >> 3; /* 1..7: byte 0 was handled above */
+      if (last < 7) w &= (1ull << (8 * (last + 1))) - 1;
       if ((w >> (8 * last)) == 0) return NULL; /* overlong */
-      *out = (w & 0x7f) | (w >> 1 & 0x3f80) | (w >> 2 & 0x1fc000) | (w >> 3 & 0xfe00000);
+      *out = varint_gather(w);
       return p + last + 1;
     }
   } else
 #endif
   if (left > 1) {
-    const uint8_t *next = decode_varint64_short(p, left < 4 ? left : 4, out);
+    const uint8_t *next = decode_varint64_short(p, left < 8 ? left : 8, out);
     if (next != p) return next;
   }
   uint64_t v;

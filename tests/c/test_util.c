@@ -95,27 +95,35 @@ static void truncated_varints_are_rejected(void) {
   CHECK(r.pos == b); /* a failed read does not move the cursor */
 }
 
-/* The inline decoder reads 4 bytes at once when they are readable (trailers of 2-4 bytes), and
- * byte by byte when fewer are: with bytes of every kind after the varint, each width decodes to
- * the same value and length as without them, and overlong forms of 2, 3 and 4 bytes are still
- * refused, with bytes after them and at their buffer's end. */
+/* The inline decoder reads 8 bytes at once when they are readable (trailers of 2-5 bytes), and
+ * byte by byte when fewer are: with 0 to 8 bytes of every kind after the varint, each width (1 to
+ * 10 bytes) decodes to the same value and length as without them, and overlong forms of 2 to 8
+ * bytes are still refused, with bytes after them and at their buffer's end. */
 static void varints_decode_alike_with_bytes_after_them(void) {
   static const uint8_t after[] = {0x00, 0x7f, 0x80, 0xff};
-  size_t probes = 0;
-  for (uint64_t v = 0; v < (1ull << 30); v = v * 3 + 1) {
+  size_t probes = 0, widths_seen = 0;
+  for (uint64_t v = 0;; v = v * 3 + 1) {
+    uint8_t b[VARINT64_MAX + 8];
+    size_t n = encode_varint64(b, v);
+    widths_seen |= (size_t)1 << n;
     for (size_t a = 0; a < sizeof after; a++) {
-      uint8_t b[VARINT64_MAX + 8];
-      size_t n = encode_varint64(b, v);
-      memset(b + n, after[a], 8);
-      uint64_t out = ~0ull;
-      CHECK(decode_varint64(b, b + n + 8, &out) == b + n);
-      CHECK_EQ_U64(out, v);
-      probes++;
+      for (size_t k = 0; k <= 8; k++) {
+        memset(b + n, after[a], 8);
+        uint64_t out = ~0ull;
+        CHECK(decode_varint64(b, b + n + k, &out) == b + n);
+        CHECK_EQ_U64(out, v);
+        probes++;
+      }
     }
+    if (v > UINT64_MAX / 3 - 1) break;
   }
-  CHECK(probes > 60);
-  for (size_t width = 2; width <= 4; width++) { /* 1 padded to `width` bytes: a zero last byte */
-    uint8_t b[8] = {0x81, 0x80, 0x80, 0x80, 0x7f, 0x7f, 0x7f, 0x7f};
+  CHECK_EQ_U64(widths_seen, 0x7fe); /* every width from 1 to 10 bytes */
+  CHECK(probes > 1000);
+  for (size_t width = 2; width <= 8; width++) { /* 1 padded to `width` bytes: a zero last byte */
+    uint8_t b[16];
+    memset(b, 0x80, sizeof b);
+    b[0] = 0x81;
+    memset(b + width, 0x7f, sizeof b - width);
     b[width - 1] = 0x00;
     uint64_t out;
     CHECK(decode_varint64(b, b + sizeof b, &out) == NULL);
