@@ -75,7 +75,8 @@ STRATA_MUST_USE strata_status *reader_prefixed(reader *r, slice *out);
 /*
  * Varint decoders for hot loops: return the position after the varint, or NULL if it is
  * truncated, overlong or overflows. Never read at or beyond `end`. The one-byte case (most
- * lengths in a block) is inline; longer encodings go to the checked out-of-line decoder.
+ * lengths in a block) is inline, and so is a varint64 of up to 8 bytes (entry trailers); longer
+ * encodings go to the checked out-of-line decoder.
  */
 const uint8_t *decode_varint32_slow(const uint8_t *p, const uint8_t *end, uint32_t *out);
 const uint8_t *decode_varint64_slow(const uint8_t *p, const uint8_t *end, uint64_t *out);
