@@ -14,7 +14,6 @@
 #include "../util/slice.h"
 #include "../util/status.h"
 
-#define BLOCK_DEFAULT_RESTART_INTERVAL 16
 #define BLOCK_END_MARKER 0xE5
 #define BLOCK_FOOTER_SIZE 16
 #define BLOCK_HASH_MAX_RESTARTS 253 /* bucket values 0..252 name restarts; 254 collision, 255 empty */

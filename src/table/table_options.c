@@ -6,7 +6,7 @@
 void table_writer_options_default(table_writer_options *o) {
   memset(o, 0, sizeof *o);
   o->block_size = TABLE_DEFAULT_BLOCK_SIZE;
-  o->restart_interval = 16;
+  o->restart_interval = TABLE_DEFAULT_RESTART_INTERVAL;
   o->hash_index = 1;
   o->compression = COMPRESSION_NONE;
   o->index_partition_size = TABLE_DEFAULT_BLOCK_SIZE;
@@ -20,8 +20,9 @@ strata_status *table_writer_options_validate(const table_writer_options *o) {
   if (o->index_partition_size < TABLE_MIN_BLOCK_SIZE || o->index_partition_size > TABLE_MAX_BLOCK_SIZE)
     return status_new(STRATA_INVALID_ARGUMENT, "index partition size %zu outside %u..%u", o->index_partition_size,
                       TABLE_MIN_BLOCK_SIZE, TABLE_MAX_BLOCK_SIZE);
-  if (o->restart_interval < 1 || o->restart_interval > 65535)
-    return status_new(STRATA_INVALID_ARGUMENT, "restart interval %u outside 1..65535", o->restart_interval);
+  if (o->restart_interval < 1 || o->restart_interval > TABLE_MAX_RESTART_INTERVAL)
+    return status_new(STRATA_INVALID_ARGUMENT, "restart interval %u outside 1..%u", o->restart_interval,
+                      TABLE_MAX_RESTART_INTERVAL);
   if (o->compression != COMPRESSION_NONE && o->compression != COMPRESSION_LZ4)
     return status_new(STRATA_INVALID_ARGUMENT, "unknown compression %d", (int)o->compression);
   if (!(o->filter_bits_per_key >= 0.0 && o->filter_bits_per_key <= STRATA_BLOOM_BITS_MAX))

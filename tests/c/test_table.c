@@ -554,6 +554,13 @@ static void level_policy_repeats_its_last_compression(void) {
   CHECK_CODE(table_writer_options_validate(&o), STRATA_INVALID_ARGUMENT);
   o.block_size = TABLE_MAX_BLOCK_SIZE;
   CHECK_OK(table_writer_options_validate(&o));
+  CHECK(o.restart_interval == TABLE_DEFAULT_RESTART_INTERVAL);
+  o.restart_interval = 0;
+  CHECK_CODE(table_writer_options_validate(&o), STRATA_INVALID_ARGUMENT);
+  o.restart_interval = TABLE_MAX_RESTART_INTERVAL + 1;
+  CHECK_CODE(table_writer_options_validate(&o), STRATA_INVALID_ARGUMENT);
+  o.restart_interval = TABLE_MAX_RESTART_INTERVAL;
+  CHECK_OK(table_writer_options_validate(&o));
   o.partitioned_index = 0;
   o.partitioned_filter = 1;
   CHECK_CODE(table_writer_options_validate(&o), STRATA_INVALID_ARGUMENT);
