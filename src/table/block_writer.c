@@ -4,8 +4,9 @@
  *
  * Entries sorted by internal key. Keys are prefix-truncated against the FIRST key of their
  * restart interval (not the previous key), so any entry decodes from its restart key alone.
- * Every `restart_interval` entries (TABLE_DEFAULT_RESTART_INTERVAL for data blocks, 1 for index blocks) the full key is
- * stored and its offset recorded as a restart point; binary search runs over restart points.
+ * Every `restart_interval` entries (TABLE_DEFAULT_RESTART_INTERVAL for data blocks, 1 for index
+ * blocks) the full key is stored and its offset recorded as a restart point; binary search runs
+ * over restart points.
  *
  * An entry:
  *   shared      varint32   bytes shared with the restart key (0 for a restart entry)

@@ -22,7 +22,7 @@
 #define TABLE_DEFAULT_FILTER_BITS_PER_KEY STRATA_DEFAULT_BLOOM_BITS_PER_KEY
 /* Entries between two full keys in a data block, as LevelDB's and RocksDB's. Intervals of 4 and
  * 8 cut a cached point read's instructions by 12 % and 9 % natively but were no faster in Node,
- * where the larger blocks and restart tables crowd the cache (bench/README.md). */
+ * and cost disk and cache space (bench/README.md, "Measured and not adopted"). */
 #define TABLE_DEFAULT_RESTART_INTERVAL 16u
 #define TABLE_MAX_RESTART_INTERVAL 65535u
 
