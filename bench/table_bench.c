@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
   }
   {
     kv_iterator *it;
-    if (check(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it), "iterator")) return 1;
+    if (check(table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = 1}, &it), "iterator")) return 1;
     double t0 = now();
     uint64_t count = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) count++;

@@ -124,6 +124,14 @@ strata_status *strata_options_set_block_cache_size(strata_options *o, uint64_t b
  * pread (the database, and strata_repair given these options). The journal's 1 MiB write window
  * is mapped either way. WASI, the browser and Node never map. */
 strata_status *strata_options_set_map_tables(strata_options *o, int on);
+/* On: each data block a flush or compaction writes is also put in the block cache, decoded as a
+ * read would keep it, while the cache has room for it without evicting anything (RocksDB's
+ * prepopulate_block_cache, extended to compactions); a compaction takes the cached blocks of
+ * its inputs out as it merges them, so what was cached stays cached in the tables that replace
+ * them. The first reads of new data then hit instead of reading the file, at the cost of
+ * filling the cache (up to its size) while writing. Default STRATA_DEFAULT_CACHE_WRITTEN_BLOCKS
+ * (off; the JS package turns it on, where a miss is a call into JavaScript). */
+strata_status *strata_options_set_cache_written_blocks(strata_options *o, int on);
 /* STRATA_BLOCK_SIZE_MIN (64) .. STRATA_BLOCK_SIZE_MAX (4 MiB); default 4 KiB. */
 strata_status *strata_options_set_block_size(strata_options *o, uint32_t bytes);
 /* Compression below level 1 (levels 0-1 stay uncompressed): NONE or LZ4 (default). */

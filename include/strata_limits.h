@@ -89,6 +89,7 @@
 #define STRATA_DEFAULT_BLOCK_CACHE_SIZE ((uint64_t)16 << 20)
 #define STRATA_DEFAULT_BLOCK_SIZE 4096u
 #define STRATA_DEFAULT_MAP_TABLES 0 /* tables read, not mapped (strata_options_set_map_tables) */
+#define STRATA_DEFAULT_CACHE_WRITTEN_BLOCKS 0 /* writes leave the cache alone (..._set_cache_written_blocks) */
 #define STRATA_DEFAULT_BLOOM_BITS_PER_KEY 10.0
 #define STRATA_DEFAULT_MAX_SEALED_MEMTABLES 1u /* as LevelDB, RocksDB (max_write_buffer_number 2) */
 #define STRATA_DEFAULT_TABLE_TARGET_SIZE ((uint64_t)64 << 20)

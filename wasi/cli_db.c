@@ -155,7 +155,7 @@ static strata_status *verify_table(table_check *c, const char *path, uint64_t id
   STATUS_TRY(table_reader_open(c->fs, path, id, NULL, &tr));
   strata_status *st = table_reader_verify(tr);
   kv_iterator *it = NULL;
-  if (!st) st = table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0, NULL}, &it);
+  if (!st) st = table_reader_iterator(tr, &(table_read_options){.snapshot = SEQNO_READ_ALL}, &it);
   if (!st) {
     uint64_t n = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) n++;

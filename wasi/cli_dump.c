@@ -167,7 +167,7 @@ static strata_status *print_index(table_reader *tr) {
 static strata_status *print_entries(table_reader *tr, uint64_t limit) {
   static const char *const kinds[] = {"value", "tombstone", "single-delete"};
   kv_iterator *it = NULL;
-  STATUS_TRY(table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0, NULL}, &it));
+  STATUS_TRY(table_reader_iterator(tr, &(table_read_options){.snapshot = SEQNO_READ_ALL}, &it));
   printf("\nentries (key, seqno, kind, value):\n");
   uint64_t n = 0;
   for (kv_iterator_seek_first(it); n < limit && kv_iterator_valid(it); kv_iterator_next(it), n++) {

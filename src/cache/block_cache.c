@@ -366,6 +366,25 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offs
   return h;
 }
 
+cache_handle *block_cache_take(block_cache *c, uint64_t file_id, uint64_t offset) {
+  uint64_t hash = cache_key_hash(file_id, offset);
+  cache_shard *s = shard_of(c, hash);
+  sync_mutex_lock(&s->mu);
+  cache_handle *h = *table_slot(s, hash, file_id, offset);
+  if (h && h->queue != QUEUE_PINNED) {
+    h->refs++;
+    s->hits++;
+    (void)shard_detach(s, h); /* referenced: freed on release */
+  } else if (h) { /* pinned entries stay */
+    h->refs++;
+    s->hits++;
+  } else {
+    s->misses++;
+  }
+  sync_mutex_unlock(&s->mu);
+  return h;
+}
+
 static void shard_insert(block_cache *c, cache_handle *h, int pinned);
 
 strata_status *block_cache_insert(block_cache *c, uint64_t file_id, uint64_t offset, void *value, size_t charge,
@@ -386,9 +405,9 @@ strata_status *block_cache_insert(block_cache *c, uint64_t file_id, uint64_t off
 
 size_t block_cache_handle_size(void) { return sizeof(cache_handle); }
 
-cache_handle *block_cache_insert_embedded(block_cache *c, uint64_t file_id, uint64_t offset, void *value,
-                                          void *handle_mem, size_t charge, void (*deleter)(void *value),
-                                          int pinned) {
+/* A handle in the value's own allocation (block_cache_insert_embedded, block_cache_offer_embedded). */
+static cache_handle *embedded_handle(void *handle_mem, uint64_t file_id, uint64_t offset, void *value,
+                                     size_t charge, void (*deleter)(void *value)) {
   cache_handle *h = handle_mem;
   memset(h, 0, sizeof *h);
   h->file_id = file_id;
@@ -397,44 +416,80 @@ cache_handle *block_cache_insert_embedded(block_cache *c, uint64_t file_id, uint
   h->deleter = deleter;
   h->charge = charge;
   h->embedded = 1;
+  return h;
+}
+
+cache_handle *block_cache_insert_embedded(block_cache *c, uint64_t file_id, uint64_t offset, void *value,
+                                          void *handle_mem, size_t charge, void (*deleter)(void *value),
+                                          int pinned) {
+  cache_handle *h = embedded_handle(handle_mem, file_id, offset, value, charge, deleter);
   shard_insert(c, h, pinned);
   return h;
 }
 
+/* Puts h into its table and queue and charges it. Needs s->mu; h's key is not in the table. */
+static void shard_place(cache_shard *s, cache_handle *h, int pinned) {
+  /* at most one entry per BUCKETS_PER_ENTRY buckets: a lookup that misses mostly finds an empty
+   * bucket, and one that hits walks ~1 entry (each a cache miss: entries live in their blocks,
+   * spread over the whole cache) */
+  if (s->entries * BUCKETS_PER_ENTRY >= s->bucket_mask + 1) table_grow(s);
+  cache_handle **slot = table_slot(s, h->hash, h->file_id, h->offset);
+  *slot = h;
+  h->in_cache = 1;
+  s->entries++;
+  s->used += h->charge;
+  if (pinned) {
+    h->queue = QUEUE_PINNED;
+    s->pinned += h->charge;
+  } else {
+    h->queue = ghost_take(s, h->hash) ? QUEUE_MAIN : QUEUE_SMALL;
+    fifo_push(h->queue == QUEUE_MAIN ? &s->main : &s->small, h);
+  }
+}
+
 /* Puts a new handle (key, value, deleter and charge set) into its shard with one reference. */
 static void shard_insert(block_cache *c, cache_handle *h, int pinned) {
-  uint64_t file_id = h->file_id, offset = h->offset;
-  size_t charge = h->charge;
-  h->hash = cache_key_hash(file_id, offset);
+  h->hash = cache_key_hash(h->file_id, h->offset);
   h->refs = 1;
 
   cache_shard *s = shard_of(c, h->hash);
   cache_handle *garbage = NULL;
   sync_mutex_lock(&s->mu);
   s->inserts++;
-  if (charge <= s->capacity && s->capacity > 0) { /* else: handed back uncached, dies on release */
-    cache_handle *old = *table_slot(s, h->hash, file_id, offset);
+  if (h->charge <= s->capacity && s->capacity > 0) { /* else: handed back uncached, dies on release */
+    cache_handle *old = *table_slot(s, h->hash, h->file_id, h->offset);
     if (old) free_list_push(&garbage, shard_detach(s, old));
-    /* at most one entry per BUCKETS_PER_ENTRY buckets: a lookup that misses mostly finds an
-     * empty bucket, and one that hits walks ~1 entry (each a cache miss: entries live in
-     * their blocks, spread over the whole cache) */
-    if (s->entries * BUCKETS_PER_ENTRY >= s->bucket_mask + 1) table_grow(s);
-    cache_handle **slot = table_slot(s, h->hash, file_id, offset);
-    *slot = h;
-    h->in_cache = 1;
-    s->entries++;
-    s->used += charge;
-    if (pinned) {
-      h->queue = QUEUE_PINNED;
-      s->pinned += charge;
-    } else {
-      h->queue = ghost_take(s, h->hash) ? QUEUE_MAIN : QUEUE_SMALL;
-      fifo_push(h->queue == QUEUE_MAIN ? &s->main : &s->small, h);
-    }
+    shard_place(s, h, pinned);
     shard_evict(s, &garbage);
   }
   sync_mutex_unlock(&s->mu);
   free_list_run(garbage);
+}
+
+/* What the shard can still take without evicting. Needs s->mu. */
+static size_t shard_room(const cache_shard *s) { return s->used < s->capacity ? s->capacity - s->used : 0; }
+
+size_t block_cache_room(block_cache *c, uint64_t file_id, uint64_t offset) {
+  cache_shard *s = shard_of(c, cache_key_hash(file_id, offset));
+  sync_mutex_lock(&s->mu);
+  size_t room = shard_room(s);
+  sync_mutex_unlock(&s->mu);
+  return room;
+}
+
+int block_cache_offer_embedded(block_cache *c, uint64_t file_id, uint64_t offset, void *value, void *handle_mem,
+                               size_t charge, void (*deleter)(void *value)) {
+  cache_handle *h = embedded_handle(handle_mem, file_id, offset, value, charge, deleter);
+  h->hash = cache_key_hash(file_id, offset);
+  cache_shard *s = shard_of(c, h->hash);
+  sync_mutex_lock(&s->mu);
+  int kept = charge <= shard_room(s) && !*table_slot(s, h->hash, file_id, offset);
+  if (kept) {
+    s->inserts++;
+    shard_place(s, h, 0); /* no reference: nobody holds it yet */
+  }
+  sync_mutex_unlock(&s->mu);
+  return kept;
 }
 
 void *cache_handle_value(const cache_handle *h) { return h->value; }

@@ -63,6 +63,23 @@ cache_handle *block_cache_insert_embedded(block_cache *c, uint64_t file_id, uint
                                           void *handle_mem, size_t charge, void (*deleter)(void *value),
                                           int pinned);
 
+/*
+ * Warming (a table writer offering the blocks it writes, table_writer_options.warm_cache): the
+ * cache keeps an offered entry only when the shard of its key has room for it without evicting
+ * anything and the key is not cached yet; it is then cached without a reference, as an entry
+ * on probation. Returns 1 when kept (the value is the cache's), 0 when not (still the
+ * caller's). block_cache_room says beforehand how much the key's shard could take, so that a
+ * writer builds no block the cache would refuse (advisory: another thread may fill it first).
+ */
+size_t block_cache_room(block_cache *c, uint64_t file_id, uint64_t offset);
+int block_cache_offer_embedded(block_cache *c, uint64_t file_id, uint64_t offset, void *value, void *handle_mem,
+                               size_t charge, void (*deleter)(void *value));
+
+/* A lookup that also takes the entry out of the cache (a pinned one stays): the handle keeps the
+ * value until released, and later lookups miss. A compaction that warms the cache with its
+ * output reads its inputs so, making room for the blocks that replace them. */
+cache_handle *block_cache_take(block_cache *c, uint64_t file_id, uint64_t offset);
+
 /* A lookup starts loading this many bytes from the first handle of the key's bucket while it
  * compares the handle's key: for an embedded handle the value's head arrives in the same memory
  * round trip instead of one after it. Every handle is followed by that much of its allocation

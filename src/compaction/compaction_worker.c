@@ -158,7 +158,7 @@ static strata_status *open_stream(compactor *c, const picked_job *p, const input
   if (!kids) return status_no_memory();
   strata_status *st = NULL;
   size_t k = 0;
-  table_read_options ro = {SEQNO_READ_ALL, 0, NULL}; /* every input block is read once: keep the cache for readers */
+  table_read_options ro = tree_compaction_read_options(c->t);
   for (; !st && k < in->count; k++) {
     st = run_iterator_new(c->t, &in->runs[k], &ro, &kids[k]);
     if (st) break;

@@ -151,6 +151,7 @@ static strata_status *open_locked(strata_db *db) {
   to.bloom_bits_per_key = db->opts.bloom_bits_per_key;
   to.block_cache_bytes = (size_t)db->opts.block_cache_size;
   to.map_tables = db->opts.map_tables;
+  to.cache_written_blocks = db->opts.cache_written_blocks;
   to.table_target_size = db->opts.compaction.table_target_size;
   if (db->opts.compression == STRATA_COMPRESSION_NONE) to.level_policy.compression_count = 0;
   to.blob.threshold = db->opts.kv_threshold;

@@ -22,6 +22,7 @@ struct strata_options {
   uint64_t memtable_size;
   uint64_t block_cache_size;
   int map_tables;
+  int cache_written_blocks;
   uint32_t block_size;
   strata_compression compression;
   double bloom_bits_per_key;

@@ -27,6 +27,7 @@ strata_status *strata_options_new(strata_options **out) {
   o->memtable_size = STRATA_DEFAULT_MEMTABLE_SIZE;
   o->block_cache_size = STRATA_DEFAULT_BLOCK_CACHE_SIZE;
   o->map_tables = STRATA_DEFAULT_MAP_TABLES;
+  o->cache_written_blocks = STRATA_DEFAULT_CACHE_WRITTEN_BLOCKS;
   o->block_size = STRATA_DEFAULT_BLOCK_SIZE;
   o->compression = STRATA_COMPRESSION_LZ4;
   o->bloom_bits_per_key = STRATA_DEFAULT_BLOOM_BITS_PER_KEY;
@@ -184,6 +185,12 @@ strata_status *strata_options_set_bloom_bits_per_key(strata_options *o, double b
 strata_status *strata_options_set_map_tables(strata_options *o, int on) {
   SETTER_PROLOGUE(o);
   o->map_tables = on != 0;
+  return NULL;
+}
+
+strata_status *strata_options_set_cache_written_blocks(strata_options *o, int on) {
+  SETTER_PROLOGUE(o);
+  o->cache_written_blocks = on != 0;
   return NULL;
 }
 

@@ -212,7 +212,7 @@ static strata_status *check_entries(repair *r, table_reader *tr, const char *pat
                                     uint64_t *dangling) {
   const table_meta *m = table_reader_meta(tr);
   kv_iterator *it = NULL;
-  STATUS_TRY(table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0, NULL}, &it));
+  STATUS_TRY(table_reader_iterator(tr, &(table_read_options){.snapshot = SEQNO_READ_ALL}, &it));
   uint64_t entries = 0, tombstones = 0, smin = UINT64_MAX, smax = 0;
   buffer prev, first;
   buffer_init(&prev);
@@ -453,7 +453,7 @@ static strata_status *rewrite_dangling(repair *r) {
     table_info **out = NULL;
     size_t n = 0;
     st = table_reader_open_mapping(r->fs, path, id, NULL, r->map_tables, &tr);
-    if (!st) st = table_reader_iterator(tr, &(table_read_options){SEQNO_READ_ALL, 0, NULL}, &it);
+    if (!st) st = table_reader_iterator(tr, &(table_read_options){.snapshot = SEQNO_READ_ALL}, &it);
     if (!st) st = write_stream(r, it, &out, &n);
     kv_iterator_destroy(it);
     table_reader_close(tr);

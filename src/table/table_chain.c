@@ -40,7 +40,7 @@ static void open_from(table_chain *c, size_t i) {
   for (c->index = i; c->index < c->n; c->index++) {
     strata_status *st =
         table_reader_open_mapping(c->v, c->paths[c->index], c->ids[c->index], NULL, c->may_map, &c->reader);
-    if (!st) st = table_reader_iterator(c->reader, &(table_read_options){SEQNO_READ_ALL, 0, NULL}, &c->inner);
+    if (!st) st = table_reader_iterator(c->reader, &(table_read_options){.snapshot = SEQNO_READ_ALL}, &c->inner);
     if (st) {
       fail(c, st);
       return;

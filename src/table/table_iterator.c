@@ -12,7 +12,7 @@
 /* The blocks' loader of one iterator: its table, how it reads, and the data blocks' readahead. */
 typedef struct block_loader {
   table_reader *r;
-  int fill_cache;
+  table_cache_use use;
   unsigned char in_arena;
   iter_arena *arena; /* the block iterators' */
   table_readahead ra;
@@ -30,7 +30,7 @@ static strata_status *load_typed(block_loader *d, slice handle_value, block_type
   const block *b;
   block_owner owner;
   STATUS_TRY(index_value_decode(handle_value, d->r->what, &h));
-  STATUS_TRY(table_reader_load_block_ahead(d->r, h, type, ra, d->fill_cache, &b, &owner));
+  STATUS_TRY(table_reader_load_block_ahead(d->r, h, type, ra, d->use, &b, &owner));
   if (*inout) { /* always a block iterator of this table: reused, no allocation per block */
     block_iterator_reset(*inout, b, owner);
     return NULL;
@@ -123,7 +123,7 @@ strata_status *table_reader_iterator(table_reader *r, const table_read_options *
   d->in_arena = in_arena;
   d->arena = ro->arena;
   d->r = r;
-  d->fill_cache = ro->fill_cache;
+  d->use = table_read_options_cache_use(ro);
   d->ra.next = UINT64_MAX; /* no block loaded yet: the first one is not "after" anything */
   block_owner none = {NULL, NULL, NULL};
   kv_iterator *it;

@@ -36,6 +36,9 @@ typedef struct table_writer_options {
   size_t index_partition_size;/* target size of an index partition (default block_size) */
   double filter_bits_per_key; /* bloom filter bits per key, 0 = no filter (default 10) */
   int partitioned_filter;     /* one filter per index partition (needs partitioned_index) */
+  /* When set, each data block written is offered to this cache under table_id, as a reader
+   * would cache it (table_cache_offer_data_block): the first reads of the table then hit. */
+  struct block_cache *warm_cache;
 } table_writer_options;
 
 void table_writer_options_default(table_writer_options *o);

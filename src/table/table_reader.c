@@ -142,15 +142,22 @@ static void release_cached(void *ctx, void *token) { block_cache_release(ctx, to
 
 static void block_deleter(void *value) { block_free(value); }
 
+table_cache_use table_read_options_cache_use(const table_read_options *ro) {
+  return ro->fill_cache ? TABLE_CACHE_FILL : ro->take_cached ? TABLE_CACHE_TAKE : TABLE_CACHE_USE;
+}
+
 strata_status *table_reader_load_block_ahead(table_reader *r, block_handle h, block_type type, table_readahead *ra,
-                                             int fill_cache, const block **blk, block_owner *owner) {
+                                             table_cache_use use, const block **blk, block_owner *owner) {
   if (ra) { /* the pattern: does this block start where the last one ended? */
     ra->sequential = h.offset >= ra->next && h.offset - ra->next <= BLOCK_HEADER_SIZE ? ra->sequential + 1 : 0;
     ra->next = h.offset + h.size;
   }
-  cache_handle *ch = r->cache ? block_cache_lookup(r->cache, r->id, h.offset) : NULL;
+  cache_handle *ch = NULL;
+  if (r->cache)
+    ch = use == TABLE_CACHE_TAKE && type == BLOCK_TYPE_DATA ? block_cache_take(r->cache, r->id, h.offset)
+                                                             : block_cache_lookup(r->cache, r->id, h.offset);
   if (!ch) {
-    int cached = r->cache && fill_cache;
+    int cached = r->cache && use == TABLE_CACHE_FILL;
     block *b;
     STATUS_TRY(open_block_ahead(r, h, type, ra, cached ? block_cache_handle_size() : 0, &b));
     if (!cached) { /* the caller's alone, freed on release */
@@ -171,7 +178,35 @@ strata_status *table_reader_load_block_ahead(table_reader *r, block_handle h, bl
 
 strata_status *table_reader_load_block(table_reader *r, block_handle h, block_type type, const block **blk,
                                        block_owner *owner) {
-  return table_reader_load_block_ahead(r, h, type, NULL, 1, blk, owner);
+  return table_reader_load_block_ahead(r, h, type, NULL, TABLE_CACHE_FILL, blk, owner);
+}
+
+char *table_what_new(uint64_t table_id, const char *path) {
+  size_t n = strlen(path) + 48;
+  char *what = malloc(n);
+  if (what) snprintf(what, n, "table %llu (%s)", (unsigned long long)table_id, path);
+  return what;
+}
+
+void table_cache_offer_data_block(block_cache *c, uint64_t table_id, const char *what, block_handle h, slice raw,
+                                  uint32_t entries, unsigned restart_interval) {
+  /* the block costs more than its payload: refused outright when not even that fits */
+  if (block_cache_room(c, table_id, h.offset) < raw.len) return;
+  block *b;
+  strata_status *st = block_new_inline(raw.len, block_restart_slots(entries, restart_interval), what,
+                                       block_type_name(BLOCK_TYPE_DATA), h.offset, block_cache_handle_size(), &b);
+  if (st) {
+    strata_status_free(st);
+    return;
+  }
+  memcpy(b->data, raw.data, raw.len);
+  st = block_finish_inline(b); /* frees b on failure */
+  assert(!st && "a block just written parses");
+  if (st) {
+    strata_status_free(st);
+    return;
+  }
+  if (!block_cache_offer_embedded(c, table_id, h.offset, b, b->extra, block_charge(b), block_deleter)) block_free(b);
 }
 
 strata_status *table_reader_open(vfs *v, const char *path, uint64_t table_id, block_cache *cache,
@@ -187,14 +222,12 @@ strata_status *table_reader_open_mapping(vfs *v, const char *path, uint64_t tabl
   table_meta_init(&r->meta);
   r->id = table_id;
   r->cache = cache;
-  size_t wl = strlen(path) + 48;
-  r->what = malloc(wl);
+  r->what = table_what_new(table_id, path);
   strata_status *st = NULL;
   if (!r->what) {
     st = status_no_memory();
     goto fail;
   }
-  snprintf(r->what, wl, "table %llu (%s)", (unsigned long long)table_id, path);
   st = vfs_open(v, path, VFS_OPEN_READ, &r->file);
   if (st) {
     r->file = NULL;

@@ -77,6 +77,10 @@ typedef struct table_read_options {
   /* Where the iterator's objects come from (util/iter_arena.h); NULL: malloc. It must outlive
    * every iterator opened with these options. */
   iter_arena *arena;
+  /* With fill_cache = 0: a data block found in the cache is taken out of it (block_cache_take),
+   * for a compaction whose output warms the cache (table_writer_options.warm_cache): the blocks
+   * it merges make room for the ones it writes. */
+  int take_cached;
 } table_read_options;
 
 /* A double-ended iterator over the table's raw internal entries (ro is copied). The iterator

@@ -49,11 +49,28 @@ typedef struct table_readahead {
   unsigned sequential; /* consecutive blocks loaded so far */
 } table_readahead;
 
-/* As table_reader_load_block, reading ahead when `ra` has seen a sequential pattern; with
- * fill_cache = 0 a block not in the cache is returned owned, not inserted (table_read_options). */
+/* How a load uses the cache (table_read_options): FILL inserts a block read from the file; USE
+ * returns it owned instead; TAKE does that and takes a cached data block out of the cache. */
+typedef enum table_cache_use { TABLE_CACHE_USE = 0, TABLE_CACHE_FILL = 1, TABLE_CACHE_TAKE = 2 } table_cache_use;
+table_cache_use table_read_options_cache_use(const table_read_options *ro);
+
+/* As table_reader_load_block, reading ahead when `ra` has seen a sequential pattern. */
 STRATA_MUST_USE strata_status *table_reader_load_block_ahead(table_reader *r, block_handle h, block_type type,
-                                                             table_readahead *ra, int fill_cache,
+                                                             table_readahead *ra, table_cache_use use,
                                                              const block **blk, block_owner *owner);
+
+/* "table <id> (<path>)", malloc'd (NULL when out of memory): how messages name a table. */
+char *table_what_new(uint64_t table_id, const char *path);
+
+/*
+ * Offers a data block just written (raw: its payload, uncompressed, at h in the file) to the
+ * cache in the form a reader keeps it, keyed by the table's id, so that the first reads of a
+ * new table find it cached (block_cache_offer_embedded: only into room, never evicting). The
+ * cache may refuse it; a block that cannot be built (out of memory) is not offered. Either way
+ * the table is unaffected.
+ */
+void table_cache_offer_data_block(block_cache *c, uint64_t table_id, const char *what, block_handle h, slice raw,
+                                  uint32_t entries, unsigned restart_interval);
 void table_readahead_free(table_readahead *ra);
 
 #endif

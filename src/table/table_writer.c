@@ -5,17 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cache/block_cache.h"
 #include "../util/check.h"
 #include "block_header.h"
 #include "block_writer.h"
 #include "bloom.h"
 #include "table_index.h"
+#include "table_reader_internal.h"
 #include "table_trailer.h"
 
 struct table_writer {
   vfs *v;
   vfs_file *file;
   char *path;
+  char *what; /* "table <id> (<path>)" */
   table_writer_options opts;
   uint64_t offset;
   checksum128_stream *cs;
@@ -30,7 +33,7 @@ struct table_writer {
 
 static strata_status *write_bytes(table_writer *w, const void *p, size_t n) {
   strata_status *st = vfs_file_append(w->file, p, n);
-  if (st) return status_wrap(st, "table %llu (%s)", (unsigned long long)w->opts.table_id, w->path);
+  if (st) return status_wrap(st, "%s", w->what);
   checksum128_stream_update(w->cs, p, n);
   w->offset += n;
   return NULL;
@@ -73,8 +76,9 @@ strata_status *table_writer_open(vfs *v, const char *path, const table_writer_op
   w->meta.block_size = opts->block_size;
   strata_status *st = NULL;
   w->path = malloc(strlen(path) + 1);
+  w->what = table_what_new(opts->table_id, path);
   w->cs = checksum128_stream_new();
-  if (!w->path || !w->cs) st = status_no_memory();
+  if (!w->path || !w->what || !w->cs) st = status_no_memory();
   else memcpy(w->path, path, strlen(path) + 1);
   if (!st && opts->filter_bits_per_key > 0) st = bloom_builder_new(opts->filter_bits_per_key, &w->filter);
   if (!st) st = vfs_open(v, path, VFS_OPEN_WRITE | VFS_OPEN_CREATE | VFS_OPEN_EXCLUSIVE, &w->file);
@@ -99,6 +103,7 @@ static void writer_free(table_writer *w) {
   table_meta_free(&w->meta);
   checksum128_stream_free(w->cs);
   free(w->path);
+  free(w->what);
   free(w);
 }
 
@@ -108,6 +113,7 @@ void table_writer_abandon(table_writer *w) {
     strata_status_free(vfs_file_close(w->file));
     strata_status_free(vfs_remove(w->v, w->path));
   }
+  if (w->opts.warm_cache) block_cache_erase_file(w->opts.warm_cache, w->opts.table_id);
   writer_free(w);
 }
 
@@ -145,8 +151,12 @@ static int filter_partitioned(const table_writer *w) { return w->filter && w->op
 static strata_status *flush_data_block(table_writer *w) {
   slice raw;
   block_handle h;
+  uint32_t entries = block_writer_count(&w->data);
   STATUS_TRY(block_writer_finish(&w->data, &raw));
   STATUS_TRY(write_block(w, BLOCK_TYPE_DATA, raw, &h));
+  if (w->opts.warm_cache)
+    table_cache_offer_data_block(w->opts.warm_cache, w->opts.table_id, w->what, h, raw, entries,
+                                 w->opts.restart_interval);
   w->meta.data_block_count++;
   w->meta.data_size += h.size;
   w->meta.raw_data_size += raw.len;

@@ -23,6 +23,7 @@
 
 #include "../cache/block_cache.h"
 #include "../table/table_options.h"
+#include "../table/table_reader.h"
 #include "../util/buffer.h"
 #include "../version/manifest.h"
 #include "../version/super_version.h"
@@ -64,6 +65,7 @@ typedef struct tree_options {
   block_cache *shared_cache;       /* optional, not owned */
   size_t max_open_tables;          /* default 1000 */
   int map_tables;                  /* map table files where the backend can (STRATA_DEFAULT_MAP_TABLES) */
+  int cache_written_blocks;        /* flush and compaction warm the cache (strata_options; default off) */
   tree_blob_options blob;          /* key-value separation (threshold 0: off) */
   tree_fallback_check_fn fallback_check; /* NULL: the caller keeps nothing outside the tree */
   void *fallback_ctx;
@@ -150,6 +152,9 @@ STRATA_MUST_USE strata_status *tree_iterator(tree *t, super_version *sv, uint64_
 /* --- key-value separation --------------------------------------------------------------- */
 /* Whether the tree separates values (as created). */
 int tree_kv_separated(tree *t);
+/* How a compaction reads its inputs: every block once, so a block read is not cached; with
+ * cache_written_blocks the cached ones move to the output (table_read_options.take_cached). */
+table_read_options tree_compaction_read_options(const tree *t);
 /* The value behind handle `handle` (a VALUE_TYPE_INDIRECTION entry's value) of `key`, read
  * through the blob cache (the block cache) and the blob file cache; `out` is replaced. With
  * fill_cache = 0 (compaction: relocation and the filter) a value read from the file is not

@@ -37,6 +37,7 @@ void table_batch_free(table_batch *b) {
 
 void table_batch_remove_files(tree *t, const table_batch *b) {
   for (size_t i = 0; i < b->count; i++) {
+    block_cache_erase_file(t->cache, b->tables[i]->id); /* blocks its writer may have cached */
     char *path = tree_table_path(t, b->tables[i]->id);
     if (path) strata_status_free(vfs_remove(t->fs, path));
     free(path);
@@ -88,7 +89,12 @@ void tree_table_writer_options(const tree *t, unsigned level, table_writer_optio
   table_writer_options_default(wo);
   wo->block_size = t->opts.block_size;
   wo->filter_bits_per_key = t->opts.bloom_bits_per_key;
+  if (t->opts.cache_written_blocks) wo->warm_cache = t->cache;
   table_writer_options_for_level(&t->opts.level_policy, level, wo);
+}
+
+table_read_options tree_compaction_read_options(const tree *t) {
+  return (table_read_options){.snapshot = SEQNO_READ_ALL, .take_cached = t->opts.cache_written_blocks};
 }
 
 strata_status *tree_write_tables(tree *t, kv_iterator *it, unsigned level, uint64_t target_size,

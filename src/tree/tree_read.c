@@ -184,7 +184,7 @@ static strata_status *collect_children(tree *t, super_version *sv, uint64_t snap
     st = memtable_iterator_new(sv->sealed[i], arena, &kids[k]);
     if (!st) k++;
   }
-  table_read_options ro = {snapshot, 1, arena};
+  table_read_options ro = {.snapshot = snapshot, .fill_cache = 1, .arena = arena};
   for (unsigned l = 0; !st && l < v->level_count; l++)
     for (size_t r = 0; !st && r < v->levels[l].run_count; r++) {
       st = run_iterator_new(t, &v->levels[l].runs[r], &ro, &kids[k]);

@@ -228,15 +228,20 @@ typedef struct embedded_block {
   uint64_t handle[]; /* block_cache_handle_size() bytes */
 } embedded_block;
 
-static cache_handle *put_embedded(block_cache *c, atomic_u64 *live, uint64_t file_id, uint64_t offset,
-                                  size_t charge) {
+static embedded_block *new_embedded(atomic_u64 *live, uint64_t file_id, uint64_t offset) {
   embedded_block *b = malloc(sizeof *b + block_cache_handle_size());
   if (!b) return NULL;
   b->tb.live = live;
   b->tb.file_id = file_id;
   b->tb.offset = offset;
   atomic_u64_fetch_add(live, 1);
-  return block_cache_insert_embedded(c, file_id, offset, b, b->handle, charge, test_block_free, 0);
+  return b;
+}
+
+static cache_handle *put_embedded(block_cache *c, atomic_u64 *live, uint64_t file_id, uint64_t offset,
+                                  size_t charge) {
+  embedded_block *b = new_embedded(live, file_id, offset);
+  return b ? block_cache_insert_embedded(c, file_id, offset, b, b->handle, charge, test_block_free, 0) : NULL;
 }
 
 static void values_carrying_their_handle_are_freed_once_however_they_leave(void) {
@@ -263,6 +268,75 @@ static void values_carrying_their_handle_are_freed_once_however_they_leave(void)
   block_cache_release(c, put_embedded(c, &live, 5, 1, KB));
   block_cache_erase_file(c, 4);
   CHECK_EQ_U64(atomic_u64_load(&live), 1);
+  block_cache_free(c);
+  CHECK_EQ_U64(atomic_u64_load(&live), 0);
+}
+
+/* An offered value (block_cache_offer_embedded) is kept only into room, evicting nothing and
+ * replacing nothing; one refused is still the caller's. */
+static int offer(block_cache *c, atomic_u64 *live, uint64_t file_id, uint64_t offset, size_t charge) {
+  embedded_block *b = new_embedded(live, file_id, offset);
+  if (!b) return -1;
+  int kept = block_cache_offer_embedded(c, file_id, offset, b, b->handle, charge, test_block_free);
+  if (!kept) test_block_free(b);
+  return kept;
+}
+
+static void offered_values_fill_only_the_room_left(void) {
+  block_cache *c = NULL;
+  atomic_u64 live;
+  atomic_u64_init(&live, 0);
+  CHECK_OK(block_cache_new(8 * KB, 1, &c));
+  CHECK_EQ_U64(block_cache_room(c, 1, 0), 8 * KB);
+  block_cache_release(c, put(c, &live, 1, 0, 3 * KB, 0)); /* a reader's block */
+  CHECK_EQ_U64(block_cache_room(c, 1, 0), 5 * KB);
+  CHECK(offer(c, &live, 2, 0, 2 * KB) == 1);
+  CHECK(offer(c, &live, 2, 1, 2 * KB) == 1);
+  CHECK(offer(c, &live, 2, 2, 2 * KB) == 0); /* 1 KiB left: refused, nothing evicted */
+  CHECK(offer(c, &live, 2, 0, KB) == 0);     /* already cached: the cached one stays */
+  CHECK(offer(c, &live, 2, 3, KB) == 1);     /* exactly the room left */
+  CHECK_EQ_U64(block_cache_room(c, 1, 0), 0);
+  block_cache_stats st = block_cache_get_stats(c);
+  CHECK_EQ_U64(st.evictions, 0);
+  CHECK_EQ_U64(st.used_bytes, 8 * KB);
+  CHECK_EQ_U64(st.entries, 4);
+  CHECK(cached(c, 1, 0) == 1 && cached(c, 2, 0) == 1 && cached(c, 2, 2) == 0 && cached(c, 2, 3) == 1);
+  CHECK_EQ_U64(atomic_u64_load(&live), 4);
+  block_cache_release(c, put(c, &live, 1, 1, 2 * KB, 0)); /* an insert still evicts as before */
+  CHECK(block_cache_get_stats(c).evictions > 0);
+  CHECK(block_cache_get_stats(c).used_bytes <= 8 * KB);
+  block_cache_free(c);
+  CHECK_EQ_U64(atomic_u64_load(&live), 0);
+  block_cache *none = NULL;
+  CHECK_OK(block_cache_new(0, 0, &none));
+  CHECK(offer(none, &live, 1, 0, 1) == 0); /* a zero-capacity cache takes nothing */
+  CHECK_EQ_U64(atomic_u64_load(&live), 0);
+  block_cache_free(none);
+}
+
+/* block_cache_take: the entry leaves the cache (later lookups miss, its charge is freed) but
+ * lives until its holder releases it; a pinned one stays; a miss counts as one. */
+static void taken_entries_leave_the_cache_and_live_until_released(void) {
+  block_cache *c = NULL;
+  atomic_u64 live;
+  atomic_u64_init(&live, 0);
+  CHECK_OK(block_cache_new(64 * KB, 1, &c));
+  block_cache_release(c, put(c, &live, 1, 0, KB, 0));
+  block_cache_release(c, put(c, &live, 1, 1, KB, 1)); /* pinned */
+  cache_handle *h = block_cache_take(c, 1, 0);
+  CHECK(h && ((test_block *)cache_handle_value(h))->offset == 0);
+  CHECK(cached(c, 1, 0) == 0);
+  CHECK_EQ_U64(block_cache_get_stats(c).used_bytes, KB);
+  CHECK_EQ_U64(atomic_u64_load(&live), 2);
+  block_cache_release(c, h);
+  CHECK_EQ_U64(atomic_u64_load(&live), 1);
+  cache_handle *p = block_cache_take(c, 1, 1);
+  CHECK(p);
+  block_cache_release(c, p);
+  CHECK(cached(c, 1, 1) == 1);
+  uint64_t misses = block_cache_get_stats(c).misses;
+  CHECK(block_cache_take(c, 1, 7) == NULL);
+  CHECK_EQ_U64(block_cache_get_stats(c).misses, misses + 1);
   block_cache_free(c);
   CHECK_EQ_U64(atomic_u64_load(&live), 0);
 }
@@ -499,6 +573,8 @@ int main(void) {
   RUN(block_larger_than_the_cache_is_not_kept);
   RUN(reinserting_a_key_replaces_its_value);
   RUN(stats_count_hits_misses_inserts_and_evictions);
+  RUN(offered_values_fill_only_the_room_left);
+  RUN(taken_entries_leave_the_cache_and_live_until_released);
   RUN(default_sharding_spreads_and_bounds);
   RUN(concurrent_lookups_inserts_and_releases_keep_blocks_intact);
   RUN(keys_sharing_buckets_stay_apart_through_growth_erase_and_churn);

@@ -715,7 +715,81 @@ static void compaction_leaves_the_block_cache_as_readers_filled_it(void) {
   teardown();
 }
 
+/* With cache_written_blocks a flush caches the blocks it writes and a compaction moves the cached
+ * ones to its output: every read after either hits, and nothing is evicted for it. Without it
+ * (the default) the same reads all start with misses. */
+static void written_blocks_warm_the_cache_when_asked(void) {
+  for (int on = 0; on <= 1; on++) {
+    if (!setup()) return;
+    strata_options *o = small_options();
+    CHECK_OK(strata_options_set_cache_written_blocks(o, on));
+    strata_db *db = NULL;
+    CHECK_OK(strata_open(dir, o, &db));
+    CHECK_OK(put_n(db, 0, 1000, "a"));
+    CHECK_OK(strata_flush(db));
+    block_cache_stats flushed = cache_stats(db);
+    CHECK(on ? flushed.entries > 10 : flushed.entries == 0);
+    int right = 1;
+    for (int i = 0; i < 1000; i++) right &= value_is(db, NULL, i, "a");
+    CHECK(right);
+    block_cache_stats read = cache_stats(db);
+    CHECK(on ? read.misses == flushed.misses : read.misses > flushed.misses + 10);
+    CHECK_OK(put_n(db, 0, 500, "b"));
+    CHECK_OK(strata_flush(db));
+    CHECK_OK(strata_compact(db, 1)); /* one table set replaces the two */
+    block_cache_stats compacted = cache_stats(db);
+    right = 1;
+    for (int i = 0; i < 1000; i++) right &= value_is(db, NULL, i, i < 500 ? "b" : "a");
+    CHECK(right);
+    block_cache_stats after = cache_stats(db);
+    CHECK(on ? after.misses == compacted.misses : after.misses > compacted.misses + 10);
+    CHECK_EQ_U64(after.evictions, 0);
+    CHECK(after.used_bytes <= after.capacity_bytes);
+    CHECK_OK(strata_close(db));
+    strata_options_free(o);
+    teardown();
+  }
+}
+
+/* Warming fills only the room the readers left: a cache full of blocks read stays as it was
+ * through a flush and a compaction (no block of theirs evicted, nothing added beyond room). */
+static void written_blocks_never_push_out_blocks_read(void) {
+  if (!setup()) return;
+  strata_options *o = small_options();
+  CHECK_OK(strata_options_set_block_cache_size(o, 64 << 10));
+  CHECK_OK(strata_options_set_cache_written_blocks(o, 1));
+  strata_db *db = NULL;
+  CHECK_OK(strata_open(dir, o, &db));
+  CHECK_OK(put_n(db, 0, 4000, "a")); /* ~4x the cache */
+  CHECK_OK(strata_flush(db));
+  CHECK_OK(strata_compact(db, 1));
+  block_cache_stats written = cache_stats(db);
+  CHECK(written.used_bytes <= written.capacity_bytes);
+  /* the merge took its cached inputs out: the output's blocks had room (without that the
+   * inputs would hold the room until deleted, and the cache would be left nearly empty) */
+  CHECK(written.used_bytes > written.capacity_bytes / 2);
+  CHECK_EQ_U64(written.evictions, 0);
+  int right = 1;
+  for (int i = 0; i < 4000; i++) right &= value_is(db, NULL, i, "a"); /* readers fill it */
+  CHECK(right);
+  block_cache_stats read = cache_stats(db);
+  CHECK(read.evictions > 0);
+  CHECK_OK(put_n(db, 4000, 6000, "c"));
+  CHECK_OK(strata_flush(db));
+  block_cache_stats flushed = cache_stats(db);
+  CHECK_EQ_U64(flushed.evictions, read.evictions);
+  CHECK(flushed.used_bytes <= flushed.capacity_bytes);
+  right = 1;
+  for (int i = 0; i < 6000; i++) right &= value_is(db, NULL, i, i < 4000 ? "a" : "c");
+  CHECK(right);
+  CHECK_OK(strata_close(db));
+  strata_options_free(o);
+  teardown();
+}
+
 int main(void) {
+  RUN(written_blocks_warm_the_cache_when_asked);
+  RUN(written_blocks_never_push_out_blocks_read);
   RUN(stream_keeps_the_newest_version_per_snapshot_band);
   RUN(stream_keeps_tombstones_unless_evicting);
   RUN(stream_drops_a_weak_tombstone_with_the_value_it_cancels);

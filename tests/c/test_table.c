@@ -139,7 +139,7 @@ static strata_status *write_model(vfs *v, const char *path, const table_writer_o
 /* Full forward and backward scans, point reads of every key at a few snapshots. */
 static void check_table_matches(table_reader *r, const model *m) {
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = 1}, &it));
   size_t i = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++) {
     CHECK(i < m->n);
@@ -418,7 +418,7 @@ static void mixed_next_and_prev_and_seeks_follow_the_model(void) {
   CHECK_OK(table_reader_open(v, "mix", 1, NULL, &r));
   CHECK(table_reader_meta(r)->index_partition_count > 3);
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = 1}, &it));
   harness_rng rng = {77};
   int ok = 1;
   long pos = -1;
@@ -487,7 +487,7 @@ static void snapshot_iterator_hides_newer_versions(void) {
   int ok = 1;
   for (size_t s = 0; s < 5 && ok; s++) {
     kv_iterator *it;
-    CHECK_OK(table_reader_iterator(r, &(table_read_options){snaps[s], 1, NULL}, &it));
+    CHECK_OK(table_reader_iterator(r, &(table_read_options){.snapshot = snaps[s], .fill_cache = 1}, &it));
     size_t i = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it) && ok; kv_iterator_next(it)) {
       while (i < m.n && m.e[i].seqno >= snaps[s]) i++;
@@ -646,6 +646,51 @@ static void point_reads_through_a_block_cache_hit_it(void) {
   CHECK_EQ_U64(s2.misses, s1.misses);
 }
 
+/* A writer with warm_cache leaves its data blocks in the cache as a reader keeps them: the
+ * reader of the table under the same id then reads everything with no miss on a data block
+ * (partitions are not warmed), and reads the same as uncached. An abandoned writer leaves
+ * nothing behind. */
+static void a_warming_writer_leaves_its_blocks_cached_for_the_reader(void) {
+  vfs *v;
+  CHECK_OK(vfs_memory_new(&v));
+  model m = {0};
+  CHECK(model_random(&m, 5, 3000, 10, 60));
+  block_cache *c;
+  CHECK_OK(block_cache_new(4 << 20, 1, &c));
+  table_writer_options o;
+  table_writer_options_default(&o);
+  o.compression = COMPRESSION_LZ4;
+  o.table_id = 42;
+  o.warm_cache = c;
+  table_meta meta;
+  table_meta_init(&meta);
+  CHECK_OK(write_model(v, "warm", &o, &m, &meta));
+  block_cache_stats written = block_cache_get_stats(c);
+  CHECK_EQ_U64(written.entries, meta.data_block_count);
+  CHECK(meta.data_block_count > 10);
+  table_reader *r;
+  CHECK_OK(table_reader_open(v, "warm", 42, c, &r));
+  check_table_matches(r, &m);
+  block_cache_stats read = block_cache_get_stats(c);
+  CHECK_EQ_U64(read.misses, written.misses);
+  CHECK(read.hits > written.hits);
+  table_reader_close(r);
+  table_writer *w;
+  o.table_id = 43;
+  CHECK_OK(table_writer_open(v, "abandoned", &o, &w));
+  for (size_t i = 0; i < m.n; i++) {
+    internal_key k = tkey(&m.e[i]);
+    CHECK_OK(table_writer_add(w, &k, slice_make(m.e[i].val, m.e[i].vlen)));
+  }
+  CHECK(block_cache_get_stats(c).entries > written.entries);
+  table_writer_abandon(w);
+  CHECK_EQ_U64(block_cache_get_stats(c).entries, written.entries);
+  table_meta_free(&meta);
+  block_cache_free(c);
+  model_free(&m);
+  vfs_destroy(v);
+}
+
 /* A block read from a table lives in one allocation with room for a few restarts; one with many
  * more (restart interval 1, small entries; index partitions) gets its restart table on its own.
  * Both kinds read back right, cached (the handle in the same allocation) and uncached. */
@@ -710,7 +755,7 @@ static int probe(vfs *v, const char *path, const model *m, int with_verify, int 
   }
   int err = 0;
   kv_iterator *it;
-  st = table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it);
+  st = table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = 1}, &it);
   if (!st) {
     size_t i = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
@@ -827,7 +872,7 @@ static void probe_outcome(vfs *v, const char *path, const model *m, buffer *out,
     return;
   }
   kv_iterator *it;
-  st = table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it);
+  st = table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = 1}, &it);
   if (!st) {
     size_t i = 0;
     for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
@@ -1015,7 +1060,7 @@ static void corruption_messages_name_the_table_and_offset(void) {
   table_reader *r;
   CHECK_OK(table_reader_open(v, "named.sst", 12, NULL, &r));
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = 1}, &it));
   kv_iterator_seek_first(it);
   CHECK(!kv_iterator_valid(it));
   strata_status *st = kv_iterator_status(it);
@@ -1036,7 +1081,7 @@ static void corruption_messages_name_the_table_and_offset(void) {
 /* A full forward scan with `fill_cache`: every entry of the model in order, nothing else. */
 static void scan_matches_model(table_reader *r, int fill_cache, const model *m) {
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, fill_cache, NULL}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = fill_cache}, &it));
   size_t i = 0;
   int same = 1;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++)
@@ -1074,7 +1119,7 @@ static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(vo
 
   vfs_fault_reset_counters(v);
   kv_iterator *it;
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = 1}, &it));
   internal_key mid = tkey(&m.e[m.n / 2]);
   kv_iterator_seek(it, &mid);
   CHECK(kv_iterator_valid(it) && entry_matches(it, &m.e[m.n / 2]));
@@ -1086,7 +1131,7 @@ static void a_long_scan_reads_the_table_in_windows_and_a_seek_reads_one_block(vo
 
   /* the third read of a scan is its first window: failing it fails the scan */
   vfs_fault_fail_nth(v, VFS_FAULT_READ, 3);
-  CHECK_OK(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it));
+  CHECK_OK(table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = 1}, &it));
   size_t i = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it)) i++;
   strata_status *st = kv_iterator_status(it);
@@ -1173,6 +1218,7 @@ int main(void) {
   RUN(out_of_order_entries_are_rejected_and_split_points_reported);
   RUN(empty_table_opens_and_reads_nothing);
   RUN(point_reads_through_a_block_cache_hit_it);
+  RUN(a_warming_writer_leaves_its_blocks_cached_for_the_reader);
   RUN(every_flipped_byte_of_a_small_table_is_detected);
   RUN(every_flipped_byte_of_a_partitioned_lz4_table_is_detected);
   RUN(newer_format_version_is_refused);

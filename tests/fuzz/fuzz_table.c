@@ -49,12 +49,12 @@ static void fuzz_file(const uint8_t *data, size_t size) {
   if (!st) st = table_reader_open(v, "t", 1, NULL, &r);
   if (!st) {
     kv_iterator *it = NULL;
-    if (!(st = table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it))) {
+    if (!(st = table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = 1}, &it))) {
       drain(it);
       kv_iterator_destroy(it);
     }
     strata_status_free(st);
-    if (!(st = table_reader_iterator(r, &(table_read_options){50, 1, NULL}, &it))) {
+    if (!(st = table_reader_iterator(r, &(table_read_options){.snapshot = 50, .fill_cache = 1}, &it))) {
       drain(it);
       kv_iterator_destroy(it);
     }
@@ -188,7 +188,7 @@ static void fuzz_round_trip(const uint8_t *data, size_t size) {
   must(table_reader_open(v, "rt", 1, NULL, &r) == NULL);
   must(table_reader_verify(r) == NULL);
   kv_iterator *it = NULL;
-  must(table_reader_iterator(r, &(table_read_options){SEQNO_READ_ALL, 1, NULL}, &it) == NULL);
+  must(table_reader_iterator(r, &(table_read_options){.snapshot = SEQNO_READ_ALL, .fill_cache = 1}, &it) == NULL);
   size_t i = 0;
   for (kv_iterator_seek_first(it); kv_iterator_valid(it); kv_iterator_next(it), i++) {
     internal_key k = kv_iterator_key(it);

@@ -231,3 +231,43 @@ describe('bad compaction options are STRATA_INVALID_ARGUMENT', () => {
     }
   });
 });
+
+// cacheWrittenBlocks (default on): the blocks a flush writes, and those a compaction rewrites,
+// are in the block cache before anything reads them; off, every block starts as a miss.
+describe('cacheWrittenBlocks', () => {
+  const fill = async (db, tag) => { for (let i = 0; i < 3000; i++) await db.put(key(i), `${tag}${i}`.repeat(5)); };
+  const readAll = async (db, tag) => {
+    let wrong = 0;
+    for (let i = 0; i < 3000; i++) if ((await db.get(key(i))) !== `${tag}${i}`.repeat(5)) wrong++;
+    return wrong;
+  };
+  for (const [name, opts, warm] of [['default', {}, true], ['true', { cacheWrittenBlocks: true }, true], ['false', { cacheWrittenBlocks: false }, false]]) {
+    test(`${name}: reads after a flush and after a major compaction ${warm ? 'all hit the cache' : 'start with misses'}`, async () => {
+      const db = await open(tempDir(), { memtableSize: 1 << 20, blockCacheSize: 8 << 20, ...opts, keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      try {
+        await fill(db, 'a');
+        await db.flush();
+        let before = db.stats().cache;
+        assert.equal(await readAll(db, 'a'), 0);
+        let after = db.stats().cache;
+        if (warm) assert.equal(after.misses, before.misses, 'no miss after the flush');
+        else assert.ok(after.misses > before.misses + 10, `${after.misses - before.misses} misses after the flush`);
+        await fill(db, 'b');
+        await db.flush();
+        await db.compact({ major: true });
+        before = db.stats().cache;
+        assert.equal(await readAll(db, 'b'), 0);
+        after = db.stats().cache;
+        if (warm) assert.equal(after.misses, before.misses, 'no miss after the compaction');
+        else assert.ok(after.misses > before.misses + 10, `${after.misses - before.misses} misses after the compaction`);
+        assert.ok(after.bytes <= 8 << 20, `cache holds ${after.bytes} bytes`);
+      } finally {
+        await db.close();
+      }
+    });
+  }
+  test('must be a boolean', async () => {
+    await assert.rejects(open(':memory:', { cacheWrittenBlocks: 'yes' }), (e) => e instanceof StrataError && e.code === 'STRATA_INVALID_ARGUMENT' && e.message.includes('cacheWrittenBlocks'));
+    await assert.rejects(open(':memory:', { cacheWrittenBlocks: 1 }), code('STRATA_INVALID_ARGUMENT'));
+  });
+});

@@ -92,7 +92,7 @@ describe('limits', () => {
     const m = native.m;
     const p = native.cstring('edge-db');
     try {
-      native.check(m._strata_js_open(p, native.vfs, 1, 0, -1, -1, -1, -1, 0, -1, -1, 0, 0, native.words), 'open');
+      native.check(m._strata_js_open(p, native.vfs, 1, 0, -1, -1, -1, -1, 0, 1, -1, -1, 0, 0, native.words), 'open');
       const db = native.word(0);
       const buf = native.alloc(16);
       const attempt = (len) => {

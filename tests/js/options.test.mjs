@@ -137,7 +137,7 @@ describe('the JS ranges are the engine\'s', () => {
     const tryOpen = (memtable, bloom, sealed = -1) => {
       const p = native.cstring('edge-db');
       try {
-        const st = m._strata_js_open(p, native.vfs, 1, 0, memtable, -1, -1, bloom, 0, -1, sealed, 0, 0, native.words);
+        const st = m._strata_js_open(p, native.vfs, 1, 0, memtable, -1, -1, bloom, 0, 1, -1, sealed, 0, 0, native.words);
         if (!st) return 'ok';
         const code = m.UTF8ToString(m._strata_code_name(m._strata_status_code(st)));
         const msg = m.UTF8ToString(m._strata_status_message(st));

@@ -180,19 +180,20 @@ static void js_progress(void *ctx, uint64_t done, uint64_t total) {
 /* The JS side validated every option; the setters check again, and name what they refuse. */
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
-                              double bloom_bits_per_key, int sync, int background_threads,
-                              double max_sealed_memtables, const strata_js_compaction *compaction,
-                              int recovery_mode, strata_db **out) {
+                              double bloom_bits_per_key, int sync, int cache_written_blocks,
+                              int background_threads, double max_sealed_memtables,
+                              const strata_js_compaction *compaction, int recovery_mode, strata_db **out) {
   return strata_js_open_filtered(path, v, create_if_missing, error_if_exists, memtable_size, block_cache_size,
-                                 compression, bloom_bits_per_key, sync, background_threads, max_sealed_memtables,
-                                 compaction, recovery_mode, NULL, out);
+                                 compression, bloom_bits_per_key, sync, cache_written_blocks, background_threads,
+                                 max_sealed_memtables, compaction, recovery_mode, NULL, out);
 }
 
 strata_status *strata_js_open_filtered(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                                        double memtable_size, double block_cache_size, int compression,
-                                       double bloom_bits_per_key, int sync, int background_threads,
-                                       double max_sealed_memtables, const strata_js_compaction *compaction,
-                                       int recovery_mode, strata_js_filter *filter, strata_db **out) {
+                                       double bloom_bits_per_key, int sync, int cache_written_blocks,
+                                       int background_threads, double max_sealed_memtables,
+                                       const strata_js_compaction *compaction, int recovery_mode,
+                                       strata_js_filter *filter, strata_db **out) {
   strata_options *o = NULL;
   STATUS_TRY(strata_options_new(&o));
   strata_status *st = strata_options_set_recovery_mode(o, (strata_recovery_mode)recovery_mode);
@@ -203,6 +204,7 @@ strata_status *strata_js_open_filtered(const char *path, vfs *v, int create_if_m
   if (!st && compression >= 0) st = strata_options_set_compression(o, (strata_compression)compression);
   if (!st && bloom_bits_per_key >= 0) st = strata_options_set_bloom_bits_per_key(o, bloom_bits_per_key);
   if (!st) st = strata_options_set_sync(o, sync);
+  if (!st) st = strata_options_set_cache_written_blocks(o, cache_written_blocks);
   if (!st && background_threads >= 0) st = strata_options_set_background_threads(o, background_threads);
   if (!st && max_sealed_memtables >= 0) {
     /* beyond uint32 the setter still refuses it (and names the option) */

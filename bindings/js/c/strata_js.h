@@ -41,9 +41,9 @@ typedef struct strata_js_compaction {
  * `compaction` is NULL or the strategy and its knobs. recovery_mode: a strata_recovery_mode. */
 strata_status *strata_js_open(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                               double memtable_size, double block_cache_size, int compression,
-                              double bloom_bits_per_key, int sync, int background_threads,
-                              double max_sealed_memtables, const strata_js_compaction *compaction,
-                              int recovery_mode, strata_db **out);
+                              double bloom_bits_per_key, int sync, int cache_written_blocks,
+                              int background_threads, double max_sealed_memtables,
+                              const strata_js_compaction *compaction, int recovery_mode, strata_db **out);
 /*
  * strata_js_open with a compaction filter that calls JS (the strata_js_host_filter import, which
  * runs the JS filter registered for `filter` in Module.strataFilters; proxied to the main thread in the pthreads build). `filter` comes
@@ -54,9 +54,10 @@ strata_js_filter *strata_js_filter_new(void); /* NULL when out of memory */
 void strata_js_filter_free(strata_js_filter *f);
 strata_status *strata_js_open_filtered(const char *path, vfs *v, int create_if_missing, int error_if_exists,
                                        double memtable_size, double block_cache_size, int compression,
-                                       double bloom_bits_per_key, int sync, int background_threads,
-                                       double max_sealed_memtables, const strata_js_compaction *compaction,
-                                       int recovery_mode, strata_js_filter *filter, strata_db **out);
+                                       double bloom_bits_per_key, int sync, int cache_written_blocks,
+                                       int background_threads, double max_sealed_memtables,
+                                       const strata_js_compaction *compaction, int recovery_mode,
+                                       strata_js_filter *filter, strata_db **out);
 strata_status *strata_js_close(strata_db *db);
 /* strata_resume: retries failed background work now. */
 strata_status *strata_js_resume(strata_db *db);

@@ -32,6 +32,11 @@ export interface OpenOptions {
   maxSealedMemtables?: number;
   /** fsync every write (default false; per call: { sync: true }). */
   sync?: boolean;
+  /** Flushes and compactions also put the blocks they write in the block cache, while it has room
+   * for them without evicting a block read (default true: here a cache miss is a call into
+   * JavaScript and a file read, so the first reads of new data would pay it for every block). The
+   * cache then fills to blockCacheSize while writing; false leaves it to readers. */
+  cacheWrittenBlocks?: boolean;
   /** Use the pthreads build with background flush and compaction threads. */
   threads?: boolean;
   /** Run the engine in a worker_threads Worker (then stats() returns a promise). */

@@ -178,7 +178,7 @@ export function checkOpenOptions(options, constants, backends = NODE_BACKENDS) {
   const compression = options.compression === undefined ? -1
     : options.compression === 'lz4' ? 1 : options.compression === 'none' ? 0 : null;
   if (compression === null) throw invalid(`compression must be 'lz4' or 'none', not ${JSON.stringify(options.compression)}`);
-  for (const name of ['createIfMissing', 'errorIfExists', 'sync', 'threads', 'worker']) flag(options, name);
+  for (const name of ['createIfMissing', 'errorIfExists', 'sync', 'cacheWrittenBlocks', 'threads', 'worker']) flag(options, name);
   const compactionFilter = options.compactionFilter;
   if (compactionFilter !== undefined && typeof compactionFilter !== 'function') {
     throw invalid(`compactionFilter must be a function (key, value) => undefined | 'keep' | 'remove' | { replace }, not ${show(compactionFilter)}`);
