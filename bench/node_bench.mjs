@@ -183,7 +183,7 @@ const PEERS = {
       };
     },
   },
-  'strata-lsm': strataPeer({}, 'strata-lsm (single-threaded wasm in the calling thread; journal on, no sync per write; LZ4, bloom 10, 64 MiB cache; settle = flush + compact({major}))'),
+  'strata-lsm': strataPeer({}, 'strata-lsm (single-threaded wasm in the calling thread; journal on, no sync per write; LZ4, bloom 10, 64 MiB cache, written blocks cached (the package default); settle = flush + compact({major}))'),
   'strata-lsm-worker': strataPeer({ worker: true }, 'strata-lsm (single-threaded wasm in a worker_threads Worker; otherwise as strata-lsm)'),
   'strata-lsm-threads': strataPeer({ threads: true }, 'strata-lsm (pthreads wasm build, background flush/compaction threads; otherwise as strata-lsm)'),
 };

@@ -124,7 +124,7 @@ strata_status *strata_options_set_block_cache_size(strata_options *o, uint64_t b
  * pread (the database, and strata_repair given these options). The journal's 1 MiB write window
  * is mapped either way. WASI, the browser and Node never map. */
 strata_status *strata_options_set_map_tables(strata_options *o, int on);
-/* On: each data block a flush or compaction writes is also put in the block cache, decoded as a
+/* On: each data block a flush, compaction or ingest writes is also put in the block cache, as a
  * read would keep it, while the cache has room for it without evicting anything (RocksDB's
  * prepopulate_block_cache, extended to compactions); a compaction takes the cached blocks of
  * its inputs out as it merges them, so what was cached stays cached in the tables that replace

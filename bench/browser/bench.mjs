@@ -42,7 +42,7 @@ function levelAdapter(db, settle, drop) {
 
 const strata = (backend, where, describe) => ({
   where,
-  describe: `strata-lsm (${describe}; journal on, sync: false: no sync per write; LZ4, bloom 10 bits/key, 64 MiB cache; settle = flush + compact({ major }))`,
+  describe: `strata-lsm (${describe}; journal on, sync: false: no sync per write; LZ4, bloom 10 bits/key, 64 MiB cache, written blocks cached (the package default); settle = flush + compact({ major }))`,
   open: async (name) => {
     const { open, deleteDatabase } = await import(STRATA);
     // a page's open() runs the engine in the package's worker; inside a worker, in that thread

@@ -708,6 +708,10 @@ static strata_status *many_level0_runs(strata_options *o) {
   return strata_options_set_level0_trigger(o, 30);
 }
 
+/* Flushes and compactions that warm the cache (its blocks built from what the writer holds, and
+ * the inputs' cached blocks taken as they merge). */
+static strata_status *warming_writes(strata_options *o) { return strata_options_set_cache_written_blocks(o, 1); }
+
 static strata_status *prepare_runs(void) {
   STATUS_TRY(open_db(&db, 1));
   char k[24], v[24];
@@ -765,6 +769,8 @@ static const scenario scenarios[] = {
      .options = tiered_with_filter},
     {.name = "export_import", .prepare = prepare_populated, .body = body_export_import},
     {.name = "iterate_many_runs", .prepare = prepare_runs, .body = body_iterate_runs, .options = many_level0_runs},
+    {.name = "flush_compact_warming", .prepare = prepare_populated, .body = body_flush_compact,
+     .options = warming_writes},
 };
 
 #define SCENARIO(fn_name, index) \
@@ -782,6 +788,7 @@ SCENARIO(every_allocation_failing_in_rotate_scan_compact_returns_no_memory, 9)
 SCENARIO(every_allocation_failing_in_snapshot_gc_tiered_filter_returns_no_memory, 10)
 SCENARIO(every_allocation_failing_in_export_import_returns_no_memory_and_leaves_nothing, 11)
 SCENARIO(every_allocation_failing_in_iterate_many_runs_returns_no_memory, 12)
+SCENARIO(every_allocation_failing_in_flush_compact_warming_the_cache_returns_no_memory, 13)
 
 /* Regression: a flush whose super version could not be allocated after the manifest listed its
  * tables removed those tables, and the next open failed ("table 5 is missing"). The second
@@ -860,5 +867,6 @@ int main(int argc, char **argv) {
   MAYBE_RUN(every_allocation_failing_in_snapshot_gc_tiered_filter_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_export_import_returns_no_memory_and_leaves_nothing);
   MAYBE_RUN(every_allocation_failing_in_iterate_many_runs_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_flush_compact_warming_the_cache_returns_no_memory);
   return harness_finish();
 }
