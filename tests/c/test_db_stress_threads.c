@@ -147,7 +147,9 @@ static void *flusher(void *p) {
   return NULL;
 }
 
-static void writers_readers_and_flusher_agree(void) {
+/* warm: with cache_written_blocks, so the background flushes and compactions offer blocks to
+ * the cache and take their inputs' cached blocks while the readers use them. */
+static void stress_case(int warm) {
   vfs *fs = NULL;
   CHECK_OK(vfs_posix_new(&fs));
   char *dir = harness_temp_dir(fs, "stress");
@@ -156,6 +158,7 @@ static void writers_readers_and_flusher_agree(void) {
   CHECK_OK(strata_options_new(&o));
   EXPECT_OK(strata_options_set_memtable_size(o, 64 << 10));
   EXPECT_OK(strata_options_set_block_size(o, 512));
+  EXPECT_OK(strata_options_set_cache_written_blocks(o, warm));
   shared s;
   memset(&s, 0, sizeof s);
   CHECK_OK(sync_mutex_init(&s.failure_mu));
@@ -190,6 +193,9 @@ static void writers_readers_and_flusher_agree(void) {
   harness_temp_dir_remove(fs, dir);
   vfs_destroy(fs);
 }
+
+static void writers_readers_and_flusher_agree(void) { stress_case(0); }
+static void writers_readers_and_flusher_agree_while_writes_warm_the_cache(void) { stress_case(1); }
 
 /*
  * Regression: a point read at a snapshot raced with the insert of a newer version of the same
@@ -564,6 +570,7 @@ static void concurrent_writers_lose_nothing_across_reopen(void) {
 
 int main(void) {
   RUN(writers_readers_and_flusher_agree);
+  RUN(writers_readers_and_flusher_agree_while_writes_warm_the_cache);
   RUN(snapshot_reads_never_see_later_batches);
   RUN(queued_writers_share_one_journal_append);
   RUN(a_failed_group_append_fails_every_writer_in_it);
