@@ -103,7 +103,7 @@ function openAttempt(native, where, displayLocation, options, parsed, recoveryMo
       compression,
       bloomBitsPerKey,
       options.sync ? 1 : 0,
-      options.cacheWrittenBlocks === false ? 0 : 1, // on unless turned off (index.d.ts says why)
+      options.cacheWrittenBlocks === false ? 0 : 1, // on unless turned off (index.d.cts says why)
       pool ? 0 : threads ? 1 : -1, // on a shared pthreads instance its pool does the background work
       maxSealedMemtables,
       compaction ? native.structPtr : 0,
