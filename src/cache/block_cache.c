@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/hot.h"
 #include "../util/prefetch.h"
 #include "../util/sync.h"
 
@@ -348,7 +349,9 @@ void block_cache_free(block_cache *c) {
   free(c);
 }
 
-cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offset) {
+/* The referenced handle of the key, or NULL on a miss (counted); with `take` the entry also
+ * leaves the cache (a pinned one stays), its holder keeping it alive until released. */
+static STRATA_HOT cache_handle *shard_lookup(block_cache *c, uint64_t file_id, uint64_t offset, int take) {
   uint64_t hash = cache_key_hash(file_id, offset);
   cache_shard *s = shard_of(c, hash);
   sync_mutex_lock(&s->mu);
@@ -359,6 +362,7 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offs
     h->refs++;
     if (h->freq < FREQ_MAX) h->freq++;
     s->hits++;
+    if (take && h->queue != QUEUE_PINNED) (void)shard_detach(s, h); /* referenced: freed on release */
   } else {
     s->misses++;
   }
@@ -366,23 +370,12 @@ cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offs
   return h;
 }
 
+cache_handle *block_cache_lookup(block_cache *c, uint64_t file_id, uint64_t offset) {
+  return shard_lookup(c, file_id, offset, 0);
+}
+
 cache_handle *block_cache_take(block_cache *c, uint64_t file_id, uint64_t offset) {
-  uint64_t hash = cache_key_hash(file_id, offset);
-  cache_shard *s = shard_of(c, hash);
-  sync_mutex_lock(&s->mu);
-  cache_handle *h = *table_slot(s, hash, file_id, offset);
-  if (h && h->queue != QUEUE_PINNED) {
-    h->refs++;
-    s->hits++;
-    (void)shard_detach(s, h); /* referenced: freed on release */
-  } else if (h) { /* pinned entries stay */
-    h->refs++;
-    s->hits++;
-  } else {
-    s->misses++;
-  }
-  sync_mutex_unlock(&s->mu);
-  return h;
+  return shard_lookup(c, file_id, offset, 1);
 }
 
 static void shard_insert(block_cache *c, cache_handle *h, int pinned);
