@@ -46,7 +46,7 @@ run_ctest() {
 
 for build in native asan wasm wasm-mt wasi; do run_ctest "$build"; done
 # ThreadSanitizer: the tests that run threads against each other
-run_ctest tsan -R '_threads|memtable|block_cache|file_cache' 
+run_ctest tsan -R '_threads|memtable|block_cache|file_cache|test_util' 
 
 # The decoders under libFuzzer (clang-19, ASan/UBSan) for a bounded time: fuzz_table, fuzz_journal,
 # fuzz_manifest, fuzz_image and fuzz_blob, 20 s each; one step per target.

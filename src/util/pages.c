@@ -11,6 +11,17 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define PAGES_ASAN 1
 #endif
+/* ThreadSanitizer intercepts mmap and munmap but not mremap (google/sanitizers#1099): a range that
+ * mremap moves keeps the shadow of whichever thread last used those addresses, and a builder
+ * growing there is reported as racing with it. Its builds map and copy instead. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PAGES_NO_MREMAP 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define PAGES_NO_MREMAP 1
+#endif
 #if !defined(__EMSCRIPTEN__) && !defined(__wasi__) && !defined(PAGES_ASAN)
 #define PAGES_MMAP 1
 #include <string.h>
@@ -19,7 +30,7 @@
 
 void *pages_resize(void *p, size_t old, size_t bytes) {
 #ifdef PAGES_MMAP
-#if defined(__linux__)
+#if defined(__linux__) && !defined(PAGES_NO_MREMAP)
   if (p) {
     void *q = mremap(p, old, bytes, MREMAP_MAYMOVE);
     return q == MAP_FAILED ? NULL : q;

@@ -9,8 +9,8 @@
  * middle. Measured at N = 1M, the flush and compaction threads' heaps kept about 7 MiB each,
  * resident through the read phases. The memtable's arena chunks come from here for the same
  * reason. Natively pages are mapped, grown with mremap (Linux) and unmapped; wasm has no unmap
- * (malloc there), and AddressSanitizer builds keep malloc for its redzones and the
- * allocation-failure tests.
+ * (malloc there), AddressSanitizer builds keep malloc for its redzones and the
+ * allocation-failure tests, and ThreadSanitizer builds map and copy (it does not follow mremap).
  */
 #ifndef STRATA_UTIL_PAGES_H
 #define STRATA_UTIL_PAGES_H
