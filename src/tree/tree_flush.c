@@ -35,13 +35,16 @@ void table_batch_free(table_batch *b) {
   b->blob_count = b->blob_cap = 0;
 }
 
+/* A written table no version will name: its file, and the blocks its writer may have cached. */
+static void forget_written_table(tree *t, uint64_t id) {
+  block_cache_erase_file(t->cache, id);
+  char *path = tree_table_path(t, id);
+  if (path) strata_status_free(vfs_remove(t->fs, path));
+  free(path);
+}
+
 void table_batch_remove_files(tree *t, const table_batch *b) {
-  for (size_t i = 0; i < b->count; i++) {
-    block_cache_erase_file(t->cache, b->tables[i]->id); /* blocks its writer may have cached */
-    char *path = tree_table_path(t, b->tables[i]->id);
-    if (path) strata_status_free(vfs_remove(t->fs, path));
-    free(path);
-  }
+  for (size_t i = 0; i < b->count; i++) forget_written_table(t, b->tables[i]->id);
   for (size_t i = 0; i < b->blob_count; i++) {
     char *path = tree_blob_path(t, b->blobs[i]->id);
     if (path) strata_status_free(vfs_remove(t->fs, path));
@@ -72,16 +75,21 @@ strata_status *tree_finish_table(tree *t, table_writer *w, uint64_t id, blob_sin
   table_blob_ref *refs = NULL;
   size_t ref_count = 0;
   blob_sink_take_refs(sink, &refs, &ref_count);
-  strata_status *st = table_writer_finish(w, &meta, &sum);
+  strata_status *st = table_writer_finish(w, &meta, &sum); /* on failure it abandons the table */
+  if (st) {
+    free(refs);
+    table_meta_free(&meta);
+    return st;
+  }
   table_info *ti = NULL;
-  if (!st) st = describe_table(id, &meta, sum, refs, ref_count, &ti);
+  st = describe_table(id, &meta, sum, refs, ref_count, &ti);
   free(refs);
   if (!st) {
     *bytes += meta.file_size;
     st = table_batch_push(out, ti);
   }
   table_meta_free(&meta);
-  (void)t;
+  if (st) forget_written_table(t, id); /* finished but not in the batch: nothing else knows it */
   return st;
 }
 

@@ -341,6 +341,49 @@ static void taken_entries_leave_the_cache_and_live_until_released(void) {
   CHECK_EQ_U64(atomic_u64_load(&live), 0);
 }
 
+/* With many shards, each take finds its entry in its key's shard and frees that shard's room,
+ * which offers (that never evict) then fill again: what a warming compaction relies on. */
+static void takes_free_room_in_every_shard_for_offers(void) {
+  enum { SHARDS = 8, BLOCKS = 48 };
+  block_cache *c = NULL;
+  atomic_u64 live;
+  atomic_u64_init(&live, 0);
+  CHECK_OK(block_cache_new(64 * KB, SHARDS, &c));
+  for (uint64_t off = 0; off < BLOCKS; off++) block_cache_release(c, put(c, &live, 1, off, KB, 0));
+  uint64_t before = block_cache_get_stats(c).entries;
+  CHECK(before > BLOCKS / 2);
+  uint64_t taken = 0;
+  for (uint64_t off = 0; off < BLOCKS; off++) {
+    int was = cached(c, 1, off);
+    cache_handle *h = block_cache_take(c, 1, off);
+    CHECK((h != NULL) == (was == 1));
+    if (!h) continue;
+    CHECK(((test_block *)cache_handle_value(h))->offset == off);
+    CHECK(cached(c, 1, off) == 0);
+    block_cache_release(c, h);
+    taken++;
+  }
+  CHECK_EQ_U64(taken, before);
+  block_cache_stats st = block_cache_get_stats(c);
+  CHECK_EQ_U64(st.entries, 0);
+  CHECK_EQ_U64(st.used_bytes, 0);
+  CHECK_EQ_U64(atomic_u64_load(&live), 0);
+  for (uint64_t off = 0; off < 4 * BLOCKS; off++) CHECK_EQ_U64(block_cache_room(c, 2, off), 64 * KB / SHARDS);
+  uint64_t kept = 0, evictions = st.evictions;
+  for (uint64_t off = 0; off < 4 * BLOCKS; off++) {
+    int k = offer(c, &live, 2, off, KB);
+    CHECK(k >= 0);
+    kept += (uint64_t)k;
+  }
+  st = block_cache_get_stats(c);
+  CHECK_EQ_U64(st.evictions, evictions);
+  CHECK_EQ_U64(st.entries, kept);
+  CHECK_EQ_U64(st.used_bytes, kept * KB);
+  CHECK(kept > BLOCKS && kept <= 64); /* 4x the room offered: most shards fill, none overflows */
+  block_cache_free(c);
+  CHECK_EQ_U64(atomic_u64_load(&live), 0);
+}
+
 static void zero_capacity_cache_keeps_nothing(void) {
   block_cache *c = NULL;
   atomic_u64 live;
@@ -575,6 +618,7 @@ int main(void) {
   RUN(stats_count_hits_misses_inserts_and_evictions);
   RUN(offered_values_fill_only_the_room_left);
   RUN(taken_entries_leave_the_cache_and_live_until_released);
+  RUN(takes_free_room_in_every_shard_for_offers);
   RUN(default_sharding_spreads_and_bounds);
   RUN(concurrent_lookups_inserts_and_releases_keep_blocks_intact);
   RUN(keys_sharing_buckets_stay_apart_through_growth_erase_and_churn);
