@@ -127,8 +127,8 @@ strata_status *strata_options_set_map_tables(strata_options *o, int on);
 /* On: each data block a flush, compaction or ingest writes is also put in the block cache, as a
  * read would keep it, while the cache has room for it without evicting anything (RocksDB's
  * prepopulate_block_cache, extended to compactions); a compaction takes the cached blocks of
- * its inputs out as it merges them, so what was cached stays cached in the tables that replace
- * them. The first reads of new data then hit instead of reading the file, at the cost of
+ * its inputs out as it merges them, which leaves their room to the blocks of the tables that
+ * replace them. The first reads of new data then hit instead of reading the file, at the cost of
  * filling the cache (up to its size) while writing. Default STRATA_DEFAULT_CACHE_WRITTEN_BLOCKS
  * (off; the JS package turns it on, where a miss is a call into JavaScript). */
 strata_status *strata_options_set_cache_written_blocks(strata_options *o, int on);

@@ -715,6 +715,27 @@ static strata_status *many_level0_runs(strata_options *o) {
  * the inputs' cached blocks taken as they merge). */
 static strata_status *warming_writes(strata_options *o) { return strata_options_set_cache_written_blocks(o, 1); }
 
+/* Warming with tiny entries in 4 KiB blocks: a block has more restarts than its inline table
+ * holds, so building it for the cache (and reading it) allocates a restart table of its own. */
+static strata_status *warming_small_entries(strata_options *o) {
+  STATUS_TRY(strata_options_set_cache_written_blocks(o, 1));
+  return strata_options_set_block_size(o, 4096);
+}
+
+static strata_status *body_flush_compact_small_entries(void) {
+  STATUS_TRY(open_db(&db, 0));
+  char k[24];
+  for (int i = 0; i < 150; i++) {
+    snprintf(k, sizeof k, "s%03d", i);
+    STATUS_TRY(put(k, "w"));
+  }
+  STATUS_TRY(strata_flush(db));
+  STATUS_TRY(expect(db, NULL, "s077", "w"));
+  STATUS_TRY(strata_compact(db, 1));
+  STATUS_TRY(expect(db, NULL, "s149", "w"));
+  return expect(db, NULL, "p033", "pv033");
+}
+
 static strata_status *prepare_runs(void) {
   STATUS_TRY(open_db(&db, 1));
   char k[24], v[24];
@@ -774,6 +795,8 @@ static const scenario scenarios[] = {
     {.name = "iterate_many_runs", .prepare = prepare_runs, .body = body_iterate_runs, .options = many_level0_runs},
     {.name = "flush_compact_warming", .prepare = prepare_populated, .body = body_flush_compact,
      .options = warming_writes},
+    {.name = "flush_compact_warming_small_entries", .prepare = prepare_populated,
+     .body = body_flush_compact_small_entries, .options = warming_small_entries},
 };
 
 #define SCENARIO(fn_name, index) \
@@ -792,6 +815,7 @@ SCENARIO(every_allocation_failing_in_snapshot_gc_tiered_filter_returns_no_memory
 SCENARIO(every_allocation_failing_in_export_import_returns_no_memory_and_leaves_nothing, 11)
 SCENARIO(every_allocation_failing_in_iterate_many_runs_returns_no_memory, 12)
 SCENARIO(every_allocation_failing_in_flush_compact_warming_the_cache_returns_no_memory, 13)
+SCENARIO(every_allocation_failing_in_flush_compact_warming_small_entries_returns_no_memory, 14)
 
 /* Regression: a flush whose super version could not be allocated after the manifest listed its
  * tables removed those tables, and the next open failed ("table 5 is missing"). The second
@@ -944,5 +968,6 @@ int main(int argc, char **argv) {
   MAYBE_RUN(every_allocation_failing_in_export_import_returns_no_memory_and_leaves_nothing);
   MAYBE_RUN(every_allocation_failing_in_iterate_many_runs_returns_no_memory);
   MAYBE_RUN(every_allocation_failing_in_flush_compact_warming_the_cache_returns_no_memory);
+  MAYBE_RUN(every_allocation_failing_in_flush_compact_warming_small_entries_returns_no_memory);
   return harness_finish();
 }
