@@ -7,6 +7,7 @@
 #include "skiplist.h"
 #include "util/check.h"
 #include "util/checksum.h"
+#include "util/hot.h"
 #include "util/sync.h"
 
 /*
@@ -244,13 +245,20 @@ int memtable_lowest_seqno(const memtable *mt, uint64_t *out) {
  * the smallest (forward) or largest (backward) of the runs' positions. Internal keys are unique
  * across runs, so a direction change re-seeks the other runs to just past the current key, as
  * LevelDB's merging iterator does. The run count is read again at every seek, so runs started
- * after the iterator was made are seen from its next seek on. */
+ * after the iterator was made are seen from its next seek on.
+ *
+ * The merge is a tournament (loser) tree over the runs, rebuilt at each seek and direction
+ * change: a step replays only the path of the run that moved, log2(runs) comparisons instead of
+ * one per run. A flush reads a 64 MiB memtable's eight runs this way, and the linear scan it
+ * replaced was a third of the flush's instructions. */
 typedef struct memtable_iterator {
   kv_iterator base;
   memtable *mt;
   size_t n;         /* runs the last seek took in */
   int current;      /* index into its, -1: not valid */
   int forward;
+  unsigned leaves;  /* n rounded up to a power of two: leaf i is run i (past n: never wins) */
+  uint8_t loser[MEMTABLE_RUNS_MAX]; /* node k in 1..leaves-1: the run that lost the match there */
   skiplist_iter its[MEMTABLE_RUNS_MAX];
 } memtable_iterator;
 
@@ -268,25 +276,68 @@ static void memtable_iter_sync(memtable_iterator *m) {
   }
 }
 
-static int run_key_compare(const skiplist_iter *a, const skiplist_iter *b) {
-  internal_key ka = skiplist_iter_key(a), kb = skiplist_iter_key(b);
-  return internal_key_compare(&ka, &kb);
+/* A contender in the tree: a run and, when it has one, its key (decoded once per match path). */
+typedef struct contender {
+  unsigned run;
+  int valid;
+  internal_key key;
+} contender;
+
+static STRATA_HOT contender contender_of(const memtable_iterator *m, unsigned run) {
+  contender c = {.run = run, .valid = run < m->n && skiplist_iter_valid(&m->its[run])};
+  if (c.valid) c.key = skiplist_iter_key(&m->its[run]);
+  return c;
 }
 
-/* The run whose position is smallest (forward) or largest (backward); -1 when none is valid. */
-static void pick_current(memtable_iterator *m) {
-  int best = -1;
-  for (size_t i = 0; i < m->n; i++) {
-    if (!skiplist_iter_valid(&m->its[i])) continue;
-    if (best < 0) {
-      best = (int)i;
-      continue;
-    }
-    int c = run_key_compare(&m->its[i], &m->its[best]);
-    if (m->forward ? c < 0 : c > 0) best = (int)i;
+/* 1 when a's position comes first in the iterator's direction; a run past its end comes last. */
+static STRATA_HOT int comes_first(const memtable_iterator *m, const contender *a, const contender *b) {
+  if (!a->valid || !b->valid) return a->valid;
+  int c = internal_key_compare(&a->key, &b->key);
+  return m->forward ? c < 0 : c > 0;
+}
+
+static void settle_winner(memtable_iterator *m, const contender *w) {
+  if (!w->valid) {
+    m->current = -1;
+    kv_iterator_set_invalid(&m->base);
+    return;
   }
-  m->current = best;
-  memtable_iter_sync(m);
+  m->current = (int)w->run;
+  kv_iterator_set_position(&m->base, w->key, skiplist_iter_value(&m->its[w->run]));
+}
+
+/* Plays every match again, from the runs' positions: after a seek or a direction change. */
+static void pick_current(memtable_iterator *m) {
+  if (m->n == 1) {
+    m->current = skiplist_iter_valid(&m->its[0]) ? 0 : -1;
+    memtable_iter_sync(m);
+    return;
+  }
+  unsigned leaves = 1;
+  while (leaves < m->n) leaves *= 2;
+  m->leaves = leaves;
+  contender winner[2 * MEMTABLE_RUNS_MAX]; /* node k's winner; the leaves at leaves + run */
+  for (unsigned i = 0; i < leaves; i++) winner[leaves + i] = contender_of(m, i);
+  for (unsigned k = leaves - 1; k >= 1; k--) {
+    const contender *a = &winner[2 * k], *b = &winner[2 * k + 1];
+    int a_wins = comes_first(m, a, b);
+    m->loser[k] = (uint8_t)(a_wins ? b->run : a->run);
+    winner[k] = a_wins ? *a : *b;
+  }
+  settle_winner(m, &winner[1]);
+}
+
+/* The current run moved: replays its path to the root against the losers kept there. */
+static void replay_current(memtable_iterator *m) {
+  contender cand = contender_of(m, (unsigned)m->current);
+  for (unsigned k = (m->leaves + cand.run) / 2; k >= 1; k /= 2) {
+    contender other = contender_of(m, m->loser[k]);
+    if (comes_first(m, &other, &cand)) {
+      m->loser[k] = (uint8_t)cand.run;
+      cand = other;
+    }
+  }
+  settle_winner(m, &cand);
 }
 
 static void take_runs(memtable_iterator *m) {
@@ -329,6 +380,7 @@ static void memtable_iter_seek_for_prev(kv_iterator *it, const internal_key *tar
 static void memtable_iter_next(kv_iterator *it) {
   memtable_iterator *m = memtable_iter_of(it);
   STRATA_ASSERT(m->current >= 0);
+  int rebuild = !m->forward;
   if (!m->forward) {
     /* the other runs stand before the current key: move each to its first entry after it */
     internal_key k = skiplist_iter_key(&m->its[m->current]);
@@ -342,12 +394,14 @@ static void memtable_iter_next(kv_iterator *it) {
     memtable_iter_sync(m);
     return;
   }
-  pick_current(m);
+  if (rebuild) pick_current(m);
+  else replay_current(m);
 }
 
 static void memtable_iter_prev(kv_iterator *it) {
   memtable_iterator *m = memtable_iter_of(it);
   STRATA_ASSERT(m->current >= 0);
+  int rebuild = m->forward;
   if (m->forward) {
     internal_key k = skiplist_iter_key(&m->its[m->current]);
     for (size_t i = 0; i < m->n; i++)
@@ -355,7 +409,8 @@ static void memtable_iter_prev(kv_iterator *it) {
     m->forward = 0;
   }
   skiplist_iter_prev(&m->its[m->current]);
-  pick_current(m);
+  if (rebuild || m->n == 1) pick_current(m);
+  else replay_current(m);
 }
 
 /* Memory cannot go bad under an iterator: there is never an error to report. */

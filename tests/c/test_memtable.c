@@ -943,6 +943,39 @@ static void entries_spread_over_runs_read_as_one_sorted_list(void) {
     bad += found;
   }
   if (bad) harness_fail(__FILE__, __LINE__, "%u seeks, steps or gets out of place", bad);
+  /* a random walk: runs of steps each way, so the merge replays its tree in both directions
+   * and rebuilds it at every turn; it must leave the ends the way it came */
+  harness_rng rng = {0x77a1c};
+  uint32_t pos = total / 2;
+  {
+    char key[16];
+    uint64_t seqno;
+    runs_expect(seq_of, pos, key, &seqno);
+    internal_key t = internal_key_make(slice_from_cstr(key), seqno, VALUE_TYPE_VALUE);
+    kv_iterator_seek(it, &t);
+  }
+  for (int leg = 0; leg < 200 && !bad && kv_iterator_valid(it); leg++) {
+    int forward = (int)(harness_rng_next(&rng) & 1);
+    uint32_t steps = 1 + (uint32_t)(harness_rng_next(&rng) % 60);
+    for (uint32_t k = 0; k < steps && !bad; k++) {
+      if (forward ? pos + 1 == total : pos == 0) break; /* stay on the list */
+      if (forward) {
+        kv_iterator_next(it);
+        pos++;
+      } else {
+        kv_iterator_prev(it);
+        pos--;
+      }
+      bad += !runs_at(it, seq_of, pos);
+    }
+  }
+  if (bad) harness_fail(__FILE__, __LINE__, "random walk out of place at entry %u", pos);
+  kv_iterator_seek_last(it);
+  kv_iterator_next(it);
+  CHECK(!kv_iterator_valid(it));
+  kv_iterator_seek_first(it);
+  kv_iterator_prev(it);
+  CHECK(!kv_iterator_valid(it));
   int found = 1;
   memtable_get(mt, slice_from_cstr("k999999"), SEQNO_READ_ALL, &found, NULL, NULL); /* in no run */
   CHECK(!found);
