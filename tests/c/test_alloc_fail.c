@@ -817,16 +817,15 @@ SCENARIO(every_allocation_failing_in_iterate_many_runs_returns_no_memory, 12)
 SCENARIO(every_allocation_failing_in_flush_compact_warming_the_cache_returns_no_memory, 13)
 SCENARIO(every_allocation_failing_in_flush_compact_warming_small_entries_returns_no_memory, 14)
 
-/* Regression: a flush whose super version could not be allocated after the manifest listed its
- * tables removed those tables, and the next open failed ("table 5 is missing"). The second
- * super version of a flush is the install's (the first is the memtable rotation's). */
-static void flush_whose_install_allocation_fails_keeps_its_tables(void) {
+/* A new database on a memory VFS (16 KiB memtable, the scenario options `options`) with k00..k19
+ * in its memtable, left open in `db`. */
+static strata_status *open_twenty_keys(strata_status *(*options)(strata_options *o)) {
   fs = harness_open_fs(vfs_memory_new, "alloc", &dir);
-  CHECK(fs != NULL);
+  if (!fs) return status_new(STRATA_IO, "no memory VFS");
   model_len = 0;
   recovery_mode = STRATA_RECOVERY_STRICT;
   memtable_size = 16 << 10;
-  extra_options = NULL;
+  extra_options = options;
   strata_status *st = open_db(&db, 1);
   char k[24], v[24];
   for (int i = 0; !st && i < 20; i++) {
@@ -834,19 +833,30 @@ static void flush_whose_install_allocation_fails_keeps_its_tables(void) {
     snprintf(v, sizeof v, "v%02d", i);
     st = put(k, v);
   }
-  if (!st) {
-    arm(2);
-    fail_size = sizeof(super_version);
-    st = strata_flush(db);
-    disarm();
-    if (!failed_once) harness_fail(__FILE__, __LINE__, "no second super version allocated by the flush");
-    if (strata_status_code(st) == STRATA_NO_MEMORY) {
-      strata_status_free(st);
-      st = NULL;
-    } else if (!st) {
-      st = status_new(STRATA_CORRUPTION, "flush succeeded despite the failed allocation");
-    }
+  return st;
+}
+
+/* A flush whose nth allocation of exactly `size` bytes fails: NULL when it then reports
+ * STRATA_NO_MEMORY, as it must; `what` names the allocation for a failure that never came. */
+static strata_status *flush_failing(long nth, size_t size, const char *what) {
+  arm(nth);
+  fail_size = size;
+  strata_status *st = strata_flush(db);
+  disarm();
+  if (!failed_once) harness_fail(__FILE__, __LINE__, "the flush allocated no %s", what);
+  if (strata_status_code(st) == STRATA_NO_MEMORY) {
+    strata_status_free(st);
+    return NULL;
   }
+  return st ? st : status_new(STRATA_CORRUPTION, "flush succeeded despite the failed allocation");
+}
+
+/* Regression: a flush whose super version could not be allocated after the manifest listed its
+ * tables removed those tables, and the next open failed ("table 5 is missing"). The second
+ * super version of a flush is the install's (the first is the memtable rotation's). */
+static void flush_whose_install_allocation_fails_keeps_its_tables(void) {
+  strata_status *st = open_twenty_keys(NULL);
+  if (!st) st = flush_failing(2, sizeof(super_version), "second super version");
   if (!st) st = strata_flush(db); /* and it can be done again */
   strata_status *cst = db ? strata_close(db) : NULL;
   db = NULL;
@@ -886,45 +896,19 @@ static int table_file_count(void) {
  * allocated left that table's blocks in the cache (and its file on disk) with no version to
  * name them. The descriptor is the one allocation of sizeof(table_info) plus both keys. */
 static void flush_whose_descriptor_allocation_fails_leaves_no_blocks_or_file(void) {
-  fs = harness_open_fs(vfs_memory_new, "alloc", &dir);
-  CHECK(fs != NULL);
-  model_len = 0;
-  recovery_mode = STRATA_RECOVERY_STRICT;
-  memtable_size = 16 << 10;
-  extra_options = warming_writes;
-  strata_status *st = open_db(&db, 1);
-  char k[24], v[24];
-  for (int i = 0; !st && i < 20; i++) {
-    snprintf(k, sizeof k, "k%02d", i);
-    snprintf(v, sizeof v, "v%02d", i);
-    st = put(k, v);
-  }
+  strata_status *st = open_twenty_keys(warming_writes);
+  if (!st) st = flush_failing(1, sizeof(table_info) + strlen("k00") + strlen("k19") + 1, "table descriptor");
   strata_stats stats;
-  if (!st) {
-    arm(1);
-    fail_size = sizeof(table_info) + strlen("k00") + strlen("k19") + 1;
-    st = strata_flush(db);
-    disarm();
-    if (!failed_once) harness_fail(__FILE__, __LINE__, "the flush allocated no table descriptor");
-    if (strata_status_code(st) == STRATA_NO_MEMORY) {
-      strata_status_free(st);
-      st = NULL;
-    } else if (!st) {
-      st = status_new(STRATA_CORRUPTION, "flush succeeded despite the failed allocation");
-    }
-  }
   if (!st) st = strata_get_stats(db, &stats);
-  if (!st) {
-    CHECK(stats.cache_bytes == 0);
-    CHECK(table_file_count() == 0);
-  }
+  if (!st && (stats.cache_bytes != 0 || table_file_count() != 0))
+    st = status_new(STRATA_CORRUPTION, "the failed flush left %llu cached bytes or its table file",
+                    (unsigned long long)stats.cache_bytes);
   if (!st) st = strata_flush(db); /* done again, it warms the cache and keeps its table */
   if (!st) st = strata_get_stats(db, &stats);
-  if (!st) {
-    CHECK(stats.cache_bytes > 0);
-    CHECK(table_file_count() == 1);
-    st = check_model(db);
-  }
+  if (!st && (stats.cache_bytes == 0 || table_file_count() != 1))
+    st = status_new(STRATA_CORRUPTION, "the flush done again cached %llu bytes, not one table's",
+                    (unsigned long long)stats.cache_bytes);
+  if (!st) st = check_model(db);
   strata_status *cst = db ? strata_close(db) : NULL;
   db = NULL;
   extra_options = NULL;
