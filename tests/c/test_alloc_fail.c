@@ -836,6 +836,21 @@ static strata_status *open_twenty_keys(strata_status *(*options)(strata_options 
   return st;
 }
 
+/* Closes `db` when it is open: st, or the close's error when st is NULL. */
+static strata_status *close_twenty_keys(strata_status *st) {
+  strata_status *cst = db ? strata_close(db) : NULL;
+  db = NULL;
+  extra_options = NULL;
+  if (st) strata_status_free(cst);
+  return st ? st : cst;
+}
+
+static void drop_twenty_keys_fs(void) {
+  harness_close_fs(fs, dir);
+  fs = NULL;
+  dir = NULL;
+}
+
 /* A flush whose nth allocation of exactly `size` bytes fails: NULL when it then reports
  * STRATA_NO_MEMORY, as it must; `what` names the allocation for a failure that never came. */
 static strata_status *flush_failing(long nth, size_t size, const char *what) {
@@ -858,19 +873,14 @@ static void flush_whose_install_allocation_fails_keeps_its_tables(void) {
   strata_status *st = open_twenty_keys(NULL);
   if (!st) st = flush_failing(2, sizeof(super_version), "second super version");
   if (!st) st = strata_flush(db); /* and it can be done again */
-  strata_status *cst = db ? strata_close(db) : NULL;
-  db = NULL;
+  st = close_twenty_keys(st);
   strata_db *again = NULL;
-  if (!st) st = cst;
-  else strata_status_free(cst);
   if (!st) st = open_db(&again, 0);
   if (!st) st = check_model(again);
-  cst = again ? strata_close(again) : NULL;
+  strata_status *cst = again ? strata_close(again) : NULL;
   if (!st) st = cst;
   else strata_status_free(cst);
-  harness_close_fs(fs, dir);
-  fs = NULL;
-  dir = NULL;
+  drop_twenty_keys_fs();
   CHECK_OK(st);
 }
 
@@ -909,14 +919,8 @@ static void flush_whose_descriptor_allocation_fails_leaves_no_blocks_or_file(voi
     st = status_new(STRATA_CORRUPTION, "the flush done again cached %llu bytes, not one table's",
                     (unsigned long long)stats.cache_bytes);
   if (!st) st = check_model(db);
-  strata_status *cst = db ? strata_close(db) : NULL;
-  db = NULL;
-  extra_options = NULL;
-  if (!st) st = cst;
-  else strata_status_free(cst);
-  harness_close_fs(fs, dir);
-  fs = NULL;
-  dir = NULL;
+  st = close_twenty_keys(st);
+  drop_twenty_keys_fs();
   CHECK_OK(st);
 }
 
